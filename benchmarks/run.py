@@ -1,0 +1,628 @@
+"""Time whole processes: mcpcap (cold, warm, workers), tshark and scapy baselines.
+
+    python benchmarks/run.py [--sizes 10k,100k,1m] [--repeat 3] [--skip-scapy] [--skip-tshark]
+    python benchmarks/run.py --smoke        # 2k packets, one run of everything (CI)
+
+Missing captures are generated into ``benchmarks/data/`` (git-ignored).  Each run is a child
+process reaped with ``os.wait4``: wall time, user+sys CPU and ``ru_maxrss`` (KiB on Linux;
+the largest single process among the child and the descendants it waited for).  A sampler
+also sums the RSS of the whole process tree every 50 ms ("tree RSS", an upper bound on memory
+shared between forked workers).  Results go to ``benchmarks/results/latest.{md,json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate, parse_count, truth_path  # noqa: E402
+
+DATA_DIR = HERE / "data"
+RESULTS_DIR = HERE / "results"
+SCAPY_SCRIPT = HERE / "baselines" / "scapy_rdpcap.py"
+TSHARK_FIELDS = (
+    *("frame.number", "dns.id", "dns.flags.response", "dns.qry.name", "dns.qry.type"),
+    *("dns.flags.rcode", "dns.a", "dns.resp.ttl"),
+)
+SEED = 1
+SAMPLE_INTERVAL = 0.05
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+KIB_PER_MIB = 1024
+
+# (target name, approach or check, threshold) — evaluated on the largest size measured.
+TARGETS = (
+    "cold at least 3x faster than tshark's DNS field export",
+    "cold at least 30x faster than scapy rdpcap + haslayer(DNS)",
+    "peak RSS of any mcpcap process at most 150 MiB",
+    "tree RSS with --workers 2 at most 300 MiB (sampled sum)",
+    "at least 1.4x from --workers 1 to --workers 2",
+    "warm (result store present) under 0.5 s",
+    "mcpcap --help under 0.3 s",
+)
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass(slots=True)
+class Measurement:
+    """One child process: wall and CPU seconds, peak RSS, exit status."""
+
+    wall_s: float
+    cpu_s: float
+    maxrss_kib: int
+    tree_rss_kib: int
+    returncode: int
+    error: str | None = None
+    stdout_bytes: int = 0
+
+
+class TreeSampler(threading.Thread):
+    """Sums VmRSS over a process and its descendants every few milliseconds; keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kib = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            total = sum(_rss_kib(pid) for pid in _descendants(self.pid))
+            self.peak_kib = max(self.peak_kib, total)
+            self.done.wait(SAMPLE_INTERVAL)
+
+    def stop(self) -> int:
+        self.done.set()
+        self.join()
+        return self.peak_kib
+
+
+def _descendants(root: int) -> list[int]:
+    """``root`` and every process below it (from each process's parent id in /proc).
+
+    Only pids above ``root`` are read: descendants are younger, so unless the pid counter
+    wrapped during the run they have larger pids, and the scan stays cheap."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) <= root:
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack += children.get(pid, [])
+    return found
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * PAGE_KIB
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def run_once(
+    cmd: list[str],
+    env: dict[str, str] | None = None,
+    timeout: float = 1800.0,
+    keep_stdout: bool = False,
+) -> tuple[Measurement, bytes]:
+    """Run ``cmd`` to completion and measure it; never raises for a failing command."""
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
+        stdout = out if keep_stdout else subprocess.DEVNULL
+        start = time.perf_counter()
+        try:
+            proc = subprocess.Popen(
+                cmd, stdout=stdout, stderr=err, env=env, cwd=ROOT, start_new_session=True
+            )
+        except OSError as exc:
+            return Measurement(0.0, 0.0, 0, 0, 127, f"cannot start: {exc}"), b""
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        timer = threading.Timer(timeout, _kill_group, (proc.pid,))
+        timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        timer.cancel()
+        tree = sampler.stop()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        error = None
+        if proc.returncode != 0:
+            error = _last_line(err.read()) or f"exit status {proc.returncode}"
+            if proc.returncode == -signal.SIGKILL and wall >= timeout:
+                error = f"timed out after {timeout:.0f} s"
+        out.seek(0)
+        data = out.read() if keep_stdout else b""
+    cpu = usage.ru_utime + usage.ru_stime
+    tree = max(tree, usage.ru_maxrss)  # a short process can end between two samples
+    measurement = Measurement(wall, cpu, usage.ru_maxrss, tree, proc.returncode, error, len(data))
+    return measurement, data
+
+
+def _kill_group(pid: int) -> None:
+    with suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _last_line(data: bytes) -> str:
+    lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines()]
+    lines = [line for line in lines if line and not line.startswith("Running as user")]
+    return lines[-1][:300] if lines else ""
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass(slots=True)
+class Row:
+    """One approach at one capture size: its runs and the summary shown in the table."""
+
+    approach: str
+    size: str
+    packets: int
+    command: str
+    runs: list[Measurement] = field(default_factory=list)
+    note: str = ""
+    scaled_from: str | None = None
+    scale: float = 1.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.runs) and all(run.error is None for run in self.runs)
+
+    @property
+    def error(self) -> str | None:
+        return next((run.error for run in self.runs if run.error), None)
+
+    def median(self, attr: str) -> float:
+        return statistics.median(getattr(run, attr) for run in self.runs) * self.scale
+
+    def peak(self, attr: str) -> float:
+        return max(getattr(run, attr) for run in self.runs) * self.scale
+
+    def summary(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "approach": self.approach,
+            "size": self.size,
+            "packets": self.packets,
+            "command": self.command,
+            "runs": len(self.runs),
+            "ok": self.ok,
+            "error": self.error,
+            "note": self.note,
+            "scaled_from": self.scaled_from,
+        }
+        if self.ok:
+            data |= {
+                "wall_s_median": round(self.median("wall_s"), 4),
+                "cpu_s_median": round(self.median("cpu_s"), 4),
+                "peak_rss_mib": round(self.peak("maxrss_kib") / KIB_PER_MIB, 1),
+                "tree_rss_mib": round(self.peak("tree_rss_kib") / KIB_PER_MIB, 1),
+                "raw_runs": [asdict(run) for run in self.runs],
+            }
+        return data
+
+
+class Bench:
+    """Everything one invocation measures, in order, with a progress line per run."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.mcpcap = mcpcap_command(args.mcpcap)
+        self.rows: list[Row] = []
+        self.scratch = Path(tempfile.mkdtemp(prefix="mcpcap-bench-"))
+
+    def env(self, cache_dir: Path | None = None) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.mcpcap[1:3] == ["-m", "mcpcap"]:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        if cache_dir is None:
+            cache_dir = Path(tempfile.mkdtemp(dir=self.scratch, prefix="nocache-"))
+        env["MCPCAP_CACHE_DIR"] = str(cache_dir)
+        return env
+
+    def measure(
+        self,
+        row: Row,
+        cmd: list[str],
+        repeat: int,
+        env_for_run: Callable[[], dict[str, str]] | None = None,
+        check_json: bool = False,
+    ) -> Row:
+        """Run ``cmd`` ``repeat`` times (stopping at the first failure) into ``row``."""
+        row.command = shlex.join(_display(cmd))
+        for i in range(repeat):
+            env = env_for_run() if env_for_run else self.env()
+            run, stdout = run_once(cmd, env, self.args.timeout, keep_stdout=check_json)
+            if run.error is None and check_json and i == 0:
+                run.error = _json_problem(stdout)
+            row.runs.append(run)
+            _progress(row, run)
+            if run.error:
+                break
+        self.rows.append(row)
+        return row
+
+    def help_row(self) -> None:
+        cmd = [*self.mcpcap, "--help"]
+        self.measure(Row("mcpcap --help", "-", 0, ""), cmd, self.args.repeat)
+
+    def mcpcap_rows(self, size: str, packets: int, capture: Path) -> None:
+        repeat = self.args.repeat
+        analyze = [*self.mcpcap, "analyze", *self.args.mcpcap_args]
+        cold = Row("mcpcap cold (--no-cache)", size, packets, "")
+        self.measure(cold, [*analyze, "--no-cache", str(capture)], repeat, check_json=True)
+        self.store_rows(size, packets, [*analyze, str(capture)])
+        for workers in (1, 2):
+            row = Row(f"mcpcap --workers {workers} (--no-cache)", size, packets, "")
+            cmd = [*analyze, "--no-cache", "--workers", str(workers), str(capture)]
+            self.measure(row, cmd, repeat)
+
+    def store_rows(self, size: str, packets: int, cmd: list[str]) -> None:
+        """Cold with the result store written to a fresh dir, then warm on that same dir."""
+        cold = Row("mcpcap cold, store written", size, packets, "", note="fresh MCPCAP_CACHE_DIR")
+        warm = Row("mcpcap warm (store present)", size, packets, "", note="second run, same dir")
+        cold.command = warm.command = shlex.join(_display(cmd))
+        for _ in range(self.args.repeat):
+            cache = Path(tempfile.mkdtemp(dir=self.scratch, prefix="cache-"))
+            for row in (cold, warm):
+                run, _ = run_once(cmd, self.env(cache), self.args.timeout)
+                row.runs.append(run)
+                _progress(row, run)
+            shutil.rmtree(cache, ignore_errors=True)
+            if cold.error or warm.error:
+                break
+        self.rows += [cold, warm]
+
+    def tshark_row(self, size: str, packets: int, capture: Path) -> None:
+        tshark = shutil.which("tshark")
+        if tshark is None:
+            self.rows.append(Row("tshark DNS fields", size, packets, "", note="not installed"))
+            return
+        cmd = [tshark, "-r", str(capture), "-Y", "dns", "-T", "fields"]
+        for name in TSHARK_FIELDS:
+            cmd += ["-e", name]
+        self.measure(Row("tshark DNS fields", size, packets, ""), cmd, self.args.repeat)
+
+    def scapy_row(self, size: str, packets: int, capture: Path) -> None:
+        """Measured up to --scapy-max packets; larger sizes scale the largest measurement."""
+        if packets > self.args.scapy_max:
+            self.scaled_scapy_row(size, packets)
+            return
+        cmd = [sys.executable, str(SCAPY_SCRIPT), str(capture)]
+        row = Row("scapy rdpcap + haslayer", size, packets, "")
+        self.measure(row, cmd, self.args.scapy_repeat)
+
+    def scaled_scapy_row(self, size: str, packets: int) -> None:
+        measured = [r for r in self.rows if r.approach.startswith("scapy") and not r.scaled_from]
+        if not measured:
+            base_size = _label(self.args.scapy_max)
+            capture = ensure_capture(base_size, self.args.scapy_max)
+            self.scapy_row(base_size, self.args.scapy_max, capture)
+            measured = [self.rows[-1]]
+        base = max(measured, key=lambda r: r.packets)
+        row = Row("scapy rdpcap + haslayer", size, packets, base.command, runs=base.runs)
+        row.scaled_from, row.scale = base.size, packets / base.packets
+        row.note = f"scaled linearly from {base.size} (x{row.scale:g})"
+        self.rows.append(row)
+
+    def run(self) -> None:
+        if not self.args.skip_mcpcap:
+            self.help_row()
+        for size in self.args.sizes:
+            packets = parse_count(size)
+            capture = ensure_capture(size, packets)
+            prime_page_cache(capture)
+            if not self.args.skip_mcpcap:
+                self.mcpcap_rows(size, packets, capture)
+            if not self.args.skip_tshark:
+                self.tshark_row(size, packets, capture)
+            if not self.args.skip_scapy:
+                self.scapy_row(size, packets, capture)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _display(cmd: list[str]) -> list[str]:
+    """Shorter paths in the printed command lines."""
+    out = []
+    for part in cmd:
+        path = Path(part)
+        if path.is_absolute() and path.is_relative_to(ROOT):
+            part = str(path.relative_to(ROOT))
+        elif part == sys.executable:
+            part = "python"
+        out.append(part)
+    return out
+
+
+def _json_problem(stdout: bytes) -> str | None:
+    try:
+        json.loads(stdout)
+    except ValueError as exc:
+        return f"stdout is not one JSON document ({exc})"
+    return None
+
+
+def _progress(row: Row, run: Measurement) -> None:
+    state = f"FAILED: {run.error}" if run.error else "ok"
+    print(
+        f"  {row.approach:<34} {row.size:>5}  wall {run.wall_s:8.3f} s  cpu {run.cpu_s:8.3f} s"
+        f"  rss {run.maxrss_kib / KIB_PER_MIB:7.1f} MiB  tree {run.tree_rss_kib / KIB_PER_MIB:7.1f}"
+        f" MiB  {state}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def mcpcap_command(override: str | None) -> list[str]:
+    """The console script if installed, else ``python -m mcpcap`` from this checkout."""
+    if override:
+        return shlex.split(override)
+    script = shutil.which("mcpcap")
+    return [script] if script else [sys.executable, "-m", "mcpcap"]
+
+
+def _label(packets: int) -> str:
+    if packets % 1_000_000 == 0:
+        return f"{packets // 1_000_000}m"
+    return f"{packets // 1000}k" if packets % 1000 == 0 else str(packets)
+
+
+def ensure_capture(size: str, packets: int) -> Path:
+    """``benchmarks/data/bench-<size>.pcap``, generated (seed 1) unless it is already there."""
+    capture = DATA_DIR / f"bench-{size}.pcap"
+    truth = truth_path(capture)
+    if capture.exists() and truth.exists():
+        known = json.loads(truth.read_text())
+        if known.get("packets") == packets and known.get("seed") == SEED:
+            return capture
+    print(f"generating {capture.relative_to(ROOT)} ({packets} packets)", file=sys.stderr)
+    started = time.perf_counter()
+    generate(capture, packets, SEED)
+    print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return capture
+
+
+def prime_page_cache(path: Path) -> None:
+    """Read the capture once so every approach starts with it in the page cache."""
+    with open(path, "rb") as fh:
+        while fh.read(1 << 24):
+            pass
+
+
+def _version(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unavailable"
+    text = (out.stdout or out.stderr).strip().splitlines()
+    return text[0] if text and out.returncode == 0 else "unavailable"
+
+
+def machine_info(bench: Bench) -> dict[str, object]:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    commit = _version(["git", "rev-parse", "--short", "HEAD"]).replace("unavailable", "no commit")
+    dirty = _version(["git", "status", "--porcelain"]) not in ("unavailable", "")
+    tshark = _version(["tshark", "--version"]) if shutil.which("tshark") else "not installed"
+    scapy = _version([sys.executable, "-c", "import scapy; print(scapy.__version__)"])
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "memory_gib": round(mem_kib / 2**20, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "mcpcap": _version([*bench.mcpcap, "--version"]),
+        "mcpcap_command": shlex.join(_display(bench.mcpcap)),
+        "tshark": tshark.removeprefix("TShark (Wireshark) ").split(" (")[0],
+        "scapy": scapy,
+        "git_commit": f"{commit}{' (dirty)' if dirty else ''}",
+        "command": shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]]),
+    }
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def find(rows: list[Row], approach: str, size: str) -> Row | None:
+    return next((r for r in rows if r.approach == approach and r.size == size and r.ok), None)
+
+
+def ratio(row: Row, rows: list[Row]) -> float | None:
+    cold = find(rows, "mcpcap cold (--no-cache)", row.size)
+    if not row.ok or cold is None or row.size == "-":
+        return None
+    return row.median("wall_s") / cold.median("wall_s")
+
+
+def evaluate_targets(rows: list[Row], sizes: list[str]) -> list[dict[str, object]]:
+    """Each target as measured at the largest size that has a cold mcpcap run."""
+    size = next((s for s in reversed(sizes) if find(rows, "mcpcap cold (--no-cache)", s)), None)
+    cold = find(rows, "mcpcap cold (--no-cache)", size) if size else None
+
+    def speedup(approach: str) -> float | None:
+        other = find(rows, approach, size) if size else None
+        return other.median("wall_s") / cold.median("wall_s") if other and cold else None
+
+    mcpcap_rows = [r for r in rows if r.ok and r.size == size and r.approach.startswith("mcpcap")]
+    peak = max((r.peak("maxrss_kib") / KIB_PER_MIB for r in mcpcap_rows), default=None)
+    w1 = find(rows, "mcpcap --workers 1 (--no-cache)", size) if size else None
+    w2 = find(rows, "mcpcap --workers 2 (--no-cache)", size) if size else None
+    warm = find(rows, "mcpcap warm (store present)", size) if size else None
+    help_row = find(rows, "mcpcap --help", "-")
+    values = (
+        (speedup("tshark DNS fields"), 3.0, "x", True),
+        (speedup("scapy rdpcap + haslayer"), 30.0, "x", True),
+        (peak, 150.0, " MiB", False),
+        (w2.peak("tree_rss_kib") / KIB_PER_MIB if w2 else None, 300.0, " MiB", False),
+        (w1.median("wall_s") / w2.median("wall_s") if w1 and w2 else None, 1.4, "x", True),
+        (warm.median("wall_s") if warm else None, 0.5, " s", False),
+        (help_row.median("wall_s") if help_row else None, 0.3, " s", False),
+    )
+    results = []
+    for name, (value, limit, unit, higher_is_better) in zip(TARGETS, values, strict=True):
+        if value is None:
+            status = "not measured"
+        else:
+            status = "pass" if (value >= limit if higher_is_better else value <= limit) else "FAIL"
+        shown = None if value is None else f"{value:.2f}{unit}"
+        at = "-" if "help" in name or size is None else size
+        results.append({"target": name, "size": at, "measured": shown, "status": status})
+    results.append(
+        {"target": "TUI shows the DNS overview of the 100k capture within 2 s", "size": "100k"}
+        | {"measured": None, "status": "not measured by this runner"}
+    )
+    return results
+
+
+def markdown(rows: list[Row], targets: list[dict[str, object]], info: dict[str, object]) -> str:
+    lines = [
+        "# mcpcap benchmark results",
+        "",
+        f"- date: {info['date']}",
+        f"- machine: {info['cpu']}, {info['usable_cores']} usable cores of {info['cores']},"
+        f" {info['memory_gib']} GiB RAM, {info['os']}",
+        f"- versions: Python {info['python']}, {info['mcpcap']} (git {info['git_commit']}),"
+        f" tshark: {info['tshark']}, scapy {info['scapy']}",
+        f"- mcpcap command: `{info['mcpcap_command']}`",
+        f"- command: `{info['command']}`",
+        "",
+        "| approach | size | runs | wall median s | cpu median s | peak RSS MiB "
+        "| tree RSS MiB | wall ÷ mcpcap cold | note |",
+        "|---|---|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for row in rows:
+        lines.append(_table_line(row, rows))
+    lines += ["", "## Targets", ""]
+    if all(t["size"] != "1m" for t in targets):
+        lines += [
+            "The targets are defined at 1m packets; these are measured at a smaller size.",
+            "",
+        ]
+    lines += ["| target | size | measured | status |", "|---|---|--:|---|"]
+    for t in targets:
+        lines.append(f"| {t['target']} | {t['size']} | {t['measured'] or '-'} | {t['status']} |")
+    return "\n".join(lines) + "\n"
+
+
+def _table_line(row: Row, rows: list[Row]) -> str:
+    if not row.ok:
+        reason = row.note if not row.runs else f"failed: {row.error}"
+        return f"| {row.approach} | {row.size} | {len(row.runs)} | - | - | - | - | - | {reason} |"
+    r = ratio(row, rows)
+    cells = (
+        row.approach,
+        row.size,
+        str(len(row.runs)),
+        f"{row.median('wall_s'):.3f}",
+        f"{row.median('cpu_s'):.3f}",
+        f"{row.peak('maxrss_kib') / KIB_PER_MIB:.1f}",
+        f"{row.peak('tree_rss_kib') / KIB_PER_MIB:.1f}",
+        "-" if r is None else f"{r:.2f}",
+        row.note.replace("|", "/"),
+    )
+    return "| " + " | ".join(cells) + " |"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10k,100k,1m", help="comma separated: 10k,100k,1m")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per approach (median)")
+    parser.add_argument("--skip-scapy", action="store_true")
+    parser.add_argument("--skip-tshark", action="store_true")
+    parser.add_argument("--skip-mcpcap", action="store_true", help="baselines only")
+    parser.add_argument("--smoke", action="store_true", help="2k packets, one run of everything")
+    parser.add_argument("--scapy-max", type=parse_count, default=100_000, help="scale above this")
+    parser.add_argument("--scapy-repeat", type=int, default=1, help="runs of the scapy baseline")
+    parser.add_argument("--mcpcap", help="command to run instead of `mcpcap` (shell words)")
+    parser.add_argument(
+        "--mcpcap-args", default="", help="extra arguments after `analyze` (shell words)"
+    )
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
+    parser.add_argument("--out", type=Path, help="results prefix (default results/latest)")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.sizes, args.repeat, args.scapy_repeat, args.scapy_max = "2k", 1, 1, 2_000
+        args.out = args.out or DATA_DIR / "results-smoke"
+    args.sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
+    args.mcpcap_args = shlex.split(args.mcpcap_args)
+    args.out = args.out or RESULTS_DIR / "latest"
+    return args
+
+
+@contextmanager
+def _announce(message: str) -> Iterator[None]:
+    print(message, file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    yield
+    print(f"finished in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    bench = Bench(args)
+    with _announce(f"benchmarking {shlex.join(bench.mcpcap)} at {', '.join(args.sizes)}"):
+        bench.run()
+    info = machine_info(bench)
+    targets = evaluate_targets(bench.rows, args.sizes)
+    report = markdown(bench.rows, targets, info)
+    print(report)
+    document = {"machine": info, "rows": [r.summary() for r in bench.rows], "targets": targets}
+    write_atomic(args.out.with_suffix(".md"), report)
+    write_atomic(args.out.with_suffix(".json"), json.dumps(document, indent=2) + "\n")
+    print(f"wrote {args.out.with_suffix('.md')} and .json", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""`python -m mcpcap`."""
+
+import sys
+
+from mcpcap.cli import main
+
+sys.exit(main())

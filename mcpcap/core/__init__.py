@@ -1,0 +1,1 @@
+"""The headless analysis core. Never imports textual, rich or mcp (a test checks)."""

@@ -1,0 +1,763 @@
+"""Turn captured frames into the UDP and TCP segments a caller asked for.
+
+The common case (Ethernet, IPv4, unfragmented UDP on an unwanted port) is decided with a few
+byte comparisons and one call of the caller's filter, without formatting any address. Link
+layers, tunnels and fragments that are rarer take slower, general paths; link types this module
+does not know are dissected by scapy, imported only when such a frame appears.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+UdpFilter = Callable[[int, int, bytes], bool]
+
+MAX_TUNNEL_DEPTH = 4
+MAX_VLAN_TAGS = 8
+MAX_MPLS_LABELS = 16
+MAX_IPV6_EXTENSIONS = 16
+MAX_FRAGMENTS_PER_DATAGRAM = 512
+MAX_DATAGRAM_BYTES = 65_535
+ADDRESS_CACHE_SIZE = 65_536
+
+ETH_IPV4 = 0x0800
+ETH_IPV6 = 0x86DD
+ETH_VLAN_TAGS = frozenset((0x8100, 0x88A8, 0x9100))
+ETH_MPLS = frozenset((0x8847, 0x8848))
+ETH_PPPOE_SESSION = 0x8864
+ETH_TRANSPARENT_BRIDGING = 0x6558
+ETH_ERSPAN_2 = 0x88BE
+ETH_ERSPAN_3 = 0x22EB
+
+IPPROTO_IPIP = 4
+IPPROTO_TCP = 6
+IPPROTO_UDP = 17
+IPPROTO_IPV6 = 41
+IPPROTO_GRE = 47
+IPPROTO_NONE = 59
+IPV6_SKIPPABLE_EXTENSIONS = frozenset((0, 43, 60, 135, 139, 140))
+IPV6_FRAGMENT = 44
+IPPROTO_AH = 51
+
+UDP_VXLAN = frozenset((4789, 8472))
+UDP_GENEVE = 6081
+UDP_TEREDO = 3544
+UDP_TUNNEL_DPORTS = UDP_VXLAN | {UDP_GENEVE, UDP_TEREDO}
+
+TCP_SYN_FIN_RST = 0x07
+
+PPP_IPV4 = 0x0021
+PPP_IPV6 = 0x0057
+
+_AF_IPV4 = frozenset((2,))
+_AF_IPV6 = frozenset((10, 24, 28, 30))
+
+_HHH = struct.Struct("!HHH").unpack_from
+# ethertype, version+IHL, total length, flags+fragment offset, protocol, UDP ports and length
+_ETH_IPV4_UDP = struct.Struct("!12xHBxHxxHxB10xHHH").unpack_from
+_HHIIH = struct.Struct("!HHIIH").unpack_from
+_new_segment = tuple.__new__  # builds a Segment without NamedTuple's slower keyword __new__
+_inet_ntoa = socket.inet_ntoa
+_inet_ntop = socket.inet_ntop
+_AF_INET6 = socket.AF_INET6
+
+
+class Segment(NamedTuple):
+    """One transport segment: a UDP datagram or a TCP segment (seq and flags 0 for UDP)."""
+
+    transport: str
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    payload: bytes
+    seq: int
+    tcp_flags: int
+
+
+def format_ipv6(raw: bytes) -> str:
+    """RFC 5952 text for a 16-byte address.
+
+    inet_ntop agrees with RFC 5952 except for the deprecated IPv4-compatible form (::a.b.c.d),
+    which RFC 5952 does not recommend; those addresses go through ipaddress instead.
+    """
+    if raw[:12] == b"\x00" * 12:
+        return ipaddress.IPv6Address(raw).compressed
+    return _inet_ntop(_AF_INET6, raw)
+
+
+def format_address(raw: bytes) -> str:
+    return _inet_ntoa(raw) if len(raw) == 4 else format_ipv6(raw)
+
+
+class _Datagram:
+    """The fragments of one IP datagram received so far."""
+
+    __slots__ = ("first_ts", "next_header", "pieces", "size", "total")
+
+    def __init__(self, first_ts: float) -> None:
+        self.first_ts = first_ts
+        self.pieces: list[tuple[int, bytes]] = []
+        self.total: int | None = None
+        self.size = 0
+        self.next_header: int | None = None
+
+
+class FragmentTable:
+    """Bounded IP fragment reassembly (by bytes, by datagram count and by age).
+
+    Overlapping fragments: for IPv4 the first data received for a byte wins (a later
+    overlapping fragment cannot rewrite what was already seen); for IPv6 the whole datagram is
+    discarded, as RFC 5722 requires. Exact duplicates are ignored.
+    """
+
+    def __init__(self, max_bytes: int, max_datagrams: int, timeout: float) -> None:
+        self.max_bytes = max_bytes
+        self.max_datagrams = max_datagrams
+        self.timeout = timeout
+        self._datagrams: dict[Any, _Datagram] = {}
+        self.buffered_bytes = 0
+        self.expired = 0
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._datagrams)
+
+    def add(
+        self,
+        key: Any,
+        offset: int,
+        more: bool,
+        data: bytes,
+        ts: float,
+        *,
+        next_header: int | None = None,
+        discard_overlaps: bool = False,
+    ) -> tuple[bytes, int | None] | None:
+        """Add one fragment; (payload, next_header of the first fragment) once complete."""
+        self._expire(ts)
+        end = offset + len(data)
+        datagram = self._datagrams.get(key)
+        if datagram is None:
+            datagram = self._new_datagram(key, ts)
+        if end > MAX_DATAGRAM_BYTES or len(datagram.pieces) >= MAX_FRAGMENTS_PER_DATAGRAM:
+            self._drop(key)
+            return None
+        if not more:
+            if datagram.total is not None and datagram.total != end:
+                self._drop(key)
+                return None
+            datagram.total = end
+        verdict = _overlap_verdict(datagram.pieces, offset, data)
+        if verdict == "duplicate":
+            return None
+        if verdict == "overlap" and discard_overlaps:
+            self._drop(key)
+            return None
+        if offset == 0 and next_header is not None:
+            datagram.next_header = next_header
+        datagram.pieces.append((offset, data))
+        datagram.size += len(data)
+        self.buffered_bytes += len(data)
+        self._enforce_byte_bound()
+        if key not in self._datagrams or datagram.total is None:
+            return None
+        if not _covers(datagram.pieces, datagram.total):
+            return None
+        del self._datagrams[key]
+        self.buffered_bytes -= datagram.size
+        return _assemble(datagram.pieces, datagram.total), datagram.next_header
+
+    def _new_datagram(self, key: Any, ts: float) -> _Datagram:
+        while len(self._datagrams) >= self.max_datagrams:
+            self._drop(next(iter(self._datagrams)))
+        datagram = self._datagrams[key] = _Datagram(ts)
+        return datagram
+
+    def _expire(self, ts: float) -> None:
+        """Datagrams are kept in arrival order, so the oldest are at the front."""
+        datagrams = self._datagrams
+        while datagrams:
+            key = next(iter(datagrams))
+            if datagrams[key].first_ts + self.timeout >= ts:
+                return
+            self._drop(key)
+            self.dropped -= 1
+            self.expired += 1
+
+    def _enforce_byte_bound(self) -> None:
+        while self.buffered_bytes > self.max_bytes and self._datagrams:
+            self._drop(next(iter(self._datagrams)))
+
+    def _drop(self, key: Any) -> None:
+        datagram = self._datagrams.pop(key, None)
+        if datagram is not None:
+            self.buffered_bytes -= datagram.size
+            self.dropped += 1
+
+
+def _overlap_verdict(pieces: list[tuple[int, bytes]], offset: int, data: bytes) -> str:
+    end = offset + len(data)
+    verdict = "new"
+    for start, piece in pieces:
+        if start == offset and piece == data:
+            return "duplicate"
+        if start < end and start + len(piece) > offset:
+            verdict = "overlap"
+    return verdict
+
+
+def _covers(pieces: list[tuple[int, bytes]], total: int) -> bool:
+    covered = 0
+    for start, piece in sorted(pieces, key=lambda p: p[0]):
+        if start > covered:
+            return False
+        covered = max(covered, start + len(piece))
+    return covered >= total
+
+
+def _assemble(pieces: list[tuple[int, bytes]], total: int) -> bytes:
+    """Write pieces latest first so the earliest data for each byte is what remains."""
+    buf = bytearray(total)
+    for start, piece in reversed(pieces):
+        if start < total:
+            chunk = piece[: total - start]
+            buf[start : start + len(chunk)] = chunk
+    return bytes(buf)
+
+
+class Decapsulator:
+    """Decode frames of any link type down to the UDP/TCP segments a caller wants.
+
+    `udp_wanted(sport, dport, payload)` decides for UDP; TCP is kept when either port is in
+    `tcp_ports` and the segment carries data or SYN/FIN/RST. Tunnel carriers (IP-in-IP, GRE,
+    VXLAN, Geneve, Teredo) are always followed. A frame too short or inconsistent for its
+    headers counts in `malformed` and yields nothing.
+    """
+
+    def __init__(
+        self,
+        udp_wanted: UdpFilter,
+        tcp_ports: frozenset[int],
+        *,
+        max_fragment_bytes: int = 4 << 20,
+        max_fragment_datagrams: int = 4096,
+        fragment_timeout: float = 30.0,
+    ) -> None:
+        self._udp_wanted = udp_wanted
+        self._tcp_ports = frozenset(tcp_ports)
+        self.fragments = FragmentTable(max_fragment_bytes, max_fragment_datagrams, fragment_timeout)
+        self.malformed = 0
+        self._address_text: dict[bytes, str] = {}
+        self.warnings: list[str] = []
+        self._scapy_dissectors: dict[int, Any] = {}
+        self._link_decoders: dict[int, Callable[[bytes, float, int], list[Segment]]] = {
+            0: self._null,
+            1: self._ethernet_frame,
+            9: self._ppp,
+            10: self._fddi,
+            12: self._raw_ip,
+            14: self._raw_ip,
+            50: self._ppp,
+            101: self._raw_ip,
+            104: self._cisco_hdlc,
+            108: self._openbsd_loop,
+            113: self._linux_sll,
+            149: self._pktap,
+            192: self._ppi,
+            228: self._raw_ipv4,
+            229: self._raw_ipv6,
+            239: self._nflog,
+            258: self._pktap,
+            276: self._linux_sll2,
+        }
+
+    # -- entry point -------------------------------------------------------------------------
+
+    def decode(self, linktype: int, data: bytes, ts: float) -> list[Segment]:
+        """The wanted segments in one frame (usually none or one)."""
+        if linktype == 1:
+            try:
+                ethertype, first, total, frag, protocol, sport, dport, length = _ETH_IPV4_UDP(data)
+            except struct.error:  # shorter than Ethernet + IPv4 + UDP headers
+                pass
+            else:
+                if (
+                    ethertype == ETH_IPV4
+                    and first == 0x45
+                    and protocol == IPPROTO_UDP
+                    and not frag & 0x3FFF
+                    and total >= 28
+                    and length >= 8
+                    and dport not in UDP_TUNNEL_DPORTS
+                    and sport != UDP_TEREDO
+                ):
+                    return self._plain_udp_over_ethernet(data, total, sport, dport, length)
+        try:
+            return self._link(linktype, data, ts, 0)
+        except (IndexError, struct.error, ValueError):
+            self.malformed += 1
+            return []
+
+    def _plain_udp_over_ethernet(
+        self, data: bytes, total: int, sport: int, dport: int, length: int
+    ) -> list[Segment]:
+        """The hot path: Ethernet, IPv4 without options, unfragmented UDP, not a tunnel."""
+        end = 14 + total
+        if 34 + length < end:
+            end = 34 + length
+        payload = data[42:end]  # slicing stops at the captured end by itself
+        if self._udp_wanted(sport, dport, payload):
+            text = self._address_text
+            src = text.get(data[26:30]) or self._format_address(data[26:30])
+            dst = text.get(data[30:34]) or self._format_address(data[30:34])
+            return [_new_segment(Segment, ("udp", src, sport, dst, dport, payload, 0, 0))]
+        return []
+
+    def _format_address(self, raw: bytes) -> str:
+        """Format and remember an address (formatting costs more than a dictionary lookup)."""
+        if len(self._address_text) >= ADDRESS_CACHE_SIZE:
+            self._address_text.clear()
+        text = self._address_text[raw] = format_address(raw)
+        return text
+
+    def _link(self, linktype: int, data: bytes, ts: float, depth: int) -> list[Segment]:
+        decoder = self._link_decoders.get(linktype)
+        if decoder is not None:
+            return decoder(data, ts, depth)
+        return self._scapy_link(linktype, data, ts, depth)
+
+    # -- link layers -------------------------------------------------------------------------
+
+    def _ethernet_frame(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        return self._ethernet(data, 0, ts, depth)
+
+    def _ethernet(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
+        ethertype = (data[off + 12] << 8) | data[off + 13]
+        off += 14
+        if ethertype < 0x0600:  # 802.3 length field: only LLC/SNAP carries IP
+            if data[off : off + 3] != b"\xaa\xaa\x03":
+                return []
+            ethertype = (data[off + 6] << 8) | data[off + 7]
+            off += 8
+        return self._ethertype(ethertype, data, off, ts, depth)
+
+    def _ethertype(
+        self, ethertype: int, data: bytes, off: int, ts: float, depth: int
+    ) -> list[Segment]:
+        tags = 0
+        while ethertype in ETH_VLAN_TAGS and tags < MAX_VLAN_TAGS:
+            ethertype = (data[off + 2] << 8) | data[off + 3]
+            off += 4
+            tags += 1
+        if ethertype == ETH_IPV4:
+            return self._ipv4(data, off, ts, depth)
+        if ethertype == ETH_IPV6:
+            return self._ipv6(data, off, ts, depth)
+        if ethertype in ETH_MPLS:
+            return self._mpls(data, off, ts, depth)
+        if ethertype == ETH_PPPOE_SESSION:
+            return self._ppp_protocol(data, off + 6, ts, depth)
+        return []
+
+    def _mpls(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
+        for _ in range(MAX_MPLS_LABELS):
+            bottom = data[off + 2] & 0x01
+            off += 4
+            if bottom:
+                return self._ip_by_version(data, off, ts, depth)
+        return []
+
+    def _raw_ip(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        return self._ip_by_version(data, 0, ts, depth)
+
+    def _raw_ipv4(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        return self._ipv4(data, 0, ts, depth)
+
+    def _raw_ipv6(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        return self._ipv6(data, 0, ts, depth)
+
+    def _ip_by_version(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
+        version = data[off] >> 4
+        if version == 4:
+            return self._ipv4(data, off, ts, depth)
+        if version == 6:
+            return self._ipv6(data, off, ts, depth)
+        return []
+
+    def _null(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        """BSD loopback: the address family in the capturing host's byte order."""
+        family = struct.unpack_from("<I", data)[0]
+        if family > 0xFFFF:
+            family = struct.unpack_from(">I", data)[0]
+        return self._address_family(family, data, 4, ts, depth)
+
+    def _openbsd_loop(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        family = struct.unpack_from(">I", data)[0]
+        if family > 0xFFFF:
+            family = struct.unpack_from("<I", data)[0]
+        return self._address_family(family, data, 4, ts, depth)
+
+    def _address_family(
+        self, family: int, data: bytes, off: int, ts: float, depth: int
+    ) -> list[Segment]:
+        if family in _AF_IPV4:
+            return self._ipv4(data, off, ts, depth)
+        if family in _AF_IPV6:
+            return self._ipv6(data, off, ts, depth)
+        return []
+
+    def _linux_sll(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        return self._ethertype((data[14] << 8) | data[15], data, 16, ts, depth)
+
+    def _linux_sll2(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        return self._ethertype((data[0] << 8) | data[1], data, 20, ts, depth)
+
+    def _ppp(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        off = 2 if data[0] == 0xFF and data[1] == 0x03 else 0
+        return self._ppp_protocol(data, off, ts, depth)
+
+    def _ppp_protocol(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
+        if data[off] & 0x01:  # protocol field compressed to one byte
+            protocol, off = data[off], off + 1
+        else:
+            protocol, off = (data[off] << 8) | data[off + 1], off + 2
+        if protocol == PPP_IPV4:
+            return self._ipv4(data, off, ts, depth)
+        if protocol == PPP_IPV6:
+            return self._ipv6(data, off, ts, depth)
+        return []
+
+    def _cisco_hdlc(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        return self._ethertype((data[2] << 8) | data[3], data, 4, ts, depth)
+
+    def _fddi(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        """FDDI: frame control, two addresses, then LLC/SNAP carrying an ethertype."""
+        if data[13:16] != b"\xaa\xaa\x03":
+            return []
+        return self._ethertype((data[19] << 8) | data[20], data, 21, ts, depth)
+
+    def _pktap(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        """Apple PKTAP: a little-endian header naming its own length and the inner link type."""
+        header_len, inner_linktype = struct.unpack_from("<II", data)
+        if header_len < 8 or depth >= MAX_TUNNEL_DEPTH or inner_linktype in (149, 258):
+            return []
+        return self._link(inner_linktype, data[header_len:], ts, depth + 1)
+
+    def _ppi(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        """Per-Packet Information: a little-endian header naming its length and inner DLT."""
+        header_len, inner_linktype = struct.unpack_from("<HI", data, 2)
+        if header_len < 8 or depth >= MAX_TUNNEL_DEPTH or inner_linktype == 192:
+            return []
+        return self._link(inner_linktype, data[header_len:], ts, depth + 1)
+
+    def _nflog(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        """Linux NFLOG: TLVs in the capturing host's byte order; type 9 is the packet."""
+        family = data[0]
+        for endian in ("<", ">"):
+            payload = _nflog_payload(data, endian)
+            if payload is not None:
+                if family == 2:
+                    return self._ipv4(payload, 0, ts, depth)
+                if family == 10:
+                    return self._ipv6(payload, 0, ts, depth)
+                return self._ip_by_version(payload, 0, ts, depth)
+        return []
+
+    def _scapy_link(self, linktype: int, data: bytes, ts: float, depth: int) -> list[Segment]:
+        """The general path: scapy dissects the frame; continue at its first IP layer."""
+        if linktype not in self._scapy_dissectors:
+            self._scapy_dissectors[linktype] = _load_scapy_dissector(linktype)
+            if self._scapy_dissectors[linktype] is None:
+                self.warnings.append(f"link type {linktype} is not supported; its frames skipped")
+        dissector = self._scapy_dissectors[linktype]
+        if dissector is None:
+            return []
+        inner = dissector(data)
+        if inner is None:
+            return []
+        return self._ip_by_version(inner, 0, ts, depth)
+
+    # -- IP ----------------------------------------------------------------------------------
+
+    def _ipv4(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
+        first = data[off]
+        header_len = (first & 0x0F) << 2
+        total = (data[off + 2] << 8) | data[off + 3]
+        if first >> 4 != 4 or header_len < 20 or total < header_len:
+            raise ValueError("bad IPv4 header")
+        # A total length beyond the captured bytes: use what was captured (as tshark does).
+        end = off + total
+        if end > len(data):
+            end = len(data)
+        l4 = off + header_len
+        protocol = data[off + 9]
+        if data[off + 6] & 0x3F or data[off + 7]:
+            return self._ipv4_fragment(data, off, l4, end, protocol, ts, depth)
+        if protocol == IPPROTO_UDP:
+            sport, dport, length = _HHH(data, l4)
+            if length < 8:
+                raise ValueError("bad UDP length")
+            if l4 + length < end:
+                end = l4 + length
+            payload = data[l4 + 8 : end]
+            if dport in UDP_TUNNEL_DPORTS or sport == UDP_TEREDO:
+                inner = self._udp_tunnel(sport, dport, payload, ts, depth)
+                if inner:
+                    return inner
+            if self._udp_wanted(sport, dport, payload):
+                src = _inet_ntoa(data[off + 12 : off + 16])
+                dst = _inet_ntoa(data[off + 16 : off + 20])
+                return [Segment("udp", src, sport, dst, dport, payload, 0, 0)]
+            return []
+        return self._transport(
+            protocol, data, l4, end, data[off + 12 : off + 16], data[off + 16 : off + 20], ts, depth
+        )
+
+    def _ipv4_fragment(
+        self, data: bytes, off: int, l4: int, end: int, protocol: int, ts: float, depth: int
+    ) -> list[Segment]:
+        flags_offset = (data[off + 6] << 8) | data[off + 7]
+        src, dst = data[off + 12 : off + 16], data[off + 16 : off + 20]
+        key = (4, src, dst, data[off + 4 : off + 6], protocol)
+        done = self.fragments.add(
+            key, (flags_offset & 0x1FFF) << 3, bool(flags_offset & 0x2000), data[l4:end], ts
+        )
+        if done is None:
+            return []
+        payload = done[0]
+        return self._transport(protocol, payload, 0, len(payload), src, dst, ts, depth)
+
+    def _ipv6(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
+        if data[off] >> 4 != 6:
+            raise ValueError("bad IPv6 header")
+        payload_len = (data[off + 4] << 8) | data[off + 5]
+        end = off + 40 + payload_len if payload_len else len(data)  # 0: jumbogram
+        if end > len(data):
+            end = len(data)
+        src, dst = data[off + 8 : off + 24], data[off + 24 : off + 40]
+        return self._ipv6_chain(data[off + 6], data, off + 40, end, src, dst, ts, depth)
+
+    def _ipv6_chain(
+        self,
+        next_header: int,
+        data: bytes,
+        off: int,
+        end: int,
+        src: bytes,
+        dst: bytes,
+        ts: float,
+        depth: int,
+    ) -> list[Segment]:
+        """Walk extension headers to the transport; a fragment header starts reassembly."""
+        for _ in range(MAX_IPV6_EXTENSIONS):
+            if next_header in IPV6_SKIPPABLE_EXTENSIONS:
+                next_header, off = data[off], off + ((data[off + 1] + 1) << 3)
+            elif next_header == IPPROTO_AH:
+                next_header, off = data[off], off + ((data[off + 1] + 2) << 2)
+            elif next_header == IPV6_FRAGMENT:
+                return self._ipv6_fragment(data, off, end, src, dst, ts, depth)
+            elif next_header == IPPROTO_NONE:
+                return []
+            else:
+                if off > end:
+                    raise ValueError("IPv6 extension headers run past the packet")
+                return self._transport(next_header, data, off, end, src, dst, ts, depth)
+        return []
+
+    def _ipv6_fragment(
+        self, data: bytes, off: int, end: int, src: bytes, dst: bytes, ts: float, depth: int
+    ) -> list[Segment]:
+        next_header = data[off]
+        offset_flags = (data[off + 2] << 8) | data[off + 3]
+        key = (6, src, dst, data[off + 4 : off + 8])
+        done = self.fragments.add(
+            key,
+            offset_flags & 0xFFF8,
+            bool(offset_flags & 0x0001),
+            data[off + 8 : end],
+            ts,
+            next_header=next_header,
+            discard_overlaps=True,
+        )
+        if done is None or done[1] is None:
+            return []
+        payload, first_next_header = done
+        return self._ipv6_chain(first_next_header, payload, 0, len(payload), src, dst, ts, depth)
+
+    # -- transport and tunnels ---------------------------------------------------------------
+
+    def _transport(
+        self,
+        protocol: int,
+        data: bytes,
+        off: int,
+        end: int,
+        src: bytes,
+        dst: bytes,
+        ts: float,
+        depth: int,
+    ) -> list[Segment]:
+        if protocol == IPPROTO_UDP:
+            return self._udp(data, off, end, src, dst, ts, depth)
+        if protocol == IPPROTO_TCP:
+            return self._tcp(data, off, end, src, dst)
+        if depth >= MAX_TUNNEL_DEPTH:
+            return []
+        if protocol == IPPROTO_IPIP:
+            return self._ipv4(data[off:end], 0, ts, depth + 1)
+        if protocol == IPPROTO_IPV6:
+            return self._ipv6(data[off:end], 0, ts, depth + 1)
+        if protocol == IPPROTO_GRE:
+            return self._gre(data[off:end], ts, depth + 1)
+        return []  # ICMP and the rest: never read messages quoted inside them
+
+    def _udp(
+        self, data: bytes, off: int, end: int, src: bytes, dst: bytes, ts: float, depth: int
+    ) -> list[Segment]:
+        sport, dport, length = _HHH(data, off)
+        if length < 8:
+            raise ValueError("bad UDP length")
+        if off + length < end:
+            end = off + length
+        payload = data[off + 8 : end]
+        if dport in UDP_TUNNEL_DPORTS or sport == UDP_TEREDO:
+            inner = self._udp_tunnel(sport, dport, payload, ts, depth)
+            if inner:
+                return inner
+        if self._udp_wanted(sport, dport, payload):
+            text = self._address_text
+            src_text = text.get(src) or self._format_address(src)
+            dst_text = text.get(dst) or self._format_address(dst)
+            return [_new_segment(Segment, ("udp", src_text, sport, dst_text, dport, payload, 0, 0))]
+        return []
+
+    def _tcp(self, data: bytes, off: int, end: int, src: bytes, dst: bytes) -> list[Segment]:
+        sport, dport, seq, _ack, offset_flags = _HHIIH(data, off)
+        if sport not in self._tcp_ports and dport not in self._tcp_ports:
+            return []
+        header_len = (offset_flags >> 12) << 2
+        if header_len < 20 or off + header_len > end:
+            raise ValueError("bad TCP header")
+        flags = offset_flags & 0xFF
+        payload = data[off + header_len : end]
+        if not payload and not flags & TCP_SYN_FIN_RST:
+            return []
+        text = self._address_text
+        src_text = text.get(src) or self._format_address(src)
+        dst_text = text.get(dst) or self._format_address(dst)
+        return [
+            _new_segment(Segment, ("tcp", src_text, sport, dst_text, dport, payload, seq, flags))
+        ]
+
+    def _udp_tunnel(
+        self, sport: int, dport: int, payload: bytes, ts: float, depth: int
+    ) -> list[Segment]:
+        """Segments inside a VXLAN, Geneve or Teredo datagram; [] if it is not one."""
+        if depth >= MAX_TUNNEL_DEPTH:
+            return []
+        try:
+            if dport in UDP_VXLAN:
+                if payload[0] & 0x08 and len(payload) >= 8 + 14:
+                    return self._ethernet(payload, 8, ts, depth + 1)
+            elif dport == UDP_GENEVE:
+                return self._geneve(payload, ts, depth + 1)
+            if sport == UDP_TEREDO or dport == UDP_TEREDO:
+                return self._teredo(payload, ts, depth + 1)
+        except (IndexError, struct.error, ValueError):
+            return []  # not a tunnel after all: the caller treats it as plain UDP
+        return []
+
+    def _geneve(self, payload: bytes, ts: float, depth: int) -> list[Segment]:
+        if payload[0] >> 6 != 0:
+            return []
+        header_len = 8 + ((payload[0] & 0x3F) << 2)
+        protocol = (payload[2] << 8) | payload[3]
+        if protocol == ETH_TRANSPARENT_BRIDGING:
+            return self._ethernet(payload, header_len, ts, depth)
+        return self._ethertype(protocol, payload, header_len, ts, depth)
+
+    def _teredo(self, payload: bytes, ts: float, depth: int) -> list[Segment]:
+        """Teredo: IPv6 in UDP, after an optional authentication and origin indication."""
+        off = 0
+        if payload[0] == 0x00 and payload[1] == 0x01:
+            off = 4 + payload[2] + payload[3] + 9
+        if payload[off] == 0x00 and payload[off + 1] == 0x00:
+            off += 8
+        if payload[off] >> 4 != 6:
+            return []
+        return self._ipv6(payload, off, ts, depth)
+
+    def _gre(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        flags = (data[0] << 8) | data[1]
+        protocol = (data[2] << 8) | data[3]
+        version = flags & 0x07
+        off = 4
+        if flags & 0x8000 or flags & 0x4000:  # checksum (and offset, with routing)
+            off += 4
+        if flags & 0x2000:  # key
+            off += 4
+        if flags & 0x1000:  # sequence number
+            off += 4
+        if version == 1:  # enhanced GRE (PPTP): optional acknowledgment, then PPP
+            if flags & 0x0080:
+                off += 4
+            return self._ppp(data[off:], ts, depth) if protocol == 0x880B else []
+        if version != 0 or flags & 0x4000:
+            return []  # source routing is obsolete; other versions unknown
+        if protocol == ETH_TRANSPARENT_BRIDGING:
+            return self._ethernet(data, off, ts, depth)
+        if protocol == ETH_ERSPAN_2:
+            return self._ethernet(data, off + 8 if flags & 0x1000 else off, ts, depth)
+        if protocol == ETH_ERSPAN_3:
+            return self._erspan3(data, off, ts, depth)
+        return self._ethertype(protocol, data, off, ts, depth)
+
+    def _erspan3(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
+        has_subheader = data[off + 11] & 0x01
+        off += 12 + (8 if has_subheader else 0)
+        return self._ethernet(data, off, ts, depth)
+
+
+def _nflog_payload(data: bytes, endian: str) -> bytes | None:
+    """The packet TLV (type 9) of an NFLOG frame read with one byte order, or None."""
+    unpack = struct.Struct(endian + "HH").unpack_from
+    off = 4
+    while off + 4 <= len(data):
+        length, tlv_type = unpack(data, off)
+        if length < 4 or off + length > len(data):
+            return None
+        if tlv_type & 0x7FFF == 9:
+            return data[off + 4 : off + length]
+        off += (length + 3) & ~3
+    return None
+
+
+def _load_scapy_dissector(linktype: int) -> Callable[[bytes], bytes | None] | None:
+    """A function from frame bytes to the bytes of its first IP/IPv6 layer, via scapy."""
+    import scapy.layers.all  # noqa: F401 - registers every link type scapy knows
+    from scapy.config import conf
+    from scapy.layers.inet import IP
+    from scapy.layers.inet6 import IPv6
+
+    frame_class = conf.l2types.get(linktype)
+    if frame_class is None:
+        return None
+
+    def first_ip_layer(data: bytes) -> bytes | None:
+        try:
+            layer = frame_class(data)
+        except Exception:  # scapy raises many kinds of errors on hostile bytes
+            return None
+        while layer is not None and layer.__class__.__name__ != "NoPayload":
+            if isinstance(layer, (IP, IPv6)):
+                original = getattr(layer, "original", None)
+                return bytes(original) if original else None
+            layer = layer.payload if layer.payload else None
+        return None
+
+    return first_ip_layer

@@ -1,0 +1,403 @@
+"""Stream packet records out of pcap, pcapng and gzip-compressed captures.
+
+The reader never loads a whole file: it reads large chunks and slices records out of them.
+A truncated or corrupt tail ends iteration with a warning instead of an exception, so a
+damaged capture still yields every packet before the damage.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from types import TracebackType
+from typing import BinaryIO
+
+from mcpcap.core.errors import CaptureReadError, NotACaptureError
+from mcpcap.core.formats import GZIP_MAGIC, PCAP_MAGICS, CaptureFormat, sniff
+
+Record = tuple[float, int, bytes, int]
+
+CHUNK_SIZE = 1 << 20
+HEAD_BYTES = 4096
+MAX_RECORD_BYTES = 262_144  # libpcap's largest snaplen for any link type
+MAX_SNAPLEN_TRUSTED = 16 << 20  # a header snaplen above this is not believed either
+MAX_BLOCK_BYTES = 16 << 20  # the largest pcapng block we agree to buffer
+LINKTYPE_MASK = 0xFFFF  # upper bits of the pcap linktype field carry FCS information
+
+BT_SHB = 0x0A0D0D0A
+BT_IDB = 0x00000001
+BT_OPB = 0x00000002
+BT_SPB = 0x00000003
+BT_EPB = 0x00000006
+BYTE_ORDER_MAGIC = 0x1A2B3C4D
+
+OPT_IF_TSRESOL = 9
+OPT_IF_TSOFFSET = 14
+
+# Errors a gzip stream raises when it is cut short or corrupt.
+_STREAM_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
+
+
+class _Interface:
+    """A pcapng interface: its link type, snaplen and clock."""
+
+    __slots__ = ("linktype", "offset", "snaplen", "units_per_second")
+
+    def __init__(self, linktype: int, snaplen: int, units_per_second: int, offset: int) -> None:
+        self.linktype = linktype
+        self.snaplen = snaplen
+        self.units_per_second = units_per_second
+        self.offset = offset
+
+
+class CaptureReader:
+    """Iterate `(ts, linktype, data, orig_len)` records of one capture file, in file order.
+
+    Use as a context manager; `bytes_read` and `size` give progress in terms of the file on disk
+    (compressed bytes for a gzip file).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self.name = os.path.basename(self.path)
+        self.warnings: list[str] = []
+        self.link_types: list[int] = []
+        self.packets = 0
+        self.bytes_read = 0
+        self._broken = False
+        try:
+            self.size = os.path.getsize(self.path)
+            self._raw: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        except OSError as exc:
+            raise CaptureReadError(f"{self.name} could not be opened ({exc.strerror}).") from exc
+        try:
+            self._open_stream()
+        except BaseException:
+            self._raw.close()
+            raise
+        self._records = self._iter_pcapng() if self.format is CaptureFormat.PCAPNG else None
+        if self._records is None:
+            self._records = self._iter_pcap()
+
+    # -- opening -----------------------------------------------------------------------------
+
+    def _open_stream(self) -> None:
+        head = self._raw.read(HEAD_BYTES)
+        found = sniff(head)
+        if found is None:
+            raise NotACaptureError(f"{self.name} is not a capture ({describe_bytes(head)}).")
+        self.format, self.compressed = found
+        self._raw.seek(0)
+        self._stream: BinaryIO = (
+            gzip.GzipFile(fileobj=self._raw, mode="rb") if self.compressed else self._raw
+        )
+
+    def _read(self, size: int) -> bytes:
+        """Read up to `size` plain bytes; b"" at the end; a warning when the stream is broken.
+
+        A gzip stream is read in steps (read1) so the bytes inflated before a corrupt or missing
+        part are kept rather than lost with the exception.
+        """
+        if self._broken:
+            return b""
+        parts: list[bytes] = []
+        got = 0
+        try:
+            while got < size:
+                piece = (
+                    self._stream.read1(size - got) if self.compressed else self._stream.read(size)
+                )
+                if not piece:
+                    break
+                parts.append(piece)
+                got += len(piece)
+                if not self.compressed:
+                    break
+        except _STREAM_ERRORS as exc:
+            self._broken = True
+            self._warn_broken_stream(exc)
+        self.bytes_read = self._raw.tell()
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _warn_broken_stream(self, exc: BaseException) -> None:
+        if isinstance(exc, EOFError):
+            what = "the compressed data is cut short"
+        elif self.compressed:
+            what = "the compressed data is corrupt"
+        else:
+            what = f"the file could not be read ({exc})"
+        self.warnings.append(f"{what} after {self.packets} packets")
+
+    # -- context manager and iterator --------------------------------------------------------
+
+    def __enter__(self) -> CaptureReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Record]:
+        return self._records
+
+    def __next__(self) -> Record:
+        return next(self._records)
+
+    def close(self) -> None:
+        if self.compressed:
+            self._stream.close()
+        self._raw.close()
+
+    def _truncated(self) -> None:
+        self.warnings.append(f"capture ends mid-record after {self.packets} packets")
+
+    def _note_linktype(self, linktype: int) -> None:
+        if linktype not in self.link_types:
+            self.link_types.append(linktype)
+
+    # -- pcap --------------------------------------------------------------------------------
+
+    def _iter_pcap(self) -> Iterator[Record]:
+        header = self._read(24)
+        if len(header) < 24:
+            self._truncated()
+            return
+        endian, units = PCAP_MAGICS[header[:4]]
+        major, _minor, _zone, _sigfigs, snaplen, network = struct.unpack(
+            endian + "HHiIII", header[4:]
+        )
+        if major != 2:
+            self.warnings.append(f"pcap version {major} is unusual; reading it as version 2")
+        linktype = network & LINKTYPE_MASK
+        self._note_linktype(linktype)
+        limit = min(max(snaplen, MAX_RECORD_BYTES), MAX_SNAPLEN_TRUSTED)
+        yield from self._pcap_records(struct.Struct(endian + "IIII"), 1.0 / units, linktype, limit)
+
+    def _pcap_records(
+        self, record_header: struct.Struct, scale: float, linktype: int, limit: int
+    ) -> Iterator[Record]:
+        """The hot loop: slice records out of 1 MiB chunks with as little work as possible."""
+        unpack = record_header.unpack_from
+        read = self._read
+        buf = read(CHUNK_SIZE)
+        pos = 0
+        count = 0
+        try:
+            while True:
+                end = len(buf) - 16
+                while pos <= end:
+                    sec, frac, incl, orig = unpack(buf, pos)
+                    if incl > limit:
+                        self.packets = count
+                        self.warnings.append(
+                            f"record {count + 1} claims {incl} captured bytes, more than any "
+                            f"capture holds; stopped reading after {count} packets"
+                        )
+                        return
+                    start = pos + 16
+                    pos = start + incl
+                    if pos > end + 16:
+                        pos = start - 16
+                        break
+                    count += 1
+                    yield (sec + frac * scale, linktype, buf[start:pos], orig)
+                self.packets = count
+                chunk = read(CHUNK_SIZE)
+                if not chunk:
+                    if pos < len(buf):
+                        self._truncated()
+                    return
+                buf = buf[pos:] + chunk if pos < len(buf) else chunk
+                pos = 0
+        finally:
+            self.packets = count
+
+    # -- pcapng ------------------------------------------------------------------------------
+
+    def _iter_pcapng(self) -> Iterator[Record]:
+        """Walk pcapng blocks; the byte order may change at every section header."""
+        endian = "<"
+        interfaces: list[_Interface] = []
+        buf = self._read(CHUNK_SIZE)
+        pos = 0
+        last_ts = 0.0
+        while True:
+            if len(buf) - pos < 12:
+                more = self._read(CHUNK_SIZE)
+                if not more:
+                    if pos < len(buf):
+                        self._truncated()
+                    return
+                buf = buf[pos:] + more
+                pos = 0
+                continue
+            if buf[pos : pos + 4] == b"\x0a\x0d\x0d\x0a":
+                magic = buf[pos + 8 : pos + 12]
+                if magic == b"\x4d\x3c\x2b\x1a":
+                    endian = "<"
+                elif magic == b"\x1a\x2b\x3c\x4d":
+                    endian = ">"
+                else:
+                    self.warnings.append(
+                        f"section header with a bad byte-order mark after {self.packets} "
+                        "packets; stopped reading"
+                    )
+                    return
+            block_type, block_len = struct.unpack_from(endian + "II", buf, pos)
+            if block_len < 12 or block_len % 4 or block_len > MAX_BLOCK_BYTES:
+                self.warnings.append(
+                    f"block of {block_len} bytes is malformed; stopped reading after "
+                    f"{self.packets} packets"
+                )
+                return
+            while len(buf) - pos < block_len:
+                more = self._read(max(CHUNK_SIZE, block_len))
+                if not more:
+                    self._truncated()
+                    return
+                buf = buf[pos:] + more
+                pos = 0
+            body = pos + 8
+            end = pos + block_len - 4
+            pos += block_len
+            if block_type in (BT_EPB, BT_OPB):
+                record = self._packet_block(buf, body, end, endian, interfaces, block_type)
+            elif block_type == BT_SPB:
+                record = self._simple_block(buf, body, end, endian, interfaces, last_ts)
+            elif block_type == BT_IDB:
+                interface = self._interface_block(buf, body, end, endian)
+                interfaces.append(interface)
+                self._note_linktype(interface.linktype)
+                continue
+            elif block_type == BT_SHB:
+                interfaces = []
+                continue
+            else:
+                continue
+            if record is not None:
+                last_ts = record[0]
+                self.packets += 1
+                yield record
+
+    def _interface_block(self, buf: bytes, body: int, end: int, endian: str) -> _Interface:
+        linktype, _reserved, snaplen = struct.unpack_from(endian + "HHI", buf, body)
+        units = 1_000_000
+        offset = 0
+        for code, value in _options(buf, body + 8, end, endian):
+            if code == OPT_IF_TSRESOL and value:
+                units = _tsresol_units(value[0])
+            elif code == OPT_IF_TSOFFSET and len(value) == 8:
+                offset = struct.unpack(endian + "q", value)[0]
+        return _Interface(linktype, snaplen, units, offset)
+
+    def _packet_block(
+        self,
+        buf: bytes,
+        body: int,
+        end: int,
+        endian: str,
+        interfaces: list[_Interface],
+        block_type: int,
+    ) -> Record | None:
+        if end - body < 20:
+            self._bad_block("packet block too short")
+            return None
+        if block_type == BT_EPB:
+            if_id, ts_high, ts_low, incl, orig = struct.unpack_from(endian + "IIIII", buf, body)
+        else:
+            if_id, _drops, ts_high, ts_low, incl, orig = struct.unpack_from(
+                endian + "HHIIII", buf, body
+            )
+        data_start = body + 20
+        if if_id >= len(interfaces):
+            self._bad_block(f"packet on undeclared interface {if_id}")
+            return None
+        if data_start + incl > end:
+            self._bad_block("packet longer than its block")
+            return None
+        interface = interfaces[if_id]
+        ts = ((ts_high << 32) | ts_low) / interface.units_per_second + interface.offset
+        return (ts, interface.linktype, buf[data_start : data_start + incl], orig)
+
+    def _simple_block(
+        self,
+        buf: bytes,
+        body: int,
+        end: int,
+        endian: str,
+        interfaces: list[_Interface],
+        last_ts: float,
+    ) -> Record | None:
+        """A simple packet block has no timestamp: it inherits the previous packet's time."""
+        if not interfaces or end - body < 4:
+            self._bad_block("simple packet block without an interface")
+            return None
+        (orig,) = struct.unpack_from(endian + "I", buf, body)
+        interface = interfaces[0]
+        incl = min(orig, end - body - 4)
+        if interface.snaplen:
+            incl = min(incl, interface.snaplen)
+        return (last_ts, interface.linktype, buf[body + 4 : body + 4 + incl], orig)
+
+    def _bad_block(self, what: str) -> None:
+        if len(self.warnings) < 20:
+            self.warnings.append(f"{what} after {self.packets} packets; skipped")
+
+
+def _options(buf: bytes, pos: int, end: int, endian: str) -> Iterator[tuple[int, bytes]]:
+    """(code, value) pairs of a pcapng options list, stopping at opt_endofopt or a bad length."""
+    unpack = struct.Struct(endian + "HH").unpack_from
+    while pos + 4 <= end:
+        code, length = unpack(buf, pos)
+        if code == 0:
+            return
+        value_end = pos + 4 + length
+        if value_end > end:
+            return
+        yield code, buf[pos + 4 : value_end]
+        pos += 4 + ((length + 3) & ~3)
+
+
+def _tsresol_units(value: int) -> int:
+    """Timestamp units per second from if_tsresol (power of 10, or of 2 when the MSB is set)."""
+    exponent = value & 0x7F
+    if value & 0x80:
+        return 1 << min(exponent, 63)
+    return 10 ** min(exponent, 18)
+
+
+def describe_bytes(head: bytes) -> str:
+    """A short human phrase for what a file that is not a capture seems to be."""
+    if not head:
+        return "it is empty"
+    if head[:2] == GZIP_MAGIC:
+        return "it is gzip-compressed, but what it holds is not a capture"
+    text = head[:512].lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return "it starts like an HTML page"
+    if text.startswith(b"<?xml") or text.startswith(b"<"):
+        return "it starts like XML or HTML text"
+    if text.startswith((b"{", b"[")):
+        return "it starts like JSON text"
+    if head[:4] == b"PK\x03\x04":
+        return "it is a ZIP archive"
+    if head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00" or head[:4] == b"\x28\xb5\x2f\xfd":
+        return "it is compressed with something other than gzip"
+    if _looks_like_text(head[:512]):
+        return "it starts like plain text"
+    return f"its first bytes are {head[:4].hex(' ')}"
+
+
+def _looks_like_text(sample: bytes) -> bool:
+    try:
+        decoded = sample.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(ch.isprintable() or ch in "\r\n\t" for ch in decoded)

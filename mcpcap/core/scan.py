@@ -1,0 +1,112 @@
+"""One pass over a capture: frames -> transport segments -> the chosen protocol modules.
+
+This is the only loop that touches every packet, so it stays plain: no per-packet objects beyond
+what the reader and the decapsulator return, progress and cancellation checked every few
+thousand packets.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mcpcap.core.decap import Decapsulator
+from mcpcap.core.errors import CancelledError
+from mcpcap.core.linktypes import linktype_name
+from mcpcap.core.reader import CaptureReader
+from mcpcap.core.tcpstream import TcpReassembler
+from mcpcap.modules.base import ProtocolModule
+
+PROGRESS_EVERY = 8192
+
+# progress(packets_done, bytes_done, bytes_total)
+Progress = Callable[[int, int, int], None]
+
+
+def scan_capture(
+    path: Path,
+    db: sqlite3.Connection,
+    modules: list[ProtocolModule],
+    *,
+    max_packets: int | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Feed every frame to the modules; return the capture facts and each module's counts."""
+    scans = [(module, module.start_scan(db, {})) for module in modules]
+    udp_wanted = UdpDispatch(scans)
+    tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
+    decap = Decapsulator(udp_wanted, tcp_ports)
+    reassembler = TcpReassembler()
+    tcp_scans = [(module.tcp_ports, scan) for module, scan in scans if module.tcp_ports]
+    packets = total_bytes = 0
+    first_ts = last_ts = None
+    stopped_early = False
+    with CaptureReader(str(path)) as reader:
+        size = reader.size
+        for ts, linktype, data, orig_len in reader:
+            if max_packets is not None and packets >= max_packets:
+                stopped_early = True
+                break
+            packets += 1
+            total_bytes += orig_len
+            if first_ts is None or ts < first_ts:
+                first_ts = ts
+            if last_ts is None or ts > last_ts:
+                last_ts = ts
+            if packets % PROGRESS_EVERY == 0:
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError("the analysis was cancelled")
+                if progress is not None:
+                    progress(packets, reader.bytes_read, size)
+            for seg in decap.decode(linktype, data, ts):
+                if seg.transport == "udp":
+                    for scan in udp_wanted.targets(seg):
+                        scan.on_udp(packets, ts, seg)
+                else:
+                    for chunk in reassembler.feed(seg):
+                        for ports, scan in tcp_scans:
+                            if chunk.sport in ports or chunk.dport in ports:
+                                scan.on_tcp(packets, ts, chunk)
+        if progress is not None:
+            progress(packets, reader.bytes_read, size)
+        facts = {
+            "format": reader.format.value,
+            "compressed": reader.compressed,
+            "link_types": [
+                {"linktype": lt, "name": linktype_name(lt)}
+                for lt in dict.fromkeys(reader.link_types)
+            ],
+            "packets": packets,
+            "bytes": total_bytes,
+            "first_ts": first_ts,
+            "last_ts": last_ts,
+            "warnings": list(reader.warnings),
+            "stopped_early": stopped_early,
+            "max_packets": max_packets,
+        }
+    facts["modules"] = {module.name: scan.finish(db) for module, scan in scans}
+    return facts
+
+
+class UdpDispatch:
+    """Decides once per datagram which module scans want it (usually exactly one module)."""
+
+    def __init__(self, scans: list[tuple[ProtocolModule, Any]]) -> None:
+        self._scans = scans
+        self._single = scans[0] if len(scans) == 1 else None
+
+    def __call__(self, sport: int, dport: int, payload: bytes) -> bool:
+        if self._single is not None:
+            return self._single[0].wants_udp(sport, dport, payload)
+        return any(module.wants_udp(sport, dport, payload) for module, _ in self._scans)
+
+    def targets(self, seg) -> list:
+        return [
+            scan
+            for module, scan in self._scans
+            if module.wants_udp(seg.sport, seg.dport, seg.payload)
+        ]

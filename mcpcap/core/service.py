@@ -1,0 +1,183 @@
+"""The one entry point every face uses: analyse a capture once, then ask it questions.
+
+`Analyzer.analyze(path, name)` returns an `Analysis` backed by the result store: the first call
+scans the capture (with progress and cancellation), later calls for the same unchanged file open
+the stored result at once. Module-specific questions go through `analysis.module("dns")`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import sqlite3
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from mcpcap.config import Settings
+from mcpcap.core import store
+from mcpcap.core.models import SCHEMA_VERSION, CaptureSummary, LinkType
+from mcpcap.core.scan import Progress, scan_capture
+from mcpcap.core.timefmt import iso_time, round_ts
+from mcpcap.modules.base import ProtocolModule, load_modules
+
+
+class Analysis:
+    """A finished analysis of one capture, read from its store."""
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        name: str,
+        modules: list[ProtocolModule],
+        settings: Settings,
+        cleanup: Path | None = None,
+    ) -> None:
+        self.db = db
+        self.name = name
+        self.settings = settings
+        self._modules = {m.name: m for m in modules}
+        self._cleanup = cleanup
+        self._facts = json.loads(store.read_meta(db, "capture") or "{}")
+        self._results: dict[str, Any] = {}
+        db.create_function("in_network", 2, _in_network, deterministic=True)
+
+    @property
+    def module_names(self) -> list[str]:
+        return list(self._modules)
+
+    def capture(self) -> CaptureSummary:
+        facts = self._facts
+        first, last = facts.get("first_ts"), facts.get("last_ts")
+        return CaptureSummary(
+            name=self.name,
+            format=facts["format"],
+            compressed=facts["compressed"],
+            link_types=[LinkType(**lt) for lt in facts["link_types"]],
+            packets=facts["packets"],
+            bytes=facts["bytes"],
+            first_ts=round_ts(first),
+            last_ts=round_ts(last),
+            first_time=iso_time(first),
+            last_time=iso_time(last),
+            duration=round(last - first, 6) if first is not None and last is not None else 0.0,
+            warnings=facts.get("warnings", []),
+            max_packets=facts.get("max_packets") if facts.get("stopped_early") else None,
+        )
+
+    def module(self, name: str):
+        """The module's results object (e.g. `DnsResults`), made once per analysis."""
+        if name not in self._results:
+            module = self._modules.get(name)
+            if module is None:
+                from mcpcap.core.errors import UnknownModuleError
+
+                raise UnknownModuleError(
+                    f"module {name!r} was not chosen; chosen modules: {', '.join(self._modules)}"
+                )
+            counts = json.loads(store.read_meta(self.db, f"{name}_counts") or "{}")
+            self._results[name] = module.open_results(self.db, counts, self._facts, self.settings)
+        return self._results[name]
+
+    def summary(self) -> dict[str, Any]:
+        """The `mcpcap analyze` document: schema_version, capture, then one key per module."""
+        doc: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "capture": self.capture().model_dump(mode="json"),
+        }
+        for name in self._modules:
+            doc[name] = self.module(name).summary().model_dump(mode="json")
+        return doc
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+        if self._cleanup is not None:
+            shutil.rmtree(self._cleanup, ignore_errors=True)
+
+    def __enter__(self) -> Analysis:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _in_network(address: str | None, network: str) -> int:
+    from mcpcap.modules.dns.filters import in_network
+
+    return in_network(address, network)
+
+
+class Analyzer:
+    """Analyses captures with the configured modules, through the result store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.modules = load_modules(settings.modules)
+        self._store = store.ResultStore(settings.cache_dir / "results", settings.cache_max_bytes)
+        self._lock = threading.Lock()
+
+    def options(self) -> dict[str, Any]:
+        """Every option that changes results (part of the store key)."""
+        return {
+            "max_packets": self.settings.max_packets,
+            "modules": sorted(m.name for m in self.modules),
+        }
+
+    def is_cached(self, path: Path) -> bool:
+        if not self.settings.use_cache:
+            return False
+        return self._store.lookup(store.store_key(path, self.options())) is not None
+
+    def analyze(
+        self,
+        path: Path,
+        name: str,
+        *,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Analysis:
+        if not self.settings.use_cache:
+            folder = Path(tempfile.mkdtemp(prefix="mcpcap-"))
+            db_path = folder / "result.sqlite"
+            try:
+                self._build(path, db_path, "uncached", progress, cancel)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            return Analysis(store.connect(db_path, readonly=True), name, self.modules,
+                            self.settings, cleanup=folder)  # fmt: skip
+        key = store.store_key(path, self.options())
+        db_path = self._store.get_or_build(
+            key, lambda tmp: self._build(path, tmp, key, progress, cancel)
+        )
+        return Analysis(store.connect(db_path, readonly=True), name, self.modules, self.settings)
+
+    def _build(
+        self,
+        capture: Path,
+        db_path: Path,
+        key: str,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        db = store.connect(db_path)
+        try:
+            store.create_meta(db, key)
+            for module in self.modules:
+                module.create_tables(db)
+            facts = scan_capture(
+                capture,
+                db,
+                self.modules,
+                max_packets=self.settings.max_packets,
+                progress=progress,
+                cancel=cancel,
+            )
+            facts.pop("modules", None)
+            db.execute("INSERT INTO meta VALUES ('capture', ?)", (json.dumps(facts),))
+            store.mark_complete(db)
+        finally:
+            db.close()

@@ -1,0 +1,274 @@
+"""Reassemble the byte stream of each direction of each TCP connection, with bounded memory.
+
+Bytes are delivered in sequence order as soon as they are contiguous. Retransmitted bytes are
+dropped, out-of-order segments wait (up to a bound) for the hole before them, and a hole that
+never fills is skipped: the next chunk then carries `gap=True` so a consumer (a DNS-over-TCP
+length-prefix parser, say) knows to resynchronise.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import NamedTuple
+
+from mcpcap.core.decap import Segment
+
+SEQ_MOD = 1 << 32
+HALF_SEQ = 1 << 31
+MAX_PENDING_SEGMENTS = 1024
+
+TCP_FIN = 0x01
+TCP_SYN = 0x02
+TCP_RST = 0x04
+
+
+class StreamChunk(NamedTuple):
+    """Contiguous bytes of one direction; `gap` means bytes before these were never seen."""
+
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    data: bytes
+    gap: bool
+    syn_seen: bool
+
+
+def seq_diff(a: int, b: int) -> int:
+    """a - b in sequence space, as a signed number (RFC 1982 style, modulo 2**32)."""
+    return (a - b + HALF_SEQ) % SEQ_MOD - HALF_SEQ
+
+
+class _Direction:
+    """One direction of a connection: where the stream is, and what waits beyond a hole."""
+
+    __slots__ = ("closed", "gap", "next_seq", "pending", "pending_bytes", "syn_seen")
+
+    def __init__(self, next_seq: int, syn_seen: bool) -> None:
+        self.next_seq = next_seq
+        self.syn_seen = syn_seen
+        self.pending: dict[int, bytes] = {}  # keyed by offset from next_seq when buffered
+        self.pending_bytes = 0
+        self.gap = False
+        self.closed = False
+
+    def free(self) -> None:
+        self.pending = {}
+        self.pending_bytes = 0
+        self.closed = True
+
+
+class _Connection:
+    __slots__ = ("directions",)
+
+    def __init__(self) -> None:
+        self.directions: dict[tuple[str, int], _Direction] = {}
+
+
+ConnectionKey = tuple[tuple[str, int], tuple[str, int]]
+
+
+class TcpReassembler:
+    """Feed TCP segments in capture order; get back the stream bytes they make available.
+
+    Memory is bounded: at most `max_connections` connections (least recently used evicted) and
+    at most `max_buffer_per_direction` out-of-order bytes per direction. A finished connection
+    (FIN from both sides, or RST) keeps only a small record so late retransmissions are
+    recognised as such; `active_connections` counts the ones still open.
+    """
+
+    def __init__(
+        self, max_connections: int = 10_000, max_buffer_per_direction: int = 256 * 1024
+    ) -> None:
+        self.max_connections = max_connections
+        self.max_buffer_per_direction = max_buffer_per_direction
+        self._connections: OrderedDict[ConnectionKey, _Connection] = OrderedDict()
+        self.evicted = 0
+
+    def __len__(self) -> int:
+        return len(self._connections)
+
+    @property
+    def active_connections(self) -> int:
+        return sum(
+            1
+            for conn in self._connections.values()
+            if any(not d.closed for d in conn.directions.values())
+        )
+
+    @property
+    def buffered_bytes(self) -> int:
+        return sum(
+            d.pending_bytes for conn in self._connections.values() for d in conn.directions.values()
+        )
+
+    def feed(self, seg: Segment) -> list[StreamChunk]:
+        """The chunks this segment completes, in stream order (often just its own payload)."""
+        source = (seg.src, seg.sport)
+        conn = self._connection(source, (seg.dst, seg.dport))
+        flags = seg.tcp_flags
+        direction = conn.directions.get(source)
+        if flags & TCP_SYN:
+            direction = self._on_syn(conn, source, direction, seg.seq)
+            data_seq = (seg.seq + 1) % SEQ_MOD
+        else:
+            data_seq = seg.seq
+            if direction is None:
+                if not seg.payload:
+                    return self._on_rst(conn, seg) if flags & TCP_RST else []
+                direction = conn.directions[source] = _Direction(seg.seq, syn_seen=False)
+        if direction.closed:
+            return self._on_rst(conn, seg) if flags & TCP_RST else []
+        out: list[bytes | tuple[bytes, bool]] = []
+        if seg.payload:
+            self._accept(direction, data_seq, seg.payload, out)
+        chunks = [self._chunk(seg, direction, item) for item in out]
+        if flags & TCP_RST:
+            return chunks + self._on_rst(conn, seg)
+        if flags & TCP_FIN:
+            chunks += self._close_direction(seg, direction)
+        return chunks
+
+    # -- connection table --------------------------------------------------------------------
+
+    def _connection(self, a: tuple[str, int], b: tuple[str, int]) -> _Connection:
+        key = (a, b) if a <= b else (b, a)
+        conn = self._connections.get(key)
+        if conn is None:
+            conn = self._connections[key] = _Connection()
+            while len(self._connections) > self.max_connections:
+                self._connections.popitem(last=False)
+                self.evicted += 1
+        else:
+            self._connections.move_to_end(key)
+        return conn
+
+    def _on_syn(
+        self,
+        conn: _Connection,
+        source: tuple[str, int],
+        direction: _Direction | None,
+        seq: int,
+    ) -> _Direction:
+        """A SYN starts a direction; a retransmitted SYN changes nothing; a new ISN restarts."""
+        isn_next = (seq + 1) % SEQ_MOD
+        if direction is not None and direction.syn_seen and direction.next_seq == isn_next:
+            return direction
+        if direction is not None and direction.syn_seen and not direction.closed:
+            if seq_diff(direction.next_seq, isn_next) >= 0:
+                return direction  # a retransmitted SYN after data already flowed
+        if direction is not None and direction.closed:
+            conn.directions.clear()  # the ports are reused by a new connection
+        direction = conn.directions[source] = _Direction(isn_next, syn_seen=True)
+        return direction
+
+    def _on_rst(self, conn: _Connection, seg: Segment) -> list[StreamChunk]:
+        """RST ends the connection: flush what waits (past its holes) and free both sides."""
+        chunks: list[StreamChunk] = []
+        for key, direction in conn.directions.items():
+            if direction.pending:
+                out: list[bytes | tuple[bytes, bool]] = []
+                self._flush_pending(direction, out)
+                chunks += [self._chunk_for(key, seg, direction, item) for item in out]
+            direction.free()
+        return chunks
+
+    def _close_direction(self, seg: Segment, direction: _Direction) -> list[StreamChunk]:
+        """FIN: whatever still waits behind a hole is delivered now, marked as after a gap."""
+        out: list[bytes | tuple[bytes, bool]] = []
+        self._flush_pending(direction, out)
+        direction.free()
+        return [self._chunk(seg, direction, item) for item in out]
+
+    # -- sequence handling -------------------------------------------------------------------
+
+    def _accept(
+        self, direction: _Direction, seq: int, payload: bytes, out: list[bytes | tuple[bytes, bool]]
+    ) -> None:
+        ahead = seq_diff(seq, direction.next_seq)
+        if ahead > 0:
+            self._buffer(direction, ahead, payload, out)
+            return
+        if -ahead >= len(payload):
+            return  # a retransmission of bytes already delivered
+        self._deliver(direction, payload[-ahead:], out)
+        self._drain(direction, out)
+
+    def _deliver(
+        self, direction: _Direction, data: bytes, out: list[bytes | tuple[bytes, bool]]
+    ) -> None:
+        if direction.gap:
+            out.append((data, True))
+            direction.gap = False
+        else:
+            out.append(data)
+        direction.next_seq = (direction.next_seq + len(data)) % SEQ_MOD
+        if direction.pending:
+            direction.pending = {
+                offset - len(data): piece for offset, piece in direction.pending.items()
+            }
+
+    def _buffer(
+        self,
+        direction: _Direction,
+        ahead: int,
+        payload: bytes,
+        out: list[bytes | tuple[bytes, bool]],
+    ) -> None:
+        known = direction.pending.get(ahead)
+        if known is not None and len(known) >= len(payload):
+            return
+        direction.pending[ahead] = payload
+        direction.pending_bytes += len(payload) - (len(known) if known else 0)
+        if (
+            direction.pending_bytes > self.max_buffer_per_direction
+            or len(direction.pending) > MAX_PENDING_SEGMENTS
+        ):
+            self._flush_pending(direction, out)
+
+    def _drain(self, direction: _Direction, out: list[bytes | tuple[bytes, bool]]) -> None:
+        """Deliver buffered segments that have become contiguous with the stream."""
+        while direction.pending:
+            offset = min(direction.pending)
+            if offset > 0:
+                return
+            piece = direction.pending.pop(offset)
+            direction.pending_bytes -= len(piece)
+            if -offset < len(piece):
+                self._deliver(direction, piece[-offset:], out)
+
+    def _flush_pending(
+        self, direction: _Direction, out: list[bytes | tuple[bytes, bool]]
+    ) -> None:
+        """Give up on the holes: deliver everything buffered, marking each jump as a gap."""
+        while direction.pending:
+            offset = min(direction.pending)
+            if offset > 0:
+                direction.gap = True
+                direction.next_seq = (direction.next_seq + offset) % SEQ_MOD
+                direction.pending = {k - offset: v for k, v in direction.pending.items()}
+            self._drain(direction, out)
+
+    # -- output ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _chunk(
+        seg: Segment, direction: _Direction, item: bytes | tuple[bytes, bool]
+    ) -> StreamChunk:
+        data, gap = item if isinstance(item, tuple) else (item, False)
+        return StreamChunk(seg.src, seg.sport, seg.dst, seg.dport, data, gap, direction.syn_seen)
+
+    @staticmethod
+    def _chunk_for(
+        key: tuple[str, int],
+        seg: Segment,
+        direction: _Direction,
+        item: bytes | tuple[bytes, bool],
+    ) -> StreamChunk:
+        """A chunk of the direction whose source is `key` (which may be the other side)."""
+        data, gap = item if isinstance(item, tuple) else (item, False)
+        if key == (seg.src, seg.sport):
+            src, sport, dst, dport = seg.src, seg.sport, seg.dst, seg.dport
+        else:
+            src, sport, dst, dport = seg.dst, seg.dport, seg.src, seg.sport
+        return StreamChunk(src, sport, dst, dport, data, gap, direction.syn_seen)

@@ -1,0 +1,148 @@
+"""The DNS module's result models: summary, transactions, pages and messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from mcpcap.core.models import SCHEMA_VERSION, NameCount, Result
+
+
+class Malformed(Result):
+    total: int
+    by_reason: dict[str, int]
+
+
+class Endpoint(Result):
+    address: str
+    queries: int = Field(description="query messages sent (clients) or received (servers)")
+    responses: int = Field(description="responses received (clients) or sent (servers)")
+    errors: int = Field(description="responses with an rcode other than NOERROR")
+    nxdomain: int
+
+
+class LatencyBucket(Result):
+    le: float | None = Field(description="upper bound in seconds; null for the open last bucket")
+    count: int
+
+
+class Latency(Result):
+    count: int = Field(description="answered transactions with a round-trip time")
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    max: float | None
+    histogram: list[LatencyBucket]
+
+
+class TimelineBucket(Result):
+    start: float = Field(description="epoch seconds")
+    time: str
+    queries: int
+    responses: int
+    errors: int = Field(description="responses with an rcode other than NOERROR")
+
+
+class Timeline(Result):
+    interval: float = Field(description="seconds per bucket")
+    buckets: list[TimelineBucket]
+
+
+class DnsSummary(Result):
+    messages: int
+    queries: int
+    responses: int
+    transactions: int = Field(description="answered + unanswered + unsolicited responses")
+    answered: int
+    unanswered: int
+    unsolicited_responses: int
+    retransmissions: int
+    duplicate_responses: int
+    malformed: Malformed
+    rcodes: dict[str, int] = Field(description="over responses")
+    qtypes: dict[str, int] = Field(description="over the questions of query messages")
+    transports: dict[str, int]
+    protocols: dict[str, int]
+    top_n: int
+    top_qnames: list[NameCount]
+    top_registered_domains: list[NameCount]
+    nxdomain_names: list[NameCount]
+    distinct_qnames: int
+    distinct_registered_domains: int
+    distinct_nxdomain_names: int
+    distinct_clients: int
+    distinct_servers: int
+    servers: list[Endpoint]
+    clients: list[Endpoint]
+    latency: Latency
+    timeline: Timeline
+
+
+class DnsTransaction(Result):
+    ts: float
+    time: str
+    query_frame: int | None
+    response_frame: int | None
+    client: str
+    client_port: int
+    server: str
+    server_port: int
+    transport: str
+    protocol: str
+    trans_id: int
+    rtt: float | None
+    query: str | None
+    qclass: int | None
+    qclass_name: str | None
+    qtype: int | None
+    qtype_name: str | None
+    rcode: int | None
+    rcode_name: str | None
+    aa: bool | None
+    tc: bool | None
+    rd: bool | None
+    ra: bool | None
+    z: int
+    answers: list[str] | None
+    ttls: list[int] | None
+    rejected: bool | None
+    answered: bool
+    retransmissions: int
+
+
+class TransactionPage(Result):
+    schema_version: str = SCHEMA_VERSION
+    total: int = Field(description="transactions matching the filters")
+    items: list[DnsTransaction]
+    next_cursor: str | None = Field(description="pass as cursor for the next page")
+    truncated: bool = Field(description="fewer items than limit to fit the reply budget")
+
+
+class DnsMessage(Result):
+    """One DNS message with every section (the `--records messages` record)."""
+
+    frame: int
+    index: int
+    ts: float
+    time: str
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    transport: str
+    protocol: str
+    id: int
+    qr: bool
+    opcode: int
+    opcode_name: str
+    rcode: int
+    rcode_name: str
+    flags: dict[str, bool]
+    questions: list[dict[str, Any]]
+    answers: list[dict[str, Any]]
+    authority: list[dict[str, Any]]
+    additional: list[dict[str, Any]]
+    edns: dict[str, Any] | None
+    malformed: str | None
+    raw_hex: str | None = Field(None, description="the message's bytes as hex")

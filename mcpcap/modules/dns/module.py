@@ -1,0 +1,52 @@
+"""The DNS protocol module: DNS (53), mDNS (5353) and LLMNR (5355) over UDP and TCP."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, ClassVar
+
+from mcpcap.modules.base import ModuleScan, ProtocolModule
+from mcpcap.modules.dns import store_schema
+
+UDP_PORTS = frozenset((53, 5353, 5355))
+
+
+def looks_like_dns_query_or_response(payload: bytes) -> bool:
+    """A cheap test for DNS on another port: one question, a standard query opcode."""
+    return len(payload) >= 17 and payload[4] == 0 and payload[5] == 1 and not payload[2] & 0x78
+
+
+class DnsModule(ProtocolModule):
+    name: ClassVar[str] = "dns"
+    title: ClassVar[str] = "DNS"
+    udp_ports: ClassVar[frozenset[int]] = UDP_PORTS
+    tcp_ports: ClassVar[frozenset[int]] = frozenset((53, 5353, 5355))
+
+    def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
+        if sport in UDP_PORTS or dport in UDP_PORTS:
+            return True
+        return looks_like_dns_query_or_response(payload)
+
+    def create_tables(self, db: sqlite3.Connection) -> None:
+        store_schema.create_tables(db)
+
+    def start_scan(self, db: sqlite3.Connection, options: dict[str, Any]) -> ModuleScan:
+        from mcpcap.modules.dns.scan import DnsScan
+
+        return DnsScan(db, options)
+
+    def open_results(self, db, counts, capture, settings):
+        from mcpcap.modules.dns.results import DnsResults
+
+        return DnsResults(db, counts, capture, settings)
+
+    def summary_model(self) -> type:
+        from mcpcap.modules.dns.models import DnsSummary
+
+        return DnsSummary
+
+    def result_models(self) -> list[type]:
+        from mcpcap.modules.dns import models
+
+        return [models.DnsSummary, models.TransactionPage, models.DnsTransaction,
+                models.DnsMessage]  # fmt: skip

@@ -1,0 +1,317 @@
+"""Query/response pairing into transactions, the way Zeek's DNS analyzer pairs them.
+
+Rules (the README repeats them):
+
+1. A query opens a transaction keyed by its connection (client, client port, server, server
+   port, transport) and transaction id. Several open queries with the same key are answered
+   first in, first out.
+2. A query whose key and question equal those of a query still waiting for its answer is a
+   retransmission: it is counted on the waiting transaction, not opened as a new one.
+3. A response closes the oldest waiting transaction with the reversed key and the same id.
+   A response that matches none but repeats the key of a transaction answered within
+   `DUPLICATE_WINDOW` seconds is a duplicate response (counted, not a transaction). Anything
+   else is an unsolicited response: a transaction of its own with no query.
+4. mDNS and LLMNR answers often come from a host the query was not addressed to (the query went
+   to a multicast group). A response of those protocols that rule 3 cannot pair is paired with
+   the latest unanswered query of the same protocol for the same question (name and type, or
+   ANY) within `MULTICAST_WINDOW` seconds; its sender becomes the transaction's server.
+5. Waiting queries are bounded per flow and in total, and expire after `QUERY_TIMEOUT` seconds
+   of capture time; an expired or evicted query is an unanswered transaction.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Callable
+
+QUERY_TIMEOUT = 120.0
+DUPLICATE_WINDOW = 10.0
+MULTICAST_WINDOW = 2.0
+MAX_PENDING_PER_FLOW = 1024
+MAX_PENDING_TOTAL = 100_000
+MAX_RECENT_ANSWERED = 50_000
+MULTICAST_PROTOCOLS = ("mdns", "llmnr")
+QTYPE_ANY = 255
+
+
+class Transaction:
+    """One query and its response (either may be missing)."""
+
+    __slots__ = (
+        "aa",
+        "answers",
+        "bare",
+        "client",
+        "client_port",
+        "protocol",
+        "qclass",
+        "qtype",
+        "query",
+        "query_frame",
+        "query_ts",
+        "questions",
+        "ra",
+        "rcode",
+        "rd",
+        "response_frame",
+        "response_ts",
+        "retransmissions",
+        "seq",
+        "server",
+        "server_port",
+        "tc",
+        "trans_id",
+        "transport",
+        "ttls",
+        "z",
+    )
+
+    def __init__(self, seq: int, msg, meta: tuple) -> None:
+        frame, ts, src, sport, dst, dport, transport, protocol = meta
+        self.seq = seq
+        self.trans_id = msg.id
+        self.transport = transport
+        self.protocol = protocol
+        first = msg.questions[0] if msg.questions else None
+        self.query = first[0] if first else None
+        self.qtype = first[1] if first else None
+        self.qclass = first[2] if first else None
+        self.retransmissions = 0
+        self.answers: list[tuple[str, int]] = []
+        self.ttls: list[int] = []
+        self.response_frame = self.response_ts = self.rcode = None
+        self.aa = self.tc = self.ra = None
+        self.bare = False
+        self.z = (msg.flags >> 4) & 7
+        self.rd = msg.rd
+        if msg.qr:
+            self.client, self.client_port, self.server, self.server_port = dst, dport, src, sport
+            self.query_frame = self.query_ts = None
+            self.questions: list[tuple[str, int]] = []
+        else:
+            self.client, self.client_port, self.server, self.server_port = src, sport, dst, dport
+            self.query_frame, self.query_ts = frame, ts
+            self.questions = [(q[0], q[1]) for q in msg.questions]
+
+    @property
+    def ts(self) -> float:
+        return self.query_ts if self.query_ts is not None else self.response_ts
+
+    @property
+    def answered(self) -> bool:
+        return self.response_frame is not None
+
+    @property
+    def rtt(self) -> float | None:
+        if self.query_ts is None or self.response_ts is None:
+            return None
+        return self.response_ts - self.query_ts
+
+    def add_response(self, msg, frame: int, ts: float, src: str, sport: int) -> None:
+        self.response_frame, self.response_ts = frame, ts
+        self.rcode = msg.rcode
+        self.aa, self.tc, self.ra = msg.aa, msg.tc, msg.ra
+        self.z = (msg.flags >> 4) & 7
+        if self.query_frame is None:
+            self.rd = msg.rd
+        self.bare = not (msg.answers or msg.authority or msg.additional)
+        self.answers = [(rr[4], rr[1]) for rr in msg.answers]
+        self.ttls = [rr[3] for rr in msg.answers]
+        if self.protocol in MULTICAST_PROTOCOLS:
+            self.server, self.server_port = src, sport
+
+
+class Pairer:
+    """Feeds messages in capture order; hands finished transactions to `emit`."""
+
+    def __init__(self, emit: Callable[[Transaction], None]) -> None:
+        self._emit = emit
+        self._seq = 0
+        self._pending: dict[tuple, OrderedDict[int, deque[Transaction]]] = {}
+        self._pending_count = 0
+        self._by_question: dict[tuple, Transaction] = {}  # rule 4, latest query per question
+        self._recent_answered: OrderedDict[tuple, float] = OrderedDict()
+        self._last_sweep = None
+        self.retransmissions = 0
+        self.duplicate_responses = 0
+        self.unsolicited = 0
+
+    def add(self, msg, meta: tuple) -> None:
+        """`meta` is (frame, ts, src, sport, dst, dport, transport, protocol)."""
+        ts = meta[1]
+        if self._last_sweep is None or ts - self._last_sweep > QUERY_TIMEOUT / 4:
+            self._expire(ts)
+            self._last_sweep = ts
+        if msg.qr:
+            self._add_response(msg, meta)
+        else:
+            self._add_query(msg, meta)
+
+    def finish(self) -> None:
+        """Every query still waiting is unanswered."""
+        for flow in list(self._pending):
+            self._drop_flow(flow)
+        self._by_question.clear()
+
+    # ------------------------------------------------------------------ queries
+    def _add_query(self, msg, meta: tuple) -> None:
+        frame, ts, src, sport, dst, dport, transport, protocol = meta
+        flow = (src, sport, dst, dport, transport)
+        waiting = self._pending.get(flow)
+        queue = waiting.get(msg.id) if waiting else None
+        question = _question_key(msg)
+        if queue:
+            for tx in queue:
+                if _tx_question(tx) == question:
+                    tx.retransmissions += 1
+                    tx.questions.extend((q[0], q[1]) for q in msg.questions)
+                    self.retransmissions += 1
+                    return
+        self._seq += 1
+        tx = Transaction(self._seq, msg, meta)
+        if waiting is None:
+            waiting = self._pending[flow] = OrderedDict()
+        if queue is None:
+            queue = waiting[msg.id] = deque()
+        queue.append(tx)
+        self._pending_count += 1
+        if protocol in MULTICAST_PROTOCOLS and question is not None:
+            self._by_question[(protocol, *question)] = tx
+        if sum(len(q) for q in waiting.values()) > MAX_PENDING_PER_FLOW:
+            self._pop_oldest(flow)
+        if self._pending_count > MAX_PENDING_TOTAL:
+            self._drop_flow(next(iter(self._pending)))
+
+    # ------------------------------------------------------------------ responses
+    def _add_response(self, msg, meta: tuple) -> None:
+        frame, ts, src, sport, dst, dport, transport, protocol = meta
+        flow = (dst, dport, src, sport, transport)
+        tx = self._take_waiting(flow, msg.id)
+        if tx is None and protocol in MULTICAST_PROTOCOLS:
+            tx = self._take_by_question(msg, protocol, ts)
+        if tx is not None:
+            tx.add_response(msg, frame, ts, src, sport)
+            self._remember_answered((flow, msg.id), ts)
+            self._finish_tx(tx)
+            return
+        seen = self._recent_answered.get((flow, msg.id))
+        if seen is not None and ts - seen <= DUPLICATE_WINDOW:
+            self.duplicate_responses += 1
+            return
+        self._seq += 1
+        tx = Transaction(self._seq, msg, meta)
+        tx.add_response(msg, frame, ts, src, sport)
+        self.unsolicited += 1
+        self._emit(tx)
+
+    def _take_waiting(self, flow: tuple, trans_id: int) -> Transaction | None:
+        waiting = self._pending.get(flow)
+        if not waiting:
+            return None
+        queue = waiting.get(trans_id)
+        if not queue:
+            return None
+        tx = queue.popleft()
+        self._pending_count -= 1
+        if not queue:
+            del waiting[trans_id]
+            if not waiting:
+                del self._pending[flow]
+        return tx
+
+    def _take_by_question(self, msg, protocol: str, ts: float) -> Transaction | None:
+        for name, qtype in _response_keys(msg):
+            for key in ((protocol, name, qtype), (protocol, name, QTYPE_ANY)):
+                tx = self._by_question.get(key)
+                if tx is None or tx.answered or ts - tx.query_ts > MULTICAST_WINDOW:
+                    continue
+                if self._remove_pending(tx):
+                    del self._by_question[key]
+                    return tx
+        return None
+
+    def _remove_pending(self, tx: Transaction) -> bool:
+        flow = (tx.client, tx.client_port, tx.server, tx.server_port, tx.transport)
+        waiting = self._pending.get(flow)
+        queue = waiting.get(tx.trans_id) if waiting else None
+        if not queue or tx not in queue:
+            return False
+        queue.remove(tx)
+        self._pending_count -= 1
+        if not queue:
+            del waiting[tx.trans_id]
+            if not waiting:
+                del self._pending[flow]
+        return True
+
+    def _remember_answered(self, key: tuple, ts: float) -> None:
+        self._recent_answered[key] = ts
+        self._recent_answered.move_to_end(key)
+        while len(self._recent_answered) > MAX_RECENT_ANSWERED:
+            self._recent_answered.popitem(last=False)
+
+    # ------------------------------------------------------------------ bounds
+    def _finish_tx(self, tx: Transaction) -> None:
+        if tx.protocol in MULTICAST_PROTOCOLS:
+            for key, waiting in list(self._by_question.items()):
+                if waiting is tx:
+                    del self._by_question[key]
+        self._emit(tx)
+
+    def _pop_oldest(self, flow: tuple) -> None:
+        waiting = self._pending[flow]
+        trans_id = min(waiting, key=lambda i: waiting[i][0].seq)
+        tx = waiting[trans_id].popleft()
+        if not waiting[trans_id]:
+            del waiting[trans_id]
+        self._pending_count -= 1
+        self._finish_tx(tx)
+
+    def _drop_flow(self, flow: tuple) -> None:
+        waiting = self._pending.pop(flow)
+        dropped = sorted((tx for queue in waiting.values() for tx in queue), key=_seq_of)
+        self._pending_count -= len(dropped)
+        for tx in dropped:
+            self._finish_tx(tx)
+
+    def _expire(self, now: float) -> None:
+        expired = []
+        for flow, waiting in self._pending.items():
+            for trans_id, queue in waiting.items():
+                while queue and now - queue[0].query_ts > QUERY_TIMEOUT:
+                    expired.append((flow, trans_id, queue.popleft()))
+        for flow, trans_id, tx in sorted(expired, key=lambda item: item[2].seq):
+            self._pending_count -= 1
+            waiting = self._pending.get(flow)
+            if waiting is not None and not waiting.get(trans_id, True):
+                del waiting[trans_id]
+                if not waiting:
+                    del self._pending[flow]
+            self._finish_tx(tx)
+        while self._recent_answered:
+            key, seen = next(iter(self._recent_answered.items()))
+            if now - seen <= DUPLICATE_WINDOW:
+                break
+            self._recent_answered.popitem(last=False)
+
+
+def _seq_of(tx: Transaction) -> int:
+    return tx.seq
+
+
+def _question_key(msg) -> tuple[str, int] | None:
+    if not msg.questions:
+        return None
+    name, qtype = msg.questions[0][0], msg.questions[0][1]
+    return (name.lower(), qtype)
+
+
+def _tx_question(tx: Transaction) -> tuple[str, int] | None:
+    return None if tx.query is None else (tx.query.lower(), tx.qtype)
+
+
+def _response_keys(msg) -> list[tuple[str, int]]:
+    """The questions a multicast response answers: its question section, else its records."""
+    if msg.questions:
+        return [(q[0].lower(), q[1]) for q in msg.questions]
+    return [(rr[0].lower(), rr[1]) for rr in (*msg.answers, *msg.additional) if rr[1] != 41]

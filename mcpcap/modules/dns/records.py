@@ -1,0 +1,105 @@
+"""The JSON record of one DNS message: the contract every face and `analyze` print.
+
+Keys are a contract and are never renamed. Formatting happens here, at the boundary, for the
+messages that are shown; the decoder's tuples stay compact until then.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from mcpcap.modules.dns.decoder import DnsMessage, Question, Record
+from mcpcap.modules.dns.registry import class_name, opcode_name, rcode_name, type_name
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def format_ts(ts: float) -> float:
+    """Epoch seconds rounded to microseconds (pcap's usual resolution)."""
+    return round(ts, 6)
+
+
+def format_time(ts: float) -> str:
+    """ISO 8601 UTC with microseconds and `Z`, e.g. 2024-01-02T03:04:05.000006Z."""
+    moment = _EPOCH + timedelta(microseconds=round(ts * 1_000_000))
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def question_record(question: Question, mdns: bool) -> dict:
+    name, qtype, qclass, unicast = question
+    out = {
+        "name": name,
+        "type": qtype,
+        "type_name": type_name(qtype),
+        "class": qclass,
+        "class_name": class_name(qclass),
+    }
+    if mdns:
+        out["unicast_response"] = unicast
+    return out
+
+
+def resource_record(record: Record, mdns: bool) -> dict:
+    name, rtype, rclass, ttl, data, flush = record
+    out = {
+        "name": name,
+        "type": rtype,
+        "type_name": type_name(rtype),
+        "class": rclass,
+        "class_name": class_name(rclass),
+        "ttl": ttl,
+        "data": data,
+    }
+    if mdns:
+        out["cache_flush"] = flush
+    return out
+
+
+def message_record(
+    msg: DnsMessage,
+    *,
+    frame: int,
+    ts: float,
+    src: str,
+    sport: int,
+    dst: str,
+    dport: int,
+    transport: str,
+    protocol: str,
+    index: int = 0,
+) -> dict:
+    """The JSON form of one message (see the module docstring: the keys are a contract)."""
+    mdns = protocol == "mdns"
+    return {
+        "frame": frame,
+        "index": index,
+        "ts": format_ts(ts),
+        "time": format_time(ts),
+        "src": src,
+        "sport": sport,
+        "dst": dst,
+        "dport": dport,
+        "transport": transport,
+        "protocol": protocol,
+        "id": msg.id,
+        "qr": msg.qr,
+        "opcode": msg.opcode,
+        "opcode_name": opcode_name(msg.opcode),
+        "rcode": msg.rcode,
+        "rcode_name": rcode_name(msg.rcode),
+        "flags": {
+            "aa": msg.aa,
+            "tc": msg.tc,
+            "rd": msg.rd,
+            "ra": msg.ra,
+            "z": msg.z,
+            "ad": msg.ad,
+            "cd": msg.cd,
+        },
+        "questions": [question_record(q, mdns) for q in msg.questions],
+        "answers": [resource_record(r, mdns) for r in msg.answers],
+        "authority": [resource_record(r, mdns) for r in msg.authority],
+        "additional": [resource_record(r, mdns) for r in msg.additional],
+        "edns": msg.edns,
+        "malformed": msg.malformed,
+    }

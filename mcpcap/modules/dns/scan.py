@@ -1,0 +1,213 @@
+"""The DNS module's work during one scan: decode, count, pair, and write to the store.
+
+Per message this does the least it can: the lean decoder, a few counter updates and one tuple
+for the store. Names, percentiles and rankings are made once at the end, from the store.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter, OrderedDict
+from typing import Any
+
+from mcpcap.modules.base import ModuleScan
+from mcpcap.modules.dns import store_schema
+from mcpcap.modules.dns.decoder import decode_message
+from mcpcap.modules.dns.domains import registered_domain
+from mcpcap.modules.dns.framing import TcpMessageFramer
+from mcpcap.modules.dns.pairing import Pairer, Transaction
+
+DNS_PORT, MDNS_PORT, LLMNR_PORT = 53, 5353, 5355
+WELL_KNOWN = frozenset((DNS_PORT, MDNS_PORT, LLMNR_PORT))
+BATCH = 5_000
+MAX_CANDIDATES = 4_096  # queries on other ports waiting for a response that proves them DNS
+MAX_FRAMERS = 50_000
+RCODE_NXDOMAIN = 3
+
+
+def protocol_of(sport: int, dport: int) -> str:
+    if MDNS_PORT in (sport, dport):
+        return "mdns"
+    if LLMNR_PORT in (sport, dport):
+        return "llmnr"
+    return "dns"
+
+
+class Endpoint:
+    """Counts for one client or server address."""
+
+    __slots__ = ("errors", "nxdomain", "queries", "responses")
+
+    def __init__(self) -> None:
+        self.queries = self.responses = self.errors = self.nxdomain = 0
+
+
+class DnsScan(ModuleScan):
+    def __init__(self, db: sqlite3.Connection, options: dict[str, Any]) -> None:
+        self._db = db
+        self._messages: list[tuple] = []
+        self._transactions: list[tuple] = []
+        self._questions: list[tuple] = []
+        self._answers: list[tuple] = []
+        self._framers: OrderedDict[tuple, TcpMessageFramer] = OrderedDict()
+        self._candidates: OrderedDict[tuple, tuple] = OrderedDict()
+        self._pairer = Pairer(self._store_transaction)
+        self._frame = 0
+        self._index = 0
+        self.stats = Counter()
+        self.malformed: Counter[str] = Counter()
+        self.rcodes: Counter[int] = Counter()
+        self.qtypes: Counter[int] = Counter()
+        self.transports: Counter[str] = Counter()
+        self.protocols: Counter[str] = Counter()
+        self.nxdomain_names: Counter[str] = Counter()
+        self.clients: dict[str, Endpoint] = {}
+        self.servers: dict[str, Endpoint] = {}
+
+    # ------------------------------------------------------------------ input
+    def on_udp(self, frame: int, ts: float, seg) -> None:
+        sport, dport = seg.sport, seg.dport
+        if sport in WELL_KNOWN or dport in WELL_KNOWN:
+            meta = (frame, ts, seg.src, sport, seg.dst, dport, "udp", protocol_of(sport, dport))
+            self._message(seg.payload, meta)
+        else:
+            self._candidate(frame, ts, seg)
+
+    def on_tcp(self, frame: int, ts: float, chunk) -> None:
+        key = (chunk.src, chunk.sport, chunk.dst, chunk.dport)
+        framer = self._framers.get(key)
+        if framer is None:
+            framer = self._framers[key] = TcpMessageFramer(synced=chunk.syn_seen)
+            if len(self._framers) > MAX_FRAMERS:
+                self._framers.popitem(last=False)
+        else:
+            self._framers.move_to_end(key)
+        protocol = protocol_of(chunk.sport, chunk.dport)
+        for payload in framer.feed(chunk.data, chunk.gap):
+            meta = (frame, ts, chunk.src, chunk.sport, chunk.dst, chunk.dport, "tcp", protocol)
+            self._message(payload, meta)
+
+    def _candidate(self, frame: int, ts: float, seg) -> None:
+        """DNS on another port counts once a query and its matching response are both seen."""
+        msg = decode_message(seg.payload)
+        if msg.malformed or not msg.questions:
+            return
+        meta = (frame, ts, seg.src, seg.sport, seg.dst, seg.dport, "udp", "dns")
+        if not msg.qr:
+            self._candidates[(seg.src, seg.sport, seg.dst, seg.dport, msg.id)] = (seg, msg, meta)
+            if len(self._candidates) > MAX_CANDIDATES:
+                self._candidates.popitem(last=False)
+            return
+        query = self._candidates.pop((seg.dst, seg.dport, seg.src, seg.sport, msg.id), None)
+        if query is None or query[1].questions[0][:2] != msg.questions[0][:2]:
+            return
+        self._record(query[0].payload, query[1], query[2], index=0)
+        self._record(seg.payload, msg, meta, index=0)
+
+    # ------------------------------------------------------------------ per message
+    def _message(self, payload: bytes, meta: tuple) -> None:
+        frame = meta[0]
+        if frame != self._frame:
+            self._frame, self._index = frame, 0
+        else:
+            self._index += 1
+        msg = decode_message(payload, mdns=meta[7] == "mdns")
+        self._record(payload, msg, meta, self._index)
+
+    def _record(self, payload: bytes, msg, meta: tuple, index: int) -> None:
+        frame, ts, src, sport, dst, dport, transport, protocol = meta
+        stats = self.stats
+        stats["messages"] += 1
+        self.transports[transport] += 1
+        self.protocols[protocol] += 1
+        if msg.malformed:
+            self.malformed[msg.malformed] += 1
+        if msg.qr:
+            stats["responses"] += 1
+            self.rcodes[msg.rcode] += 1
+            client, server = _endpoint(self.clients, dst), _endpoint(self.servers, src)
+            client.responses += 1
+            server.responses += 1
+            if msg.rcode:
+                client.errors += 1
+                server.errors += 1
+                if msg.rcode == RCODE_NXDOMAIN:
+                    client.nxdomain += 1
+                    server.nxdomain += 1
+                    for question in msg.questions:
+                        self.nxdomain_names[question[0].lower()] += 1
+        else:
+            stats["queries"] += 1
+            for question in msg.questions:
+                self.qtypes[question[1]] += 1
+            _endpoint(self.clients, src).queries += 1
+            _endpoint(self.servers, dst).queries += 1
+        self._messages.append(
+            (frame, index, ts, src, sport, dst, dport, transport, protocol, int(msg.qr), msg.id,
+             msg.opcode, msg.rcode, msg.malformed, payload)
+        )  # fmt: skip
+        if len(self._messages) >= BATCH:
+            self._flush_messages()
+        self._pairer.add(msg, meta)
+
+    def _store_transaction(self, tx: Transaction) -> None:
+        tx_id = tx.seq
+        self._transactions.append(store_schema.transaction_row(tx))
+        for name, qtype in tx.questions:
+            lowered = name.lower()
+            self._questions.append((tx_id, lowered, qtype, registered_domain(lowered)))
+        for data, rtype in tx.answers:
+            self._answers.append((tx_id, store_schema.answer_key(data, rtype)))
+        if len(self._transactions) >= BATCH:
+            self._flush_transactions()
+
+    # ------------------------------------------------------------------ output
+    def _flush_messages(self) -> None:
+        self._db.executemany(store_schema.INSERT_MESSAGE, self._messages)
+        self._messages.clear()
+
+    def _flush_transactions(self) -> None:
+        db = self._db
+        db.executemany(store_schema.INSERT_TRANSACTION, self._transactions)
+        db.executemany(store_schema.INSERT_QUESTION, self._questions)
+        db.executemany(store_schema.INSERT_ANSWER, self._answers)
+        self._transactions.clear()
+        self._questions.clear()
+        self._answers.clear()
+
+    def finish(self, db: sqlite3.Connection) -> dict[str, Any]:
+        self._pairer.finish()
+        self._flush_messages()
+        self._flush_transactions()
+        store_schema.create_indexes(db)
+        counts = {
+            "stats": dict(self.stats),
+            "retransmissions": self._pairer.retransmissions,
+            "duplicate_responses": self._pairer.duplicate_responses,
+            "malformed": dict(self.malformed),
+            "rcodes": dict(self.rcodes),
+            "qtypes": dict(self.qtypes),
+            "transports": dict(self.transports),
+            "protocols": dict(self.protocols),
+            "nxdomain_names": dict(self.nxdomain_names),
+            "clients": {a: _endpoint_counts(e) for a, e in self.clients.items()},
+            "servers": {a: _endpoint_counts(e) for a, e in self.servers.items()},
+        }
+        db.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('dns_counts', ?)",
+            (json.dumps(counts),),
+        )
+        return counts
+
+
+def _endpoint(table: dict[str, Endpoint], address: str) -> Endpoint:
+    found = table.get(address)
+    if found is None:
+        found = table[address] = Endpoint()
+    return found
+
+
+def _endpoint_counts(e: Endpoint) -> dict[str, int]:
+    return {"queries": e.queries, "responses": e.responses, "errors": e.errors,
+            "nxdomain": e.nxdomain}  # fmt: skip

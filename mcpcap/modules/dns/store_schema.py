@@ -1,0 +1,94 @@
+"""The DNS module's tables in the result store, and how rows are made.
+
+Messages keep their raw bytes, so a full decode (every section, EDNS, hex) costs nothing during
+the scan and is done only for the message a face shows. Transactions hold what pages, filters and
+rankings read; their questions and answers sit in side tables so rankings count every question
+and the `answer` filter is one indexed look-up.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import sqlite3
+
+TABLES = """
+CREATE TABLE dns_messages (
+    frame INTEGER NOT NULL, idx INTEGER NOT NULL, ts REAL NOT NULL,
+    src TEXT, sport INTEGER, dst TEXT, dport INTEGER, transport TEXT, protocol TEXT,
+    qr INTEGER, id INTEGER, opcode INTEGER, rcode INTEGER, malformed TEXT, raw BLOB
+);
+CREATE TABLE dns_transactions (
+    id INTEGER PRIMARY KEY, ts REAL NOT NULL, query_frame INTEGER, response_frame INTEGER,
+    client TEXT, client_port INTEGER, server TEXT, server_port INTEGER,
+    transport TEXT, protocol TEXT, trans_id INTEGER, rtt REAL,
+    query TEXT, qname TEXT, qclass INTEGER, qtype INTEGER, rcode INTEGER,
+    aa INTEGER, tc INTEGER, rd INTEGER, ra INTEGER, z INTEGER,
+    answers TEXT, ttls TEXT, rejected INTEGER, answered INTEGER NOT NULL,
+    retransmissions INTEGER NOT NULL
+);
+CREATE TABLE dns_questions (tx_id INTEGER NOT NULL, qname TEXT, qtype INTEGER, domain TEXT);
+CREATE TABLE dns_answers (tx_id INTEGER NOT NULL, value TEXT);
+"""
+
+INDEXES = """
+CREATE INDEX IF NOT EXISTS dns_messages_frame ON dns_messages(frame, idx);
+CREATE INDEX IF NOT EXISTS dns_tx_ts ON dns_transactions(ts, id);
+CREATE INDEX IF NOT EXISTS dns_tx_rtt ON dns_transactions(rtt, id);
+CREATE INDEX IF NOT EXISTS dns_tx_qname ON dns_transactions(qname, id);
+CREATE INDEX IF NOT EXISTS dns_q_tx ON dns_questions(tx_id);
+CREATE INDEX IF NOT EXISTS dns_a_value ON dns_answers(value, tx_id);
+"""
+
+INSERT_MESSAGE = "INSERT INTO dns_messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+INSERT_TRANSACTION = (
+    "INSERT INTO dns_transactions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+INSERT_QUESTION = "INSERT INTO dns_questions VALUES (?,?,?,?)"
+INSERT_ANSWER = "INSERT INTO dns_answers VALUES (?,?)"
+
+ADDRESS_TYPES = (1, 28)  # A, AAAA
+
+
+def create_tables(db: sqlite3.Connection) -> None:
+    db.executescript(TABLES)
+
+
+def create_indexes(db: sqlite3.Connection) -> None:
+    db.executescript(INDEXES)
+
+
+def is_rejected(tx) -> bool:
+    """Zeek's `rejected`: the reply reports a failure, or carries no records at all."""
+    return tx.rcode is not None and (tx.rcode != 0 or tx.bare)
+
+
+def transaction_row(tx) -> tuple:
+    answered = tx.response_frame is not None
+    rtt = tx.rtt
+    return (
+        tx.seq, tx.ts, tx.query_frame, tx.response_frame,
+        tx.client, tx.client_port, tx.server, tx.server_port,
+        tx.transport, tx.protocol, tx.trans_id, None if rtt is None else round(rtt, 6),
+        tx.query, None if tx.query is None else tx.query.lower(), tx.qclass, tx.qtype, tx.rcode,
+        _bit(tx.aa), _bit(tx.tc), _bit(tx.rd), _bit(tx.ra), tx.z,
+        json.dumps([data for data, _ in tx.answers]) if answered else None,
+        json.dumps(tx.ttls) if answered else None,
+        int(is_rejected(tx)) if answered else None, int(answered), tx.retransmissions,
+    )  # fmt: skip
+
+
+def answer_key(data: str, rtype: int) -> str:
+    """How an answer is looked up by the `answer` filter: addresses compressed, names lowered."""
+    return normalise_answer(data) if rtype in ADDRESS_TYPES else data.lower()
+
+
+def normalise_answer(text: str) -> str:
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        return text.lower().rstrip(".") or "."
+
+
+def _bit(value) -> int | None:
+    return None if value is None else int(bool(value))

@@ -1,0 +1,169 @@
+"""The DNS summary: scan counters plus what the store answers (rankings, latency, timeline)."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from typing import Any
+
+from mcpcap.core.models import NameCount
+from mcpcap.core.timefmt import iso_time
+from mcpcap.modules.dns.filters import TransactionFilter
+from mcpcap.modules.dns.models import (
+    DnsSummary,
+    Endpoint,
+    Latency,
+    LatencyBucket,
+    Malformed,
+    Timeline,
+    TimelineBucket,
+)
+from mcpcap.modules.dns.queries import ranking
+from mcpcap.modules.dns.registry import rcode_name, type_name
+
+HISTOGRAM_EDGES = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+NICE_INTERVALS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
+                  43200, 86400, 172800, 604800)  # fmt: skip
+MAX_BUCKETS = 60
+UNLIMITED = 10**12
+
+
+def build_summary(
+    db: sqlite3.Connection, counts: dict[str, Any], capture: dict[str, Any], top_n: int
+) -> DnsSummary:
+    stats = counts["stats"]
+    tx = _transaction_counts(db)
+    everything = TransactionFilter()
+    top_qnames = ranking(db, everything, by="qname", limit=max(top_n, 1), budget=UNLIMITED)
+    top_domains = ranking(
+        db, everything, by="registered_domain", limit=max(top_n, 1), budget=UNLIMITED
+    )
+    nxdomain = counts["nxdomain_names"]
+    return DnsSummary(
+        messages=stats.get("messages", 0),
+        queries=stats.get("queries", 0),
+        responses=stats.get("responses", 0),
+        transactions=tx["total"],
+        answered=tx["answered"],
+        unanswered=tx["unanswered"],
+        unsolicited_responses=tx["unsolicited"],
+        retransmissions=counts["retransmissions"],
+        duplicate_responses=counts["duplicate_responses"],
+        malformed=Malformed(
+            total=sum(counts["malformed"].values()), by_reason=_sorted(counts["malformed"])
+        ),
+        rcodes=_named(counts["rcodes"], rcode_name),
+        qtypes=_named(counts["qtypes"], type_name),
+        transports=_sorted(counts["transports"]),
+        protocols=_sorted(counts["protocols"]),
+        top_n=top_n,
+        top_qnames=[NameCount(name=i.key, count=i.count) for i in top_qnames.items][:top_n],
+        top_registered_domains=[
+            NameCount(name=i.key, count=i.count) for i in top_domains.items
+        ][:top_n],
+        nxdomain_names=[NameCount(name=k, count=v) for k, v in _top(nxdomain, top_n)],
+        distinct_qnames=top_qnames.total_distinct,
+        distinct_registered_domains=top_domains.total_distinct,
+        distinct_nxdomain_names=len(nxdomain),
+        distinct_clients=_active(counts["clients"]),
+        distinct_servers=_active(counts["servers"]),
+        servers=_endpoints(counts["servers"], top_n),
+        clients=_endpoints(counts["clients"], top_n),
+        latency=_latency(db),
+        timeline=_timeline(db, capture.get("first_ts"), capture.get("last_ts")),
+    )
+
+
+def _transaction_counts(db: sqlite3.Connection) -> dict[str, int]:
+    total, answered, unanswered, unsolicited = db.execute(
+        "SELECT count(*), COALESCE(sum(answered AND query_frame IS NOT NULL), 0), "
+        "COALESCE(sum(NOT answered), 0), COALESCE(sum(query_frame IS NULL), 0) "
+        "FROM dns_transactions"
+    ).fetchone()
+    return {"total": total, "answered": answered, "unanswered": unanswered,
+            "unsolicited": unsolicited}  # fmt: skip
+
+
+def _sorted(counter: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _named(counter: dict, namer) -> dict[str, int]:
+    named: dict[str, int] = {}
+    for key, count in counter.items():
+        name = namer(int(key))
+        named[name] = named.get(name, 0) + count
+    return _sorted(named)
+
+
+def _top(counter: dict[str, int], n: int) -> list[tuple[str, int]]:
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+def _active(table: dict[str, dict[str, int]]) -> int:
+    return sum(1 for e in table.values() if e["queries"] or e["responses"])
+
+
+def _endpoints(table: dict[str, dict[str, int]], n: int) -> list[Endpoint]:
+    ranked = sorted(table.items(), key=lambda kv: (-kv[1]["queries"], -kv[1]["responses"], kv[0]))
+    return [Endpoint(address=address, **numbers) for address, numbers in ranked[:n]]
+
+
+def _latency(db: sqlite3.Connection) -> Latency:
+    n = db.execute("SELECT count(*) FROM dns_transactions WHERE rtt IS NOT NULL").fetchone()[0]
+
+    def nearest_rank(p: float) -> float | None:
+        if not n:
+            return None
+        offset = max(math.ceil(p * n) - 1, 0)
+        return db.execute(
+            "SELECT rtt FROM dns_transactions WHERE rtt IS NOT NULL ORDER BY rtt LIMIT 1 OFFSET ?",
+            (offset,),
+        ).fetchone()[0]
+
+    histogram = []
+    below = 0
+    for edge in HISTOGRAM_EDGES:
+        upto = db.execute(
+            "SELECT count(*) FROM dns_transactions WHERE rtt IS NOT NULL AND rtt <= ?", (edge,)
+        ).fetchone()[0]
+        histogram.append(LatencyBucket(le=edge, count=upto - below))
+        below = upto
+    histogram.append(LatencyBucket(le=None, count=n - below))
+    return Latency(
+        count=n,
+        p50=nearest_rank(0.5),
+        p90=nearest_rank(0.9),
+        p99=nearest_rank(0.99),
+        max=nearest_rank(1.0),
+        histogram=histogram,
+    )
+
+
+def choose_interval(span: float) -> float:
+    for interval in NICE_INTERVALS:
+        if span / interval <= MAX_BUCKETS:
+            return float(interval)
+    return float(math.ceil(span / MAX_BUCKETS / 86400) * 86400)
+
+
+def _timeline(db: sqlite3.Connection, first_ts: float | None, last_ts: float | None) -> Timeline:
+    if first_ts is None or last_ts is None:
+        return Timeline(interval=1.0, buckets=[])
+    interval = choose_interval(max(last_ts - first_ts, 0.0))
+    base = math.floor(first_ts / interval) * interval
+    count = int((last_ts - base) // interval) + 1
+    rows = db.execute(
+        "SELECT CAST((ts - ?) / ? AS INTEGER) AS b, sum(qr = 0), sum(qr = 1), "
+        "sum(qr = 1 AND rcode != 0) FROM dns_messages GROUP BY b",
+        (base, interval),
+    ).fetchall()
+    by_bucket = {b: (q, r, e) for b, q, r, e in rows}
+    buckets = []
+    for i in range(max(count, 0)):
+        q, r, e = by_bucket.get(i, (0, 0, 0))
+        start = base + i * interval
+        buckets.append(
+            TimelineBucket(start=start, time=iso_time(start), queries=q, responses=r, errors=e)
+        )
+    return Timeline(interval=interval, buckets=buckets)

@@ -1,0 +1,81 @@
+"""Settings precedence: flags, then environment, then config.toml, then defaults."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mcpcap.config import DEFAULT_MAX_DOWNLOAD_BYTES, build_settings
+from mcpcap.core.errors import BadArgumentError
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        'pcap_path = ["/cfg/a", "/cfg/b"]\n'
+        'pcap_url = "https://cfg.example/caps/"\n'
+        "max_download_bytes = 300\n"
+        "examples = true\n"
+        "remote_depth = 4\n"
+    )
+    return path
+
+
+def env(config, **values) -> dict:
+    return {"MCPCAP_CONFIG": str(config), "MCPCAP_CACHE_DIR": "/tmp/c", **values}
+
+
+def test_defaults(tmp_path):
+    s = build_settings({}, {"MCPCAP_CONFIG": str(tmp_path / "none.toml")})
+    assert (s.pcap_paths, s.pcap_urls, s.examples) == ([], [], False)
+    assert s.max_download_bytes == DEFAULT_MAX_DOWNLOAD_BYTES and s.uses_examples
+
+
+def test_config_file_over_defaults(config):
+    s = build_settings({}, env(config))
+    assert s.pcap_paths == ["/cfg/a", "/cfg/b"]
+    assert s.pcap_urls == ["https://cfg.example/caps/"]
+    assert (s.max_download_bytes, s.examples, s.remote_depth) == (300, True, 4)
+    assert str(s.cache_dir) == "/tmp/c"
+
+
+def test_environment_over_config_file(config):
+    s = build_settings(
+        {},
+        env(
+            config,
+            MCPCAP_PCAP_PATH=os.pathsep.join(["/env/a", "/env/b"]),
+            MCPCAP_PCAP_URL="https://e1/x/  https://e2/y/",
+            MCPCAP_MAX_DOWNLOAD_BYTES="200",
+            MCPCAP_PCAP_URL_AUTH="u:p",
+        ),
+    )
+    assert s.pcap_paths == ["/env/a", "/env/b"]
+    assert s.pcap_urls == ["https://e1/x/", "https://e2/y/"]
+    assert s.max_download_bytes == 200 and s.pcap_url_auth == "u:p"
+    assert "u:p" not in repr(s)
+
+
+def test_flags_over_everything(config):
+    args = {"pcap_path": ["/flag"], "pcap_url": ["https://flag/"], "max_download_bytes": 100}
+    s = build_settings(args, env(config, MCPCAP_PCAP_PATH="/env", MCPCAP_MAX_DOWNLOAD_BYTES="2"))
+    assert (s.pcap_paths, s.pcap_urls, s.max_download_bytes) == (["/flag"], ["https://flag/"], 100)
+
+
+def test_repr_redacts_urls(tmp_path):
+    s = build_settings(
+        {"pcap_url": ["https://bob:hunter2@h/caps/?token=abc"]},
+        {"MCPCAP_CONFIG": str(tmp_path / "none.toml")},
+    )
+    assert "hunter2" not in repr(s) and "abc" not in repr(s)
+
+
+def test_bad_values_are_clear(config, tmp_path):
+    with pytest.raises(BadArgumentError, match="MCPCAP_MAX_DOWNLOAD_BYTES must be a whole"):
+        build_settings({}, env(config, MCPCAP_MAX_DOWNLOAD_BYTES="lots"))
+    broken = tmp_path / "broken.toml"
+    broken.write_text("pcap_path = [")
+    with pytest.raises(BadArgumentError, match=r"cannot read config file broken\.toml"):
+        build_settings({}, {"MCPCAP_CONFIG": str(broken)})

@@ -1,0 +1,134 @@
+"""Query/response pairing rules (see mcpcap/modules/dns/pairing.py)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from mcpcap.modules.dns.pairing import MULTICAST_WINDOW, QUERY_TIMEOUT, Pairer
+
+
+def message(trans_id, qr, name="example.com", qtype=1, rcode=0, answers=()):
+    return SimpleNamespace(
+        id=trans_id,
+        qr=qr,
+        flags=0x8180 if qr else 0x0100,
+        rd=True,
+        aa=False,
+        tc=False,
+        ra=qr,
+        rcode=rcode,
+        questions=[(name, qtype, 1, False)] if name else [],
+        answers=[(name, 1, 1, 300, a, False) for a in answers],
+        authority=[],
+        additional=[],
+    )
+
+
+CLIENT, SERVER = ("10.0.0.2", 40000), ("10.0.0.1", 53)
+
+
+def query(frame, ts, trans_id, client=CLIENT, server=SERVER, protocol="dns", **kw):
+    meta = (frame, ts, *client, *server, "udp", protocol)
+    return message(trans_id, False, **kw), meta
+
+
+def response(frame, ts, trans_id, client=CLIENT, server=SERVER, protocol="dns", **kw):
+    meta = (frame, ts, *server, *client, "udp", protocol)
+    return message(trans_id, True, **kw), meta
+
+
+def run(*messages):
+    done = []
+    pairer = Pairer(done.append)
+    for msg, meta in messages:
+        pairer.add(msg, meta)
+    pairer.finish()
+    return sorted(done, key=lambda tx: tx.seq), pairer
+
+
+def test_query_and_response_pair_with_rtt():
+    (tx,), _ = run(query(1, 10.0, 7), response(2, 10.025, 7, answers=["192.0.2.1"]))
+    assert (tx.query_frame, tx.response_frame) == (1, 2)
+    assert abs(tx.rtt - 0.025) < 1e-9
+    assert tx.answers == [("192.0.2.1", 1)]
+    assert (tx.client, tx.server) == CLIENT[:1] + SERVER[:1]
+
+
+def test_same_id_on_another_client_port_is_another_transaction():
+    other = ("10.0.0.2", 40001)
+    txs, _ = run(
+        query(1, 1.0, 7),
+        query(2, 1.1, 7, client=other),
+        response(3, 1.2, 7, client=other),
+        response(4, 1.3, 7),
+    )
+    assert [(t.query_frame, t.response_frame) for t in txs] == [(1, 4), (2, 3)]
+
+
+def test_id_reuse_pairs_first_in_first_out():
+    txs, _ = run(
+        query(1, 1.0, 9, name="a.example"),
+        query(2, 1.1, 9, name="b.example"),
+        response(3, 1.2, 9, name="a.example"),
+        response(4, 1.3, 9, name="b.example"),
+    )
+    assert [(t.query, t.response_frame) for t in txs] == [("a.example", 3), ("b.example", 4)]
+
+
+def test_retransmission_is_counted_not_a_new_transaction():
+    txs, pairer = run(query(1, 1.0, 5), query(2, 2.0, 5), response(3, 2.01, 5))
+    assert len(txs) == 1
+    assert txs[0].retransmissions == 1
+    assert pairer.retransmissions == 1
+    assert len(txs[0].questions) == 2  # both query messages' questions count for rankings
+
+
+def test_duplicate_response_is_counted_not_unsolicited():
+    txs, pairer = run(query(1, 1.0, 5), response(2, 1.01, 5), response(3, 1.02, 5))
+    assert len(txs) == 1
+    assert pairer.duplicate_responses == 1
+    assert pairer.unsolicited == 0
+
+
+def test_unsolicited_response_is_its_own_transaction():
+    (tx,), pairer = run(response(1, 1.0, 77))
+    assert tx.query_frame is None and tx.response_frame == 1
+    assert tx.rtt is None
+    assert pairer.unsolicited == 1
+
+
+def test_unanswered_query_is_kept():
+    (tx,), _ = run(query(1, 1.0, 3))
+    assert tx.response_frame is None and not tx.answered
+
+
+def test_waiting_query_expires_after_timeout():
+    txs, _ = run(query(1, 0.0, 3), response(2, QUERY_TIMEOUT + 50, 3))
+    assert [t.answered for t in txs] == [False, True]
+    assert txs[1].query_frame is None  # the late response became unsolicited
+
+
+def test_mdns_multicast_response_pairs_by_question():
+    group = ("224.0.0.251", 5353)
+    asker = ("192.168.1.20", 5353)
+    responder = ("192.168.1.30", 5353)
+    q_msg, q_meta = query(1, 5.0, 0, client=asker, server=group, protocol="mdns",
+                          name="printer.local")  # fmt: skip
+    r_msg = message(0, True, name=None, answers=["192.168.1.30"])
+    r_msg.answers = [("printer.local", 1, 1, 120, "192.168.1.30", True)]
+    r_meta = (2, 5.1, *responder, *group, "udp", "mdns")
+    (tx,), _ = run((q_msg, q_meta), (r_msg, r_meta))
+    assert tx.answered and tx.server == responder[0]
+    assert tx.query_frame == 1 and tx.response_frame == 2
+
+
+def test_mdns_response_outside_window_is_unsolicited():
+    group = ("224.0.0.251", 5353)
+    asker = ("192.168.1.20", 5353)
+    q_msg, q_meta = query(1, 5.0, 0, client=asker, server=group, protocol="mdns",
+                          name="printer.local")  # fmt: skip
+    r_msg = message(0, True, name="printer.local", answers=["192.168.1.30"])
+    r_meta = (2, 5.0 + MULTICAST_WINDOW + 1, "192.168.1.30", 5353, *group, "udp", "mdns")
+    txs, pairer = run((q_msg, q_meta), (r_msg, r_meta))
+    assert [t.answered for t in txs] == [False, True]
+    assert pairer.unsolicited == 1
