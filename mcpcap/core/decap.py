@@ -185,19 +185,21 @@ class FragmentTable:
             key = next(iter(datagrams))
             if datagrams[key].first_ts + self.timeout >= ts:
                 return
-            self._drop(key)
-            self.dropped -= 1
-            self.expired += 1
+            self._drop(key, expired=True)
 
     def _enforce_byte_bound(self) -> None:
         while self.buffered_bytes > self.max_bytes and self._datagrams:
             self._drop(next(iter(self._datagrams)))
 
-    def _drop(self, key: Any) -> None:
+    def _drop(self, key: Any, *, expired: bool = False) -> None:
+        """Forget an incomplete datagram, counting it as expired (timeout) or dropped."""
         datagram = self._datagrams.pop(key, None)
         if datagram is not None:
             self.buffered_bytes -= datagram.size
-            self.dropped += 1
+            if expired:
+                self.expired += 1
+            else:
+                self.dropped += 1
 
 
 def _overlap_verdict(pieces: list[tuple[int, bytes]], offset: int, data: bytes) -> str:
@@ -286,37 +288,37 @@ class Decapsulator:
             except struct.error:  # shorter than Ethernet + IPv4 + UDP headers
                 pass
             else:
+                # The hot path, inlined: Ethernet, IPv4 without options, unfragmented UDP that
+                # is no tunnel (literals instead of the named constants save global lookups).
                 if (
-                    ethertype == ETH_IPV4
+                    ethertype == 0x0800
                     and first == 0x45
-                    and protocol == IPPROTO_UDP
+                    and protocol == 17
                     and not frag & 0x3FFF
                     and total >= 28
                     and length >= 8
                     and dport not in UDP_TUNNEL_DPORTS
-                    and sport != UDP_TEREDO
+                    and sport != 3544
                 ):
-                    return self._plain_udp_over_ethernet(data, total, sport, dport, length)
+                    # The payload ends at the UDP length or the IP total length, whichever is
+                    # first; slicing stops at the captured end by itself (Ethernet padding).
+                    payload = data[42 : 34 + length if length + 20 < total else 14 + total]
+                    if self._udp_wanted(sport, dport, payload):
+                        return self._udp_segment(data[26:30], data[30:34], sport, dport, payload)
+                    return []
         try:
             return self._link(linktype, data, ts, 0)
         except (IndexError, struct.error, ValueError):
             self.malformed += 1
             return []
 
-    def _plain_udp_over_ethernet(
-        self, data: bytes, total: int, sport: int, dport: int, length: int
+    def _udp_segment(
+        self, src: bytes, dst: bytes, sport: int, dport: int, payload: bytes
     ) -> list[Segment]:
-        """The hot path: Ethernet, IPv4 without options, unfragmented UDP, not a tunnel."""
-        end = 14 + total
-        if 34 + length < end:
-            end = 34 + length
-        payload = data[42:end]  # slicing stops at the captured end by itself
-        if self._udp_wanted(sport, dport, payload):
-            text = self._address_text
-            src = text.get(data[26:30]) or self._format_address(data[26:30])
-            dst = text.get(data[30:34]) or self._format_address(data[30:34])
-            return [_new_segment(Segment, ("udp", src, sport, dst, dport, payload, 0, 0))]
-        return []
+        text = self._address_text
+        src_text = text.get(src) or self._format_address(src)
+        dst_text = text.get(dst) or self._format_address(dst)
+        return [_new_segment(Segment, ("udp", src_text, sport, dst_text, dport, payload, 0, 0))]
 
     def _format_address(self, raw: bytes) -> str:
         """Format and remember an address (formatting costs more than a dictionary lookup)."""
@@ -630,10 +632,7 @@ class Decapsulator:
             if inner:
                 return inner
         if self._udp_wanted(sport, dport, payload):
-            text = self._address_text
-            src_text = text.get(src) or self._format_address(src)
-            dst_text = text.get(dst) or self._format_address(dst)
-            return [_new_segment(Segment, ("udp", src_text, sport, dst_text, dport, payload, 0, 0))]
+            return self._udp_segment(src, dst, sport, dport, payload)
         return []
 
     def _tcp(self, data: bytes, off: int, end: int, src: bytes, dst: bytes) -> list[Segment]:

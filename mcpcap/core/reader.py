@@ -72,15 +72,17 @@ class CaptureReader:
             self.size = os.path.getsize(self.path)
             self._raw: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed by close()
         except OSError as exc:
-            raise CaptureReadError(f"{self.name} could not be opened ({exc.strerror}).") from exc
+            reason = exc.strerror or type(exc).__name__
+            raise CaptureReadError(f"{self.name} could not be opened ({reason}).") from exc
         try:
             self._open_stream()
         except BaseException:
             self._raw.close()
             raise
-        self._records = self._iter_pcapng() if self.format is CaptureFormat.PCAPNG else None
-        if self._records is None:
-            self._records = self._iter_pcap()
+        if self.format is CaptureFormat.PCAPNG:
+            self._records = self._iter_pcapng()
+        else:
+            self._records = self._open_pcap()
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -164,11 +166,12 @@ class CaptureReader:
 
     # -- pcap --------------------------------------------------------------------------------
 
-    def _iter_pcap(self) -> Iterator[Record]:
+    def _open_pcap(self) -> Iterator[Record]:
+        """Read the file header now, so `link_types` is known before iterating."""
         header = self._read(24)
         if len(header) < 24:
             self._truncated()
-            return
+            return iter(())
         endian, units = PCAP_MAGICS[header[:4]]
         major, _minor, _zone, _sigfigs, snaplen, network = struct.unpack(
             endian + "HHiIII", header[4:]
@@ -178,7 +181,7 @@ class CaptureReader:
         linktype = network & LINKTYPE_MASK
         self._note_linktype(linktype)
         limit = min(max(snaplen, MAX_RECORD_BYTES), MAX_SNAPLEN_TRUSTED)
-        yield from self._pcap_records(struct.Struct(endian + "IIII"), 1.0 / units, linktype, limit)
+        return self._pcap_records(struct.Struct(endian + "IIII"), 1.0 / units, linktype, limit)
 
     def _pcap_records(
         self, record_header: struct.Struct, scale: float, linktype: int, limit: int
@@ -272,6 +275,11 @@ class CaptureReader:
             elif block_type == BT_SPB:
                 record = self._simple_block(buf, body, end, endian, interfaces, last_ts)
             elif block_type == BT_IDB:
+                if end - body < 8:
+                    self.warnings.append(
+                        f"interface block too short after {self.packets} packets; stopped reading"
+                    )
+                    return
                 interface = self._interface_block(buf, body, end, endian)
                 interfaces.append(interface)
                 self._note_linktype(interface.linktype)
@@ -378,7 +386,7 @@ def describe_bytes(head: bytes) -> str:
     if not head:
         return "it is empty"
     if head[:2] == GZIP_MAGIC:
-        return "it is gzip-compressed, but what it holds is not a capture"
+        return "it is gzip-compressed, but holds no capture or is corrupt"
     text = head[:512].lstrip().lower()
     if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
         return "it starts like an HTML page"

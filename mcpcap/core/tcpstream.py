@@ -40,14 +40,20 @@ def seq_diff(a: int, b: int) -> int:
 
 
 class _Direction:
-    """One direction of a connection: where the stream is, and what waits beyond a hole."""
+    """One direction of a connection: where the stream is, and what waits beyond a hole.
 
-    __slots__ = ("closed", "gap", "next_seq", "pending", "pending_bytes", "syn_seen")
+    `offset` counts the stream bytes before `next_seq` (delivered or skipped) as a plain,
+    never-wrapping integer; buffered segments are keyed by their stream offset so a delivery
+    never has to rewrite the buffer.
+    """
+
+    __slots__ = ("closed", "gap", "next_seq", "offset", "pending", "pending_bytes", "syn_seen")
 
     def __init__(self, next_seq: int, syn_seen: bool) -> None:
         self.next_seq = next_seq
+        self.offset = 0
         self.syn_seen = syn_seen
-        self.pending: dict[int, bytes] = {}  # keyed by offset from next_seq when buffered
+        self.pending: dict[int, bytes] = {}
         self.pending_bytes = 0
         self.gap = False
         self.closed = False
@@ -154,9 +160,13 @@ class TcpReassembler:
         isn_next = (seq + 1) % SEQ_MOD
         if direction is not None and direction.syn_seen and direction.next_seq == isn_next:
             return direction
-        if direction is not None and direction.syn_seen and not direction.closed:
-            if seq_diff(direction.next_seq, isn_next) >= 0:
-                return direction  # a retransmitted SYN after data already flowed
+        if (
+            direction is not None
+            and direction.syn_seen
+            and not direction.closed
+            and seq_diff(direction.next_seq, isn_next) >= 0
+        ):
+            return direction  # a retransmitted SYN after data already flowed
         if direction is not None and direction.closed:
             conn.directions.clear()  # the ports are reused by a new connection
         direction = conn.directions[source] = _Direction(isn_next, syn_seen=True)
@@ -203,10 +213,7 @@ class TcpReassembler:
         else:
             out.append(data)
         direction.next_seq = (direction.next_seq + len(data)) % SEQ_MOD
-        if direction.pending:
-            direction.pending = {
-                offset - len(data): piece for offset, piece in direction.pending.items()
-            }
+        direction.offset += len(data)
 
     def _buffer(
         self,
@@ -215,39 +222,45 @@ class TcpReassembler:
         payload: bytes,
         out: list[bytes | tuple[bytes, bool]],
     ) -> None:
-        known = direction.pending.get(ahead)
+        start = direction.offset + ahead
+        known = direction.pending.get(start)
         if known is not None and len(known) >= len(payload):
             return
-        direction.pending[ahead] = payload
+        direction.pending[start] = payload
         direction.pending_bytes += len(payload) - (len(known) if known else 0)
         if (
             direction.pending_bytes > self.max_buffer_per_direction
             or len(direction.pending) > MAX_PENDING_SEGMENTS
         ):
-            self._flush_pending(direction, out)
+            self._release(direction, out, skip_holes=True)
 
     def _drain(self, direction: _Direction, out: list[bytes | tuple[bytes, bool]]) -> None:
         """Deliver buffered segments that have become contiguous with the stream."""
-        while direction.pending:
-            offset = min(direction.pending)
-            if offset > 0:
-                return
-            piece = direction.pending.pop(offset)
-            direction.pending_bytes -= len(piece)
-            if -offset < len(piece):
-                self._deliver(direction, piece[-offset:], out)
+        if direction.pending:
+            self._release(direction, out, skip_holes=False)
 
-    def _flush_pending(
-        self, direction: _Direction, out: list[bytes | tuple[bytes, bool]]
-    ) -> None:
+    def _flush_pending(self, direction: _Direction, out: list[bytes | tuple[bytes, bool]]) -> None:
         """Give up on the holes: deliver everything buffered, marking each jump as a gap."""
-        while direction.pending:
-            offset = min(direction.pending)
-            if offset > 0:
+        if direction.pending:
+            self._release(direction, out, skip_holes=True)
+
+    def _release(
+        self, direction: _Direction, out: list[bytes | tuple[bytes, bool]], *, skip_holes: bool
+    ) -> None:
+        """One ordered pass over the buffer: deliver what is contiguous (or all, past holes)."""
+        pending = direction.pending
+        for start in sorted(pending):
+            if start > direction.offset:
+                if not skip_holes:
+                    return
                 direction.gap = True
-                direction.next_seq = (direction.next_seq + offset) % SEQ_MOD
-                direction.pending = {k - offset: v for k, v in direction.pending.items()}
-            self._drain(direction, out)
+                direction.next_seq = (direction.next_seq + start - direction.offset) % SEQ_MOD
+                direction.offset = start
+            piece = pending.pop(start)
+            direction.pending_bytes -= len(piece)
+            already = direction.offset - start
+            if already < len(piece):
+                self._deliver(direction, piece[already:], out)
 
     # -- output ------------------------------------------------------------------------------
 

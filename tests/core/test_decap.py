@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import random
 import socket
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scapy.all import (
     GRE,
     IP,
@@ -36,7 +39,7 @@ from scapy.all import (
 )
 from scapy.layers.inet import ICMP, IPerror, UDPerror
 from scapy.layers.ipsec import AH
-from scapy.layers.ppp import PPP, HDLC
+from scapy.layers.ppp import HDLC, PPP
 
 from mcpcap.core.decap import Decapsulator, FragmentTable, Segment, format_ipv6
 from mcpcap.core.reader import CaptureReader
@@ -452,7 +455,8 @@ def test_ip_in_ip_and_6in4() -> None:
         raw(GRE(proto=0x0800) / udp4()),
         raw(GRE(proto=0x86DD, chksum_present=1, key_present=1, seqnum_present=1) / udp6()),
         raw(GRE(proto=0x6558, key_present=1, key=9) / eth() / udp4()),
-        raw(GRE(proto=0x88BE, seqnum_present=1)) + b"\x10\x00\x00\x01\x00\x00\x00\x00"
+        raw(GRE(proto=0x88BE, seqnum_present=1))
+        + b"\x10\x00\x00\x01\x00\x00\x00\x00"
         + raw(eth() / udp4()),
         raw(GRE(proto=0x22EB)) + b"\x20\x00\x00\x01" + b"\x00" * 8 + raw(eth() / udp4()),
         b"\x30\x81\x88\x0b" + b"\x00" * 12 + b"\xff\x03\x00\x21" + raw(udp4()),  # PPTP
@@ -551,4 +555,52 @@ def test_random_frames_never_raise() -> None:
         assert isinstance(result, list)
     assert decap.malformed > 0
     assert decap.fragments.buffered_bytes <= 4 << 20
-    assert os.environ is not None
+
+
+def test_scapy_is_imported_only_for_link_types_that_need_it(tmp_path: Path) -> None:
+    script = f"""
+import sys
+from mcpcap.core.decap import Decapsulator
+from mcpcap.core.reader import CaptureReader
+decap = Decapsulator(lambda s, d, p: True, frozenset())
+frame = bytes.fromhex({raw(eth() / udp4()).hex()!r})
+assert decap.decode(1, frame, 0.0)
+assert decap.decode(113, bytes(14) + b"\\x08\\x00" + frame[14:], 0.0)
+assert not any(name.startswith("scapy") for name in sys.modules), "scapy imported too early"
+decap.decode(127, bytes(8), 0.0)
+assert "scapy" in sys.modules
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=Path.cwd(), check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+_FUZZ_SEEDS = [
+    raw(eth() / udp4()),
+    raw(eth() / udp6()),
+    _outer(raw(GRE(proto=0x6558) / eth() / udp4()), 47),
+    raw(eth() / IP() / UDP(sport=1, dport=4789) / (b"\x08" + b"\x00" * 7) / eth() / udp4()),
+    raw(eth() / IP() / UDP(sport=3544, dport=9) / udp6()),
+    *_ipv6_fragments(1500),
+]
+
+
+@settings(max_examples=400, deadline=1000)
+@given(
+    seed=st.sampled_from(_FUZZ_SEEDS),
+    edits=st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), max_size=6),
+    cut=st.integers(0, 2000),
+    linktype=st.sampled_from([0, 1, 9, 10, 12, 50, 101, 104, 108, 113, 149, 192, 228, 229, 239]),
+)
+def test_decode_never_raises(seed: bytes, edits: list, cut: int, linktype: int) -> None:
+    frame = bytearray(seed)
+    for position, value in edits:
+        if frame:
+            frame[position % len(frame)] = value
+    decap = make(frozenset({53, 80}))
+    segments = decap.decode(linktype, bytes(frame[:cut]), 1.0)
+    assert isinstance(segments, list)
+    assert all(isinstance(s, Segment) for s in segments)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mcpcap.core.decap import Decapsulator
 from mcpcap.core.errors import CaptureReadError, NotACaptureError
 from mcpcap.core.formats import CaptureFormat
 from mcpcap.core.reader import CaptureReader
@@ -18,6 +19,13 @@ CORPUS = Path("/work/shared/corpus")
 
 FRAME_A = bytes(range(60))
 FRAME_B = b"\xff" * 42 + b"payload"
+# Ethernet / IPv4 / UDP 1234 -> 53 with a 4-byte payload
+FRAME_DNS = (
+    bytes.fromhex(
+        "020000000002020000000001080045000020000100004011f9c60a0000010a00000204d20035000c0000"
+    )
+    + b"abcd"
+)
 
 
 # -- writers (struct only, so the tests do not trust scapy's writers) --------------------------
@@ -284,6 +292,13 @@ def test_pcapng_bad_block_length_stops(tmp_path: Path, bad_length: int) -> None:
     assert "malformed" in reader.warnings[0]
 
 
+def test_pcapng_interface_block_too_short_stops(tmp_path: Path) -> None:
+    content = shb() + idb(1) + epb(0, 1, FRAME_A) + _block("<", 1, b"\x01\x00")
+    records, reader = read_all(write(tmp_path, "shortidb.pcapng", content))
+    assert len(records) == 1
+    assert reader.warnings == ["interface block too short after 1 packets; stopped reading"]
+
+
 def test_pcapng_truncated_mid_block(tmp_path: Path) -> None:
     content = shb() + idb(1) + epb(0, 1, FRAME_A) + epb(0, 2, FRAME_B)
     records, reader = read_all(write(tmp_path, "cut.pcapng", content[:-10]))
@@ -331,6 +346,7 @@ def test_missing_file_is_a_read_error(tmp_path: Path) -> None:
 def test_reader_is_an_iterator_and_closes(tmp_path: Path) -> None:
     path = write(tmp_path, "x.pcap", pcap_bytes([(1.0, FRAME_A), (2.0, FRAME_B)]))
     reader = CaptureReader(path)
+    assert reader.link_types == [1]  # known before iterating
     assert next(reader)[2] == FRAME_A
     assert next(iter(reader))[2] == FRAME_B
     with pytest.raises(StopIteration):
@@ -368,6 +384,7 @@ _SEEDS = [
     pcap_bytes([(1.0, FRAME_A)], endian=">", nanoseconds=True),
     shb() + idb(1, tsresol=9) + epb(0, 1, FRAME_A) + spb(FRAME_B) + opb(0, 3, FRAME_A),
     shb(">") + idb(113, ">") + epb(0, 1, FRAME_A, ">"),
+    pcap_bytes([(1.0, FRAME_DNS), (2.0, FRAME_DNS)]),
 ]
 
 
@@ -399,6 +416,8 @@ def test_random_bytes_never_raise_anything_unexpected(tmp_path: Path, content: b
     with reader:
         records = list(reader)
     assert len(records) <= 8
+    decap = Decapsulator(lambda sport, dport, payload: True, frozenset({53}))
     for ts, linktype, data, orig_len in records:
         assert isinstance(ts, float) and isinstance(data, bytes)
         assert 0 <= linktype <= 0xFFFF and orig_len >= 0
+        assert isinstance(decap.decode(linktype, data, ts), list)

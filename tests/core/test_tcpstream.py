@@ -241,3 +241,15 @@ def test_corpus_dns_over_tcp_streams() -> None:
     assert len(client) == 29 and int.from_bytes(client[:2], "big") == 27
     assert len(server) == 44 and int.from_bytes(server[:2], "big") == 42
     assert r.active_connections == 0
+
+
+def test_many_tiny_out_of_order_segments_stay_cheap() -> None:
+    r = TcpReassembler()
+    r.feed(seg(0, flags=SYN))
+    data = bytes(range(256)) * 4
+    for i in reversed(range(1, len(data))):
+        assert r.feed(seg(1 + i, data[i : i + 1])) == []
+    assert r.buffered_bytes == len(data) - 1
+    chunks = r.feed(seg(1, data[:1]))
+    assert b"".join(c.data for c in chunks) == data
+    assert r.buffered_bytes == 0

@@ -6,9 +6,11 @@ for the store. Names, percentiles and rankings are made once at the end, from th
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import sqlite3
 from collections import Counter, OrderedDict
+from functools import lru_cache
 from typing import Any
 
 from mcpcap.modules.base import ModuleScan
@@ -52,6 +54,7 @@ class DnsScan(ModuleScan):
         self._answers: list[tuple] = []
         self._framers: OrderedDict[tuple, TcpMessageFramer] = OrderedDict()
         self._candidates: OrderedDict[tuple, tuple] = OrderedDict()
+        self._dns_servers: OrderedDict[tuple[str, int], bool] = OrderedDict()
         self._pairer = Pairer(self._store_transaction)
         self._frame = 0
         self._index = 0
@@ -89,11 +92,19 @@ class DnsScan(ModuleScan):
             self._message(payload, meta)
 
     def _candidate(self, frame: int, ts: float, seg) -> None:
-        """DNS on another port counts once a query and its matching response are both seen."""
+        """DNS on another port: reported once its server is proven to speak DNS.
+
+        A server endpoint (address, port) is proven by a query and its matching response. Its
+        earlier queries still waiting here, and all its later messages, are then DNS too.
+        """
         msg = decode_message(seg.payload)
         if msg.malformed or not msg.questions:
             return
         meta = (frame, ts, seg.src, seg.sport, seg.dst, seg.dport, "udp", "dns")
+        server = (seg.src, seg.sport) if msg.qr else (seg.dst, seg.dport)
+        if server in self._dns_servers:
+            self._record(seg.payload, msg, meta, index=0)
+            return
         if not msg.qr:
             self._candidates[(seg.src, seg.sport, seg.dst, seg.dport, msg.id)] = (seg, msg, meta)
             if len(self._candidates) > MAX_CANDIDATES:
@@ -102,6 +113,13 @@ class DnsScan(ModuleScan):
         query = self._candidates.pop((seg.dst, seg.dport, seg.src, seg.sport, msg.id), None)
         if query is None or query[1].questions[0][:2] != msg.questions[0][:2]:
             return
+        self._dns_servers[server] = True
+        if len(self._dns_servers) > MAX_CANDIDATES:
+            self._dns_servers.popitem(last=False)
+        waiting = [key for key, (s, _, _) in self._candidates.items() if (s.dst, s.dport) == server]
+        for seg_, msg_, meta_ in sorted((self._candidates.pop(k) for k in waiting),
+                                        key=lambda c: c[2][0]):  # fmt: skip
+            self._record(seg_.payload, msg_, meta_, index=0)
         self._record(query[0].payload, query[1], query[2], index=0)
         self._record(seg.payload, msg, meta, index=0)
 
@@ -126,23 +144,24 @@ class DnsScan(ModuleScan):
         if msg.qr:
             stats["responses"] += 1
             self.rcodes[msg.rcode] += 1
-            client, server = _endpoint(self.clients, dst), _endpoint(self.servers, src)
-            client.responses += 1
-            server.responses += 1
-            if msg.rcode:
-                client.errors += 1
-                server.errors += 1
-                if msg.rcode == RCODE_NXDOMAIN:
-                    client.nxdomain += 1
-                    server.nxdomain += 1
-                    for question in msg.questions:
+            ends = [_endpoint(self.servers, src)]
+            if not is_multicast(dst):
+                ends.append(_endpoint(self.clients, dst))
+            for end in ends:
+                end.responses += 1
+                if msg.rcode:
+                    end.errors += 1
+                    end.nxdomain += msg.rcode == RCODE_NXDOMAIN
+            if msg.rcode == RCODE_NXDOMAIN:
+                for question in msg.questions:
                         self.nxdomain_names[question[0].lower()] += 1
         else:
             stats["queries"] += 1
             for question in msg.questions:
                 self.qtypes[question[1]] += 1
             _endpoint(self.clients, src).queries += 1
-            _endpoint(self.servers, dst).queries += 1
+            if not is_multicast(dst):  # mDNS/LLMNR queries go to a group, not to a server
+                _endpoint(self.servers, dst).queries += 1
         self._messages.append(
             (frame, index, ts, src, sport, dst, dport, transport, protocol, int(msg.qr), msg.id,
              msg.opcode, msg.rcode, msg.malformed, payload)
@@ -199,6 +218,14 @@ class DnsScan(ModuleScan):
             (json.dumps(counts),),
         )
         return counts
+
+
+@lru_cache(maxsize=4096)
+def is_multicast(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_multicast
+    except ValueError:
+        return False
 
 
 def _endpoint(table: dict[str, Endpoint], address: str) -> Endpoint:

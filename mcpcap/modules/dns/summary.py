@@ -65,10 +65,10 @@ def build_summary(
         distinct_qnames=top_qnames.total_distinct,
         distinct_registered_domains=top_domains.total_distinct,
         distinct_nxdomain_names=len(nxdomain),
-        distinct_clients=_active(counts["clients"]),
-        distinct_servers=_active(counts["servers"]),
+        distinct_clients=len(_clients(counts)),
+        distinct_servers=len(counts["servers"]),
         servers=_endpoints(counts["servers"], top_n),
-        clients=_endpoints(counts["clients"], top_n),
+        clients=_endpoints(_clients(counts), top_n),
         latency=_latency(db),
         timeline=_timeline(db, capture.get("first_ts"), capture.get("last_ts")),
     )
@@ -100,8 +100,9 @@ def _top(counter: dict[str, int], n: int) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
 
-def _active(table: dict[str, dict[str, int]]) -> int:
-    return sum(1 for e in table.values() if e["queries"] or e["responses"])
+def _clients(counts: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Clients are the addresses that sent queries (a host only answered to is not one)."""
+    return {address: e for address, e in counts["clients"].items() if e["queries"]}
 
 
 def _endpoints(table: dict[str, dict[str, int]], n: int) -> list[Endpoint]:
