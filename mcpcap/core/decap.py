@@ -288,24 +288,31 @@ class Decapsulator:
             except struct.error:  # shorter than Ethernet + IPv4 + UDP headers
                 pass
             else:
-                # The hot path, inlined: Ethernet, IPv4 without options, unfragmented UDP that
-                # is no tunnel (literals instead of the named constants save global lookups).
-                if (
-                    ethertype == 0x0800
-                    and first == 0x45
-                    and protocol == 17
-                    and not frag & 0x3FFF
-                    and total >= 28
-                    and length >= 8
-                    and dport not in UDP_TUNNEL_DPORTS
-                    and sport != 3544
-                ):
-                    # The payload ends at the UDP length or the IP total length, whichever is
-                    # first; slicing stops at the captured end by itself (Ethernet padding).
-                    payload = data[42 : 34 + length if length + 20 < total else 14 + total]
-                    if self._udp_wanted(sport, dport, payload):
-                        return self._udp_segment(data[26:30], data[30:34], sport, dport, payload)
-                    return []
+                # The hot paths, inlined: Ethernet and IPv4 without options or fragmentation,
+                # then UDP that is no tunnel, or TCP on a port nobody asked for (literals instead
+                # of named constants save global lookups). Everything else takes the long way.
+                if ethertype == 0x0800 and first == 0x45 and not frag & 0x3FFF:
+                    if (
+                        protocol == 17
+                        and total >= 28
+                        and length >= 8
+                        and dport not in UDP_TUNNEL_DPORTS
+                        and sport != 3544
+                    ):
+                        # The payload ends at the UDP length or the IP total length, whichever
+                        # comes first; slicing stops at the captured end by itself.
+                        payload = data[42 : 34 + length if length + 20 < total else 14 + total]
+                        if self._udp_wanted(sport, dport, payload):
+                            return self._udp_segment(
+                                data[26:30], data[30:34], sport, dport, payload
+                            )
+                        return []
+                    if (
+                        protocol == 6
+                        and sport not in self._tcp_ports
+                        and dport not in self._tcp_ports
+                    ):
+                        return []
         try:
             return self._link(linktype, data, ts, 0)
         except (IndexError, struct.error, ValueError):

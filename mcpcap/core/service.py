@@ -81,6 +81,11 @@ class Analysis:
             self._results[name] = module.open_results(self.db, counts, self._facts, self.settings)
         return self._results[name]
 
+    def traffic(self, name: str) -> int:
+        """How many messages of the module's protocol the capture holds."""
+        counts = json.loads(store.read_meta(self.db, f"{name}_counts") or "{}")
+        return int(counts.get("stats", {}).get("messages", 0))
+
     def summary(self) -> dict[str, Any]:
         """The `mcpcap analyze` document: schema_version, capture, then one key per module."""
         doc: dict[str, Any] = {

@@ -668,6 +668,7 @@ _OPTION_PARSERS: dict[int, Callable[[bytes, dict], None]] = {
     7: _opt_u8_list,
     8: _opt_ecs,
     9: _opt_seconds,
+    10: _opt_cookie,
     11: _opt_seconds,
     12: _opt_padding,
     13: _opt_name,

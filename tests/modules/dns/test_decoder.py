@@ -411,7 +411,9 @@ def test_edns_options_from_scapy() -> None:
     )  # fmt: skip
     assert (nsid["name"], nsid["hex"], nsid["text"]) == ("NSID", "", "")
     assert (padding["name"], padding["length"]) == ("PADDING", 17)
-    assert msg.additional[0][4].startswith("version=0 udp=1232 ECS=192.0.2.0/24/0 COOKIE=")
+    assert msg.additional[0][4] == (
+        "version=0 udp=1232 do ECS=192.0.2.0/24/0 COOKIE=0102030405060708 NSID PADDING=17"
+    )
 
 
 def test_edns_server_cookie_nsid_text_ede_and_unknown_options() -> None:
