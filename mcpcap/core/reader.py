@@ -225,74 +225,87 @@ class CaptureReader:
     # -- pcapng ------------------------------------------------------------------------------
 
     def _iter_pcapng(self) -> Iterator[Record]:
-        """Walk pcapng blocks; the byte order may change at every section header."""
+        """Walk pcapng blocks; the byte order may change at every section header.
+
+        Enhanced packet blocks on a known interface take an inlined fast path; every other
+        block goes through the general (slower, more careful) code.
+        """
         endian = "<"
+        header, epb = _PCAPNG_HEADER["<"], _PCAPNG_EPB["<"]
         interfaces: list[_Interface] = []
         buf = self._read(CHUNK_SIZE)
         pos = 0
+        count = 0
         last_ts = 0.0
-        while True:
-            if len(buf) - pos < 12:
-                more = self._read(CHUNK_SIZE)
-                if not more:
-                    if pos < len(buf):
+        try:
+            while True:
+                available = len(buf) - pos
+                if available < 12:
+                    self.packets = count
+                    more = self._read(CHUNK_SIZE)
+                    if not more:
+                        if available:
+                            self._truncated()
+                        return
+                    buf, pos = buf[pos:] + more, 0
+                    continue
+                block_type, block_len = header(buf, pos)
+                if block_type == BT_SHB:
+                    endian = _section_byte_order(buf[pos + 8 : pos + 12])
+                    if endian is None:
+                        self._stop(f"section header with a bad byte order after {count} packets")
+                        return
+                    header, epb = _PCAPNG_HEADER[endian], _PCAPNG_EPB[endian]
+                    block_type, block_len = header(buf, pos)
+                    interfaces = []
+                if block_len < 12 or block_len % 4 or block_len > MAX_BLOCK_BYTES:
+                    self._stop(f"block of {block_len} bytes is malformed after {count} packets")
+                    return
+                if available < block_len:
+                    self.packets = count
+                    more = self._read(max(CHUNK_SIZE, block_len - available))
+                    if not more:
                         self._truncated()
-                    return
-                buf = buf[pos:] + more
-                pos = 0
-                continue
-            if buf[pos : pos + 4] == b"\x0a\x0d\x0d\x0a":
-                magic = buf[pos + 8 : pos + 12]
-                if magic == b"\x4d\x3c\x2b\x1a":
-                    endian = "<"
-                elif magic == b"\x1a\x2b\x3c\x4d":
-                    endian = ">"
+                        return
+                    buf, pos = buf[pos:] + more, 0
+                    continue
+                if block_type == BT_EPB and block_len >= 32:
+                    if_id, ts_high, ts_low, incl, orig = epb(buf, pos + 8)
+                    if if_id < len(interfaces) and incl <= block_len - 32:
+                        interface = interfaces[if_id]
+                        start = pos + 28
+                        pos += block_len
+                        count += 1
+                        last_ts = ((ts_high << 32) | ts_low) / interface.units_per_second + (
+                            interface.offset
+                        )
+                        yield (last_ts, interface.linktype, buf[start : start + incl], orig)
+                        continue
+                self.packets = count
+                body, end = pos + 8, pos + block_len - 4
+                pos += block_len
+                if block_type == BT_IDB:
+                    if end - body < 8:
+                        self._stop(f"interface block too short after {count} packets")
+                        return
+                    interfaces.append(self._interface_block(buf, body, end, endian))
+                    self._note_linktype(interfaces[-1].linktype)
+                    continue
+                if block_type in (BT_EPB, BT_OPB):
+                    record = self._packet_block(buf, body, end, endian, interfaces, block_type)
+                elif block_type == BT_SPB:
+                    record = self._simple_block(buf, body, end, endian, interfaces, last_ts)
                 else:
-                    self.warnings.append(
-                        f"section header with a bad byte-order mark after {self.packets} "
-                        "packets; stopped reading"
-                    )
-                    return
-            block_type, block_len = struct.unpack_from(endian + "II", buf, pos)
-            if block_len < 12 or block_len % 4 or block_len > MAX_BLOCK_BYTES:
-                self.warnings.append(
-                    f"block of {block_len} bytes is malformed; stopped reading after "
-                    f"{self.packets} packets"
-                )
-                return
-            while len(buf) - pos < block_len:
-                more = self._read(max(CHUNK_SIZE, block_len))
-                if not more:
-                    self._truncated()
-                    return
-                buf = buf[pos:] + more
-                pos = 0
-            body = pos + 8
-            end = pos + block_len - 4
-            pos += block_len
-            if block_type in (BT_EPB, BT_OPB):
-                record = self._packet_block(buf, body, end, endian, interfaces, block_type)
-            elif block_type == BT_SPB:
-                record = self._simple_block(buf, body, end, endian, interfaces, last_ts)
-            elif block_type == BT_IDB:
-                if end - body < 8:
-                    self.warnings.append(
-                        f"interface block too short after {self.packets} packets; stopped reading"
-                    )
-                    return
-                interface = self._interface_block(buf, body, end, endian)
-                interfaces.append(interface)
-                self._note_linktype(interface.linktype)
-                continue
-            elif block_type == BT_SHB:
-                interfaces = []
-                continue
-            else:
-                continue
-            if record is not None:
-                last_ts = record[0]
-                self.packets += 1
-                yield record
+                    continue  # section header (handled above) and every other block type
+                if record is not None:
+                    last_ts = record[0]
+                    count += 1
+                    yield record
+        finally:
+            self.packets = count
+
+    def _stop(self, what: str) -> None:
+        self.warnings.append(f"{what}; stopped reading")
 
     def _interface_block(self, buf: bytes, body: int, end: int, endian: str) -> _Interface:
         linktype, _reserved, snaplen = struct.unpack_from(endian + "HHI", buf, body)
@@ -359,6 +372,18 @@ class CaptureReader:
             self.warnings.append(f"{what} after {self.packets} packets; skipped")
 
 
+_PCAPNG_HEADER = {e: struct.Struct(e + "II").unpack_from for e in "<>"}
+_PCAPNG_EPB = {e: struct.Struct(e + "IIIII").unpack_from for e in "<>"}
+
+
+def _section_byte_order(magic: bytes) -> str | None:
+    if magic == b"\x4d\x3c\x2b\x1a":
+        return "<"
+    if magic == b"\x1a\x2b\x3c\x4d":
+        return ">"
+    return None
+
+
 def _options(buf: bytes, pos: int, end: int, endian: str) -> Iterator[tuple[int, bytes]]:
     """(code, value) pairs of a pcapng options list, stopping at opt_endofopt or a bad length."""
     unpack = struct.Struct(endian + "HH").unpack_from
@@ -406,6 +431,8 @@ def describe_bytes(head: bytes) -> str:
 def _looks_like_text(sample: bytes) -> bool:
     try:
         decoded = sample.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return all(ch.isprintable() or ch in "\r\n\t" for ch in decoded)
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 3:
+            return False
+        decoded = sample[: exc.start].decode("utf-8")  # a character cut by the sample's end
+    return bool(decoded) and all(ch.isprintable() or ch in "\r\n\t" for ch in decoded)

@@ -152,8 +152,13 @@ class Analyzer:
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
-            return Analysis(store.connect(db_path, readonly=True), name, self.modules,
-                            self.settings, cleanup=folder)  # fmt: skip
+            return Analysis(
+                store.connect(db_path, readonly=True),
+                name,
+                self.modules,
+                self.settings,
+                cleanup=folder,
+            )
         key = store.store_key(path, self.options())
         db_path = self._store.get_or_build(
             key, lambda tmp: self._build(path, tmp, key, progress, cancel)

@@ -135,6 +135,25 @@ class TcpReassembler:
             chunks += self._close_direction(seg, direction)
         return chunks
 
+    def flush(self) -> list[StreamChunk]:
+        """At the end of a capture: deliver every buffered byte, skipping the holes (gap=True).
+
+        A segment the capture missed leaves everything after it waiting; without a FIN or a
+        full buffer nothing else would release it.
+        """
+        chunks: list[StreamChunk] = []
+        for key, conn in self._connections.items():
+            for source, direction in conn.directions.items():
+                if not direction.pending:
+                    continue
+                out: list[bytes | tuple[bytes, bool]] = []
+                self._flush_pending(direction, out)
+                destination = key[1] if key[0] == source else key[0]
+                for item in out:
+                    data, gap = item if isinstance(item, tuple) else (item, False)
+                    chunks.append(StreamChunk(*source, *destination, data, gap, direction.syn_seen))
+        return chunks
+
     # -- connection table --------------------------------------------------------------------
 
     def _connection(self, a: tuple[str, int], b: tuple[str, int]) -> _Connection:

@@ -328,6 +328,7 @@ def test_pcapng_packet_longer_than_its_block_is_skipped(tmp_path: Path) -> None:
         (b"\x00\x01\x02\x03\x04\x05garbage", "its first bytes are 00 01 02 03"),
         (b'{"json": true}', "JSON"),
         (b"PK\x03\x04rest", "ZIP"),
+        (("a" + "é" * 600).encode(), "it starts like plain text"),  # a character cut at 512
     ],
 )
 def test_not_a_capture_says_what_it_looks_like(tmp_path: Path, content: bytes, phrase: str) -> None:

@@ -253,3 +253,52 @@ def test_many_tiny_out_of_order_segments_stay_cheap() -> None:
     chunks = r.feed(seg(1, data[:1]))
     assert b"".join(c.data for c in chunks) == data
     assert r.buffered_bytes == 0
+
+
+def test_flush_at_end_of_capture_releases_what_waits_behind_holes() -> None:
+    r = TcpReassembler()
+    feed_all(
+        r,
+        [
+            seg(0, flags=SYN),
+            seg(1, b"ab"),
+            seg(10, b"late"),
+            seg(20, b"later"),
+            seg(500, b"reply", reply=True),
+        ],
+    )
+    chunks = r.flush()
+    assert [(c.src, c.dst, c.data, c.gap) for c in chunks] == [
+        ("10.0.0.1", "10.0.0.2", b"late", True),
+        ("10.0.0.1", "10.0.0.2", b"later", True),
+    ]
+    assert r.buffered_bytes == 0
+    assert r.flush() == []
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not present")
+def test_corpus_segment_missed_by_the_capture() -> None:
+    """dnscap's dnso1tcp-midmiss: each side misses a segment; tshark shows 6 DNS messages."""
+    decap = Decapsulator(lambda s, d, p: False, frozenset({53}))
+    r = TcpReassembler()
+    chunks: list[StreamChunk] = []
+    with CaptureReader(CORPUS / "dnscap-dnso1tcp-midmiss.pcap") as reader:
+        for ts, lt, data, _ in reader:
+            for s in decap.decode(lt, data, ts):
+                chunks += r.feed(s)
+    before_flush = len(chunks)
+    chunks += r.flush()
+    assert len(chunks) > before_flush
+    assert sum(c.gap for c in chunks) == 2  # one resynchronisation per direction
+    messages = 0
+    for src in ("172.17.0.8", "8.8.8.8"):
+        pieces = [c for c in chunks if c.src == src]
+        resync = next(i for i, c in enumerate(pieces) if c.gap)
+        for part in (pieces[:resync], pieces[resync:]):
+            data = b"".join(c.data for c in part)
+            pos = 0
+            while pos + 2 <= len(data):
+                pos += 2 + int.from_bytes(data[pos : pos + 2], "big")
+                messages += 1
+            assert pos == len(data)
+    assert messages == 6

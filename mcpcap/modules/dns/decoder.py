@@ -194,10 +194,23 @@ def _read_records(
     for _ in range(count):
         if pos >= end:
             raise WireError("count_exceeds_message")
-        try:
-            name, pos = read_name(buf, pos, cache)
-        except WireError as err:
-            raise _section_error(err, "truncated_record") from None
+        first = buf[pos]
+        hit = (
+            cache.get(((first & 0x3F) << 8) | buf[pos + 1])
+            if first >= 0xC0 and pos + 1 < end
+            else None
+        )
+        if hit is not None:  # the usual owner: a pointer to a name decoded before
+            name = hit[0]
+            pos += 2
+        elif first == 0:  # the root (OPT owner)
+            name = "."
+            pos += 1
+        else:
+            try:
+                name, pos = read_name(buf, pos, cache)
+            except WireError as err:
+                raise _section_error(err, "truncated_record") from None
         if pos + 10 > end:
             raise WireError("truncated_record")
         rtype, rclass, ttl, rdlen = _RR_HEADER.unpack_from(buf, pos)

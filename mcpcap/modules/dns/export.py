@@ -9,24 +9,54 @@ from datetime import datetime, timezone
 from typing import IO, Any
 
 ZEEK_FIELDS = (
-    ("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
-    ("id.resp_h", "addr"), ("id.resp_p", "port"), ("proto", "enum"), ("trans_id", "count"),
-    ("rtt", "interval"), ("query", "string"), ("qclass", "count"), ("qclass_name", "string"),
-    ("qtype", "count"), ("qtype_name", "string"), ("rcode", "count"), ("rcode_name", "string"),
-    ("AA", "bool"), ("TC", "bool"), ("RD", "bool"), ("RA", "bool"), ("Z", "count"),
-    ("answers", "vector[string]"), ("TTLs", "vector[interval]"), ("rejected", "bool"),
-)  # fmt: skip
-RECORD_KEYS = {"id.orig_h": "client", "id.orig_p": "client_port", "id.resp_h": "server",
-               "id.resp_p": "server_port", "proto": "transport", "AA": "aa", "TC": "tc",
-               "RD": "rd", "RA": "ra", "Z": "z", "TTLs": "ttls"}  # fmt: skip
+    ("ts", "time"),
+    ("uid", "string"),
+    ("id.orig_h", "addr"),
+    ("id.orig_p", "port"),
+    ("id.resp_h", "addr"),
+    ("id.resp_p", "port"),
+    ("proto", "enum"),
+    ("trans_id", "count"),
+    ("rtt", "interval"),
+    ("query", "string"),
+    ("qclass", "count"),
+    ("qclass_name", "string"),
+    ("qtype", "count"),
+    ("qtype_name", "string"),
+    ("rcode", "count"),
+    ("rcode_name", "string"),
+    ("AA", "bool"),
+    ("TC", "bool"),
+    ("RD", "bool"),
+    ("RA", "bool"),
+    ("Z", "count"),
+    ("answers", "vector[string]"),
+    ("TTLs", "vector[interval]"),
+    ("rejected", "bool"),
+)
+RECORD_KEYS = {
+    "id.orig_h": "client",
+    "id.orig_p": "client_port",
+    "id.resp_h": "server",
+    "id.resp_p": "server_port",
+    "proto": "transport",
+    "AA": "aa",
+    "TC": "tc",
+    "RD": "rd",
+    "RA": "ra",
+    "Z": "z",
+    "TTLs": "ttls",
+}
 UNSET, EMPTY = "-", "(empty)"
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def connection_uid(record: dict[str, Any]) -> str:
     """A stable Zeek-style uid (C + 17 base62 characters) for the transaction's connection."""
-    key = (f"{record['client']}|{record['client_port']}|{record['server']}|"
-           f"{record['server_port']}|{record['transport']}")  # fmt: skip
+    key = (
+        f"{record['client']}|{record['client_port']}|{record['server']}|"
+        f"{record['server_port']}|{record['transport']}"
+    )
     number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:13], "big")
     chars = []
     for _ in range(17):

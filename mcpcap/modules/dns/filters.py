@@ -121,11 +121,21 @@ def build_filter(**values: Any) -> TransactionFilter:
             f"unknown filter {unknown[0]!r}; filters are: {', '.join(FILTER_NAMES)}"
         )
     clean = {
-        name: VALIDATORS[name](value)
+        name: _validate(name, value)
         for name, value in values.items()
         if value is not None and value != ""
     }
     return TransactionFilter(**clean)
+
+
+def _validate(name: str, value: Any) -> Any:
+    """The validated value; the error names the filter, so a model knows what to fix."""
+    try:
+        return VALIDATORS[name](value)
+    except BadArgumentError as exc:
+        if exc.message.startswith(name):
+            raise
+        raise BadArgumentError(f"{name}: {exc.message}") from None
 
 
 def parse_filter_text(text: str) -> TransactionFilter:
@@ -192,8 +202,10 @@ def filter_sql(flt: TransactionFilter, alias: str = "t") -> tuple[str, list[Any]
         if network is not None:
             add(f"in_network({a}.{side}, ?)", network)
     if flt.answer is not None:
-        add(f"EXISTS (SELECT 1 FROM dns_answers x WHERE x.value = ? AND x.tx_id = {a}.id)",
-            flt.answer)  # fmt: skip
+        add(
+            f"EXISTS (SELECT 1 FROM dns_answers x WHERE x.value = ? AND x.tx_id = {a}.id)",
+            flt.answer,
+        )
     if flt.transport is not None:
         add(f"{a}.transport = ?", flt.transport)
     if flt.protocol is not None:

@@ -48,5 +48,4 @@ class DnsModule(ProtocolModule):
     def result_models(self) -> list[type]:
         from mcpcap.modules.dns import models
 
-        return [models.DnsSummary, models.TransactionPage, models.DnsTransaction,
-                models.DnsMessage]  # fmt: skip
+        return [models.DnsSummary, models.TransactionPage, models.DnsTransaction, models.DnsMessage]

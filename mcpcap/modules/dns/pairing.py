@@ -155,7 +155,7 @@ class Pairer:
 
     # ------------------------------------------------------------------ queries
     def _add_query(self, msg, meta: tuple) -> None:
-        frame, ts, src, sport, dst, dport, transport, protocol = meta
+        _frame, _ts, src, sport, dst, dport, transport, protocol = meta
         flow = (src, sport, dst, dport, transport)
         waiting = self._pending.get(flow)
         queue = waiting.get(msg.id) if waiting else None
@@ -289,7 +289,7 @@ class Pairer:
                     del self._pending[flow]
             self._finish_tx(tx)
         while self._recent_answered:
-            key, seen = next(iter(self._recent_answered.items()))
+            _key, seen = next(iter(self._recent_answered.items()))
             if now - seen <= DUPLICATE_WINDOW:
                 break
             self._recent_answered.popitem(last=False)

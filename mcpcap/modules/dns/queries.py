@@ -60,8 +60,34 @@ def _where(flt: TransactionFilter, extra: str = "") -> tuple[str, list[Any]]:
 
 def transaction_record(row: tuple) -> dict[str, Any]:
     """A store row as the transaction record (the JSON contract, Zeek dns.log meanings)."""
-    (_id, ts, qf, rf, client, cport, server, sport, transport, protocol, trans_id, rtt, query,
-     qclass, qtype, rcode, aa, tc, rd, ra, z, answers, ttls, rejected, answered, retrans) = row  # fmt: skip
+    (
+        _id,
+        ts,
+        qf,
+        rf,
+        client,
+        cport,
+        server,
+        sport,
+        transport,
+        protocol,
+        trans_id,
+        rtt,
+        query,
+        qclass,
+        qtype,
+        rcode,
+        aa,
+        tc,
+        rd,
+        ra,
+        z,
+        answers,
+        ttls,
+        rejected,
+        answered,
+        retrans,
+    ) = row
     return {
         "ts": round(ts, 6),
         "time": iso_time(ts),
@@ -111,7 +137,9 @@ def iter_transactions(
     expr, desc = SORTS[check_sort(sort)]
     where, params = _where(flt)
     order = "DESC" if desc else "ASC"
-    sql = f"SELECT {TX_COLUMNS} FROM dns_transactions t{where} ORDER BY {expr} {order}, t.id {order}"
+    sql = (
+        f"SELECT {TX_COLUMNS} FROM dns_transactions t{where} ORDER BY {expr} {order}, t.id {order}"
+    )
     for row in db.execute(sql, params):
         yield transaction_record(row)
 
@@ -257,9 +285,17 @@ def full_message(row: tuple, with_raw: bool = False) -> dict[str, Any]:
     frame, idx, ts, src, sport, dst, dport, transport, protocol, raw = row
     msg = decode_message(raw, mdns=protocol == "mdns")
     record = message_record(
-        msg, frame=frame, ts=ts, src=src, sport=sport, dst=dst, dport=dport,
-        transport=transport, protocol=protocol, index=idx,
-    )  # fmt: skip
+        msg,
+        frame=frame,
+        ts=ts,
+        src=src,
+        sport=sport,
+        dst=dst,
+        dport=dport,
+        transport=transport,
+        protocol=protocol,
+        index=idx,
+    )
     if with_raw:
         record["raw_hex"] = raw.hex()
     return record

@@ -327,17 +327,13 @@ def _csync(buf: bytes, start: int, end: int, cache: NameCache) -> str:
     return f"{serial} {flags} {types}" if types else f"{serial} {flags}"
 
 
-def _eui(buf: bytes, start: int, end: int, cache: NameCache) -> str:
-    if end - start not in (6, 8):
-        raise BadRdata("EUI48/EUI64 rdata must be 6 or 8 octets")
-    return buf[start:end].hex("-")
-
-
 def _eui_sized(size: int) -> Formatter:
+    """EUI48 (6 octets) / EUI64 (8 octets), RFC 7043: hex pairs joined by hyphens."""
+
     def fmt(buf: bytes, start: int, end: int, cache: NameCache) -> str:
         if end - start != size:
             raise BadRdata(f"rdata must be {size} octets")
-        return _eui(buf, start, end, cache)
+        return buf[start:end].hex("-")
 
     return fmt
 
@@ -402,6 +398,82 @@ def _tkey(buf: bytes, start: int, end: int, cache: NameCache) -> str:
         f"{tsig_rcode_name(error)} {_b64(key)} {other_len}"
     )
     return f"{text} {_b64(buf[pos:end])}" if other_len else text
+
+
+def _loc_size(octet: int) -> str:
+    """RFC 1876 size/precision: mantissa and power of ten in centimetres, shown in metres."""
+    mantissa, exponent = octet >> 4, octet & 0x0F
+    if mantissa > 9 or exponent > 9:
+        raise BadRdata("bad LOC size")
+    if exponent >= 2:
+        return f"{mantissa * 10 ** (exponent - 2)}m"
+    return f"0.{mantissa * 10**exponent:02d}m"
+
+
+def _loc_angle(value: int, positive: str, negative: str) -> str:
+    offset = value - 2**31
+    hemisphere = positive if offset >= 0 else negative
+    offset = abs(offset)
+    millis, offset = offset % 1000, offset // 1000
+    seconds, offset = offset % 60, offset // 60
+    return f"{offset // 60} {offset % 60} {seconds}.{millis:03d} {hemisphere}"
+
+
+def _loc(buf: bytes, start: int, end: int, cache: NameCache) -> str:
+    """RFC 1876 LOC, version 0 (other versions use the generic form)."""
+    if end - start != 16 or buf[start] != 0:
+        return generic(buf, start, end)
+    size, horizontal, vertical = buf[start + 1], buf[start + 2], buf[start + 3]
+    latitude, longitude, altitude = struct.unpack_from("!3I", buf, start + 4)
+    cm = altitude - 10_000_000
+    sign = "-" if cm < 0 else ""
+    return (
+        f"{_loc_angle(latitude, 'N', 'S')} {_loc_angle(longitude, 'E', 'W')} "
+        f"{sign}{abs(cm) // 100}.{abs(cm) % 100:02d}m {_loc_size(size)} "
+        f"{_loc_size(horizontal)} {_loc_size(vertical)}"
+    )
+
+
+def _apl(buf: bytes, start: int, end: int, cache: NameCache) -> str:
+    """RFC 3123: [!]family:address/prefix items."""
+    items = []
+    pos = start
+    while pos < end:
+        _need(pos, 4, end)
+        family, prefix, length = struct.unpack_from("!HBB", buf, pos)
+        negate, length = length >> 7, length & 0x7F
+        pos += 4
+        _need(pos, length, end)
+        raw = buf[pos : pos + length]
+        pos += length
+        if family == 1 and length <= 4:
+            address = _inet_ntoa(raw.ljust(4, b"\0"))
+        elif family == 2 and length <= 16:
+            address = _inet_ntop(_AF_INET6, raw.ljust(16, b"\0"))
+        else:
+            raise BadRdata("bad APL item")
+        items.append(f"{'!' if negate else ''}{family}:{address}/{prefix}")
+    return " ".join(items)
+
+
+def _ipseckey(buf: bytes, start: int, end: int, cache: NameCache) -> str:
+    """RFC 4025: precedence gateway-type algorithm gateway public-key."""
+    _need(start, 3, end)
+    precedence, gw_type, alg = buf[start], buf[start + 1], buf[start + 2]
+    pos = start + 3
+    if gw_type == 0:
+        gateway = "."
+    elif gw_type == 1:
+        _need(pos, 4, end)
+        gateway, pos = _inet_ntoa(buf[pos : pos + 4]), pos + 4
+    elif gw_type == 2:
+        _need(pos, 16, end)
+        gateway, pos = _inet_ntop(_AF_INET6, buf[pos : pos + 16]), pos + 16
+    elif gw_type == 3:
+        gateway, pos = _name_at(buf, pos, end, cache)
+    else:
+        raise BadRdata("bad gateway type")
+    return f"{precedence} {gw_type} {alg} {gateway} {_b64(buf[pos:end])}"
 
 
 # ----------------------------------------------------------------------------- SVCB / HTTPS
@@ -496,14 +568,17 @@ FORMATTERS: dict[int, Formatter] = {
     24: _rrsig,
     25: _dnskey,
     26: _px,
+    29: _loc,
     28: _aaaa,
     33: _srv,
     35: _naptr,
     36: _u16_name,
     37: _cert,
     39: _one_name,
+    42: _apl,
     43: _ds,
     44: _sshfp,
+    45: _ipseckey,
     46: _rrsig,
     47: _nsec,
     48: _dnskey,

@@ -48,9 +48,13 @@ class DnsResults:
         **filters: Any,
     ) -> TransactionPage:
         return queries.transactions_page(
-            self._db, self.filter(flt, **filters), sort=sort, limit=limit, cursor=cursor,
+            self._db,
+            self.filter(flt, **filters),
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
             budget=self.budget,
-        )  # fmt: skip
+        )
 
     def count(self, flt: TransactionFilter | None = None, **filters: Any) -> int:
         return queries.count_transactions(self._db, self.filter(flt, **filters))

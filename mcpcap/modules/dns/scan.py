@@ -117,14 +117,17 @@ class DnsScan(ModuleScan):
         if len(self._dns_servers) > MAX_CANDIDATES:
             self._dns_servers.popitem(last=False)
         waiting = [key for key, (s, _, _) in self._candidates.items() if (s.dst, s.dport) == server]
-        for seg_, msg_, meta_ in sorted((self._candidates.pop(k) for k in waiting),
-                                        key=lambda c: c[2][0]):  # fmt: skip
+        for seg_, msg_, meta_ in sorted(
+            (self._candidates.pop(k) for k in waiting), key=lambda c: c[2][0]
+        ):
             self._record(seg_.payload, msg_, meta_, index=0)
         self._record(query[0].payload, query[1], query[2], index=0)
         self._record(seg.payload, msg, meta, index=0)
 
     # ------------------------------------------------------------------ per message
     def _message(self, payload: bytes, meta: tuple) -> None:
+        if not payload:  # an empty datagram carries no message at all
+            return
         frame = meta[0]
         if frame != self._frame:
             self._frame, self._index = frame, 0
@@ -154,7 +157,7 @@ class DnsScan(ModuleScan):
                     end.nxdomain += msg.rcode == RCODE_NXDOMAIN
             if msg.rcode == RCODE_NXDOMAIN:
                 for question in msg.questions:
-                        self.nxdomain_names[question[0].lower()] += 1
+                    self.nxdomain_names[question[0].lower()] += 1
         else:
             stats["queries"] += 1
             for question in msg.questions:
@@ -163,9 +166,24 @@ class DnsScan(ModuleScan):
             if not is_multicast(dst):  # mDNS/LLMNR queries go to a group, not to a server
                 _endpoint(self.servers, dst).queries += 1
         self._messages.append(
-            (frame, index, ts, src, sport, dst, dport, transport, protocol, int(msg.qr), msg.id,
-             msg.opcode, msg.rcode, msg.malformed, payload)
-        )  # fmt: skip
+            (
+                frame,
+                index,
+                ts,
+                src,
+                sport,
+                dst,
+                dport,
+                transport,
+                protocol,
+                int(msg.qr),
+                msg.id,
+                msg.opcode,
+                msg.rcode,
+                msg.malformed,
+                payload,
+            )
+        )
         if len(self._messages) >= BATCH:
             self._flush_messages()
         self._pairer.add(msg, meta)
@@ -236,5 +254,9 @@ def _endpoint(table: dict[str, Endpoint], address: str) -> Endpoint:
 
 
 def _endpoint_counts(e: Endpoint) -> dict[str, int]:
-    return {"queries": e.queries, "responses": e.responses, "errors": e.errors,
-            "nxdomain": e.nxdomain}  # fmt: skip
+    return {
+        "queries": e.queries,
+        "responses": e.responses,
+        "errors": e.errors,
+        "nxdomain": e.nxdomain,
+    }

@@ -67,15 +67,34 @@ def transaction_row(tx) -> tuple:
     answered = tx.response_frame is not None
     rtt = tx.rtt
     return (
-        tx.seq, tx.ts, tx.query_frame, tx.response_frame,
-        tx.client, tx.client_port, tx.server, tx.server_port,
-        tx.transport, tx.protocol, tx.trans_id, None if rtt is None else round(rtt, 6),
-        tx.query, None if tx.query is None else tx.query.lower(), tx.qclass, tx.qtype, tx.rcode,
-        _bit(tx.aa), _bit(tx.tc), _bit(tx.rd), _bit(tx.ra), tx.z,
+        tx.seq,
+        tx.ts,
+        tx.query_frame,
+        tx.response_frame,
+        tx.client,
+        tx.client_port,
+        tx.server,
+        tx.server_port,
+        tx.transport,
+        tx.protocol,
+        tx.trans_id,
+        None if rtt is None else round(rtt, 6),
+        tx.query,
+        None if tx.query is None else tx.query.lower(),
+        tx.qclass,
+        tx.qtype,
+        tx.rcode,
+        _bit(tx.aa),
+        _bit(tx.tc),
+        _bit(tx.rd),
+        _bit(tx.ra),
+        tx.z,
         json.dumps([data for data, _ in tx.answers]) if answered else None,
         json.dumps(tx.ttls) if answered else None,
-        int(is_rejected(tx)) if answered else None, int(answered), tx.retransmissions,
-    )  # fmt: skip
+        int(is_rejected(tx)) if answered else None,
+        int(answered),
+        tx.retransmissions,
+    )
 
 
 def answer_key(data: str, rtype: int) -> str:

@@ -22,8 +22,28 @@ from mcpcap.modules.dns.queries import ranking
 from mcpcap.modules.dns.registry import rcode_name, type_name
 
 HISTOGRAM_EDGES = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-NICE_INTERVALS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
-                  43200, 86400, 172800, 604800)  # fmt: skip
+NICE_INTERVALS = (
+    1,
+    2,
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10800,
+    21600,
+    43200,
+    86400,
+    172800,
+    604800,
+)
 MAX_BUCKETS = 60
 UNLIMITED = 10**12
 
@@ -58,9 +78,9 @@ def build_summary(
         protocols=_sorted(counts["protocols"]),
         top_n=top_n,
         top_qnames=[NameCount(name=i.key, count=i.count) for i in top_qnames.items][:top_n],
-        top_registered_domains=[
-            NameCount(name=i.key, count=i.count) for i in top_domains.items
-        ][:top_n],
+        top_registered_domains=[NameCount(name=i.key, count=i.count) for i in top_domains.items][
+            :top_n
+        ],
         nxdomain_names=[NameCount(name=k, count=v) for k, v in _top(nxdomain, top_n)],
         distinct_qnames=top_qnames.total_distinct,
         distinct_registered_domains=top_domains.total_distinct,
@@ -80,8 +100,12 @@ def _transaction_counts(db: sqlite3.Connection) -> dict[str, int]:
         "COALESCE(sum(NOT answered), 0), COALESCE(sum(query_frame IS NULL), 0) "
         "FROM dns_transactions"
     ).fetchone()
-    return {"total": total, "answered": answered, "unanswered": unanswered,
-            "unsolicited": unsolicited}  # fmt: skip
+    return {
+        "total": total,
+        "answered": answered,
+        "unanswered": unanswered,
+        "unsolicited": unsolicited,
+    }
 
 
 def _sorted(counter: dict[str, int]) -> dict[str, int]:

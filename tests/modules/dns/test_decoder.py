@@ -13,12 +13,12 @@ from scapy.layers.dns import (
     DNSQR,
     DNSRR,
     DNSRROPT,
-    EDNS0TLV,
     DNSRRSOA,
-    EDNS0ClientSubnet,
     EDNS0COOKIE,
-    EDNS0ExtendedDNSError,
     EDNS0PADDING,
+    EDNS0TLV,
+    EDNS0ClientSubnet,
+    EDNS0ExtendedDNSError,
 )
 
 from mcpcap.modules.dns.decoder import MALFORMED_REASONS, DnsMessage, decode_message

@@ -112,8 +112,9 @@ def test_mdns_multicast_response_pairs_by_question():
     group = ("224.0.0.251", 5353)
     asker = ("192.168.1.20", 5353)
     responder = ("192.168.1.30", 5353)
-    q_msg, q_meta = query(1, 5.0, 0, client=asker, server=group, protocol="mdns",
-                          name="printer.local")  # fmt: skip
+    q_msg, q_meta = query(
+        1, 5.0, 0, client=asker, server=group, protocol="mdns", name="printer.local"
+    )
     r_msg = message(0, True, name=None, answers=["192.168.1.30"])
     r_msg.answers = [("printer.local", 1, 1, 120, "192.168.1.30", True)]
     r_meta = (2, 5.1, *responder, *group, "udp", "mdns")
@@ -125,8 +126,9 @@ def test_mdns_multicast_response_pairs_by_question():
 def test_mdns_response_outside_window_is_unsolicited():
     group = ("224.0.0.251", 5353)
     asker = ("192.168.1.20", 5353)
-    q_msg, q_meta = query(1, 5.0, 0, client=asker, server=group, protocol="mdns",
-                          name="printer.local")  # fmt: skip
+    q_msg, q_meta = query(
+        1, 5.0, 0, client=asker, server=group, protocol="mdns", name="printer.local"
+    )
     r_msg = message(0, True, name="printer.local", answers=["192.168.1.30"])
     r_meta = (2, 5.0 + MULTICAST_WINDOW + 1, "192.168.1.30", 5353, *group, "udp", "mdns")
     txs, pairer = run((q_msg, q_meta), (r_msg, r_meta))

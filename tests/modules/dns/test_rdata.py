@@ -69,7 +69,7 @@ def test_generic_form() -> None:
         (17, wire_name("admin.example") + wire_name("txt.example"), "admin.example txt.example"),
         (26, b"\x00\x05" + wire_name("a.b") + wire_name("c.d"), "5 a.b c.d"),
         (16, b"\x05hello", '"hello"'),
-        (16, b"\x03a b\x00\x04q\"\\\x01", '"a b" "" "q\\"\\\\\\001"'),
+        (16, b'\x03a b\x00\x04q"\\\x01', '"a b" "" "q\\"\\\\\\001"'),
         (99, b"\x0bv=spf1 -all", '"v=spf1 -all"'),
         (13, b"\x03x86\x05Linux", '"x86" "Linux"'),
         (19, b"\x0c311061700956", '"311061700956"'),
@@ -103,7 +103,11 @@ def test_generic_form() -> None:
         (106, struct.pack("!5H", 10, 0x2001, 0xDB8, 0x1140, 0x1000), "10 2001:0db8:1140:1000"),
         (105, b"\x00\x0a\x0a\x01\x02\x03", "10 10.1.2.3"),
         (11, bytes([192, 0, 2, 1, 6, 0b00000000, 0b00000000, 0b00000010]), "192.0.2.1 6 22"),
-        (47, wire_name("b.example") + b"\x00\x06\x40\x01\x00\x00\x00\x03", "b.example A MX RRSIG NSEC"),
+        (
+            47,
+            wire_name("b.example") + b"\x00\x06\x40\x01\x00\x00\x00\x03",
+            "b.example A MX RRSIG NSEC",
+        ),
         (
             47,
             wire_name("next") + b"\x00\x01\x40" + b"\x01\x01\x40",
@@ -118,7 +122,13 @@ def test_generic_form() -> None:
         (51, b"\x01\x00\x00\x0a\x02\xbe\xef", "1 0 10 BEEF"),
         (51, b"\x01\x00\x00\x00\x00", "1 0 0 -"),
         (10, b"\x01\x02", "\\# 2 0102"),
-        (42, b"\x00\x01\x18\x03\xc0\x00\x02", "\\# 7 0001180" + "3C00002"),
+        (42, b"\x00\x01\x18\x03\xc0\x00\x02", "1:192.0.2.0/24"),
+        (42, b"\x00\x02\x20\x82\x20\x01" + b"\x00\x01\x08\x00", "!2:2001::/32 1:0.0.0.0/8"),
+        (42, b"", ""),
+        (45, b"\x0a\x01\x02" + bytes([192, 0, 2, 38]) + b"\x01\x02", "10 1 2 192.0.2.38 AQI="),
+        (45, b"\x0a\x00\x02\x01", "10 0 2 . AQ=="),
+        (45, b"\x0a\x03\x02" + wire_name("gw.example") + b"\x01", "10 3 2 gw.example AQ=="),
+        (29, b"\x01" + bytes(15), "\\# 16 01" + "00" * 15),
         (65280, b"", "\\# 0"),
         (16, b"", "\\# 0"),
     ],
@@ -139,6 +149,16 @@ def test_soa_with_compressed_names() -> None:
     # question example.com at 12: mname ns1 + ptr, rname pointer to the question name
     rdata = b"\x03ns1\xc0\x0c\xc0\x0c" + struct.pack("!5I", 1, 2, 3, 4, 5)
     assert data_of(6, rdata) == "ns1.example.com example.com 1 2 3 4 5"
+
+
+def test_loc() -> None:
+    # 52 22 23.000 N 4 53 32.000 E -2.00m 1m 10000m 10m (RFC 1876 example, as dig prints it)
+    lat = 2**31 + ((52 * 60 + 22) * 60 + 23) * 1000
+    lon = 2**31 + ((4 * 60 + 53) * 60 + 32) * 1000
+    rdata = bytes([0, 0x12, 0x16, 0x13]) + struct.pack("!3I", lat, lon, 10_000_000 - 200)
+    assert data_of(29, rdata) == "52 22 23.000 N 4 53 32.000 E -2.00m 1m 10000m 10m"
+    south = bytes([0, 0x11, 0x16, 0x13]) + struct.pack("!3I", 2**31 - 1500, 2**31 - 1, 10_000_050)
+    assert data_of(29, south) == "0 0 1.500 S 0 0 0.001 W 0.50m 0.10m 10000m 10m"
 
 
 def test_rrsig() -> None:
@@ -292,6 +312,9 @@ def test_scapy_built_dnssec_and_other_types() -> None:
         (105, b"\x00" * 5),
         (13, b"\x01a"),
         (2, b"\x01a\x00\x00"),
+        (29, bytes([0, 0xA0, 0, 0]) + bytes(12)),
+        (42, b"\x00\x03\x08\x01\x01"),
+        (45, b"\x0a\x04\x02"),
     ],
 )
 def test_rdata_that_does_not_parse_falls_back_to_rfc3597(rtype: int, rdata: bytes) -> None:

@@ -20,13 +20,18 @@ from mcpcap.modules.dns.registry import (
     type_name,
 )
 
-BRIEF_TYPES = (
-    "A NS CNAME SOA PTR HINFO MX TXT RP AFSDB SIG KEY AAAA LOC SRV NAPTR KX CERT DNAME OPT APL "
-    "DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP CDS CDNSKEY "
-    "OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB "
-    "MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV NULL WKS MINFO MB MG MR MD MF X25 "
-    "ISDN RT NSAP NSAP-PTR PX GPOS A6 ATMA EID NIMLOC SINK UINFO UID GID UNSPEC"
-).split()
+# fmt: off
+BRIEF_TYPES = [
+    "A", "NS", "CNAME", "SOA", "PTR", "HINFO", "MX", "TXT", "RP", "AFSDB", "SIG", "KEY", "AAAA",
+    "LOC", "SRV", "NAPTR", "KX", "CERT", "DNAME", "OPT", "APL", "DS", "SSHFP", "IPSECKEY",
+    "RRSIG", "NSEC", "DNSKEY", "DHCID", "NSEC3", "NSEC3PARAM", "TLSA", "SMIMEA", "HIP", "CDS",
+    "CDNSKEY", "OPENPGPKEY", "CSYNC", "ZONEMD", "SVCB", "HTTPS", "SPF", "NID", "L32", "L64", "LP",
+    "EUI48", "EUI64", "TKEY", "TSIG", "IXFR", "AXFR", "MAILB", "MAILA", "ANY", "URI", "CAA",
+    "AVC", "DOA", "AMTRELAY", "RESINFO", "WALLET", "TA", "DLV", "NULL", "WKS", "MINFO", "MB",
+    "MG", "MR", "MD", "MF", "X25", "ISDN", "RT", "NSAP", "NSAP-PTR", "PX", "GPOS", "A6", "ATMA",
+    "EID", "NIMLOC", "SINK", "UINFO", "UID", "GID", "UNSPEC",
+]
+# fmt: on
 
 
 @pytest.mark.parametrize(
@@ -97,9 +102,8 @@ def test_parse_type_rejects_with_a_helpful_message(text: str) -> None:
 
 
 def test_parse_rcode() -> None:
-    assert [parse_rcode(t) for t in ("NXDOMAIN", "noerror", "badsig", "BADVERS", "RCODE30", "3")] == [
-        3, 0, 16, 16, 30, 3,
-    ]  # fmt: skip
+    texts = ("NXDOMAIN", "noerror", "badsig", "BADVERS", "RCODE30", "3")
+    assert [parse_rcode(t) for t in texts] == [3, 0, 16, 16, 30, 3]
     with pytest.raises(BadArgumentError, match="NXDOMAIN"):
         parse_rcode("NXDOMIAN")
     with pytest.raises(BadArgumentError):

@@ -1,0 +1,1 @@
+"""The Textual face of mcpcap: `mcpcap tui` (see `mcpcap.tui.app.run_tui`)."""

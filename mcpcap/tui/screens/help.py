@@ -1,0 +1,52 @@
+"""The `?` screen: every key binding, how the panels work, and the filter tokens."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+USAGE = """
+## Panels
+
+- **Sources** (left): local folders, remote servers and the bundled examples, with their
+  captures. Arrows move, **Enter** or a click opens a capture. A source that cannot be listed
+  says why on its line.
+- **Overview**: the key figures, messages over time, the latency histogram and the rankings.
+  Click (or Enter on) a domain, response code, query type, server or client to see its
+  transactions.
+- **Transactions**: every query with its response; the filter bar takes tokens such as
+  `qname_suffix:example.com rcode:NXDOMAIN qtype:AAAA client:10.0.0.0/8 min_rtt:0.5`.
+
+Opening a capture scans it once; the result is kept, so opening it again is instant.
+**Ctrl+P** opens the command palette, which lists every action.
+"""
+
+
+def keys_table(bindings: list[tuple[str, str]]) -> str:
+    """A Markdown table of (key, what it does)."""
+    rows = "\n".join(f"| `{key}` | {description} |" for key, description in bindings)
+    return f"## Keys\n\n| key | action |\n|---|---|\n{rows}\n"
+
+
+class HelpScreen(ModalScreen[None]):
+    """Key bindings and usage; Esc, q or ? closes it."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("q", "close", "Close", show=False),
+        Binding("question_mark", "close", "Close", show=False),
+    ]
+
+    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+        super().__init__(id="help-screen")
+        self.bindings = bindings
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog"):
+            yield Markdown("# mcpcap help\n\n" + keys_table(self.bindings) + USAGE)
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,55 @@
+"""The progress of opening a capture: download first (remote), then the scan."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, ProgressBar
+
+from mcpcap.tui.widgets import count, human_bytes, seconds
+
+STAGE_TITLES = {"download": "Downloading", "scan": "Scanning"}
+
+
+def progress_line(
+    done: int, total: int | None, elapsed: float, packets: int | None = None
+) -> str:
+    """'1,024 packets · 1.0 MiB of 4.0 MiB · 2.0 MiB/s · 1.50 s left'."""
+    parts = [f"{count(packets)} packets"] if packets is not None else []
+    size = human_bytes(done) + (f" of {human_bytes(total)}" if total else "")
+    parts.append(size)
+    if elapsed > 0 and done > 0:
+        rate = done / elapsed
+        parts.append(f"{human_bytes(int(rate))}/s")
+        if total and total > done:
+            parts.append(f"{seconds((total - done) / rate)} left")
+    return " · ".join(parts)
+
+
+class ScanProgress(Vertical):
+    """A title, a bar, the figures and how to cancel. Hidden unless a capture is opening."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="scan-title")
+        yield ProgressBar(show_eta=False, id="scan-bar")
+        yield Label("", id="scan-figures")
+        yield Label("Esc cancels", id="scan-hint")
+
+    def start(self, name: str) -> None:
+        """Reset for a new capture (the widget stays hidden until progress arrives)."""
+        self.query_one("#scan-title", Label).update(f"Opening {name}")
+        self.query_one("#scan-figures", Label).update("")
+        self.query_one(ProgressBar).update(total=None, progress=0)
+
+    def show_progress(
+        self, name: str, stage: str, done: int, total: int | None, elapsed: float,
+        packets: int | None = None,
+    ) -> None:  # fmt: skip
+        """Show one progress report."""
+        title = f"{STAGE_TITLES.get(stage, stage.title())} {name}"
+        self.query_one("#scan-title", Label).update(title)
+        self.query_one(ProgressBar).update(total=total or None, progress=done)
+        self.query_one("#scan-figures", Label).update(
+            progress_line(done, total, elapsed, packets)
+        )
+        self.display = True

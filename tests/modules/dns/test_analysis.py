@@ -1,0 +1,229 @@
+"""The DNS analysis layer end to end: summary, transactions, filters, sorts, pages, rankings."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from pathlib import Path
+
+import pytest
+
+from mcpcap.core.errors import BadArgumentError, NotFoundError
+from mcpcap.core.service import Analyzer
+from mcpcap.core.timefmt import parse_time
+
+GOLDEN = Path(__file__).parents[2] / "golden" / "example_summary.json"
+
+
+@pytest.fixture
+def analysis(example, make_settings):
+    with Analyzer(make_settings()).analyze(example, "example.pcap") as result:
+        yield result
+
+
+@pytest.fixture
+def dns(analysis):
+    return analysis.module("dns")
+
+
+@pytest.fixture
+def records(dns):
+    return list(dns.iter_transactions())
+
+
+def test_summary_matches_reviewed_golden_file(analysis):
+    assert analysis.summary() == json.loads(GOLDEN.read_text())
+
+
+def test_transaction_counts_are_consistent(dns, records):
+    summary = dns.summary()
+    assert summary.transactions == len(records)
+    assert summary.answered == sum(1 for r in records if r["answered"] and r["query_frame"])
+    assert summary.unanswered == sum(1 for r in records if not r["answered"])
+    assert summary.unsolicited_responses == sum(1 for r in records if r["query_frame"] is None)
+    assert summary.answered + summary.unanswered + summary.unsolicited_responses == len(records)
+    assert summary.retransmissions == sum(r["retransmissions"] for r in records)
+
+
+def test_top_qnames_count_every_question_of_every_query(dns, analysis):
+    counted: dict[str, int] = {}
+    for message in dns.iter_messages():
+        if not message["qr"]:
+            for question in message["questions"]:
+                name = question["name"].lower()
+                counted[name] = counted.get(name, 0) + 1
+    expected = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    assert [(i.name, i.count) for i in dns.summary().top_qnames] == expected
+    assert dns.summary().distinct_qnames == len(counted)
+
+
+def test_rtt_is_response_time_minus_query_time(records):
+    answered = [r for r in records if r["rtt"] is not None]
+    assert answered
+    for r in answered:
+        assert r["rtt"] >= 0
+        assert r["query_frame"] < r["response_frame"]
+
+
+def test_retransmitted_query_is_one_transaction(records):
+    retransmitted = [r for r in records if r["retransmissions"]]
+    assert [r["query"] for r in retransmitted] == ["slow.example.org"]
+    assert retransmitted[0]["answered"]
+
+
+PREDICATES = {
+    "qname": ("www.example.com", lambda r, v: (r["query"] or "").lower() == v),
+    "qname_suffix": (
+        "example.com",
+        lambda r, v: (q := (r["query"] or "").lower()) == v or q.endswith("." + v),
+    ),
+    "qname_contains": ("wiki", lambda r, v: v in (r["query"] or "").lower()),
+    "qtype": ("AAAA", lambda r, v: r["qtype"] == 28),
+    "rcode": ("nxdomain", lambda r, v: r["rcode"] == 3),
+    "client": ("192.168.1.0/28", lambda r, v: _in(r["client"], v)),
+    "server": ("9.9.9.9", lambda r, v: _in(r["server"], v)),
+    "transport": ("tcp", lambda r, v: r["transport"] == "tcp"),
+    "protocol": ("mdns", lambda r, v: r["protocol"] == "mdns"),
+    "answered": ("false", lambda r, v: not r["answered"]),
+    "min_rtt": ("0.05", lambda r, v: r["rtt"] is not None and r["rtt"] >= 0.05),
+    "since": ("2024-05-01T09:01:00Z", lambda r, v: r["ts"] >= parse_time(v)),
+    "until": ("1714554030", lambda r, v: r["ts"] <= float(v)),
+}
+
+
+def _in(address: str, network: str) -> bool:
+    return ipaddress.ip_address(address) in ipaddress.ip_network(network, strict=False)
+
+
+@pytest.mark.parametrize("name", sorted(PREDICATES))
+def test_every_filter_selects_exactly_the_matching_transactions(dns, records, name):
+    value, predicate = PREDICATES[name]
+    expected = [r for r in records if predicate(r, value)]
+    got = list(dns.iter_transactions(**{name: value}))
+    assert got == expected
+    assert 0 < len(got) < len(records)
+    assert dns.count(**{name: value}) == len(expected)
+
+
+def test_answer_filter_pivots_from_an_address_to_its_queries(dns, records):
+    address = next(a for r in records for a in (r["answers"] or []) if a.count(".") == 3)
+    got = list(dns.iter_transactions(answer=address))
+    assert got and all(address in r["answers"] for r in got)
+    assert len(got) == sum(1 for r in records if address in (r["answers"] or []))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "hint"),
+    [
+        ("qtype", "BOGUS", "AAAA"),
+        ("rcode", "NOPE", "NXDOMAIN"),
+        ("client", "10.0.0.300", "CIDR"),
+        ("transport", "sctp", "udp, tcp"),
+        ("answered", "maybe", "true or false"),
+        ("min_rtt", "-1", "seconds"),
+        ("since", "yesterday", "ISO 8601"),
+        ("colour", "red", "qname_suffix"),
+    ],
+)
+def test_bad_filter_values_name_the_accepted_values(dns, name, value, hint):
+    with pytest.raises(BadArgumentError, match=hint):
+        dns.transactions(**{name: value})
+
+
+@pytest.mark.parametrize("sort", ["ts", "-ts", "rtt", "-rtt", "qname"])
+def test_sorts_order_pages_and_streams_alike(dns, sort):
+    streamed = list(dns.iter_transactions(sort=sort))
+    paged = _walk(dns, sort=sort, limit=17)
+    assert paged == streamed
+    keys = {
+        "ts": lambda r: r["ts"],
+        "-ts": lambda r: -r["ts"],
+        "rtt": lambda r: (r["rtt"] is None, r["rtt"] or 0),
+        "-rtt": lambda r: (r["rtt"] is None, -(r["rtt"] or 0)),
+        "qname": lambda r: r["query"].lower() if r["query"] else "",
+    }
+    assert [keys[sort](r) for r in streamed] == sorted(keys[sort](r) for r in streamed)
+
+
+def _walk(dns, **kwargs) -> list[dict]:
+    items, cursor, pages = [], None, 0
+    while True:
+        page = dns.transactions(cursor=cursor, **kwargs)
+        items += [item.model_dump(mode="json") for item in page.items]
+        pages += 1
+        assert pages < 10_000
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
+
+
+def test_filtered_paging_loses_and_repeats_nothing(dns):
+    expected = list(dns.iter_transactions(qname_suffix="example.com", sort="-rtt"))
+    assert _walk(dns, qname_suffix="example.com", sort="-rtt", limit=5) == expected
+
+
+def test_page_fits_budget_and_says_truncated(example, make_settings):
+    settings = make_settings(max_reply_chars=3000)
+    with Analyzer(settings).analyze(example, "example.pcap") as analysis:
+        dns = analysis.module("dns")
+        page = dns.transactions(limit=100)
+        assert page.truncated and page.next_cursor
+        assert len(page.model_dump_json()) <= 3000
+        assert 0 < len(page.items) < 100
+        assert _walk(dns, limit=100) == list(dns.iter_transactions())
+
+
+def test_cursor_of_another_query_is_refused(dns):
+    cursor = dns.transactions(limit=3).next_cursor
+    with pytest.raises(BadArgumentError, match="another query"):
+        dns.transactions(limit=3, cursor=cursor, qtype="A")
+    with pytest.raises(BadArgumentError, match="cursor"):
+        dns.transactions(cursor="garbage!")
+
+
+@pytest.mark.parametrize("limit", [0, 1001, -5])
+def test_limit_out_of_range_is_refused(dns, limit):
+    with pytest.raises(BadArgumentError, match="limit"):
+        dns.transactions(limit=limit)
+
+
+def test_ranking_by_qname_equals_summary_top_list(dns):
+    ranking = dns.top(by="qname", limit=10)
+    assert [(i.key, i.count) for i in ranking.items] == [
+        (i.name, i.count) for i in dns.summary().top_qnames
+    ]
+    assert ranking.others + sum(i.count for i in ranking.items) == sum(
+        dns.summary().qtypes.values()
+    )
+
+
+@pytest.mark.parametrize(
+    "by", ["qname", "registered_domain", "client", "server", "qtype", "rcode", "answer"]
+)
+def test_every_ranking_is_sorted_and_complete(dns, by):
+    ranking = dns.top(by=by, limit=1000)
+    counts = [(-i.count, i.key) for i in ranking.items]
+    assert counts == sorted(counts)
+    assert ranking.others == 0
+    assert ranking.total_distinct == len(ranking.items)
+
+
+def test_ranking_of_clients_matches_summary_clients(dns):
+    ranking = {i.key: i.count for i in dns.top(by="client", limit=100).items}
+    assert ranking == {c.address: c.queries for c in dns.summary().clients}
+
+
+def test_filtered_ranking_answers_top_nxdomain_names(dns):
+    ranking = dns.top(by="qname", rcode="NXDOMAIN")
+    assert {i.key for i in ranking.items} == {n.name for n in dns.summary().nxdomain_names}
+
+
+def test_message_lookup_by_frame_and_index(dns, records):
+    frame = records[0]["query_frame"]
+    message = dns.message(frame)
+    assert message.frame == frame and message.qr is False
+    assert bytes.fromhex(message.raw_hex)[:2] == message.id.to_bytes(2, "big")
+    with pytest.raises(NotFoundError, match="no DNS message"):
+        dns.message(1_000_000)
+    with pytest.raises(NotFoundError, match="index"):
+        dns.message(frame, 5)

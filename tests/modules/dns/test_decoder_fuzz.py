@@ -1,0 +1,144 @@
+"""The decoder never raises and does bounded work, whatever the bytes."""
+
+from __future__ import annotations
+
+import struct
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mcpcap.modules.dns.decoder import MALFORMED_REASONS, DnsMessage, decode_message
+from mcpcap.modules.dns.records import message_record
+from tests.modules.dns.test_decoder import TYPICAL, header, opt, option, question, rr, wire_name
+
+FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+VALID = [
+    TYPICAL,
+    header(flags=0x8400, qd=1, an=1) + question(wire_name("x.local"), 1, 0x8001)
+    + rr(b"\xc0\x0c", 16, b"\x03a=b", rclass=0x8001),
+    header(flags=5 << 11, qd=1, ns=1) + question(wire_name("example.com"), 6)
+    + rr(wire_name("h.example.com"), 255, b"", rclass=255, ttl=0),
+    header(flags=0x8000, qd=1, an=1, ar=1) + question(wire_name("example.com"), 65)
+    + rr(b"\xc0\x0c", 65, b"\x00\x01\x00\x00\x01\x00\x03\x02h2\x00\x04\x00\x04\x01\x02\x03\x04")
+    + opt(option(8, b"\x00\x01\x18\x00\xc0\x00\x02") + option(10, bytes(8)) + option(15, b"\0\1")),
+    header(flags=0x8000, qd=1, an=2) + question(wire_name("example.com"), 46)
+    + rr(b"\xc0\x0c", 46, struct.pack("!HBBIIIH", 1, 8, 2, 60, 1, 2, 3) + b"\xc0\x0c\x01")
+    + rr(b"\xc0\x0c", 47, b"\x01z\xc0\x0c\x00\x01\x40"),
+]  # fmt: skip
+
+
+def check(msg: DnsMessage) -> None:
+    """Invariants every result keeps, valid or not."""
+    assert isinstance(msg, DnsMessage)
+    assert msg.malformed is None or msg.malformed in MALFORMED_REASONS
+    assert 0 <= msg.rcode < 4096 and 0 <= msg.opcode < 16
+    for q in msg.questions:
+        assert isinstance(q[0], str) and len(q) == 4
+    for section in (msg.answers, msg.authority, msg.additional):
+        for record in section:
+            assert len(record) == 6 and isinstance(record[4], str)
+            assert 0 <= record[3] < 2**32
+    record = message_record(
+        msg, frame=1, ts=0.0, src="a", sport=1, dst="b", dport=2, transport="udp", protocol="dns"
+    )
+    assert record["malformed"] == msg.malformed
+
+
+@FUZZ
+@given(st.binary(max_size=600), st.booleans())
+def test_random_bytes_never_raise(buf: bytes, mdns: bool) -> None:
+    check(decode_message(buf, mdns=mdns))
+
+
+@FUZZ
+@given(st.binary(min_size=12, max_size=300))
+def test_random_bodies_behind_a_plausible_header_never_raise(body: bytes) -> None:
+    check(decode_message(header(flags=0x8180, qd=1, an=2, ns=1, ar=1) + body[12:]))
+
+
+@FUZZ
+@given(
+    st.sampled_from(VALID),
+    st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=8),
+    st.integers(0, 400),
+    st.booleans(),
+)
+def test_mutated_valid_messages_never_raise(
+    base: bytes, edits: list[tuple[int, int]], cut: int, mdns: bool
+) -> None:
+    buf = bytearray(base)
+    for where, value in edits:
+        buf[where % len(buf)] = value
+    check(decode_message(bytes(buf[: max(cut, 12)]), mdns=mdns))
+
+
+def test_valid_samples_decode_cleanly() -> None:
+    for buf in VALID:
+        msg = decode_message(buf)
+        assert msg.malformed is None, msg
+        assert msg.questions
+
+
+def _timed(buf: bytes) -> tuple[DnsMessage, float]:
+    start = time.perf_counter()
+    msg = decode_message(buf)
+    return msg, time.perf_counter() - start
+
+
+def test_huge_counts_with_few_bytes_stop_early() -> None:
+    msg, seconds = _timed(header(qd=0xFFFF, an=0xFFFF, ns=0xFFFF, ar=0xFFFF) + b"\0" * 5)
+    assert msg.malformed == "count_exceeds_message"
+    assert seconds < 0.05
+
+
+def test_long_pointer_chain_is_cut_at_the_hop_limit() -> None:
+    # 2000 pointers, each to the one before it; the question uses the last one
+    chain = bytearray(header(qd=1))
+    chain += b"\0"  # root at 12
+    for i in range(2000):
+        chain += struct.pack("!H", 0xC000 | (12 if i == 0 else 13 + 2 * (i - 1)))
+    last = len(chain) - 2
+    buf = bytes(header(qd=1, an=0)) + bytes(chain[12:])
+    buf = buf[:12] + struct.pack("!H", 0xC000 | last) + b"\0\1\0\1" + buf[12:]
+    msg, seconds = _timed(buf)
+    assert msg.malformed == "compression_loop"
+    assert seconds < 0.05
+
+
+def test_worst_case_64k_message_is_linear() -> None:
+    """Many records, each owner a pointer to a different offset inside long names."""
+    long_name = (b"\x01a" * 126) + b"\0"  # 253 octets, 126 label offsets
+    body = bytearray(question(long_name))
+    records = 0
+    while len(body) < 65000:
+        target = 12 + 2 * (records % 126)
+        body += rr(struct.pack("!H", 0xC000 | target), 5, struct.pack("!H", 0xC000 | target + 2))
+        records += 1
+    buf = header(flags=0x8000, qd=1, an=records) + bytes(body)
+    msg, seconds = _timed(buf)
+    assert msg.malformed is None
+    assert len(msg.answers) == records
+    assert seconds < 1.0
+
+
+def test_many_distinct_long_names_stay_linear() -> None:
+    """Each record owner: 60 fresh labels then a pointer into the previous record's name."""
+    parts = [header(flags=0x8000, an=0)]
+    size = 12
+    records = 0
+    previous = 0
+    while size < 60000:
+        owner = (b"\x01b" * 60) + (struct.pack("!H", 0xC000 | previous) if previous else b"\0")
+        record = rr(owner, 1, b"\x01\x02\x03\x04")
+        previous = size
+        parts.append(record)
+        size += len(record)
+        records += 1
+    buf = bytearray(b"".join(parts))
+    buf[6:8] = struct.pack("!H", records)
+    msg, seconds = _timed(bytes(buf))
+    assert msg.malformed == "name_too_long"  # the third name in a row passes 255 octets
+    assert len(msg.answers) == 2
+    assert seconds < 0.05

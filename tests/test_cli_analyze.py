@@ -1,0 +1,187 @@
+"""`mcpcap analyze` as a user runs it: output formats, pages, exit codes, stderr."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from parsezeeklogs import read_zeek
+
+
+def mcpcap(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    run = subprocess.run(
+        [sys.executable, "-m", "mcpcap", *args], capture_output=True, text=True, timeout=300
+    )
+    if check and run.returncode != 0:
+        raise AssertionError(run.stderr)
+    return run
+
+
+def test_default_is_the_bundled_example_summary():
+    run = mcpcap("analyze")
+    document = json.loads(run.stdout)
+    assert set(document) == {"schema_version", "capture", "dns"}
+    assert document["capture"]["name"] == "example.pcap"
+    assert "bundled example" in run.stderr
+
+
+def test_messages_as_json_lines_and_as_array(example):
+    lines = mcpcap("analyze", str(example), "--records", "messages").stdout.splitlines()
+    array = json.loads(
+        mcpcap("analyze", str(example), "--records", "messages", "--format", "json").stdout
+    )
+    assert [json.loads(line) for line in lines] == array
+    assert len(array) == 346
+    frames = [(m["frame"], m["index"]) for m in array]
+    assert frames == sorted(frames)
+    assert {
+        "frame",
+        "ts",
+        "time",
+        "src",
+        "sport",
+        "dst",
+        "dport",
+        "transport",
+        "protocol",
+        "id",
+        "qr",
+        "opcode",
+        "opcode_name",
+        "rcode",
+        "rcode_name",
+        "flags",
+        "questions",
+        "answers",
+        "authority",
+        "additional",
+        "edns",
+        "malformed",
+    } <= set(array[0])
+
+
+def test_max_packets_stops_and_says_so(example):
+    run = mcpcap("analyze", str(example), "--records", "messages", "--max-packets", "20")
+    assert all(json.loads(line)["frame"] <= 20 for line in run.stdout.splitlines())
+    assert "stopped after 20 packets" in run.stderr
+
+
+def test_transactions_page_with_filters(example):
+    run = mcpcap(
+        "analyze",
+        str(example),
+        "--records",
+        "transactions",
+        "--qname-suffix",
+        "example.com",
+        "--rcode",
+        "NOERROR",
+        "--limit",
+        "5",
+    )
+    page = json.loads(run.stdout)
+    assert set(page) == {"schema_version", "total", "items", "next_cursor", "truncated"}
+    assert len(page["items"]) == 5 and page["total"] > 5
+    nxt = json.loads(
+        mcpcap(
+            "analyze",
+            str(example),
+            "--records",
+            "transactions",
+            "--qname-suffix",
+            "example.com",
+            "--rcode",
+            "NOERROR",
+            "--limit",
+            "5",
+            "--cursor",
+            page["next_cursor"],
+        ).stdout
+    )
+    assert {i["query_frame"] for i in nxt["items"]}.isdisjoint(
+        i["query_frame"] for i in page["items"]
+    )
+
+
+def test_transactions_stream_equals_summary_count(example):
+    lines = mcpcap("analyze", str(example), "--records", "transactions").stdout.splitlines()
+    summary = json.loads(mcpcap("analyze", str(example)).stdout)
+    assert len(lines) == summary["dns"]["transactions"]
+
+
+def test_zeek_dns_log_reads_back_with_a_zeek_log_parser(example, tmp_path):
+    out = tmp_path / "dns.log"
+    out.write_text(
+        mcpcap("analyze", str(example), "--records", "transactions", "--format", "zeek").stdout
+    )
+    records = list(read_zeek(str(out)))
+    ours = [
+        json.loads(line)
+        for line in mcpcap("analyze", str(example), "--records", "transactions").stdout.splitlines()
+    ]
+    assert len(records) == len(ours)
+    for zeek, mine in zip(records, ours, strict=False):
+        assert zeek["id.orig_h"] == mine["client"] and zeek["id.resp_p"] == mine["server_port"]
+        assert zeek["query"] == mine["query"] and zeek["trans_id"] == mine["trans_id"]
+        assert (zeek["rcode_name"] or None) == mine["rcode_name"]
+        assert list(zeek["answers"] or []) == (mine["answers"] or [])
+
+
+def test_csv_has_a_header_and_a_row_per_transaction(example):
+    text = mcpcap("analyze", str(example), "--records", "transactions", "--format", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 173
+    assert rows[0]["query"] and "rtt" in rows[0]
+
+
+def test_ranking(example):
+    ranking = json.loads(
+        mcpcap(
+            "analyze", str(example), "--records", "top", "--by", "registered_domain", "--limit", "3"
+        ).stdout
+    )
+    assert ranking["by"] == "registered_domain"
+    assert ranking["items"][0] == {"key": "example.com", "count": 81}
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--records", "nonsense"], 2, "invalid choice"),
+        (["--records", "messages", "--format", "zeek"], 1, "jsonl or json"),
+        (["--qtype", "BOGUS", "--records", "transactions"], 1, "qtype"),
+        (["--modules", "nosuch"], 1, "available modules: dns"),
+    ],
+)
+def test_user_mistakes_get_one_line_and_an_exit_code(example, args, code, message):
+    run = mcpcap("analyze", str(example), *args, check=False)
+    assert run.returncode == code
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stdout == ""
+
+
+@pytest.mark.parametrize("name", ["not_a_capture.pcap", "empty.pcap", "gzip_of_text.pcap.gz"])
+def test_not_a_capture_is_a_clear_error(captures, name):
+    run = mcpcap("analyze", str(captures / name), check=False)
+    assert run.returncode == 1
+    assert "not a capture" in run.stderr
+    assert "Traceback" not in run.stderr and run.stdout == ""
+
+
+def test_schema_lists_every_result_model():
+    schemas = json.loads(mcpcap("schema").stdout)["models"]
+    assert {"CaptureSummary", "DnsSummary", "TransactionPage", "DnsMessage", "Ranking"} <= set(
+        schemas
+    )
+    assert "top_qnames" in schemas["DnsSummary"]["properties"]
+
+
+def test_version():
+    from mcpcap import __version__
+
+    assert mcpcap("--version").stdout.strip() == f"mcpcap {__version__}"
