@@ -67,10 +67,9 @@ def scan_capture(
                     for scan in udp_wanted.targets(seg):
                         scan.on_udp(packets, ts, seg)
                 else:
-                    for chunk in reassembler.feed(seg):
-                        for ports, scan in tcp_scans:
-                            if chunk.sport in ports or chunk.dport in ports:
-                                scan.on_tcp(packets, ts, chunk)
+                    _deliver(tcp_scans, reassembler.feed(seg), packets, ts)
+        # data still waiting behind a segment the capture never had belongs to the last frame
+        _deliver(tcp_scans, reassembler.flush(), packets, last_ts or 0.0)
         if progress is not None:
             progress(packets, reader.bytes_read, size)
         facts = {
@@ -90,6 +89,13 @@ def scan_capture(
         }
     facts["modules"] = {module.name: scan.finish(db) for module, scan in scans}
     return facts
+
+
+def _deliver(tcp_scans: list, chunks: list, frame: int, ts: float) -> None:
+    for chunk in chunks:
+        for ports, scan in tcp_scans:
+            if chunk.sport in ports or chunk.dport in ports:
+                scan.on_tcp(frame, ts, chunk)
 
 
 class UdpDispatch:

@@ -12,6 +12,8 @@ import sqlite3
 import threading
 from array import array
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mcpcap.core import store
@@ -35,6 +37,17 @@ def reader(db: sqlite3.Connection) -> sqlite3.Connection:
     conn = store.connect(path, readonly=True)
     conn.create_function("in_network", 2, in_network, deterministic=True)
     return conn
+
+
+@contextmanager
+def read_connection(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """`reader(db)` for one piece of work, closed afterwards (unless it is `db` itself)."""
+    conn = reader(db)
+    try:
+        yield conn
+    finally:
+        if conn is not db:
+            conn.close()
 
 
 def where_clause(flt: TransactionFilter, extra: str = "") -> tuple[str, list[Any]]:

@@ -39,12 +39,13 @@ _HEADER = struct.Struct("!6H")
 _QUESTION_TAIL = struct.Struct("!2H")
 _RR_HEADER = struct.Struct("!HHIH")
 _OPT = 41
-_inet_ntoa = socket.inet_ntoa
-_formatter = FORMATTERS.get
-_inet_ntop = socket.inet_ntop
-_AF_INET6 = socket.AF_INET6
 _CLASS_NONE = 254
 _CLASS_ANY = 255
+# bound once: module globals and attribute lookups cost in the per-record loop
+_formatter = FORMATTERS.get
+_inet_ntoa = socket.inet_ntoa
+_inet_ntop = socket.inet_ntop
+_AF_INET6 = socket.AF_INET6
 
 
 class DnsMessage:

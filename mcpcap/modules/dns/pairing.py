@@ -252,10 +252,11 @@ class Pairer:
 
     # ------------------------------------------------------------------ bounds
     def _finish_tx(self, tx: Transaction) -> None:
-        if tx.protocol in MULTICAST_PROTOCOLS:
-            for key, waiting in list(self._by_question.items()):
-                if waiting is tx:
-                    del self._by_question[key]
+        question = _tx_question(tx)
+        if tx.protocol in MULTICAST_PROTOCOLS and question is not None:
+            key = (tx.protocol, *question)
+            if self._by_question.get(key) is tx:
+                del self._by_question[key]
         self._emit(tx)
 
     def _pop_oldest(self, flow: tuple) -> None:
@@ -288,6 +289,9 @@ class Pairer:
                 if not waiting:
                     del self._pending[flow]
             self._finish_tx(tx)
+        stale = [k for k, tx in self._by_question.items() if now - tx.query_ts > MULTICAST_WINDOW]
+        for key in stale:
+            del self._by_question[key]
         while self._recent_answered:
             _key, seen = next(iter(self._recent_answered.items()))
             if now - seen <= DUPLICATE_WINDOW:

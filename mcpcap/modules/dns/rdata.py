@@ -24,7 +24,6 @@ from mcpcap.modules.dns.registry import (
 )
 
 _U16 = struct.Struct("!H")
-_U32 = struct.Struct("!I")
 _inet_ntop = socket.inet_ntop
 _AF_INET6 = socket.AF_INET6
 _inet_ntoa = socket.inet_ntoa
@@ -622,27 +621,7 @@ def parse_opt(buf: bytes, start: int, end: int, udp_size: int, ttl: int) -> tupl
     """
     ext_rcode, version, flags = ttl >> 24, (ttl >> 16) & 0xFF, ttl & 0xFFFF
     do = flags >= 0x8000
-    if start == end:  # the usual case: no options
-        summary = (
-            f"version={version} udp={udp_size} do" if do else f"version={version} udp={udp_size}"
-        )
-        edns = {"version": version, "udp_size": udp_size, "do": do, "flags": flags,
-                "ext_rcode": ext_rcode, "options": []}  # fmt: skip
-        return edns, summary, True
-    options: list[dict] = []
-    ok = True
-    pos = start
-    while pos < end:
-        if pos + 4 > end:
-            ok = False
-            break
-        code, length = struct.unpack_from("!2H", buf, pos)
-        pos += 4
-        if pos + length > end:
-            ok = False
-            break
-        options.append(edns_option(code, buf[pos : pos + length]))
-        pos += length
+    options, ok = _edns_options(buf, start, end) if start < end else ([], True)
     edns = {
         "version": version,
         "udp_size": udp_size,
@@ -651,11 +630,26 @@ def parse_opt(buf: bytes, start: int, end: int, udp_size: int, ttl: int) -> tupl
         "ext_rcode": ext_rcode,
         "options": options,
     }
-    words = [f"version={version}", f"udp={udp_size}"]
-    if do:
-        words.append("do")
-    words.extend(f"{o['name']}={o['data']}" if o["data"] else o["name"] for o in options)
-    return edns, " ".join(words), ok
+    summary = f"version={version} udp={udp_size} do" if do else f"version={version} udp={udp_size}"
+    if options:
+        words = (f"{o['name']}={o['data']}" if o["data"] else o["name"] for o in options)
+        summary += " " + " ".join(words)
+    return edns, summary, ok
+
+
+def _edns_options(buf: bytes, pos: int, end: int) -> tuple[list[dict], bool]:
+    """The options up to `end`; False when the last one overruns the OPT RDATA."""
+    options: list[dict] = []
+    while pos < end:
+        if pos + 4 > end:
+            return options, False
+        code, length = struct.unpack_from("!2H", buf, pos)
+        pos += 4
+        if pos + length > end:
+            return options, False
+        options.append(edns_option(code, buf[pos : pos + length]))
+        pos += length
+    return options, True
 
 
 def edns_option(code: int, raw: bytes) -> dict:
@@ -665,8 +659,8 @@ def edns_option(code: int, raw: bytes) -> dict:
     if parse is not None:
         try:
             parse(raw, option)
-        except (BadRdata, struct.error, IndexError, ValueError, OSError, UnicodeError):
-            option["data"] = raw.hex()  # keep the bytes when an option does not parse
+        except Exception:  # an option that does not parse keeps its bytes, nothing more
+            return {"code": code, "name": edns_option_name(code), "data": raw.hex()}
     return option
 
 

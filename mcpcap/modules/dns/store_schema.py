@@ -98,8 +98,9 @@ def transaction_row(tx) -> tuple:
 
 
 def answer_key(data: str, rtype: int) -> str:
-    """How an answer is looked up by the `answer` filter: addresses compressed, names lowered."""
-    return normalise_answer(data) if rtype in ADDRESS_TYPES else data.lower()
+    """How an answer is looked up by the `answer` filter: addresses as the decoder wrote them
+    (dotted quad, RFC 5952), everything else lowered."""
+    return data if rtype in ADDRESS_TYPES else data.lower()
 
 
 def normalise_answer(text: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Markdown, Static
 
 USAGE = """
 ## Panels
@@ -25,10 +26,14 @@ Opening a capture scans it once; the result is kept, so opening it again is inst
 """
 
 
-def keys_table(bindings: list[tuple[str, str]]) -> str:
-    """A Markdown table of (key, what it does)."""
-    rows = "\n".join(f"| `{key}` | {description} |" for key, description in bindings)
-    return f"## Keys\n\n| key | action |\n|---|---|\n{rows}\n"
+def keys_table(bindings: list[tuple[str, str]]) -> Table:
+    """A compact two-column table of (key, what it does)."""
+    table = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for key, description in bindings:
+        table.add_row(key, description)
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -46,7 +51,9 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog"):
-            yield Markdown("# mcpcap help\n\n" + keys_table(self.bindings) + USAGE)
+            yield Markdown("# mcpcap help\n\n## Keys")
+            yield Static(keys_table(self.bindings), id="help-keys")
+            yield Markdown(USAGE)
 
     def action_close(self) -> None:
         self.dismiss()

@@ -32,7 +32,7 @@ NodeData = SourceNode | CaptureNode
 
 
 def capture_label(entry: CaptureEntry) -> Text:
-    """`name  size · format · date`, or the name and a short reason it cannot be read."""
+    """`name  size format date`, or the name and a short reason it cannot be read."""
     label = Text(entry.name)
     if entry.error:
         label.append(f"  ✗ {entry.error.split(':')[0]}", style="bold red")
@@ -41,7 +41,7 @@ def capture_label(entry: CaptureEntry) -> Text:
     if entry.compressed:
         kind += ".gz"
     date = entry.modified[:10] if entry.modified else ""
-    label.append(f"  {human_bytes(entry.size)} · {kind} · {date}", style="dim")
+    label.append(f"  {human_bytes(entry.size)} {kind} {date}", style="dim")
     return label
 
 

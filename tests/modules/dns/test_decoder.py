@@ -440,6 +440,19 @@ def test_edns_option_that_does_not_parse_keeps_its_hex() -> None:
     assert msg.malformed is None
 
 
+def test_edns_options_with_bad_contents_keep_their_hex() -> None:
+    options = option(13, b"\x03abc") + option(13, b"\xc0\x00") + option(15, b"\x01")
+    options += option(8, b"\x00\x01\x18")
+    msg = decode_message(header(ar=1) + opt(options))
+    assert msg.malformed is None
+    assert msg.edns["options"] == [  # type: ignore[index]
+        {"code": 13, "name": "CHAIN", "data": "03616263"},
+        {"code": 13, "name": "CHAIN", "data": "c000"},
+        {"code": 15, "name": "EDE", "data": "01"},
+        {"code": 8, "name": "ECS", "data": "000118"},
+    ]
+
+
 def test_edns_option_overrunning_the_opt_rdata_is_bad_rdata() -> None:
     buf = header(ar=1) + rr(b"\0", 41, struct.pack("!2H", 3, 40) + b"abc", rclass=512, ttl=0)
     msg = decode_message(buf)

@@ -26,6 +26,14 @@ VALID = [
     header(flags=0x8000, qd=1, an=2) + question(wire_name("example.com"), 46)
     + rr(b"\xc0\x0c", 46, struct.pack("!HBBIIIH", 1, 8, 2, 60, 1, 2, 3) + b"\xc0\x0c\x01")
     + rr(b"\xc0\x0c", 47, b"\x01z\xc0\x0c\x00\x01\x40"),
+    header(flags=0x8000, qd=1, an=3, ar=2) + question(wire_name("example.com"), 29)
+    + rr(b"\xc0\x0c", 29, bytes([0, 0x12, 0x16, 0x13]) + bytes(12))
+    + rr(b"\xc0\x0c", 42, b"\x00\x01\x18\x03\xc0\x00\x02")
+    + rr(b"\xc0\x0c", 45, b"\x0a\x03\x02\xc0\x0c\x01")
+    + rr(wire_name("key"), 250, wire_name("hmac-sha256") + bytes(6) + b"\x01\x2c\x00\x01\xff"
+         + b"\x00\x01\x00\x00\x00\x00", rclass=255, ttl=0)
+    + opt(option(13, wire_name("example.com")) + option(3, b"ns1") + option(14, b"\x00\x01")
+          + option(12, bytes(4)) + option(9, b"\x00\x00\x00\x01")),
 ]  # fmt: skip
 
 

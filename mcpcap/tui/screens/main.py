@@ -1,0 +1,202 @@
+"""The main screen: sources on the left, the open capture (Overview / Transactions) on the right."""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from mcpcap.core.workspace import Workspace
+from mcpcap.tui import workers
+from mcpcap.tui.screens.error import ErrorScreen
+from mcpcap.tui.widgets.overview import DnsOverview
+from mcpcap.tui.widgets.scan_progress import ScanProgress
+from mcpcap.tui.widgets.sources import SourcesPanel
+
+try:
+    from mcpcap.tui.widgets.transactions import TransactionsPanel
+except ImportError:  # the transactions table is built separately; run without it until then
+    TransactionsPanel = None  # type: ignore[assignment,misc]
+
+WELCOME = "Choose a capture in the sources panel: arrows to move, Enter to open.  ? for help"
+NARROW = 100  # below this many columns, opening a capture hides the sources panel
+
+
+def transactions_widget() -> Widget:
+    """The other team's panel, or a placeholder while it does not exist."""
+    if TransactionsPanel is None:
+        return Static("Transactions: not available", id="transactions")
+    return TransactionsPanel(id="transactions")
+
+
+class MainScreen(Screen[None]):
+    """Browses sources, opens captures in a worker, shows their analysis."""
+
+    BINDINGS = [
+        Binding("escape", "cancel_scan", "Cancel scan", tooltip="Stop opening the capture"),
+        Binding("s", "toggle_sources", "Sources", tooltip="Show or hide the sources panel"),
+        Binding("1", "show_tab('overview')", "Overview", tooltip="Show the DNS overview"),
+        Binding("2", "show_tab('transactions-tab')", "Transactions",
+                tooltip="Show the transactions table"),  # fmt: skip
+        Binding("f5", "refresh_sources", "Refresh", tooltip="List the sources again"),
+    ]
+
+    def __init__(self, workspace: Workspace, initial: str | None = None) -> None:
+        super().__init__(id="main")
+        self.workspace = workspace
+        self.initial = initial
+        self.analysis = None
+        self.opening: str | None = None
+        self._cancel: threading.Event | None = None
+        self._token = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield SourcesPanel(id="sources")
+            with Vertical(id="capture"):
+                yield ScanProgress(id="scan")
+                yield Static(WELCOME, id="welcome")
+                with TabbedContent(id="tabs", initial="overview"):
+                    with TabPane("Overview", id="overview"):
+                        yield Static("", id="overview-empty")
+                    with TabPane("Transactions", id="transactions-tab"):
+                        yield transactions_widget()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ScanProgress).display = False
+        self.query_one("#tabs").display = False
+        self.action_refresh_sources()
+        self.query_one(SourcesPanel).tree.focus()
+        if self.initial:
+            self.open_capture(self.initial)
+
+    def on_unmount(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_scan":
+            return self.scanning
+        if action == "show_tab":
+            return self.analysis is not None
+        return True
+
+    @property
+    def scanning(self) -> bool:
+        return self._cancel is not None and not self._cancel.is_set() and self.opening is not None
+
+    def action_cancel_scan(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+
+    def action_toggle_sources(self) -> None:
+        panel = self.query_one(SourcesPanel)
+        panel.display = not panel.display
+        if panel.display:
+            panel.tree.focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_refresh_sources(self) -> None:
+        self.query_one(SourcesPanel).tree.show_loading(self.workspace.sources.sources())
+        work = partial(workers.list_sources, self.workspace, self.post_message)
+        self.run_worker(work, thread=True, group="sources", exclusive=True, name="list sources")
+
+    # --- opening a capture -------------------------------------------------------------------
+
+    def open_capture(self, name: str) -> None:
+        """Open `name` in a thread worker; progress shows once the core reports a scan."""
+        if self._cancel is not None:
+            self._cancel.set()
+        self._token += 1
+        self._cancel = threading.Event()
+        self.opening = name
+        self.query_one(ScanProgress).start(name)
+        work = partial(
+            workers.open_capture, self.workspace, name, self._cancel, self._poster(self._token)
+        )
+        self.run_worker(work, thread=True, group="open", name=f"open {name}")
+        self.refresh_bindings()
+
+    def _poster(self, token: int):
+        """Post only while `token` is the latest open (an older, cancelled one stays quiet)."""
+
+        def post(message: Message) -> None:
+            if token == self._token:
+                self.post_message(message)
+
+        return post
+
+    def _finish_open(self) -> None:
+        self.opening = None
+        self.query_one(ScanProgress).display = False
+        self.refresh_bindings()
+
+    def on_scan_progressed(self, event: workers.ScanProgressed) -> None:
+        if event.name == self.opening:
+            self.query_one(ScanProgress).show_progress(
+                event.name, event.stage, event.done, event.total, event.elapsed, event.packets
+            )
+
+    async def on_capture_opened(self, event: workers.CaptureOpened) -> None:
+        self._finish_open()
+        self.analysis = event.analysis
+        self.sub_title = event.name
+        self.query_one("#welcome").display = False
+        self.query_one("#tabs").display = True
+        await self._show_overview(event.analysis)
+        if "dns" in event.analysis.module_names and TransactionsPanel is not None:
+            self.query_one(TransactionsPanel).load(event.analysis.module("dns"), event.name)
+        if self.size.width < NARROW:
+            self.query_one(SourcesPanel).display = False
+        self.query_one(SourcesPanel).tree.select_capture(event.name)
+        self.refresh_bindings()
+
+    async def _show_overview(self, analysis) -> None:
+        pane = self.query_one("#overview", TabPane)
+        await pane.remove_children()
+        if "dns" not in analysis.module_names:
+            await pane.mount(Static("The DNS module was not chosen (--modules).", id="overview-empty"))
+            return
+        overview = DnsOverview(analysis.capture(), analysis.module("dns").summary(), id="dns-overview")
+        await pane.mount(overview)
+        self.query_one(TabbedContent).active = "overview"
+        overview.focus()
+
+    def on_capture_failed(self, event: workers.CaptureFailed) -> None:
+        self._finish_open()
+        self.app.push_screen(ErrorScreen(f"Cannot open {event.name}", event.message))
+
+    def on_scan_cancelled(self, event: workers.ScanCancelled) -> None:
+        self._finish_open()
+        self.notify(f"Opening {event.name} was cancelled.", severity="warning")
+
+    # --- sources and overview ----------------------------------------------------------------
+
+    def on_sources_listed(self, event: workers.SourcesListed) -> None:
+        tree = self.query_one(SourcesPanel).tree
+        tree.show_listing(event.sources, event.entries)
+        if self.analysis is not None:
+            tree.select_capture(self.analysis.name)
+
+    def on_sources_panel_capture_chosen(self, event: SourcesPanel.CaptureChosen) -> None:
+        self.open_capture(event.name)
+
+    def on_dns_overview_filter_requested(self, event: DnsOverview.FilterRequested) -> None:
+        if TransactionsPanel is None:
+            self.notify(f"Transactions are not available to filter by {event.filter_text}.")
+            return
+        self.query_one(TabbedContent).active = "transactions-tab"
+        self.query_one(TransactionsPanel).apply_filter(event.filter_text)

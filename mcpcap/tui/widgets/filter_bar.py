@@ -1,0 +1,96 @@
+"""The filter bar: the analysis layer's filter tokens, validated as you type.
+
+A valid filter is applied after a short pause in typing (at once on Enter); an invalid one turns
+the bar red and says why, and is never applied, so the table keeps its last good result.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input, Label, Static
+
+from mcpcap.core.errors import BadArgumentError
+from mcpcap.modules.dns.filters import TransactionFilter, parse_filter_text
+
+PLACEHOLDER = "qname_suffix:example.com rcode:NXDOMAIN  (Enter applies, Esc returns to the table)"
+LIVE_DELAY = 0.3
+
+
+def validate(text: str) -> tuple[TransactionFilter | None, str | None]:
+    """(filter, None) for valid text, (None, why) for invalid text."""
+    try:
+        return parse_filter_text(text), None
+    except BadArgumentError as exc:
+        return None, str(exc)
+
+
+class FilterBar(Widget):
+    """An input for filter tokens and a line that says what is wrong with them."""
+
+    class Applied(Message):
+        """A valid filter to show (`submitted` is True for Enter)."""
+
+        def __init__(self, flt: TransactionFilter, text: str, submitted: bool) -> None:
+            super().__init__()
+            self.filter = flt
+            self.text = text
+            self.submitted = submitted
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.applied_text = ""
+        self.error: str | None = None
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="filter-row"):
+            yield Label("Filter", id="filter-label")
+            yield Input(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
+        yield Static("", id="filter-error")
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#filter-input", Input)
+
+    def set_text(self, text: str) -> TransactionFilter | None:
+        """Put `text` in the bar and check it; returns its filter, or None if invalid."""
+        with self.input.prevent(Input.Changed):
+            self.input.value = text
+        flt, _ = self._check(text)
+        return flt
+
+    def _check(self, text: str) -> tuple[TransactionFilter | None, str | None]:
+        flt, error = validate(text)
+        self.error = error
+        self.set_class(error is not None, "-invalid")
+        self.query_one("#filter-error", Static).update(
+            "" if error is None else f"✗ {error} (showing the last good filter)"
+        )
+        return flt, error
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._timer is not None:
+            self._timer.stop()
+        flt, _ = self._check(event.value)
+        if flt is not None:
+            self._timer = self.set_timer(LIVE_DELAY, lambda: self._apply(event.value, False))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._timer is not None:
+            self._timer.stop()
+        flt, _ = self._check(event.value)
+        if flt is not None:
+            self._apply(event.value, True)
+
+    def _apply(self, text: str, submitted: bool) -> None:
+        flt, error = validate(text)
+        if flt is None or error is not None:
+            return
+        self.applied_text = text
+        self.post_message(self.Applied(flt, text, submitted))

@@ -1,0 +1,104 @@
+""""Show as MCP call": the tool call an LLM would send to get what the TUI shows.
+
+The arguments use the filter names of the analysis layer, with rcode and qtype as names (the
+tools take a name or a number), so the call reads like what a person would type.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from mcpcap.modules.dns.filters import TransactionFilter
+from mcpcap.modules.dns.registry import rcode_name, type_name
+
+VIEW_LIMIT = 100  # rows in the first page of the call for a view
+
+
+@dataclass(frozen=True)
+class McpCall:
+    tool: str
+    arguments: dict[str, Any]
+
+    def as_json(self) -> str:
+        """The `tools/call` params: {"name": ..., "arguments": {...}}."""
+        return json.dumps({"name": self.tool, "arguments": self.arguments}, ensure_ascii=False)
+
+
+def filter_arguments(flt: TransactionFilter) -> dict[str, Any]:
+    """The filter as tool arguments, named as the analysis layer names them."""
+    args: dict[str, Any] = flt.model_dump(exclude_none=True)
+    if "qtype" in args:
+        args["qtype"] = type_name(args["qtype"])
+    if "rcode" in args:
+        args["rcode"] = rcode_name(args["rcode"])
+    return args
+
+
+def transactions_call(capture: str, flt: TransactionFilter, sort: str, total: int) -> McpCall:
+    """`dns_transactions` for the current view (its first page; next_cursor goes on)."""
+    limit = max(1, min(total, VIEW_LIMIT))
+    return McpCall(
+        "dns_transactions",
+        {"capture": capture, **filter_arguments(flt), "sort": sort, "limit": limit},
+    )
+
+
+def message_call(capture: str, frame: int, index: int) -> McpCall:
+    """`dns_message` for one message of a transaction's detail."""
+    return McpCall("dns_message", {"capture": capture, "frame": frame, "index": index})
+
+
+class McpCallScreen(ModalScreen[None]):
+    """Shows the calls (already copied to the clipboard) until Esc or Enter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("enter", "dismiss", "Close", show=False),
+    ]
+    DEFAULT_CSS = """
+    McpCallScreen { align: center middle; }
+    McpCallScreen > Vertical {
+        width: 90%; max-width: 110; height: auto; max-height: 90%;
+        border: thick $accent; background: $surface; padding: 1 2;
+    }
+    McpCallScreen #mcp-title { text-style: bold; margin-bottom: 1; }
+    McpCallScreen .mcp-tool { color: $accent; text-style: bold; }
+    McpCallScreen .mcp-args { margin-bottom: 1; }
+    McpCallScreen #mcp-note { color: $text-muted; }
+    McpCallScreen Horizontal { height: auto; align-horizontal: right; }
+    """
+
+    def __init__(self, calls: list[McpCall], copied: bool = True) -> None:
+        super().__init__()
+        self.calls = calls
+        self.copied = copied
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Show as MCP call", id="mcp-title")
+            for call in self.calls:
+                yield Static(f"tool: {call.tool}", classes="mcp-tool", markup=False)
+                yield Static(
+                    json.dumps(call.arguments, indent=2, ensure_ascii=False),
+                    classes="mcp-args",
+                    markup=False,
+                )
+            note = "Copied to the clipboard as tools/call params." if self.copied else ""
+            yield Static(note, id="mcp-note")
+            with Horizontal():
+                yield Button("Close", id="mcp-close", variant="primary")
+
+    def on_button_pressed(self) -> None:
+        self.dismiss()
+
+
+def clipboard_text(calls: list[McpCall]) -> str:
+    return "\n".join(call.as_json() for call in calls)

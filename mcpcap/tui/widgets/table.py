@@ -1,0 +1,247 @@
+"""The virtual transactions table: a Line API `ScrollView` over a `RowOrder`.
+
+Only the rows in view are fetched (by page, from the result store) and rendered, so a million
+rows cost what thirty do. Line 0 is the column header and stays put while the rows scroll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from mcpcap.tui.rows import RowOrder
+
+Record = dict[str, Any]
+
+
+def _rtt(record: Record) -> str:
+    rtt = record["rtt"]
+    return "—" if rtt is None else f"{rtt * 1000:.1f} ms"
+
+
+def _frames(record: Record) -> str:
+    query, response = record["query_frame"], record["response_frame"]
+    return f"{'—' if query is None else query}→{'—' if response is None else response}"
+
+
+def _rcode(record: Record) -> str:
+    return record["rcode_name"] or ("no reply" if not record["answered"] else "—")
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    width: int
+    cell: Callable[[Record], str]
+    flex: int = 0
+    right: bool = False
+    sort: str | None = None  # the sort key this column shows ("ts", "rtt", "qname")
+
+
+COLUMNS = (
+    Column("time", 12, lambda r: r["time"][11:23], sort="ts"),
+    Column("client", 15, lambda r: r["client"]),
+    Column("server", 15, lambda r: r["server"]),
+    Column("type", 6, lambda r: r["qtype_name"] or "—"),
+    Column("query", 12, lambda r: r["query"] or "—", flex=3, sort="qname"),
+    Column("rcode", 8, _rcode),
+    Column("rtt", 9, _rtt, right=True, sort="rtt"),
+    Column("frames", 13, _frames),
+    Column("answers", 8, lambda r: ", ".join(r["answers"] or ()), flex=2),
+)
+GAP = 1
+
+
+def fit(text: str, width: int, right: bool = False) -> str:
+    """`text` cut (with an ellipsis) or padded to exactly `width` cells."""
+    if width <= 0:
+        return ""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    pad = " " * (width - cell_len(text))
+    return pad + text if right else text + pad
+
+
+def column_widths(total_width: int, number_width: int) -> list[int]:
+    """Widths of the number column and of `COLUMNS` for a table `total_width` cells wide."""
+    fixed = number_width + sum(c.width for c in COLUMNS) + GAP * len(COLUMNS)
+    spare = max(total_width - fixed, 0)
+    flex_total = sum(c.flex for c in COLUMNS)
+    widths = [number_width]
+    given = 0
+    flex_seen = 0
+    for column in COLUMNS:
+        extra = 0
+        if column.flex:
+            flex_seen += column.flex
+            extra = spare * flex_seen // flex_total - given
+            given += extra
+        widths.append(column.width + extra)
+    return widths
+
+
+class TransactionTable(ScrollView, can_focus=True):
+    """Rows of a `RowOrder`, a cursor, and a fixed header line."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("enter", "choose", "Detail"),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "transaction-table--header",
+        "transaction-table--cursor",
+        "transaction-table--error",
+        "transaction-table--unanswered",
+        "transaction-table--empty",
+    }
+
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+
+    class CursorMoved(Message):
+        """The cursor is on a new row (`position` is 0-based in the view)."""
+
+        def __init__(self, position: int) -> None:
+            super().__init__()
+            self.position = position
+
+    class Chosen(Message):
+        """Enter on a row."""
+
+        def __init__(self, position: int) -> None:
+            super().__init__()
+            self.position = position
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.order: RowOrder | None = None
+        self.empty_text = "Loading…"
+
+    # ------------------------------------------------------------------ data
+    @property
+    def total(self) -> int:
+        return 0 if self.order is None else len(self.order)
+
+    def set_order(self, order: RowOrder | None, cursor: int = 0) -> None:
+        """Show another view (a new filter or sort), with the cursor on `cursor`."""
+        self.order = order
+        self.virtual_size = Size(self.size.width, self.total + 1)
+        self.cursor = max(0, min(cursor, self.total - 1))
+        self.refresh()
+
+    def current(self) -> Record | None:
+        return None if self.order is None else self.order.record(self.cursor)
+
+    # ------------------------------------------------------------------ cursor
+    @property
+    def page_rows(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, self.total - 1)) if self.total else 0
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        top = round(self.scroll_y)
+        if new < top:
+            self.scroll_to(y=new, animate=False, immediate=True)
+        elif new >= top + self.page_rows:
+            self.scroll_to(y=new - self.page_rows + 1, animate=False, immediate=True)
+        width = self.size.width
+        for position in (old, new):
+            self.refresh(Region(0, position - round(self.scroll_y) + 1, width, 1))
+        self.post_message(self.CursorMoved(new))
+
+    def action_move(self, delta: int) -> None:
+        self.cursor += delta
+
+    def action_page(self, direction: int) -> None:
+        self.cursor += direction * self.page_rows
+
+    def action_jump(self, position: int) -> None:
+        self.cursor = position if position >= 0 else self.total - 1
+
+    def action_choose(self) -> None:
+        if self.total:
+            self.post_message(self.Chosen(self.cursor))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:
+            return
+        self.cursor = round(self.scroll_y) + offset.y - 1
+        if event.chain == 2:
+            self.action_choose()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self.total + 1)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # ------------------------------------------------------------------ rendering
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        widths = column_widths(width, max(len(str(self.total)), 1))
+        if y == 0:
+            return self._header(widths, width)
+        position = round(self.scroll_y) + y - 1
+        record = None if self.order is None else self.order.record(position)
+        if record is None:
+            if position == 0:
+                style = self.get_component_rich_style("transaction-table--empty")
+                return Strip([Segment(fit(" " + self.empty_text, width), style)], width)
+            return Strip.blank(width, self.rich_style)
+        return self._row(position, record, widths, width)
+
+    def _header(self, widths: list[int], width: int) -> Strip:
+        style = self.get_component_rich_style("transaction-table--header")
+        sort = None if self.order is None else self.order.sort
+        titles = ["#"]
+        for column in COLUMNS:
+            title = column.title
+            if sort is not None and column.sort == sort.lstrip("-"):
+                title += " ▼" if sort.startswith("-") else " ▲"
+            titles.append(title)
+        cells = [fit(t, w, right=i == 0) for i, (t, w) in enumerate(zip(titles, widths))]
+        return Strip([Segment(fit(" ".join(cells), width), style)], width)
+
+    def _row(self, position: int, record: Record, widths: list[int], width: int) -> Strip:
+        base = self.rich_style
+        if position == self.cursor:
+            cursor_style = self.get_component_rich_style("transaction-table--cursor")
+            if not self.has_focus:
+                cursor_style = Style(bgcolor=cursor_style.bgcolor, dim=True)
+            base = base + cursor_style
+        cells = [Segment(fit(str(position + 1), widths[0], right=True) + " ", base)]
+        for column, cell_width in zip(COLUMNS, widths[1:]):
+            style = base
+            if column.title == "rcode":
+                style = base + self._rcode_style(record)
+            cells.append(Segment(fit(column.cell(record), cell_width, column.right) + " ", style))
+        return Strip(cells).adjust_cell_length(width, base).simplify()
+
+    def _rcode_style(self, record: Record) -> Style:
+        if not record["answered"]:
+            return self.get_component_rich_style("transaction-table--unanswered", partial=True)
+        if record["rcode"]:
+            return self.get_component_rich_style("transaction-table--error", partial=True)
+        return Style()
