@@ -37,7 +37,11 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
     from mcpcap.core.service import Analyzer
 
     analyzer = Analyzer(settings)
-    with analyzer.analyze(path, name, progress=_progress_printer()) as analysis:
+    progress = _progress_printer()
+    analysis = analyzer.analyze(path, name, progress=progress)
+    if progress is not None:
+        sys.stderr.write("\r\033[K")  # clear the progress line before any message
+    with analysis:
         capture = analysis.capture()
         for warning in capture.warnings:
             _say(f"warning: {warning}")
