@@ -7,7 +7,6 @@ same page for the same arguments.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +25,7 @@ from mcpcap.core.timefmt import iso_time
 from mcpcap.modules.dns.filters import TransactionFilter, filter_sql
 from mcpcap.modules.dns.models import DnsMessage, DnsTransaction, TransactionPage
 from mcpcap.modules.dns.registry import class_name, rcode_name, type_name
+from mcpcap.modules.dns.store_schema import unpack_list
 
 SORTS = {  # name -> (SQL expression, descending)
     "ts": ("t.ts", False),
@@ -113,8 +113,8 @@ def transaction_record(row: tuple) -> dict[str, Any]:
         "rd": _bool(rd),
         "ra": _bool(ra),
         "z": z,
-        "answers": None if answers is None else json.loads(answers),
-        "ttls": None if ttls is None else json.loads(ttls),
+        "answers": None if answers is None else unpack_list(answers),
+        "ttls": None if ttls is None else [int(ttl) for ttl in unpack_list(ttls)],
         "rejected": _bool(rejected),
         "answered": bool(answered),
         "retransmissions": retrans,

@@ -9,8 +9,8 @@ and the `answer` filter is one indexed look-up.
 from __future__ import annotations
 
 import ipaddress
-import json
 import sqlite3
+from collections.abc import Sequence
 
 TABLES = """
 CREATE TABLE dns_messages (
@@ -89,12 +89,24 @@ def transaction_row(tx) -> tuple:
         _bit(tx.rd),
         _bit(tx.ra),
         tx.z,
-        json.dumps([data for data, _ in tx.answers]) if answered else None,
-        json.dumps(tx.ttls) if answered else None,
+        pack_list([data for data, _ in tx.answers]) if answered else None,
+        pack_list([str(ttl) for ttl in tx.ttls]) if answered else None,
         int(is_rejected(tx)) if answered else None,
         int(answered),
         tx.retransmissions,
     )
+
+
+LIST_MARK, ITEM_SEPARATOR = "\x1e", "\x1f"  # never in presentation data: control bytes are escaped
+
+
+def pack_list(items: Sequence[str]) -> str:
+    """A list of strings as one TEXT value (much cheaper than JSON on the hot path)."""
+    return LIST_MARK + ITEM_SEPARATOR.join(items) if items else ""
+
+
+def unpack_list(text: str) -> list[str]:
+    return text[1:].split(ITEM_SEPARATOR) if text else []
 
 
 def answer_key(data: str, rtype: int) -> str:
