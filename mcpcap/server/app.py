@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -24,14 +23,14 @@ from mcpcap import __version__
 from mcpcap.config import Settings
 from mcpcap.core.errors import McpcapError, UnknownCaptureError
 from mcpcap.core.models import Ranking
-from mcpcap.core.paging import MAX_LIMIT
+from mcpcap.core.paging import DEFAULT_LIMIT, MAX_LIMIT
 from mcpcap.core.service import Analysis
 from mcpcap.core.workspace import CaptureInfo, CaptureListPage, Workspace
 from mcpcap.modules.dns.models import DnsMessage, DnsSummary, TransactionPage
 from mcpcap.modules.dns.queries import RANK_BY, SORTS
 from mcpcap.server.progress import ScanProgress
 from mcpcap.server.prompts import register_prompts
-from mcpcap.server.replies import call_result, compact, fit_message
+from mcpcap.server.replies import call_result, compact, fit_message, fit_summary
 from mcpcap.server.schemas import compact_output_schema, compact_schema
 
 INSTRUCTIONS = (
@@ -40,12 +39,18 @@ INSTRUCTIONS = (
     "The first question about a capture scans it once; later ones are fast. Replies are "
     "bounded: follow next_cursor to page, and narrow with filters."
 )
-SUMMARY_TOP_N = (10, 5, 3, 1)  # top-list lengths tried until the DNS summary fits the budget
+SHORTER_TOP_N = (5, 3, 1)  # top-list lengths tried when the DNS summary exceeds the budget
 
 CaptureArg = Annotated[
-    str, Field(description="Capture name as list_captures shows it, e.g. example.pcap")
+    str, Field(description="Capture name from list_captures, e.g. example.pcap.")
 ]
-LimitArg = Annotated[int | None, Field(ge=1, le=MAX_LIMIT, description="Items wanted.")]
+NextCursor = Annotated[str | None, Field(description="next_cursor from the previous page.")]
+
+
+def limit_arg(default: int) -> Any:
+    """An optional page size; the core checks the range and says so in one sentence."""
+    return Annotated[int | None, Field(description=f"1 to {MAX_LIMIT}, default {default}.")]
+
 
 # name -> (type, description) of each DNS filter argument; names are the core's FILTER_NAMES
 FILTERS: dict[str, tuple[Any, str]] = {
@@ -65,6 +70,7 @@ FILTERS: dict[str, tuple[Any, str]] = {
     "until": (str | float, "ISO 8601 or epoch seconds."),
 }
 FILTER_NOTE = " Other arguments are optional filters on transactions, combined with AND."
+FILTER_SEE = " Other arguments are optional filters, combined with AND, as in dns_transactions."
 
 
 class Tools:
@@ -75,13 +81,28 @@ class Tools:
         self.budget = settings.max_reply_chars
         self.remote = bool(settings.pcap_urls)
 
-    def open(self, capture: str, ctx: Context | None) -> Analysis:
-        """The capture's analysis: read from the store, or scanned once with progress."""
+    @staticmethod
+    def scan_args(ctx: Context | None) -> dict[str, Any]:
+        """`progress` and `cancel` for a call that may scan: MCP progress, client cancellation."""
         progress = ScanProgress(ctx)
-        return self.workspace.open(capture, progress=progress, cancel=progress.cancel)
+        return {"progress": progress, "cancel": progress.cancel}
+
+    def open(self, capture: str, ctx: Context | None) -> Analysis:
+        """The capture's analysis: read from the store, or scanned once."""
+        return self.workspace.open(capture, **self.scan_args(ctx))
 
     def dns(self, capture: str, ctx: Context | None):
         return self.open(capture, ctx).module("dns")
+
+    def dns_summary(self, capture: str, ctx: Context | None) -> DnsSummary:
+        """The DNS summary, with shorter top lists (then a coarser timeline) if over budget."""
+        dns = self.dns(capture, ctx)
+        summary = dns.summary()
+        for top_n in (n for n in SHORTER_TOP_N if n < summary.top_n):
+            if len(summary.model_dump_json()) <= self.budget:
+                break
+            summary = dns.summary(top_n=top_n)
+        return fit_summary(summary, self.budget)
 
     def make(self, fn: Callable[..., Any], title: str) -> Tool:
         """`fn` as a tool: read-only, open-world when a remote source is configured."""
@@ -125,8 +146,8 @@ def build_server(workspace: Workspace, settings: Settings) -> MCPServer:
 def capture_tools(tools: Tools) -> list[Tool]:
     def list_captures(
         source: Annotated[str | None, Field(description="Only this source's label.")] = None,
-        limit: LimitArg = None,
-        cursor: Annotated[str | None, Field(description="next_cursor of the last page.")] = None,
+        limit: limit_arg(DEFAULT_LIMIT) = None,
+        cursor: NextCursor = None,
     ) -> CaptureListPage:
         """List the packet captures mcpcap can analyse, with size, format and source.
         Use a returned name as the capture argument of the other tools."""
@@ -135,8 +156,7 @@ def capture_tools(tools: Tools) -> list[Tool]:
     def capture_info(capture: CaptureArg, ctx: Context) -> CaptureInfo:
         """Describe one capture: file format, link types, packet and byte counts, time span,
         warnings, and which protocol modules (e.g. dns) find traffic in it."""
-        progress = ScanProgress(ctx)
-        return tools.workspace.capture_info(capture, progress=progress, cancel=progress.cancel)
+        return tools.workspace.capture_info(capture, **tools.scan_args(ctx))
 
     return [
         tools.make(list_captures, "List captures"),
@@ -149,18 +169,13 @@ def dns_tools(tools: Tools) -> list[Tool]:
         """Summarise a capture's DNS traffic: message, query and response counts, rcodes,
         query types, top queried names and registered domains, NXDOMAIN names, servers,
         clients, latency percentiles and a timeline. Start here for any DNS question."""
-        dns = tools.dns(capture, ctx)
-        for top_n in SUMMARY_TOP_N:
-            summary = dns.summary(top_n=min(top_n, tools.workspace.settings.top_n))
-            if len(summary.model_dump_json()) <= tools.budget:
-                break
-        return summary
+        return tools.dns_summary(capture, ctx)
 
     def dns_top(
         capture: CaptureArg,
         ctx: Context,
         by: Annotated[str | None, Field(description=f"One of {', '.join(RANK_BY)}.")] = None,
-        limit: Annotated[int | None, Field(ge=1, le=MAX_LIMIT, description="Rows (10).")] = None,
+        limit: limit_arg(10) = None,
         **filters: Any,
     ) -> Ranking:
         """Rank DNS values by count: the most queried names (by=qname, the default), registered
@@ -172,8 +187,8 @@ def dns_tools(tools: Tools) -> list[Tool]:
         capture: CaptureArg,
         ctx: Context,
         sort: Annotated[str | None, Field(description=f"One of {', '.join(SORTS)}.")] = None,
-        limit: Annotated[int | None, Field(ge=1, le=MAX_LIMIT, description="Rows (50).")] = None,
-        cursor: Annotated[str | None, Field(description="next_cursor of the last page.")] = None,
+        limit: limit_arg(DEFAULT_LIMIT) = None,
+        cursor: NextCursor = None,
         **filters: Any,
     ) -> TransactionPage:
         """List DNS transactions (a query with its response): time, client, server, name,
@@ -185,9 +200,9 @@ def dns_tools(tools: Tools) -> list[Tool]:
 
     def dns_message(
         capture: CaptureArg,
-        frame: Annotated[int, Field(ge=1, description="Frame number (1 = first packet).")],
+        frame: Annotated[int, Field(description="Frame number, 1 for the first packet.")],
         ctx: Context,
-        index: Annotated[int, Field(ge=0, description="Message within the frame.")] = 0,
+        index: Annotated[int, Field(description="Message within the frame, from 0.")] = 0,
     ) -> DnsMessage:
         """Decode one DNS message completely: header, flags, every question, answer,
         authority and additional record, EDNS. frame comes from query_frame/response_frame."""
@@ -195,21 +210,27 @@ def dns_tools(tools: Tools) -> list[Tool]:
 
     return [
         tools.make(analyze_dns_packets, "DNS summary"),
-        tools.make(_with_filters(dns_top), "Top DNS values"),
+        tools.make(_with_filters(dns_top, described=False), "Top DNS values"),
         tools.make(_with_filters(dns_transactions), "DNS transactions"),
         tools.make(dns_message, "One DNS message"),
     ]
 
 
-def _with_filters(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn(..., **filters)` with one optional keyword argument per DNS filter in its signature."""
+def _with_filters(fn: Callable[..., Any], described: bool = True) -> Callable[..., Any]:
+    """`fn(..., **filters)` with one optional keyword argument per DNS filter in its signature.
+
+    `described=False` leaves the arguments' descriptions out (the tool's description points to
+    another tool's), which keeps tools/list small.
+    """
     signature = inspect.signature(fn, eval_str=True)
     kept = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
     added = [
         inspect.Parameter(
-            name, inspect.Parameter.KEYWORD_ONLY, default=None,
-            annotation=Annotated[kind | None, Field(description=text)],
-        )  # fmt: skip
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[kind | None, Field(description=text if described else None)],
+        )
         for name, (kind, text) in FILTERS.items()
     ]
 
@@ -218,7 +239,7 @@ def _with_filters(fn: Callable[..., Any]) -> Callable[..., Any]:
         return fn(*args, **kwargs)
 
     wrapper.__signature__ = signature.replace(parameters=[*kept, *added])  # type: ignore[attr-defined]
-    wrapper.__doc__ = (fn.__doc__ or "") + FILTER_NOTE
+    wrapper.__doc__ = (fn.__doc__ or "") + (FILTER_NOTE if described else FILTER_SEE)
     return wrapper
 
 
@@ -238,7 +259,7 @@ def _register_dns_resources(server: MCPServer, tools: Tools) -> None:
         description="analyze_dns_packets for one capture; the name may contain '/'.",
     )  # fmt: skip
     def dns_summary(capture: str) -> str:
-        return _resource_json(lambda: tools.dns(capture, None).summary())
+        return _resource_json(lambda: tools.dns_summary(capture, None))
 
 
 def _resource_json(read: Callable[[], BaseModel]) -> str:
@@ -249,4 +270,3 @@ def _resource_json(read: Callable[[], BaseModel]) -> str:
         raise ResourceNotFoundError(str(exc)) from None
     except McpcapError as exc:
         raise ResourceError(str(exc)) from None
-

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from mcp.server.mcpserver import MCPServer
+from pydantic import Field
+
+CaptureName = Annotated[str, Field(description="The capture's name, as list_captures shows it.")]
 
 TRIAGE = """Triage the DNS traffic in the capture "{capture}" with the mcpcap tools.
 
@@ -68,8 +73,7 @@ def register_prompts(server: MCPServer) -> None:
 
 
 def _renderer(template: str):
-    def render(capture: str) -> str:
-        """capture: the capture's name, as list_captures shows it."""
+    def render(capture: CaptureName) -> str:
         return template.format(capture=capture)
 
     return render

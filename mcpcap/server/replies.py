@@ -14,7 +14,7 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-from mcpcap.modules.dns.models import DnsMessage
+from mcpcap.modules.dns.models import DnsMessage, DnsSummary, Timeline, TimelineBucket
 
 TEXT_LIMIT = 2_000  # characters of text content when the result itself is larger
 SECTION_ORDER = ("additional", "authority", "answers", "questions")  # cut first to last
@@ -111,3 +111,26 @@ def fit_message(message: DnsMessage, budget: int) -> tuple[DnsMessage, str | Non
         f"; last records dropped ({dropped})" if dropped else ""
     )
     return DnsMessage(**data), note + "."
+
+
+def fit_summary(summary: DnsSummary, budget: int) -> DnsSummary:
+    """A summary whose JSON fits `budget` by merging timeline buckets pairwise (a coarser
+    interval, the same totals); used when even the shortest top lists do not fit."""
+    while len(summary.model_dump_json()) > budget and len(summary.timeline.buckets) > 1:
+        summary = summary.model_copy(update={"timeline": _coarser(summary.timeline)})
+    return summary
+
+
+def _coarser(timeline: Timeline) -> Timeline:
+    buckets = timeline.buckets
+    merged = [
+        TimelineBucket(
+            start=pair[0].start,
+            time=pair[0].time,
+            queries=sum(b.queries for b in pair),
+            responses=sum(b.responses for b in pair),
+            errors=sum(b.errors for b in pair),
+        )
+        for pair in (buckets[i : i + 2] for i in range(0, len(buckets), 2))
+    ]
+    return Timeline(interval=timeline.interval * 2, buckets=merged)

@@ -1,21 +1,65 @@
 """Smaller tool schemas with the same meaning, so tools/list stays cheap for a model's context.
 
-Pydantic's JSON Schema repeats a `title` for every property, spells an optional value as
-`anyOf: [{type: X}, {type: null}]` and writes `default: null` for every optional argument.
-`compact_schema` drops the generated titles and `default: null` (optional arguments are the ones
-not in `required`) and writes a nullable type as `type: [X, "null"]`. What validates stays the
-same; descriptions are kept. Output schemas also leave out `required` (every field of a result
-is always present), which only loosens what a client checks.
+Pydantic's JSON Schema gives every property a `title`, spells an optional value as
+`anyOf: [{type: X}, {type: null}]`, and writes `default: null` and `additionalProperties: true`
+(what a schema means anyway). `compact_schema` drops those and writes a nullable type as
+`type: [X, "null"]`; what validates stays the same and descriptions are kept. Output schemas
+also inline definitions used once and leave out `required` (every field of a result is always
+present), which only loosens what a client checks.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+DEFAULTS = {"default": None, "additionalProperties": True}  # what a schema means anyway
 
-def compact_output_schema(schema: Any) -> Any:
+
+def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """`compact_schema` without `required` lists: every field of a result is always present."""
-    return compact_schema(schema, drop=("required",))
+    return compact_schema(inline_single_refs(schema), drop=("required",))
+
+
+def inline_single_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Write each definition used once in place of its `$ref` (the schema means the same)."""
+    defs = dict(schema.get("$defs", {}))
+    uses: dict[str, int] = {}
+    _count_refs(schema, uses)
+    once = {name for name, n in uses.items() if n == 1 and name in defs}
+    if not once:
+        return schema
+
+    def replace(node: Any) -> Any:
+        if isinstance(node, list):
+            return [replace(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        name = _ref_name(node)
+        if name in once and len(node) == 1:
+            return replace(defs[name])
+        return {key: replace(value) for key, value in node.items() if key != "$defs"}
+
+    out = replace(schema)
+    kept = {name: replace(body) for name, body in defs.items() if name not in once}
+    return {"$defs": kept, **out} if kept else out
+
+
+def _count_refs(node: Any, uses: dict[str, int]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _count_refs(item, uses)
+    elif isinstance(node, dict):
+        name = _ref_name(node)
+        if name is not None:
+            uses[name] = uses.get(name, 0) + 1
+        for value in node.values():
+            _count_refs(value, uses)
+
+
+def _ref_name(node: dict[str, Any]) -> str | None:
+    ref = node.get("$ref")
+    prefix = "#/$defs/"
+    return ref[len(prefix) :] if isinstance(ref, str) and ref.startswith(prefix) else None
 
 
 def compact_schema(schema: Any, drop: tuple[str, ...] = ()) -> Any:
@@ -27,7 +71,7 @@ def compact_schema(schema: Any, drop: tuple[str, ...] = ()) -> Any:
     for key, value in schema.items():
         if key in ("properties", "$defs"):  # maps of names: keep every key
             out[key] = {name: compact_schema(sub, drop) for name, sub in value.items()}
-        elif key == "title" or key in drop or (key == "default" and value is None):
+        elif key in drop or key == "title" or (key in DEFAULTS and value is DEFAULTS[key]):
             continue
         else:
             out[key] = compact_schema(value, drop)

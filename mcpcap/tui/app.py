@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from mcpcap.config import Settings
@@ -27,7 +28,7 @@ class McpcapApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "mcpcap"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Show keys and usage"),
         Binding("d", "toggle_theme", "Light/Dark", tooltip="Switch light and dark themes"),
         Binding("q", "quit", "Quit", tooltip="Leave mcpcap"),

@@ -38,9 +38,14 @@ class ScanProgressed(Message):
     """Download or scan progress of the capture being opened."""
 
     def __init__(
-        self, name: str, stage: str, done: int, total: int | None, elapsed: float,
+        self,
+        name: str,
+        stage: str,
+        done: int,
+        total: int | None,
+        elapsed: float,
         packets: int | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__()
         self.name = name
         self.stage = stage
@@ -117,7 +122,7 @@ def open_capture(workspace: Workspace, name: str, cancel: threading.Event, post:
         post(ScanCancelled(name))
     except McpcapError as exc:
         post(CaptureFailed(name, str(exc)))
-    except Exception as exc:  # noqa: BLE001 - a bug must not paint a traceback over the UI
+    except Exception as exc:  # a bug must not paint a traceback over the UI
         log.exception("opening %s failed", name)
         post(CaptureFailed(name, f"{name} could not be opened: {type(exc).__name__}: {exc}"))
     else:

@@ -57,58 +57,67 @@ def read_name(buf: bytes, pos: int, cache: NameCache) -> tuple[str, int]:
         hit = cache.get(((buf[pos] & 0x3F) << 8) | buf[pos + 1])
         if hit is not None:
             return hit[0], pos + 2
+    try:
+        return _read_labels(buf, pos, end, cache)
+    except IndexError:  # a length or pointer byte past the end of the message
+        raise WireError(TRUNCATED) from None
+
+
+def _read_labels(buf: bytes, pos: int, end: int, cache: NameCache) -> tuple[str, int]:
+    """The general case: labels and pointers, with the 255-octet and hop limits.
+
+    Octets are counted per contiguous segment (from the start or a pointer target up to the
+    next pointer or the root), so each label costs one bounds comparison.
+    """
     parts: list[bytes] = []
-    wirelen = 1  # the root label
+    used = 1  # octets of earlier segments, plus the root label
     after = -1
-    jumps: list[tuple[int, int, int]] | None = None  # (target, labels so far, wirelen so far)
+    jumps: list[tuple[int, int, int]] | None = None  # (target, labels so far, octets so far)
     suffix: tuple[str, int] | None = None
-    p = pos
+    p = seg = pos
+    limit = min(end, seg + MAX_NAME - used)  # where a label of this segment must end by
     while True:
-        if p >= end:
-            raise WireError(TRUNCATED)
         ln = buf[p]
         if ln == 0:
+            used += p - seg
             if after < 0:
                 after = p + 1
             break
         if ln < 0x40:
             p += 1
             q = p + ln
-            if q > end:
-                raise WireError(TRUNCATED)
-            wirelen += ln + 1
-            if wirelen > MAX_NAME:
-                raise WireError("name_too_long")
+            if q > limit:
+                raise WireError("name_too_long" if q > seg + MAX_NAME - used else TRUNCATED)
             parts.append(buf[p:q])
             p = q
             continue
         if ln < 0xC0:
             raise WireError("bad_label_type")
-        if p + 1 >= end:
-            raise WireError(TRUNCATED)
         target = ((ln & 0x3F) << 8) | buf[p + 1]
+        used += p - seg
         if after < 0:
             after = p + 2
         suffix = cache.get(target)
         if suffix is not None:
-            wirelen += suffix[1] - 1
-            if wirelen > MAX_NAME:
+            used += suffix[1] - 1
+            if used > MAX_NAME:
                 raise WireError("name_too_long")
             break
         if target >= end:
             raise WireError("bad_pointer")
         if jumps is None:
-            jumps = [(target, 0, wirelen)] if not parts else [(target, len(parts), wirelen)]
+            jumps = [(target, len(parts), used)]
         elif len(jumps) >= MAX_HOPS or any(j[0] == target for j in jumps):
             raise WireError("compression_loop")
         else:
-            jumps.append((target, len(parts), wirelen))
-        p = target
+            jumps.append((target, len(parts), used))
+        p = seg = target
+        limit = min(end, seg + MAX_NAME - used)
     text = _join(parts, suffix)
-    cache[pos] = (text, wirelen)
+    cache[pos] = (text, used)
     if jumps:
         for target, count, before in jumps:
-            cache[target] = (_join(parts[count:], suffix), wirelen - before + 1)
+            cache[target] = (_join(parts[count:], suffix), used - before + 1)
     return text, after
 
 

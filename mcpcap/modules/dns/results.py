@@ -23,6 +23,16 @@ class DnsResults:
         self._summaries: dict[int, DnsSummary] = {}
 
     @property
+    def db(self) -> sqlite3.Connection:
+        """The store's read-only connection (for faces that page over it themselves)."""
+        return self._db
+
+    @property
+    def first_ts(self) -> float | None:
+        """When the capture starts (epoch seconds)."""
+        return self._capture.get("first_ts")
+
+    @property
     def budget(self) -> int:
         return self._settings.max_reply_chars
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
@@ -12,7 +14,7 @@ from textual.widgets import Button, Label, Static
 class ErrorScreen(ModalScreen[None]):
     """Shows `title` and `message`; never a traceback."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_error", "Close"),
         Binding("enter", "dismiss_error", "Close", show=False),
     ]

@@ -35,10 +35,13 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
     """Format and file name for an export of the current view."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-    DEFAULT_CSS = MODAL_CSS.format(name="ExportScreen") + """
+    DEFAULT_CSS = (
+        MODAL_CSS.format(name="ExportScreen")
+        + """
     ExportScreen RadioSet { width: 100%; margin-bottom: 1; }
     ExportScreen #export-count { color: $text-muted; }
     """
+    )
 
     def __init__(self, capture: str, count: int, folder: Path | None = None) -> None:
         super().__init__()

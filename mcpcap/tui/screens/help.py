@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
@@ -39,7 +41,7 @@ def keys_table(bindings: list[tuple[str, str]]) -> Table:
 class HelpScreen(ModalScreen[None]):
     """Key bindings and usage; Esc, q or ? closes it."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
         Binding("q", "close", "Close", show=False),
         Binding("question_mark", "close", "Close", show=False),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from functools import partial
+from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -39,12 +40,16 @@ def transactions_widget() -> Widget:
 class MainScreen(Screen[None]):
     """Browses sources, opens captures in a worker, shows their analysis."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel_scan", "Cancel scan", tooltip="Stop opening the capture"),
         Binding("s", "toggle_sources", "Sources", tooltip="Show or hide the sources panel"),
         Binding("1", "show_tab('overview')", "Overview", tooltip="Show the DNS overview"),
-        Binding("2", "show_tab('transactions-tab')", "Transactions",
-                tooltip="Show the transactions table"),  # fmt: skip
+        Binding(
+            "2",
+            "show_tab('transactions-tab')",
+            "Transactions",
+            tooltip="Show the transactions table",
+        ),
         Binding("f5", "refresh_sources", "Refresh", tooltip="List the sources again"),
     ]
 
@@ -168,9 +173,10 @@ class MainScreen(Screen[None]):
         pane = self.query_one("#overview", TabPane)
         await pane.remove_children()
         if "dns" not in analysis.module_names:
-            await pane.mount(Static("The DNS module was not chosen (--modules).", id="overview-empty"))
+            await pane.mount(Static("The DNS module was not chosen (--modules).", id="no-dns"))
             return
-        overview = DnsOverview(analysis.capture(), analysis.module("dns").summary(), id="dns-overview")
+        summary = analysis.module("dns").summary()
+        overview = DnsOverview(analysis.capture(), summary, id="dns-overview")
         await pane.mount(overview)
         self.query_one(TabbedContent).active = "overview"
         overview.focus()

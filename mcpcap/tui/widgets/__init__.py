@@ -30,7 +30,7 @@ def seconds(value: float | None) -> str:
         return f"{value * 1e3:.1f} ms"
     if value < 60:
         return f"{value:.2f} s"
-    minutes, secs = divmod(int(round(value)), 60)
+    minutes, secs = divmod(round(value), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
 

@@ -23,7 +23,7 @@ def clock(epoch: float) -> str:
 class TimelineChart(PlotextPlot):
     """Queries, responses and errors per timeline bucket, against UTC time."""
 
-    def __init__(self, timeline: Timeline, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, timeline: Timeline, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.timeline = timeline
 
@@ -58,7 +58,7 @@ def bar(value: int, most: int, width: int) -> str:
 class LatencyHistogram(Static):
     """Round-trip times as labelled horizontal bars: readable at any width."""
 
-    def __init__(self, latency: Latency, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, latency: Latency, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.latency = latency
 

@@ -34,8 +34,12 @@ def _record_line(section: str, rr: dict[str, Any]) -> str:
     return f"{rr['name']}  {rr['ttl']}  {rr['class_name']}  {rr['type_name']}  {rr['data']}"
 
 
+def _value(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) or value is None else str(value)
+
+
 def _edns_lines(edns: dict[str, Any]) -> list[str]:
-    head = "  ".join(f"{k} {v}" for k, v in edns.items() if k != "options")
+    head = "  ".join(f"{k} {_value(v)}" for k, v in edns.items() if k != "options")
     lines = [head]
     for option in edns.get("options") or []:
         lines.append("option " + json.dumps(option, ensure_ascii=False))
@@ -46,9 +50,7 @@ def message_text(title: str, msg: DnsMessage) -> Text:
     """Every part of one message: header, flags, sections, EDNS, malformed, raw hex."""
     text = Text()
     text.append(f"{title} · frame {msg.frame} · message {msg.index} · {msg.time}\n", "bold")
-    text.append(
-        f"{msg.src}:{msg.sport} → {msg.dst}:{msg.dport}  {msg.transport}/{msg.protocol}\n"
-    )
+    text.append(f"{msg.src}:{msg.sport} → {msg.dst}:{msg.dport}  {msg.transport}/{msg.protocol}\n")
     flags = " ".join(name for name, on in msg.flags.items() if on) or "(none)"
     text.append(
         f"id {msg.id}  {'response' if msg.qr else 'query'}  opcode {msg.opcode_name}  "

@@ -68,7 +68,9 @@ class FilterBar(Widget):
         self.error = error
         self.set_class(error is not None, "-invalid")
         self.query_one("#filter-error", Static).update(
-            "" if error is None else f"✗ {error} (showing the last good filter)"
+            ""
+            if error is None
+            else f"✗ not applied (the table keeps the last good filter): {error}"
         )
         return flt, error
 

@@ -1,4 +1,4 @@
-""""Show as MCP call": the tool call an LLM would send to get what the TUI shows.
+""" "Show as MCP call": the tool call an LLM would send to get what the TUI shows.
 
 The arguments use the filter names of the analysis layer, with rcode and qtype as names (the
 tools take a name or a number), so the call reads like what a person would type.

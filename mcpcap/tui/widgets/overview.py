@@ -89,14 +89,21 @@ def rankings(dns: DnsSummary) -> list[Ranking]:
     endpoint_columns = ("queries", "responses", "errors")
     return [
         Ranking("top-qnames", "Top domains", ("domain", "count"), names(dns.top_qnames), "qname"),
-        Ranking("top-registered", "Top registered domains", ("domain", "count"),
-                names(dns.top_registered_domains), "qname_suffix"),  # fmt: skip
+        Ranking(
+            "top-registered",
+            "Top registered domains",
+            ("domain", "count"),
+            names(dns.top_registered_domains),
+            "qname_suffix",
+        ),
         Ranking("rcodes", "Response codes", ("rcode", "count"), pairs(dns.rcodes), "rcode"),
         Ranking("qtypes", "Query types", ("qtype", "count"), pairs(dns.qtypes), "qtype"),
-        Ranking("servers", "Servers", ("server", *endpoint_columns), _endpoints(dns.servers),
-                "server"),  # fmt: skip
-        Ranking("clients", "Clients", ("client", *endpoint_columns), _endpoints(dns.clients),
-                "client"),  # fmt: skip
+        Ranking(
+            "servers", "Servers", ("server", *endpoint_columns), _endpoints(dns.servers), "server"
+        ),
+        Ranking(
+            "clients", "Clients", ("client", *endpoint_columns), _endpoints(dns.clients), "client"
+        ),
     ]
 
 
@@ -110,7 +117,7 @@ class DnsOverview(VerticalScroll):
             super().__init__()
             self.filter_text = filter_text
 
-    def __init__(self, capture: CaptureSummary, dns: DnsSummary, *, id: str | None = None):  # noqa: A002
+    def __init__(self, capture: CaptureSummary, dns: DnsSummary, *, id: str | None = None):
         super().__init__(id=id)
         self.capture = capture
         self.dns = dns
@@ -136,4 +143,6 @@ class DnsOverview(VerticalScroll):
         event.stop()
         table = event.data_table
         if isinstance(table, RankTable) and event.row_key.value is not None:
-            self.post_message(self.FilterRequested(f"{table.ranking.filter_key}:{event.row_key.value}"))
+            self.post_message(
+                self.FilterRequested(f"{table.ranking.filter_key}:{event.row_key.value}")
+            )

@@ -11,9 +11,7 @@ from mcpcap.tui.widgets import count, human_bytes, seconds
 STAGE_TITLES = {"download": "Downloading", "scan": "Scanning"}
 
 
-def progress_line(
-    done: int, total: int | None, elapsed: float, packets: int | None = None
-) -> str:
+def progress_line(done: int, total: int | None, elapsed: float, packets: int | None = None) -> str:
     """'1,024 packets · 1.0 MiB of 4.0 MiB · 2.0 MiB/s · 1.50 s left'."""
     parts = [f"{count(packets)} packets"] if packets is not None else []
     size = human_bytes(done) + (f" of {human_bytes(total)}" if total else "")
@@ -42,14 +40,17 @@ class ScanProgress(Vertical):
         self.query_one(ProgressBar).update(total=None, progress=0)
 
     def show_progress(
-        self, name: str, stage: str, done: int, total: int | None, elapsed: float,
+        self,
+        name: str,
+        stage: str,
+        done: int,
+        total: int | None,
+        elapsed: float,
         packets: int | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Show one progress report."""
         title = f"{STAGE_TITLES.get(stage, stage.title())} {name}"
         self.query_one("#scan-title", Label).update(title)
         self.query_one(ProgressBar).update(total=total or None, progress=done)
-        self.query_one("#scan-figures", Label).update(
-            progress_line(done, total, elapsed, packets)
-        )
+        self.query_one("#scan-figures", Label).update(progress_line(done, total, elapsed, packets))
         self.display = True

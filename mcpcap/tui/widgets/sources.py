@@ -119,10 +119,10 @@ class SourcesTree(Tree[NodeData]):
         """Put the cursor on the capture called `name`, if it is in the tree."""
         for line in range(self.last_line + 1):
             node = self.get_node_at_line(line)
-            if node is not None and isinstance(node.data, CaptureNode):
-                if node.data.entry.name == name:
-                    self.move_cursor(node)
-                    return
+            data = node.data if node is not None else None
+            if isinstance(data, CaptureNode) and data.entry.name == name:
+                self.move_cursor(node)
+                return
 
     def _tick(self) -> None:
         self._frame = (self._frame + 1) % len(SPINNER)

@@ -142,7 +142,10 @@ class TransactionTable(ScrollView, can_focus=True):
         """Show another view (a new filter or sort), with the cursor on `cursor`."""
         self.order = order
         self.virtual_size = Size(self.size.width, self.total + 1)
-        self.cursor = max(0, min(cursor, self.total - 1))
+        cursor = max(0, min(cursor, self.total - 1))
+        top = 0 if cursor < self.page_rows else cursor - self.page_rows // 2
+        self.scroll_to(y=top, animate=False, immediate=True)
+        self.cursor = cursor
         self.refresh()
 
     def current(self) -> Record | None:
@@ -221,7 +224,8 @@ class TransactionTable(ScrollView, can_focus=True):
             if sort is not None and column.sort == sort.lstrip("-"):
                 title += " ▼" if sort.startswith("-") else " ▲"
             titles.append(title)
-        cells = [fit(t, w, right=i == 0) for i, (t, w) in enumerate(zip(titles, widths))]
+        pairs = enumerate(zip(titles, widths, strict=True))
+        cells = [fit(title, w, right=i == 0) for i, (title, w) in pairs]
         return Strip([Segment(fit(" ".join(cells), width), style)], width)
 
     def _row(self, position: int, record: Record, widths: list[int], width: int) -> Strip:
@@ -232,7 +236,7 @@ class TransactionTable(ScrollView, can_focus=True):
                 cursor_style = Style(bgcolor=cursor_style.bgcolor, dim=True)
             base = base + cursor_style
         cells = [Segment(fit(str(position + 1), widths[0], right=True) + " ", base)]
-        for column, cell_width in zip(COLUMNS, widths[1:]):
+        for column, cell_width in zip(COLUMNS, widths[1:], strict=True):
             style = base
             if column.title == "rcode":
                 style = base + self._rcode_style(record)

@@ -1,0 +1,160 @@
+"""`mcpcap serve`: the MCP server over stdio (default) or streamable HTTP.
+
+stdio: stdout carries JSON-RPC only, from the first byte to the last. Before anything else the
+real stdout is set aside for the transport, and fd 1 and `sys.stdout` are pointed at stderr, so
+a stray `print`, a library warning or a C-level write can never corrupt the stream. Logs go to
+stderr.
+
+HTTP: the SDK's streamable HTTP app under uvicorn, on 127.0.0.1 by default, with the SDK's
+Host/Origin checks (DNS-rebinding protection) always on. With `MCPCAP_AUTH_TOKEN` set, every
+request needs `Authorization: Bearer <token>`; on an address other than loopback the token is
+required unless `--allow-unauthenticated-http` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import io
+import logging
+import os
+import sys
+from typing import Any, BinaryIO
+
+from mcpcap.config import Settings
+from mcpcap.core.errors import BadArgumentError
+
+TOKEN_ENV = "MCPCAP_AUTH_TOKEN"
+ALLOWED_HOSTS_ENV = "MCPCAP_ALLOWED_HOSTS"  # extra Host values (host or host:port), comma separated
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def run_server(settings: Settings, args: argparse.Namespace) -> int:
+    transport = getattr(args, "transport", "stdio") or "stdio"
+    wire = guard_stdout() if transport == "stdio" else None
+    _configure_logging(getattr(args, "log_level", None) or "WARNING")
+    if transport == "http":
+        host, port = args.host or "127.0.0.1", args.port
+        token = check_http_auth(host, os.environ.get(TOKEN_ENV), args.allow_unauthenticated_http)
+    server = _build(settings)
+    import anyio
+
+    if wire is not None:
+        anyio.run(serve_stdio, server, wire)
+    else:
+        anyio.run(serve_http, server, host, port, token)
+    return 0
+
+
+def _build(settings: Settings):
+    """Workspace and server; an unknown module or a bad setting stops here, before serving."""
+    from mcpcap.core.workspace import Workspace
+    from mcpcap.server.app import build_server
+
+    return build_server(Workspace(settings), settings)
+
+
+# ---------------------------------------------------------------------------- stdio
+def guard_stdout() -> BinaryIO:
+    """Set the real stdout aside for the protocol; fd 1 and sys.stdout now write to stderr.
+
+    Text a library printed earlier (still in Python's buffer) is flushed to stderr too.
+    """
+    wire_fd = os.dup(1)  # not inherited by children (PEP 446)
+    os.dup2(2, 1)
+    sys.stdout.flush()
+    sys.stdout = io.TextIOWrapper(
+        os.fdopen(1, "wb", closefd=False), encoding="utf-8", errors="replace", line_buffering=True
+    )
+    return os.fdopen(wire_fd, "wb", buffering=0)
+
+
+async def serve_stdio(server, wire: BinaryIO) -> None:
+    """Serve one stdio session, writing JSON-RPC to `wire` only."""
+    import anyio
+    from mcp.server.stdio import stdio_server
+
+    stdout = anyio.wrap_file(io.TextIOWrapper(wire, encoding="utf-8", write_through=True))
+    async with stdio_server(stdout=stdout) as (read_stream, write_stream):
+        # MCPServer runs stdio only on the process's own fd 1; the low-level server takes streams
+        # (the SDK's own in-process client reaches it the same way).
+        lowlevel = server._lowlevel_server
+        await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+
+
+def _configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("mcpcap %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper() if isinstance(level, str) else level)
+
+
+# ---------------------------------------------------------------------------- HTTP
+def check_http_auth(host: str, token: str | None, allow_unauthenticated: bool) -> str | None:
+    """The bearer token to require (None: none). Refuses an open non-loopback server."""
+    token = (token or "").strip() or None
+    if token is None and host not in LOOPBACK and not allow_unauthenticated:
+        raise BadArgumentError(
+            f"serving HTTP on {host} needs a bearer token: set {TOKEN_ENV}, or pass "
+            "--allow-unauthenticated-http to serve without one"
+        )
+    return token
+
+
+def transport_security(host: str):
+    """Host/Origin checks for `host`: loopback names always, plus MCPCAP_ALLOWED_HOSTS."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    names = ["127.0.0.1", "localhost", "[::1]"]
+    if host not in LOOPBACK and host not in ("0.0.0.0", "::"):
+        names.append(f"[{host}]" if ":" in host else host)
+    extra = [h.strip() for h in os.environ.get(ALLOWED_HOSTS_ENV, "").split(",") if h.strip()]
+    hosts = [f"{name}:*" for name in names] + names + extra
+    origins = [f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+def http_app(server, host: str, token: str | None):
+    """The ASGI app: the SDK's streamable HTTP app, behind the bearer check when a token is set."""
+    app = server.streamable_http_app(transport_security=transport_security(host), host=host)
+    return app if token is None else BearerAuth(app, token)
+
+
+async def serve_http(server, host: str, port: int, token: str | None) -> None:
+    import uvicorn
+
+    app = http_app(server, host, token)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    await uvicorn.Server(config).serve()
+
+
+class BearerAuth:
+    """ASGI middleware: HTTP requests without `Authorization: Bearer <token>` get 401."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and not self._authorised(scope):
+            await _send_401(send)
+            return
+        await self.app(scope, receive, send)
+
+    def _authorised(self, scope: dict) -> bool:
+        given = dict(scope.get("headers") or []).get(b"authorization", b"")
+        return hmac.compare_digest(given, self._expected)
+
+
+async def _send_401(send: Any) -> None:
+    body = b'{"error":"unauthorized","error_description":"a valid bearer token is required"}'
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"www-authenticate", b'Bearer realm="mcpcap"'),
+    ]
+    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,379 @@
+"""The transactions panel: filter bar, virtual table, detail pane, MCP call and export.
+
+Everything shown comes from the DNS results object of the core (`DnsResults`); the panel only
+orders ids (`mcpcap.tui.rows`) and formats the rows in view. Slow work (building a view of a
+million rows, find, export) runs in thread workers on a connection of its own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input, Static
+from textual.worker import get_current_worker
+
+from mcpcap.core.errors import McpcapError
+from mcpcap.modules.dns import queries
+from mcpcap.modules.dns.filters import TransactionFilter
+from mcpcap.modules.dns.models import DnsMessage, DnsTransaction
+from mcpcap.tui import rows
+from mcpcap.tui.export import ExportError, TargetExistsError, export_records
+from mcpcap.tui.screens.export import ConfirmScreen, ExportRequest, ExportScreen
+from mcpcap.tui.widgets.detail import TransactionDetail
+from mcpcap.tui.widgets.filter_bar import FilterBar
+from mcpcap.tui.widgets.mcp_call import (
+    McpCall,
+    McpCallScreen,
+    clipboard_text,
+    message_call,
+    transactions_call,
+)
+from mcpcap.tui.widgets.table import TransactionTable
+
+SORT_CYCLE = tuple(queries.SORTS)
+DETAIL_DELAY = 0.08
+PROMPTS = {
+    "find": "Find in question names (Enter searches forward; n next, N previous)",
+    "goto": "Go to frame number",
+}
+
+
+class TransactionsPanel(Widget):
+    """Every DNS transaction of a capture: filter, sort, find, go to frame, detail, export."""
+
+    DEFAULT_CSS = (Path(__file__).with_name("transactions.tcss")).read_text(encoding="utf-8")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("g", "prompt('goto')", "Go to frame"),
+        Binding("f", "prompt('find')", "Find"),
+        Binding("n", "find_again(False)", "Find next", show=False),
+        Binding("N", "find_again(True)", "Find previous", show=False),
+        Binding("enter", "detail", "Detail", show=False),
+        Binding("m", "mcp_call", "MCP call"),
+        Binding("e", "export", "Export"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    class Selected(Message):
+        """The user chose a transaction (Enter): its record, as the core's model."""
+
+        def __init__(self, transaction: DnsTransaction) -> None:
+            super().__init__()
+            self.transaction = transaction
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.results: Any = None
+        self.capture_name = ""
+        self.filter = TransactionFilter()
+        self.sort = queries.DEFAULT_SORT
+        self.find_text = ""
+        self._prompt_mode = ""
+        self._cancel = threading.Event()
+        self._detail_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield FilterBar(id="tx-filter")
+        yield Static("", id="tx-status")
+        yield TransactionTable(id="tx-table")
+        yield Input(id="tx-prompt")
+        yield TransactionDetail(id="tx-detail")
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def table(self) -> TransactionTable:
+        return self.query_one(TransactionTable)
+
+    @property
+    def detail(self) -> TransactionDetail:
+        return self.query_one(TransactionDetail)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one(FilterBar)
+
+    @property
+    def total(self) -> int:
+        return self.table.total
+
+    def load(self, results: Any, capture_name: str, filter_text: str = "") -> None:
+        """Show the transactions of `results` (a `DnsResults`), filtered by `filter_text`."""
+        self.results = results
+        self.capture_name = capture_name
+        self.set_class(False, "-detail")
+        flt = self.filter_bar.set_text(filter_text)
+        self.filter_bar.applied_text = filter_text
+        if flt is None:
+            self.notify(f"The filter was not applied: {self.filter_bar.error}.", severity="error")
+            flt, self.filter_bar.applied_text = TransactionFilter(), ""
+        self._show(flt, self.sort, keep=False)
+
+    def apply_filter(self, text: str) -> bool:
+        """Filter the table by `text`; False (and the bar turns red) when it is invalid."""
+        flt = self.filter_bar.set_text(text)
+        if flt is None:
+            return False
+        self.filter_bar.applied_text = text
+        self._show(flt, self.sort)
+        return True
+
+    # ------------------------------------------------------------------ building views
+    def _show(self, flt: TransactionFilter, sort: str, keep: bool = True) -> None:
+        if self.results is None:
+            return
+        self._cancel.set()
+        self._cancel = threading.Event()
+        keep_id = self._current_id() if keep else None
+        self._set_status("working…")
+        self._build(flt, sort, keep_id, self._cancel)
+
+    def _current_id(self) -> int | None:
+        order = self.table.order
+        return None if order is None else order.row_id(self.table.cursor)
+
+    @work(thread=True, exclusive=True, group="tx-build", exit_on_error=False)
+    def _build(
+        self, flt: TransactionFilter, sort: str, keep_id: int | None, cancel: threading.Event
+    ) -> None:
+        db = self.results.db
+        try:
+            with rows.read_connection(db) as conn:
+                order = rows.RowOrder.build(db, flt, sort, conn=conn, cancel=cancel)
+        except rows.Cancelled:
+            return
+        except (McpcapError, sqlite3.Error, OSError) as exc:
+            self.app.call_from_thread(self._fail, f"The view could not be built: {exc}")
+            return
+        position = order.position_of(keep_id) if keep_id is not None else None
+        if not cancel.is_set() and not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._install, order, position or 0)
+
+    def _install(self, order: rows.RowOrder, position: int) -> None:
+        self.filter, self.sort = order.filter, order.sort
+        self.table.empty_text = "No transactions match this filter."
+        self.table.set_order(order, position)
+        self._update_status()
+        if self.has_class("-detail"):
+            self._refresh_detail()
+
+    def _fail(self, message: str) -> None:
+        self._update_status()
+        self.notify(message, severity="error")
+
+    def _set_status(self, note: str = "") -> None:
+        table = self.table
+        parts = [f"{table.total:,} transactions", f"sort {self.sort}"]
+        if table.total:
+            parts.append(f"row {table.cursor + 1:,}")
+        if self.filter_bar.applied_text:
+            parts.append(f"filter {self.filter_bar.applied_text}")
+        if note:
+            parts.append(note)
+        self.query_one("#tx-status", Static).update(" · ".join(parts))
+
+    def _update_status(self) -> None:
+        self._set_status()
+
+    # ------------------------------------------------------------------ events
+    def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
+        self._show(event.filter, self.sort)
+        if event.submitted:
+            self.table.focus()
+
+    def on_transaction_table_cursor_moved(self, event: TransactionTable.CursorMoved) -> None:
+        self._update_status()
+        if self.has_class("-detail"):
+            if self._detail_timer is not None:
+                self._detail_timer.stop()
+            self._detail_timer = self.set_timer(DETAIL_DELAY, self._refresh_detail)
+
+    def on_transaction_table_chosen(self, event: TransactionTable.Chosen) -> None:
+        event.stop()
+        self.action_detail()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "tx-prompt":
+            return
+        event.stop()
+        mode, text = self._prompt_mode, event.value.strip()
+        self._close_prompt()
+        if mode == "goto":
+            self._go_to_frame(text)
+        elif mode == "find" and text:
+            self.find_text = text
+            self._find(text, self.table.cursor, False)
+
+    # ------------------------------------------------------------------ actions
+    def action_focus_filter(self) -> None:
+        self.filter_bar.input.focus()
+
+    def action_cycle_sort(self) -> None:
+        index = SORT_CYCLE.index(self.sort) if self.sort in SORT_CYCLE else -1
+        self._show(self.filter, SORT_CYCLE[(index + 1) % len(SORT_CYCLE)])
+
+    def action_prompt(self, mode: str) -> None:
+        prompt = self.query_one("#tx-prompt", Input)
+        self._prompt_mode = mode
+        prompt.placeholder = PROMPTS[mode]
+        prompt.value = self.find_text if mode == "find" else ""
+        prompt.add_class("-active")
+        prompt.focus()
+
+    def _close_prompt(self) -> None:
+        self._prompt_mode = ""
+        self.query_one("#tx-prompt", Input).remove_class("-active")
+        self.table.focus()
+
+    def action_find_again(self, backward: bool) -> None:
+        if not self.find_text:
+            self.action_prompt("find")
+            return
+        self._find(self.find_text, self.table.cursor, backward)
+
+    def action_back(self) -> None:
+        if self._prompt_mode:
+            self._close_prompt()
+        elif self.has_class("-detail"):
+            self.set_class(False, "-detail")
+            self.table.focus()
+        else:
+            self.table.focus()
+
+    def action_detail(self) -> None:
+        if not self.total:
+            return
+        self.set_class(True, "-detail")
+        record = self._refresh_detail()
+        if record is not None:
+            self.post_message(self.Selected(DnsTransaction(**record)))
+
+    def action_mcp_call(self) -> None:
+        if self.results is None:
+            return
+        calls = self._detail_calls() if self.has_class("-detail") else []
+        if not calls:
+            calls = [transactions_call(self.capture_name, self.filter, self.sort, self.total)]
+        self.app.copy_to_clipboard(clipboard_text(calls))
+        self.app.push_screen(McpCallScreen(calls))
+
+    def action_export(self) -> None:
+        if self.results is None:
+            return
+        self.app.push_screen(ExportScreen(self.capture_name, self.total), self._export_chosen)
+
+    # ------------------------------------------------------------------ detail
+    def _refresh_detail(self) -> dict[str, Any] | None:
+        record = self.table.current()
+        if record is None:
+            return None
+        self.detail.show(record, *self._messages(record))
+        return record
+
+    def _messages(self, record: dict[str, Any]) -> tuple[DnsMessage | None, DnsMessage | None]:
+        found: list[DnsMessage | None] = []
+        for key, is_response in (("query_frame", False), ("response_frame", True)):
+            frame = record[key]
+            message = None
+            if frame is not None:
+                index = rows.message_index(self.results.db, frame, record["trans_id"],
+                                           is_response)  # fmt: skip
+                try:
+                    message = self.results.message(frame, index)
+                except McpcapError as exc:
+                    self.notify(str(exc), severity="warning")
+            found.append(message)
+        return found[0], found[1]
+
+    def _detail_calls(self) -> list[McpCall]:
+        return [message_call(self.capture_name, m.frame, m.index) for m in self.detail.messages]
+
+    # ------------------------------------------------------------------ find and go to
+    @work(thread=True, exclusive=True, group="tx-find", exit_on_error=False)
+    def _find(self, text: str, start: int, backward: bool) -> None:
+        order = self.table.order
+        if order is None:
+            return
+        with rows.read_connection(self.results.db) as conn:
+            position = order.find(text, start, conn=conn, backward=backward)
+        if position is None:
+            self.app.call_from_thread(
+                self.notify, f"No question name in this view contains {text!r}.",
+                severity="warning",
+            )  # fmt: skip
+        else:
+            self.app.call_from_thread(self._move_to, order, position)
+
+    def _go_to_frame(self, text: str) -> None:
+        try:
+            frame = int(text)
+        except ValueError:
+            self.notify(f"A frame number is a whole number, like 42, not {text!r}.",
+                        severity="warning")  # fmt: skip
+            return
+        self._goto_worker(frame)
+
+    @work(thread=True, exclusive=True, group="tx-find", exit_on_error=False)
+    def _goto_worker(self, frame: int) -> None:
+        order = self.table.order
+        if order is None:
+            return
+        with rows.read_connection(self.results.db) as conn:
+            position = order.frame_position(frame, conn=conn)
+            exists = position is not None or rows.frame_exists(conn, frame)
+        if position is not None:
+            self.app.call_from_thread(self._move_to, order, position)
+        elif exists:
+            self.app.call_from_thread(
+                self.notify, f"Frame {frame} is not in the current filter's view.",
+                severity="warning",
+            )  # fmt: skip
+        else:
+            self.app.call_from_thread(
+                self.notify, f"No DNS transaction has a message in frame {frame}.",
+                severity="warning",
+            )  # fmt: skip
+
+    def _move_to(self, order: rows.RowOrder, position: int) -> None:
+        if self.table.order is order:
+            self.table.cursor = position
+            self.table.focus()
+
+    # ------------------------------------------------------------------ export
+    def _export_chosen(self, request: ExportRequest | None) -> None:
+        if request is None:
+            return
+        if request.path.exists():
+            self.app.push_screen(
+                ConfirmScreen(f"{request.path} already exists. Replace it?"),
+                lambda yes: self._export(request, True) if yes else None,
+            )
+        else:
+            self._export(request, False)
+
+    @work(thread=True, group="tx-export", exit_on_error=False)
+    def _export(self, request: ExportRequest, overwrite: bool) -> None:
+        first_ts = self.results.first_ts
+        try:
+            with rows.read_connection(self.results.db) as conn:
+                records = queries.iter_transactions(conn, self.filter, self.sort)
+                count = export_records(records, request.path, request.fmt, first_ts,
+                                       overwrite=overwrite)  # fmt: skip
+        except TargetExistsError:
+            self.app.call_from_thread(self._export_chosen, request)
+            return
+        except (ExportError, McpcapError) as exc:
+            self.app.call_from_thread(self.notify, f"Export failed: {exc}.", severity="error")
+            return
+        self.app.call_from_thread(
+            self.notify, f"Exported {count:,} transactions to {request.path}."
+        )

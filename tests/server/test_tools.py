@@ -1,0 +1,216 @@
+"""Every tool over an in-process client: parity with the analysis layer, errors, pages, budget."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from mcp import Client
+
+from mcpcap.modules.dns.filters import FILTER_NAMES
+from mcpcap.server.app import FILTERS
+from mcpcap.server.replies import TEXT_LIMIT
+
+from .conftest import json_size
+
+pytestmark = pytest.mark.anyio
+
+TOOLS = {
+    "list_captures", "capture_info", "analyze_dns_packets", "dns_top", "dns_transactions",
+    "dns_message",
+}  # fmt: skip
+TOOLS_LIST_LIMIT = 14_000  # characters of the tools/list result (measured: about 13,600)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def test_filter_arguments_are_the_core_filters() -> None:
+    assert tuple(FILTERS) == FILTER_NAMES
+
+
+async def test_tools_list(example_served) -> None:
+    async with Client(example_served.server) as client:
+        listed = await client.list_tools()
+    assert {tool.name for tool in listed.tools} == TOOLS
+    for tool in listed.tools:
+        assert tool.output_schema and tool.output_schema["type"] == "object", tool.name
+        assert tool.title and tool.description
+        assert tool.annotations.read_only_hint is True
+        assert tool.annotations.open_world_hint is False  # no remote source configured
+    by_name = {tool.name: tool for tool in listed.tools}
+    for name in ("dns_top", "dns_transactions"):
+        assert set(FILTER_NAMES) <= set(by_name[name].input_schema["properties"])
+    assert by_name["dns_message"].input_schema["required"] == ["capture", "frame"]
+    assert len(listed.model_dump_json(by_alias=True, exclude_none=True)) < TOOLS_LIST_LIMIT
+
+
+async def test_open_world_hint_with_a_remote_source(serve, http_folder) -> None:
+    async with Client(serve(pcap_url=[http_folder]).server) as client:
+        listed = await client.list_tools()
+    assert all(tool.annotations.open_world_hint for tool in listed.tools)
+
+
+def _parity_cases():
+    """(tool, arguments, the analysis layer's answer for the same arguments)."""
+    dns = lambda ws: ws.open("example.pcap").module("dns")  # noqa: E731
+    return [
+        ("list_captures", {}, lambda ws: ws.list_captures()),
+        ("capture_info", {"capture": "example.pcap"}, lambda ws: ws.capture_info("example.pcap")),
+        ("analyze_dns_packets", {"capture": "example.pcap"}, lambda ws: dns(ws).summary()),
+        ("dns_top", {"capture": "example.pcap"}, lambda ws: dns(ws).top()),
+        (
+            "dns_top",
+            {"capture": "example.pcap", "by": "client", "limit": 5, "rcode": "NXDOMAIN"},
+            lambda ws: dns(ws).top(by="client", limit=5, rcode="NXDOMAIN"),
+        ),
+        (
+            "dns_transactions",
+            {"capture": "example.pcap", "qname_suffix": "example.com", "sort": "-rtt"},
+            lambda ws: dns(ws).transactions(qname_suffix="example.com", sort="-rtt"),
+        ),
+        (
+            "dns_transactions",
+            {"capture": "example.pcap", "answered": False, "qtype": 1, "limit": 3},
+            lambda ws: dns(ws).transactions(answered=False, qtype=1, limit=3),
+        ),
+        ("dns_message", {"capture": "example.pcap", "frame": 2}, lambda ws: dns(ws).message(2)),
+    ]
+
+
+@pytest.mark.parametrize(("tool", "arguments", "expected"), _parity_cases())
+async def test_parity_with_the_analysis_layer(example_served, tool, arguments, expected) -> None:
+    result = await example_served.call(tool, **arguments)
+    assert not result.is_error, result.content
+    assert result.structured_content == expected(example_served.workspace).model_dump(mode="json")
+    budget = example_served.settings.max_reply_chars
+    assert json_size(result.structured_content) <= budget
+    assert len(result.content[0].text) <= min(TEXT_LIMIT, budget)
+
+
+async def test_top_domain_answers_the_quick_start_question(example_served) -> None:
+    result = await example_served.call("dns_top", capture="example.pcap", limit=5)
+    items = result.structured_content["items"]
+    assert len(items) == 5
+    assert items[0] == {"key": "www.example.com", "count": 52}
+    assert "www.example.com" in result.content[0].text
+
+
+async def test_text_does_not_repeat_a_large_result(serve, big_dir) -> None:
+    served = serve(pcap_path=[str(big_dir)])
+    result = await served.call("dns_transactions", capture="big.pcap", limit=200)
+    assert json_size(result.structured_content) > 4 * TEXT_LIMIT
+    text = result.content[0].text
+    assert len(text) <= TEXT_LIMIT
+    assert "structured content" in text and "more" in text
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "expected"),
+    [
+        ("capture_info", {"capture": "exampel.pcap"}, "did you mean example.pcap"),
+        ("capture_info", {"capture": "../../etc/passwd"}, "outside the capture sources"),
+        ("dns_top", {"capture": "example.pcap", "by": "colour"}, "by must be one of qname"),
+        ("dns_top", {"capture": "example.pcap", "qtype": "BOGUS"}, "unknown DNS type 'BOGUS'"),
+        ("dns_transactions", {"capture": "example.pcap", "transport": "sctp"}, "udp, tcp"),
+        ("dns_transactions", {"capture": "example.pcap", "client": "x"}, "IP address or CIDR"),
+        ("dns_transactions", {"capture": "example.pcap", "sort": "size"}, "sort must be one of"),
+        ("dns_transactions", {"capture": "example.pcap", "limit": 0}, "from 1 to 1000"),
+        ("dns_transactions", {"capture": "example.pcap", "cursor": "junk"}, "next_cursor"),
+        ("dns_message", {"capture": "example.pcap", "frame": 99999}, "holds no DNS message"),
+    ],
+)
+async def test_mistakes_are_tool_errors(example_served, tool, arguments, expected) -> None:
+    result = await example_served.call(tool, **arguments)
+    assert result.is_error
+    text = result.content[0].text
+    assert expected in text
+    assert "Traceback" not in text and "\n" not in text
+    assert result.structured_content is None
+
+
+async def test_not_a_capture(serve, nested_dir) -> None:
+    result = await serve(pcap_path=[str(nested_dir)]).call("capture_info", capture="notes.pcap")
+    assert result.is_error
+    assert "notes.pcap" in result.content[0].text
+
+
+async def test_download_too_big(serve, http_folder) -> None:
+    served = serve(pcap_url=[http_folder], max_download_bytes=1000)
+    result = await served.call("capture_info", capture="example.pcap")
+    assert result.is_error
+    assert "1000" in result.content[0].text or "1,000" in result.content[0].text
+
+
+async def test_paging_walks_every_transaction_once(serve, big_dir) -> None:
+    served = serve(pcap_path=[str(big_dir)], max_reply_chars=4000)
+    expected = list(served.workspace.open("big.pcap").module("dns").iter_transactions())
+    seen, cursor, pages = [], None, 0
+    async with Client(served.server) as client:
+        while True:
+            arguments = {"capture": "big.pcap", "limit": 1000}
+            if cursor:
+                arguments["cursor"] = cursor
+            result = await client.call_tool("dns_transactions", arguments)
+            page = result.structured_content
+            assert not result.is_error and page["total"] == len(expected)
+            assert json_size(page) <= 4000 and len(result.content[0].text) <= 4000
+            seen.extend(page["items"])
+            pages += 1
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+    assert pages > 10  # the budget, not the limit, cut the pages
+    assert seen == expected
+
+
+@pytest.mark.parametrize("budget", [2500, 20_000])
+async def test_every_reply_fits_the_budget(serve, big_dir, budget) -> None:
+    served = serve(pcap_path=[str(big_dir)], max_reply_chars=budget)
+    frame = served.workspace.open("big.pcap").module("dns").transactions(limit=1).items[0]
+    calls = [
+        ("list_captures", {}),
+        ("capture_info", {"capture": "big.pcap"}),
+        ("analyze_dns_packets", {"capture": "big.pcap"}),
+        ("dns_top", {"capture": "big.pcap", "by": "answer", "limit": 1000}),
+        ("dns_transactions", {"capture": "big.pcap", "limit": 1000}),
+        ("dns_message", {"capture": "big.pcap", "frame": frame.response_frame}),
+    ]
+    async with Client(served.server) as client:
+        for tool, arguments in calls:
+            result = await client.call_tool(tool, arguments)
+            assert not result.is_error, result.content
+            assert json_size(result.structured_content) <= budget, tool
+            assert len(result.content[0].text) <= budget, tool
+
+
+async def test_concurrent_calls_share_one_scan(serve, big_dir) -> None:
+    served = serve(pcap_path=[str(big_dir)])
+    analyzer = served.workspace.analyzer
+    builds = []
+    original = analyzer._build
+
+    def counting_build(*args, **kwargs):
+        builds.append(args[0])
+        return original(*args, **kwargs)
+
+    analyzer._build = counting_build
+    results = []
+    async with Client(served.server) as one, Client(served.server) as two:
+
+        async def ask(client, tool):
+            results.append(await client.call_tool(tool, {"capture": "big.pcap"}))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ask, one, "analyze_dns_packets")
+            tg.start_soon(ask, two, "dns_top")
+            tg.start_soon(ask, one, "capture_info")
+    assert len(builds) == 1
+    assert not any(result.is_error for result in results)
+
+
+async def test_modules_choose_the_tools(serve) -> None:
+    async with Client(serve(modules="dns").server) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+    assert names == TOOLS

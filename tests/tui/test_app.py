@@ -1,0 +1,260 @@
+"""Pilot tests of the app: sources, opening, cancelling, errors, overview, help, palette."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.widgets import DataTable, TabbedContent
+
+from mcpcap.tui.app import McpcapApp, initial_capture
+from mcpcap.tui.screens.error import ErrorScreen
+from mcpcap.tui.screens.help import HelpScreen
+from mcpcap.tui.screens.main import TransactionsPanel
+from mcpcap.tui.widgets.overview import DnsOverview
+from mcpcap.tui.widgets.scan_progress import ScanProgress, progress_line
+from mcpcap.tui.widgets.sources import CaptureNode, SourceNode, SourcesTree
+from mcpcap.tui.workers import ScanProgressed
+from tests.tui.tui_support import app_for, big_capture, capture_folder, closed_port, settle
+
+SIZE = (120, 40)
+
+
+def tree_labels(app: McpcapApp) -> list[str]:
+    tree = app.screen.query_one(SourcesTree)
+    lines = (tree.get_node_at_line(i) for i in range(tree.last_line + 1))
+    return [node.label.plain for node in lines if node is not None]
+
+
+def top_domains(app: McpcapApp) -> list[str]:
+    table = app.screen.query_one("#top-qnames", DataTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+def test_example_opens_without_arguments(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = McpcapApp(*initial_capture(app_for(tmp_path).settings, None))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.screen.sub_title == "example.pcap"
+            assert top_domains(app)[0] == "www.example.com"
+            assert "examples" in tree_labels(app)[0]
+
+    asyncio.run(scenario())
+
+
+def test_open_a_capture_from_a_local_source(tmp_path: Path) -> None:
+    folder = capture_folder(tmp_path)
+
+    async def scenario() -> None:
+        app = app_for(tmp_path, pcap_paths=[str(folder)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            labels = tree_labels(app)
+            assert labels[0].startswith("captures  folder")
+            assert any(
+                label.startswith("example.pcap  45.1 KiB pcap 2024-05-01") for label in labels
+            )
+            assert any("notes.pcap  ✗ not a capture" in label for label in labels)
+            assert app.screen.query_one("#tabs").display is False
+            tree = app.screen.query_one(SourcesTree)
+            assert isinstance(tree.cursor_node.data, CaptureNode)
+            assert tree.cursor_node.data.entry.name == "example.pcap"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen.sub_title == "example.pcap"
+            assert app.screen.query_one("#tabs").display is True
+            assert top_domains(app)[:2] == ["www.example.com", "github.com"]
+            rcodes = app.screen.query_one("#rcodes", DataTable)
+            assert str(rcodes.get_row_at(0)[0]) == "NOERROR"
+
+    asyncio.run(scenario())
+
+
+def test_second_open_is_instant_from_the_store(tmp_path: Path) -> None:
+    progress: list[ScanProgressed] = []
+
+    async def scenario() -> None:
+        app = app_for(tmp_path, capture="example.pcap")
+        async with app.run_test(size=SIZE, message_hook=_collect(progress)) as pilot:
+            await settle(pilot)
+            assert any(p.stage == "scan" for p in progress)
+            progress.clear()
+            app.screen.open_capture("example.pcap")
+            await settle(pilot)
+            assert progress == []
+            assert app.screen.query_one(ScanProgress).display is False
+            assert top_domains(app)[0] == "www.example.com"
+
+    asyncio.run(scenario())
+    # a new app on the same store does not scan again either
+    progress.clear()
+
+    async def again() -> None:
+        app = app_for(tmp_path, capture="example.pcap")
+        async with app.run_test(size=SIZE, message_hook=_collect(progress)) as pilot:
+            await settle(pilot)
+            assert progress == []
+            assert top_domains(app)[0] == "www.example.com"
+
+    asyncio.run(again())
+
+
+def _collect(into: list[ScanProgressed]):
+    def hook(message) -> None:
+        if isinstance(message, ScanProgressed) and all(m is not message for m in into):
+            into.append(message)
+
+    return hook
+
+
+def test_escape_cancels_a_scan(tmp_path: Path) -> None:
+    folder = tmp_path / "big"
+    folder.mkdir()
+    big_capture(folder / "big.pcap", copies=600)
+
+    async def scenario() -> None:
+        app = app_for(tmp_path, capture="big.pcap", pcap_paths=[str(folder)])
+        async with app.run_test(size=SIZE) as pilot:
+            progress = app.screen.query_one(ScanProgress)
+            for _ in range(200):
+                if progress.display:
+                    break
+                await pilot.pause(0.02)
+            assert progress.display, "no progress was shown"
+            assert "Scanning big.pcap" in str(progress.query_one("#scan-title").render())
+            await pilot.press("escape")
+            await settle(pilot)
+            assert progress.display is False
+            assert app.screen.analysis is None
+            assert any("cancelled" in n.message for n in app._notifications)
+            # a cancelled scan leaves nothing behind: opening again scans afresh and works
+            assert not app.workspace.is_ready("big.pcap")
+
+    asyncio.run(scenario())
+
+
+def test_bad_capture_shows_one_sentence(tmp_path: Path) -> None:
+    folder = capture_folder(tmp_path)
+
+    async def scenario() -> None:
+        app = app_for(tmp_path, capture="notes.pcap", pcap_paths=[str(folder)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorScreen)
+            message = str(app.screen.query_one("#error-message").render())
+            assert "notes.pcap is not a capture" in message
+            assert "Traceback" not in message
+            await pilot.press("enter")
+            assert not isinstance(app.screen, ErrorScreen)
+
+    asyncio.run(scenario())
+
+
+def test_unknown_capture_argument_is_an_error_modal(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = app_for(tmp_path, capture="nothing-here.pcap")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorScreen)
+            assert "nothing-here.pcap" in str(app.screen.query_one("#error-message").render())
+
+    asyncio.run(scenario())
+
+
+def test_unreachable_server_shows_on_its_node(tmp_path: Path) -> None:
+    folder = capture_folder(tmp_path)
+    url = f"http://127.0.0.1:{closed_port()}/caps/"
+
+    async def scenario() -> None:
+        app = app_for(tmp_path, pcap_paths=[str(folder)], pcap_urls=[url])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            tree = app.screen.query_one(SourcesTree)
+            remote = [n for n in tree.root.children if n.data.source.kind == "remote"]
+            assert len(remote) == 1
+            assert isinstance(remote[0].data, SourceNode)
+            assert "✗ cannot reach the server" in remote[0].label.plain
+            assert any("example.pcap" in label for label in tree_labels(app))
+
+    asyncio.run(scenario())
+
+
+def test_clicking_a_top_domain_filters_transactions(tmp_path: Path) -> None:
+    requests: list[str] = []
+    seen: set[int] = set()
+
+    def hook(message) -> None:  # called at every node the message bubbles through
+        if isinstance(message, DnsOverview.FilterRequested) and id(message) not in seen:
+            seen.add(id(message))
+            requests.append(message.filter_text)
+
+    async def scenario() -> None:
+        app = app_for(tmp_path, capture="example.pcap")
+        async with app.run_test(size=(160, 60), message_hook=hook) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one("#top-qnames", DataTable)
+            table.scroll_visible(animate=False)
+            await pilot.pause()
+            await pilot.click(table, offset=(3, 2))  # the second row: github.com
+            await settle(pilot)
+            assert requests == ["qname:github.com"]
+            rcodes = app.screen.query_one("#rcodes", DataTable)
+            rcodes.focus()
+            rcodes.move_cursor(row=1)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert requests[-1] == "rcode:NXDOMAIN"
+            tabs = app.screen.query_one(TabbedContent)
+            if TransactionsPanel is not None:
+                assert tabs.active == "transactions-tab"
+            else:
+                assert any("rcode:NXDOMAIN" in n.message for n in app._notifications)
+
+    asyncio.run(scenario())
+
+
+def test_help_theme_sources_and_palette(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = app_for(tmp_path, capture="example.pcap")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            assert not isinstance(app.screen, HelpScreen)
+            dark = app.theme
+            await pilot.press("d")
+            assert app.theme != dark
+            panel = app.screen.query_one("#sources")
+            shown = panel.display
+            await pilot.press("s")
+            assert panel.display is not shown
+            await pilot.press("2")
+            assert app.screen.query_one(TabbedContent).active == "transactions-tab"
+            await pilot.press("1")
+            assert app.screen.query_one(TabbedContent).active == "overview"
+            titles = {c.title for c in app.get_system_commands(app.screen)}
+            expected = {"Help", "Light/Dark", "Quit", "Sources", "Overview", "Transactions"}
+            assert expected | {"Cancel scan", "Refresh"} <= titles
+
+    asyncio.run(scenario())
+
+
+def test_initial_capture_rules(tmp_path: Path) -> None:
+    base = app_for(tmp_path).settings
+    assert initial_capture(base, None) == (base, "example.pcap")
+    assert initial_capture(base, "example.pcap") == (base, "example.pcap")
+    own = capture_folder(tmp_path) / "office.pcap.gz"
+    chosen, name = initial_capture(base, str(own))
+    assert (chosen.pcap_paths, name) == ([str(own)], "office.pcap.gz")
+    chosen, name = initial_capture(base, "http://127.0.0.1:1/x.pcap")
+    assert chosen.pcap_urls == ["http://127.0.0.1:1/x.pcap"]
+    configured = app_for(tmp_path, pcap_paths=[str(tmp_path)]).settings
+    assert initial_capture(configured, None) == (configured, None)
+
+
+def test_progress_line() -> None:
+    line = progress_line(1024 * 1024, 4 * 1024 * 1024, 0.5, packets=8192)
+    assert line == "8,192 packets · 1.0 MiB of 4.0 MiB · 2.0 MiB/s · 1.50 s left"
+    assert progress_line(0, None, 0.0) == "0 B"
