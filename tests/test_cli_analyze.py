@@ -71,38 +71,13 @@ def test_max_packets_stops_and_says_so(example):
 
 
 def test_transactions_page_with_filters(example):
-    run = mcpcap(
-        "analyze",
-        str(example),
-        "--records",
-        "transactions",
-        "--qname-suffix",
-        "example.com",
-        "--rcode",
-        "NOERROR",
-        "--limit",
-        "5",
-    )
-    page = json.loads(run.stdout)
+    args = ["analyze", str(example), "--records", "transactions", "--qname-suffix", "example.com",
+            "--rcode", "NOERROR", "--limit", "5"]  # fmt: skip
+    page = json.loads(mcpcap(*args).stdout)
     assert set(page) == {"schema_version", "total", "items", "next_cursor", "truncated"}
     assert len(page["items"]) == 5 and page["total"] > 5
-    nxt = json.loads(
-        mcpcap(
-            "analyze",
-            str(example),
-            "--records",
-            "transactions",
-            "--qname-suffix",
-            "example.com",
-            "--rcode",
-            "NOERROR",
-            "--limit",
-            "5",
-            "--cursor",
-            page["next_cursor"],
-        ).stdout
-    )
-    assert {i["query_frame"] for i in nxt["items"]}.isdisjoint(
+    following = json.loads(mcpcap(*args, "--cursor", page["next_cursor"]).stdout)
+    assert {i["query_frame"] for i in following["items"]}.isdisjoint(
         i["query_frame"] for i in page["items"]
     )
 

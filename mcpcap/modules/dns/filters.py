@@ -174,48 +174,40 @@ def in_network(address: str | None, network: str) -> int:
         return 0
 
 
-def filter_sql(flt: TransactionFilter, alias: str = "t") -> tuple[str, list[Any]]:
-    """A WHERE clause (or '') and its parameters; the store registers `in_network`."""
+# filter name -> SQL over the transaction row `t` (one `?` per value, in order)
+FILTER_CLAUSES = {
+    "qname": "t.qname = ?",
+    "qname_suffix": "(t.qname = ? OR t.qname LIKE ? ESCAPE '\\')",
+    "qname_contains": "instr(t.qname, ?) > 0",
+    "qtype": "t.qtype = ?",
+    "rcode": "t.rcode = ?",
+    "client": "in_network(t.client, ?)",
+    "server": "in_network(t.server, ?)",
+    "answer": "EXISTS (SELECT 1 FROM dns_answers x WHERE x.value = ? AND x.tx_id = t.id)",
+    "transport": "t.transport = ?",
+    "protocol": "t.protocol = ?",
+    "answered": "t.answered = ?",
+    "min_rtt": "t.rtt >= ?",
+    "since": "t.ts >= ?",
+    "until": "t.ts <= ?",
+}
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filter_sql(flt: TransactionFilter) -> tuple[str, list[Any]]:
+    """A WHERE clause over `dns_transactions t` (or '') and its parameters.
+
+    The store registers the `in_network` SQL function used for client and server CIDRs.
+    """
     clauses: list[str] = []
     params: list[Any] = []
-    a = alias
-
-    def add(clause: str, *values: Any) -> None:
-        clauses.append(clause)
-        params.extend(values)
-
-    if flt.qname is not None:
-        add(f"{a}.qname = ?", flt.qname)
-    if flt.qname_suffix is not None:
-        pattern = "%." + flt.qname_suffix.replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_"
-        )
-        add(f"({a}.qname = ? OR {a}.qname LIKE ? ESCAPE '\\')", flt.qname_suffix, pattern)
-    if flt.qname_contains is not None:
-        add(f"instr({a}.qname, ?) > 0", flt.qname_contains)
-    if flt.qtype is not None:
-        add(f"{a}.qtype = ?", flt.qtype)
-    if flt.rcode is not None:
-        add(f"{a}.rcode = ?", flt.rcode)
-    for side in ("client", "server"):
-        network = getattr(flt, side)
-        if network is not None:
-            add(f"in_network({a}.{side}, ?)", network)
-    if flt.answer is not None:
-        add(
-            f"EXISTS (SELECT 1 FROM dns_answers x WHERE x.value = ? AND x.tx_id = {a}.id)",
-            flt.answer,
-        )
-    if flt.transport is not None:
-        add(f"{a}.transport = ?", flt.transport)
-    if flt.protocol is not None:
-        add(f"{a}.protocol = ?", flt.protocol)
-    if flt.answered is not None:
-        add(f"{a}.answered = ?", int(flt.answered))
-    if flt.min_rtt is not None:
-        add(f"{a}.rtt >= ?", flt.min_rtt)
-    if flt.since is not None:
-        add(f"{a}.ts >= ?", flt.since)
-    if flt.until is not None:
-        add(f"{a}.ts <= ?", flt.until)
-    return (" AND ".join(clauses), params)
+    for name, value in flt.model_dump(exclude_none=True).items():
+        clauses.append(FILTER_CLAUSES[name])
+        if name == "qname_suffix":
+            params += [value, "%." + _like_escape(value)]
+        else:
+            params.append(int(value) if isinstance(value, bool) else value)
+    return " AND ".join(clauses), params
