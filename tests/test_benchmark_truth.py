@@ -47,3 +47,24 @@ def test_summary_equals_generator_ground_truth(generated, make_settings):
             sum(1 for r in unicast if r["answered"] and r["query_frame"])
             == (truth["answered_queries"])
         )
+
+
+@pytest.mark.parametrize("sort", ["ts", "-rtt", "qname"])
+def test_paging_walks_a_large_capture_with_nothing_lost_or_repeated(generated, make_settings, sort):
+    path, _ = generated
+    with Analyzer(make_settings(max_reply_chars=6000)).analyze(path, path.name) as analysis:
+        dns = analysis.module("dns")
+        expected = list(dns.iter_transactions(sort=sort))
+        seen, cursor, truncated = [], None, 0
+        while True:
+            page = dns.transactions(sort=sort, limit=250, cursor=cursor)
+            assert len(page.model_dump_json()) <= 6000
+            assert page.total == len(expected)
+            truncated += page.truncated
+            seen += [item.model_dump(mode="json") for item in page.items]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    assert len(expected) > 1000
+    assert truncated  # the budget, not the limit, cut most pages
+    assert seen == expected
