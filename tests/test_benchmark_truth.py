@@ -65,6 +65,6 @@ def test_paging_walks_a_large_capture_with_nothing_lost_or_repeated(generated, m
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
-    assert len(expected) > 1000
+    assert len(expected) > 500
     assert truncated  # the budget, not the limit, cut most pages
     assert seen == expected
