@@ -23,8 +23,9 @@ from mcpcap.core.sources.registry import SourceRegistry
 
 MAX_OPEN_ANALYSES = 16
 
-# progress(stage, done, total): stage is "download" (bytes) or "scan" (bytes of the file)
-StageProgress = Callable[[str, int, int | None], None]
+# progress(stage, done, total, packets): stage is "download" (bytes) or "scan" (bytes of the
+# file read so far, and packets when scanning)
+StageProgress = Callable[[str, int, int | None, int | None], None]
 
 
 class CaptureListPage(Result):
@@ -105,9 +106,9 @@ class Workspace:
             if found is not None:
                 self._open.move_to_end(key)
                 return found
-            download = None if progress is None else (lambda d, t: progress("download", d, t))
+            download = None if progress is None else (lambda d, t: progress("download", d, t, None))
             path = self.sources.open_local(resolved, progress=download, cancel=cancel)
-            scan = None if progress is None else (lambda _p, d, t: progress("scan", d, t))
+            scan = None if progress is None else (lambda p, d, t: progress("scan", d, t, p))
             analysis = self.analyzer.analyze(path, resolved.name, progress=scan, cancel=cancel)
             with self._guard:
                 self._open[key] = analysis

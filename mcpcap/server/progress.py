@@ -26,7 +26,9 @@ class ScanProgress:
         self.cancel = threading.Event()
         self._last = 0.0
 
-    def __call__(self, stage: str, done: int, total: int | None) -> None:
+    def __call__(
+        self, stage: str, done: int, total: int | None, packets: int | None = None
+    ) -> None:
         if self.cancel.is_set() or _call_cancelled():
             self.cancel.set()
             return
@@ -35,10 +37,11 @@ class ScanProgress:
         if self.ctx is None or (now - self._last < MIN_INTERVAL and not finished):
             return
         self._last = now
+        message = STAGE_TEXT.get(stage, stage)
+        if packets is not None:
+            message = f"{message}: {packets:,} packets"
         try:
-            anyio.from_thread.run(
-                self.ctx.report_progress, done, total, STAGE_TEXT.get(stage, stage)
-            )
+            anyio.from_thread.run(self.ctx.report_progress, done, total, message)
         except Exception:  # the client went away: keep scanning, stop reporting
             self.ctx = None
 

@@ -36,7 +36,8 @@ async def test_progress_notifications_during_a_scan(serve, huge_dir, monkeypatch
         assert done == sorted(done)
         size = (huge_dir / "huge.pcap").stat().st_size
         assert events[-1][:2] == (size, size)
-        assert events[-1][2] == "scanning the capture"
+        assert events[-1][2].startswith("scanning the capture: ")
+        assert events[-1][2].endswith(" packets")
         events.clear()  # the second call reads the store: no scan, no progress
         again = await client.call_tool(
             "dns_top", {"capture": "huge.pcap"}, progress_callback=on_progress

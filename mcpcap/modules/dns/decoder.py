@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import socket
 import struct
+from operator import itemgetter
 
+from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.names import TRUNCATED, NameCache, WireError, read_name
 from mcpcap.modules.dns.rdata import FORMATTERS, generic, parse_opt
 
@@ -119,6 +121,76 @@ class DnsMessage:
             f"authority={len(self.authority)}, additional={len(self.additional)}, "
             f"malformed={self.malformed!r})"
         )
+
+
+_bit = bool
+
+
+class Brief(tuple):
+    """A decoded message cut to what a scan needs, as a tuple so it pickles cheaply.
+
+    `(id, flags, rcode, opcode, malformed, questions, answers, authority, additional, raw)`.
+    Questions of a query carry two more items, `(..., lowered name, registered domain)`, so the
+    process that decodes (a worker, in a parallel scan) also does that per-name work. The
+    attribute names match `DnsMessage`, so pairing reads either.
+    """
+
+    __slots__ = ()
+
+    id = property(itemgetter(0))
+    flags = property(itemgetter(1))
+    rcode = property(itemgetter(2))
+    opcode = property(itemgetter(3))
+    malformed = property(itemgetter(4))
+    questions = property(itemgetter(5))
+    answers = property(itemgetter(6))
+    authority = property(itemgetter(7))
+    additional = property(itemgetter(8))
+    raw = property(itemgetter(9))
+
+    @property
+    def qr(self) -> bool:
+        return _bit(self[1] & 0x8000)
+
+    @property
+    def aa(self) -> bool:
+        return _bit(self[1] & 0x0400)
+
+    @property
+    def tc(self) -> bool:
+        return _bit(self[1] & 0x0200)
+
+    @property
+    def rd(self) -> bool:
+        return _bit(self[1] & 0x0100)
+
+    @property
+    def ra(self) -> bool:
+        return _bit(self[1] & 0x0080)
+
+
+def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
+    """`decode_message`, reduced to a `Brief` (query names lowered, registered domains added)."""
+    msg = decode_message(buf, mdns=mdns)
+    questions = msg.questions
+    if questions and not msg.flags & 0x8000:
+        questions = [
+            (*q, low, registered_domain(low)) for q in questions for low in (q[0].lower(),)
+        ]
+    return Brief(
+        (
+            msg.id,
+            msg.flags,
+            msg.rcode,
+            msg.opcode,
+            msg.malformed,
+            questions,
+            msg.answers,
+            msg.authority,
+            msg.additional,
+            buf,
+        )
+    )
 
 
 def decode_message(buf: bytes, *, mdns: bool = False) -> DnsMessage:

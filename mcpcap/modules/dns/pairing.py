@@ -87,11 +87,11 @@ class Transaction:
         if msg.qr:
             self.client, self.client_port, self.server, self.server_port = dst, dport, src, sport
             self.query_frame = self.query_ts = None
-            self.questions: list[tuple[str, int]] = []
+            self.questions: list[tuple] = []
         else:
             self.client, self.client_port, self.server, self.server_port = src, sport, dst, dport
             self.query_frame, self.query_ts = frame, ts
-            self.questions = [(q[0], q[1]) for q in msg.questions]
+            self.questions = list(msg.questions)  # (name, type, ...) tuples, as decoded
 
     @property
     def ts(self) -> float:
@@ -164,7 +164,7 @@ class Pairer:
             for tx in queue:
                 if _tx_question(tx) == question:
                     tx.retransmissions += 1
-                    tx.questions.extend((q[0], q[1]) for q in msg.questions)
+                    tx.questions.extend(msg.questions)
                     self.retransmissions += 1
                     return
         self._seq += 1

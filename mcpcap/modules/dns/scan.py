@@ -15,7 +15,7 @@ from typing import Any
 
 from mcpcap.modules.base import ModuleScan
 from mcpcap.modules.dns import store_schema
-from mcpcap.modules.dns.decoder import decode_message
+from mcpcap.modules.dns.decoder import Brief, decode_brief
 from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.framing import TcpMessageFramer
 from mcpcap.modules.dns.pairing import Pairer, Transaction
@@ -34,6 +34,23 @@ def protocol_of(sport: int, dport: int) -> str:
     if LLMNR_PORT in (sport, dport):
         return "llmnr"
     return "dns"
+
+
+def decode_udp(frame: int, ts: float, seg) -> Brief | None:
+    """Decode one datagram the DNS module wants; None when it carries no DNS message.
+
+    Runs wherever the scan decodes: inline, or in a worker process of a parallel scan (it is a
+    plain function of its arguments, and its result pickles as a tuple).
+    """
+    sport, dport, payload = seg.sport, seg.dport, seg.payload
+    if sport in WELL_KNOWN or dport in WELL_KNOWN:
+        if not payload:  # an empty datagram carries no message at all
+            return None
+        return decode_brief(payload, mdns=MDNS_PORT in (sport, dport))
+    msg = decode_brief(payload)  # another port: only a clean message with a question counts
+    if msg[4] or not msg[5]:
+        return None
+    return msg
 
 
 class Endpoint:
@@ -58,24 +75,35 @@ class DnsScan(ModuleScan):
         self._pairer = Pairer(self._store_transaction)
         self._frame = 0
         self._index = 0
-        self.stats = Counter()
+        self._kinds: dict[tuple[str, str, int], int] = {}  # (transport, protocol, qr) -> count
         self.malformed: Counter[str] = Counter()
         self.rcodes: Counter[int] = Counter()
-        self.qtypes: Counter[int] = Counter()
-        self.transports: Counter[str] = Counter()
-        self.protocols: Counter[str] = Counter()
+        self.qtypes: dict[int, int] = {}
         self.nxdomain_names: Counter[str] = Counter()
         self.clients: dict[str, Endpoint] = {}
         self.servers: dict[str, Endpoint] = {}
 
     # ------------------------------------------------------------------ input
     def on_udp(self, frame: int, ts: float, seg) -> None:
-        sport, dport = seg.sport, seg.dport
+        self.on_udp_decoded(
+            frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decode_udp(frame, ts, seg)
+        )
+
+    def on_udp_decoded(
+        self, frame: int, ts: float, src: str, sport: int, dst: str, dport: int, msg
+    ) -> None:
+        """A datagram `decode_udp` has decoded (here or in a worker), in capture order."""
+        if msg is None:
+            return
         if sport in WELL_KNOWN or dport in WELL_KNOWN:
-            meta = (frame, ts, seg.src, sport, seg.dst, dport, "udp", protocol_of(sport, dport))
-            self._message(seg.payload, meta)
+            meta = (frame, ts, src, sport, dst, dport, "udp", protocol_of(sport, dport))
+            if frame != self._frame:
+                self._frame, self._index = frame, 0
+            else:
+                self._index += 1
+            self._record(msg, meta, self._index)
         else:
-            self._candidate(frame, ts, seg)
+            self._candidate((frame, ts, src, sport, dst, dport, "udp", "dns"), msg)
 
     def on_tcp(self, frame: int, ts: float, chunk) -> None:
         key = (chunk.src, chunk.sport, chunk.dst, chunk.dport)
@@ -88,84 +116,82 @@ class DnsScan(ModuleScan):
             self._framers.move_to_end(key)
         protocol = protocol_of(chunk.sport, chunk.dport)
         for payload in framer.feed(chunk.data, chunk.gap):
+            if not payload:
+                continue
             meta = (frame, ts, chunk.src, chunk.sport, chunk.dst, chunk.dport, "tcp", protocol)
-            self._message(payload, meta)
+            if frame != self._frame:
+                self._frame, self._index = frame, 0
+            else:
+                self._index += 1
+            self._record(decode_brief(payload, mdns=protocol == "mdns"), meta, self._index)
 
-    def _candidate(self, frame: int, ts: float, seg) -> None:
+    def _candidate(self, meta: tuple, msg: Brief) -> None:
         """DNS on another port: reported once its server is proven to speak DNS.
 
         A server endpoint (address, port) is proven by a query and its matching response. Its
         earlier queries still waiting here, and all its later messages, are then DNS too.
         """
-        msg = decode_message(seg.payload)
-        if msg.malformed or not msg.questions:
-            return
-        meta = (frame, ts, seg.src, seg.sport, seg.dst, seg.dport, "udp", "dns")
-        server = (seg.src, seg.sport) if msg.qr else (seg.dst, seg.dport)
+        _frame, _ts, src, sport, dst, dport = meta[:6]
+        server = (src, sport) if msg.qr else (dst, dport)
         if server in self._dns_servers:
-            self._record(seg.payload, msg, meta, index=0)
+            self._record(msg, meta, index=0)
             return
         if not msg.qr:
-            self._candidates[(seg.src, seg.sport, seg.dst, seg.dport, msg.id)] = (seg, msg, meta)
+            self._candidates[(src, sport, dst, dport, msg.id)] = (msg, meta)
             if len(self._candidates) > MAX_CANDIDATES:
                 self._candidates.popitem(last=False)
             return
-        query = self._candidates.pop((seg.dst, seg.dport, seg.src, seg.sport, msg.id), None)
-        if query is None or query[1].questions[0][:2] != msg.questions[0][:2]:
+        query = self._candidates.pop((dst, dport, src, sport, msg.id), None)
+        if query is None or query[0].questions[0][:2] != msg.questions[0][:2]:
             return
         self._dns_servers[server] = True
         if len(self._dns_servers) > MAX_CANDIDATES:
             self._dns_servers.popitem(last=False)
-        waiting = [key for key, (s, _, _) in self._candidates.items() if (s.dst, s.dport) == server]
-        for seg_, msg_, meta_ in sorted(
-            (self._candidates.pop(k) for k in waiting), key=lambda c: c[2][0]
+        waiting = [key for key, (_, m) in self._candidates.items() if (m[4], m[5]) == server]
+        for msg_, meta_ in sorted(
+            (self._candidates.pop(k) for k in waiting), key=lambda c: c[1][0]
         ):
-            self._record(seg_.payload, msg_, meta_, index=0)
-        self._record(query[0].payload, query[1], query[2], index=0)
-        self._record(seg.payload, msg, meta, index=0)
+            self._record(msg_, meta_, index=0)
+        self._record(query[0], query[1], index=0)
+        self._record(msg, meta, index=0)
 
     # ------------------------------------------------------------------ per message
-    def _message(self, payload: bytes, meta: tuple) -> None:
-        if not payload:  # an empty datagram carries no message at all
-            return
-        frame = meta[0]
-        if frame != self._frame:
-            self._frame, self._index = frame, 0
-        else:
-            self._index += 1
-        msg = decode_message(payload, mdns=meta[7] == "mdns")
-        self._record(payload, msg, meta, self._index)
-
-    def _record(self, payload: bytes, msg, meta: tuple, index: int) -> None:
+    def _record(self, msg: Brief, meta: tuple, index: int) -> None:
         frame, ts, src, sport, dst, dport, transport, protocol = meta
-        stats = self.stats
-        stats["messages"] += 1
-        self.transports[transport] += 1
-        self.protocols[protocol] += 1
-        if msg.malformed:
-            self.malformed[msg.malformed] += 1
-        if msg.qr:
-            stats["responses"] += 1
-            self.rcodes[msg.rcode] += 1
-            ends = [_endpoint(self.servers, src)]
-            if not is_multicast(dst):
-                ends.append(_endpoint(self.clients, dst))
+        ident, flags, rcode, opcode, malformed, questions = msg[:6]
+        kinds = self._kinds
+        kind = (transport, protocol, flags >> 15)
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if malformed:
+            self.malformed[malformed] += 1
+        if flags & 0x8000:
+            self.rcodes[rcode] += 1
+            multicast = is_multicast(dst)
+            ends = (
+                (_endpoint(self.servers, src),)
+                if multicast
+                else (
+                    _endpoint(self.servers, src),
+                    _endpoint(self.clients, dst),
+                )
+            )
             for end in ends:
                 end.responses += 1
-                if msg.rcode:
+                if rcode:
                     end.errors += 1
-                    end.nxdomain += msg.rcode == RCODE_NXDOMAIN
-            if msg.rcode == RCODE_NXDOMAIN:
-                for question in msg.questions:
+                    end.nxdomain += rcode == RCODE_NXDOMAIN
+            if rcode == RCODE_NXDOMAIN:
+                for question in questions:
                     self.nxdomain_names[question[0].lower()] += 1
         else:
-            stats["queries"] += 1
-            for question in msg.questions:
-                self.qtypes[question[1]] += 1
+            qtypes = self.qtypes
+            for question in questions:
+                qtypes[question[1]] = qtypes.get(question[1], 0) + 1
             _endpoint(self.clients, src).queries += 1
             if not is_multicast(dst):  # mDNS/LLMNR queries go to a group, not to a server
                 _endpoint(self.servers, dst).queries += 1
-        self._messages.append(
+        messages = self._messages
+        messages.append(
             (
                 frame,
                 index,
@@ -176,24 +202,27 @@ class DnsScan(ModuleScan):
                 dport,
                 transport,
                 protocol,
-                int(msg.qr),
-                msg.id,
-                msg.opcode,
-                msg.rcode,
-                msg.malformed,
-                payload,
+                flags >> 15,
+                ident,
+                opcode,
+                rcode,
+                malformed,
+                msg[9],
             )
         )
-        if len(self._messages) >= BATCH:
+        if len(messages) >= BATCH:
             self._flush_messages()
         self._pairer.add(msg, meta)
 
     def _store_transaction(self, tx: Transaction) -> None:
         tx_id = tx.seq
         self._transactions.append(store_schema.transaction_row(tx))
-        for name, qtype in tx.questions:
-            lowered = name.lower()
-            self._questions.append((tx_id, lowered, qtype, registered_domain(lowered)))
+        for question in tx.questions:
+            if len(question) > 5:  # a Brief's question: lowered name and domain come with it
+                self._questions.append((tx_id, question[4], question[1], question[5]))
+            else:
+                lowered = question[0].lower()
+                self._questions.append((tx_id, lowered, question[1], registered_domain(lowered)))
         for data, rtype in tx.answers:
             self._answers.append((tx_id, store_schema.answer_key(data, rtype)))
         if len(self._transactions) >= BATCH:
@@ -218,15 +247,23 @@ class DnsScan(ModuleScan):
         self._flush_messages()
         self._flush_transactions()
         store_schema.create_indexes(db)
+        stats: Counter[str] = Counter()
+        transports: Counter[str] = Counter()
+        protocols: Counter[str] = Counter()
+        for (transport, protocol, qr), count in self._kinds.items():
+            stats["messages"] += count
+            stats["responses" if qr else "queries"] += count
+            transports[transport] += count
+            protocols[protocol] += count
         counts = {
-            "stats": dict(self.stats),
+            "stats": dict(stats),
             "retransmissions": self._pairer.retransmissions,
             "duplicate_responses": self._pairer.duplicate_responses,
             "malformed": dict(self.malformed),
             "rcodes": dict(self.rcodes),
             "qtypes": dict(self.qtypes),
-            "transports": dict(self.transports),
-            "protocols": dict(self.protocols),
+            "transports": dict(transports),
+            "protocols": dict(protocols),
             "nxdomain_names": dict(self.nxdomain_names),
             "clients": {a: _endpoint_counts(e) for a, e in self.clients.items()},
             "servers": {a: _endpoint_counts(e) for a, e in self.servers.items()},
