@@ -66,6 +66,10 @@ _inet_ntop = socket.inet_ntop
 _AF_INET6 = socket.AF_INET6
 
 
+class FrameDeferred(Exception):
+    """Raised (only with `defer_fragments`) for a frame that needs state across frames."""
+
+
 class Segment(NamedTuple):
     """One transport segment: a UDP datagram or a TCP segment (seq and flags 0 for UDP)."""
 
@@ -249,8 +253,12 @@ class Decapsulator:
         max_fragment_bytes: int = 4 << 20,
         max_fragment_datagrams: int = 4096,
         fragment_timeout: float = 30.0,
+        defer_fragments: bool = False,
     ) -> None:
         self._udp_wanted = udp_wanted
+        # a worker that sees a slice of the capture leaves IP fragments to the process that
+        # sees every frame in order: `decode` raises FrameDeferred for them
+        self._defer_fragments = defer_fragments
         self._tcp_ports = frozenset(tcp_ports)
         self.fragments = FragmentTable(max_fragment_bytes, max_fragment_datagrams, fragment_timeout)
         self.malformed = 0
@@ -530,6 +538,8 @@ class Decapsulator:
     def _ipv4_fragment(
         self, data: bytes, off: int, l4: int, end: int, protocol: int, ts: float, depth: int
     ) -> list[Segment]:
+        if self._defer_fragments:
+            raise FrameDeferred
         flags_offset = (data[off + 6] << 8) | data[off + 7]
         src, dst = data[off + 12 : off + 16], data[off + 16 : off + 20]
         key = (4, src, dst, data[off + 4 : off + 6], protocol)
@@ -581,6 +591,8 @@ class Decapsulator:
     def _ipv6_fragment(
         self, data: bytes, off: int, end: int, src: bytes, dst: bytes, ts: float, depth: int
     ) -> list[Segment]:
+        if self._defer_fragments:
+            raise FrameDeferred
         next_header = data[off]
         offset_flags = (data[off + 2] << 8) | data[off + 3]
         key = (6, src, dst, data[off + 4 : off + 8])

@@ -13,7 +13,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from mcpcap.core.errors import CaptureReadError, NotACaptureError
 from mcpcap.core.formats import GZIP_MAGIC, PCAP_MAGICS, CaptureFormat, sniff
@@ -39,6 +39,24 @@ OPT_IF_TSOFFSET = 14
 
 # Errors a gzip stream raises when it is cut short or corrupt.
 _STREAM_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
+
+
+class PcapLayout(NamedTuple):
+    """How to read the records of an uncompressed classic pcap file, in any process."""
+
+    path: str
+    endian: str
+    scale: float
+    linktype: int
+
+
+class PcapSpan(NamedTuple):
+    """A run of whole records: file offsets [start, end), `count` records from `first_frame`."""
+
+    start: int
+    end: int
+    first_frame: int
+    count: int
 
 
 class _Interface:
@@ -181,6 +199,7 @@ class CaptureReader:
         linktype = network & LINKTYPE_MASK
         self._note_linktype(linktype)
         limit = min(max(snaplen, MAX_RECORD_BYTES), MAX_SNAPLEN_TRUSTED)
+        self._pcap_params = (endian, 1.0 / units, linktype, limit)
         return self._pcap_records(struct.Struct(endian + "IIII"), 1.0 / units, linktype, limit)
 
     def _pcap_records(
@@ -221,6 +240,69 @@ class CaptureReader:
                 pos = 0
         finally:
             self.packets = count
+
+    # -- spans of a plain pcap file, for readers in other processes ------------------------
+
+    @property
+    def pcap_layout(self) -> PcapLayout | None:
+        """Set for an uncompressed classic pcap file (the case spans can be cut from)."""
+        params = getattr(self, "_pcap_params", None)
+        if params is None or self.compressed or self.format is not CaptureFormat.PCAP:
+            return None
+        return PcapLayout(self.path, *params[:3])
+
+    def pcap_spans(self, span_bytes: int, max_packets: int | None = None) -> Iterator[PcapSpan]:
+        """Cut the records into spans of about `span_bytes`, reading only record headers.
+
+        Iterating records instead is the same walk: the same warnings for a lying or truncated
+        record, and `packets` ends the same. With `max_packets`, `stopped_early` tells whether a
+        further whole record exists (what a loop that stops after `max_packets` would see).
+        Use instead of iterating, not together with it.
+        """
+        endian, _scale, _linktype, limit = self._pcap_params
+        unpack = struct.Struct(endian + "I").unpack_from
+        self.stopped_early = False
+        fd = self._raw.fileno()
+        size = os.fstat(fd).st_size
+        pos = start = 24
+        count = first = 0
+        stop = max_packets if max_packets is not None else -1
+        while True:
+            # a window of the file at the next header (pread: no file pages stay mapped here)
+            buf = os.pread(fd, CHUNK_SIZE, pos)
+            base = pos
+            last = base + len(buf) - 16
+            while pos <= last:
+                (incl,) = unpack(buf, pos - base + 8)
+                if incl > limit:
+                    self.warnings.append(
+                        f"record {count + 1} claims {incl} captured bytes, more than any "
+                        f"capture holds; stopped reading after {count} packets"
+                    )
+                    break
+                if pos + 16 + incl > size:
+                    self._truncated()
+                    break
+                if count == stop:
+                    self.stopped_early = True
+                    break
+                pos += 16 + incl
+                count += 1
+                if pos - start >= span_bytes:
+                    self.packets = count
+                    self.bytes_read = pos
+                    yield PcapSpan(start, pos, first + 1, count - first)
+                    start, first = pos, count
+            else:
+                if pos + 16 <= size:
+                    continue  # the next header starts beyond this window
+                if pos < size:
+                    self._truncated()
+            break
+        self.packets = count
+        self.bytes_read = pos
+        if count > first:
+            yield PcapSpan(start, pos, first + 1, count - first)
 
     # -- pcapng ------------------------------------------------------------------------------
 

@@ -34,42 +34,33 @@ def scan_capture(
     max_packets: int | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
-    """Feed every frame to the modules; return the capture facts and each module's counts."""
+    """Feed every frame to the modules; return the capture facts and each module's counts.
+
+    `workers` None chooses by the file's size (see `mcpcap.core.parallel`); more than one
+    decodes in worker processes when the capture and every module allow it, with the same
+    results as one process.
+    """
     scans = [(module, module.start_scan(db, {})) for module in modules]
-    udp_wanted = UdpDispatch(scans)
-    tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
-    decap = Decapsulator(udp_wanted, tcp_ports)
-    reassembler = TcpReassembler()
-    tcp_scans = [(module.tcp_ports, scan) for module, scan in scans if module.tcp_ports]
-    packets = total_bytes = 0
-    first_ts = last_ts = None
-    stopped_early = False
+    feeder = _FrameFeeder(scans, modules)
     with CaptureReader(str(path)) as reader:
         size = reader.size
-        for ts, linktype, data, orig_len in reader:
-            if max_packets is not None and packets >= max_packets:
-                stopped_early = True
-                break
-            packets += 1
-            total_bytes += orig_len
-            if first_ts is None or ts < first_ts:
-                first_ts = ts
-            if last_ts is None or ts > last_ts:
-                last_ts = ts
-            if packets % PROGRESS_EVERY == 0:
-                if cancel is not None and cancel.is_set():
-                    raise CancelledError("the analysis was cancelled")
-                if progress is not None:
-                    progress(packets, reader.bytes_read, size)
-            for seg in decap.decode(linktype, data, ts):
-                if seg.transport == "udp":
-                    for scan in udp_wanted.targets(seg):
-                        scan.on_udp(packets, ts, seg)
-                else:
-                    _deliver(tcp_scans, reassembler.feed(seg), packets, ts)
+        layout = reader.pcap_layout
+        count = 1
+        if layout is not None and all(module.udp_decoder() for module in modules):
+            from mcpcap.core.parallel import choose_workers
+
+            count = choose_workers(workers, size)
+        if count > 1:
+            seen = _scan_parallel(
+                reader, feeder, scans, modules, count, max_packets, progress, cancel
+            )
+        else:
+            seen = _scan_serial(reader, feeder, max_packets, progress, cancel)
+        packets, total_bytes, first_ts, last_ts, stopped_early = seen
         # data still waiting behind a segment the capture never had belongs to the last frame
-        _deliver(tcp_scans, reassembler.flush(), packets, last_ts or 0.0)
+        feeder.flush(packets, last_ts or 0.0)
         if progress is not None:
             progress(packets, reader.bytes_read, size)
         facts = {
@@ -89,6 +80,106 @@ def scan_capture(
         }
     facts["modules"] = {module.name: scan.finish(db) for module, scan in scans}
     return facts
+
+
+Seen = tuple[int, int, "float | None", "float | None", bool]
+
+
+def _scan_serial(
+    reader: CaptureReader,
+    feeder: _FrameFeeder,
+    max_packets: int | None,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+) -> Seen:
+    """Every frame in this process, in order."""
+    packets = total_bytes = 0
+    first_ts = last_ts = None
+    stopped_early = False
+    size = reader.size
+    frame = feeder.frame
+    for ts, linktype, data, orig_len in reader:
+        if max_packets is not None and packets >= max_packets:
+            stopped_early = True
+            break
+        packets += 1
+        total_bytes += orig_len
+        if first_ts is None or ts < first_ts:
+            first_ts = ts
+        if last_ts is None or ts > last_ts:
+            last_ts = ts
+        if packets % PROGRESS_EVERY == 0:
+            if cancel is not None and cancel.is_set():
+                raise CancelledError("the analysis was cancelled")
+            if progress is not None:
+                progress(packets, reader.bytes_read, size)
+        frame(packets, ts, linktype, data)
+    return packets, total_bytes, first_ts, last_ts, stopped_early
+
+
+def _scan_parallel(
+    reader: CaptureReader,
+    feeder: _FrameFeeder,
+    scans: list[tuple[ProtocolModule, Any]],
+    modules: list[ProtocolModule],
+    workers: int,
+    max_packets: int | None,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+) -> Seen:
+    """Workers decode spans of the file; results come back here in capture order."""
+    from mcpcap.core.parallel import DEFERRED, SPAN_BYTES, run_spans
+
+    layout = reader.pcap_layout
+    assert layout is not None
+    module_scans = [scan for _, scan in scans]
+    frame = feeder.frame
+    linktype = layout.linktype
+    packets = total_bytes = 0
+    first_ts = last_ts = None
+    spans = reader.pcap_spans(SPAN_BYTES, max_packets)
+    names = [module.name for module in modules]
+    for span, (items, count, span_bytes, low, high) in run_spans(
+        layout, spans, names, workers, cancel
+    ):
+        for item in items:
+            if item[0] == DEFERRED:
+                frame(item[1], item[2], linktype, item[3])
+            else:
+                module_scans[item[0]].on_udp_decoded(*item[1:])
+        packets += count
+        total_bytes += span_bytes
+        if low is not None and (first_ts is None or low < first_ts):
+            first_ts = low
+        if high is not None and (last_ts is None or high > last_ts):
+            last_ts = high
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("the analysis was cancelled")
+        if progress is not None:
+            progress(packets, span.end, reader.size)
+    return packets, total_bytes, first_ts, last_ts, reader.stopped_early
+
+
+class _FrameFeeder:
+    """Frames -> segments -> module scans, for every frame this process decapsulates."""
+
+    def __init__(self, scans: list[tuple[ProtocolModule, Any]], modules: list[ProtocolModule]):
+        self.udp_wanted = UdpDispatch(scans)
+        tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
+        self.decap = Decapsulator(self.udp_wanted, tcp_ports)
+        self.reassembler = TcpReassembler()
+        self.tcp_scans = [(module.tcp_ports, scan) for module, scan in scans if module.tcp_ports]
+
+    def frame(self, number: int, ts: float, linktype: int, data: bytes) -> None:
+        for seg in self.decap.decode(linktype, data, ts):
+            if seg.transport == "udp":
+                for scan in self.udp_wanted.targets(seg):
+                    scan.on_udp(number, ts, seg)
+            else:
+                _deliver(self.tcp_scans, self.reassembler.feed(seg), number, ts)
+
+    def flush(self, number: int, ts: float) -> None:
+        _deliver(self.tcp_scans, self.reassembler.flush(), number, ts)
 
 
 def _deliver(tcp_scans: list, chunks: list, frame: int, ts: float) -> None:

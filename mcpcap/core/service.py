@@ -185,6 +185,7 @@ class Analyzer:
                 max_packets=self.settings.max_packets,
                 progress=progress,
                 cancel=cancel,
+                workers=self.settings.workers,
             )
             facts.pop("modules", None)
             db.execute("INSERT INTO meta VALUES ('capture', ?)", (json.dumps(facts),))

@@ -10,7 +10,7 @@ fallback for running from a source tree.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mcpcap.core.errors import UnknownModuleError
@@ -34,6 +34,16 @@ class ModuleScan(ABC):
     @abstractmethod
     def on_tcp(self, frame: int, ts: float, chunk: StreamChunk) -> None: ...
 
+    def on_udp_decoded(
+        self, frame: int, ts: float, src: str, sport: int, dst: str, dport: int, decoded: Any
+    ) -> None:
+        """A datagram that the module's `udp_decoder` turned into `decoded` in a worker process.
+
+        Called in capture order, in the scanning process, instead of `on_udp` (parallel scans
+        only; a module without a `udp_decoder` never gets it).
+        """
+        raise NotImplementedError
+
     @abstractmethod
     def finish(self, db: sqlite3.Connection) -> dict[str, Any]:
         """Flush to the store; return the module's summary as plain JSON data."""
@@ -50,6 +60,16 @@ class ProtocolModule(ABC):
     def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
         """Whether a UDP datagram may belong to this protocol (called for every datagram)."""
         return sport in self.udp_ports or dport in self.udp_ports
+
+    def udp_decoder(self) -> Callable[[int, float, Segment], Any] | None:
+        """A function run in worker processes on every datagram this module wants.
+
+        `decoder(frame, ts, segment)` returns a small picklable value (or None for nothing); the
+        scanning process hands it to `ModuleScan.on_udp_decoded` in capture order. It must be a
+        module-level function and keep no state between datagrams. None (the default) means the
+        module cannot be scanned in parallel, and a scan with it runs in one process.
+        """
+        return None
 
     @abstractmethod
     def create_tables(self, db: sqlite3.Connection) -> None: ...

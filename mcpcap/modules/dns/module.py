@@ -27,6 +27,11 @@ class DnsModule(ProtocolModule):
             return True
         return looks_like_dns_query_or_response(payload)
 
+    def udp_decoder(self):
+        from mcpcap.modules.dns.scan import decode_udp
+
+        return decode_udp
+
     def create_tables(self, db: sqlite3.Connection) -> None:
         store_schema.create_tables(db)
 

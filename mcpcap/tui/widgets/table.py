@@ -55,11 +55,11 @@ COLUMNS = (
     Column("client", 15, lambda r: r["client"]),
     Column("server", 15, lambda r: r["server"]),
     Column("type", 6, lambda r: r["qtype_name"] or "—"),
-    Column("query", 12, lambda r: r["query"] or "—", flex=3, sort="qname"),
+    Column("query", 22, lambda r: r["query"] or "—", flex=3, sort="qname"),
     Column("rcode", 8, _rcode),
     Column("rtt", 9, _rtt, right=True, sort="rtt"),
-    Column("frames", 13, _frames),
-    Column("answers", 8, lambda r: ", ".join(r["answers"] or ()), flex=2),
+    Column("frames", 11, _frames),
+    Column("answers", 6, lambda r: ", ".join(r["answers"] or ()), flex=2),
 )
 GAP = 1
 

@@ -1,0 +1,183 @@
+"""Parallel scans: worker processes decode, the scanning process keeps everything in order.
+
+The design, for an uncompressed classic pcap file (other captures are scanned in one process):
+
+1. The scanning process walks only the record headers (`CaptureReader.pcap_spans`, about a
+   quarter of a microsecond a record) and cuts the file into spans of whole records, a few MiB
+   each. A span is three integers, so handing it to a worker costs nothing.
+2. A worker maps the file and does the per-packet work of its span: link layers and IP
+   (`Decapsulator`), then each module's `udp_decoder` on the datagrams the module wants (for DNS
+   the whole message decode, lowered names and registered domains). It returns compact tuples in
+   frame order, plus the span's packet count, byte count and first/last timestamps.
+3. What needs state across frames stays with the one process that sees every frame in order:
+   a frame carrying TCP on a port a module wants, or an IP fragment, comes back whole (as a
+   deferred frame) and is decapsulated, reassembled and decoded there, exactly as in a serial
+   scan. So do pairing, counters and store writes (`ModuleScan.on_udp_decoded`).
+4. At most `IN_FLIGHT_PER_WORKER` spans per worker are outstanding, so memory is bounded by the
+   span size, not by the capture; results are consumed in span order. Waiting checks the
+   cancellation event every `CANCEL_POLL` seconds; cancelling (or any error) terminates the
+   workers at once, and workers write nothing to disk.
+
+Workers start through `forkserver` where it exists (safe when the caller has threads, as the
+MCP server and the TUI do), else `spawn`. Small captures are not worth the start-up:
+`choose_workers` picks one process below `MIN_PARALLEL_BYTES`.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import struct
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from mcpcap.core.decap import Decapsulator, FrameDeferred
+from mcpcap.core.errors import CancelledError
+from mcpcap.core.reader import PcapLayout, PcapSpan
+
+SPAN_BYTES = 4 << 20
+MIN_PARALLEL_BYTES = 20 << 20
+MAX_AUTO_WORKERS = 2
+IN_FLIGHT_PER_WORKER = 3
+CANCEL_POLL = 0.05
+DEFERRED = -1  # the first item of a deferred frame: (DEFERRED, frame, ts, data)
+
+# (items, packets, bytes, first_ts, last_ts)
+SpanResult = tuple[list[tuple], int, int, float | None, float | None]
+
+
+def choose_workers(requested: int | None, size: int) -> int:
+    """Processes for a scan: as asked, else one for a small file and up to two cores above."""
+    if requested is not None:
+        return max(1, requested)
+    if size < MIN_PARALLEL_BYTES:
+        return 1
+    return max(1, min(MAX_AUTO_WORKERS, os.cpu_count() or 1))
+
+
+def run_spans(
+    layout: PcapLayout,
+    spans: Iterable[PcapSpan],
+    module_names: list[str],
+    workers: int,
+    cancel: threading.Event | None = None,
+) -> Iterator[tuple[PcapSpan, SpanResult]]:
+    """Each span with its worker's result, in span order; workers are gone when this ends."""
+    pool = _context().Pool(workers, initializer=_init_worker, initargs=(layout, module_names))
+    try:
+        window: deque[tuple[PcapSpan, Any]] = deque()
+        pending = iter(spans)
+        more = True
+        while True:
+            while more and len(window) < workers * IN_FLIGHT_PER_WORKER:
+                span = next(pending, None)
+                if span is None:
+                    more = False
+                else:
+                    window.append((span, pool.apply_async(_scan_span, (span,))))
+            if not window:
+                return
+            span, result = window.popleft()
+            while not result.ready():
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError("the analysis was cancelled")
+                result.wait(CANCEL_POLL)
+            yield span, result.get()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__, "mcpcap.modules.dns.scan"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+# ---------------------------------------------------------------------- in the worker
+_worker: _SpanScanner | None = None
+
+
+def _init_worker(layout: PcapLayout, module_names: list[str]) -> None:
+    global _worker
+    _worker = _SpanScanner(layout, module_names)
+
+
+def _scan_span(span: PcapSpan) -> SpanResult:
+    assert _worker is not None
+    return _worker.scan(span)
+
+
+class _SpanScanner:
+    """One worker's reader, decapsulator and decoders, kept between spans."""
+
+    def __init__(self, layout: PcapLayout, module_names: list[str]) -> None:
+        from mcpcap.core.scan import UdpDispatch
+        from mcpcap.modules.base import load_modules
+
+        modules = load_modules(module_names)
+        self.layout = layout
+        self.record_header = struct.Struct(layout.endian + "IIII")
+        self.fd = os.open(layout.path, os.O_RDONLY)
+        scans = [(module, i) for i, module in enumerate(modules)]
+        self.dispatch = UdpDispatch(scans)
+        tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
+        self.decap = Decapsulator(self.dispatch, tcp_ports, defer_fragments=True)
+        self.decoders = [module.udp_decoder() for module in modules]
+
+    def scan(self, span: PcapSpan) -> SpanResult:
+        buf = os.pread(self.fd, span.end - span.start, span.start)
+        unpack = self.record_header.unpack_from
+        scale, linktype = self.layout.scale, self.layout.linktype
+        decode = self.decap.decode
+        single = self.decoders[0] if len(self.decoders) == 1 else None
+        out: list[tuple] = []
+        append = out.append
+        first, last = math.inf, -math.inf
+        total = 0
+        pos = 0
+        frame = span.first_frame - 1
+        for _ in range(span.count):
+            sec, frac, incl, orig = unpack(buf, pos)
+            start = pos + 16
+            pos = start + incl
+            data = buf[start:pos]
+            frame += 1
+            ts = sec + frac * scale
+            total += orig
+            if ts < first:
+                first = ts
+            if ts > last:
+                last = ts
+            try:
+                segments = decode(linktype, data, ts)
+            except FrameDeferred:
+                append((DEFERRED, frame, ts, data))
+                continue
+            if not segments:
+                continue
+            if any(seg.transport == "tcp" for seg in segments):
+                append((DEFERRED, frame, ts, data))
+                continue
+            for seg in segments:
+                if single is not None:
+                    decoded = single(frame, ts, seg)
+                    if decoded is not None:
+                        append((0, frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded))
+                    continue
+                for index, decoder in self._targets(seg):
+                    decoded = decoder(frame, ts, seg)
+                    if decoded is not None:
+                        append((index, frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded))
+        if not span.count:
+            return out, 0, 0, None, None
+        return out, span.count, total, first, last
+
+    def _targets(self, seg) -> list[tuple[int, Any]]:
+        return [(index, self.decoders[index]) for index in self.dispatch.targets(seg)]
