@@ -166,9 +166,10 @@ def capture_tools(tools: Tools) -> list[Tool]:
 
 def dns_tools(tools: Tools) -> list[Tool]:
     def analyze_dns_packets(capture: CaptureArg, ctx: Context) -> DnsSummary:
-        """Summarise a capture's DNS traffic: message, query and response counts, rcodes,
-        query types, top queried names and registered domains, NXDOMAIN names, servers,
-        clients, latency percentiles and a timeline. Start here for any DNS question."""
+        """Summarise a capture's DNS traffic: message, query and response counts, rcodes
+        (over responses), query types (over questions), top queried names (every question,
+        retransmissions included) and registered domains, NXDOMAIN names, servers, clients,
+        latency percentiles and a timeline (seconds). Start here for any DNS question."""
         return tools.dns_summary(capture, ctx)
 
     def dns_top(

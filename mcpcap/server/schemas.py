@@ -5,7 +5,8 @@ Pydantic's JSON Schema gives every property a `title`, spells an optional value 
 (what a schema means anyway). `compact_schema` drops those and writes a nullable type as
 `type: [X, "null"]`; what validates stays the same and descriptions are kept. Output schemas
 also inline definitions used once and leave out `required` (every field of a result is always
-present), which only loosens what a client checks.
+present, which only loosens what a client checks) and field descriptions (the tool description
+says what the counts count; the README documents every field).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ DEFAULTS = {"default": None, "additionalProperties": True}  # what a schema mean
 
 
 def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """`compact_schema` without `required` lists: every field of a result is always present."""
-    return compact_schema(inline_single_refs(schema), drop=("required",))
+    """`compact_schema` without `required` lists and field descriptions."""
+    return compact_schema(inline_single_refs(schema), drop=("required", "description"))
 
 
 def inline_single_refs(schema: dict[str, Any]) -> dict[str, Any]:
