@@ -36,10 +36,23 @@ async def light_theme(pilot: Pilot) -> None:
     await pilot.press("d")
 
 
+async def nxdomain_transactions(pilot: Pilot) -> None:
+    """The Transactions tab filtered to NXDOMAIN, the first one's detail open."""
+    await pilot.press("2")
+    await settle(pilot)
+    await pilot.press("slash")
+    for key in "rcode:NXDOMAIN":
+        await pilot.press(key)
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.press("enter")
+
+
 SHOTS: list[tuple[str, str | None, tuple[int, int], Steps]] = [
     ("tui-overview.svg", "example.pcap", (160, 50), nothing),
     ("tui-overview-80.svg", "example.pcap", (80, 45), nothing),
     ("tui-overview-light.svg", "example.pcap", (160, 50), light_theme),
+    ("tui-transactions.svg", "example.pcap", (160, 50), nxdomain_transactions),
     ("tui-sources.svg", None, (100, 24), nothing),
     ("tui-help.svg", None, (100, 40), help_screen),
 ]

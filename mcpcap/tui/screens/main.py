@@ -11,7 +11,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from mcpcap.core.workspace import Workspace
@@ -20,21 +19,10 @@ from mcpcap.tui.screens.error import ErrorScreen
 from mcpcap.tui.widgets.overview import DnsOverview
 from mcpcap.tui.widgets.scan_progress import ScanProgress
 from mcpcap.tui.widgets.sources import SourcesPanel
-
-try:
-    from mcpcap.tui.widgets.transactions import TransactionsPanel
-except ImportError:  # the transactions table is built separately; run without it until then
-    TransactionsPanel = None  # type: ignore[assignment,misc]
+from mcpcap.tui.widgets.transactions import TransactionsPanel
 
 WELCOME = "Choose a capture in the sources panel: arrows to move, Enter to open.  ? for help"
 NARROW = 100  # below this many columns, opening a capture hides the sources panel
-
-
-def transactions_widget() -> Widget:
-    """The other team's panel, or a placeholder while it does not exist."""
-    if TransactionsPanel is None:
-        return Static("Transactions: not available", id="transactions")
-    return TransactionsPanel(id="transactions")
 
 
 class MainScreen(Screen[None]):
@@ -73,7 +61,7 @@ class MainScreen(Screen[None]):
                     with TabPane("Overview", id="overview"):
                         yield Static("", id="overview-empty")
                     with TabPane("Transactions", id="transactions-tab"):
-                        yield transactions_widget()
+                        yield TransactionsPanel(id="transactions")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -113,6 +101,14 @@ class MainScreen(Screen[None]):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Keys work at once in the tab just shown: focus its main widget."""
+        if event.pane.id == "transactions-tab":
+            self.query_one(TransactionsPanel).table.focus()
+        else:
+            for overview in self.query(DnsOverview):
+                overview.focus()
 
     def action_refresh_sources(self) -> None:
         self.query_one(SourcesPanel).tree.show_loading(self.workspace.sources.sources())
@@ -162,7 +158,7 @@ class MainScreen(Screen[None]):
         self.query_one("#welcome").display = False
         self.query_one("#tabs").display = True
         await self._show_overview(event.analysis)
-        if "dns" in event.analysis.module_names and TransactionsPanel is not None:
+        if "dns" in event.analysis.module_names:
             self.query_one(TransactionsPanel).load(event.analysis.module("dns"), event.name)
         if self.size.width < NARROW:
             self.query_one(SourcesPanel).display = False
@@ -201,8 +197,5 @@ class MainScreen(Screen[None]):
         self.open_capture(event.name)
 
     def on_dns_overview_filter_requested(self, event: DnsOverview.FilterRequested) -> None:
-        if TransactionsPanel is None:
-            self.notify(f"Transactions are not available to filter by {event.filter_text}.")
-            return
         self.query_one(TabbedContent).active = "transactions-tab"
         self.query_one(TransactionsPanel).apply_filter(event.filter_text)
