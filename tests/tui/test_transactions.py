@@ -45,13 +45,13 @@ def panel_rows(panel: TransactionsPanel) -> list[dict]:
 @pytest.mark.parametrize("text", ["", "rcode:NXDOMAIN", "qname_suffix:example.com qtype:AAAA",
                                   "answered:false", "transport:udp min_rtt:0.02"])  # fmt: skip
 def test_rows_equal_the_core_pages(dns: Any, text: str, sort: str) -> None:
-    order = RowOrder.build(dns._db, parse_filter_text(text), sort)
+    order = RowOrder.build(dns.db, parse_filter_text(text), sort)
     assert len(order) == dns.count(parse_filter_text(text))
     assert order.records(0, len(order)) == core_rows(dns, text, sort)
 
 
 def test_pages_are_cached_and_random_access_works(dns: Any) -> None:
-    order = RowOrder.build(dns._db, parse_filter_text(""), "-rtt")
+    order = RowOrder.build(dns.db, parse_filter_text(""), "-rtt")
     last = order.record(len(order) - 1)
     assert last == core_rows(dns, "", "-rtt")[-1]
     assert order.record(len(order)) is None and order.record(-1) is None
