@@ -147,9 +147,7 @@ class MainScreen(Screen[None]):
 
     def on_scan_progressed(self, event: workers.ScanProgressed) -> None:
         if event.name == self.opening:
-            self.query_one(ScanProgress).show_progress(
-                event.name, event.stage, event.done, event.total, event.elapsed, event.packets
-            )
+            self.query_one(ScanProgress).show_progress(event)
 
     async def on_capture_opened(self, event: workers.CaptureOpened) -> None:
         self._finish_open()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, ProgressBar
 
 from mcpcap.tui.widgets import count, human_bytes, seconds
+
+if TYPE_CHECKING:
+    from mcpcap.tui.workers import ScanProgressed
 
 STAGE_TITLES = {"download": "Downloading", "scan": "Scanning"}
 
@@ -39,18 +44,11 @@ class ScanProgress(Vertical):
         self.query_one("#scan-figures", Label).update("")
         self.query_one(ProgressBar).update(total=None, progress=0)
 
-    def show_progress(
-        self,
-        name: str,
-        stage: str,
-        done: int,
-        total: int | None,
-        elapsed: float,
-        packets: int | None = None,
-    ) -> None:
+    def show_progress(self, report: ScanProgressed) -> None:
         """Show one progress report."""
-        title = f"{STAGE_TITLES.get(stage, stage.title())} {name}"
+        title = f"{STAGE_TITLES.get(report.stage, report.stage.title())} {report.name}"
         self.query_one("#scan-title", Label).update(title)
-        self.query_one(ProgressBar).update(total=total or None, progress=done)
-        self.query_one("#scan-figures", Label).update(progress_line(done, total, elapsed, packets))
+        self.query_one(ProgressBar).update(total=report.total or None, progress=report.done)
+        figures = progress_line(report.done, report.total, report.elapsed, report.packets)
+        self.query_one("#scan-figures", Label).update(figures)
         self.display = True
