@@ -18,16 +18,20 @@ The design, for an uncompressed classic pcap file (other captures are scanned in
    cancellation event every `CANCEL_POLL` seconds; cancelling (or any error) terminates the
    workers at once, and workers write nothing to disk.
 
-Workers start through `forkserver` where it exists (safe when the caller has threads, as the
-MCP server and the TUI do), else `spawn`. Small captures are not worth the start-up:
-`choose_workers` picks one process below `MIN_PARALLEL_BYTES`.
+Workers are forked when the scanning process has a single thread (`mcpcap analyze`); with
+threads (the MCP server, the TUI) they start through `forkserver`, else `spawn`. Workers run
+at a lower priority than the scanning process, which is the narrowest stage. Small captures
+are not worth the start-up: `choose_workers` picks one process below `MIN_PARALLEL_BYTES`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import math
 import multiprocessing
 import os
+import sqlite3
 import struct
 import threading
 from collections import deque
@@ -43,6 +47,7 @@ MIN_PARALLEL_BYTES = 20 << 20
 MAX_AUTO_WORKERS = 2
 IN_FLIGHT_PER_WORKER = 3
 CANCEL_POLL = 0.05
+WORKER_NICENESS = 5
 DEFERRED = -1  # the first item of a deferred frame: (DEFERRED, frame, ts, data)
 
 # (items, packets, bytes, first_ts, last_ts)
@@ -64,9 +69,16 @@ def run_spans(
     module_names: list[str],
     workers: int,
     cancel: threading.Event | None = None,
+    store_prefix: str | None = None,
 ) -> Iterator[tuple[PcapSpan, SpanResult]]:
-    """Each span with its worker's result, in span order; workers are gone when this ends."""
-    pool = _context().Pool(workers, initializer=_init_worker, initargs=(layout, module_names))
+    """Each span with its worker's result, in span order; workers are gone when this ends.
+
+    With `store_prefix`, each worker keeps a store file named `<prefix><pid>` for the rows its
+    modules write themselves (see `merge_worker_stores`).
+    """
+    pool = _context().Pool(
+        workers, initializer=_init_worker, initargs=(layout, module_names, store_prefix)
+    )
     try:
         window: deque[tuple[PcapSpan, Any]] = deque()
         pending = iter(spans)
@@ -91,8 +103,39 @@ def run_spans(
         pool.join()
 
 
+def merge_worker_stores(db: sqlite3.Connection, store_prefix: str) -> None:
+    """Copy every row of the workers' store files into `db` (same tables), then delete them."""
+    db.commit()  # ATTACH is not allowed inside a transaction
+    for path in sorted(glob.glob(glob.escape(store_prefix) + "*")):
+        db.execute("ATTACH DATABASE ? AS worker", (path,))
+        try:
+            tables = [
+                row[0]
+                for row in db.execute(
+                    "SELECT name FROM worker.sqlite_master WHERE type = 'table' ORDER BY name"
+                )
+            ]
+            for table in tables:
+                db.execute(f'INSERT INTO main."{table}" SELECT * FROM worker."{table}"')
+            db.commit()
+        finally:
+            db.execute("DETACH DATABASE worker")
+        os.unlink(path)
+
+
+def remove_worker_stores(store_prefix: str) -> None:
+    """Delete what a cancelled or failed scan's workers left behind."""
+    for path in glob.glob(glob.escape(store_prefix) + "*"):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
 def _context() -> multiprocessing.context.BaseContext:
+    """fork when this process has one thread (fastest, and no re-import of `__main__`);
+    forkserver when it has more (forking threads can deadlock); spawn where neither exists."""
     methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload([__name__, "mcpcap.modules.dns.scan"])
@@ -104,9 +147,13 @@ def _context() -> multiprocessing.context.BaseContext:
 _worker: _SpanScanner | None = None
 
 
-def _init_worker(layout: PcapLayout, module_names: list[str]) -> None:
+def _init_worker(layout: PcapLayout, module_names: list[str], store_prefix: str | None) -> None:
     global _worker
-    _worker = _SpanScanner(layout, module_names)
+    with contextlib.suppress(OSError, AttributeError):
+        # the scanning process is the pipeline's narrowest stage: on a busy machine it should
+        # not wait for a core behind the workers that feed it
+        os.nice(WORKER_NICENESS)
+    _worker = _SpanScanner(layout, module_names, store_prefix)
 
 
 def _scan_span(span: PcapSpan) -> SpanResult:
@@ -117,7 +164,9 @@ def _scan_span(span: PcapSpan) -> SpanResult:
 class _SpanScanner:
     """One worker's reader, decapsulator and decoders, kept between spans."""
 
-    def __init__(self, layout: PcapLayout, module_names: list[str]) -> None:
+    def __init__(
+        self, layout: PcapLayout, module_names: list[str], store_prefix: str | None
+    ) -> None:
         from mcpcap.core.scan import UdpDispatch
         from mcpcap.modules.base import load_modules
 
@@ -129,7 +178,17 @@ class _SpanScanner:
         self.dispatch = UdpDispatch(scans)
         tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
         self.decap = Decapsulator(self.dispatch, tcp_ports, defer_fragments=True)
-        self.decoders = [module.udp_decoder() for module in modules]
+        if store_prefix is None:
+            self.decoders = [module.udp_decoder() for module in modules]
+        else:
+            db = sqlite3.connect(f"{store_prefix}{os.getpid()}")
+            db.execute("PRAGMA journal_mode=OFF")
+            db.execute("PRAGMA synchronous=OFF")
+            for module in modules:
+                module.create_tables(db)
+            db.commit()
+            self.decoders = [module.worker_decoder(db) for module in modules]
+        self.flushes = [d.flush for d in self.decoders if hasattr(d, "flush")]
 
     def scan(self, span: PcapSpan) -> SpanResult:
         buf = os.pread(self.fd, span.end - span.start, span.start)
@@ -175,6 +234,8 @@ class _SpanScanner:
                     decoded = decoder(frame, ts, seg)
                     if decoded is not None:
                         append((index, frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded))
+        for flush in self.flushes:
+            flush()  # committed before the result is sent, so a terminated worker loses nothing
         if not span.count:
             return out, 0, 0, None, None
         return out, span.count, total, first, last

@@ -7,9 +7,10 @@ thousand packets.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def scan_capture(
             count = choose_workers(workers, size)
         if count > 1:
             seen = _scan_parallel(
-                reader, feeder, scans, modules, count, max_packets, progress, cancel
+                db, reader, feeder, scans, modules, count, max_packets, progress, cancel
             )
         else:
             seen = _scan_serial(reader, feeder, max_packets, progress, cancel)
@@ -118,6 +119,7 @@ def _scan_serial(
 
 
 def _scan_parallel(
+    db: sqlite3.Connection,
     reader: CaptureReader,
     feeder: _FrameFeeder,
     scans: list[tuple[ProtocolModule, Any]],
@@ -128,20 +130,61 @@ def _scan_parallel(
     cancel: threading.Event | None,
 ) -> Seen:
     """Workers decode spans of the file; results come back here in capture order."""
-    from mcpcap.core.parallel import DEFERRED, SPAN_BYTES, run_spans
+    from mcpcap.core.parallel import (
+        SPAN_BYTES,
+        merge_worker_stores,
+        remove_worker_stores,
+        run_spans,
+    )
 
     layout = reader.pcap_layout
     assert layout is not None
-    module_scans = [scan for _, scan in scans]
-    frame = feeder.frame
-    linktype = layout.linktype
-    packets = total_bytes = 0
-    first_ts = last_ts = None
     spans = reader.pcap_spans(SPAN_BYTES, max_packets)
     names = [module.name for module in modules]
-    for span, (items, count, span_bytes, low, high) in run_spans(
-        layout, spans, names, workers, cancel
-    ):
+    store_prefix = _worker_store_prefix(db)
+    try:
+        with contextlib.closing(
+            run_spans(layout, spans, names, workers, cancel, store_prefix)
+        ) as results:  # closing: the workers are gone before their files are removed
+            seen = _consume_spans(
+                results,
+                feeder,
+                [scan for _, scan in scans],
+                layout.linktype,
+                progress,
+                cancel,
+                reader.size,
+            )
+        if store_prefix is not None:
+            merge_worker_stores(db, store_prefix)
+    finally:
+        if store_prefix is not None:
+            remove_worker_stores(store_prefix)
+    return (*seen, reader.stopped_early)
+
+
+def _worker_store_prefix(db: sqlite3.Connection) -> str | None:
+    """Where workers keep their store files: beside the result store (an in-memory store: none)."""
+    path = next((row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"), "")
+    return f"{path}.worker-" if path else None
+
+
+def _consume_spans(
+    results: Iterator[tuple[Any, tuple]],
+    feeder: _FrameFeeder,
+    module_scans: list[Any],
+    linktype: int,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+    size: int,
+) -> tuple[int, int, float | None, float | None]:
+    """Hand the workers' results to the module scans, in capture order."""
+    from mcpcap.core.parallel import DEFERRED
+
+    frame = feeder.frame
+    packets = total_bytes = 0
+    first_ts = last_ts = None
+    for span, (items, count, span_bytes, low, high) in results:
         for item in items:
             if item[0] == DEFERRED:
                 frame(item[1], item[2], linktype, item[3])
@@ -156,8 +199,8 @@ def _scan_parallel(
         if cancel is not None and cancel.is_set():
             raise CancelledError("the analysis was cancelled")
         if progress is not None:
-            progress(packets, span.end, reader.size)
-    return packets, total_bytes, first_ts, last_ts, reader.stopped_early
+            progress(packets, span.end, size)
+    return packets, total_bytes, first_ts, last_ts
 
 
 class _FrameFeeder:

@@ -71,6 +71,18 @@ class ProtocolModule(ABC):
         """
         return None
 
+    def worker_decoder(self, db: sqlite3.Connection) -> Callable[[int, float, Segment], Any]:
+        """The decoder a worker process uses, given the worker's own store file.
+
+        The default is `udp_decoder()`. A module may return a callable object that also writes
+        rows to `db` (which has the module's tables); it must commit them in its `flush()`,
+        which the worker calls after each span. The scanning process copies every row of those
+        tables into the result store at the end of the scan.
+        """
+        decoder = self.udp_decoder()
+        assert decoder is not None
+        return decoder
+
     @abstractmethod
     def create_tables(self, db: sqlite3.Connection) -> None: ...
 

@@ -123,9 +123,6 @@ class DnsMessage:
         )
 
 
-_bit = bool
-
-
 class Brief(tuple):
     """A decoded message cut to what a scan needs, as a tuple so it pickles cheaply.
 
@@ -150,23 +147,23 @@ class Brief(tuple):
 
     @property
     def qr(self) -> bool:
-        return _bit(self[1] & 0x8000)
+        return bool(self[1] & 0x8000)
 
     @property
     def aa(self) -> bool:
-        return _bit(self[1] & 0x0400)
+        return bool(self[1] & 0x0400)
 
     @property
     def tc(self) -> bool:
-        return _bit(self[1] & 0x0200)
+        return bool(self[1] & 0x0200)
 
     @property
     def rd(self) -> bool:
-        return _bit(self[1] & 0x0100)
+        return bool(self[1] & 0x0100)
 
     @property
     def ra(self) -> bool:
-        return _bit(self[1] & 0x0080)
+        return bool(self[1] & 0x0080)
 
 
 def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:

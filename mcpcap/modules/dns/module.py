@@ -32,6 +32,11 @@ class DnsModule(ProtocolModule):
 
         return decode_udp
 
+    def worker_decoder(self, db: sqlite3.Connection):
+        from mcpcap.modules.dns.scan import WorkerDecoder
+
+        return WorkerDecoder(db)
+
     def create_tables(self, db: sqlite3.Connection) -> None:
         store_schema.create_tables(db)
 

@@ -177,7 +177,10 @@ class Pairer:
         self._pending_count += 1
         if protocol in MULTICAST_PROTOCOLS and question is not None:
             self._by_question[(protocol, *question)] = tx
-        if sum(len(q) for q in waiting.values()) > MAX_PENDING_PER_FLOW:
+        if (
+            self._pending_count > MAX_PENDING_PER_FLOW  # else no flow can be over its bound
+            and sum(len(q) for q in waiting.values()) > MAX_PENDING_PER_FLOW
+        ):
             self._pop_oldest(flow)
         if self._pending_count > MAX_PENDING_TOTAL:
             self._drop_flow(next(iter(self._pending)))

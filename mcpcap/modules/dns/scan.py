@@ -53,6 +53,57 @@ def decode_udp(frame: int, ts: float, seg) -> Brief | None:
     return msg
 
 
+class WorkerDecoder:
+    """`decode_udp` in a worker process, which also writes the rows of messages on the DNS ports.
+
+    The rows go to the worker's own store file (copied into the result store when the scan
+    ends), so the scanning process neither receives the raw bytes nor inserts them: what it
+    gets back is the `Brief` with `raw` None. Datagrams on other ports come back whole, since
+    only the scanning process can tell whether they are DNS.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self._rows: list[tuple] = []
+        self._frame = self._index = 0
+
+    def __call__(self, frame: int, ts: float, seg) -> Brief | None:
+        msg = decode_udp(frame, ts, seg)
+        sport, dport = seg.sport, seg.dport
+        if msg is None or not (sport in WELL_KNOWN or dport in WELL_KNOWN):
+            return msg
+        if frame != self._frame:
+            self._frame, self._index = frame, 0
+        else:
+            self._index += 1
+        ident, flags, rcode, opcode, malformed = msg[:5]
+        self._rows.append(
+            (
+                frame,
+                self._index,
+                ts,
+                seg.src,
+                sport,
+                seg.dst,
+                dport,
+                "udp",
+                protocol_of(sport, dport),
+                flags >> 15,
+                ident,
+                opcode,
+                rcode,
+                malformed,
+                msg[9],
+            )
+        )
+        return Brief((*msg[:9], None))
+
+    def flush(self) -> None:
+        self._db.executemany(store_schema.INSERT_MESSAGE, self._rows)
+        self._db.commit()
+        self._rows.clear()
+
+
 class Endpoint:
     """Counts for one client or server address."""
 
@@ -190,6 +241,10 @@ class DnsScan(ModuleScan):
             _endpoint(self.clients, src).queries += 1
             if not is_multicast(dst):  # mDNS/LLMNR queries go to a group, not to a server
                 _endpoint(self.servers, dst).queries += 1
+        raw = msg[9]
+        if raw is None:  # a worker wrote this message's row already
+            self._pairer.add(msg, meta)
+            return
         messages = self._messages
         messages.append(
             (
@@ -207,7 +262,7 @@ class DnsScan(ModuleScan):
                 opcode,
                 rcode,
                 malformed,
-                msg[9],
+                raw,
             )
         )
         if len(messages) >= BATCH:

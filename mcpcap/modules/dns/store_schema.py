@@ -64,11 +64,13 @@ def is_rejected(tx) -> bool:
 
 
 def transaction_row(tx) -> tuple:
+    """The dns_transactions row of a finished transaction (called once per transaction)."""
+    query_ts, response_ts, query = tx.query_ts, tx.response_ts, tx.query
     answered = tx.response_frame is not None
-    rtt = tx.rtt
+    aa, tc, rd, ra = tx.aa, tx.tc, tx.rd, tx.ra
     return (
         tx.seq,
-        tx.ts,
+        query_ts if query_ts is not None else response_ts,
         tx.query_frame,
         tx.response_frame,
         tx.client,
@@ -78,16 +80,16 @@ def transaction_row(tx) -> tuple:
         tx.transport,
         tx.protocol,
         tx.trans_id,
-        None if rtt is None else round(rtt, 6),
-        tx.query,
-        None if tx.query is None else tx.query.lower(),
+        None if query_ts is None or response_ts is None else round(response_ts - query_ts, 6),
+        query,
+        None if query is None else query.lower(),
         tx.qclass,
         tx.qtype,
         tx.rcode,
-        _bit(tx.aa),
-        _bit(tx.tc),
-        _bit(tx.rd),
-        _bit(tx.ra),
+        None if aa is None else int(bool(aa)),
+        None if tc is None else int(bool(tc)),
+        None if rd is None else int(bool(rd)),
+        None if ra is None else int(bool(ra)),
         tx.z,
         pack_list([data for data, _ in tx.answers]) if answered else None,
         pack_list([str(ttl) for ttl in tx.ttls]) if answered else None,
@@ -120,7 +122,3 @@ def normalise_answer(text: str) -> str:
         return ipaddress.ip_address(text).compressed
     except ValueError:
         return text.lower().rstrip(".") or "."
-
-
-def _bit(value) -> int | None:
-    return None if value is None else int(bool(value))

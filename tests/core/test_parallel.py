@@ -1,0 +1,137 @@
+"""Parallel scans give exactly the results of one process, and cancel without leftovers."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from mcpcap.config import Settings
+from mcpcap.core import parallel
+from mcpcap.core.errors import CancelledError
+from mcpcap.core.service import Analyzer
+from mcpcap.modules.dns.decoder import decode_brief, decode_message
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "captures"
+
+
+def _everything(path: Path, workers: int, cache: Path) -> dict:
+    settings = Settings(use_cache=False, workers=workers, cache_dir=cache)
+    with Analyzer(settings).analyze(path, path.name) as analysis:
+        dns = analysis.module("dns")
+        return {
+            "summary": analysis.summary(),
+            "messages": list(dns.iter_messages()),
+            "transactions": list(dns.iter_transactions()),
+        }
+
+
+@pytest.fixture
+def tiny_spans(monkeypatch):
+    """Spans of a few records, so even a small capture is cut into many."""
+    monkeypatch.setattr(parallel, "SPAN_BYTES", 2048)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.pop(0)
+    path = tmp_path_factory.mktemp("bench") / "bench-3k.pcap"
+    generate(path, 3000, seed=7, write_truth=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pairing.pcap",
+        "tcp_basic.pcap",
+        "tcp_out_of_order.pcap",
+        "ipv4_fragments.pcap",
+        "ipv6_fragments.pcap",
+        "nonstandard_port.pcap",
+        "mdns.pcap",
+        "lying_length.pcap",
+        "big_endian.pcap",
+    ],
+)
+def test_fixture_results_equal_one_process(name, tiny_spans, tmp_path):
+    path = FIXTURES / name
+    one = _everything(path, 1, tmp_path)
+    two = _everything(path, 2, tmp_path)
+    assert json.dumps(two, sort_keys=True) == json.dumps(one, sort_keys=True)
+
+
+def test_generated_capture_equal_one_process(generated, tiny_spans, tmp_path):
+    one = _everything(generated, 1, tmp_path)
+    two = _everything(generated, 2, tmp_path)
+    assert one["summary"]["dns"]["messages"] > 500
+    assert json.dumps(two, sort_keys=True) == json.dumps(one, sort_keys=True)
+
+
+def test_max_packets_equal_one_process(generated, tiny_spans, tmp_path):
+    settings = {"use_cache": False, "cache_dir": tmp_path, "max_packets": 1234}
+    docs = []
+    for workers in (1, 2):
+        with Analyzer(Settings(workers=workers, **settings)).analyze(generated, "g") as a:
+            docs.append(a.summary())
+    assert docs[0] == docs[1]
+    assert docs[0]["capture"]["packets"] == 1234
+    assert docs[0]["capture"]["max_packets"] == 1234
+
+
+def test_cancel_stops_workers_and_leaves_no_files(generated, tiny_spans, tmp_path):
+    cancel = threading.Event()
+    seen = []
+
+    def progress(packets, done, total):
+        seen.append(packets)
+        cancel.set()
+
+    analyzer = Analyzer(Settings(workers=2, cache_dir=tmp_path))
+    with pytest.raises(CancelledError):
+        analyzer.analyze(generated, "g", progress=progress, cancel=cancel)
+    assert seen
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
+    assert leftovers == []
+    assert not analyzer.is_cached(generated)
+
+
+def test_auto_choice_is_one_process_for_small_files():
+    assert parallel.choose_workers(None, 1 << 20) == 1
+    assert parallel.choose_workers(None, 1 << 30) >= 1
+    assert parallel.choose_workers(3, 1) == 3
+    assert parallel.choose_workers(0, 1) == 1
+
+
+def test_brief_matches_the_full_decode():
+    raw = (FIXTURES / "pairing.pcap").read_bytes()  # any bytes: both decoders must agree
+    for cut in range(0, min(len(raw), 600), 7):
+        payload = raw[cut : cut + 120]
+        msg, brief = decode_message(payload), decode_brief(payload)
+        assert (brief.id, brief.flags, brief.rcode, brief.malformed) == (
+            msg.id,
+            msg.flags,
+            msg.rcode,
+            msg.malformed,
+        )
+        assert [q[:4] for q in brief.questions] == msg.questions
+        assert (brief.answers, brief.authority, brief.additional) == (
+            msg.answers,
+            msg.authority,
+            msg.additional,
+        )
+        assert (brief.qr, brief.aa, brief.tc, brief.rd, brief.ra) == (
+            msg.qr,
+            msg.aa,
+            msg.tc,
+            msg.rd,
+            msg.ra,
+        )
