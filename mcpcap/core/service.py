@@ -165,6 +165,17 @@ class Analyzer:
         )
         return Analysis(store.connect(db_path, readonly=True), name, self.modules, self.settings)
 
+    def _store_summaries(self, db: sqlite3.Connection, facts: dict[str, Any]) -> None:
+        """Each module's summary at the configured length, so a warm start reads one row."""
+        db.create_function("in_network", 2, _in_network, deterministic=True)
+        top_n = self.settings.top_n
+        for module in self.modules:
+            counts = json.loads(store.read_meta(db, f"{module.name}_counts") or "{}")
+            results = module.open_results(db, counts, facts, self.settings)
+            text = results.summary(top_n).model_dump_json()
+            key = store.summary_key(module.name, top_n)
+            db.execute("INSERT INTO meta VALUES (?, ?)", (key, text))
+
     def _build(
         self,
         capture: Path,
@@ -189,6 +200,7 @@ class Analyzer:
             )
             facts.pop("modules", None)
             db.execute("INSERT INTO meta VALUES ('capture', ?)", (json.dumps(facts),))
+            self._store_summaries(db, facts)
             store.mark_complete(db)
         finally:
             db.close()

@@ -74,6 +74,11 @@ def mark_complete(db: sqlite3.Connection) -> None:
     db.commit()
 
 
+def summary_key(module: str, top_n: int) -> str:
+    """The meta row holding a module's summary with top lists of `top_n` items."""
+    return f"{module}_summary_{top_n}"
+
+
 def read_meta(db: sqlite3.Connection, key: str) -> str | None:
     row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return row[0] if row else None

@@ -164,3 +164,16 @@ def test_cancelled_scan_raises_and_leaves_no_store(tmp_path, make_settings, priv
     assert seen and seen[0] < 20_000
     assert not list(private_cache.rglob("*.sqlite"))
     assert not list(private_cache.rglob("*.tmp"))
+
+
+def test_warm_summary_is_read_from_the_store_not_recomputed(capture, make_settings, monkeypatch):
+    first = summary_of(make_settings(), capture)
+    from mcpcap.modules.dns import summary
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the summary was recomputed")
+
+    monkeypatch.setattr(summary, "build_summary", refuse)
+    assert summary_of(make_settings(), capture) == first
+    with pytest.raises(AssertionError, match="recomputed"):  # another length is computed
+        summary_of(make_settings(top=3), capture)

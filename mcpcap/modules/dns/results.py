@@ -41,8 +41,17 @@ class DnsResults:
 
         top_n = self._settings.top_n if top_n is None else top_n
         if top_n not in self._summaries:
-            self._summaries[top_n] = build_summary(self._db, self._counts, self._capture, top_n)
+            self._summaries[top_n] = self._stored_summary(top_n) or build_summary(
+                self._db, self._counts, self._capture, top_n
+            )
         return self._summaries[top_n]
+
+    def _stored_summary(self, top_n: int) -> DnsSummary | None:
+        """The summary the scan stored for this length, if it did (a warm start's fast path)."""
+        from mcpcap.core.store import read_meta, summary_key
+
+        text = read_meta(self._db, summary_key("dns", top_n))
+        return None if text is None else DnsSummary.model_validate_json(text)
 
     @staticmethod
     def filter(flt: TransactionFilter | None = None, **values: Any) -> TransactionFilter:
