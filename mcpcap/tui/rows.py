@@ -17,8 +17,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from mcpcap.core import store
-from mcpcap.modules.dns.filters import TransactionFilter, filter_sql, in_network
-from mcpcap.modules.dns.queries import SORTS, TX_COLUMNS, check_sort, transaction_record
+from mcpcap.modules.dns.filters import TransactionFilter, in_network
+from mcpcap.modules.dns.queries import (
+    SORTS,
+    TX_COLUMNS,
+    check_sort,
+    transaction_record,
+    where_clause,
+)
 
 PAGE_ROWS = 200
 CACHED_PAGES = 64
@@ -50,13 +56,6 @@ def read_connection(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.close()
 
 
-def where_clause(flt: TransactionFilter, extra: str = "") -> tuple[str, list[Any]]:
-    """The core's WHERE clause for `flt`, plus an optional extra condition."""
-    clause, params = filter_sql(flt)
-    parts = [part for part in (clause, extra) if part]
-    return (" WHERE " + " AND ".join(parts) if parts else ""), params
-
-
 def order_by(sort: str) -> str:
     """The core's ORDER BY for a sort key (with the id tie-break)."""
     expr, desc = SORTS[check_sort(sort)]
@@ -86,10 +85,9 @@ class RowOrder:
         cancel: threading.Event | None = None,
     ) -> RowOrder:
         """Run the view's query once (on `conn`, default `db`) and keep its ids in order."""
-        where, params = where_clause(flt)
-        cursor = (conn or db).execute(
-            f"SELECT t.id FROM dns_transactions t{where}{order_by(sort)}", params
-        )
+        conn = conn or db
+        where, params = where_clause(conn, flt)
+        cursor = conn.execute(f"SELECT t.id FROM dns_transactions t{where}{order_by(sort)}", params)
         ids = array("q")
         while chunk := cursor.fetchmany(FETCH_CHUNK):
             if cancel is not None and cancel.is_set():
@@ -138,7 +136,7 @@ class RowOrder:
         return self.ids[position] if 0 <= position < len(self.ids) else None
 
     def _matching_ids(self, conn: sqlite3.Connection, extra: str, params: list[Any]) -> set[int]:
-        where, base = where_clause(self.filter, extra)
+        where, base = where_clause(conn, self.filter, extra)
         return {row[0] for row in conn.execute(f"SELECT t.id FROM dns_transactions t{where}",
                                                [*base, *params])}  # fmt: skip
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import shlex
+import sqlite3
 from functools import lru_cache
 from typing import Any
 
@@ -197,17 +198,37 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def filter_sql(flt: TransactionFilter) -> tuple[str, list[Any]]:
+MAX_LISTED_ADDRESSES = 900  # below SQLite's oldest limit on query parameters
+
+
+def filter_sql(
+    flt: TransactionFilter, db: sqlite3.Connection | None = None
+) -> tuple[str, list[Any]]:
     """A WHERE clause over `dns_transactions t` (or '') and its parameters.
 
-    The store registers the `in_network` SQL function used for client and server CIDRs.
+    With `db`, a client or server CIDR becomes the list of the capture's addresses inside it
+    (there are few distinct addresses, and a list is far cheaper than calling Python per row);
+    otherwise, and for very many addresses, the store's `in_network` SQL function decides.
     """
     clauses: list[str] = []
     params: list[Any] = []
     for name, value in flt.model_dump(exclude_none=True).items():
+        if name in ("client", "server") and db is not None:
+            inside = addresses_in(db, name, value)
+            if len(inside) <= MAX_LISTED_ADDRESSES:
+                clauses.append(f"t.{name} IN ({','.join('?' * len(inside))})" if inside else "0")
+                params += inside
+                continue
         clauses.append(FILTER_CLAUSES[name])
         if name == "qname_suffix":
             params += [value, "%." + _like_escape(value)]
         else:
             params.append(int(value) if isinstance(value, bool) else value)
     return " AND ".join(clauses), params
+
+
+def addresses_in(db: sqlite3.Connection, side: str, network: str) -> list[str]:
+    """The capture's distinct client (or server) addresses inside `network`."""
+    column = {"client": "client", "server": "server"}[side]
+    rows = db.execute(f"SELECT DISTINCT {column} FROM dns_transactions")
+    return sorted(address for (address,) in rows if in_network(address, network))

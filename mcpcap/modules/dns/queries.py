@@ -52,8 +52,11 @@ def check_sort(sort: str | None) -> str:
     return sort
 
 
-def _where(flt: TransactionFilter, extra: str = "") -> tuple[str, list[Any]]:
-    clause, params = filter_sql(flt)
+def where_clause(
+    db: sqlite3.Connection, flt: TransactionFilter, extra: str = ""
+) -> tuple[str, list[Any]]:
+    """` WHERE ...` for the filter (and an optional extra condition), or ''."""
+    clause, params = filter_sql(flt, db)
     parts = [p for p in (clause, extra) if p]
     return (" WHERE " + " AND ".join(parts) if parts else ""), params
 
@@ -126,7 +129,7 @@ def _bool(value: int | None) -> bool | None:
 
 
 def count_transactions(db: sqlite3.Connection, flt: TransactionFilter) -> int:
-    where, params = _where(flt)
+    where, params = where_clause(db, flt)
     return db.execute(f"SELECT count(*) FROM dns_transactions t{where}", params).fetchone()[0]
 
 
@@ -135,7 +138,7 @@ def iter_transactions(
 ) -> Iterator[dict[str, Any]]:
     """Every matching transaction in sort order, streamed (for `--records transactions`)."""
     expr, desc = SORTS[check_sort(sort)]
-    where, params = _where(flt)
+    where, params = where_clause(db, flt)
     order = "DESC" if desc else "ASC"
     sql = (
         f"SELECT {TX_COLUMNS} FROM dns_transactions t{where} ORDER BY {expr} {order}, t.id {order}"
@@ -164,7 +167,7 @@ def transactions_page(
         op = "<" if desc else ">"
         keyset = f"({expr} {op} ? OR ({expr} = ? AND t.id {op} ?))"
         params_extra = [position[0], position[0], position[1]]
-    where, params = _where(flt, keyset)
+    where, params = where_clause(db, flt, keyset)
     order = "DESC" if desc else "ASC"
     rows = db.execute(
         f"SELECT {TX_COLUMNS}, {expr} FROM dns_transactions t{where} "
@@ -245,7 +248,7 @@ def ranking(
         raise BadArgumentError(f"by must be one of {', '.join(RANK_BY)}, not {by!r}")
     limit = check_limit(limit, default=10)
     select, counts, extra = _rank_sql(by)
-    where, params = _where(flt, extra)
+    where, params = where_clause(db, flt, extra)
     grouped = f"{select}{where} GROUP BY k"
     total_distinct, total_count = db.execute(
         f"SELECT count(*), COALESCE(sum(n), 0) FROM ({grouped})", params
