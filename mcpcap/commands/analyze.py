@@ -23,7 +23,7 @@ RECORD_FORMATS = {
 
 def resolve_capture(settings: Settings, capture: str | None) -> tuple[Path, str]:
     """The file to read and the name results show (never an absolute path)."""
-    from mcpcap.core.sources.registry import resolve_cli_capture
+    from mcpcap.core.sources.arguments import resolve_cli_capture
 
     return resolve_cli_capture(settings, capture)
 

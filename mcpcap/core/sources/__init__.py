@@ -4,8 +4,16 @@ Every face goes through `SourceRegistry`: it lists captures, resolves the names 
 type, and hands back a local file to read. Nothing outside the configured sources is ever read.
 """
 
-from mcpcap.core.sources.models import CaptureEntry, CaptureProbe, SourceInfo
-from mcpcap.core.sources.registry import ResolvedCapture, SourceRegistry, resolve_cli_capture
+from importlib import import_module
+
+_EXPORTS = {
+    "CaptureEntry": "models",
+    "CaptureProbe": "models",
+    "SourceInfo": "models",
+    "ResolvedCapture": "registry",
+    "SourceRegistry": "registry",
+    "resolve_cli_capture": "arguments",
+}
 
 __all__ = [
     "CaptureEntry",
@@ -15,3 +23,10 @@ __all__ = [
     "SourceRegistry",
     "resolve_cli_capture",
 ]
+
+
+def __getattr__(name: str):
+    """Import on first use: `mcpcap analyze` on a plain file never needs the registry."""
+    if name in _EXPORTS:
+        return getattr(import_module(f"mcpcap.core.sources.{_EXPORTS[name]}"), name)
+    raise AttributeError(name)

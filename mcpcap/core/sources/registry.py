@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -281,28 +281,3 @@ class SourceRegistry:
             s = self.settings
             self._cache = DownloadCache(s.cache_dir, self._http, s.max_download_bytes)
         return self._cache
-
-
-def resolve_cli_capture(
-    settings: Settings, arg: str | None, progress: Progress | None = None
-) -> tuple[Path, str]:
-    """(local file, display name) for `mcpcap analyze [CAPTURE]`.
-
-    No argument: the bundled example. With sources configured: a name in them. Without: a
-    plain file path (the user's own shell, so no confinement) or an http(s) URL.
-    """
-    if arg is None:
-        path = example_path()
-        if not path.is_file():
-            raise UnknownCaptureError("the bundled example capture is missing from this install")
-        return path, path.name
-    if not (settings.pcap_paths or settings.pcap_urls):
-        if naming.looks_like_url(arg):
-            settings = replace(settings, pcap_urls=[arg], examples=False)
-        elif os.path.isfile(arg):
-            return Path(arg), os.path.basename(arg)
-        elif os.path.isdir(arg):
-            raise BadArgumentError(f"{naming.shown(arg)} is a folder; use --pcap-path to list it")
-    with SourceRegistry(settings) as registry:
-        resolved = registry.resolve(arg)
-        return registry.open_local(resolved, progress), resolved.name
