@@ -32,9 +32,14 @@ def sniff_plain(head: bytes) -> CaptureFormat | None:
     magic = head[:4]
     if magic in PCAP_MAGICS:
         return CaptureFormat.PCAP_NS if PCAP_MAGICS[magic][1] > 1_000_000 else CaptureFormat.PCAP
-    if magic == PCAPNG_MAGIC and len(head) >= 12 and head[8:12] in (
-        b"\x1a\x2b\x3c\x4d",
-        b"\x4d\x3c\x2b\x1a",
+    if (
+        magic == PCAPNG_MAGIC
+        and len(head) >= 12
+        and head[8:12]
+        in (
+            b"\x1a\x2b\x3c\x4d",
+            b"\x4d\x3c\x2b\x1a",
+        )
     ):
         return CaptureFormat.PCAPNG
     return None

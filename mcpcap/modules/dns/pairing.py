@@ -32,6 +32,7 @@ MAX_PENDING_TOTAL = 100_000
 MAX_RECENT_ANSWERED = 50_000
 MULTICAST_PROTOCOLS = ("mdns", "llmnr")
 QTYPE_ANY = 255
+_SWEEP_EVERY = QUERY_TIMEOUT / 4
 
 
 class Transaction:
@@ -68,30 +69,33 @@ class Transaction:
 
     def __init__(self, seq: int, msg, meta: tuple) -> None:
         frame, ts, src, sport, dst, dport, transport, protocol = meta
+        flags = msg.flags
+        questions = msg.questions
         self.seq = seq
         self.trans_id = msg.id
         self.transport = transport
         self.protocol = protocol
-        first = msg.questions[0] if msg.questions else None
-        self.query = first[0] if first else None
-        self.qtype = first[1] if first else None
-        self.qclass = first[2] if first else None
+        if questions:
+            first = questions[0]
+            self.query, self.qtype, self.qclass = first[0], first[1], first[2]
+        else:
+            self.query = self.qtype = self.qclass = None
         self.retransmissions = 0
         self.answers: list[tuple[str, int]] = []
         self.ttls: list[int] = []
         self.response_frame = self.response_ts = self.rcode = None
         self.aa = self.tc = self.ra = None
         self.bare = False
-        self.z = (msg.flags >> 4) & 7
-        self.rd = msg.rd
-        if msg.qr:
+        self.z = (flags >> 4) & 7
+        self.rd = bool(flags & 0x0100)
+        if flags & 0x8000:
             self.client, self.client_port, self.server, self.server_port = dst, dport, src, sport
             self.query_frame = self.query_ts = None
             self.questions: list[tuple] = []
         else:
             self.client, self.client_port, self.server, self.server_port = src, sport, dst, dport
             self.query_frame, self.query_ts = frame, ts
-            self.questions = list(msg.questions)  # (name, type, ...) tuples, as decoded
+            self.questions = list(questions)  # (name, type, ...) tuples, as decoded
 
     @property
     def ts(self) -> float:
@@ -108,15 +112,18 @@ class Transaction:
         return self.response_ts - self.query_ts
 
     def add_response(self, msg, frame: int, ts: float, src: str, sport: int) -> None:
+        flags = msg.flags
         self.response_frame, self.response_ts = frame, ts
         self.rcode = msg.rcode
-        self.aa, self.tc, self.ra = msg.aa, msg.tc, msg.ra
-        self.z = (msg.flags >> 4) & 7
+        self.aa, self.tc, self.ra = bool(flags & 0x0400), bool(flags & 0x0200), bool(flags & 0x0080)
+        self.z = (flags >> 4) & 7
         if self.query_frame is None:
-            self.rd = msg.rd
-        self.bare = not (msg.answers or msg.authority or msg.additional)
-        self.answers = [(rr[4], rr[1]) for rr in msg.answers]
-        self.ttls = [rr[3] for rr in msg.answers]
+            self.rd = bool(flags & 0x0100)
+        answers = msg.answers
+        self.bare = not (answers or msg.authority or msg.additional)
+        if answers:
+            self.answers = [(rr[4], rr[1]) for rr in answers]
+            self.ttls = [rr[3] for rr in answers]
         if self.protocol in MULTICAST_PROTOCOLS:
             self.server, self.server_port = src, sport
 
@@ -139,10 +146,11 @@ class Pairer:
     def add(self, msg, meta: tuple) -> None:
         """`meta` is (frame, ts, src, sport, dst, dport, transport, protocol)."""
         ts = meta[1]
-        if self._last_sweep is None or ts - self._last_sweep > QUERY_TIMEOUT / 4:
+        last = self._last_sweep
+        if last is None or ts - last > _SWEEP_EVERY:
             self._expire(ts)
             self._last_sweep = ts
-        if msg.qr:
+        if msg.flags & 0x8000:
             self._add_response(msg, meta)
         else:
             self._add_query(msg, meta)
@@ -157,22 +165,25 @@ class Pairer:
     def _add_query(self, msg, meta: tuple) -> None:
         _frame, _ts, src, sport, dst, dport, transport, protocol = meta
         flow = (src, sport, dst, dport, transport)
-        waiting = self._pending.get(flow)
-        queue = waiting.get(msg.id) if waiting else None
-        question = _question_key(msg)
+        trans_id = msg.id
+        pending = self._pending
+        waiting = pending.get(flow)
+        queue = waiting.get(trans_id) if waiting else None
+        questions = msg.questions
+        question = (questions[0][0].lower(), questions[0][1]) if questions else None
         if queue:
             for tx in queue:
                 if _tx_question(tx) == question:
                     tx.retransmissions += 1
-                    tx.questions.extend(msg.questions)
+                    tx.questions.extend(questions)
                     self.retransmissions += 1
                     return
-        self._seq += 1
-        tx = Transaction(self._seq, msg, meta)
+        seq = self._seq = self._seq + 1
+        tx = Transaction(seq, msg, meta)
         if waiting is None:
-            waiting = self._pending[flow] = OrderedDict()
+            waiting = pending[flow] = OrderedDict()
         if queue is None:
-            queue = waiting[msg.id] = deque()
+            queue = waiting[trans_id] = deque()
         queue.append(tx)
         self._pending_count += 1
         if protocol in MULTICAST_PROTOCOLS and question is not None:
@@ -189,15 +200,26 @@ class Pairer:
     def _add_response(self, msg, meta: tuple) -> None:
         frame, ts, src, sport, dst, dport, transport, protocol = meta
         flow = (dst, dport, src, sport, transport)
-        tx = self._take_waiting(flow, msg.id)
+        trans_id = msg.id
+        tx = None
+        waiting = self._pending.get(flow)
+        if waiting:  # _take_waiting, inline: this is the usual case
+            queue = waiting.get(trans_id)
+            if queue:
+                tx = queue.popleft()
+                self._pending_count -= 1
+                if not queue:
+                    del waiting[trans_id]
+                    if not waiting:
+                        del self._pending[flow]
         if tx is None and protocol in MULTICAST_PROTOCOLS:
             tx = self._take_by_question(msg, protocol, ts)
         if tx is not None:
             tx.add_response(msg, frame, ts, src, sport)
-            self._remember_answered((flow, msg.id), ts)
+            self._remember_answered((flow, trans_id), ts)
             self._finish_tx(tx)
             return
-        seen = self._recent_answered.get((flow, msg.id))
+        seen = self._recent_answered.get((flow, trans_id))
         if seen is not None and ts - seen <= DUPLICATE_WINDOW:
             self.duplicate_responses += 1
             return
@@ -248,16 +270,18 @@ class Pairer:
         return True
 
     def _remember_answered(self, key: tuple, ts: float) -> None:
-        self._recent_answered[key] = ts
-        self._recent_answered.move_to_end(key)
-        while len(self._recent_answered) > MAX_RECENT_ANSWERED:
-            self._recent_answered.popitem(last=False)
+        recent = self._recent_answered
+        if key in recent:
+            recent.move_to_end(key)
+        recent[key] = ts
+        if len(recent) > MAX_RECENT_ANSWERED:
+            while len(recent) > MAX_RECENT_ANSWERED:
+                recent.popitem(last=False)
 
     # ------------------------------------------------------------------ bounds
     def _finish_tx(self, tx: Transaction) -> None:
-        question = _tx_question(tx)
-        if tx.protocol in MULTICAST_PROTOCOLS and question is not None:
-            key = (tx.protocol, *question)
+        if tx.protocol in MULTICAST_PROTOCOLS and tx.query is not None:
+            key = (tx.protocol, *_tx_question(tx))
             if self._by_question.get(key) is tx:
                 del self._by_question[key]
         self._emit(tx)
@@ -304,13 +328,6 @@ class Pairer:
 
 def _seq_of(tx: Transaction) -> int:
     return tx.seq
-
-
-def _question_key(msg) -> tuple[str, int] | None:
-    if not msg.questions:
-        return None
-    name, qtype = msg.questions[0][0], msg.questions[0][1]
-    return (name.lower(), qtype)
 
 
 def _tx_question(tx: Transaction) -> tuple[str, int] | None:

@@ -26,6 +26,9 @@ BATCH = 5_000
 MAX_CANDIDATES = 4_096  # queries on other ports waiting for a response that proves them DNS
 MAX_FRAMERS = 50_000
 RCODE_NXDOMAIN = 3
+_transaction_row = store_schema.transaction_row
+# answers are looked up as the decoder wrote addresses (dotted quad, RFC 5952), names lowered
+_ADDRESS_TYPES = frozenset(store_schema.ADDRESS_TYPES)
 
 
 def protocol_of(sport: int, dport: int) -> str:
@@ -210,23 +213,27 @@ class DnsScan(ModuleScan):
     def _record(self, msg: Brief, meta: tuple, index: int) -> None:
         frame, ts, src, sport, dst, dport, transport, protocol = meta
         ident, flags, rcode, opcode, malformed, questions = msg[:6]
+        qr = flags >> 15
         kinds = self._kinds
-        kind = (transport, protocol, flags >> 15)
+        kind = (transport, protocol, qr)
         kinds[kind] = kinds.get(kind, 0) + 1
         if malformed:
             self.malformed[malformed] += 1
-        if flags & 0x8000:
+        if qr:
             self.rcodes[rcode] += 1
-            multicast = is_multicast(dst)
-            ends = (
-                (_endpoint(self.servers, src),)
-                if multicast
-                else (
-                    _endpoint(self.servers, src),
-                    _endpoint(self.clients, dst),
-                )
-            )
-            for end in ends:
+            servers = self.servers
+            end = servers.get(src)
+            if end is None:
+                end = servers[src] = Endpoint()
+            end.responses += 1
+            if rcode:
+                end.errors += 1
+                end.nxdomain += rcode == RCODE_NXDOMAIN
+            if not is_multicast(dst):
+                clients = self.clients
+                end = clients.get(dst)
+                if end is None:
+                    end = clients[dst] = Endpoint()
                 end.responses += 1
                 if rcode:
                     end.errors += 1
@@ -237,50 +244,62 @@ class DnsScan(ModuleScan):
         else:
             qtypes = self.qtypes
             for question in questions:
-                qtypes[question[1]] = qtypes.get(question[1], 0) + 1
-            _endpoint(self.clients, src).queries += 1
+                qtype = question[1]
+                qtypes[qtype] = qtypes.get(qtype, 0) + 1
+            clients = self.clients
+            end = clients.get(src)
+            if end is None:
+                end = clients[src] = Endpoint()
+            end.queries += 1
             if not is_multicast(dst):  # mDNS/LLMNR queries go to a group, not to a server
-                _endpoint(self.servers, dst).queries += 1
+                servers = self.servers
+                end = servers.get(dst)
+                if end is None:
+                    end = servers[dst] = Endpoint()
+                end.queries += 1
         raw = msg[9]
-        if raw is None:  # a worker wrote this message's row already
-            self._pairer.add(msg, meta)
-            return
-        messages = self._messages
-        messages.append(
-            (
-                frame,
-                index,
-                ts,
-                src,
-                sport,
-                dst,
-                dport,
-                transport,
-                protocol,
-                flags >> 15,
-                ident,
-                opcode,
-                rcode,
-                malformed,
-                raw,
+        if raw is not None:  # else a worker wrote this message's row already
+            messages = self._messages
+            messages.append(
+                (
+                    frame,
+                    index,
+                    ts,
+                    src,
+                    sport,
+                    dst,
+                    dport,
+                    transport,
+                    protocol,
+                    qr,
+                    ident,
+                    opcode,
+                    rcode,
+                    malformed,
+                    raw,
+                )
             )
-        )
-        if len(messages) >= BATCH:
-            self._flush_messages()
+            if len(messages) >= BATCH:
+                self._flush_messages()
         self._pairer.add(msg, meta)
 
     def _store_transaction(self, tx: Transaction) -> None:
         tx_id = tx.seq
-        self._transactions.append(store_schema.transaction_row(tx))
+        transactions = self._transactions
+        transactions.append(_transaction_row(tx))
+        append = self._questions.append
         for question in tx.questions:
             if len(question) > 5:  # a Brief's question: lowered name and domain come with it
-                self._questions.append((tx_id, question[4], question[1], question[5]))
+                append((tx_id, question[4], question[1], question[5]))
             else:
                 lowered = question[0].lower()
-                self._questions.append((tx_id, lowered, question[1], registered_domain(lowered)))
-        for data, rtype in tx.answers:
-            self._answers.append((tx_id, store_schema.answer_key(data, rtype)))
-        if len(self._transactions) >= BATCH:
+                append((tx_id, lowered, question[1], registered_domain(lowered)))
+        answers = tx.answers
+        if answers:
+            append = self._answers.append
+            for data, rtype in answers:
+                append((tx_id, data if rtype in _ADDRESS_TYPES else data.lower()))
+        if len(transactions) >= BATCH:
             self._flush_transactions()
 
     # ------------------------------------------------------------------ output
@@ -336,13 +355,6 @@ def is_multicast(address: str) -> bool:
         return ipaddress.ip_address(address).is_multicast
     except ValueError:
         return False
-
-
-def _endpoint(table: dict[str, Endpoint], address: str) -> Endpoint:
-    found = table.get(address)
-    if found is None:
-        found = table[address] = Endpoint()
-    return found
 
 
 def _endpoint_counts(e: Endpoint) -> dict[str, int]:

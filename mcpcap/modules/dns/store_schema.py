@@ -58,21 +58,28 @@ def create_indexes(db: sqlite3.Connection) -> None:
     db.executescript(INDEXES)
 
 
-def is_rejected(tx) -> bool:
-    """Zeek's `rejected`: the reply reports a failure, or carries no records at all."""
-    return tx.rcode is not None and (tx.rcode != 0 or tx.bare)
-
-
 def transaction_row(tx) -> tuple:
     """The dns_transactions row of a finished transaction (called once per transaction)."""
     query_ts, response_ts, query = tx.query_ts, tx.response_ts, tx.query
-    answered = tx.response_frame is not None
+    response_frame = tx.response_frame
     aa, tc, rd, ra = tx.aa, tx.tc, tx.rd, tx.ra
+    if response_frame is not None:
+        rcode = tx.rcode
+        answers = tx.answers  # pack_list, inline
+        packed = LIST_MARK + ITEM_SEPARATOR.join([data for data, _ in answers]) if answers else ""
+        ttls = tx.ttls
+        ttls = LIST_MARK + ITEM_SEPARATOR.join(map(str, ttls)) if ttls else ""
+        # Zeek's `rejected`: a failure rcode, or a reply with no records at all
+        rejected = int(rcode is not None and (rcode != 0 or tx.bare))
+        answered = 1
+    else:
+        packed = ttls = rejected = None
+        answered = 0
     return (
         tx.seq,
         query_ts if query_ts is not None else response_ts,
         tx.query_frame,
-        tx.response_frame,
+        response_frame,
         tx.client,
         tx.client_port,
         tx.server,
@@ -86,15 +93,15 @@ def transaction_row(tx) -> tuple:
         tx.qclass,
         tx.qtype,
         tx.rcode,
-        None if aa is None else int(bool(aa)),
-        None if tc is None else int(bool(tc)),
-        None if rd is None else int(bool(rd)),
-        None if ra is None else int(bool(ra)),
+        None if aa is None else 1 if aa else 0,
+        None if tc is None else 1 if tc else 0,
+        None if rd is None else 1 if rd else 0,
+        None if ra is None else 1 if ra else 0,
         tx.z,
-        pack_list([data for data, _ in tx.answers]) if answered else None,
-        pack_list([str(ttl) for ttl in tx.ttls]) if answered else None,
-        int(is_rejected(tx)) if answered else None,
-        int(answered),
+        packed,
+        ttls,
+        rejected,
+        answered,
         tx.retransmissions,
     )
 
@@ -109,12 +116,6 @@ def pack_list(items: Sequence[str]) -> str:
 
 def unpack_list(text: str) -> list[str]:
     return text[1:].split(ITEM_SEPARATOR) if text else []
-
-
-def answer_key(data: str, rtype: int) -> str:
-    """How an answer is looked up by the `answer` filter: addresses as the decoder wrote them
-    (dotted quad, RFC 5952), everything else lowered."""
-    return data if rtype in ADDRESS_TYPES else data.lower()
 
 
 def normalise_answer(text: str) -> str:
