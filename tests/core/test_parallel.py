@@ -135,3 +135,38 @@ def test_brief_matches_the_full_decode():
             msg.rd,
             msg.ra,
         )
+
+
+def test_workers_start_when_stderr_is_not_a_real_file(generated, tmp_path):
+    """A TUI replaces sys.stderr and scans in a thread (so workers come from a forkserver, which
+    needs multiprocessing's resource tracker): the helper processes must still start."""
+    code = (
+        "import io, json, sys, threading\n"
+        "from pathlib import Path\n"
+        "from mcpcap.config import Settings\n"
+        "from mcpcap.core.service import Analyzer\n"
+        "class Captured(io.StringIO):\n"
+        "    def fileno(self):\n"
+        "        return -1\n"
+        "sys.stderr = Captured()\n"
+        "settings = Settings(use_cache=False, workers=2, cache_dir=Path(sys.argv[2]))\n"
+        "def scan():\n"
+        "    with Analyzer(settings).analyze(Path(sys.argv[1]), 'x') as analysis:\n"
+        "        print(json.dumps(analysis.summary()['dns']['messages']))\n"
+        "worker = threading.Thread(target=scan)\n"
+        "worker.start()\n"
+        "worker.join()\n"
+    )
+    import subprocess
+
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(generated), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (
+        json.loads(run.stdout) == _everything(generated, 1, tmp_path)["summary"]["dns"]["messages"]
+    )
