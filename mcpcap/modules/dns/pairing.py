@@ -203,15 +203,13 @@ class Pairer:
         trans_id = msg.id
         tx = None
         waiting = self._pending.get(flow)
-        if waiting:  # _take_waiting, inline: this is the usual case
+        if waiting:  # the oldest query waiting on this flow and id: the usual case
             queue = waiting.get(trans_id)
             if queue:
                 tx = queue.popleft()
                 self._pending_count -= 1
                 if not queue:
-                    del waiting[trans_id]
-                    if not waiting:
-                        del self._pending[flow]
+                    self._forget(flow, trans_id)
         if tx is None and protocol in MULTICAST_PROTOCOLS:
             tx = self._take_by_question(msg, protocol, ts)
         if tx is not None:
@@ -228,21 +226,6 @@ class Pairer:
         tx.add_response(msg, frame, ts, src, sport)
         self.unsolicited += 1
         self._emit(tx)
-
-    def _take_waiting(self, flow: tuple, trans_id: int) -> Transaction | None:
-        waiting = self._pending.get(flow)
-        if not waiting:
-            return None
-        queue = waiting.get(trans_id)
-        if not queue:
-            return None
-        tx = queue.popleft()
-        self._pending_count -= 1
-        if not queue:
-            del waiting[trans_id]
-            if not waiting:
-                del self._pending[flow]
-        return tx
 
     def _take_by_question(self, msg, protocol: str, ts: float) -> Transaction | None:
         for name, qtype in _response_keys(msg):
@@ -264,10 +247,15 @@ class Pairer:
         queue.remove(tx)
         self._pending_count -= 1
         if not queue:
-            del waiting[tx.trans_id]
-            if not waiting:
-                del self._pending[flow]
+            self._forget(flow, tx.trans_id)
         return True
+
+    def _forget(self, flow: tuple, trans_id: int) -> None:
+        """Drop an emptied queue, and its flow when that was the flow's last one."""
+        waiting = self._pending[flow]
+        del waiting[trans_id]
+        if not waiting:
+            del self._pending[flow]
 
     def _remember_answered(self, key: tuple, ts: float) -> None:
         recent = self._recent_answered
@@ -291,7 +279,7 @@ class Pairer:
         trans_id = min(waiting, key=lambda i: waiting[i][0].seq)
         tx = waiting[trans_id].popleft()
         if not waiting[trans_id]:
-            del waiting[trans_id]
+            self._forget(flow, trans_id)
         self._pending_count -= 1
         self._finish_tx(tx)
 
@@ -312,9 +300,7 @@ class Pairer:
             self._pending_count -= 1
             waiting = self._pending.get(flow)
             if waiting is not None and not waiting.get(trans_id, True):
-                del waiting[trans_id]
-                if not waiting:
-                    del self._pending[flow]
+                self._forget(flow, trans_id)
             self._finish_tx(tx)
         stale = [k for k, tx in self._by_question.items() if now - tx.query_ts > MULTICAST_WINDOW]
         for key in stale:
