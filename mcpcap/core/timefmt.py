@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from mcpcap.core.errors import BadArgumentError
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def iso_time(ts: float | None) -> str | None:
     """ISO 8601 in UTC with microseconds, e.g. 2024-05-01T09:00:00.123456Z."""
     if ts is None:
         return None
-    try:
-        moment = datetime.fromtimestamp(ts, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
+    try:  # whole microseconds from the epoch: the same rounding everywhere, any year
+        moment = _EPOCH + timedelta(microseconds=round(ts * 1_000_000))
+    except (OverflowError, ValueError):
         return None
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

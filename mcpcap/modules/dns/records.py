@@ -6,23 +6,12 @@ messages that are shown; the decoder's tuples stay compact until then.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
+from mcpcap.core.timefmt import iso_time as format_time
+from mcpcap.core.timefmt import round_ts as format_ts
 from mcpcap.modules.dns.decoder import DnsMessage, Question, Record
 from mcpcap.modules.dns.registry import class_name, opcode_name, rcode_name, type_name
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def format_ts(ts: float) -> float:
-    """Epoch seconds rounded to microseconds (pcap's usual resolution)."""
-    return round(ts, 6)
-
-
-def format_time(ts: float) -> str:
-    """ISO 8601 UTC with microseconds and `Z`, e.g. 2024-01-02T03:04:05.000006Z."""
-    moment = _EPOCH + timedelta(microseconds=round(ts * 1_000_000))
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+__all__ = ["format_time", "format_ts", "message_record", "question_record", "resource_record"]
 
 
 def question_record(question: Question, mdns: bool) -> dict:

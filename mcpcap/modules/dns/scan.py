@@ -221,23 +221,9 @@ class DnsScan(ModuleScan):
             self.malformed[malformed] += 1
         if qr:
             self.rcodes[rcode] += 1
-            servers = self.servers
-            end = servers.get(src)
-            if end is None:
-                end = servers[src] = Endpoint()
-            end.responses += 1
-            if rcode:
-                end.errors += 1
-                end.nxdomain += rcode == RCODE_NXDOMAIN
-            if not is_multicast(dst):
-                clients = self.clients
-                end = clients.get(dst)
-                if end is None:
-                    end = clients[dst] = Endpoint()
-                end.responses += 1
-                if rcode:
-                    end.errors += 1
-                    end.nxdomain += rcode == RCODE_NXDOMAIN
+            _count_response(self.servers, src, rcode)
+            if not is_multicast(dst):  # an mDNS/LLMNR answer to a group has no client
+                _count_response(self.clients, dst, rcode)
             if rcode == RCODE_NXDOMAIN:
                 for question in questions:
                     self.nxdomain_names[question[0].lower()] += 1
@@ -355,6 +341,16 @@ def is_multicast(address: str) -> bool:
         return ipaddress.ip_address(address).is_multicast
     except ValueError:
         return False
+
+
+def _count_response(table: dict[str, Endpoint], address: str, rcode: int) -> None:
+    end = table.get(address)
+    if end is None:
+        end = table[address] = Endpoint()
+    end.responses += 1
+    if rcode:
+        end.errors += 1
+        end.nxdomain += rcode == RCODE_NXDOMAIN
 
 
 def _endpoint_counts(e: Endpoint) -> dict[str, int]:
