@@ -179,17 +179,21 @@ def _consume_spans(
     size: int,
 ) -> tuple[int, int, float | None, float | None]:
     """Hand the workers' results to the module scans, in capture order."""
-    from mcpcap.core.parallel import DEFERRED
+    from mcpcap.core.parallel import DEFERRED, unpack_items
 
     frame = feeder.frame
     packets = total_bytes = 0
     first_ts = last_ts = None
-    for span, (items, count, span_bytes, low, high) in results:
+    for span, (packed, count, span_bytes, low, high) in results:
+        items, partials = unpack_items(packed)
         for item in items:
             if item[0] == DEFERRED:
                 frame(item[1], item[2], linktype, item[3])
             else:
                 module_scans[item[0]].on_udp_decoded(*item[1:])
+        for scan, partial in zip(module_scans, partials, strict=True):
+            if partial is not None:
+                scan.on_worker_flush(partial)
         packets += count
         total_bytes += span_bytes
         if low is not None and (first_ts is None or low < first_ts):

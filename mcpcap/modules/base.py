@@ -44,6 +44,14 @@ class ModuleScan(ABC):
         """
         raise NotImplementedError
 
+    def on_worker_flush(self, partial: Any) -> None:
+        """What a worker's decoder returned from `flush()` at the end of a span (if not None).
+
+        Called in span order, after the span's `on_udp_decoded` calls; a module whose worker
+        decoder counts (instead of this process) adds the worker's tallies here.
+        """
+        raise NotImplementedError
+
     @abstractmethod
     def finish(self, db: sqlite3.Connection) -> dict[str, Any]:
         """Flush to the store; return the module's summary as plain JSON data."""
@@ -64,8 +72,9 @@ class ProtocolModule(ABC):
     def udp_decoder(self) -> Callable[[int, float, Segment], Any] | None:
         """A function run in worker processes on every datagram this module wants.
 
-        `decoder(frame, ts, segment)` returns a small picklable value (or None for nothing); the
-        scanning process hands it to `ModuleScan.on_udp_decoded` in capture order. It must be a
+        `decoder(frame, ts, segment)` returns a small value that `marshal` carries (tuples,
+        lists and dicts of numbers, strings and bytes), or None for nothing; the scanning
+        process hands it to `ModuleScan.on_udp_decoded` in capture order. It must be a
         module-level function and keep no state between datagrams. None (the default) means the
         module cannot be scanned in parallel, and a scan with it runs in one process.
         """
@@ -76,8 +85,9 @@ class ProtocolModule(ABC):
 
         The default is `udp_decoder()`. A module may return a callable object that also writes
         rows to `db` (which has the module's tables); it must commit them in its `flush()`,
-        which the worker calls after each span. The scanning process copies every row of those
-        tables into the result store at the end of the scan.
+        which the worker calls after each span, and may return from `flush()` a value (as
+        `marshal` carries) for `ModuleScan.on_worker_flush`. The scanning process copies every
+        row of those tables into the result store at the end of the scan.
         """
         decoder = self.udp_decoder()
         assert decoder is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import sys
 import threading
 from pathlib import Path
@@ -13,7 +14,7 @@ from mcpcap.config import Settings
 from mcpcap.core import parallel
 from mcpcap.core.errors import CancelledError
 from mcpcap.core.service import Analyzer
-from mcpcap.modules.dns.decoder import decode_brief, decode_message
+from mcpcap.modules.dns.decoder import BRIEF_FIELDS, decode_brief, decode_message
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "captures"
@@ -115,26 +116,31 @@ def test_brief_matches_the_full_decode():
     raw = (FIXTURES / "pairing.pcap").read_bytes()  # any bytes: both decoders must agree
     for cut in range(0, min(len(raw), 600), 7):
         payload = raw[cut : cut + 120]
-        msg, brief = decode_message(payload), decode_brief(payload)
-        assert (brief.id, brief.flags, brief.rcode, brief.malformed) == (
+        msg = decode_message(payload)
+        brief = dict(zip(BRIEF_FIELDS, decode_brief(payload), strict=True))
+        assert (brief["id"], brief["flags"], brief["rcode"], brief["opcode"]) == (
             msg.id,
             msg.flags,
             msg.rcode,
-            msg.malformed,
+            msg.opcode,
         )
-        assert [q[:4] for q in brief.questions] == msg.questions
-        assert (brief.answers, brief.authority, brief.additional) == (
-            msg.answers,
-            msg.authority,
-            msg.additional,
+        assert brief["malformed"] == msg.malformed
+        assert [q[:4] for q in brief["questions"]] == msg.questions
+        assert brief["answers"] == msg.answers
+        assert brief["others"] == len(msg.authority) + len(msg.additional)
+        expected_keys = (
+            []
+            if msg.questions
+            else [(rr[0].lower(), rr[1]) for rr in msg.additional if rr[1] != 41]
         )
-        assert (brief.qr, brief.aa, brief.tc, brief.rd, brief.ra) == (
-            msg.qr,
-            msg.aa,
-            msg.tc,
-            msg.rd,
-            msg.ra,
-        )
+        assert list(brief["keys"]) == expected_keys
+        assert brief["raw"] == payload
+
+
+def test_a_brief_crosses_processes_with_marshal():
+    payload = (FIXTURES / "pairing.pcap").read_bytes()[40 + 42 :]  # any bytes decode
+    brief = decode_brief(payload)
+    assert marshal.loads(marshal.dumps(brief)) == brief
 
 
 def test_workers_start_when_stderr_is_not_a_real_file(generated, tmp_path):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import socket
 import struct
-from operator import itemgetter
 
 from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.names import TRUNCATED, NameCache, WireError, read_name
@@ -45,6 +44,12 @@ _CLASS_NONE = 254
 _CLASS_ANY = 255
 # bound once: module globals and attribute lookups cost in the per-record loop
 _formatter = FORMATTERS.get
+# Recently seen question sections (one uncompressed name, type and class), by their wire bytes:
+# a capture asks the same questions over and over, and a dictionary look-up costs much less
+# than decoding the name again. Bounded; cleared when full.
+_QUESTION_CACHE_SIZE = 8192
+_questions_seen: dict[tuple[bytes, bool], tuple[Question, int]] = {}
+_query_questions: dict[Question, tuple] = {}
 _inet_ntoa = socket.inet_ntoa
 _inet_ntop = socket.inet_ntop
 _AF_INET6 = socket.AF_INET6
@@ -123,71 +128,67 @@ class DnsMessage:
         )
 
 
-class Brief(tuple):
-    """A decoded message cut to what a scan needs, as a tuple so it pickles cheaply.
-
-    `(id, flags, rcode, opcode, malformed, questions, answers, authority, additional, raw)`.
-    Questions of a query carry two more items, `(..., lowered name, registered domain)`, so the
-    process that decodes (a worker, in a parallel scan) also does that per-name work. The
-    attribute names match `DnsMessage`, so pairing reads either.
-    """
-
-    __slots__ = ()
-
-    id = property(itemgetter(0))
-    flags = property(itemgetter(1))
-    rcode = property(itemgetter(2))
-    opcode = property(itemgetter(3))
-    malformed = property(itemgetter(4))
-    questions = property(itemgetter(5))
-    answers = property(itemgetter(6))
-    authority = property(itemgetter(7))
-    additional = property(itemgetter(8))
-    raw = property(itemgetter(9))
-
-    @property
-    def qr(self) -> bool:
-        return bool(self[1] & 0x8000)
-
-    @property
-    def aa(self) -> bool:
-        return bool(self[1] & 0x0400)
-
-    @property
-    def tc(self) -> bool:
-        return bool(self[1] & 0x0200)
-
-    @property
-    def rd(self) -> bool:
-        return bool(self[1] & 0x0100)
-
-    @property
-    def ra(self) -> bool:
-        return bool(self[1] & 0x0080)
+# A `Brief` is a decoded message cut to what a scan needs, as a plain tuple so that a worker
+# process can ship it with `marshal` (several times cheaper than pickling objects):
+#
+#   (id, flags, rcode, opcode, malformed, questions, answers, others, keys, raw)
+#
+# - questions: the decoded question tuples; a query's carry two more items, (..., lowered name,
+#   registered domain), so the process that decodes (a worker) also does that per-name work
+# - answers: the answer records, as decoded
+# - others: how many authority and additional records the message has
+# - keys: for a message without questions, the (lowered name, type) of its non-OPT additional
+#   records (what a multicast answer is paired by), else ()
+# - raw: the message bytes, or None once a worker has stored them itself
+Brief = tuple
+BRIEF_FIELDS = (
+    "id",
+    "flags",
+    "rcode",
+    "opcode",
+    "malformed",
+    "questions",
+    "answers",
+    "others",
+    "keys",
+    "raw",
+)
 
 
 def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
-    """`decode_message`, reduced to a `Brief` (query names lowered, registered domains added)."""
+    """`decode_message`, reduced to a `Brief`."""
     msg = decode_message(buf, mdns=mdns)
     questions = msg.questions
-    if questions and not msg.flags & 0x8000:
-        questions = [
-            (*q, low, registered_domain(low)) for q in questions for low in (q[0].lower(),)
-        ]
-    return Brief(
-        (
-            msg.id,
-            msg.flags,
-            msg.rcode,
-            msg.opcode,
-            msg.malformed,
-            questions,
-            msg.answers,
-            msg.authority,
-            msg.additional,
-            buf,
-        )
+    additional = msg.additional
+    if not questions:
+        keys = tuple((rr[0].lower(), rr[1]) for rr in additional if rr[1] != _OPT)
+    else:
+        keys = ()
+        if not msg.flags & 0x8000:
+            questions = [_query_question(q) for q in questions]
+    return (
+        msg.id,
+        msg.flags,
+        msg.rcode,
+        msg.opcode,
+        msg.malformed,
+        questions,
+        msg.answers,
+        len(msg.authority) + len(additional),
+        keys,
+        buf,
     )
+
+
+def _query_question(question: Question) -> tuple:
+    """A query's question with its lowered name and registered domain (remembered, bounded)."""
+    extended = _query_questions.get(question)
+    if extended is None:
+        if len(_query_questions) >= _QUESTION_CACHE_SIZE:
+            _query_questions.clear()
+        low = question[0].lower()
+        extended = _query_questions[question] = (*question, low, registered_domain(low))
+    return extended
 
 
 def decode_message(buf: bytes, *, mdns: bool = False) -> DnsMessage:
@@ -200,7 +201,10 @@ def decode_message(buf: bytes, *, mdns: bool = False) -> DnsMessage:
     msg = DnsMessage(ident, flags, (qd, an, ns, ar))
     cache: NameCache = {}
     try:
-        pos = _read_questions(buf, 12, qd, mdns, cache, msg.questions) if qd else 12
+        if qd == 1:
+            pos = _read_one_question(buf, mdns, cache, msg.questions)
+        else:
+            pos = _read_questions(buf, 12, qd, mdns, cache, msg.questions) if qd else 12
         if an:
             pos = _read_records(buf, pos, an, mdns, cache, msg, msg.answers)
         if ns:
@@ -223,6 +227,29 @@ def _short_header(buf: bytes) -> DnsMessage:
     msg = DnsMessage(ident if len(buf) >= 2 else 0, flags if len(buf) >= 4 else 0, (0, 0, 0, 0))
     msg.malformed = "truncated_header"
     return msg
+
+
+def _read_one_question(buf: bytes, mdns: bool, cache: NameCache, out: list[Question]) -> int:
+    """The usual question section: one question at offset 12, looked up before it is decoded.
+
+    The key runs from offset 12 to four bytes past the first zero byte. Only a name whose root
+    label is that zero byte (no pointer, no zero inside a label) is remembered, so equal keys
+    mean equal bytes up to the end of the question, hence an equal decode.
+    """
+    root = buf.find(0, 12)
+    key = (buf[12 : root + 5], mdns)
+    seen = _questions_seen.get(key) if root > 0 else None
+    if seen is not None and root + 5 <= len(buf):
+        question, used = seen
+        cache[12] = (question[0], used)
+        out.append(question)
+        return root + 5
+    pos = _read_questions(buf, 12, 1, mdns, cache, out)
+    if pos == root + 5:  # a plain name ending at the first zero byte
+        if len(_questions_seen) >= _QUESTION_CACHE_SIZE:
+            _questions_seen.clear()
+        _questions_seen[key] = (out[0], root - 11)
+    return pos
 
 
 def _read_questions(

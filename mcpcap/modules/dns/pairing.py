@@ -69,10 +69,10 @@ class Transaction:
 
     def __init__(self, seq: int, msg, meta: tuple) -> None:
         frame, ts, src, sport, dst, dport, transport, protocol = meta
-        flags = msg.flags
-        questions = msg.questions
+        trans_id, flags = msg[:2]
+        questions = msg[5]
         self.seq = seq
-        self.trans_id = msg.id
+        self.trans_id = trans_id
         self.transport = transport
         self.protocol = protocol
         if questions:
@@ -111,16 +111,16 @@ class Transaction:
             return None
         return self.response_ts - self.query_ts
 
-    def add_response(self, msg, frame: int, ts: float, src: str, sport: int) -> None:
-        flags = msg.flags
+    def add_response(self, msg: tuple, frame: int, ts: float, src: str, sport: int) -> None:
+        flags, rcode = msg[1:3]
         self.response_frame, self.response_ts = frame, ts
-        self.rcode = msg.rcode
+        self.rcode = rcode
         self.aa, self.tc, self.ra = bool(flags & 0x0400), bool(flags & 0x0200), bool(flags & 0x0080)
         self.z = (flags >> 4) & 7
         if self.query_frame is None:
             self.rd = bool(flags & 0x0100)
-        answers = msg.answers
-        self.bare = not (answers or msg.authority or msg.additional)
+        answers = msg[6]
+        self.bare = not (answers or msg[7])
         if answers:
             self.answers = [(rr[4], rr[1]) for rr in answers]
             self.ttls = [rr[3] for rr in answers]
@@ -143,14 +143,15 @@ class Pairer:
         self.duplicate_responses = 0
         self.unsolicited = 0
 
-    def add(self, msg, meta: tuple) -> None:
-        """`meta` is (frame, ts, src, sport, dst, dport, transport, protocol)."""
+    def add(self, msg: tuple, meta: tuple) -> None:
+        """`msg` is a `Brief` (see `decoder`); `meta` is
+        (frame, ts, src, sport, dst, dport, transport, protocol)."""
         ts = meta[1]
         last = self._last_sweep
         if last is None or ts - last > _SWEEP_EVERY:
             self._expire(ts)
             self._last_sweep = ts
-        if msg.flags & 0x8000:
+        if msg[1] & 0x8000:
             self._add_response(msg, meta)
         else:
             self._add_query(msg, meta)
@@ -165,11 +166,11 @@ class Pairer:
     def _add_query(self, msg, meta: tuple) -> None:
         _frame, _ts, src, sport, dst, dport, transport, protocol = meta
         flow = (src, sport, dst, dport, transport)
-        trans_id = msg.id
+        trans_id = msg[0]
         pending = self._pending
         waiting = pending.get(flow)
         queue = waiting.get(trans_id) if waiting else None
-        questions = msg.questions
+        questions = msg[5]
         question = (questions[0][0].lower(), questions[0][1]) if questions else None
         if queue:
             for tx in queue:
@@ -200,7 +201,7 @@ class Pairer:
     def _add_response(self, msg, meta: tuple) -> None:
         frame, ts, src, sport, dst, dport, transport, protocol = meta
         flow = (dst, dport, src, sport, transport)
-        trans_id = msg.id
+        trans_id = msg[0]
         tx = None
         waiting = self._pending.get(flow)
         if waiting:  # the oldest query waiting on this flow and id: the usual case
@@ -320,8 +321,9 @@ def _tx_question(tx: Transaction) -> tuple[str, int] | None:
     return None if tx.query is None else (tx.query.lower(), tx.qtype)
 
 
-def _response_keys(msg) -> list[tuple[str, int]]:
+def _response_keys(msg: tuple) -> list[tuple[str, int]]:
     """The questions a multicast response answers: its question section, else its records."""
-    if msg.questions:
-        return [(q[0].lower(), q[1]) for q in msg.questions]
-    return [(rr[0].lower(), rr[1]) for rr in (*msg.answers, *msg.additional) if rr[1] != 41]
+    questions = msg[5]
+    if questions:
+        return [(q[0].lower(), q[1]) for q in questions]
+    return [(rr[0].lower(), rr[1]) for rr in msg[6] if rr[1] != 41] + list(msg[8])

@@ -6,15 +6,14 @@ for the store. Names, percentiles and rankings are made once at the end, from th
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import sqlite3
-from collections import Counter, OrderedDict
-from functools import lru_cache
+from collections import OrderedDict
 from typing import Any
 
 from mcpcap.modules.base import ModuleScan
 from mcpcap.modules.dns import store_schema
+from mcpcap.modules.dns.counting import MessageCounts
 from mcpcap.modules.dns.decoder import Brief, decode_brief
 from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.framing import TcpMessageFramer
@@ -25,7 +24,6 @@ WELL_KNOWN = frozenset((DNS_PORT, MDNS_PORT, LLMNR_PORT))
 BATCH = 5_000
 MAX_CANDIDATES = 4_096  # queries on other ports waiting for a response that proves them DNS
 MAX_FRAMERS = 50_000
-RCODE_NXDOMAIN = 3
 _transaction_row = store_schema.transaction_row
 # answers are looked up as the decoder wrote addresses (dotted quad, RFC 5952), names lowered
 _ADDRESS_TYPES = frozenset(store_schema.ADDRESS_TYPES)
@@ -57,17 +55,19 @@ def decode_udp(frame: int, ts: float, seg) -> Brief | None:
 
 
 class WorkerDecoder:
-    """`decode_udp` in a worker process, which also writes the rows of messages on the DNS ports.
+    """`decode_udp` in a worker process, which also counts and stores messages on the DNS ports.
 
-    The rows go to the worker's own store file (copied into the result store when the scan
-    ends), so the scanning process neither receives the raw bytes nor inserts them: what it
-    gets back is the `Brief` with `raw` None. Datagrams on other ports come back whole, since
-    only the scanning process can tell whether they are DNS.
+    Their rows go to the worker's own store file (copied into the result store when the scan
+    ends) and their tallies to the worker's `MessageCounts`, handed over at each `flush`. So the
+    scanning process neither receives the raw bytes nor counts these messages again: what it
+    gets back is the `Brief` with `raw` None, for pairing. Datagrams on other ports come back
+    whole, since only the scanning process can tell whether they are DNS.
     """
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
         self._rows: list[tuple] = []
+        self._counts = MessageCounts()
         self._frame = self._index = 0
 
     def __call__(self, frame: int, ts: float, seg) -> Brief | None:
@@ -79,41 +79,42 @@ class WorkerDecoder:
             self._frame, self._index = frame, 0
         else:
             self._index += 1
-        ident, flags, rcode, opcode, malformed = msg[:5]
-        self._rows.append(
-            (
-                frame,
-                self._index,
-                ts,
-                seg.src,
-                sport,
-                seg.dst,
-                dport,
-                "udp",
-                protocol_of(sport, dport),
-                flags >> 15,
-                ident,
-                opcode,
-                rcode,
-                malformed,
-                msg[9],
-            )
-        )
-        return Brief((*msg[:9], None))
+        src, dst, protocol = seg.src, seg.dst, protocol_of(sport, dport)
+        self._counts.add(msg, src, dst, "udp", protocol)
+        meta = (frame, ts, src, sport, dst, dport, "udp", protocol)
+        self._rows.append(message_row(msg, meta, self._index))
+        return (*msg[:9], None)
 
-    def flush(self) -> None:
+    def flush(self) -> tuple:
+        """Commit the rows written so far; return (and restart) the tallies since the last one."""
         self._db.executemany(store_schema.INSERT_MESSAGE, self._rows)
         self._db.commit()
         self._rows.clear()
+        counts, self._counts = self._counts, MessageCounts()
+        return counts.state()
 
 
-class Endpoint:
-    """Counts for one client or server address."""
-
-    __slots__ = ("errors", "nxdomain", "queries", "responses")
-
-    def __init__(self) -> None:
-        self.queries = self.responses = self.errors = self.nxdomain = 0
+def message_row(msg: Brief, meta: tuple, index: int) -> tuple:
+    """The dns_messages row of one message."""
+    frame, ts, src, sport, dst, dport, transport, protocol = meta
+    ident, flags, rcode, opcode, malformed = msg[:5]
+    return (
+        frame,
+        index,
+        ts,
+        src,
+        sport,
+        dst,
+        dport,
+        transport,
+        protocol,
+        flags >> 15,
+        ident,
+        opcode,
+        rcode,
+        malformed,
+        msg[9],
+    )
 
 
 class DnsScan(ModuleScan):
@@ -129,13 +130,7 @@ class DnsScan(ModuleScan):
         self._pairer = Pairer(self._store_transaction)
         self._frame = 0
         self._index = 0
-        self._kinds: dict[tuple[str, str, int], int] = {}  # (transport, protocol, qr) -> count
-        self.malformed: Counter[str] = Counter()
-        self.rcodes: Counter[int] = Counter()
-        self.qtypes: dict[int, int] = {}
-        self.nxdomain_names: Counter[str] = Counter()
-        self.clients: dict[str, Endpoint] = {}
-        self.servers: dict[str, Endpoint] = {}
+        self.counts = MessageCounts()
 
     # ------------------------------------------------------------------ input
     def on_udp(self, frame: int, ts: float, seg) -> None:
@@ -158,6 +153,10 @@ class DnsScan(ModuleScan):
             self._record(msg, meta, self._index)
         else:
             self._candidate((frame, ts, src, sport, dst, dport, "udp", "dns"), msg)
+
+    def on_worker_flush(self, partial: tuple) -> None:
+        """A worker's tallies of the messages it counted (see `WorkerDecoder`)."""
+        self.counts.merge(partial)
 
     def on_tcp(self, frame: int, ts: float, chunk) -> None:
         key = (chunk.src, chunk.sport, chunk.dst, chunk.dport)
@@ -186,17 +185,18 @@ class DnsScan(ModuleScan):
         earlier queries still waiting here, and all its later messages, are then DNS too.
         """
         _frame, _ts, src, sport, dst, dport = meta[:6]
-        server = (src, sport) if msg.qr else (dst, dport)
+        qr = msg[1] & 0x8000
+        server = (src, sport) if qr else (dst, dport)
         if server in self._dns_servers:
             self._record(msg, meta, index=0)
             return
-        if not msg.qr:
-            self._candidates[(src, sport, dst, dport, msg.id)] = (msg, meta)
+        if not qr:
+            self._candidates[(src, sport, dst, dport, msg[0])] = (msg, meta)
             if len(self._candidates) > MAX_CANDIDATES:
                 self._candidates.popitem(last=False)
             return
-        query = self._candidates.pop((dst, dport, src, sport, msg.id), None)
-        if query is None or query[0].questions[0][:2] != msg.questions[0][:2]:
+        query = self._candidates.pop((dst, dport, src, sport, msg[0]), None)
+        if query is None or query[0][5][0][:2] != msg[5][0][:2]:
             return
         self._dns_servers[server] = True
         if len(self._dns_servers) > MAX_CANDIDATES:
@@ -211,60 +211,10 @@ class DnsScan(ModuleScan):
 
     # ------------------------------------------------------------------ per message
     def _record(self, msg: Brief, meta: tuple, index: int) -> None:
-        frame, ts, src, sport, dst, dport, transport, protocol = meta
-        ident, flags, rcode, opcode, malformed, questions = msg[:6]
-        qr = flags >> 15
-        kinds = self._kinds
-        kind = (transport, protocol, qr)
-        kinds[kind] = kinds.get(kind, 0) + 1
-        if malformed:
-            self.malformed[malformed] += 1
-        if qr:
-            self.rcodes[rcode] += 1
-            _count_response(self.servers, src, rcode)
-            if not is_multicast(dst):  # an mDNS/LLMNR answer to a group has no client
-                _count_response(self.clients, dst, rcode)
-            if rcode == RCODE_NXDOMAIN:
-                for question in questions:
-                    self.nxdomain_names[question[0].lower()] += 1
-        else:
-            qtypes = self.qtypes
-            for question in questions:
-                qtype = question[1]
-                qtypes[qtype] = qtypes.get(qtype, 0) + 1
-            clients = self.clients
-            end = clients.get(src)
-            if end is None:
-                end = clients[src] = Endpoint()
-            end.queries += 1
-            if not is_multicast(dst):  # mDNS/LLMNR queries go to a group, not to a server
-                servers = self.servers
-                end = servers.get(dst)
-                if end is None:
-                    end = servers[dst] = Endpoint()
-                end.queries += 1
-        raw = msg[9]
-        if raw is not None:  # else a worker wrote this message's row already
+        if msg[9] is not None:  # else a worker counted and stored this message already
+            self.counts.add(msg, meta[2], meta[4], meta[6], meta[7])
             messages = self._messages
-            messages.append(
-                (
-                    frame,
-                    index,
-                    ts,
-                    src,
-                    sport,
-                    dst,
-                    dport,
-                    transport,
-                    protocol,
-                    qr,
-                    ident,
-                    opcode,
-                    rcode,
-                    malformed,
-                    raw,
-                )
-            )
+            messages.append(message_row(msg, meta, index))
             if len(messages) >= BATCH:
                 self._flush_messages()
         self._pairer.add(msg, meta)
@@ -307,56 +257,13 @@ class DnsScan(ModuleScan):
         self._flush_messages()
         self._flush_transactions()
         store_schema.create_indexes(db)
-        stats: Counter[str] = Counter()
-        transports: Counter[str] = Counter()
-        protocols: Counter[str] = Counter()
-        for (transport, protocol, qr), count in self._kinds.items():
-            stats["messages"] += count
-            stats["responses" if qr else "queries"] += count
-            transports[transport] += count
-            protocols[protocol] += count
         counts = {
-            "stats": dict(stats),
+            **self.counts.summary(),
             "retransmissions": self._pairer.retransmissions,
             "duplicate_responses": self._pairer.duplicate_responses,
-            "malformed": dict(self.malformed),
-            "rcodes": dict(self.rcodes),
-            "qtypes": dict(self.qtypes),
-            "transports": dict(transports),
-            "protocols": dict(protocols),
-            "nxdomain_names": dict(self.nxdomain_names),
-            "clients": {a: _endpoint_counts(e) for a, e in self.clients.items()},
-            "servers": {a: _endpoint_counts(e) for a, e in self.servers.items()},
         }
         db.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('dns_counts', ?)",
             (json.dumps(counts),),
         )
         return counts
-
-
-@lru_cache(maxsize=4096)
-def is_multicast(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address).is_multicast
-    except ValueError:
-        return False
-
-
-def _count_response(table: dict[str, Endpoint], address: str, rcode: int) -> None:
-    end = table.get(address)
-    if end is None:
-        end = table[address] = Endpoint()
-    end.responses += 1
-    if rcode:
-        end.errors += 1
-        end.nxdomain += rcode == RCODE_NXDOMAIN
-
-
-def _endpoint_counts(e: Endpoint) -> dict[str, int]:
-    return {
-        "queries": e.queries,
-        "responses": e.responses,
-        "errors": e.errors,
-        "nxdomain": e.nxdomain,
-    }

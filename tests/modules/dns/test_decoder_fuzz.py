@@ -8,6 +8,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mcpcap.modules.dns import decoder
 from mcpcap.modules.dns.decoder import MALFORMED_REASONS, DnsMessage, decode_message
 from mcpcap.modules.dns.records import message_record
 from tests.modules.dns.test_decoder import TYPICAL, header, opt, option, question, rr, wire_name
@@ -151,3 +152,43 @@ def test_many_distinct_long_names_stay_linear() -> None:
     assert msg.malformed == "name_too_long"  # the third name in a row passes 255 octets
     assert len(msg.answers) == 2
     assert seconds < 0.2
+
+
+def _decoded(msg: DnsMessage) -> tuple:
+    return (msg.questions, msg.answers, msg.authority, msg.additional, msg.malformed, msg.rcode)
+
+
+def _cold(buf: bytes, mdns: bool) -> tuple:
+    decoder._questions_seen.clear()
+    return _decoded(decode_message(buf, mdns=mdns))
+
+
+# Questions the cache must tell apart: a zero byte inside a label, a pointer at offset 12, a name
+# cut short, the same name in mDNS (unicast bit) and plain DNS, a different type.
+TRICKY_QUESTIONS = [
+    header(qd=1) + question(wire_name(b"a\x00b")),
+    header(qd=1) + question(wire_name(b"a\x00c")),
+    header(qd=1) + question(b"\xc0\x0c"),
+    header(qd=1) + question(wire_name("example.com"), 1, 0x8001),
+    header(qd=1) + question(wire_name("example.com"), 28, 1),
+    header(qd=1) + question(wire_name("example.com"))[:-2],
+    header(qd=1, an=1) + question(wire_name("example.com")) + rr(b"\xc0\x0c", 1, bytes(4)),
+    header(qd=1, an=1) + question(wire_name("example.com")) + rr(b"\xc0\x0e", 1, bytes(4)),
+]
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(TRICKY_QUESTIONS + VALID), min_size=2, max_size=12), st.booleans())
+def test_remembered_questions_decode_exactly_like_fresh_ones(bufs: list[bytes], mdns: bool) -> None:
+    decoder._questions_seen.clear()
+    warm = [_decoded(decode_message(buf, mdns=mdns)) for buf in bufs]  # the cache fills up
+    assert warm == [_cold(buf, mdns) for buf in bufs]
+
+
+@FUZZ
+@given(st.sampled_from(VALID), st.binary(min_size=1, max_size=8), st.booleans())
+def test_a_remembered_question_then_other_records(buf: bytes, tail: bytes, mdns: bool) -> None:
+    decoder._questions_seen.clear()
+    decode_message(buf, mdns=mdns)
+    changed = buf[: -len(tail)] + tail if len(tail) < len(buf) - 12 else buf
+    assert _decoded(decode_message(changed, mdns=mdns)) == _cold(changed, mdns)

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from mcpcap.modules.dns.pairing import MULTICAST_WINDOW, QUERY_TIMEOUT, Pairer
 
 
-def message(trans_id, qr, name="example.com", qtype=1, rcode=0, answers=()):
-    return SimpleNamespace(
-        id=trans_id,
-        qr=qr,
-        flags=0x8180 if qr else 0x0100,
-        rd=True,
-        aa=False,
-        tc=False,
-        ra=qr,
-        rcode=rcode,
-        questions=[(name, qtype, 1, False)] if name else [],
-        answers=[(name, 1, 1, 300, a, False) for a in answers],
-        authority=[],
-        additional=[],
+def message(trans_id, qr, name="example.com", qtype=1, rcode=0, answers=(), owner=None):
+    """A `Brief` (see mcpcap.modules.dns.decoder) of a message with one question."""
+    return (
+        trans_id,
+        0x8180 | rcode if qr else 0x0100,
+        rcode,
+        0,
+        None,
+        [(name, qtype, 1, False)] if name else [],
+        [(owner or name, 1, 1, 300, a, False) for a in answers],
+        0,
+        (),
+        b"",
     )
 
 
@@ -115,8 +112,7 @@ def test_mdns_multicast_response_pairs_by_question():
     q_msg, q_meta = query(
         1, 5.0, 0, client=asker, server=group, protocol="mdns", name="printer.local"
     )
-    r_msg = message(0, True, name=None, answers=["192.168.1.30"])
-    r_msg.answers = [("printer.local", 1, 1, 120, "192.168.1.30", True)]
+    r_msg = message(0, True, name=None, answers=["192.168.1.30"], owner="printer.local")
     r_meta = (2, 5.1, *responder, *group, "udp", "mdns")
     (tx,), _ = run((q_msg, q_meta), (r_msg, r_meta))
     assert tx.answered and tx.server == responder[0]
