@@ -59,6 +59,8 @@ _AF_IPV6 = frozenset((10, 24, 28, 30))
 _HHH = struct.Struct("!HHH").unpack_from
 # ethertype, version+IHL, total length, flags+fragment offset, protocol, UDP ports and length
 _ETH_IPV4_UDP = struct.Struct("!12xHBxHxxHxB10xHHH").unpack_from
+# ethertype, version+class, payload length, next header, then the transport ports and UDP length
+_ETH_IPV6_L4 = struct.Struct("!12xHB3xHB33xHHH").unpack_from
 _HHIIH = struct.Struct("!HHIIH").unpack_from
 _new_segment = tuple.__new__  # builds a Segment without NamedTuple's slower keyword __new__
 _inet_ntoa = socket.inet_ntoa
@@ -321,11 +323,38 @@ class Decapsulator:
                         and dport not in self._tcp_ports
                     ):
                         return []
+                elif ethertype == 0x86DD:
+                    segments = self._ethernet_ipv6(data)
+                    if segments is not None:
+                        return segments
         try:
             return self._link(linktype, data, ts, 0)
         except (IndexError, struct.error, ValueError):
             self.malformed += 1
             return []
+
+    def _ethernet_ipv6(self, data: bytes) -> list[Segment] | None:
+        """The IPv6 hot path: Ethernet, IPv6 without extension headers, then UDP that is no
+        tunnel or TCP on a port nobody asked for. None: take the long way (same result)."""
+        try:
+            _, first, payload_len, next_header, sport, dport, length = _ETH_IPV6_L4(data)
+        except struct.error:
+            return None
+        if first >> 4 != 6:
+            return None
+        if next_header == 6:
+            if sport in self._tcp_ports or dport in self._tcp_ports:
+                return None
+            return []
+        if next_header != 17 or length < 8 or dport in UDP_TUNNEL_DPORTS or sport == UDP_TEREDO:
+            return None
+        end = 54 + payload_len if payload_len else len(data)  # 0: jumbogram
+        if 54 + length < end:
+            end = 54 + length
+        payload = data[62:end]  # slicing stops at the captured end by itself
+        if self._udp_wanted(sport, dport, payload):
+            return self._udp_segment(data[22:38], data[38:54], sport, dport, payload)
+        return []
 
     def _udp_segment(
         self, src: bytes, dst: bytes, sport: int, dport: int, payload: bytes

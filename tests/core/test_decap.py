@@ -604,3 +604,36 @@ def test_decode_never_raises(seed: bytes, edits: list, cut: int, linktype: int) 
     segments = decap.decode(linktype, bytes(frame[:cut]), 1.0)
     assert isinstance(segments, list)
     assert all(isinstance(s, Segment) for s in segments)
+
+
+_HOT_PATH_SEEDS = [
+    raw(eth() / udp4()),
+    raw(eth() / udp6()),
+    raw(eth() / udp6(sport=5353, dport=5353)),
+    raw(eth() / udp6()) + bytes(12),  # Ethernet padding: the IPv6 payload length bounds it
+    raw(eth() / IPv6() / UDP(dport=53, len=20) / DNS_QUERY),  # the UDP length bounds it
+    raw(eth() / IPv6() / UDP(sport=443, dport=50000) / (b"q" * 40)),
+    raw(eth() / IPv6() / TCP(sport=53, dport=40000, flags="PA") / (b"\x00\x1d" + DNS_QUERY)),
+    raw(eth() / IPv6() / TCP(sport=443, dport=40000, flags="A") / (b"t" * 30)),
+    raw(eth() / IPv6() / UDP(sport=1, dport=4789) / (b"\x08" + b"\x00" * 7) / eth() / udp4()),
+    raw(eth() / IPv6(nh=0) / IPv6ExtHdrHopByHop() / UDP(dport=53) / DNS_QUERY),
+]
+
+
+@settings(max_examples=400, deadline=1000)
+@given(
+    seed=st.sampled_from(_HOT_PATH_SEEDS),
+    edits=st.lists(st.tuples(st.integers(0, 120), st.integers(0, 255)), max_size=4),
+    cut=st.integers(0, 200),
+)
+def test_hot_paths_give_what_the_long_way_gives(seed: bytes, edits: list, cut: int) -> None:
+    """`decode` takes shortcuts for Ethernet + IPv4/IPv6 + UDP/TCP; `_link` never does."""
+    frame = bytearray(seed)
+    for position, value in edits:
+        frame[position % len(frame)] = value
+    frame = bytes(frame[: max(cut, 14)])
+    try:
+        long_way = make(frozenset({53}))._link(1, frame, 1.0, 0)
+    except (IndexError, struct.error, ValueError):
+        long_way = []  # counted as malformed by `decode`
+    assert make(frozenset({53})).decode(1, frame, 1.0) == long_way
