@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mcpcap import __version__
 
-STORE_SCHEMA = "2"
+STORE_SCHEMA = "3"
 FINGERPRINT_BLOCK = 64 * 1024
 STORE_SUFFIX = ".sqlite"
 _thread_locks: dict[str, threading.Lock] = {}

@@ -3,6 +3,12 @@
 Every tally is a sum over messages, so a worker process counts the messages it decodes and the
 scanning process adds the workers' shares to its own (`merge`); the order does not matter. The
 state is plain dicts of numbers, so a share crosses processes with `marshal`.
+
+Besides the summary's counters this keeps what the summary would otherwise compute from the store
+after the scan, on one core, while the workers are idle: the questions per name and per registered
+domain (the summary's rankings), and messages per second of capture time (its timeline). Those grow
+with distinct names and with the capture's duration, never with the number of packets; seconds
+are merged into minutes, hours and days past `MAX_TIME_SLOTS`.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from functools import lru_cache
 from typing import Any
 
 RCODE_NXDOMAIN = 3
+MAX_TIME_SLOTS = 1 << 20
+GRAINS = (1, 60, 3600, 86400)  # seconds per time slot; each divides every coarser timeline step
 # an endpoint's counts: [queries, responses, errors, nxdomain]
 QUERIES, RESPONSES, ERRORS, NXDOMAIN = range(4)
 
@@ -27,11 +35,23 @@ class MessageCounts:
         self.nxdomain_names: dict[str, int] = {}
         self.clients: dict[str, list[int]] = {}
         self.servers: dict[str, list[int]] = {}
+        self.qnames: dict[str, int] = {}  # questions of queries, by lowered name
+        self.domains: dict[str, int] = {}  # ... and by registered domain
+        self.grain = 1
+        self.slots: dict[int, list[int]] = {}  # slot start -> [queries, responses, errors]
 
-    def add(self, msg: tuple, src: str, dst: str, transport: str, protocol: str) -> None:
-        """Count one message (a `Brief`) sent from `src` to `dst`."""
+    def add(self, msg: tuple, ts: float, src: str, dst: str, transport: str, protocol: str) -> None:
+        """Count one message (a `Brief`) sent from `src` to `dst` at `ts`."""
         flags, rcode, _opcode, malformed, questions = msg[1:6]
         qr = flags >> 15
+        slot = int(ts) // self.grain * self.grain  # a capture's times are never negative
+        counts = self.slots.get(slot)
+        if counts is None:
+            if len(self.slots) >= MAX_TIME_SLOTS:
+                self._coarsen(_coarser(self.grain))
+                slot = slot // self.grain * self.grain
+            counts = self.slots.setdefault(slot, [0, 0, 0])
+        counts[qr] += 1
         kind = (transport, protocol, qr)
         kinds = self.kinds
         kinds[kind] = kinds.get(kind, 0) + 1
@@ -42,16 +62,20 @@ class MessageCounts:
             _count_response(self.servers, src, rcode)
             if not is_multicast(dst):  # an mDNS/LLMNR answer to a group has no client
                 _count_response(self.clients, dst, rcode)
-            if rcode == RCODE_NXDOMAIN:
-                names = self.nxdomain_names
-                for question in questions:
-                    name = question[0].lower()
-                    names[name] = names.get(name, 0) + 1
+            if rcode:
+                counts[2] += 1
+                if rcode == RCODE_NXDOMAIN:
+                    names = self.nxdomain_names
+                    for question in questions:
+                        name = question[0].lower()
+                        names[name] = names.get(name, 0) + 1
             return
-        qtypes = self.qtypes
-        for question in questions:
-            qtype = question[1]
+        qtypes, qnames, domains = self.qtypes, self.qnames, self.domains
+        for question in questions:  # a query's questions carry (..., lowered name, domain)
+            qtype, name, domain = question[1], question[4], question[5]
             qtypes[qtype] = qtypes.get(qtype, 0) + 1
+            qnames[name] = qnames.get(name, 0) + 1
+            domains[domain] = domains.get(domain, 0) + 1
         _endpoint(self.clients, src)[QUERIES] += 1
         if not is_multicast(dst):  # mDNS/LLMNR queries go to a group, not to a server
             _endpoint(self.servers, dst)[QUERIES] += 1
@@ -64,20 +88,48 @@ class MessageCounts:
             self.rcodes,
             self.qtypes,
             self.nxdomain_names,
+            self.qnames,
+            self.domains,
             self.clients,
             self.servers,
+            self.grain,
+            self.slots,
         )
 
     def merge(self, state: tuple) -> None:
         """Add another `MessageCounts`' `state()` to these counts."""
-        for mine, theirs in zip(self.state()[:5], state[:5], strict=True):
+        for mine, theirs in zip(self.state()[:7], state[:7], strict=True):
             for key, count in theirs.items():
                 mine[key] = mine.get(key, 0) + count
-        for mine, theirs in ((self.clients, state[5]), (self.servers, state[6])):
+        for mine, theirs in ((self.clients, state[7]), (self.servers, state[8])):
             for address, counts in theirs.items():
-                end = _endpoint(mine, address)
-                for i, count in enumerate(counts):
-                    end[i] += count
+                _add_counts(_endpoint(mine, address), counts)
+        grain, slots = state[9], state[10]
+        if grain > self.grain:
+            self._coarsen(grain)
+        mine = self.slots
+        for slot, counts in slots.items():
+            slot = slot // self.grain * self.grain
+            _add_counts(mine.setdefault(slot, [0, 0, 0]), counts)
+        if len(mine) > MAX_TIME_SLOTS:
+            self._coarsen(_coarser(self.grain))
+
+    def _coarsen(self, grain: int) -> None:
+        """Merge the time slots into slots of `grain` seconds."""
+        slots: dict[int, list[int]] = {}
+        for slot, counts in self.slots.items():
+            _add_counts(slots.setdefault(slot // grain * grain, [0, 0, 0]), counts)
+        self.grain, self.slots = grain, slots
+
+    def rows(self) -> dict[str, list[tuple]]:
+        """The name rankings and the time slots, as rows of their store tables."""
+        return {
+            "dns_qname_counts": list(self.qnames.items()),
+            "dns_domain_counts": list(self.domains.items()),
+            "dns_time_slots": [
+                (slot, self.grain, *counts) for slot, counts in sorted(self.slots.items())
+            ],
+        }
 
     def summary(self) -> dict[str, Any]:
         """The counts as the module's summary keeps them (plain JSON data)."""
@@ -118,6 +170,15 @@ def _endpoint(table: dict[str, list[int]], address: str) -> list[int]:
     if end is None:
         end = table[address] = [0, 0, 0, 0]
     return end
+
+
+def _coarser(grain: int) -> int:
+    return GRAINS[min(GRAINS.index(grain) + 1, len(GRAINS) - 1)]
+
+
+def _add_counts(mine: list[int], theirs: list[int]) -> None:
+    for i, count in enumerate(theirs):
+        mine[i] += count
 
 
 def _count_response(table: dict[str, list[int]], address: str, rcode: int) -> None:

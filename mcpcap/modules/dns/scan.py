@@ -80,7 +80,7 @@ class WorkerDecoder:
         else:
             self._index += 1
         src, dst, protocol = seg.src, seg.dst, protocol_of(sport, dport)
-        self._counts.add(msg, src, dst, "udp", protocol)
+        self._counts.add(msg, ts, src, dst, "udp", protocol)
         meta = (frame, ts, src, sport, dst, dport, "udp", protocol)
         self._rows.append(message_row(msg, meta, self._index))
         return (*msg[:9], None)
@@ -212,7 +212,7 @@ class DnsScan(ModuleScan):
     # ------------------------------------------------------------------ per message
     def _record(self, msg: Brief, meta: tuple, index: int) -> None:
         if msg[9] is not None:  # else a worker counted and stored this message already
-            self.counts.add(msg, meta[2], meta[4], meta[6], meta[7])
+            self.counts.add(msg, meta[1], meta[2], meta[4], meta[6], meta[7])
             messages = self._messages
             messages.append(message_row(msg, meta, index))
             if len(messages) >= BATCH:
@@ -256,6 +256,8 @@ class DnsScan(ModuleScan):
         self._pairer.finish()
         self._flush_messages()
         self._flush_transactions()
+        for table, rows in self.counts.rows().items():
+            store_schema.insert_rows(db, table, rows)
         store_schema.create_indexes(db)
         counts = {
             **self.counts.summary(),

@@ -4,6 +4,10 @@ Messages keep their raw bytes, so a full decode (every section, EDNS, hex) costs
 the scan and is done only for the message a face shows. Transactions hold what pages, filters and
 rankings read; their questions and answers sit in side tables so rankings count every question
 and the `answer` filter is one indexed look-up.
+
+The scan's name rankings (questions per name and per registered domain) and its messages per
+time slot are kept as counted, so the summary reads them instead of grouping every question and
+message again.
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ CREATE TABLE dns_transactions (
 );
 CREATE TABLE dns_questions (tx_id INTEGER NOT NULL, qname TEXT, qtype INTEGER, domain TEXT);
 CREATE TABLE dns_answers (tx_id INTEGER NOT NULL, value TEXT);
+CREATE TABLE dns_qname_counts (qname TEXT NOT NULL, n INTEGER NOT NULL);
+CREATE TABLE dns_domain_counts (domain TEXT NOT NULL, n INTEGER NOT NULL);
+CREATE TABLE dns_time_slots (
+    start INTEGER NOT NULL, seconds INTEGER NOT NULL,
+    queries INTEGER NOT NULL, responses INTEGER NOT NULL, errors INTEGER NOT NULL
+);
 """
 
 INDEXES = """
@@ -56,6 +66,13 @@ def create_tables(db: sqlite3.Connection) -> None:
 
 def create_indexes(db: sqlite3.Connection) -> None:
     db.executescript(INDEXES)
+
+
+def insert_rows(db: sqlite3.Connection, table: str, rows: list[tuple]) -> None:
+    """Rows into one of the module's tables (`table` is one of ours, never a user's word)."""
+    if rows:
+        marks = ",".join("?" * len(rows[0]))
+        db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
 
 def transaction_row(tx) -> tuple:

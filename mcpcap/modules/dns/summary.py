@@ -8,7 +8,6 @@ from typing import Any
 
 from mcpcap.core.models import NameCount
 from mcpcap.core.timefmt import iso_time
-from mcpcap.modules.dns.filters import TransactionFilter
 from mcpcap.modules.dns.models import (
     DnsSummary,
     Endpoint,
@@ -18,7 +17,6 @@ from mcpcap.modules.dns.models import (
     Timeline,
     TimelineBucket,
 )
-from mcpcap.modules.dns.queries import ranking
 from mcpcap.modules.dns.registry import rcode_name, type_name
 
 HISTOGRAM_EDGES = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -45,7 +43,6 @@ NICE_INTERVALS = (
     604800,
 )
 MAX_BUCKETS = 60
-UNLIMITED = 10**12
 
 
 def build_summary(
@@ -53,11 +50,8 @@ def build_summary(
 ) -> DnsSummary:
     stats = counts["stats"]
     tx = _transaction_counts(db)
-    everything = TransactionFilter()
-    top_qnames = ranking(db, everything, by="qname", limit=max(top_n, 1), budget=UNLIMITED)
-    top_domains = ranking(
-        db, everything, by="registered_domain", limit=max(top_n, 1), budget=UNLIMITED
-    )
+    top_qnames, distinct_qnames = _counted_names(db, "dns_qname_counts", "qname", top_n)
+    top_domains, distinct_domains = _counted_names(db, "dns_domain_counts", "domain", top_n)
     nxdomain = counts["nxdomain_names"]
     return DnsSummary(
         messages=stats.get("messages", 0),
@@ -77,13 +71,11 @@ def build_summary(
         transports=_sorted(counts["transports"]),
         protocols=_sorted(counts["protocols"]),
         top_n=top_n,
-        top_qnames=[NameCount(name=i.key, count=i.count) for i in top_qnames.items][:top_n],
-        top_registered_domains=[NameCount(name=i.key, count=i.count) for i in top_domains.items][
-            :top_n
-        ],
+        top_qnames=top_qnames,
+        top_registered_domains=top_domains,
         nxdomain_names=[NameCount(name=k, count=v) for k, v in _top(nxdomain, top_n)],
-        distinct_qnames=top_qnames.total_distinct,
-        distinct_registered_domains=top_domains.total_distinct,
+        distinct_qnames=distinct_qnames,
+        distinct_registered_domains=distinct_domains,
         distinct_nxdomain_names=len(nxdomain),
         distinct_clients=len(_clients(counts)),
         distinct_servers=len(counts["servers"]),
@@ -106,6 +98,19 @@ def _transaction_counts(db: sqlite3.Connection) -> dict[str, int]:
         "unanswered": unanswered,
         "unsolicited": unsolicited,
     }
+
+
+def _counted_names(
+    db: sqlite3.Connection, table: str, column: str, top_n: int
+) -> tuple[list[NameCount], int]:
+    """The top names of one of the scan's name rankings, and how many names it has.
+
+    Ordered as `dns_top` orders the same ranking: by count, then by name."""
+    top = db.execute(
+        f"SELECT {column}, n FROM {table} ORDER BY n DESC, {column} ASC LIMIT ?", (top_n,)
+    ).fetchall()
+    (distinct,) = db.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return [NameCount(name=name, count=n) for name, n in top], distinct
 
 
 def _sorted(counter: dict[str, int]) -> dict[str, int]:
@@ -173,14 +178,16 @@ def choose_interval(span: float) -> float:
 
 
 def _timeline(db: sqlite3.Connection, first_ts: float | None, last_ts: float | None) -> Timeline:
+    """Messages per bucket, from the scan's time slots (each slot lies inside one bucket: a slot
+    is 1, 60, 3600 or 86400 seconds and divides every interval long enough to need it)."""
     if first_ts is None or last_ts is None:
         return Timeline(interval=1.0, buckets=[])
     interval = choose_interval(max(last_ts - first_ts, 0.0))
     base = math.floor(first_ts / interval) * interval
     count = int((last_ts - base) // interval) + 1
     rows = db.execute(
-        "SELECT CAST((ts - ?) / ? AS INTEGER) AS b, sum(qr = 0), sum(qr = 1), "
-        "sum(qr = 1 AND rcode != 0) FROM dns_messages GROUP BY b",
+        "SELECT CAST((start - ?) / ? AS INTEGER) AS b, sum(queries), sum(responses), "
+        "sum(errors) FROM dns_time_slots GROUP BY b",
         (base, interval),
     ).fetchall()
     by_bucket = {b: (q, r, e) for b, q, r, e in rows}

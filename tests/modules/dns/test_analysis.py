@@ -227,3 +227,24 @@ def test_message_lookup_by_frame_and_index(dns, records):
         dns.message(1_000_000)
     with pytest.raises(NotFoundError, match="index"):
         dns.message(frame, 5)
+
+
+def test_timeline_counts_every_message_in_its_bucket(dns, analysis):
+    timeline = dns.summary().timeline
+    base, interval = timeline.buckets[0].start, timeline.interval
+    counted = [[0, 0, 0] for _ in timeline.buckets]
+    for message in dns.iter_messages():
+        bucket = counted[int((message["ts"] - base) // interval)]
+        bucket[1 if message["qr"] else 0] += 1
+        bucket[2] += bool(message["qr"] and message["rcode"])
+    assert [[b.queries, b.responses, b.errors] for b in timeline.buckets] == counted
+    assert sum(b.queries + b.responses for b in timeline.buckets) == dns.summary().messages
+
+
+def test_registered_domain_ranking_equals_summary_top_list(dns):
+    ranking = dns.top(by="registered_domain", limit=10)
+    summary = dns.summary()
+    assert [(i.key, i.count) for i in ranking.items] == [
+        (i.name, i.count) for i in summary.top_registered_domains
+    ]
+    assert ranking.total_distinct == summary.distinct_registered_domains
