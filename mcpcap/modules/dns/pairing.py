@@ -21,7 +21,7 @@ Rules (the README repeats them):
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 
 QUERY_TIMEOUT = 120.0
@@ -134,10 +134,11 @@ class Pairer:
     def __init__(self, emit: Callable[[Transaction], None]) -> None:
         self._emit = emit
         self._seq = 0
-        self._pending: dict[tuple, OrderedDict[int, deque[Transaction]]] = {}
+        # flow -> id -> waiting queries; dicts keep insertion order, which the bounds rely on
+        self._pending: dict[tuple, dict[int, deque[Transaction]]] = {}
         self._pending_count = 0
         self._by_question: dict[tuple, Transaction] = {}  # rule 4, latest query per question
-        self._recent_answered: OrderedDict[tuple, float] = OrderedDict()
+        self._recent_answered: dict[tuple, float] = {}  # oldest first
         self._last_sweep = None
         self.retransmissions = 0
         self.duplicate_responses = 0
@@ -171,7 +172,7 @@ class Pairer:
         waiting = pending.get(flow)
         queue = waiting.get(trans_id) if waiting else None
         questions = msg[5]
-        question = (questions[0][0].lower(), questions[0][1]) if questions else None
+        question = _question_key(questions[0]) if questions else None
         if queue:
             for tx in queue:
                 if _tx_question(tx) == question:
@@ -182,7 +183,7 @@ class Pairer:
         seq = self._seq = self._seq + 1
         tx = Transaction(seq, msg, meta)
         if waiting is None:
-            waiting = pending[flow] = OrderedDict()
+            waiting = pending[flow] = {}
         if queue is None:
             queue = waiting[trans_id] = deque()
         queue.append(tx)
@@ -260,12 +261,10 @@ class Pairer:
 
     def _remember_answered(self, key: tuple, ts: float) -> None:
         recent = self._recent_answered
-        if key in recent:
-            recent.move_to_end(key)
+        recent.pop(key, None)  # re-inserted: the newest again
         recent[key] = ts
-        if len(recent) > MAX_RECENT_ANSWERED:
-            while len(recent) > MAX_RECENT_ANSWERED:
-                recent.popitem(last=False)
+        while len(recent) > MAX_RECENT_ANSWERED:
+            del recent[next(iter(recent))]
 
     # ------------------------------------------------------------------ bounds
     def _finish_tx(self, tx: Transaction) -> None:
@@ -306,15 +305,21 @@ class Pairer:
         stale = [k for k, tx in self._by_question.items() if now - tx.query_ts > MULTICAST_WINDOW]
         for key in stale:
             del self._by_question[key]
-        while self._recent_answered:
-            _key, seen = next(iter(self._recent_answered.items()))
-            if now - seen <= DUPLICATE_WINDOW:
+        recent = self._recent_answered
+        while recent:
+            key = next(iter(recent))
+            if now - recent[key] <= DUPLICATE_WINDOW:
                 break
-            self._recent_answered.popitem(last=False)
+            del recent[key]
 
 
 def _seq_of(tx: Transaction) -> int:
     return tx.seq
+
+
+def _question_key(question: tuple) -> tuple[str, int]:
+    """(lowered name, type); a `Brief` query's question carries its lowered name already."""
+    return (question[4] if len(question) > 4 else question[0].lower(), question[1])
 
 
 def _tx_question(tx: Transaction) -> tuple[str, int] | None:
