@@ -15,6 +15,7 @@ from mcpcap.core import parallel
 from mcpcap.core.errors import CancelledError
 from mcpcap.core.service import Analyzer
 from mcpcap.modules.dns.decoder import BRIEF_FIELDS, decode_brief, decode_message
+from mcpcap.modules.dns.store_schema import answers_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "captures"
@@ -126,12 +127,11 @@ def test_brief_matches_the_full_decode():
         )
         assert brief["malformed"] == msg.malformed
         assert [q[:4] for q in brief["questions"]] == msg.questions
-        assert brief["answers"] == msg.answers
-        assert brief["others"] == len(msg.authority) + len(msg.additional)
+        assert brief["answers"] == answers_digest(msg.answers)
+        assert brief["records"] == len(msg.answers) + len(msg.authority) + len(msg.additional)
+        records = (*msg.answers, *msg.additional)
         expected_keys = (
-            []
-            if msg.questions
-            else [(rr[0].lower(), rr[1]) for rr in msg.additional if rr[1] != 41]
+            [] if msg.questions else [(rr[0].lower(), rr[1]) for rr in records if rr[1] != 41]
         )
         assert list(brief["keys"]) == expected_keys
         assert brief["raw"] == payload

@@ -19,6 +19,7 @@ import struct
 from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.names import TRUNCATED, NameCache, WireError, read_name
 from mcpcap.modules.dns.rdata import FORMATTERS, generic, parse_opt
+from mcpcap.modules.dns.store_schema import answers_digest
 
 Question = tuple[str, int, int, bool]
 Record = tuple[str, int, int, int, str, bool]
@@ -135,10 +136,10 @@ class DnsMessage:
 #
 # - questions: the decoded question tuples; a query's carry two more items, (..., lowered name,
 #   registered domain), so the process that decodes (a worker) also does that per-name work
-# - answers: the answer records, as decoded
-# - others: how many authority and additional records the message has
-# - keys: for a message without questions, the (lowered name, type) of its non-OPT additional
-#   records (what a multicast answer is paired by), else ()
+# - answers: what a transaction keeps of the answer records (`store_schema.answers_digest`)
+# - records: how many records the message has, in all three sections
+# - keys: for a message without questions, the (lowered name, type) of its non-OPT answer and
+#   additional records (what a multicast answer is paired by), else ()
 # - raw: the message bytes, or None once a worker has stored them itself
 Brief = tuple
 BRIEF_FIELDS = (
@@ -149,7 +150,7 @@ BRIEF_FIELDS = (
     "malformed",
     "questions",
     "answers",
-    "others",
+    "records",
     "keys",
     "raw",
 )
@@ -159,9 +160,9 @@ def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
     """`decode_message`, reduced to a `Brief`."""
     msg = decode_message(buf, mdns=mdns)
     questions = msg.questions
-    additional = msg.additional
+    answers, additional = msg.answers, msg.additional
     if not questions:
-        keys = tuple((rr[0].lower(), rr[1]) for rr in additional if rr[1] != _OPT)
+        keys = tuple((rr[0].lower(), rr[1]) for rr in (*answers, *additional) if rr[1] != _OPT)
     else:
         keys = ()
         if not msg.flags & 0x8000:
@@ -173,8 +174,8 @@ def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
         msg.opcode,
         msg.malformed,
         questions,
-        msg.answers,
-        len(msg.authority) + len(additional),
+        answers_digest(answers),
+        len(answers) + len(msg.authority) + len(additional),
         keys,
         buf,
     )

@@ -81,8 +81,7 @@ class Transaction:
         else:
             self.query = self.qtype = self.qclass = None
         self.retransmissions = 0
-        self.answers: list[tuple[str, int]] = []
-        self.ttls: list[int] = []
+        self.answers: tuple[str, str, tuple[str, ...]] = ("", "", ())  # see answers_digest
         self.response_frame = self.response_ts = self.rcode = None
         self.aa = self.tc = self.ra = None
         self.bare = False
@@ -119,11 +118,8 @@ class Transaction:
         self.z = (flags >> 4) & 7
         if self.query_frame is None:
             self.rd = bool(flags & 0x0100)
-        answers = msg[6]
-        self.bare = not (answers or msg[7])
-        if answers:
-            self.answers = [(rr[4], rr[1]) for rr in answers]
-            self.ttls = [rr[3] for rr in answers]
+        self.answers = msg[6]
+        self.bare = not msg[7]  # no record in any section (see `Brief`)
         if self.protocol in MULTICAST_PROTOCOLS:
             self.server, self.server_port = src, sport
 
@@ -331,4 +327,4 @@ def _response_keys(msg: tuple) -> list[tuple[str, int]]:
     questions = msg[5]
     if questions:
         return [(q[0].lower(), q[1]) for q in questions]
-    return [(rr[0].lower(), rr[1]) for rr in msg[6] if rr[1] != 41] + list(msg[8])
+    return list(msg[8])

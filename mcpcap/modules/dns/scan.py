@@ -25,8 +25,6 @@ BATCH = 5_000
 MAX_CANDIDATES = 4_096  # queries on other ports waiting for a response that proves them DNS
 MAX_FRAMERS = 50_000
 _transaction_row = store_schema.transaction_row
-# answers are looked up as the decoder wrote addresses (dotted quad, RFC 5952), names lowered
-_ADDRESS_TYPES = frozenset(store_schema.ADDRESS_TYPES)
 
 
 def protocol_of(sport: int, dport: int) -> str:
@@ -230,11 +228,11 @@ class DnsScan(ModuleScan):
             else:
                 lowered = question[0].lower()
                 append((tx_id, lowered, question[1], registered_domain(lowered)))
-        answers = tx.answers
-        if answers:
+        values = tx.answers[2]
+        if values:
             append = self._answers.append
-            for data, rtype in answers:
-                append((tx_id, data if rtype in _ADDRESS_TYPES else data.lower()))
+            for value in values:
+                append((tx_id, value))
         if len(transactions) >= BATCH:
             self._flush_transactions()
 

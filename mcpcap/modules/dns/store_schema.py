@@ -75,6 +75,18 @@ def insert_rows(db: sqlite3.Connection, table: str, rows: list[tuple]) -> None:
         db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
 
+def answers_digest(records: Sequence[tuple]) -> tuple[str, str, tuple[str, ...]]:
+    """What a transaction keeps of its answer records, made where the message is decoded:
+    (packed data, packed TTLs, the values the `answer` filter looks up)."""
+    if not records:
+        return ("", "", ())
+    return (
+        LIST_MARK + ITEM_SEPARATOR.join([rr[4] for rr in records]),
+        LIST_MARK + ITEM_SEPARATOR.join([str(rr[3]) for rr in records]),
+        tuple([rr[4] if rr[1] in ADDRESS_TYPES else rr[4].lower() for rr in records]),
+    )
+
+
 def transaction_row(tx) -> tuple:
     """The dns_transactions row of a finished transaction (called once per transaction)."""
     query_ts, response_ts, query = tx.query_ts, tx.response_ts, tx.query
@@ -82,10 +94,7 @@ def transaction_row(tx) -> tuple:
     aa, tc, rd, ra = tx.aa, tx.tc, tx.rd, tx.ra
     if response_frame is not None:
         rcode = tx.rcode
-        answers = tx.answers  # pack_list, inline
-        packed = LIST_MARK + ITEM_SEPARATOR.join([data for data, _ in answers]) if answers else ""
-        ttls = tx.ttls
-        ttls = LIST_MARK + ITEM_SEPARATOR.join(map(str, ttls)) if ttls else ""
+        packed, ttls, _ = tx.answers
         # Zeek's `rejected`: a failure rcode, or a reply with no records at all
         rejected = int(rcode is not None and (rcode != 0 or tx.bare))
         answered = 1

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from mcpcap.modules.dns.pairing import MULTICAST_WINDOW, QUERY_TIMEOUT, Pairer
+from mcpcap.modules.dns.store_schema import answers_digest
 
 
 def message(trans_id, qr, name="example.com", qtype=1, rcode=0, answers=(), owner=None):
     """A `Brief` (see mcpcap.modules.dns.decoder) of a message with one question."""
+    records = [(owner or name, 1, 1, 300, a, False) for a in answers]
     return (
         trans_id,
         0x8180 | rcode if qr else 0x0100,
@@ -14,9 +16,9 @@ def message(trans_id, qr, name="example.com", qtype=1, rcode=0, answers=(), owne
         0,
         None,
         [(name, qtype, 1, False)] if name else [],
-        [(owner or name, 1, 1, 300, a, False) for a in answers],
-        0,
-        (),
+        answers_digest(records),
+        len(records),
+        () if name else tuple((r[0].lower(), r[1]) for r in records),
         b"",
     )
 
@@ -47,7 +49,7 @@ def test_query_and_response_pair_with_rtt():
     (tx,), _ = run(query(1, 10.0, 7), response(2, 10.025, 7, answers=["192.0.2.1"]))
     assert (tx.query_frame, tx.response_frame) == (1, 2)
     assert abs(tx.rtt - 0.025) < 1e-9
-    assert tx.answers == [("192.0.2.1", 1)]
+    assert tx.answers == ("\x1e192.0.2.1", "\x1e300", ("192.0.2.1",))
     assert (tx.client, tx.server) == CLIENT[:1] + SERVER[:1]
 
 
