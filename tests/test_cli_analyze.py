@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -160,3 +161,23 @@ def test_version():
     from mcpcap import __version__
 
     assert mcpcap("--version").stdout.strip() == f"mcpcap {__version__}"
+
+
+def test_warm_summary_is_the_stored_document_and_builds_no_models(example, tmp_path):
+    """A warm `mcpcap analyze` prints what the scan stored, without importing pydantic."""
+    env = {**os.environ, "MCPCAP_CACHE_DIR": str(tmp_path)}
+    cold = subprocess.run(
+        [sys.executable, "-m", "mcpcap", "analyze", str(example)], env=env, capture_output=True
+    )
+    probe = (
+        "import sys, runpy; sys.argv = ['mcpcap', 'analyze', sys.argv[1]]\n"
+        "try:\n    runpy.run_module('mcpcap', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "sys.stderr.write('pydantic' in sys.modules and 'MODELS' or 'NO-MODELS')\n"
+    )
+    warm = subprocess.run(
+        [sys.executable, "-c", probe, str(example)], env=env, capture_output=True, text=True
+    )
+    assert cold.returncode == 0
+    assert warm.stderr.endswith("NO-MODELS"), warm.stderr
+    assert json.loads(warm.stdout) == json.loads(cold.stdout)

@@ -42,11 +42,11 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
     if progress is not None:
         sys.stderr.write("\r\033[K")  # clear the progress line before any message
     with analysis:
-        capture = analysis.capture()
-        for warning in capture.warnings:
+        capture = analysis.capture_document()
+        for warning in capture["warnings"]:
             _say(f"warning: {warning}")
-        if capture.max_packets is not None:
-            _say(f"stopped after {capture.max_packets} packets (--max-packets)")
+        if capture["max_packets"] is not None:
+            _say(f"stopped after {capture['max_packets']} packets (--max-packets)")
         out = sys.stdout
         if args.records == "summary":
             _print_json(analysis.summary(), out)
@@ -63,7 +63,7 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
             _print_json(page.model_dump(mode="json"), out)
         else:
             records = dns.iter_transactions(sort=args.sort, **filters)
-            _write_transactions(records, fmt, out, capture.first_ts)
+            _write_transactions(records, fmt, out, capture["first_ts"])
     return 0
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+from mcpcap.core import SCHEMA_VERSION
+
+__all__ = ["SCHEMA_VERSION", "CaptureSummary", "LinkType", "NameCount", "Ranking", "Result"]
 
 
 class Result(BaseModel):

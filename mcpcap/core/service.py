@@ -14,14 +14,16 @@ import sqlite3
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpcap.config import Settings
-from mcpcap.core import store
-from mcpcap.core.models import SCHEMA_VERSION, CaptureSummary, LinkType
+from mcpcap.core import SCHEMA_VERSION, store
 from mcpcap.core.scan import Progress, scan_capture
 from mcpcap.core.timefmt import iso_time, round_ts
 from mcpcap.modules.base import ProtocolModule, load_modules
+
+if TYPE_CHECKING:
+    from mcpcap.core.models import CaptureSummary
 
 
 class Analysis:
@@ -49,23 +51,29 @@ class Analysis:
         return list(self._modules)
 
     def capture(self) -> CaptureSummary:
+        from mcpcap.core.models import CaptureSummary
+
+        return CaptureSummary(**self.capture_document())
+
+    def capture_document(self) -> dict[str, Any]:
+        """`capture()` as plain JSON data, made without the result models (a warm start's path)."""
         facts = self._facts
         first, last = facts.get("first_ts"), facts.get("last_ts")
-        return CaptureSummary(
-            name=self.name,
-            format=facts["format"],
-            compressed=facts["compressed"],
-            link_types=[LinkType(**lt) for lt in facts["link_types"]],
-            packets=facts["packets"],
-            bytes=facts["bytes"],
-            first_ts=round_ts(first),
-            last_ts=round_ts(last),
-            first_time=iso_time(first),
-            last_time=iso_time(last),
-            duration=round(last - first, 6) if first is not None and last is not None else 0.0,
-            warnings=facts.get("warnings", []),
-            max_packets=facts.get("max_packets") if facts.get("stopped_early") else None,
-        )
+        return {
+            "name": self.name,
+            "format": facts["format"],
+            "compressed": facts["compressed"],
+            "link_types": [dict(lt) for lt in facts["link_types"]],  # {linktype, name}
+            "packets": facts["packets"],
+            "bytes": facts["bytes"],
+            "first_ts": round_ts(first),
+            "last_ts": round_ts(last),
+            "first_time": iso_time(first),
+            "last_time": iso_time(last),
+            "duration": round(last - first, 6) if first is not None and last is not None else 0.0,
+            "warnings": facts.get("warnings", []),
+            "max_packets": facts.get("max_packets") if facts.get("stopped_early") else None,
+        }
 
     def module(self, name: str):
         """The module's results object (e.g. `DnsResults`), made once per analysis."""
@@ -90,10 +98,15 @@ class Analysis:
         """The `mcpcap analyze` document: schema_version, capture, then one key per module."""
         doc: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
-            "capture": self.capture().model_dump(mode="json"),
+            "capture": self.capture_document(),
         }
         for name in self._modules:
-            doc[name] = self.module(name).summary().model_dump(mode="json")
+            # the summary the scan stored is the document itself: no models to build
+            stored = store.read_meta(self.db, store.summary_key(name, self.settings.top_n))
+            if stored is not None:
+                doc[name] = json.loads(stored)
+            else:
+                doc[name] = self.module(name).summary().model_dump(mode="json")
         return doc
 
     def close(self) -> None:
