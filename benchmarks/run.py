@@ -338,6 +338,7 @@ class Bench:
 
     def run(self) -> None:
         if not self.args.skip_mcpcap:
+            compile_bytecode()
             self.help_row()
         for size in self.args.sizes:
             packets = parse_count(size)
@@ -414,6 +415,18 @@ def ensure_capture(size: str, packets: int) -> Path:
     generate(capture, packets, SEED)
     print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return capture
+
+
+def compile_bytecode() -> None:
+    """Compile the mcpcap being measured, as installing a package does: an editable install
+    under PYTHONDONTWRITEBYTECODE would otherwise compile every module at every start."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("mcpcap")
+    if spec is not None and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            compileall.compile_dir(folder, quiet=1)
 
 
 def prime_page_cache(path: Path) -> None:
