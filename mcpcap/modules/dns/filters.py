@@ -1,14 +1,19 @@
 """Transaction filters: one contract for CLI options, MCP tool arguments and TUI tokens.
 
 `TransactionFilter` holds validated values; `filter_sql` turns them into a WHERE clause over the
-store. A bad value is a `BadArgumentError` that names the accepted values.
+store (`filter_terms`: one condition per filter). With the store at hand, a network (or, on
+request, a name pattern) becomes the store's matching values, compared without Python per row
+and usable by an index. A bad value is a `BadArgumentError` that names the accepted values.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import shlex
 import sqlite3
+import threading
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -184,7 +189,7 @@ FILTER_CLAUSES = {
     "rcode": "t.rcode = ?",
     "client": "in_network(t.client, ?)",
     "server": "in_network(t.server, ?)",
-    "answer": "EXISTS (SELECT 1 FROM dns_answers x WHERE x.value = ? AND x.tx_id = t.id)",
+    "answer": "t.id IN (SELECT x.tx_id FROM dns_answers x WHERE x.value = ?)",
     "transport": "t.transport = ?",
     "protocol": "t.protocol = ?",
     "answered": "t.answered = ?",
@@ -192,43 +197,121 @@ FILTER_CLAUSES = {
     "since": "t.ts >= ?",
     "until": "t.ts <= ?",
 }
+# Filters on these columns become, with the store at hand, the store's distinct values that pass
+# the filter's own test (in Python, deciding exactly as the clause above): a range or a list
+# an index can use, instead of a pattern or a Python call on every row.
+LISTED = {"client": "client", "server": "server", "qname_suffix": "qname",
+          "qname_contains": "qname"}  # fmt: skip
+MAX_LISTED = 50_000  # a column with more distinct values keeps the per-row clause
+TESTED_LAST = {"qname_suffix", "qname_contains", "client", "server", "answer"}
 
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-MAX_LISTED_ADDRESSES = 900  # below SQLite's oldest limit on query parameters
+def filter_terms(
+    flt: TransactionFilter, db: sqlite3.Connection | None = None, *, names: bool = False
+) -> list[tuple[str, str, list[Any]]]:
+    """(filter name, SQL over `dns_transactions t`, parameters) for each filter that is set.
+
+    With `db`, a client or server network becomes the store's matching addresses; with `names`
+    too, a name suffix or substring becomes the store's matching names, for the qname index to
+    find rows by (where rows are read anyway, the pattern costs less than a long list).
+    """
+    terms = []
+    for name, value in flt.model_dump(exclude_none=True).items():
+        listed = None
+        if db is not None and name in LISTED and (names or LISTED[name] != "qname"):
+            listed = _listed_term(db, name, value)
+        if listed is not None:
+            terms.append((name, *listed))
+        elif name == "qname_suffix":
+            terms.append((name, FILTER_CLAUSES[name], [value, "%." + _like_escape(value)]))
+        else:
+            param = int(value) if isinstance(value, bool) else value
+            terms.append((name, FILTER_CLAUSES[name], [param]))
+    # SQLite tests a row's conditions in the order written: plain comparisons first, then
+    # patterns, lists and subqueries (only on the rows that passed)
+    return sorted(terms, key=lambda term: term[0] in TESTED_LAST)
 
 
 def filter_sql(
     flt: TransactionFilter, db: sqlite3.Connection | None = None
 ) -> tuple[str, list[Any]]:
-    """A WHERE clause over `dns_transactions t` (or '') and its parameters.
+    """A WHERE clause over `dns_transactions t` (or '') and its parameters (see `filter_terms`)."""
+    terms = filter_terms(flt, db)
+    return " AND ".join(sql for _, sql, _ in terms), [p for _, _, params in terms for p in params]
 
-    With `db`, a client or server CIDR becomes the list of the capture's addresses inside it
-    (there are few distinct addresses, and a list is far cheaper than calling Python per row);
-    otherwise, and for very many addresses, the store's `in_network` SQL function decides.
+
+def _listed_term(db: sqlite3.Connection, name: str, value: str) -> tuple[str, list[Any]] | None:
+    """SQL naming exactly the store's values that pass the filter (None: too many to list).
+
+    Matching addresses are usually one run of the sorted distinct values (10.1.0.0/16 is every
+    stored text from "10.1.0.1" to "10.1.9.9"), and a range from the first to the last of a run
+    holds no other stored value; several runs are listed inside that range.
     """
-    clauses: list[str] = []
-    params: list[Any] = []
-    for name, value in flt.model_dump(exclude_none=True).items():
-        if name in ("client", "server") and db is not None:
-            inside = addresses_in(db, name, value)
-            if len(inside) <= MAX_LISTED_ADDRESSES:
-                clauses.append(f"t.{name} IN ({','.join('?' * len(inside))})" if inside else "0")
-                params += inside
-                continue
-        clauses.append(FILTER_CLAUSES[name])
-        if name == "qname_suffix":
-            params += [value, "%." + _like_escape(value)]
-        else:
-            params.append(int(value) if isinstance(value, bool) else value)
-    return " AND ".join(clauses), params
+    column = LISTED[name]
+    values = distinct_values(db, column)
+    if values is None:
+        return None
+    passes = _test(name, value)
+    flags = [passes(v) for v in values]
+    inside = [v for v, ok in zip(values, flags, strict=True) if ok]
+    if not inside:
+        return "0", []
+    listed = f"t.{column} IN (SELECT value FROM json_each(?))"
+    if column == "qname":  # a name list: found through the qname index
+        return listed, [json.dumps(inside)]
+    runs = sum(ok and not before for ok, before in zip(flags, [False, *flags], strict=False))
+    ranged = f"t.{column} BETWEEN ? AND ?"
+    if runs == 1:
+        return ranged, [inside[0], inside[-1]]
+    return f"{ranged} AND {listed}", [inside[0], inside[-1], json.dumps(inside)]
 
 
-def addresses_in(db: sqlite3.Connection, side: str, network: str) -> list[str]:
-    """The capture's distinct client (or server) addresses inside `network`."""
-    column = {"client": "client", "server": "server"}[side]
-    rows = db.execute(f"SELECT DISTINCT {column} FROM dns_transactions")
-    return sorted(address for (address,) in rows if in_network(address, network))
+def _test(name: str, value: str) -> Callable[[str], bool]:
+    """The Python test a stored value passes exactly when the per-row clause keeps its row."""
+    if name in ("client", "server"):
+        return lambda address: bool(in_network(address, value))
+    if name == "qname_suffix":
+        tail = "." + value
+        return lambda qname: qname == value or qname.endswith(tail)
+    return lambda qname: value in qname  # qname_contains: instr(qname, value) > 0
+
+
+_distinct: dict[tuple[str, str], tuple[str, ...] | None] = {}  # (store key, column) -> values
+_distinct_lock = threading.Lock()
+DISTINCT_REMEMBERED = 96  # lists kept (three columns of 32 stores)
+
+
+def distinct_values(db: sqlite3.Connection, column: str) -> tuple[str, ...] | None:
+    """The sorted distinct non-NULL values of a transaction column (None: over MAX_LISTED).
+
+    A complete result store never changes (its key names its content), so its lists are read
+    once per process; any other database (a test's, a store being built) every time.
+    """
+    column = {"client": "client", "server": "server", "qname": "qname"}[column]
+    key = _complete_store_key(db)
+    with _distinct_lock:
+        if key is not None and (key, column) in _distinct:
+            return _distinct[key, column]
+    found = db.execute(f"SELECT DISTINCT {column} FROM dns_transactions LIMIT ?", (MAX_LISTED + 2,))
+    # sorted as SQLite compares text (UTF-8 bytes, the same order as code points)
+    values: tuple[str, ...] | None = tuple(sorted(v for (v,) in found if v is not None))
+    if len(values) > MAX_LISTED:
+        values = None
+    if key is not None:
+        with _distinct_lock:
+            while len(_distinct) >= DISTINCT_REMEMBERED:
+                del _distinct[next(iter(_distinct))]
+            _distinct[key, column] = values
+    return values
+
+
+def _complete_store_key(db: sqlite3.Connection) -> str | None:
+    try:
+        meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('key', 'complete')"))
+    except sqlite3.Error:
+        return None
+    return meta.get("key") if meta.get("complete") == "1" else None

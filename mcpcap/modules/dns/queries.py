@@ -1,8 +1,10 @@
 """Questions asked of a finished DNS analysis: transaction pages, rankings, single messages.
 
 Everything here is SQL over the result store, so the answer for a million-row capture costs what
-the page costs. Results are cut to the reply budget here, not in a face, so every face gives the
-same page for the same arguments.
+the page costs: a page either walks its sort order along an index or ranks the matching rows
+(whichever reads fewer, see `_page_rows`), and its `total` is an exact count taken where it is
+cheapest (see `_Query`). Results are cut to the reply budget here, not in a face, so every face
+gives the same page for the same arguments.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from mcpcap.core.paging import (
     query_digest,
 )
 from mcpcap.core.timefmt import iso_time
-from mcpcap.modules.dns.filters import TransactionFilter, filter_sql
+from mcpcap.modules.dns.filters import TransactionFilter, filter_sql, filter_terms
 from mcpcap.modules.dns.models import DnsMessage, DnsTransaction, TransactionPage
 from mcpcap.modules.dns.registry import class_name, rcode_name, type_name
 from mcpcap.modules.dns.store_schema import unpack_list
@@ -35,6 +37,14 @@ SORTS = {  # name -> (SQL expression, descending)
     "qname": ("COALESCE(t.qname, '')", False),
 }
 DEFAULT_SORT = "ts"
+# sort name -> (column, the key a NULL sorts as); ORDER BY the bare column lets its index serve
+SORT_COLUMNS = {
+    "ts": ("t.ts", None),
+    "-ts": ("t.ts", None),
+    "rtt": ("t.rtt", 1e300),
+    "-rtt": ("t.rtt", -1.0),
+    "qname": ("t.qname", ""),
+}
 RANK_BY = ("qname", "registered_domain", "client", "server", "qtype", "rcode", "answer")
 TX_COLUMNS = (
     "t.id, t.ts, t.query_frame, t.response_frame, t.client, t.client_port, t.server, "
@@ -128,9 +138,118 @@ def _bool(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
+# ---------------------------------------------------------------------------- pages
+# How a page is found (the store has no statistics, so SQLite alone cannot know which of these
+# is cheap). Costs at 1M packets (152k transactions): a table scan 35-50 ms, a scan of the
+# narrow filter index 10-15 ms, a row looked up from an index 1-2 µs, a range of an index 30 ns
+# a row.
+FILTER_INDEX = "dns_tx_filters"  # see store_schema; a store written before it has none
+DRIVERS = {  # filter -> the index that finds its rows without reading the table
+    "qname": "dns_tx_qname",
+    "qname_suffix": "dns_tx_qname",
+    "qname_contains": "dns_tx_qname",
+    "min_rtt": "dns_tx_rtt",
+    "since": "dns_tx_ts",
+    "until": "dns_tx_ts",
+    "answer": "dns_a_value",
+}
+DENSE = 8  # a filter keeping 1 row in DENSE or more: walk the sort order, matches come soon
+# In time order a walk is cheap anyway (ts follows the row ids, so its look-ups are near each
+# other; the filter index tests rows without any): rank only when an index finds at most FEW.
+FEW = 2000
+# an indexed condition keeping under 1 row in this many finds the rows (each then costs a table
+# look-up) rather than a scan of the table or of the filter index
+DRIVE_BELOW = {"table": 8, "filter index": 32}
+Terms = list[tuple[str, str, list[Any]]]
+
+
+class _Query:
+    """One filter over one store: its SQL terms and what they cost to count."""
+
+    def __init__(self, db: sqlite3.Connection, flt: TransactionFilter) -> None:
+        self.db = db
+        self.terms = filter_terms(flt, db)  # to test rows that are read anyway
+        self.index_terms = filter_terms(flt, db, names=True)  # to find rows through an index
+        self.has_filter_index = has_index(db, FILTER_INDEX)
+        # for choosing plans only: ids are numbered from 1, so this is the row count or more
+        self.rows = db.execute("SELECT COALESCE(max(id), 0) FROM dns_transactions").fetchone()[0]
+        self._driver: tuple[int, str] | None = None
+
+    def where(self, *extra: tuple[str, list[Any]], access: str = "") -> tuple[str, list[Any]]:
+        """` WHERE ...` of the filter and `extra` conditions, for rows reached by `access`."""
+        terms = self.index_terms if access == _access("dns_tx_qname") else self.terms
+        parts = [(sql, params) for _, sql, params in terms] + [e for e in extra if e[0]]
+        clause = " WHERE " + " AND ".join(sql for sql, _ in parts) if parts else ""
+        return clause, [p for _, params in parts for p in params]
+
+    def groups(self) -> dict[str | None, Terms]:
+        """The terms by the index that can find their rows (None: no index can)."""
+        groups: dict[str | None, Terms] = {}
+        for term in self.index_terms:
+            index = DRIVERS.get(term[0])
+            if index == "dns_tx_ts" and self.has_filter_index:
+                index = None  # the filter index starts with ts: a time range is its own range
+            groups.setdefault(index, []).append(term)
+        return groups
+
+    def scan_access(self) -> str:
+        """How to read every row when no index finds them: the filter index (every filter column
+        and sort key, see store_schema, so a scan never reads the table), else the table."""
+        return f"INDEXED BY {FILTER_INDEX}" if self.has_filter_index else "NOT INDEXED"
+
+    def driver(self) -> tuple[int, str]:
+        """(rows, access) of the cheapest way to the matching rows: through the index of the
+        most selective indexed condition when it keeps few enough rows that looking each up
+        costs less than a scan, else a scan. Each candidate is counted only up to that bound."""
+        if self._driver is None:
+            bound = self.rows // DRIVE_BELOW["filter index" if self.has_filter_index else "table"]
+            best = (self.rows, self.scan_access())
+            for index, terms in self.groups().items():
+                if index is not None:
+                    rows = count_terms(self.db, index, terms, bound + 1)
+                    if rows <= bound and rows < best[0]:
+                        best = (rows, _access(index))
+            self._driver = best
+        return self._driver
+
+    def count(self) -> int:
+        groups = self.groups()
+        if not self.terms:
+            return self.db.execute("SELECT count(*) FROM dns_transactions").fetchone()[0]
+        if len(groups) == 1 and None not in groups:  # one index answers on its own
+            ((index, terms),) = groups.items()
+            return count_terms(self.db, index, terms)
+        access = self.driver()[1]
+        where, params = self.where(access=access)
+        sql = f"SELECT count(*) FROM dns_transactions t {access}{where}"
+        return self.db.execute(sql, params).fetchone()[0]
+
+
+def has_index(db: sqlite3.Connection, name: str) -> bool:
+    sql = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
+    return db.execute(sql, (name,)).fetchone() is not None
+
+
+def _access(index: str) -> str:
+    # the answer index is reached through `t.id IN (...)`: rows by id, no index on t
+    return "NOT INDEXED" if index == "dns_a_value" else f"INDEXED BY {index}"
+
+
+def count_terms(db: sqlite3.Connection, index: str, terms: Terms, bound: int | None = None) -> int:
+    """Rows matching `terms` (all served by `index`), counted within the index; at most `bound`."""
+    params = [p for _, _, ps in terms for p in ps]
+    if index == "dns_a_value":  # every answer row belongs to a stored transaction
+        select = "SELECT DISTINCT x.tx_id FROM dns_answers x WHERE x.value = ?"
+    else:
+        where = " AND ".join(sql for _, sql, _ in terms)
+        select = f"SELECT 1 FROM dns_transactions t INDEXED BY {index} WHERE {where}"
+    if bound is not None:
+        select, params = f"{select} LIMIT ?", [*params, bound]
+    return db.execute(f"SELECT count(*) FROM ({select})", params).fetchone()[0]
+
+
 def count_transactions(db: sqlite3.Connection, flt: TransactionFilter) -> int:
-    where, params = where_clause(db, flt)
-    return db.execute(f"SELECT count(*) FROM dns_transactions t{where}", params).fetchone()[0]
+    return _Query(db, flt).count()
 
 
 def iter_transactions(
@@ -158,22 +277,13 @@ def transactions_page(
 ) -> TransactionPage:
     sort = check_sort(sort)
     limit = check_limit(limit)
-    expr, desc = SORTS[sort]
     digest = query_digest({"f": flt.model_dump(exclude_none=True), "s": sort})
     position = decode_cursor(cursor, digest)
-    keyset = ""
-    params_extra: list[Any] = []
     if position is not None:
-        op = "<" if desc else ">"
-        keyset = f"({expr} {op} ? OR ({expr} = ? AND t.id {op} ?))"
-        params_extra = [position[0], position[0], position[1]]
-    where, params = where_clause(db, flt, keyset)
-    order = "DESC" if desc else "ASC"
-    rows = db.execute(
-        f"SELECT {TX_COLUMNS}, {expr} FROM dns_transactions t{where} "
-        f"ORDER BY {expr} {order}, t.id {order} LIMIT ?",
-        [*params, *params_extra, limit + 1],
-    ).fetchall()
+        position = _check_position(sort, position)
+    query = _Query(db, flt)
+    total = query.count()
+    rows = _page_rows(query, sort, position, limit + 1, total) if total else []
     more = len(rows) > limit
     rows = rows[:limit]
     records = [transaction_record(row[:-1]) for row in rows]
@@ -185,11 +295,114 @@ def transactions_page(
     if last is not None and (more or cut):
         next_cursor = encode_cursor([last[-1], last[0]], digest)
     return TransactionPage(
-        total=count_transactions(db, flt),
+        total=total,
         items=[DnsTransaction(**record) for record in kept],
         next_cursor=next_cursor,
         truncated=cut,
     )
+
+
+def _check_position(sort: str, position: list[Any]) -> list[Any]:
+    """The cursor's [sort key, id], of the types this sort gives out."""
+    key_type = str if sort == "qname" else (int, float)
+    if (
+        not isinstance(position, list)
+        or len(position) != 2
+        or not isinstance(position[0], key_type)
+        or not isinstance(position[1], int)
+    ):
+        raise BadArgumentError(
+            "cursor is not one mcpcap gave out; pass next_cursor from the previous page unchanged"
+        )
+    return position
+
+
+def _page_rows(
+    query: _Query, sort: str, position: list[Any] | None, count: int, total: int
+) -> list[tuple]:
+    """Up to `count` matching rows after `position` in sort order (each ends with its sort key).
+
+    Either walk the sort order and keep what matches (cheap when matches come soon: no filter,
+    many matches; or time order, see FEW), or rank every match (found by the most selective
+    index, or one scan) and read only the page.
+    """
+    found_by, access = query.driver()
+    dense = total * DENSE >= query.rows
+    if not query.terms or dense or (SORT_COLUMNS[sort][0] == "t.ts" and found_by > FEW):
+        return _walk(query, sort, position, count)
+    expr, desc = SORTS[sort]
+    order = "DESC" if desc else "ASC"
+    where, params = query.where(_keyset(expr, desc, position), access=access)
+    ranked = (
+        f"SELECT t.id FROM dns_transactions t {access}{where} "
+        f"ORDER BY {expr} {order}, t.id {order} LIMIT ?"
+    )
+    sql = (
+        f"SELECT {TX_COLUMNS}, {expr} FROM dns_transactions t NOT INDEXED WHERE t.id IN ({ranked}) "
+        f"ORDER BY {expr} {order}, t.id {order}"
+    )
+    return query.db.execute(sql, [*params, count]).fetchall()
+
+
+def _keyset(expr: str, desc: bool, position: list[Any] | None) -> tuple[str, list[Any]]:
+    """Rows after `position` ([key, id]) in the order of `expr`, id (a range on a bare column)."""
+    if position is None:
+        return "", []
+    after = "<" if desc else ">"
+    key, row_id = position
+    return f"{expr} {after}= ? AND ({expr} {after} ? OR t.id {after} ?)", [key, key, row_id]
+
+
+SORT_INDEXES = {"t.ts": "dns_tx_ts", "t.rtt": "dns_tx_rtt", "t.qname": "dns_tx_qname"}
+
+
+def _walk(query: _Query, sort: str, position: list[Any] | None, count: int) -> list[tuple]:
+    """Matching rows in sort order, read along the sort column's index.
+
+    ORDER BY COALESCE(column, null_key), id cannot use an index; the same order is three
+    stretches that can: values before null_key, the rows at it (NULLs among them, by id), and
+    values after it.
+    """
+    expr, desc = SORTS[sort]
+    column, null_key = SORT_COLUMNS[sort]
+    order, before, after = ("DESC", ">", "<") if desc else ("ASC", "<", ">")
+    index = SORT_INDEXES[column]
+    if column == "t.ts" and query.has_filter_index:
+        index = FILTER_INDEX  # time order with every filter column at hand
+    along = f"INDEXED BY {index}"
+    by_value = f"{column} {order}, t.id {order}"
+    if null_key is None:
+        stretches = [("", [], along, by_value)]
+    else:
+        stretches = [
+            (f"{column} {before} ?", [null_key], along, by_value),
+            (f"({column} IS NULL OR {column} = ?)", [null_key], "", f"t.id {order}"),
+            (f"{column} {after} ?", [null_key], along, by_value),
+        ]
+    if position is not None:  # start in the cursor's stretch, after the cursor
+        key, row_id = position
+        if null_key is None:
+            first = 0
+        elif key == null_key:
+            first = 1
+        else:
+            first = 0 if (key < null_key) != desc else 2
+        stretches = stretches[first:]
+        cond, params, access, by = stretches[0]
+        resume = (f"t.id {after} ?", [row_id]) if first == 1 else _keyset(column, desc, position)
+        cond = f"{cond} AND {resume[0]}" if cond else resume[0]
+        stretches[0] = (cond, [*params, *resume[1]], access, by)
+    rows: list[tuple] = []
+    for cond, params, access, by in stretches:
+        where, where_params = query.where((cond, params))
+        sql = (
+            f"SELECT {TX_COLUMNS}, {expr} FROM dns_transactions t {access}{where} "
+            f"ORDER BY {by} LIMIT ?"
+        )
+        rows += query.db.execute(sql, [*where_params, count - len(rows)]).fetchall()
+        if len(rows) >= count:
+            break
+    return rows
 
 
 def shrink_record(record: dict[str, Any], budget: int) -> dict[str, Any]:

@@ -1,0 +1,165 @@
+"""Transaction pages and counts: every plan gives what the plain SQL query gives.
+
+A synthetic store with the awkward values (NULL and negative rtt, an rtt equal to the key a NULL
+sorts as, empty and NULL names, equal timestamps, IPv4, IPv6 and IPv4-mapped addresses) is paged
+through with each plan forced, with and without the proposed filter index, and compared with
+one ORDER BY COALESCE(...) query over the per-row filter clauses.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+
+import pytest
+
+from mcpcap.core.errors import BadArgumentError
+from mcpcap.core.paging import encode_cursor, query_digest
+from mcpcap.modules.dns import queries
+from mcpcap.modules.dns.filters import build_filter, filter_sql, in_network
+from mcpcap.modules.dns.queries import (
+    FILTER_INDEX,
+    SORTS,
+    TX_COLUMNS,
+    count_transactions,
+    transaction_record,
+    transactions_page,
+)
+from mcpcap.modules.dns.store_schema import create_indexes, create_tables, pack_list
+
+CLIENTS = ["10.0.0.1", "10.0.0.12", "10.0.0.2", "10.1.2.3", "192.0.2.7", "2001:db8::1",
+           "2001:db8:0:1::5", "::ffff:10.0.0.1", "fe80::1"]  # fmt: skip
+SERVERS = ["10.0.0.53", "10.0.0.54", "2001:db8::53", "224.0.0.251"]
+NAMES = [None, "", "example.com", "www.example.com", "a.b.example.com", "badexample.com",
+         "_ipp._tcp.local", "wiki.example.org", "x_y.net"]  # fmt: skip
+RTTS = [None, None, -1.0, -2.5, 0.0, 1e300, 0.25, 0.5, 0.001, 1.5]
+ANSWERS = ["192.0.2.1", "192.0.2.2", "2001:db8::80", "cname.example.com"]
+FILTERS = [
+    {},
+    {"qname": "example.com"},
+    {"qname_suffix": "example.com"},
+    {"qname_contains": "_"},
+    {"qtype": "AAAA"},
+    {"rcode": "NXDOMAIN"},
+    {"client": "10.0.0.0/24"},
+    {"client": "2001:db8::/32"},
+    {"client": "10.0.0.1"},
+    {"server": "10.0.0.0/31"},
+    {"answer": "192.0.2.1"},
+    {"transport": "tcp"},
+    {"protocol": "mdns"},
+    {"answered": "false"},
+    {"min_rtt": "0.1"},
+    {"since": "1714564830", "until": "1714564900"},
+    {"qname_suffix": "example.com", "rcode": "NOERROR"},
+    {"client": "10.0.0.0/8", "qtype": "A", "min_rtt": "0"},
+    {"answer": "192.0.2.2", "transport": "udp"},
+    {"qname": "nothing.example", "protocol": "dns"},
+]
+PLANS = {  # constants that force one way to find a page (None: the planner's own choice)
+    "chosen": None,
+    "walk": {"DENSE": 10**9},
+    "rank by scan": {"DENSE": 0, "DRIVE_BELOW": {"table": 10**9, "filter index": 10**9}},
+    "rank by index": {"DENSE": 0, "FEW": 10**9, "DRIVE_BELOW": {"table": 1, "filter index": 1}},
+}
+
+
+def make_store(with_filter_index: bool) -> sqlite3.Connection:
+    rnd = random.Random(7)
+    db = sqlite3.connect(":memory:")
+    db.create_function("in_network", 2, in_network, deterministic=True)
+    create_tables(db)
+    rows, answers = [], []
+    for i in range(1, 301):
+        rtt = rnd.choice(RTTS)
+        answered = rtt is not None or rnd.random() < 0.3
+        query = rnd.choice(NAMES)
+        values = rnd.sample(ANSWERS, rnd.randint(0, 2)) if answered else []
+        answers += [(i, v) for v in values + values[:1]]  # a value twice in one answer
+        rows.append({
+            "id": i, "ts": 1714564800 + rnd.randint(0, 120) / 2, "query_frame": 2 * i,
+            "response_frame": 2 * i + 1 if answered else None, "client": rnd.choice(CLIENTS),
+            "client_port": 5000 + i, "server": rnd.choice(SERVERS),
+            "server_port": 53, "transport": rnd.choice(["udp", "udp", "tcp"]),
+            "protocol": rnd.choice(["dns", "dns", "mdns", "llmnr"]), "trans_id": i, "rtt": rtt,
+            "query": query, "qname": query, "qclass": 1, "qtype": rnd.choice([1, 28, 65, None]),
+            "rcode": rnd.choice([0, 0, 3, 2]) if answered else None,
+            "answers": pack_list(values) if answered else None,
+            "ttls": pack_list(["60"] * len(values)) if answered else None,
+            "z": 0, "answered": int(answered), "retransmissions": 0,
+        })  # fmt: skip
+    columns = list(rows[0])
+    db.executemany(
+        f"INSERT INTO dns_transactions ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))})",
+        [tuple(row[c] for c in columns) for row in rows],
+    )
+    db.executemany("INSERT INTO dns_answers VALUES (?, ?)", answers)
+    create_indexes(db)
+    if not with_filter_index:  # as a store written before the index was added
+        db.execute(f"DROP INDEX {FILTER_INDEX}")
+    return db
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["store as built", "no filter index"])
+def store(request):
+    db = make_store(request.param)
+    yield db
+    db.close()
+
+
+def expected(db: sqlite3.Connection, flt, sort: str) -> list[dict]:
+    """The plain query: per-row clauses, ORDER BY the sort expression."""
+    where, params = filter_sql(flt)
+    expr, desc = SORTS[sort]
+    order = "DESC" if desc else "ASC"
+    sql = (
+        f"SELECT {TX_COLUMNS} FROM dns_transactions t {'WHERE ' + where if where else ''} "
+        f"ORDER BY {expr} {order}, t.id {order}"
+    )
+    return [transaction_record(row) for row in db.execute(sql, params)]
+
+
+def walk(db: sqlite3.Connection, flt, sort: str, limit: int) -> tuple[list[dict], set[int]]:
+    items, totals, cursor = [], set(), None
+    while True:
+        page = transactions_page(db, flt, sort=sort, limit=limit, cursor=cursor, budget=10**9)
+        items += [item.model_dump(mode="json") for item in page.items]
+        totals.add(page.total)
+        if page.next_cursor is None:
+            return items, totals
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize("plan", PLANS)
+@pytest.mark.parametrize("sort", SORTS)
+def test_every_plan_pages_like_the_plain_query(store, plan, sort, monkeypatch):
+    for name, value in (PLANS[plan] or {}).items():
+        monkeypatch.setattr(queries, name, value)
+    for filters in FILTERS:
+        flt = build_filter(**filters)
+        want = expected(store, flt, sort)
+        got, totals = walk(store, flt, sort, limit=9)
+        assert got == want, (filters, sort)
+        assert totals == {len(want)}, (filters, sort)
+        assert count_transactions(store, flt) == len(want)
+
+
+def test_the_awkward_values_are_there(store):
+    rtts = {r[0] for r in store.execute("SELECT DISTINCT rtt FROM dns_transactions")}
+    assert {None, -1.0, 1e300} <= rtts  # the keys NULLs sort as, and a NULL, all present
+    names = {r[0] for r in store.execute("SELECT DISTINCT qname FROM dns_transactions")}
+    assert {None, ""} <= names
+    ties = store.execute("SELECT count(*) - count(DISTINCT ts) FROM dns_transactions")
+    assert ties.fetchone()[0] > 0
+
+
+@pytest.mark.parametrize(
+    ("sort", "position"),
+    [("ts", ["x", 1]), ("rtt", [0.5]), ("qname", [1.5, 2]), ("-ts", [1.0, "2"]), ("ts", {})],
+)
+def test_a_forged_cursor_position_is_refused(store, sort, position):
+    flt = build_filter()
+    cursor = encode_cursor(position, query_digest({"f": {}, "s": sort}))
+    with pytest.raises(BadArgumentError, match="cursor"):
+        transactions_page(store, flt, sort=sort, cursor=cursor, budget=10**9)
