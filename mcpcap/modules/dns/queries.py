@@ -462,12 +462,19 @@ def ranking(
     limit = check_limit(limit, default=10)
     select, counts, extra = _rank_sql(by)
     where, params = where_clause(db, flt, extra)
-    grouped = f"{select}{where} GROUP BY k"
-    total_distinct, total_count = db.execute(
-        f"SELECT count(*), COALESCE(sum(n), 0) FROM ({grouped})", params
-    ).fetchone()
-    rows = db.execute(f"{grouped} ORDER BY n DESC, k ASC LIMIT ?", [*params, limit]).fetchall()
-    items = [{"key": _rank_key(by, key), "count": n} for key, n in rows]
+    if by in COUNTED and not filter_sql(flt, db)[0]:  # the scan counted these already
+        table, column = COUNTED[by]
+        grouped, params = f"SELECT {column} AS k, n FROM {table}", []
+    else:
+        grouped = f"{select}{where} GROUP BY k"
+    # one pass: the window sums run over every key before the LIMIT keeps the top ones
+    rows = db.execute(
+        f"SELECT k, n, count(*) OVER (), sum(n) OVER () FROM ({grouped}) "
+        "ORDER BY n DESC, k ASC LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    total_distinct, total_count = (rows[0][2], rows[0][3]) if rows else (0, 0)
+    items = [{"key": _rank_key(by, key), "count": n} for key, n, _, _ in rows]
     kept, cut = fit_items(items, budget, PAGE_ENVELOPE)
     return Ranking(
         by=by,
@@ -477,6 +484,13 @@ def ranking(
         others=total_count - sum(item["count"] for item in kept),
         truncated=cut,
     )
+
+
+# rankings the scan keeps as counted (store_schema): for the whole capture they are read, not made
+COUNTED = {
+    "qname": ("dns_qname_counts", "qname"),
+    "registered_domain": ("dns_domain_counts", "domain"),
+}
 
 
 def _rank_key(by: str, key: Any) -> str:

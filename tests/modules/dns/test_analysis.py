@@ -248,3 +248,10 @@ def test_registered_domain_ranking_equals_summary_top_list(dns):
         (i.name, i.count) for i in summary.top_registered_domains
     ]
     assert ranking.total_distinct == summary.distinct_registered_domains
+
+
+@pytest.mark.parametrize("by", ["qname", "registered_domain"])
+def test_whole_capture_ranking_read_from_scan_tallies_equals_grouping_questions(dns, by):
+    everything = dns.top(by=by, limit=1000)  # read from the scan's tallies
+    grouped = dns.top(by=by, limit=1000, since="2000-01-01T00:00:00Z")  # grouped from questions
+    assert everything.items and everything.model_dump() == grouped.model_dump()
