@@ -149,7 +149,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_sources(args, settings)
     if args.command == "tui":
-        from mcpcap.tui.app import run_tui
+        from mcpcap.tui.launch import run_tui
 
         return run_tui(settings, args.capture)
     from mcpcap.server.run import run_server

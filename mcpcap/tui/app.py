@@ -1,12 +1,13 @@
-"""`mcpcap tui`: the Textual app and its entry point."""
+"""The Textual app of `mcpcap tui`.
+
+Its entry point is `mcpcap.tui.launch.run_tui` (also importable from here, as `mcpcap.cli`
+does), which starts opening the first capture before this module, and Textual, is imported.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from dataclasses import replace
 from functools import partial
-from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App, SystemCommand
@@ -14,10 +15,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from mcpcap.config import Settings
-from mcpcap.core.examples import EXAMPLE_NAME, example_path
-from mcpcap.core.sources.naming import looks_like_url
 from mcpcap.core.workspace import Workspace
-from mcpcap.tui.screens.help import HelpScreen
+from mcpcap.tui.launch import EarlyOpen
+from mcpcap.tui.launch import run_tui as run_tui
 from mcpcap.tui.screens.main import MainScreen
 
 THEMES = ("textual-dark", "textual-light")
@@ -34,17 +34,28 @@ class McpcapApp(App[int]):
         Binding("q", "quit", "Quit", tooltip="Leave mcpcap"),
     ]
 
-    def __init__(self, settings: Settings, capture: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        capture: str | None = None,
+        *,
+        workspace: Workspace | None = None,
+        early: EarlyOpen | None = None,
+    ) -> None:
+        """`early`: the open of `capture`, already under way in `workspace` (see `launch`)."""
         super().__init__()
         self.settings = settings
-        self.workspace = Workspace(settings)
+        self.workspace = workspace if workspace is not None else Workspace(settings)
         self.initial = capture
+        self.early = early
         self.theme = THEMES[0]
 
     def get_default_screen(self) -> Screen:
-        return MainScreen(self.workspace, self.initial)
+        return MainScreen(self.workspace, self.initial, self.early)
 
     def on_unmount(self) -> None:
+        if self.early is not None:
+            self.early.stop()
         self.workspace.close()
 
     def actions(self) -> list[tuple[str, Binding]]:
@@ -71,34 +82,10 @@ class McpcapApp(App[int]):
             yield SystemCommand(binding.description, binding.tooltip or binding.description, run)
 
     def action_help(self) -> None:
+        from mcpcap.tui.screens.help import HelpScreen  # Markdown and its parser: on first use
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.key_help()))
 
     def action_toggle_theme(self) -> None:
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
-
-
-def initial_capture(settings: Settings, capture: str | None) -> tuple[Settings, str | None]:
-    """The settings to run with and the capture to open first.
-
-    No argument: the bundled example when it is a source. With only the bundled example as a
-    source, a file or URL of the user's own becomes the source, as `mcpcap analyze` reads it.
-    """
-    if capture is None:
-        return settings, (EXAMPLE_NAME if settings.uses_examples else None)
-    if settings.pcap_paths or settings.pcap_urls:
-        return settings, capture
-    if looks_like_url(capture):
-        return replace(settings, pcap_urls=[capture]), capture
-    path = Path(capture).expanduser()
-    bundled = example_path()
-    if path.is_file() and not (bundled.is_file() and os.path.samefile(path, bundled)):
-        return replace(settings, pcap_paths=[str(path)]), path.name
-    return settings, capture
-
-
-def run_tui(settings: Settings, capture: str | None = None) -> int:
-    """Run the terminal UI until the user quits; the exit code for `mcpcap tui`."""
-    settings, name = initial_capture(settings, capture)
-    result = McpcapApp(settings, name).run()
-    return int(result or 0)

@@ -18,11 +18,12 @@ from textual.message import Message
 from mcpcap.core.errors import CancelledError, McpcapError
 from mcpcap.core.sources.models import CaptureEntry, SourceInfo
 from mcpcap.core.workspace import Workspace
+from mcpcap.tui.launch import EarlyOpen
 
 log = logging.getLogger(__name__)
 
 Post = Callable[[Message], Any]
-PROGRESS_INTERVAL = 0.1  # seconds between two progress messages
+PROGRESS_INTERVAL = 0.25  # seconds between two progress messages (each redraws the screen)
 
 
 class SourcesListed(Message):
@@ -111,13 +112,23 @@ class _Throttle:
         self.post(ScanProgressed(self.name, stage, done, total, now - start, packets))
 
 
-def open_capture(workspace: Workspace, name: str, cancel: threading.Event, post: Post) -> None:
-    """Open (scan once, or reuse) a capture and post what happened."""
+def open_capture(
+    workspace: Workspace,
+    name: str,
+    cancel: threading.Event,
+    post: Post,
+    early: EarlyOpen | None = None,
+) -> None:
+    """Open (scan once, or reuse) a capture and post what happened; with `early` (the same
+    capture's open, started before the app), follow that one instead."""
     throttle = _Throttle(name, post, {})
     try:
-        analysis = workspace.open(name, progress=throttle, cancel=cancel)
-        for module in analysis.module_names:  # build the summaries here, off the UI thread
-            analysis.module(module).summary()
+        if early is not None:
+            analysis = early.follow(throttle)
+        else:
+            analysis = workspace.open(name, progress=throttle, cancel=cancel)
+            for module in analysis.module_names:  # build the summaries here, off the UI thread
+                analysis.module(module).summary()
     except CancelledError:
         post(ScanCancelled(name))
     except McpcapError as exc:

@@ -6,11 +6,14 @@ import asyncio
 from pathlib import Path
 
 from textual.widgets import DataTable, TabbedContent
+from textual.widgets._footer import FooterKey
 
-from mcpcap.tui.app import McpcapApp, initial_capture
+from mcpcap.tui.app import McpcapApp
+from mcpcap.tui.launch import initial_capture
 from mcpcap.tui.screens.error import ErrorScreen
 from mcpcap.tui.screens.help import HelpScreen
 from mcpcap.tui.screens.main import TransactionsPanel
+from mcpcap.tui.widgets.footer import KeyFooter
 from mcpcap.tui.widgets.overview import DnsOverview
 from mcpcap.tui.widgets.scan_progress import ScanProgress, progress_line
 from mcpcap.tui.widgets.sources import CaptureNode, SourceNode, SourcesTree
@@ -263,3 +266,23 @@ def test_progress_line() -> None:
     line = progress_line(1024 * 1024, 4 * 1024 * 1024, 0.5, packets=8192)
     assert line == "8,192 packets · 1.0 MiB of 4.0 MiB · 2.0 MiB/s · 1.50 s left"
     assert progress_line(0, None, 0.0) == "0 B"
+
+
+def test_footer_recomposes_only_when_its_keys_change(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = app_for(tmp_path, capture="example.pcap")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            footer = app.screen.query_one(KeyFooter)
+            keys = list(footer.query(FooterKey))
+            assert "1" in [key.key for key in keys]
+            app.screen.refresh_bindings()
+            app.screen.query_one(DataTable).focus()  # a focus change that shows the same keys
+            await settle(pilot)
+            assert list(footer.query(FooterKey)) == keys  # the very same widgets
+            app.screen.analysis = None  # the tab keys go
+            app.screen.refresh_bindings()
+            await settle(pilot)
+            assert "1" not in [key.key for key in footer.query(FooterKey)]
+
+    asyncio.run(scenario())

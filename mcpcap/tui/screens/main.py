@@ -11,11 +11,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from mcpcap.core.workspace import Workspace
 from mcpcap.tui import workers
+from mcpcap.tui.launch import EarlyOpen
 from mcpcap.tui.screens.error import ErrorScreen
+from mcpcap.tui.widgets.footer import KeyFooter
 from mcpcap.tui.widgets.overview import DnsOverview
 from mcpcap.tui.widgets.scan_progress import ScanProgress
 from mcpcap.tui.widgets.sources import SourcesPanel
@@ -41,10 +43,14 @@ class MainScreen(Screen[None]):
         Binding("f5", "refresh_sources", "Refresh", tooltip="List the sources again"),
     ]
 
-    def __init__(self, workspace: Workspace, initial: str | None = None) -> None:
+    def __init__(
+        self, workspace: Workspace, initial: str | None = None, early: EarlyOpen | None = None
+    ) -> None:
+        """`early`: the open of `initial`, started before the app; the first open adopts it."""
         super().__init__(id="main")
         self.workspace = workspace
         self.initial = initial
+        self.early = early
         self.analysis = None
         self.opening: str | None = None
         self._cancel: threading.Event | None = None
@@ -62,13 +68,15 @@ class MainScreen(Screen[None]):
                         yield Static("", id="overview-empty")
                     with TabPane("Transactions", id="transactions-tab"):
                         yield TransactionsPanel(id="transactions")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScanProgress).display = False
         self.query_one("#tabs").display = False
         self.action_refresh_sources()
         self.query_one(SourcesPanel).tree.focus()
+        if self.early is not None:
+            self.call_after_refresh(self.early.release)  # the first frame is drawn
         if self.initial:
             self.open_capture(self.initial)
 
@@ -121,13 +129,14 @@ class MainScreen(Screen[None]):
         """Open `name` in a thread worker; progress shows once the core reports a scan."""
         if self._cancel is not None:
             self._cancel.set()
+        early = self.early if self.early is not None and self.early.name == name else None
+        self.early = None  # it serves the first open only
         self._token += 1
-        self._cancel = threading.Event()
+        self._cancel = early.cancel if early is not None else threading.Event()
         self.opening = name
         self.query_one(ScanProgress).start(name)
-        work = partial(
-            workers.open_capture, self.workspace, name, self._cancel, self._poster(self._token)
-        )
+        post = self._poster(self._token)
+        work = partial(workers.open_capture, self.workspace, name, self._cancel, post, early)
         self.run_worker(work, thread=True, group="open", name=f"open {name}")
         self.refresh_bindings()
 
@@ -157,7 +166,10 @@ class MainScreen(Screen[None]):
         self.query_one("#tabs").display = True
         await self._show_overview(event.analysis)
         if "dns" in event.analysis.module_names:
-            self.query_one(TransactionsPanel).load(event.analysis.module("dns"), event.name)
+            # the overview first: the table's view is built in a thread that would compete
+            # with the overview's first frame for the interpreter
+            panel = self.query_one(TransactionsPanel)
+            self.call_after_refresh(panel.load, event.analysis.module("dns"), event.name)
         if self.size.width < NARROW:
             self.query_one(SourcesPanel).display = False
         self.query_one(SourcesPanel).tree.select_capture(event.name)

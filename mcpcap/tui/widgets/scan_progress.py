@@ -45,10 +45,17 @@ class ScanProgress(Vertical):
         self.query_one(ProgressBar).update(total=None, progress=0)
 
     def show_progress(self, report: ScanProgressed) -> None:
-        """Show one progress report."""
+        """Show one progress report (a label changes only when its text does: a new text
+        lays the screen out again)."""
         title = f"{STAGE_TITLES.get(report.stage, report.stage.title())} {report.name}"
-        self.query_one("#scan-title", Label).update(title)
+        self._set("#scan-title", title)
         self.query_one(ProgressBar).update(total=report.total or None, progress=report.done)
         figures = progress_line(report.done, report.total, report.elapsed, report.packets)
-        self.query_one("#scan-figures", Label).update(figures)
+        self._set("#scan-figures", figures)
         self.display = True
+
+    def _set(self, selector: str, text: str) -> None:
+        """Update a label, unless it shows `text` already."""
+        label = self.query_one(selector, Label)
+        if str(label.content) != text:
+            label.update(text)
