@@ -1,36 +1,28 @@
 """How long one page of DNS transactions takes, in process, for every filter and sort.
 
-    python benchmarks/pages.py [--capture benchmarks/data/bench-1m.pcap] [--repeat 5] [--add-index]
+    python benchmarks/pages.py [--capture benchmarks/data/bench-1m.pcap] [--repeat 5]
 
 Opens the capture's result store through the `Analyzer` the faces use (building it once, in the
 normal cache, when missing), asks `dns.transactions(...)` for the first page (default limit) of
 each case `--repeat` times, and prints a markdown table of median milliseconds against the target
 (a filtered page under 50 ms at 1m packets). "next page" cases time the page after the first.
-`--add-index` runs on a temporary copy of the store with PROPOSED_INDEX added (the cache is not
-touched). The machine's load average is printed: compare numbers from the same session.
+The machine's load average is printed: compare numbers from the same session.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from mcpcap.config import build_settings
-from mcpcap.core import store
 from mcpcap.core.service import Analysis, Analyzer
 
 HERE = Path(__file__).resolve().parent
 TARGET_MS = 50.0
-PROPOSED_INDEX = (
-    "CREATE INDEX IF NOT EXISTS dns_tx_filters ON dns_transactions(ts, client, server, qtype, "
-    "rcode, protocol, transport, answered, rtt, qname)"
-)
 T1, T2 = "2024-05-01T12:30:00Z", "2024-05-01T12:45:00Z"
 
 # (label, sort, filters, next page?): every filter field and every sort at least once
@@ -87,46 +79,27 @@ def time_case(dns, sort: str, filters: dict, next_page: bool, repeat: int) -> tu
     return statistics.median(runs), total
 
 
-def open_analysis(capture: Path, add_index: bool, scratch: Path) -> Analysis:
+def open_analysis(capture: Path) -> Analysis:
     analyzer = Analyzer(build_settings({"pcap_path": [str(capture.parent)]}))
     if not analyzer.is_cached(capture):
         print(f"building the result store for {capture.name} (once) ...", file=sys.stderr)
-    analysis = analyzer.analyze(capture, capture.name)
-    if not add_index:
-        return analysis
-    path = next(row[2] for row in analysis.db.execute("PRAGMA database_list") if row[1] == "main")
-    analysis.close()
-    copy = scratch / "with-index.sqlite"
-    shutil.copyfile(path, copy)
-    db = store.connect(copy)  # the pragmas of a store being built
-    start = time.perf_counter()
-    db.execute(PROPOSED_INDEX)
-    db.commit()
-    print(f"index built in {(time.perf_counter() - start) * 1000:.0f} ms", file=sys.stderr)
-    db.close()
-    db = store.connect(copy, readonly=True)
-    return Analysis(db, capture.name, analyzer.modules, analyzer.settings)
+    return analyzer.analyze(capture, capture.name)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--capture", type=Path, default=HERE / "data" / "bench-1m.pcap")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--add-index", action="store_true", help="time with PROPOSED_INDEX")
     args = parser.parse_args()
     capture = args.capture.resolve()
     if not capture.is_file():
         sys.exit(f"{capture} is missing; make it with: python benchmarks/generate.py "
                  "--packets 1m --seed 1 --out benchmarks/data/bench-1m.pcap")  # fmt: skip
     failed = 0
-    with (
-        tempfile.TemporaryDirectory() as scratch,
-        open_analysis(capture, args.add_index, Path(scratch)) as analysis,
-    ):
+    with open_analysis(capture) as analysis:
         dns = analysis.module("dns")
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        index = "with dns_tx_filters" if args.add_index else "store as built"
-        print(f"{capture.name}, {index}: median of {args.repeat}, first page (default limit); "
+        print(f"{capture.name}: median of {args.repeat}, first page (default limit); "
               f"load average {load}\n")  # fmt: skip
         print("| case | sort | filters | total | median ms | < 50 ms |")
         print("|---|---|---|--:|--:|---|")
