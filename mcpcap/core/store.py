@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mcpcap import __version__
 
-STORE_SCHEMA = "4"
+STORE_SCHEMA = "5"
 FINGERPRINT_BLOCK = 64 * 1024
 STORE_SUFFIX = ".sqlite"
 _thread_locks: dict[str, threading.Lock] = {}

@@ -95,7 +95,6 @@ class WorkerDecoder:
 def message_row(msg: Brief, meta: tuple, index: int) -> tuple:
     """The dns_messages row of one message."""
     frame, ts, src, sport, dst, dport, transport, protocol = meta
-    ident, flags, rcode, opcode, malformed = msg[:5]
     return (
         frame,
         index,
@@ -106,11 +105,8 @@ def message_row(msg: Brief, meta: tuple, index: int) -> tuple:
         dport,
         transport,
         protocol,
-        flags >> 15,
-        ident,
-        opcode,
-        rcode,
-        malformed,
+        msg[1] >> 15,
+        msg[0],
         msg[9],
     )
 

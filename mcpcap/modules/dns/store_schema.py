@@ -20,7 +20,7 @@ TABLES = """
 CREATE TABLE dns_messages (
     frame INTEGER NOT NULL, idx INTEGER NOT NULL, ts REAL NOT NULL,
     src TEXT, sport INTEGER, dst TEXT, dport INTEGER, transport TEXT, protocol TEXT,
-    qr INTEGER, id INTEGER, opcode INTEGER, rcode INTEGER, malformed TEXT, raw BLOB
+    qr INTEGER, id INTEGER, raw BLOB
 );
 CREATE TABLE dns_transactions (
     id INTEGER PRIMARY KEY, ts REAL NOT NULL, query_frame INTEGER, response_frame INTEGER,
@@ -55,7 +55,7 @@ CREATE INDEX IF NOT EXISTS dns_tx_filters ON dns_transactions(
 );
 """
 
-INSERT_MESSAGE = "INSERT INTO dns_messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+INSERT_MESSAGE = "INSERT INTO dns_messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 INSERT_TRANSACTION = (
     "INSERT INTO dns_transactions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
