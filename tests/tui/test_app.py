@@ -18,7 +18,15 @@ from mcpcap.tui.widgets.overview import DnsOverview
 from mcpcap.tui.widgets.scan_progress import ScanProgress, progress_line
 from mcpcap.tui.widgets.sources import CaptureNode, SourceNode, SourcesTree
 from mcpcap.tui.workers import ScanProgressed
-from tests.tui.tui_support import app_for, big_capture, capture_folder, closed_port, settle
+from tests.tui.tui_support import (
+    app_for,
+    big_capture_folder,
+    cancel_shown_scan,
+    capture_folder,
+    closed_port,
+    error_modal_says,
+    settle,
+)
 
 SIZE = (120, 40)
 
@@ -112,27 +120,12 @@ def _collect(into: list[ScanProgressed]):
 
 
 def test_escape_cancels_a_scan(tmp_path: Path) -> None:
-    folder = tmp_path / "big"
-    folder.mkdir()
-    big_capture(folder / "big.pcap", copies=600)
+    folder = big_capture_folder(tmp_path)
 
     async def scenario() -> None:
         app = app_for(tmp_path, capture="big.pcap", pcap_paths=[str(folder)])
         async with app.run_test(size=SIZE) as pilot:
-            progress = app.screen.query_one(ScanProgress)
-            for _ in range(200):
-                if progress.display:
-                    break
-                await pilot.pause(0.02)
-            assert progress.display, "no progress was shown"
-            assert "Scanning big.pcap" in str(progress.query_one("#scan-title").render())
-            await pilot.press("escape")
-            await settle(pilot)
-            assert progress.display is False
-            assert app.screen.analysis is None
-            assert any("cancelled" in n.message for n in app._notifications)
-            # a cancelled scan leaves nothing behind: opening again scans afresh and works
-            assert not app.workspace.is_ready("big.pcap")
+            await cancel_shown_scan(pilot, "big.pcap")
 
     asyncio.run(scenario())
 
@@ -143,10 +136,7 @@ def test_bad_capture_shows_one_sentence(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = app_for(tmp_path, capture="notes.pcap", pcap_paths=[str(folder)])
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            assert isinstance(app.screen, ErrorScreen)
-            message = str(app.screen.query_one("#error-message").render())
-            assert "notes.pcap is not a capture" in message
+            message = await error_modal_says(pilot, "notes.pcap is not a capture")
             assert "Traceback" not in message
             await pilot.press("enter")
             assert not isinstance(app.screen, ErrorScreen)
@@ -158,9 +148,7 @@ def test_unknown_capture_argument_is_an_error_modal(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = app_for(tmp_path, capture="nothing-here.pcap")
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            assert isinstance(app.screen, ErrorScreen)
-            assert "nothing-here.pcap" in str(app.screen.query_one("#error-message").render())
+            await error_modal_says(pilot, "nothing-here.pcap")
 
     asyncio.run(scenario())
 

@@ -13,11 +13,16 @@ from textual.widgets import DataTable
 
 from mcpcap.core.errors import CancelledError, UnknownCaptureError
 from mcpcap.tui.launch import EarlyOpen, start_app
-from mcpcap.tui.screens.error import ErrorScreen
-from mcpcap.tui.widgets.scan_progress import ScanProgress
 from mcpcap.tui.widgets.transactions import TransactionsPanel
 from mcpcap.tui.workers import CaptureOpened, ScanProgressed
-from tests.tui.tui_support import big_capture, capture_folder, settings, settle
+from tests.tui.tui_support import (
+    big_capture_folder,
+    cancel_shown_scan,
+    capture_folder,
+    error_modal_says,
+    settings,
+    settle,
+)
 
 SIZE = (120, 40)
 WAIT = 5.0
@@ -120,41 +125,24 @@ def test_a_capture_that_is_not_there_is_an_error_modal(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            assert isinstance(app.screen, ErrorScreen)
-            assert "nothing-here.pcap" in str(app.screen.query_one("#error-message").render())
+            await error_modal_says(pilot, "nothing-here.pcap")
 
     asyncio.run(scenario())
 
 
 def test_escape_cancels_the_launch_open(tmp_path: Path) -> None:
-    folder = tmp_path / "big"
-    folder.mkdir()
-    big_capture(folder / "big.pcap", copies=600)
+    folder = big_capture_folder(tmp_path)
     app = start_app(settings(tmp_path, pcap_paths=[str(folder)]), "big.pcap")
 
     async def scenario() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            progress = app.screen.query_one(ScanProgress)
-            for _ in range(200):
-                if progress.display:
-                    break
-                await pilot.pause(0.02)
-            assert progress.display, "no progress was shown"
-            await pilot.press("escape")
-            await settle(pilot)
-            assert progress.display is False
-            assert app.screen.analysis is None
-            assert any("cancelled" in n.message for n in app._notifications)
-            assert not app.workspace.is_ready("big.pcap")
+            await cancel_shown_scan(pilot, "big.pcap")
 
     asyncio.run(scenario())
 
 
 def test_quitting_stops_the_launch_open(tmp_path: Path) -> None:
-    folder = tmp_path / "big"
-    folder.mkdir()
-    big_capture(folder / "big.pcap", copies=600)
+    folder = big_capture_folder(tmp_path)
     app = start_app(settings(tmp_path, pcap_paths=[str(folder)]), "big.pcap")
     early = app.early
 

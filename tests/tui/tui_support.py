@@ -59,6 +59,46 @@ def big_capture(path: Path, copies: int) -> Path:
     return path
 
 
+def big_capture_folder(root: Path) -> Path:
+    """`root/big` holding `big.pcap`, long enough that its scan can be watched and cancelled."""
+    folder = root / "big"
+    folder.mkdir()
+    big_capture(folder / "big.pcap", copies=600)
+    return folder
+
+
+async def cancel_shown_scan(pilot: Pilot, name: str) -> None:
+    """Wait for the scan's progress to show, press Esc, and check nothing of the scan is kept."""
+    from mcpcap.tui.widgets.scan_progress import ScanProgress
+
+    app = pilot.app
+    progress = app.screen.query_one(ScanProgress)
+    for _ in range(200):
+        if progress.display:
+            break
+        await pilot.pause(0.02)
+    assert progress.display, "no progress was shown"
+    assert f"Scanning {name}" in str(progress.query_one("#scan-title").render())
+    await pilot.press("escape")
+    await settle(pilot)
+    assert progress.display is False
+    assert app.screen.analysis is None
+    assert any("cancelled" in n.message for n in app._notifications)
+    # a cancelled scan leaves nothing behind: opening again scans afresh
+    assert not app.workspace.is_ready(name)
+
+
+async def error_modal_says(pilot: Pilot, words: str) -> str:
+    """The error modal's message, once the screen settles on it; it must contain `words`."""
+    from mcpcap.tui.screens.error import ErrorScreen
+
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, ErrorScreen)
+    message = str(pilot.app.screen.query_one("#error-message").render())
+    assert words in message
+    return message
+
+
 async def settle(pilot: Pilot) -> None:
     """Wait until every worker is done and the screen has caught up with their messages."""
     app = pilot.app
