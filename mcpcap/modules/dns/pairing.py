@@ -314,8 +314,8 @@ def _seq_of(tx: Transaction) -> int:
 
 
 def _question_key(question: tuple) -> tuple[str, int]:
-    """(lowered name, type); a `Brief` query's question carries its lowered name already."""
-    return (question[4] if len(question) > 4 else question[0].lower(), question[1])
+    """(lowered name, type) of a query's question (a `Brief`'s carries its lowered name)."""
+    return (question[4], question[1])
 
 
 def _tx_question(tx: Transaction) -> tuple[str, int] | None:

@@ -15,7 +15,6 @@ from mcpcap.modules.base import ModuleScan
 from mcpcap.modules.dns import store_schema
 from mcpcap.modules.dns.counting import MessageCounts
 from mcpcap.modules.dns.decoder import Brief, decode_brief
-from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.framing import TcpMessageFramer
 from mcpcap.modules.dns.pairing import Pairer, Transaction
 
@@ -218,12 +217,8 @@ class DnsScan(ModuleScan):
         transactions = self._transactions
         transactions.append(_transaction_row(tx))
         append = self._questions.append
-        for question in tx.questions:
-            if len(question) > 5:  # a Brief's question: lowered name and domain come with it
-                append((tx_id, question[4], question[1], question[5]))
-            else:
-                lowered = question[0].lower()
-                append((tx_id, lowered, question[1], registered_domain(lowered)))
+        for question in tx.questions:  # a query's: (..., lowered name, registered domain)
+            append((tx_id, question[4], question[1], question[5]))
         values = tx.answers[2]
         if values:
             append = self._answers.append

@@ -6,8 +6,9 @@ import math
 import sqlite3
 from typing import Any
 
-from mcpcap.core.models import NameCount
+from mcpcap.core.models import NameCount, Ranking
 from mcpcap.core.timefmt import iso_time
+from mcpcap.modules.dns.filters import TransactionFilter
 from mcpcap.modules.dns.models import (
     DnsSummary,
     Endpoint,
@@ -17,6 +18,7 @@ from mcpcap.modules.dns.models import (
     Timeline,
     TimelineBucket,
 )
+from mcpcap.modules.dns.queries import ranking
 from mcpcap.modules.dns.registry import rcode_name, type_name
 
 HISTOGRAM_EDGES = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -43,6 +45,7 @@ NICE_INTERVALS = (
     604800,
 )
 MAX_BUCKETS = 60
+UNLIMITED = 10**12
 
 
 def build_summary(
@@ -50,8 +53,11 @@ def build_summary(
 ) -> DnsSummary:
     stats = counts["stats"]
     tx = _transaction_counts(db)
-    top_qnames, distinct_qnames = _counted_names(db, "dns_qname_counts", "qname", top_n)
-    top_domains, distinct_domains = _counted_names(db, "dns_domain_counts", "domain", top_n)
+    everything = TransactionFilter()  # whole-capture name rankings: read from the scan's tallies
+    top_qnames = ranking(db, everything, by="qname", limit=max(top_n, 1), budget=UNLIMITED)
+    top_domains = ranking(
+        db, everything, by="registered_domain", limit=max(top_n, 1), budget=UNLIMITED
+    )
     nxdomain = counts["nxdomain_names"]
     return DnsSummary(
         messages=stats.get("messages", 0),
@@ -71,11 +77,11 @@ def build_summary(
         transports=_sorted(counts["transports"]),
         protocols=_sorted(counts["protocols"]),
         top_n=top_n,
-        top_qnames=top_qnames,
-        top_registered_domains=top_domains,
+        top_qnames=_names(top_qnames, top_n),
+        top_registered_domains=_names(top_domains, top_n),
         nxdomain_names=[NameCount(name=k, count=v) for k, v in _top(nxdomain, top_n)],
-        distinct_qnames=distinct_qnames,
-        distinct_registered_domains=distinct_domains,
+        distinct_qnames=top_qnames.total_distinct,
+        distinct_registered_domains=top_domains.total_distinct,
         distinct_nxdomain_names=len(nxdomain),
         distinct_clients=len(_clients(counts)),
         distinct_servers=len(counts["servers"]),
@@ -100,17 +106,8 @@ def _transaction_counts(db: sqlite3.Connection) -> dict[str, int]:
     }
 
 
-def _counted_names(
-    db: sqlite3.Connection, table: str, column: str, top_n: int
-) -> tuple[list[NameCount], int]:
-    """The top names of one of the scan's name rankings, and how many names it has.
-
-    Ordered as `dns_top` orders the same ranking: by count, then by name."""
-    top = db.execute(
-        f"SELECT {column}, n FROM {table} ORDER BY n DESC, {column} ASC LIMIT ?", (top_n,)
-    ).fetchall()
-    (distinct,) = db.execute(f"SELECT count(*) FROM {table}").fetchone()
-    return [NameCount(name=name, count=n) for name, n in top], distinct
+def _names(top: Ranking, top_n: int) -> list[NameCount]:
+    return [NameCount(name=item.key, count=item.count) for item in top.items][:top_n]
 
 
 def _sorted(counter: dict[str, int]) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.pairing import MULTICAST_WINDOW, QUERY_TIMEOUT, Pairer
 from mcpcap.modules.dns.store_schema import answers_digest
 
@@ -15,12 +16,19 @@ def message(trans_id, qr, name="example.com", qtype=1, rcode=0, answers=(), owne
         rcode,
         0,
         None,
-        [(name, qtype, 1, False)] if name else [],
+        [question(name, qtype, qr)] if name else [],
         answers_digest(records),
         len(records),
         () if name else tuple((r[0].lower(), r[1]) for r in records),
         b"",
     )
+
+
+def question(name: str, qtype: int, qr: bool) -> tuple:
+    """As the decoder gives it: a query's question also carries its lowered name and domain."""
+    if qr:
+        return (name, qtype, 1, False)
+    return (name, qtype, 1, False, name.lower(), registered_domain(name.lower()))
 
 
 CLIENT, SERVER = ("10.0.0.2", 40000), ("10.0.0.1", 53)
