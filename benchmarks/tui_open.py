@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 
 STAGES = (
+    "chosen",
     "open",
     "app made",
     "first frame",
@@ -58,20 +59,29 @@ INTERVALS = (  # label, from (None: the launch), to
     ("analysed to overview (the TUI)", "analysed", "overview"),
     ("launch to overview", None, "overview"),
     ("overview to transactions", "overview", "transactions"),
+    ("chosen to overview (--browse)", "chosen", "overview"),
 )
 CPU = (  # CPU seconds
     ("cpu ui start", "UI thread CPU, launch to 1st frame"),
     ("cpu ui scan", "UI thread CPU, 1st frame to analysed"),
     ("cpu ui overview", "UI thread CPU, analysed to overview"),
     ("cpu process", "process CPU (no workers), to overview"),
+    ("cpu ui open", "UI thread CPU, chosen to overview (--browse)"),
 )
 SIZE = (160, 50)
+SETTLE = 2.0  # seconds the app runs on its browser before a --browse run opens the capture
 AFTER = 5.0  # seconds to wait for the transactions table once the overview is shown
 POLL = 0.02  # seconds between two looks for it
 
 
-def tui_child(capture: Path, cache: Path, import_first: bool) -> dict[str, float]:
-    """Run the app once in this process; monotonic times of each stage (absent: never)."""
+def tui_child(
+    capture: Path, cache: Path, import_first: bool, browse: bool = False
+) -> dict[str, float]:
+    """Run the app once in this process; monotonic times of each stage (absent: never).
+
+    `browse`: the app starts on its sources browser with no capture, and once it has settled
+    the capture is opened as choosing it in the browser does (`MainScreen.open_capture`).
+    """
     import functools
 
     if import_first:
@@ -100,7 +110,7 @@ def tui_child(capture: Path, cache: Path, import_first: bool) -> dict[str, float
 
     spy(Workspace, "open", lambda *a: once("open"))
     settings = Settings(pcap_paths=[str(capture.parent)], cache_dir=cache)
-    app = launch.start_app(settings, capture.name)
+    app = launch.start_app(settings, None if browse else capture.name)
     once("app made")
 
     from mcpcap.tui.screens.main import MainScreen
@@ -146,7 +156,12 @@ def tui_child(capture: Path, cache: Path, import_first: bool) -> dict[str, float
 
     async def run() -> None:
         # wait without polling the screen: a pilot.pause() loop costs the UI thread real time
-        async with app.run_test(size=SIZE):
+        async with app.run_test(size=SIZE) as pilot:
+            if browse:
+                await pilot.pause(SETTLE)  # the first frame, the listing, then nothing to do
+                once("chosen")
+                cpu["chosen"] = time.thread_time()
+                app.screen.open_capture(capture.name)
             while not shown.is_set():
                 if not app.is_running:
                     raise RuntimeError("the app stopped before showing the overview")
@@ -157,6 +172,11 @@ def tui_child(capture: Path, cache: Path, import_first: bool) -> dict[str, float
                 await asyncio.sleep(POLL)
 
     asyncio.run(run())
+    if browse:
+        return marks | {
+            "cpu ui overview": cpu["overview"] - cpu["analysed"],
+            "cpu ui open": cpu["overview"] - cpu["chosen"],
+        }
     return marks | {
         "cpu ui start": cpu["first frame"],
         "cpu ui scan": cpu["analysed"] - cpu["first frame"],
@@ -242,6 +262,11 @@ def main() -> None:
     parser.add_argument(
         "--import-first", action="store_true", help="import the app before starting it"
     )
+    parser.add_argument(
+        "--browse",
+        action="store_true",
+        help="start on the sources browser, then open the capture as choosing it does",
+    )
     parser.add_argument("--json", type=Path, help="also write every run here")
     parser.add_argument("--child", metavar="CACHE", help=argparse.SUPPRESS)
     parser.add_argument("--core-child", action="store_true", help=argparse.SUPPRESS)
@@ -251,14 +276,19 @@ def main() -> None:
         if args.core_child:
             marks = core_child(capture, Path(args.child))
         else:
-            marks = tui_child(capture, Path(args.child), args.import_first)
+            marks = tui_child(capture, Path(args.child), args.import_first, args.browse)
         print(json.dumps(marks))
         return
     if not capture.is_file():
         raise SystemExit(f"{capture} is missing (see benchmarks/README.md to generate it)")
     runs, core_runs = [], []
+    flags = [
+        flag
+        for flag, on in (("--import-first", args.import_first), ("--browse", args.browse))
+        if on
+    ]
     for _ in range(args.repeat):
-        runs.append(run_once(capture, *(["--import-first"] if args.import_first else [])))
+        runs.append(run_once(capture, *flags))
         if args.core:
             core_runs.append(run_once(capture, "--core-child"))
     print(table(f"{capture.name}, TUI", runs))

@@ -29,6 +29,7 @@ are not worth the start-up: `choose_workers` picks one process below `MIN_PARALL
 from __future__ import annotations
 
 import contextlib
+import gc
 import glob
 import marshal
 import math
@@ -158,6 +159,21 @@ def remove_worker_stores(store_prefix: str) -> None:
             os.unlink(path)
 
 
+def prepare_workers() -> None:
+    """Start the fork server a scan's workers will come from, ahead of the first scan.
+
+    Only where scans would use one (a process with threads, more than one core): its start-up,
+    a new interpreter that imports the decoders, takes about a third of a second, which then
+    falls in the time a person spends browsing rather than in their first open.
+    """
+    if (os.cpu_count() or 1) < 2 or _context().get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    with _real_stderr():
+        forkserver.ensure_running()
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """fork when this process has one thread (fastest, and no re-import of `__main__`);
     forkserver when it has more (forking threads can deadlock); spawn where neither exists."""
@@ -177,6 +193,7 @@ _worker: _SpanScanner | None = None
 
 def _init_worker(layout: PcapLayout, module_names: list[str], store_prefix: str | None) -> None:
     global _worker
+    gc.disable()  # a worker lives for one scan: see `mcpcap.core.gcpause`
     with contextlib.suppress(OSError, AttributeError):
         # the scanning process is the pipeline's narrowest stage: on a busy machine it should
         # not wait for a core behind the workers that feed it

@@ -16,6 +16,7 @@ from typing import Any
 
 from mcpcap.core.decap import Decapsulator
 from mcpcap.core.errors import CancelledError
+from mcpcap.core.gcpause import collector_paused
 from mcpcap.core.linktypes import linktype_name
 from mcpcap.core.reader import CaptureReader
 from mcpcap.core.tcpstream import TcpReassembler
@@ -43,6 +44,19 @@ def scan_capture(
     decodes in worker processes when the capture and every module allow it, with the same
     results as one process.
     """
+    with collector_paused():
+        return _scan_capture(path, db, modules, max_packets, progress, cancel, workers)
+
+
+def _scan_capture(
+    path: Path,
+    db: sqlite3.Connection,
+    modules: list[ProtocolModule],
+    max_packets: int | None,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+    workers: int | None,
+) -> dict[str, Any]:
     scans = [(module, module.start_scan(db, {})) for module in modules]
     feeder = _FrameFeeder(scans, modules)
     with CaptureReader(str(path)) as reader:

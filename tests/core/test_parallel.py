@@ -176,3 +176,45 @@ def test_workers_start_when_stderr_is_not_a_real_file(generated, tmp_path):
     assert (
         json.loads(run.stdout) == _everything(generated, 1, tmp_path)["summary"]["dns"]["messages"]
     )
+
+
+def test_prepared_fork_server_serves_the_first_scan(generated, tmp_path):
+    """With threads (the TUI), `prepare_workers` starts the fork server before any scan (even
+    with a replaced sys.stderr); the first scan's workers then come from that same server."""
+    code = (
+        "import io, json, os, sys, threading, time\n"
+        "from multiprocessing import forkserver\n"
+        "from pathlib import Path\n"
+        "from mcpcap.config import Settings\n"
+        "from mcpcap.core import parallel\n"
+        "from mcpcap.core.service import Analyzer\n"
+        "class Captured(io.StringIO):\n"
+        "    def fileno(self):\n"
+        "        return -1\n"
+        "if __name__ == '__main__':\n"
+        "    sys.stderr = Captured()\n"
+        "    threading.Thread(target=time.sleep, args=(2,), daemon=True).start()\n"
+        "    assert forkserver._forkserver._forkserver_pid is None\n"
+        "    parallel.prepare_workers()\n"
+        "    server = forkserver._forkserver._forkserver_pid\n"
+        "    os.kill(server, 0)  # alive\n"
+        "    settings = Settings(use_cache=False, workers=2, cache_dir=Path(sys.argv[2]))\n"
+        "    with Analyzer(settings).analyze(Path(sys.argv[1]), 'x') as analysis:\n"
+        "        messages = analysis.summary()['dns']['messages']\n"
+        "    print(json.dumps([server, forkserver._forkserver._forkserver_pid, messages]))\n"
+    )
+    import subprocess
+
+    script = tmp_path / "prepared.py"
+    script.write_text(code)
+    run = subprocess.run(
+        [sys.executable, str(script), str(generated), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    before, after, messages = json.loads(run.stdout.strip().splitlines()[-1])
+    assert before == after
+    assert messages == _everything(generated, 1, tmp_path)["summary"]["dns"]["messages"]

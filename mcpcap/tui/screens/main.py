@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Static, TabbedContent, TabPane
 
+from mcpcap.core.parallel import prepare_workers
 from mcpcap.core.workspace import Workspace
 from mcpcap.tui import workers
 from mcpcap.tui.launch import EarlyOpen
@@ -74,6 +75,7 @@ class MainScreen(Screen[None]):
         self.query_one(ScanProgress).display = False
         self.query_one("#tabs").display = False
         self.action_refresh_sources()
+        self.run_worker(prepare_workers, thread=True, name="prepare workers")
         self.query_one(SourcesPanel).tree.focus()
         if self.early is not None:
             self.call_after_refresh(self.early.release)  # the first frame is drawn
