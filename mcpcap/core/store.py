@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from mcpcap import __version__
 
-STORE_SCHEMA = "5"
+STORE_SCHEMA = "6"
 FINGERPRINT_BLOCK = 64 * 1024
 STORE_SUFFIX = ".sqlite"
 _thread_locks: dict[str, threading.Lock] = {}
@@ -44,7 +45,14 @@ def fingerprint(path: Path) -> str:
 
 def store_key(path: Path, options: dict) -> str:
     text = json.dumps(
-        {"file": fingerprint(path), "version": __version__, "schema": STORE_SCHEMA, **options},
+        {
+            "file": fingerprint(path),
+            "version": __version__,
+            "schema": STORE_SCHEMA,
+            # `marshal` (message chunks) is only read back by the Python that wrote it
+            "python": list(sys.version_info[:2]),
+            **options,
+        },
         sort_keys=True,
     )
     return hashlib.sha256(text.encode()).hexdigest()[:32]

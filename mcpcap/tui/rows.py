@@ -22,6 +22,7 @@ from mcpcap.modules.dns.queries import (
     SORTS,
     TX_COLUMNS,
     check_sort,
+    message_rows,
     transaction_record,
     where_clause,
 )
@@ -178,8 +179,7 @@ def frame_exists(db: sqlite3.Connection, frame: int) -> bool:
 
 def message_index(db: sqlite3.Connection, frame: int, trans_id: int, response: bool) -> int:
     """Which message of `frame` is the transaction's query (or response); 0 when unsure."""
-    row = db.execute(
-        "SELECT idx FROM dns_messages WHERE frame = ? AND id = ? AND qr = ? ORDER BY idx LIMIT 1",
-        (frame, trans_id, int(response)),
-    ).fetchone()
-    return row[0] if row else 0
+    for row in message_rows(db, frame):  # (frame, idx, ..., qr, id, raw)
+        if row[9] == int(response) and row[10] == trans_id:
+            return row[1]
+    return 0

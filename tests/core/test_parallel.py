@@ -16,6 +16,7 @@ from mcpcap.core.errors import CancelledError
 from mcpcap.core.service import Analyzer
 from mcpcap.modules.dns.decoder import BRIEF_FIELDS, decode_brief, decode_message
 from mcpcap.modules.dns.store_schema import answers_digest
+from mcpcap.tui.rows import message_index
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "captures"
@@ -25,9 +26,17 @@ def _everything(path: Path, workers: int, cache: Path) -> dict:
     settings = Settings(use_cache=False, workers=workers, cache_dir=cache)
     with Analyzer(settings).analyze(path, path.name) as analysis:
         dns = analysis.module("dns")
+        messages = list(dns.iter_messages())
         return {
             "summary": analysis.summary(),
-            "messages": list(dns.iter_messages()),
+            "messages": messages,
+            # each message again, looked up by its frame (workers store theirs in chunks)
+            "by_frame": [
+                dns.message(m["frame"], m["index"]).model_dump(mode="json") for m in messages
+            ],
+            "index_of": [
+                message_index(dns.db, m["frame"], m["id"], m["qr"]) for m in messages
+            ],
             "transactions": list(dns.iter_transactions()),
         }
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from itertools import islice
 
 QUERY_TIMEOUT = 120.0
 DUPLICATE_WINDOW = 10.0
@@ -259,8 +260,8 @@ class Pairer:
         recent = self._recent_answered
         recent.pop(key, None)  # re-inserted: the newest again
         recent[key] = ts
-        while len(recent) > MAX_RECENT_ANSWERED:
-            del recent[next(iter(recent))]
+        if len(recent) > MAX_RECENT_ANSWERED:
+            _drop_oldest(recent, len(recent) - MAX_RECENT_ANSWERED)
 
     # ------------------------------------------------------------------ bounds
     def _finish_tx(self, tx: Transaction) -> None:
@@ -302,11 +303,19 @@ class Pairer:
         for key in stale:
             del self._by_question[key]
         recent = self._recent_answered
-        while recent:
-            key = next(iter(recent))
-            if now - recent[key] <= DUPLICATE_WINDOW:
+        old = 0
+        for seen in recent.values():  # oldest first
+            if now - seen <= DUPLICATE_WINDOW:
                 break
-            del recent[key]
+            old += 1
+        _drop_oldest(recent, old)
+
+
+def _drop_oldest(entries: dict, count: int) -> None:
+    """Delete the first `count` keys of a dict in one walk (looking up the first key again after
+    each deletion walks over every deleted slot before it: quadratic in `count`)."""
+    for key in list(islice(entries, count)):
+        del entries[key]
 
 
 def _seq_of(tx: Transaction) -> int:

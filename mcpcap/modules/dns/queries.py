@@ -9,6 +9,8 @@ gives the same page for the same arguments.
 
 from __future__ import annotations
 
+import heapq
+import marshal
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -504,15 +506,37 @@ def _rank_key(by: str, key: Any) -> str:
 
 
 # ---------------------------------------------------------------------------- messages
-MESSAGE_COLUMNS = "frame, idx, ts, src, sport, dst, dport, transport, protocol, raw"
+def message_rows(db: sqlite3.Connection, frame: int) -> list[tuple]:
+    """The stored rows (`dns_messages` layout) of the messages in one frame, by index."""
+    rows = db.execute("SELECT * FROM dns_messages WHERE frame = ?", (frame,)).fetchall()
+    chunk = db.execute(
+        "SELECT last_frame, rows FROM dns_message_chunks WHERE first_frame <= ?"
+        " ORDER BY first_frame DESC LIMIT 1",
+        (frame,),
+    ).fetchone()
+    if chunk is not None and chunk[0] >= frame:
+        rows += [row for row in marshal.loads(chunk[1]) if row[0] == frame]
+    return sorted(rows, key=_message_order)
+
+
+def iter_message_rows(db: sqlite3.Connection) -> Iterator[tuple]:
+    """Every stored message row in frame order, one chunk in memory at a time."""
+    singles = db.execute("SELECT * FROM dns_messages ORDER BY frame, idx")
+    chunks = db.execute("SELECT rows FROM dns_message_chunks ORDER BY first_frame")
+    chunked = (row for (packed,) in chunks for row in marshal.loads(packed))
+    return heapq.merge(singles, chunked, key=_message_order)
+
+
+def _message_order(row: tuple) -> tuple[int, int]:
+    return row[0], row[1]
 
 
 def full_message(row: tuple, with_raw: bool = False) -> dict[str, Any]:
-    """Decode a stored message completely, as its JSON record."""
+    """Decode a stored message (a row as `message_rows` gives it) completely, as its record."""
     from mcpcap.modules.dns.decoder import decode_message
     from mcpcap.modules.dns.records import message_record
 
-    frame, idx, ts, src, sport, dst, dport, transport, protocol, raw = row
+    frame, idx, ts, src, sport, dst, dport, transport, protocol, _qr, _id, raw = row
     msg = decode_message(raw, mdns=protocol == "mdns")
     record = message_record(
         msg,
@@ -532,9 +556,7 @@ def full_message(row: tuple, with_raw: bool = False) -> dict[str, Any]:
 
 
 def message_at(db: sqlite3.Connection, frame: int, index: int = 0) -> DnsMessage:
-    rows = db.execute(
-        f"SELECT {MESSAGE_COLUMNS} FROM dns_messages WHERE frame = ? ORDER BY idx", (frame,)
-    ).fetchall()
+    rows = message_rows(db, frame)
     if not rows:
         raise NotFoundError(f"frame {frame} holds no DNS message")
     if not 0 <= index < len(rows):
@@ -546,5 +568,5 @@ def message_at(db: sqlite3.Connection, frame: int, index: int = 0) -> DnsMessage
 
 def iter_messages(db: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     """Every message record in frame order (for `--records messages`)."""
-    for row in db.execute(f"SELECT {MESSAGE_COLUMNS} FROM dns_messages ORDER BY frame, idx"):
+    for row in iter_message_rows(db):
         yield full_message(row)

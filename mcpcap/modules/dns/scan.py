@@ -7,6 +7,7 @@ for the store. Names, percentiles and rankings are made once at the end, from th
 from __future__ import annotations
 
 import json
+import marshal
 import sqlite3
 from collections import OrderedDict
 from typing import Any
@@ -54,8 +55,9 @@ def decode_udp(frame: int, ts: float, seg) -> Brief | None:
 class WorkerDecoder:
     """`decode_udp` in a worker process, which also counts and stores messages on the DNS ports.
 
-    Their rows go to the worker's own store file (copied into the result store when the scan
-    ends) and their tallies to the worker's `MessageCounts`, handed over at each `flush`. So the
+    Their rows go to the worker's own store file, one chunk per span (copied into the result
+    store when the scan ends; see `store_schema`), and their tallies to the worker's
+    `MessageCounts`, handed over at each `flush`. So the
     scanning process neither receives the raw bytes nor counts these messages again: what it
     gets back is the `Brief` with `raw` None, for pairing. Datagrams on other ports come back
     whole, since only the scanning process can tell whether they are DNS.
@@ -83,10 +85,14 @@ class WorkerDecoder:
         return (*msg[:9], None)
 
     def flush(self) -> tuple:
-        """Commit the rows written so far; return (and restart) the tallies since the last one."""
-        self._db.executemany(store_schema.INSERT_MESSAGE, self._rows)
-        self._db.commit()
-        self._rows.clear()
+        """Store the span's rows as one chunk; return (and restart) the tallies since the last
+        flush."""
+        rows = self._rows
+        if rows:
+            chunk = (rows[0][0], rows[-1][0], marshal.dumps(rows))
+            self._db.execute(store_schema.INSERT_MESSAGE_CHUNK, chunk)
+            self._db.commit()
+            rows.clear()
         counts, self._counts = self._counts, MessageCounts()
         return counts.state()
 

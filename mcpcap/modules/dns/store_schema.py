@@ -1,7 +1,12 @@
 """The DNS module's tables in the result store, and how rows are made.
 
 Messages keep their raw bytes, so a full decode (every section, EDNS, hex) costs nothing during
-the scan and is done only for the message a face shows. Transactions hold what pages, filters and
+the scan and is done only for the message a face shows. The messages a worker process stores are
+kept a span of the capture at a time: one `dns_message_chunks` row holds the span's message rows
+(the `dns_messages` layout) packed with `marshal`, which costs a tenth of a row each and needs no
+index; spans never overlap. The scanning process's own messages (DNS over TCP, other ports, and
+every message of a one-process scan) are rows of `dns_messages`. `queries.message_rows` and
+`queries.iter_message_rows` read both. Transactions hold what pages, filters and
 rankings read; their questions and answers sit in side tables so rankings count every question
 and the `answer` filter is one indexed look-up.
 
@@ -21,6 +26,9 @@ CREATE TABLE dns_messages (
     frame INTEGER NOT NULL, idx INTEGER NOT NULL, ts REAL NOT NULL,
     src TEXT, sport INTEGER, dst TEXT, dport INTEGER, transport TEXT, protocol TEXT,
     qr INTEGER, id INTEGER, raw BLOB
+);
+CREATE TABLE dns_message_chunks (
+    first_frame INTEGER PRIMARY KEY, last_frame INTEGER NOT NULL, rows BLOB NOT NULL
 );
 CREATE TABLE dns_transactions (
     id INTEGER PRIMARY KEY, ts REAL NOT NULL, query_frame INTEGER, response_frame INTEGER,
@@ -56,6 +64,7 @@ CREATE INDEX IF NOT EXISTS dns_tx_filters ON dns_transactions(
 """
 
 INSERT_MESSAGE = "INSERT INTO dns_messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+INSERT_MESSAGE_CHUNK = "INSERT INTO dns_message_chunks VALUES (?,?,?)"
 INSERT_TRANSACTION = (
     "INSERT INTO dns_transactions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
