@@ -40,6 +40,7 @@ MALFORMED_REASONS = (
 _HEADER = struct.Struct("!6H")
 _QUESTION_TAIL = struct.Struct("!2H")
 _RR_HEADER = struct.Struct("!HHIH")
+_U16 = struct.Struct("!H")
 _OPT = 41
 _CLASS_NONE = 254
 _CLASS_ANY = 255
@@ -158,7 +159,7 @@ BRIEF_FIELDS = (
 
 def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
     """`decode_message`, reduced to a `Brief`."""
-    msg = decode_message(buf, mdns=mdns)
+    msg = decode_message(buf, mdns=mdns, brief=True)
     questions = msg.questions
     answers, additional = msg.answers, msg.additional
     if not questions:
@@ -192,8 +193,12 @@ def _query_question(question: Question) -> tuple:
     return extended
 
 
-def decode_message(buf: bytes, *, mdns: bool = False) -> DnsMessage:
-    """Decode one DNS message (without the TCP length prefix). Never raises."""
+def decode_message(buf: bytes, *, mdns: bool = False, brief: bool = False) -> DnsMessage:
+    """Decode one DNS message (without the TCP length prefix). Never raises.
+
+    `brief` (for `decode_brief`): the additional section's OPT record is only checked, and its
+    data left empty; `edns` then holds only `ext_rcode`. Everything else is decoded in full.
+    """
     if type(buf) is not bytes:
         buf = bytes(buf)
     if len(buf) < 12:
@@ -211,7 +216,7 @@ def decode_message(buf: bytes, *, mdns: bool = False) -> DnsMessage:
         if ns:
             pos = _read_records(buf, pos, ns, mdns, cache, msg, msg.authority)
         if ar:
-            _read_records(buf, pos, ar, mdns, cache, msg, msg.additional)
+            _read_records(buf, pos, ar, mdns, cache, msg, msg.additional, brief)
     except WireError as err:
         msg.malformed = err.reason
     except Exception:  # a bug must not stop a capture: count the message as malformed
@@ -287,6 +292,7 @@ def _read_records(
     cache: NameCache,
     msg: DnsMessage,
     out: list[Record],
+    brief: bool = False,
 ) -> int:
     end = len(buf)
     for _ in range(count):
@@ -325,7 +331,10 @@ def _read_records(
         elif rtype == 28 and rdlen == 16:
             data = _inet_ntop(_AF_INET6, buf[pos:rd_end])
         elif rtype == _OPT:
-            data = _opt(buf, pos, rd_end, rclass, ttl, msg, out is msg.additional)
+            if brief:  # only ever in the additional section: see decode_message
+                data = _opt_checked(buf, pos, rd_end, ttl, msg)
+            else:
+                data = _opt(buf, pos, rd_end, rclass, ttl, msg, out is msg.additional)
         elif rdlen == 0 and rclass in (_CLASS_ANY, _CLASS_NONE):
             data = ""  # RFC 2136 prerequisites and deletions carry no RDATA
         else:
@@ -360,3 +369,17 @@ def _opt(
     if additional and msg.edns is None:
         msg.edns = edns
     return summary
+
+
+def _opt_checked(buf: bytes, pos: int, end: int, ttl: int, msg: DnsMessage) -> str:
+    """The OPT record as a brief decode needs it: its options' framing checked (as `_opt` does)
+    and the extended rcode kept; no option is parsed and no text made."""
+    while pos < end:
+        if pos + 4 > end or pos + 4 + _U16.unpack_from(buf, pos + 2)[0] > end:
+            if msg.malformed is None:
+                msg.malformed = "bad_rdata"
+            break
+        pos += 4 + _U16.unpack_from(buf, pos + 2)[0]
+    if msg.edns is None:
+        msg.edns = {"ext_rcode": ttl >> 24}
+    return ""

@@ -192,3 +192,32 @@ def test_a_remembered_question_then_other_records(buf: bytes, tail: bytes, mdns:
     decode_message(buf, mdns=mdns)
     changed = buf[: -len(tail)] + tail if len(tail) < len(buf) - 12 else buf
     assert _decoded(decode_message(changed, mdns=mdns)) == _cold(changed, mdns)
+
+
+def _without_opt_data(msg: DnsMessage) -> tuple:
+    additional = [rr if rr[1] != 41 else (*rr[:4], "", rr[5]) for rr in msg.additional]
+    return (*_decoded(msg)[:3], additional, msg.malformed, msg.rcode)
+
+
+# OPT records a brief decode only checks: options that fit, overrun, stop mid-header, or none
+OPT_CASES = [
+    header(qd=1, ar=1) + question(wire_name("example.com")) + opt(option(10, bytes(8))),
+    header(qd=1, ar=1) + question(wire_name("example.com")) + opt(b"\x00\x0a\x00\x09" + bytes(8)),
+    header(qd=1, ar=1) + question(wire_name("example.com")) + opt(b"\x00\x0a\x00"),
+    header(qd=1, ar=1) + question(wire_name("example.com")) + opt(ext_rcode=1, flags=0x8000),
+    header(qd=1, ar=2) + question(wire_name("example.com")) + opt(ext_rcode=2) * 2,
+]
+
+
+@FUZZ
+@given(st.sampled_from(OPT_CASES + VALID), st.binary(max_size=6), st.integers(0, 200))
+def test_a_brief_decode_equals_the_full_one_but_for_opt_data(
+    buf: bytes, tail: bytes, cut: int
+) -> None:
+    """Everything but the OPT record's text is decoded alike, malformed reason and extended
+    rcode included, whatever the bytes after the question section."""
+    changed = (buf + tail)[: max(12, len(buf) + len(tail) - cut)]
+    full, brief = decode_message(changed), decode_message(changed, brief=True)
+    assert _without_opt_data(brief) == _without_opt_data(full)
+    if full.edns is not None:
+        assert brief.edns == {"ext_rcode": full.edns["ext_rcode"]}
