@@ -16,11 +16,17 @@ from mcpcap.modules.base import ModuleScan
 from mcpcap.modules.dns import store_schema
 from mcpcap.modules.dns.counting import MessageCounts
 from mcpcap.modules.dns.decoder import Brief, decode_brief
+from mcpcap.modules.dns.domains import load_suffix_list
 from mcpcap.modules.dns.framing import TcpMessageFramer
 from mcpcap.modules.dns.pairing import Pairer, Transaction
 
 DNS_PORT, MDNS_PORT, LLMNR_PORT = 53, 5353, 5355
 WELL_KNOWN = frozenset((DNS_PORT, MDNS_PORT, LLMNR_PORT))
+# Parsed once here, where a scan imports this module: a parallel scan's worker processes are
+# forked after it (from this process, or from a fork server that preloads this module), so they
+# share the parsed list instead of each parsing it again at its first query.
+load_suffix_list()
+
 BATCH = 5_000
 MAX_CANDIDATES = 4_096  # queries on other ports waiting for a response that proves them DNS
 MAX_FRAMERS = 50_000
