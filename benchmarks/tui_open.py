@@ -243,8 +243,10 @@ def table(title: str, runs: list[dict[str, float]]) -> str:
             lines.append(line(f"  {stage}", values))
     lines.append("  intervals:")
     for label, first, last in INTERVALS:
+        if first is not None and not all(first in run for run in runs):
+            continue
         values = [run[last] - (run[first] if first else 0.0) for run in runs if last in run]
-        if values and (first is None or all(first in run for run in runs)):
+        if values:
             lines.append(line(f"  {label}", values))
     lines.append("  CPU:")
     for key, label in CPU:
