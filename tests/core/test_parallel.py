@@ -34,9 +34,7 @@ def _everything(path: Path, workers: int, cache: Path) -> dict:
             "by_frame": [
                 dns.message(m["frame"], m["index"]).model_dump(mode="json") for m in messages
             ],
-            "index_of": [
-                message_index(dns.db, m["frame"], m["id"], m["qr"]) for m in messages
-            ],
+            "index_of": [message_index(dns.db, m["frame"], m["id"], m["qr"]) for m in messages],
             "transactions": list(dns.iter_transactions()),
         }
 
