@@ -1,6 +1,6 @@
 """How long the TUI takes to show a capture's DNS overview, cold (no result store).
 
-    python benchmarks/tui_open.py benchmarks/data/bench-100k.pcap [--repeat 5] [--core]
+    python benchmarks/tui_open.py benchmarks/data/bench-100k.pcap [--repeat 5] [--core] [--browse]
 
 Each run is a fresh Python process (cold imports, no fork server or worker processes yet) with
 an empty cache folder. It starts the app as `mcpcap tui CAPTURE` does (`launch.start_app`: the
