@@ -274,3 +274,36 @@ def test_footer_recomposes_only_when_its_keys_change(tmp_path: Path) -> None:
             assert "1" not in [key.key for key in footer.query(FooterKey)]
 
     asyncio.run(scenario())
+
+
+def test_names_from_the_capture_are_never_read_as_markup(tmp_path: Path) -> None:
+    """A file name or a query name with brackets shows as it is (a closing tag no opening tag
+    matches would otherwise stop the overview from drawing)."""
+    from scapy.layers.dns import DNS, DNSQR, DNSRR
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.utils import wrpcap
+
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    name = "[/b]x.example"
+    query = DNS(id=7, rd=1, qd=DNSQR(qname=name))
+    answer = DNS(id=7, qr=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, rdata="192.0.2.1"))
+    frames = [
+        Ether() / IP(src="10.0.0.1", dst="10.0.0.53") / UDP(sport=4000, dport=53) / query,
+        Ether() / IP(src="10.0.0.53", dst="10.0.0.1") / UDP(sport=53, dport=4000) / answer,
+    ]
+    frames[0].time, frames[1].time = 1_714_550_400.0, 1_714_550_400.01
+    capture = "[red]trace[b].pcap"
+    wrpcap(str(folder / capture), frames)
+
+    async def scenario() -> None:
+        app = app_for(tmp_path, capture, pcap_paths=[str(folder)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.screen.query_one(DnsOverview) is not None
+            assert top_domains(app) == [name]
+            line = app.screen.query_one("#capture-line").render()
+            assert str(line).startswith(capture)
+
+    asyncio.run(scenario())

@@ -195,7 +195,7 @@ class MainScreen(Screen[None]):
 
     def on_scan_cancelled(self, event: workers.ScanCancelled) -> None:
         self._finish_open()
-        self.notify(f"Opening {event.name} was cancelled.", severity="warning")
+        self.notify(f"Opening {event.name} was cancelled.", severity="warning", markup=False)
 
     # --- sources and overview ----------------------------------------------------------------
 

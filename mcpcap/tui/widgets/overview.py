@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
+from textual.markup import escape
 from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
@@ -43,7 +45,8 @@ class RankTable(DataTable):
         for name in rest:
             self.add_column(name, key=name)
         for row in self.ranking.rows:
-            self.add_row(row[0], *(f"{int(v):>7,}" for v in row[1:]), key=row[0])
+            # Text, not str: a DataTable reads a str as markup, and names come from the capture
+            self.add_row(Text(row[0]), *(f"{int(v):>7,}" for v in row[1:]), key=row[0])
 
     def on_click(self, event: events.Click) -> None:
         """Runs before DataTable's own handler: make every click on a row a 'second' click."""
@@ -71,8 +74,9 @@ def figures(capture: CaptureSummary, dns: DnsSummary) -> list[tuple[str, str]]:
 def capture_line(capture: CaptureSummary) -> str:
     links = ", ".join(lt.name for lt in capture.link_types) or "no link type"
     start = (capture.first_time or "")[:19].replace("T", " ")
+    gzip = " (gzip)" if capture.compressed else ""
     return (
-        f"[b]{capture.name}[/b]  {capture.format}{' (gzip)' if capture.compressed else ''} · "
+        f"[b]{escape(capture.name)}[/b]  {capture.format}{gzip} · "
         f"{links} · {count(capture.packets)} packets · {human_bytes(capture.bytes)} · "
         f"{seconds(capture.duration)} from {start or '?'} UTC"
     )

@@ -157,6 +157,7 @@ class SourcesPanel(Vertical):
         data = event.node.data
         if isinstance(data, CaptureNode):
             if data.entry.error:
-                self.notify(f"{data.entry.name}: {data.entry.error}", severity="error")
+                message = f"{data.entry.name}: {data.entry.error}"
+                self.notify(message, severity="error", markup=False)
             else:
                 self.post_message(self.CaptureChosen(data.entry.name))
