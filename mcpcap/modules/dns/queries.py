@@ -10,7 +10,6 @@ gives the same page for the same arguments.
 from __future__ import annotations
 
 import heapq
-import marshal
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -29,7 +28,7 @@ from mcpcap.core.timefmt import iso_time
 from mcpcap.modules.dns.filters import TransactionFilter, filter_sql, filter_terms
 from mcpcap.modules.dns.models import DnsMessage, DnsTransaction, TransactionPage
 from mcpcap.modules.dns.registry import class_name, rcode_name, type_name
-from mcpcap.modules.dns.store_schema import unpack_list
+from mcpcap.modules.dns.store_schema import chunk_rows, unpack_list
 
 SORTS = {  # name -> (SQL expression, descending)
     "ts": ("t.ts", False),
@@ -515,7 +514,7 @@ def message_rows(db: sqlite3.Connection, frame: int) -> list[tuple]:
         (frame,),
     ).fetchone()
     if chunk is not None and chunk[0] >= frame:
-        rows += [row for row in marshal.loads(chunk[1]) if row[0] == frame]
+        rows += [row for row in chunk_rows(chunk[1]) if row[0] == frame]
     return sorted(rows, key=_message_order)
 
 
@@ -523,7 +522,7 @@ def iter_message_rows(db: sqlite3.Connection) -> Iterator[tuple]:
     """Every stored message row in frame order, one chunk in memory at a time."""
     singles = db.execute("SELECT * FROM dns_messages ORDER BY frame, idx")
     chunks = db.execute("SELECT rows FROM dns_message_chunks ORDER BY first_frame")
-    chunked = (row for (packed,) in chunks for row in marshal.loads(packed))
+    chunked = (row for (packed,) in chunks for row in chunk_rows(packed))
     return heapq.merge(singles, chunked, key=_message_order)
 
 

@@ -7,7 +7,6 @@ for the store. Names, percentiles and rankings are made once at the end, from th
 from __future__ import annotations
 
 import json
-import marshal
 import sqlite3
 from collections import OrderedDict
 from typing import Any
@@ -63,9 +62,9 @@ class WorkerDecoder:
 
     Their rows go to the worker's own store file, one chunk per span (copied into the result
     store when the scan ends; see `store_schema`), and their tallies to the worker's
-    `MessageCounts`, handed over at each `flush`. So the
-    scanning process neither receives the raw bytes nor counts these messages again: what it
-    gets back is the `Brief` with `raw` None, for pairing. Datagrams on other ports come back
+    `MessageCounts`, handed over at each `flush`. So the scanning process neither receives the
+    raw bytes nor counts these messages again: what it gets back is the `Brief` with `raw`
+    None, for pairing. Datagrams on other ports come back
     whole, since only the scanning process can tell whether they are DNS.
     """
 
@@ -95,8 +94,7 @@ class WorkerDecoder:
         flush."""
         rows = self._rows
         if rows:
-            chunk = (rows[0][0], rows[-1][0], marshal.dumps(rows))
-            self._db.execute(store_schema.INSERT_MESSAGE_CHUNK, chunk)
+            self._db.execute(store_schema.INSERT_MESSAGE_CHUNK, store_schema.message_chunk(rows))
             self._db.commit()
             rows.clear()
         counts, self._counts = self._counts, MessageCounts()

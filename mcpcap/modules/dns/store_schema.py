@@ -18,6 +18,7 @@ message again.
 from __future__ import annotations
 
 import ipaddress
+import marshal
 import sqlite3
 from collections.abc import Sequence
 
@@ -87,6 +88,16 @@ def insert_rows(db: sqlite3.Connection, table: str, rows: list[tuple]) -> None:
     if rows:
         marks = ",".join("?" * len(rows[0]))
         db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def message_chunk(rows: list[tuple]) -> tuple[int, int, bytes]:
+    """The `dns_message_chunks` row of a span's message rows (in frame order, not empty)."""
+    return rows[0][0], rows[-1][0], marshal.dumps(rows)
+
+
+def chunk_rows(packed: bytes) -> list[tuple]:
+    """The message rows a chunk holds (`message_chunk` packed them)."""
+    return marshal.loads(packed)
 
 
 def answers_digest(records: Sequence[tuple]) -> tuple[str, str, tuple[str, ...]]:
