@@ -52,6 +52,11 @@ _formatter = FORMATTERS.get
 _QUESTION_CACHE_SIZE = 8192
 _questions_seen: dict[tuple[bytes, bool], tuple[Question, int]] = {}
 _query_questions: dict[Question, tuple] = {}
+# Recently decoded messages, by their bytes after the id (see `decode_brief`), cleared when
+# their bytes pass the bound: what a message decodes to is at most a few times its size.
+_BRIEF_CACHE_BYTES = 2 << 20
+_briefs_seen: dict[tuple[bytes, bool], tuple] = {}
+_brief_bytes = 0
 _inet_ntoa = socket.inet_ntoa
 _inet_ntop = socket.inet_ntop
 _AF_INET6 = socket.AF_INET6
@@ -158,7 +163,31 @@ BRIEF_FIELDS = (
 
 
 def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
-    """`decode_message`, reduced to a `Brief`."""
+    """`decode_message`, reduced to a `Brief`; a message seen before is looked up instead.
+
+    A brief depends on nothing but the bytes after the id (and `mdns`), and a capture repeats
+    whole messages over and over: a client asks the same question again and again, a server
+    gives the same answer (with the same TTLs) to every client that asks within a second. A
+    look-up costs a slice and a hash, a decode tens of times more.
+    """
+    if type(buf) is not bytes:
+        buf = bytes(buf)
+    key = (buf[2:], mdns)
+    seen = _briefs_seen.get(key)
+    if seen is not None:
+        return ((buf[0] << 8) | buf[1], *seen, buf)
+    global _brief_bytes
+    brief = _decode_brief(buf, mdns)
+    if len(buf) >= 12:  # a shorter one keeps only the id bytes it has
+        _brief_bytes += len(buf)
+        if _brief_bytes > _BRIEF_CACHE_BYTES:
+            _briefs_seen.clear()
+            _brief_bytes = len(buf)
+        _briefs_seen[key] = brief[1:9]
+    return brief
+
+
+def _decode_brief(buf: bytes, mdns: bool) -> Brief:
     msg = decode_message(buf, mdns=mdns, brief=True)
     questions = msg.questions
     answers, additional = msg.answers, msg.additional

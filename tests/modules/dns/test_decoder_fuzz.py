@@ -221,3 +221,52 @@ def test_a_brief_decode_equals_the_full_one_but_for_opt_data(
     assert _without_opt_data(brief) == _without_opt_data(full)
     if full.edns is not None:
         assert brief.edns == {"ext_rcode": full.edns["ext_rcode"]}
+
+
+def _fresh_brief(buf: bytes, mdns: bool) -> tuple:
+    decoder._briefs_seen.clear()
+    decoder._questions_seen.clear()
+    return decoder.decode_brief(buf, mdns=mdns)
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(OPT_CASES + TRICKY_QUESTIONS + VALID + [b"", b"\x12", bytes(11)]),
+            st.integers(0, 0xFFFF),  # the id, which a remembered message must not keep
+            st.sampled_from([None, 0x0000, 0x8000, 0x8403, 0x2800]),  # another flags word
+            st.binary(max_size=3),  # more bytes at the end
+            st.booleans(),
+        ),
+        min_size=2,
+        max_size=12,
+    )
+)
+def test_remembered_messages_decode_exactly_like_fresh_ones(cases: list) -> None:
+    """A brief looked up from an earlier message with the same bytes after the id is the brief
+    a fresh decode gives: the message's own id and bytes, everything else equal."""
+    decoder._briefs_seen.clear()
+    bufs = [
+        (
+            struct.pack("!H", ident) + (buf[2:] if flags is None else _flagged(buf, flags)) + tail,
+            mdns,
+        )
+        for buf, ident, flags, tail, mdns in cases
+    ]
+    warm = [decoder.decode_brief(buf, mdns=mdns) for buf, mdns in bufs]  # the cache fills up
+    assert warm == [_fresh_brief(buf, mdns) for buf, mdns in bufs]
+    assert all(brief[9] is buf for brief, (buf, _) in zip(warm, bufs, strict=True))
+
+
+def _flagged(buf: bytes, flags: int) -> bytes:
+    """`buf` after its id, with another flags word."""
+    return struct.pack("!H", flags) + buf[4:] if len(buf) >= 4 else buf[2:]
+
+
+def test_remembered_messages_are_bounded_by_their_bytes(monkeypatch) -> None:
+    monkeypatch.setattr(decoder, "_BRIEF_CACHE_BYTES", 10 * len(TYPICAL))
+    decoder._briefs_seen.clear()
+    for ident in range(100):  # distinct bytes after the id: a different flags word each time
+        decoder.decode_brief(TYPICAL[:2] + struct.pack("!H", ident) + TYPICAL[4:])
+        assert len(decoder._briefs_seen) <= 10
