@@ -45,13 +45,14 @@ class Transaction:
         "bare",
         "client",
         "client_port",
+        "domain",
+        "extra_questions",
         "protocol",
         "qclass",
         "qtype",
         "query",
         "query_frame",
         "query_ts",
-        "questions",
         "ra",
         "rcode",
         "rd",
@@ -90,12 +91,15 @@ class Transaction:
         self.rd = bool(flags & 0x0100)
         if flags & 0x8000:
             self.client, self.client_port, self.server, self.server_port = dst, dport, src, sport
-            self.query_frame = self.query_ts = None
-            self.questions: list[tuple] = []
+            self.query_frame = self.query_ts = self.domain = None
+            self.extra_questions: list[tuple] = []
         else:
             self.client, self.client_port, self.server, self.server_port = src, sport, dst, dport
             self.query_frame, self.query_ts = frame, ts
-            self.questions = list(questions)  # (name, type, ...) tuples, as decoded
+            # a query's questions carry (..., lowered name, registered domain); its first one is
+            # the transaction's own, the others (rare) are kept as they came
+            self.domain = questions[0][5] if questions else None
+            self.extra_questions = questions[1:]
 
     @property
     def ts(self) -> float:
@@ -173,8 +177,8 @@ class Pairer:
         if queue:
             for tx in queue:
                 if _tx_question(tx) == question:
-                    tx.retransmissions += 1
-                    tx.questions.extend(questions)
+                    tx.retransmissions += 1  # its first question is the transaction's
+                    tx.extra_questions.extend(questions[1:])
                     self.retransmissions += 1
                     return
         seq = self._seq = self._seq + 1

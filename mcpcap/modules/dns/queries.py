@@ -419,34 +419,54 @@ def shrink_record(record: dict[str, Any], budget: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- rankings
-def _rank_sql(by: str) -> tuple[str, str, str]:
-    """(SELECT key, count ... FROM ..., what the count counts, join clause)."""
-    if by in ("qname", "registered_domain", "qtype"):
-        column = {"qname": "q.qname", "registered_domain": "q.domain", "qtype": "q.qtype"}[by]
-        return (
-            f"SELECT {column} AS k, count(*) AS n FROM dns_questions q "
-            "JOIN dns_transactions t ON t.id = q.tx_id",
-            "questions of query messages (retransmissions included)",
-            "",
-        )
+# A ranking sums `n` by key over the matching rows of one or more parts:
+# (key, n, FROM ..., a condition of its own).
+RankPart = tuple[str, str, str, str]
+QUESTIONS_FROM = "dns_extra_questions q JOIN dns_transactions t ON t.id = q.tx_id"
+# question rankings: the transaction's column for a query's first question, the side table's
+QUESTION_COLUMNS = {
+    "qname": ("t.qname", "q.qname"),
+    "registered_domain": ("t.domain", "q.domain"),
+    "qtype": ("t.qtype", "q.qtype"),
+}
+
+
+def _rank_parts(by: str) -> tuple[list[RankPart], str]:
+    """The parts of a ranking, and what its count counts."""
+    if by in QUESTION_COLUMNS:
+        first, extra = QUESTION_COLUMNS[by]
+        query = "t.query_frame IS NOT NULL AND t.qname IS NOT NULL"
+        return [
+            (first, "1 + t.retransmissions", "dns_transactions t", query),
+            (extra, "1", QUESTIONS_FROM, ""),
+        ], "questions of query messages (retransmissions included)"
     if by in ("client", "server"):
-        return (
-            f"SELECT t.{by} AS k, sum(1 + t.retransmissions) AS n FROM dns_transactions t",
-            "query messages",
+        part = (
+            f"t.{by}",
+            "1 + t.retransmissions",
+            "dns_transactions t",
             "t.query_frame IS NOT NULL",
         )
+        return [part], "query messages"
     if by == "rcode":
-        return (
-            "SELECT t.rcode AS k, count(*) AS n FROM dns_transactions t",
-            "answered transactions",
-            "t.answered = 1",
-        )
-    return (
-        "SELECT a.value AS k, count(*) AS n FROM dns_answers a "
-        "JOIN dns_transactions t ON t.id = a.tx_id",
-        "answer records of transactions",
-        "",
-    )
+        return [("t.rcode", "1", "dns_transactions t", "t.answered = 1")], "answered transactions"
+    answers = "dns_answers a JOIN dns_transactions t ON t.id = a.tx_id"
+    return [("a.value", "1", answers, "")], "answer records of transactions"
+
+
+def _grouped(
+    db: sqlite3.Connection, flt: TransactionFilter, parts: list[RankPart]
+) -> tuple[str, list[Any]]:
+    """SELECT k, n: the ranking's keys and sums over the rows matching `flt`, with parameters."""
+    selects, params = [], []
+    for key, n, source, extra in parts:
+        where, where_params = where_clause(db, flt, extra)
+        if len(parts) == 1:
+            total = "count(*)" if n == "1" else f"sum({n})"
+            return f"SELECT {key} AS k, {total} AS n FROM {source}{where} GROUP BY k", where_params
+        selects.append(f"SELECT {key} AS k, {n} AS n FROM {source}{where}")
+        params += where_params
+    return f"SELECT k, sum(n) AS n FROM ({' UNION ALL '.join(selects)}) GROUP BY k", params
 
 
 def ranking(
@@ -461,13 +481,12 @@ def ranking(
     if by not in RANK_BY:
         raise BadArgumentError(f"by must be one of {', '.join(RANK_BY)}, not {by!r}")
     limit = check_limit(limit, default=10)
-    select, counts, extra = _rank_sql(by)
-    where, params = where_clause(db, flt, extra)
+    parts, counts = _rank_parts(by)
     if by in COUNTED and not filter_sql(flt, db)[0]:  # the scan counted these already
         table, column = COUNTED[by]
         grouped, params = f"SELECT {column} AS k, n FROM {table}", []
     else:
-        grouped = f"{select}{where} GROUP BY k"
+        grouped, params = _grouped(db, flt, parts)
     # one pass: the window sums run over every key before the LIMIT keeps the top ones
     rows = db.execute(
         f"SELECT k, n, count(*) OVER (), sum(n) OVER () FROM ({grouped}) "

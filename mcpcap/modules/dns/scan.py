@@ -125,7 +125,7 @@ class DnsScan(ModuleScan):
         self._db = db
         self._messages: list[tuple] = []
         self._transactions: list[tuple] = []
-        self._questions: list[tuple] = []
+        self._extra_questions: list[tuple] = []
         self._answers: list[tuple] = []
         self._framers: OrderedDict[tuple, TcpMessageFramer] = OrderedDict()
         self._candidates: OrderedDict[tuple, tuple] = OrderedDict()
@@ -226,9 +226,11 @@ class DnsScan(ModuleScan):
         tx_id = tx.seq
         transactions = self._transactions
         transactions.append(_transaction_row(tx))
-        append = self._questions.append
-        for question in tx.questions:  # a query's: (..., lowered name, registered domain)
-            append((tx_id, question[4], question[1], question[5]))
+        extra = tx.extra_questions
+        if extra:  # a query's questions: (..., lowered name, registered domain)
+            append = self._extra_questions.append
+            for question in extra:
+                append((tx_id, question[4], question[1], question[5]))
         values = tx.answers[2]
         if values:
             append = self._answers.append
@@ -245,10 +247,10 @@ class DnsScan(ModuleScan):
     def _flush_transactions(self) -> None:
         db = self._db
         db.executemany(store_schema.INSERT_TRANSACTION, self._transactions)
-        db.executemany(store_schema.INSERT_QUESTION, self._questions)
+        db.executemany(store_schema.INSERT_EXTRA_QUESTION, self._extra_questions)
         db.executemany(store_schema.INSERT_ANSWER, self._answers)
         self._transactions.clear()
-        self._questions.clear()
+        self._extra_questions.clear()
         self._answers.clear()
 
     def finish(self, db: sqlite3.Connection) -> dict[str, Any]:

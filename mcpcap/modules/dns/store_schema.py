@@ -7,8 +7,10 @@ kept a span of the capture at a time: one `dns_message_chunks` row holds the spa
 index; spans never overlap. The scanning process's own messages (DNS over TCP, other ports, and
 every message of a one-process scan) are rows of `dns_messages`. `queries.message_rows` and
 `queries.iter_message_rows` read both. Transactions hold what pages, filters and
-rankings read; their questions and answers sit in side tables so rankings count every question
-and the `answer` filter is one indexed look-up.
+rankings read, the first question of their query among it (name, type, registered domain). A
+query message rarely asks more than one question, so the others, and those of retransmissions
+beyond their first, sit in a side table (rankings count every question from the two); answers
+sit in one too, so the `answer` filter is one indexed look-up.
 
 The scan's name rankings (questions per name and per registered domain) and its messages per
 time slot are kept as counted, so the summary reads them instead of grouping every question and
@@ -35,12 +37,12 @@ CREATE TABLE dns_transactions (
     id INTEGER PRIMARY KEY, ts REAL NOT NULL, query_frame INTEGER, response_frame INTEGER,
     client TEXT, client_port INTEGER, server TEXT, server_port INTEGER,
     transport TEXT, protocol TEXT, trans_id INTEGER, rtt REAL,
-    query TEXT, qname TEXT, qclass INTEGER, qtype INTEGER, rcode INTEGER,
+    query TEXT, qname TEXT, domain TEXT, qclass INTEGER, qtype INTEGER, rcode INTEGER,
     aa INTEGER, tc INTEGER, rd INTEGER, ra INTEGER, z INTEGER,
     answers TEXT, ttls TEXT, rejected INTEGER, answered INTEGER NOT NULL,
     retransmissions INTEGER NOT NULL
 );
-CREATE TABLE dns_questions (tx_id INTEGER NOT NULL, qname TEXT, qtype INTEGER, domain TEXT);
+CREATE TABLE dns_extra_questions (tx_id INTEGER NOT NULL, qname TEXT, qtype INTEGER, domain TEXT);
 CREATE TABLE dns_answers (tx_id INTEGER NOT NULL, value TEXT);
 CREATE TABLE dns_qname_counts (qname TEXT NOT NULL, n INTEGER NOT NULL);
 CREATE TABLE dns_domain_counts (domain TEXT NOT NULL, n INTEGER NOT NULL);
@@ -55,7 +57,7 @@ CREATE INDEX IF NOT EXISTS dns_messages_frame ON dns_messages(frame, idx);
 CREATE INDEX IF NOT EXISTS dns_tx_ts ON dns_transactions(ts, id);
 CREATE INDEX IF NOT EXISTS dns_tx_rtt ON dns_transactions(rtt, id);
 CREATE INDEX IF NOT EXISTS dns_tx_qname ON dns_transactions(qname, id);
-CREATE INDEX IF NOT EXISTS dns_q_tx ON dns_questions(tx_id);
+CREATE INDEX IF NOT EXISTS dns_q_tx ON dns_extra_questions(tx_id);
 CREATE INDEX IF NOT EXISTS dns_a_value ON dns_answers(value, tx_id);
 -- every filter column and sort key, time first: counting any mix of filters reads this narrow
 -- index instead of the table (see queries._Query)
@@ -67,9 +69,9 @@ CREATE INDEX IF NOT EXISTS dns_tx_filters ON dns_transactions(
 INSERT_MESSAGE = "INSERT INTO dns_messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 INSERT_MESSAGE_CHUNK = "INSERT INTO dns_message_chunks VALUES (?,?,?)"
 INSERT_TRANSACTION = (
-    "INSERT INTO dns_transactions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    "INSERT INTO dns_transactions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
-INSERT_QUESTION = "INSERT INTO dns_questions VALUES (?,?,?,?)"
+INSERT_EXTRA_QUESTION = "INSERT INTO dns_extra_questions VALUES (?,?,?,?)"
 INSERT_ANSWER = "INSERT INTO dns_answers VALUES (?,?)"
 
 ADDRESS_TYPES = (1, 28)  # A, AAAA
@@ -141,6 +143,7 @@ def transaction_row(tx) -> tuple:
         None if query_ts is None or response_ts is None else round(response_ts - query_ts, 6),
         query,
         None if query is None else query.lower(),
+        tx.domain,
         tx.qclass,
         tx.qtype,
         tx.rcode,

@@ -255,3 +255,62 @@ def test_whole_capture_ranking_read_from_scan_tallies_equals_grouping_questions(
     everything = dns.top(by=by, limit=1000)  # read from the scan's tallies
     grouped = dns.top(by=by, limit=1000, since="2000-01-01T00:00:00Z")  # grouped from questions
     assert everything.items and everything.model_dump() == grouped.model_dump()
+
+
+def test_question_rankings_count_every_question_of_every_query_message(tmp_path, make_settings):
+    """Questions beyond a message's first live beside the transaction (store_schema): rankings
+    made from the store count them, and retransmissions, exactly as the scan's tallies do."""
+    from tests.fixtures.packets import (
+        LINKTYPE_ETHERNET,
+        Clock,
+        encode_name,
+        ether,
+        pcap_bytes,
+        raw_dns,
+        raw_question,
+        udp_packet,
+    )
+
+    client, server = ("10.0.0.2", 40000, "02:00:00:00:00:02"), ("10.0.0.1", 53)
+
+    def query(qid: int, *names: tuple[str, int]) -> bytes:
+        questions = [raw_question(encode_name(name), qtype) for name, qtype in names]
+        packet = udp_packet(
+            client[0], server[0], client[1], server[1], raw_dns(qid, 0x0100, questions)
+        )
+        return bytes(ether(packet, client[2]))
+
+    def unsolicited_response(qid: int, name: str) -> bytes:
+        message = raw_dns(qid, 0x8180, [raw_question(encode_name(name), 1)])
+        packet = udp_packet(server[0], client[0], server[1], client[1], message)
+        return bytes(ether(packet, client[2]))
+
+    asked = [
+        unsolicited_response(9, "stray.example"),  # a transaction with a question but no query
+        query(1, ("www.a.example", 1), ("mail.B.example", 28)),
+        query(1, ("WWW.a.example", 1), ("other.c.example", 15)),  # a retransmission
+        query(2, ("www.a.example", 28)),
+        query(3, ("x.c.example", 1), ("y.c.example", 1), ("x.c.example", 16)),
+    ]
+    clock = Clock()
+    capture = tmp_path / "questions.pcap"
+    capture.write_bytes(pcap_bytes([clock.frame(q) for q in asked], LINKTYPE_ETHERNET))
+    with Analyzer(make_settings()).analyze(capture, capture.name) as result:
+        dns = result.module("dns")
+        summary = dns.summary()
+        assert summary.transactions == 4  # the retransmission is counted on the first
+        for by in ("qname", "registered_domain", "qtype"):
+            grouped = dns.top(by=by, limit=100, since="2000-01-01T00:00:00Z")
+            assert sum(i.count for i in grouped.items) == 8, by
+            if by != "qtype":  # whole-capture name rankings are read from the tallies
+                assert grouped.model_dump() == dns.top(by=by, limit=100).model_dump()
+        qtypes = dns.top(by="qtype", limit=100, since="2000-01-01T00:00:00Z")
+        assert {i.key: i.count for i in qtypes.items} == summary.qtypes
+        names = dns.top(by="qname", limit=100, since="2000-01-01T00:00:00Z")
+        assert {i.key: i.count for i in names.items} == {
+            "www.a.example": 3,
+            "mail.b.example": 1,
+            "other.c.example": 1,
+            "x.c.example": 2,
+            "y.c.example": 1,
+        }

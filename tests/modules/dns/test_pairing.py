@@ -87,7 +87,23 @@ def test_retransmission_is_counted_not_a_new_transaction():
     assert len(txs) == 1
     assert txs[0].retransmissions == 1
     assert pairer.retransmissions == 1
-    assert len(txs[0].questions) == 2  # both query messages' questions count for rankings
+    # the retransmission's question is the transaction's own: rankings count it 1 + retransmissions
+    # times, and keep only questions beyond a message's first on the side
+    assert (txs[0].query, txs[0].domain, txs[0].extra_questions) == (
+        "example.com",
+        "example.com",
+        [],
+    )
+
+
+def test_questions_beyond_the_first_of_each_query_message_are_kept():
+    two = message(5, False)
+    two = (*two[:5], [*two[5], question("Other.example", 28, False)], *two[6:])
+    meta = query(1, 1.0, 5)[1]
+    txs, _ = run((two, meta), (two, (2, 2.0, *meta[2:])), response(3, 2.01, 5))
+    second = ("Other.example", 28, 1, False, "other.example", "other.example")
+    assert (txs[0].retransmissions, txs[0].extra_questions) == (1, [second, second])
+    assert len(two[5]) == 2  # the message's own list is left as it was
 
 
 def test_duplicate_response_is_counted_not_unsolicited():
