@@ -58,9 +58,11 @@ _AF_IPV6 = frozenset((10, 24, 28, 30))
 
 _HHH = struct.Struct("!HHH").unpack_from
 # ethertype, version+IHL, total length, flags+fragment offset, protocol, UDP ports and length
-_ETH_IPV4_UDP = struct.Struct("!12xHBxHxxHxB10xHHH").unpack_from
+_ETH_IPV4_UDP_HEADERS = struct.Struct("!12xHBxHxxHxB10xHHH")
+_ETH_IPV4_UDP, _ETH_IPV4_UDP_SIZE = _ETH_IPV4_UDP_HEADERS.unpack_from, _ETH_IPV4_UDP_HEADERS.size
 # ethertype, version+class, payload length, next header, then the transport ports and UDP length
-_ETH_IPV6_L4 = struct.Struct("!12xHB3xHB33xHHH").unpack_from
+_ETH_IPV6_L4_HEADERS = struct.Struct("!12xHB3xHB33xHHH")
+_ETH_IPV6_L4, _ETH_IPV6_L4_SIZE = _ETH_IPV6_L4_HEADERS.unpack_from, _ETH_IPV6_L4_HEADERS.size
 _HHIIH = struct.Struct("!HHIIH").unpack_from
 _new_segment = tuple.__new__  # builds a Segment without NamedTuple's slower keyword __new__
 _inet_ntoa = socket.inet_ntoa
@@ -292,54 +294,61 @@ class Decapsulator:
 
     def decode(self, linktype: int, data: bytes, ts: float) -> list[Segment]:
         """The wanted segments in one frame (usually none or one)."""
-        if linktype == 1:
-            try:
-                ethertype, first, total, frag, protocol, sport, dport, length = _ETH_IPV4_UDP(data)
-            except struct.error:  # shorter than Ethernet + IPv4 + UDP headers
-                pass
-            else:
-                # The hot paths, inlined: Ethernet and IPv4 without options or fragmentation,
-                # then UDP that is no tunnel, or TCP on a port nobody asked for (literals instead
-                # of named constants save global lookups). Everything else takes the long way.
-                if ethertype == 0x0800 and first == 0x45 and not frag & 0x3FFF:
-                    if (
-                        protocol == 17
-                        and total >= 28
-                        and length >= 8
-                        and dport not in UDP_TUNNEL_DPORTS
-                        and sport != 3544
-                    ):
-                        # The payload ends at the UDP length or the IP total length, whichever
-                        # comes first; slicing stops at the captured end by itself.
-                        payload = data[42 : 34 + length if length + 20 < total else 14 + total]
-                        if self._udp_wanted(sport, dport, payload):
-                            return self._udp_segment(
-                                data[26:30], data[30:34], sport, dport, payload
-                            )
-                        return []
-                    if (
-                        protocol == 6
-                        and sport not in self._tcp_ports
-                        and dport not in self._tcp_ports
-                    ):
-                        return []
-                elif ethertype == 0x86DD:
-                    segments = self._ethernet_ipv6(data)
-                    if segments is not None:
-                        return segments
+        return self.decode_at(linktype, data, 0, len(data), ts)
+
+    def decode_at(
+        self, linktype: int, buf: bytes, start: int, end: int, ts: float
+    ) -> list[Segment]:
+        """`decode` of the frame `buf[start:end]`, read where it lies.
+
+        A worker decodes a span of the file held in one buffer: a frame that the hot paths
+        drop (most of a capture) is never copied out of it.
+        """
+        if linktype == 1 and end - start >= _ETH_IPV4_UDP_SIZE:
+            ethertype, first, total, frag, protocol, sport, dport, length = _ETH_IPV4_UDP(
+                buf, start
+            )
+            # The hot paths, inlined: Ethernet and IPv4 without options or fragmentation, then
+            # UDP that is no tunnel, or TCP on a port nobody asked for (literals instead of
+            # named constants save global lookups). Everything else takes the long way.
+            if ethertype == 0x0800 and first == 0x45 and not frag & 0x3FFF:
+                if (
+                    protocol == 17
+                    and total >= 28
+                    and length >= 8
+                    and dport not in UDP_TUNNEL_DPORTS
+                    and sport != 3544
+                ):
+                    # The payload ends at the UDP length, the IP total length or the captured
+                    # end, whichever comes first.
+                    stop = start + (34 + length if length + 20 < total else 14 + total)
+                    payload = buf[start + 42 : stop if stop < end else end]
+                    if self._udp_wanted(sport, dport, payload):
+                        return self._udp_segment(
+                            buf[start + 26 : start + 30],
+                            buf[start + 30 : start + 34],
+                            sport,
+                            dport,
+                            payload,
+                        )
+                    return []
+                if protocol == 6 and sport not in self._tcp_ports and dport not in self._tcp_ports:
+                    return []
+            elif ethertype == 0x86DD and end - start >= _ETH_IPV6_L4_SIZE:
+                segments = self._ethernet_ipv6(buf, start, end)
+                if segments is not None:
+                    return segments
+        data = buf if start == 0 and end == len(buf) else buf[start:end]
         try:
             return self._link(linktype, data, ts, 0)
         except (IndexError, struct.error, ValueError):
             self.malformed += 1
             return []
 
-    def _ethernet_ipv6(self, data: bytes) -> list[Segment] | None:
+    def _ethernet_ipv6(self, buf: bytes, start: int, end: int) -> list[Segment] | None:
         """The IPv6 hot path: Ethernet, IPv6 without extension headers, then UDP that is no
         tunnel or TCP on a port nobody asked for. None: take the long way (same result)."""
-        try:
-            _, first, payload_len, next_header, sport, dport, length = _ETH_IPV6_L4(data)
-        except struct.error:
-            return None
+        _, first, payload_len, next_header, sport, dport, length = _ETH_IPV6_L4(buf, start)
         if first >> 4 != 6:
             return None
         if next_header == 6:
@@ -348,12 +357,14 @@ class Decapsulator:
             return []
         if next_header != 17 or length < 8 or dport in UDP_TUNNEL_DPORTS or sport == UDP_TEREDO:
             return None
-        end = 54 + payload_len if payload_len else len(data)  # 0: jumbogram
-        if 54 + length < end:
-            end = 54 + length
-        payload = data[62:end]  # slicing stops at the captured end by itself
+        stop = start + 54 + payload_len if payload_len else end  # 0: jumbogram
+        if start + 54 + length < stop:
+            stop = start + 54 + length
+        payload = buf[start + 62 : stop if stop < end else end]
         if self._udp_wanted(sport, dport, payload):
-            return self._udp_segment(data[22:38], data[38:54], sport, dport, payload)
+            return self._udp_segment(
+                buf[start + 22 : start + 38], buf[start + 38 : start + 54], sport, dport, payload
+            )
         return []
 
     def _udp_segment(

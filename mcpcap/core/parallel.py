@@ -222,7 +222,7 @@ class _SpanScanner:
         scans = [(module, i) for i, module in enumerate(modules)]
         self.dispatch = UdpDispatch(scans)
         tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
-        self.decap = Decapsulator(self.dispatch, tcp_ports, defer_fragments=True)
+        self.decap = Decapsulator(self.dispatch.wanted, tcp_ports, defer_fragments=True)
         if store_prefix is None:
             self.decoders = [module.udp_decoder() for module in modules]
         else:
@@ -239,7 +239,7 @@ class _SpanScanner:
         buf = os.pread(self.fd, span.end - span.start, span.start)
         unpack = self.record_header.unpack_from
         scale, linktype = self.layout.scale, self.layout.linktype
-        decode = self.decap.decode
+        decode = self.decap.decode_at
         single = self.decoders[0] if len(self.decoders) == 1 else None
         out: list[tuple] = []
         append = out.append
@@ -251,7 +251,6 @@ class _SpanScanner:
             sec, frac, incl, orig = unpack(buf, pos)
             start = pos + 16
             pos = start + incl
-            data = buf[start:pos]
             frame += 1
             ts = sec + frac * scale
             total += orig
@@ -260,14 +259,14 @@ class _SpanScanner:
             if ts > last:
                 last = ts
             try:
-                segments = decode(linktype, data, ts)
+                segments = decode(linktype, buf, start, pos, ts)
             except FrameDeferred:
-                append((DEFERRED, frame, ts, data))
+                append((DEFERRED, frame, ts, buf[start:pos]))
                 continue
             if not segments:
                 continue
-            if any(seg.transport == "tcp" for seg in segments):
-                append((DEFERRED, frame, ts, data))
+            if segments[0].transport == "tcp" or (len(segments) > 1 and _carries_tcp(segments)):
+                append((DEFERRED, frame, ts, buf[start:pos]))
                 continue
             for seg in segments:
                 if single is not None:
@@ -288,3 +287,7 @@ class _SpanScanner:
 
     def _targets(self, seg) -> list[tuple[int, Any]]:
         return [(index, self.decoders[index]) for index in self.dispatch.targets(seg)]
+
+
+def _carries_tcp(segments: list) -> bool:
+    return any(seg.transport == "tcp" for seg in segments)

@@ -227,7 +227,7 @@ class _FrameFeeder:
     def __init__(self, scans: list[tuple[ProtocolModule, Any]], modules: list[ProtocolModule]):
         self.udp_wanted = UdpDispatch(scans)
         tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
-        self.decap = Decapsulator(self.udp_wanted, tcp_ports)
+        self.decap = Decapsulator(self.udp_wanted.wanted, tcp_ports)
         self.reassembler = TcpReassembler()
         self.tcp_scans = [(module.tcp_ports, scan) for module, scan in scans if module.tcp_ports]
 
@@ -255,11 +255,11 @@ class UdpDispatch:
 
     def __init__(self, scans: list[tuple[ProtocolModule, Any]]) -> None:
         self._scans = scans
-        self._single = scans[0] if len(scans) == 1 else None
+        # the decapsulator's UDP filter, asked for every datagram: one module's own method
+        # when there is one module (a call less), else whether any module wants it
+        self.wanted = scans[0][0].wants_udp if len(scans) == 1 else self._any_wants
 
-    def __call__(self, sport: int, dport: int, payload: bytes) -> bool:
-        if self._single is not None:
-            return self._single[0].wants_udp(sport, dport, payload)
+    def _any_wants(self, sport: int, dport: int, payload: bytes) -> bool:
         return any(module.wants_udp(sport, dport, payload) for module, _ in self._scans)
 
     def targets(self, seg) -> list:

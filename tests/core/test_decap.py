@@ -637,3 +637,38 @@ def test_hot_paths_give_what_the_long_way_gives(seed: bytes, edits: list, cut: i
     except (IndexError, struct.error, ValueError):
         long_way = []  # counted as malformed by `decode`
     assert make(frozenset({53})).decode(1, frame, 1.0) == long_way
+
+
+_IN_PLACE_SEEDS = [
+    *_HOT_PATH_SEEDS,
+    raw(eth() / udp4()) + bytes(6),  # Ethernet padding: the IPv4 total length bounds it
+    raw(eth() / IP() / UDP(dport=53, len=20) / DNS_QUERY),  # the UDP length bounds it
+    raw(eth() / IP() / TCP(sport=443, dport=40000, flags="A") / (b"t" * 30)),
+    raw(eth() / IP() / TCP(sport=53, dport=40000, flags="PA") / (b"\x00\x1d" + DNS_QUERY)),
+    raw(eth() / IP(flags="MF") / UDP(dport=53) / DNS_QUERY),
+    raw(eth(type=0x0806) / (b"a" * 28)),
+]
+
+
+@settings(max_examples=400, deadline=1000)
+@given(
+    seed=st.sampled_from(_IN_PLACE_SEEDS),
+    edits=st.lists(st.tuples(st.integers(0, 120), st.integers(0, 255)), max_size=4),
+    cut=st.integers(0, 200),
+    before=st.binary(max_size=40),
+    after=st.binary(max_size=80),
+)
+def test_a_frame_read_in_place_decodes_like_the_frame_alone(
+    seed: bytes, edits: list, cut: int, before: bytes, after: bytes
+) -> None:
+    """A worker decodes frames where they lie in its span of the file (`decode_at`): whatever
+    bytes come after a frame (the next record), it decodes exactly as the frame copied out."""
+    frame = bytearray(seed)
+    for position, value in edits:
+        frame[position % len(frame)] = value
+    frame = bytes(frame[:cut])
+    alone, in_place = make(frozenset({53})), make(frozenset({53}))
+    expected = alone.decode(1, frame, 1.0)
+    buf = before + frame + after
+    assert in_place.decode_at(1, buf, len(before), len(before) + len(frame), 1.0) == expected
+    assert in_place.malformed == alone.malformed
