@@ -144,14 +144,12 @@ def _bool(value: int | None) -> bool | None:
 # is cheap). Costs at 1M packets (152k transactions): a table scan 35-50 ms, a scan of the
 # narrow filter index 10-15 ms, a row looked up from an index 1-2 µs, a range of an index 30 ns
 # a row.
-FILTER_INDEX = "dns_tx_filters"  # see store_schema; a store written before it has none
+FILTER_INDEX = "dns_tx_filters"  # see store_schema: it starts with ts, so a time range is its own
 DRIVERS = {  # filter -> the index that finds its rows without reading the table
     "qname": "dns_tx_qname",
     "qname_suffix": "dns_tx_qname",
     "qname_contains": "dns_tx_qname",
     "min_rtt": "dns_tx_rtt",
-    "since": "dns_tx_ts",
-    "until": "dns_tx_ts",
     "answer": "dns_a_value",
 }
 DENSE = 8  # a filter keeping 1 row in DENSE or more: walk the sort order, matches come soon
@@ -159,8 +157,8 @@ DENSE = 8  # a filter keeping 1 row in DENSE or more: walk the sort order, match
 # other; the filter index tests rows without any): rank only when an index finds at most FEW.
 FEW = 2000
 # an indexed condition keeping under 1 row in this many finds the rows (each then costs a table
-# look-up) rather than a scan of the table or of the filter index
-DRIVE_BELOW = {"table": 8, "filter index": 32}
+# look-up) rather than a scan of the filter index
+DRIVE_BELOW = 32
 Terms = list[tuple[str, str, list[Any]]]
 
 
@@ -171,7 +169,6 @@ class _Query:
         self.db = db
         self.terms = filter_terms(flt, db)  # to test rows that are read anyway
         self.index_terms = filter_terms(flt, db, names=True)  # to find rows through an index
-        self.has_filter_index = has_index(db, FILTER_INDEX)
         # for choosing plans only: ids are numbered from 1, so this is the row count or more
         self.rows = db.execute("SELECT COALESCE(max(id), 0) FROM dns_transactions").fetchone()[0]
         self._driver: tuple[int, str] | None = None
@@ -187,24 +184,18 @@ class _Query:
         """The terms by the index that can find their rows (None: no index can)."""
         groups: dict[str | None, Terms] = {}
         for term in self.index_terms:
-            index = DRIVERS.get(term[0])
-            if index == "dns_tx_ts" and self.has_filter_index:
-                index = None  # the filter index starts with ts: a time range is its own range
-            groups.setdefault(index, []).append(term)
+            groups.setdefault(DRIVERS.get(term[0]), []).append(term)
         return groups
-
-    def scan_access(self) -> str:
-        """How to read every row when no index finds them: the filter index (every filter column
-        and sort key, see store_schema, so a scan never reads the table), else the table."""
-        return f"INDEXED BY {FILTER_INDEX}" if self.has_filter_index else "NOT INDEXED"
 
     def driver(self) -> tuple[int, str]:
         """(rows, access) of the cheapest way to the matching rows: through the index of the
         most selective indexed condition when it keeps few enough rows that looking each up
         costs less than a scan, else a scan. Each candidate is counted only up to that bound."""
         if self._driver is None:
-            bound = self.rows // DRIVE_BELOW["filter index" if self.has_filter_index else "table"]
-            best = (self.rows, self.scan_access())
+            bound = self.rows // DRIVE_BELOW
+            # no index finds them: scan the filter index (every filter column and sort key, see
+            # store_schema, so a scan never reads the table)
+            best = (self.rows, f"INDEXED BY {FILTER_INDEX}")
             for index, terms in self.groups().items():
                 if index is not None:
                     rows = count_terms(self.db, index, terms, bound + 1)
@@ -224,11 +215,6 @@ class _Query:
         where, params = self.where(access=access)
         sql = f"SELECT count(*) FROM dns_transactions t {access}{where}"
         return self.db.execute(sql, params).fetchone()[0]
-
-
-def has_index(db: sqlite3.Connection, name: str) -> bool:
-    sql = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
-    return db.execute(sql, (name,)).fetchone() is not None
 
 
 def _access(index: str) -> str:
@@ -354,7 +340,7 @@ def _keyset(expr: str, desc: bool, position: list[Any] | None) -> tuple[str, lis
     return f"{expr} {after}= ? AND ({expr} {after} ? OR t.id {after} ?)", [key, key, row_id]
 
 
-SORT_INDEXES = {"t.ts": "dns_tx_ts", "t.rtt": "dns_tx_rtt", "t.qname": "dns_tx_qname"}
+SORT_INDEXES = {"t.ts": FILTER_INDEX, "t.rtt": "dns_tx_rtt", "t.qname": "dns_tx_qname"}
 
 
 def _walk(query: _Query, sort: str, position: list[Any] | None, count: int) -> list[tuple]:
@@ -367,10 +353,7 @@ def _walk(query: _Query, sort: str, position: list[Any] | None, count: int) -> l
     expr, desc = SORTS[sort]
     column, null_key = SORT_COLUMNS[sort]
     order, before, after = ("DESC", ">", "<") if desc else ("ASC", "<", ">")
-    index = SORT_INDEXES[column]
-    if column == "t.ts" and query.has_filter_index:
-        index = FILTER_INDEX  # time order with every filter column at hand
-    along = f"INDEXED BY {index}"
+    along = f"INDEXED BY {SORT_INDEXES[column]}"  # time order: the filter index
     by_value = f"{column} {order}, t.id {order}"
     if null_key is None:
         stretches = [("", [], along, by_value)]

@@ -54,13 +54,12 @@ CREATE TABLE dns_time_slots (
 
 INDEXES = """
 CREATE INDEX IF NOT EXISTS dns_messages_frame ON dns_messages(frame, idx);
-CREATE INDEX IF NOT EXISTS dns_tx_ts ON dns_transactions(ts, id);
 CREATE INDEX IF NOT EXISTS dns_tx_rtt ON dns_transactions(rtt, id);
 CREATE INDEX IF NOT EXISTS dns_tx_qname ON dns_transactions(qname, id);
 CREATE INDEX IF NOT EXISTS dns_q_tx ON dns_extra_questions(tx_id);
 CREATE INDEX IF NOT EXISTS dns_a_value ON dns_answers(value, tx_id);
 -- every filter column and sort key, time first: counting any mix of filters reads this narrow
--- index instead of the table (see queries._Query)
+-- index instead of the table, and time order (or a time range) walks it (see queries._Query)
 CREATE INDEX IF NOT EXISTS dns_tx_filters ON dns_transactions(
     ts, client, server, qtype, rcode, protocol, transport, answered, rtt, qname
 );
