@@ -5,12 +5,14 @@ The design, for an uncompressed classic pcap file (other captures are scanned in
 1. The scanning process walks only the record headers (`CaptureReader.pcap_spans`, about a
    quarter of a microsecond a record) and cuts the file into spans of whole records, a few MiB
    each. A span is three integers, so handing it to a worker costs nothing.
-2. A worker maps the file and does the per-packet work of its span: link layers and IP
-   (`Decapsulator`), then each module's `udp_decoder` on the datagrams the module wants (for DNS
-   the whole message decode, lowered names and registered domains). It returns compact tuples in
-   frame order and what each module's decoder hands over at the end of the span (DNS: its
-   tallies), packed with `marshal` (several times cheaper to load than a pickle of the same
-   tuples), plus the span's packet count, byte count and first/last timestamps.
+2. A worker reads its span and does the per-packet work: link layers and IP (`Decapsulator`,
+   reading each frame where it lies in the span), then each module's `worker_decoder` on the
+   datagrams the module wants (for DNS the whole message decode, lowered names and registered
+   domains, the tallies and the message rows). It returns compact tuples in frame order and
+   what each module's decoder hands over at the end of the span (DNS: its tallies and its
+   message rows as one store chunk), packed with `marshal` (several times cheaper to load than
+   a pickle of the same tuples), plus the span's packet count, byte count and first/last
+   timestamps.
 3. What needs state across frames stays with the one process that sees every frame in order:
    a frame carrying TCP on a port a module wants, or an IP fragment, comes back whole (as a
    deferred frame) and is decapsulated, reassembled and decoded there, exactly as in a serial
@@ -30,12 +32,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import glob
 import marshal
 import math
 import multiprocessing
 import os
-import sqlite3
 import struct
 import sys
 import threading
@@ -79,17 +79,10 @@ def run_spans(
     module_names: list[str],
     workers: int,
     cancel: threading.Event | None = None,
-    store_prefix: str | None = None,
 ) -> Iterator[tuple[PcapSpan, SpanResult]]:
-    """Each span with its worker's result, in span order; workers are gone when this ends.
-
-    With `store_prefix`, each worker keeps a store file named `<prefix><pid>` for the rows its
-    modules write themselves (see `merge_worker_stores`).
-    """
+    """Each span with its worker's result, in span order; workers are gone when this ends."""
     with _real_stderr():
-        pool = _context().Pool(
-            workers, initializer=_init_worker, initargs=(layout, module_names, store_prefix)
-        )
+        pool = _context().Pool(workers, initializer=_init_worker, initargs=(layout, module_names))
     try:
         window: deque[tuple[PcapSpan, Any]] = deque()
         pending = iter(spans)
@@ -132,33 +125,6 @@ def _real_stderr() -> Iterator[None]:
     yield
 
 
-def merge_worker_stores(db: sqlite3.Connection, store_prefix: str) -> None:
-    """Copy every row of the workers' store files into `db` (same tables), then delete them."""
-    db.commit()  # ATTACH is not allowed inside a transaction
-    for path in sorted(glob.glob(glob.escape(store_prefix) + "*")):
-        db.execute("ATTACH DATABASE ? AS worker", (path,))
-        try:
-            tables = [
-                row[0]
-                for row in db.execute(
-                    "SELECT name FROM worker.sqlite_master WHERE type = 'table' ORDER BY name"
-                )
-            ]
-            for table in tables:
-                db.execute(f'INSERT INTO main."{table}" SELECT * FROM worker."{table}"')
-            db.commit()
-        finally:
-            db.execute("DETACH DATABASE worker")
-        os.unlink(path)
-
-
-def remove_worker_stores(store_prefix: str) -> None:
-    """Delete what a cancelled or failed scan's workers left behind."""
-    for path in glob.glob(glob.escape(store_prefix) + "*"):
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-
-
 def prepare_workers() -> None:
     """Start the fork server a scan's workers will come from, ahead of the first scan.
 
@@ -191,14 +157,14 @@ def _context() -> multiprocessing.context.BaseContext:
 _worker: _SpanScanner | None = None
 
 
-def _init_worker(layout: PcapLayout, module_names: list[str], store_prefix: str | None) -> None:
+def _init_worker(layout: PcapLayout, module_names: list[str]) -> None:
     global _worker
     gc.disable()  # a worker lives for one scan: see `mcpcap.core.gcpause`
     with contextlib.suppress(OSError, AttributeError):
         # the scanning process is the pipeline's narrowest stage: on a busy machine it should
         # not wait for a core behind the workers that feed it
         os.nice(WORKER_NICENESS)
-    _worker = _SpanScanner(layout, module_names, store_prefix)
+    _worker = _SpanScanner(layout, module_names)
 
 
 def _scan_span(span: PcapSpan) -> SpanResult:
@@ -209,9 +175,7 @@ def _scan_span(span: PcapSpan) -> SpanResult:
 class _SpanScanner:
     """One worker's reader, decapsulator and decoders, kept between spans."""
 
-    def __init__(
-        self, layout: PcapLayout, module_names: list[str], store_prefix: str | None
-    ) -> None:
+    def __init__(self, layout: PcapLayout, module_names: list[str]) -> None:
         from mcpcap.core.scan import UdpDispatch
         from mcpcap.modules.base import load_modules
 
@@ -223,16 +187,7 @@ class _SpanScanner:
         self.dispatch = UdpDispatch(scans)
         tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
         self.decap = Decapsulator(self.dispatch.wanted, tcp_ports, defer_fragments=True)
-        if store_prefix is None:
-            self.decoders = [module.udp_decoder() for module in modules]
-        else:
-            db = sqlite3.connect(f"{store_prefix}{os.getpid()}")
-            db.execute("PRAGMA journal_mode=OFF")
-            db.execute("PRAGMA synchronous=OFF")
-            for module in modules:
-                module.create_tables(db)
-            db.commit()
-            self.decoders = [module.worker_decoder(db) for module in modules]
+        self.decoders = [module.worker_decoder() for module in modules]
         self.flushes = [getattr(d, "flush", None) for d in self.decoders]
 
     def scan(self, span: PcapSpan) -> SpanResult:
@@ -278,7 +233,6 @@ class _SpanScanner:
                     decoded = decoder(frame, ts, seg)
                     if decoded is not None:
                         append((index, frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded))
-        # each flush commits the rows its decoder wrote, before the result is sent
         partials = [flush() if flush is not None else None for flush in self.flushes]
         packed = marshal.dumps((out, partials))
         if not span.count:

@@ -144,43 +144,23 @@ def _scan_parallel(
     cancel: threading.Event | None,
 ) -> Seen:
     """Workers decode spans of the file; results come back here in capture order."""
-    from mcpcap.core.parallel import (
-        SPAN_BYTES,
-        merge_worker_stores,
-        remove_worker_stores,
-        run_spans,
-    )
+    from mcpcap.core.parallel import SPAN_BYTES, run_spans
 
     layout = reader.pcap_layout
     assert layout is not None
     spans = reader.pcap_spans(SPAN_BYTES, max_packets)
     names = [module.name for module in modules]
-    store_prefix = _worker_store_prefix(db)
-    try:
-        with contextlib.closing(
-            run_spans(layout, spans, names, workers, cancel, store_prefix)
-        ) as results:  # closing: the workers are gone before their files are removed
-            seen = _consume_spans(
-                results,
-                feeder,
-                [scan for _, scan in scans],
-                layout.linktype,
-                progress,
-                cancel,
-                reader.size,
-            )
-        if store_prefix is not None:
-            merge_worker_stores(db, store_prefix)
-    finally:
-        if store_prefix is not None:
-            remove_worker_stores(store_prefix)
+    with contextlib.closing(run_spans(layout, spans, names, workers, cancel)) as results:
+        seen = _consume_spans(
+            results,
+            feeder,
+            [scan for _, scan in scans],
+            layout.linktype,
+            progress,
+            cancel,
+            reader.size,
+        )
     return (*seen, reader.stopped_early)
-
-
-def _worker_store_prefix(db: sqlite3.Connection) -> str | None:
-    """Where workers keep their store files: beside the result store (an in-memory store: none)."""
-    path = next((row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"), "")
-    return f"{path}.worker-" if path else None
 
 
 def _consume_spans(

@@ -48,7 +48,8 @@ class ModuleScan(ABC):
         """What a worker's decoder returned from `flush()` at the end of a span (if not None).
 
         Called in span order, after the span's `on_udp_decoded` calls; a module whose worker
-        decoder counts (instead of this process) adds the worker's tallies here.
+        decoder counts or makes store rows (instead of this process) adds the worker's tallies
+        and writes its rows here.
         """
         raise NotImplementedError
 
@@ -80,14 +81,13 @@ class ProtocolModule(ABC):
         """
         return None
 
-    def worker_decoder(self, db: sqlite3.Connection) -> Callable[[int, float, Segment], Any]:
-        """The decoder a worker process uses, given the worker's own store file.
+    def worker_decoder(self) -> Callable[[int, float, Segment], Any]:
+        """The decoder a worker process uses.
 
-        The default is `udp_decoder()`. A module may return a callable object that also writes
-        rows to `db` (which has the module's tables); it must commit them in its `flush()`,
-        which the worker calls after each span, and may return from `flush()` a value (as
-        `marshal` carries) for `ModuleScan.on_worker_flush`. The scanning process copies every
-        row of those tables into the result store at the end of the scan.
+        The default is `udp_decoder()`. A module may return a callable object that also does
+        per-message work of its own (counting, making store rows); its `flush()`, which the
+        worker calls after each span, returns what it has (as `marshal` carries) for
+        `ModuleScan.on_worker_flush` in the scanning process.
         """
         decoder = self.udp_decoder()
         assert decoder is not None

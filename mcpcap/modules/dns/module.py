@@ -32,10 +32,10 @@ class DnsModule(ProtocolModule):
 
         return decode_udp
 
-    def worker_decoder(self, db: sqlite3.Connection):
+    def worker_decoder(self):
         from mcpcap.modules.dns.scan import WorkerDecoder
 
-        return WorkerDecoder(db)
+        return WorkerDecoder()
 
     def create_tables(self, db: sqlite3.Connection) -> None:
         store_schema.create_tables(db)

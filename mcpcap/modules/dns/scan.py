@@ -58,18 +58,17 @@ def decode_udp(frame: int, ts: float, seg) -> Brief | None:
 
 
 class WorkerDecoder:
-    """`decode_udp` in a worker process, which also counts and stores messages on the DNS ports.
+    """`decode_udp` in a worker process, which also counts the messages on the DNS ports and
+    makes their store rows.
 
-    Their rows go to the worker's own store file, one chunk per span (copied into the result
-    store when the scan ends; see `store_schema`), and their tallies to the worker's
-    `MessageCounts`, handed over at each `flush`. So the scanning process neither receives the
-    raw bytes nor counts these messages again: what it gets back is the `Brief` with `raw`
-    None, for pairing. Datagrams on other ports come back
-    whole, since only the scanning process can tell whether they are DNS.
+    At each `flush` (the end of a span) it hands over its tallies and the span's message rows
+    as one store chunk (see `store_schema`). So the scanning process neither decodes nor counts
+    these messages again, and it writes their rows with one insert a span: what it gets back
+    for each message is the `Brief` with `raw` None, for pairing. Datagrams on other ports come
+    back whole, since only the scanning process can tell whether they are DNS.
     """
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
+    def __init__(self) -> None:
         self._rows: list[tuple] = []
         self._counts = MessageCounts()
         self._frame = self._index = 0
@@ -90,15 +89,10 @@ class WorkerDecoder:
         return (*msg[:9], None)
 
     def flush(self) -> tuple:
-        """Store the span's rows as one chunk; return (and restart) the tallies since the last
-        flush."""
-        rows = self._rows
-        if rows:
-            self._db.execute(store_schema.INSERT_MESSAGE_CHUNK, store_schema.message_chunk(rows))
-            self._db.commit()
-            rows.clear()
+        """(the tallies, the `dns_message_chunks` row or None) since the last flush."""
+        rows, self._rows = self._rows, []
         counts, self._counts = self._counts, MessageCounts()
-        return counts.state()
+        return counts.state(), store_schema.message_chunk(rows) if rows else None
 
 
 def message_row(msg: Brief, meta: tuple, index: int) -> tuple:
@@ -158,8 +152,11 @@ class DnsScan(ModuleScan):
             self._candidate((frame, ts, src, sport, dst, dport, "udp", "dns"), msg)
 
     def on_worker_flush(self, partial: tuple) -> None:
-        """A worker's tallies of the messages it counted (see `WorkerDecoder`)."""
-        self.counts.merge(partial)
+        """A worker's tallies of the messages it counted, and their rows (see `WorkerDecoder`)."""
+        counts, chunk = partial
+        self.counts.merge(counts)
+        if chunk is not None:
+            self._db.execute(store_schema.INSERT_MESSAGE_CHUNK, chunk)
 
     def on_tcp(self, frame: int, ts: float, chunk) -> None:
         key = (chunk.src, chunk.sport, chunk.dst, chunk.dport)

@@ -1,7 +1,7 @@
 """The DNS module's tables in the result store, and how rows are made.
 
 Messages keep their raw bytes, so a full decode (every section, EDNS, hex) costs nothing during
-the scan and is done only for the message a face shows. The messages a worker process stores are
+the scan and is done only for the message a face shows. The messages a worker process decodes are
 kept a span of the capture at a time: one `dns_message_chunks` row holds the span's message rows
 (the `dns_messages` layout) packed with `marshal`, which costs a tenth of a row each and needs no
 index; spans never overlap. The scanning process's own messages (DNS over TCP, other ports, and
