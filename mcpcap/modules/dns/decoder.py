@@ -55,7 +55,8 @@ _query_questions: dict[Question, tuple] = {}
 # Recently decoded messages, by their bytes after the id (see `decode_brief`), cleared when
 # their bytes pass the bound: what a message decodes to is at most a few times its size.
 _BRIEF_CACHE_BYTES = 2 << 20
-_briefs_seen: dict[tuple[bytes, bool], tuple] = {}
+_briefs_seen: dict[bytes, tuple] = {}
+_mdns_briefs_seen: dict[bytes, tuple] = {}  # the same bytes decode differently as mDNS
 _brief_bytes = 0
 _inet_ntoa = socket.inet_ntoa
 _inet_ntop = socket.inet_ntop
@@ -172,8 +173,9 @@ def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
     """
     if type(buf) is not bytes:
         buf = bytes(buf)
-    key = (buf[2:], mdns)
-    seen = _briefs_seen.get(key)
+    key = buf[2:]
+    briefs = _mdns_briefs_seen if mdns else _briefs_seen
+    seen = briefs.get(key)
     if seen is not None:
         return ((buf[0] << 8) | buf[1], *seen, buf)
     global _brief_bytes
@@ -182,9 +184,18 @@ def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
         _brief_bytes += len(buf)
         if _brief_bytes > _BRIEF_CACHE_BYTES:
             _briefs_seen.clear()
+            _mdns_briefs_seen.clear()
             _brief_bytes = len(buf)
-        _briefs_seen[key] = brief[1:9]
+        briefs[key] = brief[1:9]
     return brief
+
+
+def forget_seen() -> None:
+    """Empty the caches of questions and messages seen before (they are bounded anyway)."""
+    global _brief_bytes
+    for seen in (_questions_seen, _query_questions, _briefs_seen, _mdns_briefs_seen):
+        seen.clear()
+    _brief_bytes = 0
 
 
 def _decode_brief(buf: bytes, mdns: bool) -> Brief:

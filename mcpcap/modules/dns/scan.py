@@ -74,15 +74,18 @@ class WorkerDecoder:
         self._frame = self._index = 0
 
     def __call__(self, frame: int, ts: float, seg) -> Brief | None:
-        msg = decode_udp(frame, ts, seg)
-        sport, dport = seg.sport, seg.dport
-        if msg is None or not (sport in WELL_KNOWN or dport in WELL_KNOWN):
-            return msg
+        sport, dport, payload = seg.sport, seg.dport, seg.payload
+        if sport not in WELL_KNOWN and dport not in WELL_KNOWN:
+            return decode_udp(frame, ts, seg)
+        if not payload:  # as `decode_udp`: an empty datagram carries no message at all
+            return None
+        protocol = protocol_of(sport, dport)
+        msg = decode_brief(payload, mdns=protocol == "mdns")
         if frame != self._frame:
             self._frame, self._index = frame, 0
         else:
             self._index += 1
-        src, dst, protocol = seg.src, seg.dst, protocol_of(sport, dport)
+        src, dst = seg.src, seg.dst
         self._counts.add(msg, ts, src, dst, "udp", protocol)
         meta = (frame, ts, src, sport, dst, dport, "udp", protocol)
         self._rows.append(message_row(msg, meta, self._index))

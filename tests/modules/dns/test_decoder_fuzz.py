@@ -224,8 +224,7 @@ def test_a_brief_decode_equals_the_full_one_but_for_opt_data(
 
 
 def _fresh_brief(buf: bytes, mdns: bool) -> tuple:
-    decoder._briefs_seen.clear()
-    decoder._questions_seen.clear()
+    decoder.forget_seen()
     return decoder.decode_brief(buf, mdns=mdns)
 
 
@@ -246,7 +245,7 @@ def _fresh_brief(buf: bytes, mdns: bool) -> tuple:
 def test_remembered_messages_decode_exactly_like_fresh_ones(cases: list) -> None:
     """A brief looked up from an earlier message with the same bytes after the id is the brief
     a fresh decode gives: the message's own id and bytes, everything else equal."""
-    decoder._briefs_seen.clear()
+    decoder.forget_seen()
     bufs = [
         (
             struct.pack("!H", ident) + (buf[2:] if flags is None else _flagged(buf, flags)) + tail,
@@ -266,7 +265,15 @@ def _flagged(buf: bytes, flags: int) -> bytes:
 
 def test_remembered_messages_are_bounded_by_their_bytes(monkeypatch) -> None:
     monkeypatch.setattr(decoder, "_BRIEF_CACHE_BYTES", 10 * len(TYPICAL))
-    decoder._briefs_seen.clear()
+    decoder.forget_seen()
     for ident in range(100):  # distinct bytes after the id: a different flags word each time
         decoder.decode_brief(TYPICAL[:2] + struct.pack("!H", ident) + TYPICAL[4:])
         assert len(decoder._briefs_seen) <= 10
+
+
+def test_the_same_bytes_are_remembered_apart_as_mdns_and_dns() -> None:
+    buf = VALID[1]  # a question and a record with the mDNS top bit in their class
+    decoder.forget_seen()
+    warm = [decoder.decode_brief(buf, mdns=mdns) for mdns in (True, False, True)]
+    assert warm == [_fresh_brief(buf, mdns) for mdns in (True, False, True)]
+    assert warm[0] != warm[1]
