@@ -80,8 +80,22 @@ def create_tables(db: sqlite3.Connection) -> None:
     db.executescript(TABLES)
 
 
+# SQLite sorts an index's keys with helper threads only when they overflow its page cache, in
+# pieces that are then merged. Indexes are built after the scan, when its workers are done: a
+# small cache lets the second core sort half of the keys (1M capture: 0.73 s instead of 0.89 s).
+SORT_THREADS = 2
+SORT_CACHE_KIB = 2000
+
+
 def create_indexes(db: sqlite3.Connection) -> None:
-    db.executescript(INDEXES)
+    (cache,) = db.execute("PRAGMA cache_size").fetchone()
+    db.execute(f"PRAGMA threads = {SORT_THREADS}")
+    db.execute(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
+    try:
+        db.executescript(INDEXES)
+    finally:
+        db.execute(f"PRAGMA cache_size = {cache}")
+        db.execute("PRAGMA threads = 0")
 
 
 def insert_rows(db: sqlite3.Connection, table: str, rows: list[tuple]) -> None:
