@@ -49,6 +49,7 @@ class Transaction:
         "extra_questions",
         "protocol",
         "qclass",
+        "qname",
         "qtype",
         "query",
         "query_frame",
@@ -80,15 +81,17 @@ class Transaction:
         if questions:
             first = questions[0]
             self.query, self.qtype, self.qclass = first[0], first[1], first[2]
+            # a query's questions carry their lowered name (see `Brief`), a response's do not
+            self.qname = first[4] if len(first) > 4 else first[0].lower()
         else:
-            self.query = self.qtype = self.qclass = None
+            self.query = self.qtype = self.qclass = self.qname = None
         self.retransmissions = 0
         self.answers: tuple[str, str, tuple[str, ...]] = ("", "", ())  # see answers_digest
         self.response_frame = self.response_ts = self.rcode = None
-        self.aa = self.tc = self.ra = None
+        self.aa = self.tc = self.ra = None  # the header's bits, 0 or 1 (None: no response yet)
         self.bare = False
         self.z = (flags >> 4) & 7
-        self.rd = bool(flags & 0x0100)
+        self.rd = (flags >> 8) & 1
         if flags & 0x8000:
             self.client, self.client_port, self.server, self.server_port = dst, dport, src, sport
             self.query_frame = self.query_ts = self.domain = None
@@ -119,10 +122,10 @@ class Transaction:
         flags, rcode = msg[1:3]
         self.response_frame, self.response_ts = frame, ts
         self.rcode = rcode
-        self.aa, self.tc, self.ra = bool(flags & 0x0400), bool(flags & 0x0200), bool(flags & 0x0080)
+        self.aa, self.tc, self.ra = (flags >> 10) & 1, (flags >> 9) & 1, (flags >> 7) & 1
         self.z = (flags >> 4) & 7
         if self.query_frame is None:
-            self.rd = bool(flags & 0x0100)
+            self.rd = (flags >> 8) & 1
         self.answers = msg[6]
         self.bare = not msg[7]  # no record in any section (see `Brief`)
         if self.protocol in MULTICAST_PROTOCOLS:
@@ -332,7 +335,7 @@ def _question_key(question: tuple) -> tuple[str, int]:
 
 
 def _tx_question(tx: Transaction) -> tuple[str, int] | None:
-    return None if tx.query is None else (tx.query.lower(), tx.qtype)
+    return None if tx.qname is None else (tx.qname, tx.qtype)
 
 
 def _response_keys(msg: tuple) -> list[tuple[str, int]]:

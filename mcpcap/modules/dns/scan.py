@@ -146,6 +146,9 @@ class DnsScan(ModuleScan):
             return
         if sport in WELL_KNOWN or dport in WELL_KNOWN:
             meta = (frame, ts, src, sport, dst, dport, "udp", protocol_of(sport, dport))
+            if msg[9] is None:  # a worker counted and stored it: pairing is what is left
+                self._pairer.add(msg, meta)
+                return
             if frame != self._frame:
                 self._frame, self._index = frame, 0
             else:

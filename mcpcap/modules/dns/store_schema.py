@@ -129,9 +129,8 @@ def answers_digest(records: Sequence[tuple]) -> tuple[str, str, tuple[str, ...]]
 
 def transaction_row(tx) -> tuple:
     """The dns_transactions row of a finished transaction (called once per transaction)."""
-    query_ts, response_ts, query = tx.query_ts, tx.response_ts, tx.query
+    query_ts, response_ts = tx.query_ts, tx.response_ts
     response_frame = tx.response_frame
-    aa, tc, rd, ra = tx.aa, tx.tc, tx.rd, tx.ra
     if response_frame is not None:
         rcode = tx.rcode
         packed, ttls, _ = tx.answers
@@ -154,16 +153,16 @@ def transaction_row(tx) -> tuple:
         tx.protocol,
         tx.trans_id,
         None if query_ts is None or response_ts is None else round(response_ts - query_ts, 6),
-        query,
-        None if query is None else query.lower(),
+        tx.query,
+        tx.qname,
         tx.domain,
         tx.qclass,
         tx.qtype,
         tx.rcode,
-        None if aa is None else 1 if aa else 0,
-        None if tc is None else 1 if tc else 0,
-        None if rd is None else 1 if rd else 0,
-        None if ra is None else 1 if ra else 0,
+        tx.aa,
+        tx.tc,
+        tx.rd,
+        tx.ra,
         tx.z,
         packed,
         ttls,
