@@ -138,6 +138,32 @@ def test_s_cycles_the_core_sorts_and_keeps_the_selected_transaction(dns: Any) ->
     run_app(PanelApp(dns), body)
 
 
+def test_clicking_a_column_title_sorts_by_it_and_again_reverses(dns: Any) -> None:
+    async def click_title(pilot, title: str) -> None:
+        table = pilot.app.query_one(TransactionsPanel).table
+        x = next(
+            x
+            for x in range(table.size.width)
+            if getattr(table.column_at(x), "title", None) == title
+        )
+        await pilot.click(table, offset=(x, 0))
+        await settle(pilot)
+
+    async def body(pilot) -> None:
+        panel = pilot.app.query_one(TransactionsPanel)
+        for title, sort in [("rtt", "rtt"), ("rtt", "-rtt"), ("rtt", "rtt"), ("query", "qname"),
+                            ("query", "qname"), ("time", "ts"), ("time", "-ts")]:  # fmt: skip
+            await click_title(pilot, title)
+            assert panel.sort == sort, title
+            assert panel_rows(panel) == core_rows(dns, "", sort)
+        await click_title(pilot, "client")  # no sort by client: nothing changes
+        assert panel.sort == "-ts"
+        assert "rtt ▲" not in str(panel.table.render_line(0).text)
+        assert "time ▼" in panel.table.render_line(0).text
+
+    run_app(PanelApp(dns), body)
+
+
 def test_go_to_frame(dns: Any) -> None:
     async def body(pilot) -> None:
         panel = pilot.app.query_one(TransactionsPanel)

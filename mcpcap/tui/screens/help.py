@@ -22,6 +22,7 @@ USAGE = """
   transactions.
 - **Transactions**: every query with its response; the filter bar takes tokens such as
   `qname_suffix:example.com rcode:NXDOMAIN qtype:AAAA client:10.0.0.0/8 min_rtt:0.5`.
+  Click the title of the time, query or rtt column to sort by it (again to reverse it).
 
 Opening a capture scans it once; the result is kept, so opening it again is instant.
 **Ctrl+P** opens the command palette, which lists every action.

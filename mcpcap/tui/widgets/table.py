@@ -128,6 +128,13 @@ class TransactionTable(ScrollView, can_focus=True):
             super().__init__()
             self.position = position
 
+    class SortClicked(Message):
+        """A click on the title of a column rows can be sorted by (`key`: "ts", "rtt" ...)."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.order: RowOrder | None = None
@@ -185,11 +192,26 @@ class TransactionTable(ScrollView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
-        if offset is None or offset.y == 0:
+        if offset is None:
+            return
+        if offset.y == 0:
+            column = self.column_at(offset.x)
+            if column is not None and column.sort is not None:
+                self.post_message(self.SortClicked(column.sort))
             return
         self.cursor = round(self.scroll_y) + offset.y - 1
         if event.chain == 2:
             self.action_choose()
+
+    def column_at(self, x: int) -> Column | None:
+        """The column whose cells cover `x` (None: the row numbers, or a gap between columns)."""
+        widths = self._widths()
+        left = widths[0] + GAP
+        for column, width in zip(COLUMNS, widths[1:], strict=True):
+            if left <= x < left + width:
+                return column
+            left += width + GAP
+        return None
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total + 1)
@@ -203,7 +225,7 @@ class TransactionTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ rendering
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        widths = column_widths(width, max(len(str(self.total)), 1))
+        widths = self._widths()
         if y == 0:
             return self._header(widths, width)
         position = round(self.scroll_y) + y - 1
@@ -214,6 +236,9 @@ class TransactionTable(ScrollView, can_focus=True):
                 return Strip([Segment(fit(" " + self.empty_text, width), style)], width)
             return Strip.blank(width, self.rich_style)
         return self._row(position, record, widths, width)
+
+    def _widths(self) -> list[int]:
+        return column_widths(self.scrollable_content_region.width, max(len(str(self.total)), 1))
 
     def _header(self, widths: list[int], width: int) -> Strip:
         style = self.get_component_rich_style("transaction-table--header")

@@ -201,6 +201,13 @@ class TransactionsPanel(Widget):
         event.stop()
         self.action_detail()
 
+    def on_transaction_table_sort_clicked(self, event: TransactionTable.SortClicked) -> None:
+        """Sort by the clicked column; clicking it again reverses the order where it can."""
+        event.stop()
+        reverse = f"-{event.key}"
+        sort = reverse if self.sort == event.key and reverse in queries.SORTS else event.key
+        self._show(self.filter, sort)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "tx-prompt":
             return
