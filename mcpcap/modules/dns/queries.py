@@ -406,6 +406,7 @@ def shrink_record(record: dict[str, Any], budget: int) -> dict[str, Any]:
 # (key, n, FROM ..., a condition of its own).
 RankPart = tuple[str, str, str, str]
 QUESTIONS_FROM = "dns_extra_questions q JOIN dns_transactions t ON t.id = q.tx_id"
+ANSWERS_FROM = "dns_answers a"  # every answer row belongs to a stored transaction
 # question rankings: the transaction's column for a query's first question, the side table's
 QUESTION_COLUMNS = {
     "qname": ("t.qname", "q.qname"),
@@ -433,8 +434,7 @@ def _rank_parts(by: str) -> tuple[list[RankPart], str]:
         return [part], "query messages"
     if by == "rcode":
         return [("t.rcode", "1", "dns_transactions t", "t.answered = 1")], "answered transactions"
-    answers = "dns_answers a JOIN dns_transactions t ON t.id = a.tx_id"
-    return [("a.value", "1", answers, "")], "answer records of transactions"
+    return [("a.value", "1", ANSWERS_FROM, "")], "answer records of transactions"
 
 
 def _grouped(
@@ -444,6 +444,10 @@ def _grouped(
     selects, params = [], []
     for key, n, source, extra in parts:
         where, where_params = where_clause(db, flt, extra)
+        if source == ANSWERS_FROM and where:
+            # the narrow answers table, picked by the ids of the matching transactions (joining
+            # would look up the transaction of every answer: 0.5 s at 1M packets)
+            where = f" WHERE a.tx_id IN (SELECT t.id FROM dns_transactions t{where})"
         if len(parts) == 1:
             total = "count(*)" if n == "1" else f"sum({n})"
             return f"SELECT {key} AS k, {total} AS n FROM {source}{where} GROUP BY k", where_params

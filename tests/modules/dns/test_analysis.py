@@ -314,3 +314,15 @@ def test_question_rankings_count_every_question_of_every_query_message(tmp_path,
             "x.c.example": 2,
             "y.c.example": 1,
         }
+
+
+@pytest.mark.parametrize(
+    "filters", [{}, {"qtype": "A"}, {"client": "192.168.1.16/28", "answered": True}]
+)
+def test_answer_ranking_counts_the_answers_of_the_matching_transactions(dns, filters):
+    ranking = dns.top(by="answer", limit=1000, **filters)
+    expected: dict[str, int] = {}
+    for record in dns.iter_transactions(**filters):
+        for answer in record["answers"] or ():
+            expected[answer.lower()] = expected.get(answer.lower(), 0) + 1  # as the store keeps it
+    assert expected and {i.key: i.count for i in ranking.items} == expected
