@@ -23,7 +23,7 @@ from pathlib import Path
 
 from mcpcap import __version__
 
-STORE_SCHEMA = "7"
+STORE_SCHEMA = "8"
 FINGERPRINT_BLOCK = 64 * 1024
 STORE_SUFFIX = ".sqlite"
 _thread_locks: dict[str, threading.Lock] = {}

@@ -122,10 +122,13 @@ class MessageCounts:
         self.grain, self.slots = grain, slots
 
     def rows(self) -> dict[str, list[tuple]]:
-        """The name rankings and the time slots, as rows of their store tables."""
+        """The rankings of questions and query messages and the time slots, as rows of their
+        store tables."""
         return {
             "dns_qname_counts": list(self.qnames.items()),
             "dns_domain_counts": list(self.domains.items()),
+            "dns_qtype_counts": list(self.qtypes.items()),
+            "dns_client_counts": [(a, c[QUERIES]) for a, c in self.clients.items() if c[QUERIES]],
             "dns_time_slots": [
                 (slot, self.grain, *counts) for slot, counts in sorted(self.slots.items())
             ],

@@ -497,6 +497,8 @@ def ranking(
 COUNTED = {
     "qname": ("dns_qname_counts", "qname"),
     "registered_domain": ("dns_domain_counts", "domain"),
+    "qtype": ("dns_qtype_counts", "qtype"),
+    "client": ("dns_client_counts", "client"),
 }
 
 

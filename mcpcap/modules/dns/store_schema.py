@@ -12,9 +12,9 @@ query message rarely asks more than one question, so the others, and those of re
 beyond their first, sit in a side table (rankings count every question from the two); answers
 sit in one too, so the `answer` filter is one indexed look-up.
 
-The scan's name rankings (questions per name and per registered domain) and its messages per
-time slot are kept as counted, so the summary reads them instead of grouping every question and
-message again.
+The scan's rankings (questions per name, per registered domain and per type, query messages per
+client) and its messages per time slot are kept as counted, so the summary and the whole
+capture's rankings read them instead of grouping every question and message again.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ CREATE TABLE dns_extra_questions (tx_id INTEGER NOT NULL, qname TEXT, qtype INTE
 CREATE TABLE dns_answers (tx_id INTEGER NOT NULL, value TEXT);
 CREATE TABLE dns_qname_counts (qname TEXT NOT NULL, n INTEGER NOT NULL);
 CREATE TABLE dns_domain_counts (domain TEXT NOT NULL, n INTEGER NOT NULL);
+CREATE TABLE dns_client_counts (client TEXT NOT NULL, n INTEGER NOT NULL);
+CREATE TABLE dns_qtype_counts (qtype INTEGER NOT NULL, n INTEGER NOT NULL);
 CREATE TABLE dns_time_slots (
     start INTEGER NOT NULL, seconds INTEGER NOT NULL,
     queries INTEGER NOT NULL, responses INTEGER NOT NULL, errors INTEGER NOT NULL
