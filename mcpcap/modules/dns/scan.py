@@ -48,13 +48,18 @@ def decode_udp(frame: int, ts: float, seg) -> Brief | None:
     """
     sport, dport, payload = seg.sport, seg.dport, seg.payload
     if sport in WELL_KNOWN or dport in WELL_KNOWN:
-        if not payload:  # an empty datagram carries no message at all
-            return None
-        return decode_brief(payload, mdns=MDNS_PORT in (sport, dport))
+        return decode_on_dns_port(payload, protocol_of(sport, dport))
     msg = decode_brief(payload)  # another port: only a clean message with a question counts
     if msg[4] or not msg[5]:
         return None
     return msg
+
+
+def decode_on_dns_port(payload: bytes, protocol: str) -> Brief | None:
+    """A datagram on a DNS, mDNS or LLMNR port (`protocol_of` its ports)."""
+    if not payload:  # an empty datagram carries no message at all
+        return None
+    return decode_brief(payload, mdns=protocol == "mdns")
 
 
 class WorkerDecoder:
@@ -77,10 +82,10 @@ class WorkerDecoder:
         sport, dport, payload = seg.sport, seg.dport, seg.payload
         if sport not in WELL_KNOWN and dport not in WELL_KNOWN:
             return decode_udp(frame, ts, seg)
-        if not payload:  # as `decode_udp`: an empty datagram carries no message at all
-            return None
         protocol = protocol_of(sport, dport)
-        msg = decode_brief(payload, mdns=protocol == "mdns")
+        msg = decode_on_dns_port(payload, protocol)
+        if msg is None:
+            return None
         if frame != self._frame:
             self._frame, self._index = frame, 0
         else:
@@ -217,12 +222,12 @@ class DnsScan(ModuleScan):
 
     # ------------------------------------------------------------------ per message
     def _record(self, msg: Brief, meta: tuple, index: int) -> None:
-        if msg[9] is not None:  # else a worker counted and stored this message already
-            self.counts.add(msg, meta[1], meta[2], meta[4], meta[6], meta[7])
-            messages = self._messages
-            messages.append(message_row(msg, meta, index))
-            if len(messages) >= BATCH:
-                self._flush_messages()
+        """Count, store and pair a message this process decoded (a worker's: `on_udp_decoded`)."""
+        self.counts.add(msg, meta[1], meta[2], meta[4], meta[6], meta[7])
+        messages = self._messages
+        messages.append(message_row(msg, meta, index))
+        if len(messages) >= BATCH:
+            self._flush_messages()
         self._pairer.add(msg, meta)
 
     def _store_transaction(self, tx: Transaction) -> None:
