@@ -1,0 +1,172 @@
+"""The protocol-module contract: what a module gives the scan, the store and every face.
+
+A module says which packets it wants, consumes them during one scan of a capture (in worker
+processes where it can), writes what it found into the result store, and answers questions from
+the store afterwards through a `ModuleResults`. Its `kinds()` declare the records it offers; the
+faces render every kind generically, so a module never needs face code.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from mcpcap.core.decap import Segment
+    from mcpcap.core.filtering import Filter
+    from mcpcap.core.models import Ranking
+    from mcpcap.core.modules.kinds import RecordKind, RecordPage
+    from mcpcap.core.tcpstream import StreamChunk
+
+
+class ModuleCounts(BaseModel):
+    """What a scan tells about one module's traffic (stored; `capture_info` shows it)."""
+
+    messages: int = Field(0, description="protocol messages the module decoded")
+    malformed: int = Field(0, description="messages it could not decode (counted, skipped)")
+    detail: dict[str, Any] = Field(default_factory=dict, description="the module's own tallies")
+
+
+class ModuleScan(ABC):
+    """One module's state during one scan: created per scan, fed in frame order."""
+
+    @abstractmethod
+    def on_udp(self, frame: int, ts: float, seg: Segment) -> None: ...
+
+    @abstractmethod
+    def on_tcp(self, frame: int, ts: float, chunk: StreamChunk) -> None: ...
+
+    def on_udp_decoded(
+        self, frame: int, ts: float, src: str, sport: int, dst: str, dport: int, decoded: Any
+    ) -> None:
+        """A datagram that the module's `udp_decoder` turned into `decoded` in a worker process.
+
+        Called in capture order, in the scanning process, instead of `on_udp` (parallel scans
+        only; a module without a `udp_decoder` never gets it).
+        """
+        raise NotImplementedError
+
+    def on_worker_flush(self, partial: Any) -> None:
+        """What a worker's decoder returned from `flush()` at the end of a span (if not None).
+
+        Called in span order, after the span's `on_udp_decoded` calls; a module whose worker
+        decoder counts or makes store rows (instead of this process) adds the worker's tallies
+        and writes its rows here.
+        """
+        raise NotImplementedError
+
+    @abstractmethod
+    def finish(self, db: sqlite3.Connection) -> ModuleCounts:
+        """Flush to the store; return what the module saw (stored as its counts)."""
+
+
+@runtime_checkable
+class ModuleResults(Protocol):
+    """What faces ask of a finished module: its summary and its kinds' records."""
+
+    def summary(self, top_n: int | None = None) -> BaseModel: ...
+
+    def records(
+        self,
+        kind: RecordKind,
+        flt: Filter,
+        *,
+        sort: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> RecordPage: ...
+
+    def iter_records(
+        self, kind: RecordKind, flt: Filter, *, sort: str | None = None
+    ) -> Iterator[dict[str, Any]]: ...
+
+    def record(self, kind: RecordKind, record_id: str) -> dict[str, Any]: ...
+
+    def top(
+        self,
+        kind: RecordKind,
+        flt: Filter,
+        *,
+        by: str | None = None,
+        weight: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Ranking: ...
+
+
+class ProtocolModule(ABC):
+    """What a protocol plug-in provides. Instances are cheap and stateless."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    schema_version: ClassVar[str] = "1"  # of the module's store tables: part of the store key
+    udp_ports: ClassVar[frozenset[int]] = frozenset()
+    tcp_ports: ClassVar[frozenset[int]] = frozenset()
+    worker_imports: ClassVar[tuple[str, ...]] = ()  # imported once before workers fork
+
+    def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
+        """Whether a UDP datagram may belong to this protocol (called for every datagram)."""
+        return sport in self.udp_ports or dport in self.udp_ports
+
+    def udp_decoder(self) -> Callable[[int, float, Segment], Any] | None:
+        """A function run in worker processes on every datagram this module wants.
+
+        `decoder(frame, ts, segment)` returns a small value that `marshal` carries (tuples,
+        lists and dicts of numbers, strings and bytes), or None for nothing; the scanning
+        process hands it to `ModuleScan.on_udp_decoded` in capture order. It must be a
+        module-level function and keep no state between datagrams. None (the default) means the
+        module cannot be scanned in parallel, and a scan with it runs in one process.
+        """
+        return None
+
+    def worker_decoder(self) -> Callable[[int, float, Segment], Any]:
+        """The decoder a worker process uses.
+
+        The default is `udp_decoder()`. A module may return a callable object that also does
+        per-message work of its own (counting, making store rows); its `flush()`, which the
+        worker calls after each span, returns what it has (as `marshal` carries) for
+        `ModuleScan.on_worker_flush` in the scanning process.
+        """
+        decoder = self.udp_decoder()
+        assert decoder is not None
+        return decoder
+
+    @abstractmethod
+    def create_tables(self, db: sqlite3.Connection) -> None: ...
+
+    @abstractmethod
+    def start_scan(self, db: sqlite3.Connection, options: dict[str, Any]) -> ModuleScan: ...
+
+    @abstractmethod
+    def open_results(
+        self,
+        db: sqlite3.Connection,
+        counts: ModuleCounts,
+        capture: dict[str, Any],
+        settings: Any,
+    ) -> ModuleResults:
+        """The object faces query after a scan (summary, records, rankings)."""
+
+    @abstractmethod
+    def summary_model(self) -> type[BaseModel]:
+        """The pydantic model of this module's summary."""
+
+    def kinds(self) -> list[RecordKind]:
+        """The record kinds this module offers, in the order faces show them."""
+        return []
+
+    def result_models(self) -> list[type[BaseModel]]:
+        """Every pydantic model this module returns (for `mcpcap schema`)."""
+        return [self.summary_model(), *(kind.model for kind in self.kinds())]
+
+    def face_hooks(self) -> dict[str, Any]:
+        """Presentation only this module needs, by face hook name (e.g. a TUI overview).
+
+        Faces look a hook up by name and fall back to their generic rendering without it.
+        """
+        return {}

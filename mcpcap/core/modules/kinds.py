@@ -1,0 +1,200 @@
+"""Record kinds: what a module offers every face, declared once.
+
+A kind (`dns.transactions`, `conn.connections` ...) names its records' model, the columns a table
+shows, the filters, sorts and ranking fields it accepts, and the formats it exports. The CLI's
+options, the MCP tools' arguments, the TUI's tables and filter bar, and `describe` are all read
+from this declaration, so a module that declares a kind appears in every face without face code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from mcpcap.core import SCHEMA_VERSION
+from mcpcap.core.errors import BadArgumentError
+from mcpcap.core.filtering import FilterSpec, did_you_mean
+
+ALWAYS_EXPORTED = ("jsonl", "json", "csv")
+WEIGHTS = ("count", "packets", "bytes")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A record field as a table shows it.
+
+    `width` is a hint in characters; `format` tells a face how to render the value (`text`,
+    `int`, `seconds`, `time`, `address`, `list`, `bytes`, `flag`); `drop` orders columns a narrow
+    table leaves out first (higher goes first; 0 is never dropped).
+    """
+
+    name: str
+    title: str
+    width: int = 10
+    format: str = "text"
+    drop: int = 0
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RankSpec:
+    """A field records can be ranked by, and the weights that make sense for it."""
+
+    name: str
+    description: str = ""
+    weights: tuple[str, ...] = ("count",)
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """One kind of record a module offers (its name is `module.kind`)."""
+
+    name: str
+    title: str
+    description: str
+    model: type[BaseModel]
+    fields: tuple[FieldSpec, ...]
+    filters: tuple[FilterSpec, ...] = ()
+    sorts: tuple[str, ...] = ()
+    default_sort: str | None = None
+    rank_by: tuple[RankSpec, ...] = ()
+    exports: tuple[str, ...] = ALWAYS_EXPORTED
+    shorthand: str | None = None  # an older name the CLI still accepts (`transactions`)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def module(self) -> str:
+        return self.name.partition(".")[0]
+
+    def filter_names(self) -> list[str]:
+        return [spec.name for spec in self.filters]
+
+    def check_sort(self, sort: str | None) -> str | None:
+        """The sort to use (the default for None); an unknown one is one sentence."""
+        if sort is None:
+            return self.default_sort
+        if sort not in self.sorts:
+            raise BadArgumentError(
+                f"{self.name} sorts by {', '.join(self.sorts) or 'nothing'}, not {sort!r}"
+                + did_you_mean(sort, self.sorts)
+            )
+        return sort
+
+    def rank_spec(self, by: str | None) -> RankSpec:
+        if not self.rank_by:
+            raise BadArgumentError(f"{self.name} has no ranking fields")
+        if by is None:
+            return self.rank_by[0]
+        for spec in self.rank_by:
+            if spec.name == by:
+                return spec
+        names = [spec.name for spec in self.rank_by]
+        raise BadArgumentError(
+            f"{self.name} ranks by {', '.join(names)}, not {by!r}" + did_you_mean(by, names)
+        )
+
+    def check_weight(self, by: RankSpec, weight: str | None) -> str:
+        weight = weight or "count"
+        if weight not in by.weights:
+            raise BadArgumentError(
+                f"a ranking of {self.name} by {by.name} is weighted by "
+                f"{', '.join(by.weights)}, not {weight!r}"
+            )
+        return weight
+
+    def check_format(self, fmt: str | None) -> str:
+        fmt = fmt or self.exports[0]
+        if fmt not in self.exports:
+            raise BadArgumentError(
+                f"{self.name} is written as {', '.join(self.exports)}, not {fmt!r}"
+            )
+        return fmt
+
+    def describe(self) -> KindDescription:
+        return KindDescription(
+            kind=self.name,
+            title=self.title,
+            description=self.description,
+            fields=[FieldDescription(name=f.name, title=f.title, format=f.format,
+                                     description=f.description) for f in self.fields],
+            filters=[
+                FilterDescription(name=s.name, description=s.description,
+                                  values=list(s.choices), ordered=s.ordered, example=s.example)
+                for s in self.filters
+            ],
+            sorts=list(self.sorts),
+            default_sort=self.default_sort,
+            rank_by=[RankDescription(name=r.name, weights=list(r.weights)) for r in self.rank_by],
+            exports=list(self.exports),
+        )  # fmt: skip
+
+
+def find_kind(kinds: Sequence[RecordKind], name: str) -> RecordKind:
+    """The kind called `name` (or by its shorthand); an unknown one is one sentence."""
+    for kind in kinds:
+        if name in (kind.name, kind.shorthand):
+            return kind
+    names = [kind.name for kind in kinds]
+    raise BadArgumentError(
+        f"unknown record kind {name!r}{did_you_mean(name, names)} (kinds: {', '.join(names)})"
+    )
+
+
+class FieldDescription(BaseModel):
+    name: str
+    title: str
+    format: str
+    description: str = ""
+
+
+class FilterDescription(BaseModel):
+    name: str
+    description: str
+    values: list[str] = Field(default_factory=list, description="accepted values, when listed")
+    ordered: bool = Field(False, description="accepts >, >=, <, <= as well as ':'")
+    example: str = ""
+
+
+class RankDescription(BaseModel):
+    name: str
+    weights: list[str]
+
+
+class KindDescription(BaseModel):
+    kind: str
+    title: str
+    description: str
+    fields: list[FieldDescription]
+    filters: list[FilterDescription]
+    sorts: list[str]
+    default_sort: str | None
+    rank_by: list[RankDescription]
+    exports: list[str]
+
+
+class KindCatalog(BaseModel):
+    """`describe`: the record kinds of the chosen modules, and how to filter them."""
+
+    schema_version: str = SCHEMA_VERSION
+    filter_syntax: str = Field(
+        "field:value tokens, AND between tokens; a comma is OR within a field "
+        "(rcode:NXDOMAIN,SERVFAIL); -field:value negates; field>N, >=, <, <= on ordered "
+        'fields; double quotes wrap spaces (qname:"a b")'
+    )
+    kinds: list[KindDescription]
+
+
+class RecordPage(BaseModel):
+    """One page of any kind's records."""
+
+    schema_version: str = SCHEMA_VERSION
+    kind: str
+    filter: str = Field("", description="the filter as field:value tokens")
+    sort: str | None = None
+    total: int = Field(description="records matching the filter")
+    items: list[dict[str, Any]]
+    next_cursor: str | None = Field(None, description="pass as cursor for the next page")
+    truncated: bool = Field(False, description="the page was cut to fit the reply budget")

@@ -1,0 +1,77 @@
+"""Which protocol modules exist: the `mcpcap.modules` entry-point group.
+
+A third party adds a protocol by shipping a package with an entry point in that group, exactly as
+mcpcap's own modules are registered (see pyproject.toml). The built-in table is the fallback for
+running from a source tree that was never installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from mcpcap.core.errors import UnknownModuleError
+
+if TYPE_CHECKING:
+    from mcpcap.core.modules.contract import ProtocolModule
+
+ENTRY_POINT_GROUP = "mcpcap.modules"
+BUILTIN_MODULES = {"dns": "mcpcap.modules.dns.module:DnsModule"}
+BUILTIN_PACKAGE = "mcpcap"
+
+
+class DuplicateModuleError(UnknownModuleError):
+    """Two packages register a module under the same name."""
+
+    code = "duplicate_module"
+
+
+@lru_cache(maxsize=1)
+def registered() -> dict[str, str]:
+    """Module name -> `package.module:Class`, built-ins first; a clash names both packages."""
+    from importlib.metadata import entry_points
+
+    found = dict(BUILTIN_MODULES)
+    owners = dict.fromkeys(BUILTIN_MODULES, BUILTIN_PACKAGE)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        owner = ep.dist.name if ep.dist is not None else ep.value.partition(".")[0]
+        if ep.name in found and found[ep.name] != ep.value:
+            raise DuplicateModuleError(
+                f"two packages register the module {ep.name!r}: {owners[ep.name]} "
+                f"({found[ep.name]}) and {owner} ({ep.value}); uninstall one of them"
+            )
+        found[ep.name] = ep.value
+        owners[ep.name] = owner
+    return found
+
+
+def available_modules() -> list[str]:
+    return sorted(registered())
+
+
+def load_module(name: str) -> ProtocolModule:
+    targets = registered()
+    if name not in targets:
+        raise UnknownModuleError(
+            f"unknown module {name!r}; available modules: {', '.join(sorted(targets))}"
+        )
+    module_path, _, attr = targets[name].partition(":")
+    module = getattr(import_module(module_path), attr)()
+    if module.name != name:
+        raise UnknownModuleError(
+            f"the module registered as {name!r} calls itself {module.name!r}; "
+            "its entry point and its name must agree"
+        )
+    return module
+
+
+def load_modules(names: Iterable[str] | None) -> list[ProtocolModule]:
+    """The chosen modules (all registered ones when `names` is None), built-ins first."""
+    if names is None:
+        others = sorted(set(registered()) - set(BUILTIN_MODULES))
+        chosen = [*BUILTIN_MODULES, *others]
+    else:
+        chosen = list(dict.fromkeys(names))
+    return [load_module(name) for name in chosen]

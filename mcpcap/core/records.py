@@ -1,0 +1,106 @@
+"""Questions about any record kind, asked the same way by every face.
+
+A face names a kind (`dns.transactions`, or a shorthand such as `transactions`), a filter (the
+text language of `filtering`, plus named arguments such as `qname_suffix`), a sort, a page size
+and a cursor; this module finds the kind's module, checks the arguments against the kind's
+declaration and asks the module's results. Nothing here knows a protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mcpcap.core.filtering import (
+    Filter,
+    bind,
+    conditions_from_arguments,
+    did_you_mean,
+    parse_filter,
+)
+from mcpcap.core.modules.kinds import KindCatalog, RecordKind, RecordPage, find_kind
+
+if TYPE_CHECKING:
+    from mcpcap.core.models import Ranking
+    from mcpcap.core.modules.contract import ModuleResults, ProtocolModule
+    from mcpcap.core.service import Analysis
+
+
+def all_kinds(modules: Sequence[ProtocolModule]) -> list[RecordKind]:
+    """Every kind of the chosen modules, in module then declaration order."""
+    return [kind for module in modules for kind in module.kinds()]
+
+
+def describe(modules: Sequence[ProtocolModule], kind: str | None = None) -> KindCatalog:
+    """The kinds (or one kind) with their fields, filters, sorts and ranking fields."""
+    kinds = all_kinds(modules)
+    chosen = kinds if kind is None else [find_kind(kinds, kind)]
+    return KindCatalog(kinds=[k.describe() for k in chosen])
+
+
+def make_filter(
+    kind: RecordKind, text: str | None = None, arguments: Mapping[str, Any] | None = None
+) -> Filter:
+    """The filter text and named filter arguments, checked against the kind, as one filter."""
+    conditions = [*parse_filter(text or ""), *conditions_from_arguments(arguments or {})]
+    return bind(conditions, kind.filters)
+
+
+def check_arguments(kind: RecordKind, arguments: Mapping[str, Any], accepted: Sequence[str]):
+    """Refuse an argument that is neither a known parameter nor one of the kind's filters."""
+    known = [*accepted, *kind.filter_names()]
+    for name in arguments:
+        if name not in known:
+            from mcpcap.core.errors import BadArgumentError
+
+            raise BadArgumentError(f"unknown argument {name!r}{did_you_mean(name, known)}")
+
+
+class KindQuery:
+    """One kind of one analysis: the place faces ask for records, one record and rankings."""
+
+    def __init__(self, analysis: Analysis, kind: str) -> None:
+        self.kind = find_kind(all_kinds(analysis.modules), kind)
+        self.results: ModuleResults = analysis.module(self.kind.module)
+
+    def filter(self, text: str | None = None, **arguments: Any) -> Filter:
+        return make_filter(self.kind, text, arguments)
+
+    def page(
+        self,
+        text: str | None = None,
+        *,
+        sort: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        **arguments: Any,
+    ) -> RecordPage:
+        flt = self.filter(text, **arguments)
+        sort = self.kind.check_sort(sort)
+        return self.results.records(self.kind, flt, sort=sort, limit=limit, cursor=cursor)
+
+    def iterate(
+        self, text: str | None = None, *, sort: str | None = None, **arguments: Any
+    ) -> Iterator[dict[str, Any]]:
+        flt = self.filter(text, **arguments)
+        return self.results.iter_records(self.kind, flt, sort=self.kind.check_sort(sort))
+
+    def one(self, record_id: str) -> dict[str, Any]:
+        return self.results.record(self.kind, str(record_id))
+
+    def top(
+        self,
+        text: str | None = None,
+        *,
+        by: str | None = None,
+        weight: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        **arguments: Any,
+    ) -> Ranking:
+        flt = self.filter(text, **arguments)
+        spec = self.kind.rank_spec(by)
+        weight = self.kind.check_weight(spec, weight)
+        return self.results.top(
+            self.kind, flt, by=spec.name, weight=weight, limit=limit, cursor=cursor
+        )
