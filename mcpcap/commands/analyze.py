@@ -78,18 +78,10 @@ def _check_format(records: str, fmt: str | None) -> str:
 
 
 def _write_transactions(records: Iterable[dict], fmt: str, out, first_ts: float | None) -> None:
-    if fmt == "zeek":
-        from mcpcap.modules.dns.export import zeek_lines
+    from mcpcap.core.export import write_records
+    from mcpcap.tui.export import transactions_kind
 
-        for line in zeek_lines(records, first_ts):
-            out.write(line + "\n")
-    elif fmt == "csv":
-        from mcpcap.modules.dns.export import write_csv
-        from mcpcap.modules.dns.models import DnsTransaction
-
-        write_csv(records, out, list(DnsTransaction.model_fields))
-    else:
-        _write_records(records, fmt, out)
+    write_records(records, out, fmt, transactions_kind(), first_ts)
 
 
 def _write_records(records: Iterable[dict], fmt: str, out) -> None:

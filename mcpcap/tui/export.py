@@ -8,15 +8,16 @@ An existing file is replaced only when the caller says so (the TUI asks the user
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from mcpcap.modules.dns.export import write_csv, zeek_lines
-from mcpcap.modules.dns.models import DnsTransaction
+from mcpcap.core import export
+from mcpcap.core.errors import BadArgumentError
+from mcpcap.core.modules.kinds import RecordKind, find_kind
+from mcpcap.core.modules.registry import load_module
 
 FORMATS = {  # key -> (label, file suffix)
     "jsonl": ("JSON Lines", ".jsonl"),
@@ -51,22 +52,25 @@ def default_filename(capture: str, fmt: str) -> str:
     return f"{stem or 'capture'}-dns{FORMATS[fmt][1]}"
 
 
+def transactions_kind() -> RecordKind:
+    """The kind the transactions view shows (until every table is a kind's generic view)."""
+    return find_kind(load_module("dns").kinds(), "dns.transactions")
+
+
 def write_records(
-    records: Iterable[dict[str, Any]], out: IO[str], fmt: str, first_ts: float | None
+    records: Iterable[dict[str, Any]],
+    out: IO[str],
+    fmt: str,
+    first_ts: float | None,
+    kind: RecordKind | None = None,
 ) -> int:
     """Write `records` in `fmt` to `out`; returns how many were written."""
-    counted = _Counter(records)
-    if fmt == "jsonl":
-        for record in counted:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    elif fmt == "csv":
-        write_csv(counted, out, list(DnsTransaction.model_fields))
-    elif fmt == "zeek":
-        for line in zeek_lines(counted, first_ts):
-            out.write(line + "\n")
-    else:
+    if fmt not in FORMATS:
         raise ExportError(f"the export format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    return counted.count
+    try:
+        return export.write_records(records, out, fmt, kind or transactions_kind(), first_ts)
+    except BadArgumentError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def export_records(
@@ -76,6 +80,7 @@ def export_records(
     first_ts: float | None = None,
     *,
     overwrite: bool = False,
+    kind: RecordKind | None = None,
 ) -> int:
     """Write the file atomically; refuse an existing target unless `overwrite`."""
     target = Path(target).expanduser()
@@ -90,7 +95,7 @@ def export_records(
         raise ExportError(f"cannot write in {folder}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            count = write_records(records, out, fmt, first_ts)
+            count = write_records(records, out, fmt, first_ts, kind)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o666 & ~UMASK)
@@ -115,16 +120,3 @@ def _move_into_place(tmp: str, target: Path, overwrite: bool) -> None:
         if target.exists():
             raise TargetExistsError(f"{target} already exists") from None
         os.replace(tmp, target)
-
-
-class _Counter:
-    """Counts the records an iterable yields."""
-
-    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
-        self._records = records
-        self.count = 0
-
-    def __iter__(self):
-        for record in self._records:
-            self.count += 1
-            yield record

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from mcpcap.modules.dns.export import zeek_lines
+from mcpcap.core.export import zeek_lines
+from mcpcap.modules.dns.export import DNS_LOG
 from mcpcap.modules.dns.filters import parse_filter_text
 from mcpcap.modules.dns.models import DnsTransaction
 from mcpcap.tui.export import ExportError, TargetExistsError, default_filename, export_records
@@ -52,7 +53,7 @@ def test_each_format_holds_every_record(dns: Any, tmp_path: Path, fmt: str) -> N
         assert table[0] == list(DnsTransaction.model_fields)
         assert len(table) == len(rows) + 1
     else:
-        assert text.splitlines() == list(zeek_lines(rows, 1714554000.0))
+        assert text.splitlines() == list(zeek_lines(DNS_LOG, rows, 1714554000.0))
     assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
 
 

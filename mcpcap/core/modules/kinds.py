@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from mcpcap.core import SCHEMA_VERSION
 from mcpcap.core.errors import BadArgumentError
+from mcpcap.core.export import ZeekLog
 from mcpcap.core.filtering import FilterSpec, did_you_mean
 
 ALWAYS_EXPORTED = ("jsonl", "json", "csv")
@@ -63,6 +64,7 @@ class RecordKind:
     rank_by: tuple[RankSpec, ...] = ()
     exports: tuple[str, ...] = ALWAYS_EXPORTED
     shorthand: str | None = None  # an older name the CLI still accepts (`transactions`)
+    zeek: ZeekLog | None = None  # the kind's Zeek log, for `--format zeek`
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property

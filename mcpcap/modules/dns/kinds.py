@@ -11,6 +11,7 @@ from functools import cache
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
 from mcpcap.modules.dns import filters
+from mcpcap.modules.dns.export import DNS_LOG
 from mcpcap.modules.dns.registry import RCODES, RR_TYPES
 
 COMMON_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT", "HTTPS", "ANY")
@@ -95,6 +96,7 @@ def dns_kinds() -> tuple[RecordKind, ...]:
         rank_by=RANK_FIELDS,
         exports=("jsonl", "json", "csv", "zeek"),
         shorthand="transactions",
+        zeek=DNS_LOG,
     )
     messages = RecordKind(
         name="dns.messages",

@@ -55,6 +55,11 @@ class DnsModule(ProtocolModule):
 
         return DnsSummary
 
+    def kinds(self):
+        from mcpcap.modules.dns.kinds import dns_kinds
+
+        return list(dns_kinds())
+
     def result_models(self) -> list[type]:
         from mcpcap.modules.dns import models
 

@@ -1,0 +1,177 @@
+"""Records written out: JSON Lines, JSON, CSV for every kind; a Zeek log where a kind has one.
+
+Writers stream: memory stays flat whatever the number of records. A kind that has a Zeek log
+declares it (`ZeekLog`: the log's path and its fields with Zeek types and record keys), and the
+same writer serves every module, so `conn.log` and `dns.log` share escaping, headers and uids.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import IO, TYPE_CHECKING, Any
+
+from mcpcap.core.errors import BadArgumentError
+
+if TYPE_CHECKING:
+    from mcpcap.core.modules.kinds import RecordKind
+
+UNSET, EMPTY = "-", "(empty)"
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass(frozen=True)
+class ZeekField:
+    name: str  # the column name in the log (id.orig_h ...)
+    type: str  # Zeek's type: time, string, addr, port, count, interval, bool, vector[...] ...
+    key: str | None = None  # the record's key when it differs from `name`
+
+
+@dataclass(frozen=True)
+class ZeekLog:
+    """A kind's Zeek log: `#path` and its columns, in Zeek's order."""
+
+    path: str
+    fields: tuple[ZeekField, ...]
+
+
+def connection_uid(record: dict[str, Any]) -> str:
+    """A stable Zeek-style uid (C + 17 base62 characters) of the record's connection.
+
+    It depends on the connection's addresses, ports and transport only, so every record of
+    the same flow, from any module, shows the same uid.
+    """
+    key = (
+        f"{record['client']}|{record['client_port']}|{record['server']}|"
+        f"{record['server_port']}|{record['transport']}"
+    )
+    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:13], "big")
+    chars = []
+    for _ in range(17):
+        number, digit = divmod(number, 62)
+        chars.append(BASE62[digit])
+    return "C" + "".join(chars)
+
+
+def write_records(
+    records: Iterable[dict[str, Any]],
+    out: IO[str],
+    fmt: str,
+    kind: RecordKind,
+    first_ts: float | None = None,
+) -> int:
+    """Write `records` of `kind` in `fmt`; returns how many were written."""
+    if fmt not in kind.exports:
+        raise BadArgumentError(f"{kind.name} is written as {', '.join(kind.exports)}, not {fmt!r}")
+    count = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        for record in records:
+            count += 1
+            yield record
+
+    if fmt == "jsonl":
+        for record in counted():
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    elif fmt == "json":
+        out.write("[")
+        for i, record in enumerate(counted()):
+            out.write(("," if i else "") + "\n" + json.dumps(record, ensure_ascii=False))
+        out.write("\n]\n")
+    elif fmt == "csv":
+        write_csv(counted(), out, list(kind.model.model_fields))
+    elif fmt == "zeek" and kind.zeek is not None:
+        for line in zeek_lines(kind.zeek, counted(), first_ts):
+            out.write(line + "\n")
+    else:
+        raise BadArgumentError(f"{kind.name} has no {fmt} writer")
+    return count
+
+
+def write_csv(records: Iterable[dict[str, Any]], out: IO[str], columns: list[str]) -> None:
+    """One row per record; list values joined with commas inside their cell."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([_csv_value(record.get(column)) for column in columns])
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return value
+
+
+def zeek_lines(
+    log: ZeekLog, records: Iterable[dict[str, Any]], opened_ts: float | None
+) -> Iterator[str]:
+    """A Zeek ASCII log: `#` header lines, one TSV line per record, a `#close` line."""
+    yield "#separator \\x09"
+    yield "#set_separator\t,"
+    yield f"#empty_field\t{EMPTY}"
+    yield f"#unset_field\t{UNSET}"
+    yield f"#path\t{log.path}"
+    yield f"#open\t{_zeek_time(opened_ts)}"
+    yield "#fields\t" + "\t".join(f.name for f in log.fields)
+    yield "#types\t" + "\t".join(f.type for f in log.fields)
+    last = opened_ts
+    for record in records:
+        values = []
+        for f in log.fields:
+            if f.name == "uid" and record.get("uid") is None:
+                values.append(connection_uid(record))
+            else:
+                values.append(_zeek_value(f.type, record.get(f.key or f.name)))
+        last = record.get("ts", last)
+        yield "\t".join(values)
+    yield f"#close\t{_zeek_time(last)}"
+
+
+def _zeek_escape(text: str, in_set: bool = False) -> str:
+    """Zeek's ASCII log escaping: control bytes, backslash and (in sets) the separator."""
+    if text == "":
+        return EMPTY
+    if text in (UNSET, EMPTY):
+        return "".join(f"\\x{b:02x}" for b in text.encode())
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\\" or code < 0x20 or code == 0x7F or (in_set and ch == ","):
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _zeek_value(kind: str, value: Any) -> str:
+    if value is None:
+        return UNSET
+    if kind == "bool":
+        return "T" if value else "F"
+    if kind in ("time", "interval"):
+        return f"{float(value):.6f}"
+    if kind.startswith(("vector", "set")):
+        if not value:
+            return EMPTY
+        if "interval" in kind:
+            return ",".join(f"{float(v):.6f}" for v in value)
+        return ",".join(_zeek_escape(str(v), in_set=True) for v in value)
+    if kind == "string":
+        return _zeek_escape(str(value))
+    return str(value)
+
+
+def _zeek_time(ts: float | None) -> str:
+    moment = datetime.fromtimestamp(ts or 0, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%d-%H-%M-%S")
