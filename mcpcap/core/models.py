@@ -56,3 +56,4 @@ class Ranking(Result):
     items: list[RankingItem]
     others: int = Field(description="sum of the counts of keys not listed")
     truncated: bool = Field(False, description="items were cut to fit the reply budget")
+    next_cursor: str | None = None

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from mcpcap.config import Settings
 from mcpcap.core import SCHEMA_VERSION, store
+from mcpcap.core.modules.registry import load_modules
 from mcpcap.core.scan import Progress, scan_capture
 from mcpcap.core.timefmt import iso_time, round_ts
-from mcpcap.modules.base import ProtocolModule, load_modules
 
 if TYPE_CHECKING:
     from mcpcap.core.models import CaptureSummary
+    from mcpcap.core.modules.contract import ModuleCounts, ProtocolModule
 
 
 class Analysis:
@@ -49,6 +50,11 @@ class Analysis:
     @property
     def module_names(self) -> list[str]:
         return list(self._modules)
+
+    @property
+    def modules(self) -> list[ProtocolModule]:
+        """The chosen modules, in the order faces show them."""
+        return list(self._modules.values())
 
     def capture(self) -> CaptureSummary:
         from mcpcap.core.models import CaptureSummary
@@ -85,14 +91,17 @@ class Analysis:
                 raise UnknownModuleError(
                     f"module {name!r} was not chosen; chosen modules: {', '.join(self._modules)}"
                 )
-            counts = json.loads(store.read_meta(self.db, f"{name}_counts") or "{}")
+            counts = _results_counts(self.db, name)
             self._results[name] = module.open_results(self.db, counts, self._facts, self.settings)
         return self._results[name]
 
     def traffic(self, name: str) -> int:
         """How many messages of the module's protocol the capture holds."""
-        counts = json.loads(store.read_meta(self.db, f"{name}_counts") or "{}")
-        return int(counts.get("stats", {}).get("messages", 0))
+        counts = stored_counts(self.db, name)
+        if counts is not None:
+            return counts.messages
+        legacy = json.loads(store.read_meta(self.db, f"{name}_counts") or "{}")
+        return int(legacy.get("stats", {}).get("messages", 0))
 
     def summary(self) -> dict[str, Any]:
         """The `mcpcap analyze` document: schema_version, capture, then one key per module."""
@@ -122,6 +131,46 @@ class Analysis:
         self.close()
 
 
+def module_counts(value: Any) -> ModuleCounts:
+    """What a scan's `finish()` returned, as `ModuleCounts`.
+
+    A module still on the older contract returns a dict whose `stats.messages` counts its
+    messages and whose `malformed` maps reasons to counts (DNS today): it becomes the detail.
+    """
+    from mcpcap.core.modules.counts import ModuleCounts
+
+    if isinstance(value, ModuleCounts):
+        return value
+    if not isinstance(value, dict):
+        return ModuleCounts()
+    malformed = value.get("malformed")
+    return ModuleCounts(
+        messages=value.get("stats", {}).get("messages", 0),
+        malformed=sum(malformed.values()) if isinstance(malformed, dict) else 0,
+        detail=value,
+    )
+
+
+def counts_key(name: str) -> str:
+    return f"module_counts:{name}"
+
+
+def stored_counts(db: sqlite3.Connection, name: str) -> ModuleCounts | None:
+    from mcpcap.core.modules.counts import ModuleCounts
+
+    text = store.read_meta(db, counts_key(name))
+    return None if text is None else ModuleCounts.model_validate_json(text)
+
+
+def _results_counts(db: sqlite3.Connection, name: str) -> Any:
+    """What a module's results open with: its ModuleCounts, or the `{name}_counts` document a
+    module on the older contract stored itself (DNS's `dns_counts`, until it moves)."""
+    legacy = store.read_meta(db, f"{name}_counts")
+    if legacy is not None:
+        return json.loads(legacy)
+    return stored_counts(db, name) or module_counts(None)
+
+
 def _in_network(address: str | None, network: str) -> int:
     from mcpcap.modules.dns.filters import in_network
 
@@ -142,6 +191,7 @@ class Analyzer:
         return {
             "max_packets": self.settings.max_packets,
             "modules": sorted(m.name for m in self.modules),
+            "module_schemas": {m.name: m.schema_version for m in self.modules},
         }
 
     def is_cached(self, path: Path) -> bool:
@@ -183,7 +233,7 @@ class Analyzer:
         db.create_function("in_network", 2, _in_network, deterministic=True)
         top_n = self.settings.top_n
         for module in self.modules:
-            counts = json.loads(store.read_meta(db, f"{module.name}_counts") or "{}")
+            counts = _results_counts(db, module.name)
             results = module.open_results(db, counts, facts, self.settings)
             text = results.summary(top_n).model_dump_json()
             key = store.summary_key(module.name, top_n)
@@ -211,7 +261,9 @@ class Analyzer:
                 cancel=cancel,
                 workers=self.settings.workers,
             )
-            facts.pop("modules", None)
+            for name, counts in facts.pop("modules", {}).items():
+                text = module_counts(counts).model_dump_json()
+                db.execute("INSERT INTO meta VALUES (?, ?)", (counts_key(name), text))
             db.execute("INSERT INTO meta VALUES ('capture', ?)", (json.dumps(facts),))
             self._store_summaries(db, facts)
             store.mark_complete(db)

@@ -12,24 +12,26 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
-
 if TYPE_CHECKING:
     import sqlite3
+
+    from pydantic import BaseModel
 
     from mcpcap.core.decap import Segment
     from mcpcap.core.filtering import Filter
     from mcpcap.core.models import Ranking
+    from mcpcap.core.modules.counts import ModuleCounts
     from mcpcap.core.modules.kinds import RecordKind, RecordPage
     from mcpcap.core.tcpstream import StreamChunk
 
 
-class ModuleCounts(BaseModel):
-    """What a scan tells about one module's traffic (stored; `capture_info` shows it)."""
+def __getattr__(name: str) -> Any:
+    """`ModuleCounts` lives in `counts` (pydantic is loaded only when it is used)."""
+    if name == "ModuleCounts":
+        from mcpcap.core.modules.counts import ModuleCounts
 
-    messages: int = Field(0, description="protocol messages the module decoded")
-    malformed: int = Field(0, description="messages it could not decode (counted, skipped)")
-    detail: dict[str, Any] = Field(default_factory=dict, description="the module's own tallies")
+        return ModuleCounts
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ModuleScan(ABC):

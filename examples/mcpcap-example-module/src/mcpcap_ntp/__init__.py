@@ -1,0 +1,1 @@
+"""NTP for mcpcap: client/server exchanges with their clock offset, delay and stratum."""
