@@ -8,6 +8,7 @@ import pytest
 
 from mcpcap.config import build_settings
 from mcpcap.core.examples import example_path
+from tests.corpus import require_corpus
 
 FIXTURES = Path(__file__).parent / "fixtures" / "captures"
 
@@ -31,6 +32,12 @@ def private_cache(tmp_path_factory, monkeypatch) -> Path:
 @pytest.fixture
 def example() -> Path:
     return example_path()
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The shared corpus (tests/corpus.py): skip without it, fail if MCPCAP_REQUIRE_CORPUS=1."""
+    return require_corpus()
 
 
 @pytest.fixture

@@ -8,12 +8,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.core.http_fixtures import pcap_bytes, running_site
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    return mcpcap("sources", *args, tmp_path=tmp_path)
+
+
+def mcpcap(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    """`mcpcap ARGS` in `tmp_path`, with no configuration, cache or sources of the caller's."""
     env = {
         **os.environ,
         "MCPCAP_CONFIG": str(tmp_path / "none.toml"),
@@ -24,7 +31,7 @@ def run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
     env.pop("MCPCAP_PCAP_PATH", None)
     env.pop("MCPCAP_PCAP_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "mcpcap", "sources", *args],
+        [sys.executable, "-m", "mcpcap", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -71,3 +78,30 @@ def test_refused_url_scheme_is_a_source_error(tmp_path):
     (source,) = json.loads(done.stdout)["sources"]
     assert "http or https" in source["error"] and source["captures"] == []
     assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("command", ["analyze", "tui"])
+@pytest.mark.parametrize("sources", [[], ["--pcap-path", "."]])
+def test_a_missing_file_is_no_such_file(tmp_path, command, sources):
+    done = mcpcap(command, *sources, "/no/such/file.pcap", tmp_path=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == ["mcpcap: no such file: '/no/such/file.pcap'"]
+    assert done.stdout == ""
+
+
+def test_a_missing_relative_file_is_no_such_file(tmp_path):
+    (tmp_path / "real.pcap").write_bytes(pcap_bytes(1))
+    for typed in ("sub/nope.pcap", "nope.pcap"):
+        done = mcpcap("analyze", typed, tmp_path=tmp_path)
+        assert done.returncode == 1
+        assert done.stderr.startswith(f"mcpcap: no such file: '{typed}'"), done.stderr
+        assert len(done.stderr.splitlines()) == 1
+    assert mcpcap("analyze", "real.pcap", tmp_path=tmp_path).returncode == 0
+
+
+def test_a_path_outside_the_sources_is_still_refused_when_it_exists(tmp_path):
+    (tmp_path / "lab").mkdir()
+    (tmp_path / "other.pcap").write_bytes(pcap_bytes(1))
+    done = mcpcap("analyze", "--pcap-path", "lab", str(tmp_path / "other.pcap"), tmp_path=tmp_path)
+    assert done.returncode == 1
+    assert "lies outside the capture sources" in done.stderr

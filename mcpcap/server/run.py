@@ -6,9 +6,10 @@ a stray `print`, a library warning or a C-level write can never corrupt the stre
 stderr.
 
 HTTP: the SDK's streamable HTTP app under uvicorn, on 127.0.0.1 by default, with the SDK's
-Host/Origin checks (DNS-rebinding protection) always on. With `MCPCAP_AUTH_TOKEN` set, every
-request needs `Authorization: Bearer <token>`; on an address other than loopback the token is
-required unless `--allow-unauthenticated-http` is given.
+Host/Origin checks (DNS-rebinding protection) always on: loopback names and the bound address on
+the served port, plus MCPCAP_ALLOWED_HOSTS. With `MCPCAP_AUTH_TOKEN` set, every request needs
+`Authorization: Bearer <token>` (scheme in any case); on an address other than loopback the
+token is required unless `--allow-unauthenticated-http` is given.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ import hmac
 import io
 import logging
 import os
+import socket
 import sys
 from typing import Any, BinaryIO
 
 from mcpcap.config import Settings
-from mcpcap.core.errors import BadArgumentError
+from mcpcap.core.errors import BadArgumentError, McpcapError
 
 TOKEN_ENV = "MCPCAP_AUTH_TOKEN"
-ALLOWED_HOSTS_ENV = "MCPCAP_ALLOWED_HOSTS"  # extra Host values (host or host:port), comma separated
+ALLOWED_HOSTS_ENV = "MCPCAP_ALLOWED_HOSTS"  # extra Host values (name or name:port), comma separated
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -102,41 +104,111 @@ def check_http_auth(host: str, token: str | None, allow_unauthenticated: bool) -
     return token
 
 
-def transport_security(host: str):
-    """Host/Origin checks for `host`: loopback names always, plus MCPCAP_ALLOWED_HOSTS."""
+def _bracket(name: str) -> str:
+    """`name` as it appears in a Host header: an IPv6 address in brackets, lower case."""
+    name = name.strip().lower()
+    return f"[{name}]" if ":" in name and not name.startswith("[") else name
+
+
+def _split_entry(entry: str) -> tuple[str, str | None]:
+    """(name, port or None) of a `name`, `name:port`, `[v6]`, `[v6]:port` or bare IPv6 entry."""
+    if entry.startswith("["):
+        name, _, rest = entry.partition("]")
+        return f"{name}]", (rest[1:] if rest.startswith(":") else rest or None)
+    if entry.count(":") == 1:
+        name, _, port = entry.partition(":")
+        return name, port
+    return _bracket(entry), None
+
+
+def _allowed_entry(entry: str, port: int) -> list[str]:
+    """The Host values one MCPCAP_ALLOWED_HOSTS entry allows.
+
+    `name:port` (or `name:*`) is taken as written; a bare `name` means the name on the served
+    port, or with no port at all (a reverse proxy on the scheme's default port).
+    """
+    name, given = _split_entry(entry.strip().lower())
+    if given is None:
+        return [name, f"{name}:{port}"]
+    if name in ("", "[]") or not (given == "*" or (given.isdigit() and 0 < int(given) < 65536)):
+        raise BadArgumentError(
+            f"{ALLOWED_HOSTS_ENV}: {entry.strip()[:80]!r} is not name or name:port "
+            "(a port from 1 to 65535, or *)"
+        )
+    return [f"{name}:*"] if given == "*" else _host_forms(name, int(given))
+
+
+def _host_forms(name: str, port: int) -> list[str]:
+    """Host values for `name` served on `port` (without the port too, on the default ports)."""
+    return [f"{name}:{port}"] + ([name] if port in (80, 443) else [])
+
+
+def allowed_hosts(host: str, port: int) -> list[str]:
+    """Every Host value accepted: loopback names and the bound address on the served port, and
+    MCPCAP_ALLOWED_HOSTS."""
+    names = ["127.0.0.1", "localhost", "[::1]"]
+    if host not in LOOPBACK and host not in ("0.0.0.0", "::", ""):
+        names.append(_bracket(host))
+    hosts = [form for name in names for form in _host_forms(name, port)]
+    for entry in os.environ.get(ALLOWED_HOSTS_ENV, "").split(","):
+        if entry.strip():
+            hosts += _allowed_entry(entry, port)
+    return list(dict.fromkeys(hosts))
+
+
+def transport_security(host: str, port: int):
+    """Host/Origin checks (DNS-rebinding protection) for a server bound to `host`:`port`.
+
+    An Origin is accepted only for an accepted Host: a page served by another port of the same
+    machine is another origin and is refused.
+    """
     from mcp.server.transport_security import TransportSecuritySettings
 
-    names = ["127.0.0.1", "localhost", "[::1]"]
-    if host not in LOOPBACK and host not in ("0.0.0.0", "::"):
-        names.append(f"[{host}]" if ":" in host else host)
-    extra = [h.strip() for h in os.environ.get(ALLOWED_HOSTS_ENV, "").split(",") if h.strip()]
-    hosts = [f"{name}:*" for name in names] + names + extra
+    hosts = allowed_hosts(host, port)
     origins = [f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")]
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )
 
 
-def http_app(server, host: str, token: str | None):
+def http_app(server, host: str, port: int, token: str | None):
     """The ASGI app: the SDK's streamable HTTP app, behind the bearer check when a token is set."""
-    app = server.streamable_http_app(transport_security=transport_security(host), host=host)
+    security = transport_security(host, port)
+    app = server.streamable_http_app(transport_security=security, host=host)
     return app if token is None else BearerAuth(app, token)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on `host`:`port` (port 0: a free one), so the app knows its real port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise McpcapError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 async def serve_http(server, host: str, port: int, token: str | None) -> None:
     import uvicorn
 
-    app = http_app(server, host, token)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
-    await uvicorn.Server(config).serve()
+    sock = bind(host, port)
+    port = sock.getsockname()[1]
+    app = http_app(server, host, port, token)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"mcpcap: serving MCP over HTTP at http://{shown}:{port}/mcp", file=sys.stderr)
+    config = uvicorn.Config(app, log_level="warning")
+    await uvicorn.Server(config).serve(sockets=[sock])
 
 
 class BearerAuth:
-    """ASGI middleware: HTTP requests without `Authorization: Bearer <token>` get 401."""
+    """ASGI middleware: HTTP requests without `Authorization: Bearer <token>` get 401.
+
+    The scheme is matched case-insensitively (RFC 7235 section 2.1); the token exactly, in
+    constant time.
+    """
 
     def __init__(self, app: Any, token: str) -> None:
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and not self._authorised(scope):
@@ -146,7 +218,10 @@ class BearerAuth:
 
     def _authorised(self, scope: dict) -> bool:
         given = dict(scope.get("headers") or []).get(b"authorization", b"")
-        return hmac.compare_digest(given, self._expected)
+        scheme, _, credentials = given.strip().partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(
+            credentials.strip(), self._expected
+        )
 
 
 async def _send_401(send: Any) -> None:

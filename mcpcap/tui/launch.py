@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcpcap.config import Settings
 from mcpcap.core.examples import EXAMPLE_NAME, example_path
+from mcpcap.core.sources.arguments import check_cli_path
 from mcpcap.core.sources.naming import looks_like_url
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ def initial_capture(settings: Settings, capture: str | None) -> tuple[Settings, 
     """
     if capture is None:
         return settings, (EXAMPLE_NAME if settings.uses_examples else None)
+    check_cli_path(settings, capture)  # a missing path stops here, before the app starts
     if settings.pcap_paths or settings.pcap_urls:
         return settings, capture
     if looks_like_url(capture):

@@ -43,8 +43,8 @@ from scapy.layers.ppp import HDLC, PPP
 
 from mcpcap.core.decap import Decapsulator, FragmentTable, Segment, format_ipv6
 from mcpcap.core.reader import CaptureReader
+from tests.corpus import CORPUS
 
-CORPUS = Path("/work/shared/corpus")
 DNS_QUERY = bytes.fromhex("1234010000010000000000000776696b69706564696103636f6d0000010001")
 
 
@@ -514,7 +514,7 @@ def _segments(name: str, tcp_ports: frozenset[int] = frozenset({53})) -> list[Se
         return [seg for ts, lt, data, _ in reader for seg in decap.decode(lt, data, ts)]
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not present")
+@pytest.mark.usefixtures("corpus")
 @pytest.mark.parametrize(
     ("name", "count"),
     [
@@ -535,7 +535,7 @@ def test_corpus_segments(name: str, count: int) -> None:
     assert all(53 in (s.sport, s.dport) for s in segments)
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not present")
+@pytest.mark.usefixtures("corpus")
 def test_corpus_fragmented_dns_is_reassembled() -> None:
     segments = _segments("ndpi-dns_fragmented.pcap")
     assert any(len(s.payload) > 1500 for s in segments)

@@ -14,8 +14,7 @@ from mcpcap.core.decap import Decapsulator
 from mcpcap.core.errors import CaptureReadError, NotACaptureError
 from mcpcap.core.formats import CaptureFormat
 from mcpcap.core.reader import CaptureReader
-
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS
 
 FRAME_A = bytes(range(60))
 FRAME_B = b"\xff" * 42 + b"payload"
@@ -359,7 +358,7 @@ def test_reader_is_an_iterator_and_closes(tmp_path: Path) -> None:
 # -- real captures -----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not present")
+@pytest.mark.usefixtures("corpus")
 @pytest.mark.parametrize(
     ("name", "packets", "link_types"),
     [

@@ -228,6 +228,26 @@ def test_unknown_names_get_close_matches(lab):
     assert "did you mean a.pcap" in str(caught.value)
 
 
+def test_suggestions_are_only_captures_that_open(lab, outside):
+    """Never suggest a link out of the source, a non-capture, a broken link, or the typed name."""
+    os.symlink(outside, lab / "escape.pcap")
+    os.symlink(lab / "gone.pcap", lab / "broken.pcap")
+    with registry(lab) as reg:
+        for typed in ("escape.pcapp", "html.pcapp", "broken.pcapp", "ns.pcapp"):
+            with pytest.raises(UnknownCaptureError) as caught:
+                reg.resolve(typed)
+            message = str(caught.value)
+            suggested = message.partition("did you mean ")[2].rstrip("?").split(", ")
+            assert not {"escape.pcap", "html.pcap", "broken.pcap"} & set(suggested), message
+        assert suggested[0] == "ns.pcap"  # a usable capture is still suggested
+        for typed in ("broken.pcap", "lab:broken.pcap", str(lab / "broken.pcap")):
+            with pytest.raises(UnknownCaptureError) as caught:
+                reg.resolve(typed)
+            assert str(caught.value) == f"{typed!r} cannot be used: broken link"
+        assert "a.pcap" not in reg.suggestions("a.pcap")  # a name is not its own suggestion
+        assert "escape.pcap" not in reg.suggestions("escape.pcap")
+
+
 def test_hidden_names_are_not_captures(lab):
     with registry(lab) as reg:
         for name in (".hidden.pcap", ".git/x.pcap"):

@@ -343,5 +343,22 @@ def test_index_formats():
     assert got["d.pcapng"] == (None, 1714557784.0)
     assert got["e.pcap"] == (None, None)
     assert got["f.pcap"] == (None, None)  # a number without a date is not a size
-    assert parse_index("<a href='x.pcap'") == [] or True  # broken HTML never raises
     assert HTML_PAGE  # the fixture's HTML page is what fake.pcap serves
+
+
+@pytest.mark.parametrize(
+    ("page", "hrefs"),
+    [
+        ("<a href='x.pcap'", []),  # a tag cut off before its '>' is not a link
+        ("<a href='x.pcap'>", ["x.pcap"]),  # an anchor left open still is
+        ('<a href="y.pcap">y</a', ["y.pcap"]),
+        ("<a href=", []),
+        ("<<<>>>", []),
+        ("", []),
+        ("<a href='&#0;.pcap'>x</a><a href='\udcff.pcap'>y</a>", None),
+    ],
+)
+def test_broken_index_html_never_raises(page, hrefs):
+    links = parse_index(page)
+    assert hrefs is None or [link.href for link in links] == hrefs
+    assert all(link.size is None and link.modified is None for link in links)

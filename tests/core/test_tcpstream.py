@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
 from mcpcap.core.decap import Decapsulator, Segment
 from mcpcap.core.reader import CaptureReader
 from mcpcap.core.tcpstream import StreamChunk, TcpReassembler, seq_diff
+from tests.corpus import CORPUS
 
-CORPUS = Path("/work/shared/corpus")
 SYN, FIN, RST, PSH_ACK, ACK = 0x02, 0x01, 0x04, 0x18, 0x10
 
 
@@ -227,7 +226,7 @@ def test_random_order_delivers_the_exact_stream() -> None:
     assert not any(c.gap for c in chunks)
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not present")
+@pytest.mark.usefixtures("corpus")
 def test_corpus_dns_over_tcp_streams() -> None:
     decap = Decapsulator(lambda s, d, p: False, frozenset({53}))
     r = TcpReassembler()
@@ -276,7 +275,7 @@ def test_flush_at_end_of_capture_releases_what_waits_behind_holes() -> None:
     assert r.flush() == []
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not present")
+@pytest.mark.usefixtures("corpus")
 def test_corpus_segment_missed_by_the_capture() -> None:
     """dnscap's dnso1tcp-midmiss: each side misses a segment; tshark shows 6 DNS messages."""
     decap = Decapsulator(lambda s, d, p: False, frozenset({53}))

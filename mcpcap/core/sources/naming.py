@@ -116,8 +116,11 @@ def clean_relname(text: str) -> str:
 
 
 def close_matches(query: str, candidates: Iterable[str], n: int = 5) -> list[str]:
-    """Names a user probably meant (by full name, then by base name)."""
-    pool = sorted(set(candidates))
+    """Names a user probably meant (by full name, then by base name), never `query` itself.
+
+    Callers pass only names that can be opened: a suggestion that fails too is worse than none.
+    """
+    pool = sorted(set(candidates) - {query})
     found = difflib.get_close_matches(query, pool, n=n, cutoff=0.6)
     if len(found) < n:
         base = posixpath.basename(query)
@@ -129,7 +132,14 @@ def close_matches(query: str, candidates: Iterable[str], n: int = 5) -> list[str
 
 
 def unknown_message(query: str, suggestions: list[str]) -> str:
-    message = f"no capture named {shown(query)} in the configured sources"
-    if suggestions:
-        message += "; did you mean " + ", ".join(suggestions) + "?"
-    return message
+    return f"no capture named {shown(query)} in the configured sources" + did_you_mean(suggestions)
+
+
+def no_such_file_message(path: str, suggestions: list[str] = ()) -> str:
+    """A command-line path that does not exist (the user's own file system is no secret)."""
+    return f"no such file: {shown(path)}" + did_you_mean(suggestions)
+
+
+def did_you_mean(suggestions: Iterable[str]) -> str:
+    names = list(suggestions)
+    return "; did you mean " + ", ".join(names) + "?" if names else ""

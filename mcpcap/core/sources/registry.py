@@ -184,14 +184,14 @@ class SourceRegistry:
                 f"{naming.shown(text)} is in several sources; name one of: {choices}"
             )
         if not hits:
-            raise self._unknown(text)
+            raise self._unknown(text, rel)
         source, location = hits[0]
         return self._resolved(source, rel, location)
 
     def _in_source(self, source, rel: str, typed: str) -> ResolvedCapture:
         location = self._locate(source, rel)
         if location is None:
-            raise self._unknown(typed)
+            raise self._unknown(typed, self._face_name(source, rel))
         return self._resolved(source, rel, location)
 
     def _by_url(self, text: str) -> ResolvedCapture:
@@ -224,9 +224,13 @@ class SourceRegistry:
         return None
 
     def _resolved(self, source, rel: str, location: str) -> ResolvedCapture:
+        name = self._face_name(source, rel)
+        return ResolvedCapture(name, source.label, source.kind, rel, location)
+
+    def _face_name(self, source, rel: str) -> str:
+        """`rel`, or `label:rel` when another source has a capture of that name too."""
         others = [s for s in self._sources if s is not source and self._quiet_locate(s, rel)]
-        shown_name = f"{source.label}:{rel}" if others else rel
-        return ResolvedCapture(shown_name, source.label, source.kind, rel, location)
+        return f"{source.label}:{rel}" if others else rel
 
     def _quiet_locate(self, source, rel: str) -> bool:
         try:
@@ -234,14 +238,29 @@ class SourceRegistry:
         except McpcapError:
             return False
 
-    def _unknown(self, typed: str) -> UnknownCaptureError:
+    def _unknown(self, typed: str, rel: str | None = None) -> UnknownCaptureError:
+        """Why `typed` cannot be opened: its listed error when it is listed with one (a broken
+        link, a file that cannot be read), else "no capture named", with usable close matches."""
         try:
-            names = [e.name for e in self.list_captures()]
+            entries = self.list_captures()
         except McpcapError:
-            names = []
-        return UnknownCaptureError(
-            naming.unknown_message(typed, naming.close_matches(typed, names))
-        )
+            entries = []
+        for entry in entries:
+            if entry.error and entry.name in (typed, rel):
+                return UnknownCaptureError(f"{naming.shown(typed)} cannot be used: {entry.error}")
+        return UnknownCaptureError(naming.unknown_message(typed, self._suggest(typed, entries)))
+
+    def suggestions(self, typed: str) -> list[str]:
+        """Names of captures that can be opened and look like `typed`."""
+        try:
+            return self._suggest(typed, self.list_captures())
+        except McpcapError:
+            return []
+
+    @staticmethod
+    def _suggest(typed: str, entries: list[CaptureEntry]) -> list[str]:
+        usable = [e.name for e in entries if e.error is None]
+        return naming.close_matches(typed, usable)
 
     # --- reading -----------------------------------------------------------------------------
 
