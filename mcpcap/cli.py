@@ -93,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         filters.add_argument("--" + name.replace("_", "-"), type=kind, help=text)
     analyze.add_argument("--sort", help="ts, -ts, rtt, -rtt or qname")
     analyze.add_argument("--limit", type=int, help="page size (at most 1000)")
-    analyze.add_argument("--cursor", help="cursor from the previous page")
+    analyze.add_argument(
+        "--cursor", help="next_cursor of the previous page (transactions with --limit, or top)"
+    )
     analyze.add_argument("--by", help="ranking key for --records top")
 
     sources = sub.add_parser("sources", help="list capture sources and their captures")
