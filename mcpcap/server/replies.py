@@ -58,10 +58,30 @@ def fit_message(message: DnsMessage, budget: int) -> tuple[DnsMessage, str | Non
 
 def fit_summary(summary: DnsSummary, budget: int) -> DnsSummary:
     """A summary whose JSON fits `budget` by merging timeline buckets pairwise (a coarser
-    interval, the same totals); used when even the shortest top lists do not fit."""
+    interval, the same totals); used when even the shortest top lists do not fit. Last (a
+    capture with hundreds of query types or rcodes) the rarest keys of those tallies are
+    summed into one "(others)" key."""
     while len(summary.model_dump_json()) > budget and len(summary.timeline.buckets) > 1:
         summary = summary.model_copy(update={"timeline": _coarser(summary.timeline)})
+    while len(summary.model_dump_json()) > budget:
+        longest = max(TALLIES, key=lambda name: len(getattr(summary, name)))
+        counts = getattr(summary, longest)
+        if len(counts) <= 2:
+            break
+        summary = summary.model_copy(update={longest: _fewer(counts)})
     return summary
+
+
+TALLIES = ("qtypes", "rcodes")  # the summary's tallies whose keys the traffic chooses
+OTHERS = "(others)"
+
+
+def _fewer(counts: dict[str, int]) -> dict[str, int]:
+    """The most frequent half of the keys, and the rest summed as "(others)"."""
+    ranked = sorted(counts.items(), key=lambda item: (item[0] == OTHERS, -item[1], item[0]))
+    keep = ranked[: len(ranked) // 2]
+    rest = sum(n for _, n in ranked[len(keep) :])
+    return {**dict(keep), OTHERS: rest}
 
 
 def _coarser(timeline: Timeline) -> Timeline:

@@ -52,6 +52,19 @@ def write_big_message(path: Path) -> Path:
     return path
 
 
+def write_many_types(path: Path, types: int = 400) -> Path:
+    """One query of each of `types` query types: a summary whose qtypes tally alone is 5 kB."""
+    packets = []
+    for qtype in range(1, types + 1):
+        query = DNS(id=qtype, rd=1, qd=DNSQR(qname="t.example.com", qtype=qtype))
+        packet = Ether() / IP(src="10.0.0.1", dst="10.0.0.53") / UDP(sport=40000, dport=53)
+        packet = packet / query
+        packet.time = 1714564800.0 + qtype
+        packets.append(packet)
+    wrpcap(str(path), packets)
+    return path
+
+
 @pytest.fixture
 def folder(tmp_path, example, big_dir, captures) -> Path:
     """Good captures, a big message, an empty .pcap, text named .pcap and many empty files."""
@@ -61,6 +74,7 @@ def folder(tmp_path, example, big_dir, captures) -> Path:
     shutil.copy(big_dir / "big.pcap", root / "big.pcap")
     shutil.copy(captures / "records_all_types.pcap", root / "records_all_types.pcap")
     write_big_message(root / "bigmessage.pcap")
+    write_many_types(root / "many_types.pcap")
     (root / "empty.pcap").write_bytes(b"")
     (root / "notes.pcap").write_text("not packets\n")
     for i in range(60):  # enough unreadable entries that a page is cut to the budget
@@ -81,6 +95,7 @@ def calls(served) -> list[tuple[str, dict, str]]:
         ("capture_info", {"capture": "big.pcap"}, "any"),
         ("analyze_dns_packets", {"capture": "big.pcap"}, "any"),
         ("analyze_dns_packets", {"capture": "records_all_types.pcap"}, "any"),
+        ("analyze_dns_packets", {"capture": "many_types.pcap"}, "others"),
         ("dns_top", {"capture": "big.pcap"}, "paged"),
         ("dns_top", {"capture": "big.pcap", "by": "answer", "limit": 1000}, "truncated"),
         ("dns_top", {"capture": "big.pcap", "by": "rcode", "qname": "nothing.invalid"}, "empty"),
@@ -104,6 +119,8 @@ def check(kind: str, reply: dict, notes: list[str]) -> None:
         assert reply["next_cursor"]
     elif kind == "empty":
         assert reply["items"] == [] and reply["next_cursor"] is None
+    elif kind == "others":  # the rarest query types summed, the total kept
+        assert "(others)" in reply["qtypes"] and sum(reply["qtypes"].values()) == 400
     elif kind == "cut":
         assert notes and "raw_hex left out" in notes[0] and reply["raw_hex"] is None
 

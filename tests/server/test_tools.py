@@ -265,3 +265,38 @@ async def test_modules_choose_the_tools(serve) -> None:
     async with Client(serve(modules="dns").server) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
     assert names == TOOLS
+
+
+async def test_a_cursor_belongs_to_its_capture(serve, big_dir) -> None:
+    served = serve(pcap_path=[str(big_dir)], examples=True)
+    async with Client(served.server) as client:
+        for tool in ("dns_transactions", "dns_top"):
+            page = await client.call_tool(tool, {"capture": "big.pcap", "limit": 3})
+            cursor = page.structured_content["next_cursor"]
+            assert cursor
+            same = await client.call_tool(
+                tool, {"capture": "big.pcap", "limit": 3, "cursor": cursor}
+            )
+            assert not same.is_error
+            other = await client.call_tool(
+                tool, {"capture": "example.pcap", "limit": 3, "cursor": cursor}
+            )
+            assert other.is_error and "another capture" in other.content[0].text
+
+
+async def test_dns_top_pages_to_the_end(serve, big_dir) -> None:
+    served = serve(pcap_path=[str(big_dir)])
+    dns = served.workspace.open("big.pcap").module("dns")
+    whole = queries.ranking(dns.db, build_filter(), by="client", limit=1000, budget=10**9)
+    items, cursor = [], None
+    async with Client(served.server) as client:
+        while True:
+            arguments = {"capture": "big.pcap", "by": "client", "limit": 4}
+            arguments |= {"cursor": cursor} if cursor else {}
+            result = await client.call_tool("dns_top", arguments)
+            assert not result.is_error, result.content
+            items += result.structured_content["items"]
+            cursor = result.structured_content["next_cursor"]
+            if cursor is None:
+                break
+    assert items == [item.model_dump() for item in whole.items] and len(items) > 4
