@@ -32,6 +32,21 @@ FILTER_OPTIONS = (
 )
 
 
+def _reply_budget(text: str) -> int:
+    """--max-reply-chars: a smaller budget is a usage error that names the minimum."""
+    from mcpcap.config import MIN_MAX_REPLY_CHARS
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < MIN_MAX_REPLY_CHARS:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of at least {MIN_MAX_REPLY_CHARS}, not {text[:40]!r}"
+        )
+    return value
+
+
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("capture sources")
     group.add_argument(
@@ -48,7 +63,10 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--modules", metavar="LIST", help="protocol modules, comma separated")
     parser.add_argument(
-        "--max-reply-chars", type=int, metavar="N", help="character budget of a page or ranking"
+        "--max-reply-chars",
+        type=_reply_budget,
+        metavar="N",
+        help="character budget of every reply (at least 4000)",
     )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the store")
     parser.add_argument("--log-level", default="WARNING", help="log level on stderr")
@@ -93,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         filters.add_argument("--" + name.replace("_", "-"), type=kind, help=text)
     analyze.add_argument("--sort", help="ts, -ts, rtt, -rtt or qname")
     analyze.add_argument("--limit", type=int, help="page size (at most 1000)")
-    analyze.add_argument("--cursor", help="cursor from the previous page")
+    analyze.add_argument(
+        "--cursor", help="next_cursor of the previous page (transactions with --limit, or top)"
+    )
     analyze.add_argument("--by", help="ranking key for --records top")
 
     sources = sub.add_parser("sources", help="list capture sources and their captures")

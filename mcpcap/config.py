@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_MAX_REPLY_CHARS = 20_000
+MIN_MAX_REPLY_CHARS = 4_000  # the DNS summary, a page of one record and any error fit in this
 DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024**3
 DEFAULT_CACHE_MAX_BYTES = 2 * 1024**3
 DEFAULT_TOP_N = 10
@@ -139,12 +140,7 @@ def build_settings(args: dict | None = None, environ: Mapping[str, str] | None =
         examples=bool(
             _first(args.get("examples"), _env_bool(env, "MCPCAP_EXAMPLES"), cfg.get("examples"))
         ),
-        max_reply_chars=_first(
-            args.get("max_reply_chars"),
-            _env_int(env, "MCPCAP_MAX_REPLY_CHARS"),
-            cfg.get("max_reply_chars"),
-            DEFAULT_MAX_REPLY_CHARS,
-        ),
+        max_reply_chars=_reply_budget(args, env, cfg),
         max_download_bytes=_first(
             args.get("max_download_bytes"),
             _env_int(env, "MCPCAP_MAX_DOWNLOAD_BYTES"),
@@ -171,6 +167,31 @@ def build_settings(args: dict | None = None, environ: Mapping[str, str] | None =
     if cfg.get("cache_dir") and not env.get("MCPCAP_CACHE_DIR"):
         settings.cache_dir = Path(cfg["cache_dir"]).expanduser()
     return settings
+
+
+def _reply_budget(args: dict, env: Mapping[str, str], cfg: dict) -> int:
+    """--max-reply-chars, MCPCAP_MAX_REPLY_CHARS or the config's max_reply_chars: at least
+    MIN_MAX_REPLY_CHARS (a smaller budget could not hold a summary, or even an error)."""
+    given = [
+        ("--max-reply-chars", args.get("max_reply_chars")),
+        ("MCPCAP_MAX_REPLY_CHARS", _env_int(env, "MCPCAP_MAX_REPLY_CHARS")),
+        ("max_reply_chars in the config file", cfg.get("max_reply_chars")),
+    ]
+    for name, value in given:
+        if value is not None:
+            check_reply_budget(name, value)
+            return value
+    return DEFAULT_MAX_REPLY_CHARS
+
+
+def check_reply_budget(name: str, value: object) -> None:
+    from mcpcap.core.errors import BadArgumentError
+
+    if type(value) is not int or value < MIN_MAX_REPLY_CHARS:
+        raise BadArgumentError(
+            f"{name} must be a whole number of at least {MIN_MAX_REPLY_CHARS} "
+            f"(the smallest reply budget), not {value!r}"
+        )
 
 
 def _as_list(value: object) -> list[str]:

@@ -124,6 +124,77 @@ def test_ranking(example):
     assert ranking["items"][0] == {"key": "example.com", "count": 81}
 
 
+def test_ranking_pages_with_a_cursor(example):
+    """--records top --cursor continues a ranking cut by --limit, to its end, losing nothing."""
+    top = ["analyze", str(example), "--records", "top", "--by", "qname"]
+    whole = json.loads(mcpcap(*top, "--limit", "1000").stdout)
+    assert whole["next_cursor"] is None and len(whole["items"]) == whole["total_distinct"]
+    items, cursor, pages = [], None, 0
+    while True:
+        page = json.loads(
+            mcpcap(*top, "--limit", "7", *(["--cursor", cursor] if cursor else [])).stdout
+        )
+        assert page["total_distinct"] == whole["total_distinct"]
+        assert page["others"] == sum(i["count"] for i in whole["items"]) - sum(
+            i["count"] for i in page["items"]
+        )
+        items += page["items"]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert items == whole["items"] and pages == -(-len(items) // 7)
+
+
+def test_a_cursor_is_refused_on_another_capture_and_after_the_file_changed(
+    example, captures, tmp_path
+):
+    copy = tmp_path / "mine.pcap"
+    copy.write_bytes(example.read_bytes())
+    for records in (["transactions", "--limit", "5"], ["top", "--limit", "2"]):
+        args = ["--records", *records]
+        cursor = json.loads(mcpcap("analyze", str(copy), *args).stdout)["next_cursor"]
+        assert cursor
+        again = mcpcap("analyze", str(copy), *args, "--cursor", cursor)  # the same file: accepted
+        assert json.loads(again.stdout)["items"]
+        other = mcpcap(
+            "analyze", str(captures / "pairing.pcap"), *args, "--cursor", cursor, check=False
+        )
+        assert other.returncode == 1 and "another capture" in other.stderr, other.stderr
+    cursor = json.loads(
+        mcpcap("analyze", str(copy), "--records", "transactions", "--limit", "5").stdout
+    )["next_cursor"]
+    copy.write_bytes((captures / "pairing.pcap").read_bytes())  # other content, same name
+    changed = mcpcap(
+        "analyze",
+        str(copy),
+        "--records",
+        "transactions",
+        "--limit",
+        "5",
+        "--cursor",
+        cursor,
+        check=False,
+    )
+    assert changed.returncode == 1 and "before its file changed" in changed.stderr
+
+
+@pytest.mark.parametrize("flag", [["--max-reply-chars", "3999"], ["--max-reply-chars", "0"]])
+def test_a_reply_budget_under_the_minimum_is_a_usage_error(example, flag):
+    for command in (["analyze", str(example)], ["serve"], ["tui"]):
+        run = mcpcap(*command, *flag, check=False)
+        assert run.returncode == 2 and "at least 4000" in run.stderr, run.stderr
+        assert run.stdout == ""
+
+
+def test_a_reply_budget_under_the_minimum_from_the_environment(example):
+    env = {**os.environ, "MCPCAP_MAX_REPLY_CHARS": "1000"}
+    run = subprocess.run([sys.executable, "-m", "mcpcap", "analyze", str(example)],
+                         capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    assert run.returncode == 1 and "MCPCAP_MAX_REPLY_CHARS" in run.stderr
+    assert "at least 4000" in run.stderr and "Traceback" not in run.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [

@@ -119,6 +119,14 @@ def test_ranking_and_message_are_the_same_over_mcp_and_cli(root):
         root, [("dns_top", {"by": "registered_domain", "limit": 5}), ("dns_message", {"frame": 2})]
     )
     assert top == from_cli
+    assert from_cli["next_cursor"]  # the next page, from either face, with the other's cursor
+    args = ["--records", "top", "--by", "registered_domain", "--limit", "5"]
+    cli_next = cli(root, *args, "--cursor", top["next_cursor"])
+    (mcp_next,) = mcp_calls(
+        root,
+        [("dns_top", {"by": "registered_domain", "limit": 5, "cursor": from_cli["next_cursor"]})],
+    )
+    assert cli_next == mcp_next and cli_next["items"] and cli_next["items"] != top["items"]
     messages = subprocess.run(
         [sys.executable, "-m", "mcpcap", "analyze", str(root / "captures" / "example.pcap"),
          "--records", "messages", "--max-packets", "2"],

@@ -53,9 +53,8 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         dns = analysis.module("dns")
         if args.records == "top":
-            _print_json(
-                dns.top(by=args.by, limit=args.limit, **filters).model_dump(mode="json"), out
-            )
+            ranking = dns.top(by=args.by, limit=args.limit, cursor=args.cursor, **filters)
+            _print_json(ranking.model_dump(mode="json"), out)
         elif args.records == "messages":
             _write_records(dns.iter_messages(), fmt, out)
         elif args.limit is not None or args.cursor is not None:

@@ -54,6 +54,8 @@ class Ranking(Result):
     counts: str = Field(description="what each count counts")
     total_distinct: int
     items: list[RankingItem]
-    others: int = Field(description="sum of the counts of keys not listed")
+    others: int = Field(description="sum of the counts of keys not listed on this page")
     truncated: bool = Field(False, description="items were cut to fit the reply budget")
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(
+        None, description="continues the ranking after this page (cut by limit or budget)"
+    )

@@ -1,8 +1,9 @@
 """Opaque cursors and the reply budget, shared by every paged result.
 
 A cursor remembers where the last page stopped (keyset: the sort value and row id of its last
-item) and a digest of the query it belongs to, so a cursor from another query is refused rather
-than silently giving wrong rows.
+item; or an offset), a digest of the query it belongs to and the identity of the capture it was
+given out for (its result store), so a cursor from another query, another capture, or this
+capture before its file changed is refused rather than silently giving wrong rows.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any
+import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from mcpcap.core.errors import BadArgumentError
 
@@ -31,22 +34,40 @@ def query_digest(query: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def encode_cursor(position: list[Any], digest: str) -> str:
-    text = json.dumps({"p": position, "q": digest}, separators=(",", ":"))
+def capture_identity(db: sqlite3.Connection) -> str:
+    """A short digest naming one analysed capture: its store key (which covers the file's
+    identity and contents fingerprint) and what the scan found. '' for a bare database."""
+    try:
+        rows = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('key', 'capture')"))
+    except sqlite3.Error:
+        return ""
+    text = f"{rows.get('key')}\0{rows.get('capture')}"
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def encode_cursor(position: list[Any], digest: str, capture: str = "") -> str:
+    """`capture`: the `capture_identity` of the capture the page is of ('' for none)."""
+    data = {"p": position, "q": digest, **({"c": capture} if capture else {})}
+    text = json.dumps(data, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, digest: str) -> list[Any] | None:
+def decode_cursor(cursor: str | None, digest: str, capture: str = "") -> list[Any] | None:
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        position, owner = data["p"], data["q"]
-    except (ValueError, KeyError, TypeError):
+        position, owner, made_for = data["p"], data["q"], data.get("c", "")
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise BadArgumentError(
             "cursor is not one mcpcap gave out; pass next_cursor from the previous page unchanged"
         ) from None
+    if made_for != capture:
+        raise BadArgumentError(
+            "cursor was given out for another capture, or for this one before its file changed; "
+            "ask again without a cursor"
+        )
     if owner != digest:
         raise BadArgumentError(
             "cursor belongs to another query; use it with the same filters and sort it came from"
@@ -70,3 +91,17 @@ def fit_items(items: list[dict], budget: int, envelope: int) -> tuple[list[dict]
         used += size
         kept.append(item)
     return kept, False
+
+
+Page = TypeVar("Page")
+
+
+def fit_page(make: Callable[[int], Page], count: int, budget: int) -> tuple[Page, int]:
+    """`make(n)` for the largest `n <= count` whose JSON fits `budget` (at least 1 when
+    `count` is), and that `n`. `count` is usually right already (see `fit_items`); the page
+    is measured whole, so its cursor and counts are inside the budget too."""
+    while True:
+        page = make(count)
+        if count <= 1 or json_size(page.model_dump(mode="json")) <= budget:  # type: ignore[attr-defined]
+            return page, count
+        count -= 1

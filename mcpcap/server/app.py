@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
-from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -27,7 +26,8 @@ from mcpcap.core.paging import DEFAULT_LIMIT, MAX_LIMIT
 from mcpcap.core.service import Analysis
 from mcpcap.core.workspace import CaptureInfo, CaptureListPage, Workspace
 from mcpcap.modules.dns.models import DnsMessage, DnsSummary, TransactionPage
-from mcpcap.modules.dns.queries import RANK_BY, SORTS
+from mcpcap.modules.dns.queries import MAX_FRAME, RANK_BY, SORTS
+from mcpcap.server.arguments import CheckedTool, bounded
 from mcpcap.server.progress import ScanProgress
 from mcpcap.server.prompts import register_prompts
 from mcpcap.server.replies import call_result, compact, fit_message, fit_summary
@@ -48,8 +48,8 @@ NextCursor = Annotated[str | None, Field(description="next_cursor from the previ
 
 
 def limit_arg(default: int) -> Any:
-    """An optional page size; the core checks the range and says so in one sentence."""
-    return Annotated[int | None, Field(description=f"1 to {MAX_LIMIT}, default {default}.")]
+    """An optional page size, from 1 to MAX_LIMIT."""
+    return Annotated[int | None, Field(ge=1, le=MAX_LIMIT, description=f"Default {default}.")]
 
 
 # name -> (type, description) of each DNS filter argument; names are the core's FILTER_NAMES
@@ -104,10 +104,10 @@ class Tools:
             summary = dns.summary(top_n=top_n)
         return fit_summary(summary, self.budget)
 
-    def make(self, fn: Callable[..., Any], title: str) -> Tool:
+    def make(self, fn: Callable[..., Any], title: str) -> CheckedTool:
         """`fn` as a tool: read-only, open-world when a remote source is configured."""
         hints = ToolAnnotations(read_only_hint=True, open_world_hint=self.remote)
-        tool = Tool.from_function(self.reply(fn), title=title, annotations=hints)
+        tool = CheckedTool.from_function(self.reply(fn), title=title, annotations=hints)
         tool.description = inspect.cleandoc(tool.description)
         tool.parameters = compact_schema(tool.parameters)
         tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)
@@ -121,7 +121,7 @@ class Tools:
             try:
                 result = fn(*args, **kwargs)
             except McpcapError as exc:
-                raise ToolError(str(exc)) from None
+                raise ToolError(bounded(str(exc))) from None
             model, note = result if isinstance(result, tuple) else (result, None)
             return call_result(model, self.budget, note)
 
@@ -143,7 +143,7 @@ def build_server(workspace: Workspace, settings: Settings) -> MCPServer:
     return server
 
 
-def capture_tools(tools: Tools) -> list[Tool]:
+def capture_tools(tools: Tools) -> list[CheckedTool]:
     def list_captures(
         source: Annotated[str | None, Field(description="Only this source's label.")] = None,
         limit: limit_arg(DEFAULT_LIMIT) = None,
@@ -164,7 +164,7 @@ def capture_tools(tools: Tools) -> list[Tool]:
     ]
 
 
-def dns_tools(tools: Tools) -> list[Tool]:
+def dns_tools(tools: Tools) -> list[CheckedTool]:
     def analyze_dns_packets(capture: CaptureArg, ctx: Context) -> DnsSummary:
         """Summarise a capture's DNS traffic: message, query and response counts, rcodes
         (over responses), query types (over questions), top queried names (every question,
@@ -177,12 +177,14 @@ def dns_tools(tools: Tools) -> list[Tool]:
         ctx: Context,
         by: Annotated[str | None, Field(description=f"One of {', '.join(RANK_BY)}.")] = None,
         limit: limit_arg(10) = None,
+        cursor: NextCursor = None,
         **filters: Any,
     ) -> Ranking:
         """Rank DNS values by count: the most queried names (by=qname, the default), registered
         domains, clients, servers, query types, rcodes or answers. Answers "which domain was
-        queried the most" and "top 5 domains" (limit=5) in one call."""
-        return tools.dns(capture, ctx).top(by=by, limit=limit, **filters)
+        queried the most" and "top 5 domains" (limit=5) in one call. Paged like
+        dns_transactions."""
+        return tools.dns(capture, ctx).top(by=by, limit=limit, cursor=cursor, **filters)
 
     def dns_transactions(
         capture: CaptureArg,
@@ -201,9 +203,13 @@ def dns_tools(tools: Tools) -> list[Tool]:
 
     def dns_message(
         capture: CaptureArg,
-        frame: Annotated[int, Field(description="Frame number, 1 for the first packet.")],
+        frame: Annotated[
+            int, Field(ge=1, le=MAX_FRAME, description="Frame number, 1 for the first packet.")
+        ],
         ctx: Context,
-        index: Annotated[int, Field(description="Message within the frame, from 0.")] = 0,
+        index: Annotated[
+            int, Field(ge=0, le=MAX_FRAME, description="Message within the frame, from 0.")
+        ] = 0,
     ) -> DnsMessage:
         """Decode one DNS message completely: header, flags, every question, answer,
         authority and additional record, EDNS. frame comes from query_frame/response_frame."""

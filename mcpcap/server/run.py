@@ -3,7 +3,9 @@
 stdio: stdout carries JSON-RPC only, from the first byte to the last. Before anything else the
 real stdout is set aside for the transport, and fd 1 and `sys.stdout` are pointed at stderr, so
 a stray `print`, a library warning or a C-level write can never corrupt the stream. Logs go to
-stderr.
+stderr. stdin is read line by line in a thread the server abandons when it stops, so the first
+Ctrl+C (SIGINT) ends it even while a read is waiting. Started in a terminal (stdin is a TTY:
+someone typed `mcpcap`), it says on stderr what it is and how to open the TUI.
 
 HTTP: the SDK's streamable HTTP app under uvicorn, on 127.0.0.1 by default, with the SDK's
 Host/Origin checks (DNS-rebinding protection) always on: loopback names and the bound address on
@@ -15,6 +17,7 @@ token is required unless `--allow-unauthenticated-http` is given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hmac
 import io
 import logging
@@ -31,9 +34,20 @@ ALLOWED_HOSTS_ENV = "MCPCAP_ALLOWED_HOSTS"  # extra Host values (name or name:po
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+TERMINAL_NOTE = (
+    "mcpcap: this is an MCP server on stdin/stdout, waiting for an MCP client (an AI assistant "
+    "configured to run `mcpcap`).\n"
+    "mcpcap: to look at captures yourself, run `mcpcap tui` (terminal UI) or `mcpcap analyze "
+    "CAPTURE` (JSON); `mcpcap --help` lists every command. Ctrl+C quits.\n"
+)
+
+
 def run_server(settings: Settings, args: argparse.Namespace) -> int:
     transport = getattr(args, "transport", "stdio") or "stdio"
     wire = guard_stdout() if transport == "stdio" else None
+    if wire is not None and _is_terminal(sys.stdin):
+        sys.stderr.write(TERMINAL_NOTE)
+        sys.stderr.flush()
     _configure_logging(getattr(args, "log_level", None) or "WARNING")
     if transport == "http":
         host, port = args.host or "127.0.0.1", args.port
@@ -71,13 +85,80 @@ def guard_stdout() -> BinaryIO:
     return os.fdopen(wire_fd, "wb", buffering=0)
 
 
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, OSError):  # closed or detached
+        return False
+
+
+def claim_stdin() -> BinaryIO:
+    """The real stdin, set aside for the protocol; fd 0 now reads the null device (children
+    and libraries read EOF instead of stealing requests)."""
+    try:
+        wire_fd = os.dup(0)
+    except OSError:  # no stdin at all: a stream that ends at once
+        return open(os.devnull, "rb")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return os.fdopen(wire_fd, "rb", buffering=0)
+
+
+class StdinLines:
+    """Lines of stdin for the SDK's stdio transport, read by a daemon thread of their own.
+
+    The SDK's reader waits in a worker thread for the next line, and neither a cancelled task
+    nor the interpreter's exit abandons that thread, so a server stopped by Ctrl+C would hang
+    until the next line arrived. A daemon thread never holds the process up.
+    """
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._lines = io.TextIOWrapper(source, encoding="utf-8", errors="replace")
+        self._receive: Any = None
+
+    def __aiter__(self) -> StdinLines:
+        import threading
+
+        import anyio
+        import anyio.lowlevel
+
+        send, self._receive = anyio.create_memory_object_stream[str](0)
+        token = anyio.lowlevel.current_token()
+        threading.Thread(
+            target=self._pump, args=(send, token), name="mcpcap-stdin", daemon=True
+        ).start()
+        return self
+
+    def _pump(self, send: Any, token: Any) -> None:
+        import anyio.from_thread
+
+        try:
+            for line in iter(self._lines.readline, ""):
+                anyio.from_thread.run(send.send, line, token=token)
+        except Exception:  # the server stopped: nobody reads any more
+            return
+        finally:
+            with contextlib.suppress(Exception):
+                anyio.from_thread.run_sync(send.close, token=token)
+
+    async def __anext__(self) -> str:
+        import anyio
+
+        try:
+            return await self._receive.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+
 async def serve_stdio(server, wire: BinaryIO) -> None:
     """Serve one stdio session, writing JSON-RPC to `wire` only."""
     import anyio
     from mcp.server.stdio import stdio_server
 
     stdout = anyio.wrap_file(io.TextIOWrapper(wire, encoding="utf-8", write_through=True))
-    async with stdio_server(stdout=stdout) as (read_stream, write_stream):
+    stdin: Any = StdinLines(claim_stdin())
+    async with stdio_server(stdin=stdin, stdout=stdout) as (read_stream, write_stream):
         # MCPServer runs stdio only on the process's own fd 1; the low-level server takes streams
         # (the SDK's own in-process client reaches it the same way).
         lowlevel = server._lowlevel_server

@@ -3,10 +3,11 @@
 Pydantic's JSON Schema gives every property a `title`, spells an optional value as
 `anyOf: [{type: X}, {type: null}]`, and writes `default: null` and `additionalProperties: true`
 (what a schema means anyway). `compact_schema` drops those and writes a nullable type as
-`type: [X, "null"]`; what validates stays the same and descriptions are kept. Output schemas
-also inline definitions used once and leave out `required` (every field of a result is always
-present, which only loosens what a client checks) and field descriptions (the tool description
-says what the counts count; the README documents every field).
+`type: [X, "null"]` (a nullable enum lists null among its values); what validates stays the
+same and descriptions are kept. Output schemas also inline definitions used once and leave out
+`required` (every field of a result is always present, which only loosens what a client checks)
+and field descriptions (the tool description says what the counts count; the README documents
+every field).
 """
 
 from __future__ import annotations
@@ -89,7 +90,17 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
         return schema  # a $ref or nested union: leave as it is
     rest = {key: value for key, value in schema.items() if key != "anyOf"}
     if len(others) == 1:
-        return {**others[0], **rest, "type": [others[0]["type"], "null"]}
+        return _allow_null({**others[0], **rest, "type": [others[0]["type"], "null"]})
     if all(set(branch) == {"type"} for branch in others):
         return {**rest, "type": [*(branch["type"] for branch in others), "null"]}
+    return schema
+
+
+def _allow_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A nullable `enum` or `const` lists null among its values, or null would still fail it."""
+    if "const" in schema:
+        schema = {**schema, "enum": [schema["const"]]}
+        del schema["const"]
+    if "enum" in schema and None not in schema["enum"]:
+        schema = {**schema, "enum": [*schema["enum"], None]}
     return schema

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 
 import anyio
 import pytest
@@ -33,7 +34,7 @@ async def test_progress_notifications_during_a_scan(serve, huge_dir, monkeypatch
         assert not result.is_error
         assert len(events) >= 3
         done = [event[0] for event in events]
-        assert done == sorted(done)
+        assert all(a < b for a, b in pairwise(done)), done  # strictly: none sent twice
         size = (huge_dir / "huge.pcap").stat().st_size
         assert events[-1][:2] == (size, size)
         assert events[-1][2].startswith("scanning the capture: ")
@@ -75,3 +76,23 @@ async def test_a_cancelled_call_stops_the_scan(serve, huge_dir, monkeypatch) -> 
         result = await client.call_tool("analyze_dns_packets", {"capture": "huge.pcap"})
         assert not result.is_error  # a later call scans afresh
         assert cancelled_after < time.monotonic() - begun  # the cancelled scan stopped early
+
+
+async def test_progress_keeps_increasing_from_download_to_scan(serve, http_folder, monkeypatch):
+    """A remote capture is downloaded, then scanned: the scan counts on after the download."""
+    monkeypatch.setattr(progress, "MIN_INTERVAL", 0.0)
+    served = serve(pcap_url=[http_folder])
+    events: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        events.append((done, total, message))
+
+    async with Client(served.server) as client:
+        arguments = {"capture": "example.pcap"}
+        result = await client.call_tool("capture_info", arguments, progress_callback=on_progress)
+    assert not result.is_error
+    stages = [message.split(":")[0] for _, _, message in events]
+    assert "downloading the capture" in stages and "scanning the capture" in stages
+    done = [event[0] for event in events]
+    assert all(a < b for a, b in pairwise(done)), events
+    assert all(total is None or value <= total for value, total, _ in events)

@@ -125,3 +125,71 @@ def test_unknown_module_stops_start_up(source) -> None:
     assert done.returncode == 1
     assert done.stdout == ""
     assert "unknown module 'nope'" in done.stderr and "available modules: dns" in done.stderr
+
+
+def _read_until(fd: int, seconds: float, done) -> bytes:
+    """What the terminal shows within `seconds`, stopping early once `done(output)`."""
+    import select
+    import time
+
+    out, end = b"", time.monotonic() + seconds
+    while time.monotonic() < end and not done(out):
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+    return out
+
+
+def _wait(pid: int, seconds: float) -> int | None:
+    """The child's exit code, or None if it is still running after `seconds`."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    return None
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_plain_mcpcap_in_a_terminal_says_what_it_is_and_quits_on_the_first_ctrl_c() -> None:
+    import pty
+    import signal
+
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: `mcpcap` typed in a terminal
+        os.execvpe(sys.executable, [sys.executable, "-m", "mcpcap"], _env())
+    code = None
+    try:
+        shown = _read_until(terminal, 60, lambda out: b"Ctrl+C quits" in out).decode()
+        assert "MCP server" in shown and "waiting for an MCP client" in shown
+        assert "mcpcap tui" in shown
+        os.write(terminal, b"\x03")  # one Ctrl+C
+        code = _wait(pid, 10)
+        assert code == 130, "still running after one Ctrl+C"
+    finally:
+        if code is None:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(terminal)
+
+
+def test_a_client_pipe_gets_no_terminal_note_and_sigint_ends_the_server(source) -> None:
+    import signal
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "mcpcap", "serve", "--pcap-path", str(source)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(),
+    )  # fmt: skip
+    child.stdin.write((json.dumps(INIT) + "\n").encode())
+    child.stdin.flush()
+    assert json.loads(child.stdout.readline())["id"] == 1  # serving, stdin still open
+    child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=10) == 130
+    assert "waiting for an MCP client" not in child.stderr.read().decode()
+    child.stdin.close()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import anyio
 import pytest
 from mcp import Client
 
-from mcpcap.modules.dns.filters import FILTER_NAMES
+from mcpcap.modules.dns import queries
+from mcpcap.modules.dns.filters import FILTER_NAMES, build_filter
 from mcpcap.server.app import FILTERS
-from mcpcap.server.replies import TEXT_LIMIT
+from mcpcap.server.replies import compact
 
 from .conftest import json_size
 
@@ -18,7 +21,7 @@ TOOLS = {
     "list_captures", "capture_info", "analyze_dns_packets", "dns_top", "dns_transactions",
     "dns_message",
 }  # fmt: skip
-TOOLS_LIST_LIMIT = 12_000  # characters of the tools/list result (measured: about 11,900)
+TOOLS_LIST_LIMIT = 12_300  # characters of the tools/list result (measured: 12,179)
 
 
 @pytest.fixture
@@ -86,7 +89,7 @@ async def test_parity_with_the_analysis_layer(example_served, tool, arguments, e
     assert result.structured_content == expected(example_served.workspace).model_dump(mode="json")
     budget = example_served.settings.max_reply_chars
     assert json_size(result.structured_content) <= budget
-    assert len(result.content[0].text) <= min(TEXT_LIMIT, budget)
+    assert result.content[0].text == compact(result.structured_content)
 
 
 async def test_top_domain_answers_the_quick_start_question(example_served) -> None:
@@ -97,13 +100,29 @@ async def test_top_domain_answers_the_quick_start_question(example_served) -> No
     assert "www.example.com" in result.content[0].text
 
 
-async def test_text_does_not_repeat_a_large_result(serve, big_dir) -> None:
-    served = serve(pcap_path=[str(big_dir)])
-    result = await served.call("dns_transactions", capture="big.pcap", limit=200)
-    assert json_size(result.structured_content) > 4 * TEXT_LIMIT
-    text = result.content[0].text
-    assert len(text) <= TEXT_LIMIT
-    assert "structured content" in text and "more" in text
+@pytest.mark.parametrize("tool", ["dns_transactions", "dns_top"])
+async def test_text_is_the_whole_page(serve, big_dir, tool) -> None:
+    """A client that shows only the text sees every item; the cursor continues after them."""
+    served = serve(pcap_path=[str(big_dir)], max_reply_chars=6000)
+    arguments = {"capture": "big.pcap", "limit": 1000} | (
+        {"by": "answer"} if tool == "dns_top" else {}
+    )
+    async with Client(served.server) as client:
+        first = await client.call_tool(tool, arguments)
+        page = first.structured_content
+        assert [block.text for block in first.content] == [compact(page)]
+        assert page["truncated"] and page["next_cursor"] and 1 < len(page["items"]) < 1000
+        assert json_size(page) <= 6000
+        second = await client.call_tool(tool, arguments | {"cursor": page["next_cursor"]})
+    first_items = json.loads(first.content[0].text)["items"]
+    dns = served.workspace.open("big.pcap").module("dns")
+    if tool == "dns_top":
+        ranking = queries.ranking(dns.db, build_filter(), by="answer", limit=1000, budget=10**9)
+        everything = [item.model_dump() for item in ranking.items]
+    else:
+        everything = list(dns.iter_transactions())
+    following = second.structured_content["items"]
+    assert first_items + following == everything[: len(first_items) + len(following)]
 
 
 @pytest.mark.parametrize(
@@ -119,6 +138,25 @@ async def test_text_does_not_repeat_a_large_result(serve, big_dir) -> None:
         ("dns_transactions", {"capture": "example.pcap", "limit": 0}, "from 1 to 1000"),
         ("dns_transactions", {"capture": "example.pcap", "cursor": "junk"}, "next_cursor"),
         ("dns_message", {"capture": "example.pcap", "frame": 99999}, "holds no DNS message"),
+        (
+            "dns_transactions",
+            {"capture": "example.pcap", "qname_sufix": "example.com"},
+            "unknown argument 'qname_sufix'; did you mean 'qname_suffix'?",
+        ),
+        ("dns_transactions", {"capture": "example.pcap", "domain": "x"}, "argument 'domain'"),
+        ("dns_top", {"capture": "example.pcap", "top_n": 5}, "unknown argument 'top_n'"),
+        ("capture_info", {"capture": "example.pcap", "ctx": 1}, "unknown argument 'ctx'"),
+        ("dns_top", {"capture": "example.pcap", "limit": "abc"}, "limit must be a whole number"),
+        ("dns_top", {"capture": "example.pcap", "limit": 5000}, "from 1 to 1000, not 5000"),
+        ("dns_top", {"limit": 5}, "capture is required"),
+        ("dns_message", {"capture": "example.pcap"}, "frame is required"),
+        ("dns_message", {"capture": "example.pcap", "frame": 10**20}, "frame must be a whole"),
+        ("dns_message", {"capture": "example.pcap", "frame": 2, "index": -1}, "index must be"),
+        ("dns_transactions", {"capture": "example.pcap", "rcode": "NXDOMAN"}, "'NXDOMAIN'?"),
+        ("dns_transactions", {"capture": "example.pcap", "answered": "maybe"}, "true or false"),
+        ("dns_transactions", {"capture": "example.pcap", "min_rtt": 10**400}, "min_rtt must"),
+        ("dns_transactions", {"capture": "example.pcap", "since": 10**400}, "since"),
+        ("dns_top", {"capture": "example.pcap", "cursor": "junk"}, "next_cursor"),
     ],
 )
 async def test_mistakes_are_tool_errors(example_served, tool, arguments, expected) -> None:
@@ -127,6 +165,8 @@ async def test_mistakes_are_tool_errors(example_served, tool, arguments, expecte
     text = result.content[0].text
     assert expected in text
     assert "Traceback" not in text and "\n" not in text
+    assert "pydantic" not in text and "http" not in text and "validation error" not in text
+    assert len(text) < 1000
     assert result.structured_content is None
 
 
@@ -165,7 +205,7 @@ async def test_paging_walks_every_transaction_once(serve, big_dir) -> None:
     assert seen == expected
 
 
-@pytest.mark.parametrize("budget", [2500, 20_000])
+@pytest.mark.parametrize("budget", [4000, 20_000])
 async def test_every_reply_fits_the_budget(serve, big_dir, budget) -> None:
     served = serve(pcap_path=[str(big_dir)], max_reply_chars=budget)
     frame = served.workspace.open("big.pcap").module("dns").transactions(limit=1).items[0]
@@ -177,12 +217,23 @@ async def test_every_reply_fits_the_budget(serve, big_dir, budget) -> None:
         ("dns_transactions", {"capture": "big.pcap", "limit": 1000}),
         ("dns_message", {"capture": "big.pcap", "frame": frame.response_frame}),
     ]
+    mistakes = [
+        ("dns_transactions", {"capture": "big.pcap", "client": "1" * 2**20}),
+        ("dns_top", {"capture": "big.pcap", "by": "x" * 2**20}),
+        ("dns_top", {"capture": "big.pcap", "qtype": "y" * 2**20}),
+        ("capture_info", {"capture": "z" * 2**20}),
+        ("dns_transactions", {"capture": "big.pcap", "w" * 2**20: 1}),
+    ]
     async with Client(served.server) as client:
         for tool, arguments in calls:
             result = await client.call_tool(tool, arguments)
             assert not result.is_error, result.content
             assert json_size(result.structured_content) <= budget, tool
-            assert len(result.content[0].text) <= budget, tool
+            assert sum(len(block.text) for block in result.content) <= budget, tool
+        for tool, arguments in mistakes:
+            result = await client.call_tool(tool, arguments)
+            assert result.is_error
+            assert len(result.content[0].text) <= 1000, (tool, result.content[0].text[:200])
 
 
 async def test_concurrent_calls_share_one_scan(serve, big_dir) -> None:
@@ -214,3 +265,38 @@ async def test_modules_choose_the_tools(serve) -> None:
     async with Client(serve(modules="dns").server) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
     assert names == TOOLS
+
+
+async def test_a_cursor_belongs_to_its_capture(serve, big_dir) -> None:
+    served = serve(pcap_path=[str(big_dir)], examples=True)
+    async with Client(served.server) as client:
+        for tool in ("dns_transactions", "dns_top"):
+            page = await client.call_tool(tool, {"capture": "big.pcap", "limit": 3})
+            cursor = page.structured_content["next_cursor"]
+            assert cursor
+            same = await client.call_tool(
+                tool, {"capture": "big.pcap", "limit": 3, "cursor": cursor}
+            )
+            assert not same.is_error
+            other = await client.call_tool(
+                tool, {"capture": "example.pcap", "limit": 3, "cursor": cursor}
+            )
+            assert other.is_error and "another capture" in other.content[0].text
+
+
+async def test_dns_top_pages_to_the_end(serve, big_dir) -> None:
+    served = serve(pcap_path=[str(big_dir)])
+    dns = served.workspace.open("big.pcap").module("dns")
+    whole = queries.ranking(dns.db, build_filter(), by="client", limit=1000, budget=10**9)
+    items, cursor = [], None
+    async with Client(served.server) as client:
+        while True:
+            arguments = {"capture": "big.pcap", "by": "client", "limit": 4}
+            arguments |= {"cursor": cursor} if cursor else {}
+            result = await client.call_tool("dns_top", arguments)
+            assert not result.is_error, result.content
+            items += result.structured_content["items"]
+            cursor = result.structured_content["next_cursor"]
+            if cursor is None:
+                break
+    assert items == [item.model_dump() for item in whole.items] and len(items) > 4

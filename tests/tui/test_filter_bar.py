@@ -31,9 +31,18 @@ def test_valid_text_gives_its_filter(text: str, expected: TransactionFilter) -> 
         ("client:300.1.1.1", "CIDR"),
         ("qname:'open", "cannot read"),
         ("min_rtt:-1", "seconds"),
+        ("qname_sufix:example.com", "unknown filter 'qname_sufix'; did you mean 'qname_suffix'?"),
+        ("qname-sufix:example.com", "did you mean 'qname_suffix'?"),
+        ("rcode:NXDOMAN", "rcode: 'NXDOMAN' is unknown; did you mean 'NXDOMAIN'?"),
+        ("qtype:AAA", "did you mean 'AAAA'?"),
+        ("transport:tcpp", "did you mean 'tcp'?"),
+        ("domain:example.com", "unknown filter 'domain'; filters are: qname, qname_suffix"),
+        ("qname:a.example qname:b.example", "'qname' is given twice"),
+        ("client:" + "1" * 100_000, "(100,000 characters) is too long"),
     ],
 )
 def test_invalid_text_says_why_in_one_sentence(text: str, says: str) -> None:
     flt, error = validate(text)
     assert flt is None and error is not None
     assert says in error and "\n" not in error
+    assert len(error) < 1000

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict
 
 from mcpcap.core.errors import BadArgumentError
 from mcpcap.core.timefmt import parse_time
-from mcpcap.modules.dns.registry import parse_rcode, parse_type
+from mcpcap.core.wording import QUOTE_CHARS, closest, did_you_mean, quoted
+from mcpcap.modules.dns.registry import RCODES, RR_TYPES, parse_rcode, parse_type
 from mcpcap.modules.dns.store_schema import normalise_answer
 
 TRANSPORTS = ("udp", "tcp")
@@ -71,14 +72,14 @@ def _network(option: str, value: Any) -> str:
     except ValueError:
         raise BadArgumentError(
             f"{option} must be an IP address or CIDR (192.0.2.1, 10.0.0.0/8, 2001:db8::/32), "
-            f"not {value!r}"
+            f"not {quoted(value)}"
         ) from None
 
 
 def _choice(option: str, value: Any, choices: tuple[str, ...]) -> str:
     text = str(value).strip().lower()
     if text not in choices:
-        raise BadArgumentError(f"{option} must be one of {', '.join(choices)}, not {value!r}")
+        raise BadArgumentError(f"{option} must be one of {', '.join(choices)}, not {quoted(value)}")
     return text
 
 
@@ -87,7 +88,7 @@ def _bool(option: str, value: Any) -> bool:
         return value
     text = str(value).strip().lower()
     if text not in TRUE_WORDS:
-        raise BadArgumentError(f"{option} must be true or false, not {value!r}")
+        raise BadArgumentError(f"{option} must be true or false, not {quoted(value)}")
     return TRUE_WORDS[text]
 
 
@@ -97,7 +98,7 @@ def _seconds(option: str, value: Any) -> float:
     except (TypeError, ValueError):
         number = -1.0
     if not number >= 0:
-        raise BadArgumentError(f"{option} must be a number of seconds (0.1), not {value!r}")
+        raise BadArgumentError(f"{option} must be a number of seconds (0.1), not {quoted(value)}")
     return number
 
 
@@ -119,13 +120,22 @@ VALIDATORS = {
 }
 
 
+# names a misspelt value of these filters is compared with, for "did you mean"
+VOCABULARY: dict[str, tuple[str, ...]] = {
+    "qtype": tuple(RR_TYPES.values()),
+    "rcode": tuple(RCODES.values()),
+    "transport": TRANSPORTS,
+    "protocol": PROTOCOLS,
+    "answered": ("true", "false"),
+}
+MAX_VALUE_CHARS = 1024  # longer than any name, address or time a filter takes
+
+
 def build_filter(**values: Any) -> TransactionFilter:
     """Validate raw values (strings from a CLI, JSON from a model); None values are skipped."""
     unknown = sorted(set(values) - set(FILTER_NAMES))
     if unknown:
-        raise BadArgumentError(
-            f"unknown filter {unknown[0]!r}; filters are: {', '.join(FILTER_NAMES)}"
-        )
+        raise BadArgumentError(unknown_filter(unknown[0]))
     clean = {
         name: _validate(name, value)
         for name, value in values.items()
@@ -134,14 +144,33 @@ def build_filter(**values: Any) -> TransactionFilter:
     return TransactionFilter(**clean)
 
 
+def unknown_filter(name: str) -> str:
+    """The sentence for a filter name that does not exist, with the closest one."""
+    hint = did_you_mean(name, FILTER_NAMES)
+    return f"unknown filter {quoted(name)}" + (hint or f"; filters are: {', '.join(FILTER_NAMES)}")
+
+
 def _validate(name: str, value: Any) -> Any:
     """The validated value; the error names the filter, so a model knows what to fix."""
+    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        raise BadArgumentError(
+            f"{name}: {quoted(value)} is too long (at most {MAX_VALUE_CHARS:,} characters)"
+        )
     try:
         return VALIDATORS[name](value)
     except BadArgumentError as exc:
-        if exc.message.startswith(name):
-            raise
-        raise BadArgumentError(f"{name}: {exc.message}") from None
+        message = exc.message
+    except (ValueError, TypeError, OverflowError):  # e.g. a number too large for a float
+        message = f"{quoted(value)} is not a valid value"
+    if len(str(value)) > QUOTE_CHARS:  # a validator quoted all of it: quote the start
+        forms = {repr(value), repr(str(value)), repr(str(value).strip())}
+        for shown in sorted(forms, key=len, reverse=True):
+            message = message.replace(shown, quoted(value))
+    elif (match := closest(str(value).strip(), VOCABULARY.get(name, ()))) is not None:
+        message = f"{quoted(value)} is unknown; did you mean {match!r}?"
+    if message.startswith(name):
+        raise BadArgumentError(message) from None
+    raise BadArgumentError(f"{name}: {message}") from None
 
 
 def parse_filter_text(text: str) -> TransactionFilter:
@@ -155,9 +184,12 @@ def parse_filter_text(text: str) -> TransactionFilter:
         name, sep, value = token.partition(":")
         if not sep or not value:
             raise BadArgumentError(
-                f"{token!r} is not name:value; filters are: {', '.join(FILTER_NAMES)}"
+                f"{quoted(token)} is not name:value; filters are: {', '.join(FILTER_NAMES)}"
             )
-        values[name.strip().lower().replace("-", "_")] = value
+        name = name.strip().lower().replace("-", "_")
+        if name in values:  # the later one would silently replace the first
+            raise BadArgumentError(f"{quoted(name)} is given twice; filters combine with AND")
+        values[name] = value
     return build_filter(**values)
 
 

@@ -17,14 +17,17 @@ from typing import Any
 from mcpcap.core.errors import BadArgumentError, NotFoundError
 from mcpcap.core.models import Ranking, RankingItem
 from mcpcap.core.paging import (
+    capture_identity,
     check_limit,
     decode_cursor,
     encode_cursor,
     fit_items,
+    fit_page,
     json_size,
     query_digest,
 )
 from mcpcap.core.timefmt import iso_time
+from mcpcap.core.wording import quoted
 from mcpcap.modules.dns.filters import TransactionFilter, filter_sql, filter_terms
 from mcpcap.modules.dns.models import DnsMessage, DnsTransaction, TransactionPage
 from mcpcap.modules.dns.registry import class_name, rcode_name, type_name
@@ -59,7 +62,7 @@ PAGE_ENVELOPE = 160  # characters of a page around its items
 def check_sort(sort: str | None) -> str:
     sort = sort or DEFAULT_SORT
     if sort not in SORTS:
-        raise BadArgumentError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        raise BadArgumentError(f"sort must be one of {', '.join(SORTS)}, not {quoted(sort)}")
     return sort
 
 
@@ -265,7 +268,8 @@ def transactions_page(
     sort = check_sort(sort)
     limit = check_limit(limit)
     digest = query_digest({"f": flt.model_dump(exclude_none=True), "s": sort})
-    position = decode_cursor(cursor, digest)
+    capture = capture_identity(db)
+    position = decode_cursor(cursor, digest, capture)
     if position is not None:
         position = _check_position(sort, position)
     query = _Query(db, flt)
@@ -277,16 +281,21 @@ def transactions_page(
     kept, cut = fit_items(records, budget, PAGE_ENVELOPE)
     if not kept and records:  # one record larger than the budget: shorten its answer lists
         kept, cut = [shrink_record(records[0], budget - PAGE_ENVELOPE)], True
-    last = rows[len(kept) - 1] if kept else None
-    next_cursor = None
-    if last is not None and (more or cut):
-        next_cursor = encode_cursor([last[-1], last[0]], digest)
-    return TransactionPage(
-        total=total,
-        items=[DnsTransaction(**record) for record in kept],
-        next_cursor=next_cursor,
-        truncated=cut,
-    )
+
+    def page(n: int) -> TransactionPage:
+        truncated = cut or n < len(kept)
+        next_cursor = None
+        if n and (more or truncated):
+            last = rows[n - 1]
+            next_cursor = encode_cursor([last[-1], last[0]], digest, capture)
+        return TransactionPage(
+            total=total,
+            items=[DnsTransaction(**record) for record in kept[:n]],
+            next_cursor=next_cursor,
+            truncated=truncated,
+        )
+
+    return fit_page(page, len(kept), budget)[0]
 
 
 def _check_position(sort: str, position: list[Any]) -> list[Any]:
@@ -462,35 +471,68 @@ def ranking(
     *,
     by: str | None = None,
     limit: int | None = None,
+    cursor: str | None = None,
     budget: int,
 ) -> Ranking:
+    """The keys ranked by count, a page at a time: `next_cursor` continues after the page (cut
+    by `limit` or by the budget). A cursor is the offset in the ranking."""
     by = by or "qname"
     if by not in RANK_BY:
-        raise BadArgumentError(f"by must be one of {', '.join(RANK_BY)}, not {by!r}")
+        raise BadArgumentError(f"by must be one of {', '.join(RANK_BY)}, not {quoted(by)}")
     limit = check_limit(limit, default=10)
+    digest = query_digest({"f": flt.model_dump(exclude_none=True), "by": by})
+    capture = capture_identity(db)
+    position = decode_cursor(cursor, digest, capture)
+    offset = _check_offset(position)
     parts, counts = _rank_parts(by)
     if by in COUNTED and not filter_sql(flt, db)[0]:  # the scan counted these already
         table, column = COUNTED[by]
         grouped, params = f"SELECT {column} AS k, n FROM {table}", []
     else:
         grouped, params = _grouped(db, flt, parts)
-    # one pass: the window sums run over every key before the LIMIT keeps the top ones
+    # one pass: the window sums run over every key before the LIMIT keeps the page
     rows = db.execute(
         f"SELECT k, n, count(*) OVER (), sum(n) OVER () FROM ({grouped}) "
-        "ORDER BY n DESC, k ASC LIMIT ?",
-        [*params, limit],
+        "ORDER BY n DESC, k ASC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
     ).fetchall()
-    total_distinct, total_count = (rows[0][2], rows[0][3]) if rows else (0, 0)
+    if rows:
+        total_distinct, total_count = rows[0][2], rows[0][3]
+    else:  # an empty ranking, or a cursor past its end
+        found = db.execute(f"SELECT count(*), sum(n) FROM ({grouped})", params).fetchone()
+        total_distinct, total_count = found[0], found[1] or 0
     items = [{"key": _rank_key(by, key), "count": n} for key, n, _, _ in rows]
     kept, cut = fit_items(items, budget, PAGE_ENVELOPE)
-    return Ranking(
-        by=by,
-        counts=counts,
-        total_distinct=total_distinct,
-        items=[RankingItem(**item) for item in kept],
-        others=total_count - sum(item["count"] for item in kept),
-        truncated=cut,
-    )
+
+    def page(n: int) -> Ranking:
+        end = offset + n
+        return Ranking(
+            by=by,
+            counts=counts,
+            total_distinct=total_distinct,
+            items=[RankingItem(**item) for item in kept[:n]],
+            others=total_count - sum(item["count"] for item in kept[:n]),
+            truncated=cut or n < len(kept),
+            next_cursor=encode_cursor([end], digest, capture) if end < total_distinct else None,
+        )
+
+    return fit_page(page, len(kept), budget)[0]
+
+
+def _check_offset(position: list[Any] | None) -> int:
+    """A ranking cursor's offset."""
+    if position is None:
+        return 0
+    if (
+        not isinstance(position, list)
+        or len(position) != 1
+        or type(position[0]) is not int
+        or position[0] < 0
+    ):
+        raise BadArgumentError(
+            "cursor is not one mcpcap gave out; pass next_cursor from the previous page unchanged"
+        )
+    return position[0]
 
 
 # rankings the scan keeps as counted (store_schema): for the whole capture they are read, not made
@@ -562,7 +604,18 @@ def full_message(row: tuple, with_raw: bool = False) -> dict[str, Any]:
     return record
 
 
+MAX_FRAME = 2**63 - 1  # the largest integer the store holds
+
+
 def message_at(db: sqlite3.Connection, frame: int, index: int = 0) -> DnsMessage:
+    if not 1 <= frame <= MAX_FRAME:
+        raise BadArgumentError(
+            f"frame must be a whole number from 1 to {MAX_FRAME}, not {quoted(frame)}"
+        )
+    if not 0 <= index <= MAX_FRAME:
+        raise BadArgumentError(
+            f"index must be a whole number from 0 to {MAX_FRAME}, not {quoted(index)}"
+        )
     rows = message_rows(db, frame)
     if not rows:
         raise NotFoundError(f"frame {frame} holds no DNS message")

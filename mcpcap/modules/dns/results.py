@@ -84,10 +84,16 @@ class DnsResults:
         *,
         by: str | None = None,
         limit: int | None = None,
+        cursor: str | None = None,
         **filters: Any,
     ) -> Ranking:
         return queries.ranking(
-            self._db, self.filter(flt, **filters), by=by, limit=limit, budget=self.budget
+            self._db,
+            self.filter(flt, **filters),
+            by=by,
+            limit=limit,
+            cursor=cursor,
+            budget=self.budget,
         )
 
     def message(self, frame: int, index: int = 0) -> DnsMessage:

@@ -163,12 +163,12 @@ def test_filtered_paging_loses_and_repeats_nothing(dns):
 
 
 def test_page_fits_budget_and_says_truncated(example, make_settings):
-    settings = make_settings(max_reply_chars=3000)
+    settings = make_settings(max_reply_chars=4000)
     with Analyzer(settings).analyze(example, "example.pcap") as analysis:
         dns = analysis.module("dns")
         page = dns.transactions(limit=100)
         assert page.truncated and page.next_cursor
-        assert len(page.model_dump_json()) <= 3000
+        assert len(page.model_dump_json()) <= 4000
         assert 0 < len(page.items) < 100
         assert _walk(dns, limit=100) == list(dns.iter_transactions())
 

@@ -14,7 +14,7 @@ import sqlite3
 import pytest
 
 from mcpcap.core.errors import BadArgumentError
-from mcpcap.core.paging import encode_cursor, query_digest
+from mcpcap.core.paging import encode_cursor, json_size, query_digest
 from mcpcap.modules.dns import queries
 from mcpcap.modules.dns.filters import build_filter, filter_sql, in_network
 from mcpcap.modules.dns.queries import (
@@ -160,3 +160,59 @@ def test_a_forged_cursor_position_is_refused(store, sort, position):
     cursor = encode_cursor(position, query_digest({"f": {}, "s": sort}))
     with pytest.raises(BadArgumentError, match="cursor"):
         transactions_page(store, flt, sort=sort, cursor=cursor, budget=10**9)
+
+
+def walk_ranking(db: sqlite3.Connection, flt, by: str, limit: int, budget: int) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        page = queries.ranking(db, flt, by=by, limit=limit, cursor=cursor, budget=budget)
+        assert page.items or page.total_distinct == 0
+        assert json_size(page.model_dump(mode="json")) <= budget
+        items += [item.model_dump() for item in page.items]
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize("by", queries.RANK_BY)
+def test_a_ranking_paged_by_limit_or_budget_is_the_whole_ranking(store, by):
+    for filters in FILTERS[:8]:
+        flt = build_filter(**filters)
+        whole = queries.ranking(store, flt, by=by, limit=1000, budget=10**9)
+        assert whole.next_cursor is None and len(whole.items) == whole.total_distinct
+        want = [item.model_dump() for item in whole.items]
+        assert walk_ranking(store, flt, by, limit=2, budget=10**9) == want, filters
+        assert walk_ranking(store, flt, by, limit=1000, budget=320) == want, filters
+
+
+def test_a_ranking_cursor_is_refused_for_another_ranking_or_a_forged_offset(store):
+    flt = build_filter()
+    # (the synthetic store has no scan tallies: rank what is grouped from the rows)
+    cursor = queries.ranking(store, flt, by="server", limit=2, budget=10**9).next_cursor
+    assert cursor
+    with pytest.raises(BadArgumentError, match="another query"):
+        queries.ranking(store, flt, by="answer", limit=2, cursor=cursor, budget=10**9)
+    with pytest.raises(BadArgumentError, match="another query"):
+        queries.ranking(store, build_filter(qtype="A"), by="server", cursor=cursor, budget=10**9)
+    digest = query_digest({"f": {}, "by": "server"})
+    for position in ([-1], ["2"], [True], [1, 2], {}):
+        with pytest.raises(BadArgumentError, match="cursor"):
+            queries.ranking(
+                store, flt, by="server", cursor=encode_cursor(position, digest), budget=10**9
+            )
+
+
+def test_a_cursor_names_the_capture_it_came_from():
+    one, two = make_store(), make_store()
+    for db, key in ((one, "k1"), (two, "k2")):
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT INTO meta VALUES ('key', ?), ('capture', '{}')", (key,))
+    flt = build_filter()
+    page = transactions_page(one, flt, limit=5, budget=10**9)
+    top = queries.ranking(one, flt, by="rcode", limit=2, budget=10**9)
+    assert page.next_cursor and top.next_cursor
+    transactions_page(one, flt, limit=5, cursor=page.next_cursor, budget=10**9)
+    with pytest.raises(BadArgumentError, match="another capture"):
+        transactions_page(two, flt, limit=5, cursor=page.next_cursor, budget=10**9)
+    with pytest.raises(BadArgumentError, match="another capture"):
+        queries.ranking(two, flt, by="rcode", cursor=top.next_cursor, budget=10**9)
