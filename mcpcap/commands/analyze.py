@@ -53,7 +53,7 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         dns = analysis.module("dns")
         if args.records == "top":
-            ranking = dns.top(by=args.by, limit=args.limit, cursor=args.cursor, **filters)
+            ranking = dns.rank(by=args.by, limit=args.limit, cursor=args.cursor, **filters)
             _print_json(ranking.model_dump(mode="json"), out)
         elif args.records == "messages":
             _write_records(dns.iter_messages(), fmt, out)

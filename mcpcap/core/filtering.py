@@ -15,18 +15,17 @@ are the same conditions as the tokens `qname_suffix:x` (`conditions_from_argumen
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mcpcap.core.errors import BadArgumentError
+from mcpcap.core.wording import did_you_mean, quoted
 
 OPERATORS = (">=", "<=", ">", "<", ":")
 ORDERED_OPERATORS = frozenset((">=", "<=", ">", "<"))
 FIELD_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
-QUOTED_VALUE_MAX = 60  # characters of a bad value an error quotes
 
 
 @dataclass(frozen=True)
@@ -137,8 +136,8 @@ def _parse_token(chars: list[tuple[str, bool]]) -> Condition:
 
 def _split_values(chars: list[tuple[str, bool]]) -> list[str]:
     values, current = [], []
-    for char, quoted in chars:
-        if char == "," and not quoted:
+    for char, in_quotes in chars:
+        if char == "," and not in_quotes:
             values.append("".join(current))
             current = []
         else:
@@ -160,23 +159,7 @@ def _quote(value: Any) -> str:
 
 def _shown(value: Any) -> str:
     """A value as an error quotes it: repr, cut to a short prefix."""
-    text = str(value)
-    if len(text) > QUOTED_VALUE_MAX:
-        text = text[:QUOTED_VALUE_MAX] + "…"
-    return repr(text)
-
-
-def closest(word: str, candidates: Iterable[str]) -> str | None:
-    """The candidate a typo most likely meant (case-insensitive), or None."""
-    pool = {str(c).lower(): str(c) for c in candidates}
-    found = difflib.get_close_matches(str(word).lower(), list(pool), n=1, cutoff=0.6)
-    return pool[found[0]] if found else None
-
-
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """ "; did you mean 'x'?" for a likely typo, else ''."""
-    guess = closest(word, candidates)
-    return f"; did you mean {guess!r}?" if guess else ""
+    return quoted(str(value))
 
 
 def bind(conditions: Iterable[Condition], specs: Sequence[FilterSpec]) -> Filter:
@@ -189,9 +172,10 @@ def bind(conditions: Iterable[Condition], specs: Sequence[FilterSpec]) -> Filter
 def _bind_one(condition: Condition, specs: Mapping[str, FilterSpec]) -> Condition:
     spec = specs.get(condition.field)
     if spec is None:
+        hint = did_you_mean(condition.field, specs)
         raise BadArgumentError(
-            f"unknown filter field {_shown(condition.field)}{did_you_mean(condition.field, specs)}"
-            f" (fields: {', '.join(specs)})"
+            f"unknown filter {_shown(condition.field)}"
+            + (hint or f"; filters are: {', '.join(specs)}")
         )
     if condition.op in ORDERED_OPERATORS and not spec.ordered:
         raise BadArgumentError(
@@ -205,14 +189,12 @@ def _parse_value(spec: FilterSpec, raw: Any) -> Any:
     try:
         return spec.parse(raw)
     except BadArgumentError as exc:
-        hint = did_you_mean(str(raw), spec.choices) if spec.choices else ""
         message = exc.message if exc.message.startswith(spec.name) else f"{spec.name}: {exc}"
-        raise BadArgumentError(message + hint) from None
     except (TypeError, ValueError, OverflowError):
-        hint = did_you_mean(str(raw), spec.choices) if spec.choices else ""
-        raise BadArgumentError(
-            f"{spec.name} takes {spec.accepted()}, not {_shown(raw)}{hint}"
-        ) from None
+        message = f"{spec.name} takes {spec.accepted()}, not {_shown(raw)}"
+    if spec.choices and "did you mean" not in message:
+        message += did_you_mean(str(raw), spec.choices)
+    raise BadArgumentError(message) from None
 
 
 def parse_and_bind(text: str | None, specs: Sequence[FilterSpec]) -> Filter:

@@ -15,10 +15,10 @@ from mcpcap.core.filtering import (
     Filter,
     bind,
     conditions_from_arguments,
-    did_you_mean,
     parse_filter,
 )
 from mcpcap.core.modules.kinds import KindCatalog, RecordKind, RecordPage, find_kind
+from mcpcap.core.wording import did_you_mean
 
 if TYPE_CHECKING:
     from mcpcap.core.models import Ranking

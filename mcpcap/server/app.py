@@ -184,7 +184,7 @@ def dns_tools(tools: Tools) -> list[CheckedTool]:
         domains, clients, servers, query types, rcodes or answers. Answers "which domain was
         queried the most" and "top 5 domains" (limit=5) in one call. Paged like
         dns_transactions."""
-        return tools.dns(capture, ctx).top(by=by, limit=limit, cursor=cursor, **filters)
+        return tools.dns(capture, ctx).rank(by=by, limit=limit, cursor=cursor, **filters)
 
     def dns_transactions(
         capture: CaptureArg,

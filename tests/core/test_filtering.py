@@ -95,7 +95,7 @@ def test_named_arguments_are_the_same_conditions(db):
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("rcod:NXDOMAIN", ["unknown filter field 'rcod'", "did you mean 'rcode'"]),
+        ("rcod:NXDOMAIN", ["unknown filter 'rcod'", "did you mean 'rcode'"]),
         ("rcode:NXDOMAN", ["rcode", "did you mean 'NXDOMAIN'"]),
         ("rcode>2", ["rcode is not ordered"]),
         ("bytes>lots", ["bytes takes", "'lots'"]),

@@ -52,7 +52,7 @@ async def test_sdk_stdio_client(source) -> None:
     assert {tool.name for tool in tools.tools} >= {"dns_top", "analyze_dns_packets"}
     settings = build_settings({"pcap_path": [str(source)]})
     workspace = Workspace(settings)
-    expected = workspace.open("example.pcap").module("dns").top(limit=5)
+    expected = workspace.open("example.pcap").module("dns").rank(limit=5)
     assert top.structured_content == expected.model_dump(mode="json")
     assert info.structured_content["capture"]["packets"] > 0
     workspace.close()

@@ -62,11 +62,11 @@ def _parity_cases():
         ("list_captures", {}, lambda ws: ws.list_captures()),
         ("capture_info", {"capture": "example.pcap"}, lambda ws: ws.capture_info("example.pcap")),
         ("analyze_dns_packets", {"capture": "example.pcap"}, lambda ws: dns(ws).summary()),
-        ("dns_top", {"capture": "example.pcap"}, lambda ws: dns(ws).top()),
+        ("dns_top", {"capture": "example.pcap"}, lambda ws: dns(ws).rank()),
         (
             "dns_top",
             {"capture": "example.pcap", "by": "client", "limit": 5, "rcode": "NXDOMAIN"},
-            lambda ws: dns(ws).top(by="client", limit=5, rcode="NXDOMAIN"),
+            lambda ws: dns(ws).rank(by="client", limit=5, rcode="NXDOMAIN"),
         ),
         (
             "dns_transactions",

@@ -111,7 +111,7 @@ def test_export_from_the_panel_asks_before_replacing(dns: Any, tmp_path: Path) -
         table = list(csv.reader(io.StringIO(target.read_text())))
         expected = records(dns, FILTER, "-ts")
         assert len(table) == panel.total + 1 == len(expected) + 1
-        assert table[1][0] == str(expected[0]["ts"])
+        assert table[1][:2] == [str(expected[0]["id"]), str(expected[0]["ts"])]
         first = target.read_text()
         target.write_text("precious\n")
         await _export(pilot, target, "csv")

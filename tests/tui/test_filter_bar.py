@@ -26,10 +26,10 @@ def test_valid_text_gives_its_filter(text: str, expected: TransactionFilter) -> 
     ("text", "says"),
     [
         ("rcode:BOGUS", "BOGUS"),
-        ("example.com", "name:value"),
+        ("example.com", "field:value"),
         ("colour:red", "unknown filter"),
         ("client:300.1.1.1", "CIDR"),
-        ("qname:'open", "cannot read"),
+        ('qname:"open', "unclosed double quote"),
         ("min_rtt:-1", "seconds"),
         ("qname_sufix:example.com", "unknown filter 'qname_sufix'; did you mean 'qname_suffix'?"),
         ("qname-sufix:example.com", "did you mean 'qname_suffix'?"),
@@ -37,7 +37,6 @@ def test_valid_text_gives_its_filter(text: str, expected: TransactionFilter) -> 
         ("qtype:AAA", "did you mean 'AAAA'?"),
         ("transport:tcpp", "did you mean 'tcp'?"),
         ("domain:example.com", "unknown filter 'domain'; filters are: qname, qname_suffix"),
-        ("qname:a.example qname:b.example", "'qname' is given twice"),
         ("client:" + "1" * 100_000, "(100,000 characters) is too long"),
     ],
 )

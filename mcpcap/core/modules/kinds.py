@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 from mcpcap.core import SCHEMA_VERSION
 from mcpcap.core.errors import BadArgumentError
 from mcpcap.core.export import ZeekLog
-from mcpcap.core.filtering import FilterSpec, did_you_mean
+from mcpcap.core.filtering import FilterSpec
+from mcpcap.core.wording import did_you_mean
 
 ALWAYS_EXPORTED = ("jsonl", "json", "csv")
 WEIGHTS = ("count", "packets", "bytes")

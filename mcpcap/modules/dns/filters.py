@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import shlex
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from mcpcap.core.errors import BadArgumentError
+from mcpcap.core.filtering import Condition, Filter, compile_sql, parse_and_bind
 from mcpcap.core.timefmt import parse_time
 from mcpcap.core.wording import QUOTE_CHARS, closest, did_you_mean, quoted
 from mcpcap.modules.dns.registry import RCODES, RR_TYPES, parse_rcode, parse_type
@@ -49,12 +49,35 @@ class TransactionFilter(BaseModel):
     min_rtt: float | None = None
     since: float | None = None
     until: float | None = None
+    # conditions the fields above cannot say (OR, negation, comparisons, a field twice): SQL
+    # over `dns_transactions t` compiled from the filter language, and its parameters
+    expression: tuple[str, tuple[Any, ...]] | None = None
 
     def is_empty(self) -> bool:
         return not self.model_dump(exclude_none=True)
 
 
-FILTER_NAMES = tuple(TransactionFilter.model_fields)
+FILTER_NAMES = tuple(name for name in TransactionFilter.model_fields if name != "expression")
+
+
+def transaction_filter(flt: Filter) -> TransactionFilter:
+    """A bound filter of the `dns.transactions` kind as the store's query filter.
+
+    A plain `field:value` token becomes the field (the store's fast paths know those); the
+    rest (OR, negation, comparisons, repeats) is compiled to SQL from the kind's declaration.
+    """
+    fields: dict[str, Any] = {}
+    rest = []
+    for condition in flt.conditions:
+        plain = condition.op == ":" and not condition.negated and len(condition.values) == 1
+        if plain and condition.field in FILTER_NAMES and condition.field not in fields:
+            fields[condition.field] = condition.values[0]
+        else:
+            rest.append(condition)
+    if rest:
+        sql, params = compile_sql(Filter(tuple(rest), flt.specs))
+        fields["expression"] = (sql, tuple(params))
+    return TransactionFilter(**fields)
 
 
 def _name(value: Any) -> str:
@@ -137,7 +160,7 @@ def build_filter(**values: Any) -> TransactionFilter:
     if unknown:
         raise BadArgumentError(unknown_filter(unknown[0]))
     clean = {
-        name: _validate(name, value)
+        name: validate(name, value)
         for name, value in values.items()
         if value is not None and value != ""
     }
@@ -150,7 +173,7 @@ def unknown_filter(name: str) -> str:
     return f"unknown filter {quoted(name)}" + (hint or f"; filters are: {', '.join(FILTER_NAMES)}")
 
 
-def _validate(name: str, value: Any) -> Any:
+def validate(name: str, value: Any) -> Any:
     """The validated value; the error names the filter, so a model knows what to fix."""
     if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
         raise BadArgumentError(
@@ -174,32 +197,16 @@ def _validate(name: str, value: Any) -> Any:
 
 
 def parse_filter_text(text: str) -> TransactionFilter:
-    """`qname_suffix:example.com rcode:NXDOMAIN` (the TUI filter bar; shell-style quoting)."""
-    try:
-        tokens = shlex.split(text)
-    except ValueError as exc:
-        raise BadArgumentError(f"cannot read the filter: {exc}") from None
-    values: dict[str, str] = {}
-    for token in tokens:
-        name, sep, value = token.partition(":")
-        if not sep or not value:
-            raise BadArgumentError(
-                f"{quoted(token)} is not name:value; filters are: {', '.join(FILTER_NAMES)}"
-            )
-        name = name.strip().lower().replace("-", "_")
-        if name in values:  # the later one would silently replace the first
-            raise BadArgumentError(f"{quoted(name)} is given twice; filters combine with AND")
-        values[name] = value
-    return build_filter(**values)
+    """`qname_suffix:example.com rcode:NXDOMAIN,SERVFAIL` (the filter language, see `filtering`)."""
+    from mcpcap.modules.dns.kinds import TRANSACTION_FILTERS
+
+    return transaction_filter(parse_and_bind(text, TRANSACTION_FILTERS))
 
 
 def filter_text(flt: TransactionFilter) -> str:
-    """The filter-bar text of a filter (inverse of `parse_filter_text` up to normalisation)."""
-    parts = []
-    for name, value in flt.model_dump(exclude_none=True).items():
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        parts.append(f"{name}:{shlex.quote(text)}")
-    return " ".join(parts)
+    """The filter-bar text of a filter's plain fields (inverse of `parse_filter_text`)."""
+    values = flt.model_dump(exclude_none=True, exclude={"expression"})
+    return " ".join(Condition(name, ":", (value,)).text() for name, value in values.items())
 
 
 @lru_cache(maxsize=4096)
@@ -235,7 +242,7 @@ FILTER_CLAUSES = {
 LISTED = {"client": "client", "server": "server", "qname_suffix": "qname",
           "qname_contains": "qname"}  # fmt: skip
 MAX_LISTED = 50_000  # a column with more distinct values keeps the per-row clause
-TESTED_LAST = {"qname_suffix", "qname_contains", "client", "server", "answer"}
+TESTED_LAST = {"qname_suffix", "qname_contains", "client", "server", "answer", "expression"}
 
 
 def _like_escape(text: str) -> str:
@@ -252,7 +259,9 @@ def filter_terms(
     find rows by (where rows are read anyway, the pattern costs less than a long list).
     """
     terms = []
-    for name, value in flt.model_dump(exclude_none=True).items():
+    values = flt.model_dump(exclude_none=True)
+    expression = values.pop("expression", None)
+    for name, value in values.items():
         listed = None
         if db is not None and name in LISTED and (names or LISTED[name] != "qname"):
             listed = _listed_term(db, name, value)
@@ -263,6 +272,8 @@ def filter_terms(
         else:
             param = int(value) if isinstance(value, bool) else value
             terms.append((name, FILTER_CLAUSES[name], [param]))
+    if expression is not None:
+        terms.append(("expression", expression[0], list(expression[1])))
     # SQLite tests a row's conditions in the order written: plain comparisons first, then
     # patterns, lists and subqueries (only on the rows that passed)
     return sorted(terms, key=lambda term: term[0] in TESTED_LAST)

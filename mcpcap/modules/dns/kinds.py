@@ -6,7 +6,7 @@ SQL; the CLI options, the MCP arguments, the filter bar and `describe` all come 
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
@@ -23,7 +23,7 @@ def _spec(name: str, description: str, **extra) -> FilterSpec:
         name=name,
         description=description,
         sql=filters.FILTER_CLAUSES[name],
-        parse=filters.VALIDATORS[name],
+        parse=partial(filters.validate, name),
         **extra,
     )
 

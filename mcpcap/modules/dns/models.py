@@ -80,8 +80,12 @@ class DnsSummary(Result):
 
 
 class DnsTransaction(Result):
+    id: int = Field(
+        description="the transaction's id in this capture's results (record fetches it)"
+    )
     ts: float
     time: str
+    uid: str = Field(description="the connection's uid, shared by its records in every module")
     query_frame: int | None
     response_frame: int | None
     client: str

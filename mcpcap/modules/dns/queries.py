@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mcpcap.core.errors import BadArgumentError, NotFoundError
+from mcpcap.core.export import connection_uid
 from mcpcap.core.models import Ranking, RankingItem
 from mcpcap.core.paging import (
     capture_identity,
@@ -105,9 +106,11 @@ def transaction_record(row: tuple) -> dict[str, Any]:
         answered,
         retrans,
     ) = row
-    return {
+    record = {
+        "id": _id,
         "ts": round(ts, 6),
         "time": iso_time(ts),
+        "uid": None,
         "query_frame": qf,
         "response_frame": rf,
         "client": client,
@@ -136,6 +139,23 @@ def transaction_record(row: tuple) -> dict[str, Any]:
         "answered": bool(answered),
         "retransmissions": retrans,
     }
+    record["uid"] = connection_uid(record)
+    return record
+
+
+def transaction_by_id(db: sqlite3.Connection, record_id: str) -> dict[str, Any]:
+    """One transaction record by its id; a missing one is one sentence."""
+    try:
+        number = int(record_id)
+    except ValueError:
+        number = -1
+    row = None
+    if 1 <= number <= MAX_FRAME:
+        row = db.execute(f"SELECT {TX_COLUMNS} FROM dns_transactions t WHERE t.id = ?", (number,))
+        row = row.fetchone()
+    if row is None:
+        raise NotFoundError(f"dns.transactions has no record with id {quoted(record_id)}")
+    return transaction_record(row)
 
 
 def _bool(value: int | None) -> bool | None:

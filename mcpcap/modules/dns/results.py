@@ -6,10 +6,18 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+from mcpcap.core.errors import NotFoundError
+from mcpcap.core.filtering import Filter
 from mcpcap.core.models import Ranking
+from mcpcap.core.modules.kinds import RecordKind, RecordPage
+from mcpcap.core.paging import check_limit, decode_cursor, encode_cursor, fit_page, query_digest
+from mcpcap.core.wording import quoted
 from mcpcap.modules.dns import queries
-from mcpcap.modules.dns.filters import TransactionFilter, build_filter
+from mcpcap.modules.dns.filters import TransactionFilter, build_filter, transaction_filter
 from mcpcap.modules.dns.models import DnsMessage, DnsSummary, TransactionPage
+
+MESSAGES = "dns.messages"
+PAGE_ENVELOPE = 120  # characters a record page adds around a transaction page
 
 
 class DnsResults:
@@ -78,7 +86,7 @@ class DnsResults:
     def count(self, flt: TransactionFilter | None = None, **filters: Any) -> int:
         return queries.count_transactions(self._db, self.filter(flt, **filters))
 
-    def top(
+    def rank(
         self,
         flt: TransactionFilter | None = None,
         *,
@@ -106,3 +114,94 @@ class DnsResults:
 
     def iter_messages(self) -> Iterator[dict[str, Any]]:
         return queries.iter_messages(self._db)
+
+    # The record kinds (see kinds.py): every face asks these through `core.records.KindQuery`.
+
+    def records(
+        self,
+        kind: RecordKind,
+        flt: Filter,
+        *,
+        sort: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> RecordPage:
+        if kind.name == MESSAGES:
+            return self._message_page(kind, limit, cursor)
+        envelope = PAGE_ENVELOPE + len(flt.text()) + len(sort or "")
+        page = queries.transactions_page(
+            self._db,
+            transaction_filter(flt),
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            budget=max(self.budget - envelope, 1),
+        )
+        return RecordPage(
+            kind=kind.name,
+            filter=flt.text(),
+            sort=sort,
+            total=page.total,
+            items=[item.model_dump(mode="json") for item in page.items],
+            next_cursor=page.next_cursor,
+            truncated=page.truncated,
+        )
+
+    def iter_records(
+        self, kind: RecordKind, flt: Filter, *, sort: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        if kind.name == MESSAGES:
+            return queries.iter_messages(self._db)
+        return queries.iter_transactions(self._db, transaction_filter(flt), sort)
+
+    def record(self, kind: RecordKind, record_id: str) -> dict[str, Any]:
+        if kind.name == MESSAGES:
+            frame, _, index = str(record_id).partition(":")
+            if not (frame.isdigit() and (index == "" or index.isdigit())):
+                raise NotFoundError(
+                    f"a dns.messages id is FRAME or FRAME:INDEX (12, 12:1), not {quoted(record_id)}"
+                )
+            return self.message(int(frame), int(index or 0)).model_dump(mode="json")
+        return queries.transaction_by_id(self._db, record_id)
+
+    def _message_page(self, kind: RecordKind, limit: int | None, cursor: str | None) -> RecordPage:
+        """Messages in frame order after the cursor's (frame, index); stored rows are walked
+        without decoding until the page starts, so a page costs one pass over the rows."""
+        limit = check_limit(limit)
+        digest = query_digest({"k": kind.name})
+        capture = queries.capture_identity(self._db)
+        after = tuple(decode_cursor(cursor, digest, capture) or (0, -1))
+        total, rows = 0, []
+        for row in queries.iter_message_rows(self._db):
+            total += 1
+            if len(rows) <= limit and (row[0], row[1]) > after:
+                rows.append(row)
+        records = [queries.full_message(row) for row in rows[:limit]]
+
+        def page(n: int) -> RecordPage:
+            more = n < len(rows)
+            last = rows[n - 1] if n else None
+            return RecordPage(
+                kind=kind.name,
+                total=total,
+                items=records[:n],
+                next_cursor=encode_cursor([last[0], last[1]], digest, capture)
+                if more and last
+                else None,
+                truncated=n < len(records),
+            )
+
+        return fit_page(page, len(records), self.budget)[0]
+
+    def top(
+        self,
+        kind: RecordKind,
+        flt: Filter,
+        *,
+        by: str | None = None,
+        weight: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Ranking:
+        """A ranking of transactions (the only kind DNS ranks; every weight is a count)."""
+        return self.rank(transaction_filter(flt), by=by, limit=limit, cursor=cursor)

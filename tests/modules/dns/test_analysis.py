@@ -188,7 +188,7 @@ def test_limit_out_of_range_is_refused(dns, limit):
 
 
 def test_ranking_by_qname_equals_summary_top_list(dns):
-    ranking = dns.top(by="qname", limit=10)
+    ranking = dns.rank(by="qname", limit=10)
     assert [(i.key, i.count) for i in ranking.items] == [
         (i.name, i.count) for i in dns.summary().top_qnames
     ]
@@ -201,7 +201,7 @@ def test_ranking_by_qname_equals_summary_top_list(dns):
     "by", ["qname", "registered_domain", "client", "server", "qtype", "rcode", "answer"]
 )
 def test_every_ranking_is_sorted_and_complete(dns, by):
-    ranking = dns.top(by=by, limit=1000)
+    ranking = dns.rank(by=by, limit=1000)
     counts = [(-i.count, i.key) for i in ranking.items]
     assert counts == sorted(counts)
     assert ranking.others == 0
@@ -209,12 +209,12 @@ def test_every_ranking_is_sorted_and_complete(dns, by):
 
 
 def test_ranking_of_clients_matches_summary_clients(dns):
-    ranking = {i.key: i.count for i in dns.top(by="client", limit=100).items}
+    ranking = {i.key: i.count for i in dns.rank(by="client", limit=100).items}
     assert ranking == {c.address: c.queries for c in dns.summary().clients}
 
 
 def test_filtered_ranking_answers_top_nxdomain_names(dns):
-    ranking = dns.top(by="qname", rcode="NXDOMAIN")
+    ranking = dns.rank(by="qname", rcode="NXDOMAIN")
     assert {i.key for i in ranking.items} == {n.name for n in dns.summary().nxdomain_names}
 
 
@@ -242,7 +242,7 @@ def test_timeline_counts_every_message_in_its_bucket(dns, analysis):
 
 
 def test_registered_domain_ranking_equals_summary_top_list(dns):
-    ranking = dns.top(by="registered_domain", limit=10)
+    ranking = dns.rank(by="registered_domain", limit=10)
     summary = dns.summary()
     assert [(i.key, i.count) for i in ranking.items] == [
         (i.name, i.count) for i in summary.top_registered_domains
@@ -252,8 +252,8 @@ def test_registered_domain_ranking_equals_summary_top_list(dns):
 
 @pytest.mark.parametrize("by", ["qname", "registered_domain", "qtype", "client"])
 def test_whole_capture_ranking_read_from_scan_tallies_equals_grouping_questions(dns, by):
-    everything = dns.top(by=by, limit=1000)  # read from the scan's tallies
-    grouped = dns.top(by=by, limit=1000, since="2000-01-01T00:00:00Z")  # grouped from questions
+    everything = dns.rank(by=by, limit=1000)  # read from the scan's tallies
+    grouped = dns.rank(by=by, limit=1000, since="2000-01-01T00:00:00Z")  # grouped from questions
     assert everything.items and everything.model_dump() == grouped.model_dump()
 
 
@@ -300,13 +300,13 @@ def test_question_rankings_count_every_question_of_every_query_message(tmp_path,
         summary = dns.summary()
         assert summary.transactions == 4  # the retransmission is counted on the first
         for by in ("qname", "registered_domain", "qtype"):
-            grouped = dns.top(by=by, limit=100, since="2000-01-01T00:00:00Z")
+            grouped = dns.rank(by=by, limit=100, since="2000-01-01T00:00:00Z")
             assert sum(i.count for i in grouped.items) == 8, by
             # whole-capture rankings are read from the tallies
-            assert grouped.model_dump() == dns.top(by=by, limit=100).model_dump()
-        qtypes = dns.top(by="qtype", limit=100, since="2000-01-01T00:00:00Z")
+            assert grouped.model_dump() == dns.rank(by=by, limit=100).model_dump()
+        qtypes = dns.rank(by="qtype", limit=100, since="2000-01-01T00:00:00Z")
         assert {i.key: i.count for i in qtypes.items} == summary.qtypes
-        names = dns.top(by="qname", limit=100, since="2000-01-01T00:00:00Z")
+        names = dns.rank(by="qname", limit=100, since="2000-01-01T00:00:00Z")
         assert {i.key: i.count for i in names.items} == {
             "www.a.example": 3,
             "mail.b.example": 1,
@@ -320,7 +320,7 @@ def test_question_rankings_count_every_question_of_every_query_message(tmp_path,
     "filters", [{}, {"qtype": "A"}, {"client": "192.168.1.16/28", "answered": True}]
 )
 def test_answer_ranking_counts_the_answers_of_the_matching_transactions(dns, filters):
-    ranking = dns.top(by="answer", limit=1000, **filters)
+    ranking = dns.rank(by="answer", limit=1000, **filters)
     expected: dict[str, int] = {}
     for record in dns.iter_transactions(**filters):
         for answer in record["answers"] or ():

@@ -33,7 +33,11 @@ def test_filter_text_round_trips():
 
 @pytest.mark.parametrize(
     ("text", "hint"),
-    [("qname", "name:value"), ("colour:red", "filters are"), ('qname:"open', "cannot read")],
+    [
+        ("qname", "field:value"),
+        ("colour:red", "filters are"),
+        ('qname:"open', "unclosed double quote"),
+    ],
 )
 def test_bad_tokens_say_why(text, hint):
     with pytest.raises(BadArgumentError, match=hint):
