@@ -13,23 +13,7 @@ from collections.abc import Sequence
 from mcpcap import __version__
 
 COMMANDS = ("serve", "tui", "analyze", "sources", "schema")
-RECORD_TYPES = ("summary", "messages", "transactions", "top")
-FILTER_OPTIONS = (
-    ("qname", str, "question name, exact and case-insensitive"),
-    ("qname_suffix", str, "the name and everything below it (example.com)"),
-    ("qname_contains", str, "part of the question name"),
-    ("qtype", str, "query type, name or number (A, AAAA, 28)"),
-    ("rcode", str, "response code, name or number (NXDOMAIN, 3)"),
-    ("client", str, "client address or CIDR"),
-    ("server", str, "server address or CIDR"),
-    ("answer", str, "an address or name in the answer section"),
-    ("transport", str, "udp or tcp"),
-    ("protocol", str, "dns, mdns or llmnr"),
-    ("answered", str, "true or false"),
-    ("min_rtt", float, "round-trip time at least this many seconds"),
-    ("since", str, "ISO 8601 time or epoch seconds"),
-    ("until", str, "ISO 8601 time or epoch seconds"),
-)
+FILTER_DEST = "filter_"  # argparse dest prefix of the options generated from kinds' filters
 
 
 def _reply_budget(text: str) -> int:
@@ -72,7 +56,9 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="WARNING", help="log level on stderr")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(kind_filters: bool = False) -> argparse.ArgumentParser:
+    """The parser; `kind_filters` adds `analyze`'s per-filter options, read from the modules'
+    record kinds (only when `analyze` runs, so `mcpcap --help` loads no module)."""
     parser = argparse.ArgumentParser(
         prog="mcpcap",
         description="Analyse packet captures (DNS first) in a terminal UI, over MCP or as JSON.",
@@ -99,22 +85,35 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = sub.add_parser("analyze", help="results as JSON on stdout")
     analyze.add_argument("capture", nargs="?", help="capture name or path (default: example)")
     _add_source_options(analyze)
-    analyze.add_argument("--records", choices=RECORD_TYPES, default="summary")
+    analyze.add_argument(
+        "--records",
+        default="summary",
+        metavar="KIND",
+        help="summary (default), top, or a record kind: dns.transactions (or transactions), "
+        "dns.messages (or messages) ...; `mcpcap analyze --records describe` lists them",
+    )
     analyze.add_argument(
         "--format", choices=("json", "jsonl", "zeek", "csv"), help="output format of records"
     )
     analyze.add_argument("--max-packets", type=int, metavar="N", help="stop after N packets")
     analyze.add_argument("--top", type=int, metavar="N", help="length of top lists")
     analyze.add_argument("--workers", type=int, metavar="N", help="decoder processes")
-    filters = analyze.add_argument_group("filters (transactions and top)")
-    for name, kind, text in FILTER_OPTIONS:
-        filters.add_argument("--" + name.replace("_", "-"), type=kind, help=text)
-    analyze.add_argument("--sort", help="ts, -ts, rtt, -rtt or qname")
+    analyze.add_argument(
+        "--filter",
+        metavar="EXPR",
+        help="field:value tokens, AND between them; a comma is OR (rcode:NXDOMAIN,SERVFAIL), "
+        "-field:value negates, field>N (also >=, <, <=) on ordered fields",
+    )
+    analyze.add_argument("--sort", help="a sort of the kind (dns.transactions: ts, -ts, rtt ...)")
     analyze.add_argument("--limit", type=int, help="page size (at most 1000)")
     analyze.add_argument(
-        "--cursor", help="next_cursor of the previous page (transactions with --limit, or top)"
+        "--cursor", help="next_cursor of the previous page (records with --limit, or top)"
     )
-    analyze.add_argument("--by", help="ranking key for --records top")
+    analyze.add_argument("--kind", help="the record kind --records top ranks")
+    analyze.add_argument("--by", help="ranking field for --records top")
+    analyze.add_argument("--weight", help="count, packets or bytes, for --records top")
+    if kind_filters:
+        _add_filter_options(analyze)
 
     sources = sub.add_parser("sources", help="list capture sources and their captures")
     _add_source_options(sources)
@@ -122,6 +121,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="JSON Schema of every result model")
     return parser
+
+
+def _add_filter_options(parser: argparse.ArgumentParser) -> None:
+    """`--qname-suffix` ... : one option per filter name of every registered kind."""
+    from mcpcap.core.modules.registry import load_modules
+
+    group = parser.add_argument_group("filters (the same as field:value tokens of --filter)")
+    seen: set[str] = set()
+    for module in load_modules(None):
+        for kind in module.kinds():
+            for spec in kind.filters:
+                if spec.name not in seen:
+                    seen.add(spec.name)
+                    group.add_argument(
+                        "--" + spec.name.replace("_", "-"),
+                        dest=FILTER_DEST + spec.name,
+                        metavar="VALUE",
+                        help=f"{spec.description} ({kind.name})",
+                    )
 
 
 def _normalise_argv(argv: Sequence[str]) -> list[str]:
@@ -136,12 +154,11 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
+    argv = _normalise_argv(sys.argv[1:] if argv is None else argv)
     from mcpcap.core.errors import McpcapError
 
     try:
-        return _dispatch(args)
+        return _dispatch(_parse(argv))
     except McpcapError as exc:
         print(f"mcpcap: {exc}", file=sys.stderr)
         return 1
@@ -150,6 +167,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """The arguments; `analyze`'s per-filter options are added (loading the modules) only
+    when the command line has options the plain parser does not know, or asks for help."""
+    if argv[0] == "analyze":
+        known, unknown = build_parser().parse_known_args(argv)
+        if not unknown and not {"-h", "--help"} & set(argv):
+            return known
+        return build_parser(kind_filters=True).parse_args(argv)
+    return build_parser().parse_args(argv)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -75,8 +75,15 @@ def test_transactions_page_with_filters(example):
     args = ["analyze", str(example), "--records", "transactions", "--qname-suffix", "example.com",
             "--rcode", "NOERROR", "--limit", "5"]  # fmt: skip
     page = json.loads(mcpcap(*args).stdout)
-    assert set(page) == {"schema_version", "total", "items", "next_cursor", "truncated"}
+    assert set(page) == {
+        "schema_version", "kind", "filter", "sort", "total", "items", "next_cursor", "truncated"
+    }  # fmt: skip
+    assert page["kind"] == "dns.transactions"
+    assert page["filter"] == "qname_suffix:example.com rcode:NOERROR"
     assert len(page["items"]) == 5 and page["total"] > 5
+    as_tokens = ["analyze", str(example), "--records", "dns.transactions", "--limit", "5",
+                 "--filter", "qname_suffix:example.com rcode:NOERROR"]  # fmt: skip
+    assert json.loads(mcpcap(*as_tokens).stdout) == page
     following = json.loads(mcpcap(*args, "--cursor", page["next_cursor"]).stdout)
     assert {i["query_frame"] for i in following["items"]}.isdisjoint(
         i["query_frame"] for i in page["items"]
@@ -198,8 +205,10 @@ def test_a_reply_budget_under_the_minimum_from_the_environment(example):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--records", "nonsense"], 2, "invalid choice"),
-        (["--records", "messages", "--format", "zeek"], 1, "jsonl or json"),
+        (["--records", "nonsense"], 1, "unknown record kind 'nonsense'"),
+        (["--records", "messages", "--format", "zeek"], 1, "jsonl, json, not 'zeek'"),
+        (["--records", "dns.transactions", "--filter", "rcod:3"], 1, "did you mean 'rcode'"),
+        (["--records", "dns.transactions", "--nosuch-option", "x"], 2, "unrecognized"),
         (["--qtype", "BOGUS", "--records", "transactions"], 1, "qtype"),
         (["--modules", "nosuch"], 1, "available modules: dns"),
     ],

@@ -105,9 +105,17 @@ def test_summary_is_the_same_in_every_face(root):
 def test_transaction_page_is_the_same_in_every_face(root):
     cli_args = [f"--{k.replace('_', '-')}={v}" for k, v in FILTERS.items()]
     from_cli = cli(root, "--records", "transactions", *cli_args, "--limit", "30")
-    (from_mcp,) = mcp_calls(root, [("dns_transactions", {**FILTERS, "limit": 30})])
+    tokens = " ".join(f"{k}:{v}" for k, v in FILTERS.items())
+    from_mcp, from_records = mcp_calls(
+        root,
+        [
+            ("dns_transactions", {**FILTERS, "limit": 30}),
+            ("records", {"kind": "dns.transactions", "filter": tokens, "limit": 30}),
+        ],
+    )
     _, tui_rows, tui_total = tui_view(root)
-    assert from_mcp == from_cli
+    assert from_records == from_cli  # the generic tool and the CLI print the same page
+    assert {k: v for k, v in from_cli.items() if k not in ("kind", "filter", "sort")} == from_mcp
     assert not from_cli["truncated"] and len(from_cli["items"]) == 30
     assert tui_total == from_cli["total"]
     assert tui_rows[:30] == from_cli["items"]

@@ -5,20 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from mcpcap.cli import FILTER_OPTIONS
+from mcpcap.cli import FILTER_DEST
 from mcpcap.config import Settings
 from mcpcap.core.errors import BadArgumentError
 
-RECORD_FORMATS = {
-    "summary": ("json",),
-    "top": ("json",),
-    "messages": ("jsonl", "json"),
-    "transactions": ("jsonl", "json", "zeek", "csv"),
-}
+JSON_ONLY = ("summary", "top", "describe")  # what --records prints as one JSON document
 
 
 def resolve_capture(settings: Settings, capture: str | None) -> tuple[Path, str]:
@@ -29,8 +23,19 @@ def resolve_capture(settings: Settings, capture: str | None) -> tuple[Path, str]
 
 
 def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
-    fmt = _check_format(args.records, args.format)
-    filters = {name: getattr(args, name) for name, _, _ in FILTER_OPTIONS}
+    named = {
+        key.removeprefix(FILTER_DEST): value
+        for key, value in vars(args).items()
+        if key.startswith(FILTER_DEST) and value is not None
+    }
+    if args.records in JSON_ONLY and args.format not in (None, "json"):
+        raise BadArgumentError(f"--records {args.records} is written as json, not {args.format}")
+    if args.records == "describe":
+        from mcpcap.core.modules.registry import load_modules
+        from mcpcap.core.records import describe
+
+        _print_json(describe(load_modules(settings.modules), args.kind).model_dump(), sys.stdout)
+        return 0
     path, name = resolve_capture(settings, args.capture)
     if args.capture is None:
         _say(f"no capture given: analysing the bundled example ({name})")
@@ -47,52 +52,42 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
             _say(f"warning: {warning}")
         if capture["max_packets"] is not None:
             _say(f"stopped after {capture['max_packets']} packets (--max-packets)")
-        out = sys.stdout
         if args.records == "summary":
-            _print_json(analysis.summary(), out)
-            return 0
-        dns = analysis.module("dns")
-        if args.records == "top":
-            ranking = dns.rank(by=args.by, limit=args.limit, cursor=args.cursor, **filters)
-            _print_json(ranking.model_dump(mode="json"), out)
-        elif args.records == "messages":
-            _write_records(dns.iter_messages(), fmt, out)
-        elif args.limit is not None or args.cursor is not None:
-            page = dns.transactions(sort=args.sort, limit=args.limit, cursor=args.cursor, **filters)
-            _print_json(page.model_dump(mode="json"), out)
+            _print_json(analysis.summary(), sys.stdout)
         else:
-            records = dns.iter_transactions(sort=args.sort, **filters)
-            _write_transactions(records, fmt, out, capture["first_ts"])
+            _print_records(analysis, args, named, capture["first_ts"])
     return 0
 
 
-def _check_format(records: str, fmt: str | None) -> str:
-    allowed = RECORD_FORMATS[records]
-    fmt = fmt or allowed[0]
-    if fmt not in allowed:
-        raise BadArgumentError(
-            f"--records {records} is written as {' or '.join(allowed)}, not {fmt}"
-        )
-    return fmt
-
-
-def _write_transactions(records: Iterable[dict], fmt: str, out, first_ts: float | None) -> None:
+def _print_records(analysis, args: argparse.Namespace, named: dict, first_ts) -> None:
+    """`--records top` or `--records KIND`: a ranking, a page, or every record streamed."""
     from mcpcap.core.export import write_records
-    from mcpcap.tui.export import transactions_kind
+    from mcpcap.core.records import KindQuery, default_ranked_kind
 
-    write_records(records, out, fmt, transactions_kind(), first_ts)
-
-
-def _write_records(records: Iterable[dict], fmt: str, out) -> None:
-    """JSON Lines, or one JSON array written as it streams (memory stays flat)."""
-    if fmt == "jsonl":
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out = sys.stdout
+    if args.records == "top":
+        query = KindQuery(analysis, args.kind or default_ranked_kind(analysis.modules))
+        ranking = query.top(
+            args.filter, by=args.by, weight=args.weight, limit=args.limit, cursor=args.cursor,
+            **named,
+        )  # fmt: skip
+        _print_json(ranking.model_dump(mode="json"), out)
         return
-    out.write("[")
-    for i, record in enumerate(records):
-        out.write(("," if i else "") + "\n" + json.dumps(record, ensure_ascii=False))
-    out.write("\n]\n")
+    query = KindQuery(analysis, args.records)
+    if args.limit is not None or args.cursor is not None:
+        if args.format not in (None, "json"):
+            raise BadArgumentError(
+                f"a page (--limit, --cursor) is written as json, not {args.format}"
+            )
+        page = query.page(
+            args.filter, sort=args.sort, limit=args.limit, cursor=args.cursor, **named
+        )
+        _print_json(page.model_dump(mode="json"), out)
+        return
+    fmt = query.kind.check_format(args.format)
+    write_records(
+        query.iterate(args.filter, sort=args.sort, **named), out, fmt, query.kind, first_ts
+    )
 
 
 def _print_json(document: Any, out) -> None:

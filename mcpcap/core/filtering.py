@@ -77,12 +77,14 @@ class Filter:
 
     conditions: tuple[Condition, ...] = ()
     specs: Mapping[str, FilterSpec] = field(default_factory=dict, compare=False, repr=False)
+    written: tuple[Condition, ...] = field(default=(), compare=False, repr=False)
 
     def __bool__(self) -> bool:
         return bool(self.conditions)
 
     def text(self) -> str:
-        return " ".join(condition.text() for condition in self.conditions)
+        """The filter as tokens, with values as they were written (NXDOMAIN, not 3)."""
+        return " ".join(condition.text() for condition in self.written or self.conditions)
 
 
 def parse_filter(text: str) -> list[Condition]:
@@ -165,8 +167,9 @@ def _shown(value: Any) -> str:
 def bind(conditions: Iterable[Condition], specs: Sequence[FilterSpec]) -> Filter:
     """Check conditions against a kind's filters and parse their values (one sentence if not)."""
     by_name = {spec.name: spec for spec in specs}
-    bound = tuple(_bind_one(condition, by_name) for condition in conditions)
-    return Filter(bound, by_name)
+    written = tuple(conditions)
+    bound = tuple(_bind_one(condition, by_name) for condition in written)
+    return Filter(bound, by_name, written)
 
 
 def _bind_one(condition: Condition, specs: Mapping[str, FilterSpec]) -> Condition:

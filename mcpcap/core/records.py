@@ -31,11 +31,22 @@ def all_kinds(modules: Sequence[ProtocolModule]) -> list[RecordKind]:
     return [kind for module in modules for kind in module.kinds()]
 
 
+def default_ranked_kind(modules: Sequence[ProtocolModule]) -> str:
+    """The kind `top` ranks when none is named: the first that declares ranking fields."""
+    for kind in all_kinds(modules):
+        if kind.rank_by:
+            return kind.name
+    from mcpcap.core.errors import BadArgumentError
+
+    raise BadArgumentError("none of the chosen modules has a kind that can be ranked")
+
+
 def describe(modules: Sequence[ProtocolModule], kind: str | None = None) -> KindCatalog:
-    """The kinds (or one kind) with their fields, filters, sorts and ranking fields."""
+    """Every kind in brief, or one kind with its fields, filters' values and examples."""
     kinds = all_kinds(modules)
-    chosen = kinds if kind is None else [find_kind(kinds, kind)]
-    return KindCatalog(kinds=[k.describe() for k in chosen])
+    if kind is None:
+        return KindCatalog(kinds=[k.describe(brief=True) for k in kinds])
+    return KindCatalog(kinds=[find_kind(kinds, kind).describe()])
 
 
 def make_filter(

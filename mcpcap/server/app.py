@@ -30,7 +30,7 @@ from mcpcap.modules.dns.queries import MAX_FRAME, RANK_BY, SORTS
 from mcpcap.server.arguments import CheckedTool, bounded
 from mcpcap.server.progress import ScanProgress
 from mcpcap.server.prompts import register_prompts
-from mcpcap.server.replies import call_result, compact, fit_message, fit_summary
+from mcpcap.server.replies import call_result, compact, fit_message, fit_record, fit_summary
 from mcpcap.server.schemas import compact_output_schema, compact_schema
 
 INSTRUCTIONS = (
@@ -123,6 +123,8 @@ class Tools:
             except McpcapError as exc:
                 raise ToolError(bounded(str(exc))) from None
             model, note = result if isinstance(result, tuple) else (result, None)
+            if isinstance(model, dict):  # a record or summary with no model of its own
+                model, note = fit_record(model, self.budget)
             return call_result(model, self.budget, note)
 
         return tool
@@ -130,11 +132,16 @@ class Tools:
 
 def build_server(workspace: Workspace, settings: Settings) -> MCPServer:
     """The MCP server over `workspace`: tools for the chosen modules, resources, prompts."""
+    from mcpcap.server.generic import generic_tools
+
     tools = Tools(workspace, settings)
-    has_dns = "dns" in {module.name for module in workspace.analyzer.modules}
+    modules = workspace.analyzer.modules
+    has_dns = "dns" in {module.name for module in modules}
+    own = dns_tools(tools) if has_dns else []
+    kinds = generic_tools(tools, modules, own_tools={tool.name for tool in own})
     server = MCPServer(
         "mcpcap", title="mcpcap", version=__version__, instructions=INSTRUCTIONS,
-        log_level="WARNING", tools=capture_tools(tools) + (dns_tools(tools) if has_dns else []),
+        log_level="WARNING", tools=capture_tools(tools) + own + kinds,
     )  # fmt: skip
     _register_capture_resources(server, tools)
     if has_dns:

@@ -16,26 +16,28 @@ from pydantic import Field
 from mcpcap.core.models import Ranking
 from mcpcap.core.modules.kinds import KindCatalog, RecordPage
 from mcpcap.core.paging import DEFAULT_LIMIT
-from mcpcap.core.records import KindQuery, all_kinds, describe
+from mcpcap.core.records import KindQuery, describe
+from mcpcap.server.app import CaptureArg, NextCursor, limit_arg
 
 if TYPE_CHECKING:
     from mcpcap.core.modules.contract import ProtocolModule
     from mcpcap.server.app import Tools
 
-KIND_HELP = "Record kind, e.g. dns.transactions; describe lists every kind with its filters."
-FILTER_HELP = (
-    "field:value tokens combined with AND; a comma is OR (rcode:NXDOMAIN,SERVFAIL); "
-    "-field:value negates; field>N, >=, <, <= on ordered fields; double quotes wrap spaces."
-)
+KindArg = Annotated[
+    str, Field(description="A record kind, e.g. dns.transactions; describe lists them.")
+]
+FilterArg = Annotated[
+    str | None,
+    Field(
+        description="field:value tokens combined with AND; a comma is OR "
+        "(rcode:NXDOMAIN,SERVFAIL); -field:value negates; field>N, >=, <, <= on ordered "
+        "fields; double quotes wrap spaces."
+    ),
+]
 
 
 def generic_tools(tools: Tools, modules: list[ProtocolModule], own_tools: set[str]) -> list[Tool]:
     """The kind tools, plus a summary tool for each module not in `own_tools`."""
-    from mcpcap.server.app import CaptureArg, NextCursor, limit_arg
-
-    kind_names = ", ".join(kind.name for kind in all_kinds(modules))
-    KindArg = Annotated[str, Field(description=f"One of {kind_names}.")]
-    FilterArg = Annotated[str | None, Field(description=FILTER_HELP)]
 
     def records(
         capture: CaptureArg,
@@ -98,7 +100,6 @@ def generic_tools(tools: Tools, modules: list[ProtocolModule], own_tools: set[st
 
 def summary_tool(tools: Tools, module: ProtocolModule):
     """`analyze_<module>_packets(capture)`: the module's summary (a plain object schema)."""
-    from mcpcap.server.app import CaptureArg
 
     def summary(capture: CaptureArg, ctx: Context) -> dict[str, Any]:
         return tools.open(capture, ctx).module(module.name).summary().model_dump(mode="json")

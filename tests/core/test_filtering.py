@@ -122,4 +122,4 @@ def test_an_error_quotes_only_a_prefix_of_a_huge_value():
 def test_binding_parses_values():
     flt = bind(parse_filter("rcode:nxdomain bytes>7"), SPECS)
     assert [c.values for c in flt.conditions] == [(3,), (7,)]
-    assert flt.text() == "rcode:3 bytes>7"
+    assert flt.text() == "rcode:nxdomain bytes>7"  # as written

@@ -108,6 +108,21 @@ def calls(served) -> list[tuple[str, dict, str]]:
         ("dns_message", {"capture": "big.pcap", "frame": unanswered}, "any"),
         ("dns_message", {"capture": "bigmessage.pcap", "frame": big.items[0].response_frame},
          "cut"),
+        ("records", {"capture": "big.pcap", "kind": "dns.transactions", "limit": 1000},
+         "truncated"),
+        ("records", {"capture": "big.pcap", "kind": "dns.transactions",
+                     "filter": "qname:nothing.invalid"}, "empty"),
+        ("records", {"capture": "big.pcap", "kind": "dns.messages", "limit": 3}, "paged"),
+        ("records", {"capture": "big.pcap", "kind": "dns.transactions",
+                     "filter": "rcode:NOERROR,NXDOMAIN -qtype:A rtt>0", "sort": "-rtt"}, "any"),
+        ("top", {"capture": "big.pcap", "kind": "dns.transactions", "by": "answer",
+                 "limit": 1000}, "truncated"),
+        ("top", {"capture": "big.pcap", "kind": "dns.transactions", "by": "qname"}, "paged"),
+        ("record", {"capture": "big.pcap", "kind": "dns.transactions", "id": "1"}, "any"),
+        ("record", {"capture": "bigmessage.pcap", "kind": "dns.messages",
+                    "id": str(big.items[0].response_frame)}, "cut record"),
+        ("describe", {}, "any"),
+        ("describe", {"kind": "dns.transactions"}, "any"),
     ]  # fmt: skip
 
 
@@ -123,6 +138,8 @@ def check(kind: str, reply: dict, notes: list[str]) -> None:
         assert "(others)" in reply["qtypes"] and sum(reply["qtypes"].values()) == 400
     elif kind == "cut":
         assert notes and "raw_hex left out" in notes[0] and reply["raw_hex"] is None
+    elif kind == "cut record":
+        assert notes and "Cut to fit" in notes[0] and len(reply["answers"]) < 120
 
 
 @pytest.mark.parametrize("budget", [BUDGET, 20_000])

@@ -21,6 +21,7 @@ from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.wording import did_you_mean
 
 ALWAYS_EXPORTED = ("jsonl", "json", "csv")
+SHOWN_VALUES = 12  # accepted values `describe` lists per filter (errors still suggest any)
 WEIGHTS = ("count", "packets", "bytes")
 
 
@@ -116,23 +117,33 @@ class RecordKind:
             )
         return fmt
 
-    def describe(self) -> KindDescription:
+    def describe(self, brief: bool = False) -> KindDescription:
+        """What `describe` says of the kind; `brief` leaves out fields and filter values."""
+        fields = [
+            FieldDescription(name=f.name, title=f.title, format=f.format, description=f.description)
+            for f in self.fields
+        ]
+        filters = [
+            FilterDescription(
+                name=s.name,
+                description=s.description,
+                values=[] if brief else list(s.choices[:SHOWN_VALUES]),
+                ordered=s.ordered,
+                example="" if brief else s.example,
+            )
+            for s in self.filters
+        ]
         return KindDescription(
             kind=self.name,
             title=self.title,
             description=self.description,
-            fields=[FieldDescription(name=f.name, title=f.title, format=f.format,
-                                     description=f.description) for f in self.fields],
-            filters=[
-                FilterDescription(name=s.name, description=s.description,
-                                  values=list(s.choices), ordered=s.ordered, example=s.example)
-                for s in self.filters
-            ],
+            fields=None if brief else fields,
+            filters=filters,
             sorts=list(self.sorts),
             default_sort=self.default_sort,
             rank_by=[RankDescription(name=r.name, weights=list(r.weights)) for r in self.rank_by],
             exports=list(self.exports),
-        )  # fmt: skip
+        )
 
 
 def find_kind(kinds: Sequence[RecordKind], name: str) -> RecordKind:
@@ -156,7 +167,9 @@ class FieldDescription(BaseModel):
 class FilterDescription(BaseModel):
     name: str
     description: str
-    values: list[str] = Field(default_factory=list, description="accepted values, when listed")
+    values: list[str] = Field(
+        default_factory=list, description="accepted values (the first few, when listed)"
+    )
     ordered: bool = Field(False, description="accepts >, >=, <, <= as well as ':'")
     example: str = ""
 
@@ -170,7 +183,9 @@ class KindDescription(BaseModel):
     kind: str
     title: str
     description: str
-    fields: list[FieldDescription]
+    fields: list[FieldDescription] | None = Field(
+        description="the record's fields; describe one kind to see them"
+    )
     filters: list[FilterDescription]
     sorts: list[str]
     default_sort: str | None
