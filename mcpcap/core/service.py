@@ -142,6 +142,7 @@ class Analyzer:
         return {
             "max_packets": self.settings.max_packets,
             "modules": sorted(m.name for m in self.modules),
+            "max_stream_bytes": self.settings.max_stream_bytes,
         }
 
     def is_cached(self, path: Path) -> bool:
@@ -210,6 +211,7 @@ class Analyzer:
                 progress=progress,
                 cancel=cancel,
                 workers=self.settings.workers,
+                max_stream_bytes=self.settings.max_stream_bytes,
             )
             facts.pop("modules", None)
             db.execute("INSERT INTO meta VALUES ('capture', ?)", (json.dumps(facts),))
