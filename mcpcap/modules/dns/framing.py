@@ -99,6 +99,7 @@ class TcpMessageFramer:
         wait += memoryview(data)[take:]
         self._buf, self._wait, self._held = wait, None, 0
         return True
+
     @staticmethod
     def _resync_ok(buf: bytearray, pos: int, length: int) -> bool:
         """Out of step: only a length whose message header looks like DNS is believed."""
