@@ -51,6 +51,7 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
         "--max-reply-chars", type=int, metavar="N", help="character budget of a page or ranking"
     )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the store")
+    parser.add_argument("--rescan", action="store_true", help="rebuild the store of a capture")
     parser.add_argument("--log-level", default="WARNING", help="log level on stderr")
 
 
@@ -115,7 +116,31 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
     return ["serve", *argv]
 
 
+def _end_quietly_on_signals() -> None:
+    """SIGTERM and SIGHUP end mcpcap as Ctrl-C does: the scan stops, its half-built store is
+    removed, and the process exits without a traceback. Processes forked from this one (scan
+    workers) just exit: their scanning process decides what happens."""
+    import os
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (main() called from a test's thread)
+    main_pid = os.getpid()
+
+    def stop(signum: int, _frame: object) -> None:
+        if os.getpid() != main_pid:
+            os._exit(128 + signum)
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:  # nohup, `cmd &`
+            signal.signal(sig, stop)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _end_quietly_on_signals()
     parser = build_parser()
     args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
     from mcpcap.core.errors import McpcapError

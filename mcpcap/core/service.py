@@ -36,13 +36,18 @@ class Analysis:
         modules: list[ProtocolModule],
         settings: Settings,
         cleanup: Path | None = None,
+        lease: store.Lease | None = None,
+        warnings: list[str] | None = None,
     ) -> None:
         self.db = db
         self.name = name
         self.settings = settings
         self._modules = {m.name: m for m in modules}
         self._cleanup = cleanup
+        self._lease = lease  # keeps the store from eviction while it is read
         self._facts = json.loads(store.read_meta(db, "capture") or "{}")
+        if warnings:  # about this analysis rather than the capture (an unwritable cache)
+            self._facts["warnings"] = [*warnings, *self._facts.get("warnings", [])]
         self._results: dict[str, Any] = {}
         db.create_function("in_network", 2, _in_network, deterministic=True)
 
@@ -112,6 +117,8 @@ class Analysis:
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
+        if self._lease is not None:
+            self._lease.release()
         if self._cleanup is not None:
             shutil.rmtree(self._cleanup, ignore_errors=True)
 
@@ -120,6 +127,13 @@ class Analysis:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _storage_error(name: str, exc: BaseException) -> store.StorageError:
+    return store.StorageError(
+        f"cannot analyse {name}: neither the cache folder nor a temporary folder can hold its "
+        f"analysis ({store.describe_failure(exc)})"
+    )
 
 
 def _in_network(address: str | None, network: str) -> int:
@@ -136,6 +150,7 @@ class Analyzer:
         self.modules = load_modules(settings.modules)
         self._store = store.ResultStore(settings.cache_dir / "results", settings.cache_max_bytes)
         self._lock = threading.Lock()
+        self._rescanned: set[str] = set()  # keys `rescan` has rebuilt already (once a process)
 
     def options(self) -> dict[str, Any]:
         """Every option that changes results (part of the store key)."""
@@ -148,7 +163,13 @@ class Analyzer:
     def is_cached(self, path: Path) -> bool:
         if not self.settings.use_cache:
             return False
-        return self._store.lookup(store.store_key(path, self.options())) is not None
+        key = store.store_key(path, self.options())
+        if self._must_rescan(key):
+            return False
+        return self._store.lookup(key) is not None
+
+    def _must_rescan(self, key: str) -> bool:
+        return self.settings.rescan and key not in self._rescanned
 
     def analyze(
         self,
@@ -159,25 +180,52 @@ class Analyzer:
         cancel: threading.Event | None = None,
     ) -> Analysis:
         if not self.settings.use_cache:
-            folder = Path(tempfile.mkdtemp(prefix="mcpcap-"))
-            db_path = folder / "result.sqlite"
-            try:
-                self._build(path, db_path, "uncached", progress, cancel)
-            except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise
-            return Analysis(
-                store.connect(db_path, readonly=True),
-                name,
-                self.modules,
-                self.settings,
-                cleanup=folder,
-            )
+            return self._analyze_uncached(path, name, progress, cancel)
         key = store.store_key(path, self.options())
-        db_path = self._store.get_or_build(
-            key, lambda tmp: self._build(path, tmp, key, progress, cancel)
-        )
-        return Analysis(store.connect(db_path, readonly=True), name, self.modules, self.settings)
+        rebuild = self._must_rescan(key)
+        try:
+            lease = self._store.get_or_build(
+                key, lambda tmp: self._build(path, tmp, key, progress, cancel), rebuild=rebuild
+            )
+        except store.StoreUnavailable as exc:
+            warning = (
+                f"the cache folder cannot be written ({exc}), so this analysis is not kept "
+                "for next time"
+            )
+            return self._analyze_uncached(path, name, progress, cancel, [warning])
+        if rebuild:
+            self._rescanned.add(key)
+        try:
+            db = store.connect(lease.path, readonly=True)
+        except BaseException:
+            lease.release()
+            raise
+        return Analysis(db, name, self.modules, self.settings, lease=lease)
+
+    def _analyze_uncached(
+        self,
+        path: Path,
+        name: str,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+        warnings: list[str] | None = None,
+    ) -> Analysis:
+        """An analysis in a temporary folder, removed when the analysis is closed."""
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="mcpcap-"))
+        except OSError as exc:
+            raise _storage_error(name, exc) from None
+        db_path = folder / "result.sqlite"
+        try:
+            self._build(path, db_path, "uncached", progress, cancel)
+            db = store.connect(db_path, readonly=True)
+        except sqlite3.Error as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise _storage_error(name, exc) from None
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return Analysis(db, name, self.modules, self.settings, cleanup=folder, warnings=warnings)
 
     def _store_summaries(self, db: sqlite3.Connection, facts: dict[str, Any]) -> None:
         """Each module's summary at the configured length, so a warm start reads one row."""
