@@ -117,9 +117,10 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
 
 
 def _end_quietly_on_signals() -> None:
-    """SIGTERM and SIGHUP end mcpcap as Ctrl-C does: the scan stops, its half-built store is
-    removed, and the process exits without a traceback. Processes forked from this one (scan
-    workers) just exit: their scanning process decides what happens."""
+    """SIGTERM, SIGHUP and SIGINT end mcpcap without a traceback. During a scan the process
+    removes what the scan was writing, ends its workers and exits at once (130); otherwise each
+    does what it always does (SIGINT: KeyboardInterrupt; the others end the process). Scan
+    workers forked from this process leave it to the process."""
     import os
     import signal
     import threading
@@ -129,9 +130,18 @@ def _end_quietly_on_signals() -> None:
     main_pid = os.getpid()
 
     def stop(signum: int, _frame: object) -> None:
-        if os.getpid() != main_pid:
-            os._exit(128 + signum)
-        raise KeyboardInterrupt
+        if os.getpid() != main_pid:  # a forked worker: its scanning process ends it
+            if signum == signal.SIGTERM:
+                os._exit(128 + signum)
+            return
+        service = sys.modules.get("mcpcap.core.service")  # not loaded: nothing is scanning
+        if service is not None and service.abandon_scans():
+            print("mcpcap: interrupted", file=sys.stderr, flush=True)
+            os._exit(130)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
     for name in ("SIGTERM", "SIGHUP", "SIGINT"):
         sig = getattr(signal, name, None)

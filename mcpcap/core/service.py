@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -24,6 +25,61 @@ from mcpcap.modules.base import ProtocolModule, load_modules
 
 if TYPE_CHECKING:
     from mcpcap.core.models import CaptureSummary
+
+
+_scanning: set[int] = set()  # the threads building an analysis now
+_scratch: set[Path] = set()  # temporary folders of uncached analyses being built
+
+
+def abandon_scans() -> bool:
+    """For a signal handler about to end the process: remove what the scans in progress were
+    writing (half-built stores, temporary folders) and end their worker processes. False, doing
+    nothing, when no scan is running.
+
+    A scan is not unwound: its workers may have died holding a lock of their pool (a signal to
+    the process group reaches them too), and waiting for the pool could then wait forever.
+    """
+    if not _scanning:
+        return False
+    store.abandon_builds()
+    for folder in list(_scratch):
+        shutil.rmtree(folder, ignore_errors=True)
+    _kill_descendants()
+    return True
+
+
+def _kill_descendants() -> None:
+    """SIGKILL every process below this one (scan workers, a fork server and its workers)."""
+    import multiprocessing
+    import signal
+
+    pids = _descendants(os.getpid())
+    if pids is None:  # no /proc: the direct children multiprocessing knows of
+        pids = [child.pid for child in multiprocessing.active_children() if child.pid]
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(root: int) -> list[int] | None:
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 class Analysis:
@@ -216,6 +272,7 @@ class Analyzer:
         except OSError as exc:
             raise _storage_error(name, exc) from None
         db_path = folder / "result.sqlite"
+        _scratch.add(folder)
         try:
             self._build(path, db_path, "uncached", progress, cancel)
             db = store.connect(db_path, readonly=True)
@@ -225,6 +282,8 @@ class Analyzer:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
+        finally:
+            _scratch.discard(folder)
         return Analysis(db, name, self.modules, self.settings, cleanup=folder, warnings=warnings)
 
     def _store_summaries(self, db: sqlite3.Connection, facts: dict[str, Any]) -> None:
@@ -239,6 +298,22 @@ class Analyzer:
             db.execute("INSERT INTO meta VALUES (?, ?)", (key, text))
 
     def _build(
+        self,
+        capture: Path,
+        db_path: Path,
+        key: str,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        """Scan `capture` into a new store at `db_path` (see `abandon_scans` for signals)."""
+        me = threading.get_ident()
+        _scanning.add(me)
+        try:
+            self._scan_into(capture, db_path, key, progress, cancel)
+        finally:
+            _scanning.discard(me)
+
+    def _scan_into(
         self,
         capture: Path,
         db_path: Path,

@@ -45,6 +45,7 @@ TEMP_SUFFIX = ".tmp"
 LOCK_SUFFIX = ".lock"
 _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
+_building: set[tuple[Path, Path]] = set()  # (temporary store, lock) of builds in progress
 
 
 class StorageError(McpcapError):
@@ -227,6 +228,8 @@ class ResultStore:
             fd, tmp = tempfile.mkstemp(prefix=f"{key}.", suffix=TEMP_SUFFIX, dir=self.folder)
             os.close(fd)
             lease = None
+            building = (Path(tmp), self.folder / f"{key}{LOCK_SUFFIX}")
+            _building.add(building)
             try:
                 os.unlink(tmp)
                 build(Path(tmp))
@@ -240,6 +243,7 @@ class ResultStore:
                     lease.release()
                 raise
             finally:
+                _building.discard(building)
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
         lease.path = self.path_for(key)
@@ -281,6 +285,15 @@ class ResultStore:
                 total -= size
                 removed.append(path)
         return removed
+
+
+def abandon_builds() -> None:
+    """Remove the temporary stores (and locks) this process is building: it is about to end
+    without unwinding (see `service.abandon_scans`)."""
+    for paths in list(_building):
+        for path in paths:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def describe_failure(exc: BaseException) -> str:
