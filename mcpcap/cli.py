@@ -116,41 +116,10 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
     return ["serve", *argv]
 
 
-def _end_quietly_on_signals() -> None:
-    """SIGTERM, SIGHUP and SIGINT end mcpcap without a traceback. During a scan the process
-    removes what the scan was writing, ends its workers and exits at once (130); otherwise each
-    does what it always does (SIGINT: KeyboardInterrupt; the others end the process). Scan
-    workers forked from this process leave it to the process."""
-    import os
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return  # only the main thread may set handlers (main() called from a test's thread)
-    main_pid = os.getpid()
-
-    def stop(signum: int, _frame: object) -> None:
-        if os.getpid() != main_pid:  # a forked worker: its scanning process ends it
-            if signum == signal.SIGTERM:
-                os._exit(128 + signum)
-            return
-        service = sys.modules.get("mcpcap.core.service")  # not loaded: nothing is scanning
-        if service is not None and service.abandon_scans():
-            print("mcpcap: interrupted", file=sys.stderr, flush=True)
-            os._exit(130)
-        if signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-
-    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
-        sig = getattr(signal, name, None)
-        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:  # nohup, `cmd &`
-            signal.signal(sig, stop)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    _end_quietly_on_signals()
+    from mcpcap.core.shutdown import end_quietly_on_signals
+
+    end_quietly_on_signals()
     parser = build_parser()
     args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
     from mcpcap.core.errors import McpcapError
