@@ -355,3 +355,26 @@ def test_rescan_rebuilds_once_per_process(capture, scans) -> None:
             analysis.summary()
     assert len(scans) == 2  # the first analysis, then one rescan
     assert analyzer.is_cached(capture)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_over_mcp_an_unwritable_cache_is_a_warning_in_the_reply(
+    private_cache, monkeypatch, anyio_backend
+) -> None:
+    from mcp import Client
+
+    from mcpcap.core.workspace import Workspace
+    from mcpcap.server.app import build_server
+
+    monkeypatch.setenv("MCPCAP_CACHE_DIR", str(_unwritable_under_a_file(private_cache)))
+    settings = build_settings({})
+    workspace = Workspace(settings)
+    try:
+        async with Client(build_server(workspace, settings)) as client:
+            result = await client.call_tool("capture_info", {"capture": "example.pcap"})
+    finally:
+        workspace.close()
+    assert not result.is_error, result.content
+    warnings = result.structured_content["capture"]["warnings"]
+    assert any("cache folder cannot be written" in w for w in warnings)
