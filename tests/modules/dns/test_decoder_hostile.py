@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from mcpcap.config import build_settings
@@ -18,7 +16,12 @@ from mcpcap.modules.dns.decoder import (
 )
 from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.pairing import MAX_EXTRA_QUESTIONS, Pairer
-from tests.fixtures.hostile import answer_bomb_message, qdcount_bomb, qdcount_bomb_message
+from tests.fixtures.hostile import (
+    analyze_peak,
+    answer_bomb_message,
+    qdcount_bomb,
+    qdcount_bomb_message,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -91,8 +94,6 @@ def test_a_bomb_capture_scans_in_bounded_memory(tmp_path: Path) -> None:
     """150 messages of 6,500 questions each held about 400 MiB before the cap."""
     capture = qdcount_bomb(tmp_path / "bomb.pcap", messages=150)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "mcpcap", "analyze", "--workers", "1", str(capture)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read() if proc.stderr else ""
-    assert usage.ru_maxrss / 1024 < 150, f"peak {usage.ru_maxrss / 1024:.0f} MiB"
+    status, stderr, peak = analyze_peak(["analyze", "--workers", "1", str(capture)], env)
+    assert status == 0, stderr
+    assert 0 < peak < 150, f"peak {peak:.0f} MiB"
