@@ -65,12 +65,28 @@ def results(cache: Path) -> list[str]:
 
 
 # ------------------------------------------------------------------ 6: kills and signals
-def _start_scan(capture: Path, cache: Path) -> subprocess.Popen:
-    env = {**os.environ, "MCPCAP_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "mcpcap", "analyze", "--workers", "2", str(capture)]
-    return subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
+@pytest.fixture
+def start_scan():
+    """Starts `mcpcap analyze` in a session of its own; whatever is left of it goes at the end
+    (a test that fails must not leave a hung scan behind)."""
+    started: list[subprocess.Popen] = []
+
+    def start(capture: Path, cache: Path) -> subprocess.Popen:
+        env = {**os.environ, "MCPCAP_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
+        cmd = [sys.executable, "-m", "mcpcap", "analyze", "--workers", "2", str(capture)]
+        started.append(
+            subprocess.Popen(
+                cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        )  # fmt: skip
+        return started[-1]
+
+    yield start
+    for proc in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _when_building(proc: subprocess.Popen, cache: Path) -> None:
@@ -84,9 +100,9 @@ def _when_building(proc: subprocess.Popen, cache: Path) -> None:
 
 
 def test_a_killed_build_leaves_a_temporary_that_the_next_start_removes(
-    generated, private_cache, example
+    generated, private_cache, example, start_scan
 ) -> None:
-    proc = _start_scan(generated, private_cache)
+    proc = start_scan(generated, private_cache)
     _when_building(proc, private_cache)
     os.kill(proc.pid, signal.SIGKILL)  # the scanning process only: its workers die with it
     _, stderr = proc.communicate(timeout=30)  # ends when the workers let go of stderr
@@ -101,9 +117,9 @@ def test_a_killed_build_leaves_a_temporary_that_the_next_start_removes(
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 @pytest.mark.parametrize("group", [False, True], ids=["process", "group"])
 def test_a_signal_ends_a_scan_quietly_and_removes_its_temporary(
-    generated, private_cache, signum, group
+    generated, private_cache, signum, group, start_scan
 ) -> None:
-    proc = _start_scan(generated, private_cache)
+    proc = start_scan(generated, private_cache)
     _when_building(proc, private_cache)
     (os.killpg if group else os.kill)(proc.pid, signum)
     _, stderr = proc.communicate(timeout=60)
