@@ -53,6 +53,7 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
         help="character budget of every reply (at least 4000)",
     )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the store")
+    parser.add_argument("--rescan", action="store_true", help="rebuild the store of a capture")
     parser.add_argument("--log-level", default="WARNING", help="log level on stderr")
 
 
@@ -154,6 +155,9 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from mcpcap.core.shutdown import end_quietly_on_signals
+
+    end_quietly_on_signals()
     argv = _normalise_argv(sys.argv[1:] if argv is None else argv)
     from mcpcap.core.errors import McpcapError
 

@@ -22,6 +22,7 @@ DEFAULT_REMOTE_DEPTH = 2  # sub-folder levels followed below a --pcap-url index
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_MAX_REDIRECTS = 3
+DEFAULT_MAX_STREAM_BYTES = 64 * 1024**2  # as mcpcap.core.tcpstream's (not imported: start-up)
 
 
 @dataclass
@@ -45,6 +46,9 @@ class Settings:
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     # "user:password" for every --pcap-url without its own user-info; never printed (repr=False)
     pcap_url_auth: str | None = field(default=None, repr=False)
+    # bytes all unfinished TCP streams of a scan may hold (out of order, or a partial message)
+    max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES
+    rescan: bool = False  # build the store again even when a valid one exists
 
     def __repr__(self) -> str:
         """The dataclass repr with URLs redacted and credentials left out (logs, tracebacks)."""
@@ -163,6 +167,12 @@ def build_settings(args: dict | None = None, environ: Mapping[str, str] | None =
         read_timeout=_first(cfg.get("read_timeout"), DEFAULT_READ_TIMEOUT),
         max_redirects=_first(cfg.get("max_redirects"), DEFAULT_MAX_REDIRECTS),
         pcap_url_auth=env.get("MCPCAP_PCAP_URL_AUTH") or cfg.get("pcap_url_auth") or None,
+        max_stream_bytes=_first(
+            _env_int(env, "MCPCAP_MAX_STREAM_BYTES"),
+            cfg.get("max_stream_bytes"),
+            DEFAULT_MAX_STREAM_BYTES,
+        ),
+        rescan=bool(_first(args.get("rescan"), cfg.get("rescan"), False)),
     )
     if cfg.get("cache_dir") and not env.get("MCPCAP_CACHE_DIR"):
         settings.cache_dir = Path(cfg["cache_dir"]).expanduser()

@@ -19,7 +19,7 @@ from mcpcap.core.errors import CancelledError
 from mcpcap.core.gcpause import collector_paused
 from mcpcap.core.linktypes import linktype_name
 from mcpcap.core.reader import CaptureReader
-from mcpcap.core.tcpstream import TcpReassembler
+from mcpcap.core.tcpstream import DEFAULT_MAX_STREAM_BYTES, StreamBudget, TcpReassembler
 from mcpcap.modules.base import ProtocolModule
 
 PROGRESS_EVERY = 8192
@@ -37,15 +37,19 @@ def scan_capture(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     workers: int | None = None,
+    max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES,
 ) -> dict[str, Any]:
     """Feed every frame to the modules; return the capture facts and each module's counts.
 
     `workers` None chooses by the file's size (see `mcpcap.core.parallel`); more than one
     decodes in worker processes when the capture and every module allow it, with the same
-    results as one process.
+    results as one process. `max_stream_bytes` bounds what unfinished TCP streams hold.
     """
+    budget = StreamBudget(max_stream_bytes)
     with collector_paused():
-        return _scan_capture(path, db, modules, max_packets, progress, cancel, workers)
+        facts = _scan_capture(path, db, modules, max_packets, progress, cancel, workers, budget)
+    facts["warnings"] += budget.warnings()
+    return facts
 
 
 def _scan_capture(
@@ -56,9 +60,10 @@ def _scan_capture(
     progress: Progress | None,
     cancel: threading.Event | None,
     workers: int | None,
+    budget: StreamBudget,
 ) -> dict[str, Any]:
-    scans = [(module, module.start_scan(db, {})) for module in modules]
-    feeder = _FrameFeeder(scans, modules)
+    scans = [(module, module.start_scan(db, {"stream_budget": budget})) for module in modules]
+    feeder = _FrameFeeder(scans, modules, budget)
     with CaptureReader(str(path)) as reader:
         size = reader.size
         layout = reader.pcap_layout
@@ -204,11 +209,16 @@ def _consume_spans(
 class _FrameFeeder:
     """Frames -> segments -> module scans, for every frame this process decapsulates."""
 
-    def __init__(self, scans: list[tuple[ProtocolModule, Any]], modules: list[ProtocolModule]):
+    def __init__(
+        self,
+        scans: list[tuple[ProtocolModule, Any]],
+        modules: list[ProtocolModule],
+        budget: StreamBudget | None = None,
+    ):
         self.udp_wanted = UdpDispatch(scans)
         tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
         self.decap = Decapsulator(self.udp_wanted.wanted, tcp_ports)
-        self.reassembler = TcpReassembler()
+        self.reassembler = TcpReassembler(budget=budget)
         self.tcp_scans = [(module.tcp_ports, scan) for module, scan in scans if module.tcp_ports]
 
     def frame(self, number: int, ts: float, linktype: int, data: bytes) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -27,6 +28,61 @@ if TYPE_CHECKING:
     from mcpcap.core.modules.contract import ModuleCounts, ProtocolModule
 
 
+_scanning: set[int] = set()  # the threads building an analysis now
+_scratch: set[Path] = set()  # temporary folders of uncached analyses being built
+
+
+def abandon_scans() -> bool:
+    """For a signal handler about to end the process: remove what the scans in progress were
+    writing (half-built stores, temporary folders) and end their worker processes. False, doing
+    nothing, when no scan is running.
+
+    A scan is not unwound: its workers may have died holding a lock of their pool (a signal to
+    the process group reaches them too), and waiting for the pool could then wait forever.
+    """
+    if not _scanning:
+        return False
+    store.abandon_builds()
+    for folder in list(_scratch):
+        shutil.rmtree(folder, ignore_errors=True)
+    _kill_descendants()
+    return True
+
+
+def _kill_descendants() -> None:
+    """SIGKILL every process below this one (scan workers, a fork server and its workers)."""
+    import multiprocessing
+    import signal
+
+    pids = _descendants(os.getpid())
+    if pids is None:  # no /proc: the direct children multiprocessing knows of
+        pids = [child.pid for child in multiprocessing.active_children() if child.pid]
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(root: int) -> list[int] | None:
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 class Analysis:
     """A finished analysis of one capture, read from its store."""
 
@@ -37,13 +93,18 @@ class Analysis:
         modules: list[ProtocolModule],
         settings: Settings,
         cleanup: Path | None = None,
+        lease: store.Lease | None = None,
+        warnings: list[str] | None = None,
     ) -> None:
         self.db = db
         self.name = name
         self.settings = settings
         self._modules = {m.name: m for m in modules}
         self._cleanup = cleanup
+        self._lease = lease  # keeps the store from eviction while it is read
         self._facts = json.loads(store.read_meta(db, "capture") or "{}")
+        if warnings:  # about this analysis rather than the capture (an unwritable cache)
+            self._facts["warnings"] = [*warnings, *self._facts.get("warnings", [])]
         self._results: dict[str, Any] = {}
         db.create_function("in_network", 2, _in_network, deterministic=True)
 
@@ -121,6 +182,8 @@ class Analysis:
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
+        if self._lease is not None:
+            self._lease.release()
         if self._cleanup is not None:
             shutil.rmtree(self._cleanup, ignore_errors=True)
 
@@ -171,6 +234,13 @@ def _results_counts(db: sqlite3.Connection, name: str) -> Any:
     return stored_counts(db, name) or module_counts(None)
 
 
+def _storage_error(name: str, exc: BaseException) -> store.StorageError:
+    return store.StorageError(
+        f"cannot analyse {name}: neither the cache folder nor a temporary folder can hold its "
+        f"analysis ({store.describe_failure(exc)})"
+    )
+
+
 def _in_network(address: str | None, network: str) -> int:
     from mcpcap.modules.dns.filters import in_network
 
@@ -185,6 +255,7 @@ class Analyzer:
         self.modules = load_modules(settings.modules)
         self._store = store.ResultStore(settings.cache_dir / "results", settings.cache_max_bytes)
         self._lock = threading.Lock()
+        self._rescanned: set[str] = set()  # keys `rescan` has rebuilt already (once a process)
 
     def options(self) -> dict[str, Any]:
         """Every option that changes results (part of the store key)."""
@@ -192,12 +263,19 @@ class Analyzer:
             "max_packets": self.settings.max_packets,
             "modules": sorted(m.name for m in self.modules),
             "module_schemas": {m.name: m.schema_version for m in self.modules},
+            "max_stream_bytes": self.settings.max_stream_bytes,
         }
 
     def is_cached(self, path: Path) -> bool:
         if not self.settings.use_cache:
             return False
-        return self._store.lookup(store.store_key(path, self.options())) is not None
+        key = store.store_key(path, self.options())
+        if self._must_rescan(key):
+            return False
+        return self._store.lookup(key) is not None
+
+    def _must_rescan(self, key: str) -> bool:
+        return self.settings.rescan and key not in self._rescanned
 
     def analyze(
         self,
@@ -208,25 +286,55 @@ class Analyzer:
         cancel: threading.Event | None = None,
     ) -> Analysis:
         if not self.settings.use_cache:
-            folder = Path(tempfile.mkdtemp(prefix="mcpcap-"))
-            db_path = folder / "result.sqlite"
-            try:
-                self._build(path, db_path, "uncached", progress, cancel)
-            except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise
-            return Analysis(
-                store.connect(db_path, readonly=True),
-                name,
-                self.modules,
-                self.settings,
-                cleanup=folder,
-            )
+            return self._analyze_uncached(path, name, progress, cancel)
         key = store.store_key(path, self.options())
-        db_path = self._store.get_or_build(
-            key, lambda tmp: self._build(path, tmp, key, progress, cancel)
-        )
-        return Analysis(store.connect(db_path, readonly=True), name, self.modules, self.settings)
+        rebuild = self._must_rescan(key)
+        try:
+            lease = self._store.get_or_build(
+                key, lambda tmp: self._build(path, tmp, key, progress, cancel), rebuild=rebuild
+            )
+        except store.StoreUnavailable as exc:
+            warning = (
+                f"the cache folder cannot be written ({exc}), so this analysis is not kept "
+                "for next time"
+            )
+            return self._analyze_uncached(path, name, progress, cancel, [warning])
+        if rebuild:
+            self._rescanned.add(key)
+        try:
+            db = store.connect(lease.path, readonly=True)
+        except BaseException:
+            lease.release()
+            raise
+        return Analysis(db, name, self.modules, self.settings, lease=lease)
+
+    def _analyze_uncached(
+        self,
+        path: Path,
+        name: str,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+        warnings: list[str] | None = None,
+    ) -> Analysis:
+        """An analysis in a temporary folder, removed when the analysis is closed."""
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="mcpcap-"))
+        except OSError as exc:
+            raise _storage_error(name, exc) from None
+        db_path = folder / "result.sqlite"
+        _scratch.add(folder)
+        try:
+            self._build(path, db_path, "uncached", progress, cancel)
+            db = store.connect(db_path, readonly=True)
+        except sqlite3.Error as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise _storage_error(name, exc) from None
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        finally:
+            _scratch.discard(folder)
+        return Analysis(db, name, self.modules, self.settings, cleanup=folder, warnings=warnings)
 
     def _store_summaries(self, db: sqlite3.Connection, facts: dict[str, Any]) -> None:
         """Each module's summary at the configured length, so a warm start reads one row."""
@@ -247,6 +355,22 @@ class Analyzer:
         progress: Progress | None,
         cancel: threading.Event | None,
     ) -> None:
+        """Scan `capture` into a new store at `db_path` (see `abandon_scans` for signals)."""
+        me = threading.get_ident()
+        _scanning.add(me)
+        try:
+            self._scan_into(capture, db_path, key, progress, cancel)
+        finally:
+            _scanning.discard(me)
+
+    def _scan_into(
+        self,
+        capture: Path,
+        db_path: Path,
+        key: str,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+    ) -> None:
         db = store.connect(db_path)
         try:
             store.create_meta(db, key)
@@ -260,6 +384,7 @@ class Analyzer:
                 progress=progress,
                 cancel=cancel,
                 workers=self.settings.workers,
+                max_stream_bytes=self.settings.max_stream_bytes,
             )
             for name, counts in facts.pop("modules", {}).items():
                 text = module_counts(counts).model_dump_json()

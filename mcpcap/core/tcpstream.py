@@ -16,6 +16,7 @@ from mcpcap.core.decap import Segment
 SEQ_MOD = 1 << 32
 HALF_SEQ = 1 << 31
 MAX_PENDING_SEGMENTS = 1024
+DEFAULT_MAX_STREAM_BYTES = 64 * 1024**2
 
 TCP_FIN = 0x01
 TCP_SYN = 0x02
@@ -32,6 +33,44 @@ class StreamChunk(NamedTuple):
     data: bytes
     gap: bool
     syn_seen: bool
+
+
+class StreamBudget:
+    """The bytes every TCP stream of one scan holds back, bounded in total.
+
+    Streams hold bytes twice: the reassembler keeps out-of-order segments behind a hole, and a
+    module's framer keeps a message until its last byte arrives. Each holder adds what it keeps
+    to `used` and subtracts what it lets go. A holder that takes the total past `max_bytes` cuts
+    its least recently used streams (delivering or dropping what they hold) until the total is
+    back under three quarters of it, and counts each stream it cut in `cut`: memory stays bounded
+    whatever a capture holds, as Zeek and Suricata bound their reassembly memory.
+    """
+
+    __slots__ = ("cut", "max_bytes", "used")
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_STREAM_BYTES) -> None:
+        self.max_bytes = max(max_bytes, 0)
+        self.used = 0
+        self.cut = 0
+
+    @property
+    def over(self) -> bool:
+        return self.used > self.max_bytes
+
+    @property
+    def relieved(self) -> bool:
+        """Far enough under the bound that cutting can stop (so cuts come in rare batches)."""
+        return self.used <= self.max_bytes * 3 // 4
+
+    def warnings(self) -> list[str]:
+        """The capture facts' warning when streams were cut, else nothing."""
+        if not self.cut:
+            return []
+        return [
+            f"{self.cut} TCP stream(s) were cut short: the bytes held by unfinished TCP streams "
+            f"reached the bound of {self.max_bytes} bytes (max_stream_bytes), so the oldest "
+            "streams' waiting bytes were delivered past their holes or dropped"
+        ]
 
 
 def seq_diff(a: int, b: int) -> int:
@@ -77,17 +116,23 @@ ConnectionKey = tuple[tuple[str, int], tuple[str, int]]
 class TcpReassembler:
     """Feed TCP segments in capture order; get back the stream bytes they make available.
 
-    Memory is bounded: at most `max_connections` connections (least recently used evicted) and
-    at most `max_buffer_per_direction` out-of-order bytes per direction. A finished connection
-    (FIN from both sides, or RST) keeps only a small record so late retransmissions are
-    recognised as such; `active_connections` counts the ones still open.
+    Memory is bounded: at most `max_connections` connections (least recently used evicted), at
+    most `max_buffer_per_direction` out-of-order bytes per direction, and the out-of-order bytes
+    of all connections within `budget` (the least recently used connections' are delivered past
+    their holes when it is exceeded). A finished connection (FIN from both sides, or RST) keeps
+    only a small record so late retransmissions are recognised as such; `active_connections`
+    counts the ones still open.
     """
 
     def __init__(
-        self, max_connections: int = 10_000, max_buffer_per_direction: int = 256 * 1024
+        self,
+        max_connections: int = 10_000,
+        max_buffer_per_direction: int = 256 * 1024,
+        budget: StreamBudget | None = None,
     ) -> None:
         self.max_connections = max_connections
         self.max_buffer_per_direction = max_buffer_per_direction
+        self.budget = budget if budget is not None else StreamBudget()
         self._connections: OrderedDict[ConnectionKey, _Connection] = OrderedDict()
         self.evicted = 0
 
@@ -129,6 +174,8 @@ class TcpReassembler:
         if seg.payload:
             self._accept(direction, data_seq, seg.payload, out)
         chunks = [self._chunk(seg, direction, item) for item in out]
+        if self.budget.over:
+            chunks += self._shed()
         if flags & TCP_RST:
             return chunks + self._on_rst(conn, seg)
         if flags & TCP_FIN:
@@ -143,15 +190,34 @@ class TcpReassembler:
         """
         chunks: list[StreamChunk] = []
         for key, conn in self._connections.items():
-            for source, direction in conn.directions.items():
-                if not direction.pending:
-                    continue
-                out: list[bytes | tuple[bytes, bool]] = []
-                self._flush_pending(direction, out)
-                destination = key[1] if key[0] == source else key[0]
-                for item in out:
-                    data, gap = item if isinstance(item, tuple) else (item, False)
-                    chunks.append(StreamChunk(*source, *destination, data, gap, direction.syn_seen))
+            chunks += self._flush_connection(key, conn)
+        return chunks
+
+    def _shed(self) -> list[StreamChunk]:
+        """Over the budget: the least recently used connections deliver what waits behind
+        their holes, until the budget is relieved."""
+        chunks: list[StreamChunk] = []
+        budget = self.budget
+        for key, conn in self._connections.items():
+            if budget.relieved:
+                break
+            if any(direction.pending for direction in conn.directions.values()):
+                chunks += self._flush_connection(key, conn)
+                budget.cut += 1
+        return chunks
+
+    def _flush_connection(self, key: ConnectionKey, conn: _Connection) -> list[StreamChunk]:
+        """Every byte the connection's directions hold, delivered past the holes (gap=True)."""
+        chunks: list[StreamChunk] = []
+        for source, direction in conn.directions.items():
+            if not direction.pending:
+                continue
+            out: list[bytes | tuple[bytes, bool]] = []
+            self._flush_pending(direction, out)
+            destination = key[1] if key[0] == source else key[0]
+            for item in out:
+                data, gap = item if isinstance(item, tuple) else (item, False)
+                chunks.append(StreamChunk(*source, *destination, data, gap, direction.syn_seen))
         return chunks
 
     # -- connection table --------------------------------------------------------------------
@@ -162,7 +228,8 @@ class TcpReassembler:
         if conn is None:
             conn = self._connections[key] = _Connection()
             while len(self._connections) > self.max_connections:
-                self._connections.popitem(last=False)
+                _, evicted = self._connections.popitem(last=False)
+                self.budget.used -= sum(d.pending_bytes for d in evicted.directions.values())
                 self.evicted += 1
         else:
             self._connections.move_to_end(key)
@@ -188,6 +255,8 @@ class TcpReassembler:
             return direction  # a retransmitted SYN after data already flowed
         if direction is not None and direction.closed:
             conn.directions.clear()  # the ports are reused by a new connection
+        elif direction is not None:
+            self.budget.used -= direction.pending_bytes  # a new ISN: what waited is dropped
         direction = conn.directions[source] = _Direction(isn_next, syn_seen=True)
         return direction
 
@@ -246,7 +315,9 @@ class TcpReassembler:
         if known is not None and len(known) >= len(payload):
             return
         direction.pending[start] = payload
-        direction.pending_bytes += len(payload) - (len(known) if known else 0)
+        added = len(payload) - (len(known) if known else 0)
+        direction.pending_bytes += added
+        self.budget.used += added
         if (
             direction.pending_bytes > self.max_buffer_per_direction
             or len(direction.pending) > MAX_PENDING_SEGMENTS
@@ -277,6 +348,7 @@ class TcpReassembler:
                 direction.offset = start
             piece = pending.pop(start)
             direction.pending_bytes -= len(piece)
+            self.budget.used -= len(piece)
             already = direction.offset - start
             if already < len(piece):
                 self._deliver(direction, piece[already:], out)

@@ -8,7 +8,7 @@ import pytest
 
 from mcpcap.core.decap import Decapsulator, Segment
 from mcpcap.core.reader import CaptureReader
-from mcpcap.core.tcpstream import StreamChunk, TcpReassembler, seq_diff
+from mcpcap.core.tcpstream import StreamBudget, StreamChunk, TcpReassembler, seq_diff
 from tests.corpus import CORPUS
 
 SYN, FIN, RST, PSH_ACK, ACK = 0x02, 0x01, 0x04, 0x18, 0x10
@@ -301,3 +301,36 @@ def test_corpus_segment_missed_by_the_capture() -> None:
                 messages += 1
             assert pos == len(data)
     assert messages == 6
+
+
+def test_out_of_order_bytes_of_all_connections_stay_within_the_budget() -> None:
+    budget = StreamBudget(max_bytes=50_000)
+    r = TcpReassembler(budget=budget)
+    delivered = 0
+    for port in range(1000, 1100):  # each connection: a hole, then 1000 bytes waiting behind it
+        s = Segment("tcp", "10.0.0.1", port, "10.0.0.2", 53, b"", 0, SYN)
+        r.feed(s)
+        waiting = Segment("tcp", "10.0.0.1", port, "10.0.0.2", 53, bytes(1000), 101, PSH_ACK)
+        chunks = r.feed(waiting)
+        delivered += sum(len(c.data) for c in chunks)
+        assert budget.used == r.buffered_bytes <= budget.max_bytes
+        assert all(c.gap for c in chunks)
+    assert budget.cut > 0
+    assert delivered + budget.used == 100 * 1000  # cut streams deliver, past their hole
+    r.flush()
+    assert budget.used == r.buffered_bytes == 0
+    assert str(budget.cut) in budget.warnings()[0]
+
+
+def test_an_evicted_or_restarted_connection_gives_its_bytes_back_to_the_budget() -> None:
+    budget = StreamBudget()
+    r = TcpReassembler(max_connections=1, budget=budget)
+    r.feed(seg(0, flags=SYN))
+    r.feed(seg(10, b"waiting"))
+    assert budget.used == 7
+    r.feed(seg(500, flags=SYN))  # a new ISN on the same ports drops what waited
+    assert budget.used == 0
+    r.feed(seg(510, b"waiting"))
+    r.feed(Segment("tcp", "10.0.0.9", 1, "10.0.0.2", 53, b"", 0, SYN))  # evicts the first
+    assert budget.used == 0
+    assert budget.warnings() == []

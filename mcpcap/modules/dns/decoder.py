@@ -58,6 +58,13 @@ _BRIEF_CACHE_BYTES = 2 << 20
 _briefs_seen: dict[bytes, tuple] = {}
 _mdns_briefs_seen: dict[bytes, tuple] = {}  # the same bytes decode differently as mDNS
 _brief_bytes = 0
+# What one message keeps for the scan (a `Brief`): a message decodes to at most a few times its
+# bytes, but 64 KiB of 10-byte questions is 6,500 of them, held by pairing and written to the
+# store. Real messages ask one question and rarely carry more than a few dozen records, so a
+# brief keeps the first questions and records up to these counts; the message's raw bytes, kept
+# in the store, still hold them all for a full decode.
+MAX_BRIEF_QUESTIONS = 32
+MAX_BRIEF_RECORDS = 256
 _inet_ntoa = socket.inet_ntoa
 _inet_ntop = socket.inet_ntop
 _AF_INET6 = socket.AF_INET6
@@ -145,6 +152,7 @@ class DnsMessage:
 #   registered domain), so the process that decodes (a worker) also does that per-name work
 # - answers: what a transaction keeps of the answer records (`store_schema.answers_digest`)
 # - records: how many records the message has, in all three sections
+#   (questions, answers and keys hold at most `MAX_BRIEF_QUESTIONS` and `MAX_BRIEF_RECORDS`)
 # - keys: for a message without questions, the (lowered name, type) of its non-OPT answer and
 #   additional records (what a multicast answer is paired by), else ()
 # - raw: the message bytes, or None once a worker has stored them itself
@@ -202,6 +210,12 @@ def _decode_brief(buf: bytes, mdns: bool) -> Brief:
     msg = decode_message(buf, mdns=mdns, brief=True)
     questions = msg.questions
     answers, additional = msg.answers, msg.additional
+    records = len(answers) + len(msg.authority) + len(additional)
+    if len(questions) > MAX_BRIEF_QUESTIONS:
+        questions = questions[:MAX_BRIEF_QUESTIONS]
+    if records > MAX_BRIEF_RECORDS:
+        answers = answers[:MAX_BRIEF_RECORDS]
+        additional = additional[: MAX_BRIEF_RECORDS - len(answers)]
     if not questions:
         keys = tuple((rr[0].lower(), rr[1]) for rr in (*answers, *additional) if rr[1] != _OPT)
     else:
@@ -216,7 +230,7 @@ def _decode_brief(buf: bytes, mdns: bool) -> Brief:
         msg.malformed,
         questions,
         answers_digest(answers),
-        len(answers) + len(msg.authority) + len(additional),
+        records,
         keys,
         buf,
     )

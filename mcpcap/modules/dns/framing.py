@@ -12,7 +12,6 @@ message it frames starts with a plausible DNS header, and bytes are skipped unti
 from __future__ import annotations
 
 MIN_MESSAGE = 12  # a DNS header
-MAX_BUFFER = 256 * 1024  # two maximal messages and change
 
 
 def plausible_header(buf: bytes | bytearray, start: int, length: int) -> bool:
@@ -32,18 +31,40 @@ def plausible_header(buf: bytes | bytearray, start: int, length: int) -> bool:
 
 
 class TcpMessageFramer:
-    __slots__ = ("_buf", "_synced")
+    """Splits one direction's stream into messages.
+
+    Bytes are parsed in a small buffer. A message still waiting for bytes once its header is in
+    (a large response spans several segments) gets a buffer of its full size at once, filled as
+    its bytes arrive: growing a buffer piece by piece, for thousands of streams at once,
+    fragments the C heap until it holds many times the bytes waiting. `buffered` counts that
+    whole buffer, since it is what the message holds.
+    """
+
+    __slots__ = ("_buf", "_held", "_synced", "_wait")
 
     def __init__(self, synced: bool) -> None:
         self._buf = bytearray()
         self._synced = synced
+        self._wait: bytearray | None = None  # a waiting message, its length prefix first
+        self._held = 0  # bytes of `_wait` filled so far
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held for a message not yet complete."""
+        wait = self._wait
+        return len(self._buf) + (len(wait) if wait is not None else 0)
 
     def feed(self, data: bytes, gap: bool = False) -> list[bytes]:
         """The messages completed by `data` (a hole before it drops what was buffered)."""
         if gap:
             self._buf.clear()
+            self._wait = None
             self._synced = False
-        self._buf += data
+        if self._wait is not None:
+            if not self._fill(data):
+                return []
+        else:
+            self._buf += data
         messages: list[bytes] = []
         buf = self._buf
         pos = 0
@@ -58,10 +79,26 @@ class TcpMessageFramer:
             pos += 2 + length
             self._synced = True
         del buf[:pos]
-        if len(buf) > MAX_BUFFER:  # a length we will never see completed: start again
-            buf.clear()
-            self._synced = False
+        if len(buf) >= 2 + MIN_MESSAGE:  # a message, its header judged, waits for more bytes
+            wait = self._wait = bytearray(2 + ((buf[0] << 8) | buf[1]))
+            wait[: len(buf)] = buf
+            self._held = len(buf)
+            self._buf = bytearray()
         return messages
+
+    def _fill(self, data: bytes) -> bool:
+        """Add to the waiting message; once it is whole it becomes the parse buffer, followed
+        by what `data` has beyond it, and this returns True."""
+        wait, held = self._wait, self._held
+        assert wait is not None
+        take = min(len(data), len(wait) - held)
+        wait[held : held + take] = memoryview(data)[:take]
+        self._held = held + take
+        if self._held < len(wait):
+            return False
+        wait += memoryview(data)[take:]
+        self._buf, self._wait, self._held = wait, None, 0
+        return True
 
     @staticmethod
     def _resync_ok(buf: bytearray, pos: int, length: int) -> bool:

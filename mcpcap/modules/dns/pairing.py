@@ -16,7 +16,8 @@ Rules (the README repeats them):
    the latest unanswered query of the same protocol for the same question (name and type, or
    ANY) within `MULTICAST_WINDOW` seconds; its sender becomes the transaction's server.
 5. Waiting queries are bounded per flow and in total, and expire after `QUERY_TIMEOUT` seconds
-   of capture time; an expired or evicted query is an unanswered transaction.
+   of capture time; an expired or evicted query is an unanswered transaction. A transaction
+   keeps at most `MAX_EXTRA_QUESTIONS` questions besides its first.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ MULTICAST_WINDOW = 2.0
 MAX_PENDING_PER_FLOW = 1024
 MAX_PENDING_TOTAL = 100_000
 MAX_RECENT_ANSWERED = 50_000
+MAX_EXTRA_QUESTIONS = 256  # a transaction's questions beyond its first, retransmissions included
 MULTICAST_PROTOCOLS = ("mdns", "llmnr")
 QTYPE_ANY = 255
 _SWEEP_EVERY = QUERY_TIMEOUT / 4
@@ -181,7 +183,9 @@ class Pairer:
             for tx in queue:
                 if _tx_question(tx) == question:
                     tx.retransmissions += 1  # its first question is the transaction's
-                    tx.extra_questions.extend(questions[1:])
+                    extra = tx.extra_questions
+                    if len(extra) < MAX_EXTRA_QUESTIONS:  # retransmissions add no more past it
+                        extra.extend(questions[1 : 1 + MAX_EXTRA_QUESTIONS - len(extra)])
                     self.retransmissions += 1
                     return
         seq = self._seq = self._seq + 1

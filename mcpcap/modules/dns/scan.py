@@ -11,6 +11,7 @@ import sqlite3
 from collections import OrderedDict
 from typing import Any
 
+from mcpcap.core.tcpstream import StreamBudget
 from mcpcap.modules.base import ModuleScan
 from mcpcap.modules.dns import store_schema
 from mcpcap.modules.dns.counting import MessageCounts
@@ -27,6 +28,7 @@ WELL_KNOWN = frozenset((DNS_PORT, MDNS_PORT, LLMNR_PORT))
 load_suffix_list()
 
 BATCH = 5_000
+ROW_BATCH = 50_000  # answer rows waiting for a write (a transaction may have hundreds)
 MAX_CANDIDATES = 4_096  # queries on other ports waiting for a response that proves them DNS
 MAX_FRAMERS = 50_000
 _transaction_row = store_schema.transaction_row
@@ -130,6 +132,8 @@ class DnsScan(ModuleScan):
         self._extra_questions: list[tuple] = []
         self._answers: list[tuple] = []
         self._framers: OrderedDict[tuple, TcpMessageFramer] = OrderedDict()
+        # shared with the scan's reassembler: what unfinished TCP messages hold is bounded
+        self._budget: StreamBudget = options.get("stream_budget") or StreamBudget()
         self._candidates: OrderedDict[tuple, tuple] = OrderedDict()
         self._dns_servers: OrderedDict[tuple[str, int], bool] = OrderedDict()
         self._pairer = Pairer(self._store_transaction)
@@ -175,11 +179,17 @@ class DnsScan(ModuleScan):
         if framer is None:
             framer = self._framers[key] = TcpMessageFramer(synced=chunk.syn_seen)
             if len(self._framers) > MAX_FRAMERS:
-                self._framers.popitem(last=False)
+                self._budget.used -= self._framers.popitem(last=False)[1].buffered
         else:
             self._framers.move_to_end(key)
         protocol = protocol_of(chunk.sport, chunk.dport)
-        for payload in framer.feed(chunk.data, chunk.gap):
+        held = framer.buffered
+        payloads = framer.feed(chunk.data, chunk.gap)
+        budget = self._budget
+        budget.used += framer.buffered - held
+        if budget.over:
+            self._shed_framers()
+        for payload in payloads:
             if not payload:
                 continue
             meta = (frame, ts, chunk.src, chunk.sport, chunk.dst, chunk.dport, "tcp", protocol)
@@ -188,6 +198,18 @@ class DnsScan(ModuleScan):
             else:
                 self._index += 1
             self._record(decode_brief(payload, mdns=protocol == "mdns"), meta, self._index)
+
+    def _shed_framers(self) -> None:
+        """Over the stream budget: the least recently used streams drop the message they hold
+        (each counted as cut, and out of step from then on) until the budget is relieved."""
+        budget = self._budget
+        for framer in self._framers.values():
+            if budget.relieved:
+                break
+            if framer.buffered:
+                budget.used -= framer.buffered
+                budget.cut += 1
+                framer.feed(b"", gap=True)
 
     def _candidate(self, meta: tuple, msg: Brief) -> None:
         """DNS on another port: reported once its server is proven to speak DNS.
@@ -244,7 +266,7 @@ class DnsScan(ModuleScan):
             append = self._answers.append
             for value in values:
                 append((tx_id, value))
-        if len(transactions) >= BATCH:
+        if len(transactions) >= BATCH or len(self._answers) >= ROW_BATCH:
             self._flush_transactions()
 
     # ------------------------------------------------------------------ output
