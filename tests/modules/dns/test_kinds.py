@@ -120,9 +120,11 @@ def test_unknown_kinds_sorts_and_filters_are_one_sentence(analysis):
 
 
 def test_describe_lists_every_kind_with_its_filters(analysis):
-    catalog = describe(analysis.modules)
-    kinds = {k.kind: k for k in catalog.kinds}
-    assert list(kinds) == ["dns.transactions", "dns.messages"]
+    brief = {k.kind: k for k in describe(analysis.modules).kinds}
+    assert list(brief) == ["dns.transactions", "dns.messages"]
+    assert brief["dns.transactions"].fields is None  # one kind at a time shows its fields
+    kinds = {k.kind: k for k in describe(analysis.modules, "dns.transactions").kinds}
+    assert kinds["dns.transactions"].fields
     filters = {f.name: f for f in kinds["dns.transactions"].filters}
     assert "NXDOMAIN" in filters["rcode"].values
     assert filters["rtt"].ordered and not filters["rcode"].ordered
