@@ -8,9 +8,15 @@ import sys
 
 def result_schemas() -> dict[str, dict]:
     from mcpcap.core.models import CaptureSummary, Ranking
-    from mcpcap.modules.base import load_modules
+    from mcpcap.core.modules.kinds import KindCatalog, RecordPage
+    from mcpcap.core.modules.registry import load_modules
 
-    models: dict[str, type] = {"CaptureSummary": CaptureSummary, "Ranking": Ranking}
+    models: dict[str, type] = {
+        "CaptureSummary": CaptureSummary,
+        "Ranking": Ranking,
+        "RecordPage": RecordPage,
+        "KindCatalog": KindCatalog,
+    }
     for module in load_modules(None):
         for model in module.result_models():
             models[model.__name__] = model

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcpcap.config import Settings
-from mcpcap.core import SCHEMA_VERSION, store
+from mcpcap.core import SCHEMA_VERSION, addresses, store
 from mcpcap.core.modules.registry import load_modules
 from mcpcap.core.scan import Progress, scan_capture
 from mcpcap.core.timefmt import iso_time, round_ts
@@ -106,7 +106,7 @@ class Analysis:
         if warnings:  # about this analysis rather than the capture (an unwritable cache)
             self._facts["warnings"] = [*warnings, *self._facts.get("warnings", [])]
         self._results: dict[str, Any] = {}
-        db.create_function("in_network", 2, _in_network, deterministic=True)
+        addresses.register(db)
 
     @property
     def module_names(self) -> list[str]:
@@ -241,12 +241,6 @@ def _storage_error(name: str, exc: BaseException) -> store.StorageError:
     )
 
 
-def _in_network(address: str | None, network: str) -> int:
-    from mcpcap.modules.dns.filters import in_network
-
-    return in_network(address, network)
-
-
 class Analyzer:
     """Analyses captures with the configured modules, through the result store."""
 
@@ -338,7 +332,7 @@ class Analyzer:
 
     def _store_summaries(self, db: sqlite3.Connection, facts: dict[str, Any]) -> None:
         """Each module's summary at the configured length, so a warm start reads one row."""
-        db.create_function("in_network", 2, _in_network, deterministic=True)
+        addresses.register(db)
         top_n = self.settings.top_n
         for module in self.modules:
             counts = _results_counts(db, module.name)

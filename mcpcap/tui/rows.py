@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from mcpcap.core import store
-from mcpcap.modules.dns.filters import TransactionFilter, in_network
+from mcpcap.core import addresses, store
+from mcpcap.modules.dns.filters import TransactionFilter
 from mcpcap.modules.dns.queries import (
     SORTS,
     TX_COLUMNS,
@@ -42,7 +42,7 @@ def reader(db: sqlite3.Connection) -> sqlite3.Connection:
     if not path:
         return db  # an in-memory store has no second door
     conn = store.connect(path, readonly=True)
-    conn.create_function("in_network", 2, in_network, deterministic=True)
+    addresses.register(conn)
     return conn
 
 

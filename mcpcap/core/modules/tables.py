@@ -15,9 +15,9 @@ import ipaddress
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
+from mcpcap.core import addresses
 from mcpcap.core.errors import BadArgumentError, NotFoundError
 from mcpcap.core.filtering import Filter, FilterSpec, compile_sql
 from mcpcap.core.models import Ranking, RankingItem
@@ -34,7 +34,7 @@ from mcpcap.core.paging import (
 TOP_DEFAULT = 10
 ENVELOPE_SLACK = 8  # characters for a page's flags and cursor changing from their defaults
 BAD_CURSOR = "cursor is not one mcpcap gave out; pass next_cursor from the previous page unchanged"
-ADDRESS_FUNCTION = "mcpcap_in_network"  # SQL function `address_filter` conditions call
+ADDRESS_FUNCTION = addresses.SQL_FUNCTION  # the SQL function `address_filter` conditions call
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class TableResults:
         self.db = db
         self.budget = budget
         self._tables = {table.kind: table for table in tables}
-        db.create_function(ADDRESS_FUNCTION, 2, in_network, deterministic=True)
+        addresses.register(db)
 
     def table(self, kind: RecordKind) -> KindTable:
         try:
@@ -305,17 +305,6 @@ def _weight(table: KindTable, weight: str) -> str:
 
 
 # ---------------------------------------------------------------------- filter helpers
-@lru_cache(maxsize=4096)
-def in_network(address: str | None, network: str) -> int:
-    """1 when `address` lies in `network` (an address is a network of one), else 0."""
-    if address is None:
-        return 0
-    try:
-        return int(ipaddress.ip_address(address) in ipaddress.ip_network(network))
-    except ValueError:
-        return 0
-
-
 def _network(text: str) -> str:
     return str(ipaddress.ip_network(str(text).strip(), strict=False))
 

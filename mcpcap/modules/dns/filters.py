@@ -13,11 +13,11 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from mcpcap.core.addresses import in_network
 from mcpcap.core.errors import BadArgumentError
 from mcpcap.core.filtering import Condition, Filter, compile_sql, parse_and_bind
 from mcpcap.core.timefmt import parse_time
@@ -207,16 +207,6 @@ def filter_text(flt: TransactionFilter) -> str:
     """The filter-bar text of a filter's plain fields (inverse of `parse_filter_text`)."""
     values = flt.model_dump(exclude_none=True, exclude={"expression"})
     return " ".join(Condition(name, ":", (value,)).text() for name, value in values.items())
-
-
-@lru_cache(maxsize=4096)
-def in_network(address: str | None, network: str) -> int:
-    if address is None:
-        return 0
-    try:
-        return int(ipaddress.ip_address(address) in ipaddress.ip_network(network))
-    except ValueError:
-        return 0
 
 
 # filter name -> SQL over the transaction row `t` (one `?` per value, in order)

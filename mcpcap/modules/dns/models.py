@@ -130,6 +130,7 @@ class DnsMessage(Result):
     index: int
     ts: float
     time: str
+    uid: str = Field(description="the connection's uid, as its transactions carry it")
     src: str
     sport: int
     dst: str

@@ -6,6 +6,7 @@ messages that are shown; the decoder's tuples stay compact until then.
 
 from __future__ import annotations
 
+from mcpcap.core.export import connection_uid
 from mcpcap.core.timefmt import iso_time as format_time
 from mcpcap.core.timefmt import round_ts as format_ts
 from mcpcap.modules.dns.decoder import DnsMessage, Question, Record
@@ -44,6 +45,9 @@ def resource_record(record: Record, mdns: bool) -> dict:
     return out
 
 
+UID_KEYS = ("client", "client_port", "server", "server_port", "transport")
+
+
 def message_record(
     msg: DnsMessage,
     *,
@@ -59,11 +63,14 @@ def message_record(
 ) -> dict:
     """The JSON form of one message (see the module docstring: the keys are a contract)."""
     mdns = protocol == "mdns"
+    # the connection as its client sees it: a query's sender, a response's receiver
+    ends = ((dst, dport, src, sport) if msg.qr else (src, sport, dst, dport)) + (transport,)
     return {
         "frame": frame,
         "index": index,
         "ts": format_ts(ts),
         "time": format_time(ts),
+        "uid": connection_uid(dict(zip(UID_KEYS, ends, strict=True))),
         "src": src,
         "sport": sport,
         "dst": dst,

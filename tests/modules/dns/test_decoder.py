@@ -563,7 +563,8 @@ def _record(msg: DnsMessage, protocol: str = "dns") -> dict:
 def test_message_record_contract_keys_and_values() -> None:
     rec = _record(decode_message(TYPICAL))
     assert list(rec) == [
-        "frame", "index", "ts", "time", "src", "sport", "dst", "dport", "transport", "protocol",
+        "frame", "index", "ts", "time", "uid", "src", "sport", "dst", "dport", "transport",
+        "protocol",
         "id", "qr", "opcode", "opcode_name", "rcode", "rcode_name", "flags", "questions",
         "answers", "authority", "additional", "edns", "malformed",
     ]  # fmt: skip

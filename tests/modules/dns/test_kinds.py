@@ -129,3 +129,12 @@ def test_describe_lists_every_kind_with_its_filters(analysis):
     assert "NXDOMAIN" in filters["rcode"].values
     assert filters["rtt"].ordered and not filters["rcode"].ordered
     assert [r.name for r in kinds["dns.transactions"].rank_by][:2] == ["qname", "registered_domain"]
+
+
+def test_a_message_carries_the_uid_of_its_transaction(analysis, everything):
+    dns = analysis.module("dns")
+    by_frame = {m["frame"]: m for m in dns.iter_messages()}
+    for record in everything:
+        for frame in (record["query_frame"], record["response_frame"]):
+            if frame is not None and record["protocol"] == "dns":
+                assert by_frame[frame]["uid"] == record["uid"]
