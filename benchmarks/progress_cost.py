@@ -25,8 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+from mcpcap.core.modules.registry import load_modules
 from mcpcap.core.scan import scan_capture
-from mcpcap.modules.base import load_modules
 
 DEFAULT = Path(__file__).parent / "data" / "bench-100k.pcap"
 

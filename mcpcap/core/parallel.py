@@ -140,6 +140,13 @@ def prepare_workers() -> None:
         forkserver.ensure_running()
 
 
+def worker_imports() -> list[str]:
+    """What the registered modules' workers import (a fork server loads them once)."""
+    from mcpcap.core.modules.registry import load_modules
+
+    return [name for module in load_modules(None) for name in module.worker_imports]
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """fork when this process has one thread (fastest, and no re-import of `__main__`);
     forkserver when it has more (forking threads can deadlock); spawn where neither exists."""
@@ -148,7 +155,7 @@ def _context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__, "mcpcap.modules.dns.scan"])
+        ctx.set_forkserver_preload([__name__, *worker_imports()])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -176,8 +183,8 @@ class _SpanScanner:
     """One worker's reader, decapsulator and decoders, kept between spans."""
 
     def __init__(self, layout: PcapLayout, module_names: list[str]) -> None:
+        from mcpcap.core.modules.registry import load_modules
         from mcpcap.core.scan import UdpDispatch
-        from mcpcap.modules.base import load_modules
 
         modules = load_modules(module_names)
         self.layout = layout

@@ -18,9 +18,9 @@ from mcpcap.core.decap import Decapsulator
 from mcpcap.core.errors import CancelledError
 from mcpcap.core.gcpause import collector_paused
 from mcpcap.core.linktypes import linktype_name
+from mcpcap.core.modules.contract import ProtocolModule
 from mcpcap.core.reader import CaptureReader
 from mcpcap.core.tcpstream import DEFAULT_MAX_STREAM_BYTES, StreamBudget, TcpReassembler
-from mcpcap.modules.base import ProtocolModule
 
 PROGRESS_EVERY = 8192
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, ClassVar
 
-from mcpcap.modules.base import ModuleScan, ProtocolModule
+from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
 from mcpcap.modules.dns import store_schema
 
 UDP_PORTS = frozenset((53, 5353, 5355))
@@ -21,6 +21,7 @@ class DnsModule(ProtocolModule):
     title: ClassVar[str] = "DNS"
     udp_ports: ClassVar[frozenset[int]] = UDP_PORTS
     tcp_ports: ClassVar[frozenset[int]] = frozenset((53, 5353, 5355))
+    worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.dns.scan",)
 
     def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
         if sport in UDP_PORTS or dport in UDP_PORTS:

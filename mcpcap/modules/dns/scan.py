@@ -11,8 +11,8 @@ import sqlite3
 from collections import OrderedDict
 from typing import Any
 
+from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.tcpstream import StreamBudget
-from mcpcap.modules.base import ModuleScan
 from mcpcap.modules.dns import store_schema
 from mcpcap.modules.dns.counting import MessageCounts
 from mcpcap.modules.dns.decoder import Brief, decode_brief
