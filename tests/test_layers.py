@@ -12,7 +12,7 @@ def test_import_contracts_hold():
     command = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert command, "import-linter is part of the test extra"
     done = subprocess.run(
-        [command, "--config", str(ROOT / "pyproject.toml")],
+        [command, str(ROOT / "pyproject.toml")],
         cwd=ROOT,
         capture_output=True,
         text=True,

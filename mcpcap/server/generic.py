@@ -17,11 +17,11 @@ from mcpcap.core.models import Ranking
 from mcpcap.core.modules.kinds import KindCatalog, RecordPage
 from mcpcap.core.paging import DEFAULT_LIMIT
 from mcpcap.core.records import KindQuery, describe
-from mcpcap.server.app import CaptureArg, NextCursor, limit_arg
+from mcpcap.server.kit import CaptureArg, NextCursor, limit_arg
 
 if TYPE_CHECKING:
     from mcpcap.core.modules.contract import ProtocolModule
-    from mcpcap.server.app import Tools
+    from mcpcap.server.kit import Tools
 
 KindArg = Annotated[
     str, Field(description="A record kind, e.g. dns.transactions; describe lists them.")

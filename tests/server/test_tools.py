@@ -10,7 +10,7 @@ from mcp import Client
 
 from mcpcap.modules.dns import queries
 from mcpcap.modules.dns.filters import FILTER_NAMES, build_filter
-from mcpcap.server.app import FILTERS
+from mcpcap.modules.dns.mcp_tools import NAMED_FILTERS
 from mcpcap.server.replies import compact
 
 from .conftest import json_size
@@ -30,8 +30,8 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def test_filter_arguments_are_the_core_filters() -> None:
-    assert tuple(FILTERS) == FILTER_NAMES
+def test_filter_arguments_are_the_kinds_declared_filters() -> None:
+    assert tuple(spec.name for spec in NAMED_FILTERS) == FILTER_NAMES
 
 
 async def test_tools_list(example_served) -> None:

@@ -61,6 +61,21 @@ class DnsModule(ProtocolModule):
 
         return list(dns_kinds())
 
+    def face_hooks(self):
+        """DNS's own MCP tools and resource (the server imports them only when it starts)."""
+
+        def tools(kit):
+            from mcpcap.modules.dns.mcp_tools import dns_tools
+
+            return dns_tools(kit)
+
+        def resources(server, kit):
+            from mcpcap.modules.dns.mcp_tools import register_resources
+
+            register_resources(server, kit)
+
+        return {"mcp_tools": tools, "mcp_resources": resources}
+
     def result_models(self) -> list[type]:
         from mcpcap.modules.dns import models
 
