@@ -1899,10 +1899,19 @@ class PcapWriter:
             self.flush_until(self.heap[-1][0] + 10**12)
 
 
+class MissingDependency(RuntimeError):
+    """A package the generator needs is not installed."""
+
+
 def generate(path: str | Path, packets: int, seed: int, write_truth: bool = True) -> dict:
     """Write ``packets`` frames to ``path`` (and ``*.truth.json``); return the truth."""
     if packets < 1:
         raise ValueError("packets must be positive")
+    if AESGCM is None:
+        raise MissingDependency(
+            "benchmarks/generate.py needs the 'cryptography' package to protect QUIC Initial "
+            "packets: pip install cryptography (or pip install -e '.[test]')"
+        )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     gen = Generator(seed)
@@ -1960,7 +1969,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="capture to write (.pcap)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    truth = generate(args.out, args.packets, args.seed)
+    try:
+        truth = generate(args.out, args.packets, args.seed)
+    except MissingDependency as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - started
     print(
         f"{args.out}: {truth['packets']} packets, {truth['bytes'] / 2**20:.1f} MiB, "
