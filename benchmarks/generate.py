@@ -26,7 +26,7 @@ import time
 from bisect import bisect
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from itertools import accumulate
 from pathlib import Path
 from typing import BinaryIO
@@ -1841,7 +1841,9 @@ def _dhcp_fact(t: int, xid: int, mac: bytes, host_name: str, types: list[str]) -
     }
 
 
+@cache
 def _addr(packed: bytes) -> str:
+    """Text form of a packed address (cached: the capture has a few thousand of them)."""
     return str(ipaddress.ip_address(packed))
 
 
