@@ -5,8 +5,10 @@
 The mix imitates a small office link seen from a mirror port: about 30% DNS (UDP/53 over IPv4
 and IPv6, some DNS over TCP/53 with handshakes and length framing, truncated UDP answers
 retried over TCP, NXDOMAIN, SERVFAIL, unanswered queries, retransmissions, EDNS, name
-compression), TLS over TCP/443, QUIC, NTP, ARP, ICMP/ICMPv6 and a little mDNS.  Frames are
-built from byte templates with ``struct`` (no scapy), so a million packets take seconds.
+compression), TLS over TCP/443, QUIC v1 (Initials protected as RFC 9001 says, carrying real
+ClientHellos and ServerHellos), HTTP/1.1 on TCP/80, DHCPv4, NTP, ARP, ICMP/ICMPv6 (echoes and
+port unreachables) and a little mDNS.  Frames are built from byte templates with ``struct``
+(no scapy), so a million packets take seconds.  The QUIC Initials need ``cryptography``.
 
 The ground truth (``*.truth.json`` next to the capture) comes from the generator's own
 bookkeeping of what it wrote, never from parsing the file.  Definitions are in
