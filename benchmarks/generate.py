@@ -18,6 +18,8 @@ bookkeeping of what it wrote, never from parsing the file.  Definitions are in
 from __future__ import annotations
 
 import argparse
+import datetime
+import hashlib
 import heapq
 import ipaddress
 import json
@@ -33,11 +35,14 @@ from itertools import accumulate
 from pathlib import Path
 from typing import BinaryIO
 
-try:  # QUIC Initial protection (RFC 9001); the test extra installs it
-    from cryptography.hazmat.primitives import hashes, hmac
+try:  # QUIC Initial protection (RFC 9001) and certificates; the test extra installs it
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, hmac, serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+    from cryptography.x509.oid import NameOID
 except ImportError:  # pragma: no cover - reported by generate()
     AESGCM = None  # type: ignore[assignment,misc]
 
@@ -581,6 +586,143 @@ def crypto_frame(data: bytes, offset: int = 0) -> bytes:
     return b"\x06" + varint(offset) + varint(len(data)) + data
 
 
+# --------------------------------------------------------------------------- TLS 1.2 certificates
+
+TLS12_SHARE = 0.25  # of the HTTPS connections that stay HTTPS
+CERT_PROBLEMS = (("expired_at_capture_time", 0.05), ("self_signed", 0.03), ("name_mismatch", 0.03))
+PADDING_OID = "2.16.840.1.113730.1.13"  # Netscape comment (an IA5String): fills to size
+DOWNGRADE_TLS12 = bytes.fromhex("444f574e47524401")  # RFC 8446 4.1.3, a 1.3 server doing 1.2
+
+
+class Certificates:
+    """Deterministic X.509 chains for the TLS 1.2 servers (Ed25519 signatures are
+    deterministic, so the capture stays byte-identical for a seed)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        root_key = Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))
+        self.ca_key = Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))
+        self.leaf_key = Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))
+        root = _x509_name("Example Root CA")
+        self.ca_name = _x509_name("Example Issuing CA 1")
+        start = _utc(START_US) - datetime.timedelta(days=700)
+        builder = self._builder(self.ca_name, root, self.ca_key.public_key(), 1, start, 3650)
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
+        self.ca_der = builder.sign(root_key, None).public_bytes(serialization.Encoding.DER)
+
+    @staticmethod
+    def _builder(
+        subject: x509.Name, issuer: x509.Name, key: object, serial: int, start: object, days: int
+    ) -> x509.CertificateBuilder:
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(key)  # type: ignore[arg-type]
+            .serial_number(serial)
+            .not_valid_before(start)  # type: ignore[arg-type]
+            .not_valid_after(start + datetime.timedelta(days=days))  # type: ignore[operator]
+        )
+
+    def chain(self, sni: str, size: int) -> tuple[bytes, dict[str, object]]:
+        """A Certificate handshake message of exactly ``size`` bytes for a server named by
+        ``sni`` (padded with a private extension), and its truth."""
+        rng = self.rng
+        problems = [p for p, share in CERT_PROBLEMS if rng.random() < share]
+        apex = ".".join(sni.split(".")[-2:])
+        if "name_mismatch" in problems:
+            apex = rng.choice([d for d in DOMAINS if not sni.endswith(d)])
+            sans = [apex, f"*.{apex}"]
+        else:
+            sans = [sni, f"*.{apex}"] if sni != apex else [apex, f"www.{apex}"]
+        sans += [f"{rng.choice(SUBDOMAINS)}.{apex}" for _ in range(rng.randrange(0, 6))]
+        sans = list(dict.fromkeys(sans))
+        days_ago = rng.randrange(180, 400) if "expired_at_capture_time" in problems else 30
+        start = _utc(START_US) - datetime.timedelta(days=days_ago, seconds=rng.randrange(86400))
+        subject = _x509_name(sans[0])
+        self_signed = "self_signed" in problems
+        issuer = subject if self_signed else self.ca_name
+        signer = self.leaf_key if self_signed else self.ca_key
+        builder = self._builder(
+            subject, issuer, self.leaf_key.public_key(), rng.getrandbits(63), start, 90
+        ).add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), False)
+        cas = [] if self_signed else [self.ca_der]
+        pad = 0
+        for _ in range(6):  # DER lengths grow in steps: converge on the exact size
+            comment = _der_ia5(b"padding to the flight's size " + b"." * pad)
+            padding = x509.UnrecognizedExtension(x509.ObjectIdentifier(PADDING_OID), comment)
+            leaf = builder.add_extension(padding, False).sign(signer, None)
+            der = leaf.public_bytes(serialization.Encoding.DER)
+            message = _certificate_message([der, *cas])
+            if len(message) == size or pad + size - len(message) < 0:
+                break
+            pad += size - len(message)
+        fact = {
+            "cert_subject": leaf.subject.rfc4514_string(),
+            "cert_issuer": leaf.issuer.rfc4514_string(),
+            "cert_not_before": _iso(leaf.not_valid_before_utc),
+            "cert_not_after": _iso(leaf.not_valid_after_utc),
+            "cert_san_dns": sans,
+            "cert_sha256": hashlib.sha256(der).hexdigest(),
+            "cert_chain_length": 1 + len(cas),
+            "cert_problems": problems,
+        }
+        return message, fact
+
+
+def _der_ia5(text: bytes) -> bytes:
+    """DER IA5String (definite length, short or long form)."""
+    size = len(text)
+    if size < 0x80:
+        return b"\x16" + bytes((size,)) + text
+    raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return b"\x16" + bytes((0x80 | len(raw),)) + raw + text
+
+
+def _x509_name(common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example Trust Services"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _utc(t_us: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(t_us // 1_000_000, tz=datetime.timezone.utc)
+
+
+def _iso(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _certificate_message(ders: list[bytes]) -> bytes:
+    body = b"".join(len(d).to_bytes(3, "big") + d for d in ders)
+    return handshake(11, len(body).to_bytes(3, "big") + body)
+
+
+def tls12_server_hello(random32: bytes, session_id: bytes, alpn: str) -> bytes:
+    """An ECDHE-ECDSA ServerHello from a TLS 1.3 server that settled for TLS 1.2."""
+    exts = bytes.fromhex("ff0100010000170000000b00020100")  # reneg. info, EMS, point formats
+    exts += alpn_ext((alpn,))
+    body = b"\x03\x03" + random32[:24] + DOWNGRADE_TLS12 + _label_bytes(session_id)
+    body += struct.pack("!HBH", 0xC02B, 0, len(exts)) + exts
+    return handshake(2, body)
+
+
+def tls12_key_exchange_done(key_share: bytes, signature: bytes) -> bytes:
+    """ServerKeyExchange (x25519, an Ed25519 signature) and ServerHelloDone."""
+    params = struct.pack("!BHB", 3, 0x001D, 32) + key_share
+    signed = params + struct.pack("!HH", 0x0807, len(signature)) + signature
+    return handshake(12, signed) + handshake(14, b"")
+
+
+def tls12_change_cipher_finished(finished: bytes) -> bytes:
+    """ChangeCipherSpec and the encrypted Finished (a 40-byte AES-GCM record)."""
+    return tls_record(20, b"\x01") + tls_record(22, finished)
+
+
 # --------------------------------------------------------------------------- bookkeeping
 
 
@@ -746,6 +888,7 @@ def _handshake_truth(facts: list[dict]) -> dict[str, object]:
         "handshakes": len(facts),
         "by_version": _tally(f.get("tls_version", f["version"]) for f in facts),
         "by_cipher": _tally(f["cipher"] for f in facts),
+        "cert_problems": _tally(p for f in facts for p in f.get("cert_problems", ())),
         "distinct_server_names": len({f["server_name"] for f in facts}),
         "top_server_names": _top(f["server_name"] for f in facts),
         "connections": _by_time(facts),
@@ -1089,6 +1232,7 @@ class Generator:
         # Contents added in version 2 (QUIC handshakes, HTTP, DHCP, ICMP errors) draw from a
         # second stream, so the main one, and with it every DNS message, is as in version 1.
         self.side = random.Random(f"mcpcap-benchmarks-side-{seed}")
+        self.certs = Certificates(self.side)
         self.fb = FrameBuilder()
         self.kinds = list(KIND_WEIGHTS)
         self.kind_cum = list(accumulate(KIND_WEIGHTS.values()))
@@ -1332,8 +1476,15 @@ class Generator:
     # ---- other traffic
 
     def conv_tls(self, t: int) -> Conversation:
-        """An HTTPS connection: handshake records, then request/response rounds."""
+        """An HTTPS connection: handshake records, then request/response rounds.
+
+        A quarter negotiate TLS 1.2 (ServerHello, Certificate, ServerKeyExchange,
+        ServerHelloDone; the client's key exchange and Finished; the server's Finished before
+        its first response): every TCP segment keeps the length it has in TLS 1.3, so the
+        main RNG's draws, and every other conversation, stay as in version 1.
+        """
         rng, world = self.rng, self.world
+        tls12 = self.side.random() < TLS12_SHARE
         conv = Conversation()
         name = world.pick_name()
         client = world.pick_client()
@@ -1351,6 +1502,7 @@ class Generator:
                     **_endpoints(client, conn.cport, server, 443),
                     "server_name": name.text,
                     "alpn": ["h2", "http/1.1"],
+                    "alpn_selected": None,  # in TLS 1.3 it is encrypted
                     "version": "TLSv13",
                     "cipher": TLS13_CIPHERS[0x1301],
                 },
@@ -1361,19 +1513,55 @@ class Generator:
         conv.add(t + 100, conn.send(True, PSH | ACK, self._client_hello(name.text)), "tls")
         t += rtt + 100
         flight = self._server_hello() + self._app_records(rng.randrange(2500, 5200), mss)
+        if tls12:
+            flight = self._tls12_flight(conv.facts[-1][1], name.text, len(flight))
         t = self._server_send(conv, conn, t, flight, mss)
         t += rtt // 2
-        conv.add(t, conn.send(True, PSH | ACK, self._finished()), "tls")
+        finished = self._finished()
+        if tls12:
+            exchange = handshake(16, b"\x20" + self.side.randbytes(32))
+            finished = tls_record(22, exchange) + tls12_change_cipher_finished(
+                self.side.randbytes(40)
+            )
+        conv.add(t, conn.send(True, PSH | ACK, finished), "tls")
+        server_finished_due = tls12
         for _ in range(rng.choice((1, 1, 2, 3, 5))):
             t += rng.randrange(1_000, 400_000)
             request = self._app_records(rng.randrange(80, 700), mss)
             conv.add(t, conn.send(True, PSH | ACK, request), "tls")
             t += rtt
             size = rng.choice((900, 3000, 12000, 40000, 90000, 150000))
-            t = self._server_send(conv, conn, t, self._app_records(rng.randrange(size), mss), mss)
+            response = self._app_records(rng.randrange(size), mss)
+            if server_finished_due and response:  # the first non-empty response
+                response = self._with_server_finished(response)
+                server_finished_due = False
+            t = self._server_send(conv, conn, t, response, mss)
         if rng.random() < 0.7:
             self._close(conv, conn, t + rng.randrange(1_000, 2_000_000), rtt, "tls")
         return conv
+
+    def _tls12_flight(self, fact: dict[str, object], sni: str, size: int) -> bytes:
+        """The TLS 1.2 server's first flight in one record of exactly ``size`` bytes."""
+        side = self.side
+        alpn = "h2" if side.random() < 0.8 else "http/1.1"
+        hello = tls12_server_hello(side.randbytes(32), side.randbytes(32), alpn)
+        tail = tls12_key_exchange_done(side.randbytes(32), side.randbytes(64))
+        certificate, cert_fact = self.certs.chain(sni, size - 5 - len(hello) - len(tail))
+        fact |= {"version": "TLSv12", "cipher": TLS12_CIPHERS[0xC02B], "alpn_selected": alpn}
+        fact |= cert_fact
+        flight = tls_record(22, hello + certificate + tail)
+        assert len(flight) == size, "the certificate did not fill the flight exactly"
+        return flight
+
+    def _with_server_finished(self, response: bytes) -> bytes:
+        """The server's ChangeCipherSpec and Finished in the place of the first 51 bytes of
+        its first application-data record (the response keeps its length, so its segments)."""
+        done = tls12_change_cipher_finished(self.side.randbytes(40))
+        body = struct.unpack_from("!H", response, 3)[0]
+        if body <= len(done):
+            return done + response
+        rest = body - len(done)
+        return done + b"\x17\x03\x03" + struct.pack("!H", rest) + response[5 + len(done) :]
 
     def _server_send(self, conv: Conversation, conn: TcpConn, t: int, data: bytes, mss: int) -> int:
         """Server segments (full MSS, one TLS record each) with a client ACK every two."""

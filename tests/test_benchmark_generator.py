@@ -12,6 +12,8 @@ import struct
 from collections import Counter, defaultdict
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -198,19 +200,72 @@ def tcp_streams(frames, port: int):
     }
 
 
-def test_tls_client_hellos_carry_the_truths_server_names(capture):
+def handshake_messages(record: bytes) -> list[bytes]:
+    """Handshake messages of one TLS handshake record."""
+    assert record[0] == 22
+    body, out = record[5 : 5 + struct.unpack_from("!H", record, 3)[0]], []
+    while body:
+        size = int.from_bytes(body[1:4], "big")
+        out.append(body[: 4 + size])
+        body = body[4 + size :]
+    return out
+
+
+def dns_name_matches(pattern: str, name: str) -> bool:
+    if pattern.startswith("*."):
+        return name.partition(".")[2] == pattern[2:]
+    return pattern == name
+
+
+def test_tls_handshakes_carry_the_truths_names_versions_and_certificates(capture):
     frames, truth = capture
+    capture_start = frames[0][0]
     seen = {}
     for (client, cport, _server), stream in tcp_streams(frames, 443).items():
-        record = stream["up"]
-        assert record[:3] == b"\x16\x03\x01"
-        hello = record[5 : 5 + struct.unpack_from("!H", record, 3)[0]]
+        (hello,) = handshake_messages(stream["up"])
         assert hello[0] == 1
-        ext = hello_extensions(hello)
-        seen[(client, cport)] = ext[0][5:].decode()
-        assert stream["down"][:3] == b"\x16\x03\x03" and stream["down"][5] == 2
-    expected = truth["tls"]["connections"]
-    assert seen == {(c["client"], c["client_port"]): c["server_name"] for c in expected}
+        server_messages = handshake_messages(stream["down"])
+        server_hello = server_messages[0]
+        assert server_hello[0] == 2
+        cipher = struct.unpack_from("!H", server_hello, 4 + 2 + 32 + 1 + server_hello[38])[0]
+        record = {"server_name": hello_extensions(hello)[0][5:].decode()}
+        if cipher in gen.TLS12_CIPHERS:
+            assert [m[0] for m in server_messages] == [2, 11, 12, 14]
+            certificate = server_messages[1]
+            leaf = x509.load_der_x509_certificate(
+                certificate[10 : 10 + int.from_bytes(certificate[7:10], "big")]
+            )
+            sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+            record |= {
+                "version": "TLSv12",
+                "cert_subject": leaf.subject.rfc4514_string(),
+                "cert_issuer": leaf.issuer.rfc4514_string(),
+                "cert_san_dns": sans.value.get_values_for_type(x509.DNSName),
+                "cert_sha256": leaf.fingerprint(hashes.SHA256()).hex(),
+                "expired": leaf.not_valid_after_utc.timestamp() < capture_start,
+                "self_signed": leaf.issuer == leaf.subject,
+                "name_mismatch": not any(
+                    dns_name_matches(p, record["server_name"])
+                    for p in sans.value.get_values_for_type(x509.DNSName)
+                ),
+            }
+        else:
+            assert hello_extensions(server_hello)[0x2B] == b"\x03\x04"
+            record["version"] = "TLSv13"
+        seen[(client, cport)] = record
+    expected = {}
+    for c in truth["tls"]["connections"]:
+        keys = ["server_name", "version"]
+        if c["version"] == "TLSv12":
+            keys += ["cert_subject", "cert_issuer", "cert_san_dns", "cert_sha256"]
+        record = {k: c[k] for k in keys}
+        if c["version"] == "TLSv12":
+            for problem in ("expired", "self_signed", "name_mismatch"):
+                record[problem] = any(p.startswith(problem) for p in c["cert_problems"])
+        expected[(c["client"], c["client_port"])] = record
+    assert seen == expected
+    versions = Counter(r["version"] for r in seen.values())
+    assert versions == truth["tls"]["by_version"] and versions["TLSv12"] > 3
     assert len(seen) == truth["tls"]["handshakes"] > 10
 
 
