@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from generate import generate, parse_count, truth_path  # noqa: E402
+from generate import GENERATOR_VERSION, generate, parse_count, truth_path  # noqa: E402
 
 DATA_DIR = HERE / "data"
 RESULTS_DIR = HERE / "results"
@@ -433,12 +433,14 @@ def _label(packets: int) -> str:
 
 
 def ensure_capture(size: str, packets: int) -> Path:
-    """``benchmarks/data/bench-<size>.pcap``, generated (seed 1) unless it is already there."""
+    """``benchmarks/data/bench-<size>.pcap``, generated (seed 1) unless this generator
+    version already made it."""
     capture = DATA_DIR / f"bench-{size}.pcap"
     truth = truth_path(capture)
     if capture.exists() and truth.exists():
         known = json.loads(truth.read_text())
-        if known.get("packets") == packets and known.get("seed") == SEED:
+        current = known.get("generator") == f"mcpcap-benchmarks/{GENERATOR_VERSION}"
+        if current and known.get("packets") == packets and known.get("seed") == SEED:
             return capture
     print(f"generating {capture.relative_to(ROOT)} ({packets} packets)", file=sys.stderr)
     started = time.perf_counter()
