@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from mcpcap.core import service, store
+from mcpcap.core import store
 from mcpcap.core.errors import CancelledError
 from mcpcap.core.service import Analyzer
 
@@ -20,20 +20,6 @@ def capture(tmp_path, example):
     copy = tmp_path / "copy.pcap"
     shutil.copyfile(example, copy)
     return copy
-
-
-@pytest.fixture
-def scans(monkeypatch):
-    """Counts the real scans the analyzer runs."""
-    calls = []
-    real = service.scan_capture
-
-    def counting(*args, **kwargs):
-        calls.append(args[0])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(service, "scan_capture", counting)
-    return calls
 
 
 def summary_of(settings, path):

@@ -17,24 +17,10 @@ import pytest
 
 from mcpcap.cli import build_parser
 from mcpcap.config import build_settings
-from mcpcap.core import service, store
+from mcpcap.core import store
 from mcpcap.core.service import Analyzer
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def scans(monkeypatch):
-    """Counts the real scans the analyzer runs."""
-    calls = []
-    real = service.scan_capture
-
-    def counting(*args, **kwargs):
-        calls.append(args[0])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(service, "scan_capture", counting)
-    return calls
 
 
 @pytest.fixture(scope="module")
