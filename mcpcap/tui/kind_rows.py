@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 
 from mcpcap.core.modules.kinds import FieldSpec
 from mcpcap.core.records import KindQuery
@@ -73,6 +73,16 @@ def _format(fmt: str, value: Any, width: int) -> str:
 
 
 # ---------------------------------------------------------------------- columns
+def fit(text: str, width: int, right: bool = False) -> str:
+    """`text` cut (with an ellipsis) or padded to exactly `width` cells."""
+    if width <= 0:
+        return ""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    pad = " " * (width - cell_len(text))
+    return pad + text if right else text + pad
+
+
 def natural_widths(fields: Sequence[FieldSpec], records: Iterable[Record]) -> dict[str, int]:
     """The widest cell of each field among `records` (the first page: widths stay put)."""
     widest: dict[str, int] = {}
@@ -159,6 +169,10 @@ class PagedRecords:
 
     def __len__(self) -> int:
         return self.total
+
+    def keep_at_least(self, pages: int) -> None:
+        """Keep `pages` pages in memory at least (a screenful must fit)."""
+        self.kept = max(self.kept, pages)
 
     def first_page(self) -> list[Record]:
         with self._lock:

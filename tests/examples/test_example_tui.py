@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import Tabs
 
 from mcpcap.core.errors import BadArgumentError
+from mcpcap.core.examples import example_path
 from mcpcap.core.export import write_records
 from mcpcap.core.records import KindQuery
 from mcpcap.core.service import Analyzer
@@ -38,9 +42,6 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     found = tmp_path / "captures"
     found.mkdir()
     shutil.copy(CAPTURE, found / CAPTURE.name)
-    (found / CAPTURE.name).touch()
-    import os
-
     os.utime(found / CAPTURE.name, (FIXED_MTIME, FIXED_MTIME))
     monkeypatch.chdir(tmp_path)
     return Path("captures")
@@ -233,6 +234,70 @@ def test_mcp_call_help_and_palette_follow_the_tab(tmp_path: Path, folder: Path) 
         assert keys["3"] == "Show the NTP malformed table"
         assert keys["["] == "Show the previous module's tab"
         assert "/" in keys and "e" in keys and "m" in keys
+
+    run(ntp_app(tmp_path, folder), body)
+
+
+def test_the_table_reads_pages_as_it_scrolls(
+    tmp_path: Path, folder: Path, analysis: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(KindPanel, "page_size", 2)
+    monkeypatch.setattr(KindPanel, "kept_pages", 2)
+    everything = list(KindQuery(analysis, "ntp.exchanges").iterate())
+
+    async def body(pilot: Pilot) -> None:
+        await go_to_ntp(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        panel = panel_in_view(pilot)
+        source = panel.table.source
+        assert source is not None and panel.total == len(everything) > 4
+        rows = panel.table.page_rows
+        assert rows < len(everything) - 2
+        assert source.fetches == -(-rows // 2)  # the pages of the rows drawn, no more
+        assert source.record(len(everything) - 1) is None
+        await pilot.press("end")
+        await settle(pilot)
+        last = len(everything) - 1
+        assert panel.table.cursor == last
+        assert source.record(last) == everything[last]
+        assert source.fetches == -(-len(everything) // 2)  # each page read once, no more
+        assert source.pages_in_memory <= source.kept
+        assert str(len(everything)) in cells(
+            panel, panel.table.cursor - round(panel.table.scroll_y) + 1
+        )
+        await pilot.press("enter")
+        await settle(pilot)
+        assert json.loads(panel.detail_text) == everything[last]
+
+    run(ntp_app(tmp_path, folder), body, size=(100, 12))
+
+
+def test_new_tui_code_imports_no_protocol_module() -> None:
+    code = (
+        "import sys\n"
+        "import mcpcap.tui.widgets.module_tab, mcpcap.tui.widgets.kind_table\n"
+        "print(sorted(m for m in sys.modules if m.startswith('mcpcap.modules.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_another_capture_replaces_the_module_tabs(tmp_path: Path, folder: Path) -> None:
+    shutil.copy(example_path(), folder / "example.pcap")
+
+    async def body(pilot: Pilot) -> None:
+        screen = pilot.app.screen
+        assert screen.query(ModuleTab)
+        screen.open_capture("example.pcap")
+        await settle(pilot)
+        assert screen.analysis.name == "example.pcap"
+        assert not screen.query(ModuleTab)
+        assert screen.query_one("#module-tabs", Tabs).display is False
+        assert [title for title, _ in screen.views()] == ["Overview", "Transactions"]
+        await pilot.press("right_square_bracket", "2")
+        await settle(pilot)
+        assert screen.query_one("#tabs").active == "transactions-tab"
 
     run(ntp_app(tmp_path, folder), body)
 

@@ -35,9 +35,12 @@ from mcpcap.core.records import KindQuery
 from mcpcap.tui.export import ExportError, TargetExistsError, export_records, kind_formats
 from mcpcap.tui.kind_rows import (
     GAP,
+    KEPT_PAGES,
+    PAGE_SIZE,
     RIGHT_ALIGNED,
     PagedRecords,
     Record,
+    fit,
     format_value,
     layout,
     natural_widths,
@@ -45,7 +48,6 @@ from mcpcap.tui.kind_rows import (
 from mcpcap.tui.screens.export import ConfirmScreen, ExportRequest, ExportScreen
 from mcpcap.tui.widgets.filter_bar import FilterBar
 from mcpcap.tui.widgets.mcp_call import McpCallScreen, clipboard_text, record_call, records_call
-from mcpcap.tui.widgets.table import fit
 
 DETAIL_DELAY = 0.08
 LOADING = "…"
@@ -114,6 +116,7 @@ class KindTable(ScrollView, can_focus=True):
         self.scroll_to(y=top, animate=False, immediate=True)
         self.cursor = cursor
         self.refresh()
+        self.request_view()
 
     def current(self) -> Record | None:
         return None if self.source is None else self.source.record(self.cursor)
@@ -127,10 +130,23 @@ class KindTable(ScrollView, can_focus=True):
         return max(len(str(self.total)), 1) + GAP
 
     # ------------------------------------------------------------------ loading pages
+    def request_view(self) -> None:
+        """Fetch the page of the first row in view (or under the cursor) not in memory."""
+        source = self.source
+        if source is None:
+            return
+        top = round(self.scroll_y)
+        for position in (self.cursor, *range(top, min(top + self.page_rows, source.total))):
+            if source.record(position) is None:
+                self._want(position)
+                return
+
     def _want(self, position: int) -> None:
         """Row `position` is on screen but not in memory: fetch its page in a worker."""
         if self._loading or self.source is None or self.source is self._broken:
             return
+        # the rows in view fit in the pages kept (or drawing them would evict them in turn)
+        self.source.keep_at_least(self.page_rows // self.source.page_size + 2)
         self._loading = True
         work = partial(self._load, self.source, position)
         # started after this frame is drawn (this is called while drawing a line)
@@ -152,6 +168,7 @@ class KindTable(ScrollView, can_focus=True):
         if source is self.source:
             self.refresh()
             self.post_message(self.CursorMoved(self.cursor))
+            self.request_view()
 
     # ------------------------------------------------------------------ cursor
     @property
@@ -171,6 +188,12 @@ class KindTable(ScrollView, can_focus=True):
         for position in (old, new):
             self.refresh(Region(0, position - round(self.scroll_y) + 1, width, 1))
         self.post_message(self.CursorMoved(new))
+        self.request_view()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self.request_view()
 
     def action_move(self, delta: int) -> None:
         self.cursor += delta
@@ -191,6 +214,7 @@ class KindTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total + 1)
+        self.request_view()  # shown at last, or taller: more rows in view
 
     def on_focus(self) -> None:
         self.refresh()
@@ -281,6 +305,9 @@ class KindPanel(Widget):
     KindPanel .kind-detail:focus { border-top: thick $accent; }
     """
 
+    page_size = PAGE_SIZE  # records a fetch asks for
+    kept_pages = KEPT_PAGES  # pages held in memory at once
+
     def __init__(
         self,
         query: KindQuery,
@@ -345,7 +372,9 @@ class KindPanel(Widget):
     @work(thread=True, exclusive=True, group="kind-build", exit_on_error=False)
     def _build(self, text: str, sort: str | None) -> None:
         try:
-            source = PagedRecords(self.query, text, sort)
+            source = PagedRecords(
+                self.query, text, sort, page_size=self.page_size, kept=self.kept_pages
+            )
         except (McpcapError, OSError) as exc:
             self.app.call_from_thread(self._fail, f"The view could not be built: {exc}")
             return
