@@ -302,6 +302,22 @@ def test_another_capture_replaces_the_module_tabs(tmp_path: Path, folder: Path) 
     run(ntp_app(tmp_path, folder), body)
 
 
+def test_a_capture_without_dns_opens_on_the_module_that_found_traffic(
+    tmp_path: Path, folder: Path
+) -> None:
+    async def body(pilot: Pilot) -> None:
+        screen = pilot.app.screen
+        assert screen.query_one("#module-tabs", Tabs).display is False  # one tab: no tab bar
+        assert screen.module_tab() is ntp_tab(pilot)
+        assert isinstance(pilot.app.focused, ModuleOverview)
+        await pilot.press("3")
+        await settle(pilot)
+        assert panel_in_view(pilot).kind.name == "ntp.malformed"
+
+    chosen = settings(tmp_path, pcap_paths=[str(folder)], modules=["ntp"])
+    run(McpcapApp(chosen, CAPTURE.name), body)
+
+
 def test_pages_are_fetched_as_needed_and_few_are_kept(analysis: Any) -> None:
     query = KindQuery(analysis, "ntp.exchanges")
     everything = list(query.iterate())

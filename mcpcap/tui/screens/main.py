@@ -289,6 +289,7 @@ class MainScreen(Screen[None]):
         tabs.active = f"tab-{first}"
         tabs.display = len(names) > 1
         switcher.display = True
+        self.call_after_refresh(self._focus_view)
 
     def action_refresh_sources(self) -> None:
         self.query_one(SourcesPanel).tree.show_loading(self.workspace.sources.sources())
