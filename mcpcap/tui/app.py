@@ -72,19 +72,34 @@ class McpcapApp(App[int]):
             self.early.stop()
         self.workspace.close()
 
+    @property
+    def main_screen(self) -> MainScreen | None:
+        found = [s for s in self.screen_stack if isinstance(s, MainScreen)]
+        return found[0] if found else None
+
     def actions(self) -> list[tuple[str, Binding]]:
-        """(namespace, binding) of every action a user can take, app first, then screen."""
+        """(namespace, binding) of every action a user can take, app first, then screen (the
+        views of the tab in view by their names)."""
         found = [("app", b) for b in self.BINDINGS if isinstance(b, Binding)]
-        found += [("screen", b) for b in MainScreen.BINDINGS if isinstance(b, Binding)]
+        main = self.main_screen
+        screen = main.key_bindings() if main is not None else MainScreen.BINDINGS
+        found += [("screen", b) for b in screen if isinstance(b, Binding)]
         return found
 
+    def _key_row(self, binding: Binding) -> tuple[str, str]:
+        return (binding.key_display or self.get_key_display(binding),
+                binding.tooltip or binding.description)  # fmt: skip
+
     def key_help(self) -> list[tuple[str, str]]:
-        """(key, description) rows for the help screen, plus the built-in palette key."""
-        rows = [
-            (b.key_display or self.get_key_display(b), b.tooltip or b.description)
-            for _, b in self.actions()
-        ]
-        return [*rows, ("ctrl+p", "Command palette: search every action")]
+        """(key, description) rows for the help screen: the app's and the screen's keys, the
+        palette key, then (after a heading row, key "") the keys of the tab in view's tables."""
+        rows = [self._key_row(b) for _, b in self.actions()]
+        rows.append(("ctrl+p", "Command palette: search every action"))
+        main = self.main_screen
+        if main is not None:
+            rows.append(("", "In a table (2, 3 …)"))
+            rows += [self._key_row(b) for b in main.table_bindings()]
+        return rows
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -94,6 +109,13 @@ class McpcapApp(App[int]):
                 continue
             run = partial(self.run_action, f"{namespace}.{binding.action}")
             yield SystemCommand(binding.description, binding.tooltip or binding.description, run)
+        panel = main.table_panel() if main is not None else None
+        if panel is not None:  # the keys of the table in view, run on it
+            for binding in panel.BINDINGS:
+                if isinstance(binding, Binding) and binding.action != "back":
+                    run = partial(self.run_action, binding.action, panel)
+                    tip = binding.tooltip or binding.description
+                    yield SystemCommand(binding.description, tip, run)
 
     def action_help(self) -> None:
         from mcpcap.tui.screens.help import HelpScreen  # Markdown and its parser: on first use

@@ -21,9 +21,11 @@ from mcpcap.core.modules.registry import load_module
 
 FORMATS = {  # key -> (label, file suffix)
     "jsonl": ("JSON Lines", ".jsonl"),
+    "json": ("JSON", ".json"),
     "csv": ("CSV", ".csv"),
     "zeek": ("Zeek dns.log", ".log"),
 }
+DNS_FORMATS = ("jsonl", "csv", "zeek")  # what the transactions view offers
 
 
 def _read_umask() -> int:
@@ -44,12 +46,21 @@ class TargetExistsError(ExportError):
     """The target exists and the caller did not allow replacing it."""
 
 
-def default_filename(capture: str, fmt: str) -> str:
-    """`example-dns.jsonl` for capture `example.pcap` (Zeek's is `example-dns.log`)."""
+def default_filename(capture: str, fmt: str, part: str = "dns") -> str:
+    """`example-dns.jsonl` for capture `example.pcap` (Zeek's is `example-dns.log`); `part`
+    names what is exported (`ntp-exchanges` for a kind)."""
     stem = Path(capture).name
     for suffix in (".gz", ".pcapng", ".pcap", ".cap"):
         stem = stem.removesuffix(suffix)
-    return f"{stem or 'capture'}-dns{FORMATS[fmt][1]}"
+    return f"{stem or 'capture'}-{part}{FORMATS[fmt][1]}"
+
+
+def kind_formats(kind: RecordKind) -> dict[str, str]:
+    """The formats a view of `kind` is exported in, with their labels, in the TUI's order."""
+    labels = {fmt: label for fmt, (label, _) in FORMATS.items() if fmt in kind.exports}
+    if "zeek" in labels:
+        labels["zeek"] = f"Zeek {kind.zeek.path}.log" if kind.zeek is not None else "Zeek log"
+    return labels
 
 
 def transactions_kind() -> RecordKind:

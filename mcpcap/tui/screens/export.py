@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from mcpcap.tui.export import FORMATS, default_filename
+from mcpcap.tui.export import DNS_FORMATS, FORMATS, default_filename
 
 MODAL_CSS = """
 {name} {{ align: center middle; }}
@@ -43,19 +43,33 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
     """
     )
 
-    def __init__(self, capture: str, count: int, folder: Path | None = None) -> None:
+    def __init__(
+        self,
+        capture: str,
+        count: int,
+        folder: Path | None = None,
+        *,
+        formats: dict[str, str] | None = None,
+        part: str = "dns",
+        noun: str = "transactions",
+    ) -> None:
+        """`formats`: format -> label (the transactions view's by default); `part` goes in
+        the default file name, `noun` says what is counted."""
         super().__init__()
         self.capture = capture
         self.count = count
         self.folder = folder or Path.cwd()
-        self.fmt = "jsonl"
+        self.formats = formats or {fmt: FORMATS[fmt][0] for fmt in DNS_FORMATS}
+        self.part = part
+        self.noun = noun
+        self.fmt = next(iter(self.formats))
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Export the current view", classes="title")
-            yield Static(f"{self.count:,} transactions", id="export-count")
+            yield Static(f"{self.count:,} {self.noun}", id="export-count")
             with RadioSet(id="export-format"):
-                for key, (label, _) in FORMATS.items():
+                for key, label in self.formats.items():
                     yield RadioButton(label, value=key == self.fmt, name=key)
             yield Input(str(self._default_path(self.fmt)), id="export-path")
             with Horizontal():
@@ -63,10 +77,10 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                 yield Button("Export", id="export-ok", variant="primary")
 
     def _default_path(self, fmt: str) -> Path:
-        return self.folder / default_filename(self.capture, fmt)
+        return self.folder / default_filename(self.capture, fmt, self.part)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-        new = event.pressed.name or "jsonl"
+        new = event.pressed.name or self.fmt
         path_input = self.query_one("#export-path", Input)
         if path_input.value == str(self._default_path(self.fmt)):
             path_input.value = str(self._default_path(new))

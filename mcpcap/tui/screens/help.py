@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -23,6 +24,11 @@ USAGE = """
 - **Transactions**: every query with its response; the filter bar takes tokens such as
   `qname_suffix:example.com rcode:NXDOMAIN qtype:AAAA client:10.0.0.0/8 min_rtt:0.5`.
   Click the title of the time, query or rtt column to sort by it (again to reverse it).
+- **Module tabs**: each module that found traffic has a tab (DNS first); **[** and **]** switch
+  them. In a tab, **1** is the module's overview and **2**, **3** … its tables, one per kind
+  of record. Every table has the same filter bar (`field:value`, a comma for OR, `-field:value`
+  to negate, `field>N` on numbers), **s** to change the order, **Enter** for the whole record,
+  **e** to export the view and **m** for the same view as an MCP call.
 
 Opening a capture scans it once; the result is kept, so opening it again is instant.
 **Ctrl+P** opens the command palette, which lists every action.
@@ -35,7 +41,11 @@ def keys_table(bindings: list[tuple[str, str]]) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for key, description in bindings:
-        table.add_row(key, description)
+        if key:
+            table.add_row(key, description)
+        else:  # a heading row
+            table.add_row("", "")
+            table.add_row("", Text(description, style="bold"))
     return table
 
 

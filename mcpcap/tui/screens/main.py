@@ -1,17 +1,24 @@
-"""The main screen: sources on the left, the open capture (Overview / Transactions) on the right."""
+"""The main screen: sources on the left, the open capture on the right, one tab per module.
+
+Each module that found traffic has a tab (DNS first): DNS its overview and transactions, every
+other module the generic `ModuleTab` (its overview, then a table per record kind). `[` and `]`
+switch module tabs; `1`, `2`, `3` … show the views of the tab in view.
+"""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Header, Static, TabbedContent, TabPane
+from textual.screen import ActiveBinding, Screen
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Header, Static, Tab, TabbedContent, TabPane, Tabs
 
 from mcpcap.core.parallel import prepare_workers
 from mcpcap.core.workspace import Workspace
@@ -19,6 +26,8 @@ from mcpcap.tui import workers
 from mcpcap.tui.launch import EarlyOpen
 from mcpcap.tui.screens.error import ErrorScreen
 from mcpcap.tui.widgets.footer import KeyFooter
+from mcpcap.tui.widgets.kind_table import KindPanel
+from mcpcap.tui.widgets.module_tab import ModuleTab, dom_id
 from mcpcap.tui.widgets.overview import DnsOverview
 from mcpcap.tui.widgets.scan_progress import ScanProgress
 from mcpcap.tui.widgets.sources import SourcesPanel
@@ -26,6 +35,27 @@ from mcpcap.tui.widgets.transactions import TransactionsPanel
 
 WELCOME = "Choose a capture in the sources panel: arrows to move, Enter to open.  ? for help"
 NARROW = 100  # below this many columns, opening a capture hides the sources panel
+VIEW_KEYS = 9  # `1` … `9`: the overview and the tables of the tab in view
+DNS_VIEWS = (
+    ("overview", "Overview", "Show the DNS overview"),
+    ("transactions-tab", "Transactions", "Show the transactions table"),
+)
+DNS_PANE = "module-dns"
+
+
+def view_number(action: str) -> int | None:
+    """2 for the action `show_view(2)`; None for any other action."""
+    if action.startswith("show_view(") and action.endswith(")"):
+        return int(action[len("show_view(") : -1])
+    return None
+
+
+def shown_modules(analysis: Any) -> list[str]:
+    """The modules that get a tab: those that found traffic, DNS first, else the first chosen."""
+    names = analysis.module_names
+    found = [name for name in names if analysis.traffic(name) > 0]
+    found.sort(key=lambda name: name != "dns")  # stable: the others keep their order
+    return found or names[:1]
 
 
 class MainScreen(Screen[None]):
@@ -34,12 +64,23 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel_scan", "Cancel scan", tooltip="Stop opening the capture"),
         Binding("s", "toggle_sources", "Sources", tooltip="Show or hide the sources panel"),
-        Binding("1", "show_tab('overview')", "Overview", tooltip="Show the DNS overview"),
+        *(
+            Binding(str(n), f"show_view({n})", f"View {n}", tooltip=f"Show view {n} of the tab")
+            for n in range(1, VIEW_KEYS + 1)
+        ),
         Binding(
-            "2",
-            "show_tab('transactions-tab')",
-            "Transactions",
-            tooltip="Show the transactions table",
+            "left_square_bracket",
+            "switch_module(-1)",
+            "Prev module",
+            key_display="[",
+            tooltip="Show the previous module's tab",
+        ),
+        Binding(
+            "right_square_bracket",
+            "switch_module(1)",
+            "Next module",
+            key_display="]",
+            tooltip="Show the next module's tab",
         ),
         Binding("f5", "refresh_sources", "Refresh", tooltip="List the sources again"),
     ]
@@ -64,7 +105,12 @@ class MainScreen(Screen[None]):
             with Vertical(id="capture"):
                 yield ScanProgress(id="scan")
                 yield Static(WELCOME, id="welcome")
-                with TabbedContent(id="tabs", initial="overview"):
+                yield Tabs(id="module-tabs")
+                with (
+                    ContentSwitcher(id="modules", initial=DNS_PANE),
+                    Vertical(id=DNS_PANE),
+                    TabbedContent(id="tabs", initial="overview"),
+                ):
                     with TabPane("Overview", id="overview"):
                         yield Static("", id="overview-empty")
                     with TabPane("Transactions", id="transactions-tab"):
@@ -74,6 +120,8 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(ScanProgress).display = False
         self.query_one("#tabs").display = False
+        self.query_one("#modules").display = False
+        self.query_one("#module-tabs").display = False
         self.action_refresh_sources()
         self.run_worker(prepare_workers, thread=True, name="prepare workers")
         self.query_one(SourcesPanel).tree.focus()
@@ -91,8 +139,11 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_scan":
             return self.scanning
-        if action == "show_tab":
-            return self.analysis is not None
+        if action == "show_view":
+            number = parameters[0]
+            return isinstance(number, int) and number <= len(self.views())
+        if action == "switch_module":
+            return self.analysis is not None and self.module_tabs.tab_count > 1
         return True
 
     @property
@@ -109,16 +160,136 @@ class MainScreen(Screen[None]):
         if panel.display:
             panel.tree.focus()
 
-    def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+    # --- module tabs and their views ----------------------------------------------------------
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """Keys work at once in the tab just shown: focus its main widget."""
-        if event.pane.id == "transactions-tab":
+    @property
+    def module_tabs(self) -> Tabs:
+        return self.query_one("#module-tabs", Tabs)
+
+    def module_tab(self) -> ModuleTab | None:
+        """The generic tab in view (None: the DNS tab, or nothing open)."""
+        current = self.query_one("#modules", ContentSwitcher).current
+        if current is None or current == DNS_PANE:
+            return None
+        return self.query_one(f"#{current}", ModuleTab)
+
+    def views(self) -> list[tuple[str, str]]:
+        """(title, what showing it does) of each view of the tab in view, for `1`, `2` …"""
+        if self.analysis is None:
+            return []
+        tab = self.module_tab()
+        return tab.views() if tab is not None else [(t, tip) for _, t, tip in DNS_VIEWS]
+
+    def table_panel(self) -> Widget | None:
+        """The table of the view in view (None on an overview)."""
+        tab = self.module_tab()
+        if tab is not None:
+            return tab.current_panel()
+        if self.analysis is not None and self.query_one("#tabs", TabbedContent).active == (
+            "transactions-tab"
+        ):
+            return self.query_one(TransactionsPanel)
+        return None
+
+    def table_bindings(self) -> list[Binding]:
+        """The keys of the tab in view's tables (the generic table's before a capture)."""
+        if self.analysis is not None and self.module_tab() is None:
+            bindings = TransactionsPanel.BINDINGS
+        else:
+            bindings = KindPanel.BINDINGS
+        return [b for b in bindings if isinstance(b, Binding)]
+
+    def key_bindings(self) -> list[Binding]:
+        """The screen's bindings as help and the palette list them: views by their names."""
+        views = self.views()
+        found = []
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding):
+                continue
+            number = view_number(binding.action)
+            if number is None:
+                found.append(binding)
+            elif number <= len(views):
+                title, tip = views[number - 1]
+                found.append(replace(binding, description=title, tooltip=tip))
+            elif number == 1 and not views:  # nothing open: say what the digits do
+                found.append(replace(binding, key_display="1 2 3 …", description="Views",
+                                     tooltip="Show the overview (1) or a table (2, 3 …) of "
+                                     "the module in view"))  # fmt: skip
+        return found
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The footer shows `1`, `2` … by the names of the views of the tab in view."""
+        found = super().active_bindings
+        views = self.views()
+        for key, active in found.items():
+            number = view_number(active.binding.action)
+            if number is not None and number <= len(views):
+                title, tip = views[number - 1]
+                binding = replace(active.binding, description=title, tooltip=tip)
+                found[key] = active._replace(binding=binding, tooltip=tip)
+        return found
+
+    def action_show_view(self, number: int) -> None:
+        tab = self.module_tab()
+        if tab is not None:
+            tab.show_view(number)
+        elif 1 <= number <= len(DNS_VIEWS):
+            self.query_one("#tabs", TabbedContent).active = DNS_VIEWS[number - 1][0]
+
+    def action_switch_module(self, delta: int) -> None:
+        tabs = self.module_tabs
+        if delta < 0:
+            tabs.action_previous_tab()
+        else:
+            tabs.action_next_tab()
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        """A module tab was chosen: show its pane and put the keyboard in its view."""
+        if event.tabs.id != "module-tabs" or event.tab.id is None:
+            return
+        event.stop()
+        self.query_one("#modules", ContentSwitcher).current = event.tab.id.removeprefix("tab-")
+        self.call_after_refresh(self._focus_view)
+        self.refresh_bindings()
+
+    def _focus_view(self) -> None:
+        tab = self.module_tab()
+        if tab is not None:
+            tab.focus_view()
+        elif self.query_one("#tabs", TabbedContent).active == "transactions-tab":
             self.query_one(TransactionsPanel).table.focus()
         else:
             for overview in self.query(DnsOverview):
                 overview.focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Keys work at once in the tab just shown: focus its main widget."""
+        self._focus_view()
+        self.refresh_bindings()
+
+    async def _show_modules(self, analysis: Any) -> None:
+        """One tab per module that found traffic; generic tabs for all but DNS."""
+        switcher = self.query_one("#modules", ContentSwitcher)
+        for old in list(switcher.query_children(ModuleTab)):
+            await old.remove()
+        tabs = self.module_tabs
+        await tabs.clear()
+        names = shown_modules(analysis)
+        for name in names:
+            pane = DNS_PANE if name == "dns" else f"module-{dom_id(name)}"
+            if name != "dns":
+                module = next(m for m in analysis.modules if m.name == name)
+                await switcher.mount(ModuleTab(analysis, module, id=pane))
+            title = next(m.title for m in analysis.modules if m.name == name)
+            await tabs.add_tab(Tab(title, id=f"tab-{pane}"))
+        first = DNS_PANE if names[0] == "dns" else f"module-{dom_id(names[0])}"
+        switcher.current = first
+        tabs.active = f"tab-{first}"
+        tabs.display = len(names) > 1
+        switcher.display = True
+        self.call_after_refresh(self._focus_view)
 
     def action_refresh_sources(self) -> None:
         self.query_one(SourcesPanel).tree.show_loading(self.workspace.sources.sources())
@@ -167,6 +338,7 @@ class MainScreen(Screen[None]):
         self.query_one("#welcome").display = False
         self.query_one("#tabs").display = True
         await self._show_overview(event.analysis)
+        await self._show_modules(event.analysis)
         if "dns" in event.analysis.module_names:
             # the overview first: the table's view is built in a thread that would compete
             # with the overview's first frame for the interpreter
@@ -186,7 +358,7 @@ class MainScreen(Screen[None]):
         summary = analysis.module("dns").summary()
         overview = DnsOverview(analysis.capture(), summary, id="dns-overview")
         await pane.mount(overview)
-        self.query_one(TabbedContent).active = "overview"
+        self.query_one("#tabs", TabbedContent).active = "overview"
         overview.focus()
 
     def on_capture_failed(self, event: workers.CaptureFailed) -> None:
@@ -209,5 +381,5 @@ class MainScreen(Screen[None]):
         self.open_capture(event.name)
 
     def on_dns_overview_filter_requested(self, event: DnsOverview.FilterRequested) -> None:
-        self.query_one(TabbedContent).active = "transactions-tab"
+        self.query_one("#tabs", TabbedContent).active = "transactions-tab"
         self.query_one(TransactionsPanel).apply_filter(event.filter_text)

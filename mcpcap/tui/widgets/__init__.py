@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mcpcap.core.models import CaptureSummary
+
 
 def human_bytes(size: int | None) -> str:
     """1536 -> '1.5 KiB'; None -> '?'."""
@@ -38,3 +43,17 @@ def seconds(value: float | None) -> str:
 def count(value: int) -> str:
     """12345 -> '12,345'."""
     return f"{value:,}"
+
+
+def capture_line(capture: CaptureSummary) -> str:
+    """The capture's name and facts on one line (Textual markup)."""
+    from textual.markup import escape
+
+    links = ", ".join(lt.name for lt in capture.link_types) or "no link type"
+    start = (capture.first_time or "")[:19].replace("T", " ")
+    gzip = " (gzip)" if capture.compressed else ""
+    return (
+        f"[b]{escape(capture.name)}[/b]  {capture.format}{gzip} · "
+        f"{links} · {count(capture.packets)} packets · {human_bytes(capture.bytes)} · "
+        f"{seconds(capture.duration)} from {start or '?'} UTC"
+    )

@@ -6,6 +6,9 @@ the bar red and says why, and is never applied, so the table keeps its last good
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
@@ -14,16 +17,24 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from mcpcap.core.errors import BadArgumentError
-from mcpcap.modules.dns.filters import TransactionFilter, parse_filter_text
 
 PLACEHOLDER = "qname_suffix:example.com rcode:NXDOMAIN  (Enter applies, Esc returns to the table)"
 LIVE_DELAY = 0.3
 
+Parser = Callable[[str], Any]  # filter text -> a filter; raises BadArgumentError with a sentence
 
-def validate(text: str) -> tuple[TransactionFilter | None, str | None]:
+
+def dns_filter(text: str) -> Any:
+    """The DNS transactions' filter (the bar's default, for the DNS tab)."""
+    from mcpcap.modules.dns.filters import parse_filter_text
+
+    return parse_filter_text(text)
+
+
+def validate(text: str, parse: Parser = dns_filter) -> tuple[Any | None, str | None]:
     """(filter, None) for valid text, (None, why) for invalid text."""
     try:
-        return parse_filter_text(text), None
+        return parse(text), None
     except BadArgumentError as exc:
         return None, str(exc)
 
@@ -31,17 +42,56 @@ def validate(text: str) -> tuple[TransactionFilter | None, str | None]:
 class FilterBar(Widget):
     """An input for filter tokens and a line that says what is wrong with them."""
 
+    DEFAULT_CSS = """
+    FilterBar {
+        height: auto;
+    }
+    FilterBar #filter-row {
+        height: 3;
+    }
+    FilterBar #filter-label {
+        width: auto;
+        padding: 1 1 0 1;
+        text-style: bold;
+    }
+    FilterBar #filter-input {
+        width: 1fr;
+    }
+    FilterBar.-invalid #filter-input {
+        border: tall $error;
+    }
+    FilterBar #filter-error {
+        display: none;
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        color: $text-error;
+    }
+    FilterBar.-invalid #filter-error {
+        display: block;
+    }
+    """
+
     class Applied(Message):
         """A valid filter to show (`submitted` is True for Enter)."""
 
-        def __init__(self, flt: TransactionFilter, text: str, submitted: bool) -> None:
+        def __init__(self, flt: Any, text: str, submitted: bool) -> None:
             super().__init__()
             self.filter = flt
             self.text = text
             self.submitted = submitted
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        parse: Parser = dns_filter,
+        placeholder: str = PLACEHOLDER,
+    ) -> None:
+        """`parse`: the filter language of the table below (DNS transactions by default)."""
         super().__init__(id=id)
+        self.parse = parse
+        self.placeholder = placeholder
         self.applied_text = ""
         self.error: str | None = None
         self._timer: Timer | None = None
@@ -49,22 +99,22 @@ class FilterBar(Widget):
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-row"):
             yield Label("Filter", id="filter-label")
-            yield Input(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
+            yield Input(placeholder=self.placeholder, id="filter-input", select_on_focus=False)
         yield Static("", id="filter-error")
 
     @property
     def input(self) -> Input:
         return self.query_one("#filter-input", Input)
 
-    def set_text(self, text: str) -> TransactionFilter | None:
+    def set_text(self, text: str) -> Any | None:
         """Put `text` in the bar and check it; returns its filter, or None if invalid."""
         with self.input.prevent(Input.Changed):
             self.input.value = text
         flt, _ = self._check(text)
         return flt
 
-    def _check(self, text: str) -> tuple[TransactionFilter | None, str | None]:
-        flt, error = validate(text)
+    def _check(self, text: str) -> tuple[Any | None, str | None]:
+        flt, error = validate(text, self.parse)
         self.error = error
         self.set_class(error is not None, "-invalid")
         self.query_one("#filter-error", Static).update(
@@ -91,7 +141,7 @@ class FilterBar(Widget):
             self._apply(event.value, True)
 
     def _apply(self, text: str, submitted: bool) -> None:
-        flt, error = validate(text)
+        flt, error = validate(text, self.parse)
         if flt is None or error is not None:
             return
         self.applied_text = text

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,8 +16,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from mcpcap.modules.dns.filters import TransactionFilter
-from mcpcap.modules.dns.registry import rcode_name, type_name
+if TYPE_CHECKING:
+    from mcpcap.modules.dns.filters import TransactionFilter
 
 VIEW_LIMIT = 100  # rows in the first page of the call for a view
 
@@ -34,6 +34,8 @@ class McpCall:
 
 def filter_arguments(flt: TransactionFilter) -> dict[str, Any]:
     """The filter as tool arguments, named as the analysis layer names them."""
+    from mcpcap.modules.dns.registry import rcode_name, type_name
+
     args: dict[str, Any] = flt.model_dump(exclude_none=True)
     if "qtype" in args:
         args["qtype"] = type_name(args["qtype"])
@@ -49,6 +51,24 @@ def transactions_call(capture: str, flt: TransactionFilter, sort: str, total: in
         "dns_transactions",
         {"capture": capture, **filter_arguments(flt), "sort": sort, "limit": limit},
     )
+
+
+def records_call(
+    capture: str, kind: str, filter_text: str, sort: str | None, total: int
+) -> McpCall:
+    """`records` for the view of any kind (its first page; next_cursor goes on)."""
+    arguments: dict[str, Any] = {"capture": capture, "kind": kind}
+    if filter_text.strip():
+        arguments["filter"] = filter_text.strip()
+    if sort is not None:
+        arguments["sort"] = sort
+    arguments["limit"] = max(1, min(total, VIEW_LIMIT))
+    return McpCall("records", arguments)
+
+
+def record_call(capture: str, kind: str, record_id: Any) -> McpCall:
+    """`record` for the one record a detail pane shows."""
+    return McpCall("record", {"capture": capture, "kind": kind, "id": str(record_id)})
 
 
 def message_call(capture: str, frame: int, index: int) -> McpCall:

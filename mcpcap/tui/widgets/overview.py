@@ -9,13 +9,12 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
-from textual.markup import escape
 from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
 from mcpcap.core.models import CaptureSummary
 from mcpcap.modules.dns.models import DnsSummary, Endpoint
-from mcpcap.tui.widgets import count, human_bytes, percent, seconds
+from mcpcap.tui.widgets import capture_line, count, percent, seconds
 from mcpcap.tui.widgets.charts import LatencyHistogram, TimelineChart
 
 NARROW = 100  # below this many columns the tables stack in one column
@@ -69,17 +68,6 @@ def figures(capture: CaptureSummary, dns: DnsSummary) -> list[tuple[str, str]]:
         (seconds(dns.latency.p99), "p99 latency"),
         (count(dns.malformed.total), "malformed"),
     ]
-
-
-def capture_line(capture: CaptureSummary) -> str:
-    links = ", ".join(lt.name for lt in capture.link_types) or "no link type"
-    start = (capture.first_time or "")[:19].replace("T", " ")
-    gzip = " (gzip)" if capture.compressed else ""
-    return (
-        f"[b]{escape(capture.name)}[/b]  {capture.format}{gzip} · "
-        f"{links} · {count(capture.packets)} packets · {human_bytes(capture.bytes)} · "
-        f"{seconds(capture.duration)} from {start or '?'} UTC"
-    )
 
 
 def _endpoints(items: list[Endpoint]) -> list[tuple[str, ...]]:

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -21,6 +20,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from mcpcap.tui.kind_rows import fit
 from mcpcap.tui.rows import RowOrder
 
 Record = dict[str, Any]
@@ -62,16 +62,6 @@ COLUMNS = (
     Column("answers", 6, lambda r: ", ".join(r["answers"] or ()), flex=2),
 )
 GAP = 1
-
-
-def fit(text: str, width: int, right: bool = False) -> str:
-    """`text` cut (with an ellipsis) or padded to exactly `width` cells."""
-    if width <= 0:
-        return ""
-    if cell_len(text) > width:
-        return set_cell_size(text, width - 1) + "…"
-    pad = " " * (width - cell_len(text))
-    return pad + text if right else text + pad
 
 
 def column_widths(total_width: int, number_width: int) -> list[int]:

@@ -1,0 +1,509 @@
+"""The table of any record kind: filter bar, a virtual table paged from the core, detail, export.
+
+Everything comes from the kind's declaration (`RecordKind`: fields, filters, sorts, exports)
+and the core's `KindQuery`; nothing here knows a protocol. Rows are fetched a page at a time as
+the user scrolls (`PagedRecords`), in thread workers, so a kind of a million records costs what
+a screenful does.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from typing import Any, ClassVar
+
+from rich.json import JSON
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Static
+
+from mcpcap.core.errors import McpcapError
+from mcpcap.core.filtering import parse_and_bind
+from mcpcap.core.modules.kinds import FieldSpec
+from mcpcap.core.records import KindQuery
+from mcpcap.tui.export import ExportError, TargetExistsError, export_records, kind_formats
+from mcpcap.tui.kind_rows import (
+    GAP,
+    KEPT_PAGES,
+    PAGE_SIZE,
+    RIGHT_ALIGNED,
+    PagedRecords,
+    Record,
+    fit,
+    format_value,
+    layout,
+    natural_widths,
+)
+from mcpcap.tui.screens.export import ConfirmScreen, ExportRequest, ExportScreen
+from mcpcap.tui.widgets.filter_bar import FilterBar
+from mcpcap.tui.widgets.mcp_call import McpCallScreen, clipboard_text, record_call, records_call
+
+DETAIL_DELAY = 0.08
+LOADING = "…"
+
+
+class KindTable(ScrollView, can_focus=True):
+    """The rows of a `PagedRecords` under a fixed header line; missing pages load as needed."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "kind-table--header",
+        "kind-table--cursor",
+        "kind-table--empty",
+        "kind-table--loading",
+    }
+    DEFAULT_CSS = """
+    KindTable { height: 1fr; overflow-x: hidden; }
+    KindTable > .kind-table--header { background: $panel; text-style: bold; }
+    KindTable > .kind-table--cursor { background: $accent; color: $text; }
+    KindTable > .kind-table--empty { color: $text-muted; }
+    KindTable > .kind-table--loading { color: $text-muted; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+
+    class CursorMoved(Message):
+        def __init__(self, position: int) -> None:
+            super().__init__()
+            self.position = position
+
+    class Chosen(Message):
+        """Enter (or a double click) on a row."""
+
+        def __init__(self, position: int) -> None:
+            super().__init__()
+            self.position = position
+
+    def __init__(self, fields: tuple[FieldSpec, ...], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.fields = fields
+        self.source: PagedRecords | None = None
+        self.natural: dict[str, int] = {}
+        self.empty_text = "Loading…"
+        self._loading = False
+        self._broken: PagedRecords | None = None
+
+    # ------------------------------------------------------------------ data
+    @property
+    def total(self) -> int:
+        return 0 if self.source is None else len(self.source)
+
+    def set_source(self, source: PagedRecords, cursor: int = 0) -> None:
+        """Show another view (a new filter or sort), with the cursor on `cursor`."""
+        self.source = source
+        self.natural = natural_widths(self.fields, source.first_page())
+        self.virtual_size = Size(self.size.width, self.total + 1)
+        cursor = max(0, min(cursor, self.total - 1))
+        top = 0 if cursor < self.page_rows else cursor - self.page_rows // 2
+        self.scroll_to(y=top, animate=False, immediate=True)
+        self.cursor = cursor
+        self.refresh()
+        self.request_view()
+
+    def current(self) -> Record | None:
+        return None if self.source is None else self.source.record(self.cursor)
+
+    def columns(self) -> list[tuple[FieldSpec, int]]:
+        """The columns that fit the table's width now, after the row numbers."""
+        return layout(self.fields, self.scrollable_content_region.width - self._number_width(),
+                      self.natural)  # fmt: skip
+
+    def _number_width(self) -> int:
+        return max(len(str(self.total)), 1) + GAP
+
+    # ------------------------------------------------------------------ loading pages
+    def request_view(self) -> None:
+        """Fetch the page of the first row in view (or under the cursor) not in memory."""
+        source = self.source
+        if source is None:
+            return
+        top = round(self.scroll_y)
+        for position in (self.cursor, *range(top, min(top + self.page_rows, source.total))):
+            if source.record(position) is None:
+                self._want(position)
+                return
+
+    def _want(self, position: int) -> None:
+        """Row `position` is on screen but not in memory: fetch its page in a worker."""
+        if self._loading or self.source is None or self.source is self._broken:
+            return
+        # the rows in view fit in the pages kept (or drawing them would evict them in turn)
+        self.source.keep_at_least(self.page_rows // self.source.page_size + 2)
+        self._loading = True
+        work = partial(self._load, self.source, position)
+        # started after this frame is drawn (this is called while drawing a line)
+        self.call_later(self.run_worker, work, thread=True, group="kind-load",
+                        exit_on_error=False)  # fmt: skip
+
+    def _load(self, source: PagedRecords, position: int) -> None:
+        try:
+            source.load(position)
+        except (McpcapError, OSError) as exc:
+            self._broken = source  # asked again, it would fail again: say so once
+            self.app.call_from_thread(self.notify, f"Rows could not be read: {exc}",
+                                      severity="error")  # fmt: skip
+        self.app.call_from_thread(self._loaded, source)
+
+    def _loaded(self, source: PagedRecords) -> None:
+        """Draw again: rows still missing (the view moved on meanwhile) ask for their page."""
+        self._loading = False
+        if source is self.source:
+            self.refresh()
+            self.post_message(self.CursorMoved(self.cursor))
+            self.request_view()
+
+    # ------------------------------------------------------------------ cursor
+    @property
+    def page_rows(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, self.total - 1)) if self.total else 0
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        top = round(self.scroll_y)
+        if new < top:
+            self.scroll_to(y=new, animate=False, immediate=True)
+        elif new >= top + self.page_rows:
+            self.scroll_to(y=new - self.page_rows + 1, animate=False, immediate=True)
+        width = self.size.width
+        for position in (old, new):
+            self.refresh(Region(0, position - round(self.scroll_y) + 1, width, 1))
+        self.post_message(self.CursorMoved(new))
+        self.request_view()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self.request_view()
+
+    def action_move(self, delta: int) -> None:
+        self.cursor += delta
+
+    def action_page(self, direction: int) -> None:
+        self.cursor += direction * self.page_rows
+
+    def action_jump(self, position: int) -> None:
+        self.cursor = position if position >= 0 else self.total - 1
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:
+            return
+        self.cursor = round(self.scroll_y) + offset.y - 1
+        if event.chain == 2 and self.total:
+            self.post_message(self.Chosen(self.cursor))
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self.total + 1)
+        self.request_view()  # shown at last, or taller: more rows in view
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # ------------------------------------------------------------------ rendering
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        columns = self.columns()
+        if y == 0:
+            return self._header(columns, width)
+        position = round(self.scroll_y) + y - 1
+        if self.source is None or position >= self.total:
+            if position == 0:
+                style = self.get_component_rich_style("kind-table--empty")
+                return Strip([Segment(fit(" " + self.empty_text, width), style)], width)
+            return Strip.blank(width, self.rich_style)
+        record = self.source.record(position)
+        if record is None:
+            self._want(position)
+        return self._row(position, record, columns, width)
+
+    def _header(self, columns: list[tuple[FieldSpec, int]], width: int) -> Strip:
+        style = self.get_component_rich_style("kind-table--header")
+        sort = None if self.source is None else self.source.sort
+        cells = [fit("#", self._number_width() - GAP, right=True)]
+        for spec, cell_width in columns:
+            title = spec.title
+            if sort is not None and spec.name in (sort.lstrip("-"), _time_of(sort)):
+                title += " ▼" if sort.startswith("-") else " ▲"
+            cells.append(fit(title, cell_width, right=spec.format in RIGHT_ALIGNED))
+        return Strip([Segment(fit(" ".join(cells), width), style)], width)
+
+    def _row(
+        self,
+        position: int,
+        record: Record | None,
+        columns: list[tuple[FieldSpec, int]],
+        width: int,
+    ) -> Strip:
+        base = self.rich_style
+        if position == self.cursor:
+            cursor_style = self.get_component_rich_style("kind-table--cursor")
+            if not self.has_focus:
+                cursor_style = Style(bgcolor=cursor_style.bgcolor, dim=True)
+            base = base + cursor_style
+        number = fit(str(position + 1), self._number_width() - GAP, right=True) + " "
+        if record is None:
+            loading = base + self.get_component_rich_style("kind-table--loading", partial=True)
+            return Strip([Segment(number, base), Segment(LOADING, loading)]).adjust_cell_length(
+                width, base
+            )
+        cells = [Segment(number, base)]
+        for spec, cell_width in columns:
+            text = format_value(spec.format, record.get(spec.name), cell_width)
+            right = spec.format in RIGHT_ALIGNED
+            cells.append(Segment(fit(text, cell_width, right) + " ", base))
+        return Strip(cells).adjust_cell_length(width, base).simplify()
+
+
+def _time_of(sort: str) -> str:
+    """A sort by `ts` is shown on the `time` column (the same instant, as a person reads it)."""
+    return "time" if sort.lstrip("-") == "ts" else ""
+
+
+class KindPanel(Widget):
+    """Every record of one kind: filter, sort, detail (the record as JSON), export, MCP call."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter", tooltip="Type filter tokens for this table"),
+        Binding(
+            "s", "cycle_sort", "Sort", tooltip="Change the order (each of the kind's sorts in turn)"
+        ),
+        Binding("enter", "detail", "Detail", tooltip="Show the record under the cursor"),
+        Binding("m", "mcp_call", "MCP call", tooltip="Show this view as an MCP call"),
+        Binding("e", "export", "Export", tooltip="Write this view's records to a file"),
+        Binding("escape", "back", "Back", show=False, tooltip="Close the detail or the filter"),
+    ]
+    DEFAULT_CSS = """
+    KindPanel { layout: vertical; height: 1fr; }
+    KindPanel .kind-status { height: 1; padding: 0 1; background: $boost; color: $text-muted; }
+    KindPanel .kind-detail {
+        display: none; height: 50%; border-top: solid $accent; padding: 0 1;
+    }
+    KindPanel.-detail .kind-detail { display: block; }
+    KindPanel .kind-detail:focus { border-top: thick $accent; }
+    """
+
+    page_size = PAGE_SIZE  # records a fetch asks for
+    kept_pages = KEPT_PAGES  # pages held in memory at once
+
+    def __init__(
+        self,
+        query: KindQuery,
+        capture_name: str,
+        first_ts: float | None = None,
+        *,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.query = query
+        self.kind = query.kind
+        self.capture_name = capture_name
+        self.first_ts = first_ts
+        self.filter_text = ""
+        self.sort = self.kind.default_sort
+        self.record: Record | None = None
+        self.detail_text = ""  # the record in the detail pane, as JSON
+        self._detail_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        examples = [spec.example for spec in self.kind.filters if spec.example][:2]
+        tokens = " ".join(examples) or " ".join(f"{n}:" for n in self.kind.filter_names()[:3])
+        placeholder = f"{tokens}  (Enter applies, Esc returns to the table)"
+        yield FilterBar(parse=self._parse, placeholder=placeholder)
+        yield Static("", classes="kind-status")
+        yield KindTable(self.kind.fields)
+        with VerticalScroll(classes="kind-detail", can_focus=True):
+            yield Static("", classes="kind-detail-body")
+
+    def on_mount(self) -> None:
+        self._show(self.filter_text, self.sort)
+
+    # ------------------------------------------------------------------ parts
+    @property
+    def table(self) -> KindTable:
+        return self.query_one(KindTable)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one(FilterBar)
+
+    @property
+    def total(self) -> int:
+        return self.table.total
+
+    def _parse(self, text: str) -> Any:
+        return parse_and_bind(text, self.kind.filters)
+
+    def apply_filter(self, text: str) -> bool:
+        """Filter the table by `text`; False (and the bar says why) when it is invalid."""
+        if self.filter_bar.set_text(text) is None:
+            return False
+        self.filter_bar.applied_text = text
+        self._show(text, self.sort)
+        return True
+
+    # ------------------------------------------------------------------ views
+    def _show(self, text: str, sort: str | None) -> None:
+        self._set_status("working…")
+        self._build(text, sort)
+
+    @work(thread=True, exclusive=True, group="kind-build", exit_on_error=False)
+    def _build(self, text: str, sort: str | None) -> None:
+        try:
+            source = PagedRecords(
+                self.query, text, sort, page_size=self.page_size, kept=self.kept_pages
+            )
+        except (McpcapError, OSError) as exc:
+            self.app.call_from_thread(self._fail, f"The view could not be built: {exc}")
+            return
+        self.app.call_from_thread(self._install, source)
+
+    def _install(self, source: PagedRecords) -> None:
+        self.filter_text, self.sort = source.text, source.sort
+        self.table.empty_text = f"No {self.kind.title.lower()} match this filter."
+        self.table.set_source(source)
+        self._set_status()
+        if self.has_class("-detail"):
+            self._refresh_detail()
+
+    def _fail(self, message: str) -> None:
+        self._set_status()
+        self.notify(message, severity="error")
+
+    def _set_status(self, note: str = "") -> None:
+        table = self.table
+        parts = [f"{table.total:,} {self.kind.title.lower()}"]
+        if self.sort:
+            parts.append(f"sort {self.sort}")
+        if table.total:
+            parts.append(f"row {table.cursor + 1:,}")
+        if self.filter_text:
+            parts.append(f"filter {self.filter_text}")
+        if note:
+            parts.append(note)
+        self.query_one(".kind-status", Static).update(" · ".join(parts))
+
+    # ------------------------------------------------------------------ events
+    def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
+        event.stop()
+        self._show(event.text, self.sort)
+        if event.submitted:
+            self.table.focus()
+
+    def on_kind_table_cursor_moved(self, event: KindTable.CursorMoved) -> None:
+        event.stop()
+        self._set_status()
+        if self.has_class("-detail"):
+            if self._detail_timer is not None:
+                self._detail_timer.stop()
+            self._detail_timer = self.set_timer(DETAIL_DELAY, self._refresh_detail)
+
+    def on_kind_table_chosen(self, event: KindTable.Chosen) -> None:
+        event.stop()
+        self.action_detail()
+
+    # ------------------------------------------------------------------ actions
+    def action_focus_filter(self) -> None:
+        self.filter_bar.input.focus()
+
+    def action_cycle_sort(self) -> None:
+        sorts = self.kind.sorts
+        if not sorts:
+            self.notify(f"{self.kind.name} has no other order.", severity="warning")
+            return
+        index = sorts.index(self.sort) if self.sort in sorts else -1
+        self._show(self.filter_text, sorts[(index + 1) % len(sorts)])
+
+    def action_back(self) -> None:
+        self.set_class(False, "-detail")
+        self.table.focus()
+
+    def action_detail(self) -> None:
+        if not self.total:
+            return
+        self.set_class(True, "-detail")
+        self._refresh_detail()
+
+    def _refresh_detail(self) -> None:
+        row = self.table.current()
+        body = self.query_one(".kind-detail-body", Static)
+        if row is None:
+            self.detail_text = ""
+            body.update(LOADING)
+            return
+        try:
+            self.record = self.query.one(row["id"])
+        except McpcapError as exc:
+            self.record, self.detail_text = None, ""
+            body.update(f"This record cannot be read: {exc}")
+            return
+        self.detail_text = json.dumps(self.record, ensure_ascii=False, default=str, indent=2)
+        body.update(JSON(self.detail_text, indent=2))
+        self.query_one(".kind-detail", VerticalScroll).scroll_home(animate=False)
+
+    def action_mcp_call(self) -> None:
+        calls = [records_call(self.capture_name, self.kind.name, self.filter_text, self.sort,
+                              self.total)]  # fmt: skip
+        if self.has_class("-detail") and self.record is not None:
+            calls.append(record_call(self.capture_name, self.kind.name, self.record["id"]))
+        self.app.copy_to_clipboard(clipboard_text(calls))
+        self.app.push_screen(McpCallScreen(calls))
+
+    # ------------------------------------------------------------------ export
+    def action_export(self) -> None:
+        screen = ExportScreen(
+            self.capture_name,
+            self.total,
+            formats=kind_formats(self.kind),
+            part=self.kind.name.replace(".", "-"),
+            noun=self.kind.title.lower(),
+        )
+        self.app.push_screen(screen, self._export_chosen)
+
+    def _export_chosen(self, request: ExportRequest | None) -> None:
+        if request is None:
+            return
+        if request.path.exists():
+            self.app.push_screen(
+                ConfirmScreen(f"{request.path} already exists. Replace it?"),
+                lambda yes: self._export(request, True) if yes else None,
+            )
+        else:
+            self._export(request, False)
+
+    @work(thread=True, group="kind-export", exit_on_error=False)
+    def _export(self, request: ExportRequest, overwrite: bool) -> None:
+        try:
+            records = self.query.iterate(self.filter_text, sort=self.sort)
+            count = export_records(records, request.path, request.fmt, self.first_ts,
+                                   overwrite=overwrite, kind=self.kind)  # fmt: skip
+        except TargetExistsError:
+            self.app.call_from_thread(self._export_chosen, request)
+            return
+        except (ExportError, McpcapError) as exc:
+            self.app.call_from_thread(self.notify, f"Export failed: {exc}.", severity="error")
+            return
+        noun = self.kind.title.lower()
+        self.app.call_from_thread(self.notify, f"Exported {count:,} {noun} to {request.path}.")

@@ -1,0 +1,303 @@
+"""The tab of any protocol module: `1` its overview, `2`, `3` … a table per record kind.
+
+The overview reads the module's summary model generically: its top-level numbers and words are
+the key figures, a nested model is a group of figures, a mapping of counts is a ranking and a
+list is shown in brief. A summary field named like a field of one of the module's kinds takes
+that field's format (an `offset` group in seconds, when the kind shows `offset` in seconds).
+Nothing here knows a protocol.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from rich.table import Table
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
+from textual.widget import Widget
+from textual.widgets import Label, Static, TabbedContent, TabPane
+
+from mcpcap.core.records import KindQuery
+from mcpcap.tui.kind_rows import NONE, format_value
+from mcpcap.tui.widgets import capture_line, count, percent
+from mcpcap.tui.widgets.kind_table import KindPanel
+
+if TYPE_CHECKING:
+    from mcpcap.core.modules.contract import ProtocolModule
+    from mcpcap.core.modules.kinds import RecordKind
+    from mcpcap.core.service import Analysis
+
+NARROW = 100  # below this many columns the rankings stack in one column
+RANKED = 10  # rows a ranking shows
+LISTED = 5  # items a list shows
+Scalar = int | float | str | bool | None
+
+
+def dom_id(name: str) -> str:
+    """`name` as a widget id (module and kind names are words, but a plug-in may differ)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", name)
+
+
+def field_formats(kinds: list[RecordKind]) -> dict[str, str]:
+    """Each field name the module's kinds show, with its format (the first kind's wins)."""
+    formats: dict[str, str] = {}
+    for kind in kinds:
+        for spec in kind.fields:
+            formats.setdefault(spec.name, spec.format)
+    return formats
+
+
+def label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def figure(value: Scalar, fmt: str | None) -> str:
+    """A summary number or word as the overview shows it."""
+    if value is None:
+        return NONE
+    if fmt and fmt != "text":
+        return format_value(fmt, value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return count(value)
+    if isinstance(value, float):
+        return f"{value:,.6g}"
+    return str(value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (int, float, str, bool))
+
+
+def _is_counts(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()
+    )
+
+
+class SummaryParts:
+    """A summary model sorted into what the overview shows: figures, groups, rankings, lists."""
+
+    def __init__(self, summary: BaseModel, formats: Mapping[str, str]) -> None:
+        self.figures: list[tuple[str, str, str]] = []  # (value, label, description)
+        self.groups: list[tuple[str, list[tuple[str, str]]]] = []  # (title, [(label, value)])
+        self.rankings: list[tuple[str, str, Mapping[str, float]]] = []  # (title, about, counts)
+        self.lists: list[tuple[str, list[Any]]] = []
+        fields = type(summary).model_fields
+        for name, info in fields.items():
+            value = getattr(summary, name)
+            about = info.description or ""
+            if value is None and _has_model(info.annotation):
+                self.groups.append((label(name), []))  # a group the summary left empty
+            elif isinstance(value, BaseModel):
+                self.groups.append((label(name), self._group(value, formats.get(name), formats)))
+            elif _is_counts(value):
+                self.rankings.append((label(name), about, value))
+            elif isinstance(value, (list, tuple)):
+                self.lists.append((label(name), list(value)))
+            elif _is_scalar(value):
+                shown = figure(value, formats.get(name))
+                self.figures.append((shown, label(name), about))
+            elif isinstance(value, Mapping):
+                self.lists.append((label(name), [f"{k}: {v}" for k, v in value.items()]))
+
+    def _group(
+        self, model: BaseModel, fmt: str | None, formats: Mapping[str, str]
+    ) -> list[tuple[str, str]]:
+        shown = []
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            if _is_scalar(value):
+                shown.append((label(name), figure(value, formats.get(name, fmt))))
+        return shown
+
+
+def _has_model(annotation: Any) -> bool:
+    """Whether a field's type is a model, or a union with one (`Percentiles | None`)."""
+    options = getattr(annotation, "__args__", None) or (annotation,)
+    return any(isinstance(a, type) and issubclass(a, BaseModel) for a in options)
+
+
+def ranking_table(counts: Mapping[str, float]) -> Table:
+    """The largest counts first, with their share of the whole."""
+    whole = sum(counts.values())
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    table.add_column("value", no_wrap=True, overflow="ellipsis", max_width=40)
+    table.add_column("count", justify="right")
+    table.add_column("share", justify="right")
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+    for key, value in ranked[:RANKED]:
+        table.add_row(Text(str(key)), figure(value, None), percent(int(value), int(whole)))
+    if len(ranked) > RANKED:
+        table.add_row(Text(f"… {len(ranked) - RANKED} more", style="dim"), "", "")
+    if not ranked:
+        table.add_row(Text("none", style="dim"), "", "")
+    return table
+
+
+def group_table(values: list[tuple[str, str]]) -> Table:
+    """A nested model's numbers side by side: names above, values below."""
+    table = Table(box=None, padding=(0, 2, 0, 0), show_edge=False, header_style="dim")
+    for name, _ in values:
+        table.add_column(name, justify="right")
+    table.add_row(*(f"[b]{escape(value)}[/b]" for _, value in values))
+    return table
+
+
+class ModuleOverview(VerticalScroll, can_focus=True):
+    """One module's summary on one scrollable page, and the keys of its tables."""
+
+    DEFAULT_CSS = """
+    ModuleOverview { padding: 0 1; scrollbar-size-vertical: 1; }
+    ModuleOverview .module-capture { margin: 1 0 0 0; }
+    ModuleOverview .module-figures {
+        grid-size: 4; grid-gutter: 1 1; height: auto; margin: 1 0;
+    }
+    ModuleOverview .module-figure {
+        height: 2; padding: 0 1; border-left: outer $accent; background: $boost;
+    }
+    ModuleOverview .module-section { height: auto; margin: 0 0 1 0; }
+    ModuleOverview .module-title { text-style: bold; color: $accent; }
+    ModuleOverview .module-about { color: $text-muted; }
+    ModuleOverview .module-pair { layout: horizontal; height: auto; }
+    ModuleOverview .module-pair > .module-section { width: 1fr; margin: 0 2 1 0; }
+    ModuleOverview.-narrow .module-pair { layout: vertical; }
+    ModuleOverview.-narrow .module-figures { grid-size: 2; }
+    """
+
+    def __init__(
+        self,
+        analysis: Analysis,
+        module: ProtocolModule,
+        summary: BaseModel,
+        *,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.module = module
+        self.capture = analysis.capture()
+        self.traffic = analysis.traffic(module.name)
+        self.kinds = module.kinds()
+        self.parts = SummaryParts(summary, field_formats(self.kinds))
+
+    def compose(self) -> ComposeResult:
+        yield Static(capture_line(self.capture), classes="module-capture")
+        keys = "  ".join(
+            f"[b]{i}[/b] {escape(kind.title)}" for i, kind in enumerate(self.kinds, start=2)
+        )
+        title = escape(self.module.title)
+        yield Static(
+            f"[b]{title}[/b] · {count(self.traffic)} messages · tables: {keys or 'none'}",
+            classes="module-heading",
+        )
+        parts = self.parts
+        if parts.figures:
+            with Grid(classes="module-figures"):
+                for value, name, about in parts.figures:
+                    box = Static(f"[b]{escape(value)}[/b]\n[dim]{escape(name)}[/dim]",
+                                 classes="module-figure")  # fmt: skip
+                    box.tooltip = about or None
+                    yield box
+        for name, values in parts.groups:
+            with Vertical(classes="module-section"):
+                yield Label(name, classes="module-title")
+                yield Static(group_table(values) if values else Text("none", style="dim"))
+        rankings = parts.rankings
+        for first in range(0, len(rankings), 2):  # side by side in pairs (stacked when narrow)
+            with Horizontal(classes="module-pair"):
+                for name, about, counts in rankings[first : first + 2]:
+                    with Vertical(classes="module-section"):
+                        yield Label(name, classes="module-title")
+                        if about:
+                            yield Static(about, classes="module-about", markup=False)
+                        yield Static(ranking_table(counts))
+        for name, items in parts.lists:
+            with Vertical(classes="module-section"):
+                yield Label(f"{name} ({count(len(items))})", classes="module-title")
+                shown = [format_value("list", item) for item in items[:LISTED]]
+                if len(items) > LISTED:
+                    shown.append(f"… {len(items) - LISTED} more")
+                yield Static("\n".join(shown) or "none", markup=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "-narrow")
+
+
+class ModuleTab(Widget):
+    """A module's views: its overview, then one `KindPanel` per kind in declaration order."""
+
+    DEFAULT_CSS = """
+    ModuleTab { height: 1fr; }
+    ModuleTab > TabbedContent { height: 1fr; }
+    ModuleTab TabPane { padding: 0; }
+    """
+
+    def __init__(self, analysis: Analysis, module: ProtocolModule, *, id: str | None = None):
+        super().__init__(id=id)
+        self.analysis = analysis
+        self.module = module
+        self.kinds = module.kinds()
+        self.prefix = dom_id(module.name)
+
+    def pane_ids(self) -> list[str]:
+        return [f"{self.prefix}-overview"] + [
+            f"{self.prefix}-{dom_id(kind.name)}" for kind in self.kinds
+        ]
+
+    def compose(self) -> ComposeResult:
+        ids = self.pane_ids()
+        summary = self.analysis.module(self.module.name).summary()
+        first_ts = self.analysis.capture().first_ts
+        with TabbedContent(initial=ids[0]):
+            with TabPane("Overview", id=ids[0]):
+                yield ModuleOverview(self.analysis, self.module, summary)
+            for kind, pane in zip(self.kinds, ids[1:], strict=True):
+                with TabPane(kind.title, id=pane):
+                    query = KindQuery(self.analysis, kind.name)
+                    yield KindPanel(query, self.analysis.name, first_ts)
+
+    def views(self) -> list[tuple[str, str]]:
+        """(title, what showing it does) of each view, for the keys 1, 2, 3 …"""
+        title = self.module.title
+        found = [("Overview", f"Show the {title} overview")]
+        found += [
+            (kind.title, f"Show the {title} {kind.title.lower()} table") for kind in self.kinds
+        ]
+        return found
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one(TabbedContent)
+
+    def show_view(self, number: int) -> None:
+        """Show view `number` (1 is the overview) and put the keyboard in it."""
+        ids = self.pane_ids()
+        if 1 <= number <= len(ids):
+            self.tabs.active = ids[number - 1]
+            self.focus_view()
+
+    def current_panel(self) -> KindPanel | None:
+        """The table in view (None on the overview)."""
+        pane = self.tabs.active_pane
+        if pane is None:
+            return None
+        panels = list(pane.query(KindPanel))
+        return panels[0] if panels else None
+
+    def focus_view(self) -> None:
+        panel = self.current_panel()
+        if panel is not None:
+            panel.table.focus()
+        else:
+            self.query_one(ModuleOverview).focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
+        self.focus_view()
