@@ -105,6 +105,7 @@ class CaptureReader:
         self.bytes_read = 0
         self._broken = False
         self._inflated = 0
+        self._bomb: str | None = None  # "pending", then "reported" once the warning is out
         try:
             self._file: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed by close()
             stat = os.fstat(self._file.fileno())
@@ -147,6 +148,7 @@ class CaptureReader:
         part are kept rather than lost with the exception.
         """
         if self._broken:
+            self._report_bomb()
             return b""
         parts: list[bytes] = []
         got = 0
@@ -172,12 +174,19 @@ class CaptureReader:
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _stop_inflating(self) -> None:
-        """The bytes just inflated are used; nothing after them is read."""
+        """The bytes just inflated are used; nothing after them is read. The warning waits for
+        the next read, when the record loop has counted the packets before the stop."""
         self._broken = True
+        self._bomb = "pending"
+
+    def _report_bomb(self) -> None:
+        if self._bomb != "pending":
+            return
+        self._bomb = "reported"
         self.warnings.append(
             f"the compressed data inflates to more than {MAX_INFLATE_RATIO} times its size "
             f"({self._inflated:,} bytes from {self.size:,}), as a decompression bomb does; "
-            f"stopped reading after about {self.packets} packets"
+            f"stopped reading after {self.packets} packets"
         )
 
     def check_unchanged(self) -> None:
@@ -234,6 +243,8 @@ class CaptureReader:
         self._file.close()
 
     def _truncated(self) -> None:
+        if self._bomb:
+            return  # the stream was cut here on purpose, and the warning says so
         self.warnings.append(f"capture ends mid-record after {self.packets} packets")
 
     def _note_linktype(self, linktype: int) -> None:
@@ -340,8 +351,10 @@ class CaptureReader:
         stop = max_packets if max_packets is not None else -1
         while True:
             # a window of the file at the next header (pread: no file pages stay mapped here)
-            buf = os.pread(fd, CHUNK_SIZE, pos)
-            if len(buf) < min(CHUNK_SIZE, size - pos):
+            # (never past the size the file had when opened: bytes added since are not read)
+            want = min(CHUNK_SIZE, size - pos)
+            buf = os.pread(fd, want, pos)
+            if len(buf) < want:
                 raise changed_error(self.name, size, os.fstat(fd).st_size)
             base = pos
             last = base + len(buf) - 16
