@@ -167,8 +167,10 @@ class _SharedPool:
                 self._users[self._executor] = 0
             executor = self._executor
             self._users[executor] += 1
+        ended = False
         try:
             yield executor
+            ended = True
         finally:
             with self._lock:
                 self._users[executor] -= 1
@@ -177,7 +179,7 @@ class _SharedPool:
                     if self._executor is executor:
                         self._executor = None
                     # under the lock: the next pool starts only when this one's processes ended
-                    executor.shutdown(wait=True, cancel_futures=True)
+                    _stop(executor, at_once=not ended)
 
     def discard_broken(self) -> None:
         """A worker died: scans starting from now on get a new pool."""
@@ -196,6 +198,18 @@ class _SharedPool:
 
 
 POOL = _SharedPool()
+
+
+def _stop(executor: ProcessPoolExecutor, at_once: bool) -> None:
+    """Stop the pool's processes; `at_once` (a cancelled or failed scan) does not let them end
+    the spans they hold, which a cancelled scan would otherwise wait for."""
+    if at_once:
+        # ProcessPoolExecutor.terminate_workers from Python 3.14 on; its process table before
+        processes = getattr(executor, "_processes", None) or {}
+        for process in list(processes.values()):
+            with contextlib.suppress(OSError, AttributeError):
+                process.terminate()
+    executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _start_helpers(context: multiprocessing.context.BaseContext) -> None:

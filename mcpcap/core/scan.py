@@ -170,11 +170,9 @@ def _scan_parallel(
     assert layout is not None
     spans = reader.pcap_spans(SPAN_BYTES, max_packets)
     names = [module.name for module in modules]
-
-    def waiting() -> None:  # a report while workers are busy: the caller may cancel meanwhile
-        if progress is not None:
-            progress(reader.packets, reader.bytes_read, reader.size)
-
+    if progress is not None:
+        progress = _Repeating(progress, reader.size)
+    waiting = progress.again if progress is not None else None
     runs = run_spans(layout, spans, names, workers, cancel, waiting)
     with contextlib.closing(runs) as results:
         seen = _consume_spans(
@@ -225,6 +223,22 @@ def _consume_spans(
         if progress is not None:
             progress(packets, span.end, size)
     return packets, total_bytes, first_ts, last_ts
+
+
+class _Repeating:
+    """A progress callback that can say its last report again: while a scan waits for its
+    workers, the caller still hears from it (and may cancel it meanwhile)."""
+
+    def __init__(self, progress: Progress, size: int) -> None:
+        self._progress = progress
+        self._last: tuple = (0, 0, size)
+
+    def __call__(self, *report: Any) -> None:
+        self._last = report
+        self._progress(*report)
+
+    def again(self) -> None:
+        self._progress(*self._last)
 
 
 class _FrameFeeder:
