@@ -21,6 +21,8 @@ DEFAULT_REMOTE_DEPTH = 2  # sub-folder levels followed below a --pcap-url index
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_MAX_REDIRECTS = 3
+DEFAULT_DOWNLOAD_TIMEOUT = 3600.0  # seconds for a whole download (0: no deadline)
+DEFAULT_DOWNLOAD_MIN_RATE = 4096  # bytes/s a download must keep up (0: any rate)
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Settings:
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     # "user:password" for every --pcap-url without its own user-info; never printed (repr=False)
     pcap_url_auth: str | None = field(default=None, repr=False)
+    download_timeout: float = DEFAULT_DOWNLOAD_TIMEOUT
+    download_min_rate: int = DEFAULT_DOWNLOAD_MIN_RATE
 
     def __repr__(self) -> str:
         """The dataclass repr with URLs redacted and credentials left out (logs, tracebacks)."""
@@ -115,6 +119,18 @@ def _env_int(env: Mapping[str, str], name: str) -> int | None:
         raise BadArgumentError(f"{name} must be a whole number, not {value!r}") from None
 
 
+def _env_float(env: Mapping[str, str], name: str) -> float | None:
+    value = env.get(name)
+    if value is None or not value.strip():
+        return None
+    from mcpcap.core.errors import BadArgumentError
+
+    try:
+        return float(value)
+    except ValueError:
+        raise BadArgumentError(f"{name} must be a number, not {value!r}") from None
+
+
 def _first(*values):
     for value in values:
         if value is not None:
@@ -167,6 +183,16 @@ def build_settings(args: dict | None = None, environ: Mapping[str, str] | None =
         read_timeout=_first(cfg.get("read_timeout"), DEFAULT_READ_TIMEOUT),
         max_redirects=_first(cfg.get("max_redirects"), DEFAULT_MAX_REDIRECTS),
         pcap_url_auth=env.get("MCPCAP_PCAP_URL_AUTH") or cfg.get("pcap_url_auth") or None,
+        download_timeout=_first(
+            _env_float(env, "MCPCAP_DOWNLOAD_TIMEOUT"),
+            cfg.get("download_timeout"),
+            DEFAULT_DOWNLOAD_TIMEOUT,
+        ),
+        download_min_rate=_first(
+            _env_int(env, "MCPCAP_DOWNLOAD_MIN_RATE"),
+            cfg.get("download_min_rate"),
+            DEFAULT_DOWNLOAD_MIN_RATE,
+        ),
     )
     if cfg.get("cache_dir") and not env.get("MCPCAP_CACHE_DIR"):
         settings.cache_dir = Path(cfg["cache_dir"]).expanduser()

@@ -153,7 +153,7 @@ class ResultStore:
             with contextlib.suppress(OSError):
                 stat = path.stat()
                 stores.append((stat.st_mtime, stat.st_size, path))
-        total = sum(size for _, size, _ in stores)
+        total = sum(size for _, size, _ in stores) + downloads_bytes(self.folder.parent)
         removed = []
         for _, size, path in sorted(stores):
             if total <= self.max_bytes:
@@ -165,6 +165,17 @@ class ResultStore:
                 total -= size
                 removed.append(path)
         return removed
+
+
+def downloads_bytes(cache_dir: Path) -> int:
+    """What the download cache (`remote/`) holds: the one cap covers it with the stores (the
+    downloads' own eviction is `mcpcap.core.sources.download.fit_cache`)."""
+    total = 0
+    for path in (cache_dir / "remote").glob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                total += path.stat().st_size
+    return total
 
 
 @contextlib.contextmanager
