@@ -62,6 +62,7 @@ MAX_AUTO_WORKERS = 2
 IN_FLIGHT_PER_WORKER = 3
 CANCEL_POLL = 0.05
 WORKER_NICENESS = 5
+STOP_TIMEOUT = 5.0  # seconds to wait for a terminated worker to be gone
 DEFERRED = -1  # the first item of a deferred frame: (DEFERRED, frame, ts, data)
 
 # (marshal.dumps((items, partials)), packets, bytes, first_ts, last_ts); see `unpack_items`
@@ -203,13 +204,20 @@ POOL = _SharedPool()
 def _stop(executor: ProcessPoolExecutor, at_once: bool) -> None:
     """Stop the pool's processes; `at_once` (a cancelled or failed scan) does not let them end
     the spans they hold, which a cancelled scan would otherwise wait for."""
-    if at_once:
-        # ProcessPoolExecutor.terminate_workers from Python 3.14 on; its process table before
-        processes = getattr(executor, "_processes", None) or {}
-        for process in list(processes.values()):
-            with contextlib.suppress(OSError, AttributeError):
-                process.terminate()
-    executor.shutdown(wait=True, cancel_futures=True)
+    if not at_once:
+        executor.shutdown(wait=True, cancel_futures=True)
+        return
+    # ProcessPoolExecutor.terminate_workers from Python 3.14 on; its process table before. The
+    # executor's own thread notices the ends; waiting for it could wait on a killed worker's
+    # locks, so only the processes themselves are waited for.
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, AttributeError):
+            process.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, AttributeError, AssertionError):
+            process.join(STOP_TIMEOUT)
 
 
 def _start_helpers(context: multiprocessing.context.BaseContext) -> None:

@@ -338,3 +338,28 @@ def test_a_queued_scan_can_be_cancelled(monkeypatch, tmp_path):
     holder.join(30)
     with Analyzer(settings).analyze(second, "s") as analysis:  # the cancelled turn is given up
         assert analysis.capture().packets == 6000
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers in /proc")
+def test_a_worker_killed_mid_scan_ends_the_scan_with_an_error(small_spans, tmp_path):
+    import signal
+
+    from mcpcap.core.errors import McpcapError
+
+    path = write_dns_capture(tmp_path / "victim.pcap", PAIRS)
+    killed: list[int] = []
+
+    def kill_a_worker() -> None:
+        workers = sorted(_descendants(os.getpid()) - _helpers())
+        if workers:
+            os.kill(workers[0], signal.SIGKILL)
+            killed.append(workers[0])
+
+    started = time.monotonic()
+    with pytest.raises(McpcapError, match="a worker process of the scan stopped unexpectedly"):
+        _analyze(path, tmp_path / "cache", 2, progress=ChangeOnce(kill_a_worker))
+    assert killed
+    assert time.monotonic() - started < 30
+    _, analysis = _analyze(path, tmp_path / "cache", 2)  # a new pool serves the next scan
+    with analysis:
+        assert analysis.capture().packets == 2 * PAIRS
