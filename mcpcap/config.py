@@ -23,6 +23,8 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_MAX_REDIRECTS = 3
 DEFAULT_MAX_STREAM_BYTES = 64 * 1024**2  # as mcpcap.core.tcpstream's (not imported: start-up)
+DEFAULT_DOWNLOAD_TIMEOUT = 3600.0  # seconds for a whole download (0: no deadline)
+DEFAULT_DOWNLOAD_MIN_RATE = 4096  # bytes/s a download must keep up (0: any rate)
 
 
 @dataclass
@@ -49,6 +51,8 @@ class Settings:
     # bytes all unfinished TCP streams of a scan may hold (out of order, or a partial message)
     max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES
     rescan: bool = False  # build the store again even when a valid one exists
+    download_timeout: float = DEFAULT_DOWNLOAD_TIMEOUT
+    download_min_rate: int = DEFAULT_DOWNLOAD_MIN_RATE
 
     def __repr__(self) -> str:
         """The dataclass repr with URLs redacted and credentials left out (logs, tracebacks)."""
@@ -120,6 +124,18 @@ def _env_int(env: Mapping[str, str], name: str) -> int | None:
         raise BadArgumentError(f"{name} must be a whole number, not {value!r}") from None
 
 
+def _env_float(env: Mapping[str, str], name: str) -> float | None:
+    value = env.get(name)
+    if value is None or not value.strip():
+        return None
+    from mcpcap.core.errors import BadArgumentError
+
+    try:
+        return float(value)
+    except ValueError:
+        raise BadArgumentError(f"{name} must be a number, not {value!r}") from None
+
+
 def _first(*values):
     for value in values:
         if value is not None:
@@ -173,6 +189,16 @@ def build_settings(args: dict | None = None, environ: Mapping[str, str] | None =
             DEFAULT_MAX_STREAM_BYTES,
         ),
         rescan=bool(_first(args.get("rescan"), cfg.get("rescan"), False)),
+        download_timeout=_first(
+            _env_float(env, "MCPCAP_DOWNLOAD_TIMEOUT"),
+            cfg.get("download_timeout"),
+            DEFAULT_DOWNLOAD_TIMEOUT,
+        ),
+        download_min_rate=_first(
+            _env_int(env, "MCPCAP_DOWNLOAD_MIN_RATE"),
+            cfg.get("download_min_rate"),
+            DEFAULT_DOWNLOAD_MIN_RATE,
+        ),
     )
     if cfg.get("cache_dir") and not env.get("MCPCAP_CACHE_DIR"):
         settings.cache_dir = Path(cfg["cache_dir"]).expanduser()

@@ -19,13 +19,19 @@ The design, for an uncompressed classic pcap file (other captures are scanned in
    scan. So do pairing, counters and store writes (`ModuleScan.on_udp_decoded`).
 4. At most `IN_FLIGHT_PER_WORKER` spans per worker are outstanding, so memory is bounded by the
    span size, not by the capture; results are consumed in span order. Waiting checks the
-   cancellation event every `CANCEL_POLL` seconds; cancelling (or any error) terminates the
-   workers at once, and workers write nothing to disk.
+   cancellation event every `CANCEL_POLL` seconds; cancelling (or any error) withdraws the
+   scan's spans not yet begun, and workers write nothing to disk.
+5. Every scan of the process draws on one pool (`POOL`) of at most `pool_size()` processes
+   (the cores), whatever the number of scans running at once; their spans queue in one line.
+   The pool lives while some scan uses it. A worker that dies (killed, out of memory) ends
+   the scans it served with an error, never a hang.
 
 Workers are forked when the scanning process has a single thread (`mcpcap analyze`); with
 threads (the MCP server, the TUI) they start through `forkserver`, else `spawn`. Workers run
 at a lower priority than the scanning process, which is the narrowest stage. Small captures
 are not worth the start-up: `choose_workers` picks one process below `MIN_PARALLEL_BYTES`.
+A worker that finds its span shorter than the scan saw it (the file shrank), or another file
+at the path, stops the scan with the reader's `changed_error`.
 """
 
 from __future__ import annotations
@@ -39,13 +45,16 @@ import os
 import struct
 import sys
 import threading
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent import futures
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from mcpcap.core.decap import Decapsulator, FrameDeferred
-from mcpcap.core.errors import CancelledError
-from mcpcap.core.reader import PcapLayout, PcapSpan
+from mcpcap.core.errors import CancelledError, McpcapError
+from mcpcap.core.reader import PcapLayout, PcapSpan, changed_error
 
 SPAN_BYTES = 4 << 20
 MIN_PARALLEL_BYTES = 32 << 20  # measured on a quiet machine: at 58 MB two processes pay 1.4x
@@ -53,6 +62,7 @@ MAX_AUTO_WORKERS = 2
 IN_FLIGHT_PER_WORKER = 3
 CANCEL_POLL = 0.05
 WORKER_NICENESS = 5
+STOP_TIMEOUT = 5.0  # seconds to wait for a terminated worker to be gone
 DEFERRED = -1  # the first item of a deferred frame: (DEFERRED, frame, ts, data)
 
 # (marshal.dumps((items, partials)), packets, bytes, first_ts, last_ts); see `unpack_items`
@@ -73,38 +83,154 @@ def choose_workers(requested: int | None, size: int) -> int:
     return max(1, min(MAX_AUTO_WORKERS, os.cpu_count() or 1))
 
 
+def pool_size() -> int:
+    """The worker processes one mcpcap process may run at once: its usable cores."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def run_spans(
     layout: PcapLayout,
     spans: Iterable[PcapSpan],
     module_names: list[str],
     workers: int,
     cancel: threading.Event | None = None,
+    waiting: Callable[[], None] | None = None,
 ) -> Iterator[tuple[PcapSpan, SpanResult]]:
-    """Each span with its worker's result, in span order; workers are gone when this ends."""
-    with _real_stderr():
-        pool = _context().Pool(workers, initializer=_init_worker, initargs=(layout, module_names))
+    """Each span with its worker's result, in span order, from the process's shared pool.
+
+    `waiting` is called every `CANCEL_POLL` seconds spent waiting for a result (a caller's
+    chance to notice a cancellation); closing the iterator withdraws the spans not yet begun.
+    """
+    window: deque[tuple[PcapSpan, Future]] = deque()
+    with POOL.use(workers) as executor:
+        try:
+            pending = iter(spans)
+            more = True
+            while True:
+                while more and len(window) < workers * IN_FLIGHT_PER_WORKER:
+                    span = next(pending, None)
+                    if span is None:
+                        more = False
+                    else:
+                        job = executor.submit(_scan_span, layout, module_names, span)
+                        window.append((span, job))
+                if not window:
+                    return
+                span, job = window[0]
+                while not job.done():
+                    if cancel is not None and cancel.is_set():
+                        raise CancelledError("the analysis was cancelled")
+                    if waiting is not None:
+                        waiting()
+                    futures.wait([job], CANCEL_POLL)
+                window.popleft()
+                yield span, _result(job)
+        finally:
+            for _, job in window:
+                job.cancel()
+
+
+def _result(job: Future) -> SpanResult:
     try:
-        window: deque[tuple[PcapSpan, Any]] = deque()
-        pending = iter(spans)
-        more = True
-        while True:
-            while more and len(window) < workers * IN_FLIGHT_PER_WORKER:
-                span = next(pending, None)
-                if span is None:
-                    more = False
-                else:
-                    window.append((span, pool.apply_async(_scan_span, (span,))))
-            if not window:
-                return
-            span, result = window.popleft()
-            while not result.ready():
-                if cancel is not None and cancel.is_set():
-                    raise CancelledError("the analysis was cancelled")
-                result.wait(CANCEL_POLL)
-            yield span, result.get()
-    finally:
-        pool.terminate()
-        pool.join()
+        return job.result()
+    except BrokenProcessPool:
+        POOL.discard_broken()
+        raise McpcapError(
+            "a worker process of the scan stopped unexpectedly (killed, or out of memory); "
+            "the analysis did not finish"
+        ) from None
+
+
+class _SharedPool:
+    """The one pool of worker processes every scan of this process shares.
+
+    Its spans queue in one line, in the order scans hand them in (each scan keeps at most
+    `IN_FLIGHT_PER_WORKER` times its `workers` outstanding), so concurrent scans take turns.
+    The pool starts with the first scan that needs it and stops when the last one ends: idle,
+    mcpcap holds no worker processes. With `fork` (a process with one thread: one scan at a
+    time) it has as many processes as that scan asked for; otherwise they start as needed, up
+    to `pool_size()`.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+        self._users: dict[ProcessPoolExecutor, int] = {}
+
+    @contextlib.contextmanager
+    def use(self, workers: int) -> Iterator[ProcessPoolExecutor]:
+        with self._lock:
+            if self._executor is None:
+                self._executor = self._start(workers)
+                self._users[self._executor] = 0
+            executor = self._executor
+            self._users[executor] += 1
+        ended = False
+        try:
+            yield executor
+            ended = True
+        finally:
+            with self._lock:
+                self._users[executor] -= 1
+                if not self._users[executor]:
+                    del self._users[executor]
+                    if self._executor is executor:
+                        self._executor = None
+                    # under the lock: the next pool starts only when this one's processes ended
+                    _stop(executor, at_once=not ended)
+
+    def discard_broken(self) -> None:
+        """A worker died: scans starting from now on get a new pool."""
+        with self._lock:
+            self._executor = None
+
+    @staticmethod
+    def _start(workers: int) -> ProcessPoolExecutor:
+        context = _context()
+        size = pool_size()
+        if context.get_start_method() == "fork":
+            size = min(size, max(1, workers))
+        with _real_stderr():
+            _start_helpers(context)
+            return ProcessPoolExecutor(size, mp_context=context, initializer=_init_worker)
+
+
+POOL = _SharedPool()
+
+
+def _stop(executor: ProcessPoolExecutor, at_once: bool) -> None:
+    """Stop the pool's processes; `at_once` (a cancelled or failed scan) does not let them end
+    the spans they hold, which a cancelled scan would otherwise wait for."""
+    if not at_once:
+        executor.shutdown(wait=True, cancel_futures=True)
+        return
+    # ProcessPoolExecutor.terminate_workers from Python 3.14 on; its process table before. The
+    # executor's own thread notices the ends; waiting for it could wait on a killed worker's
+    # locks, so only the processes themselves are waited for.
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, AttributeError):
+            process.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, AttributeError, AssertionError):
+            process.join(STOP_TIMEOUT)
+
+
+def _start_helpers(context: multiprocessing.context.BaseContext) -> None:
+    """Start the fork server and resource tracker now (they inherit stderr), not in a submit."""
+    method = context.get_start_method()
+    if method == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+    elif method == "spawn":  # pragma: no cover - platforms without fork
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
 
 
 @contextlib.contextmanager
@@ -161,26 +287,46 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 # ---------------------------------------------------------------------- in the worker
-_worker: _SpanScanner | None = None
+MAX_SCANNERS = 4  # files a worker keeps open at once (one per concurrent scan it serves)
+_scanners: OrderedDict[tuple[PcapLayout, tuple[str, ...]], _SpanScanner] = OrderedDict()
 
 
-def _init_worker(layout: PcapLayout, module_names: list[str]) -> None:
-    global _worker
-    gc.disable()  # a worker lives for one scan: see `mcpcap.core.gcpause`
+def _init_worker() -> None:
+    # a worker decodes spans without making cyclic garbage: see `mcpcap.core.gcpause`; it
+    # collects when it starts on another file (`_scanner_for`)
+    gc.disable()
     with contextlib.suppress(OSError, AttributeError):
         # the scanning process is the pipeline's narrowest stage: on a busy machine it should
         # not wait for a core behind the workers that feed it
         os.nice(WORKER_NICENESS)
-    _worker = _SpanScanner(layout, module_names)
 
 
-def _scan_span(span: PcapSpan) -> SpanResult:
-    assert _worker is not None
-    return _worker.scan(span)
+def _scan_span(layout: PcapLayout, module_names: list[str], span: PcapSpan) -> SpanResult:
+    key = (layout, tuple(module_names))
+    scanner = _scanner_for(key)
+    try:
+        return scanner.scan(span)
+    except BaseException:
+        # a span that failed half-way leaves its decoders' state behind: start afresh
+        _scanners.pop(key, None)
+        scanner.close()
+        raise
+
+
+def _scanner_for(key: tuple[PcapLayout, tuple[str, ...]]) -> _SpanScanner:
+    scanner = _scanners.get(key)
+    if scanner is not None:
+        _scanners.move_to_end(key)
+        return scanner
+    while len(_scanners) >= MAX_SCANNERS:
+        _scanners.popitem(last=False)[1].close()
+    gc.collect()
+    scanner = _scanners[key] = _SpanScanner(key[0], list(key[1]))
+    return scanner
 
 
 class _SpanScanner:
-    """One worker's reader, decapsulator and decoders, kept between spans."""
+    """One worker's reader, decapsulator and decoders for one file, kept between spans."""
 
     def __init__(self, layout: PcapLayout, module_names: list[str]) -> None:
         from mcpcap.core.modules.registry import load_modules
@@ -190,6 +336,10 @@ class _SpanScanner:
         self.layout = layout
         self.record_header = struct.Struct(layout.endian + "IIII")
         self.fd = os.open(layout.path, os.O_RDONLY)
+        stat = os.fstat(self.fd)
+        if (stat.st_dev, stat.st_ino) != layout.identity[:2]:
+            os.close(self.fd)
+            raise changed_error(os.path.basename(layout.path), layout.identity[2], None)
         scans = [(module, i) for i, module in enumerate(modules)]
         self.dispatch = UdpDispatch(scans)
         tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
@@ -197,8 +347,15 @@ class _SpanScanner:
         self.decoders = [module.worker_decoder() for module in modules]
         self.flushes = [getattr(d, "flush", None) for d in self.decoders]
 
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
     def scan(self, span: PcapSpan) -> SpanResult:
         buf = os.pread(self.fd, span.end - span.start, span.start)
+        if len(buf) < span.end - span.start:
+            size = os.fstat(self.fd).st_size
+            raise changed_error(os.path.basename(self.layout.path), self.layout.identity[2], size)
         unpack = self.record_header.unpack_from
         scale, linktype = self.layout.scale, self.layout.linktype
         decode = self.decap.decode_at

@@ -3,6 +3,13 @@
 The reader never loads a whole file: it reads large chunks and slices records out of them.
 A truncated or corrupt tail ends iteration with a warning instead of an exception, so a
 damaged capture still yields every packet before the damage.
+
+A file that changes while it is read is another matter: the reader reads no further than the
+size the file had when it was opened, and `check_unchanged` (called at the end of a scan) turns
+a file that shrank or was rewritten in place into a `CaptureReadError`; one that grew (a capture
+still being written) gets a warning, the results covering the bytes it had at the start.
+A gzip stream may not inflate to more than `MAX_INFLATE_RATIO` times its size, and a long run of
+empty records in one stops the reading: the work of a decompression bomb stays bounded.
 """
 
 from __future__ import annotations
@@ -26,6 +33,12 @@ MAX_RECORD_BYTES = 262_144  # libpcap's largest snaplen for any link type
 MAX_SNAPLEN_TRUSTED = 16 << 20  # a header snaplen above this is not believed either
 MAX_BLOCK_BYTES = 16 << 20  # the largest pcapng block we agree to buffer
 LINKTYPE_MASK = 0xFFFF  # upper bits of the pcap linktype field carry FCS information
+# decompression bombs: a gzip stream inflates to at most this many times the file's size (real
+# captures compress 2 to 20 times), or INFLATE_FLOOR, whichever is more; and this many empty
+# records in a row (zeros inflate to nothing else) stop the reading
+MAX_INFLATE_RATIO = 100
+INFLATE_FLOOR = 64 << 20
+MAX_EMPTY_RUN = 100_000
 
 BT_SHB = 0x0A0D0D0A
 BT_IDB = 0x00000001
@@ -42,12 +55,17 @@ _STREAM_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
 
 
 class PcapLayout(NamedTuple):
-    """How to read the records of an uncompressed classic pcap file, in any process."""
+    """How to read the records of an uncompressed classic pcap file, in any process.
+
+    `identity` is (device, inode, size, mtime in ns) of the file as the scan opened it: a worker
+    that opens `path` and finds another file, or a shorter one, stops the scan.
+    """
 
     path: str
     endian: str
     scale: float
     linktype: int
+    identity: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
 class PcapSpan(NamedTuple):
@@ -86,16 +104,21 @@ class CaptureReader:
         self.packets = 0
         self.bytes_read = 0
         self._broken = False
+        self._inflated = 0
+        self._bomb: str | None = None  # "pending", then "reported" once the warning is out
         try:
-            self.size = os.path.getsize(self.path)
-            self._raw: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+            self._file: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+            stat = os.fstat(self._file.fileno())
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise CaptureReadError(f"{self.name} could not be opened ({reason}).") from exc
+        self.size = stat.st_size
+        self.identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        self._raw = _Bounded(self._file, self.size)
         try:
             self._open_stream()
         except BaseException:
-            self._raw.close()
+            self._file.close()
             raise
         if self.format is CaptureFormat.PCAPNG:
             self._records = self._iter_pcapng()
@@ -112,8 +135,11 @@ class CaptureReader:
         self.format, self.compressed = found
         self._raw.seek(0)
         self._stream: BinaryIO = (
-            gzip.GzipFile(fileobj=self._raw, mode="rb") if self.compressed else self._raw
+            gzip.GzipFile(fileobj=self._raw, mode="rb")  # type: ignore[arg-type]
+            if self.compressed
+            else self._raw  # type: ignore[assignment]
         )
+        self._inflate_limit = max(INFLATE_FLOOR, MAX_INFLATE_RATIO * self.size)
 
     def _read(self, size: int) -> bytes:
         """Read up to `size` plain bytes; b"" at the end; a warning when the stream is broken.
@@ -122,6 +148,7 @@ class CaptureReader:
         part are kept rather than lost with the exception.
         """
         if self._broken:
+            self._report_bomb()
             return b""
         parts: list[bytes] = []
         got = 0
@@ -140,7 +167,47 @@ class CaptureReader:
             self._broken = True
             self._warn_broken_stream(exc)
         self.bytes_read = self._raw.tell()
+        if self.compressed:
+            self._inflated += got
+            if self._inflated > self._inflate_limit:
+                self._stop_inflating()
         return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _stop_inflating(self) -> None:
+        """The bytes just inflated are used; nothing after them is read. The warning waits for
+        the next read, when the record loop has counted the packets before the stop."""
+        self._broken = True
+        self._bomb = "pending"
+
+    def _report_bomb(self) -> None:
+        if self._bomb != "pending":
+            return
+        self._bomb = "reported"
+        self.warnings.append(
+            f"the compressed data inflates to more than {MAX_INFLATE_RATIO} times its size "
+            f"({self._inflated:,} bytes from {self.size:,}), as a decompression bomb does; "
+            f"stopped reading after {self.packets} packets"
+        )
+
+    def check_unchanged(self) -> None:
+        """Raise if the file shrank or was rewritten since it was opened; warn if it grew.
+
+        What was read then covers the file as it was at the start (a capture still being
+        written grows, and the store's key names that earlier state).
+        """
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return  # removed or renamed: the open file still holds what was read
+        if (stat.st_dev, stat.st_ino) != self.identity[:2]:
+            return  # replaced by another file: the one read is still whole
+        if stat.st_size > self.size:
+            self.warnings.append(
+                f"the capture grew from {self.size:,} to {stat.st_size:,} bytes while it was "
+                f"read; the results cover its first {self.size:,} bytes"
+            )
+        elif stat.st_size < self.size or stat.st_mtime_ns != self.identity[3]:
+            raise changed_error(self.name, self.size, stat.st_size)
 
     def _warn_broken_stream(self, exc: BaseException) -> None:
         if isinstance(exc, EOFError):
@@ -173,9 +240,11 @@ class CaptureReader:
     def close(self) -> None:
         if self.compressed:
             self._stream.close()
-        self._raw.close()
+        self._file.close()
 
     def _truncated(self) -> None:
+        if self._bomb:
+            return  # the stream was cut here on purpose, and the warning says so
         self.warnings.append(f"capture ends mid-record after {self.packets} packets")
 
     def _note_linktype(self, linktype: int) -> None:
@@ -211,9 +280,11 @@ class CaptureReader:
         buf = read(CHUNK_SIZE)
         pos = 0
         count = 0
+        empty_run = 0
         try:
             while True:
                 end = len(buf) - 16
+                chunk_start, chunk_count = pos, count
                 while pos <= end:
                     sec, frac, incl, orig = unpack(buf, pos)
                     if incl > limit:
@@ -231,6 +302,17 @@ class CaptureReader:
                     count += 1
                     yield (sec + frac * scale, linktype, buf[start:pos], orig)
                 self.packets = count
+                if self.compressed:
+                    # a chunk of empty records only (16 bytes each) lengthens the run
+                    records = count - chunk_count
+                    empty = records and pos - chunk_start == 16 * records
+                    empty_run = empty_run + records if empty else 0
+                    if empty_run >= MAX_EMPTY_RUN:
+                        self._stop(
+                            f"{empty_run:,} empty records in a row (a corrupt capture or a "
+                            f"decompression bomb) after {count} packets"
+                        )
+                        return
                 chunk = read(CHUNK_SIZE)
                 if not chunk:
                     if pos < len(buf):
@@ -249,7 +331,7 @@ class CaptureReader:
         params = getattr(self, "_pcap_params", None)
         if params is None or self.compressed or self.format is not CaptureFormat.PCAP:
             return None
-        return PcapLayout(self.path, *params[:3])
+        return PcapLayout(self.path, *params[:3], self.identity)
 
     def pcap_spans(self, span_bytes: int, max_packets: int | None = None) -> Iterator[PcapSpan]:
         """Cut the records into spans of about `span_bytes`, reading only record headers.
@@ -262,14 +344,18 @@ class CaptureReader:
         endian, _scale, _linktype, limit = self._pcap_params
         unpack = struct.Struct(endian + "I").unpack_from
         self.stopped_early = False
-        fd = self._raw.fileno()
-        size = os.fstat(fd).st_size
+        fd = self._file.fileno()
+        size = self.size
         pos = start = 24
         count = first = 0
         stop = max_packets if max_packets is not None else -1
         while True:
             # a window of the file at the next header (pread: no file pages stay mapped here)
-            buf = os.pread(fd, CHUNK_SIZE, pos)
+            # (never past the size the file had when opened: bytes added since are not read)
+            want = min(CHUNK_SIZE, size - pos)
+            buf = os.pread(fd, want, pos)
+            if len(buf) < want:
+                raise changed_error(self.name, size, os.fstat(fd).st_size)
             base = pos
             last = base + len(buf) - 16
             while pos <= last:
@@ -281,6 +367,7 @@ class CaptureReader:
                     )
                     break
                 if pos + 16 + incl > size:
+                    self.packets = count
                     self._truncated()
                     break
                 if count == stop:
@@ -297,6 +384,7 @@ class CaptureReader:
                 if pos + 16 <= size:
                     continue  # the next header starts beyond this window
                 if pos < size:
+                    self.packets = count
                     self._truncated()
             break
         self.packets = count
@@ -452,6 +540,56 @@ class CaptureReader:
     def _bad_block(self, what: str) -> None:
         if len(self.warnings) < 20:
             self.warnings.append(f"{what} after {self.packets} packets; skipped")
+
+
+class _Bounded:
+    """The capture file, read no further than the size it had when it was opened.
+
+    A read that comes back short of that size means the file shrank under the reader: that
+    raises at once (a truncated file is read to its end, not past a size it never had).
+    """
+
+    def __init__(self, file: BinaryIO, limit: int) -> None:
+        self._file = file
+        self._limit = limit
+        self.name = file.name
+
+    def read(self, size: int = -1) -> bytes:
+        left = self._limit - self._file.tell()
+        want = left if size is None or size < 0 else min(size, left)
+        data = self._file.read(want) if want > 0 else b""
+        if len(data) < want:
+            raise changed_error(
+                os.path.basename(str(self.name)), self._limit, os.fstat(self.fileno()).st_size
+            )
+        return data
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+
+def changed_error(name: str, before: int, now: int | None) -> CaptureReadError:
+    """The one sentence for a capture that changed while it was read (`now`: its size now,
+    None when another file took its place)."""
+    if now is None:
+        how = "another file took its place"
+    elif now < before:
+        how = f"it shrank from {before:,} to {now:,} bytes"
+    else:
+        how = "it was rewritten"
+    return CaptureReadError(
+        f"{name} changed while it was being read ({how}); analyse it again once it is complete"
+    )
 
 
 _PCAPNG_HEADER = {e: struct.Struct(e + "II").unpack_from for e in "<>"}

@@ -3,13 +3,19 @@
 This is the only loop that touches every packet, so it stays plain: no per-packet objects beyond
 what the reader and the decapsulator return, progress and cancellation checked every few
 thousand packets.
+
+Scans in one process take turns: at most `SCANS.slots` (the cores) run at once, the others
+wait in arrival order and say so through their progress callback ("queued behind 2 scans").
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
+import os
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +29,11 @@ from mcpcap.core.reader import CaptureReader
 from mcpcap.core.tcpstream import DEFAULT_MAX_STREAM_BYTES, StreamBudget, TcpReassembler
 
 PROGRESS_EVERY = 8192
+QUEUE_POLL = 0.2  # seconds between two checks (and reports) of a scan waiting for its turn
 
-# progress(packets_done, bytes_done, bytes_total)
-Progress = Callable[[int, int, int], None]
+# progress(packets_done, bytes_done, bytes_total), or with a fourth argument, a note saying why
+# the scan waits ("queued behind 2 scans"), when the callback accepts one
+Progress = Callable[..., None]
 
 
 def scan_capture(
@@ -46,8 +54,7 @@ def scan_capture(
     results as one process. `max_stream_bytes` bounds what unfinished TCP streams hold.
     """
     budget = StreamBudget(max_stream_bytes)
-    with collector_paused():
-        facts = _scan_capture(path, db, modules, max_packets, progress, cancel, workers, budget)
+    facts = _scan_capture(path, db, modules, max_packets, progress, cancel, workers, budget)
     facts["warnings"] += budget.warnings()
     return facts
 
@@ -62,42 +69,59 @@ def _scan_capture(
     workers: int | None,
     budget: StreamBudget,
 ) -> dict[str, Any]:
+    with (
+        CaptureReader(str(path)) as reader,
+        SCANS.turn(cancel, _queue_reporter(progress, reader)),
+        collector_paused(),  # only while it scans: a scan waiting its turn makes no garbage
+    ):
+        return _scan_reader(reader, db, modules, max_packets, progress, cancel, workers, budget)
+
+
+def _scan_reader(
+    reader: CaptureReader,
+    db: sqlite3.Connection,
+    modules: list[ProtocolModule],
+    max_packets: int | None,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+    workers: int | None,
+    budget: StreamBudget,
+) -> dict[str, Any]:
     scans = [(module, module.start_scan(db, {"stream_budget": budget})) for module in modules]
     feeder = _FrameFeeder(scans, modules, budget)
-    with CaptureReader(str(path)) as reader:
-        size = reader.size
-        layout = reader.pcap_layout
-        count = 1
-        if layout is not None and all(module.udp_decoder() for module in modules):
-            from mcpcap.core.parallel import choose_workers
+    size = reader.size
+    layout = reader.pcap_layout
+    count = 1
+    if layout is not None and all(module.udp_decoder() for module in modules):
+        from mcpcap.core.parallel import choose_workers
 
-            count = choose_workers(workers, size)
-        if count > 1:
-            seen = _scan_parallel(
-                db, reader, feeder, scans, modules, count, max_packets, progress, cancel
-            )
-        else:
-            seen = _scan_serial(reader, feeder, max_packets, progress, cancel)
-        packets, total_bytes, first_ts, last_ts, stopped_early = seen
-        # data still waiting behind a segment the capture never had belongs to the last frame
-        feeder.flush(packets, last_ts or 0.0)
-        if progress is not None:
-            progress(packets, reader.bytes_read, size)
-        facts = {
-            "format": reader.format.value,
-            "compressed": reader.compressed,
-            "link_types": [
-                {"linktype": lt, "name": linktype_name(lt)}
-                for lt in dict.fromkeys(reader.link_types)
-            ],
-            "packets": packets,
-            "bytes": total_bytes,
-            "first_ts": first_ts,
-            "last_ts": last_ts,
-            "warnings": list(reader.warnings),
-            "stopped_early": stopped_early,
-            "max_packets": max_packets,
-        }
+        count = choose_workers(workers, size)
+    if count > 1:
+        seen = _scan_parallel(
+            db, reader, feeder, scans, modules, count, max_packets, progress, cancel
+        )
+    else:
+        seen = _scan_serial(reader, feeder, max_packets, progress, cancel)
+    packets, total_bytes, first_ts, last_ts, stopped_early = seen
+    reader.check_unchanged()
+    # data still waiting behind a segment the capture never had belongs to the last frame
+    feeder.flush(packets, last_ts or 0.0)
+    if progress is not None:
+        progress(packets, reader.bytes_read, size)
+    facts = {
+        "format": reader.format.value,
+        "compressed": reader.compressed,
+        "link_types": [
+            {"linktype": lt, "name": linktype_name(lt)} for lt in dict.fromkeys(reader.link_types)
+        ],
+        "packets": packets,
+        "bytes": total_bytes,
+        "first_ts": first_ts,
+        "last_ts": last_ts,
+        "warnings": list(reader.warnings),
+        "stopped_early": stopped_early,
+        "max_packets": max_packets,
+    }
     facts["modules"] = {module.name: scan.finish(db) for module, scan in scans}
     return facts
 
@@ -155,7 +179,11 @@ def _scan_parallel(
     assert layout is not None
     spans = reader.pcap_spans(SPAN_BYTES, max_packets)
     names = [module.name for module in modules]
-    with contextlib.closing(run_spans(layout, spans, names, workers, cancel)) as results:
+    if progress is not None:
+        progress = _Repeating(progress, reader.size)
+    waiting = progress.again if progress is not None else None
+    runs = run_spans(layout, spans, names, workers, cancel, waiting)
+    with contextlib.closing(runs) as results:
         seen = _consume_spans(
             results,
             feeder,
@@ -204,6 +232,22 @@ def _consume_spans(
         if progress is not None:
             progress(packets, span.end, size)
     return packets, total_bytes, first_ts, last_ts
+
+
+class _Repeating:
+    """A progress callback that can say its last report again: while a scan waits for its
+    workers, the caller still hears from it (and may cancel it meanwhile)."""
+
+    def __init__(self, progress: Progress, size: int) -> None:
+        self._progress = progress
+        self._last: tuple = (0, 0, size)
+
+    def __call__(self, *report: Any) -> None:
+        self._last = report
+        self._progress(*report)
+
+    def again(self) -> None:
+        self._progress(*self._last)
 
 
 class _FrameFeeder:
@@ -258,3 +302,86 @@ class UdpDispatch:
             for module, scan in self._scans
             if module.wants_udp(seg.sport, seg.dport, seg.payload)
         ]
+
+
+class ScanQueue:
+    """Lets at most `slots` scans run at once; the others wait their turn in arrival order."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._running = 0
+        self._waiting: deque[object] = deque()
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def turn(
+        self, cancel: threading.Event | None, queued: Callable[[int], None] | None = None
+    ) -> Iterator[None]:
+        """Wait for a free slot (calling `queued(scans ahead)` meanwhile), hold it, free it."""
+        ticket = object()
+        with self._changed:
+            self._waiting.append(ticket)
+        try:
+            self._wait_for(ticket, cancel, queued)
+        except BaseException:
+            with self._changed:
+                self._waiting.remove(ticket)
+                self._changed.notify_all()
+            raise
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    def _wait_for(
+        self, ticket: object, cancel: threading.Event | None, queued: Callable[[int], None] | None
+    ) -> None:
+        while True:
+            with self._changed:
+                if self._waiting[0] is ticket and self._running < self.slots:
+                    self._waiting.popleft()
+                    self._running += 1
+                    self._changed.notify_all()
+                    return
+                ahead = self._running + self._waiting.index(ticket)
+            # outside the lock: a report may take a while (it crosses to the MCP event loop)
+            if queued is not None:
+                queued(ahead)
+            if cancel is not None and cancel.is_set():
+                raise CancelledError("the analysis was cancelled while it waited for its turn")
+            with self._changed:
+                if self._waiting[0] is not ticket or self._running >= self.slots:
+                    self._changed.wait(QUEUE_POLL)
+
+
+def _scan_slots() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+SCANS = ScanQueue(_scan_slots())
+
+
+def _queue_reporter(
+    progress: Progress | None, reader: CaptureReader
+) -> Callable[[int], None] | None:
+    """`progress` as a queued scan reports: a note when the callback takes one."""
+    if progress is None:
+        return None
+    try:
+        inspect.signature(progress).bind(0, 0, 0, "")
+        takes_note = True
+    except (TypeError, ValueError):
+        takes_note = False
+
+    def queued(ahead: int) -> None:
+        if takes_note:
+            progress(0, 0, reader.size, f"queued behind {ahead} scan{'s' if ahead != 1 else ''}")
+        else:
+            progress(0, 0, reader.size)
+
+    return queued

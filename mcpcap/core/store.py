@@ -269,7 +269,7 @@ class ResultStore:
         """
         self.sweep()
         stores, total = [], 0
-        for path in self.folder.iterdir():
+        for path in self.folder.glob("*"):  # nothing when the folder is not there yet
             if not path.name.endswith((STORE_SUFFIX, TEMP_SUFFIX)):
                 continue
             with contextlib.suppress(OSError):
@@ -277,6 +277,7 @@ class ResultStore:
                 total += stat.st_size
                 if path.name.endswith(STORE_SUFFIX):
                     stores.append((stat.st_mtime, stat.st_size, path))
+        total += downloads_bytes(self.folder.parent)
         removed = []
         for _, size, path in sorted(stores):
             if total <= self.max_bytes:
@@ -333,6 +334,17 @@ def _remove_unless_read(path: Path) -> bool:
         return False
     finally:
         os.close(fd)
+
+
+def downloads_bytes(cache_dir: Path) -> int:
+    """What the download cache (`remote/`) holds: the one cap covers it with the stores (the
+    downloads' own eviction is `mcpcap.core.sources.download.fit_cache`)."""
+    total = 0
+    for path in (cache_dir / "remote").glob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                total += path.stat().st_size
+    return total
 
 
 @contextlib.contextmanager

@@ -24,7 +24,8 @@ from mcpcap.core.sources.registry import SourceRegistry
 MAX_OPEN_ANALYSES = 16
 
 # progress(stage, done, total, packets): stage is "download" (bytes) or "scan" (bytes of the
-# file read so far, and packets when scanning)
+# file read so far, and packets when scanning), or while a scan waits for its turn, the note
+# that says so ("queued behind 2 scans")
 StageProgress = Callable[[str, int, int | None, int | None], None]
 
 
@@ -108,7 +109,7 @@ class Workspace:
                 return found
             download = None if progress is None else (lambda d, t: progress("download", d, t, None))
             path = self.sources.open_local(resolved, progress=download, cancel=cancel)
-            scan = None if progress is None else (lambda p, d, t: progress("scan", d, t, p))
+            scan = None if progress is None else _scan_progress(progress)
             analysis = self.analyzer.analyze(path, resolved.name, progress=scan, cancel=cancel)
             with self._guard:
                 self._open[key] = analysis
@@ -126,3 +127,15 @@ class Workspace:
                 for m in self.analyzer.modules
             ],
         )
+
+
+def _scan_progress(progress: StageProgress) -> Callable[..., None]:
+    """The core's scan progress as a stage: "scan", or the note of a scan waiting its turn."""
+
+    def report(packets: int, done: int, total: int, note: str | None = None) -> None:
+        if note is None:
+            progress("scan", done, total, packets)
+        else:
+            progress(note, done, total, None)
+
+    return report

@@ -29,7 +29,7 @@ class ScanProgress:
         self.ctx = ctx
         self.cancel = threading.Event()
         self._last = 0.0  # when the last notification went out
-        self._sent = 0.0  # the progress value it carried
+        self._sent = -1.0  # the progress value it carried (none yet: a first 0 may go out)
         self._stage: str | None = None
         self._base = 0.0  # where the current stage's progress starts (earlier stages' ends)
         self._done = 0.0  # the current stage's last value seen

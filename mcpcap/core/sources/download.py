@@ -4,6 +4,14 @@ Layout under `<cache_dir>/remote/`: `<key><ext>` (the capture), `<key>.json` (ET
 Last-Modified, size, when last validated) and `locks/<key>.lock`; `key` is a hash of the URL without
 credentials, so no name on disk holds a secret. A download goes to `.<key>.*.part` and replaces
 the cached copy only when it is complete, of the announced length and starts like a capture.
+
+A download ends, discarded, when it exceeds its total deadline (`download_timeout`) or keeps
+below the minimum rate (`download_min_rate`, judged over `RATE_WINDOW` seconds), or when it is
+cancelled; the body is read by a helper thread, so these are checked every `POLL` seconds even
+while the server sends nothing, and progress is reported meanwhile. A caller waiting for another
+transfer of the same URL honours its own cancellation. Leftover `.part` files (a killed process)
+are removed. Downloads count against the one cache cap (`cache_max_bytes`) with the result
+stores: after a transfer, the least recently used of both go first.
 """
 
 from __future__ import annotations
@@ -11,14 +19,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
+import socket
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mcpcap.config import DEFAULT_DOWNLOAD_MIN_RATE, DEFAULT_DOWNLOAD_TIMEOUT
 from mcpcap.core.errors import CancelledError, DownloadError, NotACaptureError
 from mcpcap.core.formats import sniff
 from mcpcap.core.sources.http import HttpSession, status_error
@@ -30,18 +42,29 @@ if TYPE_CHECKING:
 Progress = Callable[[int, "int | None"], None]
 CHUNK = 64 * 1024
 SNIFF_AT = 4096
+POLL = 0.2  # seconds between two checks (cancellation, deadline, rate) of a waiting download
+RATE_WINDOW = 30.0  # seconds over which the minimum rate is judged
+PUMP_DEPTH = 16  # chunks the reading thread may hold before the writer takes them
+JOIN_TIMEOUT = 5.0
 
 _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
 
 
-def _thread_lock(key: str) -> threading.Lock:
+@contextmanager
+def _thread_lock(key: str, waiting: _Waiting) -> Iterator[None]:
     with _thread_locks_guard:
-        return _thread_locks.setdefault(key, threading.Lock())
+        lock = _thread_locks.setdefault(key, threading.Lock())
+    while not lock.acquire(timeout=POLL):
+        waiting.tick()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def _file_lock(path: Path, waiting: _Waiting) -> Iterator[None]:
     """An advisory lock across processes (POSIX flock; a no-op where there is none)."""
     try:
         import fcntl
@@ -49,7 +72,13 @@ def _file_lock(path: Path) -> Iterator[None]:
         yield
         return
     with open(path, "a+b") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                waiting.tick()
+                time.sleep(POLL)
         try:
             yield
         finally:
@@ -61,6 +90,10 @@ class DownloadCache:
         self.folder = Path(cache_dir) / "remote"
         self.http = http
         self.max_bytes = max_bytes
+        settings = http.settings
+        self.timeout = getattr(settings, "download_timeout", DEFAULT_DOWNLOAD_TIMEOUT)
+        self.min_rate = getattr(settings, "download_min_rate", DEFAULT_DOWNLOAD_MIN_RATE)
+        self.cache_max_bytes = getattr(settings, "cache_max_bytes", None)
 
     def paths(self, url: str) -> tuple[Path, Path, Path]:
         """(data, meta, lock) for a URL (without credentials)."""
@@ -88,11 +121,15 @@ class DownloadCache:
         (self.folder / "locks").mkdir(parents=True, exist_ok=True, mode=0o700)
         data, meta_path, lock = self.paths(url)
         asked_at = time.time()
-        with _thread_lock(str(data)), _file_lock(lock):
+        waiting = _Waiting(what, self.timeout, cancel, progress)
+        with _thread_lock(str(data), waiting), _file_lock(lock, waiting):
+            _remove_parts(self.folder, data.stem)  # a killed transfer's; only the holder writes
             meta = _read_meta(meta_path) if data.is_file() else {}
             if meta.get("validated_at", 0) >= asked_at:
                 return data
             self._transfer(base, url, what, data, meta_path, meta, progress, cancel)
+        if self.cache_max_bytes is not None:
+            fit_cache(self.folder.parent, self.cache_max_bytes, keep=data)
         return data
 
     def _transfer(self, base, url, what, data, meta_path, meta, progress, cancel) -> None:
@@ -129,14 +166,22 @@ class DownloadCache:
     def _stream(self, response, what, data: Path, total, progress, cancel) -> int:
         import httpx
 
+        limits = _Limits(what, self.timeout, self.min_rate, cancel)
         fd, part = tempfile.mkstemp(dir=self.folder, prefix=f".{data.stem}.", suffix=".part")
         done = 0
+        pump = _Pump(response)
         try:
             with os.fdopen(fd, "wb") as out:
                 head = b""
-                for chunk in response.iter_raw(CHUNK):
-                    if cancel is not None and cancel.is_set():
-                        raise CancelledError(f"{what}: download cancelled")
+                while True:
+                    chunk = pump.get(POLL)
+                    limits.check(done)
+                    if chunk is None:  # nothing yet: say so, so the caller may cancel
+                        if progress:
+                            progress(done, total)
+                        continue
+                    if not chunk:
+                        break
                     done += len(chunk)
                     if done > self.max_bytes:
                         raise DownloadError(
@@ -168,8 +213,218 @@ class DownloadCache:
                 f"{what}: the transfer broke after {got} bytes ({type(exc).__name__}); discarded"
             ) from None
         finally:
+            pump.stop()
             with suppress(FileNotFoundError):
                 os.unlink(part)
+
+
+class _Limits:
+    """The deadline, the minimum rate and cancellation of one transfer."""
+
+    def __init__(
+        self, what: str, timeout: float, min_rate: int, cancel: threading.Event | None
+    ) -> None:
+        self.what = what
+        self.timeout = timeout
+        self.min_rate = min_rate
+        self.cancel = cancel
+        self.started = time.monotonic()
+        self.samples: deque[tuple[float, int]] = deque([(self.started, 0)])
+
+    def check(self, done: int) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise CancelledError(f"{self.what}: download cancelled")
+        now = time.monotonic()
+        if self.timeout and now - self.started > self.timeout:
+            raise DownloadError(
+                f"{self.what}: the download did not finish within {self.timeout:g} s "
+                f"({done} bytes received; MCPCAP_DOWNLOAD_TIMEOUT sets the limit); discarded"
+            )
+        if self.min_rate:
+            self._check_rate(now, done)
+
+    def _check_rate(self, now: float, done: int) -> None:
+        """Bytes over the last RATE_WINDOW seconds (a sample every POLL seconds or so)."""
+        samples = self.samples
+        if now - samples[-1][0] >= POLL:
+            samples.append((now, done))
+        while len(samples) > 2 and now - samples[1][0] >= RATE_WINDOW:
+            samples.popleft()
+        since, then = samples[0]
+        if now - since >= RATE_WINDOW and done - then < self.min_rate * (now - since):
+            rate = (done - then) / (now - since)
+            raise DownloadError(
+                f"{self.what}: the server sent {rate:.0f} bytes/s over the last "
+                f"{now - since:.0f} s, below the minimum of {self.min_rate} bytes/s "
+                "(MCPCAP_DOWNLOAD_MIN_RATE sets it); stopped and discarded"
+            )
+
+
+class _Pump:
+    """A response body read by a helper thread, handed over chunk by chunk.
+
+    The caller so keeps control while the server sends nothing; `stop` shuts the connection's
+    socket, which ends a read blocked in the helper, and waits for it.
+    """
+
+    _END = object()
+
+    def __init__(self, response) -> None:
+        self._response = response
+        self._queue: queue.Queue = queue.Queue(PUMP_DEPTH)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mcpcap-download", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for chunk in self._response.iter_raw():
+                if not self._put(chunk):
+                    return
+            self._put(self._END)
+        except BaseException as exc:  # handed to the caller's thread
+            self._put(exc)
+
+    def _put(self, item: object) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=POLL)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self, timeout: float) -> bytes | None:
+        """The next chunk; b"" at the end; None when none came within `timeout`."""
+        try:
+            item = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if item is self._END:
+            return b""
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            stream = self._response.extensions.get("network_stream")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if sock is not None:
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+        self._thread.join(JOIN_TIMEOUT)
+
+
+class _Waiting:
+    """A caller waiting for another transfer of the same URL: its cancellation and progress,
+    and how long it waits at most (the other transfer's deadline)."""
+
+    def __init__(self, what: str, timeout: float, cancel: threading.Event | None, progress) -> None:
+        self.what = what
+        self.cancel = cancel
+        self.progress = progress
+        self.until = time.monotonic() + timeout if timeout else None
+
+    def tick(self) -> None:
+        if self.progress:
+            self.progress(0, None)
+        if self.cancel is not None and self.cancel.is_set():
+            raise CancelledError(f"{self.what}: download cancelled")
+        if self.until is not None and time.monotonic() > self.until:
+            raise DownloadError(
+                f"{self.what}: another download of this capture is still running; try again later"
+            )
+
+
+def _remove_parts(folder: Path, key: str) -> None:
+    for leftover in folder.glob(f".{key}.*.part"):
+        with suppress(OSError):
+            leftover.unlink()
+
+
+def fit_cache(cache_dir: Path, max_bytes: int, keep: Path | None = None) -> None:
+    """Keep the whole cache (downloads and result stores) within `max_bytes`.
+
+    Least recently used first, whatever the kind: a download was last used when it was last
+    validated (its `.json`), a store when it was last opened (its mtime). Downloads in use by a
+    transfer are skipped; stores are left to the store's own eviction, which counts downloads.
+    """
+    from mcpcap.core import store
+
+    folder = Path(cache_dir) / "remote"
+    entries = _downloads(folder) + _stores(Path(cache_dir) / "results")
+    total = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries, key=lambda entry: entry[0]):
+        if total <= max_bytes:
+            break
+        if path == keep:
+            continue
+        if path.parent == folder:
+            if _remove_download(folder, path):
+                total -= size
+        else:
+            total -= size  # the store's eviction below removes it
+    store.ResultStore(Path(cache_dir) / "results", max_bytes).evict()
+
+
+def _downloads(folder: Path) -> list[tuple[float, int, Path]]:
+    """(last used, bytes with its metadata and leftovers, data path) of each download."""
+    found = []
+    for path in _files(folder):
+        if path.name.startswith(".") or path.suffix == ".json":
+            continue
+        meta = path.with_name(f"{path.name.split('.', 1)[0]}.json")
+        used = _mtime(meta) or _mtime(path)
+        size = sum(_bytes(p) for p in (path, meta, *folder.glob(f".{meta.stem}.*.part")))
+        found.append((used, size, path))
+    return found
+
+
+def _stores(folder: Path) -> list[tuple[float, int, Path]]:
+    return [(_mtime(path), _bytes(path), path) for path in folder.glob("*.sqlite")]
+
+
+def _remove_download(folder: Path, data: Path) -> bool:
+    """Remove a download with its metadata, unless a transfer of it holds its lock."""
+    key = data.name.split(".", 1)[0]
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        fcntl = None
+    with open(folder / "locks" / f"{key}.lock", "a+b") as fh:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return False
+        for path in (data, data.with_name(f"{key}.json")):
+            with suppress(FileNotFoundError):
+                path.unlink()
+        _remove_parts(folder, key)
+    return True
+
+
+def _files(folder: Path) -> list[Path]:
+    try:
+        return [path for path in folder.iterdir() if path.is_file()]
+    except OSError:
+        return []
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _bytes(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _check_magic(head: bytes, what: str, response) -> None:

@@ -29,6 +29,11 @@ class HttpSession:
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
+    @property
+    def settings(self) -> Settings:
+        """The settings the session was made with (downloads read their limits there)."""
+        return self._settings
+
     def client(self) -> httpx.Client:
         with self._lock:
             if self._client is None:
