@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 
 from mcpcap.config import Settings
 from mcpcap.core.errors import BadArgumentError, McpcapError
+from mcpcap.core.memory import limit_malloc_arenas
 
 TOKEN_ENV = "MCPCAP_AUTH_TOKEN"
 ALLOWED_HOSTS_ENV = "MCPCAP_ALLOWED_HOSTS"  # extra Host values (name or name:port), comma separated
@@ -49,6 +50,7 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
         sys.stderr.write(TERMINAL_NOTE)
         sys.stderr.flush()
     _configure_logging(getattr(args, "log_level", None) or "WARNING")
+    limit_malloc_arenas()  # a call per worker thread: see mcpcap.core.memory
     if transport == "http":
         host, port = args.host or "127.0.0.1", args.port
         token = check_http_auth(host, os.environ.get(TOKEN_ENV), args.allow_unauthenticated_http)
