@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -134,3 +135,19 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+def confirm_then_export(
+    app, request: ExportRequest | None, export: Callable[[ExportRequest, bool], object]
+) -> None:
+    """After the export panel: ask before replacing an existing file, then `export(request,
+    overwrite)` (nothing when the panel was cancelled or the user says no)."""
+    if request is None:
+        return
+    if request.path.exists():
+        app.push_screen(
+            ConfirmScreen(f"{request.path} already exists. Replace it?"),
+            lambda yes: export(request, True) if yes else None,
+        )
+    else:
+        export(request, False)

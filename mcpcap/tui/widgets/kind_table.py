@@ -19,10 +19,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.geometry import Region, Size
-from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
+from textual.geometry import Size
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
@@ -45,7 +42,8 @@ from mcpcap.tui.kind_rows import (
     layout,
     natural_widths,
 )
-from mcpcap.tui.screens.export import ConfirmScreen, ExportRequest, ExportScreen
+from mcpcap.tui.screens.export import ExportRequest, ExportScreen, confirm_then_export
+from mcpcap.tui.widgets.cursor_table import CursorTable
 from mcpcap.tui.widgets.filter_bar import FilterBar
 from mcpcap.tui.widgets.mcp_call import McpCallScreen, clipboard_text, record_call, records_call
 
@@ -53,17 +51,9 @@ DETAIL_DELAY = 0.08
 LOADING = "…"
 
 
-class KindTable(ScrollView, can_focus=True):
+class KindTable(CursorTable):
     """The rows of a `PagedRecords` under a fixed header line; missing pages load as needed."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-    ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "kind-table--header",
         "kind-table--cursor",
@@ -78,19 +68,11 @@ class KindTable(ScrollView, can_focus=True):
     KindTable > .kind-table--loading { color: $text-muted; }
     """
 
-    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+    class CursorMoved(CursorTable.CursorMoved):
+        pass
 
-    class CursorMoved(Message):
-        def __init__(self, position: int) -> None:
-            super().__init__()
-            self.position = position
-
-    class Chosen(Message):
-        """Enter (or a double click) on a row."""
-
-        def __init__(self, position: int) -> None:
-            super().__init__()
-            self.position = position
+    class Chosen(CursorTable.Chosen):
+        pass
 
     def __init__(self, fields: tuple[FieldSpec, ...], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -105,6 +87,9 @@ class KindTable(ScrollView, can_focus=True):
     @property
     def total(self) -> int:
         return 0 if self.source is None else len(self.source)
+
+    def cursor_moved(self, position: int) -> None:
+        self.request_view()
 
     def set_source(self, source: PagedRecords, cursor: int = 0) -> None:
         """Show another view (a new filter or sort), with the cursor on `cursor`."""
@@ -170,57 +155,23 @@ class KindTable(ScrollView, can_focus=True):
             self.post_message(self.CursorMoved(self.cursor))
             self.request_view()
 
-    # ------------------------------------------------------------------ cursor
-    @property
-    def page_rows(self) -> int:
-        return max(self.scrollable_content_region.height - 1, 1)
-
-    def validate_cursor(self, value: int) -> int:
-        return max(0, min(value, self.total - 1)) if self.total else 0
-
-    def watch_cursor(self, old: int, new: int) -> None:
-        top = round(self.scroll_y)
-        if new < top:
-            self.scroll_to(y=new, animate=False, immediate=True)
-        elif new >= top + self.page_rows:
-            self.scroll_to(y=new - self.page_rows + 1, animate=False, immediate=True)
-        width = self.size.width
-        for position in (old, new):
-            self.refresh(Region(0, position - round(self.scroll_y) + 1, width, 1))
-        self.post_message(self.CursorMoved(new))
-        self.request_view()
-
+    # ------------------------------------------------------------------ scrolling and mouse
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if round(old_value) != round(new_value):
             self.request_view()
-
-    def action_move(self, delta: int) -> None:
-        self.cursor += delta
-
-    def action_page(self, direction: int) -> None:
-        self.cursor += direction * self.page_rows
-
-    def action_jump(self, position: int) -> None:
-        self.cursor = position if position >= 0 else self.total - 1
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None or offset.y == 0:
             return
         self.cursor = round(self.scroll_y) + offset.y - 1
-        if event.chain == 2 and self.total:
-            self.post_message(self.Chosen(self.cursor))
+        if event.chain == 2:
+            self.action_choose()
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total + 1)
         self.request_view()  # shown at last, or taller: more rows in view
-
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
 
     # ------------------------------------------------------------------ rendering
     def render_line(self, y: int) -> Strip:
@@ -483,15 +434,7 @@ class KindPanel(Widget):
         self.app.push_screen(screen, self._export_chosen)
 
     def _export_chosen(self, request: ExportRequest | None) -> None:
-        if request is None:
-            return
-        if request.path.exists():
-            self.app.push_screen(
-                ConfirmScreen(f"{request.path} already exists. Replace it?"),
-                lambda yes: self._export(request, True) if yes else None,
-            )
-        else:
-            self._export(request, False)
+        confirm_then_export(self.app, request, self._export)
 
     @work(thread=True, group="kind-export", exit_on_error=False)
     def _export(self, request: ExportRequest, overwrite: bool) -> None:

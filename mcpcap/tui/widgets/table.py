@@ -14,14 +14,13 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from mcpcap.tui.kind_rows import fit
 from mcpcap.tui.rows import RowOrder
+from mcpcap.tui.widgets.cursor_table import CursorTable
 
 Record = dict[str, Any]
 
@@ -82,18 +81,10 @@ def column_widths(total_width: int, number_width: int) -> list[int]:
     return widths
 
 
-class TransactionTable(ScrollView, can_focus=True):
+class TransactionTable(CursorTable):
     """Rows of a `RowOrder`, a cursor, and a fixed header line."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "choose", "Detail"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "choose", "Detail")]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "transaction-table--header",
         "transaction-table--cursor",
@@ -102,21 +93,11 @@ class TransactionTable(ScrollView, can_focus=True):
         "transaction-table--empty",
     }
 
-    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+    class CursorMoved(CursorTable.CursorMoved):
+        pass
 
-    class CursorMoved(Message):
-        """The cursor is on a new row (`position` is 0-based in the view)."""
-
-        def __init__(self, position: int) -> None:
-            super().__init__()
-            self.position = position
-
-    class Chosen(Message):
-        """Enter on a row."""
-
-        def __init__(self, position: int) -> None:
-            super().__init__()
-            self.position = position
+    class Chosen(CursorTable.Chosen):
+        pass
 
     class SortClicked(Message):
         """A click on the title of a column rows can be sorted by (`key`: "ts", "rtt" ...)."""
@@ -148,38 +129,7 @@ class TransactionTable(ScrollView, can_focus=True):
     def current(self) -> Record | None:
         return None if self.order is None else self.order.record(self.cursor)
 
-    # ------------------------------------------------------------------ cursor
-    @property
-    def page_rows(self) -> int:
-        return max(self.scrollable_content_region.height - 1, 1)
-
-    def validate_cursor(self, value: int) -> int:
-        return max(0, min(value, self.total - 1)) if self.total else 0
-
-    def watch_cursor(self, old: int, new: int) -> None:
-        top = round(self.scroll_y)
-        if new < top:
-            self.scroll_to(y=new, animate=False, immediate=True)
-        elif new >= top + self.page_rows:
-            self.scroll_to(y=new - self.page_rows + 1, animate=False, immediate=True)
-        width = self.size.width
-        for position in (old, new):
-            self.refresh(Region(0, position - round(self.scroll_y) + 1, width, 1))
-        self.post_message(self.CursorMoved(new))
-
-    def action_move(self, delta: int) -> None:
-        self.cursor += delta
-
-    def action_page(self, direction: int) -> None:
-        self.cursor += direction * self.page_rows
-
-    def action_jump(self, position: int) -> None:
-        self.cursor = position if position >= 0 else self.total - 1
-
-    def action_choose(self) -> None:
-        if self.total:
-            self.post_message(self.Chosen(self.cursor))
-
+    # ------------------------------------------------------------------ mouse
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None:
@@ -205,12 +155,6 @@ class TransactionTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total + 1)
-
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
 
     # ------------------------------------------------------------------ rendering
     def render_line(self, y: int) -> Strip:

@@ -27,7 +27,7 @@ from mcpcap.modules.dns.filters import TransactionFilter
 from mcpcap.modules.dns.models import DnsMessage, DnsTransaction
 from mcpcap.tui import rows
 from mcpcap.tui.export import ExportError, TargetExistsError, export_records
-from mcpcap.tui.screens.export import ConfirmScreen, ExportRequest, ExportScreen
+from mcpcap.tui.screens.export import ExportRequest, ExportScreen, confirm_then_export
 from mcpcap.tui.widgets.detail import TransactionDetail
 from mcpcap.tui.widgets.filter_bar import FilterBar
 from mcpcap.tui.widgets.mcp_call import (
@@ -357,15 +357,7 @@ class TransactionsPanel(Widget):
 
     # ------------------------------------------------------------------ export
     def _export_chosen(self, request: ExportRequest | None) -> None:
-        if request is None:
-            return
-        if request.path.exists():
-            self.app.push_screen(
-                ConfirmScreen(f"{request.path} already exists. Replace it?"),
-                lambda yes: self._export(request, True) if yes else None,
-            )
-        else:
-            self._export(request, False)
+        confirm_then_export(self.app, request, self._export)
 
     @work(thread=True, group="tx-export", exit_on_error=False)
     def _export(self, request: ExportRequest, overwrite: bool) -> None:
