@@ -211,6 +211,8 @@ def _stop(executor: ProcessPoolExecutor, at_once: bool) -> None:
     # executor's own thread notices the ends; waiting for it could wait on a killed worker's
     # locks, so only the processes themselves are waited for.
     processes = list((getattr(executor, "_processes", None) or {}).values())
+    # (shutdown forgets the result queue: take its writing end first, see below)
+    writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
     for process in processes:
         with contextlib.suppress(OSError, AttributeError):
             process.terminate()
@@ -218,6 +220,11 @@ def _stop(executor: ProcessPoolExecutor, at_once: bool) -> None:
     for process in processes:
         with contextlib.suppress(OSError, AttributeError, AssertionError):
             process.join(STOP_TIMEOUT)
+    # A worker ended while it was sending a result leaves the executor's thread reading the rest
+    # of it for ever, and the interpreter joins that thread at exit. With the workers gone, this
+    # process holds the pipe's only other writing end: closing it ends that read (EOF).
+    with contextlib.suppress(OSError, AttributeError):
+        writer.close()
 
 
 def _start_helpers(context: multiprocessing.context.BaseContext) -> None:
