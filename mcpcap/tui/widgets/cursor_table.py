@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -45,6 +45,16 @@ class CursorTable(ScrollView, can_focus=True):
     @property
     def total(self) -> int:
         raise NotImplementedError
+
+    def show_rows(self, cursor: int) -> None:
+        """After the rows changed (a new filter or sort): size, scroll and cursor anew, with the
+        cursor on `cursor` (kept in range) and in view."""
+        self.virtual_size = Size(self.size.width, self.total + 1)
+        cursor = max(0, min(cursor, self.total - 1))
+        top = 0 if cursor < self.page_rows else cursor - self.page_rows // 2
+        self.scroll_to(y=top, animate=False, immediate=True)
+        self.cursor = cursor
+        self.refresh()
 
     @property
     def page_rows(self) -> int:

@@ -95,12 +95,7 @@ class KindTable(CursorTable):
         """Show another view (a new filter or sort), with the cursor on `cursor`."""
         self.source = source
         self.natural = natural_widths(self.fields, source.first_page())
-        self.virtual_size = Size(self.size.width, self.total + 1)
-        cursor = max(0, min(cursor, self.total - 1))
-        top = 0 if cursor < self.page_rows else cursor - self.page_rows // 2
-        self.scroll_to(y=top, animate=False, immediate=True)
-        self.cursor = cursor
-        self.refresh()
+        self.show_rows(cursor)
         self.request_view()
 
     def current(self) -> Record | None:

@@ -119,12 +119,7 @@ class TransactionTable(CursorTable):
     def set_order(self, order: RowOrder | None, cursor: int = 0) -> None:
         """Show another view (a new filter or sort), with the cursor on `cursor`."""
         self.order = order
-        self.virtual_size = Size(self.size.width, self.total + 1)
-        cursor = max(0, min(cursor, self.total - 1))
-        top = 0 if cursor < self.page_rows else cursor - self.page_rows // 2
-        self.scroll_to(y=top, animate=False, immediate=True)
-        self.cursor = cursor
-        self.refresh()
+        self.show_rows(cursor)
 
     def current(self) -> Record | None:
         return None if self.order is None else self.order.record(self.cursor)
