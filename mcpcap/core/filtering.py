@@ -234,8 +234,3 @@ def compile_sql(flt: Filter) -> tuple[str, list[Any]]:
             params.append(condition.values[0])
         parts.append(f"NOT COALESCE({sql}, 0)" if condition.negated else sql)
     return " AND ".join(parts), params
-
-
-def merge_texts(*texts: str | None) -> str:
-    """Several filter texts as one (AND); blanks are skipped."""
-    return " ".join(t.strip() for t in texts if t and t.strip())

@@ -18,7 +18,6 @@ from mcpcap.core.filtering import (
     parse_filter,
 )
 from mcpcap.core.modules.kinds import KindCatalog, RecordKind, RecordPage, find_kind
-from mcpcap.core.wording import did_you_mean
 
 if TYPE_CHECKING:
     from mcpcap.core.models import Ranking
@@ -55,16 +54,6 @@ def make_filter(
     """The filter text and named filter arguments, checked against the kind, as one filter."""
     conditions = [*parse_filter(text or ""), *conditions_from_arguments(arguments or {})]
     return bind(conditions, kind.filters)
-
-
-def check_arguments(kind: RecordKind, arguments: Mapping[str, Any], accepted: Sequence[str]):
-    """Refuse an argument that is neither a known parameter nor one of the kind's filters."""
-    known = [*accepted, *kind.filter_names()]
-    for name in arguments:
-        if name not in known:
-            from mcpcap.core.errors import BadArgumentError
-
-            raise BadArgumentError(f"unknown argument {name!r}{did_you_mean(name, known)}")
 
 
 class KindQuery:

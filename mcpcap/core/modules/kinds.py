@@ -9,7 +9,7 @@ from this declaration, so a module that declares a kind appears in every face wi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -67,7 +67,6 @@ class RecordKind:
     exports: tuple[str, ...] = ALWAYS_EXPORTED
     shorthand: str | None = None  # an older name the CLI still accepts (`transactions`)
     zeek: ZeekLog | None = None  # the kind's Zeek log, for `--format zeek`
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def module(self) -> str:
