@@ -65,8 +65,8 @@ CANCEL_POLL = 0.05
 WORKER_NICENESS = 5
 STOP_TIMEOUT = 5.0  # seconds to wait for a terminated worker to be gone
 DEFERRED = -1  # the first item of a deferred frame: (DEFERRED, frame, ts, data)
-# a frame sent back for its TCP stream after the worker's packet decoders had it
-DEFERRED_STREAM = -2
+# a TCP segment (as a plain tuple) sent back for its stream, which the scanning process reads
+TCP_SEGMENT = -2
 
 # (marshal.dumps((items, partials)), packets, bytes, first_ts, last_ts); see `unpack_items`
 SpanResult = tuple[bytes, int, int, float | None, float | None]
@@ -411,14 +411,15 @@ class _SpanScanner:
                 for packet in self.packet_decoders:
                     for seg in segments:
                         packet(frame, ts, seg)
-                if any(seg.transport == "tcp" and wants_tcp(seg) for seg in segments):
-                    append((DEFERRED_STREAM, frame, ts, buf[start:pos]))
-                    continue
-                segments = [
-                    seg
-                    for seg in segments
-                    if seg.transport == "udp" and wanted(seg.sport, seg.dport, seg.payload)
-                ]
+                udp = []
+                for seg in segments:
+                    transport = seg.transport
+                    if transport == "tcp":
+                        if wants_tcp(seg):  # its stream is read in order, by the scanning process
+                            append((TCP_SEGMENT, frame, ts, tuple(seg)))
+                    elif transport == "udp" and wanted(seg.sport, seg.dport, seg.payload):
+                        udp.append(seg)
+                segments = udp
             elif segments[0].transport == "tcp" or (len(segments) > 1 and _carries_tcp(segments)):
                 append((DEFERRED, frame, ts, buf[start:pos]))
                 continue

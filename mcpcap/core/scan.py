@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mcpcap.core.decap import Decapsulator
+from mcpcap.core.decap import Decapsulator, Segment
 from mcpcap.core.errors import CancelledError
 from mcpcap.core.gcpause import collector_paused
 from mcpcap.core.linktypes import linktype_name
@@ -208,7 +208,7 @@ def _consume_spans(
     size: int,
 ) -> tuple[int, int, float | None, float | None]:
     """Hand the workers' results to the module scans, in capture order."""
-    from mcpcap.core.parallel import DEFERRED, DEFERRED_STREAM, unpack_items
+    from mcpcap.core.parallel import DEFERRED, TCP_SEGMENT, unpack_items
 
     frame = feeder.frame
     packets = total_bytes = 0
@@ -219,8 +219,8 @@ def _consume_spans(
             kind = item[0]
             if kind == DEFERRED:
                 frame(item[1], item[2], linktype, item[3])
-            elif kind == DEFERRED_STREAM:
-                frame(item[1], item[2], linktype, item[3], packets=False)
+            elif kind == TCP_SEGMENT:
+                feeder.tcp_segment(item[1], item[2], Segment._make(item[3]))
             else:
                 module_scans[kind].on_udp_decoded(*item[1:])
         feeder.flush_packets()  # the span's deferred fragments, which this process decoded
@@ -294,6 +294,10 @@ class _FrameFeeder:
                     scan.on_udp(number, ts, seg)
             elif transport == "tcp" and self.streams.interest.wants(seg):
                 self.streams.feed(seg, number, ts)
+
+    def tcp_segment(self, number: int, ts: float, seg: Segment) -> None:
+        """A TCP segment a worker decoded (and its packet decoders counted), for its stream."""
+        self.streams.feed(seg, number, ts)
 
     def _feed_packets(self, number: int, ts: float, segments: list) -> None:
         for decoder, _ in self.packet_feeds:
