@@ -309,6 +309,9 @@ def _init_worker() -> None:
         # the scanning process is the pipeline's narrowest stage: on a busy machine it should
         # not wait for a core behind the workers that feed it
         os.nice(WORKER_NICENESS)
+    from mcpcap.core.shutdown import die_with_parent
+
+    die_with_parent()  # a fork server's worker would outlive a killed scanning process
 
 
 def _scan_span(layout: PcapLayout, module_names: list[str], span: PcapSpan) -> SpanResult:

@@ -251,6 +251,11 @@ class Analyzer:
         self._lock = threading.Lock()
         self._rescanned: set[str] = set()  # keys `rescan` has rebuilt already (once a process)
 
+    @property
+    def result_store(self) -> store.ResultStore:
+        """The cache folder's stores (the workspace keeps them within the cap, see there)."""
+        return self._store
+
     def options(self) -> dict[str, Any]:
         """Every option that changes results (part of the store key)."""
         return {

@@ -9,6 +9,8 @@ process. A signal the process inherited as ignored (`nohup`, `cmd &`) stays igno
 
 Worker processes forked from this one leave it to this one, and die with it (Linux), so a
 `kill -9` of the scanning process does not leave workers that fail to deliver their results.
+Workers a fork server starts (a process with threads: the MCP server, the TUI) are that server's
+children: they die with it (`die_with_parent`), and it ends when the scanning process does.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1
 _main_pid = 0
@@ -52,13 +55,52 @@ def _on_signal(signum: int, _frame: object) -> None:
     os.kill(os.getpid(), signum)
 
 
-def _children_die_with_their_parent() -> None:
-    """Every process forked from here gets SIGKILL when the thread that forked it ends."""
+def _prctl() -> Callable[..., int] | None:
     try:
         import ctypes
 
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (ImportError, OSError, AttributeError):  # not Linux
+        return None
+
+
+def die_with_parent() -> None:
+    """A worker process gets SIGKILL when its parent ends (Linux; elsewhere a no-op).
+
+    For a worker started by a fork server, which `_children_die_with_their_parent` does not
+    reach: a worker left waiting for spans from a dead scanning process would wait for ever (it
+    holds the writing end of its own queue). Its parent is the fork server, which exits when no
+    process holds the writing end of its 'alive' pipe any more; the scanning process holds one,
+    and so does each process the server starts, to start processes of its own. A worker starts
+    none: it lets go of its end, so the server ends with the scanning process and its workers
+    with the server.
+    """
+    _let_go_of_the_fork_server()
+    prctl = _prctl()
+    if prctl is None:
+        return
+    parent = os.getppid()
+    with contextlib.suppress(Exception):
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(0)
+
+
+def _let_go_of_the_fork_server() -> None:
+    forkserver = sys.modules.get("multiprocessing.forkserver")
+    server = getattr(forkserver, "_forkserver", None)
+    alive = getattr(server, "_forkserver_alive_fd", None)
+    if alive is None:
+        return
+    server._forkserver_alive_fd = None  # this process can no longer ask the server for any
+    with contextlib.suppress(OSError):
+        os.close(alive)
+
+
+def _children_die_with_their_parent() -> None:
+    """Every process forked from here gets SIGKILL when the thread that forked it ends."""
+    prctl = _prctl()
+    if prctl is None:
         return
 
     def before() -> None:

@@ -261,13 +261,13 @@ class ResultStore:
                         removed.append(tmp)
         return removed
 
-    def evict(self, keep: Path | None = None) -> list[Path]:
-        """Remove least recently used stores until the folder fits the cap.
+    def fits(self) -> bool:
+        """Whether everything the cache holds is within the cap."""
+        return self._usage()[1] <= self.max_bytes
 
-        Dead builds' temporary stores go first; live ones count against the cap but stay, and
-        so does every store being read.
-        """
-        self.sweep()
+    def _usage(self) -> tuple[list[tuple[float, int, Path]], int]:
+        """The stores as (mtime, size, path), and the bytes of everything the cap covers
+        (stores, temporary stores and downloads)."""
         stores, total = [], 0
         for path in self.folder.glob("*"):  # nothing when the folder is not there yet
             if not path.name.endswith((STORE_SUFFIX, TEMP_SUFFIX)):
@@ -277,7 +277,16 @@ class ResultStore:
                 total += stat.st_size
                 if path.name.endswith(STORE_SUFFIX):
                     stores.append((stat.st_mtime, stat.st_size, path))
-        total += downloads_bytes(self.folder.parent)
+        return stores, total + downloads_bytes(self.folder.parent)
+
+    def evict(self, keep: Path | None = None) -> list[Path]:
+        """Remove least recently used stores until the folder fits the cap.
+
+        Dead builds' temporary stores go first; live ones count against the cap but stay, and
+        so does every store being read.
+        """
+        self.sweep()
+        stores, total = self._usage()
         removed = []
         for _, size, path in sorted(stores):
             if total <= self.max_bytes:

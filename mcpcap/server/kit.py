@@ -75,7 +75,8 @@ class Tools:
         @functools.wraps(fn)
         def tool(*args: Any, **kwargs: Any) -> CallToolResult:
             try:
-                result = fn(*args, **kwargs)
+                with self.workspace.call():  # the analyses it opens may be closed after it
+                    result = fn(*args, **kwargs)
             except McpcapError as exc:
                 raise ToolError(bounded(str(exc))) from None
             model, note = result if isinstance(result, tuple) else (result, None)

@@ -54,13 +54,16 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
     if transport == "http":
         host, port = args.host or "127.0.0.1", args.port
         token = check_http_auth(host, os.environ.get(TOKEN_ENV), args.allow_unauthenticated_http)
-    server = _build(settings)
+    workspace, server = _build(settings)
     import anyio
 
-    if wire is not None:
-        anyio.run(serve_stdio, server, wire)
-    else:
-        anyio.run(serve_http, server, host, port, token)
+    try:
+        if wire is not None:
+            anyio.run(serve_stdio, server, wire)
+        else:
+            anyio.run(serve_http, server, host, port, token)
+    finally:
+        workspace.close()  # its leases go, and the cache is brought within its cap
     return 0
 
 
@@ -69,7 +72,8 @@ def _build(settings: Settings):
     from mcpcap.core.workspace import Workspace
     from mcpcap.server.app import build_server
 
-    return build_server(Workspace(settings), settings)
+    workspace = Workspace(settings)
+    return workspace, build_server(workspace, settings)
 
 
 # ---------------------------------------------------------------------------- stdio

@@ -64,3 +64,19 @@ def write_zero_bomb(path: Path, zeros: int) -> Path:
             out.write(chunk)
         out.write(bytes(zeros % len(chunk)))
     return path
+
+
+def write_tiny_record_bomb(path: Path, inflated: int) -> Path:
+    """A .pcap.gz of about `inflated` bytes of 1-byte records (17 bytes each, a microsecond
+    apart every 1024 records), at about 385 times compression: one gzip member of 1 MiB-worth
+    of records written again and again (a reader takes the members as one stream), so 2 GiB
+    take a second to write."""
+    record = struct.Struct("<IIII").pack
+    per_member = (1 << 20) // 17
+    block = b"".join(record(1_714_557_600, i // 1024, 1, 1) + b"\x01" for i in range(per_member))
+    member = gzip.compress(block, compresslevel=9, mtime=0)
+    with path.open("wb") as out:
+        out.write(gzip.compress(PCAP_HEADER, mtime=0))
+        for _ in range(max(1, inflated // len(block))):
+            out.write(member)
+    return path

@@ -20,6 +20,7 @@ from tests.core.fault_captures import (
     PCAP_HEADER,
     dns_records,
     write_dns_capture,
+    write_tiny_record_bomb,
     write_zero_bomb,
 )
 
@@ -187,6 +188,46 @@ def test_a_gzip_inflating_past_the_ratio_is_cut_off(monkeypatch, tmp_path):
         f"the compressed data inflates to more than {reader.MAX_INFLATE_RATIO} times its size"
     )
     assert "decompression bomb" in warnings[0]
+
+
+def test_a_gzip_of_tiny_records_stops_at_the_records_limit_quickly(tmp_path):
+    """2 GiB of 1-byte records in 5.6 MB inflate within the ratio's 560 MB for 33M records (51 s
+    before the records limit): the reading stops after a record per 2 compressed bytes."""
+    path = write_tiny_record_bomb(tmp_path / "tiny.pcap.gz", 2 << 30)
+    size = path.stat().st_size
+    assert size < 8 << 20
+    limit = max(reader.RECORDS_FLOOR, size // reader.MIN_BYTES_PER_RECORD)
+    assert limit * 17 < reader.MAX_INFLATE_RATIO * size  # the ratio alone would read on
+    started = time.monotonic()
+    settings = Settings(use_cache=False, cache_dir=tmp_path)
+    with Analyzer(settings).analyze(path, path.name) as analysis:
+        capture = analysis.capture()
+    assert time.monotonic() - started < 20
+    assert limit < capture.packets <= limit + reader.CHUNK_SIZE // 17 + 1
+    assert capture.warnings == [
+        f"the compressed data holds more than {limit:,} records in {size:,} bytes (one per "
+        f"{reader.MIN_BYTES_PER_RECORD} compressed bytes), as a decompression bomb does; "
+        f"stopped reading after {capture.packets} packets"
+    ]
+
+
+def test_a_pcapng_gzip_of_tiny_blocks_stops_at_the_records_limit(monkeypatch, tmp_path):
+    import gzip
+    import struct
+
+    monkeypatch.setattr(reader, "RECORDS_FLOOR", 10_000)
+    shb = struct.pack("<IIIHHqI", reader.BT_SHB, 28, reader.BYTE_ORDER_MAGIC, 1, 0, -1, 28)
+    idb = struct.pack("<IIHHII", reader.BT_IDB, 20, 1, 0, 0, 20)
+    epb = struct.pack("<IIIIIII", reader.BT_EPB, 36, 0, 0, 0, 1, 1) + b"\x01\0\0\0"
+    epb += struct.pack("<I", 36)
+    path = tmp_path / "tiny.pcapng.gz"
+    path.write_bytes(gzip.compress(shb + idb + epb * 200_000, compresslevel=9))
+    size = path.stat().st_size
+    limit = max(10_000, size // reader.MIN_BYTES_PER_RECORD)
+    with reader.CaptureReader(path) as capture:
+        packets = sum(1 for _ in capture)
+        assert capture.warnings[0].startswith(f"the compressed data holds more than {limit:,}")
+    assert limit < packets <= limit + reader.CHUNK_SIZE // 36 + 1
 
 
 def test_an_ordinary_gzip_capture_is_read_whole(tmp_path):
