@@ -10,6 +10,7 @@ answered ones remembered for duplicate replies).
 
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
 from collections import Counter, OrderedDict
@@ -46,10 +47,6 @@ class IcmpDecoder:
     def __init__(self) -> None:
         self.rows: list[tuple] = []
 
-    def __call__(self, frame: int, ts: float, seg: Any) -> None:
-        """UDP datagrams: the module asks for none."""
-        return None
-
     def packet(self, frame: int, ts: float, seg: Any) -> None:
         transport = seg.transport
         if transport != "icmp" and transport != "icmpv6":
@@ -62,6 +59,10 @@ class IcmpDecoder:
     def flush(self) -> list[tuple] | None:
         rows, self.rows = self.rows, []
         return rows or None
+
+
+def _frame_of(row: tuple) -> int:
+    return row[0]
 
 
 def _uid(client: str, client_port: Any, server: str, server_port: Any, transport: str) -> str:
@@ -89,6 +90,7 @@ class IcmpScan(ModuleScan):
         self.answered: OrderedDict[tuple, int] = OrderedDict()  # same key -> request frame
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
+        self.held: list[tuple] = []
 
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
         """The module wants no UDP datagrams."""
@@ -97,7 +99,18 @@ class IcmpScan(ModuleScan):
         return False
 
     def on_worker_flush(self, partial: Any) -> None:
-        for row in partial:
+        """Rows in frame order, one partial late: a parallel scan hands over a span's
+        reassembled fragments (decoded here) before the worker's rows of the same span, so rows
+        wait until a later partial shows that no earlier frame can still come."""
+        self.held.extend(partial)
+        self.held.sort(key=_frame_of)
+        cutoff = min(row[0] for row in partial)
+        ready = bisect.bisect_left(self.held, cutoff, key=_frame_of)
+        self._process(self.held[:ready])
+        del self.held[:ready]
+
+    def _process(self, rows: list[tuple]) -> None:
+        for row in rows:
             self._add(*row)
         if len(self.rows) >= BATCH:
             self._write()
@@ -166,6 +179,8 @@ class IcmpScan(ModuleScan):
         self.updates.clear()
 
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
+        self._process(self.held)
+        self.held.clear()
         self._write()
         for name in ("ts", "src", "dst", "type_name", "frame"):
             db.execute(f"CREATE INDEX icmp_messages_{name} ON icmp_messages ({name})")
