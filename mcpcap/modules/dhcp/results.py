@@ -80,7 +80,7 @@ class DhcpResults(TableResults):
             malformed=dict(detail.get("malformed", {})),
             families=families,
             servers=servers,
-            rogue_server_hint=len({s.server for s in servers if s.offers or s.acks}) > 1,
+            rogue_server_hint=self._several_servers(),
             assignments=self._assignments(top_n),
             assignments_total=db.execute(
                 "SELECT count(*) FROM (SELECT 1 FROM dhcp_transactions WHERE assigned_addr "
@@ -100,17 +100,27 @@ class DhcpResults(TableResults):
         )
 
     def _servers(self) -> list[ServerOffers]:
+        """Every server that answered, with what it sent (a second one hints at a rogue)."""
         rows = self.db.execute(
-            "SELECT t.server, count(DISTINCT t.id), coalesce(sum(m.m_type IN ('OFFER', "
-            "'ADVERTISE')), 0), coalesce(sum(m.m_type IN ('ACK', 'REPLY')), 0), "
-            "coalesce(sum(m.m_type = 'NAK'), 0) FROM dhcp_transactions t "
-            "JOIN dhcp_messages m ON m.trans = t.id WHERE t.server IS NOT NULL "
-            "GROUP BY t.server ORDER BY 2 DESC, 1"
+            "SELECT m_server, count(DISTINCT trans), sum(m_type IN ('OFFER', 'ADVERTISE')), "
+            "sum(m_type IN ('ACK', 'REPLY')), sum(m_type = 'NAK') FROM dhcp_messages "
+            "WHERE m_server IS NOT NULL GROUP BY m_server ORDER BY 2 DESC, 1"
         ).fetchall()
         return [
             ServerOffers(server=s, transactions=n, offers=o, acks=a, naks=k)
             for s, n, o, a, k in rows
         ]
+
+    def _several_servers(self) -> bool:
+        """Whether more than one server offered or acknowledged in one family (v4 or v6)."""
+        return (
+            self.db.execute(
+                "SELECT 1 FROM dhcp_messages m JOIN dhcp_transactions t ON t.id = m.trans "
+                "WHERE m.m_type IN ('OFFER', 'ACK', 'ADVERTISE', 'REPLY') GROUP BY t.family "
+                "HAVING count(DISTINCT m.m_server) > 1"
+            ).fetchone()
+            is not None
+        )
 
     def _assignments(self, top_n: int) -> list[Assignment]:
         rows = self.db.execute(

@@ -36,12 +36,18 @@ CREATE TABLE dhcp_transactions (
     addr_clients INTEGER NOT NULL DEFAULT 0, mac_addrs INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE dhcp_messages (
-    trans INTEGER NOT NULL, m_frame INTEGER NOT NULL, m_type TEXT NOT NULL
+    trans INTEGER NOT NULL, m_frame INTEGER NOT NULL, m_type TEXT NOT NULL, m_server TEXT
 );
 """
 COLUMNS = 26  # the values `_Exchange.row` gives (the last two columns are filled at the end)
 INSERT_TRANSACTION = "INSERT INTO dhcp_transactions VALUES (" + ", ".join("?" * COLUMNS) + ", 0, 0)"
-INSERT_MESSAGE = "INSERT INTO dhcp_messages VALUES (?, ?, ?)"
+INSERT_MESSAGE = "INSERT INTO dhcp_messages VALUES (?, ?, ?, ?)"
+
+
+def server_address(src: str, msg: dict[str, Any]) -> str:
+    """A server message's server: its server identifier (DHCPv4 option 54), else its source."""
+    server_id = msg["opts"].get("server_id")
+    return server_id if msg["family"] == "dhcpv4" and isinstance(server_id, str) else src
 
 
 def message_type(msg: dict[str, Any]) -> str:
@@ -53,8 +59,8 @@ def message_type(msg: dict[str, Any]) -> str:
 class _Exchange:
     """One exchange being gathered."""
 
-    __slots__ = ("family", "fields", "first", "frames", "id", "last", "messages", "types",
-                 "uids", "xid")  # fmt: skip
+    __slots__ = ("family", "fields", "first", "frames", "id", "last", "messages", "servers",
+                 "types", "uids", "xid")  # fmt: skip
 
     def __init__(self, number: int, msg: dict[str, Any], ts: float) -> None:
         self.id = number
@@ -63,6 +69,7 @@ class _Exchange:
         self.first = self.last = ts
         self.types: list[str] = []
         self.frames: list[int] = []
+        self.servers: list[str | None] = []  # the server of each message (None: the client's)
         self.uids: list[str] = []
         self.fields: dict[str, Any] = {}
         self.messages: list[dict[str, Any]] = []
@@ -80,6 +87,7 @@ class _Exchange:
         self.last = ts
         self.types.append(kind)
         self.frames.append(frame)
+        self.servers.append(server_address(src, msg) if msg["from_server"] else None)
         uid = connection_uid(
             {"client": src, "client_port": sport, "server": dst, "server_port": dport,
              "transport": "udp"}
@@ -123,7 +131,7 @@ class _Exchange:
 
     def _server_fields(self, kind: str, src: str, msg: dict[str, Any]) -> None:
         opts = msg["opts"]
-        self._set("server", opts.get("server_id") or src, replace=True)
+        self._set("server", server_address(src, msg), replace=True)
         self._set("server_message", opts.get("message") or opts.get("status_message"), True)
         domains = opts.get("domain_list")
         self._set("domain", opts.get("domain_name") or (domains[0] if domains else None))
@@ -240,9 +248,9 @@ class DhcpScan(ModuleScan):
     def _write(self) -> None:
         self.db.executemany(INSERT_TRANSACTION, [e.row() for e in self.done])
         messages = [
-            (e.id, frame, kind)
+            (e.id, frame, kind, server)
             for e in self.done
-            for frame, kind in zip(e.frames, e.types, strict=True)
+            for frame, kind, server in zip(e.frames, e.types, e.servers, strict=True)
         ]
         self.db.executemany(INSERT_MESSAGE, messages)
         self.done.clear()

@@ -145,9 +145,12 @@ def decode_v4(payload: bytes) -> Message | None:
     return msg
 
 
-def _option_area(data: bytes, start: int, end: int, found: dict[int, bytearray]) -> int | None:
+def _option_area(
+    data: bytes, start: int, end: int, found: dict[int, bytearray], main: bool = True
+) -> int | None:
     """Options between `start` and `end` into `found` (pieces of one code concatenated, RFC 3396);
-    returns the overload option's value when this area holds one."""
+    returns the overload option's value when this area holds one. Outside the main options
+    field (`main` False) an overload option is skipped: it cannot send the reader anywhere."""
     overload = None
     pos = start
     while pos < end:
@@ -163,11 +166,13 @@ def _option_area(data: bytes, start: int, end: int, found: dict[int, bytearray])
         if pos + 2 + length > end:
             raise Malformed(f"option {code} runs past the end of its field", found)
         value = data[pos + 2 : pos + 2 + length]
-        if code == 52 and length == 1:
-            overload = value[0]
+        pos += 2 + length
+        if code == 52:
+            if not main:
+                continue
+            overload = value[0] if length == 1 else None
         piece = found.setdefault(code, bytearray())
         piece += value[: MAX_OPTION_BYTES - len(piece)]
-        pos += 2 + length
     return overload
 
 
@@ -181,9 +186,9 @@ def _v4_options(payload: bytes) -> dict[int, bytearray]:
     overload = _option_area(payload, BOOTP_HEADER + 4, len(payload), found)
     if overload is not None:
         if overload & 1:
-            _option_area(payload, 108, 236, found)
+            _option_area(payload, 108, 236, found, main=False)
         if overload & 2:
-            _option_area(payload, 44, 108, found)
+            _option_area(payload, 44, 108, found, main=False)
     return found
 
 

@@ -27,6 +27,7 @@ NICE_INTERVALS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)
 MAX_TYPES = 100
 MAX_HOPS = 64
 MAX_SENDERS = 10
+UNKNOWN = "unknown"  # an unreachable whose quoted header cannot be read
 TIME_EXCEEDED = "(type = 11 AND transport = 'icmp') OR (type = 3 AND transport = 'icmpv6')"
 UNREACHABLE = "(type = 3 AND transport = 'icmp') OR (type = 1 AND transport = 'icmpv6')"
 REDIRECT = "(type = 5 AND transport = 'icmp') OR (type = 137 AND transport = 'icmpv6')"
@@ -126,7 +127,7 @@ class IcmpResults(TableResults):
 
     def _unreachables(self, top_n: int) -> list[Unreachable]:
         rows = self.db.execute(
-            "SELECT coalesce(q_dst, dst), code_name, count(*), group_concat(DISTINCT src) "
+            f"SELECT coalesce(q_dst, '{UNKNOWN}'), code_name, count(*), group_concat(DISTINCT src) "
             f"FROM icmp_messages WHERE {UNREACHABLE} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ?",
             (top_n,),
         ).fetchall()

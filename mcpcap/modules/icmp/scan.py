@@ -141,7 +141,7 @@ class IcmpScan(ModuleScan):
              request_frame, *q, extra.get("nd_target"), extra.get("lladdr"),
              json.dumps(prefixes) if prefixes else None, extra.get("gateway"), extra.get("mtu"),
              json.dumps(others) if others else None, bad, int(kind in errors),
-             int(kind in (wire.PAIRED_V6 if v6 else wire.PAIRED_V4)))
+             int(icmp_id is not None and kind in (wire.PAIRED_V6 if v6 else wire.PAIRED_V4)))
         )  # fmt: skip
 
     def _pair(self, number, frame, ts, src, dst, v6, kind, icmp_id, seq) -> int | None:
