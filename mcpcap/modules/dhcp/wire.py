@@ -342,7 +342,8 @@ def decode_v6(payload: bytes) -> Message | None:
     except Malformed as error:
         msg["malformed"] = error.args[0]
     if relays:
-        msg["relay"] = relays[0] if len(relays) == 1 else {**relays[0], "hops": len(relays)}
+        # the relay next to the client: its peer address is the client's
+        msg["relay"] = relays[-1] if len(relays) == 1 else {**relays[-1], "hops": len(relays)}
         msg["relay_type"] = V6_TYPES[payload[0]]
     return msg
 
