@@ -41,9 +41,6 @@ class IcmpModule(ProtocolModule):
     wants_packets: ClassVar[bool] = True
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.icmp.scan",)
 
-    def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
-        return False
-
     def worker_decoder(self):
         from mcpcap.modules.icmp.scan import IcmpDecoder
 
