@@ -12,6 +12,7 @@ from mcpcap.core.models import NameCount, Ranking
 from mcpcap.core.modules.kinds import RecordKind
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
+from mcpcap.modules.dhcp.kinds import MESSAGE_TABLE, TABLE
 from mcpcap.modules.dhcp.models import (
     AddressList,
     Assignment,
@@ -19,7 +20,6 @@ from mcpcap.modules.dhcp.models import (
     DhcpTimelineBucket,
     ServerOffers,
 )
-from mcpcap.modules.dhcp.module import MESSAGE_TABLE, TABLE
 
 MAX_BUCKETS = 120
 NICE_INTERVALS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)

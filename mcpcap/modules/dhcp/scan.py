@@ -81,22 +81,17 @@ class _Exchange:
         done = any(kind in FINAL for kind in self.types)
         return done and not msg["from_server"] and message_type(msg) not in AFTER_FINAL
 
-    def add(self, frame: int, ts: float, flow: tuple, msg: dict[str, Any]) -> None:
-        src, sport, dst, dport = flow
+    def add(self, frame: int, ts: float, src: str, uid: str, msg: dict[str, Any]) -> None:
         kind = message_type(msg)
         self.last = ts
         self.types.append(kind)
         self.frames.append(frame)
         self.servers.append(server_address(src, msg) if msg["from_server"] else None)
-        uid = connection_uid(
-            {"client": src, "client_port": sport, "server": dst, "server_port": dport,
-             "transport": "udp"}
-        )  # fmt: skip
         if uid not in self.uids:
             self.uids.append(uid)
         opts = msg["opts"]
         self.messages.append(
-            {"frame": frame, "msg_type": kind, "src": src, "dst": dst,
+            {"frame": frame, "msg_type": kind, "src": src, "dst": msg["dst"],
              "options": {**opts, **({"relay": msg["relay"]} if msg["relay"] else {})},
              "malformed": msg["malformed"]}
         )  # fmt: skip
@@ -194,6 +189,7 @@ class DhcpScan(ModuleScan):
         self.open: OrderedDict[tuple, _Exchange] = OrderedDict()
         self.done: list[_Exchange] = []
         self.numbered = 0
+        self.uids: dict[tuple, str] = {}
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
 
@@ -230,7 +226,21 @@ class DhcpScan(ModuleScan):
                 self._close(self.open.popitem(last=False)[1])
         else:
             self.open.move_to_end(key)
-        exchange.add(frame, ts, (src, sport, dst, dport), msg)
+        msg["dst"] = dst
+        exchange.add(frame, ts, src, self._uid(src, sport, dst, dport), msg)
+
+    def _uid(self, src: str, sport: int, dst: str, dport: int) -> str:
+        """The UDP flow's connection uid (a hash: kept for the flows seen lately)."""
+        key = (src, sport, dst, dport)
+        uid = self.uids.get(key)
+        if uid is None:
+            if len(self.uids) >= MAX_OPEN:
+                self.uids.clear()
+            uid = self.uids[key] = connection_uid(
+                {"client": src, "client_port": sport, "server": dst, "server_port": dport,
+                 "transport": "udp"}
+            )  # fmt: skip
+        return uid
 
     def _expire(self, ts: float) -> None:
         """Write the exchanges that went quiet (the oldest activity comes first)."""

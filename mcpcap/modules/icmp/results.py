@@ -9,6 +9,7 @@ from typing import Any
 
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
+from mcpcap.modules.icmp.kinds import TABLE
 from mcpcap.modules.icmp.models import (
     EchoDestination,
     EchoSummary,
@@ -20,7 +21,6 @@ from mcpcap.modules.icmp.models import (
     TypeCount,
     Unreachable,
 )
-from mcpcap.modules.icmp.module import TABLE
 
 MAX_BUCKETS = 120
 NICE_INTERVALS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)

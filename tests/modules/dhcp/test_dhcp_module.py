@@ -19,7 +19,7 @@ from mcpcap.core.modules.registry import load_modules
 from mcpcap.core.records import KindQuery
 from mcpcap.core.service import Analyzer
 from mcpcap.core.workspace import Workspace
-from mcpcap.modules.dhcp.module import TABLE, dhcp_kinds
+from mcpcap.modules.dhcp.kinds import TABLE, dhcp_kinds
 from mcpcap.modules.dhcp.results import DhcpResults
 from mcpcap.server.app import build_server
 

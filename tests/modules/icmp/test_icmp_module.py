@@ -24,7 +24,7 @@ from mcpcap.core.modules.registry import load_modules
 from mcpcap.core.records import KindQuery
 from mcpcap.core.service import Analyzer
 from mcpcap.core.workspace import Workspace
-from mcpcap.modules.icmp.module import icmp_kinds
+from mcpcap.modules.icmp.kinds import icmp_kinds
 from mcpcap.modules.icmp.results import IcmpResults
 from mcpcap.server.app import build_server
 
