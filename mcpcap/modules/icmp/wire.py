@@ -61,9 +61,10 @@ V6_CODES = {
 
 V4_ERRORS = frozenset((3, 4, 5, 11, 12))
 V6_ERRORS = frozenset((1, 2, 3, 4))
-# request type -> reply type (echo and the other query/answer pairs)
-V4_REPLIES = {8: 0, 13: 14, 15: 16, 17: 18, 42: 43, 10: 9}
-V6_REPLIES = {128: 129, 160: 161, 133: 134, 135: 136, 130: 131, 139: 140, 141: 142}
+# request type -> reply type of the two-way messages (Zeek's ICMP4/6_counterpart, as the conn
+# module keys ICMP flows): a request and its reply are one flow
+V4_REPLIES = {8: 0, 13: 14, 15: 16, 17: 18, 10: 9}
+V6_REPLIES = {128: 129, 133: 134, 135: 136, 130: 131, 139: 140, 144: 145}
 V4_ECHO_LIKE = frozenset((0, 8, 13, 14, 15, 16, 17, 18))  # identifier and sequence number
 V6_ECHO_LIKE = frozenset((128, 129))
 PAIRED_V4 = {8: 0, 13: 14, 15: 16, 17: 18, 42: 43}  # request/reply pairs the scan matches
