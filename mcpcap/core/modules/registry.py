@@ -18,7 +18,11 @@ if TYPE_CHECKING:
     from mcpcap.core.modules.contract import ProtocolModule
 
 ENTRY_POINT_GROUP = "mcpcap.modules"
-BUILTIN_MODULES = {"dns": "mcpcap.modules.dns.module:DnsModule"}
+BUILTIN_MODULES = {
+    "dns": "mcpcap.modules.dns.module:DnsModule",
+    "dhcp": "mcpcap.modules.dhcp.module:DhcpModule",
+    "icmp": "mcpcap.modules.icmp.module:IcmpModule",
+}
 BUILTIN_PACKAGE = "mcpcap"
 
 

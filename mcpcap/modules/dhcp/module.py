@@ -1,0 +1,52 @@
+"""The DHCP module: DHCPv4 on UDP 67/68 and DHCPv6 on 546/547, as client exchanges.
+
+Faces show it from its kinds (`kinds.py`: `dhcp_kinds` and the `KindTable`s that say where
+the records lie); `TableResults` answers pages, single records and rankings.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
+from mcpcap.modules.dhcp import wire
+
+if TYPE_CHECKING:
+    from mcpcap.core.modules.kinds import RecordKind
+
+
+class DhcpModule(ProtocolModule):
+    name: ClassVar[str] = "dhcp"
+    title: ClassVar[str] = "DHCP"
+    schema_version: ClassVar[str] = "1"
+    udp_ports: ClassVar[frozenset[int]] = wire.V4_PORTS | wire.V6_PORTS
+    worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.dhcp.wire",)
+
+    def udp_decoder(self):
+        return wire.decode_datagram
+
+    def create_tables(self, db: sqlite3.Connection) -> None:
+        from mcpcap.modules.dhcp.scan import CREATE_TABLES
+
+        db.executescript(CREATE_TABLES)
+
+    def start_scan(self, db: sqlite3.Connection, options: dict[str, Any]) -> ModuleScan:
+        from mcpcap.modules.dhcp.scan import DhcpScan
+
+        return DhcpScan(db)
+
+    def open_results(self, db, counts, capture, settings):
+        from mcpcap.modules.dhcp.results import DhcpResults
+
+        return DhcpResults(db, counts, capture, settings)
+
+    def summary_model(self) -> type:
+        from mcpcap.modules.dhcp.models import DhcpSummary
+
+        return DhcpSummary
+
+    def kinds(self) -> list[RecordKind]:
+        from mcpcap.modules.dhcp.kinds import dhcp_kinds
+
+        return list(dhcp_kinds())

@@ -1,0 +1,167 @@
+"""What faces ask of a finished DHCP analysis: records and rankings from the tables, and the
+summary (exchanges, servers, who got which address, clashes, vendor classes, timeline)."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from typing import Any
+
+from mcpcap.core.filtering import Filter
+from mcpcap.core.models import NameCount, Ranking
+from mcpcap.core.modules.kinds import RecordKind
+from mcpcap.core.modules.tables import TableResults
+from mcpcap.core.timefmt import iso_time
+from mcpcap.modules.dhcp.kinds import MESSAGE_TABLE, TABLE
+from mcpcap.modules.dhcp.models import (
+    AddressList,
+    Assignment,
+    DhcpSummary,
+    DhcpTimelineBucket,
+    ServerOffers,
+)
+
+MAX_BUCKETS = 120
+NICE_INTERVALS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)
+MAX_LISTED = 20  # addresses or MACs listed under one key
+
+
+def choose_interval(span: float) -> float:
+    for interval in NICE_INTERVALS:
+        if span / interval <= MAX_BUCKETS:
+            return float(interval)
+    return float(math.ceil(span / MAX_BUCKETS / 86400) * 86400)
+
+
+class DhcpResults(TableResults):
+    def __init__(self, db: sqlite3.Connection, counts: Any, capture: dict[str, Any], settings):
+        super().__init__(db, [TABLE], settings.max_reply_chars)
+        self._counts = counts
+        self._settings = settings
+        self._messages = TableResults(db, [MESSAGE_TABLE], settings.max_reply_chars)
+
+    def top(
+        self,
+        kind: RecordKind,
+        flt: Filter,
+        *,
+        by: str | None = None,
+        weight: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Ranking:
+        if by != "msg_type":
+            return super().top(kind, flt, by=by, weight=weight, limit=limit, cursor=cursor)
+        ranking = self._messages.top(kind, flt, by=by, weight=weight, limit=limit, cursor=cursor)
+        ranking.counts = "messages of the matching dhcp.transactions"
+        return ranking
+
+    def summary(self, top_n: int | None = None) -> DhcpSummary:
+        top_n = self._settings.top_n if top_n is None else top_n
+        db = self.db
+        exchanges, completed, naks, unanswered = db.execute(
+            "SELECT count(*), coalesce(sum(outcome = 'ack'), 0), "
+            "coalesce(sum(outcome = 'nak'), 0), coalesce(sum(outcome = 'unanswered'), 0) "
+            "FROM dhcp_transactions"
+        ).fetchone()
+        detail = getattr(self._counts, "detail", None) or {}
+        families = dict(
+            db.execute(
+                "SELECT family, count(*) FROM dhcp_transactions GROUP BY family ORDER BY family"
+            ).fetchall()
+        )
+        servers = self._servers()
+        return DhcpSummary(
+            exchanges=exchanges,
+            messages=getattr(self._counts, "messages", 0) or 0,
+            completed=completed,
+            naks=naks,
+            unanswered=unanswered,
+            malformed=dict(detail.get("malformed", {})),
+            families=families,
+            servers=servers,
+            rogue_server_hint=self._several_servers(),
+            assignments=self._assignments(top_n),
+            assignments_total=db.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM dhcp_transactions WHERE assigned_addr "
+                "IS NOT NULL GROUP BY assigned_addr, mac)"
+            ).fetchone()[0],
+            clients_with_several_addresses=self._lists("mac", "assigned_addr", top_n),
+            addresses_given_to_several_clients=self._lists("assigned_addr", "mac", top_n),
+            vendor_classes=[
+                NameCount(name=name, count=n)
+                for name, n in db.execute(
+                    "SELECT vendor_class, count(*) FROM dhcp_transactions WHERE vendor_class "
+                    "IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+                    (top_n,),
+                )
+            ],
+            **self._timeline(),
+        )
+
+    def _servers(self) -> list[ServerOffers]:
+        """Every server that answered, with what it sent (a second one hints at a rogue)."""
+        rows = self.db.execute(
+            "SELECT m_server, count(DISTINCT trans), sum(m_type IN ('OFFER', 'ADVERTISE')), "
+            "sum(m_type IN ('ACK', 'REPLY')), sum(m_type = 'NAK') FROM dhcp_messages "
+            "WHERE m_server IS NOT NULL GROUP BY m_server ORDER BY 2 DESC, 1"
+        ).fetchall()
+        return [
+            ServerOffers(server=s, transactions=n, offers=o, acks=a, naks=k)
+            for s, n, o, a, k in rows
+        ]
+
+    def _several_servers(self) -> bool:
+        """Whether more than one server offered or acknowledged in one family (v4 or v6)."""
+        return (
+            self.db.execute(
+                "SELECT 1 FROM dhcp_messages m JOIN dhcp_transactions t ON t.id = m.trans "
+                "WHERE m.m_type IN ('OFFER', 'ACK', 'ADVERTISE', 'REPLY') GROUP BY t.family "
+                "HAVING count(DISTINCT m.m_server) > 1"
+            ).fetchone()
+            is not None
+        )
+
+    def _assignments(self, top_n: int) -> list[Assignment]:
+        rows = self.db.execute(
+            "SELECT assigned_addr, mac, max(host_name), min(ts), max(ts), count(*) "
+            "FROM dhcp_transactions WHERE assigned_addr IS NOT NULL "
+            "GROUP BY assigned_addr, mac ORDER BY min(ts), assigned_addr LIMIT ?",
+            (top_n,),
+        ).fetchall()
+        return [
+            Assignment(address=a, mac=m, host_name=h, first_time=iso_time(f),
+                       last_time=iso_time(last), count=n)
+            for a, m, h, f, last, n in rows
+        ]  # fmt: skip
+
+    def _lists(self, key: str, value: str, top_n: int) -> list[AddressList]:
+        """Keys (MACs or addresses) that go with more than one value in assigned exchanges."""
+        rows = self.db.execute(
+            f"SELECT {key}, group_concat(DISTINCT {value}) FROM dhcp_transactions "
+            f"WHERE assigned_addr IS NOT NULL AND mac IS NOT NULL GROUP BY {key} "
+            f"HAVING count(DISTINCT {value}) > 1 ORDER BY count(DISTINCT {value}) DESC, 1 "
+            "LIMIT ?",
+            (top_n,),
+        ).fetchall()
+        return [
+            AddressList(key=k, values=sorted(values.split(","))[:MAX_LISTED]) for k, values in rows
+        ]
+
+    def _timeline(self) -> dict[str, Any]:
+        first, last = self.db.execute("SELECT min(ts), max(ts) FROM dhcp_transactions").fetchone()
+        if first is None:
+            return {"interval": 1.0, "timeline": []}
+        interval = choose_interval(last - first)
+        base = math.floor(first / interval) * interval
+        rows = self.db.execute(
+            "SELECT CAST((ts - ?) / ? AS INTEGER) AS b, count(*), sum(outcome = 'ack'), "
+            "sum(outcome = 'nak') FROM dhcp_transactions GROUP BY b ORDER BY b",
+            (base, interval),
+        ).fetchall()
+        buckets = [
+            DhcpTimelineBucket(start=base + b * interval, time=iso_time(base + b * interval),
+                               exchanges=n, acks=a, naks=k)
+            for b, n, a, k in rows
+        ]  # fmt: skip
+        return {"interval": interval, "timeline": buckets}

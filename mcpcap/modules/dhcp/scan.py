@@ -1,0 +1,294 @@
+"""One scan: DHCP messages -> client exchanges, in capture order, into the store.
+
+An exchange is the messages of one transaction id and one client (its hardware address, for
+DHCPv6 its DUID). It ends when it goes quiet for `IDLE` seconds, holds `MAX_MESSAGES` messages,
+or when a client starts again after an ACK (a renewal, a new INFORM): a DECLINE or RELEASE after
+the ACK still belongs to it. Open exchanges are bounded (`MAX_OPEN`); the oldest is written first.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter, OrderedDict
+from typing import Any
+
+from mcpcap.core.export import connection_uid
+from mcpcap.core.modules.contract import ModuleScan
+from mcpcap.core.modules.counts import ModuleCounts
+from mcpcap.modules.dhcp import wire
+
+IDLE = 60.0
+MAX_MESSAGES = 64
+MAX_OPEN = 20_000
+BATCH = 2_000
+FINAL = frozenset(("ACK", "REPLY"))
+AFTER_FINAL = frozenset(("DECLINE", "RELEASE"))
+
+CREATE_TABLES = """
+CREATE TABLE dhcp_transactions (
+    id INTEGER PRIMARY KEY, ts REAL NOT NULL, trans_id INTEGER NOT NULL, family TEXT NOT NULL,
+    client TEXT, server TEXT, mac TEXT, host_name TEXT, client_fqdn TEXT, domain TEXT,
+    requested_addr TEXT, offered_addr TEXT, assigned_addr TEXT, lease_time INTEGER,
+    msg_types TEXT NOT NULL, frames TEXT NOT NULL, client_message TEXT, server_message TEXT,
+    duration REAL NOT NULL, vendor_class TEXT, relay TEXT, duid TEXT, outcome TEXT NOT NULL,
+    uids TEXT NOT NULL, messages TEXT NOT NULL, relayed INTEGER NOT NULL,
+    addr_clients INTEGER NOT NULL DEFAULT 0, mac_addrs INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE dhcp_messages (
+    trans INTEGER NOT NULL, m_frame INTEGER NOT NULL, m_type TEXT NOT NULL, m_server TEXT
+);
+"""
+COLUMNS = 26  # the values `_Exchange.row` gives (the last two columns are filled at the end)
+INSERT_TRANSACTION = "INSERT INTO dhcp_transactions VALUES (" + ", ".join("?" * COLUMNS) + ", 0, 0)"
+INSERT_MESSAGE = "INSERT INTO dhcp_messages VALUES (?, ?, ?, ?)"
+
+
+def server_address(src: str, msg: dict[str, Any]) -> str:
+    """A server message's server: its server identifier (DHCPv4 option 54), else its source."""
+    server_id = msg["opts"].get("server_id")
+    return server_id if msg["family"] == "dhcpv4" and isinstance(server_id, str) else src
+
+
+def message_type(msg: dict[str, Any]) -> str:
+    if msg["type"]:
+        return msg["type"]
+    return "BOOTREPLY" if msg["from_server"] else "BOOTREQUEST"
+
+
+class _Exchange:
+    """One exchange being gathered."""
+
+    __slots__ = ("family", "fields", "first", "frames", "id", "last", "messages", "servers",
+                 "types", "uids", "xid")  # fmt: skip
+
+    def __init__(self, number: int, msg: dict[str, Any], ts: float) -> None:
+        self.id = number
+        self.family = msg["family"]
+        self.xid = msg["xid"]
+        self.first = self.last = ts
+        self.types: list[str] = []
+        self.frames: list[int] = []
+        self.servers: list[str | None] = []  # the server of each message (None: the client's)
+        self.uids: list[str] = []
+        self.fields: dict[str, Any] = {}
+        self.messages: list[dict[str, Any]] = []
+
+    def ends_before(self, msg: dict[str, Any], ts: float) -> bool:
+        """Whether `msg` starts a new exchange instead of joining this one."""
+        if ts - self.last > IDLE or len(self.types) >= MAX_MESSAGES:
+            return True
+        done = any(kind in FINAL for kind in self.types)
+        return done and not msg["from_server"] and message_type(msg) not in AFTER_FINAL
+
+    def add(self, frame: int, ts: float, src: str, uid: str, msg: dict[str, Any]) -> None:
+        kind = message_type(msg)
+        self.last = ts
+        self.types.append(kind)
+        self.frames.append(frame)
+        self.servers.append(server_address(src, msg) if msg["from_server"] else None)
+        if uid not in self.uids:
+            self.uids.append(uid)
+        opts = msg["opts"]
+        self.messages.append(
+            {"frame": frame, "msg_type": kind, "src": src, "dst": msg["dst"],
+             "options": {**opts, **({"relay": msg["relay"]} if msg["relay"] else {})},
+             "malformed": msg["malformed"]}
+        )  # fmt: skip
+        set_field = self._set
+        set_field("mac", msg["mac"])
+        set_field("duid", msg["duid"])
+        set_field("relay", msg["relay"])
+        set_field("vendor_class", opts.get("vendor_class"))
+        set_field("client_fqdn", opts.get("client_fqdn"))
+        if msg["from_server"]:
+            self._server_fields(kind, src, msg)
+        else:
+            self._client_fields(src, msg)
+
+    def _set(self, name: str, value: Any, replace: bool = False) -> None:
+        if value is not None and value != "" and (replace or self.fields.get(name) is None):
+            self.fields[name] = value
+
+    def _client_fields(self, src: str, msg: dict[str, Any]) -> None:
+        opts = msg["opts"]
+        relay = msg["relay"] or {}
+        address = msg["ciaddr"] or relay.get("peer_address")
+        if address is None and src not in ("0.0.0.0", "::") and not msg["giaddr"]:
+            address = src
+        self._set("client", address)
+        self._set("host_name", opts.get("host_name"), replace=True)
+        fqdn = opts.get("client_fqdn")
+        if msg["family"] == "dhcpv6" and fqdn:
+            self._set("host_name", fqdn.split(".")[0])
+        self._set("client_message", opts.get("message"), replace=True)
+        self._set("requested_addr", opts.get("requested_addr") or _ia_address(opts))
+
+    def _server_fields(self, kind: str, src: str, msg: dict[str, Any]) -> None:
+        opts = msg["opts"]
+        self._set("server", server_address(src, msg), replace=True)
+        self._set("server_message", opts.get("message") or opts.get("status_message"), True)
+        domains = opts.get("domain_list")
+        self._set("domain", opts.get("domain_name") or (domains[0] if domains else None))
+        if kind == "ACK" and msg["family"] == "dhcpv4" and msg["yiaddr"] is not None:
+            self._set("assigned_addr", msg["yiaddr"], replace=True)
+            self._set("lease_time", opts.get("lease_time"), replace=True)
+        elif kind == "OFFER":
+            self._set("offered_addr", msg["yiaddr"], replace=True)
+            self._set("lease_time", opts.get("lease_time"))
+        elif kind in ("REPLY", "ADVERTISE"):
+            address, valid = _ia_lease(opts)
+            self._set("offered_addr" if kind == "ADVERTISE" else "assigned_addr", address, True)
+            self._set("lease_time", valid, replace=kind == "REPLY")
+        if kind == "ACK" and self.fields.get("client") is None and msg["ciaddr"]:
+            self._set("client", msg["ciaddr"])
+
+    def outcome(self) -> str:
+        types = set(self.types)
+        if types & FINAL:
+            return "ack"
+        if "NAK" in types:
+            return "nak"
+        if types & {"OFFER", "ADVERTISE"}:
+            return "offered"
+        if any(kind in wire.V4_SERVER_TYPES or kind in wire.V6_SERVER_TYPES for kind in types):
+            return "other"
+        return "unanswered"
+
+    def row(self) -> tuple:
+        f = self.fields.get
+        relay = f("relay")
+        return (
+            self.id, self.first, self.xid, self.family, f("client"), f("server"), f("mac"),
+            f("host_name"), f("client_fqdn"), f("domain"), f("requested_addr"),
+            f("offered_addr"), f("assigned_addr"), f("lease_time"), json.dumps(self.types),
+            json.dumps(self.frames), f("client_message"), f("server_message"),
+            round(self.last - self.first, 6), f("vendor_class"),
+            json.dumps(relay) if relay else None, f("duid"), self.outcome(),
+            json.dumps(self.uids), json.dumps(self.messages, ensure_ascii=False),
+            int(relay is not None),
+        )  # fmt: skip
+
+
+def _ia_address(opts: dict[str, Any]) -> str | None:
+    return _ia_lease(opts)[0]
+
+
+def _ia_lease(opts: dict[str, Any]) -> tuple[str | None, int | None]:
+    """The first address of the message's IA_NA (or IA_TA) with its valid lifetime."""
+    for name in ("ia_na", "ia_ta"):
+        for entry in opts.get(name) or ():
+            if "address" in entry:
+                return entry["address"], entry["valid"]
+    return None, None
+
+
+class DhcpScan(ModuleScan):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.open: OrderedDict[tuple, _Exchange] = OrderedDict()
+        self.done: list[_Exchange] = []
+        self.numbered = 0
+        self.uids: dict[tuple, str] = {}
+        self.tally: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+
+    def on_udp(self, frame: int, ts: float, seg: Any) -> None:
+        """A serial scan's datagram: decoded here, as a worker would have."""
+        decoded = wire.decode_datagram(frame, ts, seg)
+        if decoded is not None:
+            self.on_udp_decoded(frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded)
+
+    def on_tcp(self, frame: int, ts: float, chunk: Any) -> bool:
+        """DHCP is UDP only: no TCP port is asked for."""
+        return False
+
+    def on_udp_decoded(
+        self, frame: int, ts: float, src: str, sport: int, dst: str, dport: int, decoded: Any
+    ) -> None:
+        msg = decoded
+        self.tally["messages"] += 1
+        self.tally[msg["family"]] += 1
+        if msg["malformed"]:
+            self.reasons[msg["malformed"]] += 1
+        if msg["xid"] is None:
+            return
+        self._expire(ts)
+        key = (msg["family"], msg["xid"], msg["mac"] if msg["family"] == "dhcpv4" else msg["duid"])
+        exchange = self.open.get(key)
+        if exchange is not None and exchange.ends_before(msg, ts):
+            self._close(self.open.pop(key))
+            exchange = None
+        if exchange is None:
+            self.numbered += 1
+            exchange = self.open[key] = _Exchange(self.numbered, msg, ts)
+            if len(self.open) > MAX_OPEN:
+                self._close(self.open.popitem(last=False)[1])
+        else:
+            self.open.move_to_end(key)
+        msg["dst"] = dst
+        exchange.add(frame, ts, src, self._uid(src, sport, dst, dport), msg)
+
+    def _uid(self, src: str, sport: int, dst: str, dport: int) -> str:
+        """The UDP flow's connection uid (a hash: kept for the flows seen lately)."""
+        key = (src, sport, dst, dport)
+        uid = self.uids.get(key)
+        if uid is None:
+            if len(self.uids) >= MAX_OPEN:
+                self.uids.clear()
+            uid = self.uids[key] = connection_uid(
+                {"client": src, "client_port": sport, "server": dst, "server_port": dport,
+                 "transport": "udp"}
+            )  # fmt: skip
+        return uid
+
+    def _expire(self, ts: float) -> None:
+        """Write the exchanges that went quiet (the oldest activity comes first)."""
+        while self.open:
+            exchange = next(iter(self.open.values()))
+            if ts - exchange.last <= IDLE:
+                break
+            self._close(self.open.popitem(last=False)[1])
+
+    def _close(self, exchange: _Exchange) -> None:
+        self.done.append(exchange)
+        if len(self.done) >= BATCH:
+            self._write()
+
+    def _write(self) -> None:
+        self.db.executemany(INSERT_TRANSACTION, [e.row() for e in self.done])
+        messages = [
+            (e.id, frame, kind, server)
+            for e in self.done
+            for frame, kind, server in zip(e.frames, e.types, e.servers, strict=True)
+        ]
+        self.db.executemany(INSERT_MESSAGE, messages)
+        self.done.clear()
+
+    def finish(self, db: sqlite3.Connection) -> ModuleCounts:
+        self.done.extend(self.open.values())
+        self.open.clear()
+        self._write()
+        _mark_shared_addresses(db)
+        db.execute("CREATE INDEX dhcp_transactions_ts ON dhcp_transactions (ts)")
+        db.execute("CREATE INDEX dhcp_messages_trans ON dhcp_messages (trans)")
+        return ModuleCounts(
+            messages=self.tally["messages"],
+            malformed=sum(self.reasons.values()),
+            detail={**self.tally, "malformed": dict(self.reasons)},
+        )
+
+
+def _mark_shared_addresses(db: sqlite3.Connection) -> None:
+    """addr_clients: MACs given the same address; mac_addrs: addresses given to the same MAC."""
+    db.execute("CREATE INDEX dhcp_transactions_assigned ON dhcp_transactions (assigned_addr)")
+    db.execute("CREATE INDEX dhcp_transactions_mac ON dhcp_transactions (mac)")
+    db.execute(
+        "UPDATE dhcp_transactions SET addr_clients = (SELECT count(DISTINCT o.mac) "
+        "FROM dhcp_transactions o WHERE o.assigned_addr = dhcp_transactions.assigned_addr) "
+        "WHERE assigned_addr IS NOT NULL"
+    )
+    db.execute(
+        "UPDATE dhcp_transactions SET mac_addrs = (SELECT count(DISTINCT o.assigned_addr) "
+        "FROM dhcp_transactions o WHERE o.mac = dhcp_transactions.mac) WHERE mac IS NOT NULL"
+    )

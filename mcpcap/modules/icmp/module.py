@@ -1,0 +1,54 @@
+"""The ICMP module: every ICMP and ICMPv6 message, with echo pairing, the flows errors name and
+neighbour discovery.
+
+It asks the scan for every IP packet (`wants_packets`); its worker decoder keeps the ICMP ones.
+Faces show it from its kinds (`kinds.py`), as they show any module.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
+
+if TYPE_CHECKING:
+    from mcpcap.core.modules.kinds import RecordKind
+
+
+class IcmpModule(ProtocolModule):
+    name: ClassVar[str] = "icmp"
+    title: ClassVar[str] = "ICMP"
+    schema_version: ClassVar[str] = "1"
+    wants_packets: ClassVar[bool] = True
+    worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.icmp.scan",)
+
+    def worker_decoder(self):
+        from mcpcap.modules.icmp.scan import IcmpDecoder
+
+        return IcmpDecoder()
+
+    def create_tables(self, db: sqlite3.Connection) -> None:
+        from mcpcap.modules.icmp.scan import CREATE_TABLES
+
+        db.executescript(CREATE_TABLES)
+
+    def start_scan(self, db: sqlite3.Connection, options: dict[str, Any]) -> ModuleScan:
+        from mcpcap.modules.icmp.scan import IcmpScan
+
+        return IcmpScan(db)
+
+    def open_results(self, db, counts, capture, settings):
+        from mcpcap.modules.icmp.results import IcmpResults
+
+        return IcmpResults(db, counts, capture, settings)
+
+    def summary_model(self) -> type:
+        from mcpcap.modules.icmp.models import IcmpSummary
+
+        return IcmpSummary
+
+    def kinds(self) -> list[RecordKind]:
+        from mcpcap.modules.icmp.kinds import icmp_kinds
+
+        return list(icmp_kinds())

@@ -1,0 +1,203 @@
+"""What faces ask of a finished ICMP analysis: records and rankings from the table, and the
+summary (types and codes, echo pairs, unreachables, traceroutes, redirects, neighbours)."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from typing import Any
+
+from mcpcap.core.modules.tables import TableResults
+from mcpcap.core.timefmt import iso_time
+from mcpcap.modules.icmp.kinds import TABLE
+from mcpcap.modules.icmp.models import (
+    EchoDestination,
+    EchoSummary,
+    IcmpSummary,
+    IcmpTimelineBucket,
+    Neighbour,
+    Redirect,
+    Traceroute,
+    TypeCount,
+    Unreachable,
+)
+
+MAX_BUCKETS = 120
+NICE_INTERVALS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)
+MAX_TYPES = 100
+MAX_HOPS = 64
+MAX_SENDERS = 10
+UNKNOWN = "unknown"  # an unreachable whose quoted header cannot be read
+TIME_EXCEEDED = "(type = 11 AND transport = 'icmp') OR (type = 3 AND transport = 'icmpv6')"
+UNREACHABLE = "(type = 3 AND transport = 'icmp') OR (type = 1 AND transport = 'icmpv6')"
+REDIRECT = "(type = 5 AND transport = 'icmp') OR (type = 137 AND transport = 'icmpv6')"
+# who a neighbour discovery message speaks for: NA and redirect name their target
+ND_ADDRESS = "CASE WHEN type IN (136, 137) THEN nd_target ELSE src END"
+ND_ROWS = (
+    f"SELECT {ND_ADDRESS} AS address, lladdr, ts FROM icmp_messages WHERE transport = 'icmpv6' "
+    "AND type IN (133, 134, 135, 136, 137) AND lladdr IS NOT NULL AND src != '::'"
+)
+
+
+def choose_interval(span: float) -> float:
+    for interval in NICE_INTERVALS:
+        if span / interval <= MAX_BUCKETS:
+            return float(interval)
+    return float(math.ceil(span / MAX_BUCKETS / 86400) * 86400)
+
+
+def _nearest_rank(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    return values[max(0, math.ceil(fraction * len(values)) - 1)]
+
+
+class IcmpResults(TableResults):
+    def __init__(self, db: sqlite3.Connection, counts: Any, capture: dict[str, Any], settings):
+        super().__init__(db, [TABLE], settings.max_reply_chars)
+        self._counts = counts
+        self._settings = settings
+
+    def summary(self, top_n: int | None = None) -> IcmpSummary:
+        top_n = self._settings.top_n if top_n is None else top_n
+        detail = getattr(self._counts, "detail", None) or {}
+        neighbours, duplicates = self._neighbours(top_n)
+        return IcmpSummary(
+            messages=self.db.execute("SELECT count(*) FROM icmp_messages").fetchone()[0],
+            malformed=dict(detail.get("malformed", {})),
+            by_type=self._by_type(),
+            echo=self._echo(top_n),
+            unreachables=self._unreachables(top_n),
+            traceroutes=self._traceroutes(top_n),
+            redirects=self._redirects(top_n),
+            neighbours=neighbours,
+            neighbour_duplicates=duplicates,
+            **self._timeline(),
+        )
+
+    def _by_type(self) -> list[TypeCount]:
+        rows = self.db.execute(
+            "SELECT transport, type, type_name, code, code_name, count(*) FROM icmp_messages "
+            "GROUP BY transport, type, code ORDER BY 6 DESC, 1, 2, 4 LIMIT ?",
+            (MAX_TYPES,),
+        ).fetchall()
+        return [
+            TypeCount(transport=t, type=k, type_name=kn, code=c, code_name=cn, count=n)
+            for t, k, kn, c, cn, n in rows
+        ]
+
+    def _echo(self, top_n: int) -> EchoSummary:
+        db = self.db
+        requests, answered = db.execute(
+            "SELECT count(*), count(reply_frame) FROM icmp_messages WHERE echo = 1"
+        ).fetchone()
+        replies, unsolicited = db.execute(
+            "SELECT count(*), coalesce(sum(request_frame IS NULL), 0) FROM icmp_messages "
+            "WHERE (transport = 'icmp' AND type IN (0, 14, 16, 18, 43)) "
+            "OR (transport = 'icmpv6' AND type IN (129, 161))"
+        ).fetchone()
+        busiest = db.execute(
+            "SELECT dst, count(*), count(reply_frame) FROM icmp_messages WHERE echo = 1 "
+            "GROUP BY dst ORDER BY 2 DESC, 1 LIMIT ?",
+            (top_n,),
+        ).fetchall()
+        destinations = []
+        for dst, sent, got in busiest:
+            rtts = [
+                rtt
+                for (rtt,) in db.execute(
+                    "SELECT rtt FROM icmp_messages WHERE echo = 1 AND dst = ? AND rtt IS NOT NULL "
+                    "ORDER BY rtt",
+                    (dst,),
+                )
+            ]
+            destinations.append(
+                EchoDestination(dst=dst, requests=sent, answered=got, lost=sent - got,
+                                rtt_p50=_nearest_rank(rtts, 0.5), rtt_p90=_nearest_rank(rtts, 0.9),
+                                rtt_max=rtts[-1] if rtts else None)
+            )  # fmt: skip
+        return EchoSummary(
+            requests=requests,
+            replies=replies,
+            answered=answered,
+            lost=requests - answered,
+            unsolicited_replies=unsolicited,
+            destinations=destinations,
+        )
+
+    def _unreachables(self, top_n: int) -> list[Unreachable]:
+        rows = self.db.execute(
+            f"SELECT coalesce(q_dst, '{UNKNOWN}'), code_name, count(*), group_concat(DISTINCT src) "
+            f"FROM icmp_messages WHERE {UNREACHABLE} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ?",
+            (top_n,),
+        ).fetchall()
+        return [
+            Unreachable(dst=d, code_name=c, count=n, senders=sorted(s.split(","))[:MAX_SENDERS])
+            for d, c, n, s in rows
+        ]
+
+    def _traceroutes(self, top_n: int) -> list[Traceroute]:
+        """Per probing flow (quoted source, destination, transport), the routers in order."""
+        flows = self.db.execute(
+            "SELECT q_src, q_dst, q_transport, min(ts) FROM icmp_messages "
+            f"WHERE ({TIME_EXCEEDED}) AND code = 0 AND q_src IS NOT NULL "
+            "GROUP BY 1, 2, 3 ORDER BY 4, 1, 2 LIMIT ?",
+            (top_n,),
+        ).fetchall()
+        out = []
+        for src, dst, transport, _ in flows:
+            hops = self.db.execute(
+                "SELECT src, min(ts) FROM icmp_messages "
+                f"WHERE ({TIME_EXCEEDED}) AND code = 0 AND q_src = ? AND q_dst = ? "
+                "AND q_transport = ? GROUP BY src ORDER BY 2, 1 LIMIT ?",
+                (src, dst, transport, MAX_HOPS),
+            ).fetchall()
+            out.append(Traceroute(src=src, dst=dst, transport=transport, hops=[h for h, _ in hops]))
+        return out
+
+    def _redirects(self, top_n: int) -> list[Redirect]:
+        rows = self.db.execute(
+            "SELECT src, dst, coalesce(gateway, nd_target), "
+            "coalesce(q_dst, json_extract(extra, '$.destination')), count(*) "
+            f"FROM icmp_messages WHERE {REDIRECT} GROUP BY 1, 2, 3, 4 "
+            "ORDER BY 5 DESC, 1, 2 LIMIT ?",
+            (top_n,),
+        ).fetchall()
+        return [
+            Redirect(router=r, host=h, target=t, destination=d, count=n) for r, h, t, d, n in rows
+        ]
+
+    def _neighbours(self, top_n: int) -> tuple[list[Neighbour], list[str]]:
+        rows = self.db.execute(
+            f"SELECT address, lladdr, min(ts), count(*) FROM ({ND_ROWS}) "
+            "GROUP BY address, lladdr ORDER BY 3, 1 LIMIT ?",
+            (top_n,),
+        ).fetchall()
+        duplicates = self.db.execute(
+            f"SELECT address FROM ({ND_ROWS}) GROUP BY address "
+            "HAVING count(DISTINCT lladdr) > 1 ORDER BY 1 LIMIT ?",
+            (top_n,),
+        ).fetchall()
+        neighbours = [
+            Neighbour(address=a, lladdr=lladdr, first_time=iso_time(ts), messages=n)
+            for a, lladdr, ts, n in rows
+        ]
+        return neighbours, [address for (address,) in duplicates]
+
+    def _timeline(self) -> dict[str, Any]:
+        first, last = self.db.execute("SELECT min(ts), max(ts) FROM icmp_messages").fetchone()
+        if first is None:
+            return {"interval": 1.0, "timeline": []}
+        interval = choose_interval(last - first)
+        base = math.floor(first / interval) * interval
+        rows = self.db.execute(
+            "SELECT CAST((ts - ?) / ? AS INTEGER) AS b, count(*), sum(error) "
+            "FROM icmp_messages GROUP BY b ORDER BY b",
+            (base, interval),
+        ).fetchall()
+        buckets = [
+            IcmpTimelineBucket(start=base + b * interval, time=iso_time(base + b * interval),
+                               messages=n, errors=e)
+            for b, n, e in rows
+        ]  # fmt: skip
+        return {"interval": interval, "timeline": buckets}

@@ -1,0 +1,206 @@
+"""The dhcp module on a generated capture: exchanges as the generator wrote them, the summary's
+findings one filter away, the same records from span workers, the CLI and the MCP server."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from mcpcap.config import build_settings
+from mcpcap.core import parallel, scan
+from mcpcap.core.filtering import Filter
+from mcpcap.core.modules.registry import load_modules
+from mcpcap.core.records import KindQuery
+from mcpcap.core.service import Analyzer
+from mcpcap.core.workspace import Workspace
+from mcpcap.modules.dhcp.kinds import TABLE, dhcp_kinds
+from mcpcap.modules.dhcp.results import DhcpResults
+from mcpcap.server.app import build_server
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+sys.path.insert(0, str(FIXTURES))
+import make_dhcp_icmp_captures as gen  # noqa: E402
+
+CAPTURE = FIXTURES / "dhcp_icmp" / "dhcp.pcap"
+KIND = "dhcp.transactions"
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    settings = build_settings({"modules": "dhcp", "cache_dir": None})
+    with Analyzer(settings).analyze(CAPTURE, CAPTURE.name) as found:
+        yield found
+
+
+def _query(analysis) -> KindQuery:
+    return KindQuery(analysis, KIND)
+
+
+def test_the_committed_capture_is_what_the_script_writes():
+    assert CAPTURE.read_bytes() == gen.dhcp_bytes()
+
+
+def test_every_exchange_is_as_written(analysis):
+    records = list(_query(analysis).iterate())
+    assert {r["trans_id"] for r in records} == set(gen.DHCP_EXCHANGES)
+    assert len(records) == len(gen.DHCP_EXCHANGES)
+    for record in records:
+        mac, family, types, assigned, host, lease, outcome, server = gen.DHCP_EXCHANGES[
+            record["trans_id"]
+        ]
+        got = (
+            record["mac"],
+            record["family"],
+            record["msg_types"],
+            record["assigned_addr"],
+            record["host_name"],
+            record["lease_time"],
+            record["outcome"],
+            record["server"],
+        )
+        assert got == (mac, family, types, assigned, host, lease, outcome, server), record
+        assert len(record["frames"]) == len(types) == len(record["messages"])
+    frames = [f for r in records for f in r["frames"]]
+    assert len(frames) == len(set(frames)) == gen.DHCP_MESSAGES - 1  # the nested relay: no xid
+
+
+def test_details_of_one_exchange(analysis):
+    (record,) = _query(analysis).page(f"trans_id:{0x4004}").items  # the relayed client
+    assert record["relay"] == {"giaddr": gen.RELAY, "circuit_id": "eth0/1", "remote_id": "sw1"}
+    assert record["uids"] and all(uid.startswith("C") and len(uid) == 18 for uid in record["uids"])
+    (laptop,) = _query(analysis).page(f"trans_id:{0x1001}").items
+    assert laptop["vendor_class"] == "MSFT 5.0" and laptop["domain"] == "example.lan"
+    assert laptop["requested_addr"] == "10.0.0.50" and laptop["offered_addr"] == "10.0.0.200"
+    ack = laptop["messages"][-1]
+    assert ack["msg_type"] == "ACK" and ack["options"]["dns_servers"] == ["10.0.0.53"]
+    (nak,) = _query(analysis).page("msg_type:NAK").items
+    assert nak["server_message"] == "wrong network"
+    (v6,) = _query(analysis).page(f"trans_id:{0x123456}").items
+    assert v6["client_fqdn"] == "host6.example.lan" and v6["duid"].startswith("00:03:00:01")
+    assert _query(analysis).one(str(v6["id"])) == v6
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mac_addrs>1", {0x1001, 0x1002}),
+        ("addr_clients>1", {0x1001, 0x4004}),
+        ("msg_type:dhcpnak", {0x2002}),
+        ("relayed:true", {0x4004, 0x0B0B0B}),
+        ("family:dhcpv6", {0xABCDEF, 0x123456, 0x0B0B0B}),
+        ("assigned_addr:10.0.0.0/24 -mac:02:00:00:00:0d:04", {0x1001, 0x1002}),
+        ("outcome:unanswered host_name:overloaded", {0x6004}),
+        ("frame:3", {0x1001}),
+    ],
+)
+def test_findings_are_one_filter_away(analysis, text, expected):
+    assert {r["trans_id"] for r in _query(analysis).iterate(text)} == expected
+
+
+def test_summary(analysis):
+    summary = analysis.module("dhcp").summary()
+    assert summary.messages == gen.DHCP_MESSAGES
+    assert summary.exchanges == len(gen.DHCP_EXCHANGES)
+    assert summary.malformed == gen.DHCP_MALFORMED
+    assert summary.rogue_server_hint
+    assert {s.server for s in summary.servers} >= {gen.SERVER, gen.ROGUE}
+    (several,) = summary.clients_with_several_addresses
+    assert several.key == gen.MAC["A"] and several.values == ["10.0.0.50", "10.0.0.51"]
+    (shared,) = summary.addresses_given_to_several_clients
+    assert shared.key == "10.0.0.50" and shared.values == [gen.MAC["A"], gen.MAC["D"]]
+    assert summary.completed == 5 and summary.naks == 1
+    assert sum(b.exchanges for b in summary.timeline) == summary.exchanges
+
+
+def test_rankings(analysis):
+    by_type = _query(analysis).top(by="msg_type", limit=50)
+    counts = {item.key: item.count for item in by_type.items}
+    assert counts["DISCOVER"] == 3 + 1 + 1 + 1 + 1 + 1 and counts["ACK"] == 4
+    assert sum(counts.values()) == gen.DHCP_MESSAGES - 1
+    by_mac = _query(analysis).top(by="mac")
+    assert by_mac.items[0].key == gen.MAC["E"]
+    servers = _query(analysis).top("family:dhcpv4", by="server_addr")
+    assert [item.key for item in servers.items] == [gen.SERVER]
+
+
+def _records(db: sqlite3.Connection) -> list[dict]:
+    results = DhcpResults(db, None, {}, build_settings({}))
+    assert TABLE in results._tables.values()
+    return list(results.iter_records(dhcp_kinds()[0], Filter()))
+
+
+def test_span_workers_give_what_one_process_gives(monkeypatch):
+    one = sqlite3.connect(":memory:")
+    modules = load_modules(["dhcp"])
+    modules[0].create_tables(one)
+    scan.scan_capture(CAPTURE, one, modules, workers=1)
+    monkeypatch.setattr(parallel, "SPAN_BYTES", 600)
+
+    def in_process(layout, spans, names, count, cancel=None, waiting=None):
+        for span in spans:
+            yield span, parallel._scan_span(layout, names, span)
+
+    monkeypatch.setattr(parallel, "run_spans", in_process)
+    many = sqlite3.connect(":memory:")
+    modules[0].create_tables(many)
+    scan.scan_capture(CAPTURE, many, modules, workers=2)
+    assert _records(many) == _records(one)
+
+
+def _cli(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "mcpcap", "analyze", str(CAPTURE), "--no-cache", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_cli_lists_exports_and_summarises(analysis):
+    lines = _cli("--records", KIND, "--format", "jsonl").splitlines()
+    assert [json.loads(line) for line in lines] == list(_query(analysis).iterate())
+    by_token = _cli("--records", KIND, "--filter", "mac_addrs>1").splitlines()
+    assert [json.loads(line) for line in by_token] == list(_query(analysis).iterate("mac_addrs>1"))
+    by_option = _cli("--records", KIND, "--msg-type", "NAK").splitlines()
+    assert [json.loads(line) for line in by_option] == list(
+        _query(analysis).iterate("msg_type:NAK")
+    )
+    ranked = json.loads(_cli("--records", "top", "--kind", KIND, "--by", "msg_type"))
+    assert ranked == _query(analysis).top(by="msg_type").model_dump(mode="json")
+    zeek = _cli("--records", KIND, "--format", "zeek").splitlines()
+    assert "#path\tdhcp" in zeek and len([x for x in zeek if not x.startswith("#")]) == 13
+    summary = json.loads(_cli("--modules", "dhcp"))
+    assert summary["dhcp"] == analysis.module("dhcp").summary().model_dump(mode="json")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_mcp_server_answers_as_the_core(analysis, anyio_backend):
+    settings = build_settings({"pcap_path": [str(CAPTURE.parent)], "modules": "dhcp"})
+    workspace = Workspace(settings)
+    try:
+        async with Client(build_server(workspace, settings)) as client:
+            page = await client.call_tool(
+                "records", {"capture": CAPTURE.name, "kind": KIND, "filter": "addr_clients>1"}
+            )
+            top = await client.call_tool(
+                "top", {"capture": CAPTURE.name, "kind": KIND, "by": "assigned_addr"}
+            )
+            summary = await client.call_tool("analyze_dhcp_packets", {"capture": CAPTURE.name})
+    finally:
+        workspace.close()
+    assert page.structured_content == _query(analysis).page("addr_clients>1").model_dump(
+        mode="json"
+    )
+    assert top.structured_content == _query(analysis).top(by="assigned_addr").model_dump(
+        mode="json"
+    )
+    assert summary.structured_content == analysis.module("dhcp").summary().model_dump(mode="json")

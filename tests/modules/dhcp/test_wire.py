@@ -1,0 +1,159 @@
+"""The DHCP decoder on single messages: options by name, relays, and hostile bytes."""
+
+from __future__ import annotations
+
+import random
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+
+from mcpcap.modules.dhcp import wire
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))
+import make_dhcp_icmp_captures as gen
+
+
+def test_a_discover_reads_by_name():
+    payload = gen.client(
+        gen.DISCOVER, 0xABCD, gen.MAC["A"], gen.opt(12, b"laptop"), gen.opt(60, b"MSFT 5.0"),
+        gen.opt(55, bytes((1, 3, 6, 15, 200))), gen.opt(50, gen.ip4("10.0.0.50")),
+        gen.opt(61, b"\x01" + bytes.fromhex("02000000" "0d01")),
+        gen.opt(81, b"\x05\x00\x00" + b"\x06laptop\x03lan\x00"),
+        gen.opt(121, bytes((24, 192, 168, 5, 10, 0, 0, 1, 0, 10, 0, 0, 254))),
+        gen.opt(224, b"\xde\xad"),
+    )  # fmt: skip
+    msg = wire.decode_v4(payload)
+    assert msg["type"] == "DISCOVER" and not msg["from_server"] and msg["xid"] == 0xABCD
+    assert msg["mac"] == gen.MAC["A"] and msg["malformed"] is None
+    opts = msg["opts"]
+    assert opts["host_name"] == "laptop" and opts["vendor_class"] == "MSFT 5.0"
+    assert opts["parameter_request_list"] == [
+        "subnet_mask", "router", "dns_servers", "domain_name", "200"
+    ]  # fmt: skip
+    assert opts["requested_addr"] == "10.0.0.50"
+    assert opts["client_id"] == gen.MAC["A"]
+    assert opts["client_fqdn"] == "laptop.lan"
+    assert opts["classless_static_routes"] == [
+        "192.168.5.0/24 via 10.0.0.1", "0.0.0.0/0 via 10.0.0.254"
+    ]  # fmt: skip
+    assert opts["option_224"] == "de:ad"  # unknown: number and hex
+
+
+def test_an_ack_with_relay_agent_information():
+    agent = gen.opt(82, gen.opt(1, b"eth0/1") + gen.opt(2, b"sw1") + gen.opt(6, b"\x00\x01"))
+    msg = wire.decode_v4(
+        gen.server(gen.ACK, 7, gen.MAC["D"], "10.0.0.1", "10.0.0.9", gen.LEASE, agent,
+                   giaddr="10.0.9.1")
+    )  # fmt: skip
+    assert msg["type"] == "ACK" and msg["from_server"] and msg["yiaddr"] == "10.0.0.9"
+    assert msg["opts"]["lease_time"] == 3600 and msg["opts"]["server_id"] == "10.0.0.1"
+    assert msg["relay"] == {
+        "giaddr": "10.0.9.1", "circuit_id": "eth0/1", "remote_id": "sw1", "subscriber_id": "00:01"
+    }  # fmt: skip
+
+
+def test_long_options_are_concatenated():
+    """RFC 3396: one option split in pieces is one value."""
+    msg = wire.decode_v4(gen.client(gen.INFORM, 1, gen.MAC["C"], gen.opt(12, b"very-long-"),
+                                    gen.opt(12, b"host")))  # fmt: skip
+    assert msg["opts"]["host_name"] == "very-long-host"
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (gen.bootp(1, 1, gen.MAC["E"], gen.msg_type(1) + b"\x0c\x40ab")[:-1],
+         "option 12 runs past the end of its field"),
+        (gen.bootp(1, 1, gen.MAC["E"], gen.msg_type(1) + b"\x0c")[:-1], "option 12 has no length"),
+        (gen.bootp(1, 1, gen.MAC["E"], gen.msg_type(1), cookie=b"\0\0\0\0"), "wrong magic cookie"),
+        (b"\x01\x01\x06\x00" + b"\0" * 50, "shorter than the BOOTP header"),
+        (gen.bootp(1, 1, gen.MAC["E"], gen.opt(50, b"\x01\x02")),
+         "option 50 (requested_addr) is malformed"),
+        (gen.bootp(1, 1, gen.MAC["E"], gen.opt(82, b"\x01\x09ab")),
+         "option 82 (relay_agent_info) is malformed"),
+        (gen.bootp(1, 1, gen.MAC["E"], gen.opt(121, b"\x21" + b"\0" * 8)),
+         "option 121 (classless_static_routes) is malformed"),
+    ],
+    ids=["past-end", "no-length", "cookie", "short", "address-length", "relay", "route-width"],
+)  # fmt: skip
+def test_hostile_messages_say_why_and_keep_what_they_could(payload, reason):
+    msg = wire.decode_v4(payload)
+    assert msg["malformed"] == reason
+    assert msg["xid"] is not None
+
+
+def test_overload_cannot_loop():
+    """Option 52 in `file` naming `file` again is skipped: each field is read once."""
+    looped = gen.opt(52, b"\x03") + gen.opt(12, b"inner") + b"\xff"
+    payload = gen.bootp(1, 5, gen.MAC["E"], gen.msg_type(1) + gen.opt(52, b"\x01"), file=looped)
+    msg = wire.decode_v4(payload)
+    assert msg["opts"]["host_name"] == "inner" and msg["opts"]["overload"] == 1
+    assert msg["malformed"] is None
+
+
+def test_dhcpv6_request_with_ia_na_and_fqdn():
+    payload = gen.v6msg(3, 0x123456, gen.v6opt(1, gen.duid_ll(gen.MAC["F"])), gen.SERVER_DUID,
+                        gen.ia_na("2001:db8::100", valid=900), gen.FQDN6,
+                        gen.v6opt(6, struct.pack("!HHH", 23, 24, 999)))  # fmt: skip
+    msg = wire.decode_v6(payload)
+    assert msg["type"] == "REQUEST" and msg["xid"] == 0x123456 and msg["malformed"] is None
+    assert msg["mac"] == gen.MAC["F"] and msg["duid"] == "00:03:00:01:02:00:00:00:0d:06"
+    assert msg["opts"]["ia_na"] == [{"address": "2001:db8::100", "preferred": 3600, "valid": 900}]
+    assert msg["opts"]["client_fqdn"] == "host6.example.lan"
+    assert msg["opts"]["option_request"] == ["dns_servers", "domain_list", "999"]
+
+
+def test_dhcpv6_relay_messages_are_unwrapped():
+    inner = gen.v6msg(2, 0x0B0B0B, gen.v6opt(1, gen.duid_ll(gen.MAC["B"])))
+    msg = wire.decode_v6(gen.relay(13, gen.relay(13, inner, peer="fe80::b")))
+    assert msg["type"] == "ADVERTISE" and msg["from_server"] and msg["relay_type"] == "RELAY-REPL"
+    assert msg["relay"]["peer_address"] == "fe80::b" and msg["relay"]["hops"] == 2
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"\x01\x00", "shorter than the DHCPv6 header"),
+        (gen.v6msg(1, 1) + b"\x00\x01\x00\x40abc", "option 1 runs past the end of the message"),
+        (gen.v6msg(1, 1) + b"\x00\x01", "option header runs past the message"),
+        (b"\x0c\x00" + b"\0" * 10, "relay message shorter than its header"),
+        (gen.relay(12, b"")[: 34], "relay message without a relayed message"),
+    ],
+    ids=["short", "past-end", "half-header", "short-relay", "empty-relay"],
+)  # fmt: skip
+def test_hostile_dhcpv6(payload, reason):
+    assert wire.decode_v6(payload)["malformed"] == reason
+
+
+def test_relays_nested_past_the_bound_stop():
+    nested = gen.v6msg(1, 1)
+    for _ in range(wire.MAX_RELAY_DEPTH + 5):
+        nested = gen.relay(12, nested)
+    msg = wire.decode_v6(nested)
+    assert msg["malformed"] == f"relay messages nested deeper than {wire.MAX_RELAY_DEPTH}"
+    assert msg["xid"] is None
+
+
+def test_huge_lists_are_bounded():
+    many = gen.opt(6, gen.ip4("10.0.0.1") * 63)
+    assert len(wire.decode_v4(gen.bootp(2, 1, gen.MAC["A"], many))["opts"]["dns_servers"]) == 63
+    ia = gen.v6opt(3, struct.pack("!III", 1, 0, 0) + gen.v6opt(5, b"\0" * 24) * 500)
+    msg = wire.decode_v6(gen.v6msg(7, 1, ia))
+    assert len(msg["opts"]["ia_na"]) == wire.MAX_LIST
+
+
+def test_random_bytes_never_raise():
+    """Whatever comes in, the decoder returns a message or None, quickly."""
+    rng = random.Random(22)
+    seeds = [gen.client(gen.DISCOVER, 1, gen.MAC["A"], gen.opt(12, b"x")),
+             gen.relay(12, gen.v6msg(1, 1, gen.v6opt(1, gen.duid_ll(gen.MAC["A"]))))]  # fmt: skip
+    for _ in range(3000):
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        data = bytes(data[: rng.randint(0, len(data))])
+        for decode in (wire.decode_v4, wire.decode_v6):
+            msg = decode(data)
+            assert msg is None or isinstance(msg, dict)
