@@ -1,0 +1,110 @@
+"""What faces ask of a finished TLS analysis: records from `TableResults`, and the summary."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections import Counter
+from typing import Any
+
+from mcpcap.core.models import NameCount
+from mcpcap.core.modules.tables import TableResults
+from mcpcap.core.timefmt import iso_time
+from mcpcap.modules.tls.kinds import TABLES
+from mcpcap.modules.tls.models import Timeline, TimelineBucket, TlsSummary
+
+MAX_BUCKETS = 60
+NICE_INTERVALS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400)
+
+
+class TlsResults(TableResults):
+    def __init__(
+        self, db: sqlite3.Connection, counts: Any, capture: dict[str, Any], settings: Any
+    ) -> None:
+        super().__init__(db, TABLES, settings.max_reply_chars)
+        self.counts = counts
+        self.capture = capture
+        self.top_n = settings.top_n
+
+    def summary(self, top_n: int | None = None) -> TlsSummary:
+        top_n = self.top_n if top_n is None else top_n
+        db = self.db
+        total, established, resumed, ech = db.execute(
+            "SELECT count(*), coalesce(sum(established), 0), coalesce(sum(resumed), 0), "
+            "coalesce(sum(ech), 0) FROM tls_handshakes"
+        ).fetchone()
+        return TlsSummary(
+            handshakes=total,
+            established=established,
+            failed=total - established,
+            resumed=resumed,
+            transports=self._counts("transport"),
+            versions=self._counts("version"),
+            ciphers=self._top("cipher", top_n),
+            server_names=self._top("server_name", top_n),
+            registered_domains=self._top("registered_domain", top_n),
+            ja4=self._top("ja4", top_n),
+            alpn_selected=self._counts("alpn_selected"),
+            cert_problems=self._problems(),
+            ech=ech,
+            timeline=self._timeline(),
+            malformed=_malformed(self.counts),
+        )
+
+    def _counts(self, column: str) -> dict[str, int]:
+        rows = self.db.execute(
+            f"SELECT {column}, count(*) FROM tls_handshakes WHERE {column} IS NOT NULL "
+            f"GROUP BY {column} ORDER BY 2 DESC, 1"
+        ).fetchall()
+        return dict(rows)
+
+    def _top(self, column: str, limit: int) -> list[NameCount]:
+        rows = self.db.execute(
+            f"SELECT {column}, count(*) FROM tls_handshakes WHERE {column} IS NOT NULL "
+            f"GROUP BY {column} ORDER BY 2 DESC, 1 LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [NameCount(name=name, count=n) for name, n in rows]
+
+    def _problems(self) -> dict[str, int]:
+        tally: Counter[str] = Counter()
+        for (text,) in self.db.execute(
+            "SELECT cert_problems FROM tls_handshakes WHERE cert_problems != '[]'"
+        ):
+            tally.update(json.loads(text))
+        return dict(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def _timeline(self) -> Timeline:
+        first, last = self.capture.get("first_ts"), self.capture.get("last_ts")
+        if first is None or last is None:
+            return Timeline(interval=1.0, buckets=[])
+        interval = _interval(max(last - first, 0.0))
+        origin = math.floor(first / interval) * interval
+        rows = self.db.execute(
+            "SELECT CAST((ts - ?) / ? AS INTEGER) AS slot, count(*), "
+            "coalesce(sum(NOT established), 0) FROM tls_handshakes GROUP BY slot ORDER BY slot",
+            (origin, interval),
+        ).fetchall()
+        buckets = [
+            TimelineBucket(
+                start=origin + slot * interval,
+                time=iso_time(origin + slot * interval) or "",
+                handshakes=n,
+                failed=failed,
+            )
+            for slot, n, failed in rows
+        ]
+        return Timeline(interval=interval, buckets=buckets)
+
+
+def _interval(span: float) -> float:
+    for interval in NICE_INTERVALS:
+        if span / interval <= MAX_BUCKETS:
+            return float(interval)
+    return float(math.ceil(span / MAX_BUCKETS / 86400) * 86400)
+
+
+def _malformed(counts: Any) -> dict[str, int]:
+    detail = counts.get("detail", {}) if isinstance(counts, dict) else counts.detail
+    return dict(detail.get("malformed", {}))
