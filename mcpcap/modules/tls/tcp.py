@@ -151,7 +151,9 @@ class TcpTls:
     def _header_only(self, from_client: bool, kind: int, side: _Side) -> None:
         hs = self.handshake
         if kind == wire.CHANGE_CIPHER_SPEC:
-            side.protected = True
+            # TLS 1.3's CCS is a compatibility no-op (a HelloRetryRequest may precede it):
+            # only below 1.3 do the handshake records after it come encrypted
+            side.protected = hs.server_hello is not None and not hs.tls13
             hs.protected(from_client)
         elif kind == wire.APPLICATION_DATA or (kind == wire.HANDSHAKE and side.protected):
             hs.protected(from_client)
