@@ -157,7 +157,7 @@ class Handshake:
             sni, registered_domain(sni) if sni else None,
             _json(ch.alpn if ch is not None else []),
             sh.alpn if sh is not None else None,
-            int(self.resumed), int(established), int(self.hrr),
+            int(self.resumed), int(established), int(self.failed), int(self.hrr),
             int(bool(ch is not None and ch.ech)),
             ja4[0], ja4[1],
             fingerprints.ja3(ch) if ch is not None else None,

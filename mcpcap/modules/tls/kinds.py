@@ -97,6 +97,7 @@ FILTERS = (
     text_filter("alpn_selected", "alpn_selected", "the application protocol negotiated",
                 example="alpn_selected:h2"),
     flag_filter("established", "established", "whether the handshake completed"),
+    flag_filter("failed", "failed", "whether a fatal alert ended the handshake"),
     flag_filter("resumed", "resumed", "whether a session was resumed"),
     flag_filter("hrr", "hrr", "whether a HelloRetryRequest happened"),
     flag_filter("ech", "ech", "whether Encrypted Client Hello was offered"),
@@ -178,7 +179,7 @@ def _record(row: tuple) -> dict[str, Any]:
     record["cert_san_dns"] = _list(record["cert_san_dns"])
     for name in ("cert_not_before", "cert_not_after"):
         record[name] = iso_time(record[name])
-    for name in ("resumed", "established", "hrr", "ech"):
+    for name in ("resumed", "established", "failed", "hrr", "ech"):
         record[name] = bool(record[name])
     record["resolved_by"] = None
     return record

@@ -40,6 +40,7 @@ class TlsHandshake(Result):
     established: bool = Field(
         description="both sides went on encrypted (QUIC: the server's Initial answered)"
     )
+    failed: bool = Field(description="a fatal alert ended the handshake before it completed")
     hrr: bool = Field(description="a HelloRetryRequest happened")
     ech: bool = Field(description="Encrypted Client Hello offered")
     ja4: str | None = Field(None, description="FoxIO's JA4 client fingerprint")
@@ -84,7 +85,10 @@ class TlsSummary(Result):
     schema_version: str = SCHEMA_VERSION
     handshakes: int
     established: int
-    failed: int = Field(description="handshakes that were not established")
+    not_established: int = Field(
+        description="handshakes whose completion the capture did not show (failed, aborted or cut off)"
+    )
+    failed: int = Field(description="handshakes ended by a fatal alert before completing")
     resumed: int
     transports: dict[str, int] = Field(description="handshakes by transport (tcp, quic)")
     versions: dict[str, int] = Field(description="negotiated versions")

@@ -30,14 +30,15 @@ class TlsResults(TableResults):
     def summary(self, top_n: int | None = None) -> TlsSummary:
         top_n = self.top_n if top_n is None else top_n
         db = self.db
-        total, established, resumed, ech = db.execute(
-            "SELECT count(*), coalesce(sum(established), 0), coalesce(sum(resumed), 0), "
-            "coalesce(sum(ech), 0) FROM tls_handshakes"
+        total, established, failed, resumed, ech = db.execute(
+            "SELECT count(*), coalesce(sum(established), 0), coalesce(sum(failed), 0), "
+            "coalesce(sum(resumed), 0), coalesce(sum(ech), 0) FROM tls_handshakes"
         ).fetchone()
         return TlsSummary(
             handshakes=total,
             established=established,
-            failed=total - established,
+            not_established=total - established,
+            failed=failed,
             resumed=resumed,
             transports=self._counts("transport"),
             versions=self._counts("version"),

@@ -27,6 +27,11 @@ def starts_handshake(data: bytes) -> bool:
     return sslv2_client_hello(data)
 
 
+def starts_record(data: bytes) -> bool:
+    """A TLS record header of any content type (what a side sends when no preamble precedes)."""
+    return len(data) >= 3 and 20 <= data[0] <= 24 and data[1] == 3 and data[2] <= 4
+
+
 def sslv2_client_hello(data: bytes) -> bool:
     """An SSL 2.0-format ClientHello header (2-byte length, type 1, version 2.0 or 3.x)."""
     return len(data) >= 5 and data[0] & 0x80 and data[2] == 1 and data[3] in (0, 3)
@@ -101,7 +106,7 @@ class TcpTls:
             if sslv2_client_hello(data) and from_client:
                 self._sslv2(side, data, frame, ts)
                 return
-            side.seeking = not starts_handshake(data)
+            side.seeking = not starts_record(data)
         buf = side.buf + data if side.buf else data
         if side.seeking:
             buf = self._seek(side, buf)
