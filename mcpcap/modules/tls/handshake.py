@@ -84,6 +84,8 @@ class Handshake:
         self._client_hello(hello, frame, ts)
 
     def _client_hello(self, hello: wire.ClientHello, frame: int, ts: float) -> None:
+        if hello.error is not None:
+            self.note(hello.error)
         if self.client_hello is None:  # after a HelloRetryRequest the first one is kept
             self.client_hello = hello
             self.client_hello_frame = frame

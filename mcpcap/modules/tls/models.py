@@ -73,7 +73,7 @@ class TimelineBucket(Result):
     start: float = Field(description="epoch seconds")
     time: str
     handshakes: int
-    failed: int = Field(description="handshakes not established")
+    not_established: int = Field(description="handshakes whose completion was not seen")
 
 
 class Timeline(Result):
@@ -86,7 +86,7 @@ class TlsSummary(Result):
     handshakes: int
     established: int
     not_established: int = Field(
-        description="handshakes whose completion the capture did not show (failed, aborted or cut off)"
+        description="handshakes whose completion the capture did not show (failed or cut off)"
     )
     failed: int = Field(description="handshakes ended by a fatal alert before completing")
     resumed: int

@@ -92,7 +92,7 @@ class TlsResults(TableResults):
                 start=origin + slot * interval,
                 time=iso_time(origin + slot * interval) or "",
                 handshakes=n,
-                failed=failed,
+                not_established=failed,
             )
             for slot, n, failed in rows
         ]

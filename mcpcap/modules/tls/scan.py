@@ -137,8 +137,7 @@ class TlsScan(ModuleScan):
                 for kind, body in conn.readers[from_client].feed(ready) if ready else ():
                     conn.handshake.message(from_client, kind, body, frame, ts)
         except wire.Malformed as exc:
-            self._malformed(str(exc))
-            conn.handshake.note(str(exc))
+            conn.handshake.note(str(exc))  # counted when the connection is written
             return
         if conn.handshake.server_hello is not None:
             self._close_quic(key)
@@ -180,7 +179,7 @@ class TlsScan(ModuleScan):
         self.reasons[reason] += 1
 
     def _write(self, hs: Handshake) -> None:
-        if hs.malformed is not None and hs.transport == "tcp":
+        if hs.malformed is not None:
             self._malformed(hs.malformed)
         if hs.client_hello is None and hs.server_hello is None:
             self.tally["connections without a hello"] += 1

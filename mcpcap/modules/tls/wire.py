@@ -8,6 +8,7 @@ messages (TLS records' fragments, or QUIC CRYPTO data) into whole messages, boun
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from mcpcap.modules.tls.names import is_grease
@@ -85,6 +86,7 @@ class ClientHello:
     ech: bool = False
     psk: bool = False
     sslv2: bool = False
+    error: str | None = None  # why the extensions stopped being read, if they did
 
     @property
     def has_sni(self) -> bool:
@@ -116,15 +118,13 @@ class ServerHello:
         return self.random == HRR_RANDOM
 
 
-def _extensions(r: _Reader) -> list[tuple[int, _Reader]]:
+def _extensions(r: _Reader) -> Iterator[tuple[int, _Reader]]:
     if not r.left():
-        return []
+        return
     block = r.vector(2)
-    out = []
     while block.left():
         kind = block.uint(2)
-        out.append((kind, block.vector(2)))
-    return out
+        yield kind, block.vector(2)
 
 
 def _text(raw: bytes) -> str:
@@ -161,9 +161,12 @@ def parse_client_hello(data: bytes) -> ClientHello:
         extensions=[],
     )
     hello.compression = list(_rest(r.vector(1)))
-    for kind, body in _extensions(r):
-        hello.extensions.append(kind)
-        _client_extension(hello, kind, body)
+    try:  # what precedes a bad extension is kept: the hello is still worth a record
+        for kind, body in _extensions(r):
+            hello.extensions.append(kind)
+            _client_extension(hello, kind, body)
+    except Malformed as exc:
+        hello.error = str(exc)
     return hello
 
 
