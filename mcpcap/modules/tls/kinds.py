@@ -169,7 +169,7 @@ def _list(text: str | None) -> list[str] | None:
     return None if text is None else json.loads(text)
 
 
-def _record(row: tuple) -> dict[str, Any]:
+def to_record(row: tuple) -> dict[str, Any]:
     record = dict(zip(("id", *COLUMNS), row, strict=True))
     ts = record["ts"]
     record["ts"] = round_ts(ts)
@@ -181,7 +181,6 @@ def _record(row: tuple) -> dict[str, Any]:
         record[name] = iso_time(record[name])
     for name in ("resumed", "established", "failed", "hrr", "ech"):
         record[name] = bool(record[name])
-    record["resolved_by"] = None
     return record
 
 
@@ -191,7 +190,7 @@ TABLES = (
         source="tls_handshakes",
         id_column="id",
         columns=("id", *COLUMNS),
-        to_record=_record,
+        to_record=to_record,
         sorts={"ts": "ts", "server_name": "lower(server_name)", "version": "version"},
         rank={name: name for name in RANK_BY},
     ),

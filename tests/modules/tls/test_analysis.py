@@ -27,7 +27,7 @@ def records() -> dict[int, dict]:
 
 
 def analysed(path, **flags) -> list[dict]:
-    settings = build_settings({"modules": "tls", "use_cache": False, **flags})
+    settings = build_settings({"modules": "tls", "use_cache": False} | flags)
     with Analyzer(settings).analyze(path, path.name) as analysis:
         return list(KindQuery(analysis, KIND).iterate())
 
@@ -49,6 +49,17 @@ def test_uids_are_the_connections(records):
     for record in records.values():
         transport = "udp" if record["transport"] == "quic" else "tcp"
         assert record["uid"] == connection_uid({**record, "transport": transport})
+
+
+def test_resolved_by_names_the_dns_answer_before_the_handshake(records):
+    assert all(record["resolved_by"] is None for record in records.values())  # no DNS scanned
+    with_dns = {r["client_port"]: r for r in analysed(fixture.CAPTURE, modules="dns,tls")}
+    found = with_dns[50000]["resolved_by"]
+    assert found["query"] == fixture.RESOLVED["query"] and found["time"] == fixture.RESOLVED["time"]
+    dns = connection_uid({"client": "10.0.0.10", "client_port": 53000, "server": "10.0.0.53",
+                          "server_port": 53, "transport": "udp"})  # fmt: skip
+    assert found["dns_uid"] == dns
+    assert all(r["resolved_by"] is None for port, r in with_dns.items() if port != 50000)
 
 
 def test_a_parallel_scan_finds_the_same(records):
@@ -113,7 +124,8 @@ def test_rankings_and_summary(analysis):
 
 def cli(*args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "mcpcap", "analyze", str(fixture.CAPTURE), "--no-cache", *args],
+        [sys.executable, "-m", "mcpcap", "analyze", str(fixture.CAPTURE), "--no-cache",
+         "--modules", "tls", *args],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
