@@ -84,12 +84,10 @@ class Timeline(Result):
 class TlsSummary(Result):
     schema_version: str = SCHEMA_VERSION
     handshakes: int
-    established: int
-    not_established: int = Field(
-        description="handshakes whose completion the capture did not show (failed or cut off)"
+    outcomes: dict[str, int] = Field(
+        description="established; not_established (the capture did not show it complete); "
+        "failed (a fatal alert ended it; also not established); resumed"
     )
-    failed: int = Field(description="handshakes ended by a fatal alert before completing")
-    resumed: int
     transports: dict[str, int] = Field(description="handshakes by transport (tcp, quic)")
     versions: dict[str, int] = Field(description="negotiated versions")
     ciphers: list[NameCount]

@@ -79,10 +79,12 @@ class TlsResults(TableResults):
         ).fetchone()
         return TlsSummary(
             handshakes=total,
-            established=established,
-            not_established=total - established,
-            failed=failed,
-            resumed=resumed,
+            outcomes={
+                "established": established,
+                "not_established": total - established,
+                "failed": failed,
+                "resumed": resumed,
+            },
             transports=self._counts("transport"),
             versions=self._counts("version"),
             ciphers=self._top("cipher", top_n),

@@ -114,7 +114,8 @@ def test_rankings_and_summary(analysis):
                                                      ("example.org", 1)]  # fmt: skip
     assert query.top(by="version").items[0].count == 3
     summary = analysis.module("tls").summary()
-    assert summary.handshakes == 7 and summary.established == 5 and summary.failed == 1
+    assert summary.handshakes == 7
+    assert summary.outcomes == {"established": 5, "not_established": 2, "failed": 1, "resumed": 1}
     assert summary.transports == {"tcp": 5, "quic": 2}
     assert summary.cert_problems == {"expired_at_capture_time": 1, "name_mismatch": 1,
                                      "self_signed": 1}  # fmt: skip
