@@ -29,10 +29,29 @@ Endpoint = tuple[str, int]
 Key = tuple[Endpoint, Endpoint]
 
 
-def decode_udp(frame: int, ts: float, segment: Any) -> bytes:
-    """The worker's decoder: a QUIC Initial's datagram goes to the scan as it is (the keys
-    depend on other packets of the connection, which only the scanning process sees)."""
-    return segment.payload
+def decode_udp(frame: int, ts: float, segment: Any) -> bytes | list:
+    """The worker's decoder (`decode_datagram` of the segment's payload)."""
+    return decode_datagram(segment.payload)
+
+
+def decode_datagram(payload: bytes) -> bytes | list:
+    """A client's Initials opened with the keys of their own DCID, as
+    [(dcid, packet number, [(offset, CRYPTO data), ...]), ...]; else the datagram as it is.
+
+    A client's first flight needs nothing but itself, so workers decrypt it; the server's
+    Initials (keyed by the client's DCID) and a client's later ones (sent to the server's
+    connection id) need the connection's state, which only the scanning process has.
+    """
+    try:
+        opened = []
+        for header in quic.long_headers(payload):
+            if header.initial:
+                keys = quic.initial_keys(header.version, header.dcid, False)
+                number, plain = quic.decrypt(payload, header, keys)
+                opened.append((header.dcid, number, quic.crypto_frames(plain)))
+    except wire.Malformed:
+        return payload
+    return opened if opened else payload
 
 
 def _fresh_client(datagram: bytes, header: quic.LongHeader) -> bool:
@@ -66,7 +85,7 @@ class TlsScan(ModuleScan):
         self.db = db
         self.tcp: OrderedDict[Key, TcpTls] = OrderedDict()
         self.quic: OrderedDict[Key, _Quic] = OrderedDict()
-        self.quic_done: OrderedDict[Key, None] = OrderedDict()
+        self.quic_done: OrderedDict[Key, bytes] = OrderedDict()  # -> its DCID
         self.rows: list[tuple] = []
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
@@ -97,7 +116,8 @@ class TlsScan(ModuleScan):
 
     # ------------------------------------------------------------------ QUIC
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
-        self.on_udp_decoded(frame, ts, seg.src, seg.sport, seg.dst, seg.dport, seg.payload)
+        decoded = decode_datagram(seg.payload)
+        self.on_udp_decoded(frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded)
 
     def on_udp_decoded(
         self, frame: int, ts: float, src: str, sport: int, dst: str, dport: int, decoded: Any
@@ -105,6 +125,10 @@ class TlsScan(ModuleScan):
         source, destination = (src, sport), (dst, dport)
         key = _key(source, destination)
         self.tally["quic datagrams"] += 1
+        if not isinstance(decoded, bytes):
+            for dcid, number, frames in decoded:
+                self._opened(frame, ts, key, source, destination, dcid, number, frames)
+            return
         try:
             headers = quic.long_headers(decoded)
         except wire.Malformed as exc:
@@ -126,13 +150,54 @@ class TlsScan(ModuleScan):
     ) -> None:
         conn = self.quic.get(key)
         if conn is None:
-            if key in self.quic_done and not _fresh_client(datagram, header):
+            done = self.quic_done.get(key)
+            if done is not None and (done == header.dcid or not _fresh_client(datagram, header)):
                 return  # a late Initial of a connection already written out
             conn = self._new_quic(key, source, destination, header.dcid, ts)
         from_client = source == conn.handshake.client
         try:
-            plain = self._decrypt(conn, from_client, datagram, header)
-            for offset, data in quic.crypto_frames(plain):
+            frames = quic.crypto_frames(self._decrypt(conn, from_client, datagram, header))
+        except wire.Malformed as exc:
+            conn.handshake.note(str(exc))  # counted when the connection is written
+            return
+        self._crypto(key, conn, from_client, frames, frame, ts)
+
+    def _opened(
+        self,
+        frame: int,
+        ts: float,
+        key: Key,
+        source: Endpoint,
+        destination: Endpoint,
+        dcid: bytes,
+        number: int,
+        frames: list[tuple[int, bytes]],
+    ) -> None:
+        """A client Initial a worker opened with its own DCID's keys: a first flight (of a new
+        connection, or after a Retry, which makes its DCID the connection's key)."""
+        conn = self.quic.get(key)
+        if conn is None:
+            if self.quic_done.get(key) == dcid:
+                return  # a client's Initial sent again after the connection was written out
+            conn = self._new_quic(key, source, destination, dcid, ts)
+        if source != conn.handshake.client:
+            return  # cannot be: a server's Initial is never keyed by its own DCID
+        conn.odcid = dcid
+        conn.largest[True] = max(conn.largest[True], number)
+        self._crypto(key, conn, True, frames, frame, ts)
+
+    def _crypto(
+        self,
+        key: Key,
+        conn: _Quic,
+        from_client: bool,
+        frames: list[tuple[int, bytes]],
+        frame: int,
+        ts: float,
+    ) -> None:
+        """CRYPTO frames in: the handshake messages they complete; done at the ServerHello."""
+        try:
+            for offset, data in frames:
                 ready = conn.streams[from_client].add(offset, data)
                 for kind, body in conn.readers[from_client].feed(ready) if ready else ():
                     conn.handshake.message(from_client, kind, body, frame, ts)
@@ -169,7 +234,7 @@ class TlsScan(ModuleScan):
 
     def _close_quic(self, key: Key) -> None:
         conn = self.quic.pop(key)
-        self.quic_done[key] = None
+        self.quic_done[key] = conn.odcid
         if len(self.quic_done) > MAX_FINISHED_QUIC:
             self.quic_done.popitem(last=False)
         self._write(conn.handshake)
