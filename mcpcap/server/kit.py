@@ -19,7 +19,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.errors import McpcapError, UnknownCaptureError
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.paging import MAX_LIMIT

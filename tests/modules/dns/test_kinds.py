@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.errors import BadArgumentError, NotFoundError
 from mcpcap.core.export import connection_uid
 from mcpcap.core.records import KindQuery, describe
