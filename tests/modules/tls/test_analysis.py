@@ -10,7 +10,7 @@ import sys
 import pytest
 from mcp import Client
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.export import connection_uid
 from mcpcap.core.records import KindQuery
 from mcpcap.core.service import Analyzer
