@@ -98,7 +98,9 @@ class TcpTls:
         sides = (self.client_side, self.server_side)
         if all(s.dead or s.ended for s in sides):
             return False
-        return not (hs.done and all(s.records > RECORDS_AFTER_HELLO or s.dead for s in sides))
+        # after the hellos only the records' headers are read, to see both sides go encrypted
+        # (established); a side that goes on without the other, or a side that is lost, ends it
+        return not (hs.done and any(s.records > RECORDS_AFTER_HELLO or s.dead for s in sides))
 
     # ------------------------------------------------------------------ records
     def _read(self, side: _Side, from_client: bool, data: bytes, frame: int, ts: float) -> None:

@@ -98,3 +98,16 @@ def test_claims():
     assert not module.claims_tcp(40000, 443, record(23, bytes(20)))  # mid-connection data
     assert not module.claims_tcp(40000, 443, b"\x16\x03\x03" + u16(20) + b"\x0b")
     assert module.claims_tcp(40000, 443, b"\x80\x2e\x01\x03\x01")  # SSLv2-format hello
+
+
+def test_a_server_talking_alone_after_the_handshake_is_let_go():
+    """A one-sided capture: the client's Finished never shows, the server's records are not
+    read for ever (a long download costs a dozen record headers)."""
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    conn.feed(True, HELLO, False, False, 1, 1.0)
+    conn.feed(False, FLIGHT + CCS + encrypted(22, 40, 2), False, False, 2, 2.0)
+    fed = 2
+    while conn.feed(False, encrypted(23, 1000, fed), False, False, fed + 1, 3.0):
+        fed += 1
+        assert fed < 50
+    assert not conn.handshake.established and conn.handshake.server_hello is not None
