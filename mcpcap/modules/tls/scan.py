@@ -22,7 +22,8 @@ from mcpcap.modules.tls.store import INSERT_HANDSHAKE, create_indexes
 from mcpcap.modules.tls.tcp import TcpTls
 
 BATCH = 5_000
-MAX_OPEN = 20_000  # handshakes in progress at once (the oldest is written out beyond)
+MAX_OPEN = 10_000  # handshakes in progress per transport (the oldest is written out beyond;
+#                   an open one holds about 3.5 KB)
 MAX_FINISHED_QUIC = 100_000  # QUIC connections remembered as done (their late Initials ignored)
 
 Endpoint = tuple[str, int]

@@ -101,3 +101,18 @@ def test_worker_form_is_marshal_friendly():
     opened = decode_datagram(client_initial(b"\x06" * 8))
     assert isinstance(opened, list) and marshal.loads(marshal.dumps(opened)) == opened
     assert decode_datagram(server_initial(b"\x06" * 8))[:1] == server_initial(b"\x06" * 8)[:1]
+
+
+def test_open_handshakes_are_bounded(monkeypatch):
+    from mcpcap.modules.tls import scan as scan_module
+
+    monkeypatch.setattr(scan_module, "MAX_OPEN", 2)
+    db = sqlite3.connect(":memory:")
+    create_tables(db)
+    tls = TlsScan(db)
+    for n in range(5):
+        packet = decode_datagram(client_initial(bytes([n]) * 8))
+        tls.on_udp_decoded(n + 1, 1.0, "10.9.0.1", 40000 + n, "10.9.0.2", 443, packet)
+    assert len(tls.quic) == 2 and len(tls.rows) == 3  # the oldest were written out already
+    tls.finish(db)
+    assert db.execute("SELECT count(*) FROM tls_handshakes").fetchone()[0] == 5

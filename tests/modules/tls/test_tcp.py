@@ -111,3 +111,27 @@ def test_a_server_talking_alone_after_the_handshake_is_let_go():
         fed += 1
         assert fed < 50
     assert not conn.handshake.established and conn.handshake.server_hello is not None
+
+
+def test_a_socks5_preamble_is_skipped():
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    request = b"\x05\x01\x00\x03\x0bchunks.test\x01\xbb"
+    conn.feed(True, b"\x05\x01\x00", False, False, 1, 1.0)
+    conn.feed(False, b"\x05\x00", False, False, 2, 2.0)
+    conn.feed(True, request, False, False, 3, 3.0)
+    conn.feed(False, b"\x05\x00\x00\x01\x0a\x00\x00\x02\x01\xbb", False, False, 4, 4.0)
+    conn.feed(True, HELLO, False, False, 5, 5.0)
+    conn.feed(False, FLIGHT, False, False, 6, 6.0)
+    hs = conn.handshake
+    assert (hs.client_hello_frame, hs.server_hello_frame) == (5, 6)
+    assert hs.client_hello.server_name == "chunks.test" and hs.malformed is None
+
+
+def test_no_handshake_within_the_preamble_bound_gives_up():
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    conn.feed(True, b"CONNECT x:443 HTTP/1.1\r\n\r\n", False, False, 1, 1.0)
+    kept = conn.feed(False, b"HTTP/1.1 407 Proxy Authentication Required\r\n" + bytes(20_000),
+                     False, False, 2, 2.0)  # fmt: skip
+    assert kept  # the client side may still start a handshake
+    assert not conn.feed(True, bytes(20_000), False, False, 3, 3.0)
+    assert conn.handshake.client_hello is None
