@@ -1,0 +1,1 @@
+"""TLS over TCP and QUIC: server names, versions, ciphers, certificates and JA4 fingerprints."""

@@ -1,0 +1,176 @@
+"""One connection's handshake as the scan learns it, and the store row it becomes.
+
+TCP and QUIC both end in `Handshake.message(...)`: a whole handshake message from one side.
+The facts kept are the record's (Zeek ssl.log meanings); `row()` makes the store row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from mcpcap.core.export import connection_uid
+from mcpcap.modules.tls import fingerprints, names, wire
+from mcpcap.modules.tls.certs import Certificate, parse_leaf
+
+Malformed = wire.Malformed
+
+
+class Handshake:
+    """What one TCP connection's or QUIC connection's handshake showed."""
+
+    __slots__ = (
+        "cert",
+        "cert_ts",
+        "client",
+        "client_hello",
+        "client_hello_frame",
+        "curve",
+        "done",
+        "encrypted",
+        "established",
+        "failed",
+        "hrr",
+        "malformed",
+        "server",
+        "server_hello",
+        "server_hello_frame",
+        "transport",
+        "ts",
+    )
+
+    def __init__(self, transport: str, client: tuple[str, int], server: tuple[str, int], ts: float):
+        self.transport = transport
+        self.client = client
+        self.server = server
+        self.ts = ts
+        self.client_hello: wire.ClientHello | None = None
+        self.client_hello_frame: int | None = None
+        self.server_hello: wire.ServerHello | None = None
+        self.server_hello_frame: int | None = None
+        self.hrr = False
+        self.curve: int | None = None
+        self.cert: Certificate | None = None
+        self.cert_ts = 0.0
+        self.established = False
+        self.failed = False
+        self.done = False  # nothing more to learn from the handshake messages
+        self.encrypted: set[bool] = set()  # sides (True: client) that sent protected records
+        self.malformed: str | None = None
+
+    @property
+    def tls13(self) -> bool:
+        return self.server_hello is not None and self.server_hello.version >= 0x0304
+
+    def message(self, from_client: bool, kind: int, body: bytes, frame: int, ts: float) -> None:
+        """A whole handshake message; bad ones raise `Malformed` (the caller counts them)."""
+        if from_client:
+            if kind == wire.CLIENT_HELLO:
+                self._client_hello(wire.parse_client_hello(body), frame, ts)
+            return
+        if kind == wire.SERVER_HELLO:
+            self._server_hello(wire.parse_server_hello(body), frame)
+        elif kind == wire.CERTIFICATE and self.cert is None and not self.tls13:
+            chain = wire.parse_certificates(body)
+            if chain:
+                self.cert_ts = ts
+                self.cert = parse_leaf(chain[0])
+        elif kind == wire.SERVER_KEY_EXCHANGE and self.curve is None:
+            self.curve = wire.parse_server_key_exchange(body)
+        elif kind == wire.SERVER_HELLO_DONE:
+            self.done = True
+
+    def sslv2_client_hello(self, hello: wire.ClientHello, frame: int, ts: float) -> None:
+        self._client_hello(hello, frame, ts)
+
+    def _client_hello(self, hello: wire.ClientHello, frame: int, ts: float) -> None:
+        if hello.error is not None:
+            self.note(hello.error)
+        if self.client_hello is None:  # after a HelloRetryRequest the first one is kept
+            self.client_hello = hello
+            self.client_hello_frame = frame
+            self.ts = ts
+
+    def _server_hello(self, hello: wire.ServerHello, frame: int) -> None:
+        if hello.hrr:
+            self.hrr = True
+            return
+        if self.server_hello is not None:
+            return
+        self.server_hello = hello
+        self.server_hello_frame = frame
+        if hello.group is not None:
+            self.curve = hello.group
+        if self.tls13 or self.resumed:
+            self.done = True  # TLS 1.3: everything after the ServerHello is encrypted
+
+    @property
+    def resumed(self) -> bool:
+        sh, ch = self.server_hello, self.client_hello
+        if sh is None:
+            return False
+        if sh.version >= 0x0304:
+            return sh.psk
+        return bool(ch is not None and ch.session_id and sh.session_id == ch.session_id)
+
+    def protected(self, from_client: bool) -> None:
+        """A side sent a ChangeCipherSpec or an encrypted record after the hellos."""
+        if self.server_hello is None:
+            return
+        self.encrypted.add(from_client)
+        if len(self.encrypted) == 2 and not self.failed:
+            self.established = True
+
+    def alert(self, fatal: bool) -> None:
+        if fatal and not self.established:
+            self.failed = True
+
+    def note(self, reason: str) -> None:
+        if self.malformed is None:
+            self.malformed = reason
+
+    # ------------------------------------------------------------------ the row
+    def row(self, registered_domain: Callable[[str], str]) -> tuple:
+        ch, sh = self.client_hello, self.server_hello
+        (client, client_port), (server, server_port) = self.client, self.server
+        uid = connection_uid(
+            {
+                "client": client,
+                "client_port": client_port,
+                "server": server,
+                "server_port": server_port,
+                "transport": "udp" if self.transport == "quic" else "tcp",
+            }
+        )
+        sni = ch.server_name if ch is not None else None
+        quic = self.transport == "quic"
+        ja4 = fingerprints.ja4(ch, quic) if ch is not None and not ch.sslv2 else (None, None)
+        cert = self.cert
+        problems = cert.problems(self.cert_ts, sni) if cert is not None else []
+        established = self.established or (quic and sh is not None and not self.failed)
+        return (
+            uid, self.ts, client, client_port, server, server_port, self.transport,
+            names.version_name(sh.version) if sh is not None else None,
+            names.version_name(ch.legacy_version) if ch is not None else None,
+            _json([names.version_name(v) for v in wire.supported_versions(ch)] if ch else []),
+            names.cipher_name(sh.cipher) if sh is not None else None,
+            sh.cipher if sh is not None else None,
+            names.group_name(self.curve),
+            sni, registered_domain(sni) if sni else None,
+            _json(ch.alpn if ch is not None else []),
+            sh.alpn if sh is not None else None,
+            int(self.resumed), int(established), int(self.failed), int(self.hrr),
+            int(bool(ch is not None and ch.ech)),
+            ja4[0], ja4[1],
+            fingerprints.ja3(ch) if ch is not None else None,
+            fingerprints.ja3s(sh) if sh is not None else None,
+            self.client_hello_frame, self.server_hello_frame,
+            cert.subject if cert else None, cert.issuer if cert else None,
+            cert.not_before if cert else None, cert.not_after if cert else None,
+            _json(cert.san_dns) if cert else None, cert.sha256 if cert else None,
+            _json(problems), self.malformed,
+        )  # fmt: skip
+
+
+def _json(value: list) -> str:
+    return json.dumps(value, separators=(",", ":"))

@@ -1,0 +1,55 @@
+"""The TLS module: handshakes over TCP on any port (claimed by their first bytes) and QUIC."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, ClassVar
+
+from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
+from mcpcap.modules.tls.quic import is_initial
+from mcpcap.modules.tls.tcp import starts_handshake, starts_preamble
+
+
+class TlsModule(ProtocolModule):
+    name: ClassVar[str] = "tls"
+    title: ClassVar[str] = "TLS"
+    schema_version: ClassVar[str] = "1"
+    worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.tls.scan",)
+
+    def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
+        """QUIC Initial packets, on any port."""
+        return is_initial(payload)
+
+    def udp_decoder(self):
+        from mcpcap.modules.tls.scan import decode_udp
+
+        return decode_udp
+
+    def claims_tcp(self, sport: int, dport: int, data: bytes) -> bool:
+        """A handshake record with a ClientHello or ServerHello, or a CONNECT/SOCKS preamble."""
+        return starts_handshake(data) or starts_preamble(data)
+
+    def create_tables(self, db: sqlite3.Connection) -> None:
+        from mcpcap.modules.tls.store import create_tables
+
+        create_tables(db)
+
+    def start_scan(self, db: sqlite3.Connection, options: dict[str, Any]) -> ModuleScan:
+        from mcpcap.modules.tls.scan import TlsScan
+
+        return TlsScan(db)
+
+    def open_results(self, db, counts, capture, settings):
+        from mcpcap.modules.tls.results import TlsResults
+
+        return TlsResults(db, counts, capture, settings)
+
+    def summary_model(self) -> type:
+        from mcpcap.modules.tls.models import TlsSummary
+
+        return TlsSummary
+
+    def kinds(self):
+        from mcpcap.modules.tls.kinds import tls_kinds
+
+        return list(tls_kinds())

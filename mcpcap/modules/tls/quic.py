@@ -1,0 +1,275 @@
+"""QUIC Initial packets (RFC 9000, 9001; RFC 9369 for version 2): protection removed, CRYPTO read.
+
+Every observer can derive the Initial keys from the client's first Destination Connection ID
+(RFC 9001 section 5.2). HKDF and AES come from the `cryptography` package: HKDF-Extract is an
+HMAC, HKDF-Expand-Label is `HKDFExpand` with TLS 1.3's label structure, header protection is
+AES-ECB of a sample, the payload is AES-128-GCM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+
+from mcpcap.modules.tls.wire import Malformed
+
+V1, V2, DRAFT29 = 0x00000001, 0x6B3343CF, 0xFF00001D
+
+
+@dataclass(frozen=True)
+class Version:
+    salt: bytes
+    label_prefix: str  # "quic " (v1) or "quicv2 " (v2)
+    initial_type: int  # the long-header packet type bits of an Initial
+
+
+VERSIONS = {
+    V1: Version(bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a"), "quic ", 0),
+    V2: Version(bytes.fromhex("0dede3def700a6db819381be6e269dcbf9bd2ed9"), "quicv2 ", 1),
+    DRAFT29: Version(bytes.fromhex("afbfec289993d24c9e9786f19c6111e04390a899"), "quic ", 0),
+}
+FRAME_PADDING, FRAME_PING, FRAME_ACK, FRAME_ACK_ECN, FRAME_CRYPTO = 0, 1, 2, 3, 6
+FRAME_CLOSE, FRAME_CLOSE_APP = 0x1C, 0x1D
+MAX_CID = 20
+
+
+def is_initial(payload: bytes) -> bool:
+    """A long-header Initial packet of a version we can decrypt (cheap: every datagram asks)."""
+    if len(payload) < 7 or payload[0] & 0xC0 != 0xC0:
+        return False
+    version = VERSIONS.get(int.from_bytes(payload[1:5], "big"))
+    return version is not None and (payload[0] >> 4) & 3 == version.initial_type
+
+
+def hkdf_expand_label(secret: bytes, label: str, length: int) -> bytes:
+    full = b"tls13 " + label.encode()
+    info = length.to_bytes(2, "big") + bytes([len(full)]) + full + b"\x00"
+    return HKDFExpand(hashes.SHA256(), length, info).derive(secret)
+
+
+def hkdf_extract(salt: bytes, key_material: bytes) -> bytes:
+    mac = hmac.HMAC(salt, hashes.SHA256())
+    mac.update(key_material)
+    return mac.finalize()
+
+
+@dataclass(frozen=True)
+class Keys:
+    key: bytes
+    iv: bytes
+    hp: bytes
+
+
+@lru_cache(maxsize=4096)
+def initial_keys(version: int, dcid: bytes, server: bool) -> Keys:
+    """The client's (or server's) Initial keys for a connection whose client chose `dcid`."""
+    info = VERSIONS[version]
+    initial = hkdf_extract(info.salt, dcid)
+    secret = hkdf_expand_label(initial, "server in" if server else "client in", 32)
+    prefix = info.label_prefix
+    return Keys(
+        hkdf_expand_label(secret, prefix + "key", 16),
+        hkdf_expand_label(secret, prefix + "iv", 12),
+        hkdf_expand_label(secret, prefix + "hp", 16),
+    )
+
+
+def varint(data: bytes, pos: int) -> tuple[int, int]:
+    """A QUIC variable-length integer at `pos`: (value, position after it)."""
+    if pos >= len(data):
+        raise Malformed("QUIC packet truncated")
+    first = data[pos]
+    size = 1 << (first >> 6)
+    if pos + size > len(data):
+        raise Malformed("QUIC packet truncated")
+    value = first & 0x3F
+    for byte in data[pos + 1 : pos + size]:
+        value = value << 8 | byte
+    return value, pos + size
+
+
+@dataclass
+class LongHeader:
+    """One long-header packet of a datagram, protected: where its parts lie."""
+
+    start: int  # where the packet starts in the datagram
+    version: int
+    initial: bool
+    dcid: bytes
+    scid: bytes
+    pn_offset: int  # where the (protected) packet number starts
+    end: int  # where the packet ends in the datagram (the next may be coalesced after it)
+
+
+def long_headers(datagram: bytes) -> list[LongHeader]:
+    """The long-header packets coalesced in a datagram (a short-header packet ends the list)."""
+    out = []
+    pos = 0
+    while pos < len(datagram) and datagram[pos] & 0x80:
+        header = _long_header(datagram, pos)
+        if header is None:
+            break
+        out.append(header)
+        pos = header.end
+    return out
+
+
+def _long_header(data: bytes, start: int) -> LongHeader | None:
+    if start + 7 > len(data):
+        raise Malformed("QUIC packet truncated")
+    version = int.from_bytes(data[start + 1 : start + 5], "big")
+    info = VERSIONS.get(version)
+    if info is None:
+        return None  # version negotiation, or a version we cannot read
+    pos = start + 5
+    dcid, pos = _cid(data, pos)
+    scid, pos = _cid(data, pos)
+    kind = (data[start] >> 4) & 3
+    initial = kind == info.initial_type
+    if initial:
+        token_length, pos = varint(data, pos)
+        pos += token_length
+    elif kind == (info.initial_type + 3) % 4:  # Retry: no length, the rest of the datagram
+        return LongHeader(start, version, False, dcid, scid, len(data), len(data))
+    length, pos = varint(data, pos)
+    end = pos + length
+    if end > len(data):
+        raise Malformed("QUIC packet length beyond its datagram")
+    return LongHeader(start, version, initial, dcid, scid, pos, end)
+
+
+def _cid(data: bytes, pos: int) -> tuple[bytes, int]:
+    if pos >= len(data):
+        raise Malformed("QUIC packet truncated")
+    n = data[pos]
+    if n > MAX_CID or pos + 1 + n > len(data):
+        raise Malformed("QUIC connection id too long")
+    return data[pos + 1 : pos + 1 + n], pos + 1 + n
+
+
+def decrypt(
+    datagram: bytes, header: LongHeader, keys: Keys, largest: int = -1
+) -> tuple[int, bytes]:
+    """(packet number, plaintext payload) of one protected packet; `Malformed` when it fails."""
+    pn_at, start = header.pn_offset, header.start
+    sample_at = pn_at + 4
+    if sample_at + 16 > header.end:
+        raise Malformed("QUIC packet too short to sample")
+    encryptor = Cipher(algorithms.AES(keys.hp), modes.ECB()).encryptor()
+    mask = encryptor.update(datagram[sample_at : sample_at + 16]) + encryptor.finalize()
+    first = datagram[start] ^ (mask[0] & 0x0F)
+    pn_length = (first & 3) + 1
+    protected = datagram[pn_at : pn_at + pn_length]
+    pn_bytes = bytes(b ^ m for b, m in zip(protected, mask[1 : 1 + pn_length], strict=True))
+    aad = bytes([first]) + datagram[start + 1 : pn_at] + pn_bytes
+    number = decode_packet_number(largest, int.from_bytes(pn_bytes, "big"), pn_length * 8)
+    nonce = (int.from_bytes(keys.iv, "big") ^ number).to_bytes(12, "big")
+    try:
+        plain = AESGCM(keys.key).decrypt(nonce, datagram[pn_at + pn_length : header.end], aad)
+    except InvalidTag:
+        raise Malformed("QUIC Initial does not decrypt") from None
+    return number, plain
+
+
+def decode_packet_number(largest: int, truncated: int, bits: int) -> int:
+    """RFC 9000 appendix A.3: the full packet number nearest the one expected."""
+    expected = largest + 1
+    window = 1 << bits
+    half = window // 2
+    candidate = (expected & ~(window - 1)) | truncated
+    if candidate <= expected - half and candidate < (1 << 62) - window:
+        return candidate + window
+    if candidate > expected + half and candidate >= window:
+        return candidate - window
+    return candidate
+
+
+def crypto_frames(plain: bytes) -> list[tuple[int, bytes]]:
+    """The (offset, data) of every CRYPTO frame in an Initial's payload.
+
+    Initial packets carry only PADDING, PING, ACK, CRYPTO and CONNECTION_CLOSE frames
+    (RFC 9000 section 12.4); anything else is `Malformed`.
+    """
+    out = []
+    pos = 0
+    end = len(plain)
+    while pos < end:
+        kind, pos = varint(plain, pos)
+        if kind == FRAME_PADDING:  # a run of them, skipped at C speed
+            pos = end - len(plain[pos:].lstrip(b"\x00"))
+        elif kind == FRAME_PING:
+            continue
+        elif kind in (FRAME_ACK, FRAME_ACK_ECN):
+            pos = _skip_ack(plain, pos, kind == FRAME_ACK_ECN)
+        elif kind == FRAME_CRYPTO:
+            offset, pos = varint(plain, pos)
+            length, pos = varint(plain, pos)
+            if pos + length > end:
+                raise Malformed("QUIC CRYPTO frame beyond its packet")
+            out.append((offset, plain[pos : pos + length]))
+            pos += length
+        elif kind in (FRAME_CLOSE, FRAME_CLOSE_APP):
+            break
+        else:
+            raise Malformed(f"QUIC frame type 0x{kind:x} in an Initial")
+    return out
+
+
+def _skip_ack(plain: bytes, pos: int, ecn: bool) -> int:
+    _, pos = varint(plain, pos)  # largest acknowledged
+    _, pos = varint(plain, pos)  # delay
+    count, pos = varint(plain, pos)
+    _, pos = varint(plain, pos)  # first range
+    for _ in range(min(count, len(plain))):
+        _, pos = varint(plain, pos)
+        _, pos = varint(plain, pos)
+    for _ in range(3 if ecn else 0):
+        _, pos = varint(plain, pos)
+    return pos
+
+
+class CryptoStream:
+    """CRYPTO data of one direction put back in order (frames may come in any order, repeated).
+
+    `add` returns the bytes that became contiguous; what waits beyond a hole is bounded.
+    """
+
+    __slots__ = ("delivered", "pending", "pending_bytes")
+
+    MAX_PENDING = 64 * 1024
+
+    def __init__(self) -> None:
+        self.delivered = 0
+        self.pending: dict[int, bytes] = {}
+        self.pending_bytes = 0
+
+    def add(self, offset: int, data: bytes) -> bytes:
+        end = offset + len(data)
+        if end <= self.delivered or not data:
+            return b""
+        if offset > self.delivered:
+            if self.pending_bytes + len(data) > self.MAX_PENDING:
+                raise Malformed("QUIC CRYPTO data beyond a hole over its bound")
+            if len(data) > len(self.pending.get(offset, b"")):
+                self.pending_bytes += len(data) - len(self.pending.get(offset, b""))
+                self.pending[offset] = data
+            return b""
+        out = [data[self.delivered - offset :]]
+        self.delivered = end
+        while self.pending:
+            ready = [o for o in self.pending if o <= self.delivered]
+            if not ready:
+                break
+            for o in sorted(ready):
+                chunk = self.pending.pop(o)
+                self.pending_bytes -= len(chunk)
+                if o + len(chunk) > self.delivered:
+                    out.append(chunk[self.delivered - o :])
+                    self.delivered = o + len(chunk)
+        return b"".join(out)

@@ -1,0 +1,156 @@
+"""What faces ask of a finished TLS analysis: records from `TableResults`, and the summary."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+from mcpcap.core.models import NameCount
+from mcpcap.core.modules.kinds import find_kind
+from mcpcap.core.modules.registry import load_module
+from mcpcap.core.modules.tables import TableResults
+from mcpcap.core.records import make_filter
+from mcpcap.core.timefmt import iso_time
+from mcpcap.modules.tls.kinds import TABLES, to_record
+from mcpcap.modules.tls.models import Timeline, TimelineBucket, TlsSummary
+
+MAX_BUCKETS = 60
+NICE_INTERVALS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400)
+
+
+class TlsResults(TableResults):
+    def __init__(
+        self, db: sqlite3.Connection, counts: Any, capture: dict[str, Any], settings: Any
+    ) -> None:
+        tables = [replace(table, to_record=self._record) for table in TABLES]
+        super().__init__(db, tables, settings.max_reply_chars)
+        self.counts = counts
+        self.capture = capture
+        self.settings = settings
+        self.top_n = settings.top_n
+        self._dns: tuple[Any, Any] | bool | None = False  # not looked up yet
+
+    # ------------------------------------------------------------------ resolved_by
+    def _record(self, row: tuple) -> dict[str, Any]:
+        record = to_record(row)
+        record["resolved_by"] = self._resolved_by(record)
+        return record
+
+    def _dns_results(self) -> tuple[Any, Any] | None:
+        """The DNS module's results and its transactions kind, when DNS was scanned too."""
+        if self._dns is False:
+            self._dns = None
+            try:
+                module = load_module("dns")
+                kind = find_kind(module.kinds(), "dns.transactions")
+                self._dns = (module.open_results(self.db, {}, self.capture, self.settings), kind)
+            except Exception:  # DNS not installed or of another shape: no lookups
+                self._dns = None
+        return self._dns  # type: ignore[return-value]
+
+    def _resolved_by(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The latest DNS transaction of this client, at or before the handshake, whose
+        answers named the server's address (asked through the DNS module's results)."""
+        dns = self._dns_results()
+        if dns is None:
+            return None
+        results, kind = dns
+        conditions = {"answer": record["server"], "client": record["client"], "until": record["ts"]}
+        try:
+            found = next(iter(results.iter_records(kind, make_filter(kind, None, conditions),
+                                                   sort="-ts")), None)  # fmt: skip
+        except sqlite3.OperationalError:  # the store has no DNS tables: DNS was not chosen
+            self._dns = None
+            return None
+        if found is None:
+            return None
+        return {"dns_uid": found["uid"], "query": found["query"], "time": found["time"]}
+
+    def summary(self, top_n: int | None = None) -> TlsSummary:
+        top_n = self.top_n if top_n is None else top_n
+        db = self.db
+        total, established, failed, resumed, ech = db.execute(
+            "SELECT count(*), coalesce(sum(established), 0), coalesce(sum(failed), 0), "
+            "coalesce(sum(resumed), 0), coalesce(sum(ech), 0) FROM tls_handshakes"
+        ).fetchone()
+        return TlsSummary(
+            handshakes=total,
+            outcomes={
+                "established": established,
+                "not_established": total - established,
+                "failed": failed,
+                "resumed": resumed,
+            },
+            transports=self._counts("transport"),
+            versions=self._counts("version"),
+            ciphers=self._top("cipher", top_n),
+            server_names=self._top("server_name", top_n),
+            registered_domains=self._top("registered_domain", top_n),
+            ja4=self._top("ja4", top_n),
+            alpn_selected=self._counts("alpn_selected"),
+            cert_problems=self._problems(),
+            ech=ech,
+            timeline=self._timeline(),
+            malformed=_malformed(self.counts),
+        )
+
+    def _counts(self, column: str) -> dict[str, int]:
+        rows = self.db.execute(
+            f"SELECT {column}, count(*) FROM tls_handshakes WHERE {column} IS NOT NULL "
+            f"GROUP BY {column} ORDER BY 2 DESC, 1"
+        ).fetchall()
+        return dict(rows)
+
+    def _top(self, column: str, limit: int) -> list[NameCount]:
+        rows = self.db.execute(
+            f"SELECT {column}, count(*) FROM tls_handshakes WHERE {column} IS NOT NULL "
+            f"GROUP BY {column} ORDER BY 2 DESC, 1 LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [NameCount(name=name, count=n) for name, n in rows]
+
+    def _problems(self) -> dict[str, int]:
+        tally: Counter[str] = Counter()
+        for (text,) in self.db.execute(
+            "SELECT cert_problems FROM tls_handshakes WHERE cert_problems != '[]'"
+        ):
+            tally.update(json.loads(text))
+        return dict(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def _timeline(self) -> Timeline:
+        first, last = self.capture.get("first_ts"), self.capture.get("last_ts")
+        if first is None or last is None:
+            return Timeline(interval=1.0, buckets=[])
+        interval = _interval(max(last - first, 0.0))
+        origin = math.floor(first / interval) * interval
+        rows = self.db.execute(
+            "SELECT CAST((ts - ?) / ? AS INTEGER) AS slot, count(*), "
+            "coalesce(sum(NOT established), 0) FROM tls_handshakes GROUP BY slot ORDER BY slot",
+            (origin, interval),
+        ).fetchall()
+        buckets = [
+            TimelineBucket(
+                start=origin + slot * interval,
+                time=iso_time(origin + slot * interval) or "",
+                handshakes=n,
+                not_established=failed,
+            )
+            for slot, n, failed in rows
+        ]
+        return Timeline(interval=interval, buckets=buckets)
+
+
+def _interval(span: float) -> float:
+    for interval in NICE_INTERVALS:
+        if span / interval <= MAX_BUCKETS:
+            return float(interval)
+    return float(math.ceil(span / MAX_BUCKETS / 86400) * 86400)
+
+
+def _malformed(counts: Any) -> dict[str, int]:
+    detail = counts.get("detail", {}) if isinstance(counts, dict) else counts.detail
+    return dict(detail.get("malformed", {}))

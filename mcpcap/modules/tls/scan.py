@@ -1,0 +1,274 @@
+"""One scan: TLS handshakes from claimed TCP connections and from QUIC Initial packets.
+
+TCP chunks arrive in the scanning process (the core reassembles the streams); a connection is
+released as soon as its handshake is over. QUIC Initials are picked out in the workers
+(`decode_udp` hands the datagram's bytes on) and decrypted here, where the state that spans
+packets lives: the connection's original Destination Connection ID (the key to every Initial of
+both sides) and the CRYPTO streams being put back in order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter, OrderedDict
+from typing import Any
+
+from mcpcap.core.modules.contract import ModuleScan
+from mcpcap.core.modules.counts import ModuleCounts
+from mcpcap.modules.tls import quic, wire
+from mcpcap.modules.tls.domains import registered_domain
+from mcpcap.modules.tls.handshake import Handshake
+from mcpcap.modules.tls.store import INSERT_HANDSHAKE, create_indexes
+from mcpcap.modules.tls.tcp import TcpTls
+
+BATCH = 5_000
+MAX_OPEN = 10_000  # handshakes in progress per transport (the oldest is written out beyond;
+#                   an open one holds about 3.5 KB)
+MAX_FINISHED_QUIC = 100_000  # QUIC connections remembered as done (their late Initials ignored)
+
+Endpoint = tuple[str, int]
+Key = tuple[Endpoint, Endpoint]
+
+
+def decode_udp(frame: int, ts: float, segment: Any) -> bytes | list:
+    """The worker's decoder (`decode_datagram` of the segment's payload)."""
+    return decode_datagram(segment.payload)
+
+
+def decode_datagram(payload: bytes) -> bytes | list:
+    """A client's Initials opened with the keys of their own DCID, as
+    [(dcid, packet number, [(offset, CRYPTO data), ...]), ...]; else the datagram as it is.
+
+    A client's first flight needs nothing but itself, so workers decrypt it; the server's
+    Initials (keyed by the client's DCID) and a client's later ones (sent to the server's
+    connection id) need the connection's state, which only the scanning process has.
+    """
+    try:
+        opened = []
+        for header in quic.long_headers(payload):
+            if header.initial:
+                keys = quic.initial_keys(header.version, header.dcid, False)
+                number, plain = quic.decrypt(payload, header, keys)
+                opened.append((header.dcid, number, quic.crypto_frames(plain)))
+    except wire.Malformed:
+        return payload
+    return opened if opened else payload
+
+
+def _fresh_client(datagram: bytes, header: quic.LongHeader) -> bool:
+    """Whether an Initial is a client's first flight (it decrypts with its own DCID's keys)."""
+    try:
+        quic.decrypt(datagram, header, quic.initial_keys(header.version, header.dcid, False))
+    except wire.Malformed:
+        return False
+    return True
+
+
+def _key(a: Endpoint, b: Endpoint) -> Key:
+    return (a, b) if a <= b else (b, a)
+
+
+class _Quic:
+    """One QUIC connection's Initial-level state."""
+
+    __slots__ = ("handshake", "largest", "odcid", "readers", "streams")
+
+    def __init__(self, handshake: Handshake, odcid: bytes) -> None:
+        self.handshake = handshake
+        self.odcid = odcid
+        self.streams = {True: quic.CryptoStream(), False: quic.CryptoStream()}
+        self.readers = {True: wire.HandshakeReader(), False: wire.HandshakeReader()}
+        self.largest = {True: -1, False: -1}
+
+
+class TlsScan(ModuleScan):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.tcp: OrderedDict[Key, TcpTls] = OrderedDict()
+        self.quic: OrderedDict[Key, _Quic] = OrderedDict()
+        self.quic_done: OrderedDict[Key, bytes] = OrderedDict()  # -> its DCID
+        self.rows: list[tuple] = []
+        self.tally: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+
+    # ------------------------------------------------------------------ TCP
+    def on_tcp(self, frame: int, ts: float, chunk: Any) -> bool:
+        source, destination = (chunk.src, chunk.sport), (chunk.dst, chunk.dport)
+        key = _key(source, destination)
+        conn = self.tcp.get(key)
+        if conn is None:
+            if not chunk.data:
+                return True
+            server_first = chunk.data[:1] == b"\x16" and chunk.data[5:6] == b"\x02"
+            client, server = (destination, source) if server_first else (source, destination)
+            conn = self.tcp[key] = TcpTls(Handshake("tcp", client, server, ts))
+            if len(self.tcp) > MAX_OPEN:
+                self._close_tcp(next(iter(self.tcp)))
+        from_client = source == conn.handshake.client
+        end = getattr(chunk, "end", False)
+        keep = conn.feed(from_client, chunk.data, chunk.gap, end, frame, ts)
+        if not keep:
+            self._close_tcp(key)
+        return keep
+
+    def _close_tcp(self, key: Key) -> None:
+        conn = self.tcp.pop(key)
+        self._write(conn.handshake)
+
+    # ------------------------------------------------------------------ QUIC
+    def on_udp(self, frame: int, ts: float, seg: Any) -> None:
+        decoded = decode_datagram(seg.payload)
+        self.on_udp_decoded(frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded)
+
+    def on_udp_decoded(
+        self, frame: int, ts: float, src: str, sport: int, dst: str, dport: int, decoded: Any
+    ) -> None:
+        source, destination = (src, sport), (dst, dport)
+        key = _key(source, destination)
+        self.tally["quic datagrams"] += 1
+        if not isinstance(decoded, bytes):
+            for dcid, number, frames in decoded:
+                self._opened(frame, ts, key, source, destination, dcid, number, frames)
+            return
+        try:
+            headers = quic.long_headers(decoded)
+        except wire.Malformed as exc:
+            self._malformed(str(exc))
+            return
+        for header in headers:
+            if header.initial:
+                self._initial(frame, ts, key, source, destination, decoded, header)
+
+    def _initial(
+        self,
+        frame: int,
+        ts: float,
+        key: Key,
+        source: Endpoint,
+        destination: Endpoint,
+        datagram: bytes,
+        header: quic.LongHeader,
+    ) -> None:
+        conn = self.quic.get(key)
+        if conn is None:
+            done = self.quic_done.get(key)
+            if done is not None and (done == header.dcid or not _fresh_client(datagram, header)):
+                return  # a late Initial of a connection already written out
+            conn = self._new_quic(key, source, destination, header.dcid, ts)
+        from_client = source == conn.handshake.client
+        try:
+            frames = quic.crypto_frames(self._decrypt(conn, from_client, datagram, header))
+        except wire.Malformed as exc:
+            conn.handshake.note(str(exc))  # counted when the connection is written
+            return
+        self._crypto(key, conn, from_client, frames, frame, ts)
+
+    def _opened(
+        self,
+        frame: int,
+        ts: float,
+        key: Key,
+        source: Endpoint,
+        destination: Endpoint,
+        dcid: bytes,
+        number: int,
+        frames: list[tuple[int, bytes]],
+    ) -> None:
+        """A client Initial a worker opened with its own DCID's keys: a first flight (of a new
+        connection, or after a Retry, which makes its DCID the connection's key)."""
+        conn = self.quic.get(key)
+        if conn is None:
+            if self.quic_done.get(key) == dcid:
+                return  # a client's Initial sent again after the connection was written out
+            conn = self._new_quic(key, source, destination, dcid, ts)
+        if source != conn.handshake.client:
+            return  # cannot be: a server's Initial is never keyed by its own DCID
+        conn.odcid = dcid
+        conn.largest[True] = max(conn.largest[True], number)
+        self._crypto(key, conn, True, frames, frame, ts)
+
+    def _crypto(
+        self,
+        key: Key,
+        conn: _Quic,
+        from_client: bool,
+        frames: list[tuple[int, bytes]],
+        frame: int,
+        ts: float,
+    ) -> None:
+        """CRYPTO frames in: the handshake messages they complete; done at the ServerHello."""
+        try:
+            for offset, data in frames:
+                ready = conn.streams[from_client].add(offset, data)
+                for kind, body in conn.readers[from_client].feed(ready) if ready else ():
+                    conn.handshake.message(from_client, kind, body, frame, ts)
+        except wire.Malformed as exc:
+            conn.handshake.note(str(exc))  # counted when the connection is written
+            return
+        if conn.handshake.server_hello is not None:
+            self._close_quic(key)
+
+    def _new_quic(
+        self, key: Key, client: Endpoint, server: Endpoint, odcid: bytes, ts: float
+    ) -> _Quic:
+        conn = self.quic[key] = _Quic(Handshake("quic", client, server, ts), odcid)
+        if len(self.quic) > MAX_OPEN:
+            self._close_quic(next(iter(self.quic)))
+        return conn
+
+    def _decrypt(
+        self, conn: _Quic, from_client: bool, datagram: bytes, header: quic.LongHeader
+    ) -> bytes:
+        """The packet's plaintext; a client Initial to a new DCID (after a Retry) rekeys."""
+        keys = quic.initial_keys(header.version, conn.odcid, not from_client)
+        largest = conn.largest[from_client]
+        try:
+            number, plain = quic.decrypt(datagram, header, keys, largest)
+        except wire.Malformed:
+            if not from_client or header.dcid == conn.odcid:
+                raise
+            keys = quic.initial_keys(header.version, header.dcid, False)
+            number, plain = quic.decrypt(datagram, header, keys, largest)
+            conn.odcid = header.dcid
+        conn.largest[from_client] = max(largest, number)
+        return plain
+
+    def _close_quic(self, key: Key) -> None:
+        conn = self.quic.pop(key)
+        self.quic_done[key] = conn.odcid
+        if len(self.quic_done) > MAX_FINISHED_QUIC:
+            self.quic_done.popitem(last=False)
+        self._write(conn.handshake)
+
+    # ------------------------------------------------------------------ rows
+    def _malformed(self, reason: str) -> None:
+        self.reasons[reason] += 1
+
+    def _write(self, hs: Handshake) -> None:
+        if hs.malformed is not None:
+            self._malformed(hs.malformed)
+        if hs.client_hello is None and hs.server_hello is None:
+            self.tally["connections without a hello"] += 1
+            return
+        self.tally[f"{hs.transport} handshakes"] += 1
+        self.rows.append(hs.row(registered_domain))
+        if len(self.rows) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.db.executemany(INSERT_HANDSHAKE, self.rows)
+        self.rows.clear()
+
+    def finish(self, db: sqlite3.Connection) -> ModuleCounts:
+        for key in list(self.tcp):
+            self._close_tcp(key)
+        for key in list(self.quic):
+            self._close_quic(key)
+        self._flush()
+        create_indexes(db)
+        handshakes = self.tally["tcp handshakes"] + self.tally["quic handshakes"]
+        return ModuleCounts(
+            messages=handshakes,
+            malformed=sum(self.reasons.values()),
+            detail={**self.tally, "malformed": dict(self.reasons)},
+        )

@@ -1,0 +1,44 @@
+"""The module's table in the result store."""
+
+from __future__ import annotations
+
+import sqlite3
+
+COLUMNS = (
+    "uid", "ts", "client", "client_port", "server", "server_port", "transport", "version",
+    "client_version", "client_versions", "cipher", "cipher_id", "curve", "server_name",
+    "registered_domain", "alpn", "alpn_selected", "resumed", "established", "failed", "hrr", "ech",
+    "ja4", "ja4_r", "ja3", "ja3s", "client_hello_frame", "server_hello_frame", "cert_subject",
+    "cert_issuer", "cert_not_before", "cert_not_after", "cert_san_dns", "cert_sha256",
+    "cert_problems", "malformed",
+)  # fmt: skip
+
+CREATE_TABLES = """
+CREATE TABLE tls_handshakes (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL, ts REAL NOT NULL,
+    client TEXT NOT NULL, client_port INTEGER NOT NULL,
+    server TEXT NOT NULL, server_port INTEGER NOT NULL, transport TEXT NOT NULL,
+    version TEXT, client_version TEXT, client_versions TEXT NOT NULL,
+    cipher TEXT, cipher_id INTEGER, curve TEXT,
+    server_name TEXT, registered_domain TEXT, alpn TEXT NOT NULL, alpn_selected TEXT,
+    resumed INTEGER NOT NULL, established INTEGER NOT NULL, failed INTEGER NOT NULL,
+    hrr INTEGER NOT NULL,
+    ech INTEGER NOT NULL, ja4 TEXT, ja4_r TEXT, ja3 TEXT, ja3s TEXT,
+    client_hello_frame INTEGER, server_hello_frame INTEGER,
+    cert_subject TEXT, cert_issuer TEXT, cert_not_before REAL, cert_not_after REAL,
+    cert_san_dns TEXT, cert_sha256 TEXT, cert_problems TEXT NOT NULL, malformed TEXT
+);
+"""
+INSERT_HANDSHAKE = (
+    f"INSERT INTO tls_handshakes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+)
+
+
+def create_tables(db: sqlite3.Connection) -> None:
+    db.executescript(CREATE_TABLES)
+
+
+def create_indexes(db: sqlite3.Connection) -> None:
+    db.execute("CREATE INDEX tls_handshakes_ts ON tls_handshakes (ts)")
+    db.execute("CREATE INDEX tls_handshakes_sni ON tls_handshakes (server_name)")

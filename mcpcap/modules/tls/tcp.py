@@ -1,0 +1,187 @@
+"""TLS over one TCP connection: records out of the two byte streams, handshake messages out of
+the records, until the handshake is over (then the connection is released).
+
+Records are read header by header; only handshake records (and alerts) before a side starts
+encrypting keep their bodies, everything else is skipped without being held. A preamble (an
+HTTP CONNECT exchange, a SOCKS greeting) is skipped by looking for the first handshake record.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mcpcap.modules.tls import wire
+from mcpcap.modules.tls.handshake import Handshake
+
+MAX_RECORD = 16384 + 2048  # TLSCiphertext bound (RFC 5246 6.2.3)
+MAX_PREAMBLE = 16 * 1024  # bytes of CONNECT/SOCKS exchange looked through for the handshake
+RECORDS_AFTER_HELLO = 12  # records per side read after the hellos to see the handshake end
+HANDSHAKE_START = re.compile(rb"\x16\x03[\x00-\x04][\x00-\x48].[\x01\x02]", re.DOTALL)
+SOCKS4_CONNECT = (4, 1)
+
+
+def starts_handshake(data: bytes) -> bool:
+    """A TLS handshake record header, carrying a ClientHello or a ServerHello, or SSLv2's."""
+    if len(data) >= 3 and data[0] == 0x16 and data[1] == 3 and data[2] <= 4:
+        return len(data) < 6 or data[5] in (wire.CLIENT_HELLO, wire.SERVER_HELLO)
+    return sslv2_client_hello(data)
+
+
+def starts_record(data: bytes) -> bool:
+    """A TLS record header of any content type (what a side sends when no preamble precedes)."""
+    return len(data) >= 3 and 20 <= data[0] <= 24 and data[1] == 3 and data[2] <= 4
+
+
+def sslv2_client_hello(data: bytes) -> bool:
+    """An SSL 2.0-format ClientHello header (2-byte length, type 1, version 2.0 or 3.x)."""
+    return len(data) >= 5 and data[0] & 0x80 and data[2] == 1 and data[3] in (0, 3)
+
+
+def starts_preamble(data: bytes) -> bool:
+    """An HTTP CONNECT request or a SOCKS 4/5 greeting: TLS may follow."""
+    if data.startswith(b"CONNECT "):
+        return True
+    if len(data) >= 3 and data[0] == 5 and 1 <= data[1] <= 9 and len(data) == 2 + data[1]:
+        return True
+    return len(data) >= 9 and tuple(data[:2]) == SOCKS4_CONNECT and data.endswith(b"\0")
+
+
+class _Side:
+    """One direction's record layer."""
+
+    __slots__ = ("buf", "dead", "ended", "protected", "reader", "records", "seeking", "skip")
+
+    def __init__(self) -> None:
+        self.buf = b""
+        self.skip = 0  # bytes of the current record's body still to pass over
+        self.reader = wire.HandshakeReader()
+        self.protected = False  # after ChangeCipherSpec: handshake records are encrypted
+        self.seeking: bool | None = None  # None until the first bytes say
+        self.dead = False
+        self.ended = False
+        self.records = 0  # records seen after the hellos
+
+
+class TcpTls:
+    """The handshake of one TCP connection, fed chunk by chunk in stream order."""
+
+    __slots__ = ("client_side", "handshake", "server_side")
+
+    def __init__(self, handshake: Handshake) -> None:
+        self.handshake = handshake
+        self.client_side = _Side()
+        self.server_side = _Side()
+
+    def feed(
+        self, from_client: bool, data: bytes, gap: bool, end: bool, frame: int, ts: float
+    ) -> bool:
+        """Read a chunk; False when nothing more is to be learnt (release the connection)."""
+        side = self.client_side if from_client else self.server_side
+        if gap and not side.dead and side.seeking is not None:
+            side.dead = True  # a hole in the records: no resynchronising
+            self.handshake.note("TCP bytes missing inside the handshake")
+        if data and not side.dead:
+            try:
+                self._read(side, from_client, data, frame, ts)
+            except wire.Malformed as exc:
+                side.dead = True
+                side.buf = b""
+                self.handshake.note(str(exc))
+        if end:
+            side.ended = True
+        return self._wanted()
+
+    def _wanted(self) -> bool:
+        hs = self.handshake
+        if hs.established or hs.failed:
+            return False
+        sides = (self.client_side, self.server_side)
+        if all(s.dead or s.ended for s in sides):
+            return False
+        # after the hellos only the records' headers are read, to see both sides go encrypted
+        # (established); a side that goes on without the other, or a side that is lost, ends it
+        return not (hs.done and any(s.records > RECORDS_AFTER_HELLO or s.dead for s in sides))
+
+    # ------------------------------------------------------------------ records
+    def _read(self, side: _Side, from_client: bool, data: bytes, frame: int, ts: float) -> None:
+        if side.seeking is None:
+            if sslv2_client_hello(data) and from_client:
+                self._sslv2(side, data, frame, ts)
+                return
+            side.seeking = not starts_record(data)
+        buf = side.buf + data if side.buf else data
+        if side.seeking:
+            buf = self._seek(side, buf)
+            if side.seeking:
+                return
+        pos = 0
+        hs = self.handshake
+        while True:
+            if side.skip:
+                step = min(side.skip, len(buf) - pos)
+                pos += step
+                side.skip -= step
+                if side.skip:
+                    break
+            if len(buf) - pos < 5:
+                break
+            kind, major = buf[pos], buf[pos + 1]
+            length = int.from_bytes(buf[pos + 3 : pos + 5], "big")
+            if not 20 <= kind <= 24 or major != 3:
+                raise wire.Malformed("bytes that are not a TLS record")
+            if length > MAX_RECORD:
+                raise wire.Malformed(f"TLS record of {length} bytes (bound {MAX_RECORD})")
+            needs_body = not side.protected and kind in (wire.HANDSHAKE, wire.ALERT)
+            if needs_body and len(buf) - pos - 5 < length:
+                break
+            body_at = pos + 5
+            pos = body_at
+            if hs.server_hello is not None:
+                side.records += 1
+            if needs_body:
+                self._record(side, from_client, kind, buf[body_at : body_at + length], frame, ts)
+                pos += length
+            else:
+                self._header_only(from_client, kind, side)
+                side.skip = length
+        side.buf = buf[pos:]
+
+    def _record(
+        self, side: _Side, from_client: bool, kind: int, body: bytes, frame: int, ts: float
+    ) -> None:
+        if kind == wire.ALERT:
+            self.handshake.alert(len(body) >= 2 and body[0] == 2)
+            return
+        for msg_type, msg in side.reader.feed(body):
+            self.handshake.message(from_client, msg_type, msg, frame, ts)
+
+    def _header_only(self, from_client: bool, kind: int, side: _Side) -> None:
+        hs = self.handshake
+        if kind == wire.CHANGE_CIPHER_SPEC:
+            # TLS 1.3's CCS is a compatibility no-op (a HelloRetryRequest may precede it):
+            # only below 1.3 do the handshake records after it come encrypted
+            side.protected = hs.server_hello is not None and not hs.tls13
+            hs.protected(from_client)
+        elif kind == wire.APPLICATION_DATA or (kind == wire.HANDSHAKE and side.protected):
+            hs.protected(from_client)
+
+    def _seek(self, side: _Side, buf: bytes) -> bytes:
+        """Past a preamble: the bytes from the first handshake record on (or what to keep)."""
+        found = HANDSHAKE_START.search(buf)
+        if found is not None:
+            side.seeking = False
+            return buf[found.start() :]
+        if len(buf) > MAX_PREAMBLE:
+            side.dead = True
+            return b""
+        side.buf = buf
+        return buf
+
+    def _sslv2(self, side: _Side, data: bytes, frame: int, ts: float) -> None:
+        """An SSL 2.0-format ClientHello: read it, then nothing more from this side."""
+        side.seeking = False
+        side.dead = True
+        length = ((data[0] & 0x7F) << 8) | data[1]
+        self.handshake.sslv2_client_hello(
+            wire.parse_sslv2_client_hello(data[2 : 2 + length]), frame, ts
+        )

@@ -1,0 +1,284 @@
+"""TLS handshake messages as the module reads them (RFC 8446, 5246, 4346, 2246).
+
+Pure functions over bytes: `parse_client_hello`, `parse_server_hello`, `parse_certificates`
+and `parse_server_key_exchange` take a handshake message's body and return plain values, or
+raise `Malformed` with a short reason. `HandshakeReader` turns a byte stream of handshake
+messages (TLS records' fragments, or QUIC CRYPTO data) into whole messages, bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from mcpcap.modules.tls.names import is_grease
+
+# handshake types
+CLIENT_HELLO, SERVER_HELLO, CERTIFICATE, SERVER_KEY_EXCHANGE, SERVER_HELLO_DONE = 1, 2, 11, 12, 14
+# record content types
+CHANGE_CIPHER_SPEC, ALERT, HANDSHAKE, APPLICATION_DATA = 20, 21, 22, 23
+# extensions
+EXT_SNI, EXT_GROUPS, EXT_POINT_FORMATS, EXT_SIG_ALGS, EXT_ALPN = 0, 10, 11, 13, 16
+EXT_PSK, EXT_VERSIONS, EXT_KEY_SHARE, EXT_ECH = 41, 43, 51, 0xFE0D
+
+MAX_HANDSHAKE = 256 * 1024  # a certificate chain or a post-quantum ClientHello fits easily
+HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+
+
+class Malformed(ValueError):
+    """A message that does not parse; its text is the reason counted."""
+
+
+class _Reader:
+    """Bounds-checked reads from one message (every overrun is `Malformed`)."""
+
+    __slots__ = ("data", "end", "pos", "what")
+
+    def __init__(self, data: bytes, what: str, pos: int = 0, end: int | None = None) -> None:
+        self.data = data
+        self.pos = pos
+        self.end = len(data) if end is None else end
+        self.what = what
+
+    def left(self) -> int:
+        return self.end - self.pos
+
+    def take(self, n: int) -> bytes:
+        if n > self.end - self.pos:
+            raise Malformed(f"{self.what} truncated")
+        start = self.pos
+        self.pos += n
+        return self.data[start : self.pos]
+
+    def uint(self, n: int) -> int:
+        return int.from_bytes(self.take(n), "big")
+
+    def vector(self, length_bytes: int) -> _Reader:
+        """The next length-prefixed vector, as a reader of its own."""
+        n = self.uint(length_bytes)
+        if n > self.end - self.pos:
+            raise Malformed(f"{self.what}: a length beyond its message")
+        sub = _Reader(self.data, self.what, self.pos, self.pos + n)
+        self.pos += n
+        return sub
+
+    def uints(self, size: int) -> list[int]:
+        """The rest of this reader as big-endian numbers of `size` bytes."""
+        if self.left() % size:
+            raise Malformed(f"{self.what}: a list of odd length")
+        raw = self.take(self.left())
+        return [int.from_bytes(raw[i : i + size], "big") for i in range(0, len(raw), size)]
+
+
+@dataclass
+class ClientHello:
+    legacy_version: int
+    session_id: bytes
+    ciphers: list[int]
+    extensions: list[int]  # types, in order (GREASE included)
+    compression: list[int] = field(default_factory=list)
+    server_name: str | None = None
+    alpn_raw: list[bytes] = field(default_factory=list)
+    versions: list[int] = field(default_factory=list)  # supported_versions (GREASE included)
+    groups: list[int] = field(default_factory=list)
+    point_formats: list[int] = field(default_factory=list)
+    sig_algs: list[int] = field(default_factory=list)
+    ech: bool = False
+    psk: bool = False
+    sslv2: bool = False
+    error: str | None = None  # why the extensions stopped being read, if they did
+
+    @property
+    def has_sni(self) -> bool:
+        return EXT_SNI in self.extensions
+
+    @property
+    def alpn(self) -> list[str]:
+        return [_text(name) for name in self.alpn_raw]
+
+
+@dataclass
+class ServerHello:
+    legacy_version: int
+    random: bytes
+    session_id: bytes
+    cipher: int
+    extensions: list[int]
+    selected_version: int | None = None
+    group: int | None = None
+    alpn: str | None = None
+    psk: bool = False
+
+    @property
+    def version(self) -> int:
+        return self.selected_version or self.legacy_version
+
+    @property
+    def hrr(self) -> bool:
+        return self.random == HRR_RANDOM
+
+
+def _extensions(r: _Reader) -> Iterator[tuple[int, _Reader]]:
+    if not r.left():
+        return
+    block = r.vector(2)
+    while block.left():
+        kind = block.uint(2)
+        yield kind, block.vector(2)
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _server_name(body: _Reader) -> str | None:
+    names = body.vector(2)
+    while names.left():
+        kind = names.uint(1)
+        name = names.vector(2)
+        if kind == 0:
+            return _text(name.take(name.left()))
+    return None
+
+
+def _alpn(body: _Reader) -> list[bytes]:
+    protocols = body.vector(2)
+    out = []
+    while protocols.left():
+        out.append(_rest(protocols.vector(1)))
+    return out
+
+
+def parse_client_hello(data: bytes) -> ClientHello:
+    r = _Reader(data, "ClientHello")
+    legacy_version = r.uint(2)
+    r.take(32)  # random
+    session_id = r.vector(1)
+    hello = ClientHello(
+        legacy_version=legacy_version,
+        session_id=session_id.take(session_id.left()),
+        ciphers=r.vector(2).uints(2),
+        extensions=[],
+    )
+    hello.compression = list(_rest(r.vector(1)))
+    try:  # what precedes a bad extension is kept: the hello is still worth a record
+        for kind, body in _extensions(r):
+            hello.extensions.append(kind)
+            _client_extension(hello, kind, body)
+    except Malformed as exc:
+        hello.error = str(exc)
+    return hello
+
+
+def _rest(r: _Reader) -> bytes:
+    return r.take(r.left())
+
+
+def _client_extension(hello: ClientHello, kind: int, body: _Reader) -> None:
+    if kind == EXT_SNI:
+        if body.left():
+            hello.server_name = _server_name(body)
+    elif kind == EXT_ALPN:
+        hello.alpn_raw = _alpn(body)
+    elif kind == EXT_VERSIONS:
+        hello.versions = body.vector(1).uints(2)
+    elif kind == EXT_GROUPS:
+        hello.groups = body.vector(2).uints(2)
+    elif kind == EXT_POINT_FORMATS:
+        hello.point_formats = list(_rest(body.vector(1)))
+    elif kind == EXT_SIG_ALGS:
+        hello.sig_algs = body.vector(2).uints(2)
+    elif kind == EXT_ECH:
+        hello.ech = True
+    elif kind == EXT_PSK:
+        hello.psk = True
+
+
+def parse_sslv2_client_hello(data: bytes) -> ClientHello:
+    """An SSL 2.0-format ClientHello (RFC 6101 appendix E.2), from its message type on."""
+    r = _Reader(data, "SSLv2 ClientHello")
+    if r.uint(1) != CLIENT_HELLO:
+        raise Malformed("SSLv2 record is not a ClientHello")
+    version = r.uint(2)
+    spec_len, session_len, challenge_len = r.uint(2), r.uint(2), r.uint(2)
+    specs = _Reader(r.take(spec_len), "SSLv2 ClientHello").uints(3)
+    session_id = r.take(session_len)
+    r.take(challenge_len)
+    ciphers = [spec for spec in specs if spec < 0x10000]  # 3-byte SSLv2 kinds are not TLS suites
+    return ClientHello(version, session_id, ciphers, [], sslv2=True)
+
+
+def parse_server_hello(data: bytes) -> ServerHello:
+    r = _Reader(data, "ServerHello")
+    legacy_version = r.uint(2)
+    random = r.take(32)
+    session_id = r.vector(1)
+    hello = ServerHello(
+        legacy_version=legacy_version,
+        random=random,
+        session_id=_rest(session_id),
+        cipher=r.uint(2),
+        extensions=[],
+    )
+    r.uint(1)  # compression method
+    for kind, body in _extensions(r):
+        hello.extensions.append(kind)
+        if kind == EXT_VERSIONS:
+            hello.selected_version = body.uint(2)
+        elif kind == EXT_KEY_SHARE:
+            hello.group = body.uint(2)
+        elif kind == EXT_ALPN:
+            names = _alpn(body)
+            hello.alpn = _text(names[0]) if names else None
+        elif kind == EXT_PSK:
+            hello.psk = True
+    return hello
+
+
+def parse_certificates(data: bytes) -> list[bytes]:
+    """A TLS 1.2 Certificate message: the DER certificates, leaf first."""
+    chain = _Reader(data, "Certificate").vector(3)
+    out = []
+    while chain.left():
+        out.append(_rest(chain.vector(3)))
+    return out
+
+
+def parse_server_key_exchange(data: bytes) -> int | None:
+    """The named curve of an ECDHE ServerKeyExchange (RFC 8422 5.4), else None."""
+    if len(data) >= 3 and data[0] == 3:  # ECCurveType named_curve
+        return int.from_bytes(data[1:3], "big")
+    return None
+
+
+def supported_versions(hello: ClientHello) -> list[int]:
+    return [v for v in hello.versions if not is_grease(v)]
+
+
+class HandshakeReader:
+    """Handshake messages out of the bytes that carry them (records' fragments or CRYPTO data).
+
+    `feed` returns every message it completes as (type, body); a message longer than
+    `MAX_HANDSHAKE` raises `Malformed` (the reader then holds nothing).
+    """
+
+    __slots__ = ("buf",)
+
+    def __init__(self) -> None:
+        self.buf = b""
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        buf = self.buf + data if self.buf else data
+        out = []
+        pos = 0
+        while len(buf) - pos >= 4:
+            length = int.from_bytes(buf[pos + 1 : pos + 4], "big")
+            if length > MAX_HANDSHAKE:
+                self.buf = b""
+                raise Malformed(f"handshake message of {length} bytes (bound {MAX_HANDSHAKE})")
+            if len(buf) - pos - 4 < length:
+                break
+            out.append((buf[pos], buf[pos + 4 : pos + 4 + length]))
+            pos += 4 + length
+        self.buf = buf[pos:]
+        return out

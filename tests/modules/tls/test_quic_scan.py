@@ -1,0 +1,118 @@
+"""QUIC connections in the scan: keys follow the client's DCID (Retry included), late and repeated
+Initials make no second record, and the worker's pre-opened form gives what raw bytes give."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from mcpcap.modules.tls.scan import TlsScan, decode_datagram
+from mcpcap.modules.tls.store import COLUMNS, create_tables
+from tests.fixtures.make_tls_captures import (
+    QUIC_V1,
+    crypto_frame,
+    ext,
+    protect_initial,
+    quic_client_hello,
+    server_hello,
+    u16,
+    vec,
+)
+
+CLIENT, SERVER = ("10.9.0.1", 50500), ("10.9.0.2", 443)
+SCID = b"\xaa" * 4
+HELLO = quic_client_hello("scan.test")
+REPLY = server_hello(0x1302, [ext(0x002B, u16(0x0304)), ext(0x0033, u16(29) + vec(2, bytes(32)))])
+
+
+def client_initial(dcid: bytes, number: int = 0, data: bytes = HELLO) -> bytes:
+    return protect_initial(QUIC_V1, dcid, dcid, SCID, number, crypto_frame(0, data),
+                           server=False, pad_to=1200)  # fmt: skip
+
+
+def server_initial(key_dcid: bytes) -> bytes:
+    return protect_initial(QUIC_V1, key_dcid, SCID, b"\xbb" * 8, 0, crypto_frame(0, REPLY),
+                           server=True)  # fmt: skip
+
+
+def scan(datagrams: list[tuple[bool, bytes]], opened_in_workers: bool, counts=None) -> list[dict]:
+    db = sqlite3.connect(":memory:")
+    create_tables(db)
+    tls = TlsScan(db)
+    for frame, (from_client, payload) in enumerate(datagrams, 1):
+        (src, sport), (dst, dport) = (CLIENT, SERVER) if from_client else (SERVER, CLIENT)
+        decoded = decode_datagram(payload) if opened_in_workers else payload
+        tls.on_udp_decoded(frame, float(frame), src, sport, dst, dport, decoded)
+    if counts is not None:
+        counts.append(tls.finish(db))
+    else:
+        tls.finish(db)
+    rows = db.execute(f"SELECT {', '.join(COLUMNS)} FROM tls_handshakes ORDER BY id").fetchall()
+    return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+
+
+@pytest.mark.parametrize("opened_in_workers", [False, True])
+def test_a_repeated_initial_after_the_server_answered_is_no_new_handshake(opened_in_workers):
+    dcid = b"\x01" * 8
+    rows = scan([(True, client_initial(dcid)), (False, server_initial(dcid)),
+                 (True, client_initial(dcid, 1))], opened_in_workers)  # fmt: skip
+    assert len(rows) == 1
+    assert rows[0]["cipher_id"] == 0x1302 and rows[0]["client_hello_frame"] == 1
+    assert rows[0]["server_hello_frame"] == 2
+
+
+@pytest.mark.parametrize("opened_in_workers", [False, True])
+def test_a_new_dcid_after_the_first_connection_is_a_new_connection(opened_in_workers):
+    first, second = b"\x01" * 8, b"\x02" * 8
+    rows = scan([(True, client_initial(first)), (False, server_initial(first)),
+                 (True, client_initial(second)), (False, server_initial(second))],
+                opened_in_workers)  # fmt: skip
+    assert [row["client_hello_frame"] for row in rows] == [1, 3]
+    assert all(row["cipher_id"] == 0x1302 for row in rows)
+
+
+@pytest.mark.parametrize("opened_in_workers", [False, True])
+def test_after_a_retry_the_new_dcid_keys_both_sides(opened_in_workers):
+    first, retried = b"\x03" * 8, b"\x04" * 10
+    rows = scan([(True, client_initial(first)), (True, client_initial(retried)),
+                 (False, server_initial(retried))], opened_in_workers)  # fmt: skip
+    assert len(rows) == 1 and rows[0]["version"] == "TLSv13"
+    assert rows[0]["malformed"] is None
+
+
+@pytest.mark.parametrize("opened_in_workers", [False, True])
+def test_undecryptable_and_truncated_initials_are_counted(opened_in_workers):
+    dcid = b"\x05" * 8
+    broken = client_initial(dcid)
+    broken = broken[:-1] + bytes([broken[-1] ^ 0xFF])
+    counts: list = []
+    rows = scan([(True, broken), (True, client_initial(dcid)[:40])], opened_in_workers, counts)
+    assert rows == []  # no hello was ever read
+    assert counts[0].detail["malformed"] == {
+        "QUIC Initial does not decrypt": 1,
+        "QUIC packet length beyond its datagram": 1,
+    }
+
+
+def test_worker_form_is_marshal_friendly():
+    import marshal
+
+    opened = decode_datagram(client_initial(b"\x06" * 8))
+    assert isinstance(opened, list) and marshal.loads(marshal.dumps(opened)) == opened
+    assert decode_datagram(server_initial(b"\x06" * 8))[:1] == server_initial(b"\x06" * 8)[:1]
+
+
+def test_open_handshakes_are_bounded(monkeypatch):
+    from mcpcap.modules.tls import scan as scan_module
+
+    monkeypatch.setattr(scan_module, "MAX_OPEN", 2)
+    db = sqlite3.connect(":memory:")
+    create_tables(db)
+    tls = TlsScan(db)
+    for n in range(5):
+        packet = decode_datagram(client_initial(bytes([n]) * 8))
+        tls.on_udp_decoded(n + 1, 1.0, "10.9.0.1", 40000 + n, "10.9.0.2", 443, packet)
+    assert len(tls.quic) == 2 and len(tls.rows) == 3  # the oldest were written out already
+    tls.finish(db)
+    assert db.execute("SELECT count(*) FROM tls_handshakes").fetchone()[0] == 5

@@ -1,0 +1,137 @@
+"""TLS over TCP chunks: records split anyhow, preambles, release after the handshake, claiming."""
+
+from __future__ import annotations
+
+from mcpcap.modules.tls.handshake import Handshake
+from mcpcap.modules.tls.module import TlsModule
+from mcpcap.modules.tls.store import COLUMNS
+from mcpcap.modules.tls.tcp import TcpTls
+from tests.fixtures.make_tls_captures import (
+    CCS,
+    GOOD_CERT,
+    SERVER_HELLO_DONE,
+    certificate,
+    encrypted,
+    ext,
+    record,
+    server_hello,
+    ske_named_curve,
+    tls12_client_hello,
+    u16,
+)
+
+CLIENT, SERVER = ("10.0.0.1", 40000), ("10.0.0.2", 443)
+HELLO = record(22, tls12_client_hello("chunks.test"))
+FLIGHT = record(22, server_hello(0xC02F, [ext(0xFF01, b"\x00")]) + certificate([GOOD_CERT])
+                + ske_named_curve(23) + SERVER_HELLO_DONE)  # fmt: skip
+
+
+def conversation(step: int) -> list[tuple[bool, bytes]]:
+    """The TLS 1.2 exchange cut into pieces of `step` bytes (records and messages split anyhow)."""
+    sides = [(True, HELLO), (False, FLIGHT), (True, CCS + encrypted(22, 40, 1)),
+             (False, CCS + encrypted(22, 40, 2)), (True, encrypted(23, 100, 3))]  # fmt: skip
+    return [(side, data[i : i + step]) for side, data in sides for i in range(0, len(data), step)]
+
+
+def run(pieces: list[tuple[bool, bytes]]) -> tuple[TcpTls, int]:
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    for n, (from_client, data) in enumerate(pieces, 1):
+        if not conn.feed(from_client, data, False, False, n, float(n)):
+            return conn, n
+    return conn, 0
+
+
+def test_any_split_gives_the_same_handshake_and_releases_it():
+    whole, released = run(conversation(100_000))
+    hs = whole.handshake
+    assert hs.client_hello.server_name == "chunks.test"
+    assert hs.server_hello.cipher == 0xC02F and hs.curve == 23
+    assert hs.cert.subject == "CN=www.example.com"
+    assert hs.established and released == 4  # the server's CCS ends it: app data never read
+    for step in (1, 3, 7, 100):
+        split, _ = run(conversation(step))
+        assert _same(split, whole)
+
+
+def _same(a: TcpTls, b: TcpTls) -> bool:
+    """Rows agree bar the time and frames (a message completes in another piece)."""
+    skip = {COLUMNS.index(name) for name in ("ts", "client_hello_frame", "server_hello_frame")}
+    ra, rb = a.handshake.row(str), b.handshake.row(str)
+    return all(x == y for i, (x, y) in enumerate(zip(ra, rb, strict=True)) if i not in skip)
+
+
+def test_a_preamble_is_skipped():
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    conn.feed(True, b"CONNECT chunks.test:443 HTTP/1.1\r\n\r\n", False, False, 1, 1.0)
+    conn.feed(False, b"HTTP/1.1 200 OK\r\n\r\n", False, False, 2, 2.0)
+    conn.feed(True, HELLO, False, False, 3, 3.0)
+    conn.feed(False, FLIGHT, False, False, 4, 4.0)
+    assert conn.handshake.client_hello_frame == 3 and conn.handshake.server_hello_frame == 4
+
+
+def test_a_gap_or_both_ends_release():
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    assert conn.feed(True, HELLO[:50], False, False, 1, 1.0)
+    assert conn.feed(True, HELLO[80:], True, False, 2, 2.0)  # bytes missing: this side stops
+    assert conn.handshake.malformed == "TCP bytes missing inside the handshake"
+    assert not conn.feed(False, b"", False, True, 3, 3.0)  # the other side ended
+
+
+def test_garbage_and_huge_records_are_malformed_never_raised():
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    conn.feed(True, HELLO, False, False, 1, 1.0)
+    conn.feed(False, b"\x16\x03\x03\xff\xff" + bytes(10), False, False, 2, 2.0)
+    assert conn.handshake.malformed == "TLS record of 65535 bytes (bound 18432)"
+    other = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    other.feed(True, HELLO + b"\x99\x99\x99\x99\x99", False, False, 1, 1.0)
+    assert other.handshake.malformed == "bytes that are not a TLS record"
+    assert other.handshake.client_hello is not None
+
+
+def test_claims():
+    module = TlsModule()
+    assert module.claims_tcp(40000, 8443, HELLO)
+    assert module.claims_tcp(443, 40000, FLIGHT)
+    assert module.claims_tcp(40000, 3128, b"CONNECT a:443 HTTP/1.1\r\n")
+    assert module.claims_tcp(40000, 1080, b"\x05\x01\x00")
+    assert not module.claims_tcp(40000, 443, b"GET / HTTP/1.1\r\n")
+    assert not module.claims_tcp(40000, 443, record(23, bytes(20)))  # mid-connection data
+    assert not module.claims_tcp(40000, 443, b"\x16\x03\x03" + u16(20) + b"\x0b")
+    assert module.claims_tcp(40000, 443, b"\x80\x2e\x01\x03\x01")  # SSLv2-format hello
+
+
+def test_a_server_talking_alone_after_the_handshake_is_let_go():
+    """A one-sided capture: the client's Finished never shows, the server's records are not
+    read for ever (a long download costs a dozen record headers)."""
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    conn.feed(True, HELLO, False, False, 1, 1.0)
+    conn.feed(False, FLIGHT + CCS + encrypted(22, 40, 2), False, False, 2, 2.0)
+    fed = 2
+    while conn.feed(False, encrypted(23, 1000, fed), False, False, fed + 1, 3.0):
+        fed += 1
+        assert fed < 50
+    assert not conn.handshake.established and conn.handshake.server_hello is not None
+
+
+def test_a_socks5_preamble_is_skipped():
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    request = b"\x05\x01\x00\x03\x0bchunks.test\x01\xbb"
+    conn.feed(True, b"\x05\x01\x00", False, False, 1, 1.0)
+    conn.feed(False, b"\x05\x00", False, False, 2, 2.0)
+    conn.feed(True, request, False, False, 3, 3.0)
+    conn.feed(False, b"\x05\x00\x00\x01\x0a\x00\x00\x02\x01\xbb", False, False, 4, 4.0)
+    conn.feed(True, HELLO, False, False, 5, 5.0)
+    conn.feed(False, FLIGHT, False, False, 6, 6.0)
+    hs = conn.handshake
+    assert (hs.client_hello_frame, hs.server_hello_frame) == (5, 6)
+    assert hs.client_hello.server_name == "chunks.test" and hs.malformed is None
+
+
+def test_no_handshake_within_the_preamble_bound_gives_up():
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    conn.feed(True, b"CONNECT x:443 HTTP/1.1\r\n\r\n", False, False, 1, 1.0)
+    kept = conn.feed(False, b"HTTP/1.1 407 Proxy Authentication Required\r\n" + bytes(20_000),
+                     False, False, 2, 2.0)  # fmt: skip
+    assert kept  # the client side may still start a handshake
+    assert not conn.feed(True, bytes(20_000), False, False, 3, 3.0)
+    assert conn.handshake.client_hello is None
