@@ -58,7 +58,7 @@ class HttpConnection:
     __slots__ = (
         "client", "client_port", "closed", "depth", "emit", "last_frame", "last_ts",
         "open_request", "open_response", "pending", "released", "requests", "responses",
-        "server", "server_port", "tunnel",
+        "server", "server_port", "started", "tunnel",
     )  # fmt: skip
 
     def __init__(
@@ -74,15 +74,32 @@ class HttpConnection:
         self.open_response: Exchange | None = None
         self.depth = 0
         self.closed: set[bool] = set()  # the directions (is_response) that ended
+        self.started: set[bool] = set()  # the directions (from_client) that carried data
         self.tunnel = False
         self.released = False
         self.last_frame, self.last_ts = 0, 0.0
 
     # ------------------------------------------------------------------ input
-    def chunk(self, from_client: bool, data: bytes, gap: bool, end: bool, frame: int, ts: float):
-        """One chunk of one direction; returns False once the connection needs nothing more."""
+    def chunk(
+        self,
+        from_client: bool,
+        data: bytes,
+        gap: bool,
+        end: bool,
+        frame: int,
+        ts: float,
+        syn_seen: bool = True,
+    ) -> bool:
+        """One chunk of one direction; returns False once the connection needs nothing more.
+
+        A direction whose SYN the capture missed may start anywhere: its first bytes are read
+        as if after a gap.
+        """
         self.last_frame, self.last_ts = frame, ts
         parser = self.requests if from_client else self.responses
+        if data and from_client not in self.started:
+            self.started.add(from_client)
+            gap = gap or not syn_seen
         if gap and (parser.resumable or not parser.stopped):
             self._gap(parser, data, frame, ts)
         if data:

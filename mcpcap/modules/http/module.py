@@ -14,22 +14,11 @@ from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
 from mcpcap.modules.http.parser import start_kind
 
 
-def no_datagrams(frame: int, ts: float, segment: Any) -> None:
-    """The UDP decoder hook: HTTP/1.x has no datagrams (`wants_udp` takes none)."""
-    return None
-
-
 class HttpModule(ProtocolModule):
     name: ClassVar[str] = "http"
     title: ClassVar[str] = "HTTP"
     schema_version: ClassVar[str] = "1"
     worker_imports: ClassVar[tuple[str, ...]] = ()
-
-    def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
-        return False
-
-    def udp_decoder(self):
-        return no_datagrams
 
     def claims_tcp(self, sport: int, dport: int, data: bytes) -> bool:
         return start_kind(data) is not None

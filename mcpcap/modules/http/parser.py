@@ -19,13 +19,23 @@ MAX_HEAD_BYTES = 64 * 1024  # a start line and header block together
 MAX_HEADER_LINES = 256
 MAX_CHUNK_SIZE_DIGITS = 15  # 16**15 bytes is far beyond any real chunk; 2**64 is refused
 
-# RFC 9110 token characters (a method); the request target is anything but white space
-REQUEST_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}) +(\S+) +HTTP/([0-9])\.([0-9])\Z")
+TCHAR = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"  # RFC 9110 token characters (a method)
+REQUEST_LINE = re.compile(rb"(" + TCHAR + rb"{1,32}) +(\S+) +HTTP/([0-9])\.([0-9])\Z")
 SIMPLE_REQUEST = re.compile(rb"GET +(/\S*)\Z")  # HTTP/0.9 (RFC 1945, 4.1): no version, no headers
+# a request line that is not one (no or a broken version): recorded as a bad request
+LOOSE_REQUEST = re.compile(rb"([A-Z][A-Z0-9_-]{0,31})(?: +(.*?))?(?: +HTTP/\S*)?\Z", re.S)
+HEADER_LIKE = re.compile(TCHAR + rb"+:")
 STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) +([0-9]{3})(?:[ \t](.*))?\Z", re.S)
 # how a direction may start: claimed on these first bytes (a whole first line when there is one)
-REQUEST_START = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32} +\S+ +HTTP/[0-9]\.[0-9]\r?\n")
-REQUEST_PREFIX = re.compile(rb"[A-Z][A-Z_-]{1,31} +/")
+REQUEST_START = re.compile(TCHAR + rb"{1,32} +\S+ +HTTP/[0-9]\.[0-9]\r?\n")
+KNOWN_METHODS = (
+    rb"(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|TRACE|CONNECT|PATCH|PROPFIND|PROPPATCH|MKCOL|COPY"
+    rb"|MOVE|LOCK|UNLOCK|SEARCH|REPORT|CCM_POST)"
+)
+BROKEN_START = re.compile(
+    rb"(?:" + KNOWN_METHODS + rb"(?: [^\r\n]*)?|[A-Z][A-Z0-9_-]{2,31} +\S+ +HTTP/\S*)\r?\n"
+)
+REQUEST_PREFIX = re.compile(KNOWN_METHODS + rb" +\S")
 STATUS_START = re.compile(rb"HTTP/[0-9]\.[0-9] +[0-9]{3}[ \t\r\n]")
 
 HEAD, BODY_LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_CLOSE, STOPPED = range(8)
@@ -48,8 +58,9 @@ PROXY_HEADERS = frozenset(
 def start_kind(data: bytes) -> str | None:
     """ "request", "response" or None: whether a direction's first bytes start like HTTP/1.x.
 
-    A whole first line decides; without one, a method in capitals followed by an absolute
-    path, or `HTTP/1.x NNN`, is enough (the parser releases the stream later if it is wrong).
+    A whole first line decides (a request line, or one from a known method that lacks a valid
+    version: a bad request, or HTTP/0.9); without one, a known method and a space, or
+    `HTTP/1.`, is enough (the parser releases the stream later if it is wrong).
     """
     data = data.lstrip(b"\r\n")[:MAX_LINE]
     if STATUS_START.match(data):
@@ -57,7 +68,7 @@ def start_kind(data: bytes) -> str | None:
     end = data.find(b"\n")
     if end >= 0:
         line = data[: end + 1]
-        if REQUEST_START.match(line) or SIMPLE_REQUEST.match(line.rstrip(b"\r\n")):
+        if REQUEST_START.match(line) or BROKEN_START.match(line):
             return "request"
         return None
     if REQUEST_PREFIX.match(data) or data.startswith(b"HTTP/1."):
@@ -260,7 +271,7 @@ class MessageParser:
         line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
         state = self.state
         if state == HEAD:
-            self._head_line(line, frame, ts)
+            self._head_line(line, data[end + 1 : end + 65], frame, ts)
         elif state == CHUNK_SIZE:
             self._chunk_size(line, frame, ts)
         elif state == CHUNK_END:
@@ -284,12 +295,12 @@ class MessageParser:
             return b"HTTP/"[: len(buf)] == buf[:5]
         return bool(re.match(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{0,32}( |\Z)", buf))
 
-    def _head_line(self, line: bytes, frame: int, ts: float) -> None:
+    def _head_line(self, line: bytes, following: bytes, frame: int, ts: float) -> None:
         msg = self.msg
         if msg is None:
             if not line:
                 return  # empty lines before a start line are ignored (RFC 9112, 2.2)
-            self._start_line(line, frame, ts)
+            self._start_line(line, following, frame, ts)
             return
         self.head_bytes += len(line) + 2
         if not line:
@@ -303,7 +314,7 @@ class MessageParser:
         else:
             self._header(msg, line)
 
-    def _start_line(self, line: bytes, frame: int, ts: float) -> None:
+    def _start_line(self, line: bytes, following: bytes, frame: int, ts: float) -> None:
         msg = Message(frame, ts)
         if self.is_response:
             match = STATUS_LINE.match(line)
@@ -315,24 +326,38 @@ class MessageParser:
             msg.reason = (reason or b"").strip()
         else:
             match = REQUEST_LINE.match(line)
-            if match is not None:
-                msg.method, msg.target, major, minor = match.groups()
-            else:
-                simple = SIMPLE_REQUEST.match(line)
-                if simple is None:
-                    self._stop_garbage(frame, ts)
-                    return
-                msg.method, msg.target = b"GET", simple.group(1)
-                msg.version = "0.9"
-                msg.tag("http_0_9")
-                self.msg = msg
-                msg.head_frame, msg.head_ts = frame, ts
-                self._enter_body(self.sink.head(self, msg), frame, ts)
+            if match is None:
+                self._odd_request_line(msg, line, following, frame, ts)
                 return
+            msg.method, msg.target, major, minor = match.groups()
         msg.version = f"{int(major)}.{int(minor)}"
         if major != b"1":
             msg.tag("unusual_version")
         self.msg = msg
+        self.lines = 0
+        self.head_bytes = len(line) + 2
+
+    def _odd_request_line(
+        self, msg: Message, line: bytes, following: bytes, frame: int, ts: float
+    ) -> None:
+        """HTTP/0.9 (`GET /path`, nothing after it), or a request line without a valid
+        version: a bad request whose header block is still read (RFC 9112, 3: a 400)."""
+        loose = LOOSE_REQUEST.match(line)
+        if loose is None:
+            self._stop_garbage(frame, ts)
+            return
+        method, target = loose.groups()
+        self.msg = msg
+        if SIMPLE_REQUEST.match(line) and not HEADER_LIKE.match(following):
+            msg.method, msg.target = b"GET", target
+            msg.version = "0.9"
+            msg.tag("http_0_9")
+            msg.head_frame, msg.head_ts = frame, ts
+            self._enter_body(self.sink.head(self, msg), frame, ts)
+            return
+        msg.method, msg.target = method, target or b""
+        msg.tag("bad_request")
+        msg.fail("request line without a valid HTTP version")
         self.lines = 0
         self.head_bytes = len(line) + 2
 

@@ -73,8 +73,7 @@ class HttpScan(ModuleScan):
             if conn is None:
                 return False
         from_client = src == (conn.client, conn.client_port)
-        end = getattr(chunk, "end", False)
-        if conn.chunk(from_client, chunk.data, chunk.gap, end, frame, ts):
+        if conn.chunk(from_client, chunk.data, chunk.gap, chunk.end, frame, ts, chunk.syn_seen):
             return True
         self._forget(key, conn)
         return False
@@ -184,7 +183,7 @@ def make_row(row_id: int, conn: HttpConnection, exchange: Exchange) -> tuple | N
 
 def _sha256(msg: Message | None) -> str | None:
     """Of the transfer-decoded body, only when all of it was seen."""
-    if msg is None or msg.digest is None or not msg.body_done:
+    if msg is None or msg.digest is None or not msg.body_done or not msg.body_len:
         return None
     return msg.digest.hexdigest()
 
