@@ -87,7 +87,7 @@ class Timeline(BaseModel):
 class HttpSummary(BaseModel):
     schema_version: str = SCHEMA_VERSION
     requests: int = Field(description="requests seen")
-    responses: int = Field(description="final responses seen")
+    responses: int = Field(description="final responses seen (with a status line)")
     unanswered: int = Field(description="requests without a response")
     connections: int = Field(description="TCP connections read as HTTP")
     methods: dict[str, int]

@@ -145,7 +145,8 @@ class MessageParser:
     """One direction's parser: bytes in, `Sink` calls out. Never holds more than a header block."""
 
     __slots__ = (
-        "buf", "head_bytes", "is_response", "lines", "msg", "reason", "remaining", "resumable",
+        "buf", "head_bytes", "is_response", "lines", "mark", "msg", "reason", "remaining",
+        "resumable",
         "sink", "state",
     )  # fmt: skip
 
@@ -160,6 +161,7 @@ class MessageParser:
         self.head_bytes = 0
         self.reason = ""
         self.resumable = False  # stopped by a gap: a later chunk starting a message resumes
+        self.mark = (0, 0.0)  # the frame and time of the current start line's first byte
 
     # ------------------------------------------------------------------ input
     def feed(self, data: bytes, frame: int, ts: float) -> None:
@@ -252,6 +254,8 @@ class MessageParser:
         """Take one line (or all of `data` when the line goes on); returns the new position."""
         end = data.find(b"\n", pos)
         buf = self.buf
+        if not buf and self.msg is None and self.state == HEAD:
+            self.mark = (frame, ts)  # where a message's first byte may be
         if end < 0:
             buf += data[pos:]
             if len(buf) > MAX_LINE:
@@ -315,7 +319,7 @@ class MessageParser:
             self._header(msg, line)
 
     def _start_line(self, line: bytes, following: bytes, frame: int, ts: float) -> None:
-        msg = Message(frame, ts)
+        msg = Message(*self.mark)
         if self.is_response:
             match = STATUS_LINE.match(line)
             if match is None:
