@@ -28,6 +28,7 @@ from mcpcap.modules.http.parser import (
 )
 
 MAX_PENDING = 512  # requests waiting for a response, per connection
+MAX_TOTAL_PENDING = 10_000  # ... and in all connections of a scan (a few KB each at most)
 MAX_PLACEHOLDERS = 100_000  # overflowed requests kept only as a place in the response order
 
 
@@ -52,21 +53,38 @@ class Exchange:
 Emit = Callable[["HttpConnection", Exchange], None]
 
 
+class PendingBudget:
+    """Requests waiting for their responses in all the connections of one scan."""
+
+    __slots__ = ("held", "limit")
+
+    def __init__(self, limit: int = MAX_TOTAL_PENDING) -> None:
+        self.held = 0
+        self.limit = limit
+
+
 class HttpConnection:
     """Feed it the connection's chunks (`chunk`); finished pairs go to `emit`."""
 
     __slots__ = (
-        "client", "client_port", "closed", "depth", "emit", "last_frame", "last_ts",
+        "budget", "client", "client_port", "closed", "depth", "emit", "last_frame", "last_ts",
         "open_request", "open_response", "pending", "released", "requests", "responses",
         "server", "server_port", "started", "tunnel",
     )  # fmt: skip
 
     def __init__(
-        self, client: str, client_port: int, server: str, server_port: int, emit: Emit
+        self,
+        client: str,
+        client_port: int,
+        server: str,
+        server_port: int,
+        emit: Emit,
+        budget: PendingBudget | None = None,
     ) -> None:
         self.client, self.client_port = client, client_port
         self.server, self.server_port = server, server_port
         self.emit = emit
+        self.budget = budget if budget is not None else PendingBudget()
         self.requests = MessageParser(self, is_response=False)
         self.responses = MessageParser(self, is_response=True)
         self.pending: deque[Exchange | None] = deque()  # None: a place kept for an overflow
@@ -129,7 +147,7 @@ class HttpConnection:
         if self.open_request is not None:  # a request whose body never finished
             self._request_done(self.open_request)
         while self.pending:
-            exchange = self.pending.popleft()
+            exchange = self._pop()
             if exchange is not None:
                 exchange.response_done = True
                 exchange.tag("missing_response")
@@ -160,7 +178,7 @@ class HttpConnection:
         # the lost bytes held the start of a message whose rest (or a later one) follows
         if parser.is_response:
             if self.pending:
-                exchange = self.pending.popleft()
+                exchange = self._pop()
                 if exchange is not None:
                     exchange.tag("gap")
                     exchange.tag("missing_response")
@@ -170,7 +188,7 @@ class HttpConnection:
             self.depth += 1
             lost = Exchange(None, self.depth)
             lost.tag("gap")
-            self.pending.append(lost)
+            self._push(lost)
 
     # ------------------------------------------------------------------ parser callbacks
     def head(self, parser: MessageParser, msg: Message) -> int:
@@ -209,13 +227,23 @@ class HttpConnection:
         if self.pending:
             exchange.tag("pipelined")
         self.open_request = exchange
-        if len(self.pending) < MAX_PENDING:
-            self.pending.append(exchange)
+        if len(self.pending) < MAX_PENDING and self.budget.held < self.budget.limit:
+            self._push(exchange)
         else:
             exchange.tag("too_many_pending")
             exchange.response_done = True  # recorded unanswered; its place stays in the order
             if len(self.pending) < MAX_PENDING + MAX_PLACEHOLDERS:
                 self.pending.append(None)
+
+    def _push(self, exchange: Exchange) -> None:
+        self.pending.append(exchange)
+        self.budget.held += 1
+
+    def _pop(self) -> Exchange | None:
+        exchange = self.pending.popleft()
+        if exchange is not None:
+            self.budget.held -= 1
+        return exchange
 
     def _request_done(self, exchange: Exchange) -> None:
         exchange.request_done = True
@@ -226,7 +254,7 @@ class HttpConnection:
         front = self.pending[0] if self.pending else None
         if front is None and self.pending:  # the place of an overflowed request
             if not interim:
-                self.pending.popleft()
+                self._pop()
             exchange = Exchange(None, 0)
             exchange.tag("placeholder")
         elif front is None:
@@ -239,7 +267,7 @@ class HttpConnection:
             exchange = front
             if interim:
                 return exchange
-            self.pending.popleft()
+            self._pop()
         exchange.response = msg
         self.open_response = exchange
         return exchange

@@ -40,12 +40,14 @@ STATUS_START = re.compile(rb"HTTP/[0-9]\.[0-9] +[0-9]{3}[ \t\r\n]")
 
 HEAD, BODY_LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_CLOSE, STOPPED = range(8)
 
-KEPT_HEADERS = frozenset(
-    (
-        b"host", b"referer", b"user-agent", b"origin", b"content-type", b"content-length",
-        b"transfer-encoding", b"authorization", b"connection", b"upgrade",
-    )
-)  # fmt: skip
+# headers that frame the message (every value kept, a few of them, shortly) and those a record
+# shows (the first value, cut at INFO_VALUE): what a message holds stays a few kilobytes
+FRAMING_HEADERS = frozenset((b"host", b"content-length", b"transfer-encoding"))
+INFO_HEADERS = frozenset((b"referer", b"user-agent", b"origin", b"content-type", b"authorization"))
+MAX_FRAMING_VALUES = 8
+FRAMING_VALUE = 256
+INFO_VALUE = 512
+MAX_PROXIED = 8
 # Zeek's http.log `proxied`: headers that say a proxy is in the path
 PROXY_HEADERS = frozenset(
     (
@@ -374,14 +376,21 @@ class MessageParser:
             return
         name = name.lower()
         value = value.strip(b" \t")
-        if name in KEPT_HEADERS:
+        if name in FRAMING_HEADERS:
             values = msg.headers.setdefault(name, [])
-            if len(values) < 8:
-                values.append(value[:1024])
-            else:
+            if len(values) >= MAX_FRAMING_VALUES:
                 msg.fail(f"repeated {text(name)} header")
-        elif name in PROXY_HEADERS and len(msg.proxied) < 8:
-            msg.proxied.append(f"{text(name).upper()} -> {text(value[:256])}")
+            elif len(value) > FRAMING_VALUE:
+                msg.fail(f"{text(name)} header too long")
+                # a host is shown cut; a length or coding that long is no valid one
+                values.append(value[:FRAMING_VALUE] if name == b"host" else b"?")
+            else:
+                values.append(value)
+        elif name in INFO_HEADERS:
+            if name not in msg.headers:
+                msg.headers[name] = [value[:INFO_VALUE]]
+        elif name in PROXY_HEADERS and len(msg.proxied) < MAX_PROXIED:
+            msg.proxied.append(f"{text(name).upper()} -> {text(value[:INFO_VALUE])}")
 
     def _end_of_head(self, frame: int, ts: float) -> None:
         msg = self.msg

@@ -15,11 +15,16 @@ from typing import Any
 from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
-from mcpcap.modules.http.connection import Exchange, HttpConnection, basic_username
+from mcpcap.modules.http.connection import (
+    Exchange,
+    HttpConnection,
+    PendingBudget,
+    basic_username,
+)
 from mcpcap.modules.http.parser import Message, start_kind, text
 
 BATCH = 5_000
-MAX_CONNECTIONS = 20_000  # open connections followed at once; the oldest is closed beyond it
+MAX_CONNECTIONS = 10_000  # open connections followed at once; the oldest is closed beyond it
 
 CREATE_TABLES = """
 CREATE TABLE http_requests (
@@ -60,6 +65,7 @@ class HttpScan(ModuleScan):
         self.next_id = 1
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
+        self.pending = PendingBudget()
 
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
         """HTTP/1.x runs over TCP only (HTTP/3 is QUIC: not this module's)."""
@@ -88,7 +94,7 @@ class HttpScan(ModuleScan):
             ends = (chunk.src, chunk.sport, chunk.dst, chunk.dport)
         else:
             ends = (chunk.dst, chunk.dport, chunk.src, chunk.sport)
-        conn = HttpConnection(*ends, emit=self._emit)
+        conn = HttpConnection(*ends, emit=self._emit, budget=self.pending)
         self.connections[key] = conn
         self.tally["connections"] += 1
         if len(self.connections) > MAX_CONNECTIONS:

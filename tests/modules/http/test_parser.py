@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mcpcap.modules.http.connection import MAX_PENDING, basic_username
+from mcpcap.modules.http.connection import MAX_PENDING, PendingBudget, basic_username
 from mcpcap.modules.http.parser import MAX_HEAD_BYTES, MAX_LINE, start_kind
 from tests.modules.http.wire import Wire, response
 
@@ -439,3 +439,29 @@ def test_zeek_fields_from_the_headers():
     assert record["status_msg"] == "OK"
     assert record["proxied"] == '["VIA -> 1.1 proxy", "X-FORWARDED-FOR -> 192.0.2.1"]'
     assert record["request_body_len"] == 2
+
+
+def test_pending_requests_are_bounded_across_connections():
+    shared = PendingBudget(limit=3)
+    first, second = Wire(), Wire()
+    for wire in (first, second):
+        wire.conn.budget = shared
+    first.client(get("/1") + get("/2"))
+    second.client(get("/3") + get("/4"))
+    assert shared.held == 3
+    first.server(response("200 OK") + response("200 OK"))
+    second.server(response("200 OK") + response("200 OK"))
+    assert shared.held == 0
+    records = sorted(first.close() + second.close(), key=lambda r: r["uri"])
+    assert [(r["uri"], r["status_code"]) for r in records] == [
+        ("/1", 200), ("/2", 200), ("/3", 200), ("/4", None),
+    ]  # fmt: skip
+    assert "too_many_pending" in records[-1]["tags"]
+
+
+def test_an_overlong_framing_header_is_bad_framing():
+    wire = Wire()
+    wire.client(b"POST / HTTP/1.1\r\nContent-Length: " + b"1" * 300 + b"\r\n\r\nxyz")
+    (record,) = wire.close()
+    assert record["malformed"] == "request: content-length header too long"
+    assert "bad_request" in record["tags"]
