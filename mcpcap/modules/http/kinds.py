@@ -36,6 +36,7 @@ RANKED = (
     "host", "uri", "method", "status_code", "user_agent", "client", "server",
     "response_content_type", "username", "referrer",
 )  # fmt: skip
+RANK_NOTES = {"uri": "the path, without its query string"}
 BYTES = "coalesce(request_body_len, 0) + coalesce(response_body_len, 0)"
 
 HTTP_LOG = ZeekLog(
@@ -91,40 +92,40 @@ def _tag(value: str) -> str:
 
 
 FILTERS = (
-    FilterSpec("host", "the Host header without case (a trailing :port must be given)",
+    FilterSpec("host", "Host header, any case",
                sql="lower(host) = ?", parse=_lower, example="host:example.com"),
-    FilterSpec("host_suffix", "the host and every name below it",
+    FilterSpec("host_suffix", "host and names below it",
                sql="(lower(host) = ? OR lower(host) LIKE ? ESCAPE '\\')",
                parse=_lower, params=lambda v: (v, "%." + _contains(v)[0][1:]),
                example="host_suffix:example.com"),
-    FilterSpec("uri_contains", "part of the request target", sql="uri LIKE ? ESCAPE '\\'",
+    FilterSpec("uri_contains", "part of the URI", sql="uri LIKE ? ESCAPE '\\'",
                params=_contains, example="uri_contains:login"),
-    text_filter("method", "method", "the request method (any token; common ones listed)",
+    text_filter("method", "method", "request method",
                 example="method:POST"),
-    number_filter("status_code", "status_code", "the final response's status code",
+    number_filter("status_code", "status_code", "status code",
                   integer=True, example="status_code>=400"),
-    FilterSpec("status_class", "1xx, 2xx, 3xx, 4xx or 5xx", sql="status_code / 100 = ?",
+    FilterSpec("status_class", "status class", sql="status_code / 100 = ?",
                parse=_status_class, choices=STATUS_CLASSES, example="status_class:4xx,5xx"),
     address_filter("client", "client", "client address"),
     address_filter("server", "server", "server address"),
-    number_filter("server_port", "server_port", "the server's TCP port", integer=True,
+    number_filter("server_port", "server_port", "server port", integer=True,
                   example="server_port:8080"),
-    FilterSpec("user_agent_contains", "part of the User-Agent header",
+    FilterSpec("user_agent_contains", "part of the User-Agent",
                sql="user_agent LIKE ? ESCAPE '\\'", params=_contains,
                example="user_agent_contains:curl"),
-    FilterSpec("content_type", "the response's media type (parameters ignored)",
+    FilterSpec("content_type", "response media type prefix",
                sql="lower(response_content_type) LIKE ? ESCAPE '\\'", parse=_lower,
                params=lambda v: (v.replace("%", "\\%").replace("_", "\\_") + "%",),
                example="content_type:text/html"),
-    text_filter("username", "username", "the Basic authentication user", example="username:admin"),
-    text_filter("version", "version", "the HTTP version", choices=("1.1", "1.0", "0.9"),
+    text_filter("username", "username", "Basic auth user", example="username:admin"),
+    text_filter("version", "version", "HTTP version", choices=("1.1", "1.0", "0.9"),
                 example="version:1.0"),
-    FilterSpec("tag", "records with this tag", sql="(',' || tags || ',') LIKE ?",
+    FilterSpec("tag", "has this tag", sql="(',' || tags || ',') LIKE ?",
                parse=_tag, params=lambda v: (f"%,{v},%",), choices=TAGS,
                example="tag:missing_response"),
-    flag_filter("answered", "(status_code IS NOT NULL)", "whether a final response was seen"),
-    flag_filter("malformed", "(malformed IS NOT NULL)", "whether a message was malformed"),
-    number_filter("rtt", "rtt", "seconds from the request's end to the response",
+    flag_filter("answered", "(status_code IS NOT NULL)", "a final response was seen"),
+    flag_filter("malformed", "(malformed IS NOT NULL)", "a message was malformed"),
+    number_filter("rtt", "rtt", "seconds to the response",
                   example="rtt>0.5"),
     number_filter("response_body_len", "response_body_len", "response body bytes",
                   integer=True, example="response_body_len>1000000"),
@@ -155,15 +156,16 @@ def http_kinds() -> tuple[RecordKind, ...]:
     requests = RecordKind(
         name="http.requests",
         title="Requests",
-        description="An HTTP/1.x request with its response (Zeek http.log meanings): method, "
-        "host, URI, status, user agent, body lengths and SHA-256, rtt, frames; any TCP port.",
+        description="HTTP/1.x request and response on any TCP port (Zeek http.log).",
         model=HttpRequest,
         fields=FIELDS,
         filters=FILTERS,
         sorts=("ts", "-ts", "rtt", "-rtt", "response_body_len", "-response_body_len",
                "status_code", "-status_code", "host"),
         default_sort="ts",
-        rank_by=tuple(RankSpec(name, weights=("count", "bytes")) for name in RANKED),
+        rank_by=tuple(
+            RankSpec(name, RANK_NOTES.get(name, ""), weights=("count", "bytes")) for name in RANKED
+        ),
         exports=("jsonl", "json", "csv", "zeek"),
         zeek=HTTP_LOG,
     )  # fmt: skip

@@ -254,10 +254,13 @@ class MessageParser:
 
     def _line(self, data: bytes, pos: int, frame: int, ts: float) -> int:
         """Take one line (or all of `data` when the line goes on); returns the new position."""
-        end = data.find(b"\n", pos)
         buf = self.buf
         if not buf and self.msg is None and self.state == HEAD:
             self.mark = (frame, ts)  # where a message's first byte may be
+            done = self._whole_head(data, pos, frame, ts)
+            if done:
+                return done
+        end = data.find(b"\n", pos)
         if end < 0:
             buf += data[pos:]
             if len(buf) > MAX_LINE:
@@ -288,6 +291,29 @@ class MessageParser:
         elif state == TRAILERS:
             self._trailer(line, frame, ts)
         return end + 1
+
+    def _whole_head(self, data: bytes, pos: int, frame: int, ts: float) -> int:
+        """The usual case in one step: a start line and header block, CRLF-ended, wholly in
+        `data`. Returns the position after it, or 0 to go line by line."""
+        end = data.find(b"\r\n\r\n", pos)
+        if end < 0 or end - pos > MAX_HEAD_BYTES:
+            return 0
+        block = data[pos:end]
+        lines = block.split(b"\r\n")
+        if block.count(b"\n") != len(lines) - 1 or len(lines) > MAX_HEADER_LINES:
+            return 0  # bare line feeds, or a flood: the line-by-line path judges them
+        if not lines[0] or max(map(len, lines)) > MAX_LINE:
+            return 0
+        after = pos + len(lines[0]) + 2
+        self._start_line(lines[0], data[after : after + 64], frame, ts)
+        msg = self.msg
+        if msg is None or msg.head_frame is not None or self.state != HEAD:
+            return end + 4  # not a start line, or HTTP/0.9 (no header block)
+        header = self._header
+        for line in lines[1:]:
+            header(msg, line)
+        self._end_of_head(frame, ts)
+        return end + 4
 
     def _hopeless_start(self) -> bool:
         """A partial first line that can no longer become a start line."""
