@@ -1,0 +1,350 @@
+"""One HTTP connection: both directions' parsers, and requests paired with responses in order.
+
+HTTP/1.x answers requests in the order they were sent (RFC 9112, 9.3.2), so a response pairs
+with the oldest request still waiting for its final response; interim (1xx) responses other
+than 101 do not consume it. When both halves of a pair are done the pair becomes a record
+(`Exchange`), handed to `emit`. Gaps are not guessed over: a message cut by one is recorded as
+far as it was seen and tagged `gap`; when the lost bytes must have held the start of a message
+(the data after the gap is not a start line and no message was in progress), the pairing
+counts a lost message so later pairs stay right.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections import deque
+from collections.abc import Callable
+
+from mcpcap.modules.http.parser import (
+    BAD,
+    CHUNKED,
+    NO_BODY,
+    TO_CLOSE,
+    TUNNEL,
+    Message,
+    MessageParser,
+    start_kind,
+    text,
+)
+
+MAX_PENDING = 512  # requests waiting for a response, per connection
+MAX_TOTAL_PENDING = 10_000  # ... and in all connections of a scan (a few KB each at most)
+MAX_PLACEHOLDERS = 100_000  # overflowed requests kept only as a place in the response order
+
+
+class Exchange:
+    """A request and its response, as far as each was seen."""
+
+    __slots__ = ("depth", "request", "request_done", "response", "response_done", "tags")
+
+    def __init__(self, request: Message | None, depth: int) -> None:
+        self.request = request
+        self.response: Message | None = None
+        self.depth = depth
+        self.request_done = request is None
+        self.response_done = False
+        self.tags: list[str] = []
+
+    def tag(self, name: str) -> None:
+        if name not in self.tags:
+            self.tags.append(name)
+
+
+Emit = Callable[["HttpConnection", Exchange], None]
+
+
+class PendingBudget:
+    """Requests waiting for their responses in all the connections of one scan."""
+
+    __slots__ = ("held", "limit")
+
+    def __init__(self, limit: int = MAX_TOTAL_PENDING) -> None:
+        self.held = 0
+        self.limit = limit
+
+
+class HttpConnection:
+    """Feed it the connection's chunks (`chunk`); finished pairs go to `emit`."""
+
+    __slots__ = (
+        "budget", "client", "client_port", "closed", "depth", "emit", "last_frame", "last_ts",
+        "open_request", "open_response", "pending", "released", "requests", "responses",
+        "server", "server_port", "started", "tunnel",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        client: str,
+        client_port: int,
+        server: str,
+        server_port: int,
+        emit: Emit,
+        budget: PendingBudget | None = None,
+    ) -> None:
+        self.client, self.client_port = client, client_port
+        self.server, self.server_port = server, server_port
+        self.emit = emit
+        self.budget = budget if budget is not None else PendingBudget()
+        self.requests = MessageParser(self, is_response=False)
+        self.responses = MessageParser(self, is_response=True)
+        self.pending: deque[Exchange | None] = deque()  # None: a place kept for an overflow
+        self.open_request: Exchange | None = None
+        self.open_response: Exchange | None = None
+        self.depth = 0
+        self.closed: set[bool] = set()  # the directions (is_response) that ended
+        self.started: set[bool] = set()  # the directions (from_client) that carried data
+        self.tunnel = False
+        self.released = False
+        self.last_frame, self.last_ts = 0, 0.0
+
+    # ------------------------------------------------------------------ input
+    def chunk(
+        self,
+        from_client: bool,
+        data: bytes,
+        gap: bool,
+        end: bool,
+        frame: int,
+        ts: float,
+        syn_seen: bool = True,
+    ) -> bool:
+        """One chunk of one direction; returns False once the connection needs nothing more.
+
+        A direction whose SYN the capture missed may start anywhere: its first bytes are read
+        as if after a gap.
+        """
+        self.last_frame, self.last_ts = frame, ts
+        parser = self.requests if from_client else self.responses
+        if data and from_client not in self.started:
+            self.started.add(from_client)
+            gap = gap or not syn_seen
+        if gap and (parser.resumable or not parser.stopped):
+            self._gap(parser, data, frame, ts)
+        if data:
+            if not from_client and parser.idle and self._answers_simple_request(data):
+                parser.raw_body(frame, ts)
+            parser.feed(data, frame, ts)
+        if end:
+            parser.end(frame, ts)
+            self.closed.add(not from_client)
+        if self.tunnel or len(self.closed) == 2 or self._not_http():
+            self.close(frame, ts)
+            return False
+        return True
+
+    def close(self, frame: int | None = None, ts: float | None = None) -> None:
+        """The connection ended (or, without `frame`, the capture did): what waits is recorded."""
+        if self.released:
+            return
+        self.released = True
+        closed = frame is not None
+        frame = self.last_frame if frame is None else frame
+        ts = self.last_ts if ts is None else ts
+        for parser in (self.requests, self.responses):
+            if parser.msg is not None:
+                parser.end(frame, ts, closed)
+            parser.stop("closed")
+        if self.open_request is not None:  # a request whose body never finished
+            self._request_done(self.open_request)
+        while self.pending:
+            exchange = self._pop()
+            if exchange is not None:
+                exchange.response_done = True
+                exchange.tag("missing_response")
+                self._maybe_emit(exchange)
+
+    def _not_http(self) -> bool:
+        """Both directions stopped for good (garbage, bounds): nothing more to read."""
+        return (
+            self.requests.stopped
+            and not self.requests.resumable
+            and self.responses.stopped
+            and not self.responses.resumable
+        ) or (self.depth == 0 and (self.requests.stopped or self.responses.stopped))
+
+    def _answers_simple_request(self, data: bytes) -> bool:
+        front = self.pending[0] if self.pending else None
+        return (
+            front is not None
+            and front.request is not None
+            and front.request.version == "0.9"
+            and start_kind(data) != "response"
+        )
+
+    def _gap(self, parser: MessageParser, data: bytes, frame: int, ts: float) -> None:
+        in_progress = parser.gap(frame, ts)
+        if in_progress or start_kind(data) is not None:
+            return
+        # the lost bytes held the start of a message whose rest (or a later one) follows
+        if parser.is_response:
+            if self.pending:
+                exchange = self._pop()
+                if exchange is not None:
+                    exchange.tag("gap")
+                    exchange.tag("missing_response")
+                    exchange.response_done = True
+                    self._maybe_emit(exchange)
+        else:
+            self.depth += 1
+            lost = Exchange(None, self.depth)
+            lost.tag("gap")
+            self._push(lost)
+
+    # ------------------------------------------------------------------ parser callbacks
+    def head(self, parser: MessageParser, msg: Message) -> int:
+        if parser.is_response:
+            return self._response_head(msg)
+        self._register_request(msg)
+        if msg.method == b"CONNECT" or msg.version == "0.9":
+            return NO_BODY
+        return body_mode(msg, is_response=False)
+
+    def done(self, parser: MessageParser, msg: Message) -> None:
+        if not parser.is_response:
+            if self.open_request is None or self.open_request.request is not msg:
+                self._register_request(msg)  # its header block never completed
+            exchange = self.open_request
+            assert exchange is not None
+            self.open_request = None
+            self._request_done(exchange)
+            return
+        if msg.status is not None and 100 <= msg.status < 200 and msg.status != 101:
+            return  # interim: the request still waits for its final response
+        exchange = self.open_response
+        if exchange is None or exchange.response is not msg:
+            exchange = self._pair_response(msg)  # its header block never completed
+        self.open_response = None
+        exchange.response_done = True
+        self._maybe_emit(exchange)
+
+    def stopped(self, parser: MessageParser, reason: str) -> None:
+        """Nothing to do: `chunk` sees the stopped parser and decides about the connection."""
+
+    # ------------------------------------------------------------------ pairing
+    def _register_request(self, msg: Message) -> None:
+        self.depth += 1
+        exchange = Exchange(msg, self.depth)
+        if self.pending:
+            exchange.tag("pipelined")
+        self.open_request = exchange
+        if len(self.pending) < MAX_PENDING and self.budget.held < self.budget.limit:
+            self._push(exchange)
+        else:
+            exchange.tag("too_many_pending")
+            exchange.response_done = True  # recorded unanswered; its place stays in the order
+            if len(self.pending) < MAX_PENDING + MAX_PLACEHOLDERS:
+                self.pending.append(None)
+
+    def _push(self, exchange: Exchange) -> None:
+        self.pending.append(exchange)
+        self.budget.held += 1
+
+    def _pop(self) -> Exchange | None:
+        exchange = self.pending.popleft()
+        if exchange is not None:
+            self.budget.held -= 1
+        return exchange
+
+    def _request_done(self, exchange: Exchange) -> None:
+        exchange.request_done = True
+        self._maybe_emit(exchange)
+
+    def _pair_response(self, msg: Message) -> Exchange:
+        interim = msg.status is not None and 100 <= msg.status < 200 and msg.status != 101
+        front = self.pending[0] if self.pending else None
+        if front is None and self.pending:  # the place of an overflowed request
+            if not interim:
+                self._pop()
+            exchange = Exchange(None, 0)
+            exchange.tag("placeholder")
+        elif front is None:
+            exchange = Exchange(None, self.depth + 1)
+            exchange.tag("missing_request")
+            if interim:
+                return exchange
+            self.depth += 1
+        else:
+            exchange = front
+            if interim:
+                return exchange
+            self._pop()
+        exchange.response = msg
+        self.open_response = exchange
+        return exchange
+
+    def _response_head(self, msg: Message) -> int:
+        exchange = self._pair_response(msg)
+        status = msg.status or 0
+        if 100 <= status < 200 and status != 101:
+            return NO_BODY
+        request = exchange.request
+        method = request.method if request is not None else None
+        if status == 101:
+            exchange.tag("upgrade")
+            self.tunnel = True
+            return TUNNEL
+        if method == b"CONNECT" and 200 <= status < 300:
+            exchange.tag("tunnel")
+            self.tunnel = True
+            return TUNNEL
+        if method == b"HEAD" or status in (204, 304):
+            return NO_BODY
+        return body_mode(msg, is_response=True)
+
+    def _maybe_emit(self, exchange: Exchange) -> None:
+        if exchange.request_done and exchange.response_done and "placeholder" not in exchange.tags:
+            self.emit(self, exchange)
+
+
+# ---------------------------------------------------------------------- framing
+def body_mode(msg: Message, is_response: bool) -> int:
+    """How the body ends (RFC 9112, 6.3): a length, CHUNKED, TO_CLOSE or BAD (with a reason)."""
+    codings = msg.headers.get(b"transfer-encoding")
+    lengths = msg.headers.get(b"content-length")
+    if codings:
+        if lengths:
+            msg.tag("smuggling_shape")
+            msg.fail("Transfer-Encoding with Content-Length")
+        names = [c.strip().lower() for value in codings for c in value.split(b",") if c.strip()]
+        if names and names[-1] == b"chunked":
+            return CHUNKED
+        if is_response:
+            return TO_CLOSE
+        msg.tag("bad_request")
+        msg.fail("Transfer-Encoding without a final chunked")
+        return BAD
+    if lengths:
+        return _content_length(msg, lengths, is_response)
+    if not is_response and len(msg.headers.get(b"host", ())) > 1:
+        msg.tag("smuggling_shape")
+        msg.fail("more than one Host header")
+    return TO_CLOSE if is_response else NO_BODY
+
+
+def _content_length(msg: Message, lengths: list[bytes], is_response: bool) -> int:
+    values = {v.strip() for value in lengths for v in value.split(b",")}
+    if not all(v.isdigit() and v.isascii() for v in values):
+        reason = "negative Content-Length" if any(v[:1] == b"-" for v in values) else None
+        msg.fail(reason or "invalid Content-Length")
+    elif len(values) > 1:
+        msg.tag("smuggling_shape")
+        msg.fail("conflicting Content-Length")
+    else:
+        return int(values.pop())
+    msg.tag("bad_response" if is_response else "bad_request")
+    return BAD
+
+
+def basic_username(authorization: bytes | None) -> str | None:
+    """The user of `Authorization: Basic ...` (RFC 7617); the password is never kept."""
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.partition(b" ")
+    if scheme.lower() != b"basic":
+        return None
+    try:
+        decoded = binascii.a2b_base64(credentials.strip())
+    except (binascii.Error, ValueError):
+        return None
+    user, colon, _ = decoded.partition(b":")
+    return text(user) if colon else None

@@ -1,0 +1,49 @@
+"""The HTTP protocol module: HTTP/1.0, 1.1 and 0.9 over TCP, on any port.
+
+It asks for no port: the core offers it the first bytes of every TCP connection direction that
+carries data (`claims_tcp`), and it takes those that start with a request or status line. HTTP/2
+and HTTP/3 are not this module's (the TLS module's ALPN tells where they were negotiated).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, ClassVar
+
+from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
+from mcpcap.modules.http.parser import start_kind
+
+
+class HttpModule(ProtocolModule):
+    name: ClassVar[str] = "http"
+    title: ClassVar[str] = "HTTP"
+    schema_version: ClassVar[str] = "1"
+    worker_imports: ClassVar[tuple[str, ...]] = ()
+
+    def claims_tcp(self, sport: int, dport: int, data: bytes) -> bool:
+        return start_kind(data) is not None
+
+    def create_tables(self, db: sqlite3.Connection) -> None:
+        from mcpcap.modules.http.scan import CREATE_TABLES
+
+        db.executescript(CREATE_TABLES)
+
+    def start_scan(self, db: sqlite3.Connection, options: dict[str, Any]) -> ModuleScan:
+        from mcpcap.modules.http.scan import HttpScan
+
+        return HttpScan(db)
+
+    def open_results(self, db, counts, capture, settings):
+        from mcpcap.modules.http.results import HttpResults
+
+        return HttpResults(db, counts, capture, settings)
+
+    def summary_model(self) -> type:
+        from mcpcap.modules.http.models import HttpSummary
+
+        return HttpSummary
+
+    def kinds(self):
+        from mcpcap.modules.http.kinds import http_kinds
+
+        return list(http_kinds())

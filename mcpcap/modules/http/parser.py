@@ -1,0 +1,522 @@
+"""An incremental HTTP/1.x message parser for one direction of a TCP connection.
+
+Fed the direction's stream chunks as they come (`feed`, `gap`, `end`), it finds each message's
+start line and header block (bounded: `MAX_LINE`, `MAX_HEAD_BYTES`, `MAX_HEADER_LINES`), then
+skips its body by the rules of RFC 9112 section 6.3 (Content-Length, chunked with trailers, or
+to the close) without keeping it: only its length and, for responses, a running SHA-256 of the
+transfer-decoded bytes. What a message means for the connection (pairing, records) is the
+`Sink`'s business; a response's body rules depend on its request, which the sink knows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Protocol
+
+MAX_LINE = 16 * 1024  # a start, header, chunk-size or trailer line
+MAX_HEAD_BYTES = 64 * 1024  # a start line and header block together
+MAX_HEADER_LINES = 256
+MAX_CHUNK_SIZE_DIGITS = 15  # 16**15 bytes is far beyond any real chunk; 2**64 is refused
+
+TCHAR = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"  # RFC 9110 token characters (a method)
+REQUEST_LINE = re.compile(rb"(" + TCHAR + rb"{1,32}) +(\S+) +HTTP/([0-9])\.([0-9])\Z")
+SIMPLE_REQUEST = re.compile(rb"GET +(/\S*)\Z")  # HTTP/0.9 (RFC 1945, 4.1): no version, no headers
+# a request line that is not one (no or a broken version): recorded as a bad request
+LOOSE_REQUEST = re.compile(rb"([A-Z][A-Z0-9_-]{0,31})(?: +(.*?))?(?: +HTTP/\S*)?\Z", re.S)
+HEADER_LIKE = re.compile(TCHAR + rb"+:")
+STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) +([0-9]{3})(?:[ \t](.*))?\Z", re.S)
+# how a direction may start: claimed on these first bytes (a whole first line when there is one)
+REQUEST_START = re.compile(TCHAR + rb"{1,32} +\S+ +HTTP/[0-9]\.[0-9]\r?\n")
+KNOWN_METHODS = (
+    rb"(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|TRACE|CONNECT|PATCH|PROPFIND|PROPPATCH|MKCOL|COPY"
+    rb"|MOVE|LOCK|UNLOCK|SEARCH|REPORT|CCM_POST)"
+)
+BROKEN_START = re.compile(
+    rb"(?:" + KNOWN_METHODS + rb"(?: [^\r\n]*)?|[A-Z][A-Z0-9_-]{2,31} +\S+ +HTTP/\S*)\r?\n"
+)
+REQUEST_PREFIX = re.compile(KNOWN_METHODS + rb" +\S")
+STATUS_START = re.compile(rb"HTTP/[0-9]\.[0-9] +[0-9]{3}[ \t\r\n]")
+
+HEAD, BODY_LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_CLOSE, STOPPED = range(8)
+
+# headers that frame the message (every value kept, a few of them, shortly) and those a record
+# shows (the first value, cut at INFO_VALUE): what a message holds stays a few kilobytes
+FRAMING_HEADERS = frozenset((b"host", b"content-length", b"transfer-encoding"))
+INFO_HEADERS = frozenset((b"referer", b"user-agent", b"origin", b"content-type", b"authorization"))
+MAX_FRAMING_VALUES = 8
+FRAMING_VALUE = 256
+INFO_VALUE = 512
+MAX_PROXIED = 8
+# Zeek's http.log `proxied`: headers that say a proxy is in the path
+PROXY_HEADERS = frozenset(
+    (
+        b"forwarded", b"x-forwarded-for", b"x-forwarded-from", b"client-ip", b"via",
+        b"xroxy-connection", b"proxy-connection",
+    )
+)  # fmt: skip
+
+
+def start_kind(data: bytes) -> str | None:
+    """ "request", "response" or None: whether a direction's first bytes start like HTTP/1.x.
+
+    A whole first line decides (a request line, or one from a known method that lacks a valid
+    version: a bad request, or HTTP/0.9); without one, a known method and a space, or
+    `HTTP/1.`, is enough (the parser releases the stream later if it is wrong).
+    """
+    data = data.lstrip(b"\r\n")[:MAX_LINE]
+    if STATUS_START.match(data):
+        return "response"
+    end = data.find(b"\n")
+    if end >= 0:
+        line = data[: end + 1]
+        if REQUEST_START.match(line) or BROKEN_START.match(line):
+            return "request"
+        return None
+    if REQUEST_PREFIX.match(data) or data.startswith(b"HTTP/1."):
+        return "response" if data.startswith(b"HTTP/") else "request"
+    return None
+
+
+def text(raw: bytes) -> str:
+    """Bytes as sent, as text: UTF-8, other bytes as \\xNN escapes."""
+    return raw.decode("utf-8", "backslashreplace")
+
+
+class Message:
+    """One request or response as far as it was seen: start line, kept headers, body tally."""
+
+    __slots__ = (
+        "body_done", "body_len", "digest", "end_frame", "end_ts", "head_frame", "head_ts",
+        "headers", "malformed", "method", "proxied", "reason", "start_frame", "start_ts",
+        "status", "tags", "target", "version",
+    )  # fmt: skip
+
+    def __init__(self, frame: int, ts: float) -> None:
+        self.start_frame = frame
+        self.start_ts = ts
+        self.head_frame: int | None = None
+        self.head_ts: float | None = None
+        self.end_frame: int | None = None
+        self.end_ts: float | None = None
+        self.method: bytes | None = None
+        self.target: bytes | None = None
+        self.version: str | None = None
+        self.status: int | None = None
+        self.reason: bytes | None = None
+        self.headers: dict[bytes, list[bytes]] = {}
+        self.proxied: list[str] = []
+        self.body_len = 0
+        self.body_done = False
+        self.digest = None  # a running sha256 (responses only)
+        self.tags: list[str] = []
+        self.malformed: str | None = None
+
+    def header(self, name: bytes) -> bytes | None:
+        values = self.headers.get(name)
+        return values[0] if values else None
+
+    def tag(self, name: str) -> None:
+        if name not in self.tags:
+            self.tags.append(name)
+
+    def fail(self, reason: str) -> None:
+        """Malformed: the first reason stays."""
+        if self.malformed is None:
+            self.malformed = reason
+
+
+class Sink(Protocol):
+    """What the parser tells its connection."""
+
+    def head(self, parser: MessageParser, msg: Message) -> int:
+        """The header block is complete: the body mode (`body_mode` values) to parse by."""
+
+    def done(self, parser: MessageParser, msg: Message) -> None:
+        """The message ended (complete or not: see `body_done`, `malformed`, `tags`)."""
+
+    def stopped(self, parser: MessageParser, reason: str) -> None:
+        """The direction stopped parsing (garbage, a tunnel, bounds)."""
+
+
+# body modes a sink returns from `head`; a number >= 0 is a Content-Length
+NO_BODY, CHUNKED, TO_CLOSE, TUNNEL, BAD = -1, -2, -3, -4, -5
+
+
+class MessageParser:
+    """One direction's parser: bytes in, `Sink` calls out. Never holds more than a header block."""
+
+    __slots__ = (
+        "buf", "head_bytes", "is_response", "lines", "mark", "msg", "reason", "remaining",
+        "resumable",
+        "sink", "state",
+    )  # fmt: skip
+
+    def __init__(self, sink: Sink, is_response: bool) -> None:
+        self.sink = sink
+        self.is_response = is_response
+        self.state = HEAD
+        self.buf = bytearray()
+        self.msg: Message | None = None
+        self.remaining = 0
+        self.lines = 0  # header (or trailer) lines of the current block
+        self.head_bytes = 0
+        self.reason = ""
+        self.resumable = False  # stopped by a gap: a later chunk starting a message resumes
+        self.mark = (0, 0.0)  # the frame and time of the current start line's first byte
+
+    # ------------------------------------------------------------------ input
+    def feed(self, data: bytes, frame: int, ts: float) -> None:
+        if self.state == STOPPED:
+            if not (self.resumable and self._starts_message(data)):
+                return
+            self.state = HEAD
+            self.resumable = False
+        view = memoryview(data)
+        pos, size = 0, len(data)
+        while pos < size and self.state != STOPPED:
+            state = self.state
+            if state in (BODY_LENGTH, CHUNK_DATA):
+                take = min(self.remaining, size - pos)
+                self._body(view[pos : pos + take])
+                pos += take
+                self.remaining -= take
+                if not self.remaining:
+                    if state == BODY_LENGTH:
+                        self._complete(frame, ts)
+                    else:
+                        self.state = CHUNK_END
+            elif state == BODY_CLOSE:
+                self._body(view[pos:])
+                pos = size
+            else:
+                pos = self._line(data, pos, frame, ts)
+
+    def gap(self, frame: int, ts: float) -> bool:
+        """Bytes of this direction were never seen: end the message in progress (incomplete).
+
+        Returns whether a message was in progress. Parsing resumes at the next chunk that
+        starts like a message (a start line): the lost bytes' length is unknown.
+        """
+        msg = self.msg
+        if msg is not None:
+            msg.tag("gap")
+            self._finish(frame, ts)
+        self.buf.clear()
+        if self.state != STOPPED or self.resumable:
+            self.state = STOPPED
+            self.resumable = True
+            self.reason = "gap"
+        return msg is not None
+
+    def end(self, frame: int, ts: float, closed: bool = True) -> None:
+        """FIN or RST: a body read to the close is complete now (not when the capture just
+        ends, `closed` False)."""
+        msg = self.msg
+        if msg is not None:
+            if self.state == BODY_CLOSE and closed:
+                msg.body_done = True
+            else:
+                msg.tag("truncated")
+            self._finish(frame, ts)
+        self.state = STOPPED
+        self.resumable = False
+
+    def raw_body(self, frame: int, ts: float) -> None:
+        """An HTTP/0.9 response: no status line, no headers, the body runs to the close."""
+        msg = self.msg = Message(frame, ts)
+        msg.version = "0.9"
+        msg.head_frame, msg.head_ts = frame, ts
+        msg.digest = hashlib.sha256()
+        self.state = BODY_CLOSE
+
+    def stop(self, reason: str) -> None:
+        """Parse nothing more in this direction (the connection became a tunnel, say)."""
+        self.state = STOPPED
+        self.resumable = False
+        self.reason = reason
+        self.msg = None
+        self.buf.clear()
+
+    @property
+    def stopped(self) -> bool:
+        return self.state == STOPPED
+
+    @property
+    def idle(self) -> bool:
+        """Between messages, nothing of the next one seen."""
+        return self.state == HEAD and self.msg is None and not self.buf
+
+    # ------------------------------------------------------------------ lines
+    def _starts_message(self, data: bytes) -> bool:
+        kind = start_kind(data)
+        return kind == ("response" if self.is_response else "request")
+
+    def _line(self, data: bytes, pos: int, frame: int, ts: float) -> int:
+        """Take one line (or all of `data` when the line goes on); returns the new position."""
+        buf = self.buf
+        if not buf and self.msg is None and self.state == HEAD:
+            self.mark = (frame, ts)  # where a message's first byte may be
+            done = self._whole_head(data, pos, frame, ts)
+            if done:
+                return done
+        end = data.find(b"\n", pos)
+        if end < 0:
+            buf += data[pos:]
+            if len(buf) > MAX_LINE:
+                self._malformed("line without end", frame, ts)
+            elif self._hopeless_start():
+                self._stop_garbage(frame, ts)
+            return len(data)
+        if buf:
+            buf += data[pos : end + 1]
+            line = bytes(buf)
+            buf.clear()
+        else:
+            line = data[pos : end + 1]
+        if len(line) > MAX_LINE:
+            self._malformed("line too long", frame, ts)
+            return end + 1
+        line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+        state = self.state
+        if state == HEAD:
+            self._head_line(line, data[end + 1 : end + 65], frame, ts)
+        elif state == CHUNK_SIZE:
+            self._chunk_size(line, frame, ts)
+        elif state == CHUNK_END:
+            if line:
+                self._malformed("chunk data longer than its size", frame, ts)
+            else:
+                self.state = CHUNK_SIZE
+        elif state == TRAILERS:
+            self._trailer(line, frame, ts)
+        return end + 1
+
+    def _whole_head(self, data: bytes, pos: int, frame: int, ts: float) -> int:
+        """The usual case in one step: a start line and header block, CRLF-ended, wholly in
+        `data`. Returns the position after it, or 0 to go line by line."""
+        end = data.find(b"\r\n\r\n", pos)
+        if end < 0 or end - pos > MAX_HEAD_BYTES:
+            return 0
+        block = data[pos:end]
+        lines = block.split(b"\r\n")
+        if block.count(b"\n") != len(lines) - 1 or len(lines) > MAX_HEADER_LINES:
+            return 0  # bare line feeds, or a flood: the line-by-line path judges them
+        if not lines[0] or max(map(len, lines)) > MAX_LINE:
+            return 0
+        after = pos + len(lines[0]) + 2
+        self._start_line(lines[0], data[after : after + 64], frame, ts)
+        msg = self.msg
+        if msg is None or msg.head_frame is not None or self.state != HEAD:
+            return end + 4  # not a start line, or HTTP/0.9 (no header block)
+        header = self._header
+        for line in lines[1:]:
+            header(msg, line)
+        self._end_of_head(frame, ts)
+        return end + 4
+
+    def _hopeless_start(self) -> bool:
+        """A partial first line that can no longer become a start line."""
+        if self.state != HEAD or self.msg is not None:
+            return False
+        buf = bytes(self.buf).lstrip(b"\r\n")
+        return bool(buf) and not self._could_start(buf)
+
+    def _could_start(self, buf: bytes) -> bool:
+        if self.is_response:
+            return b"HTTP/"[: len(buf)] == buf[:5]
+        return bool(re.match(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{0,32}( |\Z)", buf))
+
+    def _head_line(self, line: bytes, following: bytes, frame: int, ts: float) -> None:
+        msg = self.msg
+        if msg is None:
+            if not line:
+                return  # empty lines before a start line are ignored (RFC 9112, 2.2)
+            self._start_line(line, following, frame, ts)
+            return
+        self.head_bytes += len(line) + 2
+        if not line:
+            self._end_of_head(frame, ts)
+            return
+        self.lines += 1
+        if self.lines > MAX_HEADER_LINES:
+            self._malformed("too many header lines", frame, ts)
+        elif self.head_bytes > MAX_HEAD_BYTES:
+            self._malformed("header block too large", frame, ts)
+        else:
+            self._header(msg, line)
+
+    def _start_line(self, line: bytes, following: bytes, frame: int, ts: float) -> None:
+        msg = Message(*self.mark)
+        if self.is_response:
+            match = STATUS_LINE.match(line)
+            if match is None:
+                self._stop_garbage(frame, ts)
+                return
+            major, minor, status, reason = match.groups()
+            msg.status = int(status)
+            msg.reason = (reason or b"").strip()
+        else:
+            match = REQUEST_LINE.match(line)
+            if match is None:
+                self._odd_request_line(msg, line, following, frame, ts)
+                return
+            msg.method, msg.target, major, minor = match.groups()
+        msg.version = f"{int(major)}.{int(minor)}"
+        if major != b"1":
+            msg.tag("unusual_version")
+        self.msg = msg
+        self.lines = 0
+        self.head_bytes = len(line) + 2
+
+    def _odd_request_line(
+        self, msg: Message, line: bytes, following: bytes, frame: int, ts: float
+    ) -> None:
+        """HTTP/0.9 (`GET /path`, nothing after it), or a request line without a valid
+        version: a bad request whose header block is still read (RFC 9112, 3: a 400)."""
+        loose = LOOSE_REQUEST.match(line)
+        if loose is None:
+            self._stop_garbage(frame, ts)
+            return
+        method, target = loose.groups()
+        self.msg = msg
+        if SIMPLE_REQUEST.match(line) and not HEADER_LIKE.match(following):
+            msg.method, msg.target = b"GET", target
+            msg.version = "0.9"
+            msg.tag("http_0_9")
+            msg.head_frame, msg.head_ts = frame, ts
+            self._enter_body(self.sink.head(self, msg), frame, ts)
+            return
+        msg.method, msg.target = method, target or b""
+        msg.tag("bad_request")
+        msg.fail("request line without a valid HTTP version")
+        self.lines = 0
+        self.head_bytes = len(line) + 2
+
+    def _header(self, msg: Message, line: bytes) -> None:
+        if line[:1] in (b" ", b"\t"):
+            return  # obsolete line folding (RFC 9112, 5.2): a continuation of a kept value is rare
+        name, colon, value = line.partition(b":")
+        if not colon or not name or name != name.strip():
+            msg.fail("header line without a name and colon")
+            return
+        name = name.lower()
+        value = value.strip(b" \t")
+        if name in FRAMING_HEADERS:
+            values = msg.headers.setdefault(name, [])
+            if len(values) >= MAX_FRAMING_VALUES:
+                msg.fail(f"repeated {text(name)} header")
+            elif len(value) > FRAMING_VALUE:
+                msg.fail(f"{text(name)} header too long")
+                # a host is shown cut; a length or coding that long is no valid one
+                values.append(value[:FRAMING_VALUE] if name == b"host" else b"?")
+            else:
+                values.append(value)
+        elif name in INFO_HEADERS:
+            if name not in msg.headers:
+                msg.headers[name] = [value[:INFO_VALUE]]
+        elif name in PROXY_HEADERS and len(msg.proxied) < MAX_PROXIED:
+            msg.proxied.append(f"{text(name).upper()} -> {text(value[:INFO_VALUE])}")
+
+    def _end_of_head(self, frame: int, ts: float) -> None:
+        msg = self.msg
+        assert msg is not None
+        msg.head_frame, msg.head_ts = frame, ts
+        self._enter_body(self.sink.head(self, msg), frame, ts)
+
+    def _enter_body(self, mode: int, frame: int, ts: float) -> None:
+        msg = self.msg
+        assert msg is not None
+        if self.is_response and mode != NO_BODY and mode != TUNNEL:
+            msg.digest = hashlib.sha256()
+        if mode >= 0:
+            if mode == 0:
+                self._complete(frame, ts)
+            else:
+                self.state, self.remaining = BODY_LENGTH, mode
+        elif mode == NO_BODY:
+            self._complete(frame, ts)
+        elif mode == CHUNKED:
+            self.state = CHUNK_SIZE
+        elif mode == TO_CLOSE:
+            self.state = BODY_CLOSE
+        elif mode == TUNNEL:
+            msg.body_done = True
+            self._finish(frame, ts)
+            self.stop("tunnel")
+        else:  # BAD: the framing cannot be known, so nothing after this head can be read
+            reason = msg.malformed or "bad framing"
+            self._finish(frame, ts)
+            self._stop_resumable(reason)
+
+    # ------------------------------------------------------------------ chunked bodies
+    def _chunk_size(self, line: bytes, frame: int, ts: float) -> None:
+        size_text = line.partition(b";")[0].strip(b" \t")
+        if not size_text or len(size_text) > MAX_CHUNK_SIZE_DIGITS:
+            reason = "chunk size too large" if size_text else "empty chunk size"
+            self._malformed(reason, frame, ts)
+            return
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            self._malformed("chunk size not hexadecimal", frame, ts)
+            return
+        if size_text[:1] in (b"+", b"-") or b"_" in size_text:
+            self._malformed("chunk size not hexadecimal", frame, ts)
+        elif size:
+            self.state, self.remaining = CHUNK_DATA, size
+        else:
+            self.state, self.lines = TRAILERS, 0
+
+    def _trailer(self, line: bytes, frame: int, ts: float) -> None:
+        if not line:
+            self._complete(frame, ts)
+            return
+        self.lines += 1
+        if self.lines > MAX_HEADER_LINES:
+            self._malformed("too many trailer lines", frame, ts)
+
+    # ------------------------------------------------------------------ endings
+    def _body(self, piece: memoryview) -> None:
+        msg = self.msg
+        assert msg is not None
+        msg.body_len += len(piece)
+        if msg.digest is not None:
+            msg.digest.update(piece)
+
+    def _complete(self, frame: int, ts: float) -> None:
+        msg = self.msg
+        assert msg is not None
+        msg.body_done = True
+        self._finish(frame, ts)
+
+    def _finish(self, frame: int, ts: float) -> None:
+        msg = self.msg
+        assert msg is not None
+        msg.end_frame, msg.end_ts = frame, ts
+        self.msg = None
+        self.state = HEAD
+        self.buf.clear()
+        self.sink.done(self, msg)
+
+    def _malformed(self, reason: str, frame: int, ts: float) -> None:
+        """Bounds or framing broken: record the message with the reason, parse no further."""
+        msg = self.msg
+        if msg is None:
+            self._stop_garbage(frame, ts, reason)
+            return
+        msg.fail(reason)
+        if msg.head_frame is None:
+            msg.head_frame, msg.head_ts = frame, ts
+            msg.tag("bad_request" if not self.is_response else "bad_response")
+        self._finish(frame, ts)
+        self._stop_resumable(reason)
+
+    def _stop_garbage(self, frame: int, ts: float, reason: str = "not HTTP") -> None:
+        self._stop_resumable(reason)
+
+    def _stop_resumable(self, reason: str) -> None:
+        """Stop here; a later chunk that starts like a message resumes (bounded work)."""
+        self.stop(reason)
+        self.resumable = True
+        self.sink.stopped(self, reason)

@@ -1,0 +1,219 @@
+"""One scan: claimed TCP connections -> `HttpConnection`s -> rows of `http_requests`.
+
+The core hands every chunk of a claimed connection, both directions, in capture order; the
+connection pairs requests with responses and each finished pair becomes one row here. Rows are
+written in batches; nothing of a body is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from typing import Any
+
+from mcpcap.core.export import connection_uid
+from mcpcap.core.modules.contract import ModuleScan
+from mcpcap.core.modules.counts import ModuleCounts
+from mcpcap.modules.http.connection import (
+    Exchange,
+    HttpConnection,
+    PendingBudget,
+    basic_username,
+)
+from mcpcap.modules.http.parser import Message, start_kind, text
+
+BATCH = 5_000
+MAX_CONNECTIONS = 10_000  # open connections followed at once; the oldest is closed beyond it
+
+CREATE_TABLES = """
+CREATE TABLE http_requests (
+    id INTEGER PRIMARY KEY,
+    ts REAL NOT NULL, uid TEXT NOT NULL,
+    client TEXT NOT NULL, client_port INTEGER NOT NULL,
+    server TEXT NOT NULL, server_port INTEGER NOT NULL,
+    trans_depth INTEGER NOT NULL,
+    method TEXT, host TEXT, uri TEXT, uri_path TEXT, referrer TEXT, version TEXT,
+    user_agent TEXT, origin TEXT,
+    request_body_len INTEGER, response_body_len INTEGER,
+    status_code INTEGER, status_msg TEXT,
+    request_content_type TEXT, response_content_type TEXT, response_body_sha256 TEXT,
+    username TEXT, proxied TEXT, rtt REAL,
+    request_frame INTEGER, response_frame INTEGER,
+    tags TEXT NOT NULL, malformed TEXT
+);
+"""
+COLUMNS = (
+    "id", "ts", "uid", "client", "client_port", "server", "server_port", "trans_depth",
+    "method", "host", "uri", "uri_path", "referrer", "version", "user_agent", "origin",
+    "request_body_len", "response_body_len", "status_code", "status_msg",
+    "request_content_type", "response_content_type", "response_body_sha256", "username",
+    "proxied", "rtt", "request_frame", "response_frame", "tags", "malformed",
+)  # fmt: skip
+INSERT = f"INSERT INTO http_requests VALUES ({', '.join('?' * len(COLUMNS))})"
+INDEXES = (
+    "CREATE INDEX http_requests_ts ON http_requests (ts)",
+    "CREATE INDEX http_requests_host ON http_requests (host)",
+)
+
+
+class HttpScan(ModuleScan):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.connections: dict[tuple, HttpConnection] = {}
+        self.rows: list[tuple] = []
+        self.next_id = 1
+        self.tally: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.pending = PendingBudget()
+
+    def on_udp(self, frame: int, ts: float, seg: Any) -> None:
+        """HTTP/1.x runs over TCP only (HTTP/3 is QUIC: not this module's)."""
+
+    def on_tcp(self, frame: int, ts: float, chunk: Any) -> bool:
+        src, dst = (chunk.src, chunk.sport), (chunk.dst, chunk.dport)
+        key = (src, dst) if src <= dst else (dst, src)
+        conn = self.connections.get(key)
+        if conn is None:
+            conn = self._open(key, chunk)
+            if conn is None:
+                return False
+        from_client = src == (conn.client, conn.client_port)
+        if conn.chunk(from_client, chunk.data, chunk.gap, chunk.end, frame, ts, chunk.syn_seen):
+            return True
+        self._forget(key, conn)
+        return False
+
+    def _open(self, key: tuple, chunk: Any) -> HttpConnection | None:
+        """A connection starts with its first chunk: a request from the client, or (a capture
+        started mid-connection) a response from the server."""
+        kind = start_kind(chunk.data)
+        if kind is None:
+            return None
+        if kind == "request":
+            ends = (chunk.src, chunk.sport, chunk.dst, chunk.dport)
+        else:
+            ends = (chunk.dst, chunk.dport, chunk.src, chunk.sport)
+        conn = HttpConnection(*ends, emit=self._emit, budget=self.pending)
+        self.connections[key] = conn
+        self.tally["connections"] += 1
+        if len(self.connections) > MAX_CONNECTIONS:
+            oldest = next(iter(self.connections))
+            self.tally["connections closed early (too many open)"] += 1
+            self._forget(oldest, self.connections[oldest], close=True)
+        return conn
+
+    def _forget(self, key: tuple, conn: HttpConnection, close: bool = False) -> None:
+        if close:
+            conn.close()
+        del self.connections[key]
+        for parser in (conn.requests, conn.responses):
+            if parser.reason and parser.reason not in ("closed", "tunnel", "gap"):
+                self.reasons[parser.reason] += 1
+
+    # ------------------------------------------------------------------ records
+    def _emit(self, conn: HttpConnection, exchange: Exchange) -> None:
+        row = make_row(self.next_id, conn, exchange)
+        if row is None:
+            self.tally["lost in gaps"] += 1
+            return
+        self.next_id += 1
+        self.rows.append(row)
+        request, response = exchange.request, exchange.response
+        self.tally["requests"] += request is not None
+        self.tally["responses"] += response is not None
+        if len(self.rows) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.db.executemany(INSERT, self.rows)
+        self.rows.clear()
+
+    def finish(self, db: sqlite3.Connection) -> ModuleCounts:
+        for key, conn in list(self.connections.items()):
+            self._forget(key, conn, close=True)
+        self._flush()
+        for index in INDEXES:
+            db.execute(index)
+        malformed = db.execute(
+            "SELECT count(*) FROM http_requests WHERE malformed IS NOT NULL"
+        ).fetchone()[0]
+        return ModuleCounts(
+            messages=self.tally["requests"] + self.tally["responses"],
+            malformed=malformed,
+            detail={**self.tally, "stopped": dict(self.reasons)},
+        )
+
+
+# ---------------------------------------------------------------------- one row
+def make_row(row_id: int, conn: HttpConnection, exchange: Exchange) -> tuple | None:
+    """The `http_requests` row of a finished pair (None when neither half was seen)."""
+    req, resp = exchange.request, exchange.response
+    first = req if req is not None else resp
+    if first is None:
+        return None
+    tags = list(exchange.tags)
+    for msg in (req, resp):
+        if msg is not None:
+            tags += [tag for tag in msg.tags if tag not in tags]
+    if resp is None and "missing_response" not in tags:
+        tags.append("missing_response")
+    ends = {
+        "client": conn.client, "client_port": conn.client_port,
+        "server": conn.server, "server_port": conn.server_port, "transport": "tcp",
+    }  # fmt: skip
+    uri = text(req.target) if req is not None and req.target is not None else None
+    return (
+        row_id, first.start_ts, connection_uid(ends),
+        conn.client, conn.client_port, conn.server, conn.server_port, exchange.depth,
+        text(req.method) if req is not None and req.method is not None else None,
+        _header(req, b"host"), uri, uri.partition("?")[0] if uri is not None else None,
+        _header(req, b"referer"),
+        req.version if req is not None else resp.version if resp is not None else None,
+        _header(req, b"user-agent"), _header(req, b"origin"),
+        req.body_len if req is not None else None,
+        resp.body_len if resp is not None else None,
+        resp.status if resp is not None else None,
+        text(resp.reason) if resp is not None and resp.reason is not None else None,
+        _header(req, b"content-type"), _header(resp, b"content-type"),
+        _sha256(resp),
+        basic_username(req.header(b"authorization")) if req is not None else None,
+        json.dumps(req.proxied) if req is not None and req.proxied else None,
+        _rtt(req, resp),
+        req.head_frame if req is not None else None,
+        resp.head_frame if resp is not None else None,
+        ",".join(tags),
+        _malformed(req, resp),
+    )  # fmt: skip
+
+
+def _sha256(msg: Message | None) -> str | None:
+    """Of the transfer-decoded body, only when all of it was seen."""
+    if msg is None or msg.digest is None or not msg.body_done or not msg.body_len:
+        return None
+    return msg.digest.hexdigest()
+
+
+def _header(msg: Message | None, name: bytes) -> str | None:
+    value = msg.header(name) if msg is not None else None
+    return None if value is None else text(value)
+
+
+def _rtt(request: Message | None, response: Message | None) -> float | None:
+    """End of the request to the first byte of its final response (None when it came first)."""
+    if request is None or response is None:
+        return None
+    end = request.end_ts if request.end_ts is not None else request.head_ts
+    if end is None:
+        return None
+    rtt = response.start_ts - end
+    return round(rtt, 6) if rtt >= 0 else None
+
+
+def _malformed(request: Message | None, response: Message | None) -> str | None:
+    reasons = []
+    if request is not None and request.malformed:
+        reasons.append(f"request: {request.malformed}")
+    if response is not None and response.malformed:
+        reasons.append(f"response: {response.malformed}")
+    return "; ".join(reasons) or None

@@ -1,0 +1,467 @@
+"""The HTTP/1.x parser and the pairing, on stream chunks written by hand."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+
+import pytest
+
+from mcpcap.modules.http.connection import MAX_PENDING, PendingBudget, basic_username
+from mcpcap.modules.http.parser import MAX_HEAD_BYTES, MAX_LINE, start_kind
+from tests.modules.http.wire import Wire, response
+
+WHERE = {"ts", "rtt", "request_frame", "response_frame"}  # these depend on the chunking
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def get(path: str, host: str = "example.com", extra: str = "") -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode()
+
+
+# ---------------------------------------------------------------------- claiming
+@pytest.mark.parametrize(
+    ("first", "kind"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", "request"),
+        (b"PROPFIND /x HTTP/1.1\r\n", "request"),
+        (b"BREW /pot HTTP/1.1\n", "request"),  # any token method with a version
+        (b"GET /old\r\n", "request"),  # HTTP/0.9
+        (b"OPTIONS HTTP/1.1\n", "request"),  # a known method without a version: a bad request
+        (b"GET /pa", "request"),  # no line end yet: a known method and a space
+        (b"HTTP/1.1 200 OK\r\n", "response"),
+        (b"HTTP/1.0 404\r\n", "response"),
+        (b"HTTP/1.", "response"),
+        (b"SSH-2.0-OpenSSH_9.6\r\n", None),
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", None),
+        (b"EHLO mail.example.com\r\n", None),
+        (b"http/1.1 200 ok\r\n", None),  # HTTP-name is case-sensitive (RFC 9112, 2.3)
+        (b"hello world\n", None),
+    ],
+)
+def test_a_direction_is_claimed_by_its_first_line(first, kind):
+    assert start_kind(first) == kind
+
+
+# ---------------------------------------------------------------------- pairing
+def test_pipelined_requests_pair_in_order():
+    wire = Wire()
+    wire.client(get("/a") + get("/b") + get("/c"))
+    wire.server(response("200 OK", b"aaa") + response("404 Not Found", b"nope"))
+    wire.server(response("500 Internal Server Error"))
+    records = wire.close()
+    assert [(r["uri"], r["status_code"], r["trans_depth"]) for r in records] == [
+        ("/a", 200, 1),
+        ("/b", 404, 2),
+        ("/c", 500, 3),
+    ]
+    assert [r["tags"] for r in records] == [[], ["pipelined"], ["pipelined"]]
+    assert records[0]["response_body_sha256"] == sha(b"aaa")
+    assert {r["request_frame"] for r in records} == {1}
+    assert [r["response_frame"] for r in records] == [2, 2, 3]
+
+
+def test_100_continue_does_not_consume_the_pair():
+    wire = Wire()
+    wire.client(b"PUT /f HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+    wire.server(b"HTTP/1.1 100 Continue\r\n\r\n")
+    wire.client(b"hello")
+    wire.server(response("201 Created", b"ok"))
+    wire.client(get("/next"))
+    wire.server(response("200 OK"))
+    first, second = wire.close()
+    assert (first["method"], first["status_code"], first["request_body_len"]) == ("PUT", 201, 5)
+    assert first["response_frame"] == 4
+    assert first["rtt"] == 1.0  # from the body's last byte (frame 3) to the 201 (frame 4)
+    assert (second["uri"], second["status_code"]) == ("/next", 200)
+
+
+def test_chunked_bodies_with_trailers_split_anywhere():
+    body_pieces = [b"first piece;", b"x" * 300, b"last"]
+    wire_body = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(p), p) for p in body_pieces)
+    stream = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Type: text/plain\r\n\r\n"
+        + wire_body
+        + b"0\r\nX-Trailer: 1\r\nX-Other: 2\r\n\r\n"
+        + response("204 No Content")
+    )
+    rng = random.Random(7)
+    for _ in range(40):
+        wire = Wire()
+        wire.client(get("/one") + get("/two"))
+        cuts = sorted(rng.sample(range(1, len(stream)), rng.randrange(1, 30)))
+        for start, stop in zip([0, *cuts], [*cuts, len(stream)], strict=True):
+            wire.server(stream[start:stop])
+        first, second = wire.close()
+        assert first["response_body_len"] == sum(map(len, body_pieces))
+        assert first["response_body_sha256"] == sha(b"".join(body_pieces))
+        assert first["response_content_type"] == "text/plain"
+        assert (second["status_code"], second["response_body_len"]) == (204, 0)
+
+
+def test_one_byte_at_a_time_gives_the_same_records():
+    requests = (
+        get("/a", extra="User-Agent: t/1\r\n") + b"POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+    )
+    responses = response("200 OK", b"12345") + response("302 Found", headers="Location: /\r\n")
+    whole = Wire()
+    whole.client(requests)
+    whole.server(responses)
+    expected = [{k: v for k, v in r.items() if k not in WHERE} for r in whole.close()]
+    bytewise = Wire()
+    for i in range(len(requests)):
+        bytewise.client(requests[i : i + 1])
+    for i in range(len(responses)):
+        bytewise.server(responses[i : i + 1])
+    got = [{k: v for k, v in r.items() if k not in WHERE} for r in bytewise.close()]
+    assert got == expected
+    assert [r["status_code"] for r in got] == [200, 302]
+
+
+def test_head_204_and_304_have_no_body_whatever_their_headers_say():
+    wire = Wire()
+    wire.client(b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n" + get("/cached") + get("/empty"))
+    wire.server(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n")
+    wire.server(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n")
+    wire.server(b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n")
+    records = wire.close()
+    assert [(r["method"], r["status_code"], r["response_body_len"]) for r in records] == [
+        ("HEAD", 200, 0),
+        ("GET", 304, 0),
+        ("GET", 204, 0),
+    ]
+    assert all(r["response_body_sha256"] is None for r in records)
+
+
+def test_a_body_read_to_the_close_is_complete_only_at_a_fin():
+    body = b"until the end " * 100
+    wire = Wire()
+    wire.client(b"GET /x HTTP/1.0\r\n\r\n")
+    wire.server(b"HTTP/1.0 200 OK\r\n\r\n" + body[:700])
+    wire.server(body[700:])
+    (record,) = wire.close()
+    assert record["version"] == "1.0"
+    assert (record["response_body_len"], record["response_body_sha256"]) == (len(body), sha(body))
+    cut = Wire()  # the capture ends before the server closes: no hash
+    cut.client(b"GET /x HTTP/1.0\r\n\r\n")
+    cut.server(b"HTTP/1.0 200 OK\r\n\r\n" + body)
+    cut.conn.close()
+    (record,) = cut.records()
+    assert record["response_body_len"] == len(body)
+    assert record["response_body_sha256"] is None
+    assert "truncated" in record["tags"]
+
+
+def test_http_0_9_request_and_raw_response():
+    wire = Wire()
+    wire.client(b"GET /index.html\r\n")
+    wire.server(b"<html>no status line</html>")
+    (record,) = wire.close()
+    assert (record["method"], record["uri"], record["version"]) == ("GET", "/index.html", "0.9")
+    assert record["status_code"] is None
+    assert record["response_body_len"] == len(b"<html>no status line</html>")
+    assert "http_0_9" in record["tags"]
+
+
+def test_a_request_line_without_a_version_is_a_bad_request_with_its_headers():
+    wire = Wire()
+    wire.client(b"OPTIONS HTTP/1.1\nHost: www.example.com\n\n")
+    wire.server(response("400 Bad Request"))
+    (record,) = wire.close()
+    assert (record["method"], record["uri"], record["host"]) == (
+        "OPTIONS",
+        "HTTP/1.1",
+        "www.example.com",
+    )
+    assert record["status_code"] == 400
+    assert "bad_request" in record["tags"]
+    assert record["malformed"] == "request: request line without a valid HTTP version"
+
+
+def test_a_connection_that_is_not_http_is_released_at_once():
+    wire = Wire()
+    assert wire.client(b"\x00\x01binary protocol that is not HTTP\r\n") is False
+    assert wire.records() == []
+
+
+def test_connect_2xx_records_the_request_and_releases_the_tunnel():
+    wire = Wire(3128)
+    wire.client(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+    assert wire.server(b"HTTP/1.1 200 Connection established\r\n\r\n") is False
+    (record,) = wire.records()
+    assert (record["method"], record["uri"], record["status_code"]) == (
+        "CONNECT",
+        "example.com:443",
+        200,
+    )
+    assert "tunnel" in record["tags"]
+
+
+def test_connect_refused_keeps_parsing():
+    wire = Wire(3128)
+    wire.client(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+    assert wire.server(response("407 Proxy Authentication Required")) is True
+    wire.client(get("/after"))
+    wire.server(response("200 OK"))
+    assert [r["status_code"] for r in wire.close()] == [407, 200]
+
+
+def test_101_switching_protocols_ends_http_on_the_connection():
+    wire = Wire()
+    wire.client(get("/ws", extra="Upgrade: websocket\r\nConnection: Upgrade\r\n"))
+    kept = wire.server(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n")
+    assert kept is False
+    (record,) = wire.records()
+    assert record["status_code"] == 101
+    assert "upgrade" in record["tags"]
+
+
+def test_a_request_never_answered():
+    wire = Wire()
+    wire.client(get("/slow"))
+    (record,) = wire.close()
+    assert record["status_code"] is None
+    assert record["response_frame"] is None
+    assert "missing_response" in record["tags"]
+
+
+def test_a_response_without_its_request():
+    wire = Wire()
+    wire.server(response("200 OK", b"x"))
+    (record,) = wire.close()
+    assert record["method"] is None
+    assert record["status_code"] == 200
+    assert "missing_request" in record["tags"]
+
+
+# ---------------------------------------------------------------------- gaps
+def test_a_gap_inside_a_body_ends_that_message_without_a_hash():
+    wire = Wire()
+    wire.client(get("/big") + get("/next"))
+    wire.server(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"x" * 1000)
+    wire.server(b"y" * 500, gap=True)  # the rest of the same body, after a hole
+    wire.server(response("200 OK", b"next"))
+    first, second = wire.close()
+    assert first["status_code"] == 200
+    assert first["response_body_sha256"] is None
+    assert "gap" in first["tags"]
+    assert (second["uri"], second["response_body_sha256"]) == ("/next", sha(b"next"))
+
+
+def test_a_response_lost_whole_in_a_gap_keeps_the_pairing_right():
+    wire = Wire()
+    wire.client(get("/1") + get("/2") + get("/3"))
+    wire.server(response("200 OK", b"one"))
+    # the hole swallowed the head of /2's response; its tail arrives, then /3's response
+    wire.server(b"tail of the second body", gap=True)
+    wire.server(response("404 Not Found", b"three"))
+    records = wire.close()
+    assert [(r["uri"], r["status_code"]) for r in records] == [
+        ("/1", 200),
+        ("/2", None),
+        ("/3", 404),
+    ]
+    assert {"gap", "missing_response"} <= set(records[1]["tags"])
+
+
+def test_a_direction_seen_without_its_syn_starts_as_after_a_gap():
+    wire = Wire()
+    wire.client(get("/1"))
+    wire.conn.chunk(False, b"middle of a body", False, False, 2, 2.0, syn_seen=False)
+    wire.client(get("/2"))
+    wire.server(response("200 OK"))
+    assert [(r["uri"], r["status_code"]) for r in wire.close()] == [("/1", None), ("/2", 200)]
+
+
+def test_a_request_lost_in_a_gap_keeps_responses_paired():
+    wire = Wire()
+    wire.client(get("/1"))
+    wire.client(b"rest of a lost request\r\n\r\n", gap=True)
+    wire.client(get("/3"), gap=True)
+    wire.server(response("200 OK") + response("201 Created") + response("202 Accepted"))
+    records = wire.close()
+    assert [(r["uri"], r["status_code"]) for r in records] == [
+        ("/1", 200),
+        (None, 201),
+        ("/3", 202),
+    ]
+
+
+# ---------------------------------------------------------------------- bad input
+def test_a_header_flood_is_malformed_and_bounded():
+    wire = Wire()
+    started = time.perf_counter()
+    wire.client(b"GET /flood HTTP/1.1\r\nHost: f\r\n" + b"X-A: b\r\n" * 100_000)
+    wire.server(response("431 Request Header Fields Too Large"))
+    assert time.perf_counter() - started < 5
+    assert len(wire.conn.requests.buf) <= MAX_LINE
+    (record,) = wire.close()
+    assert record["malformed"] == "request: too many header lines"
+    assert record["status_code"] == 431
+    assert "bad_request" in record["tags"]
+
+
+def test_a_header_block_too_large():
+    wire = Wire()
+    wire.client(b"GET / HTTP/1.1\r\n")
+    for _ in range(MAX_HEAD_BYTES // 8000 + 1):  # lines under MAX_LINE, too many bytes in all
+        wire.client(b"X-Big: " + b"v" * 8000 + b"\r\n")
+    wire.server(response("431 Request Header Fields Too Large"))
+    (record,) = wire.close()
+    assert record["malformed"] == "request: header block too large"
+    assert record["status_code"] == 431
+
+
+def test_a_line_without_end():
+    wire = Wire()
+    wire.client(b"GET / HTTP/1.1\r\nX-Long: ")
+    for _ in range(100):
+        wire.client(b"a" * 1000)
+    assert len(wire.conn.requests.buf) <= MAX_LINE + 1000
+    (record,) = wire.close()
+    assert record["malformed"] == "request: line without end"
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason", "tags"),
+    [
+        ("Content-Length: -5\r\n", "negative Content-Length", {"bad_request"}),
+        ("Content-Length: 12abc\r\n", "invalid Content-Length", {"bad_request"}),
+        ("Content-Length: 3\r\nContent-Length: 4\r\n", "conflicting Content-Length",
+         {"bad_request", "smuggling_shape"}),
+        ("Content-Length: 3, 4\r\n", "conflicting Content-Length",
+         {"bad_request", "smuggling_shape"}),
+        ("Transfer-Encoding: gzip\r\n", "Transfer-Encoding without a final chunked",
+         {"bad_request"}),
+        ("Host: a\r\nHost: b\r\n", "more than one Host header", {"smuggling_shape"}),
+    ],
+)  # fmt: skip
+def test_bad_framing_is_counted_with_a_reason(headers, reason, tags):
+    wire = Wire()
+    wire.client(f"POST /x HTTP/1.1\r\n{headers}\r\nabcd".encode())
+    wire.server(response("400 Bad Request"))
+    (record,) = wire.close()
+    assert record["malformed"] == f"request: {reason}"
+    assert tags <= set(record["tags"])
+    assert record["status_code"] == 400
+
+
+def test_a_smuggling_shape_is_read_as_chunked_and_tagged():
+    wire = Wire()
+    wire.client(
+        b"POST /s HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        + get("/hidden")
+    )
+    wire.server(response("200 OK") + response("404 Not Found"))
+    first, second = wire.close()
+    assert first["malformed"] == "request: Transfer-Encoding with Content-Length"
+    assert "smuggling_shape" in first["tags"]
+    assert (second["uri"], second["status_code"]) == ("/hidden", 404)
+
+
+@pytest.mark.parametrize("size", [b"10000000000000000", b"fffffffffffffffffffffff", b"zz", b""])
+def test_a_chunk_size_of_2_64_or_garbage_stops_the_body(size):
+    wire = Wire()
+    wire.client(get("/c"))
+    wire.server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + size + b"\r\nabc")
+    (record,) = wire.close()
+    assert record["status_code"] == 200
+    assert record["response_body_sha256"] is None
+    assert record["malformed"].startswith("response: ")
+
+
+def test_too_many_pending_requests_keep_their_places():
+    wire = Wire()
+    count = MAX_PENDING + 20
+    wire.client(b"".join(get(f"/{i}") for i in range(count)))
+    assert len(wire.conn.pending) == count  # MAX_PENDING exchanges, then places only
+    wire.server(b"".join(response("200 OK", str(i).encode()) for i in range(count)))
+    records = wire.close()
+    assert len(records) == count
+    answered = [r for r in records if r["status_code"] == 200]
+    assert len(answered) == MAX_PENDING
+    assert all(r["response_body_len"] == len(r["uri"]) - 1 for r in answered)
+    overflow = [r for r in records if "too_many_pending" in r["tags"]]
+    assert [r["uri"] for r in overflow] == [f"/{i}" for i in range(MAX_PENDING, count)]
+
+
+def test_random_bytes_never_crash_and_stay_bounded():
+    rng = random.Random(20)
+    for _ in range(200):
+        wire = Wire()
+        wire.client(get("/ok"))
+        for _ in range(5):
+            noise = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400)))
+            if rng.random() < 0.5:
+                noise = b"HTTP/1.1 200 OK\r\n" + noise
+            wire.server(noise, gap=rng.random() < 0.2)
+            wire.client(noise if rng.random() < 0.3 else get("/again"))
+            assert len(wire.conn.requests.buf) <= MAX_LINE
+            assert len(wire.conn.responses.buf) <= MAX_LINE
+        wire.close()
+
+
+# ---------------------------------------------------------------------- headers
+def test_basic_auth_keeps_the_user_never_the_password():
+    assert basic_username(b"Basic YWxpY2U6c2U6Y3JldA==") == "alice"  # alice:se:cret
+    assert basic_username(b"basic Ym9iOg==") == "bob"
+    assert basic_username(b"Bearer abc.def") is None
+    assert basic_username(b"Basic !!!") is None
+    wire = Wire()
+    wire.client(get("/p", extra="Authorization: Basic YWxpY2U6c2U6Y3JldA==\r\n"))
+    wire.server(response("200 OK"))
+    (record,) = wire.close()
+    assert record["username"] == "alice"
+    assert "se:cret" not in repr(record)
+
+
+def test_zeek_fields_from_the_headers():
+    wire = Wire()
+    wire.client(
+        b"POST /form?q=1 HTTP/1.1\r\nHost: shop.example:8080\r\nUser-Agent: Mozilla/5.0 (X)\r\n"
+        b"Referer: http://shop.example/\r\nOrigin: http://shop.example\r\n"
+        b"Content-Type: application/json\r\nVia: 1.1 proxy\r\nX-Forwarded-For: 192.0.2.1\r\n"
+        b"Content-Length: 2\r\n\r\n{}"
+    )
+    wire.server(response("200 OK", b"<p/>", "Content-Type: text/html; charset=utf-8\r\n"))
+    (record,) = wire.close()
+    assert record["host"] == "shop.example:8080"
+    assert (record["uri"], record["uri_path"]) == ("/form?q=1", "/form")
+    assert record["user_agent"] == "Mozilla/5.0 (X)"
+    assert record["referrer"] == "http://shop.example/"
+    assert record["origin"] == "http://shop.example"
+    assert record["request_content_type"] == "application/json"
+    assert record["response_content_type"] == "text/html; charset=utf-8"
+    assert record["status_msg"] == "OK"
+    assert record["proxied"] == '["VIA -> 1.1 proxy", "X-FORWARDED-FOR -> 192.0.2.1"]'
+    assert record["request_body_len"] == 2
+
+
+def test_pending_requests_are_bounded_across_connections():
+    shared = PendingBudget(limit=3)
+    first, second = Wire(), Wire()
+    for wire in (first, second):
+        wire.conn.budget = shared
+    first.client(get("/1") + get("/2"))
+    second.client(get("/3") + get("/4"))
+    assert shared.held == 3
+    first.server(response("200 OK") + response("200 OK"))
+    second.server(response("200 OK") + response("200 OK"))
+    assert shared.held == 0
+    records = sorted(first.close() + second.close(), key=lambda r: r["uri"])
+    assert [(r["uri"], r["status_code"]) for r in records] == [
+        ("/1", 200), ("/2", 200), ("/3", 200), ("/4", None),
+    ]  # fmt: skip
+    assert "too_many_pending" in records[-1]["tags"]
+
+
+def test_an_overlong_framing_header_is_bad_framing():
+    wire = Wire()
+    wire.client(b"POST / HTTP/1.1\r\nContent-Length: " + b"1" * 300 + b"\r\n\r\nxyz")
+    (record,) = wire.close()
+    assert record["malformed"] == "request: content-length header too long"
+    assert "bad_request" in record["tags"]
