@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from mcpcap.core.modules.contract import ProtocolModule
 
 ENTRY_POINT_GROUP = "mcpcap.modules"
-BUILTIN_MODULES = {"dns": "mcpcap.modules.dns.module:DnsModule"}
+BUILTIN_MODULES = {
+    "dns": "mcpcap.modules.dns.module:DnsModule",
+    "conn": "mcpcap.modules.conn.module:ConnModule",
+}
 BUILTIN_PACKAGE = "mcpcap"
 
 
