@@ -65,6 +65,9 @@ _ETH_IPV6_L4_HEADERS = struct.Struct("!12xHB3xHB33xHHH")
 _ETH_IPV6_L4, _ETH_IPV6_L4_SIZE = _ETH_IPV6_L4_HEADERS.unpack_from, _ETH_IPV6_L4_HEADERS.size
 _HHIIH = struct.Struct("!HHIIH").unpack_from
 _new_segment = tuple.__new__  # builds a Segment without NamedTuple's slower keyword __new__
+ETH_ARP = 0x0806
+IPPROTO_ICMP = 1
+IPPROTO_ICMPV6 = 58
 _inet_ntoa = socket.inet_ntoa
 _inet_ntop = socket.inet_ntop
 _AF_INET6 = socket.AF_INET6
@@ -75,7 +78,16 @@ class FrameDeferred(Exception):
 
 
 class Segment(NamedTuple):
-    """One transport segment: a UDP datagram or a TCP segment (seq and flags 0 for UDP)."""
+    """One transport segment: a UDP datagram or a TCP segment (seq and flags 0 for UDP).
+
+    In packet mode (`Decapsulator(packets=True)`) every IP packet is one: `transport` is then
+    also `icmp`/`icmpv6` (ports hold the ICMP type and code, `payload` the whole ICMP message),
+    `ip` (any other protocol; ports 0) or `l2` (a frame that carries no IP; `sport` holds its
+    ethertype), and the fields after `tcp_flags` are filled in: `ip_len` is the IP header and
+    payload as sent, `data_len` the transport payload's length per its headers (a snap length
+    may have cut `payload` shorter), `vlan` the outermost VLAN id, `outer` the carrier of a
+    tunnelled packet as (proto, src, sport, dst, dport).
+    """
 
     transport: str
     src: str
@@ -85,6 +97,13 @@ class Segment(NamedTuple):
     payload: bytes
     seq: int
     tcp_flags: int
+    ack: int = 0
+    window: int = 0
+    ip_len: int = 0
+    data_len: int = 0
+    proto: int = 0
+    vlan: int | None = None
+    outer: tuple | None = None
 
 
 def format_ipv6(raw: bytes) -> str:
@@ -258,8 +277,16 @@ class Decapsulator:
         max_fragment_datagrams: int = 4096,
         fragment_timeout: float = 30.0,
         defer_fragments: bool = False,
+        packets: bool = False,
     ) -> None:
         self._udp_wanted = udp_wanted
+        # packet mode: every IP packet becomes a Segment (see `Segment`), for modules that
+        # count every packet; the per-frame facts below are set while a frame is decoded
+        self.packets = packets
+        self._vlan: int | None = None
+        self._outer: tuple | None = None
+        self._ip_len = 0
+        self._sent_end = 0
         # a worker that sees a slice of the capture leaves IP fragments to the process that
         # sees every frame in order: `decode` raises FrameDeferred for them
         self._defer_fragments = defer_fragments
@@ -304,7 +331,9 @@ class Decapsulator:
         A worker decodes a span of the file held in one buffer: a frame that the hot paths
         drop (most of a capture) is never copied out of it.
         """
-        if linktype == 1 and end - start >= _ETH_IPV4_UDP_SIZE:
+        if self.packets:
+            self._vlan = self._outer = None
+        elif linktype == 1 and end - start >= _ETH_IPV4_UDP_SIZE:
             ethertype, first, total, frag, protocol, sport, dport, length = _ETH_IPV4_UDP(
                 buf, start
             )
@@ -373,7 +402,12 @@ class Decapsulator:
         text = self._address_text
         src_text = text.get(src) or self._format_address(src)
         dst_text = text.get(dst) or self._format_address(dst)
-        return [_new_segment(Segment, ("udp", src_text, sport, dst_text, dport, payload, 0, 0))]
+        return [
+            _new_segment(
+                Segment,
+                ("udp", src_text, sport, dst_text, dport, payload, 0, 0, 0, 0, 0, 0, 0, None, None),
+            )
+        ]
 
     def _format_address(self, raw: bytes) -> str:
         """Format and remember an address (formatting costs more than a dictionary lookup)."""
@@ -408,6 +442,8 @@ class Decapsulator:
     ) -> list[Segment]:
         tags = 0
         while ethertype in ETH_VLAN_TAGS and tags < MAX_VLAN_TAGS:
+            if self.packets and self._vlan is None:
+                self._vlan = ((data[off] << 8) | data[off + 1]) & 0x0FFF
             ethertype = (data[off + 2] << 8) | data[off + 3]
             off += 4
             tags += 1
@@ -419,6 +455,8 @@ class Decapsulator:
             return self._mpls(data, off, ts, depth)
         if ethertype == ETH_PPPOE_SESSION:
             return self._ppp_protocol(data, off + 6, ts, depth)
+        if self.packets and depth == 0:
+            return [Segment("l2", "", ethertype, "", 0, b"", 0, 0, vlan=self._vlan)]
         return []
 
     def _mpls(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
@@ -555,7 +593,9 @@ class Decapsulator:
         protocol = data[off + 9]
         if data[off + 6] & 0x3F or data[off + 7]:
             return self._ipv4_fragment(data, off, l4, end, protocol, ts, depth)
-        if protocol == IPPROTO_UDP:
+        if self.packets:
+            self._ip_len, self._sent_end = total, off + total
+        elif protocol == IPPROTO_UDP:
             sport, dport, length = _HHH(data, l4)
             if length < 8:
                 raise ValueError("bad UDP length")
@@ -569,7 +609,12 @@ class Decapsulator:
             if self._udp_wanted(sport, dport, payload):
                 src = _inet_ntoa(data[off + 12 : off + 16])
                 dst = _inet_ntoa(data[off + 16 : off + 20])
-                return [Segment("udp", src, sport, dst, dport, payload, 0, 0)]
+                return [
+                    _new_segment(
+                        Segment,
+                        ("udp", src, sport, dst, dport, payload, 0, 0, 0, 0, 0, 0, 0, None, None),
+                    )
+                ]
             return []
         return self._transport(
             protocol, data, l4, end, data[off + 12 : off + 16], data[off + 16 : off + 20], ts, depth
@@ -589,6 +634,7 @@ class Decapsulator:
         if done is None:
             return []
         payload = done[0]
+        self._ip_len, self._sent_end = l4 - off + len(payload), len(payload)
         return self._transport(protocol, payload, 0, len(payload), src, dst, ts, depth)
 
     def _ipv6(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
@@ -599,6 +645,9 @@ class Decapsulator:
         if end > len(data):
             end = len(data)
         src, dst = data[off + 8 : off + 24], data[off + 24 : off + 40]
+        if self.packets:
+            self._ip_len = 40 + payload_len if payload_len else len(data) - off
+            self._sent_end = off + self._ip_len
         return self._ipv6_chain(data[off + 6], data, off + 40, end, src, dst, ts, depth)
 
     def _ipv6_chain(
@@ -648,6 +697,7 @@ class Decapsulator:
         if done is None or done[1] is None:
             return []
         payload, first_next_header = done
+        self._ip_len, self._sent_end = 40 + len(payload), len(payload)
         return self._ipv6_chain(first_next_header, payload, 0, len(payload), src, dst, ts, depth)
 
     # -- transport and tunnels ---------------------------------------------------------------
@@ -663,6 +713,8 @@ class Decapsulator:
         ts: float,
         depth: int,
     ) -> list[Segment]:
+        if self.packets:
+            return self._packet(protocol, data, off, end, src, dst, ts, depth)
         if protocol == IPPROTO_UDP:
             return self._udp(data, off, end, src, dst, ts, depth)
         if protocol == IPPROTO_TCP:
@@ -676,6 +728,74 @@ class Decapsulator:
         if protocol == IPPROTO_GRE:
             return self._gre(data[off:end], ts, depth + 1)
         return []  # ICMP and the rest: never read messages quoted inside them
+
+    def _packet(
+        self,
+        protocol: int,
+        data: bytes,
+        off: int,
+        end: int,
+        src: bytes,
+        dst: bytes,
+        ts: float,
+        depth: int,
+    ) -> list[Segment]:
+        """Packet mode: this IP packet as a Segment, then what a tunnel carries inside it."""
+        text = self._address_text
+        src_text = text.get(src) or self._format_address(src)
+        dst_text = text.get(dst) or self._format_address(dst)
+        ip_len, sent_end, vlan, outer = self._ip_len, self._sent_end, self._vlan, self._outer
+        if protocol == IPPROTO_TCP:
+            sport, dport, seq, ack, offset_flags = _HHIIH(data, off)
+            header_len = (offset_flags >> 12) << 2
+            if header_len < 20 or off + header_len > end:
+                raise ValueError("bad TCP header")
+            window = (data[off + 14] << 8) | data[off + 15]
+            payload = data[off + header_len : end]
+            data_len = max(sent_end - off - header_len, len(payload))
+            return [
+                Segment("tcp", src_text, sport, dst_text, dport, payload, seq, offset_flags & 0xFF,
+                        ack, window, ip_len, data_len, protocol, vlan, outer)
+            ]  # fmt: skip
+        if protocol == IPPROTO_UDP:
+            sport, dport, length = _HHH(data, off)
+            if length < 8:
+                raise ValueError("bad UDP length")
+            payload = data[off + 8 : min(end, off + length)]
+            segments = [
+                Segment("udp", src_text, sport, dst_text, dport, payload, 0, 0, 0, 0, ip_len,
+                        length - 8, protocol, vlan, outer)
+            ]  # fmt: skip
+            if dport in UDP_TUNNEL_DPORTS or sport == UDP_TEREDO:
+                self._outer = (protocol, src_text, sport, dst_text, dport)
+                segments += self._udp_tunnel(sport, dport, payload, ts, depth)
+                self._outer = outer
+            return segments
+        if protocol in (IPPROTO_ICMP, IPPROTO_ICMPV6):
+            icmp_type, code = data[off], data[off + 1]
+            return [
+                Segment("icmp" if protocol == IPPROTO_ICMP else "icmpv6", src_text, icmp_type,
+                        dst_text, code, data[off:end], 0, 0, 0, 0, ip_len, sent_end - off,
+                        protocol, vlan, outer)
+            ]  # fmt: skip
+        segments = [
+            Segment("ip", src_text, 0, dst_text, 0, data[off:end], 0, 0, 0, 0, ip_len,
+                    sent_end - off, protocol, vlan, outer)
+        ]  # fmt: skip
+        if depth < MAX_TUNNEL_DEPTH and protocol in (IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_GRE):
+            self._outer = (protocol, src_text, 0, dst_text, 0)
+            try:
+                if protocol == IPPROTO_IPIP:
+                    segments += self._ipv4(data[off:end], 0, ts, depth + 1)
+                elif protocol == IPPROTO_IPV6:
+                    segments += self._ipv6(data[off:end], 0, ts, depth + 1)
+                else:
+                    segments += self._gre(data[off:end], ts, depth + 1)
+            except (IndexError, struct.error, ValueError):
+                self.malformed += 1  # the carrier still counts; what it carried did not decode
+            finally:
+                self._outer = outer
+        return segments
 
     def _udp(
         self, data: bytes, off: int, end: int, src: bytes, dst: bytes, ts: float, depth: int
@@ -709,7 +829,26 @@ class Decapsulator:
         src_text = text.get(src) or self._format_address(src)
         dst_text = text.get(dst) or self._format_address(dst)
         return [
-            _new_segment(Segment, ("tcp", src_text, sport, dst_text, dport, payload, seq, flags))
+            _new_segment(
+                Segment,
+                (
+                    "tcp",
+                    src_text,
+                    sport,
+                    dst_text,
+                    dport,
+                    payload,
+                    seq,
+                    flags,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    None,
+                    None,
+                ),
+            )
         ]
 
     def _udp_tunnel(

@@ -39,16 +39,24 @@ class ZeekLog:
     fields: tuple[ZeekField, ...]
 
 
-def connection_uid(record: dict[str, Any]) -> str:
+def connection_uid(record: dict[str, Any], occurrence: int = 0) -> str:
     """A stable Zeek-style uid (C + 17 base62 characters) of the record's connection.
 
-    It depends on the connection's addresses, ports and transport only, so every record of
-    the same flow, from any module, shows the same uid.
+    It depends on the connection's transport and its two endpoints only, taken in a canonical
+    order (so it does not matter which side a module calls the client): every record of the
+    same flow, from any module, shows the same uid. `occurrence` n > 0 names the n-th later
+    connection of the same endpoints (split by an inactivity timeout or a new SYN): only the
+    conn module, which sees those splits, passes it.
     """
-    key = (
-        f"{record['client']}|{record['client_port']}|{record['server']}|"
-        f"{record['server_port']}|{record['transport']}"
+    ends = sorted(
+        (
+            f"{record['client']}|{record['client_port']}",
+            f"{record['server']}|{record['server_port']}",
+        )
     )
+    key = f"{ends[0]}|{ends[1]}|{record['transport']}"
+    if occurrence:
+        key += f"|{occurrence}"
     number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:13], "big")
     chars = []
     for _ in range(17):

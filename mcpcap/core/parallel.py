@@ -55,6 +55,7 @@ from typing import Any
 from mcpcap.core.decap import Decapsulator, FrameDeferred
 from mcpcap.core.errors import CancelledError, McpcapError
 from mcpcap.core.reader import PcapLayout, PcapSpan, changed_error
+from mcpcap.core.streams import TcpInterest
 
 SPAN_BYTES = 4 << 20
 MIN_PARALLEL_BYTES = 32 << 20  # measured on a quiet machine: at 58 MB two processes pay 1.4x
@@ -64,6 +65,8 @@ CANCEL_POLL = 0.05
 WORKER_NICENESS = 5
 STOP_TIMEOUT = 5.0  # seconds to wait for a terminated worker to be gone
 DEFERRED = -1  # the first item of a deferred frame: (DEFERRED, frame, ts, data)
+# a TCP segment (as a plain tuple) sent back for its stream, which the scanning process reads
+TCP_SEGMENT = -2
 
 # (marshal.dumps((items, partials)), packets, bytes, first_ts, last_ts); see `unpack_items`
 SpanResult = tuple[bytes, int, int, float | None, float | None]
@@ -349,10 +352,21 @@ class _SpanScanner:
             raise changed_error(os.path.basename(layout.path), layout.identity[2], None)
         scans = [(module, i) for i, module in enumerate(modules)]
         self.dispatch = UdpDispatch(scans)
-        tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
-        self.decap = Decapsulator(self.dispatch.wanted, tcp_ports, defer_fragments=True)
-        self.decoders = [module.worker_decoder() for module in modules]
+        self.tcp = TcpInterest(modules)
+        self.decoders = [
+            module.worker_decoder() if module.wants_packets or module.udp_decoder() else None
+            for module in modules
+        ]
         self.flushes = [getattr(d, "flush", None) for d in self.decoders]
+        self.packet_decoders = [
+            d.packet
+            for d, module in zip(self.decoders, modules, strict=True)
+            if module.wants_packets
+        ]
+        packets = bool(self.packet_decoders) or self.tcp.any_port
+        self.decap = Decapsulator(
+            self.dispatch.wanted, self.tcp.ports, defer_fragments=True, packets=packets
+        )
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -367,6 +381,8 @@ class _SpanScanner:
         scale, linktype = self.layout.scale, self.layout.linktype
         decode = self.decap.decode_at
         single = self.decoders[0] if len(self.decoders) == 1 else None
+        packet_mode = self.decap.packets
+        wants_tcp, wanted = self.tcp.wants, self.dispatch.wanted
         out: list[tuple] = []
         append = out.append
         first, last = math.inf, -math.inf
@@ -391,7 +407,20 @@ class _SpanScanner:
                 continue
             if not segments:
                 continue
-            if segments[0].transport == "tcp" or (len(segments) > 1 and _carries_tcp(segments)):
+            if packet_mode:
+                for packet in self.packet_decoders:
+                    for seg in segments:
+                        packet(frame, ts, seg)
+                udp = []
+                for seg in segments:
+                    transport = seg.transport
+                    if transport == "tcp":
+                        if wants_tcp(seg):  # its stream is read in order, by the scanning process
+                            append((TCP_SEGMENT, frame, ts, tuple(seg)))
+                    elif transport == "udp" and wanted(seg.sport, seg.dport, seg.payload):
+                        udp.append(seg)
+                segments = udp
+            elif segments[0].transport == "tcp" or (len(segments) > 1 and _carries_tcp(segments)):
                 append((DEFERRED, frame, ts, buf[start:pos]))
                 continue
             for seg in segments:

@@ -20,15 +20,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mcpcap.core.decap import Decapsulator
+from mcpcap.core.decap import Decapsulator, Segment
 from mcpcap.core.errors import CancelledError
 from mcpcap.core.gcpause import collector_paused
 from mcpcap.core.linktypes import linktype_name
 from mcpcap.core.modules.contract import ProtocolModule
 from mcpcap.core.reader import CaptureReader
+from mcpcap.core.streams import StreamRouter
 from mcpcap.core.tcpstream import DEFAULT_MAX_STREAM_BYTES, StreamBudget, TcpReassembler
 
 PROGRESS_EVERY = 8192
+PACKETS_PER_FLUSH = 65_536  # frames between two flushes of a serial scan's packet decoders
 QUEUE_POLL = 0.2  # seconds between two checks (and reports) of a scan waiting for its turn
 
 # progress(packets_done, bytes_done, bytes_total), or with a fourth argument, a note saying why
@@ -92,7 +94,7 @@ def _scan_reader(
     size = reader.size
     layout = reader.pcap_layout
     count = 1
-    if layout is not None and all(module.udp_decoder() for module in modules):
+    if layout is not None and all(module.scans_in_workers() for module in modules):
         from mcpcap.core.parallel import choose_workers
 
         count = choose_workers(workers, size)
@@ -206,7 +208,7 @@ def _consume_spans(
     size: int,
 ) -> tuple[int, int, float | None, float | None]:
     """Hand the workers' results to the module scans, in capture order."""
-    from mcpcap.core.parallel import DEFERRED, unpack_items
+    from mcpcap.core.parallel import DEFERRED, TCP_SEGMENT, unpack_items
 
     frame = feeder.frame
     packets = total_bytes = 0
@@ -214,10 +216,14 @@ def _consume_spans(
     for span, (packed, count, span_bytes, low, high) in results:
         items, partials = unpack_items(packed)
         for item in items:
-            if item[0] == DEFERRED:
+            kind = item[0]
+            if kind == DEFERRED:
                 frame(item[1], item[2], linktype, item[3])
+            elif kind == TCP_SEGMENT:
+                feeder.tcp_segment(item[1], item[2], Segment._make(item[3]))
             else:
-                module_scans[item[0]].on_udp_decoded(*item[1:])
+                module_scans[kind].on_udp_decoded(*item[1:])
+        feeder.flush_packets()  # the span's deferred fragments, which this process decoded
         for scan, partial in zip(module_scans, partials, strict=True):
             if partial is not None:
                 scan.on_worker_flush(partial)
@@ -261,27 +267,60 @@ class _FrameFeeder:
     ):
         self.udp_wanted = UdpDispatch(scans)
         tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
-        self.decap = Decapsulator(self.udp_wanted.wanted, tcp_ports)
-        self.reassembler = TcpReassembler(budget=budget)
-        self.tcp_scans = [(module.tcp_ports, scan) for module, scan in scans if module.tcp_ports]
+        self.streams = StreamRouter(scans, TcpReassembler(budget=budget))
+        self.packet_feeds = [
+            (module.worker_decoder(), scan) for module, scan in scans if module.wants_packets
+        ]
+        # every packet is decoded when a module counts packets or claims streams on any port
+        packets = bool(self.packet_feeds) or self.streams.interest.any_port
+        self.decap = Decapsulator(self.udp_wanted.wanted, tcp_ports, packets=packets)
+        self._unflushed = 0
 
-    def frame(self, number: int, ts: float, linktype: int, data: bytes) -> None:
-        for seg in self.decap.decode(linktype, data, ts):
-            if seg.transport == "udp":
+    def frame(
+        self, number: int, ts: float, linktype: int, data: bytes, packets: bool = True
+    ) -> None:
+        """One frame's segments to the modules; `packets` False: the packet modules have had
+        this frame already (a worker decoded it and sent it back for its TCP stream)."""
+        segments = self.decap.decode(linktype, data, ts)
+        if packets and self.packet_feeds:
+            self._feed_packets(number, ts, segments)
+        packet_mode = self.decap.packets
+        for seg in segments:
+            transport = seg.transport
+            if transport == "udp":
+                if packet_mode and not self.udp_wanted.wanted(seg.sport, seg.dport, seg.payload):
+                    continue
                 for scan in self.udp_wanted.targets(seg):
                     scan.on_udp(number, ts, seg)
-            else:
-                _deliver(self.tcp_scans, self.reassembler.feed(seg), number, ts)
+            elif transport == "tcp" and self.streams.interest.wants(seg):
+                self.streams.feed(seg, number, ts)
+
+    def tcp_segment(self, number: int, ts: float, seg: Segment) -> None:
+        """A TCP segment a worker decoded (and its packet decoders counted), for its stream."""
+        self.streams.feed(seg, number, ts)
+
+    def _feed_packets(self, number: int, ts: float, segments: list) -> None:
+        for decoder, _ in self.packet_feeds:
+            packet = decoder.packet
+            for seg in segments:
+                packet(number, ts, seg)
+        self._unflushed += 1
+        if self._unflushed >= PACKETS_PER_FLUSH:
+            self.flush_packets()
+
+    def flush_packets(self) -> None:
+        """The packet decoders' partials to their module scans (as a worker's at a span end)."""
+        if not self._unflushed:
+            return
+        self._unflushed = 0
+        for decoder, scan in self.packet_feeds:
+            partial = decoder.flush()
+            if partial is not None:
+                scan.on_worker_flush(partial)
 
     def flush(self, number: int, ts: float) -> None:
-        _deliver(self.tcp_scans, self.reassembler.flush(), number, ts)
-
-
-def _deliver(tcp_scans: list, chunks: list, frame: int, ts: float) -> None:
-    for chunk in chunks:
-        for ports, scan in tcp_scans:
-            if chunk.sport in ports or chunk.dport in ports:
-                scan.on_tcp(frame, ts, chunk)
+        self.streams.flush(number, ts)
+        self.flush_packets()
 
 
 class UdpDispatch:

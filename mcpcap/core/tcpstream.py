@@ -21,10 +21,15 @@ DEFAULT_MAX_STREAM_BYTES = 64 * 1024**2
 TCP_FIN = 0x01
 TCP_SYN = 0x02
 TCP_RST = 0x04
+TCP_ACK = 0x10
+TCP_SYN_ACK = TCP_SYN | TCP_ACK
 
 
 class StreamChunk(NamedTuple):
-    """Contiguous bytes of one direction; `gap` means bytes before these were never seen."""
+    """Contiguous bytes of one direction; `gap` means bytes before these were never seen.
+
+    `end`: the direction ended here (a FIN or RST); such a chunk carries no data.
+    """
 
     src: str
     sport: int
@@ -33,6 +38,7 @@ class StreamChunk(NamedTuple):
     data: bytes
     gap: bool
     syn_seen: bool
+    end: bool = False
 
 
 class StreamBudget:
@@ -104,13 +110,15 @@ class _Direction:
 
 
 class _Connection:
-    __slots__ = ("directions",)
+    __slots__ = ("directions", "released")
 
     def __init__(self) -> None:
         self.directions: dict[tuple[str, int], _Direction] = {}
+        self.released = False  # nobody reads it: its segments are dropped until a new SYN
 
 
 ConnectionKey = tuple[tuple[str, int], tuple[str, int]]
+_END = (b"", "end")  # in a delivery list: the direction ends here (a chunk with end=True)
 
 
 class TcpReassembler:
@@ -158,6 +166,11 @@ class TcpReassembler:
         source = (seg.src, seg.sport)
         conn = self._connection(source, (seg.dst, seg.dport))
         flags = seg.tcp_flags
+        if conn.released:
+            if flags & TCP_SYN_ACK != TCP_SYN:
+                return []
+            conn.released = False  # a new connection on the same ports
+            conn.directions.clear()
         direction = conn.directions.get(source)
         if flags & TCP_SYN:
             direction = self._on_syn(conn, source, direction, seg.seq)
@@ -192,6 +205,18 @@ class TcpReassembler:
         for key, conn in self._connections.items():
             chunks += self._flush_connection(key, conn)
         return chunks
+
+    def release(self, a: tuple[str, int], b: tuple[str, int]) -> None:
+        """Stop reassembling the connection between `a` and `b` (no module reads it): what it
+        holds is let go, and its segments are dropped until a SYN starts a new connection."""
+        conn = self._connections.get((a, b) if a <= b else (b, a))
+        if conn is None:
+            return
+        for direction in conn.directions.values():
+            self.budget.used -= direction.pending_bytes
+            direction.free()
+        conn.directions.clear()
+        conn.released = True
 
     def _shed(self) -> list[StreamChunk]:
         """Over the budget: the least recently used connections deliver what waits behind
@@ -264,10 +289,12 @@ class TcpReassembler:
         """RST ends the connection: flush what waits (past its holes) and free both sides."""
         chunks: list[StreamChunk] = []
         for key, direction in conn.directions.items():
-            if direction.pending:
-                out: list[bytes | tuple[bytes, bool]] = []
-                self._flush_pending(direction, out)
-                chunks += [self._chunk_for(key, seg, direction, item) for item in out]
+            if direction.closed:
+                continue
+            out: list[bytes | tuple[bytes, bool]] = []
+            self._flush_pending(direction, out)
+            out.append(_END)
+            chunks += [self._chunk_for(key, seg, direction, item) for item in out]
             direction.free()
         return chunks
 
@@ -275,6 +302,7 @@ class TcpReassembler:
         """FIN: whatever still waits behind a hole is delivered now, marked as after a gap."""
         out: list[bytes | tuple[bytes, bool]] = []
         self._flush_pending(direction, out)
+        out.append(_END)
         direction.free()
         return [self._chunk(seg, direction, item) for item in out]
 
@@ -359,6 +387,9 @@ class TcpReassembler:
     def _chunk(
         seg: Segment, direction: _Direction, item: bytes | tuple[bytes, bool]
     ) -> StreamChunk:
+        if item is _END:
+            return StreamChunk(seg.src, seg.sport, seg.dst, seg.dport, b"", False,
+                               direction.syn_seen, True)  # fmt: skip
         data, gap = item if isinstance(item, tuple) else (item, False)
         return StreamChunk(seg.src, seg.sport, seg.dst, seg.dport, data, gap, direction.syn_seen)
 
@@ -370,9 +401,11 @@ class TcpReassembler:
         item: bytes | tuple[bytes, bool],
     ) -> StreamChunk:
         """A chunk of the direction whose source is `key` (which may be the other side)."""
-        data, gap = item if isinstance(item, tuple) else (item, False)
         if key == (seg.src, seg.sport):
             src, sport, dst, dport = seg.src, seg.sport, seg.dst, seg.dport
         else:
             src, sport, dst, dport = seg.dst, seg.dport, seg.src, seg.sport
+        if item is _END:
+            return StreamChunk(src, sport, dst, dport, b"", False, direction.syn_seen, True)
+        data, gap = item if isinstance(item, tuple) else (item, False)
         return StreamChunk(src, sport, dst, dport, data, gap, direction.syn_seen)

@@ -128,7 +128,11 @@ def test_hole_never_filled_is_skipped_when_the_buffer_is_full() -> None:
 def test_fin_flushes_past_the_hole_and_ends_the_direction() -> None:
     r = TcpReassembler()
     chunks = feed_all(r, [seg(0, flags=SYN), seg(1, b"ab"), seg(10, b"late"), seg(14, flags=FIN)])
-    assert [(c.data, c.gap) for c in chunks] == [(b"ab", False), (b"late", True)]
+    assert [(c.data, c.gap, c.end) for c in chunks] == [
+        (b"ab", False, False),
+        (b"late", True, False),
+        (b"", False, True),  # the FIN: this direction ends
+    ]
     assert r.buffered_bytes == 0
     assert r.feed(seg(3, b"cdefghi")) == []  # the direction is over
 
@@ -156,7 +160,11 @@ def test_rst_ends_both_directions() -> None:
     r = TcpReassembler()
     feed_all(r, [seg(0, flags=SYN), seg(50, flags=SYN | ACK, reply=True), seg(1, b"abc")])
     chunks = r.feed(seg(4, flags=RST))
-    assert chunks == []
+    # no data waited: each direction that existed only hears that it ended
+    assert sorted((c.src, c.data, c.end) for c in chunks) == [
+        ("10.0.0.1", b"", True),
+        ("10.0.0.2", b"", True),
+    ]
     assert r.active_connections == 0
     assert r.feed(seg(51, b"x", reply=True)) == []
 
@@ -165,7 +173,20 @@ def test_rst_flushes_buffered_data_with_a_gap() -> None:
     r = TcpReassembler()
     feed_all(r, [seg(0, flags=SYN), seg(1, b"ab"), seg(20, b"zz")])
     chunks = r.feed(seg(51, flags=RST, reply=True))
-    assert [(c.src, c.data, c.gap) for c in chunks] == [("10.0.0.1", b"zz", True)]
+    assert [(c.src, c.data, c.gap, c.end) for c in chunks] == [
+        ("10.0.0.1", b"zz", True, False),
+        ("10.0.0.1", b"", False, True),
+    ]
+
+
+def test_a_released_connection_is_dropped_until_a_new_syn() -> None:
+    r = TcpReassembler()
+    feed_all(r, [seg(0, flags=SYN), seg(1, b"ab"), seg(20, b"zz")])
+    r.release(("10.0.0.1", 40000), ("10.0.0.2", 53))
+    assert r.buffered_bytes == 0 and r.budget.used == 0
+    assert r.feed(seg(3, b"cd")) == []  # nobody reads it any more
+    assert r.feed(seg(900, flags=SYN)) == []  # the ports' next connection is read again
+    assert [c.data for c in r.feed(seg(901, b"new"))] == [b"new"]
 
 
 def test_new_syn_after_close_starts_a_new_connection() -> None:

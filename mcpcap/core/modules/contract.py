@@ -41,7 +41,9 @@ class ModuleScan(ABC):
     def on_udp(self, frame: int, ts: float, seg: Segment) -> None: ...
 
     @abstractmethod
-    def on_tcp(self, frame: int, ts: float, chunk: StreamChunk) -> None: ...
+    def on_tcp(self, frame: int, ts: float, chunk: StreamChunk) -> bool | None:
+        """Stream bytes of a connection this module reads (by its `tcp_ports`, or claimed by
+        `claims_tcp`), in order. False releases the connection: no more chunks of it come."""
 
     def on_udp_decoded(
         self, frame: int, ts: float, src: str, sport: int, dst: str, dport: int, decoded: Any
@@ -58,7 +60,9 @@ class ModuleScan(ABC):
 
         Called in span order, after the span's `on_udp_decoded` calls; a module whose worker
         decoder counts or makes store rows (instead of this process) adds the worker's tallies
-        and writes its rows here.
+        and writes its rows here. A packet module (`wants_packets`) gets its decoder's partials
+        here in serial scans too: the core feeds one decoder itself and flushes it every
+        `PACKETS_PER_FLUSH` packets.
         """
         raise NotImplementedError
 
@@ -110,10 +114,33 @@ class ProtocolModule(ABC):
     udp_ports: ClassVar[frozenset[int]] = frozenset()
     tcp_ports: ClassVar[frozenset[int]] = frozenset()
     worker_imports: ClassVar[tuple[str, ...]] = ()  # imported once before workers fork
+    # every IP packet goes to the module's worker decoder (`.packet(frame, ts, segment)`),
+    # whichever process decodes it; see `worker_decoder`
+    wants_packets: ClassVar[bool] = False
 
     def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
         """Whether a UDP datagram may belong to this protocol (called for every datagram)."""
         return sport in self.udp_ports or dport in self.udp_ports
+
+    def claims_tcp(self, sport: int, dport: int, data: bytes) -> bool:
+        """Whether a TCP connection on ports not in `tcp_ports` is this module's protocol.
+
+        Asked in the scanning process with the first bytes of each direction that carries
+        data, until some module claims the connection; the claimer gets every later chunk of
+        both directions (`ModuleScan.on_tcp`). A connection nobody claims is not reassembled.
+        """
+        return False
+
+    def claims_streams(self) -> bool:
+        """Whether the module claims TCP connections by their bytes (it overrides `claims_tcp`)."""
+        return type(self).claims_tcp is not ProtocolModule.claims_tcp
+
+    def scans_in_workers(self) -> bool:
+        """Whether a scan with this module may decode in worker processes: it has a
+        `udp_decoder`, or it reads no UDP datagrams at all (stream and packet work is fine)."""
+        if self.udp_decoder() is not None:
+            return True
+        return not self.udp_ports and type(self).wants_udp is ProtocolModule.wants_udp
 
     def udp_decoder(self) -> Callable[[int, float, Segment], Any] | None:
         """A function run in worker processes on every datagram this module wants.
@@ -126,13 +153,15 @@ class ProtocolModule(ABC):
         """
         return None
 
-    def worker_decoder(self) -> Callable[[int, float, Segment], Any]:
+    def worker_decoder(self) -> Any:
         """The decoder a worker process uses.
 
         The default is `udp_decoder()`. A module may return a callable object that also does
         per-message work of its own (counting, making store rows); its `flush()`, which the
         worker calls after each span, returns what it has (as `marshal` carries) for
-        `ModuleScan.on_worker_flush` in the scanning process.
+        `ModuleScan.on_worker_flush` in the scanning process. A packet module's decoder also
+        has `packet(frame, ts, segment)`, called for every IP packet (packet-mode `Segment`s:
+        tcp, udp, icmp, icmpv6, ip and l2) in capture order within a span.
         """
         decoder = self.udp_decoder()
         assert decoder is not None

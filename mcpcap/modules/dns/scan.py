@@ -174,6 +174,8 @@ class DnsScan(ModuleScan):
             self._db.execute(store_schema.INSERT_MESSAGE_CHUNK, chunk)
 
     def on_tcp(self, frame: int, ts: float, chunk) -> None:
+        if chunk.end:
+            return  # a message cut short by the close stays unfinished (counted at the end)
         key = (chunk.src, chunk.sport, chunk.dst, chunk.dport)
         framer = self._framers.get(key)
         if framer is None:
