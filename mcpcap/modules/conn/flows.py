@@ -82,9 +82,13 @@ class FlowDecoder:
         self._seconds: dict[int, list[int]] = {}
         self._second = None
         self._tally: list[int] = [0, 0]
-        self._carrier = "ip"  # the IP protocol of the last "ip" packet (a tunnel's carrier)
+        self._l2: dict[int, int] = {}  # frames without IP, by ethertype
 
     def packet(self, frame: int, ts: float, seg) -> None:
+        if seg.transport == "l2":
+            self._l2[seg.sport] = self._l2.get(seg.sport, 0) + 1
+            self._count(ts, 0)
+            return
         key, d = flow_key(seg)
         transport = key[0]
         flows = self._flows
@@ -93,10 +97,7 @@ class FlowDecoder:
         if piece is None or _splits(piece, ts, transport, flags):
             if piece is not None:
                 self._done.append((key, piece))
-            outer = seg.outer
-            if outer is not None and outer[0] == "ip":  # GRE, IP-in-IP: name the protocol
-                outer = (self._carrier, *outer[1:])
-            piece = flows[key] = new_piece(frame, ts, d, flags, seg.vlan, outer)
+            piece = flows[key] = new_piece(frame, ts, d, flags, seg.vlan, seg.outer)
         else:
             piece[LAST_TS] = ts
             piece[LAST_FRAME] = frame
@@ -109,8 +110,6 @@ class FlowDecoder:
             size = seg.data_len
             if transport == "icmp" or transport == "icmpv6":
                 size = max(size - 8, 0)
-            elif transport != "udp":
-                self._carrier = transport
             piece[DATA + d] += size
             if piece[SERVICE + d] is None and seg.payload:
                 piece[SERVICE + d] = sniff(transport, seg.sport, seg.dport, seg.payload)
@@ -128,19 +127,21 @@ class FlowDecoder:
         tally[1] += ip_len
 
     def flush(self) -> tuple | None:
-        """(pieces in order of their first frame, timeline rows, latest timestamp) of the span."""
+        """(pieces in order of their first frame, timeline rows, latest timestamp, frames
+        without IP by ethertype) of the span."""
         pieces = self._done
         pieces.extend(self._flows.items())
-        if not pieces:
+        if not pieces and not self._seconds:
             return None
         for _, piece in pieces:
             piece[HOLES] = piece[HOLES + 1] = None  # worker-only state
         pieces.sort(key=lambda item: item[1][FIRST_FRAME])
         seconds = [(second, p, b) for second, (p, b) in self._seconds.items()]
         max_ts = max((piece[LAST_TS] for _, piece in pieces), default=None)
-        self._flows, self._done, self._seconds = {}, [], {}
+        l2 = self._l2
+        self._flows, self._done, self._seconds, self._l2 = {}, [], {}, {}
         self._second = None
-        return pieces, seconds, max_ts
+        return pieces, seconds, max_ts, l2
 
 
 def _splits(piece: list, ts: float, transport: str, flags: int) -> bool:

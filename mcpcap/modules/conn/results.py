@@ -16,6 +16,8 @@ TIMELINE_BUCKETS = 60
 TUNNEL_PORTS = {("udp", 4789): "vxlan", ("udp", 6081): "geneve", ("udp", 3544): "teredo",
                 ("udp", 2152): "gtp-u", ("udp", 5072): "ayiya"}  # fmt: skip
 TUNNEL_PROTOCOLS = {"47": "gre", "4": "ip-in-ip", "41": "ipv6-in-ip"}
+ETHERTYPES = {"0x0806": "arp", "0x8035": "rarp", "0x88cc": "lldp", "0x888e": "eapol",
+              "0x8863": "pppoe discovery", "0x88e5": "macsec", "0x9000": "loopback"}  # fmt: skip
 OUTSIDE = "tunnel_parents IS NULL"
 FAMILY = "CASE WHEN instr(client, ':') THEN 'ipv6' ELSE 'ipv4' END"
 
@@ -124,8 +126,11 @@ class ConnResults(TableResults):
             tunnel = TUNNEL_PORTS.get((transport, port)) or TUNNEL_PROTOCOLS.get(transport)
             if tunnel:
                 add(f"{family}/{transport}/{tunnel}", packets, size)
-        if frames > ip_packets:
-            layers["not ip"] = [frames - ip_packets, 0]
+        not_ip = (getattr(self._counts, "detail", None) or {}).get("not_ip") or {}
+        if not_ip:
+            add("not ip", sum(not_ip.values()), 0)
+            for ethertype, packets in not_ip.items():
+                add(f"not ip/{ETHERTYPES.get(ethertype, ethertype)}", packets, 0)
         return [models.ProtocolLayer(layer=k, packets=p, bytes=b) for k, (p, b) in layers.items()]
 
     def _tcp_health(self) -> models.TcpHealth:

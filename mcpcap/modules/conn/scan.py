@@ -30,6 +30,7 @@ from mcpcap.modules.conn.tracker import (
 BATCH = 5_000
 MAX_BUCKETS = 100_000  # timeline buckets before they widen tenfold
 PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
+PROTO_NAMES = {number: name for name, number in PROTO_NUMBERS.items()}
 
 COLUMNS = (
     "uid", "ts", "last_ts", "duration", "client", "client_port", "server", "server_port",
@@ -99,9 +100,10 @@ def conn_row(conn: Conn) -> tuple:
 
 
 def _outer_record(outer: tuple) -> dict[str, Any]:
-    transport, src, sport, dst, dport = outer
+    """The carrier (proto, src, sport, dst, dport) as a record its uid is made from."""
+    proto, src, sport, dst, dport = outer
     return {"client": src, "client_port": sport, "server": dst, "server_port": dport,
-            "transport": transport}  # fmt: skip
+            "transport": PROTO_NAMES.get(proto, str(proto))}  # fmt: skip
 
 
 def _community(transport: str, client: str, cport: int, server: str, sport: int) -> str:
@@ -122,6 +124,7 @@ class ConnScan(ModuleScan):
         self.tracker = ConnTracker(self._emit, **({"max_active": max_active} if max_active else {}))
         self._seconds: dict[int, list[int]] = {}
         self._width = 1
+        self._l2: dict[int, int] = {}
         db.execute(STAGING)
 
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
@@ -131,9 +134,11 @@ class ConnScan(ModuleScan):
         return False  # conn reads packets, never streams
 
     def on_worker_flush(self, partial: tuple) -> None:
-        pieces, seconds, max_ts = partial
+        pieces, seconds, max_ts, l2 = partial
         self.tracker.add_span(pieces, max_ts)
         self._timeline(seconds)
+        for ethertype, frames in l2.items():
+            self._l2[ethertype] = self._l2.get(ethertype, 0) + frames
 
     def _timeline(self, seconds: list) -> None:
         buckets, width = self._seconds, self._width
@@ -186,6 +191,7 @@ class ConnScan(ModuleScan):
                 "ip_bytes": totals[2],
                 "evicted": self.tracker.evicted,
                 "timeline_seconds": self._width,
+                "not_ip": {f"0x{t:04x}": n for t, n in sorted(self._l2.items())},
             },
         )
 

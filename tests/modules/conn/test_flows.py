@@ -225,7 +225,7 @@ def test_the_active_table_is_bounded_and_flushes_the_oldest():
     decoder = FlowDecoder()
     for frame, (ts, seg) in enumerate(packets, start=1):
         decoder.packet(frame, ts, seg)
-        pieces, _, max_ts = decoder.flush()
+        pieces, _, max_ts, _ = decoder.flush()
         table.add_span(pieces, max_ts)
         assert table.active() <= 3
     table.finish()
@@ -234,7 +234,7 @@ def test_the_active_table_is_bounded_and_flushes_the_oldest():
 
 
 def test_tunnelled_flows_name_their_carrier():
-    outer = ("udp", "198.51.100.1", 4789, "198.51.100.2", 4789)
+    outer = (17, "198.51.100.1", 4789, "198.51.100.2", 4789)
     inner = tcp(C, S, SYN, 1, outer=outer)
     carrier = udp(outer[1:3], outer[3:5], b"\0" * 60)
     rows = run([(0.0, carrier), (0.0, inner)])
