@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
+import socket
 import struct
 
 PORTED = frozenset((1, 6, 17, 58, 132))
@@ -31,14 +31,18 @@ def icmp_ports(icmpv6: bool, icmp_type: int, code: int) -> tuple[int, int, bool]
     return icmp_type, other, False
 
 
+def _packed(address: str) -> bytes:
+    return socket.inet_pton(socket.AF_INET6 if ":" in address else socket.AF_INET, address)
+
+
 def community_id(
     src: str, sport: int, dst: str, dport: int, proto: int, *, one_way: bool = False, seed: int = 0
 ) -> str:
     """The Community ID v1 of a flow; '' for addresses it cannot read."""
     try:
-        a = ipaddress.ip_address(src).packed
-        b = ipaddress.ip_address(dst).packed
-    except ValueError:
+        a = _packed(src)
+        b = _packed(dst)
+    except (OSError, ValueError):
         return ""
     ported = proto in PORTED
     if not one_way and (b < a or (a == b and ported and dport < sport)):

@@ -16,17 +16,20 @@ Sequence numbers are kept relative to the first one each direction showed in the
 
 from __future__ import annotations
 
-from mcpcap.modules.conn.community import ICMP4_PAIRS, ICMP6_PAIRS
+from mcpcap.core.export import connection_uid
+from mcpcap.modules.conn.community import ICMP4_PAIRS, ICMP6_PAIRS, community_id
 from mcpcap.modules.conn.services import sniff
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 CONTROL = SYN | FIN | RST
+SYN_ACK = SYN | ACK
 MASK32 = 0xFFFFFFFF
 HALF32 = 0x80000000
 WRAP32 = 0x100000000
 
 TCP_TIMEOUT = 300.0  # Zeek's tcp_inactivity_timeout
 OTHER_TIMEOUT = 60.0  # udp_inactivity_timeout, icmp_inactivity_timeout
+PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
 MAX_EVENTS = 32  # control events a piece keeps (a flood of SYNs on one 5-tuple stays bounded)
 MAX_HOLES = 8  # sequence holes a direction tracks (reordering versus retransmission)
 
@@ -35,7 +38,8 @@ FIRST_TS, LAST_TS, FIRST_FRAME, LAST_FRAME, FIRST_DIR, FIRST_FLAGS = range(6)
 PACKETS, IP_BYTES, DATA, SERVICE = 6, 8, 10, 12  # two slots each
 VLAN, OUTER, EVENTS, SEEN = 14, 15, 16, 17
 ANCHOR, HI, ACK_ANCHOR, ACK_HI, RETRANS, ZERO_WIN, HOLES, CLOSING = 18, 20, 22, 24, 26, 28, 30, 32
-PIECE_SIZE = 34
+UID, COMMUNITY_ID = 34, 35  # of the flow, made in the worker (the scanning process is busier)
+PIECE_SIZE = 36
 
 # SEEN bits: which plain ACK / data packets a piece already kept as events, per direction
 SEEN_ACK, SEEN_DATA = (1, 2), (4, 8)
@@ -73,6 +77,24 @@ def flow_key(seg) -> tuple[tuple, int]:
     return (transport, dst, dport, src, sport), 1
 
 
+def flow_ids(key: tuple, first: int) -> tuple[str, str]:
+    """(uid, Community ID) of a flow: neither depends on which side is the client, except the
+    Community ID of a one-way ICMP message, which keeps its sender first (`first`)."""
+    transport, a, a_port, b, b_port = key
+    uid = connection_uid({"client": a, "client_port": a_port, "server": b, "server_port": b_port,
+                          "transport": transport})  # fmt: skip
+    proto = PROTO_NUMBERS.get(transport)
+    if proto is None:
+        proto = int(transport) if transport.isdigit() else 0
+    one_way = False
+    if proto == 1 or proto == 58:
+        pairs = ICMP6_PAIRS if proto == 58 else ICMP4_PAIRS
+        one_way = a_port not in pairs if first == 0 else b_port not in pairs
+    if first:
+        a, a_port, b, b_port = b, b_port, a, a_port
+    return uid, community_id(a, a_port, b, b_port, proto, one_way=one_way)
+
+
 class FlowDecoder:
     """The worker decoder: `packet()` for every IP packet, `flush()` at the end of a span."""
 
@@ -85,16 +107,27 @@ class FlowDecoder:
         self._l2: dict[int, int] = {}  # frames without IP, by ethertype
 
     def packet(self, frame: int, ts: float, seg) -> None:
-        if seg.transport == "l2":
+        """One IP packet (or a frame without IP: counted by ethertype). The hot path: locals,
+        one dict lookup, list slots; no object made but the flow key."""
+        transport = seg.transport
+        if transport == "l2":
             self._l2[seg.sport] = self._l2.get(seg.sport, 0) + 1
             self._count(ts, 0)
             return
         key, d = flow_key(seg)
-        transport = key[0]
         flows = self._flows
         piece = flows.get(key)
-        flags = seg.tcp_flags if transport == "tcp" else -1
-        if piece is None or _splits(piece, ts, transport, flags):
+        if transport == "tcp":
+            flags = seg.tcp_flags
+            timeout = TCP_TIMEOUT
+        else:
+            flags = -1  # never a bare SYN below
+            timeout = OTHER_TIMEOUT
+        if (
+            piece is None
+            or ts - piece[LAST_TS] > timeout
+            or (flags & SYN_ACK == SYN and piece[CLOSING])  # a SYN after a FIN or RST
+        ):
             if piece is not None:
                 self._done.append((key, piece))
             piece = flows[key] = new_piece(frame, ts, d, flags, seg.vlan, seg.outer)
@@ -104,7 +137,7 @@ class FlowDecoder:
         piece[PACKETS + d] += 1
         ip_len = seg.ip_len
         piece[IP_BYTES + d] += ip_len
-        if transport == "tcp":
+        if flags >= 0:
             _tcp(piece, d, frame, ts, seg, flags)
         else:
             size = seg.data_len
@@ -114,7 +147,13 @@ class FlowDecoder:
             if piece[SERVICE + d] is None and seg.payload:
                 piece[SERVICE + d] = sniff(transport, seg.sport, seg.dport, seg.payload)
         if seg.outer is None:
-            self._count(ts, ip_len)
+            second = int(ts)
+            if second != self._second:
+                self._second = second
+                self._tally = self._seconds.setdefault(second, [0, 0])
+            tally = self._tally
+            tally[0] += 1
+            tally[1] += ip_len
 
     def _count(self, ts: float, ip_len: int) -> None:
         """The timeline: packets and IP bytes per second (the tunnels' inner packets aside)."""
@@ -133,8 +172,9 @@ class FlowDecoder:
         pieces.extend(self._flows.items())
         if not pieces and not self._seconds:
             return None
-        for _, piece in pieces:
+        for key, piece in pieces:
             piece[HOLES] = piece[HOLES + 1] = None  # worker-only state
+            piece[UID], piece[COMMUNITY_ID] = flow_ids(key, piece[FIRST_DIR])
         pieces.sort(key=lambda item: item[1][FIRST_FRAME])
         seconds = [(second, p, b) for second, (p, b) in self._seconds.items()]
         max_ts = max((piece[LAST_TS] for _, piece in pieces), default=None)
@@ -142,15 +182,6 @@ class FlowDecoder:
         self._flows, self._done, self._seconds, self._l2 = {}, [], {}, {}
         self._second = None
         return pieces, seconds, max_ts, l2
-
-
-def _splits(piece: list, ts: float, transport: str, flags: int) -> bool:
-    """Whether a packet starts a new piece: after the inactivity timeout, or a bare SYN
-    after a FIN or RST (the tracker decides whether that is a new connection)."""
-    timeout = TCP_TIMEOUT if transport == "tcp" else OTHER_TIMEOUT
-    if ts - piece[LAST_TS] > timeout:
-        return True
-    return flags >= 0 and flags & (SYN | ACK) == SYN and piece[CLOSING]
 
 
 def _tcp(piece: list, d: int, frame: int, ts: float, seg, flags: int) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
-from mcpcap.modules.conn.community import ICMP4_PAIRS, ICMP6_PAIRS, community_id
+from mcpcap.modules.conn.flows import PROTO_NUMBERS
 from mcpcap.modules.conn.tracker import (
     DATA,
     IPB,
@@ -29,7 +29,6 @@ from mcpcap.modules.conn.tracker import (
 
 BATCH = 5_000
 MAX_BUCKETS = 100_000  # timeline buckets before they widen tenfold
-PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
 PROTO_NAMES = {number: name for name, number in PROTO_NUMBERS.items()}
 
 COLUMNS = (
@@ -83,18 +82,16 @@ def conn_row(conn: Conn) -> tuple:
     syn_rtt = None
     if conn.syn_ts is not None and conn.synack_ts is not None and conn.synack_ts >= conn.syn_ts:
         syn_rtt = round(conn.synack_ts - conn.syn_ts, 6)
-    record = {"client": client, "client_port": client_port, "server": server,
-              "server_port": server_port, "transport": transport}  # fmt: skip
     parents = [connection_uid(_outer_record(outer)) for outer in conn.outers]
     packets = (n[PK + o], n[PK + r])
     ip_bytes = (n[IPB + o], n[IPB + r])
     return (
-        connection_uid(record), conn.first_ts, conn.last_ts,
+        conn.uid, conn.first_ts, conn.last_ts,
         round(conn.last_ts - conn.first_ts, 6), client, client_port, server, server_port,
         transport, ",".join(sorted(conn.services)) or None, sizes[o], sizes[r], *packets,
         *ip_bytes, conn_state(conn, sizes), history, missed[o] + missed[r], syn_rtt,
         n[RETR] + n[RETR + 1], n[ZERO] + n[ZERO + 1], conn.vlan, ",".join(parents) or None,
-        _community(transport, client, client_port, server, server_port), conn.first_frame,
+        conn.community_id, conn.first_frame,
         conn.last_frame, sum(packets), sum(ip_bytes), sizes[0] + sizes[1],
     )  # fmt: skip
 
@@ -104,17 +101,6 @@ def _outer_record(outer: tuple) -> dict[str, Any]:
     proto, src, sport, dst, dport = outer
     return {"client": src, "client_port": sport, "server": dst, "server_port": dport,
             "transport": PROTO_NAMES.get(proto, str(proto))}  # fmt: skip
-
-
-def _community(transport: str, client: str, cport: int, server: str, sport: int) -> str:
-    proto = PROTO_NUMBERS.get(transport)
-    if proto is None:
-        proto = int(transport) if transport.isdigit() else 0
-    one_way = False
-    if proto in (1, 58):
-        pairs = ICMP6_PAIRS if proto == 58 else ICMP4_PAIRS
-        one_way = cport not in pairs
-    return community_id(client, cport, server, sport, proto, one_way=one_way)
 
 
 class ConnScan(ModuleScan):

@@ -20,6 +20,7 @@ from mcpcap.modules.conn.flows import ACK, FIN, HALF32, MASK32, RST, SYN, WRAP32
 INACTIVE, SYN_SENT, SYN_ACK_SENT, PARTIAL, ESTABLISHED, CLOSED, RESET = range(7)
 MAX_ACTIVE = 50_000  # about 40 MB of connections at most
 MAX_TUNNELS = 4
+MAX_HISTORY = 64
 
 # Zeek's likely_server_ports, roughly: the ports its analyzers register
 LIKELY_SERVER_PORTS = frozenset((
@@ -40,22 +41,9 @@ LETTER_BITS = {letter: 1 << i for i, letter in enumerate("SHADFRQITWGC")}
 class Conn:
     """One connection being tracked (directions are the flow key's canonical sides)."""
 
-    __slots__ = (
-        "first_frame",
-        "first_ts",
-        "history",
-        "key",
-        "last_frame",
-        "last_ts",
-        "n",
-        "orig",
-        "outers",
-        "seen",
-        "services",
-        "syn_ts",
-        "synack_ts",
-        "vlan",
-    )  # fmt: skip
+    __slots__ = ("community_id", "first_frame", "first_ts", "history", "key", "last_frame",
+                 "last_ts", "n", "orig", "outers", "seen", "services", "syn_ts", "synack_ts",
+                 "uid", "vlan")  # fmt: skip
 
     def __init__(self, key: tuple, piece: list) -> None:
         self.key = key
@@ -73,6 +61,8 @@ class Conn:
         self.outers: tuple = ()
         self.services: tuple = ()
         self.syn_ts = self.synack_ts = None
+        self.uid = piece[flows.UID]
+        self.community_id = piece[flows.COMMUNITY_ID]
 
     @property
     def transport(self) -> str:
@@ -340,7 +330,8 @@ def _check(conn: Conn, d: int, letter: str) -> bool:
 
 
 def _add(conn: Conn, d: int, letter: str) -> None:
-    conn.history += letter if d == conn.orig else letter.lower()
+    if len(conn.history) < MAX_HISTORY:  # a flood of new SYNs on one 5-tuple stays bounded
+        conn.history += letter if d == conn.orig else letter.lower()
 
 
 # ---------------------------------------------------------------------- the finished record
