@@ -20,9 +20,8 @@ class ConnModule(ProtocolModule):
     schema_version: ClassVar[str] = "1"
     wants_packets: ClassVar[bool] = True
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.flows",)
-
-    def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
-        return False  # datagrams reach conn as packets, through its worker decoder
+    # no udp_ports and the contract's wants_udp: datagrams reach conn as packets only, and a
+    # scan with it may run in worker processes
 
     def worker_decoder(self):
         from mcpcap.modules.conn.flows import FlowDecoder

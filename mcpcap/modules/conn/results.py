@@ -100,7 +100,8 @@ class ConnResults(TableResults):
         )
 
     def _protocols(self, ip_packets: int) -> list[models.ProtocolLayer]:
-        """frames > vlan, ipv4/ipv6 > transports > tunnels; inner flows under `tunnelled`."""
+        """frames > vlan, ipv4/ipv6 > transports > tunnels; inner flows under `tunnelled`;
+        then per service, and the frames without IP by ethertype."""
         frames = int(self._capture.get("packets") or 0)
         layers: dict[str, list[int]] = {"frames": [frames, int(self._capture.get("bytes") or 0)]}
 
@@ -126,6 +127,12 @@ class ConnResults(TableResults):
             tunnel = TUNNEL_PORTS.get((transport, port)) or TUNNEL_PROTOCOLS.get(transport)
             if tunnel:
                 add(f"{family}/{transport}/{tunnel}", packets, size)
+        services = self.db.execute(
+            "SELECT service, sum(packets), sum(ip_bytes) FROM conn_connections "
+            "WHERE service IS NOT NULL GROUP BY 1 ORDER BY 1"
+        )
+        for service, packets, size in services:
+            add(f"service/{service}", packets, size)
         not_ip = (getattr(self._counts, "detail", None) or {}).get("not_ip") or {}
         if not_ip:
             add("not ip", sum(not_ip.values()), 0)

@@ -79,7 +79,7 @@ def test_the_overview(analysis):
     assert layers["not ip/arp"] == 1 and layers["vlan"] == 1
     assert layers["ipv4/udp/vxlan"] == 1 and layers["tunnelled/ipv4/tcp"] == 1
     assert layers["frames"] == analysis.capture().packets
-    assert layers["ipv6/tcp"] == 5
+    assert layers["ipv6/tcp"] == 5 and layers["service/http"] == 3 * 9 + 2
     assert summary.connections == 15
     assert summary.conn_states["SF"] == 4 and summary.conn_states["REJ"] == 1
     assert summary.failed_connections["192.0.2.80 tcp/81"] == 1
@@ -147,3 +147,11 @@ def test_a_capture_without_ip_has_an_empty_overview(make_settings, tmp_path: Pat
     assert summary.connections == 0 and summary.hosts == 0
     layers = {layer.layer: layer.packets for layer in summary.protocols}
     assert layers == {"frames": 3, "not ip": 3, "not ip/arp": 3}
+
+
+def test_conn_scans_in_worker_processes():
+    from mcpcap.core.modules.registry import load_module
+
+    module = load_module("conn")
+    assert module.wants_packets and module.scans_in_workers()
+    assert not module.wants_udp(53, 53, b"")
