@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "mcpcap.modules"
 BUILTIN_MODULES = {
     "dns": "mcpcap.modules.dns.module:DnsModule",
+    "conn": "mcpcap.modules.conn.module:ConnModule",
     "http": "mcpcap.modules.http.module:HttpModule",
     "tls": "mcpcap.modules.tls.module:TlsModule",
     "dhcp": "mcpcap.modules.dhcp.module:DhcpModule",

@@ -1,0 +1,274 @@
+"""The per-packet half of connection tracking: runs in the worker processes.
+
+A `FlowDecoder` gets every IP packet of its span and keeps, per flow (the canonical 5-tuple:
+the smaller endpoint first), a *piece*: one flat list of tallies per direction. What needs
+the whole connection's past to decide (Zeek's endpoint states, history letters, client and
+server, timeouts across spans, SYN after a close) is not decided here: a piece keeps the few
+TCP packets that can change those (the first SYN, FIN, RST, ACK and data packet of each
+direction, in order) as events, and `tracker.ConnTracker` replays them in the scanning
+process when it merges the pieces span by span. A piece ends early, and a new one starts,
+after the flow's inactivity timeout or at a SYN that follows a FIN or RST; the tracker joins
+the pieces again where Zeek would not have split the connection.
+
+Sequence numbers are kept relative to the first one each direction showed in the piece
+(`ANCHOR`), as 32-bit differences, so pieces join across spans and sequence wrap-around.
+"""
+
+from __future__ import annotations
+
+from mcpcap.core.export import connection_uid
+from mcpcap.modules.conn.community import ICMP4_PAIRS, ICMP6_PAIRS, community_id
+from mcpcap.modules.conn.services import sniff
+
+FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
+CONTROL = SYN | FIN | RST
+SYN_ACK = SYN | ACK
+MASK32 = 0xFFFFFFFF
+HALF32 = 0x80000000
+WRAP32 = 0x100000000
+
+TCP_TIMEOUT = 300.0  # Zeek's tcp_inactivity_timeout
+OTHER_TIMEOUT = 60.0  # udp_inactivity_timeout, icmp_inactivity_timeout
+PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
+MAX_EVENTS = 32  # control events a piece keeps (a flood of SYNs on one 5-tuple stays bounded)
+MAX_HOLES = 8  # sequence holes a direction tracks (reordering versus retransmission)
+
+# a piece: index of each field; fields with two slots are per direction (canonical side 0, 1)
+FIRST_TS, LAST_TS, FIRST_FRAME, LAST_FRAME, FIRST_DIR, FIRST_FLAGS = range(6)
+PACKETS, IP_BYTES, DATA, SERVICE = 6, 8, 10, 12  # two slots each
+VLAN, OUTER, EVENTS, SEEN = 14, 15, 16, 17
+ANCHOR, HI, ACK_ANCHOR, ACK_HI, RETRANS, ZERO_WIN, HOLES, CLOSING = 18, 20, 22, 24, 26, 28, 30, 32
+UID, COMMUNITY_ID = 34, 35  # of the flow, made in the worker (the scanning process is busier)
+PIECE_SIZE = 36
+
+# SEEN bits: which plain ACK / data packets a piece already kept as events, per direction
+SEEN_ACK, SEEN_DATA = (1, 2), (4, 8)
+
+
+def new_piece(frame: int, ts: float, d: int, flags: int, vlan, outer) -> list:
+    piece = [None] * PIECE_SIZE
+    piece[FIRST_TS] = piece[LAST_TS] = ts
+    piece[FIRST_FRAME] = piece[LAST_FRAME] = frame
+    piece[FIRST_DIR] = d
+    piece[FIRST_FLAGS] = flags
+    for i in (PACKETS, IP_BYTES, DATA, RETRANS, ZERO_WIN, HI, ACK_HI):
+        piece[i] = piece[i + 1] = 0
+    piece[SEEN] = 0
+    piece[CLOSING] = 0
+    piece[EVENTS] = []
+    piece[VLAN] = vlan
+    piece[OUTER] = outer
+    return piece
+
+
+def flow_key(seg) -> tuple[tuple, int]:
+    """(canonical key, direction) of a packet: direction 0 when its source is the key's first
+    endpoint. ICMP's ports are Zeek's: the type, and the counterpart type or the code."""
+    transport = seg.transport
+    src, dst = seg.src, seg.dst
+    sport, dport = seg.sport, seg.dport
+    if transport == "icmp" or transport == "icmpv6":
+        pairs = ICMP6_PAIRS if transport == "icmpv6" else ICMP4_PAIRS
+        dport = pairs.get(sport, dport)
+    elif transport == "ip":
+        transport = str(seg.proto)
+    if src < dst or (src == dst and sport <= dport):
+        return (transport, src, sport, dst, dport), 0
+    return (transport, dst, dport, src, sport), 1
+
+
+def flow_ids(key: tuple, first: int) -> tuple[str, str]:
+    """(uid, Community ID) of a flow: neither depends on which side is the client, except the
+    Community ID of a one-way ICMP message, which keeps its sender first (`first`)."""
+    transport, a, a_port, b, b_port = key
+    uid = connection_uid({"client": a, "client_port": a_port, "server": b, "server_port": b_port,
+                          "transport": transport})  # fmt: skip
+    proto = PROTO_NUMBERS.get(transport)
+    if proto is None:
+        proto = int(transport) if transport.isdigit() else 0
+    one_way = False
+    if proto == 1 or proto == 58:
+        pairs = ICMP6_PAIRS if proto == 58 else ICMP4_PAIRS
+        one_way = a_port not in pairs if first == 0 else b_port not in pairs
+    if first:
+        a, a_port, b, b_port = b, b_port, a, a_port
+    return uid, community_id(a, a_port, b, b_port, proto, one_way=one_way)
+
+
+class FlowDecoder:
+    """The worker decoder: `packet()` for every IP packet, `flush()` at the end of a span."""
+
+    def __init__(self) -> None:
+        self._flows: dict[tuple, list] = {}
+        self._done: list[tuple[tuple, list]] = []
+        self._seconds: dict[int, list[int]] = {}
+        self._second = None
+        self._tally: list[int] = [0, 0]
+        self._l2: dict[int, int] = {}  # frames without IP, by ethertype
+
+    def packet(self, frame: int, ts: float, seg) -> None:
+        """One IP packet (or a frame without IP: counted by ethertype). The hot path: locals,
+        one dict lookup, list slots; no object made but the flow key."""
+        transport = seg.transport
+        if transport == "l2":
+            self._l2[seg.sport] = self._l2.get(seg.sport, 0) + 1
+            self._count(ts, 0)
+            return
+        key, d = flow_key(seg)
+        flows = self._flows
+        piece = flows.get(key)
+        if transport == "tcp":
+            flags = seg.tcp_flags
+            timeout = TCP_TIMEOUT
+        else:
+            flags = -1  # never a bare SYN below
+            timeout = OTHER_TIMEOUT
+        if (
+            piece is None
+            or ts - piece[LAST_TS] > timeout
+            or (flags & SYN_ACK == SYN and piece[CLOSING])  # a SYN after a FIN or RST
+        ):
+            if piece is not None:
+                self._done.append((key, piece))
+            piece = flows[key] = new_piece(frame, ts, d, flags, seg.vlan, seg.outer)
+        else:
+            piece[LAST_TS] = ts
+            piece[LAST_FRAME] = frame
+        piece[PACKETS + d] += 1
+        ip_len = seg.ip_len
+        piece[IP_BYTES + d] += ip_len
+        if flags >= 0:
+            _tcp(piece, d, frame, ts, seg, flags)
+        else:
+            size = seg.data_len
+            if transport == "icmp" or transport == "icmpv6":
+                size = max(size - 8, 0)
+            piece[DATA + d] += size
+            if piece[SERVICE + d] is None and seg.payload:
+                piece[SERVICE + d] = sniff(transport, seg.sport, seg.dport, seg.payload)
+        if seg.outer is None:
+            second = int(ts)
+            if second != self._second:
+                self._second = second
+                self._tally = self._seconds.setdefault(second, [0, 0])
+            tally = self._tally
+            tally[0] += 1
+            tally[1] += ip_len
+
+    def _count(self, ts: float, ip_len: int) -> None:
+        """The timeline: packets and IP bytes per second (the tunnels' inner packets aside)."""
+        second = int(ts)
+        if second != self._second:
+            self._second = second
+            self._tally = self._seconds.setdefault(second, [0, 0])
+        tally = self._tally
+        tally[0] += 1
+        tally[1] += ip_len
+
+    def flush(self) -> tuple | None:
+        """(pieces in order of their first frame, timeline rows, latest timestamp, frames
+        without IP by ethertype) of the span."""
+        pieces = self._done
+        pieces.extend(self._flows.items())
+        if not pieces and not self._seconds:
+            return None
+        for key, piece in pieces:
+            piece[HOLES] = piece[HOLES + 1] = None  # worker-only state
+            piece[UID], piece[COMMUNITY_ID] = flow_ids(key, piece[FIRST_DIR])
+        pieces.sort(key=lambda item: item[1][FIRST_FRAME])
+        seconds = [(second, p, b) for second, (p, b) in self._seconds.items()]
+        max_ts = max((piece[LAST_TS] for _, piece in pieces), default=None)
+        l2 = self._l2
+        self._flows, self._done, self._seconds, self._l2 = {}, [], {}, {}
+        self._second = None
+        return pieces, seconds, max_ts, l2
+
+
+def _tcp(piece: list, d: int, frame: int, ts: float, seg, flags: int) -> None:
+    """Sequence space, retransmissions, zero windows and the control events of one segment."""
+    seq = seg.seq
+    size = seg.data_len
+    anchor = piece[ANCHOR + d]
+    if anchor is None:
+        piece[ANCHOR + d] = anchor = seq
+        rel = 0
+    else:
+        rel = (seq - anchor) & MASK32
+        if rel >= HALF32:
+            rel -= WRAP32
+    end = rel + size + ((flags & SYN) >> 1) + (flags & FIN)
+    hi = piece[HI + d]
+    if size:
+        if rel >= hi:
+            if rel > hi:
+                _hole(piece, d, hi, rel)
+            piece[DATA + d] += size
+        else:
+            fresh = max(rel + size - hi, 0) + _fill(piece, d, rel, min(rel + size, hi))
+            if fresh:
+                piece[DATA + d] += fresh
+            else:
+                piece[RETRANS + d] += 1
+        if piece[SERVICE + d] is None and seg.payload:
+            piece[SERVICE + d] = sniff("tcp", seg.sport, seg.dport, seg.payload)
+    if end > hi:
+        piece[HI + d] = end
+    if flags & ACK:
+        ack = seg.ack
+        ack_anchor = piece[ACK_ANCHOR + d]
+        if ack_anchor is None:
+            piece[ACK_ANCHOR + d] = ack
+        else:
+            rel_ack = (ack - ack_anchor) & MASK32
+            if rel_ack < HALF32 and rel_ack > piece[ACK_HI + d]:
+                piece[ACK_HI + d] = rel_ack
+    if seg.window == 0 and not flags & (RST | SYN):
+        piece[ZERO_WIN + d] += 1
+    if flags & CONTROL:
+        _control(piece, d, flags, seq, size, ts)
+    else:
+        bit = SEEN_DATA[d] if size else SEEN_ACK[d] if flags & ACK else 0
+        if bit and not piece[SEEN] & bit:
+            piece[SEEN] |= bit
+            piece[EVENTS].append((d, flags, seq, size, ts))
+
+
+def _control(piece: list, d: int, flags: int, seq: int, size: int, ts: float) -> None:
+    """Keep a SYN, FIN or RST unless the piece already kept the same one (same sequence)."""
+    events = piece[EVENTS]
+    kind = flags & (CONTROL | ACK)
+    for event in events:
+        if event[0] == d and event[1] & (CONTROL | ACK) == kind and event[2] == seq:
+            return
+    if flags & (FIN | RST):
+        piece[CLOSING] = 1
+    if len(events) < MAX_EVENTS:
+        events.append((d, flags, seq, size, ts))
+
+
+def _hole(piece: list, d: int, lo: int, hi: int) -> None:
+    holes = piece[HOLES + d]
+    if holes is None:
+        piece[HOLES + d] = holes = []
+    if len(holes) < MAX_HOLES:
+        holes.append([lo, hi])
+
+
+def _fill(piece: list, d: int, lo: int, hi: int) -> int:
+    """Bytes of [lo, hi) that fill holes (data that came out of order, not again)."""
+    holes = piece[HOLES + d]
+    if not holes:
+        return 0
+    filled = 0
+    kept = []
+    for h_lo, h_hi in holes:
+        if hi <= h_lo or lo >= h_hi:
+            kept.append([h_lo, h_hi])
+            continue
+        filled += min(hi, h_hi) - max(lo, h_lo)
+        if h_lo < lo:
+            kept.append([h_lo, lo])
+        if hi < h_hi:
+            kept.append([hi, h_hi])
+    piece[HOLES + d] = kept
+    return filled

@@ -1,0 +1,102 @@
+"""What the conn module returns: its connection records and the capture overview."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from mcpcap.core import SCHEMA_VERSION
+
+
+class Connection(BaseModel):
+    """One connection, with Zeek conn.log meanings."""
+
+    id: int = Field(description="the record's number in time order; fetches this connection")
+    uid: str = Field(description="the connection's uid, shared by every module's records of it")
+    ts: float = Field(description="the first packet's time, epoch seconds")
+    time: str = Field(description="the first packet's time, ISO 8601 UTC")
+    client: str = Field(
+        description="the originator: the first SYN's sender, else the first "
+        "packet's (Zeek's port heuristics may flip it: history starts with ^)"
+    )
+    client_port: int = Field(description="its port (ICMP: the type)")
+    server: str
+    server_port: int = Field(description="its port (ICMP: the counterpart type or the code)")
+    transport: str = Field(description="tcp, udp, icmp, icmpv6, or the IP protocol number")
+    service: list[str] = Field(
+        description="what the payload showed (dns, http, ssl, quic, dhcp, "
+        "ssh), from ports and first bytes"
+    )
+    duration: float = Field(description="seconds from the first to the last packet")
+    client_bytes: int = Field(
+        description="payload bytes the client sent (TCP: from sequence numbers, as Zeek counts)"
+    )
+    server_bytes: int
+    client_packets: int
+    server_packets: int
+    client_ip_bytes: int = Field(description="IP header + payload bytes the client sent")
+    server_ip_bytes: int
+    conn_state: str = Field(
+        description="Zeek's code: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH"
+    )
+    history: str = Field(description="Zeek's history letters (upper case: the client)")
+    missed_bytes: int = Field(description="bytes in sequence gaps (never captured)")
+    syn_rtt: float | None = Field(None, description="seconds from the SYN to the SYN/ACK")
+    retransmissions: int = Field(description="TCP segments carrying data already seen")
+    zero_windows: int = Field(description="TCP segments advertising a zero window")
+    vlan: int | None = Field(None, description="the outermost 802.1Q VLAN id")
+    tunnel_parents: list[str] = Field(description="uids of the tunnels carrying it")
+    community_id: str = Field(description="the Community ID v1 flow hash")
+    first_frame: int
+    last_frame: int
+
+
+class ProtocolLayer(BaseModel):
+    layer: str = Field(description="the layer's path in the hierarchy (ipv4/udp/vxlan)")
+    packets: int
+    bytes: int = Field(description="IP bytes (frame bytes for `frames` and `not ip`)")
+
+
+class TcpHealth(BaseModel):
+    handshakes: int = Field(description="connections with a SYN and its SYN/ACK")
+    syn_rtt_p50: float | None = Field(None, description="SYN -> SYN/ACK, seconds, median")
+    syn_rtt_p90: float | None = None
+    syn_rtt_p99: float | None = None
+    syn_rtt_max: float | None = None
+    retransmissions: int
+    connections_with_retransmissions: int
+    zero_windows: int
+    missed_bytes: int
+
+
+class TimelineBucket(BaseModel):
+    ts: float
+    time: str
+    packets: int
+    bytes: int = Field(description="IP bytes")
+
+
+class ConnSummary(BaseModel):
+    """The capture overview: layers, hosts, talkers, ports, states, failures, time, TCP health."""
+
+    schema_version: str = SCHEMA_VERSION
+    connections: int
+    hosts: int = Field(description="distinct addresses")
+    frames: int = Field(description="frames in the capture")
+    ip_packets: int = Field(description="IP packets outside tunnels")
+    evicted: int = Field(
+        0, description="connections finished early: the table of active connections was full"
+    )
+    protocols: list[ProtocolLayer] = Field(description="packets and bytes per protocol layer")
+    transports: dict[str, int] = Field(description="IP packets by transport")
+    services: dict[str, int] = Field(description="connections by service")
+    conn_states: dict[str, int] = Field(description="connections by Zeek conn_state")
+    top_hosts_by_bytes: dict[str, int] = Field(description="IP bytes sent and received")
+    top_hosts_by_packets: dict[str, int] = Field(description="packets sent and received")
+    top_pairs_by_bytes: dict[str, int] = Field(description="IP bytes between two hosts")
+    top_pairs_by_packets: dict[str, int]
+    top_server_ports: dict[str, int] = Field(description="connections by transport/port")
+    failed_connections: dict[str, int] = Field(
+        description="REJ and S0 connections by server and port"
+    )
+    tcp_health: TcpHealth
+    timeline: list[TimelineBucket] = Field(description="packets and bytes over time")

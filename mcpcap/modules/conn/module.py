@@ -1,0 +1,54 @@
+"""The conn module: every connection of a capture and its overview, on the module contract.
+
+It asks for every IP packet (`wants_packets`): a worker decoder per span keeps partial flow
+tables (`flows`), merged in order in the scanning process (`tracker`) into Zeek-style
+connections, written to `conn_connections` (`scan`). Faces render its kind and its summary
+generically; conn has no code in any face.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, ClassVar
+
+from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
+
+
+class ConnModule(ProtocolModule):
+    name: ClassVar[str] = "conn"
+    title: ClassVar[str] = "Connections"
+    schema_version: ClassVar[str] = "1"
+    wants_packets: ClassVar[bool] = True
+    worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.flows",)
+    # no udp_ports and the contract's wants_udp: datagrams reach conn as packets only, and a
+    # scan with it may run in worker processes
+
+    def worker_decoder(self):
+        from mcpcap.modules.conn.flows import FlowDecoder
+
+        return FlowDecoder()
+
+    def create_tables(self, db: sqlite3.Connection) -> None:
+        from mcpcap.modules.conn.scan import CREATE_TABLES
+
+        db.executescript(CREATE_TABLES)
+
+    def start_scan(self, db: sqlite3.Connection, options: dict[str, Any]) -> ModuleScan:
+        from mcpcap.modules.conn.scan import ConnScan
+
+        return ConnScan(db)
+
+    def open_results(self, db, counts, capture, settings):
+        from mcpcap.modules.conn.results import ConnResults
+
+        return ConnResults(db, counts, capture, settings)
+
+    def summary_model(self) -> type:
+        from mcpcap.modules.conn.models import ConnSummary
+
+        return ConnSummary
+
+    def kinds(self):
+        from mcpcap.modules.conn.kinds import conn_kinds
+
+        return list(conn_kinds())

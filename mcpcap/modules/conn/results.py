@@ -1,0 +1,192 @@
+"""What faces ask of a finished conn analysis: records and rankings (`TableResults`) and the
+capture overview, made from the stored connections with a few grouped queries."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from typing import Any
+
+from mcpcap.core.modules.tables import TableResults
+from mcpcap.core.timefmt import iso_time, round_ts
+from mcpcap.modules.conn import models
+from mcpcap.modules.conn.kinds import PAIR, TABLES
+
+TIMELINE_BUCKETS = 60
+TUNNEL_PORTS = {("udp", 4789): "vxlan", ("udp", 6081): "geneve", ("udp", 3544): "teredo",
+                ("udp", 2152): "gtp-u", ("udp", 5072): "ayiya"}  # fmt: skip
+TUNNEL_PROTOCOLS = {"47": "gre", "4": "ip-in-ip", "41": "ipv6-in-ip"}
+ETHERTYPES = {"0x0806": "arp", "0x8035": "rarp", "0x88cc": "lldp", "0x888e": "eapol",
+              "0x8863": "pppoe discovery", "0x88e5": "macsec", "0x9000": "loopback"}  # fmt: skip
+OUTSIDE = "tunnel_parents IS NULL"
+FAMILY = "CASE WHEN instr(client, ':') THEN 'ipv6' ELSE 'ipv4' END"
+
+
+class ConnResults(TableResults):
+    def __init__(
+        self, db: sqlite3.Connection, counts: Any, capture: dict[str, Any], settings: Any
+    ) -> None:
+        super().__init__(db, TABLES, settings.max_reply_chars)
+        self._counts = counts
+        self._capture = capture or {}
+        self._top_n = settings.top_n
+
+    def summary(self, top_n: int | None = None) -> models.ConnSummary:
+        top = self._top_n if top_n is None else top_n
+        db = self.db
+        connections, ip_packets = db.execute(
+            f"SELECT count(*), coalesce(sum(packets) FILTER (WHERE {OUTSIDE}), 0) "
+            "FROM conn_connections"
+        ).fetchone()
+        hosts = db.execute(
+            "SELECT count(*) FROM (SELECT client FROM conn_connections UNION "
+            "SELECT server FROM conn_connections)"
+        ).fetchone()[0]
+        detail = getattr(self._counts, "detail", None) or {}
+        return models.ConnSummary(
+            connections=connections,
+            hosts=hosts,
+            frames=int(self._capture.get("packets") or 0),
+            ip_packets=ip_packets,
+            evicted=int(detail.get("evicted", 0)),
+            protocols=self._protocols(ip_packets),
+            transports=self._counted(
+                f"SELECT transport, sum(packets) FROM conn_connections WHERE {OUTSIDE} "
+                "GROUP BY 1 ORDER BY 2 DESC, 1"
+            ),
+            services=self._counted(
+                "SELECT service, count(*) FROM conn_connections WHERE service IS NOT NULL "
+                "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+                top,
+            ),
+            conn_states=self._counted(
+                "SELECT conn_state, count(*) FROM conn_connections GROUP BY 1 ORDER BY 2 DESC, 1"
+            ),
+            top_hosts_by_bytes=self._hosts("ip_bytes", top),
+            top_hosts_by_packets=self._hosts("packets", top),
+            top_pairs_by_bytes=self._pairs("ip_bytes", top),
+            top_pairs_by_packets=self._pairs("packets", top),
+            top_server_ports=self._counted(
+                "SELECT transport || '/' || server_port, count(*) FROM conn_connections "
+                "WHERE transport IN ('tcp', 'udp') GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+                top,
+            ),
+            failed_connections=self._counted(
+                "SELECT server || ' ' || transport || '/' || server_port, count(*) "
+                "FROM conn_connections WHERE conn_state IN ('REJ', 'S0') "
+                "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+                top,
+            ),
+            tcp_health=self._tcp_health(),
+            timeline=self._timeline(),
+        )
+
+    def _counted(self, sql: str, *params: Any) -> dict[str, int]:
+        return {str(key): int(n or 0) for key, n in self.db.execute(sql, params)}
+
+    def _hosts(self, weight: str, top: int) -> dict[str, int]:
+        return self._counted(
+            f"SELECT host, sum(n) FROM (SELECT client AS host, {weight} AS n FROM "
+            f"conn_connections WHERE {OUTSIDE} UNION ALL SELECT server, {weight} FROM "
+            f"conn_connections WHERE {OUTSIDE}) GROUP BY host ORDER BY 2 DESC, 1 LIMIT ?",
+            top,
+        )
+
+    def _pairs(self, weight: str, top: int) -> dict[str, int]:
+        return self._counted(
+            f"SELECT {PAIR}, sum({weight}) FROM conn_connections WHERE {OUTSIDE} "
+            "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+            top,
+        )
+
+    def _protocols(self, ip_packets: int) -> list[models.ProtocolLayer]:
+        """frames > vlan, ipv4/ipv6 > transports > tunnels; inner flows under `tunnelled`;
+        then per service, and the frames without IP by ethertype."""
+        frames = int(self._capture.get("packets") or 0)
+        layers: dict[str, list[int]] = {"frames": [frames, int(self._capture.get("bytes") or 0)]}
+
+        def add(path: str, packets: int, size: int) -> None:
+            layer = layers.setdefault(path, [0, 0])
+            layer[0] += packets
+            layer[1] += size
+
+        rows = self.db.execute(
+            f"SELECT {OUTSIDE}, vlan IS NOT NULL, {FAMILY}, transport, "
+            "CASE WHEN transport IN ('udp', 'tcp') THEN server_port END, "
+            "sum(packets), sum(ip_bytes) FROM conn_connections GROUP BY 1, 2, 3, 4, 5"
+        )
+        for outside, vlan, family, transport, port, packets, size in rows:
+            if not outside:
+                add(f"tunnelled/{family}", packets, size)
+                add(f"tunnelled/{family}/{transport}", packets, size)
+                continue
+            if vlan:
+                add("vlan", packets, size)
+            add(family, packets, size)
+            add(f"{family}/{transport}", packets, size)
+            tunnel = TUNNEL_PORTS.get((transport, port)) or TUNNEL_PROTOCOLS.get(transport)
+            if tunnel:
+                add(f"{family}/{transport}/{tunnel}", packets, size)
+        services = self.db.execute(
+            "SELECT service, sum(packets), sum(ip_bytes) FROM conn_connections "
+            "WHERE service IS NOT NULL GROUP BY 1 ORDER BY 1"
+        )
+        for service, packets, size in services:
+            add(f"service/{service}", packets, size)
+        not_ip = (getattr(self._counts, "detail", None) or {}).get("not_ip") or {}
+        if not_ip:
+            add("not ip", sum(not_ip.values()), 0)
+            for ethertype, packets in not_ip.items():
+                add(f"not ip/{ETHERTYPES.get(ethertype, ethertype)}", packets, 0)
+        return [models.ProtocolLayer(layer=k, packets=p, bytes=b) for k, (p, b) in layers.items()]
+
+    def _tcp_health(self) -> models.TcpHealth:
+        db = self.db
+        handshakes, retrans, with_retrans, zero, missed = db.execute(
+            "SELECT count(syn_rtt), coalesce(sum(retransmissions), 0), "
+            "count(*) FILTER (WHERE retransmissions > 0), coalesce(sum(zero_windows), 0), "
+            "coalesce(sum(missed_bytes), 0) FROM conn_connections WHERE transport = 'tcp'"
+        ).fetchone()
+
+        def at(fraction: float) -> float | None:
+            if not handshakes:
+                return None
+            rank = max(0, math.ceil(fraction * handshakes) - 1)
+            return db.execute(
+                "SELECT syn_rtt FROM conn_connections WHERE syn_rtt IS NOT NULL "
+                "ORDER BY syn_rtt LIMIT 1 OFFSET ?",
+                (rank,),
+            ).fetchone()[0]
+
+        return models.TcpHealth(
+            handshakes=handshakes,
+            syn_rtt_p50=at(0.5),
+            syn_rtt_p90=at(0.9),
+            syn_rtt_p99=at(0.99),
+            syn_rtt_max=at(1.0),
+            retransmissions=retrans,
+            connections_with_retransmissions=with_retrans,
+            zero_windows=zero,
+            missed_bytes=missed,
+        )
+
+    def _timeline(self) -> list[models.TimelineBucket]:
+        """At most TIMELINE_BUCKETS buckets of whole seconds over the capture."""
+        low, high = self.db.execute("SELECT min(second), max(second) FROM conn_timeline").fetchone()
+        if low is None:
+            return []
+        width = max(1, math.ceil((high - low + 1) / TIMELINE_BUCKETS))
+        rows = self.db.execute(
+            "SELECT (second - ?) / ? AS b, sum(packets), sum(bytes) FROM conn_timeline "
+            "GROUP BY b ORDER BY b",
+            (low, width),
+        )
+        return [
+            models.TimelineBucket(
+                ts=round_ts(low + b * width),
+                time=iso_time(low + b * width) or "",
+                packets=p,
+                bytes=size,
+            )
+            for b, p, size in rows
+        ]

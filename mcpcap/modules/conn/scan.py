@@ -1,0 +1,200 @@
+"""The conn module's scan: workers' pieces in, connection rows and a timeline out.
+
+Connections are written in batches as they finish (in finishing order, to a staging table);
+at the end they are copied in time order, so record ids follow the capture whatever the
+number of worker processes, and the n-th later connection of the same 5-tuple gets its own
+uid (`connection_uid(record, n)`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from mcpcap.core.export import connection_uid
+from mcpcap.core.modules.contract import ModuleScan
+from mcpcap.core.modules.counts import ModuleCounts
+from mcpcap.modules.conn.flows import PROTO_NUMBERS
+from mcpcap.modules.conn.tracker import (
+    DATA,
+    IPB,
+    PK,
+    RETR,
+    ZERO,
+    Conn,
+    ConnTracker,
+    conn_state,
+    tcp_sizes,
+)
+
+BATCH = 5_000
+MAX_BUCKETS = 100_000  # timeline buckets before they widen tenfold
+PROTO_NAMES = {number: name for name, number in PROTO_NUMBERS.items()}
+
+COLUMNS = (
+    "uid", "ts", "last_ts", "duration", "client", "client_port", "server", "server_port",
+    "transport", "service", "client_bytes", "server_bytes", "client_packets", "server_packets",
+    "client_ip_bytes", "server_ip_bytes", "conn_state", "history", "missed_bytes", "syn_rtt",
+    "retransmissions", "zero_windows", "vlan", "tunnel_parents", "community_id", "first_frame",
+    "last_frame", "packets", "ip_bytes", "bytes",
+)  # fmt: skip
+COLUMN_TYPES = (
+    "TEXT NOT NULL", "REAL NOT NULL", "REAL NOT NULL", "REAL NOT NULL", "TEXT NOT NULL",
+    "INTEGER NOT NULL", "TEXT NOT NULL", "INTEGER NOT NULL", "TEXT NOT NULL", "TEXT",
+    "INTEGER NOT NULL", "INTEGER NOT NULL", "INTEGER NOT NULL", "INTEGER NOT NULL",
+    "INTEGER NOT NULL", "INTEGER NOT NULL", "TEXT NOT NULL", "TEXT NOT NULL", "INTEGER NOT NULL",
+    "REAL", "INTEGER NOT NULL", "INTEGER NOT NULL", "INTEGER", "TEXT", "TEXT NOT NULL",
+    "INTEGER NOT NULL", "INTEGER NOT NULL", "INTEGER NOT NULL", "INTEGER NOT NULL",
+    "INTEGER NOT NULL",
+)  # fmt: skip
+_DEFINITIONS = ", ".join(f"{c} {t}" for c, t in zip(COLUMNS, COLUMN_TYPES, strict=True))
+CREATE_TABLES = f"""
+CREATE TABLE conn_connections (id INTEGER PRIMARY KEY, {_DEFINITIONS});
+CREATE TABLE conn_timeline (second INTEGER PRIMARY KEY, packets INTEGER NOT NULL,
+                            bytes INTEGER NOT NULL);
+"""
+STAGING = f"CREATE TEMP TABLE conn_staging ({_DEFINITIONS})"
+INSERT_STAGING = f"INSERT INTO conn_staging VALUES ({', '.join('?' * len(COLUMNS))})"
+INDEXES = """
+CREATE INDEX conn_ts ON conn_connections (ts);
+CREATE INDEX conn_uid ON conn_connections (uid);
+CREATE INDEX conn_client ON conn_connections (client);
+CREATE INDEX conn_server ON conn_connections (server, server_port);
+CREATE INDEX conn_by_state ON conn_connections (conn_state);
+"""
+
+
+def conn_row(conn: Conn) -> tuple:
+    """A finished connection as its conn_connections row (the column order of COLUMNS)."""
+    key, n = conn.key, conn.n
+    o, r = conn.orig, 1 - conn.orig
+    transport = key[0]
+    ends = ((key[1], key[2]), (key[3], key[4]))
+    (client, client_port), (server, server_port) = ends[o], ends[r]
+    history = conn.history
+    if transport == "tcp":
+        sizes, missed = tcp_sizes(conn)
+        for d in (o, r):
+            if missed[d]:
+                history += "G" if d == o else "g"
+    else:
+        sizes, missed = [n[DATA], n[DATA + 1]], [0, 0]
+    syn_rtt = None
+    if conn.syn_ts is not None and conn.synack_ts is not None and conn.synack_ts >= conn.syn_ts:
+        syn_rtt = round(conn.synack_ts - conn.syn_ts, 6)
+    parents = [connection_uid(_outer_record(outer)) for outer in conn.outers]
+    packets = (n[PK + o], n[PK + r])
+    ip_bytes = (n[IPB + o], n[IPB + r])
+    return (
+        conn.uid, conn.first_ts, conn.last_ts,
+        round(conn.last_ts - conn.first_ts, 6), client, client_port, server, server_port,
+        transport, ",".join(sorted(conn.services)) or None, sizes[o], sizes[r], *packets,
+        *ip_bytes, conn_state(conn, sizes), history, missed[o] + missed[r], syn_rtt,
+        n[RETR] + n[RETR + 1], n[ZERO] + n[ZERO + 1], conn.vlan, ",".join(parents) or None,
+        conn.community_id, conn.first_frame,
+        conn.last_frame, sum(packets), sum(ip_bytes), sizes[0] + sizes[1],
+    )  # fmt: skip
+
+
+def _outer_record(outer: tuple) -> dict[str, Any]:
+    """The carrier (proto, src, sport, dst, dport) as a record its uid is made from."""
+    proto, src, sport, dst, dport = outer
+    return {"client": src, "client_port": sport, "server": dst, "server_port": dport,
+            "transport": PROTO_NAMES.get(proto, str(proto))}  # fmt: skip
+
+
+class ConnScan(ModuleScan):
+    def __init__(self, db: sqlite3.Connection, max_active: int | None = None) -> None:
+        self._db = db
+        self._rows: list[tuple] = []
+        self.tracker = ConnTracker(self._emit, **({"max_active": max_active} if max_active else {}))
+        self._seconds: dict[int, list[int]] = {}
+        self._width = 1
+        self._l2: dict[int, int] = {}
+        db.execute(STAGING)
+
+    def on_udp(self, frame: int, ts: float, seg: Any) -> None:
+        """Datagrams come as packets (`wants_packets`): nothing to do here."""
+
+    def on_tcp(self, frame: int, ts: float, chunk: Any) -> bool:
+        return False  # conn reads packets, never streams
+
+    def on_worker_flush(self, partial: tuple) -> None:
+        pieces, seconds, max_ts, l2 = partial
+        self.tracker.add_span(pieces, max_ts)
+        self._timeline(seconds)
+        for ethertype, frames in l2.items():
+            self._l2[ethertype] = self._l2.get(ethertype, 0) + frames
+
+    def _timeline(self, seconds: list) -> None:
+        buckets, width = self._seconds, self._width
+        for second, packets, size in seconds:
+            bucket = buckets.get(second - second % width)
+            if bucket is None:
+                buckets[second - second % width] = [packets, size]
+            else:
+                bucket[0] += packets
+                bucket[1] += size
+        if len(buckets) > MAX_BUCKETS:
+            self._width *= 10
+            rows = [(s, p, b) for s, (p, b) in buckets.items()]
+            self._seconds = {}
+            self._timeline(rows)
+
+    def _emit(self, conn: Conn) -> None:
+        self._rows.append(conn_row(conn))
+        if len(self._rows) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._db.executemany(INSERT_STAGING, self._rows)
+        self._rows.clear()
+
+    def finish(self, db: sqlite3.Connection) -> ModuleCounts:
+        self.tracker.finish()
+        self._flush()
+        columns = ", ".join(COLUMNS)
+        db.execute(
+            f"INSERT INTO conn_connections ({columns}) SELECT {columns} FROM conn_staging "
+            "ORDER BY ts, first_frame, transport, client, client_port, server, server_port"
+        )
+        db.execute("DROP TABLE conn_staging")
+        db.executescript(INDEXES)
+        _number_occurrences(db)
+        db.executemany(
+            "INSERT INTO conn_timeline VALUES (?, ?, ?)",
+            sorted((s, p, b) for s, (p, b) in self._seconds.items()),
+        )
+        totals = db.execute(
+            "SELECT count(*), coalesce(sum(packets), 0), coalesce(sum(ip_bytes), 0) "
+            "FROM conn_connections"
+        ).fetchone()
+        return ModuleCounts(
+            messages=totals[0],
+            detail={
+                "connections": totals[0],
+                "packets": totals[1],
+                "ip_bytes": totals[2],
+                "evicted": self.tracker.evicted,
+                "timeline_seconds": self._width,
+                "not_ip": {f"0x{t:04x}": n for t, n in sorted(self._l2.items())},
+            },
+        )
+
+
+def _number_occurrences(db: sqlite3.Connection) -> None:
+    """The 2nd, 3rd ... connection of one 5-tuple gets its own uid (occurrence 1, 2 ...)."""
+    rows = db.execute(
+        "SELECT id, uid, client, client_port, server, server_port, transport "
+        "FROM conn_connections WHERE uid IN "
+        "(SELECT uid FROM conn_connections GROUP BY uid HAVING count(*) > 1) ORDER BY uid, id"
+    ).fetchall()
+    updates, last, occurrence = [], None, 0
+    for id_, uid, client, client_port, server, server_port, transport in rows:
+        occurrence = occurrence + 1 if uid == last else 0
+        last = uid
+        if occurrence:
+            record = {"client": client, "client_port": client_port, "server": server,
+                      "server_port": server_port, "transport": transport}  # fmt: skip
+            updates.append((connection_uid(record, occurrence), id_))
+    db.executemany("UPDATE conn_connections SET uid = ? WHERE id = ?", updates)

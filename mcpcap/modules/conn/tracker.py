@@ -1,0 +1,404 @@
+"""The connection half of tracking: runs in the scanning process, span after span.
+
+`ConnTracker` merges the workers' pieces (see `flows`) in capture order into connections, as
+Zeek's connection table would hold them: who is the client (the first SYN's sender, or the
+first packet's with Zeek's port heuristics, `^` in the history when it flips), each TCP
+endpoint's state replayed from the kept events (Zeek's TCP_Analyzer state machine), the
+history letters (Zeek's `update_history`, the scaled `T` and `W` letters at 1, 10, 100 ...),
+inactivity timeouts (TCP 5 min, UDP and ICMP 1 min) and a new connection at a SYN after a
+close. The table of active connections is bounded: past `max_active` the least recently
+active one is finished early (counted in `evicted`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mcpcap.modules.conn import flows
+from mcpcap.modules.conn.flows import ACK, FIN, HALF32, MASK32, RST, SYN, WRAP32
+
+INACTIVE, SYN_SENT, SYN_ACK_SENT, PARTIAL, ESTABLISHED, CLOSED, RESET = range(7)
+MAX_ACTIVE = 50_000  # about 40 MB of connections at most
+MAX_TUNNELS = 4
+MAX_HISTORY = 64
+
+# Zeek's likely_server_ports, roughly: the ports its analyzers register
+LIKELY_SERVER_PORTS = frozenset((
+    20, 21, 22, 23, 25, 53, 67, 68, 69, 80, 88, 110, 111, 123, 135, 137, 138, 139, 143, 161,
+    162, 179, 389, 443, 445, 465, 500, 502, 514, 546, 547, 587, 593, 631, 636, 853, 873, 989,
+    990, 993, 995, 1080, 1194, 1433, 1521, 1701, 1723, 1812, 1813, 1883, 2049, 2152, 2181,
+    3128, 3260, 3268, 3306, 3389, 3478, 3544, 4500, 4789, 5060, 5061, 5222, 5353, 5355, 5432,
+    5672, 5900, 6081, 6379, 6443, 6667, 8000, 8008, 8080, 8081, 8443, 8888, 9000, 9092, 9200,
+    11211, 27017,
+))  # fmt: skip
+
+# per-direction numbers of a connection: index + direction (canonical side 0 or 1)
+PK, IPB, DATA, BASE, HI, ACKED, FINS, RETR, ZERO, STATE, PREV, LSYN, LFIN, LRST = range(0, 28, 2)
+SIZE = 28
+LETTER_BITS = {letter: 1 << i for i, letter in enumerate("SHADFRQITWGC")}
+
+
+class Conn:
+    """One connection being tracked (directions are the flow key's canonical sides)."""
+
+    __slots__ = ("community_id", "first_frame", "first_ts", "history", "key", "last_frame",
+                 "last_ts", "n", "orig", "outers", "seen", "services", "syn_ts", "synack_ts",
+                 "uid", "vlan")  # fmt: skip
+
+    def __init__(self, key: tuple, piece: list) -> None:
+        self.key = key
+        first = piece[flows.FIRST_DIR]
+        self.orig = first ^ _flips(key, first, piece[flows.FIRST_FLAGS])
+        self.first_ts = piece[flows.FIRST_TS]
+        self.last_ts = self.first_ts
+        self.first_frame = self.last_frame = piece[flows.FIRST_FRAME]
+        n = self.n = [0] * SIZE
+        n[BASE] = n[BASE + 1] = None
+        n[LSYN] = n[LSYN + 1] = n[LFIN] = n[LFIN + 1] = n[LRST] = n[LRST + 1] = None
+        self.history = "^" if self.orig != first else ""
+        self.seen = 0
+        self.vlan = piece[flows.VLAN]
+        self.outers: tuple = ()
+        self.services: tuple = ()
+        self.syn_ts = self.synack_ts = None
+        self.uid = piece[flows.UID]
+        self.community_id = piece[flows.COMMUNITY_ID]
+
+    @property
+    def transport(self) -> str:
+        return self.key[0]
+
+    def closed(self) -> bool:
+        n = self.n
+        return RESET in (n[STATE], n[STATE + 1]) or n[STATE] == n[STATE + 1] == CLOSED
+
+
+def _flips(key: tuple, first: int, flags: int) -> int:
+    """1 when Zeek's heuristics make the first packet's receiver the originator."""
+    transport = key[0]
+    sport, dport = (key[2], key[4]) if first == 0 else (key[4], key[2])
+    likely = LIKELY_SERVER_PORTS
+    if transport == "udp":
+        return int(sport in likely and dport not in likely)
+    if transport != "tcp" or (flags & SYN and not flags & ACK):
+        return 0
+    if sport not in likely:
+        return 0
+    if dport in likely:
+        return int(not flags & SYN and sport < dport)
+    return 1
+
+
+def _signed(value: int) -> int:
+    value &= MASK32
+    return value - WRAP32 if value >= HALF32 else value
+
+
+class ConnTracker:
+    """Pieces in, finished connections out (to `emit`), with bounded memory."""
+
+    def __init__(self, emit: Callable[[Conn], None], max_active: int = MAX_ACTIVE) -> None:
+        self._emit = emit
+        self._max = max_active
+        self._tcp: dict[tuple, Conn] = {}  # in order of last activity, the oldest first
+        self._other: dict[tuple, Conn] = {}
+        self.evicted = 0
+        self.connections = 0
+
+    def active(self) -> int:
+        return len(self._tcp) + len(self._other)
+
+    def add_span(self, pieces: list, max_ts: float | None) -> None:
+        for key, piece in pieces:
+            self.add(key, piece)
+        if max_ts is not None:
+            self.expire(max_ts)
+
+    def add(self, key: tuple, piece: list) -> None:
+        table = self._tcp if key[0] == "tcp" else self._other
+        conn = table.pop(key, None)
+        if conn is not None and _separate(conn, piece):
+            self._finish(conn)
+            conn = None
+        if conn is None:
+            if self.active() >= self._max:
+                self._evict()
+            conn = Conn(key, piece)
+        absorb(conn, piece)
+        table[key] = conn
+
+    def expire(self, now: float) -> None:
+        """Finish the connections inactive for longer than their timeout at `now`."""
+        for table, timeout in ((self._tcp, flows.TCP_TIMEOUT), (self._other, flows.OTHER_TIMEOUT)):
+            while table:
+                key = next(iter(table))
+                if now - table[key].last_ts <= timeout:
+                    break
+                self._finish(table.pop(key))
+
+    def finish(self) -> None:
+        """The end of the capture: every connection still active is finished."""
+        rest = [*self._tcp.values(), *self._other.values()]
+        self._tcp, self._other = {}, {}
+        for conn in sorted(rest, key=lambda c: c.first_frame):
+            self._finish(conn)
+
+    def _evict(self) -> None:
+        tcp, other = self._tcp, self._other
+        if not other or (tcp and tcp[next(iter(tcp))].last_ts <= other[next(iter(other))].last_ts):
+            table = tcp
+        else:
+            table = other
+        self.evicted += 1
+        self._finish(table.pop(next(iter(table))))
+
+    def _finish(self, conn: Conn) -> None:
+        self.connections += 1
+        self._emit(conn)
+
+
+def _separate(conn: Conn, piece: list) -> bool:
+    """Whether a piece starts a new connection: after the inactivity timeout, or (TCP) a new
+    SYN, with another initial sequence number, once the connection was closed or reset."""
+    timeout = flows.TCP_TIMEOUT if conn.transport == "tcp" else flows.OTHER_TIMEOUT
+    if piece[flows.FIRST_TS] - conn.last_ts > timeout:
+        return True
+    if conn.transport != "tcp" or piece[flows.FIRST_FLAGS] & (SYN | ACK) != SYN:
+        return False
+    if not conn.closed():
+        return False
+    d, _, seq, _, _ = piece[flows.EVENTS][0]
+    return seq != conn.n[LSYN + d]
+
+
+# ---------------------------------------------------------------------- merging a piece
+def absorb(conn: Conn, piece: list) -> None:
+    """Add a piece (the next stretch of the same flow) to its connection."""
+    n = conn.n
+    for d in (0, 1):
+        n[PK + d] += piece[flows.PACKETS + d]
+        n[IPB + d] += piece[flows.IP_BYTES + d]
+        n[DATA + d] += piece[flows.DATA + d]
+        service = piece[flows.SERVICE + d]
+        if service and service not in conn.services:
+            conn.services = (*conn.services, service)
+    if piece[flows.LAST_TS] > conn.last_ts:
+        conn.last_ts = piece[flows.LAST_TS]
+    if piece[flows.LAST_FRAME] > conn.last_frame:
+        conn.last_frame = piece[flows.LAST_FRAME]
+    if conn.vlan is None:
+        conn.vlan = piece[flows.VLAN]
+    outer = piece[flows.OUTER]
+    if outer is not None and outer not in conn.outers and len(conn.outers) < MAX_TUNNELS:
+        conn.outers = (*conn.outers, tuple(outer))
+    transport = conn.transport
+    if transport == "tcp":
+        _absorb_tcp(conn, piece)
+    elif transport == "udp":
+        first = piece[flows.FIRST_DIR]
+        for d in (first, 1 - first):
+            if piece[flows.PACKETS + d]:
+                _check(conn, d, "D")
+
+
+def _absorb_tcp(conn: Conn, piece: list) -> None:
+    n = conn.n
+    events = piece[flows.EVENTS]
+    for d in (0, 1):
+        anchor = piece[flows.ANCHOR + d]
+        if anchor is None:
+            continue
+        if n[BASE + d] is None:
+            syn = any(e[0] == d and e[1] & SYN and e[2] == anchor for e in events)
+            n[BASE + d] = anchor if syn else (anchor - 1) & MASK32
+        top = _signed(anchor - n[BASE + d]) + piece[flows.HI + d]
+        if top > n[HI + d]:
+            n[HI + d] = top
+    for d in (0, 1):
+        ack_anchor = piece[flows.ACK_ANCHOR + d]
+        peer = 1 - d
+        if ack_anchor is None or n[BASE + peer] is None:
+            continue
+        acked = _signed(ack_anchor - n[BASE + peer]) + piece[flows.ACK_HI + d]
+        if n[ACKED + peer] < acked < HALF32:
+            n[ACKED + peer] = acked
+    for event in events:
+        tcp_event(conn, *event)
+    for d in (0, 1):
+        _scaled(conn, d, RETR, piece[flows.RETRANS + d], "T")
+        _scaled(conn, d, ZERO, piece[flows.ZERO_WIN + d], "W")
+
+
+def _scaled(conn: Conn, d: int, index: int, more: int, letter: str) -> None:
+    """Zeek's scaled history letters: one at the 1st, 10th, 100th ... occurrence."""
+    if not more:
+        return
+    n = conn.n
+    before = n[index + d]
+    after = n[index + d] = before + more
+    threshold = 1
+    while threshold <= after:
+        if threshold > before:
+            _add(conn, d, letter)
+        threshold *= 10
+
+
+# ---------------------------------------------------------------------- Zeek's TCP logic
+def tcp_event(conn: Conn, d: int, flags: int, seq: int, size: int, ts: float) -> None:
+    """One kept TCP packet: its history letters, then its endpoint's state change."""
+    _history(conn, d, flags, seq, size)
+    n = conn.n
+    peer = 1 - d
+    is_orig = d == conn.orig
+    state = n[STATE + d]
+    syn, fin, rst, ack = flags & SYN, flags & FIN, flags & RST, flags & ACK
+    if syn and is_orig and not ack and conn.syn_ts is None:
+        conn.syn_ts = ts
+    if syn and ack and not is_orig and conn.synack_ts is None:
+        conn.synack_ts = ts
+    if fin:
+        n[FINS + d] += 1
+    if state == INACTIVE:
+        if syn:
+            if is_orig:
+                state = SYN_ACK_SENT if ack else SYN_SENT
+            else:
+                if n[STATE + peer] == SYN_SENT:
+                    n[STATE + peer] = ESTABLISHED
+                state = ESTABLISHED
+        if fin:
+            state = CLOSED
+        if rst:
+            n[PREV + d] = state
+            state = RESET
+        if state == INACTIVE and not (not is_orig and not size and n[STATE + peer] == SYN_SENT):
+            state = PARTIAL
+    elif state in (SYN_SENT, SYN_ACK_SENT):
+        if syn and seq != n[BASE + d] and n[BASE + d] is not None:
+            n[BASE + d] = seq  # Zeek's SYN_seq_jump: the sequence space starts again
+            n[HI + d] = 1
+        if fin:
+            state = CLOSED
+        if rst:
+            n[PREV + d] = state
+            state = RESET
+    elif state != RESET:
+        if fin and state != CLOSED:
+            state = CLOSED
+        if rst:
+            n[PREV + d] = state
+            state = RESET
+    n[STATE + d] = state
+
+
+def _history(conn: Conn, d: int, flags: int, seq: int, size: int) -> None:
+    """Zeek's update_history: a letter the first time, S/H/F/R again for a new sequence."""
+    n = conn.n
+    syn, fin, rst = flags & SYN, flags & FIN, flags & RST
+    bits = (1 if syn else 0) + (1 if fin else 0) + (1 if rst else 0)
+    if bits > 1:
+        _check(conn, d, "I" if fin and rst else "Q")
+    elif bits == 1:
+        if syn:
+            code = "H" if flags & ACK else "S"
+            if _check(conn, d, code) and seq != n[LSYN + d]:
+                _add(conn, d, code)
+            n[LSYN + d] = seq
+        if fin:
+            end = (seq + size) & MASK32
+            if _check(conn, d, "F") and end != n[LFIN + d]:
+                _add(conn, d, "F")
+            n[LFIN + d] = end
+        if rst:
+            if _check(conn, d, "R") and seq != n[LRST + d]:
+                _add(conn, d, "R")
+            n[LRST + d] = seq
+    elif size:
+        _check(conn, d, "D")
+    elif flags & ACK:
+        _check(conn, d, "A")
+
+
+def _check(conn: Conn, d: int, letter: str) -> bool:
+    """True when the letter was already seen for this side; else add it and say False."""
+    bit = LETTER_BITS[letter] << (16 if d != conn.orig else 0)
+    if conn.seen & bit:
+        return True
+    conn.seen |= bit
+    _add(conn, d, letter)
+    return False
+
+
+def _add(conn: Conn, d: int, letter: str) -> None:
+    if len(conn.history) < MAX_HISTORY:  # a flood of new SYNs on one 5-tuple stays bounded
+        conn.history += letter if d == conn.orig else letter.lower()
+
+
+# ---------------------------------------------------------------------- the finished record
+def tcp_sizes(conn: Conn) -> tuple[list[int], list[int]]:
+    """(payload bytes, missed bytes) per canonical side, from sequence numbers as Zeek's
+    TCP_Endpoint::Size counts them: the higher of the last sequence number and the peer's
+    acknowledgement, less the SYN and FIN octets."""
+    n = conn.n
+    sizes, missed = [0, 0], [0, 0]
+    for d in (0, 1):
+        if n[BASE + d] is None:
+            continue
+        if n[STATE + d] == RESET and n[PREV + d] == SYN_SENT and n[STATE + 1 - d] == INACTIVE:
+            continue
+        size = max(n[HI + d], n[ACKED + d])
+        if size > 0:
+            size -= 1
+        if n[FINS + d] and size > 0:
+            size -= 1
+        sizes[d] = size
+        missed[d] = max(size - n[DATA + d], 0)
+    return sizes, missed
+
+
+def conn_state(conn: Conn, sizes: list[int]) -> str:
+    """Zeek's conn_state (base/protocols/conn/main.zeek) from the endpoints' states."""
+    n = conn.n
+    o, r = conn.orig, 1 - conn.orig
+    transport = conn.transport
+    if transport == "udp":
+        if n[PK + o]:
+            return "SF" if n[PK + r] else "S0"
+        return "SHR" if n[PK + r] else "OTH"
+    if transport != "tcp":
+        return "OTH"
+    os, rs = n[STATE + o], n[STATE + r]
+    o_inactive = os in (INACTIVE, PARTIAL)
+    r_inactive = rs in (INACTIVE, PARTIAL)
+    if rs == RESET:
+        if os in (SYN_SENT, SYN_ACK_SENT) or (os == RESET and not sizes[o] and not sizes[r]):
+            return "REJ"
+        return "RSTRH" if o_inactive else "RSTR"
+    if os == RESET:
+        if r_inactive:
+            return "RSTOS0" if _syn_then_reset(conn.history) else "OTH"
+        return "RSTO"
+    if rs == CLOSED and os == CLOSED:
+        return "SF"
+    if os == CLOSED:
+        return "SH" if r_inactive else "S2"
+    if rs == CLOSED:
+        return "SHR" if o_inactive else "S3"
+    if os == SYN_SENT and rs == INACTIVE:
+        return "S0"
+    if os == ESTABLISHED and rs == ESTABLISHED:
+        return "S1"
+    return "OTH"
+
+
+def _syn_then_reset(history: str) -> bool:
+    """Zeek's /^?S[^HAFGIQ]*R.*/ on the history."""
+    text = history[1:] if history.startswith("^") else history
+    if not text.startswith("S"):
+        return False
+    for char in text[1:]:
+        if char == "R":
+            return True
+        if char in "HAFGIQ":
+            return False
+    return False

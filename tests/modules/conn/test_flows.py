@@ -1,0 +1,242 @@
+"""The flow logic: Zeek's history and conn_state, timeouts, SYN after a close, span cuts,
+sequence-number bytes, retransmissions and the bounded table, on synthetic packets."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcpcap.modules.conn.flows import FlowDecoder
+from mcpcap.modules.conn.tracker import ConnTracker
+from tests.modules.conn.flowkit import (
+    ACK,
+    FIN,
+    PSH,
+    RST,
+    SYN,
+    C,
+    S,
+    handshake,
+    icmp,
+    run,
+    tcp,
+    udp,
+)
+
+REQUEST, REPLY = b"GET / HTTP/1.1\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\nhi!!"  # 18 and 23 bytes
+
+
+def closed_exchange(t: float = 0.0, cseq: int = 1000, sseq: int = 5000) -> list:
+    c, s = cseq + 1, sseq + 1
+    return [
+        *handshake(t, cseq, sseq),
+        (t + 0.03, tcp(C, S, PSH | ACK, c, s, REQUEST)),
+        (t + 0.04, tcp(S, C, PSH | ACK, s, c + 18, REPLY)),
+        (t + 0.05, tcp(C, S, ACK, c + 18, s + 23)),
+        (t + 0.06, tcp(C, S, FIN | ACK, c + 18, s + 23)),
+        (t + 0.07, tcp(S, C, FIN | ACK, s + 23, c + 19)),
+        (t + 0.08, tcp(C, S, ACK, c + 19, s + 24)),
+    ]
+
+
+def only(rows: list[dict]) -> dict:
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_a_complete_exchange_is_sf_with_zeeks_history_and_sequence_bytes():
+    conn = only(run(closed_exchange()))
+    assert (conn["client"], conn["client_port"], conn["server"], conn["server_port"]) == (*C, *S)
+    assert conn["conn_state"] == "SF"
+    assert conn["history"] == "ShADdFf"
+    assert (conn["client_bytes"], conn["server_bytes"]) == (18, 23)
+    assert (conn["client_packets"], conn["server_packets"]) == (6, 3)
+    assert conn["client_ip_bytes"] == 6 * 40 + 18 and conn["server_ip_bytes"] == 3 * 40 + 23
+    assert conn["syn_rtt"] == pytest.approx(0.01)
+    assert conn["service"] == "http" and conn["missed_bytes"] == 0
+    assert conn["first_frame"] == 1 and conn["last_frame"] == 9
+
+
+@pytest.mark.parametrize("every", [1, 2, 3, 4])
+def test_spans_cut_anywhere_give_the_same_connection(every):
+    assert run(closed_exchange(), flush_every=every) == run(closed_exchange())
+
+
+def test_a_refused_syn_is_rej():
+    conn = only(run([(0, tcp(C, S, SYN, 1)), (0.1, tcp(S, C, RST | ACK, 0, 2))]))
+    assert (conn["conn_state"], conn["history"]) == ("REJ", "Sr")
+    assert conn["client_bytes"] == conn["server_bytes"] == 0
+
+
+def test_an_unanswered_syn_is_s0_and_retried_syns_are_one_connection():
+    conn = only(run([(0, tcp(C, S, SYN, 1)), (1, tcp(C, S, SYN, 1)), (3, tcp(C, S, SYN, 1))]))
+    assert (conn["conn_state"], conn["history"], conn["client_packets"]) == ("S0", "S", 3)
+
+
+def test_a_reset_by_the_client_after_the_handshake_is_rsto():
+    packets = [*handshake(), (0.05, tcp(C, S, RST | ACK, 1001, 5001))]
+    conn = only(run(packets))
+    assert (conn["conn_state"], conn["history"]) == ("RSTO", "ShAR")
+
+
+def test_a_reset_by_the_server_after_data_is_rstr():
+    packets = [
+        *handshake(),
+        (0.03, tcp(C, S, PSH | ACK, 1001, 5001, REQUEST)),
+        (0.04, tcp(S, C, RST, 5001)),
+    ]
+    assert only(run(packets))["conn_state"] == "RSTR"
+
+
+def test_a_syn_then_reset_from_the_client_is_rstos0():
+    conn = only(run([(0, tcp(C, S, SYN, 1)), (0.2, tcp(C, S, RST, 2))]))
+    assert (conn["conn_state"], conn["history"]) == ("RSTOS0", "SR")
+
+
+def test_only_the_client_closing_is_sh_or_s2():
+    assert only(run([(0, tcp(C, S, SYN, 1)), (0.1, tcp(C, S, FIN, 2))]))["conn_state"] == "SH"
+    packets = [*handshake(), (0.1, tcp(C, S, FIN | ACK, 1001, 5001))]
+    assert only(run(packets))["conn_state"] == "S2"
+
+
+def test_established_and_open_is_s1():
+    assert only(run(handshake()))["conn_state"] == "S1"
+
+
+def test_a_capture_starting_mid_connection_flips_by_port_and_says_so():
+    packets = [
+        (0, tcp(S, C, PSH | ACK, 500, 77, REPLY)),
+        (0.1, tcp(C, S, ACK, 77, 523)),
+        (0.2, tcp(C, S, PSH | ACK, 77, 523, REQUEST)),
+    ]
+    conn = only(run(packets))
+    assert (conn["client"], conn["server_port"]) == (C[0], 80)  # the port-80 side serves
+    assert conn["history"] == "^dAD" and conn["conn_state"] == "OTH"
+    assert (conn["client_bytes"], conn["server_bytes"]) == (18, 23)
+    assert conn["syn_rtt"] is None
+
+
+def test_a_syn_ack_first_makes_its_receiver_the_client():
+    conn = only(run([(0, tcp(S, C, SYN | ACK, 5000, 1001)), (0.1, tcp(C, S, ACK, 1001, 5001))]))
+    assert conn["client"] == C[0] and conn["history"].startswith("^h")
+
+
+def test_tcp_inactivity_over_five_minutes_splits_the_connection():
+    packets = [*closed_exchange()[:5], (400.0, tcp(C, S, PSH | ACK, 1019, 5024, b"more"))]
+    first, second = run(packets)
+    assert first["conn_state"] == "S1" and second["conn_state"] == "OTH"
+    assert second["client_packets"] == 1 and second["ts"] == 400.0
+    # within five minutes it stays one
+    assert len(run([*closed_exchange()[:5], (290.0, tcp(C, S, ACK, 1019, 5024, b"m"))])) == 1
+
+
+def test_udp_and_icmp_time_out_after_a_minute():
+    mdns, group = ("10.0.0.9", 5353), ("224.0.0.251", 5353)
+    assert len(run([(0, udp(mdns, group)), (59, udp(mdns, group))])) == 1
+    assert len(run([(0, udp(mdns, group)), (61, udp(mdns, group))])) == 2
+    pings = [(t, icmp("10.0.0.1", "10.0.0.2", 8)) for t in (0.0, 1.0, 70.0)]
+    assert [row["client_packets"] for row in run(pings)] == [2, 1]
+
+
+@pytest.mark.parametrize("every", [0, 3, 9, 10])
+def test_a_new_syn_after_a_close_is_a_new_connection(every):
+    packets = closed_exchange() + closed_exchange(t=2.0, cseq=90000, sseq=70000)
+    first, second = run(packets, flush_every=every)
+    assert first["conn_state"] == second["conn_state"] == "SF"
+    assert first["history"] == second["history"] == "ShADdFf"
+    assert (first["last_frame"], second["first_frame"]) == (9, 10)
+
+
+def test_a_syn_on_an_open_connection_does_not_split_it():
+    packets = [*handshake(), (0.5, tcp(C, S, SYN, 777))]
+    assert len(run(packets)) == 1
+
+
+def test_retransmissions_are_counted_and_reordering_is_not():
+    resent = [
+        *handshake(),
+        (0.03, tcp(C, S, PSH | ACK, 1001, 5001, REQUEST)),
+        (0.5, tcp(C, S, PSH | ACK, 1001, 5001, REQUEST)),
+    ]
+    conn = only(run(resent))
+    assert conn["retransmissions"] == 1 and conn["history"] == "ShADT"
+    assert conn["client_bytes"] == 18
+    reordered = [
+        *handshake(),
+        (0.03, tcp(C, S, PSH | ACK, 1011, 5001, b"b" * 10)),
+        (0.04, tcp(C, S, PSH | ACK, 1001, 5001, b"a" * 10)),
+    ]
+    conn = only(run(reordered))
+    assert conn["retransmissions"] == 0 and conn["client_bytes"] == 20
+    assert conn["missed_bytes"] == 0
+
+
+def test_bytes_acknowledged_but_never_captured_are_missed():
+    packets = [
+        *handshake(),
+        (0.03, tcp(C, S, PSH | ACK, 1001, 5001, b"a" * 100)),
+        # 100 more bytes were sent but are not in the capture; the server acknowledges all
+        (0.05, tcp(S, C, ACK, 5001, 1201)),
+    ]
+    conn = only(run(packets))
+    assert conn["client_bytes"] == 200 and conn["missed_bytes"] == 100
+    assert conn["history"].endswith("G")
+
+
+def test_sequence_numbers_wrapping_around_count_right():
+    start = 0xFFFFFFF0
+    packets = [
+        *handshake(cseq=start),
+        (0.03, tcp(C, S, PSH | ACK, start + 1, 5001, b"a" * 100)),
+        (0.04, tcp(S, C, ACK, 5001, start + 101)),
+    ]
+    conn = only(run(packets, flush_every=4))
+    assert conn["client_bytes"] == 100 and conn["missed_bytes"] == 0
+
+
+def test_zero_windows_are_counted():
+    packets = [*handshake(), (0.1, tcp(S, C, ACK, 5001, 1001, window=0))]
+    conn = only(run(packets))
+    assert conn["zero_windows"] == 1 and "w" in conn["history"]
+
+
+def test_udp_starting_with_a_response_flips_to_the_client():
+    server, client = ("192.0.2.53", 53), ("10.0.0.7", 33333)
+    conn = only(run([(0, udp(server, client, b"\0" * 30))]))
+    assert (conn["client"], conn["server_port"]) == ("10.0.0.7", 53)
+    assert (conn["conn_state"], conn["history"], conn["service"]) == ("SHR", "^d", "dns")
+    both = only(run([(0, udp(client, server, b"\0" * 20)), (0.1, udp(server, client, b"\0" * 30))]))
+    assert (both["conn_state"], both["history"]) == ("SF", "Dd")
+    assert (both["client_bytes"], both["server_bytes"]) == (20, 30)
+
+
+def test_icmp_echo_and_reply_are_one_connection_keyed_by_type_pairs():
+    pings = [(0.0, icmp("10.0.0.1", "10.0.0.2", 8)), (0.1, icmp("10.0.0.2", "10.0.0.1", 0))]
+    conn = only(run(pings))
+    assert (conn["client_port"], conn["server_port"]) == (8, 0)
+    assert (conn["client_packets"], conn["server_packets"], conn["conn_state"]) == (1, 1, "OTH")
+    unreachable = only(run([(0.0, icmp("10.0.0.2", "10.0.0.1", 3, 1))]))
+    assert (unreachable["client_port"], unreachable["server_port"]) == (3, 1)
+
+
+def test_the_active_table_is_bounded_and_flushes_the_oldest():
+    packets = [(float(i), tcp((f"10.0.1.{i}", 1000 + i), S, SYN, i)) for i in range(10)]
+    rows: list = []
+    table = ConnTracker(rows.append, max_active=3)
+    decoder = FlowDecoder()
+    for frame, (ts, seg) in enumerate(packets, start=1):
+        decoder.packet(frame, ts, seg)
+        pieces, _, max_ts, _ = decoder.flush()
+        table.add_span(pieces, max_ts)
+        assert table.active() <= 3
+    table.finish()
+    assert table.evicted == 7 and len(rows) == 10
+    assert [conn.first_frame for conn in rows[:7]] == list(range(1, 8))
+
+
+def test_tunnelled_flows_name_their_carrier():
+    outer = (17, "198.51.100.1", 4789, "198.51.100.2", 4789)
+    inner = tcp(C, S, SYN, 1, outer=outer)
+    carrier = udp(outer[1:3], outer[3:5], b"\0" * 60)
+    rows = run([(0.0, carrier), (0.0, inner)])
+    assert [row["transport"] for row in rows] == ["udp", "tcp"]
+    assert rows[1]["tunnel_parents"] == rows[0]["uid"]
