@@ -17,6 +17,7 @@ from mcpcap.modules.dns.filters import TransactionFilter, build_filter, transact
 from mcpcap.modules.dns.models import DnsMessage, DnsSummary, TransactionPage
 
 MESSAGES = "dns.messages"
+FINDINGS = "dns.findings"  # served by the hunt's own table (hunting.results)
 PAGE_ENVELOPE = 120  # characters a record page adds around a transaction page
 
 
@@ -29,6 +30,9 @@ class DnsResults:
         self._capture = capture
         self._settings = settings
         self._summaries: dict[int, DnsSummary] = {}
+        from mcpcap.modules.dns.hunting.results import LazyFindings
+
+        self.findings = LazyFindings(db, settings)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -126,6 +130,8 @@ class DnsResults:
         limit: int | None = None,
         cursor: str | None = None,
     ) -> RecordPage:
+        if kind.name == FINDINGS:
+            return self.findings.get().records(kind, flt, sort=sort, limit=limit, cursor=cursor)
         if kind.name == MESSAGES:
             return self._message_page(kind, limit, cursor)
         envelope = PAGE_ENVELOPE + len(flt.text()) + len(sort or "")
@@ -150,11 +156,15 @@ class DnsResults:
     def iter_records(
         self, kind: RecordKind, flt: Filter, *, sort: str | None = None
     ) -> Iterator[dict[str, Any]]:
+        if kind.name == FINDINGS:
+            return self.findings.get().iter_records(kind, flt, sort=sort)
         if kind.name == MESSAGES:
             return queries.iter_messages(self._db)
         return queries.iter_transactions(self._db, transaction_filter(flt), sort)
 
     def record(self, kind: RecordKind, record_id: str) -> dict[str, Any]:
+        if kind.name == FINDINGS:
+            return self.findings.get().record(kind, record_id)
         if kind.name == MESSAGES:
             frame, _, index = str(record_id).partition(":")
             if not (frame.isdigit() and (index == "" or index.isdigit())):
@@ -203,5 +213,9 @@ class DnsResults:
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Ranking:
-        """A ranking of transactions (the only kind DNS ranks; every weight is a count)."""
+        """A ranking of transactions (every weight is a count) or of findings."""
+        if kind.name == FINDINGS:
+            return self.findings.get().top(
+                kind, flt, by=by, weight=weight, limit=limit, cursor=cursor
+            )
         return self.rank(transaction_filter(flt), by=by, limit=limit, cursor=cursor)

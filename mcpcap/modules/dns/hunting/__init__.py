@@ -1,0 +1,39 @@
+"""DNS hunting: tunnels, DGA, fast flux, odd resolvers and rebinding, found and explained.
+
+Findings are computed from the stored transactions the first time a face asks for them (one
+pass of grouped SQL per detector; Python keeps one zone, client or name at a time), ranked by
+score, and written once into the capture's store (`cache`), so every face and every later
+question reads the same rows. Every threshold lives in `thresholds`; names that are random by
+design (CDNs, telemetry, reverse look-ups, DNS-SD) are left alone by `allow`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from mcpcap.modules.dns.hunting.finding import CATEGORIES, Finding
+from mcpcap.modules.dns.hunting.thresholds import REPORT
+
+__all__ = ["CATEGORIES", "Finding", "hunt"]
+
+
+def hunt(db: sqlite3.Connection, allow_extra: Iterable[str] = ()) -> list[Finding]:
+    """Every finding at or above the report threshold, best first."""
+    from mcpcap.modules.dns.hunting import zones
+    from mcpcap.modules.dns.hunting.allow import Allowlist
+    from mcpcap.modules.dns.hunting.answers import find_answer_shapes
+    from mcpcap.modules.dns.hunting.dga import find_dga
+    from mcpcap.modules.dns.hunting.resolvers import find_odd_resolvers
+    from mcpcap.modules.dns.hunting.tunnel import find_tunnels
+
+    zones.register(db)
+    allow = Allowlist(allow_extra)
+    found = [
+        *find_tunnels(db, allow),
+        *find_dga(db, allow),
+        *find_answer_shapes(db, allow),
+        *find_odd_resolvers(db),
+    ]
+    kept = [f for f in found if f.score >= REPORT.threshold]
+    return sorted(kept, key=lambda f: (-f.score, CATEGORIES.index(f.category), f.subject))

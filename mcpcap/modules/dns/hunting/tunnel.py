@@ -1,0 +1,219 @@
+"""Tunnels and exfiltration: zones whose many names carry data.
+
+One pass over the distinct (zone, name) pairs of the stored queries, in zone order, keeps one
+zone's tallies at a time; per-client name bytes and the query rhythm are then asked of SQL for
+the few zones that qualify. Memory grows with the zones judged, never with the transactions.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from mcpcap.modules.dns.hunting.allow import DNSSEC_TYPES, Allowlist
+from mcpcap.modules.dns.hunting.finding import Finding, plural, saturating, size_text
+from mcpcap.modules.dns.hunting.names import data_score, entropy
+from mcpcap.modules.dns.hunting.thresholds import TUNNEL
+from mcpcap.modules.dns.hunting.zones import below, zone_filter
+
+UNUSUAL_TYPES = (5, 10, 13, 15, 16, 99, 255)  # CNAME NULL HINFO MX TXT SPF ANY
+PRIVATE_TYPES = "(qtype >= 65280 AND qtype <= 65534)"
+QUERIES = (
+    f"protocol = 'dns' AND qname IS NOT NULL AND query_frame IS NOT NULL "
+    f"AND qtype NOT IN ({','.join(map(str, sorted(DNSSEC_TYPES)))})"
+)
+UNUSUAL = f"(qtype IN ({','.join(map(str, UNUSUAL_TYPES))}) OR {PRIVATE_TYPES})"
+NAMES_SQL = f"""
+SELECT hunt_zone(domain, qname) AS z, qname, min(query), count(*), min(id), min(ts), max(ts),
+       sum({UNUSUAL}), sum(coalesce(length(answers), 0)), count(answers),
+       coalesce(sum(rcode = 3), 0)
+FROM dns_transactions WHERE {QUERIES} GROUP BY z, qname ORDER BY z
+"""
+
+
+@dataclass
+class Zone:
+    """One zone's tallies over its distinct names."""
+
+    name: str
+    names: int = 0
+    queries: int = 0
+    judged: int = 0  # names whose features were computed
+    data_names: int = 0
+    data_sum: float = 0.0
+    length_sum: int = 0
+    encodings: Counter = field(default_factory=Counter)
+    text: Counter = field(default_factory=Counter)  # characters below the zone, for entropy
+    unusual: int = 0
+    answer_chars: int = 0
+    answers: int = 0
+    nxdomain: int = 0
+    first_ts: float = math.inf
+    last_ts: float = -math.inf
+    examples: list[int] = field(default_factory=list)
+
+    def add(self, row: tuple) -> None:
+        _, _, query, n, first_id, first_ts, last_ts, unusual, answer_chars, answers, nx = row
+        self.names += 1
+        self.queries += n
+        self.unusual += unusual
+        self.answer_chars += answer_chars
+        self.answers += answers
+        self.nxdomain += nx
+        self.first_ts = min(self.first_ts, first_ts)
+        self.last_ts = max(self.last_ts, last_ts)
+        self.examples = sorted([*self.examples, first_id])[:3]
+        if self.judged < TUNNEL.feature_names:
+            self._judge(below(self.name, query or ""))
+
+    def _judge(self, part: str) -> None:
+        self.judged += 1
+        score, kind = data_score(part)
+        self.data_sum += score
+        if score >= TUNNEL.data_name:
+            self.data_names += 1
+            self.encodings[kind or "random"] += 1
+        data = part.replace(".", "")
+        self.length_sum += len(data)
+        self.text.update(data.lower())
+
+    def data_share(self) -> float:
+        return self.data_names / self.judged if self.judged else 0.0
+
+    def data_estimate(self) -> float:
+        """Names carrying data, scaled up from the judged ones."""
+        return self.data_share() * self.names
+
+
+def find_tunnels(db: sqlite3.Connection, allow: Allowlist) -> list[Finding]:
+    zones = [z for z in _zones(db, allow) if _volume(z) > 0]
+    if not zones:
+        return []
+    clients = _client_bytes(db, [z.name for z in zones])
+    rhythm = _rhythm(db, [z.name for z in zones])
+    found = [_finding(z, clients.get(z.name, []), rhythm.get(z.name)) for z in zones]
+    return [f for f in found if f is not None]
+
+
+def _zones(db: sqlite3.Connection, allow: Allowlist) -> list[Zone]:
+    kept = []
+    for name, rows in groupby(db.execute(NAMES_SQL), key=lambda row: row[0]):
+        if name is None or allow.allows(name.removesuffix(".*")):
+            continue
+        zone = Zone(name)
+        for row in rows:
+            zone.add(row)
+        if zone.names >= TUNNEL.min_names and zone.data_names >= TUNNEL.min_names:
+            kept.append(zone)
+    return kept
+
+
+def _volume(zone: Zone) -> float:
+    return saturating(zone.data_estimate(), TUNNEL.names_scale)
+
+
+def _marks(names: list[str]) -> tuple[str, list[str]]:
+    return ",".join("?" * len(names)), names
+
+
+def _client_bytes(db: sqlite3.Connection, names: list[str]) -> dict[str, list[tuple]]:
+    """(client, queries, bytes in names below the zone) per zone, most bytes first."""
+    marks, params = _marks(names)
+    rows = db.execute(
+        f"SELECT hunt_zone(domain, qname) AS z, client, count(*), sum(hunt_below(domain, qname)) "
+        f"FROM dns_transactions WHERE {QUERIES} AND hunt_zone(domain, qname) IN ({marks}) "
+        "GROUP BY z, client",
+        params,
+    )
+    per_zone: dict[str, list[tuple]] = {}
+    for name, client, n, size in rows:
+        per_zone.setdefault(name, []).append((client, n, size or 0))
+    for clients in per_zone.values():
+        clients.sort(key=lambda c: (-c[2], c[0]))
+    return per_zone
+
+
+def _rhythm(db: sqlite3.Connection, names: list[str]) -> dict[str, tuple[float, float]]:
+    """(mean gap in seconds, coefficient of variation of the gaps) between a zone's queries."""
+    marks, params = _marks(names)
+    rows = db.execute(
+        "SELECT z, avg(gap), avg(gap * gap), count(gap) FROM ("
+        "SELECT hunt_zone(domain, qname) AS z, "
+        "ts - lag(ts) OVER (PARTITION BY hunt_zone(domain, qname) ORDER BY ts) AS gap "
+        f"FROM dns_transactions WHERE {QUERIES} AND hunt_zone(domain, qname) IN ({marks})"
+        ") WHERE gap IS NOT NULL GROUP BY z",
+        params,
+    )
+    rhythm = {}
+    for name, mean, square, n in rows:
+        if n and mean:
+            spread = math.sqrt(max(square - mean * mean, 0.0))
+            rhythm[name] = (mean, spread / mean)
+    return rhythm
+
+
+def _finding(zone: Zone, clients: list[tuple], rhythm: tuple[float, float] | None) -> Finding:
+    volume = _volume(zone)
+    share = zone.data_share()
+    unusual_share = zone.unusual / zone.queries if zone.queries else 0.0
+    top_client, top_bytes = (clients[0][0], clients[0][2]) if clients else (None, 0)
+    bonus = TUNNEL.unusual_bonus * unusual_share + TUNNEL.bytes_bonus * min(
+        1.0, top_bytes / TUNNEL.bytes_full
+    )
+    score = volume * (0.5 + 0.5 * share + bonus)
+    mean_length = zone.length_sum / zone.judged if zone.judged else 0.0
+    bits = entropy("".join(c * n for c, n in zone.text.items()))
+    span = max(zone.last_ts - zone.first_ts, 0.0)
+    rate = zone.queries / span if span > 0 else float(zone.queries)
+    metrics = {
+        "distinct_names": zone.names,
+        "queries": zone.queries,
+        "data_names": round(zone.data_estimate()),
+        "data_share": round(share, 3),
+        "encodings": dict(zone.encodings.most_common()),
+        "mean_data_score": round(zone.data_sum / zone.judged, 3) if zone.judged else 0.0,
+        "mean_length_below": round(mean_length, 1),
+        "entropy_bits_per_char": round(bits, 2),
+        "unusual_type_share": round(unusual_share, 3),
+        "nxdomain": zone.nxdomain,
+        "mean_answer_chars": round(zone.answer_chars / zone.answers, 1) if zone.answers else 0.0,
+        "name_bytes_top_client": top_bytes,
+        "top_client": top_client,
+        "queries_per_second": round(rate, 3),
+        "mean_gap_seconds": round(rhythm[0], 3) if rhythm else None,
+        "gap_variation": round(rhythm[1], 3) if rhythm else None,
+    }
+    return Finding(
+        category="tunnel",
+        subject=zone.name,
+        score=score,
+        evidence=_evidence(zone, metrics),
+        metrics=metrics,
+        first_ts=zone.first_ts,
+        last_ts=zone.last_ts,
+        clients=[c[0] for c in clients],
+        client_count=len(clients),
+        transactions=zone.queries,
+        examples=zone.examples,
+        filter=zone_filter(zone.name),
+    )
+
+
+def _evidence(zone: Zone, m: dict) -> str:
+    kinds = ", ".join(f"{kind} {n}" for kind, n in zone.encodings.most_common(3))
+    parts = [
+        f"{plural(zone.names, 'distinct name')} below {zone.name}, "
+        f"{m['data_names']} look like encoded data ({kinds})",
+        f"{m['mean_length_below']:.0f} characters below the zone on average, "
+        f"{m['entropy_bits_per_char']} bits/char",
+    ]
+    if m["top_client"]:
+        carried = size_text(m["name_bytes_top_client"])
+        parts.append(f"{carried} carried in names by {m['top_client']}")
+    if m["unusual_type_share"] >= 0.1:
+        parts.append(f"{m['unusual_type_share']:.0%} of queries TXT, NULL, CNAME, MX or ANY")
+    parts.append(f"{plural(zone.queries, 'query', 'queries')} at {m['queries_per_second']:g}/s")
+    return "; ".join(parts)
