@@ -31,6 +31,9 @@ class Tunnel:
     bytes_bonus: float = 0.1  # added when one client sent `bytes_full` bytes in names
     bytes_full: int = 4096
     feature_names: int = 5000  # distinct names per zone whose features are computed
+    short_below: float = 8.0  # mean characters below the zone at which names carry little
+    long_below: float = 24.0  # ... from which the length counts fully
+    short_weight: float = 0.6  # the score's share left for a zone of short names
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class Dga:
     min_domains: int = 5  # distinct NXDOMAIN registered domains in a window before judging
     domains_scale: float = 12.0  # domains for 63% of the volume factor
     random_label: float = 0.5  # randomness from which a domain's own label is random-looking
-    words_weight: float = 0.5  # the score's share left when none of the domains look random
+    words_weight: float = 0.55  # the score's share left when none of the domains look random
 
 
 @dataclass(frozen=True)

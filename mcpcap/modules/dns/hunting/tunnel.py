@@ -163,8 +163,11 @@ def _finding(zone: Zone, clients: list[tuple], rhythm: tuple[float, float] | Non
     bonus = TUNNEL.unusual_bonus * unusual_share + TUNNEL.bytes_bonus * min(
         1.0, top_bytes / TUNNEL.bytes_full
     )
-    score = volume * (0.5 + 0.5 * share + bonus)
     mean_length = zone.length_sum / zone.judged if zone.judged else 0.0
+    span = TUNNEL.long_below - TUNNEL.short_below
+    long = min(1.0, max(0.0, (mean_length - TUNNEL.short_below) / span))
+    length = TUNNEL.short_weight + (1 - TUNNEL.short_weight) * long
+    score = volume * (0.5 + 0.5 * share + bonus) * length
     bits = entropy("".join(c * n for c, n in zone.text.items()))
     span = max(zone.last_ts - zone.first_ts, 0.0)
     rate = zone.queries / span if span > 0 else float(zone.queries)
