@@ -69,8 +69,9 @@ def findings_kind() -> RecordKind:
         model=DnsFinding,
         fields=FIELDS,
         filters=FILTERS,
-        sorts=("score", "-score", "first_ts", "-first_ts", "category", "subject"),
-        default_sort="-score",
+        # id is the rank (1: the highest score), so the default order is best first
+        sorts=("id", "score", "-score", "first_ts", "-first_ts", "category", "subject"),
+        default_sort="id",
         rank_by=(RankSpec("category", "findings per category"),),
         exports=("jsonl", "json", "csv"),
         shorthand="findings",
@@ -95,6 +96,12 @@ KIND_TABLE = KindTable(
     id_column="id",
     columns=COLUMNS,
     to_record=_record,
-    sorts={"score": "score", "first_ts": "first_ts", "category": "category", "subject": "subject"},
+    sorts={
+        "id": "id",
+        "score": "score",
+        "first_ts": "first_ts",
+        "category": "category",
+        "subject": "subject",
+    },
     rank={"category": "category"},
 )
