@@ -1,7 +1,9 @@
 """Fast flux and DNS rebinding: what a name's addresses did over the capture.
 
-Both read the distinct (name, address, server) triples of A and AAAA answers, in name order,
-one name at a time.
+One grouped pass over the A and AAAA answers picks the names worth a look: many distinct
+values, or private-looking and other values side by side (a text test in SQL, confirmed in
+Python). Only their (name, address, server) triples are then read, one name at a time, through
+the name index.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import sqlite3
 import statistics
-from itertools import groupby
 
 from mcpcap.modules.dns.hunting.allow import Allowlist
 from mcpcap.modules.dns.hunting.finding import Finding, plural, quote_value, saturating
@@ -17,11 +18,22 @@ from mcpcap.modules.dns.hunting.thresholds import FAST_FLUX, REBINDING
 from mcpcap.modules.dns.hunting.zones import known_suffix
 from mcpcap.modules.dns.store_schema import unpack_list
 
-TRIPLES_SQL = """
+PRIVATE_LOOKING = " OR ".join(
+    f"a.value GLOB '{pattern}'"
+    for pattern in ("10.*", "127.*", "192.168.*", "169.254.*", "172.1[6-9].*", "172.2[0-9].*",
+                    "172.3[01].*", "[fF][cCdD]*:*", "[fF][eE][89abAB]*:*", "::1")
+)  # fmt: skip
+ADDRESS_ANSWERS = (
+    "FROM dns_answers a JOIN dns_transactions t ON t.id = a.tx_id "
+    "WHERE t.qtype IN (1, 28) AND t.protocol = 'dns' AND t.qname IS NOT NULL"
+)
+CANDIDATES_SQL = f"""
+SELECT t.qname {ADDRESS_ANSWERS} GROUP BY t.qname
+HAVING count(DISTINCT a.value) >= ? OR (max({PRIVATE_LOOKING}) = 1 AND min({PRIVATE_LOOKING}) = 0)
+"""
+TRIPLES_SQL = f"""
 SELECT t.qname, a.value, t.server, min(t.ts), max(t.ts), min(t.id), count(*)
-FROM dns_answers a JOIN dns_transactions t ON t.id = a.tx_id
-WHERE t.qtype IN (1, 28) AND t.protocol = 'dns' AND t.qname IS NOT NULL
-GROUP BY t.qname, a.value, t.server ORDER BY t.qname
+{ADDRESS_ANSWERS} AND t.qname = ? GROUP BY a.value, t.server
 """
 
 
@@ -34,9 +46,11 @@ def _address(text: str):
 
 def find_answer_shapes(db: sqlite3.Connection, allow: Allowlist) -> list[Finding]:
     found = []
-    for name, rows in groupby(db.execute(TRIPLES_SQL), key=lambda row: row[0]):
+    names = [row[0] for row in db.execute(CANDIDATES_SQL, (FAST_FLUX.min_addresses,))]
+    for name in names:
         if allow.allows(name):
             continue
+        rows = db.execute(TRIPLES_SQL, (name,))
         triples = [(r, a) for r in rows if (a := _address(r[1])) is not None]
         if not triples:
             continue

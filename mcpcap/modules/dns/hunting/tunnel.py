@@ -1,8 +1,9 @@
 """Tunnels and exfiltration: zones whose many names carry data.
 
-One pass over the distinct (zone, name) pairs of the stored queries, in zone order, keeps one
-zone's tallies at a time; per-client name bytes and the query rhythm are then asked of SQL for
-the few zones that qualify. Memory grows with the zones judged, never with the transactions.
+One pass over the distinct names of the stored queries (grouped along the name index) adds each
+name's features to its zone's tallies; per-client name bytes and the query rhythm are then asked
+of SQL for the few zones that could reach the threshold. Memory grows with the zones (a few
+numbers each), never with the transactions.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import math
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import groupby
 
 from mcpcap.modules.dns.hunting.allow import DNSSEC_TYPES, Allowlist
 from mcpcap.modules.dns.hunting.finding import Finding, plural, saturating, size_text
 from mcpcap.modules.dns.hunting.names import data_score, entropy
-from mcpcap.modules.dns.hunting.thresholds import TUNNEL
-from mcpcap.modules.dns.hunting.zones import below, zone_filter
+from mcpcap.modules.dns.hunting.thresholds import REPORT, TUNNEL
+from mcpcap.modules.dns.hunting.zones import ANY_BELOW, below, zone_filter
+from mcpcap.modules.dns.hunting.zones import zone as zone_of
 
 UNUSUAL_TYPES = (5, 10, 13, 15, 16, 99, 255)  # CNAME NULL HINFO MX TXT SPF ANY
 PRIVATE_TYPES = "(qtype >= 65280 AND qtype <= 65534)"
@@ -27,10 +28,10 @@ QUERIES = (
 )
 UNUSUAL = f"(qtype IN ({','.join(map(str, UNUSUAL_TYPES))}) OR {PRIVATE_TYPES})"
 NAMES_SQL = f"""
-SELECT hunt_zone(domain, qname) AS z, qname, min(query), count(*), min(id), min(ts), max(ts),
+SELECT min(domain), qname, min(query), count(*), min(id), min(ts), max(ts),
        sum({UNUSUAL}), sum(coalesce(length(answers), 0)), count(answers),
        coalesce(sum(rcode = 3), 0)
-FROM dns_transactions WHERE {QUERIES} GROUP BY z, qname ORDER BY z
+FROM dns_transactions WHERE {QUERIES} GROUP BY qname
 """
 
 
@@ -89,43 +90,79 @@ class Zone:
 
 
 def find_tunnels(db: sqlite3.Connection, allow: Allowlist) -> list[Finding]:
-    zones = [z for z in _zones(db, allow) if _volume(z) > 0]
+    zones = [z for z in _zones(db, allow) if _best_possible(z) >= REPORT.threshold]
     if not zones:
         return []
-    clients = _client_bytes(db, [z.name for z in zones])
-    rhythm = _rhythm(db, [z.name for z in zones])
+    where, params = _zone_condition(zones)
+    clients = _client_bytes(db, where, params)
+    rhythm = _rhythm(db, where, params)
     found = [_finding(z, clients.get(z.name, []), rhythm.get(z.name)) for z in zones]
     return [f for f in found if f is not None]
 
 
 def _zones(db: sqlite3.Connection, allow: Allowlist) -> list[Zone]:
-    kept = []
-    for name, rows in groupby(db.execute(NAMES_SQL), key=lambda row: row[0]):
-        if name is None or allow.allows(name.removesuffix(".*")):
+    """The zones with enough names carrying data (grouped by name along the name index, so
+    SQL never sorts; one `Zone` of tallies per zone)."""
+    zones: dict[str, Zone | None] = {}
+    for row in db.execute(NAMES_SQL):
+        name = zone_of(row[0], row[1])
+        if name is None:
             continue
-        zone = Zone(name)
-        for row in rows:
-            zone.add(row)
-        if zone.names >= TUNNEL.min_names and zone.data_names >= TUNNEL.min_names:
-            kept.append(zone)
-    return kept
+        tally = zones.get(name, False)
+        if tally is False:
+            allowed = allow.allows(name.removesuffix(ANY_BELOW))
+            tally = zones[name] = None if allowed else Zone(name)
+        if tally is not None:
+            tally.add(row)
+    return [
+        z
+        for z in zones.values()
+        if z is not None and z.names >= TUNNEL.min_names and z.data_names >= TUNNEL.min_names
+    ]
 
 
 def _volume(zone: Zone) -> float:
     return saturating(zone.data_estimate(), TUNNEL.names_scale)
 
 
-def _marks(names: list[str]) -> tuple[str, list[str]]:
-    return ",".join("?" * len(names)), names
+def _length_factor(zone: Zone) -> float:
+    mean_length = zone.length_sum / zone.judged if zone.judged else 0.0
+    span = TUNNEL.long_below - TUNNEL.short_below
+    long = min(1.0, max(0.0, (mean_length - TUNNEL.short_below) / span))
+    return TUNNEL.short_weight + (1 - TUNNEL.short_weight) * long
 
 
-def _client_bytes(db: sqlite3.Connection, names: list[str]) -> dict[str, list[tuple]]:
+def _score(zone: Zone, top_bytes: int) -> float:
+    unusual_share = zone.unusual / zone.queries if zone.queries else 0.0
+    carried = min(1.0, top_bytes / TUNNEL.bytes_full)
+    bonus = TUNNEL.unusual_bonus * unusual_share + TUNNEL.bytes_bonus * carried
+    return _volume(zone) * (0.5 + 0.5 * zone.data_share() + bonus) * _length_factor(zone)
+
+
+def _best_possible(zone: Zone) -> float:
+    """The zone's score if one client had sent every byte (the per-client tally costs a
+    pass of its own, so zones that cannot reach the threshold even so are not asked)."""
+    return _score(zone, TUNNEL.bytes_full)
+
+
+def _zone_condition(zones: list[Zone]) -> tuple[str, list[str]]:
+    """SQL selecting the queries of `zones`: a registered domain is a plain column test; only
+    `first-label.*` zones need the zone function."""
+    plain = [z.name for z in zones if not z.name.endswith(ANY_BELOW)]
+    labelled = [z.name for z in zones if z.name.endswith(ANY_BELOW)]
+    parts = []
+    if plain:
+        parts.append(f"domain IN ({','.join('?' * len(plain))})")
+    if labelled:
+        parts.append(f"hunt_zone(domain, qname) IN ({','.join('?' * len(labelled))})")
+    return f"{QUERIES} AND ({' OR '.join(parts)})", [*plain, *labelled]
+
+
+def _client_bytes(db: sqlite3.Connection, where: str, params: list[str]) -> dict[str, list]:
     """(client, queries, bytes in names below the zone) per zone, most bytes first."""
-    marks, params = _marks(names)
     rows = db.execute(
-        f"SELECT hunt_zone(domain, qname) AS z, client, count(*), sum(hunt_below(domain, qname)) "
-        f"FROM dns_transactions WHERE {QUERIES} AND hunt_zone(domain, qname) IN ({marks}) "
-        "GROUP BY z, client",
+        "SELECT hunt_zone(domain, qname) AS z, client, count(*), sum(hunt_below(domain, qname)) "
+        f"FROM dns_transactions WHERE {where} GROUP BY z, client",
         params,
     )
     per_zone: dict[str, list[tuple]] = {}
@@ -136,14 +173,12 @@ def _client_bytes(db: sqlite3.Connection, names: list[str]) -> dict[str, list[tu
     return per_zone
 
 
-def _rhythm(db: sqlite3.Connection, names: list[str]) -> dict[str, tuple[float, float]]:
+def _rhythm(db: sqlite3.Connection, where: str, params: list[str]) -> dict[str, tuple]:
     """(mean gap in seconds, coefficient of variation of the gaps) between a zone's queries."""
-    marks, params = _marks(names)
     rows = db.execute(
         "SELECT z, avg(gap), avg(gap * gap), count(gap) FROM ("
-        "SELECT hunt_zone(domain, qname) AS z, "
-        "ts - lag(ts) OVER (PARTITION BY hunt_zone(domain, qname) ORDER BY ts) AS gap "
-        f"FROM dns_transactions WHERE {QUERIES} AND hunt_zone(domain, qname) IN ({marks})"
+        "SELECT z, ts - lag(ts) OVER (PARTITION BY z ORDER BY ts) AS gap FROM ("
+        f"SELECT hunt_zone(domain, qname) AS z, ts FROM dns_transactions WHERE {where})"
         ") WHERE gap IS NOT NULL GROUP BY z",
         params,
     )
@@ -156,18 +191,11 @@ def _rhythm(db: sqlite3.Connection, names: list[str]) -> dict[str, tuple[float, 
 
 
 def _finding(zone: Zone, clients: list[tuple], rhythm: tuple[float, float] | None) -> Finding:
-    volume = _volume(zone)
     share = zone.data_share()
     unusual_share = zone.unusual / zone.queries if zone.queries else 0.0
     top_client, top_bytes = (clients[0][0], clients[0][2]) if clients else (None, 0)
-    bonus = TUNNEL.unusual_bonus * unusual_share + TUNNEL.bytes_bonus * min(
-        1.0, top_bytes / TUNNEL.bytes_full
-    )
+    score = _score(zone, top_bytes)
     mean_length = zone.length_sum / zone.judged if zone.judged else 0.0
-    span = TUNNEL.long_below - TUNNEL.short_below
-    long = min(1.0, max(0.0, (mean_length - TUNNEL.short_below) / span))
-    length = TUNNEL.short_weight + (1 - TUNNEL.short_weight) * long
-    score = volume * (0.5 + 0.5 * share + bonus) * length
     bits = entropy("".join(c * n for c, n in zone.text.items()))
     span = max(zone.last_ts - zone.first_ts, 0.0)
     rate = zone.queries / span if span > 0 else float(zone.queries)

@@ -28,9 +28,9 @@ def known_suffix(domain: str) -> bool:
 @lru_cache(maxsize=4096)
 def _data_on_top(domain: str) -> bool:
     top = domain.rsplit(".", 1)[-1]
-    if known_suffix(domain) or len(top) < 8:
+    if len(top) < 8 or not (any(c.isdigit() for c in top) or randomness(top) >= 0.5):
         return False
-    return any(c.isdigit() for c in top) or randomness(top) >= 0.5
+    return not known_suffix(domain)
 
 
 def zone(domain: str | None, qname: str | None) -> str | None:
