@@ -65,44 +65,58 @@ def _network(address) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
-def _ttls(db: sqlite3.Connection, name: str) -> list[int]:
-    """The TTLs of the address answers for `name`."""
-    ttls = []
+def _answer_sets(db: sqlite3.Connection, name: str) -> tuple[list[int], int, int]:
+    """The TTLs of the address answers for `name`, the most addresses one response carried,
+    and the responses that carried any."""
+    ttls, largest, responses = [], 0, 0
     rows = db.execute(
         "SELECT answers, ttls FROM dns_transactions WHERE qname = ? AND qtype IN (1, 28) "
         "AND answers IS NOT NULL",
         (name,),
     )
     for answers, packed in rows:
-        for value, ttl in zip(unpack_list(answers), unpack_list(packed), strict=False):
-            if _address(value) is not None and ttl.isdigit():
-                ttls.append(int(ttl))
-    return ttls
+        found = [
+            int(ttl)
+            for value, ttl in zip(unpack_list(answers), unpack_list(packed), strict=False)
+            if _address(value) is not None and ttl.isdigit()
+        ]
+        if found:
+            ttls += found
+            largest = max(largest, len(found))
+            responses += 1
+    return ttls, largest, responses
 
 
 def _fast_flux(db: sqlite3.Connection, name: str, triples: list) -> Finding | None:
+    """Many addresses in many networks, low TTLs, and a set that changes from response to
+    response (one response naming many addresses is a load balancer, not flux)."""
     addresses = {a for _, a in triples}
     networks = {_network(a) for a in addresses}
     if len(addresses) < FAST_FLUX.min_addresses or len(networks) < FAST_FLUX.min_networks:
         return None
-    ttls = _ttls(db, name)
+    ttls, largest, responses = _answer_sets(db, name)
     median = statistics.median(ttls) if ttls else 0
-    if median >= FAST_FLUX.high_ttl:
+    if median >= FAST_FLUX.high_ttl or not largest:
         return None
     span = FAST_FLUX.high_ttl - FAST_FLUX.low_ttl
     ttl_factor = 1.0 - 0.8 * min(1.0, max(0.0, (median - FAST_FLUX.low_ttl) / span))
-    score = saturating(len(networks), FAST_FLUX.networks_scale) * ttl_factor
+    turnover = len(addresses) / largest  # 1: every response named the same addresses
+    rotation = min(1.0, max(0.0, (turnover - 1) / (FAST_FLUX.full_turnover - 1)))
+    score = saturating(len(networks), FAST_FLUX.networks_scale) * ttl_factor * rotation
     rows = [r for r, _ in triples]
     metrics = {
         "distinct_addresses": len(addresses),
         "distinct_networks": len(networks),
+        "responses": responses,
+        "most_addresses_in_one_response": largest,
+        "turnover": round(turnover, 2),
         "min_ttl": min(ttls) if ttls else None,
         "median_ttl": median,
-        "answers": sum(r[6] for r in rows),
     }
     evidence = (
         f"{name} resolved to {plural(len(addresses), 'distinct address', 'distinct addresses')} "
-        f"in {plural(len(networks), 'network')} (/24 or /48), median TTL {median:g} s"
+        f"in {plural(len(networks), 'network')} (/24 or /48) over "
+        f"{plural(responses, 'response')} of at most {largest}, median TTL {median:g} s"
     )
     return _name_finding(db, "fast_flux", name, score, evidence, metrics, rows)
 

@@ -15,7 +15,9 @@ import hashlib
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from mcpcap.modules.dns.hunting import Finding, hunt
 from mcpcap.modules.dns.hunting.allow import Allowlist
@@ -37,6 +39,8 @@ CREATE INDEX dns_finding_clients_id ON dns_finding_clients(finding_id);
 """
 DROP = f"DROP TABLE IF EXISTS {TABLE}; DROP TABLE IF EXISTS dns_finding_clients;"
 log = logging.getLogger(__name__)
+_locks: dict[str, threading.Lock] = {}  # one per store path
+_locks_guard = threading.Lock()
 
 
 def findings_key(allow_extra: Iterable[str] = ()) -> str:
@@ -55,23 +59,46 @@ def stored_key(db: sqlite3.Connection) -> str | None:
 def open_findings(db: sqlite3.Connection, allow_extra: Iterable[str] = ()) -> sqlite3.Connection:
     """A connection whose `dns_findings` table holds this store's findings: the store's own
     (computed and written on the first ask) or, when the store cannot be written, one in
-    memory."""
+    memory. Threads asking at once for one store wait for the first, then read its rows."""
     allow_extra = tuple(allow_extra)
     key = findings_key(allow_extra)
     if stored_key(db) == key:
         return db
-    findings = hunt(db, allow_extra)
     path = _store_path(db)
-    if path is not None:
-        with contextlib.suppress(sqlite3.Error):
-            _write_store(path, key, findings)
-            if stored_key(db) == key:
-                return db
-        log.info("the store cannot hold the findings; they are kept in memory")
+    with _lock_for(path):
+        if stored_key(db) == key:  # another thread wrote them while this one waited
+            return db
+        findings = _hunt(db, path, allow_extra)
+        if path is not None:
+            with contextlib.suppress(sqlite3.Error):
+                _write_store(path, key, findings)
+                if stored_key(db) == key:
+                    return db
+            log.info("the store cannot hold the findings; they are kept in memory")
     memory = sqlite3.connect(":memory:", check_same_thread=False)
     memory.executescript(TABLES)
     _insert(memory, findings)
     return memory
+
+
+def _lock_for(path: str | None) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(path or "", threading.Lock())
+
+
+def _hunt(db: sqlite3.Connection, path: str | None, allow_extra: tuple[str, ...]) -> list:
+    """The findings, read through a connection of the hunt's own (its SQL functions and
+    long reads then never meet the statements other threads run on the shared one)."""
+    if path is None:
+        return hunt(db, allow_extra)
+    try:
+        reader = sqlite3.connect(f"file:{quote(path, safe='/')}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return hunt(db, allow_extra)
+    try:
+        return hunt(reader, allow_extra)
+    finally:
+        reader.close()
 
 
 def _store_path(db: sqlite3.Connection) -> str | None:

@@ -56,17 +56,32 @@ def find_odd_resolvers(db: sqlite3.Connection) -> list[Finding]:
     servers: dict[str, Server] = {}
     for row in db.execute(SERVERS_SQL):
         servers.setdefault(row[0], Server(row[0])).add(row)
-    (clients,) = db.execute(
-        "SELECT count(DISTINCT client) FROM dns_transactions "
-        "WHERE protocol = 'dns' AND query_frame IS NOT NULL"
-    ).fetchone()
-    lone = _lone_servers(servers, clients)
+    clients = _clients_by_family(db)
+    lone: set[str] = set()
+    for family, count in clients.items():
+        same = {a: s for a, s in servers.items() if _family(a) == family}
+        lone |= _lone_servers(same, count)
     found = []
     for server in servers.values():
-        reasons = _reasons(server, clients, server.address in lone)
+        count = clients.get(_family(server.address), 0)
+        reasons = _reasons(server, count, server.address in lone)
         if reasons:
             found.append(_finding(db, server, reasons))
     return found
+
+
+def _family(address: str) -> int:
+    return 6 if ":" in address else 4
+
+
+def _clients_by_family(db: sqlite3.Connection) -> dict[int, int]:
+    """Clients that sent queries, per address family (a client reaches the resolvers of its
+    own family only, so an IPv6 client's resolver is compared with IPv6 ones)."""
+    rows = db.execute(
+        "SELECT instr(client, ':') > 0, count(DISTINCT client) FROM dns_transactions "
+        "WHERE protocol = 'dns' AND query_frame IS NOT NULL AND client IS NOT NULL GROUP BY 1"
+    )
+    return {6 if v6 else 4: n for v6, n in rows}
 
 
 def _lone_servers(servers: dict[str, Server], clients: int) -> set[str]:
@@ -78,7 +93,9 @@ def _lone_servers(servers: dict[str, Server], clients: int) -> set[str]:
     if main < ODD_RESOLVER.main_share * clients:
         return set()
     lone = {
-        s.address for s in servers.values() if s.clients == 1 and s.unsolicited < s.transactions
+        s.address
+        for s in servers.values()
+        if s.clients == 1 and s.transactions - s.unsolicited >= ODD_RESOLVER.min_lone_queries
     }
     return lone if len(lone) <= ODD_RESOLVER.max_lone else set()
 
@@ -92,8 +109,8 @@ def _reasons(server: Server, clients: int, lone: bool) -> list[tuple[float, str]
         reasons.append(
             (
                 ODD_RESOLVER.lone_score,
-                f"only one of the capture's {clients} clients asks it, while others share "
-                "another resolver",
+                f"only one of the capture's {clients} IPv{_family(server.address)} clients asks "
+                "it, while most share another resolver",
             )
         )
     if (

@@ -52,6 +52,7 @@ class FastFlux:
     networks_scale: float = 8.0  # networks for 63% of the score
     low_ttl: int = 300  # a median TTL at or under this counts fully
     high_ttl: int = 1800  # ... at or over this, the name is not judged
+    full_turnover: float = 3.0  # distinct addresses / the most in one response, for full score
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class OddResolver:
     min_clients: int = 3  # clients in the capture before a lone resolver stands out
     main_share: float = 0.6  # share of clients the busiest resolver must serve
     max_lone: int = 2  # more resolvers that one client alone asks: none of them is odd
+    min_lone_queries: int = 5  # queries to a lone resolver before it counts
     lone_score: float = 0.55  # a resolver only one client uses while the others share one
     port_score: float = 0.6  # DNS to or from a port other than 53, 5353, 5355
     min_unsolicited: int = 5  # responses never asked for before a server is judged
