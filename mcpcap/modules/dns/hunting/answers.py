@@ -88,15 +88,16 @@ def _answer_sets(db: sqlite3.Connection, name: str) -> tuple[list[int], int, int
 
 
 def _fast_flux(db: sqlite3.Connection, name: str, triples: list) -> Finding | None:
-    """Many addresses in many networks, low TTLs, and a set that changes from response to
-    response (one response naming many addresses is a load balancer, not flux)."""
+    """Many addresses in many networks, low TTLs, responses of several addresses each, and a
+    set that changes from response to response (one response naming many addresses is a load
+    balancer; one address at a time, a geographic or anycast service)."""
     addresses = {a for _, a in triples}
     networks = {_network(a) for a in addresses}
     if len(addresses) < FAST_FLUX.min_addresses or len(networks) < FAST_FLUX.min_networks:
         return None
     ttls, largest, responses = _answer_sets(db, name)
     median = statistics.median(ttls) if ttls else 0
-    if median >= FAST_FLUX.high_ttl or not largest:
+    if median >= FAST_FLUX.high_ttl or largest < FAST_FLUX.min_per_response:
         return None
     span = FAST_FLUX.high_ttl - FAST_FLUX.low_ttl
     ttl_factor = 1.0 - 0.8 * min(1.0, max(0.0, (median - FAST_FLUX.low_ttl) / span))

@@ -23,6 +23,7 @@ HEX = re.compile(r"[0-9a-f]+\Z")
 BASE32 = re.compile(r"[a-z2-7]+=*\Z")
 BASE64 = re.compile(r"[A-Za-z0-9_+/-]+=*\Z")
 ESCAPE = re.compile(r"\\(\d{3}|.)")
+TOKENS = re.compile(r"[.\-_]")
 
 
 def entropy(text: str) -> float:
@@ -48,11 +49,15 @@ def letter_bits(label: str) -> float | None:
 
 
 def class_switches(label: str) -> float:
-    """Share of neighbouring characters that switch between letter and digit."""
-    kinds = [c.isdigit() for c in label if c.isalnum()]
-    if len(kinds) < 2:
-        return 0.0
-    return sum(a != b for a, b in itertools.pairwise(kinds)) / (len(kinds) - 1)
+    """Share of neighbouring characters that switch between letter and digit, within the
+    label's long tokens (host-name parts such as `c047` or `lhr001` mix them by convention)."""
+    switches = pairs = 0
+    for token in TOKENS.split(label):
+        if len(token) >= NAMES.min_mixed_token:
+            kinds = [c.isdigit() for c in token if c.isalnum()]
+            switches += sum(a != b for a, b in itertools.pairwise(kinds))
+            pairs += max(len(kinds) - 1, 0)
+    return switches / pairs if pairs else 0.0
 
 
 @lru_cache(maxsize=65_536)

@@ -17,6 +17,7 @@ class Names:
     word_bits: float = 5.0  # mean bits per letter pair at or below which a label reads as words
     random_bits: float = 6.5  # ... at or above which it reads as random letters
     min_random_length: int = 6  # shorter labels are never called random
+    min_mixed_token: int = 8  # letter-digit mixing counts in tokens (between - . _) this long
     min_encoded_length: int = 12  # shorter data is never called hex, base32 or base64
     min_data_length: int = 8  # characters below the zone for a name to carry data at all
     long_data_length: int = 40  # ... from which its length counts fully
@@ -34,6 +35,9 @@ class Tunnel:
     short_below: float = 8.0  # mean characters below the zone at which names carry little
     long_below: float = 24.0  # ... from which the length counts fully
     short_weight: float = 0.6  # the score's share left for a zone of short names
+    reused_tokens: float = 0.3  # share of new tokens (between . and -) at or under which ...
+    new_tokens: float = 0.7  # ... names recombine a few parts (host names), and from which not
+    reuse_weight: float = 0.6  # the score's share a zone of recombined parts loses
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class FastFlux:
     networks_scale: float = 8.0  # networks for 63% of the score
     low_ttl: int = 300  # a median TTL at or under this counts fully
     high_ttl: int = 1800  # ... at or over this, the name is not judged
+    min_per_response: int = 2  # addresses a response must carry at least once
     full_turnover: float = 3.0  # distinct addresses / the most in one response, for full score
 
 

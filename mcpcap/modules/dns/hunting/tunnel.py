@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from mcpcap.modules.dns.hunting.allow import DNSSEC_TYPES, Allowlist
 from mcpcap.modules.dns.hunting.finding import Finding, plural, saturating, size_text
-from mcpcap.modules.dns.hunting.names import data_score, entropy
+from mcpcap.modules.dns.hunting.names import TOKENS, data_score, entropy
 from mcpcap.modules.dns.hunting.thresholds import REPORT, TUNNEL
 from mcpcap.modules.dns.hunting.zones import ANY_BELOW, below, zone_filter
 from mcpcap.modules.dns.hunting.zones import zone as zone_of
@@ -48,6 +48,8 @@ class Zone:
     length_sum: int = 0
     encodings: Counter = field(default_factory=Counter)
     text: Counter = field(default_factory=Counter)  # characters below the zone, for entropy
+    tokens: set = field(default_factory=set)  # distinct parts between dots and dashes
+    token_count: int = 0
     unusual: int = 0
     answer_chars: int = 0
     answers: int = 0
@@ -80,6 +82,14 @@ class Zone:
         data = part.replace(".", "")
         self.length_sum += len(data)
         self.text.update(data.lower())
+        parts = TOKENS.split(part.lower())
+        self.tokens.update(parts)
+        self.token_count += len(parts)
+
+    def novelty(self) -> float:
+        """Distinct parts per part: near 1 when every name is new data, low when names
+        recombine a few parts (`ipv4-c047-lhr001-ix.1.oca`)."""
+        return len(self.tokens) / self.token_count if self.token_count else 0.0
 
     def data_share(self) -> float:
         return self.data_names / self.judged if self.judged else 0.0
@@ -132,11 +142,18 @@ def _length_factor(zone: Zone) -> float:
     return TUNNEL.short_weight + (1 - TUNNEL.short_weight) * long
 
 
+def _novelty_factor(zone: Zone) -> float:
+    span = TUNNEL.new_tokens - TUNNEL.reused_tokens
+    new = min(1.0, max(0.0, (zone.novelty() - TUNNEL.reused_tokens) / span))
+    return 1.0 - TUNNEL.reuse_weight * (1.0 - new)
+
+
 def _score(zone: Zone, top_bytes: int) -> float:
     unusual_share = zone.unusual / zone.queries if zone.queries else 0.0
     carried = min(1.0, top_bytes / TUNNEL.bytes_full)
     bonus = TUNNEL.unusual_bonus * unusual_share + TUNNEL.bytes_bonus * carried
-    return _volume(zone) * (0.5 + 0.5 * zone.data_share() + bonus) * _length_factor(zone)
+    shape = _length_factor(zone) * _novelty_factor(zone)
+    return _volume(zone) * (0.5 + 0.5 * zone.data_share() + bonus) * shape
 
 
 def _best_possible(zone: Zone) -> float:
@@ -208,6 +225,7 @@ def _finding(zone: Zone, clients: list[tuple], rhythm: tuple[float, float] | Non
         "mean_data_score": round(zone.data_sum / zone.judged, 3) if zone.judged else 0.0,
         "mean_length_below": round(mean_length, 1),
         "entropy_bits_per_char": round(bits, 2),
+        "new_part_share": round(zone.novelty(), 3),
         "unusual_type_share": round(unusual_share, 3),
         "nxdomain": zone.nxdomain,
         "mean_answer_chars": round(zone.answer_chars / zone.answers, 1) if zone.answers else 0.0,
