@@ -110,25 +110,30 @@ def find_tunnels(db: sqlite3.Connection, allow: Allowlist) -> list[Finding]:
     return [f for f in found if f is not None]
 
 
+NAMES_ONLY_SQL = f"SELECT min(domain), qname FROM dns_transactions WHERE {QUERIES} GROUP BY qname"
+
+
 def _zones(db: sqlite3.Connection, allow: Allowlist) -> list[Zone]:
-    """The zones with enough names carrying data (grouped by name along the name index, so
-    SQL never sorts; one `Zone` of tallies per zone)."""
-    zones: dict[str, Zone | None] = {}
-    for row in db.execute(NAMES_SQL):
-        name = zone_of(row[0], row[1])
-        if name is None:
-            continue
-        tally = zones.get(name, False)
-        if tally is False:
-            allowed = allow.allows(name.removesuffix(ANY_BELOW))
-            tally = zones[name] = None if allowed else Zone(name)
-        if tally is not None:
-            tally.add(row)
-    return [
-        z
-        for z in zones.values()
-        if z is not None and z.names >= TUNNEL.min_names and z.data_names >= TUNNEL.min_names
-    ]
+    """The zones with enough names carrying data. Two walks along the name index (SQL never
+    sorts): the first counts names per zone (a number per zone), the second keeps tallies for
+    the zones with enough names only."""
+    counts: dict[str, int] = {}
+    for domain, qname in db.execute(NAMES_ONLY_SQL):
+        name = zone_of(domain, qname)
+        if name is not None:
+            counts[name] = counts.get(name, 0) + 1
+    zones = {
+        name: Zone(name)
+        for name, n in counts.items()
+        if n >= TUNNEL.min_names and not allow.allows(name.removesuffix(ANY_BELOW))
+    }
+    del counts
+    if zones:
+        for row in db.execute(NAMES_SQL):
+            tally = zones.get(zone_of(row[0], row[1]) or "")
+            if tally is not None:
+                tally.add(row)
+    return [z for z in zones.values() if z.data_names >= TUNNEL.min_names]
 
 
 def _volume(zone: Zone) -> float:
