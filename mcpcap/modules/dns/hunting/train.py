@@ -1,8 +1,8 @@
 """Builds `bigrams.py`, the letter-pair model that tells words from random strings.
 
 The model is trained on English prose that every CPython ships (`pydoc_data.topics`), so it
-needs no download and rebuilds the same table anywhere: `python -m
-mcpcap.modules.dns.hunting.train` rewrites `bigrams.py` next to this file. Each of the 27 x 27
+needs no download: `python -m mcpcap.modules.dns.hunting.train` rewrites `bigrams.py` next to
+this file (another Python's documentation moves a few entries by half a bit). Each of the 27 x 27
 entries (a-z and the word boundary) is the cost in bits of one letter following another,
 rounded to half a bit and written in half bits as one base-36 digit, so the table is 729
 characters.
