@@ -1,4 +1,4 @@
-"""The DNS module's record kinds: transactions, messages and malformed messages.
+"""The DNS module's record kinds: transactions, messages and the hunt's findings.
 
 Each filter is declared here once, with its meaning, its accepted values, its validator and its
 SQL; the CLI options, the MCP arguments, the filter bar and `describe` all come from this table.
@@ -118,4 +118,6 @@ def dns_kinds() -> tuple[RecordKind, ...]:
         exports=("jsonl", "json"),
         shorthand="messages",
     )
-    return (transactions, messages, malformed_kind("dns", "DNS messages"))
+    from mcpcap.modules.dns.hunting.kind import findings_kind
+
+    return (transactions, messages, malformed_kind("dns", "DNS messages"), findings_kind())

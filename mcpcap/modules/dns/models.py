@@ -151,3 +151,26 @@ class DnsMessage(Result):
     edns: dict[str, Any] | None
     malformed: str | None
     raw_hex: str | None = Field(None, description="the message's bytes as hex")
+
+
+class DnsFinding(Result):
+    """A suspect the DNS hunt found (the `dns.findings` record), with the figures behind it."""
+
+    id: int = Field(description="the finding's rank in this capture (1 is the highest score)")
+    category: str = Field(description="tunnel, dga, fast_flux, odd_resolver or rebinding")
+    subject: str = Field(
+        description="the zone (tunnel), client (dga), name (fast_flux, rebinding) or server "
+        "(odd_resolver) the finding is about"
+    )
+    score: float = Field(description="0 to 1; findings under 0.5 are not reported")
+    evidence: str = Field(description="the figures that made the score, in words")
+    metrics: dict[str, Any] = Field(description="the same figures as numbers")
+    first_ts: float | None
+    first_time: str | None
+    last_ts: float | None
+    last_time: str | None
+    clients: list[str] = Field(description="client addresses involved (the first few)")
+    client_count: int
+    transactions: int = Field(description="transactions behind the finding")
+    examples: list[int] = Field(description="ids of example dns.transactions records")
+    filter: str = Field(description="the dns.transactions filter that lists its transactions")

@@ -20,6 +20,7 @@ from mcpcap.modules.dns.models import DnsMessage, DnsSummary, TransactionPage
 
 MESSAGES = "dns.messages"
 MALFORMED = "dns.malformed"
+FINDINGS = "dns.findings"  # served by the hunt's own table (hunting.results)
 PAGE_ENVELOPE = 120  # characters a record page adds around a transaction page
 
 
@@ -33,6 +34,9 @@ class DnsResults:
         self._settings = settings
         self._summaries: dict[int, DnsSummary] = {}
         self._malformed = TableResults(db, [malformed_table("dns")], settings.max_reply_chars)
+        from mcpcap.modules.dns.hunting.results import LazyFindings
+
+        self.findings = LazyFindings(db, settings)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -130,6 +134,8 @@ class DnsResults:
         limit: int | None = None,
         cursor: str | None = None,
     ) -> RecordPage:
+        if kind.name == FINDINGS:
+            return self.findings.get().records(kind, flt, sort=sort, limit=limit, cursor=cursor)
         if kind.name == MESSAGES:
             return self._message_page(kind, limit, cursor)
         if kind.name == MALFORMED:
@@ -156,6 +162,8 @@ class DnsResults:
     def iter_records(
         self, kind: RecordKind, flt: Filter, *, sort: str | None = None
     ) -> Iterator[dict[str, Any]]:
+        if kind.name == FINDINGS:
+            return self.findings.get().iter_records(kind, flt, sort=sort)
         if kind.name == MESSAGES:
             return queries.iter_messages(self._db)
         if kind.name == MALFORMED:
@@ -165,6 +173,8 @@ class DnsResults:
     def record(self, kind: RecordKind, record_id: str) -> dict[str, Any]:
         if kind.name == MALFORMED:
             return self._malformed.record(kind, record_id)
+        if kind.name == FINDINGS:
+            return self.findings.get().record(kind, record_id)
         if kind.name == MESSAGES:
             frame, _, index = str(record_id).partition(":")
             if not (frame.isdigit() and (index == "" or index.isdigit())):
@@ -213,7 +223,11 @@ class DnsResults:
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Ranking:
-        """A ranking of transactions or malformed messages (every weight is a count)."""
+        """A ranking of transactions (every weight is a count), malformed messages or findings."""
         if kind.name == MALFORMED:
             return self._malformed.top(kind, flt, by=by, weight=weight, limit=limit, cursor=cursor)
+        if kind.name == FINDINGS:
+            return self.findings.get().top(
+                kind, flt, by=by, weight=weight, limit=limit, cursor=cursor
+            )
         return self.rank(transaction_filter(flt), by=by, limit=limit, cursor=cursor)

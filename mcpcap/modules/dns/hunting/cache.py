@@ -1,0 +1,145 @@
+"""Findings written once into the capture's store, read by every face afterwards.
+
+Faces read a store through a read-only connection, so the first ask computes the findings over
+it and writes them through a connection of its own, in one transaction that first checks
+whether another process got there first. The meta row `dns_findings_key` names the hunting
+version, thresholds and allowlist the rows were made with; a store holding another key (or
+none: a rescan builds a new store) is hunted again. A store that cannot be written (a
+read-only cache, a lock held too long) keeps the findings in memory for this analysis instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from mcpcap.modules.dns.hunting import Finding, hunt
+from mcpcap.modules.dns.hunting.allow import Allowlist
+from mcpcap.modules.dns.hunting.kind import COLUMNS, TABLE
+from mcpcap.modules.dns.hunting.thresholds import REPORT, THRESHOLDS_DIGEST
+
+HUNT_VERSION = "1"
+META_KEY = "dns_findings_key"
+WRITE_TIMEOUT = 2.0  # seconds to wait for readers of the store before keeping rows in memory
+TABLES = f"""
+CREATE TABLE {TABLE} (
+    id INTEGER PRIMARY KEY, category TEXT NOT NULL, subject TEXT NOT NULL, score REAL NOT NULL,
+    evidence TEXT NOT NULL, metrics TEXT NOT NULL, first_ts REAL, last_ts REAL,
+    clients TEXT NOT NULL, client_count INTEGER NOT NULL, transactions INTEGER NOT NULL,
+    examples TEXT NOT NULL, filter TEXT NOT NULL
+);
+CREATE TABLE dns_finding_clients (finding_id INTEGER NOT NULL, client TEXT NOT NULL);
+CREATE INDEX dns_finding_clients_id ON dns_finding_clients(finding_id);
+"""
+DROP = f"DROP TABLE IF EXISTS {TABLE}; DROP TABLE IF EXISTS dns_finding_clients;"
+log = logging.getLogger(__name__)
+_locks: dict[str, threading.Lock] = {}  # one per store path
+_locks_guard = threading.Lock()
+
+
+def findings_key(allow_extra: Iterable[str] = ()) -> str:
+    text = f"{HUNT_VERSION}|{THRESHOLDS_DIGEST}|{Allowlist(allow_extra).digest_text()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def stored_key(db: sqlite3.Connection) -> str | None:
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (META_KEY,)).fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def open_findings(db: sqlite3.Connection, allow_extra: Iterable[str] = ()) -> sqlite3.Connection:
+    """A connection whose `dns_findings` table holds this store's findings: the store's own
+    (computed and written on the first ask) or, when the store cannot be written, one in
+    memory. Threads asking at once for one store wait for the first, then read its rows."""
+    allow_extra = tuple(allow_extra)
+    key = findings_key(allow_extra)
+    if stored_key(db) == key:
+        return db
+    path = _store_path(db)
+    with _lock_for(path):
+        if stored_key(db) == key:  # another thread wrote them while this one waited
+            return db
+        findings = _hunt(db, path, allow_extra)
+        if path is not None:
+            with contextlib.suppress(sqlite3.Error):
+                _write_store(path, key, findings)
+                if stored_key(db) == key:
+                    return db
+            log.info("the store cannot hold the findings; they are kept in memory")
+    memory = sqlite3.connect(":memory:", check_same_thread=False)
+    memory.executescript(TABLES)
+    _insert(memory, findings)
+    return memory
+
+
+def _lock_for(path: str | None) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(path or "", threading.Lock())
+
+
+def _hunt(db: sqlite3.Connection, path: str | None, allow_extra: tuple[str, ...]) -> list:
+    """The findings, read through a connection of the hunt's own (its SQL functions and
+    long reads then never meet the statements other threads run on the shared one)."""
+    if path is None:
+        return hunt(db, allow_extra)
+    try:
+        reader = sqlite3.connect(f"file:{quote(path, safe='/')}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return hunt(db, allow_extra)
+    try:
+        return hunt(reader, allow_extra)
+    finally:
+        reader.close()
+
+
+def _store_path(db: sqlite3.Connection) -> str | None:
+    for _, name, path in db.execute("PRAGMA database_list"):
+        if name == "main":
+            return path or None
+    return None
+
+
+def _write_store(path: str, key: str, findings: list[Finding]) -> None:
+    writer = sqlite3.connect(path, timeout=WRITE_TIMEOUT, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        try:
+            if stored_key(writer) != key:  # no other process wrote them meanwhile
+                for statement in DROP.split(";"):
+                    if statement.strip():
+                        writer.execute(statement)
+                for statement in TABLES.split(";"):
+                    if statement.strip():
+                        writer.execute(statement)
+                _insert(writer, findings)
+                writer.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (META_KEY, key))
+            writer.execute("COMMIT")
+        except BaseException:
+            writer.execute("ROLLBACK")
+            raise
+    finally:
+        writer.close()
+
+
+def _insert(db: sqlite3.Connection, findings: list[Finding]) -> None:
+    rows, clients = [], []
+    for rank, f in enumerate(findings, start=1):
+        shown = json.dumps(f.clients[: REPORT.clients])
+        rows.append(
+            (rank, f.category, f.subject, f.score, f.evidence, json.dumps(f.metrics),
+             f.first_ts, f.last_ts, shown, f.client_count, f.transactions,
+             json.dumps(f.examples), f.filter)
+        )  # fmt: skip
+        clients += [(rank, client) for client in f.clients]
+    marks = ",".join("?" * len(COLUMNS))
+    db.executemany(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})", rows)
+    db.executemany("INSERT INTO dns_finding_clients VALUES (?, ?)", clients)
