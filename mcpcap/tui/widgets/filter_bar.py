@@ -18,20 +18,13 @@ from textual.widgets import Input, Label, Static
 
 from mcpcap.core.errors import BadArgumentError
 
-PLACEHOLDER = "qname_suffix:example.com rcode:NXDOMAIN  (Enter applies, Esc returns to the table)"
+PLACEHOLDER = "field:value tokens  (Enter applies, Esc returns to the table)"
 LIVE_DELAY = 0.3
 
 Parser = Callable[[str], Any]  # filter text -> a filter; raises BadArgumentError with a sentence
 
 
-def dns_filter(text: str) -> Any:
-    """The DNS transactions' filter (the bar's default, for the DNS tab)."""
-    from mcpcap.modules.dns.filters import parse_filter_text
-
-    return parse_filter_text(text)
-
-
-def validate(text: str, parse: Parser = dns_filter) -> tuple[Any | None, str | None]:
+def validate(text: str, parse: Parser) -> tuple[Any | None, str | None]:
     """(filter, None) for valid text, (None, why) for invalid text."""
     try:
         return parse(text), None
@@ -84,11 +77,11 @@ class FilterBar(Widget):
     def __init__(
         self,
         *,
+        parse: Parser,
         id: str | None = None,
-        parse: Parser = dns_filter,
         placeholder: str = PLACEHOLDER,
     ) -> None:
-        """`parse`: the filter language of the table below (DNS transactions by default)."""
+        """`parse`: the filter language of the table below."""
         super().__init__(id=id)
         self.parse = parse
         self.placeholder = placeholder

@@ -13,14 +13,11 @@ from functools import partial
 from typing import Any, ClassVar
 
 from rich.json import JSON
-from rich.segment import Segment
-from rich.style import Style
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.geometry import Size
-from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
@@ -31,83 +28,41 @@ from mcpcap.core.modules.kinds import FieldSpec
 from mcpcap.core.records import KindQuery
 from mcpcap.tui.export import ExportError, TargetExistsError, export_records, kind_formats
 from mcpcap.tui.kind_rows import (
-    GAP,
     KEPT_PAGES,
     PAGE_SIZE,
-    RIGHT_ALIGNED,
     PagedRecords,
     Record,
-    fit,
-    format_value,
-    layout,
-    natural_widths,
 )
 from mcpcap.tui.screens.export import ExportRequest, ExportScreen, confirm_then_export
-from mcpcap.tui.widgets.cursor_table import CursorTable
 from mcpcap.tui.widgets.filter_bar import FilterBar
 from mcpcap.tui.widgets.mcp_call import McpCallScreen, clipboard_text, record_call, records_call
+from mcpcap.tui.widgets.record_table import RecordTable
 
 DETAIL_DELAY = 0.08
 LOADING = "…"
 
 
-class KindTable(CursorTable):
-    """The rows of a `PagedRecords` under a fixed header line; missing pages load as needed."""
+class KindTable(RecordTable):
+    """The rows of a `PagedRecords`; pages missing from memory load in a worker as needed."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "kind-table--header",
-        "kind-table--cursor",
-        "kind-table--empty",
-        "kind-table--loading",
-    }
-    DEFAULT_CSS = """
-    KindTable { height: 1fr; overflow-x: hidden; }
-    KindTable > .kind-table--header { background: $panel; text-style: bold; }
-    KindTable > .kind-table--cursor { background: $accent; color: $text; }
-    KindTable > .kind-table--empty { color: $text-muted; }
-    KindTable > .kind-table--loading { color: $text-muted; }
-    """
-
-    class CursorMoved(CursorTable.CursorMoved):
+    class CursorMoved(RecordTable.CursorMoved):
         pass
 
-    class Chosen(CursorTable.Chosen):
+    class Chosen(RecordTable.Chosen):
         pass
 
     def __init__(self, fields: tuple[FieldSpec, ...], *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.fields = fields
+        super().__init__(fields, id=id)
         self.source: PagedRecords | None = None
-        self.natural: dict[str, int] = {}
-        self.empty_text = "Loading…"
         self._loading = False
         self._broken: PagedRecords | None = None
-
-    # ------------------------------------------------------------------ data
-    @property
-    def total(self) -> int:
-        return 0 if self.source is None else len(self.source)
 
     def cursor_moved(self, position: int) -> None:
         self.request_view()
 
     def set_source(self, source: PagedRecords, cursor: int = 0) -> None:
-        """Show another view (a new filter or sort), with the cursor on `cursor`."""
-        self.source = source
-        self.natural = natural_widths(self.fields, source.first_page())
-        self.show_rows(cursor)
+        super().set_source(source, cursor)
         self.request_view()
-
-    def current(self) -> Record | None:
-        return None if self.source is None else self.source.record(self.cursor)
-
-    def columns(self) -> list[tuple[FieldSpec, int]]:
-        """The columns that fit the table's width now, after the row numbers."""
-        return layout(self.fields, self.scrollable_content_region.width - self._number_width(),
-                      self.natural)  # fmt: skip
-
-    def _number_width(self) -> int:
-        return max(len(str(self.total)), 1) + GAP
 
     # ------------------------------------------------------------------ loading pages
     def request_view(self) -> None:
@@ -118,10 +73,10 @@ class KindTable(CursorTable):
         top = round(self.scroll_y)
         for position in (self.cursor, *range(top, min(top + self.page_rows, source.total))):
             if source.record(position) is None:
-                self._want(position)
+                self.missing(position)
                 return
 
-    def _want(self, position: int) -> None:
+    def missing(self, position: int) -> None:
         """Row `position` is on screen but not in memory: fetch its page in a worker."""
         if self._loading or self.source is None or self.source is self._broken:
             return
@@ -146,86 +101,19 @@ class KindTable(CursorTable):
         """Draw again: rows still missing (the view moved on meanwhile) ask for their page."""
         self._loading = False
         if source is self.source:
-            self.refresh()
+            self.rows_changed()
             self.post_message(self.CursorMoved(self.cursor))
             self.request_view()
 
-    # ------------------------------------------------------------------ scrolling and mouse
+    # ------------------------------------------------------------------ scrolling
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if round(old_value) != round(new_value):
             self.request_view()
 
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None or offset.y == 0:
-            return
-        self.cursor = round(self.scroll_y) + offset.y - 1
-        if event.chain == 2:
-            self.action_choose()
-
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total + 1)
         self.request_view()  # shown at last, or taller: more rows in view
-
-    # ------------------------------------------------------------------ rendering
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        columns = self.columns()
-        if y == 0:
-            return self._header(columns, width)
-        position = round(self.scroll_y) + y - 1
-        if self.source is None or position >= self.total:
-            if position == 0:
-                style = self.get_component_rich_style("kind-table--empty")
-                return Strip([Segment(fit(" " + self.empty_text, width), style)], width)
-            return Strip.blank(width, self.rich_style)
-        record = self.source.record(position)
-        if record is None:
-            self._want(position)
-        return self._row(position, record, columns, width)
-
-    def _header(self, columns: list[tuple[FieldSpec, int]], width: int) -> Strip:
-        style = self.get_component_rich_style("kind-table--header")
-        sort = None if self.source is None else self.source.sort
-        cells = [fit("#", self._number_width() - GAP, right=True)]
-        for spec, cell_width in columns:
-            title = spec.title
-            if sort is not None and spec.name in (sort.lstrip("-"), _time_of(sort)):
-                title += " ▼" if sort.startswith("-") else " ▲"
-            cells.append(fit(title, cell_width, right=spec.format in RIGHT_ALIGNED))
-        return Strip([Segment(fit(" ".join(cells), width), style)], width)
-
-    def _row(
-        self,
-        position: int,
-        record: Record | None,
-        columns: list[tuple[FieldSpec, int]],
-        width: int,
-    ) -> Strip:
-        base = self.rich_style
-        if position == self.cursor:
-            cursor_style = self.get_component_rich_style("kind-table--cursor")
-            if not self.has_focus:
-                cursor_style = Style(bgcolor=cursor_style.bgcolor, dim=True)
-            base = base + cursor_style
-        number = fit(str(position + 1), self._number_width() - GAP, right=True) + " "
-        if record is None:
-            loading = base + self.get_component_rich_style("kind-table--loading", partial=True)
-            return Strip([Segment(number, base), Segment(LOADING, loading)]).adjust_cell_length(
-                width, base
-            )
-        cells = [Segment(number, base)]
-        for spec, cell_width in columns:
-            text = format_value(spec.format, record.get(spec.name), cell_width)
-            right = spec.format in RIGHT_ALIGNED
-            cells.append(Segment(fit(text, cell_width, right) + " ", base))
-        return Strip(cells).adjust_cell_length(width, base).simplify()
-
-
-def _time_of(sort: str) -> str:
-    """A sort by `ts` is shown on the `time` column (the same instant, as a person reads it)."""
-    return "time" if sort.lstrip("-") == "ts" else ""
 
 
 class KindPanel(Widget):

@@ -1,8 +1,9 @@
-"""The transactions panel: filter bar, virtual table, detail pane, MCP call and export.
+"""The DNS tab's transactions table: filter bar, virtual table, detail pane, MCP call, export.
 
-Everything shown comes from the DNS results object of the core (`DnsResults`); the panel only
-orders ids (`mcpcap.tui.rows`) and formats the rows in view. Slow work (building a view of a
-million rows, find, export) runs in thread workers on a connection of its own.
+The DNS module gives the TUI this panel (its `tui_table` face hook) for `dns.transactions`:
+it orders ids in the module's own store (`rows`), so End on a million rows, go to frame and
+find are instant, and its detail pane shows both messages decoded. Slow work (building a view
+of a million rows, find, export) runs in thread workers on a connection of its own.
 """
 
 from __future__ import annotations
@@ -22,22 +23,19 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from mcpcap.core.errors import McpcapError
+from mcpcap.core.modules.kinds import find_kind
 from mcpcap.modules.dns import queries
-from mcpcap.modules.dns.filters import TransactionFilter
+from mcpcap.modules.dns.filters import TransactionFilter, parse_filter_text
+from mcpcap.modules.dns.kinds import dns_kinds
 from mcpcap.modules.dns.models import DnsMessage, DnsTransaction
-from mcpcap.tui import rows
-from mcpcap.tui.export import ExportError, TargetExistsError, export_records
+from mcpcap.modules.dns.tui import rows
+from mcpcap.modules.dns.tui.calls import message_call, transactions_call
+from mcpcap.modules.dns.tui.detail import TransactionDetail
+from mcpcap.modules.dns.tui.table import TransactionTable
+from mcpcap.tui.export import ExportError, TargetExistsError, export_records, kind_formats
 from mcpcap.tui.screens.export import ExportRequest, ExportScreen, confirm_then_export
-from mcpcap.tui.widgets.detail import TransactionDetail
 from mcpcap.tui.widgets.filter_bar import FilterBar
-from mcpcap.tui.widgets.mcp_call import (
-    McpCall,
-    McpCallScreen,
-    clipboard_text,
-    message_call,
-    transactions_call,
-)
-from mcpcap.tui.widgets.table import TransactionTable
+from mcpcap.tui.widgets.mcp_call import McpCall, McpCallScreen, clipboard_text
 
 SORT_CYCLE = tuple(queries.SORTS)
 DETAIL_DELAY = 0.08
@@ -71,10 +69,20 @@ class TransactionsPanel(Widget):
             super().__init__()
             self.transaction = transaction
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        results: Any = None,
+        capture_name: str = "",
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """`results`: a `DnsResults` to show once mounted (or later, with `load`)."""
         super().__init__(id=id, classes=classes)
+        self.kind = find_kind(dns_kinds(), "dns.transactions")
         self.results: Any = None
-        self.capture_name = ""
+        self._pending = results
+        self.capture_name = capture_name
         self.filter = TransactionFilter()
         self.sort = queries.DEFAULT_SORT
         self.find_text = ""
@@ -83,11 +91,18 @@ class TransactionsPanel(Widget):
         self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield FilterBar(id="tx-filter")
+        yield FilterBar(parse=parse_filter_text, id="tx-filter")
         yield Static("", id="tx-status")
         yield TransactionTable(id="tx-table")
         yield Input(id="tx-prompt")
         yield TransactionDetail(id="tx-detail")
+
+    def on_mount(self) -> None:
+        if self._pending is not None:
+            # after the first frame: the view is built in a thread that would compete with
+            # the overview's first frame for the interpreter
+            self.call_after_refresh(self.load, self._pending, self.capture_name)
+            self._pending = None
 
     # ------------------------------------------------------------------ public API
     @property
@@ -276,7 +291,10 @@ class TransactionsPanel(Widget):
     def action_export(self) -> None:
         if self.results is None:
             return
-        self.app.push_screen(ExportScreen(self.capture_name, self.total), self._export_chosen)
+        formats = kind_formats(self.kind, only=("jsonl", "csv", "zeek"))
+        screen = ExportScreen(self.capture_name, self.total, formats=formats, part="dns",
+                              noun="transactions")  # fmt: skip
+        self.app.push_screen(screen, self._export_chosen)
 
     # ------------------------------------------------------------------ detail
     def _refresh_detail(self) -> dict[str, Any] | None:
@@ -366,7 +384,7 @@ class TransactionsPanel(Widget):
             with rows.read_connection(self.results.db) as conn:
                 records = queries.iter_transactions(conn, self.filter, self.sort)
                 count = export_records(records, request.path, request.fmt, first_ts,
-                                       overwrite=overwrite)  # fmt: skip
+                                       kind=self.kind, overwrite=overwrite)  # fmt: skip
         except TargetExistsError:
             self.app.call_from_thread(self._export_chosen, request)
             return
