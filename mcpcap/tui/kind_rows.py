@@ -12,7 +12,7 @@ import json
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
@@ -259,3 +259,51 @@ class PagedRecords:
     @property
     def pages_in_memory(self) -> int:
         return len(self._pages)
+
+    def find(
+        self, start: int, match: Callable[[Record], bool], backward: bool = False
+    ) -> int | None:
+        """The next position after `start` (wrapping; before it when `backward`) whose record
+        `match`es, loading pages as the walk needs them (run it in a worker)."""
+        total = self.total
+        step = -1 if backward else 1
+        for offset in range(1, total + 1):
+            position = (start + step * offset) % total
+            if self.record(position) is None:
+                self.load(position)
+            record = self.record(position)
+            if record is not None and match(record):
+                return position
+        return None
+
+
+def frame_match(frame: int) -> Callable[[Record], bool]:
+    """A record one of whose frames (`frame`, `*_frame`) is `frame`."""
+
+    def match(record: Record) -> bool:
+        return any(value == frame for key, value in record.items()
+                   if key == "frame" or key.endswith("_frame"))  # fmt: skip
+
+    return match
+
+
+def time_match(ts: float) -> Callable[[Record], bool]:
+    """A record at or after `ts` (epoch seconds)."""
+
+    def match(record: Record) -> bool:
+        try:
+            return float(record.get("ts")) >= ts  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return False
+
+    return match
+
+
+def text_match(text: str) -> Callable[[Record], bool]:
+    """A record any of whose values contains `text` (case-insensitive)."""
+    needle = text.strip().lower()
+
+    def match(record: Record) -> bool:
+        return any(needle in format_value("list", value).lower() for value in record.values())
+
+    return match

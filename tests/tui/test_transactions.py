@@ -177,7 +177,7 @@ def test_go_to_frame(dns: Any) -> None:
         await settle(pilot)
         messages = [n.message for n in pilot.app._notifications]
         assert any("frame 100000" in m for m in messages)
-        assert any("whole number" in m for m in messages)
+        assert any("go to takes a frame number" in m for m in messages)
         panel.apply_filter("rcode:NXDOMAIN")
         await settle(pilot)
         await pilot.press("g", *"1", "enter")

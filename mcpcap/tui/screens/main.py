@@ -59,7 +59,13 @@ class MainScreen(Screen[None]):
         Binding("escape", "cancel_scan", "Cancel scan", tooltip="Stop opening the capture"),
         Binding("f2", "toggle_sources", "Sources", tooltip="Show or hide the sources panel"),
         *(
-            Binding(str(n), f"show_view({n})", f"View {n}", tooltip=f"Show view {n} of the tab")
+            Binding(
+                str(n),
+                f"show_view({n})",
+                f"View {n}",
+                tooltip=f"Show view {n} of the tab",
+                show=False,  # the view tabs show their keys
+            )
             for n in range(1, VIEW_KEYS + 1)
         ),
         Binding(
@@ -76,7 +82,7 @@ class MainScreen(Screen[None]):
             key_display="]",
             tooltip="Show the next module's tab",
         ),
-        Binding("f5", "refresh_sources", "Refresh", tooltip="List the sources again"),
+        Binding("f5", "refresh_sources", "Refresh", show=False, tooltip="List the sources again"),
     ]
 
     def __init__(

@@ -20,25 +20,34 @@ from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
-from mcpcap.core.errors import McpcapError
+from mcpcap.core.errors import BadArgumentError, McpcapError
 from mcpcap.core.filtering import parse_and_bind
 from mcpcap.core.modules.kinds import FieldSpec
 from mcpcap.core.records import KindQuery
 from mcpcap.tui.export import ExportError, TargetExistsError, export_records, kind_formats
+from mcpcap.tui.goto import parse_target
 from mcpcap.tui.kind_rows import (
     KEPT_PAGES,
     PAGE_SIZE,
     PagedRecords,
     Record,
+    frame_match,
+    text_match,
+    time_match,
 )
 from mcpcap.tui.screens.export import ExportRequest, ExportScreen, confirm_then_export
+from mcpcap.tui.widgets.cell_actions import CELL_BINDINGS, CellActions
 from mcpcap.tui.widgets.filter_bar import FilterBar
-from mcpcap.tui.widgets.mcp_call import McpCallScreen, clipboard_text, record_call, records_call
+from mcpcap.tui.widgets.mcp_call import record_call, records_call, show_calls
 from mcpcap.tui.widgets.record_table import RecordTable
 
 DETAIL_DELAY = 0.08
+PROMPTS = {
+    "find": "Find text in any field (Enter searches forward; n next, N previous)",
+    "goto": "Go to a frame number (42), a time of day (09:01:10) or an ISO 8601 time",
+}
 LOADING = "…"
 
 
@@ -116,18 +125,31 @@ class KindTable(RecordTable):
         self.request_view()  # shown at last, or taller: more rows in view
 
 
-class KindPanel(Widget):
-    """Every record of one kind: filter, sort, detail (the record as JSON), export, MCP call."""
+class KindPanel(CellActions, Widget):
+    """Every record of one kind: filter, sort, find, go to, detail (the record as JSON), copy,
+    filter by a cell, export, MCP call."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", tooltip="Type filter tokens for this table"),
         Binding(
             "s", "cycle_sort", "Sort", tooltip="Change the order (each of the kind's sorts in turn)"
         ),
+        Binding("g", "prompt('goto')", "Go to", tooltip="Go to a frame number or a time"),
+        Binding("f", "prompt('find')", "Find", tooltip="Find a row containing some text"),
+        Binding("n", "find_again(False)", "Find next", show=False, tooltip="Find the next match"),
+        Binding(
+            "N",
+            "find_again(True)",
+            "Find previous",
+            show=False,
+            key_display="N",
+            tooltip="Find the previous match",
+        ),
         Binding("enter", "detail", "Detail", tooltip="Show the record under the cursor"),
+        *CELL_BINDINGS,
         Binding("m", "mcp_call", "MCP call", tooltip="Show this view as an MCP call"),
         Binding("e", "export", "Export", tooltip="Write this view's records to a file"),
-        Binding("escape", "back", "Back", show=False, tooltip="Close the detail or the filter"),
+        Binding("escape", "back", "Back", show=False, tooltip="Close the detail or the prompt"),
     ]
     DEFAULT_CSS = """
     KindPanel { layout: vertical; height: 1fr; }
@@ -136,6 +158,8 @@ class KindPanel(Widget):
         display: none; height: 50%; border-top: solid $accent; padding: 0 1;
     }
     KindPanel.-detail .kind-detail { display: block; }
+    KindPanel .kind-prompt { display: none; }
+    KindPanel .kind-prompt.-active { display: block; }
     KindPanel .kind-detail:focus { border-top: thick $accent; }
     """
 
@@ -159,6 +183,8 @@ class KindPanel(Widget):
         self.sort = self.kind.default_sort
         self.record: Record | None = None
         self.detail_text = ""  # the record in the detail pane, as JSON
+        self.find_text = ""
+        self._prompt_mode = ""
         self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -168,6 +194,7 @@ class KindPanel(Widget):
         yield FilterBar(parse=self._parse, placeholder=placeholder)
         yield Static("", classes="kind-status")
         yield KindTable(self.kind.fields)
+        yield Input(classes="kind-prompt")
         with VerticalScroll(classes="kind-detail", can_focus=True):
             yield Static("", classes="kind-detail-body")
 
@@ -270,9 +297,89 @@ class KindPanel(Widget):
         index = sorts.index(self.sort) if self.sort in sorts else -1
         self._show(self.filter_text, sorts[(index + 1) % len(sorts)])
 
+    def filter_names(self) -> list[str]:
+        return self.kind.filter_names()
+
     def action_back(self) -> None:
+        if self._prompt_mode:
+            self._close_prompt()
+            return
         self.set_class(False, "-detail")
         self.table.focus()
+
+    # ------------------------------------------------------------------ find and go to
+    def action_prompt(self, mode: str) -> None:
+        prompt = self.query_one(".kind-prompt", Input)
+        self._prompt_mode = mode
+        prompt.placeholder = PROMPTS[mode]
+        prompt.value = self.find_text if mode == "find" else ""
+        prompt.add_class("-active")
+        prompt.focus()
+
+    def _close_prompt(self) -> None:
+        self._prompt_mode = ""
+        self.query_one(".kind-prompt", Input).remove_class("-active")
+        self.table.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not event.input.has_class("kind-prompt"):
+            return
+        event.stop()
+        mode, text = self._prompt_mode, event.value.strip()
+        self._close_prompt()
+        if not text:
+            return
+        if mode == "find":
+            self.find_text = text
+            self._walk(text_match(text), f"No row in this view contains {text!r}.")
+            return
+        try:
+            target = parse_target(text, self.first_ts)
+        except BadArgumentError as exc:
+            self.notify(f"{exc}.", severity="warning")
+            return
+        if target.frame is not None:
+            match, missing = frame_match(target.frame), f"No row in this view is in frame {text}."
+        else:
+            match, missing = (
+                time_match(target.ts or 0.0),
+                f"No row in this view is at {text} or later.",
+            )
+        self._walk(match, missing, start=-1)
+
+    def action_find_again(self, backward: bool) -> None:
+        if not self.find_text:
+            self.action_prompt("find")
+            return
+        self._walk(text_match(self.find_text), f"No row contains {self.find_text!r}.",
+                   backward=backward)  # fmt: skip
+
+    def _walk(self, match: Any, missing: str, *, start: int | None = None,
+              backward: bool = False) -> None:  # fmt: skip
+        source = self.table.source
+        if source is None or not source.total:
+            return
+        origin = self.table.cursor if start is None else start
+        self._set_status("looking…")
+        self._walk_worker(source, origin, match, missing, backward)
+
+    @work(thread=True, exclusive=True, group="kind-find", exit_on_error=False)
+    def _walk_worker(self, source: PagedRecords, start: int, match: Any, missing: str,
+                     backward: bool) -> None:  # fmt: skip
+        try:
+            position = source.find(start, match, backward)
+        except (McpcapError, OSError) as exc:
+            self.app.call_from_thread(self._fail, f"The rows could not be read: {exc}")
+            return
+        self.app.call_from_thread(self._found, source, position, missing)
+
+    def _found(self, source: PagedRecords, position: int | None, missing: str) -> None:
+        self._set_status()
+        if position is None:
+            self.notify(missing, severity="warning", markup=False)
+        elif self.table.source is source:
+            self.table.cursor = position
+            self.table.focus()
 
     def action_detail(self) -> None:
         if not self.total:
@@ -302,8 +409,7 @@ class KindPanel(Widget):
                               self.total)]  # fmt: skip
         if self.has_class("-detail") and self.record is not None:
             calls.append(record_call(self.capture_name, self.kind.name, self.record["id"]))
-        self.app.copy_to_clipboard(clipboard_text(calls))
-        self.app.push_screen(McpCallScreen(calls))
+        show_calls(self.app, calls)
 
     # ------------------------------------------------------------------ export
     def action_export(self) -> None:

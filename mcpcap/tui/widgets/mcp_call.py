@@ -48,7 +48,7 @@ def record_call(capture: str, kind: str, record_id: Any) -> McpCall:
 
 
 class McpCallScreen(ModalScreen[None]):
-    """Shows the calls (already copied to the clipboard) until Esc or Enter."""
+    """Shows the calls, and what copying them did, until Esc or Enter."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close"),
@@ -67,7 +67,8 @@ class McpCallScreen(ModalScreen[None]):
     McpCallScreen Horizontal { height: auto; align-horizontal: right; }
     """
 
-    def __init__(self, calls: list[McpCall], copied: bool = True) -> None:
+    def __init__(self, calls: list[McpCall], copied: str = "") -> None:
+        """`copied`: what copying the calls did, in one sentence (`clipboard.copy_text`)."""
         super().__init__()
         self.calls = calls
         self.copied = copied
@@ -82,8 +83,7 @@ class McpCallScreen(ModalScreen[None]):
                     classes="mcp-args",
                     markup=False,
                 )
-            note = "Copied to the clipboard as tools/call params." if self.copied else ""
-            yield Static(note, id="mcp-note")
+            yield Static(self.copied, id="mcp-note", markup=False)
             with Horizontal():
                 yield Button("Close", id="mcp-close", variant="primary")
 
@@ -93,3 +93,11 @@ class McpCallScreen(ModalScreen[None]):
 
 def clipboard_text(calls: list[McpCall]) -> str:
     return "\n".join(call.as_json() for call in calls)
+
+
+def show_calls(app: Any, calls: list[McpCall]) -> None:
+    """Copy the calls as `tools/call` params (one a line) and show them, saying what the copy
+    did."""
+    from mcpcap.tui.clipboard import copy_text
+
+    app.push_screen(McpCallScreen(calls, copy_text(app, clipboard_text(calls))))

@@ -258,14 +258,18 @@ class ModuleTab(Widget):
 
     def compose(self) -> ComposeResult:
         ids = self.pane_ids()
+        titles = [f"[b]{number}[/b] {escape(title)}"
+                  for number, (title, _) in enumerate(self.views(), start=1)]  # fmt: skip
         with TabbedContent(initial=ids[0]):
-            with TabPane("Overview", id=ids[0]):
+            with TabPane(titles[0], id=ids[0]):
                 yield self._overview()
-            for kind, pane in zip(self.kinds, ids[1:], strict=False):
-                with TabPane(kind.title, id=pane):
+            for kind, pane, title in zip(self.kinds, ids[1:], titles[1:], strict=False):
+                with TabPane(title, id=pane):
                     yield self._table(kind)
-            for view, pane in zip(self.extra, ids[1 + len(self.kinds) :], strict=True):
-                with TabPane(view.title, id=pane):
+            extra = zip(self.extra, ids[1 + len(self.kinds) :], titles[1 + len(self.kinds) :],
+                        strict=True)  # fmt: skip
+            for view, pane, title in extra:
+                with TabPane(title, id=pane):
                     yield view.make()
 
     def _overview(self) -> Widget:

@@ -4,7 +4,9 @@ The rows come from a source (`len(source)`, `source.record(position)`, `source.s
 columns from the kind's `FieldSpec`s, as wide as the cells in view need (never cutting an
 address or a number), the low-value ones dropped first when the table is narrow. Left and Right
 (or Shift and the wheel) scroll the columns: the first column in view is never dropped, so every
-column can be reached. Subclasses may style or word a cell (`cell_style`, `cell_text`).
+column can be reached. Left and Right move the cell cursor (the cell copy and "filter by this
+value" act on), scrolling the columns when it reaches an edge; Shift and the wheel scroll the
+columns. Subclasses may style or word a cell (`cell_style`, `cell_text`).
 """
 
 from __future__ import annotations
@@ -45,16 +47,17 @@ class RecordTable(CursorTable):
     """Rows of a `RowSource`, a cursor, a fixed header, columns that fit and scroll sideways."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "scroll_columns(-1)", "Columns left", show=False,
-                tooltip="Scroll the columns left"),
-        Binding("right", "scroll_columns(1)", "Columns right", show=False,
-                tooltip="Scroll the columns right"),
+        Binding("left", "move_cell(-1)", "Cell left", show=False,
+                tooltip="Move to the cell on the left (the columns scroll at the edge)"),
+        Binding("right", "move_cell(1)", "Cell right", show=False,
+                tooltip="Move to the cell on the right (the columns scroll at the edge)"),
     ]  # fmt: skip
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "record-table--header",
         "record-table--cursor",
         "record-table--empty",
         "record-table--loading",
+        "record-table--cell",
     }
     DEFAULT_CSS = """
     RecordTable { height: 1fr; overflow-x: hidden; }
@@ -62,6 +65,7 @@ class RecordTable(CursorTable):
     RecordTable > .record-table--cursor { background: $accent; color: $text; }
     RecordTable > .record-table--empty { color: $text-muted; }
     RecordTable > .record-table--loading { color: $text-muted; }
+    RecordTable > .record-table--cell { text-style: bold underline reverse; }
     """
     sort_fields: ClassVar[dict[str, str]] = {"ts": "time"}  # a sort shown on another field
 
@@ -78,6 +82,7 @@ class RecordTable(CursorTable):
         self.source: Any = None
         self.empty_text = "Loading…"
         self.first_column = 0
+        self.cell = 0  # the field (an index in `fields`) of the cell under the cursor
         self._layout_key: tuple | None = None
         self._layout: list[tuple[FieldSpec, int]] = []
         self._version = 0  # goes up when rows in view may have changed without a scroll
@@ -124,6 +129,35 @@ class RecordTable(CursorTable):
             self._layout = layout(fields, width, natural, pinned=self.first_column > 0)
         return self._layout
 
+    def current_field(self) -> FieldSpec:
+        return self.fields[min(self.cell, len(self.fields) - 1)]
+
+    def _visible(self) -> list[int]:
+        """The fields (indexes) whose whole column is in view, left to right."""
+        index = {spec.name: i for i, spec in enumerate(self.fields)}
+        available = self.scrollable_content_region.width - self.number_width()
+        found, right = [], 0
+        for spec, width in self.columns():
+            right += width
+            if right <= available:
+                found.append(index[spec.name])
+            right += GAP
+        return found
+
+    def action_move_cell(self, delta: int) -> None:
+        """Move the cell cursor to the next column in view; at an edge, scroll the columns."""
+        for _ in range(len(self.fields)):
+            visible = self._visible()
+            ahead = [i for i in visible if (i > self.cell if delta > 0 else i < self.cell)]
+            if ahead:
+                self.cell = ahead[0] if delta > 0 else ahead[-1]
+                break
+            before = self.first_column
+            self.action_scroll_columns(delta)
+            if self.first_column == before:
+                break
+        self.refresh()
+
     def action_scroll_columns(self, delta: int) -> None:
         """Scroll one column left or right (the last column stays reachable, no further)."""
         new = max(0, min(self.first_column + delta, len(self.fields) - 1))
@@ -132,6 +166,9 @@ class RecordTable(CursorTable):
         if new != self.first_column:
             self.first_column = new
             self.refresh()
+            visible = self._visible()
+            if visible and self.cell not in visible:  # the cell cursor stays in view
+                self.cell = visible[0] if self.cell < visible[0] else visible[-1]
 
     def _all_shown(self) -> bool:
         """Whether the columns from the first in view to the last all fit already."""
@@ -254,11 +291,15 @@ class RecordTable(CursorTable):
                 width, base
             )
         cells = [Segment(number, base)]
+        marked = self.fields[self.cell].name if position == self.cursor and self.has_focus else ""
         for spec, cell_width in columns:
             text = fit(self.cell_text(spec, record, cell_width), cell_width,
                        spec.format in RIGHT_ALIGNED)  # fmt: skip
             extra = self.cell_style(spec, record)
-            cells.append(Segment(text, base + extra if extra else base))
+            style = base + extra if extra else base
+            if spec.name == marked:
+                style += self.get_component_rich_style("record-table--cell", partial=True)
+            cells.append(Segment(text, style))
             cells.append(Segment(" ", base))
         return Strip(cells).adjust_cell_length(width, base).simplify()
 

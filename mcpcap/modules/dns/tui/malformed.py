@@ -23,7 +23,7 @@ from mcpcap.modules.dns import queries
 from mcpcap.modules.dns.tui import rows
 from mcpcap.modules.dns.tui.calls import message_call
 from mcpcap.modules.dns.tui.detail import message_text
-from mcpcap.tui.widgets.mcp_call import McpCallScreen, clipboard_text
+from mcpcap.tui.widgets.mcp_call import show_calls
 from mcpcap.tui.widgets.record_table import ListSource, RecordTable
 
 FIELDS = (
@@ -157,5 +157,4 @@ class MalformedPanel(Widget):
         if record is None:
             return
         calls = [message_call(self.capture_name, record["frame"], record["index"])]
-        self.app.copy_to_clipboard(clipboard_text(calls))
-        self.app.push_screen(McpCallScreen(calls))
+        show_calls(self.app, calls)

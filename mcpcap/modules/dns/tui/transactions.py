@@ -22,7 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from mcpcap.core.errors import McpcapError
+from mcpcap.core.errors import BadArgumentError, McpcapError
 from mcpcap.core.modules.kinds import find_kind
 from mcpcap.modules.dns import queries
 from mcpcap.modules.dns.filters import TransactionFilter, parse_filter_text
@@ -33,34 +33,39 @@ from mcpcap.modules.dns.tui.calls import message_call, transactions_call
 from mcpcap.modules.dns.tui.detail import TransactionDetail
 from mcpcap.modules.dns.tui.table import TransactionTable
 from mcpcap.tui.export import ExportError, TargetExistsError, export_records, kind_formats
+from mcpcap.tui.goto import parse_target
 from mcpcap.tui.screens.export import ExportRequest, ExportScreen, confirm_then_export
+from mcpcap.tui.widgets.cell_actions import CELL_BINDINGS, CellActions
 from mcpcap.tui.widgets.filter_bar import FilterBar
-from mcpcap.tui.widgets.mcp_call import McpCall, McpCallScreen, clipboard_text
+from mcpcap.tui.widgets.mcp_call import McpCall, show_calls
 
 SORT_CYCLE = tuple(queries.SORTS)
 DETAIL_DELAY = 0.08
 PROMPTS = {
     "find": "Find in question names (Enter searches forward; n next, N previous)",
-    "goto": "Go to frame number",
+    "goto": "Go to a frame number (42), a time of day (09:01:10) or an ISO 8601 time",
 }
+COLUMN_FILTERS = {"query": "qname"}  # a column whose values another filter takes
 
 
-class TransactionsPanel(Widget):
-    """Every DNS transaction of a capture: filter, sort, find, go to frame, detail, export."""
+class TransactionsPanel(CellActions, Widget):
+    """Every DNS transaction of a capture: filter, sort, find, go to, detail, copy, export."""
 
     DEFAULT_CSS = (Path(__file__).with_name("transactions.tcss")).read_text(encoding="utf-8")
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter"),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("g", "prompt('goto')", "Go to frame"),
-        Binding("f", "prompt('find')", "Find"),
-        Binding("n", "find_again(False)", "Find next", show=False),
-        Binding("N", "find_again(True)", "Find previous", show=False),
-        Binding("enter", "detail", "Detail", show=False),
-        Binding("m", "mcp_call", "MCP call"),
-        Binding("e", "export", "Export"),
-        Binding("escape", "back", "Back", show=False),
-    ]
+        Binding("slash", "focus_filter", "Filter", tooltip="Type filter tokens for this table"),
+        Binding("s", "cycle_sort", "Sort", tooltip="Change the order (time, rtt, name)"),
+        Binding("g", "prompt('goto')", "Go to", tooltip="Go to a frame number or a time"),
+        Binding("f", "prompt('find')", "Find", tooltip="Find a question name"),
+        Binding("n", "find_again(False)", "Find next", show=False, tooltip="Find the next match"),
+        Binding("N", "find_again(True)", "Find previous", show=False, key_display="N",
+                tooltip="Find the previous match"),
+        Binding("enter", "detail", "Detail", tooltip="Show the transaction and its messages"),
+        *CELL_BINDINGS,
+        Binding("m", "mcp_call", "MCP call", tooltip="Show this view as an MCP call"),
+        Binding("e", "export", "Export", tooltip="Write this view's transactions to a file"),
+        Binding("escape", "back", "Back", show=False, tooltip="Close the detail or the prompt"),
+    ]  # fmt: skip
 
     class Selected(Message):
         """The user chose a transaction (Enter): its record, as the core's model."""
@@ -285,8 +290,7 @@ class TransactionsPanel(Widget):
         calls = self._detail_calls() if self.has_class("-detail") else []
         if not calls:
             calls = [transactions_call(self.capture_name, self.filter, self.sort, self.total)]
-        self.app.copy_to_clipboard(clipboard_text(calls))
-        self.app.push_screen(McpCallScreen(calls))
+        show_calls(self.app, calls)
 
     def action_export(self) -> None:
         if self.results is None:
@@ -338,14 +342,37 @@ class TransactionsPanel(Widget):
         else:
             self.app.call_from_thread(self._move_to, order, position)
 
+    def filter_names(self) -> list[str]:
+        return self.kind.filter_names()
+
+    def filter_for(self, spec: Any) -> str | None:
+        return COLUMN_FILTERS.get(spec.name) or super().filter_for(spec)
+
     def _go_to_frame(self, text: str) -> None:
         try:
-            frame = int(text)
-        except ValueError:
-            self.notify(f"A frame number is a whole number, like 42, not {text!r}.",
-                        severity="warning")  # fmt: skip
+            target = parse_target(text, self.results.first_ts)
+        except BadArgumentError as exc:
+            self.notify(f"{exc}.", severity="warning")
             return
-        self._goto_worker(frame)
+        if target.frame is not None:
+            self._goto_worker(target.frame)
+        else:
+            self._goto_time(target.ts or 0.0, text)
+
+    @work(thread=True, exclusive=True, group="tx-find", exit_on_error=False)
+    def _goto_time(self, ts: float, text: str) -> None:
+        order = self.table.order
+        if order is None:
+            return
+        with rows.read_connection(self.results.db) as conn:
+            position = order.time_position(ts, conn=conn)
+        if position is not None:
+            self.app.call_from_thread(self._move_to, order, position)
+        else:
+            self.app.call_from_thread(
+                self.notify, f"No transaction in this view is at {text} or later.",
+                severity="warning",
+            )  # fmt: skip
 
     @work(thread=True, exclusive=True, group="tx-find", exit_on_error=False)
     def _goto_worker(self, frame: int) -> None:
