@@ -185,6 +185,7 @@ class KindPanel(CellActions, Widget):
         self.detail_text = ""  # the record in the detail pane, as JSON
         self.find_text = ""
         self._prompt_mode = ""
+        self._started = False
         self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -198,8 +199,12 @@ class KindPanel(CellActions, Widget):
         with VerticalScroll(classes="kind-detail", can_focus=True):
             yield Static("", classes="kind-detail-body")
 
-    def on_mount(self) -> None:
-        self._show(self.filter_text, self.sort)
+    def on_show(self) -> None:
+        """Build the first view when the table is first shown (a tab holds several tables; a
+        kind the user never looks at costs nothing)."""
+        if self.table.source is None and not self._started:
+            self._started = True
+            self._show(self.filter_text, self.sort)
 
     # ------------------------------------------------------------------ parts
     @property
@@ -222,6 +227,7 @@ class KindPanel(CellActions, Widget):
         if self.filter_bar.set_text(text) is None:
             return False
         self.filter_bar.applied_text = text
+        self._started = True
         self._show(text, self.sort)
         return True
 

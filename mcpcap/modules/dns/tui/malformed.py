@@ -91,8 +91,15 @@ class MalformedPanel(Widget):
 
     def on_mount(self) -> None:
         self.table.empty_text = "No malformed messages." if not self.expected else "Looking…"
-        self._status("reading the messages…" if self.expected else "")
-        if self.expected:
+        self._status()
+        self._walked = False
+
+    def on_show(self) -> None:
+        """The first time the view is shown: find the messages (not before: it takes a pass
+        over every message)."""
+        if self.expected and not self._walked:
+            self._walked = True
+            self._status("reading the messages…")
             self._walk()
 
     def on_unmount(self) -> None:
