@@ -18,10 +18,24 @@ from textual.widgets import Input, Label, Static
 
 from mcpcap.core.errors import BadArgumentError
 
-PLACEHOLDER = "field:value tokens  (Enter applies, Esc returns to the table)"
+HOW = "(Enter applies, Esc returns to the table)"
+PLACEHOLDER = f"field:value tokens  {HOW}"
+SHOWN_EXAMPLES = 2  # example tokens the placeholder shows
 LIVE_DELAY = 0.3
 
 Parser = Callable[[str], Any]  # filter text -> a filter; raises BadArgumentError with a sentence
+
+
+def pick_examples(examples: list[str], matches: Callable[[str], bool]) -> list[str]:
+    """A few of a kind's example tokens that, together, match rows of the capture in view (so
+    the placeholder shows a filter that works here); none when none match."""
+    chosen: list[str] = []
+    for example in examples:
+        if matches(" ".join([*chosen, example])):
+            chosen.append(example)
+            if len(chosen) == SHOWN_EXAMPLES:
+                break
+    return chosen
 
 
 def validate(text: str, parse: Parser) -> tuple[Any | None, str | None]:
@@ -98,6 +112,12 @@ class FilterBar(Widget):
     @property
     def input(self) -> Input:
         return self.query_one("#filter-input", Input)
+
+    def show_examples(self, tokens: list[str]) -> None:
+        """Put example tokens (that match this capture) in the placeholder."""
+        if tokens:
+            self.placeholder = f"{' '.join(tokens)}  {HOW}"
+            self.input.placeholder = self.placeholder
 
     def set_text(self, text: str) -> Any | None:
         """Put `text` in the bar and check it; returns its filter, or None if invalid."""

@@ -39,7 +39,7 @@ from mcpcap.tui.kind_rows import (
 )
 from mcpcap.tui.screens.export import ExportRequest, ExportScreen, confirm_then_export
 from mcpcap.tui.widgets.cell_actions import CELL_BINDINGS, CellActions
-from mcpcap.tui.widgets.filter_bar import FilterBar
+from mcpcap.tui.widgets.filter_bar import HOW, FilterBar, pick_examples
 from mcpcap.tui.widgets.mcp_call import record_call, records_call, show_calls
 from mcpcap.tui.widgets.record_table import RecordTable
 
@@ -186,13 +186,12 @@ class KindPanel(CellActions, Widget):
         self.find_text = ""
         self._prompt_mode = ""
         self._started = False
+        self._examples_shown = False
         self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        examples = [spec.example for spec in self.kind.filters if spec.example][:2]
-        tokens = " ".join(examples) or " ".join(f"{n}:" for n in self.kind.filter_names()[:3])
-        placeholder = f"{tokens}  (Enter applies, Esc returns to the table)"
-        yield FilterBar(parse=self._parse, placeholder=placeholder)
+        tokens = " ".join(f"{n}:" for n in self.kind.filter_names()[:3]) or "no filters"
+        yield FilterBar(parse=self._parse, placeholder=f"{tokens}  {HOW}")
         yield Static("", classes="kind-status")
         yield KindTable(self.kind.fields)
         yield Input(classes="kind-prompt")
@@ -246,6 +245,18 @@ class KindPanel(CellActions, Widget):
             self.app.call_from_thread(self._fail, f"The view could not be built: {exc}")
             return
         self.app.call_from_thread(self._install, source)
+        if not self._examples_shown:
+            self._examples_shown = True
+            examples = [spec.example for spec in self.kind.filters if spec.example]
+            tokens = pick_examples(examples, self._matches)
+            self.app.call_from_thread(self.filter_bar.show_examples, tokens)
+
+    def _matches(self, text: str) -> bool:
+        """Whether `text` filters any record in (run in a worker)."""
+        try:
+            return self.query.page(text, limit=1).total > 0
+        except (McpcapError, OSError):
+            return False
 
     def _install(self, source: PagedRecords) -> None:
         self.filter_text, self.sort = source.text, source.sort

@@ -167,6 +167,7 @@ class ModuleOverview(VerticalScroll, can_focus=True):
     }
     ModuleOverview .module-section { height: auto; margin: 0 0 1 0; }
     ModuleOverview .module-title { text-style: bold; color: $text-accent; }
+    ModuleOverview:light .module-title { color: $text-primary; }
     ModuleOverview .module-about { color: $text-muted; }
     ModuleOverview .module-pair { layout: horizontal; height: auto; }
     ModuleOverview .module-pair > .module-section { width: 1fr; margin: 0 2 1 0; }

@@ -145,17 +145,22 @@ class RecordTable(CursorTable):
         return found
 
     def action_move_cell(self, delta: int) -> None:
-        """Move the cell cursor to the next column in view; at an edge, scroll the columns."""
-        for _ in range(len(self.fields)):
-            visible = self._visible()
-            ahead = [i for i in visible if (i > self.cell if delta > 0 else i < self.cell)]
-            if ahead:
-                self.cell = ahead[0] if delta > 0 else ahead[-1]
-                break
-            before = self.first_column
-            self.action_scroll_columns(delta)
-            if self.first_column == before:
-                break
+        """Right: the next field, every one in turn (the columns scroll until it shows). Left:
+        the previous column in view (the columns scroll left at the edge)."""
+        if delta > 0:
+            target = min(self.cell + 1, len(self.fields) - 1)
+            while target not in self._visible() and self.first_column < target:
+                self.first_column += 1
+            self.cell = target
+        else:
+            for _ in range(len(self.fields)):
+                behind = [i for i in self._visible() if i < self.cell]
+                if behind:
+                    self.cell = behind[-1]
+                    break
+                if self.first_column == 0:
+                    break
+                self.first_column -= 1
         self.refresh()
 
     def action_scroll_columns(self, delta: int) -> None:

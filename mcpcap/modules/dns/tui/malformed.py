@@ -157,7 +157,8 @@ class MalformedPanel(Widget):
         except McpcapError as exc:
             body.update(f"This message cannot be read: {exc}")
             return
-        body.update(message_text("Message", message))
+        width = body.size.width or self.app.size.width
+        body.update(message_text("Message", message, width))
 
     def action_mcp_call(self) -> None:
         record = self.table.current()

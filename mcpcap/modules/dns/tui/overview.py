@@ -33,6 +33,7 @@ DnsOverview #latency { height: 14; }
 DnsOverview #tables { grid-size: 2; grid-gutter: 1 2; height: auto; margin: 1 0; }
 DnsOverview .ranking { height: auto; }
 DnsOverview .ranking-title { text-style: bold; color: $text-accent; }
+DnsOverview:light .ranking-title { color: $text-primary; }
 DnsOverview .ranking DataTable { height: auto; max-height: 13; }
 DnsOverview.-narrow #figures { grid-size: 2; }
 DnsOverview.-narrow #charts { grid-size: 1; grid-columns: 1fr; grid-rows: 17 14; height: 31; }
@@ -62,10 +63,6 @@ class RankTable(DataTable):
         self.name_width = 0
 
     def on_mount(self) -> None:
-        first, *rest = self.ranking.columns
-        self.add_column(first, key="key")
-        for name in rest:
-            self.add_column(name, key=name)
         self._fill(self._room())
 
     def _room(self) -> int:
@@ -76,7 +73,11 @@ class RankTable(DataTable):
 
     def _fill(self, room: int) -> None:
         self.name_width = room
-        self.clear()
+        self.clear(columns=True)  # columns too: an auto width keeps the widest cell it saw
+        first, *rest = self.ranking.columns
+        self.add_column(first, key="key")
+        for name in rest:
+            self.add_column(name, key=name)
         for row in self.ranking.rows:
             # Text, not str: a DataTable reads a str as markup, and names come from the capture
             name = Text(middle_ellipsis(row[0], room))

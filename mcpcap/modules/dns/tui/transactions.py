@@ -36,7 +36,7 @@ from mcpcap.tui.export import ExportError, TargetExistsError, export_records, ki
 from mcpcap.tui.goto import parse_target
 from mcpcap.tui.screens.export import ExportRequest, ExportScreen, confirm_then_export
 from mcpcap.tui.widgets.cell_actions import CELL_BINDINGS, CellActions
-from mcpcap.tui.widgets.filter_bar import FilterBar
+from mcpcap.tui.widgets.filter_bar import FilterBar, pick_examples
 from mcpcap.tui.widgets.mcp_call import McpCall, show_calls
 
 SORT_CYCLE = tuple(queries.SORTS)
@@ -87,6 +87,7 @@ class TransactionsPanel(CellActions, Widget):
         self.kind = find_kind(dns_kinds(), "dns.transactions")
         self.results: Any = None
         self._pending = results
+        self._examples_shown = False
         self.capture_name = capture_name
         self.filter = TransactionFilter()
         self.sort = queries.DEFAULT_SORT
@@ -177,6 +178,23 @@ class TransactionsPanel(CellActions, Widget):
         position = order.position_of(keep_id) if keep_id is not None else None
         if not cancel.is_set() and not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._install, order, position or 0)
+        if not self._examples_shown:
+            self._examples_shown = True
+            self._show_examples(db)
+
+    def _show_examples(self, db: Any) -> None:
+        """The placeholder shows example tokens that match this capture (in the worker)."""
+        examples = [spec.example for spec in self.kind.filters if spec.example]
+        with rows.read_connection(db) as conn:
+
+            def matches(text: str) -> bool:
+                try:
+                    return queries.count_transactions(conn, parse_filter_text(text)) > 0
+                except (McpcapError, sqlite3.Error):
+                    return False
+
+            tokens = pick_examples(examples, matches)
+        self.app.call_from_thread(self.filter_bar.show_examples, tokens)
 
     def _install(self, order: rows.RowOrder, position: int) -> None:
         self.filter, self.sort = order.filter, order.sort
