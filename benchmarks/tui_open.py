@@ -113,9 +113,9 @@ def tui_child(
     app = launch.start_app(settings, None if browse else capture.name)
     once("app made")
 
+    from mcpcap.modules.dns.tui.overview import DnsOverview, RankTable
+    from mcpcap.modules.dns.tui.transactions import TransactionsPanel
     from mcpcap.tui.screens.main import MainScreen
-    from mcpcap.tui.widgets.overview import DnsOverview, RankTable
-    from mcpcap.tui.widgets.transactions import TransactionsPanel
 
     def progressed(screen, event) -> None:
         once("progress", event.time)

@@ -16,10 +16,10 @@ from mcp import Client
 
 from mcpcap.core.config import Settings
 from mcpcap.core.workspace import Workspace
+from mcpcap.modules.dns.tui.overview import DnsOverview
+from mcpcap.modules.dns.tui.transactions import TransactionsPanel
 from mcpcap.server.app import build_server
 from mcpcap.tui.app import McpcapApp
-from mcpcap.tui.widgets.overview import DnsOverview
-from mcpcap.tui.widgets.transactions import TransactionsPanel
 from tests.tui.tui_support import capture_folder, settle
 
 FILTER_TEXT = "qname_suffix:example.com rcode:NOERROR"

@@ -24,6 +24,14 @@ from mcpcap.tui.screens.main import MainScreen
 THEMES = ("textual-dark", "textual-light")
 
 
+def table_moves() -> list[Binding]:
+    """The keys that move in every table (rows, then cells)."""
+    from mcpcap.tui.widgets.record_table import RecordTable
+
+    found = [*RecordTable.__mro__[1].BINDINGS, *RecordTable.BINDINGS]  # CursorTable's, its own
+    return [b for b in found if isinstance(b, Binding)]
+
+
 class McpcapApp(App[int]):
     """Sources browser, scan progress, DNS overview and transactions, over one Workspace."""
 
@@ -31,7 +39,9 @@ class McpcapApp(App[int]):
     TITLE = "mcpcap"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Show keys and usage"),
-        Binding("d", "toggle_theme", "Light/Dark", tooltip="Switch light and dark themes"),
+        Binding(
+            "d", "toggle_theme", "Light/Dark", show=False, tooltip="Switch light and dark themes"
+        ),
         Binding("q", "quit", "Quit", tooltip="Leave mcpcap"),
     ]
 
@@ -99,6 +109,8 @@ class McpcapApp(App[int]):
         if main is not None:
             rows.append(("", "In a table (2, 3 …)"))
             rows += [self._key_row(b) for b in main.table_bindings()]
+            rows.append(("", "Moving in a table"))
+            rows += [self._key_row(b) for b in table_moves()]
         return rows
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -16,8 +16,7 @@ from typing import IO, Any
 
 from mcpcap.core import export
 from mcpcap.core.errors import BadArgumentError
-from mcpcap.core.modules.kinds import RecordKind, find_kind
-from mcpcap.core.modules.registry import load_module
+from mcpcap.core.modules.kinds import RecordKind
 
 FORMATS = {  # key -> (label, file suffix)
     "jsonl": ("JSON Lines", ".jsonl"),
@@ -25,7 +24,6 @@ FORMATS = {  # key -> (label, file suffix)
     "csv": ("CSV", ".csv"),
     "zeek": ("Zeek dns.log", ".log"),
 }
-DNS_FORMATS = ("jsonl", "csv", "zeek")  # what the transactions view offers
 
 
 def _read_umask() -> int:
@@ -46,7 +44,7 @@ class TargetExistsError(ExportError):
     """The target exists and the caller did not allow replacing it."""
 
 
-def default_filename(capture: str, fmt: str, part: str = "dns") -> str:
+def default_filename(capture: str, fmt: str, part: str) -> str:
     """`example-dns.jsonl` for capture `example.pcap` (Zeek's is `example-dns.log`); `part`
     names what is exported (`ntp-exchanges` for a kind)."""
     stem = Path(capture).name
@@ -55,17 +53,14 @@ def default_filename(capture: str, fmt: str, part: str = "dns") -> str:
     return f"{stem or 'capture'}-{part}{FORMATS[fmt][1]}"
 
 
-def kind_formats(kind: RecordKind) -> dict[str, str]:
-    """The formats a view of `kind` is exported in, with their labels, in the TUI's order."""
-    labels = {fmt: label for fmt, (label, _) in FORMATS.items() if fmt in kind.exports}
+def kind_formats(kind: RecordKind, only: tuple[str, ...] | None = None) -> dict[str, str]:
+    """The formats a view of `kind` is exported in (those of `only`, if given), with their
+    labels, in the TUI's order."""
+    labels = {fmt: label for fmt, (label, _) in FORMATS.items()
+              if fmt in kind.exports and (only is None or fmt in only)}  # fmt: skip
     if "zeek" in labels:
         labels["zeek"] = f"Zeek {kind.zeek.path}.log" if kind.zeek is not None else "Zeek log"
     return labels
-
-
-def transactions_kind() -> RecordKind:
-    """The kind the transactions view shows (until every table is a kind's generic view)."""
-    return find_kind(load_module("dns").kinds(), "dns.transactions")
 
 
 def write_records(
@@ -73,13 +68,13 @@ def write_records(
     out: IO[str],
     fmt: str,
     first_ts: float | None,
-    kind: RecordKind | None = None,
+    kind: RecordKind,
 ) -> int:
     """Write `records` in `fmt` to `out`; returns how many were written."""
     if fmt not in FORMATS:
         raise ExportError(f"the export format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     try:
-        return export.write_records(records, out, fmt, kind or transactions_kind(), first_ts)
+        return export.write_records(records, out, fmt, kind, first_ts)
     except BadArgumentError as exc:
         raise ExportError(str(exc)) from None
 
@@ -90,8 +85,8 @@ def export_records(
     fmt: str,
     first_ts: float | None = None,
     *,
+    kind: RecordKind,
     overwrite: bool = False,
-    kind: RecordKind | None = None,
 ) -> int:
     """Write the file atomically; refuse an existing target unless `overwrite`."""
     target = Path(target).expanduser()

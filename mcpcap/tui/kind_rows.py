@@ -12,7 +12,7 @@ import json
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
@@ -26,7 +26,9 @@ PAGE_SIZE = 200  # records a fetch asks for (the reply budget may cut a page sho
 KEPT_PAGES = 8  # pages held at once: memory stays bounded however many records match
 GAP = 1
 RIGHT_ALIGNED = frozenset({"int", "seconds", "bytes"})
-SHRINKABLE = frozenset({"text", "address", "list", "time"})
+SHRINKABLE = frozenset({"text", "list", "time"})
+REFILLED = 12  # the fewest cells a dropped text column comes back with
+UNCUT = frozenset({"address", "int"})  # never cut: a cut one would read as another
 FULL_TIME = 23  # "2024-05-01 09:00:00.123"; narrower time columns show the time of day
 NONE = "—"
 
@@ -83,6 +85,15 @@ def fit(text: str, width: int, right: bool = False) -> str:
     return pad + text if right else text + pad
 
 
+def middle_ellipsis(text: str, width: int) -> str:
+    """`text` cut in the middle to `width` cells (both ends tell names apart), or as it is."""
+    if cell_len(text) <= width or width < 3:
+        return text if width >= 3 else fit(text, width)
+    head = (width - 1) // 2 + (width - 1) % 2
+    tail = width - 1 - head
+    return set_cell_size(text, head) + "…" + text[len(text) - tail :] if tail else text[:head] + "…"
+
+
 def natural_widths(fields: Sequence[FieldSpec], records: Iterable[Record]) -> dict[str, int]:
     """The widest cell of each field among `records` (the first page: widths stay put)."""
     widest: dict[str, int] = {}
@@ -95,6 +106,8 @@ def natural_widths(fields: Sequence[FieldSpec], records: Iterable[Record]) -> di
 
 def _wanted(spec: FieldSpec, natural: Mapping[str, int]) -> int:
     hint = spec.width if spec.format != "time" else max(spec.width, FULL_TIME)
+    if spec.format in UNCUT:  # a cut address or number would read as another one
+        hint = max(hint, natural.get(spec.name, 0))
     content = min(hint, natural.get(spec.name, hint))
     return max(cell_len(spec.title), content, 1)
 
@@ -106,33 +119,54 @@ def _narrowest(spec: FieldSpec) -> int:
 
 
 def layout(
-    fields: Sequence[FieldSpec], available: int, natural: Mapping[str, int]
+    fields: Sequence[FieldSpec],
+    available: int,
+    natural: Mapping[str, int],
+    *,
+    pinned: bool = False,
 ) -> list[tuple[FieldSpec, int]]:
     """The columns a table `available` cells wide shows, with their widths.
 
-    Each column wants its widest cell (at most its width hint, at least its title). While they
-    do not fit, the column with the highest `drop` goes (the rightmost of equals first); then
-    text, address, list and time columns give up cells, the widest first, down to a floor.
+    Each column wants its widest cell (at most its width hint, at least its title; an address
+    or a number its whole widest cell). While they do not fit, the column with the highest
+    `drop` goes (the rightmost of equals first), never the first when `pinned` (the table is
+    scrolled to it); a dropped column comes back, narrower, where the room left allows; then
+    text, list and time columns give up cells, the widest first, down to a floor. What still
+    does not fit is cut at the right edge (the table scrolls sideways).
     """
-    columns = [[spec, _wanted(spec, natural)] for spec in fields]
+    columns = [[spec, _wanted(spec, natural), i] for i, spec in enumerate(fields)]
+    dropped: list[list] = []
 
     def used() -> int:
-        return sum(width + GAP for _, width in columns)
+        return sum(width + GAP for _, width, _ in columns)
 
     while used() > available:
-        droppable = [i for i, (spec, _) in enumerate(columns) if spec.drop > 0]
+        droppable = [
+            i for i, (spec, _, _) in enumerate(columns) if spec.drop > 0 and not (pinned and i == 0)
+        ]
         if not droppable:
             break
-        del columns[max(droppable, key=lambda i: (columns[i][0].drop, i))]
+        dropped.append(columns.pop(max(droppable, key=lambda i: (columns[i][0].drop, i))))
+    for spec, want, index in sorted(dropped, key=lambda c: (c[0].drop, c[2])):
+        spare = available - used() - GAP
+        least = min(want, max(_narrowest(spec), REFILLED)) if spec.format in SHRINKABLE else want
+        if spare >= least:
+            columns.append([spec, min(want, spare), index])
+            columns.sort(key=lambda c: c[2])
     excess = used() - available
     while excess > 0:
         shrinkable = [c for c in columns if c[0].format in SHRINKABLE and c[1] > _narrowest(c[0])]
         if not shrinkable:
             break
         widest = max(shrinkable, key=lambda c: c[1])
-        widest[1] -= 1
-        excess -= 1
-    return [(spec, width) for spec, width in columns]
+        # a time narrower than date and time shows the time of day: no cells in between
+        step = widest[1] - _narrowest(widest[0]) if widest[0].format == "time" else 1
+        widest[1] -= step
+        excess -= step
+    texts = [c for c in columns if c[0].format in ("text", "list")]
+    if excess < 0 and texts:  # cells a time column gave beyond the need
+        max(texts, key=lambda c: c[1])[1] -= excess
+    return [(spec, width) for spec, width, _ in columns]
 
 
 # ---------------------------------------------------------------------- pages
@@ -225,3 +259,51 @@ class PagedRecords:
     @property
     def pages_in_memory(self) -> int:
         return len(self._pages)
+
+    def find(
+        self, start: int, match: Callable[[Record], bool], backward: bool = False
+    ) -> int | None:
+        """The next position after `start` (wrapping; before it when `backward`) whose record
+        `match`es, loading pages as the walk needs them (run it in a worker)."""
+        total = self.total
+        step = -1 if backward else 1
+        for offset in range(1, total + 1):
+            position = (start + step * offset) % total
+            if self.record(position) is None:
+                self.load(position)
+            record = self.record(position)
+            if record is not None and match(record):
+                return position
+        return None
+
+
+def frame_match(frame: int) -> Callable[[Record], bool]:
+    """A record one of whose frames (`frame`, `*_frame`) is `frame`."""
+
+    def match(record: Record) -> bool:
+        return any(value == frame for key, value in record.items()
+                   if key == "frame" or key.endswith("_frame"))  # fmt: skip
+
+    return match
+
+
+def time_match(ts: float) -> Callable[[Record], bool]:
+    """A record at or after `ts` (epoch seconds)."""
+
+    def match(record: Record) -> bool:
+        try:
+            return float(record.get("ts")) >= ts  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return False
+
+    return match
+
+
+def text_match(text: str) -> Callable[[Record], bool]:
+    """A record any of whose values contains `text` (case-insensitive)."""
+    needle = text.strip().lower()
+
+    def match(record: Record) -> bool:
+        return any(needle in format_value("list", value).lower() for value in record.values())
+
+    return match

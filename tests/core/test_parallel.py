@@ -16,7 +16,7 @@ from mcpcap.core.errors import CancelledError
 from mcpcap.core.service import Analyzer
 from mcpcap.modules.dns.decoder import BRIEF_FIELDS, decode_brief, decode_message
 from mcpcap.modules.dns.store_schema import answers_digest
-from mcpcap.tui.rows import message_index
+from mcpcap.modules.dns.tui.rows import message_index
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "captures"

@@ -250,7 +250,7 @@ def test_a_store_being_read_is_not_evicted(tmp_path, example, private_cache) -> 
         (first,) = (private_cache / "results").glob("*.sqlite")
         summary_of(settings, paths[1])  # its eviction must skip the store being read
         assert first.exists()
-        from mcpcap.tui.rows import reader
+        from mcpcap.modules.dns.tui.rows import reader
 
         second_door = reader(reading.db)  # what the TUI's worker threads open by path
         assert second_door.execute("SELECT count(*) FROM dns_transactions").fetchone()[0] > 0

@@ -8,13 +8,14 @@ from pathlib import Path
 from textual.widgets import DataTable, TabbedContent
 from textual.widgets._footer import FooterKey
 
+from mcpcap.modules.dns.tui.overview import DnsOverview
+from mcpcap.modules.dns.tui.transactions import TransactionsPanel
 from mcpcap.tui.app import McpcapApp
+from mcpcap.tui.hooks import ShowRecords
 from mcpcap.tui.launch import initial_capture
 from mcpcap.tui.screens.error import ErrorScreen
 from mcpcap.tui.screens.help import HelpScreen
-from mcpcap.tui.screens.main import TransactionsPanel
 from mcpcap.tui.widgets.footer import KeyFooter
-from mcpcap.tui.widgets.overview import DnsOverview
 from mcpcap.tui.widgets.scan_progress import ScanProgress, progress_line
 from mcpcap.tui.widgets.sources import CaptureNode, SourceNode, SourcesTree
 from mcpcap.tui.workers import ScanProgressed
@@ -67,14 +68,14 @@ def test_open_a_capture_from_a_local_source(tmp_path: Path) -> None:
                 label.startswith("example.pcap  45.1 KiB pcap 2024-05-01") for label in labels
             )
             assert any("notes.pcap  ✗ not a capture" in label for label in labels)
-            assert app.screen.query_one("#tabs").display is False
+            assert app.screen.query_one("#modules").display is False
             tree = app.screen.query_one(SourcesTree)
             assert isinstance(tree.cursor_node.data, CaptureNode)
             assert tree.cursor_node.data.entry.name == "example.pcap"
             await pilot.press("enter")
             await settle(pilot)
             assert app.screen.sub_title == "example.pcap"
-            assert app.screen.query_one("#tabs").display is True
+            assert app.screen.query_one("#modules").display is True
             assert top_domains(app)[:2] == ["www.example.com", "github.com"]
             rcodes = app.screen.query_one("#rcodes", DataTable)
             assert str(rcodes.get_row_at(0)[0]) == "NOERROR"
@@ -176,7 +177,7 @@ def test_clicking_a_top_domain_filters_transactions(tmp_path: Path) -> None:
     seen: set[int] = set()
 
     def hook(message) -> None:  # called at every node the message bubbles through
-        if isinstance(message, DnsOverview.FilterRequested) and id(message) not in seen:
+        if isinstance(message, ShowRecords) and id(message) not in seen:
             seen.add(id(message))
             requests.append(message.filter_text)
 
@@ -192,19 +193,19 @@ def test_clicking_a_top_domain_filters_transactions(tmp_path: Path) -> None:
             assert requests == ["qname:github.com"]
             tabs = app.screen.query_one(TabbedContent)
             panel = app.screen.query_one(TransactionsPanel)
-            assert tabs.active == "transactions-tab"
+            assert tabs.active == "dns-transactions"
             assert panel.table.has_focus  # the table's keys work at once
             assert panel.total == 19
             await pilot.press("1")  # back to the overview, then an rcode row
             await settle(pilot)
-            assert tabs.active == "overview"
+            assert tabs.active == "dns-overview"
             rcodes = app.screen.query_one("#rcodes", DataTable)
             rcodes.focus()
             rcodes.move_cursor(row=1)
             await pilot.press("enter")
             await settle(pilot)
             assert requests[-1] == "rcode:NXDOMAIN"
-            assert tabs.active == "transactions-tab"
+            assert tabs.active == "dns-transactions"
             assert panel.total == 5
 
     asyncio.run(scenario())
@@ -224,12 +225,12 @@ def test_help_theme_sources_and_palette(tmp_path: Path) -> None:
             assert app.theme != dark
             panel = app.screen.query_one("#sources")
             shown = panel.display
-            await pilot.press("s")
+            await pilot.press("f2")
             assert panel.display is not shown
             await pilot.press("2")
-            assert app.screen.query_one(TabbedContent).active == "transactions-tab"
+            assert app.screen.query_one(TabbedContent).active == "dns-transactions"
             await pilot.press("1")
-            assert app.screen.query_one(TabbedContent).active == "overview"
+            assert app.screen.query_one(TabbedContent).active == "dns-overview"
             titles = {c.title for c in app.get_system_commands(app.screen)}
             expected = {"Help", "Light/Dark", "Quit", "Sources", "Overview", "Transactions"}
             assert expected | {"Cancel scan", "Refresh"} <= titles
@@ -263,15 +264,14 @@ def test_footer_recomposes_only_when_its_keys_change(tmp_path: Path) -> None:
             await settle(pilot)
             footer = app.screen.query_one(KeyFooter)
             keys = list(footer.query(FooterKey))
-            assert "1" in [key.key for key in keys]
+            assert "f2" in [key.key for key in keys]
             app.screen.refresh_bindings()
             app.screen.query_one(DataTable).focus()  # a focus change that shows the same keys
             await settle(pilot)
             assert list(footer.query(FooterKey)) == keys  # the very same widgets
-            app.screen.analysis = None  # the tab keys go
-            app.screen.refresh_bindings()
+            await pilot.press("2")  # the table's keys come
             await settle(pilot)
-            assert "1" not in [key.key for key in footer.query(FooterKey)]
+            assert "slash" in [key.key for key in footer.query(FooterKey)]
 
     asyncio.run(scenario())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mcpcap.tui.widgets.detail import hex_dump, transaction_text
+from mcpcap.modules.dns.tui.detail import hex_dump, transaction_text
 from tests.tui.test_transactions_support import open_dns
 
 

@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 
 from mcpcap.core.export import zeek_lines
+from mcpcap.core.modules.kinds import find_kind
 from mcpcap.modules.dns.export import DNS_LOG
 from mcpcap.modules.dns.filters import parse_filter_text
+from mcpcap.modules.dns.kinds import dns_kinds
 from mcpcap.modules.dns.models import DnsTransaction
+from mcpcap.modules.dns.tui.transactions import TransactionsPanel
 from mcpcap.tui.export import ExportError, TargetExistsError, default_filename, export_records
 from mcpcap.tui.screens.export import ConfirmScreen, ExportScreen
-from mcpcap.tui.widgets.transactions import TransactionsPanel
 from tests.tui.test_transactions_support import PanelApp, open_dns, run_app, settle
 
 FILTER = "rcode:NOERROR qtype:AAAA"
@@ -30,21 +32,24 @@ def dns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     workspace.close()
 
 
+KIND = find_kind(dns_kinds(), "dns.transactions")
+
+
 def records(dns: Any, text: str = FILTER, sort: str = "ts") -> list[dict]:
     return list(dns.iter_transactions(parse_filter_text(text), sort=sort))
 
 
 def test_default_file_names() -> None:
-    assert default_filename("example.pcap", "jsonl") == "example-dns.jsonl"
-    assert default_filename("dir/trace.pcapng.gz", "zeek") == "trace-dns.log"
-    assert default_filename("x.cap", "csv") == "x-dns.csv"
+    assert default_filename("example.pcap", "jsonl", "dns") == "example-dns.jsonl"
+    assert default_filename("dir/trace.pcapng.gz", "zeek", "dns") == "trace-dns.log"
+    assert default_filename("x.cap", "csv", "dns") == "x-dns.csv"
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "zeek"])
 def test_each_format_holds_every_record(dns: Any, tmp_path: Path, fmt: str) -> None:
     rows = records(dns)
     target = tmp_path / f"out.{fmt}"
-    assert export_records(iter(rows), target, fmt, 1714554000.0) == len(rows) > 0
+    assert export_records(iter(rows), target, fmt, 1714554000.0, kind=KIND) == len(rows) > 0
     text = target.read_text()
     if fmt == "jsonl":
         assert [json.loads(line) for line in text.splitlines()] == rows
@@ -61,9 +66,9 @@ def test_refuses_to_replace_unless_told(dns: Any, tmp_path: Path) -> None:
     target = tmp_path / "out.jsonl"
     target.write_text("keep me\n")
     with pytest.raises(TargetExistsError):
-        export_records(iter(records(dns)), target, "jsonl")
+        export_records(iter(records(dns)), target, "jsonl", kind=KIND)
     assert target.read_text() == "keep me\n"
-    assert export_records(iter(records(dns)), target, "jsonl", overwrite=True) > 0
+    assert export_records(iter(records(dns)), target, "jsonl", kind=KIND, overwrite=True) > 0
     assert target.read_text() != "keep me\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
 
@@ -77,13 +82,13 @@ def test_a_failed_export_leaves_nothing_behind(dns: Any, tmp_path: Path) -> None
         raise OSError(28, "No space left on device")
 
     with pytest.raises(ExportError, match="No space left"):
-        export_records(broken(), target, "csv", overwrite=True)
+        export_records(broken(), target, "csv", kind=KIND, overwrite=True)
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
     with pytest.raises(ExportError, match="folder"):
-        export_records(iter([]), tmp_path, "csv")
+        export_records(iter([]), tmp_path, "csv", kind=KIND)
     with pytest.raises(ExportError):
-        export_records(iter([]), tmp_path / "missing" / "x.csv", "csv")
+        export_records(iter([]), tmp_path / "missing" / "x.csv", "csv", kind=KIND)
 
 
 async def _export(pilot: Any, path: Path, fmt_key: str | None = None) -> None:

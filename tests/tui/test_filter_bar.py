@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcpcap.modules.dns.filters import TransactionFilter
+from mcpcap.modules.dns.filters import TransactionFilter, parse_filter_text
 from mcpcap.tui.widgets.filter_bar import validate
 
 
@@ -19,7 +19,7 @@ from mcpcap.tui.widgets.filter_bar import validate
     ],
 )  # fmt: skip
 def test_valid_text_gives_its_filter(text: str, expected: TransactionFilter) -> None:
-    assert validate(text) == (expected, None)
+    assert validate(text, parse_filter_text) == (expected, None)
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_valid_text_gives_its_filter(text: str, expected: TransactionFilter) -> 
     ],
 )
 def test_invalid_text_says_why_in_one_sentence(text: str, says: str) -> None:
-    flt, error = validate(text)
+    flt, error = validate(text, parse_filter_text)
     assert flt is None and error is not None
     assert says in error and "\n" not in error
     assert len(error) < 1000

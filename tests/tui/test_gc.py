@@ -10,7 +10,7 @@ import asyncio
 import gc
 from pathlib import Path
 
-from mcpcap.tui.widgets.overview import DnsOverview
+from mcpcap.modules.dns.tui.overview import DnsOverview
 from mcpcap.tui.widgets.sources import SourcesPanel
 from tests.tui.tui_support import app_for, capture_folder, settle
 

@@ -12,8 +12,8 @@ import pytest
 from textual.widgets import DataTable
 
 from mcpcap.core.errors import CancelledError, UnknownCaptureError
+from mcpcap.modules.dns.tui.transactions import TransactionsPanel
 from mcpcap.tui.launch import EarlyOpen, start_app
-from mcpcap.tui.widgets.transactions import TransactionsPanel
 from mcpcap.tui.workers import CaptureOpened, ScanProgressed
 from tests.tui.tui_support import (
     big_capture_folder,

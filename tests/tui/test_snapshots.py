@@ -29,14 +29,51 @@ def test_sources_browser(snap_compare, tmp_path: Path, captures: Path) -> None:
     assert snap_compare(app, terminal_size=(100, 24), run_before=settle)
 
 
-def test_dns_overview_wide(snap_compare, tmp_path: Path, captures: Path) -> None:
-    app = app_for(tmp_path, capture="example.pcap", pcap_paths=[str(captures)])
-    assert snap_compare(app, terminal_size=(160, 50), run_before=settle)
+SIZES = [(80, 24), (120, 40), (200, 60)]
 
 
-def test_dns_overview_80_columns(snap_compare, tmp_path: Path, captures: Path) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_dns_overview(snap_compare, tmp_path: Path, captures: Path, size) -> None:
     app = app_for(tmp_path, capture="example.pcap", pcap_paths=[str(captures)])
-    assert snap_compare(app, terminal_size=(80, 50), run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_dns_transactions_table(snap_compare, tmp_path: Path, captures: Path, size) -> None:
+    """`2` on the bundled example: rcode and rtt show at every size, the cell cursor is on."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+
+    app = app_for(tmp_path, capture="example.pcap", pcap_paths=[str(captures)])
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_dns_transactions_scrolled_right(snap_compare, tmp_path: Path, captures: Path) -> None:
+    """At 120x40, the cursor on an IPv6 client and the columns scrolled right: the address is
+    whole, the columns dropped at first come back."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press(*["down"] * 7, "right", "right")
+        await settle(pilot)
+
+    app = app_for(tmp_path, capture="example.pcap", pcap_paths=[str(captures)])
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_dns_overview_light_theme(snap_compare, tmp_path: Path, captures: Path) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+
+    app = app_for(tmp_path, capture="example.pcap", pcap_paths=[str(captures)])
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
 def test_help_screen(snap_compare, tmp_path: Path, captures: Path) -> None:

@@ -11,10 +11,10 @@ import pytest
 
 from mcpcap.modules.dns.filters import parse_filter_text
 from mcpcap.modules.dns.queries import SORTS
-from mcpcap.tui.rows import PAGE_ROWS, RowOrder
-from mcpcap.tui.widgets.detail import TransactionDetail
+from mcpcap.modules.dns.tui.detail import TransactionDetail
+from mcpcap.modules.dns.tui.rows import PAGE_ROWS, RowOrder
+from mcpcap.modules.dns.tui.transactions import TransactionsPanel
 from mcpcap.tui.widgets.mcp_call import McpCallScreen
-from mcpcap.tui.widgets.transactions import TransactionsPanel
 from tests.tui.test_transactions_support import PanelApp, open_dns, run_app, settle
 
 
@@ -177,7 +177,7 @@ def test_go_to_frame(dns: Any) -> None:
         await settle(pilot)
         messages = [n.message for n in pilot.app._notifications]
         assert any("frame 100000" in m for m in messages)
-        assert any("whole number" in m for m in messages)
+        assert any("go to takes a frame number" in m for m in messages)
         panel.apply_filter("rcode:NXDOMAIN")
         await settle(pilot)
         await pilot.press("g", *"1", "enter")

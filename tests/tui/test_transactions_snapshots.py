@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mcpcap.tui.widgets.transactions import TransactionsPanel
+from mcpcap.modules.dns.tui.transactions import TransactionsPanel
 from tests.tui.test_transactions_support import SIZE, PanelApp, open_dns, settle
 
 

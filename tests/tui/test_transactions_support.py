@@ -13,7 +13,7 @@ from textual.app import App, ComposeResult
 from mcpcap.core.config import build_settings
 from mcpcap.core.workspace import Workspace
 from mcpcap.modules.dns.store_schema import create_indexes
-from mcpcap.tui.widgets.transactions import TransactionsPanel
+from mcpcap.modules.dns.tui.transactions import TransactionsPanel
 
 CAPTURE = "example.pcap"
 SIZE = (120, 36)

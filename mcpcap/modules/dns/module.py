@@ -63,7 +63,9 @@ class DnsModule(ProtocolModule):
         return list(dns_kinds())
 
     def face_hooks(self):
-        """DNS's own MCP tools and resource (the server imports them only when it starts)."""
+        """DNS's own MCP tools and resource (the server imports them only when it starts) and
+        its TUI overview, transactions table and malformed view (`mcpcap.tui.hooks`)."""
+        from mcpcap.modules.dns.tui import HOOKS
 
         def tools(kit):
             from mcpcap.modules.dns.mcp_tools import dns_tools
@@ -75,7 +77,7 @@ class DnsModule(ProtocolModule):
 
             register_resources(server, kit)
 
-        return {"mcp_tools": tools, "mcp_resources": resources}
+        return {"mcp_tools": tools, "mcp_resources": resources, **HOOKS}
 
     def result_models(self) -> list[type]:
         from mcpcap.modules.dns import models

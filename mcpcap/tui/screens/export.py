@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from mcpcap.tui.export import DNS_FORMATS, FORMATS, default_filename
+from mcpcap.tui.export import default_filename
 
 MODAL_CSS = """
 {name} {{ align: center middle; }}
@@ -50,17 +50,17 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         count: int,
         folder: Path | None = None,
         *,
-        formats: dict[str, str] | None = None,
-        part: str = "dns",
-        noun: str = "transactions",
+        formats: dict[str, str],
+        part: str,
+        noun: str,
     ) -> None:
-        """`formats`: format -> label (the transactions view's by default); `part` goes in
-        the default file name, `noun` says what is counted."""
+        """`formats`: format -> label; `part` goes in the default file name (`dns`,
+        `ntp-exchanges`), `noun` says what is counted."""
         super().__init__()
         self.capture = capture
         self.count = count
         self.folder = folder or Path.cwd()
-        self.formats = formats or {fmt: FORMATS[fmt][0] for fmt in DNS_FORMATS}
+        self.formats = formats
         self.part = part
         self.noun = noun
         self.fmt = next(iter(self.formats))

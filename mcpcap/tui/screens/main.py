@@ -1,8 +1,9 @@
 """The main screen: sources on the left, the open capture on the right, one tab per module.
 
-Each module that found traffic has a tab (DNS first): DNS its overview and transactions, every
-other module the generic `ModuleTab` (its overview, then a table per record kind). `[` and `]`
-switch module tabs; `1`, `2`, `3` … show the views of the tab in view.
+Each module that found traffic has a tab (DNS first), a `ModuleTab`: its overview, then a table
+per record kind, each the module's own where it gives one (its face hooks), else the generic
+one. `[` and `]` switch module tabs; `1`, `2`, `3` … show the views of the tab in view; F2
+shows and hides the sources panel.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ActiveBinding, Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Header, Static, Tab, TabbedContent, TabPane, Tabs
+from textual.widgets import ContentSwitcher, Header, Static, Tab, Tabs
 
 from mcpcap.core.parallel import prepare_workers
 from mcpcap.core.workspace import Workspace
@@ -28,19 +29,12 @@ from mcpcap.tui.screens.error import ErrorScreen
 from mcpcap.tui.widgets.footer import KeyFooter
 from mcpcap.tui.widgets.kind_table import KindPanel
 from mcpcap.tui.widgets.module_tab import ModuleTab, dom_id
-from mcpcap.tui.widgets.overview import DnsOverview
 from mcpcap.tui.widgets.scan_progress import ScanProgress
 from mcpcap.tui.widgets.sources import SourcesPanel
-from mcpcap.tui.widgets.transactions import TransactionsPanel
 
 WELCOME = "Choose a capture in the sources panel: arrows to move, Enter to open.  ? for help"
-NARROW = 100  # below this many columns, opening a capture hides the sources panel
+NARROW = 140  # below this many columns, opening a capture hides the sources panel (F2 shows it)
 VIEW_KEYS = 9  # `1` … `9`: the overview and the tables of the tab in view
-DNS_VIEWS = (
-    ("overview", "Overview", "Show the DNS overview"),
-    ("transactions-tab", "Transactions", "Show the transactions table"),
-)
-DNS_PANE = "module-dns"
 
 
 def view_number(action: str) -> int | None:
@@ -63,9 +57,15 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel_scan", "Cancel scan", tooltip="Stop opening the capture"),
-        Binding("s", "toggle_sources", "Sources", tooltip="Show or hide the sources panel"),
+        Binding("f2", "toggle_sources", "Sources", tooltip="Show or hide the sources panel"),
         *(
-            Binding(str(n), f"show_view({n})", f"View {n}", tooltip=f"Show view {n} of the tab")
+            Binding(
+                str(n),
+                f"show_view({n})",
+                f"View {n}",
+                tooltip=f"Show view {n} of the tab",
+                show=False,  # the view tabs show their keys
+            )
             for n in range(1, VIEW_KEYS + 1)
         ),
         Binding(
@@ -82,7 +82,7 @@ class MainScreen(Screen[None]):
             key_display="]",
             tooltip="Show the next module's tab",
         ),
-        Binding("f5", "refresh_sources", "Refresh", tooltip="List the sources again"),
+        Binding("f5", "refresh_sources", "Refresh", show=False, tooltip="List the sources again"),
     ]
 
     def __init__(
@@ -106,20 +106,11 @@ class MainScreen(Screen[None]):
                 yield ScanProgress(id="scan")
                 yield Static(WELCOME, id="welcome")
                 yield Tabs(id="module-tabs")
-                with (
-                    ContentSwitcher(id="modules", initial=DNS_PANE),
-                    Vertical(id=DNS_PANE),
-                    TabbedContent(id="tabs", initial="overview"),
-                ):
-                    with TabPane("Overview", id="overview"):
-                        yield Static("", id="overview-empty")
-                    with TabPane("Transactions", id="transactions-tab"):
-                        yield TransactionsPanel(id="transactions")
+                yield ContentSwitcher(id="modules")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScanProgress).display = False
-        self.query_one("#tabs").display = False
         self.query_one("#modules").display = False
         self.query_one("#module-tabs").display = False
         self.action_refresh_sources()
@@ -159,6 +150,8 @@ class MainScreen(Screen[None]):
         panel.display = not panel.display
         if panel.display:
             panel.tree.focus()
+        else:
+            self._focus_view()
 
     # --- module tabs and their views ----------------------------------------------------------
 
@@ -167,37 +160,37 @@ class MainScreen(Screen[None]):
         return self.query_one("#module-tabs", Tabs)
 
     def module_tab(self) -> ModuleTab | None:
-        """The generic tab in view (None: the DNS tab, or nothing open)."""
+        """The module tab in view (None: nothing open)."""
         current = self.query_one("#modules", ContentSwitcher).current
-        if current is None or current == DNS_PANE:
+        if current is None:
             return None
         return self.query_one(f"#{current}", ModuleTab)
 
     def views(self) -> list[tuple[str, str]]:
         """(title, what showing it does) of each view of the tab in view, for `1`, `2` …"""
-        if self.analysis is None:
-            return []
-        tab = self.module_tab()
-        return tab.views() if tab is not None else [(t, tip) for _, t, tip in DNS_VIEWS]
+        tab = self.module_tab() if self.analysis is not None else None
+        return tab.views() if tab is not None else []
 
     def table_panel(self) -> Widget | None:
         """The table of the view in view (None on an overview)."""
         tab = self.module_tab()
-        if tab is not None:
-            return tab.current_panel()
-        if self.analysis is not None and self.query_one("#tabs", TabbedContent).active == (
-            "transactions-tab"
-        ):
-            return self.query_one(TransactionsPanel)
-        return None
+        return tab.current_panel() if tab is not None else None
 
     def table_bindings(self) -> list[Binding]:
-        """The keys of the tab in view's tables (the generic table's before a capture)."""
-        if self.analysis is not None and self.module_tab() is None:
-            bindings = TransactionsPanel.BINDINGS
-        else:
-            bindings = KindPanel.BINDINGS
-        return [b for b in bindings if isinstance(b, Binding)]
+        """The keys of the tables of the tab in view (the one in view first, then the others'
+        keys not listed yet; the generic table's before a capture is open)."""
+        tab = self.module_tab()
+        panels = tab.table_panels() if tab is not None else []
+        current = self.table_panel()
+        if current is not None:
+            panels = [current, *(p for p in panels if p is not current)]
+        classes = [type(panel) for panel in panels] or [KindPanel]
+        found: list[Binding] = []
+        for cls in classes:
+            for binding in cls.BINDINGS:
+                if isinstance(binding, Binding) and all(b.key != binding.key for b in found):
+                    found.append(binding)
+        return found
 
     def key_bindings(self) -> list[Binding]:
         """The screen's bindings as help and the palette list them: views by their names."""
@@ -235,8 +228,6 @@ class MainScreen(Screen[None]):
         tab = self.module_tab()
         if tab is not None:
             tab.show_view(number)
-        elif 1 <= number <= len(DNS_VIEWS):
-            self.query_one("#tabs", TabbedContent).active = DNS_VIEWS[number - 1][0]
 
     def action_switch_module(self, delta: int) -> None:
         tabs = self.module_tabs
@@ -258,33 +249,21 @@ class MainScreen(Screen[None]):
         tab = self.module_tab()
         if tab is not None:
             tab.focus_view()
-        elif self.query_one("#tabs", TabbedContent).active == "transactions-tab":
-            self.query_one(TransactionsPanel).table.focus()
-        else:
-            for overview in self.query(DnsOverview):
-                overview.focus()
-
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """Keys work at once in the tab just shown: focus its main widget."""
-        self._focus_view()
-        self.refresh_bindings()
 
     async def _show_modules(self, analysis: Any) -> None:
-        """One tab per module that found traffic; generic tabs for all but DNS."""
+        """One tab per module that found traffic (DNS first)."""
         switcher = self.query_one("#modules", ContentSwitcher)
         for old in list(switcher.query_children(ModuleTab)):
             await old.remove()
         tabs = self.module_tabs
         await tabs.clear()
         names = shown_modules(analysis)
+        modules = {module.name: module for module in analysis.modules}
         for name in names:
-            pane = DNS_PANE if name == "dns" else f"module-{dom_id(name)}"
-            if name != "dns":
-                module = next(m for m in analysis.modules if m.name == name)
-                await switcher.mount(ModuleTab(analysis, module, id=pane))
-            title = next(m.title for m in analysis.modules if m.name == name)
-            await tabs.add_tab(Tab(title, id=f"tab-{pane}"))
-        first = DNS_PANE if names[0] == "dns" else f"module-{dom_id(names[0])}"
+            pane = f"module-{dom_id(name)}"
+            await switcher.mount(ModuleTab(analysis, modules[name], id=pane))
+            await tabs.add_tab(Tab(modules[name].title, id=f"tab-{pane}"))
+        first = f"module-{dom_id(names[0])}"
         switcher.current = first
         tabs.active = f"tab-{first}"
         tabs.display = len(names) > 1
@@ -336,30 +315,11 @@ class MainScreen(Screen[None]):
         self.analysis = event.analysis
         self.sub_title = event.name
         self.query_one("#welcome").display = False
-        self.query_one("#tabs").display = True
-        await self._show_overview(event.analysis)
         await self._show_modules(event.analysis)
-        if "dns" in event.analysis.module_names:
-            # the overview first: the table's view is built in a thread that would compete
-            # with the overview's first frame for the interpreter
-            panel = self.query_one(TransactionsPanel)
-            self.call_after_refresh(panel.load, event.analysis.module("dns"), event.name)
         if self.size.width < NARROW:
             self.query_one(SourcesPanel).display = False
         self.query_one(SourcesPanel).tree.select_capture(event.name)
         self.refresh_bindings()
-
-    async def _show_overview(self, analysis) -> None:
-        pane = self.query_one("#overview", TabPane)
-        await pane.remove_children()
-        if "dns" not in analysis.module_names:
-            await pane.mount(Static("The DNS module was not chosen (--modules).", id="no-dns"))
-            return
-        summary = analysis.module("dns").summary()
-        overview = DnsOverview(analysis.capture(), summary, id="dns-overview")
-        await pane.mount(overview)
-        self.query_one("#tabs", TabbedContent).active = "overview"
-        overview.focus()
 
     def on_capture_failed(self, event: workers.CaptureFailed) -> None:
         self._finish_open()
@@ -379,7 +339,3 @@ class MainScreen(Screen[None]):
 
     def on_sources_panel_capture_chosen(self, event: SourcesPanel.CaptureChosen) -> None:
         self.open_capture(event.name)
-
-    def on_dns_overview_filter_requested(self, event: DnsOverview.FilterRequested) -> None:
-        self.query_one("#tabs", TabbedContent).active = "transactions-tab"
-        self.query_one(TransactionsPanel).apply_filter(event.filter_text)

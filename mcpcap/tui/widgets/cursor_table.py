@@ -18,12 +18,12 @@ from textual.scroll_view import ScrollView
 
 class CursorTable(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("up", "move(-1)", "Up", show=False, tooltip="The row above"),
+        Binding("down", "move(1)", "Down", show=False, tooltip="The row below"),
+        Binding("pageup", "page(-1)", "Page up", show=False, tooltip="A page of rows up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, tooltip="A page of rows down"),
+        Binding("home", "jump(0)", "First", show=False, tooltip="The first row"),
+        Binding("end", "jump(-1)", "Last", show=False, tooltip="The last row"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)

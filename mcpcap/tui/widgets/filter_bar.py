@@ -18,20 +18,27 @@ from textual.widgets import Input, Label, Static
 
 from mcpcap.core.errors import BadArgumentError
 
-PLACEHOLDER = "qname_suffix:example.com rcode:NXDOMAIN  (Enter applies, Esc returns to the table)"
+HOW = "(Enter applies, Esc returns to the table)"
+PLACEHOLDER = f"field:value tokens  {HOW}"
+SHOWN_EXAMPLES = 2  # example tokens the placeholder shows
 LIVE_DELAY = 0.3
 
 Parser = Callable[[str], Any]  # filter text -> a filter; raises BadArgumentError with a sentence
 
 
-def dns_filter(text: str) -> Any:
-    """The DNS transactions' filter (the bar's default, for the DNS tab)."""
-    from mcpcap.modules.dns.filters import parse_filter_text
+def pick_examples(examples: list[str], matches: Callable[[str], bool]) -> list[str]:
+    """A few of a kind's example tokens that, together, match rows of the capture in view (so
+    the placeholder shows a filter that works here); none when none match."""
+    chosen: list[str] = []
+    for example in examples:
+        if matches(" ".join([*chosen, example])):
+            chosen.append(example)
+            if len(chosen) == SHOWN_EXAMPLES:
+                break
+    return chosen
 
-    return parse_filter_text(text)
 
-
-def validate(text: str, parse: Parser = dns_filter) -> tuple[Any | None, str | None]:
+def validate(text: str, parse: Parser) -> tuple[Any | None, str | None]:
     """(filter, None) for valid text, (None, why) for invalid text."""
     try:
         return parse(text), None
@@ -84,11 +91,11 @@ class FilterBar(Widget):
     def __init__(
         self,
         *,
+        parse: Parser,
         id: str | None = None,
-        parse: Parser = dns_filter,
         placeholder: str = PLACEHOLDER,
     ) -> None:
-        """`parse`: the filter language of the table below (DNS transactions by default)."""
+        """`parse`: the filter language of the table below."""
         super().__init__(id=id)
         self.parse = parse
         self.placeholder = placeholder
@@ -105,6 +112,12 @@ class FilterBar(Widget):
     @property
     def input(self) -> Input:
         return self.query_one("#filter-input", Input)
+
+    def show_examples(self, tokens: list[str]) -> None:
+        """Put example tokens (that match this capture) in the placeholder."""
+        if tokens:
+            self.placeholder = f"{' '.join(tokens)}  {HOW}"
+            self.input.placeholder = self.placeholder
 
     def set_text(self, text: str) -> Any | None:
         """Put `text` in the bar and check it; returns its filter, or None if invalid."""

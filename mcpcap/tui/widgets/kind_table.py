@@ -13,101 +13,65 @@ from functools import partial
 from typing import Any, ClassVar
 
 from rich.json import JSON
-from rich.segment import Segment
-from rich.style import Style
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.geometry import Size
-from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
-from mcpcap.core.errors import McpcapError
+from mcpcap.core.errors import BadArgumentError, McpcapError
 from mcpcap.core.filtering import parse_and_bind
 from mcpcap.core.modules.kinds import FieldSpec
 from mcpcap.core.records import KindQuery
 from mcpcap.tui.export import ExportError, TargetExistsError, export_records, kind_formats
+from mcpcap.tui.goto import parse_target
 from mcpcap.tui.kind_rows import (
-    GAP,
     KEPT_PAGES,
     PAGE_SIZE,
-    RIGHT_ALIGNED,
     PagedRecords,
     Record,
-    fit,
-    format_value,
-    layout,
-    natural_widths,
+    frame_match,
+    text_match,
+    time_match,
 )
 from mcpcap.tui.screens.export import ExportRequest, ExportScreen, confirm_then_export
-from mcpcap.tui.widgets.cursor_table import CursorTable
-from mcpcap.tui.widgets.filter_bar import FilterBar
-from mcpcap.tui.widgets.mcp_call import McpCallScreen, clipboard_text, record_call, records_call
+from mcpcap.tui.widgets.cell_actions import CELL_BINDINGS, CellActions
+from mcpcap.tui.widgets.filter_bar import HOW, FilterBar, pick_examples
+from mcpcap.tui.widgets.mcp_call import record_call, records_call, show_calls
+from mcpcap.tui.widgets.record_table import RecordTable
 
 DETAIL_DELAY = 0.08
+PROMPTS = {
+    "find": "Find text in any field (Enter searches forward; n next, N previous)",
+    "goto": "Go to a frame number (42), a time of day (09:01:10) or an ISO 8601 time",
+}
 LOADING = "…"
 
 
-class KindTable(CursorTable):
-    """The rows of a `PagedRecords` under a fixed header line; missing pages load as needed."""
+class KindTable(RecordTable):
+    """The rows of a `PagedRecords`; pages missing from memory load in a worker as needed."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "kind-table--header",
-        "kind-table--cursor",
-        "kind-table--empty",
-        "kind-table--loading",
-    }
-    DEFAULT_CSS = """
-    KindTable { height: 1fr; overflow-x: hidden; }
-    KindTable > .kind-table--header { background: $panel; text-style: bold; }
-    KindTable > .kind-table--cursor { background: $accent; color: $text; }
-    KindTable > .kind-table--empty { color: $text-muted; }
-    KindTable > .kind-table--loading { color: $text-muted; }
-    """
-
-    class CursorMoved(CursorTable.CursorMoved):
+    class CursorMoved(RecordTable.CursorMoved):
         pass
 
-    class Chosen(CursorTable.Chosen):
+    class Chosen(RecordTable.Chosen):
         pass
 
     def __init__(self, fields: tuple[FieldSpec, ...], *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.fields = fields
+        super().__init__(fields, id=id)
         self.source: PagedRecords | None = None
-        self.natural: dict[str, int] = {}
-        self.empty_text = "Loading…"
         self._loading = False
         self._broken: PagedRecords | None = None
-
-    # ------------------------------------------------------------------ data
-    @property
-    def total(self) -> int:
-        return 0 if self.source is None else len(self.source)
 
     def cursor_moved(self, position: int) -> None:
         self.request_view()
 
     def set_source(self, source: PagedRecords, cursor: int = 0) -> None:
-        """Show another view (a new filter or sort), with the cursor on `cursor`."""
-        self.source = source
-        self.natural = natural_widths(self.fields, source.first_page())
-        self.show_rows(cursor)
+        super().set_source(source, cursor)
         self.request_view()
-
-    def current(self) -> Record | None:
-        return None if self.source is None else self.source.record(self.cursor)
-
-    def columns(self) -> list[tuple[FieldSpec, int]]:
-        """The columns that fit the table's width now, after the row numbers."""
-        return layout(self.fields, self.scrollable_content_region.width - self._number_width(),
-                      self.natural)  # fmt: skip
-
-    def _number_width(self) -> int:
-        return max(len(str(self.total)), 1) + GAP
 
     # ------------------------------------------------------------------ loading pages
     def request_view(self) -> None:
@@ -118,10 +82,10 @@ class KindTable(CursorTable):
         top = round(self.scroll_y)
         for position in (self.cursor, *range(top, min(top + self.page_rows, source.total))):
             if source.record(position) is None:
-                self._want(position)
+                self.missing(position)
                 return
 
-    def _want(self, position: int) -> None:
+    def missing(self, position: int) -> None:
         """Row `position` is on screen but not in memory: fetch its page in a worker."""
         if self._loading or self.source is None or self.source is self._broken:
             return
@@ -146,100 +110,46 @@ class KindTable(CursorTable):
         """Draw again: rows still missing (the view moved on meanwhile) ask for their page."""
         self._loading = False
         if source is self.source:
-            self.refresh()
+            self.rows_changed()
             self.post_message(self.CursorMoved(self.cursor))
             self.request_view()
 
-    # ------------------------------------------------------------------ scrolling and mouse
+    # ------------------------------------------------------------------ scrolling
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if round(old_value) != round(new_value):
             self.request_view()
 
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None or offset.y == 0:
-            return
-        self.cursor = round(self.scroll_y) + offset.y - 1
-        if event.chain == 2:
-            self.action_choose()
-
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total + 1)
         self.request_view()  # shown at last, or taller: more rows in view
 
-    # ------------------------------------------------------------------ rendering
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        columns = self.columns()
-        if y == 0:
-            return self._header(columns, width)
-        position = round(self.scroll_y) + y - 1
-        if self.source is None or position >= self.total:
-            if position == 0:
-                style = self.get_component_rich_style("kind-table--empty")
-                return Strip([Segment(fit(" " + self.empty_text, width), style)], width)
-            return Strip.blank(width, self.rich_style)
-        record = self.source.record(position)
-        if record is None:
-            self._want(position)
-        return self._row(position, record, columns, width)
 
-    def _header(self, columns: list[tuple[FieldSpec, int]], width: int) -> Strip:
-        style = self.get_component_rich_style("kind-table--header")
-        sort = None if self.source is None else self.source.sort
-        cells = [fit("#", self._number_width() - GAP, right=True)]
-        for spec, cell_width in columns:
-            title = spec.title
-            if sort is not None and spec.name in (sort.lstrip("-"), _time_of(sort)):
-                title += " ▼" if sort.startswith("-") else " ▲"
-            cells.append(fit(title, cell_width, right=spec.format in RIGHT_ALIGNED))
-        return Strip([Segment(fit(" ".join(cells), width), style)], width)
-
-    def _row(
-        self,
-        position: int,
-        record: Record | None,
-        columns: list[tuple[FieldSpec, int]],
-        width: int,
-    ) -> Strip:
-        base = self.rich_style
-        if position == self.cursor:
-            cursor_style = self.get_component_rich_style("kind-table--cursor")
-            if not self.has_focus:
-                cursor_style = Style(bgcolor=cursor_style.bgcolor, dim=True)
-            base = base + cursor_style
-        number = fit(str(position + 1), self._number_width() - GAP, right=True) + " "
-        if record is None:
-            loading = base + self.get_component_rich_style("kind-table--loading", partial=True)
-            return Strip([Segment(number, base), Segment(LOADING, loading)]).adjust_cell_length(
-                width, base
-            )
-        cells = [Segment(number, base)]
-        for spec, cell_width in columns:
-            text = format_value(spec.format, record.get(spec.name), cell_width)
-            right = spec.format in RIGHT_ALIGNED
-            cells.append(Segment(fit(text, cell_width, right) + " ", base))
-        return Strip(cells).adjust_cell_length(width, base).simplify()
-
-
-def _time_of(sort: str) -> str:
-    """A sort by `ts` is shown on the `time` column (the same instant, as a person reads it)."""
-    return "time" if sort.lstrip("-") == "ts" else ""
-
-
-class KindPanel(Widget):
-    """Every record of one kind: filter, sort, detail (the record as JSON), export, MCP call."""
+class KindPanel(CellActions, Widget):
+    """Every record of one kind: filter, sort, find, go to, detail (the record as JSON), copy,
+    filter by a cell, export, MCP call."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", tooltip="Type filter tokens for this table"),
         Binding(
             "s", "cycle_sort", "Sort", tooltip="Change the order (each of the kind's sorts in turn)"
         ),
+        Binding("g", "prompt('goto')", "Go to", tooltip="Go to a frame number or a time"),
+        Binding("f", "prompt('find')", "Find", tooltip="Find a row containing some text"),
+        Binding("n", "find_again(False)", "Find next", show=False, tooltip="Find the next match"),
+        Binding(
+            "N",
+            "find_again(True)",
+            "Find previous",
+            show=False,
+            key_display="N",
+            tooltip="Find the previous match",
+        ),
         Binding("enter", "detail", "Detail", tooltip="Show the record under the cursor"),
+        *CELL_BINDINGS,
         Binding("m", "mcp_call", "MCP call", tooltip="Show this view as an MCP call"),
         Binding("e", "export", "Export", tooltip="Write this view's records to a file"),
-        Binding("escape", "back", "Back", show=False, tooltip="Close the detail or the filter"),
+        Binding("escape", "back", "Back", show=False, tooltip="Close the detail or the prompt"),
     ]
     DEFAULT_CSS = """
     KindPanel { layout: vertical; height: 1fr; }
@@ -248,6 +158,8 @@ class KindPanel(Widget):
         display: none; height: 50%; border-top: solid $accent; padding: 0 1;
     }
     KindPanel.-detail .kind-detail { display: block; }
+    KindPanel .kind-prompt { display: none; }
+    KindPanel .kind-prompt.-active { display: block; }
     KindPanel .kind-detail:focus { border-top: thick $accent; }
     """
 
@@ -271,20 +183,27 @@ class KindPanel(Widget):
         self.sort = self.kind.default_sort
         self.record: Record | None = None
         self.detail_text = ""  # the record in the detail pane, as JSON
+        self.find_text = ""
+        self._prompt_mode = ""
+        self._started = False
+        self._examples_shown = False
         self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        examples = [spec.example for spec in self.kind.filters if spec.example][:2]
-        tokens = " ".join(examples) or " ".join(f"{n}:" for n in self.kind.filter_names()[:3])
-        placeholder = f"{tokens}  (Enter applies, Esc returns to the table)"
-        yield FilterBar(parse=self._parse, placeholder=placeholder)
+        tokens = " ".join(f"{n}:" for n in self.kind.filter_names()[:3]) or "no filters"
+        yield FilterBar(parse=self._parse, placeholder=f"{tokens}  {HOW}")
         yield Static("", classes="kind-status")
         yield KindTable(self.kind.fields)
+        yield Input(classes="kind-prompt")
         with VerticalScroll(classes="kind-detail", can_focus=True):
             yield Static("", classes="kind-detail-body")
 
-    def on_mount(self) -> None:
-        self._show(self.filter_text, self.sort)
+    def on_show(self) -> None:
+        """Build the first view when the table is first shown (a tab holds several tables; a
+        kind the user never looks at costs nothing)."""
+        if self.table.source is None and not self._started:
+            self._started = True
+            self._show(self.filter_text, self.sort)
 
     # ------------------------------------------------------------------ parts
     @property
@@ -307,6 +226,7 @@ class KindPanel(Widget):
         if self.filter_bar.set_text(text) is None:
             return False
         self.filter_bar.applied_text = text
+        self._started = True
         self._show(text, self.sort)
         return True
 
@@ -325,6 +245,18 @@ class KindPanel(Widget):
             self.app.call_from_thread(self._fail, f"The view could not be built: {exc}")
             return
         self.app.call_from_thread(self._install, source)
+        if not self._examples_shown:
+            self._examples_shown = True
+            examples = [spec.example for spec in self.kind.filters if spec.example]
+            tokens = pick_examples(examples, self._matches)
+            self.app.call_from_thread(self.filter_bar.show_examples, tokens)
+
+    def _matches(self, text: str) -> bool:
+        """Whether `text` filters any record in (run in a worker)."""
+        try:
+            return self.query.page(text, limit=1).total > 0
+        except (McpcapError, OSError):
+            return False
 
     def _install(self, source: PagedRecords) -> None:
         self.filter_text, self.sort = source.text, source.sort
@@ -382,9 +314,89 @@ class KindPanel(Widget):
         index = sorts.index(self.sort) if self.sort in sorts else -1
         self._show(self.filter_text, sorts[(index + 1) % len(sorts)])
 
+    def filter_names(self) -> list[str]:
+        return self.kind.filter_names()
+
     def action_back(self) -> None:
+        if self._prompt_mode:
+            self._close_prompt()
+            return
         self.set_class(False, "-detail")
         self.table.focus()
+
+    # ------------------------------------------------------------------ find and go to
+    def action_prompt(self, mode: str) -> None:
+        prompt = self.query_one(".kind-prompt", Input)
+        self._prompt_mode = mode
+        prompt.placeholder = PROMPTS[mode]
+        prompt.value = self.find_text if mode == "find" else ""
+        prompt.add_class("-active")
+        prompt.focus()
+
+    def _close_prompt(self) -> None:
+        self._prompt_mode = ""
+        self.query_one(".kind-prompt", Input).remove_class("-active")
+        self.table.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not event.input.has_class("kind-prompt"):
+            return
+        event.stop()
+        mode, text = self._prompt_mode, event.value.strip()
+        self._close_prompt()
+        if not text:
+            return
+        if mode == "find":
+            self.find_text = text
+            self._walk(text_match(text), f"No row in this view contains {text!r}.")
+            return
+        try:
+            target = parse_target(text, self.first_ts)
+        except BadArgumentError as exc:
+            self.notify(f"{exc}.", severity="warning")
+            return
+        if target.frame is not None:
+            match, missing = frame_match(target.frame), f"No row in this view is in frame {text}."
+        else:
+            match, missing = (
+                time_match(target.ts or 0.0),
+                f"No row in this view is at {text} or later.",
+            )
+        self._walk(match, missing, start=-1)
+
+    def action_find_again(self, backward: bool) -> None:
+        if not self.find_text:
+            self.action_prompt("find")
+            return
+        self._walk(text_match(self.find_text), f"No row contains {self.find_text!r}.",
+                   backward=backward)  # fmt: skip
+
+    def _walk(self, match: Any, missing: str, *, start: int | None = None,
+              backward: bool = False) -> None:  # fmt: skip
+        source = self.table.source
+        if source is None or not source.total:
+            return
+        origin = self.table.cursor if start is None else start
+        self._set_status("looking…")
+        self._walk_worker(source, origin, match, missing, backward)
+
+    @work(thread=True, exclusive=True, group="kind-find", exit_on_error=False)
+    def _walk_worker(self, source: PagedRecords, start: int, match: Any, missing: str,
+                     backward: bool) -> None:  # fmt: skip
+        try:
+            position = source.find(start, match, backward)
+        except (McpcapError, OSError) as exc:
+            self.app.call_from_thread(self._fail, f"The rows could not be read: {exc}")
+            return
+        self.app.call_from_thread(self._found, source, position, missing)
+
+    def _found(self, source: PagedRecords, position: int | None, missing: str) -> None:
+        self._set_status()
+        if position is None:
+            self.notify(missing, severity="warning", markup=False)
+        elif self.table.source is source:
+            self.table.cursor = position
+            self.table.focus()
 
     def action_detail(self) -> None:
         if not self.total:
@@ -414,8 +426,7 @@ class KindPanel(Widget):
                               self.total)]  # fmt: skip
         if self.has_class("-detail") and self.record is not None:
             calls.append(record_call(self.capture_name, self.kind.name, self.record["id"]))
-        self.app.copy_to_clipboard(clipboard_text(calls))
-        self.app.push_screen(McpCallScreen(calls))
+        show_calls(self.app, calls)
 
     # ------------------------------------------------------------------ export
     def action_export(self) -> None:

@@ -1,23 +1,20 @@
 """ "Show as MCP call": the tool call an LLM would send to get what the TUI shows.
 
-The arguments use the filter names of the analysis layer, with rcode and qtype as names (the
-tools take a name or a number), so the call reads like what a person would type.
+A table's view is a `records` call with the filter bar's text; a module's own tools (DNS's)
+make their calls in the module's package.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
-
-if TYPE_CHECKING:
-    from mcpcap.modules.dns.filters import TransactionFilter
 
 VIEW_LIMIT = 100  # rows in the first page of the call for a view
 
@@ -30,27 +27,6 @@ class McpCall:
     def as_json(self) -> str:
         """The `tools/call` params: {"name": ..., "arguments": {...}}."""
         return json.dumps({"name": self.tool, "arguments": self.arguments}, ensure_ascii=False)
-
-
-def filter_arguments(flt: TransactionFilter) -> dict[str, Any]:
-    """The filter as tool arguments, named as the analysis layer names them."""
-    from mcpcap.modules.dns.registry import rcode_name, type_name
-
-    args: dict[str, Any] = flt.model_dump(exclude_none=True)
-    if "qtype" in args:
-        args["qtype"] = type_name(args["qtype"])
-    if "rcode" in args:
-        args["rcode"] = rcode_name(args["rcode"])
-    return args
-
-
-def transactions_call(capture: str, flt: TransactionFilter, sort: str, total: int) -> McpCall:
-    """`dns_transactions` for the current view (its first page; next_cursor goes on)."""
-    limit = max(1, min(total, VIEW_LIMIT))
-    return McpCall(
-        "dns_transactions",
-        {"capture": capture, **filter_arguments(flt), "sort": sort, "limit": limit},
-    )
 
 
 def records_call(
@@ -71,13 +47,8 @@ def record_call(capture: str, kind: str, record_id: Any) -> McpCall:
     return McpCall("record", {"capture": capture, "kind": kind, "id": str(record_id)})
 
 
-def message_call(capture: str, frame: int, index: int) -> McpCall:
-    """`dns_message` for one message of a transaction's detail."""
-    return McpCall("dns_message", {"capture": capture, "frame": frame, "index": index})
-
-
 class McpCallScreen(ModalScreen[None]):
-    """Shows the calls (already copied to the clipboard) until Esc or Enter."""
+    """Shows the calls, and what copying them did, until Esc or Enter."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close"),
@@ -96,7 +67,8 @@ class McpCallScreen(ModalScreen[None]):
     McpCallScreen Horizontal { height: auto; align-horizontal: right; }
     """
 
-    def __init__(self, calls: list[McpCall], copied: bool = True) -> None:
+    def __init__(self, calls: list[McpCall], copied: str = "") -> None:
+        """`copied`: what copying the calls did, in one sentence (`clipboard.copy_text`)."""
         super().__init__()
         self.calls = calls
         self.copied = copied
@@ -111,8 +83,7 @@ class McpCallScreen(ModalScreen[None]):
                     classes="mcp-args",
                     markup=False,
                 )
-            note = "Copied to the clipboard as tools/call params." if self.copied else ""
-            yield Static(note, id="mcp-note")
+            yield Static(self.copied, id="mcp-note", markup=False)
             with Horizontal():
                 yield Button("Close", id="mcp-close", variant="primary")
 
@@ -122,3 +93,11 @@ class McpCallScreen(ModalScreen[None]):
 
 def clipboard_text(calls: list[McpCall]) -> str:
     return "\n".join(call.as_json() for call in calls)
+
+
+def show_calls(app: Any, calls: list[McpCall]) -> None:
+    """Copy the calls as `tools/call` params (one a line) and show them, saying what the copy
+    did."""
+    from mcpcap.tui.clipboard import copy_text
+
+    app.push_screen(McpCallScreen(calls, copy_text(app, clipboard_text(calls))))

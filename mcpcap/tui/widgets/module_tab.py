@@ -1,10 +1,11 @@
 """The tab of any protocol module: `1` its overview, `2`, `3` … a table per record kind.
 
-The overview reads the module's summary model generically: its top-level numbers and words are
-the key figures, a nested model is a group of figures, a mapping of counts is a ranking and a
-list is shown in brief. A summary field named like a field of one of the module's kinds takes
-that field's format (an `offset` group in seconds, when the kind shows `offset` in seconds).
-Nothing here knows a protocol.
+A module may give its own overview, tables or extra views (its TUI face hooks, see
+`mcpcap.tui.hooks`); without them, the overview reads the module's summary model generically:
+its top-level numbers and words are the key figures, a nested model is a group of figures, a
+mapping of counts is a ranking and a list is shown in brief. A summary field named like a field
+of one of the module's kinds takes that field's format (an `offset` group in seconds, when the
+kind shows `offset` in seconds). Nothing here knows a protocol.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Static, TabbedContent, TabPane
 
 from mcpcap.core.records import KindQuery
+from mcpcap.tui.hooks import TUI_OVERVIEW, TUI_TABLE, TUI_VIEWS, ExtraView, ShowRecords, hook
 from mcpcap.tui.kind_rows import NONE, format_value
 from mcpcap.tui.widgets import capture_line, count, percent
 from mcpcap.tui.widgets.kind_table import KindPanel
@@ -164,7 +166,8 @@ class ModuleOverview(VerticalScroll, can_focus=True):
         height: 2; padding: 0 1; border-left: outer $accent; background: $boost;
     }
     ModuleOverview .module-section { height: auto; margin: 0 0 1 0; }
-    ModuleOverview .module-title { text-style: bold; color: $accent; }
+    ModuleOverview .module-title { text-style: bold; color: $text-accent; }
+    ModuleOverview:light .module-title { color: $text-primary; }
     ModuleOverview .module-about { color: $text-muted; }
     ModuleOverview .module-pair { layout: horizontal; height: auto; }
     ModuleOverview .module-pair > .module-section { width: 1fr; margin: 0 2 1 0; }
@@ -231,7 +234,8 @@ class ModuleOverview(VerticalScroll, can_focus=True):
 
 
 class ModuleTab(Widget):
-    """A module's views: its overview, then one `KindPanel` per kind in declaration order."""
+    """A module's views: its overview, one table per kind in declaration order, then any views
+    the module adds; each from the module's face hooks where it has them."""
 
     DEFAULT_CSS = """
     ModuleTab { height: 1fr; }
@@ -245,23 +249,44 @@ class ModuleTab(Widget):
         self.module = module
         self.kinds = module.kinds()
         self.prefix = dom_id(module.name)
+        views = hook(module, TUI_VIEWS)
+        self.extra: list[ExtraView] = list(views(analysis)) if views is not None else []
 
     def pane_ids(self) -> list[str]:
-        return [f"{self.prefix}-overview"] + [
-            f"{self.prefix}-{dom_id(kind.name)}" for kind in self.kinds
-        ]
+        kinds = [dom_id(kind.name) for kind in self.kinds]  # `dns.transactions`: dns-transactions
+        extra = [f"{self.prefix}-view-{number}" for number in range(len(self.extra))]
+        return [f"{self.prefix}-overview", *kinds, *extra]
 
     def compose(self) -> ComposeResult:
         ids = self.pane_ids()
-        summary = self.analysis.module(self.module.name).summary()
-        first_ts = self.analysis.capture().first_ts
+        titles = [f"[b]{number}[/b] {escape(title)}"
+                  for number, (title, _) in enumerate(self.views(), start=1)]  # fmt: skip
         with TabbedContent(initial=ids[0]):
-            with TabPane("Overview", id=ids[0]):
-                yield ModuleOverview(self.analysis, self.module, summary)
-            for kind, pane in zip(self.kinds, ids[1:], strict=True):
-                with TabPane(kind.title, id=pane):
-                    query = KindQuery(self.analysis, kind.name)
-                    yield KindPanel(query, self.analysis.name, first_ts)
+            with TabPane(titles[0], id=ids[0]):
+                yield self._overview()
+            for kind, pane, title in zip(self.kinds, ids[1:], titles[1:], strict=False):
+                with TabPane(title, id=pane):
+                    yield self._table(kind)
+            extra = zip(self.extra, ids[1 + len(self.kinds) :], titles[1 + len(self.kinds) :],
+                        strict=True)  # fmt: skip
+            for view, pane, title in extra:
+                with TabPane(title, id=pane):
+                    yield view.make()
+
+    def _overview(self) -> Widget:
+        made = hook(self.module, TUI_OVERVIEW)
+        if made is not None:
+            return made(self.analysis)
+        summary = self.analysis.module(self.module.name).summary()
+        return ModuleOverview(self.analysis, self.module, summary)
+
+    def _table(self, kind: RecordKind) -> Widget:
+        made = hook(self.module, TUI_TABLE)
+        panel = made(self.analysis, kind) if made is not None else None
+        if panel is not None:
+            return panel
+        query = KindQuery(self.analysis, kind.name)
+        return KindPanel(query, self.analysis.name, self.analysis.capture().first_ts)
 
     def views(self) -> list[tuple[str, str]]:
         """(title, what showing it does) of each view, for the keys 1, 2, 3 …"""
@@ -270,6 +295,7 @@ class ModuleTab(Widget):
         found += [
             (kind.title, f"Show the {title} {kind.title.lower()} table") for kind in self.kinds
         ]
+        found += [(view.title, view.tip) for view in self.extra]
         return found
 
     @property
@@ -283,21 +309,45 @@ class ModuleTab(Widget):
             self.tabs.active = ids[number - 1]
             self.focus_view()
 
-    def current_panel(self) -> KindPanel | None:
-        """The table in view (None on the overview)."""
-        pane = self.tabs.active_pane
-        if pane is None:
+    def _pane_widget(self, pane_id: str) -> Widget | None:
+        found = self.query(f"#{pane_id} > *")
+        return found.first() if found else None
+
+    def current_panel(self) -> Widget | None:
+        """The table (or added view) in view (None on the overview)."""
+        active = self.tabs.active
+        if not active or active == self.pane_ids()[0]:
             return None
-        panels = list(pane.query(KindPanel))
-        return panels[0] if panels else None
+        return self._pane_widget(active)
+
+    def table_panels(self) -> list[Widget]:
+        """Every table and added view of the tab, in order."""
+        found = [self._pane_widget(pane) for pane in self.pane_ids()[1:]]
+        return [panel for panel in found if panel is not None]
 
     def focus_view(self) -> None:
         panel = self.current_panel()
         if panel is not None:
-            panel.table.focus()
+            table = getattr(panel, "table", panel)
+            table.focus()
         else:
-            self.query_one(ModuleOverview).focus()
+            overview = self._pane_widget(self.pane_ids()[0])
+            if overview is not None:
+                overview.focus()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         event.stop()
         self.focus_view()
+        self.screen.refresh_bindings()
+
+    def on_show_records(self, event: ShowRecords) -> None:
+        """An overview asked for a kind's table, filtered: show it."""
+        names = [kind.name for kind in self.kinds]
+        if event.kind not in names:
+            return
+        event.stop()
+        number = names.index(event.kind) + 2
+        self.show_view(number)
+        panel = self.current_panel()
+        if panel is not None and hasattr(panel, "apply_filter"):
+            panel.apply_filter(event.filter_text)

@@ -48,7 +48,9 @@ def capture_label(entry: CaptureEntry) -> Text:
 def source_label(source: SourceInfo, status: str = "") -> Text:
     """`label  kind`, then a status: a spinner frame while listing, or the error."""
     label = Text(source.label, style="bold")
-    label.append(f"  {KIND_NAMES.get(source.kind, source.kind)}", style="dim")
+    kind = KIND_NAMES.get(source.kind, source.kind)
+    if kind != source.label:  # "examples", not "examples  examples"
+        label.append(f"  {kind}", style="dim")
     if source.error:
         label.append(f"  ✗ {source.error}", style="bold red")
     elif status:

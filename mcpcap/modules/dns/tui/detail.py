@@ -13,16 +13,22 @@ from textual.widgets import Static
 from mcpcap.modules.dns.models import DnsMessage
 
 HEX_WIDTH = 16
+NARROW_HEX = 8  # bytes a hex dump line holds in a pane too narrow for 16 (it would wrap)
 SECTIONS = ("questions", "answers", "authority", "additional")
 
 
-def hex_dump(raw_hex: str) -> list[str]:
-    """Offset, hex bytes and printable ASCII, 16 bytes a line."""
+def hex_line_width(per_line: int) -> int:
+    """The cells of one hex dump line (offset, hex bytes, ASCII) of `per_line` bytes."""
+    return 4 + 2 + per_line * 3 - 1 + 2 + per_line
+
+
+def hex_dump(raw_hex: str, per_line: int = HEX_WIDTH) -> list[str]:
+    """Offset, hex bytes and printable ASCII, `per_line` bytes a line."""
     data = bytes.fromhex(raw_hex)
     lines = []
-    for offset in range(0, len(data), HEX_WIDTH):
-        chunk = data[offset : offset + HEX_WIDTH]
-        hexes = " ".join(f"{b:02x}" for b in chunk).ljust(HEX_WIDTH * 3 - 1)
+    for offset in range(0, len(data), per_line):
+        chunk = data[offset : offset + per_line]
+        hexes = " ".join(f"{b:02x}" for b in chunk).ljust(per_line * 3 - 1)
         text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
         lines.append(f"{offset:04x}  {hexes}  {text}")
     return lines
@@ -46,7 +52,7 @@ def _edns_lines(edns: dict[str, Any]) -> list[str]:
     return lines
 
 
-def message_text(title: str, msg: DnsMessage) -> Text:
+def message_text(title: str, msg: DnsMessage, width: int = 200) -> Text:
     """Every part of one message: header, flags, sections, EDNS, malformed, raw hex."""
     text = Text()
     text.append(f"{title} · frame {msg.frame} · message {msg.index} · {msg.time}\n", "bold")
@@ -69,13 +75,17 @@ def message_text(title: str, msg: DnsMessage) -> Text:
         text.append(f"Malformed: {msg.malformed}\n", "bold red")
     if msg.raw_hex:
         text.append(f"Raw DNS bytes ({len(msg.raw_hex) // 2})\n", "bold")
-        for line in hex_dump(msg.raw_hex):
+        per_line = HEX_WIDTH if hex_line_width(HEX_WIDTH) + 2 <= width else NARROW_HEX
+        for line in hex_dump(msg.raw_hex, per_line):
             text.append(f"  {line}\n")
     return text
 
 
 def transaction_text(
-    record: dict[str, Any], query: DnsMessage | None, response: DnsMessage | None
+    record: dict[str, Any],
+    query: DnsMessage | None,
+    response: DnsMessage | None,
+    width: int = 200,
 ) -> Text:
     """The transaction's summary line, then its query and its response."""
     text = Text()
@@ -97,7 +107,7 @@ def transaction_text(
         if msg is None:
             text.append(f"{title}: none in the capture\n\n", "dim")
         else:
-            text.append_text(message_text(title, msg))
+            text.append_text(message_text(title, msg, width))
             text.append("\n")
     text.rstrip()
     return text
@@ -119,5 +129,7 @@ class TransactionDetail(VerticalScroll, can_focus=True):
     ) -> None:
         self.record = record
         self.messages = [m for m in (query, response) if m is not None]
-        self.query_one("#detail-body", Static).update(transaction_text(record, query, response))
+        width = self.scrollable_content_region.width or self.app.size.width
+        text = transaction_text(record, query, response, width)
+        self.query_one("#detail-body", Static).update(text)
         self.scroll_home(animate=False)

@@ -167,6 +167,16 @@ class RowOrder:
         positions = [p for p in map(self.position_of, matches) if p is not None]
         return min(positions) if positions else None
 
+    def time_position(self, ts: float, conn: sqlite3.Connection | None = None) -> int | None:
+        """The first position, in the view's order, of a transaction at `ts` or later."""
+        conn = conn or self.db
+        where, params = where_clause(conn, self.filter, "t.ts >= ?")
+        row = conn.execute(
+            f"SELECT t.id FROM dns_transactions t{where}{order_by(self.sort)} LIMIT 1",
+            [*params, ts],
+        ).fetchone()
+        return None if row is None else self.position_of(row[0])
+
 
 def frame_exists(db: sqlite3.Connection, frame: int) -> bool:
     """Whether any transaction of the capture (whatever the filter) has a message in `frame`."""

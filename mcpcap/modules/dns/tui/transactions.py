@@ -1,8 +1,9 @@
-"""The transactions panel: filter bar, virtual table, detail pane, MCP call and export.
+"""The DNS tab's transactions table: filter bar, virtual table, detail pane, MCP call, export.
 
-Everything shown comes from the DNS results object of the core (`DnsResults`); the panel only
-orders ids (`mcpcap.tui.rows`) and formats the rows in view. Slow work (building a view of a
-million rows, find, export) runs in thread workers on a connection of its own.
+The DNS module gives the TUI this panel (its `tui_table` face hook) for `dns.transactions`:
+it orders ids in the module's own store (`rows`), so End on a million rows, go to frame and
+find are instant, and its detail pane shows both messages decoded. Slow work (building a view
+of a million rows, find, export) runs in thread workers on a connection of its own.
 """
 
 from __future__ import annotations
@@ -21,48 +22,50 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from mcpcap.core.errors import McpcapError
+from mcpcap.core.errors import BadArgumentError, McpcapError
+from mcpcap.core.modules.kinds import find_kind
 from mcpcap.modules.dns import queries
-from mcpcap.modules.dns.filters import TransactionFilter
+from mcpcap.modules.dns.filters import TransactionFilter, parse_filter_text
+from mcpcap.modules.dns.kinds import dns_kinds
 from mcpcap.modules.dns.models import DnsMessage, DnsTransaction
-from mcpcap.tui import rows
-from mcpcap.tui.export import ExportError, TargetExistsError, export_records
+from mcpcap.modules.dns.tui import rows
+from mcpcap.modules.dns.tui.calls import message_call, transactions_call
+from mcpcap.modules.dns.tui.detail import TransactionDetail
+from mcpcap.modules.dns.tui.table import TransactionTable
+from mcpcap.tui.export import ExportError, TargetExistsError, export_records, kind_formats
+from mcpcap.tui.goto import parse_target
 from mcpcap.tui.screens.export import ExportRequest, ExportScreen, confirm_then_export
-from mcpcap.tui.widgets.detail import TransactionDetail
-from mcpcap.tui.widgets.filter_bar import FilterBar
-from mcpcap.tui.widgets.mcp_call import (
-    McpCall,
-    McpCallScreen,
-    clipboard_text,
-    message_call,
-    transactions_call,
-)
-from mcpcap.tui.widgets.table import TransactionTable
+from mcpcap.tui.widgets.cell_actions import CELL_BINDINGS, CellActions
+from mcpcap.tui.widgets.filter_bar import FilterBar, pick_examples
+from mcpcap.tui.widgets.mcp_call import McpCall, show_calls
 
 SORT_CYCLE = tuple(queries.SORTS)
 DETAIL_DELAY = 0.08
 PROMPTS = {
     "find": "Find in question names (Enter searches forward; n next, N previous)",
-    "goto": "Go to frame number",
+    "goto": "Go to a frame number (42), a time of day (09:01:10) or an ISO 8601 time",
 }
+COLUMN_FILTERS = {"query": "qname"}  # a column whose values another filter takes
 
 
-class TransactionsPanel(Widget):
-    """Every DNS transaction of a capture: filter, sort, find, go to frame, detail, export."""
+class TransactionsPanel(CellActions, Widget):
+    """Every DNS transaction of a capture: filter, sort, find, go to, detail, copy, export."""
 
     DEFAULT_CSS = (Path(__file__).with_name("transactions.tcss")).read_text(encoding="utf-8")
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter"),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("g", "prompt('goto')", "Go to frame"),
-        Binding("f", "prompt('find')", "Find"),
-        Binding("n", "find_again(False)", "Find next", show=False),
-        Binding("N", "find_again(True)", "Find previous", show=False),
-        Binding("enter", "detail", "Detail", show=False),
-        Binding("m", "mcp_call", "MCP call"),
-        Binding("e", "export", "Export"),
-        Binding("escape", "back", "Back", show=False),
-    ]
+        Binding("slash", "focus_filter", "Filter", tooltip="Type filter tokens for this table"),
+        Binding("s", "cycle_sort", "Sort", tooltip="Change the order (time, rtt, name)"),
+        Binding("g", "prompt('goto')", "Go to", tooltip="Go to a frame number or a time"),
+        Binding("f", "prompt('find')", "Find", tooltip="Find a question name"),
+        Binding("n", "find_again(False)", "Find next", show=False, tooltip="Find the next match"),
+        Binding("N", "find_again(True)", "Find previous", show=False, key_display="N",
+                tooltip="Find the previous match"),
+        Binding("enter", "detail", "Detail", tooltip="Show the transaction and its messages"),
+        *CELL_BINDINGS,
+        Binding("m", "mcp_call", "MCP call", tooltip="Show this view as an MCP call"),
+        Binding("e", "export", "Export", tooltip="Write this view's transactions to a file"),
+        Binding("escape", "back", "Back", show=False, tooltip="Close the detail or the prompt"),
+    ]  # fmt: skip
 
     class Selected(Message):
         """The user chose a transaction (Enter): its record, as the core's model."""
@@ -71,10 +74,21 @@ class TransactionsPanel(Widget):
             super().__init__()
             self.transaction = transaction
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        results: Any = None,
+        capture_name: str = "",
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """`results`: a `DnsResults` to show once mounted (or later, with `load`)."""
         super().__init__(id=id, classes=classes)
+        self.kind = find_kind(dns_kinds(), "dns.transactions")
         self.results: Any = None
-        self.capture_name = ""
+        self._pending = results
+        self._examples_shown = False
+        self.capture_name = capture_name
         self.filter = TransactionFilter()
         self.sort = queries.DEFAULT_SORT
         self.find_text = ""
@@ -83,11 +97,18 @@ class TransactionsPanel(Widget):
         self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield FilterBar(id="tx-filter")
+        yield FilterBar(parse=parse_filter_text, id="tx-filter")
         yield Static("", id="tx-status")
         yield TransactionTable(id="tx-table")
         yield Input(id="tx-prompt")
         yield TransactionDetail(id="tx-detail")
+
+    def on_mount(self) -> None:
+        if self._pending is not None:
+            # after the first frame: the view is built in a thread that would compete with
+            # the overview's first frame for the interpreter
+            self.call_after_refresh(self.load, self._pending, self.capture_name)
+            self._pending = None
 
     # ------------------------------------------------------------------ public API
     @property
@@ -157,6 +178,23 @@ class TransactionsPanel(Widget):
         position = order.position_of(keep_id) if keep_id is not None else None
         if not cancel.is_set() and not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._install, order, position or 0)
+        if not self._examples_shown:
+            self._examples_shown = True
+            self._show_examples(db)
+
+    def _show_examples(self, db: Any) -> None:
+        """The placeholder shows example tokens that match this capture (in the worker)."""
+        examples = [spec.example for spec in self.kind.filters if spec.example]
+        with rows.read_connection(db) as conn:
+
+            def matches(text: str) -> bool:
+                try:
+                    return queries.count_transactions(conn, parse_filter_text(text)) > 0
+                except (McpcapError, sqlite3.Error):
+                    return False
+
+            tokens = pick_examples(examples, matches)
+        self.app.call_from_thread(self.filter_bar.show_examples, tokens)
 
     def _install(self, order: rows.RowOrder, position: int) -> None:
         self.filter, self.sort = order.filter, order.sort
@@ -270,13 +308,15 @@ class TransactionsPanel(Widget):
         calls = self._detail_calls() if self.has_class("-detail") else []
         if not calls:
             calls = [transactions_call(self.capture_name, self.filter, self.sort, self.total)]
-        self.app.copy_to_clipboard(clipboard_text(calls))
-        self.app.push_screen(McpCallScreen(calls))
+        show_calls(self.app, calls)
 
     def action_export(self) -> None:
         if self.results is None:
             return
-        self.app.push_screen(ExportScreen(self.capture_name, self.total), self._export_chosen)
+        formats = kind_formats(self.kind, only=("jsonl", "csv", "zeek"))
+        screen = ExportScreen(self.capture_name, self.total, formats=formats, part="dns",
+                              noun="transactions")  # fmt: skip
+        self.app.push_screen(screen, self._export_chosen)
 
     # ------------------------------------------------------------------ detail
     def _refresh_detail(self) -> dict[str, Any] | None:
@@ -320,14 +360,37 @@ class TransactionsPanel(Widget):
         else:
             self.app.call_from_thread(self._move_to, order, position)
 
+    def filter_names(self) -> list[str]:
+        return self.kind.filter_names()
+
+    def filter_for(self, spec: Any) -> str | None:
+        return COLUMN_FILTERS.get(spec.name) or super().filter_for(spec)
+
     def _go_to_frame(self, text: str) -> None:
         try:
-            frame = int(text)
-        except ValueError:
-            self.notify(f"A frame number is a whole number, like 42, not {text!r}.",
-                        severity="warning")  # fmt: skip
+            target = parse_target(text, self.results.first_ts)
+        except BadArgumentError as exc:
+            self.notify(f"{exc}.", severity="warning")
             return
-        self._goto_worker(frame)
+        if target.frame is not None:
+            self._goto_worker(target.frame)
+        else:
+            self._goto_time(target.ts or 0.0, text)
+
+    @work(thread=True, exclusive=True, group="tx-find", exit_on_error=False)
+    def _goto_time(self, ts: float, text: str) -> None:
+        order = self.table.order
+        if order is None:
+            return
+        with rows.read_connection(self.results.db) as conn:
+            position = order.time_position(ts, conn=conn)
+        if position is not None:
+            self.app.call_from_thread(self._move_to, order, position)
+        else:
+            self.app.call_from_thread(
+                self.notify, f"No transaction in this view is at {text} or later.",
+                severity="warning",
+            )  # fmt: skip
 
     @work(thread=True, exclusive=True, group="tx-find", exit_on_error=False)
     def _goto_worker(self, frame: int) -> None:
@@ -366,7 +429,7 @@ class TransactionsPanel(Widget):
             with rows.read_connection(self.results.db) as conn:
                 records = queries.iter_transactions(conn, self.filter, self.sort)
                 count = export_records(records, request.path, request.fmt, first_ts,
-                                       overwrite=overwrite)  # fmt: skip
+                                       kind=self.kind, overwrite=overwrite)  # fmt: skip
         except TargetExistsError:
             self.app.call_from_thread(self._export_chosen, request)
             return

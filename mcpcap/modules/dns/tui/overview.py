@@ -1,4 +1,5 @@
-"""The DNS overview: key figures, both charts, and rankings that filter the transactions."""
+"""The DNS overview (the DNS module's `tui_overview` face hook): key figures, both charts, and
+rankings that filter the transactions."""
 
 from __future__ import annotations
 
@@ -9,15 +10,35 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
-from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
 from mcpcap.core.models import CaptureSummary
 from mcpcap.modules.dns.models import DnsSummary, Endpoint
+from mcpcap.modules.dns.tui.charts import LatencyHistogram, TimelineChart
+from mcpcap.tui.hooks import ShowRecords
+from mcpcap.tui.kind_rows import middle_ellipsis
 from mcpcap.tui.widgets import capture_line, count, percent, seconds
-from mcpcap.tui.widgets.charts import LatencyHistogram, TimelineChart
 
 NARROW = 100  # below this many columns the tables stack in one column
+FIGURE_WIDTH = 7  # the cells of a count column ("999,999")
+KIND = "dns.transactions"  # the table a ranking row filters
+CSS = """
+DnsOverview { padding: 0 1; scrollbar-size-vertical: 1; }
+DnsOverview #capture-line { margin: 1 0 0 0; }
+DnsOverview #figures { grid-size: 4; grid-gutter: 1 1; height: auto; margin: 1 0; }
+DnsOverview .figure { height: 2; padding: 0 1; border-left: outer $accent; background: $boost; }
+DnsOverview #charts { grid-size: 2; grid-columns: 3fr 2fr; grid-gutter: 0 2; height: 17; }
+DnsOverview #timeline { height: 17; }
+DnsOverview #latency { height: 14; }
+DnsOverview #tables { grid-size: 2; grid-gutter: 1 2; height: auto; margin: 1 0; }
+DnsOverview .ranking { height: auto; }
+DnsOverview .ranking-title { text-style: bold; color: $text-accent; }
+DnsOverview:light .ranking-title { color: $text-primary; }
+DnsOverview .ranking DataTable { height: auto; max-height: 13; }
+DnsOverview.-narrow #figures { grid-size: 2; }
+DnsOverview.-narrow #charts { grid-size: 1; grid-columns: 1fr; grid-rows: 17 14; height: 31; }
+DnsOverview.-narrow #tables { grid-size: 1; }
+"""
 
 
 @dataclass(frozen=True)
@@ -32,20 +53,44 @@ class Ranking:
 
 
 class RankTable(DataTable):
-    """A row table where one click (not two) on a row selects it."""
+    """A row table where one click (not two) on a row selects it. Names longer than the room
+    left by the counts are cut in the middle (the counts always show); the full name is the
+    row's tooltip."""
 
     def __init__(self, ranking: Ranking) -> None:
         super().__init__(id=ranking.id, cursor_type="row", zebra_stripes=True)
         self.ranking = ranking
+        self.name_width = 0
 
     def on_mount(self) -> None:
+        self._fill(self._room())
+
+    def _room(self) -> int:
+        """Cells the names may take: the table's width less the count columns and padding."""
+        counts = sum(max(len(n), FIGURE_WIDTH) + 2 for n in self.ranking.columns[1:])
+        width = self.size.width or 200
+        return max(width - counts - 3, 8)
+
+    def _fill(self, room: int) -> None:
+        self.name_width = room
+        self.clear(columns=True)  # columns too: an auto width keeps the widest cell it saw
         first, *rest = self.ranking.columns
         self.add_column(first, key="key")
         for name in rest:
             self.add_column(name, key=name)
         for row in self.ranking.rows:
             # Text, not str: a DataTable reads a str as markup, and names come from the capture
-            self.add_row(Text(row[0]), *(f"{int(v):>7,}" for v in row[1:]), key=row[0])
+            name = Text(middle_ellipsis(row[0], room))
+            self.add_row(name, *(f"{int(v):>{FIGURE_WIDTH},}" for v in row[1:]), key=row[0])
+
+    def on_resize(self) -> None:
+        room = self._room()
+        longest = max((len(row[0]) for row in self.ranking.rows), default=0)
+        if room != self.name_width and (longest > min(room, self.name_width) or not self.rows):
+            self._fill(room)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.tooltip = event.row_key.value
 
     def on_click(self, event: events.Click) -> None:
         """Runs before DataTable's own handler: make every click on a row a 'second' click."""
@@ -102,12 +147,7 @@ def rankings(dns: DnsSummary) -> list[Ranking]:
 class DnsOverview(VerticalScroll):
     """Everything the DNS summary says, on one scrollable page."""
 
-    class FilterRequested(Message):
-        """A ranking row was chosen: show the transactions matching `filter_text`."""
-
-        def __init__(self, filter_text: str) -> None:
-            super().__init__()
-            self.filter_text = filter_text
+    DEFAULT_CSS = CSS
 
     def __init__(self, capture: CaptureSummary, dns: DnsSummary, *, id: str | None = None):
         super().__init__(id=id)
@@ -135,6 +175,10 @@ class DnsOverview(VerticalScroll):
         event.stop()
         table = event.data_table
         if isinstance(table, RankTable) and event.row_key.value is not None:
-            self.post_message(
-                self.FilterRequested(f"{table.ranking.filter_key}:{event.row_key.value}")
-            )
+            text = f"{table.ranking.filter_key}:{quote(event.row_key.value)}"
+            self.post_message(ShowRecords(KIND, text))
+
+
+def quote(value: str) -> str:
+    """A filter value as a token takes it (double quotes around spaces)."""
+    return f'"{value}"' if " " in value else value

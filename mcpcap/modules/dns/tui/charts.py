@@ -39,6 +39,21 @@ class TimelineChart(PlotextPlot):
         step = max(1, len(buckets) // 4)
         ticks = xs[::step]
         plt.xticks(ticks, [clock(buckets[i].start) for i in ticks])
+        most = max(max(getattr(b, field) for b in buckets) for field, _ in SERIES)
+        counts = count_ticks(most)
+        plt.yticks(counts, [str(n) for n in counts])
+
+
+def count_ticks(most: int, wanted: int = 4) -> list[int]:
+    """Whole-number ticks from 0 past `most`, a 1, 2 or 5 times a power of ten apart (counts
+    have no decimals)."""
+    power = 1
+    while True:
+        for factor in (1, 2, 5):
+            step = factor * power
+            if most <= step * wanted:
+                return list(range(0, most + step, step)) if most else [0, 1]
+        power *= 10
 
 
 def bucket_name(le: float | None, previous: float | None) -> str:
