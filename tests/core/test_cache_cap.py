@@ -10,7 +10,7 @@ import anyio
 import pytest
 from mcp import Client
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.service import Analyzer
 from mcpcap.core.workspace import Workspace
 from mcpcap.server.app import build_server

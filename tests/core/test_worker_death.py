@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCAN = """
 import sys, threading, time
 from pathlib import Path
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core import parallel
 from mcpcap.core.service import Analyzer
 

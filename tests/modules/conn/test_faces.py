@@ -16,7 +16,7 @@ import pytest
 from mcp import Client
 from textual.pilot import Pilot
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.records import KindQuery
 from mcpcap.core.service import Analyzer
 from mcpcap.core.workspace import Workspace

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.records import KindQuery
 from mcpcap.core.service import Analyzer
 from mcpcap.modules.dns.hunting.thresholds import REPORT

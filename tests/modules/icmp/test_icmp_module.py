@@ -16,8 +16,8 @@ from scapy.layers.inet import ICMP, IP, UDP, fragment
 from scapy.layers.l2 import Ether
 from scapy.utils import wrpcap
 
-from mcpcap.config import build_settings
 from mcpcap.core import parallel, scan
+from mcpcap.core.config import build_settings
 from mcpcap.core.export import connection_uid
 from mcpcap.core.filtering import Filter
 from mcpcap.core.modules.registry import load_modules
