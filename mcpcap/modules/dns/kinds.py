@@ -118,4 +118,4 @@ def dns_kinds() -> tuple[RecordKind, ...]:
         exports=("jsonl", "json"),
         shorthand="messages",
     )
-    return (transactions, messages, malformed_kind("dns", "DNS messages"))
+    return (transactions, messages, malformed_kind("dns", "DNS"))
