@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
-from mcpcap.core.modules.malformed import table_name
+from mcpcap.core.modules.malformed import MAX_STORED, table_name
 from mcpcap.core.modules.tables import KindTable, address_filter, text_filter
 from mcpcap.core.timefmt import iso_time, round_ts
 
@@ -34,8 +34,8 @@ def malformed_kind(module: str, title: str) -> RecordKind:
     return RecordKind(
         name=f"{module}.malformed",
         title="Malformed",
-        description=f"{title} items that did not decode: the frame, the endpoints and the "
-        "reason (first items only beyond a large number).",
+        description=f"What the {title} module could not decode: the frame, the endpoints "
+        f"and the reason (the first {MAX_STORED:,} of a capture).",
         model=MalformedItem,
         fields=(
             FieldSpec("time", "time", 24, "time"),

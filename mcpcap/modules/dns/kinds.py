@@ -120,4 +120,4 @@ def dns_kinds() -> tuple[RecordKind, ...]:
     )
     from mcpcap.modules.dns.hunting.kind import findings_kind
 
-    return (transactions, messages, malformed_kind("dns", "DNS messages"), findings_kind())
+    return (transactions, messages, malformed_kind("dns", "DNS"), findings_kind())
