@@ -331,3 +331,23 @@ def test_typed_filter_never_loses_the_table(tmp_path: Path) -> None:
         assert not isinstance(pilot.app.focused, Input)
 
     run(tmp_path, body)
+
+
+def test_mcp_call_of_a_negated_filter_is_a_records_call(tmp_path: Path) -> None:
+    from mcpcap.tui.widgets.mcp_call import McpCallScreen
+
+    async def body(pilot: Pilot) -> None:
+        await pilot.press("2", "slash", *"-rcode:NOERROR", "enter")
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, McpCallScreen)
+        (call,) = screen.calls
+        assert call.tool == "records"
+        assert call.arguments["filter"] == "-rcode:NOERROR"
+        assert call.arguments["kind"] == "dns.transactions"
+        note = str(screen.query_one("#mcp-note").render())
+        assert "shown only" in note  # a headless run: nothing was sent anywhere
+
+    run(tmp_path, body)

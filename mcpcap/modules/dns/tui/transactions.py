@@ -307,7 +307,9 @@ class TransactionsPanel(CellActions, Widget):
             return
         calls = self._detail_calls() if self.has_class("-detail") else []
         if not calls:
-            calls = [transactions_call(self.capture_name, self.filter, self.sort, self.total)]
+            text = self.filter_bar.applied_text
+            calls = [transactions_call(self.capture_name, self.filter, self.sort, self.total,
+                                       text)]  # fmt: skip
         show_calls(self.app, calls)
 
     def action_export(self) -> None:
