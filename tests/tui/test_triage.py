@@ -351,3 +351,39 @@ def test_mcp_call_of_a_negated_filter_is_a_records_call(tmp_path: Path) -> None:
         assert "shown only" in note  # a headless run: nothing was sent anywhere
 
     run(tmp_path, body)
+
+
+def test_filter_bar_completes_names_and_values_and_keeps_history(tmp_path: Path) -> None:
+    async def body(pilot: Pilot) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        panel = pilot.app.screen.query_one(TransactionsPanel)
+        bar = panel.filter_bar
+        await pilot.press("slash", *"rco")
+        await pilot.pause(0.2)
+        await pilot.press("right")  # accepts the completion
+        assert bar.input.value == "rcode:"
+        await pilot.press(*"NXD")
+        await pilot.pause(0.2)
+        await pilot.press("right")
+        assert bar.input.value == "rcode:NXDOMAIN"
+        await pilot.press(*" qname:git")  # a value from the store: the most frequent first
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await pilot.press("right")
+        assert bar.input.value == "rcode:NXDOMAIN qname:github.com"
+        bar.input.value = "rcode:NXDOMAIN"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("slash")
+        bar.input.value = "qtype:AAAA"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("slash", "up")
+        assert bar.input.value == "qtype:AAAA"
+        await pilot.press("up")
+        assert bar.input.value == "rcode:NXDOMAIN"
+        await pilot.press("down", "down")
+        assert bar.input.value == ""
+
+    run(tmp_path, body)
