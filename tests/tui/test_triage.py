@@ -103,7 +103,7 @@ def test_help_lists_every_key_and_each_works_in_the_table(tmp_path: Path) -> Non
         await settle(pilot)
         rows = app.key_help()
         keys = {key for key, _ in rows if key}
-        for wanted in ("/", "s", "g", "f", "n", "N", "c", "C", "+", "-", "m", "e", "f2"):
+        for wanted in ("/", "s", "g", "f", "n", "N", "c", "C", "+", "-", "o", "m", "e", "f2"):
             assert wanted in keys, wanted
         descriptions = {text for _, text in rows}
         assert {"The first row", "The last row"} <= descriptions
@@ -387,3 +387,36 @@ def test_filter_bar_completes_names_and_values_and_keeps_history(tmp_path: Path)
         assert bar.input.value == ""
 
     run(tmp_path, body)
+
+
+def test_column_chooser_hides_columns_and_remembers_them(tmp_path: Path) -> None:
+    from mcpcap.tui.columns import state_path
+    from mcpcap.tui.screens.columns import ColumnsScreen
+
+    async def body(pilot: Pilot) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        panel = pilot.app.screen.query_one(TransactionsPanel)
+        assert "client" in header(panel).split()
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ColumnsScreen)
+        await pilot.press("down", "space")  # the second field, client, off
+        await settle(pilot)
+        assert "client" not in header(panel).split()  # at once, under the chooser
+        await pilot.press("escape")
+        await settle(pilot)
+        assert panel.table.has_focus
+        saved = json.loads(state_path().read_text())
+        assert saved["hidden_columns"]["dns.transactions"] == ["client"]
+
+    run(tmp_path, body)
+
+    async def again(pilot: Pilot) -> None:  # a new session shows the choice
+        await pilot.press("2")
+        await settle(pilot)
+        panel = pilot.app.screen.query_one(TransactionsPanel)
+        titles = header(panel).split()
+        assert "client" not in titles and "query" in titles
+
+    run(tmp_path, again)

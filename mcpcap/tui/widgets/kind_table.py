@@ -200,6 +200,9 @@ class KindPanel(CellActions, Widget):
         with VerticalScroll(classes="kind-detail", can_focus=True):
             yield Static("", classes="kind-detail-body")
 
+    def on_mount(self) -> None:
+        self.restore_columns()
+
     def on_show(self) -> None:
         """Build the first view when the table is first shown (a tab holds several tables; a
         kind the user never looks at costs nothing)."""

@@ -106,6 +106,7 @@ class TransactionsPanel(CellActions, Widget):
         yield TransactionDetail(id="tx-detail")
 
     def on_mount(self) -> None:
+        self.restore_columns()
         if self._pending is not None:
             # after the first frame: the view is built in a thread that would compete with
             # the overview's first frame for the interpreter
