@@ -79,7 +79,7 @@ def test_key_to_frame_under_100ms_on_a_million_rows(million) -> None:
                 table.cursor = panel.total // 2
             await settle(pilot)
             samples = figures.setdefault(place, [])
-            for key in ("down", "up", "pagedown", "pageup", "down"):
+            for key in ("down", "up", "pagedown", "pageup", "down", "right", "right", "left"):
                 samples.append(await _key_latency(pilot, key))
         jump = figures.setdefault("jump (home/end)", [])
         for key in ("home", "end", "home", "end"):

@@ -103,7 +103,7 @@ def test_help_lists_every_key_and_each_works_in_the_table(tmp_path: Path) -> Non
         await settle(pilot)
         rows = app.key_help()
         keys = {key for key, _ in rows if key}
-        for wanted in ("/", "s", "g", "f", "n", "N", "c", "C", "+", "-", "m", "e", "f2"):
+        for wanted in ("/", "s", "g", "f", "n", "N", "c", "C", "+", "-", "o", "m", "e", "f2"):
             assert wanted in keys, wanted
         descriptions = {text for _, text in rows}
         assert {"The first row", "The last row"} <= descriptions
@@ -331,3 +331,92 @@ def test_typed_filter_never_loses_the_table(tmp_path: Path) -> None:
         assert not isinstance(pilot.app.focused, Input)
 
     run(tmp_path, body)
+
+
+def test_mcp_call_of_a_negated_filter_is_a_records_call(tmp_path: Path) -> None:
+    from mcpcap.tui.widgets.mcp_call import McpCallScreen
+
+    async def body(pilot: Pilot) -> None:
+        await pilot.press("2", "slash", *"-rcode:NOERROR", "enter")
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, McpCallScreen)
+        (call,) = screen.calls
+        assert call.tool == "records"
+        assert call.arguments["filter"] == "-rcode:NOERROR"
+        assert call.arguments["kind"] == "dns.transactions"
+        note = str(screen.query_one("#mcp-note").render())
+        assert "shown only" in note  # a headless run: nothing was sent anywhere
+
+    run(tmp_path, body)
+
+
+def test_filter_bar_completes_names_and_values_and_keeps_history(tmp_path: Path) -> None:
+    async def body(pilot: Pilot) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        panel = pilot.app.screen.query_one(TransactionsPanel)
+        bar = panel.filter_bar
+        await pilot.press("slash", *"rco")
+        await pilot.pause(0.2)
+        await pilot.press("right")  # accepts the completion
+        assert bar.input.value == "rcode:"
+        await pilot.press(*"NXD")
+        await pilot.pause(0.2)
+        await pilot.press("right")
+        assert bar.input.value == "rcode:NXDOMAIN"
+        await pilot.press(*" qname:git")  # a value from the store: the most frequent first
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await pilot.press("right")
+        assert bar.input.value == "rcode:NXDOMAIN qname:github.com"
+        bar.input.value = "rcode:NXDOMAIN"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("slash")
+        bar.input.value = "qtype:AAAA"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("slash", "up")
+        assert bar.input.value == "qtype:AAAA"
+        await pilot.press("up")
+        assert bar.input.value == "rcode:NXDOMAIN"
+        await pilot.press("down", "down")
+        assert bar.input.value == ""
+
+    run(tmp_path, body)
+
+
+def test_column_chooser_hides_columns_and_remembers_them(tmp_path: Path) -> None:
+    from mcpcap.tui.columns import state_path
+    from mcpcap.tui.screens.columns import ColumnsScreen
+
+    async def body(pilot: Pilot) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        panel = pilot.app.screen.query_one(TransactionsPanel)
+        assert "client" in header(panel).split()
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ColumnsScreen)
+        await pilot.press("down", "space")  # the second field, client, off
+        await settle(pilot)
+        assert "client" not in header(panel).split()  # at once, under the chooser
+        await pilot.press("escape")
+        await settle(pilot)
+        assert panel.table.has_focus
+        saved = json.loads(state_path().read_text())
+        assert saved["hidden_columns"]["dns.transactions"] == ["client"]
+
+    run(tmp_path, body)
+
+    async def again(pilot: Pilot) -> None:  # a new session shows the choice
+        await pilot.press("2")
+        await settle(pilot)
+        panel = pilot.app.screen.query_one(TransactionsPanel)
+        titles = header(panel).split()
+        assert "client" not in titles and "query" in titles
+
+    run(tmp_path, again)

@@ -15,20 +15,26 @@ from textual.widgets import Markdown, Static
 USAGE = """
 ## Panels
 
-- **Sources** (left): local folders, remote servers and the bundled examples, with their
-  captures. Arrows move, **Enter** or a click opens a capture. A source that cannot be listed
-  says why on its line.
+- **Sources** (left, **F2** shows or hides it): local folders, remote servers and the bundled
+  examples, with their captures. Arrows move, **Enter** or a click opens a capture. A source
+  that cannot be listed says why on its line.
 - **Overview**: the key figures, messages over time, the latency histogram and the rankings.
   Click (or Enter on) a domain, response code, query type, server or client to see its
   transactions.
-- **Transactions**: every query with its response; the filter bar takes tokens such as
-  `qname_suffix:example.com rcode:NXDOMAIN qtype:AAAA client:10.0.0.0/8 min_rtt:0.5`.
+- **Transactions** (DNS): every query with its response; the filter bar takes tokens such as
+  `qname_suffix:example.com rcode:NXDOMAIN qtype:AAAA client:10.0.0.0/8 rtt>0.05`.
   Click the title of the time, query or rtt column to sort by it (again to reverse it).
+- **Malformed** (DNS): the messages that could not be decoded, with the reason and the frame.
 - **Module tabs**: each module that found traffic has a tab (DNS first); **[** and **]** switch
   them. In a tab, **1** is the module's overview and **2**, **3** … its tables, one per kind
   of record. Every table has the same filter bar (`field:value`, a comma for OR, `-field:value`
   to negate, `field>N` on numbers), **s** to change the order, **Enter** for the whole record,
-  **e** to export the view and **m** for the same view as an MCP call.
+  **e** to export the view and **m** for the same view as an MCP call. **Left** and **Right**
+  move the cell cursor (the columns scroll at the edge); **c** copies the cell, **C** the row,
+  **+** filters by the cell's value and **-** excludes it.
+- **Filter bar**: the token being typed is completed in grey (**Right** accepts it): a field
+  name, then a value (the most frequent first). **Up** and **Down** bring back earlier filters;
+  a misspelt name or value is answered with the closest one.
 
 Opening a capture scans it once; the result is kept, so opening it again is instant.
 **Ctrl+P** opens the command palette, which lists every action.

@@ -11,6 +11,7 @@ from textual.binding import Binding
 
 from mcpcap.core.modules.kinds import FieldSpec
 from mcpcap.tui.clipboard import copy_text
+from mcpcap.tui.columns import hidden_columns, remember_hidden
 
 CELL_BINDINGS = [
     Binding("c", "copy_cell", "Copy cell", show=False, tooltip="Copy the value under the cursor"),
@@ -20,6 +21,8 @@ CELL_BINDINGS = [
             tooltip="Add field:value of the cell under the cursor to the filter"),
     Binding("minus", "filter_value(True)", "Exclude value", key_display="-", show=False,
             tooltip="Add -field:value of the cell under the cursor to the filter"),
+    Binding("o", "choose_columns", "Columns", show=False,
+            tooltip="Choose the columns of this table (remembered)"),
 ]  # fmt: skip
 
 
@@ -42,6 +45,29 @@ class CellActions:
 
     table: Any
     filter_bar: Any
+    kind: Any  # the `RecordKind` shown
+
+    def restore_columns(self) -> None:
+        """Hide the columns the user hid in an earlier session."""
+        hidden = hidden_columns(self.kind.name)
+        if hidden:
+            self.table.hide(hidden)
+
+    def action_choose_columns(self) -> None:
+        from mcpcap.tui.screens.columns import ColumnsScreen
+
+        hidden = {f.name for f in self.table.all_fields} - {f.name for f in self.table.fields}
+        screen = ColumnsScreen(self.kind.title, self.table.all_fields, hidden, self.table.hide)
+        self.app.push_screen(screen, self._columns_chosen)  # type: ignore[attr-defined]
+
+    def _columns_chosen(self, hidden: set[str] | None) -> None:
+        if hidden is None:
+            return
+        self.table.hide(hidden)
+        self.table.focus()
+        if not remember_hidden(self.kind.name, hidden):
+            self.notify("The column choice lasts this session (it could not be saved).",  # type: ignore[attr-defined]
+                        severity="warning")  # fmt: skip
 
     def filter_names(self) -> list[str]:
         raise NotImplementedError

@@ -44,6 +44,7 @@ from mcpcap.tui.widgets.mcp_call import record_call, records_call, show_calls
 from mcpcap.tui.widgets.record_table import RecordTable
 
 DETAIL_DELAY = 0.08
+FREQUENT = 20  # values the filter bar offers to complete
 PROMPTS = {
     "find": "Find text in any field (Enter searches forward; n next, N previous)",
     "goto": "Go to a frame number (42), a time of day (09:01:10) or an ISO 8601 time",
@@ -191,12 +192,16 @@ class KindPanel(CellActions, Widget):
 
     def compose(self) -> ComposeResult:
         tokens = " ".join(f"{n}:" for n in self.kind.filter_names()[:3]) or "no filters"
-        yield FilterBar(parse=self._parse, placeholder=f"{tokens}  {HOW}")
+        yield FilterBar(parse=self._parse, placeholder=f"{tokens}  {HOW}",
+                        filters=self.kind.filters, values=self._frequent)  # fmt: skip
         yield Static("", classes="kind-status")
         yield KindTable(self.kind.fields)
         yield Input(classes="kind-prompt")
         with VerticalScroll(classes="kind-detail", can_focus=True):
             yield Static("", classes="kind-detail-body")
+
+    def on_mount(self) -> None:
+        self.restore_columns()
 
     def on_show(self) -> None:
         """Build the first view when the table is first shown (a tab holds several tables; a
@@ -250,6 +255,16 @@ class KindPanel(CellActions, Widget):
             examples = [spec.example for spec in self.kind.filters if spec.example]
             tokens = pick_examples(examples, self._matches)
             self.app.call_from_thread(self.filter_bar.show_examples, tokens)
+
+    def _frequent(self, name: str) -> list[str]:
+        """The most frequent values of filter `name` under the filter in force (a thread)."""
+        if name not in {spec.name for spec in self.kind.rank_by}:
+            return []
+        try:
+            ranking = self.query.top(self.filter_text, by=name, limit=FREQUENT)
+        except (McpcapError, OSError):
+            return []
+        return [item.key for item in ranking.items]
 
     def _matches(self, text: str) -> bool:
         """Whether `text` filters any record in (run in a worker)."""

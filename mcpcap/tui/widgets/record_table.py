@@ -78,6 +78,7 @@ class RecordTable(CursorTable):
 
     def __init__(self, fields: tuple[FieldSpec, ...], *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.all_fields = fields
         self.fields = fields
         self.source: Any = None
         self.empty_text = "Loading…"
@@ -105,6 +106,12 @@ class RecordTable(CursorTable):
 
     def current(self) -> Record | None:
         return None if self.source is None else self.source.record(self.cursor)
+
+    def hide(self, names: set[str]) -> None:
+        """Show every field but `names` (the column chooser), from the first column."""
+        self.fields = tuple(f for f in self.all_fields if f.name not in names) or self.all_fields
+        self.first_column = self.cell = 0
+        self.rows_changed()
 
     # ------------------------------------------------------------------ columns
     def number_width(self) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 
 from mcpcap.modules.dns.filters import TransactionFilter
 from mcpcap.modules.dns.registry import rcode_name, type_name
-from mcpcap.tui.widgets.mcp_call import VIEW_LIMIT, McpCall
+from mcpcap.tui.widgets.mcp_call import VIEW_LIMIT, McpCall, records_call
 
 
 def filter_arguments(flt: TransactionFilter) -> dict[str, Any]:
@@ -23,8 +23,14 @@ def filter_arguments(flt: TransactionFilter) -> dict[str, Any]:
     return args
 
 
-def transactions_call(capture: str, flt: TransactionFilter, sort: str, total: int) -> McpCall:
-    """`dns_transactions` for the current view (its first page; next_cursor goes on)."""
+def transactions_call(
+    capture: str, flt: TransactionFilter, sort: str, total: int, text: str = ""
+) -> McpCall:
+    """`dns_transactions` for the current view (its first page; next_cursor goes on); `records`
+    with the filter text when the filter negates or compares (`-rcode:NOERROR`, `rtt>0.2`),
+    which the named arguments of `dns_transactions` cannot say."""
+    if flt.expression is not None:
+        return records_call(capture, "dns.transactions", text, sort, total)
     limit = max(1, min(total, VIEW_LIMIT))
     return McpCall(
         "dns_transactions",

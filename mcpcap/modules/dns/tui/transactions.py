@@ -45,6 +45,7 @@ PROMPTS = {
     "find": "Find in question names (Enter searches forward; n next, N previous)",
     "goto": "Go to a frame number (42), a time of day (09:01:10) or an ISO 8601 time",
 }
+FREQUENT = 20  # values the filter bar offers to complete
 COLUMN_FILTERS = {"query": "qname"}  # a column whose values another filter takes
 
 
@@ -97,13 +98,15 @@ class TransactionsPanel(CellActions, Widget):
         self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield FilterBar(parse=parse_filter_text, id="tx-filter")
+        yield FilterBar(parse=parse_filter_text, id="tx-filter", filters=self.kind.filters,
+                        values=self._frequent)  # fmt: skip
         yield Static("", id="tx-status")
         yield TransactionTable(id="tx-table")
         yield Input(id="tx-prompt")
         yield TransactionDetail(id="tx-detail")
 
     def on_mount(self) -> None:
+        self.restore_columns()
         if self._pending is not None:
             # after the first frame: the view is built in a thread that would compete with
             # the overview's first frame for the interpreter
@@ -307,7 +310,9 @@ class TransactionsPanel(CellActions, Widget):
             return
         calls = self._detail_calls() if self.has_class("-detail") else []
         if not calls:
-            calls = [transactions_call(self.capture_name, self.filter, self.sort, self.total)]
+            text = self.filter_bar.applied_text
+            calls = [transactions_call(self.capture_name, self.filter, self.sort, self.total,
+                                       text)]  # fmt: skip
         show_calls(self.app, calls)
 
     def action_export(self) -> None:
@@ -362,6 +367,16 @@ class TransactionsPanel(CellActions, Widget):
 
     def filter_names(self) -> list[str]:
         return self.kind.filter_names()
+
+    def _frequent(self, name: str) -> list[str]:
+        """The most frequent values of filter `name` under the filter in force (a thread)."""
+        if self.results is None or name not in {spec.name for spec in self.kind.rank_by}:
+            return []
+        try:
+            ranking = self.results.rank(self.filter, by=name, limit=FREQUENT)
+        except (McpcapError, sqlite3.Error):
+            return []
+        return [item.key for item in ranking.items]
 
     def filter_for(self, spec: Any) -> str | None:
         return COLUMN_FILTERS.get(spec.name) or super().filter_for(spec)
