@@ -18,6 +18,7 @@ from mcpcap.core.filtering import (
     parse_filter,
 )
 from mcpcap.core.modules.kinds import KindCatalog, RecordKind, RecordPage, find_kind
+from mcpcap.core.paging import json_size
 
 if TYPE_CHECKING:
     from mcpcap.core.models import Ranking
@@ -40,12 +41,19 @@ def default_ranked_kind(modules: Sequence[ProtocolModule]) -> str:
     raise BadArgumentError("none of the chosen modules has a kind that can be ranked")
 
 
-def describe(modules: Sequence[ProtocolModule], kind: str | None = None) -> KindCatalog:
-    """Every kind in brief, or one kind with its fields, filters' values and examples."""
+def describe(
+    modules: Sequence[ProtocolModule], kind: str | None = None, budget: int | None = None
+) -> KindCatalog:
+    """One kind with its fields, filters' values and examples; or every kind in brief (its
+    filters, sorts and ranking fields by name), or, when that is more than `budget`
+    characters, only what each kind is."""
     kinds = all_kinds(modules)
-    if kind is None:
-        return KindCatalog(kinds=[k.describe(brief=True) for k in kinds])
-    return KindCatalog(kinds=[find_kind(kinds, kind).describe()])
+    if kind is not None:
+        return KindCatalog(kinds=[find_kind(kinds, kind).describe()], detail="one kind")
+    catalog = KindCatalog(kinds=[k.describe(brief=True) for k in kinds], detail="brief")
+    if budget is not None and json_size(catalog.model_dump(mode="json")) > budget:
+        catalog = KindCatalog(kinds=[k.describe(outline=True) for k in kinds], detail="outline")
+    return catalog
 
 
 def make_filter(

@@ -83,7 +83,7 @@ def generic_tools(tools: Tools, modules: list[ProtocolModule], own_tools: set[st
     ) -> KindCatalog:
         """Describe the record kinds: fields, filters (with accepted values), sorts, ranking
         fields and export formats. Start here to know what records, top and record accept."""
-        return describe(modules, kind)
+        return describe(modules, kind, budget=tools.budget)
 
     describe_kinds.__name__ = "describe"
     made = [

@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from mcpcap.config import config_file_path
+from mcpcap.core.config import config_file_path
 
 STATE_NAME = "tui.json"
 

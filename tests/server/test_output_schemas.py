@@ -19,6 +19,8 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 from scapy.utils import wrpcap
 
+from mcpcap.core.modules.registry import load_modules
+from mcpcap.core.records import all_kinds
 from mcpcap.server.replies import compact
 from mcpcap.server.schemas import compact_output_schema
 
@@ -123,7 +125,23 @@ def calls(served) -> list[tuple[str, dict, str]]:
                     "id": str(big.items[0].response_frame)}, "cut record"),
         ("describe", {}, "any"),
         ("describe", {"kind": "dns.transactions"}, "any"),
+        *every_module_and_kind(),
     ]  # fmt: skip
+
+
+def every_module_and_kind() -> list[tuple[str, dict, str]]:
+    """Each other module's summary, and a page of every kind (however few records it has)."""
+    modules = load_modules(None)
+    summaries = [
+        (f"analyze_{module.name}_packets", {"capture": "big.pcap"}, "any")
+        for module in modules
+        if module.name != "dns"
+    ]
+    pages = [
+        ("records", {"capture": "big.pcap", "kind": kind.name, "limit": 5}, "any")
+        for kind in all_kinds(modules)
+    ]
+    return summaries + pages
 
 
 def check(kind: str, reply: dict, notes: list[str]) -> None:

@@ -116,8 +116,27 @@ class RecordKind:
             )
         return fmt
 
-    def describe(self, brief: bool = False) -> KindDescription:
-        """What `describe` says of the kind; `brief` leaves out fields and filter values."""
+    def describe(self, brief: bool = False, outline: bool = False) -> KindDescription:
+        """What `describe` says of the kind; `brief` names its filters only and leaves out its
+        fields; `outline` says only what the kind is (a catalog of many kinds, short of room)."""
+        if outline:
+            return KindDescription(
+                kind=self.name, title=self.title, description=self.description, fields=None
+            )
+        if brief:
+            return KindDescription(
+                kind=self.name,
+                title=self.title,
+                description=self.description,
+                fields=None,
+                filter_names=[s.name for s in self.filters],
+                sorts=list(self.sorts),
+                default_sort=self.default_sort,
+                rank_by=[
+                    RankDescription(name=r.name, weights=list(r.weights)) for r in self.rank_by
+                ],
+                exports=list(self.exports),
+            )
         fields = [
             FieldDescription(name=f.name, title=f.title, format=f.format, description=f.description)
             for f in self.fields
@@ -179,17 +198,20 @@ class RankDescription(BaseModel):
 
 
 class KindDescription(BaseModel):
+    """One kind; describing every kind at once names the filters only (`filter_names`)."""
+
     kind: str
     title: str
     description: str
     fields: list[FieldDescription] | None = Field(
         description="the record's fields; describe one kind to see them"
     )
-    filters: list[FilterDescription]
-    sorts: list[str]
-    default_sort: str | None
-    rank_by: list[RankDescription]
-    exports: list[str]
+    filters: list[FilterDescription] | None = None
+    filter_names: list[str] | None = None
+    sorts: list[str] | None = None
+    default_sort: str | None = None
+    rank_by: list[RankDescription] | None = None
+    exports: list[str] | None = None
 
 
 class KindCatalog(BaseModel):
@@ -202,6 +224,7 @@ class KindCatalog(BaseModel):
         'fields; double quotes wrap spaces (qname:"a b")'
     )
     kinds: list[KindDescription]
+    detail: str = Field("", description="how much each kind says: 'one kind', 'brief' or 'outline'")
 
 
 class RecordPage(BaseModel):
