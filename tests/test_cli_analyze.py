@@ -12,6 +12,8 @@ import sys
 import pytest
 from parsezeeklogs import read_zeek
 
+from mcpcap.core.modules.registry import BUILTIN_MODULES
+
 
 def mcpcap(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     run = subprocess.run(
@@ -25,7 +27,7 @@ def mcpcap(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 def test_default_is_the_bundled_example_summary():
     run = mcpcap("analyze")
     document = json.loads(run.stdout)
-    assert set(document) == {"schema_version", "capture", "dns"}
+    assert set(document) == {"schema_version", "capture", *BUILTIN_MODULES}
     assert document["capture"]["name"] == "example.pcap"
     assert "bundled example" in run.stderr
 
@@ -210,7 +212,7 @@ def test_a_reply_budget_under_the_minimum_from_the_environment(example):
         (["--records", "dns.transactions", "--filter", "rcod:3"], 1, "did you mean 'rcode'"),
         (["--records", "dns.transactions", "--nosuch-option", "x"], 2, "unrecognized"),
         (["--qtype", "BOGUS", "--records", "transactions"], 1, "qtype"),
-        (["--modules", "nosuch"], 1, "available modules: dns"),
+        (["--modules", "nosuch"], 1, "available modules: conn, dhcp, dns, http, icmp, tls"),
     ],
 )
 def test_user_mistakes_get_one_line_and_an_exit_code(example, args, code, message):

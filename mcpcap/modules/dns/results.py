@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Any
 
 from mcpcap.core.errors import NotFoundError
@@ -33,10 +34,15 @@ class DnsResults:
         self._capture = capture
         self._settings = settings
         self._summaries: dict[int, DnsSummary] = {}
-        self._malformed = TableResults(db, [malformed_table("dns")], settings.max_reply_chars)
         from mcpcap.modules.dns.hunting.results import LazyFindings
 
         self.findings = LazyFindings(db, settings)
+
+    @cached_property
+    def _malformed(self) -> TableResults:
+        """`dns.malformed`'s records, made when first asked (it registers an SQL function,
+        which SQLite refuses while another module reads the store through this connection)."""
+        return TableResults(self._db, [malformed_table("dns")], self.budget)
 
     @property
     def db(self) -> sqlite3.Connection:

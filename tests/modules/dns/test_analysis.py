@@ -32,7 +32,10 @@ def records(dns):
 
 
 def test_summary_matches_reviewed_golden_file(analysis):
-    assert analysis.summary() == json.loads(GOLDEN.read_text())
+    """The capture facts and the DNS summary as reviewed (other modules have their own tests)."""
+    golden = json.loads(GOLDEN.read_text())
+    summary = analysis.summary()
+    assert {key: summary[key] for key in golden} == golden
 
 
 def test_transaction_counts_are_consistent(dns, records):
