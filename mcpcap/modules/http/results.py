@@ -45,7 +45,6 @@ class HttpResults(TableResults):
                 f"{k}xx": n for k, n in self._counts("status_code / 100", limit=None).items()
             },
             status_codes=self._counts("status_code", limit=None),
-            top_n=top_n,
             top_hosts=self._top("host", top_n),
             top_uris=self._top("uri_path", top_n),
             top_user_agents=self._top("user_agent", top_n),
