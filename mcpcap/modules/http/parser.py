@@ -25,6 +25,7 @@ SIMPLE_REQUEST = re.compile(rb"GET +(/\S*)\Z")  # HTTP/0.9 (RFC 1945, 4.1): no v
 # a request line that is not one (no or a broken version): recorded as a bad request
 LOOSE_REQUEST = re.compile(rb"([A-Z][A-Z0-9_-]{0,31})(?: +(.*?))?(?: +HTTP/\S*)?\Z", re.S)
 HEADER_LIKE = re.compile(TCHAR + rb"+:")
+METHOD_PREFIX = re.compile(TCHAR + rb"{0,32}(?: |\Z)")  # what a request line may begin with
 STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) +([0-9]{3})(?:[ \t](.*))?\Z", re.S)
 # how a direction may start: claimed on these first bytes (a whole first line when there is one)
 REQUEST_START = re.compile(TCHAR + rb"{1,32} +\S+ +HTTP/[0-9]\.[0-9]\r?\n")
@@ -148,8 +149,7 @@ class MessageParser:
 
     __slots__ = (
         "buf", "head_bytes", "is_response", "lines", "mark", "msg", "reason", "remaining",
-        "resumable",
-        "sink", "state",
+        "resumable", "sink", "state",
     )  # fmt: skip
 
     def __init__(self, sink: Sink, is_response: bool) -> None:
@@ -325,7 +325,7 @@ class MessageParser:
     def _could_start(self, buf: bytes) -> bool:
         if self.is_response:
             return b"HTTP/"[: len(buf)] == buf[:5]
-        return bool(re.match(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{0,32}( |\Z)", buf))
+        return bool(METHOD_PREFIX.match(buf))
 
     def _head_line(self, line: bytes, following: bytes, frame: int, ts: float) -> None:
         msg = self.msg
@@ -397,8 +397,12 @@ class MessageParser:
         if line[:1] in (b" ", b"\t"):
             return  # obsolete line folding (RFC 9112, 5.2): a continuation of a kept value is rare
         name, colon, value = line.partition(b":")
-        if not colon or not name or name != name.strip():
+        if not colon or not name.strip():
             msg.fail("header line without a name and colon")
+            return
+        if name != name.rstrip(b" \t"):  # RFC 9112, 5.1: rejected, a known smuggling vector
+            msg.tag("smuggling_shape")
+            msg.fail("white space before a header's colon")
             return
         name = name.lower()
         value = value.strip(b" \t")

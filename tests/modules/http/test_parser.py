@@ -465,3 +465,15 @@ def test_an_overlong_framing_header_is_bad_framing():
     (record,) = wire.close()
     assert record["malformed"] == "request: content-length header too long"
     assert "bad_request" in record["tags"]
+
+
+def test_white_space_before_a_colon_is_a_smuggling_shape():
+    wire = Wire()
+    wire.client(
+        b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked\r\nContent-Length: 1\r\n\r\nx"
+    )
+    wire.server(response("400 Bad Request"))
+    (record,) = wire.close()
+    assert record["malformed"] == "request: white space before a header's colon"
+    assert "smuggling_shape" in record["tags"]
+    assert record["request_body_len"] == 1  # the coding was not taken: Content-Length framed it
