@@ -99,5 +99,8 @@ class HttpSummary(BaseModel):
     latency: Percentiles | None = Field(None, description="of rtt; None without any")
     errors_by_host: list[KeyCount] = Field(description="responses 400 and above, by host")
     malformed: int = Field(description="records with a malformed message")
+    malformed_reasons: dict[str, int] = Field(
+        description="malformed items (http.malformed) by reason"
+    )
     tags: dict[str, int] = Field(description="records by tag")
     timeline: Timeline

@@ -54,6 +54,12 @@ class HttpResults(TableResults):
             latency=self._latency(),
             errors_by_host=self._top("coalesce(host, server)", top_n, "status_code >= 400"),
             malformed=malformed,
+            malformed_reasons={
+                str(k): n
+                for k, n in db.execute(
+                    "SELECT reason, count(*) FROM http_malformed GROUP BY reason ORDER BY 2 DESC, 1"
+                )
+            },
             tags=self._tags(),
             timeline=self._timeline(),
         )

@@ -64,7 +64,7 @@ def test_the_http_tab_shows_the_cores_records(tmp_path, folder, make_settings) -
         tab = screen.query_one("#module-http", ModuleTab)
         assert screen.module_tab() is tab
         assert isinstance(pilot.app.focused, ModuleOverview)
-        assert [title for title, _ in screen.views()] == ["Overview", "Requests"]
+        assert [title for title, _ in screen.views()] == ["Overview", "Requests", "Malformed"]
         await pilot.press("2")
         await settle(pilot)
         panel = tab.current_panel()
