@@ -19,6 +19,7 @@ from mcpcap.modules.http.parser import (
     BAD,
     CHUNKED,
     NO_BODY,
+    NOT_HTTP,
     TO_CLOSE,
     TUNNEL,
     Message,
@@ -68,7 +69,7 @@ class HttpConnection:
 
     __slots__ = (
         "budget", "client", "client_port", "closed", "depth", "emit", "last_frame", "last_ts",
-        "open_request", "open_response", "pending", "released", "requests", "responses",
+        "notes", "open_request", "open_response", "pending", "released", "requests", "responses",
         "server", "server_port", "started", "tunnel",
     )  # fmt: skip
 
@@ -93,6 +94,7 @@ class HttpConnection:
         self.depth = 0
         self.closed: set[bool] = set()  # the directions (is_response) that ended
         self.started: set[bool] = set()  # the directions (from_client) that carried data
+        self.notes: list[tuple[bool, str, int, float]] = []  # (is_response, reason, frame, ts)
         self.tunnel = False
         self.released = False
         self.last_frame, self.last_ts = 0, 0.0
@@ -218,7 +220,10 @@ class HttpConnection:
         self._maybe_emit(exchange)
 
     def stopped(self, parser: MessageParser, reason: str) -> None:
-        """Nothing to do: `chunk` sees the stopped parser and decides about the connection."""
+        """A direction stopped on bytes that are no message: noted for `http.malformed`
+        (a malformed message is noted with its record instead)."""
+        if reason == NOT_HTTP:
+            self.notes.append((parser.is_response, reason, self.last_frame, self.last_ts))
 
     # ------------------------------------------------------------------ pairing
     def _register_request(self, msg: Message) -> None:
@@ -304,31 +309,31 @@ def body_mode(msg: Message, is_response: bool) -> int:
     if codings:
         if lengths:
             msg.tag("smuggling_shape")
-            msg.fail("Transfer-Encoding with Content-Length")
+            msg.fail("te_with_content_length")
         names = [c.strip().lower() for value in codings for c in value.split(b",") if c.strip()]
         if names and names[-1] == b"chunked":
             return CHUNKED
         if is_response:
             return TO_CLOSE
         msg.tag("bad_request")
-        msg.fail("Transfer-Encoding without a final chunked")
+        msg.fail("te_not_chunked")
         return BAD
     if lengths:
         return _content_length(msg, lengths, is_response)
     if not is_response and len(msg.headers.get(b"host", ())) > 1:
         msg.tag("smuggling_shape")
-        msg.fail("more than one Host header")
+        msg.fail("multiple_host")
     return TO_CLOSE if is_response else NO_BODY
 
 
 def _content_length(msg: Message, lengths: list[bytes], is_response: bool) -> int:
     values = {v.strip() for value in lengths for v in value.split(b",")}
     if not all(v.isdigit() and v.isascii() for v in values):
-        reason = "negative Content-Length" if any(v[:1] == b"-" for v in values) else None
-        msg.fail(reason or "invalid Content-Length")
+        reason = "negative_content_length" if any(v[:1] == b"-" for v in values) else None
+        msg.fail(reason or "bad_content_length")
     elif len(values) > 1:
         msg.tag("smuggling_shape")
-        msg.fail("conflicting Content-Length")
+        msg.fail("conflicting_content_length")
     else:
         return int(values.pop())
     msg.tag("bad_response" if is_response else "bad_request")

@@ -14,6 +14,7 @@ from typing import Any
 from mcpcap.core.export import ZeekField, ZeekLog
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
+from mcpcap.core.modules.malformed_kind import malformed_kind, malformed_table
 from mcpcap.core.modules.tables import (
     KindTable,
     RankColumn,
@@ -169,7 +170,7 @@ def http_kinds() -> tuple[RecordKind, ...]:
         exports=("jsonl", "json", "csv", "zeek"),
         zeek=HTTP_LOG,
     )  # fmt: skip
-    return (requests,)
+    return (requests, malformed_kind("http", "HTTP messages"))
 
 
 def _record(row: tuple) -> dict[str, Any]:
@@ -196,4 +197,5 @@ TABLES = (
               "status_code": RankColumn("status_code", label=lambda v: str(int(v)))},
         weights={"bytes": BYTES},
     ),
+    malformed_table("http"),
 )  # fmt: skip

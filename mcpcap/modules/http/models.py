@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from mcpcap.core import SCHEMA_VERSION
-
 
 class HttpRequest(BaseModel):
     """One request with its response (Zeek http.log meanings)."""
@@ -85,7 +83,6 @@ class Timeline(BaseModel):
 
 
 class HttpSummary(BaseModel):
-    schema_version: str = SCHEMA_VERSION
     requests: int = Field(description="requests seen")
     responses: int = Field(description="final responses seen (with a status line)")
     unanswered: int = Field(description="requests without a response")
@@ -93,7 +90,6 @@ class HttpSummary(BaseModel):
     methods: dict[str, int]
     status_classes: dict[str, int] = Field(description="1xx .. 5xx")
     status_codes: dict[str, int]
-    top_n: int
     top_hosts: list[KeyCount]
     top_uris: list[KeyCount] = Field(description="paths, without query strings")
     top_user_agents: list[KeyCount]
@@ -103,5 +99,8 @@ class HttpSummary(BaseModel):
     latency: Percentiles | None = Field(None, description="of rtt; None without any")
     errors_by_host: list[KeyCount] = Field(description="responses 400 and above, by host")
     malformed: int = Field(description="records with a malformed message")
+    malformed_reasons: dict[str, int] = Field(
+        description="malformed items (http.malformed) by reason"
+    )
     tags: dict[str, int] = Field(description="records by tag")
     timeline: Timeline

@@ -24,9 +24,11 @@ class HttpModule(ProtocolModule):
         return start_kind(data) is not None
 
     def create_tables(self, db: sqlite3.Connection) -> None:
+        from mcpcap.core.modules.malformed import create_table
         from mcpcap.modules.http.scan import CREATE_TABLES
 
         db.executescript(CREATE_TABLES)
+        create_table(db, self.name)
 
     def start_scan(self, db: sqlite3.Connection, options: dict[str, Any]) -> ModuleScan:
         from mcpcap.modules.http.scan import HttpScan

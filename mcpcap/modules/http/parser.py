@@ -25,6 +25,7 @@ SIMPLE_REQUEST = re.compile(rb"GET +(/\S*)\Z")  # HTTP/0.9 (RFC 1945, 4.1): no v
 # a request line that is not one (no or a broken version): recorded as a bad request
 LOOSE_REQUEST = re.compile(rb"([A-Z][A-Z0-9_-]{0,31})(?: +(.*?))?(?: +HTTP/\S*)?\Z", re.S)
 HEADER_LIKE = re.compile(TCHAR + rb"+:")
+METHOD_PREFIX = re.compile(TCHAR + rb"{0,32}(?: |\Z)")  # what a request line may begin with
 STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) +([0-9]{3})(?:[ \t](.*))?\Z", re.S)
 # how a direction may start: claimed on these first bytes (a whole first line when there is one)
 REQUEST_START = re.compile(TCHAR + rb"{1,32} +\S+ +HTTP/[0-9]\.[0-9]\r?\n")
@@ -38,6 +39,7 @@ BROKEN_START = re.compile(
 REQUEST_PREFIX = re.compile(KNOWN_METHODS + rb" +\S")
 STATUS_START = re.compile(rb"HTTP/[0-9]\.[0-9] +[0-9]{3}[ \t\r\n]")
 
+NOT_HTTP = "not_http"  # the reason a direction stops on bytes that are no HTTP message
 HEAD, BODY_LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_CLOSE, STOPPED = range(8)
 
 # headers that frame the message (every value kept, a few of them, shortly) and those a record
@@ -148,8 +150,7 @@ class MessageParser:
 
     __slots__ = (
         "buf", "head_bytes", "is_response", "lines", "mark", "msg", "reason", "remaining",
-        "resumable",
-        "sink", "state",
+        "resumable", "sink", "state",
     )  # fmt: skip
 
     def __init__(self, sink: Sink, is_response: bool) -> None:
@@ -264,7 +265,7 @@ class MessageParser:
         if end < 0:
             buf += data[pos:]
             if len(buf) > MAX_LINE:
-                self._malformed("line without end", frame, ts)
+                self._malformed("line_without_end", frame, ts)
             elif self._hopeless_start():
                 self._stop_garbage(frame, ts)
             return len(data)
@@ -275,7 +276,7 @@ class MessageParser:
         else:
             line = data[pos : end + 1]
         if len(line) > MAX_LINE:
-            self._malformed("line too long", frame, ts)
+            self._malformed("line_too_long", frame, ts)
             return end + 1
         line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
         state = self.state
@@ -285,7 +286,7 @@ class MessageParser:
             self._chunk_size(line, frame, ts)
         elif state == CHUNK_END:
             if line:
-                self._malformed("chunk data longer than its size", frame, ts)
+                self._malformed("chunk_overrun", frame, ts)
             else:
                 self.state = CHUNK_SIZE
         elif state == TRAILERS:
@@ -325,7 +326,7 @@ class MessageParser:
     def _could_start(self, buf: bytes) -> bool:
         if self.is_response:
             return b"HTTP/"[: len(buf)] == buf[:5]
-        return bool(re.match(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{0,32}( |\Z)", buf))
+        return bool(METHOD_PREFIX.match(buf))
 
     def _head_line(self, line: bytes, following: bytes, frame: int, ts: float) -> None:
         msg = self.msg
@@ -340,9 +341,9 @@ class MessageParser:
             return
         self.lines += 1
         if self.lines > MAX_HEADER_LINES:
-            self._malformed("too many header lines", frame, ts)
+            self._malformed("too_many_header_lines", frame, ts)
         elif self.head_bytes > MAX_HEAD_BYTES:
-            self._malformed("header block too large", frame, ts)
+            self._malformed("header_block_too_large", frame, ts)
         else:
             self._header(msg, line)
 
@@ -389,7 +390,7 @@ class MessageParser:
             return
         msg.method, msg.target = method, target or b""
         msg.tag("bad_request")
-        msg.fail("request line without a valid HTTP version")
+        msg.fail("bad_request_line")
         self.lines = 0
         self.head_bytes = len(line) + 2
 
@@ -397,17 +398,21 @@ class MessageParser:
         if line[:1] in (b" ", b"\t"):
             return  # obsolete line folding (RFC 9112, 5.2): a continuation of a kept value is rare
         name, colon, value = line.partition(b":")
-        if not colon or not name or name != name.strip():
-            msg.fail("header line without a name and colon")
+        if not colon or not name.strip():
+            msg.fail("bad_header_line")
+            return
+        if name != name.rstrip(b" \t"):  # RFC 9112, 5.1: rejected, a known smuggling vector
+            msg.tag("smuggling_shape")
+            msg.fail("space_before_colon")
             return
         name = name.lower()
         value = value.strip(b" \t")
         if name in FRAMING_HEADERS:
             values = msg.headers.setdefault(name, [])
             if len(values) >= MAX_FRAMING_VALUES:
-                msg.fail(f"repeated {text(name)} header")
+                msg.fail("repeated_header")
             elif len(value) > FRAMING_VALUE:
-                msg.fail(f"{text(name)} header too long")
+                msg.fail("header_too_long")
                 # a host is shown cut; a length or coding that long is no valid one
                 values.append(value[:FRAMING_VALUE] if name == b"host" else b"?")
             else:
@@ -445,7 +450,7 @@ class MessageParser:
             self._finish(frame, ts)
             self.stop("tunnel")
         else:  # BAD: the framing cannot be known, so nothing after this head can be read
-            reason = msg.malformed or "bad framing"
+            reason = msg.malformed or "bad_framing"
             self._finish(frame, ts)
             self._stop_resumable(reason)
 
@@ -453,16 +458,16 @@ class MessageParser:
     def _chunk_size(self, line: bytes, frame: int, ts: float) -> None:
         size_text = line.partition(b";")[0].strip(b" \t")
         if not size_text or len(size_text) > MAX_CHUNK_SIZE_DIGITS:
-            reason = "chunk size too large" if size_text else "empty chunk size"
+            reason = "chunk_size_too_large" if size_text else "empty_chunk_size"
             self._malformed(reason, frame, ts)
             return
         try:
             size = int(size_text, 16)
         except ValueError:
-            self._malformed("chunk size not hexadecimal", frame, ts)
+            self._malformed("bad_chunk_size", frame, ts)
             return
         if size_text[:1] in (b"+", b"-") or b"_" in size_text:
-            self._malformed("chunk size not hexadecimal", frame, ts)
+            self._malformed("bad_chunk_size", frame, ts)
         elif size:
             self.state, self.remaining = CHUNK_DATA, size
         else:
@@ -474,7 +479,7 @@ class MessageParser:
             return
         self.lines += 1
         if self.lines > MAX_HEADER_LINES:
-            self._malformed("too many trailer lines", frame, ts)
+            self._malformed("too_many_trailer_lines", frame, ts)
 
     # ------------------------------------------------------------------ endings
     def _body(self, piece: memoryview) -> None:
@@ -512,7 +517,7 @@ class MessageParser:
         self._finish(frame, ts)
         self._stop_resumable(reason)
 
-    def _stop_garbage(self, frame: int, ts: float, reason: str = "not HTTP") -> None:
+    def _stop_garbage(self, frame: int, ts: float, reason: str = NOT_HTTP) -> None:
         self._stop_resumable(reason)
 
     def _stop_resumable(self, reason: str) -> None:

@@ -45,7 +45,6 @@ class HttpResults(TableResults):
                 f"{k}xx": n for k, n in self._counts("status_code / 100", limit=None).items()
             },
             status_codes=self._counts("status_code", limit=None),
-            top_n=top_n,
             top_hosts=self._top("host", top_n),
             top_uris=self._top("uri_path", top_n),
             top_user_agents=self._top("user_agent", top_n),
@@ -55,6 +54,12 @@ class HttpResults(TableResults):
             latency=self._latency(),
             errors_by_host=self._top("coalesce(host, server)", top_n, "status_code >= 400"),
             malformed=malformed,
+            malformed_reasons={
+                str(k): n
+                for k, n in db.execute(
+                    "SELECT reason, count(*) FROM http_malformed GROUP BY reason ORDER BY 2 DESC, 1"
+                )
+            },
             tags=self._tags(),
             timeline=self._timeline(),
         )

@@ -15,6 +15,7 @@ from typing import Any
 from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
+from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.modules.http.connection import (
     Exchange,
     HttpConnection,
@@ -66,6 +67,8 @@ class HttpScan(ModuleScan):
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.pending = PendingBudget()
+        self.malformed = MalformedLog(db, "http")
+        self.bad: Counter[str] = Counter()  # malformed items by reason
 
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
         """HTTP/1.x runs over TCP only (HTTP/3 is QUIC: not this module's)."""
@@ -79,10 +82,12 @@ class HttpScan(ModuleScan):
             if conn is None:
                 return False
         from_client = src == (conn.client, conn.client_port)
-        if conn.chunk(from_client, chunk.data, chunk.gap, chunk.end, frame, ts, chunk.syn_seen):
-            return True
-        self._forget(key, conn)
-        return False
+        kept = conn.chunk(from_client, chunk.data, chunk.gap, chunk.end, frame, ts, chunk.syn_seen)
+        if conn.notes:
+            self._notes(conn)
+        if not kept:
+            self._forget(key, conn)
+        return kept
 
     def _open(self, key: tuple, chunk: Any) -> HttpConnection | None:
         """A connection starts with its first chunk: a request from the client, or (a capture
@@ -111,6 +116,26 @@ class HttpScan(ModuleScan):
             if parser.reason and parser.reason not in ("closed", "tunnel", "gap"):
                 self.reasons[parser.reason] += 1
 
+    # ------------------------------------------------------------------ malformed items
+    def _notes(self, conn: HttpConnection) -> None:
+        """Directions that stopped on bytes that are no HTTP message."""
+        for is_response, reason, frame, ts in conn.notes:
+            self._bad(conn, is_response, reason, frame, ts)
+        conn.notes.clear()
+
+    def _bad(self, conn: HttpConnection, is_response: bool, reason: str, frame: int, ts: float):
+        client, server = (conn.client, conn.client_port), (conn.server, conn.server_port)
+        src, dst = (server, client) if is_response else (client, server)
+        self.bad[reason] += 1
+        self.malformed.add((frame, ts, *src, *dst, "tcp", reason))
+
+    def _note_messages(self, conn: HttpConnection, exchange: Exchange) -> None:
+        for msg, is_response in ((exchange.request, False), (exchange.response, True)):
+            if msg is not None and msg.malformed:
+                frame = msg.head_frame or msg.end_frame or msg.start_frame
+                ts = msg.head_ts if msg.head_ts is not None else msg.start_ts
+                self._bad(conn, is_response, msg.malformed, frame, ts)
+
     # ------------------------------------------------------------------ records
     def _emit(self, conn: HttpConnection, exchange: Exchange) -> None:
         row = make_row(self.next_id, conn, exchange)
@@ -119,6 +144,7 @@ class HttpScan(ModuleScan):
             return
         self.next_id += 1
         self.rows.append(row)
+        self._note_messages(conn, exchange)
         request, response = exchange.request, exchange.response
         self.tally["requests"] += request is not None
         self.tally["responses"] += response is not None
@@ -132,16 +158,16 @@ class HttpScan(ModuleScan):
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
         for key, conn in list(self.connections.items()):
             self._forget(key, conn, close=True)
+            if conn.notes:
+                self._notes(conn)
         self._flush()
+        self.malformed.flush()
         for index in INDEXES:
             db.execute(index)
-        malformed = db.execute(
-            "SELECT count(*) FROM http_requests WHERE malformed IS NOT NULL"
-        ).fetchone()[0]
         return ModuleCounts(
             messages=self.tally["requests"] + self.tally["responses"],
-            malformed=malformed,
-            detail={**self.tally, "stopped": dict(self.reasons)},
+            malformed=sum(self.bad.values()),
+            detail={**self.tally, "malformed": dict(self.bad), "stopped": dict(self.reasons)},
         )
 
 

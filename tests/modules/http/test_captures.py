@@ -53,6 +53,21 @@ def test_not_http_and_tunnel_payloads_make_no_records(make_settings):
     assert [r["method"] for r in got if r["server_port"] == 3128] == ["CONNECT"]
 
 
+def test_malformed_messages_are_items_of_http_malformed(make_settings):
+    with analyze(make_settings, "http_hostile.pcap") as analysis:
+        items = list(KindQuery(analysis, "http.malformed").iterate())
+        summary = analysis.module("http").summary()
+        counts = analysis.traffic("http")
+    truth = [r for r in MANIFEST["http_hostile.pcap"]["requests"] if "malformed" in r]
+    assert [(i["frame"], i["reason"]) for i in items] == [
+        (r["request_frame"], r["malformed"]) for r in truth
+    ]
+    assert all(i["src"] == "10.9.0.1" and i["dst_port"] == 80 for i in items)
+    assert summary.malformed == len(truth)
+    assert sum(summary.malformed_reasons.values()) == len(truth)
+    assert counts > 0
+
+
 def test_serial_and_parallel_scans_agree(make_settings):
     assert records(make_settings, "http_basic.pcap", workers=1) == records(
         make_settings, "http_basic.pcap", workers=2

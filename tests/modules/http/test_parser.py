@@ -179,7 +179,7 @@ def test_a_request_line_without_a_version_is_a_bad_request_with_its_headers():
     )
     assert record["status_code"] == 400
     assert "bad_request" in record["tags"]
-    assert record["malformed"] == "request: request line without a valid HTTP version"
+    assert record["malformed"] == "request: bad_request_line"
 
 
 def test_a_connection_that_is_not_http_is_released_at_once():
@@ -300,7 +300,7 @@ def test_a_header_flood_is_malformed_and_bounded():
     assert time.perf_counter() - started < 5
     assert len(wire.conn.requests.buf) <= MAX_LINE
     (record,) = wire.close()
-    assert record["malformed"] == "request: too many header lines"
+    assert record["malformed"] == "request: too_many_header_lines"
     assert record["status_code"] == 431
     assert "bad_request" in record["tags"]
 
@@ -312,7 +312,7 @@ def test_a_header_block_too_large():
         wire.client(b"X-Big: " + b"v" * 8000 + b"\r\n")
     wire.server(response("431 Request Header Fields Too Large"))
     (record,) = wire.close()
-    assert record["malformed"] == "request: header block too large"
+    assert record["malformed"] == "request: header_block_too_large"
     assert record["status_code"] == 431
 
 
@@ -323,21 +323,21 @@ def test_a_line_without_end():
         wire.client(b"a" * 1000)
     assert len(wire.conn.requests.buf) <= MAX_LINE + 1000
     (record,) = wire.close()
-    assert record["malformed"] == "request: line without end"
+    assert record["malformed"] == "request: line_without_end"
 
 
 @pytest.mark.parametrize(
     ("headers", "reason", "tags"),
     [
-        ("Content-Length: -5\r\n", "negative Content-Length", {"bad_request"}),
-        ("Content-Length: 12abc\r\n", "invalid Content-Length", {"bad_request"}),
-        ("Content-Length: 3\r\nContent-Length: 4\r\n", "conflicting Content-Length",
+        ("Content-Length: -5\r\n", "negative_content_length", {"bad_request"}),
+        ("Content-Length: 12abc\r\n", "bad_content_length", {"bad_request"}),
+        ("Content-Length: 3\r\nContent-Length: 4\r\n", "conflicting_content_length",
          {"bad_request", "smuggling_shape"}),
-        ("Content-Length: 3, 4\r\n", "conflicting Content-Length",
+        ("Content-Length: 3, 4\r\n", "conflicting_content_length",
          {"bad_request", "smuggling_shape"}),
-        ("Transfer-Encoding: gzip\r\n", "Transfer-Encoding without a final chunked",
+        ("Transfer-Encoding: gzip\r\n", "te_not_chunked",
          {"bad_request"}),
-        ("Host: a\r\nHost: b\r\n", "more than one Host header", {"smuggling_shape"}),
+        ("Host: a\r\nHost: b\r\n", "multiple_host", {"smuggling_shape"}),
     ],
 )  # fmt: skip
 def test_bad_framing_is_counted_with_a_reason(headers, reason, tags):
@@ -358,7 +358,7 @@ def test_a_smuggling_shape_is_read_as_chunked_and_tagged():
     )
     wire.server(response("200 OK") + response("404 Not Found"))
     first, second = wire.close()
-    assert first["malformed"] == "request: Transfer-Encoding with Content-Length"
+    assert first["malformed"] == "request: te_with_content_length"
     assert "smuggling_shape" in first["tags"]
     assert (second["uri"], second["status_code"]) == ("/hidden", 404)
 
@@ -463,5 +463,17 @@ def test_an_overlong_framing_header_is_bad_framing():
     wire = Wire()
     wire.client(b"POST / HTTP/1.1\r\nContent-Length: " + b"1" * 300 + b"\r\n\r\nxyz")
     (record,) = wire.close()
-    assert record["malformed"] == "request: content-length header too long"
+    assert record["malformed"] == "request: header_too_long"
     assert "bad_request" in record["tags"]
+
+
+def test_white_space_before_a_colon_is_a_smuggling_shape():
+    wire = Wire()
+    wire.client(
+        b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked\r\nContent-Length: 1\r\n\r\nx"
+    )
+    wire.server(response("400 Bad Request"))
+    (record,) = wire.close()
+    assert record["malformed"] == "request: space_before_colon"
+    assert "smuggling_shape" in record["tags"]
+    assert record["request_body_len"] == 1  # the coding was not taken: Content-Length framed it
