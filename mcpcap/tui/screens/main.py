@@ -277,14 +277,16 @@ class MainScreen(Screen[None]):
         tabs = self.module_tabs
         await tabs.clear()
         names = shown_modules(analysis)
+        first = DNS_PANE if names[0] == "dns" else f"module-{dom_id(names[0])}"
         for name in names:
             pane = DNS_PANE if name == "dns" else f"module-{dom_id(name)}"
             if name != "dns":
                 module = next(m for m in analysis.modules if m.name == name)
-                await switcher.mount(ModuleTab(analysis, module, id=pane))
+                tab = ModuleTab(analysis, module, id=pane)
+                tab.display = pane == first  # a switcher shows children mounted late
+                await switcher.mount(tab)
             title = next(m.title for m in analysis.modules if m.name == name)
             await tabs.add_tab(Tab(title, id=f"tab-{pane}"))
-        first = DNS_PANE if names[0] == "dns" else f"module-{dom_id(names[0])}"
         switcher.current = first
         tabs.active = f"tab-{first}"
         tabs.display = len(names) > 1
