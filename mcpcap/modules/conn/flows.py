@@ -38,8 +38,7 @@ FIRST_TS, LAST_TS, FIRST_FRAME, LAST_FRAME, FIRST_DIR, FIRST_FLAGS = range(6)
 PACKETS, IP_BYTES, DATA, SERVICE = 6, 8, 10, 12  # two slots each
 VLAN, OUTER, EVENTS, SEEN = 14, 15, 16, 17
 ANCHOR, HI, ACK_ANCHOR, ACK_HI, RETRANS, ZERO_WIN, HOLES, CLOSING = 18, 20, 22, 24, 26, 28, 30, 32
-UID, COMMUNITY_ID = 34, 35  # of the flow, made in the worker (the scanning process is busier)
-PIECE_SIZE = 36
+PIECE_SIZE = 34
 
 # SEEN bits: which plain ACK / data packets a piece already kept as events, per direction
 SEEN_ACK, SEEN_DATA = (1, 2), (4, 8)
@@ -79,7 +78,7 @@ def flow_key(seg) -> tuple[tuple, int]:
 
 def flow_ids(key: tuple, first: int) -> tuple[str, str]:
     """(uid, Community ID) of a flow: neither depends on which side is the client, except the
-    Community ID of a one-way ICMP message, which keeps its sender first (`first`)."""
+    Community ID of a one-way ICMP message, which keeps its sender (`first`, the client) first."""
     transport, a, a_port, b, b_port = key
     uid = connection_uid({"client": a, "client_port": a_port, "server": b, "server_port": b_port,
                           "transport": transport})  # fmt: skip
@@ -172,9 +171,8 @@ class FlowDecoder:
         pieces.extend(self._flows.items())
         if not pieces and not self._seconds:
             return None
-        for key, piece in pieces:
+        for _, piece in pieces:
             piece[HOLES] = piece[HOLES + 1] = None  # worker-only state
-            piece[UID], piece[COMMUNITY_ID] = flow_ids(key, piece[FIRST_DIR])
         pieces.sort(key=lambda item: item[1][FIRST_FRAME])
         seconds = [(second, p, b) for second, (p, b) in self._seconds.items()]
         max_ts = max((piece[LAST_TS] for _, piece in pieces), default=None)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from mcpcap.core import SCHEMA_VERSION
-
 
 class Connection(BaseModel):
     """One connection, with Zeek conn.log meanings."""
@@ -78,7 +76,6 @@ class TimelineBucket(BaseModel):
 class ConnSummary(BaseModel):
     """The capture overview: layers, hosts, talkers, ports, states, failures, time, TCP health."""
 
-    schema_version: str = SCHEMA_VERSION
     connections: int
     hosts: int = Field(description="distinct addresses")
     frames: int = Field(description="frames in the capture")

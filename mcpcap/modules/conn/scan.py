@@ -14,7 +14,7 @@ from typing import Any
 from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
-from mcpcap.modules.conn.flows import PROTO_NUMBERS
+from mcpcap.modules.conn.flows import PROTO_NUMBERS, flow_ids
 from mcpcap.modules.conn.tracker import (
     DATA,
     IPB,
@@ -82,16 +82,18 @@ def conn_row(conn: Conn) -> tuple:
     syn_rtt = None
     if conn.syn_ts is not None and conn.synack_ts is not None and conn.synack_ts >= conn.syn_ts:
         syn_rtt = round(conn.synack_ts - conn.syn_ts, 6)
+    # made here, not in the workers: in a parallel scan this process mostly waits for them
+    uid, community = flow_ids(key, o)
     parents = [connection_uid(_outer_record(outer)) for outer in conn.outers]
     packets = (n[PK + o], n[PK + r])
     ip_bytes = (n[IPB + o], n[IPB + r])
     return (
-        conn.uid, conn.first_ts, conn.last_ts,
+        uid, conn.first_ts, conn.last_ts,
         round(conn.last_ts - conn.first_ts, 6), client, client_port, server, server_port,
         transport, ",".join(sorted(conn.services)) or None, sizes[o], sizes[r], *packets,
         *ip_bytes, conn_state(conn, sizes), history, missed[o] + missed[r], syn_rtt,
         n[RETR] + n[RETR + 1], n[ZERO] + n[ZERO + 1], conn.vlan, ",".join(parents) or None,
-        conn.community_id, conn.first_frame,
+        community, conn.first_frame,
         conn.last_frame, sum(packets), sum(ip_bytes), sizes[0] + sizes[1],
     )  # fmt: skip
 

@@ -41,9 +41,8 @@ LETTER_BITS = {letter: 1 << i for i, letter in enumerate("SHADFRQITWGC")}
 class Conn:
     """One connection being tracked (directions are the flow key's canonical sides)."""
 
-    __slots__ = ("community_id", "first_frame", "first_ts", "history", "key", "last_frame",
-                 "last_ts", "n", "orig", "outers", "seen", "services", "syn_ts", "synack_ts",
-                 "uid", "vlan")  # fmt: skip
+    __slots__ = ("first_frame", "first_ts", "history", "key", "last_frame", "last_ts", "n",
+                 "orig", "outers", "seen", "services", "syn_ts", "synack_ts", "vlan")  # fmt: skip
 
     def __init__(self, key: tuple, piece: list) -> None:
         self.key = key
@@ -61,8 +60,6 @@ class Conn:
         self.outers: tuple = ()
         self.services: tuple = ()
         self.syn_ts = self.synack_ts = None
-        self.uid = piece[flows.UID]
-        self.community_id = piece[flows.COMMUNITY_ID]
 
     @property
     def transport(self) -> str:

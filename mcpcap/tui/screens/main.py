@@ -259,11 +259,13 @@ class MainScreen(Screen[None]):
         await tabs.clear()
         names = shown_modules(analysis)
         modules = {module.name: module for module in analysis.modules}
+        first = f"module-{dom_id(names[0])}"
         for name in names:
             pane = f"module-{dom_id(name)}"
-            await switcher.mount(ModuleTab(analysis, modules[name], id=pane))
+            tab = ModuleTab(analysis, modules[name], id=pane)
+            tab.display = pane == first  # a switcher shows children mounted late
+            await switcher.mount(tab)
             await tabs.add_tab(Tab(modules[name].title, id=f"tab-{pane}"))
-        first = f"module-{dom_id(names[0])}"
         switcher.current = first
         tabs.active = f"tab-{first}"
         tabs.display = len(names) > 1
