@@ -1,7 +1,7 @@
 """Odd resolution: DNS servers nobody else uses, DNS on other ports, answers never asked for.
 
-One grouped query gives every (server, port) pair its clients and its unsolicited responses;
-the servers' own lists are small (a capture has few resolvers), so the rest is Python.
+One grouped query gives every (server, port, client) its transactions and unsolicited
+responses (rows: resolvers times their clients, few); the rest is Python.
 """
 
 from __future__ import annotations
@@ -13,15 +13,11 @@ from mcpcap.modules.dns.hunting.finding import Finding, plural
 from mcpcap.modules.dns.hunting.thresholds import ODD_RESOLVER
 
 STANDARD_PORTS = (53,)
-SERVERS_SQL = """
-SELECT server, server_port, count(*), count(DISTINCT client), sum(query_frame IS NULL),
+PAIRS_SQL = """
+SELECT server, server_port, client, count(*), sum(query_frame IS NULL),
        sum(response_frame IS NOT NULL), min(ts), max(ts), min(id), sum(query_frame IS NOT NULL)
 FROM dns_transactions WHERE protocol = 'dns' AND server IS NOT NULL
-GROUP BY server, server_port
-"""
-CLIENTS_SQL = """
-SELECT DISTINCT client FROM dns_transactions
-WHERE protocol = 'dns' AND server = ? AND query_frame IS NOT NULL LIMIT 50
+GROUP BY server, server_port, client
 """
 
 
@@ -30,7 +26,7 @@ class Server:
     address: str
     ports: set[int] = field(default_factory=set)
     transactions: int = 0
-    clients: int = 0
+    asking: set[str] = field(default_factory=set)  # clients that sent it queries
     unsolicited: int = 0
     responses: int = 0
     first_ts: float = float("inf")
@@ -38,13 +34,18 @@ class Server:
     example: int | None = None
     odd_ports: list[int] = field(default_factory=list)
 
+    @property
+    def clients(self) -> int:
+        return len(self.asking)
+
     def add(self, row: tuple) -> None:
-        _, port, n, clients, unsolicited, responses, first_ts, last_ts, first_id, asked = row
+        _, port, client, n, unsolicited, responses, first_ts, last_ts, first_id, asked = row
         self.ports.add(port)
-        if port not in STANDARD_PORTS and asked:  # queries were sent to it there
-            self.odd_ports.append(port)
+        if port not in STANDARD_PORTS and asked and port not in self.odd_ports:
+            self.odd_ports.append(port)  # queries were sent to it there
+        if asked and client is not None:
+            self.asking.add(client)
         self.transactions += n
-        self.clients = max(self.clients, clients)
         self.unsolicited += unsolicited or 0
         self.responses += responses or 0
         self.first_ts = min(self.first_ts, first_ts)
@@ -54,9 +55,9 @@ class Server:
 
 def find_odd_resolvers(db: sqlite3.Connection) -> list[Finding]:
     servers: dict[str, Server] = {}
-    for row in db.execute(SERVERS_SQL):
+    for row in db.execute(PAIRS_SQL):
         servers.setdefault(row[0], Server(row[0])).add(row)
-    clients = _clients_by_family(db)
+    clients = _clients_by_family(servers)
     lone: set[str] = set()
     for family, count in clients.items():
         same = {a: s for a, s in servers.items() if _family(a) == family}
@@ -66,7 +67,7 @@ def find_odd_resolvers(db: sqlite3.Connection) -> list[Finding]:
         count = clients.get(_family(server.address), 0)
         reasons = _reasons(server, count, server.address in lone)
         if reasons:
-            found.append(_finding(db, server, reasons))
+            found.append(_finding(server, reasons))
     return found
 
 
@@ -74,14 +75,12 @@ def _family(address: str) -> int:
     return 6 if ":" in address else 4
 
 
-def _clients_by_family(db: sqlite3.Connection) -> dict[int, int]:
+def _clients_by_family(servers: dict[str, Server]) -> dict[int, int]:
     """Clients that sent queries, per address family (a client reaches the resolvers of its
     own family only, so an IPv6 client's resolver is compared with IPv6 ones)."""
-    rows = db.execute(
-        "SELECT instr(client, ':') > 0, count(DISTINCT client) FROM dns_transactions "
-        "WHERE protocol = 'dns' AND query_frame IS NOT NULL AND client IS NOT NULL GROUP BY 1"
-    )
-    return {6 if v6 else 4: n for v6, n in rows}
+    everyone = set().union(*(s.asking for s in servers.values()))
+    families = [_family(client) for client in everyone]
+    return {family: families.count(family) for family in set(families)}
 
 
 def _lone_servers(servers: dict[str, Server], clients: int) -> set[str]:
@@ -128,10 +127,10 @@ def _reasons(server: Server, clients: int, lone: bool) -> list[tuple[float, str]
     return reasons
 
 
-def _finding(db: sqlite3.Connection, server: Server, reasons: list[tuple[float, str]]) -> Finding:
+def _finding(server: Server, reasons: list[tuple[float, str]]) -> Finding:
     best = max(score for score, _ in reasons)
     score = best + 0.1 * (len(reasons) - 1)  # each further reason adds a little
-    clients = [row[0] for row in db.execute(CLIENTS_SQL, (server.address,)) if row[0]]
+    clients = sorted(server.asking)
     metrics = {
         "transactions": server.transactions,
         "clients": server.clients,

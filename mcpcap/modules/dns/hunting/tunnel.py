@@ -17,7 +17,7 @@ from mcpcap.modules.dns.hunting.allow import DNSSEC_TYPES, Allowlist
 from mcpcap.modules.dns.hunting.finding import Finding, plural, saturating, size_text
 from mcpcap.modules.dns.hunting.names import TOKENS, data_score, entropy
 from mcpcap.modules.dns.hunting.thresholds import REPORT, TUNNEL
-from mcpcap.modules.dns.hunting.zones import ANY_BELOW, below, zone_filter
+from mcpcap.modules.dns.hunting.zones import ANY_BELOW, below, data_on_top, zone_filter
 from mcpcap.modules.dns.hunting.zones import zone as zone_of
 
 UNUSUAL_TYPES = (5, 10, 13, 15, 16, 99, 255)  # CNAME NULL HINFO MX TXT SPF ANY
@@ -110,30 +110,39 @@ def find_tunnels(db: sqlite3.Connection, allow: Allowlist) -> list[Finding]:
     return [f for f in found if f is not None]
 
 
-NAMES_ONLY_SQL = f"SELECT min(domain), qname FROM dns_transactions WHERE {QUERIES} GROUP BY qname"
+DOMAINS_SQL = "SELECT domain, sum(n) FROM dns_domain_counts GROUP BY domain"
 
 
 def _zones(db: sqlite3.Connection, allow: Allowlist) -> list[Zone]:
-    """The zones with enough names carrying data. Two walks along the name index (SQL never
-    sorts): the first counts names per zone (a number per zone), the second keeps tallies for
-    the zones with enough names only."""
-    counts: dict[str, int] = {}
-    for domain, qname in db.execute(NAMES_ONLY_SQL):
-        name = zone_of(domain, qname)
-        if name is not None:
-            counts[name] = counts.get(name, 0) + 1
-    zones = {
-        name: Zone(name)
-        for name, n in counts.items()
-        if n >= TUNNEL.min_names and not allow.allows(name.removesuffix(ANY_BELOW))
-    }
-    del counts
-    if zones:
-        for row in db.execute(NAMES_SQL):
-            tally = zones.get(zone_of(row[0], row[1]) or "")
-            if tally is not None:
-                tally.add(row)
-    return [z for z in zones.values() if z.data_names >= TUNNEL.min_names]
+    """The zones with enough names carrying data. The scan's questions per registered domain
+    pick the domains that may have enough names (a number per domain, no pass over the
+    transactions); one walk along the name index (SQL never sorts) then tallies their names,
+    and those of `first-label.*` zones."""
+    zones: dict[str, Zone] = {}
+    labelled = False
+    for domain, n in db.execute(DOMAINS_SQL):
+        if domain is None:
+            continue
+        if data_on_top(domain):
+            labelled = True
+        elif n >= TUNNEL.min_names and not allow.allows(domain):
+            zones[domain] = Zone(domain)
+    if not zones and not labelled:
+        return []
+    for row in db.execute(NAMES_SQL):
+        tally = zones.get(row[0])
+        if tally is None and labelled and row[0] and data_on_top(row[0]):
+            name = zone_of(row[0], row[1])
+            tally = zones.get(name)
+            if tally is None and not allow.allows(name.removesuffix(ANY_BELOW)):
+                tally = zones[name] = Zone(name)
+        if tally is not None:
+            tally.add(row)
+    return [
+        z
+        for z in zones.values()
+        if z.names >= TUNNEL.min_names and z.data_names >= TUNNEL.min_names
+    ]
 
 
 def _volume(zone: Zone) -> float:

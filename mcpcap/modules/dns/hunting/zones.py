@@ -26,7 +26,8 @@ def known_suffix(domain: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _data_on_top(domain: str) -> bool:
+def data_on_top(domain: str) -> bool:
+    """Whether the top label of `domain` is data, not a suffix any registry knows."""
     top = domain.rsplit(".", 1)[-1]
     if len(top) < 8 or not (any(c.isdigit() for c in top) or randomness(top) >= 0.5):
         return False
@@ -37,7 +38,7 @@ def zone(domain: str | None, qname: str | None) -> str | None:
     """The zone of a name (its registered domain, or `first-label.*`)."""
     if domain is None or qname is None:
         return domain
-    if not _data_on_top(domain):
+    if not data_on_top(domain):
         return domain
     return qname.split(".", 1)[0] + ANY_BELOW
 
