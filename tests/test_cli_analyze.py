@@ -25,7 +25,7 @@ def mcpcap(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 def test_default_is_the_bundled_example_summary():
     run = mcpcap("analyze")
     document = json.loads(run.stdout)
-    assert set(document) == {"schema_version", "capture", "dns"}
+    assert set(document) == {"schema_version", "capture", "dns", "tls"}
     assert document["capture"]["name"] == "example.pcap"
     assert "bundled example" in run.stderr
 

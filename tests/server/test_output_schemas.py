@@ -123,6 +123,7 @@ def calls(served) -> list[tuple[str, dict, str]]:
                     "id": str(big.items[0].response_frame)}, "cut record"),
         ("describe", {}, "any"),
         ("describe", {"kind": "dns.transactions"}, "any"),
+        ("analyze_tls_packets", {"capture": "big.pcap"}, "any"),
     ]  # fmt: skip
 
 
