@@ -30,9 +30,7 @@ from mcpcap.server.progress import ScanProgress
 from mcpcap.server.replies import call_result, compact, fit_record
 from mcpcap.server.schemas import compact_output_schema, compact_schema
 
-CaptureArg = Annotated[
-    str, Field(description="Capture name from list_captures, e.g. example.pcap.")
-]
+CaptureArg = Annotated[str, Field(description="A capture name from list_captures.")]
 NextCursor = Annotated[str | None, Field(description="next_cursor from the previous page.")]
 JSON_TYPES = {"string": str, "number": float, "integer": int, "boolean": bool}
 
