@@ -14,6 +14,7 @@ from typing import Any
 from mcpcap.core.export import ZeekField, ZeekLog
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
+from mcpcap.core.modules.malformed_kind import malformed_kind, malformed_table
 from mcpcap.core.modules.tables import (
     KindTable,
     address_filter,
@@ -161,7 +162,7 @@ def tls_kinds() -> tuple[RecordKind, ...]:
         exports=("jsonl", "json", "csv", "zeek"),
         zeek=TLS_LOG,
     )
-    return (handshakes,)
+    return (handshakes, malformed_kind("tls", "TLS"))
 
 
 def _list(text: str | None) -> list[str] | None:
@@ -184,6 +185,7 @@ def to_record(row: tuple) -> dict[str, Any]:
 
 
 TABLES = (
+    malformed_table("tls"),
     KindTable(
         kind=HANDSHAKES,
         source="tls_handshakes",
