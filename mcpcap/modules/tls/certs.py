@@ -60,14 +60,14 @@ def parse_leaf(der: bytes) -> Certificate:
             str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         ]
     except Exception:  # cryptography raises ValueError and others on garbage
-        raise Malformed("certificate is not X.509 DER") from None
+        raise Malformed("certificate is not X.509 DER", "bad_certificate") from None
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
         san_dns = san.value.get_values_for_type(x509.DNSName)
     except x509.ExtensionNotFound:
         san_dns = []
     except Exception:
-        raise Malformed("certificate extensions do not parse") from None
+        raise Malformed("certificate extensions do not parse", "bad_certificate") from None
     return Certificate(
         subject=subject,
         issuer=issuer,

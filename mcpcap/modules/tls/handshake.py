@@ -56,7 +56,8 @@ class Handshake:
         self.failed = False
         self.done = False  # nothing more to learn from the handshake messages
         self.encrypted: set[bool] = set()  # sides (True: client) that sent protected records
-        self.malformed: str | None = None
+        # the first thing that did not parse: (text, code, frame, ts, from the client)
+        self.malformed: tuple[str, str, int, float, bool] | None = None
 
     @property
     def tls13(self) -> bool:
@@ -85,7 +86,7 @@ class Handshake:
 
     def _client_hello(self, hello: wire.ClientHello, frame: int, ts: float) -> None:
         if hello.error is not None:
-            self.note(hello.error)
+            self.note(hello.error, frame, ts, True)
         if self.client_hello is None:  # after a HelloRetryRequest the first one is kept
             self.client_hello = hello
             self.client_hello_frame = frame
@@ -125,9 +126,9 @@ class Handshake:
         if fatal and not self.established:
             self.failed = True
 
-    def note(self, reason: str) -> None:
+    def note(self, error: Malformed, frame: int, ts: float, from_client: bool) -> None:
         if self.malformed is None:
-            self.malformed = reason
+            self.malformed = (str(error), error.code, frame, ts, from_client)
 
     # ------------------------------------------------------------------ the row
     def row(self, registered_domain: Callable[[str], str]) -> tuple:
@@ -168,7 +169,7 @@ class Handshake:
             cert.subject if cert else None, cert.issuer if cert else None,
             cert.not_before if cert else None, cert.not_after if cert else None,
             _json(cert.san_dns) if cert else None, cert.sha256 if cert else None,
-            _json(problems), self.malformed,
+            _json(problems), self.malformed[0] if self.malformed else None,
         )  # fmt: skip
 
 

@@ -14,10 +14,10 @@ from typing import Any
 from mcpcap.core.export import ZeekField, ZeekLog
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
+from mcpcap.core.modules.malformed_kind import malformed_kind, malformed_table
 from mcpcap.core.modules.tables import (
     KindTable,
     address_filter,
-    flag_filter,
     number_filter,
     text_filter,
 )
@@ -26,8 +26,7 @@ from mcpcap.modules.tls.names import VERSIONS
 from mcpcap.modules.tls.store import COLUMNS
 
 HANDSHAKES = "tls.handshakes"
-RANK_BY = ("server_name", "registered_domain", "ja4", "version", "cipher", "client", "server",
-           "alpn_selected", "curve", "transport")  # fmt: skip
+RANK_BY = ("server_name", "registered_domain", "ja4", "version", "cipher", "client", "server")
 CERT_PROBLEMS = ("expired_at_capture_time", "not_yet_valid", "self_signed", "name_mismatch")
 VERSION_NAMES = tuple(name for name in VERSIONS.values() if not name.startswith("DTLS"))
 
@@ -64,48 +63,49 @@ def _time_filter(name: str, op: str, description: str) -> FilterSpec:
     )
 
 
+FLAGS = ("established", "failed", "resumed", "hrr", "ech", "sni")
+FLAG_SQL = (
+    "(CASE ? WHEN 'established' THEN established WHEN 'failed' THEN failed "
+    "WHEN 'resumed' THEN resumed WHEN 'hrr' THEN hrr WHEN 'ech' THEN ech "
+    "WHEN 'sni' THEN server_name IS NOT NULL END) = 1"
+)
+
+
+def _flag(text: str) -> str:
+    value = str(text).strip().lower()
+    if value not in FLAGS:
+        raise ValueError(text)
+    return value
+
+
 FILTERS = (
-    FilterSpec("server_name", "SNI, exact and case-insensitive", sql="lower(server_name) = ?",
-               parse=_name, example="server_name:www.example.com"),
-    FilterSpec("server_name_suffix", "the SNI and every name below it",
+    FilterSpec("server_name", "SNI (any case)", sql="lower(server_name) = ?", parse=_name,
+               example="server_name:www.example.com"),
+    FilterSpec("server_name_suffix", "the SNI or a name below it",
                sql="(lower(server_name) = ? OR lower(server_name) LIKE ? ESCAPE '\\')",
                parse=_name, params=lambda v: (v, "%." + _like_escape(v)),
                example="server_name_suffix:example.com"),
-    FilterSpec("server_name_contains", "part of the SNI",
-               sql="instr(lower(server_name), ?) > 0", parse=_name,
-               example="server_name_contains:login"),
-    text_filter("registered_domain", "registered_domain", "the SNI's registered domain (eTLD+1)",
+    text_filter("registered_domain", "registered_domain", "the SNI's eTLD+1",
                 example="registered_domain:example.co.uk"),
-    flag_filter("sni", "(server_name IS NOT NULL)", "whether the ClientHello named a server"),
+    FilterSpec("is", "a flag that holds: " + ", ".join(FLAGS), sql=FLAG_SQL, parse=_flag,
+               choices=FLAGS, example="is:established"),
     text_filter("version", "version", "negotiated version", choices=VERSION_NAMES,
                 example="version:TLSv13"),
-    text_filter("cipher", "cipher", "negotiated cipher suite, IANA name",
-                example="cipher:TLS_AES_128_GCM_SHA256"),
-    number_filter("cipher_id", "cipher_id", "negotiated cipher suite number", integer=True,
-                  example="cipher_id:4865"),
+    text_filter("cipher", "cipher", "IANA name", example="cipher:TLS_AES_128_GCM_SHA256"),
     text_filter("curve", "curve", "key exchange group", example="curve:x25519"),
-    text_filter("ja4", "ja4", "JA4 client fingerprint",
-                example="ja4:t13d1516h2_8daaf6152771_e5627efa2ab1"),
-    text_filter("ja3", "ja3", "JA3 client fingerprint (MD5)"),
-    address_filter("client", "client", "client address"),
-    address_filter("server", "server", "server address"),
+    text_filter("ja4", "ja4", "JA4", example="ja4:t13d1516h2_8daaf6152771_e5627efa2ab1"),
+    text_filter("ja3", "ja3", "JA3 (MD5)"),
+    address_filter("client", "client", "client"),
+    address_filter("server", "server", "server"),
     number_filter("server_port", "server_port", "server port", integer=True,
                   example="server_port:443"),
     text_filter("transport", "transport", "tcp or quic", choices=("tcp", "quic")),
-    _in_list("alpn", "alpn", "an application protocol the client offered",
-             example="alpn:h2"),
-    text_filter("alpn_selected", "alpn_selected", "the application protocol negotiated",
-                example="alpn_selected:h2"),
-    flag_filter("established", "established", "whether the handshake completed"),
-    flag_filter("failed", "failed", "whether a fatal alert ended the handshake"),
-    flag_filter("resumed", "resumed", "whether a session was resumed"),
-    flag_filter("hrr", "hrr", "whether a HelloRetryRequest happened"),
-    flag_filter("ech", "ech", "whether Encrypted Client Hello was offered"),
-    _in_list("cert_problem", "cert_problems", "a problem of the server's certificate",
-             choices=CERT_PROBLEMS, example="cert_problem:expired_at_capture_time"),
-    text_filter("cert_sha256", "cert_sha256", "SHA-256 of the leaf certificate"),
-    _time_filter("since", ">=", "at or after this time (ISO 8601 or epoch seconds)"),
-    _time_filter("until", "<=", "at or before this time (ISO 8601 or epoch seconds)"),
+    _in_list("alpn", "alpn", "offered ALPN", example="alpn:h2"),
+    text_filter("alpn_selected", "alpn_selected", "negotiated ALPN", example="alpn_selected:h2"),
+    _in_list("cert_problem", "cert_problems", "certificate problem", choices=CERT_PROBLEMS,
+             example="cert_problem:self_signed"),
+    _time_filter("since", ">=", "at or after (ISO 8601 or epoch)"),
+    _time_filter("until", "<=", "at or before (ISO 8601 or epoch)"),
 )  # fmt: skip
 
 FIELDS = (
@@ -151,8 +151,8 @@ def tls_kinds() -> tuple[RecordKind, ...]:
     handshakes = RecordKind(
         name=HANDSHAKES,
         title="Handshakes",
-        description="One per TCP or QUIC connection with a TLS handshake (Zeek ssl.log "
-        "meanings): server name, versions, cipher, ALPN, JA4/JA3, certificate and its problems.",
+        description="A TLS handshake per TCP or QUIC connection (Zeek ssl.log): SNI, "
+        "version, cipher, ALPN, JA4, certificate.",
         model=TlsHandshake,
         fields=FIELDS,
         filters=FILTERS,
@@ -162,7 +162,7 @@ def tls_kinds() -> tuple[RecordKind, ...]:
         exports=("jsonl", "json", "csv", "zeek"),
         zeek=TLS_LOG,
     )
-    return (handshakes,)
+    return (handshakes, malformed_kind("tls", "TLS"))
 
 
 def _list(text: str | None) -> list[str] | None:
@@ -185,6 +185,7 @@ def to_record(row: tuple) -> dict[str, Any]:
 
 
 TABLES = (
+    malformed_table("tls"),
     KindTable(
         kind=HANDSHAKES,
         source="tls_handshakes",

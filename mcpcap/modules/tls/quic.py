@@ -83,11 +83,11 @@ def initial_keys(version: int, dcid: bytes, server: bool) -> Keys:
 def varint(data: bytes, pos: int) -> tuple[int, int]:
     """A QUIC variable-length integer at `pos`: (value, position after it)."""
     if pos >= len(data):
-        raise Malformed("QUIC packet truncated")
+        raise Malformed("QUIC packet truncated", "quic_truncated")
     first = data[pos]
     size = 1 << (first >> 6)
     if pos + size > len(data):
-        raise Malformed("QUIC packet truncated")
+        raise Malformed("QUIC packet truncated", "quic_truncated")
     value = first & 0x3F
     for byte in data[pos + 1 : pos + size]:
         value = value << 8 | byte
@@ -122,7 +122,7 @@ def long_headers(datagram: bytes) -> list[LongHeader]:
 
 def _long_header(data: bytes, start: int) -> LongHeader | None:
     if start + 7 > len(data):
-        raise Malformed("QUIC packet truncated")
+        raise Malformed("QUIC packet truncated", "quic_truncated")
     version = int.from_bytes(data[start + 1 : start + 5], "big")
     info = VERSIONS.get(version)
     if info is None:
@@ -140,16 +140,16 @@ def _long_header(data: bytes, start: int) -> LongHeader | None:
     length, pos = varint(data, pos)
     end = pos + length
     if end > len(data):
-        raise Malformed("QUIC packet length beyond its datagram")
+        raise Malformed("QUIC packet length beyond its datagram", "quic_truncated")
     return LongHeader(start, version, initial, dcid, scid, pos, end)
 
 
 def _cid(data: bytes, pos: int) -> tuple[bytes, int]:
     if pos >= len(data):
-        raise Malformed("QUIC packet truncated")
+        raise Malformed("QUIC packet truncated", "quic_truncated")
     n = data[pos]
     if n > MAX_CID or pos + 1 + n > len(data):
-        raise Malformed("QUIC connection id too long")
+        raise Malformed("QUIC connection id too long", "quic_bad_header")
     return data[pos + 1 : pos + 1 + n], pos + 1 + n
 
 
@@ -160,7 +160,7 @@ def decrypt(
     pn_at, start = header.pn_offset, header.start
     sample_at = pn_at + 4
     if sample_at + 16 > header.end:
-        raise Malformed("QUIC packet too short to sample")
+        raise Malformed("QUIC packet too short to sample", "quic_truncated")
     encryptor = Cipher(algorithms.AES(keys.hp), modes.ECB()).encryptor()
     mask = encryptor.update(datagram[sample_at : sample_at + 16]) + encryptor.finalize()
     first = datagram[start] ^ (mask[0] & 0x0F)
@@ -173,7 +173,7 @@ def decrypt(
     try:
         plain = AESGCM(keys.key).decrypt(nonce, datagram[pn_at + pn_length : header.end], aad)
     except InvalidTag:
-        raise Malformed("QUIC Initial does not decrypt") from None
+        raise Malformed("QUIC Initial does not decrypt", "quic_undecryptable") from None
     return number, plain
 
 
@@ -211,13 +211,13 @@ def crypto_frames(plain: bytes) -> list[tuple[int, bytes]]:
             offset, pos = varint(plain, pos)
             length, pos = varint(plain, pos)
             if pos + length > end:
-                raise Malformed("QUIC CRYPTO frame beyond its packet")
+                raise Malformed("QUIC CRYPTO frame beyond its packet", "quic_bad_frame")
             out.append((offset, plain[pos : pos + length]))
             pos += length
         elif kind in (FRAME_CLOSE, FRAME_CLOSE_APP):
             break
         else:
-            raise Malformed(f"QUIC frame type 0x{kind:x} in an Initial")
+            raise Malformed(f"QUIC frame type 0x{kind:x} in an Initial", "quic_bad_frame")
     return out
 
 
@@ -255,7 +255,9 @@ class CryptoStream:
             return b""
         if offset > self.delivered:
             if self.pending_bytes + len(data) > self.MAX_PENDING:
-                raise Malformed("QUIC CRYPTO data beyond a hole over its bound")
+                raise Malformed(
+                    "QUIC CRYPTO data beyond a hole over its bound", "quic_crypto_overflow"
+                )
             if len(data) > len(self.pending.get(offset, b"")):
                 self.pending_bytes += len(data) - len(self.pending.get(offset, b""))
                 self.pending[offset] = data

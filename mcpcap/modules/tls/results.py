@@ -15,7 +15,7 @@ from mcpcap.core.modules.registry import load_module
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.records import make_filter
 from mcpcap.core.timefmt import iso_time
-from mcpcap.modules.tls.kinds import TABLES, to_record
+from mcpcap.modules.tls.kinds import HANDSHAKES, TABLES, to_record
 from mcpcap.modules.tls.models import Timeline, TimelineBucket, TlsSummary
 
 MAX_BUCKETS = 60
@@ -26,13 +26,19 @@ class TlsResults(TableResults):
     def __init__(
         self, db: sqlite3.Connection, counts: Any, capture: dict[str, Any], settings: Any
     ) -> None:
-        tables = [replace(table, to_record=self._record) for table in TABLES]
+        tables = [
+            replace(table, to_record=self._record) if table.kind == HANDSHAKES else table
+            for table in TABLES
+        ]
         super().__init__(db, tables, settings.max_reply_chars)
         self.counts = counts
         self.capture = capture
         self.settings = settings
         self.top_n = settings.top_n
         self._dns: tuple[Any, Any] | bool | None = False  # not looked up yet
+        # opened now: opening registers SQL functions, which SQLite refuses while a page of
+        # handshakes is being read
+        self._dns_results()
 
     # ------------------------------------------------------------------ resolved_by
     def _record(self, row: tuple) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
+from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.modules.tls import quic, wire
 from mcpcap.modules.tls.domains import registered_domain
 from mcpcap.modules.tls.handshake import Handshake
@@ -90,6 +91,7 @@ class TlsScan(ModuleScan):
         self.rows: list[tuple] = []
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
+        self.malformed = MalformedLog(db, "tls")
 
     # ------------------------------------------------------------------ TCP
     def on_tcp(self, frame: int, ts: float, chunk: Any) -> bool:
@@ -133,7 +135,7 @@ class TlsScan(ModuleScan):
         try:
             headers = quic.long_headers(decoded)
         except wire.Malformed as exc:
-            self._malformed(str(exc))
+            self._malformed(exc.code, (frame, ts, src, sport, dst, dport, "udp"))
             return
         for header in headers:
             if header.initial:
@@ -159,7 +161,7 @@ class TlsScan(ModuleScan):
         try:
             frames = quic.crypto_frames(self._decrypt(conn, from_client, datagram, header))
         except wire.Malformed as exc:
-            conn.handshake.note(str(exc))  # counted when the connection is written
+            conn.handshake.note(exc, frame, ts, from_client)  # logged when it is written
             return
         self._crypto(key, conn, from_client, frames, frame, ts)
 
@@ -203,7 +205,7 @@ class TlsScan(ModuleScan):
                 for kind, body in conn.readers[from_client].feed(ready) if ready else ():
                     conn.handshake.message(from_client, kind, body, frame, ts)
         except wire.Malformed as exc:
-            conn.handshake.note(str(exc))  # counted when the connection is written
+            conn.handshake.note(exc, frame, ts, from_client)  # logged when it is written
             return
         if conn.handshake.server_hello is not None:
             self._close_quic(key)
@@ -241,12 +243,19 @@ class TlsScan(ModuleScan):
         self._write(conn.handshake)
 
     # ------------------------------------------------------------------ rows
-    def _malformed(self, reason: str) -> None:
-        self.reasons[reason] += 1
+    def _malformed(self, code: str, where: tuple) -> None:
+        """Counted by its code, and kept as a `tls.malformed` item (frame, ts, endpoints)."""
+        self.reasons[code] += 1
+        self.malformed.add((*where, code))
 
     def _write(self, hs: Handshake) -> None:
         if hs.malformed is not None:
-            self._malformed(hs.malformed)
+            _, code, frame, ts, from_client = hs.malformed
+            (src, sport), (dst, dport) = (
+                (hs.client, hs.server) if from_client else (hs.server, hs.client)
+            )
+            transport = "udp" if hs.transport == "quic" else "tcp"
+            self._malformed(code, (frame, ts, src, sport, dst, dport, transport))
         if hs.client_hello is None and hs.server_hello is None:
             self.tally["connections without a hello"] += 1
             return
@@ -265,6 +274,7 @@ class TlsScan(ModuleScan):
         for key in list(self.quic):
             self._close_quic(key)
         self._flush()
+        self.malformed.flush()
         create_indexes(db)
         handshakes = self.tally["tcp handshakes"] + self.tally["quic handshakes"]
         return ModuleCounts(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from mcpcap.core.modules import malformed
+
 COLUMNS = (
     "uid", "ts", "client", "client_port", "server", "server_port", "transport", "version",
     "client_version", "client_versions", "cipher", "cipher_id", "curve", "server_name",
@@ -37,6 +39,7 @@ INSERT_HANDSHAKE = (
 
 def create_tables(db: sqlite3.Connection) -> None:
     db.executescript(CREATE_TABLES)
+    malformed.create_table(db, "tls")
 
 
 def create_indexes(db: sqlite3.Connection) -> None:

@@ -79,14 +79,15 @@ class TcpTls:
         side = self.client_side if from_client else self.server_side
         if gap and not side.dead and side.seeking is not None:
             side.dead = True  # a hole in the records: no resynchronising
-            self.handshake.note("TCP bytes missing inside the handshake")
+            missing = wire.Malformed("TCP bytes missing inside the handshake", "missing_bytes")
+            self.handshake.note(missing, frame, ts, from_client)
         if data and not side.dead:
             try:
                 self._read(side, from_client, data, frame, ts)
             except wire.Malformed as exc:
                 side.dead = True
                 side.buf = b""
-                self.handshake.note(str(exc))
+                self.handshake.note(exc, frame, ts, from_client)
         if end:
             side.ended = True
         return self._wanted()
@@ -128,9 +129,11 @@ class TcpTls:
             kind, major = buf[pos], buf[pos + 1]
             length = int.from_bytes(buf[pos + 3 : pos + 5], "big")
             if not 20 <= kind <= 24 or major != 3:
-                raise wire.Malformed("bytes that are not a TLS record")
+                raise wire.Malformed("bytes that are not a TLS record", "not_a_record")
             if length > MAX_RECORD:
-                raise wire.Malformed(f"TLS record of {length} bytes (bound {MAX_RECORD})")
+                raise wire.Malformed(
+                    f"TLS record of {length} bytes (bound {MAX_RECORD})", "record_too_long"
+                )
             needs_body = not side.protected and kind in (wire.HANDSHAKE, wire.ALERT)
             if needs_body and len(buf) - pos - 5 < length:
                 break

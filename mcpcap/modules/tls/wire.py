@@ -26,7 +26,12 @@ HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e
 
 
 class Malformed(ValueError):
-    """A message that does not parse; its text is the reason counted."""
+    """What does not parse: a sentence (the record's `malformed`) and a one-word `code` (the
+    `tls.malformed` item's reason and the summary's tally)."""
+
+    def __init__(self, text: str, code: str = "malformed") -> None:
+        super().__init__(text)
+        self.code = code
 
 
 class _Reader:
@@ -45,7 +50,7 @@ class _Reader:
 
     def take(self, n: int) -> bytes:
         if n > self.end - self.pos:
-            raise Malformed(f"{self.what} truncated")
+            raise Malformed(f"{self.what} truncated", "truncated_message")
         start = self.pos
         self.pos += n
         return self.data[start : self.pos]
@@ -57,7 +62,7 @@ class _Reader:
         """The next length-prefixed vector, as a reader of its own."""
         n = self.uint(length_bytes)
         if n > self.end - self.pos:
-            raise Malformed(f"{self.what}: a length beyond its message")
+            raise Malformed(f"{self.what}: a length beyond its message", "length_overrun")
         sub = _Reader(self.data, self.what, self.pos, self.pos + n)
         self.pos += n
         return sub
@@ -65,7 +70,7 @@ class _Reader:
     def uints(self, size: int) -> list[int]:
         """The rest of this reader as big-endian numbers of `size` bytes."""
         if self.left() % size:
-            raise Malformed(f"{self.what}: a list of odd length")
+            raise Malformed(f"{self.what}: a list of odd length", "odd_list_length")
         raw = self.take(self.left())
         return [int.from_bytes(raw[i : i + size], "big") for i in range(0, len(raw), size)]
 
@@ -86,7 +91,7 @@ class ClientHello:
     ech: bool = False
     psk: bool = False
     sslv2: bool = False
-    error: str | None = None  # why the extensions stopped being read, if they did
+    error: Malformed | None = None  # why the extensions stopped being read, if they did
 
     @property
     def has_sni(self) -> bool:
@@ -166,7 +171,7 @@ def parse_client_hello(data: bytes) -> ClientHello:
             hello.extensions.append(kind)
             _client_extension(hello, kind, body)
     except Malformed as exc:
-        hello.error = str(exc)
+        hello.error = exc
     return hello
 
 
@@ -198,7 +203,7 @@ def parse_sslv2_client_hello(data: bytes) -> ClientHello:
     """An SSL 2.0-format ClientHello (RFC 6101 appendix E.2), from its message type on."""
     r = _Reader(data, "SSLv2 ClientHello")
     if r.uint(1) != CLIENT_HELLO:
-        raise Malformed("SSLv2 record is not a ClientHello")
+        raise Malformed("SSLv2 record is not a ClientHello", "not_a_record")
     version = r.uint(2)
     spec_len, session_len, challenge_len = r.uint(2), r.uint(2), r.uint(2)
     specs = _Reader(r.take(spec_len), "SSLv2 ClientHello").uints(3)
@@ -275,7 +280,10 @@ class HandshakeReader:
             length = int.from_bytes(buf[pos + 1 : pos + 4], "big")
             if length > MAX_HANDSHAKE:
                 self.buf = b""
-                raise Malformed(f"handshake message of {length} bytes (bound {MAX_HANDSHAKE})")
+                raise Malformed(
+                    f"handshake message of {length} bytes (bound {MAX_HANDSHAKE})",
+                    "handshake_too_long",
+                )
             if len(buf) - pos - 4 < length:
                 break
             out.append((buf[pos], buf[pos + 4 : pos + 4 + length]))

@@ -71,8 +71,13 @@ def test_bad_input_is_counted_with_its_reason_and_never_fatal():
     with Analyzer(settings).analyze(fixture.HOSTILE, fixture.HOSTILE.name) as analysis:
         summary = analysis.module("tls").summary()
         rows = {r["client_port"]: r for r in KindQuery(analysis, KIND).iterate()}
-    assert summary.malformed == fixture.HOSTILE_REASONS
-    assert rows[40004]["malformed"] == "certificate is not X.509 DER"
+        items = list(KindQuery(analysis, "tls.malformed").iterate())
+    assert summary.malformed == dict.fromkeys(fixture.HOSTILE_REASONS, 1)
+    assert sorted(item["reason"] for item in items) == sorted(fixture.HOSTILE_REASONS)
+    where = {item["reason"]: item for item in items}
+    assert where["record_too_long"]["src_port"] == 443  # the server sent it
+    assert where["quic_undecryptable"]["transport"] == "udp"
+    assert rows[40004]["malformed"] == fixture.HOSTILE_REASONS["bad_certificate"]
     assert rows[40004]["server_name"] == "garbage-cert.test" and rows[40004]["cert_subject"] is None
     assert rows[40005]["ja4"].startswith(fixture.GREASE_JA4_A + "_")
     assert rows[40005]["client_versions"] == ["TLSv13"]
@@ -93,10 +98,10 @@ def analysis():
         ("alpn:h3", {51000, 51001}),
         ("transport:quic version:TLSv13", {51000}),
         ("cert_problem:self_signed", {50002}),
-        ("established:false", {50002, 51001}),
-        ("failed:true", {50002}),
-        ("hrr:true", {50001}),
-        ("resumed:true", {50005}),
+        ("-is:established", {50002, 51001}),
+        ("is:failed", {50002}),
+        ("is:hrr,ech", {50001}),
+        ("is:resumed", {50005}),
         ("server:2001:db8::/32", {50005}),
         ("-registered_domain:example.com", {50002, 50003}),
         ("ja4:" + fixture.FOXIO_JA4, {50001}),

@@ -89,10 +89,7 @@ def test_undecryptable_and_truncated_initials_are_counted(opened_in_workers):
     counts: list = []
     rows = scan([(True, broken), (True, client_initial(dcid)[:40])], opened_in_workers, counts)
     assert rows == []  # no hello was ever read
-    assert counts[0].detail["malformed"] == {
-        "QUIC Initial does not decrypt": 1,
-        "QUIC packet length beyond its datagram": 1,
-    }
+    assert counts[0].detail["malformed"] == {"quic_undecryptable": 1, "quic_truncated": 1}
 
 
 def test_worker_form_is_marshal_friendly():

@@ -73,7 +73,10 @@ def test_a_gap_or_both_ends_release():
     conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
     assert conn.feed(True, HELLO[:50], False, False, 1, 1.0)
     assert conn.feed(True, HELLO[80:], True, False, 2, 2.0)  # bytes missing: this side stops
-    assert conn.handshake.malformed == "TCP bytes missing inside the handshake"
+    assert conn.handshake.malformed[:2] == (
+        "TCP bytes missing inside the handshake",
+        "missing_bytes",
+    )
     assert not conn.feed(False, b"", False, True, 3, 3.0)  # the other side ended
 
 
@@ -81,10 +84,14 @@ def test_garbage_and_huge_records_are_malformed_never_raised():
     conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
     conn.feed(True, HELLO, False, False, 1, 1.0)
     conn.feed(False, b"\x16\x03\x03\xff\xff" + bytes(10), False, False, 2, 2.0)
-    assert conn.handshake.malformed == "TLS record of 65535 bytes (bound 18432)"
+    assert conn.handshake.malformed[:3] == (
+        "TLS record of 65535 bytes (bound 18432)",
+        "record_too_long",
+        2,
+    )
     other = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
     other.feed(True, HELLO + b"\x99\x99\x99\x99\x99", False, False, 1, 1.0)
-    assert other.handshake.malformed == "bytes that are not a TLS record"
+    assert other.handshake.malformed[1] == "not_a_record"
     assert other.handshake.client_hello is not None
 
 

@@ -105,7 +105,8 @@ def test_a_bad_extension_keeps_what_came_before():
     message = client_hello([0x1301], [sni_ext("kept.test"), u16(0x0010) + u16(400) + b"h2"])
     hello = wire.parse_client_hello(body(message))
     assert hello.server_name == "kept.test"
-    assert hello.error == "ClientHello: a length beyond its message"
+    assert str(hello.error) == "ClientHello: a length beyond its message"
+    assert hello.error.code == "length_overrun"
 
 
 def test_sslv2_client_hello():
