@@ -114,7 +114,8 @@ def test_summary(analysis):
     (redirect,) = summary.redirects
     assert redirect.target == TRUTH["redirect_gateway"]
     assert sum(t.count for t in summary.by_type) == summary.messages
-    assert sum(b.messages for b in summary.timeline) == summary.messages
+    assert sum(summary.timeline.messages) == summary.messages
+    assert sum(summary.timeline.errors) == len(list(_query(analysis).iterate("error:true")))
 
 
 def test_rankings(analysis):
