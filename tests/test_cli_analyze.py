@@ -25,7 +25,7 @@ def mcpcap(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 def test_default_is_the_bundled_example_summary():
     run = mcpcap("analyze")
     document = json.loads(run.stdout)
-    assert set(document) == {"schema_version", "capture", "dns"}
+    assert set(document) == {"schema_version", "capture", "dns", "dhcp", "icmp"}
     assert document["capture"]["name"] == "example.pcap"
     assert "bundled example" in run.stderr
 
@@ -210,7 +210,7 @@ def test_a_reply_budget_under_the_minimum_from_the_environment(example):
         (["--records", "dns.transactions", "--filter", "rcod:3"], 1, "did you mean 'rcode'"),
         (["--records", "dns.transactions", "--nosuch-option", "x"], 2, "unrecognized"),
         (["--qtype", "BOGUS", "--records", "transactions"], 1, "qtype"),
-        (["--modules", "nosuch"], 1, "available modules: dns"),
+        (["--modules", "nosuch"], 1, "available modules: dhcp, dns, icmp"),
     ],
 )
 def test_user_mistakes_get_one_line_and_an_exit_code(example, args, code, message):
