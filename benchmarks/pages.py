@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.service import Analysis, Analyzer
 
 HERE = Path(__file__).resolve().parent

@@ -87,7 +87,7 @@ def tui_child(
     if import_first:
         import mcpcap.tui.app  # noqa: F401
 
-    from mcpcap.config import Settings
+    from mcpcap.core.config import Settings
     from mcpcap.core.workspace import Workspace
     from mcpcap.tui import launch
 
@@ -190,7 +190,7 @@ def core_child(capture: Path, cache: Path) -> dict[str, float]:
     TUI), progress noted, the summary built."""
     import threading
 
-    from mcpcap.config import Settings
+    from mcpcap.core.config import Settings
     from mcpcap.core.workspace import Workspace
 
     marks: dict[str, float] = {}

@@ -18,7 +18,7 @@ FILTER_DEST = "filter_"  # argparse dest prefix of the options generated from ki
 
 def _reply_budget(text: str) -> int:
     """--max-reply-chars: a smaller budget is a usage error that names the minimum."""
-    from mcpcap.config import MIN_MAX_REPLY_CHARS
+    from mcpcap.core.config import MIN_MAX_REPLY_CHARS
 
     try:
         value = int(text)
@@ -185,7 +185,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from mcpcap.config import build_settings
+    from mcpcap.core.config import build_settings
 
     if args.command == "schema":
         from mcpcap.commands.schema import run_schema

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.examples import example_path
 from tests.corpus import require_corpus
 

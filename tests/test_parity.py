@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.workspace import Workspace
 from mcpcap.server.app import build_server
 from mcpcap.tui.app import McpcapApp

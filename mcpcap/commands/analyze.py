@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpcap.cli import FILTER_DEST
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.errors import BadArgumentError
 
 JSON_ONLY = ("summary", "top", "describe")  # what --records prints as one JSON document

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.sources.models import SourceListing, SourcesReport
 
 

@@ -17,8 +17,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcpcap.config import Settings
 from mcpcap.core import SCHEMA_VERSION, addresses, store
+from mcpcap.core.config import Settings
 from mcpcap.core.modules.registry import load_modules
 from mcpcap.core.scan import Progress, scan_capture
 from mcpcap.core.timefmt import iso_time, round_ts

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.models import SCHEMA_VERSION, CaptureSummary, Result
 from mcpcap.core.paging import check_limit, decode_cursor, encode_cursor, fit_items, query_digest
 from mcpcap.core.service import Analysis, Analyzer

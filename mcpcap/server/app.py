@@ -15,7 +15,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcpcap import __version__
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.paging import DEFAULT_LIMIT
 from mcpcap.core.workspace import CaptureInfo, CaptureListPage, Workspace
 from mcpcap.server.arguments import CheckedTool

@@ -106,7 +106,7 @@ def summary_tool(tools: Tools, module: ProtocolModule):
 
     summary.__name__ = f"analyze_{module.name}_packets"
     summary.__doc__ = (
-        f"Summarise a capture's {module.title} traffic: counts, top values and a timeline. "
-        f"Call describe for the {module.name} record kinds, then records or top for details."
+        f"Summarise a capture's {module.title} traffic. For details, describe lists the "
+        f"{module.name} record kinds that records and top read."
     )
     return summary

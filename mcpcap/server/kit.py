@@ -19,7 +19,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.errors import McpcapError, UnknownCaptureError
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.paging import MAX_LIMIT
@@ -30,9 +30,7 @@ from mcpcap.server.progress import ScanProgress
 from mcpcap.server.replies import call_result, compact, fit_record
 from mcpcap.server.schemas import compact_output_schema, compact_schema
 
-CaptureArg = Annotated[
-    str, Field(description="Capture name from list_captures, e.g. example.pcap.")
-]
+CaptureArg = Annotated[str, Field(description="A capture name from list_captures.")]
 NextCursor = Annotated[str | None, Field(description="next_cursor from the previous page.")]
 JSON_TYPES = {"string": str, "number": float, "integer": int, "boolean": bool}
 

@@ -26,7 +26,7 @@ import socket
 import sys
 from typing import Any, BinaryIO
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.errors import BadArgumentError, McpcapError
 from mcpcap.core.memory import limit_malloc_arenas
 

@@ -15,7 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.workspace import Workspace
 from mcpcap.tui.launch import EarlyOpen
 from mcpcap.tui.launch import run_tui as run_tui

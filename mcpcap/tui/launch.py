@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.examples import EXAMPLE_NAME, example_path
 from mcpcap.core.sources.arguments import check_cli_path
 from mcpcap.core.sources.naming import looks_like_url

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from mcpcap.config import DEFAULT_MAX_DOWNLOAD_BYTES, build_settings
+from mcpcap.core.config import DEFAULT_MAX_DOWNLOAD_BYTES, build_settings
 from mcpcap.core.errors import BadArgumentError
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpcap.config import Settings, build_settings
+from mcpcap.core.config import Settings, build_settings
 from mcpcap.core.errors import CancelledError, DownloadError
 from mcpcap.core.service import Analyzer
 from mcpcap.core.sources import SourceRegistry

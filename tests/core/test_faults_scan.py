@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpcap.config import Settings
 from mcpcap.core import parallel, reader, scan
+from mcpcap.core.config import Settings
 from mcpcap.core.errors import CancelledError, CaptureReadError
 from mcpcap.core.service import Analyzer
 from tests.core.fault_captures import (

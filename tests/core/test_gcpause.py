@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.gcpause import collector_paused
 from mcpcap.core.service import Analyzer
 from mcpcap.modules.dns.scan import DnsScan

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpcap.config import Settings
 from mcpcap.core import parallel
+from mcpcap.core.config import Settings
 from mcpcap.core.errors import CancelledError
 from mcpcap.core.service import Analyzer
 from mcpcap.modules.dns.decoder import BRIEF_FIELDS, decode_brief, decode_message
@@ -156,7 +156,7 @@ def test_workers_start_when_stderr_is_not_a_real_file(generated, tmp_path):
     code = (
         "import io, json, sys, threading\n"
         "from pathlib import Path\n"
-        "from mcpcap.config import Settings\n"
+        "from mcpcap.core.config import Settings\n"
         "from mcpcap.core.service import Analyzer\n"
         "class Captured(io.StringIO):\n"
         "    def fileno(self):\n"
@@ -192,7 +192,7 @@ def test_prepared_fork_server_serves_the_first_scan(generated, tmp_path):
         "import io, json, os, sys, threading, time\n"
         "from multiprocessing import forkserver\n"
         "from pathlib import Path\n"
-        "from mcpcap.config import Settings\n"
+        "from mcpcap.core.config import Settings\n"
         "from mcpcap.core import parallel\n"
         "from mcpcap.core.service import Analyzer\n"
         "class Captured(io.StringIO):\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.errors import OutsideSourcesError, UnknownCaptureError
 from mcpcap.core.sources import SourceRegistry
 from tests.core.http_fixtures import pcap_bytes
@@ -121,7 +121,7 @@ def test_permission_errors_as_an_unprivileged_user():
         (top / "closed").mkdir(mode=0o700)
         (top / "closed" / "x.pcap").write_bytes(pcap_bytes(1))
         code = (
-            "import json,sys; from mcpcap.config import Settings;"
+            "import json,sys; from mcpcap.core.config import Settings;"
             "from mcpcap.core.sources import SourceRegistry as R;"
             "r=R(Settings(pcap_paths=[sys.argv[1]], cache_dir='/nonexistent'));"
             "print(json.dumps({e.name: e.error for e in r.list_captures()}))"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.errors import OutsideSourcesError, UnknownCaptureError
 from mcpcap.core.sources import SourceRegistry, naming
 from tests.core.http_fixtures import pcap_bytes

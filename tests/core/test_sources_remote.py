@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.errors import (
     CancelledError,
     DownloadError,

@@ -100,7 +100,7 @@ def test_two_processes_build_one_store(capture, private_cache):
     code = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from mcpcap.config import build_settings\n"
+        "from mcpcap.core.config import build_settings\n"
         "from mcpcap.core.service import Analyzer\n"
         "with Analyzer(build_settings({})).analyze(Path(sys.argv[1]), 'copy.pcap') as a:\n"
         "    print(json.dumps(a.summary()))\n"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from mcpcap.cli import build_parser
-from mcpcap.config import build_settings
 from mcpcap.core import store
+from mcpcap.core.config import build_settings
 from mcpcap.core.service import Analyzer
 
 REPO = Path(__file__).resolve().parents[2]

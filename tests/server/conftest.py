@@ -16,7 +16,7 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.workspace import Workspace
 from mcpcap.server.app import build_server
 

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 from mcp import Client, StdioServerParameters
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.workspace import Workspace
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,7 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.workspace import Workspace
 from mcpcap.modules.dns.store_schema import create_indexes
 from mcpcap.tui.widgets.transactions import TransactionsPanel

@@ -11,7 +11,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from mcpcap.config import Settings
+from mcpcap.core.config import Settings
 from mcpcap.core.examples import example_path
 from mcpcap.tui.app import McpcapApp
 

@@ -13,7 +13,7 @@ from mcpcap.core.examples import example_path
 from mcpcap.core.sources import naming
 
 if TYPE_CHECKING:
-    from mcpcap.config import Settings
+    from mcpcap.core.config import Settings
     from mcpcap.core.sources.registry import Progress
 
 

@@ -30,7 +30,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mcpcap.config import DEFAULT_DOWNLOAD_MIN_RATE, DEFAULT_DOWNLOAD_TIMEOUT
+from mcpcap.core.config import DEFAULT_DOWNLOAD_MIN_RATE, DEFAULT_DOWNLOAD_TIMEOUT
 from mcpcap.core.errors import CancelledError, DownloadError, NotACaptureError
 from mcpcap.core.formats import sniff
 from mcpcap.core.sources.http import HttpSession, status_error

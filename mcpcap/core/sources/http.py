@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from mcpcap.config import Settings
+    from mcpcap.core.config import Settings
 
 REDIRECTS = (301, 302, 303, 307, 308)
 

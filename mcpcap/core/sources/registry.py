@@ -26,7 +26,7 @@ from mcpcap.core.sources.remote import RemoteSource
 from mcpcap.core.sources.urls import parse_base, redact
 
 if TYPE_CHECKING:
-    from mcpcap.config import Settings
+    from mcpcap.core.config import Settings
     from mcpcap.core.sources.download import DownloadCache
 
 Progress = Callable[[int, "int | None"], None]

@@ -10,6 +10,7 @@ from functools import cache, partial
 
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
+from mcpcap.core.modules.malformed_kind import malformed_kind
 from mcpcap.modules.dns import filters
 from mcpcap.modules.dns.export import DNS_LOG
 from mcpcap.modules.dns.registry import RCODES, RR_TYPES
@@ -117,4 +118,4 @@ def dns_kinds() -> tuple[RecordKind, ...]:
         exports=("jsonl", "json"),
         shorthand="messages",
     )
-    return (transactions, messages)
+    return (transactions, messages, malformed_kind("dns", "DNS"))

@@ -19,6 +19,7 @@ def looks_like_dns_query_or_response(payload: bytes) -> bool:
 class DnsModule(ProtocolModule):
     name: ClassVar[str] = "dns"
     title: ClassVar[str] = "DNS"
+    schema_version: ClassVar[str] = "2"  # 2: dns_malformed
     udp_ports: ClassVar[frozenset[int]] = UDP_PORTS
     tcp_ports: ClassVar[frozenset[int]] = frozenset((53, 5353, 5355))
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.dns.scan",)

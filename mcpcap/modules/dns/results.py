@@ -10,6 +10,8 @@ from mcpcap.core.errors import NotFoundError
 from mcpcap.core.filtering import Filter
 from mcpcap.core.models import Ranking
 from mcpcap.core.modules.kinds import RecordKind, RecordPage
+from mcpcap.core.modules.malformed_kind import malformed_table
+from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.paging import check_limit, decode_cursor, encode_cursor, fit_page, query_digest
 from mcpcap.core.wording import quoted
 from mcpcap.modules.dns import queries
@@ -17,6 +19,7 @@ from mcpcap.modules.dns.filters import TransactionFilter, build_filter, transact
 from mcpcap.modules.dns.models import DnsMessage, DnsSummary, TransactionPage
 
 MESSAGES = "dns.messages"
+MALFORMED = "dns.malformed"
 PAGE_ENVELOPE = 120  # characters a record page adds around a transaction page
 
 
@@ -29,6 +32,7 @@ class DnsResults:
         self._capture = capture
         self._settings = settings
         self._summaries: dict[int, DnsSummary] = {}
+        self._malformed = TableResults(db, [malformed_table("dns")], settings.max_reply_chars)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -128,6 +132,8 @@ class DnsResults:
     ) -> RecordPage:
         if kind.name == MESSAGES:
             return self._message_page(kind, limit, cursor)
+        if kind.name == MALFORMED:
+            return self._malformed.records(kind, flt, sort=sort, limit=limit, cursor=cursor)
         envelope = PAGE_ENVELOPE + len(flt.text()) + len(sort or "")
         page = queries.transactions_page(
             self._db,
@@ -152,9 +158,13 @@ class DnsResults:
     ) -> Iterator[dict[str, Any]]:
         if kind.name == MESSAGES:
             return queries.iter_messages(self._db)
+        if kind.name == MALFORMED:
+            return self._malformed.iter_records(kind, flt, sort=sort)
         return queries.iter_transactions(self._db, transaction_filter(flt), sort)
 
     def record(self, kind: RecordKind, record_id: str) -> dict[str, Any]:
+        if kind.name == MALFORMED:
+            return self._malformed.record(kind, record_id)
         if kind.name == MESSAGES:
             frame, _, index = str(record_id).partition(":")
             if not (frame.isdigit() and (index == "" or index.isdigit())):
@@ -203,5 +213,7 @@ class DnsResults:
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Ranking:
-        """A ranking of transactions (the only kind DNS ranks; every weight is a count)."""
+        """A ranking of transactions or malformed messages (every weight is a count)."""
+        if kind.name == MALFORMED:
+            return self._malformed.top(kind, flt, by=by, weight=weight, limit=limit, cursor=cursor)
         return self.rank(transaction_filter(flt), by=by, limit=limit, cursor=cursor)

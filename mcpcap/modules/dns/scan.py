@@ -12,6 +12,7 @@ from collections import OrderedDict
 from typing import Any
 
 from mcpcap.core.modules.contract import ModuleScan
+from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.core.tcpstream import StreamBudget
 from mcpcap.modules.dns import store_schema
 from mcpcap.modules.dns.counting import MessageCounts
@@ -77,6 +78,7 @@ class WorkerDecoder:
 
     def __init__(self) -> None:
         self._rows: list[tuple] = []
+        self._malformed: list[tuple] = []
         self._counts = MessageCounts()
         self._frame = self._index = 0
 
@@ -94,15 +96,19 @@ class WorkerDecoder:
             self._index += 1
         src, dst = seg.src, seg.dst
         self._counts.add(msg, ts, src, dst, "udp", protocol)
+        if msg[4]:
+            self._malformed.append((frame, ts, src, sport, dst, dport, "udp", msg[4]))
         meta = (frame, ts, src, sport, dst, dport, "udp", protocol)
         self._rows.append(message_row(msg, meta, self._index))
         return (*msg[:9], None)
 
     def flush(self) -> tuple:
-        """(the tallies, the `dns_message_chunks` row or None) since the last flush."""
+        """(the tallies, the `dns_message_chunks` row or None, the malformed messages' rows)
+        since the last flush."""
         rows, self._rows = self._rows, []
         counts, self._counts = self._counts, MessageCounts()
-        return counts.state(), store_schema.message_chunk(rows) if rows else None
+        bad, self._malformed = self._malformed, []
+        return counts.state(), store_schema.message_chunk(rows) if rows else None, bad
 
 
 def message_row(msg: Brief, meta: tuple, index: int) -> tuple:
@@ -140,6 +146,7 @@ class DnsScan(ModuleScan):
         self._frame = 0
         self._index = 0
         self.counts = MessageCounts()
+        self._malformed = MalformedLog(db, "dns")
 
     # ------------------------------------------------------------------ input
     def on_udp(self, frame: int, ts: float, seg) -> None:
@@ -168,10 +175,11 @@ class DnsScan(ModuleScan):
 
     def on_worker_flush(self, partial: tuple) -> None:
         """A worker's tallies of the messages it counted, and their rows (see `WorkerDecoder`)."""
-        counts, chunk = partial
+        counts, chunk, bad = partial
         self.counts.merge(counts)
         if chunk is not None:
             self._db.execute(store_schema.INSERT_MESSAGE_CHUNK, chunk)
+        self._malformed.extend(bad)
 
     def on_tcp(self, frame: int, ts: float, chunk) -> None:
         if chunk.end:
@@ -248,6 +256,8 @@ class DnsScan(ModuleScan):
     def _record(self, msg: Brief, meta: tuple, index: int) -> None:
         """Count, store and pair a message this process decoded (a worker's: `on_udp_decoded`)."""
         self.counts.add(msg, meta[1], meta[2], meta[4], meta[6], meta[7])
+        if msg[4]:
+            self._malformed.add((*meta[:7], msg[4]))
         messages = self._messages
         messages.append(message_row(msg, meta, index))
         if len(messages) >= BATCH:
@@ -289,6 +299,7 @@ class DnsScan(ModuleScan):
         self._pairer.finish()
         self._flush_messages()
         self._flush_transactions()
+        self._malformed.flush()
         for table, rows in self.counts.rows().items():
             store_schema.insert_rows(db, table, rows)
         store_schema.create_indexes(db)

@@ -24,6 +24,8 @@ import marshal
 import sqlite3
 from collections.abc import Sequence
 
+from mcpcap.core.modules import malformed
+
 TABLES = """
 CREATE TABLE dns_messages (
     frame INTEGER NOT NULL, idx INTEGER NOT NULL, ts REAL NOT NULL,
@@ -80,6 +82,7 @@ ADDRESS_TYPES = (1, 28)  # A, AAAA
 
 def create_tables(db: sqlite3.Connection) -> None:
     db.executescript(TABLES)
+    malformed.create_table(db, "dns")
 
 
 # SQLite sorts an index's keys with helper threads only when they overflow its page cache, in

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core import parallel, scan
 from mcpcap.core.filtering import Filter
 from mcpcap.core.modules.registry import load_modules

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.service import Analyzer
 from mcpcap.modules.dns.decoder import (
     MAX_BRIEF_QUESTIONS,

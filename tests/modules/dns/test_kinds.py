@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.errors import BadArgumentError, NotFoundError
 from mcpcap.core.export import connection_uid
 from mcpcap.core.records import KindQuery, describe
@@ -121,7 +121,7 @@ def test_unknown_kinds_sorts_and_filters_are_one_sentence(analysis):
 
 def test_describe_lists_every_kind_with_its_filters(analysis):
     brief = {k.kind: k for k in describe(analysis.modules).kinds}
-    assert list(brief)[:2] == ["dns.transactions", "dns.messages"]
+    assert list(brief)[:3] == ["dns.transactions", "dns.messages", "dns.malformed"]
     assert brief["dns.transactions"].fields is None  # one kind at a time shows its fields
     kinds = {k.kind: k for k in describe(analysis.modules, "dns.transactions").kinds}
     assert kinds["dns.transactions"].fields

@@ -6,7 +6,7 @@ import os
 import struct
 from pathlib import Path
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core.service import Analyzer
 from mcpcap.modules.dns.framing import TcpMessageFramer
 from tests.fixtures.hostile import analyze_peak, tcp_unfinished

@@ -16,7 +16,7 @@ from scapy.layers.inet import ICMP, IP, UDP, fragment
 from scapy.layers.l2 import Ether
 from scapy.utils import wrpcap
 
-from mcpcap.config import build_settings
+from mcpcap.core.config import build_settings
 from mcpcap.core import parallel, scan
 from mcpcap.core.export import connection_uid
 from mcpcap.core.filtering import Filter
