@@ -10,6 +10,7 @@ from typing import Any
 from mcpcap.core.filtering import Filter
 from mcpcap.core.models import NameCount, Ranking
 from mcpcap.core.modules.kinds import RecordKind
+from mcpcap.core.modules.malformed_kind import malformed_table
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
 from mcpcap.modules.dhcp.kinds import MESSAGE_TABLE, TABLE
@@ -35,7 +36,7 @@ def choose_interval(span: float) -> float:
 
 class DhcpResults(TableResults):
     def __init__(self, db: sqlite3.Connection, counts: Any, capture: dict[str, Any], settings):
-        super().__init__(db, [TABLE], settings.max_reply_chars)
+        super().__init__(db, [TABLE, malformed_table("dhcp")], settings.max_reply_chars)
         self._counts = counts
         self._settings = settings
         self._messages = TableResults(db, [MESSAGE_TABLE], settings.max_reply_chars)

@@ -7,6 +7,7 @@ import math
 import sqlite3
 from typing import Any
 
+from mcpcap.core.modules.malformed_kind import malformed_table
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
 from mcpcap.modules.icmp.kinds import TABLE
@@ -53,7 +54,7 @@ def _nearest_rank(values: list[float], fraction: float) -> float | None:
 
 class IcmpResults(TableResults):
     def __init__(self, db: sqlite3.Connection, counts: Any, capture: dict[str, Any], settings):
-        super().__init__(db, [TABLE], settings.max_reply_chars)
+        super().__init__(db, [TABLE, malformed_table("icmp")], settings.max_reply_chars)
         self._counts = counts
         self._settings = settings
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from mcpcap.core.config import build_settings
 from mcpcap.core import parallel, scan
+from mcpcap.core.config import build_settings
 from mcpcap.core.filtering import Filter
 from mcpcap.core.modules.registry import load_modules
 from mcpcap.core.records import KindQuery
@@ -33,7 +33,7 @@ KIND = "dhcp.transactions"
 
 @pytest.fixture(scope="module")
 def analysis():
-    settings = build_settings({"modules": "dhcp", "cache_dir": None})
+    settings = build_settings({"modules": "dhcp", "no_cache": True})
     with Analyzer(settings).analyze(CAPTURE, CAPTURE.name) as found:
         yield found
 
@@ -117,6 +117,15 @@ def test_summary(analysis):
     assert summary.completed == 5 and summary.naks == 1
     assert sum(summary.timeline.exchanges) == summary.exchanges
     assert len(summary.timeline.exchanges) <= 60 and sum(summary.timeline.naks) == 1
+
+
+def test_malformed_messages_are_a_kind(analysis):
+    query = KindQuery(analysis, "dhcp.malformed")
+    items = list(query.iterate())
+    assert sorted(item["reason"] for item in items) == sorted(gen.DHCP_MALFORMED)
+    assert all(item["transport"] == "udp" and item["uid"].startswith("C") for item in items)
+    (cookie,) = query.iterate('reason:"wrong magic cookie"')
+    assert cookie["dst_port"] == 67
 
 
 def test_rankings(analysis):

@@ -16,8 +16,8 @@ from scapy.layers.inet import ICMP, IP, UDP, fragment
 from scapy.layers.l2 import Ether
 from scapy.utils import wrpcap
 
-from mcpcap.core.config import build_settings
 from mcpcap.core import parallel, scan
+from mcpcap.core.config import build_settings
 from mcpcap.core.export import connection_uid
 from mcpcap.core.filtering import Filter
 from mcpcap.core.modules.registry import load_modules
@@ -39,7 +39,7 @@ TRUTH = gen.ICMP_TRUTH
 
 @pytest.fixture(scope="module")
 def analysis():
-    settings = build_settings({"modules": "icmp", "cache_dir": None})
+    settings = build_settings({"modules": "icmp", "no_cache": True})
     with Analyzer(settings).analyze(CAPTURE, CAPTURE.name) as found:
         yield found
 
@@ -116,6 +116,15 @@ def test_summary(analysis):
     assert sum(t.count for t in summary.by_type) == summary.messages
     assert sum(summary.timeline.messages) == summary.messages
     assert sum(summary.timeline.errors) == len(list(_query(analysis).iterate("error:true")))
+
+
+def test_malformed_messages_are_a_kind(analysis):
+    query = KindQuery(analysis, "icmp.malformed")
+    items = list(query.iterate())
+    assert sorted(item["reason"] for item in items) == sorted(TRUTH["malformed"])
+    (cut,) = query.iterate('reason:"quoted IPv4 header is cut short"')
+    (message,) = _query(analysis).iterate(f"frame:{cut['frame']}")
+    assert cut["uid"] == message["uid"]  # the message's own ICMP flow
 
 
 def test_rankings(analysis):
