@@ -96,6 +96,8 @@ def calls(served) -> list[tuple[str, dict, str]]:
         ("list_captures", {"source": "nothing"}, "empty"),
         ("capture_info", {"capture": "big.pcap"}, "any"),
         ("analyze_dns_packets", {"capture": "big.pcap"}, "any"),
+        ("analyze_dhcp_packets", {"capture": "big.pcap"}, "any"),
+        ("analyze_icmp_packets", {"capture": "big.pcap"}, "any"),
         ("analyze_dns_packets", {"capture": "records_all_types.pcap"}, "any"),
         ("analyze_dns_packets", {"capture": "many_types.pcap"}, "others"),
         ("dns_top", {"capture": "big.pcap"}, "paged"),

@@ -24,6 +24,7 @@ TOOLS = {
     # every other built-in module: its summary (its records come from the generic tools)
     *(f"analyze_{name}_packets" for name in BUILTIN_MODULES if name != "dns"),
 }  # fmt: skip
+DEFAULT_TOOLS = TOOLS | {"analyze_dhcp_packets", "analyze_icmp_packets"}  # every built-in module
 # characters of the tools/list result; every built-in module of this round must fit in 20,000
 TOOLS_LIST_LIMIT = 20_000
 

@@ -10,6 +10,7 @@ from typing import Any
 from mcpcap.core.export import ZeekField, ZeekLog
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
+from mcpcap.core.modules.malformed_kind import malformed_kind
 from mcpcap.core.modules.tables import (
     KindTable,
     RankColumn,
@@ -129,7 +130,7 @@ def dhcp_kinds() -> tuple[RecordKind, ...]:
         exports=("jsonl", "json", "csv", "zeek"),
         zeek=DHCP_LOG,
     )
-    return (transactions,)
+    return (transactions, malformed_kind("dhcp", "DHCP"))
 
 
 # ---------------------------------------------------------------------- where they lie

@@ -82,12 +82,15 @@ class AddressList(Result):
     values: list[str]
 
 
-class DhcpTimelineBucket(Result):
-    start: float
-    time: str
-    exchanges: int
-    acks: int
-    naks: int
+class DhcpTimeline(Result):
+    """Exchanges per bucket of `interval` seconds from `start`, by when they began."""
+
+    start: float | None = Field(description="epoch seconds of the first bucket")
+    start_time: str | None
+    interval: float
+    exchanges: list[int]
+    acks: list[int]
+    naks: list[int]
 
 
 class DhcpSummary(Result):
@@ -106,5 +109,4 @@ class DhcpSummary(Result):
     clients_with_several_addresses: list[AddressList]
     addresses_given_to_several_clients: list[AddressList]
     vendor_classes: list[NameCount]
-    interval: float = Field(description="seconds per timeline bucket")
-    timeline: list[DhcpTimelineBucket] = Field(description="buckets with exchanges only")
+    timeline: DhcpTimeline

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class DhcpModule(ProtocolModule):
     name: ClassVar[str] = "dhcp"
     title: ClassVar[str] = "DHCP"
-    schema_version: ClassVar[str] = "1"
+    schema_version: ClassVar[str] = "2"  # 2: <module>_malformed
     udp_ports: ClassVar[frozenset[int]] = wire.V4_PORTS | wire.V6_PORTS
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.dhcp.wire",)
 
@@ -27,9 +27,11 @@ class DhcpModule(ProtocolModule):
         return wire.decode_datagram
 
     def create_tables(self, db: sqlite3.Connection) -> None:
+        from mcpcap.core.modules.malformed import create_table
         from mcpcap.modules.dhcp.scan import CREATE_TABLES
 
         db.executescript(CREATE_TABLES)
+        create_table(db, self.name)
 
     def start_scan(self, db: sqlite3.Connection, options: dict[str, Any]) -> ModuleScan:
         from mcpcap.modules.dhcp.scan import DhcpScan

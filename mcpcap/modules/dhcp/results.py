@@ -10,6 +10,7 @@ from typing import Any
 from mcpcap.core.filtering import Filter
 from mcpcap.core.models import NameCount, Ranking
 from mcpcap.core.modules.kinds import RecordKind
+from mcpcap.core.modules.malformed_kind import malformed_table
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
 from mcpcap.modules.dhcp.kinds import MESSAGE_TABLE, TABLE
@@ -17,11 +18,11 @@ from mcpcap.modules.dhcp.models import (
     AddressList,
     Assignment,
     DhcpSummary,
-    DhcpTimelineBucket,
+    DhcpTimeline,
     ServerOffers,
 )
 
-MAX_BUCKETS = 120
+MAX_BUCKETS = 60
 NICE_INTERVALS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)
 MAX_LISTED = 20  # addresses or MACs listed under one key
 
@@ -35,7 +36,7 @@ def choose_interval(span: float) -> float:
 
 class DhcpResults(TableResults):
     def __init__(self, db: sqlite3.Connection, counts: Any, capture: dict[str, Any], settings):
-        super().__init__(db, [TABLE], settings.max_reply_chars)
+        super().__init__(db, [TABLE, malformed_table("dhcp")], settings.max_reply_chars)
         self._counts = counts
         self._settings = settings
         self._messages = TableResults(db, [MESSAGE_TABLE], settings.max_reply_chars)
@@ -96,7 +97,7 @@ class DhcpResults(TableResults):
                     (top_n,),
                 )
             ],
-            **self._timeline(),
+            timeline=self._timeline(),
         )
 
     def _servers(self) -> list[ServerOffers]:
@@ -148,20 +149,24 @@ class DhcpResults(TableResults):
             AddressList(key=k, values=sorted(values.split(","))[:MAX_LISTED]) for k, values in rows
         ]
 
-    def _timeline(self) -> dict[str, Any]:
+    def _timeline(self) -> DhcpTimeline:
         first, last = self.db.execute("SELECT min(ts), max(ts) FROM dhcp_transactions").fetchone()
         if first is None:
-            return {"interval": 1.0, "timeline": []}
+            return DhcpTimeline(
+                start=None, start_time=None, interval=1.0, exchanges=[], acks=[], naks=[]
+            )
         interval = choose_interval(last - first)
         base = math.floor(first / interval) * interval
-        rows = self.db.execute(
+        width = int((last - base) // interval) + 1
+        columns: list[list[int]] = [[0] * width for _ in range(3)]
+        for bucket, *counts in self.db.execute(
             "SELECT CAST((ts - ?) / ? AS INTEGER) AS b, count(*), sum(outcome = 'ack'), "
-            "sum(outcome = 'nak') FROM dhcp_transactions GROUP BY b ORDER BY b",
+            "sum(outcome = 'nak') FROM dhcp_transactions GROUP BY b",
             (base, interval),
-        ).fetchall()
-        buckets = [
-            DhcpTimelineBucket(start=base + b * interval, time=iso_time(base + b * interval),
-                               exchanges=n, acks=a, naks=k)
-            for b, n, a, k in rows
-        ]  # fmt: skip
-        return {"interval": interval, "timeline": buckets}
+        ):
+            for column, n in zip(columns, counts, strict=True):
+                column[min(bucket, width - 1)] += n or 0
+        return DhcpTimeline(
+            start=base, start_time=iso_time(base), interval=interval,
+            exchanges=columns[0], acks=columns[1], naks=columns[2],
+        )  # fmt: skip

@@ -16,6 +16,7 @@ from typing import Any
 from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
+from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.modules.dhcp import wire
 
 IDLE = 60.0
@@ -190,6 +191,7 @@ class DhcpScan(ModuleScan):
         self.done: list[_Exchange] = []
         self.numbered = 0
         self.uids: dict[tuple, str] = {}
+        self.malformed = MalformedLog(db, "dhcp")
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
 
@@ -211,6 +213,7 @@ class DhcpScan(ModuleScan):
         self.tally[msg["family"]] += 1
         if msg["malformed"]:
             self.reasons[msg["malformed"]] += 1
+            self.malformed.add((frame, ts, src, sport, dst, dport, "udp", msg["malformed"]))
         if msg["xid"] is None:
             return
         self._expire(ts)
@@ -269,6 +272,7 @@ class DhcpScan(ModuleScan):
         self.done.extend(self.open.values())
         self.open.clear()
         self._write()
+        self.malformed.flush()
         _mark_shared_addresses(db)
         db.execute("CREATE INDEX dhcp_transactions_ts ON dhcp_transactions (ts)")
         db.execute("CREATE INDEX dhcp_messages_trans ON dhcp_messages (trans)")

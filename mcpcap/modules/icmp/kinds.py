@@ -9,6 +9,7 @@ from typing import Any
 
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
+from mcpcap.core.modules.malformed_kind import malformed_kind
 from mcpcap.core.modules.tables import (
     KindTable,
     address_filter,
@@ -91,7 +92,7 @@ def icmp_kinds() -> tuple[RecordKind, ...]:
         default_sort="ts",
         rank_by=tuple(RankSpec(name) for name in RANK_BY),
     )
-    return (messages,)
+    return (messages, malformed_kind("icmp", "ICMP"))
 
 
 COLUMNS = ("id", "uid", "ts", "frame", "src", "dst", "transport", "type", "type_name", "code",

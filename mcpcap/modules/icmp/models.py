@@ -116,11 +116,14 @@ class Neighbour(Result):
     messages: int
 
 
-class IcmpTimelineBucket(Result):
-    start: float
-    time: str
-    messages: int
-    errors: int
+class IcmpTimeline(Result):
+    """Messages per bucket of `interval` seconds from `start`."""
+
+    start: float | None = Field(description="epoch seconds of the first bucket")
+    start_time: str | None
+    interval: float
+    messages: list[int]
+    errors: list[int]
 
 
 class IcmpSummary(Result):
@@ -136,5 +139,4 @@ class IcmpSummary(Result):
     neighbour_duplicates: list[str] = Field(
         description="addresses claimed by more than one link-layer address"
     )
-    interval: float
-    timeline: list[IcmpTimelineBucket] = Field(description="buckets with messages only")
+    timeline: IcmpTimeline

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class IcmpModule(ProtocolModule):
     name: ClassVar[str] = "icmp"
     title: ClassVar[str] = "ICMP"
-    schema_version: ClassVar[str] = "1"
+    schema_version: ClassVar[str] = "2"  # 2: <module>_malformed
     wants_packets: ClassVar[bool] = True
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.icmp.scan",)
 
@@ -29,9 +29,11 @@ class IcmpModule(ProtocolModule):
         return IcmpDecoder()
 
     def create_tables(self, db: sqlite3.Connection) -> None:
+        from mcpcap.core.modules.malformed import create_table
         from mcpcap.modules.icmp.scan import CREATE_TABLES
 
         db.executescript(CREATE_TABLES)
+        create_table(db, self.name)
 
     def start_scan(self, db: sqlite3.Connection, options: dict[str, Any]) -> ModuleScan:
         from mcpcap.modules.icmp.scan import IcmpScan

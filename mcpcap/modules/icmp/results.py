@@ -7,6 +7,7 @@ import math
 import sqlite3
 from typing import Any
 
+from mcpcap.core.modules.malformed_kind import malformed_table
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
 from mcpcap.modules.icmp.kinds import TABLE
@@ -14,7 +15,7 @@ from mcpcap.modules.icmp.models import (
     EchoDestination,
     EchoSummary,
     IcmpSummary,
-    IcmpTimelineBucket,
+    IcmpTimeline,
     Neighbour,
     Redirect,
     Traceroute,
@@ -22,9 +23,8 @@ from mcpcap.modules.icmp.models import (
     Unreachable,
 )
 
-MAX_BUCKETS = 120
+MAX_BUCKETS = 60
 NICE_INTERVALS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)
-MAX_TYPES = 100
 MAX_HOPS = 64
 MAX_SENDERS = 10
 UNKNOWN = "unknown"  # an unreachable whose quoted header cannot be read
@@ -54,7 +54,7 @@ def _nearest_rank(values: list[float], fraction: float) -> float | None:
 
 class IcmpResults(TableResults):
     def __init__(self, db: sqlite3.Connection, counts: Any, capture: dict[str, Any], settings):
-        super().__init__(db, [TABLE], settings.max_reply_chars)
+        super().__init__(db, [TABLE, malformed_table("icmp")], settings.max_reply_chars)
         self._counts = counts
         self._settings = settings
 
@@ -65,21 +65,22 @@ class IcmpResults(TableResults):
         return IcmpSummary(
             messages=self.db.execute("SELECT count(*) FROM icmp_messages").fetchone()[0],
             malformed=dict(detail.get("malformed", {})),
-            by_type=self._by_type(),
+            by_type=self._by_type(top_n),
             echo=self._echo(top_n),
             unreachables=self._unreachables(top_n),
             traceroutes=self._traceroutes(top_n),
             redirects=self._redirects(top_n),
             neighbours=neighbours,
             neighbour_duplicates=duplicates,
-            **self._timeline(),
+            timeline=self._timeline(),
         )
 
-    def _by_type(self) -> list[TypeCount]:
+    def _by_type(self, top_n: int) -> list[TypeCount]:
+        """The commonest (transport, type, code) combinations, twice the top length."""
         rows = self.db.execute(
             "SELECT transport, type, type_name, code, code_name, count(*) FROM icmp_messages "
             "GROUP BY transport, type, code ORDER BY 6 DESC, 1, 2, 4 LIMIT ?",
-            (MAX_TYPES,),
+            (2 * top_n,),
         ).fetchall()
         return [
             TypeCount(transport=t, type=k, type_name=kn, code=c, code_name=cn, count=n)
@@ -184,20 +185,22 @@ class IcmpResults(TableResults):
         ]
         return neighbours, [address for (address,) in duplicates]
 
-    def _timeline(self) -> dict[str, Any]:
+    def _timeline(self) -> IcmpTimeline:
         first, last = self.db.execute("SELECT min(ts), max(ts) FROM icmp_messages").fetchone()
         if first is None:
-            return {"interval": 1.0, "timeline": []}
+            return IcmpTimeline(start=None, start_time=None, interval=1.0, messages=[], errors=[])
         interval = choose_interval(last - first)
         base = math.floor(first / interval) * interval
-        rows = self.db.execute(
+        width = int((last - base) // interval) + 1
+        columns: list[list[int]] = [[0] * width for _ in range(2)]
+        for bucket, *counts in self.db.execute(
             "SELECT CAST((ts - ?) / ? AS INTEGER) AS b, count(*), sum(error) "
-            "FROM icmp_messages GROUP BY b ORDER BY b",
+            "FROM icmp_messages GROUP BY b",
             (base, interval),
-        ).fetchall()
-        buckets = [
-            IcmpTimelineBucket(start=base + b * interval, time=iso_time(base + b * interval),
-                               messages=n, errors=e)
-            for b, n, e in rows
-        ]  # fmt: skip
-        return {"interval": interval, "timeline": buckets}
+        ):
+            for column, n in zip(columns, counts, strict=True):
+                column[min(bucket, width - 1)] += n or 0
+        return IcmpTimeline(
+            start=base, start_time=iso_time(base), interval=interval,
+            messages=columns[0], errors=columns[1],
+        )  # fmt: skip

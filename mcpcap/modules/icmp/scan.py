@@ -19,6 +19,7 @@ from typing import Any
 from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
+from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.modules.icmp import wire
 
 MAX_PENDING = 65_536
@@ -91,6 +92,7 @@ class IcmpScan(ModuleScan):
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.held: list[tuple] = []
+        self.malformed = MalformedLog(db, "icmp")
 
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
         """The module wants no UDP datagrams."""
@@ -117,9 +119,12 @@ class IcmpScan(ModuleScan):
 
     def _add(self, frame, ts, src, dst, v6, ttl, kind, code, icmp_id, seq, plen, extra, bad):
         self.number += 1
-        self.tally["icmpv6" if v6 else "icmp"] += 1
+        transport = "icmpv6" if v6 else "icmp"
+        self.tally[transport] += 1
         if bad:
             self.reasons[bad] += 1
+            ports = wire.flow_port_pair(v6, max(kind, 0), max(code, 0))
+            self.malformed.add((frame, ts, src, ports[0], dst, ports[1], transport, bad))
         reply_frame = rtt = request_frame = None
         if icmp_id is not None:
             request_frame = self._pair(self.number, frame, ts, src, dst, v6, kind, icmp_id, seq)
@@ -136,7 +141,7 @@ class IcmpScan(ModuleScan):
         errors = wire.V6_ERRORS if v6 else wire.V4_ERRORS
         self.rows.append(
             (self.number, message_uid(src, dst, v6, kind, code), ts, frame, src, dst,
-             "icmpv6" if v6 else "icmp", kind, wire.type_name(v6, kind), code,
+             transport, kind, wire.type_name(v6, kind), code,
              wire.code_name(v6, kind, code), icmp_id, seq, ttl, plen, reply_frame, rtt,
              request_frame, *q, extra.get("nd_target"), extra.get("lladdr"),
              json.dumps(prefixes) if prefixes else None, extra.get("gateway"), extra.get("mtu"),
@@ -182,6 +187,7 @@ class IcmpScan(ModuleScan):
         self._process(self.held)
         self.held.clear()
         self._write()
+        self.malformed.flush()
         for name in ("ts", "src", "dst", "type_name", "frame"):
             db.execute(f"CREATE INDEX icmp_messages_{name} ON icmp_messages ({name})")
         return ModuleCounts(

@@ -99,6 +99,12 @@ def flow_ports(v6: bool, kind: int, code: int) -> tuple[bool, int, int]:
     return False, kind, code
 
 
+def flow_port_pair(v6: bool, kind: int, code: int) -> tuple[int, int]:
+    """The message's own (type, counterpart type or code): its flow's ports seen from it."""
+    flipped, orig, resp = flow_ports(v6, kind, code)
+    return (resp, orig) if flipped else (orig, resp)
+
+
 def _ip6(raw: bytes) -> str:
     return socket.inet_ntop(socket.AF_INET6, raw)
 

@@ -33,7 +33,7 @@ KIND = "dhcp.transactions"
 
 @pytest.fixture(scope="module")
 def analysis():
-    settings = build_settings({"modules": "dhcp", "cache_dir": None})
+    settings = build_settings({"modules": "dhcp", "no_cache": True})
     with Analyzer(settings).analyze(CAPTURE, CAPTURE.name) as found:
         yield found
 
@@ -115,7 +115,17 @@ def test_summary(analysis):
     (shared,) = summary.addresses_given_to_several_clients
     assert shared.key == "10.0.0.50" and shared.values == [gen.MAC["A"], gen.MAC["D"]]
     assert summary.completed == 5 and summary.naks == 1
-    assert sum(b.exchanges for b in summary.timeline) == summary.exchanges
+    assert sum(summary.timeline.exchanges) == summary.exchanges
+    assert len(summary.timeline.exchanges) <= 60 and sum(summary.timeline.naks) == 1
+
+
+def test_malformed_messages_are_a_kind(analysis):
+    query = KindQuery(analysis, "dhcp.malformed")
+    items = list(query.iterate())
+    assert sorted(item["reason"] for item in items) == sorted(gen.DHCP_MALFORMED)
+    assert all(item["transport"] == "udp" and item["uid"].startswith("C") for item in items)
+    (cookie,) = query.iterate('reason:"wrong magic cookie"')
+    assert cookie["dst_port"] == 67
 
 
 def test_rankings(analysis):

@@ -17,7 +17,7 @@ GOLDEN = Path(__file__).parents[2] / "golden" / "example_summary.json"
 
 @pytest.fixture
 def analysis(example, make_settings):
-    with Analyzer(make_settings()).analyze(example, "example.pcap") as result:
+    with Analyzer(make_settings(modules=["dns"])).analyze(example, "example.pcap") as result:
         yield result
 
 

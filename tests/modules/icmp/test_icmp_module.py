@@ -39,7 +39,7 @@ TRUTH = gen.ICMP_TRUTH
 
 @pytest.fixture(scope="module")
 def analysis():
-    settings = build_settings({"modules": "icmp", "cache_dir": None})
+    settings = build_settings({"modules": "icmp", "no_cache": True})
     with Analyzer(settings).analyze(CAPTURE, CAPTURE.name) as found:
         yield found
 
@@ -114,7 +114,17 @@ def test_summary(analysis):
     (redirect,) = summary.redirects
     assert redirect.target == TRUTH["redirect_gateway"]
     assert sum(t.count for t in summary.by_type) == summary.messages
-    assert sum(b.messages for b in summary.timeline) == summary.messages
+    assert sum(summary.timeline.messages) == summary.messages
+    assert sum(summary.timeline.errors) == len(list(_query(analysis).iterate("error:true")))
+
+
+def test_malformed_messages_are_a_kind(analysis):
+    query = KindQuery(analysis, "icmp.malformed")
+    items = list(query.iterate())
+    assert sorted(item["reason"] for item in items) == sorted(TRUTH["malformed"])
+    (cut,) = query.iterate('reason:"quoted IPv4 header is cut short"')
+    (message,) = _query(analysis).iterate(f"frame:{cut['frame']}")
+    assert cut["uid"] == message["uid"]  # the message's own ICMP flow
 
 
 def test_rankings(analysis):
