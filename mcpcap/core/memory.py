@@ -15,8 +15,13 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-M_ARENA_MAX = -8  # mallopt parameter (glibc's malloc.h)
+M_MMAP_THRESHOLD = -3  # mallopt parameters (glibc's malloc.h)
+M_ARENA_MAX = -8
 SERVER_ARENAS = 2
+# Blocks from this size up get pages of their own, returned when freed. glibc raises its threshold
+# to the largest block freed so far (up to 32 MiB), so a scan's span results, several MiB each,
+# would otherwise come from the arenas and stay there once freed.
+SERVER_MMAP_THRESHOLD = 1 << 20
 
 
 def _libc() -> Any:
@@ -26,9 +31,13 @@ def _libc() -> Any:
 
 
 def limit_malloc_arenas(arenas: int = SERVER_ARENAS) -> bool:
-    """Cap glibc's malloc arenas; call before threads start. False where there is no glibc."""
+    """Cap glibc's malloc arenas, and give large blocks pages of their own; call before threads
+    start. False where there is no glibc."""
     with contextlib.suppress(OSError, AttributeError, ImportError):
-        return bool(_libc().mallopt(M_ARENA_MAX, arenas))
+        libc = _libc()
+        return bool(libc.mallopt(M_ARENA_MAX, arenas)) and bool(
+            libc.mallopt(M_MMAP_THRESHOLD, SERVER_MMAP_THRESHOLD)
+        )
     return False
 
 

@@ -105,3 +105,18 @@ def test_without_glibc_the_calls_say_so(monkeypatch):
     monkeypatch.setattr(memory, "_libc", no_libc)
     assert limit_malloc_arenas() is False
     assert release_free_memory() is False
+
+
+def test_a_store_being_built_keeps_a_smaller_page_cache_than_one_being_read(tmp_path):
+    from mcpcap.core import store
+
+    path = tmp_path / "s.sqlite"
+    building = store.connect(path)
+    reading = store.connect(path, readonly=True)
+    try:
+        sizes = [db.execute("PRAGMA cache_size").fetchone()[0] for db in (building, reading)]
+    finally:
+        building.close()
+        reading.close()
+    assert sizes == [-store.BUILD_CACHE_KIB, -store.READ_CACHE_KIB]
+    assert store.BUILD_CACHE_KIB < store.READ_CACHE_KIB
