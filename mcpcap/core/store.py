@@ -43,6 +43,10 @@ FINGERPRINT_BLOCK = 64 * 1024
 STORE_SUFFIX = ".sqlite"
 TEMP_SUFFIX = ".tmp"
 LOCK_SUFFIX = ".lock"
+READ_CACHE_KIB = 16_000  # SQLite's page cache of a connection that answers questions
+# ... and of one that builds a store: rows are appended, so few pages are read twice, and a scan
+# holds this for its whole length (360k-packet DNS scan: peak 191 -> 179 MiB, no slower)
+BUILD_CACHE_KIB = 4_000
 _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
 _building: set[tuple[Path, Path]] = set()  # (temporary store, lock) of builds in progress
@@ -100,7 +104,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         db = sqlite3.connect(path, check_same_thread=False)
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
-    db.execute("PRAGMA cache_size=-16000")
+    db.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB if readonly else BUILD_CACHE_KIB}")
     return db
 
 

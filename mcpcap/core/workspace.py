@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import Field
 
 from mcpcap.core.config import Settings
+from mcpcap.core.memory import release_free_memory
 from mcpcap.core.models import SCHEMA_VERSION, CaptureSummary, Result
 from mcpcap.core.paging import check_limit, decode_cursor, encode_cursor, fit_items, query_digest
 from mcpcap.core.service import Analysis, Analyzer
@@ -181,7 +182,10 @@ class Workspace:
             download = None if progress is None else (lambda d, t: progress("download", d, t, None))
             path = self.sources.open_local(resolved, progress=download, cancel=cancel)
             scan = None if progress is None else _scan_progress(progress)
-            analysis = self.analyzer.analyze(path, resolved.name, progress=scan, cancel=cancel)
+            try:
+                analysis = self.analyzer.analyze(path, resolved.name, progress=scan, cancel=cancel)
+            finally:
+                release_free_memory()  # what a scan freed, the allocator would otherwise keep
             with self._guard:
                 self._open[key] = analysis
                 self._use(key)

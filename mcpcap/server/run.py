@@ -51,6 +51,7 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
         sys.stderr.flush()
     _configure_logging(getattr(args, "log_level", None) or "WARNING")
     limit_malloc_arenas()  # a call per worker thread: see mcpcap.core.memory
+    one_scan_at_a_time()
     if transport == "http":
         host, port = args.host or "127.0.0.1", args.port
         token = check_http_auth(host, os.environ.get(TOKEN_ENV), args.allow_unauthenticated_http)
@@ -65,6 +66,24 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         workspace.close()  # its leases go, and the cache is brought within its cap
     return 0
+
+
+SERVER_SCANS = 1
+
+
+def one_scan_at_a_time() -> None:
+    """Concurrent first calls scan their captures one at a time; the others wait their turn
+    (and say so in their progress).
+
+    Scans in one process share its interpreter lock in the scanning process's stage, the
+    narrowest, and share one pool of worker processes: a second scan at once adds little
+    throughput but all of its memory (a scan of a DNS-dense capture holds about 150 MiB at its
+    peak: the results of the spans in flight, a span's decoded messages, its tallies, SQLite's
+    pages; see benchmarks/concurrent_memory.py).
+    """
+    from mcpcap.core.scan import SCANS
+
+    SCANS.slots = SERVER_SCANS
 
 
 def _build(settings: Settings):
