@@ -82,4 +82,10 @@ class DnsModule(ProtocolModule):
     def result_models(self) -> list[type]:
         from mcpcap.modules.dns import models
 
-        return [models.DnsSummary, models.TransactionPage, models.DnsTransaction, models.DnsMessage]
+        return [
+            models.DnsSummary,
+            models.TransactionPage,
+            models.DnsTransaction,
+            models.DnsMessage,
+            models.DnsFinding,
+        ]
