@@ -64,7 +64,15 @@ _ETH_IPV4_UDP, _ETH_IPV4_UDP_SIZE = _ETH_IPV4_UDP_HEADERS.unpack_from, _ETH_IPV4
 _ETH_IPV6_L4_HEADERS = struct.Struct("!12xHB3xHB33xHHH")
 _ETH_IPV6_L4, _ETH_IPV6_L4_SIZE = _ETH_IPV6_L4_HEADERS.unpack_from, _ETH_IPV6_L4_HEADERS.size
 _HHIIH = struct.Struct("!HHIIH").unpack_from
+_TCP_HEADER = struct.Struct("!HHIIHH").unpack_from  # ports, seq, ack, offset+flags, window
+# ethertype, version+IHL, total length, flags+fragment offset, TTL, protocol, addresses
+_ETH_IPV4_L4_HEADERS = struct.Struct("!12xHBxHxxHBB2x4s4s")
+_ETH_IPV4_L4, _ETH_IPV4_L4_SIZE = _ETH_IPV4_L4_HEADERS.unpack_from, _ETH_IPV4_L4_HEADERS.size
 _new_segment = tuple.__new__  # builds a Segment without NamedTuple's slower keyword __new__
+# the rest of a Segment outside packet mode, after the payload of a datagram and after the seq and
+# flags of a TCP segment (concatenated: faster than unpacking them into the tuple)
+_UDP_REST = (0, 0, 0, 0, 0, 0, 0, None, None, None)
+_TCP_REST = (0, 0, 0, 0, 0, None, None, None)
 ETH_ARP = 0x0806
 IPPROTO_ICMP = 1
 IPPROTO_ICMPV6 = 58
@@ -86,7 +94,7 @@ class Segment(NamedTuple):
     ethertype), and the fields after `tcp_flags` are filled in: `ip_len` is the IP header and
     payload as sent, `data_len` the transport payload's length per its headers (a snap length
     may have cut `payload` shorter), `vlan` the outermost VLAN id, `outer` the carrier of a
-    tunnelled packet as (proto, src, sport, dst, dport).
+    tunnelled packet as (proto, src, sport, dst, dport), `ttl` the IPv4 TTL or IPv6 hop limit.
     """
 
     transport: str
@@ -104,6 +112,7 @@ class Segment(NamedTuple):
     proto: int = 0
     vlan: int | None = None
     outer: tuple | None = None
+    ttl: int | None = None
 
 
 def format_ipv6(raw: bytes) -> str:
@@ -287,6 +296,7 @@ class Decapsulator:
         self._outer: tuple | None = None
         self._ip_len = 0
         self._sent_end = 0
+        self._ttl: int | None = None
         # a worker that sees a slice of the capture leaves IP fragments to the process that
         # sees every frame in order: `decode` raises FrameDeferred for them
         self._defer_fragments = defer_fragments
@@ -333,6 +343,10 @@ class Decapsulator:
         """
         if self.packets:
             self._vlan = self._outer = None
+            if linktype == 1 and end - start >= _ETH_IPV4_L4_SIZE:
+                segments = self._ethernet_ipv4_packet(buf, start, end)
+                if segments is not None:
+                    return segments
         elif linktype == 1 and end - start >= _ETH_IPV4_UDP_SIZE:
             ethertype, first, total, frag, protocol, sport, dport, length = _ETH_IPV4_UDP(
                 buf, start
@@ -374,6 +388,42 @@ class Decapsulator:
             self.malformed += 1
             return []
 
+    def _ethernet_ipv4_packet(self, buf: bytes, start: int, end: int) -> list[Segment] | None:
+        """Packet mode's hot path: Ethernet, IPv4 without options or fragmentation, then TCP,
+        or UDP that is no tunnel. None: take the long way (same result)."""
+        ethertype, first, total, frag, ttl, protocol, src, dst = _ETH_IPV4_L4(buf, start)
+        if ethertype != 0x0800 or first != 0x45 or frag & 0x3FFF or total < 28:
+            return None
+        ip_end = start + 14 + total  # as sent; the captured bytes may stop sooner
+        stop = ip_end if ip_end < end else end
+        text = self._address_text
+        src_text = text.get(src) or self._format_address(src)
+        dst_text = text.get(dst) or self._format_address(dst)
+        if protocol == 6:
+            if stop - start < 54:
+                return None
+            sport, dport, seq, ack, offset_flags, window = _TCP_HEADER(buf, start + 34)
+            header_end = start + 34 + ((offset_flags >> 12) << 2)
+            if header_end < start + 54 or header_end > stop:
+                return None
+            payload = buf[header_end:stop]
+            return [
+                _new_segment(Segment, ("tcp", src_text, sport, dst_text, dport, payload, seq,
+                                       offset_flags & 0xFF, ack, window, total,
+                                       ip_end - header_end, 6, None, None, ttl))
+            ]  # fmt: skip
+        if protocol == 17:
+            sport, dport, length = _HHH(buf, start + 34)
+            if length < 8 or dport in UDP_TUNNEL_DPORTS or sport == UDP_TEREDO:
+                return None
+            udp_end = start + 34 + length
+            payload = buf[start + 42 : udp_end if udp_end < stop else stop]
+            return [
+                _new_segment(Segment, ("udp", src_text, sport, dst_text, dport, payload, 0, 0,
+                                       0, 0, total, length - 8, 17, None, None, ttl))
+            ]  # fmt: skip
+        return None
+
     def _ethernet_ipv6(self, buf: bytes, start: int, end: int) -> list[Segment] | None:
         """The IPv6 hot path: Ethernet, IPv6 without extension headers, then UDP that is no
         tunnel or TCP on a port nobody asked for. None: take the long way (same result)."""
@@ -403,10 +453,7 @@ class Decapsulator:
         src_text = text.get(src) or self._format_address(src)
         dst_text = text.get(dst) or self._format_address(dst)
         return [
-            _new_segment(
-                Segment,
-                ("udp", src_text, sport, dst_text, dport, payload, 0, 0, 0, 0, 0, 0, 0, None, None),
-            )
+            _new_segment(Segment, ("udp", src_text, sport, dst_text, dport, payload) + _UDP_REST)  # noqa: RUF005
         ]
 
     def _format_address(self, raw: bytes) -> str:
@@ -594,7 +641,7 @@ class Decapsulator:
         if data[off + 6] & 0x3F or data[off + 7]:
             return self._ipv4_fragment(data, off, l4, end, protocol, ts, depth)
         if self.packets:
-            self._ip_len, self._sent_end = total, off + total
+            self._ip_len, self._sent_end, self._ttl = total, off + total, data[off + 8]
         elif protocol == IPPROTO_UDP:
             sport, dport, length = _HHH(data, l4)
             if length < 8:
@@ -609,12 +656,8 @@ class Decapsulator:
             if self._udp_wanted(sport, dport, payload):
                 src = _inet_ntoa(data[off + 12 : off + 16])
                 dst = _inet_ntoa(data[off + 16 : off + 20])
-                return [
-                    _new_segment(
-                        Segment,
-                        ("udp", src, sport, dst, dport, payload, 0, 0, 0, 0, 0, 0, 0, None, None),
-                    )
-                ]
+                segment = ("udp", src, sport, dst, dport, payload) + _UDP_REST  # noqa: RUF005
+                return [_new_segment(Segment, segment)]
             return []
         return self._transport(
             protocol, data, l4, end, data[off + 12 : off + 16], data[off + 16 : off + 20], ts, depth
@@ -635,6 +678,7 @@ class Decapsulator:
             return []
         payload = done[0]
         self._ip_len, self._sent_end = l4 - off + len(payload), len(payload)
+        self._ttl = data[off + 8]
         return self._transport(protocol, payload, 0, len(payload), src, dst, ts, depth)
 
     def _ipv6(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
@@ -646,6 +690,7 @@ class Decapsulator:
             end = len(data)
         src, dst = data[off + 8 : off + 24], data[off + 24 : off + 40]
         if self.packets:
+            self._ttl = data[off + 7]
             self._ip_len = 40 + payload_len if payload_len else len(data) - off
             self._sent_end = off + self._ip_len
         return self._ipv6_chain(data[off + 6], data, off + 40, end, src, dst, ts, depth)
@@ -745,6 +790,7 @@ class Decapsulator:
         src_text = text.get(src) or self._format_address(src)
         dst_text = text.get(dst) or self._format_address(dst)
         ip_len, sent_end, vlan, outer = self._ip_len, self._sent_end, self._vlan, self._outer
+        ttl = self._ttl
         if protocol == IPPROTO_TCP:
             sport, dport, seq, ack, offset_flags = _HHIIH(data, off)
             header_len = (offset_flags >> 12) << 2
@@ -755,7 +801,7 @@ class Decapsulator:
             data_len = max(sent_end - off - header_len, len(payload))
             return [
                 Segment("tcp", src_text, sport, dst_text, dport, payload, seq, offset_flags & 0xFF,
-                        ack, window, ip_len, data_len, protocol, vlan, outer)
+                        ack, window, ip_len, data_len, protocol, vlan, outer, ttl)
             ]  # fmt: skip
         if protocol == IPPROTO_UDP:
             sport, dport, length = _HHH(data, off)
@@ -764,7 +810,7 @@ class Decapsulator:
             payload = data[off + 8 : min(end, off + length)]
             segments = [
                 Segment("udp", src_text, sport, dst_text, dport, payload, 0, 0, 0, 0, ip_len,
-                        length - 8, protocol, vlan, outer)
+                        length - 8, protocol, vlan, outer, ttl)
             ]  # fmt: skip
             if dport in UDP_TUNNEL_DPORTS or sport == UDP_TEREDO:
                 self._outer = (protocol, src_text, sport, dst_text, dport)
@@ -776,11 +822,11 @@ class Decapsulator:
             return [
                 Segment("icmp" if protocol == IPPROTO_ICMP else "icmpv6", src_text, icmp_type,
                         dst_text, code, data[off:end], 0, 0, 0, 0, ip_len, sent_end - off,
-                        protocol, vlan, outer)
+                        protocol, vlan, outer, ttl)
             ]  # fmt: skip
         segments = [
             Segment("ip", src_text, 0, dst_text, 0, data[off:end], 0, 0, 0, 0, ip_len,
-                    sent_end - off, protocol, vlan, outer)
+                    sent_end - off, protocol, vlan, outer, ttl)
         ]  # fmt: skip
         if depth < MAX_TUNNEL_DEPTH and protocol in (IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_GRE):
             self._outer = (protocol, src_text, 0, dst_text, 0)
@@ -831,23 +877,7 @@ class Decapsulator:
         return [
             _new_segment(
                 Segment,
-                (
-                    "tcp",
-                    src_text,
-                    sport,
-                    dst_text,
-                    dport,
-                    payload,
-                    seq,
-                    flags,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    None,
-                    None,
-                ),
+                ("tcp", src_text, sport, dst_text, dport, payload, seq, flags) + _TCP_REST,  # noqa: RUF005
             )
         ]
 

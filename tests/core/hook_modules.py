@@ -27,7 +27,7 @@ class PacketLog:
     def packet(self, frame: int, ts: float, seg) -> None:
         self.seen.append(
             (frame, seg.transport, seg.src, seg.sport, seg.dst, seg.dport, seg.ip_len,
-             seg.data_len, seg.proto, seg.vlan, seg.outer, len(seg.payload))
+             seg.data_len, seg.proto, seg.vlan, seg.outer, len(seg.payload), seg.ttl)
         )  # fmt: skip
 
     def flush(self) -> list[tuple] | None:

@@ -4,6 +4,7 @@ their first bytes on any port; the same results from one process and from span w
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,13 @@ from scapy.layers.l2 import ARP, Dot1Q, Ether
 from scapy.utils import wrpcap
 
 from mcpcap.core import parallel, scan
+from mcpcap.core.decap import Decapsulator
 from mcpcap.core.modules import registry
+from mcpcap.core.reader import CaptureReader
 from tests.core import hook_modules
 
 CLIENT, SERVER = "10.0.0.1", "10.0.0.2"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tcp_exchange(sport: int, dport: int, said: list[tuple[bool, bytes]]) -> list:
@@ -98,6 +102,8 @@ def test_every_ip_packet_reaches_a_packet_module(capture, monkeypatch):
     assert len(by_transport["tcp"]) == 8 + 6 + 6 + 1  # the three exchanges, the GRE-borne SYN
     icmp = by_transport["icmp"][0]
     assert icmp[3:6] == (8, SERVER, 0) and icmp[6] == 20 + 8 + 4 and icmp[7] == 12
+    assert icmp[12] == 64  # scapy's default TTL
+    assert icmp[12] == 64  # scapy's default TTL
     vlan = next(p for p in by_transport["udp"] if p[3] == 1)
     assert vlan[9] == 42 and vlan[6] == 20 + 8 + 1 and vlan[7] == 1
     inner = next(p for p in by_transport["udp"] if p[3] == 3)
@@ -107,7 +113,7 @@ def test_every_ip_packet_reaches_a_packet_module(capture, monkeypatch):
     carriers = sorted(p[8] for p in by_transport["ip"])
     assert carriers == [4, 47]  # the tunnels' own packets count too
     six = next(p for p in by_transport["udp"] if p[3] == 7)
-    assert six[2] == "2001:db8::1" and six[6] == 40 + 8 + 3
+    assert six[2] == "2001:db8::1" and six[6] == 40 + 8 + 3 and six[12] == 64  # hop limit
     assert [p[3] for p in by_transport["l2"]] == [0x0806]  # ARP: a frame without IP
     hello = next(p for p in by_transport["tcp"] if p[11] == len(b"HELLO there"))
     assert hello[7] == len(b"HELLO there") and hello[6] == 20 + 20 + len(b"HELLO there")
@@ -137,3 +143,23 @@ def test_span_workers_give_what_one_process_gives(capture, monkeypatch):
     assert many["hook_packets"]["flushes"] > 3  # the capture was cut into several spans
     assert many["hook_packets"]["packets"] == one["hook_packets"]["packets"]
     assert many["hook_streams"]["chunks"] == one["hook_streams"]["chunks"]
+
+
+def test_the_packet_hot_path_gives_what_the_long_way_gives(capture, tmp_path):
+    """Ethernet/IPv4 TCP and UDP take a shortcut in packet mode: the same Segments."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.pop(0)
+    mixed = tmp_path / "mixed.pcap"
+    generate(mixed, 3000, seed=3, write_truth=False)  # DNS, TLS, QUIC, HTTP, DHCP, ICMP ...
+    shortcut, long_way = (Decapsulator(lambda *_: False, frozenset(), packets=True) for _ in "ab")
+    compared = 0
+    for path in (capture, mixed):
+        with CaptureReader(str(path)) as reader:
+            for ts, linktype, data, _ in reader:
+                long_way._vlan = long_way._outer = None
+                assert shortcut.decode(linktype, data, ts) == long_way._link(linktype, data, ts, 0)
+                compared += 1
+    assert compared > 3000
