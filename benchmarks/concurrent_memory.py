@@ -8,6 +8,14 @@ the same time from an MCP client, and samples the resident memory of the server 
 process below it from /proc until all calls are answered. Prints the peak of the server alone,
 of the largest child and of all of them together, the number of processes seen at once, and
 the wall time.
+
+Measured (peak RSS of the server; a 2-core machine shared with other work):
+
+    --calls 20 --packets 360000 --dns-only   1145 MiB with 8 arenas a core, 773 with 2 arenas,
+                                             279 scanning one capture at a time and trimming
+                                             the heap after each, 210 with 1 MiB mmap blocks
+                                             and a 4 MB page cache for building stores
+    --calls 20 --packets 60000                311 MiB before, 115 after the same changes
 """
 
 from __future__ import annotations
