@@ -51,8 +51,10 @@ def describe(
     if kind is not None:
         return KindCatalog(kinds=[find_kind(kinds, kind).describe()], detail="one kind")
     catalog = KindCatalog(kinds=[k.describe(brief=True) for k in kinds], detail="brief")
-    if budget is not None and json_size(catalog.model_dump(mode="json")) > budget:
-        catalog = KindCatalog(kinds=[k.describe(outline=True) for k in kinds], detail="outline")
+    for detail in ("outline", "names"):
+        if budget is None or json_size(catalog.model_dump(mode="json")) <= budget:
+            break
+        catalog = KindCatalog(kinds=[k.describe(outline=detail) for k in kinds], detail=detail)
     return catalog
 
 

@@ -21,10 +21,9 @@ pytestmark = pytest.mark.anyio
 TOOLS = {
     "list_captures", "capture_info", "analyze_dns_packets", "dns_top", "dns_transactions",
     "dns_message", "records", "top", "record", "describe",
-    # every other built-in module: its summary (its records come from the generic tools)
-    *(f"analyze_{name}_packets" for name in BUILTIN_MODULES if name != "dns"),
 }  # fmt: skip
-DEFAULT_TOOLS = TOOLS | {"analyze_dhcp_packets", "analyze_icmp_packets"}  # every built-in module
+# every built-in module: each other one adds its summary (its records come from the generic tools)
+DEFAULT_TOOLS = TOOLS | {f"analyze_{name}_packets" for name in BUILTIN_MODULES}
 # characters of the tools/list result; every built-in module of this round must fit in 20,000
 TOOLS_LIST_LIMIT = 20_000
 
@@ -41,7 +40,7 @@ def test_filter_arguments_are_the_kinds_declared_filters() -> None:
 async def test_tools_list(example_served) -> None:
     async with Client(example_served.server) as client:
         listed = await client.list_tools()
-    assert {tool.name for tool in listed.tools} == TOOLS | {"analyze_tls_packets"}  # default
+    assert {tool.name for tool in listed.tools} == DEFAULT_TOOLS
     for tool in listed.tools:
         assert tool.output_schema and tool.output_schema["type"] == "object", tool.name
         assert tool.title and tool.description

@@ -116,12 +116,14 @@ class RecordKind:
             )
         return fmt
 
-    def describe(self, brief: bool = False, outline: bool = False) -> KindDescription:
+    def describe(self, brief: bool = False, outline: str = "") -> KindDescription:
         """What `describe` says of the kind; `brief` names its filters only and leaves out its
-        fields; `outline` says only what the kind is (a catalog of many kinds, short of room)."""
+        fields; `outline` says only what the kind is ("outline") or only its name and title
+        ("names"), for a catalog of many kinds short of room."""
         if outline:
+            description = self.description if outline == "outline" else ""
             return KindDescription(
-                kind=self.name, title=self.title, description=self.description, fields=None
+                kind=self.name, title=self.title, description=description, fields=None
             )
         if brief:
             return KindDescription(
@@ -224,7 +226,11 @@ class KindCatalog(BaseModel):
         'fields; double quotes wrap spaces (qname:"a b")'
     )
     kinds: list[KindDescription]
-    detail: str = Field("", description="how much each kind says: 'one kind', 'brief' or 'outline'")
+    detail: str = Field(
+        "",
+        description="how much each kind says ('one kind', 'brief', 'outline', 'names': as room "
+        "allows); describe one kind for all of it",
+    )
 
 
 class RecordPage(BaseModel):
