@@ -217,34 +217,30 @@ def _ips(raw: bytes) -> list[str]:
 
 
 def _v4_value(how: str, raw: bytes) -> Any:
-    if how == "text":
-        return _text(raw)
-    if how == "ip":
-        if len(raw) != 4:
-            raise Malformed("address length")
-        return socket.inet_ntoa(raw)
-    if how == "ips":
-        return _ips(raw)
-    if how in ("u8", "u16", "u32", "s32"):
-        size = {"u8": 1, "u16": 2, "u32": 4, "s32": 4}[how]
+    return V4_READERS.get(how, _hex)(raw)
+
+
+def _ip(raw: bytes) -> str:
+    if len(raw) != 4:
+        raise Malformed("address length")
+    return socket.inet_ntoa(raw)
+
+
+def _number(size: int, signed: bool = False):
+    def read(raw: bytes) -> int:
         if len(raw) != size:
             raise Malformed("number length")
-        return int.from_bytes(raw, "big", signed=how == "s32")
-    if how == "params":
-        return [V4_OPTIONS.get(code, (str(code),))[0] for code in raw[:MAX_LIST]]
-    if how == "client_id":
-        if len(raw) == 7 and raw[0] == 1:
-            return _mac(raw[1:])
-        return _hex(raw)
-    if how == "fqdn":
-        return _fqdn_v4(raw)
-    if how == "relay":
-        return _relay_suboptions(raw)
-    if how == "routes":
-        return _classless_routes(raw)
-    if how == "names":
-        return _dns_names(raw)
-    return _hex(raw)
+        return int.from_bytes(raw, "big", signed=signed)
+
+    return read
+
+
+def _params(raw: bytes) -> list[str]:
+    return [V4_OPTIONS.get(code, (str(code),))[0] for code in raw[:MAX_LIST]]
+
+
+def _client_id(raw: bytes) -> str:
+    return _mac(raw[1:]) if len(raw) == 7 and raw[0] == 1 else _hex(raw)
 
 
 def _fqdn_v4(raw: bytes) -> str:
@@ -322,6 +318,14 @@ def _dns_names(raw: bytes) -> list[str]:
     if labels:  # a partial name (RFC 4704 allows a name without its final root label)
         names.append(".".join(labels))
     return names
+
+
+V4_READERS = {
+    "text": _text, "ip": _ip, "ips": _ips, "u8": _number(1), "u16": _number(2),
+    "u32": _number(4), "s32": _number(4, signed=True), "params": _params,
+    "client_id": _client_id, "fqdn": _fqdn_v4, "relay": _relay_suboptions,
+    "routes": _classless_routes, "names": _dns_names,
+}  # fmt: skip
 
 
 # ------------------------------------------------------------------ DHCPv6
