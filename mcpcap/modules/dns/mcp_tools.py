@@ -99,6 +99,7 @@ def register_resources(server: MCPServer, tools: Tools) -> None:
         description="analyze_dns_packets for one capture; the name may contain '/'.",
     )  # fmt: skip
     def dns_summary(capture: str) -> str:
-        return resource_json(
-            lambda: fitted_summary(tools.open(capture, None).module("dns"), tools.budget)
-        )
+        with tools.workspace.call():  # its analysis may be closed for the cache cap afterwards
+            return resource_json(
+                lambda: fitted_summary(tools.open(capture, None).module("dns"), tools.budget)
+            )
