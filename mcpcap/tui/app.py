@@ -19,7 +19,7 @@ from mcpcap.core.config import Settings
 from mcpcap.core.workspace import Workspace
 from mcpcap.tui.launch import EarlyOpen
 from mcpcap.tui.launch import run_tui as run_tui
-from mcpcap.tui.screens.main import MainScreen
+from mcpcap.tui.screens.main import MainScreen, class_bindings
 
 THEMES = ("textual-dark", "textual-light")
 
@@ -123,8 +123,8 @@ class McpcapApp(App[int]):
             yield SystemCommand(binding.description, binding.tooltip or binding.description, run)
         panel = main.table_panel() if main is not None else None
         if panel is not None:  # the keys of the table in view, run on it
-            for binding in panel.BINDINGS:
-                if isinstance(binding, Binding) and binding.action != "back":
+            for binding in class_bindings(type(panel)):
+                if binding.action != "back":
                     run = partial(self.run_action, binding.action, panel)
                     tip = binding.tooltip or binding.description
                     yield SystemCommand(binding.description, tip, run)

@@ -7,7 +7,7 @@ The TUI looks each hook up and falls back to its generic rendering without it:
 - `tui_table(analysis, kind) -> Widget | None`: the table of one of its kinds instead of the
   generic `KindPanel` (None: the generic one). The widget has `BINDINGS` (help and the palette
   list them), a focusable `table` and `apply_filter(text) -> bool`.
-- `tui_views(analysis) -> list[ExtraView]`: views after the kinds' tables (`Malformed`).
+- `tui_views(analysis) -> list[ExtraView]`: views after the kinds' tables (a chart, say).
 
 A hook widget asks for a table with `ShowRecords` (an overview's ranking row chosen).
 """

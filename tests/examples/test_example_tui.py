@@ -295,7 +295,7 @@ def test_another_capture_replaces_the_module_tabs(tmp_path: Path, folder: Path) 
         assert [tab.module.name for tab in screen.query(ModuleTab)] == ["dns"]
         assert screen.query_one("#module-tabs", Tabs).display is False
         views = [title for title, _ in screen.views()]
-        assert views == ["Overview", "Transactions", "Messages", "Malformed"]
+        assert views == ["Overview", "Transactions", "Messages", "Malformed", "Findings"]
         await pilot.press("right_square_bracket", "2")
         await settle(pilot)
         assert screen.query_one("#module-dns TabbedContent").active == "dns-transactions"

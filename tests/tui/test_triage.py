@@ -274,20 +274,24 @@ def test_malformed_view_lists_messages_with_reasons(tmp_path: Path) -> None:
         screen = pilot.app.screen
         expected = screen.analysis.module("dns").summary().malformed
         assert expected.total > 0
+        assert [title for title, _ in screen.views()][3] == "Malformed"
         await pilot.press("4")
         await settle(pilot)
         panel = screen.query_one(MalformedPanel)
-        rows = panel.table.source.records
+        assert panel.kind.name == "dns.malformed" and panel.table.has_focus
+        source = panel.table.source
+        rows = [source.record(i) for i in range(len(source))]
         assert len(rows) == expected.total
         reasons: dict[str, int] = {}
         for record in rows:
-            reasons[record["malformed"]] = reasons.get(record["malformed"], 0) + 1
+            reasons[record["reason"]] = reasons.get(record["reason"], 0) + 1
         assert reasons == dict(expected.by_reason)
-        assert rows[0]["malformed"] in row_text(panel, 0)
+        assert rows[0]["reason"] in row_text(panel, 0)
         await pilot.press("enter")
         await settle(pilot)
-        body_text = str(panel.query_one(".malformed-detail-body").render())
-        assert f"frame {rows[0]['frame']}" in body_text and "Malformed" in body_text
+        body_text = str(panel.query_one(".kind-detail-body").render())
+        assert f"frame {rows[0]['frame']}" in body_text
+        assert f"Malformed: {rows[0]['reason']}" in body_text
 
     run(tmp_path, body, capture="malformed.pcap", pcap_paths=[str(folder)])
 

@@ -44,6 +44,16 @@ def view_number(action: str) -> int | None:
     return None
 
 
+def class_bindings(cls: type) -> list[Binding]:
+    """The keys of a widget class with those it inherits (its own first; a key once)."""
+    found: list[Binding] = []
+    for klass in cls.__mro__:
+        for binding in klass.__dict__.get("BINDINGS", []):
+            if isinstance(binding, Binding) and all(b.key != binding.key for b in found):
+                found.append(binding)
+    return found
+
+
 def shown_modules(analysis: Any) -> list[str]:
     """The modules that get a tab: those that found traffic, DNS first, else the first chosen."""
     names = analysis.module_names
@@ -105,9 +115,17 @@ class MainScreen(Screen[None]):
             with Vertical(id="capture"):
                 yield ScanProgress(id="scan")
                 yield Static(WELCOME, id="welcome")
-                yield Tabs(id="module-tabs")
+                yield self._module_tab_bar()
                 yield ContentSwitcher(id="modules")
         yield KeyFooter()
+
+    @staticmethod
+    def _module_tab_bar() -> Tabs:
+        """The module tabs, switched by `[` and `]` (or a click) and never focused: Shift+Tab
+        from a view goes to its view tabs, then to the sources, as with a single module."""
+        tabs = Tabs(id="module-tabs")
+        tabs.can_focus = False
+        return tabs
 
     def on_mount(self) -> None:
         self.query_one(ScanProgress).display = False
@@ -187,8 +205,8 @@ class MainScreen(Screen[None]):
         classes = [type(panel) for panel in panels] or [KindPanel]
         found: list[Binding] = []
         for cls in classes:
-            for binding in cls.BINDINGS:
-                if isinstance(binding, Binding) and all(b.key != binding.key for b in found):
+            for binding in class_bindings(cls):
+                if all(b.key != binding.key for b in found):
                     found.append(binding)
         return found
 

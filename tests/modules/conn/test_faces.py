@@ -124,7 +124,8 @@ def test_the_tui_module_tab_shows_connections(tmp_path: Path, analysis: Any) -> 
 
     async def body(pilot: Pilot) -> None:
         screen = pilot.app.screen
-        assert screen.module_tab() is None  # the capture has DNS: DNS first
+        assert screen.module_tab().module.name == "dns"  # the capture has DNS: DNS first
+        assert screen.query_one("#module-tabs").display  # two modules: a tab bar
         await pilot.press("right_square_bracket")
         await settle(pilot)
         tab = screen.query_one("#module-conn", ModuleTab)

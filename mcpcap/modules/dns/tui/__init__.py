@@ -1,6 +1,6 @@
-"""The DNS module's face in the TUI: its overview, its transactions table and its malformed
-messages, given to the TUI as face hooks (`DnsModule.face_hooks`); Textual is imported only
-when the TUI asks for them."""
+"""The DNS module's face in the TUI: its overview, its transactions table and its malformed and
+findings tables, given to the TUI as face hooks (`DnsModule.face_hooks`); Textual is imported
+only when the TUI asks for them."""
 
 from __future__ import annotations
 
@@ -15,24 +15,26 @@ def overview(analysis: Any) -> Any:
 
 
 def table(analysis: Any, kind: Any) -> Any:
-    """`tui_table`: the transactions panel for `dns.transactions` (generic for the others)."""
-    if kind.name != "dns.transactions":
-        return None
-    from mcpcap.modules.dns.tui.transactions import TransactionsPanel
-
-    return TransactionsPanel(analysis.module("dns"), analysis.name, id="transactions")
-
-
-def views(analysis: Any) -> list[Any]:
-    """`tui_views`: the malformed messages, with their reasons and frames."""
-    from mcpcap.modules.dns.tui.malformed import MalformedPanel
-    from mcpcap.tui.hooks import ExtraView
+    """`tui_table`: DNS's own panels for transactions, malformed messages and findings (the
+    generic table for the others)."""
+    from mcpcap.core.records import KindQuery
 
     results = analysis.module("dns")
-    return [
-        ExtraView("Malformed", "Show the DNS messages that could not be decoded",
-                  lambda: MalformedPanel(results, analysis.name))
-    ]  # fmt: skip
+    if kind.name == "dns.transactions":
+        from mcpcap.modules.dns.tui.transactions import TransactionsPanel
+
+        return TransactionsPanel(results, analysis.name, id="transactions")
+    query = KindQuery(analysis, kind.name)
+    first_ts = analysis.capture().first_ts
+    if kind.name == "dns.malformed":
+        from mcpcap.modules.dns.tui.malformed import MalformedPanel
+
+        return MalformedPanel(results, query, analysis.name, first_ts)
+    if kind.name == "dns.findings":
+        from mcpcap.modules.dns.tui.findings import FindingsPanel
+
+        return FindingsPanel(query, analysis.name, first_ts)
+    return None
 
 
-HOOKS = {"tui_overview": overview, "tui_table": table, "tui_views": views}
+HOOKS = {"tui_overview": overview, "tui_table": table}
