@@ -39,6 +39,17 @@ class ZeekLog:
     fields: tuple[ZeekField, ...]
 
 
+# The columns every connection's Zeek log starts with: its time, its uid and its endpoints
+CONNECTION_FIELDS = (
+    ZeekField("ts", "time"),
+    ZeekField("uid", "string"),
+    ZeekField("id.orig_h", "addr", "client"),
+    ZeekField("id.orig_p", "port", "client_port"),
+    ZeekField("id.resp_h", "addr", "server"),
+    ZeekField("id.resp_p", "port", "server_port"),
+)
+
+
 def connection_uid(record: dict[str, Any], occurrence: int = 0) -> str:
     """A stable Zeek-style uid (C + 17 base62 characters) of the record's connection.
 

@@ -6,17 +6,12 @@
 
 from __future__ import annotations
 
-from mcpcap.core.export import ZeekField, ZeekLog
+from mcpcap.core.export import CONNECTION_FIELDS, ZeekField, ZeekLog
 
 CONN_LOG = ZeekLog(
     path="conn",
     fields=(
-        ZeekField("ts", "time"),
-        ZeekField("uid", "string"),
-        ZeekField("id.orig_h", "addr", "client"),
-        ZeekField("id.orig_p", "port", "client_port"),
-        ZeekField("id.resp_h", "addr", "server"),
-        ZeekField("id.resp_p", "port", "server_port"),
+        *CONNECTION_FIELDS,
         ZeekField("proto", "enum", "transport"),
         ZeekField("service", "set[string]"),
         ZeekField("duration", "interval"),

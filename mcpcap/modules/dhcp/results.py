@@ -3,7 +3,6 @@ summary (exchanges, servers, who got which address, clashes, vendor classes, tim
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from typing import Any
 
@@ -13,6 +12,7 @@ from mcpcap.core.modules.kinds import RecordKind
 from mcpcap.core.modules.malformed_kind import malformed_table
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
+from mcpcap.core.timeline import bucket_columns
 from mcpcap.modules.dhcp.kinds import MESSAGE_TABLE, TABLE
 from mcpcap.modules.dhcp.models import (
     AddressList,
@@ -22,16 +22,7 @@ from mcpcap.modules.dhcp.models import (
     ServerOffers,
 )
 
-MAX_BUCKETS = 60
-NICE_INTERVALS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)
 MAX_LISTED = 20  # addresses or MACs listed under one key
-
-
-def choose_interval(span: float) -> float:
-    for interval in NICE_INTERVALS:
-        if span / interval <= MAX_BUCKETS:
-            return float(interval)
-    return float(math.ceil(span / MAX_BUCKETS / 86400) * 86400)
 
 
 class DhcpResults(TableResults):
@@ -150,22 +141,13 @@ class DhcpResults(TableResults):
         ]
 
     def _timeline(self) -> DhcpTimeline:
-        first, last = self.db.execute("SELECT min(ts), max(ts) FROM dhcp_transactions").fetchone()
-        if first is None:
+        counts = "count(*), sum(outcome = 'ack'), sum(outcome = 'nak')"
+        found = bucket_columns(self.db, "dhcp_transactions", counts, 3)
+        if found is None:
             return DhcpTimeline(
                 start=None, start_time=None, interval=1.0, exchanges=[], acks=[], naks=[]
             )
-        interval = choose_interval(last - first)
-        base = math.floor(first / interval) * interval
-        width = int((last - base) // interval) + 1
-        columns: list[list[int]] = [[0] * width for _ in range(3)]
-        for bucket, *counts in self.db.execute(
-            "SELECT CAST((ts - ?) / ? AS INTEGER) AS b, count(*), sum(outcome = 'ack'), "
-            "sum(outcome = 'nak') FROM dhcp_transactions GROUP BY b",
-            (base, interval),
-        ):
-            for column, n in zip(columns, counts, strict=True):
-                column[min(bucket, width - 1)] += n or 0
+        base, interval, columns = found
         return DhcpTimeline(
             start=base, start_time=iso_time(base), interval=interval,
             exchanges=columns[0], acks=columns[1], naks=columns[2],

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from mcpcap.core.export import ZeekField, ZeekLog
+from mcpcap.core.export import CONNECTION_FIELDS, ZeekField, ZeekLog
 
 DNS_LOG = ZeekLog(
     path="dns",
     fields=(
-        ZeekField("ts", "time"),
-        ZeekField("uid", "string"),
-        ZeekField("id.orig_h", "addr", "client"),
-        ZeekField("id.orig_p", "port", "client_port"),
-        ZeekField("id.resp_h", "addr", "server"),
-        ZeekField("id.resp_p", "port", "server_port"),
+        *CONNECTION_FIELDS,
         ZeekField("proto", "enum", "transport"),
         ZeekField("trans_id", "count"),
         ZeekField("rtt", "interval"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from mcpcap.core.models import NameCount, Ranking
 from mcpcap.core.timefmt import iso_time
+from mcpcap.core.timeline import choose_interval
 from mcpcap.modules.dns.filters import TransactionFilter
 from mcpcap.modules.dns.models import (
     DnsSummary,
@@ -22,29 +23,6 @@ from mcpcap.modules.dns.queries import ranking
 from mcpcap.modules.dns.registry import rcode_name, type_name
 
 HISTOGRAM_EDGES = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-NICE_INTERVALS = (
-    1,
-    2,
-    5,
-    10,
-    15,
-    30,
-    60,
-    120,
-    300,
-    600,
-    900,
-    1800,
-    3600,
-    7200,
-    10800,
-    21600,
-    43200,
-    86400,
-    172800,
-    604800,
-)
-MAX_BUCKETS = 60
 UNLIMITED = 10**12
 
 
@@ -165,13 +143,6 @@ def _latency(db: sqlite3.Connection) -> Latency:
         max=nearest_rank(1.0),
         histogram=histogram,
     )
-
-
-def choose_interval(span: float) -> float:
-    for interval in NICE_INTERVALS:
-        if span / interval <= MAX_BUCKETS:
-            return float(interval)
-    return float(math.ceil(span / MAX_BUCKETS / 86400) * 86400)
 
 
 def _timeline(db: sqlite3.Connection, first_ts: float | None, last_ts: float | None) -> Timeline:

@@ -11,7 +11,7 @@ import json
 from functools import cache
 from typing import Any
 
-from mcpcap.core.export import ZeekField, ZeekLog
+from mcpcap.core.export import CONNECTION_FIELDS, ZeekField, ZeekLog
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
 from mcpcap.core.modules.malformed_kind import malformed_kind, malformed_table
@@ -43,12 +43,7 @@ BYTES = "coalesce(request_body_len, 0) + coalesce(response_body_len, 0)"
 HTTP_LOG = ZeekLog(
     path="http",
     fields=(
-        ZeekField("ts", "time"),
-        ZeekField("uid", "string"),
-        ZeekField("id.orig_h", "addr", "client"),
-        ZeekField("id.orig_p", "port", "client_port"),
-        ZeekField("id.resp_h", "addr", "server"),
-        ZeekField("id.resp_p", "port", "server_port"),
+        *CONNECTION_FIELDS,
         ZeekField("trans_depth", "count"),
         ZeekField("method", "string"),
         ZeekField("host", "string"),

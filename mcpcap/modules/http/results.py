@@ -9,12 +9,9 @@ from typing import Any
 
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
+from mcpcap.core.timeline import choose_interval
 from mcpcap.modules.http import models
 from mcpcap.modules.http.kinds import TABLES
-
-NICE_INTERVALS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200)
-MAX_BUCKETS = 60
-DAY = 86400
 
 
 class HttpResults(TableResults):
@@ -127,11 +124,3 @@ class HttpResults(TableResults):
                 models.TimelineBucket(start=start, time=iso_time(start), requests=n, errors=e)
             )
         return models.Timeline(interval=interval, buckets=buckets)
-
-
-def choose_interval(span: float) -> float:
-    """The smallest nice bucket that keeps the timeline within `MAX_BUCKETS`."""
-    for interval in NICE_INTERVALS:
-        if span / interval <= MAX_BUCKETS:
-            return float(interval)
-    return float(math.ceil(span / MAX_BUCKETS / DAY) * DAY)

@@ -10,6 +10,7 @@ from typing import Any
 from mcpcap.core.modules.malformed_kind import malformed_table
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
+from mcpcap.core.timeline import bucket_columns
 from mcpcap.modules.icmp.kinds import TABLE
 from mcpcap.modules.icmp.models import (
     EchoDestination,
@@ -23,8 +24,6 @@ from mcpcap.modules.icmp.models import (
     Unreachable,
 )
 
-MAX_BUCKETS = 60
-NICE_INTERVALS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)
 MAX_HOPS = 64
 MAX_SENDERS = 10
 UNKNOWN = "unknown"  # an unreachable whose quoted header cannot be read
@@ -37,13 +36,6 @@ ND_ROWS = (
     f"SELECT {ND_ADDRESS} AS address, lladdr, ts FROM icmp_messages WHERE transport = 'icmpv6' "
     "AND type IN (133, 134, 135, 136, 137) AND lladdr IS NOT NULL AND src != '::'"
 )
-
-
-def choose_interval(span: float) -> float:
-    for interval in NICE_INTERVALS:
-        if span / interval <= MAX_BUCKETS:
-            return float(interval)
-    return float(math.ceil(span / MAX_BUCKETS / 86400) * 86400)
 
 
 def _nearest_rank(values: list[float], fraction: float) -> float | None:
@@ -186,20 +178,10 @@ class IcmpResults(TableResults):
         return neighbours, [address for (address,) in duplicates]
 
     def _timeline(self) -> IcmpTimeline:
-        first, last = self.db.execute("SELECT min(ts), max(ts) FROM icmp_messages").fetchone()
-        if first is None:
+        found = bucket_columns(self.db, "icmp_messages", "count(*), sum(error)", 2)
+        if found is None:
             return IcmpTimeline(start=None, start_time=None, interval=1.0, messages=[], errors=[])
-        interval = choose_interval(last - first)
-        base = math.floor(first / interval) * interval
-        width = int((last - base) // interval) + 1
-        columns: list[list[int]] = [[0] * width for _ in range(2)]
-        for bucket, *counts in self.db.execute(
-            "SELECT CAST((ts - ?) / ? AS INTEGER) AS b, count(*), sum(error) "
-            "FROM icmp_messages GROUP BY b",
-            (base, interval),
-        ):
-            for column, n in zip(columns, counts, strict=True):
-                column[min(bucket, width - 1)] += n or 0
+        base, interval, columns = found
         return IcmpTimeline(
             start=base, start_time=iso_time(base), interval=interval,
             messages=columns[0], errors=columns[1],

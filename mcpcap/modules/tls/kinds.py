@@ -11,7 +11,7 @@ import json
 from functools import cache
 from typing import Any
 
-from mcpcap.core.export import ZeekField, ZeekLog
+from mcpcap.core.export import CONNECTION_FIELDS, ZeekField, ZeekLog
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
 from mcpcap.core.modules.malformed_kind import malformed_kind, malformed_table
@@ -126,12 +126,7 @@ FIELDS = (
 TLS_LOG = ZeekLog(
     "ssl",
     (
-        ZeekField("ts", "time"),
-        ZeekField("uid", "string"),
-        ZeekField("id.orig_h", "addr", "client"),
-        ZeekField("id.orig_p", "port", "client_port"),
-        ZeekField("id.resp_h", "addr", "server"),
-        ZeekField("id.resp_p", "port", "server_port"),
+        *CONNECTION_FIELDS,
         ZeekField("version", "string"),
         ZeekField("cipher", "string"),
         ZeekField("curve", "string"),

@@ -15,11 +15,9 @@ from mcpcap.core.modules.registry import load_module
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.records import make_filter
 from mcpcap.core.timefmt import iso_time
+from mcpcap.core.timeline import choose_interval as _interval
 from mcpcap.modules.tls.kinds import HANDSHAKES, TABLES, to_record
 from mcpcap.modules.tls.models import Timeline, TimelineBucket, TlsSummary
-
-MAX_BUCKETS = 60
-NICE_INTERVALS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400)
 
 
 class TlsResults(TableResults):
@@ -148,13 +146,6 @@ class TlsResults(TableResults):
             for slot, n, failed in rows
         ]
         return Timeline(interval=interval, buckets=buckets)
-
-
-def _interval(span: float) -> float:
-    for interval in NICE_INTERVALS:
-        if span / interval <= MAX_BUCKETS:
-            return float(interval)
-    return float(math.ceil(span / MAX_BUCKETS / 86400) * 86400)
 
 
 def _malformed(counts: Any) -> dict[str, int]:
