@@ -102,13 +102,14 @@ class McpcapApp(App[int]):
 
     def key_help(self) -> list[tuple[str, str]]:
         """(key, description) rows for the help screen: the app's and the screen's keys, the
-        palette key, then (after a heading row, key "") the keys of the tab in view's tables."""
+        palette key, then (after heading rows, key "") the keys of the tab in view's tables."""
         rows = [self._key_row(b) for _, b in self.actions()]
         rows.append(("ctrl+p", "Command palette: search every action"))
         main = self.main_screen
         if main is not None:
-            rows.append(("", "In a table (2, 3 …)"))
-            rows += [self._key_row(b) for b in main.table_bindings()]
+            for heading, bindings in main.table_key_groups():
+                rows.append(("", heading))
+                rows += [self._key_row(b) for b in bindings]
             rows.append(("", "Moving in a table"))
             rows += [self._key_row(b) for b in table_moves()]
         return rows

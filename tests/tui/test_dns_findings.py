@@ -1,5 +1,6 @@
 """The DNS hunt's findings in the DNS tab: a table of its own (view 5), whose `t` lists the
-transactions behind the finding under the cursor; and the help and palette list that key."""
+transactions behind the finding under the cursor; help (from any view) and the palette list that
+key."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ def test_t_on_a_finding_lists_its_transactions(tmp_path: Path) -> None:
         assert panel.total == len(findings) > 1
         assert findings[0]["subject"] in panel.table.render_line(1).text
         assert "t" in {b.key for b in screen.table_bindings()}
+        await pilot.press("1")  # on the overview, help names the table the key works in
+        await settle(pilot)
+        rows = pilot.app.key_help()
+        assert rows[rows.index(("", "In Findings (5)")) + 1] == ("t", panel.BINDINGS[0].tooltip)
+        assert "t" not in {b.key for b in screen.table_bindings()}
+        await pilot.press("5")
+        await settle(pilot)
         commands = {c.title for c in pilot.app.get_system_commands(screen)}
         assert {"Transactions", "Detail", "Export"} <= commands
         await pilot.press("down", "t")

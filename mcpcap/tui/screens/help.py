@@ -24,7 +24,10 @@ USAGE = """
 - **Transactions** (DNS): every query with its response; the filter bar takes tokens such as
   `qname_suffix:example.com rcode:NXDOMAIN qtype:AAAA client:10.0.0.0/8 rtt>0.05`.
   Click the title of the time, query or rtt column to sort by it (again to reverse it).
-- **Malformed** (DNS): the messages that could not be decoded, with the reason and the frame.
+- **Malformed** (every module): what could not be decoded, with the frame and the reason; in
+  DNS, **Enter** also shows the message decoded as far as it goes, with its bytes.
+- **Findings** (DNS): the hunt's suspects (tunnels, DGA bursts, fast flux …), best first, with
+  their evidence; **t** lists the transactions behind the finding under the cursor.
 - **Module tabs**: each module that found traffic has a tab (DNS first); **[** and **]** switch
   them. In a tab, **1** is the module's overview and **2**, **3** … its tables, one per kind
   of record. Every table has the same filter bar (`field:value`, a comma for OR, `-field:value`

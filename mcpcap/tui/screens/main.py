@@ -195,20 +195,28 @@ class MainScreen(Screen[None]):
         return tab.current_panel() if tab is not None else None
 
     def table_bindings(self) -> list[Binding]:
-        """The keys of the tables of the tab in view (the one in view first, then the others'
-        keys not listed yet; the generic table's before a capture is open)."""
+        """The keys of the table in view (the first table's on an overview; the generic
+        table's before a capture is open): those every table of the tab has, or nearly."""
+        return self.table_key_groups()[0][1]
+
+    def table_key_groups(self) -> list[tuple[str, list[Binding]]]:
+        """(heading, keys) for help: the keys of the table in view under "In a table", then,
+        for each other table of the tab with keys of its own, those keys under its name."""
         tab = self.module_tab()
         panels = tab.table_panels() if tab is not None else []
+        titles = [title for title, _ in self.views()[1:]]
+        named = list(zip(titles, panels, strict=False))
         current = self.table_panel()
-        if current is not None:
-            panels = [current, *(p for p in panels if p is not current)]
-        classes = [type(panel) for panel in panels] or [KindPanel]
-        found: list[Binding] = []
-        for cls in classes:
-            for binding in class_bindings(cls):
-                if all(b.key != binding.key for b in found):
-                    found.append(binding)
-        return found
+        first = current if current is not None else (panels[0] if panels else None)
+        found = class_bindings(type(first) if first is not None else KindPanel)
+        groups = [("In a table (2, 3 …)", found)]
+        listed = {binding.key for binding in found}
+        for number, (title, panel) in enumerate(named, start=2):
+            own = [b for b in class_bindings(type(panel)) if b.key not in listed]
+            if panel is not first and own:
+                groups.append((f"In {title} ({number})", own))
+                listed |= {binding.key for binding in own}
+        return groups
 
     def key_bindings(self) -> list[Binding]:
         """The screen's bindings as help and the palette list them: views by their names."""
