@@ -25,5 +25,12 @@ def in_network(address: str | None, network: str) -> int:
 
 
 def register(db: sqlite3.Connection) -> None:
-    """Make `in_network` callable from SQL on `db`."""
-    db.create_function(SQL_FUNCTION, 2, in_network, deterministic=True)
+    """Make `in_network` callable from SQL on `db` (again is fine).
+
+    SQLite refuses to create a function while another statement runs on the connection (another
+    thread's read, another module's results): that is fine when the function is already there.
+    """
+    try:
+        db.create_function(SQL_FUNCTION, 2, in_network, deterministic=True)
+    except sqlite3.OperationalError:
+        db.execute(f"SELECT {SQL_FUNCTION}(NULL, '0.0.0.0/0')").fetchone()  # raises if missing

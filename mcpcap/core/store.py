@@ -31,6 +31,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from mcpcap import __version__
+from mcpcap.core import addresses
 from mcpcap.core.errors import McpcapError
 
 try:
@@ -105,6 +106,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
     db.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB if readonly else BUILD_CACHE_KIB}")
+    addresses.register(db)  # now, before any statement of any thread can run on it
     return db
 
 

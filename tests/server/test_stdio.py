@@ -196,3 +196,14 @@ def test_a_client_pipe_gets_no_terminal_note_and_sigint_ends_the_server(source) 
     assert child.wait(timeout=10) == 130
     assert "waiting for an MCP client" not in child.stderr.read().decode()
     child.stdin.close()
+
+
+def test_a_failure_to_close_at_exit_is_logged_not_raised(caplog) -> None:
+    from mcpcap.server.run import close_quietly
+
+    class Failing:
+        def close(self) -> None:
+            raise OSError("the cache folder went away")
+
+    close_quietly(Failing())
+    assert "the cache folder went away" in caplog.text

@@ -1,0 +1,34 @@
+"""The SQL address function a store's filters call: registered once, safe to ask for again."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from mcpcap.core import addresses
+
+
+def test_registering_again_while_a_statement_runs_is_fine():
+    db = sqlite3.connect(":memory:")
+    addresses.register(db)
+    db.execute("CREATE TABLE t (a TEXT)")
+    db.executemany("INSERT INTO t VALUES (?)", [("10.0.0.1",), ("192.0.2.1",)])
+    rows = db.execute(f"SELECT a FROM t WHERE {addresses.SQL_FUNCTION}(a, '10.0.0.0/8')")
+    assert rows.fetchone() == ("10.0.0.1",)  # a statement is still running on `db`
+    addresses.register(db)  # SQLite refuses to create it now; it is there, so that is fine
+    assert rows.fetchone() is None
+
+
+def test_a_connection_without_it_still_says_so_when_busy():
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (a TEXT)")
+    db.executemany("INSERT INTO t VALUES (?)", [("a",), ("b",)])
+    rows = db.execute("SELECT a FROM t")
+    rows.fetchone()
+    try:
+        addresses.register(db)
+    except sqlite3.OperationalError:
+        pass  # refused, and the function is not there: the error stands
+    else:  # this SQLite build allows it while busy: then it must work
+        assert db.execute(
+            f"SELECT {addresses.SQL_FUNCTION}('10.0.0.1', '10.0.0.0/8')"
+        ).fetchone() == (1,)
