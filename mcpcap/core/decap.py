@@ -764,15 +764,19 @@ class Decapsulator:
             return self._udp(data, off, end, src, dst, ts, depth)
         if protocol == IPPROTO_TCP:
             return self._tcp(data, off, end, src, dst)
+        return self._tunnel(protocol, data[off:end], ts, depth)  # ICMP's quotes are never read
+
+    def _tunnel(self, protocol: int, inner: bytes, ts: float, depth: int) -> list[Segment]:
+        """What an IP-in-IP, IPv6-in-IP or GRE packet carries ([] for any other protocol)."""
         if depth >= MAX_TUNNEL_DEPTH:
             return []
         if protocol == IPPROTO_IPIP:
-            return self._ipv4(data[off:end], 0, ts, depth + 1)
+            return self._ipv4(inner, 0, ts, depth + 1)
         if protocol == IPPROTO_IPV6:
-            return self._ipv6(data[off:end], 0, ts, depth + 1)
+            return self._ipv6(inner, 0, ts, depth + 1)
         if protocol == IPPROTO_GRE:
-            return self._gre(data[off:end], ts, depth + 1)
-        return []  # ICMP and the rest: never read messages quoted inside them
+            return self._gre(inner, ts, depth + 1)
+        return []
 
     def _packet(
         self,
@@ -831,12 +835,7 @@ class Decapsulator:
         if depth < MAX_TUNNEL_DEPTH and protocol in (IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_GRE):
             self._outer = (protocol, src_text, 0, dst_text, 0)
             try:
-                if protocol == IPPROTO_IPIP:
-                    segments += self._ipv4(data[off:end], 0, ts, depth + 1)
-                elif protocol == IPPROTO_IPV6:
-                    segments += self._ipv6(data[off:end], 0, ts, depth + 1)
-                else:
-                    segments += self._gre(data[off:end], ts, depth + 1)
+                segments += self._tunnel(protocol, data[off:end], ts, depth)
             except (IndexError, struct.error, ValueError):
                 self.malformed += 1  # the carrier still counts; what it carried did not decode
             finally:
