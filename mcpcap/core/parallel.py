@@ -343,7 +343,7 @@ class _SpanScanner:
 
     def __init__(self, layout: PcapLayout, module_names: list[str]) -> None:
         from mcpcap.core.modules.registry import load_modules
-        from mcpcap.core.scan import UdpDispatch
+        from mcpcap.core.scan import UdpDispatch, packet_routes
 
         modules = load_modules(module_names)
         self.layout = layout
@@ -361,12 +361,10 @@ class _SpanScanner:
             for module in modules
         ]
         self.flushes = [getattr(d, "flush", None) for d in self.decoders]
-        self.packet_decoders = [
-            d.packet
-            for d, module in zip(self.decoders, modules, strict=True)
-            if module.wants_packets
-        ]
-        packets = bool(self.packet_decoders) or self.tcp.any_port
+        self.packet_routes = packet_routes(
+            [(m, d) for m, d in zip(modules, self.decoders, strict=True) if m.wants_packets]
+        )
+        packets = any(module.wants_packets for module in modules) or self.tcp.any_port
         self.decap = Decapsulator(
             self.dispatch.wanted, self.tcp.ports, defer_fragments=True, packets=packets
         )
@@ -385,7 +383,9 @@ class _SpanScanner:
         decode = self.decap.decode_at
         single = self.decoders[0] if len(self.decoders) == 1 else None
         packet_mode = self.decap.packets
-        wants_tcp, wanted = self.tcp.wants, self.dispatch.wanted
+        wants_tcp = self.tcp.wants
+        routes, decoders = self.packet_routes, self.decoders
+        datagram_targets = self.dispatch.for_datagram
         out: list[tuple] = []
         append = out.append
         first, last = math.inf, -math.inf
@@ -411,19 +411,21 @@ class _SpanScanner:
             if not segments:
                 continue
             if packet_mode:
-                for packet in self.packet_decoders:
-                    for seg in segments:
-                        packet(frame, ts, seg)
-                udp = []
                 for seg in segments:
                     transport = seg.transport
-                    if transport == "tcp":
-                        if wants_tcp(seg):  # its stream is read in order, by the scanning process
-                            append((TCP_SEGMENT, frame, ts, tuple(seg)))
-                    elif transport == "udp" and wanted(seg.sport, seg.dport, seg.payload):
-                        udp.append(seg)
-                segments = udp
-            elif segments[0].transport == "tcp" or (len(segments) > 1 and _carries_tcp(segments)):
+                    for packet in routes[transport]:
+                        packet(frame, ts, seg)
+                    if transport == "udp":
+                        for index in datagram_targets(seg.sport, seg.dport, seg.payload):
+                            decoded = decoders[index](frame, ts, seg)
+                            if decoded is not None:
+                                append((index, frame, ts, seg.src, seg.sport, seg.dst, seg.dport,
+                                        decoded))  # fmt: skip
+                    elif transport == "tcp" and wants_tcp(seg):
+                        # its stream is read in order, by the scanning process
+                        append((TCP_SEGMENT, frame, ts, tuple(seg)))
+                continue
+            if segments[0].transport == "tcp" or (len(segments) > 1 and _carries_tcp(segments)):
                 append((DEFERRED, frame, ts, buf[start:pos]))
                 continue
             for seg in segments:
@@ -432,8 +434,8 @@ class _SpanScanner:
                     if decoded is not None:
                         append((0, frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded))
                     continue
-                for index, decoder in self._targets(seg):
-                    decoded = decoder(frame, ts, seg)
+                for index in datagram_targets(seg.sport, seg.dport, seg.payload):
+                    decoded = decoders[index](frame, ts, seg)
                     if decoded is not None:
                         append((index, frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded))
         partials = [flush() if flush is not None else None for flush in self.flushes]
@@ -441,9 +443,6 @@ class _SpanScanner:
         if not span.count:
             return packed, 0, 0, None, None
         return packed, span.count, total, first, last
-
-    def _targets(self, seg) -> list[tuple[int, Any]]:
-        return [(index, self.decoders[index]) for index in self.dispatch.targets(seg)]
 
 
 def _carries_tcp(segments: list) -> bool:

@@ -271,6 +271,11 @@ class _FrameFeeder:
         self.packet_feeds = [
             (module.worker_decoder(), scan) for module, scan in scans if module.wants_packets
         ]
+        self.packet_routes = packet_routes(
+            [(module, decoder) for (decoder, _), module in zip(
+                self.packet_feeds, [m for m, _ in scans if m.wants_packets], strict=True
+            )]
+        )
         # every packet is decoded when a module counts packets or claims streams on any port
         packets = bool(self.packet_feeds) or self.streams.interest.any_port
         self.decap = Decapsulator(self.udp_wanted.wanted, tcp_ports, packets=packets)
@@ -284,12 +289,10 @@ class _FrameFeeder:
         segments = self.decap.decode(linktype, data, ts)
         if packets and self.packet_feeds:
             self._feed_packets(number, ts, segments)
-        packet_mode = self.decap.packets
         for seg in segments:
             transport = seg.transport
             if transport == "udp":
-                if packet_mode and not self.udp_wanted.wanted(seg.sport, seg.dport, seg.payload):
-                    continue
+                # (outside packet mode the decapsulator kept only wanted datagrams)
                 for scan in self.udp_wanted.targets(seg):
                     scan.on_udp(number, ts, seg)
             elif transport == "tcp" and self.streams.interest.wants(seg):
@@ -300,9 +303,9 @@ class _FrameFeeder:
         self.streams.feed(seg, number, ts)
 
     def _feed_packets(self, number: int, ts: float, segments: list) -> None:
-        for decoder, _ in self.packet_feeds:
-            packet = decoder.packet
-            for seg in segments:
+        routes = self.packet_routes
+        for seg in segments:
+            for packet in routes[seg.transport]:
                 packet(number, ts, seg)
         self._unflushed += 1
         if self._unflushed >= PACKETS_PER_FLUSH:
@@ -323,24 +326,70 @@ class _FrameFeeder:
         self.flush_packets()
 
 
+PACKET_TRANSPORTS = ("tcp", "udp", "icmp", "icmpv6", "ip", "l2")
+
+
+def packet_routes(decoders: list[tuple[ProtocolModule, Any]]) -> dict[str, list]:
+    """Each packet-mode transport's `packet` methods, of the modules that read it, in order."""
+    return {
+        transport: [
+            decoder.packet
+            for module, decoder in decoders
+            if module.packet_transports is None or transport in module.packet_transports
+        ]
+        for transport in PACKET_TRANSPORTS
+    }
+
+
 class UdpDispatch:
-    """Decides once per datagram which module scans want it (usually exactly one module)."""
+    """Decides once per datagram which module scans want it (usually exactly one module).
+
+    Only modules that read UDP at all are asked; one with the contract's port test is
+    answered from its `udp_ports` without a call.
+    """
 
     def __init__(self, scans: list[tuple[ProtocolModule, Any]]) -> None:
-        self._scans = scans
+        self._checks = [
+            (module.udp_ports, _own_udp_test(module), scan)
+            for module, scan in scans
+            if module.udp_ports or _own_udp_test(module) is not None
+        ]
         # the decapsulator's UDP filter, asked for every datagram: one module's own method
         # when there is one module (a call less), else whether any module wants it
-        self.wanted = scans[0][0].wants_udp if len(scans) == 1 else self._any_wants
+        if len(scans) == 1:
+            self.wanted = scans[0][0].wants_udp
+        elif not self._checks:
+            self.wanted = _no_datagram
+        else:
+            self.wanted = self._any_wants
 
     def _any_wants(self, sport: int, dport: int, payload: bytes) -> bool:
-        return any(module.wants_udp(sport, dport, payload) for module, _ in self._scans)
+        for ports, test, _ in self._checks:
+            if test(sport, dport, payload) if test else sport in ports or dport in ports:
+                return True
+        return False
 
     def targets(self, seg) -> list:
+        """The scans (in module order) that want the datagram."""
+        return self.for_datagram(seg.sport, seg.dport, seg.payload)
+
+    def for_datagram(self, sport: int, dport: int, payload: bytes) -> list:
         return [
             scan
-            for module, scan in self._scans
-            if module.wants_udp(seg.sport, seg.dport, seg.payload)
+            for ports, test, scan in self._checks
+            if (test(sport, dport, payload) if test else sport in ports or dport in ports)
         ]
+
+
+def _own_udp_test(module: ProtocolModule) -> Callable[[int, int, bytes], bool] | None:
+    """The module's `wants_udp` when it overrides the contract's port test."""
+    if type(module).wants_udp is ProtocolModule.wants_udp:
+        return None
+    return module.wants_udp
+
+
+def _no_datagram(sport: int, dport: int, payload: bytes) -> bool:
+    return False
 
 
 class ScanQueue:

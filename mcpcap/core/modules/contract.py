@@ -117,6 +117,8 @@ class ProtocolModule(ABC):
     # every IP packet goes to the module's worker decoder (`.packet(frame, ts, segment)`),
     # whichever process decodes it; see `worker_decoder`
     wants_packets: ClassVar[bool] = False
+    # the packet-mode transports (`Segment.transport`) that decoder reads; None: every packet
+    packet_transports: ClassVar[frozenset[str] | None] = None
 
     def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
         """Whether a UDP datagram may belong to this protocol (called for every datagram)."""

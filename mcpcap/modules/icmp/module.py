@@ -21,6 +21,7 @@ class IcmpModule(ProtocolModule):
     title: ClassVar[str] = "ICMP"
     schema_version: ClassVar[str] = "2"  # 2: <module>_malformed
     wants_packets: ClassVar[bool] = True
+    packet_transports: ClassVar[frozenset[str] | None] = frozenset(("icmp", "icmpv6"))
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.icmp.scan",)
 
     def worker_decoder(self):
