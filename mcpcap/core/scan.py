@@ -268,14 +268,10 @@ class _FrameFeeder:
         self.udp_wanted = UdpDispatch(scans)
         tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
         self.streams = StreamRouter(scans, TcpReassembler(budget=budget))
-        self.packet_feeds = [
-            (module.worker_decoder(), scan) for module, scan in scans if module.wants_packets
-        ]
-        self.packet_routes = packet_routes(
-            [(module, decoder) for (decoder, _), module in zip(
-                self.packet_feeds, [m for m, _ in scans if m.wants_packets], strict=True
-            )]
-        )
+        readers = [(module, module.worker_decoder(), scan) for module, scan in scans
+                   if module.wants_packets]  # fmt: skip
+        self.packet_feeds = [(decoder, scan) for _, decoder, scan in readers]
+        self.packet_routes = packet_routes([(module, decoder) for module, decoder, _ in readers])
         # every packet is decoded when a module counts packets or claims streams on any port
         packets = bool(self.packet_feeds) or self.streams.interest.any_port
         self.decap = Decapsulator(self.udp_wanted.wanted, tcp_ports, packets=packets)
