@@ -56,8 +56,9 @@ from mcpcap.core.decap import Decapsulator, FrameDeferred
 from mcpcap.core.errors import CancelledError, McpcapError
 from mcpcap.core.reader import PcapLayout, PcapSpan, changed_error
 from mcpcap.core.streams import TcpInterest
+from mcpcap.core.streamwork import reads_streams
 
-SPAN_BYTES = 4 << 20
+SPAN_BYTES = 2 << 20
 MIN_PARALLEL_BYTES = 32 << 20  # measured on a quiet machine: at 58 MB two processes pay 1.4x
 MAX_AUTO_WORKERS = 2
 IN_FLIGHT_PER_WORKER = 3
@@ -68,8 +69,9 @@ DEFERRED = -1  # the first item of a deferred frame: (DEFERRED, frame, ts, data)
 # a TCP segment (as a plain tuple) sent back for its stream, which the scanning process reads
 TCP_SEGMENT = -2
 
-# (marshal.dumps((items, partials)), packets, bytes, first_ts, last_ts); see `unpack_items`
-SpanResult = tuple[bytes, int, int, float | None, float | None]
+# (marshal.dumps((items, partials)), the stream worker's segments (`marshal.dumps` of
+# (frame, ts, segment fields) tuples, or None), packets, bytes, first_ts, last_ts)
+SpanResult = tuple[bytes, bytes | None, int, int, float | None, float | None]
 
 
 def unpack_items(packed: bytes) -> tuple[list[tuple], list[Any]]:
@@ -192,13 +194,12 @@ class _SharedPool:
 
     @staticmethod
     def _start(workers: int) -> ProcessPoolExecutor:
-        context = _context()
+        context = worker_context()
         size = pool_size()
         if context.get_start_method() == "fork":
             size = min(size, max(1, workers))
-        with _real_stderr():
-            _start_helpers(context)
-            return ProcessPoolExecutor(size, mp_context=context, initializer=_init_worker)
+        with helpers_ready(context):
+            return ProcessPoolExecutor(size, mp_context=context, initializer=init_worker)
 
 
 POOL = _SharedPool()
@@ -244,6 +245,14 @@ def _start_helpers(context: multiprocessing.context.BaseContext) -> None:
 
 
 @contextlib.contextmanager
+def helpers_ready(context: multiprocessing.context.BaseContext) -> Iterator[None]:
+    """Where worker processes of `context` can start: its helpers running, a real stderr."""
+    with _real_stderr():
+        _start_helpers(context)
+        yield
+
+
+@contextlib.contextmanager
 def _real_stderr() -> Iterator[None]:
     """multiprocessing hands `sys.stderr`'s descriptor to its helper processes. A TUI (or a test
     runner) may have replaced `sys.stderr` with an object whose descriptor is not a real one,
@@ -268,7 +277,7 @@ def prepare_workers() -> None:
     a new interpreter that imports the decoders, takes about a third of a second, which then
     falls in the time a person spends browsing rather than in their first open.
     """
-    if (os.cpu_count() or 1) < 2 or _context().get_start_method() != "forkserver":
+    if (os.cpu_count() or 1) < 2 or worker_context().get_start_method() != "forkserver":
         return
     from multiprocessing import forkserver
 
@@ -283,7 +292,7 @@ def worker_imports() -> list[str]:
     return [name for module in load_modules(None) for name in module.worker_imports]
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def worker_context() -> multiprocessing.context.BaseContext:
     """fork when this process has one thread (fastest, and no re-import of `__main__`);
     forkserver when it has more (forking threads can deadlock); spawn where neither exists."""
     methods = multiprocessing.get_all_start_methods()
@@ -301,7 +310,7 @@ MAX_SCANNERS = 4  # files a worker keeps open at once (one per concurrent scan i
 _scanners: OrderedDict[tuple[PcapLayout, tuple[str, ...]], _SpanScanner] = OrderedDict()
 
 
-def _init_worker() -> None:
+def init_worker() -> None:
     # a worker decodes spans without making cyclic garbage: see `mcpcap.core.gcpause`; it
     # collects when it starts on another file (`_scanner_for`)
     gc.disable()
@@ -355,7 +364,8 @@ class _SpanScanner:
             raise changed_error(os.path.basename(layout.path), layout.identity[2], None)
         scans = [(module, i) for i, module in enumerate(modules)]
         self.dispatch = UdpDispatch(scans)
-        self.tcp = TcpInterest(modules)
+        self.tcp = TcpInterest([module for module in modules if not reads_streams(module)])
+        self.stream_tcp = TcpInterest([module for module in modules if reads_streams(module)])
         self.decoders = [
             module.worker_decoder() if module.wants_packets or module.udp_decoder() else None
             for module in modules
@@ -364,9 +374,16 @@ class _SpanScanner:
         self.packet_routes = packet_routes(
             [(m, d) for m, d in zip(modules, self.decoders, strict=True) if m.wants_packets]
         )
-        packets = any(module.wants_packets for module in modules) or self.tcp.any_port
+        packets = (
+            any(module.wants_packets for module in modules)
+            or self.tcp.any_port
+            or self.stream_tcp.any_port
+        )
         self.decap = Decapsulator(
-            self.dispatch.wanted, self.tcp.ports, defer_fragments=True, packets=packets
+            self.dispatch.wanted,
+            self.tcp.ports | self.stream_tcp.ports,
+            defer_fragments=True,
+            packets=packets,
         )
 
     def close(self) -> None:
@@ -383,7 +400,9 @@ class _SpanScanner:
         decode = self.decap.decode_at
         single = self.decoders[0] if len(self.decoders) == 1 else None
         packet_mode = self.decap.packets
-        wants_tcp = self.tcp.wants
+        wants_tcp = self.tcp.wants if self.tcp.active else None
+        stream_wants = self.stream_tcp.wants if self.stream_tcp.active else None
+        streams: list[tuple] = []
         routes, decoders = self.packet_routes, self.decoders
         datagram_targets = self.dispatch.for_datagram
         out: list[tuple] = []
@@ -421,9 +440,12 @@ class _SpanScanner:
                             if decoded is not None:
                                 append((index, frame, ts, seg.src, seg.sport, seg.dst, seg.dport,
                                         decoded))  # fmt: skip
-                    elif transport == "tcp" and wants_tcp(seg):
-                        # its stream is read in order, by the scanning process
-                        append((TCP_SEGMENT, frame, ts, tuple(seg)))
+                    elif transport == "tcp":
+                        if wants_tcp is not None and wants_tcp(seg):
+                            # its stream is read in order, by the scanning process
+                            append((TCP_SEGMENT, frame, ts, tuple(seg)))
+                        if stream_wants is not None and stream_wants(seg):
+                            streams.append((frame, ts, tuple(seg)))
                 continue
             if segments[0].transport == "tcp" or (len(segments) > 1 and _carries_tcp(segments)):
                 append((DEFERRED, frame, ts, buf[start:pos]))
@@ -440,9 +462,10 @@ class _SpanScanner:
                         append((index, frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded))
         partials = [flush() if flush is not None else None for flush in self.flushes]
         packed = marshal.dumps((out, partials))
+        packed_streams = marshal.dumps(streams) if streams else None
         if not span.count:
-            return packed, 0, 0, None, None
-        return packed, span.count, total, first, last
+            return packed, packed_streams, 0, 0, None, None
+        return packed, packed_streams, span.count, total, first, last
 
 
 def _carries_tcp(segments: list) -> bool:

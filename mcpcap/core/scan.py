@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import marshal
 import os
 import sqlite3
 import threading
@@ -27,6 +28,7 @@ from mcpcap.core.linktypes import linktype_name
 from mcpcap.core.modules.contract import ProtocolModule
 from mcpcap.core.reader import CaptureReader
 from mcpcap.core.streams import StreamRouter
+from mcpcap.core.streamwork import StreamSide, StreamWorker, reads_streams
 from mcpcap.core.tcpstream import DEFAULT_MAX_STREAM_BYTES, StreamBudget, TcpReassembler
 
 PROGRESS_EVERY = 8192
@@ -98,16 +100,19 @@ def _scan_reader(
         from mcpcap.core.parallel import choose_workers
 
         count = choose_workers(workers, size)
-    if count > 1:
-        seen = _scan_parallel(
-            db, reader, feeder, scans, modules, count, max_packets, progress, cancel
-        )
-    else:
-        seen = _scan_serial(reader, feeder, max_packets, progress, cancel)
-    packets, total_bytes, first_ts, last_ts, stopped_early = seen
-    reader.check_unchanged()
-    # data still waiting behind a segment the capture never had belongs to the last frame
-    feeder.flush(packets, last_ts or 0.0)
+    try:
+        if count > 1:
+            seen = _scan_parallel(
+                db, reader, feeder, scans, modules, count, max_packets, progress, cancel
+            )
+        else:
+            seen = _scan_serial(reader, feeder, max_packets, progress, cancel)
+        packets, total_bytes, first_ts, last_ts, stopped_early = seen
+        reader.check_unchanged()
+        # data still waiting behind a segment the capture never had belongs to the last frame
+        feeder.flush(packets, last_ts or 0.0)
+    finally:
+        feeder.close()
     if progress is not None:
         progress(packets, reader.bytes_read, size)
     facts = {
@@ -184,6 +189,9 @@ def _scan_parallel(
     if progress is not None:
         progress = _Repeating(progress, reader.size)
     waiting = progress.again if progress is not None else None
+    if feeder.stream_side.active:
+        # started before the span workers: with no thread yet, it can be forked
+        feeder.start_stream_worker(names)
     runs = run_spans(layout, spans, names, workers, cancel, waiting)
     with contextlib.closing(runs) as results:
         seen = _consume_spans(
@@ -213,7 +221,8 @@ def _consume_spans(
     frame = feeder.frame
     packets = total_bytes = 0
     first_ts = last_ts = None
-    for span, (packed, count, span_bytes, low, high) in results:
+    stream_worker = feeder.stream_worker is not None
+    for span, (packed, streams, count, span_bytes, low, high) in results:
         items, partials = unpack_items(packed)
         for item in items:
             kind = item[0]
@@ -224,6 +233,8 @@ def _consume_spans(
             else:
                 module_scans[kind].on_udp_decoded(*item[1:])
         feeder.flush_packets()  # the span's deferred fragments, which this process decoded
+        if stream_worker:
+            feeder.hand_to_stream_worker(streams)
         for scan, partial in zip(module_scans, partials, strict=True):
             if partial is not None:
                 scan.on_worker_flush(partial)
@@ -257,7 +268,13 @@ class _Repeating:
 
 
 class _FrameFeeder:
-    """Frames -> segments -> module scans, for every frame this process decapsulates."""
+    """Frames -> segments -> module scans, for every frame this process decapsulates.
+
+    TCP goes two ways: to the `on_tcp` of modules that read streams here (`streams`), and to
+    the stream decoders of the others (`stream_side`, see `mcpcap.core.streamwork`): in this
+    process for a serial scan; collected in `stream_items` for the stream worker of a parallel
+    one (`hand_to_stream_worker`).
+    """
 
     def __init__(
         self,
@@ -265,15 +282,25 @@ class _FrameFeeder:
         modules: list[ProtocolModule],
         budget: StreamBudget | None = None,
     ):
+        self.budget = budget = budget if budget is not None else StreamBudget()
+        self.scans = scans
         self.udp_wanted = UdpDispatch(scans)
         tcp_ports = frozenset().union(*(module.tcp_ports for module in modules))
-        self.streams = StreamRouter(scans, TcpReassembler(budget=budget))
+        here = [(module, scan) for module, scan in scans if not reads_streams(module)]
+        self.streams = StreamRouter(here, TcpReassembler(budget=budget))
+        self.stream_side = StreamSide(modules, budget)
+        self.stream_items: deque[tuple] | None = None  # set for a parallel scan
+        self.stream_worker: StreamWorker | None = None
         readers = [(module, module.worker_decoder(), scan) for module, scan in scans
                    if module.wants_packets]  # fmt: skip
         self.packet_feeds = [(decoder, scan) for _, decoder, scan in readers]
         self.packet_routes = packet_routes([(module, decoder) for module, decoder, _ in readers])
         # every packet is decoded when a module counts packets or claims streams on any port
-        packets = bool(self.packet_feeds) or self.streams.interest.any_port
+        packets = (
+            bool(self.packet_feeds)
+            or self.streams.interest.any_port
+            or self.stream_side.interest.any_port
+        )
         self.decap = Decapsulator(self.udp_wanted.wanted, tcp_ports, packets=packets)
         self._unflushed = 0
 
@@ -291,8 +318,31 @@ class _FrameFeeder:
                 # (outside packet mode the decapsulator kept only wanted datagrams)
                 for scan in self.udp_wanted.targets(seg):
                     scan.on_udp(number, ts, seg)
-            elif transport == "tcp" and self.streams.interest.wants(seg):
-                self.streams.feed(seg, number, ts)
+            elif transport == "tcp":
+                if self.streams.interest.wants(seg):
+                    self.streams.feed(seg, number, ts)
+                if self.stream_side.active and self.stream_side.interest.wants(seg):
+                    if self.stream_items is None:
+                        self.stream_side.feed(seg, number, ts)
+                    else:
+                        self.stream_items.append((number, ts, tuple(seg)))
+        self._unflushed += 1
+        if self._unflushed >= PACKETS_PER_FLUSH:
+            self.flush_packets()
+
+    def start_stream_worker(self, names: list[str]) -> None:
+        """A parallel scan's stream decoders run in a stream worker from now on."""
+        from mcpcap.core.parallel import helpers_ready, worker_context
+
+        self.stream_items = deque()
+        context = worker_context()
+        with helpers_ready(context):
+            self.stream_worker = StreamWorker(context, names, self.budget.max_bytes)
+
+    def close(self) -> None:
+        """Stop the stream worker if one is still running (a cancelled or failed scan)."""
+        if self.stream_worker is not None:
+            self.stream_worker.close()
 
     def tcp_segment(self, number: int, ts: float, seg: Segment) -> None:
         """A TCP segment a worker decoded (and its packet decoders counted), for its stream."""
@@ -303,12 +353,10 @@ class _FrameFeeder:
         for seg in segments:
             for packet in routes[seg.transport]:
                 packet(number, ts, seg)
-        self._unflushed += 1
-        if self._unflushed >= PACKETS_PER_FLUSH:
-            self.flush_packets()
 
     def flush_packets(self) -> None:
-        """The packet decoders' partials to their module scans (as a worker's at a span end)."""
+        """The packet decoders' partials to their module scans (as a worker's at a span end),
+        and in a serial scan the stream decoders' too."""
         if not self._unflushed:
             return
         self._unflushed = 0
@@ -316,10 +364,48 @@ class _FrameFeeder:
             partial = decoder.flush()
             if partial is not None:
                 scan.on_worker_flush(partial)
+        if self.stream_side.active and self.stream_items is None:
+            self.take_stream_partials(self.stream_side.flush())
+
+    def hand_to_stream_worker(self, packed: bytes | None) -> None:
+        """A span's stream segments (packed by its worker, None for none) with those of the
+        frames this process decoded for it, to the stream worker; the partials it finished
+        meanwhile to their module scans."""
+        assert self.stream_worker is not None and self.stream_items is not None
+        if self.stream_items:
+            items = marshal.loads(packed) if packed else []
+            items.extend(self.stream_items)
+            self.stream_items.clear()
+            items.sort(key=_frame_of)
+            packed = marshal.dumps(items)
+        if packed:
+            for partials in self.stream_worker.send(packed):
+                self.take_stream_partials(partials)
+
+    def take_stream_partials(self, partials: list[Any]) -> None:
+        for (_, scan), partial in zip(self.scans, partials, strict=True):
+            if partial is not None:
+                scan.on_stream_flush(partial)
 
     def flush(self, number: int, ts: float) -> None:
+        """The end of the capture: what streams still hold, and the last partials."""
         self.streams.flush(number, ts)
         self.flush_packets()
+        if not self.stream_side.active:
+            return
+        if self.stream_worker is None:
+            self.take_stream_partials(self.stream_side.finish(number, ts))
+            return
+        if self.stream_items:
+            self.hand_to_stream_worker(None)
+        partials, cut = self.stream_worker.finish(number, ts)
+        for each in partials:
+            self.take_stream_partials(each)
+        self.budget.cut += cut  # the stream worker's budget bounded the same setting
+
+
+def _frame_of(item: tuple) -> int:
+    return item[0]
 
 
 PACKET_TRANSPORTS = ("tcp", "udp", "icmp", "icmpv6", "ip", "l2")

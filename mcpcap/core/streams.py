@@ -38,6 +38,11 @@ class TcpInterest:
         self.ports = frozenset().union(*(module.tcp_ports for module in modules))
         self.any_port = any(module.claims_streams() for module in modules)
 
+    @property
+    def active(self) -> bool:
+        """Whether the modules read any TCP at all."""
+        return self.any_port or bool(self.ports)
+
     def wants(self, seg: Segment) -> bool:
         """A segment with data, SYN, FIN or RST, on a port a module reads, or on any port when
         some module claims streams."""

@@ -35,7 +35,7 @@ told = []
 def progress(packets, done, total):
     if packets and not told:
         told.append(True)
-        print(parallel._context().get_start_method(), flush=True)
+        print(parallel.worker_context().get_start_method(), flush=True)
 
 path = Path(sys.argv[1])
 settings = Settings(use_cache=False, workers=2, cache_dir=path.parent / "cache")

@@ -66,9 +66,38 @@ class ModuleScan(ABC):
         """
         raise NotImplementedError
 
+    def on_stream_flush(self, partial: Any) -> None:
+        """What the module's stream decoder returned from `flush()` (if not None).
+
+        Called in capture order (the order the decoder saw its chunks), in the scanning
+        process, before `finish`; only for a module with a `stream_decoder`, whose `on_tcp` is
+        then never called. Its partials come later than the datagrams of the same frames: rows
+        written here must not depend on how they interleave with the module's other rows.
+        """
+        raise NotImplementedError
+
     @abstractmethod
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
         """Flush to the store; return what the module saw (stored as its counts)."""
+
+
+@runtime_checkable
+class StreamDecoder(Protocol):
+    """A module's reader of TCP connections, away from the scanning process (`stream_decoder`).
+
+    It gets the chunks of the connections its module reads (by port or claimed), in order, as
+    `ModuleScan.on_tcp` would, keeps each connection's state itself, and hands what it
+    finished over at `flush()` as a value `marshal` carries (or None for nothing new).
+    """
+
+    def on_tcp(self, frame: int, ts: float, chunk: StreamChunk) -> bool | None:
+        """As `ModuleScan.on_tcp`: False releases the connection."""
+
+    def flush(self) -> Any:
+        """What was finished since the last flush, for `ModuleScan.on_stream_flush`."""
+
+    def close(self) -> None:
+        """The end of the capture: finish every connection still open (a flush follows)."""
 
 
 @runtime_checkable
@@ -154,6 +183,16 @@ class ProtocolModule(ABC):
         module cannot be scanned in parallel, and a scan with it runs in one process.
         """
         return None
+
+    def stream_decoder(self) -> StreamDecoder:
+        """A new `StreamDecoder` for one scan, when the module reads TCP connections.
+
+        A module that defines it reads its streams there: in the scanning process for a
+        serial scan, in a stream worker process for a parallel one (see
+        `mcpcap.core.streamwork`). Without it, `ModuleScan.on_tcp` gets the chunks in the
+        scanning process.
+        """
+        raise NotImplementedError
 
     def worker_decoder(self) -> Any:
         """The decoder a worker process uses.

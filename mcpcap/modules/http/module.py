@@ -35,6 +35,11 @@ class HttpModule(ProtocolModule):
 
         return HttpScan(db)
 
+    def stream_decoder(self):
+        from mcpcap.modules.http.scan import HttpStreams
+
+        return HttpStreams()
+
     def open_results(self, db, counts, capture, settings):
         from mcpcap.modules.http.results import HttpResults
 

@@ -59,19 +59,80 @@ INDEXES = (
 
 
 class HttpScan(ModuleScan):
+    """The scanning process's half: the stream decoder's rows into the store, with ids."""
+
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self.connections: dict[tuple, HttpConnection] = {}
         self.rows: list[tuple] = []
         self.next_id = 1
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
-        self.pending = PendingBudget()
         self.malformed = MalformedLog(db, "http")
         self.bad: Counter[str] = Counter()  # malformed items by reason
 
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
         """HTTP/1.x runs over TCP only (HTTP/3 is QUIC: not this module's)."""
+
+    def on_tcp(self, frame: int, ts: float, chunk: Any) -> bool:
+        raise NotImplementedError("HTTP streams are read by HttpStreams (the stream decoder)")
+
+    def on_stream_flush(self, partial: tuple) -> None:
+        rows, malformed, tally, reasons, bad = partial
+        for row in rows:
+            self.rows.append((self.next_id, *row[1:]))
+            self.next_id += 1
+        if len(self.rows) >= BATCH:
+            self._flush()
+        for item in malformed:
+            self.malformed.add(tuple(item))
+        self.tally.update(tally)
+        self.reasons.update(reasons)
+        self.bad.update(bad)
+
+    def _flush(self) -> None:
+        self.db.executemany(INSERT, self.rows)
+        self.rows.clear()
+
+    def finish(self, db: sqlite3.Connection) -> ModuleCounts:
+        self._flush()
+        self.malformed.flush()
+        for index in INDEXES:
+            db.execute(index)
+        return ModuleCounts(
+            messages=self.tally["requests"] + self.tally["responses"],
+            malformed=sum(self.bad.values()),
+            detail={**self.tally, "malformed": dict(self.bad), "stopped": dict(self.reasons)},
+        )
+
+
+class HttpStreams:
+    """The stream decoder: claimed connections -> `HttpConnection`s -> rows (ids come later)."""
+
+    def __init__(self) -> None:
+        self.connections: dict[tuple, HttpConnection] = {}
+        self.pending = PendingBudget()
+        self._new()
+
+    def _new(self) -> None:
+        self.rows: list[tuple] = []
+        self.malformed: list[tuple] = []
+        self.tally: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.bad: Counter[str] = Counter()
+
+    def flush(self) -> tuple | None:
+        """(rows with None for their id, malformed items, and the counters' increments)."""
+        if not (self.rows or self.malformed or self.tally or self.reasons or self.bad):
+            return None
+        partial = (self.rows, self.malformed, dict(self.tally), dict(self.reasons), dict(self.bad))
+        self._new()
+        return partial
+
+    def close(self) -> None:
+        for key, conn in list(self.connections.items()):
+            self._forget(key, conn, close=True)
+            if conn.notes:
+                self._notes(conn)
 
     def on_tcp(self, frame: int, ts: float, chunk: Any) -> bool:
         src, dst = (chunk.src, chunk.sport), (chunk.dst, chunk.dport)
@@ -127,7 +188,7 @@ class HttpScan(ModuleScan):
         client, server = (conn.client, conn.client_port), (conn.server, conn.server_port)
         src, dst = (server, client) if is_response else (client, server)
         self.bad[reason] += 1
-        self.malformed.add((frame, ts, *src, *dst, "tcp", reason))
+        self.malformed.append((frame, ts, *src, *dst, "tcp", reason))
 
     def _note_messages(self, conn: HttpConnection, exchange: Exchange) -> None:
         for msg, is_response in ((exchange.request, False), (exchange.response, True)):
@@ -138,41 +199,19 @@ class HttpScan(ModuleScan):
 
     # ------------------------------------------------------------------ records
     def _emit(self, conn: HttpConnection, exchange: Exchange) -> None:
-        row = make_row(self.next_id, conn, exchange)
+        row = make_row(None, conn, exchange)
         if row is None:
             self.tally["lost in gaps"] += 1
             return
-        self.next_id += 1
         self.rows.append(row)
         self._note_messages(conn, exchange)
         request, response = exchange.request, exchange.response
         self.tally["requests"] += request is not None
         self.tally["responses"] += response is not None
-        if len(self.rows) >= BATCH:
-            self._flush()
-
-    def _flush(self) -> None:
-        self.db.executemany(INSERT, self.rows)
-        self.rows.clear()
-
-    def finish(self, db: sqlite3.Connection) -> ModuleCounts:
-        for key, conn in list(self.connections.items()):
-            self._forget(key, conn, close=True)
-            if conn.notes:
-                self._notes(conn)
-        self._flush()
-        self.malformed.flush()
-        for index in INDEXES:
-            db.execute(index)
-        return ModuleCounts(
-            messages=self.tally["requests"] + self.tally["responses"],
-            malformed=sum(self.bad.values()),
-            detail={**self.tally, "malformed": dict(self.bad), "stopped": dict(self.reasons)},
-        )
 
 
 # ---------------------------------------------------------------------- one row
-def make_row(row_id: int, conn: HttpConnection, exchange: Exchange) -> tuple | None:
+def make_row(row_id: int | None, conn: HttpConnection, exchange: Exchange) -> tuple | None:
     """The `http_requests` row of a finished pair (None when neither half was seen)."""
     req, resp = exchange.request, exchange.response
     first = req if req is not None else resp

@@ -1,0 +1,169 @@
+"""Stream work: the TCP connections modules read through a stream decoder.
+
+A module with a `stream_decoder()` (see the contract) reads its TCP connections, claimed by
+their first bytes or by port, away from the scanning process's per-message work. A
+`StreamSide` is one set of those decoders with their own router and reassembler: segments in,
+in capture order; each decoder's `flush()` out, which the module's scan takes in
+`ModuleScan.on_stream_flush`, in the same order.
+
+A serial scan keeps its stream side in its own process. A parallel scan runs it in a stream
+worker, a process of its own (`StreamWorker`): span workers pick out the segments its modules
+may read, the scanning process hands each span's segments on as they come (packed bytes it
+never opens) and takes the partials back in span order, at most `IN_FLIGHT` spans behind. The
+reassembly, the claims and the parsing of every stream then cost the scanning process nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import queue
+from collections.abc import Iterator
+from typing import Any
+
+from mcpcap.core.decap import Segment
+from mcpcap.core.errors import McpcapError
+from mcpcap.core.modules.contract import ProtocolModule
+from mcpcap.core.streams import StreamRouter, TcpInterest
+from mcpcap.core.tcpstream import StreamBudget, TcpReassembler
+
+IN_FLIGHT = 4  # span batches the stream worker may be behind (bounds what waits for it)
+POLL = 0.05  # seconds between two looks at whether the stream worker is still alive
+STOP_TIMEOUT = 5.0
+
+# one stream segment, as span workers send it: (frame, ts, tuple(Segment))
+SegmentItem = tuple[int, float, tuple]
+
+
+def reads_streams(module: ProtocolModule) -> bool:
+    """Whether the module reads its TCP connections through a stream decoder."""
+    return type(module).stream_decoder is not ProtocolModule.stream_decoder
+
+
+class StreamSide:
+    """The stream decoders of a scan's modules (None for the others), fed in capture order."""
+
+    def __init__(self, modules: list[ProtocolModule], budget: StreamBudget) -> None:
+        self.budget = budget
+        self.decoders = [
+            module.stream_decoder() if reads_streams(module) else None for module in modules
+        ]
+        readers = [(m, d) for m, d in zip(modules, self.decoders, strict=True) if d is not None]
+        self.interest = TcpInterest([module for module, _ in readers])
+        self._router = StreamRouter(readers, TcpReassembler(budget=budget))
+        self.active = bool(readers)
+
+    def feed(self, seg: Segment, frame: int, ts: float) -> None:
+        self._router.feed(seg, frame, ts)
+
+    def feed_items(self, items: list[SegmentItem]) -> None:
+        make = Segment._make
+        feed = self._router.feed
+        for frame, ts, fields in items:
+            feed(make(fields), frame, ts)
+
+    def flush(self) -> list[Any]:
+        """Each decoder's partial (None for a module without a decoder, or with nothing new)."""
+        return [decoder.flush() if decoder is not None else None for decoder in self.decoders]
+
+    def finish(self, frame: int, ts: float) -> list[Any]:
+        """The end of the capture: held bytes delivered, every connection closed, flushed."""
+        self._router.flush(frame, ts)
+        for decoder in self.decoders:
+            if decoder is not None:
+                decoder.close()
+        return self.flush()
+
+
+class StreamWorker:
+    """A parallel scan's stream side, in a process of its own."""
+
+    def __init__(self, context: Any, names: list[str], max_stream_bytes: int) -> None:
+        self._inbox = context.Queue()
+        self._outbox = context.Queue()
+        self._process = context.Process(
+            target=_serve,
+            args=(self._inbox, self._outbox, names, max_stream_bytes),
+            name="mcpcap-streams",
+            daemon=True,
+        )
+        self._process.start()
+        self._waiting = 0
+        self._closed = False
+
+    def send(self, packed: bytes) -> Iterator[list[Any]]:
+        """Hand on one span's packed segments; yields the partials of spans now done (all of
+        them, in order, and waits for the oldest while `IN_FLIGHT` spans are outstanding)."""
+        self._inbox.put(packed)
+        self._waiting += 1
+        while self._waiting:
+            result = self._take(block=self._waiting > IN_FLIGHT)
+            if result is None:
+                return
+            yield marshal.loads(result)
+
+    def finish(self, frame: int, ts: float) -> tuple[list[list[Any]], int]:
+        """Every span's partials still due, then the end of the capture's; and the number of
+        streams its budget cut."""
+        self._inbox.put((frame, ts))
+        partials = []
+        while self._waiting:
+            partials.append(marshal.loads(self._take(block=True)))
+        last, cut = marshal.loads(self._take(block=True, last=True))
+        partials.append(last)
+        self.close()
+        return partials, cut
+
+    def close(self) -> None:
+        """Stop the process (at once when it still has work: a cancelled or failed scan)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._process.is_alive():
+            self._inbox.put(None)
+            self._process.join(STOP_TIMEOUT)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(STOP_TIMEOUT)
+        for box in (self._inbox, self._outbox):
+            box.cancel_join_thread()  # what it still holds is of no use to anyone
+            box.close()
+
+    def _take(self, block: bool, last: bool = False) -> bytes | None:
+        while True:
+            try:
+                result = self._outbox.get(timeout=POLL) if block else self._outbox.get_nowait()
+            except queue.Empty:
+                if not self._process.is_alive():
+                    raise McpcapError(
+                        "the stream worker of the scan stopped unexpectedly (killed, or out of "
+                        "memory); the analysis did not finish"
+                    ) from None
+                if not block:
+                    return None
+                continue
+            if not last:
+                self._waiting -= 1
+            return result
+
+
+def _serve(inbox: Any, outbox: Any, names: list[str], max_stream_bytes: int) -> None:
+    """The stream worker: span batches in, partials out, until the end of the capture."""
+    from mcpcap.core.modules.registry import load_modules
+    from mcpcap.core.parallel import init_worker
+
+    init_worker()
+    side = StreamSide(load_modules(names), StreamBudget(max_stream_bytes))
+    while True:
+        message = inbox.get()
+        if message is None:
+            return
+        if isinstance(message, bytes):
+            side.feed_items(marshal.loads(message))
+            outbox.put(marshal.dumps(side.flush()))
+            continue
+        frame, ts = message
+        outbox.put(marshal.dumps((side.finish(frame, ts), side.budget.cut)))
+        with contextlib.suppress(Exception):
+            inbox.get(timeout=STOP_TIMEOUT)  # the None that closes: nothing else comes
+        return
