@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from typing import Any, ClassVar
 
 from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
@@ -94,7 +96,62 @@ class StreamModule(_Unused):
         return StreamScan()
 
 
+class ChunkLog:
+    """A stream decoder: notes each chunk of its connections (claimed at HELLO, released after
+    BYE); `DIE` kills the process it runs in (to test a stream worker that dies)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple] = []
+
+    def on_tcp(self, frame, ts, chunk) -> bool:
+        if chunk.data == b"DIE" and os.getpid() != PARENT:
+            os.kill(os.getpid(), signal.SIGKILL)
+        self.chunks.append((frame, chunk.src, chunk.sport, chunk.data, chunk.gap, chunk.end))
+        return b"BYE" not in chunk.data
+
+    def flush(self) -> list[tuple] | None:
+        chunks, self.chunks = self.chunks, []
+        return chunks or None
+
+    def close(self) -> None:
+        self.chunks.append(("closed",))
+
+
+class DecodedStreamScan(ModuleScan):
+    def __init__(self) -> None:
+        self.chunks: list[tuple] = []
+        self.flushes = 0
+
+    def on_udp(self, frame, ts, seg) -> None:  # pragma: no cover - wants no datagrams
+        raise AssertionError("got a datagram")
+
+    def on_tcp(self, frame, ts, chunk) -> None:  # pragma: no cover - its decoder reads them
+        raise AssertionError("on_tcp called for a module with a stream decoder")
+
+    def on_stream_flush(self, partial: list) -> None:
+        self.flushes += 1
+        self.chunks += [tuple(chunk) for chunk in partial]
+
+    def finish(self, db) -> dict[str, Any]:
+        return {"chunks": self.chunks, "flushes": self.flushes}
+
+
+class StreamDecoderModule(StreamModule):
+    """`StreamModule`'s claims, read by a stream decoder."""
+
+    name: ClassVar[str] = "hook_decoded"
+    title: ClassVar[str] = "Decoded streams"
+
+    def stream_decoder(self) -> ChunkLog:
+        return ChunkLog()
+
+    def start_scan(self, db, options) -> DecodedStreamScan:
+        return DecodedStreamScan()
+
+
+PARENT = os.getpid()
 MODULES = {
     "hook_packets": f"{__name__}:PacketModule",
     "hook_streams": f"{__name__}:StreamModule",
+    "hook_decoded": f"{__name__}:StreamDecoderModule",
 }
