@@ -185,18 +185,25 @@ class ConnScan(ModuleScan):
 
 
 def _number_occurrences(db: sqlite3.Connection) -> None:
-    """The 2nd, 3rd ... connection of one 5-tuple gets its own uid (occurrence 1, 2 ...)."""
-    rows = db.execute(
-        "SELECT id, uid, client, client_port, server, server_port, transport "
-        "FROM conn_connections WHERE uid IN "
-        "(SELECT uid FROM conn_connections GROUP BY uid HAVING count(*) > 1) ORDER BY uid, id"
-    ).fetchall()
-    updates, last, occurrence = [], None, 0
-    for id_, uid, client, client_port, server, server_port, transport in rows:
-        occurrence = occurrence + 1 if uid == last else 0
-        last = uid
-        if occurrence:
-            record = {"client": client, "client_port": client_port, "server": server,
-                      "server_port": server_port, "transport": transport}  # fmt: skip
-            updates.append((connection_uid(record, occurrence), id_))
-    db.executemany("UPDATE conn_connections SET uid = ? WHERE id = ?", updates)
+    """The 2nd, 3rd ... connection of one 5-tuple gets its own uid (occurrence 1, 2 ...).
+
+    Numbered by SQLite and renamed in batches: a capture of many short connections on few
+    5-tuples (DNS from a small range of ports) never has them all in memory at once.
+    """
+    db.execute(
+        "CREATE TEMP TABLE conn_later AS SELECT * FROM (SELECT id, client, client_port, server, "
+        "server_port, transport, row_number() OVER (PARTITION BY uid ORDER BY id) - 1 "
+        "AS occurrence FROM conn_connections) WHERE occurrence > 0"
+    )
+    later = db.execute("SELECT * FROM conn_later")
+    while batch := later.fetchmany(BATCH):
+        db.executemany(
+            "UPDATE conn_connections SET uid = ? WHERE id = ?",
+            [
+                (connection_uid({"client": client, "client_port": client_port, "server": server,
+                                 "server_port": server_port, "transport": transport}, occurrence),
+                 id_)
+                for id_, client, client_port, server, server_port, transport, occurrence in batch
+            ],
+        )  # fmt: skip
+    db.execute("DROP TABLE conn_later")
