@@ -190,8 +190,7 @@ def _scan_parallel(
         progress = _Repeating(progress, reader.size)
     waiting = progress.again if progress is not None else None
     if feeder.stream_side.active:
-        # started before the span workers: with no thread yet, it can be forked
-        feeder.start_stream_worker(names)
+        feeder.use_stream_worker(names)
     runs = run_spans(layout, spans, names, workers, cancel, waiting)
     with contextlib.closing(runs) as results:
         seen = _consume_spans(
@@ -221,7 +220,7 @@ def _consume_spans(
     frame = feeder.frame
     packets = total_bytes = 0
     first_ts = last_ts = None
-    stream_worker = feeder.stream_worker is not None
+    stream_worker = feeder.stream_items is not None
     for span, (packed, streams, count, span_bytes, low, high) in results:
         items, partials = unpack_items(packed)
         for item in items:
@@ -291,6 +290,7 @@ class _FrameFeeder:
         self.stream_side = StreamSide(modules, budget)
         self.stream_items: deque[tuple] | None = None  # set for a parallel scan
         self.stream_worker: StreamWorker | None = None
+        self._stream_start: tuple[Any, list[str]] | None = None
         readers = [(module, module.worker_decoder(), scan) for module, scan in scans
                    if module.wants_packets]  # fmt: skip
         self.packet_feeds = [(decoder, scan) for _, decoder, scan in readers]
@@ -330,14 +330,24 @@ class _FrameFeeder:
         if self._unflushed >= PACKETS_PER_FLUSH:
             self.flush_packets()
 
-    def start_stream_worker(self, names: list[str]) -> None:
-        """A parallel scan's stream decoders run in a stream worker from now on."""
-        from mcpcap.core.parallel import helpers_ready, worker_context
+    def use_stream_worker(self, names: list[str]) -> None:
+        """A parallel scan's stream decoders run in a stream worker, started with the first
+        stream bytes (a capture without any costs no process), from the start method chosen
+        now, before the span workers' threads exist."""
+        from mcpcap.core.parallel import worker_context
 
         self.stream_items = deque()
-        context = worker_context()
-        with helpers_ready(context):
-            self.stream_worker = StreamWorker(context, names, self.budget.max_bytes)
+        self._stream_start = (worker_context(), names)
+
+    def _stream_worker(self) -> StreamWorker:
+        if self.stream_worker is None:
+            from mcpcap.core.parallel import helpers_ready
+
+            assert self._stream_start is not None
+            context, names = self._stream_start
+            with helpers_ready(context):
+                self.stream_worker = StreamWorker(context, names, self.budget.max_bytes)
+        return self.stream_worker
 
     def close(self) -> None:
         """Stop the stream worker if one is still running (a cancelled or failed scan)."""
@@ -371,7 +381,7 @@ class _FrameFeeder:
         """A span's stream segments (packed by its worker, None for none) with those of the
         frames this process decoded for it, to the stream worker; the partials it finished
         meanwhile to their module scans."""
-        assert self.stream_worker is not None and self.stream_items is not None
+        assert self.stream_items is not None
         if self.stream_items:
             items = marshal.loads(packed) if packed else []
             items.extend(self.stream_items)
@@ -379,7 +389,7 @@ class _FrameFeeder:
             items.sort(key=_frame_of)
             packed = marshal.dumps(items)
         if packed:
-            for partials in self.stream_worker.send(packed):
+            for partials in self._stream_worker().send(packed):
                 self.take_stream_partials(partials)
 
     def take_stream_partials(self, partials: list[Any]) -> None:
@@ -393,11 +403,13 @@ class _FrameFeeder:
         self.flush_packets()
         if not self.stream_side.active:
             return
-        if self.stream_worker is None:
+        if self.stream_items is None:
             self.take_stream_partials(self.stream_side.finish(number, ts))
             return
         if self.stream_items:
             self.hand_to_stream_worker(None)
+        if self.stream_worker is None:
+            return  # the capture had no stream bytes for them
         partials, cut = self.stream_worker.finish(number, ts)
         for each in partials:
             self.take_stream_partials(each)

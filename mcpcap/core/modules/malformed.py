@@ -29,13 +29,35 @@ def create_table(db: sqlite3.Connection, module: str) -> None:
 
 
 class MalformedLog:
-    """A scan's malformed items, written to the module's table in batches, capped in total."""
+    """A scan's malformed items, written to the module's table in batches, capped in total.
 
-    def __init__(self, db: sqlite3.Connection, module: str) -> None:
+    `ordered`: the items may come out of capture order (a module that notes them both in the
+    scanning process and in its stream decoder); they wait in a temporary table and `finish()`
+    stores them in frame order, so their ids do not depend on how the two interleaved.
+    """
+
+    def __init__(self, db: sqlite3.Connection, module: str, ordered: bool = False) -> None:
         self._db = db
-        self._insert = f"INSERT INTO {table_name(module)} VALUES (NULL,?,?,?,?,?,?,?,?)"
+        self._table = table_name(module)
+        self._staging = f"temp.{self._table}_staging" if ordered else None
+        if self._staging is not None:
+            db.execute(f"CREATE TABLE {self._staging} AS SELECT * FROM {self._table} WHERE 0")
+        self._insert = f"INSERT INTO {self._staging or self._table} VALUES (NULL,?,?,?,?,?,?,?,?)"
         self._rows: list[MalformedRow] = []
         self.stored = 0
+
+    def finish(self) -> None:
+        """The last items written; an ordered log's copied in frame order."""
+        self.flush()
+        if self._staging is None:
+            return
+        columns = "frame, ts, src, sport, dst, dport, transport, reason"
+        self._db.execute(
+            f"INSERT INTO {self._table} ({columns}) SELECT {columns} FROM {self._staging} "
+            f"ORDER BY {columns}"
+        )
+        self._db.execute(f"DROP TABLE {self._staging}")
+        self._staging = None
 
     def add(self, row: MalformedRow) -> None:
         if self.stored + len(self._rows) >= MAX_STORED:

@@ -29,6 +29,11 @@ class TlsModule(ProtocolModule):
         """A handshake record with a ClientHello or ServerHello, or a CONNECT/SOCKS preamble."""
         return starts_handshake(data) or starts_preamble(data)
 
+    def stream_decoder(self):
+        from mcpcap.modules.tls.streams import TlsStreams
+
+        return TlsStreams()
+
     def create_tables(self, db: sqlite3.Connection) -> None:
         from mcpcap.modules.tls.store import create_tables
 

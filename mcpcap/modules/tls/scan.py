@@ -1,10 +1,11 @@
 """One scan: TLS handshakes from claimed TCP connections and from QUIC Initial packets.
 
-TCP chunks arrive in the scanning process (the core reassembles the streams); a connection is
-released as soon as its handshake is over. QUIC Initials are picked out in the workers
+TCP connections are read by the module's stream decoder (`streams.TlsStreams`), whose rows
+arrive here at its flushes. QUIC Initials are picked out in the workers
 (`decode_udp` hands the datagram's bytes on) and decrypted here, where the state that spans
 packets lives: the connection's original Destination Connection ID (the key to every Initial of
-both sides) and the CRYPTO streams being put back in order.
+both sides) and the CRYPTO streams being put back in order. Both kinds of rows wait in a staging
+table and are stored in time order at the end, whatever order they came in.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.modules.tls import quic, wire
-from mcpcap.modules.tls.domains import registered_domain
 from mcpcap.modules.tls.handshake import Handshake
-from mcpcap.modules.tls.store import INSERT_HANDSHAKE, create_indexes
-from mcpcap.modules.tls.tcp import TcpTls
+from mcpcap.modules.tls.store import (
+    CREATE_STAGING,
+    INSERT_STAGING,
+    create_indexes,
+    store_in_time_order,
+)
+from mcpcap.modules.tls.streams import MAX_OPEN, written
 
 BATCH = 5_000
-MAX_OPEN = 10_000  # handshakes in progress per transport (the oldest is written out beyond;
-#                   an open one holds about 3.5 KB)
 MAX_FINISHED_QUIC = 100_000  # QUIC connections remembered as done (their late Initials ignored)
 
 Endpoint = tuple[str, int]
@@ -85,37 +88,26 @@ class _Quic:
 class TlsScan(ModuleScan):
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self.tcp: OrderedDict[Key, TcpTls] = OrderedDict()
         self.quic: OrderedDict[Key, _Quic] = OrderedDict()
         self.quic_done: OrderedDict[Key, bytes] = OrderedDict()  # -> its DCID
         self.rows: list[tuple] = []
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
-        self.malformed = MalformedLog(db, "tls")
+        self.malformed = MalformedLog(db, "tls", ordered=True)
+        db.execute(CREATE_STAGING)
 
     # ------------------------------------------------------------------ TCP
     def on_tcp(self, frame: int, ts: float, chunk: Any) -> bool:
-        source, destination = (chunk.src, chunk.sport), (chunk.dst, chunk.dport)
-        key = _key(source, destination)
-        conn = self.tcp.get(key)
-        if conn is None:
-            if not chunk.data:
-                return True
-            server_first = chunk.data[:1] == b"\x16" and chunk.data[5:6] == b"\x02"
-            client, server = (destination, source) if server_first else (source, destination)
-            conn = self.tcp[key] = TcpTls(Handshake("tcp", client, server, ts))
-            if len(self.tcp) > MAX_OPEN:
-                self._close_tcp(next(iter(self.tcp)))
-        from_client = source == conn.handshake.client
-        end = getattr(chunk, "end", False)
-        keep = conn.feed(from_client, chunk.data, chunk.gap, end, frame, ts)
-        if not keep:
-            self._close_tcp(key)
-        return keep
+        raise NotImplementedError("TLS over TCP is read by TlsStreams (the stream decoder)")
 
-    def _close_tcp(self, key: Key) -> None:
-        conn = self.tcp.pop(key)
-        self._write(conn.handshake)
+    def on_stream_flush(self, partial: tuple) -> None:
+        rows, malformed, tally = partial
+        for item in malformed:
+            self._malformed(item[-1], tuple(item[:-1]))
+        self.tally.update(tally)
+        self.rows += rows
+        if len(self.rows) >= BATCH:
+            self._flush()
 
     # ------------------------------------------------------------------ QUIC
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
@@ -249,32 +241,25 @@ class TlsScan(ModuleScan):
         self.malformed.add((*where, code))
 
     def _write(self, hs: Handshake) -> None:
-        if hs.malformed is not None:
-            _, code, frame, ts, from_client = hs.malformed
-            (src, sport), (dst, dport) = (
-                (hs.client, hs.server) if from_client else (hs.server, hs.client)
-            )
-            transport = "udp" if hs.transport == "quic" else "tcp"
-            self._malformed(code, (frame, ts, src, sport, dst, dport, transport))
-        if hs.client_hello is None and hs.server_hello is None:
-            self.tally["connections without a hello"] += 1
-            return
-        self.tally[f"{hs.transport} handshakes"] += 1
-        self.rows.append(hs.row(registered_domain))
-        if len(self.rows) >= BATCH:
-            self._flush()
+        bad, counted, row = written(hs)
+        if bad is not None:
+            self._malformed(bad[-1], bad[:-1])
+        self.tally[counted] += 1
+        if row is not None:
+            self.rows.append(row)
+            if len(self.rows) >= BATCH:
+                self._flush()
 
     def _flush(self) -> None:
-        self.db.executemany(INSERT_HANDSHAKE, self.rows)
+        self.db.executemany(INSERT_STAGING, self.rows)
         self.rows.clear()
 
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
-        for key in list(self.tcp):
-            self._close_tcp(key)
         for key in list(self.quic):
             self._close_quic(key)
         self._flush()
-        self.malformed.flush()
+        store_in_time_order(db)
+        self.malformed.finish()
         create_indexes(db)
         handshakes = self.tally["tcp handshakes"] + self.tally["quic handshakes"]
         return ModuleCounts(

@@ -32,9 +32,22 @@ CREATE TABLE tls_handshakes (
     cert_san_dns TEXT, cert_sha256 TEXT, cert_problems TEXT NOT NULL, malformed TEXT
 );
 """
-INSERT_HANDSHAKE = (
-    f"INSERT INTO tls_handshakes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+# a scan's rows wait here (TCP's come from the stream decoder, QUIC's from the scan itself)
+CREATE_STAGING = "CREATE TEMP TABLE tls_staging AS SELECT * FROM tls_handshakes WHERE 0"
+INSERT_STAGING = (
+    f"INSERT INTO tls_staging ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 )
+
+
+def store_in_time_order(db: sqlite3.Connection) -> None:
+    """The staged rows into `tls_handshakes`, ids in the order of their first packets."""
+    columns = ", ".join(COLUMNS)
+    db.execute(
+        f"INSERT INTO tls_handshakes ({columns}) SELECT {columns} FROM tls_staging "
+        "ORDER BY ts, coalesce(client_hello_frame, server_hello_frame), transport, client, "
+        "client_port, server, server_port"
+    )
+    db.execute("DROP TABLE tls_staging")
 
 
 def create_tables(db: sqlite3.Connection) -> None:

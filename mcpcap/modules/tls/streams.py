@@ -1,0 +1,92 @@
+"""TLS over TCP, read by the module's stream decoder: claimed connections -> handshake rows.
+
+The core hands every chunk of a claimed connection, both directions, in order (in a stream
+worker when the scan is parallel); a connection is released as soon as its handshake is over.
+What a finished handshake makes (`written`) goes to the scan at each flush.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+from typing import Any
+
+from mcpcap.modules.tls.domains import registered_domain
+from mcpcap.modules.tls.handshake import Handshake
+from mcpcap.modules.tls.tcp import TcpTls
+
+MAX_OPEN = 10_000  # handshakes in progress per transport (the oldest is written out beyond;
+#                   an open one holds about 3.5 KB)
+
+Endpoint = tuple[str, int]
+Key = tuple[Endpoint, Endpoint]
+
+
+def connection_key(a: Endpoint, b: Endpoint) -> Key:
+    return (a, b) if a <= b else (b, a)
+
+
+def written(hs: Handshake) -> tuple[tuple | None, str, tuple | None]:
+    """What writing out a handshake makes: its `tls.malformed` item (or None), the tally it
+    counts in, and its `tls_handshakes` row (None when neither hello was seen)."""
+    bad = None
+    if hs.malformed is not None:
+        _, code, frame, ts, from_client = hs.malformed
+        (src, sport), (dst, dport) = (
+            (hs.client, hs.server) if from_client else (hs.server, hs.client)
+        )
+        transport = "udp" if hs.transport == "quic" else "tcp"
+        bad = (frame, ts, src, sport, dst, dport, transport, code)
+    if hs.client_hello is None and hs.server_hello is None:
+        return bad, "connections without a hello", None
+    return bad, f"{hs.transport} handshakes", hs.row(registered_domain)
+
+
+class TlsStreams:
+    """The stream decoder: handshakes of claimed TCP connections, as rows and counts."""
+
+    def __init__(self) -> None:
+        self.tcp: OrderedDict[Key, TcpTls] = OrderedDict()
+        self._new()
+
+    def _new(self) -> None:
+        self.rows: list[tuple] = []
+        self.malformed: list[tuple] = []
+        self.tally: Counter[str] = Counter()
+
+    def on_tcp(self, frame: int, ts: float, chunk: Any) -> bool:
+        source, destination = (chunk.src, chunk.sport), (chunk.dst, chunk.dport)
+        key = connection_key(source, destination)
+        conn = self.tcp.get(key)
+        if conn is None:
+            if not chunk.data:
+                return True
+            server_first = chunk.data[:1] == b"\x16" and chunk.data[5:6] == b"\x02"
+            client, server = (destination, source) if server_first else (source, destination)
+            conn = self.tcp[key] = TcpTls(Handshake("tcp", client, server, ts))
+            if len(self.tcp) > MAX_OPEN:
+                self._close(next(iter(self.tcp)))
+        from_client = source == conn.handshake.client
+        keep = conn.feed(from_client, chunk.data, chunk.gap, chunk.end, frame, ts)
+        if not keep:
+            self._close(key)
+        return keep
+
+    def flush(self) -> tuple | None:
+        """(rows, malformed items, tally increments) since the last flush."""
+        if not (self.rows or self.malformed or self.tally):
+            return None
+        partial = (self.rows, self.malformed, dict(self.tally))
+        self._new()
+        return partial
+
+    def close(self) -> None:
+        for key in list(self.tcp):
+            self._close(key)
+
+    def _close(self, key: Key) -> None:
+        bad, counted, row = written(self.tcp.pop(key).handshake)
+        if bad is not None:
+            self.malformed.append(bad)
+        self.tally[counted] += 1
+        if row is not None:
+            self.rows.append(row)
