@@ -16,6 +16,7 @@ from mcpcap.core.config import build_settings
 from mcpcap.core.records import KindQuery
 from mcpcap.core.service import Analyzer
 from mcpcap.core.workspace import Workspace
+from mcpcap.modules.dns.fitting import fit_summary
 from mcpcap.modules.dns.hunting import cache
 from mcpcap.modules.dns.hunting.thresholds import REPORT
 from mcpcap.server.app import build_server
@@ -235,3 +236,18 @@ def test_concurrent_first_asks_hunt_once(expected, monkeypatch):
             thread.join()
     assert len(calls) == 1
     assert all(page.items == expected for page in pages)
+
+
+def test_a_tight_budget_leaves_out_the_weakest_findings_last():
+    with Analyzer(build_settings({"no_cache": True})).analyze(
+        FOLDER / "answers-1.pcap.gz", "answers-1.pcap.gz"
+    ) as analysis:
+        summary = analysis.module("dns").summary(top_n=1)
+    bare = fit_summary(summary.model_copy(update={"findings": []}), 1)  # cut all it can
+    fitted = fit_summary(summary, 10**6)
+    assert fitted.findings == summary.findings  # room enough: nothing left out
+    room = len(bare.model_dump_json()) + 2 * len(summary.findings[0].model_dump_json())
+    fitted = fit_summary(summary, room)
+    assert len(fitted.model_dump_json()) <= room
+    assert 0 < len(fitted.findings) < len(summary.findings)
+    assert fitted.findings == summary.findings[: len(fitted.findings)]
