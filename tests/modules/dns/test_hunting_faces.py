@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import sqlite3
 import subprocess
@@ -251,3 +252,15 @@ def test_a_tight_budget_leaves_out_the_weakest_findings_last():
     assert len(fitted.model_dump_json()) <= room
     assert 0 < len(fitted.findings) < len(summary.findings)
     assert fitted.findings == summary.findings[: len(fitted.findings)]
+
+
+def test_an_address_or_network_in_hunt_allow_silences_its_findings(monkeypatch):
+    capture = "answers-1.pcap.gz"
+    everything = reference(capture)
+    servers = [f["subject"] for f in everything if f["category"] == "odd_resolver"]
+    assert servers
+    network = ipaddress.ip_network(f"{servers[0]}/24", strict=False)
+    monkeypatch.setenv("MCPCAP_HUNT_ALLOW", f"{network},{servers[-1]}")
+    silenced = {s for s in servers if ipaddress.ip_address(s) in network} | {servers[-1]}
+    left = reference(capture)
+    assert {f["subject"] for f in left} == {f["subject"] for f in everything} - silenced

@@ -36,5 +36,5 @@ def hunt(db: sqlite3.Connection, allow_extra: Iterable[str] = ()) -> list[Findin
         *find_answer_shapes(db, allow),
         *find_odd_resolvers(db),
     ]
-    kept = [f for f in found if f.score >= REPORT.threshold]
+    kept = [f for f in found if f.score >= REPORT.threshold and not allow.allows_address(f.subject)]
     return sorted(kept, key=lambda f: (-f.score, CATEGORIES.index(f.category), f.subject))
