@@ -78,12 +78,17 @@ async def test_the_hunt_prompt_starts_with_the_findings_and_its_drill_down_works
         assert first < text.index("dns.transactions")
         found = await client.call_tool("records", {"capture": capture, "kind": "dns.findings"})
         best = found.structured_content["items"][0]
-        listed = await client.call_tool(
-            "records",
-            {"capture": capture, "kind": "dns.transactions", "filter": best["filter"]},
+        drill = {"capture": capture, "kind": "dns.transactions", "filter": best["filter"]}
+        listed = await client.call_tool("records", drill)
+        clients = await client.call_tool("top", {**drill, "by": "client"})
+        assert f'record(capture="{capture}", kind="dns.findings", id="1")' in text
+        whole = await client.call_tool(
+            "record", {"capture": capture, "kind": "dns.findings", "id": "1"}
         )
     assert best["category"] == "tunnel" and best["score"] >= 0.8
     assert listed.structured_content["total"] == best["transactions"]
+    assert {item["key"] for item in clients.structured_content["items"]} == set(best["clients"])
+    assert whole.structured_content == best
 
 
 async def test_prompts_come_from_the_chosen_modules(serve) -> None:

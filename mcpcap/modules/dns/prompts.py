@@ -44,7 +44,7 @@ the capture "{capture}" with the mcpcap tools.
    records(capture="{capture}", kind="dns.transactions", filter=FILTER) lists every
    transaction behind it (page with next_cursor), and top(capture="{capture}",
    kind="dns.transactions", filter=FILTER, by="client") (or by="qtype", by="server") shows who
-   asked and how. record(capture="{capture}", kind="dns.findings", id=ID) gives a finding whole.
+   asked and how. record(capture="{capture}", kind="dns.findings", id="1") gives finding 1 whole.
 3. Read some of those names and answers: long random, hex, base32 or base64 labels, counters,
    TXT or NULL answers, many NXDOMAIN domains, short TTLs; dns_message(capture="{capture}",
    frame=N) decodes one packet completely.
