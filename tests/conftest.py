@@ -23,6 +23,7 @@ def private_cache(tmp_path_factory, monkeypatch) -> Path:
         "MCPCAP_MAX_REPLY_CHARS",
         "MCPCAP_CONFIG",
         "MCPCAP_MODULES",
+        "MCPCAP_HUNT_ALLOW",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MCPCAP_CONFIG", str(folder / "no-config.toml"))

@@ -53,6 +53,8 @@ class Settings:
     rescan: bool = False  # build the store again even when a valid one exists
     download_timeout: float = DEFAULT_DOWNLOAD_TIMEOUT
     download_min_rate: int = DEFAULT_DOWNLOAD_MIN_RATE
+    # names and suffixes DNS hunting never reports, on top of its shipped allowlist
+    hunt_allow: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         """The dataclass repr with URLs redacted and credentials left out (logs, tracebacks)."""
@@ -199,10 +201,27 @@ def build_settings(args: dict | None = None, environ: Mapping[str, str] | None =
             cfg.get("download_min_rate"),
             DEFAULT_DOWNLOAD_MIN_RATE,
         ),
+        hunt_allow=_hunt_allow(env, cfg),
     )
     if cfg.get("cache_dir") and not env.get("MCPCAP_CACHE_DIR"):
         settings.cache_dir = Path(cfg["cache_dir"]).expanduser()
     return settings
+
+
+def _hunt_allow(env: Mapping[str, str], cfg: dict) -> list[str]:
+    """MCPCAP_HUNT_ALLOW (comma-separated) or the config's hunt_allow (a list of names or
+    one string): names and suffixes such as "corp.example" that DNS hunting never reports."""
+    value = env.get("MCPCAP_HUNT_ALLOW")
+    names = value.split(",") if value and value.strip() else cfg.get("hunt_allow", [])
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        from mcpcap.core.errors import BadArgumentError
+
+        raise BadArgumentError(
+            f"hunt_allow in the config file must be a list of names, not {names!r:.60}"
+        )
+    return [n.strip().strip(".").lower() for n in names if n.strip().strip(".")]
 
 
 def _reply_budget(args: dict, env: Mapping[str, str], cfg: dict) -> int:

@@ -173,7 +173,9 @@ class Analysis:
         for name in self._modules:
             # the summary the scan stored is the document itself: no models to build
             stored = store.read_meta(self.db, store.summary_key(name, self.settings.top_n))
-            if stored is not None:
+            if stored is not None and self._modules[name].summary_is_current(
+                self.db, self.settings
+            ):
                 doc[name] = json.loads(stored)
             else:
                 doc[name] = self.module(name).summary().model_dump(mode="json")

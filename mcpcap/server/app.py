@@ -48,7 +48,7 @@ def build_server(workspace: Workspace, settings: Settings) -> MCPServer:
     for hook in hooks:
         if "mcp_resources" in hook:
             hook["mcp_resources"](server, tools)
-    register_prompts(server)
+    register_prompts(server, modules)
     return server
 
 

@@ -79,3 +79,22 @@ def test_bad_values_are_clear(config, tmp_path):
     broken.write_text("pcap_path = [")
     with pytest.raises(BadArgumentError, match=r"cannot read config file broken\.toml"):
         build_settings({}, {"MCPCAP_CONFIG": str(broken)})
+
+
+def test_hunt_allow_from_the_config_file_or_the_environment(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('hunt_allow = ["Corp.Example.", " vendor-telemetry.net"]\n')
+    assert build_settings({}, env(path)).hunt_allow == ["corp.example", "vendor-telemetry.net"]
+    path.write_text('hunt_allow = "corp.example"\n')
+    assert build_settings({}, env(path)).hunt_allow == ["corp.example"]
+    s = build_settings({}, env(path, MCPCAP_HUNT_ALLOW="a.example, b.example,,"))
+    assert s.hunt_allow == ["a.example", "b.example"]
+    assert build_settings({}, {"MCPCAP_CONFIG": str(tmp_path / "none.toml")}).hunt_allow == []
+
+
+@pytest.mark.parametrize("value", ["5", "[1, 2]", "{ a = 1 }"])
+def test_a_bad_hunt_allow_is_clear(tmp_path, value):
+    path = tmp_path / "config.toml"
+    path.write_text(f"hunt_allow = {value}\n")
+    with pytest.raises(BadArgumentError, match="hunt_allow in the config file must be a list"):
+        build_settings({}, env(path))

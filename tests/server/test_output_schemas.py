@@ -28,6 +28,7 @@ from .conftest import json_size
 
 pytestmark = pytest.mark.anyio
 BUDGET = 4000  # the smallest budget: the most cutting
+HUNTING = Path(__file__).parents[1] / "fixtures" / "hunting"  # captures with DNS findings
 
 
 @pytest.fixture
@@ -77,6 +78,7 @@ def folder(tmp_path, example, big_dir, captures) -> Path:
     shutil.copy(captures / "records_all_types.pcap", root / "records_all_types.pcap")
     write_big_message(root / "bigmessage.pcap")
     write_many_types(root / "many_types.pcap")
+    shutil.copy(HUNTING / "variants-1.pcap.gz", root / "variants-1.pcap.gz")
     (root / "empty.pcap").write_bytes(b"")
     (root / "notes.pcap").write_text("not packets\n")
     for i in range(60):  # enough unreadable entries that a page is cut to the budget
@@ -100,6 +102,8 @@ def calls(served) -> list[tuple[str, dict, str]]:
         ("analyze_icmp_packets", {"capture": "big.pcap"}, "any"),
         ("analyze_dns_packets", {"capture": "records_all_types.pcap"}, "any"),
         ("analyze_dns_packets", {"capture": "many_types.pcap"}, "others"),
+        ("analyze_dns_packets", {"capture": "variants-1.pcap.gz"}, "findings"),
+        ("records", {"capture": "variants-1.pcap.gz", "kind": "dns.findings"}, "any"),
         ("dns_top", {"capture": "big.pcap"}, "paged"),
         ("dns_top", {"capture": "big.pcap", "by": "answer", "limit": 1000}, "truncated"),
         ("dns_top", {"capture": "big.pcap", "by": "rcode", "qname": "nothing.invalid"}, "empty"),
@@ -156,6 +160,8 @@ def check(kind: str, reply: dict, notes: list[str]) -> None:
         assert reply["items"] == [] and reply["next_cursor"] is None
     elif kind == "others":  # the rarest query types summed, the total kept
         assert "(others)" in reply["qtypes"] and sum(reply["qtypes"].values()) == 400
+    elif kind == "findings":  # the summary warns, within the budget
+        assert reply["findings"] and reply["findings"][0]["score"] >= 0.8
     elif kind == "cut":
         assert notes and "raw_hex left out" in notes[0] and reply["raw_hex"] is None
     elif kind == "cut record":

@@ -1,14 +1,16 @@
-"""Resources (the capture list, each capture's DNS summary) and the DNS prompts."""
+"""Resources (the capture list, each capture's DNS summary) and the modules' prompts."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 pytestmark = pytest.mark.anyio
+HUNTING = Path(__file__).parents[1] / "fixtures" / "hunting"
 
 
 @pytest.fixture
@@ -49,7 +51,7 @@ async def test_unknown_capture_resource_is_an_error(example_served) -> None:
     [
         ("dns_triage", ("capture_info", "analyze_dns_packets", "dns_top", "dns_transactions")),
         ("dns_failures", ("NXDOMAIN", "SERVFAIL", "dns_top", "dns_transactions", "dns_message")),
-        ("dns_tunnelling_hunt", ("registered_domain", "qname_suffix", "dns_top", "TXT")),
+        ("dns_tunnelling_hunt", ('kind="dns.findings"', "describe", "filter=FILTER", "hunt_allow")),
     ],
 )
 async def test_prompts_take_a_capture_and_name_the_tools(example_served, prompt, tools) -> None:
@@ -62,3 +64,38 @@ async def test_prompts_take_a_capture_and_name_the_tools(example_served, prompt,
     assert 'capture="example.pcap"' in text
     for word in tools:
         assert word in text
+
+
+async def test_the_hunt_prompt_starts_with_the_findings_and_its_drill_down_works(serve) -> None:
+    """The calls the prompt names, made as it says: a finding's filter lists exactly the
+    transactions the finding counts."""
+    served = serve(pcap_path=[str(HUNTING)])
+    capture = "tunnels-1.pcap.gz"
+    async with Client(served.server) as client:
+        got = await client.get_prompt("dns_tunnelling_hunt", {"capture": capture})
+        text = got.messages[0].content.text
+        first = text.index(f'records(capture="{capture}", kind="dns.findings")')
+        assert first < text.index("dns.transactions")
+        found = await client.call_tool("records", {"capture": capture, "kind": "dns.findings"})
+        best = found.structured_content["items"][0]
+        drill = {"capture": capture, "kind": "dns.transactions", "filter": best["filter"]}
+        listed = await client.call_tool("records", drill)
+        clients = await client.call_tool("top", {**drill, "by": "client"})
+        assert f'record(capture="{capture}", kind="dns.findings", id="1")' in text
+        whole = await client.call_tool(
+            "record", {"capture": capture, "kind": "dns.findings", "id": "1"}
+        )
+    assert best["category"] == "tunnel" and best["score"] >= 0.8
+    assert listed.structured_content["total"] == best["transactions"]
+    assert {item["key"] for item in clients.structured_content["items"]} == set(best["clients"])
+    assert whole.structured_content == best
+
+
+async def test_prompts_come_from_the_chosen_modules(serve) -> None:
+    async with Client(serve(modules="conn,tls").server) as client:
+        without_dns = await client.list_prompts()
+    async with Client(serve(modules="dns").server) as client:
+        with_dns = await client.list_prompts()
+    assert without_dns.prompts == []
+    names = {p.name for p in with_dns.prompts}
+    assert names == {"dns_triage", "dns_failures", "dns_tunnelling_hunt"}

@@ -49,7 +49,11 @@ async def test_sdk_stdio_client(source) -> None:
         tools = await client.list_tools()
         top = await client.call_tool("dns_top", {"capture": "example.pcap", "limit": 5})
         info = await client.call_tool("capture_info", {"capture": "example.pcap"})
+        prompts = await client.list_prompts()
+        hunt = await client.get_prompt("dns_tunnelling_hunt", {"capture": "example.pcap"})
     assert {tool.name for tool in tools.tools} >= {"dns_top", "analyze_dns_packets"}
+    assert "dns_tunnelling_hunt" in {prompt.name for prompt in prompts.prompts}
+    assert 'kind="dns.findings"' in hunt.messages[0].content.text
     settings = build_settings({"pcap_path": [str(source)]})
     workspace = Workspace(settings)
     expected = workspace.open("example.pcap").module("dns").rank(limit=5)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -134,6 +135,17 @@ class ModuleResults(Protocol):
     ) -> Ranking: ...
 
 
+@dataclass(frozen=True)
+class ModulePrompt:
+    """A ready-made investigation for MCP clients: its text is `template` with the one
+    argument, the capture's name, in place of `{capture}`."""
+
+    name: str
+    title: str
+    description: str
+    template: str
+
+
 class ProtocolModule(ABC):
     """What a protocol plug-in provides. Instances are cheap and stateless."""
 
@@ -228,6 +240,12 @@ class ProtocolModule(ABC):
     def summary_model(self) -> type[BaseModel]:
         """The pydantic model of this module's summary."""
 
+    def summary_is_current(self, db: sqlite3.Connection, settings: Any) -> bool:
+        """Whether the summary the scan stored still holds for `settings`. A module whose
+        summary depends on a setting outside the store key says False when it changed, and
+        faces then ask `open_results(...).summary()` instead."""
+        return True
+
     def kinds(self) -> list[RecordKind]:
         """The record kinds this module offers, in the order faces show them."""
         return []
@@ -235,6 +253,10 @@ class ProtocolModule(ABC):
     def result_models(self) -> list[type[BaseModel]]:
         """Every pydantic model this module returns (for `mcpcap schema`)."""
         return [self.summary_model(), *(kind.model for kind in self.kinds())]
+
+    def prompts(self) -> list[ModulePrompt]:
+        """The MCP prompts this module offers (the server registers every chosen module's)."""
+        return []
 
     def face_hooks(self) -> dict[str, Any]:
         """Presentation only this module needs, by face hook name (e.g. a TUI overview).

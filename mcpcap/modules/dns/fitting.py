@@ -44,7 +44,7 @@ def fit_summary(summary: DnsSummary, budget: int) -> DnsSummary:
     """A summary whose JSON fits `budget` by merging timeline buckets pairwise (a coarser
     interval, the same totals); used when even the shortest top lists do not fit. Last (a
     capture with hundreds of query types or rcodes) the rarest keys of those tallies are
-    summed into one "(others)" key."""
+    summed into one "(others)" key, and at the very last the weakest findings are left out."""
     while len(summary.model_dump_json()) > budget and len(summary.timeline.buckets) > 1:
         summary = summary.model_copy(update={"timeline": _coarser(summary.timeline)})
     while len(summary.model_dump_json()) > budget:
@@ -53,6 +53,8 @@ def fit_summary(summary: DnsSummary, budget: int) -> DnsSummary:
         if len(counts) <= 2:
             break
         summary = summary.model_copy(update={longest: _fewer(counts)})
+    while len(summary.model_dump_json()) > budget and summary.findings:
+        summary = summary.model_copy(update={"findings": summary.findings[:-1]})
     return summary
 
 

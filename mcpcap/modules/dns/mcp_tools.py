@@ -27,16 +27,16 @@ if TYPE_CHECKING:
 
 # the named filters (the ordered `rtt` is a token of the filter language, not an argument)
 NAMED_FILTERS = [spec for spec in TRANSACTION_FILTERS if spec.name in FILTER_NAMES]
-FILTER_NOTE = " Other arguments are optional filters on transactions, combined with AND."
-FILTER_SEE = " Other arguments are optional filters, combined with AND, as in dns_transactions."
+FILTER_NOTE = " Other arguments are filters, combined with AND."
+FILTER_SEE = " Other arguments filter as in dns_transactions."
 
 
 def dns_tools(tools: Tools) -> list:
     def analyze_dns_packets(capture: CaptureArg, ctx: Context) -> DnsSummary:
-        """Summarise a capture's DNS traffic: message, query and response counts, rcodes
-        (over responses), query types (over questions), top queried names (every question,
-        retransmissions included) and registered domains, NXDOMAIN names, servers, clients,
-        latency percentiles and a timeline (seconds). Start here for any DNS question."""
+        """Summarise a capture's DNS traffic: counts, rcodes (over responses), query types
+        (over questions), top names (retransmissions included) and registered domains,
+        NXDOMAIN names, servers, clients, latency, a timeline (seconds) and the best
+        dns.findings (tunnels, DGA ...). Start here for any DNS question."""
         return fitted_summary(tools.open(capture, ctx).module("dns"), tools.budget)
 
     def dns_top(
@@ -48,9 +48,8 @@ def dns_tools(tools: Tools) -> list:
         **filters: Any,
     ) -> Ranking:
         """Rank DNS values by count: the most queried names (by=qname, the default), registered
-        domains, clients, servers, query types, rcodes or answers. Answers "which domain was
-        queried the most" and "top 5 domains" (limit=5) in one call. Paged like
-        dns_transactions."""
+        domains, clients, servers, query types, rcodes or answers ("top 5 domains": limit=5).
+        Paged like dns_transactions."""
         dns = tools.open(capture, ctx).module("dns")
         return dns.rank(by=by, limit=limit, cursor=cursor, **filters)
 
@@ -62,9 +61,9 @@ def dns_tools(tools: Tools) -> list:
         cursor: NextCursor = None,
         **filters: Any,
     ) -> TransactionPage:
-        """List DNS transactions (a query with its response): time, client, server, name,
-        type, rcode, answers, TTLs, round-trip time, frame numbers. E.g. every query for
-        example.com: qname_suffix="example.com". Paged: pass next_cursor back as cursor."""
+        """List DNS transactions (a query and its response): time, client, server, name,
+        type, rcode, answers, TTLs, round-trip time, frames. Every query for example.com:
+        qname_suffix="example.com". Paged: pass next_cursor back as cursor."""
         dns = tools.open(capture, ctx).module("dns")
         return dns.transactions(sort=sort, limit=limit, cursor=cursor, **filters)
 

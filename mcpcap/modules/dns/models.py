@@ -49,6 +49,17 @@ class Timeline(Result):
     buckets: list[TimelineBucket]
 
 
+class FindingBrief(Result):
+    """A `dns.findings` record in short: `record(kind="dns.findings", id=...)` has the rest."""
+
+    id: int
+    category: str
+    subject: str
+    score: float
+    evidence: str
+    filter: str = Field(description="lists its dns.transactions")
+
+
 class DnsSummary(Result):
     messages: int
     queries: int
@@ -77,6 +88,9 @@ class DnsSummary(Result):
     clients: list[Endpoint]
     latency: Latency
     timeline: Timeline
+    findings: list[FindingBrief] = Field(
+        default_factory=list, description="the top dns.findings (hunting), best first"
+    )
 
 
 class DnsTransaction(Result):

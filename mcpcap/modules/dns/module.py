@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, ClassVar
 
-from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
+from mcpcap.core.modules.contract import ModulePrompt, ModuleScan, ProtocolModule
 from mcpcap.modules.dns import store_schema
 
 UDP_PORTS = frozenset((53, 5353, 5355))
@@ -19,7 +19,7 @@ def looks_like_dns_query_or_response(payload: bytes) -> bool:
 class DnsModule(ProtocolModule):
     name: ClassVar[str] = "dns"
     title: ClassVar[str] = "DNS"
-    schema_version: ClassVar[str] = "2"  # 2: dns_malformed
+    schema_version: ClassVar[str] = "3"  # 2: dns_malformed; 3: findings in the summary
     udp_ports: ClassVar[frozenset[int]] = UDP_PORTS
     tcp_ports: ClassVar[frozenset[int]] = frozenset((53, 5353, 5355))
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.dns.scan",)
@@ -52,6 +52,13 @@ class DnsModule(ProtocolModule):
 
         return DnsResults(db, counts, capture, settings)
 
+    def summary_is_current(self, db: sqlite3.Connection, settings: Any) -> bool:
+        """The stored summary holds the best findings: current while `hunt_allow` (and the
+        hunting version and thresholds) are those the store's findings were made with."""
+        from mcpcap.modules.dns.hunting.key import is_current
+
+        return is_current(db, settings)
+
     def summary_model(self) -> type:
         from mcpcap.modules.dns.models import DnsSummary
 
@@ -61,6 +68,11 @@ class DnsModule(ProtocolModule):
         from mcpcap.modules.dns.kinds import dns_kinds
 
         return list(dns_kinds())
+
+    def prompts(self) -> list[ModulePrompt]:
+        from mcpcap.modules.dns.prompts import PROMPTS
+
+        return list(PROMPTS)
 
     def face_hooks(self):
         """DNS's own MCP tools and resource (the server imports them only when it starts) and

@@ -63,10 +63,24 @@ class DnsResults:
 
         top_n = self._settings.top_n if top_n is None else top_n
         if top_n not in self._summaries:
-            self._summaries[top_n] = self._stored_summary(top_n) or build_summary(
-                self._db, self._counts, self._capture, top_n
-            )
+            summary = self._stored_summary(top_n)
+            if summary is None or not self.findings_current():
+                summary = summary or build_summary(self._db, self._counts, self._capture, top_n)
+                summary = summary.model_copy(update={"findings": self._best_findings()})
+            self._summaries[top_n] = summary
         return self._summaries[top_n]
+
+    def findings_current(self) -> bool:
+        """Whether the store's findings (and so the summary it holds) were made with this
+        mcpcap's hunting and the settings' `hunt_allow`."""
+        from mcpcap.modules.dns.hunting.key import is_current
+
+        return is_current(self._db, self._settings)
+
+    def _best_findings(self) -> list:
+        from mcpcap.modules.dns.hunting.thresholds import REPORT
+
+        return self.findings.get().best(REPORT.summary)
 
     def _stored_summary(self, top_n: int) -> DnsSummary | None:
         """The summary the scan stored for this length, if it did (a warm start's fast path)."""

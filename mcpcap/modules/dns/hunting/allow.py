@@ -4,11 +4,13 @@ Each entry is a suffix (a name equal to it or below it matches). The lists are s
 purpose: they cover the families that flood a naive ranking (content delivery networks,
 operating-system telemetry, anti-malware and block-list look-ups that carry hashes in names,
 reverse look-ups, DNS-SD, DNSSEC); anything else is judged on its evidence. More suffixes come
-from the settings (`hunt_allow`), so a site silences its own known names without a release.
+from the settings (`hunt_allow`), so a site silences its own known names without a release; an
+address or network there silences the findings about it (an odd resolver, a DGA client).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 
 CDN = (
@@ -54,6 +56,7 @@ class Allowlist:
             s.strip(".").lower() for s in (*ALLOWED, *extra) if s and s.strip(".")
         )
         self._cache: dict[str, bool] = {}
+        self.networks = tuple(n for n in map(_network, self.suffixes) if n is not None)
 
     def allows(self, name: str) -> bool:
         """Whether `name` is left alone: an allowed suffix, or a DNS-SD or service name (a
@@ -69,5 +72,27 @@ class Allowlist:
             return True
         return any(".".join(labels[i:]) in self.suffixes for i in range(len(labels)))
 
+    def allows_address(self, text: str) -> bool:
+        """Whether an address subject (a client, a server) is in an allowed address or
+        network (`hunt_allow = ["10.0.0.53", "192.0.2.0/24"]`)."""
+        address = _address(text)
+        return address is not None and any(
+            address.version == net.version and address in net for net in self.networks
+        )
+
     def digest_text(self) -> str:
         return ",".join(sorted(self.suffixes))
+
+
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None

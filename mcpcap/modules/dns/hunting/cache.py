@@ -1,17 +1,18 @@
 """Findings written once into the capture's store, read by every face afterwards.
 
-Faces read a store through a read-only connection, so the first ask computes the findings over
-it and writes them through a connection of its own, in one transaction that first checks
+The scan hunts once the store is complete (the stored DNS summary holds the best findings) and
+writes the rows through the connection that builds the store. Faces read a store through a
+read-only connection, so a store whose findings are missing or stale is hunted on the first ask
+and written through a connection of the hunt's own, in one transaction that first checks
 whether another process got there first. The meta row `dns_findings_key` names the hunting
-version, thresholds and allowlist the rows were made with; a store holding another key (or
-none: a rescan builds a new store) is hunted again. A store that cannot be written (a
+version, thresholds and allowlist (`hunt_allow`) the rows were made with; a store holding
+another key is hunted again. A store that cannot be written (a
 read-only cache, a lock held too long) keeps the findings in memory for this analysis instead.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import sqlite3
@@ -20,12 +21,10 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from mcpcap.modules.dns.hunting import Finding, hunt
-from mcpcap.modules.dns.hunting.allow import Allowlist
+from mcpcap.modules.dns.hunting.key import META_KEY, findings_key, stored_key
 from mcpcap.modules.dns.hunting.kind import COLUMNS, TABLE
-from mcpcap.modules.dns.hunting.thresholds import REPORT, THRESHOLDS_DIGEST
+from mcpcap.modules.dns.hunting.thresholds import REPORT
 
-HUNT_VERSION = "1"
-META_KEY = "dns_findings_key"
 WRITE_TIMEOUT = 2.0  # seconds to wait for readers of the store before keeping rows in memory
 TABLES = f"""
 CREATE TABLE {TABLE} (
@@ -38,22 +37,10 @@ CREATE TABLE dns_finding_clients (finding_id INTEGER NOT NULL, client TEXT NOT N
 CREATE INDEX dns_finding_clients_id ON dns_finding_clients(finding_id);
 """
 DROP = f"DROP TABLE IF EXISTS {TABLE}; DROP TABLE IF EXISTS dns_finding_clients;"
+__all__ = ["META_KEY", "findings_key", "open_findings", "stored_key"]
 log = logging.getLogger(__name__)
 _locks: dict[str, threading.Lock] = {}  # one per store path
 _locks_guard = threading.Lock()
-
-
-def findings_key(allow_extra: Iterable[str] = ()) -> str:
-    text = f"{HUNT_VERSION}|{THRESHOLDS_DIGEST}|{Allowlist(allow_extra).digest_text()}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def stored_key(db: sqlite3.Connection) -> str | None:
-    try:
-        row = db.execute("SELECT value FROM meta WHERE key = ?", (META_KEY,)).fetchone()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
 
 
 def open_findings(db: sqlite3.Connection, allow_extra: Iterable[str] = ()) -> sqlite3.Connection:
@@ -62,7 +49,7 @@ def open_findings(db: sqlite3.Connection, allow_extra: Iterable[str] = ()) -> sq
     memory. Threads asking at once for one store wait for the first, then read its rows."""
     allow_extra = tuple(allow_extra)
     key = findings_key(allow_extra)
-    if stored_key(db) == key:
+    if stored_key(db) == key or _hunt_in_place(db, key, allow_extra):
         return db
     path = _store_path(db)
     with _lock_for(path):
@@ -79,6 +66,19 @@ def open_findings(db: sqlite3.Connection, allow_extra: Iterable[str] = ()) -> sq
     memory.executescript(TABLES)
     _insert(memory, findings)
     return memory
+
+
+def _hunt_in_place(db: sqlite3.Connection, key: str, allow_extra: tuple[str, ...]) -> bool:
+    """Hunt and write through `db` itself when it can be written: the connection that builds
+    the store (the scan stores the summary, which holds the best findings). Every face's
+    connection is read-only: SQLite refuses the first statement, which changes nothing."""
+    try:
+        _replace_tables(db)
+    except sqlite3.OperationalError:
+        return False
+    _insert(db, hunt(db, allow_extra))
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (META_KEY, key))
+    return True
 
 
 def _lock_for(path: str | None) -> threading.Lock:
@@ -114,12 +114,7 @@ def _write_store(path: str, key: str, findings: list[Finding]) -> None:
         writer.execute("BEGIN IMMEDIATE")
         try:
             if stored_key(writer) != key:  # no other process wrote them meanwhile
-                for statement in DROP.split(";"):
-                    if statement.strip():
-                        writer.execute(statement)
-                for statement in TABLES.split(";"):
-                    if statement.strip():
-                        writer.execute(statement)
+                _replace_tables(writer)
                 _insert(writer, findings)
                 writer.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (META_KEY, key))
             writer.execute("COMMIT")
@@ -128,6 +123,12 @@ def _write_store(path: str, key: str, findings: list[Finding]) -> None:
             raise
     finally:
         writer.close()
+
+
+def _replace_tables(db: sqlite3.Connection) -> None:
+    for statement in (*DROP.split(";"), *TABLES.split(";")):
+        if statement.strip():
+            db.execute(statement)
 
 
 def _insert(db: sqlite3.Connection, findings: list[Finding]) -> None:

@@ -8,7 +8,9 @@ from typing import Any
 
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.modules.dns.hunting.cache import open_findings
-from mcpcap.modules.dns.hunting.kind import KIND_TABLE, NAME
+from mcpcap.modules.dns.hunting.key import allowed
+from mcpcap.modules.dns.hunting.kind import KIND_TABLE, NAME, TABLE
+from mcpcap.modules.dns.models import FindingBrief
 
 __all__ = ["NAME", "FindingsResults", "LazyFindings"]
 
@@ -17,8 +19,18 @@ class FindingsResults(TableResults):
     """Pages, single records and rankings of the findings (computed on the first ask)."""
 
     def __init__(self, db: sqlite3.Connection, settings: Any) -> None:
-        allow = getattr(settings, "hunt_allow", ()) or ()
-        super().__init__(open_findings(db, allow), [KIND_TABLE], settings.max_reply_chars)
+        self._findings = open_findings(db, allowed(settings))
+        super().__init__(self._findings, [KIND_TABLE], settings.max_reply_chars)
+
+    def best(self, n: int) -> list[FindingBrief]:
+        """The `n` best findings in short (the DNS summary's `findings`)."""
+        rows = self._findings.execute(
+            f"SELECT id, category, subject, score, evidence, filter FROM {TABLE} "
+            "ORDER BY id LIMIT ?",
+            (n,),
+        )
+        names = ("id", "category", "subject", "score", "evidence", "filter")
+        return [FindingBrief(**dict(zip(names, row, strict=True))) for row in rows]
 
 
 class LazyFindings:

@@ -84,6 +84,7 @@ class Report:
     threshold: float = 0.5  # findings under this score are not kept
     examples: int = 3  # transaction ids kept per finding
     clients: int = 10  # client addresses listed per finding
+    summary: int = 5  # findings the DNS summary shows (the best; all of them at or over threshold)
 
 
 NAMES = Names()
