@@ -14,6 +14,7 @@ from mcpcap.modules.tls import fingerprints, names, wire
 from mcpcap.modules.tls.certs import Certificate, parse_leaf
 
 Malformed = wire.Malformed
+_json = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps(value, separators=...)
 
 
 class Handshake:
@@ -171,7 +172,3 @@ class Handshake:
             _json(cert.san_dns) if cert else None, cert.sha256 if cert else None,
             _json(problems), self.malformed[0] if self.malformed else None,
         )  # fmt: skip
-
-
-def _json(value: list) -> str:
-    return json.dumps(value, separators=(",", ":"))

@@ -8,6 +8,7 @@ AES-ECB of a sample, the payload is AES-128-GCM.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,11 +60,24 @@ def hkdf_extract(salt: bytes, key_material: bytes) -> bytes:
     return mac.finalize()
 
 
-@dataclass(frozen=True)
 class Keys:
-    key: bytes
-    iv: bytes
-    hp: bytes
+    """One side's Initial keys, with the cipher objects made from them once: a connection's
+    packets reuse them (header protection is AES-ECB of independent blocks, so one encryptor
+    serves every sample; the lock keeps scans in other threads off it meanwhile)."""
+
+    __slots__ = ("_ecb", "_lock", "aead", "hp", "iv", "iv_number", "key")
+
+    def __init__(self, key: bytes, iv: bytes, hp: bytes) -> None:
+        self.key, self.iv, self.hp = key, iv, hp
+        self.iv_number = int.from_bytes(iv, "big")
+        self.aead = AESGCM(key)
+        self._ecb = Cipher(algorithms.AES(hp), modes.ECB()).encryptor()
+        self._lock = threading.Lock()
+
+    def mask(self, sample: bytes) -> bytes:
+        """The header-protection mask of a 16-byte sample."""
+        with self._lock:
+            return self._ecb.update(sample)
 
 
 @lru_cache(maxsize=4096)
@@ -161,17 +175,16 @@ def decrypt(
     sample_at = pn_at + 4
     if sample_at + 16 > header.end:
         raise Malformed("QUIC packet too short to sample", "quic_truncated")
-    encryptor = Cipher(algorithms.AES(keys.hp), modes.ECB()).encryptor()
-    mask = encryptor.update(datagram[sample_at : sample_at + 16]) + encryptor.finalize()
+    mask = keys.mask(datagram[sample_at : sample_at + 16])
     first = datagram[start] ^ (mask[0] & 0x0F)
     pn_length = (first & 3) + 1
     protected = datagram[pn_at : pn_at + pn_length]
     pn_bytes = bytes(b ^ m for b, m in zip(protected, mask[1 : 1 + pn_length], strict=True))
     aad = bytes([first]) + datagram[start + 1 : pn_at] + pn_bytes
     number = decode_packet_number(largest, int.from_bytes(pn_bytes, "big"), pn_length * 8)
-    nonce = (int.from_bytes(keys.iv, "big") ^ number).to_bytes(12, "big")
+    nonce = (keys.iv_number ^ number).to_bytes(12, "big")
     try:
-        plain = AESGCM(keys.key).decrypt(nonce, datagram[pn_at + pn_length : header.end], aad)
+        plain = keys.aead.decrypt(nonce, datagram[pn_at + pn_length : header.end], aad)
     except InvalidTag:
         raise Malformed("QUIC Initial does not decrypt", "quic_undecryptable") from None
     return number, plain

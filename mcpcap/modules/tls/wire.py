@@ -8,8 +8,10 @@ messages (TLS records' fragments, or QUIC CRYPTO data) into whole messages, boun
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mcpcap.modules.tls.names import is_grease
 
@@ -34,6 +36,12 @@ class Malformed(ValueError):
         self.code = code
 
 
+@lru_cache(maxsize=256)
+def _u16s(count: int) -> struct.Struct:
+    """The layout of `count` big-endian 16-bit numbers (cipher and extension lists)."""
+    return struct.Struct(f">{count}H")
+
+
 class _Reader:
     """Bounds-checked reads from one message (every overrun is `Malformed`)."""
 
@@ -49,30 +57,40 @@ class _Reader:
         return self.end - self.pos
 
     def take(self, n: int) -> bytes:
-        if n > self.end - self.pos:
-            raise Malformed(f"{self.what} truncated", "truncated_message")
         start = self.pos
-        self.pos += n
-        return self.data[start : self.pos]
+        end = start + n
+        if end > self.end:
+            raise Malformed(f"{self.what} truncated", "truncated_message")
+        self.pos = end
+        return self.data[start:end]
 
     def uint(self, n: int) -> int:
-        return int.from_bytes(self.take(n), "big")
+        start = self.pos
+        end = start + n
+        if end > self.end:
+            raise Malformed(f"{self.what} truncated", "truncated_message")
+        self.pos = end
+        return int.from_bytes(self.data[start:end], "big")
 
     def vector(self, length_bytes: int) -> _Reader:
         """The next length-prefixed vector, as a reader of its own."""
         n = self.uint(length_bytes)
-        if n > self.end - self.pos:
+        start = self.pos
+        if n > self.end - start:
             raise Malformed(f"{self.what}: a length beyond its message", "length_overrun")
-        sub = _Reader(self.data, self.what, self.pos, self.pos + n)
-        self.pos += n
-        return sub
+        self.pos = start + n
+        return _Reader(self.data, self.what, start, start + n)
 
     def uints(self, size: int) -> list[int]:
         """The rest of this reader as big-endian numbers of `size` bytes."""
-        if self.left() % size:
+        start, end = self.pos, self.end
+        if (end - start) % size:
             raise Malformed(f"{self.what}: a list of odd length", "odd_list_length")
-        raw = self.take(self.left())
-        return [int.from_bytes(raw[i : i + size], "big") for i in range(0, len(raw), size)]
+        self.pos = end
+        if size == 2:
+            return list(_u16s((end - start) // 2).unpack_from(self.data, start))
+        data = self.data
+        return [int.from_bytes(data[i : i + size], "big") for i in range(start, end, size)]
 
 
 @dataclass
