@@ -25,6 +25,12 @@ class TlsModule(ProtocolModule):
 
         return decode_udp
 
+    def worker_decoder(self):
+        """`decode_udp`, and server Initials opened where their client's was (`QuicDecoder`)."""
+        from mcpcap.modules.tls.scan import QuicDecoder
+
+        return QuicDecoder()
+
     def claims_tcp(self, sport: int, dport: int, data: bytes) -> bool:
         """A handshake record with a ClientHello or ServerHello, or a CONNECT/SOCKS preamble."""
         return starts_handshake(data) or starts_preamble(data)

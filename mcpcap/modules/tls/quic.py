@@ -171,6 +171,14 @@ def decrypt(
     datagram: bytes, header: LongHeader, keys: Keys, largest: int = -1
 ) -> tuple[int, bytes]:
     """(packet number, plaintext payload) of one protected packet; `Malformed` when it fails."""
+    number, _, plain = open_packet(datagram, header, keys, largest)
+    return number, plain
+
+
+def open_packet(
+    datagram: bytes, header: LongHeader, keys: Keys, largest: int = -1
+) -> tuple[int, int, bytes]:
+    """`decrypt`, with the bits the packet number was sent in (the second item)."""
     pn_at, start = header.pn_offset, header.start
     sample_at = pn_at + 4
     if sample_at + 16 > header.end:
@@ -187,7 +195,7 @@ def decrypt(
         plain = keys.aead.decrypt(nonce, datagram[pn_at + pn_length : header.end], aad)
     except InvalidTag:
         raise Malformed("QUIC Initial does not decrypt", "quic_undecryptable") from None
-    return number, plain
+    return number, pn_length * 8, plain
 
 
 def decode_packet_number(largest: int, truncated: int, bits: int) -> int:

@@ -1,10 +1,14 @@
 """One scan: TLS handshakes from claimed TCP connections and from QUIC Initial packets.
 
 TCP chunks arrive in the scanning process (the core reassembles the streams); a connection is
-released as soon as its handshake is over. QUIC Initials are picked out in the workers
-(`decode_udp` hands the datagram's bytes on) and decrypted here, where the state that spans
-packets lives: the connection's original Destination Connection ID (the key to every Initial of
-both sides) and the CRYPTO streams being put back in order.
+released as soon as its handshake is over. QUIC Initials are picked out in the workers: a
+client's first flight is decrypted there (it needs nothing but itself), and so is a server's
+Initial when the same worker has just opened its client's (`QuicDecoder`). The rest is decrypted
+here, where the state that spans packets lives: the connection's original Destination
+Connection ID (the key to every Initial of both sides) and the CRYPTO streams being put back in
+order. A worker's opening of a server Initial is a hint that this process checks against that
+state (the same keys, the same packet number), so the records never depend on which worker saw
+what.
 """
 
 from __future__ import annotations
@@ -56,12 +60,73 @@ def decode_datagram(payload: bytes) -> bytes | list:
     return opened if opened else payload
 
 
+class QuicDecoder:
+    """A worker's decoder: `decode_datagram`, and the server Initials of the connections whose
+    client first flight it opened lately (decrypted with the keys of the client's DCID), sent
+    as (datagram, {packet start: (DCID, packet number, its bits, CRYPTO frames)})."""
+
+    MAX_CLIENTS = 4096  # connections remembered (their server answers within milliseconds)
+
+    def __init__(self) -> None:
+        self.clients: OrderedDict[Key, tuple[Endpoint, bytes]] = OrderedDict()
+
+    def __call__(self, frame: int, ts: float, segment: Any) -> bytes | list | tuple:
+        source, destination = (segment.src, segment.sport), (segment.dst, segment.dport)
+        return self.decode(segment.payload, source, destination)
+
+    def decode(
+        self, payload: bytes, source: Endpoint, destination: Endpoint
+    ) -> bytes | list | tuple:
+        decoded = decode_datagram(payload)
+        key = _key(source, destination)
+        if isinstance(decoded, list):
+            self.clients[key] = (source, decoded[-1][0])  # the DCID the scan keys it by
+            self.clients.move_to_end(key)
+            if len(self.clients) > self.MAX_CLIENTS:
+                self.clients.popitem(last=False)
+            return decoded
+        known = self.clients.get(key)
+        if known is None or known[0] != destination:
+            return decoded
+        hints = _server_initials(payload, known[1])
+        return (payload, hints) if hints else payload
+
+
+def _server_initials(datagram: bytes, odcid: bytes) -> dict[int, tuple]:
+    """The server Initials of a datagram that open with the server keys of `odcid`."""
+    hints = {}
+    try:
+        headers = quic.long_headers(datagram)
+    except wire.Malformed:
+        return hints
+    for header in headers:
+        if header.initial:
+            try:
+                keys = quic.initial_keys(header.version, odcid, True)
+                number, bits, plain = quic.open_packet(datagram, header, keys)
+                hints[header.start] = (odcid, number, bits, quic.crypto_frames(plain))
+            except wire.Malformed:
+                continue
+    return hints
+
+
 def _fresh_client(datagram: bytes, header: quic.LongHeader) -> bool:
     """Whether an Initial is a client's first flight (it decrypts with its own DCID's keys)."""
     try:
         quic.decrypt(datagram, header, quic.initial_keys(header.version, header.dcid, False))
     except wire.Malformed:
         return False
+    return True
+
+
+def _hint_holds(conn: _Quic, hint: tuple) -> bool:
+    """Whether a worker opened a server Initial as `_decrypt` would: with the keys of this
+    connection's DCID and at the packet number this connection expects (then it is taken)."""
+    odcid, number, bits, _ = hint
+    largest = conn.largest[False]
+    if odcid != conn.odcid or quic.decode_packet_number(largest, number, bits) != number:
+        return False
+    conn.largest[False] = max(largest, number)
     return True
 
 
@@ -92,6 +157,7 @@ class TlsScan(ModuleScan):
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.malformed = MalformedLog(db, "tls")
+        self.decoder = QuicDecoder()  # for datagrams this process decodes itself
 
     # ------------------------------------------------------------------ TCP
     def on_tcp(self, frame: int, ts: float, chunk: Any) -> bool:
@@ -119,7 +185,7 @@ class TlsScan(ModuleScan):
 
     # ------------------------------------------------------------------ QUIC
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
-        decoded = decode_datagram(seg.payload)
+        decoded = self.decoder.decode(seg.payload, (seg.src, seg.sport), (seg.dst, seg.dport))
         self.on_udp_decoded(frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded)
 
     def on_udp_decoded(
@@ -128,18 +194,20 @@ class TlsScan(ModuleScan):
         source, destination = (src, sport), (dst, dport)
         key = _key(source, destination)
         self.tally["quic datagrams"] += 1
-        if not isinstance(decoded, bytes):
+        if isinstance(decoded, list):
             for dcid, number, frames in decoded:
                 self._opened(frame, ts, key, source, destination, dcid, number, frames)
             return
+        datagram, hints = decoded if isinstance(decoded, tuple) else (decoded, None)
         try:
-            headers = quic.long_headers(decoded)
+            headers = quic.long_headers(datagram)
         except wire.Malformed as exc:
             self._malformed(exc.code, (frame, ts, src, sport, dst, dport, "udp"))
             return
         for header in headers:
             if header.initial:
-                self._initial(frame, ts, key, source, destination, decoded, header)
+                hint = hints.get(header.start) if hints else None
+                self._initial(frame, ts, key, source, destination, datagram, header, hint)
 
     def _initial(
         self,
@@ -150,6 +218,7 @@ class TlsScan(ModuleScan):
         destination: Endpoint,
         datagram: bytes,
         header: quic.LongHeader,
+        hint: tuple | None = None,
     ) -> None:
         conn = self.quic.get(key)
         if conn is None:
@@ -159,7 +228,10 @@ class TlsScan(ModuleScan):
             conn = self._new_quic(key, source, destination, header.dcid, ts)
         from_client = source == conn.handshake.client
         try:
-            frames = quic.crypto_frames(self._decrypt(conn, from_client, datagram, header))
+            if hint is not None and not from_client and _hint_holds(conn, hint):
+                frames = hint[3]
+            else:
+                frames = quic.crypto_frames(self._decrypt(conn, from_client, datagram, header))
         except wire.Malformed as exc:
             conn.handshake.note(exc, frame, ts, from_client)  # logged when it is written
             return

@@ -142,12 +142,21 @@ class ServerHello:
 
 
 def _extensions(r: _Reader) -> Iterator[tuple[int, _Reader]]:
+    """(type, body) of each extension of the block that ends a hello (the block's reads
+    inlined: a hello has dozens of extensions, and the same errors as `uint` and `vector`)."""
     if not r.left():
         return
     block = r.vector(2)
-    while block.left():
-        kind = block.uint(2)
-        yield kind, block.vector(2)
+    data, pos, end, what = block.data, block.pos, block.end, block.what
+    while pos < end:
+        if pos + 4 > end:  # the type or the body's length cut short
+            raise Malformed(f"{what} truncated", "truncated_message")
+        body_at = pos + 4
+        body_end = body_at + int.from_bytes(data[pos + 2 : body_at], "big")
+        if body_end > end:
+            raise Malformed(f"{what}: a length beyond its message", "length_overrun")
+        yield int.from_bytes(data[pos : pos + 2], "big"), _Reader(data, what, body_at, body_end)
+        pos = body_end
 
 
 def _text(raw: bytes) -> str:
