@@ -48,14 +48,22 @@ def is_initial(payload: bytes) -> bool:
     return version is not None and (payload[0] >> 4) & 3 == version.initial_type
 
 
-def hkdf_expand_label(secret: bytes, label: str, length: int) -> bytes:
+SHA256 = hashes.SHA256()
+
+
+@lru_cache(maxsize=64)
+def _label_info(label: str, length: int) -> bytes:
+    """HKDF-Expand-Label's `info` (RFC 8446 section 7.1), made once per label."""
     full = b"tls13 " + label.encode()
-    info = length.to_bytes(2, "big") + bytes([len(full)]) + full + b"\x00"
-    return HKDFExpand(hashes.SHA256(), length, info).derive(secret)
+    return length.to_bytes(2, "big") + bytes([len(full)]) + full + b"\x00"
+
+
+def hkdf_expand_label(secret: bytes, label: str, length: int) -> bytes:
+    return HKDFExpand(SHA256, length, _label_info(label, length)).derive(secret)
 
 
 def hkdf_extract(salt: bytes, key_material: bytes) -> bytes:
-    mac = hmac.HMAC(salt, hashes.SHA256())
+    mac = hmac.HMAC(salt, SHA256)
     mac.update(key_material)
     return mac.finalize()
 
@@ -80,7 +88,7 @@ class Keys:
             return self._ecb.update(sample)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)  # each holds two cipher contexts; a connection needs them briefly
 def initial_keys(version: int, dcid: bytes, server: bool) -> Keys:
     """The client's (or server's) Initial keys for a connection whose client chose `dcid`."""
     info = VERSIONS[version]

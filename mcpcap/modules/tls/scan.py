@@ -46,24 +46,34 @@ def decode_datagram(payload: bytes) -> bytes | list:
 
     A client's first flight needs nothing but itself, so workers decrypt it; the server's
     Initials (keyed by the client's DCID) and a client's later ones (sent to the server's
-    connection id) need the connection's state, which only the scanning process has.
+    connection id) need the connection's state, which only the scanning process has (but see
+    `QuicDecoder`).
     """
     try:
-        opened = []
-        for header in quic.long_headers(payload):
+        headers = quic.long_headers(payload)
+    except wire.Malformed:
+        return payload
+    return _first_flight(payload, headers) or payload
+
+
+def _first_flight(payload: bytes, headers: list[quic.LongHeader]) -> list:
+    """`decode_datagram`'s list; empty unless every Initial opens with its own DCID's keys."""
+    opened = []
+    try:
+        for header in headers:
             if header.initial:
                 keys = quic.initial_keys(header.version, header.dcid, False)
                 number, plain = quic.decrypt(payload, header, keys)
                 opened.append((header.dcid, number, quic.crypto_frames(plain)))
     except wire.Malformed:
-        return payload
-    return opened if opened else payload
+        return []
+    return opened
 
 
 class QuicDecoder:
     """A worker's decoder: `decode_datagram`, and the server Initials of the connections whose
-    client first flight it opened lately (decrypted with the keys of the client's DCID), sent
-    as (datagram, {packet start: (DCID, packet number, its bits, CRYPTO frames)})."""
+    client first flight it opened lately (decrypted with the server keys of the client's DCID),
+    sent as (datagram, {packet start: (DCID, packet number, its bits, CRYPTO frames)})."""
 
     MAX_CLIENTS = 4096  # connections remembered (their server answers within milliseconds)
 
@@ -77,28 +87,30 @@ class QuicDecoder:
     def decode(
         self, payload: bytes, source: Endpoint, destination: Endpoint
     ) -> bytes | list | tuple:
-        decoded = decode_datagram(payload)
+        try:
+            headers = quic.long_headers(payload)
+        except wire.Malformed:
+            return payload
+        opened = _first_flight(payload, headers)
         key = _key(source, destination)
-        if isinstance(decoded, list):
-            self.clients[key] = (source, decoded[-1][0])  # the DCID the scan keys it by
+        if opened:
+            self.clients[key] = (source, opened[-1][0])  # the DCID the scan keys it by
             self.clients.move_to_end(key)
             if len(self.clients) > self.MAX_CLIENTS:
                 self.clients.popitem(last=False)
-            return decoded
+            return opened
         known = self.clients.get(key)
         if known is None or known[0] != destination:
-            return decoded
-        hints = _server_initials(payload, known[1])
+            return payload
+        hints = _server_initials(payload, headers, known[1])
         return (payload, hints) if hints else payload
 
 
-def _server_initials(datagram: bytes, odcid: bytes) -> dict[int, tuple]:
+def _server_initials(
+    datagram: bytes, headers: list[quic.LongHeader], odcid: bytes
+) -> dict[int, tuple]:
     """The server Initials of a datagram that open with the server keys of `odcid`."""
     hints = {}
-    try:
-        headers = quic.long_headers(datagram)
-    except wire.Malformed:
-        return hints
     for header in headers:
         if header.initial:
             try:
