@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import lru_cache
 
 from mcpcap.core.export import connection_uid
 from mcpcap.modules.tls import fingerprints, names, wire
 from mcpcap.modules.tls.certs import Certificate, parse_leaf
 
 Malformed = wire.Malformed
-_json = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps(value, separators=...)
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps(value, separators=...)
+
+
+def _json(value: list[str]) -> str:
+    """A list column's JSON, cached: the same few lists come again and again (versions, ALPN,
+    problems). Strings only: a cache key could not tell True from 1."""
+    return _json_of(tuple(value))
+
+
+@lru_cache(maxsize=4096)
+def _json_of(value: tuple[str, ...]) -> str:
+    return _encode(list(value))
 
 
 class Handshake:
