@@ -76,11 +76,21 @@ class Handshake:
     def tls13(self) -> bool:
         return self.server_hello is not None and self.server_hello.version >= 0x0304
 
-    def message(self, from_client: bool, kind: int, body: bytes, frame: int, ts: float) -> None:
-        """A whole handshake message; bad ones raise `Malformed` (the caller counts them)."""
+    def message(
+        self,
+        from_client: bool,
+        kind: int,
+        body: bytes,
+        frame: int,
+        ts: float,
+        parsed: wire.ClientHello | None = None,
+    ) -> None:
+        """A whole handshake message; bad ones raise `Malformed` (the caller counts them).
+        `parsed`: the ClientHello `body` is, read already (by a worker)."""
         if from_client:
             if kind == wire.CLIENT_HELLO:
-                self._client_hello(wire.parse_client_hello(body), frame, ts)
+                hello = parsed if parsed is not None else wire.parse_client_hello(body)
+                self._client_hello(hello, frame, ts)
             return
         if kind == wire.SERVER_HELLO:
             self._server_hello(wire.parse_server_hello(body), frame)

@@ -42,7 +42,9 @@ def decode_udp(frame: int, ts: float, segment: Any) -> bytes | list:
 
 def decode_datagram(payload: bytes) -> bytes | list:
     """A client's Initials opened with the keys of their own DCID, as
-    [(dcid, packet number, [(offset, CRYPTO data), ...]), ...]; else the datagram as it is.
+    [(dcid, packet number, [(offset, CRYPTO data), ...], hello), ...]; else the datagram as it
+    is. `hello` is None, or the ClientHello that starts the CRYPTO stream, read here (its body's
+    length, `wire.hello_fields`) when the packet's first frame at offset 0 holds all of it.
 
     A client's first flight needs nothing but itself, so workers decrypt it; the server's
     Initials (keyed by the client's DCID) and a client's later ones (sent to the server's
@@ -64,10 +66,26 @@ def _first_flight(payload: bytes, headers: list[quic.LongHeader]) -> list:
             if header.initial:
                 keys = quic.initial_keys(header.version, header.dcid, False)
                 number, plain = quic.decrypt(payload, header, keys)
-                opened.append((header.dcid, number, quic.crypto_frames(plain)))
+                frames = quic.crypto_frames(plain)
+                opened.append((header.dcid, number, frames, _stream_start_hello(frames)))
     except wire.Malformed:
         return []
     return opened
+
+
+def _stream_start_hello(frames: list[tuple[int, bytes]]) -> tuple | None:
+    """(body length, `wire.hello_fields`) of the ClientHello at the start of the CRYPTO stream,
+    when the first non-empty frame at offset 0 holds all of it and it parses; else None."""
+    data = next((data for offset, data in frames if offset == 0 and data), b"")
+    if len(data) < 4 or data[0] != wire.CLIENT_HELLO:
+        return None
+    length = int.from_bytes(data[1:4], "big")
+    if length > wire.MAX_HANDSHAKE or 4 + length > len(data):
+        return None
+    try:
+        return length, wire.hello_fields(wire.parse_client_hello(data[4 : 4 + length]))
+    except wire.Malformed:
+        return None  # the scanning process reads it again and counts it
 
 
 class QuicDecoder:
@@ -142,6 +160,12 @@ def _hint_holds(conn: _Quic, hint: tuple) -> bool:
     return True
 
 
+def _hello_hint(hello: tuple) -> tuple[int, wire.ClientHello]:
+    """`_stream_start_hello`'s value as (body length, ClientHello)."""
+    length, values = hello
+    return length, wire.hello_from_fields(values)
+
+
 def _key(a: Endpoint, b: Endpoint) -> Key:
     return (a, b) if a <= b else (b, a)
 
@@ -207,8 +231,8 @@ class TlsScan(ModuleScan):
         key = _key(source, destination)
         self.tally["quic datagrams"] += 1
         if isinstance(decoded, list):
-            for dcid, number, frames in decoded:
-                self._opened(frame, ts, key, source, destination, dcid, number, frames)
+            for dcid, number, frames, hello in decoded:
+                self._opened(frame, ts, key, source, destination, dcid, number, frames, hello)
             return
         datagram, hints = decoded if isinstance(decoded, tuple) else (decoded, None)
         try:
@@ -259,9 +283,11 @@ class TlsScan(ModuleScan):
         dcid: bytes,
         number: int,
         frames: list[tuple[int, bytes]],
+        hello: tuple | None = None,
     ) -> None:
         """A client Initial a worker opened with its own DCID's keys: a first flight (of a new
-        connection, or after a Retry, which makes its DCID the connection's key)."""
+        connection, or after a Retry, which makes its DCID the connection's key); `hello` as
+        `decode_datagram` gives it."""
         conn = self.quic.get(key)
         if conn is None:
             if self.quic_done.get(key) == dcid:
@@ -271,7 +297,7 @@ class TlsScan(ModuleScan):
             return  # cannot be: a server's Initial is never keyed by its own DCID
         conn.odcid = dcid
         conn.largest[True] = max(conn.largest[True], number)
-        self._crypto(key, conn, True, frames, frame, ts)
+        self._crypto(key, conn, True, frames, frame, ts, hello)
 
     def _crypto(
         self,
@@ -281,13 +307,26 @@ class TlsScan(ModuleScan):
         frames: list[tuple[int, bytes]],
         frame: int,
         ts: float,
+        hello: tuple | None = None,
     ) -> None:
-        """CRYPTO frames in: the handshake messages they complete; done at the ServerHello."""
+        """CRYPTO frames in: the handshake messages they complete; done at the ServerHello.
+
+        `hello`, a worker's reading of the ClientHello at the stream's start, stands for the
+        first message only while nothing of the stream came before: that message is then the
+        very bytes the worker read (the first frame at offset 0 delivers the stream's start).
+        """
+        stream, reader = conn.streams[from_client], conn.readers[from_client]
+        parsed = _hello_hint(hello) if hello is not None and not stream.delivered else None
         try:
             for offset, data in frames:
-                ready = conn.streams[from_client].add(offset, data)
-                for kind, body in conn.readers[from_client].feed(ready) if ready else ():
-                    conn.handshake.message(from_client, kind, body, frame, ts)
+                ready = stream.add(offset, data)
+                for kind, body in reader.feed(ready) if ready else ():
+                    if parsed is not None and len(body) != parsed[0]:
+                        parsed = None  # cannot be (the worker read this message); to be safe
+                    conn.handshake.message(
+                        from_client, kind, body, frame, ts, parsed[1] if parsed else None
+                    )
+                    parsed = None
         except wire.Malformed as exc:
             conn.handshake.note(exc, frame, ts, from_client)  # logged when it is written
             return

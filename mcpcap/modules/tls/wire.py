@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
 from mcpcap.modules.tls.names import is_grease
@@ -139,6 +139,24 @@ class ServerHello:
     @property
     def hrr(self) -> bool:
         return self.random == HRR_RANDOM
+
+
+def hello_fields(hello: ClientHello) -> tuple:
+    """A ClientHello as plain values (what `marshal` carries from a worker process)."""
+    error = hello.error
+    return (
+        *(getattr(hello, name) for name in _HELLO_FIELDS),
+        None if error is None else (str(error), error.code),
+    )
+
+
+def hello_from_fields(values: tuple) -> ClientHello:
+    """`hello_fields` undone."""
+    *plain, error = values
+    return ClientHello(*plain, error=None if error is None else Malformed(*error))
+
+
+_HELLO_FIELDS = tuple(f.name for f in fields(ClientHello) if f.name != "error")
 
 
 def _extensions(r: _Reader) -> Iterator[tuple[int, _Reader]]:

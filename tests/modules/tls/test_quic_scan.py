@@ -168,3 +168,48 @@ def test_the_module_gives_workers_the_hinting_decoder():
     decoder.decode(client_initial(dcid), CLIENT, SERVER)
     hinted = decoder.decode(server_initial(dcid), SERVER, CLIENT)
     assert marshal.loads(marshal.dumps(hinted)) == hinted
+
+
+def test_a_worker_reads_the_client_hello_that_starts_the_stream():
+    from mcpcap.modules.tls import wire
+
+    ((dcid, number, frames, hello),) = decode_datagram(client_initial(b"\x0b" * 8))
+    assert (dcid, number, frames) == (b"\x0b" * 8, 0, [(0, HELLO)])
+    length, values = hello
+    assert length == len(HELLO) - 4
+    assert wire.hello_from_fields(values) == wire.parse_client_hello(HELLO[4:])
+    later = client_initial(b"\x0b" * 8, 1, HELLO[:40])  # not all of it: nothing read
+    assert decode_datagram(later)[0][3] is None
+
+
+def test_a_client_hello_read_elsewhere_stands_only_for_the_streams_start():
+    """A worker's reading is taken for the first message of a stream nothing came to before,
+    never once some of the stream came (then the message is not all the worker's frame)."""
+    dcid = b"\x0c" * 8
+    start = decode_datagram(client_initial(dcid, 0, HELLO[:40]))  # the start, and no reading
+    whole = decode_datagram(client_initial(dcid, 1))  # all of it again, read by the worker
+    forged = [(d, n, f, (h[0], (0x0301, *h[1][1:5], "forged.test", *h[1][6:])))
+              for d, n, f, h in whole]  # fmt: skip
+    db = sqlite3.connect(":memory:")
+    create_tables(db)
+    tls = TlsScan(db)
+    tls.on_udp_decoded(1, 1.0, *CLIENT, *SERVER, start)
+    tls.on_udp_decoded(2, 2.0, *CLIENT, *SERVER, forged)
+    tls.finish(db)
+    assert db.execute("SELECT server_name, client_version FROM tls_handshakes").fetchall() == [
+        ("scan.test", "TLSv12")
+    ]
+
+
+def test_client_hello_fields_round_trip_with_their_error():
+    import marshal
+
+    from mcpcap.modules.tls import wire
+
+    hello = wire.parse_client_hello(HELLO[4:])
+    hello.error = wire.Malformed("ClientHello truncated", "truncated_message")
+    values = marshal.loads(marshal.dumps(wire.hello_fields(hello)))
+    again = wire.hello_from_fields(values)
+    assert (str(again.error), again.error.code) == ("ClientHello truncated", "truncated_message")
+    again.error = hello.error
+    assert again == hello
