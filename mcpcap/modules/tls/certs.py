@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mcpcap.modules.tls.wire import Malformed
 
@@ -45,8 +46,13 @@ def _name_matches(pattern: str, name: str) -> bool:
     return pattern == name
 
 
+@lru_cache(maxsize=1024)
 def parse_leaf(der: bytes) -> Certificate:
-    """The certificate's fields; `Malformed` when it is not X.509 DER."""
+    """The certificate's fields; `Malformed` when it is not X.509 DER.
+
+    Cached by the certificate's bytes: a server sends the same one to every client, and
+    parsing is most of what a TLS 1.2 handshake costs (the result is never modified).
+    """
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 

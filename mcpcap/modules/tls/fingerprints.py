@@ -10,6 +10,7 @@ in their original order. JA3/JA3S are Salesforce's MD5 fingerprints, kept for th
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from mcpcap.modules.tls.names import is_grease
 from mcpcap.modules.tls.wire import EXT_ALPN, EXT_SNI, ClientHello, ServerHello
@@ -69,34 +70,75 @@ def ja4_parts(hello: ClientHello, quic: bool) -> tuple[str, list[int], list[int]
 
 
 def ja4(hello: ClientHello, quic: bool = False) -> tuple[str, str]:
-    """(ja4, ja4_r) of a ClientHello."""
-    a, ciphers, extensions, sig_algs = ja4_parts(hello, quic)
-    b_raw = _hex(ciphers)
-    c_raw = _hex(extensions)
-    if sig_algs:
-        c_raw += "_" + _hex(sig_algs)
-    b = _hash12(b_raw) if ciphers else EMPTY_HASH
-    c = _hash12(c_raw) if extensions else EMPTY_HASH
+    """(ja4, ja4_r) of a ClientHello (cached: most clients share a handful of fingerprints)."""
+    alpn = hello.alpn_raw[0] if hello.alpn_raw else None
+    return _ja4(
+        quic, tuple(hello.ciphers), tuple(hello.extensions), tuple(hello.versions),
+        hello.legacy_version, alpn, tuple(hello.sig_algs),
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _ja4(
+    quic: bool,
+    ciphers: tuple[int, ...],
+    extensions: tuple[int, ...],
+    versions: tuple[int, ...],
+    legacy_version: int,
+    alpn: bytes | None,
+    sig_algs: tuple[int, ...],
+) -> tuple[str, str]:
+    """`ja4` of the only fields it reads."""
+    hello = ClientHello(
+        legacy_version, b"", list(ciphers), list(extensions), versions=list(versions),
+        alpn_raw=[] if alpn is None else [alpn], sig_algs=list(sig_algs),
+    )  # fmt: skip
+    a, ciphers_sorted, hashed_extensions, sig_algs_kept = ja4_parts(hello, quic)
+    b_raw = _hex(ciphers_sorted)
+    c_raw = _hex(hashed_extensions)
+    if sig_algs_kept:
+        c_raw += "_" + _hex(sig_algs_kept)
+    b = _hash12(b_raw) if ciphers_sorted else EMPTY_HASH
+    c = _hash12(c_raw) if hashed_extensions else EMPTY_HASH
     return f"{a}_{b}_{c}", f"{a}_{b_raw}_{c_raw}"
 
 
-def _dashed(values: list[int]) -> str:
+def _dashed(values: tuple[int, ...]) -> str:
     return "-".join(str(value) for value in values if not is_grease(value))
 
 
 def ja3(hello: ClientHello) -> str:
+    return _ja3(
+        hello.legacy_version, tuple(hello.ciphers), tuple(hello.extensions),
+        tuple(hello.groups), tuple(hello.point_formats),
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _ja3(
+    legacy_version: int,
+    ciphers: tuple[int, ...],
+    extensions: tuple[int, ...],
+    groups: tuple[int, ...],
+    point_formats: tuple[int, ...],
+) -> str:
     text = ",".join(
         (
-            str(hello.legacy_version),
-            _dashed(hello.ciphers),
-            _dashed(hello.extensions),
-            _dashed(hello.groups),
-            "-".join(str(p) for p in hello.point_formats),
+            str(legacy_version),
+            _dashed(ciphers),
+            _dashed(extensions),
+            _dashed(groups),
+            "-".join(str(p) for p in point_formats),
         )
     )
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def ja3s(hello: ServerHello) -> str:
-    text = f"{hello.legacy_version},{hello.cipher},{_dashed(hello.extensions)}"
+    return _ja3s(hello.legacy_version, hello.cipher, tuple(hello.extensions))
+
+
+@lru_cache(maxsize=4096)
+def _ja3s(legacy_version: int, cipher: int, extensions: tuple[int, ...]) -> str:
+    text = f"{legacy_version},{cipher},{_dashed(extensions)}"
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()

@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import lru_cache
 
 from mcpcap.core.export import connection_uid
 from mcpcap.modules.tls import fingerprints, names, wire
 from mcpcap.modules.tls.certs import Certificate, parse_leaf
 
 Malformed = wire.Malformed
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps(value, separators=...)
+
+
+def _json(value: list[str]) -> str:
+    """A list column's JSON, cached: the same few lists come again and again (versions, ALPN,
+    problems). Strings only: a cache key could not tell True from 1."""
+    return _json_of(tuple(value))
+
+
+@lru_cache(maxsize=4096)
+def _json_of(value: tuple[str, ...]) -> str:
+    return _encode(list(value))
 
 
 class Handshake:
@@ -63,11 +76,21 @@ class Handshake:
     def tls13(self) -> bool:
         return self.server_hello is not None and self.server_hello.version >= 0x0304
 
-    def message(self, from_client: bool, kind: int, body: bytes, frame: int, ts: float) -> None:
-        """A whole handshake message; bad ones raise `Malformed` (the caller counts them)."""
+    def message(
+        self,
+        from_client: bool,
+        kind: int,
+        body: bytes,
+        frame: int,
+        ts: float,
+        parsed: wire.ClientHello | None = None,
+    ) -> None:
+        """A whole handshake message; bad ones raise `Malformed` (the caller counts them).
+        `parsed`: the ClientHello `body` is, read already (by a worker)."""
         if from_client:
             if kind == wire.CLIENT_HELLO:
-                self._client_hello(wire.parse_client_hello(body), frame, ts)
+                hello = parsed if parsed is not None else wire.parse_client_hello(body)
+                self._client_hello(hello, frame, ts)
             return
         if kind == wire.SERVER_HELLO:
             self._server_hello(wire.parse_server_hello(body), frame)
@@ -171,7 +194,3 @@ class Handshake:
             _json(cert.san_dns) if cert else None, cert.sha256 if cert else None,
             _json(problems), self.malformed[0] if self.malformed else None,
         )  # fmt: skip
-
-
-def _json(value: list) -> str:
-    return json.dumps(value, separators=(",", ":"))

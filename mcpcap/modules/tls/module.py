@@ -17,13 +17,19 @@ class TlsModule(ProtocolModule):
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.tls.scan",)
 
     def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
-        """QUIC Initial packets, on any port."""
-        return is_initial(payload)
+        """QUIC Initial packets, on any port (most datagrams fail the first byte's test)."""
+        return len(payload) >= 7 and payload[0] >= 0xC0 and is_initial(payload)
 
     def udp_decoder(self):
         from mcpcap.modules.tls.scan import decode_udp
 
         return decode_udp
+
+    def worker_decoder(self):
+        """`decode_udp`, and server Initials opened where their client's was (`QuicDecoder`)."""
+        from mcpcap.modules.tls.scan import QuicDecoder
+
+        return QuicDecoder()
 
     def claims_tcp(self, sport: int, dport: int, data: bytes) -> bool:
         """A handshake record with a ClientHello or ServerHello, or a CONNECT/SOCKS preamble."""

@@ -8,6 +8,7 @@ AES-ECB of a sample, the payload is AES-128-GCM.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -47,26 +48,47 @@ def is_initial(payload: bytes) -> bool:
     return version is not None and (payload[0] >> 4) & 3 == version.initial_type
 
 
-def hkdf_expand_label(secret: bytes, label: str, length: int) -> bytes:
+SHA256 = hashes.SHA256()
+
+
+@lru_cache(maxsize=64)
+def _label_info(label: str, length: int) -> bytes:
+    """HKDF-Expand-Label's `info` (RFC 8446 section 7.1), made once per label."""
     full = b"tls13 " + label.encode()
-    info = length.to_bytes(2, "big") + bytes([len(full)]) + full + b"\x00"
-    return HKDFExpand(hashes.SHA256(), length, info).derive(secret)
+    return length.to_bytes(2, "big") + bytes([len(full)]) + full + b"\x00"
+
+
+def hkdf_expand_label(secret: bytes, label: str, length: int) -> bytes:
+    return HKDFExpand(SHA256, length, _label_info(label, length)).derive(secret)
 
 
 def hkdf_extract(salt: bytes, key_material: bytes) -> bytes:
-    mac = hmac.HMAC(salt, hashes.SHA256())
+    mac = hmac.HMAC(salt, SHA256)
     mac.update(key_material)
     return mac.finalize()
 
 
-@dataclass(frozen=True)
 class Keys:
-    key: bytes
-    iv: bytes
-    hp: bytes
+    """One side's Initial keys, with the cipher objects made from them once: a connection's
+    packets reuse them (header protection is AES-ECB of independent blocks, so one encryptor
+    serves every sample; the lock keeps scans in other threads off it meanwhile)."""
+
+    __slots__ = ("_ecb", "_lock", "aead", "hp", "iv", "iv_number", "key")
+
+    def __init__(self, key: bytes, iv: bytes, hp: bytes) -> None:
+        self.key, self.iv, self.hp = key, iv, hp
+        self.iv_number = int.from_bytes(iv, "big")
+        self.aead = AESGCM(key)
+        self._ecb = Cipher(algorithms.AES(hp), modes.ECB()).encryptor()
+        self._lock = threading.Lock()
+
+    def mask(self, sample: bytes) -> bytes:
+        """The header-protection mask of a 16-byte sample."""
+        with self._lock:
+            return self._ecb.update(sample)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)  # each holds two cipher contexts; a connection needs them briefly
 def initial_keys(version: int, dcid: bytes, server: bool) -> Keys:
     """The client's (or server's) Initial keys for a connection whose client chose `dcid`."""
     info = VERSIONS[version]
@@ -157,24 +179,31 @@ def decrypt(
     datagram: bytes, header: LongHeader, keys: Keys, largest: int = -1
 ) -> tuple[int, bytes]:
     """(packet number, plaintext payload) of one protected packet; `Malformed` when it fails."""
+    number, _, plain = open_packet(datagram, header, keys, largest)
+    return number, plain
+
+
+def open_packet(
+    datagram: bytes, header: LongHeader, keys: Keys, largest: int = -1
+) -> tuple[int, int, bytes]:
+    """`decrypt`, with the bits the packet number was sent in (the second item)."""
     pn_at, start = header.pn_offset, header.start
     sample_at = pn_at + 4
     if sample_at + 16 > header.end:
         raise Malformed("QUIC packet too short to sample", "quic_truncated")
-    encryptor = Cipher(algorithms.AES(keys.hp), modes.ECB()).encryptor()
-    mask = encryptor.update(datagram[sample_at : sample_at + 16]) + encryptor.finalize()
+    mask = keys.mask(datagram[sample_at : sample_at + 16])
     first = datagram[start] ^ (mask[0] & 0x0F)
     pn_length = (first & 3) + 1
     protected = datagram[pn_at : pn_at + pn_length]
     pn_bytes = bytes(b ^ m for b, m in zip(protected, mask[1 : 1 + pn_length], strict=True))
     aad = bytes([first]) + datagram[start + 1 : pn_at] + pn_bytes
     number = decode_packet_number(largest, int.from_bytes(pn_bytes, "big"), pn_length * 8)
-    nonce = (int.from_bytes(keys.iv, "big") ^ number).to_bytes(12, "big")
+    nonce = (keys.iv_number ^ number).to_bytes(12, "big")
     try:
-        plain = AESGCM(keys.key).decrypt(nonce, datagram[pn_at + pn_length : header.end], aad)
+        plain = keys.aead.decrypt(nonce, datagram[pn_at + pn_length : header.end], aad)
     except InvalidTag:
         raise Malformed("QUIC Initial does not decrypt", "quic_undecryptable") from None
-    return number, plain
+    return number, pn_length * 8, plain
 
 
 def decode_packet_number(largest: int, truncated: int, bits: int) -> int:

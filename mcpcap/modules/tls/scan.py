@@ -1,11 +1,14 @@
 """One scan: TLS handshakes from claimed TCP connections and from QUIC Initial packets.
 
 TCP connections are read by the module's stream decoder (`streams.TlsStreams`), whose rows
-arrive here at its flushes. QUIC Initials are picked out in the workers
-(`decode_udp` hands the datagram's bytes on) and decrypted here, where the state that spans
-packets lives: the connection's original Destination Connection ID (the key to every Initial of
-both sides) and the CRYPTO streams being put back in order. Both kinds of rows wait in a staging
-table and are stored in time order at the end, whatever order they came in.
+arrive here at its flushes. QUIC Initials are picked out in the workers: a client's first flight
+is decrypted there (it needs nothing but itself), and so is a server's Initial when the same
+worker has just opened its client's (`QuicDecoder`). The rest is decrypted here, where the state
+that spans packets lives: the connection's original Destination Connection ID (the key to every
+Initial of both sides) and the CRYPTO streams being put back in order. A worker's opening of a
+server Initial is a hint that this process checks against that state (the same keys, the same
+packet number), so the records never depend on which worker saw what. TCP's and QUIC's rows
+wait in a staging table and are stored in time order at the end, whatever order they came in.
 """
 
 from __future__ import annotations
@@ -41,22 +44,102 @@ def decode_udp(frame: int, ts: float, segment: Any) -> bytes | list:
 
 def decode_datagram(payload: bytes) -> bytes | list:
     """A client's Initials opened with the keys of their own DCID, as
-    [(dcid, packet number, [(offset, CRYPTO data), ...]), ...]; else the datagram as it is.
+    [(dcid, packet number, [(offset, CRYPTO data), ...], hello), ...]; else the datagram as it
+    is. `hello` is None, or the ClientHello that starts the CRYPTO stream, read here (its body's
+    length, `wire.hello_fields`) when the packet's first frame at offset 0 holds all of it.
 
     A client's first flight needs nothing but itself, so workers decrypt it; the server's
     Initials (keyed by the client's DCID) and a client's later ones (sent to the server's
-    connection id) need the connection's state, which only the scanning process has.
+    connection id) need the connection's state, which only the scanning process has (but see
+    `QuicDecoder`).
     """
     try:
-        opened = []
-        for header in quic.long_headers(payload):
+        headers = quic.long_headers(payload)
+    except wire.Malformed:
+        return payload
+    return _first_flight(payload, headers) or payload
+
+
+def _first_flight(payload: bytes, headers: list[quic.LongHeader]) -> list:
+    """`decode_datagram`'s list; empty unless every Initial opens with its own DCID's keys."""
+    opened = []
+    try:
+        for header in headers:
             if header.initial:
                 keys = quic.initial_keys(header.version, header.dcid, False)
                 number, plain = quic.decrypt(payload, header, keys)
-                opened.append((header.dcid, number, quic.crypto_frames(plain)))
+                frames = quic.crypto_frames(plain)
+                opened.append((header.dcid, number, frames, _stream_start_hello(frames)))
     except wire.Malformed:
-        return payload
-    return opened if opened else payload
+        return []
+    return opened
+
+
+def _stream_start_hello(frames: list[tuple[int, bytes]]) -> tuple | None:
+    """(body length, `wire.hello_fields`) of the ClientHello at the start of the CRYPTO stream,
+    when the first non-empty frame at offset 0 holds all of it and it parses; else None."""
+    data = next((data for offset, data in frames if offset == 0 and data), b"")
+    if len(data) < 4 or data[0] != wire.CLIENT_HELLO:
+        return None
+    length = int.from_bytes(data[1:4], "big")
+    if length > wire.MAX_HANDSHAKE or 4 + length > len(data):
+        return None
+    try:
+        return length, wire.hello_fields(wire.parse_client_hello(data[4 : 4 + length]))
+    except wire.Malformed:
+        return None  # the scanning process reads it again and counts it
+
+
+class QuicDecoder:
+    """A worker's decoder: `decode_datagram`, and the server Initials of the connections whose
+    client first flight it opened lately (decrypted with the server keys of the client's DCID),
+    sent as (datagram, {packet start: (DCID, packet number, its bits, CRYPTO frames)})."""
+
+    MAX_CLIENTS = 4096  # connections remembered (their server answers within milliseconds)
+
+    def __init__(self) -> None:
+        self.clients: OrderedDict[Key, tuple[Endpoint, bytes]] = OrderedDict()
+
+    def __call__(self, frame: int, ts: float, segment: Any) -> bytes | list | tuple:
+        source, destination = (segment.src, segment.sport), (segment.dst, segment.dport)
+        return self.decode(segment.payload, source, destination)
+
+    def decode(
+        self, payload: bytes, source: Endpoint, destination: Endpoint
+    ) -> bytes | list | tuple:
+        try:
+            headers = quic.long_headers(payload)
+        except wire.Malformed:
+            return payload
+        opened = _first_flight(payload, headers)
+        key = _key(source, destination)
+        if opened:
+            self.clients[key] = (source, opened[-1][0])  # the DCID the scan keys it by
+            self.clients.move_to_end(key)
+            if len(self.clients) > self.MAX_CLIENTS:
+                self.clients.popitem(last=False)
+            return opened
+        known = self.clients.get(key)
+        if known is None or known[0] != destination:
+            return payload
+        hints = _server_initials(payload, headers, known[1])
+        return (payload, hints) if hints else payload
+
+
+def _server_initials(
+    datagram: bytes, headers: list[quic.LongHeader], odcid: bytes
+) -> dict[int, tuple]:
+    """The server Initials of a datagram that open with the server keys of `odcid`."""
+    hints = {}
+    for header in headers:
+        if header.initial:
+            try:
+                keys = quic.initial_keys(header.version, odcid, True)
+                number, bits, plain = quic.open_packet(datagram, header, keys)
+                hints[header.start] = (odcid, number, bits, quic.crypto_frames(plain))
+            except wire.Malformed:
+                continue
+    return hints
 
 
 def _fresh_client(datagram: bytes, header: quic.LongHeader) -> bool:
@@ -66,6 +149,23 @@ def _fresh_client(datagram: bytes, header: quic.LongHeader) -> bool:
     except wire.Malformed:
         return False
     return True
+
+
+def _hint_holds(conn: _Quic, hint: tuple) -> bool:
+    """Whether a worker opened a server Initial as `_decrypt` would: with the keys of this
+    connection's DCID and at the packet number this connection expects (then it is taken)."""
+    odcid, number, bits, _ = hint
+    largest = conn.largest[False]
+    if odcid != conn.odcid or quic.decode_packet_number(largest, number, bits) != number:
+        return False
+    conn.largest[False] = max(largest, number)
+    return True
+
+
+def _hello_hint(hello: tuple) -> tuple[int, wire.ClientHello]:
+    """`_stream_start_hello`'s value as (body length, ClientHello)."""
+    length, values = hello
+    return length, wire.hello_from_fields(values)
 
 
 def _key(a: Endpoint, b: Endpoint) -> Key:
@@ -95,6 +195,7 @@ class TlsScan(ModuleScan):
         self.reasons: Counter[str] = Counter()
         self.malformed = MalformedLog(db, "tls", ordered=True)
         db.execute(CREATE_STAGING)
+        self.decoder = QuicDecoder()  # for datagrams this process decodes itself
 
     # ------------------------------------------------------------------ TCP
     def on_tcp(self, frame: int, ts: float, chunk: Any) -> bool:
@@ -111,7 +212,7 @@ class TlsScan(ModuleScan):
 
     # ------------------------------------------------------------------ QUIC
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
-        decoded = decode_datagram(seg.payload)
+        decoded = self.decoder.decode(seg.payload, (seg.src, seg.sport), (seg.dst, seg.dport))
         self.on_udp_decoded(frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded)
 
     def on_udp_decoded(
@@ -120,18 +221,20 @@ class TlsScan(ModuleScan):
         source, destination = (src, sport), (dst, dport)
         key = _key(source, destination)
         self.tally["quic datagrams"] += 1
-        if not isinstance(decoded, bytes):
-            for dcid, number, frames in decoded:
-                self._opened(frame, ts, key, source, destination, dcid, number, frames)
+        if isinstance(decoded, list):
+            for dcid, number, frames, hello in decoded:
+                self._opened(frame, ts, key, source, destination, dcid, number, frames, hello)
             return
+        datagram, hints = decoded if isinstance(decoded, tuple) else (decoded, None)
         try:
-            headers = quic.long_headers(decoded)
+            headers = quic.long_headers(datagram)
         except wire.Malformed as exc:
             self._malformed(exc.code, (frame, ts, src, sport, dst, dport, "udp"))
             return
         for header in headers:
             if header.initial:
-                self._initial(frame, ts, key, source, destination, decoded, header)
+                hint = hints.get(header.start) if hints else None
+                self._initial(frame, ts, key, source, destination, datagram, header, hint)
 
     def _initial(
         self,
@@ -142,6 +245,7 @@ class TlsScan(ModuleScan):
         destination: Endpoint,
         datagram: bytes,
         header: quic.LongHeader,
+        hint: tuple | None = None,
     ) -> None:
         conn = self.quic.get(key)
         if conn is None:
@@ -151,7 +255,10 @@ class TlsScan(ModuleScan):
             conn = self._new_quic(key, source, destination, header.dcid, ts)
         from_client = source == conn.handshake.client
         try:
-            frames = quic.crypto_frames(self._decrypt(conn, from_client, datagram, header))
+            if hint is not None and not from_client and _hint_holds(conn, hint):
+                frames = hint[3]
+            else:
+                frames = quic.crypto_frames(self._decrypt(conn, from_client, datagram, header))
         except wire.Malformed as exc:
             conn.handshake.note(exc, frame, ts, from_client)  # logged when it is written
             return
@@ -167,9 +274,11 @@ class TlsScan(ModuleScan):
         dcid: bytes,
         number: int,
         frames: list[tuple[int, bytes]],
+        hello: tuple | None = None,
     ) -> None:
         """A client Initial a worker opened with its own DCID's keys: a first flight (of a new
-        connection, or after a Retry, which makes its DCID the connection's key)."""
+        connection, or after a Retry, which makes its DCID the connection's key); `hello` as
+        `decode_datagram` gives it."""
         conn = self.quic.get(key)
         if conn is None:
             if self.quic_done.get(key) == dcid:
@@ -179,7 +288,7 @@ class TlsScan(ModuleScan):
             return  # cannot be: a server's Initial is never keyed by its own DCID
         conn.odcid = dcid
         conn.largest[True] = max(conn.largest[True], number)
-        self._crypto(key, conn, True, frames, frame, ts)
+        self._crypto(key, conn, True, frames, frame, ts, hello)
 
     def _crypto(
         self,
@@ -189,13 +298,26 @@ class TlsScan(ModuleScan):
         frames: list[tuple[int, bytes]],
         frame: int,
         ts: float,
+        hello: tuple | None = None,
     ) -> None:
-        """CRYPTO frames in: the handshake messages they complete; done at the ServerHello."""
+        """CRYPTO frames in: the handshake messages they complete; done at the ServerHello.
+
+        `hello`, a worker's reading of the ClientHello at the stream's start, stands for the
+        first message only while nothing of the stream came before: that message is then the
+        very bytes the worker read (the first frame at offset 0 delivers the stream's start).
+        """
+        stream, reader = conn.streams[from_client], conn.readers[from_client]
+        parsed = _hello_hint(hello) if hello is not None and not stream.delivered else None
         try:
             for offset, data in frames:
-                ready = conn.streams[from_client].add(offset, data)
-                for kind, body in conn.readers[from_client].feed(ready) if ready else ():
-                    conn.handshake.message(from_client, kind, body, frame, ts)
+                ready = stream.add(offset, data)
+                for kind, body in reader.feed(ready) if ready else ():
+                    if parsed is not None and len(body) != parsed[0]:
+                        parsed = None  # cannot be (the worker read this message); to be safe
+                    conn.handshake.message(
+                        from_client, kind, body, frame, ts, parsed[1] if parsed else None
+                    )
+                    parsed = None
         except wire.Malformed as exc:
             conn.handshake.note(exc, frame, ts, from_client)  # logged when it is written
             return

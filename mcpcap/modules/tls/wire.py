@@ -8,8 +8,10 @@ messages (TLS records' fragments, or QUIC CRYPTO data) into whole messages, boun
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 
 from mcpcap.modules.tls.names import is_grease
 
@@ -34,6 +36,12 @@ class Malformed(ValueError):
         self.code = code
 
 
+@lru_cache(maxsize=256)
+def _u16s(count: int) -> struct.Struct:
+    """The layout of `count` big-endian 16-bit numbers (cipher and extension lists)."""
+    return struct.Struct(f">{count}H")
+
+
 class _Reader:
     """Bounds-checked reads from one message (every overrun is `Malformed`)."""
 
@@ -49,30 +57,40 @@ class _Reader:
         return self.end - self.pos
 
     def take(self, n: int) -> bytes:
-        if n > self.end - self.pos:
-            raise Malformed(f"{self.what} truncated", "truncated_message")
         start = self.pos
-        self.pos += n
-        return self.data[start : self.pos]
+        end = start + n
+        if end > self.end:
+            raise Malformed(f"{self.what} truncated", "truncated_message")
+        self.pos = end
+        return self.data[start:end]
 
     def uint(self, n: int) -> int:
-        return int.from_bytes(self.take(n), "big")
+        start = self.pos
+        end = start + n
+        if end > self.end:
+            raise Malformed(f"{self.what} truncated", "truncated_message")
+        self.pos = end
+        return int.from_bytes(self.data[start:end], "big")
 
     def vector(self, length_bytes: int) -> _Reader:
         """The next length-prefixed vector, as a reader of its own."""
         n = self.uint(length_bytes)
-        if n > self.end - self.pos:
+        start = self.pos
+        if n > self.end - start:
             raise Malformed(f"{self.what}: a length beyond its message", "length_overrun")
-        sub = _Reader(self.data, self.what, self.pos, self.pos + n)
-        self.pos += n
-        return sub
+        self.pos = start + n
+        return _Reader(self.data, self.what, start, start + n)
 
     def uints(self, size: int) -> list[int]:
         """The rest of this reader as big-endian numbers of `size` bytes."""
-        if self.left() % size:
+        start, end = self.pos, self.end
+        if (end - start) % size:
             raise Malformed(f"{self.what}: a list of odd length", "odd_list_length")
-        raw = self.take(self.left())
-        return [int.from_bytes(raw[i : i + size], "big") for i in range(0, len(raw), size)]
+        self.pos = end
+        if size == 2:
+            return list(_u16s((end - start) // 2).unpack_from(self.data, start))
+        data = self.data
+        return [int.from_bytes(data[i : i + size], "big") for i in range(start, end, size)]
 
 
 @dataclass
@@ -123,13 +141,41 @@ class ServerHello:
         return self.random == HRR_RANDOM
 
 
-def _extensions(r: _Reader) -> Iterator[tuple[int, _Reader]]:
+def hello_fields(hello: ClientHello) -> tuple:
+    """A ClientHello as plain values (what `marshal` carries from a worker process)."""
+    error = hello.error
+    return (
+        *(getattr(hello, name) for name in _HELLO_FIELDS),
+        None if error is None else (str(error), error.code),
+    )
+
+
+def hello_from_fields(values: tuple) -> ClientHello:
+    """`hello_fields` undone."""
+    *plain, error = values
+    return ClientHello(*plain, error=None if error is None else Malformed(*error))
+
+
+_HELLO_FIELDS = tuple(f.name for f in fields(ClientHello) if f.name != "error")
+
+
+def _extensions(r: _Reader) -> Iterator[tuple[int, int, int]]:
+    """(type, body start, body end) of each extension of the block that ends a hello (the
+    block's reads inlined, with the same errors as `uint` and `vector`: a hello has dozens of
+    extensions, and only the few read get a `_Reader` of their own)."""
     if not r.left():
         return
     block = r.vector(2)
-    while block.left():
-        kind = block.uint(2)
-        yield kind, block.vector(2)
+    data, pos, end, what = block.data, block.pos, block.end, block.what
+    while pos < end:
+        if pos + 4 > end:  # the type or the body's length cut short
+            raise Malformed(f"{what} truncated", "truncated_message")
+        body_at = pos + 4
+        body_end = body_at + int.from_bytes(data[pos + 2 : body_at], "big")
+        if body_end > end:
+            raise Malformed(f"{what}: a length beyond its message", "length_overrun")
+        yield int.from_bytes(data[pos : pos + 2], "big"), body_at, body_end
+        pos = body_end
 
 
 def _text(raw: bytes) -> str:
@@ -166,10 +212,13 @@ def parse_client_hello(data: bytes) -> ClientHello:
         extensions=[],
     )
     hello.compression = list(_rest(r.vector(1)))
+    kinds = hello.extensions
     try:  # what precedes a bad extension is kept: the hello is still worth a record
-        for kind, body in _extensions(r):
-            hello.extensions.append(kind)
-            _client_extension(hello, kind, body)
+        for kind, start, end in _extensions(r):
+            kinds.append(kind)
+            read = _CLIENT_EXTENSIONS.get(kind)
+            if read is not None:
+                read(hello, _Reader(data, "ClientHello", start, end))
     except Malformed as exc:
         hello.error = exc
     return hello
@@ -179,24 +228,44 @@ def _rest(r: _Reader) -> bytes:
     return r.take(r.left())
 
 
-def _client_extension(hello: ClientHello, kind: int, body: _Reader) -> None:
-    if kind == EXT_SNI:
-        if body.left():
-            hello.server_name = _server_name(body)
-    elif kind == EXT_ALPN:
-        hello.alpn_raw = _alpn(body)
-    elif kind == EXT_VERSIONS:
-        hello.versions = body.vector(1).uints(2)
-    elif kind == EXT_GROUPS:
-        hello.groups = body.vector(2).uints(2)
-    elif kind == EXT_POINT_FORMATS:
-        hello.point_formats = list(_rest(body.vector(1)))
-    elif kind == EXT_SIG_ALGS:
-        hello.sig_algs = body.vector(2).uints(2)
-    elif kind == EXT_ECH:
-        hello.ech = True
-    elif kind == EXT_PSK:
-        hello.psk = True
+def _sni(hello: ClientHello, body: _Reader) -> None:
+    if body.left():
+        hello.server_name = _server_name(body)
+
+
+def _alpn_offered(hello: ClientHello, body: _Reader) -> None:
+    hello.alpn_raw = _alpn(body)
+
+
+def _versions(hello: ClientHello, body: _Reader) -> None:
+    hello.versions = body.vector(1).uints(2)
+
+
+def _groups(hello: ClientHello, body: _Reader) -> None:
+    hello.groups = body.vector(2).uints(2)
+
+
+def _point_formats(hello: ClientHello, body: _Reader) -> None:
+    hello.point_formats = list(_rest(body.vector(1)))
+
+
+def _sig_algs(hello: ClientHello, body: _Reader) -> None:
+    hello.sig_algs = body.vector(2).uints(2)
+
+
+def _ech(hello: ClientHello, body: _Reader) -> None:
+    hello.ech = True
+
+
+def _psk(hello: ClientHello, body: _Reader) -> None:
+    hello.psk = True
+
+
+# the ClientHello extensions read (the others are only listed, in `extensions`)
+_CLIENT_EXTENSIONS: dict[int, Callable[[ClientHello, _Reader], None]] = {
+    EXT_SNI: _sni, EXT_ALPN: _alpn_offered, EXT_VERSIONS: _versions, EXT_GROUPS: _groups,
+    EXT_POINT_FORMATS: _point_formats, EXT_SIG_ALGS: _sig_algs, EXT_ECH: _ech, EXT_PSK: _psk,
+}  # fmt: skip
 
 
 def parse_sslv2_client_hello(data: bytes) -> ClientHello:
@@ -226,14 +295,14 @@ def parse_server_hello(data: bytes) -> ServerHello:
         extensions=[],
     )
     r.uint(1)  # compression method
-    for kind, body in _extensions(r):
+    for kind, start, end in _extensions(r):
         hello.extensions.append(kind)
         if kind == EXT_VERSIONS:
-            hello.selected_version = body.uint(2)
+            hello.selected_version = _Reader(data, "ServerHello", start, end).uint(2)
         elif kind == EXT_KEY_SHARE:
-            hello.group = body.uint(2)
+            hello.group = _Reader(data, "ServerHello", start, end).uint(2)
         elif kind == EXT_ALPN:
-            names = _alpn(body)
+            names = _alpn(_Reader(data, "ServerHello", start, end))
             hello.alpn = _text(names[0]) if names else None
         elif kind == EXT_PSK:
             hello.psk = True

@@ -114,3 +114,21 @@ def test_truncated_and_hostile_headers():
         quic.long_headers(too_long_cid)
     with pytest.raises(wire.Malformed, match="frame type"):
         quic.crypto_frames(b"\x08\x00")  # a STREAM frame cannot be in an Initial
+
+
+def test_one_key_set_opens_many_packets():
+    """The cipher objects made once per key set serve every packet of the connection."""
+    dcid = bytes(range(10, 18))
+    keys = quic.initial_keys(quic.V1, dcid, False)
+    for number in (0, 1, 5, 2):
+        data = quic_client_hello(f"n{number}.test")
+        packet = protect_initial(quic.V1, dcid, dcid, b"\x01", number, crypto_frame(0, data),
+                                 server=False, pad_to=1200)  # fmt: skip
+        (header,) = quic.long_headers(packet)
+        assert quic.decrypt(packet, header, keys, number - 1) == (
+            number,
+            quic.decrypt(
+                packet, header, quic.initial_keys.__wrapped__(quic.V1, dcid, False), number - 1
+            )[1],
+        )
+        assert quic.crypto_frames(quic.decrypt(packet, header, keys)[1]) == [(0, data)]

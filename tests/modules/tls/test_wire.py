@@ -124,3 +124,14 @@ def test_names():
     assert names.cipher_name(0xC02F) == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
     assert names.cipher_name(0x0A0A) == "unknown-0x0a0a"
     assert names.group_name(29) == "x25519" and names.group_name(4588) == "X25519MLKEM768"
+
+
+def test_a_certificate_is_parsed_once_per_distinct_bytes():
+    parse_leaf.cache_clear()
+    first = parse_leaf(bytes(GOOD_CERT))
+    again = parse_leaf(bytes(bytearray(GOOD_CERT)))  # equal bytes, another object
+    assert again is first and parse_leaf.cache_info().hits == 1
+    for _ in range(2):  # garbage is never cached as a result: it fails every time
+        with pytest.raises(wire.Malformed):
+            parse_leaf(b"\x30\x03abc")
+    assert parse_leaf.cache_info().currsize == 1
