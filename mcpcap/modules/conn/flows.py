@@ -16,7 +16,7 @@ Sequence numbers are kept relative to the first one each direction showed in the
 
 from __future__ import annotations
 
-from mcpcap.core.export import connection_uid
+from mcpcap.core.export import flow_uid
 from mcpcap.modules.conn.community import ICMP4_PAIRS, ICMP6_PAIRS, community_id
 from mcpcap.modules.conn.services import sniff
 
@@ -80,8 +80,7 @@ def flow_ids(key: tuple, first: int) -> tuple[str, str]:
     """(uid, Community ID) of a flow: neither depends on which side is the client, except the
     Community ID of a one-way ICMP message, which keeps its sender (`first`, the client) first."""
     transport, a, a_port, b, b_port = key
-    uid = connection_uid({"client": a, "client_port": a_port, "server": b, "server_port": b_port,
-                          "transport": transport})  # fmt: skip
+    uid = flow_uid(a, a_port, b, b_port, transport)
     proto = PROTO_NUMBERS.get(transport)
     if proto is None:
         proto = int(transport) if transport.isdigit() else 0
