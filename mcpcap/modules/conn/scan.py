@@ -1,9 +1,12 @@
 """The conn module's scan: workers' pieces in, connection rows and a timeline out.
 
-Connections are written in batches as they finish (in finishing order, to a staging table);
-at the end they are copied in time order, so record ids follow the capture whatever the
-number of worker processes, and the n-th later connection of the same 5-tuple gets its own
-uid (`connection_uid(record, n)`).
+Connections are written in batches as they finish, each with the number the tracker gave it
+when it began: when the capture's times go forward that number is already its place in time
+order (`ORDER`), so record ids follow the capture whatever the number of worker processes;
+otherwise the records are renumbered at the end. The n-th later connection of the same
+5-tuple gets its own uid (`connection_uid(record, n)`). At the end the connections are also
+tallied by the few columns the overview groups by (`conn_tallies`), so the summary reads a
+small table instead of grouping every connection again for each of its lists.
 """
 
 from __future__ import annotations
@@ -52,9 +55,23 @@ CREATE_TABLES = f"""
 CREATE TABLE conn_connections (id INTEGER PRIMARY KEY, {_DEFINITIONS});
 CREATE TABLE conn_timeline (second INTEGER PRIMARY KEY, packets INTEGER NOT NULL,
                             bytes INTEGER NOT NULL);
+CREATE TABLE conn_tallies (client TEXT NOT NULL, server TEXT NOT NULL, outside INTEGER NOT NULL,
+                           vlan INTEGER NOT NULL, transport TEXT NOT NULL,
+                           server_port INTEGER NOT NULL, service TEXT, conn_state TEXT NOT NULL,
+                           connections INTEGER NOT NULL, packets INTEGER NOT NULL,
+                           ip_bytes INTEGER NOT NULL, handshakes INTEGER NOT NULL,
+                           retransmissions INTEGER NOT NULL, retransmitted INTEGER NOT NULL,
+                           zero_windows INTEGER NOT NULL, missed_bytes INTEGER NOT NULL);
 """
-STAGING = f"CREATE TEMP TABLE conn_staging ({_DEFINITIONS})"
-INSERT_STAGING = f"INSERT INTO conn_staging VALUES ({', '.join('?' * len(COLUMNS))})"
+INSERT = f"INSERT INTO conn_connections (id, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})"
+ORDER = "ts, first_frame, transport, client, client_port, server, server_port"  # `Conn.order`
+TALLY = """
+INSERT INTO conn_tallies
+SELECT client, server, tunnel_parents IS NULL, vlan IS NOT NULL, transport, server_port, service,
+       conn_state, count(*), sum(packets), sum(ip_bytes), count(syn_rtt), sum(retransmissions),
+       count(*) FILTER (WHERE retransmissions > 0), sum(zero_windows), sum(missed_bytes)
+FROM conn_connections GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+"""
 INDEXES = """
 CREATE INDEX conn_ts ON conn_connections (ts);
 CREATE INDEX conn_uid ON conn_connections (uid);
@@ -113,7 +130,6 @@ class ConnScan(ModuleScan):
         self._seconds: dict[int, list[int]] = {}
         self._width = 1
         self._l2: dict[int, int] = {}
-        db.execute(STAGING)
 
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
         """Datagrams come as packets (`wants_packets`): nothing to do here."""
@@ -144,32 +160,29 @@ class ConnScan(ModuleScan):
             self._timeline(rows)
 
     def _emit(self, conn: Conn) -> None:
-        self._rows.append(conn_row(conn))
+        self._rows.append((conn.number, *conn_row(conn)))
         if len(self._rows) >= BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        self._db.executemany(INSERT_STAGING, self._rows)
+        self._db.executemany(INSERT, self._rows)
         self._rows.clear()
 
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
         self.tracker.finish()
         self._flush()
-        columns = ", ".join(COLUMNS)
-        db.execute(
-            f"INSERT INTO conn_connections ({columns}) SELECT {columns} FROM conn_staging "
-            "ORDER BY ts, first_frame, transport, client, client_port, server, server_port"
-        )
-        db.execute("DROP TABLE conn_staging")
+        if not self.tracker.in_order:
+            _renumber(db)
         db.executescript(INDEXES)
         _number_occurrences(db)
         db.executemany(
             "INSERT INTO conn_timeline VALUES (?, ?, ?)",
             sorted((s, p, b) for s, (p, b) in self._seconds.items()),
         )
+        db.execute(TALLY)
         totals = db.execute(
-            "SELECT count(*), coalesce(sum(packets), 0), coalesce(sum(ip_bytes), 0) "
-            "FROM conn_connections"
+            "SELECT coalesce(sum(connections), 0), coalesce(sum(packets), 0), "
+            "coalesce(sum(ip_bytes), 0) FROM conn_tallies"
         ).fetchone()
         return ModuleCounts(
             messages=totals[0],
@@ -182,6 +195,19 @@ class ConnScan(ModuleScan):
                 "not_ip": {f"0x{t:04x}": n for t, n in sorted(self._l2.items())},
             },
         )
+
+
+def _renumber(db: sqlite3.Connection) -> None:
+    """Record ids in `ORDER` when the connections did not begin in that order (times that go
+    back, or fragments this process reassembled handed over before their span's pieces)."""
+    columns = ", ".join(COLUMNS)
+    db.execute(f"CREATE TEMP TABLE conn_staging AS SELECT {columns} FROM conn_connections")
+    db.execute("DELETE FROM conn_connections")
+    db.execute(
+        f"INSERT INTO conn_connections ({columns}) SELECT {columns} FROM conn_staging "
+        f"ORDER BY {ORDER}"
+    )
+    db.execute("DROP TABLE conn_staging")
 
 
 def _number_occurrences(db: sqlite3.Connection) -> None:

@@ -42,7 +42,8 @@ class Conn:
     """One connection being tracked (directions are the flow key's canonical sides)."""
 
     __slots__ = ("first_frame", "first_ts", "history", "key", "last_frame", "last_ts", "n",
-                 "orig", "outers", "seen", "services", "syn_ts", "synack_ts", "vlan")  # fmt: skip
+                 "number", "orig", "outers", "seen", "services", "syn_ts", "synack_ts",
+                 "vlan")  # fmt: skip
 
     def __init__(self, key: tuple, piece: list) -> None:
         self.key = key
@@ -60,10 +61,17 @@ class Conn:
         self.outers: tuple = ()
         self.services: tuple = ()
         self.syn_ts = self.synack_ts = None
+        self.number = 0
 
     @property
     def transport(self) -> str:
         return self.key[0]
+
+    def order(self) -> tuple:
+        """Where the connection's record goes: by time, frame, transport, client, server."""
+        key = self.key
+        ends = ((key[1], key[2]), (key[3], key[4]))
+        return (self.first_ts, self.first_frame, key[0], *ends[self.orig], *ends[1 - self.orig])
 
     def closed(self) -> bool:
         n = self.n
@@ -92,7 +100,11 @@ def _signed(value: int) -> int:
 
 
 class ConnTracker:
-    """Pieces in, finished connections out (to `emit`), with bounded memory."""
+    """Pieces in, finished connections out (to `emit`), with bounded memory.
+
+    Each connection is numbered as it is made (`Conn.number`, from 1): in a capture whose
+    times go forward that is already the order of `Conn.order`, which `in_order` says.
+    """
 
     def __init__(self, emit: Callable[[Conn], None], max_active: int = MAX_ACTIVE) -> None:
         self._emit = emit
@@ -101,6 +113,9 @@ class ConnTracker:
         self._other: dict[tuple, Conn] = {}
         self.evicted = 0
         self.connections = 0
+        self.created = 0
+        self.in_order = True
+        self._last: Conn | None = None
 
     def active(self) -> int:
         return len(self._tcp) + len(self._other)
@@ -121,8 +136,21 @@ class ConnTracker:
             if self.active() >= self._max:
                 self._evict()
             conn = Conn(key, piece)
+            self._number(conn)
         absorb(conn, piece)
         table[key] = conn
+
+    def _number(self, conn: Conn) -> None:
+        self.created += 1
+        conn.number = self.created
+        last, self._last = self._last, conn
+        if last is None or not self.in_order:
+            return
+        ts, last_ts = conn.first_ts, last.first_ts
+        if ts > last_ts or (ts == last_ts and conn.first_frame > last.first_frame):
+            return
+        if conn.order() <= last.order():
+            self.in_order = False
 
     def expire(self, now: float) -> None:
         """Finish the connections inactive for longer than their timeout at `now`."""
