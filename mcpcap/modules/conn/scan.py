@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from mcpcap.core.export import connection_uid
+from mcpcap.core.export import connection_uid, flow_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.modules.conn.flows import PROTO_NUMBERS, flow_ids
@@ -84,42 +84,48 @@ CREATE INDEX conn_by_state ON conn_connections (conn_state);
 def conn_row(conn: Conn) -> tuple:
     """A finished connection as its conn_connections row (the column order of COLUMNS)."""
     key, n = conn.key, conn.n
-    o, r = conn.orig, 1 - conn.orig
-    transport = key[0]
-    ends = ((key[1], key[2]), (key[3], key[4]))
-    (client, client_port), (server, server_port) = ends[o], ends[r]
+    o = conn.orig
+    r = 1 - o
+    if o:
+        transport, server, server_port, client, client_port = key
+    else:
+        transport, client, client_port, server, server_port = key
     history = conn.history
+    syn_rtt = None
     if transport == "tcp":
         sizes, missed = tcp_sizes(conn)
-        for d in (o, r):
-            if missed[d]:
-                history += "G" if d == o else "g"
+        if missed[o]:
+            history += "G"
+        if missed[r]:
+            history += "g"
+        syn_ts, synack_ts = conn.syn_ts, conn.synack_ts
+        if syn_ts is not None and synack_ts is not None and synack_ts >= syn_ts:
+            syn_rtt = round(synack_ts - syn_ts, 6)
     else:
-        sizes, missed = [n[DATA], n[DATA + 1]], [0, 0]
-    syn_rtt = None
-    if conn.syn_ts is not None and conn.synack_ts is not None and conn.synack_ts >= conn.syn_ts:
-        syn_rtt = round(conn.synack_ts - conn.syn_ts, 6)
-    # made here, not in the workers: in a parallel scan this process mostly waits for them
-    uid, community = flow_ids(key, o)
-    parents = [connection_uid(_outer_record(outer)) for outer in conn.outers]
-    packets = (n[PK + o], n[PK + r])
-    ip_bytes = (n[IPB + o], n[IPB + r])
+        sizes, missed = (n[DATA], n[DATA + 1]), (0, 0)
+    uid, community = conn.uid, conn.community  # the workers made them
+    if community is None:
+        uid, community = flow_ids(key, o)
+    services = conn.services
+    service = ",".join(sorted(services)) if len(services) > 1 else services[0] if services else None
+    parents = ",".join(_outer_uid(outer) for outer in conn.outers) if conn.outers else None
+    first_ts, last_ts = conn.first_ts, conn.last_ts
+    client_packets, server_packets = n[PK + o], n[PK + r]
+    client_ip_bytes, server_ip_bytes = n[IPB + o], n[IPB + r]
     return (
-        uid, conn.first_ts, conn.last_ts,
-        round(conn.last_ts - conn.first_ts, 6), client, client_port, server, server_port,
-        transport, ",".join(sorted(conn.services)) or None, sizes[o], sizes[r], *packets,
-        *ip_bytes, conn_state(conn, sizes), history, missed[o] + missed[r], syn_rtt,
-        n[RETR] + n[RETR + 1], n[ZERO] + n[ZERO + 1], conn.vlan, ",".join(parents) or None,
-        community, conn.first_frame,
-        conn.last_frame, sum(packets), sum(ip_bytes), sizes[0] + sizes[1],
+        uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port, server,
+        server_port, transport, service, sizes[o], sizes[r], client_packets, server_packets,
+        client_ip_bytes, server_ip_bytes, conn_state(conn, sizes), history, missed[o] + missed[r],
+        syn_rtt, n[RETR] + n[RETR + 1], n[ZERO] + n[ZERO + 1], conn.vlan, parents, community,
+        conn.first_frame, conn.last_frame, client_packets + server_packets,
+        client_ip_bytes + server_ip_bytes, sizes[0] + sizes[1],
     )  # fmt: skip
 
 
-def _outer_record(outer: tuple) -> dict[str, Any]:
-    """The carrier (proto, src, sport, dst, dport) as a record its uid is made from."""
+def _outer_uid(outer: tuple) -> str:
+    """The uid of a tunnel's carrier, (proto, src, sport, dst, dport)."""
     proto, src, sport, dst, dport = outer
-    return {"client": src, "client_port": sport, "server": dst, "server_port": dport,
-            "transport": PROTO_NAMES.get(proto, str(proto))}  # fmt: skip
+    return flow_uid(src, sport, dst, dport, PROTO_NAMES.get(proto, str(proto)))
 
 
 class ConnScan(ModuleScan):
