@@ -14,6 +14,7 @@ from mcpcap.modules.conn import models
 from mcpcap.modules.conn.kinds import PAIR, TABLES
 
 TIMELINE_BUCKETS = 60
+PERCENTILES = (0.5, 0.9, 0.99, 1.0)  # the TCP handshake round trips told: p50, p90, p99, max
 TUNNEL_PORTS = {("udp", 4789): "vxlan", ("udp", 6081): "geneve", ("udp", 3544): "teredo",
                 ("udp", 2152): "gtp-u", ("udp", 5072): "ayiya"}  # fmt: skip
 TUNNEL_PROTOCOLS = {"47": "gre", "4": "ip-in-ip", "41": "ipv6-in-ip"}
@@ -150,22 +151,24 @@ class ConnResults(TableResults):
             "coalesce(sum(missed_bytes), 0) FROM conn_tallies WHERE transport = 'tcp'"
         ).fetchone()
 
-        def at(fraction: float) -> float | None:
-            if not handshakes:
-                return None
-            rank = max(0, math.ceil(fraction * handshakes) - 1)
-            return db.execute(
-                "SELECT syn_rtt FROM conn_connections WHERE syn_rtt IS NOT NULL "
-                "ORDER BY syn_rtt LIMIT 1 OFFSET ?",
-                (rank,),
-            ).fetchone()[0]
-
+        ranks = [max(0, math.ceil(fraction * handshakes) - 1) for fraction in PERCENTILES]
+        at: dict[int, float] = {}
+        if handshakes:  # the round trips at those ranks, from one sort
+            at = dict(
+                db.execute(
+                    "SELECT rank, syn_rtt FROM (SELECT row_number() OVER (ORDER BY syn_rtt) - 1 "
+                    "AS rank, syn_rtt FROM conn_connections WHERE syn_rtt IS NOT NULL) "
+                    f"WHERE rank IN ({', '.join('?' * len(ranks))})",
+                    ranks,
+                )
+            )
+        p50, p90, p99, top = (at.get(rank) for rank in ranks)
         return models.TcpHealth(
             handshakes=handshakes,
-            syn_rtt_p50=at(0.5),
-            syn_rtt_p90=at(0.9),
-            syn_rtt_p99=at(0.99),
-            syn_rtt_max=at(1.0),
+            syn_rtt_p50=p50,
+            syn_rtt_p90=p90,
+            syn_rtt_p99=p99,
+            syn_rtt_max=top,
             retransmissions=retrans,
             connections_with_retransmissions=with_retrans,
             zero_windows=zero,
