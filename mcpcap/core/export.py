@@ -59,21 +59,47 @@ def connection_uid(record: dict[str, Any], occurrence: int = 0) -> str:
     connection of the same endpoints (split by an inactivity timeout or a new SYN): only the
     conn module, which sees those splits, passes it.
     """
-    ends = sorted(
-        (
-            f"{record['client']}|{record['client_port']}",
-            f"{record['server']}|{record['server_port']}",
-        )
+    return flow_uid(
+        record["client"],
+        record["client_port"],
+        record["server"],
+        record["server_port"],
+        record["transport"],
+        occurrence,
     )
-    key = f"{ends[0]}|{ends[1]}|{record['transport']}"
+
+
+def flow_uid(a: str, a_port: int, b: str, b_port: int, transport: str, occurrence: int = 0) -> str:
+    """`connection_uid` of the endpoints (a, a_port) and (b, b_port), in either order.
+
+    The uid is the SHA-256 of "end|end|transport[|occurrence]" (ends as "address|port", in
+    text order), its first 13 bytes as a number written with 17 base62 digits, the least
+    significant first; two digits at a time here (`_BASE62_PAIRS`), which halves the divisions.
+    """
+    x = f"{a}|{a_port}"
+    y = f"{b}|{b_port}"
+    key = f"{x}|{y}|{transport}" if x <= y else f"{y}|{x}|{transport}"
     if occurrence:
         key += f"|{occurrence}"
-    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:13], "big")
-    chars = []
-    for _ in range(17):
-        number, digit = divmod(number, 62)
-        chars.append(BASE62[digit])
-    return "C" + "".join(chars)
+    n = int.from_bytes(_sha256(key.encode()).digest()[:13], "big") % _BASE62_17
+    pairs = _BASE62_PAIRS
+    n, d1 = divmod(n, 3844)
+    n, d2 = divmod(n, 3844)
+    n, d3 = divmod(n, 3844)
+    n, d4 = divmod(n, 3844)
+    n, d5 = divmod(n, 3844)
+    n, d6 = divmod(n, 3844)
+    n, d7 = divmod(n, 3844)
+    n, d8 = divmod(n, 3844)
+    return (
+        f"C{pairs[d1]}{pairs[d2]}{pairs[d3]}{pairs[d4]}{pairs[d5]}{pairs[d6]}{pairs[d7]}"
+        f"{pairs[d8]}{BASE62[n]}"
+    )
+
+
+_sha256 = hashlib.sha256
+_BASE62_17 = 62**17
+_BASE62_PAIRS = tuple(BASE62[i % 62] + BASE62[i // 62] for i in range(62 * 62))
 
 
 def write_records(

@@ -9,7 +9,7 @@ The ID is "1:" and the base64 of the SHA1 digest.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import socket
 import struct
@@ -32,7 +32,22 @@ def icmp_ports(icmpv6: bool, icmp_type: int, code: int) -> tuple[int, int, bool]
 
 
 def _packed(address: str) -> bytes:
-    return socket.inet_pton(socket.AF_INET6 if ":" in address else socket.AF_INET, address)
+    """The address's bytes, remembered: a capture's flows share few addresses."""
+    packed = _PACKED.get(address)
+    if packed is None:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        packed = socket.inet_pton(family, address)
+        if len(_PACKED) >= MAX_PACKED:
+            _PACKED.clear()
+        _PACKED[address] = packed
+    return packed
+
+
+MAX_PACKED = 65_536
+_PACKED: dict[str, bytes] = {}
+_PORTS = struct.Struct("!HH")
+_sha1 = hashlib.sha1
+_base64 = binascii.b2a_base64
 
 
 def community_id(
@@ -47,7 +62,7 @@ def community_id(
     ported = proto in PORTED
     if not one_way and (b < a or (a == b and ported and dport < sport)):
         a, b, sport, dport = b, a, dport, sport
-    data = struct.pack("!H", seed) + a + b + struct.pack("!BB", proto & 0xFF, 0)
+    data = b"".join((struct.pack("!H", seed) if seed else b"\0\0", a, b, bytes((proto & 0xFF, 0))))
     if ported:
-        data += struct.pack("!HH", sport & 0xFFFF, dport & 0xFFFF)
-    return "1:" + base64.b64encode(hashlib.sha1(data).digest()).decode()
+        data += _PORTS.pack(sport & 0xFFFF, dport & 0xFFFF)
+    return "1:" + _base64(_sha1(data).digest(), newline=False).decode("ascii")

@@ -16,7 +16,7 @@ Sequence numbers are kept relative to the first one each direction showed in the
 
 from __future__ import annotations
 
-from mcpcap.core.export import connection_uid
+from mcpcap.core.export import flow_uid
 from mcpcap.modules.conn.community import ICMP4_PAIRS, ICMP6_PAIRS, community_id
 from mcpcap.modules.conn.services import sniff
 
@@ -36,52 +36,59 @@ MAX_HOLES = 8  # sequence holes a direction tracks (reordering versus retransmis
 # a piece: index of each field; fields with two slots are per direction (canonical side 0, 1)
 FIRST_TS, LAST_TS, FIRST_FRAME, LAST_FRAME, FIRST_DIR, FIRST_FLAGS = range(6)
 PACKETS, IP_BYTES, DATA, SERVICE = 6, 8, 10, 12  # two slots each
-VLAN, OUTER, EVENTS, SEEN = 14, 15, 16, 17
-ANCHOR, HI, ACK_ANCHOR, ACK_HI, RETRANS, ZERO_WIN, HOLES, CLOSING = 18, 20, 22, 24, 26, 28, 30, 32
-PIECE_SIZE = 34
+VLAN, OUTER = 14, 15
+UID, COMMUNITY = 16, 17  # the flow's `flow_ids`, made at the span's end (not for ICMP: None)
+PIECE_SIZE = 18  # the fields of every piece; a TCP piece has these too:
+EVENTS, SEEN, CLOSING = 18, 19, 20
+ANCHOR, HI, ACK_ANCHOR, ACK_HI, RETRANS, ZERO_WIN, HOLES = 21, 23, 25, 27, 29, 31, 33
+TCP_PIECE_SIZE = 35
+ICMP = frozenset(("icmp", "icmpv6"))
 
 # SEEN bits: which plain ACK / data packets a piece already kept as events, per direction
 SEEN_ACK, SEEN_DATA = (1, 2), (4, 8)
 
+_PIECE = [None] * PIECE_SIZE
+_TCP_PIECE = [None] * TCP_PIECE_SIZE
+for _piece in (_PIECE, _TCP_PIECE):
+    _piece[PACKETS:SERVICE] = [0] * (SERVICE - PACKETS)
+_TCP_PIECE[SEEN] = _TCP_PIECE[CLOSING] = 0
+for _i in (RETRANS, ZERO_WIN, HI, ACK_HI):
+    _TCP_PIECE[_i] = _TCP_PIECE[_i + 1] = 0
+
 
 def new_piece(frame: int, ts: float, d: int, flags: int, vlan, outer) -> list:
-    piece = [None] * PIECE_SIZE
+    """A flow's tallies from its first packet on (`flags` < 0: not TCP, a shorter piece)."""
+    if flags >= 0:
+        piece = _TCP_PIECE.copy()
+        piece[EVENTS] = []
+    else:
+        piece = _PIECE.copy()
     piece[FIRST_TS] = piece[LAST_TS] = ts
     piece[FIRST_FRAME] = piece[LAST_FRAME] = frame
     piece[FIRST_DIR] = d
     piece[FIRST_FLAGS] = flags
-    for i in (PACKETS, IP_BYTES, DATA, RETRANS, ZERO_WIN, HI, ACK_HI):
-        piece[i] = piece[i + 1] = 0
-    piece[SEEN] = 0
-    piece[CLOSING] = 0
-    piece[EVENTS] = []
     piece[VLAN] = vlan
     piece[OUTER] = outer
     return piece
 
 
-def flow_key(seg) -> tuple[tuple, int]:
-    """(canonical key, direction) of a packet: direction 0 when its source is the key's first
-    endpoint. ICMP's ports are Zeek's: the type, and the counterpart type or the code."""
-    transport = seg.transport
-    src, dst = seg.src, seg.dst
-    sport, dport = seg.sport, seg.dport
+def key_parts(transport: str, sport: int, dport: int, proto: int) -> tuple[str, int]:
+    """(transport, destination port) as a flow key has them, for other transports than TCP
+    and UDP: ICMP's ports are Zeek's (the type, and the counterpart type or the code); other
+    IP protocols are keyed by their number."""
     if transport == "icmp" or transport == "icmpv6":
         pairs = ICMP6_PAIRS if transport == "icmpv6" else ICMP4_PAIRS
-        dport = pairs.get(sport, dport)
-    elif transport == "ip":
-        transport = str(seg.proto)
-    if src < dst or (src == dst and sport <= dport):
-        return (transport, src, sport, dst, dport), 0
-    return (transport, dst, dport, src, sport), 1
+        return transport, pairs.get(sport, dport)
+    if transport == "ip":
+        return str(proto), dport
+    return transport, dport
 
 
 def flow_ids(key: tuple, first: int) -> tuple[str, str]:
     """(uid, Community ID) of a flow: neither depends on which side is the client, except the
     Community ID of a one-way ICMP message, which keeps its sender (`first`, the client) first."""
     transport, a, a_port, b, b_port = key
-    uid = connection_uid({"client": a, "client_port": a_port, "server": b, "server_port": b_port,
-                          "transport": transport})  # fmt: skip
+    uid = flow_uid(a, a_port, b, b_port, transport)
     proto = PROTO_NUMBERS.get(transport)
     if proto is None:
         proto = int(transport) if transport.isdigit() else 0
@@ -106,22 +113,30 @@ class FlowDecoder:
         self._l2: dict[int, int] = {}  # frames without IP, by ethertype
 
     def packet(self, frame: int, ts: float, seg) -> None:
-        """One IP packet (or a frame without IP: counted by ethertype). The hot path: locals,
-        one dict lookup, list slots; no object made but the flow key."""
+        """One IP packet (or a frame without IP: counted by ethertype). The hot path: each
+        field read once, one dict lookup, list slots; no object made but the flow key."""
         transport = seg.transport
         if transport == "l2":
             self._l2[seg.sport] = self._l2.get(seg.sport, 0) + 1
             self._count(ts, 0)
             return
-        key, d = flow_key(seg)
-        flows = self._flows
-        piece = flows.get(key)
+        src, sport, dst, dport = seg.src, seg.sport, seg.dst, seg.dport
+        kind, key_port = transport, dport
         if transport == "tcp":
             flags = seg.tcp_flags
             timeout = TCP_TIMEOUT
         else:
             flags = -1  # never a bare SYN below
             timeout = OTHER_TIMEOUT
+            if transport != "udp":
+                kind, key_port = key_parts(transport, sport, dport, seg.proto)
+        # the flow key: the smaller endpoint first; d = 0 when that is the source
+        if src < dst or (src == dst and sport <= key_port):
+            key, d = (kind, src, sport, dst, key_port), 0
+        else:
+            key, d = (kind, dst, key_port, src, sport), 1
+        flows = self._flows
+        piece = flows.get(key)
         if (
             piece is None
             or ts - piece[LAST_TS] > timeout
@@ -143,8 +158,10 @@ class FlowDecoder:
             if transport == "icmp" or transport == "icmpv6":
                 size = max(size - 8, 0)
             piece[DATA + d] += size
-            if piece[SERVICE + d] is None and seg.payload:
-                piece[SERVICE + d] = sniff(transport, seg.sport, seg.dport, seg.payload)
+            if piece[SERVICE + d] is None:
+                payload = seg.payload
+                if payload:
+                    piece[SERVICE + d] = sniff(transport, sport, dport, payload)
         if seg.outer is None:
             second = int(ts)
             if second != self._second:
@@ -166,13 +183,17 @@ class FlowDecoder:
 
     def flush(self) -> tuple | None:
         """(pieces in order of their first frame, timeline rows, latest timestamp, frames
-        without IP by ethertype) of the span."""
+        without IP by ethertype) of the span. Each piece carries its flow's uid and Community
+        ID: hashing them here, in the workers, spares the scanning process."""
         pieces = self._done
         pieces.extend(self._flows.items())
         if not pieces and not self._seconds:
             return None
-        for _, piece in pieces:
-            piece[HOLES] = piece[HOLES + 1] = None  # worker-only state
+        for key, piece in pieces:
+            if key[0] == "tcp":
+                piece[HOLES] = piece[HOLES + 1] = None  # worker-only state
+            if key[0] not in ICMP:  # (one-way ICMP's Community ID needs the client)
+                piece[UID], piece[COMMUNITY] = flow_ids(key, 0)
         pieces.sort(key=lambda item: item[1][FIRST_FRAME])
         seconds = [(second, p, b) for second, (p, b) in self._seconds.items()]
         max_ts = max((piece[LAST_TS] for _, piece in pieces), default=None)

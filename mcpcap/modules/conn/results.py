@@ -1,5 +1,6 @@
 """What faces ask of a finished conn analysis: records and rankings (`TableResults`) and the
-capture overview, made from the stored connections with a few grouped queries."""
+capture overview, made with a few grouped queries of the connections' tallies (`conn_tallies`:
+the connections grouped by hosts, transport, server port, service and state, see `scan`)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from mcpcap.modules.conn import models
 from mcpcap.modules.conn.kinds import PAIR, TABLES
 
 TIMELINE_BUCKETS = 60
+PERCENTILES = (0.5, 0.9, 0.99, 1.0)  # the TCP handshake round trips told: p50, p90, p99, max
 TUNNEL_PORTS = {("udp", 4789): "vxlan", ("udp", 6081): "geneve", ("udp", 3544): "teredo",
                 ("udp", 2152): "gtp-u", ("udp", 5072): "ayiya"}  # fmt: skip
 TUNNEL_PROTOCOLS = {"47": "gre", "4": "ip-in-ip", "41": "ipv6-in-ip"}
 ETHERTYPES = {"0x0806": "arp", "0x8035": "rarp", "0x88cc": "lldp", "0x888e": "eapol",
               "0x8863": "pppoe discovery", "0x88e5": "macsec", "0x9000": "loopback"}  # fmt: skip
-OUTSIDE = "tunnel_parents IS NULL"
+OUTSIDE = "outside"
 FAMILY = "CASE WHEN instr(client, ':') THEN 'ipv6' ELSE 'ipv4' END"
 
 
@@ -35,12 +37,12 @@ class ConnResults(TableResults):
         top = self._top_n if top_n is None else top_n
         db = self.db
         connections, ip_packets = db.execute(
-            f"SELECT count(*), coalesce(sum(packets) FILTER (WHERE {OUTSIDE}), 0) "
-            "FROM conn_connections"
+            "SELECT coalesce(sum(connections), 0), "
+            f"coalesce(sum(packets) FILTER (WHERE {OUTSIDE}), 0) FROM conn_tallies"
         ).fetchone()
         hosts = db.execute(
-            "SELECT count(*) FROM (SELECT client FROM conn_connections UNION "
-            "SELECT server FROM conn_connections)"
+            "SELECT count(*) FROM (SELECT client FROM conn_tallies UNION "
+            "SELECT server FROM conn_tallies)"
         ).fetchone()[0]
         detail = getattr(self._counts, "detail", None) or {}
         return models.ConnSummary(
@@ -51,29 +53,30 @@ class ConnResults(TableResults):
             evicted=int(detail.get("evicted", 0)),
             protocols=self._protocols(ip_packets),
             transports=self._counted(
-                f"SELECT transport, sum(packets) FROM conn_connections WHERE {OUTSIDE} "
+                f"SELECT transport, sum(packets) FROM conn_tallies WHERE {OUTSIDE} "
                 "GROUP BY 1 ORDER BY 2 DESC, 1"
             ),
             services=self._counted(
-                "SELECT service, count(*) FROM conn_connections WHERE service IS NOT NULL "
+                "SELECT service, sum(connections) FROM conn_tallies WHERE service IS NOT NULL "
                 "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
                 top,
             ),
             conn_states=self._counted(
-                "SELECT conn_state, count(*) FROM conn_connections GROUP BY 1 ORDER BY 2 DESC, 1"
+                "SELECT conn_state, sum(connections) FROM conn_tallies "
+                "GROUP BY 1 ORDER BY 2 DESC, 1"
             ),
             top_hosts_by_bytes=self._hosts("ip_bytes", top),
             top_hosts_by_packets=self._hosts("packets", top),
             top_pairs_by_bytes=self._pairs("ip_bytes", top),
             top_pairs_by_packets=self._pairs("packets", top),
             top_server_ports=self._counted(
-                "SELECT transport || '/' || server_port, count(*) FROM conn_connections "
+                "SELECT transport || '/' || server_port, sum(connections) FROM conn_tallies "
                 "WHERE transport IN ('tcp', 'udp') GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
                 top,
             ),
             failed_connections=self._counted(
-                "SELECT server || ' ' || transport || '/' || server_port, count(*) "
-                "FROM conn_connections WHERE conn_state IN ('REJ', 'S0') "
+                "SELECT server || ' ' || transport || '/' || server_port, sum(connections) "
+                "FROM conn_tallies WHERE conn_state IN ('REJ', 'S0') "
                 "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
                 top,
             ),
@@ -87,14 +90,14 @@ class ConnResults(TableResults):
     def _hosts(self, weight: str, top: int) -> dict[str, int]:
         return self._counted(
             f"SELECT host, sum(n) FROM (SELECT client AS host, {weight} AS n FROM "
-            f"conn_connections WHERE {OUTSIDE} UNION ALL SELECT server, {weight} FROM "
-            f"conn_connections WHERE {OUTSIDE}) GROUP BY host ORDER BY 2 DESC, 1 LIMIT ?",
+            f"conn_tallies WHERE {OUTSIDE} UNION ALL SELECT server, {weight} FROM "
+            f"conn_tallies WHERE {OUTSIDE}) GROUP BY host ORDER BY 2 DESC, 1 LIMIT ?",
             top,
         )
 
     def _pairs(self, weight: str, top: int) -> dict[str, int]:
         return self._counted(
-            f"SELECT {PAIR}, sum({weight}) FROM conn_connections WHERE {OUTSIDE} "
+            f"SELECT {PAIR}, sum({weight}) FROM conn_tallies WHERE {OUTSIDE} "
             "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
             top,
         )
@@ -111,9 +114,9 @@ class ConnResults(TableResults):
             layer[1] += size
 
         rows = self.db.execute(
-            f"SELECT {OUTSIDE}, vlan IS NOT NULL, {FAMILY}, transport, "
+            f"SELECT {OUTSIDE}, vlan, {FAMILY}, transport, "
             "CASE WHEN transport IN ('udp', 'tcp') THEN server_port END, "
-            "sum(packets), sum(ip_bytes) FROM conn_connections GROUP BY 1, 2, 3, 4, 5"
+            "sum(packets), sum(ip_bytes) FROM conn_tallies GROUP BY 1, 2, 3, 4, 5"
         )
         for outside, vlan, family, transport, port, packets, size in rows:
             if not outside:
@@ -128,7 +131,7 @@ class ConnResults(TableResults):
             if tunnel:
                 add(f"{family}/{transport}/{tunnel}", packets, size)
         services = self.db.execute(
-            "SELECT service, sum(packets), sum(ip_bytes) FROM conn_connections "
+            "SELECT service, sum(packets), sum(ip_bytes) FROM conn_tallies "
             "WHERE service IS NOT NULL GROUP BY 1 ORDER BY 1"
         )
         for service, packets, size in services:
@@ -143,27 +146,29 @@ class ConnResults(TableResults):
     def _tcp_health(self) -> models.TcpHealth:
         db = self.db
         handshakes, retrans, with_retrans, zero, missed = db.execute(
-            "SELECT count(syn_rtt), coalesce(sum(retransmissions), 0), "
-            "count(*) FILTER (WHERE retransmissions > 0), coalesce(sum(zero_windows), 0), "
-            "coalesce(sum(missed_bytes), 0) FROM conn_connections WHERE transport = 'tcp'"
+            "SELECT coalesce(sum(handshakes), 0), coalesce(sum(retransmissions), 0), "
+            "coalesce(sum(retransmitted), 0), coalesce(sum(zero_windows), 0), "
+            "coalesce(sum(missed_bytes), 0) FROM conn_tallies WHERE transport = 'tcp'"
         ).fetchone()
 
-        def at(fraction: float) -> float | None:
-            if not handshakes:
-                return None
-            rank = max(0, math.ceil(fraction * handshakes) - 1)
-            return db.execute(
-                "SELECT syn_rtt FROM conn_connections WHERE syn_rtt IS NOT NULL "
-                "ORDER BY syn_rtt LIMIT 1 OFFSET ?",
-                (rank,),
-            ).fetchone()[0]
-
+        ranks = [max(0, math.ceil(fraction * handshakes) - 1) for fraction in PERCENTILES]
+        at: dict[int, float] = {}
+        if handshakes:  # the round trips at those ranks, from one sort
+            at = dict(
+                db.execute(
+                    "SELECT rank, syn_rtt FROM (SELECT row_number() OVER (ORDER BY syn_rtt) - 1 "
+                    "AS rank, syn_rtt FROM conn_connections WHERE syn_rtt IS NOT NULL) "
+                    f"WHERE rank IN ({', '.join('?' * len(ranks))})",
+                    ranks,
+                )
+            )
+        p50, p90, p99, top = (at.get(rank) for rank in ranks)
         return models.TcpHealth(
             handshakes=handshakes,
-            syn_rtt_p50=at(0.5),
-            syn_rtt_p90=at(0.9),
-            syn_rtt_p99=at(0.99),
-            syn_rtt_max=at(1.0),
+            syn_rtt_p50=p50,
+            syn_rtt_p90=p90,
+            syn_rtt_p99=p99,
+            syn_rtt_max=top,
             retransmissions=retrans,
             connections_with_retransmissions=with_retrans,
             zero_windows=zero,

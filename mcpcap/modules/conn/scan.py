@@ -1,9 +1,12 @@
 """The conn module's scan: workers' pieces in, connection rows and a timeline out.
 
-Connections are written in batches as they finish (in finishing order, to a staging table);
-at the end they are copied in time order, so record ids follow the capture whatever the
-number of worker processes, and the n-th later connection of the same 5-tuple gets its own
-uid (`connection_uid(record, n)`).
+Connections are written in batches as they finish, each with the number the tracker gave it
+when it began: when the capture's times go forward that number is already its place in time
+order (`ORDER`), so record ids follow the capture whatever the number of worker processes;
+otherwise the records are renumbered at the end. The n-th later connection of the same
+5-tuple gets its own uid (`connection_uid(record, n)`). At the end the connections are also
+tallied by the few columns the overview groups by (`conn_tallies`), so the summary reads a
+small table instead of grouping every connection again for each of its lists.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from mcpcap.core.export import connection_uid
+from mcpcap.core.export import connection_uid, flow_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.modules.conn.flows import PROTO_NUMBERS, flow_ids
@@ -52,9 +55,23 @@ CREATE_TABLES = f"""
 CREATE TABLE conn_connections (id INTEGER PRIMARY KEY, {_DEFINITIONS});
 CREATE TABLE conn_timeline (second INTEGER PRIMARY KEY, packets INTEGER NOT NULL,
                             bytes INTEGER NOT NULL);
+CREATE TABLE conn_tallies (client TEXT NOT NULL, server TEXT NOT NULL, outside INTEGER NOT NULL,
+                           vlan INTEGER NOT NULL, transport TEXT NOT NULL,
+                           server_port INTEGER NOT NULL, service TEXT, conn_state TEXT NOT NULL,
+                           connections INTEGER NOT NULL, packets INTEGER NOT NULL,
+                           ip_bytes INTEGER NOT NULL, handshakes INTEGER NOT NULL,
+                           retransmissions INTEGER NOT NULL, retransmitted INTEGER NOT NULL,
+                           zero_windows INTEGER NOT NULL, missed_bytes INTEGER NOT NULL);
 """
-STAGING = f"CREATE TEMP TABLE conn_staging ({_DEFINITIONS})"
-INSERT_STAGING = f"INSERT INTO conn_staging VALUES ({', '.join('?' * len(COLUMNS))})"
+INSERT = f"INSERT INTO conn_connections (id, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})"
+ORDER = "ts, first_frame, transport, client, client_port, server, server_port"  # `Conn.order`
+TALLY = """
+INSERT INTO conn_tallies
+SELECT client, server, tunnel_parents IS NULL, vlan IS NOT NULL, transport, server_port, service,
+       conn_state, count(*), sum(packets), sum(ip_bytes), count(syn_rtt), sum(retransmissions),
+       count(*) FILTER (WHERE retransmissions > 0), sum(zero_windows), sum(missed_bytes)
+FROM conn_connections GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+"""
 INDEXES = """
 CREATE INDEX conn_ts ON conn_connections (ts);
 CREATE INDEX conn_uid ON conn_connections (uid);
@@ -67,42 +84,48 @@ CREATE INDEX conn_by_state ON conn_connections (conn_state);
 def conn_row(conn: Conn) -> tuple:
     """A finished connection as its conn_connections row (the column order of COLUMNS)."""
     key, n = conn.key, conn.n
-    o, r = conn.orig, 1 - conn.orig
-    transport = key[0]
-    ends = ((key[1], key[2]), (key[3], key[4]))
-    (client, client_port), (server, server_port) = ends[o], ends[r]
+    o = conn.orig
+    r = 1 - o
+    if o:
+        transport, server, server_port, client, client_port = key
+    else:
+        transport, client, client_port, server, server_port = key
     history = conn.history
+    syn_rtt = None
     if transport == "tcp":
         sizes, missed = tcp_sizes(conn)
-        for d in (o, r):
-            if missed[d]:
-                history += "G" if d == o else "g"
+        if missed[o]:
+            history += "G"
+        if missed[r]:
+            history += "g"
+        syn_ts, synack_ts = conn.syn_ts, conn.synack_ts
+        if syn_ts is not None and synack_ts is not None and synack_ts >= syn_ts:
+            syn_rtt = round(synack_ts - syn_ts, 6)
     else:
-        sizes, missed = [n[DATA], n[DATA + 1]], [0, 0]
-    syn_rtt = None
-    if conn.syn_ts is not None and conn.synack_ts is not None and conn.synack_ts >= conn.syn_ts:
-        syn_rtt = round(conn.synack_ts - conn.syn_ts, 6)
-    # made here, not in the workers: in a parallel scan this process mostly waits for them
-    uid, community = flow_ids(key, o)
-    parents = [connection_uid(_outer_record(outer)) for outer in conn.outers]
-    packets = (n[PK + o], n[PK + r])
-    ip_bytes = (n[IPB + o], n[IPB + r])
+        sizes, missed = (n[DATA], n[DATA + 1]), (0, 0)
+    uid, community = conn.uid, conn.community  # the workers made them
+    if community is None:
+        uid, community = flow_ids(key, o)
+    services = conn.services
+    service = ",".join(sorted(services)) if len(services) > 1 else services[0] if services else None
+    parents = ",".join(_outer_uid(outer) for outer in conn.outers) if conn.outers else None
+    first_ts, last_ts = conn.first_ts, conn.last_ts
+    client_packets, server_packets = n[PK + o], n[PK + r]
+    client_ip_bytes, server_ip_bytes = n[IPB + o], n[IPB + r]
     return (
-        uid, conn.first_ts, conn.last_ts,
-        round(conn.last_ts - conn.first_ts, 6), client, client_port, server, server_port,
-        transport, ",".join(sorted(conn.services)) or None, sizes[o], sizes[r], *packets,
-        *ip_bytes, conn_state(conn, sizes), history, missed[o] + missed[r], syn_rtt,
-        n[RETR] + n[RETR + 1], n[ZERO] + n[ZERO + 1], conn.vlan, ",".join(parents) or None,
-        community, conn.first_frame,
-        conn.last_frame, sum(packets), sum(ip_bytes), sizes[0] + sizes[1],
+        uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port, server,
+        server_port, transport, service, sizes[o], sizes[r], client_packets, server_packets,
+        client_ip_bytes, server_ip_bytes, conn_state(conn, sizes), history, missed[o] + missed[r],
+        syn_rtt, n[RETR] + n[RETR + 1], n[ZERO] + n[ZERO + 1], conn.vlan, parents, community,
+        conn.first_frame, conn.last_frame, client_packets + server_packets,
+        client_ip_bytes + server_ip_bytes, sizes[0] + sizes[1],
     )  # fmt: skip
 
 
-def _outer_record(outer: tuple) -> dict[str, Any]:
-    """The carrier (proto, src, sport, dst, dport) as a record its uid is made from."""
+def _outer_uid(outer: tuple) -> str:
+    """The uid of a tunnel's carrier, (proto, src, sport, dst, dport)."""
     proto, src, sport, dst, dport = outer
-    return {"client": src, "client_port": sport, "server": dst, "server_port": dport,
-            "transport": PROTO_NAMES.get(proto, str(proto))}  # fmt: skip
+    return flow_uid(src, sport, dst, dport, PROTO_NAMES.get(proto, str(proto)))
 
 
 class ConnScan(ModuleScan):
@@ -113,7 +136,6 @@ class ConnScan(ModuleScan):
         self._seconds: dict[int, list[int]] = {}
         self._width = 1
         self._l2: dict[int, int] = {}
-        db.execute(STAGING)
 
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
         """Datagrams come as packets (`wants_packets`): nothing to do here."""
@@ -144,32 +166,29 @@ class ConnScan(ModuleScan):
             self._timeline(rows)
 
     def _emit(self, conn: Conn) -> None:
-        self._rows.append(conn_row(conn))
+        self._rows.append((conn.number, *conn_row(conn)))
         if len(self._rows) >= BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        self._db.executemany(INSERT_STAGING, self._rows)
+        self._db.executemany(INSERT, self._rows)
         self._rows.clear()
 
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
         self.tracker.finish()
         self._flush()
-        columns = ", ".join(COLUMNS)
-        db.execute(
-            f"INSERT INTO conn_connections ({columns}) SELECT {columns} FROM conn_staging "
-            "ORDER BY ts, first_frame, transport, client, client_port, server, server_port"
-        )
-        db.execute("DROP TABLE conn_staging")
+        if not self.tracker.in_order:
+            _renumber(db)
         db.executescript(INDEXES)
         _number_occurrences(db)
         db.executemany(
             "INSERT INTO conn_timeline VALUES (?, ?, ?)",
             sorted((s, p, b) for s, (p, b) in self._seconds.items()),
         )
+        db.execute(TALLY)
         totals = db.execute(
-            "SELECT count(*), coalesce(sum(packets), 0), coalesce(sum(ip_bytes), 0) "
-            "FROM conn_connections"
+            "SELECT coalesce(sum(connections), 0), coalesce(sum(packets), 0), "
+            "coalesce(sum(ip_bytes), 0) FROM conn_tallies"
         ).fetchone()
         return ModuleCounts(
             messages=totals[0],
@@ -182,6 +201,19 @@ class ConnScan(ModuleScan):
                 "not_ip": {f"0x{t:04x}": n for t, n in sorted(self._l2.items())},
             },
         )
+
+
+def _renumber(db: sqlite3.Connection) -> None:
+    """Record ids in `ORDER` when the connections did not begin in that order (times that go
+    back, or fragments this process reassembled handed over before their span's pieces)."""
+    columns = ", ".join(COLUMNS)
+    db.execute(f"CREATE TEMP TABLE conn_staging AS SELECT {columns} FROM conn_connections")
+    db.execute("DELETE FROM conn_connections")
+    db.execute(
+        f"INSERT INTO conn_connections ({columns}) SELECT {columns} FROM conn_staging "
+        f"ORDER BY {ORDER}"
+    )
+    db.execute("DROP TABLE conn_staging")
 
 
 def _number_occurrences(db: sqlite3.Connection) -> None:

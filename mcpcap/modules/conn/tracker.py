@@ -36,34 +36,55 @@ LIKELY_SERVER_PORTS = frozenset((
 PK, IPB, DATA, BASE, HI, ACKED, FINS, RETR, ZERO, STATE, PREV, LSYN, LFIN, LRST = range(0, 28, 2)
 SIZE = 28
 LETTER_BITS = {letter: 1 << i for i, letter in enumerate("SHADFRQITWGC")}
+D_BIT = LETTER_BITS["D"]
+# a new connection's numbers after PK, IPB and DATA: no sequence base yet, nothing seen
+_FRESH = (None, None, *[0] * (LSYN - HI), *[None] * (SIZE - LSYN))
 
 
 class Conn:
     """One connection being tracked (directions are the flow key's canonical sides)."""
 
-    __slots__ = ("first_frame", "first_ts", "history", "key", "last_frame", "last_ts", "n",
-                 "orig", "outers", "seen", "services", "syn_ts", "synack_ts", "vlan")  # fmt: skip
+    __slots__ = ("community", "first_frame", "first_ts", "history", "key", "last_frame",
+                 "last_ts", "n", "number", "orig", "outers", "seen", "services", "syn_ts",
+                 "synack_ts", "uid", "vlan")  # fmt: skip
 
     def __init__(self, key: tuple, piece: list) -> None:
+        """The connection a piece begins: the piece's tallies are its first ones."""
         self.key = key
         first = piece[flows.FIRST_DIR]
-        self.orig = first ^ _flips(key, first, piece[flows.FIRST_FLAGS])
-        self.first_ts = piece[flows.FIRST_TS]
-        self.last_ts = self.first_ts
-        self.first_frame = self.last_frame = piece[flows.FIRST_FRAME]
-        n = self.n = [0] * SIZE
-        n[BASE] = n[BASE + 1] = None
-        n[LSYN] = n[LSYN + 1] = n[LFIN] = n[LFIN + 1] = n[LRST] = n[LRST + 1] = None
-        self.history = "^" if self.orig != first else ""
+        self.orig = orig = first ^ _flips(key, first, piece[flows.FIRST_FLAGS])
+        self.first_ts = first_ts = piece[flows.FIRST_TS]
+        self.first_frame = first_frame = piece[flows.FIRST_FRAME]
+        last_ts, last_frame = piece[flows.LAST_TS], piece[flows.LAST_FRAME]
+        self.last_ts = last_ts if last_ts > first_ts else first_ts
+        self.last_frame = last_frame if last_frame > first_frame else first_frame
+        packets, ip_bytes, data = flows.PACKETS, flows.IP_BYTES, flows.DATA
+        self.n = [piece[packets], piece[packets + 1], piece[ip_bytes], piece[ip_bytes + 1],
+                  piece[data], piece[data + 1], *_FRESH]  # fmt: skip
+        self.history = "^" if orig != first else ""
         self.seen = 0
         self.vlan = piece[flows.VLAN]
-        self.outers: tuple = ()
-        self.services: tuple = ()
+        outer = piece[flows.OUTER]
+        self.outers: tuple = () if outer is None else (tuple(outer),)
+        service, other = piece[flows.SERVICE], piece[flows.SERVICE + 1]
+        if service:
+            self.services: tuple = (service, other) if other and other != service else (service,)
+        else:
+            self.services = (other,) if other else ()
         self.syn_ts = self.synack_ts = None
+        self.number = 0
+        self.uid, self.community = piece[flows.UID], piece[flows.COMMUNITY]
+        _absorb_transport(self, piece)
 
     @property
     def transport(self) -> str:
         return self.key[0]
+
+    def order(self) -> tuple:
+        """Where the connection's record goes: by time, frame, transport, client, server."""
+        key = self.key
+        ends = ((key[1], key[2]), (key[3], key[4]))
+        return (self.first_ts, self.first_frame, key[0], *ends[self.orig], *ends[1 - self.orig])
 
     def closed(self) -> bool:
         n = self.n
@@ -92,7 +113,11 @@ def _signed(value: int) -> int:
 
 
 class ConnTracker:
-    """Pieces in, finished connections out (to `emit`), with bounded memory."""
+    """Pieces in, finished connections out (to `emit`), with bounded memory.
+
+    Each connection is numbered as it is made (`Conn.number`, from 1): in a capture whose
+    times go forward that is already the order of `Conn.order`, which `in_order` says.
+    """
 
     def __init__(self, emit: Callable[[Conn], None], max_active: int = MAX_ACTIVE) -> None:
         self._emit = emit
@@ -101,6 +126,9 @@ class ConnTracker:
         self._other: dict[tuple, Conn] = {}
         self.evicted = 0
         self.connections = 0
+        self.created = 0
+        self.in_order = True
+        self._last: Conn | None = None
 
     def active(self) -> int:
         return len(self._tcp) + len(self._other)
@@ -114,23 +142,38 @@ class ConnTracker:
     def add(self, key: tuple, piece: list) -> None:
         table = self._tcp if key[0] == "tcp" else self._other
         conn = table.pop(key, None)
-        if conn is not None and _separate(conn, piece):
+        if conn is not None:
+            if not _separate(conn, piece):
+                absorb(conn, piece)
+                table[key] = conn
+                return
             self._finish(conn)
-            conn = None
-        if conn is None:
-            if self.active() >= self._max:
-                self._evict()
-            conn = Conn(key, piece)
-        absorb(conn, piece)
-        table[key] = conn
+        if len(self._tcp) + len(self._other) >= self._max:
+            self._evict()
+        conn = table[key] = Conn(key, piece)
+        self._number(conn)
+
+    def _number(self, conn: Conn) -> None:
+        self.created += 1
+        conn.number = self.created
+        last, self._last = self._last, conn
+        if last is None or not self.in_order:
+            return
+        ts, last_ts = conn.first_ts, last.first_ts
+        if ts > last_ts or (ts == last_ts and conn.first_frame > last.first_frame):
+            return
+        if conn.order() <= last.order():
+            self.in_order = False
 
     def expire(self, now: float) -> None:
         """Finish the connections inactive for longer than their timeout at `now`."""
         for table, timeout in ((self._tcp, flows.TCP_TIMEOUT), (self._other, flows.OTHER_TIMEOUT)):
-            while table:
-                key = next(iter(table))
-                if now - table[key].last_ts <= timeout:
+            expired = []
+            for key, conn in table.items():
+                if now - conn.last_ts <= timeout:
                     break
+                expired.append(key)
+            for key in expired:
                 self._finish(table.pop(key))
 
     def finish(self) -> None:
@@ -188,14 +231,24 @@ def absorb(conn: Conn, piece: list) -> None:
     outer = piece[flows.OUTER]
     if outer is not None and outer not in conn.outers and len(conn.outers) < MAX_TUNNELS:
         conn.outers = (*conn.outers, tuple(outer))
-    transport = conn.transport
+    _absorb_transport(conn, piece)
+
+
+def _absorb_transport(conn: Conn, piece: list) -> None:
+    """A piece's history letters (and for TCP its sequence space and endpoint states)."""
+    transport = conn.key[0]
     if transport == "tcp":
         _absorb_tcp(conn, piece)
-    elif transport == "udp":
+    elif transport == "udp":  # `_check(conn, d, "D")` for each side that sent, inlined
         first = piece[flows.FIRST_DIR]
+        orig = conn.orig
         for d in (first, 1 - first):
             if piece[flows.PACKETS + d]:
-                _check(conn, d, "D")
+                bit = D_BIT if d == orig else D_BIT << 16
+                if not conn.seen & bit:
+                    conn.seen |= bit
+                    if len(conn.history) < MAX_HISTORY:
+                        conn.history += "D" if d == orig else "d"
 
 
 def _absorb_tcp(conn: Conn, piece: list) -> None:

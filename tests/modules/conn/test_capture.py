@@ -155,3 +155,91 @@ def test_conn_scans_in_worker_processes():
     module = load_module("conn")
     assert module.wants_packets and module.scans_in_workers()
     assert not module.wants_udp(53, 53, b"")
+
+
+def test_records_follow_time_when_the_captures_clock_goes_back(make_settings, tmp_path: Path):
+    from scapy.layers.inet import UDP
+    from scapy.packet import Raw
+
+    from tests.fixtures.packets import (
+        LINKTYPE_ETHERNET,
+        Clock,
+        ether,
+        ip_layer,
+        mac_for,
+        pcap_bytes,
+        write_file,
+    )
+
+    clock = Clock()
+    frames = []
+    for port, step in ((1000, 0), (1001, -5000), (1002, 1), (1000, 2), (1003, -3)):
+        datagram = UDP(sport=port, dport=53) / Raw(b"x" * 20)
+        data = ether(ip_layer("10.0.0.1", "10.0.0.53") / datagram, mac_for(1))
+        frames.append(clock.frame(data, ms=step))
+    path = write_file(tmp_path / "back.pcap", pcap_bytes(frames, LINKTYPE_ETHERNET))
+    settings = make_settings(modules=["conn"], no_cache=True, workers=1)
+    with Analyzer(settings).analyze(path, path.name) as found:
+        records = list(KindQuery(found, "conn.connections").iterate())
+    assert [r["id"] for r in records] == [1, 2, 3, 4]
+    assert [r["client_port"] for r in records] == [1001, 1003, 1002, 1000]
+    assert [r["first_frame"] for r in records] == [2, 5, 3, 1]
+
+
+def test_the_overview_adds_up_the_records(analysis, records):
+    """Every count of the overview (read from the tallies) against the records themselves."""
+    summary = analysis.module("conn").summary(top_n=100)
+    outside = [r for r in records if not r["tunnel_parents"]]
+    count = _count
+    assert summary.connections == len(records)
+    assert summary.hosts == len({r["client"] for r in records} | {r["server"] for r in records})
+    assert summary.ip_packets == sum(_packets(r) for r in outside)
+    assert summary.transports == count(outside, lambda r: [r["transport"]], _packets)
+    assert summary.services == count(
+        records, lambda r: [",".join(r["service"])] * bool(r["service"])
+    )
+    assert summary.conn_states == count(records, lambda r: [r["conn_state"]])
+    ends = lambda r: [r["client"], r["server"]]  # noqa: E731
+    assert summary.top_hosts_by_packets == count(outside, ends, _packets)
+    assert summary.top_hosts_by_bytes == count(outside, ends, _ip_bytes)
+    pair = lambda r: [" - ".join(sorted((r["client"], r["server"])))]  # noqa: E731
+    assert summary.top_pairs_by_packets == count(outside, pair, _packets)
+    assert summary.top_pairs_by_bytes == count(outside, pair, _ip_bytes)
+    ported = [r for r in records if r["transport"] in ("tcp", "udp")]
+    assert summary.top_server_ports == count(
+        ported, lambda r: [f"{r['transport']}/{r['server_port']}"]
+    )
+    failed = [r for r in records if r["conn_state"] in ("REJ", "S0")]
+    where = lambda r: [f"{r['server']} {r['transport']}/{r['server_port']}"]  # noqa: E731
+    assert summary.failed_connections == count(failed, where)
+    tcp = [r for r in records if r["transport"] == "tcp"]
+    health = summary.tcp_health
+    assert health.handshakes == sum(r["syn_rtt"] is not None for r in tcp)
+    assert health.retransmissions == sum(r["retransmissions"] for r in tcp)
+    assert health.connections_with_retransmissions == sum(r["retransmissions"] > 0 for r in tcp)
+    assert health.zero_windows == sum(r["zero_windows"] for r in tcp)
+    assert health.missed_bytes == sum(r["missed_bytes"] for r in tcp)
+    layers = {layer.layer: (layer.packets, layer.bytes) for layer in summary.protocols}
+    for service in {s for r in records for s in r["service"]}:
+        carrying = [r for r in records if ",".join(r["service"]) == service]
+        assert layers[f"service/{service}"] == (
+            sum(map(_packets, carrying)),
+            sum(map(_ip_bytes, carrying)),
+        )
+
+
+def _packets(record: dict) -> int:
+    return record["client_packets"] + record["server_packets"]
+
+
+def _ip_bytes(record: dict) -> int:
+    return record["client_ip_bytes"] + record["server_ip_bytes"]
+
+
+def _count(records: list[dict], keys, weight=lambda r: 1) -> dict[str, int]:
+    """{key: total weight}, the largest first (ties by key), as the overview ranks."""
+    totals: dict[str, int] = {}
+    for record in records:
+        for key in keys(record):
+            totals[key] = totals.get(key, 0) + weight(record)
+    return dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))

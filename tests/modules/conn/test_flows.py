@@ -240,3 +240,51 @@ def test_tunnelled_flows_name_their_carrier():
     rows = run([(0.0, carrier), (0.0, inner)])
     assert [row["transport"] for row in rows] == ["udp", "tcp"]
     assert rows[1]["tunnel_parents"] == rows[0]["uid"]
+
+
+def numbered(packets: list, every: int = 0) -> tuple[ConnTracker, list]:
+    """The tracker after `packets`, and its connections in the order they finished."""
+    done: list = []
+    table = ConnTracker(done.append)
+    decoder = FlowDecoder()
+    for frame, (ts, seg) in enumerate(packets, start=1):
+        decoder.packet(frame, ts, seg)
+        if every and frame % every == 0:
+            pieces, _, max_ts, _ = decoder.flush()
+            table.add_span(pieces, max_ts)
+    partial = decoder.flush()
+    if partial is not None:
+        table.add_span(partial[0], partial[2])
+    table.finish()
+    return table, done
+
+
+@pytest.mark.parametrize("every", [0, 1, 2])
+def test_connections_are_numbered_in_time_order_as_they_begin(every):
+    packets = [(t, udp(("10.0.0.1", 1000 + i), ("10.0.0.53", 53))) for i, t in enumerate(
+        (1.0, 2.0, 2.0, 70.0, 71.0))]  # fmt: skip
+    packets.insert(2, (1.5, udp(("10.0.0.53", 53), ("10.0.0.1", 1000))))  # a reply: no new one
+    table, done = numbered(packets, every)
+    assert table.in_order and table.created == 5
+    by_number = sorted(done, key=lambda conn: conn.number)
+    assert [conn.number for conn in by_number] == [1, 2, 3, 4, 5]
+    assert [conn.order() for conn in by_number] == sorted(conn.order() for conn in done)
+    assert [conn.key[2] for conn in by_number] == [1000, 1001, 1002, 1003, 1004]
+
+
+def test_times_going_back_say_the_numbers_are_not_in_order():
+    packets = [(5.0, udp(("10.0.0.1", 1000), S)), (4.0, udp(("10.0.0.1", 1001), S))]
+    table, _ = numbered(packets)
+    assert not table.in_order
+
+
+def test_one_frame_starting_two_connections_is_ordered_by_transport_then_ends():
+    carrier = (("10.0.0.9", 4789), ("10.0.0.1", 4789))
+    inner = tcp(C, S, SYN, 1, outer=(17, *carrier[0], *carrier[1]))
+    for first, second, in_order in ((inner, udp(*carrier), True), (udp(*carrier), inner, False)):
+        table = ConnTracker(lambda conn: None)
+        for seg in (first, second):  # one frame (7), handed over in two spans
+            decoder = FlowDecoder()
+            decoder.packet(7, 1.0, seg)
+            table.add_span(decoder.flush()[0], None)
+        assert table.in_order is in_order  # "tcp" < "udp"
