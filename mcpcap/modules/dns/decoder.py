@@ -18,7 +18,7 @@ import struct
 
 from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.names import TRUNCATED, NameCache, WireError, read_name
-from mcpcap.modules.dns.pairing import message_view
+from mcpcap.modules.dns.pairing import lowered, message_view
 from mcpcap.modules.dns.rdata import FORMATTERS, generic, parse_opt
 from mcpcap.modules.dns.store_schema import answers_digest
 
@@ -249,8 +249,11 @@ def _query_question(question: Question) -> tuple:
     if extended is None:
         if len(_query_questions) >= _QUESTION_CACHE_SIZE:
             _query_questions.clear()
-        low = question[0].lower()
-        extended = _query_questions[question] = (*question, low, registered_domain(low))
+        low = lowered(question[0])
+        domain = registered_domain(low)
+        if domain == low:
+            domain = low
+        extended = _query_questions[question] = (*question, low, domain)
     return extended
 
 

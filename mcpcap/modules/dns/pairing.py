@@ -78,13 +78,27 @@ def message_view(flags: int, rcode: int, questions: list, digest: tuple, records
         int(rcode != 0 or not records),  # Zeek's `rejected`: a failure, or no records at all
         1,
     )
-    if questions:
-        first = questions[0]
-        head = (first[0], first[0].lower(), None, first[2], first[1])
-        keys = tuple([(q[0].lower(), q[1]) for q in questions])
-    else:
-        head = NO_QUESTION
+    if not questions:
+        return (1, reply, NO_QUESTION, values, keys)
+    first = questions[0]
+    head = (first[0], lowered(first[0]), None, first[2], first[1])
+    # the keys of a one-question response are its question's (`answer_keys`)
+    keys = tuple([(lowered(q[0]), q[1]) for q in questions]) if len(questions) > 1 else ()
     return (1, reply, head, values, keys)
+
+
+def lowered(name: str) -> str:
+    """`name` in lower case; `name` itself when it is (one string, which `marshal` sends once)."""
+    low = name.lower()
+    return name if low == name else low
+
+
+def answer_keys(view: tuple) -> tuple:
+    """The (lowered name, type) a response answers: its questions', else its records'."""
+    if view[4]:
+        return view[4]
+    head = view[2]
+    return () if head[0] is None else ((head[1], head[4]),)
 
 
 class Transaction:
@@ -280,7 +294,7 @@ class Pairer:
         self._emit(unsolicited_row(self._seq, trans_id, view, meta), (), view[3])
 
     def _take_by_question(self, view: tuple, protocol: str, ts: float) -> Transaction | None:
-        for name, qtype in view[4]:
+        for name, qtype in answer_keys(view):
             for key in ((protocol, name, qtype), (protocol, name, QTYPE_ANY)):
                 tx = self._by_question.get(key)
                 if tx is None or ts - tx.meta[1] > MULTICAST_WINDOW:
