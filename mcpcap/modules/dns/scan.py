@@ -84,24 +84,26 @@ class WorkerDecoder:
         self._counts = MessageCounts()
         self._frame = self._index = 0
 
-    def __call__(self, frame: int, ts: float, seg) -> Brief | None:
-        sport, dport, payload = seg.sport, seg.dport, seg.payload
+    def __call__(self, frame: int, ts: float, seg) -> Brief | tuple | None:
+        sport, dport = seg.sport, seg.dport
         if sport not in WELL_KNOWN and dport not in WELL_KNOWN:
             return decode_udp(frame, ts, seg)
-        protocol = protocol_of(sport, dport)
-        msg = decode_on_dns_port(payload, protocol)
-        if msg is None:
+        payload = seg.payload
+        if not payload:  # an empty datagram carries no message at all
             return None
+        protocol = protocol_of(sport, dport)
+        msg = decode_brief(payload, mdns=protocol == "mdns")
         if frame != self._frame:
-            self._frame, self._index = frame, 0
+            self._frame = frame
+            index = self._index = 0
         else:
-            self._index += 1
+            index = self._index = self._index + 1
         src, dst = seg.src, seg.dst
         self._counts.add(msg, ts, src, dst, "udp", protocol)
         if msg[4]:
             self._malformed.append((frame, ts, src, sport, dst, dport, "udp", msg[4]))
         meta = (frame, ts, src, sport, dst, dport, "udp", protocol)
-        self._rows.append(message_row(msg, meta, self._index))
+        self._rows.append(message_row(msg, meta, index))
         return (msg[0], protocol, msg[10])
 
     def flush(self) -> tuple:
