@@ -49,7 +49,8 @@ _SWEEP_EVERY = QUERY_TIMEOUT / 4
 # first question (a response's has no domain); `reply` is the row's (rcode, aa, tc, rd, ra, z,
 # answers, ttls, rejected, answered) as the response makes them; the extra questions are
 # (qname, qtype, domain) of a query's questions beyond its first; the answer values are what
-# the `answer` filter looks up; keys are the (lowered name, type) a multicast response answers.
+# the `answer` filter looks up; keys are what a multicast response is paired by when it has
+# no question or several (`answer_keys`).
 # A transaction's row is then these pieces put together, with no per-field work.
 NO_QUESTION = (None, None, None, None, None)
 
@@ -62,7 +63,7 @@ def message_view(flags: int, rcode: int, questions: list, digest: tuple, records
         if not questions:
             return (0, NO_QUESTION, (flags >> 8) & 1, (flags >> 4) & 7, ())
         first = questions[0]
-        extra = tuple([(q[4], q[1], q[5]) for q in questions[1:]])
+        extra = tuple([(q[4], q[1], q[5]) for q in questions[1:]]) if len(questions) > 1 else ()
         head = (first[0], first[4], first[5], first[2], first[1])
         return (0, head, (flags >> 8) & 1, (flags >> 4) & 7, extra)
     packed, ttls, values = digest
