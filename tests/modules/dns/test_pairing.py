@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from types import SimpleNamespace
 
 from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.pairing import MULTICAST_WINDOW, QUERY_TIMEOUT, Pairer, message_view
-from mcpcap.modules.dns.store_schema import TRANSACTION_COLUMNS, answers_digest
+from mcpcap.modules.dns.store_schema import TRANSACTION_COLUMNS, answers_digest, create_tables
 
 
 def message(trans_id, qr, name="example.com", qtype=1, rcode=0, answers=(), owner=None):
@@ -172,10 +173,6 @@ def test_mdns_response_outside_window_is_unsolicited():
 
 def test_transaction_columns_name_the_table_columns(tmp_path) -> None:
     """Pairing's rows are laid out as `TRANSACTION_COLUMNS` says: the table's own order."""
-    import sqlite3
-
-    from mcpcap.modules.dns.store_schema import create_tables
-
     db = sqlite3.connect(tmp_path / "store.db")
     create_tables(db)
     columns = tuple(row[1] for row in db.execute("PRAGMA table_info(dns_transactions)"))
