@@ -18,6 +18,7 @@ import struct
 
 from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.names import TRUNCATED, NameCache, WireError, read_name
+from mcpcap.modules.dns.pairing import lowered, message_view
 from mcpcap.modules.dns.rdata import FORMATTERS, generic, parse_opt
 from mcpcap.modules.dns.store_schema import answers_digest
 
@@ -146,7 +147,7 @@ class DnsMessage:
 # A `Brief` is a decoded message cut to what a scan needs, as a plain tuple so that a worker
 # process can ship it with `marshal` (several times cheaper than pickling objects):
 #
-#   (id, flags, rcode, opcode, malformed, questions, answers, others, keys, raw)
+#   (id, flags, rcode, opcode, malformed, questions, answers, records, keys, raw, view)
 #
 # - questions: the decoded question tuples; a query's carry two more items, (..., lowered name,
 #   registered domain), so the process that decodes (a worker) also does that per-name work
@@ -155,7 +156,9 @@ class DnsMessage:
 #   (questions, answers and keys hold at most `MAX_BRIEF_QUESTIONS` and `MAX_BRIEF_RECORDS`)
 # - keys: for a message without questions, the (lowered name, type) of its non-OPT answer and
 #   additional records (what a multicast answer is paired by), else ()
-# - raw: the message bytes, or None once a worker has stored them itself
+# - raw: the message bytes
+# - view: what pairing keeps of the message (`pairing.message_view`), all a worker process
+#   sends the scanning process of a message it has counted and stored itself
 Brief = tuple
 BRIEF_FIELDS = (
     "id",
@@ -168,6 +171,7 @@ BRIEF_FIELDS = (
     "records",
     "keys",
     "raw",
+    "view",
 )
 
 
@@ -185,7 +189,7 @@ def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
     briefs = _mdns_briefs_seen if mdns else _briefs_seen
     seen = briefs.get(key)
     if seen is not None:
-        return ((buf[0] << 8) | buf[1], *seen, buf)
+        return ((buf[0] << 8) | buf[1], *seen[:8], buf, seen[8])
     global _brief_bytes
     brief = _decode_brief(buf, mdns)
     if len(buf) >= 12:  # a shorter one keeps only the id bytes it has
@@ -194,7 +198,7 @@ def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
             _briefs_seen.clear()
             _mdns_briefs_seen.clear()
             _brief_bytes = len(buf)
-        briefs[key] = brief[1:9]
+        briefs[key] = (*brief[1:9], brief[10])
     return brief
 
 
@@ -222,17 +226,20 @@ def _decode_brief(buf: bytes, mdns: bool) -> Brief:
         keys = ()
         if not msg.flags & 0x8000:
             questions = [_query_question(q) for q in questions]
+    digest = answers_digest(answers)
+    flags, rcode = msg.flags, msg.rcode
     return (
         msg.id,
-        msg.flags,
-        msg.rcode,
+        flags,
+        rcode,
         msg.opcode,
         msg.malformed,
         questions,
-        answers_digest(answers),
+        digest,
         records,
         keys,
         buf,
+        message_view(flags, rcode, questions, digest, records, keys),
     )
 
 
@@ -242,8 +249,11 @@ def _query_question(question: Question) -> tuple:
     if extended is None:
         if len(_query_questions) >= _QUESTION_CACHE_SIZE:
             _query_questions.clear()
-        low = question[0].lower()
-        extended = _query_questions[question] = (*question, low, registered_domain(low))
+        low = lowered(question[0])
+        domain = registered_domain(low)
+        if domain == low:
+            domain = low
+        extended = _query_questions[question] = (*question, low, domain)
     return extended
 
 

@@ -22,8 +22,9 @@ Rules (the README repeats them):
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import islice
 
 QUERY_TIMEOUT = 120.0
@@ -38,106 +39,159 @@ QTYPE_ANY = 255
 _SWEEP_EVERY = QUERY_TIMEOUT / 4
 
 
-class Transaction:
-    """One query and its response (either may be missing)."""
+# What pairing keeps of a message (a "view"), made once where the message is decoded (a worker
+# process, and the decoder's cache of messages seen before) and carried with it:
+#
+# - a query:    (0, question, rd, z, extra questions)
+# - a response: (1, reply, question, answer values, keys)
+#
+# `question` is the transaction row's (query, qname, domain, qclass, qtype) for the message's
+# first question (a response's has no domain); `reply` is the row's (rcode, aa, tc, rd, ra, z,
+# answers, ttls, rejected, answered) as the response makes them; the extra questions are
+# (qname, qtype, domain) of a query's questions beyond its first; the answer values are what
+# the `answer` filter looks up; keys are what a multicast response is paired by when it has
+# no question or several (`answer_keys`).
+# A transaction's row is then these pieces put together, with no per-field work.
+NO_QUESTION = (None, None, None, None, None)
 
-    __slots__ = (
-        "aa",
-        "answers",
-        "bare",
-        "client",
-        "client_port",
-        "domain",
-        "extra_questions",
-        "protocol",
-        "qclass",
-        "qname",
-        "qtype",
-        "query",
-        "query_frame",
-        "query_ts",
-        "ra",
-        "rcode",
-        "rd",
-        "response_frame",
-        "response_ts",
-        "retransmissions",
-        "seq",
-        "server",
-        "server_port",
-        "tc",
-        "trans_id",
-        "transport",
-        "ttls",
-        "z",
+
+def message_view(flags: int, rcode: int, questions: list, digest: tuple, records: int, keys):
+    """The view of a decoded message (see above); `questions` as a `Brief` has them, `digest`
+    is `store_schema.answers_digest` of its answers, `records` how many records it has and
+    `keys` a question-less message's record keys."""
+    if not flags & 0x8000:
+        if not questions:
+            return (0, NO_QUESTION, (flags >> 8) & 1, (flags >> 4) & 7, ())
+        first = questions[0]
+        extra = tuple([(q[4], q[1], q[5]) for q in questions[1:]]) if len(questions) > 1 else ()
+        head = (first[0], first[4], first[5], first[2], first[1])
+        return (0, head, (flags >> 8) & 1, (flags >> 4) & 7, extra)
+    packed, ttls, values = digest
+    reply = (
+        rcode,
+        (flags >> 10) & 1,
+        (flags >> 9) & 1,
+        (flags >> 8) & 1,
+        (flags >> 7) & 1,
+        (flags >> 4) & 7,
+        packed,
+        ttls,
+        int(rcode != 0 or not records),  # Zeek's `rejected`: a failure, or no records at all
+        1,
     )
+    if not questions:
+        return (1, reply, NO_QUESTION, values, keys)
+    first = questions[0]
+    head = (first[0], lowered(first[0]), None, first[2], first[1])
+    # the keys of a one-question response are its question's (`answer_keys`)
+    keys = tuple([(lowered(q[0]), q[1]) for q in questions]) if len(questions) > 1 else ()
+    return (1, reply, head, values, keys)
 
-    def __init__(self, seq: int, msg, meta: tuple) -> None:
-        frame, ts, src, sport, dst, dport, transport, protocol = meta
-        trans_id, flags = msg[:2]
-        questions = msg[5]
+
+def lowered(name: str) -> str:
+    """`name` in lower case; `name` itself when it is (one string, which `marshal` sends once)."""
+    low = name.lower()
+    return name if low == name else low
+
+
+def answer_keys(view: tuple) -> tuple:
+    """The (lowered name, type) a response answers: its questions', else its records'."""
+    if view[4]:
+        return view[4]
+    head = view[2]
+    return () if head[0] is None else ((head[1], head[4]),)
+
+
+class Transaction:
+    """A query waiting for its response."""
+
+    __slots__ = ("extra", "meta", "retransmissions", "seq", "trans_id", "view")
+
+    def __init__(self, seq: int, trans_id: int, view: tuple, meta: tuple) -> None:
         self.seq = seq
         self.trans_id = trans_id
-        self.transport = transport
-        self.protocol = protocol
-        if questions:
-            first = questions[0]
-            self.query, self.qtype, self.qclass = first[0], first[1], first[2]
-            # a query's questions carry their lowered name (see `Brief`), a response's do not
-            self.qname = first[4] if len(first) > 4 else first[0].lower()
-        else:
-            self.query = self.qtype = self.qclass = self.qname = None
+        self.view = view  # the query's
+        self.meta = meta  # the query's (frame, ts, src, sport, dst, dport, transport, protocol)
         self.retransmissions = 0
-        self.answers: tuple[str, str, tuple[str, ...]] = ("", "", ())  # see answers_digest
-        self.response_frame = self.response_ts = self.rcode = None
-        self.aa = self.tc = self.ra = None  # the header's bits, 0 or 1 (None: no response yet)
-        self.bare = False
-        self.z = (flags >> 4) & 7
-        self.rd = (flags >> 8) & 1
-        if flags & 0x8000:
-            self.client, self.client_port, self.server, self.server_port = dst, dport, src, sport
-            self.query_frame = self.query_ts = self.domain = None
-            self.extra_questions: list[tuple] = []
-        else:
-            self.client, self.client_port, self.server, self.server_port = src, sport, dst, dport
-            self.query_frame, self.query_ts = frame, ts
-            # a query's questions carry (..., lowered name, registered domain); its first one is
-            # the transaction's own, the others (rare) are kept as they came
-            self.domain = questions[0][5] if questions else None
-            self.extra_questions = questions[1:]
+        self.extra = view[4]  # its questions beyond the first, retransmissions' too
 
     @property
     def ts(self) -> float:
-        return self.query_ts if self.query_ts is not None else self.response_ts
+        return self.meta[1]
 
     @property
-    def answered(self) -> bool:
-        return self.response_frame is not None
+    def question(self) -> tuple[str, int] | None:
+        """(lowered name, type) of its first question."""
+        head = self.view[1]
+        return None if head[1] is None else (head[1], head[4])
 
-    @property
-    def rtt(self) -> float | None:
-        if self.query_ts is None or self.response_ts is None:
-            return None
-        return self.response_ts - self.query_ts
+    def row(self, reply: tuple | None = None, response: tuple = ()) -> tuple:
+        """The transaction's row, answered by `reply` (a response view's) in `response`
+        (frame, ts, src, sport) or unanswered."""
+        meta, view = self.meta, self.view
+        rd = view[2]
+        if reply is None:
+            tail = (None, None, None, rd, None, view[3], None, None, None, 0)
+            return (
+                self.seq,
+                meta[1],
+                meta[0],
+                None,
+                *meta[2:8],
+                self.trans_id,
+                None,
+                *view[1],
+                *tail,
+                self.retransmissions,
+            )
+        if reply[3] != rd:  # the query's RD bit stays the transaction's
+            reply = (*reply[:3], rd, *reply[4:])
+        frame, ts, src, sport = response
+        if meta[7] in MULTICAST_PROTOCOLS:  # the responder is the server
+            ends = (meta[2], meta[3], src, sport, *meta[6:8])
+        else:
+            ends = meta[2:8]
+        return (
+            self.seq,
+            meta[1],
+            meta[0],
+            frame,
+            *ends,
+            self.trans_id,
+            round(ts - meta[1], 6),
+            *view[1],
+            *reply,
+            self.retransmissions,
+        )
 
-    def add_response(self, msg: tuple, frame: int, ts: float, src: str, sport: int) -> None:
-        flags, rcode = msg[1:3]
-        self.response_frame, self.response_ts = frame, ts
-        self.rcode = rcode
-        self.aa, self.tc, self.ra = (flags >> 10) & 1, (flags >> 9) & 1, (flags >> 7) & 1
-        self.z = (flags >> 4) & 7
-        if self.query_frame is None:
-            self.rd = (flags >> 8) & 1
-        self.answers = msg[6]
-        self.bare = not msg[7]  # no record in any section (see `Brief`)
-        if self.protocol in MULTICAST_PROTOCOLS:
-            self.server, self.server_port = src, sport
+
+def unsolicited_row(seq: int, trans_id: int, view: tuple, meta: tuple) -> tuple:
+    """The row of a response that answers no query."""
+    frame, ts, src, sport, dst, dport, transport, protocol = meta
+    return (
+        seq,
+        ts,
+        None,
+        frame,
+        dst,
+        dport,
+        src,
+        sport,
+        transport,
+        protocol,
+        trans_id,
+        None,
+        *view[2],
+        *view[1],
+        0,
+    )
 
 
 class Pairer:
-    """Feeds messages in capture order; hands finished transactions to `emit`."""
+    """Feeds messages in capture order; hands each finished transaction's row, its extra
+    questions and its answer values to `emit`."""
 
-    def __init__(self, emit: Callable[[Transaction], None]) -> None:
+    def __init__(self, emit: Callable[[tuple, Sequence[tuple], Sequence[str]], None]) -> None:
         self._emit = emit
         self._seq = 0
         # flow -> id -> waiting queries; dicts keep insertion order, which the bounds rely on
@@ -145,23 +199,22 @@ class Pairer:
         self._pending_count = 0
         self._by_question: dict[tuple, Transaction] = {}  # rule 4, latest query per question
         self._recent_answered: dict[tuple, float] = {}  # oldest first
-        self._last_sweep = None
+        self._last_sweep = -math.inf
         self.retransmissions = 0
         self.duplicate_responses = 0
         self.unsolicited = 0
 
-    def add(self, msg: tuple, meta: tuple) -> None:
-        """`msg` is a `Brief` (see `decoder`); `meta` is
+    def add(self, trans_id: int, view: tuple, meta: tuple) -> None:
+        """A message: its id, its view (see `message_view`) and
         (frame, ts, src, sport, dst, dport, transport, protocol)."""
         ts = meta[1]
-        last = self._last_sweep
-        if last is None or ts - last > _SWEEP_EVERY:
+        if ts - self._last_sweep > _SWEEP_EVERY:
             self._expire(ts)
             self._last_sweep = ts
-        if msg[1] & 0x8000:
-            self._add_response(msg, meta)
+        if view[0]:
+            self._add_response(trans_id, view, meta)
         else:
-            self._add_query(msg, meta)
+            self._add_query(trans_id, view, meta)
 
     def finish(self) -> None:
         """Every query still waiting is unanswered."""
@@ -170,34 +223,26 @@ class Pairer:
         self._by_question.clear()
 
     # ------------------------------------------------------------------ queries
-    def _add_query(self, msg, meta: tuple) -> None:
-        _frame, _ts, src, sport, dst, dport, transport, protocol = meta
-        flow = (src, sport, dst, dport, transport)
-        trans_id = msg[0]
+    def _add_query(self, trans_id: int, view: tuple, meta: tuple) -> None:
+        flow = meta[2:7]  # (src, sport, dst, dport, transport)
         pending = self._pending
         waiting = pending.get(flow)
-        queue = waiting.get(trans_id) if waiting else None
-        questions = msg[5]
-        question = _question_key(questions[0]) if questions else None
-        if queue:
-            for tx in queue:
-                if _tx_question(tx) == question:
-                    tx.retransmissions += 1  # its first question is the transaction's
-                    extra = tx.extra_questions
-                    if len(extra) < MAX_EXTRA_QUESTIONS:  # retransmissions add no more past it
-                        extra.extend(questions[1 : 1 + MAX_EXTRA_QUESTIONS - len(extra)])
-                    self.retransmissions += 1
-                    return
-        seq = self._seq = self._seq + 1
-        tx = Transaction(seq, msg, meta)
         if waiting is None:
             waiting = pending[flow] = {}
+            queue = None
+        else:
+            queue = waiting.get(trans_id)
+            if queue and self._retransmitted(queue, view):
+                return
+        seq = self._seq = self._seq + 1
+        tx = Transaction(seq, trans_id, view, meta)
         if queue is None:
-            queue = waiting[trans_id] = deque()
-        queue.append(tx)
+            waiting[trans_id] = deque((tx,))
+        else:
+            queue.append(tx)
         self._pending_count += 1
-        if protocol in MULTICAST_PROTOCOLS and question is not None:
-            self._by_question[(protocol, *question)] = tx
+        if meta[7] in MULTICAST_PROTOCOLS and view[1][1] is not None:
+            self._by_question[(meta[7], *tx.question)] = tx
         if (
             self._pending_count > MAX_PENDING_PER_FLOW  # else no flow can be over its bound
             and sum(len(q) for q in waiting.values()) > MAX_PENDING_PER_FLOW
@@ -206,11 +251,24 @@ class Pairer:
         if self._pending_count > MAX_PENDING_TOTAL:
             self._drop_flow(next(iter(self._pending)))
 
+    def _retransmitted(self, queue: deque[Transaction], view: tuple) -> bool:
+        """Rule 2: a query asking what a waiting one asks counts on it."""
+        head = view[1]
+        question = None if head[1] is None else (head[1], head[4])
+        for tx in queue:
+            if tx.question == question:
+                tx.retransmissions += 1  # its first question is the transaction's
+                extra, more = tx.extra, view[4]
+                if more and len(extra) < MAX_EXTRA_QUESTIONS:  # none past the bound
+                    tx.extra = (*extra, *more[: MAX_EXTRA_QUESTIONS - len(extra)])
+                self.retransmissions += 1
+                return True
+        return False
+
     # ------------------------------------------------------------------ responses
-    def _add_response(self, msg, meta: tuple) -> None:
+    def _add_response(self, trans_id: int, view: tuple, meta: tuple) -> None:
         frame, ts, src, sport, dst, dport, transport, protocol = meta
         flow = (dst, dport, src, sport, transport)
-        trans_id = msg[0]
         tx = None
         waiting = self._pending.get(flow)
         if waiting:  # the oldest query waiting on this flow and id: the usual case
@@ -219,29 +277,28 @@ class Pairer:
                 tx = queue.popleft()
                 self._pending_count -= 1
                 if not queue:
-                    self._forget(flow, trans_id)
+                    del waiting[trans_id]
+                    if not waiting:
+                        del self._pending[flow]
         if tx is None and protocol in MULTICAST_PROTOCOLS:
-            tx = self._take_by_question(msg, protocol, ts)
+            tx = self._take_by_question(view, protocol, ts)
         if tx is not None:
-            tx.add_response(msg, frame, ts, src, sport)
             self._remember_answered((flow, trans_id), ts)
-            self._finish_tx(tx)
+            self._finish_tx(tx, view, (frame, ts, src, sport))
             return
         seen = self._recent_answered.get((flow, trans_id))
         if seen is not None and ts - seen <= DUPLICATE_WINDOW:
             self.duplicate_responses += 1
             return
         self._seq += 1
-        tx = Transaction(self._seq, msg, meta)
-        tx.add_response(msg, frame, ts, src, sport)
         self.unsolicited += 1
-        self._emit(tx)
+        self._emit(unsolicited_row(self._seq, trans_id, view, meta), (), view[3])
 
-    def _take_by_question(self, msg, protocol: str, ts: float) -> Transaction | None:
-        for name, qtype in _response_keys(msg):
+    def _take_by_question(self, view: tuple, protocol: str, ts: float) -> Transaction | None:
+        for name, qtype in answer_keys(view):
             for key in ((protocol, name, qtype), (protocol, name, QTYPE_ANY)):
                 tx = self._by_question.get(key)
-                if tx is None or tx.answered or ts - tx.query_ts > MULTICAST_WINDOW:
+                if tx is None or ts - tx.meta[1] > MULTICAST_WINDOW:
                     continue
                 if self._remove_pending(tx):
                     del self._by_question[key]
@@ -249,7 +306,7 @@ class Pairer:
         return None
 
     def _remove_pending(self, tx: Transaction) -> bool:
-        flow = (tx.client, tx.client_port, tx.server, tx.server_port, tx.transport)
+        flow = tx.meta[2:7]
         waiting = self._pending.get(flow)
         queue = waiting.get(tx.trans_id) if waiting else None
         if not queue or tx not in queue:
@@ -275,12 +332,18 @@ class Pairer:
             _drop_oldest(recent, len(recent) - MAX_RECENT_ANSWERED)
 
     # ------------------------------------------------------------------ bounds
-    def _finish_tx(self, tx: Transaction) -> None:
-        if tx.protocol in MULTICAST_PROTOCOLS and tx.query is not None:
-            key = (tx.protocol, *_tx_question(tx))
+    def _finish_tx(self, tx: Transaction, view: tuple | None = None, response: tuple = ()) -> None:
+        """Emit a transaction that waits no more: answered by a response (its view, and its
+        (frame, ts, src, sport)), or not."""
+        protocol = tx.meta[7]
+        if protocol in MULTICAST_PROTOCOLS and tx.view[1][0] is not None:
+            key = (protocol, *tx.question)
             if self._by_question.get(key) is tx:
                 del self._by_question[key]
-        self._emit(tx)
+        if view is None:
+            self._emit(tx.row(), tx.extra, ())
+        else:
+            self._emit(tx.row(view[1], response), tx.extra, view[3])
 
     def _pop_oldest(self, flow: tuple) -> None:
         waiting = self._pending[flow]
@@ -302,7 +365,7 @@ class Pairer:
         expired = []
         for flow, waiting in self._pending.items():
             for trans_id, queue in waiting.items():
-                while queue and now - queue[0].query_ts > QUERY_TIMEOUT:
+                while queue and now - queue[0].meta[1] > QUERY_TIMEOUT:
                     expired.append((flow, trans_id, queue.popleft()))
         for flow, trans_id, tx in sorted(expired, key=lambda item: item[2].seq):
             self._pending_count -= 1
@@ -310,7 +373,7 @@ class Pairer:
             if waiting is not None and not waiting.get(trans_id, True):
                 self._forget(flow, trans_id)
             self._finish_tx(tx)
-        stale = [k for k, tx in self._by_question.items() if now - tx.query_ts > MULTICAST_WINDOW]
+        stale = [k for k, tx in self._by_question.items() if now - tx.meta[1] > MULTICAST_WINDOW]
         for key in stale:
             del self._by_question[key]
         recent = self._recent_answered
@@ -331,20 +394,3 @@ def _drop_oldest(entries: dict, count: int) -> None:
 
 def _seq_of(tx: Transaction) -> int:
     return tx.seq
-
-
-def _question_key(question: tuple) -> tuple[str, int]:
-    """(lowered name, type) of a query's question (a `Brief`'s carries its lowered name)."""
-    return (question[4], question[1])
-
-
-def _tx_question(tx: Transaction) -> tuple[str, int] | None:
-    return None if tx.qname is None else (tx.qname, tx.qtype)
-
-
-def _response_keys(msg: tuple) -> list[tuple[str, int]]:
-    """The questions a multicast response answers: its question section, else its records."""
-    questions = msg[5]
-    if questions:
-        return [(q[0].lower(), q[1]) for q in questions]
-    return list(msg[8])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 from mcpcap.core.modules.contract import ModuleScan
@@ -19,7 +20,7 @@ from mcpcap.modules.dns.counting import MessageCounts
 from mcpcap.modules.dns.decoder import Brief, decode_brief
 from mcpcap.modules.dns.domains import load_suffix_list
 from mcpcap.modules.dns.framing import TcpMessageFramer
-from mcpcap.modules.dns.pairing import Pairer, Transaction
+from mcpcap.modules.dns.pairing import Pairer
 
 DNS_PORT, MDNS_PORT, LLMNR_PORT = 53, 5353, 5355
 WELL_KNOWN = frozenset((DNS_PORT, MDNS_PORT, LLMNR_PORT))
@@ -32,7 +33,6 @@ BATCH = 5_000
 ROW_BATCH = 50_000  # answer rows waiting for a write (a transaction may have hundreds)
 MAX_CANDIDATES = 4_096  # queries on other ports waiting for a response that proves them DNS
 MAX_FRAMERS = 50_000
-_transaction_row = store_schema.transaction_row
 
 
 def protocol_of(sport: int, dport: int) -> str:
@@ -72,8 +72,10 @@ class WorkerDecoder:
     At each `flush` (the end of a span) it hands over its tallies and the span's message rows
     as one store chunk (see `store_schema`). So the scanning process neither decodes nor counts
     these messages again, and it writes their rows with one insert a span: what it gets back
-    for each message is the `Brief` with `raw` None, for pairing. Datagrams on other ports come
-    back whole, since only the scanning process can tell whether they are DNS.
+    for each message is (id, protocol, view), for pairing (`pairing.message_view`; a message
+    seen before shares its view, which `marshal` then sends once a span). Datagrams on other
+    ports come back as a whole `Brief`, since only the scanning process can tell whether they
+    are DNS.
     """
 
     def __init__(self) -> None:
@@ -82,25 +84,27 @@ class WorkerDecoder:
         self._counts = MessageCounts()
         self._frame = self._index = 0
 
-    def __call__(self, frame: int, ts: float, seg) -> Brief | None:
-        sport, dport, payload = seg.sport, seg.dport, seg.payload
+    def __call__(self, frame: int, ts: float, seg) -> Brief | tuple | None:
+        sport, dport = seg.sport, seg.dport
         if sport not in WELL_KNOWN and dport not in WELL_KNOWN:
             return decode_udp(frame, ts, seg)
-        protocol = protocol_of(sport, dport)
-        msg = decode_on_dns_port(payload, protocol)
-        if msg is None:
+        payload = seg.payload
+        if not payload:  # an empty datagram carries no message at all
             return None
+        protocol = protocol_of(sport, dport)
+        msg = decode_brief(payload, mdns=protocol == "mdns")
         if frame != self._frame:
-            self._frame, self._index = frame, 0
+            self._frame = frame
+            index = self._index = 0
         else:
-            self._index += 1
+            index = self._index = self._index + 1
         src, dst = seg.src, seg.dst
         self._counts.add(msg, ts, src, dst, "udp", protocol)
         if msg[4]:
             self._malformed.append((frame, ts, src, sport, dst, dport, "udp", msg[4]))
         meta = (frame, ts, src, sport, dst, dport, "udp", protocol)
-        self._rows.append(message_row(msg, meta, self._index))
-        return (*msg[:9], None)
+        self._rows.append(message_row(msg, meta, index))
+        return (msg[0], protocol, msg[10])
 
     def flush(self) -> tuple:
         """(the tallies, the `dns_message_chunks` row or None, the malformed messages' rows)
@@ -150,27 +154,29 @@ class DnsScan(ModuleScan):
 
     # ------------------------------------------------------------------ input
     def on_udp(self, frame: int, ts: float, seg) -> None:
-        self.on_udp_decoded(
-            frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decode_udp(frame, ts, seg)
-        )
-
-    def on_udp_decoded(
-        self, frame: int, ts: float, src: str, sport: int, dst: str, dport: int, msg
-    ) -> None:
-        """A datagram `decode_udp` has decoded (here or in a worker), in capture order."""
+        """A datagram this process decodes (a scan in one process)."""
+        msg = decode_udp(frame, ts, seg)
         if msg is None:
             return
+        src, sport, dst, dport = seg.src, seg.sport, seg.dst, seg.dport
         if sport in WELL_KNOWN or dport in WELL_KNOWN:
-            meta = (frame, ts, src, sport, dst, dport, "udp", protocol_of(sport, dport))
-            if msg[9] is None:  # a worker counted and stored it: pairing is what is left
-                self._pairer.add(msg, meta)
-                return
             if frame != self._frame:
                 self._frame, self._index = frame, 0
             else:
                 self._index += 1
+            meta = (frame, ts, src, sport, dst, dport, "udp", protocol_of(sport, dport))
             self._record(msg, meta, self._index)
         else:
+            self._candidate((frame, ts, src, sport, dst, dport, "udp", "dns"), msg)
+
+    def on_udp_decoded(
+        self, frame: int, ts: float, src: str, sport: int, dst: str, dport: int, msg
+    ) -> None:
+        """What a worker's `WorkerDecoder` made of a datagram, in capture order."""
+        if sport in WELL_KNOWN or dport in WELL_KNOWN:
+            # (id, protocol, view): the worker counted and stored it; pairing is what is left
+            self._pairer.add(msg[0], msg[2], (frame, ts, src, sport, dst, dport, "udp", msg[1]))
+        elif msg is not None:
             self._candidate((frame, ts, src, sport, dst, dport, "udp", "dns"), msg)
 
     def on_worker_flush(self, partial: tuple) -> None:
@@ -262,22 +268,18 @@ class DnsScan(ModuleScan):
         messages.append(message_row(msg, meta, index))
         if len(messages) >= BATCH:
             self._flush_messages()
-        self._pairer.add(msg, meta)
+        self._pairer.add(msg[0], msg[10], meta)
 
-    def _store_transaction(self, tx: Transaction) -> None:
-        tx_id = tx.seq
+    def _store_transaction(self, row: tuple, extra: Sequence[tuple], values: Sequence[str]) -> None:
+        """A finished transaction's row, its extra questions and its answer values."""
         transactions = self._transactions
-        transactions.append(_transaction_row(tx))
-        extra = tx.extra_questions
-        if extra:  # a query's questions: (..., lowered name, registered domain)
-            append = self._extra_questions.append
-            for question in extra:
-                append((tx_id, question[4], question[1], question[5]))
-        values = tx.answers[2]
+        transactions.append(row)
+        if extra:
+            tx_id = row[0]
+            self._extra_questions += [(tx_id, *question) for question in extra]
         if values:
-            append = self._answers.append
-            for value in values:
-                append((tx_id, value))
+            tx_id = row[0]
+            self._answers += [(tx_id, value) for value in values]
         if len(transactions) >= BATCH or len(self._answers) >= ROW_BATCH:
             self._flush_transactions()
 

@@ -69,6 +69,14 @@ CREATE INDEX IF NOT EXISTS dns_tx_filters ON dns_transactions(
 );
 """
 
+# the columns of dns_transactions, in order (`pairing` makes its rows)
+TRANSACTION_COLUMNS = (
+    "id", "ts", "query_frame", "response_frame", "client", "client_port", "server",
+    "server_port", "transport", "protocol", "trans_id", "rtt", "query", "qname", "domain",
+    "qclass", "qtype", "rcode", "aa", "tc", "rd", "ra", "z", "answers", "ttls", "rejected",
+    "answered", "retransmissions",
+)  # fmt: skip
+
 INSERT_MESSAGE = "INSERT INTO dns_messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 INSERT_MESSAGE_CHUNK = "INSERT INTO dns_message_chunks VALUES (?,?,?)"
 INSERT_TRANSACTION = (
@@ -129,51 +137,6 @@ def answers_digest(records: Sequence[tuple]) -> tuple[str, str, tuple[str, ...]]
         LIST_MARK + ITEM_SEPARATOR.join([rr[4] for rr in records]),
         LIST_MARK + ITEM_SEPARATOR.join([str(rr[3]) for rr in records]),
         tuple([rr[4] if rr[1] in ADDRESS_TYPES else rr[4].lower() for rr in records]),
-    )
-
-
-def transaction_row(tx) -> tuple:
-    """The dns_transactions row of a finished transaction (called once per transaction)."""
-    query_ts, response_ts = tx.query_ts, tx.response_ts
-    response_frame = tx.response_frame
-    if response_frame is not None:
-        rcode = tx.rcode
-        packed, ttls, _ = tx.answers
-        # Zeek's `rejected`: a failure rcode, or a reply with no records at all
-        rejected = int(rcode is not None and (rcode != 0 or tx.bare))
-        answered = 1
-    else:
-        packed = ttls = rejected = None
-        answered = 0
-    return (
-        tx.seq,
-        query_ts if query_ts is not None else response_ts,
-        tx.query_frame,
-        response_frame,
-        tx.client,
-        tx.client_port,
-        tx.server,
-        tx.server_port,
-        tx.transport,
-        tx.protocol,
-        tx.trans_id,
-        None if query_ts is None or response_ts is None else round(response_ts - query_ts, 6),
-        tx.query,
-        tx.qname,
-        tx.domain,
-        tx.qclass,
-        tx.qtype,
-        tx.rcode,
-        tx.aa,
-        tx.tc,
-        tx.rd,
-        tx.ra,
-        tx.z,
-        packed,
-        ttls,
-        rejected,
-        answered,
-        tx.retransmissions,
     )
 
 

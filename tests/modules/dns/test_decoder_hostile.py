@@ -15,7 +15,8 @@ from mcpcap.modules.dns.decoder import (
     forget_seen,
 )
 from mcpcap.modules.dns.domains import registered_domain
-from mcpcap.modules.dns.pairing import MAX_EXTRA_QUESTIONS, Pairer
+from mcpcap.modules.dns.pairing import MAX_EXTRA_QUESTIONS, Pairer, message_view
+from mcpcap.modules.dns.store_schema import TRANSACTION_COLUMNS
 from tests.fixtures.hostile import (
     analyze_peak,
     answer_bomb_message,
@@ -59,21 +60,23 @@ def test_a_small_message_keeps_everything() -> None:
 
 
 def _query(trans_id: int, names: list[str]) -> tuple:
+    """(id, view) of a query asking `names`."""
     questions = [(n, 1, 1, False, n, registered_domain(n)) for n in names]
-    return (trans_id, 0x0100, 0, 0, None, questions, ("", "", ()), 0, (), b"")
+    return trans_id, message_view(0x0100, 0, questions, ("", "", ()), 0, ())
 
 
 def test_retransmissions_add_questions_only_up_to_the_cap() -> None:
     done = []
-    pairer = Pairer(done.append)
+    pairer = Pairer(lambda row, extra, values: done.append((row, extra)))
     names = ["a.example.com"] + [f"x{i}.example.com" for i in range(MAX_BRIEF_QUESTIONS - 1)]
     meta = (1, 1.0, "10.0.0.1", 4000, "10.0.0.53", 53, "udp", "dns")
     for n in range(50):
-        pairer.add(_query(9, names), (n + 1, 1.0 + n / 100, *meta[2:]))
+        pairer.add(*_query(9, names), (n + 1, 1.0 + n / 100, *meta[2:]))
     pairer.finish()
     assert len(done) == 1
-    assert done[0].retransmissions == 49
-    assert len(done[0].extra_questions) == MAX_EXTRA_QUESTIONS
+    (row, extra), retransmissions = done[0], TRANSACTION_COLUMNS.index("retransmissions")
+    assert row[retransmissions] == 49
+    assert len(extra) == MAX_EXTRA_QUESTIONS
 
 
 def test_a_bomb_capture_stores_a_bounded_number_of_rows(tmp_path: Path) -> None:

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import sqlite3
+from types import SimpleNamespace
+
 from mcpcap.modules.dns.domains import registered_domain
-from mcpcap.modules.dns.pairing import MULTICAST_WINDOW, QUERY_TIMEOUT, Pairer
-from mcpcap.modules.dns.store_schema import answers_digest
+from mcpcap.modules.dns.pairing import MULTICAST_WINDOW, QUERY_TIMEOUT, Pairer, message_view
+from mcpcap.modules.dns.store_schema import TRANSACTION_COLUMNS, answers_digest, create_tables
 
 
 def message(trans_id, qr, name="example.com", qtype=1, rcode=0, answers=(), owner=None):
     """A `Brief` (see mcpcap.modules.dns.decoder) of a message with one question."""
-    records = [(owner or name, 1, 1, 300, a, False) for a in answers]
-    return (
+    return brief(
         trans_id,
         0x8180 | rcode if qr else 0x0100,
-        rcode,
-        0,
-        None,
         [question(name, qtype, qr)] if name else [],
-        answers_digest(records),
-        len(records),
-        () if name else tuple((r[0].lower(), r[1]) for r in records),
-        b"",
+        [(owner or name, 1, 1, 300, a, False) for a in answers],
     )
+
+
+def brief(trans_id: int, flags: int, questions: list, records: list) -> tuple:
+    """A `Brief` as the decoder makes it, view included."""
+    rcode = flags & 0xF
+    digest = answers_digest(records)
+    keys = () if questions else tuple((r[0].lower(), r[1]) for r in records)
+    view = message_view(flags, rcode, questions, digest, len(records), keys)
+    return (trans_id, flags, rcode, 0, None, questions, digest, len(records), keys, b"", view)
 
 
 def question(name: str, qtype: int, qr: bool) -> tuple:
@@ -44,20 +49,28 @@ def response(frame, ts, trans_id, client=CLIENT, server=SERVER, protocol="dns", 
     return message(trans_id, True, **kw), meta
 
 
+def stored(row: tuple, extra: tuple, values: tuple) -> SimpleNamespace:
+    """A transaction as pairing hands it to the store: its row's columns by name, with its
+    extra questions and answer values."""
+    tx = SimpleNamespace(**dict(zip(TRANSACTION_COLUMNS, row, strict=True)))
+    tx.extra_questions, tx.values = list(extra), values
+    return tx
+
+
 def run(*messages):
     done = []
-    pairer = Pairer(done.append)
+    pairer = Pairer(lambda *emitted: done.append(stored(*emitted)))
     for msg, meta in messages:
-        pairer.add(msg, meta)
+        pairer.add(msg[0], msg[10], meta)
     pairer.finish()
-    return sorted(done, key=lambda tx: tx.seq), pairer
+    return sorted(done, key=lambda tx: tx.id), pairer
 
 
 def test_query_and_response_pair_with_rtt():
     (tx,), _ = run(query(1, 10.0, 7), response(2, 10.025, 7, answers=["192.0.2.1"]))
     assert (tx.query_frame, tx.response_frame) == (1, 2)
     assert abs(tx.rtt - 0.025) < 1e-9
-    assert tx.answers == ("\x1e192.0.2.1", "\x1e300", ("192.0.2.1",))
+    assert (tx.answers, tx.ttls, tx.values) == ("\x1e192.0.2.1", "\x1e300", ("192.0.2.1",))
     assert (tx.client, tx.server) == CLIENT[:1] + SERVER[:1]
 
 
@@ -97,13 +110,13 @@ def test_retransmission_is_counted_not_a_new_transaction():
 
 
 def test_questions_beyond_the_first_of_each_query_message_are_kept():
-    two = message(5, False)
-    two = (*two[:5], [*two[5], question("Other.example", 28, False)], *two[6:])
+    questions = [question("example.com", 1, False), question("Other.example", 28, False)]
+    two = brief(5, 0x0100, questions, [])
     meta = query(1, 1.0, 5)[1]
     txs, _ = run((two, meta), (two, (2, 2.0, *meta[2:])), response(3, 2.01, 5))
-    second = ("Other.example", 28, 1, False, "other.example", "other.example")
+    second = ("other.example", 28, "other.example")  # (qname, qtype, domain) as stored
     assert (txs[0].retransmissions, txs[0].extra_questions) == (1, [second, second])
-    assert len(two[5]) == 2  # the message's own list is left as it was
+    assert len(two[10][4]) == 1  # the message's own view is left as it was
 
 
 def test_duplicate_response_is_counted_not_unsolicited():
@@ -156,3 +169,11 @@ def test_mdns_response_outside_window_is_unsolicited():
     txs, pairer = run((q_msg, q_meta), (r_msg, r_meta))
     assert [t.answered for t in txs] == [False, True]
     assert pairer.unsolicited == 1
+
+
+def test_transaction_columns_name_the_table_columns(tmp_path) -> None:
+    """Pairing's rows are laid out as `TRANSACTION_COLUMNS` says: the table's own order."""
+    db = sqlite3.connect(tmp_path / "store.db")
+    create_tables(db)
+    columns = tuple(row[1] for row in db.execute("PRAGMA table_info(dns_transactions)"))
+    assert columns == TRANSACTION_COLUMNS
