@@ -210,12 +210,13 @@ class MainScreen(Screen[None]):
         first = current if current is not None else (panels[0] if panels else None)
         found = class_bindings(type(first) if first is not None else KindPanel)
         groups = [("In a table (2, 3 …)", found)]
-        listed = {binding.key for binding in found}
+        listed = {(binding.key, binding.action) for binding in found}
         for number, (title, panel) in enumerate(named, start=2):
-            own = [b for b in class_bindings(type(panel)) if b.key not in listed]
+            # a key of its own, or a key that does something else there (Enter in Findings)
+            own = [b for b in class_bindings(type(panel)) if (b.key, b.action) not in listed]
             if panel is not first and own:
                 groups.append((f"In {title} ({number})", own))
-                listed |= {binding.key for binding in own}
+                listed |= {(binding.key, binding.action) for binding in own}
         return groups
 
     def key_bindings(self) -> list[Binding]:
