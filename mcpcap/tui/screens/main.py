@@ -35,6 +35,7 @@ from mcpcap.tui.widgets.sources import SourcesPanel
 WELCOME = "Choose a capture in the sources panel: arrows to move, Enter to open.  ? for help"
 NARROW = 140  # below this many columns, opening a capture hides the sources panel (F2 shows it)
 VIEW_KEYS = 9  # `1` … `9`: the overview and the tables of the tab in view
+MODULE_KEYS = Binding.Group("Modules", compact=True)  # one footer item: "[ ] Modules"
 
 
 def view_number(action: str) -> int | None:
@@ -84,6 +85,7 @@ class MainScreen(Screen[None]):
             "Prev module",
             key_display="[",
             tooltip="Show the previous module's tab",
+            group=MODULE_KEYS,
         ),
         Binding(
             "right_square_bracket",
@@ -91,6 +93,7 @@ class MainScreen(Screen[None]):
             "Next module",
             key_display="]",
             tooltip="Show the next module's tab",
+            group=MODULE_KEYS,
         ),
         Binding("f5", "refresh_sources", "Refresh", show=False, tooltip="List the sources again"),
     ]
@@ -117,7 +120,7 @@ class MainScreen(Screen[None]):
                 yield Static(WELCOME, id="welcome")
                 yield self._module_tab_bar()
                 yield ContentSwitcher(id="modules")
-        yield KeyFooter()
+        yield KeyFooter(compact=True)
 
     @staticmethod
     def _module_tab_bar() -> Tabs:

@@ -21,8 +21,9 @@ class FindingsPanel(KindPanel):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "transactions", "Transactions", tooltip=TIP),
         Binding("t", "transactions", "Transactions", show=False, tooltip=TIP),
-        Binding("space", "detail", "Detail", tooltip="Show the whole finding (metrics, examples)"),
-    ]
+        Binding("space", "detail", "Detail", show=False,
+                tooltip="Show the whole finding (metrics, examples)"),
+    ]  # fmt: skip
 
     def on_kind_table_chosen(self, event: KindTable.Chosen) -> None:
         """A double click, as Enter: the finding's transactions (not the detail)."""
