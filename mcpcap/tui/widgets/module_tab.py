@@ -5,7 +5,9 @@ A module may give its own overview, tables or extra views (its TUI face hooks, s
 its top-level numbers and words are the key figures, a nested model is a group of figures, a
 mapping of counts is a ranking and a list is shown in brief. A summary field named like a field
 of one of the module's kinds takes that field's format (an `offset` group in seconds, when the
-kind shows `offset` in seconds). Nothing here knows a protocol.
+kind shows `offset` in seconds), else the one its description declares ("seconds per bucket");
+a number with an ISO twin (`start` and `start_time`) shows as the twin. Nothing here knows a
+protocol.
 """
 
 from __future__ import annotations
@@ -115,11 +117,39 @@ class SummaryParts:
         self, model: BaseModel, fmt: str | None, formats: Mapping[str, str]
     ) -> list[tuple[str, str]]:
         shown = []
-        for name in type(model).model_fields:
+        fields = type(model).model_fields
+        for name, info in fields.items():
             value = getattr(model, name)
-            if _is_scalar(value):
-                shown.append((label(name), figure(value, formats.get(name, fmt))))
+            if _is_scalar(value) and f"{name}_time" not in fields:  # its ISO twin shows it
+                chosen = formats.get(name) or declared_format(name, info.description) or fmt
+                shown.append((label(name), figure(value, chosen)))
         return shown
+
+
+def item_text(item: Any) -> str:
+    """An item of a summary's list on one line: a model as its first value, then its other
+    figures by name ("10.0.0.1 · transactions 5 · offers 3"), anything else as a cell."""
+    if not isinstance(item, BaseModel):
+        return format_value("list", item)
+    fields = type(item).model_fields
+    parts = []
+    for name, info in fields.items():
+        value = getattr(item, name)
+        if _is_scalar(value) and f"{name}_time" not in fields:
+            shown = figure(value, declared_format(name, info.description))
+            parts.append(shown if not parts else f"{label(name)} {shown}")
+    return " · ".join(parts)
+
+
+def declared_format(name: str, description: str | None) -> str | None:
+    """The format a field's name or description declares: `…_time` or "epoch seconds …" a
+    time, "seconds …" a duration (a timeline's start and bucket width)."""
+    about = (description or "").lower()
+    if name.endswith("_time") or about.startswith("epoch seconds"):
+        return "time"
+    if about.startswith("seconds"):
+        return "seconds"
+    return None
 
 
 def _has_model(annotation: Any) -> bool:
@@ -229,7 +259,7 @@ class ModuleOverview(RankingsFit, VerticalScroll, can_focus=True):
         for name, items in parts.lists:
             with Vertical(classes="module-section"):
                 yield Label(f"{name} ({count(len(items))})", classes="module-title")
-                shown = [format_value("list", item) for item in items[:LISTED]]
+                shown = [item_text(item) for item in items[:LISTED]]
                 if len(items) > LISTED:
                     shown.append(f"… {len(items) - LISTED} more")
                 yield Static("\n".join(shown) or "none", markup=False)
