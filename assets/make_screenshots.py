@@ -1,7 +1,10 @@
 """Regenerate the SVG screenshots in assets/ from the app: `python assets/make_screenshots.py`.
 
-Each shot runs the app headless at a fixed size on the bundled example (copied with a fixed
-date, the result store in a temporary folder), waits for its workers, and saves an SVG.
+Each shot runs the app headless at a fixed size, waits for its workers, and saves an SVG: the
+overview and transactions shots at 120x40 (and 80x24) on the bundled example as a newcomer sees
+it (the `examples` source; opened below 140 columns, the sources panel steps aside), the sources
+and help shots on a staged folder (copied with a fixed date); result stores in a temporary
+folder.
 """
 
 from __future__ import annotations
@@ -48,21 +51,29 @@ async def nxdomain_transactions(pilot: Pilot) -> None:
     await pilot.press("enter")
 
 
-SHOTS: list[tuple[str, str | None, tuple[int, int], Steps]] = [
-    ("tui-overview.svg", "example.pcap", (160, 50), nothing),
-    ("tui-overview-80.svg", "example.pcap", (80, 45), nothing),
-    ("tui-overview-light.svg", "example.pcap", (160, 50), light_theme),
-    ("tui-transactions.svg", "example.pcap", (160, 50), nxdomain_transactions),
-    ("tui-sources.svg", None, (100, 24), nothing),
-    ("tui-help.svg", None, (100, 40), help_screen),
+EXAMPLES = False  # the app as a newcomer opens it: the bundled `examples` source alone
+STAGED = True  # a staged `captures` folder (a gzip capture, a file that is not a capture)
+SHOTS: list[tuple[str, str | None, tuple[int, int], Steps, bool]] = [
+    ("tui-overview.svg", "example.pcap", (120, 40), nothing, EXAMPLES),
+    ("tui-overview-80.svg", "example.pcap", (80, 24), nothing, EXAMPLES),
+    ("tui-overview-light.svg", "example.pcap", (120, 40), light_theme, EXAMPLES),
+    ("tui-transactions.svg", "example.pcap", (120, 40), nxdomain_transactions, EXAMPLES),
+    ("tui-sources.svg", None, (100, 24), nothing, STAGED),
+    ("tui-help.svg", None, (100, 40), help_screen, STAGED),
 ]
 
 
 async def shoot(
-    store: Path, name: str, capture: str | None, size: tuple[int, int], steps: Steps
+    store: Path,
+    name: str,
+    capture: str | None,
+    size: tuple[int, int],
+    steps: Steps,
+    staged: bool,
 ) -> None:
     """One screenshot; `store` holds its result store, so every shot scans afresh."""
-    app = McpcapApp(settings(store, pcap_paths=["captures"]), capture)
+    folders = {"pcap_paths": ["captures"]} if staged else {}
+    app = McpcapApp(settings(store, **folders), capture)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         await steps(pilot)

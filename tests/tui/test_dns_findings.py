@@ -1,6 +1,6 @@
-"""The DNS hunt's findings in the DNS tab: a table of its own (view 5), whose `t` lists the
-transactions behind the finding under the cursor; help (from any view) and the palette list that
-key."""
+"""The DNS hunt's findings in the DNS tab: a table of its own (view 5), whose Enter (and `t`)
+lists the transactions behind the finding under the cursor and Space shows the finding; help
+(from any view) and the palette list those keys."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import shutil
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from mcpcap.core.records import KindQuery
@@ -19,7 +20,8 @@ HUNTING = Path(__file__).parents[1] / "fixtures" / "hunting"
 CAPTURE = "answers-1.pcap.gz"
 
 
-def test_t_on_a_finding_lists_its_transactions(tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", ["enter", "t"])
+def test_enter_on_a_finding_lists_its_transactions(tmp_path: Path, key: str) -> None:
     folder = tmp_path / "captures"
     folder.mkdir()
     shutil.copy(HUNTING / CAPTURE, folder / CAPTURE)
@@ -37,17 +39,26 @@ def test_t_on_a_finding_lists_its_transactions(tmp_path: Path) -> None:
         findings = list(KindQuery(screen.analysis, "dns.findings").iterate())
         assert panel.total == len(findings) > 1
         assert findings[0]["subject"] in panel.table.render_line(1).text
-        assert "t" in {b.key for b in screen.table_bindings()}
-        await pilot.press("1")  # on the overview, help names the table the key works in
+        here = {(b.key, b.action) for b in screen.table_bindings()}
+        assert {("enter", "transactions"), ("t", "transactions"), ("space", "detail")} <= here
+        await pilot.press("space")  # the whole finding, in the detail pane
+        await settle(pilot)
+        assert panel.has_class("-detail") and findings[0]["evidence"] in panel.detail_text
+        await pilot.press("escape")
+        await pilot.press("1")  # on the overview, help names the table the keys work in
         await settle(pilot)
         rows = pilot.app.key_help()
-        assert rows[rows.index(("", "In Findings (5)")) + 1] == ("t", panel.BINDINGS[0].tooltip)
+        start = rows.index(("", "In Findings (5)")) + 1
+        own = [(pilot.app.get_key_display(b), b.tooltip) for b in FindingsPanel.BINDINGS]
+        assert rows[start : start + 3] == own
+        assert [key for key, _ in own] == ["⏎", "t", "space"]
+        tip = own[0][1]
         assert "t" not in {b.key for b in screen.table_bindings()}
         await pilot.press("5")
         await settle(pilot)
-        commands = {c.title for c in pilot.app.get_system_commands(screen)}
-        assert {"Transactions", "Detail", "Export"} <= commands
-        await pilot.press("down", "t")
+        palette = {c.title: c.help for c in pilot.app.get_system_commands(screen)}
+        assert palette.get("Transactions") == tip and "Export" in palette
+        await pilot.press("down", key)
         await settle(pilot)
         finding = findings[1]
         transactions = screen.table_panel()

@@ -27,7 +27,8 @@ USAGE = """
 - **Malformed** (every module): what could not be decoded, with the frame and the reason; in
   DNS, **Enter** also shows the message decoded as far as it goes, with its bytes.
 - **Findings** (DNS): the hunt's suspects (tunnels, DGA bursts, fast flux …), best first, with
-  their evidence; **t** lists the transactions behind the finding under the cursor.
+  their evidence; **Enter** (or **t**, or a double click) lists the transactions behind the
+  finding under the cursor, **Space** shows the whole finding.
 - **Module tabs**: each module that found traffic has a tab (DNS first); **[** and **]** switch
   them. In a tab, **1** is the module's overview and **2**, **3** … its tables, one per kind
   of record. Every table has the same filter bar (`field:value`, a comma for OR, `-field:value`

@@ -35,6 +35,7 @@ from mcpcap.tui.widgets.sources import SourcesPanel
 WELCOME = "Choose a capture in the sources panel: arrows to move, Enter to open.  ? for help"
 NARROW = 140  # below this many columns, opening a capture hides the sources panel (F2 shows it)
 VIEW_KEYS = 9  # `1` … `9`: the overview and the tables of the tab in view
+MODULE_KEYS = Binding.Group("Modules", compact=True)  # one footer item: "[ ] Modules"
 
 
 def view_number(action: str) -> int | None:
@@ -84,6 +85,7 @@ class MainScreen(Screen[None]):
             "Prev module",
             key_display="[",
             tooltip="Show the previous module's tab",
+            group=MODULE_KEYS,
         ),
         Binding(
             "right_square_bracket",
@@ -91,6 +93,7 @@ class MainScreen(Screen[None]):
             "Next module",
             key_display="]",
             tooltip="Show the next module's tab",
+            group=MODULE_KEYS,
         ),
         Binding("f5", "refresh_sources", "Refresh", show=False, tooltip="List the sources again"),
     ]
@@ -117,7 +120,7 @@ class MainScreen(Screen[None]):
                 yield Static(WELCOME, id="welcome")
                 yield self._module_tab_bar()
                 yield ContentSwitcher(id="modules")
-        yield KeyFooter()
+        yield KeyFooter(compact=True)
 
     @staticmethod
     def _module_tab_bar() -> Tabs:
@@ -210,12 +213,13 @@ class MainScreen(Screen[None]):
         first = current if current is not None else (panels[0] if panels else None)
         found = class_bindings(type(first) if first is not None else KindPanel)
         groups = [("In a table (2, 3 …)", found)]
-        listed = {binding.key for binding in found}
+        listed = {(binding.key, binding.action) for binding in found}
         for number, (title, panel) in enumerate(named, start=2):
-            own = [b for b in class_bindings(type(panel)) if b.key not in listed]
+            # a key of its own, or a key that does something else there (Enter in Findings)
+            own = [b for b in class_bindings(type(panel)) if (b.key, b.action) not in listed]
             if panel is not first and own:
                 groups.append((f"In {title} ({number})", own))
-                listed |= {binding.key for binding in own}
+                listed |= {(binding.key, binding.action) for binding in own}
         return groups
 
     def key_bindings(self) -> list[Binding]:

@@ -41,7 +41,7 @@ def cell_text(value: Any) -> str:
 
 class CellActions:
     """A panel's keys on the cell under the cursor. The panel has `table` (a `RecordTable`),
-    `filter_bar`, `apply_filter(text)` and the names of its filters (`filter_names()`)."""
+    `filter_bar`, `apply_filter(text)` and `kind` (whose filters a cell's value may take)."""
 
     table: Any
     filter_bar: Any
@@ -70,7 +70,7 @@ class CellActions:
                         severity="warning")  # fmt: skip
 
     def filter_names(self) -> list[str]:
-        raise NotImplementedError
+        return self.kind.filter_names()
 
     def filter_for(self, spec: FieldSpec) -> str | None:
         """The filter a column's values are written in: its own name, or without `_name`

@@ -15,19 +15,18 @@ from typing import Any, ClassVar
 from rich.json import JSON
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.geometry import Size
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from mcpcap.core.errors import BadArgumentError, McpcapError
+from mcpcap.core.errors import McpcapError
 from mcpcap.core.filtering import parse_and_bind
 from mcpcap.core.modules.kinds import FieldSpec
 from mcpcap.core.records import KindQuery
 from mcpcap.tui.export import ExportError, TargetExistsError, export_records, kind_formats
-from mcpcap.tui.goto import parse_target
+from mcpcap.tui.goto import Target
 from mcpcap.tui.kind_rows import (
     KEPT_PAGES,
     PAGE_SIZE,
@@ -38,17 +37,13 @@ from mcpcap.tui.kind_rows import (
     time_match,
 )
 from mcpcap.tui.screens.export import ExportRequest, ExportScreen, confirm_then_export
-from mcpcap.tui.widgets.cell_actions import CELL_BINDINGS, CellActions
+from mcpcap.tui.widgets.cell_actions import CellActions
 from mcpcap.tui.widgets.filter_bar import HOW, FilterBar, pick_examples
 from mcpcap.tui.widgets.mcp_call import record_call, records_call, show_calls
 from mcpcap.tui.widgets.record_table import RecordTable
+from mcpcap.tui.widgets.table_keys import PROMPT, STATUS, TableKeys, table_bindings
 
-DETAIL_DELAY = 0.08
 FREQUENT = 20  # values the filter bar offers to complete
-PROMPTS = {
-    "find": "Find text in any field (Enter searches forward; n next, N previous)",
-    "goto": "Go to a frame number (42), a time of day (09:01:10) or an ISO 8601 time",
-}
 LOADING = "…"
 
 
@@ -126,41 +121,26 @@ class KindTable(RecordTable):
         self.request_view()  # shown at last, or taller: more rows in view
 
 
-class KindPanel(CellActions, Widget):
+class KindPanel(TableKeys, CellActions, Widget):
     """Every record of one kind: filter, sort, find, go to, detail (the record as JSON), copy,
     filter by a cell, export, MCP call."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter", tooltip="Type filter tokens for this table"),
-        Binding(
-            "s", "cycle_sort", "Sort", tooltip="Change the order (each of the kind's sorts in turn)"
-        ),
-        Binding("g", "prompt('goto')", "Go to", tooltip="Go to a frame number or a time"),
-        Binding("f", "prompt('find')", "Find", tooltip="Find a row containing some text"),
-        Binding("n", "find_again(False)", "Find next", show=False, tooltip="Find the next match"),
-        Binding(
-            "N",
-            "find_again(True)",
-            "Find previous",
-            show=False,
-            key_display="N",
-            tooltip="Find the previous match",
-        ),
-        Binding("enter", "detail", "Detail", tooltip="Show the record under the cursor"),
-        *CELL_BINDINGS,
-        Binding("m", "mcp_call", "MCP call", tooltip="Show this view as an MCP call"),
-        Binding("e", "export", "Export", tooltip="Write this view's records to a file"),
-        Binding("escape", "back", "Back", show=False, tooltip="Close the detail or the prompt"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = table_bindings(
+        sort="Change the order (each of the kind's sorts in turn)",
+        find="Find a row containing some text",
+        detail="Show the record under the cursor",
+        noun="records",
+    )
+    find_prompt = "Find text in any field (Enter searches forward; n next, N previous)"
     DEFAULT_CSS = """
     KindPanel { layout: vertical; height: 1fr; }
-    KindPanel .kind-status { height: 1; padding: 0 1; background: $boost; color: $text-muted; }
+    KindPanel .table-status { height: 1; padding: 0 1; background: $boost; color: $text-muted; }
     KindPanel .kind-detail {
         display: none; height: 50%; border-top: solid $accent; padding: 0 1;
     }
     KindPanel.-detail .kind-detail { display: block; }
-    KindPanel .kind-prompt { display: none; }
-    KindPanel .kind-prompt.-active { display: block; }
+    KindPanel .table-prompt { display: none; }
+    KindPanel .table-prompt.-active { display: block; }
     KindPanel .kind-detail:focus { border-top: thick $accent; }
     """
 
@@ -184,19 +164,16 @@ class KindPanel(CellActions, Widget):
         self.sort = self.kind.default_sort
         self.record: Record | None = None
         self.detail_text = ""  # the record in the detail pane, as JSON
-        self.find_text = ""
-        self._prompt_mode = ""
         self._started = False
         self._examples_shown = False
-        self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         tokens = " ".join(f"{n}:" for n in self.kind.filter_names()[:3]) or "no filters"
         yield FilterBar(parse=self._parse, placeholder=f"{tokens}  {HOW}",
                         filters=self.kind.filters, values=self._frequent)  # fmt: skip
-        yield Static("", classes="kind-status")
+        yield Static("", classes=STATUS)
         yield KindTable(self.kind.fields)
-        yield Input(classes="kind-prompt")
+        yield Input(classes=PROMPT)
         with VerticalScroll(classes="kind-detail", can_focus=True):
             yield Static("", classes="kind-detail-body")
 
@@ -214,14 +191,6 @@ class KindPanel(CellActions, Widget):
     @property
     def table(self) -> KindTable:
         return self.query_one(KindTable)
-
-    @property
-    def filter_bar(self) -> FilterBar:
-        return self.query_one(FilterBar)
-
-    @property
-    def total(self) -> int:
-        return self.table.total
 
     def _parse(self, text: str) -> Any:
         return parse_and_bind(text, self.kind.filters)
@@ -281,22 +250,12 @@ class KindPanel(CellActions, Widget):
         if self.has_class("-detail"):
             self._refresh_detail()
 
-    def _fail(self, message: str) -> None:
-        self._set_status()
-        self.notify(message, severity="error")
+    @property
+    def noun(self) -> str:  # type: ignore[override]
+        return self.kind.title.lower()
 
-    def _set_status(self, note: str = "") -> None:
-        table = self.table
-        parts = [f"{table.total:,} {self.kind.title.lower()}"]
-        if self.sort:
-            parts.append(f"sort {self.sort}")
-        if table.total:
-            parts.append(f"row {table.cursor + 1:,}")
-        if self.filter_text:
-            parts.append(f"filter {self.filter_text}")
-        if note:
-            parts.append(note)
-        self.query_one(".kind-status", Static).update(" · ".join(parts))
+    def status_filter(self) -> str:
+        return self.filter_text
 
     # ------------------------------------------------------------------ events
     def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
@@ -307,20 +266,13 @@ class KindPanel(CellActions, Widget):
 
     def on_kind_table_cursor_moved(self, event: KindTable.CursorMoved) -> None:
         event.stop()
-        self._set_status()
-        if self.has_class("-detail"):
-            if self._detail_timer is not None:
-                self._detail_timer.stop()
-            self._detail_timer = self.set_timer(DETAIL_DELAY, self._refresh_detail)
+        self.follow_cursor()
 
     def on_kind_table_chosen(self, event: KindTable.Chosen) -> None:
         event.stop()
         self.action_detail()
 
     # ------------------------------------------------------------------ actions
-    def action_focus_filter(self) -> None:
-        self.filter_bar.input.focus()
-
     def action_cycle_sort(self) -> None:
         sorts = self.kind.sorts
         if not sorts:
@@ -329,62 +281,18 @@ class KindPanel(CellActions, Widget):
         index = sorts.index(self.sort) if self.sort in sorts else -1
         self._show(self.filter_text, sorts[(index + 1) % len(sorts)])
 
-    def filter_names(self) -> list[str]:
-        return self.kind.filter_names()
-
-    def action_back(self) -> None:
-        if self._prompt_mode:
-            self._close_prompt()
-            return
-        self.set_class(False, "-detail")
-        self.table.focus()
-
     # ------------------------------------------------------------------ find and go to
-    def action_prompt(self, mode: str) -> None:
-        prompt = self.query_one(".kind-prompt", Input)
-        self._prompt_mode = mode
-        prompt.placeholder = PROMPTS[mode]
-        prompt.value = self.find_text if mode == "find" else ""
-        prompt.add_class("-active")
-        prompt.focus()
+    def find(self, text: str, backward: bool) -> None:
+        self._walk(text_match(text), f"No row in this view contains {text!r}.",
+                   backward=backward)  # fmt: skip
 
-    def _close_prompt(self) -> None:
-        self._prompt_mode = ""
-        self.query_one(".kind-prompt", Input).remove_class("-active")
-        self.table.focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if not event.input.has_class("kind-prompt"):
-            return
-        event.stop()
-        mode, text = self._prompt_mode, event.value.strip()
-        self._close_prompt()
-        if not text:
-            return
-        if mode == "find":
-            self.find_text = text
-            self._walk(text_match(text), f"No row in this view contains {text!r}.")
-            return
-        try:
-            target = parse_target(text, self.first_ts)
-        except BadArgumentError as exc:
-            self.notify(f"{exc}.", severity="warning")
-            return
+    def go_to(self, target: Target, text: str) -> None:
         if target.frame is not None:
             match, missing = frame_match(target.frame), f"No row in this view is in frame {text}."
         else:
-            match, missing = (
-                time_match(target.ts or 0.0),
-                f"No row in this view is at {text} or later.",
-            )
+            match = time_match(target.ts or 0.0)
+            missing = f"No row in this view is at {text} or later."
         self._walk(match, missing, start=-1)
-
-    def action_find_again(self, backward: bool) -> None:
-        if not self.find_text:
-            self.action_prompt("find")
-            return
-        self._walk(text_match(self.find_text), f"No row contains {self.find_text!r}.",
-                   backward=backward)  # fmt: skip
 
     def _walk(self, match: Any, missing: str, *, start: int | None = None,
               backward: bool = False) -> None:  # fmt: skip

@@ -5,7 +5,9 @@ A module may give its own overview, tables or extra views (its TUI face hooks, s
 its top-level numbers and words are the key figures, a nested model is a group of figures, a
 mapping of counts is a ranking and a list is shown in brief. A summary field named like a field
 of one of the module's kinds takes that field's format (an `offset` group in seconds, when the
-kind shows `offset` in seconds). Nothing here knows a protocol.
+kind shows `offset` in seconds), else the one its description declares ("seconds per bucket");
+a number with an ISO twin (`start` and `start_time`) shows as the twin. Nothing here knows a
+protocol.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from mcpcap.tui.hooks import TUI_OVERVIEW, TUI_TABLE, TUI_VIEWS, ExtraView, Show
 from mcpcap.tui.kind_rows import NONE, format_value
 from mcpcap.tui.widgets import capture_line, count, percent
 from mcpcap.tui.widgets.kind_table import KindPanel
+from mcpcap.tui.widgets.ranking import LONGER, Ranking, RankingsFit, RankTable
 
 if TYPE_CHECKING:
     from mcpcap.core.modules.contract import ProtocolModule
@@ -36,8 +39,8 @@ if TYPE_CHECKING:
     from mcpcap.core.service import Analysis
 
 NARROW = 100  # below this many columns the rankings stack in one column
-RANKED = 10  # rows a ranking shows
 LISTED = 5  # items a list shows
+COLUMNS = ("value", "count", "share")  # a ranking's
 Scalar = int | float | str | bool | None
 
 
@@ -114,11 +117,39 @@ class SummaryParts:
         self, model: BaseModel, fmt: str | None, formats: Mapping[str, str]
     ) -> list[tuple[str, str]]:
         shown = []
-        for name in type(model).model_fields:
+        fields = type(model).model_fields
+        for name, info in fields.items():
             value = getattr(model, name)
-            if _is_scalar(value):
-                shown.append((label(name), figure(value, formats.get(name, fmt))))
+            if _is_scalar(value) and f"{name}_time" not in fields:  # its ISO twin shows it
+                chosen = formats.get(name) or declared_format(name, info.description) or fmt
+                shown.append((label(name), figure(value, chosen)))
         return shown
+
+
+def item_text(item: Any) -> str:
+    """An item of a summary's list on one line: a model as its first value, then its other
+    figures by name ("10.0.0.1 · transactions 5 · offers 3"), anything else as a cell."""
+    if not isinstance(item, BaseModel):
+        return format_value("list", item)
+    fields = type(item).model_fields
+    parts = []
+    for name, info in fields.items():
+        value = getattr(item, name)
+        if _is_scalar(value) and f"{name}_time" not in fields:
+            shown = figure(value, declared_format(name, info.description))
+            parts.append(shown if not parts else f"{label(name)} {shown}")
+    return " · ".join(parts)
+
+
+def declared_format(name: str, description: str | None) -> str | None:
+    """The format a field's name or description declares: `…_time` or "epoch seconds …" a
+    time, "seconds …" a duration (a timeline's start and bucket width)."""
+    about = (description or "").lower()
+    if name.endswith("_time") or about.startswith("epoch seconds"):
+        return "time"
+    if about.startswith("seconds"):
+        return "seconds"
+    return None
 
 
 def _has_model(annotation: Any) -> bool:
@@ -127,21 +158,20 @@ def _has_model(annotation: Any) -> bool:
     return any(isinstance(a, type) and issubclass(a, BaseModel) for a in options)
 
 
-def ranking_table(counts: Mapping[str, float]) -> Table:
-    """The largest counts first, with their share of the whole."""
+def ranking_rows(counts: Mapping[str, float]) -> list[tuple[str, ...]]:
+    """(name, count, share) rows, the largest counts first."""
     whole = sum(counts.values())
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    table.add_column("value", no_wrap=True, overflow="ellipsis", max_width=40)
-    table.add_column("count", justify="right")
-    table.add_column("share", justify="right")
     ranked = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
-    for key, value in ranked[:RANKED]:
-        table.add_row(Text(str(key)), figure(value, None), percent(int(value), int(whole)))
-    if len(ranked) > RANKED:
-        table.add_row(Text(f"… {len(ranked) - RANKED} more", style="dim"), "", "")
-    if not ranked:
-        table.add_row(Text("none", style="dim"), "", "")
-    return table
+    return [(str(key), figure(value, None), percent(int(value), int(whole)))
+            for key, value in ranked]  # fmt: skip
+
+
+def rankings(parts: SummaryParts, prefix: str) -> list[Ranking]:
+    """The summary's mappings of counts as rankings (ids unique to the module's tab)."""
+    return [
+        Ranking(f"{prefix}-rank-{dom_id(name)}", name, COLUMNS, ranking_rows(counts), about=about)
+        for name, about, counts in parts.rankings
+    ]
 
 
 def group_table(values: list[tuple[str, str]]) -> Table:
@@ -153,7 +183,7 @@ def group_table(values: list[tuple[str, str]]) -> Table:
     return table
 
 
-class ModuleOverview(VerticalScroll, can_focus=True):
+class ModuleOverview(RankingsFit, VerticalScroll, can_focus=True):
     """One module's summary on one scrollable page, and the keys of its tables."""
 
     DEFAULT_CSS = """
@@ -183,12 +213,17 @@ class ModuleOverview(VerticalScroll, can_focus=True):
         *,
         id: str | None = None,
     ) -> None:
-        super().__init__(id=id)
+        results = analysis.module(module.name)
+        super().__init__(longer=lambda: self._rankings(results.summary(LONGER)),
+                         top_n=analysis.settings.top_n, id=id)  # fmt: skip
         self.module = module
         self.capture = analysis.capture()
         self.traffic = analysis.traffic(module.name)
         self.kinds = module.kinds()
         self.parts = SummaryParts(summary, field_formats(self.kinds))
+
+    def _rankings(self, summary: BaseModel) -> list[Ranking]:
+        return rankings(SummaryParts(summary, field_formats(self.kinds)), dom_id(self.module.name))
 
     def compose(self) -> ComposeResult:
         yield Static(capture_line(self.capture), classes="module-capture")
@@ -212,19 +247,19 @@ class ModuleOverview(VerticalScroll, can_focus=True):
             with Vertical(classes="module-section"):
                 yield Label(name, classes="module-title")
                 yield Static(group_table(values) if values else Text("none", style="dim"))
-        rankings = parts.rankings
-        for first in range(0, len(rankings), 2):  # side by side in pairs (stacked when narrow)
+        ranked = rankings(parts, dom_id(self.module.name))
+        for first in range(0, len(ranked), 2):  # side by side in pairs (stacked when narrow)
             with Horizontal(classes="module-pair"):
-                for name, about, counts in rankings[first : first + 2]:
+                for ranking in ranked[first : first + 2]:
                     with Vertical(classes="module-section"):
-                        yield Label(name, classes="module-title")
-                        if about:
-                            yield Static(about, classes="module-about", markup=False)
-                        yield Static(ranking_table(counts))
+                        yield Label(ranking.title, classes="module-title")
+                        if ranking.about:
+                            yield Static(ranking.about, classes="module-about", markup=False)
+                        yield RankTable(ranking)
         for name, items in parts.lists:
             with Vertical(classes="module-section"):
                 yield Label(f"{name} ({count(len(items))})", classes="module-title")
-                shown = [format_value("list", item) for item in items[:LISTED]]
+                shown = [item_text(item) for item in items[:LISTED]]
                 if len(items) > LISTED:
                     shown.append(f"… {len(items) - LISTED} more")
                 yield Static("\n".join(shown) or "none", markup=False)
@@ -337,7 +372,8 @@ class ModuleTab(Widget):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         event.stop()
-        self.focus_view()
+        if self.display:  # a module tab out of view (mounted behind the first) takes no focus
+            self.focus_view()
         self.screen.refresh_bindings()
 
     def on_show_records(self, event: ShowRecords) -> None:

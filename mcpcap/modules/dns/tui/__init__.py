@@ -10,8 +10,11 @@ from typing import Any
 def overview(analysis: Any) -> Any:
     """`tui_overview`: the DNS overview, with charts and rankings that filter the table."""
     from mcpcap.modules.dns.tui.overview import DnsOverview
+    from mcpcap.tui.widgets.ranking import LONGER
 
-    return DnsOverview(analysis.capture(), analysis.module("dns").summary(), id="dns-overview")
+    results = analysis.module("dns")
+    return DnsOverview(analysis.capture(), results.summary(),
+                       longer=lambda: results.summary(LONGER), id="dns-overview")  # fmt: skip
 
 
 def table(analysis: Any, kind: Any) -> Any:

@@ -3,24 +3,21 @@ rankings that filter the transactions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
-from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Label, Static
 
 from mcpcap.core.models import CaptureSummary
 from mcpcap.modules.dns.models import DnsSummary, Endpoint
 from mcpcap.modules.dns.tui.charts import LatencyHistogram, TimelineChart
 from mcpcap.tui.hooks import ShowRecords
-from mcpcap.tui.kind_rows import middle_ellipsis
 from mcpcap.tui.widgets import capture_line, count, percent, seconds
+from mcpcap.tui.widgets.ranking import Ranking, RankingsFit, RankTable
 
 NARROW = 100  # below this many columns the tables stack in one column
-FIGURE_WIDTH = 7  # the cells of a count column ("999,999")
 KIND = "dns.transactions"  # the table a ranking row filters
 CSS = """
 DnsOverview { padding: 0 1; scrollbar-size-vertical: 1; }
@@ -34,70 +31,10 @@ DnsOverview #tables { grid-size: 2; grid-gutter: 1 2; height: auto; margin: 1 0;
 DnsOverview .ranking { height: auto; }
 DnsOverview .ranking-title { text-style: bold; color: $text-accent; }
 DnsOverview:light .ranking-title { color: $text-primary; }
-DnsOverview .ranking DataTable { height: auto; max-height: 13; }
 DnsOverview.-narrow #figures { grid-size: 2; }
 DnsOverview.-narrow #charts { grid-size: 1; grid-columns: 1fr; grid-rows: 17 14; height: 31; }
 DnsOverview.-narrow #tables { grid-size: 1; }
 """
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """One table of the overview: rows of (key, figures...) and the filter a row applies."""
-
-    id: str
-    title: str
-    columns: tuple[str, ...]
-    rows: list[tuple[str, ...]]
-    filter_key: str
-
-
-class RankTable(DataTable):
-    """A row table where one click (not two) on a row selects it. Names longer than the room
-    left by the counts are cut in the middle (the counts always show); the full name is the
-    row's tooltip."""
-
-    def __init__(self, ranking: Ranking) -> None:
-        super().__init__(id=ranking.id, cursor_type="row", zebra_stripes=True)
-        self.ranking = ranking
-        self.name_width = 0
-
-    def on_mount(self) -> None:
-        self._fill(self._room())
-
-    def _room(self) -> int:
-        """Cells the names may take: the table's width less the count columns and padding."""
-        counts = sum(max(len(n), FIGURE_WIDTH) + 2 for n in self.ranking.columns[1:])
-        width = self.size.width or 200
-        return max(width - counts - 3, 8)
-
-    def _fill(self, room: int) -> None:
-        self.name_width = room
-        self.clear(columns=True)  # columns too: an auto width keeps the widest cell it saw
-        first, *rest = self.ranking.columns
-        self.add_column(first, key="key")
-        for name in rest:
-            self.add_column(name, key=name)
-        for row in self.ranking.rows:
-            # Text, not str: a DataTable reads a str as markup, and names come from the capture
-            name = Text(middle_ellipsis(row[0], room))
-            self.add_row(name, *(f"{int(v):>{FIGURE_WIDTH},}" for v in row[1:]), key=row[0])
-
-    def on_resize(self) -> None:
-        room = self._room()
-        longest = max((len(row[0]) for row in self.ranking.rows), default=0)
-        if room != self.name_width and (longest > min(room, self.name_width) or not self.rows):
-            self._fill(room)
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.tooltip = event.row_key.value
-
-    def on_click(self, event: events.Click) -> None:
-        """Runs before DataTable's own handler: make every click on a row a 'second' click."""
-        meta = event.style.meta
-        row, column = meta.get("row"), meta.get("column")
-        if isinstance(row, int) and row >= 0 and isinstance(column, int) and column >= 0:
-            self.cursor_coordinate = Coordinate(row, column)
 
 
 def figures(capture: CaptureSummary, dns: DnsSummary) -> list[tuple[str, str]]:
@@ -116,13 +53,13 @@ def figures(capture: CaptureSummary, dns: DnsSummary) -> list[tuple[str, str]]:
 
 
 def _endpoints(items: list[Endpoint]) -> list[tuple[str, ...]]:
-    return [(e.address, str(e.queries), str(e.responses), str(e.errors)) for e in items]
+    return [(e.address, count(e.queries), count(e.responses), count(e.errors)) for e in items]
 
 
 def rankings(dns: DnsSummary) -> list[Ranking]:
     """The overview's tables, in reading order (pairs side by side when wide)."""
-    pairs = lambda d: [(k, str(v)) for k, v in d.items()]  # noqa: E731
-    names = lambda items: [(i.name, str(i.count)) for i in items]  # noqa: E731
+    pairs = lambda d: [(k, count(v)) for k, v in d.items()]  # noqa: E731
+    names = lambda items: [(i.name, count(i.count)) for i in items]  # noqa: E731
     endpoint_columns = ("queries", "responses", "errors")
     return [
         Ranking("top-qnames", "Top domains", ("domain", "count"), names(dns.top_qnames), "qname"),
@@ -144,13 +81,22 @@ def rankings(dns: DnsSummary) -> list[Ranking]:
     ]
 
 
-class DnsOverview(VerticalScroll):
+class DnsOverview(RankingsFit, VerticalScroll):
     """Everything the DNS summary says, on one scrollable page."""
 
     DEFAULT_CSS = CSS
 
-    def __init__(self, capture: CaptureSummary, dns: DnsSummary, *, id: str | None = None):
-        super().__init__(id=id)
+    def __init__(
+        self,
+        capture: CaptureSummary,
+        dns: DnsSummary,
+        *,
+        longer: Callable[[], DnsSummary] | None = None,
+        id: str | None = None,
+    ):
+        """`longer`: the summary with longer rankings (run in a worker when they may be cut)."""
+        more = (lambda: rankings(longer())) if longer is not None else None
+        super().__init__(longer=more, top_n=dns.top_n, id=id)
         self.capture = capture
         self.dns = dns
 

@@ -15,14 +15,13 @@ from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from mcpcap.core.errors import BadArgumentError, McpcapError
+from mcpcap.core.errors import McpcapError
 from mcpcap.core.modules.kinds import find_kind
 from mcpcap.modules.dns import queries
 from mcpcap.modules.dns.filters import TransactionFilter, parse_filter_text
@@ -33,40 +32,30 @@ from mcpcap.modules.dns.tui.calls import message_call, transactions_call
 from mcpcap.modules.dns.tui.detail import TransactionDetail
 from mcpcap.modules.dns.tui.table import TransactionTable
 from mcpcap.tui.export import ExportError, TargetExistsError, export_records, kind_formats
-from mcpcap.tui.goto import parse_target
+from mcpcap.tui.goto import Target
 from mcpcap.tui.screens.export import ExportRequest, ExportScreen, confirm_then_export
-from mcpcap.tui.widgets.cell_actions import CELL_BINDINGS, CellActions
+from mcpcap.tui.widgets.cell_actions import CellActions
 from mcpcap.tui.widgets.filter_bar import FilterBar, pick_examples
 from mcpcap.tui.widgets.mcp_call import McpCall, show_calls
+from mcpcap.tui.widgets.table_keys import PROMPT, STATUS, TableKeys, table_bindings
 
 SORT_CYCLE = tuple(queries.SORTS)
-DETAIL_DELAY = 0.08
-PROMPTS = {
-    "find": "Find in question names (Enter searches forward; n next, N previous)",
-    "goto": "Go to a frame number (42), a time of day (09:01:10) or an ISO 8601 time",
-}
 FREQUENT = 20  # values the filter bar offers to complete
 COLUMN_FILTERS = {"query": "qname"}  # a column whose values another filter takes
 
 
-class TransactionsPanel(CellActions, Widget):
+class TransactionsPanel(TableKeys, CellActions, Widget):
     """Every DNS transaction of a capture: filter, sort, find, go to, detail, copy, export."""
 
     DEFAULT_CSS = (Path(__file__).with_name("transactions.tcss")).read_text(encoding="utf-8")
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter", tooltip="Type filter tokens for this table"),
-        Binding("s", "cycle_sort", "Sort", tooltip="Change the order (time, rtt, name)"),
-        Binding("g", "prompt('goto')", "Go to", tooltip="Go to a frame number or a time"),
-        Binding("f", "prompt('find')", "Find", tooltip="Find a question name"),
-        Binding("n", "find_again(False)", "Find next", show=False, tooltip="Find the next match"),
-        Binding("N", "find_again(True)", "Find previous", show=False, key_display="N",
-                tooltip="Find the previous match"),
-        Binding("enter", "detail", "Detail", tooltip="Show the transaction and its messages"),
-        *CELL_BINDINGS,
-        Binding("m", "mcp_call", "MCP call", tooltip="Show this view as an MCP call"),
-        Binding("e", "export", "Export", tooltip="Write this view's transactions to a file"),
-        Binding("escape", "back", "Back", show=False, tooltip="Close the detail or the prompt"),
-    ]  # fmt: skip
+    BINDINGS: ClassVar[list[BindingType]] = table_bindings(
+        sort="Change the order (time, rtt, name)",
+        find="Find a question name",
+        detail="Show the transaction and its messages",
+        noun="transactions",
+    )
+    noun = "transactions"
+    find_prompt = "Find in question names (Enter searches forward; n next, N previous)"
 
     class Selected(Message):
         """The user chose a transaction (Enter): its record, as the core's model."""
@@ -92,17 +81,14 @@ class TransactionsPanel(CellActions, Widget):
         self.capture_name = capture_name
         self.filter = TransactionFilter()
         self.sort = queries.DEFAULT_SORT
-        self.find_text = ""
-        self._prompt_mode = ""
         self._cancel = threading.Event()
-        self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield FilterBar(parse=parse_filter_text, id="tx-filter", filters=self.kind.filters,
                         values=self._frequent)  # fmt: skip
-        yield Static("", id="tx-status")
+        yield Static("", id="tx-status", classes=STATUS)
         yield TransactionTable(id="tx-table")
-        yield Input(id="tx-prompt")
+        yield Input(classes=PROMPT)
         yield TransactionDetail(id="tx-detail")
 
     def on_mount(self) -> None:
@@ -123,12 +109,8 @@ class TransactionsPanel(CellActions, Widget):
         return self.query_one(TransactionDetail)
 
     @property
-    def filter_bar(self) -> FilterBar:
-        return self.query_one(FilterBar)
-
-    @property
-    def total(self) -> int:
-        return self.table.total
+    def first_ts(self) -> float | None:
+        return None if self.results is None else self.results.first_ts
 
     def load(self, results: Any, capture_name: str, filter_text: str = "") -> None:
         """Show the transactions of `results` (a `DnsResults`), filtered by `filter_text`."""
@@ -203,27 +185,12 @@ class TransactionsPanel(CellActions, Widget):
         self.filter, self.sort = order.filter, order.sort
         self.table.empty_text = "No transactions match this filter."
         self.table.set_order(order, position)
-        self._update_status()
+        self._set_status()
         if self.has_class("-detail"):
             self._refresh_detail()
 
-    def _fail(self, message: str) -> None:
-        self._update_status()
-        self.notify(message, severity="error")
-
-    def _set_status(self, note: str = "") -> None:
-        table = self.table
-        parts = [f"{table.total:,} transactions", f"sort {self.sort}"]
-        if table.total:
-            parts.append(f"row {table.cursor + 1:,}")
-        if self.filter_bar.applied_text:
-            parts.append(f"filter {self.filter_bar.applied_text}")
-        if note:
-            parts.append(note)
-        self.query_one("#tx-status", Static).update(" · ".join(parts))
-
-    def _update_status(self) -> None:
-        self._set_status()
+    def status_filter(self) -> str:
+        return self.filter_bar.applied_text
 
     # ------------------------------------------------------------------ events
     def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
@@ -232,11 +199,7 @@ class TransactionsPanel(CellActions, Widget):
             self.table.focus()
 
     def on_transaction_table_cursor_moved(self, event: TransactionTable.CursorMoved) -> None:
-        self._update_status()
-        if self.has_class("-detail"):
-            if self._detail_timer is not None:
-                self._detail_timer.stop()
-            self._detail_timer = self.set_timer(DETAIL_DELAY, self._refresh_detail)
+        self.follow_cursor()
 
     def on_transaction_table_chosen(self, event: TransactionTable.Chosen) -> None:
         event.stop()
@@ -249,53 +212,10 @@ class TransactionsPanel(CellActions, Widget):
         sort = reverse if self.sort == event.key and reverse in queries.SORTS else event.key
         self._show(self.filter, sort)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "tx-prompt":
-            return
-        event.stop()
-        mode, text = self._prompt_mode, event.value.strip()
-        self._close_prompt()
-        if mode == "goto":
-            self._go_to_frame(text)
-        elif mode == "find" and text:
-            self.find_text = text
-            self._find(text, self.table.cursor, False)
-
     # ------------------------------------------------------------------ actions
-    def action_focus_filter(self) -> None:
-        self.filter_bar.input.focus()
-
     def action_cycle_sort(self) -> None:
         index = SORT_CYCLE.index(self.sort) if self.sort in SORT_CYCLE else -1
         self._show(self.filter, SORT_CYCLE[(index + 1) % len(SORT_CYCLE)])
-
-    def action_prompt(self, mode: str) -> None:
-        prompt = self.query_one("#tx-prompt", Input)
-        self._prompt_mode = mode
-        prompt.placeholder = PROMPTS[mode]
-        prompt.value = self.find_text if mode == "find" else ""
-        prompt.add_class("-active")
-        prompt.focus()
-
-    def _close_prompt(self) -> None:
-        self._prompt_mode = ""
-        self.query_one("#tx-prompt", Input).remove_class("-active")
-        self.table.focus()
-
-    def action_find_again(self, backward: bool) -> None:
-        if not self.find_text:
-            self.action_prompt("find")
-            return
-        self._find(self.find_text, self.table.cursor, backward)
-
-    def action_back(self) -> None:
-        if self._prompt_mode:
-            self._close_prompt()
-        elif self.has_class("-detail"):
-            self.set_class(False, "-detail")
-            self.table.focus()
-        else:
-            self.table.focus()
 
     def action_detail(self) -> None:
         if not self.total:
@@ -350,6 +270,9 @@ class TransactionsPanel(CellActions, Widget):
         return [message_call(self.capture_name, m.frame, m.index) for m in self.detail.messages]
 
     # ------------------------------------------------------------------ find and go to
+    def find(self, text: str, backward: bool) -> None:
+        self._find(text, self.table.cursor, backward)
+
     @work(thread=True, exclusive=True, group="tx-find", exit_on_error=False)
     def _find(self, text: str, start: int, backward: bool) -> None:
         order = self.table.order
@@ -365,9 +288,6 @@ class TransactionsPanel(CellActions, Widget):
         else:
             self.app.call_from_thread(self._move_to, order, position)
 
-    def filter_names(self) -> list[str]:
-        return self.kind.filter_names()
-
     def _frequent(self, name: str) -> list[str]:
         """The most frequent values of filter `name` under the filter in force (a thread)."""
         if self.results is None or name not in {spec.name for spec in self.kind.rank_by}:
@@ -381,11 +301,8 @@ class TransactionsPanel(CellActions, Widget):
     def filter_for(self, spec: Any) -> str | None:
         return COLUMN_FILTERS.get(spec.name) or super().filter_for(spec)
 
-    def _go_to_frame(self, text: str) -> None:
-        try:
-            target = parse_target(text, self.results.first_ts)
-        except BadArgumentError as exc:
-            self.notify(f"{exc}.", severity="warning")
+    def go_to(self, target: Target, text: str) -> None:
+        if self.results is None:
             return
         if target.frame is not None:
             self._goto_worker(target.frame)
