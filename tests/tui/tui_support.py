@@ -102,9 +102,14 @@ async def error_modal_says(pilot: Pilot, words: str) -> str:
 async def settle(pilot: Pilot) -> None:
     """Wait until every worker is done and the screen has caught up with their messages."""
     app = pilot.app
-    for _ in range(5):
+    quiet = 0
+    for _ in range(50):  # until two rounds in a row start no worker (one may start another)
         await app.workers.wait_for_complete()
         await pilot.pause()
+        busy = any(not worker.is_finished for worker in app.workers)
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 3:
+            break
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
     await pilot.pause()
