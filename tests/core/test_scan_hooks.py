@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,13 @@ def hook_registry(monkeypatch):
     registry.registered.cache_clear()
 
 
-def _scan(path: Path, workers: int, monkeypatch) -> dict:
+def _scan(
+    path: Path,
+    workers: int,
+    monkeypatch,
+    names: tuple[str, ...] = ("hook_packets", "hook_streams"),
+    cancel: threading.Event | None = None,
+) -> dict:
     if workers > 1:
         # the span workers' code, run in this process (the registry patch reaches it), on
         # spans of a few frames each
@@ -88,9 +95,9 @@ def _scan(path: Path, workers: int, monkeypatch) -> dict:
                 yield span, parallel._scan_span(layout, names, span)
 
         monkeypatch.setattr(parallel, "run_spans", in_process)
-    modules = registry.load_modules(["hook_packets", "hook_streams"])
+    modules = registry.load_modules(list(names))
     db = sqlite3.connect(":memory:")
-    return scan.scan_capture(path, db, modules, workers=workers)["modules"]
+    return scan.scan_capture(path, db, modules, workers=workers, cancel=cancel)["modules"]
 
 
 @pytest.mark.usefixtures("hook_registry")

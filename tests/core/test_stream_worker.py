@@ -5,7 +5,6 @@ ends the scan with an error (never a hang), and none outlives its scan."""
 from __future__ import annotations
 
 import multiprocessing
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from mcpcap.core import parallel, scan
 from mcpcap.core.errors import CancelledError, McpcapError
 from mcpcap.core.modules import registry
 from tests.core import hook_modules
+from tests.core import test_scan_hooks as scan_hooks
 from tests.core.test_scan_hooks import _tcp_exchange
 
 
@@ -47,18 +47,7 @@ def decoded_registry(monkeypatch):
 
 
 def _scan(path: Path, workers: int, monkeypatch, cancel: threading.Event | None = None) -> dict:
-    if workers > 1:
-        monkeypatch.setattr(parallel, "SPAN_BYTES", 400)  # spans of a few frames each
-        monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
-
-        def in_process(layout, spans, names, count, cancel=None, waiting=None):
-            for span in spans:
-                yield span, parallel._scan_span(layout, names, span)
-
-        monkeypatch.setattr(parallel, "run_spans", in_process)
-    modules = registry.load_modules(["hook_streams", "hook_decoded"])
-    db = sqlite3.connect(":memory:")
-    return scan.scan_capture(path, db, modules, workers=workers, cancel=cancel)["modules"]
+    return scan_hooks._scan(path, workers, monkeypatch, ("hook_streams", "hook_decoded"), cancel)
 
 
 @pytest.mark.usefixtures("decoded_registry")
