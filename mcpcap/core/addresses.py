@@ -25,12 +25,22 @@ def in_network(address: str | None, network: str) -> int:
 
 
 def register(db: sqlite3.Connection) -> None:
-    """Make `in_network` callable from SQL on `db` (again is fine).
+    """Make `in_network` callable from SQL on `db`, unless it already is.
 
-    SQLite refuses to create a function while another statement runs on the connection (another
-    thread's read, another module's results): that is fine when the function is already there.
+    Creating a function while another thread's statement runs on the same connection can
+    deadlock: `create_function` waits for the connection with the interpreter lock held, while
+    that statement may be calling a Python function of its own and waiting for the lock. So a
+    connection gets it once, when it opens (`store.connect`), and later calls only look.
     """
+    if has_function(db, f"{SQL_FUNCTION}(NULL, '0.0.0.0/0')"):
+        return
+    db.create_function(SQL_FUNCTION, 2, in_network, deterministic=True)
+
+
+def has_function(db: sqlite3.Connection, call: str) -> bool:
+    """Whether `SELECT call` runs on `db` (a statement waits its turn without the lock held)."""
     try:
-        db.create_function(SQL_FUNCTION, 2, in_network, deterministic=True)
+        db.execute(f"SELECT {call}").fetchone()
     except sqlite3.OperationalError:
-        db.execute(f"SELECT {SQL_FUNCTION}(NULL, '0.0.0.0/0')").fetchone()  # raises if missing
+        return False
+    return True

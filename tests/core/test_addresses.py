@@ -32,3 +32,39 @@ def test_a_connection_without_it_still_says_so_when_busy():
         assert db.execute(
             f"SELECT {addresses.SQL_FUNCTION}('10.0.0.1', '10.0.0.0/8')"
         ).fetchone() == (1,)
+
+
+HAMMER = """
+import sqlite3, sys, threading
+from mcpcap.core import addresses
+db = sqlite3.connect(":memory:", check_same_thread=False)
+addresses.register(db)
+db.execute("CREATE TABLE t (a TEXT)")
+db.executemany("INSERT INTO t VALUES (?)", [(f"10.0.{i // 256}.{i % 256}",) for i in range(20000)])
+done = threading.Event()
+def query():
+    for _ in range(20):
+        db.execute("SELECT count(*) FROM t WHERE in_network(a, '10.0.0.0/20')").fetchone()
+    done.set()
+reader = threading.Thread(target=query)
+reader.start()
+asked = 0
+while not done.is_set():
+    addresses.register(db)  # what every results object does when it opens
+    asked += 1
+reader.join()
+print(asked)
+"""
+
+
+def test_asking_for_it_while_another_thread_calls_it_never_hangs():
+    """Creating the function while another thread's statement calls it can deadlock (the
+    creator waits for the connection holding the interpreter lock, the caller for the lock)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", HAMMER], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert int(run.stdout) > 0

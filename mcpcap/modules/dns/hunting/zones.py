@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from mcpcap.core.addresses import has_function
 from mcpcap.modules.dns.domains import _psl
 from mcpcap.modules.dns.hunting.names import randomness
 
@@ -67,6 +68,9 @@ def zone_filter(zone_name: str) -> str:
 
 
 def register(db) -> None:
-    """`hunt_zone(domain, qname)` and `hunt_below(domain, qname)` callable from SQL."""
+    """`hunt_zone(domain, qname)` and `hunt_below(domain, qname)` callable from SQL, unless they
+    already are (see `addresses.register`: creating one while another thread reads can hang)."""
+    if has_function(db, "hunt_zone('', ''), hunt_below('', '')"):
+        return
     db.create_function("hunt_zone", 2, zone, deterministic=True)
     db.create_function("hunt_below", 2, below_length, deterministic=True)
