@@ -25,22 +25,36 @@ def in_network(address: str | None, network: str) -> int:
 
 
 def register(db: sqlite3.Connection) -> None:
-    """Make `in_network` callable from SQL on `db`, unless it already is.
+    """Make `in_network` callable from SQL on `db` (again is fine).
+
+    On a plain connection, SQLite refuses to create a function while another statement runs
+    on it: that is fine when the function is already there.
+    """
+    try:
+        make_function(db, SQL_FUNCTION, 2, in_network)
+    except sqlite3.OperationalError:
+        db.execute(f"SELECT {SQL_FUNCTION}(NULL, '0.0.0.0/0')").fetchone()  # raises if missing
+
+
+class FunctionsConnection(sqlite3.Connection):
+    """A connection that remembers the SQL functions made on it (`store.connect` opens these).
 
     Creating a function while another thread's statement runs on the same connection can
     deadlock: `create_function` waits for the connection with the interpreter lock held, while
-    that statement may be calling a Python function of its own and waiting for the lock. So a
-    connection gets it once, when it opens (`store.connect`), and later calls only look.
+    that statement may be calling a Python function and waiting for the lock. So a function is
+    made once, when the connection opens, and asking for it again does not touch SQLite.
     """
-    if has_function(db, f"{SQL_FUNCTION}(NULL, '0.0.0.0/0')"):
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.functions: set[str] = set()
+
+
+def make_function(db: sqlite3.Connection, name: str, arity: int, function) -> None:
+    """`db.create_function(name, arity, function)` unless `db` remembers having it."""
+    made = getattr(db, "functions", None)
+    if made is not None and name in made:
         return
-    db.create_function(SQL_FUNCTION, 2, in_network, deterministic=True)
-
-
-def has_function(db: sqlite3.Connection, call: str) -> bool:
-    """Whether `SELECT call` runs on `db` (a statement waits its turn without the lock held)."""
-    try:
-        db.execute(f"SELECT {call}").fetchone()
-    except sqlite3.OperationalError:
-        return False
-    return True
+    db.create_function(name, arity, function, deterministic=True)
+    if made is not None:
+        made.add(name)

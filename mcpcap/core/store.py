@@ -100,9 +100,11 @@ def store_key(path: Path, options: dict) -> str:
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:  # a URI: `#`, `?` and `%` in the path must be quoted
         uri = f"file:{quote(str(path), safe='/')}?mode=ro"
-        db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        db = sqlite3.connect(
+            uri, uri=True, check_same_thread=False, factory=addresses.FunctionsConnection
+        )
     else:
-        db = sqlite3.connect(path, check_same_thread=False)
+        db = sqlite3.connect(path, check_same_thread=False, factory=addresses.FunctionsConnection)
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
     db.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB if readonly else BUILD_CACHE_KIB}")

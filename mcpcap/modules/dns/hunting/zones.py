@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from mcpcap.core.addresses import has_function
+from mcpcap.core.addresses import make_function
 from mcpcap.modules.dns.domains import _psl
 from mcpcap.modules.dns.hunting.names import randomness
 
@@ -68,9 +68,6 @@ def zone_filter(zone_name: str) -> str:
 
 
 def register(db) -> None:
-    """`hunt_zone(domain, qname)` and `hunt_below(domain, qname)` callable from SQL, unless they
-    already are (see `addresses.register`: creating one while another thread reads can hang)."""
-    if has_function(db, "hunt_zone('', ''), hunt_below('', '')"):
-        return
-    db.create_function("hunt_zone", 2, zone, deterministic=True)
-    db.create_function("hunt_below", 2, below_length, deterministic=True)
+    """`hunt_zone(domain, qname)` and `hunt_below(domain, qname)` callable from SQL."""
+    make_function(db, "hunt_zone", 2, zone)
+    make_function(db, "hunt_below", 2, below_length)
