@@ -4,7 +4,7 @@ Connections are written in batches as they finish, each with the number the trac
 when it began: when the capture's times go forward that number is already its place in time
 order (`ORDER`), so record ids follow the capture whatever the number of worker processes;
 otherwise the records are renumbered at the end. The n-th later connection of the same
-5-tuple gets its own uid (`connection_uid(record, n)`). At the end the connections are also
+5-tuple gets its own uid (`flow_uid(..., n)`). At the end the connections are also
 tallied by the few columns the overview groups by (`conn_tallies`), so the summary reads a
 small table instead of grouping every connection again for each of its lists.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from mcpcap.core.export import connection_uid, flow_uid
+from mcpcap.core.export import flow_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.modules.conn.flows import PROTO_NUMBERS, flow_ids
@@ -232,10 +232,8 @@ def _number_occurrences(db: sqlite3.Connection) -> None:
         db.executemany(
             "UPDATE conn_connections SET uid = ? WHERE id = ?",
             [
-                (connection_uid({"client": client, "client_port": client_port, "server": server,
-                                 "server_port": server_port, "transport": transport}, occurrence),
-                 id_)
+                (flow_uid(client, client_port, server, server_port, transport, occurrence), id_)
                 for id_, client, client_port, server, server_port, transport, occurrence in batch
             ],
-        )  # fmt: skip
+        )
     db.execute("DROP TABLE conn_later")
