@@ -68,6 +68,9 @@ STOP_TIMEOUT = 5.0  # seconds to wait for a terminated worker to be gone
 DEFERRED = -1  # the first item of a deferred frame: (DEFERRED, frame, ts, data)
 # a TCP segment (as a plain tuple) sent back for its stream, which the scanning process reads
 TCP_SEGMENT = -2
+# the packet decoders' partials up to a deferred frame: (PACKET_FLUSH, partials by module), so
+# that the scanning process hands them over before what it makes of that frame
+PACKET_FLUSH = -3
 
 # (marshal.dumps((items, partials)), the stream worker's segments (`marshal.dumps` of
 # (frame, ts, segment fields) tuples, or None), packets, bytes, first_ts, last_ts)
@@ -371,6 +374,10 @@ class _SpanScanner:
             for module in modules
         ]
         self.flushes = [getattr(d, "flush", None) for d in self.decoders]
+        self.packet_flushes = [
+            flush if module.wants_packets else None
+            for module, flush in zip(modules, self.flushes, strict=True)
+        ]
         self.packet_routes = packet_routes(
             [(m, d) for m, d in zip(modules, self.decoders, strict=True) if m.wants_packets]
         )
@@ -411,6 +418,7 @@ class _SpanScanner:
         total = 0
         pos = 0
         frame = span.first_frame - 1
+        fed = False  # packet decoders fed since their last flush
         for _ in range(span.count):
             sec, frac, incl, orig = unpack(buf, pos)
             start = pos + 16
@@ -425,11 +433,15 @@ class _SpanScanner:
             try:
                 segments = decode(linktype, buf, start, pos, ts)
             except FrameDeferred:
+                if fed:
+                    append((PACKET_FLUSH, self._flush_packets()))
+                    fed = False
                 append((DEFERRED, frame, ts, buf[start:pos]))
                 continue
             if not segments:
                 continue
             if packet_mode:
+                fed = True
                 for seg in segments:
                     transport = seg.transport
                     for packet in routes[transport]:
@@ -466,6 +478,10 @@ class _SpanScanner:
         if not span.count:
             return packed, packed_streams, 0, 0, None, None
         return packed, packed_streams, span.count, total, first, last
+
+    def _flush_packets(self) -> list:
+        """The packet decoders' partials so far (None for the other modules)."""
+        return [flush() if flush is not None else None for flush in self.packet_flushes]
 
 
 def _carries_tcp(segments: list) -> bool:

@@ -215,7 +215,7 @@ def _consume_spans(
     size: int,
 ) -> tuple[int, int, float | None, float | None]:
     """Hand the workers' results to the module scans, in capture order."""
-    from mcpcap.core.parallel import DEFERRED, TCP_SEGMENT, unpack_items
+    from mcpcap.core.parallel import DEFERRED, PACKET_FLUSH, TCP_SEGMENT, unpack_items
 
     frame = feeder.frame
     packets = total_bytes = 0
@@ -229,14 +229,14 @@ def _consume_spans(
                 frame(item[1], item[2], linktype, item[3])
             elif kind == TCP_SEGMENT:
                 feeder.tcp_segment(item[1], item[2], Segment._make(item[3]))
+            elif kind == PACKET_FLUSH:
+                _hand_over_partials(feeder, module_scans, item[1])
             else:
                 module_scans[kind].on_udp_decoded(*item[1:])
-        feeder.flush_packets()  # the span's deferred fragments, which this process decoded
+        feeder.flush_packets()  # the span's deferred frames, which this process decoded
         if stream_worker:
             feeder.hand_to_stream_worker(streams)
-        for scan, partial in zip(module_scans, partials, strict=True):
-            if partial is not None:
-                scan.on_worker_flush(partial)
+        _hand_over_partials(feeder, module_scans, partials)
         packets += count
         total_bytes += span_bytes
         if low is not None and (first_ts is None or low < first_ts):
@@ -248,6 +248,15 @@ def _consume_spans(
         if progress is not None:
             progress(packets, span.end, size)
     return packets, total_bytes, first_ts, last_ts
+
+
+def _hand_over_partials(feeder: _FrameFeeder, module_scans: list[Any], partials: list) -> None:
+    """A worker's partials, after those of the frames this process decoded before them (the
+    deferred frames): every module gets its packets' partials in capture order."""
+    feeder.flush_packets()
+    for scan, partial in zip(module_scans, partials, strict=True):
+        if partial is not None:
+            scan.on_worker_flush(partial)
 
 
 class _Repeating:

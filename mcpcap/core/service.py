@@ -338,7 +338,11 @@ class Analyzer:
         return Analysis(db, name, self.modules, self.settings, cleanup=folder, warnings=warnings)
 
     def _store_summaries(self, db: sqlite3.Connection, facts: dict[str, Any]) -> None:
-        """Each module's summary at the configured length, so a warm start reads one row."""
+        """Each module's summary at the configured length, so a warm start reads one row.
+
+        The scan's rows are committed first: a summary may read them through connections of
+        its own, in threads (the store is not complete, so no face opens it yet)."""
+        db.commit()
         addresses.register(db)
         top_n = self.settings.top_n
         for module in self.modules:

@@ -110,3 +110,38 @@ def test_a_filter_the_kind_does_not_have_is_refused():
             KindQuery(analysis, "dns.findings").page("category:phishing")
         with pytest.raises(BadArgumentError):
             KindQuery(analysis, "dns.findings").page("rcode:NXDOMAIN")
+
+
+def test_a_stored_file_is_hunted_by_detectors_at_once_with_the_same_findings(monkeypatch):
+    """On a store file with nothing uncommitted, each detector reads through a connection of
+    its own (threads); in memory, or inside a transaction, they take turns on the one given.
+    Both ways find the same."""
+    import sqlite3
+
+    from mcpcap.core import store
+    from mcpcap.modules.dns import hunting
+
+    name = next(n for n in CAPTURES if TRUTH[n]["expected"])
+    settings = build_settings({"no_cache": True})
+    opened: list[str] = []
+    own = hunting._on_own_connection
+    monkeypatch.setattr(hunting, "_on_own_connection", lambda *a: opened.append(a[0]) or own(*a))
+    with Analyzer(settings).analyze(FOLDER / name, name) as analysis:
+        path = Path(hunting.store_file(analysis.db))
+        reader = store.connect(path, readonly=True)
+        in_memory = sqlite3.connect(":memory:")
+        reader.backup(in_memory)
+        opened.clear()
+        real_connect = store.connect
+        readers: list = []
+        monkeypatch.setattr(
+            store, "connect", lambda *a, **k: readers.append(a) or real_connect(*a, **k)
+        )
+        at_once = hunting.hunt(reader)
+        assert opened == [str(path)] * 4  # the four detectors, each on a connection of its own
+        assert readers == [(path,)] * 4
+        opened.clear()
+        in_turn = hunting.hunt(in_memory)
+        assert not opened
+        assert at_once and at_once == in_turn
+        reader.close()
