@@ -21,6 +21,7 @@ from mcpcap.core import SCHEMA_VERSION, addresses, store
 from mcpcap.core.config import Settings
 from mcpcap.core.modules.registry import load_modules
 from mcpcap.core.scan import Progress, scan_capture
+from mcpcap.core.threadconn import per_thread
 from mcpcap.core.timefmt import iso_time, round_ts
 
 if TYPE_CHECKING:
@@ -96,7 +97,8 @@ class Analysis:
         lease: store.Lease | None = None,
         warnings: list[str] | None = None,
     ) -> None:
-        self.db = db
+        # each thread reads through a connection of its own (see `threadconn`)
+        self.db = per_thread(db, lambda path: store.connect(Path(path), readonly=True))
         self.name = name
         self.settings = settings
         self._modules = {m.name: m for m in modules}

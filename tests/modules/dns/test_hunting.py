@@ -119,6 +119,7 @@ def test_a_stored_file_is_hunted_by_detectors_at_once_with_the_same_findings(mon
     import sqlite3
 
     from mcpcap.core import store
+    from mcpcap.core.threadconn import database_file
     from mcpcap.modules.dns import hunting
 
     name = next(n for n in CAPTURES if TRUTH[n]["expected"])
@@ -127,7 +128,7 @@ def test_a_stored_file_is_hunted_by_detectors_at_once_with_the_same_findings(mon
     own = hunting._on_own_connection
     monkeypatch.setattr(hunting, "_on_own_connection", lambda *a: opened.append(a[0]) or own(*a))
     with Analyzer(settings).analyze(FOLDER / name, name) as analysis:
-        path = Path(hunting.store_file(analysis.db))
+        path = Path(database_file(analysis.db))
         reader = store.connect(path, readonly=True)
         in_memory = sqlite3.connect(":memory:")
         reader.backup(in_memory)

@@ -16,13 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mcpcap.core.threadconn import database_file
 from mcpcap.modules.dns.hunting.finding import CATEGORIES, Finding
 from mcpcap.modules.dns.hunting.thresholds import REPORT
 
 if TYPE_CHECKING:
     from mcpcap.modules.dns.hunting.allow import Allowlist
 
-__all__ = ["CATEGORIES", "Finding", "hunt", "store_file"]
+__all__ = ["CATEGORIES", "Finding", "hunt"]
 
 
 Finder = Callable[[sqlite3.Connection, "Allowlist"], list[Finding]]  # one detector
@@ -54,7 +55,7 @@ def _run_finders(db: sqlite3.Connection, allow: Allowlist) -> list[list[Finding]
     from mcpcap.modules.dns.hunting import zones
 
     finders = _finders()
-    path = None if db.in_transaction else store_file(db)
+    path = None if db.in_transaction else database_file(db)
     if path is not None:
         with ThreadPoolExecutor(len(finders), thread_name_prefix="dns-hunt") as pool:
             parts = list(pool.map(lambda finder: _on_own_connection(path, finder, allow), finders))
@@ -78,11 +79,3 @@ def _on_own_connection(path: str, finder: Finder, allow: Allowlist) -> list[Find
         return finder(reader, allow)
     finally:
         reader.close()
-
-
-def store_file(db: sqlite3.Connection) -> str | None:
-    """The file of the connection's main database (None in memory)."""
-    for _, name, path in db.execute("PRAGMA database_list"):
-        if name == "main":
-            return path or None
-    return None

@@ -20,7 +20,8 @@ import threading
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from mcpcap.modules.dns.hunting import Finding, hunt, store_file
+from mcpcap.core.threadconn import database_file
+from mcpcap.modules.dns.hunting import Finding, hunt
 from mcpcap.modules.dns.hunting.key import META_KEY, findings_key, stored_key
 from mcpcap.modules.dns.hunting.kind import COLUMNS, TABLE
 from mcpcap.modules.dns.hunting.thresholds import REPORT
@@ -51,7 +52,7 @@ def open_findings(db: sqlite3.Connection, allow_extra: Iterable[str] = ()) -> sq
     key = findings_key(allow_extra)
     if stored_key(db) == key or _hunt_in_place(db, key, allow_extra):
         return db
-    path = store_file(db)
+    path = database_file(db)
     with _lock_for(path):
         if stored_key(db) == key:  # another thread wrote them while this one waited
             return db
