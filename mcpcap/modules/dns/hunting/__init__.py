@@ -20,6 +20,10 @@ from mcpcap.core.threadconn import database_file
 from mcpcap.modules.dns.hunting.finding import CATEGORIES, Finding
 from mcpcap.modules.dns.hunting.thresholds import REPORT
 
+# each detector's connection keeps a small page cache: four at once must not raise the scan's
+# peak memory (their reads are scans and groupings, which gain little from a larger one)
+READER_CACHE_KIB = 2_000
+
 if TYPE_CHECKING:
     from mcpcap.modules.dns.hunting.allow import Allowlist
 
@@ -75,6 +79,7 @@ def _on_own_connection(path: str, finder: Finder, allow: Allowlist) -> list[Find
     except sqlite3.Error:
         return None
     try:
+        reader.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
         zones.register(reader)
         return finder(reader, allow)
     finally:
