@@ -46,7 +46,7 @@ class StreamSide:
     def __init__(self, modules: list[ProtocolModule], budget: StreamBudget) -> None:
         self.budget = budget
         self.decoders = [
-            module.stream_decoder() if reads_streams(module) else None for module in modules
+            _decoder(module, budget) if reads_streams(module) else None for module in modules
         ]
         readers = [(m, d) for m, d in zip(modules, self.decoders, strict=True) if d is not None]
         self.interest = TcpInterest([module for module, _ in readers])
@@ -73,6 +73,16 @@ class StreamSide:
             if decoder is not None:
                 decoder.close()
         return self.flush()
+
+
+def _decoder(module: ProtocolModule, budget: StreamBudget) -> Any:
+    """A module's stream decoder; one that holds stream bytes itself (`share_budget`) gets the
+    budget its chunks' reassembler counts against."""
+    decoder = module.stream_decoder()
+    share = getattr(decoder, "share_budget", None)
+    if share is not None:
+        share(budget)
+    return decoder
 
 
 class StreamWorker:

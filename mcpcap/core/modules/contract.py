@@ -89,6 +89,9 @@ class StreamDecoder(Protocol):
     It gets the chunks of the connections its module reads (by port or claimed), in order, as
     `ModuleScan.on_tcp` would, keeps each connection's state itself, and hands what it
     finished over at `flush()` as a value `marshal` carries (or None for nothing new).
+
+    A decoder that holds bytes of unfinished messages may define `share_budget(budget)`: it is
+    then given the scan's `StreamBudget` (its reassembler's), to count what it holds against.
     """
 
     def on_tcp(self, frame: int, ts: float, chunk: StreamChunk) -> bool | None:

@@ -22,7 +22,10 @@ class DnsModule(ProtocolModule):
     schema_version: ClassVar[str] = "3"  # 2: dns_malformed; 3: findings in the summary
     udp_ports: ClassVar[frozenset[int]] = UDP_PORTS
     tcp_ports: ClassVar[frozenset[int]] = frozenset((53, 5353, 5355))
-    worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.dns.scan",)
+    worker_imports: ClassVar[tuple[str, ...]] = (
+        "mcpcap.modules.dns.scan",
+        "mcpcap.modules.dns.streams",
+    )
 
     def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
         if sport in UDP_PORTS or dport in UDP_PORTS:
@@ -38,6 +41,12 @@ class DnsModule(ProtocolModule):
         from mcpcap.modules.dns.scan import WorkerDecoder
 
         return WorkerDecoder()
+
+    def stream_decoder(self):
+        """DNS over TCP is framed, decoded and paired there (a stream worker's, in parallel)."""
+        from mcpcap.modules.dns.streams import DnsStreams
+
+        return DnsStreams()
 
     def create_tables(self, db: sqlite3.Connection) -> None:
         store_schema.create_tables(db)

@@ -204,6 +204,11 @@ class Pairer:
         self.duplicate_responses = 0
         self.unsolicited = 0
 
+    @property
+    def opened(self) -> int:
+        """How many transactions it has opened: their rows are numbered 1 to this."""
+        return self._seq
+
     def add(self, trans_id: int, view: tuple, meta: tuple) -> None:
         """A message: its id, its view (see `message_view`) and
         (frame, ts, src, sport, dst, dport, transport, protocol)."""

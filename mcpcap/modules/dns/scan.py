@@ -13,13 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from mcpcap.core.modules.contract import ModuleScan
-from mcpcap.core.modules.malformed import MalformedLog
-from mcpcap.core.tcpstream import StreamBudget
+from mcpcap.core.modules.malformed import MAX_STORED, MalformedLog
 from mcpcap.modules.dns import store_schema
 from mcpcap.modules.dns.counting import MessageCounts
 from mcpcap.modules.dns.decoder import Brief, decode_brief
 from mcpcap.modules.dns.domains import load_suffix_list
-from mcpcap.modules.dns.framing import TcpMessageFramer
 from mcpcap.modules.dns.pairing import Pairer
 
 DNS_PORT, MDNS_PORT, LLMNR_PORT = 53, 5353, 5355
@@ -32,7 +30,6 @@ load_suffix_list()
 BATCH = 5_000
 ROW_BATCH = 50_000  # answer rows waiting for a write (a transaction may have hundreds)
 MAX_CANDIDATES = 4_096  # queries on other ports waiting for a response that proves them DNS
-MAX_FRAMERS = 50_000
 
 
 def protocol_of(sport: int, dport: int) -> str:
@@ -135,22 +132,27 @@ def message_row(msg: Brief, meta: tuple, index: int) -> tuple:
 
 
 class DnsScan(ModuleScan):
+    """The scanning process's half. It decodes (or takes from workers) the UDP messages and
+    pairs them; DNS over TCP comes from the stream decoder (`streams.DnsStreams`) already
+    decoded, counted and paired, later than the datagrams of the same frames. So that nothing
+    depends on how the two interleave, the TCP part is kept apart and joined at `finish`: its
+    tallies added to the UDP ones, its transactions numbered after the UDP transactions, its
+    malformed items stored with the others in frame order."""
+
     def __init__(self, db: sqlite3.Connection, options: dict[str, Any]) -> None:
         self._db = db
         self._messages: list[tuple] = []
         self._transactions: list[tuple] = []
         self._extra_questions: list[tuple] = []
         self._answers: list[tuple] = []
-        self._framers: OrderedDict[tuple, TcpMessageFramer] = OrderedDict()
-        # shared with the scan's reassembler: what unfinished TCP messages hold is bounded
-        self._budget: StreamBudget = options.get("stream_budget") or StreamBudget()
         self._candidates: OrderedDict[tuple, tuple] = OrderedDict()
         self._dns_servers: OrderedDict[tuple[str, int], bool] = OrderedDict()
         self._pairer = Pairer(self._store_transaction)
         self._frame = 0
         self._index = 0
         self.counts = MessageCounts()
-        self._malformed = MalformedLog(db, "dns")
+        self._malformed = MalformedLog(db, "dns", ordered=True)
+        self._tcp = TcpPart(db)
 
     # ------------------------------------------------------------------ input
     def on_udp(self, frame: int, ts: float, seg) -> None:
@@ -188,44 +190,16 @@ class DnsScan(ModuleScan):
         self._malformed.extend(bad)
 
     def on_tcp(self, frame: int, ts: float, chunk) -> None:
-        if chunk.end:
-            return  # a message cut short by the close stays unfinished (counted at the end)
-        key = (chunk.src, chunk.sport, chunk.dst, chunk.dport)
-        framer = self._framers.get(key)
-        if framer is None:
-            framer = self._framers[key] = TcpMessageFramer(synced=chunk.syn_seen)
-            if len(self._framers) > MAX_FRAMERS:
-                self._budget.used -= self._framers.popitem(last=False)[1].buffered
-        else:
-            self._framers.move_to_end(key)
-        protocol = protocol_of(chunk.sport, chunk.dport)
-        held = framer.buffered
-        payloads = framer.feed(chunk.data, chunk.gap)
-        budget = self._budget
-        budget.used += framer.buffered - held
-        if budget.over:
-            self._shed_framers()
-        for payload in payloads:
-            if not payload:
-                continue
-            meta = (frame, ts, chunk.src, chunk.sport, chunk.dst, chunk.dport, "tcp", protocol)
-            if frame != self._frame:
-                self._frame, self._index = frame, 0
-            else:
-                self._index += 1
-            self._record(decode_brief(payload, mdns=protocol == "mdns"), meta, self._index)
+        raise NotImplementedError("DNS over TCP is read by DnsStreams (the stream decoder)")
 
-    def _shed_framers(self) -> None:
-        """Over the stream budget: the least recently used streams drop the message they hold
-        (each counted as cut, and out of step from then on) until the budget is relieved."""
-        budget = self._budget
-        for framer in self._framers.values():
-            if budget.relieved:
-                break
-            if framer.buffered:
-                budget.used -= framer.buffered
-                budget.cut += 1
-                framer.feed(b"", gap=True)
+    def on_stream_flush(self, partial: tuple) -> None:
+        """What the stream decoder finished (see `DnsStreams.flush`)."""
+        counts, messages, bad, transactions, totals = partial
+        if messages:
+            self._messages += messages
+            if len(self._messages) >= BATCH:
+                self._flush_messages()
+        self._tcp.add(counts, bad, transactions, totals)
 
     def _candidate(self, meta: tuple, msg: Brief) -> None:
         """DNS on another port: reported once its server is proven to speak DNS.
@@ -301,17 +275,80 @@ class DnsScan(ModuleScan):
         self._pairer.finish()
         self._flush_messages()
         self._flush_transactions()
-        self._malformed.flush()
+        tcp = self._tcp
+        tcp.store_transactions(after=self._pairer.opened)
+        self._malformed.extend(tcp.malformed)
+        self._malformed.finish()
+        if tcp.counts is not None:
+            self.counts.merge(tcp.counts.state())
         for table, rows in self.counts.rows().items():
             store_schema.insert_rows(db, table, rows)
         store_schema.create_indexes(db)
         counts = {
             **self.counts.summary(),
-            "retransmissions": self._pairer.retransmissions,
-            "duplicate_responses": self._pairer.duplicate_responses,
+            "retransmissions": self._pairer.retransmissions + tcp.retransmissions,
+            "duplicate_responses": self._pairer.duplicate_responses + tcp.duplicate_responses,
         }
         db.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('dns_counts', ?)",
             (json.dumps(counts),),
         )
         return counts
+
+
+class TcpPart:
+    """What the stream decoder handed over, kept apart until the scan ends (see `DnsScan`).
+
+    Its transactions wait in temporary tables, numbered from 1; `store_transactions` then
+    stores them after the UDP ones. Its malformed items (at most as many as the module stores)
+    wait here, so the UDP ones before them are the same whatever the interleaving.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self.counts: MessageCounts | None = None
+        self.malformed: list[tuple] = []
+        self.retransmissions = self.duplicate_responses = 0
+        self._staged = False
+
+    def add(self, counts: tuple | None, bad: list, transactions: list, totals: tuple) -> None:
+        if counts is not None:
+            if self.counts is None:
+                self.counts = MessageCounts()
+            self.counts.merge(counts)
+        if bad:
+            self.malformed += bad[: MAX_STORED - len(self.malformed)]
+        self.retransmissions, self.duplicate_responses = totals
+        if transactions:
+            self._stage(transactions)
+
+    def _stage(self, transactions: list) -> None:
+        db = self._db
+        if not self._staged:
+            self._staged = True
+            for table in STAGED:
+                db.execute(f"CREATE TEMP TABLE {STAGING}{table} AS SELECT * FROM {table} WHERE 0")
+        rows, extra, answers = [], [], []
+        for row, questions, values in transactions:
+            rows.append(row)
+            tx_id = row[0]
+            extra += [(tx_id, *question) for question in questions]
+            answers += [(tx_id, value) for value in values]
+        for table, items in zip(STAGED, (rows, extra, answers), strict=True):
+            store_schema.insert_rows(db, f"temp.{STAGING}{table}", items)
+
+    def store_transactions(self, after: int) -> None:
+        """The staged transactions into the store, numbered from `after` + 1."""
+        if not self._staged:
+            return
+        db = self._db
+        for table, key in zip(STAGED, ("id", "tx_id", "tx_id"), strict=True):
+            columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+            shifted = ", ".join(f"{c} + ?" if c == key else c for c in columns)
+            db.execute(f"INSERT INTO {table} SELECT {shifted} FROM temp.{STAGING}{table}", (after,))
+            db.execute(f"DROP TABLE temp.{STAGING}{table}")
+        self._staged = False
+
+
+STAGED = ("dns_transactions", "dns_extra_questions", "dns_answers")
+STAGING = "tcp_"  # the staging tables' prefix
