@@ -39,6 +39,7 @@ PACKETS, IP_BYTES, DATA, SERVICE = 6, 8, 10, 12  # two slots each
 VLAN, OUTER = 14, 15
 UID, COMMUNITY = 16, 17  # the flow's `flow_ids`, made at the span's end (not for ICMP: None)
 PIECE_SIZE = 18  # the fields of every piece; a TCP piece has these too:
+NUMBER = PIECE_SIZE  # (the tracker appends its connection's number to a lone piece of UDP ...)
 EVENTS, SEEN, CLOSING = 18, 19, 20
 ANCHOR, HI, ACK_ANCHOR, ACK_HI, RETRANS, ZERO_WIN, HOLES = 21, 23, 25, 27, 29, 31, 33
 TCP_PIECE_SIZE = 35
@@ -113,23 +114,24 @@ class FlowDecoder:
         self._l2: dict[int, int] = {}  # frames without IP, by ethertype
 
     def packet(self, frame: int, ts: float, seg) -> None:
-        """One IP packet (or a frame without IP: counted by ethertype). The hot path: each
-        field read once, one dict lookup, list slots; no object made but the flow key."""
-        transport = seg.transport
-        if transport == "l2":
-            self._l2[seg.sport] = self._l2.get(seg.sport, 0) + 1
+        """One IP packet (or a frame without IP: counted by ethertype). The hot path: the
+        segment unpacked at once, one dict lookup, list slots, TCP's tallies inline; no object
+        made but the flow key (and a piece for a new flow)."""
+        (transport, src, sport, dst, dport, payload, seq, flags, ack, window, ip_len, size,
+         proto, vlan, outer, _) = seg  # fmt: skip
+        if transport == "tcp":
+            kind, key_port, timeout = transport, dport, TCP_TIMEOUT
+        elif transport == "udp":
+            kind, key_port, timeout, flags = transport, dport, OTHER_TIMEOUT, -1
+        elif transport == "l2":
+            self._l2[sport] = self._l2.get(sport, 0) + 1
             self._count(ts, 0)
             return
-        src, sport, dst, dport = seg.src, seg.sport, seg.dst, seg.dport
-        kind, key_port = transport, dport
-        if transport == "tcp":
-            flags = seg.tcp_flags
-            timeout = TCP_TIMEOUT
-        else:
-            flags = -1  # never a bare SYN below
-            timeout = OTHER_TIMEOUT
-            if transport != "udp":
-                kind, key_port = key_parts(transport, sport, dport, seg.proto)
+        else:  # never a bare SYN below (flags < 0)
+            kind, key_port = key_parts(transport, sport, dport, proto)
+            timeout, flags = OTHER_TIMEOUT, -1
+            if transport == "icmp" or transport == "icmpv6":
+                size = max(size - 8, 0)
         # the flow key: the smaller endpoint first; d = 0 when that is the source
         if src < dst or (src == dst and sport <= key_port):
             key, d = (kind, src, sport, dst, key_port), 0
@@ -144,25 +146,54 @@ class FlowDecoder:
         ):
             if piece is not None:
                 self._done.append((key, piece))
-            piece = flows[key] = new_piece(frame, ts, d, flags, seg.vlan, seg.outer)
+            piece = flows[key] = new_piece(frame, ts, d, flags, vlan, outer)
         else:
             piece[LAST_TS] = ts
             piece[LAST_FRAME] = frame
         piece[PACKETS + d] += 1
-        ip_len = seg.ip_len
         piece[IP_BYTES + d] += ip_len
-        if flags >= 0:
-            _tcp(piece, d, frame, ts, seg, flags)
-        else:
-            size = seg.data_len
-            if transport == "icmp" or transport == "icmpv6":
-                size = max(size - 8, 0)
+        if flags < 0:
             piece[DATA + d] += size
-            if piece[SERVICE + d] is None:
-                payload = seg.payload
-                if payload:
-                    piece[SERVICE + d] = sniff(transport, sport, dport, payload)
-        if seg.outer is None:
+            if piece[SERVICE + d] is None and payload:
+                piece[SERVICE + d] = sniff(transport, sport, dport, payload)
+        else:  # TCP: sequence space, retransmissions, zero windows and control events
+            anchor = piece[ANCHOR + d]
+            if anchor is None:
+                piece[ANCHOR + d] = anchor = seq
+                rel = 0
+            else:
+                rel = (seq - anchor) & MASK32
+                if rel >= HALF32:
+                    rel -= WRAP32
+            hi = piece[HI + d]
+            if size:
+                if rel == hi:
+                    piece[DATA + d] += size
+                else:
+                    _out_of_order(piece, d, rel, size, hi)
+                if piece[SERVICE + d] is None and payload:
+                    piece[SERVICE + d] = sniff("tcp", sport, dport, payload)
+            end = rel + size + ((flags & SYN) >> 1) + (flags & FIN)
+            if end > hi:
+                piece[HI + d] = end
+            if flags & ACK:
+                ack_anchor = piece[ACK_ANCHOR + d]
+                if ack_anchor is None:
+                    piece[ACK_ANCHOR + d] = ack
+                else:
+                    rel_ack = (ack - ack_anchor) & MASK32
+                    if rel_ack < HALF32 and rel_ack > piece[ACK_HI + d]:
+                        piece[ACK_HI + d] = rel_ack
+            if window == 0 and not flags & (RST | SYN):
+                piece[ZERO_WIN + d] += 1
+            if flags & CONTROL:
+                _control(piece, d, flags, seq, size, ts)
+            else:
+                bit = SEEN_DATA[d] if size else SEEN_ACK[d] if flags & ACK else 0
+                if bit and not piece[SEEN] & bit:
+                    piece[SEEN] |= bit
+                    piece[EVENTS].append((d, flags, seq, size, ts))
+        if outer is None:
             second = int(ts)
             if second != self._second:
                 self._second = second
@@ -203,53 +234,18 @@ class FlowDecoder:
         return pieces, seconds, max_ts, l2
 
 
-def _tcp(piece: list, d: int, frame: int, ts: float, seg, flags: int) -> None:
-    """Sequence space, retransmissions, zero windows and the control events of one segment."""
-    seq = seg.seq
-    size = seg.data_len
-    anchor = piece[ANCHOR + d]
-    if anchor is None:
-        piece[ANCHOR + d] = anchor = seq
-        rel = 0
+def _out_of_order(piece: list, d: int, rel: int, size: int, hi: int) -> None:
+    """Data that does not start at the highest sequence number yet: past it (a hole opens),
+    or before it (fills a hole, or is a retransmission)."""
+    if rel > hi:
+        _hole(piece, d, hi, rel)
+        piece[DATA + d] += size
+        return
+    fresh = max(rel + size - hi, 0) + _fill(piece, d, rel, min(rel + size, hi))
+    if fresh:
+        piece[DATA + d] += fresh
     else:
-        rel = (seq - anchor) & MASK32
-        if rel >= HALF32:
-            rel -= WRAP32
-    end = rel + size + ((flags & SYN) >> 1) + (flags & FIN)
-    hi = piece[HI + d]
-    if size:
-        if rel >= hi:
-            if rel > hi:
-                _hole(piece, d, hi, rel)
-            piece[DATA + d] += size
-        else:
-            fresh = max(rel + size - hi, 0) + _fill(piece, d, rel, min(rel + size, hi))
-            if fresh:
-                piece[DATA + d] += fresh
-            else:
-                piece[RETRANS + d] += 1
-        if piece[SERVICE + d] is None and seg.payload:
-            piece[SERVICE + d] = sniff("tcp", seg.sport, seg.dport, seg.payload)
-    if end > hi:
-        piece[HI + d] = end
-    if flags & ACK:
-        ack = seg.ack
-        ack_anchor = piece[ACK_ANCHOR + d]
-        if ack_anchor is None:
-            piece[ACK_ANCHOR + d] = ack
-        else:
-            rel_ack = (ack - ack_anchor) & MASK32
-            if rel_ack < HALF32 and rel_ack > piece[ACK_HI + d]:
-                piece[ACK_HI + d] = rel_ack
-    if seg.window == 0 and not flags & (RST | SYN):
-        piece[ZERO_WIN + d] += 1
-    if flags & CONTROL:
-        _control(piece, d, flags, seq, size, ts)
-    else:
-        bit = SEEN_DATA[d] if size else SEEN_ACK[d] if flags & ACK else 0
-        if bit and not piece[SEEN] & bit:
-            piece[SEEN] |= bit
-            piece[EVENTS].append((d, flags, seq, size, ts))
+        piece[RETRANS + d] += 1
 
 
 def _control(piece: list, d: int, flags: int, seq: int, size: int, ts: float) -> None:

@@ -17,7 +17,25 @@ from typing import Any
 from mcpcap.core.export import flow_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
-from mcpcap.modules.conn.flows import PROTO_NUMBERS, flow_ids
+from mcpcap.modules.conn.flows import (
+    COMMUNITY,
+    FIRST_DIR,
+    FIRST_FLAGS,
+    FIRST_FRAME,
+    FIRST_TS,
+    IP_BYTES,
+    LAST_FRAME,
+    LAST_TS,
+    NUMBER,
+    OUTER,
+    PACKETS,
+    PROTO_NUMBERS,
+    SERVICE,
+    UID,
+    VLAN,
+    flow_ids,
+)
+from mcpcap.modules.conn.flows import DATA as DATA_BYTES
 from mcpcap.modules.conn.tracker import (
     DATA,
     IPB,
@@ -27,6 +45,7 @@ from mcpcap.modules.conn.tracker import (
     Conn,
     ConnTracker,
     conn_state,
+    flips,
     tcp_sizes,
 )
 
@@ -82,7 +101,8 @@ CREATE INDEX conn_by_state ON conn_connections (conn_state);
 
 
 def conn_row(conn: Conn) -> tuple:
-    """A finished connection as its conn_connections row (the column order of COLUMNS)."""
+    """A finished connection as its conn_connections row: its number (the id), then the
+    columns in the order of COLUMNS."""
     key, n = conn.key, conn.n
     o = conn.orig
     r = 1 - o
@@ -113,13 +133,64 @@ def conn_row(conn: Conn) -> tuple:
     client_packets, server_packets = n[PK + o], n[PK + r]
     client_ip_bytes, server_ip_bytes = n[IPB + o], n[IPB + r]
     return (
-        uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port, server,
-        server_port, transport, service, sizes[o], sizes[r], client_packets, server_packets,
-        client_ip_bytes, server_ip_bytes, conn_state(conn, sizes), history, missed[o] + missed[r],
-        syn_rtt, n[RETR] + n[RETR + 1], n[ZERO] + n[ZERO + 1], conn.vlan, parents, community,
-        conn.first_frame, conn.last_frame, client_packets + server_packets,
+        conn.number, uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port,
+        server, server_port, transport, service, sizes[o], sizes[r], client_packets,
+        server_packets, client_ip_bytes, server_ip_bytes, conn_state(conn, sizes), history,
+        missed[o] + missed[r], syn_rtt, n[RETR] + n[RETR + 1], n[ZERO] + n[ZERO + 1], conn.vlan,
+        parents, community, conn.first_frame, conn.last_frame, client_packets + server_packets,
         client_ip_bytes + server_ip_bytes, sizes[0] + sizes[1],
     )  # fmt: skip
+
+
+def piece_row(key: tuple, piece: list) -> tuple:
+    """`conn_row` of the connection a lone piece of another transport than TCP is (see
+    `ConnTracker`), made from the piece: the same row without making the `Conn`."""
+    first = piece[FIRST_DIR]
+    o = first ^ flips(key, first, piece[FIRST_FLAGS])
+    r = 1 - o
+    if o:
+        transport, server, server_port, client, client_port = key
+    else:
+        transport, client, client_port, server, server_port = key
+    client_packets, server_packets = piece[PACKETS + o], piece[PACKETS + r]
+    history = "^" if o != first else ""
+    if transport == "udp":  # Zeek's D and d, in the order the sides first sent
+        if piece[PACKETS + first]:
+            history += "D" if first == o else "d"
+        if piece[PACKETS + 1 - first]:
+            history += "d" if first == o else "D"
+        if client_packets:
+            state = "SF" if server_packets else "S0"
+        else:
+            state = "SHR" if server_packets else "OTH"
+    else:
+        state = "OTH"
+    uid, community = piece[UID], piece[COMMUNITY]
+    if community is None:
+        uid, community = flow_ids(key, o)
+    service, other = piece[SERVICE], piece[SERVICE + 1]
+    if service:
+        if other and other != service:
+            service = ",".join(sorted((service, other)))
+    else:
+        service = other or None
+    outer = piece[OUTER]
+    first_ts, last_ts = piece[FIRST_TS], piece[LAST_TS]  # (the tracker made last >= first)
+    client_bytes, server_bytes = piece[DATA_BYTES + o], piece[DATA_BYTES + r]
+    client_ip_bytes, server_ip_bytes = piece[IP_BYTES + o], piece[IP_BYTES + r]
+    return (
+        piece[NUMBER], uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port,
+        server, server_port, transport, service, client_bytes, server_bytes, client_packets,
+        server_packets, client_ip_bytes, server_ip_bytes, state, history, 0, None, 0, 0,
+        piece[VLAN], None if outer is None else _outer_uid(outer), community, piece[FIRST_FRAME],
+        piece[LAST_FRAME], client_packets + server_packets, client_ip_bytes + server_ip_bytes,
+        client_bytes + server_bytes,
+    )  # fmt: skip
+
+
+def row_of(key: tuple, entry: Conn | list) -> tuple:
+    """The row of a finished connection the tracker emits."""
+    return piece_row(key, entry) if entry.__class__ is list else conn_row(entry)
 
 
 def _outer_uid(outer: tuple) -> str:
@@ -165,9 +236,10 @@ class ConnScan(ModuleScan):
             self._seconds = {}
             self._timeline(rows)
 
-    def _emit(self, conn: Conn) -> None:
-        self._rows.append((conn.number, *conn_row(conn)))
-        if len(self._rows) >= BATCH:
+    def _emit(self, key: tuple, entry: Conn | list) -> None:
+        rows = self._rows
+        rows.append(piece_row(key, entry) if entry.__class__ is list else conn_row(entry))
+        if len(rows) >= BATCH:
             self._flush()
 
     def _flush(self) -> None:
@@ -220,12 +292,14 @@ def _number_occurrences(db: sqlite3.Connection) -> None:
     """The 2nd, 3rd ... connection of one 5-tuple gets its own uid (occurrence 1, 2 ...).
 
     Numbered by SQLite and renamed in batches: a capture of many short connections on few
-    5-tuples (DNS from a small range of ports) never has them all in memory at once.
+    5-tuples (DNS from a small range of ports) never has them all in memory at once. Only the
+    uids shared by several connections are numbered (found on the uid index, without a sort).
     """
     db.execute(
         "CREATE TEMP TABLE conn_later AS SELECT * FROM (SELECT id, client, client_port, server, "
         "server_port, transport, row_number() OVER (PARTITION BY uid ORDER BY id) - 1 "
-        "AS occurrence FROM conn_connections) WHERE occurrence > 0"
+        "AS occurrence FROM conn_connections WHERE uid IN (SELECT uid FROM conn_connections "
+        "GROUP BY uid HAVING count(*) > 1)) WHERE occurrence > 0"
     )
     later = db.execute("SELECT * FROM conn_later")
     while batch := later.fetchmany(BATCH):

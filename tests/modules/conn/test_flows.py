@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mcpcap.modules.conn.flows import FlowDecoder
+from mcpcap.modules.conn.scan import COLUMNS, ORDER, row_of
 from mcpcap.modules.conn.tracker import ConnTracker
 from tests.modules.conn.flowkit import (
     ACK,
@@ -221,7 +222,7 @@ def test_icmp_echo_and_reply_are_one_connection_keyed_by_type_pairs():
 def test_the_active_table_is_bounded_and_flushes_the_oldest():
     packets = [(float(i), tcp((f"10.0.1.{i}", 1000 + i), S, SYN, i)) for i in range(10)]
     rows: list = []
-    table = ConnTracker(rows.append, max_active=3)
+    table = ConnTracker(lambda key, entry: rows.append(record(key, entry)), max_active=3)
     decoder = FlowDecoder()
     for frame, (ts, seg) in enumerate(packets, start=1):
         decoder.packet(frame, ts, seg)
@@ -230,7 +231,7 @@ def test_the_active_table_is_bounded_and_flushes_the_oldest():
         assert table.active() <= 3
     table.finish()
     assert table.evicted == 7 and len(rows) == 10
-    assert [conn.first_frame for conn in rows[:7]] == list(range(1, 8))
+    assert [row["first_frame"] for row in rows[:7]] == list(range(1, 8))
 
 
 def test_tunnelled_flows_name_their_carrier():
@@ -242,10 +243,15 @@ def test_tunnelled_flows_name_their_carrier():
     assert rows[1]["tunnel_parents"] == rows[0]["uid"]
 
 
+def record(key: tuple, entry) -> dict:
+    """A connection the tracker emits, as its row with the id."""
+    return dict(zip(("id", *COLUMNS), row_of(key, entry), strict=True))
+
+
 def numbered(packets: list, every: int = 0) -> tuple[ConnTracker, list]:
     """The tracker after `packets`, and its connections in the order they finished."""
     done: list = []
-    table = ConnTracker(done.append)
+    table = ConnTracker(lambda key, entry: done.append(record(key, entry)))
     decoder = FlowDecoder()
     for frame, (ts, seg) in enumerate(packets, start=1):
         decoder.packet(frame, ts, seg)
@@ -266,10 +272,11 @@ def test_connections_are_numbered_in_time_order_as_they_begin(every):
     packets.insert(2, (1.5, udp(("10.0.0.53", 53), ("10.0.0.1", 1000))))  # a reply: no new one
     table, done = numbered(packets, every)
     assert table.in_order and table.created == 5
-    by_number = sorted(done, key=lambda conn: conn.number)
-    assert [conn.number for conn in by_number] == [1, 2, 3, 4, 5]
-    assert [conn.order() for conn in by_number] == sorted(conn.order() for conn in done)
-    assert [conn.key[2] for conn in by_number] == [1000, 1001, 1002, 1003, 1004]
+    by_number = sorted(done, key=lambda row: row["id"])
+    assert [row["id"] for row in by_number] == [1, 2, 3, 4, 5]
+    order = [tuple(row[column] for column in ORDER.split(", ")) for row in by_number]
+    assert order == sorted(order)
+    assert [row["client_port"] for row in by_number] == [1000, 1001, 1002, 1003, 1004]
 
 
 def test_times_going_back_say_the_numbers_are_not_in_order():
@@ -282,7 +289,7 @@ def test_one_frame_starting_two_connections_is_ordered_by_transport_then_ends():
     carrier = (("10.0.0.9", 4789), ("10.0.0.1", 4789))
     inner = tcp(C, S, SYN, 1, outer=(17, *carrier[0], *carrier[1]))
     for first, second, in_order in ((inner, udp(*carrier), True), (udp(*carrier), inner, False)):
-        table = ConnTracker(lambda conn: None)
+        table = ConnTracker(lambda key, entry: None)
         for seg in (first, second):  # one frame (7), handed over in two spans
             decoder = FlowDecoder()
             decoder.packet(7, 1.0, seg)
