@@ -220,14 +220,21 @@ class FlowDecoder:
         pieces.extend(self._flows.items())
         if not pieces and not self._seconds:
             return None
+        max_ts = None
         for key, piece in pieces:
-            if key[0] == "tcp":
-                piece[HOLES] = piece[HOLES + 1] = None  # worker-only state
-            if key[0] not in ICMP:  # (one-way ICMP's Community ID needs the client)
+            kind = key[0]
+            if kind == "tcp" or kind == "udp":  # `flow_ids(key, 0)`, inlined
+                _, a, a_port, b, b_port = key
+                piece[UID] = flow_uid(a, a_port, b, b_port, kind)
+                piece[COMMUNITY] = community_id(a, a_port, b, b_port, 6 if kind == "tcp" else 17)
+                if kind == "tcp":
+                    piece[HOLES] = piece[HOLES + 1] = None  # worker-only state
+            elif kind not in ICMP:  # (one-way ICMP's Community ID needs the client)
                 piece[UID], piece[COMMUNITY] = flow_ids(key, 0)
+            if max_ts is None or piece[LAST_TS] > max_ts:
+                max_ts = piece[LAST_TS]
         pieces.sort(key=lambda item: item[1][FIRST_FRAME])
         seconds = [(second, p, b) for second, (p, b) in self._seconds.items()]
-        max_ts = max((piece[LAST_TS] for _, piece in pieces), default=None)
         l2 = self._l2
         self._flows, self._done, self._seconds, self._l2 = {}, [], {}, {}
         self._second = None

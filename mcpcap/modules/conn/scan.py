@@ -17,25 +17,7 @@ from typing import Any
 from mcpcap.core.export import flow_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
-from mcpcap.modules.conn.flows import (
-    COMMUNITY,
-    FIRST_DIR,
-    FIRST_FLAGS,
-    FIRST_FRAME,
-    FIRST_TS,
-    IP_BYTES,
-    LAST_FRAME,
-    LAST_TS,
-    NUMBER,
-    OUTER,
-    PACKETS,
-    PROTO_NUMBERS,
-    SERVICE,
-    UID,
-    VLAN,
-    flow_ids,
-)
-from mcpcap.modules.conn.flows import DATA as DATA_BYTES
+from mcpcap.modules.conn.flows import PROTO_NUMBERS, flow_ids
 from mcpcap.modules.conn.tracker import (
     DATA,
     IPB,
@@ -145,45 +127,41 @@ def conn_row(conn: Conn) -> tuple:
 def piece_row(key: tuple, piece: list) -> tuple:
     """`conn_row` of the connection a lone piece of another transport than TCP is (see
     `ConnTracker`), made from the piece: the same row without making the `Conn`."""
-    first = piece[FIRST_DIR]
-    o = first ^ flips(key, first, piece[FIRST_FLAGS])
-    r = 1 - o
+    (first_ts, last_ts, first_frame, last_frame, first, flags, packets, packets_1,
+     ip_bytes, ip_bytes_1, size, size_1, service, other, vlan, outer, uid, community,
+     number) = piece  # the fields of flows' PIECE_SIZE, and NUMBER  # fmt: skip
+    o = first ^ flips(key, first, flags)
     if o:
         transport, server, server_port, client, client_port = key
+        client_packets, server_packets, client_ip_bytes = packets_1, packets, ip_bytes_1
+        server_ip_bytes, client_bytes, server_bytes = ip_bytes, size_1, size
     else:
         transport, client, client_port, server, server_port = key
-    client_packets, server_packets = piece[PACKETS + o], piece[PACKETS + r]
-    history = "^" if o != first else ""
-    if transport == "udp":  # Zeek's D and d, in the order the sides first sent
-        if piece[PACKETS + first]:
-            history += "D" if first == o else "d"
-        if piece[PACKETS + 1 - first]:
-            history += "d" if first == o else "D"
+        client_packets, server_packets, client_ip_bytes = packets, packets_1, ip_bytes
+        server_ip_bytes, client_bytes, server_bytes = ip_bytes_1, size, size_1
+    if transport == "udp":  # Zeek's D and d in the order the sides first sent (`first` did)
+        if first == o:
+            history = "Dd" if server_packets else "D"
+        else:
+            history = "^dD" if client_packets else "^d"
         if client_packets:
             state = "SF" if server_packets else "S0"
         else:
             state = "SHR" if server_packets else "OTH"
     else:
-        state = "OTH"
-    uid, community = piece[UID], piece[COMMUNITY]
+        history, state = "^" if o != first else "", "OTH"
     if community is None:
         uid, community = flow_ids(key, o)
-    service, other = piece[SERVICE], piece[SERVICE + 1]
-    if service:
-        if other and other != service:
-            service = ",".join(sorted((service, other)))
-    else:
+    if not service:
         service = other or None
-    outer = piece[OUTER]
-    first_ts, last_ts = piece[FIRST_TS], piece[LAST_TS]  # (the tracker made last >= first)
-    client_bytes, server_bytes = piece[DATA_BYTES + o], piece[DATA_BYTES + r]
-    client_ip_bytes, server_ip_bytes = piece[IP_BYTES + o], piece[IP_BYTES + r]
+    elif other and other != service:
+        service = ",".join(sorted((service, other)))
     return (
-        piece[NUMBER], uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port,
-        server, server_port, transport, service, client_bytes, server_bytes, client_packets,
-        server_packets, client_ip_bytes, server_ip_bytes, state, history, 0, None, 0, 0,
-        piece[VLAN], None if outer is None else _outer_uid(outer), community, piece[FIRST_FRAME],
-        piece[LAST_FRAME], client_packets + server_packets, client_ip_bytes + server_ip_bytes,
+        number, uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port, server,
+        server_port, transport, service, client_bytes, server_bytes, client_packets,
+        server_packets, client_ip_bytes, server_ip_bytes, state, history, 0, None, 0, 0, vlan,
+        None if outer is None else _outer_uid(outer), community, first_frame, last_frame,
+        client_packets + server_packets, client_ip_bytes + server_ip_bytes,
         client_bytes + server_bytes,
     )  # fmt: skip
 
