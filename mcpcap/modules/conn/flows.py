@@ -48,6 +48,7 @@ ICMP = frozenset(("icmp", "icmpv6"))
 # SEEN bits: which plain ACK / data packets a piece already kept as events, per direction
 SEEN_ACK, SEEN_DATA = (1, 2), (4, 8)
 
+_NO_SECOND = [0, 0, 1, 0]  # a tally no time falls in
 _PIECE = [None] * PIECE_SIZE
 _TCP_PIECE = [None] * TCP_PIECE_SIZE
 for _piece in (_PIECE, _TCP_PIECE):
@@ -108,9 +109,8 @@ class FlowDecoder:
     def __init__(self) -> None:
         self._flows: dict[tuple, list] = {}
         self._done: list[tuple[tuple, list]] = []
-        self._seconds: dict[int, list[int]] = {}
-        self._second = None
-        self._tally: list[int] = [0, 0]
+        self._seconds: dict[int, list] = {}  # second: [packets, bytes, second, second + 1]
+        self._tally: list = _NO_SECOND  # the current second's
         self._l2: dict[int, int] = {}  # frames without IP, by ethertype
 
     def packet(self, frame: int, ts: float, seg) -> None:
@@ -193,24 +193,28 @@ class FlowDecoder:
                 if bit and not piece[SEEN] & bit:
                     piece[SEEN] |= bit
                     piece[EVENTS].append((d, flags, seq, size, ts))
-        if outer is None:
-            second = int(ts)
-            if second != self._second:
-                self._second = second
-                self._tally = self._seconds.setdefault(second, [0, 0])
+        if outer is None:  # `_count`, inlined
             tally = self._tally
+            if not tally[2] <= ts < tally[3]:
+                tally = self._second(ts)
             tally[0] += 1
             tally[1] += ip_len
 
     def _count(self, ts: float, ip_len: int) -> None:
         """The timeline: packets and IP bytes per second (the tunnels' inner packets aside)."""
-        second = int(ts)
-        if second != self._second:
-            self._second = second
-            self._tally = self._seconds.setdefault(second, [0, 0])
         tally = self._tally
+        if not tally[2] <= ts < tally[3]:
+            tally = self._second(ts)
         tally[0] += 1
         tally[1] += ip_len
+
+    def _second(self, ts: float) -> list:
+        """The tally of the second `ts` falls in, made current."""
+        second = int(ts)
+        tally = self._tally = self._seconds.get(second)
+        if tally is None:
+            tally = self._tally = self._seconds[second] = [0, 0, second, second + 1]
+        return tally
 
     def flush(self) -> tuple | None:
         """(pieces in order of their first frame, timeline rows, latest timestamp, frames
@@ -234,10 +238,10 @@ class FlowDecoder:
             if max_ts is None or piece[LAST_TS] > max_ts:
                 max_ts = piece[LAST_TS]
         pieces.sort(key=lambda item: item[1][FIRST_FRAME])
-        seconds = [(second, p, b) for second, (p, b) in self._seconds.items()]
+        seconds = [(second, p, b) for second, (p, b, _, _) in self._seconds.items()]
         l2 = self._l2
         self._flows, self._done, self._seconds, self._l2 = {}, [], {}, {}
-        self._second = None
+        self._tally = _NO_SECOND
         return pieces, seconds, max_ts, l2
 
 

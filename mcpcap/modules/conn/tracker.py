@@ -204,8 +204,10 @@ class ConnTracker:
                 if now - (conn[LAST_TS] if conn.__class__ is list else conn.last_ts) <= timeout:
                     break
                 expired.append(key)
+            self.connections += len(expired)
+            emit = self._emit
             for key in expired:
-                self._finish(key, table.pop(key))
+                emit(key, table.pop(key))
 
     def finish(self) -> None:
         """The end of the capture: every connection still active is finished."""
