@@ -333,11 +333,13 @@ def _absorb_tcp(conn: Conn, piece: list) -> None:
         acked = _signed(ack_anchor - n[BASE + peer]) + piece[flows.ACK_HI + d]
         if n[ACKED + peer] < acked < HALF32:
             n[ACKED + peer] = acked
-    for event in events:
-        tcp_event(conn, *event)
+    for d, flags, seq, size, ts in events:
+        tcp_event(conn, d, flags, seq, size, ts)
     for d in (0, 1):
-        _scaled(conn, d, RETR, piece[flows.RETRANS + d], "T")
-        _scaled(conn, d, ZERO, piece[flows.ZERO_WIN + d], "W")
+        if piece[flows.RETRANS + d]:
+            _scaled(conn, d, RETR, piece[flows.RETRANS + d], "T")
+        if piece[flows.ZERO_WIN + d]:
+            _scaled(conn, d, ZERO, piece[flows.ZERO_WIN + d], "W")
 
 
 def _scaled(conn: Conn, d: int, index: int, more: int, letter: str) -> None:
@@ -404,6 +406,12 @@ def tcp_event(conn: Conn, d: int, flags: int, seq: int, size: int, ts: float) ->
 
 def _history(conn: Conn, d: int, flags: int, seq: int, size: int) -> None:
     """Zeek's update_history: a letter the first time, S/H/F/R again for a new sequence."""
+    if not flags & (SYN | FIN | RST):  # most kept packets: the first data or plain ACK
+        if size:
+            _check(conn, d, "D")
+        elif flags & ACK:
+            _check(conn, d, "A")
+        return
     n = conn.n
     syn, fin, rst = flags & SYN, flags & FIN, flags & RST
     bits = (1 if syn else 0) + (1 if fin else 0) + (1 if rst else 0)
@@ -424,19 +432,18 @@ def _history(conn: Conn, d: int, flags: int, seq: int, size: int) -> None:
             if _check(conn, d, "R") and seq != n[LRST + d]:
                 _add(conn, d, "R")
             n[LRST + d] = seq
-    elif size:
-        _check(conn, d, "D")
-    elif flags & ACK:
-        _check(conn, d, "A")
 
 
 def _check(conn: Conn, d: int, letter: str) -> bool:
     """True when the letter was already seen for this side; else add it and say False."""
-    bit = LETTER_BITS[letter] << (16 if d != conn.orig else 0)
-    if conn.seen & bit:
+    is_orig = d == conn.orig
+    bit = LETTER_BITS[letter] if is_orig else LETTER_BITS[letter] << 16
+    seen = conn.seen
+    if seen & bit:
         return True
-    conn.seen |= bit
-    _add(conn, d, letter)
+    conn.seen = seen | bit
+    if len(conn.history) < MAX_HISTORY:  # `_add`, inlined
+        conn.history += letter if is_orig else letter.lower()
     return False
 
 
