@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from mcpcap.core.export import flow_uid
 from mcpcap.modules.conn.community import ICMP4_PAIRS, ICMP6_PAIRS, community_id
-from mcpcap.modules.conn.services import sniff
+from mcpcap.modules.conn.services import tcp_service, udp_service
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 CONTROL = SYN | FIN | RST
@@ -32,11 +32,12 @@ OTHER_TIMEOUT = 60.0  # udp_inactivity_timeout, icmp_inactivity_timeout
 PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
 MAX_EVENTS = 32  # control events a piece keeps (a flood of SYNs on one 5-tuple stays bounded)
 MAX_HOLES = 8  # sequence holes a direction tracks (reordering versus retransmission)
+MAX_TUNNELS = 4  # tunnels' carriers a connection names at most (its tunnel_parents)
 
 # a piece: index of each field; fields with two slots are per direction (canonical side 0, 1)
 FIRST_TS, LAST_TS, FIRST_FRAME, LAST_FRAME, FIRST_DIR, FIRST_FLAGS = range(6)
 PACKETS, IP_BYTES, DATA, SERVICE = 6, 8, 10, 12  # two slots each
-VLAN, OUTER = 14, 15
+VLAN, OUTER = 14, 15  # OUTER: the tunnels' carriers (`carrier`), a tuple, or None
 UID, COMMUNITY = 16, 17  # the flow's `flow_ids`, made at the span's end (not for ICMP: None)
 PIECE_SIZE = 18  # the fields of every piece; a TCP piece has these too:
 NUMBER = PIECE_SIZE  # (the tracker appends its connection's number to a lone piece of UDP ...)
@@ -70,8 +71,17 @@ def new_piece(frame: int, ts: float, d: int, flags: int, vlan, outer) -> list:
     piece[FIRST_DIR] = d
     piece[FIRST_FLAGS] = flags
     piece[VLAN] = vlan
-    piece[OUTER] = outer
+    piece[OUTER] = None if outer is None else (carrier(outer),)
     return piece
+
+
+def carrier(outer: tuple) -> tuple:
+    """A tunnel's carrier, (proto, src, sport, dst, dport), with the smaller end first: both
+    directions of a tunnel are one carrier (one uid)."""
+    proto, src, sport, dst, dport = outer
+    if (dst, dport) < (src, sport):
+        return proto, dst, dport, src, sport
+    return proto, src, sport, dst, dport
 
 
 def key_parts(transport: str, sport: int, dport: int, proto: int) -> tuple[str, int]:
@@ -155,7 +165,10 @@ class FlowDecoder:
         if flags < 0:
             piece[DATA + d] += size
             if piece[SERVICE + d] is None and payload:
-                piece[SERVICE + d] = sniff(transport, sport, dport, payload)
+                # (other transports than UDP show none)
+                piece[SERVICE + d] = (
+                    udp_service(sport, dport, payload) if transport == "udp" else ""
+                )
         else:  # TCP: sequence space, retransmissions, zero windows and control events
             anchor = piece[ANCHOR + d]
             if anchor is None:
@@ -172,7 +185,7 @@ class FlowDecoder:
                 else:
                     _out_of_order(piece, d, rel, size, hi)
                 if piece[SERVICE + d] is None and payload:
-                    piece[SERVICE + d] = sniff("tcp", sport, dport, payload)
+                    piece[SERVICE + d] = tcp_service(sport, dport, payload)
             end = rel + size + ((flags & SYN) >> 1) + (flags & FIN)
             if end > hi:
                 piece[HI + d] = end
@@ -193,7 +206,11 @@ class FlowDecoder:
                 if bit and not piece[SEEN] & bit:
                     piece[SEEN] |= bit
                     piece[EVENTS].append((d, flags, seq, size, ts))
-        if outer is None:  # `_count`, inlined
+        if outer is not None:  # every carrier of the flow, not only its first packet's
+            outers = piece[OUTER]
+            if outers is None or outer not in outers:
+                _add_carrier(piece, outer)
+        else:  # `_count`, inlined
             tally = self._tally
             if not tally[2] <= ts < tally[3]:
                 tally = self._second(ts)
@@ -243,6 +260,13 @@ class FlowDecoder:
         self._flows, self._done, self._seconds, self._l2 = {}, [], {}, {}
         self._tally = _NO_SECOND
         return pieces, seconds, max_ts, l2
+
+
+def _add_carrier(piece: list, outer: tuple) -> None:
+    outers = piece[OUTER] or ()
+    outer = carrier(outer)
+    if outer not in outers and len(outers) < MAX_TUNNELS:
+        piece[OUTER] = (*outers, outer)
 
 
 def _out_of_order(piece: list, d: int, rel: int, size: int, hi: int) -> None:

@@ -128,7 +128,7 @@ def piece_row(key: tuple, piece: list) -> tuple:
     """`conn_row` of the connection a lone piece of another transport than TCP is (see
     `ConnTracker`), made from the piece: the same row without making the `Conn`."""
     (first_ts, last_ts, first_frame, last_frame, first, flags, packets, packets_1,
-     ip_bytes, ip_bytes_1, size, size_1, service, other, vlan, outer, uid, community,
+     ip_bytes, ip_bytes_1, size, size_1, service, other, vlan, outers, uid, community,
      number) = piece  # the fields of flows' PIECE_SIZE, and NUMBER  # fmt: skip
     o = first ^ flips(key, first, flags)
     if o:
@@ -160,7 +160,8 @@ def piece_row(key: tuple, piece: list) -> tuple:
         number, uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port, server,
         server_port, transport, service, client_bytes, server_bytes, client_packets,
         server_packets, client_ip_bytes, server_ip_bytes, state, history, 0, None, 0, 0, vlan,
-        None if outer is None else _outer_uid(outer), community, first_frame, last_frame,
+        None if outers is None else ",".join(map(_outer_uid, outers)), community, first_frame,
+        last_frame,
         client_packets + server_packets, client_ip_bytes + server_ip_bytes,
         client_bytes + server_bytes,
     )  # fmt: skip

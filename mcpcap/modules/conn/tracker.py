@@ -23,6 +23,7 @@ from mcpcap.modules.conn.flows import (
     HALF32,
     LAST_TS,
     MASK32,
+    MAX_TUNNELS,
     RST,
     SYN,
     WRAP32,
@@ -30,7 +31,6 @@ from mcpcap.modules.conn.flows import (
 
 INACTIVE, SYN_SENT, SYN_ACK_SENT, PARTIAL, ESTABLISHED, CLOSED, RESET = range(7)
 MAX_ACTIVE = 50_000  # about 40 MB of connections at most
-MAX_TUNNELS = 4
 MAX_HISTORY = 64
 
 # Zeek's likely_server_ports, roughly: the ports its analyzers register
@@ -75,8 +75,7 @@ class Conn:
         self.history = "^" if orig != first else ""
         self.seen = 0
         self.vlan = piece[flows.VLAN]
-        outer = piece[flows.OUTER]
-        self.outers: tuple = () if outer is None else (tuple(outer),)
+        self.outers: tuple = piece[flows.OUTER] or ()  # (`flows.carrier`s)
         service, other = piece[flows.SERVICE], piece[flows.SERVICE + 1]
         if service:
             self.services: tuple = (service, other) if other and other != service else (service,)
@@ -146,7 +145,7 @@ class ConnTracker:
         self.connections = 0
         self.created = 0
         self.in_order = True
-        self._last: tuple | None = None  # (key, entry) of the connection made last
+        self._last: tuple | None = None  # (key, entry, first ts, first frame): the last made
 
     def active(self) -> int:
         return len(self._tcp) + len(self._other)
@@ -186,14 +185,12 @@ class ConnTracker:
     def _number(self, key: tuple, entry: Conn | list, ts: float, frame: int) -> int:
         """The next number, for the connection `entry` that begins at (ts, frame)."""
         self.created += 1
-        last, self._last = self._last, (key, entry)
-        if last is None or not self.in_order:
-            return self.created
-        last_ts, last_frame = _first(last[1])
-        if ts > last_ts or (ts == last_ts and frame > last_frame):
-            return self.created
-        if _order(key, entry) <= _order(*last):
-            self.in_order = False
+        last, self._last = self._last, (key, entry, ts, frame)
+        if last is not None and self.in_order:
+            last_key, last_entry, last_ts, last_frame = last
+            not_later = ts < last_ts or (ts == last_ts and frame <= last_frame)
+            if not_later and _order(key, entry) <= _order(last_key, last_entry):
+                self.in_order = False
         return self.created
 
     def expire(self, now: float) -> None:
@@ -289,9 +286,9 @@ def absorb(conn: Conn, piece: list) -> None:
         conn.last_frame = piece[flows.LAST_FRAME]
     if conn.vlan is None:
         conn.vlan = piece[flows.VLAN]
-    outer = piece[flows.OUTER]
-    if outer is not None and outer not in conn.outers and len(conn.outers) < MAX_TUNNELS:
-        conn.outers = (*conn.outers, tuple(outer))
+    for outer in piece[flows.OUTER] or ():
+        if outer not in conn.outers and len(conn.outers) < MAX_TUNNELS:
+            conn.outers = (*conn.outers, outer)
     _absorb_transport(conn, piece)
 
 

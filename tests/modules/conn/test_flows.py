@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from mcpcap.core.decap import Segment
+from mcpcap.core.export import flow_uid
 from mcpcap.modules.conn.flows import FlowDecoder
 from mcpcap.modules.conn.scan import COLUMNS, ORDER, row_of
 from mcpcap.modules.conn.tracker import ConnTracker
@@ -295,3 +297,67 @@ def test_one_frame_starting_two_connections_is_ordered_by_transport_then_ends():
             decoder.packet(7, 1.0, seg)
             table.add_span(decoder.flush()[0], None)
         assert table.in_order is in_order  # "tcp" < "udp"
+
+
+def lone_and_joined_flows() -> list:
+    """UDP, ICMP and other IP flows of one, two or more pieces: with a reply or none, flipped
+    by the port heuristics, in a tunnel, on a VLAN, with services both ways."""
+    resolver, quic = ("192.0.2.53", 53), ("192.0.2.9", 443)
+    outer = (17, "198.51.100.1", 4789, "198.51.100.2", 4789)
+    dns_query = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x00\x00\x01\x00\x01"
+    quic_initial = b"\xc3\x00\x00\x00\x01" + b"\0" * 20
+    other = Segment("ip", "10.0.0.1", 0, "10.0.0.2", 0, b"gre", 0, 0, 0, 0, 23, 3, 47)
+    return [
+        (0.0, udp(C, resolver, dns_query)),
+        (0.1, udp(resolver, C, dns_query)),
+        (0.2, udp(resolver, ("10.0.0.7", 5000), b"late reply")),  # a reply first: flipped
+        (0.3, udp(("10.0.0.8", 6000), quic, quic_initial, vlan=12)),
+        (0.4, udp(quic, ("10.0.0.8", 6000), b"\x40short", vlan=12)),
+        (0.5, udp(("10.0.0.9", 7000), ("10.0.0.10", 7001), b"x" * 9, outer=outer)),
+        (0.6, icmp("10.0.0.1", "10.0.0.2", 8)),
+        (0.7, icmp("10.0.0.2", "10.0.0.1", 0)),
+        (0.8, icmp("10.0.0.3", "10.0.0.1", 3, 1)),  # one-way: its sender stays the client
+        (0.9, other),
+        (1.0, udp(C, resolver, dns_query)),  # the first flow again, later
+        (
+            1.1,
+            udp(
+                ("10.0.0.9", 7000),
+                ("10.0.0.10", 7001),
+                b"y",
+                outer=outer[:1] + outer[3:] + outer[1:3],
+            ),
+        ),
+        (61.5, udp(C, resolver, dns_query)),  # after a minute: another connection
+        (62.0, udp(resolver, C, b"\0" * 20)),
+    ]
+
+
+@pytest.mark.parametrize("every", [1, 2, 3, 5])
+def test_flows_kept_as_lone_pieces_or_joined_across_spans_give_the_same_rows(every):
+    """One span keeps most flows as lone pieces (rows made from the piece); spans cut between
+    their packets join pieces into connections (rows made from a Conn): the same rows."""
+
+    def in_order(rows: list) -> list:  # (the order they finished in depends on the cuts)
+        return sorted(rows, key=lambda row: [row[column] for column in ORDER.split(", ")])
+
+    whole = in_order(run(lone_and_joined_flows()))
+    assert len(whole) == 8
+    assert in_order(run(lone_and_joined_flows(), flush_every=every)) == whole
+    first, tunnelled = whole[0], whole[3]
+    assert (first["history"], first["conn_state"], first["service"]) == ("Dd", "SF", "dns")
+    assert tunnelled["tunnel_parents"].count(",") == 0  # the carrier both ways: one uid
+    assert (first["client_packets"], first["server_packets"]) == (2, 1)
+
+
+@pytest.mark.parametrize("every", [0, 1])
+def test_a_flow_names_every_carrier_once_whichever_span_saw_it(every):
+    """Both directions of one tunnel are one carrier; another tunnel later is another."""
+    one = (17, "198.51.100.1", 4789, "198.51.100.2", 4789)
+    back = (17, "198.51.100.2", 4789, "198.51.100.1", 4789)
+    other = (17, "198.51.100.1", 50000, "198.51.100.3", 4789)
+    packets = [(0.0, udp(C, S, outer=one)), (0.1, udp(S, C, outer=back)),
+               (0.2, udp(C, S, outer=other)), (0.3, udp(C, S, outer=one))]  # fmt: skip
+    (conn,) = [row for row in run(packets, flush_every=every) if row["server_port"] == 80]
+    carriers = [flow_uid(*outer[1:], "udp") for outer in (one, other)]
+    assert conn["tunnel_parents"] == ",".join(carriers)
