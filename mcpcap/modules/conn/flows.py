@@ -50,10 +50,8 @@ ICMP = frozenset(("icmp", "icmpv6"))
 SEEN_ACK, SEEN_DATA = (1, 2), (4, 8)
 
 _NO_SECOND = [0, 0, 1, 0]  # a tally no time falls in
-_PIECE = [None] * PIECE_SIZE
 _TCP_PIECE = [None] * TCP_PIECE_SIZE
-for _piece in (_PIECE, _TCP_PIECE):
-    _piece[PACKETS:SERVICE] = [0] * (SERVICE - PACKETS)
+_TCP_PIECE[PACKETS:SERVICE] = [0] * (SERVICE - PACKETS)
 _TCP_PIECE[SEEN] = _TCP_PIECE[CLOSING] = 0
 for _i in (RETRANS, ZERO_WIN, HI, ACK_HI):
     _TCP_PIECE[_i] = _TCP_PIECE[_i + 1] = 0
@@ -61,17 +59,18 @@ for _i in (RETRANS, ZERO_WIN, HI, ACK_HI):
 
 def new_piece(frame: int, ts: float, d: int, flags: int, vlan, outer) -> list:
     """A flow's tallies from its first packet on (`flags` < 0: not TCP, a shorter piece)."""
-    if flags >= 0:
-        piece = _TCP_PIECE.copy()
-        piece[EVENTS] = []
-    else:
-        piece = _PIECE.copy()
+    outers = None if outer is None else (carrier(outer),)
+    if flags < 0:  # FIRST_TS ... FIRST_FLAGS, PACKETS ... SERVICE, VLAN, OUTER, UID, COMMUNITY
+        return [ts, ts, frame, frame, d, flags, 0, 0, 0, 0, 0, 0, None, None, vlan, outers,
+                None, None]  # fmt: skip
+    piece = _TCP_PIECE.copy()
+    piece[EVENTS] = []
     piece[FIRST_TS] = piece[LAST_TS] = ts
     piece[FIRST_FRAME] = piece[LAST_FRAME] = frame
     piece[FIRST_DIR] = d
     piece[FIRST_FLAGS] = flags
     piece[VLAN] = vlan
-    piece[OUTER] = None if outer is None else (carrier(outer),)
+    piece[OUTER] = outers
     return piece
 
 
