@@ -221,8 +221,14 @@ def test_icmp_echo_and_reply_are_one_connection_keyed_by_type_pairs():
     assert (unreachable["client_port"], unreachable["server_port"]) == (3, 1)
 
 
-def test_the_active_table_is_bounded_and_flushes_the_oldest():
-    packets = [(float(i), tcp((f"10.0.1.{i}", 1000 + i), S, SYN, i)) for i in range(10)]
+@pytest.mark.parametrize("mixed", [False, True])
+def test_the_active_table_is_bounded_and_flushes_the_oldest(mixed):
+    """TCP connections, or TCP and UDP ones (lone pieces) in turn: the oldest goes first."""
+    packets = [
+        (float(i), udp((f"10.0.1.{i}", 1000 + i), S) if mixed and i % 2 else
+         tcp((f"10.0.1.{i}", 1000 + i), S, SYN, i))
+        for i in range(10)
+    ]  # fmt: skip
     rows: list = []
     table = ConnTracker(lambda key, entry: rows.append(record(key, entry)), max_active=3)
     decoder = FlowDecoder()
