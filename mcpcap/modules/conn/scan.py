@@ -161,8 +161,7 @@ def piece_row(key: tuple, piece: list) -> tuple:
         server_port, transport, service, client_bytes, server_bytes, client_packets,
         server_packets, client_ip_bytes, server_ip_bytes, state, history, 0, None, 0, 0, vlan,
         None if outers is None else ",".join(map(_outer_uid, outers)), community, first_frame,
-        last_frame,
-        client_packets + server_packets, client_ip_bytes + server_ip_bytes,
+        last_frame, client_packets + server_packets, client_ip_bytes + server_ip_bytes,
         client_bytes + server_bytes,
     )  # fmt: skip
 
