@@ -68,6 +68,12 @@ _TCP_HEADER = struct.Struct("!HHIIHH").unpack_from  # ports, seq, ack, offset+fl
 # ethertype, version+IHL, total length, flags+fragment offset, TTL, protocol, addresses
 _ETH_IPV4_L4_HEADERS = struct.Struct("!12xHBxHxxHBB2x4s4s")
 _ETH_IPV4_L4, _ETH_IPV4_L4_SIZE = _ETH_IPV4_L4_HEADERS.unpack_from, _ETH_IPV4_L4_HEADERS.size
+# ethertype, version+class, payload length, next header, hop limit, addresses
+_ETH_IPV6_PACKET_HEADERS = struct.Struct("!12xHB3xHBB16s16s")
+_ETH_IPV6_PACKET, _ETH_IPV6_PACKET_SIZE = (
+    _ETH_IPV6_PACKET_HEADERS.unpack_from,
+    _ETH_IPV6_PACKET_HEADERS.size,
+)
 _new_segment = tuple.__new__  # builds a Segment without NamedTuple's slower keyword __new__
 # the rest of a Segment outside packet mode, after the payload of a datagram and after the seq and
 # flags of a TCP segment (concatenated: faster than unpacking them into the tuple)
@@ -390,9 +396,12 @@ class Decapsulator:
 
     def _ethernet_ipv4_packet(self, buf: bytes, start: int, end: int) -> list[Segment] | None:
         """Packet mode's hot path: Ethernet, IPv4 without options or fragmentation, then TCP,
-        or UDP that is no tunnel. None: take the long way (same result)."""
+        or UDP that is no tunnel (IPv6: `_ethernet_ipv6_packet`). None: take the long way
+        (same result)."""
         ethertype, first, total, frag, ttl, protocol, src, dst = _ETH_IPV4_L4(buf, start)
         if ethertype != 0x0800 or first != 0x45 or frag & 0x3FFF or total < 28:
+            if ethertype == 0x86DD and end - start >= _ETH_IPV6_PACKET_SIZE:
+                return self._ethernet_ipv6_packet(buf, start, end)
             return None
         ip_end = start + 14 + total  # as sent; the captured bytes may stop sooner
         stop = ip_end if ip_end < end else end
@@ -421,6 +430,49 @@ class Decapsulator:
             return [
                 _new_segment(Segment, ("udp", src_text, sport, dst_text, dport, payload, 0, 0,
                                        0, 0, total, length - 8, 17, None, None, ttl))
+            ]  # fmt: skip
+        return None
+
+    def _ethernet_ipv6_packet(self, buf: bytes, start: int, end: int) -> list[Segment] | None:
+        """Packet mode's IPv6 hot path: Ethernet, IPv6 without extension headers (nor a
+        jumbogram), then TCP, or UDP that is no tunnel. None: take the long way (same result,
+        malformed headers included)."""
+        _, first, payload_len, next_header, hops, src, dst = _ETH_IPV6_PACKET(buf, start)
+        if first >> 4 != 6 or not payload_len:
+            return None
+        l4 = start + 54
+        ip_end = l4 + payload_len  # as sent; the captured bytes may stop sooner
+        stop = ip_end if ip_end < end else end
+        text = self._address_text
+        if next_header == 6:
+            if stop - l4 < 20:
+                return None
+            sport, dport, seq, ack, offset_flags, window = _TCP_HEADER(buf, l4)
+            header_end = l4 + ((offset_flags >> 12) << 2)
+            if header_end < l4 + 20 or header_end > stop:
+                return None
+            payload = buf[header_end:stop]
+            data_len = ip_end - header_end
+            return [
+                _new_segment(Segment, ("tcp", text.get(src) or self._format_address(src), sport,
+                                       text.get(dst) or self._format_address(dst), dport,
+                                       payload, seq, offset_flags & 0xFF, ack, window,
+                                       40 + payload_len,
+                                       data_len if data_len > len(payload) else len(payload), 6,
+                                       None, None, hops))
+            ]  # fmt: skip
+        if next_header == 17:
+            if stop - l4 < 8:
+                return None
+            sport, dport, length = _HHH(buf, l4)
+            if length < 8 or dport in UDP_TUNNEL_DPORTS or sport == UDP_TEREDO:
+                return None
+            udp_end = l4 + length
+            return [
+                _new_segment(Segment, ("udp", text.get(src) or self._format_address(src), sport,
+                                       text.get(dst) or self._format_address(dst), dport,
+                                       buf[l4 + 8 : udp_end if udp_end < stop else stop], 0, 0,
+                                       0, 0, 40 + payload_len, length - 8, 17, None, None, hops))
             ]  # fmt: skip
         return None
 

@@ -46,6 +46,7 @@ def _packed(address: str) -> bytes:
 MAX_PACKED = 65_536
 _PACKED: dict[str, bytes] = {}
 _PORTS = struct.Struct("!HH")
+_PROTO_PAD = tuple(bytes((proto, 0)) for proto in range(256))  # the protocol and the padding
 _sha1 = hashlib.sha1
 _base64 = binascii.b2a_base64
 
@@ -55,14 +56,14 @@ def community_id(
 ) -> str:
     """The Community ID v1 of a flow; '' for addresses it cannot read."""
     try:
-        a = _packed(src)
-        b = _packed(dst)
+        a = _PACKED.get(src) or _packed(src)
+        b = _PACKED.get(dst) or _packed(dst)
     except (OSError, ValueError):
         return ""
     ported = proto in PORTED
     if not one_way and (b < a or (a == b and ported and dport < sport)):
         a, b, sport, dport = b, a, dport, sport
-    data = b"".join((struct.pack("!H", seed) if seed else b"\0\0", a, b, bytes((proto & 0xFF, 0))))
+    data = (struct.pack("!H", seed) if seed else b"\0\0") + a + b + _PROTO_PAD[proto & 0xFF]
     if ported:
         data += _PORTS.pack(sport & 0xFFFF, dport & 0xFFFF)
     return "1:" + _base64(_sha1(data).digest(), newline=False).decode("ascii")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from mcpcap.core.export import flow_uid
 from mcpcap.modules.conn.community import ICMP4_PAIRS, ICMP6_PAIRS, community_id
-from mcpcap.modules.conn.services import sniff
+from mcpcap.modules.conn.services import tcp_service, udp_service
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 CONTROL = SYN | FIN | RST
@@ -32,13 +32,15 @@ OTHER_TIMEOUT = 60.0  # udp_inactivity_timeout, icmp_inactivity_timeout
 PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
 MAX_EVENTS = 32  # control events a piece keeps (a flood of SYNs on one 5-tuple stays bounded)
 MAX_HOLES = 8  # sequence holes a direction tracks (reordering versus retransmission)
+MAX_TUNNELS = 4  # tunnels' carriers a connection names at most (its tunnel_parents)
 
 # a piece: index of each field; fields with two slots are per direction (canonical side 0, 1)
 FIRST_TS, LAST_TS, FIRST_FRAME, LAST_FRAME, FIRST_DIR, FIRST_FLAGS = range(6)
 PACKETS, IP_BYTES, DATA, SERVICE = 6, 8, 10, 12  # two slots each
-VLAN, OUTER = 14, 15
+VLAN, OUTER = 14, 15  # OUTER: the tunnels' carriers (`carrier`), a tuple, or None
 UID, COMMUNITY = 16, 17  # the flow's `flow_ids`, made at the span's end (not for ICMP: None)
 PIECE_SIZE = 18  # the fields of every piece; a TCP piece has these too:
+NUMBER = PIECE_SIZE  # (the tracker appends its connection's number to a lone piece of UDP ...)
 EVENTS, SEEN, CLOSING = 18, 19, 20
 ANCHOR, HI, ACK_ANCHOR, ACK_HI, RETRANS, ZERO_WIN, HOLES = 21, 23, 25, 27, 29, 31, 33
 TCP_PIECE_SIZE = 35
@@ -47,10 +49,9 @@ ICMP = frozenset(("icmp", "icmpv6"))
 # SEEN bits: which plain ACK / data packets a piece already kept as events, per direction
 SEEN_ACK, SEEN_DATA = (1, 2), (4, 8)
 
-_PIECE = [None] * PIECE_SIZE
+_NO_SECOND = [0, 0, 1, 0]  # a tally no time falls in
 _TCP_PIECE = [None] * TCP_PIECE_SIZE
-for _piece in (_PIECE, _TCP_PIECE):
-    _piece[PACKETS:SERVICE] = [0] * (SERVICE - PACKETS)
+_TCP_PIECE[PACKETS:SERVICE] = [0] * (SERVICE - PACKETS)
 _TCP_PIECE[SEEN] = _TCP_PIECE[CLOSING] = 0
 for _i in (RETRANS, ZERO_WIN, HI, ACK_HI):
     _TCP_PIECE[_i] = _TCP_PIECE[_i + 1] = 0
@@ -58,18 +59,28 @@ for _i in (RETRANS, ZERO_WIN, HI, ACK_HI):
 
 def new_piece(frame: int, ts: float, d: int, flags: int, vlan, outer) -> list:
     """A flow's tallies from its first packet on (`flags` < 0: not TCP, a shorter piece)."""
-    if flags >= 0:
-        piece = _TCP_PIECE.copy()
-        piece[EVENTS] = []
-    else:
-        piece = _PIECE.copy()
+    outers = None if outer is None else (carrier(outer),)
+    if flags < 0:  # FIRST_TS ... FIRST_FLAGS, PACKETS ... SERVICE, VLAN, OUTER, UID, COMMUNITY
+        return [ts, ts, frame, frame, d, flags, 0, 0, 0, 0, 0, 0, None, None, vlan, outers,
+                None, None]  # fmt: skip
+    piece = _TCP_PIECE.copy()
+    piece[EVENTS] = []
     piece[FIRST_TS] = piece[LAST_TS] = ts
     piece[FIRST_FRAME] = piece[LAST_FRAME] = frame
     piece[FIRST_DIR] = d
     piece[FIRST_FLAGS] = flags
     piece[VLAN] = vlan
-    piece[OUTER] = outer
+    piece[OUTER] = outers
     return piece
+
+
+def carrier(outer: tuple) -> tuple:
+    """A tunnel's carrier, (proto, src, sport, dst, dport), with the smaller end first: both
+    directions of a tunnel are one carrier (one uid)."""
+    proto, src, sport, dst, dport = outer
+    if (dst, dport) < (src, sport):
+        return proto, dst, dport, src, sport
+    return proto, src, sport, dst, dport
 
 
 def key_parts(transport: str, sport: int, dport: int, proto: int) -> tuple[str, int]:
@@ -107,29 +118,29 @@ class FlowDecoder:
     def __init__(self) -> None:
         self._flows: dict[tuple, list] = {}
         self._done: list[tuple[tuple, list]] = []
-        self._seconds: dict[int, list[int]] = {}
-        self._second = None
-        self._tally: list[int] = [0, 0]
+        self._seconds: dict[int, list] = {}  # second: [packets, bytes, second, second + 1]
+        self._tally: list = _NO_SECOND  # the current second's
         self._l2: dict[int, int] = {}  # frames without IP, by ethertype
 
     def packet(self, frame: int, ts: float, seg) -> None:
-        """One IP packet (or a frame without IP: counted by ethertype). The hot path: each
-        field read once, one dict lookup, list slots; no object made but the flow key."""
-        transport = seg.transport
-        if transport == "l2":
-            self._l2[seg.sport] = self._l2.get(seg.sport, 0) + 1
+        """One IP packet (or a frame without IP: counted by ethertype). The hot path: the
+        segment unpacked at once, one dict lookup, list slots, TCP's tallies inline; no object
+        made but the flow key (and a piece for a new flow)."""
+        (transport, src, sport, dst, dport, payload, seq, flags, ack, window, ip_len, size,
+         proto, vlan, outer, _) = seg  # fmt: skip
+        if transport == "tcp":
+            kind, key_port, timeout = transport, dport, TCP_TIMEOUT
+        elif transport == "udp":
+            kind, key_port, timeout, flags = transport, dport, OTHER_TIMEOUT, -1
+        elif transport == "l2":
+            self._l2[sport] = self._l2.get(sport, 0) + 1
             self._count(ts, 0)
             return
-        src, sport, dst, dport = seg.src, seg.sport, seg.dst, seg.dport
-        kind, key_port = transport, dport
-        if transport == "tcp":
-            flags = seg.tcp_flags
-            timeout = TCP_TIMEOUT
-        else:
-            flags = -1  # never a bare SYN below
-            timeout = OTHER_TIMEOUT
-            if transport != "udp":
-                kind, key_port = key_parts(transport, sport, dport, seg.proto)
+        else:  # never a bare SYN below (flags < 0)
+            kind, key_port = key_parts(transport, sport, dport, proto)
+            timeout, flags = OTHER_TIMEOUT, -1
+            if transport == "icmp" or transport == "icmpv6":
+                size = max(size - 8, 0)
         # the flow key: the smaller endpoint first; d = 0 when that is the source
         if src < dst or (src == dst and sport <= key_port):
             key, d = (kind, src, sport, dst, key_port), 0
@@ -144,42 +155,82 @@ class FlowDecoder:
         ):
             if piece is not None:
                 self._done.append((key, piece))
-            piece = flows[key] = new_piece(frame, ts, d, flags, seg.vlan, seg.outer)
+            piece = flows[key] = new_piece(frame, ts, d, flags, vlan, outer)
         else:
             piece[LAST_TS] = ts
             piece[LAST_FRAME] = frame
         piece[PACKETS + d] += 1
-        ip_len = seg.ip_len
         piece[IP_BYTES + d] += ip_len
-        if flags >= 0:
-            _tcp(piece, d, frame, ts, seg, flags)
-        else:
-            size = seg.data_len
-            if transport == "icmp" or transport == "icmpv6":
-                size = max(size - 8, 0)
+        if flags < 0:
             piece[DATA + d] += size
-            if piece[SERVICE + d] is None:
-                payload = seg.payload
-                if payload:
-                    piece[SERVICE + d] = sniff(transport, sport, dport, payload)
-        if seg.outer is None:
-            second = int(ts)
-            if second != self._second:
-                self._second = second
-                self._tally = self._seconds.setdefault(second, [0, 0])
+            if piece[SERVICE + d] is None and payload:
+                # (other transports than UDP show none)
+                piece[SERVICE + d] = (
+                    udp_service(sport, dport, payload) if transport == "udp" else ""
+                )
+        else:  # TCP: sequence space, retransmissions, zero windows and control events
+            anchor = piece[ANCHOR + d]
+            if anchor is None:
+                piece[ANCHOR + d] = anchor = seq
+                rel = 0
+            else:
+                rel = (seq - anchor) & MASK32
+                if rel >= HALF32:
+                    rel -= WRAP32
+            hi = piece[HI + d]
+            if size:
+                if rel == hi:
+                    piece[DATA + d] += size
+                else:
+                    _out_of_order(piece, d, rel, size, hi)
+                if piece[SERVICE + d] is None and payload:
+                    piece[SERVICE + d] = tcp_service(sport, dport, payload)
+            end = rel + size + ((flags & SYN) >> 1) + (flags & FIN)
+            if end > hi:
+                piece[HI + d] = end
+            if flags & ACK:
+                ack_anchor = piece[ACK_ANCHOR + d]
+                if ack_anchor is None:
+                    piece[ACK_ANCHOR + d] = ack
+                else:
+                    rel_ack = (ack - ack_anchor) & MASK32
+                    if rel_ack < HALF32 and rel_ack > piece[ACK_HI + d]:
+                        piece[ACK_HI + d] = rel_ack
+            if window == 0 and not flags & (RST | SYN):
+                piece[ZERO_WIN + d] += 1
+            if flags & CONTROL:
+                _control(piece, d, flags, seq, size, ts)
+            else:
+                bit = SEEN_DATA[d] if size else SEEN_ACK[d] if flags & ACK else 0
+                if bit and not piece[SEEN] & bit:
+                    piece[SEEN] |= bit
+                    piece[EVENTS].append((d, flags, seq, size, ts))
+        if outer is not None:  # every carrier of the flow, not only its first packet's
+            outers = piece[OUTER]
+            if outers is None or outer not in outers:
+                _add_carrier(piece, outer)
+        else:  # `_count`, inlined
             tally = self._tally
+            if not tally[2] <= ts < tally[3]:
+                tally = self._second(ts)
             tally[0] += 1
             tally[1] += ip_len
 
     def _count(self, ts: float, ip_len: int) -> None:
         """The timeline: packets and IP bytes per second (the tunnels' inner packets aside)."""
-        second = int(ts)
-        if second != self._second:
-            self._second = second
-            self._tally = self._seconds.setdefault(second, [0, 0])
         tally = self._tally
+        if not tally[2] <= ts < tally[3]:
+            tally = self._second(ts)
         tally[0] += 1
         tally[1] += ip_len
+
+    def _second(self, ts: float) -> list:
+        """The tally of the second `ts` falls in, made current."""
+        second = int(ts)
+        tally = self._tally = self._seconds.get(second)
+        if tally is None:
+            tally = self._tally = self._seconds[second] = [0, 0, second, second + 1]
+        return tally
 
     def flush(self) -> tuple | None:
         """(pieces in order of their first frame, timeline rows, latest timestamp, frames
@@ -189,67 +240,46 @@ class FlowDecoder:
         pieces.extend(self._flows.items())
         if not pieces and not self._seconds:
             return None
+        max_ts = None
         for key, piece in pieces:
-            if key[0] == "tcp":
-                piece[HOLES] = piece[HOLES + 1] = None  # worker-only state
-            if key[0] not in ICMP:  # (one-way ICMP's Community ID needs the client)
+            kind = key[0]
+            if kind == "tcp" or kind == "udp":  # `flow_ids(key, 0)`, inlined
+                _, a, a_port, b, b_port = key
+                piece[UID] = flow_uid(a, a_port, b, b_port, kind)
+                piece[COMMUNITY] = community_id(a, a_port, b, b_port, 6 if kind == "tcp" else 17)
+                if kind == "tcp":
+                    piece[HOLES] = piece[HOLES + 1] = None  # worker-only state
+            elif kind not in ICMP:  # (one-way ICMP's Community ID needs the client)
                 piece[UID], piece[COMMUNITY] = flow_ids(key, 0)
+            if max_ts is None or piece[LAST_TS] > max_ts:
+                max_ts = piece[LAST_TS]
         pieces.sort(key=lambda item: item[1][FIRST_FRAME])
-        seconds = [(second, p, b) for second, (p, b) in self._seconds.items()]
-        max_ts = max((piece[LAST_TS] for _, piece in pieces), default=None)
+        seconds = [(second, p, b) for second, (p, b, _, _) in self._seconds.items()]
         l2 = self._l2
         self._flows, self._done, self._seconds, self._l2 = {}, [], {}, {}
-        self._second = None
+        self._tally = _NO_SECOND
         return pieces, seconds, max_ts, l2
 
 
-def _tcp(piece: list, d: int, frame: int, ts: float, seg, flags: int) -> None:
-    """Sequence space, retransmissions, zero windows and the control events of one segment."""
-    seq = seg.seq
-    size = seg.data_len
-    anchor = piece[ANCHOR + d]
-    if anchor is None:
-        piece[ANCHOR + d] = anchor = seq
-        rel = 0
+def _add_carrier(piece: list, outer: tuple) -> None:
+    outers = piece[OUTER] or ()
+    outer = carrier(outer)
+    if outer not in outers and len(outers) < MAX_TUNNELS:
+        piece[OUTER] = (*outers, outer)
+
+
+def _out_of_order(piece: list, d: int, rel: int, size: int, hi: int) -> None:
+    """Data that does not start at the highest sequence number yet: past it (a hole opens),
+    or before it (fills a hole, or is a retransmission)."""
+    if rel > hi:
+        _hole(piece, d, hi, rel)
+        piece[DATA + d] += size
+        return
+    fresh = max(rel + size - hi, 0) + _fill(piece, d, rel, min(rel + size, hi))
+    if fresh:
+        piece[DATA + d] += fresh
     else:
-        rel = (seq - anchor) & MASK32
-        if rel >= HALF32:
-            rel -= WRAP32
-    end = rel + size + ((flags & SYN) >> 1) + (flags & FIN)
-    hi = piece[HI + d]
-    if size:
-        if rel >= hi:
-            if rel > hi:
-                _hole(piece, d, hi, rel)
-            piece[DATA + d] += size
-        else:
-            fresh = max(rel + size - hi, 0) + _fill(piece, d, rel, min(rel + size, hi))
-            if fresh:
-                piece[DATA + d] += fresh
-            else:
-                piece[RETRANS + d] += 1
-        if piece[SERVICE + d] is None and seg.payload:
-            piece[SERVICE + d] = sniff("tcp", seg.sport, seg.dport, seg.payload)
-    if end > hi:
-        piece[HI + d] = end
-    if flags & ACK:
-        ack = seg.ack
-        ack_anchor = piece[ACK_ANCHOR + d]
-        if ack_anchor is None:
-            piece[ACK_ANCHOR + d] = ack
-        else:
-            rel_ack = (ack - ack_anchor) & MASK32
-            if rel_ack < HALF32 and rel_ack > piece[ACK_HI + d]:
-                piece[ACK_HI + d] = rel_ack
-    if seg.window == 0 and not flags & (RST | SYN):
-        piece[ZERO_WIN + d] += 1
-    if flags & CONTROL:
-        _control(piece, d, flags, seq, size, ts)
-    else:
-        bit = SEEN_DATA[d] if size else SEEN_ACK[d] if flags & ACK else 0
-        if bit and not piece[SEEN] & bit:
-            piece[SEEN] |= bit
-            piece[EVENTS].append((d, flags, seq, size, ts))
+        piece[RETRANS + d] += 1
 
 
 def _control(piece: list, d: int, flags: int, seq: int, size: int, ts: float) -> None:

@@ -27,6 +27,7 @@ from mcpcap.modules.conn.tracker import (
     Conn,
     ConnTracker,
     conn_state,
+    flips,
     tcp_sizes,
 )
 
@@ -82,7 +83,8 @@ CREATE INDEX conn_by_state ON conn_connections (conn_state);
 
 
 def conn_row(conn: Conn) -> tuple:
-    """A finished connection as its conn_connections row (the column order of COLUMNS)."""
+    """A finished connection as its conn_connections row: its number (the id), then the
+    columns in the order of COLUMNS."""
     key, n = conn.key, conn.n
     o = conn.orig
     r = 1 - o
@@ -113,13 +115,60 @@ def conn_row(conn: Conn) -> tuple:
     client_packets, server_packets = n[PK + o], n[PK + r]
     client_ip_bytes, server_ip_bytes = n[IPB + o], n[IPB + r]
     return (
-        uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port, server,
-        server_port, transport, service, sizes[o], sizes[r], client_packets, server_packets,
-        client_ip_bytes, server_ip_bytes, conn_state(conn, sizes), history, missed[o] + missed[r],
-        syn_rtt, n[RETR] + n[RETR + 1], n[ZERO] + n[ZERO + 1], conn.vlan, parents, community,
-        conn.first_frame, conn.last_frame, client_packets + server_packets,
+        conn.number, uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port,
+        server, server_port, transport, service, sizes[o], sizes[r], client_packets,
+        server_packets, client_ip_bytes, server_ip_bytes, conn_state(conn, sizes), history,
+        missed[o] + missed[r], syn_rtt, n[RETR] + n[RETR + 1], n[ZERO] + n[ZERO + 1], conn.vlan,
+        parents, community, conn.first_frame, conn.last_frame, client_packets + server_packets,
         client_ip_bytes + server_ip_bytes, sizes[0] + sizes[1],
     )  # fmt: skip
+
+
+def piece_row(key: tuple, piece: list) -> tuple:
+    """`conn_row` of the connection a lone piece of another transport than TCP is (see
+    `ConnTracker`), made from the piece: the same row without making the `Conn`."""
+    (first_ts, last_ts, first_frame, last_frame, first, flags, packets, packets_1,
+     ip_bytes, ip_bytes_1, size, size_1, service, other, vlan, outers, uid, community,
+     number) = piece  # the fields of flows' PIECE_SIZE, and NUMBER  # fmt: skip
+    o = first ^ flips(key, first, flags)
+    if o:
+        transport, server, server_port, client, client_port = key
+        client_packets, server_packets, client_ip_bytes = packets_1, packets, ip_bytes_1
+        server_ip_bytes, client_bytes, server_bytes = ip_bytes, size_1, size
+    else:
+        transport, client, client_port, server, server_port = key
+        client_packets, server_packets, client_ip_bytes = packets, packets_1, ip_bytes
+        server_ip_bytes, client_bytes, server_bytes = ip_bytes_1, size, size_1
+    if transport == "udp":  # Zeek's D and d in the order the sides first sent (`first` did)
+        if first == o:
+            history = "Dd" if server_packets else "D"
+        else:
+            history = "^dD" if client_packets else "^d"
+        if client_packets:
+            state = "SF" if server_packets else "S0"
+        else:
+            state = "SHR" if server_packets else "OTH"
+    else:
+        history, state = "^" if o != first else "", "OTH"
+    if community is None:
+        uid, community = flow_ids(key, o)
+    if not service:
+        service = other or None
+    elif other and other != service:
+        service = ",".join(sorted((service, other)))
+    return (
+        number, uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port, server,
+        server_port, transport, service, client_bytes, server_bytes, client_packets,
+        server_packets, client_ip_bytes, server_ip_bytes, state, history, 0, None, 0, 0, vlan,
+        None if outers is None else ",".join(map(_outer_uid, outers)), community, first_frame,
+        last_frame, client_packets + server_packets, client_ip_bytes + server_ip_bytes,
+        client_bytes + server_bytes,
+    )  # fmt: skip
+
+
+def row_of(key: tuple, entry: Conn | list) -> tuple:
+    """The row of a finished connection the tracker emits."""
+    return piece_row(key, entry) if entry.__class__ is list else conn_row(entry)
 
 
 def _outer_uid(outer: tuple) -> str:
@@ -165,9 +214,10 @@ class ConnScan(ModuleScan):
             self._seconds = {}
             self._timeline(rows)
 
-    def _emit(self, conn: Conn) -> None:
-        self._rows.append((conn.number, *conn_row(conn)))
-        if len(self._rows) >= BATCH:
+    def _emit(self, key: tuple, entry: Conn | list) -> None:
+        rows = self._rows
+        rows.append(piece_row(key, entry) if entry.__class__ is list else conn_row(entry))
+        if len(rows) >= BATCH:
             self._flush()
 
     def _flush(self) -> None:
@@ -220,12 +270,14 @@ def _number_occurrences(db: sqlite3.Connection) -> None:
     """The 2nd, 3rd ... connection of one 5-tuple gets its own uid (occurrence 1, 2 ...).
 
     Numbered by SQLite and renamed in batches: a capture of many short connections on few
-    5-tuples (DNS from a small range of ports) never has them all in memory at once.
+    5-tuples (DNS from a small range of ports) never has them all in memory at once. Only the
+    uids shared by several connections are numbered (found on the uid index, without a sort).
     """
     db.execute(
         "CREATE TEMP TABLE conn_later AS SELECT * FROM (SELECT id, client, client_port, server, "
         "server_port, transport, row_number() OVER (PARTITION BY uid ORDER BY id) - 1 "
-        "AS occurrence FROM conn_connections) WHERE occurrence > 0"
+        "AS occurrence FROM conn_connections WHERE uid IN (SELECT uid FROM conn_connections "
+        "GROUP BY uid HAVING count(*) > 1)) WHERE occurrence > 0"
     )
     later = db.execute("SELECT * FROM conn_later")
     while batch := later.fetchmany(BATCH):

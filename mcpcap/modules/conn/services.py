@@ -17,16 +17,8 @@ QUIC_VERSIONS = frozenset((b"\x00\x00\x00\x01", b"\x6b\x33\x43\xcf"))
 DHCP_COOKIE = b"\x63\x82\x53\x63"
 
 
-def sniff(transport: str, sport: int, dport: int, payload: bytes) -> str:
-    """The service a first payload shows ('' when none)."""
-    if transport == "tcp":
-        return _tcp(sport, dport, payload)
-    if transport == "udp":
-        return _udp(sport, dport, payload)
-    return ""
-
-
-def _tcp(sport: int, dport: int, payload: bytes) -> str:
+def tcp_service(sport: int, dport: int, payload: bytes) -> str:
+    """The service a first TCP payload shows ('' when none)."""
     if payload.startswith(HTTP_METHODS) or payload.startswith(b"HTTP/1."):
         return "http"
     if len(payload) >= 5 and payload[0] in (0x16, 0x17, 0x15) and payload[1] == 3:
@@ -38,7 +30,8 @@ def _tcp(sport: int, dport: int, payload: bytes) -> str:
     return ""
 
 
-def _udp(sport: int, dport: int, payload: bytes) -> str:
+def udp_service(sport: int, dport: int, payload: bytes) -> str:
+    """The service a first UDP payload shows ('' when none)."""
     if sport in DNS_PORTS or dport in DNS_PORTS:
         return "dns" if len(payload) >= 12 else ""
     if sport in DHCP_PORTS or dport in DHCP_PORTS:

@@ -15,11 +15,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mcpcap.modules.conn import flows
-from mcpcap.modules.conn.flows import ACK, FIN, HALF32, MASK32, RST, SYN, WRAP32
+from mcpcap.modules.conn.flows import (
+    ACK,
+    FIN,
+    FIRST_FRAME,
+    FIRST_TS,
+    HALF32,
+    LAST_TS,
+    MASK32,
+    MAX_TUNNELS,
+    RST,
+    SYN,
+    WRAP32,
+)
 
 INACTIVE, SYN_SENT, SYN_ACK_SENT, PARTIAL, ESTABLISHED, CLOSED, RESET = range(7)
 MAX_ACTIVE = 50_000  # about 40 MB of connections at most
-MAX_TUNNELS = 4
 MAX_HISTORY = 64
 
 # Zeek's likely_server_ports, roughly: the ports its analyzers register
@@ -52,7 +63,7 @@ class Conn:
         """The connection a piece begins: the piece's tallies are its first ones."""
         self.key = key
         first = piece[flows.FIRST_DIR]
-        self.orig = orig = first ^ _flips(key, first, piece[flows.FIRST_FLAGS])
+        self.orig = orig = first ^ flips(key, first, piece[flows.FIRST_FLAGS])
         self.first_ts = first_ts = piece[flows.FIRST_TS]
         self.first_frame = first_frame = piece[flows.FIRST_FRAME]
         last_ts, last_frame = piece[flows.LAST_TS], piece[flows.LAST_FRAME]
@@ -64,8 +75,7 @@ class Conn:
         self.history = "^" if orig != first else ""
         self.seen = 0
         self.vlan = piece[flows.VLAN]
-        outer = piece[flows.OUTER]
-        self.outers: tuple = () if outer is None else (tuple(outer),)
+        self.outers: tuple = piece[flows.OUTER] or ()  # (`flows.carrier`s)
         service, other = piece[flows.SERVICE], piece[flows.SERVICE + 1]
         if service:
             self.services: tuple = (service, other) if other and other != service else (service,)
@@ -91,7 +101,7 @@ class Conn:
         return RESET in (n[STATE], n[STATE + 1]) or n[STATE] == n[STATE + 1] == CLOSED
 
 
-def _flips(key: tuple, first: int, flags: int) -> int:
+def flips(key: tuple, first: int, flags: int) -> int:
     """1 when Zeek's heuristics make the first packet's receiver the originator."""
     transport = key[0]
     sport, dport = (key[2], key[4]) if first == 0 else (key[4], key[2])
@@ -113,29 +123,46 @@ def _signed(value: int) -> int:
 
 
 class ConnTracker:
-    """Pieces in, finished connections out (to `emit`), with bounded memory.
+    """Pieces in, finished connections out (to `emit(key, entry)`), with bounded memory.
+
+    A connection of another transport than TCP is, until a second piece joins it, its first
+    piece itself (a *lone piece*, its number appended: `flows.NUMBER`), which `scan.piece_row`
+    writes without making a `Conn`: most UDP and ICMP connections are one piece. An entry of
+    the tables is a `Conn` or such a list.
 
     Each connection is numbered as it is made (`Conn.number`, from 1): in a capture whose
     times go forward that is already the order of `Conn.order`, which `in_order` says.
     """
 
-    def __init__(self, emit: Callable[[Conn], None], max_active: int = MAX_ACTIVE) -> None:
+    def __init__(
+        self, emit: Callable[[tuple, Conn | list], None], max_active: int = MAX_ACTIVE
+    ) -> None:
         self._emit = emit
         self._max = max_active
         self._tcp: dict[tuple, Conn] = {}  # in order of last activity, the oldest first
-        self._other: dict[tuple, Conn] = {}
+        self._other: dict[tuple, Conn | list] = {}
         self.evicted = 0
         self.connections = 0
         self.created = 0
         self.in_order = True
-        self._last: Conn | None = None
+        self._last: tuple | None = None  # (key, entry, first ts, first frame): the last made
 
     def active(self) -> int:
         return len(self._tcp) + len(self._other)
 
     def add_span(self, pieces: list, max_ts: float | None) -> None:
+        other, tcp = self._other, self._tcp
         for key, piece in pieces:
-            self.add(key, piece)
+            if key[0] == "tcp" or key in other:
+                self.add(key, piece)
+                continue
+            # a new connection of another transport: its piece stands for it (see the class)
+            if len(tcp) + len(other) >= self._max:
+                self._evict()
+            if piece[LAST_TS] < piece[FIRST_TS]:
+                piece[LAST_TS] = piece[FIRST_TS]  # as `Conn` takes it
+            other[key] = piece
+            piece.append(self._number(key, piece, piece[FIRST_TS], piece[FIRST_FRAME]))
         if max_ts is not None:
             self.expire(max_ts)
 
@@ -143,58 +170,89 @@ class ConnTracker:
         table = self._tcp if key[0] == "tcp" else self._other
         conn = table.pop(key, None)
         if conn is not None:
+            if conn.__class__ is list:
+                conn = _joined(key, conn)
             if not _separate(conn, piece):
                 absorb(conn, piece)
                 table[key] = conn
                 return
-            self._finish(conn)
+            self._finish(key, conn)
         if len(self._tcp) + len(self._other) >= self._max:
             self._evict()
         conn = table[key] = Conn(key, piece)
-        self._number(conn)
+        conn.number = self._number(key, conn, conn.first_ts, conn.first_frame)
 
-    def _number(self, conn: Conn) -> None:
+    def _number(self, key: tuple, entry: Conn | list, ts: float, frame: int) -> int:
+        """The next number, for the connection `entry` that begins at (ts, frame)."""
         self.created += 1
-        conn.number = self.created
-        last, self._last = self._last, conn
-        if last is None or not self.in_order:
-            return
-        ts, last_ts = conn.first_ts, last.first_ts
-        if ts > last_ts or (ts == last_ts and conn.first_frame > last.first_frame):
-            return
-        if conn.order() <= last.order():
-            self.in_order = False
+        last, self._last = self._last, (key, entry, ts, frame)
+        if last is not None and self.in_order:
+            last_key, last_entry, last_ts, last_frame = last
+            not_later = ts < last_ts or (ts == last_ts and frame <= last_frame)
+            if not_later and _order(key, entry) <= _order(last_key, last_entry):
+                self.in_order = False
+        return self.created
 
     def expire(self, now: float) -> None:
         """Finish the connections inactive for longer than their timeout at `now`."""
         for table, timeout in ((self._tcp, flows.TCP_TIMEOUT), (self._other, flows.OTHER_TIMEOUT)):
             expired = []
             for key, conn in table.items():
-                if now - conn.last_ts <= timeout:
+                if now - (conn[LAST_TS] if conn.__class__ is list else conn.last_ts) <= timeout:
                     break
                 expired.append(key)
+            self.connections += len(expired)
+            emit = self._emit
             for key in expired:
-                self._finish(table.pop(key))
+                emit(key, table.pop(key))
 
     def finish(self) -> None:
         """The end of the capture: every connection still active is finished."""
-        rest = [*self._tcp.values(), *self._other.values()]
+        rest = [*self._tcp.items(), *self._other.items()]
         self._tcp, self._other = {}, {}
-        for conn in sorted(rest, key=lambda c: c.first_frame):
-            self._finish(conn)
+        for key, conn in sorted(rest, key=lambda item: _first(item[1])[1]):
+            self._finish(key, conn)
 
     def _evict(self) -> None:
         tcp, other = self._tcp, self._other
-        if not other or (tcp and tcp[next(iter(tcp))].last_ts <= other[next(iter(other))].last_ts):
+        if not other or (
+            tcp and tcp[next(iter(tcp))].last_ts <= _last_ts(other[next(iter(other))])
+        ):
             table = tcp
         else:
             table = other
         self.evicted += 1
-        self._finish(table.pop(next(iter(table))))
+        key = next(iter(table))
+        self._finish(key, table.pop(key))
 
-    def _finish(self, conn: Conn) -> None:
+    def _finish(self, key: tuple, conn: Conn | list) -> None:
         self.connections += 1
-        self._emit(conn)
+        self._emit(key, conn)
+
+
+def _joined(key: tuple, piece: list) -> Conn:
+    """The `Conn` of a lone piece that another piece of its flow joins."""
+    conn = Conn(key, piece)
+    conn.number = piece[flows.NUMBER]
+    return conn
+
+
+def _first(entry: Conn | list) -> tuple[float, int]:
+    """(first_ts, first_frame) of a table entry."""
+    if entry.__class__ is list:
+        return entry[FIRST_TS], entry[FIRST_FRAME]
+    return entry.first_ts, entry.first_frame
+
+
+def _last_ts(entry: Conn | list) -> float:
+    return entry[LAST_TS] if entry.__class__ is list else entry.last_ts
+
+
+def _order(key: tuple, entry: Conn | list) -> tuple:
+    """`Conn.order` of a table entry."""
+    if entry.__class__ is list:
+        return Conn(key, entry).order()
+    return entry.order()
 
 
 def _separate(conn: Conn, piece: list) -> bool:
@@ -228,9 +286,9 @@ def absorb(conn: Conn, piece: list) -> None:
         conn.last_frame = piece[flows.LAST_FRAME]
     if conn.vlan is None:
         conn.vlan = piece[flows.VLAN]
-    outer = piece[flows.OUTER]
-    if outer is not None and outer not in conn.outers and len(conn.outers) < MAX_TUNNELS:
-        conn.outers = (*conn.outers, tuple(outer))
+    for outer in piece[flows.OUTER] or ():
+        if outer not in conn.outers and len(conn.outers) < MAX_TUNNELS:
+            conn.outers = (*conn.outers, outer)
     _absorb_transport(conn, piece)
 
 
@@ -272,11 +330,13 @@ def _absorb_tcp(conn: Conn, piece: list) -> None:
         acked = _signed(ack_anchor - n[BASE + peer]) + piece[flows.ACK_HI + d]
         if n[ACKED + peer] < acked < HALF32:
             n[ACKED + peer] = acked
-    for event in events:
-        tcp_event(conn, *event)
+    for d, flags, seq, size, ts in events:
+        tcp_event(conn, d, flags, seq, size, ts)
     for d in (0, 1):
-        _scaled(conn, d, RETR, piece[flows.RETRANS + d], "T")
-        _scaled(conn, d, ZERO, piece[flows.ZERO_WIN + d], "W")
+        if piece[flows.RETRANS + d]:
+            _scaled(conn, d, RETR, piece[flows.RETRANS + d], "T")
+        if piece[flows.ZERO_WIN + d]:
+            _scaled(conn, d, ZERO, piece[flows.ZERO_WIN + d], "W")
 
 
 def _scaled(conn: Conn, d: int, index: int, more: int, letter: str) -> None:
@@ -343,6 +403,12 @@ def tcp_event(conn: Conn, d: int, flags: int, seq: int, size: int, ts: float) ->
 
 def _history(conn: Conn, d: int, flags: int, seq: int, size: int) -> None:
     """Zeek's update_history: a letter the first time, S/H/F/R again for a new sequence."""
+    if not flags & (SYN | FIN | RST):  # most kept packets: the first data or plain ACK
+        if size:
+            _check(conn, d, "D")
+        elif flags & ACK:
+            _check(conn, d, "A")
+        return
     n = conn.n
     syn, fin, rst = flags & SYN, flags & FIN, flags & RST
     bits = (1 if syn else 0) + (1 if fin else 0) + (1 if rst else 0)
@@ -363,19 +429,18 @@ def _history(conn: Conn, d: int, flags: int, seq: int, size: int) -> None:
             if _check(conn, d, "R") and seq != n[LRST + d]:
                 _add(conn, d, "R")
             n[LRST + d] = seq
-    elif size:
-        _check(conn, d, "D")
-    elif flags & ACK:
-        _check(conn, d, "A")
 
 
 def _check(conn: Conn, d: int, letter: str) -> bool:
     """True when the letter was already seen for this side; else add it and say False."""
-    bit = LETTER_BITS[letter] << (16 if d != conn.orig else 0)
-    if conn.seen & bit:
+    is_orig = d == conn.orig
+    bit = LETTER_BITS[letter] if is_orig else LETTER_BITS[letter] << 16
+    seen = conn.seen
+    if seen & bit:
         return True
-    conn.seen |= bit
-    _add(conn, d, letter)
+    conn.seen = seen | bit
+    if len(conn.history) < MAX_HISTORY:  # `_add`, inlined
+        conn.history += letter if is_orig else letter.lower()
     return False
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from mcpcap.core.decap import Segment
 from mcpcap.modules.conn.flows import FlowDecoder
-from mcpcap.modules.conn.scan import COLUMNS, conn_row
+from mcpcap.modules.conn.scan import COLUMNS, row_of
 from mcpcap.modules.conn.tracker import ConnTracker
 
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
@@ -45,7 +45,7 @@ def run(
     """Connections made from (ts, segment) in order; `flush_every` N cuts spans of N packets
     (as worker spans are), 0 makes one span."""
     rows: list[tuple] = []
-    table = ConnTracker(lambda conn: rows.append(conn_row(conn)), **tracker)
+    table = ConnTracker(lambda key, entry: rows.append(row_of(key, entry)[1:]), **tracker)
     decoder = FlowDecoder()
     for frame, (ts, seg) in enumerate(packets, start=1):
         decoder.packet(frame, ts, seg)

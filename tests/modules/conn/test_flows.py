@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from mcpcap.core.decap import Segment
+from mcpcap.core.export import flow_uid
 from mcpcap.modules.conn.flows import FlowDecoder
+from mcpcap.modules.conn.scan import COLUMNS, ORDER, row_of
 from mcpcap.modules.conn.tracker import ConnTracker
 from tests.modules.conn.flowkit import (
     ACK,
@@ -218,10 +221,16 @@ def test_icmp_echo_and_reply_are_one_connection_keyed_by_type_pairs():
     assert (unreachable["client_port"], unreachable["server_port"]) == (3, 1)
 
 
-def test_the_active_table_is_bounded_and_flushes_the_oldest():
-    packets = [(float(i), tcp((f"10.0.1.{i}", 1000 + i), S, SYN, i)) for i in range(10)]
+@pytest.mark.parametrize("mixed", [False, True])
+def test_the_active_table_is_bounded_and_flushes_the_oldest(mixed):
+    """TCP connections, or TCP and UDP ones (lone pieces) in turn: the oldest goes first."""
+    packets = [
+        (float(i), udp((f"10.0.1.{i}", 1000 + i), S) if mixed and i % 2 else
+         tcp((f"10.0.1.{i}", 1000 + i), S, SYN, i))
+        for i in range(10)
+    ]  # fmt: skip
     rows: list = []
-    table = ConnTracker(rows.append, max_active=3)
+    table = ConnTracker(lambda key, entry: rows.append(record(key, entry)), max_active=3)
     decoder = FlowDecoder()
     for frame, (ts, seg) in enumerate(packets, start=1):
         decoder.packet(frame, ts, seg)
@@ -230,7 +239,7 @@ def test_the_active_table_is_bounded_and_flushes_the_oldest():
         assert table.active() <= 3
     table.finish()
     assert table.evicted == 7 and len(rows) == 10
-    assert [conn.first_frame for conn in rows[:7]] == list(range(1, 8))
+    assert [row["first_frame"] for row in rows[:7]] == list(range(1, 8))
 
 
 def test_tunnelled_flows_name_their_carrier():
@@ -242,10 +251,15 @@ def test_tunnelled_flows_name_their_carrier():
     assert rows[1]["tunnel_parents"] == rows[0]["uid"]
 
 
+def record(key: tuple, entry) -> dict:
+    """A connection the tracker emits, as its row with the id."""
+    return dict(zip(("id", *COLUMNS), row_of(key, entry), strict=True))
+
+
 def numbered(packets: list, every: int = 0) -> tuple[ConnTracker, list]:
     """The tracker after `packets`, and its connections in the order they finished."""
     done: list = []
-    table = ConnTracker(done.append)
+    table = ConnTracker(lambda key, entry: done.append(record(key, entry)))
     decoder = FlowDecoder()
     for frame, (ts, seg) in enumerate(packets, start=1):
         decoder.packet(frame, ts, seg)
@@ -266,10 +280,11 @@ def test_connections_are_numbered_in_time_order_as_they_begin(every):
     packets.insert(2, (1.5, udp(("10.0.0.53", 53), ("10.0.0.1", 1000))))  # a reply: no new one
     table, done = numbered(packets, every)
     assert table.in_order and table.created == 5
-    by_number = sorted(done, key=lambda conn: conn.number)
-    assert [conn.number for conn in by_number] == [1, 2, 3, 4, 5]
-    assert [conn.order() for conn in by_number] == sorted(conn.order() for conn in done)
-    assert [conn.key[2] for conn in by_number] == [1000, 1001, 1002, 1003, 1004]
+    by_number = sorted(done, key=lambda row: row["id"])
+    assert [row["id"] for row in by_number] == [1, 2, 3, 4, 5]
+    order = [tuple(row[column] for column in ORDER.split(", ")) for row in by_number]
+    assert order == sorted(order)
+    assert [row["client_port"] for row in by_number] == [1000, 1001, 1002, 1003, 1004]
 
 
 def test_times_going_back_say_the_numbers_are_not_in_order():
@@ -282,9 +297,73 @@ def test_one_frame_starting_two_connections_is_ordered_by_transport_then_ends():
     carrier = (("10.0.0.9", 4789), ("10.0.0.1", 4789))
     inner = tcp(C, S, SYN, 1, outer=(17, *carrier[0], *carrier[1]))
     for first, second, in_order in ((inner, udp(*carrier), True), (udp(*carrier), inner, False)):
-        table = ConnTracker(lambda conn: None)
+        table = ConnTracker(lambda key, entry: None)
         for seg in (first, second):  # one frame (7), handed over in two spans
             decoder = FlowDecoder()
             decoder.packet(7, 1.0, seg)
             table.add_span(decoder.flush()[0], None)
         assert table.in_order is in_order  # "tcp" < "udp"
+
+
+def lone_and_joined_flows() -> list:
+    """UDP, ICMP and other IP flows of one, two or more pieces: with a reply or none, flipped
+    by the port heuristics, in a tunnel, on a VLAN, with services both ways."""
+    resolver, quic = ("192.0.2.53", 53), ("192.0.2.9", 443)
+    outer = (17, "198.51.100.1", 4789, "198.51.100.2", 4789)
+    dns_query = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x00\x00\x01\x00\x01"
+    quic_initial = b"\xc3\x00\x00\x00\x01" + b"\0" * 20
+    other = Segment("ip", "10.0.0.1", 0, "10.0.0.2", 0, b"gre", 0, 0, 0, 0, 23, 3, 47)
+    return [
+        (0.0, udp(C, resolver, dns_query)),
+        (0.1, udp(resolver, C, dns_query)),
+        (0.2, udp(resolver, ("10.0.0.7", 5000), b"late reply")),  # a reply first: flipped
+        (0.3, udp(("10.0.0.8", 6000), quic, quic_initial, vlan=12)),
+        (0.4, udp(quic, ("10.0.0.8", 6000), b"\x40short", vlan=12)),
+        (0.5, udp(("10.0.0.9", 7000), ("10.0.0.10", 7001), b"x" * 9, outer=outer)),
+        (0.6, icmp("10.0.0.1", "10.0.0.2", 8)),
+        (0.7, icmp("10.0.0.2", "10.0.0.1", 0)),
+        (0.8, icmp("10.0.0.3", "10.0.0.1", 3, 1)),  # one-way: its sender stays the client
+        (0.9, other),
+        (1.0, udp(C, resolver, dns_query)),  # the first flow again, later
+        (
+            1.1,
+            udp(
+                ("10.0.0.9", 7000),
+                ("10.0.0.10", 7001),
+                b"y",
+                outer=outer[:1] + outer[3:] + outer[1:3],
+            ),
+        ),
+        (61.5, udp(C, resolver, dns_query)),  # after a minute: another connection
+        (62.0, udp(resolver, C, b"\0" * 20)),
+    ]
+
+
+@pytest.mark.parametrize("every", [1, 2, 3, 5])
+def test_flows_kept_as_lone_pieces_or_joined_across_spans_give_the_same_rows(every):
+    """One span keeps most flows as lone pieces (rows made from the piece); spans cut between
+    their packets join pieces into connections (rows made from a Conn): the same rows."""
+
+    def in_order(rows: list) -> list:  # (the order they finished in depends on the cuts)
+        return sorted(rows, key=lambda row: [row[column] for column in ORDER.split(", ")])
+
+    whole = in_order(run(lone_and_joined_flows()))
+    assert len(whole) == 8
+    assert in_order(run(lone_and_joined_flows(), flush_every=every)) == whole
+    first, tunnelled = whole[0], whole[3]
+    assert (first["history"], first["conn_state"], first["service"]) == ("Dd", "SF", "dns")
+    assert tunnelled["tunnel_parents"].count(",") == 0  # the carrier both ways: one uid
+    assert (first["client_packets"], first["server_packets"]) == (2, 1)
+
+
+@pytest.mark.parametrize("every", [0, 1])
+def test_a_flow_names_every_carrier_once_whichever_span_saw_it(every):
+    """Both directions of one tunnel are one carrier; another tunnel later is another."""
+    one = (17, "198.51.100.1", 4789, "198.51.100.2", 4789)
+    back = (17, "198.51.100.2", 4789, "198.51.100.1", 4789)
+    other = (17, "198.51.100.1", 50000, "198.51.100.3", 4789)
+    packets = [(0.0, udp(C, S, outer=one)), (0.1, udp(S, C, outer=back)),
+               (0.2, udp(C, S, outer=other)), (0.3, udp(C, S, outer=one))]  # fmt: skip
+    (conn,) = [row for row in run(packets, flush_every=every) if row["server_port"] == 80]
+    carriers = [flow_uid(*outer[1:], "udp") for outer in (one, other)]
+    assert conn["tunnel_parents"] == ",".join(carriers)
