@@ -208,6 +208,10 @@ class HttpConnection:
             exchange = self.open_request
             assert exchange is not None
             self.open_request = None
+            if msg.method == b"CONNECT" and not parser.stopped:
+                # the client may send into the tunnel before the proxy answers (a 2xx then
+                # ends HTTP here; a refusal lets a new request resume the parsing)
+                parser.wait("tunnel")
             self._request_done(exchange)
             return
         if msg.status is not None and 100 <= msg.status < 200 and msg.status != 101:

@@ -210,6 +210,32 @@ def test_connect_refused_keeps_parsing():
     assert [r["status_code"] for r in wire.close()] == [407, 200]
 
 
+TLS_HELLO = bytes.fromhex("160301002a010000260303") + bytes(32) + b"\x00\x00\r\n\r\n"
+
+
+def test_bytes_sent_into_a_tunnel_before_its_answer_are_not_http_items():
+    wire = Wire(3128)
+    wire.client(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" + TLS_HELLO)
+    wire.client(TLS_HELLO)
+    assert wire.server(b"HTTP/1.1 200 Connection established\r\n\r\n" + TLS_HELLO) is False
+    assert wire.conn.notes == []
+    (record,) = wire.records()
+    assert (record["method"], record["status_code"], record["malformed"]) == ("CONNECT", 200, None)
+
+
+def test_a_refused_connect_then_a_new_request_after_early_tunnel_bytes():
+    wire = Wire(3128)
+    wire.client(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" + TLS_HELLO)
+    wire.server(response("407 Proxy Authentication Required", b"log in"))
+    wire.client(b"CONNECT example.com:443 HTTP/1.1\r\nProxy-Authorization: Basic eDp5\r\n\r\n")
+    assert wire.server(b"HTTP/1.1 200 Connection established\r\n\r\n") is False
+    assert wire.conn.notes == []
+    assert [(r["method"], r["status_code"]) for r in wire.records()] == [
+        ("CONNECT", 407),
+        ("CONNECT", 200),
+    ]
+
+
 def test_101_switching_protocols_ends_http_on_the_connection():
     wire = Wire()
     wire.client(get("/ws", extra="Upgrade: websocket\r\nConnection: Upgrade\r\n"))
