@@ -5,8 +5,9 @@ with the oldest request still waiting for its final response; interim (1xx) resp
 than 101 do not consume it. When both halves of a pair are done the pair becomes a record
 (`Exchange`), handed to `emit`. Gaps are not guessed over: a message cut by one is recorded as
 far as it was seen and tagged `gap`; when the lost bytes must have held the start of a message
-(the data after the gap is not a start line and no message was in progress), the pairing
-counts a lost message so later pairs stay right.
+(no message was in progress, and the data after the gap is not a start line, or the direction
+was between messages: then the hole held at least one whole message), the pairing counts one
+lost message so later pairs stay right.
 """
 
 from __future__ import annotations
@@ -117,11 +118,12 @@ class HttpConnection:
         """
         self.last_frame, self.last_ts = frame, ts
         parser = self.requests if from_client else self.responses
+        between = gap and not parser.stopped  # a hole between two messages (or in a start line)
         if data and from_client not in self.started:
             self.started.add(from_client)
             gap = gap or not syn_seen
         if gap and (parser.resumable or not parser.stopped):
-            self._gap(parser, data, frame, ts)
+            self._gap(parser, data, frame, ts, between)
         if data:
             if not from_client and parser.idle and self._answers_simple_request(data):
                 parser.raw_body(frame, ts)
@@ -173,9 +175,11 @@ class HttpConnection:
             and start_kind(data) != "response"
         )
 
-    def _gap(self, parser: MessageParser, data: bytes, frame: int, ts: float) -> None:
+    def _gap(
+        self, parser: MessageParser, data: bytes, frame: int, ts: float, between: bool
+    ) -> None:
         in_progress = parser.gap(frame, ts)
-        if in_progress or start_kind(data) is not None:
+        if in_progress or (start_kind(data) is not None and not between):
             return
         # the lost bytes held the start of a message whose rest (or a later one) follows
         if parser.is_response:

@@ -294,6 +294,41 @@ def test_a_response_lost_whole_in_a_gap_keeps_the_pairing_right():
     assert {"gap", "missing_response"} <= set(records[1]["tags"])
 
 
+@pytest.mark.parametrize("pipelined", [True, False])
+def test_a_response_lost_whole_between_two_messages_keeps_the_pairing_right(pipelined):
+    wire = Wire()
+    wire.client(get("/1") + get("/2") + get("/3") if pipelined else get("/1"))
+    wire.server(response("200 OK", b"one"))
+    if not pipelined:
+        wire.client(get("/2"))
+        wire.client(get("/3"))
+    # the hole held /2's whole response: the next chunk starts /3's
+    wire.server(response("404 Not Found", b"three"), gap=True)
+    records = wire.close()
+    assert [(r["uri"], r["status_code"]) for r in records] == [
+        ("/1", 200),
+        ("/2", None),
+        ("/3", 404),
+    ]
+    assert {"gap", "missing_response"} <= set(records[1]["tags"])
+
+
+def test_a_request_lost_whole_between_two_messages_keeps_the_pairing_right():
+    wire = Wire()
+    wire.client(get("/1"))
+    wire.server(response("200 OK", b"one"))
+    wire.client(get("/3"), gap=True)  # the hole held the request for /2
+    wire.server(response("200 OK", b"two"))
+    wire.server(response("404 Not Found", b"three"))
+    records = wire.close()
+    assert [(r["uri"], r["status_code"]) for r in records] == [
+        ("/1", 200),
+        (None, 200),
+        ("/3", 404),
+    ]
+    assert "gap" in records[1]["tags"]
+
+
 def test_a_direction_seen_without_its_syn_starts_as_after_a_gap():
     wire = Wire()
     wire.client(get("/1"))
