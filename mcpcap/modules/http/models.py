@@ -96,7 +96,9 @@ class HttpSummary(BaseModel):
     content_types: list[KeyCount] = Field(description="of responses")
     request_body_bytes: int = Field(description="client to server, bodies after transfer decoding")
     response_body_bytes: int = Field(description="server to client, likewise")
-    latency: Percentiles | None = Field(None, description="of rtt; None without any")
+    latency: Percentiles | None = Field(
+        None, description="rtt percentiles: the end of a request to the first byte of its response"
+    )
     errors_by_host: list[KeyCount] = Field(description="responses 400 and above, by host")
     malformed: int = Field(description="records with a malformed message")
     malformed_reasons: dict[str, int] = Field(
