@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from mcpcap.core.models import Result
-from mcpcap.tui.widgets.module_tab import SummaryParts, group_rows, item_text
+from mcpcap.tui.widgets.module_tab import SummaryParts, group_rows, item_text, timeline_caption
 
 
 class Buckets(BaseModel):
@@ -41,11 +41,14 @@ class Server(BaseModel):
     server: str
     acks: int
     first_time: str
+    hops: list[str] = []
 
 
 def test_a_listed_model_reads_as_one_line() -> None:
     item = Server(server="10.0.0.1", acks=1234, first_time="2024-05-01T09:00:00.010000Z")
-    assert item_text(item) == "10.0.0.1 · acks 1,234 · first time 2024-05-01 09:00:00.010"
+    assert item_text(item) == "10.0.0.1 · acks 1,234 · first time 2024-05-01 09:00:00.010 · hops —"
+    item.hops = [f"10.0.0.{n}" for n in range(1, 8)]
+    assert item_text(item).endswith(" · hops 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.4, 10.0.0.5 …")
     assert item_text("plain") == "plain"
 
 
@@ -98,3 +101,62 @@ def test_a_group_too_wide_for_one_row_takes_several() -> None:
     assert group_rows(values, 50) == [values[:2], values[2:]]
     assert group_rows(values, 10) == [[value] for value in values]
     assert group_rows([], 80) == []
+
+
+class Destination(BaseModel):
+    dst: str
+    rtt_p50: float
+
+
+class Pings(BaseModel):
+    requests: int
+    destinations: list[Destination]
+
+
+class Counted(BaseModel):
+    start: float | None = Field(description="epoch seconds of the first bucket")
+    start_time: str | None
+    interval: float
+    messages: list[int]
+    errors: list[int]
+
+
+class Bucket(BaseModel):
+    ts: float
+    time: str
+    packets: int
+
+
+class Observed(BaseModel):
+    timeline: Counted
+    pings: Pings
+    buckets: list[Bucket]
+
+
+def test_the_first_timeline_is_a_chart_and_a_groups_lists_are_listed() -> None:
+    pings = Pings(requests=2, destinations=[Destination(dst="8.8.8.8", rtt_p50=0.012)])
+    timeline = Counted(start=1714554000.0, start_time="2024-05-01T09:00:00Z", interval=5.0,
+                       messages=[3, 0, 4], errors=[1, 0, 0])  # fmt: skip
+    buckets = [Bucket(ts=1714554000.0, time="", packets=1)]
+    parts = SummaryParts(Observed(timeline=timeline, pings=pings, buckets=buckets), {})
+    series = parts.timeline
+    assert series is not None
+    assert (series.title, series.what, series.values) == ("timeline", "messages", [3, 0, 4])
+    assert timeline_caption(series) == "messages per 5.00 s from 2024-05-01 09:00:00.000, 7 in all"
+    assert [title for title, *_ in parts.groups] == ["pings"]  # the timeline is the chart
+    assert [(title, [item_text(i) for i in items]) for title, items in parts.lists] == [
+        ("pings destinations", ["8.8.8.8 · rtt p50 12.0 ms"])
+    ]  # a second timeline (buckets) is not listed
+
+
+class Sparse(BaseModel):
+    timeline: list[Bucket]
+
+
+def test_buckets_a_summary_left_out_count_zero() -> None:
+    start = 1714554000.0
+    buckets = [Bucket(ts=start + offset, time="", packets=n) for offset, n in
+               [(0, 5), (2, 1), (10, 3)]]  # fmt: skip
+    series = SummaryParts(Sparse(timeline=buckets), {}).timeline
+    assert series is not None
+    assert (series.what, series.values, series.interval) == ("packets", [5, 1, 0, 0, 0, 3], 2)

@@ -3,8 +3,9 @@
 A module may give its own overview, tables or extra views (its TUI face hooks, see
 `mcpcap.tui.hooks`); without them, the overview reads the module's summary model generically:
 its top-level numbers, flags and words are the key figures (never the result's
-`schema_version`: it describes the reply, not the traffic), a nested model is a group of
-figures (under its description), a mapping of counts is a ranking and a list is shown in brief.
+`schema_version`: it describes the reply, not the traffic), the first timeline is a chart
+(`series`), a nested model is a group of figures (under its description, its lists of models
+listed after it), a mapping of counts is a ranking and a list is shown in brief.
 A summary field named like a field of one of the module's kinds takes that field's format (an
 `offset` group in seconds, when the kind shows `offset` in seconds), else the unit its
 description or its name declares (`units`); a group whose name is a duration's (`latency`)
@@ -28,7 +29,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.widget import Widget
-from textual.widgets import Label, Static, TabbedContent, TabPane
+from textual.widgets import Label, Sparkline, Static, TabbedContent, TabPane
 
 from mcpcap.core.records import KindQuery
 from mcpcap.tui.hooks import TUI_OVERVIEW, TUI_TABLE, TUI_VIEWS, ExtraView, ShowRecords, hook
@@ -36,6 +37,7 @@ from mcpcap.tui.kind_rows import NONE, format_value
 from mcpcap.tui.widgets import capture_line, count, percent
 from mcpcap.tui.widgets.kind_table import KindPanel
 from mcpcap.tui.widgets.ranking import LONGER, Ranking, RankingsFit, RankTable
+from mcpcap.tui.widgets.series import Series, find_series, is_series
 
 if TYPE_CHECKING:
     from mcpcap.core.modules.contract import ProtocolModule
@@ -105,21 +107,28 @@ class SummaryParts:
         self.groups: list[tuple[str, str, list[tuple[str, str]]]] = []
         self.rankings: list[tuple[str, str, Mapping[str, float]]] = []  # (title, about, counts)
         self.lists: list[tuple[str, list[Any]]] = []
+        self.timeline: Series | None = None
         fields = type(summary).model_fields
         for name, info in fields.items():
             value = getattr(summary, name)
             about = info.description or ""
             if name in NOT_FIGURES:
                 continue
+            if self.timeline is None:
+                self.timeline = find_series(label(name), value, info.annotation)
+                if self.timeline is not None:
+                    continue
             if value is None and _has_model(info.annotation):
                 self.groups.append((label(name), about, []))  # a group the summary left empty
             elif isinstance(value, BaseModel):
                 unit = formats.get(name) or ("seconds" if says_seconds(name, about) else None)
                 self.groups.append((label(name), about, self._group(value, unit, formats)))
+                self.lists += _group_lists(label(name), value)
             elif _is_counts(value):
                 self.rankings.append((label(name), about, value))
             elif isinstance(value, (list, tuple)):
-                self.lists.append((label(name), list(value)))
+                if not is_series(info.annotation):  # a second timeline is not listed
+                    self.lists.append((label(name), list(value)))
             elif _is_scalar(value):
                 shown = figure(value, formats.get(name) or units(name, about, value))
                 self.figures.append((shown, label(name), about))
@@ -143,18 +152,46 @@ class SummaryParts:
         return shown
 
 
+def _group_lists(title: str, model: BaseModel) -> list[tuple[str, list[Any]]]:
+    """A group's lists of models (an echo group's busiest destinations), titled by both."""
+    found = []
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        models = isinstance(value, list) and all(isinstance(i, BaseModel) for i in value)
+        if models and not is_series(info.annotation):
+            found.append((f"{title} {label(name)}", value))
+    return found
+
+
+def timeline_caption(series: Series) -> str:
+    """What the chart shows: "messages per 1.00 s from 2024-05-01 09:00:00.000, 26 in all"."""
+    text = series.what
+    if series.interval:
+        text += f" per {format_value('seconds', series.interval)}"
+    if series.start is not None:
+        text += f" from {format_value('time', series.start)}"
+    return f"{text}, {count(int(sum(series.values)))} in all"
+
+
 def item_text(item: Any) -> str:
     """An item of a summary's list on one line: a model as its first value, then its other
-    figures by name ("10.0.0.1 · transactions 5 · offers 3"), anything else as a cell."""
+    figures by name ("10.0.0.1 · transactions 5 · offers 3", a list of words as "hops a, b"),
+    anything else as a cell."""
     if not isinstance(item, BaseModel):
         return format_value("list", item)
     fields = type(item).model_fields
     parts = []
     for name, info in fields.items():
         value = getattr(item, name)
-        if _is_scalar(value) and f"{name}_time" not in fields:
+        if name in NOT_FIGURES or f"{name}_time" in fields:  # an ISO twin shows it
+            continue
+        if _is_scalar(value):
             shown = figure(value, units(name, info.description, value))
-            parts.append(shown if not parts else f"{label(name)} {shown}")
+        elif isinstance(value, list) and all(map(_is_scalar, value)):
+            shown = ", ".join(map(str, value[:LISTED])) + (" …" if len(value) > LISTED else "")
+        else:
+            continue
+        parts.append(shown if not parts else f"{label(name)} {shown or NONE}")
     return " · ".join(parts)
 
 
@@ -266,10 +303,11 @@ class ModuleOverview(RankingsFit, VerticalScroll, can_focus=True):
     ModuleOverview .module-title { text-style: bold; color: $text-accent; }
     ModuleOverview:light .module-title { color: $text-primary; }
     ModuleOverview .module-about { color: $text-muted; }
+    ModuleOverview .module-chart { height: 3; margin: 0 1 0 0; }
     ModuleOverview .module-pair { layout: horizontal; height: auto; }
     ModuleOverview .module-pair > .module-section { width: 1fr; margin: 0 2 1 0; }
     ModuleOverview.-narrow .module-pair { layout: vertical; }
-    ModuleOverview.-narrow .module-figures { grid-size: 2; }
+    ModuleOverview.-narrow .module-figures { grid-size: 3; }
     """
 
     def __init__(
@@ -310,6 +348,8 @@ class ModuleOverview(RankingsFit, VerticalScroll, can_focus=True):
                                  classes="module-figure")  # fmt: skip
                     box.tooltip = about or None
                     yield box
+        if parts.timeline is not None:
+            yield from self._timeline(parts.timeline)
         for name, about, values in parts.groups:
             with Vertical(classes="module-section"):
                 yield Label(name, classes="module-title")
@@ -332,6 +372,13 @@ class ModuleOverview(RankingsFit, VerticalScroll, can_focus=True):
                 if len(items) > LISTED:
                     shown.append(f"… {len(items) - LISTED} more")
                 yield Static("\n".join(shown) or "none", markup=False)
+
+    def _timeline(self, series: Series) -> ComposeResult:
+        with Vertical(classes="module-section"):
+            yield Label(series.title, classes="module-title")
+            yield Static(timeline_caption(series), classes="module-about", markup=False)
+            if len(series.values) > 1 and any(series.values):  # one bucket: the caption says it
+                yield Sparkline(series.values, classes="module-chart")
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
