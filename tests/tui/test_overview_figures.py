@@ -63,6 +63,8 @@ class Echo(BaseModel):
     requests: int
     rtt_p50: float | None
     delay_count: int
+    slow: int = Field(description="pings answered after more than 10 seconds")
+    wait: float = Field(description="SYN -> SYN/ACK, seconds, median")
 
 
 class Traffic(Result):
@@ -76,7 +78,7 @@ class Traffic(Result):
 
 def test_key_figures_are_the_traffic_and_groups_show_their_units() -> None:
     latency = Percentiles(count=12, min=0.001, p50=0.0025, max=4.5)
-    echo = Echo(requests=3, rtt_p50=0.0004, delay_count=7)
+    echo = Echo(requests=3, rtt_p50=0.0004, delay_count=7, slow=2, wait=0.0125)
     summary = Traffic(messages=26, response_body_bytes=3005, busiest="10.0.0.1",
                       rogue_server_hint=True, latency=latency, echo=echo)  # fmt: skip
     parts = SummaryParts(summary, {})
@@ -91,7 +93,8 @@ def test_key_figures_are_the_traffic_and_groups_show_their_units() -> None:
         ("count", "12"), ("min", "1.0 ms"), ("p50", "2.5 ms"), ("max", "4.50 s"),
     ])  # fmt: skip
     assert echo == ("echo", "", [
-        ("requests", "3"), ("rtt p50", "400 µs"), ("delay count", "7"),
+        ("requests", "3"), ("rtt p50", "400 µs"), ("delay count", "7"), ("slow", "2"),
+        ("wait", "12.5 ms"),
     ])  # fmt: skip
 
 

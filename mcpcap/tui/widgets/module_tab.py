@@ -215,11 +215,17 @@ def units(name: str, description: str | None, value: Any = None) -> str | None:
 
 
 def says_seconds(name: str, about: str, fractional: bool = True) -> bool:
-    """Whether a field holds seconds: its description says so, or (for fractional numbers,
-    and groups of them) its name is a duration's."""
-    if re.search(r"\bseconds\b", about.lower()):
+    """Whether a field holds seconds: its description starts so ("seconds per bucket"), or,
+    for fractional numbers (and groups of them), names seconds anywhere ("SYN -> SYN/ACK,
+    seconds") or its name is a duration's (`rtt_p90`)."""
+    about = about.lower()
+    if about.startswith("seconds"):
         return True
-    return fractional and not SECOND_WORDS.isdisjoint(name.lower().split("_"))
+    if not fractional:  # a count described as "lasting over 10 seconds" stays a count
+        return False
+    return bool(re.search(r"\bseconds\b", about)) or not SECOND_WORDS.isdisjoint(
+        name.lower().split("_")
+    )
 
 
 def _has_model(annotation: Any) -> bool:
