@@ -28,6 +28,7 @@ from mcpcap.modules.http.parser import (
     start_kind,
     text,
 )
+from mcpcap.modules.http.socks import SocksPreamble
 
 MAX_PENDING = 512  # requests waiting for a response, per connection
 MAX_TOTAL_PENDING = 10_000  # ... and in all connections of a scan (a few KB each at most)
@@ -70,8 +71,8 @@ class HttpConnection:
 
     __slots__ = (
         "budget", "client", "client_port", "closed", "depth", "emit", "last_frame", "last_ts",
-        "notes", "open_request", "open_response", "pending", "released", "requests", "responses",
-        "server", "server_port", "started", "tunnel",
+        "notes", "open_request", "open_response", "pending", "preamble", "released", "requests",
+        "responses", "server", "server_port", "started", "tunnel",
     )  # fmt: skip
 
     def __init__(
@@ -99,6 +100,7 @@ class HttpConnection:
         self.tunnel = False
         self.released = False
         self.last_frame, self.last_ts = 0, 0.0
+        self.preamble: SocksPreamble | None = None  # a SOCKS exchange before the HTTP
 
     # ------------------------------------------------------------------ input
     def chunk(
@@ -117,6 +119,11 @@ class HttpConnection:
         as if after a gap.
         """
         self.last_frame, self.last_ts = frame, ts
+        if self.preamble is not None:
+            data = self._past_preamble(from_client, data, gap)
+            if self.preamble.failed:
+                self.released = True  # refused, or no HTTP in the tunnel: nothing to record
+                return False
         parser = self.requests if from_client else self.responses
         between = gap and not parser.stopped  # a hole between two messages (or in a start line)
         if data and from_client not in self.started:
@@ -156,6 +163,19 @@ class HttpConnection:
                 exchange.response_done = True
                 exchange.tag("missing_response")
                 self._maybe_emit(exchange)
+
+    def _past_preamble(self, from_client: bool, data: bytes, gap: bool) -> bytes:
+        """The direction's bytes after its SOCKS messages; the tunnel is read only when it
+        starts like HTTP (TLS in it is the TLS module's)."""
+        preamble = self.preamble
+        assert preamble is not None
+        if gap and not preamble.done[from_client]:
+            preamble.failed = True  # a hole in the SOCKS exchange: where HTTP starts is lost
+            return b""
+        rest = preamble.strip(from_client, data) if data else data
+        if rest and from_client not in self.started and start_kind(rest) is None:
+            preamble.failed = True
+        return rest
 
     def _not_http(self) -> bool:
         """Both directions stopped for good (garbage, bounds): nothing more to read."""

@@ -1,4 +1,5 @@
-"""CONNECT and SOCKS tunnels: HTTP records the CONNECT exchanges, TLS reads the handshake inside.
+"""CONNECT and SOCKS tunnels: HTTP records the CONNECT exchanges and the HTTP inside a SOCKS
+tunnel, TLS reads the handshake inside either.
 
 The capture is written by `tunnels.py` (scapy) into a temporary folder; its ground truth is the
 script's own. Serial and parallel scans (the stream decoders in the scanning process, or in the
@@ -8,6 +9,7 @@ stream worker) must give the same records.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,11 +27,13 @@ def capture(tmp_path_factory) -> tuple[Path, dict]:
     return path, tunnels.write(path)
 
 
-def scan(path: Path, workers: int, modules: list[str]) -> dict[str, list[dict]]:
+def scan(path: Path, workers: int, modules: list[str]) -> dict[str, Any]:
     kinds = ("http.requests", "http.malformed", "tls.handshakes", "tls.malformed")
     settings = build_settings({"modules": modules, "workers": workers})
     with Analyzer(settings).analyze(path, path.name) as analysis:
-        return {kind: list(KindQuery(analysis, kind).iterate()) for kind in kinds}
+        found: dict[str, Any] = {kind: list(KindQuery(analysis, kind).iterate()) for kind in kinds}
+        found["connections"] = analysis.module("http").summary().connections
+        return found
 
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["serial", "parallel"])
@@ -49,16 +53,20 @@ def test_every_tunnel_gives_one_handshake_with_its_sni(capture, scanned):
     assert scanned["tls.malformed"] == []
 
 
-def test_connect_exchanges_are_http_requests_and_socks_makes_none(capture, scanned):
+def test_connect_exchanges_and_http_through_socks_are_http_requests(capture, scanned):
     by_port: dict[int, list[dict]] = {}
     for record in scanned["http.requests"]:
         by_port.setdefault(record["client_port"], []).append(
             {key: record[key] for key in HTTP_KEYS}
         )
     assert by_port == capture[1]["http"]
-    tunnelled = [r["tags"] for r in scanned["http.requests"] if r["status_code"] == 200]
-    assert tunnelled and all("tunnel" in tags for tags in tunnelled)
+    connect = [r["tags"] for r in scanned["http.requests"] if r["method"] == "CONNECT"]
+    assert [tags for tags in connect if "tunnel" in tags] == [["tunnel"]] * 3  # the 2xx ones
+    socks = [r["tags"] for r in scanned["http.requests"] if r["method"] != "CONNECT"]
+    assert socks and all("socks" in tags for tags in socks)
     assert scanned["http.malformed"] == []  # neither SOCKS nor the bytes sent into a tunnel
+    # SOCKS tunnels of TLS, and the refused one, are no HTTP connections
+    assert scanned["connections"] == len(capture[1]["http"])
 
 
 def test_the_default_modules_read_the_tunnels_alike(capture, scanned):

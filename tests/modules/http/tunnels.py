@@ -14,6 +14,11 @@ ClientHello's frame). Fixed clock, addresses, ports and sequence numbers. Connec
 - 51005: SOCKS5 on 9999 with username/password authentication, an IPv4 target, then TLS.
 - 51006: SOCKS4 on 4145 (an IPv4 target and a user id), then TLS (socks4.example).
 - 51007: SOCKS4a on 9050 (the target's name after the user id), then TLS (socks4a.example).
+- 51008: SOCKS5 on 1080 (greeting and request in one segment, then the method choice and
+  the reply in one), then plain HTTP through the tunnel: a GET answered 200.
+- 51009: SOCKS4a on 9050, then a GET answered 404 whose request's header block spans two
+  segments.
+- 51010: SOCKS5 refused by the proxy (reply 5: connection refused): nothing follows.
 """
 
 from __future__ import annotations
@@ -178,11 +183,56 @@ def socks4a(cap: Capture) -> None:
     tunnel(cap, 51007, 9050, [("client", request), ("server", reply)], "socks4a.example")
 
 
+def http_row(uri: str, host: str, status: int, request_frame: int, response_frame: int) -> dict:
+    return {
+        "method": "GET", "uri": uri, "host": host, "status_code": status,
+        "request_frame": request_frame, "response_frame": response_frame,
+    }  # fmt: skip
+
+
+def get(uri: str, host: str) -> bytes:
+    return f"GET {uri} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: curl/8.5.0\r\n\r\n".encode()
+
+
+def answer(status: str, body: bytes) -> bytes:
+    return b"HTTP/1.1 %s\r\nContent-Length: %d\r\n\r\n%s" % (status.encode(), len(body), body)
+
+
+def socks5_http(cap: Capture) -> None:
+    name = b"plain.example"
+    request = b"\x05\x01\x00\x03" + bytes([len(name)]) + name + struct.pack("!H", 80)
+    reply = b"\x05\x00\x00\x01" + socket.inet_aton("198.51.100.20") + struct.pack("!H", 80)
+    frames = cap.connection(51008, 1080, [
+        ("client", b"\x05\x01\x00" + request), ("server", b"\x05\x00" + reply),
+        ("client", get("/", "plain.example")), ("server", answer("200 OK", b"hello")),
+    ])  # fmt: skip
+    cap.http[51008] = [http_row("/", "plain.example", 200, frames[2], frames[3])]
+
+
+def socks4a_http(cap: Capture) -> None:
+    request = b"\x04\x01" + struct.pack("!H", 80) + b"\0\0\0\x01" + b"me\0onion.example\0"
+    reply = b"\x00\x5a" + bytes(6)
+    wire = get("/missing", "onion.example")
+    frames = cap.connection(51009, 9050, [
+        ("client", request), ("server", reply), ("client", wire[:20]), ("client", wire[20:]),
+        ("server", answer("404 Not Found", b"")),
+    ])  # fmt: skip
+    cap.http[51009] = [http_row("/missing", "onion.example", 404, frames[3], frames[4])]
+
+
+def socks5_refused(cap: Capture) -> None:
+    reply = b"\x05\x05\x00\x01" + bytes(6)
+    request = b"\x05\x01\x00\x01" + socket.inet_aton("198.51.100.21") + struct.pack("!H", 80)
+    cap.connection(51010, 1080, [("client", b"\x05\x01\x00"), ("server", b"\x05\x00"),
+                                 ("client", request), ("server", reply)])  # fmt: skip
+
+
 def write(path: Path) -> dict:
     """Write the capture; its ground truth (`http`, `tls`: client port -> truth)."""
     cap = Capture()
     for scenario in (connect_tls, connect_after_407, connect_optimistic, socks5,
-                     socks5_password, socks4, socks4a):  # fmt: skip
+                     socks5_password, socks4, socks4a, socks5_http, socks4a_http,
+                     socks5_refused):  # fmt: skip
         scenario(cap)
     write_file(path, pcap_bytes(cap.frames, LINKTYPE_ETHERNET))
     return {"frames": len(cap.frames), "http": cap.http, "tls": cap.tls}
