@@ -49,7 +49,8 @@ class HttpRequest(BaseModel):
     tags: list[str] = Field(
         default_factory=list,
         description="missing_response, missing_request, pipelined, http_0_9, gap, truncated, "
-        "bad_request, bad_response, smuggling_shape, tunnel, upgrade, too_many_pending",
+        "bad_request, bad_response, smuggling_shape, tunnel (a CONNECT's 2xx), upgrade, "
+        "too_many_pending, socks (read through a SOCKS proxy)",
     )
     malformed: str | None = Field(None, description="why a message was malformed, if one was")
 

@@ -69,6 +69,13 @@ def test_connect_exchanges_and_http_through_socks_are_http_requests(capture, sca
     assert scanned["connections"] == len(capture[1]["http"])
 
 
+def test_tag_socks_filters_the_requests_read_through_a_socks_proxy(capture, make_settings):
+    path = capture[0]
+    with Analyzer(make_settings(modules=["http"])).analyze(path, path.name) as analysis:
+        got = list(KindQuery(analysis, "http.requests").iterate("tag:socks"))
+    assert sorted(r["client_port"] for r in got) == [51008, 51009]
+
+
 def test_the_default_modules_read_the_tunnels_alike(capture, scanned):
     alone = scan(capture[0], 1, ["dns", "conn", "http", "tls"])
     for kind in ("http.requests", "tls.handshakes"):
