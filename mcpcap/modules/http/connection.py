@@ -5,8 +5,9 @@ with the oldest request still waiting for its final response; interim (1xx) resp
 than 101 do not consume it. When both halves of a pair are done the pair becomes a record
 (`Exchange`), handed to `emit`. Gaps are not guessed over: a message cut by one is recorded as
 far as it was seen and tagged `gap`; when the lost bytes must have held the start of a message
-(the data after the gap is not a start line and no message was in progress), the pairing
-counts a lost message so later pairs stay right.
+(no message was in progress, and the data after the gap is not a start line, or the direction
+was between messages: then the hole held at least one whole message), the pairing counts one
+lost message so later pairs stay right.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from mcpcap.modules.http.parser import (
     start_kind,
     text,
 )
+from mcpcap.modules.http.socks import SocksPreamble
 
 MAX_PENDING = 512  # requests waiting for a response, per connection
 MAX_TOTAL_PENDING = 10_000  # ... and in all connections of a scan (a few KB each at most)
@@ -69,8 +71,8 @@ class HttpConnection:
 
     __slots__ = (
         "budget", "client", "client_port", "closed", "depth", "emit", "last_frame", "last_ts",
-        "notes", "open_request", "open_response", "pending", "released", "requests", "responses",
-        "server", "server_port", "started", "tunnel",
+        "notes", "open_request", "open_response", "pending", "preamble", "released", "requests",
+        "responses", "server", "server_port", "started", "tunnel",
     )  # fmt: skip
 
     def __init__(
@@ -98,6 +100,7 @@ class HttpConnection:
         self.tunnel = False
         self.released = False
         self.last_frame, self.last_ts = 0, 0.0
+        self.preamble: SocksPreamble | None = None  # a SOCKS exchange before the HTTP
 
     # ------------------------------------------------------------------ input
     def chunk(
@@ -116,12 +119,18 @@ class HttpConnection:
         as if after a gap.
         """
         self.last_frame, self.last_ts = frame, ts
+        if self.preamble is not None:
+            data = self._past_preamble(from_client, data, gap)
+            if self.preamble.failed:
+                self.released = True  # refused, or no HTTP in the tunnel: nothing to record
+                return False
         parser = self.requests if from_client else self.responses
+        between = gap and not parser.stopped  # a hole between two messages (or in a start line)
         if data and from_client not in self.started:
             self.started.add(from_client)
             gap = gap or not syn_seen
         if gap and (parser.resumable or not parser.stopped):
-            self._gap(parser, data, frame, ts)
+            self._gap(parser, data, frame, ts, between)
         if data:
             if not from_client and parser.idle and self._answers_simple_request(data):
                 parser.raw_body(frame, ts)
@@ -155,6 +164,19 @@ class HttpConnection:
                 exchange.tag("missing_response")
                 self._maybe_emit(exchange)
 
+    def _past_preamble(self, from_client: bool, data: bytes, gap: bool) -> bytes:
+        """The direction's bytes after its SOCKS messages; the tunnel is read only when it
+        starts like HTTP (TLS in it is the TLS module's)."""
+        preamble = self.preamble
+        assert preamble is not None
+        if gap and not preamble.done[from_client]:
+            preamble.failed = True  # a hole in the SOCKS exchange: where HTTP starts is lost
+            return b""
+        rest = preamble.strip(from_client, data) if data else data
+        if rest and from_client not in self.started and start_kind(rest) is None:
+            preamble.failed = True
+        return rest
+
     def _not_http(self) -> bool:
         """Both directions stopped for good (garbage, bounds): nothing more to read."""
         return (
@@ -173,9 +195,11 @@ class HttpConnection:
             and start_kind(data) != "response"
         )
 
-    def _gap(self, parser: MessageParser, data: bytes, frame: int, ts: float) -> None:
+    def _gap(
+        self, parser: MessageParser, data: bytes, frame: int, ts: float, between: bool
+    ) -> None:
         in_progress = parser.gap(frame, ts)
-        if in_progress or start_kind(data) is not None:
+        if in_progress or (start_kind(data) is not None and not between):
             return
         # the lost bytes held the start of a message whose rest (or a later one) follows
         if parser.is_response:
@@ -208,6 +232,10 @@ class HttpConnection:
             exchange = self.open_request
             assert exchange is not None
             self.open_request = None
+            if msg.method == b"CONNECT" and not parser.stopped:
+                # the client may send into the tunnel before the proxy answers (a 2xx then
+                # ends HTTP here; a refusal lets a new request resume the parsing)
+                parser.wait("tunnel")
             self._request_done(exchange)
             return
         if msg.status is not None and 100 <= msg.status < 200 and msg.status != 101:

@@ -29,7 +29,7 @@ from mcpcap.modules.http.scan import COLUMNS
 TAGS = (
     "missing_response", "missing_request", "pipelined", "http_0_9", "gap", "truncated",
     "bad_request", "bad_response", "smuggling_shape", "tunnel", "upgrade", "too_many_pending",
-    "unusual_version",
+    "unusual_version", "socks",
 )  # fmt: skip
 METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE")
 STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")

@@ -49,7 +49,8 @@ class HttpRequest(BaseModel):
     tags: list[str] = Field(
         default_factory=list,
         description="missing_response, missing_request, pipelined, http_0_9, gap, truncated, "
-        "bad_request, bad_response, smuggling_shape, tunnel, upgrade, too_many_pending",
+        "bad_request, bad_response, smuggling_shape, tunnel (a CONNECT's 2xx), upgrade, "
+        "too_many_pending, socks (read through a SOCKS proxy)",
     )
     malformed: str | None = Field(None, description="why a message was malformed, if one was")
 
@@ -96,7 +97,9 @@ class HttpSummary(BaseModel):
     content_types: list[KeyCount] = Field(description="of responses")
     request_body_bytes: int = Field(description="client to server, bodies after transfer decoding")
     response_body_bytes: int = Field(description="server to client, likewise")
-    latency: Percentiles | None = Field(None, description="of rtt; None without any")
+    latency: Percentiles | None = Field(
+        None, description="rtt percentiles: the end of a request to the first byte of its response"
+    )
     errors_by_host: list[KeyCount] = Field(description="responses 400 and above, by host")
     malformed: int = Field(description="records with a malformed message")
     malformed_reasons: dict[str, int] = Field(

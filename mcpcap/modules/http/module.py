@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
 from mcpcap.modules.http.parser import start_kind
+from mcpcap.modules.http.socks import starts_socks
 
 
 class HttpModule(ProtocolModule):
@@ -21,7 +22,8 @@ class HttpModule(ProtocolModule):
     worker_imports: ClassVar[tuple[str, ...]] = ()
 
     def claims_tcp(self, sport: int, dport: int, data: bytes) -> bool:
-        return start_kind(data) is not None
+        """A request or status line, or a SOCKS request (HTTP may follow through the proxy)."""
+        return start_kind(data) is not None or starts_socks(data)
 
     def create_tables(self, db: sqlite3.Connection) -> None:
         from mcpcap.core.modules.malformed import create_table

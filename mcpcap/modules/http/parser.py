@@ -231,6 +231,12 @@ class MessageParser:
         msg.digest = hashlib.sha256()
         self.state = BODY_CLOSE
 
+    def wait(self, reason: str) -> None:
+        """Parse nothing until a chunk starts a message (what comes between is not HTTP's:
+        the bytes a client sends into a tunnel before its CONNECT is answered, say)."""
+        self.stop(reason)
+        self.resumable = True
+
     def stop(self, reason: str) -> None:
         """Parse nothing more in this direction (the connection became a tunnel, say)."""
         self.state = STOPPED

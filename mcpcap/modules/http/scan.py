@@ -23,6 +23,7 @@ from mcpcap.modules.http.connection import (
     basic_username,
 )
 from mcpcap.modules.http.parser import Message, start_kind, text
+from mcpcap.modules.http.socks import SocksPreamble, starts_socks
 
 BATCH = 5_000
 MAX_CONNECTIONS = 10_000  # open connections followed at once; the oldest is closed beyond it
@@ -151,18 +152,21 @@ class HttpStreams:
         return kept
 
     def _open(self, key: tuple, chunk: Any) -> HttpConnection | None:
-        """A connection starts with its first chunk: a request from the client, or (a capture
-        started mid-connection) a response from the server."""
+        """A connection starts with its first chunk: a request from the client, a SOCKS
+        request (HTTP may follow through the proxy), or (a capture started mid-connection) a
+        response from the server."""
         kind = start_kind(chunk.data)
-        if kind is None:
+        socks = kind is None and starts_socks(chunk.data)
+        if kind is None and not socks:
             return None
-        if kind == "request":
-            ends = (chunk.src, chunk.sport, chunk.dst, chunk.dport)
-        else:
+        if kind == "response":
             ends = (chunk.dst, chunk.dport, chunk.src, chunk.sport)
+        else:
+            ends = (chunk.src, chunk.sport, chunk.dst, chunk.dport)
         conn = HttpConnection(*ends, emit=self._emit, budget=self.pending)
+        if socks:
+            conn.preamble = SocksPreamble(chunk.data)
         self.connections[key] = conn
-        self.tally["connections"] += 1
         if len(self.connections) > MAX_CONNECTIONS:
             oldest = next(iter(self.connections))
             self.tally["connections closed early (too many open)"] += 1
@@ -173,6 +177,8 @@ class HttpStreams:
         if close:
             conn.close()
         del self.connections[key]
+        if conn.started:  # HTTP was read on it (not only a SOCKS exchange)
+            self.tally["connections"] += 1
         for parser in (conn.requests, conn.responses):
             if parser.reason and parser.reason not in ("closed", "tunnel", "gap"):
                 self.reasons[parser.reason] += 1
@@ -223,6 +229,8 @@ def make_row(row_id: int | None, conn: HttpConnection, exchange: Exchange) -> tu
             tags += [tag for tag in msg.tags if tag not in tags]
     if resp is None and "missing_response" not in tags:
         tags.append("missing_response")
+    if conn.preamble is not None:
+        tags.append("socks")
     ends = {
         "client": conn.client, "client_port": conn.client_port,
         "server": conn.server, "server_port": conn.server_port, "transport": "tcp",

@@ -129,6 +129,9 @@ class IcmpTimeline(Result):
 class IcmpSummary(Result):
     schema_version: str = SCHEMA_VERSION
     messages: int
+    errors: int = Field(
+        description="error messages: unreachable, time exceeded, redirect, parameter problem ..."
+    )
     malformed: dict[str, int] = Field(description="messages with a defect, by reason")
     by_type: list[TypeCount] = Field(description="messages by transport, type and code")
     echo: EchoSummary

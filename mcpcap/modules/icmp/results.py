@@ -54,8 +54,12 @@ class IcmpResults(TableResults):
         top_n = self._settings.top_n if top_n is None else top_n
         detail = getattr(self._counts, "detail", None) or {}
         neighbours, duplicates = self._neighbours(top_n)
+        messages, errors = self.db.execute(
+            "SELECT count(*), coalesce(sum(error), 0) FROM icmp_messages"
+        ).fetchone()
         return IcmpSummary(
-            messages=self.db.execute("SELECT count(*) FROM icmp_messages").fetchone()[0],
+            messages=messages,
+            errors=errors,
             malformed=dict(detail.get("malformed", {})),
             by_type=self._by_type(top_n),
             echo=self._echo(top_n),

@@ -2,12 +2,15 @@
 
 A module may give its own overview, tables or extra views (its TUI face hooks, see
 `mcpcap.tui.hooks`); without them, the overview reads the module's summary model generically:
-its top-level numbers and words are the key figures, a nested model is a group of figures, a
-mapping of counts is a ranking and a list is shown in brief. A summary field named like a field
-of one of the module's kinds takes that field's format (an `offset` group in seconds, when the
-kind shows `offset` in seconds), else the one its description declares ("seconds per bucket");
-a number with an ISO twin (`start` and `start_time`) shows as the twin. Nothing here knows a
-protocol.
+its top-level numbers, flags and words are the key figures (never the result's
+`schema_version`: it describes the reply, not the traffic), the first timeline is a chart
+(`series`), a nested model is a group of figures (under its description, its lists of models
+listed after it), a mapping of counts is a ranking and a list is shown in brief.
+A summary field named like a field of one of the module's kinds takes that field's format (an
+`offset` group in seconds, when the kind shows `offset` in seconds), else the unit its
+description or its name declares (`units`); a group whose name is a duration's (`latency`)
+shows its fractional numbers in seconds and its whole ones as counts; a number with an ISO twin
+(`start` and `start_time`) shows as the twin. Nothing here knows a protocol.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from rich.cells import cell_len
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import events
@@ -24,7 +29,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.widget import Widget
-from textual.widgets import Label, Static, TabbedContent, TabPane
+from textual.widgets import Label, Sparkline, Static, TabbedContent, TabPane
 
 from mcpcap.core.records import KindQuery
 from mcpcap.tui.hooks import TUI_OVERVIEW, TUI_TABLE, TUI_VIEWS, ExtraView, ShowRecords, hook
@@ -32,6 +37,7 @@ from mcpcap.tui.kind_rows import NONE, format_value
 from mcpcap.tui.widgets import capture_line, count, percent
 from mcpcap.tui.widgets.kind_table import KindPanel
 from mcpcap.tui.widgets.ranking import LONGER, Ranking, RankingsFit, RankTable
+from mcpcap.tui.widgets.series import Series, find_series, is_series
 
 if TYPE_CHECKING:
     from mcpcap.core.modules.contract import ProtocolModule
@@ -42,6 +48,11 @@ NARROW = 100  # below this many columns the rankings stack in one column
 LISTED = 5  # items a list shows
 COLUMNS = ("value", "count", "share")  # a ranking's
 Scalar = int | float | str | bool | None
+NOT_FIGURES = frozenset(("schema_version",))  # about the reply, not the traffic
+# words of a field's name that make its fractional numbers durations in seconds
+SECOND_WORDS = frozenset(
+    ("rtt", "latency", "duration", "delay", "interval", "jitter", "elapsed", "seconds")
+)
 
 
 def dom_id(name: str) -> str:
@@ -92,64 +103,129 @@ class SummaryParts:
 
     def __init__(self, summary: BaseModel, formats: Mapping[str, str]) -> None:
         self.figures: list[tuple[str, str, str]] = []  # (value, label, description)
-        self.groups: list[tuple[str, list[tuple[str, str]]]] = []  # (title, [(label, value)])
+        # (title, description, [(label, value)])
+        self.groups: list[tuple[str, str, list[tuple[str, str]]]] = []
         self.rankings: list[tuple[str, str, Mapping[str, float]]] = []  # (title, about, counts)
         self.lists: list[tuple[str, list[Any]]] = []
+        self.timeline: Series | None = None
         fields = type(summary).model_fields
         for name, info in fields.items():
             value = getattr(summary, name)
             about = info.description or ""
+            if name in NOT_FIGURES:
+                continue
+            if self.timeline is None:
+                self.timeline = find_series(label(name), value, info.annotation)
+                if self.timeline is not None:
+                    continue
             if value is None and _has_model(info.annotation):
-                self.groups.append((label(name), []))  # a group the summary left empty
+                self.groups.append((label(name), about, []))  # a group the summary left empty
             elif isinstance(value, BaseModel):
-                self.groups.append((label(name), self._group(value, formats.get(name), formats)))
+                unit = formats.get(name) or ("seconds" if says_seconds(name, about) else None)
+                self.groups.append((label(name), about, self._group(value, unit, formats)))
+                self.lists += _group_lists(label(name), value)
             elif _is_counts(value):
                 self.rankings.append((label(name), about, value))
             elif isinstance(value, (list, tuple)):
-                self.lists.append((label(name), list(value)))
+                if not is_series(info.annotation):  # a second timeline is not listed
+                    self.lists.append((label(name), list(value)))
             elif _is_scalar(value):
-                shown = figure(value, formats.get(name))
+                shown = figure(value, formats.get(name) or units(name, about, value))
                 self.figures.append((shown, label(name), about))
             elif isinstance(value, Mapping):
                 self.lists.append((label(name), [f"{k}: {v}" for k, v in value.items()]))
 
     def _group(
-        self, model: BaseModel, fmt: str | None, formats: Mapping[str, str]
+        self, model: BaseModel, unit: str | None, formats: Mapping[str, str]
     ) -> list[tuple[str, str]]:
+        """The group's figures; the group's unit is its fractional numbers' (a latency's
+        percentiles), never its whole ones' (how many went into them)."""
         shown = []
         fields = type(model).model_fields
         for name, info in fields.items():
             value = getattr(model, name)
             if _is_scalar(value) and f"{name}_time" not in fields:  # its ISO twin shows it
-                chosen = formats.get(name) or declared_format(name, info.description) or fmt
+                chosen = formats.get(name) or units(name, info.description, value)
+                if chosen is None and isinstance(value, float):
+                    chosen = unit
                 shown.append((label(name), figure(value, chosen)))
         return shown
 
 
+def _group_lists(title: str, model: BaseModel) -> list[tuple[str, list[Any]]]:
+    """A group's lists of models (an echo group's busiest destinations), titled by both."""
+    found = []
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        models = isinstance(value, list) and all(isinstance(i, BaseModel) for i in value)
+        if models and not is_series(info.annotation):
+            found.append((f"{title} {label(name)}", value))
+    return found
+
+
+def timeline_caption(series: Series) -> str:
+    """What the chart shows: "messages per 1.00 s from 2024-05-01 09:00:00.000, 26 in all"."""
+    text = series.what
+    if series.interval:
+        text += f" per {format_value('seconds', series.interval)}"
+    if series.start is not None:
+        text += f" from {format_value('time', series.start)}"
+    return f"{text}, {count(int(sum(series.values)))} in all"
+
+
 def item_text(item: Any) -> str:
     """An item of a summary's list on one line: a model as its first value, then its other
-    figures by name ("10.0.0.1 · transactions 5 · offers 3"), anything else as a cell."""
+    figures by name ("10.0.0.1 · transactions 5 · offers 3", a list of words as "hops a, b"),
+    anything else as a cell."""
     if not isinstance(item, BaseModel):
         return format_value("list", item)
     fields = type(item).model_fields
     parts = []
     for name, info in fields.items():
         value = getattr(item, name)
-        if _is_scalar(value) and f"{name}_time" not in fields:
-            shown = figure(value, declared_format(name, info.description))
-            parts.append(shown if not parts else f"{label(name)} {shown}")
+        if name in NOT_FIGURES or f"{name}_time" in fields:  # an ISO twin shows it
+            continue
+        if _is_scalar(value):
+            shown = figure(value, units(name, info.description, value))
+        elif isinstance(value, list) and all(map(_is_scalar, value)):
+            shown = ", ".join(map(str, value[:LISTED])) + (" …" if len(value) > LISTED else "")
+        else:
+            continue
+        parts.append(shown if not parts else f"{label(name)} {shown or NONE}")
     return " · ".join(parts)
 
 
-def declared_format(name: str, description: str | None) -> str | None:
-    """The format a field's name or description declares: `…_time` or "epoch seconds …" a
-    time, "seconds …" a duration (a timeline's start and bucket width)."""
+def units(name: str, description: str | None, value: Any = None) -> str | None:
+    """The format a field's description or name declares for `value`.
+
+    `…_time` or "epoch seconds …": a time. "seconds" in the description: a duration (a
+    timeline's bucket width, "SYN -> SYN/ACK, seconds"). A fractional number whose name says
+    it is one (`rtt_p50`, `latency`, `interval`): a duration too. `…_bytes`: a size.
+    """
     about = (description or "").lower()
     if name.endswith("_time") or about.startswith("epoch seconds"):
         return "time"
-    if about.startswith("seconds"):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if says_seconds(name, about, fractional=isinstance(value, float)):
         return "seconds"
+    if "bytes" in name.lower().split("_"):
+        return "bytes"
     return None
+
+
+def says_seconds(name: str, about: str, fractional: bool = True) -> bool:
+    """Whether a field holds seconds: its description starts so ("seconds per bucket"), or,
+    for fractional numbers (and groups of them), names seconds anywhere ("SYN -> SYN/ACK,
+    seconds") or its name is a duration's (`rtt_p90`)."""
+    about = about.lower()
+    if about.startswith("seconds"):
+        return True
+    if not fractional:  # a count described as "lasting over 10 seconds" stays a count
+        return False
+    return bool(re.search(r"\bseconds\b", about)) or not SECOND_WORDS.isdisjoint(
+        name.lower().split("_")
+    )
 
 
 def _has_model(annotation: Any) -> bool:
@@ -178,9 +254,43 @@ def group_table(values: list[tuple[str, str]]) -> Table:
     """A nested model's numbers side by side: names above, values below."""
     table = Table(box=None, padding=(0, 2, 0, 0), show_edge=False, header_style="dim")
     for name, _ in values:
-        table.add_column(name, justify="right")
-    table.add_row(*(f"[b]{escape(value)}[/b]" for _, value in values))
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_row(*(Text(value, style="bold", justify="right") for _, value in values))
     return table
+
+
+def group_rows(values: list[tuple[str, str]], width: int) -> list[list[tuple[str, str]]]:
+    """The figures cut into rows that each fit `width` cells (one figure a row at least)."""
+    rows: list[list[tuple[str, str]]] = [[]]
+    used = 0
+    for name, value in values:
+        cell = max(cell_len(name), cell_len(value)) + 2  # 2: the padding after a column
+        if rows[-1] and used + cell > width:
+            rows.append([])
+            used = 0
+        rows[-1].append((name, value))
+        used += cell
+    return rows if rows[0] else []
+
+
+class GroupFigures(Widget):
+    """A group's figures, names above values, in as many rows as the width needs (a wide
+    group never squeezes its names into broken columns)."""
+
+    DEFAULT_CSS = "GroupFigures { height: auto; }"
+
+    def __init__(self, values: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.values = values
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        return max(1, 2 * len(group_rows(self.values, width)))
+
+    def render(self) -> Group | Text:
+        if not self.values:
+            return Text("none", style="dim")
+        rows = group_rows(self.values, self.content_region.width or self.size.width)
+        return Group(*(group_table(row) for row in rows))
 
 
 class ModuleOverview(RankingsFit, VerticalScroll, can_focus=True):
@@ -199,10 +309,11 @@ class ModuleOverview(RankingsFit, VerticalScroll, can_focus=True):
     ModuleOverview .module-title { text-style: bold; color: $text-accent; }
     ModuleOverview:light .module-title { color: $text-primary; }
     ModuleOverview .module-about { color: $text-muted; }
+    ModuleOverview .module-chart { height: 3; margin: 0 1 0 0; }
     ModuleOverview .module-pair { layout: horizontal; height: auto; }
     ModuleOverview .module-pair > .module-section { width: 1fr; margin: 0 2 1 0; }
     ModuleOverview.-narrow .module-pair { layout: vertical; }
-    ModuleOverview.-narrow .module-figures { grid-size: 2; }
+    ModuleOverview.-narrow .module-figures { grid-size: 3; }
     """
 
     def __init__(
@@ -243,10 +354,14 @@ class ModuleOverview(RankingsFit, VerticalScroll, can_focus=True):
                                  classes="module-figure")  # fmt: skip
                     box.tooltip = about or None
                     yield box
-        for name, values in parts.groups:
+        if parts.timeline is not None:
+            yield from self._timeline(parts.timeline)
+        for name, about, values in parts.groups:
             with Vertical(classes="module-section"):
                 yield Label(name, classes="module-title")
-                yield Static(group_table(values) if values else Text("none", style="dim"))
+                if about:
+                    yield Static(about, classes="module-about", markup=False)
+                yield GroupFigures(values)
         ranked = rankings(parts, dom_id(self.module.name))
         for first in range(0, len(ranked), 2):  # side by side in pairs (stacked when narrow)
             with Horizontal(classes="module-pair"):
@@ -263,6 +378,13 @@ class ModuleOverview(RankingsFit, VerticalScroll, can_focus=True):
                 if len(items) > LISTED:
                     shown.append(f"… {len(items) - LISTED} more")
                 yield Static("\n".join(shown) or "none", markup=False)
+
+    def _timeline(self, series: Series) -> ComposeResult:
+        with Vertical(classes="module-section"):
+            yield Label(series.title, classes="module-title")
+            yield Static(timeline_caption(series), classes="module-about", markup=False)
+            if len(series.values) > 1 and any(series.values):  # one bucket: the caption says it
+                yield Sparkline(series.values, classes="module-chart")
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")

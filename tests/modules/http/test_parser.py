@@ -210,6 +210,32 @@ def test_connect_refused_keeps_parsing():
     assert [r["status_code"] for r in wire.close()] == [407, 200]
 
 
+TLS_HELLO = bytes.fromhex("160301002a010000260303") + bytes(32) + b"\x00\x00\r\n\r\n"
+
+
+def test_bytes_sent_into_a_tunnel_before_its_answer_are_not_http_items():
+    wire = Wire(3128)
+    wire.client(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" + TLS_HELLO)
+    wire.client(TLS_HELLO)
+    assert wire.server(b"HTTP/1.1 200 Connection established\r\n\r\n" + TLS_HELLO) is False
+    assert wire.conn.notes == []
+    (record,) = wire.records()
+    assert (record["method"], record["status_code"], record["malformed"]) == ("CONNECT", 200, None)
+
+
+def test_a_refused_connect_then_a_new_request_after_early_tunnel_bytes():
+    wire = Wire(3128)
+    wire.client(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" + TLS_HELLO)
+    wire.server(response("407 Proxy Authentication Required", b"log in"))
+    wire.client(b"CONNECT example.com:443 HTTP/1.1\r\nProxy-Authorization: Basic eDp5\r\n\r\n")
+    assert wire.server(b"HTTP/1.1 200 Connection established\r\n\r\n") is False
+    assert wire.conn.notes == []
+    assert [(r["method"], r["status_code"]) for r in wire.records()] == [
+        ("CONNECT", 407),
+        ("CONNECT", 200),
+    ]
+
+
 def test_101_switching_protocols_ends_http_on_the_connection():
     wire = Wire()
     wire.client(get("/ws", extra="Upgrade: websocket\r\nConnection: Upgrade\r\n"))
@@ -266,6 +292,41 @@ def test_a_response_lost_whole_in_a_gap_keeps_the_pairing_right():
         ("/3", 404),
     ]
     assert {"gap", "missing_response"} <= set(records[1]["tags"])
+
+
+@pytest.mark.parametrize("pipelined", [True, False])
+def test_a_response_lost_whole_between_two_messages_keeps_the_pairing_right(pipelined):
+    wire = Wire()
+    wire.client(get("/1") + get("/2") + get("/3") if pipelined else get("/1"))
+    wire.server(response("200 OK", b"one"))
+    if not pipelined:
+        wire.client(get("/2"))
+        wire.client(get("/3"))
+    # the hole held /2's whole response: the next chunk starts /3's
+    wire.server(response("404 Not Found", b"three"), gap=True)
+    records = wire.close()
+    assert [(r["uri"], r["status_code"]) for r in records] == [
+        ("/1", 200),
+        ("/2", None),
+        ("/3", 404),
+    ]
+    assert {"gap", "missing_response"} <= set(records[1]["tags"])
+
+
+def test_a_request_lost_whole_between_two_messages_keeps_the_pairing_right():
+    wire = Wire()
+    wire.client(get("/1"))
+    wire.server(response("200 OK", b"one"))
+    wire.client(get("/3"), gap=True)  # the hole held the request for /2
+    wire.server(response("200 OK", b"two"))
+    wire.server(response("404 Not Found", b"three"))
+    records = wire.close()
+    assert [(r["uri"], r["status_code"]) for r in records] == [
+        ("/1", 200),
+        (None, 200),
+        ("/3", 404),
+    ]
+    assert "gap" in records[1]["tags"]
 
 
 def test_a_direction_seen_without_its_syn_starts_as_after_a_gap():

@@ -116,6 +116,7 @@ def test_summary(analysis):
     assert sum(t.count for t in summary.by_type) == summary.messages
     assert sum(summary.timeline.messages) == summary.messages
     assert sum(summary.timeline.errors) == len(list(_query(analysis).iterate("error:true")))
+    assert summary.errors == len(list(_query(analysis).iterate("error:true"))) > 0
 
 
 def test_malformed_messages_are_a_kind(analysis):
