@@ -21,7 +21,7 @@ __all__ = ["CATEGORIES", "Finding", "hunt"]
 
 def hunt(db: sqlite3.Connection, allow_extra: Iterable[str] = ()) -> list[Finding]:
     """Every finding at or above the report threshold, best first."""
-    from mcpcap.modules.dns.hunting import zones
+    from mcpcap.modules.dns.hunting import names, zones
     from mcpcap.modules.dns.hunting.allow import Allowlist
     from mcpcap.modules.dns.hunting.answers import find_answer_shapes
     from mcpcap.modules.dns.hunting.dga import find_dga
@@ -30,11 +30,17 @@ def hunt(db: sqlite3.Connection, allow_extra: Iterable[str] = ()) -> list[Findin
 
     zones.register(db)
     allow = Allowlist(allow_extra)
-    found = [
-        *find_tunnels(db, allow),
-        *find_dga(db, allow),
-        *find_answer_shapes(db, allow),
-        *find_odd_resolvers(db),
-    ]
+    try:
+        found = [
+            *find_tunnels(db, allow),
+            *find_dga(db, allow),
+            *find_answer_shapes(db, allow),
+            *find_odd_resolvers(db),
+        ]
+    finally:
+        # the per-name caches serve one hunt (a capture's names repeat): kept, a server that
+        # analyses capture after capture held up to 2 x 65536 names of past ones (20+ MiB)
+        names.randomness.cache_clear()
+        names.data_score.cache_clear()
     kept = [f for f in found if f.score >= REPORT.threshold and not allow.allows_address(f.subject)]
     return sorted(kept, key=lambda f: (-f.score, CATEGORIES.index(f.category), f.subject))
