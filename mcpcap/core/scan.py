@@ -215,28 +215,15 @@ def _consume_spans(
     size: int,
 ) -> tuple[int, int, float | None, float | None]:
     """Hand the workers' results to the module scans, in capture order."""
-    from mcpcap.core.parallel import DEFERRED, PACKET_FLUSH, TCP_SEGMENT, unpack_items
-
-    frame = feeder.frame
     packets = total_bytes = 0
     first_ts = last_ts = None
-    stream_worker = feeder.stream_items is not None
-    for span, (packed, streams, count, span_bytes, low, high) in results:
-        items, partials = unpack_items(packed)
-        for item in items:
-            kind = item[0]
-            if kind == DEFERRED:
-                frame(item[1], item[2], linktype, item[3])
-            elif kind == TCP_SEGMENT:
-                feeder.tcp_segment(item[1], item[2], Segment._make(item[3]))
-            elif kind == PACKET_FLUSH:
-                _hand_over_partials(feeder, module_scans, item[1])
-            else:
-                module_scans[kind].on_udp_decoded(*item[1:])
-        feeder.flush_packets()  # the span's deferred frames, which this process decoded
-        if stream_worker:
-            feeder.hand_to_stream_worker(streams)
-        _hand_over_partials(feeder, module_scans, partials)
+    for span, result in results:
+        _hand_over(result, feeder, module_scans, linktype)
+        count, span_bytes, low, high = result[2:]
+        # a span's results (its bytes, and its items above) go before the next span's arrive:
+        # a loop variable would keep them while the next ones are received and unpacked, two
+        # spans' items at once (the largest part of a scan's memory in this process)
+        del result
         packets += count
         total_bytes += span_bytes
         if low is not None and (first_ts is None or low < first_ts):
@@ -248,6 +235,28 @@ def _consume_spans(
         if progress is not None:
             progress(packets, span.end, size)
     return packets, total_bytes, first_ts, last_ts
+
+
+def _hand_over(result: tuple, feeder: _FrameFeeder, module_scans: list[Any], linktype: int) -> None:
+    """One span's worker results to the module scans (its items die with this call)."""
+    from mcpcap.core.parallel import DEFERRED, PACKET_FLUSH, TCP_SEGMENT, unpack_items
+
+    frame = feeder.frame
+    items, partials = unpack_items(result[0])
+    for item in items:
+        kind = item[0]
+        if kind == DEFERRED:
+            frame(item[1], item[2], linktype, item[3])
+        elif kind == TCP_SEGMENT:
+            feeder.tcp_segment(item[1], item[2], Segment._make(item[3]))
+        elif kind == PACKET_FLUSH:
+            _hand_over_partials(feeder, module_scans, item[1])
+        else:
+            module_scans[kind].on_udp_decoded(*item[1:])
+    feeder.flush_packets()  # the span's deferred frames, which this process decoded
+    if feeder.stream_items is not None:
+        feeder.hand_to_stream_worker(result[1])
+    _hand_over_partials(feeder, module_scans, partials)
 
 
 def _hand_over_partials(feeder: _FrameFeeder, module_scans: list[Any], partials: list) -> None:

@@ -91,7 +91,9 @@ def one_scan_at_a_time() -> None:
     peak: the results of the spans in flight, a span's decoded messages, its tallies, SQLite's
     pages). 20 concurrent first calls on DNS-dense captures (benchmarks/concurrent_memory.py
     --calls 20 --packets 360000 --dns-only): server peak 773 MiB before, 279 with this and
-    `release_free_memory`, 210 with the allocator settings of `limit_malloc_arenas` too.
+    `release_free_memory`, 210 with the allocator settings of `limit_malloc_arenas` too (227
+    as the kernel's high-water mark), 185 once scans kept nothing of past captures (see the
+    benchmark).
     """
     from mcpcap.core.scan import SCANS
 

@@ -16,7 +16,7 @@ from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.malformed import MAX_STORED, MalformedLog
 from mcpcap.modules.dns import store_schema
 from mcpcap.modules.dns.counting import MessageCounts
-from mcpcap.modules.dns.decoder import Brief, decode_brief
+from mcpcap.modules.dns.decoder import Brief, decode_brief, forget_seen
 from mcpcap.modules.dns.domains import load_suffix_list
 from mcpcap.modules.dns.pairing import Pairer
 
@@ -272,6 +272,9 @@ class DnsScan(ModuleScan):
         self._answers.clear()
 
     def finish(self, db: sqlite3.Connection) -> dict[str, Any]:
+        # the messages and questions seen before serve one capture: a process that scans one
+        # after another (the MCP server) kept the last ones' (about 10 MiB) for nothing
+        forget_seen()
         self._pairer.finish()
         self._flush_messages()
         self._flush_transactions()

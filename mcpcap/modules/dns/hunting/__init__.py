@@ -35,10 +35,17 @@ Finder = Callable[[sqlite3.Connection, "Allowlist"], list[Finding]]  # one detec
 
 def hunt(db: sqlite3.Connection, allow_extra: Iterable[str] = ()) -> list[Finding]:
     """Every finding at or above the report threshold, best first."""
+    from mcpcap.modules.dns.hunting import names
     from mcpcap.modules.dns.hunting.allow import Allowlist
 
     allow = Allowlist(allow_extra)
-    found = [finding for part in _run_finders(db, allow) for finding in part]
+    try:
+        found = [finding for part in _run_finders(db, allow) for finding in part]
+    finally:
+        # the per-name caches serve one hunt (a capture's names repeat): kept, a server that
+        # analyses capture after capture held up to 2 x 65536 names of past ones (20+ MiB)
+        names.randomness.cache_clear()
+        names.data_score.cache_clear()
     kept = [f for f in found if f.score >= REPORT.threshold and not allow.allows_address(f.subject)]
     return sorted(kept, key=lambda f: (-f.score, CATEGORIES.index(f.category), f.subject))
 
