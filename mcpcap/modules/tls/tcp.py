@@ -38,12 +38,13 @@ def sslv2_client_hello(data: bytes) -> bool:
 
 
 def starts_preamble(data: bytes) -> bool:
-    """An HTTP CONNECT request or a SOCKS 4/5 greeting: TLS may follow."""
+    """An HTTP CONNECT request or a SOCKS 4/5 greeting: TLS may follow. A client that does not
+    wait for the proxy's answer sends more in the same segment (the request, the ClientHello)."""
     if data.startswith(b"CONNECT "):
         return True
-    if len(data) >= 3 and data[0] == 5 and 1 <= data[1] <= 9 and len(data) == 2 + data[1]:
+    if len(data) >= 3 and data[0] == 5 and 1 <= data[1] <= 9 and len(data) >= 2 + data[1]:
         return True
-    return len(data) >= 9 and tuple(data[:2]) == SOCKS4_CONNECT and data.endswith(b"\0")
+    return len(data) >= 9 and tuple(data[:2]) == SOCKS4_CONNECT and b"\0" in data[8:]
 
 
 class _Side:

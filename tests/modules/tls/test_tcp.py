@@ -134,6 +134,27 @@ def test_a_socks5_preamble_is_skipped():
     assert hs.client_hello.server_name == "chunks.test" and hs.malformed is None
 
 
+def test_a_socks_preamble_sent_without_waiting_for_the_proxy_is_claimed_and_skipped():
+    """An optimistic client sends its SOCKS greeting with the request (SOCKS5), or its
+    request with the ClientHello (SOCKS4), in one segment."""
+    module = TlsModule()
+    greeting_and_request = b"\x05\x01\x00" + b"\x05\x01\x00\x03\x0bchunks.test\x01\xbb"
+    assert module.claims_tcp(40000, 1080, greeting_and_request)
+    socks4 = b"\x04\x01\x01\xbb\x0a\x00\x00\x02user\x00"
+    assert module.claims_tcp(40000, 1080, socks4 + HELLO)
+    assert not module.claims_tcp(40000, 1080, b"\x04\x01\x01\xbb\x0a\x00\x00\x02user")
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    conn.feed(True, greeting_and_request, False, False, 1, 1.0)
+    conn.feed(
+        False, b"\x05\x00" + b"\x05\x00\x00\x01\x0a\x00\x00\x02\x01\xbb", False, False, 2, 2.0
+    )
+    conn.feed(True, HELLO, False, False, 3, 3.0)
+    conn.feed(False, FLIGHT, False, False, 4, 4.0)
+    hs = conn.handshake
+    assert (hs.client_hello_frame, hs.server_hello_frame) == (3, 4)
+    assert hs.client_hello.server_name == "chunks.test" and hs.malformed is None
+
+
 def test_no_handshake_within_the_preamble_bound_gives_up():
     conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
     conn.feed(True, b"CONNECT x:443 HTTP/1.1\r\n\r\n", False, False, 1, 1.0)
