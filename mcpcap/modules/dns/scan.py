@@ -18,6 +18,7 @@ from mcpcap.modules.dns import store_schema
 from mcpcap.modules.dns.counting import MessageCounts
 from mcpcap.modules.dns.decoder import Brief, decode_brief, forget_seen
 from mcpcap.modules.dns.domains import load_suffix_list
+from mcpcap.modules.dns.hunting.tallies import HuntTallies
 from mcpcap.modules.dns.pairing import Pairer
 
 DNS_PORT, MDNS_PORT, LLMNR_PORT = 53, 5353, 5355
@@ -143,6 +144,8 @@ class DnsScan(ModuleScan):
         self._db = db
         self._messages: list[tuple] = []
         self._transactions: list[tuple] = []
+        self._answer_values: list[Sequence[str]] = []  # each transaction's, for the hunt
+        self._tallies = HuntTallies()
         self._extra_questions: list[tuple] = []
         self._answers: list[tuple] = []
         self._candidates: OrderedDict[tuple, tuple] = OrderedDict()
@@ -248,6 +251,7 @@ class DnsScan(ModuleScan):
         """A finished transaction's row, its extra questions and its answer values."""
         transactions = self._transactions
         transactions.append(row)
+        self._answer_values.append(values)
         if extra:
             tx_id = row[0]
             self._extra_questions += [(tx_id, *question) for question in extra]
@@ -267,7 +271,9 @@ class DnsScan(ModuleScan):
         db.executemany(store_schema.INSERT_TRANSACTION, self._transactions)
         db.executemany(store_schema.INSERT_EXTRA_QUESTION, self._extra_questions)
         db.executemany(store_schema.INSERT_ANSWER, self._answers)
+        self._tallies.add(self._transactions, self._answer_values)
         self._transactions.clear()
+        self._answer_values.clear()
         self._extra_questions.clear()
         self._answers.clear()
 
@@ -280,6 +286,8 @@ class DnsScan(ModuleScan):
         self._flush_transactions()
         tcp = self._tcp
         tcp.store_transactions(after=self._pairer.opened)
+        self._tallies.merge(tcp.tallies, id_shift=self._pairer.opened)
+        self._tallies.store(db)
         self._malformed.extend(tcp.malformed)
         self._malformed.finish()
         if tcp.counts is not None:
@@ -312,6 +320,7 @@ class TcpPart:
         self.counts: MessageCounts | None = None
         self.malformed: list[tuple] = []
         self.retransmissions = self.duplicate_responses = 0
+        self.tallies = HuntTallies()  # of the staged transactions, numbered from 1
         self._staged = False
 
     def add(self, counts: tuple | None, bad: list, transactions: list, totals: tuple) -> None:
@@ -331,14 +340,16 @@ class TcpPart:
             self._staged = True
             for table in STAGED:
                 db.execute(f"CREATE TEMP TABLE {STAGING}{table} AS SELECT * FROM {table} WHERE 0")
-        rows, extra, answers = [], [], []
+        rows, extra, answers, answer_values = [], [], [], []
         for row, questions, values in transactions:
             rows.append(row)
+            answer_values.append(values)
             tx_id = row[0]
             extra += [(tx_id, *question) for question in questions]
             answers += [(tx_id, value) for value in values]
         for table, items in zip(STAGED, (rows, extra, answers), strict=True):
             store_schema.insert_rows(db, f"temp.{STAGING}{table}", items)
+        self.tallies.add(rows, answer_values)
 
     def store_transactions(self, after: int) -> None:
         """The staged transactions into the store, numbered from `after` + 1."""

@@ -25,6 +25,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from mcpcap.core.modules import malformed
+from mcpcap.modules.dns.hunting import tallies
 
 TABLES = """
 CREATE TABLE dns_messages (
@@ -90,6 +91,7 @@ ADDRESS_TYPES = (1, 28)  # A, AAAA
 
 def create_tables(db: sqlite3.Connection) -> None:
     db.executescript(TABLES)
+    db.executescript(tallies.TABLES)
     malformed.create_table(db, "dns")
 
 

@@ -1,9 +1,9 @@
 """Fast flux and DNS rebinding: what a name's addresses did over the capture.
 
-One grouped pass over the A and AAAA answers picks the names worth a look: many distinct
-values, or private-looking and other values side by side (a text test in SQL, confirmed in
-Python). Only their (name, address, server) triples are then read, one name at a time, through
-the name index.
+The scan's tallies of the A and AAAA answers pick the names worth a look: many distinct
+values, or private-looking and other values side by side (a text test, confirmed on the
+address later; see `tallies`). Only their (name, address, server) triples are then read, one
+name at a time, through the name index.
 """
 
 from __future__ import annotations
@@ -18,18 +18,15 @@ from mcpcap.modules.dns.hunting.thresholds import FAST_FLUX, REBINDING
 from mcpcap.modules.dns.hunting.zones import known_suffix
 from mcpcap.modules.dns.store_schema import unpack_list
 
-PRIVATE_LOOKING = " OR ".join(
-    f"a.value GLOB '{pattern}'"
-    for pattern in ("10.*", "127.*", "192.168.*", "169.254.*", "172.1[6-9].*", "172.2[0-9].*",
-                    "172.3[01].*", "[fF][cCdD]*:*", "[fF][eE][89abAB]*:*", "::1")
-)  # fmt: skip
 ADDRESS_ANSWERS = (
     "FROM dns_answers a JOIN dns_transactions t ON t.id = a.tx_id "
     "WHERE t.qtype IN (1, 28) AND t.protocol = 'dns' AND t.qname IS NOT NULL"
 )
-CANDIDATES_SQL = f"""
-SELECT t.qname {ADDRESS_ANSWERS} GROUP BY t.qname
-HAVING count(DISTINCT a.value) >= ? OR (max({PRIVATE_LOOKING}) = 1 AND min({PRIVATE_LOOKING}) = 0)
+# the names with many distinct address answers, or private-looking ones beside others
+# (the scan's `tallies`, counted up to the fast-flux threshold)
+CANDIDATES_SQL = """
+SELECT qname FROM dns_hunt_answer_names WHERE addresses >= ? OR (private AND public)
+ORDER BY qname
 """
 TRIPLES_SQL = f"""
 SELECT t.qname, a.value, t.server, min(t.ts), max(t.ts), min(t.id), count(*)

@@ -1,6 +1,6 @@
 """Odd resolution: DNS servers nobody else uses, DNS on other ports, answers never asked for.
 
-One grouped query gives every (server, port, client) its transactions and unsolicited
+The scan's tallies give every (server, port, client) its transactions and unsolicited
 responses (rows: resolvers times their clients, few); the rest is Python.
 """
 
@@ -13,11 +13,10 @@ from mcpcap.modules.dns.hunting.finding import Finding, plural
 from mcpcap.modules.dns.hunting.thresholds import ODD_RESOLVER
 
 STANDARD_PORTS = (53,)
+# each (server, port, client)'s transactions, grouped as the scan stored them (`tallies`)
 PAIRS_SQL = """
-SELECT server, server_port, client, count(*), sum(query_frame IS NULL),
-       sum(response_frame IS NOT NULL), min(ts), max(ts), min(id), sum(query_frame IS NOT NULL)
-FROM dns_transactions WHERE protocol = 'dns' AND server IS NOT NULL
-GROUP BY server, server_port, client
+SELECT server, server_port, client, n, unsolicited, responses, first_ts, last_ts, first_id, asked
+FROM dns_hunt_resolvers ORDER BY server, server_port, client
 """
 
 

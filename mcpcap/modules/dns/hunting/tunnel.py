@@ -1,7 +1,7 @@
 """Tunnels and exfiltration: zones whose many names carry data.
 
-One pass over the distinct names of the stored queries (grouped along the name index) adds each
-name's features to its zone's tallies; per-client name bytes and the query rhythm are then asked
+One pass over the distinct names of the stored queries (the scan's `tallies`) adds each name's
+features to its zone's tallies; per-client name bytes and the query rhythm are then asked
 of SQL for the few zones that could reach the threshold. Memory grows with the zones (a few
 numbers each), never with the transactions.
 """
@@ -20,18 +20,15 @@ from mcpcap.modules.dns.hunting.thresholds import REPORT, TUNNEL
 from mcpcap.modules.dns.hunting.zones import ANY_BELOW, below, data_on_top, zone_filter
 from mcpcap.modules.dns.hunting.zones import zone as zone_of
 
-UNUSUAL_TYPES = (5, 10, 13, 15, 16, 99, 255)  # CNAME NULL HINFO MX TXT SPF ANY
-PRIVATE_TYPES = "(qtype >= 65280 AND qtype <= 65534)"
 QUERIES = (
     f"protocol = 'dns' AND qname IS NOT NULL AND query_frame IS NOT NULL "
     f"AND qtype NOT IN ({','.join(map(str, sorted(DNSSEC_TYPES)))})"
 )
-UNUSUAL = f"(qtype IN ({','.join(map(str, UNUSUAL_TYPES))}) OR {PRIVATE_TYPES})"
-NAMES_SQL = f"""
-SELECT min(domain), qname, min(query), count(*), min(id), min(ts), max(ts),
-       sum({UNUSUAL}), sum(coalesce(length(answers), 0)), count(answers),
-       coalesce(sum(rcode = 3), 0)
-FROM dns_transactions WHERE {QUERIES} GROUP BY qname
+# each name's queries, grouped as the scan stored them (`tallies`), in name order
+NAMES_SQL = """
+SELECT domain, qname, query, n, first_id, first_ts, last_ts, unusual, answer_chars, answers,
+       nxdomain
+FROM dns_hunt_names ORDER BY qname
 """
 
 
@@ -116,8 +113,8 @@ DOMAINS_SQL = "SELECT domain, sum(n) FROM dns_domain_counts GROUP BY domain"
 def _zones(db: sqlite3.Connection, allow: Allowlist) -> list[Zone]:
     """The zones with enough names carrying data. The scan's questions per registered domain
     pick the domains that may have enough names (a number per domain, no pass over the
-    transactions); one walk along the name index (SQL never sorts) then tallies their names,
-    and those of `first-label.*` zones."""
+    transactions); one walk over the scan's names (`tallies`) then tallies their names, and
+    those of `first-label.*` zones."""
     zones: dict[str, Zone] = {}
     labelled = False
     for domain, n in db.execute(DOMAINS_SQL):
