@@ -1,11 +1,12 @@
 """DNS hunting: tunnels, DGA, fast flux, odd resolvers and rebinding, found and explained.
 
-`hunt` runs each detector over the stored transactions (grouped SQL; Python keeps a few numbers
-per zone, client or name) and ranks what scores at least `REPORT.threshold`; `cache` stores the
-findings with the capture (the scan hunts once it is complete) and `results` serves them as the
-`dns.findings` kind. Every threshold lives in `thresholds`, the names left alone in `allow`
-(plus the settings' `hunt_allow`). The README's "DNS hunting" section documents each heuristic,
-its thresholds and its known false positives.
+`hunt` runs each detector over the stored transactions (the groupings the scan tallied, see
+`tallies`, and grouped SQL; Python keeps a few numbers per zone, client or name) and ranks what
+scores at least `REPORT.threshold`; `cache` stores the findings with the capture (the scan hunts
+once it is complete) and `results` serves them as the `dns.findings` kind. Every threshold
+lives in `thresholds`, the names left alone in `allow` (plus the settings' `hunt_allow`). The
+README's "DNS hunting" section documents each heuristic, its thresholds and its known false
+positives.
 """
 
 from __future__ import annotations
