@@ -39,7 +39,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: threads are still serialised
     fcntl = None  # type: ignore[assignment]
 
-STORE_SCHEMA = "9"
+STORE_SCHEMA = "8"
 FINGERPRINT_BLOCK = 64 * 1024
 STORE_SUFFIX = ".sqlite"
 TEMP_SUFFIX = ".tmp"

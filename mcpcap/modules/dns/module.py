@@ -19,7 +19,8 @@ def looks_like_dns_query_or_response(payload: bytes) -> bool:
 class DnsModule(ProtocolModule):
     name: ClassVar[str] = "dns"
     title: ClassVar[str] = "DNS"
-    schema_version: ClassVar[str] = "3"  # 2: dns_malformed; 3: findings in the summary
+    # 2: dns_malformed; 3: findings in the summary; 4: the hunt's tallies
+    schema_version: ClassVar[str] = "4"
     udp_ports: ClassVar[frozenset[int]] = UDP_PORTS
     tcp_ports: ClassVar[frozenset[int]] = frozenset((53, 5353, 5355))
     worker_imports: ClassVar[tuple[str, ...]] = (
