@@ -100,3 +100,12 @@ def test_missing_corpus_skips_or_fails_when_required(tmp_path, monkeypatch) -> N
     monkeypatch.setenv(REQUIRE_ENV, "1")
     with pytest.raises(pytest.fail.Exception, match=REQUIRE_ENV):
         require_corpus(tmp_path / "absent")
+
+
+def test_every_builtin_module_is_registered_by_an_entry_point_as_a_third_party_would():
+    """mcpcap's own modules are found the way another package's are (the `mcpcap.modules`
+    entry points); the registry's table is only the fallback of a never-installed source tree."""
+    from mcpcap.core.modules.registry import BUILTIN_MODULES, ENTRY_POINT_GROUP
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["entry-points"][ENTRY_POINT_GROUP] == BUILTIN_MODULES

@@ -1,8 +1,9 @@
 """Which protocol modules exist: the `mcpcap.modules` entry-point group.
 
 A third party adds a protocol by shipping a package with an entry point in that group, exactly as
-mcpcap's own modules are registered (see pyproject.toml). The built-in table is the fallback for
-running from a source tree that was never installed.
+mcpcap's own modules are registered (see pyproject.toml, which declares every one of them). The
+built-in table repeats those entry points (a test keeps the two equal): it is the fallback for
+running from a source tree that was never installed, and the order of the default modules.
 """
 
 from __future__ import annotations

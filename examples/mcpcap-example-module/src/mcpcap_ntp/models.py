@@ -9,10 +9,12 @@ class NtpExchange(BaseModel):
     id: int = Field(description="the request's frame; fetches this exchange alone")
     ts: float = Field(description="the request's time, epoch seconds")
     time: str = Field(description="the request's time, ISO 8601 UTC")
+    uid: str = Field(description="the flow's uid, the same in conn.connections and every module")
     client: str
     client_port: int
     server: str
     server_port: int
+    transport: str = Field("udp", description="always udp (NTP over UDP port 123)")
     version: int = Field(description="NTP version of the request")
     stratum: int | None = Field(None, description="the server's stratum (1 = primary)")
     reference_id: str | None = Field(None, description="the server's reference clock or source")
@@ -30,10 +32,12 @@ class NtpMalformed(BaseModel):
     ts: float
     time: str
     frame: int
+    uid: str = Field(description="the datagram's flow uid, the same in conn.connections")
     src: str
     src_port: int
     dst: str
     dst_port: int
+    transport: str = "udp"
     reason: str
 
 

@@ -12,6 +12,7 @@ import sqlite3
 from functools import cache
 from typing import Any, ClassVar
 
+from mcpcap.core.export import flow_uid
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
@@ -120,8 +121,9 @@ def _exchange(row: tuple) -> dict[str, Any]:
      offset, delay, request_frame, response_frame, answered) = row  # fmt: skip
     return {
         "id": id_, "ts": round_ts(ts), "time": iso_time(ts),
+        "uid": flow_uid(client, client_port, server, server_port, "udp"),
         "client": client, "client_port": client_port,
-        "server": server, "server_port": server_port,
+        "server": server, "server_port": server_port, "transport": "udp",
         "version": version, "stratum": stratum, "reference_id": reference_id,
         "offset": offset, "delay": delay,
         "request_frame": request_frame, "response_frame": response_frame,
@@ -131,8 +133,10 @@ def _exchange(row: tuple) -> dict[str, Any]:
 
 def _malformed(row: tuple) -> dict[str, Any]:
     id_, frame, ts, src, src_port, dst, dst_port, reason = row
-    return {"id": id_, "ts": round_ts(ts), "time": iso_time(ts), "frame": frame, "src": src,
-            "src_port": src_port, "dst": dst, "dst_port": dst_port, "reason": reason}  # fmt: skip
+    return {"id": id_, "ts": round_ts(ts), "time": iso_time(ts), "frame": frame,
+            "uid": flow_uid(src, src_port, dst, dst_port, "udp"), "src": src,
+            "src_port": src_port, "dst": dst, "dst_port": dst_port, "transport": "udp",
+            "reason": reason}  # fmt: skip
 
 
 TABLES = (
