@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from mcpcap.core import flowsplits
 from mcpcap.core.decap import Decapsulator, Segment
 from mcpcap.core.errors import CancelledError
 from mcpcap.core.gcpause import collector_paused
@@ -130,6 +131,7 @@ def _scan_reader(
         "max_packets": max_packets,
     }
     facts["modules"] = {module.name: scan.finish(db) for module, scan in scans}
+    flowsplits.move_stored_uids(db, [place for module in modules for place in module.stored_uids])
     return facts
 
 

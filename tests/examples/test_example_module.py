@@ -188,21 +188,27 @@ def test_dns_results_are_the_same_with_the_ntp_module(make_settings, example, ca
 
 def test_records_carry_the_uid_conn_gives_their_flow(make_settings):
     """A flow's records share one uid across modules, a third party's too: each exchange's and
-    each malformed datagram's uid is the uid of its flow's first conn connection. (A flow that
-    conn splits, here 192.168.1.10:123 again after more than a minute, keeps the first one's
-    uid in the other modules' records: a known gap, see the README's `uid`.)"""
+    each malformed datagram's uid is that of the conn connection open at its time (the capture
+    asks 192.0.2.123 again from 192.168.1.10:123 after more than a minute: conn's second
+    connection of that flow, which the later exchange names)."""
     settings = make_settings(modules=["conn", "ntp"])
     with Analyzer(settings).analyze(CAPTURE, CAPTURE.name) as found:
-        connections: dict[tuple, str] = {}
-        for c in KindQuery(found, "conn.connections").iterate():  # in time order: first wins
-            connections.setdefault((c["client"], c["client_port"], c["server"], c["server_port"]),
-                                   c["uid"])  # fmt: skip
+        connections: dict[tuple, list[tuple[float, str]]] = {}
+        for c in KindQuery(found, "conn.connections").iterate():
+            ends = (c["client"], c["client_port"], c["server"], c["server_port"])
+            connections.setdefault(ends, []).append((c["ts"], c["uid"]))
         exchanges = list(KindQuery(found, "ntp.exchanges").iterate())
         malformed = list(KindQuery(found, "ntp.malformed").iterate())
+
+    def open_at(ends: tuple, ts: float) -> str:
+        started = [uid for start, uid in sorted(connections[ends]) if start <= ts + 1e-6]
+        return started[-1]
+
     assert exchanges and malformed
+    assert any(len(flow) > 1 for flow in connections.values())
     for record in exchanges:
         ends = (record["client"], record["client_port"], record["server"], record["server_port"])
-        assert record["uid"] == connections[ends] and record["transport"] == "udp"
+        assert record["uid"] == open_at(ends, record["ts"]) and record["transport"] == "udp"
     for record in malformed:
         ends = (record["src"], record["src_port"], record["dst"], record["dst_port"])
-        assert record["uid"] == connections[ends]
+        assert record["uid"] == open_at(ends, record["ts"])

@@ -163,6 +163,10 @@ class ProtocolModule(ABC):
     wants_packets: ClassVar[bool] = False
     # the packet-mode transports (`Segment.transport`) that decoder reads; None: every packet
     packet_transports: ClassVar[frozenset[str] | None] = None
+    # the uids its store tables hold, as (table, uid column, time column, "uid" or "json" for a
+    # JSON list): when `conn` splits a flow into several connections, the scan moves each to
+    # the connection open at the row's time (see `mcpcap.core.flowsplits`)
+    stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = ()
 
     def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
         """Whether a UDP datagram may belong to this protocol (called for every datagram)."""

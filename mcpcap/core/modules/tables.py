@@ -20,6 +20,7 @@ from typing import Any
 from mcpcap.core import addresses
 from mcpcap.core.errors import BadArgumentError, NotFoundError
 from mcpcap.core.filtering import Filter, FilterSpec, compile_sql
+from mcpcap.core.flowsplits import FlowSplits
 from mcpcap.core.models import Ranking, RankingItem
 from mcpcap.core.modules.kinds import RecordKind, RecordPage
 from mcpcap.core.paging import (
@@ -78,6 +79,7 @@ class TableResults:
         self.db = db
         self.budget = budget
         self._tables = {table.kind: table for table in tables}
+        self._splits: FlowSplits | None = None
         addresses.register(db)
 
     def table(self, kind: RecordKind) -> KindTable:
@@ -118,7 +120,7 @@ class TableResults:
         more = len(rows) > limit
         rows = rows[:limit]
         width = len(table.columns)
-        items = [table.to_record(row[:width]) for row in rows]
+        items = [self._split_aware_record(table, row[:width]) for row in rows]
         cursors = [encode_cursor(list(row[width:]), digest) for row in rows]
         page = RecordPage(kind=kind.name, filter=flt.text(), sort=sort, total=total, items=[])
         cursor_room = max(map(len, cursors), default=0) + ENVELOPE_SLACK
@@ -142,7 +144,7 @@ class TableResults:
             f"ORDER BY {order.order_by}",
             params,
         )
-        return map(table.to_record, rows)
+        return (self._split_aware_record(table, row) for row in rows)
 
     def record(self, kind: RecordKind, record_id: str) -> dict[str, Any]:
         table = self.table(kind)
@@ -159,7 +161,17 @@ class TableResults:
             ).fetchone()
         if row is None:
             raise NotFoundError(f"{kind.name} has no record with id {str(record_id)[:60]!r}")
-        return table.to_record(row)
+        return self._split_aware_record(table, row)
+
+    def _split_aware_record(self, table: KindTable, row: tuple) -> dict[str, Any]:
+        """`to_record`, its `uid` taken to the connection open at its time when the flow is
+        several connections (see `flowsplits`: a module may make the uid from the ends)."""
+        record = table.to_record(row)
+        if self._splits is None:
+            self._splits = FlowSplits(self.db)
+        if self._splits and "uid" in record:
+            record["uid"] = self._splits.uid_at(record["uid"], record.get("ts"))
+        return record
 
     # ------------------------------------------------------------------ rankings
     def top(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from mcpcap.core import flowsplits
 from mcpcap.core.export import flow_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
@@ -271,21 +272,25 @@ def _number_occurrences(db: sqlite3.Connection) -> None:
 
     Numbered by SQLite and renamed in batches: a capture of many short connections on few
     5-tuples (DNS from a small range of ports) never has them all in memory at once. Only the
-    uids shared by several connections are numbered (found on the uid index, without a sort).
+    uids shared by several connections are numbered (found on the uid index, without a sort),
+    and written to `flow_splits` with their start times, for the other modules' records.
     """
     db.execute(
-        "CREATE TEMP TABLE conn_later AS SELECT * FROM (SELECT id, client, client_port, server, "
+        "CREATE TEMP TABLE conn_split AS SELECT id, uid, ts, client, client_port, server, "
         "server_port, transport, row_number() OVER (PARTITION BY uid ORDER BY id) - 1 "
         "AS occurrence FROM conn_connections WHERE uid IN (SELECT uid FROM conn_connections "
-        "GROUP BY uid HAVING count(*) > 1)) WHERE occurrence > 0"
+        "GROUP BY uid HAVING count(*) > 1)"
     )
-    later = db.execute("SELECT * FROM conn_later")
-    while batch := later.fetchmany(BATCH):
-        db.executemany(
-            "UPDATE conn_connections SET uid = ? WHERE id = ?",
-            [
-                (flow_uid(client, client_port, server, server_port, transport, occurrence), id_)
-                for id_, client, client_port, server, server_port, transport, occurrence in batch
-            ],
+    flowsplits.write(db, [])
+    split = db.execute("SELECT * FROM conn_split")
+    while batch := split.fetchmany(BATCH):
+        uids = [
+            (flow_uid(client, client_port, server, server_port, transport, occurrence), id_)
+            for id_, _, _, client, client_port, server, server_port, transport, occurrence in batch
+        ]
+        db.executemany("UPDATE conn_connections SET uid = ? WHERE id = ?", uids)
+        # every connection of the flow, for the other modules' records (see `flowsplits`)
+        flowsplits.write(
+            db, [(row[1], row[2], uid) for row, (uid, _) in zip(batch, uids, strict=True)]
         )
-    db.execute("DROP TABLE conn_later")
+    db.execute("DROP TABLE conn_split")

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 class DhcpModule(ProtocolModule):
     name: ClassVar[str] = "dhcp"
     title: ClassVar[str] = "DHCP"
-    schema_version: ClassVar[str] = "2"  # 2: <module>_malformed
+    schema_version: ClassVar[str] = "3"  # 2: <module>_malformed; 3: uids of split flows
+    stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("dhcp_transactions", "uids", "ts", "json"),
+    )
     udp_ports: ClassVar[frozenset[int]] = wire.V4_PORTS | wire.V6_PORTS
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.dhcp.wire",)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from mcpcap.core.errors import BadArgumentError, NotFoundError
 from mcpcap.core.export import connection_uid
+from mcpcap.core.flowsplits import FlowSplits, splits_of
 from mcpcap.core.models import Ranking, RankingItem
 from mcpcap.core.paging import (
     capture_identity,
@@ -76,7 +77,7 @@ def where_clause(
     return (" WHERE " + " AND ".join(parts) if parts else ""), params
 
 
-def transaction_record(row: tuple) -> dict[str, Any]:
+def transaction_record(row: tuple, splits: FlowSplits | None = None) -> dict[str, Any]:
     """A store row as the transaction record (the JSON contract, Zeek dns.log meanings)."""
     (
         _id,
@@ -140,6 +141,8 @@ def transaction_record(row: tuple) -> dict[str, Any]:
         "retransmissions": retrans,
     }
     record["uid"] = connection_uid(record)
+    if splits:  # the flow is several connections (`flowsplits`): the one open at its time
+        record["uid"] = splits.uid_at(record["uid"], ts)
     return record
 
 
@@ -155,7 +158,7 @@ def transaction_by_id(db: sqlite3.Connection, record_id: str) -> dict[str, Any]:
         row = row.fetchone()
     if row is None:
         raise NotFoundError(f"dns.transactions has no record with id {quoted(record_id)}")
-    return transaction_record(row)
+    return transaction_record(row, splits_of(db))
 
 
 def _bool(value: int | None) -> bool | None:
@@ -272,8 +275,9 @@ def iter_transactions(
     sql = (
         f"SELECT {TX_COLUMNS} FROM dns_transactions t{where} ORDER BY {expr} {order}, t.id {order}"
     )
+    splits = splits_of(db)
     for row in db.execute(sql, params):
-        yield transaction_record(row)
+        yield transaction_record(row, splits)
 
 
 def transactions_page(
@@ -297,7 +301,8 @@ def transactions_page(
     rows = _page_rows(query, sort, position, limit + 1, total) if total else []
     more = len(rows) > limit
     rows = rows[:limit]
-    records = [transaction_record(row[:-1]) for row in rows]
+    splits = splits_of(db)
+    records = [transaction_record(row[:-1], splits) for row in rows]
     kept, cut = fit_items(records, budget, PAGE_ENVELOPE)
     if not kept and records:  # one record larger than the budget: shorten its answer lists
         kept, cut = [shrink_record(records[0], budget - PAGE_ENVELOPE)], True
@@ -600,7 +605,9 @@ def _message_order(row: tuple) -> tuple[int, int]:
     return row[0], row[1]
 
 
-def full_message(row: tuple, with_raw: bool = False) -> dict[str, Any]:
+def full_message(
+    row: tuple, with_raw: bool = False, splits: FlowSplits | None = None
+) -> dict[str, Any]:
     """Decode a stored message (a row as `message_rows` gives it) completely, as its record."""
     from mcpcap.modules.dns.decoder import decode_message
     from mcpcap.modules.dns.records import message_record
@@ -619,6 +626,8 @@ def full_message(row: tuple, with_raw: bool = False) -> dict[str, Any]:
         protocol=protocol,
         index=idx,
     )
+    if splits:
+        record["uid"] = splits.uid_at(record["uid"], ts)
     if with_raw:
         record["raw_hex"] = raw.hex()
     return record
@@ -643,10 +652,11 @@ def message_at(db: sqlite3.Connection, frame: int, index: int = 0) -> DnsMessage
         raise NotFoundError(
             f"frame {frame} holds {len(rows)} DNS message(s); index must be 0 to {len(rows) - 1}"
         )
-    return DnsMessage(**full_message(rows[index], with_raw=True))
+    return DnsMessage(**full_message(rows[index], with_raw=True, splits=splits_of(db)))
 
 
 def iter_messages(db: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     """Every message record in frame order (for `--records messages`)."""
+    splits = splits_of(db)
     for row in iter_message_rows(db):
-        yield full_message(row)
+        yield full_message(row, splits=splits)

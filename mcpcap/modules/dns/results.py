@@ -9,6 +9,7 @@ from typing import Any
 
 from mcpcap.core.errors import NotFoundError
 from mcpcap.core.filtering import Filter
+from mcpcap.core.flowsplits import splits_of
 from mcpcap.core.models import Ranking
 from mcpcap.core.modules.kinds import RecordKind, RecordPage
 from mcpcap.core.modules.malformed_kind import malformed_table
@@ -216,7 +217,8 @@ class DnsResults:
             total += 1
             if len(rows) <= limit and (row[0], row[1]) > after:
                 rows.append(row)
-        records = [queries.full_message(row) for row in rows[:limit]]
+        splits = splits_of(self._db)
+        records = [queries.full_message(row, splits=splits) for row in rows[:limit]]
 
         def page(n: int) -> RecordPage:
             more = n < len(rows)

@@ -18,7 +18,10 @@ from mcpcap.modules.http.socks import starts_socks
 class HttpModule(ProtocolModule):
     name: ClassVar[str] = "http"
     title: ClassVar[str] = "HTTP"
-    schema_version: ClassVar[str] = "1"
+    schema_version: ClassVar[str] = "2"  # 2: uids of split flows
+    stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("http_requests", "uid", "ts", "uid"),
+    )
     worker_imports: ClassVar[tuple[str, ...]] = ()
 
     def claims_tcp(self, sport: int, dport: int, data: bytes) -> bool:

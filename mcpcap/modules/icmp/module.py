@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 class IcmpModule(ProtocolModule):
     name: ClassVar[str] = "icmp"
     title: ClassVar[str] = "ICMP"
-    schema_version: ClassVar[str] = "2"  # 2: <module>_malformed
+    schema_version: ClassVar[str] = "3"  # 2: <module>_malformed; 3: uids of split flows
+    stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("icmp_messages", "uid", "ts", "uid"),
+        ("icmp_messages", "q_uid", "ts", "uid"),
+    )
     wants_packets: ClassVar[bool] = True
     packet_transports: ClassVar[frozenset[str] | None] = frozenset(("icmp", "icmpv6"))
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.icmp.scan",)

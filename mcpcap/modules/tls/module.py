@@ -13,7 +13,10 @@ from mcpcap.modules.tls.tcp import starts_handshake, starts_preamble
 class TlsModule(ProtocolModule):
     name: ClassVar[str] = "tls"
     title: ClassVar[str] = "TLS"
-    schema_version: ClassVar[str] = "2"  # 2: handshakes stored in time order
+    schema_version: ClassVar[str] = "3"  # 2: handshakes stored in time order; 3: split flows
+    stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("tls_handshakes", "uid", "ts", "uid"),
+    )
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.tls.scan",)
 
     def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:

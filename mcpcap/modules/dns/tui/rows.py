@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from mcpcap.core import addresses, store
+from mcpcap.core.flowsplits import splits_of
 from mcpcap.modules.dns.filters import TransactionFilter
 from mcpcap.modules.dns.queries import (
     SORTS,
@@ -125,7 +126,8 @@ class RowOrder:
             f"SELECT {TX_COLUMNS} FROM dns_transactions t WHERE t.id IN ({marks})", ids
         ).fetchall()
         by_id = {row[0]: row for row in rows}
-        return [transaction_record(by_id[i]) for i in ids]
+        splits = splits_of(self.db)
+        return [transaction_record(by_id[i], splits) for i in ids]
 
     def position_of(self, row_id: int) -> int | None:
         try:
