@@ -13,7 +13,7 @@ from mcpcap.modules.tls.tcp import starts_handshake, starts_preamble
 class TlsModule(ProtocolModule):
     name: ClassVar[str] = "tls"
     title: ClassVar[str] = "TLS"
-    schema_version: ClassVar[str] = "2"  # 2: handshakes stored in time order
+    schema_version: ClassVar[str] = "3"  # 2: in time order; 3: cut-short handshakes, quic
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.tls.scan",)
 
     def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:

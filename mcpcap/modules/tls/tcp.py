@@ -82,13 +82,15 @@ class TcpTls:
             side.dead = True  # a hole in the records: no resynchronising
             missing = wire.Malformed("TCP bytes missing inside the handshake", "missing_bytes")
             self.handshake.note(missing, frame, ts, from_client)
-        if data and not side.dead:
-            try:
+        try:
+            if data and not side.dead:
                 self._read(side, from_client, data, frame, ts)
-            except wire.Malformed as exc:
-                side.dead = True
-                side.buf = b""
-                self.handshake.note(exc, frame, ts, from_client)
+            if end and not side.ended and not side.dead and side.seeking is False:
+                _check_end(side)
+        except wire.Malformed as exc:
+            side.dead = True
+            side.buf = b""
+            self.handshake.note(exc, frame, ts, from_client)
         if end:
             side.ended = True
         return self._wanted()
@@ -135,6 +137,8 @@ class TcpTls:
                 raise wire.Malformed(
                     f"TLS record of {length} bytes (bound {MAX_RECORD})", "record_too_long"
                 )
+            if kind != wire.HANDSHAKE and side.reader.buf:
+                raise _interleaved(side.reader, kind)
             needs_body = not side.protected and kind in (wire.HANDSHAKE, wire.ALERT)
             if needs_body and len(buf) - pos - 5 < length:
                 break
@@ -162,9 +166,11 @@ class TcpTls:
     def _header_only(self, from_client: bool, kind: int, side: _Side) -> None:
         hs = self.handshake
         if kind == wire.CHANGE_CIPHER_SPEC:
-            # TLS 1.3's CCS is a compatibility no-op (a HelloRetryRequest may precede it):
-            # only below 1.3 do the handshake records after it come encrypted
-            side.protected = hs.server_hello is not None and not hs.tls13
+            # TLS 1.3's CCS is a compatibility no-op: only below 1.3 do the handshake records
+            # after it come encrypted (a HelloRetryRequest's second ClientHello follows the
+            # client's CCS in the clear). Without the ServerHello (a capture of one direction)
+            # a CCS still means encrypted records after it
+            side.protected = not (hs.tls13 or hs.hrr)
             hs.protected(from_client)
         elif kind == wire.APPLICATION_DATA or (kind == wire.HANDSHAKE and side.protected):
             hs.protected(from_client)
@@ -189,3 +195,35 @@ class TcpTls:
         self.handshake.sslv2_client_hello(
             wire.parse_sslv2_client_hello(data[2 : 2 + length]), frame, ts
         )
+
+
+RECORD_NAMES = {
+    wire.CHANGE_CIPHER_SPEC: "change_cipher_spec",
+    wire.ALERT: "alert",
+    wire.APPLICATION_DATA: "application_data",
+}
+
+
+def _interleaved(reader: wire.HandshakeReader, kind: int) -> wire.Malformed:
+    """Another record inside a handshake message (RFC 8446 5.1, RFC 5246 6.2.1 forbid it)."""
+    name = RECORD_NAMES.get(kind, f"type {kind}")
+    return wire.Malformed(f"{reader.incomplete()}, interrupted by a record of type {name}",
+                          "handshake_interleaved")  # fmt: skip
+
+
+def _check_end(side: _Side) -> None:
+    """A side's stream ended (FIN or RST): a record or a handshake message it leaves incomplete
+    is malformed (the capture ending is not: its connections are closed without an end)."""
+    held = side.buf
+    if len(held) >= 5:
+        what = f"TLS record of {int.from_bytes(held[3:5], 'big')} bytes, {len(held) - 5} present"
+    elif held:
+        what = f"TLS record header ({len(held)} of 5 bytes)"
+    else:
+        what = None
+    if what is not None:
+        raise wire.Malformed(f"{what}, cut short by the end of the stream", "record_cut_short")
+    pending = side.reader.incomplete()
+    if pending is not None:
+        raise wire.Malformed(f"{pending}, cut short by the end of the stream",
+                             "handshake_cut_short")  # fmt: skip

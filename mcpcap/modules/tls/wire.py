@@ -359,3 +359,15 @@ class HandshakeReader:
             pos += 4 + length
         self.buf = buf[pos:]
         return out
+
+    def incomplete(self) -> str | None:
+        """The message in progress, in words ("handshake message of 2000 bytes, 196 present"),
+        or None when the bytes fed so far end with a whole message."""
+        buf = self.buf
+        if not buf:
+            return None
+        if len(buf) < 4:
+            return f"handshake message header ({len(buf)} of 4 bytes)"
+        return (
+            f"handshake message of {int.from_bytes(buf[1:4], 'big')} bytes, {len(buf) - 4} present"
+        )
