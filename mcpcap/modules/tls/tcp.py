@@ -37,6 +37,11 @@ def sslv2_client_hello(data: bytes) -> bool:
     return len(data) >= 5 and data[0] & 0x80 and data[2] == 1 and data[3] in (0, 3)
 
 
+def sslv2_server_hello(data: bytes) -> bool:
+    """An SSL 2.0 ServerHello header (2-byte length, type 4)."""
+    return len(data) >= 3 and bool(data[0] & 0x80) and data[2] == 4
+
+
 def starts_preamble(data: bytes) -> bool:
     """An HTTP CONNECT request or a SOCKS 4/5 greeting: TLS may follow. A client that does not
     wait for the proxy's answer sends more in the same segment (the request, the ClientHello)."""
@@ -50,7 +55,9 @@ def starts_preamble(data: bytes) -> bool:
 class _Side:
     """One direction's record layer."""
 
-    __slots__ = ("buf", "dead", "ended", "protected", "reader", "records", "seeking", "skip")
+    __slots__ = (
+        "buf", "dead", "ended", "protected", "reader", "records", "seeking", "skip", "sslv2",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.buf = b""
@@ -61,6 +68,7 @@ class _Side:
         self.dead = False
         self.ended = False
         self.records = 0  # records seen after the hellos
+        self.sslv2 = False  # an SSL 2.0-format hello, read once whole
 
 
 class TcpTls:
@@ -109,10 +117,13 @@ class TcpTls:
     # ------------------------------------------------------------------ records
     def _read(self, side: _Side, from_client: bool, data: bytes, frame: int, ts: float) -> None:
         if side.seeking is None:
-            if sslv2_client_hello(data) and from_client:
-                self._sslv2(side, data, frame, ts)
-                return
-            side.seeking = not starts_record(data)
+            if self._starts_sslv2(from_client, data):
+                side.sslv2 = True
+            else:
+                side.seeking = not starts_record(data)
+        if side.sslv2:
+            self._sslv2(side, from_client, data, frame, ts)
+            return
         buf = side.buf + data if side.buf else data
         if side.seeking:
             buf = self._seek(side, buf)
@@ -187,14 +198,29 @@ class TcpTls:
         side.buf = buf
         return buf
 
-    def _sslv2(self, side: _Side, data: bytes, frame: int, ts: float) -> None:
-        """An SSL 2.0-format ClientHello: read it, then nothing more from this side."""
+    def _starts_sslv2(self, from_client: bool, data: bytes) -> bool:
+        """An SSL 2.0 ClientHello, or the ServerHello answering one."""
+        if from_client:
+            return sslv2_client_hello(data)
+        hello = self.handshake.client_hello
+        return hello is not None and hello.sslv2 and sslv2_server_hello(data)
+
+    def _sslv2(self, side: _Side, from_client: bool, data: bytes, frame: int, ts: float) -> None:
+        """An SSL 2.0-format hello, once its record is whole: read it, then nothing more from
+        this side (what follows is encrypted)."""
+        buf = side.buf + data
+        length = ((buf[0] & 0x7F) << 8) | buf[1]
+        if len(buf) < 2 + length:
+            side.buf = buf
+            return
         side.seeking = False
         side.dead = True
-        length = ((data[0] & 0x7F) << 8) | data[1]
-        self.handshake.sslv2_client_hello(
-            wire.parse_sslv2_client_hello(data[2 : 2 + length]), frame, ts
-        )
+        side.buf = b""
+        body = buf[2 : 2 + length]
+        if from_client:
+            self.handshake.sslv2_client_hello(wire.parse_sslv2_client_hello(body), frame, ts)
+        else:
+            self.handshake.sslv2_server_hello(*wire.parse_sslv2_server_hello(body), frame, ts)
 
 
 RECORD_NAMES = {

@@ -16,6 +16,8 @@ from tests.fixtures.make_tls_captures import (
     record,
     server_hello,
     ske_named_curve,
+    sslv2_client_hello,
+    sslv2_server_hello,
     tls12_client_hello,
     u16,
 )
@@ -199,3 +201,22 @@ def test_a_capture_ending_inside_a_record_is_not_malformed():
     conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
     conn.feed(True, HELLO[:-10], False, False, 1, 1.0)
     assert conn.handshake.malformed is None
+
+
+def test_an_sslv2_server_hello_gives_version_cipher_and_certificate():
+    """SSL 2.0: the ServerHello (here in two segments) carries the certificate and the
+    server's cipher kinds; the first is the cipher, as Zeek's ssl.log has it."""
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    answer = sslv2_server_hello(GOOD_CERT, [0x0700C0, 0x010080])
+    conn.feed(True, sslv2_client_hello([0x0700C0, 0x010080, 0x000004]), False, False, 1, 1.0)
+    assert conn.feed(False, answer[:100], False, False, 2, 2.0)
+    conn.feed(False, answer[100:], False, False, 3, 3.0)
+    row = dict(zip(COLUMNS, conn.handshake.row(str), strict=True))
+    assert (row["version"], row["client_version"]) == ("SSLv2", "SSLv2")
+    assert (row["cipher"], row["cipher_id"]) == ("SSLv20_CK_DES_192_EDE3_CBC_WITH_MD5", 0x0700C0)
+    assert row["cert_subject"] == "CN=www.example.com" and row["server_hello_frame"] == 3
+    assert row["resumed"] == 0 and row["ja3s"] is None and row["malformed"] is None
+    resumed = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    resumed.feed(True, sslv2_client_hello([0x010080]), False, False, 1, 1.0)
+    resumed.feed(False, sslv2_server_hello(b"", [], hit=True), False, False, 2, 2.0)
+    assert resumed.handshake.resumed and resumed.handshake.server_hello.cipher is None
