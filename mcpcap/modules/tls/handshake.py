@@ -107,6 +107,15 @@ class Handshake:
     def sslv2_client_hello(self, hello: wire.ClientHello, frame: int, ts: float) -> None:
         self._client_hello(hello, frame, ts)
 
+    def sslv2_server_hello(self, hello: wire.ServerHello, cert: bytes | None, frame: int,
+                           ts: float) -> None:  # fmt: skip
+        """SSL 2.0's ServerHello and the certificate it carries (a bad one raises after the
+        hello is kept)."""
+        self._server_hello(hello, frame)
+        if cert is not None and self.cert is None:
+            self.cert_ts = ts
+            self.cert = parse_leaf(cert)
+
     def _client_hello(self, hello: wire.ClientHello, frame: int, ts: float) -> None:
         if hello.error is not None:
             self.note(hello.error, frame, ts, True)
@@ -133,6 +142,8 @@ class Handshake:
         sh, ch = self.server_hello, self.client_hello
         if sh is None:
             return False
+        if sh.sslv2:
+            return sh.session_hit
         if sh.version >= 0x0304:
             return sh.psk
         return bool(ch is not None and ch.session_id and sh.session_id == ch.session_id)
@@ -187,7 +198,7 @@ class Handshake:
             int(bool(ch is not None and ch.ech)),
             ja4[0], ja4[1],
             fingerprints.ja3(ch) if ch is not None else None,
-            fingerprints.ja3s(sh) if sh is not None else None,
+            fingerprints.ja3s(sh) if sh is not None and not sh.sslv2 else None,
             self.client_hello_frame, self.server_hello_frame,
             cert.subject if cert else None, cert.issuer if cert else None,
             cert.not_before if cert else None, cert.not_after if cert else None,

@@ -8,6 +8,8 @@ and rankings from the `KindTable`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -26,8 +28,13 @@ from mcpcap.modules.tls.names import VERSIONS
 from mcpcap.modules.tls.store import COLUMNS
 
 HANDSHAKES = "tls.handshakes"
-RANK_BY = ("server_name", "registered_domain", "ja4", "version", "cipher", "client", "server")
+RANK_BY = (
+    "server_name", "registered_domain", "ja4", "alpn", "version", "cipher", "client", "server"
+)  # fmt: skip
+# `alpn` is a list: its ranking counts each protocol once per handshake offering it (`OFFERED`)
+BY_COLUMN = tuple(name for name in RANK_BY if name != "alpn")
 CERT_PROBLEMS = ("expired_at_capture_time", "not_yet_valid", "self_signed", "name_mismatch")
+TRANSPORTS = ("tcp", "quic")
 VERSION_NAMES = tuple(name for name in VERSIONS.values() if not name.startswith("DTLS"))
 
 
@@ -42,12 +49,29 @@ def _name(text: str) -> str:
     return value
 
 
-def _in_list(name: str, column: str, description: str, **extra: Any) -> FilterSpec:
-    """A value among a JSON list column's items (`alpn:h2`, `cert_problem:self_signed`)."""
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    """A filter's value parser: one of `choices`, any case (else a `ValueError` the filter
+    language turns into a sentence naming the choices)."""
+
+    def parse(text: str) -> str:
+        value = str(text).strip().lower()
+        if value not in choices:
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+def _in_list(
+    name: str, column: str, description: str, *, choices: tuple[str, ...] = (), **extra: Any
+) -> FilterSpec:
+    """A value among a JSON list column's items (`alpn:h2`, `cert_problem:self_signed`): one of
+    `choices` when there are any."""
     return FilterSpec(
         name,
         description,
         sql=f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value = ?)",
+        **({"parse": _one_of(choices), "choices": choices} if choices else {}),
         **extra,
     )
 
@@ -71,13 +95,6 @@ FLAG_SQL = (
 )
 
 
-def _flag(text: str) -> str:
-    value = str(text).strip().lower()
-    if value not in FLAGS:
-        raise ValueError(text)
-    return value
-
-
 FILTERS = (
     FilterSpec("server_name", "SNI (any case)", sql="lower(server_name) = ?", parse=_name,
                example="server_name:www.example.com"),
@@ -87,7 +104,7 @@ FILTERS = (
                example="server_name_suffix:example.com"),
     text_filter("registered_domain", "registered_domain", "the SNI's eTLD+1",
                 example="registered_domain:example.co.uk"),
-    FilterSpec("is", "a flag that holds: " + ", ".join(FLAGS), sql=FLAG_SQL, parse=_flag,
+    FilterSpec("is", "a flag that holds: " + ", ".join(FLAGS), sql=FLAG_SQL, parse=_one_of(FLAGS),
                choices=FLAGS, example="is:established"),
     text_filter("version", "version", "negotiated version", choices=VERSION_NAMES,
                 example="version:TLSv13"),
@@ -99,7 +116,7 @@ FILTERS = (
     address_filter("server", "server", "server"),
     number_filter("server_port", "server_port", "server port", integer=True,
                   example="server_port:443"),
-    text_filter("transport", "transport", "tcp or quic", choices=("tcp", "quic")),
+    text_filter("transport", "transport", "tcp or quic", choices=TRANSPORTS),
     _in_list("alpn", "alpn", "offered ALPN", example="alpn:h2"),
     text_filter("alpn_selected", "alpn_selected", "negotiated ALPN", example="alpn_selected:h2"),
     _in_list("cert_problem", "cert_problems", "certificate problem", choices=CERT_PROBLEMS,
@@ -157,7 +174,23 @@ def tls_kinds() -> tuple[RecordKind, ...]:
         exports=("jsonl", "json", "csv", "zeek"),
         zeek=TLS_LOG,
     )
-    return (handshakes, malformed_kind("tls", "TLS"))
+    return (handshakes, _malformed_kind())
+
+
+def _malformed_kind() -> RecordKind:
+    """The core's `tls.malformed`, whose items over QUIC say `quic`, as `tls.handshakes` do."""
+    kind = malformed_kind("tls", "TLS")
+    transport = text_filter("transport", "transport", "tcp or quic", choices=TRANSPORTS)
+    filters = tuple(transport if spec.name == "transport" else spec for spec in kind.filters)
+    return replace(kind, filters=filters)
+
+
+def _malformed_record(row: tuple) -> dict[str, Any]:
+    """The core's item; its uid is the connection's, whose transport is `udp` under QUIC."""
+    *head, transport, reason = row
+    item = _MALFORMED.to_record((*head, "udp" if transport == "quic" else transport, reason))
+    item["transport"] = transport
+    return item
 
 
 def _list(text: str | None) -> list[str] | None:
@@ -179,8 +212,9 @@ def to_record(row: tuple) -> dict[str, Any]:
     return record
 
 
+_MALFORMED = malformed_table("tls")
 TABLES = (
-    malformed_table("tls"),
+    replace(_MALFORMED, to_record=_malformed_record),
     KindTable(
         kind=HANDSHAKES,
         source="tls_handshakes",
@@ -188,6 +222,14 @@ TABLES = (
         columns=("id", *COLUMNS),
         to_record=to_record,
         sorts={"ts": "ts", "server_name": "lower(server_name)", "version": "version"},
-        rank={name: name for name in RANK_BY},
+        rank={name: name for name in BY_COLUMN},
     ),
+)
+# the handshakes once per protocol their ClientHello offered (a list naming one twice counts
+# once), for the `alpn` ranking and the summary's tally: filters read the same columns
+OFFERED = replace(
+    TABLES[1],
+    source="(SELECT h.*, j.value AS offered_alpn FROM tls_handshakes AS h, json_each(h.alpn) "
+    "AS j GROUP BY h.id, j.value)",
+    rank={"alpn": "offered_alpn"},
 )

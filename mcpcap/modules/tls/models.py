@@ -81,21 +81,40 @@ class Timeline(Result):
     buckets: list[TimelineBucket]
 
 
+class CertProblems(Result):
+    """Handshakes whose leaf certificate has each problem (one may have several); certificates
+    are read below TLS 1.3 only (1.3 encrypts them)."""
+
+    with_certificate: int = Field(description="handshakes whose certificate was read")
+    with_problems: int = Field(description="of those, handshakes with at least one problem")
+    expired: int = Field(description="expired_at_capture_time: expired when captured")
+    not_yet_valid: int
+    self_signed: int
+    name_mismatch: int = Field(description="the certificate does not name the SNI")
+
+
 class TlsSummary(Result):
     schema_version: str = SCHEMA_VERSION
     handshakes: int
     outcomes: dict[str, int] = Field(
-        description="established; not_established (the capture did not show it complete); "
-        "failed (a fatal alert ended it; also not established); resumed"
+        description="every handshake once: established (both sides went on encrypted; QUIC: "
+        "the server's Initial answered), failed (a fatal alert ended it first), incomplete "
+        "(the capture shows neither)"
     )
+    resumed: int = Field(description="handshakes resuming an earlier session")
+    ech: int = Field(description="ClientHellos offering Encrypted Client Hello")
     transports: dict[str, int] = Field(description="handshakes by transport (tcp, quic)")
     versions: dict[str, int] = Field(description="negotiated versions")
+    alpn_offered: list[NameCount] = Field(
+        description="handshakes whose ClientHello offered each protocol (h2, h3, http/1.1 ...)"
+    )
+    alpn_selected: dict[str, int] = Field(
+        description="the server's choice, where visible: TLS 1.3 and QUIC encrypt it"
+    )
     ciphers: list[NameCount]
     server_names: list[NameCount] = Field(description="top SNIs")
     registered_domains: list[NameCount]
     ja4: list[NameCount] = Field(description="top JA4 client fingerprints")
-    alpn_selected: dict[str, int] = Field(description="h2, h3, http/1.1 ... as negotiated")
-    cert_problems: dict[str, int]
-    ech: int = Field(description="ClientHellos offering Encrypted Client Hello")
+    cert_problems: CertProblems
     timeline: Timeline
     malformed: dict[str, int] = Field(description="what could not be read, by reason")

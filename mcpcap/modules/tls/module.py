@@ -13,7 +13,8 @@ from mcpcap.modules.tls.tcp import starts_handshake, starts_preamble
 class TlsModule(ProtocolModule):
     name: ClassVar[str] = "tls"
     title: ClassVar[str] = "TLS"
-    schema_version: ClassVar[str] = "3"  # 2: handshakes stored in time order; 3: split flows
+    # 2: in time order; 3: cut-short handshakes, quic; 4: uids of split flows
+    schema_version: ClassVar[str] = "4"
     stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("tls_handshakes", "uid", "ts", "uid"),
     )

@@ -112,6 +112,17 @@ d001 TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256
 CIPHERS: dict[int, str] = {
     int(number, 16): name for number, name in map(str.split, _CIPHERS.strip().split("\n"))
 }
+# SSL 2.0's 3-byte cipher kinds, by Zeek's names (they are not in IANA's registry)
+CIPHERS.update({
+    0x010080: "SSLv20_CK_RC4_128_WITH_MD5",
+    0x020080: "SSLv20_CK_RC4_128_EXPORT40_WITH_MD5",
+    0x030080: "SSLv20_CK_RC2_128_CBC_WITH_MD5",
+    0x040080: "SSLv20_CK_RC2_128_CBC_EXPORT40_WITH_MD5",
+    0x050080: "SSLv20_CK_IDEA_128_CBC_WITH_MD5",
+    0x060040: "SSLv20_CK_DES_64_CBC_WITH_MD5",
+    0x0700C0: "SSLv20_CK_DES_192_EDE3_CBC_WITH_MD5",
+    0x080080: "SSLv20_CK_RC4_64_WITH_MD5",
+})  # fmt: skip
 
 GROUPS = {
     1: "sect163k1", 14: "sect571r1", 15: "secp160k1", 19: "secp192r1", 21: "secp224r1",

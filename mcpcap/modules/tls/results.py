@@ -9,15 +9,16 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
+from mcpcap.core.filtering import Filter
 from mcpcap.core.models import NameCount
-from mcpcap.core.modules.kinds import find_kind
+from mcpcap.core.modules.kinds import RecordKind, find_kind
 from mcpcap.core.modules.registry import load_module
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.records import make_filter
 from mcpcap.core.timefmt import iso_time
 from mcpcap.core.timeline import choose_interval as _interval
-from mcpcap.modules.tls.kinds import HANDSHAKES, TABLES, to_record
-from mcpcap.modules.tls.models import Timeline, TimelineBucket, TlsSummary
+from mcpcap.modules.tls.kinds import HANDSHAKES, OFFERED, TABLES, to_record
+from mcpcap.modules.tls.models import CertProblems, Timeline, TimelineBucket, TlsSummary
 
 
 class TlsResults(TableResults):
@@ -29,6 +30,7 @@ class TlsResults(TableResults):
             for table in TABLES
         ]
         super().__init__(db, tables, settings.max_reply_chars)
+        self._offered = TableResults(db, [OFFERED], settings.max_reply_chars)  # `alpn` ranks
         self.counts = counts
         self.capture = capture
         self.settings = settings
@@ -74,6 +76,12 @@ class TlsResults(TableResults):
             return None
         return {"dns_uid": found["uid"], "query": found["query"], "time": found["time"]}
 
+    def top(self, kind: RecordKind, flt: Filter, *, by: str | None = None, **options: Any):
+        """Rankings; by `alpn`, over the handshakes once per protocol offered."""
+        if kind.name == HANDSHAKES and kind.rank_spec(by).name == "alpn":
+            return self._offered.top(kind, flt, by=by, **options)
+        return super().top(kind, flt, by=by, **options)
+
     def summary(self, top_n: int | None = None) -> TlsSummary:
         top_n = self.top_n if top_n is None else top_n
         db = self.db
@@ -83,21 +91,22 @@ class TlsResults(TableResults):
         ).fetchone()
         return TlsSummary(
             handshakes=total,
-            outcomes={
+            outcomes={  # disjoint: a failed handshake is never established, nor the reverse
                 "established": established,
-                "not_established": total - established,
                 "failed": failed,
-                "resumed": resumed,
+                "incomplete": total - established - failed,
             },
+            resumed=resumed,
+            ech=ech,
             transports=self._counts("transport"),
             versions=self._counts("version"),
+            alpn_offered=self._top("offered_alpn", top_n, OFFERED.source),
+            alpn_selected=self._counts("alpn_selected"),
             ciphers=self._top("cipher", top_n),
             server_names=self._top("server_name", top_n),
             registered_domains=self._top("registered_domain", top_n),
             ja4=self._top("ja4", top_n),
-            alpn_selected=self._counts("alpn_selected"),
             cert_problems=self._problems(),
-            ech=ech,
             timeline=self._timeline(),
             malformed=_malformed(self.counts),
         )
@@ -109,21 +118,33 @@ class TlsResults(TableResults):
         ).fetchall()
         return dict(rows)
 
-    def _top(self, column: str, limit: int) -> list[NameCount]:
+    def _top(self, column: str, limit: int, source: str = "tls_handshakes") -> list[NameCount]:
         rows = self.db.execute(
-            f"SELECT {column}, count(*) FROM tls_handshakes WHERE {column} IS NOT NULL "
+            f"SELECT {column}, count(*) FROM {source} WHERE {column} IS NOT NULL "
             f"GROUP BY {column} ORDER BY 2 DESC, 1 LIMIT ?",
             (limit,),
         ).fetchall()
         return [NameCount(name=name, count=n) for name, n in rows]
 
-    def _problems(self) -> dict[str, int]:
+    def _problems(self) -> CertProblems:
         tally: Counter[str] = Counter()
+        with_problems = 0
         for (text,) in self.db.execute(
             "SELECT cert_problems FROM tls_handshakes WHERE cert_problems != '[]'"
         ):
-            tally.update(json.loads(text))
-        return dict(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
+            tally.update(set(json.loads(text)))
+            with_problems += 1
+        (read,) = self.db.execute(
+            "SELECT count(*) FROM tls_handshakes WHERE cert_sha256 IS NOT NULL"
+        ).fetchone()
+        return CertProblems(
+            with_certificate=read,
+            with_problems=with_problems,
+            expired=tally["expired_at_capture_time"],  # a `_time` name would read as a time
+            not_yet_valid=tally["not_yet_valid"],
+            self_signed=tally["self_signed"],
+            name_mismatch=tally["name_mismatch"],
+        )
 
     def _timeline(self) -> Timeline:
         first, last = self.capture.get("first_ts"), self.capture.get("last_ts")

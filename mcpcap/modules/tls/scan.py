@@ -229,7 +229,7 @@ class TlsScan(ModuleScan):
         try:
             headers = quic.long_headers(datagram)
         except wire.Malformed as exc:
-            self._malformed(exc.code, (frame, ts, src, sport, dst, dport, "udp"))
+            self._malformed(exc.code, (frame, ts, src, sport, dst, dport, "quic"))
             return
         for header in headers:
             if header.initial:

@@ -34,8 +34,7 @@ def written(hs: Handshake) -> tuple[tuple | None, str, tuple | None]:
         (src, sport), (dst, dport) = (
             (hs.client, hs.server) if from_client else (hs.server, hs.client)
         )
-        transport = "udp" if hs.transport == "quic" else "tcp"
-        bad = (frame, ts, src, sport, dst, dport, transport, code)
+        bad = (frame, ts, src, sport, dst, dport, hs.transport, code)
     if hs.client_hello is None and hs.server_hello is None:
         return bad, "connections without a hello", None
     return bad, f"{hs.transport} handshakes", hs.row(registered_domain)

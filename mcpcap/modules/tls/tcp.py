@@ -37,6 +37,11 @@ def sslv2_client_hello(data: bytes) -> bool:
     return len(data) >= 5 and data[0] & 0x80 and data[2] == 1 and data[3] in (0, 3)
 
 
+def sslv2_server_hello(data: bytes) -> bool:
+    """An SSL 2.0 ServerHello header (2-byte length, type 4)."""
+    return len(data) >= 3 and bool(data[0] & 0x80) and data[2] == 4
+
+
 def starts_preamble(data: bytes) -> bool:
     """An HTTP CONNECT request or a SOCKS 4/5 greeting: TLS may follow. A client that does not
     wait for the proxy's answer sends more in the same segment (the request, the ClientHello)."""
@@ -50,7 +55,9 @@ def starts_preamble(data: bytes) -> bool:
 class _Side:
     """One direction's record layer."""
 
-    __slots__ = ("buf", "dead", "ended", "protected", "reader", "records", "seeking", "skip")
+    __slots__ = (
+        "buf", "dead", "ended", "protected", "reader", "records", "seeking", "skip", "sslv2",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.buf = b""
@@ -61,6 +68,7 @@ class _Side:
         self.dead = False
         self.ended = False
         self.records = 0  # records seen after the hellos
+        self.sslv2 = False  # an SSL 2.0-format hello, read once whole
 
 
 class TcpTls:
@@ -82,13 +90,15 @@ class TcpTls:
             side.dead = True  # a hole in the records: no resynchronising
             missing = wire.Malformed("TCP bytes missing inside the handshake", "missing_bytes")
             self.handshake.note(missing, frame, ts, from_client)
-        if data and not side.dead:
-            try:
+        try:
+            if data and not side.dead:
                 self._read(side, from_client, data, frame, ts)
-            except wire.Malformed as exc:
-                side.dead = True
-                side.buf = b""
-                self.handshake.note(exc, frame, ts, from_client)
+            if end and not side.ended and not side.dead and side.seeking is False:
+                _check_end(side)
+        except wire.Malformed as exc:
+            side.dead = True
+            side.buf = b""
+            self.handshake.note(exc, frame, ts, from_client)
         if end:
             side.ended = True
         return self._wanted()
@@ -107,10 +117,13 @@ class TcpTls:
     # ------------------------------------------------------------------ records
     def _read(self, side: _Side, from_client: bool, data: bytes, frame: int, ts: float) -> None:
         if side.seeking is None:
-            if sslv2_client_hello(data) and from_client:
-                self._sslv2(side, data, frame, ts)
-                return
-            side.seeking = not starts_record(data)
+            if self._starts_sslv2(from_client, data):
+                side.sslv2 = True
+            else:
+                side.seeking = not starts_record(data)
+        if side.sslv2:
+            self._sslv2(side, from_client, data, frame, ts)
+            return
         buf = side.buf + data if side.buf else data
         if side.seeking:
             buf = self._seek(side, buf)
@@ -135,6 +148,8 @@ class TcpTls:
                 raise wire.Malformed(
                     f"TLS record of {length} bytes (bound {MAX_RECORD})", "record_too_long"
                 )
+            if kind != wire.HANDSHAKE and side.reader.buf:
+                raise _interleaved(side.reader, kind)
             needs_body = not side.protected and kind in (wire.HANDSHAKE, wire.ALERT)
             if needs_body and len(buf) - pos - 5 < length:
                 break
@@ -162,9 +177,11 @@ class TcpTls:
     def _header_only(self, from_client: bool, kind: int, side: _Side) -> None:
         hs = self.handshake
         if kind == wire.CHANGE_CIPHER_SPEC:
-            # TLS 1.3's CCS is a compatibility no-op (a HelloRetryRequest may precede it):
-            # only below 1.3 do the handshake records after it come encrypted
-            side.protected = hs.server_hello is not None and not hs.tls13
+            # TLS 1.3's CCS is a compatibility no-op: only below 1.3 do the handshake records
+            # after it come encrypted (a HelloRetryRequest's second ClientHello follows the
+            # client's CCS in the clear). Without the ServerHello (a capture of one direction)
+            # a CCS still means encrypted records after it
+            side.protected = not (hs.tls13 or hs.hrr)
             hs.protected(from_client)
         elif kind == wire.APPLICATION_DATA or (kind == wire.HANDSHAKE and side.protected):
             hs.protected(from_client)
@@ -181,11 +198,58 @@ class TcpTls:
         side.buf = buf
         return buf
 
-    def _sslv2(self, side: _Side, data: bytes, frame: int, ts: float) -> None:
-        """An SSL 2.0-format ClientHello: read it, then nothing more from this side."""
+    def _starts_sslv2(self, from_client: bool, data: bytes) -> bool:
+        """An SSL 2.0 ClientHello, or the ServerHello answering one."""
+        if from_client:
+            return sslv2_client_hello(data)
+        hello = self.handshake.client_hello
+        return hello is not None and hello.sslv2 and sslv2_server_hello(data)
+
+    def _sslv2(self, side: _Side, from_client: bool, data: bytes, frame: int, ts: float) -> None:
+        """An SSL 2.0-format hello, once its record is whole: read it, then nothing more from
+        this side (what follows is encrypted)."""
+        buf = side.buf + data
+        length = ((buf[0] & 0x7F) << 8) | buf[1]
+        if len(buf) < 2 + length:
+            side.buf = buf
+            return
         side.seeking = False
         side.dead = True
-        length = ((data[0] & 0x7F) << 8) | data[1]
-        self.handshake.sslv2_client_hello(
-            wire.parse_sslv2_client_hello(data[2 : 2 + length]), frame, ts
-        )
+        side.buf = b""
+        body = buf[2 : 2 + length]
+        if from_client:
+            self.handshake.sslv2_client_hello(wire.parse_sslv2_client_hello(body), frame, ts)
+        else:
+            self.handshake.sslv2_server_hello(*wire.parse_sslv2_server_hello(body), frame, ts)
+
+
+RECORD_NAMES = {
+    wire.CHANGE_CIPHER_SPEC: "change_cipher_spec",
+    wire.ALERT: "alert",
+    wire.APPLICATION_DATA: "application_data",
+}
+
+
+def _interleaved(reader: wire.HandshakeReader, kind: int) -> wire.Malformed:
+    """Another record inside a handshake message (RFC 8446 5.1, RFC 5246 6.2.1 forbid it)."""
+    name = RECORD_NAMES.get(kind, f"type {kind}")
+    return wire.Malformed(f"{reader.incomplete()}, interrupted by a record of type {name}",
+                          "handshake_interleaved")  # fmt: skip
+
+
+def _check_end(side: _Side) -> None:
+    """A side's stream ended (FIN or RST): a record or a handshake message it leaves incomplete
+    is malformed (the capture ending is not: its connections are closed without an end)."""
+    held = side.buf
+    if len(held) >= 5:
+        what = f"TLS record of {int.from_bytes(held[3:5], 'big')} bytes, {len(held) - 5} present"
+    elif held:
+        what = f"TLS record header ({len(held)} of 5 bytes)"
+    else:
+        what = None
+    if what is not None:
+        raise wire.Malformed(f"{what}, cut short by the end of the stream", "record_cut_short")
+    pending = side.reader.incomplete()
+    if pending is not None:
+        raise wire.Malformed(f"{pending}, cut short by the end of the stream",
+                             "handshake_cut_short")  # fmt: skip

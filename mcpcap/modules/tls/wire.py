@@ -125,12 +125,14 @@ class ServerHello:
     legacy_version: int
     random: bytes
     session_id: bytes
-    cipher: int
+    cipher: int | None  # None: an SSLv2 server resuming a session names no cipher
     extensions: list[int]
     selected_version: int | None = None
     group: int | None = None
     alpn: str | None = None
     psk: bool = False
+    sslv2: bool = False
+    session_hit: bool = False  # SSLv2: the server resumed the session the client named
 
     @property
     def version(self) -> int:
@@ -282,6 +284,25 @@ def parse_sslv2_client_hello(data: bytes) -> ClientHello:
     return ClientHello(version, session_id, ciphers, [], sslv2=True)
 
 
+SSL2_SERVER_HELLO, SSL2_X509 = 4, 1
+
+
+def parse_sslv2_server_hello(data: bytes) -> tuple[ServerHello, bytes | None]:
+    """An SSL 2.0 ServerHello, from its message type on: the hello (its cipher the first of
+    the server's specs, as Zeek logs it) and the server's X.509 certificate (DER), if any."""
+    r = _Reader(data, "SSLv2 ServerHello")
+    if r.uint(1) != SSL2_SERVER_HELLO:
+        raise Malformed("SSLv2 record is not a ServerHello", "not_a_record")
+    hit, cert_type, version = r.uint(1), r.uint(1), r.uint(2)
+    cert_len, spec_len, connection_len = r.uint(2), r.uint(2), r.uint(2)
+    cert = r.take(cert_len)
+    specs = _Reader(r.take(spec_len), "SSLv2 ServerHello").uints(3)
+    connection_id = r.take(connection_len)
+    hello = ServerHello(version, connection_id, b"", specs[0] if specs else None, [],
+                        sslv2=True, session_hit=bool(hit))  # fmt: skip
+    return hello, cert if cert and cert_type == SSL2_X509 else None
+
+
 def parse_server_hello(data: bytes) -> ServerHello:
     r = _Reader(data, "ServerHello")
     legacy_version = r.uint(2)
@@ -359,3 +380,15 @@ class HandshakeReader:
             pos += 4 + length
         self.buf = buf[pos:]
         return out
+
+    def incomplete(self) -> str | None:
+        """The message in progress, in words ("handshake message of 2000 bytes, 196 present"),
+        or None when the bytes fed so far end with a whole message."""
+        buf = self.buf
+        if not buf:
+            return None
+        if len(buf) < 4:
+            return f"handshake message header ({len(buf)} of 4 bytes)"
+        return (
+            f"handshake message of {int.from_bytes(buf[1:4], 'big')} bytes, {len(buf) - 4} present"
+        )

@@ -44,3 +44,10 @@ def test_the_cache_is_the_cores():
     domains.registered_domain.cache_clear()
     registered_domain("cache.example.org")
     assert domains.registered_domain.cache_info().currsize == 1
+
+
+def test_an_address_literal_has_no_registered_domain():
+    for name in ("192.168.1.1", "192.168.1.1.", "2001:db8::1", "[2001:db8::1]", "::ffff:10.0.0.1"):
+        assert registered_domain(name) is None, name
+    assert registered_domain("10.0.0.1.example.com") == "example.com"
+    assert registered_domain("host1.example.com") == "example.com"

@@ -16,6 +16,8 @@ from tests.fixtures.make_tls_captures import (
     record,
     server_hello,
     ske_named_curve,
+    sslv2_client_hello,
+    sslv2_server_hello,
     tls12_client_hello,
     u16,
 )
@@ -163,3 +165,58 @@ def test_no_handshake_within_the_preamble_bound_gives_up():
     assert kept  # the client side may still start a handshake
     assert not conn.feed(True, bytes(20_000), False, False, 3, 3.0)
     assert conn.handshake.client_hello is None
+
+
+def test_a_client_alone_after_its_change_cipher_spec_sends_encrypted_handshake_records():
+    """A one-direction capture (client to server): no ServerHello is seen, yet the Finished
+    after the client's CCS is ciphertext, never a handshake message of millions of bytes."""
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    key_exchange = record(22, b"\x10\x00\x00\x21\x20" + bytes(32))
+    conn.feed(True, HELLO, False, False, 1, 1.0)
+    conn.feed(True, key_exchange + CCS + encrypted(22, 40, 1), False, False, 2, 2.0)
+    conn.feed(True, encrypted(23, 100, 2), False, True, 3, 3.0)
+    hs = conn.handshake
+    assert hs.malformed is None and hs.client_hello.server_name == "chunks.test"
+    assert not hs.established
+
+
+def test_handshake_bytes_left_incomplete_by_a_fin_or_another_record_are_malformed():
+    claims_more = b"\x01" + (2000).to_bytes(3, "big") + bytes(196)
+    cases = [
+        ([(record(22, claims_more), True)], "handshake_cut_short"),
+        ([(record(22, claims_more) + encrypted(23, 5, 1), False)], "handshake_interleaved"),
+        ([(record(22, claims_more) + CCS, False)], "handshake_interleaved"),
+        ([(HELLO[:-10], True)], "record_cut_short"),
+        ([(HELLO[:3], True)], "record_cut_short"),
+    ]
+    for pieces, reason in cases:
+        conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+        for n, (data, end) in enumerate(pieces, 1):
+            conn.feed(True, data, False, end, n, float(n))
+        assert conn.handshake.malformed[1] == reason, (pieces, reason)
+
+
+def test_a_capture_ending_inside_a_record_is_not_malformed():
+    """Only the sender's FIN or RST says its bytes ended: a capture that stops is no proof."""
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    conn.feed(True, HELLO[:-10], False, False, 1, 1.0)
+    assert conn.handshake.malformed is None
+
+
+def test_an_sslv2_server_hello_gives_version_cipher_and_certificate():
+    """SSL 2.0: the ServerHello (here in two segments) carries the certificate and the
+    server's cipher kinds; the first is the cipher, as Zeek's ssl.log has it."""
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    answer = sslv2_server_hello(GOOD_CERT, [0x0700C0, 0x010080])
+    conn.feed(True, sslv2_client_hello([0x0700C0, 0x010080, 0x000004]), False, False, 1, 1.0)
+    assert conn.feed(False, answer[:100], False, False, 2, 2.0)
+    conn.feed(False, answer[100:], False, False, 3, 3.0)
+    row = dict(zip(COLUMNS, conn.handshake.row(str), strict=True))
+    assert (row["version"], row["client_version"]) == ("SSLv2", "SSLv2")
+    assert (row["cipher"], row["cipher_id"]) == ("SSLv20_CK_DES_192_EDE3_CBC_WITH_MD5", 0x0700C0)
+    assert row["cert_subject"] == "CN=www.example.com" and row["server_hello_frame"] == 3
+    assert row["resumed"] == 0 and row["ja3s"] is None and row["malformed"] is None
+    resumed = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    resumed.feed(True, sslv2_client_hello([0x010080]), False, False, 1, 1.0)
+    resumed.feed(False, sslv2_server_hello(b"", [], hit=True), False, False, 2, 2.0)
+    assert resumed.handshake.resumed and resumed.handshake.server_hello.cipher is None
