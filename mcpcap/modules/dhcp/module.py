@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 class DhcpModule(ProtocolModule):
     name: ClassVar[str] = "dhcp"
     title: ClassVar[str] = "DHCP"
-    schema_version: ClassVar[str] = "3"  # 2: <module>_malformed; 3: uids of split flows
+    # 2: <module>_malformed; 3: uids of split flows; 4: malformed options beside typed ones
+    schema_version: ClassVar[str] = "4"
     stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("dhcp_transactions", "uids", "ts", "json"),
     )

@@ -199,15 +199,18 @@ def _read_v4_options(msg: Message, raw: dict[int, bytearray]) -> None:
         try:
             opts[name] = _v4_value(how, bytes(value))
         except (Malformed, ValueError, struct.error, IndexError, OSError):
-            opts[name] = _hex(value)
+            # kept as hex beside the typed options, never in their place: a lease time, an
+            # address or the relay information read from the option is of its type or absent
+            opts[f"{name}_malformed"] = _hex(value)
             msg["malformed"] = msg["malformed"] or f"option {code} ({name}) is malformed"
     kind = opts.pop("message_type", None)
     if isinstance(kind, int):
         msg["type"] = V4_TYPES.get(kind, str(kind))
         msg["from_server"] = msg["type"] in V4_SERVER_TYPES
     relay = opts.get("relay_agent_info")
-    if isinstance(relay, dict) or msg["giaddr"]:
-        msg["relay"] = {**({"giaddr": msg["giaddr"]} if msg["giaddr"] else {}), **(relay or {})}
+    relay = relay if isinstance(relay, dict) else {}
+    if relay or msg["giaddr"]:
+        msg["relay"] = {**({"giaddr": msg["giaddr"]} if msg["giaddr"] else {}), **relay}
 
 
 def _ips(raw: bytes) -> list[str]:
@@ -446,8 +449,15 @@ def _read_v6_options(msg: Message, data: bytes, opts: dict[str, Any], depth: int
             msg["mac"] = msg["mac"] or opts[name]
         elif code == 32 and len(value) == 4:
             opts[name] = int.from_bytes(value, "big")
+        elif code in _TYPED_V6:  # of its type or absent: the bytes go beside it, as hex
+            opts[f"{name}_malformed"] = _hex(value)
+            msg["malformed"] = msg["malformed"] or f"option {code} ({name}) is malformed"
         else:
             opts[name] = _hex(value) if value else ""
+
+
+# the DHCPv6 options read above into a value of their own type when well formed
+_TYPED_V6 = frozenset((7, 8, 13, 16, 32, 39, 79))
 
 
 def _vendor_class_v6(value: bytes) -> str:

@@ -214,3 +214,40 @@ async def test_the_mcp_server_answers_as_the_core(analysis, anyio_backend):
         mode="json"
     )
     assert summary.structured_content == analysis.module("dhcp").summary().model_dump(mode="json")
+
+
+def test_broken_options_in_a_capture_are_counted_and_every_face_still_answers(tmp_path):
+    """A relayed REQUEST whose relay information runs past its option, and an ACK whose lease
+    time, server id and requested address have the wrong lengths: the capture is analysed, the
+    fields stay null instead of holding hex, and the Zeek export writes them."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.utils import wrpcap
+
+    bad = gen.opt(50, b"\x0a\x00\x00") + gen.opt(51, b"\x00\x01\x00") + gen.opt(54, b"\x0a\x00")
+    payloads = [
+        (gen.RELAY, gen.SERVER, 67, gen.client(gen.REQUEST, 21, gen.MAC["E"],
+                                               gen.opt(82, b"\x01\x09ab"), giaddr=gen.RELAY)),
+        (gen.SERVER, "10.0.0.77", 68, gen.bootp(2, 21, gen.MAC["E"], gen.msg_type(gen.ACK) + bad,
+                                                yiaddr="10.0.0.77", giaddr=gen.RELAY)),
+    ]  # fmt: skip
+    packets = []
+    for n, (src, dst, dport, payload) in enumerate(payloads):
+        packet = Ether() / IP(src=src, dst=dst) / UDP(sport=67, dport=dport) / payload
+        packet.time = 1_714_554_000 + n
+        packets.append(packet)
+    capture = tmp_path / "broken-options.pcap"
+    wrpcap(str(capture), packets)
+    command = [sys.executable, "-m", "mcpcap", "analyze", str(capture), "--no-cache"]
+    summary = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert summary.returncode == 0, summary.stderr
+    assert json.loads(summary.stdout)["dhcp"]["malformed"]
+    records = subprocess.run([*command, "--records", KIND, "--format", "jsonl"],
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    (record,) = [json.loads(line) for line in records.stdout.splitlines()]
+    assert record["lease_time"] is None and record["requested_addr"] is None
+    assert record["server"] in (None, gen.SERVER)
+    zeek = subprocess.run([*command, "--records", KIND, "--format", "zeek"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert zeek.returncode == 0, zeek.stderr
+    assert "#path\tdhcp" in zeek.stdout

@@ -157,3 +157,27 @@ def test_random_bytes_never_raise():
         for decode in (wire.decode_v4, wire.decode_v6):
             msg = decode(data)
             assert msg is None or isinstance(msg, dict)
+
+
+def test_a_relayed_message_with_broken_relay_information_is_malformed_not_fatal():
+    """giaddr set and option 82 whose sub-option runs past it: the message keeps its relay
+    (the giaddr) and says why; decoding it used to raise and end the whole capture's scan."""
+    broken = gen.opt(82, b"\x01\x09ab")
+    msg = wire.decode_v4(gen.client(gen.REQUEST, 9, gen.MAC["E"], broken, giaddr=gen.RELAY))
+    assert msg["relay"] == {"giaddr": gen.RELAY}
+    assert msg["malformed"] == "option 82 (relay_agent_info) is malformed"
+    assert msg["opts"]["relay_agent_info_malformed"] == "01:09:61:62"
+
+
+def test_options_of_the_wrong_length_never_take_their_typed_place():
+    """A lease time, server id or requested address of the wrong length stays out of the typed
+    option (its hex sits beside it): records and exports read only values of the right type."""
+    bad = gen.opt(50, b"\x0a\x00\x00") + gen.opt(51, b"\x00\x01\x00") + gen.opt(54, b"\x0a\x00")
+    msg = wire.decode_v4(gen.bootp(2, 3, gen.MAC["E"], gen.msg_type(gen.ACK) + bad))
+    opts = msg["opts"]
+    assert "requested_addr" not in opts and "lease_time" not in opts and "server_id" not in opts
+    assert opts["lease_time_malformed"] == "00:01:00" and opts["server_id_malformed"] == "0a:00"
+    assert msg["malformed"] == "option 50 (requested_addr) is malformed"
+    v6 = wire.decode_v6(gen.v6msg(7, 1, gen.v6opt(8, b"\x01"), gen.v6opt(7, b"\x01\x02")))
+    assert "elapsed_time" not in v6["opts"] and "preference" not in v6["opts"]
+    assert v6["opts"]["elapsed_time_malformed"] == "01" and v6["malformed"].startswith("option 8")
