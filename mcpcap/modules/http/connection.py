@@ -12,7 +12,6 @@ lost message so later pairs stay right.
 
 from __future__ import annotations
 
-import binascii
 from collections import deque
 from collections.abc import Callable
 
@@ -26,7 +25,6 @@ from mcpcap.modules.http.parser import (
     Message,
     MessageParser,
     start_kind,
-    text,
 )
 from mcpcap.modules.http.socks import SocksPreamble
 
@@ -366,18 +364,3 @@ def _content_length(msg: Message, lengths: list[bytes], is_response: bool) -> in
         return int(values.pop())
     msg.tag("bad_response" if is_response else "bad_request")
     return BAD
-
-
-def basic_username(authorization: bytes | None) -> str | None:
-    """The user of `Authorization: Basic ...` (RFC 7617); the password is never kept."""
-    if not authorization:
-        return None
-    scheme, _, credentials = authorization.partition(b" ")
-    if scheme.lower() != b"basic":
-        return None
-    try:
-        decoded = binascii.a2b_base64(credentials.strip())
-    except (binascii.Error, ValueError):
-        return None
-    user, colon, _ = decoded.partition(b":")
-    return text(user) if colon else None

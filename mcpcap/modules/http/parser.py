@@ -10,6 +10,7 @@ transfer-decoded bytes. What a message means for the connection (pairing, record
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import re
 from typing import Protocol
@@ -45,10 +46,11 @@ HEAD, BODY_LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_CLOSE, STOP
 # headers that frame the message (every value kept, a few of them, shortly) and those a record
 # shows (the first value, cut at INFO_VALUE): what a message holds stays a few kilobytes
 FRAMING_HEADERS = frozenset((b"host", b"content-length", b"transfer-encoding"))
-INFO_HEADERS = frozenset((b"referer", b"user-agent", b"origin", b"content-type", b"authorization"))
+INFO_HEADERS = frozenset((b"referer", b"user-agent", b"origin", b"content-type"))
 MAX_FRAMING_VALUES = 8
 FRAMING_VALUE = 256
 INFO_VALUE = 512
+MAX_USER = 1024  # a Basic user name longer than this is not kept (nor decoded further)
 MAX_PROXIED = 8
 # Zeek's http.log `proxied`: headers that say a proxy is in the path
 PROXY_HEADERS = frozenset(
@@ -85,13 +87,34 @@ def text(raw: bytes) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
+def basic_username(authorization: bytes | None) -> str | None:
+    """The user of `Authorization: Basic ...` (RFC 7617), None when empty or absent.
+
+    Only the credentials' first bytes, up to the first ':', are decoded (at most `MAX_USER`):
+    a long password (a multi-KB token) costs nothing and is never kept.
+    """
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.partition(b" ")
+    if scheme.lower() != b"basic":
+        return None
+    # whole base64 groups that hold MAX_USER bytes and the ':' after them
+    prefix = credentials.strip()[: 4 * ((MAX_USER + 3) // 3)]
+    try:
+        decoded = binascii.a2b_base64(prefix)
+    except (binascii.Error, ValueError):
+        return None
+    user, colon, _ = decoded.partition(b":")
+    return text(user) if colon and 0 < len(user) <= MAX_USER else None
+
+
 class Message:
     """One request or response as far as it was seen: start line, kept headers, body tally."""
 
     __slots__ = (
-        "body_done", "body_len", "digest", "end_frame", "end_ts", "head_frame", "head_ts",
-        "headers", "malformed", "method", "proxied", "reason", "start_frame", "start_ts",
-        "status", "tags", "target", "version",
+        "authorized", "body_done", "body_len", "digest", "end_frame", "end_ts", "head_frame",
+        "head_ts", "headers", "malformed", "method", "proxied", "reason", "start_frame",
+        "start_ts", "status", "tags", "target", "username", "version",
     )  # fmt: skip
 
     def __init__(self, frame: int, ts: float) -> None:
@@ -113,6 +136,8 @@ class Message:
         self.digest = None  # a running sha256 (responses only)
         self.tags: list[str] = []
         self.malformed: str | None = None
+        self.authorized = False  # an Authorization header was seen (the first one counts)
+        self.username: str | None = None
 
     def header(self, name: bytes) -> bytes | None:
         values = self.headers.get(name)
@@ -426,6 +451,10 @@ class MessageParser:
         elif name in INFO_HEADERS:
             if name not in msg.headers:
                 msg.headers[name] = [value[:INFO_VALUE]]
+        elif name == b"authorization":
+            if not msg.authorized:  # decoded whole here: the value itself (a password) is not kept
+                msg.authorized = True
+                msg.username = basic_username(value)
         elif name in PROXY_HEADERS and len(msg.proxied) < MAX_PROXIED:
             msg.proxied.append(f"{text(name).upper()} -> {text(value[:INFO_VALUE])}")
 

@@ -16,12 +16,7 @@ from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
-from mcpcap.modules.http.connection import (
-    Exchange,
-    HttpConnection,
-    PendingBudget,
-    basic_username,
-)
+from mcpcap.modules.http.connection import Exchange, HttpConnection, PendingBudget
 from mcpcap.modules.http.parser import Message, start_kind, text
 from mcpcap.modules.http.socks import SocksPreamble, starts_socks
 
@@ -250,7 +245,7 @@ def make_row(row_id: int | None, conn: HttpConnection, exchange: Exchange) -> tu
         text(resp.reason) if resp is not None and resp.reason is not None else None,
         _header(req, b"content-type"), _header(resp, b"content-type"),
         _sha256(resp),
-        basic_username(req.header(b"authorization")) if req is not None else None,
+        req.username if req is not None else None,
         json.dumps(req.proxied) if req is not None and req.proxied else None,
         _rtt(req, resp),
         req.head_frame if req is not None else None,

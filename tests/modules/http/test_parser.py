@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
 import time
 
 import pytest
 
-from mcpcap.modules.http.connection import MAX_PENDING, PendingBudget, basic_username
-from mcpcap.modules.http.parser import MAX_HEAD_BYTES, MAX_LINE, start_kind
+from mcpcap.modules.http.connection import MAX_PENDING, PendingBudget
+from mcpcap.modules.http.parser import (
+    MAX_HEAD_BYTES,
+    MAX_LINE,
+    MAX_USER,
+    basic_username,
+    start_kind,
+)
 from tests.modules.http.wire import Wire, response
 
 WHERE = {"ts", "rtt", "request_frame", "response_frame"}  # these depend on the chunking
@@ -466,6 +473,33 @@ def test_basic_auth_keeps_the_user_never_the_password():
     (record,) = wire.close()
     assert record["username"] == "alice"
     assert "se:cret" not in repr(record)
+
+
+def basic(credentials: bytes) -> bytes:
+    return b"Basic " + base64.b64encode(credentials)
+
+
+@pytest.mark.parametrize("password", [b"x" * 600, b"t0k." * 2000])  # an ECR login: multi-KB
+def test_a_long_password_still_gives_the_user(password):
+    assert basic_username(basic(b"eve:" + password)) == "eve"
+    wire = Wire()
+    wire.client(get("/v2/", extra=f"Authorization: {basic(b'eve:' + password).decode()}\r\n"))
+    wire.server(response("200 OK"))
+    (record,) = wire.close()
+    assert record["username"] == "eve"
+    assert password.decode()[:40] not in repr(record)
+    assert b"authorization" not in wire.exchanges[0].request.headers  # nothing of it is kept
+
+
+def test_an_empty_or_overlong_user_is_no_user():
+    assert basic_username(basic(b":onlypass")) is None
+    assert basic_username(basic(b"nocolon")) is None
+    assert basic_username(basic(b"u" * MAX_USER + b":p")) == "u" * MAX_USER
+    assert basic_username(basic(b"u" * (MAX_USER + 1) + b":p")) is None
+    wire = Wire()
+    wire.client(get("/p", extra=f"Authorization: {basic(b':onlypass').decode()}\r\n"))
+    (record,) = wire.close()
+    assert record["username"] is None
 
 
 def test_zeek_fields_from_the_headers():
