@@ -25,12 +25,8 @@ from mcpcap.core.modules.tables import (
 )
 from mcpcap.core.timefmt import iso_time, round_ts
 from mcpcap.modules.http.scan import COLUMNS
+from mcpcap.modules.http.tags import TAGS
 
-TAGS = (
-    "missing_response", "missing_request", "pipelined", "http_0_9", "gap", "truncated",
-    "bad_request", "bad_response", "smuggling_shape", "tunnel", "upgrade", "too_many_pending",
-    "unusual_version", "socks",
-)  # fmt: skip
 METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE")
 STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 RANKED = (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from mcpcap.modules.http.tags import tags_description
+
 
 class HttpRequest(BaseModel):
     """One request with its response (Zeek http.log meanings)."""
@@ -48,9 +50,7 @@ class HttpRequest(BaseModel):
     )
     tags: list[str] = Field(
         default_factory=list,
-        description="missing_response, missing_request, pipelined, http_0_9, gap, truncated, "
-        "bad_request, bad_response, smuggling_shape, tunnel (a CONNECT's 2xx), upgrade, "
-        "too_many_pending, socks (read through a SOCKS proxy)",
+        description=tags_description(),
     )
     malformed: str | None = Field(None, description="why a message was malformed, if one was")
 
