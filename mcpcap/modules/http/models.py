@@ -21,8 +21,12 @@ class HttpRequest(BaseModel):
     trans_depth: int = Field(description="the pair's position on its connection (1 = first)")
     method: str | None = None
     host: str | None = Field(None, description="the Host header, exactly as sent")
-    uri: str | None = Field(None, description="the request target, exactly as sent")
-    referrer: str | None = None
+    uri: str | None = Field(
+        None,
+        description="the request target, exactly as sent but for a password in it "
+        "(http://user:****@host/: never stored)",
+    )
+    referrer: str | None = Field(None, description="the Referer header (a password in it: ****)")
     version: str | None = Field(None, description="1.1, 1.0 or 0.9 (the request's)")
     user_agent: str | None = None
     origin: str | None = None

@@ -87,6 +87,15 @@ def text(raw: bytes) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
+# an absolute URI's user:password@ (RFC 3986, 3.2.1): the password runs to the authority's last @
+USERINFO_PASSWORD = re.compile(rb"\A([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:)[^/?#]+@")
+
+
+def hide_password(uri: bytes) -> bytes:
+    """The URI with the password of its userinfo, if any, replaced by `****`."""
+    return USERINFO_PASSWORD.sub(rb"\1****@", uri, count=1)
+
+
 def basic_username(authorization: bytes | None) -> str | None:
     """The user of `Authorization: Basic ...` (RFC 7617), None when empty or absent.
 

@@ -17,7 +17,7 @@ from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.modules.http.connection import Exchange, HttpConnection, PendingBudget
-from mcpcap.modules.http.parser import Message, start_kind, text
+from mcpcap.modules.http.parser import Message, hide_password, start_kind, text
 from mcpcap.modules.http.socks import SocksPreamble, starts_socks
 
 BATCH = 5_000
@@ -230,13 +230,13 @@ def make_row(row_id: int | None, conn: HttpConnection, exchange: Exchange) -> tu
         "client": conn.client, "client_port": conn.client_port,
         "server": conn.server, "server_port": conn.server_port, "transport": "tcp",
     }  # fmt: skip
-    uri = text(req.target) if req is not None and req.target is not None else None
+    uri = _uri(req.target) if req is not None and req.target is not None else None
     return (
         row_id, first.start_ts, connection_uid(ends),
         conn.client, conn.client_port, conn.server, conn.server_port, exchange.depth,
         text(req.method) if req is not None and req.method is not None else None,
         _header(req, b"host"), uri, uri.partition("?")[0] if uri is not None else None,
-        _header(req, b"referer"),
+        _referrer(req),
         req.version if req is not None else resp.version if resp is not None else None,
         _header(req, b"user-agent"), _header(req, b"origin"),
         req.body_len if req is not None else None,
@@ -265,6 +265,16 @@ def _sha256(msg: Message | None) -> str | None:
 def _header(msg: Message | None, name: bytes) -> str | None:
     value = msg.header(name) if msg is not None else None
     return None if value is None else text(value)
+
+
+def _uri(target: bytes) -> str:
+    """As sent, but for a password in it (`http://user:****@host/`): never stored."""
+    return text(hide_password(target))
+
+
+def _referrer(request: Message | None) -> str | None:
+    value = request.header(b"referer") if request is not None else None
+    return None if value is None else _uri(value)
 
 
 def _rtt(request: Message | None, response: Message | None) -> float | None:

@@ -502,6 +502,26 @@ def test_an_empty_or_overlong_user_is_no_user():
     assert record["username"] is None
 
 
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        (b"http://user:pass@host/", "http://user:****@host/"),
+        (b"http://u:p@ss:x@host:8080/a?b=c", "http://u:****@host:8080/a?b=c"),
+        (b"ftp://anonymous:me@example.com@ftp.example/f", "ftp://anonymous:****@ftp.example/f"),
+        (b"http://user@host/", "http://user@host/"),  # no password
+        (b"http://host/?next=http://a:b@c/", "http://host/?next=http://a:b@c/"),  # not userinfo
+        (b"/path/a:b@c", "/path/a:b@c"),
+    ],
+)
+def test_a_password_in_a_uri_is_never_stored(target, shown):
+    wire = Wire(3128)
+    wire.client(b"GET " + target + b" HTTP/1.1\r\nHost: host\r\nReferer: " + target + b"\r\n\r\n")
+    wire.server(response("200 OK"))
+    (record,) = wire.close()
+    assert (record["uri"], record["referrer"]) == (shown, shown)
+    assert record["uri_path"] == shown.partition("?")[0]
+
+
 def test_zeek_fields_from_the_headers():
     wire = Wire()
     wire.client(
