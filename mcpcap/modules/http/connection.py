@@ -36,11 +36,14 @@ MAX_PLACEHOLDERS = 100_000  # overflowed requests kept only as a place in the re
 class Exchange:
     """A request and its response, as far as each was seen."""
 
-    __slots__ = ("depth", "request", "request_done", "response", "response_done", "tags")
+    __slots__ = (
+        "depth", "interim_ts", "request", "request_done", "response", "response_done", "tags",
+    )  # fmt: skip
 
     def __init__(self, request: Message | None, depth: int) -> None:
         self.request = request
         self.response: Message | None = None
+        self.interim_ts: float | None = None  # the first 1xx begun after the request ended
         self.depth = depth
         self.request_done = request is None
         self.response_done = False
@@ -297,6 +300,13 @@ class HttpConnection:
         else:
             exchange = front
             if interim:
+                request = exchange.request
+                if (
+                    exchange.interim_ts is None
+                    and request is not None
+                    and request.end_ts is not None
+                ):
+                    exchange.interim_ts = msg.start_ts  # a 100 to an unsent body does not count
                 return exchange
             self._pop()
         exchange.response = msg

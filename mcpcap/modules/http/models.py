@@ -46,7 +46,9 @@ class HttpRequest(BaseModel):
     )
     proxied: list[str] = Field(default_factory=list, description="proxy headers: NAME -> value")
     rtt: float | None = Field(
-        None, description="seconds from the end of the request to its response's first byte"
+        None,
+        description="seconds from the end of the request to the first byte of its first "
+        "response begun after it (an interim 1xx, such as 103, included)",
     )
     request_frame: int | None = Field(None, description="frame completing the request's header")
     response_frame: int | None = Field(
@@ -102,7 +104,7 @@ class HttpSummary(BaseModel):
     request_body_bytes: int = Field(description="client to server, bodies after transfer decoding")
     response_body_bytes: int = Field(description="server to client, likewise")
     latency: Percentiles | None = Field(
-        None, description="rtt percentiles: the end of a request to the first byte of its response"
+        None, description="rtt percentiles: end of request to first byte of response, 1xx included"
     )
     errors_by_host: list[KeyCount] = Field(description="responses 400 and above, by host")
     malformed: int = Field(description="records with a malformed message")

@@ -247,7 +247,7 @@ def make_row(row_id: int | None, conn: HttpConnection, exchange: Exchange) -> tu
         _sha256(resp),
         req.username if req is not None else None,
         json.dumps(req.proxied) if req is not None and req.proxied else None,
-        _rtt(req, resp),
+        _rtt(exchange),
         req.head_frame if req is not None else None,
         resp.head_frame if resp is not None else None,
         ",".join(tags),
@@ -277,14 +277,17 @@ def _referrer(request: Message | None) -> str | None:
     return None if value is None else _uri(value)
 
 
-def _rtt(request: Message | None, response: Message | None) -> float | None:
-    """End of the request to the first byte of its final response (None when it came first)."""
+def _rtt(exchange: Exchange) -> float | None:
+    """End of the request to the first byte of its first response begun after it: an interim
+    1xx (102, 103) when one came, else the final response (None when that came first)."""
+    request, response = exchange.request, exchange.response
     if request is None or response is None:
         return None
     end = request.end_ts if request.end_ts is not None else request.head_ts
     if end is None:
         return None
-    rtt = response.start_ts - end
+    first = exchange.interim_ts if exchange.interim_ts is not None else response.start_ts
+    rtt = first - end
     return round(rtt, 6) if rtt >= 0 else None
 
 

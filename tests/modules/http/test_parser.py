@@ -87,6 +87,17 @@ def test_100_continue_does_not_consume_the_pair():
     assert (second["uri"], second["status_code"]) == ("/next", 200)
 
 
+def test_rtt_runs_to_the_first_byte_of_an_interim_response():
+    wire = Wire()
+    wire.client(get("/slow"))  # t = 1
+    wire.server(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n")  # t = 2
+    wire.server(b"HTTP/1.1 102 Processing\r\n\r\n")  # t = 3
+    wire.server(response("200 OK", b"done"))  # t = 4
+    (record,) = wire.close()
+    assert (record["status_code"], record["response_frame"]) == (200, 4)
+    assert record["rtt"] == 1.0
+
+
 def test_chunked_bodies_with_trailers_split_anywhere():
     body_pieces = [b"first piece;", b"x" * 300, b"last"]
     wire_body = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(p), p) for p in body_pieces)
