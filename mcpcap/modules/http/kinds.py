@@ -35,6 +35,9 @@ RANKED = (
 )  # fmt: skip
 RANK_NOTES = {"uri": "the path, without its query string"}
 BYTES = "coalesce(request_body_len, 0) + coalesce(response_body_len, 0)"
+# a response was seen: its body length is known (0 or more), also for HTTP/0.9's, which has no
+# status line
+ANSWERED = "(response_body_len IS NOT NULL)"
 
 HTTP_LOG = ZeekLog(
     path="http",
@@ -115,7 +118,7 @@ FILTERS = (
     FilterSpec("tag", "has this tag", sql="(',' || tags || ',') LIKE ?",
                parse=_tag, params=lambda v: (f"%,{v},%",), choices=TAGS,
                example="tag:missing_response"),
-    flag_filter("answered", "(status_code IS NOT NULL)", "a final response was seen"),
+    flag_filter("answered", ANSWERED, "a final response was seen (HTTP/0.9's has no status)"),
     flag_filter("malformed", "(malformed IS NOT NULL)", "a message was malformed"),
     number_filter("rtt", "rtt", "seconds to the response",
                   example="rtt>0.5"),

@@ -91,7 +91,9 @@ class Timeline(BaseModel):
 
 class HttpSummary(BaseModel):
     requests: int = Field(description="requests seen")
-    responses: int = Field(description="final responses seen (with a status line)")
+    responses: int = Field(
+        description="final responses seen (an HTTP/0.9 response, without a status line, included)"
+    )
     unanswered: int = Field(description="requests without a response")
     connections: int = Field(description="TCP connections read as HTTP")
     methods: dict[str, int]

@@ -11,7 +11,7 @@ from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
 from mcpcap.core.timeline import choose_interval
 from mcpcap.modules.http import models
-from mcpcap.modules.http.kinds import TABLES
+from mcpcap.modules.http.kinds import ANSWERED, TABLES
 
 
 class HttpResults(TableResults):
@@ -27,8 +27,8 @@ class HttpResults(TableResults):
         top_n = self.top_n if top_n is None else top_n
         db = self.db
         requests, responses, unanswered, sent, received, malformed = db.execute(
-            "SELECT count(method), count(status_code), "
-            "coalesce(sum(method IS NOT NULL AND status_code IS NULL), 0), "
+            f"SELECT count(method), coalesce(sum({ANSWERED}), 0), "
+            f"coalesce(sum(method IS NOT NULL AND NOT {ANSWERED}), 0), "
             "coalesce(sum(request_body_len), 0), coalesce(sum(response_body_len), 0), "
             "count(malformed) FROM http_requests"
         ).fetchone()
