@@ -18,6 +18,7 @@ from collections.abc import Callable
 from mcpcap.modules.http.parser import (
     BAD,
     CHUNKED,
+    MAX_HEAD_BYTES,
     NO_BODY,
     NOT_HTTP,
     TO_CLOSE,
@@ -31,6 +32,7 @@ from mcpcap.modules.http.socks import SocksPreamble
 MAX_PENDING = 512  # requests waiting for a response, per connection
 MAX_TOTAL_PENDING = 10_000  # ... and in all connections of a scan (a few KB each at most)
 MAX_PLACEHOLDERS = 100_000  # overflowed requests kept only as a place in the response order
+MAX_HELD_CHUNKS = 16  # a loose first request line's chunks held until the server speaks
 
 
 class Exchange:
@@ -71,9 +73,9 @@ class HttpConnection:
     """Feed it the connection's chunks (`chunk`); finished pairs go to `emit`."""
 
     __slots__ = (
-        "budget", "client", "client_port", "closed", "depth", "emit", "last_frame", "last_ts",
-        "notes", "open_request", "open_response", "pending", "preamble", "released", "requests",
-        "responses", "server", "server_port", "started", "tunnel",
+        "budget", "client", "client_port", "closed", "depth", "emit", "held", "last_frame",
+        "last_ts", "notes", "open_request", "open_response", "pending", "preamble", "released",
+        "requests", "responses", "server", "server_port", "started", "tunnel",
     )  # fmt: skip
 
     def __init__(
@@ -102,6 +104,9 @@ class HttpConnection:
         self.released = False
         self.last_frame, self.last_ts = 0, 0.0
         self.preamble: SocksPreamble | None = None  # a SOCKS exchange before the HTTP
+        # the client's chunks (data, end, frame, ts, syn_seen) while its first line is a loose
+        # request line (`hold`): HTTP only once the server answers with a status line
+        self.held: list[tuple[bytes, bool, int, float, bool]] | None = None
 
     # ------------------------------------------------------------------ input
     def chunk(
@@ -119,6 +124,10 @@ class HttpConnection:
         A direction whose SYN the capture missed may start anywhere: its first bytes are read
         as if after a gap.
         """
+        if self.held is not None:
+            ready = self._await_status_line(from_client, data, gap, end, frame, ts, syn_seen)
+            if ready is not True:
+                return ready is None
         self.last_frame, self.last_ts = frame, ts
         if self.preamble is not None:
             data = self._past_preamble(from_client, data, gap)
@@ -143,6 +152,45 @@ class HttpConnection:
             self.close(frame, ts)
             return False
         return True
+
+    def hold(self) -> None:
+        """The client's first line is no request line but names HTTP (`GET/ HTTP/1.1`): keep
+        its bytes until the server's first bytes say whether it was a bad request (a status
+        line) or no HTTP at all."""
+        self.held = []
+
+    def _await_status_line(
+        self,
+        from_client: bool,
+        data: bytes,
+        gap: bool,
+        end: bool,
+        frame: int,
+        ts: float,
+        syn_seen: bool,
+    ) -> bool | None:
+        """None: the chunk is held; False: no HTTP here (released, nothing recorded); True: the
+        server answered with a status line, the held chunks were read as a bad request, and
+        this chunk is read next."""
+        held = self.held
+        assert held is not None
+        if from_client:
+            size = len(data) + sum(len(piece[0]) for piece in held)
+            if not gap and size <= MAX_HEAD_BYTES and len(held) < MAX_HELD_CHUNKS:
+                held.append((data, end, frame, ts, syn_seen))
+                return None
+        elif data and not gap and start_kind(data) == "response":
+            self.held = None
+            self.requests.lenient = True
+            for piece, piece_end, piece_frame, piece_ts, piece_syn in held:
+                if not self.chunk(True, piece, False, piece_end, piece_frame, piece_ts, piece_syn):
+                    return False
+            return True
+        elif not data and not gap and not end:
+            return None  # nothing yet
+        self.held = None
+        self.released = True
+        return False
 
     def close(self, frame: int | None = None, ts: float | None = None) -> None:
         """The connection ended (or, without `frame`, the capture did): what waits is recorded."""

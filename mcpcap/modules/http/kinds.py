@@ -35,8 +35,10 @@ RANKED = (
 )  # fmt: skip
 RANK_NOTES = {"uri": "the path, without its query string"}
 BYTES = "coalesce(request_body_len, 0) + coalesce(response_body_len, 0)"
-# a response was seen: its body length is known (0 or more), also for HTTP/0.9's, which has no
-# status line
+# a request was seen: its body length is known (0 or more), also when its method is not
+# (a malformed request line)
+REQUESTED = "(request_body_len IS NOT NULL)"
+# a response was seen: likewise, also for HTTP/0.9's, which has no status line
 ANSWERED = "(response_body_len IS NOT NULL)"
 
 HTTP_LOG = ZeekLog(

@@ -25,6 +25,12 @@ REQUEST_LINE = re.compile(rb"(" + TCHAR + rb"{1,32}) +(\S+) +HTTP/([0-9])\.([0-9
 SIMPLE_REQUEST = re.compile(rb"GET +(/\S*)\Z")  # HTTP/0.9 (RFC 1945, 4.1): no version, no headers
 # a request line that is not one (no or a broken version): recorded as a bad request
 LOOSE_REQUEST = re.compile(rb"([A-Z][A-Z0-9_-]{0,31})(?: +(.*?))?(?: +HTTP/\S*)?\Z", re.S)
+# any first line, once the server's status line says the connection is HTTP: what stands in
+# the method's place (or nothing) run into the target, the version cut or missing
+# (`GET/HTTP/1.1`, `PUT/ HTTP/1.1`, `\xc3\x83 / HTTP/1.`)
+LENIENT_REQUEST = re.compile(rb"([^ \t/]{1,32})?[ \t]*(.*?)(?:[ \t]*HTTP/\S*)?\Z", re.S)
+# a whole first line of text naming HTTP that no rule above reads as a request line
+LOOSE_LINE = re.compile(rb"[^\x00-\x08\x0a-\x1f\x7f]*HTTP/[^\x00-\x08\x0a-\x1f\x7f]*\r?\n")
 HEADER_LIKE = re.compile(TCHAR + rb"+:")
 METHOD_PREFIX = re.compile(TCHAR + rb"{0,32}(?: |\Z)")  # what a request line may begin with
 STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) +([0-9]{3})(?:[ \t](.*))?\Z", re.S)
@@ -80,6 +86,13 @@ def start_kind(data: bytes) -> str | None:
     if REQUEST_PREFIX.match(data) or data.startswith(b"HTTP/1."):
         return "response" if data.startswith(b"HTTP/") else "request"
     return None
+
+
+def loose_request(data: bytes) -> bool:
+    """Whether a direction's first line may be a malformed request line (text that names
+    `HTTP/` but is no request line): HTTP only if the other side answers with a status line."""
+    data = data.lstrip(b"\r\n")[:MAX_LINE]
+    return b"HTTP/" in data and LOOSE_LINE.match(data) is not None
 
 
 def text(raw: bytes) -> str:
@@ -183,8 +196,8 @@ class MessageParser:
     """One direction's parser: bytes in, `Sink` calls out. Never holds more than a header block."""
 
     __slots__ = (
-        "buf", "head_bytes", "is_response", "lines", "mark", "msg", "reason", "remaining",
-        "resumable", "sink", "state",
+        "buf", "head_bytes", "is_response", "lenient", "lines", "mark", "msg", "reason",
+        "remaining", "resumable", "sink", "state",
     )  # fmt: skip
 
     def __init__(self, sink: Sink, is_response: bool) -> None:
@@ -199,6 +212,7 @@ class MessageParser:
         self.reason = ""
         self.resumable = False  # stopped by a gap: a later chunk starting a message resumes
         self.mark = (0, 0.0)  # the frame and time of the current start line's first byte
+        self.lenient = False  # the next start line is a request whatever it holds (a bad one)
 
     # ------------------------------------------------------------------ input
     def feed(self, data: bytes, frame: int, ts: float) -> None:
@@ -389,6 +403,7 @@ class MessageParser:
 
     def _start_line(self, line: bytes, following: bytes, frame: int, ts: float) -> None:
         msg = Message(*self.mark)
+        lenient, self.lenient = self.lenient, False
         if self.is_response:
             match = STATUS_LINE.match(line)
             if match is None:
@@ -400,7 +415,7 @@ class MessageParser:
         else:
             match = REQUEST_LINE.match(line)
             if match is None:
-                self._odd_request_line(msg, line, following, frame, ts)
+                self._odd_request_line(msg, line, following, frame, ts, lenient)
                 return
             msg.method, msg.target, major, minor = match.groups()
         msg.version = f"{int(major)}.{int(minor)}"
@@ -411,11 +426,12 @@ class MessageParser:
         self.head_bytes = len(line) + 2
 
     def _odd_request_line(
-        self, msg: Message, line: bytes, following: bytes, frame: int, ts: float
+        self, msg: Message, line: bytes, following: bytes, frame: int, ts: float, lenient: bool
     ) -> None:
         """HTTP/0.9 (`GET /path`, nothing after it), or a request line without a valid
-        version: a bad request whose header block is still read (RFC 9112, 3: a 400)."""
-        loose = LOOSE_REQUEST.match(line)
+        version (`lenient`: any line at all): a bad request whose header block is still read
+        (RFC 9112, 3: a 400)."""
+        loose = LOOSE_REQUEST.match(line) or (LENIENT_REQUEST.match(line) if lenient else None)
         if loose is None:
             self._stop_garbage(frame, ts)
             return

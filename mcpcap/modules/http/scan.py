@@ -17,7 +17,7 @@ from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.modules.http.connection import Exchange, HttpConnection, PendingBudget
-from mcpcap.modules.http.parser import Message, hide_password, start_kind, text
+from mcpcap.modules.http.parser import Message, hide_password, loose_request, start_kind, text
 from mcpcap.modules.http.socks import SocksPreamble, starts_socks
 
 BATCH = 5_000
@@ -152,7 +152,8 @@ class HttpStreams:
         response from the server."""
         kind = start_kind(chunk.data)
         socks = kind is None and starts_socks(chunk.data)
-        if kind is None and not socks:
+        loose = kind is None and not socks and loose_request(chunk.data)
+        if kind is None and not socks and not loose:
             return None
         if kind == "response":
             ends = (chunk.dst, chunk.dport, chunk.src, chunk.sport)
@@ -161,6 +162,8 @@ class HttpStreams:
         conn = HttpConnection(*ends, emit=self._emit, budget=self.pending)
         if socks:
             conn.preamble = SocksPreamble(chunk.data)
+        elif loose:
+            conn.hold()
         self.connections[key] = conn
         if len(self.connections) > MAX_CONNECTIONS:
             oldest = next(iter(self.connections))

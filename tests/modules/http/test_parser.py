@@ -9,12 +9,13 @@ import time
 
 import pytest
 
-from mcpcap.modules.http.connection import MAX_PENDING, PendingBudget
+from mcpcap.modules.http.connection import MAX_HELD_CHUNKS, MAX_PENDING, PendingBudget
 from mcpcap.modules.http.parser import (
     MAX_HEAD_BYTES,
     MAX_LINE,
     MAX_USER,
     basic_username,
+    loose_request,
     start_kind,
 )
 from tests.modules.http.wire import Wire, response
@@ -198,6 +199,56 @@ def test_a_request_line_without_a_version_is_a_bad_request_with_its_headers():
     assert record["status_code"] == 400
     assert "bad_request" in record["tags"]
     assert record["malformed"] == "request: bad_request_line"
+
+
+@pytest.mark.parametrize(
+    ("line", "method", "uri"),
+    [
+        (b"PUT/HTTP/1.1", "PUT", "/"),
+        (b"CONNECT/ HTTP/1.1", "CONNECT", "/"),
+        (b"OPTIONSHTTP/1.1", "OPTIONSHTTP", "/1.1"),
+        (b"\xc3\x83\xc3\x82 / HTTP/1.", "\u00c3\u00c2", "/"),
+        (b"/x HTTP/1.1", None, "/x"),
+    ],
+)
+def test_a_loose_request_line_answered_by_a_status_line_is_a_bad_request(line, method, uri):
+    assert start_kind(line + b"\n") is None and loose_request(line + b"\n")
+    wire = Wire()
+    wire.conn.hold()
+    assert wire.client(line + b"\nHost: www.example.com\n")  # held: not HTTP yet ...
+    assert wire.client(b"\n")
+    assert wire.exchanges == []
+    assert wire.server(response("400 Bad Request", b"no"))  # ... until the server says so
+    wire.client(get("/next"))
+    wire.server(response("200 OK"))
+    first, second = wire.close()
+    assert (first["method"], first["uri"], first["host"]) == (method, uri, "www.example.com")
+    assert (first["status_code"], first["request_frame"], first["response_frame"]) == (400, 2, 3)
+    assert first["ts"] == 1.0
+    assert first["malformed"] == "request: bad_request_line"
+    assert "bad_request" in first["tags"] and "missing_request" not in first["tags"]
+    assert (second["uri"], second["status_code"], second["malformed"]) == ("/next", 200, None)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"SSH-2.0-OpenSSH_9.6\r\n", b"", b"http/1.1 200 ok\r\n\r\n"],
+)
+def test_a_loose_request_line_not_answered_by_a_status_line_is_no_http(answer):
+    wire = Wire()
+    wire.conn.hold()
+    assert wire.client(b"HELLO HTTP/1.1 friend\r\n")
+    assert wire.server(answer, end=not answer) is False
+    assert wire.records() == [] and wire.conn.notes == []
+
+
+def test_a_held_loose_request_line_is_bounded():
+    wire = Wire()
+    wire.conn.hold()
+    assert wire.client(b"GET/ HTTP/1.1\r\n")
+    kept = [wire.client(b"X-A: b\r\n" * 100) for _ in range(MAX_HELD_CHUNKS)]
+    assert kept[-1] is False and wire.conn.held is None
+    assert wire.records() == []
 
 
 def test_a_connection_that_is_not_http_is_released_at_once():
