@@ -367,7 +367,8 @@ class HttpConnection:
         if 100 <= status < 200 and status != 101:
             return NO_BODY
         request = exchange.request
-        method = request.method if request is not None else None
+        # a method guessed from a line without its spaces is not what the server read
+        method = request.method if request is not None and not request.loose else None
         if status == 101:
             exchange.tag("upgrade")
             self.tunnel = True

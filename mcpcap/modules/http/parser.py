@@ -135,7 +135,7 @@ class Message:
 
     __slots__ = (
         "authorized", "body_done", "body_len", "digest", "end_frame", "end_ts", "head_frame",
-        "head_ts", "headers", "malformed", "method", "proxied", "reason", "start_frame",
+        "head_ts", "headers", "loose", "malformed", "method", "proxied", "reason", "start_frame",
         "start_ts", "status", "tags", "target", "username", "version",
     )  # fmt: skip
 
@@ -159,6 +159,7 @@ class Message:
         self.tags: list[str] = []
         self.malformed: str | None = None
         self.authorized = False  # an Authorization header was seen (the first one counts)
+        self.loose = False  # method and target read from a line without their spaces (a guess)
         self.username: str | None = None
 
     def header(self, name: bytes) -> bytes | None:
@@ -431,7 +432,10 @@ class MessageParser:
         """HTTP/0.9 (`GET /path`, nothing after it), or a request line without a valid
         version (`lenient`: any line at all): a bad request whose header block is still read
         (RFC 9112, 3: a 400)."""
-        loose = LOOSE_REQUEST.match(line) or (LENIENT_REQUEST.match(line) if lenient else None)
+        loose = LOOSE_REQUEST.match(line)
+        if loose is None and lenient:
+            loose = LENIENT_REQUEST.match(line)
+            msg.loose = True
         if loose is None:
             self._stop_garbage(frame, ts)
             return

@@ -230,6 +230,23 @@ def test_a_loose_request_line_answered_by_a_status_line_is_a_bad_request(line, m
     assert (second["uri"], second["status_code"], second["malformed"]) == ("/next", 200, None)
 
 
+def test_a_guessed_method_does_not_frame_the_response():
+    wire = Wire()
+    wire.conn.hold()
+    wire.client(b"HEAD/ HTTP/1.1\nHost: h\n\n")  # no HEAD for the server: a 400 with a body
+    wire.server(response("400 Bad Request", b"<html>bad</html>"))
+    wire.client(b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n")
+    wire.server(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n")
+    first, second = wire.close()
+    assert (first["method"], first["status_code"], first["response_body_len"]) == ("HEAD", 400, 16)
+    assert (second["method"], second["status_code"], second["response_body_len"]) == (
+        "HEAD",
+        200,
+        0,
+    )
+    assert wire.conn.notes == []
+
+
 @pytest.mark.parametrize(
     "answer",
     [b"SSH-2.0-OpenSSH_9.6\r\n", b"", b"http/1.1 200 ok\r\n\r\n"],
