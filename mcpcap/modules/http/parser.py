@@ -91,8 +91,9 @@ def start_kind(data: bytes) -> str | None:
 def loose_request(data: bytes) -> bool:
     """Whether a direction's first line may be a malformed request line (text that names
     `HTTP/` but is no request line): HTTP only if the other side answers with a status line."""
-    data = data.lstrip(b"\r\n")[:MAX_LINE]
-    return b"HTTP/" in data and LOOSE_LINE.match(data) is not None
+    if data.find(b"HTTP/", 0, MAX_LINE) < 0:  # most streams: no copy, one quick search
+        return False
+    return LOOSE_LINE.match(data.lstrip(b"\r\n")[:MAX_LINE]) is not None
 
 
 def text(raw: bytes) -> str:
