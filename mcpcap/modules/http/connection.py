@@ -12,13 +12,13 @@ lost message so later pairs stay right.
 
 from __future__ import annotations
 
-import binascii
 from collections import deque
 from collections.abc import Callable
 
 from mcpcap.modules.http.parser import (
     BAD,
     CHUNKED,
+    MAX_HEAD_BYTES,
     NO_BODY,
     NOT_HTTP,
     TO_CLOSE,
@@ -26,23 +26,26 @@ from mcpcap.modules.http.parser import (
     Message,
     MessageParser,
     start_kind,
-    text,
 )
 from mcpcap.modules.http.socks import SocksPreamble
 
 MAX_PENDING = 512  # requests waiting for a response, per connection
 MAX_TOTAL_PENDING = 10_000  # ... and in all connections of a scan (a few KB each at most)
 MAX_PLACEHOLDERS = 100_000  # overflowed requests kept only as a place in the response order
+MAX_HELD_CHUNKS = 16  # a loose first request line's chunks held until the server speaks
 
 
 class Exchange:
     """A request and its response, as far as each was seen."""
 
-    __slots__ = ("depth", "request", "request_done", "response", "response_done", "tags")
+    __slots__ = (
+        "depth", "interim_ts", "request", "request_done", "response", "response_done", "tags",
+    )  # fmt: skip
 
     def __init__(self, request: Message | None, depth: int) -> None:
         self.request = request
         self.response: Message | None = None
+        self.interim_ts: float | None = None  # the first 1xx begun after the request ended
         self.depth = depth
         self.request_done = request is None
         self.response_done = False
@@ -70,9 +73,9 @@ class HttpConnection:
     """Feed it the connection's chunks (`chunk`); finished pairs go to `emit`."""
 
     __slots__ = (
-        "budget", "client", "client_port", "closed", "depth", "emit", "last_frame", "last_ts",
-        "notes", "open_request", "open_response", "pending", "preamble", "released", "requests",
-        "responses", "server", "server_port", "started", "tunnel",
+        "budget", "client", "client_port", "closed", "depth", "emit", "held", "last_frame",
+        "last_ts", "notes", "open_request", "open_response", "pending", "preamble", "released",
+        "requests", "responses", "server", "server_port", "started", "tunnel",
     )  # fmt: skip
 
     def __init__(
@@ -101,6 +104,9 @@ class HttpConnection:
         self.released = False
         self.last_frame, self.last_ts = 0, 0.0
         self.preamble: SocksPreamble | None = None  # a SOCKS exchange before the HTTP
+        # the client's chunks (data, end, frame, ts, syn_seen) while its first line is a loose
+        # request line (`hold`): HTTP only once the server answers with a status line
+        self.held: list[tuple[bytes, bool, int, float, bool]] | None = None
 
     # ------------------------------------------------------------------ input
     def chunk(
@@ -118,6 +124,10 @@ class HttpConnection:
         A direction whose SYN the capture missed may start anywhere: its first bytes are read
         as if after a gap.
         """
+        if self.held is not None:
+            ready = self._await_status_line(from_client, data, gap, end, frame, ts, syn_seen)
+            if ready is not True:
+                return ready is None
         self.last_frame, self.last_ts = frame, ts
         if self.preamble is not None:
             data = self._past_preamble(from_client, data, gap)
@@ -142,6 +152,45 @@ class HttpConnection:
             self.close(frame, ts)
             return False
         return True
+
+    def hold(self) -> None:
+        """The client's first line is no request line but names HTTP (`GET/ HTTP/1.1`): keep
+        its bytes until the server's first bytes say whether it was a bad request (a status
+        line) or no HTTP at all."""
+        self.held = []
+
+    def _await_status_line(
+        self,
+        from_client: bool,
+        data: bytes,
+        gap: bool,
+        end: bool,
+        frame: int,
+        ts: float,
+        syn_seen: bool,
+    ) -> bool | None:
+        """None: the chunk is held; False: no HTTP here (released, nothing recorded); True: the
+        server answered with a status line, the held chunks were read as a bad request, and
+        this chunk is read next."""
+        held = self.held
+        assert held is not None
+        if from_client:
+            size = len(data) + sum(len(piece[0]) for piece in held)
+            if not gap and size <= MAX_HEAD_BYTES and len(held) < MAX_HELD_CHUNKS:
+                held.append((data, end, frame, ts, syn_seen))
+                return None
+        elif data and not gap and start_kind(data) == "response":
+            self.held = None
+            self.requests.lenient = True
+            for piece, piece_end, piece_frame, piece_ts, piece_syn in held:
+                if not self.chunk(True, piece, False, piece_end, piece_frame, piece_ts, piece_syn):
+                    return False
+            return True
+        elif not data and not gap and not end:
+            return None  # nothing yet
+        self.held = None
+        self.released = True
+        return False
 
     def close(self, frame: int | None = None, ts: float | None = None) -> None:
         """The connection ended (or, without `frame`, the capture did): what waits is recorded."""
@@ -299,6 +348,13 @@ class HttpConnection:
         else:
             exchange = front
             if interim:
+                request = exchange.request
+                if (
+                    exchange.interim_ts is None
+                    and request is not None
+                    and request.end_ts is not None
+                ):
+                    exchange.interim_ts = msg.start_ts  # a 100 to an unsent body does not count
                 return exchange
             self._pop()
         exchange.response = msg
@@ -311,7 +367,8 @@ class HttpConnection:
         if 100 <= status < 200 and status != 101:
             return NO_BODY
         request = exchange.request
-        method = request.method if request is not None else None
+        # a method guessed from a line without its spaces is not what the server read
+        method = request.method if request is not None and not request.loose else None
         if status == 101:
             exchange.tag("upgrade")
             self.tunnel = True
@@ -366,18 +423,3 @@ def _content_length(msg: Message, lengths: list[bytes], is_response: bool) -> in
         return int(values.pop())
     msg.tag("bad_response" if is_response else "bad_request")
     return BAD
-
-
-def basic_username(authorization: bytes | None) -> str | None:
-    """The user of `Authorization: Basic ...` (RFC 7617); the password is never kept."""
-    if not authorization:
-        return None
-    scheme, _, credentials = authorization.partition(b" ")
-    if scheme.lower() != b"basic":
-        return None
-    try:
-        decoded = binascii.a2b_base64(credentials.strip())
-    except (binascii.Error, ValueError):
-        return None
-    user, colon, _ = decoded.partition(b":")
-    return text(user) if colon else None

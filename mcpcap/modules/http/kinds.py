@@ -25,12 +25,8 @@ from mcpcap.core.modules.tables import (
 )
 from mcpcap.core.timefmt import iso_time, round_ts
 from mcpcap.modules.http.scan import COLUMNS
+from mcpcap.modules.http.tags import TAGS
 
-TAGS = (
-    "missing_response", "missing_request", "pipelined", "http_0_9", "gap", "truncated",
-    "bad_request", "bad_response", "smuggling_shape", "tunnel", "upgrade", "too_many_pending",
-    "unusual_version", "socks",
-)  # fmt: skip
 METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE")
 STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 RANKED = (
@@ -39,6 +35,11 @@ RANKED = (
 )  # fmt: skip
 RANK_NOTES = {"uri": "the path, without its query string"}
 BYTES = "coalesce(request_body_len, 0) + coalesce(response_body_len, 0)"
+# a request was seen: its body length is known (0 or more), also when its method is not
+# (a malformed request line)
+REQUESTED = "(request_body_len IS NOT NULL)"
+# a response was seen: likewise, also for HTTP/0.9's, which has no status line
+ANSWERED = "(response_body_len IS NOT NULL)"
 
 HTTP_LOG = ZeekLog(
     path="http",
@@ -119,7 +120,7 @@ FILTERS = (
     FilterSpec("tag", "has this tag", sql="(',' || tags || ',') LIKE ?",
                parse=_tag, params=lambda v: (f"%,{v},%",), choices=TAGS,
                example="tag:missing_response"),
-    flag_filter("answered", "(status_code IS NOT NULL)", "a final response was seen"),
+    flag_filter("answered", ANSWERED, "a final response was seen (HTTP/0.9's has no status)"),
     flag_filter("malformed", "(malformed IS NOT NULL)", "a message was malformed"),
     number_filter("rtt", "rtt", "seconds to the response",
                   example="rtt>0.5"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from mcpcap.modules.http.tags import tags_description
+
 
 class HttpRequest(BaseModel):
     """One request with its response (Zeek http.log meanings)."""
@@ -19,8 +21,12 @@ class HttpRequest(BaseModel):
     trans_depth: int = Field(description="the pair's position on its connection (1 = first)")
     method: str | None = None
     host: str | None = Field(None, description="the Host header, exactly as sent")
-    uri: str | None = Field(None, description="the request target, exactly as sent")
-    referrer: str | None = None
+    uri: str | None = Field(
+        None,
+        description="the request target, exactly as sent but for a password in it "
+        "(http://user:****@host/: never stored)",
+    )
+    referrer: str | None = Field(None, description="the Referer header (a password in it: ****)")
     version: str | None = Field(None, description="1.1, 1.0 or 0.9 (the request's)")
     user_agent: str | None = None
     origin: str | None = None
@@ -40,7 +46,9 @@ class HttpRequest(BaseModel):
     )
     proxied: list[str] = Field(default_factory=list, description="proxy headers: NAME -> value")
     rtt: float | None = Field(
-        None, description="seconds from the end of the request to its response's first byte"
+        None,
+        description="seconds from the end of the request to the first byte of its first "
+        "response begun after it (an interim 1xx, such as 103, included)",
     )
     request_frame: int | None = Field(None, description="frame completing the request's header")
     response_frame: int | None = Field(
@@ -48,9 +56,7 @@ class HttpRequest(BaseModel):
     )
     tags: list[str] = Field(
         default_factory=list,
-        description="missing_response, missing_request, pipelined, http_0_9, gap, truncated, "
-        "bad_request, bad_response, smuggling_shape, tunnel (a CONNECT's 2xx), upgrade, "
-        "too_many_pending, socks (read through a SOCKS proxy)",
+        description=tags_description(),
     )
     malformed: str | None = Field(None, description="why a message was malformed, if one was")
 
@@ -85,7 +91,9 @@ class Timeline(BaseModel):
 
 class HttpSummary(BaseModel):
     requests: int = Field(description="requests seen")
-    responses: int = Field(description="final responses seen (with a status line)")
+    responses: int = Field(
+        description="final responses seen (an HTTP/0.9 response, without a status line, included)"
+    )
     unanswered: int = Field(description="requests without a response")
     connections: int = Field(description="TCP connections read as HTTP")
     methods: dict[str, int]
@@ -98,7 +106,7 @@ class HttpSummary(BaseModel):
     request_body_bytes: int = Field(description="client to server, bodies after transfer decoding")
     response_body_bytes: int = Field(description="server to client, likewise")
     latency: Percentiles | None = Field(
-        None, description="rtt percentiles: the end of a request to the first byte of its response"
+        None, description="rtt percentiles: end of request to first byte of response, 1xx included"
     )
     errors_by_host: list[KeyCount] = Field(description="responses 400 and above, by host")
     malformed: int = Field(description="records with a malformed message")

@@ -11,7 +11,7 @@ import sqlite3
 from typing import Any, ClassVar
 
 from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
-from mcpcap.modules.http.parser import start_kind
+from mcpcap.modules.http.parser import loose_request, start_kind
 from mcpcap.modules.http.socks import starts_socks
 
 
@@ -25,8 +25,9 @@ class HttpModule(ProtocolModule):
     worker_imports: ClassVar[tuple[str, ...]] = ()
 
     def claims_tcp(self, sport: int, dport: int, data: bytes) -> bool:
-        """A request or status line, or a SOCKS request (HTTP may follow through the proxy)."""
-        return start_kind(data) is not None or starts_socks(data)
+        """A request or status line, or a SOCKS request (HTTP may follow through the proxy), or
+        a line that may be a malformed request line (HTTP if the server answers it)."""
+        return start_kind(data) is not None or starts_socks(data) or loose_request(data)
 
     def create_tables(self, db: sqlite3.Connection) -> None:
         from mcpcap.core.modules.malformed import create_table

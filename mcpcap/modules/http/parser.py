@@ -10,6 +10,7 @@ transfer-decoded bytes. What a message means for the connection (pairing, record
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import re
 from typing import Protocol
@@ -24,6 +25,12 @@ REQUEST_LINE = re.compile(rb"(" + TCHAR + rb"{1,32}) +(\S+) +HTTP/([0-9])\.([0-9
 SIMPLE_REQUEST = re.compile(rb"GET +(/\S*)\Z")  # HTTP/0.9 (RFC 1945, 4.1): no version, no headers
 # a request line that is not one (no or a broken version): recorded as a bad request
 LOOSE_REQUEST = re.compile(rb"([A-Z][A-Z0-9_-]{0,31})(?: +(.*?))?(?: +HTTP/\S*)?\Z", re.S)
+# any first line, once the server's status line says the connection is HTTP: what stands in
+# the method's place (or nothing) run into the target, the version cut or missing
+# (`GET/HTTP/1.1`, `PUT/ HTTP/1.1`, `\xc3\x83 / HTTP/1.`)
+LENIENT_REQUEST = re.compile(rb"([^ \t/]{1,32})?[ \t]*(.*?)(?:[ \t]*HTTP/\S*)?\Z", re.S)
+# a whole first line of text naming HTTP that no rule above reads as a request line
+LOOSE_LINE = re.compile(rb"[^\x00-\x08\x0a-\x1f\x7f]*HTTP/[^\x00-\x08\x0a-\x1f\x7f]*\r?\n")
 HEADER_LIKE = re.compile(TCHAR + rb"+:")
 METHOD_PREFIX = re.compile(TCHAR + rb"{0,32}(?: |\Z)")  # what a request line may begin with
 STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) +([0-9]{3})(?:[ \t](.*))?\Z", re.S)
@@ -45,10 +52,11 @@ HEAD, BODY_LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_CLOSE, STOP
 # headers that frame the message (every value kept, a few of them, shortly) and those a record
 # shows (the first value, cut at INFO_VALUE): what a message holds stays a few kilobytes
 FRAMING_HEADERS = frozenset((b"host", b"content-length", b"transfer-encoding"))
-INFO_HEADERS = frozenset((b"referer", b"user-agent", b"origin", b"content-type", b"authorization"))
+INFO_HEADERS = frozenset((b"referer", b"user-agent", b"origin", b"content-type"))
 MAX_FRAMING_VALUES = 8
 FRAMING_VALUE = 256
 INFO_VALUE = 512
+MAX_USER = 1024  # a Basic user name longer than this is not kept (nor decoded further)
 MAX_PROXIED = 8
 # Zeek's http.log `proxied`: headers that say a proxy is in the path
 PROXY_HEADERS = frozenset(
@@ -80,18 +88,56 @@ def start_kind(data: bytes) -> str | None:
     return None
 
 
+def loose_request(data: bytes) -> bool:
+    """Whether a direction's first line may be a malformed request line (text that names
+    `HTTP/` but is no request line): HTTP only if the other side answers with a status line."""
+    if data.find(b"HTTP/", 0, MAX_LINE) < 0:  # most streams: no copy, one quick search
+        return False
+    return LOOSE_LINE.match(data.lstrip(b"\r\n")[:MAX_LINE]) is not None
+
+
 def text(raw: bytes) -> str:
     """Bytes as sent, as text: UTF-8, other bytes as \\xNN escapes."""
     return raw.decode("utf-8", "backslashreplace")
+
+
+# an absolute URI's user:password@ (RFC 3986, 3.2.1): the password runs to the authority's last @
+USERINFO_PASSWORD = re.compile(rb"\A([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:)[^/?#]+@")
+
+
+def hide_password(uri: bytes) -> bytes:
+    """The URI with the password of its userinfo, if any, replaced by `****`."""
+    return USERINFO_PASSWORD.sub(rb"\1****@", uri, count=1)
+
+
+def basic_username(authorization: bytes | None) -> str | None:
+    """The user of `Authorization: Basic ...` (RFC 7617), None when empty or absent.
+
+    Only the credentials' first bytes, up to the first ':', are decoded (at most `MAX_USER`):
+    a long password (a multi-KB token) costs nothing and is never kept.
+    """
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.partition(b" ")
+    if scheme.lower() != b"basic":
+        return None
+    # whole base64 groups that hold MAX_USER bytes and the ':' after them
+    prefix = credentials.strip()[: 4 * ((MAX_USER + 3) // 3)]
+    try:
+        decoded = binascii.a2b_base64(prefix)
+    except (binascii.Error, ValueError):
+        return None
+    user, colon, _ = decoded.partition(b":")
+    return text(user) if colon and 0 < len(user) <= MAX_USER else None
 
 
 class Message:
     """One request or response as far as it was seen: start line, kept headers, body tally."""
 
     __slots__ = (
-        "body_done", "body_len", "digest", "end_frame", "end_ts", "head_frame", "head_ts",
-        "headers", "malformed", "method", "proxied", "reason", "start_frame", "start_ts",
-        "status", "tags", "target", "version",
+        "authorized", "body_done", "body_len", "digest", "end_frame", "end_ts", "head_frame",
+        "head_ts", "headers", "loose", "malformed", "method", "proxied", "reason", "start_frame",
+        "start_ts", "status", "tags", "target", "username", "version",
     )  # fmt: skip
 
     def __init__(self, frame: int, ts: float) -> None:
@@ -113,6 +159,9 @@ class Message:
         self.digest = None  # a running sha256 (responses only)
         self.tags: list[str] = []
         self.malformed: str | None = None
+        self.authorized = False  # an Authorization header was seen (the first one counts)
+        self.loose = False  # method and target read from a line without their spaces (a guess)
+        self.username: str | None = None
 
     def header(self, name: bytes) -> bytes | None:
         values = self.headers.get(name)
@@ -149,8 +198,8 @@ class MessageParser:
     """One direction's parser: bytes in, `Sink` calls out. Never holds more than a header block."""
 
     __slots__ = (
-        "buf", "head_bytes", "is_response", "lines", "mark", "msg", "reason", "remaining",
-        "resumable", "sink", "state",
+        "buf", "head_bytes", "is_response", "lenient", "lines", "mark", "msg", "reason",
+        "remaining", "resumable", "sink", "state",
     )  # fmt: skip
 
     def __init__(self, sink: Sink, is_response: bool) -> None:
@@ -165,6 +214,7 @@ class MessageParser:
         self.reason = ""
         self.resumable = False  # stopped by a gap: a later chunk starting a message resumes
         self.mark = (0, 0.0)  # the frame and time of the current start line's first byte
+        self.lenient = False  # the next start line is a request whatever it holds (a bad one)
 
     # ------------------------------------------------------------------ input
     def feed(self, data: bytes, frame: int, ts: float) -> None:
@@ -355,6 +405,7 @@ class MessageParser:
 
     def _start_line(self, line: bytes, following: bytes, frame: int, ts: float) -> None:
         msg = Message(*self.mark)
+        lenient, self.lenient = self.lenient, False
         if self.is_response:
             match = STATUS_LINE.match(line)
             if match is None:
@@ -366,7 +417,7 @@ class MessageParser:
         else:
             match = REQUEST_LINE.match(line)
             if match is None:
-                self._odd_request_line(msg, line, following, frame, ts)
+                self._odd_request_line(msg, line, following, frame, ts, lenient)
                 return
             msg.method, msg.target, major, minor = match.groups()
         msg.version = f"{int(major)}.{int(minor)}"
@@ -377,11 +428,15 @@ class MessageParser:
         self.head_bytes = len(line) + 2
 
     def _odd_request_line(
-        self, msg: Message, line: bytes, following: bytes, frame: int, ts: float
+        self, msg: Message, line: bytes, following: bytes, frame: int, ts: float, lenient: bool
     ) -> None:
         """HTTP/0.9 (`GET /path`, nothing after it), or a request line without a valid
-        version: a bad request whose header block is still read (RFC 9112, 3: a 400)."""
+        version (`lenient`: any line at all): a bad request whose header block is still read
+        (RFC 9112, 3: a 400)."""
         loose = LOOSE_REQUEST.match(line)
+        if loose is None and lenient:
+            loose = LENIENT_REQUEST.match(line)
+            msg.loose = True
         if loose is None:
             self._stop_garbage(frame, ts)
             return
@@ -426,6 +481,10 @@ class MessageParser:
         elif name in INFO_HEADERS:
             if name not in msg.headers:
                 msg.headers[name] = [value[:INFO_VALUE]]
+        elif name == b"authorization":
+            if not msg.authorized:  # decoded whole here: the value itself (a password) is not kept
+                msg.authorized = True
+                msg.username = basic_username(value)
         elif name in PROXY_HEADERS and len(msg.proxied) < MAX_PROXIED:
             msg.proxied.append(f"{text(name).upper()} -> {text(value[:INFO_VALUE])}")
 

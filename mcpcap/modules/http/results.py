@@ -11,7 +11,7 @@ from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
 from mcpcap.core.timeline import choose_interval
 from mcpcap.modules.http import models
-from mcpcap.modules.http.kinds import TABLES
+from mcpcap.modules.http.kinds import ANSWERED, REQUESTED, TABLES
 
 
 class HttpResults(TableResults):
@@ -27,8 +27,8 @@ class HttpResults(TableResults):
         top_n = self.top_n if top_n is None else top_n
         db = self.db
         requests, responses, unanswered, sent, received, malformed = db.execute(
-            "SELECT count(method), count(status_code), "
-            "coalesce(sum(method IS NOT NULL AND status_code IS NULL), 0), "
+            f"SELECT coalesce(sum({REQUESTED}), 0), coalesce(sum({ANSWERED}), 0), "
+            f"coalesce(sum({REQUESTED} AND NOT {ANSWERED}), 0), "
             "coalesce(sum(request_body_len), 0), coalesce(sum(response_body_len), 0), "
             "count(malformed) FROM http_requests"
         ).fetchone()
@@ -111,7 +111,7 @@ class HttpResults(TableResults):
         interval = choose_interval(max(last - first, 0.0))
         base = math.floor(first / interval) * interval
         rows = self.db.execute(
-            "SELECT CAST((ts - ?) / ? AS INTEGER) AS b, count(method), "
+            f"SELECT CAST((ts - ?) / ? AS INTEGER) AS b, coalesce(sum({REQUESTED}), 0), "
             "coalesce(sum(status_code >= 400), 0) FROM http_requests GROUP BY b",
             (base, interval),
         ).fetchall()

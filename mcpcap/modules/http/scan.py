@@ -16,13 +16,8 @@ from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
-from mcpcap.modules.http.connection import (
-    Exchange,
-    HttpConnection,
-    PendingBudget,
-    basic_username,
-)
-from mcpcap.modules.http.parser import Message, start_kind, text
+from mcpcap.modules.http.connection import Exchange, HttpConnection, PendingBudget
+from mcpcap.modules.http.parser import Message, hide_password, loose_request, start_kind, text
 from mcpcap.modules.http.socks import SocksPreamble, starts_socks
 
 BATCH = 5_000
@@ -157,7 +152,8 @@ class HttpStreams:
         response from the server."""
         kind = start_kind(chunk.data)
         socks = kind is None and starts_socks(chunk.data)
-        if kind is None and not socks:
+        loose = kind is None and not socks and loose_request(chunk.data)
+        if kind is None and not socks and not loose:
             return None
         if kind == "response":
             ends = (chunk.dst, chunk.dport, chunk.src, chunk.sport)
@@ -166,6 +162,8 @@ class HttpStreams:
         conn = HttpConnection(*ends, emit=self._emit, budget=self.pending)
         if socks:
             conn.preamble = SocksPreamble(chunk.data)
+        elif loose:
+            conn.hold()
         self.connections[key] = conn
         if len(self.connections) > MAX_CONNECTIONS:
             oldest = next(iter(self.connections))
@@ -235,13 +233,13 @@ def make_row(row_id: int | None, conn: HttpConnection, exchange: Exchange) -> tu
         "client": conn.client, "client_port": conn.client_port,
         "server": conn.server, "server_port": conn.server_port, "transport": "tcp",
     }  # fmt: skip
-    uri = text(req.target) if req is not None and req.target is not None else None
+    uri = _uri(req.target) if req is not None and req.target is not None else None
     return (
         row_id, first.start_ts, connection_uid(ends),
         conn.client, conn.client_port, conn.server, conn.server_port, exchange.depth,
         text(req.method) if req is not None and req.method is not None else None,
         _header(req, b"host"), uri, uri.partition("?")[0] if uri is not None else None,
-        _header(req, b"referer"),
+        _referrer(req),
         req.version if req is not None else resp.version if resp is not None else None,
         _header(req, b"user-agent"), _header(req, b"origin"),
         req.body_len if req is not None else None,
@@ -250,9 +248,9 @@ def make_row(row_id: int | None, conn: HttpConnection, exchange: Exchange) -> tu
         text(resp.reason) if resp is not None and resp.reason is not None else None,
         _header(req, b"content-type"), _header(resp, b"content-type"),
         _sha256(resp),
-        basic_username(req.header(b"authorization")) if req is not None else None,
+        req.username if req is not None else None,
         json.dumps(req.proxied) if req is not None and req.proxied else None,
-        _rtt(req, resp),
+        _rtt(exchange),
         req.head_frame if req is not None else None,
         resp.head_frame if resp is not None else None,
         ",".join(tags),
@@ -272,14 +270,27 @@ def _header(msg: Message | None, name: bytes) -> str | None:
     return None if value is None else text(value)
 
 
-def _rtt(request: Message | None, response: Message | None) -> float | None:
-    """End of the request to the first byte of its final response (None when it came first)."""
+def _uri(target: bytes) -> str:
+    """As sent, but for a password in it (`http://user:****@host/`): never stored."""
+    return text(hide_password(target))
+
+
+def _referrer(request: Message | None) -> str | None:
+    value = request.header(b"referer") if request is not None else None
+    return None if value is None else _uri(value)
+
+
+def _rtt(exchange: Exchange) -> float | None:
+    """End of the request to the first byte of its first response begun after it: an interim
+    1xx (102, 103) when one came, else the final response (None when that came first)."""
+    request, response = exchange.request, exchange.response
     if request is None or response is None:
         return None
     end = request.end_ts if request.end_ts is not None else request.head_ts
     if end is None:
         return None
-    rtt = response.start_ts - end
+    first = exchange.interim_ts if exchange.interim_ts is not None else response.start_ts
+    rtt = first - end
     return round(rtt, 6) if rtt >= 0 else None
 
 

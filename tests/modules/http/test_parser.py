@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
 import time
 
 import pytest
 
-from mcpcap.modules.http.connection import MAX_PENDING, PendingBudget, basic_username
-from mcpcap.modules.http.parser import MAX_HEAD_BYTES, MAX_LINE, start_kind
+from mcpcap.modules.http.connection import MAX_HELD_CHUNKS, MAX_PENDING, PendingBudget
+from mcpcap.modules.http.parser import (
+    MAX_HEAD_BYTES,
+    MAX_LINE,
+    MAX_USER,
+    basic_username,
+    loose_request,
+    start_kind,
+)
 from tests.modules.http.wire import Wire, response
 
 WHERE = {"ts", "rtt", "request_frame", "response_frame"}  # these depend on the chunking
@@ -78,6 +86,17 @@ def test_100_continue_does_not_consume_the_pair():
     assert first["response_frame"] == 4
     assert first["rtt"] == 1.0  # from the body's last byte (frame 3) to the 201 (frame 4)
     assert (second["uri"], second["status_code"]) == ("/next", 200)
+
+
+def test_rtt_runs_to_the_first_byte_of_an_interim_response():
+    wire = Wire()
+    wire.client(get("/slow"))  # t = 1
+    wire.server(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n")  # t = 2
+    wire.server(b"HTTP/1.1 102 Processing\r\n\r\n")  # t = 3
+    wire.server(response("200 OK", b"done"))  # t = 4
+    (record,) = wire.close()
+    assert (record["status_code"], record["response_frame"]) == (200, 4)
+    assert record["rtt"] == 1.0
 
 
 def test_chunked_bodies_with_trailers_split_anywhere():
@@ -180,6 +199,73 @@ def test_a_request_line_without_a_version_is_a_bad_request_with_its_headers():
     assert record["status_code"] == 400
     assert "bad_request" in record["tags"]
     assert record["malformed"] == "request: bad_request_line"
+
+
+@pytest.mark.parametrize(
+    ("line", "method", "uri"),
+    [
+        (b"PUT/HTTP/1.1", "PUT", "/"),
+        (b"CONNECT/ HTTP/1.1", "CONNECT", "/"),
+        (b"OPTIONSHTTP/1.1", "OPTIONSHTTP", "/1.1"),
+        (b"\xc3\x83\xc3\x82 / HTTP/1.", "\u00c3\u00c2", "/"),
+        (b"/x HTTP/1.1", None, "/x"),
+    ],
+)
+def test_a_loose_request_line_answered_by_a_status_line_is_a_bad_request(line, method, uri):
+    assert start_kind(line + b"\n") is None and loose_request(line + b"\n")
+    wire = Wire()
+    wire.conn.hold()
+    assert wire.client(line + b"\nHost: www.example.com\n")  # held: not HTTP yet ...
+    assert wire.client(b"\n")
+    assert wire.exchanges == []
+    assert wire.server(response("400 Bad Request", b"no"))  # ... until the server says so
+    wire.client(get("/next"))
+    wire.server(response("200 OK"))
+    first, second = wire.close()
+    assert (first["method"], first["uri"], first["host"]) == (method, uri, "www.example.com")
+    assert (first["status_code"], first["request_frame"], first["response_frame"]) == (400, 2, 3)
+    assert first["ts"] == 1.0
+    assert first["malformed"] == "request: bad_request_line"
+    assert "bad_request" in first["tags"] and "missing_request" not in first["tags"]
+    assert (second["uri"], second["status_code"], second["malformed"]) == ("/next", 200, None)
+
+
+def test_a_guessed_method_does_not_frame_the_response():
+    wire = Wire()
+    wire.conn.hold()
+    wire.client(b"HEAD/ HTTP/1.1\nHost: h\n\n")  # no HEAD for the server: a 400 with a body
+    wire.server(response("400 Bad Request", b"<html>bad</html>"))
+    wire.client(b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n")
+    wire.server(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n")
+    first, second = wire.close()
+    assert (first["method"], first["status_code"], first["response_body_len"]) == ("HEAD", 400, 16)
+    assert (second["method"], second["status_code"], second["response_body_len"]) == (
+        "HEAD",
+        200,
+        0,
+    )
+    assert wire.conn.notes == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"SSH-2.0-OpenSSH_9.6\r\n", b"", b"http/1.1 200 ok\r\n\r\n"],
+)
+def test_a_loose_request_line_not_answered_by_a_status_line_is_no_http(answer):
+    wire = Wire()
+    wire.conn.hold()
+    assert wire.client(b"HELLO HTTP/1.1 friend\r\n")
+    assert wire.server(answer, end=not answer) is False
+    assert wire.records() == [] and wire.conn.notes == []
+
+
+def test_a_held_loose_request_line_is_bounded():
+    wire = Wire()
+    wire.conn.hold()
+    assert wire.client(b"GET/ HTTP/1.1\r\n")
+    kept = [wire.client(b"X-A: b\r\n" * 100) for _ in range(MAX_HELD_CHUNKS)]
+    assert kept[-1] is False and wire.conn.held is None
+    assert wire.records() == []
 
 
 def test_a_connection_that_is_not_http_is_released_at_once():
@@ -438,10 +524,14 @@ def test_too_many_pending_requests_keep_their_places():
     assert [r["uri"] for r in overflow] == [f"/{i}" for i in range(MAX_PENDING, count)]
 
 
-def test_random_bytes_never_crash_and_stay_bounded():
+@pytest.mark.parametrize("held", [False, True])
+def test_random_bytes_never_crash_and_stay_bounded(held):
     rng = random.Random(20)
     for _ in range(200):
         wire = Wire()
+        if held:  # a loose first line, then anything: read leniently once a status line comes
+            wire.conn.hold()
+            wire.client(bytes(rng.randrange(32, 256) for _ in range(rng.randrange(40))) + b"\n")
         wire.client(get("/ok"))
         for _ in range(5):
             noise = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400)))
@@ -466,6 +556,53 @@ def test_basic_auth_keeps_the_user_never_the_password():
     (record,) = wire.close()
     assert record["username"] == "alice"
     assert "se:cret" not in repr(record)
+
+
+def basic(credentials: bytes) -> bytes:
+    return b"Basic " + base64.b64encode(credentials)
+
+
+@pytest.mark.parametrize("password", [b"x" * 600, b"t0k." * 2000])  # an ECR login: multi-KB
+def test_a_long_password_still_gives_the_user(password):
+    assert basic_username(basic(b"eve:" + password)) == "eve"
+    wire = Wire()
+    wire.client(get("/v2/", extra=f"Authorization: {basic(b'eve:' + password).decode()}\r\n"))
+    wire.server(response("200 OK"))
+    (record,) = wire.close()
+    assert record["username"] == "eve"
+    assert password.decode()[:40] not in repr(record)
+    assert b"authorization" not in wire.exchanges[0].request.headers  # nothing of it is kept
+
+
+def test_an_empty_or_overlong_user_is_no_user():
+    assert basic_username(basic(b":onlypass")) is None
+    assert basic_username(basic(b"nocolon")) is None
+    assert basic_username(basic(b"u" * MAX_USER + b":p")) == "u" * MAX_USER
+    assert basic_username(basic(b"u" * (MAX_USER + 1) + b":p")) is None
+    wire = Wire()
+    wire.client(get("/p", extra=f"Authorization: {basic(b':onlypass').decode()}\r\n"))
+    (record,) = wire.close()
+    assert record["username"] is None
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        (b"http://user:pass@host/", "http://user:****@host/"),
+        (b"http://u:p@ss:x@host:8080/a?b=c", "http://u:****@host:8080/a?b=c"),
+        (b"ftp://anonymous:me@example.com@ftp.example/f", "ftp://anonymous:****@ftp.example/f"),
+        (b"http://user@host/", "http://user@host/"),  # no password
+        (b"http://host/?next=http://a:b@c/", "http://host/?next=http://a:b@c/"),  # not userinfo
+        (b"/path/a:b@c", "/path/a:b@c"),
+    ],
+)
+def test_a_password_in_a_uri_is_never_stored(target, shown):
+    wire = Wire(3128)
+    wire.client(b"GET " + target + b" HTTP/1.1\r\nHost: host\r\nReferer: " + target + b"\r\n\r\n")
+    wire.server(response("200 OK"))
+    (record,) = wire.close()
+    assert (record["uri"], record["referrer"]) == (shown, shown)
+    assert record["uri_path"] == shown.partition("?")[0]
 
 
 def test_zeek_fields_from_the_headers():
