@@ -52,6 +52,7 @@ def test_messages_as_json_lines_and_as_array(example):
         "transport",
         "protocol",
         "id",
+        "trans_id",
         "qr",
         "opcode",
         "opcode_name",

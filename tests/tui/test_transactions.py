@@ -273,6 +273,6 @@ def test_show_as_mcp_call_for_the_view_and_for_a_detail(dns: Any) -> None:
             record["query_frame"], record["response_frame"]]  # fmt: skip
         for c in calls:
             message = dns.message(c["arguments"]["frame"], c["arguments"]["index"])
-            assert message.id == record["trans_id"]
+            assert message.trans_id == record["trans_id"]
 
     run_app(PanelApp(dns), body)

@@ -111,7 +111,7 @@ def dns_kinds() -> tuple[RecordKind, ...]:
             FieldSpec("frame", "frame", 8, "int"),
             FieldSpec("src", "source", 39, "address"),
             FieldSpec("dst", "destination", 39, "address", drop=2),
-            FieldSpec("id", "id", 6, "int", drop=3),
+            FieldSpec("trans_id", "trans id", 8, "int", drop=3),
             FieldSpec("rcode_name", "rcode", 9),
             FieldSpec("malformed", "malformed", 30, drop=1),
         ),

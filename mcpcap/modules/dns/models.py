@@ -151,7 +151,8 @@ class DnsMessage(Result):
     dport: int
     transport: str
     protocol: str
-    id: int
+    id: str = Field(description="FRAME:INDEX (the frame and index above): fetches this message")
+    trans_id: int = Field(description="the header's id (16 bits), as transactions name it")
     qr: bool
     opcode: int
     opcode_name: str

@@ -77,7 +77,8 @@ def message_record(
         "dport": dport,
         "transport": transport,
         "protocol": protocol,
-        "id": msg.id,
+        "id": f"{frame}:{index}",  # what `record(dns.messages, id)` fetches it by
+        "trans_id": msg.id,
         "qr": msg.qr,
         "opcode": msg.opcode,
         "opcode_name": opcode_name(msg.opcode),

@@ -225,7 +225,8 @@ def test_message_lookup_by_frame_and_index(dns, records):
     frame = records[0]["query_frame"]
     message = dns.message(frame)
     assert message.frame == frame and message.qr is False
-    assert bytes.fromhex(message.raw_hex)[:2] == message.id.to_bytes(2, "big")
+    assert bytes.fromhex(message.raw_hex)[:2] == message.trans_id.to_bytes(2, "big")
+    assert message.id == f"{frame}:0"  # what `record(dns.messages, id)` fetches it by
     with pytest.raises(NotFoundError, match="no DNS message"):
         dns.message(1_000_000)
     with pytest.raises(NotFoundError, match="index"):

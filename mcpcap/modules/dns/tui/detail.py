@@ -59,7 +59,7 @@ def message_text(title: str, msg: DnsMessage, width: int = 200) -> Text:
     text.append(f"{msg.src}:{msg.sport} → {msg.dst}:{msg.dport}  {msg.transport}/{msg.protocol}\n")
     flags = " ".join(name for name, on in msg.flags.items() if on) or "(none)"
     text.append(
-        f"id {msg.id}  {'response' if msg.qr else 'query'}  opcode {msg.opcode_name}  "
+        f"id {msg.trans_id}  {'response' if msg.qr else 'query'}  opcode {msg.opcode_name}  "
         f"rcode {msg.rcode_name}  flags {flags}\n"
     )
     for section in SECTIONS:
