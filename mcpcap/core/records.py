@@ -95,7 +95,8 @@ class KindQuery:
         flt = self.filter(text, **arguments)
         return self.results.iter_records(self.kind, flt, sort=self.kind.check_sort(sort))
 
-    def one(self, record_id: str) -> dict[str, Any]:
+    def one(self, record_id: int | str) -> dict[str, Any]:
+        """The record whose `id` is `record_id`: a number or its text (records carry ints)."""
         return self.results.record(self.kind, str(record_id))
 
     def top(

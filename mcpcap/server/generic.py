@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from mcpcap.core.models import Ranking
 from mcpcap.core.modules.kinds import KindCatalog, RecordPage
@@ -72,7 +72,7 @@ def generic_tools(tools: Tools, modules: list[ProtocolModule], own_tools: set[st
     def record(
         capture: CaptureArg,
         kind: KindArg,
-        id: Annotated[str, Field(description="The record's id field.")],
+        id: Annotated[StrictInt | str, Field(description="The record's id, as it has it.")],
         ctx: Context,
     ) -> dict[str, Any]:
         """Fetch one record of a kind by its id, complete."""

@@ -81,18 +81,20 @@ def compact_schema(schema: Any, drop: tuple[str, ...] = ()) -> Any:
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    """`anyOf: [{type: X, ...}, {type: null}]` -> `{type: [X, "null"], ...}` when X is plain."""
+    """`anyOf: [{type: X, ...}, {type: null}]` -> `{type: [X, "null"], ...}` when X is plain;
+    `anyOf: [{type: X}, {type: Y}]` -> `{type: [X, Y]}`."""
     branches = schema.get("anyOf")
-    if not isinstance(branches, list) or {"type": "null"} not in branches:
+    if not isinstance(branches, list):
         return schema
     others = [branch for branch in branches if branch != {"type": "null"}]
+    nulls = ["null"] if len(others) < len(branches) else []
     if not all(isinstance(b.get("type"), str) for b in others):
         return schema  # a $ref or nested union: leave as it is
     rest = {key: value for key, value in schema.items() if key != "anyOf"}
-    if len(others) == 1:
+    if len(others) == 1 and nulls:
         return _allow_null({**others[0], **rest, "type": [others[0]["type"], "null"]})
-    if all(set(branch) == {"type"} for branch in others):
-        return {**rest, "type": [*(branch["type"] for branch in others), "null"]}
+    if len(others) > 1 and all(set(branch) == {"type"} for branch in others):
+        return {**rest, "type": [*(branch["type"] for branch in others), *nulls]}
     return schema
 
 
