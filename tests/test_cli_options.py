@@ -171,3 +171,14 @@ def test_schema_takes_modules(capsys):
     run = run_process("schema", "--modules", "dns,nosuch")
     assert run.returncode == 1 and run.stdout == ""
     assert "unknown module 'nosuch'; available modules:" in run.stderr
+
+
+def test_describe_and_errors_say_a_filters_type(capsys, example):
+    status, out, _ = run_main(capsys, "analyze", "--records", "describe", "--kind",
+                              "conn.connections")  # fmt: skip
+    filters = {f["name"]: f["type"] for f in json.loads(out)["kinds"][0]["filters"]}
+    assert status == 0 and filters["port"] == "integer" and filters["duration"] == "number"
+    assert filters["client"] == "string" and filters["tunnelled"] == "boolean"
+    status, _, err = run_main(capsys, "analyze", str(example), "--records", "conn.connections",
+                              "--filter", "duration>soon")  # fmt: skip
+    assert status == 1 and "duration takes a number (" in err and "not 'soon'" in err
