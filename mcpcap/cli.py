@@ -41,15 +41,14 @@ class Parser(argparse.ArgumentParser):
     commands: dict[str, argparse.ArgumentParser]  # the commands' parsers (the top parser's)
 
     def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
-        if args is not None:
-            args = attach_dash_values(self, list(args))
-        return super().parse_known_args(args, namespace)
+        args = sys.argv[1:] if args is None else args
+        return super().parse_known_args(attach_dash_values(self, list(args)), namespace)
 
     def error(self, message: str):  # type: ignore[override]
         missing = re.match(r"argument (\S+): expected one argument$", message)
         if missing:
             option = missing.group(1).split("/")[0]
-            message += f" (a value that starts with '-' and is an option itself: {option}=VALUE)"
+            message += f" (for a value that is also an option's name, write {option}=VALUE)"
         super().error(message)
 
 
