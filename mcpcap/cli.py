@@ -33,9 +33,9 @@ class Parser(argparse.ArgumentParser):
     argparse reads `--filter -qtype:A` as `--filter` without a value followed by an unknown
     option. `parse_known_args` first writes such a pair as `--filter=-qtype:A`, which argparse
     reads as meant, for every option of this parser that takes one value (negated filters,
-    descending sorts, negative numbers). A word that is one of this parser's own options (or a
-    `--` abbreviation of one) is never taken as a value: `--filter --help` is an error saying the
-    value is missing, with a hint to write `--filter=--help` if that was the value.
+    descending sorts, negative numbers). A word that starts with `--`, or is one of this parser's
+    options (`-h`), is never taken as a value: `--filter --help` is an error saying the value is
+    missing, with a hint to write `--filter=--help` if that was the value.
     """
 
     commands: dict[str, argparse.ArgumentParser]  # the commands' parsers (the top parser's)
@@ -79,8 +79,8 @@ def attach_dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list
             and action.nargs is None
             and "=" not in word
             and following.startswith("-")
-            and _option(options, following) is None
-            and following != "--"
+            and not following.startswith("--")
+            and following.split("=", 1)[0] not in options
         ):
             out.append(f"{word}={following}")
             i += 2

@@ -95,7 +95,7 @@ def test_dash_values_in_a_subprocess(example):
     assert sort.returncode == 0 and json.loads(sort.stdout)["items"], sort.stderr
 
 
-@pytest.mark.parametrize("option", ["--help", "-h", "--records", "--limit"])
+@pytest.mark.parametrize("option", ["--help", "-h", "--records", "--limit", "--qname-suffix", "--"])
 def test_a_real_option_is_never_taken_as_a_value(capsys, example, option):
     """`--filter --help` is a usage error naming the missing value, not a filter '--help'
     (nor help printed: the command line is wrong either way, and the hint says how to pass
