@@ -7,13 +7,98 @@ Only argparse is imported at start-up; each command imports its face when it run
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mcpcap import __version__
 
+if TYPE_CHECKING:
+    from mcpcap.core.filtering import FilterSpec
+
 COMMANDS = ("serve", "tui", "analyze", "sources", "schema")
 FILTER_DEST = "filter_"  # argparse dest prefix of the options generated from kinds' filters
+METAVARS = {"string": "TEXT", "integer": "N", "number": "X", "boolean": "true|false"}
+ANALYZE_USAGE = (
+    "%(prog)s [CAPTURE] [--records KIND] [--filter EXPR] [--NAME VALUE ...] [--sort SORT]\n"
+    "       [--format FORMAT] [--limit N] [--cursor C] [--kind KIND] [--by FIELD] [options]"
+)
+BROKEN_PIPE_STATUS = 128 + 13  # what a shell reports for a command ended by SIGPIPE
+
+
+class Parser(argparse.ArgumentParser):
+    """An argparse parser that takes option values starting with '-' in the spaced form.
+
+    argparse reads `--filter -qtype:A` as `--filter` without a value followed by an unknown
+    option. `parse_known_args` first writes such a pair as `--filter=-qtype:A`, which argparse
+    reads as meant, for every option of this parser that takes one value (negated filters,
+    descending sorts, negative numbers). A word that starts with `--`, or is one of this parser's
+    options (`-h`), is never taken as a value: `--filter --help` is an error saying the value is
+    missing, with a hint to write `--filter=--help` if that was the value.
+    """
+
+    commands: dict[str, argparse.ArgumentParser]  # the commands' parsers (the top parser's)
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        args = sys.argv[1:] if args is None else args
+        return super().parse_known_args(attach_dash_values(self, list(args)), namespace)
+
+    def error(self, message: str):  # type: ignore[override]
+        missing = re.match(r"argument (\S+): expected one argument$", message)
+        if missing:
+            option = missing.group(1).split("/")[0]
+            message += f" (for a value that is also an option's name, write {option}=VALUE)"
+        super().error(message)
+
+
+class FilterOption(argparse.Action):
+    """`--qname-suffix VALUE`: a kind's filter as an option; `kinds` are the kinds declaring it."""
+
+    def __init__(self, *args, kinds: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.kinds = kinds
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+
+
+def attach_dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`--opt -value` as `--opt=-value` for the options of `parser` that take one value."""
+    options = {s: a for a in parser._actions for s in a.option_strings}
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            return out + argv[i:]
+        action = _option(options, word)
+        following = argv[i + 1] if i + 1 < len(argv) else ""
+        if (
+            action is not None
+            and action.nargs is None
+            and "=" not in word
+            and following.startswith("-")
+            and not following.startswith("--")
+            and following.split("=", 1)[0] not in options
+        ):
+            out.append(f"{word}={following}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
+def _option(options: dict[str, argparse.Action], word: str) -> argparse.Action | None:
+    """The action `word` names: exactly, or as the one `--` option it abbreviates."""
+    name = word.split("=", 1)[0]
+    if name in options:
+        return options[name]
+    if not name.startswith("--") or len(name) < 3:
+        return None
+    matches = {id(a): a for s, a in options.items() if s.startswith(name)}
+    return next(iter(matches.values())) if len(matches) == 1 else None
 
 
 def _reply_budget(text: str) -> int:
@@ -60,13 +145,14 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
 def build_parser(kind_filters: bool = False) -> argparse.ArgumentParser:
     """The parser; `kind_filters` adds `analyze`'s per-filter options, read from the modules'
     record kinds (only when `analyze` runs, so `mcpcap --help` loads no module)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="mcpcap",
         description="Analyse packet captures (DNS first) in a terminal UI, over MCP or as JSON.",
         epilog="With no command, mcpcap serves MCP over stdio (what MCP client configs run).",
     )
     parser.add_argument("--version", action="version", version=f"mcpcap {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = sub.choices
 
     serve = sub.add_parser("serve", help="MCP server (stdio by default)")
     _add_source_options(serve)
@@ -83,7 +169,7 @@ def build_parser(kind_filters: bool = False) -> argparse.ArgumentParser:
     tui.add_argument("capture", nargs="?", help="a capture to open at once")
     _add_source_options(tui)
 
-    analyze = sub.add_parser("analyze", help="results as JSON on stdout")
+    analyze = sub.add_parser("analyze", help="results as JSON on stdout", usage=ANALYZE_USAGE)
     analyze.add_argument("capture", nargs="?", help="capture name or path (default: example)")
     _add_source_options(analyze)
     analyze.add_argument(
@@ -120,27 +206,62 @@ def build_parser(kind_filters: bool = False) -> argparse.ArgumentParser:
     _add_source_options(sources)
     sources.add_argument("--format", choices=("table", "json"), default=None)
 
-    sub.add_parser("schema", help="JSON Schema of every result model")
+    schema = sub.add_parser("schema", help="JSON Schema of every result model")
+    schema.add_argument(
+        "--modules", metavar="LIST", help="only these modules' models, comma separated"
+    )
     return parser
 
 
 def _add_filter_options(parser: argparse.ArgumentParser) -> None:
-    """`--qname-suffix` ... : one option per filter name of every registered kind."""
+    """`--qname-suffix` ... : one option per filter name of every registered kind, in one help
+    group per module (a name several modules share is listed in the first one's group)."""
     from mcpcap.core.modules.registry import load_modules
 
-    group = parser.add_argument_group("filters (the same as field:value tokens of --filter)")
-    seen: set[str] = set()
-    for module in load_modules(None):
+    modules = load_modules(None)
+    kinds_of: dict[str, list[str]] = {}  # filter name -> the kinds that declare it
+    first: dict[str, FilterSpec] = {}
+    for module in modules:
         for kind in module.kinds():
             for spec in kind.filters:
-                if spec.name not in seen:
-                    seen.add(spec.name)
-                    group.add_argument(
-                        "--" + spec.name.replace("_", "-"),
-                        dest=FILTER_DEST + spec.name,
-                        metavar="VALUE",
-                        help=f"{spec.description} ({kind.name})",
-                    )
+                kinds_of.setdefault(spec.name, []).append(kind.name)
+                first.setdefault(spec.name, spec)
+    added: set[str] = set()
+    for module in modules:
+        names = list(dict.fromkeys(s.name for kind in module.kinds() for s in kind.filters))
+        shared = [_flag(name) for name in names if name in added]
+        if not names:
+            continue
+        group = parser.add_argument_group(
+            f"{module.name} filters (each the same as --filter name:VALUE)",
+            f"also: {', '.join(shared)} (above)" if shared else None,
+        )
+        for name in names:
+            if name in added:
+                continue
+            added.add(name)
+            spec = first[name]
+            group.add_argument(
+                _flag(name),
+                action=FilterOption,
+                dest=FILTER_DEST + name,
+                metavar="|".join(METAVARS.get(t, t.upper()) for t in spec.type.split("|")),
+                kinds=tuple(kinds_of[name]),
+                help=f"{spec.description} ({', '.join(kinds_of[name])})",
+            )
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def filter_values(args: argparse.Namespace) -> dict[str, str]:
+    """The per-filter options given, by filter name."""
+    return {
+        key.removeprefix(FILTER_DEST): value
+        for key, value in vars(args).items()
+        if key.startswith(FILTER_DEST) and value is not None
+    }
 
 
 def _normalise_argv(argv: Sequence[str]) -> list[str]:
@@ -162,7 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mcpcap.core.errors import McpcapError
 
     try:
-        return _dispatch(_parse(argv))
+        status = _dispatch(_parse(argv))
+        sys.stdout.flush()  # a closed pipe shows here, not as a warning at exit
+        return status
     except McpcapError as exc:
         print(f"mcpcap: {exc}", file=sys.stderr)
         return 1
@@ -170,18 +293,77 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mcpcap: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return 0
+        return _ended_by_a_closed_pipe()
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     """The arguments; `analyze`'s per-filter options are added (loading the modules) only
     when the command line has options the plain parser does not know, or asks for help."""
-    if argv[0] == "analyze":
-        known, unknown = build_parser().parse_known_args(argv)
-        if not unknown and not {"-h", "--help"} & set(argv):
-            return known
-        return build_parser(kind_filters=True).parse_args(argv)
-    return build_parser().parse_args(argv)
+    parser = build_parser()
+    if argv[0] != "analyze":
+        return parser.parse_args(argv)
+    if not _asks_for_help(parser.commands["analyze"], argv[1:]):
+        args, unknown = parser.parse_known_args(argv)
+        if not unknown:
+            return _check_records(parser.commands["analyze"], args)
+    parser = build_parser(kind_filters=True)
+    return _check_records(parser.commands["analyze"], parser.parse_args(argv))
+
+
+def _asks_for_help(parser: argparse.ArgumentParser, argv: list[str]) -> bool:
+    """-h, --help or an abbreviation of it, as an option (not as the value of another)."""
+    options = {s: a for a in parser._actions for s in a.option_strings}
+    words = attach_dash_values(parser, argv)
+    words = words[: words.index("--")] if "--" in words else words
+    return any(getattr(_option(options, w), "dest", None) == "help" for w in words)
+
+
+def _check_records(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """A filter only narrows records: with the summary or describe it is a usage error saying
+    what to add, never silently ignored."""
+    if args.records not in ("summary", "describe"):
+        return args
+    for action in parser._actions:
+        if getattr(args, action.dest, None) is None:
+            continue
+        if isinstance(action, FilterOption):
+            parser.error(f"{action.option_strings[0]} {_wants_records(action.kinds)}")
+        if action.dest == "filter":
+            parser.error(
+                "--filter filters records: add --records KIND (--records describe lists the "
+                "kinds) or --records top"
+            )
+    return args
+
+
+def _wants_records(kinds: Sequence[str]) -> str:
+    """What a filter option given without --records should have come with."""
+    if len(kinds) == 1:
+        kind = kinds[0]
+        return f"filters {kind} records: add --records {kind} (or --records top --kind {kind})"
+    return (
+        f"filters the records of {', '.join(kinds)}: add --records with one of them "
+        "(or --records top --kind with one of them)"
+    )
+
+
+def _ended_by_a_closed_pipe() -> int:
+    """Status 141 (128 + SIGPIPE), quietly: the reader of stdout left (`| head -1`).
+
+    A C tool writing to a closed pipe is ended by SIGPIPE, which a shell reports as 141 (and
+    `set -o pipefail` passes on); mcpcap ends the same way, with no message, since nothing
+    went wrong that the user needs to hear of. What is still buffered for stdout is dropped
+    (stdout now writes to the null device), so Python's flush at exit raises nothing either.
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a real file (a test's capture)
+        pass
+    return BROKEN_PIPE_STATUS
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -190,7 +372,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "schema":
         from mcpcap.commands.schema import run_schema
 
-        return run_schema()
+        return run_schema(args.modules)
     settings = build_settings(vars(args))
     if args.command == "analyze":
         from mcpcap.commands.analyze import run_analyze

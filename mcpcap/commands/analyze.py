@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mcpcap.cli import FILTER_DEST
+from mcpcap.cli import filter_values
 from mcpcap.core.config import Settings
 from mcpcap.core.errors import BadArgumentError
 
@@ -23,11 +24,7 @@ def resolve_capture(settings: Settings, capture: str | None) -> tuple[Path, str]
 
 
 def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
-    named = {
-        key.removeprefix(FILTER_DEST): value
-        for key, value in vars(args).items()
-        if key.startswith(FILTER_DEST) and value is not None
-    }
+    named = filter_values(args)
     if args.records in JSON_ONLY and args.format not in (None, "json"):
         raise BadArgumentError(f"--records {args.records} is written as json, not {args.format}")
     if args.records == "describe":
@@ -85,9 +82,20 @@ def _print_records(analysis, args: argparse.Namespace, named: dict, first_ts) ->
         _print_json(page.model_dump(mode="json"), out)
         return
     fmt = query.kind.check_format(args.format)
-    write_records(
-        query.iterate(args.filter, sort=args.sort, **named), out, fmt, query.kind, first_ts
-    )
+    records = query.iterate(args.filter, sort=args.sort, **named)
+    try:
+        write_records(records, out, fmt, query.kind, first_ts)
+    finally:
+        _close(records)
+
+
+def _close(records: Iterator[dict[str, Any]]) -> None:
+    """End a record generator while the store is open, also when its reader stopped early
+    (`| head -1`); left to the garbage collector, it would close its cursors on a closed
+    store and Python would print the error on stderr."""
+    close = getattr(records, "close", None)
+    if close is not None:
+        close()
 
 
 def _print_json(document: Any, out) -> None:

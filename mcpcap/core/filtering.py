@@ -26,6 +26,7 @@ from mcpcap.core.wording import did_you_mean, quoted
 OPERATORS = (">=", "<=", ">", "<", ":")
 ORDERED_OPERATORS = frozenset((">=", "<=", ">", "<"))
 FIELD_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
+TYPE_WORDS = {"string": "text", "integer": "an integer", "number": "a number"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,15 @@ class FilterSpec:
         if self.choices:
             return "one of " + ", ".join(self.choices)
         return self.description
+
+    def expects(self) -> str:
+        """What a value must be, its type first: "an integer (the server's stratum)"."""
+        if self.type == "boolean":
+            return "true or false"
+        if self.choices:
+            return self.accepted()
+        kind = " or ".join(TYPE_WORDS.get(name, name) for name in self.type.split("|"))
+        return f"{kind} ({self.description})"
 
 
 @dataclass(frozen=True)
@@ -194,7 +204,7 @@ def _parse_value(spec: FilterSpec, raw: Any) -> Any:
     except BadArgumentError as exc:
         message = exc.message if exc.message.startswith(spec.name) else f"{spec.name}: {exc}"
     except (TypeError, ValueError, OverflowError):
-        message = f"{spec.name} takes {spec.accepted()}, not {_shown(raw)}"
+        message = f"{spec.name} takes {spec.expects()}, not {_shown(raw)}"
     if spec.choices and "did you mean" not in message:
         message += did_you_mean(str(raw), spec.choices)
     raise BadArgumentError(message) from None

@@ -8,7 +8,7 @@ declaration and asks the module's results. Nothing here knows a protocol.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mcpcap.core.filtering import (
@@ -17,7 +17,14 @@ from mcpcap.core.filtering import (
     conditions_from_arguments,
     parse_filter,
 )
-from mcpcap.core.modules.kinds import KindCatalog, RecordKind, RecordPage, find_kind
+from mcpcap.core.modules.kinds import (
+    FilterDescription,
+    KindCatalog,
+    KindDescription,
+    RecordKind,
+    RecordPage,
+    find_kind,
+)
 from mcpcap.core.paging import json_size
 
 if TYPE_CHECKING:
@@ -49,13 +56,48 @@ def describe(
     characters, only what each kind is."""
     kinds = all_kinds(modules)
     if kind is not None:
-        return KindCatalog(kinds=[find_kind(kinds, kind).describe()], detail="one kind")
+        return _fit_one_kind(find_kind(kinds, kind).describe(), budget)
     catalog = KindCatalog(kinds=[k.describe(brief=True) for k in kinds], detail="brief")
     for detail in ("outline", "names"):
         if budget is None or json_size(catalog.model_dump(mode="json")) <= budget:
             break
         catalog = KindCatalog(kinds=[k.describe(outline=detail) for k in kinds], detail=detail)
     return catalog
+
+
+def _fit_one_kind(kind: KindDescription, budget: int | None) -> KindCatalog:
+    """One kind's description, with less in it until it fits `budget` characters: fewer
+    accepted values, then no examples, no field descriptions, no values, no filter
+    descriptions, and at last no fields (the filters' names and types always stay)."""
+    catalog = KindCatalog(kinds=[kind], detail="one kind")
+    for shorten in SHORTER:
+        if budget is None or json_size(catalog.model_dump(mode="json")) <= budget:
+            break
+        kind = shorten(kind)
+        catalog = KindCatalog(kinds=[kind], detail="one kind, shortened to fit the reply budget")
+    return catalog
+
+
+def _changed_filters(
+    kind: KindDescription, change: Callable[[FilterDescription], dict[str, Any]]
+) -> KindDescription:
+    filters = [spec.model_copy(update=change(spec)) for spec in kind.filters or []]
+    return kind.model_copy(update={"filters": filters})
+
+
+def _without_field_descriptions(kind: KindDescription) -> KindDescription:
+    fields = [field.model_copy(update={"description": ""}) for field in kind.fields or []]
+    return kind.model_copy(update={"fields": fields})
+
+
+SHORTER: tuple[Callable[[KindDescription], KindDescription], ...] = (
+    lambda kind: _changed_filters(kind, lambda spec: {"values": spec.values[:3]}),
+    lambda kind: _changed_filters(kind, lambda spec: {"example": ""}),
+    _without_field_descriptions,
+    lambda kind: _changed_filters(kind, lambda spec: {"values": []}),
+    lambda kind: _changed_filters(kind, lambda spec: {"description": ""}),
+    lambda kind: kind.model_copy(update={"fields": None}),  # a record shows its fields too
+)
 
 
 def make_filter(
@@ -95,7 +137,8 @@ class KindQuery:
         flt = self.filter(text, **arguments)
         return self.results.iter_records(self.kind, flt, sort=self.kind.check_sort(sort))
 
-    def one(self, record_id: str) -> dict[str, Any]:
+    def one(self, record_id: int | str) -> dict[str, Any]:
+        """The record whose `id` is `record_id`: a number or its text (records carry ints)."""
         return self.results.record(self.kind, str(record_id))
 
     def top(

@@ -58,13 +58,13 @@ def capture_tools(tools: Tools) -> list[CheckedTool]:
         limit: limit_arg(DEFAULT_LIMIT) = None,
         cursor: NextCursor = None,
     ) -> CaptureListPage:
-        """List the packet captures mcpcap can analyse, with size, format and source.
-        Use a returned name as the capture argument of the other tools."""
+        """The packet captures mcpcap can analyse, with size, format and source; a name is
+        the capture argument of the other tools."""
         return tools.workspace.list_captures(source=source, limit=limit, cursor=cursor)
 
     def capture_info(capture: CaptureArg, ctx: Context) -> CaptureInfo:
-        """Describe one capture: file format, link types, packet and byte counts, time span,
-        warnings, and which protocol modules (e.g. dns) find traffic in it."""
+        """One capture's file format, link types, packet and byte counts, time span,
+        warnings, and the protocol modules (dns ...) that find traffic in it."""
         return tools.workspace.capture_info(capture, **tools.scan_args(ctx))
 
     return [

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from mcpcap.core.models import Ranking
 from mcpcap.core.modules.kinds import KindCatalog, RecordPage
@@ -23,9 +23,8 @@ if TYPE_CHECKING:
     from mcpcap.core.modules.contract import ProtocolModule
     from mcpcap.server.kit import Tools
 
-KindArg = Annotated[
-    str, Field(description="A record kind, e.g. dns.transactions; describe lists them.")
-]
+KindArg = Annotated[str, Field(description="e.g. dns.transactions; describe lists the kinds.")]
+SameFilterArg = Annotated[str | None, Field(description="As in records.")]
 FilterArg = Annotated[
     str | None,
     Field(
@@ -48,9 +47,9 @@ def generic_tools(tools: Tools, modules: list[ProtocolModule], own_tools: set[st
         limit: limit_arg(DEFAULT_LIMIT) = None,
         cursor: NextCursor = None,
     ) -> RecordPage:
-        """List the records of one kind (connections, DNS transactions ...), filtered and
-        sorted, one page at a time: pass next_cursor back as cursor. Call describe first to
-        learn a kind's fields, filters and sorts."""
+        """One page of a kind's records (connections, DNS transactions ...), filtered and
+        sorted; pass next_cursor back as cursor. describe gives a kind's fields, filters and
+        sorts."""
         query = KindQuery(tools.open(capture, ctx), kind)
         return query.page(filter, sort=sort, limit=limit, cursor=cursor)
 
@@ -59,7 +58,7 @@ def generic_tools(tools: Tools, modules: list[ProtocolModule], own_tools: set[st
         kind: KindArg,
         ctx: Context,
         by: Annotated[str | None, Field(description="A ranking field of the kind.")] = None,
-        filter: FilterArg = None,
+        filter: SameFilterArg = None,
         weight: Annotated[str | None, Field(description="count, packets or bytes.")] = None,
         limit: limit_arg(10) = None,
         cursor: NextCursor = None,
@@ -72,7 +71,7 @@ def generic_tools(tools: Tools, modules: list[ProtocolModule], own_tools: set[st
     def record(
         capture: CaptureArg,
         kind: KindArg,
-        id: Annotated[str, Field(description="The record's id field.")],
+        id: Annotated[StrictInt | str, Field(description="The record's id.")],
         ctx: Context,
     ) -> dict[str, Any]:
         """Fetch one record of a kind by its id, complete."""
@@ -81,8 +80,8 @@ def generic_tools(tools: Tools, modules: list[ProtocolModule], own_tools: set[st
     def describe_kinds(
         kind: Annotated[str | None, Field(description="One kind; all when omitted.")] = None,
     ) -> KindCatalog:
-        """Describe the record kinds: fields, filters (with accepted values), sorts, ranking
-        fields and export formats. Start here to know what records, top and record accept."""
+        """The record kinds with their fields, filters (types, accepted values), sorts,
+        ranking fields and exports: what records, top and record accept."""
         return describe(modules, kind, budget=tools.budget)
 
     describe_kinds.__name__ = "describe"
@@ -106,7 +105,7 @@ def summary_tool(tools: Tools, module: ProtocolModule):
 
     summary.__name__ = f"analyze_{module.name}_packets"
     summary.__doc__ = (
-        f"Summarise a capture's {module.title} traffic. For details, describe lists the "
-        f"{module.name} record kinds that records and top read."
+        f"A capture's {module.title} summary; records and top read its {module.name}.* kinds "
+        "(see describe)."
     )
     return summary

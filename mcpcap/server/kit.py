@@ -28,9 +28,9 @@ from mcpcap.core.workspace import Workspace
 from mcpcap.server.arguments import CheckedTool, bounded
 from mcpcap.server.progress import ScanProgress
 from mcpcap.server.replies import call_result, compact, fit_record
-from mcpcap.server.schemas import compact_output_schema, compact_schema
+from mcpcap.server.schemas import compact_input_schema, compact_output_schema
 
-CaptureArg = Annotated[str, Field(description="A capture name from list_captures.")]
+CaptureArg = Annotated[str, Field(description="A name from list_captures.")]
 NextCursor = Annotated[str | None, Field(description="next_cursor from the previous page.")]
 JSON_TYPES = {"string": str, "number": float, "integer": int, "boolean": bool}
 
@@ -62,8 +62,8 @@ class Tools:
         """`fn` as a tool: read-only, open-world when a remote source is configured."""
         hints = ToolAnnotations(read_only_hint=True, open_world_hint=self.remote)
         tool = CheckedTool.from_function(self.reply(fn), title=title, annotations=hints)
-        tool.description = inspect.cleandoc(tool.description)
-        tool.parameters = compact_schema(tool.parameters)
+        tool.description = unwrapped(tool.description)
+        tool.parameters = compact_input_schema(tool.parameters)
         tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)
         return tool
 
@@ -83,6 +83,13 @@ class Tools:
             return call_result(model, self.budget, note)
 
         return tool
+
+
+def unwrapped(text: str) -> str:
+    """A docstring's paragraphs, each on one line: what a source file wraps at 100 columns a
+    model reads as one line anyway, and each line break costs tools/list two characters."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
 
 
 def with_filters(

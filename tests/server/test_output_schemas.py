@@ -136,7 +136,8 @@ def calls(served) -> list[tuple[str, dict, str]]:
 
 
 def every_module_and_kind() -> list[tuple[str, dict, str]]:
-    """Each other module's summary, and a page of every kind (however few records it has)."""
+    """Each other module's summary, a page of every kind (however few records it has) and
+    every kind described (the biggest are shortened to fit the smallest budget)."""
     modules = load_modules(None)
     summaries = [
         (f"analyze_{module.name}_packets", {"capture": "big.pcap"}, "any")
@@ -147,7 +148,8 @@ def every_module_and_kind() -> list[tuple[str, dict, str]]:
         ("records", {"capture": "big.pcap", "kind": kind.name, "limit": 5}, "any")
         for kind in all_kinds(modules)
     ]
-    return summaries + pages
+    described = [("describe", {"kind": kind.name}, "any") for kind in all_kinds(modules)]
+    return summaries + pages + described
 
 
 def check(kind: str, reply: dict, notes: list[str]) -> None:

@@ -146,6 +146,7 @@ class RecordKind:
         filters = [
             FilterDescription(
                 name=s.name,
+                type=s.type,
                 description=s.description,
                 values=[] if brief else list(s.choices[:SHOWN_VALUES]),
                 ordered=s.ordered,
@@ -186,6 +187,9 @@ class FieldDescription(BaseModel):
 
 class FilterDescription(BaseModel):
     name: str
+    type: str = Field(
+        description="the value's JSON type: string, integer, number or boolean; a|b is either"
+    )
     description: str
     values: list[str] = Field(
         default_factory=list, description="accepted values (the first few, when listed)"
@@ -206,7 +210,8 @@ class KindDescription(BaseModel):
     title: str
     description: str
     fields: list[FieldDescription] | None = Field(
-        description="the record's fields; describe one kind to see them"
+        description="the record's fields; describe one kind to see them (a kind too big "
+        "for the reply budget leaves them out)"
     )
     filters: list[FilterDescription] | None = None
     filter_names: list[str] | None = None
