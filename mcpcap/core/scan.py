@@ -130,6 +130,7 @@ def _scan_reader(
         "max_packets": max_packets,
     }
     facts["modules"] = {module.name: scan.finish(db) for module, scan in scans}
+    facts["warnings"] += [warning for _, scan in scans for warning in scan.warnings()]
     return facts
 
 
@@ -438,7 +439,7 @@ def _frame_of(item: tuple) -> int:
     return item[0]
 
 
-PACKET_TRANSPORTS = ("tcp", "udp", "icmp", "icmpv6", "ip", "l2")
+PACKET_TRANSPORTS = ("tcp", "udp", "icmp", "icmpv6", "ip", "l2", "malformed")
 
 
 def packet_routes(decoders: list[tuple[ProtocolModule, Any]]) -> dict[str, list]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
+from mcpcap.core.modules.malformed_kind import malformed_kind, malformed_table
 from mcpcap.core.modules.tables import (
     ADDRESS_FUNCTION,
     KindTable,
@@ -148,6 +149,7 @@ def conn_kinds() -> tuple[RecordKind, ...]:
             exports=("jsonl", "json", "csv", "zeek"),
             zeek=CONN_LOG,
         ),
+        malformed_kind("conn", "Connections"),
     )
 
 
@@ -193,4 +195,5 @@ TABLES = (
         },
         weights={"packets": "packets", "bytes": "ip_bytes"},
     ),
+    malformed_table("conn"),
 )

@@ -135,10 +135,10 @@ class ConnTracker:
     """
 
     def __init__(
-        self, emit: Callable[[tuple, Conn | list], None], max_active: int = MAX_ACTIVE
+        self, emit: Callable[[tuple, Conn | list], None], max_active: int | None = None
     ) -> None:
         self._emit = emit
-        self._max = max_active
+        self.max_active = self._max = MAX_ACTIVE if max_active is None else max_active
         self._tcp: dict[tuple, Conn] = {}  # in order of last activity, the oldest first
         self._other: dict[tuple, Conn | list] = {}
         self.evicted = 0

@@ -1,0 +1,110 @@
+"""What other modules ask of DNS: which name a client resolved before contacting an address.
+
+`resolved_by` on `tls.handshakes` and `conn.connections` is the latest DNS transaction of the
+client, at or before the record's time, whose answers named the server's address. It is asked
+through the DNS module's results (its `dns.transactions` kind), never its tables, with the DNS
+module loaded through the registry: when DNS was not scanned (or is not installed) the answer
+is null.
+
+The transactions of one (client, server) pair are read once, in time order, and kept for a
+while (`MAX_PAIRS`): a listing of many connections between the same hosts asks one query.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from bisect import bisect_right
+from collections import OrderedDict
+from typing import Any
+
+from pydantic import BaseModel
+
+MAX_PAIRS = 4096  # (client, server) pairs whose resolutions are kept
+MAX_PER_PAIR = 10_000  # transactions read per pair (the latest are kept: a flood stays bounded)
+
+Resolved = dict[str, Any]
+_Pair = tuple[list[float], list[Resolved]]
+
+
+class ResolvedBy(BaseModel):
+    """The DNS transaction whose answer named a server before its client contacted it."""
+
+    dns_uid: str
+    query: str
+    time: str
+
+
+class Resolution:
+    """`resolved_by` lookups for one analysis.
+
+    Made when its owner's results are opened: opening DNS's results registers SQL functions,
+    which SQLite refuses while a page of the owner's records is being read.
+    """
+
+    def __init__(self, db: sqlite3.Connection, capture: dict[str, Any], settings: Any) -> None:
+        self._dns = _open_dns(db, capture, settings)
+        self._pairs: OrderedDict[tuple[str, str], _Pair] = OrderedDict()
+
+    @property
+    def available(self) -> bool:
+        """Whether DNS results can be asked (DNS was scanned and is installed)."""
+        return self._dns is not None
+
+    def resolved_by(self, client: str, server: str, ts: float) -> Resolved | None:
+        """`{dns_uid, query, time}` of the latest transaction of `client`, at or before `ts`,
+        whose answers named `server`; None when there is none or DNS was not scanned."""
+        if self._dns is None:
+            return None
+        pair = self._pair(client, server)
+        if pair is None:
+            return None
+        times, found = pair
+        at = bisect_right(times, ts)
+        return found[at - 1] if at else None
+
+    def _pair(self, client: str, server: str) -> _Pair | None:
+        key = (client, server)
+        pair = self._pairs.get(key)
+        if pair is not None:
+            self._pairs.move_to_end(key)
+            return pair
+        try:
+            pair = self._read(client, server)
+        except sqlite3.OperationalError:  # the store has no DNS tables: DNS was not chosen
+            self._dns = None
+            return None
+        self._pairs[key] = pair
+        if len(self._pairs) > MAX_PAIRS:
+            self._pairs.popitem(last=False)
+        return pair
+
+    def _read(self, client: str, server: str) -> _Pair:
+        from mcpcap.core.records import make_filter
+
+        assert self._dns is not None
+        results, kind = self._dns
+        flt = make_filter(kind, None, {"answer": server, "client": client})
+        times: list[float] = []
+        found: list[Resolved] = []
+        for record in results.iter_records(kind, flt, sort="-ts"):
+            if len(times) >= MAX_PER_PAIR:
+                break
+            times.append(record["ts"])
+            found.append({"dns_uid": record["uid"], "query": record["query"],
+                          "time": record["time"]})  # fmt: skip
+        times.reverse()
+        found.reverse()
+        return times, found
+
+
+def _open_dns(db: sqlite3.Connection, capture: dict[str, Any], settings: Any) -> Any:
+    """(the DNS module's results, its transactions kind), or None without DNS."""
+    from mcpcap.core.modules.kinds import find_kind
+    from mcpcap.core.modules.registry import load_module
+
+    try:
+        module = load_module("dns")
+        kind = find_kind(module.kinds(), "dns.transactions")
+        return module.open_results(db, {}, capture, settings), kind
+    except Exception:  # DNS not installed or of another shape: no lookups
+        return None
