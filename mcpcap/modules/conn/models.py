@@ -94,8 +94,13 @@ class ConnSummary(BaseModel):
     transports: dict[str, int] = Field(description="IP packets by transport")
     services: dict[str, int] = Field(description="connections by service")
     conn_states: dict[str, int] = Field(description="connections by Zeek conn_state")
-    top_hosts_by_bytes: dict[str, int] = Field(description="IP bytes sent and received")
-    top_hosts_by_packets: dict[str, int] = Field(description="packets sent and received")
+    # a connection counts for both its hosts: the hosts' shares of a total would mislead
+    top_hosts_by_bytes: dict[str, int] = Field(
+        description="IP bytes sent and received", json_schema_extra={"shares": False}
+    )
+    top_hosts_by_packets: dict[str, int] = Field(
+        description="packets sent and received", json_schema_extra={"shares": False}
+    )
     top_pairs_by_bytes: dict[str, int] = Field(description="IP bytes between two hosts")
     top_pairs_by_packets: dict[str, int]
     top_server_ports: dict[str, int] = Field(description="connections by transport/port")

@@ -134,3 +134,12 @@ def test_connections_finished_early_are_a_capture_warning(make_settings, both, m
     assert evicted > 0
     (warning,) = [w for w in found["warnings"] if "finished early" in w]
     assert warning.startswith(f"{evicted} connection(s)") and "bound of 2" in warning
+
+
+def test_describe_says_which_bytes_the_bytes_weight_counts():
+    from mcpcap.core.modules.registry import load_module
+    from mcpcap.core.records import describe
+
+    (kind, *_) = describe([load_module("conn")], "conn.connections").kinds
+    assert "bytes: IP bytes both ways, headers included" in kind.description
+    assert "payload" in kind.description
