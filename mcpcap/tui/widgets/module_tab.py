@@ -275,13 +275,14 @@ def says_shares(info: Any) -> bool | None:
     return extra.get("shares") if isinstance(extra, Mapping) else None
 
 
-def headline(parts: SummaryParts, traffic: int, kinds: list[RecordKind]) -> str:
-    """The module's noun for its traffic count: the summary's first whole-number figure that
-    equals it ("connections", "handshakes"), else the first kind's title, else "messages"."""
-    for name in parts.counts:
-        if parts.counts[name] == traffic:
+def headline(parts: SummaryParts, traffic: int) -> str:
+    """The module's noun for its traffic count (what its scan counted as messages): the
+    summary's first whole-number figure that equals it ("connections", "handshakes"), else
+    "messages" (an NTP scan counts datagrams, its summary exchanges: no record noun fits)."""
+    for name, value in parts.counts.items():
+        if value == traffic:
             return name
-    return kinds[0].title.lower() if kinds else "messages"
+    return "messages"
 
 
 def group_table(values: list[tuple[str, str]]) -> Table:
@@ -366,7 +367,7 @@ class ModuleOverview(RankingsFit, VerticalScroll, can_focus=True):
         self.traffic = analysis.traffic(module.name)
         self.kinds = module.kinds()
         self.parts = SummaryParts(summary, field_formats(self.kinds))
-        self.noun = headline(self.parts, self.traffic, self.kinds)
+        self.noun = headline(self.parts, self.traffic)
 
     def _rankings(self, summary: BaseModel) -> list[Ranking]:
         return rankings(SummaryParts(summary, field_formats(self.kinds)), dom_id(self.module.name))
