@@ -6,8 +6,8 @@ through the DNS module's results (its `dns.transactions` kind), never its tables
 module loaded through the registry: when DNS was not scanned (or is not installed) the answer
 is null.
 
-The transactions of one (client, server) pair are read once, in time order, and kept for a
-while (`MAX_PAIRS`): a listing of many connections between the same hosts asks one query.
+The transactions whose answers named one address are read once, by client in time order, and
+kept for a while (`MAX_SERVERS`): a listing of many connections to one server asks one query.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-MAX_PAIRS = 4096  # (client, server) pairs whose resolutions are kept
-MAX_PER_PAIR = 10_000  # transactions read per pair (the latest are kept: a flood stays bounded)
+MAX_SERVERS = 4096  # server addresses whose resolutions are kept
+MAX_PER_SERVER = 10_000  # transactions read per address (the latest: a flood stays bounded)
 
 Resolved = dict[str, Any]
 _Pair = tuple[list[float], list[Resolved]]
@@ -43,7 +43,7 @@ class Resolution:
 
     def __init__(self, db: sqlite3.Connection, capture: dict[str, Any], settings: Any) -> None:
         self._dns = _open_dns(db, capture, settings)
-        self._pairs: OrderedDict[tuple[str, str], _Pair] = OrderedDict()
+        self._servers: OrderedDict[str, dict[str, _Pair]] = OrderedDict()
 
     @property
     def available(self) -> bool:
@@ -55,46 +55,50 @@ class Resolution:
         whose answers named `server`; None when there is none or DNS was not scanned."""
         if self._dns is None:
             return None
-        pair = self._pair(client, server)
+        clients = self._server(server)
+        pair = clients.get(client) if clients else None
         if pair is None:
             return None
         times, found = pair
         at = bisect_right(times, ts)
         return found[at - 1] if at else None
 
-    def _pair(self, client: str, server: str) -> _Pair | None:
-        key = (client, server)
-        pair = self._pairs.get(key)
-        if pair is not None:
-            self._pairs.move_to_end(key)
-            return pair
+    def _server(self, server: str) -> dict[str, _Pair] | None:
+        """The transactions whose answers named `server`, by client (read once, kept a while)."""
+        clients = self._servers.get(server)
+        if clients is not None:
+            self._servers.move_to_end(server)
+            return clients
         try:
-            pair = self._read(client, server)
+            clients = self._read(server)
         except sqlite3.OperationalError:  # the store has no DNS tables: DNS was not chosen
             self._dns = None
             return None
-        self._pairs[key] = pair
-        if len(self._pairs) > MAX_PAIRS:
-            self._pairs.popitem(last=False)
-        return pair
+        self._servers[server] = clients
+        if len(self._servers) > MAX_SERVERS:
+            self._servers.popitem(last=False)
+        return clients
 
-    def _read(self, client: str, server: str) -> _Pair:
+    def _read(self, server: str) -> dict[str, _Pair]:
+        """One query per server address (the answer index finds its transactions): asking per
+        (client, server) with a client network filter costs a pass over every client."""
         from mcpcap.core.records import make_filter
 
         assert self._dns is not None
         results, kind = self._dns
-        flt = make_filter(kind, None, {"answer": server, "client": client})
-        times: list[float] = []
-        found: list[Resolved] = []
-        for record in results.iter_records(kind, flt, sort="-ts"):
-            if len(times) >= MAX_PER_PAIR:
+        flt = make_filter(kind, None, {"answer": server})
+        clients: dict[str, _Pair] = {}
+        for number, record in enumerate(results.iter_records(kind, flt, sort="-ts")):
+            if number >= MAX_PER_SERVER:
                 break
+            times, found = clients.setdefault(record["client"], ([], []))
             times.append(record["ts"])
             found.append({"dns_uid": record["uid"], "query": record["query"],
                           "time": record["time"]})  # fmt: skip
-        times.reverse()
-        found.reverse()
-        return times, found
+        for times, found in clients.values():  # latest first as read: oldest first for bisect
+            times.reverse()
+            found.reverse()
+        return clients
 
 
 def _open_dns(db: sqlite3.Connection, capture: dict[str, Any], settings: Any) -> Any:
