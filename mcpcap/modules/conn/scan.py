@@ -11,7 +11,6 @@ small table instead of grouping every connection again for each of its lists.
 
 from __future__ import annotations
 
-import ipaddress
 import sqlite3
 from typing import Any
 
@@ -73,8 +72,8 @@ INSERT INTO conn_tallies
 SELECT client, server, tunnel_parents IS NULL, vlan IS NOT NULL, transport, server_port, service,
        conn_state, count(*), sum(packets), sum(ip_bytes), count(syn_rtt), sum(retransmissions),
        count(*) FILTER (WHERE retransmissions > 0), sum(zero_windows), sum(missed_bytes),
-       (transport = 'tcp' AND conn_state IN ('REJ', 'S0'))
-       OR (transport IN ('udp', 'icmp', 'icmpv6') AND conn_state = 'S0' AND conn_unicast(server))
+       CASE WHEN conn_state = 'S0' AND transport IN ('udp', 'icmp', 'icmpv6')
+            THEN conn_unicast(server) ELSE transport = 'tcp' AND conn_state IN ('REJ', 'S0') END
 FROM conn_connections GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 """
 INDEXES = """
@@ -284,11 +283,11 @@ def eviction_warning(evicted: int, bound: int) -> list[str]:
 def unicast(address: str) -> bool:
     """Whether an address names one host: not multicast, not the limited broadcast
     255.255.255.255 (a subnet's own broadcast address cannot be told without its netmask)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return True
-    return not ip.is_multicast and address != "255.255.255.255"
+    if ":" in address:
+        return not address.lower().startswith("ff")  # ff00::/8
+    first = address.partition(".")[0]
+    multicast = first.isdigit() and 224 <= int(first) <= 239  # 224.0.0.0/4
+    return not multicast and address != "255.255.255.255"
 
 
 def _renumber(db: sqlite3.Connection) -> None:

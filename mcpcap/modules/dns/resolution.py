@@ -102,10 +102,14 @@ class Resolution:
 
 
 def _open_dns(db: sqlite3.Connection, capture: dict[str, Any], settings: Any) -> Any:
-    """(the DNS module's results, its transactions kind), or None without DNS."""
+    """(the DNS module's results, its transactions kind), or None without DNS (not chosen:
+    its results are not even imported)."""
     from mcpcap.core.modules.kinds import find_kind
     from mcpcap.core.modules.registry import load_module
 
+    chosen = getattr(settings, "modules", None)
+    if chosen is not None and "dns" not in chosen:
+        return None
     try:
         module = load_module("dns")
         kind = find_kind(module.kinds(), "dns.transactions")

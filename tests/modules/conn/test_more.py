@@ -143,3 +143,12 @@ def test_describe_says_which_bytes_the_bytes_weight_counts():
     (kind, *_) = describe([load_module("conn")], "conn.connections").kinds
     assert "bytes: IP bytes both ways, headers included" in kind.description
     assert "payload" in kind.description
+
+
+def test_the_schema_names_resolved_by():
+    from mcpcap.commands.schema import result_schemas
+
+    connection = result_schemas()["Connection"]
+    field = connection["properties"]["resolved_by"]
+    assert {"$ref": "#/$defs/ResolvedBy"} in field["anyOf"]
+    assert set(connection["$defs"]["ResolvedBy"]["required"]) == {"dns_uid", "query", "time"}
