@@ -57,6 +57,7 @@ _AF_IPV4 = frozenset((2,))
 _AF_IPV6 = frozenset((10, 24, 28, 30))
 
 _HHH = struct.Struct("!HHH").unpack_from
+_HH = struct.Struct("!HH").unpack_from
 # ethertype, version+IHL, total length, flags+fragment offset, protocol, UDP ports and length
 _ETH_IPV4_UDP_HEADERS = struct.Struct("!12xHBxHxxHxB10xHHH")
 _ETH_IPV4_UDP, _ETH_IPV4_UDP_SIZE = _ETH_IPV4_UDP_HEADERS.unpack_from, _ETH_IPV4_UDP_HEADERS.size
@@ -74,6 +75,12 @@ _ETH_IPV6_PACKET, _ETH_IPV6_PACKET_SIZE = (
     _ETH_IPV6_PACKET_HEADERS.unpack_from,
     _ETH_IPV6_PACKET_HEADERS.size,
 )
+# packet mode's `malformed` reasons for what the decoders raise (see `Decapsulator._bad_frame`)
+BAD_FRAME_REASONS = {
+    "bad IPv4 header": "ipv4_header",
+    "bad IPv6 header": "ipv6_header",
+    "IPv6 extension headers run past the packet": "ipv6_extension_headers",
+}
 _new_segment = tuple.__new__  # builds a Segment without NamedTuple's slower keyword __new__
 # the rest of a Segment outside packet mode, after the payload of a datagram and after the seq and
 # flags of a TCP segment (concatenated: faster than unpacking them into the tuple)
@@ -101,6 +108,8 @@ class Segment(NamedTuple):
     payload as sent, `data_len` the transport payload's length per its headers (a snap length
     may have cut `payload` shorter), `vlan` the outermost VLAN id, `outer` the carrier of a
     tunnelled packet as (proto, src, sport, dst, dport), `ttl` the IPv4 TTL or IPv6 hop limit.
+    A frame or IP packet whose headers do not decode is `malformed`: `payload` holds the reason
+    (ASCII), `proto` the IP protocol and the addresses and ports what could be read (else '', 0).
     """
 
     transport: str
@@ -390,9 +399,18 @@ class Decapsulator:
         data = buf if start == 0 and end == len(buf) else buf[start:end]
         try:
             return self._link(linktype, data, ts, 0)
-        except (IndexError, struct.error, ValueError):
+        except (IndexError, struct.error, ValueError) as error:
             self.malformed += 1
-            return []
+            return [self._bad_frame(error)] if self.packets else []
+
+    def _bad_frame(self, error: Exception) -> Segment:
+        """Packet mode: a frame whose headers do not decode, as a `malformed` segment (the
+        reason in `payload`): a module that accounts for every frame can say what it skipped."""
+        reason = "truncated"  # (an IndexError or struct.error: a header cut short)
+        if isinstance(error, ValueError) and error.args and isinstance(error.args[0], str):
+            reason = BAD_FRAME_REASONS.get(error.args[0], "bad_header")
+        return Segment("malformed", "", 0, "", 0, reason.encode(), 0, 0, vlan=self._vlan,
+                       outer=self._outer)  # fmt: skip
 
     def _ethernet_ipv4_packet(self, buf: bytes, start: int, end: int) -> list[Segment] | None:
         """Packet mode's hot path: Ethernet, IPv4 without options or fragmentation, then TCP,
@@ -848,10 +866,14 @@ class Decapsulator:
         ip_len, sent_end, vlan, outer = self._ip_len, self._sent_end, self._vlan, self._outer
         ttl = self._ttl
         if protocol == IPPROTO_TCP:
+            if end - off < 20:  # (the IP total length or the capture leaves no TCP header)
+                return self._bad_packet(b"tcp_header_truncated", protocol, data, off, end,
+                                        src_text, dst_text)  # fmt: skip
             sport, dport, seq, ack, offset_flags = _HHIIH(data, off)
             header_len = (offset_flags >> 12) << 2
             if header_len < 20 or off + header_len > end:
-                raise ValueError("bad TCP header")
+                reason = b"tcp_data_offset" if header_len < 20 else b"tcp_options_truncated"
+                return self._bad_packet(reason, protocol, data, off, end, src_text, dst_text)
             window = (data[off + 14] << 8) | data[off + 15]
             payload = data[off + header_len : end]
             data_len = max(sent_end - off - header_len, len(payload))
@@ -860,9 +882,13 @@ class Decapsulator:
                         ack, window, ip_len, data_len, protocol, vlan, outer, ttl)
             ]  # fmt: skip
         if protocol == IPPROTO_UDP:
+            if end - off < 8:
+                return self._bad_packet(b"udp_header_truncated", protocol, data, off, end,
+                                        src_text, dst_text)  # fmt: skip
             sport, dport, length = _HHH(data, off)
             if length < 8:
-                raise ValueError("bad UDP length")
+                return self._bad_packet(b"udp_length", protocol, data, off, end, src_text,
+                                        dst_text)  # fmt: skip
             payload = data[off + 8 : min(end, off + length)]
             segments = [
                 Segment("udp", src_text, sport, dst_text, dport, payload, 0, 0, 0, 0, ip_len,
@@ -874,6 +900,9 @@ class Decapsulator:
                 self._outer = outer
             return segments
         if protocol in (IPPROTO_ICMP, IPPROTO_ICMPV6):
+            if end - off < 2:
+                return self._bad_packet(b"icmp_header_truncated", protocol, data, off, end,
+                                        src_text, dst_text)  # fmt: skip
             icmp_type, code = data[off], data[off + 1]
             return [
                 Segment("icmp" if protocol == IPPROTO_ICMP else "icmpv6", src_text, icmp_type,
@@ -893,6 +922,16 @@ class Decapsulator:
             finally:
                 self._outer = outer
         return segments
+
+    def _bad_packet(
+        self, reason: bytes, protocol: int, data: bytes, off: int, end: int, src: str, dst: str
+    ) -> list[Segment]:
+        """Packet mode: an IP packet whose transport header does not decode, as a `malformed`
+        segment (the reason in `payload`; the ports when the header has them)."""
+        self.malformed += 1
+        sport, dport = _HH(data, off) if end - off >= 4 else (0, 0)
+        return [Segment("malformed", src, sport, dst, dport, reason, 0, 0, 0, 0, self._ip_len,
+                        0, protocol, self._vlan, self._outer, self._ttl)]  # fmt: skip
 
     def _udp(
         self, data: bytes, off: int, end: int, src: bytes, dst: bytes, ts: float, depth: int

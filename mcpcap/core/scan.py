@@ -132,6 +132,7 @@ def _scan_reader(
     }
     facts["modules"] = {module.name: scan.finish(db) for module, scan in scans}
     flowsplits.move_stored_uids(db, [place for module in modules for place in module.stored_uids])
+    facts["warnings"] += [warning for _, scan in scans for warning in scan.warnings()]
     return facts
 
 
@@ -440,7 +441,7 @@ def _frame_of(item: tuple) -> int:
     return item[0]
 
 
-PACKET_TRANSPORTS = ("tcp", "udp", "icmp", "icmpv6", "ip", "l2")
+PACKET_TRANSPORTS = ("tcp", "udp", "icmp", "icmpv6", "ip", "l2", "malformed")
 
 
 def packet_routes(decoders: list[tuple[ProtocolModule, Any]]) -> dict[str, list]:

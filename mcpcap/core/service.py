@@ -336,7 +336,9 @@ class Analyzer:
         db_path = folder / "result.sqlite"
         _scratch.add(folder)
         try:
-            self._build(path, db_path, "uncached", progress, cancel)
+            # a key of its own: what is remembered per store key (DNS's distinct values) must
+            # not carry over from one uncached analysis to another
+            self._build(path, db_path, f"uncached-{folder.name}", progress, cancel)
             db = store.connect(db_path, readonly=True)
         except sqlite3.Error as exc:
             shutil.rmtree(folder, ignore_errors=True)

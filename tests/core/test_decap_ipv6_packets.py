@@ -50,8 +50,8 @@ def test_the_ipv6_hot_path_gives_what_the_long_way_gives():
             long_way._vlan = long_way._outer = None
             try:
                 expected = long_way._link(1, variant, 0.0, 0)
-            except (IndexError, struct.error, ValueError):  # malformed (decode_at): nothing
-                expected = []
+            except (IndexError, struct.error, ValueError) as error:  # malformed (decode_at)
+                expected = [long_way._bad_frame(error)]
             assert shortcut.decode(1, variant, 0.0) == expected, variant.hex()
             compared += 1
     assert compared > 300

@@ -163,3 +163,35 @@ def test_buckets_a_summary_left_out_count_zero() -> None:
     series = SummaryParts(Sparse(timeline=buckets), {}).timeline
     assert series is not None
     assert (series.what, series.values, series.interval) == ("packets", [5, 1, 0, 0, 0, 3], 2)
+
+
+class Shares(BaseModel):
+    connections: int
+    states: dict[str, int] = Field(description="connections by state")
+    hosts_by_bytes: dict[str, int] = Field(description="bytes sent and received")
+    said: dict[str, int] = Field(json_schema_extra={"shares": True})
+    unsaid: dict[str, int] = Field(json_schema_extra={"shares": False})
+
+
+def test_shares_only_where_the_counts_add_up_to_a_stated_total_or_the_field_says_so() -> None:
+    from mcpcap.tui.widgets.module_tab import rankings
+
+    summary = Shares(connections=4, states={"SF": 3, "S0": 1}, hosts_by_bytes={"a": 9, "b": 9},
+                     said={"x": 1, "y": 2}, unsaid={"x": 1, "y": 3})  # fmt: skip
+    parts = SummaryParts(summary, {})
+    assert parts.shared == {"states", "said"}
+    shown = {ranking.title: ranking for ranking in rankings(parts, "m")}
+    assert shown["states"].columns == ("value", "count", "share")
+    assert shown["states"].rows[0] == ("SF", "3", "75.0%")
+    assert shown["hosts by bytes"].columns == ("value", "count")
+    assert shown["hosts by bytes"].rows == [("a", "9"), ("b", "9")]
+    assert shown["unsaid"].columns == ("value", "count")  # 4 = connections, but it says no
+
+
+def test_the_heading_names_the_traffic_with_the_modules_own_noun() -> None:
+    from mcpcap.tui.widgets.module_tab import headline
+
+    parts = SummaryParts(Shares(connections=4, states={}, hosts_by_bytes={}, said={},
+                                unsaid={}), {})  # fmt: skip
+    assert headline(parts, 4) == "connections"
+    assert headline(parts, 5) == "messages"  # a count the summary does not name

@@ -81,6 +81,11 @@ class ModuleScan(ABC):
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
         """Flush to the store; return what the module saw (stored as its counts)."""
 
+    def warnings(self) -> list[str]:
+        """Asked after `finish`: the capture facts' warnings about this scan (a bound it
+        reached that changed its results), as `max_stream_bytes` has its own."""
+        return []
+
 
 @runtime_checkable
 class StreamDecoder(Protocol):

@@ -30,6 +30,8 @@ WRAP32 = 0x100000000
 TCP_TIMEOUT = 300.0  # Zeek's tcp_inactivity_timeout
 OTHER_TIMEOUT = 60.0  # udp_inactivity_timeout, icmp_inactivity_timeout
 PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
+PROTO_NAMES = {number: name for name, number in PROTO_NUMBERS.items()}
+MAX_MALFORMED = 1_000  # malformed rows a span keeps (all are counted)
 MAX_EVENTS = 32  # control events a piece keeps (a flood of SYNs on one 5-tuple stays bounded)
 MAX_HOLES = 8  # sequence holes a direction tracks (reordering versus retransmission)
 MAX_TUNNELS = 4  # tunnels' carriers a connection names at most (its tunnel_parents)
@@ -121,6 +123,8 @@ class FlowDecoder:
         self._seconds: dict[int, list] = {}  # second: [packets, bytes, second, second + 1]
         self._tally: list = _NO_SECOND  # the current second's
         self._l2: dict[int, int] = {}  # frames without IP, by ethertype
+        self._bad: dict[str, int] = {}  # malformed frames by reason
+        self._bad_rows: list[tuple] = []  # the first of them (`MalformedRow`s)
 
     def packet(self, frame: int, ts: float, seg) -> None:
         """One IP packet (or a frame without IP: counted by ethertype). The hot path: the
@@ -135,6 +139,9 @@ class FlowDecoder:
         elif transport == "l2":
             self._l2[sport] = self._l2.get(sport, 0) + 1
             self._count(ts, 0)
+            return
+        elif transport == "malformed":
+            self._malformed(frame, ts, seg)
             return
         else:  # never a bare SYN below (flags < 0)
             kind, key_port = key_parts(transport, sport, dport, proto)
@@ -216,6 +223,19 @@ class FlowDecoder:
             tally[0] += 1
             tally[1] += ip_len
 
+    def _malformed(self, frame: int, ts: float, seg) -> None:
+        """A frame or IP packet whose headers did not decode (the core's `malformed` segment):
+        counted by reason, the first `MAX_MALFORMED` of a span kept as `conn.malformed` rows,
+        and in the timeline; it belongs to no connection (Zeek's weird, not a conn.log line)."""
+        reason = seg.payload.decode("ascii", "replace") or "malformed"
+        self._bad[reason] = self._bad.get(reason, 0) + 1
+        if len(self._bad_rows) < MAX_MALFORMED:
+            transport = PROTO_NAMES.get(seg.proto, str(seg.proto) if seg.proto else "")
+            self._bad_rows.append((frame, ts, seg.src, seg.sport, seg.dst, seg.dport, transport,
+                                   reason))  # fmt: skip
+        if seg.outer is None:
+            self._count(ts, seg.ip_len)
+
     def _count(self, ts: float, ip_len: int) -> None:
         """The timeline: packets and IP bytes per second (the tunnels' inner packets aside)."""
         tally = self._tally
@@ -234,8 +254,9 @@ class FlowDecoder:
 
     def flush(self) -> tuple | None:
         """(pieces in order of their first frame, timeline rows, latest timestamp, frames
-        without IP by ethertype) of the span. Each piece carries its flow's uid and Community
-        ID: hashing them here, in the workers, spares the scanning process."""
+        without IP by ethertype, (malformed rows, malformed counts by reason)) of the span.
+        Each piece carries its flow's uid and Community ID: hashing them here, in the
+        workers, spares the scanning process."""
         pieces = self._done
         pieces.extend(self._flows.items())
         if not pieces and not self._seconds:
@@ -255,10 +276,11 @@ class FlowDecoder:
                 max_ts = piece[LAST_TS]
         pieces.sort(key=lambda item: item[1][FIRST_FRAME])
         seconds = [(second, p, b) for second, (p, b, _, _) in self._seconds.items()]
-        l2 = self._l2
+        l2, bad = self._l2, (self._bad_rows, self._bad)
         self._flows, self._done, self._seconds, self._l2 = {}, [], {}, {}
+        self._bad, self._bad_rows = {}, []
         self._tally = _NO_SECOND
-        return pieces, seconds, max_ts, l2
+        return pieces, seconds, max_ts, l2, bad
 
 
 def _add_carrier(piece: list, outer: tuple) -> None:

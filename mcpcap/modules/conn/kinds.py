@@ -13,6 +13,7 @@ from typing import Any
 
 from mcpcap.core.filtering import FilterSpec
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
+from mcpcap.core.modules.malformed_kind import malformed_kind, malformed_table
 from mcpcap.core.modules.tables import (
     ADDRESS_FUNCTION,
     KindTable,
@@ -31,8 +32,13 @@ TRANSPORTS = ("tcp", "udp", "icmp", "icmpv6")
 SERVICES = ("dns", "http", "ssl", "quic", "dhcp", "ssh")
 WORD = re.compile(r"[A-Za-z0-9_-]+\Z")
 SORTED = ("ts", "duration", "bytes", "ip_bytes", "packets", "syn_rtt")
-SORTED = ("ts", "duration", "bytes", "ip_bytes", "packets", "syn_rtt")
 RANKED = ("client", "server", "pair", "server_port", "service", "transport", "conn_state")
+# what the weights count: the overview's top talkers' bytes, not the `bytes` field (payload)
+WEIGHT_NOTE = (
+    "weight packets: packets both ways; weight bytes: IP bytes both ways (headers included: "
+    "client_ip_bytes + server_ip_bytes, as the overview's top talkers count), not the payload "
+    "bytes of the `bytes` filter"
+)
 PAIR = (
     "CASE WHEN client <= server THEN client || ' - ' || server ELSE server || ' - ' || client END"
 )
@@ -138,16 +144,23 @@ def conn_kinds() -> tuple[RecordKind, ...]:
             title="Connections",
             description="Every TCP, UDP, ICMP and other IP connection (Zeek conn.log "
             "meanings): client, server, service, duration, bytes and packets each way, "
-            "conn_state, history, round trip, retransmissions, uid, community_id.",
+            "conn_state, history, round trip, retransmissions, uid, community_id, and "
+            "resolved_by (the DNS answer that named the server, when DNS is scanned too). "
+            "Rankings weigh by count, packets or bytes: IP bytes both ways, headers included "
+            "(the `bytes` field and filter count payload only).",
             model=Connection,
             fields=FIELDS,
             filters=FILTERS,
             sorts=tuple(f"{sign}{name}" for name in SORTED for sign in ("", "-")),
             default_sort="ts",
-            rank_by=tuple(RankSpec(name, weights=("count", "packets", "bytes")) for name in RANKED),
+            rank_by=tuple(
+                RankSpec(name, WEIGHT_NOTE, weights=("count", "packets", "bytes"))
+                for name in RANKED
+            ),
             exports=("jsonl", "json", "csv", "zeek"),
             zeek=CONN_LOG,
         ),
+        malformed_kind("conn", "Connections"),
     )
 
 
@@ -193,4 +206,5 @@ TABLES = (
         },
         weights={"packets": "packets", "bytes": "ip_bytes"},
     ),
+    malformed_table("conn"),
 )

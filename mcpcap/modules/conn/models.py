@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from mcpcap.core.modules.resolution import ResolvedBy
+
 
 class Connection(BaseModel):
     """One connection, with Zeek conn.log meanings."""
@@ -46,6 +48,11 @@ class Connection(BaseModel):
     community_id: str = Field(description="the Community ID v1 flow hash")
     first_frame: int
     last_frame: int
+    resolved_by: ResolvedBy | None = Field(
+        None,
+        description="the client's latest DNS transaction, at or before the connection, whose "
+        "answers named the server: {dns_uid, query, time}; null without one or without DNS",
+    )
 
 
 class ProtocolLayer(BaseModel):
@@ -87,13 +94,24 @@ class ConnSummary(BaseModel):
     transports: dict[str, int] = Field(description="IP packets by transport")
     services: dict[str, int] = Field(description="connections by service")
     conn_states: dict[str, int] = Field(description="connections by Zeek conn_state")
-    top_hosts_by_bytes: dict[str, int] = Field(description="IP bytes sent and received")
-    top_hosts_by_packets: dict[str, int] = Field(description="packets sent and received")
+    # a connection counts for both its hosts: the hosts' shares of a total would mislead
+    top_hosts_by_bytes: dict[str, int] = Field(
+        description="IP bytes sent and received", json_schema_extra={"shares": False}
+    )
+    top_hosts_by_packets: dict[str, int] = Field(
+        description="packets sent and received", json_schema_extra={"shares": False}
+    )
     top_pairs_by_bytes: dict[str, int] = Field(description="IP bytes between two hosts")
     top_pairs_by_packets: dict[str, int]
     top_server_ports: dict[str, int] = Field(description="connections by transport/port")
     failed_connections: dict[str, int] = Field(
-        description="REJ and S0 connections by server and port"
+        description="connections that were tried and never answered, by server and port: TCP "
+        "REJ and S0, and UDP and ICMP S0 to one host (one-way datagrams to multicast or "
+        "broadcast addresses, such as LLMNR, SSDP or a DHCP discover, expect no answer)"
     )
     tcp_health: TcpHealth
     timeline: list[TimelineBucket] = Field(description="packets and bytes over time")
+    malformed: dict[str, int] = Field(
+        default_factory=dict,
+        description="frames whose headers did not decode, by reason (conn.malformed lists them)",
+    )

@@ -17,7 +17,7 @@ from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
 class ConnModule(ProtocolModule):
     name: ClassVar[str] = "conn"
     title: ClassVar[str] = "Connections"
-    schema_version: ClassVar[str] = "3"  # 3: flow_splits
+    schema_version: ClassVar[str] = "4"  # 3: flow_splits; 4: conn_malformed
     wants_packets: ClassVar[bool] = True
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.flows",)
     # no udp_ports and the contract's wants_udp: datagrams reach conn as packets only, and a
@@ -29,9 +29,11 @@ class ConnModule(ProtocolModule):
         return FlowDecoder()
 
     def create_tables(self, db: sqlite3.Connection) -> None:
+        from mcpcap.core.modules.malformed import create_table
         from mcpcap.modules.conn.scan import CREATE_TABLES
 
         db.executescript(CREATE_TABLES)
+        create_table(db, self.name)
 
     def start_scan(self, db: sqlite3.Connection, options: dict[str, Any]) -> ModuleScan:
         from mcpcap.modules.conn.scan import ConnScan

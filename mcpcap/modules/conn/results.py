@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from dataclasses import replace
 from typing import Any
 
+from mcpcap.core.modules.resolution import Resolution
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time, round_ts
 from mcpcap.modules.conn import models
-from mcpcap.modules.conn.kinds import PAIR, TABLES
+from mcpcap.modules.conn.kinds import KIND, PAIR, TABLES, to_record
 
 TIMELINE_BUCKETS = 60
 PERCENTILES = (0.5, 0.9, 0.99, 1.0)  # the TCP handshake round trips told: p50, p90, p99, max
@@ -28,10 +30,22 @@ class ConnResults(TableResults):
     def __init__(
         self, db: sqlite3.Connection, counts: Any, capture: dict[str, Any], settings: Any
     ) -> None:
-        super().__init__(db, TABLES, settings.max_reply_chars)
+        tables = [
+            replace(table, to_record=self._record) if table.kind == KIND else table
+            for table in TABLES
+        ]
+        super().__init__(db, tables, settings.max_reply_chars)
         self._counts = counts
         self._capture = capture or {}
         self._top_n = settings.top_n
+        self._resolution = Resolution(db, self._capture, settings)  # now: see `Resolution`
+
+    def _record(self, row: tuple) -> dict[str, Any]:
+        record = to_record(row)
+        record["resolved_by"] = self._resolution.resolved_by(
+            record["client"], record["server"], record["ts"]
+        )
+        return record
 
     def summary(self, top_n: int | None = None) -> models.ConnSummary:
         top = self._top_n if top_n is None else top_n
@@ -76,12 +90,13 @@ class ConnResults(TableResults):
             ),
             failed_connections=self._counted(
                 "SELECT server || ' ' || transport || '/' || server_port, sum(connections) "
-                "FROM conn_tallies WHERE conn_state IN ('REJ', 'S0') "
+                "FROM conn_tallies WHERE failed "
                 "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
                 top,
             ),
             tcp_health=self._tcp_health(),
             timeline=self._timeline(),
+            malformed=dict(detail.get("malformed") or {}),
         )
 
     def _counted(self, sql: str, *params: Any) -> dict[str, int]:

@@ -18,7 +18,8 @@ from mcpcap.core import flowsplits
 from mcpcap.core.export import flow_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
-from mcpcap.modules.conn.flows import PROTO_NUMBERS, flow_ids
+from mcpcap.core.modules.malformed import MalformedLog
+from mcpcap.modules.conn.flows import PROTO_NAMES, flow_ids
 from mcpcap.modules.conn.tracker import (
     DATA,
     IPB,
@@ -34,7 +35,6 @@ from mcpcap.modules.conn.tracker import (
 
 BATCH = 5_000
 MAX_BUCKETS = 100_000  # timeline buckets before they widen tenfold
-PROTO_NAMES = {number: name for name, number in PROTO_NUMBERS.items()}
 
 COLUMNS = (
     "uid", "ts", "last_ts", "duration", "client", "client_port", "server", "server_port",
@@ -63,7 +63,8 @@ CREATE TABLE conn_tallies (client TEXT NOT NULL, server TEXT NOT NULL, outside I
                            connections INTEGER NOT NULL, packets INTEGER NOT NULL,
                            ip_bytes INTEGER NOT NULL, handshakes INTEGER NOT NULL,
                            retransmissions INTEGER NOT NULL, retransmitted INTEGER NOT NULL,
-                           zero_windows INTEGER NOT NULL, missed_bytes INTEGER NOT NULL);
+                           zero_windows INTEGER NOT NULL, missed_bytes INTEGER NOT NULL,
+                           failed INTEGER NOT NULL);
 """
 INSERT = f"INSERT INTO conn_connections (id, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})"
 ORDER = "ts, first_frame, transport, client, client_port, server, server_port"  # `Conn.order`
@@ -71,7 +72,9 @@ TALLY = """
 INSERT INTO conn_tallies
 SELECT client, server, tunnel_parents IS NULL, vlan IS NOT NULL, transport, server_port, service,
        conn_state, count(*), sum(packets), sum(ip_bytes), count(syn_rtt), sum(retransmissions),
-       count(*) FILTER (WHERE retransmissions > 0), sum(zero_windows), sum(missed_bytes)
+       count(*) FILTER (WHERE retransmissions > 0), sum(zero_windows), sum(missed_bytes),
+       CASE WHEN conn_state = 'S0' AND transport IN ('udp', 'icmp', 'icmpv6')
+            THEN conn_unicast(server) ELSE transport = 'tcp' AND conn_state IN ('REJ', 'S0') END
 FROM conn_connections GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 """
 INDEXES = """
@@ -182,10 +185,12 @@ class ConnScan(ModuleScan):
     def __init__(self, db: sqlite3.Connection, max_active: int | None = None) -> None:
         self._db = db
         self._rows: list[tuple] = []
-        self.tracker = ConnTracker(self._emit, **({"max_active": max_active} if max_active else {}))
+        self.tracker = ConnTracker(self._emit, max_active)
         self._seconds: dict[int, list[int]] = {}
         self._width = 1
         self._l2: dict[int, int] = {}
+        self.malformed = MalformedLog(db, "conn", ordered=True)  # (fragments come late)
+        self._bad: dict[str, int] = {}  # malformed frames by reason
 
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
         """Datagrams come as packets (`wants_packets`): nothing to do here."""
@@ -194,11 +199,14 @@ class ConnScan(ModuleScan):
         return False  # conn reads packets, never streams
 
     def on_worker_flush(self, partial: tuple) -> None:
-        pieces, seconds, max_ts, l2 = partial
+        pieces, seconds, max_ts, l2, (bad_rows, bad) = partial
         self.tracker.add_span(pieces, max_ts)
         self._timeline(seconds)
         for ethertype, frames in l2.items():
             self._l2[ethertype] = self._l2.get(ethertype, 0) + frames
+        for reason, frames in bad.items():
+            self._bad[reason] = self._bad.get(reason, 0) + frames
+        self.malformed.extend(bad_rows)
 
     def _timeline(self, seconds: list) -> None:
         buckets, width = self._seconds, self._width
@@ -225,9 +233,13 @@ class ConnScan(ModuleScan):
         self._db.executemany(INSERT, self._rows)
         self._rows.clear()
 
+    def warnings(self) -> list[str]:
+        return eviction_warning(self.tracker.evicted, self.tracker.max_active)
+
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
         self.tracker.finish()
         self._flush()
+        self.malformed.finish()
         if not self.tracker.in_order:
             _renumber(db)
         db.executescript(INDEXES)
@@ -236,6 +248,7 @@ class ConnScan(ModuleScan):
             "INSERT INTO conn_timeline VALUES (?, ?, ?)",
             sorted((s, p, b) for s, (p, b) in self._seconds.items()),
         )
+        db.create_function("conn_unicast", 1, unicast, deterministic=True)
         db.execute(TALLY)
         totals = db.execute(
             "SELECT coalesce(sum(connections), 0), coalesce(sum(packets), 0), "
@@ -243,6 +256,7 @@ class ConnScan(ModuleScan):
         ).fetchone()
         return ModuleCounts(
             messages=totals[0],
+            malformed=sum(self._bad.values()),
             detail={
                 "connections": totals[0],
                 "packets": totals[1],
@@ -250,8 +264,31 @@ class ConnScan(ModuleScan):
                 "evicted": self.tracker.evicted,
                 "timeline_seconds": self._width,
                 "not_ip": {f"0x{t:04x}": n for t, n in sorted(self._l2.items())},
+                "malformed": dict(sorted(self._bad.items(), key=lambda kv: (-kv[1], kv[0]))),
             },
         )
+
+
+def eviction_warning(evicted: int, bound: int) -> list[str]:
+    """The capture facts' warning when connections were finished early, else nothing."""
+    if not evicted:
+        return []
+    return [
+        f"{evicted} connection(s) were finished early: the table of active connections reached "
+        f"its bound of {bound} (conn's MAX_ACTIVE), so the least recently active ones were "
+        "written out before their timeout; one that went on afterwards has more than one "
+        "conn.connections record"
+    ]
+
+
+def unicast(address: str) -> bool:
+    """Whether an address names one host: not multicast, not the limited broadcast
+    255.255.255.255 (a subnet's own broadcast address cannot be told without its netmask)."""
+    if ":" in address:
+        return not address.lower().startswith("ff")  # ff00::/8
+    first = address.partition(".")[0]
+    multicast = first.isdigit() and 224 <= int(first) <= 239  # 224.0.0.0/4
+    return not multicast and address != "255.255.255.255"
 
 
 def _renumber(db: sqlite3.Connection) -> None:

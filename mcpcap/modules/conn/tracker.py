@@ -30,7 +30,10 @@ from mcpcap.modules.conn.flows import (
 )
 
 INACTIVE, SYN_SENT, SYN_ACK_SENT, PARTIAL, ESTABLISHED, CLOSED, RESET = range(7)
-MAX_ACTIVE = 50_000  # about 40 MB of connections at most
+# active connections at most; an entry's size is bounded (history <= 64 letters, <= 4 tunnels'
+# carriers, TCP's kept events replayed and dropped): about 0.85 KB measured for TCP and 0.6 KB
+# for UDP (flow key, numbers, strings aside), so the count bounds the bytes too (~50 MB)
+MAX_ACTIVE = 50_000
 MAX_HISTORY = 64
 
 # Zeek's likely_server_ports, roughly: the ports its analyzers register
@@ -135,10 +138,10 @@ class ConnTracker:
     """
 
     def __init__(
-        self, emit: Callable[[tuple, Conn | list], None], max_active: int = MAX_ACTIVE
+        self, emit: Callable[[tuple, Conn | list], None], max_active: int | None = None
     ) -> None:
         self._emit = emit
-        self._max = max_active
+        self.max_active = self._max = MAX_ACTIVE if max_active is None else max_active
         self._tcp: dict[tuple, Conn] = {}  # in order of last activity, the oldest first
         self._other: dict[tuple, Conn | list] = {}
         self.evicted = 0

@@ -11,10 +11,9 @@ from typing import Any
 
 from mcpcap.core.filtering import Filter
 from mcpcap.core.models import NameCount
-from mcpcap.core.modules.kinds import RecordKind, find_kind
-from mcpcap.core.modules.registry import load_module
+from mcpcap.core.modules.kinds import RecordKind
+from mcpcap.core.modules.resolution import Resolution
 from mcpcap.core.modules.tables import TableResults
-from mcpcap.core.records import make_filter
 from mcpcap.core.timefmt import iso_time
 from mcpcap.core.timeline import choose_interval as _interval
 from mcpcap.modules.tls.kinds import HANDSHAKES, OFFERED, TABLES, to_record
@@ -35,46 +34,16 @@ class TlsResults(TableResults):
         self.capture = capture
         self.settings = settings
         self.top_n = settings.top_n
-        self._dns: tuple[Any, Any] | bool | None = False  # not looked up yet
         # opened now: opening registers SQL functions, which SQLite refuses while a page of
         # handshakes is being read
-        self._dns_results()
+        self._resolution = Resolution(db, capture, settings)
 
-    # ------------------------------------------------------------------ resolved_by
     def _record(self, row: tuple) -> dict[str, Any]:
         record = to_record(row)
-        record["resolved_by"] = self._resolved_by(record)
+        record["resolved_by"] = self._resolution.resolved_by(
+            record["client"], record["server"], record["ts"]
+        )
         return record
-
-    def _dns_results(self) -> tuple[Any, Any] | None:
-        """The DNS module's results and its transactions kind, when DNS was scanned too."""
-        if self._dns is False:
-            self._dns = None
-            try:
-                module = load_module("dns")
-                kind = find_kind(module.kinds(), "dns.transactions")
-                self._dns = (module.open_results(self.db, {}, self.capture, self.settings), kind)
-            except Exception:  # DNS not installed or of another shape: no lookups
-                self._dns = None
-        return self._dns  # type: ignore[return-value]
-
-    def _resolved_by(self, record: dict[str, Any]) -> dict[str, Any] | None:
-        """The latest DNS transaction of this client, at or before the handshake, whose
-        answers named the server's address (asked through the DNS module's results)."""
-        dns = self._dns_results()
-        if dns is None:
-            return None
-        results, kind = dns
-        conditions = {"answer": record["server"], "client": record["client"], "until": record["ts"]}
-        try:
-            found = next(iter(results.iter_records(kind, make_filter(kind, None, conditions),
-                                                   sort="-ts")), None)  # fmt: skip
-        except sqlite3.OperationalError:  # the store has no DNS tables: DNS was not chosen
-            self._dns = None
-            return None
-        if found is None:
-            return None
-        return {"dns_uid": found["uid"], "query": found["query"], "time": found["time"]}
 
     def top(self, kind: RecordKind, flt: Filter, *, by: str | None = None, **options: Any):
         """Rankings; by `alpn`, over the handshakes once per protocol offered."""

@@ -108,6 +108,8 @@ class SummaryParts:
         self.rankings: list[tuple[str, str, Mapping[str, float]]] = []  # (title, about, counts)
         self.lists: list[tuple[str, list[Any]]] = []
         self.timeline: Series | None = None
+        self.counts: dict[str, int] = {}  # the top-level whole numbers, by label
+        self.shared: set[str] = set()  # the rankings whose shares make sense
         fields = type(summary).model_fields
         for name, info in fields.items():
             value = getattr(summary, name)
@@ -132,8 +134,21 @@ class SummaryParts:
             elif _is_scalar(value):
                 shown = figure(value, formats.get(name) or units(name, about, value))
                 self.figures.append((shown, label(name), about))
+                if isinstance(value, int) and not isinstance(value, bool):
+                    self.counts[label(name)] = value
             elif isinstance(value, Mapping):
                 self.lists.append((label(name), [f"{k}: {v}" for k, v in value.items()]))
+        self._share(fields)
+
+    def _share(self, fields: Mapping[str, Any]) -> None:
+        """Shares are shown where the field says so, or, where it does not, where the
+        ranking's counts add up to a total the summary states (connections by state add up to
+        the connections; hosts' bytes sent and received, or a top ten, do not)."""
+        totals = {n for n in self.counts.values() if n > 0}
+        for title, _, counts in self.rankings:
+            said = says_shares(fields[title.replace(" ", "_")])
+            if said if said is not None else sum(counts.values()) in totals:
+                self.shared.add(title)
 
     def _group(
         self, model: BaseModel, unit: str | None, formats: Mapping[str, str]
@@ -234,20 +249,40 @@ def _has_model(annotation: Any) -> bool:
     return any(isinstance(a, type) and issubclass(a, BaseModel) for a in options)
 
 
-def ranking_rows(counts: Mapping[str, float]) -> list[tuple[str, ...]]:
-    """(name, count, share) rows, the largest counts first."""
+def ranking_rows(counts: Mapping[str, float], shares: bool = True) -> list[tuple[str, ...]]:
+    """(name, count, share) rows, the largest counts first; (name, count) without shares."""
     whole = sum(counts.values())
     ranked = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+    if not shares:
+        return [(str(key), figure(value, None)) for key, value in ranked]
     return [(str(key), figure(value, None), percent(int(value), int(whole)))
             for key, value in ranked]  # fmt: skip
 
 
 def rankings(parts: SummaryParts, prefix: str) -> list[Ranking]:
-    """The summary's mappings of counts as rankings (ids unique to the module's tab)."""
+    """The summary's mappings of counts as rankings (ids unique to the module's tab), with a
+    share column where shares make sense (`SummaryParts.shared`)."""
     return [
-        Ranking(f"{prefix}-rank-{dom_id(name)}", name, COLUMNS, ranking_rows(counts), about=about)
+        Ranking(f"{prefix}-rank-{dom_id(name)}", name, COLUMNS if name in parts.shared else
+                COLUMNS[:2], ranking_rows(counts, name in parts.shared), about=about)
         for name, about, counts in parts.rankings
-    ]
+    ]  # fmt: skip
+
+
+def says_shares(info: Any) -> bool | None:
+    """What a summary field's `json_schema_extra={"shares": …}` says of its shares, if it does."""
+    extra = info.json_schema_extra
+    return extra.get("shares") if isinstance(extra, Mapping) else None
+
+
+def headline(parts: SummaryParts, traffic: int) -> str:
+    """The module's noun for its traffic count (what its scan counted as messages): the
+    summary's first whole-number figure that equals it ("connections", "handshakes"), else
+    "messages" (an NTP scan counts datagrams, its summary exchanges: no record noun fits)."""
+    for name, value in parts.counts.items():
+        if value == traffic:
+            return name
+    return "messages"
 
 
 def group_table(values: list[tuple[str, str]]) -> Table:
@@ -332,6 +367,7 @@ class ModuleOverview(RankingsFit, VerticalScroll, can_focus=True):
         self.traffic = analysis.traffic(module.name)
         self.kinds = module.kinds()
         self.parts = SummaryParts(summary, field_formats(self.kinds))
+        self.noun = headline(self.parts, self.traffic)
 
     def _rankings(self, summary: BaseModel) -> list[Ranking]:
         return rankings(SummaryParts(summary, field_formats(self.kinds)), dom_id(self.module.name))
@@ -343,7 +379,8 @@ class ModuleOverview(RankingsFit, VerticalScroll, can_focus=True):
         )
         title = escape(self.module.title)
         yield Static(
-            f"[b]{title}[/b] · {count(self.traffic)} messages · tables: {keys or 'none'}",
+            f"[b]{title}[/b] · {count(self.traffic)} {escape(self.noun)} · tables: "
+            f"{keys or 'none'}",
             classes="module-heading",
         )
         parts = self.parts

@@ -130,7 +130,7 @@ def test_the_tui_module_tab_shows_connections(tmp_path: Path, analysis: Any) -> 
         await settle(pilot)
         tab = screen.query_one("#module-conn", ModuleTab)
         assert screen.module_tab() is tab
-        assert [title for title, _ in screen.views()] == ["Overview", "Connections"]
+        assert [title for title, _ in screen.views()] == ["Overview", "Connections", "Malformed"]
         assert isinstance(pilot.app.focused, ModuleOverview)
         await pilot.press("2")
         await settle(pilot)

@@ -234,7 +234,7 @@ def test_the_active_table_is_bounded_and_flushes_the_oldest(mixed):
     decoder = FlowDecoder()
     for frame, (ts, seg) in enumerate(packets, start=1):
         decoder.packet(frame, ts, seg)
-        pieces, _, max_ts, _ = decoder.flush()
+        pieces, _, max_ts, *_ = decoder.flush()
         table.add_span(pieces, max_ts)
         assert table.active() <= 3
     table.finish()
@@ -264,7 +264,7 @@ def numbered(packets: list, every: int = 0) -> tuple[ConnTracker, list]:
     for frame, (ts, seg) in enumerate(packets, start=1):
         decoder.packet(frame, ts, seg)
         if every and frame % every == 0:
-            pieces, _, max_ts, _ = decoder.flush()
+            pieces, _, max_ts, *_ = decoder.flush()
             table.add_span(pieces, max_ts)
     partial = decoder.flush()
     if partial is not None:
