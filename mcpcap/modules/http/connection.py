@@ -112,11 +112,12 @@ class HttpConnection:
         frame: int,
         ts: float,
         syn_seen: bool = True,
+        reset: bool = False,
     ) -> bool:
         """One chunk of one direction; returns False once the connection needs nothing more.
 
         A direction whose SYN the capture missed may start anywhere: its first bytes are read
-        as if after a gap.
+        as if after a gap. An end by an RST (`reset`) leaves a body read to the close unfinished.
         """
         self.last_frame, self.last_ts = frame, ts
         if self.preamble is not None:
@@ -136,7 +137,7 @@ class HttpConnection:
                 parser.raw_body(frame, ts)
             parser.feed(data, frame, ts)
         if end:
-            parser.end(frame, ts)
+            parser.end(frame, ts, closed=not reset)
             self.closed.add(not from_client)
         if self.tunnel or len(self.closed) == 2 or self._not_http():
             self.close(frame, ts)
