@@ -107,12 +107,11 @@ class _Direction:
 
     `offset` counts the stream bytes before `next_seq` (delivered or skipped) as a plain,
     never-wrapping integer; buffered segments are keyed by their stream offset so a delivery
-    never has to rewrite the buffer. `acked`: the offset up to which the other side has
-    acknowledged this direction's bytes (a hole below it is lost to the capture).
+    never has to rewrite the buffer.
     """
 
     __slots__ = (
-        "acked", "closed", "gap", "next_seq", "offset", "origins", "pending", "pending_bytes",
+        "closed", "gap", "next_seq", "offset", "origins", "pending", "pending_bytes",
         "syn_seen",
     )  # fmt: skip
 
@@ -123,7 +122,6 @@ class _Direction:
         self.pending: dict[int, bytes] = {}
         self.origins: dict[int, tuple[int, float]] = {}  # a buffered segment's frame and time
         self.pending_bytes = 0
-        self.acked = 0
         self.gap = 0  # bytes skipped since the last delivery (a hole given up on)
         self.closed = False
 
@@ -329,12 +327,11 @@ class TcpReassembler:
         if ahead <= 0:
             return []
         acked = peer.offset + ahead
-        if acked > peer.acked:
-            peer.acked = acked
         out: list = []
         if peer.pending:
             self._release(peer, out, acked)
-        if peer.offset < acked:  # nothing captured beyond the hole yet: say so now
+        if peer.offset < acked:  # nothing captured beyond the hole (yet): say so now; bytes
+            # of it that a capture shows only after the acknowledgement come too late (as in Zeek)
             self._skip(peer, acked)
             out.append((b"", peer.gap, *self._origin))
             peer.gap = 0
@@ -393,8 +390,7 @@ class TcpReassembler:
         direction.offset += len(data)
 
     def _buffer(self, direction: _Direction, ahead: int, payload: bytes, out: list) -> None:
-        """Keep a segment beyond a hole; give up on holes the other side has acknowledged
-        past, and on all of them beyond the direction's bounds."""
+        """Keep a segment beyond a hole; beyond the direction's bounds, give up on the holes."""
         start = direction.offset + ahead
         known = direction.pending.get(start)
         if known is not None and len(known) >= len(payload):
@@ -409,8 +405,6 @@ class TcpReassembler:
             or len(direction.pending) > MAX_PENDING_SEGMENTS
         ):
             self._release(direction, out, _ALL)
-        elif direction.acked > direction.offset:
-            self._release(direction, out, direction.acked)
 
     def _drain(self, direction: _Direction, out: list) -> None:
         """Deliver buffered segments that have become contiguous with the stream."""
