@@ -151,11 +151,10 @@ class TcpReassembler:
 
     Memory is bounded: at most `max_connections` connections (least recently used evicted), at
     most `max_buffer_per_direction` out-of-order bytes (and `MAX_PENDING_SEGMENTS` segments) per
-    direction, and the out-of-order bytes
-    of all connections within `budget` (the least recently used connections' are delivered past
-    their holes when it is exceeded). A finished connection (FIN from both sides, or RST) keeps
-    only a small record so late retransmissions are recognised as such; `active_connections`
-    counts the ones still open.
+    direction, and the out-of-order bytes of all connections within `budget` (the least
+    recently used connections' are delivered past their holes when it is exceeded). A finished
+    connection (FIN from both sides, or RST) keeps only a small record so late retransmissions
+    are recognised as such; `active_connections` counts the ones still open.
     """
 
     def __init__(
@@ -331,7 +330,8 @@ class TcpReassembler:
         if peer.pending:
             self._release(peer, out, acked)
         if peer.offset < acked:  # nothing captured beyond the hole (yet): say so now; bytes
-            # of it that a capture shows only after the acknowledgement come too late (as in Zeek)
+            # a capture shows only after their acknowledgement come too late (Zeek too reports a
+            # content gap once the peer acknowledges past it)
             self._skip(peer, acked)
             out.append((b"", peer.gap, *self._origin))
             peer.gap = 0
@@ -468,7 +468,7 @@ def _make(
 ) -> StreamChunk:
     """A delivery list's item as a chunk: bytes in order; (bytes, bytes lost before them,
     frame, ts) past a hole given up on (frame 0: the delivering one's); `_END` or `_RESET`."""
-    if item.__class__ is bytes:
+    if item.__class__ is not tuple:
         return StreamChunk(src, sport, dst, dport, item, False, syn_seen)
     if item is _END or item is _RESET:
         return StreamChunk(src, sport, dst, dport, b"", False, syn_seen, True, item is _RESET)
