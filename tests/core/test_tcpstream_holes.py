@@ -3,7 +3,10 @@ reached, with the lost size; bytes past a hole keep their own frame; an end name
 
 from __future__ import annotations
 
-from mcpcap.core.decap import Segment
+from scapy.layers.inet import IP, TCP
+from scapy.layers.l2 import Ether
+
+from mcpcap.core.decap import Decapsulator, Segment
 from mcpcap.core.tcpstream import MAX_HELD_BYTES, StreamChunk, TcpReassembler
 
 SYN, FIN, RST, ACK, PSH_ACK = 0x02, 0x01, 0x04, 0x10, 0x18
@@ -135,3 +138,14 @@ def test_bytes_delivered_past_a_hole_at_a_fin_carry_the_frame_they_were_captured
         (b"ghi", False, 0, 4, 4.0),
         (b"", False, 0, 0, 0.0),
     ]
+
+
+def test_the_decapsulated_segment_carries_the_acknowledgement_the_reassembler_reads() -> None:
+    decap = Decapsulator(lambda sport, dport, payload: False, frozenset({80}))
+    packet = (
+        Ether()
+        / IP(src="10.0.0.1", dst="10.0.0.2")
+        / TCP(sport=40000, dport=80, seq=7, ack=123_456, flags="PA")
+    )
+    (seg,) = decap.decode(1, bytes(packet / b"GET"), 1.0)
+    assert (seg.seq, seg.ack, seg.tcp_flags, seg.payload) == (7, 123_456, PSH_ACK, b"GET")
