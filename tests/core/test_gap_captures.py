@@ -61,6 +61,14 @@ def test_dns_transactions_pair_past_the_lost_response(make_settings):
     assert frames == {qid: (frame, answers.get(qid)) for qid, frame in queries.items()}
 
 
+@pytest.mark.parametrize("workers", WORKERS)
+def test_a_tls_handshake_is_established_though_data_after_it_was_lost(make_settings, workers):
+    (got,) = records(make_settings, "tls_hole.pcap", "tls", "tls.handshakes", workers)
+    (truth,) = MANIFEST["tls_hole.pcap"]["tls"]
+    assert {key: got[key] for key in truth} == truth
+    assert got["malformed"] is None  # what was lost came after the handshake
+
+
 def test_the_committed_captures_are_what_the_generator_writes(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location("make_gap", FIXTURES / "make_gap_captures.py")
     generator = importlib.util.module_from_spec(spec)
