@@ -85,7 +85,7 @@ _new_segment = tuple.__new__  # builds a Segment without NamedTuple's slower key
 # the rest of a Segment outside packet mode, after the payload of a datagram and after the seq and
 # flags of a TCP segment (concatenated: faster than unpacking them into the tuple)
 _UDP_REST = (0, 0, 0, 0, 0, 0, 0, None, None, None)
-_TCP_REST = (0, 0, 0, 0, 0, None, None, None)
+_TCP_REST = (0, 0, 0, 0, None, None, None)  # after the ack (the reassembler reads acks)
 ETH_ARP = 0x0806
 IPPROTO_ICMP = 1
 IPPROTO_ICMPV6 = 58
@@ -951,7 +951,7 @@ class Decapsulator:
         return []
 
     def _tcp(self, data: bytes, off: int, end: int, src: bytes, dst: bytes) -> list[Segment]:
-        sport, dport, seq, _ack, offset_flags = _HHIIH(data, off)
+        sport, dport, seq, ack, offset_flags = _HHIIH(data, off)
         if sport not in self._tcp_ports and dport not in self._tcp_ports:
             return []
         header_len = (offset_flags >> 12) << 2
@@ -967,7 +967,7 @@ class Decapsulator:
         return [
             _new_segment(
                 Segment,
-                ("tcp", src_text, sport, dst_text, dport, payload, seq, flags) + _TCP_REST,  # noqa: RUF005
+                ("tcp", src_text, sport, dst_text, dport, payload, seq, flags, ack) + _TCP_REST,  # noqa: RUF005
             )
         ]
 

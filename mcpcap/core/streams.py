@@ -65,14 +65,17 @@ class StreamRouter:
         """Reassemble one segment and deliver what it completes."""
         if seg.tcp_flags & TCP_SYN_ACK == TCP_SYN:  # a new connection: its readers are decided anew
             self._routes.pop(_key((seg.src, seg.sport), (seg.dst, seg.dport)), None)
-        self.deliver(self._reassembler.feed(seg), frame, ts)
+        self.deliver(self._reassembler.feed(seg, frame, ts), frame, ts)
 
     def flush(self, frame: int, ts: float) -> None:
         """At the end of a capture: what still waits behind holes."""
         self.deliver(self._reassembler.flush(), frame, ts)
 
     def deliver(self, chunks: list[StreamChunk], frame: int, ts: float) -> None:
+        """Each chunk to its connection's readers, with the frame and time its bytes were
+        captured in (a chunk delivered past a hole names its own; the others are `frame`'s)."""
         for chunk in chunks:
+            at, when = (chunk.frame, chunk.ts) if chunk.frame else (frame, ts)
             source, destination = (chunk.src, chunk.sport), (chunk.dst, chunk.dport)
             route = self._route(source, destination)
             if chunk.data and self._claimers and source not in route.offered:
@@ -80,7 +83,7 @@ class StreamRouter:
                 self._offer(route, chunk)
             readers = route.readers
             for scan in tuple(readers):
-                if scan.on_tcp(frame, ts, chunk) is False:
+                if scan.on_tcp(at, when, chunk) is False:
                     readers.remove(scan)
             if not readers and (route.was_read or len(route.offered) == 2 or not self._claimers):
                 self._reassembler.release(source, destination)

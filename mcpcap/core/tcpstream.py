@@ -4,6 +4,12 @@ Bytes are delivered in sequence order as soon as they are contiguous. Retransmit
 dropped, out-of-order segments wait (up to a bound) for the hole before them, and a hole that
 never fills is skipped: the next chunk then carries `gap=True` so a consumer (a DNS-over-TCP
 length-prefix parser, say) knows to resynchronise.
+
+A hole is given up on as soon as it is known lost: when the other direction acknowledges bytes
+beyond it (the receiver got them, the capture missed them: Wireshark's "ACKed segment that
+wasn't captured"; Zeek gives up on a hole the same way), when a direction holds more than a
+small bound behind it, at a FIN or RST, or at the end of the capture. Bytes delivered past a
+hole carry the frame and time of the segment that brought them, not of the one releasing them.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from mcpcap.core.decap import Segment
 SEQ_MOD = 1 << 32
 HALF_SEQ = 1 << 31
 MAX_PENDING_SEGMENTS = 1024
+MAX_HELD_BYTES = 64 * 1024  # behind a hole, per direction, before the hole is given up on
 DEFAULT_MAX_STREAM_BYTES = 64 * 1024**2
 
 TCP_FIN = 0x01
@@ -23,12 +30,19 @@ TCP_SYN = 0x02
 TCP_RST = 0x04
 TCP_ACK = 0x10
 TCP_SYN_ACK = TCP_SYN | TCP_ACK
+_ACK_NOT_RST = TCP_ACK | TCP_RST  # flags & this == TCP_ACK: an acknowledgement, not a reset
 
 
 class StreamChunk(NamedTuple):
     """Contiguous bytes of one direction; `gap` means bytes before these were never seen.
 
-    `end`: the direction ended here (a FIN or RST); such a chunk carries no data.
+    `end`: the direction ended here (a FIN or RST); such a chunk carries no data. `reset`: that
+    end was an RST (sent by either side: it ends both directions), not a FIN.
+    `frame`, `ts`: where bytes delivered past a hole were captured (they waited behind it until
+    it was given up on); 0 for every other chunk, whose bytes are complete in the frame that
+    delivers them. `lost`: with `gap`, how many bytes the hole held (0 when unknown). A hole
+    the other side acknowledged past with nothing captured beyond it yet comes at once as a
+    chunk without data (`gap`, `lost`, and the acknowledging segment's frame).
     """
 
     src: str
@@ -39,6 +53,10 @@ class StreamChunk(NamedTuple):
     gap: bool
     syn_seen: bool
     end: bool = False
+    reset: bool = False
+    frame: int = 0
+    ts: float = 0.0
+    lost: int = 0
 
 
 class StreamBudget:
@@ -92,19 +110,24 @@ class _Direction:
     never has to rewrite the buffer.
     """
 
-    __slots__ = ("closed", "gap", "next_seq", "offset", "pending", "pending_bytes", "syn_seen")
+    __slots__ = (
+        "closed", "gap", "next_seq", "offset", "origins", "pending", "pending_bytes",
+        "syn_seen",
+    )  # fmt: skip
 
     def __init__(self, next_seq: int, syn_seen: bool) -> None:
         self.next_seq = next_seq
         self.offset = 0
         self.syn_seen = syn_seen
         self.pending: dict[int, bytes] = {}
+        self.origins: dict[int, tuple[int, float]] = {}  # a buffered segment's frame and time
         self.pending_bytes = 0
-        self.gap = False
+        self.gap = 0  # bytes skipped since the last delivery (a hole given up on)
         self.closed = False
 
     def free(self) -> None:
         self.pending = {}
+        self.origins = {}
         self.pending_bytes = 0
         self.closed = True
 
@@ -119,23 +142,25 @@ class _Connection:
 
 ConnectionKey = tuple[tuple[str, int], tuple[str, int]]
 _END = (b"", "end")  # in a delivery list: the direction ends here (a chunk with end=True)
+_RESET = (b"", "reset")  # the same, ended by an RST
+_ALL = 1 << 62  # an offset past every hole: `_release` skips them all
 
 
 class TcpReassembler:
     """Feed TCP segments in capture order; get back the stream bytes they make available.
 
     Memory is bounded: at most `max_connections` connections (least recently used evicted), at
-    most `max_buffer_per_direction` out-of-order bytes per direction, and the out-of-order bytes
-    of all connections within `budget` (the least recently used connections' are delivered past
-    their holes when it is exceeded). A finished connection (FIN from both sides, or RST) keeps
-    only a small record so late retransmissions are recognised as such; `active_connections`
-    counts the ones still open.
+    most `max_buffer_per_direction` out-of-order bytes (and `MAX_PENDING_SEGMENTS` segments) per
+    direction, and the out-of-order bytes of all connections within `budget` (the least
+    recently used connections' are delivered past their holes when it is exceeded). A finished
+    connection (FIN from both sides, or RST) keeps only a small record so late retransmissions
+    are recognised as such; `active_connections` counts the ones still open.
     """
 
     def __init__(
         self,
         max_connections: int = 10_000,
-        max_buffer_per_direction: int = 256 * 1024,
+        max_buffer_per_direction: int = MAX_HELD_BYTES,
         budget: StreamBudget | None = None,
     ) -> None:
         self.max_connections = max_connections
@@ -143,6 +168,7 @@ class TcpReassembler:
         self.budget = budget if budget is not None else StreamBudget()
         self._connections: OrderedDict[ConnectionKey, _Connection] = OrderedDict()
         self.evicted = 0
+        self._origin = (0, 0.0)  # the frame and time of the segment being fed
 
     def __len__(self) -> int:
         return len(self._connections)
@@ -161,8 +187,14 @@ class TcpReassembler:
             d.pending_bytes for conn in self._connections.values() for d in conn.directions.values()
         )
 
-    def feed(self, seg: Segment) -> list[StreamChunk]:
-        """The chunks this segment completes, in stream order (often just its own payload)."""
+    def feed(self, seg: Segment, frame: int = 0, ts: float = 0.0) -> list[StreamChunk]:
+        """The chunks this segment completes, in stream order (often just its own payload).
+
+        `frame` and `ts` are kept with a segment that must wait behind a hole: a chunk delivered
+        past that hole later carries them. The other direction's bytes that this segment's
+        acknowledgement shows past a hole come first (they were captured before it).
+        """
+        self._origin = (frame, ts)
         source = (seg.src, seg.sport)
         conn = self._connection(source, (seg.dst, seg.dport))
         flags = seg.tcp_flags
@@ -171,6 +203,7 @@ class TcpReassembler:
                 return []
             conn.released = False  # a new connection on the same ports
             conn.directions.clear()
+        chunks = self._on_ack(conn, seg) if flags & _ACK_NOT_RST == TCP_ACK and seg.ack else []
         direction = conn.directions.get(source)
         if flags & TCP_SYN:
             direction = self._on_syn(conn, source, direction, seg.seq)
@@ -179,14 +212,14 @@ class TcpReassembler:
             data_seq = seg.seq
             if direction is None:
                 if not seg.payload:
-                    return self._on_rst(conn, seg) if flags & TCP_RST else []
+                    return chunks + self._on_rst(conn, seg) if flags & TCP_RST else chunks
                 direction = conn.directions[source] = _Direction(seg.seq, syn_seen=False)
         if direction.closed:
-            return self._on_rst(conn, seg) if flags & TCP_RST else []
-        out: list[bytes | tuple[bytes, bool]] = []
+            return chunks + self._on_rst(conn, seg) if flags & TCP_RST else chunks
+        out: list = []
         if seg.payload:
             self._accept(direction, data_seq, seg.payload, out)
-        chunks = [self._chunk(seg, direction, item) for item in out]
+        chunks += [self._chunk(seg, direction, item) for item in out]
         if self.budget.over:
             chunks += self._shed()
         if flags & TCP_RST:
@@ -237,12 +270,10 @@ class TcpReassembler:
         for source, direction in conn.directions.items():
             if not direction.pending:
                 continue
-            out: list[bytes | tuple[bytes, bool]] = []
+            out: list = []
             self._flush_pending(direction, out)
             destination = key[1] if key[0] == source else key[0]
-            for item in out:
-                data, gap = item if isinstance(item, tuple) else (item, False)
-                chunks.append(StreamChunk(*source, *destination, data, gap, direction.syn_seen))
+            chunks += [_make(*source, *destination, direction.syn_seen, item) for item in out]
         return chunks
 
     # -- connection table --------------------------------------------------------------------
@@ -285,22 +316,44 @@ class TcpReassembler:
         direction = conn.directions[source] = _Direction(isn_next, syn_seen=True)
         return direction
 
+    def _on_ack(self, conn: _Connection, seg: Segment) -> list[StreamChunk]:
+        """The segment acknowledges bytes of the other direction: a hole below them is lost to
+        the capture, so what waits beyond it is delivered now (past the hole, with its frames)."""
+        peer = conn.directions.get((seg.dst, seg.dport))
+        if peer is None or peer.closed:
+            return []
+        ahead = (seg.ack - peer.next_seq + HALF_SEQ) % SEQ_MOD - HALF_SEQ
+        if ahead <= 0:
+            return []
+        acked = peer.offset + ahead
+        out: list = []
+        if peer.pending:
+            self._release(peer, out, acked)
+        if peer.offset < acked:  # nothing captured beyond the hole (yet): say so now; bytes
+            # a capture shows only after their acknowledgement come too late (Zeek too reports a
+            # content gap once the peer acknowledges past it)
+            self._skip(peer, acked)
+            out.append((b"", peer.gap, *self._origin))
+            peer.gap = 0
+        key = (seg.dst, seg.dport)
+        return [self._chunk_for(key, seg, peer, item) for item in out]
+
     def _on_rst(self, conn: _Connection, seg: Segment) -> list[StreamChunk]:
         """RST ends the connection: flush what waits (past its holes) and free both sides."""
         chunks: list[StreamChunk] = []
         for key, direction in conn.directions.items():
             if direction.closed:
                 continue
-            out: list[bytes | tuple[bytes, bool]] = []
+            out: list = []
             self._flush_pending(direction, out)
-            out.append(_END)
+            out.append(_RESET)
             chunks += [self._chunk_for(key, seg, direction, item) for item in out]
             direction.free()
         return chunks
 
     def _close_direction(self, seg: Segment, direction: _Direction) -> list[StreamChunk]:
         """FIN: whatever still waits behind a hole is delivered now, marked as after a gap."""
-        out: list[bytes | tuple[bytes, bool]] = []
+        out: list = []
         self._flush_pending(direction, out)
         out.append(_END)
         direction.free()
@@ -308,9 +361,7 @@ class TcpReassembler:
 
     # -- sequence handling -------------------------------------------------------------------
 
-    def _accept(
-        self, direction: _Direction, seq: int, payload: bytes, out: list[bytes | tuple[bytes, bool]]
-    ) -> None:
+    def _accept(self, direction: _Direction, seq: int, payload: bytes, out: list) -> None:
         ahead = seq_diff(seq, direction.next_seq)
         if ahead > 0:
             self._buffer(direction, ahead, payload, out)
@@ -321,28 +372,31 @@ class TcpReassembler:
         self._drain(direction, out)
 
     def _deliver(
-        self, direction: _Direction, data: bytes, out: list[bytes | tuple[bytes, bool]]
+        self,
+        direction: _Direction,
+        data: bytes,
+        out: list,
+        origin: tuple[int, float] | None = None,
     ) -> None:
-        if direction.gap:
-            out.append((data, True))
-            direction.gap = False
+        if origin is not None:
+            out.append((data, direction.gap, *origin))
+            direction.gap = 0
+        elif direction.gap:
+            out.append((data, direction.gap, 0, 0.0))
+            direction.gap = 0
         else:
             out.append(data)
         direction.next_seq = (direction.next_seq + len(data)) % SEQ_MOD
         direction.offset += len(data)
 
-    def _buffer(
-        self,
-        direction: _Direction,
-        ahead: int,
-        payload: bytes,
-        out: list[bytes | tuple[bytes, bool]],
-    ) -> None:
+    def _buffer(self, direction: _Direction, ahead: int, payload: bytes, out: list) -> None:
+        """Keep a segment beyond a hole; beyond the direction's bounds, give up on the holes."""
         start = direction.offset + ahead
         known = direction.pending.get(start)
         if known is not None and len(known) >= len(payload):
             return
         direction.pending[start] = payload
+        direction.origins[start] = self._origin
         added = len(payload) - (len(known) if known else 0)
         direction.pending_bytes += added
         self.budget.used += added
@@ -350,62 +404,75 @@ class TcpReassembler:
             direction.pending_bytes > self.max_buffer_per_direction
             or len(direction.pending) > MAX_PENDING_SEGMENTS
         ):
-            self._release(direction, out, skip_holes=True)
+            self._release(direction, out, _ALL)
 
-    def _drain(self, direction: _Direction, out: list[bytes | tuple[bytes, bool]]) -> None:
+    def _drain(self, direction: _Direction, out: list) -> None:
         """Deliver buffered segments that have become contiguous with the stream."""
         if direction.pending:
-            self._release(direction, out, skip_holes=False)
+            self._release(direction, out, -1)
 
-    def _flush_pending(self, direction: _Direction, out: list[bytes | tuple[bytes, bool]]) -> None:
+    def _flush_pending(self, direction: _Direction, out: list) -> None:
         """Give up on the holes: deliver everything buffered, marking each jump as a gap."""
         if direction.pending:
-            self._release(direction, out, skip_holes=True)
+            self._release(direction, out, _ALL)
 
-    def _release(
-        self, direction: _Direction, out: list[bytes | tuple[bytes, bool]], *, skip_holes: bool
-    ) -> None:
-        """One ordered pass over the buffer: deliver what is contiguous (or all, past holes)."""
+    def _release(self, direction: _Direction, out: list, upto: int) -> None:
+        """One ordered pass over the buffer: deliver what is contiguous, giving up on each hole
+        whose next bytes start at or before the offset `upto` (-1: none; `_ALL`: every one).
+
+        Bytes past a hole given up on are as complete as they will be where they were captured,
+        so they carry that segment's frame and time; bytes made contiguous by the segment that
+        filled a hole are complete in that segment (no origin: the delivering frame)."""
         pending = direction.pending
+        origins = direction.origins
+        past_hole = False
         for start in sorted(pending):
             if start > direction.offset:
-                if not skip_holes:
+                if start > upto:
                     return
-                direction.gap = True
-                direction.next_seq = (direction.next_seq + start - direction.offset) % SEQ_MOD
-                direction.offset = start
+                self._skip(direction, start)
+                past_hole = True
             piece = pending.pop(start)
+            origin = origins.pop(start, None)
             direction.pending_bytes -= len(piece)
             self.budget.used -= len(piece)
             already = direction.offset - start
             if already < len(piece):
-                self._deliver(direction, piece[already:], out)
+                self._deliver(direction, piece[already:], out, origin if past_hole else None)
+
+    @staticmethod
+    def _skip(direction: _Direction, offset: int) -> None:
+        """Give up on the bytes up to `offset`: the next chunk says how many were lost."""
+        direction.gap += offset - direction.offset
+        direction.next_seq = (direction.next_seq + offset - direction.offset) % SEQ_MOD
+        direction.offset = offset
 
     # -- output ------------------------------------------------------------------------------
 
     @staticmethod
-    def _chunk(
-        seg: Segment, direction: _Direction, item: bytes | tuple[bytes, bool]
-    ) -> StreamChunk:
-        if item is _END:
-            return StreamChunk(seg.src, seg.sport, seg.dst, seg.dport, b"", False,
-                               direction.syn_seen, True)  # fmt: skip
-        data, gap = item if isinstance(item, tuple) else (item, False)
-        return StreamChunk(seg.src, seg.sport, seg.dst, seg.dport, data, gap, direction.syn_seen)
+    def _chunk(seg: Segment, direction: _Direction, item: bytes | tuple) -> StreamChunk:
+        return _make(seg.src, seg.sport, seg.dst, seg.dport, direction.syn_seen, item)
 
     @staticmethod
     def _chunk_for(
-        key: tuple[str, int],
-        seg: Segment,
-        direction: _Direction,
-        item: bytes | tuple[bytes, bool],
+        key: tuple[str, int], seg: Segment, direction: _Direction, item: bytes | tuple
     ) -> StreamChunk:
         """A chunk of the direction whose source is `key` (which may be the other side)."""
         if key == (seg.src, seg.sport):
-            src, sport, dst, dport = seg.src, seg.sport, seg.dst, seg.dport
-        else:
-            src, sport, dst, dport = seg.dst, seg.dport, seg.src, seg.sport
-        if item is _END:
-            return StreamChunk(src, sport, dst, dport, b"", False, direction.syn_seen, True)
-        data, gap = item if isinstance(item, tuple) else (item, False)
-        return StreamChunk(src, sport, dst, dport, data, gap, direction.syn_seen)
+            return _make(seg.src, seg.sport, seg.dst, seg.dport, direction.syn_seen, item)
+        return _make(seg.dst, seg.dport, seg.src, seg.sport, direction.syn_seen, item)
+
+
+def _make(
+    src: str, sport: int, dst: str, dport: int, syn_seen: bool, item: bytes | tuple
+) -> StreamChunk:
+    """A delivery list's item as a chunk: bytes in order; (bytes, bytes lost before them,
+    frame, ts) past a hole given up on (frame 0: the delivering one's); `_END` or `_RESET`."""
+    if item.__class__ is not tuple:
+        return StreamChunk(src, sport, dst, dport, item, False, syn_seen)
+    if item is _END or item is _RESET:
+        return StreamChunk(src, sport, dst, dport, b"", False, syn_seen, True, item is _RESET)
+    data, lost, frame, ts = item
+    return StreamChunk(
+        src, sport, dst, dport, data, lost > 0, syn_seen, False, False, frame, ts, lost
+    )

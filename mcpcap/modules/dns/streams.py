@@ -23,6 +23,7 @@ from mcpcap.modules.dns.pairing import Pairer
 from mcpcap.modules.dns.scan import message_row, protocol_of
 
 MAX_FRAMERS = 50_000  # directions framed at once; the least recently used is forgotten beyond
+MAX_NUMBERED_FRAMES = 16_384  # frames whose next message index is remembered
 
 # What `flush` hands over (see `DnsStreams.flush`)
 StreamPartial = tuple[tuple | None, list[tuple], list[tuple], list[tuple], tuple[int, int]]
@@ -36,7 +37,9 @@ class DnsStreams:
         # what unfinished messages hold counts against the scan's stream budget (`share_budget`)
         self._budget = StreamBudget()
         self._pairer = Pairer(self._transaction)
-        self._frame = self._index = 0
+        # the next message index of each recent frame: a chunk delivered past a hole carries
+        # the frame it was captured in, so one frame's messages need not come one after another
+        self._indexes: dict[int, int] = {}
         self._malformed_sent = 0
         self._new()
 
@@ -93,17 +96,22 @@ class DnsStreams:
 
     def _message(self, msg: tuple, meta: tuple) -> None:
         """Count, store and pair one message (`meta` as `pairing.Pairer.add` takes it)."""
-        frame = meta[0]
-        if frame != self._frame:
-            self._frame, self._index = frame, 0
-        else:
-            self._index += 1
+        index = self._number(meta[0])
         self._counts.add(msg, meta[1], meta[2], meta[4], "tcp", meta[7])
         if msg[4] and self._malformed_sent < MAX_STORED:  # the scan stores no more than that
             self._malformed_sent += 1
             self._malformed.append((*meta[:7], msg[4]))
-        self._messages.append(message_row(msg, meta, self._index))
+        self._messages.append(message_row(msg, meta, index))
         self._pairer.add(msg[0], msg[10], meta)
+
+    def _number(self, frame: int) -> int:
+        """The message's index in its frame: 0, 1 ... however its frame's chunks arrive."""
+        indexes = self._indexes
+        index = indexes.get(frame, 0)
+        indexes[frame] = index + 1
+        if not index and len(indexes) > MAX_NUMBERED_FRAMES:
+            del indexes[next(iter(indexes))]
+        return index
 
     def _transaction(self, row: tuple, extra: Sequence[tuple], values: Sequence[str]) -> None:
         """A finished transaction: its row (its id counts TCP transactions from 1), its extra

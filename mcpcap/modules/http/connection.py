@@ -106,7 +106,8 @@ class HttpConnection:
         self.preamble: SocksPreamble | None = None  # a SOCKS exchange before the HTTP
         # the client's chunks (data, end, frame, ts, syn_seen) while its first line is a loose
         # request line (`hold`): HTTP only once the server answers with a status line
-        self.held: list[tuple[bytes, bool, int, float, bool]] | None = None
+        # (data, end, frame, ts, syn_seen, reset) of the client's chunks held
+        self.held: list[tuple[bytes, bool, int, float, bool, bool]] | None = None
 
     # ------------------------------------------------------------------ input
     def chunk(
@@ -118,14 +119,15 @@ class HttpConnection:
         frame: int,
         ts: float,
         syn_seen: bool = True,
+        reset: bool = False,
     ) -> bool:
         """One chunk of one direction; returns False once the connection needs nothing more.
 
         A direction whose SYN the capture missed may start anywhere: its first bytes are read
-        as if after a gap.
+        as if after a gap. An end by an RST (`reset`) leaves a body read to the close unfinished.
         """
         if self.held is not None:
-            ready = self._await_status_line(from_client, data, gap, end, frame, ts, syn_seen)
+            ready = self._await_status_line(from_client, data, gap, end, frame, ts, syn_seen, reset)
             if ready is not True:
                 return ready is None
         self.last_frame, self.last_ts = frame, ts
@@ -146,7 +148,7 @@ class HttpConnection:
                 parser.raw_body(frame, ts)
             parser.feed(data, frame, ts)
         if end:
-            parser.end(frame, ts)
+            parser.end(frame, ts, closed=not reset)
             self.closed.add(not from_client)
         if self.tunnel or len(self.closed) == 2 or self._not_http():
             self.close(frame, ts)
@@ -168,6 +170,7 @@ class HttpConnection:
         frame: int,
         ts: float,
         syn_seen: bool,
+        reset: bool,
     ) -> bool | None:
         """None: the chunk is held; False: no HTTP here (released, nothing recorded); True: the
         server answered with a status line, the held chunks were read as a bad request, and
@@ -177,15 +180,12 @@ class HttpConnection:
         if from_client:
             size = len(data) + sum(len(piece[0]) for piece in held)
             if not gap and size <= MAX_HEAD_BYTES and len(held) < MAX_HELD_CHUNKS:
-                held.append((data, end, frame, ts, syn_seen))
+                held.append((data, end, frame, ts, syn_seen, reset))
                 return None
         elif data and not gap and start_kind(data) == "response":
             self.held = None
             self.requests.lenient = True
-            for piece, piece_end, piece_frame, piece_ts, piece_syn in held:
-                if not self.chunk(True, piece, False, piece_end, piece_frame, piece_ts, piece_syn):
-                    return False
-            return True
+            return all(self.chunk(True, piece, False, *rest) for piece, *rest in held)
         elif not data and not gap and not end:
             return None  # nothing yet
         self.held = None

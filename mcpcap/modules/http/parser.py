@@ -261,8 +261,8 @@ class MessageParser:
         return msg is not None
 
     def end(self, frame: int, ts: float, closed: bool = True) -> None:
-        """FIN or RST: a body read to the close is complete now (not when the capture just
-        ends, `closed` False)."""
+        """The direction ended: a body read to the close is complete at a FIN (`closed`), not
+        at an RST (a reset server or an aborted client) nor when the capture just ends."""
         msg = self.msg
         if msg is not None:
             if self.state == BODY_CLOSE and closed:

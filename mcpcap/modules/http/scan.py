@@ -139,7 +139,9 @@ class HttpStreams:
             if conn is None:
                 return False
         from_client = src == (conn.client, conn.client_port)
-        kept = conn.chunk(from_client, chunk.data, chunk.gap, chunk.end, frame, ts, chunk.syn_seen)
+        kept = conn.chunk(
+            from_client, chunk.data, chunk.gap, chunk.end, frame, ts, chunk.syn_seen, chunk.reset
+        )
         if conn.notes:
             self._notes(conn)
         if not kept:

@@ -88,8 +88,9 @@ class TcpTls:
         side = self.client_side if from_client else self.server_side
         if gap and not side.dead and side.seeking is not None:
             side.dead = True  # a hole in the records: no resynchronising
-            missing = wire.Malformed("TCP bytes missing inside the handshake", "missing_bytes")
-            self.handshake.note(missing, frame, ts, from_client)
+            if from_client not in self.handshake.encrypted:  # else lost after what counts
+                missing = wire.Malformed("TCP bytes missing inside the handshake", "missing_bytes")
+                self.handshake.note(missing, frame, ts, from_client)
         try:
             if data and not side.dead:
                 self._read(side, from_client, data, frame, ts)
@@ -111,8 +112,12 @@ class TcpTls:
         if all(s.dead or s.ended for s in sides):
             return False
         # after the hellos only the records' headers are read, to see both sides go encrypted
-        # (established); a side that goes on without the other, or a side that is lost, ends it
-        return not (hs.done and any(s.records > RECORDS_AFTER_HELLO or s.dead for s in sides))
+        # (established); a side that goes on without the other, or a side lost before it went
+        # encrypted, ends it
+        lost = (self.client_side.dead and True not in hs.encrypted) or (
+            self.server_side.dead and False not in hs.encrypted
+        )
+        return not (hs.done and (lost or any(s.records > RECORDS_AFTER_HELLO for s in sides)))
 
     # ------------------------------------------------------------------ records
     def _read(self, side: _Side, from_client: bool, data: bytes, frame: int, ts: float) -> None:
