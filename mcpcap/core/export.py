@@ -147,15 +147,27 @@ def write_csv(records: Iterable[dict[str, Any]], out: IO[str], columns: list[str
 
 
 def _csv_value(value: Any) -> Any:
+    """One CSV cell. A list of plain values that a comma cannot confuse is one cell joined by
+    commas (`192.0.2.1,192.0.2.2`); any other list, and every mapping, is JSON (a cell that
+    starts with `[` or `{`), so a reader can always split it back."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
+    if isinstance(value, list) and all(_plain_cell(v) for v in value):
         return ",".join(str(v) for v in value)
-    if isinstance(value, dict):
+    if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return value
+
+
+def _plain_cell(value: Any) -> bool:
+    """A number, or text without a comma that does not look like JSON."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and "," not in value and not value.startswith(("[", "{"))
 
 
 def zeek_lines(
