@@ -71,7 +71,9 @@ def generic_tools(tools: Tools, modules: list[ProtocolModule], own_tools: set[st
     def record(
         capture: CaptureArg,
         kind: KindArg,
-        id: Annotated[StrictInt | str, Field(description="The record's id.")],
+        id: Annotated[
+            StrictInt | str, Field(description="The record's id (its id_field, in describe).")
+        ],
         ctx: Context,
     ) -> dict[str, Any]:
         """Fetch one record of a kind by its id, complete."""

@@ -48,7 +48,7 @@ def test_http_records_match_the_generators_ground_truth(make_settings, name, wor
 @pytest.mark.parametrize("workers", WORKERS)
 def test_dns_messages_over_tcp_keep_their_frames_and_indexes(make_settings, workers):
     got = records(make_settings, "dns_hole.pcap", "dns", "dns.messages", workers)
-    seen = [[m["frame"], m["index"], m["trans_id"], int(m["qr"])] for m in got]
+    seen = [[m["frame"], m["index"], m["id"], int(m["qr"])] for m in got]
     assert sorted(seen) == MANIFEST["dns_hole.pcap"]["dns_messages"]
 
 

@@ -24,6 +24,7 @@ CAPTURES = [
     "dhcp_icmp/dhcp.pcap",
     "dhcp_icmp/icmp.pcap",
     "hunting/dga-1.pcap.gz",  # dns.findings
+    "conn/more.pcap",  # conn.malformed
 ]
 # a record() of one message also gives its bytes (raw_hex), which pages leave out
 WITH_BYTES = {"dns.messages"}
@@ -43,7 +44,11 @@ def many(tmp_path, example, serve):
 
 
 def every_kind() -> list[str]:
-    return [kind.name for module in load_modules(None) for kind in module.kinds()]
+    return list(ID_FIELDS)
+
+
+# each kind's field that record() fetches by (`id`, or the kind's declared `id_field`)
+ID_FIELDS = {kind.name: kind.id_field for module in load_modules(None) for kind in module.kinds()}
 
 
 async def test_every_kind_fetches_its_records_by_the_id_they_carry(many) -> None:
@@ -59,8 +64,9 @@ async def test_every_kind_fetches_its_records_by_the_id_they_carry(many) -> None
                 )
                 assert not page.is_error, page.content
                 for item in page.structured_content["items"]:
-                    assert isinstance(item["id"], (int, str)), (kind, item["id"])
-                    for given in dict.fromkeys((item["id"], str(item["id"]))):
+                    key = item[ID_FIELDS[kind]]
+                    assert isinstance(key, (int, str)), (kind, key)
+                    for given in dict.fromkeys((key, str(key))):
                         arguments = {"capture": capture, "kind": kind, "id": given}
                         jsonschema.validate(arguments, tool.input_schema)
                         one = await client.call_tool("record", arguments)

@@ -67,6 +67,9 @@ class RecordKind:
     exports: tuple[str, ...] = ALWAYS_EXPORTED
     shorthand: str | None = None  # an older name the CLI still accepts (`transactions`)
     zeek: ZeekLog | None = None  # the kind's Zeek log, for `--format zeek`
+    # the field whose value `record(kind, id)` fetches a record by (`id` but where a kind's
+    # `id` already means something else, as dns.messages' header id)
+    id_field: str = "id"
 
     @property
     def module(self) -> str:
@@ -164,6 +167,7 @@ class RecordKind:
             default_sort=self.default_sort,
             rank_by=[RankDescription(name=r.name, weights=list(r.weights)) for r in self.rank_by],
             exports=list(self.exports),
+            id_field=None if self.id_field == "id" else self.id_field,
         )
 
 
@@ -218,6 +222,7 @@ class KindDescription(BaseModel):
     sorts: list[str] | None = None
     default_sort: str | None = None
     rank_by: list[RankDescription] | None = None
+    id_field: str | None = Field(None, description="the field record() takes, when not `id`")
     exports: list[str] | None = None
 
 

@@ -117,6 +117,7 @@ def dns_kinds() -> tuple[RecordKind, ...]:
         ),
         exports=("jsonl", "json"),
         shorthand="messages",
+        id_field="record_id",
     )
     from mcpcap.modules.dns.hunting.kind import findings_kind
 

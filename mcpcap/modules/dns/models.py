@@ -151,8 +151,9 @@ class DnsMessage(Result):
     dport: int
     transport: str
     protocol: str
-    id: str = Field(description="FRAME:INDEX (the frame and index above): fetches this message")
-    trans_id: int = Field(description="the header's id (16 bits), as transactions name it")
+    record_id: str = Field(description="FRAME:INDEX: record(dns.messages, id) fetches it by this")
+    id: int = Field(description="the header's id (16 bits)")
+    trans_id: int = Field(description="the header's id again, as transactions name it")
     qr: bool
     opcode: int
     opcode_name: str

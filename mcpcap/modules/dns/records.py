@@ -77,7 +77,8 @@ def message_record(
         "dport": dport,
         "transport": transport,
         "protocol": protocol,
-        "id": f"{frame}:{index}",  # what `record(dns.messages, id)` fetches it by
+        "record_id": f"{frame}:{index}",  # what `record(dns.messages, id)` fetches it by
+        "id": msg.id,
         "trans_id": msg.id,
         "qr": msg.qr,
         "opcode": msg.opcode,

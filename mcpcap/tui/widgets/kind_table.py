@@ -335,7 +335,7 @@ class KindPanel(TableKeys, CellActions, Widget):
             body.update(LOADING)
             return
         try:
-            self.record = self.query.one(row["id"])
+            self.record = self.query.one(row[self.kind.id_field])
         except McpcapError as exc:
             self.record, self.detail_text = None, ""
             body.update(f"This record cannot be read: {exc}")
@@ -348,7 +348,9 @@ class KindPanel(TableKeys, CellActions, Widget):
         calls = [records_call(self.capture_name, self.kind.name, self.filter_text, self.sort,
                               self.total)]  # fmt: skip
         if self.has_class("-detail") and self.record is not None:
-            calls.append(record_call(self.capture_name, self.kind.name, self.record["id"]))
+            calls.append(
+                record_call(self.capture_name, self.kind.name, self.record[self.kind.id_field])
+            )
         show_calls(self.app, calls)
 
     # ------------------------------------------------------------------ export

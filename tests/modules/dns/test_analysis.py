@@ -226,7 +226,8 @@ def test_message_lookup_by_frame_and_index(dns, records):
     message = dns.message(frame)
     assert message.frame == frame and message.qr is False
     assert bytes.fromhex(message.raw_hex)[:2] == message.trans_id.to_bytes(2, "big")
-    assert message.id == f"{frame}:0"  # what `record(dns.messages, id)` fetches it by
+    assert message.record_id == f"{frame}:0"  # what `record(dns.messages, id)` fetches it by
+    assert message.id == message.trans_id
     with pytest.raises(NotFoundError, match="no DNS message"):
         dns.message(1_000_000)
     with pytest.raises(NotFoundError, match="index"):

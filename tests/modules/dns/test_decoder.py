@@ -564,10 +564,12 @@ def test_message_record_contract_keys_and_values() -> None:
     rec = _record(decode_message(TYPICAL))
     assert list(rec) == [
         "frame", "index", "ts", "time", "uid", "src", "sport", "dst", "dport", "transport",
-        "protocol", "id", "trans_id", "qr", "opcode", "opcode_name", "rcode", "rcode_name",
-        "flags", "questions", "answers", "authority", "additional", "edns", "malformed",
+        "protocol", "record_id", "id", "trans_id", "qr", "opcode", "opcode_name", "rcode",
+        "rcode_name", "flags", "questions", "answers", "authority", "additional", "edns",
+        "malformed",
     ]  # fmt: skip
-    assert (rec["frame"], rec["index"], rec["id"], rec["trans_id"]) == (3, 1, "3:1", 0x1234)
+    assert (rec["frame"], rec["index"], rec["record_id"], rec["id"]) == (3, 1, "3:1", 0x1234)
+    assert rec["trans_id"] == rec["id"]
     assert rec["qr"] is True
     assert rec["ts"] == 1700000000.123457 or rec["ts"] == 1700000000.123456
     assert rec["time"].startswith("2023-11-14T22:13:20.12345") and rec["time"].endswith("Z")
