@@ -109,9 +109,29 @@ def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None
 
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            table = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise BadArgumentError(f"cannot read config file {path.name}: {exc}") from None
+    unknown = sorted(set(table) - CONFIG_KEYS)
+    if unknown:  # a misspelt setting would otherwise be silently ignored
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], CONFIG_KEYS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise BadArgumentError(
+            f"config file {path.name}: unknown setting {unknown[0]!r}{hint} "
+            f"(settings: {', '.join(sorted(CONFIG_KEYS))})"
+        )
+    return table
+
+
+# the settings a config file may hold (build_settings reads each)
+CONFIG_KEYS = frozenset((
+    "cache_dir", "cache_max_bytes", "connect_timeout", "download_min_rate", "download_timeout",
+    "examples", "hunt_allow", "local_depth", "max_download_bytes", "max_redirects",
+    "max_reply_chars", "max_stream_bytes", "modules", "pcap_path", "pcap_url", "pcap_url_auth",
+    "read_timeout", "remote_depth", "rescan", "top",
+))  # fmt: skip
 
 
 def _env_int(env: Mapping[str, str], name: str) -> int | None:

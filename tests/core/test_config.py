@@ -98,3 +98,33 @@ def test_a_bad_hunt_allow_is_clear(tmp_path, value):
     path.write_text(f"hunt_allow = {value}\n")
     with pytest.raises(BadArgumentError, match="hunt_allow in the config file must be a list"):
         build_settings({}, env(path))
+
+
+def test_a_misspelt_setting_is_named_not_ignored(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('pcap_paths = ["/cfg/a"]\n')
+    with pytest.raises(
+        BadArgumentError, match="unknown setting 'pcap_paths'; did you mean 'pcap_path'"
+    ):
+        build_settings({}, {"MCPCAP_CONFIG": str(path)})
+
+
+def test_every_setting_the_config_file_may_hold_is_read(tmp_path):
+    """CONFIG_KEYS lists what build_settings reads from the file: each one changes a setting."""
+    from mcpcap.core.config import CONFIG_KEYS
+
+    values = {
+        "cache_dir": '"/cfg/cache"', "cache_max_bytes": "12345", "connect_timeout": "7.5",
+        "download_min_rate": "11", "download_timeout": "99", "examples": "true",
+        "hunt_allow": '["example.org"]', "local_depth": "2", "max_download_bytes": "321",
+        "max_redirects": "1", "max_reply_chars": "9000", "max_stream_bytes": "4096",
+        "modules": '"dns"', "pcap_path": '"/cfg/p"', "pcap_url": '"https://x.example/"',
+        "pcap_url_auth": '"Bearer t"', "read_timeout": "8.5", "remote_depth": "3",
+        "rescan": "true", "top": "7",
+    }  # fmt: skip
+    assert set(values) == CONFIG_KEYS
+    environ = {"MCPCAP_CONFIG": str(tmp_path / "config.toml")}
+    default = vars(build_settings({}, environ))
+    for key, value in values.items():
+        (tmp_path / "config.toml").write_text(f"{key} = {value}\n")
+        assert vars(build_settings({}, environ)) != default, key
