@@ -25,10 +25,10 @@ from mcpcap.tui.widgets import human_bytes, seconds
 PAGE_SIZE = 200  # records a fetch asks for (the reply budget may cut a page shorter)
 KEPT_PAGES = 8  # pages held at once: memory stays bounded however many records match
 GAP = 1
-RIGHT_ALIGNED = frozenset({"int", "seconds", "bytes"})
+RIGHT_ALIGNED = frozenset({"int", "number", "seconds", "bytes"})
 SHRINKABLE = frozenset({"text", "list", "time"})
 REFILLED = 12  # the fewest cells a dropped text column comes back with
-UNCUT = frozenset({"address", "int"})  # never cut: a cut one would read as another
+UNCUT = frozenset({"address", "int", "number"})  # never cut: a cut one reads as another
 FULL_TIME = 23  # "2024-05-01 09:00:00.123"; narrower time columns show the time of day
 NONE = "—"
 

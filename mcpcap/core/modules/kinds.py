@@ -30,8 +30,9 @@ class FieldSpec:
     """A record field as a table shows it.
 
     `width` is a hint in characters; `format` tells a face how to render the value (`text`,
-    `int`, `seconds`, `time`, `address`, `list`, `bytes`, `flag`); `drop` orders columns a narrow
-    table leaves out first (higher goes first; 0 is never dropped).
+    `int` (a count: 12,345), `number` (a frame, an id: 12345), `seconds`, `time`, `address`,
+    `list`, `bytes`, `flag`); `drop` orders columns a narrow table leaves out first (higher goes
+    first; 0 is never dropped).
     """
 
     name: str

@@ -70,11 +70,11 @@ TRANSACTION_FIELDS = (
     FieldSpec("rcode_name", "rcode", 9),
     FieldSpec("rtt", "rtt", 9, "seconds"),
     FieldSpec("answers", "answers", 40, "list", drop=1),
-    FieldSpec("query_frame", "query frame", 8, "int", drop=3),
-    FieldSpec("response_frame", "resp. frame", 8, "int", drop=3),
+    FieldSpec("query_frame", "query frame", 8, "number", drop=3),
+    FieldSpec("response_frame", "resp. frame", 8, "number", drop=3),
     FieldSpec("transport", "transport", 5, drop=4),
     FieldSpec("protocol", "protocol", 5, drop=4),
-    FieldSpec("trans_id", "trans id", 6, "int", drop=5),
+    FieldSpec("trans_id", "trans id", 6, "number", drop=5),
 )
 
 RANK_BY = ("qname", "registered_domain", "client", "server", "qtype", "rcode", "answer")
@@ -108,10 +108,10 @@ def dns_kinds() -> tuple[RecordKind, ...]:
         model=DnsMessage,
         fields=(
             FieldSpec("time", "time", 24, "time"),
-            FieldSpec("frame", "frame", 8, "int"),
+            FieldSpec("frame", "frame", 8, "number"),
             FieldSpec("src", "source", 39, "address"),
             FieldSpec("dst", "destination", 39, "address", drop=2),
-            FieldSpec("trans_id", "trans id", 8, "int", drop=3),
+            FieldSpec("trans_id", "trans id", 8, "number", drop=3),
             FieldSpec("rcode_name", "rcode", 9),
             FieldSpec("malformed", "malformed", 30, drop=1),
         ),
