@@ -102,10 +102,13 @@ class Traceroute(Result):
 
 
 class Redirect(Result):
-    router: str
-    host: str
+    router: str = Field(description="the router that sent the redirect")
+    host: str = Field(description="the host it told")
     target: str | None = Field(description="the better first hop")
-    destination: str | None
+    destination: str | None = Field(
+        description="where the redirected traffic goes: ICMPv6's Destination Address, "
+        "ICMPv4's quoted packet's destination"
+    )
     count: int
 
 

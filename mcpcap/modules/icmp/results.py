@@ -153,9 +153,11 @@ class IcmpResults(TableResults):
         return out
 
     def _redirects(self, top_n: int) -> list[Redirect]:
+        """An ICMPv6 redirect names its destination (RFC 4861 4.5); an ICMPv4 one only quotes
+        a packet that went there."""
         rows = self.db.execute(
             "SELECT src, dst, coalesce(gateway, nd_target), "
-            "coalesce(q_dst, json_extract(extra, '$.destination')), count(*) "
+            "coalesce(json_extract(extra, '$.destination'), q_dst), count(*) "
             f"FROM icmp_messages WHERE {REDIRECT} GROUP BY 1, 2, 3, 4 "
             "ORDER BY 5 DESC, 1, 2 LIMIT ?",
             (top_n,),

@@ -113,6 +113,7 @@ def test_summary(analysis):
     }
     (redirect,) = summary.redirects
     assert redirect.target == TRUTH["redirect_gateway"]
+    assert redirect.destination == TRUTH["redirect_destination"]  # ICMPv4: the quoted one
     assert sum(t.count for t in summary.by_type) == summary.messages
     assert sum(summary.timeline.messages) == summary.messages
     assert sum(summary.timeline.errors) == len(list(_query(analysis).iterate("error:true")))
@@ -203,6 +204,27 @@ def test_quoted_packets_are_no_traffic_of_their_protocol(tmp_path, make_settings
         assert found.module("dhcp").summary().messages == 0
         (message,) = KindQuery(found, KIND).iterate()
     assert message["quoted"]["dport"] == 67
+
+
+def test_an_icmpv6_redirect_names_its_own_destination(tmp_path, make_settings):
+    """RFC 4861's Destination Address is where traffic is redirected; the packet it quotes
+    (Redirected Header option) may have gone elsewhere: the summary says the former."""
+    from scapy.layers.inet6 import ICMPv6ND_Redirect, ICMPv6NDOptRedirectedHdr, IPv6
+
+    quoted = IPv6(src="2001:db8::5", dst="2001:db8::bbbb") / UDP(sport=5000, dport=53)
+    redirect = (Ether() / IPv6(src="fe80::1", dst="fe80::5", hlim=255)
+                / ICMPv6ND_Redirect(tgt="fe80::99", dst="2001:db8::babe")
+                / ICMPv6NDOptRedirectedHdr(pkt=bytes(quoted)))  # fmt: skip
+    path = tmp_path / "redirect6.pcap"
+    wrpcap(str(path), [redirect])
+    settings = make_settings(modules=["icmp"], cache_dir=str(tmp_path / "cache"))
+    with Analyzer(settings).analyze(path, path.name) as found:
+        (message,) = KindQuery(found, KIND).iterate()
+        (summary,) = found.module("icmp").summary().redirects
+    assert message["extra"]["destination"] == "2001:db8::babe"
+    assert message["quoted"]["dst"] == "2001:db8::bbbb"
+    assert (summary.router, summary.host, summary.target) == ("fe80::1", "fe80::5", "fe80::99")
+    assert summary.destination == "2001:db8::babe"
 
 
 def _cli(*args: str) -> str:
