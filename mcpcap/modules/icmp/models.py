@@ -18,7 +18,11 @@ class QuotedFlow(Result):
     sport: int | None = Field(None, description="for quoted ICMP: its type (Zeek's flow port)")
     dst: str
     dport: int | None = None
-    uid: str = Field(description="the connection uid of that flow (the conn module's record)")
+    uid: str | None = Field(
+        description="the conn connection this error refers to: with conn scanned, its "
+        "record's uid, or null when the capture has no such connection (the quoted packet "
+        "was never captured); without conn, the uid conn gives that flow's first connection"
+    )
 
 
 class Prefix(Result):
