@@ -119,7 +119,9 @@ class DhcpSummary(Result):
     unanswered: int = Field(description="exchanges no server answered")
     malformed: dict[str, int] = Field(description="messages with a defect, by reason")
     families: dict[str, int]
-    servers: list[ServerOffers]
+    servers: list[ServerOffers] = Field(
+        description="every server that answered, with the addresses it offered"
+    )
     rogue_server_hint: bool = Field(description="more than one DHCP server answered")
     assignments: list[Assignment] = Field(description="address -> mac -> host name (first N)")
     assignments_total: int

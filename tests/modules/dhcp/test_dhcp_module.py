@@ -100,6 +100,8 @@ def test_details_of_one_exchange(analysis):
         ("assigned_addr:10.0.0.0/24 -mac:02:00:00:00:0d:04", {0x1001, 0x1002}),
         ("outcome:unanswered host_name:overloaded", {0x6004}),
         ("frame:3", {0x1001}),
+        ("answered_by:10.0.0.254", {0x1001}),  # the rogue's offer: the record names 10.0.0.1
+        ("server:10.0.0.254", set()),
     ],
 )
 def test_findings_are_one_filter_away(analysis, text, expected):
