@@ -175,7 +175,7 @@ class _Exchange:
         if kind == "ACK" and self.fields.get("client") is None and msg["ciaddr"]:
             self._set("client", msg["ciaddr"])
 
-    def chosen_server(self) -> str | None:
+    def _chosen_server(self) -> str | None:
         """The server the record names: the one the client's REQUEST chose (its server
         identifier) when that server answered, else the one that gave the final answer (ACK,
         NAK, REPLY), else the first to offer, else the first to answer."""
@@ -194,7 +194,7 @@ class _Exchange:
     def _server_row_fields(self) -> dict[str, Any]:
         """server, offered_addr, assigned_addr, lease_time, domain and server_message, each
         from the chosen server's messages (the offer: its own, else the first one made)."""
-        server = self.chosen_server()
+        server = self._chosen_server()
         answers = self.answers
         own = [a for a in answers if a.server == server]
         offer = _first(a for a in own if a.kind in OFFERS and a.address) or _first(
