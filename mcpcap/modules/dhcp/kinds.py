@@ -61,7 +61,6 @@ FILTERS = (
                sql="host_name = ? COLLATE NOCASE", example="host_name:laptop"),
     address_filter("client", "client", "the client's address"),
     address_filter("server", "server", "the answering server"),
-    _answered_by(),
     address_filter("assigned_addr", "assigned_addr", "the address the server assigned"),
     address_filter("offered_addr", "offered_addr", "the address the server offered"),
     address_filter("requested_addr", "requested_addr", "the address the client asked for"),
@@ -84,6 +83,7 @@ FILTERS = (
     number_filter("mac_addrs", "mac_addrs", "addresses given to the same MAC", integer=True,
                   example="mac_addrs>1"),
     flag_filter("relayed", "relayed", "whether a relay agent carried it"),
+    _answered_by(),
 )  # fmt: skip
 
 FIELDS = (
