@@ -4,6 +4,7 @@ where its records lie (`KindTable`). Imported only when a face asks: it loads py
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -44,6 +45,15 @@ def _lower(text: str) -> str:
     return str(text).strip().lower()
 
 
+def _answered_by() -> FilterSpec:
+    """`answered_by:10.0.0.254`: exchanges in which that server sent a message, whichever
+    server the record names (a rogue's unchosen offers too)."""
+    spec = address_filter("answered_by", "m.m_server", "a server that sent a message in it")
+    sql = ("EXISTS (SELECT 1 FROM dhcp_messages m WHERE m.trans = dhcp_transactions.id "
+           f"AND {spec.sql})")  # fmt: skip
+    return replace(spec, sql=sql, example="answered_by:10.0.0.254")
+
+
 FILTERS = (
     FilterSpec("mac", "client hardware address (aa:bb:cc:dd:ee:ff)", sql="mac = ?", parse=_lower,
                example="mac:00:11:22:33:44:55"),
@@ -73,6 +83,7 @@ FILTERS = (
     number_filter("mac_addrs", "mac_addrs", "addresses given to the same MAC", integer=True,
                   example="mac_addrs>1"),
     flag_filter("relayed", "relayed", "whether a relay agent carried it"),
+    _answered_by(),
 )  # fmt: skip
 
 FIELDS = (

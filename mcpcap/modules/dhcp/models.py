@@ -31,15 +31,26 @@ class DhcpTransaction(Result):
     trans_id: int = Field(description="the transaction id (xid)")
     family: str = Field(description="dhcpv4 or dhcpv6")
     client: str | None = Field(None, description="the client's address, when it has one")
-    server: str | None = Field(None, description="the answering server's address")
+    server: str | None = Field(
+        None,
+        description="the answering server: the one the client's REQUEST chose (server "
+        "identifier) when it answered, else the one that sent the last ACK/NAK (v6: REPLY), "
+        "else the first to offer; every server's offers are in the summary's servers",
+    )
     mac: str | None = Field(None, description="client hardware address (chaddr; v6: from DUID)")
     host_name: str | None = None
     client_fqdn: str | None = None
     domain: str | None = None
-    requested_addr: str | None = None
-    offered_addr: str | None = None
-    assigned_addr: str | None = None
-    lease_time: int | None = Field(None, description="seconds (v6: the valid lifetime)")
+    requested_addr: str | None = Field(None, description="the address the client asked for")
+    offered_addr: str | None = Field(
+        None, description="the address `server` offered (without one: the first offer)"
+    )
+    assigned_addr: str | None = Field(
+        None, description="the last ACK's yiaddr (v6: the REPLY's IA_NA address)"
+    )
+    lease_time: int | None = Field(
+        None, description="seconds, from the ACK, else the offer (v6: the valid lifetime)"
+    )
     msg_types: list[str] = Field(description="message types in order")
     frames: list[int] = Field(description="the frame of each message, parallel to msg_types")
     client_message: str | None = None
@@ -61,11 +72,17 @@ class DhcpTransaction(Result):
 
 
 class ServerOffers(Result):
+    """One answering server and what it gave (a rogue's offers show here too)."""
+
     server: str
-    transactions: int
-    offers: int
-    acks: int
+    transactions: int = Field(description="exchanges it answered in")
+    offers: int = Field(description="OFFER (v6: ADVERTISE) messages it sent")
+    acks: int = Field(description="ACK (v6: REPLY) messages it sent")
     naks: int
+    offered_addrs: list[str] = Field(
+        description="the addresses it offered, first offered first (at most 20)"
+    )
+    offered_addrs_total: int = Field(description="how many different addresses it offered")
 
 
 class Assignment(Result):
@@ -102,7 +119,9 @@ class DhcpSummary(Result):
     unanswered: int = Field(description="exchanges no server answered")
     malformed: dict[str, int] = Field(description="messages with a defect, by reason")
     families: dict[str, int]
-    servers: list[ServerOffers]
+    servers: list[ServerOffers] = Field(
+        description="every server that answered, with the addresses it offered"
+    )
     rogue_server_hint: bool = Field(description="more than one DHCP server answered")
     assignments: list[Assignment] = Field(description="address -> mac -> host name (first N)")
     assignments_total: int

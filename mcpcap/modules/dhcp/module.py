@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 class DhcpModule(ProtocolModule):
     name: ClassVar[str] = "dhcp"
     title: ClassVar[str] = "DHCP"
-    # 2: <module>_malformed; 3: uids of split flows; 4: malformed options beside typed ones
-    schema_version: ClassVar[str] = "4"
+    # 2: <module>_malformed; 3: uids of split flows; 4: malformed options beside typed ones;
+    # 5: the address each server message gave (dhcp_messages.m_addr), the chosen server
+    schema_version: ClassVar[str] = "5"
     stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("dhcp_transactions", "uids", "ts", "json"),
     )

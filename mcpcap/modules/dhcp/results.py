@@ -92,16 +92,38 @@ class DhcpResults(TableResults):
         )
 
     def _servers(self) -> list[ServerOffers]:
-        """Every server that answered, with what it sent (a second one hints at a rogue)."""
+        """Every server that answered, with what it sent and offered (a second one hints at
+        a rogue)."""
         rows = self.db.execute(
             "SELECT m_server, count(DISTINCT trans), sum(m_type IN ('OFFER', 'ADVERTISE')), "
             "sum(m_type IN ('ACK', 'REPLY')), sum(m_type = 'NAK') FROM dhcp_messages "
             "WHERE m_server IS NOT NULL GROUP BY m_server ORDER BY 2 DESC, 1"
         ).fetchall()
-        return [
-            ServerOffers(server=s, transactions=n, offers=o, acks=a, naks=k)
-            for s, n, o, a, k in rows
-        ]
+        offered = self._offered()
+        servers = []
+        for server, n, offers, acks, naks in rows:
+            listed, total = offered.get(server, ([], 0))
+            servers.append(
+                ServerOffers(server=server, transactions=n, offers=offers, acks=acks, naks=naks,
+                             offered_addrs=listed, offered_addrs_total=total)
+            )  # fmt: skip
+        return servers
+
+    def _offered(self) -> dict[str, tuple[list[str], int]]:
+        """Per server, the addresses it offered in the order it first offered them (the first
+        `MAX_LISTED`), and how many different ones."""
+        rows = self.db.execute(
+            "SELECT m_server, m_addr, n FROM (SELECT m_server, m_addr, "
+            "row_number() OVER (PARTITION BY m_server ORDER BY min(m_frame)) AS r, "
+            "count(*) OVER (PARTITION BY m_server) AS n FROM dhcp_messages "
+            "WHERE m_type IN ('OFFER', 'ADVERTISE') AND m_server IS NOT NULL "
+            "AND m_addr IS NOT NULL GROUP BY m_server, m_addr) WHERE r <= ? ORDER BY m_server, r",
+            (MAX_LISTED,),
+        ).fetchall()
+        found: dict[str, tuple[list[str], int]] = {}
+        for server, addr, total in rows:
+            found.setdefault(server, ([], total))[0].append(addr)
+        return found
 
     def _several_servers(self) -> bool:
         """Whether more than one server offered or acknowledged in one family (v4 or v6)."""

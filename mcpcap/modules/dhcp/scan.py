@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter, OrderedDict
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
@@ -24,6 +25,8 @@ MAX_MESSAGES = 64
 MAX_OPEN = 20_000
 BATCH = 2_000
 FINAL = frozenset(("ACK", "REPLY"))
+OFFERS = frozenset(("OFFER", "ADVERTISE"))
+ANSWERS = FINAL | {"NAK"}  # a server's last word on a request
 AFTER_FINAL = frozenset(("DECLINE", "RELEASE"))
 
 CREATE_TABLES = """
@@ -37,12 +40,13 @@ CREATE TABLE dhcp_transactions (
     addr_clients INTEGER NOT NULL DEFAULT 0, mac_addrs INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE dhcp_messages (
-    trans INTEGER NOT NULL, m_frame INTEGER NOT NULL, m_type TEXT NOT NULL, m_server TEXT
+    trans INTEGER NOT NULL, m_frame INTEGER NOT NULL, m_type TEXT NOT NULL, m_server TEXT,
+    m_addr TEXT
 );
 """
 COLUMNS = 26  # the values `_Exchange.row` gives (the last two columns are filled at the end)
 INSERT_TRANSACTION = "INSERT INTO dhcp_transactions VALUES (" + ", ".join("?" * COLUMNS) + ", 0, 0)"
-INSERT_MESSAGE = "INSERT INTO dhcp_messages VALUES (?, ?, ?, ?)"
+INSERT_MESSAGE = "INSERT INTO dhcp_messages VALUES (?, ?, ?, ?, ?)"
 
 
 def server_address(src: str, msg: dict[str, Any]) -> str:
@@ -57,11 +61,31 @@ def message_type(msg: dict[str, Any]) -> str:
     return "BOOTREPLY" if msg["from_server"] else "BOOTREQUEST"
 
 
+class _Answer(NamedTuple):
+    """What one server message said, for the record's server fields."""
+
+    kind: str
+    server: str
+    server_id: str | None  # DHCPv4: an address; DHCPv6: the server's DUID
+    address: str | None  # offered or assigned (yiaddr; v6: the IA_NA's first address)
+    lease: int | None
+    domain: str | None
+    message: str | None
+
+
+def _first(values: Iterable[Any]) -> Any:
+    return next((value for value in values if value is not None and value != ""), None)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 class _Exchange:
     """One exchange being gathered."""
 
-    __slots__ = ("family", "fields", "first", "frames", "id", "last", "messages", "servers",
-                 "types", "uids", "xid")  # fmt: skip
+    __slots__ = ("addrs", "answers", "choice", "family", "fields", "first", "frames", "id",
+                 "last", "messages", "servers", "types", "uids", "xid")  # fmt: skip
 
     def __init__(self, number: int, msg: dict[str, Any], ts: float) -> None:
         self.id = number
@@ -71,6 +95,9 @@ class _Exchange:
         self.types: list[str] = []
         self.frames: list[int] = []
         self.servers: list[str | None] = []  # the server of each message (None: the client's)
+        self.addrs: list[str | None] = []  # the address each server message gave
+        self.answers: list[_Answer] = []
+        self.choice: str | None = None  # the server identifier the client's messages name
         self.uids: list[str] = []
         self.fields: dict[str, Any] = {}
         self.messages: list[dict[str, Any]] = []
@@ -88,6 +115,7 @@ class _Exchange:
         self.types.append(kind)
         self.frames.append(frame)
         self.servers.append(server_address(src, msg) if msg["from_server"] else None)
+        self.addrs.append(None)
         if uid not in self.uids:
             self.uids.append(uid)
         opts = msg["opts"]
@@ -124,25 +152,64 @@ class _Exchange:
             self._set("host_name", fqdn.split(".")[0])
         self._set("client_message", opts.get("message"), replace=True)
         self._set("requested_addr", opts.get("requested_addr") or _ia_address(opts))
+        if self.choice is None:
+            self.choice = _text_or_none(opts.get("server_id"))
 
     def _server_fields(self, kind: str, src: str, msg: dict[str, Any]) -> None:
+        """Keep what the server said: which server the record names is decided at the end."""
         opts = msg["opts"]
-        self._set("server", server_address(src, msg), replace=True)
-        self._set("server_message", opts.get("message") or opts.get("status_message"), True)
+        server = server_address(src, msg)
+        address = lease = None
+        if msg["family"] == "dhcpv4":
+            if kind in ("OFFER", "ACK"):
+                address, lease = msg["yiaddr"], opts.get("lease_time")
+        elif kind in ("ADVERTISE", "REPLY"):
+            address, lease = _ia_lease(opts)
         domains = opts.get("domain_list")
-        self._set("domain", opts.get("domain_name") or (domains[0] if domains else None))
-        if kind == "ACK" and msg["family"] == "dhcpv4" and msg["yiaddr"] is not None:
-            self._set("assigned_addr", msg["yiaddr"], replace=True)
-            self._set("lease_time", opts.get("lease_time"), replace=True)
-        elif kind == "OFFER":
-            self._set("offered_addr", msg["yiaddr"], replace=True)
-            self._set("lease_time", opts.get("lease_time"))
-        elif kind in ("REPLY", "ADVERTISE"):
-            address, valid = _ia_lease(opts)
-            self._set("offered_addr" if kind == "ADVERTISE" else "assigned_addr", address, True)
-            self._set("lease_time", valid, replace=kind == "REPLY")
+        self.answers.append(
+            _Answer(kind, server, _text_or_none(opts.get("server_id")), address, lease,
+                    opts.get("domain_name") or (domains[0] if domains else None),
+                    opts.get("message") or opts.get("status_message"))
+        )  # fmt: skip
+        self.addrs[-1] = address
         if kind == "ACK" and self.fields.get("client") is None and msg["ciaddr"]:
             self._set("client", msg["ciaddr"])
+
+    def _chosen_server(self) -> str | None:
+        """The server the record names: the one the client's REQUEST chose (its server
+        identifier) when that server answered, else the one that gave the final answer (ACK,
+        NAK, REPLY), else the first to offer, else the first to answer."""
+        answers = self.answers
+        if not answers:
+            return None
+        choice = self.choice
+        if choice is not None:
+            for answer in answers:
+                if choice in (answer.server, answer.server_id):
+                    return answer.server
+        final = _first(a.server for a in reversed(answers) if a.kind in ANSWERS)
+        offered = _first(a.server for a in answers if a.kind in OFFERS)
+        return final or offered or answers[0].server
+
+    def _server_row_fields(self) -> dict[str, Any]:
+        """server, offered_addr, assigned_addr, lease_time, domain and server_message, each
+        from the chosen server's messages (the offer: its own, else the first one made)."""
+        server = self._chosen_server()
+        answers = self.answers
+        own = [a for a in answers if a.server == server]
+        offer = _first(a for a in own if a.kind in OFFERS and a.address) or _first(
+            a for a in answers if a.kind in OFFERS and a.address
+        )
+        final = _first(a for a in reversed(answers) if a.kind in FINAL and a.address)
+        lease = _first((final.lease if final else None, offer.lease if offer else None))
+        return {
+            "server": server,
+            "offered_addr": offer.address if offer else None,
+            "assigned_addr": final.address if final else None,
+            "lease_time": lease,
+            "domain": _first(a.domain for a in [*own, *answers]),
+            "server_message": _first(a.message for a in reversed([*answers, *own])),
+        }
 
     def outcome(self) -> str:
         types = set(self.types)
@@ -158,12 +225,13 @@ class _Exchange:
 
     def row(self) -> tuple:
         f = self.fields.get
+        s = self._server_row_fields()
         relay = f("relay")
         return (
-            self.id, self.first, self.xid, self.family, f("client"), f("server"), f("mac"),
-            f("host_name"), f("client_fqdn"), f("domain"), f("requested_addr"),
-            f("offered_addr"), f("assigned_addr"), f("lease_time"), json.dumps(self.types),
-            json.dumps(self.frames), f("client_message"), f("server_message"),
+            self.id, self.first, self.xid, self.family, f("client"), s["server"], f("mac"),
+            f("host_name"), f("client_fqdn"), s["domain"], f("requested_addr"),
+            s["offered_addr"], s["assigned_addr"], s["lease_time"], json.dumps(self.types),
+            json.dumps(self.frames), f("client_message"), s["server_message"],
             round(self.last - self.first, 6), f("vendor_class"),
             json.dumps(relay) if relay else None, f("duid"), self.outcome(),
             json.dumps(self.uids), json.dumps(self.messages, ensure_ascii=False),
@@ -261,9 +329,9 @@ class DhcpScan(ModuleScan):
     def _write(self) -> None:
         self.db.executemany(INSERT_TRANSACTION, [e.row() for e in self.done])
         messages = [
-            (e.id, frame, kind, server)
+            (e.id, *message)
             for e in self.done
-            for frame, kind, server in zip(e.frames, e.types, e.servers, strict=True)
+            for message in zip(e.frames, e.types, e.servers, e.addrs, strict=True)
         ]
         self.db.executemany(INSERT_MESSAGE, messages)
         self.done.clear()

@@ -54,7 +54,7 @@ FILTERS = (
     text_filter("quoted_transport", "q_transport", "an error's quoted transport",
                 choices=("tcp", "udp", "icmp", "icmpv6", "sctp")),
     text_filter("uid", "uid", "the message's ICMP flow uid"),
-    FilterSpec("quoted_uid", "the connection an error refers to (its uid)", sql="q_uid = ?",
+    FilterSpec("quoted_uid", "the conn connection an error refers to (its uid)", sql="q_uid = ?",
                example="quoted_uid:CAbc..."),
     address_filter("nd_target", "nd_target", "neighbour discovery target"),
     FilterSpec("lladdr", "link-layer address option", sql="lladdr = ?",

@@ -18,7 +18,11 @@ class QuotedFlow(Result):
     sport: int | None = Field(None, description="for quoted ICMP: its type (Zeek's flow port)")
     dst: str
     dport: int | None = None
-    uid: str = Field(description="the connection uid of that flow (the conn module's record)")
+    uid: str | None = Field(
+        description="the conn connection this error refers to: with conn scanned, its "
+        "record's uid, or null when the capture has no such connection (the quoted packet "
+        "was never captured); without conn, the uid conn gives that flow's first connection"
+    )
 
 
 class Prefix(Result):
@@ -102,10 +106,13 @@ class Traceroute(Result):
 
 
 class Redirect(Result):
-    router: str
-    host: str
+    router: str = Field(description="the router that sent the redirect")
+    host: str = Field(description="the host it told")
     target: str | None = Field(description="the better first hop")
-    destination: str | None
+    destination: str | None = Field(
+        description="where the redirected traffic goes: ICMPv6's Destination Address, "
+        "ICMPv4's quoted packet's destination"
+    )
     count: int
 
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
+from itertools import islice
 from typing import Any
 
+from mcpcap.core.filtering import Filter
+from mcpcap.core.models import Ranking
+from mcpcap.core.modules.kinds import RecordKind, RecordPage
 from mcpcap.core.modules.malformed_kind import malformed_table
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
 from mcpcap.core.timeline import bucket_columns
+from mcpcap.modules.icmp.connections import ConnUids
 from mcpcap.modules.icmp.kinds import TABLE
 from mcpcap.modules.icmp.models import (
     EchoDestination,
@@ -25,6 +32,8 @@ from mcpcap.modules.icmp.models import (
 )
 
 MAX_HOPS = 64
+CHECKED_TOGETHER = 500  # records of a stream whose quoted uids are asked of conn at once
+NO_UID = ""  # a quoted_uid filter value conn does not know becomes this, which no row holds
 MAX_SENDERS = 10
 UNKNOWN = "unknown"  # an unreachable whose quoted header cannot be read
 TIME_EXCEEDED = "(type = 11 AND transport = 'icmp') OR (type = 3 AND transport = 'icmpv6')"
@@ -49,6 +58,80 @@ class IcmpResults(TableResults):
         super().__init__(db, [TABLE, malformed_table("icmp")], settings.max_reply_chars)
         self._counts = counts
         self._settings = settings
+        self._conn_uids = ConnUids(db, capture, settings)  # now: see `ConnUids`
+
+    # ------------------------------------------------------------------ records
+    # `quoted.uid` is the conn connection the error refers to: null when conn was scanned and
+    # has no such connection; the quoted_uid filter agrees with what the records show.
+    def records(
+        self,
+        kind: RecordKind,
+        flt: Filter,
+        *,
+        sort: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> RecordPage:
+        flt = self._conn_filter(flt)
+        page = super().records(kind, flt, sort=sort, limit=limit, cursor=cursor)
+        self._check_quoted(page.items)
+        return page
+
+    def iter_records(
+        self, kind: RecordKind, flt: Filter, *, sort: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        rows = super().iter_records(kind, self._conn_filter(flt), sort=sort)  # checks now
+        return self._checked_stream(rows)
+
+    def _checked_stream(self, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        while chunk := list(islice(rows, CHECKED_TOGETHER)):
+            self._check_quoted(chunk)
+            yield from chunk
+
+    def record(self, kind: RecordKind, record_id: str) -> dict[str, Any]:
+        found = super().record(kind, record_id)
+        self._check_quoted([found])
+        return found
+
+    def count(self, kind: RecordKind, flt: Filter | None = None) -> int:
+        return super().count(kind, self._conn_filter(flt) if flt else flt)
+
+    def top(
+        self,
+        kind: RecordKind,
+        flt: Filter,
+        *,
+        by: str | None = None,
+        weight: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Ranking:
+        flt = self._conn_filter(flt)
+        return super().top(kind, flt, by=by, weight=weight, limit=limit, cursor=cursor)
+
+    def _check_quoted(self, records: list[dict[str, Any]]) -> None:
+        """Null each quoted uid that names no conn connection (nothing without conn)."""
+        quoted = [r["quoted"] for r in records if r.get("quoted") and r["quoted"].get("uid")]
+        known = self._conn_uids.known(q["uid"] for q in quoted) if quoted else None
+        if known is None:
+            return
+        for flow in quoted:
+            if flow["uid"] not in known:
+                flow["uid"] = None
+
+    def _conn_filter(self, flt: Filter) -> Filter:
+        """`flt` with each quoted_uid value conn does not know replaced by one no row holds
+        (its written text, and so its cursors, unchanged)."""
+        asked = [c for c in flt.conditions if c.field == "quoted_uid"]
+        known = self._conn_uids.known(v for c in asked for v in c.values) if asked else None
+        if known is None:
+            return flt
+        conditions = tuple(
+            replace(c, values=tuple(v if v in known else NO_UID for v in c.values))
+            if c.field == "quoted_uid" else c
+            for c in flt.conditions
+        )  # fmt: skip
+        return replace(flt, conditions=conditions)
 
     def summary(self, top_n: int | None = None) -> IcmpSummary:
         top_n = self._settings.top_n if top_n is None else top_n
@@ -153,9 +236,11 @@ class IcmpResults(TableResults):
         return out
 
     def _redirects(self, top_n: int) -> list[Redirect]:
+        """An ICMPv6 redirect names its destination (RFC 4861 4.5); an ICMPv4 one only quotes
+        a packet that went there."""
         rows = self.db.execute(
             "SELECT src, dst, coalesce(gateway, nd_target), "
-            "coalesce(q_dst, json_extract(extra, '$.destination')), count(*) "
+            "coalesce(json_extract(extra, '$.destination'), q_dst), count(*) "
             f"FROM icmp_messages WHERE {REDIRECT} GROUP BY 1, 2, 3, 4 "
             "ORDER BY 5 DESC, 1, 2 LIMIT ?",
             (top_n,),

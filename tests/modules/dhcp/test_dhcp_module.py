@@ -76,7 +76,10 @@ def test_details_of_one_exchange(analysis):
     assert record["uids"] and all(uid.startswith("C") and len(uid) == 18 for uid in record["uids"])
     (laptop,) = _query(analysis).page(f"trans_id:{0x1001}").items
     assert laptop["vendor_class"] == "MSFT 5.0" and laptop["domain"] == "example.lan"
-    assert laptop["requested_addr"] == "10.0.0.50" and laptop["offered_addr"] == "10.0.0.200"
+    # the rogue offered 10.0.0.200 after the server's offer: the record's offer is the one
+    # of the server it names (the one the REQUEST chose)
+    assert laptop["requested_addr"] == "10.0.0.50" and laptop["offered_addr"] == "10.0.0.50"
+    assert laptop["server"] == gen.SERVER and laptop["lease_time"] == 3600
     ack = laptop["messages"][-1]
     assert ack["msg_type"] == "ACK" and ack["options"]["dns_servers"] == ["10.0.0.53"]
     (nak,) = _query(analysis).page("msg_type:NAK").items
@@ -97,6 +100,8 @@ def test_details_of_one_exchange(analysis):
         ("assigned_addr:10.0.0.0/24 -mac:02:00:00:00:0d:04", {0x1001, 0x1002}),
         ("outcome:unanswered host_name:overloaded", {0x6004}),
         ("frame:3", {0x1001}),
+        ("answered_by:10.0.0.254", {0x1001}),  # the rogue's offer: the record names 10.0.0.1
+        ("server:10.0.0.254", set()),
     ],
 )
 def test_findings_are_one_filter_away(analysis, text, expected):
@@ -109,7 +114,13 @@ def test_summary(analysis):
     assert summary.exchanges == len(gen.DHCP_EXCHANGES)
     assert summary.malformed == gen.DHCP_MALFORMED
     assert summary.rogue_server_hint
-    assert {s.server for s in summary.servers} >= {gen.SERVER, gen.ROGUE}
+    servers = {s.server: s for s in summary.servers}
+    assert set(servers) == {gen.SERVER, gen.ROGUE, "fe80::1", "2001:db8::547"}
+    rogue, server = servers[gen.ROGUE], servers[gen.SERVER]
+    assert (rogue.offers, rogue.acks, rogue.offered_addrs) == (1, 0, ["10.0.0.200"])
+    assert server.offered_addrs == ["10.0.0.50", "10.0.0.60"]  # 10.0.0.50 twice, listed once
+    assert (server.offers, server.offered_addrs_total) == (3, 2)
+    assert servers["fe80::1"].offered_addrs == ["2001:db8::100"]
     (several,) = summary.clients_with_several_addresses
     assert several.key == gen.MAC["A"] and several.values == ["10.0.0.50", "10.0.0.51"]
     (shared,) = summary.addresses_given_to_several_clients
@@ -117,6 +128,69 @@ def test_summary(analysis):
     assert summary.completed == 5 and summary.naks == 1
     assert sum(summary.timeline.exchanges) == summary.exchanges
     assert len(summary.timeline.exchanges) <= 60 and sum(summary.timeline.naks) == 1
+
+
+def _exchanges(tmp_path: Path, payloads: list[tuple[str, bytes]]) -> dict[int, dict]:
+    """Each (source, DHCPv4 payload) as one datagram a second apart, analysed: records by xid."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.utils import wrpcap
+
+    packets = []
+    for n, (src, payload) in enumerate(payloads):
+        server = src != "0.0.0.0"
+        packet = (
+            Ether()
+            / IP(src=src, dst="255.255.255.255")
+            / UDP(sport=67 if server else 68, dport=68 if server else 67)
+            / payload
+        )
+        packet.time = 1_714_554_000 + n
+        packets.append(packet)
+    capture = tmp_path / "offers.pcap"
+    wrpcap(str(capture), packets)
+    settings = build_settings({"modules": "dhcp", "cache_dir": str(tmp_path / "cache")})
+    with Analyzer(settings).analyze(capture, capture.name) as found:
+        return {r["trans_id"]: r for r in KindQuery(found, KIND).iterate()}
+
+
+def test_the_record_names_the_chosen_server_and_its_offer(tmp_path):
+    """Two servers offer; the record's server, offer and lease are those of the server the
+    REQUEST chose (option 54), else those of the first offer; never one server's name with
+    another's offer."""
+    a, rogue_lease = gen.MAC["A"], gen.opt(51, (60).to_bytes(4, "big"))
+
+    def offer(xid: int, server: str) -> tuple[str, bytes]:
+        address, lease = (
+            ("10.0.0.200", rogue_lease) if server == gen.ROGUE else ("10.0.0.50", gen.LEASE)
+        )
+        return server, gen.server(gen.OFFER, xid, a, server, address, lease)
+
+    chose_rogue = [
+        ("0.0.0.0", gen.client(gen.DISCOVER, 1, a)),
+        offer(1, gen.SERVER),
+        offer(1, gen.ROGUE),
+        ("0.0.0.0", gen.client(gen.REQUEST, 1, a, gen.opt(54, gen.ip4(gen.ROGUE)))),
+    ]
+    unchosen = [
+        ("0.0.0.0", gen.client(gen.DISCOVER, 2, a)),
+        offer(2, gen.ROGUE),
+        offer(2, gen.SERVER),
+    ]
+    records = _exchanges(tmp_path, chose_rogue + unchosen)
+    chosen = records[1]
+    assert (chosen["server"], chosen["offered_addr"], chosen["lease_time"]) == (
+        gen.ROGUE,
+        "10.0.0.200",
+        60,
+    )
+    assert chosen["outcome"] == "offered" and chosen["assigned_addr"] is None
+    first = records[2]  # the rogue offered first, no REQUEST followed
+    assert (first["server"], first["offered_addr"], first["lease_time"]) == (
+        gen.ROGUE,
+        "10.0.0.200",
+        60,
+    )
 
 
 def test_malformed_messages_are_a_kind(analysis):

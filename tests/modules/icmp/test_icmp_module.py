@@ -44,6 +44,13 @@ def analysis():
         yield found
 
 
+@pytest.fixture(scope="module")
+def with_conn():
+    settings = build_settings({"modules": "conn,icmp", "no_cache": True})
+    with Analyzer(settings).analyze(CAPTURE, CAPTURE.name) as found:
+        yield found
+
+
 def _query(analysis) -> KindQuery:
     return KindQuery(analysis, KIND)
 
@@ -88,6 +95,40 @@ def test_errors_name_the_flow_they_quote(analysis):
     assert redirect["gateway"] == TRUTH["redirect_gateway"]
 
 
+def _redirected_flow_uid() -> str:
+    """The uid of the TCP flow the redirect quotes, whose packets the capture lacks."""
+    return connection_uid({"client": gen.HOST, "client_port": 41000, "server": "198.51.100.7",
+                           "server_port": 443, "transport": "tcp"})  # fmt: skip
+
+
+def test_a_quoted_uid_names_a_connection_of_the_capture(analysis, with_conn):
+    """With conn scanned, a quoted flow's uid is the connection conn has for it, or null when
+    the capture has none (the redirected TCP flow, the packet too big's); the quoted_uid
+    filter finds what the records show. Without conn, every quoted flow has its uid."""
+    conn = {r["uid"]: r for r in KindQuery(with_conn, "conn.connections").iterate()}
+    quoted = {r["frame"]: r["quoted"] for r in _query(with_conn).iterate("error:true")}
+    uids = {frame: flow["uid"] for frame, flow in quoted.items() if flow}
+    assert set(uids.values()) - {None} <= set(conn) and None in uids.values()
+    transport, src, sport, dst, dport = TRUTH["unreachable_flow"]
+    (unreachable,) = _query(with_conn).iterate(f"code_name:port-unreachable quoted_dport:{dport}")
+    flow = conn[unreachable["quoted"]["uid"]]
+    assert (flow["transport"], flow["client"], flow["client_port"]) == (transport, src, sport)
+    assert (flow["server"], flow["server_port"]) == (dst, dport)
+    (redirect,) = _query(with_conn).iterate("type_name:redirect")
+    (too_big,) = _query(with_conn).iterate("type_name:packet-too-big")
+    assert redirect["quoted"]["uid"] is None and too_big["quoted"]["uid"] is None
+    absent = _redirected_flow_uid()
+    assert list(_query(with_conn).iterate(f"quoted_uid:{absent}")) == []
+    assert _query(with_conn).page(f"quoted_uid:{absent}").total == 0
+    every = list(_query(with_conn).iterate())
+    assert list(_query(with_conn).iterate(f"-quoted_uid:{absent}")) == every
+    assert _query(with_conn).one(str(redirect["id"])) == redirect
+    (alone,) = _query(analysis).iterate("type_name:redirect")
+    assert alone["quoted"]["uid"] == absent
+    assert [r["id"] for r in _query(analysis).iterate(f"quoted_uid:{absent}")] == [alone["id"]]
+    assert all(flow["uid"] for flow in (r["quoted"] for r in _query(analysis).iterate()) if flow)
+
+
 def test_neighbour_discovery(analysis):
     (ra,) = _query(analysis).iterate("type_name:router-advertisement")
     assert [p["prefix"] for p in ra["prefixes"]] == [TRUTH["prefix"]]
@@ -113,6 +154,7 @@ def test_summary(analysis):
     }
     (redirect,) = summary.redirects
     assert redirect.target == TRUTH["redirect_gateway"]
+    assert redirect.destination == TRUTH["redirect_destination"]  # ICMPv4: the quoted one
     assert sum(t.count for t in summary.by_type) == summary.messages
     assert sum(summary.timeline.messages) == summary.messages
     assert sum(summary.timeline.errors) == len(list(_query(analysis).iterate("error:true")))
@@ -205,6 +247,27 @@ def test_quoted_packets_are_no_traffic_of_their_protocol(tmp_path, make_settings
     assert message["quoted"]["dport"] == 67
 
 
+def test_an_icmpv6_redirect_names_its_own_destination(tmp_path, make_settings):
+    """RFC 4861's Destination Address is where traffic is redirected; the packet it quotes
+    (Redirected Header option) may have gone elsewhere: the summary says the former."""
+    from scapy.layers.inet6 import ICMPv6ND_Redirect, ICMPv6NDOptRedirectedHdr, IPv6
+
+    quoted = IPv6(src="2001:db8::5", dst="2001:db8::bbbb") / UDP(sport=5000, dport=53)
+    redirect = (Ether() / IPv6(src="fe80::1", dst="fe80::5", hlim=255)
+                / ICMPv6ND_Redirect(tgt="fe80::99", dst="2001:db8::babe")
+                / ICMPv6NDOptRedirectedHdr(pkt=bytes(quoted)))  # fmt: skip
+    path = tmp_path / "redirect6.pcap"
+    wrpcap(str(path), [redirect])
+    settings = make_settings(modules=["icmp"], cache_dir=str(tmp_path / "cache"))
+    with Analyzer(settings).analyze(path, path.name) as found:
+        (message,) = KindQuery(found, KIND).iterate()
+        (summary,) = found.module("icmp").summary().redirects
+    assert message["extra"]["destination"] == "2001:db8::babe"
+    assert message["quoted"]["dst"] == "2001:db8::bbbb"
+    assert (summary.router, summary.host, summary.target) == ("fe80::1", "fe80::5", "fe80::99")
+    assert summary.destination == "2001:db8::babe"
+
+
 def _cli(*args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "mcpcap", "analyze", str(CAPTURE), "--no-cache", *args],
@@ -216,11 +279,11 @@ def _cli(*args: str) -> str:
     return done.stdout
 
 
-def test_the_cli_lists_ranks_and_summarises(analysis):
-    lines = _cli("--records", KIND, "--format", "jsonl").splitlines()
+def test_the_cli_lists_ranks_and_summarises(analysis, with_conn):
+    lines = _cli("--modules", "icmp", "--records", KIND, "--format", "jsonl").splitlines()
     assert [json.loads(line) for line in lines] == list(_query(analysis).iterate())
-    errors = _cli("--records", KIND, "--error", "true").splitlines()
-    assert [json.loads(line) for line in errors] == list(_query(analysis).iterate("error:true"))
+    errors = _cli("--modules", "conn,icmp", "--records", KIND, "--error", "true").splitlines()
+    assert [json.loads(line) for line in errors] == list(_query(with_conn).iterate("error:true"))
     ranked = json.loads(_cli("--records", "top", "--kind", KIND, "--by", "code_name"))
     assert ranked == _query(analysis).top(by="code_name").model_dump(mode="json")
     summary = json.loads(_cli("--modules", "icmp"))
