@@ -53,7 +53,6 @@ ICMP = frozenset(("icmp", "icmpv6"))
 SEEN_ACK, SEEN_DATA = (1, 2), (4, 8)
 
 _NO_SECOND = [0, 0, 1, 0]  # a tally no time falls in
-_NO_STACK = [0, 0, None]  # a stack tally no frame has
 _TCP_PIECE = [None] * TCP_PIECE_SIZE
 _TCP_PIECE[PACKETS:SERVICE] = [0] * (SERVICE - PACKETS)
 _TCP_PIECE[SEEN] = _TCP_PIECE[CLOSING] = 0
@@ -127,9 +126,7 @@ class FlowDecoder:
         self._l2: dict[int, int] = {}  # frames without IP, by ethertype
         self._bad: dict[str, int] = {}  # malformed frames by reason
         self._bad_rows: list[tuple] = []  # the first of them (`MalformedRow`s)
-        # frames and bytes per layer stack (`Segment.layers`): [frames, bytes, layers]
-        self._stacks: dict[tuple, list] = {}
-        self._stack: list = _NO_STACK  # the last frame's
+        self._stacks: dict[tuple, list] = {}  # [frames, bytes] per stack of layers
 
     def packet(self, frame: int, ts: float, seg) -> None:
         """One IP packet (or a frame without IP: counted by ethertype). The hot path: the
@@ -228,8 +225,9 @@ class FlowDecoder:
                 tally = self._second(ts)
             tally[0] += 1
             tally[1] += ip_len
-            stack = self._stack
-            if stack[2] is not layers:  # (the common stacks are one tuple: no hashing)
+            try:
+                stack = self._stacks[layers]
+            except KeyError:  # (a new stack: once per span)
                 stack = self._stack_of(layers)
             stack[0] += 1
             stack[1] += frame_len
@@ -250,21 +248,22 @@ class FlowDecoder:
 
     def _layers(self, layers: tuple, frame_len: int) -> None:
         """The protocol hierarchy: one frame and its bytes for its stack of layers."""
-        stack = self._stack
-        if stack[2] is not layers:
+        stack = self._stacks.get(layers)
+        if stack is None:
             stack = self._stack_of(layers)
         stack[0] += 1
         stack[1] += frame_len
 
     def _stack_of(self, layers: tuple) -> list:
-        """The tally of a stack of layers, made current (bounded: see MAX_STACKS)."""
+        """The tally of a stack of layers, new unless there are MAX_STACKS already: then its
+        link layer's `other`."""
         stacks = self._stacks
-        stack = stacks.get(layers)
-        if stack is None:
-            if len(stacks) >= MAX_STACKS and layers[1:] != ("other",):
-                return self._stack_of((*layers[:1], "other"))
-            stack = stacks[layers] = [0, 0, layers]
-        self._stack = stack
+        if len(stacks) >= MAX_STACKS and layers[1:] != ("other",):
+            layers = (*layers[:1], "other")
+            stack = stacks.get(layers)
+            if stack is not None:
+                return stack
+        stack = stacks[layers] = [0, 0]
         return stack
 
     def _count(self, ts: float, ip_len: int) -> None:
@@ -309,10 +308,10 @@ class FlowDecoder:
         pieces.sort(key=lambda item: item[1][FIRST_FRAME])
         seconds = [(second, p, b) for second, (p, b, _, _) in self._seconds.items()]
         l2, bad = self._l2, (self._bad_rows, self._bad)
-        stacks = [(layers, frames, size) for frames, size, layers in self._stacks.values()]
+        stacks = [(layers, frames, size) for layers, (frames, size) in self._stacks.items()]
         self._flows, self._done, self._seconds, self._l2 = {}, [], {}, {}
         self._bad, self._bad_rows, self._stacks = {}, [], {}
-        self._tally, self._stack = _NO_SECOND, _NO_STACK
+        self._tally = _NO_SECOND
         return pieces, seconds, max_ts, l2, bad, stacks
 
 

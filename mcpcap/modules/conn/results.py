@@ -18,7 +18,6 @@ from mcpcap.modules.conn.kinds import KIND, PAIR, TABLES, to_record
 TIMELINE_BUCKETS = 60
 PERCENTILES = (0.5, 0.9, 0.99, 1.0)  # the TCP handshake round trips told: p50, p90, p99, max
 OUTSIDE = "outside"
-FAMILY = "CASE WHEN instr(client, ':') THEN 'ipv6' ELSE 'ipv4' END"
 
 
 class ConnResults(TableResults):
