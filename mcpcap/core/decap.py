@@ -84,14 +84,39 @@ BAD_FRAME_REASONS = {
 _new_segment = tuple.__new__  # builds a Segment without NamedTuple's slower keyword __new__
 # the rest of a Segment outside packet mode, after the payload of a datagram and after the seq and
 # flags of a TCP segment (concatenated: faster than unpacking them into the tuple)
-_UDP_REST = (0, 0, 0, 0, 0, 0, 0, None, None, None)
-_TCP_REST = (0, 0, 0, 0, None, None, None)  # after the ack (the reassembler reads acks)
+_UDP_REST = (0, 0, 0, 0, 0, 0, 0, None, None, None, (), 0)
+_TCP_REST = (0, 0, 0, 0, None, None, None, (), 0)  # after the ack (the reassembler reads acks)
 ETH_ARP = 0x0806
 IPPROTO_ICMP = 1
 IPPROTO_ICMPV6 = 58
 _inet_ntoa = socket.inet_ntoa
 _inet_ntop = socket.inet_ntop
 _AF_INET6 = socket.AF_INET6
+
+# The protocol hierarchy (`Segment.layers`): layer names as Wireshark's protocol hierarchy
+# statistics show them, but `ipv4` for its `ip`. Link layers whose decoder names no layer of
+# its own (Ethernet and PPP name themselves, as they also appear inside tunnels); the scapy path
+# names the link types it reaches from `SCAPY_LINK_LAYERS`, else as `linktype N`.
+LINK_LAYERS: dict[int, tuple[str, ...]] = {
+    0: ("null",), 10: ("fddi",), 12: ("raw",), 14: ("raw",), 101: ("raw",), 104: ("chdlc",),
+    108: ("loop",), 113: ("sll",), 149: ("pktap",), 192: ("ppi",), 228: ("raw",),
+    229: ("raw",), 239: ("nflog",), 258: ("pktap",), 276: ("sll",),
+}  # fmt: skip
+SCAPY_LINK_LAYERS = {105: ("wlan", "llc"), 119: ("prism", "wlan", "llc"),
+                     127: ("radiotap", "wlan", "llc"), 163: ("avs", "wlan", "llc")}  # fmt: skip
+ETHERTYPE_LAYERS = {0x0806: "arp", 0x8035: "rarp", 0x88CC: "lldp", 0x888E: "eapol",
+                    0x8863: "pppoed", 0x88E5: "macsec", 0x9000: "loop", 0x88F7: "ptp",
+                    0x8809: "slow", 0x893A: "ieee1905"}  # fmt: skip
+IP_PROTOCOL_LAYERS = {
+    0: "hopopts", 1: "icmp", 2: "igmp", 4: "ipv4", 6: "tcp", 17: "udp", 41: "ipv6",
+    43: "routing", 44: "fragment", 46: "rsvp", 47: "gre", 50: "esp", 51: "ah", 58: "icmpv6",
+    60: "dstopts", 88: "eigrp", 89: "ospf", 103: "pim", 112: "vrrp", 115: "l2tp",
+    132: "sctp", 135: "mobility", 136: "udplite", 137: "mpls-in-ip",
+}  # fmt: skip
+ETH_IPV4_TCP_LAYERS = ("eth", "ipv4", "tcp")
+ETH_IPV4_UDP_LAYERS = ("eth", "ipv4", "udp")
+ETH_IPV6_TCP_LAYERS = ("eth", "ipv6", "tcp")
+ETH_IPV6_UDP_LAYERS = ("eth", "ipv6", "udp")
 
 
 class FrameDeferred(Exception):
@@ -110,6 +135,10 @@ class Segment(NamedTuple):
     tunnelled packet as (proto, src, sport, dst, dport), `ttl` the IPv4 TTL or IPv6 hop limit.
     A frame or IP packet whose headers do not decode is `malformed`: `payload` holds the reason
     (ASCII), `proto` the IP protocol and the addresses and ports what could be read (else '', 0).
+    `layers` names the protocols from the link layer in (`("eth", "vlan", "ipv4", "tcp")`,
+    the same tuple object for every packet of the common stacks): the first segment of a frame
+    (the only one with `outer` None) carries the whole frame's, tunnels included, so counting
+    it counts the frame once. `frame_len` is the frame's length as captured.
     """
 
     transport: str
@@ -128,6 +157,8 @@ class Segment(NamedTuple):
     vlan: int | None = None
     outer: tuple | None = None
     ttl: int | None = None
+    layers: tuple[str, ...] = ()
+    frame_len: int = 0
 
 
 def format_ipv6(raw: bytes) -> str:
@@ -321,6 +352,9 @@ class Decapsulator:
         self._address_text: dict[bytes, str] = {}
         self.warnings: list[str] = []
         self._scapy_dissectors: dict[int, Any] = {}
+        self._scapy_layers: dict[int, tuple[str, ...]] = {}
+        self._layers: tuple[str, ...] = ()  # the frame's so far (`Segment.layers`)
+        self._frame_len = 0
         self._link_decoders: dict[int, Callable[[bytes, float, int], list[Segment]]] = {
             0: self._null,
             1: self._ethernet_frame,
@@ -409,8 +443,10 @@ class Decapsulator:
         reason = "truncated"  # (an IndexError or struct.error: a header cut short)
         if isinstance(error, ValueError) and error.args and isinstance(error.args[0], str):
             reason = BAD_FRAME_REASONS.get(error.args[0], "bad_header")
+        self._layers += ("malformed",)
         return Segment("malformed", "", 0, "", 0, reason.encode(), 0, 0, vlan=self._vlan,
-                       outer=self._outer)  # fmt: skip
+                       outer=self._outer, layers=self._layers,
+                       frame_len=self._frame_len)  # fmt: skip
 
     def _ethernet_ipv4_packet(self, buf: bytes, start: int, end: int) -> list[Segment] | None:
         """Packet mode's hot path: Ethernet, IPv4 without options or fragmentation, then TCP,
@@ -437,7 +473,9 @@ class Decapsulator:
             return [
                 _new_segment(Segment, ("tcp", src_text, sport, dst_text, dport, payload, seq,
                                        offset_flags & 0xFF, ack, window, total,
-                                       ip_end - header_end, 6, None, None, ttl))
+                                       ip_end - header_end, 6, None, None, ttl,
+                                       ETH_IPV4_TCP_LAYERS,
+                                       end - start))
             ]  # fmt: skip
         if protocol == 17:
             sport, dport, length = _HHH(buf, start + 34)
@@ -447,7 +485,9 @@ class Decapsulator:
             payload = buf[start + 42 : udp_end if udp_end < stop else stop]
             return [
                 _new_segment(Segment, ("udp", src_text, sport, dst_text, dport, payload, 0, 0,
-                                       0, 0, total, length - 8, 17, None, None, ttl))
+                                       0, 0, total, length - 8, 17, None, None, ttl,
+                                       ETH_IPV4_UDP_LAYERS,
+                                       end - start))
             ]  # fmt: skip
         return None
 
@@ -477,7 +517,8 @@ class Decapsulator:
                                        payload, seq, offset_flags & 0xFF, ack, window,
                                        40 + payload_len,
                                        data_len if data_len > len(payload) else len(payload), 6,
-                                       None, None, hops))
+                                       None, None, hops, ETH_IPV6_TCP_LAYERS,
+                                       end - start))
             ]  # fmt: skip
         if next_header == 17:
             if stop - l4 < 8:
@@ -490,7 +531,9 @@ class Decapsulator:
                 _new_segment(Segment, ("udp", text.get(src) or self._format_address(src), sport,
                                        text.get(dst) or self._format_address(dst), dport,
                                        buf[l4 + 8 : udp_end if udp_end < stop else stop], 0, 0,
-                                       0, 0, 40 + payload_len, length - 8, 17, None, None, hops))
+                                       0, 0, 40 + payload_len, length - 8, 17, None, None, hops,
+                                       ETH_IPV6_UDP_LAYERS,
+                                       end - start))
             ]  # fmt: skip
         return None
 
@@ -534,10 +577,20 @@ class Decapsulator:
         return text
 
     def _link(self, linktype: int, data: bytes, ts: float, depth: int) -> list[Segment]:
+        if not depth:  # a frame: its layers (`Segment.layers`) from here
+            self._layers, self._frame_len = (), len(data)
         decoder = self._link_decoders.get(linktype)
-        if decoder is not None:
-            return decoder(data, ts, depth)
-        return self._scapy_link(linktype, data, ts, depth)
+        if decoder is None:
+            segments = self._scapy_link(linktype, data, ts, depth)
+        else:
+            names = LINK_LAYERS.get(linktype)
+            if names is not None:
+                self._layers += names
+            segments = decoder(data, ts, depth)
+        if not depth and segments and segments[0].layers is not self._layers and self.packets:
+            # a tunnel's carrier comes first: it carries the layers of the whole frame
+            segments[0] = segments[0]._replace(layers=self._layers)
+        return segments
 
     # -- link layers -------------------------------------------------------------------------
 
@@ -547,8 +600,13 @@ class Decapsulator:
     def _ethernet(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
         ethertype = (data[off + 12] << 8) | data[off + 13]
         off += 14
+        self._layers += ("eth",)
         if ethertype < 0x0600:  # 802.3 length field: only LLC/SNAP carries IP
+            self._layers += ("llc",)
             if data[off : off + 3] != b"\xaa\xaa\x03":
+                if self.packets and depth == 0:  # (spanning tree, NetBIOS ...: ethertype 0)
+                    return [Segment("l2", "", 0, "", 0, b"", 0, 0, vlan=self._vlan,
+                                    layers=self._layers, frame_len=self._frame_len)]  # fmt: skip
                 return []
             ethertype = (data[off + 6] << 8) | data[off + 7]
             off += 8
@@ -564,6 +622,7 @@ class Decapsulator:
             ethertype = (data[off + 2] << 8) | data[off + 3]
             off += 4
             tags += 1
+            self._layers += ("vlan",)
         if ethertype == ETH_IPV4:
             return self._ipv4(data, off, ts, depth)
         if ethertype == ETH_IPV6:
@@ -571,13 +630,17 @@ class Decapsulator:
         if ethertype in ETH_MPLS:
             return self._mpls(data, off, ts, depth)
         if ethertype == ETH_PPPOE_SESSION:
+            self._layers += ("pppoes",)
             return self._ppp_protocol(data, off + 6, ts, depth)
         if self.packets and depth == 0:
-            return [Segment("l2", "", ethertype, "", 0, b"", 0, 0, vlan=self._vlan)]
+            self._layers += (ethertype_layer(ethertype),)
+            return [Segment("l2", "", ethertype, "", 0, b"", 0, 0, vlan=self._vlan,
+                            layers=self._layers, frame_len=self._frame_len)]  # fmt: skip
         return []
 
     def _mpls(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
         for _ in range(MAX_MPLS_LABELS):
+            self._layers += ("mpls",)
             bottom = data[off + 2] & 0x01
             off += 4
             if bottom:
@@ -634,6 +697,7 @@ class Decapsulator:
         return self._ppp_protocol(data, off, ts, depth)
 
     def _ppp_protocol(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
+        self._layers += ("ppp",)
         if data[off] & 0x01:  # protocol field compressed to one byte
             protocol, off = data[off], off + 1
         else:
@@ -686,6 +750,10 @@ class Decapsulator:
             self._scapy_dissectors[linktype] = _load_scapy_dissector(linktype)
             if self._scapy_dissectors[linktype] is None:
                 self.warnings.append(f"link type {linktype} is not supported; its frames skipped")
+            self._scapy_layers[linktype] = SCAPY_LINK_LAYERS.get(
+                linktype, (f"linktype {linktype}",)
+            )
+        self._layers += self._scapy_layers[linktype]
         dissector = self._scapy_dissectors[linktype]
         if dissector is None:
             return []
@@ -697,6 +765,7 @@ class Decapsulator:
     # -- IP ----------------------------------------------------------------------------------
 
     def _ipv4(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
+        self._layers += ("ipv4",)
         first = data[off]
         header_len = (first & 0x0F) << 2
         total = (data[off + 2] << 8) | data[off + 3]
@@ -752,6 +821,7 @@ class Decapsulator:
         return self._transport(protocol, payload, 0, len(payload), src, dst, ts, depth)
 
     def _ipv6(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
+        self._layers += ("ipv6",)
         if data[off] >> 4 != 6:
             raise ValueError("bad IPv6 header")
         payload_len = (data[off + 4] << 8) | data[off + 5]
@@ -864,7 +934,10 @@ class Decapsulator:
         src_text = text.get(src) or self._format_address(src)
         dst_text = text.get(dst) or self._format_address(dst)
         ip_len, sent_end, vlan, outer = self._ip_len, self._sent_end, self._vlan, self._outer
-        ttl = self._ttl
+        ttl, frame_len = self._ttl, self._frame_len
+        if protocol != IPPROTO_IPIP and protocol != IPPROTO_IPV6:  # (the inner IP names itself)
+            self._layers += (ip_protocol_layer(protocol),)
+        layers = self._layers
         if protocol == IPPROTO_TCP:
             if end - off < 20:  # (the IP total length or the capture leaves no TCP header)
                 return self._bad_packet(b"tcp_header_truncated", protocol, data, off, end,
@@ -879,7 +952,8 @@ class Decapsulator:
             data_len = max(sent_end - off - header_len, len(payload))
             return [
                 Segment("tcp", src_text, sport, dst_text, dport, payload, seq, offset_flags & 0xFF,
-                        ack, window, ip_len, data_len, protocol, vlan, outer, ttl)
+                        ack, window, ip_len, data_len, protocol, vlan, outer, ttl, layers,
+                        frame_len)
             ]  # fmt: skip
         if protocol == IPPROTO_UDP:
             if end - off < 8:
@@ -892,7 +966,7 @@ class Decapsulator:
             payload = data[off + 8 : min(end, off + length)]
             segments = [
                 Segment("udp", src_text, sport, dst_text, dport, payload, 0, 0, 0, 0, ip_len,
-                        length - 8, protocol, vlan, outer, ttl)
+                        length - 8, protocol, vlan, outer, ttl, layers, frame_len)
             ]  # fmt: skip
             if dport in UDP_TUNNEL_DPORTS or sport == UDP_TEREDO:
                 self._outer = (protocol, src_text, sport, dst_text, dport)
@@ -907,11 +981,11 @@ class Decapsulator:
             return [
                 Segment("icmp" if protocol == IPPROTO_ICMP else "icmpv6", src_text, icmp_type,
                         dst_text, code, data[off:end], 0, 0, 0, 0, ip_len, sent_end - off,
-                        protocol, vlan, outer, ttl)
+                        protocol, vlan, outer, ttl, layers, frame_len)
             ]  # fmt: skip
         segments = [
             Segment("ip", src_text, 0, dst_text, 0, data[off:end], 0, 0, 0, 0, ip_len,
-                    sent_end - off, protocol, vlan, outer, ttl)
+                    sent_end - off, protocol, vlan, outer, ttl, layers, frame_len)
         ]  # fmt: skip
         if depth < MAX_TUNNEL_DEPTH and protocol in (IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_GRE):
             self._outer = (protocol, src_text, 0, dst_text, 0)
@@ -919,6 +993,7 @@ class Decapsulator:
                 segments += self._tunnel(protocol, data[off:end], ts, depth)
             except (IndexError, struct.error, ValueError):
                 self.malformed += 1  # the carrier still counts; what it carried did not decode
+                self._layers += ("malformed",)
             finally:
                 self._outer = outer
         return segments
@@ -930,8 +1005,10 @@ class Decapsulator:
         segment (the reason in `payload`; the ports when the header has them)."""
         self.malformed += 1
         sport, dport = _HH(data, off) if end - off >= 4 else (0, 0)
+        self._layers += ("malformed",)
         return [Segment("malformed", src, sport, dst, dport, reason, 0, 0, 0, 0, self._ip_len,
-                        0, protocol, self._vlan, self._outer, self._ttl)]  # fmt: skip
+                        0, protocol, self._vlan, self._outer, self._ttl, self._layers,
+                        self._frame_len)]  # fmt: skip
 
     def _udp(
         self, data: bytes, off: int, end: int, src: bytes, dst: bytes, ts: float, depth: int
@@ -977,16 +1054,18 @@ class Decapsulator:
         """Segments inside a VXLAN, Geneve or Teredo datagram; [] if it is not one."""
         if depth >= MAX_TUNNEL_DEPTH:
             return []
+        layers = self._layers
         try:
             if dport in UDP_VXLAN:
                 if payload[0] & 0x08 and len(payload) >= 8 + 14:
+                    self._layers += ("vxlan",)
                     return self._ethernet(payload, 8, ts, depth + 1)
             elif dport == UDP_GENEVE:
                 return self._geneve(payload, ts, depth + 1)
             if sport == UDP_TEREDO or dport == UDP_TEREDO:
                 return self._teredo(payload, ts, depth + 1)
         except (IndexError, struct.error, ValueError):
-            return []  # not a tunnel after all: the caller treats it as plain UDP
+            self._layers = layers  # not a tunnel after all: the caller treats it as plain UDP
         return []
 
     def _geneve(self, payload: bytes, ts: float, depth: int) -> list[Segment]:
@@ -994,6 +1073,7 @@ class Decapsulator:
             return []
         header_len = 8 + ((payload[0] & 0x3F) << 2)
         protocol = (payload[2] << 8) | payload[3]
+        self._layers += ("geneve",)
         if protocol == ETH_TRANSPARENT_BRIDGING:
             return self._ethernet(payload, header_len, ts, depth)
         return self._ethertype(protocol, payload, header_len, ts, depth)
@@ -1007,6 +1087,7 @@ class Decapsulator:
             off += 8
         if payload[off] >> 4 != 6:
             return []
+        self._layers += ("teredo",)
         return self._ipv6(payload, off, ts, depth)
 
     def _gre(self, data: bytes, ts: float, depth: int) -> list[Segment]:
@@ -1029,8 +1110,10 @@ class Decapsulator:
         if protocol == ETH_TRANSPARENT_BRIDGING:
             return self._ethernet(data, off, ts, depth)
         if protocol == ETH_ERSPAN_2:
+            self._layers += ("erspan",)
             return self._ethernet(data, off + 8 if flags & 0x1000 else off, ts, depth)
         if protocol == ETH_ERSPAN_3:
+            self._layers += ("erspan",)
             return self._erspan3(data, off, ts, depth)
         return self._ethertype(protocol, data, off, ts, depth)
 
@@ -1038,6 +1121,22 @@ class Decapsulator:
         has_subheader = data[off + 11] & 0x01
         off += 12 + (8 if has_subheader else 0)
         return self._ethernet(data, off, ts, depth)
+
+
+def ip_protocol_layer(protocol: int) -> str:
+    """An IP protocol's layer name (its number for the ones not in IP_PROTOCOL_LAYERS)."""
+    name = IP_PROTOCOL_LAYERS.get(protocol)
+    if name is None:
+        name = IP_PROTOCOL_LAYERS[protocol] = str(protocol)  # at most 256: remembered
+    return name
+
+
+def ethertype_layer(ethertype: int) -> str:
+    """A frame without IP: its ethertype's layer name (`ethertype 0x88b5` for the others)."""
+    name = ETHERTYPE_LAYERS.get(ethertype)
+    if name is None:
+        name = ETHERTYPE_LAYERS[ethertype] = f"ethertype 0x{ethertype:04x}"  # at most 65,536
+    return name
 
 
 def _nflog_payload(data: bytes, endian: str) -> bytes | None:

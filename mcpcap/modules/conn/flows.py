@@ -35,6 +35,7 @@ MAX_MALFORMED = 1_000  # malformed rows a span keeps (all are counted)
 MAX_EVENTS = 32  # control events a piece keeps (a flood of SYNs on one 5-tuple stays bounded)
 MAX_HOLES = 8  # sequence holes a direction tracks (reordering versus retransmission)
 MAX_TUNNELS = 4  # tunnels' carriers a connection names at most (its tunnel_parents)
+MAX_STACKS = 4_096  # distinct layer stacks a span counts; the rest under (link layer, "other")
 
 # a piece: index of each field; fields with two slots are per direction (canonical side 0, 1)
 FIRST_TS, LAST_TS, FIRST_FRAME, LAST_FRAME, FIRST_DIR, FIRST_FLAGS = range(6)
@@ -125,13 +126,14 @@ class FlowDecoder:
         self._l2: dict[int, int] = {}  # frames without IP, by ethertype
         self._bad: dict[str, int] = {}  # malformed frames by reason
         self._bad_rows: list[tuple] = []  # the first of them (`MalformedRow`s)
+        self._stacks: dict[tuple, list] = {}  # [frames, bytes] per stack of layers
 
     def packet(self, frame: int, ts: float, seg) -> None:
         """One IP packet (or a frame without IP: counted by ethertype). The hot path: the
         segment unpacked at once, one dict lookup, list slots, TCP's tallies inline; no object
         made but the flow key (and a piece for a new flow)."""
         (transport, src, sport, dst, dport, payload, seq, flags, ack, window, ip_len, size,
-         proto, vlan, outer, _) = seg  # fmt: skip
+         proto, vlan, outer, _, layers, frame_len) = seg  # fmt: skip
         if transport == "tcp":
             kind, key_port, timeout = transport, dport, TCP_TIMEOUT
         elif transport == "udp":
@@ -139,6 +141,7 @@ class FlowDecoder:
         elif transport == "l2":
             self._l2[sport] = self._l2.get(sport, 0) + 1
             self._count(ts, 0)
+            self._layers(layers, frame_len)
             return
         elif transport == "malformed":
             self._malformed(frame, ts, seg)
@@ -216,12 +219,18 @@ class FlowDecoder:
             outers = piece[OUTER]
             if outers is None or outer not in outers:
                 _add_carrier(piece, outer)
-        else:  # `_count`, inlined
+        else:  # the frame's first segment: `_count` and `_layers`, inlined
             tally = self._tally
             if not tally[2] <= ts < tally[3]:
                 tally = self._second(ts)
             tally[0] += 1
             tally[1] += ip_len
+            try:
+                stack = self._stacks[layers]
+            except KeyError:  # (a new stack: once per span)
+                stack = self._stack_of(layers)
+            stack[0] += 1
+            stack[1] += frame_len
 
     def _malformed(self, frame: int, ts: float, seg) -> None:
         """A frame or IP packet whose headers did not decode (the core's `malformed` segment):
@@ -235,6 +244,27 @@ class FlowDecoder:
                                    reason))  # fmt: skip
         if seg.outer is None:
             self._count(ts, seg.ip_len)
+            self._layers(seg.layers, seg.frame_len)
+
+    def _layers(self, layers: tuple, frame_len: int) -> None:
+        """The protocol hierarchy: one frame and its bytes for its stack of layers."""
+        stack = self._stacks.get(layers)
+        if stack is None:
+            stack = self._stack_of(layers)
+        stack[0] += 1
+        stack[1] += frame_len
+
+    def _stack_of(self, layers: tuple) -> list:
+        """The tally of a stack of layers, new unless there are MAX_STACKS already: then its
+        link layer's `other`."""
+        stacks = self._stacks
+        if len(stacks) >= MAX_STACKS and layers[1:] != ("other",):
+            layers = (*layers[:1], "other")
+            stack = stacks.get(layers)
+            if stack is not None:
+                return stack
+        stack = stacks[layers] = [0, 0]
+        return stack
 
     def _count(self, ts: float, ip_len: int) -> None:
         """The timeline: packets and IP bytes per second (the tunnels' inner packets aside)."""
@@ -254,7 +284,8 @@ class FlowDecoder:
 
     def flush(self) -> tuple | None:
         """(pieces in order of their first frame, timeline rows, latest timestamp, frames
-        without IP by ethertype, (malformed rows, malformed counts by reason)) of the span.
+        without IP by ethertype, (malformed rows, malformed counts by reason), frames and bytes
+        by layer stack) of the span.
         Each piece carries its flow's uid and Community ID: hashing them here, in the
         workers, spares the scanning process."""
         pieces = self._done
@@ -277,10 +308,11 @@ class FlowDecoder:
         pieces.sort(key=lambda item: item[1][FIRST_FRAME])
         seconds = [(second, p, b) for second, (p, b, _, _) in self._seconds.items()]
         l2, bad = self._l2, (self._bad_rows, self._bad)
+        stacks = [(layers, frames, size) for layers, (frames, size) in self._stacks.items()]
         self._flows, self._done, self._seconds, self._l2 = {}, [], {}, {}
-        self._bad, self._bad_rows = {}, []
+        self._bad, self._bad_rows, self._stacks = {}, [], {}
         self._tally = _NO_SECOND
-        return pieces, seconds, max_ts, l2, bad
+        return pieces, seconds, max_ts, l2, bad, stacks
 
 
 def _add_carrier(piece: list, outer: tuple) -> None:

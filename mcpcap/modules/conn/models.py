@@ -56,9 +56,15 @@ class Connection(BaseModel):
 
 
 class ProtocolLayer(BaseModel):
-    layer: str = Field(description="the layer's path in the hierarchy (ipv4/udp/vxlan)")
-    packets: int
-    bytes: int = Field(description="IP bytes (frame bytes for `frames` and `not ip`)")
+    layer: str = Field(
+        description="the layer's path from the link layer (eth/vlan/ipv4/udp/vxlan/eth/ipv4/tcp), "
+        "as Wireshark's protocol hierarchy nests them; `frames` is every frame, `other` the "
+        "frames no layer named, `service/NAME` the connections' packets per service"
+    )
+    packets: int = Field(description="frames that have this layer")
+    bytes: int = Field(
+        description="those frames' bytes as captured (`frames`: as sent; `service/`: IP bytes)"
+    )
 
 
 class TcpHealth(BaseModel):

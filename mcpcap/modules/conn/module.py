@@ -17,7 +17,7 @@ from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
 class ConnModule(ProtocolModule):
     name: ClassVar[str] = "conn"
     title: ClassVar[str] = "Connections"
-    schema_version: ClassVar[str] = "4"  # 3: flow_splits; 4: conn_malformed
+    schema_version: ClassVar[str] = "5"  # 3: flow_splits; 4: conn_malformed; 5: conn_layers
     wants_packets: ClassVar[bool] = True
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.flows",)
     # no udp_ports and the contract's wants_udp: datagrams reach conn as packets only, and a

@@ -17,13 +17,7 @@ from mcpcap.modules.conn.kinds import KIND, PAIR, TABLES, to_record
 
 TIMELINE_BUCKETS = 60
 PERCENTILES = (0.5, 0.9, 0.99, 1.0)  # the TCP handshake round trips told: p50, p90, p99, max
-TUNNEL_PORTS = {("udp", 4789): "vxlan", ("udp", 6081): "geneve", ("udp", 3544): "teredo",
-                ("udp", 2152): "gtp-u", ("udp", 5072): "ayiya"}  # fmt: skip
-TUNNEL_PROTOCOLS = {"47": "gre", "4": "ip-in-ip", "41": "ipv6-in-ip"}
-ETHERTYPES = {"0x0806": "arp", "0x8035": "rarp", "0x88cc": "lldp", "0x888e": "eapol",
-              "0x8863": "pppoe discovery", "0x88e5": "macsec", "0x9000": "loopback"}  # fmt: skip
 OUTSIDE = "outside"
-FAMILY = "CASE WHEN instr(client, ':') THEN 'ipv6' ELSE 'ipv4' END"
 
 
 class ConnResults(TableResults):
@@ -65,7 +59,7 @@ class ConnResults(TableResults):
             frames=int(self._capture.get("packets") or 0),
             ip_packets=ip_packets,
             evicted=int(detail.get("evicted", 0)),
-            protocols=self._protocols(ip_packets),
+            protocols=self._protocols(),
             transports=self._counted(
                 f"SELECT transport, sum(packets) FROM conn_tallies WHERE {OUTSIDE} "
                 "GROUP BY 1 ORDER BY 2 DESC, 1"
@@ -117,46 +111,31 @@ class ConnResults(TableResults):
             top,
         )
 
-    def _protocols(self, ip_packets: int) -> list[models.ProtocolLayer]:
-        """frames > vlan, ipv4/ipv6 > transports > tunnels; inner flows under `tunnelled`;
-        then per service, and the frames without IP by ethertype."""
+    def _protocols(self) -> list[models.ProtocolLayer]:
+        """`frames`, then Wireshark's protocol hierarchy: every layer by its path from the link
+        layer, depth first, the most frames first; `other` for the frames no layer named (IP
+        fragments before the last, 802.3 frames without SNAP, what a link type hides); then per
+        service, from the connections."""
         frames = int(self._capture.get("packets") or 0)
-        layers: dict[str, list[int]] = {"frames": [frames, int(self._capture.get("bytes") or 0)]}
-
-        def add(path: str, packets: int, size: int) -> None:
-            layer = layers.setdefault(path, [0, 0])
-            layer[0] += packets
-            layer[1] += size
-
-        rows = self.db.execute(
-            f"SELECT {OUTSIDE}, vlan, {FAMILY}, transport, "
-            "CASE WHEN transport IN ('udp', 'tcp') THEN server_port END, "
-            "sum(packets), sum(ip_bytes) FROM conn_tallies GROUP BY 1, 2, 3, 4, 5"
-        )
-        for outside, vlan, family, transport, port, packets, size in rows:
-            if not outside:
-                add(f"tunnelled/{family}", packets, size)
-                add(f"tunnelled/{family}/{transport}", packets, size)
-                continue
-            if vlan:
-                add("vlan", packets, size)
-            add(family, packets, size)
-            add(f"{family}/{transport}", packets, size)
-            tunnel = TUNNEL_PORTS.get((transport, port)) or TUNNEL_PROTOCOLS.get(transport)
-            if tunnel:
-                add(f"{family}/{transport}/{tunnel}", packets, size)
+        size = int(self._capture.get("bytes") or 0)
+        root = _Layer()
+        for path, packets, length in self.db.execute("SELECT * FROM conn_layers"):
+            root.add(path.split("/") if path else [], packets, length)
+        layers = [models.ProtocolLayer(layer="frames", packets=frames, bytes=size)]
+        layers += root.listed("")
+        if frames > root.frames:
+            layers.append(models.ProtocolLayer(
+                layer="other", packets=frames - root.frames, bytes=max(size - root.bytes, 0)
+            ))  # fmt: skip
         services = self.db.execute(
             "SELECT service, sum(packets), sum(ip_bytes) FROM conn_tallies "
-            "WHERE service IS NOT NULL GROUP BY 1 ORDER BY 1"
+            "WHERE service IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
         )
-        for service, packets, size in services:
-            add(f"service/{service}", packets, size)
-        not_ip = (getattr(self._counts, "detail", None) or {}).get("not_ip") or {}
-        if not_ip:
-            add("not ip", sum(not_ip.values()), 0)
-            for ethertype, packets in not_ip.items():
-                add(f"not ip/{ETHERTYPES.get(ethertype, ethertype)}", packets, 0)
-        return [models.ProtocolLayer(layer=k, packets=p, bytes=b) for k, (p, b) in layers.items()]
+        layers += [
+            models.ProtocolLayer(layer=f"service/{service}", packets=packets, bytes=length)
+            for service, packets, length in services
+        ]
+        return layers
 
     def _tcp_health(self) -> models.TcpHealth:
         db = self.db
@@ -210,3 +189,35 @@ class ConnResults(TableResults):
             )
             for b, p, size in rows
         ]
+
+
+class _Layer:
+    """A node of the protocol hierarchy: its frames and bytes, and the layers above it."""
+
+    __slots__ = ("bytes", "children", "frames")
+
+    def __init__(self) -> None:
+        self.frames = self.bytes = 0
+        self.children: dict[str, _Layer] = {}
+
+    def add(self, names: list[str], frames: int, size: int) -> None:
+        """Count frames of one stack of layers in this node and each layer of the stack."""
+        node = self
+        node.frames += frames
+        node.bytes += size
+        for name in names:
+            child = node.children.get(name)
+            if child is None:
+                child = node.children[name] = _Layer()
+            node = child
+            node.frames += frames
+            node.bytes += size
+
+    def listed(self, path: str) -> list[models.ProtocolLayer]:
+        """The layers above this one, depth first, the most frames first (ties by name)."""
+        rows = []
+        for name, child in sorted(self.children.items(), key=lambda kv: (-kv[1].frames, kv[0])):
+            where = f"{path}/{name}" if path else name
+            rows.append(models.ProtocolLayer(layer=where, packets=child.frames, bytes=child.bytes))
+            rows += child.listed(where)
+        return rows

@@ -19,7 +19,7 @@ from mcpcap.core.export import flow_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
-from mcpcap.modules.conn.flows import PROTO_NAMES, flow_ids
+from mcpcap.modules.conn.flows import MAX_STACKS, PROTO_NAMES, flow_ids
 from mcpcap.modules.conn.tracker import (
     DATA,
     IPB,
@@ -65,6 +65,8 @@ CREATE TABLE conn_tallies (client TEXT NOT NULL, server TEXT NOT NULL, outside I
                            retransmissions INTEGER NOT NULL, retransmitted INTEGER NOT NULL,
                            zero_windows INTEGER NOT NULL, missed_bytes INTEGER NOT NULL,
                            failed INTEGER NOT NULL);
+CREATE TABLE conn_layers (layers TEXT PRIMARY KEY, frames INTEGER NOT NULL,
+                          bytes INTEGER NOT NULL);
 """
 INSERT = f"INSERT INTO conn_connections (id, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})"
 ORDER = "ts, first_frame, transport, client, client_port, server, server_port"  # `Conn.order`
@@ -191,6 +193,7 @@ class ConnScan(ModuleScan):
         self._l2: dict[int, int] = {}
         self.malformed = MalformedLog(db, "conn", ordered=True)  # (fragments come late)
         self._bad: dict[str, int] = {}  # malformed frames by reason
+        self._stacks: dict[tuple, list[int]] = {}  # frames and bytes by stack of layers
 
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
         """Datagrams come as packets (`wants_packets`): nothing to do here."""
@@ -199,9 +202,10 @@ class ConnScan(ModuleScan):
         return False  # conn reads packets, never streams
 
     def on_worker_flush(self, partial: tuple) -> None:
-        pieces, seconds, max_ts, l2, (bad_rows, bad) = partial
+        pieces, seconds, max_ts, l2, (bad_rows, bad), stacks = partial
         self.tracker.add_span(pieces, max_ts)
         self._timeline(seconds)
+        self._add_stacks(stacks)
         for ethertype, frames in l2.items():
             self._l2[ethertype] = self._l2.get(ethertype, 0) + frames
         for reason, frames in bad.items():
@@ -222,6 +226,19 @@ class ConnScan(ModuleScan):
             rows = [(s, p, b) for s, (p, b) in buckets.items()]
             self._seconds = {}
             self._timeline(rows)
+
+    def _add_stacks(self, stacks: list) -> None:
+        """A span's frames and bytes by stack of layers (at most MAX_STACKS stacks, as there)."""
+        tallies = self._stacks
+        for layers, frames, size in stacks:
+            tally = tallies.get(layers)
+            if tally is None:
+                if len(tallies) >= MAX_STACKS and layers[1:] != ("other",):
+                    self._add_stacks([((*layers[:1], "other"), frames, size)])
+                    continue
+                tally = tallies[layers] = [0, 0]
+            tally[0] += frames
+            tally[1] += size
 
     def _emit(self, key: tuple, entry: Conn | list) -> None:
         rows = self._rows
@@ -247,6 +264,10 @@ class ConnScan(ModuleScan):
         db.executemany(
             "INSERT INTO conn_timeline VALUES (?, ?, ?)",
             sorted((s, p, b) for s, (p, b) in self._seconds.items()),
+        )
+        db.executemany(
+            "INSERT INTO conn_layers VALUES (?, ?, ?)",
+            [("/".join(layers), frames, size) for layers, (frames, size) in self._stacks.items()],
         )
         db.create_function("conn_unicast", 1, unicast, deterministic=True)
         db.execute(TALLY)

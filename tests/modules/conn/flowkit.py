@@ -58,7 +58,7 @@ def run(
 
 def _merge(table: ConnTracker, partial) -> None:
     if partial is not None:
-        pieces, _seconds, max_ts, _l2, _malformed = partial
+        pieces, _seconds, max_ts, _l2, _malformed, _stacks = partial
         table.add_span(pieces, max_ts)
 
 

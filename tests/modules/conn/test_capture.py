@@ -76,10 +76,10 @@ def test_uids_join_across_modules_and_tell_reused_tuples_apart(analysis, records
 def test_the_overview(analysis):
     summary = analysis.module("conn").summary()
     layers = {layer.layer: layer.packets for layer in summary.protocols}
-    assert layers["not ip/arp"] == 1 and layers["vlan"] == 1
-    assert layers["ipv4/udp/vxlan"] == 1 and layers["tunnelled/ipv4/tcp"] == 1
-    assert layers["frames"] == analysis.capture().packets
-    assert layers["ipv6/tcp"] == 5 and layers["service/http"] == 3 * 9 + 2
+    assert layers["eth/arp"] == 1 and layers["eth/vlan/ipv4/udp"] == 1
+    assert layers["eth/ipv4/udp/vxlan/eth/ipv4/tcp"] == 1
+    assert layers["frames"] == layers["eth"] == analysis.capture().packets
+    assert layers["eth/ipv6/tcp"] == 5 and layers["service/http"] == 3 * 9 + 2
     assert summary.connections == 15
     assert summary.conn_states["SF"] == 4 and summary.conn_states["REJ"] == 1
     assert summary.failed_connections["192.0.2.80 tcp/81"] == 1
@@ -146,7 +146,7 @@ def test_a_capture_without_ip_has_an_empty_overview(make_settings, tmp_path: Pat
         summary = found.module("conn").summary()
     assert summary.connections == 0 and summary.hosts == 0
     layers = {layer.layer: layer.packets for layer in summary.protocols}
-    assert layers == {"frames": 3, "not ip": 3, "not ip/arp": 3}
+    assert layers == {"frames": 3, "eth": 3, "eth/arp": 3}
 
 
 def test_conn_scans_in_worker_processes():
