@@ -83,14 +83,16 @@ class RankTable(DataTable):
         self.clear(columns=True)  # columns too: an auto width keeps the widest cell it saw
         first, *rest = self.ranking.columns
         widths = self._figure_widths()
-        self.add_column(first, key="key")
-        for name in rest:
-            self.add_column(Text(name, justify="right"), key=name)
-        for row in self.ranking.rows:
+        names = [middle_ellipsis(row[0], room) for row in self.ranking.rows]
+        # widths given, not left to the table: an auto width measured in the middle of a
+        # relayout could keep a column as narrow as its heading (seen as "exampl")
+        self.add_column(first, key="key", width=max(map(cell_len, [first, *names])))
+        for name, width in zip(rest, widths, strict=False):
+            self.add_column(Text(name, justify="right"), key=name, width=width)
+        for name, row in zip(names, self.ranking.rows, strict=True):
             # Text, not str: a DataTable reads a str as markup, and names come from the capture
-            name = Text(middle_ellipsis(row[0], room))
             cells = (f"{cell:>{width}}" for cell, width in zip(row[1:], widths, strict=False))
-            self.add_row(name, *cells, key=row[0])
+            self.add_row(Text(name), *cells, key=row[0])
         if not self.ranking.rows:
             self.add_row(Text("none", style="dim"), *("" for _ in rest))
 
