@@ -38,12 +38,14 @@ class ThreadConnections:
         self._opener = opener
         self._local = threading.local()
         self._local.db = first
-        self._first = first
+        self._first = (weakref.ref(threading.current_thread()), first)
         self._others: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
         self._guard = threading.Lock()
         self._closed = False
 
     def mine(self) -> sqlite3.Connection:
+        if self._closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
         db = getattr(self._local, "db", None)
         if db is None:
             db = self._local.db = self._open()
@@ -71,11 +73,21 @@ class ThreadConnections:
         return getattr(self.mine(), name)
 
     def close(self) -> None:
+        """Close each connection no other live thread may be using. Closing one while its
+        thread runs a statement on it crashes the interpreter (the TUI quitting while a worker
+        still loads a summary did): such a connection's statement is interrupted instead (it
+        stops with an error), and the connection closes with its thread's data, when the
+        thread ends or this object is dropped. Later calls from any thread raise."""
         with self._guard:
             self._closed = True
             others, self._others = self._others, []
-        for db in (self._first, *(db for _, db in others)):
-            db.close()
+        me = threading.current_thread()
+        for thread, db in (self._first, *others):
+            owner = thread()
+            if owner is not None and owner is not me and owner.is_alive():
+                db.interrupt()
+            else:
+                db.close()
 
 
 def _alive(thread: weakref.ref[threading.Thread]) -> bool:
