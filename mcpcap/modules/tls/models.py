@@ -6,12 +6,7 @@ from pydantic import Field
 
 from mcpcap.core import SCHEMA_VERSION
 from mcpcap.core.models import NameCount, Result
-
-
-class ResolvedBy(Result):
-    dns_uid: str
-    query: str
-    time: str
+from mcpcap.core.modules.resolution import ResolvedBy
 
 
 class TlsHandshake(Result):
