@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 from mcpcap.core.config import Settings
 from mcpcap.core.errors import BadArgumentError, McpcapError
 from mcpcap.core.memory import limit_malloc_arenas
+from mcpcap.core.shutdown import exit_interrupted
 
 TOKEN_ENV = "MCPCAP_AUTH_TOKEN"
 ALLOWED_HOSTS_ENV = "MCPCAP_ALLOWED_HOSTS"  # extra Host values (name or name:port), comma separated
@@ -58,13 +59,21 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
     workspace, server = _build(settings)
     import anyio
 
+    interrupted = False
     try:
         if wire is not None:
             anyio.run(serve_stdio, server, wire)
         else:
             anyio.run(serve_http, server, host, port, token)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         close_quietly(workspace)
+    if interrupted:
+        # Leave at once: a thread that a cancelled write left in anyio's pool is not a daemon,
+        # and the interpreter's exit would wait for it for ever (seen once in CI: Ctrl+C
+        # answered, the process still running 10 s later).
+        exit_interrupted()
     return 0
 
 

@@ -189,16 +189,25 @@ def test_plain_mcpcap_in_a_terminal_says_what_it_is_and_quits_on_the_first_ctrl_
 def test_a_client_pipe_gets_no_terminal_note_and_sigint_ends_the_server(source) -> None:
     import signal
 
+    # -X faulthandler: a server still running after the Ctrl+C is shown where it waits
     child = subprocess.Popen(
-        [sys.executable, "-m", "mcpcap", "serve", "--pcap-path", str(source)],
+        [sys.executable, "-X", "faulthandler", "-m", "mcpcap", "serve", "--pcap-path", str(source)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(),
     )  # fmt: skip
     child.stdin.write((json.dumps(INIT) + "\n").encode())
     child.stdin.flush()
     assert json.loads(child.stdout.readline())["id"] == 1  # serving, stdin still open
     child.send_signal(signal.SIGINT)
-    assert child.wait(timeout=10) == 130
-    assert "waiting for an MCP client" not in child.stderr.read().decode()
+    try:
+        code = child.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+        child.wait()
+        pytest.fail("still running 10 s after Ctrl+C:\n" + child.stderr.read().decode())
+    stderr = child.stderr.read().decode()
+    assert code == 130, stderr
+    assert "waiting for an MCP client" not in stderr
+    assert "mcpcap: interrupted" in stderr
     child.stdin.close()
 
 
