@@ -209,7 +209,7 @@ def test_a_reply_budget_under_the_minimum_from_the_environment(example):
     ("args", "code", "message"),
     [
         (["--records", "nonsense"], 1, "unknown record kind 'nonsense'"),
-        (["--records", "messages", "--format", "zeek"], 1, "jsonl, json, not 'zeek'"),
+        (["--records", "messages", "--format", "zeek"], 1, "jsonl, json, csv, not 'zeek'"),
         (["--records", "dns.transactions", "--filter", "rcod:3"], 1, "did you mean 'rcode'"),
         (["--records", "dns.transactions", "--nosuch-option", "x"], 2, "unrecognized"),
         (["--qtype", "BOGUS", "--records", "transactions"], 1, "qtype"),

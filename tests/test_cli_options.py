@@ -138,12 +138,16 @@ def test_help_after_other_options(capsys, example):
     ("args", "message"),
     [
         (["--qname-suffix", "example.com"],
-         "--qname-suffix filters dns.transactions records: add --records dns.transactions "
+         "--qname-suffix filters the records of dns.transactions, dns.messages: add --records "
+         "with one of them (or --records top --kind with one of them)"),
+        (["--min-rtt", "0.5"],
+         "--min-rtt filters dns.transactions records: add --records dns.transactions "
          "(or --records top --kind dns.transactions)"),
         (["--category", "tunnel"], "add --records dns.findings"),
         (["--client", "10.0.0.1"], "--client filters the records of dns.transactions, "
          "dns.findings, conn.connections"),
-        (["--records", "describe", "--rcode", "3"], "--rcode filters dns.transactions records"),
+        (["--records", "describe", "--rcode", "3"],
+         "--rcode filters the records of dns.transactions, dns.messages"),
         (["--filter", "rcode:3"], "--filter filters records: add --records KIND"),
         (["--conn-state", "-S0"], "add --records conn.connections"),
     ],
@@ -155,7 +159,7 @@ def test_a_filter_without_records_is_a_usage_error(capsys, example, args, messag
 
 
 def test_a_filter_without_records_in_a_subprocess(example):
-    run = run_process("analyze", str(example), "--qname-suffix", "example.com")
+    run = run_process("analyze", str(example), "--min-rtt", "0.5")
     assert run.returncode == 2 and run.stdout == ""
     assert "add --records dns.transactions" in run.stderr and "Traceback" not in run.stderr
 

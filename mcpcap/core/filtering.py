@@ -9,7 +9,8 @@ A filter is text: `field:value` tokens separated by white space and combined wit
 
 A record kind declares its filters once (`FilterSpec`); from that declaration come the CLI
 options, the MCP tool arguments, the TUI filter bar's tokens, the validation with its "did you
-mean" and the SQL (`compile_sql`). Named arguments (`--qname-suffix x`, `{"qname_suffix": "x"}`)
+mean" and the SQL (`compile_sql`), or for records that are not rows of a table, the Python test
+(`compile_test`). Named arguments (`--qname-suffix x`, `{"qname_suffix": "x"}`)
 are the same conditions as the tokens `qname_suffix:x` (`conditions_from_arguments`).
 """
 
@@ -52,11 +53,15 @@ class FilterSpec:
     with a sentence); `choices` are the accepted values shown in errors and offered for typos;
     `sql` is the condition for one value, with `?` placeholders filled by `params(value)`;
     `column` is the SQL expression compared by `>`, `>=`, `<`, `<=` (only where `ordered`).
+
+    A kind whose records are not rows of a table gives `test(record, value)` (whether the
+    record passes for one bound value) instead of `sql`, and `key(record)` (the value the
+    ordered comparisons compare) instead of `column`.
     """
 
     name: str
     description: str
-    sql: str
+    sql: str = ""
     parse: Callable[[str], Any] = str
     params: Callable[[Any], Sequence[Any]] = lambda value: (value,)
     choices: tuple[str, ...] = ()
@@ -64,6 +69,8 @@ class FilterSpec:
     ordered: bool = False
     type: str = "string"  # JSON type of the named argument: string, number, integer, boolean
     example: str = ""
+    test: Callable[[Any, Any], bool] | None = None
+    key: Callable[[Any], Any] | None = None
 
     def accepted(self) -> str:
         """A short phrase saying what values the filter takes (for errors and help)."""
@@ -244,3 +251,42 @@ def compile_sql(flt: Filter) -> tuple[str, list[Any]]:
             params.append(condition.values[0])
         parts.append(f"NOT COALESCE({sql}, 0)" if condition.negated else sql)
     return " AND ".join(parts), params
+
+
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+}
+
+
+def compile_test(flt: Filter) -> Callable[[Any], bool] | None:
+    """What `compile_sql` says in SQL, as one Python test of a record (None for no filter):
+    every condition holds; a comma is OR; a negated condition keeps records where it does not
+    hold; an ordered comparison with no value to compare (`key` gives None) does not hold."""
+    tests = [_condition_test(flt.specs[c.field], c) for c in flt.conditions]
+    if not tests:
+        return None
+    return lambda record: all(test(record) for test in tests)
+
+
+def _condition_test(spec: FilterSpec, condition: Condition) -> Callable[[Any], bool]:
+    if condition.op == ":":
+        assert spec.test is not None, f"{spec.name} has no Python test"
+        check, values = spec.test, condition.values
+
+        def holds(record: Any) -> bool:
+            return any(check(record, value) for value in values)
+
+    else:
+        assert spec.key is not None, f"{spec.name} has no key to compare"
+        key, compare, bound = spec.key, COMPARE[condition.op], condition.values[0]
+
+        def holds(record: Any) -> bool:
+            value = key(record)
+            return value is not None and compare(value, bound)
+
+    if condition.negated:
+        return lambda record: not holds(record)
+    return holds

@@ -290,6 +290,23 @@ def decode_message(buf: bytes, *, mdns: bool = False, brief: bool = False) -> Dn
     return msg
 
 
+def decode_questions(buf: bytes, *, mdns: bool = False) -> list[Question]:
+    """The question section alone, as `decode_message` decodes it (the questions before a
+    malformed one, if any): what a filter on names and types needs, at a fraction of the cost."""
+    if len(buf) < 12:
+        return []
+    count = _HEADER.unpack_from(buf)[2]
+    questions: list[Question] = []
+    try:
+        if count == 1:
+            _read_one_question(buf, mdns, {}, questions)
+        elif count:
+            _read_questions(buf, 12, count, mdns, {}, questions)
+    except WireError:
+        pass
+    return questions
+
+
 def _short_header(buf: bytes) -> DnsMessage:
     """A message shorter than its 12-byte header: keep the id/flags that are there."""
     padded = buf + bytes(12 - len(buf))

@@ -89,7 +89,7 @@ def _name(value: Any) -> str:
     return text
 
 
-def _network(option: str, value: Any) -> str:
+def network_value(option: str, value: Any) -> str:
     try:
         return str(ipaddress.ip_network(str(value).strip(), strict=False))
     except ValueError:
@@ -106,7 +106,7 @@ def _choice(option: str, value: Any, choices: tuple[str, ...]) -> str:
     return text
 
 
-def _bool(option: str, value: Any) -> bool:
+def boolean_value(option: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -131,12 +131,12 @@ VALIDATORS = {
     "qname_contains": lambda v: str(v).strip().lower(),
     "qtype": lambda v: parse_type(str(v)),
     "rcode": lambda v: parse_rcode(str(v)),
-    "client": lambda v: _network("client", v),
-    "server": lambda v: _network("server", v),
+    "client": lambda v: network_value("client", v),
+    "server": lambda v: network_value("server", v),
     "answer": lambda v: normalise_answer(str(v).strip()),
     "transport": lambda v: _choice("transport", v, TRANSPORTS),
     "protocol": lambda v: _choice("protocol", v, PROTOCOLS),
-    "answered": lambda v: _bool("answered", v),
+    "answered": lambda v: boolean_value("answered", v),
     "min_rtt": lambda v: _seconds("min_rtt", v),
     "since": lambda v: parse_time(v, "since"),
     "until": lambda v: parse_time(v, "until"),

@@ -13,6 +13,7 @@ from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
 from mcpcap.core.modules.malformed_kind import malformed_kind
 from mcpcap.modules.dns import filters
 from mcpcap.modules.dns.export import DNS_LOG
+from mcpcap.modules.dns.message_filters import MESSAGE_FILTERS
 from mcpcap.modules.dns.registry import RCODES, RR_TYPES
 
 COMMON_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT", "HTTPS", "ANY")
@@ -115,7 +116,10 @@ def dns_kinds() -> tuple[RecordKind, ...]:
             FieldSpec("rcode_name", "rcode", 9),
             FieldSpec("malformed", "malformed", 30, drop=1),
         ),
-        exports=("jsonl", "json"),
+        filters=MESSAGE_FILTERS,
+        sorts=("frame", "-frame"),
+        default_sort="frame",
+        exports=("jsonl", "json", "csv"),
         shorthand="messages",
         id_field="record_id",
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from mcpcap.core.errors import BadArgumentError, NotFoundError
@@ -31,6 +31,7 @@ from mcpcap.core.paging import (
 from mcpcap.core.timefmt import iso_time
 from mcpcap.core.wording import quoted
 from mcpcap.modules.dns.filters import TransactionFilter, filter_sql, filter_terms
+from mcpcap.modules.dns.message_filters import MessageRow
 from mcpcap.modules.dns.models import DnsMessage, DnsTransaction, TransactionPage
 from mcpcap.modules.dns.registry import class_name, rcode_name, type_name
 from mcpcap.modules.dns.store_schema import chunk_rows, unpack_list
@@ -593,12 +594,18 @@ def message_rows(db: sqlite3.Connection, frame: int) -> list[tuple]:
     return sorted(rows, key=_message_order)
 
 
-def iter_message_rows(db: sqlite3.Connection) -> Iterator[tuple]:
-    """Every stored message row in frame order, one chunk in memory at a time."""
-    singles = db.execute("SELECT * FROM dns_messages ORDER BY frame, idx")
-    chunks = db.execute("SELECT rows FROM dns_message_chunks ORDER BY first_frame")
-    chunked = (row for (packed,) in chunks for row in chunk_rows(packed))
-    return heapq.merge(singles, chunked, key=_message_order)
+def iter_message_rows(db: sqlite3.Connection, descending: bool = False) -> Iterator[tuple]:
+    """Every stored message row in frame order (last first when `descending`), one chunk in
+    memory at a time."""
+    order = "DESC" if descending else ""
+    singles = db.execute(f"SELECT * FROM dns_messages ORDER BY frame {order}, idx {order}")
+    chunks = db.execute(f"SELECT rows FROM dns_message_chunks ORDER BY first_frame {order}")
+    chunked = (
+        row
+        for (packed,) in chunks
+        for row in (reversed(chunk_rows(packed)) if descending else chunk_rows(packed))
+    )
+    return heapq.merge(singles, chunked, key=_message_order, reverse=descending)
 
 
 def _message_order(row: tuple) -> tuple[int, int]:
@@ -655,8 +662,20 @@ def message_at(db: sqlite3.Connection, frame: int, index: int = 0) -> DnsMessage
     return DnsMessage(**full_message(rows[index], with_raw=True, splits=splits_of(db)))
 
 
-def iter_messages(db: sqlite3.Connection) -> Iterator[dict[str, Any]]:
-    """Every message record in frame order (for `--records messages`)."""
+def iter_messages(
+    db: sqlite3.Connection, passes: Callable[[Any], bool] | None = None, descending: bool = False
+) -> Iterator[dict[str, Any]]:
+    """Every message record in frame order (for `--records messages`), or those that pass."""
     splits = splits_of(db)
-    for row in iter_message_rows(db):
+    for row in matching_message_rows(db, passes, descending):
         yield full_message(row, splits=splits)
+
+
+def matching_message_rows(
+    db: sqlite3.Connection, passes: Callable[[Any], bool] | None, descending: bool = False
+) -> Iterator[tuple]:
+    """The stored message rows that pass a `dns.messages` filter's test (every row for None)."""
+    rows = iter_message_rows(db, descending)
+    if passes is None:
+        return rows
+    return (row for row in rows if passes(MessageRow(row)))

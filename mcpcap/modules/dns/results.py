@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from mcpcap.core.errors import NotFoundError
-from mcpcap.core.filtering import Filter
+from mcpcap.core.filtering import Filter, compile_test
 from mcpcap.core.flowsplits import splits_of
 from mcpcap.core.models import Ranking
 from mcpcap.core.modules.kinds import RecordKind, RecordPage
@@ -24,6 +24,12 @@ MESSAGES = "dns.messages"
 MALFORMED = "dns.malformed"
 FINDINGS = "dns.findings"  # served by the hunt's own table (hunting.results)
 PAGE_ENVELOPE = 120  # characters a record page adds around a transaction page
+
+
+def _beyond(row: tuple, cursor: list, descending: bool) -> bool:
+    """Whether a message row (frame, index first) comes after the cursor's in the page order."""
+    position, mark = (row[0], row[1]), (cursor[0], cursor[1])
+    return position < mark if descending else position > mark
 
 
 class DnsResults:
@@ -158,7 +164,7 @@ class DnsResults:
         if kind.name == FINDINGS:
             return self.findings.get().records(kind, flt, sort=sort, limit=limit, cursor=cursor)
         if kind.name == MESSAGES:
-            return self._message_page(kind, limit, cursor)
+            return self._message_page(kind, flt, sort, limit, cursor)
         if kind.name == MALFORMED:
             return self._malformed.records(kind, flt, sort=sort, limit=limit, cursor=cursor)
         envelope = PAGE_ENVELOPE + len(flt.text()) + len(sort or "")
@@ -186,7 +192,7 @@ class DnsResults:
         if kind.name == FINDINGS:
             return self.findings.get().iter_records(kind, flt, sort=sort)
         if kind.name == MESSAGES:
-            return queries.iter_messages(self._db)
+            return queries.iter_messages(self._db, compile_test(flt), sort == "-frame")
         if kind.name == MALFORMED:
             return self._malformed.iter_records(kind, flt, sort=sort)
         return queries.iter_transactions(self._db, transaction_filter(flt), sort)
@@ -205,17 +211,28 @@ class DnsResults:
             return self.message(int(frame), int(index or 0)).model_dump(mode="json")
         return queries.transaction_by_id(self._db, record_id)
 
-    def _message_page(self, kind: RecordKind, limit: int | None, cursor: str | None) -> RecordPage:
-        """Messages in frame order after the cursor's (frame, index); stored rows are walked
-        without decoding until the page starts, so a page costs one pass over the rows."""
+    def _message_page(
+        self,
+        kind: RecordKind,
+        flt: Filter,
+        sort: str | None,
+        limit: int | None,
+        cursor: str | None,
+    ) -> RecordPage:
+        """Messages that pass the filter, in frame order (last first for `-frame`), after the
+        cursor's (frame, index); rows are tested without a full decode, and only the page's
+        are decoded, so a page costs one pass over the rows."""
         limit = check_limit(limit)
-        digest = query_digest({"k": kind.name})
+        descending = sort == "-frame"
+        digest = query_digest({"k": kind.name, "f": flt.text(), "s": sort})
         capture = queries.capture_identity(self._db)
-        after = tuple(decode_cursor(cursor, digest, capture) or (0, -1))
+        after = decode_cursor(cursor, digest, capture)
         total, rows = 0, []
-        for row in queries.iter_message_rows(self._db):
+        for row in queries.matching_message_rows(self._db, compile_test(flt), descending):
             total += 1
-            if len(rows) <= limit and (row[0], row[1]) > after:
+            if len(rows) <= limit and (
+                after is None or _beyond((row[0], row[1]), after, descending)
+            ):
                 rows.append(row)
         splits = splits_of(self._db)
         records = [queries.full_message(row, splits=splits) for row in rows[:limit]]
@@ -225,6 +242,8 @@ class DnsResults:
             last = rows[n - 1] if n else None
             return RecordPage(
                 kind=kind.name,
+                filter=flt.text(),
+                sort=sort,
                 total=total,
                 items=records[:n],
                 next_cursor=encode_cursor([last[0], last[1]], digest, capture)

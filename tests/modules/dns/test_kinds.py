@@ -115,8 +115,8 @@ def test_unknown_kinds_sorts_and_filters_are_one_sentence(analysis):
         query.page(sort="rt")
     with pytest.raises(BadArgumentError, match="did you mean 'rcode'"):
         query.page("rcod:3")
-    with pytest.raises(BadArgumentError, match="filters are"):
-        KindQuery(analysis, "dns.messages").page("rcode:3")
+    with pytest.raises(BadArgumentError, match="filters are: qr, qtype, rcode"):
+        KindQuery(analysis, "dns.messages").page("zzzz:3")
 
 
 def test_describe_lists_every_kind_with_its_filters(analysis):
