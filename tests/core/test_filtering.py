@@ -10,6 +10,7 @@ from mcpcap.core.filtering import (
     FilterSpec,
     bind,
     compile_sql,
+    compile_test,
     conditions_from_arguments,
     parse_and_bind,
     parse_filter,
@@ -85,6 +86,28 @@ def test_a_token_written_back_reads_the_same():
 )
 def test_filters_select_rows(db, text, expected):
     assert names(db, text) == expected
+
+
+# the same filters for records that are not table rows: Python tests instead of SQL
+PYTHON_SPECS = (
+    FilterSpec("name", "exact name", parse=str.lower, test=lambda r, v: r[0] == v),
+    FilterSpec("rcode", "response code", parse=_rcode, choices=tuple(RCODES),
+               test=lambda r, v: r[1] == v),
+    FilterSpec("bytes", "bytes sent", parse=int, test=lambda r, v: r[2] == v,
+               key=lambda r: r[2], ordered=True),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "rcode:NXDOMAIN", "rcode:nxdomain,servfail", "-rcode:NXDOMAIN", "bytes>10",
+     "bytes>=10 bytes<=500", 'name:"d,example"', "rcode:0,3 -bytes<100", "-bytes>=10"],
+)  # fmt: skip
+def test_python_tests_keep_what_the_sql_keeps(db, text):
+    passes = compile_test(parse_and_bind(text, PYTHON_SPECS))
+    kept = sorted(row[0] for row in ROWS if passes is None or passes(row))
+    assert kept == names(db, text)
+    assert (passes is None) == (text == "")
 
 
 def test_named_arguments_are_the_same_conditions(db):
