@@ -193,7 +193,9 @@ def _scan_parallel(
         progress = _Repeating(progress, reader.size)
     waiting = progress.again if progress is not None else None
     if feeder.stream_side.active:
-        feeder.use_stream_worker(names)
+        # a process of its own pays for itself when streams are claimed on any port (every
+        # TCP segment goes there); a few ports' streams (DNS over TCP) are read here
+        feeder.collect_streams(names, own_process=feeder.stream_side.interest.any_port)
     runs = run_spans(layout, spans, names, workers, cancel, waiting)
     with contextlib.closing(runs) as results:
         seen = _consume_spans(
@@ -258,7 +260,7 @@ def _hand_over(result: tuple, feeder: _FrameFeeder, module_scans: list[Any], lin
             module_scans[kind].on_udp_decoded(*item[1:])
     feeder.flush_packets()  # the span's deferred frames, which this process decoded
     if feeder.stream_items is not None:
-        feeder.hand_to_stream_worker(result[1])
+        feeder.hand_on_streams(result[1])
     _hand_over_partials(feeder, module_scans, partials)
 
 
@@ -292,8 +294,8 @@ class _FrameFeeder:
 
     TCP goes two ways: to the `on_tcp` of modules that read streams here (`streams`), and to
     the stream decoders of the others (`stream_side`, see `mcpcap.core.streamwork`): in this
-    process for a serial scan; collected in `stream_items` for the stream worker of a parallel
-    one (`hand_to_stream_worker`).
+    process for a serial scan; collected in `stream_items` for a parallel one, then handed on
+    span by span (`hand_on_streams`) to its stream worker or to this process's decoders.
     """
 
     def __init__(
@@ -351,14 +353,15 @@ class _FrameFeeder:
         if self._unflushed >= PACKETS_PER_FLUSH:
             self.flush_packets()
 
-    def use_stream_worker(self, names: list[str]) -> None:
-        """A parallel scan's stream decoders run in a stream worker, started with the first
-        stream bytes (a capture without any costs no process), from the start method chosen
-        now, before the span workers' threads exist."""
+    def collect_streams(self, names: list[str], own_process: bool) -> None:
+        """A parallel scan's stream segments are collected span by span, in frame order, for
+        the stream decoders: in a stream worker (`own_process`), started with the first stream
+        bytes (a capture without any costs no process) from the start method chosen now,
+        before the span workers' threads exist; or in this process."""
         from mcpcap.core.parallel import worker_context
 
         self.stream_items = deque()
-        self._stream_start = (worker_context(), names)
+        self._stream_start = (worker_context(), names) if own_process else None
 
     def _stream_worker(self) -> StreamWorker:
         if self.stream_worker is None:
@@ -398,10 +401,10 @@ class _FrameFeeder:
         if self.stream_side.active and self.stream_items is None:
             self.take_stream_partials(self.stream_side.flush())
 
-    def hand_to_stream_worker(self, packed: bytes | None) -> None:
+    def hand_on_streams(self, packed: bytes | None) -> None:
         """A span's stream segments (packed by its worker, None for none) with those of the
-        frames this process decoded for it, to the stream worker; the partials it finished
-        meanwhile to their module scans."""
+        frames this process decoded for it, in frame order, to the stream decoders; the
+        partials they finished meanwhile to their module scans."""
         assert self.stream_items is not None
         if self.stream_items:
             items = marshal.loads(packed) if packed else []
@@ -409,9 +412,14 @@ class _FrameFeeder:
             self.stream_items.clear()
             items.sort(key=_frame_of)
             packed = marshal.dumps(items)
-        if packed:
-            for partials in self._stream_worker().send(packed):
-                self.take_stream_partials(partials)
+        if not packed:
+            return
+        if self._stream_start is None:  # read here
+            self.stream_side.feed_items(marshal.loads(packed))
+            self.take_stream_partials(self.stream_side.flush())
+            return
+        for partials in self._stream_worker().send(packed):
+            self.take_stream_partials(partials)
 
     def take_stream_partials(self, partials: list[Any]) -> None:
         for (_, scan), partial in zip(self.scans, partials, strict=True):
@@ -424,11 +432,11 @@ class _FrameFeeder:
         self.flush_packets()
         if not self.stream_side.active:
             return
-        if self.stream_items is None:
+        if self.stream_items is not None and self.stream_items:
+            self.hand_on_streams(None)
+        if self.stream_items is None or self._stream_start is None:  # read in this process
             self.take_stream_partials(self.stream_side.finish(number, ts))
             return
-        if self.stream_items:
-            self.hand_to_stream_worker(None)
         if self.stream_worker is None:
             return  # the capture had no stream bytes for them
         partials, cut = self.stream_worker.finish(number, ts)

@@ -80,13 +80,13 @@ def test_a_stream_worker_that_dies_ends_the_scan_with_an_error(tmp_path, monkeyp
 def test_a_cancelled_scan_stops_its_stream_worker(tmp_path, monkeypatch):
     path = _write(tmp_path / "talks.pcap", TALKS * 3)
     cancel = threading.Event()
-    real = scan._FrameFeeder.hand_to_stream_worker
+    real = scan._FrameFeeder.hand_on_streams
 
     def cancel_after_the_first_span(self, packed):
         real(self, packed)
         cancel.set()
 
-    monkeypatch.setattr(scan._FrameFeeder, "hand_to_stream_worker", cancel_after_the_first_span)
+    monkeypatch.setattr(scan._FrameFeeder, "hand_on_streams", cancel_after_the_first_span)
     with pytest.raises(CancelledError):
         _scan(path, 2, monkeypatch, cancel)
     assert not multiprocessing.active_children()

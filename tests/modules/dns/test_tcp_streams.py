@@ -124,9 +124,11 @@ def test_tcp_transactions_pair_within_their_connection_and_follow_the_udp_ones(o
     assert never and not any(t["answered"] for t in never)
 
 
-def test_a_parallel_scan_reads_dns_over_tcp_in_the_stream_worker(capture, tmp_path, monkeypatch):
-    """The stream decoder runs in a process of its own (here forked, so it keeps these patches)
-    for two workers, in this process for one; `DnsScan.on_tcp` is never called."""
+def test_a_parallel_scan_reads_dns_over_tcp_where_its_streams_are(capture, tmp_path, monkeypatch):
+    """The stream decoder runs in this process for one worker, and for two when only port 53 is
+    read (a few streams); in a process of its own (here forked, so it keeps these patches) when
+    a module claims streams on any port (every TCP segment goes there). `DnsScan.on_tcp` is
+    never called, and the results are the same every way."""
     monkeypatch.setattr(parallel, "worker_context", lambda: multiprocessing.get_context("fork"))
     monkeypatch.setattr(parallel, "SPAN_BYTES", 2048)
     log = tmp_path / "pids"
@@ -142,18 +144,17 @@ def test_a_parallel_scan_reads_dns_over_tcp_in_the_stream_worker(capture, tmp_pa
 
     monkeypatch.setattr(DnsStreams, "on_tcp", logged)
     monkeypatch.setattr(DnsScan, "on_tcp", refused)
-    counts = {}
-    for workers in (1, 2):
+    here = {str(os.getpid())}
+    counts = []
+    for workers, modules, in_this_process in ((1, ["dns"], True), (2, ["dns"], True),
+                                              (2, ["dns", "http"], False)):  # fmt: skip
         log.write_text("")
-        settings = Settings(use_cache=False, workers=workers, cache_dir=tmp_path, modules=["dns"])
+        settings = Settings(use_cache=False, workers=workers, cache_dir=tmp_path, modules=modules)
         with Analyzer(settings).analyze(capture, capture.name) as analysis:
-            counts[workers] = analysis.module("dns").summary().transports
+            counts.append(analysis.module("dns").summary().transports)
         pids = set(log.read_text().split())
-        if workers == 1:
-            assert pids == {str(os.getpid())}
-        else:
-            assert len(pids) == 1 and str(os.getpid()) not in pids
-    assert counts[1] == counts[2] == {"udp": udp_messages(), "tcp": tcp_messages()}
+        assert len(pids) == 1 and (pids == here) == in_this_process, (workers, modules)
+    assert counts == [{"udp": udp_messages(), "tcp": tcp_messages()}] * 3
     assert not multiprocessing.active_children()
 
 
