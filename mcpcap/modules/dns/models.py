@@ -166,6 +166,11 @@ class DnsMessage(Result):
     additional: list[dict[str, Any]]
     edns: dict[str, Any] | None
     malformed: str | None
+    info: str = Field(
+        "",
+        description="one line, as Wireshark's Info column: query or response, id, rcode "
+        "when not NOERROR, the questions, a response's first answers",
+    )
     raw_hex: str | None = Field(None, description="the message's bytes as hex")
 
 

@@ -65,6 +65,7 @@ def message_record(
     mdns = protocol == "mdns"
     # the connection as its client sees it: a query's sender, a response's receiver
     ends = ((dst, dport, src, sport) if msg.qr else (src, sport, dst, dport)) + (transport,)
+    answers = [resource_record(r, mdns) for r in msg.answers]
     return {
         "frame": frame,
         "index": index,
@@ -95,9 +96,37 @@ def message_record(
             "cd": msg.cd,
         },
         "questions": [question_record(q, mdns) for q in msg.questions],
-        "answers": [resource_record(r, mdns) for r in msg.answers],
+        "answers": answers,
         "authority": [resource_record(r, mdns) for r in msg.authority],
         "additional": [resource_record(r, mdns) for r in msg.additional],
         "edns": msg.edns,
         "malformed": msg.malformed,
+        "info": message_info(msg, answers),
     }
+
+
+INFO_ANSWERS = 4  # answers an `info` line names (then "+N")
+INFO_DATA_CHARS = 48  # of each answer's data
+
+
+def message_info(msg: DnsMessage, answers: list[dict]) -> str:
+    """One line, as Wireshark's Info column reads: `query 0x1a2b A www.example.com`, or
+    `response 0x1a2b NXDOMAIN A nosuch.example`, `response 0x1a2b A www.example.com A 192.0.2.1`
+    (an opcode other than QUERY leads: `UPDATE response ...`). `answers`: the message's answer
+    records; the first few are named, each cut to a few dozen characters."""
+    words = [] if msg.opcode == 0 else [opcode_name(msg.opcode)]
+    words.append(f"{'response' if msg.qr else 'query'} 0x{msg.id:04x}")
+    if msg.qr and msg.rcode:
+        words.append(rcode_name(msg.rcode))
+    words += [f"{type_name(q[1])} {q[0]}" for q in msg.questions]
+    if msg.qr:
+        words += [f"{r['type_name']} {_cut(r['data'])}" for r in answers[:INFO_ANSWERS]]
+        if len(answers) > INFO_ANSWERS:
+            words.append(f"+{len(answers) - INFO_ANSWERS}")
+    if msg.malformed:
+        words.append(f"[malformed: {msg.malformed}]")
+    return " ".join(words)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= INFO_DATA_CHARS else text[: INFO_DATA_CHARS - 1] + "…"

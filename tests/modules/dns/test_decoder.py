@@ -566,7 +566,7 @@ def test_message_record_contract_keys_and_values() -> None:
         "frame", "index", "ts", "time", "uid", "src", "sport", "dst", "dport", "transport",
         "protocol", "record_id", "id", "trans_id", "qr", "opcode", "opcode_name", "rcode",
         "rcode_name", "flags", "questions", "answers", "authority", "additional", "edns",
-        "malformed",
+        "malformed", "info",
     ]  # fmt: skip
     assert (rec["frame"], rec["index"], rec["record_id"], rec["id"]) == (3, 1, "3:1", 0x1234)
     assert rec["trans_id"] == rec["id"]
@@ -587,11 +587,18 @@ def test_message_record_contract_keys_and_values() -> None:
     assert rec["additional"][0]["type_name"] == "OPT"
     assert rec["edns"]["do"] is True
     assert rec["malformed"] is None
+    assert rec["info"].startswith("response 0x1234 A www.example.com CNAME cdn.example.com")
 
 
 def test_message_record_uses_the_extended_rcode_name() -> None:
     rec = _record(decode_message(header(flags=0x8000, ar=1) + opt(ext_rcode=1)))
     assert (rec["rcode"], rec["rcode_name"]) == (16, "BADVERS")
+    assert rec["info"] == f"response 0x{rec['id']:04x} BADVERS"
+
+
+def test_message_info_leads_with_an_opcode_other_than_query() -> None:
+    update = header(flags=0x5 << 11, qd=1) + question(wire_name("example.com"), 6, 1)
+    assert _record(decode_message(update))["info"].startswith("UPDATE query 0x")
 
 
 def test_message_record_mdns_bits_only_for_mdns() -> None:

@@ -152,3 +152,19 @@ def test_bad_values_name_the_filter_and_what_it_takes(analysis):
         query.page("qr>1")
     with pytest.raises(BadArgumentError, match="sorts by frame, -frame"):
         query.page(sort="rtt")
+
+
+def test_info_is_one_line_saying_what_the_message_is(messages):
+    for message in messages:
+        info = message["info"]
+        kind = "response" if message["qr"] else "query"
+        assert info.startswith(f"{kind} 0x{message['id']:04x}"), info
+        assert ("\n" not in info) and len(info) < 400
+        for question in message["questions"]:
+            assert f"{question['type_name']} {question['name']}" in info
+        assert (message["rcode_name"] in info) == (message["qr"] and message["rcode"] != 0)
+        answers = message["answers"] if message["qr"] else []
+        for answer in answers[:4]:
+            assert f"{answer['type_name']} {answer['data'][:20]}" in info
+        assert info.endswith(f"+{len(answers) - 4}") == (len(answers) > 4)
+    assert any(len(m["answers"]) > 4 and m["qr"] for m in messages), "a long answer is cut"
