@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mcpcap.core.config import build_settings
 from mcpcap.core.errors import BadArgumentError, NotFoundError
 from mcpcap.core.export import connection_uid
 from mcpcap.core.records import KindQuery, describe
-from mcpcap.core.service import Analyzer
-
-
-@pytest.fixture(scope="module")
-def analysis():
-    example = Path(__file__).parents[3] / "example.pcap"
-    with Analyzer(build_settings({"no_cache": True})).analyze(example, "example.pcap") as result:
-        yield result
 
 
 @pytest.fixture(scope="module")

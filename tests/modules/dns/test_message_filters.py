@@ -21,13 +21,6 @@ Record = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def analysis():
-    example = Path(__file__).parents[3] / "example.pcap"
-    with Analyzer(build_settings({"no_cache": True})).analyze(example, "example.pcap") as result:
-        yield result
-
-
-@pytest.fixture(scope="module")
 def messages(analysis) -> list[Record]:
     return list(analysis.module("dns").iter_messages())
 
