@@ -1,0 +1,325 @@
+"""Mutation fuzzer: hostile variants of known captures through every module, in process.
+
+    python benchmarks/fuzz_modules.py [--mutants 2000] [--seed 1] [--timeout 30] [--out DIR]
+
+Takes the captures under tests/fixtures, ../shared/corpus and ../shared/corpus-modules (found
+relative to the repository; missing folders are skipped), and writes mutants of them as pcap:
+bytes flipped (biased towards the headers and towards anything that looks like a length:
+IP/UDP/TLS/QUIC/DHCP/IPv6-extension lengths all hold "the bytes that follow"), HTTP numbers
+rewritten (Content-Length, chunk sizes), packets truncated (incl_len shrunk, orig_len kept),
+duplicated, dropped, reordered, and now and then a record header that lies about its length.
+
+Each mutant is analysed with all built-in modules in a child process (killed after --timeout
+seconds: a hang), which then builds every module's summary, the first page, a ranking and one
+record by id of every kind, and validates them against the record models. A finding is any
+exception other than the clear error for a file that is not a capture, a hang, or memory past
+--memory MiB. Findings are deduplicated by where they were raised; each one's first mutant is
+kept in --out with its traceback. The same seed gives the same mutants.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import re
+import struct
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SUFFIXES = (".pcap", ".pcapng", ".pcap.gz", ".pcapng.gz", ".cap")
+WINDOW = 300  # frames of one capture per mutant: small mutants, many of them
+HEADER_BYTES = 96  # where the link, tunnel, IP and transport headers of most frames lie
+Frame = tuple[float, bytes, int]  # ts, captured bytes, original length
+
+# -- the seeds -----------------------------------------------------------------------------------
+
+
+def seed_captures() -> list[Path]:
+    """The fixtures' captures, then the shared corpora's (beside the main checkout)."""
+    from tests.corpus import find_corpus
+
+    shared = find_corpus().parent
+    found = []
+    for folder in (REPO / "tests" / "fixtures", shared / "corpus", shared / "corpus-modules"):
+        if folder.is_dir():
+            found += [p for p in sorted(folder.rglob("*")) if p.name.endswith(SUFFIXES)]
+    return found
+
+
+def read_frames(path: Path) -> tuple[int, list[Frame]] | None:
+    """The frames of the capture's most common link type (pcap holds one), or None."""
+    from mcpcap.core.errors import McpcapError
+    from mcpcap.core.reader import CaptureReader
+
+    try:
+        with CaptureReader(path) as reader:
+            records = list(reader)
+    except McpcapError:
+        return None
+    if not records:
+        return None
+    linktype = Counter(r[1] for r in records).most_common(1)[0][0]
+    return linktype, [(ts, data, orig) for ts, lt, data, orig in records if lt == linktype]
+
+
+# -- mutations -----------------------------------------------------------------------------------
+
+
+def length_spots(data: bytes) -> list[tuple[int, int]]:
+    """(offset, width) of the values that could be lengths: nonzero and at most what follows."""
+    spots = []
+    for i in range(len(data) - 1):
+        rest = len(data) - i
+        if 0 < data[i] < rest:
+            spots.append((i, 1))
+        if 0 < (data[i] << 8 | data[i + 1]) < rest:
+            spots.append((i, 2))
+        if i + 2 < len(data) and data[i] == 0 and 0 < int.from_bytes(data[i : i + 3]) < rest:
+            spots.append((i, 3))
+    return spots
+
+
+def set_length(rng: random.Random, data: bytes) -> bytes:
+    spots = length_spots(data)
+    if not spots:
+        return flip(rng, data)
+    at, width = rng.choice(spots)
+    old = int.from_bytes(data[at : at + width])
+    top = (1 << (8 * width)) - 1
+    new = rng.choice((0, 1, old - 1, old + 1, old * 2, top, top - 1, top >> 1, rng.randint(0, top)))
+    return data[:at] + (new & top).to_bytes(width) + data[at + width :]
+
+
+def flip(rng: random.Random, data: bytes) -> bytes:
+    if not data:
+        return data
+    out = bytearray(data)
+    for _ in range(rng.choice((1, 1, 2, 4))):
+        span = min(len(out), HEADER_BYTES) if rng.random() < 0.5 else len(out)
+        at = rng.randrange(span)
+        out[at] = rng.choice((rng.randrange(256), out[at] ^ (1 << rng.randrange(8)), 0, 0xFF))
+    return bytes(out)
+
+
+HTTP_NUMBER = re.compile(rb"(?i)(content-length:[ \t]*)(\d+)|(\r\n)([0-9a-f]+)(\r\n)")
+HUGE_NUMBERS = (b"0", b"1", b"-1", b"99999999999999999999999", b"18446744073709551616",
+                b"fffffffffffffff", b"7fffffff", b"+5", b" 12 ", b"1_0", b"0x10", b"")  # fmt: skip
+
+
+def http_number(rng: random.Random, data: bytes) -> bytes:
+    matches = list(HTTP_NUMBER.finditer(data))
+    if not matches:
+        return set_length(rng, data)
+    match = rng.choice(matches)
+    group = 2 if match.group(2) is not None else 4
+    return data[: match.start(group)] + rng.choice(HUGE_NUMBERS) + data[match.end(group) :]
+
+
+def splice(rng: random.Random, data: bytes) -> bytes:
+    """Bytes inserted or removed inside the frame: every length after them now lies."""
+    at = rng.randrange(len(data) + 1)
+    if rng.random() < 0.5:
+        return data[:at] + rng.randbytes(rng.choice((1, 2, 4, 16, 200))) + data[at:]
+    return data[:at] + data[at + rng.choice((1, 2, 4, 16)) :]
+
+
+def truncate(rng: random.Random, data: bytes) -> bytes:
+    return data[: rng.randrange(len(data) + 1)]
+
+
+FRAME_MUTATIONS = (flip, flip, set_length, set_length, set_length, http_number, splice, truncate)
+
+
+def mutate(rng: random.Random, frames: list[Frame]) -> list[Frame]:
+    """A few mutations of the frames (of one window of the capture)."""
+    frames = list(frames)
+    carrying = [i for i, (_, data, _) in enumerate(frames) if len(data) > 66]
+    for _ in range(rng.choice((1, 2, 3, 5, 8, 20))):
+        # mostly a frame with a payload: the modules' parsers see those
+        i = rng.choice(carrying) if carrying and rng.random() < 0.8 else rng.randrange(len(frames))
+        i = min(i, len(frames) - 1)
+        ts, data, orig = frames[i]
+        roll = rng.random()
+        if roll < 0.7:
+            data = rng.choice(FRAME_MUTATIONS)(rng, data)
+            # a shortened frame keeps its original length, as a capture with a snaplen does
+            frames[i] = (ts, data, max(orig, len(data)))
+        elif roll < 0.8:
+            for _ in range(rng.choice((1, 1, 2, 10))):
+                frames.insert(rng.randrange(i, len(frames) + 1), frames[i])
+        elif roll < 0.85 and len(frames) > 1:
+            del frames[i]
+        else:
+            j = min(len(frames) - 1, i + rng.randint(1, 5))
+            frames[i : j + 1] = reversed(frames[i : j + 1])
+    return frames
+
+
+def pcap_bytes(rng: random.Random, linktype: int, frames: list[Frame]) -> bytes:
+    """A pcap file; one in ten has one record header that lies (length past the data, past
+    the snap length, or an original length under the captured one)."""
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype)]
+    liar = rng.randrange(len(frames)) if rng.random() < 0.1 else -1
+    for n, (ts, data, orig) in enumerate(frames):
+        incl = len(data)
+        if n == liar:
+            incl, orig = rng.choice(((incl + 100, orig), (300000, orig), (incl, incl - 1),
+                                     (0xFFFFFFFF, orig), (incl, 0)))  # fmt: skip
+        sec = int(ts)
+        usec = min(999_999, max(0, round((ts - sec) * 1e6)))
+        out.append(struct.pack("<IIII", sec & 0xFFFFFFFF, usec, incl & 0xFFFFFFFF,
+                               max(0, orig) & 0xFFFFFFFF) + data)  # fmt: skip
+    return b"".join(out)
+
+
+def make_mutant(rng: random.Random, linktype: int, frames: list[Frame]) -> bytes:
+    start = rng.randrange(max(1, len(frames) - WINDOW + 1))
+    return pcap_bytes(rng, linktype, mutate(rng, frames[start : start + WINDOW]))
+
+
+# -- one analysis, in the child ------------------------------------------------------------------
+
+BROKEN_FILE_ERRORS = ("NotACaptureError", "CaptureReadError")
+
+
+def analyse(path: Path, cache: Path) -> None:
+    """Everything a face could ask of the capture; raises what went wrong."""
+    from mcpcap.core.config import Settings
+    from mcpcap.core.records import KindQuery, all_kinds
+    from mcpcap.core.service import Analyzer
+
+    settings = Settings(use_cache=False, workers=1, cache_dir=cache)
+    with Analyzer(settings).analyze(path, path.name) as analysis:
+        analysis.summary()
+        for name in analysis.module_names:
+            summary = analysis.module(name).summary()
+            type(summary).model_validate(summary.model_dump())
+        for kind in all_kinds(analysis.modules):
+            query = KindQuery(analysis, kind.name)
+            page = query.page(limit=25)
+            for item in page.items:
+                kind.model.model_validate(item)
+            if kind.rank_by:
+                query.top(limit=10)
+            if page.items:
+                query.one(page.items[0][kind.id_field])
+
+
+def child(conn, memory_mib: int) -> None:
+    import resource
+
+    limit = memory_mib << 20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    with tempfile.TemporaryDirectory(prefix="mcpcap-fuzz-") as cache:
+        while True:
+            path = conn.recv()
+            try:
+                analyse(Path(path), Path(cache))
+                conn.send(None)
+            except Exception as exc:  # every failure is a finding, reported to the parent
+                if type(exc).__name__ in BROKEN_FILE_ERRORS:
+                    conn.send(None)
+                else:
+                    conn.send((_signature(exc), traceback.format_exc()))
+
+
+def _signature(exc: BaseException) -> str:
+    """Where in mcpcap the exception was raised: the deepest of our frames."""
+    ours = [f for f in traceback.extract_tb(exc.__traceback__) if "/mcpcap/" in f.filename]
+    where = f"{Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else "?"
+    return f"{type(exc).__name__} at {where}"
+
+
+class Runner:
+    """A child process that analyses one mutant at a time, restarted after a hang or death."""
+
+    def __init__(self, timeout: float, memory_mib: int) -> None:
+        self.timeout, self.memory_mib = timeout, memory_mib
+        self.proc = None
+
+    def _start(self) -> None:
+        ctx = mp.get_context("fork")
+        self.conn, theirs = ctx.Pipe()
+        self.proc = ctx.Process(target=child, args=(theirs, self.memory_mib), daemon=True)
+        self.proc.start()
+
+    def run(self, path: Path) -> tuple[str, str] | None:
+        if self.proc is None or not self.proc.is_alive():
+            self._start()
+        self.conn.send(str(path))
+        if self.conn.poll(self.timeout):
+            try:
+                return self.conn.recv()
+            except EOFError:
+                pass
+            self.stop()
+            return ("died", f"the child died (exit code {self.proc.exitcode})")
+        self.stop()
+        return ("hang", f"no result after {self.timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.join()
+            self.proc = None
+
+
+# -- the loop ------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mutants", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--memory", type=int, default=3072, help="MiB of address space")
+    parser.add_argument("--match", default="", help="only seed captures whose name has this")
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "mcpcap-fuzz")
+    args = parser.parse_args(argv)
+    seeds = [s for s in seed_captures() if args.match in s.name]
+    loaded = [(s, r) for s in seeds if (r := read_frames(s)) is not None]
+    print(f"{len(loaded)} seed captures of {len(seeds)}", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(args.seed)
+    runner = Runner(args.timeout, args.memory)
+    findings: dict[str, int] = {}
+    started = time.monotonic()
+    try:
+        for n in range(args.mutants):
+            seed, (linktype, frames) = loaded[n % len(loaded)]
+            mutant = args.out / "current.pcap"
+            mutant.write_bytes(make_mutant(rng, linktype, frames))
+            result = runner.run(mutant)
+            if result is not None:
+                _record(args.out, findings, result, seed, mutant, n)
+            if (n + 1) % 100 == 0:
+                print(f"{n + 1} mutants, {sum(findings.values())} findings, "
+                      f"{time.monotonic() - started:.0f} s", flush=True)  # fmt: skip
+    finally:
+        runner.stop()
+    print(f"{args.mutants} mutants: {len(findings)} distinct findings")
+    for signature, count in sorted(findings.items(), key=lambda kv: -kv[1]):
+        print(f"  {count:5} {signature}")
+    return 1 if findings else 0
+
+
+def _record(out: Path, findings: dict[str, int], result, seed: Path, mutant: Path, n: int) -> None:
+    signature, text = result
+    if signature not in findings:
+        name = re.sub(r"[^\w.-]+", "_", signature)
+        kept = out / f"{name}.pcap"
+        kept.write_bytes(mutant.read_bytes())
+        (out / f"{name}.txt").write_text(f"mutant {n} of {seed.name}\n{text}")
+        print(f"NEW {signature} (mutant {n} of {seed.name}) -> {kept}", flush=True)
+    findings[signature] = findings.get(signature, 0) + 1
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    sys.exit(main())
