@@ -20,9 +20,12 @@ kept in --out with its traceback. The same seed gives the same mutants.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
+import os
 import random
 import re
+import signal
 import struct
 import sys
 import tempfile
@@ -188,13 +191,13 @@ def make_mutant(rng: random.Random, linktype: int, frames: list[Frame]) -> bytes
 BROKEN_FILE_ERRORS = ("NotACaptureError", "CaptureReadError")
 
 
-def analyse(path: Path, cache: Path) -> None:
+def analyse(path: Path, cache: Path, workers: int) -> None:
     """Everything a face could ask of the capture; raises what went wrong."""
     from mcpcap.core.config import Settings
     from mcpcap.core.records import KindQuery, all_kinds
     from mcpcap.core.service import Analyzer
 
-    settings = Settings(use_cache=False, workers=1, cache_dir=cache)
+    settings = Settings(use_cache=False, workers=workers, cache_dir=cache)
     with Analyzer(settings).analyze(path, path.name) as analysis:
         analysis.summary()
         for name in analysis.module_names:
@@ -204,23 +207,38 @@ def analyse(path: Path, cache: Path) -> None:
             query = KindQuery(analysis, kind.name)
             page = query.page(limit=25)
             for item in page.items:
-                kind.model.model_validate(item)
+                _check(kind, item)
             if kind.rank_by:
                 query.top(limit=10)
             if page.items:
                 query.one(page.items[0][kind.id_field])
 
 
-def child(conn, memory_mib: int) -> None:
+class ModelViolation(Exception):
+    """A record the kind's model refuses: the faces would show a broken document."""
+
+
+def _check(kind, item: dict) -> None:
+    from pydantic import ValidationError
+
+    try:
+        kind.model.model_validate(item)
+    except ValidationError as exc:
+        where = ".".join(map(str, exc.errors()[0]["loc"]))
+        raise ModelViolation(f"{kind.name} record: {where}") from exc
+
+
+def child(conn, memory_mib: int, workers: int) -> None:
     import resource
 
+    os.setpgrp()  # its scan's workers too end with it (see Runner.stop)
     limit = memory_mib << 20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     with tempfile.TemporaryDirectory(prefix="mcpcap-fuzz-") as cache:
         while True:
             path = conn.recv()
             try:
-                analyse(Path(path), Path(cache))
+                analyse(Path(path), Path(cache), workers)
                 conn.send(None)
             except Exception as exc:  # every failure is a finding, reported to the parent
                 if type(exc).__name__ in BROKEN_FILE_ERRORS:
@@ -231,6 +249,8 @@ def child(conn, memory_mib: int) -> None:
 
 def _signature(exc: BaseException) -> str:
     """Where in mcpcap the exception was raised: the deepest of our frames."""
+    if isinstance(exc, ModelViolation):
+        return f"{type(exc).__name__} {exc}"
     ours = [f for f in traceback.extract_tb(exc.__traceback__) if "/mcpcap/" in f.filename]
     where = f"{Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else "?"
     return f"{type(exc).__name__} at {where}"
@@ -239,14 +259,15 @@ def _signature(exc: BaseException) -> str:
 class Runner:
     """A child process that analyses one mutant at a time, restarted after a hang or death."""
 
-    def __init__(self, timeout: float, memory_mib: int) -> None:
-        self.timeout, self.memory_mib = timeout, memory_mib
+    def __init__(self, timeout: float, memory_mib: int, workers: int) -> None:
+        self.timeout, self.memory_mib, self.workers = timeout, memory_mib, workers
         self.proc = None
 
     def _start(self) -> None:
         ctx = mp.get_context("fork")
         self.conn, theirs = ctx.Pipe()
-        self.proc = ctx.Process(target=child, args=(theirs, self.memory_mib), daemon=True)
+        # not a daemon: a parallel scan starts worker processes of its own
+        self.proc = ctx.Process(target=child, args=(theirs, self.memory_mib, self.workers))
         self.proc.start()
 
     def run(self, path: Path) -> tuple[str, str] | None:
@@ -265,7 +286,8 @@ class Runner:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.join()
             self.proc = None
 
@@ -279,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--memory", type=int, default=3072, help="MiB of address space")
+    parser.add_argument("--workers", type=int, default=1, help="2: the parallel scan's path")
     parser.add_argument("--match", default="", help="only seed captures whose name has this")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "mcpcap-fuzz")
     args = parser.parse_args(argv)
@@ -287,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(loaded)} seed captures of {len(seeds)}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
-    runner = Runner(args.timeout, args.memory)
+    runner = Runner(args.timeout, args.memory, args.workers)
     findings: dict[str, int] = {}
     started = time.monotonic()
     try:
