@@ -7,7 +7,8 @@ relative to the repository; missing folders are skipped), and writes mutants of 
 bytes flipped (biased towards the headers and towards anything that looks like a length:
 IP/UDP/TLS/QUIC/DHCP/IPv6-extension lengths all hold "the bytes that follow"), HTTP numbers
 rewritten (Content-Length, chunk sizes), packets truncated (incl_len shrunk, orig_len kept),
-duplicated, dropped, reordered, and now and then a record header that lies about its length.
+duplicated, dropped, reordered, TCP segments split in two or moved in sequence space, and now
+and then a record header that lies about its length.
 
 Each mutant is analysed with all built-in modules in a child process (killed after --timeout
 seconds: a hang), which then builds every module's summary, the first page, a ranking and one
@@ -137,9 +138,65 @@ def truncate(rng: random.Random, data: bytes) -> bytes:
 
 
 FRAME_MUTATIONS = (flip, flip, set_length, set_length, set_length, http_number, splice, truncate)
+RAW_IP_LINKTYPES = (12, 101, 228, 229)
+VLAN_TAGS = (b"\x81\x00", b"\x88\xa8")
 
 
-def mutate(rng: random.Random, frames: list[Frame]) -> list[Frame]:
+def tcp_header(linktype: int, data: bytes) -> tuple[int, int] | None:
+    """(IP header, TCP header) offsets of an Ethernet or raw-IP frame carrying TCP right
+    after a plain IPv4 or IPv6 header; None for anything else."""
+    if linktype == 1:
+        ip = 14
+        while data[ip - 2 : ip] in VLAN_TAGS:
+            ip += 4
+    elif linktype in RAW_IP_LINKTYPES:
+        ip = 0
+    else:
+        return None
+    if len(data) < ip + 60:
+        return None
+    if data[ip] == 0x45 and data[ip + 9] == 6:
+        return ip, ip + 20
+    if data[ip] >> 4 == 6 and data[ip + 6] == 6:
+        return ip, ip + 40
+    return None
+
+
+def _with_payload(data: bytes, ip: int, tcp: int, seq: int, payload: bytes) -> bytes:
+    """The frame's headers with `payload`, its sequence number and the IP length made to fit."""
+    at = tcp + (data[tcp + 12] >> 4) * 4
+    head = bytearray(data[:at])
+    if data[ip] >> 4 == 4:
+        head[ip + 2 : ip + 4] = (at - ip + len(payload)).to_bytes(2)
+    else:
+        head[ip + 4 : ip + 6] = (at - ip - 40 + len(payload)).to_bytes(2)
+    head[tcp + 4 : tcp + 8] = (seq % (1 << 32)).to_bytes(4)
+    return bytes(head) + payload
+
+
+def resegment(rng: random.Random, linktype: int, frame: Frame) -> list[Frame]:
+    """A TCP segment as two (split inside its payload, now and then sent in reverse order),
+    or with its sequence number moved (overlaps, holes, a wrap). Other frames stay."""
+    ts, data, orig = frame
+    found = tcp_header(linktype, data)
+    if found is None:
+        return [frame]
+    ip, tcp = found
+    at = tcp + (data[tcp + 12] >> 4) * 4
+    end = ip + (int.from_bytes(data[ip + 2 : ip + 4]) if ip == tcp - 20 else
+                40 + int.from_bytes(data[ip + 4 : ip + 6]))  # fmt: skip
+    payload, seq = data[at:end], int.from_bytes(data[tcp + 4 : tcp + 8])
+    if len(payload) < 2 or rng.random() < 0.3:
+        moved = seq + rng.choice((-1, 1, -100, 100, 1 << 31, rng.randrange(1 << 32)))
+        return [(ts, _with_payload(data, ip, tcp, moved, payload), orig)]
+    cut = rng.randrange(1, len(payload))
+    first = _with_payload(data, ip, tcp, seq, payload[:cut])
+    second = _with_payload(data, ip, tcp, seq + cut, payload[cut:])
+    pieces = [(ts, first, len(first)), (ts, second, len(second))]
+    return pieces[::-1] if rng.random() < 0.3 else pieces
+
+
+def mutate(rng: random.Random, linktype: int, frames: list[Frame]) -> list[Frame]:
     """A few mutations of the frames (of one window of the capture)."""
     frames = list(frames)
     carrying = [i for i, (_, data, _) in enumerate(frames) if len(data) > 66]
@@ -149,10 +206,12 @@ def mutate(rng: random.Random, frames: list[Frame]) -> list[Frame]:
         i = min(i, len(frames) - 1)
         ts, data, orig = frames[i]
         roll = rng.random()
-        if roll < 0.7:
+        if roll < 0.6:
             data = rng.choice(FRAME_MUTATIONS)(rng, data)
             # a shortened frame keeps its original length, as a capture with a snaplen does
             frames[i] = (ts, data, max(orig, len(data)))
+        elif roll < 0.7:
+            frames[i : i + 1] = resegment(rng, linktype, frames[i])
         elif roll < 0.8:
             for _ in range(rng.choice((1, 1, 2, 10))):
                 frames.insert(rng.randrange(i, len(frames) + 1), frames[i])
@@ -183,7 +242,7 @@ def pcap_bytes(rng: random.Random, linktype: int, frames: list[Frame]) -> bytes:
 
 def make_mutant(rng: random.Random, linktype: int, frames: list[Frame]) -> bytes:
     start = rng.randrange(max(1, len(frames) - WINDOW + 1))
-    return pcap_bytes(rng, linktype, mutate(rng, frames[start : start + WINDOW]))
+    return pcap_bytes(rng, linktype, mutate(rng, linktype, frames[start : start + WINDOW]))
 
 
 # -- one analysis, in the child ------------------------------------------------------------------
