@@ -7,8 +7,9 @@ relative to the repository; missing folders are skipped), and writes mutants of 
 bytes flipped (biased towards the headers and towards anything that looks like a length:
 IP/UDP/TLS/QUIC/DHCP/IPv6-extension lengths all hold "the bytes that follow"), HTTP numbers
 rewritten (Content-Length, chunk sizes), packets truncated (incl_len shrunk, orig_len kept),
-duplicated, dropped, reordered, TCP segments split in two or moved in sequence space, and now
-and then a record header that lies about its length.
+duplicated, dropped, reordered, TCP segments split in two or moved in sequence space, QUIC client
+Initials decrypted, mutated and sealed again, and now and then a record header that lies about
+its length.
 
 Each mutant is analysed with all built-in modules in a child process (killed after --timeout
 seconds: a hang), which then builds every module's summary, the first page, a ranking and one
@@ -142,9 +143,9 @@ RAW_IP_LINKTYPES = (12, 101, 228, 229)
 VLAN_TAGS = (b"\x81\x00", b"\x88\xa8")
 
 
-def tcp_header(linktype: int, data: bytes) -> tuple[int, int] | None:
-    """(IP header, TCP header) offsets of an Ethernet or raw-IP frame carrying TCP right
-    after a plain IPv4 or IPv6 header; None for anything else."""
+def tcp_header(linktype: int, data: bytes, proto: int = 6) -> tuple[int, int] | None:
+    """(IP header, TCP header) offsets of an Ethernet or raw-IP frame carrying TCP (or
+    `proto`) right after a plain IPv4 or IPv6 header; None for anything else."""
     if linktype == 1:
         ip = 14
         while data[ip - 2 : ip] in VLAN_TAGS:
@@ -155,9 +156,9 @@ def tcp_header(linktype: int, data: bytes) -> tuple[int, int] | None:
         return None
     if len(data) < ip + 60:
         return None
-    if data[ip] == 0x45 and data[ip + 9] == 6:
+    if data[ip] == 0x45 and data[ip + 9] == proto:
         return ip, ip + 20
-    if data[ip] >> 4 == 6 and data[ip + 6] == 6:
+    if data[ip] >> 4 == 6 and data[ip + 6] == proto:
         return ip, ip + 40
     return None
 
@@ -196,6 +197,38 @@ def resegment(rng: random.Random, linktype: int, frame: Frame) -> list[Frame]:
     return pieces[::-1] if rng.random() < 0.3 else pieces
 
 
+def requic(rng: random.Random, linktype: int, data: bytes) -> bytes:
+    """A QUIC client Initial whose plaintext (CRYPTO frames, the ClientHello in them) is
+    mutated in place, then sealed again: a flip of the ciphertext would only fail its tag."""
+    from mcpcap.modules.tls import quic
+
+    found = tcp_header(linktype, data, proto=17)
+    if found is None or not quic.is_initial(data[found[1] + 8 :]):
+        return flip(rng, data)
+    at = found[1] + 8
+    datagram = bytearray(data[at:])
+    try:
+        header = quic.long_headers(bytes(datagram))[0]
+        keys = quic.initial_keys(header.version, header.dcid, server=False)
+        number, bits, plain = quic.open_packet(bytes(datagram), header, keys)
+    except (quic.Malformed, IndexError):
+        return flip(rng, data)
+    start, pn_at, pn_length = header.start, header.pn_offset, bits // 8
+    mask = keys.mask(bytes(datagram[pn_at + 4 : pn_at + 20]))
+    datagram[start] ^= mask[0] & 0x0F
+    for n in range(pn_length):
+        datagram[pn_at + n] ^= mask[1 + n]
+    plain = rng.choice((flip, set_length, set_length))(rng, plain)
+    nonce = (keys.iv_number ^ number).to_bytes(12)
+    aad = bytes(datagram[start : pn_at + pn_length])
+    datagram[pn_at + pn_length : header.end] = keys.aead.encrypt(nonce, plain, aad)
+    mask = keys.mask(bytes(datagram[pn_at + 4 : pn_at + 20]))
+    datagram[start] ^= mask[0] & 0x0F
+    for n in range(pn_length):
+        datagram[pn_at + n] ^= mask[1 + n]
+    return data[:at] + bytes(datagram)
+
+
 def mutate(rng: random.Random, linktype: int, frames: list[Frame]) -> list[Frame]:
     """A few mutations of the frames (of one window of the capture)."""
     frames = list(frames)
@@ -210,8 +243,10 @@ def mutate(rng: random.Random, linktype: int, frames: list[Frame]) -> list[Frame
             data = rng.choice(FRAME_MUTATIONS)(rng, data)
             # a shortened frame keeps its original length, as a capture with a snaplen does
             frames[i] = (ts, data, max(orig, len(data)))
-        elif roll < 0.7:
+        elif roll < 0.65:
             frames[i : i + 1] = resegment(rng, linktype, frames[i])
+        elif roll < 0.7:
+            frames[i] = (ts, requic(rng, linktype, data), orig)
         elif roll < 0.8:
             for _ in range(rng.choice((1, 1, 2, 10))):
                 frames.insert(rng.randrange(i, len(frames) + 1), frames[i])
