@@ -9,7 +9,7 @@ IP/UDP/TLS/QUIC/DHCP/IPv6-extension lengths all hold "the bytes that follow"), H
 rewritten (Content-Length, chunk sizes), packets truncated (incl_len shrunk, orig_len kept),
 duplicated, dropped, reordered, TCP segments split in two or moved in sequence space, QUIC client
 Initials decrypted, mutated and sealed again, and now and then a record header that lies about
-its length.
+its length; and a few mutants of the seed files' own bytes (pcapng blocks, gzip streams).
 
 Each mutant is analysed with all built-in modules in a child process (killed after --timeout
 seconds: a hang), which then builds every module's summary, the first page, a ranking and one
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import multiprocessing as mp
 import os
 import random
@@ -275,9 +276,25 @@ def pcap_bytes(rng: random.Random, linktype: int, frames: list[Frame]) -> bytes:
     return b"".join(out)
 
 
-def make_mutant(rng: random.Random, linktype: int, frames: list[Frame]) -> bytes:
+def make_mutant(rng: random.Random, seed: Path, linktype: int, frames: list[Frame]) -> bytes:
+    """Mostly the frames of a window of the seed, mutated, as pcap; one in twenty is the seed
+    file itself (pcapng's blocks too) with bytes and lengths changed in its first 64 KiB."""
+    if rng.random() < 0.05:
+        return file_mutant(rng, seed)
     start = rng.randrange(max(1, len(frames) - WINDOW + 1))
     return pcap_bytes(rng, linktype, mutate(rng, linktype, frames[start : start + WINDOW]))
+
+
+def file_mutant(rng: random.Random, seed: Path) -> bytes:
+    raw = seed.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    data = raw[: 64 * 1024]
+    for _ in range(rng.choice((1, 2, 4, 8))):
+        at = rng.randrange(len(data))
+        window = data[at : at + 256]
+        data = data[:at] + rng.choice((flip, set_length, splice))(rng, window) + data[at + 256 :]
+    return data
 
 
 # -- one analysis, in the child ------------------------------------------------------------------
@@ -411,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.mutants):
             seed, (linktype, frames) = loaded[n % len(loaded)]
             mutant = args.out / "current.pcap"
-            mutant.write_bytes(make_mutant(rng, linktype, frames))
+            mutant.write_bytes(make_mutant(rng, seed, linktype, frames))
             result = runner.run(mutant)
             if result is not None:
                 _record(args.out, findings, result, seed, mutant, n)
