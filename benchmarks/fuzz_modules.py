@@ -14,8 +14,8 @@ its length; and a few mutants of the seed files' own bytes (pcapng blocks, gzip 
 Each mutant is analysed with all built-in modules in a child process (killed after --timeout
 seconds: a hang), which then builds every module's summary, the first page, a ranking and one
 record by id of every kind, and validates them against the record models. A finding is any
-exception other than the clear error for a file that is not a capture, a hang, or memory past
---memory MiB. Findings are deduplicated by where they were raised; each one's first mutant is
+exception other than the clear error for a file that is not a capture, a hang, memory past
+--memory MiB, or an analysis slower than --slow seconds (a mutant is at most 300 frames). Findings are deduplicated by where they were raised; each one's first mutant is
 kept in --out with its traceback. The same seed gives the same mutants.
 """
 
@@ -411,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mutants", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--slow", type=float, default=10.0, help="seconds that make a finding")
     parser.add_argument("--memory", type=int, default=3072, help="MiB of address space")
     parser.add_argument("--workers", type=int, default=1, help="2: the parallel scan's path")
     parser.add_argument("--match", default="", help="only seed captures whose name has this")
@@ -429,7 +430,11 @@ def main(argv: list[str] | None = None) -> int:
             seed, (linktype, frames) = loaded[n % len(loaded)]
             mutant = args.out / "current.pcap"
             mutant.write_bytes(make_mutant(rng, seed, linktype, frames))
+            began = time.monotonic()
             result = runner.run(mutant)
+            took = time.monotonic() - began
+            if result is None and took > args.slow:
+                result = ("slow", f"{took:.1f} s (--slow {args.slow:.0f})")
             if result is not None:
                 _record(args.out, findings, result, seed, mutant, n)
             if (n + 1) % 100 == 0:
