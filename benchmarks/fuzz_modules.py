@@ -15,8 +15,9 @@ Each mutant is analysed with all built-in modules in a child process (killed aft
 seconds: a hang), which then builds every module's summary, the first page, a ranking and one
 record by id of every kind, and validates them against the record models. A finding is any
 exception other than the clear error for a file that is not a capture, a hang, memory past
---memory MiB, or an analysis slower than --slow seconds (a mutant is at most 300 frames). Findings are deduplicated by where they were raised; each one's first mutant is
-kept in --out with its traceback. The same seed gives the same mutants.
+--memory MiB, or an analysis slower than --slow seconds (a mutant is at most 300 frames).
+Findings are deduplicated by where they were raised; each one's first mutant is kept in --out
+with its traceback. The same seed gives the same mutants.
 """
 
 from __future__ import annotations
