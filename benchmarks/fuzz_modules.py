@@ -15,7 +15,7 @@ Each mutant is analysed with all built-in modules in a child process (killed aft
 seconds: a hang), which then builds every module's summary, the first page, a ranking and one
 record by id of every kind, and validates them against the record models. A finding is any
 exception other than the clear error for a file that is not a capture, a hang, memory past
---memory MiB, or an analysis slower than --slow seconds (a mutant is at most 300 frames).
+--memory MiB, or an analysis slower than --slow seconds (a mutant is at most --window frames).
 Findings are deduplicated by where they were raised; each one's first mutant is kept in --out
 with its traceback. The same seed gives the same mutants.
 """
@@ -277,13 +277,15 @@ def pcap_bytes(rng: random.Random, linktype: int, frames: list[Frame]) -> bytes:
     return b"".join(out)
 
 
-def make_mutant(rng: random.Random, seed: Path, linktype: int, frames: list[Frame]) -> bytes:
+def make_mutant(
+    rng: random.Random, seed: Path, linktype: int, frames: list[Frame], window: int = WINDOW
+) -> bytes:
     """Mostly the frames of a window of the seed, mutated, as pcap; one in twenty is the seed
     file itself (pcapng's blocks too) with bytes and lengths changed in its first 64 KiB."""
     if rng.random() < 0.05:
         return file_mutant(rng, seed)
-    start = rng.randrange(max(1, len(frames) - WINDOW + 1))
-    return pcap_bytes(rng, linktype, mutate(rng, linktype, frames[start : start + WINDOW]))
+    start = rng.randrange(max(1, len(frames) - window + 1))
+    return pcap_bytes(rng, linktype, mutate(rng, linktype, frames[start : start + window]))
 
 
 def file_mutant(rng: random.Random, seed: Path) -> bytes:
@@ -415,10 +417,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow", type=float, default=10.0, help="seconds that make a finding")
     parser.add_argument("--memory", type=int, default=3072, help="MiB of address space")
     parser.add_argument("--workers", type=int, default=1, help="2: the parallel scan's path")
-    parser.add_argument("--match", default="", help="only seed captures whose name has this")
+    parser.add_argument("--match", default="", help="only seeds whose name has one of A,B,...")
+    parser.add_argument("--window", type=int, default=WINDOW, help="frames of a seed per mutant")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "mcpcap-fuzz")
     args = parser.parse_args(argv)
-    seeds = [s for s in seed_captures() if args.match in s.name]
+    words = args.match.split(",")
+    seeds = [s for s in seed_captures() if any(word in s.name for word in words)]
     loaded = [(s, r) for s in seeds if (r := read_frames(s)) is not None]
     print(f"{len(loaded)} seed captures of {len(seeds)}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -430,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.mutants):
             seed, (linktype, frames) = loaded[n % len(loaded)]
             mutant = args.out / "current.pcap"
-            mutant.write_bytes(make_mutant(rng, seed, linktype, frames))
+            mutant.write_bytes(make_mutant(rng, seed, linktype, frames, args.window))
             began = time.monotonic()
             result = runner.run(mutant)
             took = time.monotonic() - began
