@@ -165,6 +165,14 @@ def tcp_header(linktype: int, data: bytes, proto: int = 6) -> tuple[int, int] | 
     return None
 
 
+def tcp_payload(data: bytes, ip: int, tcp: int) -> bytes:
+    """The TCP payload, as far as the IP length says (not the Ethernet padding after it)."""
+    at = tcp + (data[tcp + 12] >> 4) * 4
+    if data[ip] >> 4 == 4:
+        return data[at : ip + int.from_bytes(data[ip + 2 : ip + 4])]
+    return data[at : ip + 40 + int.from_bytes(data[ip + 4 : ip + 6])]
+
+
 def _with_payload(data: bytes, ip: int, tcp: int, seq: int, payload: bytes) -> bytes:
     """The frame's headers with `payload`, its sequence number and the IP length made to fit."""
     at = tcp + (data[tcp + 12] >> 4) * 4
@@ -185,10 +193,7 @@ def resegment(rng: random.Random, linktype: int, frame: Frame) -> list[Frame]:
     if found is None:
         return [frame]
     ip, tcp = found
-    at = tcp + (data[tcp + 12] >> 4) * 4
-    end = ip + (int.from_bytes(data[ip + 2 : ip + 4]) if ip == tcp - 20 else
-                40 + int.from_bytes(data[ip + 4 : ip + 6]))  # fmt: skip
-    payload, seq = data[at:end], int.from_bytes(data[tcp + 4 : tcp + 8])
+    payload, seq = tcp_payload(data, ip, tcp), int.from_bytes(data[tcp + 4 : tcp + 8])
     if len(payload) < 2 or rng.random() < 0.3:
         moved = seq + rng.choice((-1, 1, -100, 100, 1 << 31, rng.randrange(1 << 32)))
         return [(ts, _with_payload(data, ip, tcp, moved, payload), orig)]
