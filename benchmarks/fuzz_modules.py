@@ -12,8 +12,9 @@ Initials decrypted, mutated and sealed again, and now and then a record header t
 its length; and a few mutants of the seed files' own bytes (pcapng blocks, gzip streams).
 
 Each mutant is analysed with all built-in modules in a child process (killed after --timeout
-seconds: a hang), which then builds every module's summary, the first page, a ranking and one
-record by id of every kind, and validates them against the record models. A finding is any
+seconds: a hang), which then builds every module's summary and, of every kind, a page in each
+sort, a ranking by each field, one record by id and the export in each format, and validates
+the records against their models. A finding is any
 exception other than the clear error for a file that is not a capture, a hang, memory past
 --memory MiB, or an analysis slower than --slow seconds (a mutant is at most --window frames).
 Findings are deduplicated by where they were raised; each one's first mutant is kept in --out
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import json
 import multiprocessing as mp
 import os
 import random
@@ -316,24 +319,37 @@ BROKEN_FILE_ERRORS = ("NotACaptureError", "CaptureReadError")
 def analyse(path: Path, cache: Path, workers: int) -> None:
     """Everything a face could ask of the capture; raises what went wrong."""
     from mcpcap.core.config import Settings
+    from mcpcap.core.export import write_records
     from mcpcap.core.records import KindQuery, all_kinds
     from mcpcap.core.service import Analyzer
 
     settings = Settings(use_cache=False, workers=workers, cache_dir=cache)
     with Analyzer(settings).analyze(path, path.name) as analysis:
-        analysis.summary()
+        _printable(json.dumps(analysis.summary(), ensure_ascii=False))
         for name in analysis.module_names:
             summary = analysis.module(name).summary()
             type(summary).model_validate(summary.model_dump())
+        first_ts = analysis.capture_document()["first_ts"]
         for kind in all_kinds(analysis.modules):
             query = KindQuery(analysis, kind.name)
             page = query.page(limit=25)
             for item in page.items:
                 _check(kind, item)
-            if kind.rank_by:
-                query.top(limit=10)
+            for sort in kind.sorts:
+                query.page(sort=sort, limit=5)
+            for spec in kind.rank_by:
+                query.top(by=spec.name, limit=5)
             if page.items:
                 query.one(page.items[0][kind.id_field])
+            for fmt in kind.exports:  # what `analyze --records KIND --format FMT` prints
+                out = io.StringIO()
+                write_records(query.iterate(), out, fmt, kind, first_ts)
+                _printable(out.getvalue())
+
+
+def _printable(text: str) -> None:
+    """Output a face writes must encode (a lone surrogate from undecodable bytes would not)."""
+    text.encode("utf-8")
 
 
 class ModelViolation(Exception):
