@@ -7,9 +7,10 @@ relative to the repository; missing folders are skipped), and writes mutants of 
 bytes flipped (biased towards the headers and towards anything that looks like a length:
 IP/UDP/TLS/QUIC/DHCP/IPv6-extension lengths all hold "the bytes that follow"), HTTP numbers
 rewritten (Content-Length, chunk sizes), packets truncated (incl_len shrunk, orig_len kept),
-duplicated, dropped, reordered, TCP segments split in two or moved in sequence space, QUIC client
-Initials decrypted, mutated and sealed again, and now and then a record header that lies about
-its length; and a few mutants of the seed files' own bytes (pcapng blocks, gzip streams).
+duplicated, dropped, reordered, retimed, TCP segments split in two or moved in sequence space,
+QUIC client Initials decrypted, mutated and sealed again, and now and then a record header that
+lies about its length; one in five written as pcapng (whose times reach past year 9999); and a
+few mutants of the seed files' own bytes (pcapng blocks, gzip streams).
 
 Each mutant is analysed with all built-in modules in a child process (killed after --timeout
 seconds: a hang), which then builds every module's summary and, of every kind, a page in each
@@ -257,6 +258,10 @@ def mutate(rng: random.Random, linktype: int, frames: list[Frame]) -> list[Frame
             frames[i : i + 1] = resegment(rng, linktype, frames[i])
         elif roll < 0.7:
             frames[i] = (ts, requic(rng, linktype, data), orig)
+        elif roll < 0.75:
+            # time running backwards, standing still, jumping (pcapng reaches past year 9999)
+            moved = rng.choice((0.0, ts - 3600, ts - 1e-6, ts + 1e6, 4294967295.0, 1e13, -1e12))
+            frames[i] = (moved, data, orig)
         elif roll < 0.8:
             for _ in range(rng.choice((1, 1, 2, 10))):
                 frames.insert(rng.randrange(i, len(frames) + 1), frames[i])
@@ -271,6 +276,8 @@ def mutate(rng: random.Random, linktype: int, frames: list[Frame]) -> list[Frame
 def pcap_bytes(rng: random.Random, linktype: int, frames: list[Frame]) -> bytes:
     """A pcap file; one in ten has one record header that lies (length past the data, past
     the snap length, or an original length under the captured one)."""
+    if rng.random() < 0.2:
+        return pcapng_bytes(linktype, frames)
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype)]
     liar = rng.randrange(len(frames)) if rng.random() < 0.1 else -1
     for n, (ts, data, orig) in enumerate(frames):
@@ -278,6 +285,7 @@ def pcap_bytes(rng: random.Random, linktype: int, frames: list[Frame]) -> bytes:
         if n == liar:
             incl, orig = rng.choice(((incl + 100, orig), (300000, orig), (incl, incl - 1),
                                      (0xFFFFFFFF, orig), (incl, 0)))  # fmt: skip
+        ts = min(max(ts, 0.0), 4294967295.0)  # what pcap's 32-bit seconds hold
         sec = int(ts)
         usec = min(999_999, max(0, round((ts - sec) * 1e6)))
         out.append(struct.pack("<IIII", sec & 0xFFFFFFFF, usec, incl & 0xFFFFFFFF,
@@ -285,11 +293,32 @@ def pcap_bytes(rng: random.Random, linktype: int, frames: list[Frame]) -> bytes:
     return b"".join(out)
 
 
+def _block(kind: int, body: bytes) -> bytes:
+    body += bytes(-len(body) % 4)
+    return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+
+def pcapng_bytes(linktype: int, frames: list[Frame]) -> bytes:
+    """A pcapng file: one interface in microseconds, whose offset (if_tsoffset, signed) moves
+    the times before the first packet's into the negative range."""
+    first = min((ts for ts, _, _ in frames), default=0.0)
+    offset = min(0, int(first))
+    idb = struct.pack("<HHI", linktype, 0, 262144)
+    idb += struct.pack("<HHq", 14, 8, offset) + struct.pack("<HH", 0, 0)
+    out = [_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)), _block(1, idb)]
+    for ts, data, orig in frames:
+        ticks = round((ts - offset) * 1e6) & ((1 << 64) - 1)
+        epb = struct.pack("<IIIII", 0, ticks >> 32, ticks & 0xFFFFFFFF, len(data), orig)
+        out.append(_block(6, epb + data))
+    return b"".join(out)
+
+
 def make_mutant(
     rng: random.Random, seed: Path, linktype: int, frames: list[Frame], window: int = WINDOW
 ) -> bytes:
-    """Mostly the frames of a window of the seed, mutated, as pcap; one in twenty is the seed
-    file itself (pcapng's blocks too) with bytes and lengths changed in its first 64 KiB."""
+    """Mostly the frames of a window of the seed, mutated, as pcap (or pcapng); one in twenty
+    is the seed file itself (pcapng's blocks too) with bytes and lengths changed in its first
+    64 KiB."""
     if rng.random() < 0.05:
         return file_mutant(rng, seed)
     start = rng.randrange(max(1, len(frames) - window + 1))
