@@ -345,7 +345,7 @@ def file_mutant(rng: random.Random, seed: Path) -> bytes:
 BROKEN_FILE_ERRORS = ("NotACaptureError", "CaptureReadError")
 
 
-def analyse(path: Path, cache: Path, workers: int) -> None:
+def analyse(path: Path, cache: Path, workers: int, stream_bytes: int | None = None) -> None:
     """Everything a face could ask of the capture; raises what went wrong."""
     from mcpcap.core.config import Settings
     from mcpcap.core.export import write_records
@@ -353,6 +353,8 @@ def analyse(path: Path, cache: Path, workers: int) -> None:
     from mcpcap.core.service import Analyzer
 
     settings = Settings(use_cache=False, workers=workers, cache_dir=cache)
+    if stream_bytes is not None:  # a small bound: streams are cut (see StreamBudget)
+        settings.max_stream_bytes = stream_bytes
     with Analyzer(settings).analyze(path, path.name) as analysis:
         _printable(json.dumps(analysis.summary(), ensure_ascii=False))
         for name in analysis.module_names:
@@ -395,7 +397,7 @@ def _check(kind, item: dict) -> None:
         raise ModelViolation(f"{kind.name} record: {where}") from exc
 
 
-def child(conn, memory_mib: int, workers: int) -> None:
+def child(conn, memory_mib: int, workers: int, stream_bytes: int | None) -> None:
     import resource
 
     os.setpgrp()  # its scan's workers too end with it (see Runner.stop)
@@ -405,7 +407,7 @@ def child(conn, memory_mib: int, workers: int) -> None:
         while True:
             path = conn.recv()
             try:
-                analyse(Path(path), Path(cache), workers)
+                analyse(Path(path), Path(cache), workers, stream_bytes)
                 conn.send(None)
             except Exception as exc:  # every failure is a finding, reported to the parent
                 if type(exc).__name__ in BROKEN_FILE_ERRORS:
@@ -426,15 +428,20 @@ def _signature(exc: BaseException) -> str:
 class Runner:
     """A child process that analyses one mutant at a time, restarted after a hang or death."""
 
-    def __init__(self, timeout: float, memory_mib: int, workers: int) -> None:
+    def __init__(
+        self, timeout: float, memory_mib: int, workers: int, stream_bytes: int | None = None
+    ) -> None:
         self.timeout, self.memory_mib, self.workers = timeout, memory_mib, workers
+        self.stream_bytes = stream_bytes
         self.proc = None
 
     def _start(self) -> None:
         ctx = mp.get_context("fork")
         self.conn, theirs = ctx.Pipe()
         # not a daemon: a parallel scan starts worker processes of its own
-        self.proc = ctx.Process(target=child, args=(theirs, self.memory_mib, self.workers))
+        self.proc = ctx.Process(
+            target=child, args=(theirs, self.memory_mib, self.workers, self.stream_bytes)
+        )
         self.proc.start()
 
     def run(self, path: Path) -> tuple[str, str] | None:
@@ -470,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow", type=float, default=10.0, help="seconds that make a finding")
     parser.add_argument("--memory", type=int, default=3072, help="MiB of address space")
     parser.add_argument("--workers", type=int, default=1, help="2: the parallel scan's path")
+    parser.add_argument("--max-stream-bytes", type=int, help="a small one cuts TCP streams")
     parser.add_argument("--match", default="", help="only seeds whose name has one of A,B,...")
     parser.add_argument("--window", type=int, default=WINDOW, help="frames of a seed per mutant")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "mcpcap-fuzz")
@@ -480,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(loaded)} seed captures of {len(seeds)}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
-    runner = Runner(args.timeout, args.memory, args.workers)
+    runner = Runner(args.timeout, args.memory, args.workers, args.max_stream_bytes)
     findings: dict[str, int] = {}
     started = time.monotonic()
     try:

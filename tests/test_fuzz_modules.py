@@ -56,7 +56,7 @@ def test_a_short_run_over_the_fixtures_finds_nothing(tmp_path, capsys):
     [("raise", "ZeroDivisionError at"), ("hang", "hang"), ("model", "ModelViolation")],
 )
 def test_findings_are_caught(tmp_path, monkeypatch, trouble, signature):
-    def analyse(path: Path, cache: Path, workers: int) -> None:
+    def analyse(path: Path, cache: Path, workers: int, stream_bytes: int | None) -> None:
         if trouble == "raise":
             1 / 0  # noqa: B018
         elif trouble == "hang":
