@@ -4,6 +4,8 @@ hardening with benchmarks/fuzz_modules.py) holds at most the budget, not 200 KB 
 
 from __future__ import annotations
 
+import sqlite3
+
 from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import Ether
 from scapy.utils import wrpcap
@@ -11,8 +13,10 @@ from scapy.utils import wrpcap
 from mcpcap.core.records import KindQuery
 from mcpcap.core.service import Analyzer
 from mcpcap.core.tcpstream import StreamBudget, StreamChunk
+from mcpcap.modules.tls.scan import TlsScan, decode_datagram
+from mcpcap.modules.tls.store import create_tables
 from mcpcap.modules.tls.streams import TlsStreams
-from tests.fixtures.make_tls_captures import record, u24
+from tests.fixtures.make_tls_captures import QUIC_V1, crypto_frame, protect_initial, record, u24
 
 CLAIMED = 200_000  # a ClientHello's length, far more than what follows
 PIECE = 16_000
@@ -64,3 +68,29 @@ def test_a_capture_of_unfinished_handshakes_is_cut_with_a_warning(tmp_path, make
         handshakes = list(KindQuery(analysis, "tls.handshakes").iterate())
     assert any("TCP stream(s) were cut short" in w for w in warnings), warnings
     assert len(handshakes) <= 12
+
+
+def test_unfinished_quic_handshakes_stay_within_the_budget():
+    """QUIC's CRYPTO streams: the same bound, for the handshakes the scan itself reads."""
+    db = sqlite3.connect(":memory:")
+    create_tables(db)
+    budget = StreamBudget(20_000)
+    tls = TlsScan(db, budget)
+    hello = b"\x01" + u24(60_000) + bytes(996)  # a ClientHello of 60 KB, 1000 bytes a packet
+    frame = 0
+    for n in range(10):
+        dcid = bytes([n + 1]) * 8
+        for offset in range(0, 10_000, 1000):
+            data = hello if offset == 0 else bytes(1000)
+            packet = protect_initial(QUIC_V1, dcid, dcid, b"\xaa" * 4, offset // 1000,
+                                     crypto_frame(offset, data), server=False)  # fmt: skip
+            frame += 1
+            decoded = decode_datagram(packet)
+            tls.on_udp_decoded(frame, float(frame), "10.9.0.1", 40000 + n, "10.9.0.2", 443,
+                               decoded)  # fmt: skip
+            held = sum(conn.held() for conn in tls.quic.values())
+            assert held == budget.used <= budget.max_bytes
+    assert budget.cut > 0
+    counts = tls.finish(db)
+    assert budget.used == 0
+    assert counts.detail["connections without a hello"] == 10
