@@ -478,6 +478,8 @@ class Decapsulator:
                                        end - start))
             ]  # fmt: skip
         if protocol == 17:
+            if stop - start < 42:
+                return None
             sport, dport, length = _HHH(buf, start + 34)
             if length < 8 or dport in UDP_TUNNEL_DPORTS or sport == UDP_TEREDO:
                 return None

@@ -56,6 +56,9 @@ BT_EPB = 0x00000006
 BYTE_ORDER_MAGIC = 0x1A2B3C4D
 
 OPT_IF_TSRESOL = 9
+# the times results can show (ISO 8601, years 1 to 9999): pcapng's 64-bit timestamps, scaled by
+# if_tsresol and shifted by if_tsoffset, reach far beyond
+MIN_TS, MAX_TS = -62_135_596_800.0, 253_402_300_799.0
 OPT_IF_TSOFFSET = 14
 
 # Errors a gzip stream raises when it is cut short or corrupt.
@@ -112,6 +115,7 @@ class CaptureReader:
         self.packets = 0
         self.bytes_read = 0
         self._broken = False
+        self._bad_time = False  # a pcapng timestamp out of range was warned about
         self._inflated = 0
         self._bomb: str | None = None  # why inflating stopped, until the warning is out
         self._bomb_reported = False
@@ -466,9 +470,13 @@ class CaptureReader:
                         start = pos + 28
                         pos += block_len
                         count += 1
-                        last_ts = ((ts_high << 32) | ts_low) / interface.units_per_second + (
+                        ts = ((ts_high << 32) | ts_low) / interface.units_per_second + (
                             interface.offset
                         )
+                        if MIN_TS <= ts <= MAX_TS:
+                            last_ts = ts
+                        else:
+                            self._time_out_of_range(count)
                         yield (last_ts, interface.linktype, buf[start : start + incl], orig)
                         continue
                 self.packets = count
@@ -488,11 +496,24 @@ class CaptureReader:
                 else:
                     continue  # section header (handled above) and every other block type
                 if record is not None:
-                    last_ts = record[0]
                     count += 1
+                    if MIN_TS <= record[0] <= MAX_TS:
+                        last_ts = record[0]
+                    else:
+                        self._time_out_of_range(count)
+                        record = (last_ts, *record[1:])
                     yield record
         finally:
             self.packets = count
+
+    def _time_out_of_range(self, packet: int) -> None:
+        """A packet timestamp no date can show: it takes the previous packet's (warned once)."""
+        if not self._bad_time:
+            self._bad_time = True
+            self.warnings.append(
+                f"packet {packet} and maybe others carry a timestamp outside the years 1 to 9999; "
+                "each such packet is given the time of the packet before it"
+            )
 
     def _stop(self, what: str) -> None:
         self.warnings.append(f"{what}; stopped reading")

@@ -94,6 +94,8 @@ class Resolution:
         for number, record in enumerate(results.iter_records(kind, flt, sort="-ts")):
             if number >= MAX_PER_SERVER:
                 break
+            if record["query"] is None:  # an answer to no question (a hostile response)
+                continue
             times, found = clients.setdefault(record["client"], ([], []))
             times.append(record["ts"])
             found.append({"dns_uid": record["uid"], "query": record["query"],

@@ -23,7 +23,9 @@ from mcpcap.modules.dhcp import wire
 IDLE = 60.0
 MAX_MESSAGES = 64
 MAX_OPEN = 20_000
+MAX_HELD_MESSAGES = 100_000  # in open exchanges together (about 1.7 KB each): the oldest go
 BATCH = 2_000
+BATCH_MESSAGES = 20_000  # closed exchanges are written at BATCH of them or this many messages
 FINAL = frozenset(("ACK", "REPLY"))
 OFFERS = frozenset(("OFFER", "ADVERTISE"))
 ANSWERS = FINAL | {"NAK"}  # a server's last word on a request
@@ -256,7 +258,9 @@ class DhcpScan(ModuleScan):
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.open: OrderedDict[tuple, _Exchange] = OrderedDict()
+        self.held = 0  # messages in the open exchanges
         self.done: list[_Exchange] = []
+        self.done_messages = 0
         self.numbered = 0
         self.uids: dict[tuple, str] = {}
         self.malformed = MalformedLog(db, "dhcp")
@@ -299,6 +303,9 @@ class DhcpScan(ModuleScan):
             self.open.move_to_end(key)
         msg["dst"] = dst
         exchange.add(frame, ts, src, self._uid(src, sport, dst, dport), msg)
+        self.held += 1
+        while self.held > MAX_HELD_MESSAGES:  # hostile: many clients, long exchanges
+            self._close(self.open.popitem(last=False)[1])
 
     def _uid(self, src: str, sport: int, dst: str, dport: int) -> str:
         """The UDP flow's connection uid (a hash: kept for the flows seen lately)."""
@@ -322,8 +329,11 @@ class DhcpScan(ModuleScan):
             self._close(self.open.popitem(last=False)[1])
 
     def _close(self, exchange: _Exchange) -> None:
+        """An exchange out of `open`, to be written."""
+        self.held -= len(exchange.messages)
         self.done.append(exchange)
-        if len(self.done) >= BATCH:
+        self.done_messages += len(exchange.messages)
+        if len(self.done) >= BATCH or self.done_messages >= BATCH_MESSAGES:
             self._write()
 
     def _write(self) -> None:
@@ -335,6 +345,7 @@ class DhcpScan(ModuleScan):
         ]
         self.db.executemany(INSERT_MESSAGE, messages)
         self.done.clear()
+        self.done_messages = 0
 
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
         self.done.extend(self.open.values())

@@ -192,6 +192,11 @@ class HttpConnection:
         self.released = True
         return False
 
+    def buffered(self) -> int:
+        """Bytes held: unfinished lines of both directions and chunks held (`hold`)."""
+        held = sum(len(piece[0]) for piece in self.held) if self.held else 0
+        return len(self.requests.buf) + len(self.responses.buf) + held
+
     def close(self, frame: int | None = None, ts: float | None = None) -> None:
         """The connection ended (or, without `frame`, the capture did): what waits is recorded."""
         if self.released:

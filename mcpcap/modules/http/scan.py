@@ -16,6 +16,7 @@ from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
+from mcpcap.core.tcpstream import StreamBudget
 from mcpcap.modules.http.connection import Exchange, HttpConnection, PendingBudget
 from mcpcap.modules.http.parser import Message, hide_password, loose_request, start_kind, text
 from mcpcap.modules.http.socks import SocksPreamble, starts_socks
@@ -107,7 +108,14 @@ class HttpStreams:
     def __init__(self) -> None:
         self.connections: dict[tuple, HttpConnection] = {}
         self.pending = PendingBudget()
+        # what unfinished lines and held chunks take counts against the scan's stream budget
+        # (`share_budget`): 10,000 open connections could each hold some 100 KB
+        self._budget = StreamBudget()
         self._new()
+
+    def share_budget(self, budget: StreamBudget) -> None:
+        """The budget the scan's reassembler counts against (the core gives it)."""
+        self._budget = budget
 
     def _new(self) -> None:
         self.rows: list[tuple] = []
@@ -139,14 +147,31 @@ class HttpStreams:
             if conn is None:
                 return False
         from_client = src == (conn.client, conn.client_port)
+        buffered = conn.buffered()
         kept = conn.chunk(
             from_client, chunk.data, chunk.gap, chunk.end, frame, ts, chunk.syn_seen, chunk.reset
         )
+        self._budget.used += conn.buffered() - buffered
         if conn.notes:
             self._notes(conn)
         if not kept:
             self._forget(key, conn)
+        elif self._budget.over:
+            self._shed()
+            kept = key in self.connections  # this one may have been shed: then it is released
         return kept
+
+    def _shed(self) -> None:
+        """Over the stream budget: the oldest connections that hold bytes are closed (what
+        waits is recorded, each counted as cut) until the budget is relieved."""
+        budget = self._budget
+        for key, conn in [(k, c) for k, c in self.connections.items() if c.buffered()]:
+            if budget.relieved:
+                break
+            budget.cut += 1
+            self._forget(key, conn, close=True)
+            if conn.notes:
+                self._notes(conn)
 
     def _open(self, key: tuple, chunk: Any) -> HttpConnection | None:
         """A connection starts with its first chunk: a request from the client, a SOCKS
@@ -174,6 +199,7 @@ class HttpStreams:
         return conn
 
     def _forget(self, key: tuple, conn: HttpConnection, close: bool = False) -> None:
+        self._budget.used -= conn.buffered()
         if close:
             conn.close()
         del self.connections[key]

@@ -52,7 +52,7 @@ class TlsModule(ProtocolModule):
     def start_scan(self, db: sqlite3.Connection, options: dict[str, Any]) -> ModuleScan:
         from mcpcap.modules.tls.scan import TlsScan
 
-        return TlsScan(db)
+        return TlsScan(db, options.get("stream_budget"))
 
     def open_results(self, db, counts, capture, settings):
         from mcpcap.modules.tls.results import TlsResults

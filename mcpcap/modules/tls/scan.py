@@ -20,6 +20,7 @@ from typing import Any
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
+from mcpcap.core.tcpstream import StreamBudget
 from mcpcap.modules.tls import quic, wire
 from mcpcap.modules.tls.handshake import Handshake
 from mcpcap.modules.tls.store import (
@@ -184,10 +185,18 @@ class _Quic:
         self.readers = {True: wire.HandshakeReader(), False: wire.HandshakeReader()}
         self.largest = {True: -1, False: -1}
 
+    def held(self) -> int:
+        """Bytes held: CRYPTO data beyond a hole and unfinished handshake messages."""
+        streams, readers = self.streams, self.readers
+        return (streams[True].pending_bytes + streams[False].pending_bytes
+                + len(readers[True].buf) + len(readers[False].buf))  # fmt: skip
+
 
 class TlsScan(ModuleScan):
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, budget: StreamBudget | None = None) -> None:
         self.db = db
+        # what QUIC handshakes hold counts against the scan's stream budget, as TCP's do
+        self.budget = budget if budget is not None else StreamBudget()
         self.quic: OrderedDict[Key, _Quic] = OrderedDict()
         self.quic_done: OrderedDict[Key, bytes] = OrderedDict()  # -> its DCID
         self.rows: list[tuple] = []
@@ -306,6 +315,24 @@ class TlsScan(ModuleScan):
         first message only while nothing of the stream came before: that message is then the
         very bytes the worker read (the first frame at offset 0 delivers the stream's start).
         """
+        held = conn.held()
+        read = self._read_crypto(conn, from_client, frames, frame, ts, hello)
+        self.budget.used += conn.held() - held
+        if read and conn.handshake.server_hello is not None:
+            self._close_quic(key)
+        elif self.budget.over:
+            self._shed_quic()
+
+    def _read_crypto(
+        self,
+        conn: _Quic,
+        from_client: bool,
+        frames: list[tuple[int, bytes]],
+        frame: int,
+        ts: float,
+        hello: tuple | None,
+    ) -> bool:
+        """`_crypto`'s reading; False when the CRYPTO data is malformed (noted)."""
         stream, reader = conn.streams[from_client], conn.readers[from_client]
         parsed = _hello_hint(hello) if hello is not None and not stream.delivered else None
         try:
@@ -320,8 +347,17 @@ class TlsScan(ModuleScan):
                     parsed = None
         except wire.Malformed as exc:
             conn.handshake.note(exc, frame, ts, from_client)  # logged when it is written
-            return
-        if conn.handshake.server_hello is not None:
+            return False
+        return True
+
+    def _shed_quic(self) -> None:
+        """Over the stream budget: the oldest QUIC handshakes that hold bytes are written out
+        as they are (each counted as cut) until the budget is relieved."""
+        budget = self.budget
+        for key in [key for key, conn in self.quic.items() if conn.held()]:
+            if budget.relieved:
+                break
+            budget.cut += 1
             self._close_quic(key)
 
     def _new_quic(
@@ -351,6 +387,7 @@ class TlsScan(ModuleScan):
 
     def _close_quic(self, key: Key) -> None:
         conn = self.quic.pop(key)
+        self.budget.used -= conn.held()
         self.quic_done[key] = conn.odcid
         if len(self.quic_done) > MAX_FINISHED_QUIC:
             self.quic_done.popitem(last=False)

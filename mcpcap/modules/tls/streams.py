@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from typing import Any
 
+from mcpcap.core.tcpstream import StreamBudget
 from mcpcap.modules.tls.domains import registered_domain
 from mcpcap.modules.tls.handshake import Handshake
 from mcpcap.modules.tls.tcp import TcpTls
 
 MAX_OPEN = 10_000  # handshakes in progress per transport (the oldest is written out beyond;
-#                   an open one holds about 3.5 KB)
+#                   an open one holds about 3.5 KB, a hostile one up to two unfinished
+#                   handshake messages: what they hold counts against the stream budget)
 
 Endpoint = tuple[str, int]
 Key = tuple[Endpoint, Endpoint]
@@ -45,7 +47,14 @@ class TlsStreams:
 
     def __init__(self) -> None:
         self.tcp: OrderedDict[Key, TcpTls] = OrderedDict()
+        # what unfinished records and handshake messages hold counts against the scan's stream
+        # budget (`share_budget`)
+        self._budget = StreamBudget()
         self._new()
+
+    def share_budget(self, budget: StreamBudget) -> None:
+        """The budget the scan's reassembler counts against (the core gives it)."""
+        self._budget = budget
 
     def _new(self) -> None:
         self.rows: list[tuple] = []
@@ -65,10 +74,26 @@ class TlsStreams:
             if len(self.tcp) > MAX_OPEN:
                 self._close(next(iter(self.tcp)))
         from_client = source == conn.handshake.client
+        held = conn.held()
         keep = conn.feed(from_client, chunk.data, chunk.gap, chunk.end, frame, ts)
+        budget = self._budget
+        budget.used += conn.held() - held
         if not keep:
             self._close(key)
+        elif budget.over:
+            self._shed()
+            keep = key in self.tcp  # this one may have been shed: then it is released
         return keep
+
+    def _shed(self) -> None:
+        """Over the stream budget: the oldest handshakes that hold bytes are written out as
+        they are (each counted as cut) until the budget is relieved."""
+        budget = self._budget
+        for key in [key for key, conn in self.tcp.items() if conn.held()]:
+            if budget.relieved:
+                break
+            budget.cut += 1
+            self._close(key)
 
     def flush(self) -> tuple | None:
         """(rows, malformed items, tally increments) since the last flush."""
@@ -83,7 +108,9 @@ class TlsStreams:
             self._close(key)
 
     def _close(self, key: Key) -> None:
-        bad, counted, row = written(self.tcp.pop(key).handshake)
+        conn = self.tcp.pop(key)
+        self._budget.used -= conn.held()
+        bad, counted, row = written(conn.handshake)
         if bad is not None:
             self.malformed.append(bad)
         self.tally[counted] += 1

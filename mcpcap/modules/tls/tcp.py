@@ -104,6 +104,11 @@ class TcpTls:
             side.ended = True
         return self._wanted()
 
+    def held(self) -> int:
+        """Bytes this connection holds: unfinished records and handshake messages."""
+        client, server = self.client_side, self.server_side
+        return len(client.buf) + len(client.reader.buf) + len(server.buf) + len(server.reader.buf)
+
     def _wanted(self) -> bool:
         hs = self.handshake
         if hs.established or hs.failed:
