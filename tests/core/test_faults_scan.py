@@ -192,17 +192,16 @@ def test_a_gzip_inflating_past_the_ratio_is_cut_off(monkeypatch, tmp_path):
 
 def test_a_gzip_of_tiny_records_stops_at_the_records_limit_quickly(tmp_path):
     """2 GiB of 1-byte records in 5.6 MB inflate within the ratio's 560 MB for 33M records (51 s
-    before the records limit): the reading stops after a record per 2 compressed bytes."""
+    before the records limit): the reading stops after a record per 2 compressed bytes (the
+    packet count says so; no wall-clock bound, which a loaded machine would break)."""
     path = write_tiny_record_bomb(tmp_path / "tiny.pcap.gz", 2 << 30)
     size = path.stat().st_size
     assert size < 8 << 20
     limit = max(reader.RECORDS_FLOOR, size // reader.MIN_BYTES_PER_RECORD)
     assert limit * 17 < reader.MAX_INFLATE_RATIO * size  # the ratio alone would read on
-    started = time.monotonic()
     settings = Settings(use_cache=False, cache_dir=tmp_path)
     with Analyzer(settings).analyze(path, path.name) as analysis:
         capture = analysis.capture()
-    assert time.monotonic() - started < 20
     assert limit < capture.packets <= limit + reader.CHUNK_SIZE // 17 + 1
     assert capture.warnings == [
         f"the compressed data holds more than {limit:,} records in {size:,} bytes (one per "
