@@ -23,7 +23,7 @@ from mcpcap.modules.dhcp import wire
 IDLE = 60.0
 MAX_MESSAGES = 64
 MAX_OPEN = 20_000
-BATCH = 2_000
+BATCH = 250  # finished exchanges waiting for a write (each keeps its decoded messages)
 FINAL = frozenset(("ACK", "REPLY"))
 OFFERS = frozenset(("OFFER", "ADVERTISE"))
 ANSWERS = FINAL | {"NAK"}  # a server's last word on a request
