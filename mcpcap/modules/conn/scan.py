@@ -33,7 +33,7 @@ from mcpcap.modules.conn.tracker import (
     tcp_sizes,
 )
 
-BATCH = 5_000
+BATCH = 1_000  # rows waiting for a write (5,000 were about 4 MiB of a scan's peak)
 MAX_BUCKETS = 100_000  # timeline buckets before they widen tenfold
 
 COLUMNS = (

@@ -12,6 +12,7 @@ lost message so later pairs stay right.
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Callable
 
@@ -73,9 +74,9 @@ class HttpConnection:
     """Feed it the connection's chunks (`chunk`); finished pairs go to `emit`."""
 
     __slots__ = (
-        "budget", "client", "client_port", "closed", "depth", "emit", "held", "last_frame",
-        "last_ts", "notes", "open_request", "open_response", "pending", "preamble", "released",
-        "requests", "responses", "server", "server_port", "started", "tunnel",
+        "__weakref__", "budget", "client", "client_port", "closed", "depth", "emit", "held",
+        "last_frame", "last_ts", "notes", "open_request", "open_response", "pending", "preamble",
+        "released", "requests", "responses", "server", "server_port", "started", "tunnel",
     )  # fmt: skip
 
     def __init__(
@@ -91,8 +92,12 @@ class HttpConnection:
         self.server, self.server_port = server, server_port
         self.emit = emit
         self.budget = budget if budget is not None else PendingBudget()
-        self.requests = MessageParser(self, is_response=False)
-        self.responses = MessageParser(self, is_response=True)
+        # the parsers tell the connection through a weak reference: a strong one would make a
+        # cycle, which only the collector frees, and scans pause it (`mcpcap.core.gcpause`), so
+        # every connection a scan forgot stayed until the scan ended
+        sink = weakref.proxy(self)
+        self.requests = MessageParser(sink, is_response=False)
+        self.responses = MessageParser(sink, is_response=True)
         self.pending: deque[Exchange | None] = deque()  # None: a place kept for an overflow
         self.open_request: Exchange | None = None
         self.open_response: Exchange | None = None

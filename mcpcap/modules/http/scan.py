@@ -21,7 +21,7 @@ from mcpcap.modules.http.connection import Exchange, HttpConnection, PendingBudg
 from mcpcap.modules.http.parser import Message, hide_password, loose_request, start_kind, text
 from mcpcap.modules.http.socks import SocksPreamble, starts_socks
 
-BATCH = 5_000
+BATCH = 1_000  # rows waiting for a write
 MAX_CONNECTIONS = 10_000  # open connections followed at once; the oldest is closed beyond it
 
 CREATE_TABLES = """

@@ -24,7 +24,7 @@ from mcpcap.modules.icmp import wire
 
 MAX_PENDING = 65_536
 MAX_ANSWERED = 65_536
-BATCH = 10_000
+BATCH = 1_000  # rows waiting for a write
 
 CREATE_TABLES = """
 CREATE TABLE icmp_messages (

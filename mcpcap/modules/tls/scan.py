@@ -31,7 +31,7 @@ from mcpcap.modules.tls.store import (
 )
 from mcpcap.modules.tls.streams import MAX_OPEN, written
 
-BATCH = 5_000
+BATCH = 1_000  # rows waiting for a write
 MAX_FINISHED_QUIC = 100_000  # QUIC connections remembered as done (their late Initials ignored)
 
 Endpoint = tuple[str, int]
