@@ -138,7 +138,8 @@ class Segment(NamedTuple):
     `layers` names the protocols from the link layer in (`("eth", "vlan", "ipv4", "tcp")`,
     the same tuple object for every packet of the common stacks): the first segment of a frame
     (the only one with `outer` None) carries the whole frame's, tunnels included, so counting
-    it counts the frame once. `frame_len` is the frame's length as captured.
+    it counts the frame once. `frame_len` is the frame's length as sent (a snapshot length may
+    have cut what was captured of it), as Wireshark's protocol hierarchy counts bytes.
     """
 
     transport: str
@@ -378,20 +379,23 @@ class Decapsulator:
 
     # -- entry point -------------------------------------------------------------------------
 
-    def decode(self, linktype: int, data: bytes, ts: float) -> list[Segment]:
+    def decode(self, linktype: int, data: bytes, ts: float, wire_len: int = 0) -> list[Segment]:
         """The wanted segments in one frame (usually none or one)."""
-        return self.decode_at(linktype, data, 0, len(data), ts)
+        return self.decode_at(linktype, data, 0, len(data), ts, wire_len)
 
     def decode_at(
-        self, linktype: int, buf: bytes, start: int, end: int, ts: float
+        self, linktype: int, buf: bytes, start: int, end: int, ts: float, wire_len: int = 0
     ) -> list[Segment]:
         """`decode` of the frame `buf[start:end]`, read where it lies.
 
         A worker decodes a span of the file held in one buffer: a frame that the hot paths
-        drop (most of a capture) is never copied out of it.
+        drop (most of a capture) is never copied out of it. `wire_len` is the frame's length
+        as sent (the record's original length), which a snapshot length may have cut: its
+        segments' `frame_len` (the captured length when it is 0 or less).
         """
         if self.packets:
             self._vlan = self._outer = None
+            self._frame_len = wire_len if wire_len > end - start else end - start
             if linktype == 1 and end - start >= _ETH_IPV4_L4_SIZE:
                 segments = self._ethernet_ipv4_packet(buf, start, end)
                 if segments is not None:
@@ -431,6 +435,7 @@ class Decapsulator:
                 if segments is not None:
                     return segments
         data = buf if start == 0 and end == len(buf) else buf[start:end]
+        self._frame_len = wire_len if wire_len > end - start else end - start
         try:
             return self._link(linktype, data, ts, 0)
         except (IndexError, struct.error, ValueError) as error:
@@ -475,7 +480,7 @@ class Decapsulator:
                                        offset_flags & 0xFF, ack, window, total,
                                        ip_end - header_end, 6, None, None, ttl,
                                        ETH_IPV4_TCP_LAYERS,
-                                       end - start))
+                                       self._frame_len))
             ]  # fmt: skip
         if protocol == 17:
             if stop - start < 42:
@@ -489,7 +494,7 @@ class Decapsulator:
                 _new_segment(Segment, ("udp", src_text, sport, dst_text, dport, payload, 0, 0,
                                        0, 0, total, length - 8, 17, None, None, ttl,
                                        ETH_IPV4_UDP_LAYERS,
-                                       end - start))
+                                       self._frame_len))
             ]  # fmt: skip
         return None
 
@@ -520,7 +525,7 @@ class Decapsulator:
                                        40 + payload_len,
                                        data_len if data_len > len(payload) else len(payload), 6,
                                        None, None, hops, ETH_IPV6_TCP_LAYERS,
-                                       end - start))
+                                       self._frame_len))
             ]  # fmt: skip
         if next_header == 17:
             if stop - l4 < 8:
@@ -535,7 +540,7 @@ class Decapsulator:
                                        buf[l4 + 8 : udp_end if udp_end < stop else stop], 0, 0,
                                        0, 0, 40 + payload_len, length - 8, 17, None, None, hops,
                                        ETH_IPV6_UDP_LAYERS,
-                                       end - start))
+                                       self._frame_len))
             ]  # fmt: skip
         return None
 
@@ -580,7 +585,7 @@ class Decapsulator:
 
     def _link(self, linktype: int, data: bytes, ts: float, depth: int) -> list[Segment]:
         if not depth:  # a frame: its layers (`Segment.layers`) from here
-            self._layers, self._frame_len = (), len(data)
+            self._layers = ()
         decoder = self._link_decoders.get(linktype)
         if decoder is None:
             segments = self._scapy_link(linktype, data, ts, depth)

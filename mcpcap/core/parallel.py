@@ -65,7 +65,7 @@ IN_FLIGHT_PER_WORKER = 3
 CANCEL_POLL = 0.05
 WORKER_NICENESS = 5
 STOP_TIMEOUT = 5.0  # seconds to wait for a terminated worker to be gone
-DEFERRED = -1  # the first item of a deferred frame: (DEFERRED, frame, ts, data)
+DEFERRED = -1  # the first item of a deferred frame: (DEFERRED, frame, ts, data, wire length)
 # a TCP segment (as a plain tuple) sent back for its stream, which the scanning process reads
 TCP_SEGMENT = -2
 # the packet decoders' partials up to a deferred frame: (PACKET_FLUSH, partials by module), so
@@ -431,12 +431,12 @@ class _SpanScanner:
             if ts > last:
                 last = ts
             try:
-                segments = decode(linktype, buf, start, pos, ts)
+                segments = decode(linktype, buf, start, pos, ts, orig)
             except FrameDeferred:
                 if fed:
                     append((PACKET_FLUSH, self._flush_packets()))
                     fed = False
-                append((DEFERRED, frame, ts, buf[start:pos]))
+                append((DEFERRED, frame, ts, buf[start:pos], orig))
                 continue
             if not segments:
                 continue
@@ -460,7 +460,7 @@ class _SpanScanner:
                             streams.append((frame, ts, tuple(seg)))
                 continue
             if segments[0].transport == "tcp" or (len(segments) > 1 and _carries_tcp(segments)):
-                append((DEFERRED, frame, ts, buf[start:pos]))
+                append((DEFERRED, frame, ts, buf[start:pos], orig))
                 continue
             for seg in segments:
                 if single is not None:

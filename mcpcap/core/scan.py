@@ -171,7 +171,7 @@ def _scan_serial(
                 raise CancelledError("the analysis was cancelled")
             if progress is not None:
                 progress(packets, reader.bytes_read, size)
-        frame(packets, ts, linktype, data)
+        frame(packets, ts, linktype, data, orig_len)
     return packets, total_bytes, first_ts, last_ts, stopped_early
 
 
@@ -255,7 +255,7 @@ def _hand_over(result: tuple, feeder: _FrameFeeder, module_scans: list[Any], lin
     for item in items:
         kind = item[0]
         if kind == DEFERRED:
-            frame(item[1], item[2], linktype, item[3])
+            frame(item[1], item[2], linktype, item[3], item[4])
         elif kind == TCP_SEGMENT:
             feeder.tcp_segment(item[1], item[2], Segment._make(item[3]))
         elif kind == PACKET_FLUSH:
@@ -332,11 +332,18 @@ class _FrameFeeder:
         self._unflushed = 0
 
     def frame(
-        self, number: int, ts: float, linktype: int, data: bytes, packets: bool = True
+        self,
+        number: int,
+        ts: float,
+        linktype: int,
+        data: bytes,
+        wire_len: int = 0,
+        packets: bool = True,
     ) -> None:
-        """One frame's segments to the modules; `packets` False: the packet modules have had
-        this frame already (a worker decoded it and sent it back for its TCP stream)."""
-        segments = self.decap.decode(linktype, data, ts)
+        """One frame's segments to the modules (`wire_len`: its length as sent); `packets`
+        False: the packet modules have had this frame already (a worker decoded it and sent it
+        back for its TCP stream)."""
+        segments = self.decap.decode(linktype, data, ts, wire_len)
         if packets and self.packet_feeds:
             self._feed_packets(number, ts, segments)
         for seg in segments:

@@ -63,7 +63,8 @@ class ProtocolLayer(BaseModel):
     )
     packets: int = Field(description="frames that have this layer")
     bytes: int = Field(
-        description="those frames' bytes as captured (`frames`: as sent; `service/`: IP bytes)"
+        description="those frames' bytes as sent, as Wireshark counts them (a snapshot length "
+        "does not shorten them; `service/`: IP bytes)"
     )
 
 

@@ -17,7 +17,8 @@ from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
 class ConnModule(ProtocolModule):
     name: ClassVar[str] = "conn"
     title: ClassVar[str] = "Connections"
-    schema_version: ClassVar[str] = "5"  # 3: flow_splits; 4: conn_malformed; 5: conn_layers
+    # 3: flow_splits; 4: conn_malformed; 5: conn_layers; 6: layers' bytes as sent
+    schema_version: ClassVar[str] = "6"
     wants_packets: ClassVar[bool] = True
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.flows",)
     # no udp_ports and the contract's wants_udp: datagrams reach conn as packets only, and a

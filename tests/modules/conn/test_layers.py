@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -87,6 +88,34 @@ def test_the_same_hierarchy_however_the_scan_is_cut(make_settings, monkeypatch):
     serial = hierarchy(make_settings, path, workers=1)
     monkeypatch.setattr(parallel, "SPAN_BYTES", 512)
     assert hierarchy(make_settings, path, workers=2) == serial
+
+
+def snapshot_cut(source: Path, target: Path, snaplen: int) -> Path:
+    """`source` as a capture taken with a snapshot length: each frame cut to `snaplen` bytes,
+    its record's original length kept (a little-endian pcap, as the generator writes)."""
+    data = source.read_bytes()
+    out, pos = [data[:24]], 24
+    while pos + 16 <= len(data):
+        sec, frac, incl, orig = struct.unpack_from("<IIII", data, pos)
+        kept = min(incl, snaplen)
+        out.append(struct.pack("<IIII", sec, frac, kept, orig) + data[pos + 16 : pos + 16 + kept])
+        pos += 16 + incl
+    target.write_bytes(b"".join(out))
+    return target
+
+
+def test_bytes_are_counted_as_sent_when_a_snapshot_length_cut_the_frames(
+    make_settings, monkeypatch, tmp_path
+):
+    """As Wireshark's hierarchy does: a layer holding the same frames has the same bytes."""
+    whole = {layer: (frames, size) for layer, frames, size in hierarchy(make_settings, OUTPUT)}
+    cut = snapshot_cut(OUTPUT, tmp_path / "cut.pcap", 60)
+    serial = hierarchy(make_settings, cut, workers=1)
+    monkeypatch.setattr(parallel, "SPAN_BYTES", 512)
+    assert hierarchy(make_settings, cut, workers=2) == serial
+    same = [(layer, size) for layer, frames, size in serial if whole.get(layer, (0,))[0] == frames]
+    assert len(same) >= 5 and ("eth", whole["eth"][1]) in same
+    assert all(size == whole[layer][1] for layer, size in same)
 
 
 def test_the_stacks_a_span_counts_are_bounded():
