@@ -2,11 +2,11 @@
 
 Messages are stored packed a span at a time (see `store_schema`), not as rows SQL can filter, so
 each filter is a Python test (`FilterSpec.test`). The row's own columns (frame, time, addresses,
-ports, transport, protocol, QR bit, id) cost nothing to test; names, types, rcodes and the
-malformed flag come from the message's brief decode, made once per row and only when a filter
-asks (a message repeated in the capture is looked up, not decoded again: `decode_brief`).
-Values are checked by the transaction filters' own validators, so `qtype:AAAA` or
-`client:10.0.0.0/8` mean the same on both kinds.
+ports, transport, protocol, QR bit, id) cost nothing to test; names and types come from the
+question section decoded alone, rcodes and the malformed flag from the message's brief (a
+message repeated in the capture is looked up, not decoded again: `decode_brief`), each made once
+per row and only when a filter asks. Values are checked by the transaction filters' own
+validators, so `qtype:AAAA` or `rcode:NXDOMAIN` mean the same on both kinds.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from mcpcap.modules.dns.decoder import Question, decode_brief, decode_questions
 from mcpcap.modules.dns.pairing import lowered
 from mcpcap.modules.dns.registry import RCODES, RR_TYPES
 
-MAX_PORT = 0xFFFF
+UINT16_MAX = 0xFFFF  # ports and the header's id
 
 
 class MessageRow:
@@ -70,9 +70,9 @@ def _address(column: int, message: MessageRow, network: str) -> bool:
     return bool(in_network(message.row[column], network))
 
 
-def _port(value: Any) -> int:
+def _uint16(value: Any) -> int:
     number = int(str(value).strip())
-    if not 0 <= number <= MAX_PORT:
+    if not 0 <= number <= UINT16_MAX:
         raise ValueError(value)
     return number
 
@@ -118,13 +118,13 @@ MESSAGE_FILTERS = (
           lambda m, v: _address(3, m, v) or _address(5, m, v),
           parse=partial(filters.network_value, "host"), example="host:192.0.2.53"),
     _spec("port", "source or destination port", lambda m, v: v in (m.row[4], m.row[6]),
-          parse=_port, type="integer", example="port:5353"),
+          parse=_uint16, type="integer", example="port:5353"),
     _spec("transport", "udp or tcp", lambda m, v: m.row[7] == v, choices=filters.TRANSPORTS,
           example="transport:tcp"),
     _spec("protocol", "dns, mdns or llmnr", lambda m, v: m.row[8] == v,
           choices=filters.PROTOCOLS, example="protocol:mdns"),
     _spec("trans_id", "the header's transaction id", lambda m, v: m.row[10] == v,
-          parse=_port, type="integer", example="trans_id:4660"),
+          parse=_uint16, type="integer", example="trans_id:4660"),
     _spec("malformed", "true for messages that did not decode cleanly",
           lambda m, v: bool(m.brief[4]) == v, parse=partial(filters.boolean_value, "malformed"),
           choices=("true", "false"), type="boolean", example="malformed:true"),
