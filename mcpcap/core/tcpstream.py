@@ -91,9 +91,11 @@ class StreamBudget:
         if not self.cut:
             return []
         return [
-            f"{self.cut} TCP stream(s) were cut short: the bytes held by unfinished TCP streams "
-            f"reached the bound of {self.max_bytes} bytes (max_stream_bytes), so the oldest "
-            "streams' waiting bytes were delivered past their holes or dropped"
+            f"{self.cut} stream(s) were cut short: the bytes held for unfinished TCP streams "
+            f"and QUIC handshakes reached the bound of {self.max_bytes} bytes "
+            "(max_stream_bytes), so the oldest were cut: bytes waiting behind a hole were "
+            "delivered past it or dropped, and a message, handshake or request left unfinished "
+            "was written out as it was"
         ]
 
 
