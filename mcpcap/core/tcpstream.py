@@ -15,7 +15,8 @@ hole carry the frame and time of the segment that brought them, not of the one r
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from mcpcap.core.decap import Segment
 
@@ -85,6 +86,21 @@ class StreamBudget:
     def relieved(self) -> bool:
         """Far enough under the bound that cutting can stop (so cuts come in rare batches)."""
         return self.used <= self.max_bytes * 3 // 4
+
+    def shed(
+        self,
+        holders: Mapping[Any, Any],
+        holds: Callable[[Any], bool],
+        cut: Callable[[Any, Any], None],
+    ) -> None:
+        """Cut the oldest holders (`holders` in their order) for which `holds` is true, each
+        counted in `cut`, until the budget is relieved; `cut(key, holder)` lets go of what the
+        holder keeps (and takes it off `used`)."""
+        for key, holder in [(key, holder) for key, holder in holders.items() if holds(holder)]:
+            if self.relieved:
+                break
+            self.cut += 1
+            cut(key, holder)
 
     def warnings(self) -> list[str]:
         """The capture facts' warning when streams were cut, else nothing."""

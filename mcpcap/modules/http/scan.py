@@ -164,14 +164,13 @@ class HttpStreams:
     def _shed(self) -> None:
         """Over the stream budget: the oldest connections that hold bytes are closed (what
         waits is recorded, each counted as cut) until the budget is relieved."""
-        budget = self._budget
-        for key, conn in [(k, c) for k, c in self.connections.items() if c.buffered()]:
-            if budget.relieved:
-                break
-            budget.cut += 1
-            self._forget(key, conn, close=True)
-            if conn.notes:
-                self._notes(conn)
+        self._budget.shed(self.connections, lambda conn: conn.buffered(), self._cut)
+
+    def _cut(self, key: tuple, conn: HttpConnection) -> None:
+        """Close a connection the budget cut, recording what waits in it."""
+        self._forget(key, conn, close=True)
+        if conn.notes:
+            self._notes(conn)
 
     def _open(self, key: tuple, chunk: Any) -> HttpConnection | None:
         """A connection starts with its first chunk: a request from the client, a SOCKS

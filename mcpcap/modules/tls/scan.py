@@ -353,12 +353,7 @@ class TlsScan(ModuleScan):
     def _shed_quic(self) -> None:
         """Over the stream budget: the oldest QUIC handshakes that hold bytes are written out
         as they are (each counted as cut) until the budget is relieved."""
-        budget = self.budget
-        for key in [key for key, conn in self.quic.items() if conn.held()]:
-            if budget.relieved:
-                break
-            budget.cut += 1
-            self._close_quic(key)
+        self.budget.shed(self.quic, lambda conn: conn.held(), lambda key, _: self._close_quic(key))
 
     def _new_quic(
         self, key: Key, client: Endpoint, server: Endpoint, odcid: bytes, ts: float

@@ -88,12 +88,7 @@ class TlsStreams:
     def _shed(self) -> None:
         """Over the stream budget: the oldest handshakes that hold bytes are written out as
         they are (each counted as cut) until the budget is relieved."""
-        budget = self._budget
-        for key in [key for key, conn in self.tcp.items() if conn.held()]:
-            if budget.relieved:
-                break
-            budget.cut += 1
-            self._close(key)
+        self._budget.shed(self.tcp, lambda conn: conn.held(), lambda key, _: self._close(key))
 
     def flush(self) -> tuple | None:
         """(rows, malformed items, tally increments) since the last flush."""
