@@ -186,6 +186,9 @@ def _last_line(data: bytes) -> str:
 
 # --------------------------------------------------------------------------- rows
 
+# one run of an approach into its row (the run's number as argument); False once it failed
+Trial = Callable[[int], bool]
+
 
 @dataclass(slots=True)
 class Row:
@@ -264,62 +267,93 @@ class Bench:
         env_for_run: Callable[[], dict[str, str]] | None = None,
         check_json: bool = False,
     ) -> Row:
-        """Run ``cmd`` ``repeat`` times (stopping at the first failure) into ``row``."""
-        row.command = shlex.join(_display(cmd))
+        """Run ``cmd`` ``repeat`` times in a row (stopping at the first failure) into ``row``."""
+        once = self.trial(row, cmd, env_for_run, check_json)
         for i in range(repeat):
+            if not once(i):
+                break
+        return row
+
+    def trial(
+        self,
+        row: Row,
+        cmd: list[str],
+        env_for_run: Callable[[], dict[str, str]] | None = None,
+        check_json: bool = False,
+    ) -> Trial:
+        """``row`` (added to the table now, in this order) and one run of ``cmd`` into it."""
+        row.command = shlex.join(_display(cmd))
+        self.rows.append(row)
+
+        def once(i: int) -> bool:
             env = env_for_run() if env_for_run else self.env()
             run, stdout = run_once(cmd, env, self.args.timeout, keep_stdout=check_json)
             if run.error is None and check_json and i == 0:
                 run.error = _json_problem(stdout)
             row.runs.append(run)
             _progress(row, run)
-            if run.error:
-                break
-        self.rows.append(row)
-        return row
+            return run.error is None
+
+        return once
+
+    def interleave(self, trials: list[Trial]) -> None:
+        """Each trial ``--repeat`` times, round-robin: run 1 of every approach, then run 2 ...
+
+        Timings that are compared (mcpcap against tshark above all) then share whatever the
+        machine did meanwhile (other load, a cold cache, a throttled core), as the targets ask
+        ("interleaved, median of 5"). A trial that failed runs no more."""
+        live = trials
+        for i in range(self.args.repeat):
+            live = [once for once in live if once(i)]
 
     def help_row(self) -> None:
         cmd = [*self.mcpcap, "--help"]
         self.measure(Row("mcpcap --help", "-", 0, ""), cmd, self.args.repeat)
 
-    def mcpcap_rows(self, size: str, packets: int, capture: Path) -> None:
-        repeat = self.args.repeat
+    def mcpcap_trials(self, size: str, packets: int, capture: Path) -> list[Trial]:
         analyze = [*self.mcpcap, "analyze", *self.args.mcpcap_args]
         cold = Row("mcpcap cold (--no-cache)", size, packets, "")
-        self.measure(cold, [*analyze, "--no-cache", str(capture)], repeat, check_json=True)
-        self.store_rows(size, packets, [*analyze, str(capture)])
+        trials = [self.trial(cold, [*analyze, "--no-cache", str(capture)], check_json=True)]
+        trials.append(self.store_trial(size, packets, [*analyze, str(capture)]))
         dns = Row(DNS_ONLY, size, packets, "")
-        self.measure(dns, [*analyze, "--no-cache", "--modules", "dns", str(capture)], repeat)
+        trials.append(self.trial(dns, [*analyze, "--no-cache", "--modules", "dns", str(capture)]))
         for workers in (1, 2):
             row = Row(f"mcpcap --workers {workers} (--no-cache)", size, packets, "")
             cmd = [*analyze, "--no-cache", "--workers", str(workers), str(capture)]
-            self.measure(row, cmd, repeat)
+            trials.append(self.trial(row, cmd))
+        return trials
 
-    def store_rows(self, size: str, packets: int, cmd: list[str]) -> None:
+    def store_trial(self, size: str, packets: int, cmd: list[str]) -> Trial:
         """Cold with the result store written to a fresh dir, then warm on that same dir."""
         cold = Row("mcpcap cold, store written", size, packets, "", note="fresh MCPCAP_CACHE_DIR")
         warm = Row("mcpcap warm (store present)", size, packets, "", note="second run, same dir")
         cold.command = warm.command = shlex.join(_display(cmd))
-        for _ in range(self.args.repeat):
-            cache = Path(tempfile.mkdtemp(dir=self.scratch, prefix="cache-"))
-            for row in (cold, warm):
-                run, _ = run_once(cmd, self.env(cache), self.args.timeout)
-                row.runs.append(run)
-                _progress(row, run)
-            shutil.rmtree(cache, ignore_errors=True)
-            if cold.error or warm.error:
-                break
         self.rows += [cold, warm]
 
-    def tshark_row(self, size: str, packets: int, capture: Path) -> None:
+        def once(_i: int) -> bool:
+            cache = Path(tempfile.mkdtemp(dir=self.scratch, prefix="cache-"))
+            try:
+                for row in (cold, warm):
+                    run, _ = run_once(cmd, self.env(cache), self.args.timeout)
+                    row.runs.append(run)
+                    _progress(row, run)
+                    if run.error:
+                        return False
+                return True
+            finally:
+                shutil.rmtree(cache, ignore_errors=True)
+
+        return once
+
+    def tshark_trial(self, size: str, packets: int, capture: Path) -> Trial | None:
         tshark = shutil.which("tshark")
         if tshark is None:
             self.rows.append(Row("tshark DNS fields", size, packets, "", note="not installed"))
-            return
+            return None
         cmd = [tshark, "-r", str(capture), "-Y", "dns", "-T", "fields"]
         for name in TSHARK_FIELDS:
             cmd += ["-e", name]
-        self.measure(Row("tshark DNS fields", size, packets, ""), cmd, self.args.repeat)
+        return self.trial(Row("tshark DNS fields", size, packets, ""), cmd)
 
     def scapy_row(self, size: str, packets: int, capture: Path) -> None:
         """Measured up to --scapy-max packets; larger sizes scale the largest measurement."""
@@ -351,12 +385,14 @@ class Bench:
             packets = parse_count(size)
             capture = ensure_capture(size, packets)
             prime_page_cache(capture)
+            trials = []
             if not self.args.skip_mcpcap:
-                self.mcpcap_rows(size, packets, capture)
-                if size == TUI_SIZE and not self.args.skip_tui:
-                    self.tui = tui_figures(capture, self.args.repeat)
+                trials += self.mcpcap_trials(size, packets, capture)
             if not self.args.skip_tshark:
-                self.tshark_row(size, packets, capture)
+                trials.append(self.tshark_trial(size, packets, capture))
+            self.interleave([once for once in trials if once is not None])
+            if not self.args.skip_mcpcap and size == TUI_SIZE and not self.args.skip_tui:
+                self.tui = tui_figures(capture, self.args.repeat)
             if not self.args.skip_scapy:
                 self.scapy_row(size, packets, capture)
         shutil.rmtree(self.scratch, ignore_errors=True)
