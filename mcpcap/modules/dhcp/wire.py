@@ -115,19 +115,10 @@ def decode_v4(payload: bytes) -> Message | None:
     if not payload:
         return None
     msg = _message("dhcpv4")
+    _read_v4_header(msg, payload)
     if len(payload) < BOOTP_HEADER:
         msg["malformed"] = "shorter than the BOOTP header"
-        if len(payload) >= 8:
-            msg["xid"] = int.from_bytes(payload[4:8], "big")
         return msg
-    op, htype, hlen = payload[0], payload[1], payload[2]
-    msg["from_server"] = op == 2
-    msg["xid"] = int.from_bytes(payload[4:8], "big")
-    msg["ciaddr"] = _ip4(payload[12:16])
-    msg["yiaddr"] = _ip4(payload[16:20])
-    msg["giaddr"] = _ip4(payload[24:28])
-    chaddr = payload[28 : 28 + min(hlen, 16)]
-    msg["mac"] = _mac(chaddr) if htype == 1 and hlen == 6 else (_hex(chaddr) or None)
     if payload[BOOTP_HEADER : BOOTP_HEADER + 4] != MAGIC_COOKIE:
         msg["malformed"] = (
             "no magic cookie (BOOTP without options)"
@@ -143,6 +134,23 @@ def decode_v4(payload: bytes) -> Message | None:
     if msg["relay"] is None and msg["giaddr"]:
         msg["relay"] = {"giaddr": msg["giaddr"]}
     return msg
+
+
+def _read_v4_header(msg: Message, payload: bytes) -> None:
+    """The fixed fields the payload holds: a message cut short keeps those that are whole."""
+    size = len(payload)
+    if size < 8:
+        return
+    op, htype, hlen = payload[0], payload[1], payload[2]
+    msg["from_server"] = op == 2
+    msg["xid"] = int.from_bytes(payload[4:8], "big")
+    for name, at in (("ciaddr", 12), ("yiaddr", 16), ("giaddr", 24)):
+        if size >= at + 4:
+            msg[name] = _ip4(payload[at : at + 4])
+    width = min(hlen, 16)
+    if size >= 28 + width:
+        chaddr = payload[28 : 28 + width]
+        msg["mac"] = _mac(chaddr) if htype in (1, 6) and hlen == 6 else (_hex(chaddr) or None)
 
 
 def _option_area(
@@ -204,6 +212,10 @@ def _read_v4_options(msg: Message, raw: dict[int, bytearray]) -> None:
             opts[f"{name}_malformed"] = _hex(value)
             msg["malformed"] = msg["malformed"] or f"option {code} ({name}) is malformed"
     kind = opts.pop("message_type", None)
+    if kind is None and raw.get(53):
+        # a type option of the wrong length (or repeated: RFC 3396 joins the pieces) is
+        # malformed; its first byte still says what the sender meant the message to be
+        kind = raw[53][0]
     if isinstance(kind, int):
         msg["type"] = V4_TYPES.get(kind, str(kind))
         msg["from_server"] = msg["type"] in V4_SERVER_TYPES
