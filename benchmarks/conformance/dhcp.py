@@ -690,6 +690,35 @@ def v6_hostile(c: Capture) -> None:
          dport=547)  # fmt: skip
 
 
+def v4_pxe_and_4o6(c: Capture) -> None:
+    """PXE boot server requests on UDP 4011 and DHCPv4 over DHCPv6 (RFC 7341)."""
+    hw, t = mac(0x1FA), xid()
+    pxe = opt(60, b"PXEClient:Arch:00000:UNDI:002001") + opt(93, b"\0\0")
+    c.v4("10.1.0.250", SRV_B, client4(REQUEST, t, hw, pxe, ciaddr="10.1.0.250"), hw=hw,
+         sport=68, dport=4011)  # fmt: skip
+    c.v4(SRV_B, "10.1.0.250", server4(ACK, t, hw, SRV_B, "0.0.0.0", pxe, file=b"boot.efi"),
+         sport=4011, dport=68)  # fmt: skip
+    c.v4("10.1.0.250", SRV_B, client4(REQUEST, xid(), hw, pxe, ciaddr="10.1.0.250"), hw=hw,
+         sport=4011, dport=4011)  # fmt: skip
+    # DHCPV4-QUERY (20) / DHCPV4-RESPONSE (21): a DHCPv4 message in option 87
+    hw, t = mac(0x1FB), xid()
+    query = v6msg(20, 0, v6opt(87, client4(DISCOVER, t, hw, host(b"four-over-six"))))
+    answer = v6msg(21, 0, v6opt(87, server4(OFFER, t, hw, SRV_A, "10.1.0.251", lease(60))))
+    c.v6("fe80::fb", "ff02::1:2", query, hw=hw)
+    c.v6("fe80::aa", "fe80::fb", answer, sport=547, dport=546)
+
+
+def v4_ports_by_chance(c: Capture) -> None:
+    """Other protocols whose ephemeral port happens to be a DHCP port, and empty datagrams."""
+    dns = bytes.fromhex("12340100000100000000000003777777076578616d706c6503636f6d0000010001")
+    c.v4("10.1.0.9", "10.1.0.53", dns, sport=68, dport=53)
+    c.v4("10.1.0.9", "10.1.0.53", dns, sport=67, dport=53)
+    c.v6("2001:db8::9", "2001:db8::53", dns, sport=547, dport=53)
+    c.v6("2001:db8::9", "2001:db8::123", b"\x23" + bytes(47), sport=546, dport=123)
+    c.v4("0.0.0.0", BCAST, b"", sport=68, dport=67)
+    c.v6("fe80::9", "ff02::1:2", b"", sport=546, dport=547)
+
+
 FAMILIES: dict[str, Callable[[Capture], None]] = {
     "v4-dora": v4_dora, "v4-renew-rebind": v4_renew_rebind,
     "v4-inform-release-decline": v4_inform_release_decline, "v4-nak": v4_nak,
@@ -698,7 +727,8 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
     "v4-bad-cookie-bootp": v4_bad_cookie_bootp, "v4-client-ids": v4_client_ids,
     "v4-odd-values": v4_odd_values, "v4-wrapped": v4_wrapped, "v6-four-message": v6_four_message,
     "v6-rapid-info": v6_rapid_info, "v6-prefix-delegation": v6_prefix_delegation,
-    "v6-relays": v6_relays, "v6-hostile": v6_hostile,
+    "v6-relays": v6_relays, "v6-hostile": v6_hostile, "v4-pxe-and-4o6": v4_pxe_and_4o6,
+    "v4-ports-by-chance": v4_ports_by_chance,
 }  # fmt: skip
 
 

@@ -47,7 +47,7 @@ from scapy.layers.inet6 import (
     fragment6,
     in6_chksum,
 )
-from scapy.layers.l2 import GRE, Dot1Q, Ether
+from scapy.layers.l2 import GRE, CookedLinux, CookedLinuxV2, Dot1Q, Ether, Loopback
 from scapy.layers.vxlan import VXLAN
 from scapy.packet import Packet, Raw
 from scapy.utils import checksum, wrpcap
@@ -391,6 +391,29 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
 }  # fmt: skip
 
 
+# link type -> the link layer that replaces Ethernet (None: the IP packet alone)
+LINKS: dict[int, Callable[[Packet], Packet] | None] = {
+    101: None,  # raw IP
+    0: lambda p: Loopback(type=2 if isinstance(p, IP) else 30) / p,  # BSD null
+    113: lambda p: CookedLinux(pkttype=0, lladdrtype=1, src=b"\2\0\0\0\0\5\0\0") / p,
+    276: lambda p: CookedLinuxV2(pkttype=0, lladdrtype=1, ifindex=2) / p,
+}
+
+
+def relinked(packets: list[Packet], linktype: int) -> list[Packet]:
+    """The same IP packets on another link layer (the echo families over every link type)."""
+    out = []
+    for frame in packets:
+        packet = frame.payload.copy()
+        while not isinstance(packet, (IP, IPv6)):
+            packet = packet.payload.copy()  # drop VLAN tags
+        link = LINKS[linktype]
+        packet = Raw(bytes(packet)) if link is None else link(packet)
+        packet.time = frame.time
+        out.append(packet)
+    return out
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[1]) if len(argv) > 1 else Path(tempfile.mkdtemp(prefix="conformance-icmp-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -399,6 +422,14 @@ def main(argv: list[str]) -> int:
         build(capture)
         wrpcap(str(out / f"icmp-{name}.pcap"), capture.packets)
         print(f"{name}: {len(capture.packets)} frames")
+    rng.seed(SEED)
+    capture = Capture()
+    for build in (v4_echo, v6_echo, v4_unreachable, v6_errors):
+        build(capture)
+    for linktype in LINKS:
+        packets = relinked(capture.packets, linktype)
+        wrpcap(str(out / f"icmp-link-{linktype}.pcap"), packets, linktype=linktype)
+        print(f"link-{linktype}: {len(packets)} frames")
     print(out)
     return 0
 

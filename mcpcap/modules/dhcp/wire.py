@@ -15,7 +15,7 @@ import socket
 import struct
 from typing import Any
 
-V4_PORTS = frozenset((67, 68))
+V4_PORTS = frozenset((67, 68, 4011))  # 4011: a PXE boot server (PXE 2.1, proxy DHCP)
 V6_PORTS = frozenset((546, 547))
 MAGIC_COOKIE = b"\x63\x82\x53\x63"
 BOOTP_HEADER = 236  # op .. file; the magic cookie and the options follow
@@ -77,10 +77,18 @@ class Malformed(Exception):
 
 
 def decode_datagram(frame: int, ts: float, segment: Any) -> Message | None:
-    """The scan's decoder hook (`ProtocolModule.udp_decoder`)."""
-    if segment.sport in V6_PORTS or segment.dport in V6_PORTS:
+    """The scan's decoder hook (`ProtocolModule.udp_decoder`).
+
+    The lower of the two ports names the service (as tshark decides too): a DNS query sent
+    from port 68 to 53 is DNS, not a DHCP message, while a server's answer from 67 or 547 to
+    a client's other port (a leasequery requestor's) is DHCP.
+    """
+    low = min(segment.sport, segment.dport)
+    if low in V6_PORTS:
         return decode_v6(segment.payload)
-    return decode_v4(segment.payload)
+    if low in V4_PORTS:
+        return decode_v4(segment.payload)
+    return None
 
 
 def _message(family: str) -> Message:

@@ -1,6 +1,7 @@
 """Cases the differential run (benchmarks/conformance/dhcp.py against tshark) found, each with
 the value the RFCs give: a server naming its client, two servers ACKing one REQUEST, a message
-cut short inside the BOOTP header, a message type option of the wrong length."""
+cut short inside the BOOTP header, a message type option of the wrong length, datagrams whose
+other port is lower (another service's) or a PXE boot server's."""
 
 from __future__ import annotations
 
@@ -99,3 +100,21 @@ def test_a_message_type_of_the_wrong_length_still_says_its_type():
         assert msg["malformed"] == "option 53 (message_type) is malformed"
     empty = wire.decode_v4(bootp(1, 5, MAC, opt(53, b"")))
     assert empty["type"] is None and empty["malformed"] == "option 53 (message_type) is malformed"
+
+
+def test_the_lower_port_names_the_service():
+    """A DNS query from port 68 (or 547) to 53 is DNS; a server's answer from 67 or 547 to a
+    client's ephemeral port, and a PXE boot server's exchange on 4011, are DHCP."""
+    query = bytes.fromhex("123401000001000000000000037777770000010001")
+    for sport in (67, 68, 546, 547):
+        assert (
+            wire.decode_datagram(1, 0.0, udp(("10.0.0.9", sport), ("10.0.0.53", 53), query)) is None
+        )
+    ack = server(ACK, 9, MAC, A, "10.1.0.9", lease(60))
+    for src, dst in (((A, 67), ("10.1.0.9", 1067)), ((A, 4011), ("10.1.0.9", 68)),
+                     (("10.1.0.9", 4011), (A, 4011))):  # fmt: skip
+        msg = wire.decode_datagram(1, 0.0, udp(src, dst, ack))
+        assert (msg["family"], msg["type"], msg["yiaddr"]) == ("dhcpv4", "ACK", "10.1.0.9")
+    reply = bytes((7,)) + (0x1234).to_bytes(3, "big")
+    msg = wire.decode_datagram(1, 0.0, udp(("2001:db8::1", 547), ("2001:db8::9", 40000), reply))
+    assert (msg["family"], msg["type"], msg["xid"]) == ("dhcpv6", "REPLY", 0x1234)
