@@ -19,6 +19,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from scapy.contrib.geneve import GENEVE
+from scapy.contrib.mpls import MPLS
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, TCPerror, UDPerror, fragment
 from scapy.layers.inet6 import (
     ICMPv6DestUnreach,
@@ -48,6 +50,7 @@ from scapy.layers.inet6 import (
     in6_chksum,
 )
 from scapy.layers.l2 import GRE, CookedLinux, CookedLinuxV2, Dot1Q, Ether, Loopback
+from scapy.layers.ppp import PPP, PPPoE
 from scapy.layers.vxlan import VXLAN
 from scapy.packet import Packet, Raw
 from scapy.utils import checksum, wrpcap
@@ -353,13 +356,23 @@ def v4_tunnels_fragments(c: Capture) -> None:
         lambda p: IP(src="192.0.2.1", dst="192.0.2.2") / p,
         lambda p: IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=5000, dport=4789) / VXLAN()
         / Ether(src=HOST_MAC, dst=ROUTER_MAC) / p,
+        lambda p: PPPoE(sessionid=7) / PPP(proto=0x0021) / p,
+        lambda p: MPLS(label=100, s=0) / MPLS(label=200, s=1) / p,
+        lambda p: IP(src="192.0.2.1", dst="192.0.2.2") / GRE(key_present=1, key=9) / p,
+        lambda p: IPv6(src="2001:db8:9::1", dst="2001:db8:9::2") / p,
+        lambda p: IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=5001, dport=6081) / GENEVE(
+            proto=0x0800) / p,
     ]  # fmt: skip
     for n, wrap in enumerate(wraps):
         body = data(20)
         for pkt in (IP(src=HOST, dst=PEER) / ICMP(type=8, id=300 + n, seq=1) / body,
                     IP(src=PEER, dst=HOST) / ICMP(type=0, id=300 + n, seq=1) / body,
                     IP(src=ROUTER, dst=HOST) / ICMP(type=3, code=3) / quote_udp()):  # fmt: skip
-            c.add(Ether(src=HOST_MAC, dst=ROUTER_MAC) / wrap(pkt))
+            link = Ether(src=HOST_MAC, dst=ROUTER_MAC)
+            ethertype = {PPPoE: 0x8864, MPLS: 0x8847}.get(type(wrap(IP())))
+            if ethertype:
+                link.type = ethertype
+            c.add(link / wrap(pkt))
     c.add(IP(src="192.0.2.1", dst="192.0.2.2") / IPv6(src=HOST6, dst=PEER6) /
           ICMPv6EchoRequest(id=5, seq=5))  # fmt: skip
     # a 3000-byte echo in fragments (IPv4), and its reply; a fragmented ICMPv6 echo
