@@ -44,8 +44,10 @@ from scapy.layers.inet6 import (
     ICMPv6ParamProblem,
     ICMPv6TimeExceeded,
     IPv6,
+    IPv6ExtHdrDestOpt,
     IPv6ExtHdrFragment,
     IPv6ExtHdrHopByHop,
+    RouterAlert,
     fragment6,
     in6_chksum,
 )
@@ -336,6 +338,11 @@ def v6_neighbour_discovery(c: Capture) -> None:
     c.v6("fe80::5", "ff02::fb", ICMPv6MLReport(mladdr="ff02::fb"), hlim=1)
     c.v6("fe80::5", "ff02::16", ICMPv6MLReport2(), hlim=1)
     c.v6("fe80::5", "ff02::2", raw6(132, 0, bytes(4) + bytes(16)), hlim=1)
+    # as sent: behind a hop-by-hop header with a router alert (RFC 2711), and a fragment of NS
+    alert = IPv6ExtHdrHopByHop(options=[RouterAlert()])
+    c.v6("fe80::5", "ff02::16", alert / ICMPv6MLReport2(), hlim=1)
+    c.v6(ROUTER6, "ff02::1", alert / ICMPv6MLQuery(), hlim=1)
+    c.v6("fe80::5", "ff02::1", IPv6ExtHdrDestOpt() / ICMPv6ND_NS(tgt="fe80::7"), hlim=255)
     # hostile: option of length 0, option past the end, NS shorter than its target
     c.v6("fe80::5", "ff02::1", raw6(135, 0, bytes(4) + bytes(16) + b"\x01\x00" + bytes(6)))
     c.v6("fe80::5", "ff02::1", raw6(135, 0, bytes(4) + bytes(16) + b"\x01\x04" + bytes(6)))

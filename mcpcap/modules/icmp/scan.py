@@ -93,6 +93,7 @@ class IcmpScan(ModuleScan):
         self.updates: list[tuple] = []
         # (v6, request type, requester, responder, id, seq) -> [(data, message id, frame, ts)]
         self.pending: OrderedDict[tuple, list[tuple[int | None, int, int, float]]] = OrderedDict()
+        self.waiting = 0  # requests in `pending`
         # same key -> (data, request frame) of the last answered one
         self.answered: OrderedDict[tuple, tuple[int | None, int]] = OrderedDict()
         self.tally: Counter[str] = Counter()
@@ -174,12 +175,13 @@ class IcmpScan(ModuleScan):
     def _wait(self, key: tuple, request: tuple[int | None, int, int, float]) -> None:
         """A request waits by (addresses, identifier, sequence number); one sent again with
         the same data replaces the earlier one, which stays unanswered."""
-        waiting = [r for r in self.pending.pop(key, []) if r[0] != request[0]]
-        waiting = waiting[-MAX_SAME_KEY + 1 :]
+        earlier = self.pending.pop(key, [])
+        waiting = [r for r in earlier if r[0] != request[0]][-MAX_SAME_KEY + 1 :]
         waiting.append(request)
         self.pending[key] = waiting
-        if len(self.pending) > MAX_PENDING:
-            self.pending.popitem(last=False)
+        self.waiting += len(waiting) - len(earlier)
+        while self.waiting > MAX_PENDING:  # the requests waiting longest go first
+            self.waiting -= len(self.pending.popitem(last=False)[1])
         self.tally["requests"] += 1
 
     def _answer(self, key: tuple, frame: int, ts: float, data: int | None) -> int | None:
@@ -193,6 +195,7 @@ class IcmpScan(ModuleScan):
             self.tally["duplicate replies" if earlier else "unsolicited replies"] += 1
             return earlier[1] if earlier else None
         _, number, request_frame, request_ts = waiting.pop(-1 if at is None else at)
+        self.waiting -= 1
         if not waiting:
             del self.pending[key]
         self.updates.append((frame, round(ts - request_ts, 6), number))

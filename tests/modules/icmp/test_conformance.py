@@ -11,6 +11,7 @@ from scapy.layers.inet import ICMP, IP, TCP
 from scapy.layers.inet6 import ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest, IPv6
 from scapy.packet import Packet
 
+from mcpcap.modules.icmp import scan as scan_module
 from mcpcap.modules.icmp import wire
 from mcpcap.modules.icmp.kinds import COLUMNS, _record
 from mcpcap.modules.icmp.module import IcmpModule
@@ -114,3 +115,24 @@ def test_a_record_shows_a_quote_cut_short_without_a_flow_uid():
     assert record["quoted"] == {"transport": "tcp", "src": HOST, "sport": None, "dst": None,
                                 "dport": None, "uid": None}  # fmt: skip
     assert record["malformed"] == "quoted IPv4 header is cut short"
+
+
+def test_waiting_requests_stay_bounded(monkeypatch):
+    """Requests with one identifier and sequence number but other data wait beside each other:
+    at most MAX_SAME_KEY of them, at most MAX_PENDING in all (the longest waiting go first)."""
+    monkeypatch.setattr(scan_module, "MAX_PENDING", 20)
+    db = sqlite3.connect(":memory:")
+    IcmpModule().create_tables(db)
+    decoder, scan = IcmpDecoder(), IcmpScan(db)
+    frame = 0
+    for ident in range(6):
+        for n in range(12):
+            frame += 1
+            raw = bytes(ICMP(type=8, id=ident, seq=1) / bytes((n,)))
+            decoder.packet(frame, float(frame), icmp(HOST, PEER, 8, 0, raw))
+    scan.on_worker_flush(decoder.flush())
+    scan._process(scan.held)
+    scan.held.clear()
+    assert all(len(waiting) <= scan_module.MAX_SAME_KEY for waiting in scan.pending.values())
+    assert scan.waiting == sum(map(len, scan.pending.values())) <= 20
+    assert [key[4] for key in scan.pending] == [4, 5]  # the newest identifiers, 8 each
