@@ -131,8 +131,7 @@ def test_waiting_requests_stay_bounded(monkeypatch):
             raw = bytes(ICMP(type=8, id=ident, seq=1) / bytes((n,)))
             decoder.packet(frame, float(frame), icmp(HOST, PEER, 8, 0, raw))
     scan.on_worker_flush(decoder.flush())
-    scan._process(scan.held)
-    scan.held.clear()
+    scan.finish(db)
     assert all(len(waiting) <= scan_module.MAX_SAME_KEY for waiting in scan.pending.values())
     assert scan.waiting == sum(map(len, scan.pending.values())) <= 20
     assert [key[4] for key in scan.pending] == [4, 5]  # the newest identifiers, 8 each
