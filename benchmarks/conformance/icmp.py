@@ -54,7 +54,7 @@ from scapy.layers.inet6 import (
 from scapy.layers.l2 import GRE, CookedLinux, CookedLinuxV2, Dot1Q, Ether, Loopback
 from scapy.layers.ppp import PPP, PPPoE
 from scapy.layers.vxlan import VXLAN
-from scapy.packet import Packet, Raw
+from scapy.packet import Packet, Padding, Raw
 from scapy.utils import checksum, wrpcap
 
 SEED = 792
@@ -147,6 +147,10 @@ def v4_echo(c: Capture) -> None:
     # a reply whose data differs from the request's (a broken middlebox)
     c.v4(HOST, PEER, ICMP(type=8, id=11, seq=1) / b"asked")
     c.v4(PEER, HOST, ICMP(type=0, id=11, seq=1) / b"other")
+    # Ethernet padding after short echoes (other bytes each way) is not their data
+    for payload, pad in ((b"", b"\xaa" * 18), (b"z", b"\xbb" * 17)):
+        c.v4(HOST, PEER, ICMP(type=8, id=13, seq=1) / payload / Padding(pad))
+    c.v4(PEER, HOST, ICMP(type=0, id=13, seq=1) / Padding(b"\x55" * 18))
     # echo with code 1, a 4-byte and a 6-byte echo (no id/seq or half), zero-length data
     c.v4(HOST, PEER, ICMP(type=8, code=1, id=12, seq=1))
     c.v4(PEER, HOST, ICMP(type=0, code=1, id=12, seq=1))
