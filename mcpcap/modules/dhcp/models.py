@@ -38,7 +38,9 @@ class DhcpTransaction(Result):
         "else the first to offer; every server's offers are in the summary's servers",
     )
     mac: str | None = Field(None, description="client hardware address (chaddr; v6: from DUID)")
-    host_name: str | None = None
+    host_name: str | None = Field(
+        None, description="option 12: the client's own, else the one a server gave it"
+    )
     client_fqdn: str | None = None
     domain: str | None = None
     requested_addr: str | None = Field(None, description="the address the client asked for")
@@ -46,7 +48,9 @@ class DhcpTransaction(Result):
         None, description="the address `server` offered (without one: the first offer)"
     )
     assigned_addr: str | None = Field(
-        None, description="the last ACK's yiaddr (v6: the REPLY's IA_NA address)"
+        None,
+        description="the last ACK's yiaddr, the chosen server's when it sent one (v6: the "
+        "REPLY's IA_NA address)",
     )
     lease_time: int | None = Field(
         None, description="seconds, from the ACK, else the offer (v6: the valid lifetime)"

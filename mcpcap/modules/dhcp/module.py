@@ -20,8 +20,10 @@ class DhcpModule(ProtocolModule):
     name: ClassVar[str] = "dhcp"
     title: ClassVar[str] = "DHCP"
     # 2: <module>_malformed; 3: uids of split flows; 4: malformed options beside typed ones;
-    # 5: the address each server message gave (dhcp_messages.m_addr), the chosen server
-    schema_version: ClassVar[str] = "5"
+    # 5: the address each server message gave (dhcp_messages.m_addr), the chosen server;
+    # 6: host names servers give, the chosen server's ACK, fields of a message cut short, PXE
+    # on 4011, the lower port names the service
+    schema_version: ClassVar[str] = "6"
     stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("dhcp_transactions", "uids", "ts", "json"),
     )

@@ -174,6 +174,9 @@ class _Exchange:
                     opts.get("message") or opts.get("status_message"))
         )  # fmt: skip
         self.addrs[-1] = address
+        # option 12 from a server names the client (RFC 2132 3.14): kept when the client
+        # named itself nowhere, as the client's own name replaces it
+        self._set("host_name", _text_or_none(opts.get("host_name")))
         if kind == "ACK" and self.fields.get("client") is None and msg["ciaddr"]:
             self._set("client", msg["ciaddr"])
 
@@ -202,7 +205,11 @@ class _Exchange:
         offer = _first(a for a in own if a.kind in OFFERS and a.address) or _first(
             a for a in answers if a.kind in OFFERS and a.address
         )
-        final = _first(a for a in reversed(answers) if a.kind in FINAL and a.address)
+        # the chosen server's ACK commits the binding (RFC 2131 3.1, step 5): another
+        # server's ACK to the same REQUEST (a rogue's) only counts when it gave none
+        final = _first(a for a in reversed(own) if a.kind in FINAL and a.address) or _first(
+            a for a in reversed(answers) if a.kind in FINAL and a.address
+        )
         lease = _first((final.lease if final else None, offer.lease if offer else None))
         return {
             "server": server,

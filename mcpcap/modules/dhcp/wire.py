@@ -15,7 +15,7 @@ import socket
 import struct
 from typing import Any
 
-V4_PORTS = frozenset((67, 68))
+V4_PORTS = frozenset((67, 68, 4011))  # 4011: a PXE boot server (PXE 2.1, proxy DHCP)
 V6_PORTS = frozenset((546, 547))
 MAGIC_COOKIE = b"\x63\x82\x53\x63"
 BOOTP_HEADER = 236  # op .. file; the magic cookie and the options follow
@@ -77,10 +77,18 @@ class Malformed(Exception):
 
 
 def decode_datagram(frame: int, ts: float, segment: Any) -> Message | None:
-    """The scan's decoder hook (`ProtocolModule.udp_decoder`)."""
-    if segment.sport in V6_PORTS or segment.dport in V6_PORTS:
+    """The scan's decoder hook (`ProtocolModule.udp_decoder`).
+
+    The lower of the two ports names the service (as tshark decides too): a DNS query sent
+    from port 68 to 53 is DNS, not a DHCP message, while a server's answer from 67 or 547 to
+    a client's other port (a leasequery requestor's) is DHCP.
+    """
+    low = min(segment.sport, segment.dport)
+    if low in V6_PORTS:
         return decode_v6(segment.payload)
-    return decode_v4(segment.payload)
+    if low in V4_PORTS:
+        return decode_v4(segment.payload)
+    return None
 
 
 def _message(family: str) -> Message:
@@ -115,19 +123,10 @@ def decode_v4(payload: bytes) -> Message | None:
     if not payload:
         return None
     msg = _message("dhcpv4")
+    _read_v4_header(msg, payload)
     if len(payload) < BOOTP_HEADER:
         msg["malformed"] = "shorter than the BOOTP header"
-        if len(payload) >= 8:
-            msg["xid"] = int.from_bytes(payload[4:8], "big")
         return msg
-    op, htype, hlen = payload[0], payload[1], payload[2]
-    msg["from_server"] = op == 2
-    msg["xid"] = int.from_bytes(payload[4:8], "big")
-    msg["ciaddr"] = _ip4(payload[12:16])
-    msg["yiaddr"] = _ip4(payload[16:20])
-    msg["giaddr"] = _ip4(payload[24:28])
-    chaddr = payload[28 : 28 + min(hlen, 16)]
-    msg["mac"] = _mac(chaddr) if htype == 1 and hlen == 6 else (_hex(chaddr) or None)
     if payload[BOOTP_HEADER : BOOTP_HEADER + 4] != MAGIC_COOKIE:
         msg["malformed"] = (
             "no magic cookie (BOOTP without options)"
@@ -143,6 +142,23 @@ def decode_v4(payload: bytes) -> Message | None:
     if msg["relay"] is None and msg["giaddr"]:
         msg["relay"] = {"giaddr": msg["giaddr"]}
     return msg
+
+
+def _read_v4_header(msg: Message, payload: bytes) -> None:
+    """The fixed fields the payload holds: a message cut short keeps those that are whole."""
+    size = len(payload)
+    if size < 8:
+        return
+    op, htype, hlen = payload[0], payload[1], payload[2]
+    msg["from_server"] = op == 2
+    msg["xid"] = int.from_bytes(payload[4:8], "big")
+    for name, at in (("ciaddr", 12), ("yiaddr", 16), ("giaddr", 24)):
+        if size >= at + 4:
+            msg[name] = _ip4(payload[at : at + 4])
+    width = min(hlen, 16)
+    if size >= 28 + width:
+        chaddr = payload[28 : 28 + width]
+        msg["mac"] = _mac(chaddr) if htype in (1, 6) and hlen == 6 else (_hex(chaddr) or None)
 
 
 def _option_area(
@@ -204,6 +220,10 @@ def _read_v4_options(msg: Message, raw: dict[int, bytearray]) -> None:
             opts[f"{name}_malformed"] = _hex(value)
             msg["malformed"] = msg["malformed"] or f"option {code} ({name}) is malformed"
     kind = opts.pop("message_type", None)
+    if kind is None and raw.get(53):
+        # a type option of the wrong length (or repeated: RFC 3396 joins the pieces) is
+        # malformed; its first byte still says what the sender meant the message to be
+        kind = raw[53][0]
     if isinstance(kind, int):
         msg["type"] = V4_TYPES.get(kind, str(kind))
         msg["from_server"] = msg["type"] in V4_SERVER_TYPES

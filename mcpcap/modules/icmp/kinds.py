@@ -104,7 +104,7 @@ COLUMNS = ("id", "uid", "ts", "frame", "src", "dst", "transport", "type", "type_
 def _record(row: tuple) -> dict[str, Any]:
     values = dict(zip(COLUMNS, row, strict=True))
     quoted = None
-    if values["q_src"] is not None:
+    if values["q_src"] is not None or values["q_transport"] is not None:
         quoted = {"transport": values["q_transport"], "src": values["q_src"],
                   "sport": values["q_sport"], "dst": values["q_dst"], "dport": values["q_dport"],
                   "uid": values["q_uid"]}  # fmt: skip

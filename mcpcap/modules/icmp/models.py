@@ -11,12 +11,13 @@ from mcpcap.core.models import Result
 
 
 class QuotedFlow(Result):
-    """The packet an ICMP error quotes (its IP header and first 8 bytes)."""
+    """The packet an ICMP error quotes (its IP header and first 8 bytes); a quote cut short
+    gives the fields it holds whole, the others null (the message is malformed)."""
 
-    transport: str = Field(description="tcp, udp, icmp ... (a number when unnamed)")
-    src: str
+    transport: str | None = Field(description="tcp, udp, icmp ... (a number when unnamed)")
+    src: str | None
     sport: int | None = Field(None, description="for quoted ICMP: its type (Zeek's flow port)")
-    dst: str
+    dst: str | None
     dport: int | None = None
     uid: str | None = Field(
         description="the conn connection this error refers to: with conn scanned, its "

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 class IcmpModule(ProtocolModule):
     name: ClassVar[str] = "icmp"
     title: ClassVar[str] = "ICMP"
-    schema_version: ClassVar[str] = "3"  # 2: <module>_malformed; 3: uids of split flows
+    # 2: <module>_malformed; 3: uids of split flows; 4: echo replies pair by their data too,
+    # a quote cut short keeps the fields it holds
+    schema_version: ClassVar[str] = "4"
     stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("icmp_messages", "uid", "ts", "uid"),
         ("icmp_messages", "q_uid", "ts", "uid"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import json
 import sqlite3
+import zlib
 from collections import Counter, OrderedDict
 from typing import Any
 
@@ -24,6 +25,7 @@ from mcpcap.modules.icmp import wire
 
 MAX_PENDING = 65_536
 MAX_ANSWERED = 65_536
+MAX_SAME_KEY = 8  # requests with one identifier and sequence number but other data, waiting
 BATCH = 1_000  # rows waiting for a write
 
 CREATE_TABLES = """
@@ -53,9 +55,12 @@ class IcmpDecoder:
         if transport != "icmp" and transport != "icmpv6":
             return
         v6 = transport == "icmpv6"
-        decoded = wire.decode(seg.payload, v6, getattr(seg, "data_len", 0))
+        payload = seg.payload
+        decoded = wire.decode(payload, v6, getattr(seg, "data_len", 0))
         ttl = getattr(seg, "ttl", None)
-        self.rows.append((frame, ts, seg.src, seg.dst, v6, ttl, *decoded))
+        # an echo's data, as a checksum: a reply returns its request's data (RFC 792, 4443)
+        data = zlib.crc32(payload[8:]) if decoded[2] is not None else None
+        self.rows.append((frame, ts, seg.src, seg.dst, v6, ttl, *decoded, data))
 
     def flush(self) -> list[tuple] | None:
         rows, self.rows = self.rows, []
@@ -86,9 +91,11 @@ class IcmpScan(ModuleScan):
         self.number = 0
         self.rows: list[tuple] = []
         self.updates: list[tuple] = []
-        # (v6, request type, requester, responder, id, seq) -> (message id, frame, ts)
-        self.pending: OrderedDict[tuple, tuple[int, int, float]] = OrderedDict()
-        self.answered: OrderedDict[tuple, int] = OrderedDict()  # same key -> request frame
+        # (v6, request type, requester, responder, id, seq) -> [(data, message id, frame, ts)]
+        self.pending: OrderedDict[tuple, list[tuple[int | None, int, int, float]]] = OrderedDict()
+        self.waiting = 0  # requests in `pending`
+        # same key -> (data, request frame) of the last answered one
+        self.answered: OrderedDict[tuple, tuple[int | None, int]] = OrderedDict()
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.held: list[tuple] = []
@@ -117,7 +124,7 @@ class IcmpScan(ModuleScan):
         if len(self.rows) >= BATCH:
             self._write()
 
-    def _add(self, frame, ts, src, dst, v6, ttl, kind, code, icmp_id, seq, plen, extra, bad):
+    def _add(self, frame, ts, src, dst, v6, ttl, kind, code, icmp_id, seq, plen, extra, bad, data):
         self.number += 1
         transport = "icmpv6" if v6 else "icmp"
         self.tally[transport] += 1
@@ -127,13 +134,17 @@ class IcmpScan(ModuleScan):
             self.malformed.add((frame, ts, src, ports[0], dst, ports[1], transport, bad))
         reply_frame = rtt = request_frame = None
         if icmp_id is not None:
-            request_frame = self._pair(self.number, frame, ts, src, dst, v6, kind, icmp_id, seq)
+            request_frame = self._pair(
+                self.number, frame, ts, src, dst, v6, kind, (icmp_id, seq), data
+            )
         extra = extra or {}
         quoted = extra.get("quoted")
         q = (None,) * 6
         if quoted is not None:
-            q_uid = _uid(quoted["src"], quoted["sport"], quoted["dst"], quoted["dport"],
-                         quoted["transport"])  # fmt: skip
+            q_uid = None  # a quote cut short names no flow
+            if quoted["src"] is not None and quoted["dst"] is not None:
+                q_uid = _uid(quoted["src"], quoted["sport"], quoted["dst"], quoted["dport"],
+                             quoted["transport"])  # fmt: skip
             q = (quoted["transport"], quoted["src"], quoted["sport"], quoted["dst"],
                  quoted["dport"], q_uid)  # fmt: skip
         others = {k: v for k, v in extra.items() if k not in KNOWN_EXTRA}
@@ -149,30 +160,46 @@ class IcmpScan(ModuleScan):
              int(icmp_id is not None and kind in (wire.PAIRED_V6 if v6 else wire.PAIRED_V4)))
         )  # fmt: skip
 
-    def _pair(self, number, frame, ts, src, dst, v6, kind, icmp_id, seq) -> int | None:
+    def _pair(self, number, frame, ts, src, dst, v6, kind, ident, data) -> int | None:
         """Remember a request; for a reply, the request frame it answers (None if none)."""
         pairs = wire.PAIRED_V6 if v6 else wire.PAIRED_V4
         if kind in pairs:
-            key = (v6, kind, src, dst, icmp_id, seq)
-            self.pending.pop(key, None)  # an earlier request never answered stays so
-            self.pending[key] = (number, frame, ts)
-            if len(self.pending) > MAX_PENDING:
-                self.pending.popitem(last=False)
-            self.tally["requests"] += 1
+            self._wait((v6, kind, src, dst, *ident), (data, number, frame, ts))
             return None
         request_kind = next((req for req, rep in pairs.items() if rep == kind), None)
         if request_kind is None:
             return None
         self.tally["replies"] += 1
-        key = (v6, request_kind, dst, src, icmp_id, seq)
-        request = self.pending.pop(key, None)
-        if request is None:
-            earlier = self.answered.get(key)
+        return self._answer((v6, request_kind, dst, src, *ident), frame, ts, data)
+
+    def _wait(self, key: tuple, request: tuple[int | None, int, int, float]) -> None:
+        """A request waits by (addresses, identifier, sequence number); one sent again with
+        the same data replaces the earlier one, which stays unanswered."""
+        earlier = self.pending.pop(key, [])
+        waiting = [r for r in earlier if r[0] != request[0]][-MAX_SAME_KEY + 1 :]
+        waiting.append(request)
+        self.pending[key] = waiting
+        self.waiting += len(waiting) - len(earlier)
+        while self.waiting > MAX_PENDING:  # the requests waiting longest go first
+            self.waiting -= len(self.pending.popitem(last=False)[1])
+        self.tally["requests"] += 1
+
+    def _answer(self, key: tuple, frame: int, ts: float, data: int | None) -> int | None:
+        """The request a reply answers: of those waiting with its key, the latest whose data it
+        returns, else the latest (its data changed on the way: identifier and sequence number
+        still match it, RFC 792), unless it repeats the last reply of that key."""
+        waiting = self.pending.get(key) or []
+        at = next((i for i in range(len(waiting) - 1, -1, -1) if waiting[i][0] == data), None)
+        earlier = self.answered.get(key)
+        if at is None and (not waiting or (earlier is not None and earlier[0] == data)):
             self.tally["duplicate replies" if earlier else "unsolicited replies"] += 1
-            return earlier
-        number_, request_frame, request_ts = request
-        self.updates.append((frame, round(ts - request_ts, 6), number_))
-        self.answered[key] = request_frame
+            return earlier[1] if earlier else None
+        _, number, request_frame, request_ts = waiting.pop(-1 if at is None else at)
+        self.waiting -= 1
+        if not waiting:
+            del self.pending[key]
+        self.updates.append((frame, round(ts - request_ts, 6), number))
+        self.answered[key] = (data, request_frame)
         if len(self.answered) > MAX_ANSWERED:
             self.answered.popitem(last=False)
         return request_frame

@@ -167,32 +167,51 @@ def _need(data: bytes, size: int, what: str, extra: dict[str, Any]) -> None:
 
 def _quote(quoted: bytes, extra: dict[str, Any]) -> None:
     """The quoted packet's flow: its IP header's addresses and, when the first 8 bytes of its
-    transport header are there, its ports (for quoted ICMP: its type and code, as flow ports)."""
+    transport header are there, its ports (for quoted ICMP: its type and code, as flow ports).
+
+    A quoted header cut short keeps the fields that are whole (the rest None) and makes the
+    message malformed; a header whose length field is impossible gives no fields.
+    """
     if not quoted:
         raise _Malformed("quotes no packet", extra or None)
     version = quoted[0] >> 4
-    if version == 4:
-        _need(quoted, 20, "quoted IPv4 header", extra)
-        header = (quoted[0] & 15) * 4
-        _need(quoted, max(header, 20), "quoted IPv4 header", extra)
-        proto = quoted[9]
-        flow = {"transport": PROTO_NAMES.get(proto, str(proto)),
-                "src": socket.inet_ntoa(quoted[12:16]), "dst": socket.inet_ntoa(quoted[16:20]),
-                "sport": None, "dport": None}  # fmt: skip
-        later_fragment = int.from_bytes(quoted[6:8], "big") & 0x1FFF
-        transport = quoted[header:] if not later_fragment else b""
-        v6 = False
-    elif version == 6:
-        _need(quoted, 40, "quoted IPv6 header", extra)
-        proto, offset = _skip_ext_headers(quoted, quoted[6], 40)
-        flow = {"transport": PROTO_NAMES.get(proto, str(proto)), "src": _ip6(quoted[8:24]),
-                "dst": _ip6(quoted[24:40]), "sport": None, "dport": None}  # fmt: skip
-        transport = quoted[offset:] if offset is not None else b""
-        v6 = True
-    else:
+    if version not in (4, 6):
         raise _Malformed("quoted packet is not IPv4 or IPv6", extra or None)
+    flow: dict[str, Any] = {"transport": None, "src": None, "dst": None, "sport": None,
+                            "dport": None}  # fmt: skip
     extra["quoted"] = flow
-    _quoted_ports(flow, proto, transport, v6, extra)
+    if version == 4:
+        proto, transport = _quoted_v4(quoted, flow, extra)
+    else:
+        proto, transport = _quoted_v6(quoted, flow, extra)
+    _quoted_ports(flow, proto, transport, version == 6, extra)
+
+
+def _quoted_v4(quoted: bytes, flow: dict[str, Any], extra: dict[str, Any]) -> tuple[int, bytes]:
+    header = (quoted[0] & 15) * 4
+    if header < 20:
+        raise _Malformed("quoted IPv4 header length is under 20 bytes", extra)
+    if len(quoted) > 9:
+        flow["transport"] = PROTO_NAMES.get(quoted[9], str(quoted[9]))
+    if len(quoted) >= 16:
+        flow["src"] = socket.inet_ntoa(quoted[12:16])
+    if len(quoted) >= 20:
+        flow["dst"] = socket.inet_ntoa(quoted[16:20])
+    _need(quoted, header, "quoted IPv4 header", extra)
+    later_fragment = int.from_bytes(quoted[6:8], "big") & 0x1FFF
+    return quoted[9], quoted[header:] if not later_fragment else b""
+
+
+def _quoted_v6(quoted: bytes, flow: dict[str, Any], extra: dict[str, Any]) -> tuple[int, bytes]:
+    if len(quoted) > 6 and quoted[6] not in IPV6_EXT and quoted[6] != 44:
+        flow["transport"] = PROTO_NAMES.get(quoted[6], str(quoted[6]))
+    if len(quoted) >= 24:
+        flow["src"] = _ip6(quoted[8:24])
+    _need(quoted, 40, "quoted IPv6 header", extra)
+    flow["dst"] = _ip6(quoted[24:40])
+    proto, offset = _skip_ext_headers(quoted, quoted[6], 40)
+    flow["transport"] = PROTO_NAMES.get(proto, str(proto))
+    return proto, quoted[offset:] if offset is not None else b""
 
 
 def _quoted_ports(
