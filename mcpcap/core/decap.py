@@ -46,7 +46,9 @@ IPPROTO_AH = 51
 UDP_VXLAN = frozenset((4789, 8472))
 UDP_GENEVE = 6081
 UDP_TEREDO = 3544
-UDP_TUNNEL_DPORTS = UDP_VXLAN | {UDP_GENEVE, UDP_TEREDO}
+UDP_GTP_U = 2152
+UDP_TUNNEL_DPORTS = UDP_VXLAN | {UDP_GENEVE, UDP_TEREDO, UDP_GTP_U}
+MAX_GTP_EXTENSIONS = 8
 
 TCP_SYN_FIN_RST = 0x07
 
@@ -331,7 +333,7 @@ class Decapsulator:
         *,
         max_fragment_bytes: int = 4 << 20,
         max_fragment_datagrams: int = 4096,
-        fragment_timeout: float = 30.0,
+        fragment_timeout: float = 60.0,  # RFC 8200 4.5; RFC 1122 3.3.2 says 60 to 120 s
         defer_fragments: bool = False,
         packets: bool = False,
     ) -> None:
@@ -776,6 +778,8 @@ class Decapsulator:
         first = data[off]
         header_len = (first & 0x0F) << 2
         total = (data[off + 2] << 8) | data[off + 3]
+        if not total:  # TCP segmentation offload: the packet is what was captured (as Zeek
+            total = len(data) - off  # and Wireshark read it)
         if first >> 4 != 4 or header_len < 20 or total < header_len:
             raise ValueError("bad IPv4 header")
         # A total length beyond the captured bytes: use what was captured (as tshark does).
@@ -860,7 +864,9 @@ class Decapsulator:
             elif next_header == IPPROTO_AH:
                 next_header, off = data[off], off + ((data[off + 1] + 2) << 2)
             elif next_header == IPV6_FRAGMENT:
-                return self._ipv6_fragment(data, off, end, src, dst, ts, depth)
+                if data[off + 2] or data[off + 3] & 0xF9:
+                    return self._ipv6_fragment(data, off, end, src, dst, ts, depth)
+                next_header, off = data[off], off + 8  # atomic: processed alone (RFC 6946 4)
             elif next_header == IPPROTO_NONE:
                 return []
             else:
@@ -872,10 +878,10 @@ class Decapsulator:
     def _ipv6_fragment(
         self, data: bytes, off: int, end: int, src: bytes, dst: bytes, ts: float, depth: int
     ) -> list[Segment]:
-        if self._defer_fragments:
-            raise FrameDeferred
         next_header = data[off]
         offset_flags = (data[off + 2] << 8) | data[off + 3]
+        if self._defer_fragments:
+            raise FrameDeferred
         key = (6, src, dst, data[off + 4 : off + 8])
         done = self.fragments.add(
             key,
@@ -889,7 +895,10 @@ class Decapsulator:
         if done is None or done[1] is None:
             return []
         payload, first_next_header = done
-        self._ip_len, self._sent_end = 40 + len(payload), len(payload)
+        if self.packets:  # the original packet (RFC 8200 4.5): the unfragmentable part (the
+            # IPv6 header and the extension headers before this one) and the payload
+            self._ip_len = off - (self._sent_end - self._ip_len) + len(payload)
+            self._sent_end = len(payload)
         return self._ipv6_chain(first_next_header, payload, 0, len(payload), src, dst, ts, depth)
 
     # -- transport and tunnels ---------------------------------------------------------------
@@ -947,15 +956,16 @@ class Decapsulator:
         layers = self._layers
         if protocol == IPPROTO_TCP:
             if end - off < 20:  # (the IP total length or the capture leaves no TCP header)
-                return self._bad_packet(b"tcp_header_truncated", protocol, data, off, end,
-                                        src_text, dst_text)  # fmt: skip
+                reason = _cut_reason(b"tcp", 20, off, end, sent_end)
+                return self._bad_packet(reason, protocol, data, off, end, src_text, dst_text)
             sport, dport, seq, ack, offset_flags = _HHIIH(data, off)
             header_len = (offset_flags >> 12) << 2
-            if header_len < 20 or off + header_len > end:
+            if header_len < 20 or off + header_len > sent_end:
                 reason = b"tcp_data_offset" if header_len < 20 else b"tcp_options_truncated"
                 return self._bad_packet(reason, protocol, data, off, end, src_text, dst_text)
             window = (data[off + 14] << 8) | data[off + 15]
-            payload = data[off + header_len : end]
+            # (a snap length may have cut the options: the segment holds no payload then)
+            payload = data[off + header_len : end] if off + header_len <= end else b""
             data_len = max(sent_end - off - header_len, len(payload))
             return [
                 Segment("tcp", src_text, sport, dst_text, dport, payload, seq, offset_flags & 0xFF,
@@ -964,8 +974,8 @@ class Decapsulator:
             ]  # fmt: skip
         if protocol == IPPROTO_UDP:
             if end - off < 8:
-                return self._bad_packet(b"udp_header_truncated", protocol, data, off, end,
-                                        src_text, dst_text)  # fmt: skip
+                reason = _cut_reason(b"udp", 8, off, end, sent_end)
+                return self._bad_packet(reason, protocol, data, off, end, src_text, dst_text)
             sport, dport, length = _HHH(data, off)
             if length < 8:
                 return self._bad_packet(b"udp_length", protocol, data, off, end, src_text,
@@ -1069,6 +1079,8 @@ class Decapsulator:
                     return self._ethernet(payload, 8, ts, depth + 1)
             elif dport == UDP_GENEVE:
                 return self._geneve(payload, ts, depth + 1)
+            elif dport == UDP_GTP_U:
+                return self._gtp_u(payload, ts, depth + 1)
             if sport == UDP_TEREDO or dport == UDP_TEREDO:
                 return self._teredo(payload, ts, depth + 1)
         except (IndexError, struct.error, ValueError):
@@ -1084,6 +1096,27 @@ class Decapsulator:
         if protocol == ETH_TRANSPARENT_BRIDGING:
             return self._ethernet(payload, header_len, ts, depth)
         return self._ethertype(protocol, payload, header_len, ts, depth)
+
+    def _gtp_u(self, payload: bytes, ts: float, depth: int) -> list[Segment]:
+        """GTPv1-U (3GPP TS 29.281): a G-PDU carries one IP packet after its header and
+        extension headers; the other messages (echo, error indication) carry none."""
+        flags = payload[0]
+        if flags >> 5 != 1 or not flags & 0x10 or payload[1] != 0xFF:
+            return []
+        off = 8
+        if flags & 0x07:  # sequence number, N-PDU number and the next extension's type
+            off, next_type = 12, payload[11]
+            for _ in range(MAX_GTP_EXTENSIONS):
+                if not next_type:
+                    break
+                size = payload[off] << 2  # (in 4-octet units; its last octet: the next type)
+                if not size:
+                    raise ValueError("bad GTP extension header")
+                off, next_type = off + size, payload[off + size - 1]
+            else:
+                return []
+        self._layers += ("gtp",)
+        return self._ip_by_version(payload, off, ts, depth)
 
     def _teredo(self, payload: bytes, ts: float, depth: int) -> list[Segment]:
         """Teredo: IPv6 in UDP, after an optional authentication and origin indication."""
@@ -1128,6 +1161,15 @@ class Decapsulator:
         has_subheader = data[off + 11] & 0x01
         off += 12 + (8 if has_subheader else 0)
         return self._ethernet(data, off, ts, depth)
+
+
+def _cut_reason(transport: bytes, header: int, off: int, end: int, sent_end: int) -> bytes:
+    """Why a transport header is short: `<transport>_header_cut` when the packet as sent holds
+    it and the capture's snap length cut it after the ports (its flow can still count the
+    packet), else `<transport>_header_truncated`."""
+    if sent_end - off >= header and end - off >= 4:
+        return transport + b"_header_cut"
+    return transport + b"_header_truncated"
 
 
 def ip_protocol_layer(protocol: int) -> str:

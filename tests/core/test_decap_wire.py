@@ -1,0 +1,121 @@
+"""Packets as they were on the wire, where a capture shows them otherwise (found by
+benchmarks/conformance/conn.py): TCP segmentation offload, snap-length cuts inside a TCP or UDP
+header, IPv6 atomic fragments and reassembled extension headers, GTP-U, the reassembly time."""
+
+from __future__ import annotations
+
+from scapy.contrib.gtp import GTP_U_Header, GTPEchoRequest, GTPHeader
+from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop
+from scapy.layers.l2 import Ether
+from scapy.packet import Raw
+
+from mcpcap.core.decap import Decapsulator
+
+ETH = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+A, B, A6, B6 = "192.0.2.1", "192.0.2.2", "2001:db8::1", "2001:db8::2"
+
+
+def packets(**options) -> Decapsulator:
+    return Decapsulator(lambda *_: False, frozenset(), packets=True, **options)
+
+
+def test_a_zero_ipv4_total_length_is_the_captured_packet():
+    """TCP segmentation offload leaves the total length 0 in a capture of the sender: the
+    packet is what was captured (Zeek's ip_hdr_len_zero, Wireshark's TSO reading)."""
+    big = bytearray(bytes(ETH / IP(src=A, dst=B) / TCP(sport=1000, dport=80, flags="PA")
+                          / Raw(b"L" * 4000)))  # fmt: skip
+    big[16:18] = b"\0\0"
+    (seg,) = packets().decode(1, bytes(big), 0.0)
+    assert (seg.transport, seg.ip_len, seg.data_len, len(seg.payload)) == ("tcp", 4040, 4000, 4000)
+    streams = Decapsulator(lambda *_: False, frozenset({80}))
+    (seg,) = streams.decode(1, bytes(big), 0.0)
+    assert seg.payload == b"L" * 4000
+
+
+def test_tcp_options_cut_by_the_snap_length_still_make_the_segment():
+    """A SYN whose 40-byte header the capture cut inside the options: flags, sequence and
+    ports are there, the payload is empty; the sizes are the packet's as sent."""
+    syn = bytes(ETH / IP(src=A, dst=B) / TCP(sport=1000, dport=80, flags="S", seq=7,
+                                              options=[("MSS", 1460), ("SAckOK", b""),
+                                                       ("Timestamp", (1, 0)), ("NOP", None),
+                                                       ("WScale", 7)]))  # fmt: skip
+    assert len(syn) == 14 + 20 + 40
+    (seg,) = packets().decode(1, syn[:68], 0.0, len(syn))
+    assert (seg.transport, seg.tcp_flags, seg.seq, seg.sport, seg.dport) == ("tcp", 2, 7, 1000, 80)
+    assert (seg.payload, seg.ip_len, seg.data_len) == (b"", 60, 0)
+
+
+def test_a_transport_header_cut_after_its_ports_is_a_cut_not_a_truncation():
+    """`tcp_header_cut` when the snap length cut it (the IP length holds it), with the ports;
+    `tcp_header_truncated` when the IP packet itself is too short for it."""
+    data = bytes(ETH / IP(src=A, dst=B) / TCP(sport=1000, dport=80, flags="PA") / Raw(b"x" * 50))
+    (seg,) = packets().decode(1, data[:40], 0.0, len(data))
+    assert (seg.transport, seg.payload, seg.sport, seg.dport) == (
+        "malformed", b"tcp_header_cut", 1000, 80)  # fmt: skip
+    assert seg.ip_len == 90
+    (seg,) = packets().decode(1, data[:36], 0.0, len(data))  # two bytes: no ports
+    assert seg.payload == b"tcp_header_truncated"
+    short = bytearray(data[: 14 + 20 + 12])
+    short[16:18] = (32).to_bytes(2, "big")  # the IP packet holds 12 bytes of TCP
+    (seg,) = packets().decode(1, bytes(short), 0.0)
+    assert seg.payload == b"tcp_header_truncated"
+    udp = bytes(ETH / IP(src=A, dst=B) / UDP(sport=1000, dport=53) / Raw(b"q" * 30))
+    (seg,) = packets().decode(1, udp[:40], 0.0, len(udp))
+    assert (seg.payload, seg.sport, seg.dport) == (b"udp_header_cut", 1000, 53)
+
+
+def test_an_atomic_ipv6_fragment_is_processed_alone():
+    """RFC 6946 4: offset 0 and no more fragments is no fragment: its packet as sent, read
+    at once (a worker need not defer it to the reassembling process)."""
+    frame = bytes(ETH / IPv6(src=A6, dst=B6) / IPv6ExtHdrHopByHop() / IPv6ExtHdrFragment(id=9)
+                  / UDP(sport=1000, dport=9) / Raw(b"atomic"))  # fmt: skip
+    for decap in (packets(), packets(defer_fragments=True)):
+        (seg,) = decap.decode(1, frame, 0.0)
+        assert (seg.transport, seg.payload, seg.ip_len) == ("udp", b"atomic", 40 + 8 + 8 + 14)
+
+
+def test_a_reassembled_ipv6_packet_counts_its_unfragmentable_headers():
+    """RFC 8200 4.5: the original packet is the unfragmentable part (the IPv6 header and the
+    extension headers before the fragment header) and the reassembled payload."""
+    udp = bytes(IPv6(src=A6, dst=B6) / UDP(sport=1000, dport=9) / Raw(b"F" * 2000))[40:]
+    decap = packets()
+    found = []
+    for offset, more, piece in ((0, 1, udp[:1000]), (1000, 0, udp[1000:])):
+        frame = (
+            ETH
+            / IPv6(src=A6, dst=B6)
+            / IPv6ExtHdrHopByHop()
+            / IPv6ExtHdrFragment(nh=17, offset=offset // 8, m=more, id=5)
+            / Raw(piece)
+        )
+        found += decap.decode(1, bytes(frame), 0.0)
+    (seg,) = found
+    assert (seg.transport, len(seg.payload), seg.ip_len) == ("udp", 2000, 40 + 8 + 2008)
+
+
+def test_gtp_u_carries_its_inner_packet():
+    """3GPP TS 29.281: a G-PDU on UDP 2152 (with or without its optional fields and an
+    extension header) is a tunnel; an echo request on that port is plain UDP."""
+    inner = IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1000, dport=443, flags="S")
+    outer = ETH / IP(src=A, dst=B) / UDP(sport=2152, dport=2152)
+    extension = GTP_U_Header(teid=5, gtp_type=255, E=1, next_ex=0x85) / Raw(b"\x01\x10\x01\x00")
+    for gtp in (GTP_U_Header(teid=5), GTP_U_Header(teid=5, S=1, seq=3), extension):
+        segments = packets().decode(1, bytes(outer / gtp / inner), 0.0)
+        assert [s.transport for s in segments] == ["udp", "tcp"]
+        assert segments[1].outer == (17, A, 2152, B, 2152) and segments[1].sport == 1000
+        assert segments[0].layers == ("eth", "ipv4", "udp", "gtp", "ipv4", "tcp")
+    echo = packets().decode(1, bytes(outer / GTPHeader(gtp_type=1) / GTPEchoRequest()), 0.0)
+    assert [s.transport for s in echo] == ["udp"]
+
+
+def test_fragments_wait_sixty_seconds_for_the_rest():
+    """RFC 8200 4.5 and RFC 1122 3.3.2 (60 to 120 s): a datagram whose pieces come 50 s apart
+    is reassembled; one whose last piece comes after 61 s is dropped."""
+    payload = bytes(IP(src=A, dst=B) / UDP(sport=1000, dport=9) / Raw(b"d" * 1600))[20:]
+    for gap, whole in ((50.0, True), (61.0, False)):
+        decap = packets()
+        first = ETH / IP(src=A, dst=B, id=1, proto=17, flags="MF") / Raw(payload[:1480])
+        last = ETH / IP(src=A, dst=B, id=1, proto=17, frag=185) / Raw(payload[1480:])
+        assert decap.decode(1, bytes(first), 100.0) == []
+        assert bool(decap.decode(1, bytes(last), 100.0 + gap)) is whole
