@@ -47,7 +47,8 @@ UDP_VXLAN = frozenset((4789, 8472))
 UDP_GENEVE = 6081
 UDP_TEREDO = 3544
 UDP_GTP_U = 2152
-UDP_TUNNEL_DPORTS = UDP_VXLAN | {UDP_GENEVE, UDP_TEREDO, UDP_GTP_U}
+UDP_L2TP = 1701
+UDP_TUNNEL_DPORTS = UDP_VXLAN | {UDP_GENEVE, UDP_TEREDO, UDP_GTP_U, UDP_L2TP}
 MAX_GTP_EXTENSIONS = 8
 
 TCP_SYN_FIN_RST = 0x07
@@ -101,8 +102,9 @@ _AF_INET6 = socket.AF_INET6
 # names the link types it reaches from `SCAPY_LINK_LAYERS`, else as `linktype N`.
 LINK_LAYERS: dict[int, tuple[str, ...]] = {
     0: ("null",), 10: ("fddi",), 12: ("raw",), 14: ("raw",), 101: ("raw",), 104: ("chdlc",),
-    108: ("loop",), 113: ("sll",), 149: ("pktap",), 192: ("ppi",), 228: ("raw",),
-    229: ("raw",), 239: ("nflog",), 258: ("pktap",), 276: ("sll",),
+    108: ("loop",), 109: ("enc",), 113: ("sll",), 117: ("pflog",), 149: ("pktap",),
+    192: ("ppi",), 228: ("raw",), 229: ("raw",), 239: ("nflog",), 258: ("pktap",),
+    276: ("sll",),
 }  # fmt: skip
 SCAPY_LINK_LAYERS = {105: ("wlan", "llc"), 119: ("prism", "wlan", "llc"),
                      127: ("radiotap", "wlan", "llc"), 163: ("avs", "wlan", "llc")}  # fmt: skip
@@ -369,7 +371,9 @@ class Decapsulator:
             101: self._raw_ip,
             104: self._cisco_hdlc,
             108: self._openbsd_loop,
+            109: self._openbsd_enc,
             113: self._linux_sll,
+            117: self._pflog,
             149: self._pktap,
             192: self._ppi,
             228: self._raw_ipv4,
@@ -685,6 +689,18 @@ class Decapsulator:
         if family > 0xFFFF:
             family = struct.unpack_from("<I", data)[0]
         return self._address_family(family, data, 4, ts, depth)
+
+    def _openbsd_enc(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        """OpenBSD enc(4): address family, SPI and flags (12 bytes), then the IP packet."""
+        return self._ip_by_version(data, 12, ts, depth)
+
+    def _pflog(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        """pf's log: its header names its own length (padded to 4 bytes), then the IP packet
+        (read by its version: each BSD numbers AF_INET6 its own way)."""
+        header_len = (data[0] + 3) & ~3
+        if header_len < 4:
+            raise ValueError("bad pflog header")
+        return self._ip_by_version(data, header_len, ts, depth)
 
     def _address_family(
         self, family: int, data: bytes, off: int, ts: float, depth: int
@@ -1068,7 +1084,7 @@ class Decapsulator:
     def _udp_tunnel(
         self, sport: int, dport: int, payload: bytes, ts: float, depth: int
     ) -> list[Segment]:
-        """Segments inside a VXLAN, Geneve or Teredo datagram; [] if it is not one."""
+        """Segments inside a VXLAN, Geneve, GTP-U, L2TP or Teredo datagram; [] if not one."""
         if depth >= MAX_TUNNEL_DEPTH:
             return []
         layers = self._layers
@@ -1081,6 +1097,8 @@ class Decapsulator:
                 return self._geneve(payload, ts, depth + 1)
             elif dport == UDP_GTP_U:
                 return self._gtp_u(payload, ts, depth + 1)
+            elif dport == UDP_L2TP:
+                return self._l2tp(payload, ts, depth + 1)
             if sport == UDP_TEREDO or dport == UDP_TEREDO:
                 return self._teredo(payload, ts, depth + 1)
         except (IndexError, struct.error, ValueError):
@@ -1117,6 +1135,18 @@ class Decapsulator:
                 return []
         self._layers += ("gtp",)
         return self._ip_by_version(payload, off, ts, depth)
+
+    def _l2tp(self, payload: bytes, ts: float, depth: int) -> list[Segment]:
+        """An L2TPv2 data message (RFC 2661 3.1) carries one PPP frame; control messages and
+        other versions carry none."""
+        flags = (payload[0] << 8) | payload[1]
+        if flags & 0x8000 or flags & 0x000F != 2:
+            return []
+        off = 6 + (2 if flags & 0x4000 else 0) + (4 if flags & 0x0800 else 0)
+        if flags & 0x0200:  # offset size, then that many bytes of padding
+            off += 2 + ((payload[off] << 8) | payload[off + 1])
+        self._layers += ("l2tp",)
+        return self._ppp(payload[off:], ts, depth)
 
     def _teredo(self, payload: bytes, ts: float, depth: int) -> list[Segment]:
         """Teredo: IPv6 in UDP, after an optional authentication and origin indication."""

@@ -119,3 +119,33 @@ def test_fragments_wait_sixty_seconds_for_the_rest():
         last = ETH / IP(src=A, dst=B, id=1, proto=17, frag=185) / Raw(payload[1480:])
         assert decap.decode(1, bytes(first), 100.0) == []
         assert bool(decap.decode(1, bytes(last), 100.0 + gap)) is whole
+
+
+def test_l2tp_data_messages_carry_their_ppp_frame():
+    """RFC 2661 3.1: a data message (T bit clear, version 2) with or without its length,
+    sequence and offset fields carries a PPP frame; a control message carries none."""
+    inner = IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=1000, dport=53) / Raw(b"q")
+    outer = ETH / IP(src=A, dst=B) / UDP(sport=1701, dport=1701)
+    ppp = b"\xff\x03\x00\x21"
+    headers = [
+        b"\x00\x02" + b"\x00\x01\x00\x02",  # tunnel, session
+        b"\x48\x02" + b"\x00\x00" + b"\x00\x01\x00\x02" + b"\x00\x05\x00\x06",  # L, S
+        b"\x02\x02" + b"\x00\x01\x00\x02" + b"\x00\x03" + b"pad",  # O: 3 bytes of padding
+    ]
+    for header in headers:
+        segments = packets().decode(1, bytes(outer / Raw(header + ppp) / inner), 0.0)
+        assert [s.transport for s in segments] == ["udp", "udp"], header
+        assert segments[1].sport == 1000 and segments[1].outer == (17, A, 1701, B, 1701)
+        assert segments[0].layers == ("eth", "ipv4", "udp", "l2tp", "ppp", "ipv4", "udp")
+    control = b"\xc8\x02" + b"\x00\x0c" + bytes(8)
+    assert len(packets().decode(1, bytes(outer / Raw(control + ppp) / inner), 0.0)) == 1
+
+
+def test_pflog_and_enc_link_types():
+    """pf's log (117) and OpenBSD's enc (109): a header, then the IP packet."""
+    packet = bytes(IP(src=A, dst=B) / TCP(sport=1000, dport=80, flags="S"))
+    pflog = bytes([61, 2]) + bytes(62) + packet  # a 61-byte header, padded to 64
+    enc = b"\x00\x00\x00\x02" + bytes(8) + packet
+    for linktype, frame, name in ((117, pflog, "pflog"), (109, enc, "enc")):
+        (seg,) = packets().decode(linktype, frame, 0.0)
+        assert (seg.transport, seg.sport, seg.layers) == ("tcp", 1000, (name, "ipv4", "tcp"))
