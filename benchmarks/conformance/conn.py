@@ -31,8 +31,10 @@ from pathlib import Path
 from scapy.contrib.geneve import GENEVE
 from scapy.contrib.gtp import GTP_U_Header
 from scapy.contrib.mpls import MPLS
+from scapy.layers.dot11 import Dot11, Dot11QoS, RadioTap
 from scapy.layers.inet import GRE, ICMP, IP, TCP, UDP, IPOption_RR
 from scapy.layers.inet6 import (
+    HAO,
     ICMPv6DestUnreach,
     ICMPv6EchoReply,
     ICMPv6EchoRequest,
@@ -42,9 +44,10 @@ from scapy.layers.inet6 import (
     IPv6ExtHdrFragment,
     IPv6ExtHdrHopByHop,
     IPv6ExtHdrRouting,
-    HAO,
 )
-from scapy.layers.l2 import LLC, SNAP, CookedLinux, Dot1AD, Dot1Q, Dot3, Ether
+from scapy.layers.l2 import GRE_PPTP, LLC, SNAP, CookedLinux, Dot1AD, Dot1Q, Dot3, Ether
+from scapy.layers.l2tp import L2TP
+from scapy.layers.pflog import PFLog
 from scapy.layers.ppp import PPP, PPPoE
 from scapy.layers.vxlan import VXLAN
 from scapy.packet import Packet, Raw
@@ -54,7 +57,16 @@ T0 = 1_700_000_000.0
 ETH = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
 INNER_ETH = Ether(src="02:00:00:00:01:01", dst="02:00:00:00:01:02")
 FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
-LT_ETH, LT_RAW, LT_NULL, LT_PPP, LT_CHDLC, LT_LOOP, LT_SLL, LT_SLL2 = 1, 101, 0, 9, 104, 108, 113, 276
+LT_ETH, LT_RAW, LT_NULL, LT_PPP, LT_CHDLC, LT_LOOP, LT_SLL, LT_SLL2 = (
+    1,
+    101,
+    0,
+    9,
+    104,
+    108,
+    113,
+    276,
+)
 LT_IPV4, LT_IPV6, LT_RAW12, LT_RAW14, LT_PPP_HDLC = 228, 229, 12, 14, 50
 
 # a captured frame: (time, bytes as captured, length as sent; 0: as captured)
@@ -62,8 +74,14 @@ Frame = tuple[float, bytes, int]
 
 
 # ------------------------------------------------------------------------------ file writers
-def pcap_bytes(linktype: int, frames: Iterable[Frame], *, snaplen: int = 65535,
-               nano: bool = False, big: bool = False) -> bytes:
+def pcap_bytes(
+    linktype: int,
+    frames: Iterable[Frame],
+    *,
+    snaplen: int = 65535,
+    nano: bool = False,
+    big: bool = False,
+) -> bytes:
     """A classic pcap file (microseconds or nanoseconds, either byte order)."""
     end = ">" if big else "<"
     magic = 0xA1B23C4D if nano else 0xA1B2C3D4
@@ -89,8 +107,9 @@ def pcapng_bytes(interfaces: list[tuple[int, int]], frames: Iterable[tuple[int, 
     out += [_block(1, struct.pack("<HHI", lt, 0, snap)) for lt, snap in interfaces]
     for iface, (ts, data, orig) in frames:
         micros = round(ts * 1_000_000)
-        head = struct.pack("<IIIII", iface, micros >> 32, micros & 0xFFFFFFFF, len(data),
-                           orig or len(data))
+        head = struct.pack(
+            "<IIIII", iface, micros >> 32, micros & 0xFFFFFFFF, len(data), orig or len(data)
+        )
         out.append(_block(6, head + data))
     return b"".join(out)
 
@@ -113,22 +132,47 @@ class Cap:
 class Tcp:
     """One TCP conversation: each side's next sequence number tracked as a real stack would."""
 
-    def __init__(self, cap: Cap, client: str, cport: int, server: str, sport: int, *,
-                 wrap: Callable[[Packet], Packet] | None = None, rng: random.Random) -> None:
+    def __init__(
+        self,
+        cap: Cap,
+        client: str,
+        cport: int,
+        server: str,
+        sport: int,
+        *,
+        wrap: Callable[[Packet], Packet] | None = None,
+        rng: random.Random,
+    ) -> None:
         self.cap, self.wrap = cap, wrap or (lambda p: ETH / p)
         self.ends = ((client, cport), (server, sport))
         self.seq = [rng.randrange(1 << 32), rng.randrange(1 << 32)]
         self.v6 = ":" in client
 
-    def send(self, side: int, flags: int, data: bytes = b"", *, seq: int | None = None,
-             window: int = 65535, advance: bool = True, gap: float = 0.01, snap: int = 0,
-             chksum: int | None = None) -> None:
+    def send(
+        self,
+        side: int,
+        flags: int,
+        data: bytes = b"",
+        *,
+        seq: int | None = None,
+        window: int = 65535,
+        advance: bool = True,
+        gap: float = 0.01,
+        snap: int = 0,
+        chksum: int | None = None,
+    ) -> None:
         (src, sp), (dst, dp) = self.ends[side], self.ends[1 - side]
         seq = self.seq[side] if seq is None else seq
         ack = self.seq[1 - side] if flags & ACK else 0
         ip = IPv6(src=src, dst=dst) if self.v6 else IP(src=src, dst=dst)
-        tcp = TCP(sport=sp, dport=dp, flags=flags, seq=seq & 0xFFFFFFFF, ack=ack & 0xFFFFFFFF,
-                  window=window)
+        tcp = TCP(
+            sport=sp,
+            dport=dp,
+            flags=flags,
+            seq=seq & 0xFFFFFFFF,
+            ack=ack & 0xFFFFFFFF,
+            window=window,
+        )
         if chksum is not None:
             tcp.chksum = chksum
         self.cap.add(self.wrap(ip / tcp / Raw(data) if data else ip / tcp), gap=gap, snap=snap)
@@ -140,7 +184,9 @@ class Tcp:
         self.send(1, SYN | ACK)
         self.send(0, ACK)
 
-    def exchange(self, request: bytes = b"GET / HTTP/1.0\r\n\r\n", reply: bytes = b"x" * 300) -> None:
+    def exchange(
+        self, request: bytes = b"GET / HTTP/1.0\r\n\r\n", reply: bytes = b"x" * 300
+    ) -> None:
         self.send(0, PSH | ACK, request)
         self.send(1, ACK)
         self.send(1, PSH | ACK, reply)
@@ -346,10 +392,16 @@ def udp_kinds(rng: random.Random) -> Cap:
     for n in range(4):
         cap.add(ETH / IP(src=c, dst=s) / UDP(sport=7002, dport=514) / Raw(b"syslog %d" % n))
     bcast = Ether(src="02:00:00:00:00:01", dst="ff:ff:ff:ff:ff:ff")
-    cap.add(bcast / IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67) / Raw(b"d" * 240))
+    cap.add(
+        bcast / IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67) / Raw(b"d" * 240)
+    )
     cap.add(bcast / IP(src=c, dst="10.4.255.255") / UDP(sport=137, dport=137) / Raw(b"n" * 50))
-    cap.add(ETH / IP(src=c, dst="224.0.0.251", ttl=255) / UDP(sport=5353, dport=5353) / Raw(b"m" * 30))
-    cap.add(ETH / IP(src=s, dst="224.0.0.251", ttl=255) / UDP(sport=5353, dport=5353) / Raw(b"m" * 31))
+    cap.add(
+        ETH / IP(src=c, dst="224.0.0.251", ttl=255) / UDP(sport=5353, dport=5353) / Raw(b"m" * 30)
+    )
+    cap.add(
+        ETH / IP(src=s, dst="224.0.0.251", ttl=255) / UDP(sport=5353, dport=5353) / Raw(b"m" * 31)
+    )
     cap.add(ETH / IP(src=c, dst="239.255.255.250") / UDP(sport=7003, dport=1900) / Raw(b"M-SEARCH"))
     cap.add(ETH / IPv6(src="fe80::1", dst="ff02::fb") / UDP(sport=5353, dport=5353) / Raw(b"m6"))
     cap.add(ETH / IPv6(src="fe80::1", dst="ff02::1:2") / UDP(sport=546, dport=547) / Raw(b"s" * 40))
@@ -359,12 +411,22 @@ def udp_kinds(rng: random.Random) -> Cap:
     cap.add(ETH / IP(src=c, dst=c) / UDP(sport=7008, dport=7008) / Raw(b"self"))
     cap.add(ETH / IP(src=c, dst=c) / UDP(sport=7008, dport=7008) / Raw(b"self again"))
     cap.add(ETH / IP(src=c, dst=s) / UDP(sport=7009, dport=7010, chksum=0) / Raw(b"no sum"))
-    cap.add(ETH / IP(src=c, dst=s, chksum=0x1234) / UDP(sport=7011, dport=7012, chksum=0x4321) / Raw(b"bad"))
+    cap.add(
+        ETH
+        / IP(src=c, dst=s, chksum=0x1234)
+        / UDP(sport=7011, dport=7012, chksum=0x4321)
+        / Raw(b"bad")
+    )
     cap.add(ETH / IP(src=s, dst=c) / UDP(sport=7012, dport=7011, chksum=0xFFFF) / Raw(b"bad too"))
     # Ethernet trailer after the IP packet (FCS-like bytes): not counted in the IP bytes
-    cap.add(bytes(ETH / IP(src=c, dst=s) / UDP(sport=7013, dport=7014) / Raw(b"t" * 30)) + b"\xde\xad\xbe\xef")
+    cap.add(
+        bytes(ETH / IP(src=c, dst=s) / UDP(sport=7013, dport=7014) / Raw(b"t" * 30))
+        + b"\xde\xad\xbe\xef"
+    )
     # IPv4 options
-    cap.add(ETH / IP(src=c, dst=s, options=[IPOption_RR()]) / UDP(sport=7015, dport=7016) / Raw(b"o"))
+    cap.add(
+        ETH / IP(src=c, dst=s, options=[IPOption_RR()]) / UDP(sport=7015, dport=7016) / Raw(b"o")
+    )
     return cap
 
 
@@ -382,7 +444,9 @@ def icmp_kinds(rng: random.Random) -> Cap:
     cap.add(ETH / IP(src=r, dst=c) / ICMP(type=11, code=0) / bytes(probe))
     t = Tcp(cap, c, 8002, s, 80, rng=rng)
     t.handshake()
-    quoted = IP(src=c, dst=s) / TCP(sport=8002, dport=80, flags="PA", seq=t.seq[0]) / Raw(b"x" * 1400)
+    quoted = (
+        IP(src=c, dst=s) / TCP(sport=8002, dport=80, flags="PA", seq=t.seq[0]) / Raw(b"x" * 1400)
+    )
     t.send(0, PSH | ACK, b"x" * 1400)
     cap.add(ETH / IP(src=r, dst=c) / ICMP(type=3, code=4, nexthopmtu=1300) / bytes(quoted)[:576])
     c6, s6 = "2001:db8:5::1", "2001:db8:5::2"
@@ -392,7 +456,12 @@ def icmp_kinds(rng: random.Random) -> Cap:
     probe6 = IPv6(src=c6, dst=s6) / UDP(sport=8003, dport=9) / Raw(b"u" * 1300)
     cap.add(ETH / probe6)
     cap.add(ETH / IPv6(src=s6, dst=c6) / ICMPv6DestUnreach(code=4) / bytes(probe6)[:1232])
-    cap.add(ETH / IPv6(src="2001:db8:5::fe", dst=c6) / ICMPv6PacketTooBig(mtu=1280) / bytes(probe6)[:1232])
+    cap.add(
+        ETH
+        / IPv6(src="2001:db8:5::fe", dst=c6)
+        / ICMPv6PacketTooBig(mtu=1280)
+        / bytes(probe6)[:1232]
+    )
     return cap
 
 
@@ -402,8 +471,17 @@ def _fragments(packet: IP, size: int) -> list[IP]:
     pieces = []
     for off in range(0, len(raw), size):
         more = off + size < len(raw)
-        pieces.append(IP(src=packet.src, dst=packet.dst, id=packet.id, proto=packet.proto,
-                         flags="MF" if more else 0, frag=off // 8) / Raw(raw[off:off + size]))
+        pieces.append(
+            IP(
+                src=packet.src,
+                dst=packet.dst,
+                id=packet.id,
+                proto=packet.proto,
+                flags="MF" if more else 0,
+                frag=off // 8,
+            )
+            / Raw(raw[off : off + size])
+        )
     return pieces
 
 
@@ -414,7 +492,11 @@ def frag4(rng: random.Random) -> Cap:
     c, s = "10.6.0.1", "10.6.0.2"
 
     def dgram(ident: int, sport: int, size: int = 3000) -> IP:
-        return IP(src=c, dst=s, id=ident) / UDP(sport=sport, dport=9000) / Raw(bytes(range(256)) * (size // 256) + b"e" * (size % 256))
+        return (
+            IP(src=c, dst=s, id=ident)
+            / UDP(sport=sport, dport=9000)
+            / Raw(bytes(range(256)) * (size // 256) + b"e" * (size % 256))
+        )
 
     for frag in _fragments(dgram(1, 9101), 1480):
         cap.add(ETH / frag)
@@ -439,19 +521,26 @@ def frag4(rng: random.Random) -> Cap:
         cap.add(ETH / frag)
     for frag in _fragments(dgram(8, 9108, 200), 8):  # 8-byte pieces
         cap.add(ETH / frag)
-    seg = IP(src=c, dst=s, id=9) / TCP(sport=9109, dport=80, flags="PA", seq=1, ack=1) / Raw(b"T" * 2500)
+    seg = (
+        IP(src=c, dst=s, id=9)
+        / TCP(sport=9109, dport=80, flags="PA", seq=1, ack=1)
+        / Raw(b"T" * 2500)
+    )
     for frag in _fragments(seg, 1480):
         cap.add(ETH / frag)
-    parts = _fragments(dgram(10, 9110), 1480)  # 40 s between the pieces: past any timeout
-    cap.add(ETH / parts[0])
-    for frag in parts[1:]:
-        cap.add(ETH / frag, gap=40.0)
+    for ident, sport, gap in ((10, 9110, 20.0), (13, 9114, 35.0)):  # 40 s, 70 s from the first
+        parts = _fragments(dgram(ident, sport), 1480)
+        cap.add(ETH / parts[0])
+        for frag in parts[1:]:
+            cap.add(ETH / frag, gap=gap)
     # one datagram's id reused by another flow between the same hosts after completion
     for ident, sport in ((11, 9111), (11, 9112)):
         for frag in _fragments(dgram(ident, sport, 1600), 1480):
             cap.add(ETH / frag)
     # a fragment whose payload is not a multiple of 8 before the last (bad), then the rest
-    bad = IP(src=c, dst=s, id=12, proto=17, flags="MF", frag=0) / Raw(bytes(UDP(sport=9113, dport=9000, len=8 + 100) / Raw(b"k" * 100))[:13])
+    bad = IP(src=c, dst=s, id=12, proto=17, flags="MF", frag=0) / Raw(
+        bytes(UDP(sport=9113, dport=9000, len=8 + 100) / Raw(b"k" * 100))[:13]
+    )
     cap.add(ETH / bad)
     cap.add(ETH / IP(src=c, dst=s, id=12, proto=17, frag=13 // 8) / Raw(b"k" * 100))
     return cap
@@ -462,25 +551,52 @@ def ipv6_ext(rng: random.Random) -> Cap:
     with addresses, type 2), the Home Address option, fragments (atomic and real, out of order)."""
     cap = Cap()
     c, s = "2001:db8:6::1", "2001:db8:6::2"
-    cap.add(ETH / IPv6(src=c, dst=s) / IPv6ExtHdrHopByHop() / UDP(sport=6101, dport=53) / Raw(b"h" * 30))
+    cap.add(
+        ETH / IPv6(src=c, dst=s) / IPv6ExtHdrHopByHop() / UDP(sport=6101, dport=53) / Raw(b"h" * 30)
+    )
     cap.add(ETH / IPv6(src=s, dst=c) / UDP(sport=53, dport=6101) / Raw(b"h" * 60))
     cap.add(ETH / IPv6(src=c, dst=s) / IPv6ExtHdrDestOpt() / TCP(sport=6102, dport=80, flags="S"))
     cap.add(ETH / IPv6(src=s, dst=c) / TCP(sport=80, dport=6102, flags="SA"))
-    cap.add(ETH / IPv6(src=c, dst=s) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() / IPv6ExtHdrFragment(m=0, offset=0, id=77) / UDP(sport=6103, dport=9) / Raw(b"atomic"))
+    cap.add(
+        ETH
+        / IPv6(src=c, dst=s)
+        / IPv6ExtHdrHopByHop()
+        / IPv6ExtHdrDestOpt()
+        / IPv6ExtHdrFragment(m=0, offset=0, id=77)
+        / UDP(sport=6103, dport=9)
+        / Raw(b"atomic")
+    )
     payload = bytes(UDP(sport=6104, dport=9000) / Raw(b"F" * 3000))
     # scapy computes no UDP checksum over a fragmented payload: take it from the whole packet
     payload = bytes(IPv6(src=c, dst=s) / UDP(sport=6104, dport=9000) / Raw(b"F" * 3000))[40:]
     pieces = [(0, payload[:1448], 1), (1448, payload[1448:2896], 1), (2896, payload[2896:], 0)]
     for off, data, more in (pieces[2], pieces[0], pieces[1]):
-        cap.add(ETH / IPv6(src=c, dst=s) / IPv6ExtHdrFragment(nh=17, offset=off // 8, m=more, id=0x1234) / Raw(data))
+        cap.add(
+            ETH
+            / IPv6(src=c, dst=s)
+            / IPv6ExtHdrFragment(nh=17, offset=off // 8, m=more, id=0x1234)
+            / Raw(data)
+        )
     # routing type 0 via an intermediate: the final destination is the last address
     rt = IPv6ExtHdrRouting(type=0, addresses=["2001:db8:6::99"], segleft=1)
     cap.add(ETH / IPv6(src=c, dst="2001:db8:6::50") / rt / UDP(sport=6105, dport=9) / Raw(b"r0"))
     rt2 = IPv6ExtHdrRouting(type=2, addresses=["2001:db8:6::77"], segleft=1)
     cap.add(ETH / IPv6(src=s, dst=c) / rt2 / UDP(sport=6106, dport=9) / Raw(b"r2"))
-    cap.add(ETH / IPv6(src=c, dst=s) / IPv6ExtHdrDestOpt(options=[HAO(hoa="2001:db8:6::88")]) / UDP(sport=6107, dport=9) / Raw(b"hao"))
+    cap.add(
+        ETH
+        / IPv6(src=c, dst=s)
+        / IPv6ExtHdrDestOpt(options=[HAO(hoa="2001:db8:6::88")])
+        / UDP(sport=6107, dport=9)
+        / Raw(b"hao")
+    )
     # the second header of a chain is a fragment header whose datagram never completes
-    cap.add(ETH / IPv6(src=c, dst=s) / IPv6ExtHdrHopByHop() / IPv6ExtHdrFragment(nh=17, offset=0, m=1, id=5) / Raw(payload[:1000]))
+    cap.add(
+        ETH
+        / IPv6(src=c, dst=s)
+        / IPv6ExtHdrHopByHop()
+        / IPv6ExtHdrFragment(nh=17, offset=0, m=1, id=5)
+        / Raw(payload[:1000])
+    )
     return cap
 
 
@@ -488,7 +604,7 @@ def tunnels(rng: random.Random) -> Cap:
     """Inner connections in every tunnel mcpcap or tshark follows by default."""
     cap = Cap()
     o1, o2 = "192.0.2.1", "192.0.2.2"
-    inner = [("10.7.0.%d" % n, "10.7.1.%d" % n) for n in range(1, 20)]
+    inner = [(f"10.7.0.{n}", f"10.7.1.{n}") for n in range(1, 20)]
 
     def inner_flow(n: int, wrap: Callable[[Packet], Packet], v6: bool = False) -> None:
         a, b = inner[n]
@@ -505,27 +621,86 @@ def tunnels(rng: random.Random) -> Cap:
 
     outer = ETH / IP(src=o1, dst=o2)
     inner_flow(0, lambda p: outer / GRE(proto=0x0800 if IP in p else 0x86DD) / p)
-    inner_flow(1, lambda p: outer / GRE(proto=0x0800, key_present=1, key=99, seqnum_present=1, seqence_number=5, chksum_present=1) / p)
-    inner_flow(2, lambda p: outer / GRE(proto=0x6558) / Ether(src="02:00:00:00:01:01", dst="02:00:00:00:01:02") / p)
+    inner_flow(
+        1,
+        lambda p: (
+            outer
+            / GRE(
+                proto=0x0800,
+                key_present=1,
+                key=99,
+                seqnum_present=1,
+                seqence_number=5,
+                chksum_present=1,
+            )
+            / p
+        ),
+    )
+    inner_flow(
+        2,
+        lambda p: (
+            outer / GRE(proto=0x6558) / Ether(src="02:00:00:00:01:01", dst="02:00:00:00:01:02") / p
+        ),
+    )
     inner_flow(3, lambda p: outer / UDP(sport=45000, dport=4789) / VXLAN(vni=1000) / INNER_ETH / p)
     inner_flow(4, lambda p: outer / UDP(sport=45001, dport=8472) / VXLAN(vni=1001) / INNER_ETH / p)
-    inner_flow(5, lambda p: outer / UDP(sport=45002, dport=6081) / GENEVE(proto=0x6558) / INNER_ETH / p)
+    inner_flow(
+        5, lambda p: outer / UDP(sport=45002, dport=6081) / GENEVE(proto=0x6558) / INNER_ETH / p
+    )
     inner_flow(6, lambda p: outer / UDP(sport=45003, dport=6081) / GENEVE(proto=0x0800) / p)
     inner_flow(7, lambda p: ETH / IP(src=o1, dst=o2, proto=4) / p)
     inner_flow(8, lambda p: ETH / IP(src=o1, dst=o2, proto=41) / p, v6=True)
     inner_flow(9, lambda p: ETH / IPv6(src="2001:db8:70::1", dst="2001:db8:70::2", nh=4) / p)
-    inner_flow(10, lambda p: ETH / IPv6(src="2001:db8:70::1", dst="2001:db8:70::2", nh=41) / p, v6=True)
+    inner_flow(
+        10, lambda p: ETH / IPv6(src="2001:db8:70::1", dst="2001:db8:70::2", nh=41) / p, v6=True
+    )
     teredo = IP(src=o1, dst=o2) / UDP(sport=3544, dport=51000)
     inner_flow(11, lambda p: ETH / teredo / p, v6=True)
     origin = b"\x00\x00" + b"\xaa\xbb" + bytes(4)  # Teredo origin indication
-    inner_flow(12, lambda p: ETH / IP(src=o2, dst=o1) / UDP(sport=51001, dport=3544) / Raw(origin) / p, v6=True)
+    inner_flow(
+        12,
+        lambda p: ETH / IP(src=o2, dst=o1) / UDP(sport=51001, dport=3544) / Raw(origin) / p,
+        v6=True,
+    )
     inner_flow(13, lambda p: outer / UDP(sport=2152, dport=2152) / GTP_U_Header(teid=77) / p)
-    inner_flow(14, lambda p: outer / UDP(sport=45004, dport=4789) / VXLAN(vni=7) / INNER_ETH / IP(src="172.16.0.1", dst="172.16.0.2") / GRE() / p)
+    inner_flow(
+        14,
+        lambda p: (
+            outer
+            / UDP(sport=45004, dport=4789)
+            / VXLAN(vni=7)
+            / INNER_ETH
+            / IP(src="172.16.0.1", dst="172.16.0.2")
+            / GRE()
+            / p
+        ),
+    )
     inner_flow(15, lambda p: outer / GRE(proto=0x8847) / MPLS(label=100, s=1) / p)
-    inner_flow(16, lambda p: ETH / Dot1Q(vlan=5) / IP(src=o1, dst=o2) / UDP(sport=45005, dport=4789) / VXLAN(vni=8) / INNER_ETH / Dot1Q(vlan=6) / p)
+    inner_flow(
+        16,
+        lambda p: (
+            ETH
+            / Dot1Q(vlan=5)
+            / IP(src=o1, dst=o2)
+            / UDP(sport=45005, dport=4789)
+            / VXLAN(vni=8)
+            / INNER_ETH
+            / Dot1Q(vlan=6)
+            / p
+        ),
+    )
     # ERSPAN type II (GRE 0x88BE with a sequence number and the 8-byte ERSPAN header)
     erspan = b"\x10\x01\x00\x00\x00\x00\x00\x00"
-    inner_flow(17, lambda p: outer / GRE(proto=0x88BE, seqnum_present=1, seqence_number=1) / Raw(erspan) / INNER_ETH / p)
+    inner_flow(
+        17,
+        lambda p: (
+            outer
+            / GRE(proto=0x88BE, seqnum_present=1, seqence_number=1)
+            / Raw(erspan)
+            / INNER_ETH
+            / p
+        ),
+    )
     return cap
 
 
@@ -548,11 +723,35 @@ def links(rng: random.Random) -> dict[str, bytes]:
 
     eth_cases = {
         "vlan": lambda p: ETH / Dot1Q(vlan=10) / p,
-        "qinq": lambda p: Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / Dot1AD(vlan=100) / Dot1Q(vlan=10) / p,
-        "vlan9100": lambda p: Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x9100) / Dot1Q(vlan=20) / p,
-        "mpls": lambda p: Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x8847) / MPLS(label=16, s=0) / MPLS(label=17, s=1) / p,
-        "pppoe": lambda p: Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / PPPoE(sessionid=5) / PPP(proto=0x0021 if IP in p else 0x0057) / p,
-        "llcsnap": lambda p: Dot3(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / LLC(dsap=0xAA, ssap=0xAA, ctrl=3) / SNAP(OUI=0, code=0x0800 if IP in p else 0x86DD) / p,
+        "qinq": lambda p: (
+            Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+            / Dot1AD(vlan=100)
+            / Dot1Q(vlan=10)
+            / p
+        ),
+        "vlan9100": lambda p: (
+            Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x9100)
+            / Dot1Q(vlan=20)
+            / p
+        ),
+        "mpls": lambda p: (
+            Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x8847)
+            / MPLS(label=16, s=0)
+            / MPLS(label=17, s=1)
+            / p
+        ),
+        "pppoe": lambda p: (
+            Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+            / PPPoE(sessionid=5)
+            / PPP(proto=0x0021 if IP in p else 0x0057)
+            / p
+        ),
+        "llcsnap": lambda p: (
+            Dot3(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+            / LLC(dsap=0xAA, ssap=0xAA, ctrl=3)
+            / SNAP(OUI=0, code=0x0800 if IP in p else 0x86DD)
+            / p
+        ),
     }
     for n, (name, wrap) in enumerate(eth_cases.items()):
         for v6 in (False, True):
@@ -563,21 +762,45 @@ def links(rng: random.Random) -> dict[str, bytes]:
         return 0x0800 if IP in p else 0x86DD
 
     raw_cases: dict[str, tuple[int, Callable[[Packet], bytes]]] = {
-        "sll": (LT_SLL, lambda p: bytes(CookedLinux(pkttype=0, lladdrtype=1, lladdrlen=6, src=b"\x02\0\0\0\0\x01\0\0", proto=ether_type(p)) / p)),
-        "sll2": (LT_SLL2, lambda p: struct.pack(">HHIHBB8s", ether_type(p), 0, 2, 1, 0, 6, b"\x02\0\0\0\0\x01\0\0") + bytes(p)),
+        "sll": (
+            LT_SLL,
+            lambda p: bytes(
+                CookedLinux(
+                    pkttype=0,
+                    lladdrtype=1,
+                    lladdrlen=6,
+                    src=b"\x02\0\0\0\0\x01\0\0",
+                    proto=ether_type(p),
+                )
+                / p
+            ),
+        ),
+        "sll2": (
+            LT_SLL2,
+            lambda p: (
+                struct.pack(">HHIHBB8s", ether_type(p), 0, 2, 1, 0, 6, b"\x02\0\0\0\0\x01\0\0")
+                + bytes(p)
+            ),
+        ),
         "raw101": (LT_RAW, bytes),
         "raw12": (LT_RAW12, bytes),
         "raw14": (LT_RAW14, bytes),
         "null-le": (LT_NULL, lambda p: struct.pack("<I", 2 if IP in p else 30) + bytes(p)),
         "null-be": (LT_NULL, lambda p: struct.pack(">I", 2 if IP in p else 24) + bytes(p)),
         "loop": (LT_LOOP, lambda p: struct.pack(">I", 2 if IP in p else 24) + bytes(p)),
-        "ppp": (LT_PPP, lambda p: b"\xff\x03" + struct.pack(">H", 0x21 if IP in p else 0x57) + bytes(p)),
-        "ppp-hdlc": (LT_PPP_HDLC, lambda p: b"\xff\x03" + struct.pack(">H", 0x21 if IP in p else 0x57) + bytes(p)),
+        "ppp": (
+            LT_PPP,
+            lambda p: b"\xff\x03" + struct.pack(">H", 0x21 if IP in p else 0x57) + bytes(p),
+        ),
+        "ppp-hdlc": (
+            LT_PPP_HDLC,
+            lambda p: b"\xff\x03" + struct.pack(">H", 0x21 if IP in p else 0x57) + bytes(p),
+        ),
         "chdlc": (LT_CHDLC, lambda p: b"\x0f\x00" + struct.pack(">H", ether_type(p)) + bytes(p)),
     }
     for n, (name, (linktype, wrap)) in enumerate(raw_cases.items()):
         for v6 in (False, True):
-            cap = conv(40 + n * 2 + v6, lambda p: Raw(wrap(p)), v6)
+            cap = conv(40 + n * 2 + v6, lambda p, wrap=wrap: Raw(wrap(p)), v6)
             files[f"link-{name}{'6' if v6 else ''}.pcap"] = pcap_bytes(linktype, cap.frames)
     cap4 = conv(90, bytes)
     files["link-ipv4-228.pcap"] = pcap_bytes(LT_IPV4, [(t, d, o) for t, d, o in cap4.frames])
@@ -588,10 +811,18 @@ def links(rng: random.Random) -> dict[str, bytes]:
     cap = conv(93, lambda p: ETH / p, v6=True)
     files["link-bigendian.pcap"] = pcap_bytes(LT_ETH, cap.frames, big=True)
     # pcapng: Ethernet, raw IP and SLL interfaces interleaved, one with a small snap length
-    eth, raw, sll = conv(94, lambda p: ETH / p), conv(95, bytes), conv(96, lambda p: Raw(raw_cases["sll"][1](p)))
-    mixed = [(0, f) for f in eth.frames] + [(1, f) for f in raw.frames] + [(2, f) for f in sll.frames]
+    eth, raw, sll = (
+        conv(94, lambda p: ETH / p),
+        conv(95, bytes),
+        conv(96, lambda p: Raw(raw_cases["sll"][1](p))),
+    )
+    mixed = (
+        [(0, f) for f in eth.frames] + [(1, f) for f in raw.frames] + [(2, f) for f in sll.frames]
+    )
     mixed.sort(key=lambda item: item[1][0])
-    files["link-pcapng-multi.pcapng"] = pcapng_bytes([(LT_ETH, 0), (LT_RAW, 0), (LT_SLL, 128)], mixed)
+    files["link-pcapng-multi.pcapng"] = pcapng_bytes(
+        [(LT_ETH, 0), (LT_RAW, 0), (LT_SLL, 128)], mixed
+    )
     return files
 
 
@@ -608,7 +839,9 @@ def snaplen(rng: random.Random) -> Cap:
     t.send(1, PSH | ACK, b"H" * 100, snap=40)  # TCP header cut
     t.send(1, PSH | ACK, b"H" * 100, snap=20)  # IP header cut
     for n in range(3):
-        cap.add(ETH / IP(src=c, dst=s) / UDP(sport=11002, dport=53) / Raw(b"u" * 500), snap=50 + n * 8)
+        cap.add(
+            ETH / IP(src=c, dst=s) / UDP(sport=11002, dport=53) / Raw(b"u" * 500), snap=50 + n * 8
+        )
     t6 = Tcp(cap, "2001:db8:9::1", 11003, "2001:db8:9::2", 80, rng=rng)
     t6.handshake()
     t6.send(0, PSH | ACK, b"6" * 1200, snap=80)
@@ -625,12 +858,24 @@ def checksums_and_tso(rng: random.Random) -> Cap:
     t.send(1, SYN | ACK, chksum=0xBEEF)
     t.send(0, ACK, chksum=1)
     t.send(0, PSH | ACK, b"d" * 200, chksum=2)
-    bad_ip = Tcp(cap, c, 12002, s, 80, wrap=lambda p: ETH / p.__class__(bytes(p)[:10] + b"\x12\x34" + bytes(p)[12:]), rng=rng)
+    bad_ip = Tcp(
+        cap,
+        c,
+        12002,
+        s,
+        80,
+        wrap=lambda p: ETH / p.__class__(bytes(p)[:10] + b"\x12\x34" + bytes(p)[12:]),
+        rng=rng,
+    )
     bad_ip.handshake()
     # TSO: one large segment whose IP total length field is 0
     tso = Tcp(cap, c, 12003, s, 80, rng=rng)
     tso.handshake()
-    big = IP(src=c, dst=s, len=0) / TCP(sport=12003, dport=80, flags="PA", seq=tso.seq[0], ack=tso.seq[1]) / Raw(b"L" * 4000)
+    big = (
+        IP(src=c, dst=s, len=0)
+        / TCP(sport=12003, dport=80, flags="PA", seq=tso.seq[0], ack=tso.seq[1])
+        / Raw(b"L" * 4000)
+    )
     raw = bytearray(bytes(ETH / big))
     raw[16:18] = b"\x00\x00"
     cap.add(bytes(raw))
@@ -657,17 +902,60 @@ def hostile(rng: random.Random) -> Cap:
         good[:46] + b"\xf0" + good[47:],  # TCP data offset 15, past the end
         bytes(ETH / IP(src=c, dst=s) / UDP(sport=13002, dport=53, len=4) / Raw(b"x" * 10)),
         bytes(ETH / IP(src=c, dst=s) / UDP(sport=13003, dport=53, len=400) / Raw(b"x" * 10)),
-        bytes(ETH / IPv6(src="2001:db8::1", dst="2001:db8::2", plen=8) / IPv6ExtHdrHopByHop(len=40) / Raw(b"x" * 8)),
-        bytes(ETH / IPv6(src="2001:db8::1", dst="2001:db8::2", plen=2000) / UDP(sport=13004, dport=9) / Raw(b"x")),
-        bytes(ETH / IP(src=c, dst=s) / GRE(proto=0x0800) / IP(src=c, dst=s) / GRE(proto=0x0800) / IP(src=c, dst=s) / GRE(proto=0x0800) / IP(src=c, dst=s) / GRE(proto=0x0800) / IP(src=c, dst=s) / GRE(proto=0x0800) / IP(src=c, dst=s) / UDP(sport=13005, dport=9)),
+        bytes(
+            ETH
+            / IPv6(src="2001:db8::1", dst="2001:db8::2", plen=8)
+            / IPv6ExtHdrHopByHop(len=40)
+            / Raw(b"x" * 8)
+        ),
+        bytes(
+            ETH
+            / IPv6(src="2001:db8::1", dst="2001:db8::2", plen=2000)
+            / UDP(sport=13004, dport=9)
+            / Raw(b"x")
+        ),
+        bytes(
+            ETH
+            / IP(src=c, dst=s)
+            / GRE(proto=0x0800)
+            / IP(src=c, dst=s)
+            / GRE(proto=0x0800)
+            / IP(src=c, dst=s)
+            / GRE(proto=0x0800)
+            / IP(src=c, dst=s)
+            / GRE(proto=0x0800)
+            / IP(src=c, dst=s)
+            / GRE(proto=0x0800)
+            / IP(src=c, dst=s)
+            / UDP(sport=13005, dport=9)
+        ),
         bytes(ETH / IP(src=c, dst=s) / UDP(sport=13006, dport=4789) / Raw(b"\x08\x00")),
         bytes(ETH / IP(src=c, dst=s) / UDP(sport=13007, dport=6081) / Raw(b"\x3f" + b"\x00" * 3)),
         bytes(ETH / IP(src=c, dst=s) / UDP(sport=3544, dport=13008) / Raw(b"\x00\x01\xff\xff")),
         bytes(ETH / IP(src=c, dst=s, proto=4) / Raw(b"\x45\x00")),
         bytes(ETH / IP(src=c, dst=s) / GRE(proto=0x6558) / Raw(b"\x00" * 5)),
-        bytes(ETH / Dot1Q(vlan=1) / Dot1Q(vlan=2) / Dot1Q(vlan=3) / Dot1Q(vlan=4) / Dot1Q(vlan=5) / Dot1Q(vlan=6) / Dot1Q(vlan=7) / Dot1Q(vlan=8) / Dot1Q(vlan=9) / IP(src=c, dst=s) / UDP(sport=13009, dport=9)),
-        bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x8847) / (b"\x00\x00\x00\x00" * 20)),
-        bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x8864) / b"\x11\x00\x00\x05\x00\x02\x00"),
+        bytes(
+            ETH
+            / Dot1Q(vlan=1)
+            / Dot1Q(vlan=2)
+            / Dot1Q(vlan=3)
+            / Dot1Q(vlan=4)
+            / Dot1Q(vlan=5)
+            / Dot1Q(vlan=6)
+            / Dot1Q(vlan=7)
+            / Dot1Q(vlan=8)
+            / Dot1Q(vlan=9)
+            / IP(src=c, dst=s)
+            / UDP(sport=13009, dport=9)
+        ),
+        bytes(
+            Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x8847)
+            / (b"\x00\x00\x00\x00" * 20)
+        ),
+        bytes(
+            Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x8864)
+            / b"\x11\x00\x00\x05\x00\x02\x00"
+        ),
     ]
     for case in cases:
         cap.add(case)
@@ -676,6 +964,86 @@ def hostile(rng: random.Random) -> Cap:
     t.handshake()
     t.exchange()
     return cap
+
+
+def _flow(cap: Cap, n: int, wrap: Callable[[Packet], Packet], rng: random.Random,
+          v6: bool = False) -> None:  # fmt: skip
+    """A closed TCP connection and one UDP datagram between two inner hosts, each packet
+    wrapped by `wrap` (a tunnel or a link layer)."""
+    a, b = (
+        (f"2001:db8:c::{n + 1:x}", f"2001:db8:d::{n + 1:x}")
+        if v6
+        else (f"10.12.0.{n + 1}", f"10.12.1.{n + 1}")
+    )
+    t = Tcp(cap, a, 32000 + n, b, 80, wrap=wrap, rng=rng)
+    t.handshake()
+    t.exchange()
+    t.send(0, FIN | ACK)
+    t.send(1, FIN | ACK)
+    t.send(0, ACK)
+    ip = IPv6(src=a, dst=b) if v6 else IP(src=a, dst=b)
+    cap.add(wrap(ip / UDP(sport=33000 + n, dport=53) / Raw(b"dns?" * 5)))
+
+
+def more_tunnels(rng: random.Random) -> Cap:
+    """Tunnels real networks carry beyond the common ones: PPTP (enhanced GRE and PPP), L2TP,
+    Ethernet over MPLS with and without the control word, VXLAN over IPv6, GRE over IPv6,
+    GTP-U with optional fields, IP-in-IP whose carrier is fragmented."""
+    cap = Cap()
+    outer = ETH / IP(src="192.0.2.11", dst="192.0.2.12")
+    ppp = b"\xff\x03\x00\x21"
+    _flow(cap, 0, lambda p: outer / GRE_PPTP(call_id=7, seqnum_present=1, sequence_number=1)
+          / Raw(ppp) / p, rng)  # fmt: skip
+    _flow(cap, 1, lambda p: outer / UDP(sport=1701, dport=1701) / L2TP(tunnel_id=1, session_id=2)
+          / Raw(ppp) / p, rng)  # fmt: skip
+    mpls = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x8847)
+    _flow(cap, 2, lambda p: mpls / MPLS(label=300, s=1) / Raw(bytes(4)) / INNER_ETH / p, rng)
+    _flow(cap, 3, lambda p: mpls / MPLS(label=301, s=1) / INNER_ETH / p, rng)
+    outer6 = ETH / IPv6(src="2001:db8:e::1", dst="2001:db8:e::2")
+    _flow(cap, 4, lambda p: outer6 / UDP(sport=45010, dport=4789) / VXLAN(vni=9) / INNER_ETH / p,
+          rng)  # fmt: skip
+    _flow(cap, 5, lambda p: outer6 / GRE(proto=0x0800) / p, rng)
+    _flow(cap, 6, lambda p: outer / UDP(sport=2152, dport=2152)
+          / GTP_U_Header(teid=9, S=1, seq=4) / p, rng)  # fmt: skip
+    big = (
+        IP(src="192.0.2.11", dst="192.0.2.12", proto=4, id=77)
+        / IP(src="10.12.0.90", dst="10.12.1.90")
+        / UDP(sport=33090, dport=9)
+        / Raw(b"B" * 2500)
+    )
+    for frag in _fragments(big, 1480):
+        cap.add(ETH / frag)
+    return cap
+
+
+def more_links(rng: random.Random) -> dict[str, bytes]:
+    """802.11 with radiotap, plain 802.11, pflog, and pcapng files a writer other than
+    libpcap makes (nanosecond resolution, a simple packet block)."""
+    files: dict[str, bytes] = {}
+    llc = LLC(dsap=0xAA, ssap=0xAA, ctrl=3)
+    wlan = Dot11(type=2, subtype=8, FCfield=1, addr1="02:00:00:00:00:0a",
+                 addr2="02:00:00:00:00:0b", addr3="02:00:00:00:00:0c")  # fmt: skip
+    for name, linktype, head in (("radiotap", 127, RadioTap() / wlan / Dot11QoS()),
+                                 ("wlan", 105, wlan / Dot11QoS())):  # fmt: skip
+        cap = Cap()
+        _flow(cap, 10, lambda p, h=head: h / llc / SNAP(code=0x0800) / p, rng)
+        files[f"link-{name}.pcap"] = pcap_bytes(linktype, cap.frames)
+    cap = Cap()
+    _flow(cap, 11, lambda p: PFLog(addrfamily=2, action=0, direction=1) / p, rng)
+    files["link-pflog.pcap"] = pcap_bytes(117, cap.frames)
+    cap = Cap()
+    _flow(cap, 12, lambda p: ETH / p, rng)
+    files["link-pcapng-spb.pcapng"] = pcapng_spb(LT_ETH, cap.frames)
+    return files
+
+
+def pcapng_spb(linktype: int, frames: list[Frame]) -> bytes:
+    """A pcapng file of simple packet blocks (no timestamps) after a nanosecond interface."""
+    out = [_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))]
+    tsresol = struct.pack("<HHB3x", 9, 1, 9)  # if_tsresol = 9 (nanoseconds)
+    out.append(_block(1, struct.pack("<HHI", linktype, 0, 0) + tsresol + bytes(4)))
+    out += [_block(3, struct.pack("<I", len(data)) + data) for _, data, _ in frames]
+    return b"".join(out)
 
 
 FAMILIES: dict[str, Callable[[random.Random], Cap]] = {
@@ -690,6 +1058,7 @@ FAMILIES: dict[str, Callable[[random.Random], Cap]] = {
     "snaplen": snaplen,
     "checksums-tso": checksums_and_tso,
     "hostile": hostile,
+    "more-tunnels": more_tunnels,
 }
 
 
@@ -702,6 +1071,7 @@ def build() -> dict[str, bytes]:
         snap = 65535
         files[f"{name}.pcap"] = pcap_bytes(LT_ETH, cap.frames, snaplen=snap)
     files.update(links(rng))
+    files.update(more_links(rng))
     return files
 
 
