@@ -44,6 +44,7 @@ from scapy.layers.inet6 import (
     IPv6ExtHdrFragment,
     IPv6ExtHdrHopByHop,
     IPv6ExtHdrRouting,
+    Jumbo,
 )
 from scapy.layers.l2 import GRE_PPTP, LLC, SNAP, CookedLinux, Dot1AD, Dot1Q, Dot3, Ether
 from scapy.layers.l2tp import L2TP
@@ -884,6 +885,33 @@ def checksums_and_tso(rng: random.Random) -> Cap:
     return cap
 
 
+def lengths(rng: random.Random) -> Cap:
+    """Length fields that disagree with the frame: IPv6 payload length 0 without a Jumbo Payload
+    option (and a real jumbogram's option), IPv4 and IPv6 lengths past the frame's end (no snap
+    length), a UDP length past the IP payload."""
+    cap = Cap()
+    c6, s6, c, s = "2001:db8:f::1", "2001:db8:f::2", "10.13.0.1", "10.13.0.2"
+    zero = bytearray(bytes(ETH / IPv6(src=c6, dst=s6) / TCP(sport=1, dport=80, flags="PA")
+                           / Raw(b"J" * 3000)))  # fmt: skip
+    zero[18:20] = b"\0\0"
+    cap.add(bytes(zero))
+    cap.add(ETH / IPv6(src=s6, dst=c6) / TCP(sport=80, dport=1, flags="A"))
+    hop = IPv6ExtHdrHopByHop(options=[Jumbo(jumboplen=8 + 20 + 70000)])
+    tcp = TCP(sport=5, dport=80, flags="PA", chksum=0) / Raw(b"j" * 70000)
+    cap.add(ETH / IPv6(src=c6, dst=s6, plen=0) / hop / tcp)
+    long4 = bytearray(bytes(ETH / IP(src=c, dst=s) / UDP(sport=2, dport=9) / Raw(b"x" * 100)))
+    long4[16:18] = (1000).to_bytes(2, "big")
+    cap.add(bytes(long4))
+    cap.add(ETH / IP(src=s, dst=c) / UDP(sport=9, dport=2) / Raw(b"y"))
+    long6 = bytearray(bytes(ETH / IPv6(src=c6, dst=s6) / UDP(sport=3, dport=9) / Raw(b"x" * 100)))
+    long6[18:20] = (1000).to_bytes(2, "big")
+    cap.add(bytes(long6))
+    cap.add(ETH / IPv6(src=s6, dst=c6) / UDP(sport=9, dport=3) / Raw(b"y"))
+    cap.add(ETH / IP(src=c, dst=s) / UDP(sport=4, dport=9, len=500) / Raw(b"x" * 20))
+    cap.add(ETH / IP(src=s, dst=c) / UDP(sport=9, dport=4) / Raw(b"y"))
+    return cap
+
+
 def hostile(rng: random.Random) -> Cap:
     """Headers that do not add up: every one must give a malformed count, never a traceback."""
     cap = Cap()
@@ -1057,6 +1085,7 @@ FAMILIES: dict[str, Callable[[random.Random], Cap]] = {
     "tunnels": tunnels,
     "snaplen": snaplen,
     "checksums-tso": checksums_and_tso,
+    "lengths": lengths,
     "hostile": hostile,
     "more-tunnels": more_tunnels,
 }
@@ -1068,7 +1097,7 @@ def build() -> dict[str, bytes]:
     files = {}
     for name, family in FAMILIES.items():
         cap = family(rng)
-        snap = 65535
+        snap = 262144
         files[f"{name}.pcap"] = pcap_bytes(LT_ETH, cap.frames, snaplen=snap)
     files.update(links(rng))
     files.update(more_links(rng))

@@ -560,9 +560,15 @@ class Decapsulator:
             if sport in self._tcp_ports or dport in self._tcp_ports:
                 return None
             return []
-        if next_header != 17 or length < 8 or dport in UDP_TUNNEL_DPORTS or sport == UDP_TEREDO:
+        if (
+            next_header != 17
+            or length < 8
+            or not payload_len  # (no jumbogram without a hop-by-hop header: the long way)
+            or dport in UDP_TUNNEL_DPORTS
+            or sport == UDP_TEREDO
+        ):
             return None
-        stop = start + 54 + payload_len if payload_len else end  # 0: jumbogram
+        stop = start + 54 + payload_len
         if start + 54 + length < stop:
             stop = start + 54 + length
         payload = buf[start + 62 : stop if stop < end else end]
@@ -852,13 +858,15 @@ class Decapsulator:
         if data[off] >> 4 != 6:
             raise ValueError("bad IPv6 header")
         payload_len = (data[off + 4] << 8) | data[off + 5]
-        end = off + 40 + payload_len if payload_len else len(data)  # 0: jumbogram
+        if not payload_len:
+            payload_len = _jumbo_length(data, off)
+        end = off + 40 + payload_len
         if end > len(data):
             end = len(data)
         src, dst = data[off + 8 : off + 24], data[off + 24 : off + 40]
         if self.packets:
             self._ttl = data[off + 7]
-            self._ip_len = 40 + payload_len if payload_len else len(data) - off
+            self._ip_len = 40 + payload_len
             self._sent_end = off + self._ip_len
         return self._ipv6_chain(data[off + 6], data, off + 40, end, src, dst, ts, depth)
 
@@ -1047,7 +1055,7 @@ class Decapsulator:
         self, data: bytes, off: int, end: int, src: bytes, dst: bytes, ts: float, depth: int
     ) -> list[Segment]:
         sport, dport, length = _HHH(data, off)
-        if length < 8:
+        if length < 8 or end - off < 8:
             raise ValueError("bad UDP length")
         if off + length < end:
             end = off + length
@@ -1191,6 +1199,24 @@ class Decapsulator:
         has_subheader = data[off + 11] & 0x01
         off += 12 + (8 if has_subheader else 0)
         return self._ethernet(data, off, ts, depth)
+
+
+def _jumbo_length(data: bytes, off: int) -> int:
+    """An IPv6 packet's payload length when its header says 0: a jumbogram's, from the Jumbo
+    Payload option of its hop-by-hop header (RFC 2675); without that option, 0 (the payload is
+    empty, as tshark and Zeek read it)."""
+    if data[off + 6] != 0:
+        return 0
+    pos, stop = off + 42, min(off + 40 + ((data[off + 41] + 1) << 3), len(data))
+    while pos + 1 < stop:
+        kind, size = data[pos], data[pos + 1]
+        if kind == 0:  # Pad1
+            pos += 1
+            continue
+        if kind == 0xC2 and size == 4 and pos + 6 <= stop:
+            return int.from_bytes(data[pos + 2 : pos + 6], "big")
+        pos += 2 + size
+    return 0
 
 
 def _cut_reason(transport: bytes, header: int, off: int, end: int, sent_end: int) -> bytes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from scapy.contrib.gtp import GTP_U_Header, GTPEchoRequest, GTPHeader
 from scapy.layers.inet import IP, TCP, UDP
-from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop
+from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Jumbo
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
@@ -149,3 +149,23 @@ def test_pflog_and_enc_link_types():
     for linktype, frame, name in ((117, pflog, "pflog"), (109, enc, "enc")):
         (seg,) = packets().decode(linktype, frame, 0.0)
         assert (seg.transport, seg.sport, seg.layers) == ("tcp", 1000, (name, "ipv4", "tcp"))
+
+
+def test_an_ipv6_payload_length_of_zero_is_a_jumbogram_only_with_its_option():
+    """RFC 2675: payload length 0 with a Jumbo Payload option is a jumbogram of that length;
+    without one the payload is empty (tshark and Zeek read it so): its TCP header is not in
+    the packet (malformed), its UDP datagram is not either."""
+    tcp = TCP(sport=1000, dport=80, flags="PA") / Raw(b"J" * 3000)
+    plain = bytearray(bytes(ETH / IPv6(src=A6, dst=B6) / tcp))
+    plain[18:20] = b"\0\0"
+    (seg,) = packets().decode(1, bytes(plain), 0.0)
+    assert (seg.transport, seg.payload, seg.ip_len) == ("malformed", b"tcp_header_truncated", 40)
+    hop = IPv6ExtHdrHopByHop(options=[Jumbo(jumboplen=8 + 20 + 3000)])
+    jumbo = bytearray(bytes(ETH / IPv6(src=A6, dst=B6) / hop / tcp))
+    jumbo[18:20] = b"\0\0"
+    (seg,) = packets().decode(1, bytes(jumbo), 0.0)
+    assert (seg.transport, len(seg.payload), seg.ip_len) == ("tcp", 3000, 40 + 8 + 20 + 3000)
+    udp = bytearray(bytes(ETH / IPv6(src=A6, dst=B6) / UDP(sport=1000, dport=53) / Raw(b"q" * 30)))
+    udp[18:20] = b"\0\0"
+    dns = Decapsulator(lambda *_: True, frozenset())
+    assert dns.decode(1, bytes(udp), 0.0) == [] and dns.malformed == 1
