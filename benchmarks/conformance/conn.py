@@ -46,6 +46,7 @@ from scapy.layers.inet6 import (
     IPv6ExtHdrRouting,
     Jumbo,
 )
+from scapy.layers.ipsec import AH, ESP
 from scapy.layers.l2 import GRE_PPTP, LLC, SNAP, CookedLinux, Dot1AD, Dot1Q, Dot3, Ether
 from scapy.layers.l2tp import L2TP
 from scapy.layers.pflog import PFLog
@@ -907,6 +908,13 @@ def lengths(rng: random.Random) -> Cap:
     long6[18:20] = (1000).to_bytes(2, "big")
     cap.add(bytes(long6))
     cap.add(ETH / IPv6(src=s6, dst=c6) / UDP(sport=9, dport=3) / Raw(b"y"))
+    # IPsec AH (RFC 4302) before TCP and UDP, in IPv4 and IPv6; ESP hides its transport
+    for n, ip in enumerate((IP(src=c, dst=s, proto=51), IPv6(src=c6, dst=s6, nh=51))):
+        ah = AH(nh=6, payloadlen=4, spi=1, seq=n, icv=bytes(12))
+        cap.add(ETH / ip / ah / TCP(sport=6 + n, dport=80, flags="S"))
+        ah = AH(nh=17, payloadlen=4, spi=1, seq=n, icv=bytes(12))
+        cap.add(ETH / ip / ah / UDP(sport=8 + n, dport=9) / Raw(b"a" * 20))
+    cap.add(ETH / IP(src=c, dst=s, proto=50) / ESP(spi=2, seq=1, data=b"e" * 40))
     cap.add(ETH / IP(src=c, dst=s) / UDP(sport=4, dport=9, len=500) / Raw(b"x" * 20))
     cap.add(ETH / IP(src=s, dst=c) / UDP(sport=9, dport=4) / Raw(b"y"))
     return cap

@@ -938,6 +938,10 @@ class Decapsulator:
         ts: float,
         depth: int,
     ) -> list[Segment]:
+        for _ in range(MAX_IPV6_EXTENSIONS):  # an IPv4 packet's AH headers (RFC 4302 2)
+            if protocol != IPPROTO_AH:
+                break
+            protocol, off = data[off], off + ((data[off + 1] + 2) << 2)
         if self.packets:
             return self._packet(protocol, data, off, end, src, dst, ts, depth)
         if protocol == IPPROTO_UDP:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from scapy.contrib.gtp import GTP_U_Header, GTPEchoRequest, GTPHeader
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Jumbo
+from scapy.layers.ipsec import AH
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
@@ -169,3 +170,14 @@ def test_an_ipv6_payload_length_of_zero_is_a_jumbogram_only_with_its_option():
     udp[18:20] = b"\0\0"
     dns = Decapsulator(lambda *_: True, frozenset())
     assert dns.decode(1, bytes(udp), 0.0) == [] and dns.malformed == 1
+
+
+def test_an_ipv4_authentication_header_is_read_through():
+    """RFC 4302: AH authenticates but does not hide its payload; the TCP segment after it (in
+    IPv4 as in IPv6) is the packet's transport."""
+    ah = AH(nh=6, payloadlen=4, spi=1, seq=1, icv=bytes(12))  # 24 bytes: (6 - 2) words
+    frame = bytes(ETH / IP(src=A, dst=B, proto=51) / ah / TCP(sport=1000, dport=80, flags="S"))
+    (seg,) = packets().decode(1, frame, 0.0)
+    assert (seg.transport, seg.sport, seg.tcp_flags, seg.ip_len) == ("tcp", 1000, 2, 20 + 24 + 20)
+    streams = Decapsulator(lambda *_: False, frozenset({80}))
+    assert [s.sport for s in streams.decode(1, frame, 0.0)] == [1000]
