@@ -46,7 +46,10 @@ IPPROTO_AH = 51
 UDP_VXLAN = frozenset((4789, 8472))
 UDP_GENEVE = 6081
 UDP_TEREDO = 3544
-UDP_TUNNEL_DPORTS = UDP_VXLAN | {UDP_GENEVE, UDP_TEREDO}
+UDP_GTP_U = 2152
+UDP_L2TP = 1701
+UDP_TUNNEL_DPORTS = UDP_VXLAN | {UDP_GENEVE, UDP_TEREDO, UDP_GTP_U, UDP_L2TP}
+MAX_GTP_EXTENSIONS = 8
 
 TCP_SYN_FIN_RST = 0x07
 
@@ -99,8 +102,9 @@ _AF_INET6 = socket.AF_INET6
 # names the link types it reaches from `SCAPY_LINK_LAYERS`, else as `linktype N`.
 LINK_LAYERS: dict[int, tuple[str, ...]] = {
     0: ("null",), 10: ("fddi",), 12: ("raw",), 14: ("raw",), 101: ("raw",), 104: ("chdlc",),
-    108: ("loop",), 113: ("sll",), 149: ("pktap",), 192: ("ppi",), 228: ("raw",),
-    229: ("raw",), 239: ("nflog",), 258: ("pktap",), 276: ("sll",),
+    108: ("loop",), 109: ("enc",), 113: ("sll",), 117: ("pflog",), 149: ("pktap",),
+    192: ("ppi",), 228: ("raw",), 229: ("raw",), 239: ("nflog",), 258: ("pktap",),
+    276: ("sll",),
 }  # fmt: skip
 SCAPY_LINK_LAYERS = {105: ("wlan", "llc"), 119: ("prism", "wlan", "llc"),
                      127: ("radiotap", "wlan", "llc"), 163: ("avs", "wlan", "llc")}  # fmt: skip
@@ -331,7 +335,7 @@ class Decapsulator:
         *,
         max_fragment_bytes: int = 4 << 20,
         max_fragment_datagrams: int = 4096,
-        fragment_timeout: float = 30.0,
+        fragment_timeout: float = 60.0,  # RFC 8200 4.5; RFC 1122 3.3.2 says 60 to 120 s
         defer_fragments: bool = False,
         packets: bool = False,
     ) -> None:
@@ -367,7 +371,9 @@ class Decapsulator:
             101: self._raw_ip,
             104: self._cisco_hdlc,
             108: self._openbsd_loop,
+            109: self._openbsd_enc,
             113: self._linux_sll,
+            117: self._pflog,
             149: self._pktap,
             192: self._ppi,
             228: self._raw_ipv4,
@@ -554,9 +560,15 @@ class Decapsulator:
             if sport in self._tcp_ports or dport in self._tcp_ports:
                 return None
             return []
-        if next_header != 17 or length < 8 or dport in UDP_TUNNEL_DPORTS or sport == UDP_TEREDO:
+        if (
+            next_header != 17
+            or length < 8
+            or not payload_len  # (no jumbogram without a hop-by-hop header: the long way)
+            or dport in UDP_TUNNEL_DPORTS
+            or sport == UDP_TEREDO
+        ):
             return None
-        stop = start + 54 + payload_len if payload_len else end  # 0: jumbogram
+        stop = start + 54 + payload_len
         if start + 54 + length < stop:
             stop = start + 54 + length
         payload = buf[start + 62 : stop if stop < end else end]
@@ -684,6 +696,18 @@ class Decapsulator:
             family = struct.unpack_from("<I", data)[0]
         return self._address_family(family, data, 4, ts, depth)
 
+    def _openbsd_enc(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        """OpenBSD enc(4): address family, SPI and flags (12 bytes), then the IP packet."""
+        return self._ip_by_version(data, 12, ts, depth)
+
+    def _pflog(self, data: bytes, ts: float, depth: int) -> list[Segment]:
+        """pf's log: its header names its own length (padded to 4 bytes), then the IP packet
+        (read by its version: each BSD numbers AF_INET6 its own way)."""
+        header_len = (data[0] + 3) & ~3
+        if header_len < 4:
+            raise ValueError("bad pflog header")
+        return self._ip_by_version(data, header_len, ts, depth)
+
     def _address_family(
         self, family: int, data: bytes, off: int, ts: float, depth: int
     ) -> list[Segment]:
@@ -776,6 +800,8 @@ class Decapsulator:
         first = data[off]
         header_len = (first & 0x0F) << 2
         total = (data[off + 2] << 8) | data[off + 3]
+        if not total:  # TCP segmentation offload: the packet is what was captured (as Zeek
+            total = len(data) - off  # and Wireshark read it)
         if first >> 4 != 4 or header_len < 20 or total < header_len:
             raise ValueError("bad IPv4 header")
         # A total length beyond the captured bytes: use what was captured (as tshark does).
@@ -832,13 +858,15 @@ class Decapsulator:
         if data[off] >> 4 != 6:
             raise ValueError("bad IPv6 header")
         payload_len = (data[off + 4] << 8) | data[off + 5]
-        end = off + 40 + payload_len if payload_len else len(data)  # 0: jumbogram
+        if not payload_len:
+            payload_len = _jumbo_length(data, off)
+        end = off + 40 + payload_len
         if end > len(data):
             end = len(data)
         src, dst = data[off + 8 : off + 24], data[off + 24 : off + 40]
         if self.packets:
             self._ttl = data[off + 7]
-            self._ip_len = 40 + payload_len if payload_len else len(data) - off
+            self._ip_len = 40 + payload_len
             self._sent_end = off + self._ip_len
         return self._ipv6_chain(data[off + 6], data, off + 40, end, src, dst, ts, depth)
 
@@ -860,7 +888,9 @@ class Decapsulator:
             elif next_header == IPPROTO_AH:
                 next_header, off = data[off], off + ((data[off + 1] + 2) << 2)
             elif next_header == IPV6_FRAGMENT:
-                return self._ipv6_fragment(data, off, end, src, dst, ts, depth)
+                if data[off + 2] or data[off + 3] & 0xF9:
+                    return self._ipv6_fragment(data, off, end, src, dst, ts, depth)
+                next_header, off = data[off], off + 8  # atomic: processed alone (RFC 6946 4)
             elif next_header == IPPROTO_NONE:
                 return []
             else:
@@ -872,10 +902,10 @@ class Decapsulator:
     def _ipv6_fragment(
         self, data: bytes, off: int, end: int, src: bytes, dst: bytes, ts: float, depth: int
     ) -> list[Segment]:
-        if self._defer_fragments:
-            raise FrameDeferred
         next_header = data[off]
         offset_flags = (data[off + 2] << 8) | data[off + 3]
+        if self._defer_fragments:
+            raise FrameDeferred
         key = (6, src, dst, data[off + 4 : off + 8])
         done = self.fragments.add(
             key,
@@ -889,7 +919,10 @@ class Decapsulator:
         if done is None or done[1] is None:
             return []
         payload, first_next_header = done
-        self._ip_len, self._sent_end = 40 + len(payload), len(payload)
+        if self.packets:  # the original packet (RFC 8200 4.5): the unfragmentable part (the
+            # IPv6 header and the extension headers before this one) and the payload
+            self._ip_len = off - (self._sent_end - self._ip_len) + len(payload)
+            self._sent_end = len(payload)
         return self._ipv6_chain(first_next_header, payload, 0, len(payload), src, dst, ts, depth)
 
     # -- transport and tunnels ---------------------------------------------------------------
@@ -905,6 +938,10 @@ class Decapsulator:
         ts: float,
         depth: int,
     ) -> list[Segment]:
+        for _ in range(MAX_IPV6_EXTENSIONS):  # an IPv4 packet's AH headers (RFC 4302 2)
+            if protocol != IPPROTO_AH:
+                break
+            protocol, off = data[off], off + ((data[off + 1] + 2) << 2)
         if self.packets:
             return self._packet(protocol, data, off, end, src, dst, ts, depth)
         if protocol == IPPROTO_UDP:
@@ -947,15 +984,16 @@ class Decapsulator:
         layers = self._layers
         if protocol == IPPROTO_TCP:
             if end - off < 20:  # (the IP total length or the capture leaves no TCP header)
-                return self._bad_packet(b"tcp_header_truncated", protocol, data, off, end,
-                                        src_text, dst_text)  # fmt: skip
+                reason = _cut_reason(b"tcp", 20, off, end, sent_end)
+                return self._bad_packet(reason, protocol, data, off, end, src_text, dst_text)
             sport, dport, seq, ack, offset_flags = _HHIIH(data, off)
             header_len = (offset_flags >> 12) << 2
-            if header_len < 20 or off + header_len > end:
+            if header_len < 20 or off + header_len > sent_end:
                 reason = b"tcp_data_offset" if header_len < 20 else b"tcp_options_truncated"
                 return self._bad_packet(reason, protocol, data, off, end, src_text, dst_text)
             window = (data[off + 14] << 8) | data[off + 15]
-            payload = data[off + header_len : end]
+            # (a snap length may have cut the options: the segment holds no payload then)
+            payload = data[off + header_len : end] if off + header_len <= end else b""
             data_len = max(sent_end - off - header_len, len(payload))
             return [
                 Segment("tcp", src_text, sport, dst_text, dport, payload, seq, offset_flags & 0xFF,
@@ -964,8 +1002,8 @@ class Decapsulator:
             ]  # fmt: skip
         if protocol == IPPROTO_UDP:
             if end - off < 8:
-                return self._bad_packet(b"udp_header_truncated", protocol, data, off, end,
-                                        src_text, dst_text)  # fmt: skip
+                reason = _cut_reason(b"udp", 8, off, end, sent_end)
+                return self._bad_packet(reason, protocol, data, off, end, src_text, dst_text)
             sport, dport, length = _HHH(data, off)
             if length < 8:
                 return self._bad_packet(b"udp_length", protocol, data, off, end, src_text,
@@ -1021,7 +1059,7 @@ class Decapsulator:
         self, data: bytes, off: int, end: int, src: bytes, dst: bytes, ts: float, depth: int
     ) -> list[Segment]:
         sport, dport, length = _HHH(data, off)
-        if length < 8:
+        if length < 8 or end - off < 8:
             raise ValueError("bad UDP length")
         if off + length < end:
             end = off + length
@@ -1058,7 +1096,7 @@ class Decapsulator:
     def _udp_tunnel(
         self, sport: int, dport: int, payload: bytes, ts: float, depth: int
     ) -> list[Segment]:
-        """Segments inside a VXLAN, Geneve or Teredo datagram; [] if it is not one."""
+        """Segments inside a VXLAN, Geneve, GTP-U, L2TP or Teredo datagram; [] if not one."""
         if depth >= MAX_TUNNEL_DEPTH:
             return []
         layers = self._layers
@@ -1069,6 +1107,10 @@ class Decapsulator:
                     return self._ethernet(payload, 8, ts, depth + 1)
             elif dport == UDP_GENEVE:
                 return self._geneve(payload, ts, depth + 1)
+            elif dport == UDP_GTP_U:
+                return self._gtp_u(payload, ts, depth + 1)
+            elif dport == UDP_L2TP:
+                return self._l2tp(payload, ts, depth + 1)
             if sport == UDP_TEREDO or dport == UDP_TEREDO:
                 return self._teredo(payload, ts, depth + 1)
         except (IndexError, struct.error, ValueError):
@@ -1084,6 +1126,39 @@ class Decapsulator:
         if protocol == ETH_TRANSPARENT_BRIDGING:
             return self._ethernet(payload, header_len, ts, depth)
         return self._ethertype(protocol, payload, header_len, ts, depth)
+
+    def _gtp_u(self, payload: bytes, ts: float, depth: int) -> list[Segment]:
+        """GTPv1-U (3GPP TS 29.281): a G-PDU carries one IP packet after its header and
+        extension headers; the other messages (echo, error indication) carry none."""
+        flags = payload[0]
+        if flags >> 5 != 1 or not flags & 0x10 or payload[1] != 0xFF:
+            return []
+        off = 8
+        if flags & 0x07:  # sequence number, N-PDU number and the next extension's type
+            off, next_type = 12, payload[11]
+            for _ in range(MAX_GTP_EXTENSIONS):
+                if not next_type:
+                    break
+                size = payload[off] << 2  # (in 4-octet units; its last octet: the next type)
+                if not size:
+                    raise ValueError("bad GTP extension header")
+                off, next_type = off + size, payload[off + size - 1]
+            else:
+                return []
+        self._layers += ("gtp",)
+        return self._ip_by_version(payload, off, ts, depth)
+
+    def _l2tp(self, payload: bytes, ts: float, depth: int) -> list[Segment]:
+        """An L2TPv2 data message (RFC 2661 3.1) carries one PPP frame; control messages and
+        other versions carry none."""
+        flags = (payload[0] << 8) | payload[1]
+        if flags & 0x8000 or flags & 0x000F != 2:
+            return []
+        off = 6 + (2 if flags & 0x4000 else 0) + (4 if flags & 0x0800 else 0)
+        if flags & 0x0200:  # offset size, then that many bytes of padding
+            off += 2 + ((payload[off] << 8) | payload[off + 1])
+        self._layers += ("l2tp",)
+        return self._ppp(payload[off:], ts, depth)
 
     def _teredo(self, payload: bytes, ts: float, depth: int) -> list[Segment]:
         """Teredo: IPv6 in UDP, after an optional authentication and origin indication."""
@@ -1128,6 +1203,33 @@ class Decapsulator:
         has_subheader = data[off + 11] & 0x01
         off += 12 + (8 if has_subheader else 0)
         return self._ethernet(data, off, ts, depth)
+
+
+def _jumbo_length(data: bytes, off: int) -> int:
+    """An IPv6 packet's payload length when its header says 0: a jumbogram's, from the Jumbo
+    Payload option of its hop-by-hop header (RFC 2675); without that option, 0 (the payload is
+    empty, as tshark and Zeek read it)."""
+    if data[off + 6] != 0:
+        return 0
+    pos, stop = off + 42, min(off + 40 + ((data[off + 41] + 1) << 3), len(data))
+    while pos + 1 < stop:
+        kind, size = data[pos], data[pos + 1]
+        if kind == 0:  # Pad1
+            pos += 1
+            continue
+        if kind == 0xC2 and size == 4 and pos + 6 <= stop:
+            return int.from_bytes(data[pos + 2 : pos + 6], "big")
+        pos += 2 + size
+    return 0
+
+
+def _cut_reason(transport: bytes, header: int, off: int, end: int, sent_end: int) -> bytes:
+    """Why a transport header is short: `<transport>_header_cut` when the packet as sent holds
+    it and the capture's snap length cut it after the ports (its flow can still count the
+    packet), else `<transport>_header_truncated`."""
+    if sent_end - off >= header and end - off >= 4:
+        return transport + b"_header_cut"
+    return transport + b"_header_truncated"
 
 
 def ip_protocol_layer(protocol: int) -> str:

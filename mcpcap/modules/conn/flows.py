@@ -49,6 +49,10 @@ ANCHOR, HI, ACK_ANCHOR, ACK_HI, RETRANS, ZERO_WIN, HOLES = 21, 23, 25, 27, 29, 3
 TCP_PIECE_SIZE = 35
 ICMP = frozenset(("icmp", "icmpv6"))
 
+# malformed reasons of a packet whose flow still counts it: the snap length cut its TCP or UDP
+# header after the ports (`decap._cut_reason`); the packet was sent, whole, in that flow
+CUT_HEADERS = frozenset(("tcp_header_cut", "udp_header_cut"))
+
 # SEEN bits: which plain ACK / data packets a piece already kept as events, per direction
 SEEN_ACK, SEEN_DATA = (1, 2), (4, 8)
 
@@ -245,6 +249,38 @@ class FlowDecoder:
         if seg.outer is None:
             self._count(ts, seg.ip_len)
             self._layers(seg.layers, seg.frame_len)
+        if reason in CUT_HEADERS:
+            self._count_only(frame, ts, seg)
+
+    def _count_only(self, frame: int, ts: float, seg) -> None:
+        """A TCP or UDP packet whose header the snap length cut: its flow counts the packet
+        and its IP bytes; nothing else of its header is read (no flags, sequence or payload).
+        (`packet`'s flow lookup, without its TCP work.)"""
+        tcp = seg.proto == 6
+        kind, src, sport, dst, dport = (
+            "tcp" if tcp else "udp",
+            seg.src,
+            seg.sport,
+            seg.dst,
+            seg.dport,
+        )
+        if src < dst or (src == dst and sport <= dport):
+            key, d = (kind, src, sport, dst, dport), 0
+        else:
+            key, d = (kind, dst, dport, src, sport), 1
+        piece = self._flows.get(key)
+        if piece is None or ts - piece[LAST_TS] > (TCP_TIMEOUT if tcp else OTHER_TIMEOUT):
+            if piece is not None:
+                self._done.append((key, piece))
+            piece = self._flows[key] = new_piece(frame, ts, d, 0 if tcp else -1, seg.vlan,
+                                                 seg.outer)  # fmt: skip
+        else:
+            piece[LAST_TS] = ts
+            piece[LAST_FRAME] = frame
+            if seg.outer is not None:
+                _add_carrier(piece, seg.outer)
+        piece[PACKETS + d] += 1
+        piece[IP_BYTES + d] += seg.ip_len
 
     def _layers(self, layers: tuple, frame_len: int) -> None:
         """The protocol hierarchy: one frame and its bytes for its stack of layers."""

@@ -396,9 +396,11 @@ def tcp_event(conn: Conn, d: int, flags: int, seq: int, size: int, ts: float) ->
             n[PREV + d] = state
             state = RESET
     elif state != RESET:
-        if fin and state != CLOSED:
+        was_closed = state == CLOSED
+        if fin:
             state = CLOSED
-        if rst:
+        # Zeek's UpdateClosedState: once both sides sent their FIN, a RST changes nothing
+        if rst and not (was_closed and n[STATE + peer] == CLOSED):
             n[PREV + d] = state
             state = RESET
     n[STATE + d] = state

@@ -367,3 +367,13 @@ def test_a_flow_names_every_carrier_once_whichever_span_saw_it(every):
     (conn,) = [row for row in run(packets, flush_every=every) if row["server_port"] == 80]
     carriers = [flow_uid(*outer[1:], "udp") for outer in (one, other)]
     assert conn["tunnel_parents"] == ",".join(carriers)
+
+
+def test_a_reset_after_both_fins_leaves_the_connection_sf():
+    """Zeek's UpdateClosedState: a side that sent its FIN, whose peer did too, stays closed on
+    a RST (a server resetting after the FIN exchange is common); before both FINs it resets."""
+    packets = [*closed_exchange(), (0.09, tcp(S, C, RST, 5025))]
+    conn = only(run(packets))
+    assert (conn["conn_state"], conn["history"]) == ("SF", "ShADdFfr")
+    half = [*closed_exchange()[:-2], (0.09, tcp(C, S, RST, 1020))]
+    assert only(run(half))["conn_state"] == "RSTO"
