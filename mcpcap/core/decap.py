@@ -418,6 +418,7 @@ class Decapsulator:
                     protocol == 17
                     and total >= 28
                     and length >= 8
+                    and end - start >= 42  # the whole UDP header captured
                     and dport not in UDP_TUNNEL_DPORTS
                     and sport != 3544
                 ):
@@ -563,7 +564,10 @@ class Decapsulator:
         if (
             next_header != 17
             or length < 8
-            or not payload_len  # (no jumbogram without a hop-by-hop header: the long way)
+            or end - start < 62  # a UDP header the snap length cut
+            # (0: no jumbogram without a hop-by-hop header; under 8: a UDP header past the
+            # packet's end, malformed: both the long way)
+            or payload_len < 8
             or dport in UDP_TUNNEL_DPORTS
             or sport == UDP_TEREDO
         ):
