@@ -927,6 +927,78 @@ def tcp_family(cap: Capture) -> None:
         cap.ip(seg)
 
 
+class WrappingFlow(TcpFlow):
+    """A TcpFlow whose sequence numbers wrap at 2^32 (RFC 9293 3.4)."""
+
+    def segment(self, side: str, flags: str, payload: bytes = b"", *, seq: int | None = None):
+        self.client_seq %= 2**32
+        self.server_seq %= 2**32
+        return super().segment(side, flags, payload, seq=None if seq is None else seq % 2**32)
+
+
+def tcp_edges_family(cap: Capture) -> None:
+    """TCP corner cases: data in the SYN (Fast Open), a sequence number wrapping past 2^32,
+    keep-alives and zero-window probes, a FIN carrying the last message, an RST cutting one,
+    a reused port pair, an overlap whose bytes differ, short segments with Ethernet padding."""
+
+    def pair(qid: int, label: str) -> tuple[bytes, bytes]:
+        question = q(nm(f"{label}.edge.example"), 1)
+        return msg(qid, QUERY, [question]), msg(
+            qid, RESPONSE, [question], [rr(b"\xc0\x0c", 1, a("192.0.2.111"))]
+        )
+
+    segs: list[Packet] = []
+    # TCP Fast Open (RFC 7413): the query rides in the SYN
+    f = WrappingFlow(C4, S4, 48001)
+    q1, r1 = pair(0x9101, "tfo")
+    syn = f.segment("client", "S", tcp_framed(q1))
+    f.client_seq += 1 + len(tcp_framed(q1))
+    segs += [syn, f.send("server", "SA"), f.send("client", "A")]
+    segs += [f.send("server", "PA", tcp_framed(r1)), *f.close()]
+    # sequence numbers wrapping: the response straddles 2^32
+    f = WrappingFlow(C4, S4, 48002, client_seq=2**32 - 30, server_seq=2**32 - 20)
+    q2, r2 = pair(0x9102, "wrap")
+    framed = tcp_framed(r2)
+    segs += [*f.handshake(), f.send("client", "PA", tcp_framed(q2))]
+    segs += [f.send("server", "PA", framed[:12]), f.send("server", "PA", framed[12:])]
+    # a keep-alive (one old byte at seq - 1) and a zero-window probe between two messages
+    q3, r3 = pair(0x9103, "keepalive")
+    segs.append(f.segment("client", "A", tcp_framed(q2)[-1:], seq=f.client_seq - 1))
+    segs.append(f.send("client", "PA", tcp_framed(q3)[:1]))
+    segs.append(f.segment("client", "A", tcp_framed(q3)[1:2]))
+    segs += [f.send("client", "PA", tcp_framed(q3)[1:]), f.send("server", "FPA", tcp_framed(r3))]
+    segs += [f.send("client", "FA"), f.send("server", "A")]
+    # an RST in the middle of a response; then the same port pair again, new sequence numbers
+    f = WrappingFlow(C4, S4, 48003)
+    q4, r4 = pair(0x9104, "reset")
+    segs += [*f.handshake(), f.send("client", "PA", tcp_framed(q4))]
+    segs += [f.send("server", "PA", tcp_framed(r4)[:20]), f.send("server", "RA")]
+    f = WrappingFlow(C4, S4, 48003, client_seq=7_000_000, server_seq=9_000_000)
+    q5, r5 = pair(0x9105, "reused")
+    segs += [*f.handshake(), f.send("client", "PA", tcp_framed(q5))]
+    segs += [f.send("server", "PA", tcp_framed(r5)), *f.close()]
+    # a retransmission whose bytes differ from the first copy (the first copy wins in tshark)
+    f = WrappingFlow(C4, S4, 48004)
+    q6, r6 = pair(0x9106, "overlap")
+    other = bytearray(tcp_framed(r6))
+    other[2:4] = b"\x66\x66"
+    segs += [*f.handshake(), f.send("client", "PA", tcp_framed(q6))]
+    segs.append(f.segment("server", "PA", tcp_framed(r6)[:10]))
+    segs += [f.send("server", "PA", bytes(other)), *f.close()]
+    for seg in segs:
+        cap.ip(seg)
+    # short segments padded to the 60-byte Ethernet minimum
+    f = WrappingFlow(C4, S4, 48005)
+    q7, r7 = pair(0x9107, "padded")
+    framed = tcp_framed(r7)
+    parts = [*f.handshake(), f.send("client", "PA", tcp_framed(q7))]
+    parts += [f.send("server", "PA", framed[:1]), f.send("server", "PA", framed[1:2])]
+    parts += [f.send("server", "PA", framed[2:3]), f.send("server", "PA", framed[3:]), *f.close()]
+    for seg in parts:
+        frame = ether_wrap(bytes(seg))
+        cap.raw(frame + b"\xee" * max(0, 60 - len(frame)))
+
+
 def fragment_family(cap: Capture) -> None:
     question = q(nm("frag.example.com"), 16)
     texts = [rr(b"\xc0\x0c", 16, cstr(bytes([97 + i % 26]) * 200)) for i in range(10)]
@@ -1309,6 +1381,7 @@ FILES: dict[str, Callable[[], bytes]] = {
     "10-update-notify.pcap": ethernet(update_family),
     "11-ports.pcap": ethernet(port_family),
     "12-tcp.pcap": ethernet(tcp_family),
+    "12b-tcp-edges.pcap": ethernet(tcp_edges_family),
     "13-fragments.pcap": ethernet(fragment_family),
     "14-ttl.pcap": ethernet(ttl_family),
     "15-bulk.pcap": ethernet(bulk_family),
