@@ -977,6 +977,15 @@ def tcp_edges_family(cap: Capture) -> None:
     q5, r5 = pair(0x9105, "reused")
     segs += [*f.handshake(), f.send("client", "PA", tcp_framed(q5))]
     segs += [f.send("server", "PA", tcp_framed(r5)), *f.close()]
+    # the same ports again with a new ISN while the old connection never closed in the capture
+    f = WrappingFlow(C4, S4, 48006)
+    q8, r8 = pair(0x9108, "abandoned")
+    segs += [*f.handshake(), f.send("client", "PA", tcp_framed(q8))]
+    segs.append(f.send("server", "PA", tcp_framed(r8)[:25]))
+    f = WrappingFlow(C4, S4, 48006, client_seq=11_000_000, server_seq=12_000_000)
+    q9, r9 = pair(0x9109, "new-isn")
+    segs += [*f.handshake(), f.send("client", "PA", tcp_framed(q9))]
+    segs += [f.send("server", "PA", tcp_framed(r9)), *f.close()]
     # a retransmission whose bytes differ from the first copy (the first copy wins in tshark)
     f = WrappingFlow(C4, S4, 48004)
     q6, r6 = pair(0x9106, "overlap")
@@ -1362,6 +1371,52 @@ def two_interfaces() -> bytes:
     )
 
 
+def pcapng_blocks(custom_inside: bool) -> Callable[[], bytes]:
+    """pcapng with every packet block kind (enhanced, simple, obsolete packet), blocks that
+    hold no packet (name resolution, interface statistics, unknown) between them, and a second
+    section in big-endian byte order whose interfaces restart from 0. Custom blocks (pcapng
+    4.8) come between the packets (`custom_inside`) or after the last one: Wireshark numbers
+    them as frames, so the frames after them are numbered one more there."""
+    return lambda: _pcapng_blocks(custom_inside)
+
+
+def _pcapng_blocks(custom_inside: bool) -> bytes:
+    cap = Capture()
+    standard_exchanges(cap, 0xF300, "blocks")
+    frames = [f.data for f in cap.frames]
+
+    def block(order: str, kind: int, body: bytes) -> bytes:
+        body += b"\0" * (-len(body) % 4)
+        return (
+            struct.pack(order + "II", kind, 12 + len(body))
+            + body
+            + struct.pack(order + "I", 12 + len(body))
+        )
+
+    def section(order: str, snaplen: int) -> bytes:
+        shb = struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, -1)
+        idb = struct.pack(order + "HHI", LINKTYPE_ETHERNET, 0, snaplen)
+        return block(order, 0x0A0D0D0A, shb) + block(order, 1, idb)
+
+    def epb(order: str, data: bytes, usec: int) -> bytes:
+        return block(
+            order, 6, struct.pack(order + "IIIII", 0, 0, usec, len(data), len(data)) + data
+        )
+
+    t = 1_714_554_000 * 10**6
+    little = section("<", 0) + epb("<", frames[0], t & 0xFFFFFFFF)
+    little += block("<", 4, struct.pack("<HH", 1, 8) + a("192.0.2.53") + b"ns\0\0" + bytes(4))
+    little += block("<", 3, struct.pack("<I", len(frames[1])) + frames[1])  # simple packet
+    little += block("<", 5, struct.pack("<III", 0, 0, 0))  # interface statistics
+    custom = block("<", 0xBAD, struct.pack("<I", 32473) + b"custom, not to be copied")
+    little += block("<", 0x7FFF0001, b"a block type no one knows")
+    little += custom if custom_inside else b""
+    opb = struct.pack("<HHIIII", 0, 0, 0, 5000, len(frames[2]), len(frames[2])) + frames[2]
+    little += block("<", 2, opb)  # the obsolete packet block
+    big = section(">", 65535) + epb(">", frames[3], 6000)
+    return little + big + (b"" if custom_inside else block(">", 0x40000BAD, custom[8:-4]))
+
+
 def mutations() -> bytes:
     cap = Capture()
     mutation_family(cap, random.Random(SEED))
@@ -1403,6 +1458,8 @@ FILES: dict[str, Callable[[], bytes]] = {
     "27-null-be.pcap": linked(LINKTYPE_NULL, null_wrap(True), "nullbe", big_endian=True),
     "28-ipv4-nano.pcap": linked(LINKTYPE_IPV4, lambda d: d, "ipv4nano", nano=True),
     "29-two-interfaces.pcapng": two_interfaces,
+    "29b-pcapng-blocks.pcapng": pcapng_blocks(custom_inside=False),
+    "29c-pcapng-custom-block.pcapng": pcapng_blocks(custom_inside=True),
 }
 
 
