@@ -1294,6 +1294,86 @@ def mutation_family(cap: Capture, rng: random.Random) -> None:
         cap.udp(bytes(base), sport=53, dport=43000, src=S4, dst=C4)
 
 
+LABEL_POOL = [b"www", b"example", b"com", b"a", b"MiXeD", b"x" * 63, b"with space", b"dot.ted",
+              b"back\\slash", b"\xc3\xa9t\xc3\xa9", b"\xff", b"_tcp", b"_sip", b"*", b"-",
+              b"xn--nxasmq6b", b"0", b"in-addr", b"arpa", b"local"]  # fmt: skip
+
+
+class NameWriter:
+    """Writes names into a message being built, compressing against the names written so far
+    (to a name's start or to any of its suffixes), the way a server's compressor does."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.suffixes: dict[tuple[bytes, ...], int] = {}
+
+    def name(self, labels: tuple[bytes, ...], at: int) -> bytes:
+        out = b""
+        for i in range(len(labels)):
+            tail = labels[i:]
+            where = self.suffixes.get(tail)
+            if where is not None and self.rng.random() < 0.8:
+                return out + bytes([0xC0 | where >> 8, where & 0xFF])
+            if at + len(out) < 0x3FFF:
+                self.suffixes.setdefault(tail, at + len(out))
+            out += bytes([len(labels[i])]) + labels[i]
+        return out + b"\0"
+
+    def random_labels(self) -> tuple[bytes, ...]:
+        count = self.rng.randint(0, 4)
+        labels = tuple(self.rng.choice(LABEL_POOL) for _ in range(count))
+        while sum(len(x) + 1 for x in labels) + 1 > 255:
+            labels = labels[1:]
+        return labels
+
+
+def random_message(rng: random.Random, qid: int) -> bytes:
+    """A well-formed message with random names (compressed), types, classes, TTLs and sections."""
+    writer = NameWriter(rng)
+    flags = rng.choice((QUERY, RESPONSE, AA_RESPONSE, RESPONSE | 3, 0x8400, 0)) | rng.choice(
+        (0, 0x0010, 0x0020)
+    )
+    counts = [rng.choice((0, 1, 1, 1, 2)), rng.randint(0, 5), rng.randint(0, 3), rng.randint(0, 3)]
+    body = b""
+    for _ in range(counts[0]):
+        labels = writer.random_labels()
+        body += (
+            writer.name(labels, 12 + len(body)) + u16(rng.choice((1, 28, 5, 16, 255, 65))) + u16(1)
+        )
+    pool = list(RDATA.values())
+    for _ in range(sum(counts[1:])):
+        labels = writer.random_labels()
+        owner = writer.name(labels, 12 + len(body))
+        rtype, rdata = rng.choice(pool)
+        if rtype in (2, 5, 12, 39):  # a name as RDATA: compress it too
+            rdata = writer.name(writer.random_labels(), 12 + len(body) + len(owner) + 10)
+        elif rtype == 15:
+            rdata = u16(rng.randint(0, 100)) + writer.name(
+                writer.random_labels(), 12 + len(body) + len(owner) + 12
+            )
+        ttl = rng.choice((0, 1, 60, 3600, 86400, 2**31 - 1, 2**31, 2**32 - 1))
+        rclass = rng.choice((IN, IN, IN, CH, ANY, IN | 0x8000))
+        body += owner + struct.pack(">HHIH", rtype, rclass, ttl, len(rdata)) + rdata
+    return struct.pack(">HH4H", qid, flags, *counts) + body
+
+
+def random_family(cap: Capture, rng: random.Random) -> None:
+    """Random well-formed messages over UDP 53 and 5353 and over TCP (several per segment)."""
+    for i in range(600):
+        port = rng.choice((53, 53, 5353, 5355))
+        cap.udp(random_message(rng, i), sport=port, dport=44000 + i % 100, src=S4, dst=C4)
+    flow = TcpFlow(C4, S4, 44999)
+    segs = flow.handshake()
+    stream = b"".join(tcp_framed(random_message(rng, 0x8000 + i)) for i in range(200))
+    pos = 0
+    while pos < len(stream):
+        step = rng.choice((1, 2, 7, 100, 600, 1400))
+        segs.append(flow.send("server", "PA", stream[pos : pos + step]))
+        pos += step
+    for seg in [*segs, *flow.close()]:
+        cap.ip(seg)
+
+
 def snaplen_family(cap: Capture) -> None:
     """Frames cut by a snapshot length: the DNS message is incomplete in the file."""
     question = q(nm("snap.example.com"), 16)
@@ -1417,6 +1497,12 @@ def _pcapng_blocks(custom_inside: bool) -> bytes:
     return little + big + (b"" if custom_inside else block(">", 0x40000BAD, custom[8:-4]))
 
 
+def randoms() -> bytes:
+    cap = Capture()
+    random_family(cap, random.Random(SEED + 1))
+    return cap.pcap()
+
+
 def mutations() -> bytes:
     cap = Capture()
     mutation_family(cap, random.Random(SEED))
@@ -1442,6 +1528,7 @@ FILES: dict[str, Callable[[], bytes]] = {
     "15-bulk.pcap": ethernet(bulk_family),
     "16-snaplen.pcap": ethernet(snaplen_family),
     "17-mutations.pcap": mutations,
+    "17b-random.pcap": randoms,
     "18-tunnels.pcap": ethernet(tunnel_family),
     "19-heuristic-ports.pcap": ethernet(heuristic_family),
     "31-odd-rdlength.pcap": ethernet(odd_rdlength_family),
