@@ -1250,6 +1250,18 @@ def sll2_wrap(data: bytes) -> bytes:
     )
 
 
+def radiotap_wrap(data: bytes) -> bytes:
+    """802.11 data in radiotap: QoS data frames with LLC/SNAP, the FCS kept at the end."""
+    from scapy.layers.dot11 import Dot11, Dot11QoS, RadioTap
+    from scapy.layers.l2 import LLC, SNAP
+
+    header = RadioTap(present="Flags", Flags="FCS") / Dot11(
+        type=2, subtype=8, FCfield="to_DS", addr1=SMAC, addr2=CMAC, addr3=SMAC
+    )
+    frame = header / Dot11QoS() / LLC(dsap=0xAA, ssap=0xAA, ctrl=3) / SNAP(code=ethertype_of(data))
+    return bytes(frame / Raw(data)) + b"\xde\xad\xbe\xef"  # the FCS (not checked here)
+
+
 def null_wrap(big_endian: bool) -> Callable[[bytes], bytes]:
     def wrap(data: bytes) -> bytes:
         family = 30 if data[0] >> 4 == 6 else 2  # AF_INET6 as macOS/FreeBSD number it
@@ -1543,6 +1555,7 @@ FILES: dict[str, Callable[[], bytes]] = {
     "25-raw.pcap": linked(LINKTYPE_RAW, lambda d: d, "raw"),
     "26-null-le.pcap": linked(LINKTYPE_NULL, null_wrap(False), "nullle"),
     "27-null-be.pcap": linked(LINKTYPE_NULL, null_wrap(True), "nullbe", big_endian=True),
+    "27b-radiotap.pcap": linked(127, radiotap_wrap, "radiotap"),
     "28-ipv4-nano.pcap": linked(LINKTYPE_IPV4, lambda d: d, "ipv4nano", nano=True),
     "29-two-interfaces.pcapng": two_interfaces,
     "29b-pcapng-blocks.pcapng": pcapng_blocks(custom_inside=False),
