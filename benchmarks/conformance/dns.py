@@ -8,6 +8,28 @@ header oddities, opcodes and rcodes, mDNS/LLMNR, transports, IP fragments, link 
 formats, seeded random mutations). Everything is deterministic: fixed addresses, ids, clock
 and random seed, so two runs write identical bytes. Hostile cases are there to show that a
 bad message gives a malformed count, never a traceback or a hang.
+
+The oracle's JSON reader is strict UTF-8: tshark prints the mutated names of
+17-mutations.pcap as bytes that are not, so run it on that file with a copy whose
+`subprocess.run` calls pass `errors="replace"`.
+
+Differences that remain, and why (each where tshark departs from an RFC or the oracle cannot
+tell, or a choice of ours):
+- A/AAAA/CNAME RDATA of the wrong length or a name running past RDLENGTH (05, 31, 08):
+  tshark reads past the RDATA; we print RFC 3597 `\\# n hex` and count bad_rdata
+  (RFC 1035 3.2.1, 3.4.1; RFC 3596 2.2).
+- A pointer to a name whose first label starts with a NUL byte (07): tshark prints the root;
+  RFC 2181 11 allows any octet in a label.
+- A label holding a backslash and digits (07): tshark prints it unescaped, the oracle then
+  reads `\\065` as an escape; we escape the backslash (RFC 1035 5.1).
+- UPDATE prerequisites/deletions without RDATA (10): we print "", tshark no address; the oracle
+  compares A/AAAA data whenever we have a record (RFC 2136 2.4, 2.5).
+- Lone DNS messages on ports no one registered (19): tshark's heuristic takes them; we count
+  DNS on another port only once its server answered a query there (a design choice).
+- GTP-U (18, frame 9): the decapsulator does not open GTP-U tunnels (UDP 2152).
+- pcapng custom blocks (29c): Wireshark numbers them as frames, our reader skips them.
+- Ports reused by a new connection with no FIN or RST captured (12b): the reassembler does not
+  tell the stream decoder that the old stream ended.
 """
 
 from __future__ import annotations
