@@ -13,13 +13,21 @@ import pytest
 
 from mcpcap.cli import main
 from mcpcap.core.tcpstream import StreamBudget, StreamChunk
+from mcpcap.modules.dns.decoder import decode_message
+from mcpcap.modules.dns.models import DnsMessage
+from mcpcap.modules.dns.records import message_record
 from mcpcap.modules.dns.streams import DnsStreams
+from mcpcap.modules.dns.tui.detail import message_text
 from tests.fixtures.packets import (
     LINKTYPE_ETHERNET,
     Clock,
     TcpFlow,
+    encode_name,
     ether,
     pcap_bytes,
+    raw_dns,
+    raw_question,
+    raw_rr,
     tcp_framed,
     write_file,
 )
@@ -102,3 +110,27 @@ def test_a_message_cut_by_the_end_of_its_direction_is_not_counted(tmp_path, caps
     q1, _ = exchange(0x9301, "cut-at-fin.example")
     packets = [*flow.handshake(), flow.send("client", "PA", tcp_framed(q1)[:-5]), *flow.close()]
     assert _records(_write(tmp_path / "cut.pcap", packets), capsys) == []
+
+
+def test_the_detail_pane_names_an_update_messages_sections_as_rfc_2136_does():
+    """RFC 2136 2.3: in an UPDATE the four sections are the zone, the prerequisites, the
+    updates and the additional data (tshark names them so too); a query keeps its names."""
+    zone = encode_name("example.com")
+    host = encode_name("host.example.com")
+    prereq = raw_rr(host, 255, 255, 0, b"")  # the name is in use (RFC 2136 2.4.4)
+    update = raw_rr(host, 1, 1, 300, bytes([192, 0, 2, 2]))  # add an A record (2.5.1)
+    wire = raw_dns(0x7001, 5 << 11, [raw_question(zone, 6)], [prereq], [update])
+    text = message_text("Query", _message(wire)).plain
+    for part in ("opcode UPDATE", "Zone (1)", "Prerequisites (1)", "Updates (1)",
+                 "Additional (0)", "host.example.com  300  IN  A  192.0.2.2"):  # fmt: skip
+        assert part in text, part
+    query = raw_dns(1, 0x0100, [raw_question(zone, 1)])
+    assert "Questions (1)" in message_text("Query", _message(query)).plain
+
+
+def _message(wire: bytes) -> DnsMessage:
+    record = message_record(
+        decode_message(wire), frame=1, ts=0.0, src="192.0.2.10", sport=40000,
+        dst="192.0.2.53", dport=53, transport="udp", protocol="dns",
+    )  # fmt: skip
+    return DnsMessage(**record, raw_hex=wire.hex())
