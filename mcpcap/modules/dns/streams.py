@@ -55,9 +55,10 @@ class DnsStreams:
 
     # ------------------------------------------------------------------ input
     def on_tcp(self, frame: int, ts: float, chunk: StreamChunk) -> None:
-        if chunk.end:
-            return  # a message cut short by the close stays unfinished (counted at the end)
         key = (chunk.src, chunk.sport, chunk.dst, chunk.dport)
+        if chunk.end:
+            self._forget(key)
+            return
         framer = self._framer(key, chunk.syn_seen)
         held = framer.buffered
         payloads = framer.feed(chunk.data, chunk.gap)
@@ -81,6 +82,14 @@ class DnsStreams:
         if len(framers) > MAX_FRAMERS:
             self._budget.used -= framers.popitem(last=False)[1].buffered
         return framer
+
+    def _forget(self, key: tuple) -> None:
+        """A FIN or RST ended this direction: a message it left unfinished is cut short, and
+        is not the start of whatever a new connection on the same ports sends (RFC 9293 3.5,
+        3.6: after an RST or a close, a SYN with a new ISN starts a new connection)."""
+        framer = self._framers.pop(key, None)
+        if framer is not None:
+            self._budget.used -= framer.buffered
 
     def _shed_framers(self) -> None:
         """Over the stream budget: the least recently used streams drop the message they hold

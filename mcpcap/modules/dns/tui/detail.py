@@ -15,6 +15,9 @@ from mcpcap.modules.dns.models import DnsMessage
 HEX_WIDTH = 16
 NARROW_HEX = 8  # bytes a hex dump line holds in a pane too narrow for 16 (it would wrap)
 SECTIONS = ("questions", "answers", "authority", "additional")
+# RFC 2136 2.3: an UPDATE message's sections hold the zone, prerequisites, updates, additional
+UPDATE_OPCODE = 5
+UPDATE_TITLES = {"questions": "Zone", "answers": "Prerequisites", "authority": "Updates"}
 
 
 def hex_line_width(per_line: int) -> int:
@@ -62,9 +65,10 @@ def message_text(title: str, msg: DnsMessage, width: int = 200) -> Text:
         f"id {msg.trans_id}  {'response' if msg.qr else 'query'}  opcode {msg.opcode_name}  "
         f"rcode {msg.rcode_name}  flags {flags}\n"
     )
+    titles = UPDATE_TITLES if msg.opcode == UPDATE_OPCODE else {}
     for section in SECTIONS:
         records = getattr(msg, section)
-        text.append(f"{section.capitalize()} ({len(records)})\n", "bold")
+        text.append(f"{titles.get(section, section.capitalize())} ({len(records)})\n", "bold")
         for rr in records:
             text.append(f"  {_record_line(section, rr)}\n")
     if msg.edns is not None:
