@@ -36,10 +36,12 @@ METHOD_PREFIX = re.compile(TCHAR + rb"{0,32}(?: |\Z)")  # what a request line ma
 STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) +([0-9]{3})(?:[ \t](.*))?\Z", re.S)
 # how a direction may start: claimed on these first bytes (a whole first line when there is one)
 REQUEST_START = re.compile(TCHAR + rb"{1,32} +\S+ +HTTP/[0-9]\.[0-9]\r?\n")
-KNOWN_METHODS = (
-    rb"(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|TRACE|CONNECT|PATCH|PROPFIND|PROPPATCH|MKCOL|COPY"
-    rb"|MOVE|LOCK|UNLOCK|SEARCH|REPORT|CCM_POST)"
-)
+METHOD_NAMES = (
+    b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"TRACE", b"CONNECT", b"PATCH",
+    b"PROPFIND", b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"SEARCH",
+    b"REPORT", b"CCM_POST",
+)  # fmt: skip
+KNOWN_METHODS = rb"(?:" + b"|".join(METHOD_NAMES) + rb")"
 BROKEN_START = re.compile(
     rb"(?:" + KNOWN_METHODS + rb"(?: [^\r\n]*)?|[A-Z][A-Z0-9_-]{2,31} +\S+ +HTTP/\S*)\r?\n"
 )
@@ -86,6 +88,26 @@ def start_kind(data: bytes) -> str | None:
     if REQUEST_PREFIX.match(data) or data.startswith(b"HTTP/1."):
         return "response" if data.startswith(b"HTTP/") else "request"
     return None
+
+
+def start_prefix(data: bytes, sport: int, dport: int) -> str | None:
+    """What a direction's first bytes may still become when they are too few to tell (a
+    request line cut after `GE` or `GET `, a status line after `HTTP`): "request", "response"
+    or None. `H` may begin either; the lower port is then taken for the server's."""
+    data = data.lstrip(b"\r\n")
+    if not data or len(data) > MAX_METHOD_PREFIX or b"\n" in data:
+        return None
+    method = data.rstrip(b" ")
+    request = any(name.startswith(method) for name in METHOD_NAMES) and (
+        method == data or method in METHOD_NAMES
+    )
+    response = b"HTTP/1."[: len(data)] == data[:7] and len(data) <= 7
+    if request and response:
+        return "response" if sport < dport else "request"
+    return "request" if request else "response" if response else None
+
+
+MAX_METHOD_PREFIX = 16  # the longest known method and some spaces
 
 
 def loose_request(data: bytes) -> bool:

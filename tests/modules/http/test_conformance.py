@@ -1,0 +1,60 @@
+"""Cases found by the differential run against tshark (benchmarks/conformance/http.py), each
+built with scapy and scanned end to end, with the values RFC 9112 gives."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcpcap.modules.http.parser import start_prefix
+from tests.modules.http.captured import Segments, records
+
+REQUEST = b"GET /split?q=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: slow/1.0\r\n\r\n"
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow"
+
+
+@pytest.mark.parametrize(
+    "cuts", [(1,), (2, 3), (4,), (3, 4, 5, 6)], ids=["G", "GE-T", "GET_", "GET"]
+)
+def test_a_request_line_cut_after_its_first_bytes_is_read(tmp_path, cuts):
+    """The claim looked only at the first segment, so `G` alone lost the whole request."""
+    conn = Segments()
+    conn.send("client", REQUEST, cuts)
+    conn.send("server", RESPONSE, (1,))
+    (record,) = records(tmp_path, conn.close(), "http.requests")
+    assert (record["method"], record["uri"], record["host"]) == ("GET", "/split?q=1", "example.com")
+    assert (record["status_code"], record["user_agent"]) == (200, "slow/1.0")
+    assert record["request_frame"] == 3 + len(cuts) + 1  # the segment ending the header block
+
+
+def test_a_status_line_cut_after_h_is_read_when_the_server_speaks_first(tmp_path):
+    conn = Segments()
+    conn.send("server", RESPONSE, (1, 2))
+    conn.send("client", REQUEST)
+    conn.send("server", RESPONSE)
+    got = records(tmp_path, conn.close(), "http.requests")
+    assert [(r["method"], r["status_code"]) for r in got] == [(None, 200), ("GET", 200)]
+    assert got[0]["tags"] == ["missing_request"]
+
+
+def test_first_bytes_that_only_looked_like_http_are_no_malformed_item(tmp_path):
+    conn = Segments(server_port=5000)
+    conn.send("client", b"GEOMETRY-DATA\x00\x01\x02\r\n", (1,))
+    conn.send("server", b"\x00\x00OK\r\n")
+    packets = conn.close()
+    assert records(tmp_path, packets, "http.requests") == []
+    assert records(tmp_path, packets, "http.malformed") == []
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [(b"G", "request"), (b"GE", "request"), (b"GET  ", "request"), (b"PROPF", "request"),
+     (b"HTTP", "response"), (b"HTTP/1", "response"), (b"HT", "response"),
+     (b"GETX", None), (b"X", None), (b"GET\n", None), (b"", None), (b"HTTP/1.1 2", None)],
+)  # fmt: skip
+def test_start_prefix(data, kind):
+    assert start_prefix(data, 40000, 80) == kind
+
+
+def test_a_lone_h_is_a_request_from_the_higher_port_and_a_response_from_the_lower():
+    assert start_prefix(b"H", 40000, 80) == "request"
+    assert start_prefix(b"H", 80, 40000) == "response"
