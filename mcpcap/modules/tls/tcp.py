@@ -21,7 +21,11 @@ SOCKS4_CONNECT = (4, 1)
 
 
 def starts_handshake(data: bytes) -> bool:
-    """A TLS handshake record header, carrying a ClientHello or a ServerHello, or SSLv2's."""
+    """A TLS handshake record header, carrying a ClientHello or a ServerHello, or SSLv2's; or
+    a first segment too short to tell that begins one (`\\x16`, `\\x16\\x03`: the record is
+    then found once its header is whole, and the connection released when none comes)."""
+    if 0 < len(data) < 3:
+        return b"\x16\x03".startswith(data)
     if len(data) >= 3 and data[0] == 0x16 and data[1] == 3 and data[2] <= 4:
         return len(data) < 6 or data[5] in (wire.CLIENT_HELLO, wire.SERVER_HELLO)
     return sslv2_client_hello(data)
