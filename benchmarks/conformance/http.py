@@ -67,7 +67,10 @@ class Capture:
         return flow
 
     def send(self, flow: TcpFlow, side: str, data: bytes, flags: str = "PA") -> int:
-        return self.add(flow.send(side, flags, data))
+        frame = self.add(flow.send(side, flags, data))
+        flow.client_seq %= 2**32  # sequence numbers wrap
+        flow.server_seq %= 2**32
+        return frame
 
     def pieces(self, flow: TcpFlow, side: str, data: bytes, cuts: list[int]) -> None:
         """`data` in segments cut at the given offsets."""
@@ -478,6 +481,89 @@ def many_requests(cap: Capture) -> None:
     cap.close(flow)
 
 
+def tcp_shapes(cap: Capture) -> None:
+    """Data on the SYN (TCP Fast Open), a FIN carrying the last bytes, sequence numbers that
+    wrap, keep-alive probes (one old byte), a reused port after a FIN and after an RST."""
+    flow = cap.flow(handshake=False)
+    data = req("GET", "/fast-open")
+    cap.add(flow.segment("client", "S", data))
+    flow.client_seq += 1 + len(data)
+    cap.add(flow.send("server", "SA"))
+    cap.add(flow.send("client", "A"))
+    cap.send(flow, "server", resp("200 OK", b"tfo"))
+    cap.close(flow)
+    flow = cap.flow()
+    cap.send(flow, "client", req("GET", "/fin-with-data"), flags="FPA")
+    cap.send(flow, "server", resp("200 OK", b"fin"), flags="FPA")
+    cap.add(flow.send("client", "A"))
+    flow = cap.flow(handshake=False)
+    flow.client_seq, flow.server_seq = 2**32 - 30, 2**32 - 5
+    cap.add(flow.send("client", "S"))
+    cap.send(flow, "server", b"", "SA")
+    cap.send(flow, "client", b"", "A")
+    data = req("GET", "/wrap", headers="User-Agent: wrap/1")
+    cap.pieces(flow, "client", data, [20, 40])
+    answer = resp("200 OK", b"w" * 30)
+    cap.pieces(flow, "server", answer, [3])
+    cap.add(flow.segment("client", "A", b"\x00", seq=flow.client_seq - 1))  # keep-alive probe
+    cap.exchange(flow, req("GET", "/after-probe"), resp("200 OK", b"k"))
+    cap.close(flow)
+    for reuse in ("FIN", "RST"):
+        cap.flows -= 1  # the same ports again
+        flow = cap.flow()
+        cap.exchange(flow, req("GET", f"/reuse-{reuse}-1"), resp("200 OK", b"1"))
+        if reuse == "RST":
+            cap.send(flow, "client", req("GET", "/reset-before-answer"))
+            cap.add(flow.send("server", "R"))
+        else:
+            cap.close(flow)
+    cap.flows -= 1
+    flow = cap.flow()
+    cap.exchange(flow, req("GET", "/reuse-after-rst"), resp("200 OK", b"2"))
+    cap.close(flow)
+
+
+def framing_conflicts(cap: Capture) -> None:
+    """A response with Transfer-Encoding and Content-Length (chunked wins, RFC 9112 6.3), a
+    HEAD answered with Transfer-Encoding: chunked, a 304 with chunked, a GET with a body."""
+    flow = cap.flow()
+    body = chunked([b"abc", b"defg"])
+    cap.exchange(
+        flow,
+        req("GET", "/te-and-cl"),
+        resp("200 OK", length=False, headers="Transfer-Encoding: chunked\nContent-Length: 3")
+        + body,
+    )
+    cap.exchange(
+        flow,
+        req("HEAD", "/head-chunked"),
+        resp("200 OK", length=False, headers="Transfer-Encoding: chunked"),
+    )
+    cap.exchange(
+        flow,
+        req("GET", "/304-chunked"),
+        resp("304 Not Modified", length=False, headers="Transfer-Encoding: chunked"),
+    )
+    cap.exchange(flow, req("GET", "/get-with-body", body=b"payload"), resp("200 OK", b"g"))
+    cap.exchange(
+        flow,
+        req("GET", "/cl-list", headers="Content-Length: 2, 2", host="x.example") + b"zz",
+        resp("200 OK", b"l"),
+    )
+    cap.exchange(flow, req("GET", "/last"), resp("200 OK", b"done"))
+    cap.close(flow)
+
+
+def rst_mid_body(cap: Capture) -> None:
+    flow = cap.flow()
+    cap.send(flow, "client", req("GET", "/big"))
+    cap.send(flow, "server", resp("200 OK", b"x" * 100)[:-60])
+    cap.add(flow.send("server", "RA"))
+    flow = cap.flow()
+    cap.send(flow, "client", req("POST", "/upload-reset", body=b"y" * 500)[:-400])
+    cap.add(flow.send("client", "RA"))
+
+
 FAMILIES: dict[str, Callable[[Capture], None]] = {
     "versions": versions,
     "pipelined": pipelined,
@@ -500,6 +586,9 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
     "ipv6": ipv6_vlan,
     "leading_crlf": leading_crlf,
     "many": many_requests,
+    "tcp_shapes": tcp_shapes,
+    "framing": framing_conflicts,
+    "rst": rst_mid_body,
 }
 
 
