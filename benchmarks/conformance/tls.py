@@ -573,6 +573,101 @@ def hostile(cap: Capture) -> None:
     cap.add(udp_packet("10.5.0.99", "10.6.0.1", 54000, 443, bad))
 
 
+STARTTLS = {  # port: the plain-text dialogue before the ClientHello, (side, bytes) in order
+    25: [
+        ("server", b"220 mx.example ESMTP\r\n"),
+        ("client", b"EHLO client.example\r\n"),
+        ("server", b"250-mx.example\r\n250 STARTTLS\r\n"),
+        ("client", b"STARTTLS\r\n"),
+        ("server", b"220 2.0.0 Ready to start TLS\r\n"),
+    ],
+    587: [
+        ("server", b"220 smtp.example ESMTP\r\n"),
+        ("client", b"EHLO c\r\n"),
+        ("server", b"250 STARTTLS\r\n"),
+        ("client", b"STARTTLS\r\n"),
+        ("server", b"220 Go ahead\r\n"),
+    ],
+    143: [
+        ("server", b"* OK IMAP4rev1 ready\r\n"),
+        ("client", b"a1 STARTTLS\r\n"),
+        ("server", b"a1 OK Begin TLS negotiation now\r\n"),
+    ],
+    110: [
+        ("server", b"+OK POP3 ready\r\n"),
+        ("client", b"STLS\r\n"),
+        ("server", b"+OK Begin TLS\r\n"),
+    ],
+    21: [
+        ("server", b"220 FTP ready\r\n"),
+        ("client", b"AUTH TLS\r\n"),
+        ("server", b"234 AUTH TLS OK\r\n"),
+    ],
+    5432: [("client", bytes.fromhex("0000000804d2162f")), ("server", b"S")],
+    5222: [
+        (
+            "client",
+            b"<?xml version='1.0'?><stream:stream to='x.example' "
+            b"xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+            b"version='1.0'>",
+        ),
+        (
+            "server",
+            b"<?xml version='1.0'?><stream:stream from='x.example' id='1' "
+            b"xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+            b"version='1.0'><stream:features><starttls "
+            b"xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
+        ),
+        ("client", b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+        ("server", b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+    ],
+}
+
+
+def mysql_packet(seq: int, payload: bytes) -> bytes:
+    return len(payload).to_bytes(3, "little") + u8(seq) + payload
+
+
+MYSQL_GREETING = mysql_packet(
+    0,
+    b"\x0a8.0.36\x00"
+    + (7).to_bytes(4, "little")
+    + b"abcdefgh\x00"
+    + b"\xff\xff\xff\x02\x00\xff\xdf\x15"
+    + bytes(10)
+    + b"ijklmnopqrst\x00mysql_native_password\x00",
+)
+MYSQL_SSL_REQUEST = mysql_packet(
+    1,
+    (0x000FAA85 | 0x0800).to_bytes(4, "little")
+    + (1 << 24).to_bytes(4, "little")
+    + b"\xff"
+    + bytes(23),
+)
+STARTTLS[389] = [
+    ("client", bytes.fromhex("301d02010177188016") + b"1.3.6.1.4.1.1466.20037"),
+    ("server", bytes.fromhex("300c02010178070a010004000400")),
+]
+STARTTLS[3306] = [("server", MYSQL_GREETING), ("client", MYSQL_SSL_REQUEST)]
+
+
+def starttls(cap: Capture) -> None:
+    """TLS after a plain-text upgrade (SMTP, IMAP, POP3, FTP, PostgreSQL, XMPP)."""
+    for port, dialogue in STARTTLS.items():
+        flow = cap.flow(port)
+        for side, data in dialogue:
+            cap.send(flow, side, data)
+        hello = Hello(sni=[f"starttls{port}.example"], alpn=None)
+        cap.send(flow, "client", record(22, hello.message(), 0x0301))
+        reply = server_hello(
+            0x1302, [ext(0x002B, u16(0x0304)), ext(0x0033, u16(0x001D) + vec(2, bytes(32)))]
+        )
+        cap.send(flow, "server", record(22, reply) + CCS + encrypted(23, 300, port))
+        cap.send(flow, "client", CCS + encrypted(23, 60, port))
+        cap.close(flow)
+        cap.expect(flow, hello)
+
+
 FAMILIES: dict[str, Callable[[Capture], None]] = {
     "versions": versions,
     "split": split,
@@ -589,6 +684,7 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
     "odd_ports": odd_ports,
     "quic": quic,
     "hostile": hostile,
+    "starttls": starttls,
 }
 
 

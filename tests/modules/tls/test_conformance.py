@@ -50,3 +50,56 @@ def test_a_stream_claimed_on_one_byte_that_is_no_tls_gives_nothing(tmp_path):
     packets = conn.close()
     assert records(tmp_path, packets, "tls.handshakes", ("tls",)) == []
     assert records(tmp_path, packets, "tls.malformed", ("tls",)) == []
+
+
+def _mysql(seq: int, payload: bytes) -> bytes:
+    return len(payload).to_bytes(3, "little") + bytes([seq]) + payload
+
+
+UPGRADES = {  # the plain-text dialogue each protocol speaks before its ClientHello
+    "smtp": (25, [("server", b"220 mx.example ESMTP\r\n"), ("client", b"EHLO c.example\r\n"),
+                  ("server", b"250-mx.example\r\n250 STARTTLS\r\n"), ("client", b"STARTTLS\r\n"),
+                  ("server", b"220 Ready to start TLS\r\n")]),
+    "imap": (143, [("server", b"* OK IMAP4rev1 ready\r\n"), ("client", b"a1 STARTTLS\r\n"),
+                   ("server", b"a1 OK Begin TLS negotiation now\r\n")]),
+    "pop3": (110, [("server", b"+OK ready\r\n"), ("client", b"STLS\r\n"), ("server", b"+OK\r\n")]),
+    "ftp": (21, [("server", b"220 FTP\r\n"), ("client", b"AUTH TLS\r\n"),
+                 ("server", b"234 OK\r\n")]),
+    "postgres": (5432, [("client", bytes.fromhex("0000000804d2162f")), ("server", b"S")]),
+    "xmpp": (5222, [("client", b"<?xml version='1.0'?><stream:stream xmlns='jabber:client'>"),
+                    ("server", b"<stream:stream xmlns='jabber:client'><stream:features/>"),
+                    ("client", b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+                    ("server", b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")]),
+    "ldap": (389, [("client", bytes.fromhex("301d02010177188016") + b"1.3.6.1.4.1.1466.20037"),
+                   ("server", bytes.fromhex("300c02010178070a010004000400"))]),
+    "mysql": (3306, [("server", _mysql(0, b"\x0a8.0.36\x00" + bytes(4) + b"abcdefgh\x00"
+                                       + b"\xff\xff\xff\x02\x00\xff\xdf\x15" + bytes(23))),
+                     ("client", _mysql(1, b"\x85\xae\x0f\x00" + bytes(4) + b"\xff" + bytes(23)))]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("protocol", list(UPGRADES))
+def test_tls_after_a_plain_text_upgrade_is_read_with_the_right_client(tmp_path, protocol):
+    """STARTTLS and its kin: the handshake after the dialogue, the client being the side that
+    sent the ClientHello even when the server spoke first."""
+    port, dialogue = UPGRADES[protocol]
+    conn = Segments(server_port=port)
+    for side, data in dialogue:
+        conn.send(side, data)
+    conn.send("client", HELLO)
+    conn.send("server", REPLY)
+    conn.send("client", CCS + encrypted(22, 40, 2))
+    (record_,) = records(tmp_path, conn.close(), "tls.handshakes", ("tls",))
+    assert (record_["client_port"], record_["server_port"]) == (41000, port)
+    assert (record_["server_name"], record_["version"]) == ("split.example", "TLSv12")
+    assert record_["client_hello_frame"] == 3 + len(dialogue) + 1
+
+
+def test_a_plain_text_dialogue_without_an_upgrade_gives_nothing(tmp_path):
+    conn = Segments(server_port=25)
+    conn.send("server", b"220 mx.example ESMTP\r\n")
+    conn.send("client", b"EHLO c.example\r\nMAIL FROM:<a@b>\r\n")
+    conn.send("server", b"250 OK\r\n" * 2)
+    packets = conn.close()
+    assert records(tmp_path, packets, "tls.handshakes", ("tls",)) == []
+    assert records(tmp_path, packets, "tls.malformed", ("tls",)) == []
