@@ -32,11 +32,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "tests" / "fixtures"))
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from make_tls_captures import (  # noqa: E402
     CCS,
     HRR_RANDOM,
     QUIC_V1,
     QUIC_V2,
+    SALTS,
     SERVER_HELLO_DONE,
     UTC,
     certificate,
@@ -44,6 +47,7 @@ from make_tls_captures import (  # noqa: E402
     encrypted,
     ext,
     handshake,
+    initial_keys,
     make_certificate,
     protect_initial,
     record,
@@ -668,6 +672,167 @@ def starttls(cap: Capture) -> None:
         cap.expect(flow, hello)
 
 
+def initial(
+    version: int,
+    key_dcid: bytes,
+    dcid: bytes,
+    scid: bytes,
+    number: int,
+    frames: bytes,
+    *,
+    server: bool = False,
+    pn_len: int = 4,
+    token: bytes = b"",
+    pad_to: int = 0,
+) -> bytes:
+    """An Initial protected per RFC 9001 5, with a packet number of `pn_len` bytes and a token."""
+    key, iv, hp = initial_keys(version, key_dcid, server)
+    head = u8(0xC0 | SALTS[version][2] << 4 | (pn_len - 1)) + version.to_bytes(4, "big")
+    head += vec(1, dcid) + vec(1, scid) + qvarint(len(token)) + token
+    overhead = len(head) + 2 + pn_len + 16
+    frames += bytes(max(0, pad_to - overhead - len(frames), 4 - pn_len - len(frames)))
+    header = head + u16(0x4000 | (pn_len + len(frames) + 16)) + number.to_bytes(pn_len, "big")
+    nonce = (int.from_bytes(iv, "big") ^ number).to_bytes(12, "big")
+    sealed = AESGCM(key).encrypt(nonce, frames, header)
+    pn_at = len(header) - pn_len
+    sample = sealed[4 - pn_len : 20 - pn_len]
+    encryptor = Cipher(algorithms.AES(hp), modes.ECB()).encryptor()
+    mask = encryptor.update(sample) + encryptor.finalize()
+    first = bytes([header[0] ^ (mask[0] & 0x0F)])
+    pn = bytes(b ^ m for b, m in zip(header[pn_at:], mask[1 : 1 + pn_len], strict=True))
+    return first + header[1:pn_at] + pn + sealed
+
+
+def qvarint(n: int) -> bytes:
+    return u8(n) if n < 64 else u16(0x4000 | n)
+
+
+def quic_shapes(cap: Capture) -> None:
+    """Packet numbers of 1 and 2 bytes, a Retry and the Initial after it (a token, a new
+    DCID), two client Initials coalesced in one datagram, a ServerHello Initial coalesced with
+    a Handshake packet, PING/ACK frames among the CRYPTO, a post-quantum-sized ClientHello."""
+    server = ("10.6.0.2", 443)
+    big = Hello(
+        sni=["pq.example"],
+        alpn=[b"h3"],
+        ciphers=[0x1301, 0x1302, 0x1303],
+        versions=[0x0304],
+        groups=[0x11EC, 0x001D],
+        extra=[
+            (0x0039, bytes(40)),
+            (0x002D, vec(1, b"\x01")),
+            (0xFE0D, bytes(300)),
+            (0x0015, bytes(900)),
+        ],
+    )
+    cases = [(1, 54001, "pn1.example"), (2, 54002, "pn2.example"), (4, 54003, "pq.example")]
+    for pn_len, port, sni in cases:
+        hello = big if sni == "pq.example" else Hello(sni=[sni], alpn=[b"h3"], versions=[0x0304])
+        message = hello.message()
+        dcid = hashlib.sha256(sni.encode()).digest()[:8]
+        half = len(message) // 2
+        one = initial(
+            QUIC_V1,
+            dcid,
+            dcid,
+            b"\x01",
+            0,
+            b"\x01" + crypto_frame(0, message[:half]),
+            pn_len=pn_len,
+            pad_to=1200,
+        )
+        two = initial(
+            QUIC_V1,
+            dcid,
+            dcid,
+            b"\x01",
+            1,
+            crypto_frame(half, message[half:]) + b"\x01",
+            pn_len=pn_len,
+            pad_to=1200,
+        )
+        client = ("10.5.1.10", port)
+        if pn_len == 2:  # both in one datagram
+            cap.add(udp_packet(*client_server(client, server), one + two))
+        else:
+            cap.add(udp_packet(*client_server(client, server), one))
+            cap.add(udp_packet(*client_server(client, server), two))
+        reply = server_hello(
+            0x1302, [ext(0x0033, u16(0x001D) + vec(2, bytes(32))), ext(0x002B, u16(0x0304))]
+        )
+        answer = initial(
+            QUIC_V1,
+            dcid,
+            b"\x01",
+            b"\x5a" * 8,
+            0,
+            b"\x02\x00\x00\x00\x00" + crypto_frame(0, reply),
+            server=True,
+            pn_len=pn_len,
+        )
+        handshake_packet = (
+            u8(0xE0 | 1)
+            + QUIC_V1.to_bytes(4, "big")
+            + vec(1, b"\x01")
+            + vec(1, b"\x5a" * 8)
+            + u16(0x4000 | 60)
+            + bytes(60)
+        )
+        cap.add(udp_packet(*client_server(server, client), answer + handshake_packet))
+        cap.expected.append(quic_expect(client, server, hello))
+    client = ("10.5.1.10", 54004)
+    hello = Hello(sni=["retry.example"], alpn=[b"h3"], versions=[0x0304])
+    first_dcid, new_dcid = bytes.fromhex("1111111111111111"), bytes.fromhex("2222222222222222")
+    cap.add(
+        udp_packet(
+            *client_server(client, server),
+            initial(
+                QUIC_V1,
+                first_dcid,
+                first_dcid,
+                b"\x03",
+                0,
+                crypto_frame(0, hello.message()),
+                pad_to=1200,
+            ),
+        )
+    )
+    retry = (
+        u8(0xF0)
+        + QUIC_V1.to_bytes(4, "big")
+        + vec(1, b"\x03")
+        + vec(1, new_dcid)
+        + b"retry-token-bytes"
+        + bytes(16)
+    )
+    cap.add(udp_packet(*client_server(server, client), retry))
+    cap.add(
+        udp_packet(
+            *client_server(client, server),
+            initial(
+                QUIC_V1,
+                new_dcid,
+                new_dcid,
+                b"\x03",
+                1,
+                crypto_frame(0, hello.message()),
+                token=b"retry-token-bytes",
+                pad_to=1200,
+            ),
+        )
+    )
+    reply = server_hello(
+        0x1301, [ext(0x0033, u16(0x001D) + vec(2, bytes(32))), ext(0x002B, u16(0x0304))]
+    )
+    cap.add(
+        udp_packet(
+            *client_server(server, client),
+            initial(QUIC_V1, new_dcid, b"\x03", new_dcid, 0, crypto_frame(0, reply), server=True),
+        )
+    )
+    cap.expected.append(quic_expect(client, server, hello))
+
+
 FAMILIES: dict[str, Callable[[Capture], None]] = {
     "versions": versions,
     "split": split,
@@ -685,6 +850,7 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
     "quic": quic,
     "hostile": hostile,
     "starttls": starttls,
+    "quic_shapes": quic_shapes,
 }
 
 
