@@ -564,6 +564,37 @@ def rst_mid_body(cap: Capture) -> None:
     cap.add(flow.send("client", "RA"))
 
 
+def odd_request_lines(cap: Capture) -> None:
+    """Request lines and Host values real clients and scanners send."""
+    lines = [
+        b"GET /a b HTTP/1.1",
+        b"GET  /two-spaces  HTTP/1.1",
+        b"GET\t/tab\tHTTP/1.1",
+        b"GET /trailing-space HTTP/1.1 ",
+        b"GET /caf\xc3\xa9/\xff HTTP/1.1",
+        b"GET /" + b"L" * 8000 + b" HTTP/1.1",
+        b"GET /q?x=<script>&y=%0d%0a HTTP/1.1",
+        b"GET //double//slash HTTP/1.1",
+        b"GET http://[2001:db8::1]:8080/v6 HTTP/1.1",
+        b"M-SEARCH * HTTP/1.1",
+        b"BREW /pot HTTP/1.1",
+        b"GET / HTTP/1.2",
+    ]
+    hosts = [
+        b"Host: ",
+        b"Host:no-space.example",
+        b"Host: \tpadded.example \t",
+        b"Host: Example.COM:8080",
+        b"host: lower.example",
+        b"HOST: UPPER.EXAMPLE",
+    ]
+    flow = cap.flow()
+    for i, line in enumerate(lines):
+        host = hosts[i % len(hosts)]
+        cap.exchange(flow, line + b"\r\n" + host + b"\r\n\r\n", resp("200 OK", b"%d" % i))
+    cap.close(flow)
+
+
 FAMILIES: dict[str, Callable[[Capture], None]] = {
     "versions": versions,
     "pipelined": pipelined,
@@ -589,6 +620,7 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
     "tcp_shapes": tcp_shapes,
     "framing": framing_conflicts,
     "rst": rst_mid_body,
+    "odd_request_lines": odd_request_lines,
 }
 
 

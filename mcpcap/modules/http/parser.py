@@ -21,7 +21,11 @@ MAX_HEADER_LINES = 256
 MAX_CHUNK_SIZE_DIGITS = 15  # 16**15 bytes is far beyond any real chunk; 2**64 is refused
 
 TCHAR = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"  # RFC 9110 token characters (a method)
-REQUEST_LINE = re.compile(rb"(" + TCHAR + rb"{1,32}) +(\S+) +HTTP/([0-9])\.([0-9])\Z")
+# words split on any run of spaces and tabs, whitespace after the version ignored: RFC 9112 3
+# lets a recipient parse a request line on whitespace-delimited word boundaries
+REQUEST_LINE = re.compile(
+    rb"(" + TCHAR + rb"{1,32})[ \t]+(\S+)[ \t]+HTTP/([0-9])\.([0-9])[ \t]*\Z"
+)
 SIMPLE_REQUEST = re.compile(rb"GET +(/\S*)\Z")  # HTTP/0.9 (RFC 1945, 4.1): no version, no headers
 # a request line that is not one (no or a broken version): recorded as a bad request
 LOOSE_REQUEST = re.compile(rb"([A-Z][A-Z0-9_-]{0,31})(?: +(.*?))?(?: +HTTP/\S*)?\Z", re.S)
@@ -35,7 +39,7 @@ HEADER_LIKE = re.compile(TCHAR + rb"+:")
 METHOD_PREFIX = re.compile(TCHAR + rb"{0,32}(?: |\Z)")  # what a request line may begin with
 STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) +([0-9]{3})(?:[ \t](.*))?\Z", re.S)
 # how a direction may start: claimed on these first bytes (a whole first line when there is one)
-REQUEST_START = re.compile(TCHAR + rb"{1,32} +\S+ +HTTP/[0-9]\.[0-9]\r?\n")
+REQUEST_START = re.compile(TCHAR + rb"{1,32}[ \t]+\S+[ \t]+HTTP/[0-9]\.[0-9][ \t]*\r?\n")
 METHOD_NAMES = (
     b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"TRACE", b"CONNECT", b"PATCH",
     b"PROPFIND", b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"SEARCH",

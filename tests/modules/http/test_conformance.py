@@ -58,3 +58,20 @@ def test_start_prefix(data, kind):
 def test_a_lone_h_is_a_request_from_the_higher_port_and_a_response_from_the_lower():
     assert start_prefix(b"H", 40000, 80) == "request"
     assert start_prefix(b"H", 80, 40000) == "response"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b"GET\t/words\tHTTP/1.1", b"GET /words HTTP/1.1 ", b"GET  /words \t HTTP/1.1\t"],
+    ids=["tabs", "trailing-space", "runs"],
+)
+def test_a_request_line_is_read_on_whitespace_word_boundaries(tmp_path, line):
+    """RFC 9112 3: a recipient may split the request line on any run of spaces and tabs and
+    ignore whitespace after the version (a tab-separated line was lost with its connection's
+    claim, a trailing space made the version part of the URI)."""
+    conn = Segments()
+    conn.send("client", line + b"\r\nHost: words.example\r\n\r\n")
+    conn.send("server", RESPONSE)
+    (record,) = records(tmp_path, conn.close(), "http.requests")
+    assert (record["method"], record["uri"], record["version"]) == ("GET", "/words", "1.1")
+    assert (record["host"], record["status_code"], record["tags"]) == ("words.example", 200, [])
