@@ -833,6 +833,90 @@ def quic_shapes(cap: Capture) -> None:
     cap.expected.append(quic_expect(client, server, hello))
 
 
+def ja4_edges(cap: Capture) -> None:
+    """An SNI extension with no name (still `d`), more than 99 ciphers, no extensions at all
+    (SSL 3.0 and TLS 1.0 style), an SCSV, a ServerHello in one-byte segments, a client sending
+    0-RTT data right after its ClientHello, and a TLS 1.2 flight with OCSP stapling, a
+    certificate request and a NewSessionTicket."""
+    cap.tls13(Hello(sni=[]))
+    cap.tls13(Hello(ciphers=list(range(0x0001, 0x0080)), sni=["many-ciphers.example"]))
+    for legacy in (0x0300, 0x0301):
+        hello = Hello(
+            ciphers=[0x002F, 0x00FF],
+            sni=None,
+            alpn=None,
+            versions=None,
+            sig_algs=None,
+            legacy=legacy,
+        )
+        flow = cap.flow()
+        body = u16(legacy) + bytes(32) + vec(1, b"") + vec(2, u16s(hello.ciphers)) + vec(1, b"\x00")
+        cap.send(flow, "client", record(22, handshake(1, body), version=legacy))
+        sh = server_hello(0x002F, [])
+        sh = sh[:4] + u16(legacy) + sh[6:-2]  # no extensions block
+        sh = sh[:1] + u24(len(sh) - 4) + sh[4:]
+        cap.send(
+            flow,
+            "server",
+            record(22, sh + certificate([CERTS["good"]]) + SERVER_HELLO_DONE, version=legacy),
+        )
+        cap.close(flow)
+        hello.extra = []
+        cap.expected.append(
+            {
+                "src": flow.client,
+                "dst": flow.server,
+                "src_port": flow.client_port,
+                "dst_port": flow.server_port,
+                "transport": "tcp",
+                "server_name": None,
+                "ja4": f"t{JA4_VERSIONS[legacy]}i0200"
+                + "00_"
+                + hashlib.sha256(b"002f,00ff").hexdigest()[:12]
+                + "_000000000000",
+            }
+        )
+    flow = cap.flow()
+    hello = Hello(sni=["slow-server.example"])
+    cap.send(flow, "client", record(22, hello.message(), 0x0301))
+    reply = record(
+        22,
+        server_hello(
+            0x1301, [ext(0x002B, u16(0x0304)), ext(0x0033, u16(0x001D) + vec(2, bytes(32)))]
+        ),
+    )
+    cap.send(flow, "server", reply + CCS, tuple(range(1, len(reply) + 6)))
+    cap.close(flow)
+    cap.expect(flow, hello)
+    flow = cap.flow()
+    hello = Hello(sni=["early-data.example"], extra=[(0x002A, b""), (0x002D, vec(1, b"\x01"))])
+    cap.send(flow, "client", record(22, hello.message(), 0x0301) + CCS + encrypted(23, 500, 77))
+    cap.send(flow, "server", reply + CCS + encrypted(23, 300, 78))
+    cap.close(flow)
+    cap.expect(flow, hello)
+    status = handshake(22, u8(1) + vec(3, bytes(100)))
+    request = handshake(13, vec(1, b"\x01\x40") + vec(2, u16s([0x0403])) + vec(2, b""))
+    ticket = record(22, handshake(4, (7200).to_bytes(4, "big") + vec(2, bytes(64))))
+    flight = record(
+        22,
+        server_hello(0xC02F, [ext(0x0005, b""), ext(0x0023, b"")])
+        + certificate([CERTS["good"], CERTS["ca"]])
+        + status
+        + ske_named_curve(0x1D)
+        + request
+        + SERVER_HELLO_DONE,
+    )
+    flow = cap.tls12(
+        Hello(
+            sni=["ocsp.example"],
+            versions=None,
+            extra=[(0x0005, u8(1) + u16(0) + u16(0)), (0x0023, b"")],
+        ),
+        server_flight=flight,
+    )
+    del ticket
+
+
 FAMILIES: dict[str, Callable[[Capture], None]] = {
     "versions": versions,
     "split": split,
@@ -851,6 +935,7 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
     "hostile": hostile,
     "starttls": starttls,
     "quic_shapes": quic_shapes,
+    "ja4_edges": ja4_edges,
 }
 
 
