@@ -8,13 +8,17 @@ import pytest
 from mcpcap.modules.tls.module import TlsModule
 from tests.fixtures.make_tls_captures import (
     CCS,
+    SERVER_HELLO_DONE,
+    certificate,
     encrypted,
     ext,
+    handshake,
     record,
     server_hello,
     tls12_client_hello,
     tls12_ja4,
     u16,
+    vec,
 )
 from tests.modules.http.captured import Segments, records
 
@@ -103,3 +107,21 @@ def test_a_plain_text_dialogue_without_an_upgrade_gives_nothing(tmp_path):
     packets = conn.close()
     assert records(tmp_path, packets, "tls.handshakes", ("tls",)) == []
     assert records(tmp_path, packets, "tls.malformed", ("tls",)) == []
+
+
+def test_a_certificate_of_garbage_is_malformed_and_the_handshake_goes_on(tmp_path):
+    """A Certificate message whose framing holds but whose leaf is no X.509: counted, and the
+    rest of the flight (ServerHelloDone) and both ChangeCipherSpecs are still read."""
+    flight = record(22, server_hello(0xC02F, []) + certificate([b"\x30\x82\x01\x00" + bytes(8)])
+                    + SERVER_HELLO_DONE)  # fmt: skip
+    conn = Segments(server_port=443)
+    conn.send("client", HELLO)
+    conn.send("server", flight)
+    conn.send("client", record(22, handshake(16, vec(1, bytes(32)))) + CCS + encrypted(22, 40, 1))
+    conn.send("server", CCS + encrypted(22, 40, 2))
+    packets = conn.close()
+    (record_,) = records(tmp_path, packets, "tls.handshakes", ("tls",))
+    assert (record_["established"], record_["cert_subject"]) == (True, None)
+    assert record_["malformed"] == "certificate is not X.509 DER"
+    (bad,) = records(tmp_path, packets, "tls.malformed", ("tls",))
+    assert (bad["reason"], bad["src_port"], bad["frame"]) == ("bad_certificate", 443, 5)
