@@ -595,6 +595,59 @@ def odd_request_lines(cap: Capture) -> None:
     cap.close(flow)
 
 
+def more_gaps(cap: Capture) -> None:
+    """Holes inside a header block, inside a chunked body, and across the end of one response
+    and the start of the next (pipelined); a hole the receiver acknowledges past."""
+    flow = cap.flow()
+    data = req("GET", "/head-hole", headers="User-Agent: hole/1.0\nAccept: */*")
+    cap.send(flow, "client", data[:30])
+    flow.client_seq += 10
+    cap.send(flow, "client", data[40:])
+    cap.send(flow, "server", resp("400 Bad Request", b"x"))
+    cap.exchange(flow, req("GET", "/after-head-hole"), resp("200 OK", b"a"))
+    cap.send(flow, "client", req("GET", "/chunk-hole"))
+    body = resp("200 OK", length=False, headers="Transfer-Encoding: chunked")
+    body += chunked([b"c" * 100, b"d" * 100])
+    cap.send(flow, "server", body[:80])
+    flow.server_seq += 60
+    cap.send(flow, "server", body[140:])
+    cap.exchange(flow, req("GET", "/after-chunk-hole"), resp("200 OK", b"b"))
+    cap.send(flow, "client", req("GET", "/pipe-1") + req("GET", "/pipe-2") + req("GET", "/pipe-3"))
+    answers = resp("200 OK", b"1" * 50) + resp("201 Created", b"2" * 50) + resp("202 OK", b"3")
+    cut = len(resp("200 OK", b"1" * 50)) - 10
+    cap.send(flow, "server", answers[:cut])
+    flow.server_seq += 40
+    cap.send(flow, "server", answers[cut + 40 :])
+    cap.close(flow)
+
+
+def one_sided(cap: Capture) -> None:
+    """A tap that saw one direction only (each way), a lost SYN (the SYN-ACK seen), a SYN
+    retransmitted, and an idle keep-alive connection the server ends with an unsolicited 408."""
+    flow = cap.flow(handshake=False)
+    cap.add(flow.send("client", "S"))
+    flow.server_seq += 1
+    cap.add(flow.send("client", "A"))
+    cap.send(flow, "client", req("GET", "/client-side-only-1"))
+    cap.send(flow, "client", req("GET", "/client-side-only-2"))
+    flow = cap.flow(handshake=False)
+    flow.client_seq += 1
+    cap.add(flow.send("server", "SA"))
+    flow.client_seq -= 0
+    cap.send(flow, "server", resp("200 OK", b"server only"))
+    flow = cap.flow(handshake=False)
+    syn = flow.segment("client", "S")
+    cap.add(syn)
+    cap.add(syn, ms=1000)
+    flow.client_seq += 1
+    cap.add(flow.send("server", "SA"))
+    cap.add(flow.send("client", "A"))
+    cap.exchange(flow, req("GET", "/after-syn-retry"), resp("200 OK", b"s"))
+    cap.exchange(flow, req("GET", "/idle-then-408"), resp("200 OK", b"t"))
+    cap.send(flow, "server", resp("408 Request Timeout", b"", "Connection: close"), flags="FPA")
+    cap.add(flow.send("client", "FA"))
+
+
 FAMILIES: dict[str, Callable[[Capture], None]] = {
     "versions": versions,
     "pipelined": pipelined,
@@ -621,6 +674,8 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
     "framing": framing_conflicts,
     "rst": rst_mid_body,
     "odd_request_lines": odd_request_lines,
+    "more_gaps": more_gaps,
+    "one_sided": one_sided,
 }
 
 
