@@ -917,6 +917,39 @@ def ja4_edges(cap: Capture) -> None:
     del ticket
 
 
+def quic_chaos(cap: Capture) -> None:
+    """Chrome's "chaos protection": the ClientHello in many small CRYPTO frames, shuffled,
+    with PING and PADDING runs between them, across two Initials sent in reverse order."""
+    rng = random.Random(SEED)
+    server = ("10.6.0.3", 443)
+    for n, (version, port) in enumerate(((QUIC_V1, 55001), (QUIC_V2, 55002), (QUIC_V1, 55003))):
+        hello = Hello(
+            sni=[f"chaos{n}.example"],
+            alpn=[b"h3", b"h3-29"],
+            versions=[0x0304],
+            ciphers=[0x1301, 0x1302, 0x1303],
+            order=n + 10,
+            extra=[(0x0039, bytes(50)), (0x002D, vec(1, b"\x01")), (0x001B, b"\x02\x00\x02")],
+        )
+        message = hello.message()
+        cuts = sorted(rng.sample(range(1, len(message)), 12))
+        pieces = [(a, message[a:b]) for a, b in itertools.pairwise([0, *cuts, len(message)])]
+        rng.shuffle(pieces)
+        packets = []
+        for number, group in enumerate((pieces[:7], pieces[7:])):
+            frames = b"".join(
+                b"\x01" + bytes(rng.randrange(0, 5)) + crypto_frame(o, d) for o, d in group
+            )
+            dcid = hashlib.sha256(b"chaos %d" % n).digest()[:8]
+            packets.append(
+                initial(version, dcid, dcid, b"", number, frames, pn_len=1 + n, pad_to=1200)
+            )
+        client = ("10.5.2.10", port)
+        for packet in reversed(packets):
+            cap.add(udp_packet(*client_server(client, server), packet))
+        cap.expected.append(quic_expect(client, server, hello))
+
+
 FAMILIES: dict[str, Callable[[Capture], None]] = {
     "versions": versions,
     "split": split,
@@ -936,6 +969,7 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
     "starttls": starttls,
     "quic_shapes": quic_shapes,
     "ja4_edges": ja4_edges,
+    "quic_chaos": quic_chaos,
 }
 
 
