@@ -23,9 +23,7 @@ MAX_CHUNK_SIZE_DIGITS = 15  # 16**15 bytes is far beyond any real chunk; 2**64 i
 TCHAR = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"  # RFC 9110 token characters (a method)
 # words split on any run of spaces and tabs, whitespace after the version ignored: RFC 9112 3
 # lets a recipient parse a request line on whitespace-delimited word boundaries
-REQUEST_LINE = re.compile(
-    rb"(" + TCHAR + rb"{1,32})[ \t]+(\S+)[ \t]+HTTP/([0-9])\.([0-9])[ \t]*\Z"
-)
+REQUEST_LINE = re.compile(rb"(" + TCHAR + rb"{1,32})[ \t]+(\S+)[ \t]+HTTP/([0-9])\.([0-9])[ \t]*\Z")
 SIMPLE_REQUEST = re.compile(rb"GET +(/\S*)\Z")  # HTTP/0.9 (RFC 1945, 4.1): no version, no headers
 # a request line that is not one (no or a broken version): recorded as a bad request
 LOOSE_REQUEST = re.compile(rb"([A-Z][A-Z0-9_-]{0,31})(?: +(.*?))?(?: +HTTP/\S*)?\Z", re.S)
