@@ -96,6 +96,8 @@ def start_prefix(data: bytes, sport: int, dport: int) -> str | None:
     """What a direction's first bytes may still become when they are too few to tell (a
     request line cut after `GE` or `GET `, a status line after `HTTP`): "request", "response"
     or None. `H` may begin either; the lower port is then taken for the server's."""
+    if not data or len(data) > 4 * MAX_METHOD_PREFIX:  # most streams: no copy
+        return None
     data = data.lstrip(b"\r\n")
     if not data or len(data) > MAX_METHOD_PREFIX or b"\n" in data:
         return None
