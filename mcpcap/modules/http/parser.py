@@ -95,11 +95,12 @@ def start_kind(data: bytes) -> str | None:
 def start_prefix(data: bytes, sport: int, dport: int) -> str | None:
     """What a direction's first bytes may still become when they are too few to tell (a
     request line cut after `GE` or `GET `, a status line after `HTTP`): "request", "response"
-    or None. `H` may begin either; the lower port is then taken for the server's."""
+    or None. `H` may begin either, and so may bare line ends (ignored before a start line,
+    RFC 9112 2.2): the lower port is then taken for the server's."""
     if not data or len(data) > 4 * MAX_METHOD_PREFIX:  # most streams: no copy
         return None
     data = data.lstrip(b"\r\n")
-    if not data or len(data) > MAX_METHOD_PREFIX or b"\n" in data:
+    if len(data) > MAX_METHOD_PREFIX or b"\n" in data:
         return None
     method = data.rstrip(b" ")
     request = any(name.startswith(method) for name in METHOD_NAMES) and (

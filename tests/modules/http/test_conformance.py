@@ -49,15 +49,27 @@ def test_first_bytes_that_only_looked_like_http_are_no_malformed_item(tmp_path):
     ("data", "kind"),
     [(b"G", "request"), (b"GE", "request"), (b"GET  ", "request"), (b"PROPF", "request"),
      (b"HTTP", "response"), (b"HTTP/1", "response"), (b"HT", "response"),
-     (b"GETX", None), (b"X", None), (b"GET\n", None), (b"", None), (b"HTTP/1.1 2", None)],
+     (b"GETX", None), (b"X", None), (b"GET\n", None), (b"", None), (b"\r\nX", None),
+     (b"HTTP/1.1 2", None)],
 )  # fmt: skip
 def test_start_prefix(data, kind):
     assert start_prefix(data, 40000, 80) == kind
 
 
-def test_a_lone_h_is_a_request_from_the_higher_port_and_a_response_from_the_lower():
-    assert start_prefix(b"H", 40000, 80) == "request"
-    assert start_prefix(b"H", 80, 40000) == "response"
+@pytest.mark.parametrize("data", [b"H", b"\r\n", b"\r\n\r\nH"])
+def test_what_may_begin_either_is_a_request_from_the_higher_port(data):
+    assert start_prefix(data, 40000, 80) == "request"
+    assert start_prefix(data, 80, 40000) == "response"
+
+
+def test_a_request_after_a_segment_of_bare_line_ends_is_read(tmp_path):
+    """RFC 9112 2.2: empty lines before a request line are ignored; a first segment holding
+    only them lost the connection's claim, and with it the request."""
+    conn = Segments()
+    conn.send("client", b"\r\n" + REQUEST, (2,))
+    conn.send("server", RESPONSE)
+    (record,) = records(tmp_path, conn.close(), "http.requests")
+    assert (record["uri"], record["status_code"], record["request_frame"]) == ("/split?q=1", 200, 5)
 
 
 @pytest.mark.parametrize(
