@@ -950,6 +950,36 @@ def quic_chaos(cap: Capture) -> None:
         cap.expected.append(quic_expect(client, server, hello))
 
 
+def quic_ids(cap: Capture) -> None:
+    """Destination connection ids of 8, 18 and 20 bytes, a source id of 20, a Version
+    Negotiation answer, a GREASE version the server refuses, then the retried v1 Initial."""
+    server = ("10.6.0.4", 443)
+    for n, (dcid_len, scid_len) in enumerate(((8, 0), (18, 20), (20, 8))):
+        hello = Hello(sni=[f"cid{dcid_len}.example"], alpn=[b"h3"], versions=[0x0304])
+        dcid = hashlib.sha256(b"cid %d" % n).digest()[:dcid_len]
+        scid = bytes(range(scid_len))
+        packet = initial(
+            QUIC_V1, dcid, dcid, scid, 0, crypto_frame(0, hello.message()), pad_to=1200
+        )
+        client = ("10.5.3.10", 56000 + n)
+        cap.add(udp_packet(*client_server(client, server), packet))
+        cap.expected.append(quic_expect(client, server, hello))
+    client = ("10.5.3.10", 56010)
+    greased = u8(0xC3) + bytes.fromhex("1a2a3a4a") + vec(1, bytes(8)) + vec(1, b"") + bytes(1180)
+    cap.add(udp_packet(*client_server(client, server), greased))
+    negotiation = u8(0x80) + bytes(4) + vec(1, b"") + vec(1, bytes(8)) + QUIC_V1.to_bytes(4, "big")
+    cap.add(udp_packet(*client_server(server, client), negotiation))
+    hello = Hello(sni=["after-vn.example"], alpn=[b"h3"], versions=[0x0304])
+    dcid = bytes.fromhex("0102030405060708")
+    cap.add(
+        udp_packet(
+            *client_server(client, server),
+            initial(QUIC_V1, dcid, dcid, b"", 0, crypto_frame(0, hello.message()), pad_to=1200),
+        )
+    )
+    cap.expected.append(quic_expect(client, server, hello))
+
+
 FAMILIES: dict[str, Callable[[Capture], None]] = {
     "versions": versions,
     "split": split,
@@ -970,6 +1000,7 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
     "quic_shapes": quic_shapes,
     "ja4_edges": ja4_edges,
     "quic_chaos": quic_chaos,
+    "quic_ids": quic_ids,
 }
 
 
