@@ -648,6 +648,35 @@ def one_sided(cap: Capture) -> None:
     cap.add(flow.send("client", "FA"))
 
 
+def h2c(cap: Capture) -> None:
+    """HTTP/2 over cleartext: with prior knowledge (gRPC's way: the connection preface, then
+    binary frames) and by an HTTP/1.1 Upgrade answered 101."""
+    settings = bytes.fromhex("000006040000000000000300000064")
+    headers = bytes.fromhex("000005010500000001") + b"\x82\x86\x84\x41\x8a"
+    flow = cap.flow(server_port=50051)
+    cap.send(flow, "client", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + settings + headers)
+    cap.send(flow, "server", settings + bytes.fromhex("000000040100000000"))
+    cap.close(flow)
+    flow = cap.flow(server_port=80)
+    cap.send(flow, "client", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + settings)
+    cap.send(flow, "server", settings)
+    cap.close(flow)
+    flow = cap.flow()
+    cap.exchange(
+        flow,
+        req(
+            "GET",
+            "/upgrade-h2c",
+            headers="Connection: Upgrade, HTTP2-Settings\n"
+            "Upgrade: h2c\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA",
+        ),
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+        + settings,
+    )
+    cap.send(flow, "client", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + settings)
+    cap.close(flow)
+
+
 FAMILIES: dict[str, Callable[[Capture], None]] = {
     "versions": versions,
     "pipelined": pipelined,
@@ -676,6 +705,7 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
     "odd_request_lines": odd_request_lines,
     "more_gaps": more_gaps,
     "one_sided": one_sided,
+    "h2c": h2c,
 }
 
 

@@ -48,6 +48,9 @@ BROKEN_START = re.compile(
     rb"(?:" + KNOWN_METHODS + rb"(?: [^\r\n]*)?|[A-Z][A-Z0-9_-]{2,31} +\S+ +HTTP/\S*)\r?\n"
 )
 REQUEST_PREFIX = re.compile(KNOWN_METHODS + rb" +\S")
+# HTTP/2 with prior knowledge (RFC 9113 3.4; gRPC without TLS): its connection preface is made
+# to look like no HTTP/1.x request, and this module reads no HTTP/2
+H2_PREFACE = b"PRI * HTTP/2.0"
 STATUS_START = re.compile(rb"HTTP/[0-9]\.[0-9] +[0-9]{3}[ \t\r\n]")
 
 NOT_HTTP = "not_http"  # the reason a direction stops on bytes that are no HTTP message
@@ -79,6 +82,8 @@ def start_kind(data: bytes) -> str | None:
     `HTTP/1.`, is enough (the parser releases the stream later if it is wrong).
     """
     data = data.lstrip(b"\r\n")[:MAX_LINE]
+    if data.startswith(H2_PREFACE):
+        return None
     if STATUS_START.match(data):
         return "response"
     end = data.find(b"\n")
@@ -120,7 +125,8 @@ def loose_request(data: bytes) -> bool:
     `HTTP/` but is no request line): HTTP only if the other side answers with a status line."""
     if data.find(b"HTTP/", 0, MAX_LINE) < 0:  # most streams: no copy, one quick search
         return False
-    return LOOSE_LINE.match(data.lstrip(b"\r\n")[:MAX_LINE]) is not None
+    first = data.lstrip(b"\r\n")[:MAX_LINE]
+    return LOOSE_LINE.match(first) is not None and not first.startswith(H2_PREFACE)
 
 
 def text(raw: bytes) -> str:

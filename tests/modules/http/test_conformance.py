@@ -87,3 +87,19 @@ def test_a_request_line_is_read_on_whitespace_word_boundaries(tmp_path, line):
     (record,) = records(tmp_path, conn.close(), "http.requests")
     assert (record["method"], record["uri"], record["version"]) == ("GET", "/words", "1.1")
     assert (record["host"], record["status_code"], record["tags"]) == ("words.example", 200, [])
+
+
+H2_SETTINGS = bytes.fromhex("000006040000000000000300000064")
+
+
+@pytest.mark.parametrize("cuts", [(), (16,), (5, 18)], ids=["whole", "line", "cut"])
+def test_http2_with_prior_knowledge_is_left_alone(tmp_path, cuts):
+    """RFC 9113 3.4: the HTTP/2 connection preface (gRPC without TLS) was read as two bad
+    HTTP/1.x requests, `PRI *` and `SM`, with three malformed items; HTTP/2 is not this
+    module's, so the connection gives nothing."""
+    conn = Segments(server_port=50051)
+    conn.send("client", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + H2_SETTINGS, cuts)
+    conn.send("server", H2_SETTINGS)
+    packets = conn.close()
+    assert records(tmp_path, packets, "http.requests") == []
+    assert records(tmp_path, packets, "http.malformed") == []
