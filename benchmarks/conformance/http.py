@@ -677,6 +677,50 @@ def h2c(cap: Capture) -> None:
     cap.close(flow)
 
 
+def lookalikes(cap: Capture) -> None:
+    """Protocols with HTTP's shape but not HTTP: RTSP (an IP camera), SIP over TCP, ICAP."""
+    dialogues = [
+        (
+            554,
+            [
+                b"OPTIONS rtsp://cam.example/stream RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+                b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: DESCRIBE, SETUP\r\n\r\n",
+                b"DESCRIBE rtsp://cam.example/stream RTSP/1.0\r\nCSeq: 2\r\n\r\n",
+                b"RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Length: 3\r\n\r\nv=0",
+            ],
+        ),
+        (
+            8554,
+            [
+                b"GET_PARAMETER rtsp://cam.example/ RTSP/1.0\r\nCSeq: 9\r\n\r\n",
+                b"RTSP/1.0 200 OK\r\nCSeq: 9\r\n\r\n",
+            ],
+        ),
+        (
+            5060,
+            [
+                b"REGISTER sip:pbx.example SIP/2.0\r\nVia: SIP/2.0/TCP c\r\nContent-Length: 0"
+                b"\r\n\r\n",
+                b"SIP/2.0 401 Unauthorized\r\nContent-Length: 0\r\n\r\n",
+                b"OPTIONS sip:pbx.example SIP/2.0\r\nContent-Length: 0\r\n\r\n",
+                b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+            ],
+        ),
+        (
+            1344,
+            [
+                b"OPTIONS icap://icap.example/reqmod ICAP/1.0\r\nHost: icap.example\r\n\r\n",
+                b"ICAP/1.0 200 OK\r\nMethods: REQMOD\r\n\r\n",
+            ],
+        ),
+    ]
+    for port, messages in dialogues:
+        flow = cap.flow(server_port=port)
+        for i, data in enumerate(messages):
+            cap.send(flow, "client" if i % 2 == 0 else "server", data)
+        cap.close(flow)
+
+
 FAMILIES: dict[str, Callable[[Capture], None]] = {
     "versions": versions,
     "pipelined": pipelined,
@@ -706,6 +750,7 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
     "more_gaps": more_gaps,
     "one_sided": one_sided,
     "h2c": h2c,
+    "lookalikes": lookalikes,
 }
 
 

@@ -48,6 +48,9 @@ BROKEN_START = re.compile(
     rb"(?:" + KNOWN_METHODS + rb"(?: [^\r\n]*)?|[A-Z][A-Z0-9_-]{2,31} +\S+ +HTTP/\S*)\r?\n"
 )
 REQUEST_PREFIX = re.compile(KNOWN_METHODS + rb" +\S")
+# a request line of HTTP's shape ending in another protocol's version: RTSP (RFC 7826), SIP
+# (RFC 3261), ICAP (RFC 3507) ... are not HTTP, whatever their method
+OTHER_PROTOCOL = re.compile(rb" (?!HTTP/)[A-Z][A-Z0-9-]{1,15}/[0-9]\.[0-9][ \t]*\r?\n\Z")
 # HTTP/2 with prior knowledge (RFC 9113 3.4; gRPC without TLS): its connection preface is made
 # to look like no HTTP/1.x request, and this module reads no HTTP/2
 H2_PREFACE = b"PRI * HTTP/2.0"
@@ -89,7 +92,9 @@ def start_kind(data: bytes) -> str | None:
     end = data.find(b"\n")
     if end >= 0:
         line = data[: end + 1]
-        if REQUEST_START.match(line) or BROKEN_START.match(line):
+        if REQUEST_START.match(line):
+            return "request"
+        if BROKEN_START.match(line) and not OTHER_PROTOCOL.search(line):
             return "request"
         return None
     if REQUEST_PREFIX.match(data) or data.startswith(b"HTTP/1."):

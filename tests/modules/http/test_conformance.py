@@ -103,3 +103,36 @@ def test_http2_with_prior_knowledge_is_left_alone(tmp_path, cuts):
     packets = conn.close()
     assert records(tmp_path, packets, "http.requests") == []
     assert records(tmp_path, packets, "http.malformed") == []
+
+
+@pytest.mark.parametrize(
+    ("port", "asked", "answer"),
+    [(554, b"OPTIONS rtsp://cam.example/s RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+      b"RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n"),
+     (5060, b"OPTIONS sip:pbx.example SIP/2.0\r\nContent-Length: 0\r\n\r\n",
+      b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"),
+     (1344, b"OPTIONS icap://icap.example/reqmod ICAP/1.0\r\nHost: icap.example\r\n\r\n",
+      b"ICAP/1.0 200 OK\r\n\r\n")],
+    ids=["rtsp", "sip", "icap"],
+)  # fmt: skip
+def test_protocols_of_http_shape_are_not_http(tmp_path, port, asked, answer):
+    """A request line from a known method that ends in another protocol's version was read
+    as a bad HTTP request, with a malformed item each way (an IP camera's RTSP, say)."""
+    conn = Segments(server_port=port)
+    conn.send("client", asked)
+    conn.send("server", answer)
+    packets = conn.close()
+    assert records(tmp_path, packets, "http.requests") == []
+    assert records(tmp_path, packets, "http.malformed") == []
+
+
+def test_a_known_method_with_a_broken_http_version_is_still_a_bad_request(tmp_path):
+    conn = Segments()
+    conn.send("client", b"GET /broken HTTP/1.x\r\nHost: a.example\r\n\r\n")
+    conn.send("server", b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+    (record,) = records(tmp_path, conn.close(), "http.requests")
+    assert (record["method"], record["status_code"], record["tags"]) == (
+        "GET",
+        400,
+        ["bad_request"],
+    )
