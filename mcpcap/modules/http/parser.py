@@ -94,12 +94,22 @@ def start_kind(data: bytes) -> str | None:
         line = data[: end + 1]
         if REQUEST_START.match(line):
             return "request"
-        if BROKEN_START.match(line) and not OTHER_PROTOCOL.search(line):
+        if BROKEN_START.match(line) and not OTHER_PROTOCOL.search(line) and _names_uri(line):
             return "request"
         return None
     if REQUEST_PREFIX.match(data) or data.startswith(b"HTTP/1."):
         return "response" if data.startswith(b"HTTP/") else "request"
     return None
+
+
+def _names_uri(line: bytes) -> bool:
+    """A line from a known method without a valid version names HTTP, or a target that may be
+    a request-target (`/path`, `*`, `scheme://`), or none: a key-value store's inline command
+    (`GET key`) is no HTTP request."""
+    if b"HTTP/" in line:
+        return True
+    words = line.split(None, 2)
+    return len(words) < 2 or words[1][:1] in (b"/", b"*") or b"://" in words[1]
 
 
 def start_prefix(data: bytes, sport: int, dport: int) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcpcap.modules.http.parser import start_prefix
+from mcpcap.modules.http.parser import start_kind, start_prefix
 from tests.modules.http.captured import Segments, records
 
 REQUEST = b"GET /split?q=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: slow/1.0\r\n\r\n"
@@ -136,3 +136,15 @@ def test_a_known_method_with_a_broken_http_version_is_still_a_bad_request(tmp_pa
         400,
         ["bad_request"],
     )
+
+
+@pytest.mark.parametrize(
+    ("first", "kind"),
+    [(b"GET session:42\r\n", None), (b"DELETE cache-key\r\n", None),
+     (b"GET /old\r\n", "request"), (b"GET http://a.example/\r\n", "request"),
+     (b"OPTIONS *\r\n", "request"), (b"GET\r\n", "request"),
+     (b"OPTIONS HTTP/1.1\n", "request")],
+)  # fmt: skip
+def test_a_versionless_line_is_http_only_when_it_may_name_a_request_target(first, kind):
+    """An inline key-value command (Redis's `GET key`) was claimed as a bad HTTP request."""
+    assert start_kind(first) == kind
