@@ -76,7 +76,8 @@ class HttpConnection:
     __slots__ = (
         "__weakref__", "budget", "client", "client_port", "closed", "depth", "emit", "held",
         "last_frame", "last_ts", "notes", "open_request", "open_response", "pending", "preamble",
-        "released", "requests", "responses", "server", "server_port", "started", "tunnel",
+        "released", "requests", "responses", "server", "server_port", "started", "tentative",
+        "tunnel",
     )  # fmt: skip
 
     def __init__(
@@ -107,6 +108,8 @@ class HttpConnection:
         self.notes: list[tuple[bool, str, int, float]] = []  # (is_response, reason, frame, ts)
         self.tunnel = False
         self.released = False
+        # claimed on first bytes too few to tell (`start_prefix`): not HTTP is then no error
+        self.tentative = False
         self.last_frame, self.last_ts = 0, 0.0
         self.preamble: SocksPreamble | None = None  # a SOCKS exchange before the HTTP
         # the client's chunks (data, end, frame, ts, syn_seen) while its first line is a loose
@@ -152,6 +155,8 @@ class HttpConnection:
             if not from_client and parser.idle and self._answers_simple_request(data):
                 parser.raw_body(frame, ts)
             parser.feed(data, frame, ts)
+            if self.tentative and (self.depth or parser.msg is not None):
+                self.tentative = False  # a start line: HTTP after all
         if end:
             parser.end(frame, ts, closed=not reset)
             self.closed.add(not from_client)
@@ -309,7 +314,7 @@ class HttpConnection:
     def stopped(self, parser: MessageParser, reason: str) -> None:
         """A direction stopped on bytes that are no message: noted for `http.malformed`
         (a malformed message is noted with its record instead)."""
-        if reason == NOT_HTTP:
+        if reason == NOT_HTTP and not self.tentative:
             self.notes.append((parser.is_response, reason, self.last_frame, self.last_ts))
 
     # ------------------------------------------------------------------ pairing

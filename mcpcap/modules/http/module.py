@@ -11,7 +11,7 @@ import sqlite3
 from typing import Any, ClassVar
 
 from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
-from mcpcap.modules.http.parser import loose_request, start_kind
+from mcpcap.modules.http.parser import loose_request, start_kind, start_prefix
 from mcpcap.modules.http.socks import starts_socks
 
 
@@ -26,8 +26,14 @@ class HttpModule(ProtocolModule):
 
     def claims_tcp(self, sport: int, dport: int, data: bytes) -> bool:
         """A request or status line, or a SOCKS request (HTTP may follow through the proxy), or
-        a line that may be a malformed request line (HTTP if the server answers it)."""
-        return start_kind(data) is not None or starts_socks(data) or loose_request(data)
+        a line that may be a malformed request line (HTTP if the server answers it), or first
+        bytes too few to tell that may begin one of these (released when they do not)."""
+        return (
+            start_kind(data) is not None
+            or starts_socks(data)
+            or loose_request(data)
+            or start_prefix(data, sport, dport) is not None
+        )
 
     def create_tables(self, db: sqlite3.Connection) -> None:
         from mcpcap.core.modules.malformed import create_table

@@ -21,7 +21,9 @@ MAX_HEADER_LINES = 256
 MAX_CHUNK_SIZE_DIGITS = 15  # 16**15 bytes is far beyond any real chunk; 2**64 is refused
 
 TCHAR = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"  # RFC 9110 token characters (a method)
-REQUEST_LINE = re.compile(rb"(" + TCHAR + rb"{1,32}) +(\S+) +HTTP/([0-9])\.([0-9])\Z")
+# words split on any run of spaces and tabs, whitespace after the version ignored: RFC 9112 3
+# lets a recipient parse a request line on whitespace-delimited word boundaries
+REQUEST_LINE = re.compile(rb"(" + TCHAR + rb"{1,32})[ \t]+(\S+)[ \t]+HTTP/([0-9])\.([0-9])[ \t]*\Z")
 SIMPLE_REQUEST = re.compile(rb"GET +(/\S*)\Z")  # HTTP/0.9 (RFC 1945, 4.1): no version, no headers
 # a request line that is not one (no or a broken version): recorded as a bad request
 LOOSE_REQUEST = re.compile(rb"([A-Z][A-Z0-9_-]{0,31})(?: +(.*?))?(?: +HTTP/\S*)?\Z", re.S)
@@ -35,15 +37,23 @@ HEADER_LIKE = re.compile(TCHAR + rb"+:")
 METHOD_PREFIX = re.compile(TCHAR + rb"{0,32}(?: |\Z)")  # what a request line may begin with
 STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) +([0-9]{3})(?:[ \t](.*))?\Z", re.S)
 # how a direction may start: claimed on these first bytes (a whole first line when there is one)
-REQUEST_START = re.compile(TCHAR + rb"{1,32} +\S+ +HTTP/[0-9]\.[0-9]\r?\n")
-KNOWN_METHODS = (
-    rb"(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|TRACE|CONNECT|PATCH|PROPFIND|PROPPATCH|MKCOL|COPY"
-    rb"|MOVE|LOCK|UNLOCK|SEARCH|REPORT|CCM_POST)"
-)
+REQUEST_START = re.compile(TCHAR + rb"{1,32}[ \t]+\S+[ \t]+HTTP/[0-9]\.[0-9][ \t]*\r?\n")
+METHOD_NAMES = (
+    b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"TRACE", b"CONNECT", b"PATCH",
+    b"PROPFIND", b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"SEARCH",
+    b"REPORT", b"CCM_POST",
+)  # fmt: skip
+KNOWN_METHODS = rb"(?:" + b"|".join(METHOD_NAMES) + rb")"
 BROKEN_START = re.compile(
     rb"(?:" + KNOWN_METHODS + rb"(?: [^\r\n]*)?|[A-Z][A-Z0-9_-]{2,31} +\S+ +HTTP/\S*)\r?\n"
 )
 REQUEST_PREFIX = re.compile(KNOWN_METHODS + rb" +\S")
+# a request line of HTTP's shape ending in another protocol's version: RTSP (RFC 7826), SIP
+# (RFC 3261), ICAP (RFC 3507) ... are not HTTP, whatever their method
+OTHER_PROTOCOL = re.compile(rb" (?!HTTP/)[A-Z][A-Z0-9-]{1,15}/[0-9]\.[0-9][ \t]*\r?\n\Z")
+# HTTP/2 with prior knowledge (RFC 9113 3.4; gRPC without TLS): its connection preface is made
+# to look like no HTTP/1.x request, and this module reads no HTTP/2
+H2_PREFACE = b"PRI * HTTP/2.0"
 STATUS_START = re.compile(rb"HTTP/[0-9]\.[0-9] +[0-9]{3}[ \t\r\n]")
 
 NOT_HTTP = "not_http"  # the reason a direction stops on bytes that are no HTTP message
@@ -75,12 +85,16 @@ def start_kind(data: bytes) -> str | None:
     `HTTP/1.`, is enough (the parser releases the stream later if it is wrong).
     """
     data = data.lstrip(b"\r\n")[:MAX_LINE]
+    if data.startswith(H2_PREFACE):
+        return None
     if STATUS_START.match(data):
         return "response"
     end = data.find(b"\n")
     if end >= 0:
         line = data[: end + 1]
-        if REQUEST_START.match(line) or BROKEN_START.match(line):
+        if REQUEST_START.match(line):
+            return "request"
+        if BROKEN_START.match(line) and not OTHER_PROTOCOL.search(line) and _names_uri(line):
             return "request"
         return None
     if REQUEST_PREFIX.match(data) or data.startswith(b"HTTP/1."):
@@ -88,12 +102,46 @@ def start_kind(data: bytes) -> str | None:
     return None
 
 
+def _names_uri(line: bytes) -> bool:
+    """A line from a known method without a valid version names HTTP, or a target that may be
+    a request-target (`/path`, `*`, `scheme://`), or none: a key-value store's inline command
+    (`GET key`) is no HTTP request."""
+    if b"HTTP/" in line:
+        return True
+    words = line.split(None, 2)
+    return len(words) < 2 or words[1][:1] in (b"/", b"*") or b"://" in words[1]
+
+
+def start_prefix(data: bytes, sport: int, dport: int) -> str | None:
+    """What a direction's first bytes may still become when they are too few to tell (a
+    request line cut after `GE` or `GET `, a status line after `HTTP`): "request", "response"
+    or None. `H` may begin either, and so may bare line ends (ignored before a start line,
+    RFC 9112 2.2): the lower port is then taken for the server's."""
+    if not data or len(data) > 4 * MAX_METHOD_PREFIX:  # most streams: no copy
+        return None
+    data = data.lstrip(b"\r\n")
+    if len(data) > MAX_METHOD_PREFIX or b"\n" in data:
+        return None
+    method = data.rstrip(b" ")
+    request = any(name.startswith(method) for name in METHOD_NAMES) and (
+        method == data or method in METHOD_NAMES
+    )
+    response = b"HTTP/1."[: len(data)] == data[:7] and len(data) <= 7
+    if request and response:
+        return "response" if sport < dport else "request"
+    return "request" if request else "response" if response else None
+
+
+MAX_METHOD_PREFIX = 16  # the longest known method and some spaces
+
+
 def loose_request(data: bytes) -> bool:
     """Whether a direction's first line may be a malformed request line (text that names
     `HTTP/` but is no request line): HTTP only if the other side answers with a status line."""
     if data.find(b"HTTP/", 0, MAX_LINE) < 0:  # most streams: no copy, one quick search
         return False
-    return LOOSE_LINE.match(data.lstrip(b"\r\n")[:MAX_LINE]) is not None
+    first = data.lstrip(b"\r\n")[:MAX_LINE]
+    return LOOSE_LINE.match(first) is not None and not first.startswith(H2_PREFACE)
 
 
 def text(raw: bytes) -> str:

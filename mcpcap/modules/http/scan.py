@@ -18,7 +18,14 @@ from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.core.tcpstream import StreamBudget
 from mcpcap.modules.http.connection import Exchange, HttpConnection, PendingBudget
-from mcpcap.modules.http.parser import Message, hide_password, loose_request, start_kind, text
+from mcpcap.modules.http.parser import (
+    Message,
+    hide_password,
+    loose_request,
+    start_kind,
+    start_prefix,
+    text,
+)
 from mcpcap.modules.http.socks import SocksPreamble, starts_socks
 
 BATCH = 1_000  # rows waiting for a write
@@ -179,8 +186,11 @@ class HttpStreams:
         kind = start_kind(chunk.data)
         socks = kind is None and starts_socks(chunk.data)
         loose = kind is None and not socks and loose_request(chunk.data)
-        if kind is None and not socks and not loose:
-            return None
+        tentative = kind is None and not socks and not loose
+        if tentative:
+            kind = start_prefix(chunk.data, chunk.sport, chunk.dport)
+            if kind is None:
+                return None
         if kind == "response":
             ends = (chunk.dst, chunk.dport, chunk.src, chunk.sport)
         else:
@@ -190,6 +200,7 @@ class HttpStreams:
             conn.preamble = SocksPreamble(chunk.data)
         elif loose:
             conn.hold()
+        conn.tentative = tentative
         self.connections[key] = conn
         if len(self.connections) > MAX_CONNECTIONS:
             oldest = next(iter(self.connections))
@@ -202,6 +213,8 @@ class HttpStreams:
         if close:
             conn.close()
         del self.connections[key]
+        if conn.tentative:
+            return  # its first bytes only looked like the start of HTTP
         if conn.started:  # HTTP was read on it (not only a SOCKS exchange)
             self.tally["connections"] += 1
         for parser in (conn.requests, conn.responses):

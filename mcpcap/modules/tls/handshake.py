@@ -98,7 +98,10 @@ class Handshake:
             chain = wire.parse_certificates(body)
             if chain:
                 self.cert_ts = ts
-                self.cert = parse_leaf(chain[0])
+                try:
+                    self.cert = parse_leaf(chain[0])
+                except Malformed as error:  # the message's framing holds: the handshake goes on
+                    self.note(error, frame, ts, from_client)
         elif kind == wire.SERVER_KEY_EXCHANGE and self.curve is None:
             self.curve = wire.parse_server_key_exchange(body)
         elif kind == wire.SERVER_HELLO_DONE:

@@ -13,7 +13,7 @@ from typing import Any
 from mcpcap.core.tcpstream import StreamBudget
 from mcpcap.modules.tls.domains import registered_domain
 from mcpcap.modules.tls.handshake import Handshake
-from mcpcap.modules.tls.tcp import TcpTls
+from mcpcap.modules.tls.tcp import TcpTls, starts_banner
 
 MAX_OPEN = 10_000  # handshakes in progress per transport (the oldest is written out beyond;
 #                   an open one holds about 3.5 KB, a hostile one up to two unfinished
@@ -68,7 +68,8 @@ class TlsStreams:
         if conn is None:
             if not chunk.data:
                 return True
-            server_first = chunk.data[:1] == b"\x16" and chunk.data[5:6] == b"\x02"
+            data = chunk.data
+            server_first = (data[:1] == b"\x16" and data[5:6] == b"\x02") or starts_banner(data)
             client, server = (destination, source) if server_first else (source, destination)
             conn = self.tcp[key] = TcpTls(Handshake("tcp", client, server, ts))
             if len(self.tcp) > MAX_OPEN:

@@ -3,7 +3,9 @@ the records, until the handshake is over (then the connection is released).
 
 Records are read header by header; only handshake records (and alerts) before a side starts
 encrypting keep their bodies, everything else is skipped without being held. A preamble (an
-HTTP CONNECT exchange, a SOCKS greeting) is skipped by looking for the first handshake record.
+HTTP CONNECT exchange, a SOCKS greeting, or a plain-text dialogue that upgrades to TLS: SMTP,
+FTP, NNTP, IMAP and POP3 STARTTLS, PostgreSQL's SSLRequest, XMPP, LDAP StartTLS, MySQL) is
+skipped by looking for the first handshake record.
 """
 
 from __future__ import annotations
@@ -18,10 +20,20 @@ MAX_PREAMBLE = 16 * 1024  # bytes of CONNECT/SOCKS exchange looked through for t
 RECORDS_AFTER_HELLO = 12  # records per side read after the hellos to see the handshake end
 HANDSHAKE_START = re.compile(rb"\x16\x03[\x00-\x04][\x00-\x48].[\x01\x02]", re.DOTALL)
 SOCKS4_CONNECT = (4, 1)
+# a server's greeting before a STARTTLS: an SMTP/FTP/NNTP reply code (RFC 3207, 4217, 4642), an
+# IMAP or POP3 OK (RFC 2595)
+SERVER_BANNER = re.compile(rb"(?:[1-5][0-9]{2}[ -]|\* OK|\+OK)[^\r\n]{0,512}\r?\n")
+POSTGRES_SSL_REQUEST = bytes.fromhex("0000000804d2162f")  # length 8, code 80877103
+LDAP_STARTTLS = b"1.3.6.1.4.1.1466.20037"  # the StartTLS extended request (RFC 4511 4.14)
+XMPP_START = re.compile(rb"\s*<(?:\?xml|stream:stream)\b")
 
 
 def starts_handshake(data: bytes) -> bool:
-    """A TLS handshake record header, carrying a ClientHello or a ServerHello, or SSLv2's."""
+    """A TLS handshake record header, carrying a ClientHello or a ServerHello, or SSLv2's; or
+    a first segment too short to tell that begins one (`\\x16`, `\\x16\\x03`: the record is
+    then found once its header is whole, and the connection released when none comes)."""
+    if 0 < len(data) < 3:
+        return b"\x16\x03".startswith(data)
     if len(data) >= 3 and data[0] == 0x16 and data[1] == 3 and data[2] <= 4:
         return len(data) < 6 or data[5] in (wire.CLIENT_HELLO, wire.SERVER_HELLO)
     return sslv2_client_hello(data)
@@ -45,11 +57,34 @@ def sslv2_server_hello(data: bytes) -> bool:
 def starts_preamble(data: bytes) -> bool:
     """An HTTP CONNECT request or a SOCKS 4/5 greeting: TLS may follow. A client that does not
     wait for the proxy's answer sends more in the same segment (the request, the ClientHello)."""
-    if data.startswith(b"CONNECT "):
+    if data.startswith(b"CONNECT ") or starts_upgrade(data) or starts_banner(data):
         return True
     if len(data) >= 3 and data[0] == 5 and 1 <= data[1] <= 9 and len(data) >= 2 + data[1]:
         return True
     return len(data) >= 9 and tuple(data[:2]) == SOCKS4_CONNECT and b"\0" in data[8:]
+
+
+def starts_upgrade(data: bytes) -> bool:
+    """A client's first bytes that ask for TLS in a protocol of its own: PostgreSQL's
+    SSLRequest, an XMPP stream (RFC 6120: STARTTLS follows), an LDAP StartTLS request."""
+    if data.startswith(POSTGRES_SSL_REQUEST):
+        return True
+    if data[:1] == b"\x30" and LDAP_STARTTLS in data[:96]:
+        return True
+    return XMPP_START.match(data) is not None and b"jabber:" in data[:1024]
+
+
+def starts_banner(data: bytes) -> bool:
+    """A server's greeting that may be followed by a STARTTLS (the server speaks first): a
+    reply-code or OK line, or a MySQL protocol-10 handshake (its SSL request leads to TLS)."""
+    if SERVER_BANNER.match(data):
+        return True
+    return (
+        len(data) >= 5
+        and data[3] == 0
+        and data[4] == 0x0A
+        and int.from_bytes(data[:3], "little") == len(data) - 4
+    )
 
 
 class _Side:
