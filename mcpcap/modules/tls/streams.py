@@ -19,6 +19,9 @@ MAX_OPEN = 10_000  # handshakes in progress per transport (the oldest is written
 #                   an open one holds about 3.5 KB, a hostile one up to two unfinished
 #                   handshake messages: what they hold counts against the stream budget)
 
+NO_HELLO = "connections without a hello"
+NO_TLS = "plain-text connections that never started TLS"
+
 Endpoint = tuple[str, int]
 Key = tuple[Endpoint, Endpoint]
 
@@ -27,9 +30,11 @@ def connection_key(a: Endpoint, b: Endpoint) -> Key:
     return (a, b) if a <= b else (b, a)
 
 
-def written(hs: Handshake) -> tuple[tuple | None, str, tuple | None]:
+def written(hs: Handshake, tls_seen: bool = True) -> tuple[tuple | None, str, tuple | None]:
     """What writing out a handshake makes: its `tls.malformed` item (or None), the tally it
-    counts in, and its `tls_handshakes` row (None when neither hello was seen)."""
+    counts in, and its `tls_handshakes` row (None when neither hello was seen). `tls_seen`:
+    a TLS record came at all (a plain-text dialogue claimed on its greeting or preamble, whose
+    STARTTLS never came, is no handshake that lost its hellos)."""
     bad = None
     if hs.malformed is not None:
         _, code, frame, ts, from_client = hs.malformed
@@ -38,7 +43,7 @@ def written(hs: Handshake) -> tuple[tuple | None, str, tuple | None]:
         )
         bad = (frame, ts, src, sport, dst, dport, hs.transport, code)
     if hs.client_hello is None and hs.server_hello is None:
-        return bad, "connections without a hello", None
+        return bad, NO_HELLO if tls_seen else NO_TLS, None
     return bad, f"{hs.transport} handshakes", hs.row(registered_domain)
 
 
@@ -106,7 +111,7 @@ class TlsStreams:
     def _close(self, key: Key) -> None:
         conn = self.tcp.pop(key)
         self._budget.used -= conn.held()
-        bad, counted, row = written(conn.handshake)
+        bad, counted, row = written(conn.handshake, conn.tls_seen())
         if bad is not None:
             self.malformed.append(bad)
         self.tally[counted] += 1

@@ -139,6 +139,12 @@ class TcpTls:
             side.ended = True
         return self._wanted()
 
+    def tls_seen(self) -> bool:
+        """Whether either side got past its preamble to TLS records (or an SSL 2.0 hello)."""
+        return any(
+            side.seeking is False or side.sslv2 for side in (self.client_side, self.server_side)
+        )
+
     def held(self) -> int:
         """Bytes this connection holds: unfinished records and handshake messages."""
         client, server = self.client_side, self.server_side

@@ -12,7 +12,7 @@ from typing import Any
 
 from mcpcap.core.config import build_settings
 from mcpcap.core.records import KindQuery
-from mcpcap.core.service import Analyzer
+from mcpcap.core.service import Analysis, Analyzer, stored_counts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))
 
@@ -42,10 +42,22 @@ class Segments:
 def records(
     tmp_path: Path, packets: list, kind: str, modules: tuple[str, ...] = ("http", "tls")
 ) -> list[dict[str, Any]]:
+    with _analysis(tmp_path, packets, modules) as analysis:
+        return list(KindQuery(analysis, kind).iterate())
+
+
+def tallies(tmp_path: Path, packets: list, module: str) -> dict[str, Any]:
+    """The module's scan counts' `detail` (its tallies by name)."""
+    with _analysis(tmp_path, packets, (module,)) as analysis:
+        counts = stored_counts(analysis.db, module)
+        assert counts is not None
+        return counts.detail
+
+
+def _analysis(tmp_path: Path, packets: list, modules: tuple[str, ...]) -> Analysis:
     clock = Clock()
     frames = [clock.frame(ether(packet, mac_for(1))) for packet in packets]
     path = tmp_path / "case.pcap"
     path.write_bytes(pcap_bytes(frames, LINKTYPE_ETHERNET))
     settings = build_settings({"modules": list(modules), "workers": 1})
-    with Analyzer(settings).analyze(path, path.name) as analysis:
-        return list(KindQuery(analysis, kind).iterate())
+    return Analyzer(settings).analyze(path, path.name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mcpcap.modules.tls.module import TlsModule
+from mcpcap.modules.tls.streams import NO_HELLO, NO_TLS
 from tests.fixtures.make_tls_captures import (
     CCS,
     SERVER_HELLO_DONE,
@@ -20,7 +21,7 @@ from tests.fixtures.make_tls_captures import (
     u16,
     vec,
 )
-from tests.modules.http.captured import Segments, records
+from tests.modules.http.captured import Segments, records, tallies
 
 HELLO = record(22, tls12_client_hello("split.example"), version=0x0301)
 REPLY = record(22, server_hello(0xC02F, [ext(0xFF01, b"\x00")])) + CCS + encrypted(22, 40, 1)
@@ -54,6 +55,9 @@ def test_a_stream_claimed_on_one_byte_that_is_no_tls_gives_nothing(tmp_path):
     packets = conn.close()
     assert records(tmp_path, packets, "tls.handshakes", ("tls",)) == []
     assert records(tmp_path, packets, "tls.malformed", ("tls",)) == []
+    # no TLS record ever came: no handshake that lost its hellos
+    detail = tallies(tmp_path, packets, "tls")
+    assert detail[NO_TLS] == 1 and NO_HELLO not in detail
 
 
 def _mysql(seq: int, payload: bytes) -> bytes:
@@ -107,6 +111,9 @@ def test_a_plain_text_dialogue_without_an_upgrade_gives_nothing(tmp_path):
     packets = conn.close()
     assert records(tmp_path, packets, "tls.handshakes", ("tls",)) == []
     assert records(tmp_path, packets, "tls.malformed", ("tls",)) == []
+    # claimed on its greeting, it is no TLS handshake that lost its hellos
+    detail = tallies(tmp_path, packets, "tls")
+    assert detail[NO_TLS] == 1 and NO_HELLO not in detail
 
 
 def test_a_certificate_of_garbage_is_malformed_and_the_handshake_goes_on(tmp_path):
