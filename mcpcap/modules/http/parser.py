@@ -19,6 +19,7 @@ MAX_LINE = 16 * 1024  # a start, header, chunk-size or trailer line
 MAX_HEAD_BYTES = 64 * 1024  # a start line and header block together
 MAX_HEADER_LINES = 256
 MAX_CHUNK_SIZE_DIGITS = 15  # 16**15 bytes is far beyond any real chunk; 2**64 is refused
+MAX_METHOD_PREFIX = 16  # the longest known method and some spaces
 
 TCHAR = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"  # RFC 9110 token characters (a method)
 # words split on any run of spaces and tabs, whitespace after the version ignored: RFC 9112 3
@@ -130,9 +131,6 @@ def start_prefix(data: bytes, sport: int, dport: int) -> str | None:
     if request and response:
         return "response" if sport < dport else "request"
     return "request" if request else "response" if response else None
-
-
-MAX_METHOD_PREFIX = 16  # the longest known method and some spaces
 
 
 def loose_request(data: bytes) -> bool:
