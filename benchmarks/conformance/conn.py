@@ -24,10 +24,9 @@ from __future__ import annotations
 import random
 import struct
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
+from generator_cli import output_folder  # (this folder: first on the path of a script)
 from scapy.contrib.geneve import GENEVE
 from scapy.contrib.gtp import GTP_U_Header
 from scapy.contrib.mpls import MPLS
@@ -1112,9 +1111,8 @@ def build() -> dict[str, bytes]:
     return files
 
 
-def main(argv: list[str]) -> int:
-    out = Path(argv[1]) if len(argv) > 1 else Path(tempfile.mkdtemp(prefix="conn-conformance-"))
-    out.mkdir(parents=True, exist_ok=True)
+def main() -> int:
+    out = output_folder("conn", __doc__.splitlines()[0])
     files = build()
     for name, data in files.items():
         (out / name).write_bytes(data)
@@ -1123,4 +1121,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())

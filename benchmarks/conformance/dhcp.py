@@ -16,10 +16,9 @@ import random
 import socket
 import struct
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
+from generator_cli import output_folder  # (this folder: first on the path of a script)
 from scapy.layers.inet import IP, UDP, fragment
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import GRE, Dot1Q, Ether
@@ -732,9 +731,8 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
 }  # fmt: skip
 
 
-def main(argv: list[str]) -> int:
-    out = Path(argv[1]) if len(argv) > 1 else Path(tempfile.mkdtemp(prefix="conformance-dhcp-"))
-    out.mkdir(parents=True, exist_ok=True)
+def main() -> int:
+    out = output_folder("dhcp", __doc__.splitlines()[0])
     for name, build in FAMILIES.items():
         capture = Capture()
         build(capture)
@@ -745,4 +743,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())

@@ -38,9 +38,10 @@ import random
 import socket
 import struct
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+
+from generator_cli import output_folder  # (this folder: first on the path of a script)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path[0] = str(ROOT)  # not this folder: its dns.py must not shadow a `dns` package
@@ -1597,7 +1598,7 @@ def write_all(out: Path, files: Iterable[str] | None = None) -> list[Path]:
 
 
 def main() -> int:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="dns-conf-"))
+    out = output_folder("dns", __doc__.splitlines()[0])
     for path in write_all(out):
         print(path)
     return 0

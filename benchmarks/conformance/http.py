@@ -14,13 +14,13 @@ so the odd-port family is not scored by the oracle: its records show as extras t
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import random
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from generator_cli import output_folder  # (this folder: first on the path of a script)
 
 HERE = Path(__file__).resolve().parent
 # this file is named like the standard library's `http`: never import it as that
@@ -767,9 +767,7 @@ def write_all(folder: Path) -> list[Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", help="where to write (default: a new temp dir)")
-    folder = Path(parser.parse_args().folder or tempfile.mkdtemp(prefix="conformance-http-"))
+    folder = output_folder("http", __doc__.splitlines()[0])
     paths = write_all(folder)
     print(f"{len(paths)} captures in {folder}")
 

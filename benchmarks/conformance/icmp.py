@@ -15,10 +15,9 @@ from __future__ import annotations
 import random
 import struct
 import sys
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
+from generator_cli import output_folder  # (this folder: first on the path of a script)
 from scapy.contrib.geneve import GENEVE
 from scapy.contrib.mpls import MPLS
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, TCPerror, UDPerror, fragment
@@ -438,9 +437,8 @@ def relinked(packets: list[Packet], linktype: int) -> list[Packet]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    out = Path(argv[1]) if len(argv) > 1 else Path(tempfile.mkdtemp(prefix="conformance-icmp-"))
-    out.mkdir(parents=True, exist_ok=True)
+def main() -> int:
+    out = output_folder("icmp", __doc__.splitlines()[0])
     for name, build in FAMILIES.items():
         capture = Capture()
         build(capture)
@@ -459,4 +457,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())

@@ -17,17 +17,17 @@ odd-port connections are scored by the `ja4` oracle alone.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import hashlib
 import itertools
 import json
 import random
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from generator_cli import output_folder  # (this folder: first on the path of a script)
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "tests" / "fixtures"))
@@ -1020,9 +1020,7 @@ def write_all(folder: Path) -> list[Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", help="where to write (default: a new temp dir)")
-    folder = Path(parser.parse_args().folder or tempfile.mkdtemp(prefix="conformance-tls-"))
+    folder = output_folder("tls", __doc__.splitlines()[0])
     paths = write_all(folder)
     print(f"{len(paths)} captures in {folder}")
 
