@@ -7,7 +7,8 @@ server, timeouts across spans, SYN after a close) is not decided here: a piece k
 TCP packets that can change those (the first SYN, FIN, RST, ACK and data packet of each
 direction, in order) as events, and `tracker.ConnTracker` replays them in the scanning
 process when it merges the pieces span by span. A piece ends early, and a new one starts,
-after the flow's inactivity timeout or at a SYN that follows a FIN or RST; the tracker joins
+after the flow's inactivity timeout or at a SYN that follows a FIN or RST (or that comes in a
+piece which did not begin with a SYN: the close may be in an earlier span); the tracker joins
 the pieces again where Zeek would not have split the connection.
 
 Sequence numbers are kept relative to the first one each direction showed in the piece
@@ -78,6 +79,10 @@ def new_piece(frame: int, ts: float, d: int, flags: int, vlan, outer) -> list:
     piece[FIRST_FLAGS] = flags
     piece[VLAN] = vlan
     piece[OUTER] = outers
+    # a piece that does not begin with a SYN may go on a connection that an earlier piece
+    # closed: a SYN in it ends it, as one after a FIN or RST, and the tracker decides
+    # (`tracker._separate`), whichever span saw the close
+    piece[CLOSING] = 0 if flags & SYN_ACK == SYN else 1
     return piece
 
 

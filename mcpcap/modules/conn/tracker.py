@@ -59,8 +59,8 @@ class Conn:
     """One connection being tracked (directions are the flow key's canonical sides)."""
 
     __slots__ = ("community", "first_frame", "first_ts", "history", "key", "last_frame",
-                 "last_ts", "n", "number", "orig", "outers", "seen", "services", "syn_ts",
-                 "synack_ts", "uid", "vlan")  # fmt: skip
+                 "last_ts", "n", "number", "orig", "outers", "seen", "services", "shown",
+                 "syn_ts", "synack_ts", "uid", "vlan")  # fmt: skip
 
     def __init__(self, key: tuple, piece: list) -> None:
         """The connection a piece begins: the piece's tallies are its first ones."""
@@ -80,6 +80,8 @@ class Conn:
         self.vlan = piece[flows.VLAN]
         self.outers: tuple = piece[flows.OUTER] or ()  # (`flows.carrier`s)
         service, other = piece[flows.SERVICE], piece[flows.SERVICE + 1]
+        # the sides whose first payload named the service already (a later piece's cannot)
+        self.shown = (service is not None) | (other is not None) << 1
         if service:
             self.services: tuple = (service, other) if other and other != service else (service,)
         else:
@@ -281,8 +283,12 @@ def absorb(conn: Conn, piece: list) -> None:
         n[IPB + d] += piece[flows.IP_BYTES + d]
         n[DATA + d] += piece[flows.DATA + d]
         service = piece[flows.SERVICE + d]
-        if service and service not in conn.services:
-            conn.services = (*conn.services, service)
+        if service is not None and not conn.shown & (1 << d):
+            # a side's first payload names its service, as in one piece (`flows`); the first
+            # payload of a later piece is not its first
+            conn.shown |= 1 << d
+            if service and service not in conn.services:
+                conn.services = (*conn.services, service)
     if piece[flows.LAST_TS] > conn.last_ts:
         conn.last_ts = piece[flows.LAST_TS]
     if piece[flows.LAST_FRAME] > conn.last_frame:
