@@ -631,7 +631,7 @@ def tunnels(rng: random.Random) -> Cap:
                 key_present=1,
                 key=99,
                 seqnum_present=1,
-                seqence_number=5,
+                sequence_number=5,
                 chksum_present=1,
             )
             / p
@@ -696,7 +696,7 @@ def tunnels(rng: random.Random) -> Cap:
         17,
         lambda p: (
             outer
-            / GRE(proto=0x88BE, seqnum_present=1, seqence_number=1)
+            / GRE(proto=0x88BE, seqnum_present=1, sequence_number=1)
             / Raw(erspan)
             / INNER_ETH
             / p
