@@ -79,7 +79,8 @@ class StreamRouter:
         ended = self._reassembler.supersede(seg)
         if ended is None:
             return  # a SYN of the connection already there
-        self.deliver(ended, frame, ts)
+        if ended:
+            self.deliver(ended, frame, ts)
         self._routes.pop(_key((seg.src, seg.sport), (seg.dst, seg.dport)), None)
 
     def flush(self, frame: int, ts: float) -> None:

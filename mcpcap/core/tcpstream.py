@@ -352,10 +352,12 @@ class TcpReassembler:
         first bytes it opened: just before them), a SYN/ACK answering the SYN on the other side,
         or when nothing of the connection reached a reader yet (then its sender's direction
         simply starts again from the new ISN). Otherwise it is: a SYN with a new ISN, the old
-        connection's end missed or its ports reused (as Zeek reads a new ISN, RFC 9293 3.5)."""
+        connection's end missed or its ports reused (as Zeek reads a new ISN, RFC 9293 3.5); or
+        with the same ISN once the direction carried bytes and ended or was released (no
+        retransmitted SYN comes that late: the ports were reused with the number again)."""
         seq = seg.seq
         if direction is not None:
-            if direction.isn == seq:
+            if direction.isn == seq and not (direction.closed and direction.offset):
                 return False
             if direction.isn < 0:
                 start = (direction.next_seq - direction.offset) % SEQ_MOD

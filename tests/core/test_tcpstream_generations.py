@@ -16,7 +16,7 @@ from mcpcap.core.config import Settings
 from mcpcap.core.records import KindQuery
 from mcpcap.core.service import Analyzer, stored_counts
 from mcpcap.core.tcpstream import TcpReassembler
-from tests.core.test_tcpstream import ACK, SYN, feed_all, seg, stream
+from tests.core.test_tcpstream import ACK, RST, SYN, feed_all, seg, stream
 from tests.fixtures.make_tls_captures import (
     CCS,
     SERVER_HELLO_DONE,
@@ -126,14 +126,25 @@ def test_a_syn_captured_after_the_bytes_it_opened_splits_nothing() -> None:
     assert stream(first + chunks) == b"firstsecondthird"
 
 
-def test_a_released_connection_stays_released_at_its_own_syn_again() -> None:
+def test_a_released_connection_reopens_at_a_new_syn_without_ends() -> None:
+    """Nobody read it, so nobody hears it end; its SYN/ACK again leaves it released."""
     r = TcpReassembler()
-    feed_all(r, [seg(0, flags=SYN), seg(1, b"ab")])
+    feed_all(r, [seg(0, flags=SYN), seg(50, flags=SYN | ACK, reply=True), seg(1, b"ab")])
     r.release(CLIENT, SERVER)
-    assert r.supersede(seg(0, flags=SYN)) is None
-    assert r.feed(seg(0, flags=SYN)) == [] and r.feed(seg(3, b"cd")) == []
-    assert r.supersede(seg(5_000, flags=SYN)) == []  # nobody read the old one: no ends
+    assert r.supersede(seg(50, flags=SYN | ACK, reply=True)) is None
+    assert r.feed(seg(50, flags=SYN | ACK, reply=True)) == [] and r.feed(seg(3, b"cd")) == []
+    assert r.supersede(seg(5_000, flags=SYN)) == []
     assert stream(r.feed(seg(5_001, b"new"))) == b"new"
+
+
+@pytest.mark.parametrize("closing", [0x11, RST], ids=["fin", "rst"])
+def test_the_same_isn_after_the_connection_ended_opens_a_new_one(closing) -> None:
+    """A capture may reuse a connection's numbers exactly once it ended: no retransmitted SYN
+    comes after the bytes it opened and their end."""
+    r = TcpReassembler()
+    feed_all(r, [seg(0, flags=SYN), seg(1, b"one"), seg(4, flags=closing)])
+    chunks = feed_all(r, [seg(0, flags=SYN), seg(1, b"two")])
+    assert stream(chunks) == b"two"
 
 
 def test_syns_before_any_byte_just_restart_the_direction() -> None:
