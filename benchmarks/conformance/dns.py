@@ -28,8 +28,6 @@ tell, or a choice of ours):
   DNS on another port only once its server answered a query there (a design choice).
 - GTP-U (18, frame 9): the decapsulator does not open GTP-U tunnels (UDP 2152).
 - pcapng custom blocks (29c): Wireshark numbers them as frames, our reader skips them.
-- Ports reused by a new connection with no FIN or RST captured (12b): the reassembler does not
-  tell the stream decoder that the old stream ended.
 """
 
 from __future__ import annotations

@@ -4,6 +4,11 @@ A module with `tcp_ports` reads every connection on them, as before. A module th
 streams (HTTP and TLS on any port) is asked, with the first bytes of each direction that carries
 data, whether the connection is its protocol. A connection that no module reads is released: the
 reassembler lets go of it and drops its segments until a SYN starts a new connection there.
+
+A SYN that starts a new connection on ports that carried another (see `TcpReassembler.supersede`)
+ends the old one first: its readers get its end chunks and write out what they hold, and the new
+connection's readers are decided anew, by port or from its own first bytes (a port may carry
+HTTP in one connection and TLS in the next).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections import OrderedDict
 from typing import Any
 
 from mcpcap.core.decap import Segment
-from mcpcap.core.tcpstream import TCP_SYN, TCP_SYN_ACK, StreamChunk, TcpReassembler
+from mcpcap.core.tcpstream import TCP_SYN, StreamChunk, TcpReassembler
 
 MAX_ROUTES = 100_000  # connections whose readers are remembered (the oldest are forgotten)
 TCP_SYN_FIN_RST = 0x07
@@ -63,9 +68,20 @@ class StreamRouter:
 
     def feed(self, seg: Segment, frame: int, ts: float) -> None:
         """Reassemble one segment and deliver what it completes."""
-        if seg.tcp_flags & TCP_SYN_ACK == TCP_SYN:  # a new connection: its readers are decided anew
-            self._routes.pop(_key((seg.src, seg.sport), (seg.dst, seg.dport)), None)
+        if seg.tcp_flags & TCP_SYN:
+            self._renew(seg, frame, ts)
         self.deliver(self._reassembler.feed(seg, frame, ts), frame, ts)
+
+    def _renew(self, seg: Segment, frame: int, ts: float) -> None:
+        """A SYN that starts a connection: the one it replaces on its ports ends first (its
+        readers get its end chunks: the reassembler has forgotten it, so a reader letting go
+        of it releases nothing of the new one), then the new one's readers are decided anew."""
+        ended = self._reassembler.supersede(seg)
+        if ended is None:
+            return  # a SYN of the connection already there
+        if ended:
+            self.deliver(ended, frame, ts)
+        self._routes.pop(_key((seg.src, seg.sport), (seg.dst, seg.dport)), None)
 
     def flush(self, frame: int, ts: float) -> None:
         """At the end of a capture: what still waits behind holes."""

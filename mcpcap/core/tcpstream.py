@@ -10,6 +10,12 @@ beyond it (the receiver got them, the capture missed them: Wireshark's "ACKed se
 wasn't captured"; Zeek gives up on a hole the same way), when a direction holds more than a
 small bound behind it, at a FIN or RST, or at the end of the capture. Bytes delivered past a
 hole carry the frame and time of the segment that brought them, not of the one releasing them.
+
+A SYN with a new initial sequence number on ports that carried another connection starts a new
+one (RFC 9293 3.5, 3.10.7: the old one's FIN or RST was missed, or its port was reused after
+TIME_WAIT; Zeek reads a SYN with another ISN as connection reuse too): the old connection ends
+there, each of its sides with an end chunk, and the new one is reassembled from its own ISN. A
+retransmitted SYN, or a SYN/ACK answering the SYN that opened the connection, changes nothing.
 """
 
 from __future__ import annotations
@@ -37,8 +43,10 @@ _ACK_NOT_RST = TCP_ACK | TCP_RST  # flags & this == TCP_ACK: an acknowledgement,
 class StreamChunk(NamedTuple):
     """Contiguous bytes of one direction; `gap` means bytes before these were never seen.
 
-    `end`: the direction ended here (a FIN or RST); such a chunk carries no data. `reset`: that
-    end was an RST (sent by either side: it ends both directions), not a FIN.
+    `end`: the direction ended here (a FIN or RST, or a SYN starting a new connection on the
+    same ports); such a chunk carries no data. `reset`: that end was no FIN: an RST (sent by
+    either side: it ends both directions), or the new connection's SYN (the old one's FIN, if
+    any, was never seen, so what was read up to it may be unfinished).
     `frame`, `ts`: where bytes delivered past a hole were captured (they waited behind it until
     it was given up on); 0 for every other chunk, whose bytes are complete in the frame that
     delivers them. `lost`: with `gap`, how many bytes the hole held (0 when unknown). A hole
@@ -125,11 +133,11 @@ class _Direction:
 
     `offset` counts the stream bytes before `next_seq` (delivered or skipped) as a plain,
     never-wrapping integer; buffered segments are keyed by their stream offset so a delivery
-    never has to rewrite the buffer.
+    never has to rewrite the buffer. `isn`: the sequence number of its SYN (-1: none seen).
     """
 
     __slots__ = (
-        "closed", "gap", "next_seq", "offset", "origins", "pending", "pending_bytes",
+        "closed", "gap", "isn", "next_seq", "offset", "origins", "pending", "pending_bytes",
         "syn_seen",
     )  # fmt: skip
 
@@ -137,6 +145,7 @@ class _Direction:
         self.next_seq = next_seq
         self.offset = 0
         self.syn_seen = syn_seen
+        self.isn = (next_seq - 1) % SEQ_MOD if syn_seen else -1
         self.pending: dict[int, bytes] = {}
         self.origins: dict[int, tuple[int, float]] = {}  # a buffered segment's frame and time
         self.pending_bytes = 0
@@ -149,13 +158,20 @@ class _Direction:
         self.pending_bytes = 0
         self.closed = True
 
+    @property
+    def carried(self) -> bool:
+        """Whether anything of it reached a reader: bytes, a hole, or its end."""
+        return bool(self.offset or self.pending or self.closed)
+
 
 class _Connection:
     __slots__ = ("directions", "released")
 
     def __init__(self) -> None:
         self.directions: dict[tuple[str, int], _Direction] = {}
-        self.released = False  # nobody reads it: its segments are dropped until a new SYN
+        # nobody reads it: its segments are dropped until a SYN starts a new connection (its
+        # directions, freed, are kept to tell a retransmitted SYN from a new one)
+        self.released = False
 
 
 ConnectionKey = tuple[tuple[str, int], tuple[str, int]]
@@ -210,23 +226,28 @@ class TcpReassembler:
 
         `frame` and `ts` are kept with a segment that must wait behind a hole: a chunk delivered
         past that hole later carries them. The other direction's bytes that this segment's
-        acknowledgement shows past a hole come first (they were captured before it).
+        acknowledgement shows past a hole come first (they were captured before it), and before
+        them the end of a connection this segment's SYN replaces (see `supersede`).
         """
         self._origin = (frame, ts)
         source = (seg.src, seg.sport)
-        conn = self._connection(source, (seg.dst, seg.dport))
         flags = seg.tcp_flags
-        if conn.released:
-            if flags & TCP_SYN_ACK != TCP_SYN:
-                return []
-            conn.released = False  # a new connection on the same ports
-            conn.directions.clear()
-        chunks = self._on_ack(conn, seg) if flags & _ACK_NOT_RST == TCP_ACK and seg.ack else []
-        direction = conn.directions.get(source)
         if flags & TCP_SYN:
-            direction = self._on_syn(conn, source, direction, seg.seq)
+            ended = self.supersede(seg)  # the chunks ending a connection this SYN replaces
+            conn = self._connection(source, (seg.dst, seg.dport))
+            if conn.released:
+                return []  # the released connection's SYN again
+            chunks = ended or []
+            if flags & _ACK_NOT_RST == TCP_ACK and seg.ack:
+                chunks += self._on_ack(conn, seg)
+            direction = self._on_syn(conn, source, conn.directions.get(source), seg.seq)
             data_seq = (seg.seq + 1) % SEQ_MOD
         else:
+            conn = self._connection(source, (seg.dst, seg.dport))
+            if conn.released:
+                return []
+            chunks = self._on_ack(conn, seg) if flags & _ACK_NOT_RST == TCP_ACK and seg.ack else []
+            direction = conn.directions.get(source)
             data_seq = seg.seq
             if direction is None:
                 if not seg.payload:
@@ -266,8 +287,23 @@ class TcpReassembler:
         for direction in conn.directions.values():
             self.budget.used -= direction.pending_bytes
             direction.free()
-        conn.directions.clear()
         conn.released = True
+
+    def supersede(self, seg: Segment) -> list[StreamChunk] | None:
+        """For a SYN: None when it belongs to the connection on its ports (see `_starts_anew`);
+        else the chunks that end the connection it replaces (none when no connection was known
+        there, or nobody read it), which is then forgotten so that `feed` starts the new one
+        from this SYN. `feed` asks this itself; a caller that must hand the old connection's
+        ends to its readers before the new connection's chunks asks first."""
+        source, destination = (seg.src, seg.sport), (seg.dst, seg.dport)
+        key = (source, destination) if source <= destination else (destination, source)
+        conn = self._connections.get(key)
+        if conn is None:
+            return []
+        if not self._starts_anew(conn, conn.directions.get(source), seg):
+            return None
+        del self._connections[key]
+        return [] if conn.released else self._end_connection(key, conn)
 
     def _shed(self) -> list[StreamChunk]:
         """Over the budget: the least recently used connections deliver what waits behind
@@ -309,6 +345,50 @@ class TcpReassembler:
             self._connections.move_to_end(key)
         return conn
 
+    def _starts_anew(self, conn: _Connection, direction: _Direction | None, seg: Segment) -> bool:
+        """Whether a SYN starts a new connection where `conn` was (`direction`: its sender's).
+
+        Not when it is the SYN of that direction again (retransmitted, or captured after the
+        first bytes it opened: just before them), a SYN/ACK answering the SYN on the other side,
+        or when nothing of the connection reached a reader yet (then its sender's direction
+        simply starts again from the new ISN). Otherwise it is: a SYN with a new ISN, the old
+        connection's end missed or its ports reused (as Zeek reads a new ISN, RFC 9293 3.5); or
+        with the same ISN once the direction carried bytes and ended or was released (no
+        retransmitted SYN comes that late: the ports were reused with the number again)."""
+        seq = seg.seq
+        if direction is not None:
+            if direction.isn == seq and not (direction.closed and direction.offset):
+                return False
+            if direction.isn < 0:
+                start = (direction.next_seq - direction.offset) % SEQ_MOD
+                if 0 <= seq_diff(start, seq + 1) <= self.max_buffer_per_direction:
+                    return False
+        elif seg.tcp_flags & TCP_ACK:
+            return False
+        if seg.tcp_flags & TCP_ACK:
+            peer = conn.directions.get((seg.dst, seg.dport))
+            if peer is not None and peer.isn >= 0 and (peer.isn + 1) % SEQ_MOD == seg.ack:
+                return False
+        return conn.released or any(d.carried for d in conn.directions.values())
+
+    def _end_connection(self, key: ConnectionKey, conn: _Connection) -> list[StreamChunk]:
+        """A connection a new one replaces ends: each side not ended yet delivers what waits
+        behind its holes, then an end (`reset`: its FIN was not seen), a side that never sent
+        anything too (so a reader of both sides knows the connection is over)."""
+        chunks: list[StreamChunk] = []
+        for source, destination in (key, key[::-1]):
+            direction = conn.directions.get(source)
+            out: list = []
+            if direction is not None:
+                if direction.closed:
+                    continue
+                self._flush_pending(direction, out)
+                direction.free()
+            out.append(_RESET)
+            syn_seen = direction is not None and direction.syn_seen
+            chunks += [_make(*source, *destination, syn_seen, item) for item in out]
+        return chunks
+
     def _on_syn(
         self,
         conn: _Connection,
@@ -316,22 +396,11 @@ class TcpReassembler:
         direction: _Direction | None,
         seq: int,
     ) -> _Direction:
-        """A SYN starts a direction; a retransmitted SYN changes nothing; a new ISN restarts."""
-        isn_next = (seq + 1) % SEQ_MOD
-        if direction is not None and direction.syn_seen and direction.next_seq == isn_next:
+        """A SYN of the connection there starts its sender's direction, or starts it again from
+        a new ISN when nothing of it reached a reader; a retransmitted SYN changes nothing."""
+        if direction is not None and (direction.isn == seq or direction.carried):
             return direction
-        if (
-            direction is not None
-            and direction.syn_seen
-            and not direction.closed
-            and seq_diff(direction.next_seq, isn_next) >= 0
-        ):
-            return direction  # a retransmitted SYN after data already flowed
-        if direction is not None and direction.closed:
-            conn.directions.clear()  # the ports are reused by a new connection
-        elif direction is not None:
-            self.budget.used -= direction.pending_bytes  # a new ISN: what waited is dropped
-        direction = conn.directions[source] = _Direction(isn_next, syn_seen=True)
+        direction = conn.directions[source] = _Direction((seq + 1) % SEQ_MOD, syn_seen=True)
         return direction
 
     def _on_ack(self, conn: _Connection, seg: Segment) -> list[StreamChunk]:
