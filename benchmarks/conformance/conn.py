@@ -25,6 +25,8 @@ import random
 import struct
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 
 from generator_cli import output_folder  # (this folder: first on the path of a script)
 from scapy.contrib.geneve import GENEVE
@@ -605,20 +607,7 @@ def tunnels(rng: random.Random) -> Cap:
     """Inner connections in every tunnel mcpcap or tshark follows by default."""
     cap = Cap()
     o1, o2 = "192.0.2.1", "192.0.2.2"
-    inner = [(f"10.7.0.{n}", f"10.7.1.{n}") for n in range(1, 20)]
-
-    def inner_flow(n: int, wrap: Callable[[Packet], Packet], v6: bool = False) -> None:
-        a, b = inner[n]
-        if v6:
-            a, b = "2001:db8:7::%x" % (n + 1), "2001:db8:7:1::%x" % (n + 1)
-        t = Tcp(cap, a, 30000 + n, b, 80, wrap=wrap, rng=rng)
-        t.handshake()
-        t.exchange()
-        t.send(0, FIN | ACK)
-        t.send(1, FIN | ACK)
-        t.send(0, ACK)
-        udp = IPv6(src=a, dst=b) if v6 else IP(src=a, dst=b)
-        cap.add(wrap(udp / UDP(sport=31000 + n, dport=53) / Raw(b"dns?" * 5)))
+    inner_flow = partial(_flow, cap, rng=rng, hosts=TUNNEL_HOSTS)
 
     outer = ETH / IP(src=o1, dst=o2)
     inner_flow(0, lambda p: outer / GRE(proto=0x0800 if IP in p else 0x86DD) / p)
@@ -1001,23 +990,35 @@ def hostile(rng: random.Random) -> Cap:
     return cap
 
 
+@dataclass(frozen=True)
+class InnerHosts:
+    """Where `_flow`'s n-th connection lies: address prefixes (the host number is n + 1) and
+    the first client ports of its TCP connection and UDP datagram."""
+
+    v4: tuple[str, str]
+    v6: tuple[str, str]
+    tcp_port: int
+    udp_port: int
+
+
+TUNNEL_HOSTS = InnerHosts(("10.7.0.", "10.7.1."), ("2001:db8:7::", "2001:db8:7:1::"), 30000, 31000)
+LINK_HOSTS = InnerHosts(("10.12.0.", "10.12.1."), ("2001:db8:c::", "2001:db8:d::"), 32000, 33000)
+
+
 def _flow(cap: Cap, n: int, wrap: Callable[[Packet], Packet], rng: random.Random,
-          v6: bool = False) -> None:  # fmt: skip
+          v6: bool = False, hosts: InnerHosts = LINK_HOSTS) -> None:  # fmt: skip
     """A closed TCP connection and one UDP datagram between two inner hosts, each packet
     wrapped by `wrap` (a tunnel or a link layer)."""
-    a, b = (
-        (f"2001:db8:c::{n + 1:x}", f"2001:db8:d::{n + 1:x}")
-        if v6
-        else (f"10.12.0.{n + 1}", f"10.12.1.{n + 1}")
-    )
-    t = Tcp(cap, a, 32000 + n, b, 80, wrap=wrap, rng=rng)
+    a, b = (f"{prefix}{n + 1:x}" for prefix in hosts.v6) if v6 else (
+        f"{prefix}{n + 1}" for prefix in hosts.v4)  # fmt: skip
+    t = Tcp(cap, a, hosts.tcp_port + n, b, 80, wrap=wrap, rng=rng)
     t.handshake()
     t.exchange()
     t.send(0, FIN | ACK)
     t.send(1, FIN | ACK)
     t.send(0, ACK)
     ip = IPv6(src=a, dst=b) if v6 else IP(src=a, dst=b)
-    cap.add(wrap(ip / UDP(sport=33000 + n, dport=53) / Raw(b"dns?" * 5)))
+    cap.add(wrap(ip / UDP(sport=hosts.udp_port + n, dport=53) / Raw(b"dns?" * 5)))
 
 
 def more_tunnels(rng: random.Random) -> Cap:
