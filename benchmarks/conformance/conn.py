@@ -25,8 +25,8 @@ import random
 import struct
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 from generator_cli import output_folder  # (this folder: first on the path of a script)
 from scapy.contrib.geneve import GENEVE
@@ -990,8 +990,7 @@ def hostile(rng: random.Random) -> Cap:
     return cap
 
 
-@dataclass(frozen=True)
-class InnerHosts:
+class InnerHosts(NamedTuple):
     """Where `_flow`'s n-th connection lies: address prefixes (the host number is n + 1) and
     the first client ports of its TCP connection and UDP datagram."""
 
