@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcpcap.core import SCHEMA_VERSION, addresses, store
 from mcpcap.core.config import Settings
+from mcpcap.core.indexes import ensure_query_indexes
 from mcpcap.core.modules.registry import load_modules
 from mcpcap.core.scan import Progress, scan_capture
 from mcpcap.core.threadconn import per_thread
@@ -163,6 +164,7 @@ class Analysis:
                 raise UnknownModuleError(
                     f"module {name!r} was not chosen; chosen modules: {', '.join(self._modules)}"
                 )
+            ensure_query_indexes(self.db, name, module.query_indexes)
             counts = _results_counts(self.db, name)
             self._results[name] = module.open_results(self.db, counts, self._facts, self.settings)
         return self._results[name]

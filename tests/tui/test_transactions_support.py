@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 
 from mcpcap.core.config import build_settings
 from mcpcap.core.workspace import Workspace
-from mcpcap.modules.dns.store_schema import create_indexes
+from mcpcap.modules.dns.store_schema import QUERY_INDEXES
 from mcpcap.modules.dns.tui.transactions import TransactionsPanel
 
 CAPTURE = "example.pcap"
@@ -78,7 +78,8 @@ def grow_store(db_path: str, rows: int) -> int:
             "FROM dns_transactions, k",
             (copies,),
         )
-        create_indexes(db)
+        for index in QUERY_INDEXES:
+            db.execute(index)
         db.commit()
         return db.execute("SELECT count(*) FROM dns_transactions").fetchone()[0]
     finally:

@@ -172,6 +172,10 @@ class ProtocolModule(ABC):
     # JSON list): when `conn` splits a flow into several connections, the scan moves each to
     # the connection open at the row's time (see `mcpcap.core.flowsplits`)
     stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = ()
+    # the indexes its record queries use, as `CREATE INDEX IF NOT EXISTS` statements: made on
+    # the store's first use for records, not by the scan (see `mcpcap.core.indexes`); a store
+    # that cannot be written is read without them, so queries must not depend on them
+    query_indexes: ClassVar[tuple[str, ...]] = ()
 
     def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
         """Whether a UDP datagram may belong to this protocol (called for every datagram)."""

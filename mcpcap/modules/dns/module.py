@@ -19,8 +19,10 @@ def looks_like_dns_query_or_response(payload: bytes) -> bool:
 class DnsModule(ProtocolModule):
     name: ClassVar[str] = "dns"
     title: ClassVar[str] = "DNS"
-    # 2: dns_malformed; 3: findings in the summary; 4: the hunt's tallies
-    schema_version: ClassVar[str] = "4"
+    # 2: dns_malformed; 3: findings in the summary; 4: the hunt's tallies; 5: the latency in
+    # the counts, query indexes made on first use
+    schema_version: ClassVar[str] = "5"
+    query_indexes: ClassVar[tuple[str, ...]] = store_schema.QUERY_INDEXES
     udp_ports: ClassVar[frozenset[int]] = UDP_PORTS
     tcp_ports: ClassVar[frozenset[int]] = frozenset((53, 5353, 5355))
     worker_imports: ClassVar[tuple[str, ...]] = (

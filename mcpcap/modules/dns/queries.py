@@ -17,6 +17,7 @@ from typing import Any
 from mcpcap.core.errors import BadArgumentError, NotFoundError
 from mcpcap.core.export import connection_uid
 from mcpcap.core.flowsplits import FlowSplits, splits_of
+from mcpcap.core.indexes import present_indexes
 from mcpcap.core.models import Ranking, RankingItem
 from mcpcap.core.paging import (
     capture_identity,
@@ -198,11 +199,18 @@ class _Query:
         self.index_terms = filter_terms(flt, db, names=True)  # to find rows through an index
         # for choosing plans only: ids are numbered from 1, so this is the row count or more
         self.rows = db.execute("SELECT COALESCE(max(id), 0) FROM dns_transactions").fetchone()[0]
+        # a store that could not be written since its scan has none (`mcpcap.core.indexes`)
+        self.indexes = present_indexes(db)
         self._driver: tuple[int, str] | None = None
+
+    def along(self, index: str) -> str:
+        """How to read the table in `index`'s order: through it, or (no such index) as SQLite
+        sees fit."""
+        return f"INDEXED BY {index}" if index in self.indexes else ""
 
     def where(self, *extra: tuple[str, list[Any]], access: str = "") -> tuple[str, list[Any]]:
         """` WHERE ...` of the filter and `extra` conditions, for rows reached by `access`."""
-        terms = self.index_terms if access == _access("dns_tx_qname") else self.terms
+        terms = self.index_terms if access == QNAME_ACCESS else self.terms
         parts = [(sql, params) for _, sql, params in terms] + [e for e in extra if e[0]]
         clause = " WHERE " + " AND ".join(sql for sql, _ in parts) if parts else ""
         return clause, [p for _, params in parts for p in params]
@@ -211,7 +219,8 @@ class _Query:
         """The terms by the index that can find their rows (None: no index can)."""
         groups: dict[str | None, Terms] = {}
         for term in self.index_terms:
-            groups.setdefault(DRIVERS.get(term[0]), []).append(term)
+            index = DRIVERS.get(term[0])
+            groups.setdefault(index if index in self.indexes else None, []).append(term)
         return groups
 
     def driver(self) -> tuple[int, str]:
@@ -222,7 +231,7 @@ class _Query:
             bound = self.rows // DRIVE_BELOW
             # no index finds them: scan the filter index (every filter column and sort key, see
             # store_schema, so a scan never reads the table)
-            best = (self.rows, f"INDEXED BY {FILTER_INDEX}")
+            best = (self.rows, self.along(FILTER_INDEX))
             for index, terms in self.groups().items():
                 if index is not None:
                     rows = count_terms(self.db, index, terms, bound + 1)
@@ -247,6 +256,9 @@ class _Query:
 def _access(index: str) -> str:
     # the answer index is reached through `t.id IN (...)`: rows by id, no index on t
     return "NOT INDEXED" if index == "dns_a_value" else f"INDEXED BY {index}"
+
+
+QNAME_ACCESS = _access("dns_tx_qname")
 
 
 def count_terms(db: sqlite3.Connection, index: str, terms: Terms, bound: int | None = None) -> int:
@@ -388,7 +400,7 @@ def _walk(query: _Query, sort: str, position: list[Any] | None, count: int) -> l
     expr, desc = SORTS[sort]
     column, null_key = SORT_COLUMNS[sort]
     order, before, after = ("DESC", ">", "<") if desc else ("ASC", "<", ">")
-    along = f"INDEXED BY {SORT_INDEXES[column]}"  # time order: the filter index
+    along = query.along(SORT_INDEXES[column])  # time order: the filter index
     by_value = f"{column} {order}, t.id {order}"
     if null_key is None:
         stretches = [("", [], along, by_value)]

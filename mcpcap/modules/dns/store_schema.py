@@ -57,18 +57,19 @@ CREATE TABLE dns_time_slots (
 );
 """
 
-INDEXES = """
-CREATE INDEX IF NOT EXISTS dns_messages_frame ON dns_messages(frame, idx);
-CREATE INDEX IF NOT EXISTS dns_tx_rtt ON dns_transactions(rtt, id);
-CREATE INDEX IF NOT EXISTS dns_tx_qname ON dns_transactions(qname, id);
-CREATE INDEX IF NOT EXISTS dns_q_tx ON dns_extra_questions(tx_id);
-CREATE INDEX IF NOT EXISTS dns_a_value ON dns_answers(value, tx_id);
--- every filter column and sort key, time first: counting any mix of filters reads this narrow
--- index instead of the table, and time order (or a time range) walks it (see queries._Query)
-CREATE INDEX IF NOT EXISTS dns_tx_filters ON dns_transactions(
-    ts, client, server, qtype, rcode, protocol, transport, answered, rtt, qname
-);
-"""
+# what the record queries use (see queries.py), made on the store's first use for records
+# (`mcpcap.core.indexes`); the queries name one only when the store has it
+QUERY_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS dns_messages_frame ON dns_messages(frame, idx)",
+    "CREATE INDEX IF NOT EXISTS dns_tx_rtt ON dns_transactions(rtt, id)",
+    "CREATE INDEX IF NOT EXISTS dns_tx_qname ON dns_transactions(qname, id)",
+    "CREATE INDEX IF NOT EXISTS dns_q_tx ON dns_extra_questions(tx_id)",
+    "CREATE INDEX IF NOT EXISTS dns_a_value ON dns_answers(value, tx_id)",
+    # every filter column and sort key, time first: counting any mix of filters reads this
+    # narrow index instead of the table, and time order (or a time range) walks it
+    "CREATE INDEX IF NOT EXISTS dns_tx_filters ON dns_transactions("
+    "ts, client, server, qtype, rcode, protocol, transport, answered, rtt, qname)",
+)
 
 # the columns of dns_transactions, in order (`pairing` makes its rows)
 TRANSACTION_COLUMNS = (
@@ -93,24 +94,6 @@ def create_tables(db: sqlite3.Connection) -> None:
     db.executescript(TABLES)
     db.executescript(tallies.TABLES)
     malformed.create_table(db, "dns")
-
-
-# SQLite sorts an index's keys with helper threads only when they overflow its page cache, in
-# pieces that are then merged. Indexes are built after the scan, when its workers are done: a
-# small cache lets the second core sort half of the keys (1M capture: 0.73 s instead of 0.89 s).
-SORT_THREADS = 2
-SORT_CACHE_KIB = 2000
-
-
-def create_indexes(db: sqlite3.Connection) -> None:
-    (cache,) = db.execute("PRAGMA cache_size").fetchone()
-    db.execute(f"PRAGMA threads = {SORT_THREADS}")
-    db.execute(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
-    try:
-        db.executescript(INDEXES)
-    finally:
-        db.execute(f"PRAGMA cache_size = {cache}")
-        db.execute("PRAGMA threads = 0")
 
 
 def insert_rows(db: sqlite3.Connection, table: str, rows: list[tuple]) -> None:

@@ -14,7 +14,6 @@ from mcpcap.modules.dns.models import (
     DnsSummary,
     Endpoint,
     Latency,
-    LatencyBucket,
     Malformed,
     Timeline,
     TimelineBucket,
@@ -22,7 +21,6 @@ from mcpcap.modules.dns.models import (
 from mcpcap.modules.dns.queries import ranking
 from mcpcap.modules.dns.registry import rcode_name, type_name
 
-HISTOGRAM_EDGES = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 UNLIMITED = 10**12
 
 
@@ -65,7 +63,7 @@ def build_summary(
         distinct_servers=len(counts["servers"]),
         servers=_endpoints(counts["servers"], top_n),
         clients=_endpoints(_clients(counts), top_n),
-        latency=_latency(db),
+        latency=Latency(**counts["latency"]),
         timeline=_timeline(db, capture.get("first_ts"), capture.get("last_ts")),
     )
 
@@ -112,37 +110,6 @@ def _clients(counts: dict[str, Any]) -> dict[str, dict[str, int]]:
 def _endpoints(table: dict[str, dict[str, int]], n: int) -> list[Endpoint]:
     ranked = sorted(table.items(), key=lambda kv: (-kv[1]["queries"], -kv[1]["responses"], kv[0]))
     return [Endpoint(address=address, **numbers) for address, numbers in ranked[:n]]
-
-
-def _latency(db: sqlite3.Connection) -> Latency:
-    n = db.execute("SELECT count(*) FROM dns_transactions WHERE rtt IS NOT NULL").fetchone()[0]
-
-    def nearest_rank(p: float) -> float | None:
-        if not n:
-            return None
-        offset = max(math.ceil(p * n) - 1, 0)
-        return db.execute(
-            "SELECT rtt FROM dns_transactions WHERE rtt IS NOT NULL ORDER BY rtt LIMIT 1 OFFSET ?",
-            (offset,),
-        ).fetchone()[0]
-
-    histogram = []
-    below = 0
-    for edge in HISTOGRAM_EDGES:
-        upto = db.execute(
-            "SELECT count(*) FROM dns_transactions WHERE rtt IS NOT NULL AND rtt <= ?", (edge,)
-        ).fetchone()[0]
-        histogram.append(LatencyBucket(le=edge, count=upto - below))
-        below = upto
-    histogram.append(LatencyBucket(le=None, count=n - below))
-    return Latency(
-        count=n,
-        p50=nearest_rank(0.5),
-        p90=nearest_rank(0.9),
-        p99=nearest_rank(0.99),
-        max=nearest_rank(1.0),
-        histogram=histogram,
-    )
 
 
 def _timeline(db: sqlite3.Connection, first_ts: float | None, last_ts: float | None) -> Timeline:

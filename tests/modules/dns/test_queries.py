@@ -3,7 +3,8 @@
 A synthetic store with the awkward values (NULL and negative rtt, an rtt equal to the key a NULL
 sorts as, empty and NULL names, equal timestamps, IPv4, IPv6 and IPv4-mapped addresses) is paged
 through with each plan forced, and compared with
-one ORDER BY COALESCE(...) query over the per-row filter clauses.
+one ORDER BY COALESCE(...) query over the per-row filter clauses. Every test runs on the store
+with its query indexes and without them (a store that could not be written since its scan).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sqlite3
 import pytest
 
 from mcpcap.core.errors import BadArgumentError
+from mcpcap.core.indexes import present_indexes
 from mcpcap.core.paging import encode_cursor, json_size, query_digest
 from mcpcap.modules.dns import queries
 from mcpcap.modules.dns.filters import build_filter, filter_sql, in_network
@@ -24,7 +26,7 @@ from mcpcap.modules.dns.queries import (
     transaction_record,
     transactions_page,
 )
-from mcpcap.modules.dns.store_schema import create_indexes, create_tables, pack_list
+from mcpcap.modules.dns.store_schema import QUERY_INDEXES, create_tables, pack_list
 
 CLIENTS = ["10.0.0.1", "10.0.0.12", "10.0.0.2", "10.1.2.3", "192.0.2.7", "2001:db8::1",
            "2001:db8:0:1::5", "::ffff:10.0.0.1", "fe80::1"]  # fmt: skip
@@ -63,7 +65,7 @@ PLANS = {  # constants that force one way to find a page (None: the planner's ow
 }
 
 
-def make_store() -> sqlite3.Connection:
+def make_store(indexed: bool = True) -> sqlite3.Connection:
     rnd = random.Random(7)
     db = sqlite3.connect(":memory:")
     db.create_function("in_network", 2, in_network, deterministic=True)
@@ -94,13 +96,16 @@ def make_store() -> sqlite3.Connection:
         [tuple(row[c] for c in columns) for row in rows],
     )
     db.executemany("INSERT INTO dns_answers VALUES (?, ?)", answers)
-    create_indexes(db)
+    if indexed:
+        for index in QUERY_INDEXES:
+            db.execute(index)
     return db
 
 
-@pytest.fixture(scope="module")
-def store():
-    db = make_store()
+@pytest.fixture(scope="module", params=["indexed", "no indexes"])
+def store(request):
+    db = make_store(indexed=request.param == "indexed")
+    assert bool(present_indexes(db)) == (request.param == "indexed")
     yield db
     db.close()
 
