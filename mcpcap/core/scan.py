@@ -11,6 +11,7 @@ wait in arrival order and say so through their progress callback ("queued behind
 from __future__ import annotations
 
 import contextlib
+import importlib
 import inspect
 import marshal
 import os
@@ -195,7 +196,7 @@ def _scan_parallel(
     names = [module.name for module in modules]
     if progress is not None:
         progress = _Repeating(progress, reader.size)
-    waiting = progress.again if progress is not None else None
+    waiting = _FirstWait(modules, progress.again if progress is not None else None)
     if feeder.stream_side.active:
         # a process of its own pays for itself when streams are claimed on any port (every
         # TCP segment goes there); a few ports' streams (DNS over TCP) are read here
@@ -212,6 +213,28 @@ def _scan_parallel(
             reader.size,
         )
     return (*seen, reader.stopped_early)
+
+
+class _FirstWait:
+    """Called while the scanning process waits for a worker's result. The first time, it imports
+    what the end of the scan needs (the stored counts' models and each module's results: about
+    0.1 s), which would otherwise run after the workers are done; every time, it repeats the
+    last progress report (`waiting`)."""
+
+    # the core's own: `service` stores each module's counts with these models
+    CORE_IMPORTS = ("mcpcap.core.modules.counts",)
+
+    def __init__(self, modules: list[ProtocolModule], waiting: Callable[[], None] | None) -> None:
+        self._imports = [*self.CORE_IMPORTS, *(n for m in modules for n in m.results_imports)]
+        self._waiting = waiting
+
+    def __call__(self) -> None:
+        if self._imports:
+            imports, self._imports = self._imports, []
+            for name in imports:
+                importlib.import_module(name)
+        if self._waiting is not None:
+            self._waiting()
 
 
 def _consume_spans(

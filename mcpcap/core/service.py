@@ -118,6 +118,7 @@ class Analysis:
         if warnings:  # about this analysis rather than the capture (an unwritable cache)
             self._facts["warnings"] = [*warnings, *self._facts.get("warnings", [])]
         self._results: dict[str, Any] = {}
+        self._indexed = False
         addresses.register(db)
 
     @property
@@ -164,10 +165,19 @@ class Analysis:
                 raise UnknownModuleError(
                     f"module {name!r} was not chosen; chosen modules: {', '.join(self._modules)}"
                 )
-            ensure_query_indexes(self.db, name, module.query_indexes)
+            self._ensure_query_indexes()
             counts = _results_counts(self.db, name)
             self._results[name] = module.open_results(self.db, counts, self._facts, self.settings)
         return self._results[name]
+
+    def _ensure_query_indexes(self) -> None:
+        """Every chosen module's query indexes, once, before any results are opened: whoever
+        opens them reads records sooner or later (stored summaries are read without them), and
+        one module's records may look another's up (`resolved_by`). See `mcpcap.core.indexes`."""
+        if not self._indexed:
+            for module in self._modules.values():
+                ensure_query_indexes(self.db, module.name, module.query_indexes)
+            self._indexed = True
 
     def traffic(self, name: str) -> int:
         """How many messages of the module's protocol the capture holds."""

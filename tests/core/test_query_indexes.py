@@ -17,6 +17,8 @@ import pytest
 from mcpcap.core import indexes
 from mcpcap.core.config import Settings
 from mcpcap.core.indexes import ensure_query_indexes, meta_key, present_indexes
+from mcpcap.core.modules.kinds import find_kind
+from mcpcap.core.records import make_filter
 from mcpcap.core.service import Analyzer
 from mcpcap.modules.dns.filters import build_filter
 from mcpcap.modules.dns.store_schema import QUERY_INDEXES
@@ -73,6 +75,22 @@ def test_the_scan_leaves_them_out_and_the_first_use_makes_them_once(tmp_path, ca
         with _analyzer(tmp_path).analyze(capture, capture.name) as analysis:
             analysis.module("dns")  # another process: it reads the meta row, builds nothing
     assert made == []
+
+
+def test_opening_one_modules_results_makes_every_chosen_modules(tmp_path):
+    """conn's records look DNS up (`resolved_by`): DNS's indexes must be there for them."""
+    capture = tmp_path / "llmnr.pcap"
+    shutil.copy(FIXTURES / "llmnr.pcap", capture)
+    settings = Settings(use_cache=True, cache_dir=tmp_path / "cache", modules=["dns", "conn"])
+    with Analyzer(settings).analyze(capture, capture.name) as analysis:
+        results = analysis.module("conn")
+        path = _store_file(tmp_path)
+        assert _dns_indexes(path) == DNS_INDEXES
+        with sqlite3.connect(path) as db:
+            assert {"conn_ts", "conn_client", "conn_server", "conn_by_state"} <= present_indexes(db)
+        kind = find_kind(analysis.modules[1].kinds(), "conn.connections")
+        records = list(results.iter_records(kind, make_filter(kind, None, {})))
+    assert any(record["resolved_by"] for record in records)
 
 
 def test_threads_asking_at_once_build_once(tmp_path, capture, monkeypatch):

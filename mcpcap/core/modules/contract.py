@@ -163,6 +163,9 @@ class ProtocolModule(ABC):
     udp_ports: ClassVar[frozenset[int]] = frozenset()
     tcp_ports: ClassVar[frozenset[int]] = frozenset()
     worker_imports: ClassVar[tuple[str, ...]] = ()  # imported once before workers fork
+    # what its results and summary import: a parallel scan imports them while the workers
+    # decode the first spans, when the scanning process would wait, not at the scan's end
+    results_imports: ClassVar[tuple[str, ...]] = ()
     # every IP packet goes to the module's worker decoder (`.packet(frame, ts, segment)`),
     # whichever process decodes it; see `worker_decoder`
     wants_packets: ClassVar[bool] = False

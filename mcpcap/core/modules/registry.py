@@ -8,10 +8,11 @@ running from a source tree that was never installed, and the order of the defaul
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mcpcap.core.errors import UnknownModuleError
 
@@ -83,3 +84,21 @@ def load_modules(names: Iterable[str] | None) -> list[ProtocolModule]:
     else:
         chosen = list(dict.fromkeys(names))
     return [load_module(name) for name in chosen]
+
+
+def open_other_results(db: sqlite3.Connection, kind_name: str, capture: dict, settings: Any):
+    """(results, kind) of another module's record kind (`dns.transactions`), for a module whose
+    records read it (TLS's `resolved_by` reads DNS), or None when that module was not chosen
+    (its results are then not even imported) or cannot be loaded."""
+    from mcpcap.core.modules.kinds import find_kind
+
+    name = kind_name.partition(".")[0]
+    chosen = getattr(settings, "modules", None)
+    if chosen is not None and name not in chosen:
+        return None
+    try:
+        module = load_module(name)
+        kind = find_kind(module.kinds(), kind_name)
+        return module.open_results(db, {}, capture, settings), kind
+    except Exception:  # not installed, or of another shape: no look-ups
+        return None

@@ -22,6 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from mcpcap.core.modules.registry import open_other_results
+
 MAX_SERVERS = 4096  # server addresses whose resolutions are kept
 MAX_PER_SERVER = 10_000  # transactions read per address (the latest: a flood stays bounded)
 
@@ -107,17 +109,5 @@ class Resolution:
 
 
 def _open_dns(db: sqlite3.Connection, capture: dict[str, Any], settings: Any) -> Any:
-    """(the DNS module's results, its transactions kind), or None without DNS (not chosen:
-    its results are not even imported)."""
-    from mcpcap.core.modules.kinds import find_kind
-    from mcpcap.core.modules.registry import load_module
-
-    chosen = getattr(settings, "modules", None)
-    if chosen is not None and "dns" not in chosen:
-        return None
-    try:
-        module = load_module("dns")
-        kind = find_kind(module.kinds(), "dns.transactions")
-        return module.open_results(db, {}, capture, settings), kind
-    except Exception:  # DNS not installed or of another shape: no lookups
-        return None
+    """(the DNS module's results, its transactions kind), or None without DNS."""
+    return open_other_results(db, "dns.transactions", capture, settings)

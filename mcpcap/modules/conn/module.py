@@ -19,6 +19,13 @@ class ConnModule(ProtocolModule):
     title: ClassVar[str] = "Connections"
     # 3: flow_splits; 4: conn_malformed; 5: conn_layers; 6: layers' bytes as sent
     schema_version: ClassVar[str] = "6"
+    # made on the store's first use for records (`mcpcap.core.indexes`)
+    query_indexes: ClassVar[tuple[str, ...]] = (
+        "CREATE INDEX IF NOT EXISTS conn_ts ON conn_connections (ts)",
+        "CREATE INDEX IF NOT EXISTS conn_client ON conn_connections (client)",
+        "CREATE INDEX IF NOT EXISTS conn_server ON conn_connections (server, server_port)",
+        "CREATE INDEX IF NOT EXISTS conn_by_state ON conn_connections (conn_state)",
+    )
     wants_packets: ClassVar[bool] = True
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.flows",)
     # no udp_ports and the contract's wants_udp: datagrams reach conn as packets only, and a

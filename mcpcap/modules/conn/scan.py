@@ -79,13 +79,7 @@ SELECT client, server, tunnel_parents IS NULL, vlan IS NOT NULL, transport, serv
             THEN conn_unicast(server) ELSE transport = 'tcp' AND conn_state IN ('REJ', 'S0') END
 FROM conn_connections GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 """
-INDEXES = """
-CREATE INDEX conn_ts ON conn_connections (ts);
-CREATE INDEX conn_uid ON conn_connections (uid);
-CREATE INDEX conn_client ON conn_connections (client);
-CREATE INDEX conn_server ON conn_connections (server, server_port);
-CREATE INDEX conn_by_state ON conn_connections (conn_state);
-"""
+UID_INDEX = "CREATE INDEX conn_uid ON conn_connections (uid)"  # the scan's own (occurrences)
 
 
 def conn_row(conn: Conn) -> tuple:
@@ -259,7 +253,7 @@ class ConnScan(ModuleScan):
         self.malformed.finish()
         if not self.tracker.in_order:
             _renumber(db)
-        db.executescript(INDEXES)
+        db.execute(UID_INDEX)
         _number_occurrences(db)
         db.executemany(
             "INSERT INTO conn_timeline VALUES (?, ?, ?)",

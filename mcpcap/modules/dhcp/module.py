@@ -24,6 +24,11 @@ class DhcpModule(ProtocolModule):
     # 6: host names servers give, the chosen server's ACK, fields of a message cut short, PXE
     # on 4011, the lower port names the service
     schema_version: ClassVar[str] = "6"
+    # made on the store's first use for records (`mcpcap.core.indexes`)
+    query_indexes: ClassVar[tuple[str, ...]] = (
+        "CREATE INDEX IF NOT EXISTS dhcp_transactions_ts ON dhcp_transactions (ts)",
+        "CREATE INDEX IF NOT EXISTS dhcp_messages_trans ON dhcp_messages (trans)",
+    )
     stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("dhcp_transactions", "uids", "ts", "json"),
     )

@@ -360,8 +360,6 @@ class DhcpScan(ModuleScan):
         self._write()
         self.malformed.flush()
         _mark_shared_addresses(db)
-        db.execute("CREATE INDEX dhcp_transactions_ts ON dhcp_transactions (ts)")
-        db.execute("CREATE INDEX dhcp_messages_trans ON dhcp_messages (trans)")
         return ModuleCounts(
             messages=self.tally["messages"],
             malformed=sum(self.reasons.values()),

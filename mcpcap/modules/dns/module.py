@@ -23,6 +23,17 @@ class DnsModule(ProtocolModule):
     # the counts, query indexes made on first use
     schema_version: ClassVar[str] = "5"
     query_indexes: ClassVar[tuple[str, ...]] = store_schema.QUERY_INDEXES
+    results_imports: ClassVar[tuple[str, ...]] = (
+        "mcpcap.modules.dns.results",
+        "mcpcap.modules.dns.summary",
+        "mcpcap.modules.dns.hunting.cache",
+        "mcpcap.modules.dns.hunting.results",
+        "mcpcap.modules.dns.hunting.answers",
+        "mcpcap.modules.dns.hunting.dga",
+        "mcpcap.modules.dns.hunting.resolvers",
+        "mcpcap.modules.dns.hunting.tunnel",
+        "mcpcap.modules.dns.hunting.zones",
+    )
     udp_ports: ClassVar[frozenset[int]] = UDP_PORTS
     tcp_ports: ClassVar[frozenset[int]] = frozenset((53, 5353, 5355))
     worker_imports: ClassVar[tuple[str, ...]] = (

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -20,7 +19,7 @@ from mcpcap.modules.dns.counting import MessageCounts
 from mcpcap.modules.dns.decoder import Brief, decode_brief, forget_seen
 from mcpcap.modules.dns.domains import load_suffix_list
 from mcpcap.modules.dns.hunting.tallies import HuntTallies
-from mcpcap.modules.dns.latency import latency
+from mcpcap.modules.dns.outcomes import Outcomes
 from mcpcap.modules.dns.pairing import Pairer
 
 DNS_PORT, MDNS_PORT, LLMNR_PORT = 53, 5353, 5355
@@ -150,7 +149,7 @@ class DnsScan(ModuleScan):
         self._tallies = HuntTallies()
         self._extra_questions: list[tuple] = []
         self._answers: list[tuple] = []
-        self._rtts = array("d")  # of the stored transactions: the summary's latency
+        self._outcomes = Outcomes()  # of the stored transactions
         self._candidates: OrderedDict[tuple, tuple] = OrderedDict()
         self._dns_servers: OrderedDict[tuple[str, int], bool] = OrderedDict()
         self._pairer = Pairer(self._store_transaction)
@@ -275,7 +274,7 @@ class DnsScan(ModuleScan):
         db.executemany(store_schema.INSERT_EXTRA_QUESTION, self._extra_questions)
         db.executemany(store_schema.INSERT_ANSWER, self._answers)
         self._tallies.add(self._transactions, self._answer_values)
-        self._rtts.extend(round_trips(self._transactions))
+        self._outcomes.add(self._transactions)
         self._transactions.clear()
         self._answer_values.clear()
         self._extra_questions.clear()
@@ -298,9 +297,10 @@ class DnsScan(ModuleScan):
             self.counts.merge(tcp.counts.state())
         for table, rows in self.counts.rows().items():
             store_schema.insert_rows(db, table, rows)
+        self._outcomes.merge(tcp.outcomes)
         counts = {
             **self.counts.summary(),
-            "latency": latency(self._rtts + tcp.rtts),
+            **self._outcomes.counts(),
             "retransmissions": self._pairer.retransmissions + tcp.retransmissions,
             "duplicate_responses": self._pairer.duplicate_responses + tcp.duplicate_responses,
         }
@@ -325,7 +325,7 @@ class TcpPart:
         self.malformed: list[tuple] = []
         self.retransmissions = self.duplicate_responses = 0
         self.tallies = HuntTallies()  # of the staged transactions, numbered from 1
-        self.rtts = array("d")
+        self.outcomes = Outcomes()
         self._staged = False
 
     def add(self, counts: tuple | None, bad: list, transactions: list, totals: tuple) -> None:
@@ -355,7 +355,7 @@ class TcpPart:
         for table, items in zip(STAGED, (rows, extra, answers), strict=True):
             store_schema.insert_rows(db, f"temp.{STAGING}{table}", items)
         self.tallies.add(rows, answer_values)
-        self.rtts.extend(round_trips(rows))
+        self.outcomes.add(rows)
 
     def store_transactions(self, after: int) -> None:
         """The staged transactions into the store, numbered from `after` + 1."""
@@ -370,11 +370,5 @@ class TcpPart:
         self._staged = False
 
 
-def round_trips(rows: list[tuple]) -> list[float]:
-    """The round-trip times of transaction rows that have one."""
-    return [rtt for row in rows if (rtt := row[_RTT]) is not None]
-
-
-_RTT = store_schema.TRANSACTION_COLUMNS.index("rtt")
 STAGED = ("dns_transactions", "dns_extra_questions", "dns_answers")
 STAGING = "tcp_"  # the staging tables' prefix

@@ -28,7 +28,7 @@ def build_summary(
     db: sqlite3.Connection, counts: dict[str, Any], capture: dict[str, Any], top_n: int
 ) -> DnsSummary:
     stats = counts["stats"]
-    tx = _transaction_counts(db)
+    tx = counts["transactions"]
     everything = TransactionFilter()  # whole-capture name rankings: read from the scan's tallies
     top_qnames = ranking(db, everything, by="qname", limit=max(top_n, 1), budget=UNLIMITED)
     top_domains = ranking(
@@ -66,20 +66,6 @@ def build_summary(
         latency=Latency(**counts["latency"]),
         timeline=_timeline(db, capture.get("first_ts"), capture.get("last_ts")),
     )
-
-
-def _transaction_counts(db: sqlite3.Connection) -> dict[str, int]:
-    total, answered, unanswered, unsolicited = db.execute(
-        "SELECT count(*), COALESCE(sum(answered AND query_frame IS NOT NULL), 0), "
-        "COALESCE(sum(NOT answered), 0), COALESCE(sum(query_frame IS NULL), 0) "
-        "FROM dns_transactions"
-    ).fetchone()
-    return {
-        "total": total,
-        "answered": answered,
-        "unanswered": unanswered,
-        "unsolicited": unsolicited,
-    }
 
 
 def _names(top: Ranking, top_n: int) -> list[NameCount]:

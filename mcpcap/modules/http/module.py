@@ -19,6 +19,11 @@ class HttpModule(ProtocolModule):
     name: ClassVar[str] = "http"
     title: ClassVar[str] = "HTTP"
     schema_version: ClassVar[str] = "2"  # 2: uids of split flows
+    # made on the store's first use for records (`mcpcap.core.indexes`)
+    query_indexes: ClassVar[tuple[str, ...]] = (
+        "CREATE INDEX IF NOT EXISTS http_requests_ts ON http_requests (ts)",
+        "CREATE INDEX IF NOT EXISTS http_requests_host ON http_requests (host)",
+    )
     stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("http_requests", "uid", "ts", "uid"),
     )

@@ -56,10 +56,6 @@ COLUMNS = (
     "proxied", "rtt", "request_frame", "response_frame", "tags", "malformed",
 )  # fmt: skip
 INSERT = f"INSERT INTO http_requests VALUES ({', '.join('?' * len(COLUMNS))})"
-INDEXES = (
-    "CREATE INDEX http_requests_ts ON http_requests (ts)",
-    "CREATE INDEX http_requests_host ON http_requests (host)",
-)
 
 
 class HttpScan(ModuleScan):
@@ -100,8 +96,6 @@ class HttpScan(ModuleScan):
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
         self._flush()
         self.malformed.flush()
-        for index in INDEXES:
-            db.execute(index)
         return ModuleCounts(
             messages=self.tally["requests"] + self.tally["responses"],
             malformed=sum(self.bad.values()),

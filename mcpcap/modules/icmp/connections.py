@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mcpcap.core.filtering import Condition, bind
+from mcpcap.core.modules.registry import open_other_results
 
 CONN_KIND = "conn.connections"
 BATCH = 200  # uids asked in one query (one `uid:a,b,...` filter)
@@ -67,17 +68,5 @@ class ConnUids:
 
 
 def _open_conn(db: sqlite3.Connection, capture: dict[str, Any], settings: Any) -> Any:
-    """(conn's results, its connections kind), or None when conn was not chosen (its results
-    are then not even imported) or cannot be loaded."""
-    from mcpcap.core.modules.kinds import find_kind
-    from mcpcap.core.modules.registry import load_module
-
-    chosen = getattr(settings, "modules", None)
-    if chosen is not None and "conn" not in chosen:
-        return None
-    try:
-        module = load_module("conn")
-        kind = find_kind(module.kinds(), CONN_KIND)
-        return module.open_results(db, {}, capture, settings), kind
-    except Exception:  # conn not installed or of another shape: every uid stands
-        return None
+    """(conn's results, its connections kind), or None without conn (every uid then stands)."""
+    return open_other_results(db, CONN_KIND, capture, settings)

@@ -22,6 +22,14 @@ class IcmpModule(ProtocolModule):
     # 2: <module>_malformed; 3: uids of split flows; 4: echo replies pair by their data too,
     # a quote cut short keeps the fields it holds
     schema_version: ClassVar[str] = "4"
+    # made on the store's first use for records (`mcpcap.core.indexes`)
+    query_indexes: ClassVar[tuple[str, ...]] = (
+        "CREATE INDEX IF NOT EXISTS icmp_messages_ts ON icmp_messages (ts)",
+        "CREATE INDEX IF NOT EXISTS icmp_messages_src ON icmp_messages (src)",
+        "CREATE INDEX IF NOT EXISTS icmp_messages_dst ON icmp_messages (dst)",
+        "CREATE INDEX IF NOT EXISTS icmp_messages_type_name ON icmp_messages (type_name)",
+        "CREATE INDEX IF NOT EXISTS icmp_messages_frame ON icmp_messages (frame)",
+    )
     stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("icmp_messages", "uid", "ts", "uid"),
         ("icmp_messages", "q_uid", "ts", "uid"),

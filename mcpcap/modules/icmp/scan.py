@@ -215,8 +215,6 @@ class IcmpScan(ModuleScan):
         self.held.clear()
         self._write()
         self.malformed.flush()
-        for name in ("ts", "src", "dst", "type_name", "frame"):
-            db.execute(f"CREATE INDEX icmp_messages_{name} ON icmp_messages ({name})")
         return ModuleCounts(
             messages=self.number,
             malformed=sum(self.reasons.values()),

@@ -15,6 +15,11 @@ class TlsModule(ProtocolModule):
     title: ClassVar[str] = "TLS"
     # 2: in time order; 3: cut-short handshakes, quic; 4: uids of split flows
     schema_version: ClassVar[str] = "4"
+    # made on the store's first use for records (`mcpcap.core.indexes`)
+    query_indexes: ClassVar[tuple[str, ...]] = (
+        "CREATE INDEX IF NOT EXISTS tls_handshakes_ts ON tls_handshakes (ts)",
+        "CREATE INDEX IF NOT EXISTS tls_handshakes_sni ON tls_handshakes (server_name)",
+    )
     stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("tls_handshakes", "uid", "ts", "uid"),
     )

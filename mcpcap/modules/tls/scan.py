@@ -26,7 +26,6 @@ from mcpcap.modules.tls.handshake import Handshake
 from mcpcap.modules.tls.store import (
     CREATE_STAGING,
     INSERT_STAGING,
-    create_indexes,
     store_in_time_order,
 )
 from mcpcap.modules.tls.streams import MAX_OPEN, written
@@ -414,7 +413,6 @@ class TlsScan(ModuleScan):
         self._flush()
         store_in_time_order(db)
         self.malformed.finish()
-        create_indexes(db)
         handshakes = self.tally["tcp handshakes"] + self.tally["quic handshakes"]
         return ModuleCounts(
             messages=handshakes,

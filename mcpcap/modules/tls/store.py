@@ -53,8 +53,3 @@ def store_in_time_order(db: sqlite3.Connection) -> None:
 def create_tables(db: sqlite3.Connection) -> None:
     db.executescript(CREATE_TABLES)
     malformed.create_table(db, "tls")
-
-
-def create_indexes(db: sqlite3.Connection) -> None:
-    db.execute("CREATE INDEX tls_handshakes_ts ON tls_handshakes (ts)")
-    db.execute("CREATE INDEX tls_handshakes_sni ON tls_handshakes (server_name)")

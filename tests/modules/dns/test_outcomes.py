@@ -1,5 +1,5 @@
-"""The summary's latency, made by the scan: what nearest-rank SQL over the stored
-transactions gives, DNS over TCP included."""
+"""The summary's transaction counts and latency, made by the scan: what SQL over the stored
+transactions gives (nearest-rank percentiles), DNS over TCP included."""
 
 from __future__ import annotations
 
@@ -14,9 +14,19 @@ import pytest
 
 from mcpcap.core.config import Settings
 from mcpcap.core.service import Analyzer
-from mcpcap.modules.dns.latency import HISTOGRAM_EDGES, latency
+from mcpcap.modules.dns.outcomes import HISTOGRAM_EDGES, latency
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "captures"
+
+
+def counts_from_store(db: sqlite3.Connection) -> dict:
+    total, answered, unanswered, unsolicited = db.execute(
+        "SELECT count(*), COALESCE(sum(answered AND query_frame IS NOT NULL), 0), "
+        "COALESCE(sum(NOT answered), 0), COALESCE(sum(query_frame IS NULL), 0) "
+        "FROM dns_transactions"
+    ).fetchone()
+    return {"total": total, "answered": answered, "unanswered": unanswered,
+            "unsolicited": unsolicited}  # fmt: skip
 
 
 def from_store(db: sqlite3.Connection) -> dict:
@@ -44,7 +54,7 @@ def from_store(db: sqlite3.Connection) -> dict:
 
 
 @pytest.mark.parametrize("name", ["pairing.pcap", "tcp_basic.pcap", "mdns.pcap"])
-def test_the_scan_latency_is_the_stores(tmp_path, name):
+def test_the_scans_counts_and_latency_are_the_stores(tmp_path, name):
     capture = tmp_path / name
     shutil.copy(FIXTURES / name, capture)
     settings = Settings(use_cache=True, cache_dir=tmp_path / "cache", modules=["dns"])
@@ -56,9 +66,15 @@ def test_the_scan_latency_is_the_stores(tmp_path, name):
             db.execute("SELECT value FROM meta WHERE key = 'dns_counts'").fetchone()[0]
         )
         want = from_store(db)
+        want_counts = counts_from_store(db)
     assert want["count"] > 0
     assert stored["latency"] == want
     assert summary["latency"] == want
+    assert stored["transactions"] == want_counts
+    assert [summary[k] for k in ("transactions", "answered", "unanswered")] == [
+        want_counts[k] for k in ("total", "answered", "unanswered")
+    ]
+    assert summary["unsolicited_responses"] == want_counts["unsolicited"]
 
 
 def test_awkward_times_rank_as_sql_would():
