@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import threading
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from mcpcap.core.records import make_filter
 from mcpcap.core.service import Analyzer
 from mcpcap.modules.dns.filters import build_filter
 from mcpcap.modules.dns.store_schema import QUERY_INDEXES
+from tests.concurrency import at_once
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "captures"
 DNS_INDEXES = {statement.split()[5] for statement in QUERY_INDEXES}
@@ -98,17 +98,7 @@ def test_threads_asking_at_once_build_once(tmp_path, capture, monkeypatch):
     real = indexes._create
     monkeypatch.setattr(indexes, "_create", lambda *a: made.append(a) or real(*a))
     with _analyzer(tmp_path).analyze(capture, capture.name) as analysis:
-        start = threading.Barrier(4)
-
-        def ask() -> None:
-            start.wait()
-            analysis.module("dns")
-
-        threads = [threading.Thread(target=ask) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(lambda: analysis.module("dns"))
     assert len(made) == 1
     assert _dns_indexes(_store_file(tmp_path)) == DNS_INDEXES
 

@@ -13,6 +13,7 @@ import pytest
 from mcpcap.core import store
 from mcpcap.core.errors import CancelledError
 from mcpcap.core.service import Analyzer
+from tests.concurrency import at_once
 
 
 @pytest.fixture
@@ -87,11 +88,7 @@ def test_threads_share_one_scan(capture, make_settings, scans):
         with analyzer.analyze(capture, "copy.pcap") as analysis:
             results.append(analysis.summary())
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(work)
     assert len(scans) == 1
     assert all(r == results[0] for r in results)
 

@@ -7,7 +7,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from mcpcap.modules.dns.fitting import fit_summary
 from mcpcap.modules.dns.hunting import cache
 from mcpcap.modules.dns.hunting.thresholds import REPORT
 from mcpcap.server.app import build_server
+from tests.concurrency import at_once
 
 FOLDER = Path(__file__).parents[2] / "fixtures" / "hunting"
 CAPTURE = "tunnels-2.pcap.gz"
@@ -230,11 +230,7 @@ def test_concurrent_first_asks_hunt_once(expected, monkeypatch):
         def ask() -> None:
             pages.append(KindQuery(analysis, "dns.findings").page())
 
-        threads = [threading.Thread(target=ask) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(ask)
     assert len(calls) == 1
     assert all(page.items == expected for page in pages)
 
