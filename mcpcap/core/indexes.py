@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from urllib.parse import quote
 
 from mcpcap.core.threadconn import database_file
 
@@ -57,7 +58,9 @@ def ensure_query_indexes(db: sqlite3.Connection, module: str, statements: tuple[
             _built.add((path, module))
             return True
         try:
-            writer = sqlite3.connect(path, timeout=WRITE_TIMEOUT, isolation_level=None)
+            # mode=rw: a store removed meanwhile is not made again, empty
+            uri = f"file:{quote(path, safe='/')}?mode=rw"
+            writer = sqlite3.connect(uri, uri=True, timeout=WRITE_TIMEOUT, isolation_level=None)
         except sqlite3.Error as exc:
             _cannot(module, exc)
             return False

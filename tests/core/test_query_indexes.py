@@ -141,3 +141,15 @@ def test_a_store_in_memory_gets_them_through_its_own_connection():
 
 def test_no_statements_need_no_store():
     assert ensure_query_indexes(None, "nothing", ())  # type: ignore[arg-type]
+
+
+def test_a_store_removed_meanwhile_is_not_made_again(tmp_path):
+    path = tmp_path / "gone.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute("CREATE TABLE t (a INTEGER)")
+    db.commit()
+    path.unlink()  # the connection still reads the removed file
+    assert not ensure_query_indexes(db, "test", ("CREATE INDEX IF NOT EXISTS t_a ON t(a)",))
+    assert not path.exists()
+    db.close()

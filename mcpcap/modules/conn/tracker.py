@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mcpcap.core.ports import LIKELY_SERVER_PORTS
 from mcpcap.modules.conn import flows
 from mcpcap.modules.conn.flows import (
     ACK,
@@ -35,16 +36,6 @@ INACTIVE, SYN_SENT, SYN_ACK_SENT, PARTIAL, ESTABLISHED, CLOSED, RESET = range(7)
 # for UDP (flow key, numbers, strings aside), so the count bounds the bytes too (~50 MB)
 MAX_ACTIVE = 50_000
 MAX_HISTORY = 64
-
-# Zeek's likely_server_ports, roughly: the ports its analyzers register
-LIKELY_SERVER_PORTS = frozenset((
-    20, 21, 22, 23, 25, 53, 67, 68, 69, 80, 88, 110, 111, 123, 135, 137, 138, 139, 143, 161,
-    162, 179, 389, 443, 445, 465, 500, 502, 514, 546, 547, 587, 593, 631, 636, 853, 873, 989,
-    990, 993, 995, 1080, 1194, 1433, 1521, 1701, 1723, 1812, 1813, 1883, 2049, 2152, 2181,
-    3128, 3260, 3268, 3306, 3389, 3478, 3544, 4500, 4789, 5060, 5061, 5222, 5353, 5355, 5432,
-    5672, 5900, 6081, 6379, 6443, 6667, 8000, 8008, 8080, 8081, 8443, 8888, 9000, 9092, 9200,
-    11211, 27017,
-))  # fmt: skip
 
 # per-direction numbers of a connection: index + direction (canonical side 0 or 1)
 PK, IPB, DATA, BASE, HI, ACKED, FINS, RETR, ZERO, STATE, PREV, LSYN, LFIN, LRST = range(0, 28, 2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from typing import Any
 
+from mcpcap.core.ports import likely_server
 from mcpcap.core.tcpstream import StreamBudget
 from mcpcap.modules.tls.domains import registered_domain
 from mcpcap.modules.tls.handshake import Handshake
@@ -73,9 +74,7 @@ class TlsStreams:
         if conn is None:
             if not chunk.data:
                 return True
-            data = chunk.data
-            server_first = (data[:1] == b"\x16" and data[5:6] == b"\x02") or starts_banner(data)
-            client, server = (destination, source) if server_first else (source, destination)
+            client, server = _ends(source, destination, chunk.data)
             conn = self.tcp[key] = TcpTls(Handshake("tcp", client, server, ts))
             if len(self.tcp) > MAX_OPEN:
                 self._close(next(iter(self.tcp)))
@@ -117,3 +116,15 @@ class TlsStreams:
         self.tally[counted] += 1
         if row is not None:
             self.rows.append(row)
+
+
+def _ends(source: tuple, destination: tuple, data: bytes) -> tuple[tuple, tuple]:
+    """(client, server) of a connection whose first bytes are `data`, sent by `source`: the
+    server speaks first with a ServerHello or a banner. When the bytes are too few to show the
+    handshake type (a capture that starts after the ClientHello, and a tiny first segment),
+    the ports decide, as Zeek's heuristics do."""
+    if data[:1] == b"\x16" and len(data) < 6:
+        server_first = likely_server(source[1], destination[1])
+    else:
+        server_first = (data[:1] == b"\x16" and data[5:6] == b"\x02") or starts_banner(data)
+    return (destination, source) if server_first else (source, destination)

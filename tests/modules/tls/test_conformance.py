@@ -132,3 +132,16 @@ def test_a_certificate_of_garbage_is_malformed_and_the_handshake_goes_on(tmp_pat
     assert record_["malformed"] == "certificate is not X.509 DER"
     (bad,) = records(tmp_path, packets, "tls.malformed", ("tls",))
     assert (bad["reason"], bad["src_port"], bad["frame"]) == ("bad_certificate", 443, 5)
+
+
+@pytest.mark.parametrize("cuts", [(1,), (2,), (5,)], ids=["16", "16-03", "header"])
+def test_a_server_hello_first_seen_in_a_segment_too_short_to_tell_keeps_the_server(tmp_path, cuts):
+    """A capture that starts after the ClientHello: the first bytes are the server's, too few to
+    show the handshake type. The ports decide then, as Zeek's heuristics do (443 serves)."""
+    conn = Segments(server_port=443, handshake=False)
+    conn.send("server", REPLY, cuts)
+    conn.send("client", CCS + encrypted(22, 40, 2))
+    (record_,) = records(tmp_path, conn.close(), "tls.handshakes", ("tls",))
+    assert (record_["client"], record_["client_port"]) == ("10.9.0.1", 41000)
+    assert (record_["server"], record_["server_port"]) == ("10.9.0.2", 443)
+    assert (record_["version"], record_["cipher_id"]) == ("TLSv12", 0xC02F)
