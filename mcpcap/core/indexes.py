@@ -31,7 +31,6 @@ SORT_THREADS = 2
 SORT_CACHE_KIB = 2000
 
 log = logging.getLogger(__name__)
-_built: set[tuple[str, str]] = set()  # (store file, module) this process saw complete
 _locks: dict[str, threading.Lock] = {}  # one per store file: its threads build once
 _locks_guard = threading.Lock()
 
@@ -51,11 +50,11 @@ def ensure_query_indexes(db: sqlite3.Connection, module: str, statements: tuple[
     path = database_file(db)
     if path is None:  # a store in memory: its one connection writes
         return _build(db, module, statements)
-    if (path, module) in _built:
+    # (asked of the store each time: a rebuilt store is a new file at the same path)
+    if _has_them(db, module):
         return True
     with _lock_for(path):
-        if (path, module) in _built or _has_them(db, module):
-            _built.add((path, module))
+        if _has_them(db, module):  # another thread made them while this one waited
             return True
         try:
             # mode=rw: a store removed meanwhile is not made again, empty
@@ -65,12 +64,9 @@ def ensure_query_indexes(db: sqlite3.Connection, module: str, statements: tuple[
             _cannot(module, exc)
             return False
         try:
-            done = _build(writer, module, statements)
+            return _build(writer, module, statements)
         finally:
             writer.close()
-        if done:
-            _built.add((path, module))
-        return done
 
 
 def _has_them(db: sqlite3.Connection, module: str) -> bool:

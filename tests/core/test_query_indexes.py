@@ -34,12 +34,6 @@ def capture(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def forget_built(monkeypatch):
-    """Each test starts as a new process would: nothing known built."""
-    monkeypatch.setattr(indexes, "_built", set())
-
-
 def _analyzer(tmp_path: Path) -> Analyzer:
     return Analyzer(Settings(use_cache=True, cache_dir=tmp_path / "cache", modules=["dns"]))
 
@@ -69,7 +63,6 @@ def test_the_scan_leaves_them_out_and_the_first_use_makes_them_once(tmp_path, ca
         assert db.execute("SELECT value FROM meta WHERE key = ?", (meta_key("dns"),)).fetchone()
     made = []
     real = indexes._create
-    indexes._built.clear()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(indexes, "_create", lambda *a: made.append(a) or real(*a))
         with _analyzer(tmp_path).analyze(capture, capture.name) as analysis:
@@ -153,3 +146,15 @@ def test_a_store_removed_meanwhile_is_not_made_again(tmp_path):
     assert not ensure_query_indexes(db, "test", ("CREATE INDEX IF NOT EXISTS t_a ON t(a)",))
     assert not path.exists()
     db.close()
+
+
+def test_a_store_built_again_at_the_same_path_gets_them_again(tmp_path, capture):
+    """`--rescan` replaces the store's file: what one process made in the old one is gone."""
+    with _analyzer(tmp_path).analyze(capture, capture.name) as analysis:
+        analysis.module("dns")
+    assert _dns_indexes(_store_file(tmp_path)) == DNS_INDEXES
+    settings = Settings(use_cache=True, cache_dir=tmp_path / "cache", modules=["dns"], rescan=True)
+    with Analyzer(settings).analyze(capture, capture.name) as analysis:
+        assert _dns_indexes(_store_file(tmp_path)) == set()  # a new store
+        analysis.module("dns")
+        assert _dns_indexes(_store_file(tmp_path)) == DNS_INDEXES
