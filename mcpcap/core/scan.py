@@ -219,7 +219,8 @@ class _FirstWait:
     """Called while the scanning process waits for a worker's result. The first time, it imports
     what the end of the scan needs (the stored counts' models and each module's results: about
     0.1 s), which would otherwise run after the workers are done; every time, it repeats the
-    last progress report (`waiting`)."""
+    last progress report (`waiting`). A name that does not import is left to the code that
+    needs it (this only saves time: it never fails a scan)."""
 
     # the core's own: `service` stores each module's counts with these models
     CORE_IMPORTS = ("mcpcap.core.modules.counts",)
@@ -232,7 +233,8 @@ class _FirstWait:
         if self._imports:
             imports, self._imports = self._imports, []
             for name in imports:
-                importlib.import_module(name)
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(name)
         if self._waiting is not None:
             self._waiting()
 

@@ -113,6 +113,31 @@ def test_cancel_stops_workers_and_leaves_no_files(generated, tiny_spans, tmp_pat
     assert not analyzer.is_cached(generated)
 
 
+def test_the_first_wait_imports_what_the_scans_end_needs(monkeypatch):
+    """A module's `results_imports`, imported while the scanning process waits for the workers'
+    first results; a name that does not import is left to the code that needs it."""
+    from mcpcap.core.scan import _FirstWait
+    from mcpcap.modules.dns.module import DnsModule
+
+    wanted = "mcpcap.modules.dns.hunting.tunnel"
+    monkeypatch.setattr(DnsModule, "results_imports", ("no.such.module", wanted))
+    monkeypatch.delitem(sys.modules, wanted, raising=False)
+    reports = []
+    first_wait = _FirstWait([DnsModule()], lambda: reports.append(wanted in sys.modules))
+    first_wait()
+    first_wait()
+    assert reports == [True, True]
+
+
+def test_a_results_import_that_fails_fails_no_scan(generated, tiny_spans, tmp_path, monkeypatch):
+    from mcpcap.modules.dns.module import DnsModule
+
+    monkeypatch.setattr(DnsModule, "results_imports", ("no.such.module",))
+    settings = Settings(workers=2, use_cache=False, cache_dir=tmp_path, modules=["dns"])
+    with Analyzer(settings).analyze(generated, "g") as analysis:
+        assert analysis.summary()["dns"]["messages"] > 0
+
+
 def test_auto_choice_is_one_process_for_small_files():
     assert parallel.choose_workers(None, 1 << 20) == 1
     assert parallel.choose_workers(None, 1 << 30) >= 1
