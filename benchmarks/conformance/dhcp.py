@@ -18,13 +18,15 @@ import struct
 import sys
 from collections.abc import Callable, Iterable
 
-from generator_cli import output_folder  # (this folder: first on the path of a script)
+from generator_cli import (  # (this folder: first on the path of a script)
+    output_folder,
+    write_families,
+)
 from scapy.layers.inet import IP, UDP, fragment
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import GRE, Dot1Q, Ether
 from scapy.layers.vxlan import VXLAN
 from scapy.packet import Packet
-from scapy.utils import wrpcap
 
 SEED = 4242
 START = 1_714_554_000.0  # 2024-05-01 09:00 UTC
@@ -733,11 +735,7 @@ FAMILIES: dict[str, Callable[[Capture], None]] = {
 
 def main() -> int:
     out = output_folder("dhcp", __doc__.splitlines()[0])
-    for name, build in FAMILIES.items():
-        capture = Capture()
-        build(capture)
-        wrpcap(str(out / f"dhcp-{name}.pcap"), capture.packets)
-        print(f"{name}: {len(capture.packets)} frames")
+    write_families(out, "dhcp", FAMILIES, Capture)
     print(out)
     return 0
 

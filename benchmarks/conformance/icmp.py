@@ -17,7 +17,10 @@ import struct
 import sys
 from collections.abc import Callable
 
-from generator_cli import output_folder  # (this folder: first on the path of a script)
+from generator_cli import (  # (this folder: first on the path of a script)
+    output_folder,
+    write_families,
+)
 from scapy.contrib.geneve import GENEVE
 from scapy.contrib.mpls import MPLS
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, TCPerror, UDPerror, fragment
@@ -439,11 +442,7 @@ def relinked(packets: list[Packet], linktype: int) -> list[Packet]:
 
 def main() -> int:
     out = output_folder("icmp", __doc__.splitlines()[0])
-    for name, build in FAMILIES.items():
-        capture = Capture()
-        build(capture)
-        wrpcap(str(out / f"icmp-{name}.pcap"), capture.packets)
-        print(f"{name}: {len(capture.packets)} frames")
+    write_families(out, "icmp", FAMILIES, Capture)
     rng.seed(SEED)
     capture = Capture()
     for build in (v4_echo, v6_echo, v4_unreachable, v6_errors):
