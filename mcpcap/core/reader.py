@@ -16,6 +16,7 @@ decode) stays bounded.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import struct
@@ -617,6 +618,31 @@ class _Bounded:
     @property
     def closed(self) -> bool:
         return self._file.closed
+
+
+class LayoutFile:
+    """A classic pcap file opened again in another stage of a parallel scan (a span worker, the
+    stream worker), checked to be the file the scan opened; `read` gives bytes where they lie."""
+
+    def __init__(self, layout: PcapLayout) -> None:
+        self.layout = layout
+        self.fd = os.open(layout.path, os.O_RDONLY)
+        stat = os.fstat(self.fd)
+        if (stat.st_dev, stat.st_ino) != layout.identity[:2]:
+            os.close(self.fd)
+            raise changed_error(os.path.basename(layout.path), layout.identity[2], None)
+
+    def read(self, offset: int, size: int) -> bytes:
+        """Exactly `size` bytes at `offset`; a file that got shorter stops the scan."""
+        data = os.pread(self.fd, size, offset)
+        if len(data) < size:
+            now = os.fstat(self.fd).st_size
+            raise changed_error(os.path.basename(self.layout.path), self.layout.identity[2], now)
+        return data
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
 
 
 def changed_error(name: str, before: int, now: int | None) -> CaptureReadError:

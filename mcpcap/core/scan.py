@@ -28,7 +28,7 @@ from mcpcap.core.errors import CancelledError
 from mcpcap.core.gcpause import collector_paused
 from mcpcap.core.linktypes import linktype_name
 from mcpcap.core.modules.contract import ProtocolModule
-from mcpcap.core.reader import CaptureReader
+from mcpcap.core.reader import CaptureReader, LayoutFile, PcapLayout
 from mcpcap.core.streams import StreamRouter
 from mcpcap.core.streamwork import StreamSide, StreamWorker, reads_streams
 from mcpcap.core.tcpstream import DEFAULT_MAX_STREAM_BYTES, StreamBudget, TcpReassembler
@@ -200,7 +200,7 @@ def _scan_parallel(
     if feeder.stream_side.active:
         # a process of its own pays for itself when streams are claimed on any port (every
         # TCP segment goes there); a few ports' streams (DNS over TCP) are read here
-        feeder.collect_streams(names, own_process=feeder.stream_side.interest.any_port)
+        feeder.collect_streams(names, layout, own_process=feeder.stream_side.interest.any_port)
     runs = run_spans(layout, spans, names, workers, cancel, waiting)
     with contextlib.closing(runs) as results:
         seen = _consume_spans(
@@ -342,7 +342,7 @@ class _FrameFeeder:
         self.stream_side = StreamSide(modules, budget)
         self.stream_items: deque[tuple] | None = None  # set for a parallel scan
         self.stream_worker: StreamWorker | None = None
-        self._stream_start: tuple[Any, list[str]] | None = None
+        self._stream_start: tuple[Any, list[str], PcapLayout] | None = None
         readers = [(module, module.worker_decoder(), scan) for module, scan in scans
                    if module.wants_packets]  # fmt: skip
         self.packet_feeds = [(decoder, scan) for _, decoder, scan in readers]
@@ -389,30 +389,35 @@ class _FrameFeeder:
         if self._unflushed >= PACKETS_PER_FLUSH:
             self.flush_packets()
 
-    def collect_streams(self, names: list[str], own_process: bool) -> None:
+    def collect_streams(self, names: list[str], layout: PcapLayout, own_process: bool) -> None:
         """A parallel scan's stream segments are collected span by span, in frame order, for
         the stream decoders: in a stream worker (`own_process`), started with the first stream
         bytes (a capture without any costs no process) from the start method chosen now,
-        before the span workers' threads exist; or in this process."""
+        before the span workers' threads exist; or in this process. Either reads the payloads
+        the span workers referenced from the capture file (`layout`)."""
         from mcpcap.core.parallel import worker_context
 
         self.stream_items = deque()
-        self._stream_start = (worker_context(), names) if own_process else None
+        self._stream_start = (worker_context(), names, layout) if own_process else None
+        if not own_process:
+            self.stream_side.payloads = LayoutFile(layout)
 
     def _stream_worker(self) -> StreamWorker:
         if self.stream_worker is None:
             from mcpcap.core.parallel import helpers_ready
 
             assert self._stream_start is not None
-            context, names = self._stream_start
+            context, names, layout = self._stream_start
             with helpers_ready(context):
-                self.stream_worker = StreamWorker(context, names, self.budget.max_bytes)
+                self.stream_worker = StreamWorker(context, names, self.budget.max_bytes, layout)
         return self.stream_worker
 
     def close(self) -> None:
-        """Stop the stream worker if one is still running (a cancelled or failed scan)."""
+        """Stop the stream worker if one is still running (a cancelled or failed scan), and
+        let go of the capture file the stream side read payloads from."""
         if self.stream_worker is not None:
             self.stream_worker.close()
+        self.stream_side.close()
 
     def tcp_segment(self, number: int, ts: float, seg: Segment) -> None:
         """A TCP segment a worker decoded (and its packet decoders counted), for its stream."""

@@ -11,6 +11,12 @@ worker, a process of its own (`StreamWorker`): span workers pick out the segment
 may read, the scanning process hands each span's segments on as they come (packed bytes it
 never opens) and takes the partials back in span order, at most `IN_FLIGHT` spans behind. The
 reassembly, the claims and the parsing of every stream then cost the scanning process nothing.
+
+Most stream bytes are never read: a connection no module claimed, or one a module let go of
+(TLS after its handshake), is released, and its later segments are dropped. So a span worker
+sends a segment's payload of `MIN_REFERENCED` bytes or more as a reference, its place in the
+capture file (`by_reference`), and the stream side reads it from the file only for a connection
+that is still read. The bytes of the rest never cross a pipe.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from typing import Any
 from mcpcap.core.decap import Segment
 from mcpcap.core.errors import McpcapError
 from mcpcap.core.modules.contract import ProtocolModule
+from mcpcap.core.reader import LayoutFile, PcapLayout
 from mcpcap.core.streams import StreamRouter, TcpInterest
 from mcpcap.core.tcpstream import StreamBudget, TcpReassembler
 
@@ -31,8 +38,27 @@ IN_FLIGHT = 4  # span batches the stream worker may be behind (bounds what waits
 POLL = 0.05  # seconds between two looks at whether the stream worker is still alive
 STOP_TIMEOUT = 5.0
 
-# one stream segment, as span workers send it: (frame, ts, tuple(Segment))
+# one stream segment, as span workers send it: (frame, ts, tuple(Segment)), where the payload
+# may be a reference, (offset in the capture file, length)
 SegmentItem = tuple[int, float, tuple]
+MIN_REFERENCED = 256  # smaller payloads travel with their segment (a read costs more)
+_PAYLOAD = Segment._fields.index("payload")
+_SYN = 0x02
+
+
+def by_reference(seg: Segment, buf: bytes, start: int, end: int, base: int) -> tuple:
+    """A span worker's segment for the stream side: its payload, when it is large, as a
+    reference to where it lies in the frame `buf[start:end]` (`base`: the file offset of
+    `buf`). A payload not found there as it is (never for the decapsulator's slices) travels
+    whole."""
+    payload = seg.payload
+    size = len(payload)
+    if size < MIN_REFERENCED:
+        return tuple(seg)
+    at = end - size if buf.endswith(payload, start, end) else buf.find(payload, start, end)
+    if at < 0:
+        return tuple(seg)
+    return (*seg[:_PAYLOAD], (base + at, size), *seg[_PAYLOAD + 1 :])
 
 
 def reads_streams(module: ProtocolModule) -> bool:
@@ -50,17 +76,36 @@ class StreamSide:
         ]
         readers = [(m, d) for m, d in zip(modules, self.decoders, strict=True) if d is not None]
         self.interest = TcpInterest([module for module, _ in readers])
-        self._router = StreamRouter(readers, TcpReassembler(budget=budget))
+        self._reassembler = TcpReassembler(budget=budget)
+        self._router = StreamRouter(readers, self._reassembler)
         self.active = bool(readers)
+        self.payloads: LayoutFile | None = None  # where referenced payloads are read
 
     def feed(self, seg: Segment, frame: int, ts: float) -> None:
         self._router.feed(seg, frame, ts)
 
     def feed_items(self, items: list[SegmentItem]) -> None:
+        """A span's segments; one of a released connection is skipped (as `feed` would drop
+        it), so its payload, when referenced, is never read."""
         make = Segment._make
         feed = self._router.feed
+        drops = self._reassembler.drops
         for frame, ts, fields in items:
+            if not fields[7] & _SYN and drops((fields[1], fields[2]), (fields[3], fields[4])):
+                continue
+            payload = fields[_PAYLOAD]
+            if payload.__class__ is tuple:
+                fields = (*fields[:_PAYLOAD], self._read(payload), *fields[_PAYLOAD + 1 :])
             feed(make(fields), frame, ts)
+
+    def _read(self, reference: tuple[int, int]) -> bytes:
+        if self.payloads is None:
+            raise McpcapError("a stream segment's payload lies in a capture file not given")
+        return self.payloads.read(*reference)
+
+    def close(self) -> None:
+        if self.payloads is not None:
+            self.payloads.close()
 
     def flush(self) -> list[Any]:
         """Each decoder's partial (None for a module without a decoder, or with nothing new)."""
@@ -88,12 +133,14 @@ def _decoder(module: ProtocolModule, budget: StreamBudget) -> Any:
 class StreamWorker:
     """A parallel scan's stream side, in a process of its own."""
 
-    def __init__(self, context: Any, names: list[str], max_stream_bytes: int) -> None:
+    def __init__(
+        self, context: Any, names: list[str], max_stream_bytes: int, layout: PcapLayout
+    ) -> None:
         self._inbox = context.Queue()
         self._outbox = context.Queue()
         self._process = context.Process(
             target=_serve,
-            args=(self._inbox, self._outbox, names, max_stream_bytes),
+            args=(self._inbox, self._outbox, names, max_stream_bytes, layout),
             name="mcpcap-streams",
             daemon=True,
         )
@@ -152,28 +199,36 @@ class StreamWorker:
                 if not block:
                     return None
                 continue
+            if isinstance(result, McpcapError):
+                raise result
             if not last:
                 self._waiting -= 1
             return result
 
 
-def _serve(inbox: Any, outbox: Any, names: list[str], max_stream_bytes: int) -> None:
+def _serve(
+    inbox: Any, outbox: Any, names: list[str], max_stream_bytes: int, layout: PcapLayout
+) -> None:
     """The stream worker: span batches in, partials out, until the end of the capture."""
     from mcpcap.core.modules.registry import load_modules
     from mcpcap.core.parallel import init_worker
 
     init_worker()
-    side = StreamSide(load_modules(names), StreamBudget(max_stream_bytes))
-    while True:
-        message = inbox.get()
-        if message is None:
+    try:
+        side = StreamSide(load_modules(names), StreamBudget(max_stream_bytes))
+        side.payloads = LayoutFile(layout)
+        while True:
+            message = inbox.get()
+            if message is None:
+                return
+            if isinstance(message, bytes):
+                side.feed_items(marshal.loads(message))
+                outbox.put(marshal.dumps(side.flush()))
+                continue
+            frame, ts = message
+            outbox.put(marshal.dumps((side.finish(frame, ts), side.budget.cut)))
+            with contextlib.suppress(Exception):
+                inbox.get(timeout=STOP_TIMEOUT)  # the None that closes: nothing else comes
             return
-        if isinstance(message, bytes):
-            side.feed_items(marshal.loads(message))
-            outbox.put(marshal.dumps(side.flush()))
-            continue
-        frame, ts = message
-        outbox.put(marshal.dumps((side.finish(frame, ts), side.budget.cut)))
-        with contextlib.suppress(Exception):
-            inbox.get(timeout=STOP_TIMEOUT)  # the None that closes: nothing else comes
-        return
+    except McpcapError as error:  # the capture changed meanwhile: the scan says so
+        outbox.put(error)

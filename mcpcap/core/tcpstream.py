@@ -289,6 +289,17 @@ class TcpReassembler:
             direction.free()
         conn.released = True
 
+    def drops(self, source: tuple[str, int], destination: tuple[str, int]) -> bool:
+        """Whether `feed` would drop a segment without SYN between these two ends unseen (its
+        connection was released), with the same effect on the connection table: a caller may
+        then skip the segment, and need not fetch its payload."""
+        key = (source, destination) if source <= destination else (destination, source)
+        conn = self._connections.get(key)
+        if conn is None or not conn.released:
+            return False
+        self._connections.move_to_end(key)
+        return True
+
     def supersede(self, seg: Segment) -> list[StreamChunk] | None:
         """For a SYN: None when it belongs to the connection on its ports (see `_starts_anew`);
         else the chunks that end the connection it replaces (none when no connection was known

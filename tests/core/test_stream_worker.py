@@ -5,6 +5,8 @@ ends the scan with an error (never a hang), and none outlives its scan."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -12,9 +14,12 @@ from pathlib import Path
 import pytest
 from scapy.utils import wrpcap
 
-from mcpcap.core import parallel, scan
-from mcpcap.core.errors import CancelledError, McpcapError
+from mcpcap.core import parallel, scan, streamwork
+from mcpcap.core.decap import Decapsulator, Segment
+from mcpcap.core.errors import CancelledError, CaptureReadError, McpcapError
 from mcpcap.core.modules import registry
+from mcpcap.core.reader import CaptureReader, LayoutFile
+from mcpcap.core.tcpstream import StreamBudget
 from tests.core import hook_modules
 from tests.core import test_scan_hooks as scan_hooks
 from tests.core.test_scan_hooks import _tcp_exchange
@@ -51,12 +56,25 @@ def _scan(path: Path, workers: int, monkeypatch, cancel: threading.Event | None 
 
 
 @pytest.mark.usefixtures("decoded_registry")
+@pytest.mark.parametrize("referenced", [False, True], ids=["payloads-sent", "payloads-referenced"])
 def test_a_stream_decoder_reads_what_on_tcp_reads_in_one_process_and_in_a_stream_worker(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, referenced
 ):
     path = _write(tmp_path / "talks.pcap", TALKS)
     one = _scan(path, 1, monkeypatch)
+    sent = []
+    if referenced:  # every payload goes as a reference, which the stream worker reads back
+        monkeypatch.setattr(streamwork, "MIN_REFERENCED", 1)
+
+        def noted(*args):
+            fields = streamwork.by_reference(*args)
+            sent.append(fields[5])
+            return fields
+
+        monkeypatch.setattr(parallel, "by_reference", noted)
     many = _scan(path, 2, monkeypatch)
+    if referenced:
+        assert sent and all(isinstance(payload, tuple) for payload in sent if payload)
     # the same claims and releases as a module reading its streams with on_tcp in this process
     assert one["hook_decoded"]["chunks"][:-1] == one["hook_streams"]["chunks"]
     assert one["hook_decoded"]["chunks"][-1] == ("closed",)
@@ -89,4 +107,88 @@ def test_a_cancelled_scan_stops_its_stream_worker(tmp_path, monkeypatch):
     monkeypatch.setattr(scan._FrameFeeder, "hand_on_streams", cancel_after_the_first_span)
     with pytest.raises(CancelledError):
         _scan(path, 2, monkeypatch, cancel)
+    assert not multiprocessing.active_children()
+
+
+def _items(path: Path, talk: list[tuple[bool, bytes]]) -> list[tuple]:
+    """A talk's segments as a span worker sends them, every payload as a reference."""
+    frames = _tcp_exchange(41000, 7000, talk)
+    wrpcap(str(path), frames)
+    items, offset = [], 24  # after the file header
+    for number, frame in enumerate(frames, 1):
+        raw = bytes(frame)
+        seg = Decapsulator({53}, frozenset(), packets=True).decode(1, raw, 0.0)[0]
+        offset += 16  # the record header
+        fields = streamwork.by_reference(seg, raw, 0, len(raw), offset) if seg.payload else seg
+        items.append((number, float(number), tuple(fields)))
+        offset += len(raw)
+    return items
+
+
+def _side(path: Path) -> streamwork.StreamSide:
+    side = streamwork.StreamSide(registry.load_modules(["hook_decoded"]), StreamBudget())
+    side.payloads = LayoutFile(CaptureReader(path).pcap_layout)
+    return side
+
+
+@pytest.mark.usefixtures("decoded_registry")
+def test_referenced_payloads_are_read_from_the_capture_only_while_their_connection_is_read(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(streamwork, "MIN_REFERENCED", 1)
+    talk = [(True, b"HELLO there"), (False, b"hi"), (True, b"BYE"), (True, b"after the release")]
+    items = _items(tmp_path / "talk.pcap", talk)
+    assert all(isinstance(fields[5], tuple) for _, _, fields in items if fields[5])
+    side = _side(tmp_path / "talk.pcap")
+    # the segment after the release points past the end of the file: it is never read
+    frame, ts, fields = items[-3]
+    assert fields[5] != b""
+    items[-3] = (frame, ts, (*fields[:5], (10**9, fields[5][1]), *fields[6:]))
+    side.feed_items(items)
+    data = [chunk[3] for chunk in side.finish(len(items), 99.0)[0][:-1]]
+    assert data == [b"HELLO there", b"hi", b"BYE"]
+    side.close()
+
+    # while the connection is read, a payload that is not in the file any more stops the scan
+    side = _side(tmp_path / "talk.pcap")
+    frame, ts, fields = items[3]
+    items[3] = (frame, ts, (*fields[:5], (10**9, fields[5][1]), *fields[6:]))
+    with pytest.raises(CaptureReadError, match="changed while it was being read"):
+        side.feed_items(items)
+    side.close()
+
+
+def test_a_payload_travels_by_reference_only_when_large_and_found_in_its_frame():
+    frame = bytes(range(60)) + b"P" * 300 + b"\x00" * 4  # a payload, then a trailer
+    big = Segment("tcp", "a", 1, "b", 2, b"P" * 300, 7, 0x18)
+    assert streamwork.by_reference(big, frame, 0, len(frame), 1000)[5] == (1060, 300)
+    at_end = frame[:-4]
+    assert streamwork.by_reference(big, at_end, 0, len(at_end), 1000)[5] == (1060, 300)
+    small = big._replace(payload=b"P" * (streamwork.MIN_REFERENCED - 1))
+    assert streamwork.by_reference(small, frame, 0, len(frame), 1000) == tuple(small)
+    elsewhere = big._replace(payload=b"Q" * 300)  # not a slice of this frame
+    assert streamwork.by_reference(elsewhere, frame, 0, len(frame), 1000) == tuple(elsewhere)
+    # the rest of the segment is unchanged
+    assert streamwork.by_reference(big, frame, 0, len(frame), 0)[:5] == big[:5]
+    assert streamwork.by_reference(big, frame, 0, len(frame), 0)[6:] == big[6:]
+
+
+@pytest.mark.usefixtures("decoded_registry")
+def test_a_capture_cut_short_before_the_stream_worker_reads_a_payload_stops_the_scan(
+    tmp_path, monkeypatch
+):
+    path = _write(tmp_path / "cut.pcap", TALKS)
+    monkeypatch.setattr(streamwork, "MIN_REFERENCED", 1)
+    monkeypatch.setattr(parallel, "SPAN_BYTES", 400)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
+
+    def spans_read_then_cut(layout, spans, names, count, cancel=None, waiting=None):
+        done = [(span, parallel._scan_span(layout, names, span)) for span in spans]
+        os.truncate(path, 200)  # the span workers are done: only the stream worker reads now
+        yield from done
+
+    monkeypatch.setattr(parallel, "run_spans", spans_read_then_cut)
+    modules = registry.load_modules(["hook_decoded"])
+    with pytest.raises(CaptureReadError, match=r"cut\.pcap changed while it was being read"):
+        scan.scan_capture(path, sqlite3.connect(":memory:"), modules, workers=2)
     assert not multiprocessing.active_children()
