@@ -13,6 +13,14 @@ the pieces again where Zeek would not have split the connection.
 
 Sequence numbers are kept relative to the first one each direction showed in the piece
 (`ANCHOR`), as 32-bit differences, so pieces join across spans and sequence wrap-around.
+
+A piece sees only its own stretch of the sequence space: data it takes for new may be a
+retransmission of bytes an earlier piece saw, or fill a hole the earlier piece left. So a piece
+that does not begin with a SYN keeps its *head*, each direction's first `HEAD_PACKETS` packets
+(and data below its anchor, up to `MAX_HEAD` in all), with what it made of each; the tracker
+replays the head against the connection's own sequence state and corrects the counts. Each
+kept event notes the piece's retransmissions and zero windows so far, so that the T and W
+letters take their place in the history among the other letters.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
 PROTO_NAMES = {number: name for name, number in PROTO_NUMBERS.items()}
 MAX_MALFORMED = 1_000  # malformed rows a span keeps (all are counted)
 MAX_EVENTS = 32  # control events a piece keeps (a flood of SYNs on one 5-tuple stays bounded)
+# an event: (direction, flags, seq, size, ts, then the piece's retransmissions and zero windows
+# so far, per canonical side: RETRANS 0, RETRANS 1, ZERO_WIN 0, ZERO_WIN 1)
 MAX_HOLES = 8  # sequence holes a direction tracks (reordering versus retransmission)
 MAX_TUNNELS = 4  # tunnels' carriers a connection names at most (its tunnel_parents)
 MAX_STACKS = 4_096  # distinct layer stacks a span counts; the rest under (link layer, "other")
@@ -46,8 +56,10 @@ UID, COMMUNITY = 16, 17  # the flow's `flow_ids`, made at the span's end (not fo
 PIECE_SIZE = 18  # the fields of every piece; a TCP piece has these too:
 NUMBER = PIECE_SIZE  # (the tracker appends its connection's number to a lone piece of UDP ...)
 EVENTS, SEEN, CLOSING = 18, 19, 20
-ANCHOR, HI, ACK_ANCHOR, ACK_HI, RETRANS, ZERO_WIN, HOLES = 21, 23, 25, 27, 29, 31, 33
-TCP_PIECE_SIZE = 35
+ANCHOR, HI, ACK_ANCHOR, ACK_HI, RETRANS, ZERO_WIN, HOLES, HEAD = 21, 23, 25, 27, 29, 31, 33, 35
+TCP_PIECE_SIZE = 37
+HEAD_PACKETS = 8  # packets of each direction a piece keeps for the tracker to replay
+MAX_HEAD = 16  # with the data below the piece's anchor after them
 ICMP = frozenset(("icmp", "icmpv6"))
 
 # malformed reasons of a packet whose flow still counts it: the snap length cut its TCP or UDP
@@ -83,6 +95,9 @@ def new_piece(frame: int, ts: float, d: int, flags: int, vlan, outer) -> list:
     # closed: a SYN in it ends it, as one after a FIN or RST, and the tracker decides
     # (`tracker._separate`), whichever span saw the close
     piece[CLOSING] = 0 if flags & SYN_ACK == SYN else 1
+    if piece[CLOSING]:  # it may go on an earlier piece's connection: keep its head
+        piece[HEAD] = []
+        piece[HEAD + 1] = []
     return piece
 
 
@@ -197,16 +212,23 @@ class FlowDecoder:
                 if rel >= HALF32:
                     rel -= WRAP32
             hi = piece[HI + d]
+            fresh = 0
             if size:
                 if rel == hi:
                     piece[DATA + d] += size
+                    fresh = size
                 else:
-                    _out_of_order(piece, d, rel, size, hi)
+                    fresh = _out_of_order(piece, d, rel, size, hi)
                 if piece[SERVICE + d] is None and payload:
                     piece[SERVICE + d] = tcp_service(sport, dport, payload)
             end = rel + size + ((flags & SYN) >> 1) + (flags & FIN)
             if end > hi:
                 piece[HI + d] = end
+            head = piece[HEAD + d]
+            if head is not None and (
+                len(head) < HEAD_PACKETS or (rel < 0 < size and len(head) < MAX_HEAD)
+            ):  # (rel, size, SYN and FIN octets, fresh bytes taken, events before it)
+                head.append((rel, size, end - rel - size, fresh, len(piece[EVENTS])))
             if flags & ACK:
                 ack_anchor = piece[ACK_ANCHOR + d]
                 if ack_anchor is None:
@@ -223,7 +245,9 @@ class FlowDecoder:
                 bit = SEEN_DATA[d] if size else SEEN_ACK[d] if flags & ACK else 0
                 if bit and not piece[SEEN] & bit:
                     piece[SEEN] |= bit
-                    piece[EVENTS].append((d, flags, seq, size, ts))
+                    piece[EVENTS].append((d, flags, seq, size, ts, piece[RETRANS],
+                                          piece[RETRANS + 1], piece[ZERO_WIN],
+                                          piece[ZERO_WIN + 1]))  # fmt: skip
         if outer is not None:  # every carrier of the flow, not only its first packet's
             outers = piece[OUTER]
             if outers is None or outer not in outers:
@@ -340,8 +364,6 @@ class FlowDecoder:
                 _, a, a_port, b, b_port = key
                 piece[UID] = flow_uid(a, a_port, b, b_port, kind)
                 piece[COMMUNITY] = community_id(a, a_port, b, b_port, 6 if kind == "tcp" else 17)
-                if kind == "tcp":
-                    piece[HOLES] = piece[HOLES + 1] = None  # worker-only state
             elif kind not in ICMP:  # (one-way ICMP's Community ID needs the client)
                 piece[UID], piece[COMMUNITY] = flow_ids(key, 0)
             if max_ts is None or piece[LAST_TS] > max_ts:
@@ -363,18 +385,43 @@ def _add_carrier(piece: list, outer: tuple) -> None:
         piece[OUTER] = (*outers, outer)
 
 
-def _out_of_order(piece: list, d: int, rel: int, size: int, hi: int) -> None:
-    """Data that does not start at the highest sequence number yet: past it (a hole opens),
-    or before it (fills a hole, or is a retransmission)."""
-    if rel > hi:
-        _hole(piece, d, hi, rel)
-        piece[DATA + d] += size
-        return
-    fresh = max(rel + size - hi, 0) + _fill(piece, d, rel, min(rel + size, hi))
+def _out_of_order(piece: list, d: int, rel: int, size: int, hi: int) -> int:
+    """Data that does not start at the highest sequence number yet: its fresh bytes counted
+    (0: a retransmission, counted as one)."""
+    fresh, piece[HOLES + d] = take_data(piece[HOLES + d], hi, rel, size)
     if fresh:
         piece[DATA + d] += fresh
     else:
         piece[RETRANS + d] += 1
+    return fresh
+
+
+def take_data(holes: list | None, hi: int, rel: int, size: int) -> tuple[int, list | None]:
+    """(fresh bytes, holes after) of data [rel, rel + size) in a sequence space whose highest
+    number is `hi` with `holes` below it: past `hi` a hole opens before it; before `hi` only
+    the bytes that fill holes (or reach past `hi`) are fresh, none for a retransmission."""
+    if rel > hi:
+        if holes is None:
+            holes = []
+        if len(holes) < MAX_HOLES:
+            holes.append([hi, rel])
+        return size, holes
+    top = rel + size
+    if not holes:
+        return max(top - hi, 0), holes
+    lo, stop = rel, min(top, hi)
+    filled = 0
+    kept = []
+    for h_lo, h_hi in holes:
+        if stop <= h_lo or lo >= h_hi:
+            kept.append([h_lo, h_hi])
+            continue
+        filled += min(stop, h_hi) - max(lo, h_lo)
+        if h_lo < lo:
+            kept.append([h_lo, lo])
+        if stop < h_hi:
+            kept.append([stop, h_hi])
+    return max(top - hi, 0) + filled, kept
 
 
 def _control(piece: list, d: int, flags: int, seq: int, size: int, ts: float) -> None:
@@ -387,32 +434,5 @@ def _control(piece: list, d: int, flags: int, seq: int, size: int, ts: float) ->
     if flags & (FIN | RST):
         piece[CLOSING] = 1
     if len(events) < MAX_EVENTS:
-        events.append((d, flags, seq, size, ts))
-
-
-def _hole(piece: list, d: int, lo: int, hi: int) -> None:
-    holes = piece[HOLES + d]
-    if holes is None:
-        piece[HOLES + d] = holes = []
-    if len(holes) < MAX_HOLES:
-        holes.append([lo, hi])
-
-
-def _fill(piece: list, d: int, lo: int, hi: int) -> int:
-    """Bytes of [lo, hi) that fill holes (data that came out of order, not again)."""
-    holes = piece[HOLES + d]
-    if not holes:
-        return 0
-    filled = 0
-    kept = []
-    for h_lo, h_hi in holes:
-        if hi <= h_lo or lo >= h_hi:
-            kept.append([h_lo, h_hi])
-            continue
-        filled += min(hi, h_hi) - max(lo, h_lo)
-        if h_lo < lo:
-            kept.append([h_lo, lo])
-        if hi < h_hi:
-            kept.append([hi, h_hi])
-    piece[HOLES + d] = kept
-    return filled
+        events.append((d, flags, seq, size, ts, piece[RETRANS], piece[RETRANS + 1],
+                       piece[ZERO_WIN], piece[ZERO_WIN + 1]))  # fmt: skip

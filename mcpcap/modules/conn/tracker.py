@@ -39,7 +39,8 @@ MAX_HISTORY = 64
 
 # per-direction numbers of a connection: index + direction (canonical side 0 or 1)
 PK, IPB, DATA, BASE, HI, ACKED, FINS, RETR, ZERO, STATE, PREV, LSYN, LFIN, LRST = range(0, 28, 2)
-SIZE = 28
+HOLES = 28  # the holes below HI (`flows.take_data`'s), or None
+SIZE = 30
 LETTER_BITS = {letter: 1 << i for i, letter in enumerate("SHADFRQITWGC")}
 D_BIT = LETTER_BITS["D"]
 # a new connection's numbers after PK, IPB and DATA: no sequence base yet, nothing seen
@@ -261,7 +262,7 @@ def _separate(conn: Conn, piece: list) -> bool:
         return False
     if not conn.closed():
         return False
-    d, _, seq, _, _ = piece[flows.EVENTS][0]
+    d, _, seq = piece[flows.EVENTS][0][:3]
     return seq != conn.n[LSYN + d]
 
 
@@ -312,14 +313,22 @@ def _absorb_transport(conn: Conn, piece: list) -> None:
 def _absorb_tcp(conn: Conn, piece: list) -> None:
     n = conn.n
     events = piece[flows.EVENTS]
+    fixes: list[tuple[int, int, int]] = []  # (events before it, side, retransmissions to add)
     for d in (0, 1):
         anchor = piece[flows.ANCHOR + d]
         if anchor is None:
             continue
-        if n[BASE + d] is None:
+        known = n[BASE + d] is not None
+        if not known:
             syn = any(e[0] == d and e[1] & SYN and e[2] == anchor for e in events)
             n[BASE + d] = anchor if syn else (anchor - 1) & MASK32
-        top = _signed(anchor - n[BASE + d]) + piece[flows.HI + d]
+        shift = _signed(anchor - n[BASE + d])
+        if known and (n[HI + d] != shift or n[HOLES + d]):
+            # the piece took its anchor for the top of what was seen before: not so
+            _reconcile(n, d, piece, shift, fixes)
+        else:
+            n[HOLES + d] = _shifted(piece[flows.HOLES + d], shift)
+        top = shift + piece[flows.HI + d]
         if top > n[HI + d]:
             n[HI + d] = top
     for d in (0, 1):
@@ -330,13 +339,92 @@ def _absorb_tcp(conn: Conn, piece: list) -> None:
         acked = _signed(ack_anchor - n[BASE + peer]) + piece[flows.ACK_HI + d]
         if n[ACKED + peer] < acked < HALF32:
             n[ACKED + peer] = acked
-    for d, flags, seq, size, ts in events:
+    _replay(conn, piece, events, fixes)
+
+
+def _reconcile(n: list, d: int, piece: list, shift: int, fixes: list) -> None:
+    """A later piece of a side whose sequence space does not simply go on where the
+    connection's stopped (a retransmission, a hole, a jump): its head is taken again against
+    the connection's sequence state, and the data and retransmissions it counted corrected;
+    then the holes are those neither the connection nor the piece covered."""
+    hi, holes = n[HI + d], [list(hole) for hole in n[HOLES + d] or ()]
+    data = 0
+    for rel, size, octets, fresh_then, at in piece[flows.HEAD + d] or ():
+        start = rel + shift
+        if size:
+            fresh, holes = flows.take_data(holes, hi, start, size)
+            data += fresh - fresh_then
+            retransmission = (not fresh) - (not fresh_then)
+            if retransmission:
+                fixes.append((at, d, retransmission))
+        end = start + size + octets
+        if end > hi:
+            hi = end
+    n[DATA + d] += data
+    top = shift + piece[flows.HI + d]
+    # uncovered: by the connection (its holes, and past its top), and by the piece (its
+    # holes, below its anchor, and past its top)
+    seen_before = [*(holes or ()), [hi, max(hi, top)]]
+    seen_here = [*(_shifted(piece[flows.HOLES + d], shift) or ()), [None, shift], [top, None]]
+    n[HOLES + d] = _intersection(seen_before, seen_here) or None
+    n[HI + d] = hi
+
+
+def _shifted(holes: list | None, shift: int) -> list | None:
+    """A piece's holes in the connection's sequence space."""
+    if not holes:
+        return None
+    return [[lo + shift, hi + shift] for lo, hi in holes]
+
+
+def _intersection(a: list, b: list) -> list:
+    """The parts two lists of [lo, hi) intervals share (None: unbounded on that side), at most
+    `flows.MAX_HOLES` of them, lowest first."""
+    shared = []
+    for a_lo, a_hi in a:
+        for b_lo, b_hi in b:
+            lo = a_lo if b_lo is None else b_lo if a_lo is None else max(a_lo, b_lo)
+            hi = a_hi if b_hi is None else b_hi if a_hi is None else min(a_hi, b_hi)
+            if lo is not None and hi is not None and lo < hi:
+                shared.append([lo, hi])
+    shared.sort()
+    return shared[: flows.MAX_HOLES]
+
+
+def _replay(conn: Conn, piece: list, events: list, fixes: list) -> None:
+    """The kept events in order, each after the T and W letters of the retransmissions and
+    zero windows the piece saw before it (with the head's corrections), then the rest."""
+    lettered = [0, 0, 0, 0]  # retransmissions and zero windows per side, lettered so far
+    fix = [0, 0]
+    fixes.sort()
+    waiting = iter(fixes)
+    next_fix = next(waiting, None)
+    for i, (d, flags, seq, size, ts, *counts) in enumerate(events):
+        while next_fix is not None and next_fix[0] <= i:
+            fix[next_fix[1]] += next_fix[2]
+            next_fix = next(waiting, None)
+        _letters(conn, counts, fix, lettered)
         tcp_event(conn, d, flags, seq, size, ts)
+    while next_fix is not None:
+        fix[next_fix[1]] += next_fix[2]
+        next_fix = next(waiting, None)
+    totals = [piece[flows.RETRANS], piece[flows.RETRANS + 1], piece[flows.ZERO_WIN],
+              piece[flows.ZERO_WIN + 1]]  # fmt: skip
+    _letters(conn, totals, fix, lettered)
+
+
+def _letters(conn: Conn, counts: list, fix: list, lettered: list) -> None:
+    """Count the retransmissions and zero windows of each side up to `counts` (the piece's
+    own, plus the head's corrections `fix`), with their scaled letters."""
     for d in (0, 1):
-        if piece[flows.RETRANS + d]:
-            _scaled(conn, d, RETR, piece[flows.RETRANS + d], "T")
-        if piece[flows.ZERO_WIN + d]:
-            _scaled(conn, d, ZERO, piece[flows.ZERO_WIN + d], "W")
+        retransmissions = counts[d] + fix[d]
+        if retransmissions != lettered[d]:
+            _scaled(conn, d, RETR, retransmissions - lettered[d], "T")
+            lettered[d] = retransmissions
+        zero_windows = counts[2 + d]
+        if zero_windows != lettered[2 + d]:
+            _scaled(conn, d, ZERO, zero_windows - lettered[2 + d], "W")
+            lettered[2 + d] = zero_windows
 
 
 def _scaled(conn: Conn, d: int, index: int, more: int, letter: str) -> None:
@@ -387,6 +475,7 @@ def tcp_event(conn: Conn, d: int, flags: int, seq: int, size: int, ts: float) ->
         if syn and seq != n[BASE + d] and n[BASE + d] is not None:
             n[BASE + d] = seq  # Zeek's SYN_seq_jump: the sequence space starts again
             n[HI + d] = 1
+            n[HOLES + d] = None
         if fin:
             state = CLOSED
         if rst:
