@@ -518,6 +518,12 @@ class UdpDispatch:
             for module, scan in scans
             if module.udp_ports or _own_udp_test(module) is not None
         ]
+        # with one module reading UDP, its test alone (`for_datagram` is then `(scan,)` or
+        # none): a worker asks it for every datagram, without making a list
+        self.only: tuple[Callable[[int, int, bytes], bool], Any] | None = None
+        if len(self._checks) == 1:
+            ports, test, scan = self._checks[0]
+            self.only = (test or _port_test(ports), scan)
         # the decapsulator's UDP filter, asked for every datagram: one module's own method
         # when there is one module (a call less), else whether any module wants it
         if len(scans) == 1:
@@ -554,6 +560,13 @@ def _own_udp_test(module: ProtocolModule) -> Callable[[int, int, bytes], bool] |
 
 def _no_datagram(sport: int, dport: int, payload: bytes) -> bool:
     return False
+
+
+def _port_test(ports: frozenset[int]) -> Callable[[int, int, bytes], bool]:
+    def on_ports(sport: int, dport: int, payload: bytes) -> bool:
+        return sport in ports or dport in ports
+
+    return on_ports
 
 
 class ScanQueue:

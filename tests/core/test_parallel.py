@@ -250,3 +250,24 @@ def test_prepared_fork_server_serves_the_first_scan(generated, tmp_path):
     before, after, messages = json.loads(run.stdout.strip().splitlines()[-1])
     assert before == after
     assert messages == _everything(generated, 1, tmp_path)["summary"]["dns"]["messages"]
+
+
+def test_a_datagram_is_put_to_the_one_module_reading_udp_alone():
+    """With one module reading UDP, workers ask its test alone (`UdpDispatch.only`): the same
+    answer as asking every module, by its own test or by its ports."""
+    from mcpcap.core.modules.registry import load_modules
+    from mcpcap.core.scan import UdpDispatch
+
+    dns, conn, dhcp = load_modules(["dns", "conn", "dhcp"])
+    header = b"\x00" * 12
+    datagrams = [(40000, 53, header), (53, 40000, header), (5353, 5353, header),
+                 (40000, 53, b"x"), (68, 67, b"\x01" * 240), (40000, 8080, header)]  # fmt: skip
+    for reader in (dns, dhcp):
+        dispatch = UdpDispatch([(reader, 0), (conn, 1)])
+        assert dispatch.only is not None
+        wants, index = dispatch.only
+        assert index == 0
+        answers = [wants(*datagram) for datagram in datagrams]
+        assert [dispatch.for_datagram(*d) == [0] for d in datagrams] == answers
+        assert True in answers and False in answers
+    assert UdpDispatch([(dns, 0), (dhcp, 1)]).only is None
