@@ -34,3 +34,18 @@ def test_approaches_run_round_robin_and_a_failed_one_stops(tmp_path):
     assert [len(row.runs) for row in rows] == [3, 1, 3]
     assert rows[0].ok and rows[2].ok and not rows[1].ok
     assert bench.rows == rows  # the table keeps the order the trials were made in
+
+
+def test_a_missing_capture_is_generated_by_another_process_with_the_same_bytes(
+    tmp_path, monkeypatch
+):
+    """Generated in a child process (the runner's own peak RSS would otherwise be the floor of
+    every measured command's), byte for byte what `generate` writes."""
+    from benchmarks import generate
+
+    monkeypatch.setattr(runner, "DATA_DIR", tmp_path / "data")
+    capture = runner.ensure_capture("2k", 2000)
+    generate.generate(tmp_path / "here.pcap", 2000, runner.SEED)
+    assert capture.read_bytes() == (tmp_path / "here.pcap").read_bytes()
+    assert runner.truth_path(capture).exists()
+    assert "generate" not in runner.__dict__  # the runner never generates in its own process
