@@ -405,10 +405,6 @@ class _SpanScanner:
         base = span.start
         routes, decoders = self.packet_routes, self.decoders
         datagram_targets = self.dispatch.for_datagram
-        only_wants, only = None, ()
-        if self.dispatch.only is not None:
-            only_wants, index = self.dispatch.only
-            only = (index,)
         out: list[tuple] = []
         append = out.append
         first, last = math.inf, -math.inf
@@ -444,13 +440,7 @@ class _SpanScanner:
                     for packet in routes[transport]:
                         packet(frame, ts, seg)
                     if transport == "udp":
-                        if only_wants is None:
-                            targets = datagram_targets(seg.sport, seg.dport, seg.payload)
-                        elif only_wants(seg.sport, seg.dport, seg.payload):
-                            targets = only
-                        else:
-                            continue
-                        for index in targets:
+                        for index in datagram_targets(seg.sport, seg.dport, seg.payload):
                             decoded = decoders[index](frame, ts, seg)
                             if decoded is not None:
                                 append((index, frame, ts, seg.src, seg.sport, seg.dst, seg.dport,

@@ -518,12 +518,13 @@ class UdpDispatch:
             for module, scan in scans
             if module.udp_ports or _own_udp_test(module) is not None
         ]
-        # with one module reading UDP, its test alone (`for_datagram` is then `(scan,)` or
-        # none): a worker asks it for every datagram, without making a list
+        # with one module reading UDP, its test alone: `for_datagram` asks it for every
+        # datagram, without going through the list of checks
         self.only: tuple[Callable[[int, int, bytes], bool], Any] | None = None
         if len(self._checks) == 1:
             ports, test, scan = self._checks[0]
             self.only = (test or _port_test(ports), scan)
+            self.for_datagram = self._for_the_only_reader
         # the decapsulator's UDP filter, asked for every datagram: one module's own method
         # when there is one module (a call less), else whether any module wants it
         if len(scans) == 1:
@@ -549,6 +550,10 @@ class UdpDispatch:
             for ports, test, scan in self._checks
             if (test(sport, dport, payload) if test else sport in ports or dport in ports)
         ]
+
+    def _for_the_only_reader(self, sport: int, dport: int, payload: bytes) -> list:
+        wants, scan = self.only  # (set with this method)
+        return [scan] if wants(sport, dport, payload) else []
 
 
 def _own_udp_test(module: ProtocolModule) -> Callable[[int, int, bytes], bool] | None:

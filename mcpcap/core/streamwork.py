@@ -32,7 +32,7 @@ from mcpcap.core.errors import McpcapError
 from mcpcap.core.modules.contract import ProtocolModule
 from mcpcap.core.reader import LayoutFile, PcapLayout
 from mcpcap.core.streams import StreamRouter, TcpInterest
-from mcpcap.core.tcpstream import StreamBudget, TcpReassembler
+from mcpcap.core.tcpstream import TCP_SYN, StreamBudget, TcpReassembler
 
 IN_FLIGHT = 4  # span batches the stream worker may be behind (bounds what waits for it)
 POLL = 0.05  # seconds between two looks at whether the stream worker is still alive
@@ -43,7 +43,7 @@ STOP_TIMEOUT = 5.0
 SegmentItem = tuple[int, float, tuple]
 MIN_REFERENCED = 256  # smaller payloads travel with their segment (a read costs more)
 _PAYLOAD = Segment._fields.index("payload")
-_SYN = 0x02
+_FLAGS = Segment._fields.index("tcp_flags")
 
 
 def by_reference(seg: Segment, buf: bytes, start: int, end: int, base: int) -> tuple:
@@ -91,7 +91,8 @@ class StreamSide:
         feed = self._router.feed
         drops = self._reassembler.drops
         for frame, ts, fields in items:
-            if not fields[7] & _SYN and drops((fields[1], fields[2]), (fields[3], fields[4])):
+            ends = (fields[1], fields[2]), (fields[3], fields[4])
+            if not fields[_FLAGS] & TCP_SYN and drops(*ends):
                 continue
             payload = fields[_PAYLOAD]
             if payload.__class__ is tuple:

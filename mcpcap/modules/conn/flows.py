@@ -245,9 +245,7 @@ class FlowDecoder:
                 bit = SEEN_DATA[d] if size else SEEN_ACK[d] if flags & ACK else 0
                 if bit and not piece[SEEN] & bit:
                     piece[SEEN] |= bit
-                    piece[EVENTS].append((d, flags, seq, size, ts, piece[RETRANS],
-                                          piece[RETRANS + 1], piece[ZERO_WIN],
-                                          piece[ZERO_WIN + 1]))  # fmt: skip
+                    piece[EVENTS].append(_event(piece, d, flags, seq, size, ts))
         if outer is not None:  # every carrier of the flow, not only its first packet's
             outers = piece[OUTER]
             if outers is None or outer not in outers:
@@ -434,5 +432,11 @@ def _control(piece: list, d: int, flags: int, seq: int, size: int, ts: float) ->
     if flags & (FIN | RST):
         piece[CLOSING] = 1
     if len(events) < MAX_EVENTS:
-        events.append((d, flags, seq, size, ts, piece[RETRANS], piece[RETRANS + 1],
-                       piece[ZERO_WIN], piece[ZERO_WIN + 1]))  # fmt: skip
+        events.append(_event(piece, d, flags, seq, size, ts))
+
+
+def _event(piece: list, d: int, flags: int, seq: int, size: int, ts: float) -> tuple:
+    """A kept packet, with the piece's retransmissions and zero windows so far (see
+    `MAX_EVENTS`)."""
+    return (d, flags, seq, size, ts, piece[RETRANS], piece[RETRANS + 1], piece[ZERO_WIN],
+            piece[ZERO_WIN + 1])  # fmt: skip
