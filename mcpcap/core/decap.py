@@ -14,6 +14,8 @@ import struct
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from mcpcap.core import fastpath
+
 UdpFilter = Callable[[int, int, bytes], bool]
 
 MAX_TUNNEL_DEPTH = 4
@@ -164,6 +166,20 @@ class Segment(NamedTuple):
     ttl: int | None = None
     layers: tuple[str, ...] = ()
     frame_len: int = 0
+
+
+def _compiled_ethernet_packet() -> Callable[..., list[Segment] | None] | None:
+    """`Decapsulator._ethernet_ipv4_packet` compiled (`_decap.c`), where it was built:
+    `(buf, start, end, frame_len, address_cache, format_address)`."""
+    compiled = fastpath.compiled("mcpcap.core._decap")
+    if compiled is None:
+        return None
+    layers = (ETH_IPV4_TCP_LAYERS, ETH_IPV4_UDP_LAYERS, ETH_IPV6_TCP_LAYERS, ETH_IPV6_UDP_LAYERS)
+    compiled.setup(Segment, *layers, tuple(UDP_TUNNEL_DPORTS), UDP_TEREDO)
+    return compiled.ethernet_packet
+
+
+_COMPILED_ETHERNET_PACKET = _compiled_ethernet_packet()
 
 
 def format_ipv6(raw: bytes) -> str:
@@ -355,6 +371,7 @@ class Decapsulator:
         self.fragments = FragmentTable(max_fragment_bytes, max_fragment_datagrams, fragment_timeout)
         self.malformed = 0
         self._address_text: dict[bytes, str] = {}
+        self._format = self._format_address  # (bound once: the compiled path calls it)
         self.warnings: list[str] = []
         self._scapy_dissectors: dict[int, Any] = {}
         self._scapy_layers: dict[int, tuple[str, ...]] = {}
@@ -403,7 +420,12 @@ class Decapsulator:
             self._vlan = self._outer = None
             self._frame_len = wire_len if wire_len > end - start else end - start
             if linktype == 1 and end - start >= _ETH_IPV4_L4_SIZE:
-                segments = self._ethernet_ipv4_packet(buf, start, end)
+                if _COMPILED_ETHERNET_PACKET is not None:
+                    segments = _COMPILED_ETHERNET_PACKET(
+                        buf, start, end, self._frame_len, self._address_text, self._format
+                    )
+                else:
+                    segments = self._ethernet_ipv4_packet(buf, start, end)
                 if segments is not None:
                     return segments
         elif linktype == 1 and end - start >= _ETH_IPV4_UDP_SIZE:
@@ -448,6 +470,15 @@ class Decapsulator:
         except (IndexError, struct.error, ValueError) as error:
             self.malformed += 1
             return [self._bad_frame(error)] if self.packets else []
+
+    def compiled_parts(self) -> tuple | None:
+        """What a compiled caller needs to take packet mode's hot path of `decode_at` itself:
+        (the compiled `_ethernet_ipv4_packet`, the address cache, the formatter), or None
+        where it was not built. The caller must give every frame it returns None for (and
+        every frame of another link type, or shorter than Ethernet and IPv4) to `decode_at`."""
+        if _COMPILED_ETHERNET_PACKET is None or not self.packets:
+            return None
+        return _COMPILED_ETHERNET_PACKET, self._address_text, self._format
 
     def _bad_frame(self, error: Exception) -> Segment:
         """Packet mode: a frame whose headers do not decode, as a `malformed` segment (the

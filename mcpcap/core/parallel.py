@@ -50,13 +50,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, NamedTuple
 
+from mcpcap.core import fastpath
 from mcpcap.core.decap import Decapsulator, FrameDeferred
 from mcpcap.core.errors import CancelledError, McpcapError
 from mcpcap.core.reader import LayoutFile, PcapLayout, PcapSpan
 from mcpcap.core.streams import TcpInterest
-from mcpcap.core.streamwork import by_reference, reads_streams
+from mcpcap.core.streamwork import MIN_REFERENCED, by_reference, reads_streams
 
 SPAN_BYTES = 2 << 20
 MIN_PARALLEL_BYTES = 32 << 20  # measured on a quiet machine: at 58 MB two processes pay 1.4x
@@ -388,83 +389,31 @@ class _SpanScanner:
             defer_fragments=True,
             packets=packets,
         )
+        self.loop = SpanLoop(
+            packets,
+            layout.endian == "<",
+            layout.scale,
+            layout.linktype,
+            self.decap.decode_at,
+            self.packet_routes,
+            self.dispatch.for_datagram,
+            self.decoders,
+            self.tcp.wants if self.tcp.active else None,
+            self.stream_tcp if self.stream_tcp.active else None,
+            self._flush_packets,
+            self.decap.compiled_parts(),
+        )
 
     def close(self) -> None:
         self.file.close()
 
     def scan(self, span: PcapSpan) -> SpanResult:
         buf = self.file.read(span.start, span.end - span.start)
-        unpack = self.record_header.unpack_from
-        scale, linktype = self.layout.scale, self.layout.linktype
-        decode = self.decap.decode_at
-        single = self.decoders[0] if len(self.decoders) == 1 else None
-        packet_mode = self.decap.packets
-        wants_tcp = self.tcp.wants if self.tcp.active else None
-        stream_wants = self.stream_tcp.wants if self.stream_tcp.active else None
-        streams: list[tuple] = []
-        base = span.start
-        routes, decoders = self.packet_routes, self.decoders
-        datagram_targets = self.dispatch.for_datagram
         out: list[tuple] = []
-        append = out.append
-        first, last = math.inf, -math.inf
-        total = 0
-        pos = 0
-        frame = span.first_frame - 1
-        fed = False  # packet decoders fed since their last flush
-        for _ in range(span.count):
-            sec, frac, incl, orig = unpack(buf, pos)
-            start = pos + 16
-            pos = start + incl
-            frame += 1
-            ts = sec + frac * scale
-            total += orig
-            if ts < first:
-                first = ts
-            if ts > last:
-                last = ts
-            try:
-                segments = decode(linktype, buf, start, pos, ts, orig)
-            except FrameDeferred:
-                if fed:
-                    append((PACKET_FLUSH, self._flush_packets()))
-                    fed = False
-                append((DEFERRED, frame, ts, buf[start:pos], orig))
-                continue
-            if not segments:
-                continue
-            if packet_mode:
-                fed = True
-                for seg in segments:
-                    transport = seg.transport
-                    for packet in routes[transport]:
-                        packet(frame, ts, seg)
-                    if transport == "udp":
-                        for index in datagram_targets(seg.sport, seg.dport, seg.payload):
-                            decoded = decoders[index](frame, ts, seg)
-                            if decoded is not None:
-                                append((index, frame, ts, seg.src, seg.sport, seg.dst, seg.dport,
-                                        decoded))  # fmt: skip
-                    elif transport == "tcp":
-                        if wants_tcp is not None and wants_tcp(seg):
-                            # its stream is read in order, by the scanning process
-                            append((TCP_SEGMENT, frame, ts, tuple(seg)))
-                        if stream_wants is not None and stream_wants(seg):
-                            streams.append((frame, ts, by_reference(seg, buf, start, pos, base)))
-                continue
-            if segments[0].transport == "tcp" or (len(segments) > 1 and _carries_tcp(segments)):
-                append((DEFERRED, frame, ts, buf[start:pos], orig))
-                continue
-            for seg in segments:
-                if single is not None:
-                    decoded = single(frame, ts, seg)
-                    if decoded is not None:
-                        append((0, frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded))
-                    continue
-                for index in datagram_targets(seg.sport, seg.dport, seg.payload):
-                    decoded = decoders[index](frame, ts, seg)
-                    if decoded is not None:
-                        append((index, frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded))
+        streams: list[tuple] = []
+        loop = packet_loop if self.loop.packets else python_span_loop
+        total, first, last = loop(self.loop, buf, span.start, span.count, span.first_frame, out,
+                                  streams)  # fmt: skip
         partials = [flush() if flush is not None else None for flush in self.flushes]
         packed = marshal.dumps((out, partials))
         packed_streams = marshal.dumps(streams) if streams else None
@@ -479,3 +428,127 @@ class _SpanScanner:
 
 def _carries_tcp(segments: list) -> bool:
     return any(seg.transport == "tcp" for seg in segments)
+
+
+class SpanLoop(NamedTuple):
+    """What the loop over a span's records calls (one per `_SpanScanner`)."""
+
+    packets: bool  # packet mode: every frame decoded (`Decapsulator(packets=True)`)
+    little_endian: bool  # the record headers'
+    scale: float  # seconds per unit of the headers' fraction field
+    linktype: int
+    decode_at: Callable[..., list]  # `Decapsulator.decode_at`
+    routes: dict[str, list[Callable]]  # the packet decoders of each transport (`packet_routes`)
+    datagram_targets: Callable[[int, int, bytes], list[int]]  # `UdpDispatch.for_datagram`
+    decoders: list[Any]  # each module's worker decoder, by module index
+    wants_tcp: Callable[[Any], bool] | None  # TCP segments the scanning process reassembles
+    streams: TcpInterest | None  # TCP segments for the stream decoders
+    flush_packets: Callable[[], list]  # the packet decoders' partials so far
+    # the compiled loop only: `Decapsulator.compiled_parts()`, for its hot path without the
+    # call to `decode_at` (None: `decode_at` for every frame, as here)
+    compiled_decap: tuple | None
+
+
+_RECORD_HEADER = {
+    True: struct.Struct("<IIII").unpack_from,
+    False: struct.Struct(">IIII").unpack_from,
+}
+
+
+def python_span_loop(
+    loop: SpanLoop,
+    buf: bytes,
+    base: int,
+    count: int,
+    first_frame: int,
+    out: list[tuple],
+    streams: list[tuple],
+) -> tuple[int, float, float]:
+    """The `count` records of `buf` (the capture's bytes from file offset `base`), numbered
+    from `first_frame`, each decoded and handed to the modules that read it; what goes back to
+    the scanning process is appended to `out` (in frame order) and `streams` (the segments for
+    the stream decoders). (total bytes as sent, first and last timestamps)
+
+    In packet mode every packet goes to the packet decoders of its transport. Otherwise the
+    decapsulator keeps only the datagrams modules want, and a frame carrying TCP goes back
+    whole (deferred) for the scanning process's reassembly, as IP fragments always do."""
+    unpack = _RECORD_HEADER[loop.little_endian]
+    scale, linktype, decode = loop.scale, loop.linktype, loop.decode_at
+    routes, decoders, datagram_targets = loop.routes, loop.decoders, loop.datagram_targets
+    packet_mode, wants_tcp = loop.packets, loop.wants_tcp
+    single = decoders[0] if len(decoders) == 1 else None
+    stream_wants = loop.streams.wants if loop.streams is not None else None
+    append = out.append
+    first, last = math.inf, -math.inf
+    total = 0
+    pos = 0
+    frame = first_frame - 1
+    fed = False  # packet decoders fed since their last flush
+    for _ in range(count):
+        sec, frac, incl, orig = unpack(buf, pos)
+        start = pos + 16
+        pos = start + incl
+        frame += 1
+        ts = sec + frac * scale
+        total += orig
+        if ts < first:
+            first = ts
+        if ts > last:
+            last = ts
+        try:
+            segments = decode(linktype, buf, start, pos, ts, orig)
+        except FrameDeferred:
+            if fed:
+                append((PACKET_FLUSH, loop.flush_packets()))
+                fed = False
+            append((DEFERRED, frame, ts, buf[start:pos], orig))
+            continue
+        if not segments:
+            continue
+        if packet_mode:
+            fed = True
+            for seg in segments:
+                transport = seg.transport
+                for packet in routes[transport]:
+                    packet(frame, ts, seg)
+                if transport == "udp":
+                    for index in datagram_targets(seg.sport, seg.dport, seg.payload):
+                        decoded = decoders[index](frame, ts, seg)
+                        if decoded is not None:
+                            append((index, frame, ts, seg.src, seg.sport, seg.dst, seg.dport,
+                                    decoded))  # fmt: skip
+                elif transport == "tcp":
+                    if wants_tcp is not None and wants_tcp(seg):
+                        # its stream is read in order, by the scanning process
+                        append((TCP_SEGMENT, frame, ts, tuple(seg)))
+                    if stream_wants is not None and stream_wants(seg):
+                        streams.append((frame, ts, by_reference(seg, buf, start, pos, base)))
+            continue
+        if segments[0].transport == "tcp" or (len(segments) > 1 and _carries_tcp(segments)):
+            append((DEFERRED, frame, ts, buf[start:pos], orig))
+            continue
+        for seg in segments:
+            if single is not None:
+                decoded = single(frame, ts, seg)
+                if decoded is not None:
+                    append((0, frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded))
+                continue
+            for index in datagram_targets(seg.sport, seg.dport, seg.payload):
+                decoded = decoders[index](frame, ts, seg)
+                if decoded is not None:
+                    append((index, frame, ts, seg.src, seg.sport, seg.dst, seg.dport, decoded))
+    return total, first, last
+
+
+def _compiled_packet_loop() -> Callable[..., tuple[int, float, float]] | None:
+    """`python_span_loop` in packet mode compiled (`_parallel.c`), where it was built."""
+    compiled = fastpath.compiled("mcpcap.core._parallel")
+    if compiled is None:
+        return None
+    compiled.setup(FrameDeferred, by_reference, MIN_REFERENCED, DEFERRED, TCP_SEGMENT,
+                   PACKET_FLUSH)  # fmt: skip
+    return compiled.packet_loop
+
+
+# the loop of a span in packet mode
+packet_loop = _compiled_packet_loop() or python_span_loop

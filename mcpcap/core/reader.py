@@ -21,10 +21,11 @@ import gzip
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import BinaryIO, NamedTuple
 
+from mcpcap.core import fastpath
 from mcpcap.core.errors import CaptureReadError, NotACaptureError
 from mcpcap.core.formats import GZIP_MAGIC, PCAP_MAGICS, CaptureFormat, sniff
 
@@ -78,6 +79,46 @@ class PcapLayout(NamedTuple):
     scale: float
     linktype: int
     identity: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+
+# what ends `walk_records`: a whole window walked, a span complete, or a record the walk stops at
+WINDOW_END, SPAN_FULL, RECORD_TOO_BIG, RECORD_PAST_END, STOPPED = range(5)
+_UINT = {True: struct.Struct("<I").unpack_from, False: struct.Struct(">I").unpack_from}
+
+
+def python_walk_records(
+    buf: bytes,
+    base: int,
+    pos: int,
+    count: int,
+    start: int,
+    span_bytes: int,
+    limit: int,
+    size: int,
+    stop: int,
+    little: bool,
+) -> tuple[int, int, int]:
+    """Walk classic pcap record headers in `buf` (the file's bytes from offset `base`) from
+    the record at file offset `pos`, the `count`th so far: (event, pos, count) at the first of
+    a header past the window (`WINDOW_END`), the span begun at `start` reaching `span_bytes`
+    (`SPAN_FULL`, after that record), a record claiming more than `limit` bytes
+    (`RECORD_TOO_BIG`) or ending past the file's `size` (`RECORD_PAST_END`), or `count`
+    reaching `stop` (`STOPPED`, -1: never); these three at the record they stop before."""
+    unpack = _UINT[little]
+    last = base + len(buf) - 16
+    while pos <= last:
+        (incl,) = unpack(buf, pos - base + 8)
+        if incl > limit:
+            return RECORD_TOO_BIG, pos, count
+        if pos + 16 + incl > size:
+            return RECORD_PAST_END, pos, count
+        if count == stop:
+            return STOPPED, pos, count
+        pos += 16 + incl
+        count += 1
+        if pos - start >= span_bytes:
+            return SPAN_FULL, pos, count
+    return WINDOW_END, pos, count
 
 
 class PcapSpan(NamedTuple):
@@ -367,7 +408,7 @@ class CaptureReader:
         Use instead of iterating, not together with it.
         """
         endian, _scale, _linktype, limit = self._pcap_params
-        unpack = struct.Struct(endian + "I").unpack_from
+        little = endian == "<"
         self.stopped_early = False
         fd = self._file.fileno()
         size = self.size
@@ -382,35 +423,31 @@ class CaptureReader:
             if len(buf) < want:
                 raise changed_error(self.name, size, os.fstat(fd).st_size)
             base = pos
-            last = base + len(buf) - 16
-            while pos <= last:
-                (incl,) = unpack(buf, pos - base + 8)
-                if incl > limit:
-                    self.warnings.append(
-                        f"record {count + 1} claims {incl} captured bytes, more than any "
-                        f"capture holds; stopped reading after {count} packets"
-                    )
+            while True:
+                event, pos, count = walk_records(buf, base, pos, count, start, span_bytes, limit,
+                                                 size, stop, little)  # fmt: skip
+                if event != SPAN_FULL:
                     break
-                if pos + 16 + incl > size:
-                    self.packets = count
-                    self._truncated()
-                    break
-                if count == stop:
-                    self.stopped_early = True
-                    break
-                pos += 16 + incl
-                count += 1
-                if pos - start >= span_bytes:
-                    self.packets = count
-                    self.bytes_read = pos
-                    yield PcapSpan(start, pos, first + 1, count - first)
-                    start, first = pos, count
-            else:
-                if pos + 16 <= size:
-                    continue  # the next header starts beyond this window
-                if pos < size:
-                    self.packets = count
-                    self._truncated()
+                self.packets = count
+                self.bytes_read = pos
+                yield PcapSpan(start, pos, first + 1, count - first)
+                start, first = pos, count
+            if event == RECORD_TOO_BIG:
+                (incl,) = struct.unpack_from(endian + "I", buf, pos - base + 8)
+                self.warnings.append(
+                    f"record {count + 1} claims {incl} captured bytes, more than any "
+                    f"capture holds; stopped reading after {count} packets"
+                )
+            elif event == RECORD_PAST_END:
+                self.packets = count
+                self._truncated()
+            elif event == STOPPED:
+                self.stopped_early = True
+            elif pos + 16 <= size:
+                continue  # the next header starts beyond this window
+            elif pos < size:
+                self.packets = count
+                self._truncated()
             break
         self.packets = count
         self.bytes_read = pos
@@ -723,3 +760,12 @@ def _looks_like_text(sample: bytes) -> bool:
             return False
         decoded = sample[: exc.start].decode("utf-8")  # a character cut by the sample's end
     return bool(decoded) and all(ch.isprintable() or ch in "\r\n\t" for ch in decoded)
+
+
+def _compiled_walk_records() -> Callable[..., tuple[int, int, int]] | None:
+    """`python_walk_records` compiled (`_reader.c`), where it was built."""
+    compiled = fastpath.compiled("mcpcap.core._reader")
+    return None if compiled is None else compiled.walk_records
+
+
+walk_records = _compiled_walk_records() or python_walk_records

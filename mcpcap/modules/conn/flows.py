@@ -25,6 +25,9 @@ letters take their place in the history among the other letters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from mcpcap.core import fastpath
 from mcpcap.core.export import flow_uid
 from mcpcap.modules.conn.community import ICMP4_PAIRS, ICMP6_PAIRS, community_id
 from mcpcap.modules.conn.services import tcp_service, udp_service
@@ -140,7 +143,11 @@ def flow_ids(key: tuple, first: int) -> tuple[str, str]:
 
 
 class FlowDecoder:
-    """The worker decoder: `packet()` for every IP packet, `flush()` at the end of a span."""
+    """The worker decoder: `packet()` for every IP packet, `flush()` at the end of a span.
+
+    `packet` is `python_packet`, or where it was built its C twin (`_flows.c`), which counts
+    the packets that change nothing but counts and hands every other one to `python_packet`.
+    """
 
     def __init__(self) -> None:
         self._flows: dict[tuple, list] = {}
@@ -151,8 +158,11 @@ class FlowDecoder:
         self._bad: dict[str, int] = {}  # malformed frames by reason
         self._bad_rows: list[tuple] = []  # the first of them (`MalformedRow`s)
         self._stacks: dict[tuple, list] = {}  # [frames, bytes] per stack of layers
+        self.packet = self.python_packet
+        if _COMPILED_PACKET is not None:
+            self.packet = _COMPILED_PACKET(self, self.python_packet)
 
-    def packet(self, frame: int, ts: float, seg) -> None:
+    def python_packet(self, frame: int, ts: float, seg) -> None:
         """One IP packet (or a frame without IP: counted by ethertype). The hot path: the
         segment unpacked at once, one dict lookup, list slots, TCP's tallies inline; no object
         made but the flow key (and a piece for a new flow)."""
@@ -376,6 +386,18 @@ class FlowDecoder:
         return pieces, seconds, max_ts, l2, bad, stacks
 
 
+def _compiled_packet() -> Callable[[FlowDecoder, Callable], Callable] | None:
+    """`_flows.bind(decoder, fallback)`, where `_flows.c` was built; its piece layout must be
+    this module's (a mismatch is a bug in the C: it would count in the wrong places)."""
+    compiled = fastpath.compiled("mcpcap.modules.conn._flows")
+    if compiled is None:
+        return None
+    ours = {name: globals()[name] for name in compiled.LAYOUT}
+    if ours != compiled.LAYOUT:
+        raise RuntimeError(f"_flows.c's piece layout {compiled.LAYOUT} is not flows.py's {ours}")
+    return compiled.bind
+
+
 def _add_carrier(piece: list, outer: tuple) -> None:
     outers = piece[OUTER] or ()
     outer = carrier(outer)
@@ -440,3 +462,6 @@ def _event(piece: list, d: int, flags: int, seq: int, size: int, ts: float) -> t
     `MAX_EVENTS`)."""
     return (d, flags, seq, size, ts, piece[RETRANS], piece[RETRANS + 1], piece[ZERO_WIN],
             piece[ZERO_WIN + 1])  # fmt: skip
+
+
+_COMPILED_PACKET = _compiled_packet()

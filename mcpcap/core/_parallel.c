@@ -1,0 +1,432 @@
+/* `parallel.python_span_loop` in packet mode compiled (optional: see mcpcap/core/fastpath.py).
+ *
+ * A span worker's loop in packet mode: every record of its span, decoded and handed to the
+ * modules. The loop itself (record headers, timestamps, the routing of each segment, the TCP
+ * stream test and payload references) runs here; everything a module does is still the
+ * module's Python (or its own compiled twin), called as the Python loop calls it, in the same
+ * order. tests/core/test_parallel_compiled.py holds the two loops to each other.
+ */
+#include "_twin.h"
+#include <math.h>
+#include <string.h>
+
+/* set once by `setup()` */
+static PyObject *frame_deferred, *by_reference, *deferred_tag, *tcp_segment_tag,
+    *packet_flush_tag;
+static Py_ssize_t min_referenced = -1;
+static PyObject *str_udp, *str_tcp, *str_any_port, *str_ports;
+
+/* `SpanLoop`'s fields (mcpcap/core/parallel.py) */
+enum {
+    L_PACKETS, L_LITTLE, L_SCALE, L_LINKTYPE, L_DECODE_AT, L_ROUTES, L_DATAGRAM_TARGETS, L_DECODERS,
+    L_WANTS_TCP, L_STREAMS, L_FLUSH_PACKETS, L_COMPILED_DECAP, L_FIELDS,
+};
+/* a Segment's fields (mcpcap/core/decap.py) */
+enum { S_TRANSPORT, S_SRC, S_SPORT, S_DST, S_DPORT, S_PAYLOAD, S_FLAGS = 7, S_FIELDS = 18 };
+
+static inline unsigned long u32(const unsigned char *p, int little)
+{
+    return little ? ((unsigned long)p[3] << 24 | (unsigned long)p[2] << 16
+                     | (unsigned long)p[1] << 8 | p[0])
+                  : ((unsigned long)p[0] << 24 | (unsigned long)p[1] << 16
+                     | (unsigned long)p[2] << 8 | p[3]);
+}
+
+static int is_text(PyObject *value, PyObject *text)
+{
+    return value == text || (PyUnicode_Check(value) && PyUnicode_Compare(value, text) == 0);
+}
+
+/* call `function(args...)` and drop the result: 0, or -1 with an exception set */
+static int call_for_effect(PyObject *function, PyObject *const *args, size_t nargs)
+{
+    PyObject *result = PyObject_Vectorcall(function, args, nargs, NULL);
+    if (result == NULL)
+        return -1;
+    Py_DECREF(result);
+    return 0;
+}
+
+/* append a new tuple of `n` items (borrowed references) to `list`: 0, or -1 */
+static int append_tuple(PyObject *list, Py_ssize_t n, PyObject **items)
+{
+    PyObject *tuple = PyTuple_New(n);
+    if (tuple == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(tuple, i, Py_NewRef(items[i]));
+    int failed = PyList_Append(list, tuple);
+    Py_DECREF(tuple);
+    return failed;
+}
+
+/* `streamwork.by_reference(seg, buf, start, end, base)`: a new reference, or NULL */
+static PyObject *reference(PyObject *seg, PyObject *buf_obj, const unsigned char *buf,
+                           Py_ssize_t start, Py_ssize_t end, long long base)
+{
+    PyObject *payload = PyTuple_GET_ITEM(seg, S_PAYLOAD);
+    if (!PyBytes_CheckExact(payload) || PyTuple_GET_SIZE(seg) != S_FIELDS)
+        goto in_python;
+    Py_ssize_t size = PyBytes_GET_SIZE(payload);
+    if (size < min_referenced)
+        return PySequence_Tuple(seg);
+    if (size > end - start || memcmp(buf + end - size, PyBytes_AS_STRING(payload), size) != 0)
+        goto in_python; /* (never for the decapsulator's slices: `find` in the Python) */
+    PyObject *tuple = PyTuple_New(S_FIELDS);
+    PyObject *place = Py_BuildValue("(Ln)", base + (long long)(end - size), size);
+    if (tuple == NULL || place == NULL) {
+        Py_XDECREF(tuple);
+        Py_XDECREF(place);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < S_FIELDS; i++)
+        PyTuple_SET_ITEM(tuple, i, i == S_PAYLOAD ? place : Py_NewRef(PyTuple_GET_ITEM(seg, i)));
+    return tuple;
+in_python:;
+    PyObject *args[5] = {seg, buf_obj, NULL, NULL, NULL};
+    PyObject *result = NULL;
+    args[2] = PyLong_FromSsize_t(start);
+    args[3] = PyLong_FromSsize_t(end);
+    args[4] = PyLong_FromLongLong(base);
+    if (args[2] && args[3] && args[4])
+        result = PyObject_Vectorcall(by_reference, args, 5, NULL);
+    Py_XDECREF(args[2]);
+    Py_XDECREF(args[3]);
+    Py_XDECREF(args[4]);
+    return result;
+}
+
+/* the stream decoders' test (`TcpInterest.wants`): 1, 0, or -1 with an exception set */
+static int stream_wants(PyObject *seg, int any_port, PyObject *ports)
+{
+    PyObject *payload = PyTuple_GET_ITEM(seg, S_PAYLOAD);
+    int has_payload = PyObject_IsTrue(payload);
+    if (has_payload < 0)
+        return -1;
+    if (!has_payload) {
+        long flags = PyLong_AsLong(PyTuple_GET_ITEM(seg, S_FLAGS));
+        if (flags == -1 && PyErr_Occurred())
+            return -1;
+        if (!(flags & 0x07))
+            return 0;
+    }
+    if (any_port)
+        return 1;
+    int found = PySet_Contains(ports, PyTuple_GET_ITEM(seg, S_SPORT));
+    if (found)
+        return found;
+    return PySet_Contains(ports, PyTuple_GET_ITEM(seg, S_DPORT));
+}
+
+/* One segment of a frame, to the modules (as the Python loop's `for seg in segments`) */
+static int route_segment(PyObject *const *loop, PyObject *seg, PyObject *frame, PyObject *ts,
+                         PyObject *out, PyObject *streams, PyObject *buf_obj,
+                         const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
+                         long long base, int any_port, PyObject *ports)
+{
+    if (!PyTuple_Check(seg) || PyTuple_GET_SIZE(seg) < S_FIELDS) {
+        PyErr_SetString(PyExc_TypeError, "the decapsulator gave something else than a Segment");
+        return -1;
+    }
+    PyObject *transport = PyTuple_GET_ITEM(seg, S_TRANSPORT);
+    PyObject *route = PyDict_GetItemWithError(loop[L_ROUTES], transport);
+    if (route == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetObject(PyExc_KeyError, transport);
+        return -1;
+    }
+    Py_INCREF(route);
+    PyObject *args[3] = {frame, ts, seg};
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(route); i++) {
+        if (call_for_effect(PyList_GET_ITEM(route, i), args, 3) < 0) {
+            Py_DECREF(route);
+            return -1;
+        }
+    }
+    Py_DECREF(route);
+    if (is_text(transport, str_udp)) {
+        PyObject *ports_payload[3] = {PyTuple_GET_ITEM(seg, S_SPORT),
+                                      PyTuple_GET_ITEM(seg, S_DPORT),
+                                      PyTuple_GET_ITEM(seg, S_PAYLOAD)};
+        PyObject *targets = PyObject_Vectorcall(loop[L_DATAGRAM_TARGETS], ports_payload, 3, NULL);
+        if (targets == NULL)
+            return -1;
+        PyObject *iterator = PyObject_GetIter(targets);
+        Py_DECREF(targets);
+        if (iterator == NULL)
+            return -1;
+        PyObject *index;
+        while ((index = PyIter_Next(iterator)) != NULL) {
+            PyObject *decoder = PyObject_GetItem(loop[L_DECODERS], index);
+            PyObject *decoded = decoder ? PyObject_Vectorcall(decoder, args, 3, NULL) : NULL;
+            Py_XDECREF(decoder);
+            int failed = decoded == NULL;
+            if (!failed && decoded != Py_None) {
+                PyObject *items[8] = {index, frame, ts, PyTuple_GET_ITEM(seg, S_SRC),
+                                      PyTuple_GET_ITEM(seg, S_SPORT), PyTuple_GET_ITEM(seg, S_DST),
+                                      PyTuple_GET_ITEM(seg, S_DPORT), decoded};
+                failed = append_tuple(out, 8, items) < 0;
+            }
+            Py_XDECREF(decoded);
+            Py_DECREF(index);
+            if (failed) {
+                Py_DECREF(iterator);
+                return -1;
+            }
+        }
+        Py_DECREF(iterator);
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (!is_text(transport, str_tcp))
+        return PyErr_Occurred() ? -1 : 0;
+    if (loop[L_WANTS_TCP] != Py_None) {
+        PyObject *wanted = PyObject_Vectorcall(loop[L_WANTS_TCP], &seg, 1, NULL);
+        int wants = wanted == NULL ? -1 : PyObject_IsTrue(wanted);
+        Py_XDECREF(wanted);
+        if (wants < 0)
+            return -1;
+        if (wants) { /* its stream is read in order, by the scanning process */
+            PyObject *whole = PySequence_Tuple(seg);
+            if (whole == NULL)
+                return -1;
+            PyObject *items[4] = {tcp_segment_tag, frame, ts, whole};
+            int failed = append_tuple(out, 4, items);
+            Py_DECREF(whole);
+            if (failed < 0)
+                return -1;
+        }
+    }
+    if (ports != NULL) {
+        int wants = stream_wants(seg, any_port, ports);
+        if (wants < 0)
+            return -1;
+        if (wants) {
+            PyObject *ref = reference(seg, buf_obj, buf, start, end, base);
+            if (ref == NULL)
+                return -1;
+            PyObject *items[3] = {frame, ts, ref};
+            int failed = append_tuple(streams, 3, items);
+            Py_DECREF(ref);
+            if (failed < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* A frame the decapsulator deferred (an IP fragment): the packet decoders' partials first when
+ * they were fed since their last flush, then the frame, whole. */
+static int defer_frame(PyObject *const *loop, int *fed, PyObject *out, PyObject *frame,
+                       PyObject *ts, const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
+                       PyObject *orig)
+{
+    if (*fed) {
+        PyObject *partials = PyObject_CallNoArgs(loop[L_FLUSH_PACKETS]);
+        if (partials == NULL)
+            return -1;
+        PyObject *items[2] = {packet_flush_tag, partials};
+        int failed = append_tuple(out, 2, items);
+        Py_DECREF(partials);
+        if (failed < 0)
+            return -1;
+        *fed = 0;
+    }
+    PyObject *data = PyBytes_FromStringAndSize((const char *)buf + start, end - start);
+    if (data == NULL)
+        return -1;
+    PyObject *items[5] = {deferred_tag, frame, ts, data, orig};
+    int failed = append_tuple(out, 5, items);
+    Py_DECREF(data);
+    return failed;
+}
+
+/* the frame's segments: a new reference (a list), or NULL with an exception set */
+static PyObject *decode_frame(PyObject *const *loop, PyObject *buf_obj, Py_ssize_t start,
+                              Py_ssize_t end, PyObject *ts, PyObject *orig, unsigned long orig_n,
+                              long linktype)
+{
+    PyObject *compiled = loop[L_COMPILED_DECAP];
+    if (compiled != Py_None && linktype == 1 && end - start >= 34) {
+        Py_ssize_t captured = end - start;
+        PyObject *args[6] = {buf_obj, PyLong_FromSsize_t(start), PyLong_FromSsize_t(end),
+                             (Py_ssize_t)orig_n > captured ? Py_NewRef(orig)
+                                                           : PyLong_FromSsize_t(captured),
+                             PyTuple_GET_ITEM(compiled, 1), PyTuple_GET_ITEM(compiled, 2)};
+        PyObject *segments = NULL;
+        if (args[1] && args[2] && args[3])
+            segments = PyObject_Vectorcall(PyTuple_GET_ITEM(compiled, 0), args, 6, NULL);
+        Py_XDECREF(args[1]);
+        Py_XDECREF(args[2]);
+        Py_XDECREF(args[3]);
+        if (segments != Py_None)
+            return segments; /* (or NULL: an error) */
+        Py_DECREF(segments); /* None: the long way */
+    }
+    PyObject *args[6] = {loop[L_LINKTYPE], buf_obj, PyLong_FromSsize_t(start),
+                         PyLong_FromSsize_t(end), ts, orig};
+    PyObject *segments = NULL;
+    if (args[2] && args[3])
+        segments = PyObject_Vectorcall(loop[L_DECODE_AT], args, 6, NULL);
+    Py_XDECREF(args[2]);
+    Py_XDECREF(args[3]);
+    return segments;
+}
+
+static PyObject *packet_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (twin_arguments(nargs, 7, frame_deferred,
+                       "packet_loop(loop, buf, base, count, first_frame, out, streams)") < 0)
+        return NULL;
+    PyObject *loop_obj = args[0], *buf_obj = args[1], *out = args[5], *streams = args[6];
+    if (!PyTuple_Check(loop_obj) || PyTuple_GET_SIZE(loop_obj) != L_FIELDS
+        || !PyBytes_CheckExact(buf_obj) || !PyList_CheckExact(out)
+        || !PyList_CheckExact(streams)) {
+        PyErr_SetString(PyExc_TypeError, "packet_loop(SpanLoop, bytes, int, int, int, list, list)");
+        return NULL;
+    }
+    PyObject *const *loop = &PyTuple_GET_ITEM(loop_obj, 0);
+    long long base = PyLong_AsLongLong(args[2]), count = PyLong_AsLongLong(args[3]);
+    long long frame_n = PyLong_AsLongLong(args[4]) - 1;
+    if (loop[L_PACKETS] != Py_True) {
+        PyErr_SetString(PyExc_ValueError, "packet_loop is the loop of packet mode only");
+        return NULL;
+    }
+    int little = PyObject_IsTrue(loop[L_LITTLE]);
+    double scale = PyFloat_AsDouble(loop[L_SCALE]);
+    long linktype = PyLong_AsLong(loop[L_LINKTYPE]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (loop[L_COMPILED_DECAP] != Py_None
+        && (!PyTuple_Check(loop[L_COMPILED_DECAP]) || PyTuple_GET_SIZE(loop[L_COMPILED_DECAP]) != 3)) {
+        PyErr_SetString(PyExc_TypeError, "compiled_decap is (function, cache, formatter)");
+        return NULL;
+    }
+    /* the stream decoders' interest (`TcpInterest`): any port, or these ports */
+    int any_port = 0;
+    PyObject *ports = NULL;
+    if (loop[L_STREAMS] != Py_None) {
+        PyObject *any = PyObject_GetAttr(loop[L_STREAMS], str_any_port);
+        any_port = any == NULL ? -1 : PyObject_IsTrue(any);
+        Py_XDECREF(any);
+        ports = PyObject_GetAttr(loop[L_STREAMS], str_ports);
+        if (any_port < 0 || ports == NULL || !PyAnySet_Check(ports)) {
+            Py_XDECREF(ports);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "the stream interest's ports must be a set");
+            return NULL;
+        }
+    }
+    const unsigned char *buf = (const unsigned char *)PyBytes_AS_STRING(buf_obj);
+    Py_ssize_t size = PyBytes_GET_SIZE(buf_obj), pos = 0;
+    double first = INFINITY, last = -INFINITY;
+    long long total = 0;
+    int fed = 0; /* packet decoders fed since their last flush */
+    for (long long i = 0; i < count; i++) {
+        if (size - pos < 16) {
+            PyErr_SetString(PyExc_ValueError, "a record header past the span's end");
+            goto fail;
+        }
+        const unsigned char *header = buf + pos;
+        unsigned long sec = u32(header, little), frac = u32(header + 4, little);
+        unsigned long incl = u32(header + 8, little), orig_n = u32(header + 12, little);
+        Py_ssize_t start = pos + 16;
+        if ((unsigned long long)incl > (unsigned long long)(size - start)) {
+            PyErr_SetString(PyExc_ValueError, "a record past the span's end");
+            goto fail;
+        }
+        pos = start + (Py_ssize_t)incl;
+        frame_n += 1;
+        double ts_n = (double)sec + (double)frac * scale;
+        total += orig_n;
+        if (ts_n < first)
+            first = ts_n;
+        if (ts_n > last)
+            last = ts_n;
+        PyObject *frame = PyLong_FromLongLong(frame_n), *ts = PyFloat_FromDouble(ts_n);
+        PyObject *orig = PyLong_FromUnsignedLong(orig_n), *segments = NULL;
+        int failed = frame == NULL || ts == NULL || orig == NULL;
+        if (!failed) {
+            segments = decode_frame(loop, buf_obj, start, pos, ts, orig, orig_n, linktype);
+            if (segments == NULL) {
+                if (PyErr_ExceptionMatches(frame_deferred)) {
+                    PyErr_Clear();
+                    failed = defer_frame(loop, &fed, out, frame, ts, buf, start, pos, orig) < 0;
+                } else {
+                    failed = 1;
+                }
+            } else if (!PyList_Check(segments)) {
+                PyErr_SetString(PyExc_TypeError, "the decapsulator gave no list");
+                failed = 1;
+            } else if (PyList_GET_SIZE(segments)) {
+                fed = 1;
+                for (Py_ssize_t k = 0; k < PyList_GET_SIZE(segments) && !failed; k++)
+                    failed = route_segment(loop, PyList_GET_ITEM(segments, k), frame, ts, out,
+                                           streams, buf_obj, buf, start, pos, base, any_port,
+                                           ports) < 0;
+            }
+        }
+        Py_XDECREF(segments);
+        Py_XDECREF(frame);
+        Py_XDECREF(ts);
+        Py_XDECREF(orig);
+        if (failed)
+            goto fail;
+    }
+    Py_XDECREF(ports);
+    return Py_BuildValue("(Ldd)", total, first, last);
+fail:
+    Py_XDECREF(ports);
+    return NULL;
+}
+
+static PyObject *setup(PyObject *module, PyObject *args)
+{
+    PyObject *deferred_class, *reference_function;
+    Py_ssize_t threshold;
+    long deferred, tcp_segment, packet_flush;
+    if (!PyArg_ParseTuple(args, "OOnlll:setup", &deferred_class, &reference_function, &threshold,
+                          &deferred, &tcp_segment, &packet_flush))
+        return NULL;
+    if (!PyExceptionClass_Check(deferred_class) || !PyCallable_Check(reference_function)) {
+        PyErr_SetString(PyExc_TypeError, "setup(exception class, callable, int, int, int, int)");
+        return NULL;
+    }
+    PyObject *tags[3] = {PyLong_FromLong(deferred), PyLong_FromLong(tcp_segment),
+                         PyLong_FromLong(packet_flush)};
+    if (!tags[0] || !tags[1] || !tags[2]) {
+        Py_XDECREF(tags[0]);
+        Py_XDECREF(tags[1]);
+        Py_XDECREF(tags[2]);
+        return NULL;
+    }
+    Py_XSETREF(deferred_tag, tags[0]);
+    Py_XSETREF(tcp_segment_tag, tags[1]);
+    Py_XSETREF(packet_flush_tag, tags[2]);
+    Py_XSETREF(frame_deferred, Py_NewRef(deferred_class));
+    Py_XSETREF(by_reference, Py_NewRef(reference_function));
+    min_referenced = threshold;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"setup", setup, METH_VARARGS,
+     "setup(FrameDeferred, by_reference, MIN_REFERENCED, DEFERRED, TCP_SEGMENT, PACKET_FLUSH)"},
+    {"packet_loop", (PyCFunction)(void (*)(void))packet_loop, METH_FASTCALL,
+     "packet_loop(loop, buf, base, count, first_frame, out, streams): "
+     "parallel.python_span_loop, compiled"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = TWIN_MODULE_DEF(
+    "mcpcap.core._parallel", "parallel.python_span_loop compiled (see fastpath.py).", methods);
+
+PyMODINIT_FUNC PyInit__parallel(void)
+{
+    str_udp = PyUnicode_InternFromString("udp");
+    str_tcp = PyUnicode_InternFromString("tcp");
+    str_any_port = PyUnicode_InternFromString("any_port");
+    str_ports = PyUnicode_InternFromString("ports");
+    if (!str_udp || !str_tcp || !str_any_port || !str_ports)
+        return NULL;
+    return twin_module(&module_def);
+}

@@ -1,0 +1,43 @@
+/* What every compiled twin shares (see mcpcap/core/fastpath.py): a module that names the source
+ * it was built from, and the checks of a fast call's arguments. */
+#ifndef MCPCAP_TWIN_H
+#define MCPCAP_TWIN_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* hatch_build.py passes the SHA-256 of the source: fastpath.py refuses a library built from
+ * another source than the one beside it */
+#ifndef SOURCE_SHA256
+#define SOURCE_SHA256 ""
+#endif
+
+#define TWIN_MODULE_DEF(name, doc, methods) \
+    {PyModuleDef_HEAD_INIT, name, doc, -1, methods, NULL, NULL, NULL, NULL}
+
+/* the module of `def`, with its SOURCE_SHA256; NULL with an exception set */
+static inline PyObject *twin_module(PyModuleDef *def)
+{
+    PyObject *module = PyModule_Create(def);
+    if (module != NULL && PyModule_AddStringConstant(module, "SOURCE_SHA256", SOURCE_SHA256) < 0)
+        Py_CLEAR(module);
+    return module;
+}
+
+/* 0 when a call has its `expected` arguments and the module was set up (`ready` not NULL);
+ * else -1, with a TypeError naming `usage` or a RuntimeError */
+static inline int twin_arguments(Py_ssize_t nargs, Py_ssize_t expected, const void *ready,
+                                 const char *usage)
+{
+    if (nargs != expected) {
+        PyErr_Format(PyExc_TypeError, "%s takes %zd arguments", usage, expected);
+        return -1;
+    }
+    if (ready == NULL) {
+        PyErr_Format(PyExc_RuntimeError, "%s: the module's setup() was not called", usage);
+        return -1;
+    }
+    return 0;
+}
+
+#endif

@@ -1,0 +1,52 @@
+"""The compiled parts of the per-packet hot path, where they were built.
+
+A few functions that every packet of a capture goes through have a C twin beside them:
+`_decap.c` (`Decapsulator._ethernet_ipv4_packet`), `_reader.c` (the walk over a pcap file's
+record headers that cuts it into spans) and the conn module's `_flows.c` (`FlowDecoder.packet`
+for the packets that only count). Installing mcpcap builds them when a C
+compiler is there (`hatch_build.py`); without one, or with `MCPCAP_PURE_PYTHON=1` in the
+environment, everything runs in Python with the same results. The Python code stays the
+reference: differential tests hold each C twin to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+PURE_PYTHON_VARIABLE = "MCPCAP_PURE_PYTHON"
+
+
+def pure_python() -> bool:
+    """Whether the environment asks for the Python code only."""
+    return os.environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0")
+
+
+def compiled(name: str) -> ModuleType | None:
+    """The compiled module `name` (`mcpcap.core._decap`), or None: not built, turned off, or
+    built from another source than the `.c` file beside it (an editable install whose C
+    changed since: `pip install -e .` builds it again)."""
+    if pure_python():
+        return None
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        return None
+    if not _built_from_source_beside(module):
+        print(f"mcpcap: {module.__file__} was built from another source than the .c file "
+              "beside it; running the Python code (`pip install -e .` builds it again)",
+              file=sys.stderr)  # fmt: skip
+        return None
+    return module
+
+
+def _built_from_source_beside(module: ModuleType) -> bool:
+    library = Path(module.__file__ or "")
+    source = library.with_name(library.name.split(".", 1)[0] + ".c")
+    if not source.is_file():  # (a wheel carries the sources; a trimmed install may not)
+        return True
+    return hashlib.sha256(source.read_bytes()).hexdigest() == getattr(module, "SOURCE_SHA256", "")

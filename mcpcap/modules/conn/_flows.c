@@ -1,0 +1,323 @@
+/* `FlowDecoder.packet` compiled, for the packets that change nothing but counts (optional: see
+ * mcpcap/core/fastpath.py).
+ *
+ * Most packets of a capture are the middle of a known flow: a TCP segment in order, or a pure
+ * ACK, on a flow whose first packets the piece has already kept; a UDP datagram on a flow
+ * whose service is decided. For those, `bind(decoder, fallback)` gives a function that does
+ * what `FlowDecoder.python_packet` would do (the same counts in the same Python objects).
+ * It first checks every condition; when one does not hold (a new flow, a timeout, a SYN, FIN
+ * or RST, data out of order, a packet the piece keeps, a tunnelled packet, a new second or a
+ * new stack of layers), it changes nothing and calls `fallback`, the Python method, which is
+ * the reference. tests/modules/conn/test_flows.py holds the two to each other.
+ */
+#include "../../core/_twin.h"
+
+/* a piece's fields: those of mcpcap/modules/conn/flows.py (`LAYOUT` below is checked against
+ * them when the Python binds this code) */
+enum {
+    LAST_TS = 1, LAST_FRAME = 3, PACKETS = 6, IP_BYTES = 8, DATA = 10, SERVICE = 12,
+    ANCHOR = 21, HI = 23, ACK_ANCHOR = 25, ACK_HI = 27, ZERO_WIN = 31, HEAD = 35, SEEN = 19,
+    TCP_PIECE_SIZE = 37, PIECE_SIZE = 18, HEAD_PACKETS = 8, MAX_HEAD = 16,
+};
+/* a Segment's fields (mcpcap/core/decap.py) */
+enum {
+    S_TRANSPORT, S_SRC, S_SPORT, S_DST, S_DPORT, S_PAYLOAD, S_SEQ, S_FLAGS, S_ACK, S_WINDOW,
+    S_IP_LEN, S_DATA_LEN, S_PROTO, S_VLAN, S_OUTER, S_TTL, S_LAYERS, S_FRAME_LEN, S_FIELDS,
+};
+#define FIN 0x01
+#define SYN 0x02
+#define RST 0x04
+#define ACK 0x10
+#define TCP_TIMEOUT 300.0
+#define OTHER_TIMEOUT 60.0
+#define MASK32 0xFFFFFFFFLL
+#define HALF32 0x80000000LL
+
+static PyObject *str_tcp, *str_udp, *str_flows, *str_tally, *str_stacks;
+
+/* an int object as a C number; -1 with `*ok` cleared when it is no int (or too big) */
+static long long as_int(PyObject *item, int *ok)
+{
+    if (!PyLong_CheckExact(item)) {
+        *ok = 0;
+        return -1;
+    }
+    int overflow;
+    long long value = PyLong_AsLongLongAndOverflow(item, &overflow);
+    if (overflow || (value == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        *ok = 0;
+        return -1;
+    }
+    return value;
+}
+
+#define int_item(list, index, ok) as_int(PyList_GET_ITEM((list), (index)), (ok))
+#define int_field(seg, index, ok) as_int(PyTuple_GET_ITEM((seg), (index)), (ok))
+
+/* `value` past the anchor in `piece[index]`, as an unsigned 32-bit difference (sequence
+ * numbers wrap); `*ok` cleared when the piece has no anchor yet */
+static long long past_anchor(PyObject *piece, Py_ssize_t index, long long value, int *ok)
+{
+    if (PyList_GET_ITEM(piece, index) == Py_None) {
+        *ok = 0;
+        return -1;
+    }
+    return (value - int_item(piece, index, ok)) & MASK32;
+}
+
+/* list[index] = value (a new int); 0, or -1 with an exception set */
+static int set_int(PyObject *list, Py_ssize_t index, long long value)
+{
+    PyObject *number = PyLong_FromLongLong(value);
+    if (number == NULL)
+        return -1;
+    PyList_SetItem(list, index, number); /* (steals it; the list's size is checked) */
+    return 0;
+}
+
+/* The attribute `name` of the decoder (a borrowed reference kept alive by the decoder), or
+ * NULL (no exception) when it is missing. */
+static PyObject *decoder_part(PyObject *decoder, PyObject *name)
+{
+    PyObject *value = PyObject_GetAttr(decoder, name);
+    if (value == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_DECREF(value); /* the decoder's __dict__ holds it */
+    return value;
+}
+
+/* 1: counted here; 0: the fallback must take the packet (nothing changed); -1: an error. */
+static int count_packet(PyObject *decoder, PyObject *frame, PyObject *ts_obj, PyObject *seg)
+{
+    if (!PyTuple_Check(seg) || PyTuple_GET_SIZE(seg) != S_FIELDS || !PyFloat_CheckExact(ts_obj))
+        return 0;
+    PyObject *transport = PyTuple_GET_ITEM(seg, S_TRANSPORT);
+    int tcp;
+    if (transport == str_tcp || (PyUnicode_Check(transport)
+                                 && PyUnicode_Compare(transport, str_tcp) == 0))
+        tcp = 1;
+    else if (transport == str_udp || (PyUnicode_Check(transport)
+                                      && PyUnicode_Compare(transport, str_udp) == 0))
+        tcp = 0;
+    else
+        return 0;
+    if (PyErr_Occurred())
+        return -1;
+    if (PyTuple_GET_ITEM(seg, S_OUTER) != Py_None)
+        return 0;
+    PyObject *src = PyTuple_GET_ITEM(seg, S_SRC), *dst = PyTuple_GET_ITEM(seg, S_DST);
+    PyObject *sport = PyTuple_GET_ITEM(seg, S_SPORT), *dport = PyTuple_GET_ITEM(seg, S_DPORT);
+    if (!PyUnicode_CheckExact(src) || !PyUnicode_CheckExact(dst))
+        return 0;
+    int ok = 1;
+    double ts = PyFloat_AS_DOUBLE(ts_obj);
+    long long flags = int_field(seg, S_FLAGS, &ok), size = int_field(seg, S_DATA_LEN, &ok);
+    long long ip_len = int_field(seg, S_IP_LEN, &ok), frame_len = int_field(seg, S_FRAME_LEN, &ok);
+    long long sport_n = int_field(seg, S_SPORT, &ok), dport_n = int_field(seg, S_DPORT, &ok);
+    if (!ok)
+        return 0;
+
+    /* the flow key: the smaller endpoint first; d = 0 when that is the source */
+    int order = PyUnicode_Compare(src, dst);
+    if (order == -1 && PyErr_Occurred())
+        return -1;
+    int d = (order < 0 || (order == 0 && sport_n <= dport_n)) ? 0 : 1;
+    PyObject *key = d == 0 ? PyTuple_Pack(5, transport, src, sport, dst, dport)
+                           : PyTuple_Pack(5, transport, dst, dport, src, sport);
+    if (key == NULL)
+        return -1;
+    PyObject *flows = decoder_part(decoder, str_flows);
+    PyObject *piece = flows != NULL && PyDict_CheckExact(flows)
+                          ? PyDict_GetItemWithError(flows, key) : NULL;
+    Py_DECREF(key);
+    if (piece == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (!PyList_CheckExact(piece) || PyList_GET_SIZE(piece) < (tcp ? TCP_PIECE_SIZE : PIECE_SIZE))
+        return 0;
+    PyObject *last_ts = PyList_GET_ITEM(piece, LAST_TS);
+    if (!PyFloat_CheckExact(last_ts)
+        || ts - PyFloat_AS_DOUBLE(last_ts) > (tcp ? TCP_TIMEOUT : OTHER_TIMEOUT))
+        return 0;
+
+    PyObject *payload = PyTuple_GET_ITEM(seg, S_PAYLOAD);
+    int has_payload = PyObject_IsTrue(payload);
+    if (has_payload < 0)
+        return -1;
+    long long hi = 0, end = 0, ack_hi = -1, new_ack_hi = -1;
+    int zero_window = 0;
+    if (tcp) {
+        if (flags & (SYN | FIN | RST))
+            return 0; /* control: kept as an event */
+        long long seq = int_field(seg, S_SEQ, &ok), ack = int_field(seg, S_ACK, &ok);
+        long long window = int_field(seg, S_WINDOW, &ok);
+        long long rel = past_anchor(piece, ANCHOR + d, seq, &ok);
+        hi = int_item(piece, HI + d, &ok);
+        if (!ok)
+            return 0;
+        if (rel >= HALF32)
+            rel -= 2 * HALF32;
+        if (size && (rel != hi || (has_payload && PyList_GET_ITEM(piece, SERVICE + d) == Py_None)))
+            return 0; /* out of order, or the first payload (its service is decided) */
+        end = rel + size;
+        PyObject *head = PyList_GET_ITEM(piece, HEAD + d);
+        if (head != Py_None) {
+            if (!PyList_CheckExact(head))
+                return 0;
+            Py_ssize_t kept = PyList_GET_SIZE(head);
+            if (kept < HEAD_PACKETS || (rel < 0 && size > 0 && kept < MAX_HEAD))
+                return 0; /* the piece keeps this packet in its head */
+        }
+        if (flags & ACK) {
+            long long rel_ack = past_anchor(piece, ACK_ANCHOR + d, ack, &ok);
+            ack_hi = int_item(piece, ACK_HI + d, &ok);
+            if (!ok)
+                return 0;
+            if (rel_ack < HALF32 && rel_ack > ack_hi)
+                new_ack_hi = rel_ack;
+        }
+        zero_window = window == 0;
+        long long seen = int_item(piece, SEEN, &ok);
+        if (!ok)
+            return 0;
+        long long bit = size ? (d ? 8 : 4) : (flags & ACK) ? (d ? 2 : 1) : 0;
+        if (bit && !(seen & bit))
+            return 0; /* the first data or ACK packet of its direction: an event */
+    } else if (has_payload && PyList_GET_ITEM(piece, SERVICE + d) == Py_None) {
+        return 0; /* its service is decided from this payload */
+    }
+
+    /* the timeline's second and the stack of layers: known already */
+    PyObject *tally = decoder_part(decoder, str_tally);
+    if (tally == NULL || !PyList_CheckExact(tally) || PyList_GET_SIZE(tally) != 4)
+        return 0;
+    PyObject *low = PyList_GET_ITEM(tally, 2), *high = PyList_GET_ITEM(tally, 3);
+    double second_low, second_high;
+    if (PyLong_CheckExact(low) && PyLong_CheckExact(high)) {
+        second_low = PyLong_AsDouble(low);
+        second_high = PyLong_AsDouble(high);
+        if (PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+    } else {
+        return 0;
+    }
+    if (!(second_low <= ts && ts < second_high))
+        return 0;
+    PyObject *stacks = decoder_part(decoder, str_stacks);
+    if (stacks == NULL || !PyDict_CheckExact(stacks))
+        return 0;
+    PyObject *stack = PyDict_GetItemWithError(stacks, PyTuple_GET_ITEM(seg, S_LAYERS));
+    if (stack == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (!PyList_CheckExact(stack) || PyList_GET_SIZE(stack) != 2)
+        return 0;
+    long long packets = int_item(piece, PACKETS + d, &ok), ip_bytes = int_item(piece, IP_BYTES + d, &ok);
+    long long data = int_item(piece, DATA + d, &ok);
+    long long zero_windows = tcp ? int_item(piece, ZERO_WIN + d, &ok) : 0;
+    long long tally_packets = int_item(tally, 0, &ok), tally_bytes = int_item(tally, 1, &ok);
+    long long stack_frames = int_item(stack, 0, &ok), stack_bytes = int_item(stack, 1, &ok);
+    if (!ok)
+        return 0;
+
+    /* every check held: count (the Python's order of changes, none of which can fail but for
+     * memory) */
+    Py_INCREF(ts_obj);
+    PyList_SetItem(piece, LAST_TS, ts_obj);
+    Py_INCREF(frame);
+    PyList_SetItem(piece, LAST_FRAME, frame);
+    if (set_int(piece, PACKETS + d, packets + 1) < 0
+        || set_int(piece, IP_BYTES + d, ip_bytes + ip_len) < 0)
+        return -1;
+    if (size && set_int(piece, DATA + d, data + size) < 0)
+        return -1;
+    if (tcp) {
+        if (end > hi && set_int(piece, HI + d, end) < 0)
+            return -1;
+        if (new_ack_hi >= 0 && set_int(piece, ACK_HI + d, new_ack_hi) < 0)
+            return -1;
+        if (zero_window && set_int(piece, ZERO_WIN + d, zero_windows + 1) < 0)
+            return -1;
+    }
+    if (set_int(tally, 0, tally_packets + 1) < 0 || set_int(tally, 1, tally_bytes + ip_len) < 0
+        || set_int(stack, 0, stack_frames + 1) < 0 || set_int(stack, 1, stack_bytes + frame_len) < 0)
+        return -1;
+    return 1;
+}
+
+/* the bound function: self is (decoder, fallback) */
+static PyObject *packet(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "packet(frame, ts, segment)");
+        return NULL;
+    }
+    int counted = count_packet(PyTuple_GET_ITEM(self, 0), args[0], args[1], args[2]);
+    if (counted < 0)
+        return NULL;
+    if (counted)
+        Py_RETURN_NONE;
+    return PyObject_Vectorcall(PyTuple_GET_ITEM(self, 1), args, 3, NULL);
+}
+
+static PyMethodDef packet_def = {
+    "packet", (PyCFunction)(void (*)(void))packet, METH_FASTCALL,
+    "packet(frame, ts, segment): FlowDecoder.python_packet, counted in C where it only counts",
+};
+
+static PyObject *bind(PyObject *module, PyObject *args)
+{
+    PyObject *decoder, *fallback;
+    if (!PyArg_ParseTuple(args, "OO:bind", &decoder, &fallback))
+        return NULL;
+    if (!PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "the fallback must be callable");
+        return NULL;
+    }
+    PyObject *self = PyTuple_Pack(2, decoder, fallback);
+    if (self == NULL)
+        return NULL;
+    PyObject *function = PyCFunction_NewEx(&packet_def, self, PyModule_GetNameObject(module));
+    Py_DECREF(self);
+    return function;
+}
+
+static PyMethodDef methods[] = {
+    {"bind", bind, METH_VARARGS,
+     "bind(decoder, fallback): the decoder's `packet`, counting in C and calling `fallback` "
+     "(the Python method) for every packet that does more than count"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = TWIN_MODULE_DEF(
+    "mcpcap.modules.conn._flows",
+    "FlowDecoder.packet compiled, for the packets that only count (see flows.py).", methods);
+
+PyMODINIT_FUNC PyInit__flows(void)
+{
+    str_tcp = PyUnicode_InternFromString("tcp");
+    str_udp = PyUnicode_InternFromString("udp");
+    str_flows = PyUnicode_InternFromString("_flows");
+    str_tally = PyUnicode_InternFromString("_tally");
+    str_stacks = PyUnicode_InternFromString("_stacks");
+    if (!str_tcp || !str_udp || !str_flows || !str_tally || !str_stacks)
+        return NULL;
+    PyObject *module = twin_module(&module_def);
+    if (module == NULL)
+        return NULL;
+    PyObject *layout = Py_BuildValue(
+        "{si si si si si si si si si si si si si si si si si}", "LAST_TS", LAST_TS, "LAST_FRAME",
+        LAST_FRAME, "PACKETS", PACKETS, "IP_BYTES", IP_BYTES, "DATA", DATA, "SERVICE", SERVICE,
+        "ANCHOR", ANCHOR, "HI", HI, "ACK_ANCHOR", ACK_ANCHOR, "ACK_HI", ACK_HI, "ZERO_WIN",
+        ZERO_WIN, "HEAD", HEAD, "SEEN", SEEN, "TCP_PIECE_SIZE", TCP_PIECE_SIZE, "PIECE_SIZE",
+        PIECE_SIZE, "HEAD_PACKETS", HEAD_PACKETS, "MAX_HEAD", MAX_HEAD);
+    if (layout == NULL || PyModule_AddObject(module, "LAYOUT", layout) < 0) {
+        Py_XDECREF(layout);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

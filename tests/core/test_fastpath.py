@@ -1,0 +1,71 @@
+"""The compiled hot path's plumbing: built where a compiler is, off on request, never stale."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import types
+from pathlib import Path
+
+import hatch_build
+from mcpcap.core import fastpath
+
+REPO = Path(__file__).resolve().parents[2]
+NAMES = [source.removesuffix(".c").replace(os.sep, ".") for source in hatch_build.SOURCES]
+
+
+def _compiler_present() -> bool:
+    linker = sysconfig.get_config_var("LDSHARED") or ""
+    return bool(linker) and shutil.which(linker.split()[0]) is not None
+
+
+def test_every_source_is_built_and_loaded_wherever_a_compiler_is():
+    """An install on a machine with a C compiler builds each (hatch_build.py), and mcpcap uses
+    them unless MCPCAP_PURE_PYTHON asks for the Python code."""
+    assert NAMES == [
+        "mcpcap.core._decap",
+        "mcpcap.core._parallel",
+        "mcpcap.core._reader",
+        "mcpcap.modules.conn._flows",
+    ]
+    for source in hatch_build.SOURCES:
+        assert (REPO / source).is_file()
+    if fastpath.pure_python():
+        assert all(fastpath.compiled(name) is None for name in NAMES)
+        return
+    assert _compiler_present(), "this machine has no C compiler to test the compiled code with"
+    for name in NAMES:
+        module = fastpath.compiled(name)
+        assert module is not None, name
+        assert len(module.SOURCE_SHA256) == 64
+
+
+def test_the_environment_variable_turns_them_off():
+    code = (
+        "from mcpcap.core import decap, parallel, reader; from mcpcap.modules.conn import flows; "
+        "print(decap._COMPILED_ETHERNET_PACKET is None, flows._COMPILED_PACKET is None, "
+        "reader.walk_records is reader.python_walk_records, "
+        "parallel.packet_loop is parallel.python_span_loop)"
+    )
+    env = {**os.environ, fastpath.PURE_PYTHON_VARIABLE: "1"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, check=True)  # fmt: skip
+    assert result.stdout.split() == ["True"] * 4
+
+
+def test_a_library_built_from_another_source_is_not_used(tmp_path):
+    """An editable install whose C changed after it was built runs the Python code, and says
+    how to build again, rather than run code that no longer matches its source."""
+    library = tmp_path / ("_twin" + sysconfig.get_config_var("EXT_SUFFIX"))
+    library.write_bytes(b"")
+    (tmp_path / "_twin.c").write_text("int changed;\n")
+    stale = types.ModuleType("_twin")
+    stale.__file__ = str(library)
+    stale.SOURCE_SHA256 = "0" * 64
+    assert not fastpath._built_from_source_beside(stale)
+    stale.SOURCE_SHA256 = hashlib.sha256(b"int changed;\n").hexdigest()
+    assert fastpath._built_from_source_beside(stale)

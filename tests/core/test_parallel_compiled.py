@@ -1,0 +1,171 @@
+"""A span worker's packet loop compiled (`mcpcap/core/_parallel.c`) against its Python.
+
+Two span scanners of the same modules, one with each loop, scan the same spans of the same
+captures; every span's items, partials, stream segments and counts must be equal.
+"""
+
+from __future__ import annotations
+
+import marshal
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from mcpcap.core import parallel
+from mcpcap.core.errors import McpcapError
+from mcpcap.core.reader import CaptureReader
+from mcpcap.core.streamwork import MIN_REFERENCED
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+COMPILED = None if parallel.packet_loop is parallel.python_span_loop else parallel.packet_loop
+pytestmark = pytest.mark.skipif(
+    COMPILED is None, reason="the compiled code is turned off (MCPCAP_PURE_PYTHON)"
+)
+MODULE_SETS = [
+    "dns,conn,http,tls,dhcp,icmp",  # packet mode, streams on any port
+    "dns,conn",  # packet mode, DNS over TCP reassembled by the scanning process
+    "conn,icmp",
+    "tls,dns",  # stream decoders on any port: every packet decoded
+]
+
+
+@pytest.fixture(scope="module")
+def captures(tmp_path_factory) -> list[Path]:
+    """A small benchmark capture (every protocol mcpcap reads), the bundled example, and the
+    fixtures that are classic pcap files: fragments (deferred), tunnels, VLANs, odd TCP."""
+    from benchmarks import generate
+
+    folder = tmp_path_factory.mktemp("generated")
+    generate.generate(folder / "bench.pcap", 5000, seed=12, write_truth=False)
+    shutil.copy(ROOT / "example.pcap", folder)
+    _snapped(folder / "bench.pcap", folder / "snapped.pcap", 90)
+    _around_the_reference_size(folder / "sizes.pcap")
+    paths = [folder / name for name in ("bench.pcap", "example.pcap", "snapped.pcap", "sizes.pcap")]
+    for name in ("captures", "conn", "tls", "http", "dhcp_icmp", "gaps"):
+        paths += sorted((FIXTURES / name).glob("*.pcap"))
+    return paths
+
+
+def _snapped(source: Path, target: Path, snaplen: int) -> None:
+    """`source` as a capture with a snap length of `snaplen` would have it (frames cut short,
+    their lengths as sent kept)."""
+    data = source.read_bytes()
+    out, pos = bytearray(data[:24]), 24
+    while pos + 16 <= len(data):
+        sec, frac, incl, orig = struct.unpack_from("<IIII", data, pos)
+        kept = min(incl, snaplen)
+        out += struct.pack("<IIII", sec, frac, kept, orig) + data[pos + 16 : pos + 16 + kept]
+        pos += 16 + incl
+    target.write_bytes(bytes(out))
+
+
+def _around_the_reference_size(target: Path) -> None:
+    """TCP payloads just under, at and over the size from which a worker sends a reference to
+    the payload instead of the payload, in both families."""
+    from scapy.all import IP, TCP, Ether, IPv6, wrpcap
+
+    frames = []
+    for size in (0, 1, MIN_REFERENCED - 1, MIN_REFERENCED, MIN_REFERENCED + 1, 1400):
+        for ip in (IP(src="10.0.0.1", dst="10.0.0.2"), IPv6(src="fd00::1", dst="fd00::2")):
+            frame = Ether() / ip / TCP(sport=40000, dport=8443, flags="PA", seq=7) / (b"z" * size)
+            frame.time = 1_700_000_000 + len(frames)
+            frames.append(frame)
+    wrpcap(str(target), frames)
+
+
+def _span_results(path: Path, names: list[str], loop, span_bytes: int) -> list | None:
+    """Each span's results, or None for a file that is no classic pcap file."""
+    try:
+        with CaptureReader(str(path)) as reader:
+            layout = reader.pcap_layout
+            spans = list(reader.pcap_spans(span_bytes)) if layout is not None else []
+    except McpcapError:  # (the fixtures include files that are no captures)
+        return None
+    if layout is None:
+        return None
+    scanner = parallel._SpanScanner(layout, names)
+    saved = parallel.packet_loop
+    parallel.packet_loop = loop
+    try:
+        results = []
+        for span in spans:
+            packed, streams, *counts = scanner.scan(span)
+            loaded_streams = marshal.loads(streams) if streams is not None else None
+            results.append((marshal.loads(packed), loaded_streams, counts))
+        return results
+    finally:
+        parallel.packet_loop = saved
+        scanner.close()
+
+
+@pytest.mark.parametrize("modules", MODULE_SETS)
+def test_the_same_span_results(captures, modules):
+    names = modules.split(",")
+    compared = 0
+    for path in captures:
+        for span_bytes in (700, 1 << 21):
+            python = _span_results(path, names, parallel.python_span_loop, span_bytes)
+            if python is None:
+                continue
+            assert _span_results(path, names, COMPILED, span_bytes) == python, path.name
+            compared += 1
+    assert compared >= 40
+
+
+def test_deferred_frames_and_flushes_come_back_alike(captures):
+    """IP fragments go back whole, after the packet decoders' partials so far."""
+    path = FIXTURES / "captures" / "ipv4_fragments.pcap"
+    names = ["dns", "conn"]
+    python = _span_results(path, names, parallel.python_span_loop, 1 << 21)
+    items = [item for span in python for item in span[0][0]]
+    kinds = {item[0] for item in items}
+    assert {parallel.DEFERRED, parallel.PACKET_FLUSH} <= kinds
+    assert _span_results(path, names, COMPILED, 1 << 21) == python
+
+
+def test_errors_of_a_module_reach_the_caller(captures):
+    """An exception in a module's decoder stops the span with that exception, as in Python."""
+    with CaptureReader(str(captures[0])) as reader:
+        layout = reader.pcap_layout
+        span = next(reader.pcap_spans(1 << 21))
+    scanner = parallel._SpanScanner(layout, ["dns", "conn"])
+
+    def broken(frame, ts, seg):
+        raise LookupError(f"decoder failed at frame {frame}")
+
+    scanner.packet_routes["udp"].append(broken)
+    try:
+        with pytest.raises(LookupError, match="decoder failed at frame"):
+            COMPILED(scanner.loop, scanner.file.read(span.start, span.end - span.start),
+                     span.start, span.count, span.first_frame, [], [])  # fmt: skip
+    finally:
+        scanner.close()
+
+
+def test_a_span_shorter_than_its_records_is_an_error(captures):
+    with CaptureReader(str(captures[0])) as reader:
+        layout = reader.pcap_layout
+        span = next(reader.pcap_spans(1 << 21))
+    scanner = parallel._SpanScanner(layout, ["dns", "conn"])
+    try:
+        buf = scanner.file.read(span.start, span.end - span.start)
+        with pytest.raises(ValueError, match="past the span's end"):
+            COMPILED(scanner.loop, buf[:-10], span.start, span.count, span.first_frame, [], [])
+    finally:
+        scanner.close()
+
+
+def test_the_compiled_loop_is_for_packet_mode_only(captures):
+    """A scan of datagram modules alone (`--modules dns`) keeps the Python loop."""
+    with CaptureReader(str(captures[0])) as reader:
+        layout = reader.pcap_layout
+    scanner = parallel._SpanScanner(layout, ["dns"])
+    try:
+        assert not scanner.loop.packets
+        with pytest.raises(ValueError, match="packet mode only"):
+            COMPILED(scanner.loop, b"", 24, 0, 1, [], [])
+    finally:
+        scanner.close()

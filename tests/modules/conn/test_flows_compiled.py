@@ -1,0 +1,173 @@
+"""`FlowDecoder.packet`'s C twin (`_flows.c`) against `python_packet`, its reference.
+
+Both decoders get the same packets and flush at the same frames; what they flush must be equal.
+The C side counts only the packets that change nothing but counts and hands the rest to the
+Python: the tests also check that it took a fair share, so the comparison is not all fallback.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mcpcap.core.decap import Decapsulator, Segment
+from mcpcap.core.reader import CaptureReader
+from mcpcap.modules.conn import flows
+from mcpcap.modules.conn.flows import FlowDecoder
+from tests.modules.conn.flowkit import ACK, FIN, PSH, RST, SYN, tcp, udp
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+pytestmark = pytest.mark.skipif(
+    flows._COMPILED_PACKET is None, reason="the compiled code is turned off (MCPCAP_PURE_PYTHON)"
+)
+
+Packet = tuple[int, float, Segment]
+
+
+class _Twins:
+    """A Python decoder and a compiled one, fed alike; `handed` counts the compiled one's
+    fallbacks to Python."""
+
+    def __init__(self) -> None:
+        self.python = FlowDecoder()
+        self.python.packet = self.python.python_packet
+        self.compiled = FlowDecoder()
+        self.handed = 0
+
+        def fallback(frame: int, ts: float, seg: Segment) -> None:
+            self.handed += 1
+            self.compiled.python_packet(frame, ts, seg)
+
+        self.compiled.packet = flows._COMPILED_PACKET(self.compiled, fallback)
+
+    def feed(self, packets: list[Packet], flush_every: int = 0) -> None:
+        for count, (frame, ts, seg) in enumerate(packets, start=1):
+            self.python.packet(frame, ts, seg)
+            self.compiled.packet(frame, ts, seg)
+            if flush_every and count % flush_every == 0:
+                assert self.compiled.flush() == self.python.flush()
+        assert self.compiled.flush() == self.python.flush()
+
+
+def _packets(paths: list[Path]) -> list[Packet]:
+    """Every packet-mode segment of the captures, numbered and timed as a scan does."""
+    packets: list[Packet] = []
+    for path in paths:
+        try:
+            with CaptureReader(str(path)) as reader:
+                decap = Decapsulator(lambda *_: True, frozenset(), packets=True)
+                for frame, (ts, linktype, data, wire_len) in enumerate(reader, start=1):
+                    for seg in decap.decode(linktype, data, ts, wire_len):
+                        packets.append((frame, ts, seg))
+        except Exception:  # (the fixtures include captures that are not captures)
+            continue
+    return packets
+
+
+@pytest.fixture(scope="module")
+def capture_packets(tmp_path_factory) -> list[list[Packet]]:
+    """The fixture captures' packets, and a small benchmark capture's, capture by capture."""
+    from benchmarks import generate
+
+    folder = tmp_path_factory.mktemp("generated")
+    generate.generate(folder / "bench.pcap", 4000, seed=9, write_truth=False)
+    shutil.copy(FIXTURES.parents[1] / "example.pcap", folder)
+    paths = sorted(folder.glob("*.pcap"))
+    for name in ("captures", "conn", "tls", "http", "dhcp_icmp", "gaps"):
+        paths += sorted((FIXTURES / name).glob("*.pcap*"))
+    return [found for found in (_packets([path]) for path in paths) if found]
+
+
+@pytest.mark.parametrize("flush_every", [0, 1, 7, 250])
+def test_the_same_flushes_on_every_capture(capture_packets, flush_every):
+    handed = total = 0
+    for packets in capture_packets:
+        twins = _Twins()
+        twins.feed(packets, flush_every)
+        handed += twins.handed
+        total += len(packets)
+    assert total > 5000
+    if flush_every in (0, 250):  # (spans of a few packets: most start a piece or its head)
+        assert handed < total * 0.6, (handed, total)  # the C side counted a fair share
+
+
+def test_the_same_flushes_on_the_corpus(corpus):
+    paths = sorted(path for path in corpus.rglob("*") if ".pcap" in path.name)
+    assert paths
+    rng = random.Random(3)
+    for path in paths:
+        packets = _packets([path])
+        if packets:
+            _Twins().feed(packets, rng.choice((0, 64, 4096)))
+
+
+def test_edges_of_the_counted_cases():
+    """Sequence wrap-around, a pure ACK above the highest sequence, zero windows, the timeout
+    and the second's boundaries exactly, timestamps that are ints, tunnelled packets."""
+    c, s = ("10.0.0.1", 40000), ("10.0.0.2", 443)
+    top = 0xFFFFFFFF - 20
+    packets: list[tuple[float, Segment]] = [
+        (1.0, tcp(c, s, SYN, top)),
+        (1.1, tcp(s, c, SYN | ACK, 77, top + 1)),
+        (1.2, tcp(c, s, ACK, top + 1, 78)),
+    ]
+    seq = top + 1
+    for i in range(40):  # through the wrap
+        packets.append((1.3 + i / 100, tcp(c, s, ACK | PSH, seq, 78, b"x" * 9)))
+        seq = (seq + 9) & 0xFFFFFFFF
+        packets.append((1.3 + i / 100, tcp(s, c, ACK, 78, seq, window=0 if i % 5 == 0 else 9)))
+    packets += [
+        (2.0, tcp(s, c, ACK, 5000, seq)),  # a pure ACK far above: the highest sequence moves
+        (2.0, tcp(c, s, ACK, seq, 78)),
+        (302.0, tcp(c, s, ACK, seq, 78)),  # exactly the timeout after: the same piece
+        (602.0000001, tcp(c, s, ACK, seq, 78)),  # just past it: a new piece
+        (603, tcp(c, s, ACK, seq, 78)),  # an int timestamp
+        (604.0, udp(("10.0.0.9", 5353), ("224.0.0.251", 5353), b"")),
+        (604.5, udp(("10.0.0.9", 5353), ("224.0.0.251", 5353), b"q")),
+        (605.0, udp(("10.0.0.9", 5353), ("224.0.0.251", 5353), b"q")),
+        (605.0, udp(("10.0.0.9", 5353), ("224.0.0.251", 5353), b"q", outer=TUNNEL)),
+        (605.5, tcp(c, s, ACK | FIN, seq, 78)),
+        (605.6, tcp(s, c, RST, 78)),
+    ]
+    twins = _Twins()
+    twins.feed([(frame, ts, seg) for frame, (ts, seg) in enumerate(packets, start=1)])
+    assert twins.handed < len(packets)
+
+
+TUNNEL = (17, "192.0.2.1", 4789, "192.0.2.2", 4789)
+_FLAGS = st.sampled_from([ACK, ACK | PSH, ACK, SYN, SYN | ACK, FIN | ACK, RST, 0, ACK | RST])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),  # which flow
+            st.booleans(),  # direction
+            _FLAGS,
+            st.integers(-3000, 3000),  # sequence step from the direction's last
+            st.sampled_from([0, 0, 1, 100, 1460]),  # payload length
+            st.sampled_from([0, 65535]),  # window
+            st.floats(0, 400),  # gap in seconds
+        ),
+        max_size=60,
+    ),
+    st.sampled_from([0, 5, 13]),
+)
+def test_random_tcp_conversations(steps, flush_every):
+    ends = [(("10.0.0.1", 40000 + i), ("10.0.0.2", 443)) for i in range(3)]
+    seqs = [[1000, 9000] for _ in ends]
+    ts = 1.0
+    packets = []
+    for frame, (flow, back, flags, step, size, window, gap) in enumerate(steps, start=1):
+        ts += gap
+        src, dst = ends[flow][::-1] if back else ends[flow]
+        seq = seqs[flow][back] = (seqs[flow][back] + step) & 0xFFFFFFFF
+        ack = seqs[flow][not back]
+        packets.append((frame, ts, tcp(src, dst, flags, seq, ack, b"d" * size, window)))
+    _Twins().feed(packets, flush_every)
