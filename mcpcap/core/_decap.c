@@ -1,9 +1,11 @@
 /* The compiled half of the per-packet hot path (optional: see mcpcap/core/fastpath.py).
  *
  * `ethernet_packet` is `Decapsulator._ethernet_ipv4_packet` (which goes on to
- * `_ethernet_ipv6_packet`) in C: the same checks in the same order, the same `Segment` or the
- * same None (take the long way). The Python methods stay the reference: a differential test
- * (tests/core/test_decap_compiled.py) runs both over fixtures, the corpus and fuzzed frames.
+ * `_ethernet_ipv6_packet`) in C, and `ethernet_datagram` its `_ethernet_datagram` (which goes
+ * on to `_ethernet_ipv6`): the same checks in the same order, the same `Segment`s, the same []
+ * (nothing wanted) or the same None (take the long way). The Python methods stay the
+ * reference: a differential test (tests/core/test_decap_compiled.py) runs both over fixtures,
+ * the corpus and fuzzed frames.
  */
 #include "_twin.h"
 #include <stdint.h>
@@ -203,6 +205,169 @@ done:
     return result;
 }
 
+/* [Segment("udp", src, sport, dst, dport, payload, 0 ...)]: a datagram outside packet mode
+ * (`Decapsulator._udp_segment`); the payload's reference is stolen */
+static PyObject *datagram_segment(const unsigned char *src, const unsigned char *dst,
+                                  Py_ssize_t size, long sport, long dport, PyObject *payload,
+                                  PyObject *cache, PyObject *format_address)
+{
+    PyObject *seg = NULL, *list = NULL;
+    PyObject *src_text = address_text(src, size, cache, format_address);
+    PyObject *dst_text = src_text ? address_text(dst, size, cache, format_address) : NULL;
+    if (src_text == NULL || dst_text == NULL)
+        goto fail;
+    seg = ((PyTypeObject *)segment_type)->tp_alloc((PyTypeObject *)segment_type, SEGMENT_FIELDS);
+    if (seg == NULL)
+        goto fail;
+    PyObject *zero = PyLong_FromLong(0), *empty = PyTuple_New(0);
+    PyObject *items[SEGMENT_FIELDS] = {
+        Py_NewRef(text_udp), src_text, PyLong_FromLong(sport), dst_text, PyLong_FromLong(dport),
+        payload, Py_XNewRef(zero), Py_XNewRef(zero), Py_XNewRef(zero), Py_XNewRef(zero),
+        Py_XNewRef(zero), Py_XNewRef(zero), Py_XNewRef(zero), Py_NewRef(Py_None),
+        Py_NewRef(Py_None), Py_NewRef(Py_None), Py_XNewRef(empty), Py_XNewRef(zero),
+    };
+    Py_XDECREF(zero);
+    Py_XDECREF(empty);
+    src_text = dst_text = payload = NULL; /* owned by items now */
+    int failed = 0;
+    for (int i = 0; i < SEGMENT_FIELDS; i++) {
+        failed |= items[i] == NULL;
+        PyTuple_SET_ITEM(seg, i, items[i]);
+    }
+    if (failed || (list = PyList_New(1)) == NULL)
+        goto fail;
+    PyList_SET_ITEM(list, 0, seg);
+    return list;
+fail:
+    Py_XDECREF(src_text);
+    Py_XDECREF(dst_text);
+    Py_XDECREF(payload);
+    Py_XDECREF(seg);
+    return NULL;
+}
+
+/* a UDP datagram outside packet mode: [its segment] when `udp_wanted(sport, dport, payload)`
+ * says so, else [] */
+static PyObject *wanted_datagram(const unsigned char *buf, Py_ssize_t from, Py_ssize_t to,
+                                 const unsigned char *src, const unsigned char *dst,
+                                 Py_ssize_t size, long sport, long dport, PyObject *cache,
+                                 PyObject *format_address, PyObject *udp_wanted)
+{
+    PyObject *payload = payload_of(buf, from, to);
+    if (payload == NULL)
+        return NULL;
+    PyObject *ports[2] = {PyLong_FromLong(sport), PyLong_FromLong(dport)};
+    PyObject *verdict = NULL;
+    if (ports[0] && ports[1]) {
+        PyObject *args[3] = {ports[0], ports[1], payload};
+        verdict = PyObject_Vectorcall(udp_wanted, args, 3, NULL);
+    }
+    Py_XDECREF(ports[0]);
+    Py_XDECREF(ports[1]);
+    int wanted = verdict == NULL ? -1 : PyObject_IsTrue(verdict);
+    Py_XDECREF(verdict);
+    if (wanted <= 0) {
+        Py_DECREF(payload);
+        return wanted < 0 ? NULL : PyList_New(0);
+    }
+    return datagram_segment(src, dst, size, sport, dport, payload, cache, format_address);
+}
+
+/* whether either port is in `tcp_ports`: 1, 0, or -1 with an exception set */
+static int tcp_port_wanted(PyObject *tcp_ports, unsigned sport, unsigned dport)
+{
+    PyObject *port = PyLong_FromLong(sport);
+    int found = port == NULL ? -1 : PySet_Contains(tcp_ports, port);
+    Py_XDECREF(port);
+    if (found)
+        return found;
+    port = PyLong_FromLong(dport);
+    found = port == NULL ? -1 : PySet_Contains(tcp_ports, port);
+    Py_XDECREF(port);
+    return found;
+}
+
+/* `Decapsulator._ethernet_ipv6` (outside packet mode) */
+static PyObject *ipv6_datagram(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end,
+                               PyObject *cache, PyObject *format_address, PyObject *udp_wanted,
+                               PyObject *tcp_ports)
+{
+    const unsigned char *ip = buf + start + 14, *th = buf + start + 54;
+    unsigned payload_len = be16(ip + 4), next_header = ip[6];
+    unsigned sport = be16(th), dport = be16(th + 2), length = be16(th + 4);
+    if (ip[0] >> 4 != 6)
+        Py_RETURN_NONE;
+    if (next_header == 6) {
+        int wanted = tcp_port_wanted(tcp_ports, sport, dport);
+        if (wanted < 0)
+            return NULL;
+        return wanted ? Py_NewRef(Py_None) : PyList_New(0);
+    }
+    if (next_header != 17 || length < 8 || end - start < 62 || payload_len < 8
+        || tunnel_dport[dport] || (long)sport == teredo_port)
+        Py_RETURN_NONE;
+    Py_ssize_t stop = start + 54 + payload_len;
+    if (start + 54 + (Py_ssize_t)length < stop)
+        stop = start + 54 + length;
+    return wanted_datagram(buf, start + 62, stop < end ? stop : end, ip + 8, ip + 24, 16, sport,
+                           dport, cache, format_address, udp_wanted);
+}
+
+static PyObject *ethernet_datagram(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (twin_arguments(nargs, 8, segment_type,
+                       "ethernet_datagram(buf, start, end, frame_len, cache, format_address, "
+                       "udp_wanted, tcp_ports)") < 0)
+        return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]), end = PyLong_AsSsize_t(args[2]);
+    PyObject *cache = args[4], *format_address = args[5], *udp_wanted = args[6];
+    PyObject *tcp_ports = args[7], *result = NULL;
+    if ((start == -1 || end == -1) && PyErr_Occurred())
+        goto done;
+    if (!PyDict_Check(cache) || !PyAnySet_Check(tcp_ports)) {
+        PyErr_SetString(PyExc_TypeError, "the address cache must be a dict, the ports a set");
+        goto done;
+    }
+    if (start < 0 || end > view.len || end < start) {
+        PyErr_SetString(PyExc_ValueError, "a frame inside the buffer");
+        goto done;
+    }
+    if (end - start < 40) { /* shorter than Ethernet, IPv4 and the UDP ports: the long way */
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    const unsigned char *buf = view.buf, *ip = buf + start + 14, *th = buf + start + 34;
+    unsigned ethertype = be16(buf + start + 12), total = be16(ip + 2), frag = be16(ip + 6);
+    unsigned protocol = ip[9], sport = be16(th), dport = be16(th + 2), length = be16(th + 4);
+    if (ethertype == 0x0800 && ip[0] == 0x45 && !(frag & 0x3FFF)) {
+        if (protocol == 17 && total >= 28 && length >= 8 && end - start >= 42
+            && !tunnel_dport[dport] && (long)sport != teredo_port) {
+            /* the payload ends at the UDP length, the IP total length or the captured end */
+            Py_ssize_t stop = start + (length + 20 < total ? 34 + (Py_ssize_t)length
+                                                            : 14 + (Py_ssize_t)total);
+            result = wanted_datagram(buf, start + 42, stop < end ? stop : end, ip + 12, ip + 16,
+                                     4, sport, dport, cache, format_address, udp_wanted);
+            goto done;
+        }
+        if (protocol == 6) {
+            int wanted = tcp_port_wanted(tcp_ports, sport, dport);
+            if (wanted >= 0)
+                result = wanted ? Py_NewRef(Py_None) : PyList_New(0);
+            goto done;
+        }
+    } else if (ethertype == 0x86DD && end - start >= 60) {
+        result = ipv6_datagram(buf, start, end, cache, format_address, udp_wanted, tcp_ports);
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyObject *setup(PyObject *module, PyObject *args)
 {
     PyObject *segment, *v4_tcp, *v4_udp, *v6_tcp, *v6_udp, *tunnels;
@@ -253,6 +418,9 @@ static PyMethodDef methods[] = {
     {"ethernet_packet", (PyCFunction)(void (*)(void))ethernet_packet, METH_FASTCALL,
      "ethernet_packet(buf, start, end, frame_len, address_cache, format_address): "
      "Decapsulator._ethernet_ipv4_packet of buf[start:end], in C"},
+    {"ethernet_datagram", (PyCFunction)(void (*)(void))ethernet_datagram, METH_FASTCALL,
+     "ethernet_datagram(buf, start, end, frame_len, address_cache, format_address, udp_wanted, "
+     "tcp_ports): Decapsulator._ethernet_datagram of buf[start:end], in C"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,7 +1,6 @@
-/* `parallel.python_span_loop` in packet mode compiled (optional: see mcpcap/core/fastpath.py).
+/* `parallel.python_span_loop` compiled (optional: see mcpcap/core/fastpath.py).
  *
- * A span worker's loop in packet mode: every record of its span, decoded and handed to the
- * modules. The loop itself (record headers, timestamps, the routing of each segment, the TCP
+ * A span worker's loop: every record of its span, decoded and handed to the modules. The loop itself (record headers, timestamps, the routing of each segment, the TCP
  * stream test and payload references) runs here; everything a module does is still the
  * module's Python (or its own compiled twin), called as the Python loop calls it, in the same
  * order. tests/core/test_parallel_compiled.py holds the two loops to each other.
@@ -14,6 +13,9 @@
 static PyObject *frame_deferred, *by_reference, *deferred_tag, *tcp_segment_tag,
     *packet_flush_tag;
 static Py_ssize_t min_referenced = -1;
+static PyObject *zero_index; /* the module index of a scan's only module */
+#define MIN_ETHERNET_FAST 34 /* decap.MIN_ETHERNET_FAST, checked by setup() */
+#define MAX_COMPILED_REST 4  /* the compiled decapsulation's arguments after the frame's */
 static PyObject *str_udp, *str_tcp, *str_any_port, *str_ports;
 
 /* `SpanLoop`'s fields (mcpcap/core/parallel.py) */
@@ -118,6 +120,55 @@ static int stream_wants(PyObject *seg, int any_port, PyObject *ports)
     return PySet_Contains(ports, PyTuple_GET_ITEM(seg, S_DPORT));
 }
 
+/* `decoder(frame, ts, seg)`, and unless it gives None, (index, frame, ts, src, sport, dst,
+ * dport, what it gave) to `out` */
+static int decoded_to(PyObject *out, PyObject *index, PyObject *decoder, PyObject **args)
+{
+    PyObject *seg = args[2];
+    PyObject *decoded = PyObject_Vectorcall(decoder, args, 3, NULL);
+    if (decoded == NULL)
+        return -1;
+    int failed = 0;
+    if (decoded != Py_None) {
+        PyObject *items[8] = {index, args[0], args[1], PyTuple_GET_ITEM(seg, S_SRC),
+                              PyTuple_GET_ITEM(seg, S_SPORT), PyTuple_GET_ITEM(seg, S_DST),
+                              PyTuple_GET_ITEM(seg, S_DPORT), decoded};
+        failed = append_tuple(out, 8, items);
+    }
+    Py_DECREF(decoded);
+    return failed;
+}
+
+/* A datagram to the decoders of the modules that want it (`UdpDispatch.for_datagram`): what
+ * each makes of it goes to `out` */
+static int to_datagram_decoders(PyObject *const *loop, PyObject *seg, PyObject *frame,
+                                PyObject *ts, PyObject *out)
+{
+    PyObject *args[3] = {frame, ts, seg};
+    PyObject *ports_payload[3] = {PyTuple_GET_ITEM(seg, S_SPORT), PyTuple_GET_ITEM(seg, S_DPORT),
+                                  PyTuple_GET_ITEM(seg, S_PAYLOAD)};
+    PyObject *targets = PyObject_Vectorcall(loop[L_DATAGRAM_TARGETS], ports_payload, 3, NULL);
+    if (targets == NULL)
+        return -1;
+    PyObject *iterator = PyObject_GetIter(targets);
+    Py_DECREF(targets);
+    if (iterator == NULL)
+        return -1;
+    PyObject *index;
+    while ((index = PyIter_Next(iterator)) != NULL) {
+        PyObject *decoder = PyObject_GetItem(loop[L_DECODERS], index);
+        int failed = decoder == NULL || decoded_to(out, index, decoder, args) < 0;
+        Py_XDECREF(decoder);
+        Py_DECREF(index);
+        if (failed) {
+            Py_DECREF(iterator);
+            return -1;
+        }
+    }
+    Py_DECREF(iterator);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
 /* One segment of a frame, to the modules (as the Python loop's `for seg in segments`) */
 static int route_segment(PyObject *const *loop, PyObject *seg, PyObject *frame, PyObject *ts,
                          PyObject *out, PyObject *streams, PyObject *buf_obj,
@@ -144,39 +195,8 @@ static int route_segment(PyObject *const *loop, PyObject *seg, PyObject *frame, 
         }
     }
     Py_DECREF(route);
-    if (is_text(transport, str_udp)) {
-        PyObject *ports_payload[3] = {PyTuple_GET_ITEM(seg, S_SPORT),
-                                      PyTuple_GET_ITEM(seg, S_DPORT),
-                                      PyTuple_GET_ITEM(seg, S_PAYLOAD)};
-        PyObject *targets = PyObject_Vectorcall(loop[L_DATAGRAM_TARGETS], ports_payload, 3, NULL);
-        if (targets == NULL)
-            return -1;
-        PyObject *iterator = PyObject_GetIter(targets);
-        Py_DECREF(targets);
-        if (iterator == NULL)
-            return -1;
-        PyObject *index;
-        while ((index = PyIter_Next(iterator)) != NULL) {
-            PyObject *decoder = PyObject_GetItem(loop[L_DECODERS], index);
-            PyObject *decoded = decoder ? PyObject_Vectorcall(decoder, args, 3, NULL) : NULL;
-            Py_XDECREF(decoder);
-            int failed = decoded == NULL;
-            if (!failed && decoded != Py_None) {
-                PyObject *items[8] = {index, frame, ts, PyTuple_GET_ITEM(seg, S_SRC),
-                                      PyTuple_GET_ITEM(seg, S_SPORT), PyTuple_GET_ITEM(seg, S_DST),
-                                      PyTuple_GET_ITEM(seg, S_DPORT), decoded};
-                failed = append_tuple(out, 8, items) < 0;
-            }
-            Py_XDECREF(decoded);
-            Py_DECREF(index);
-            if (failed) {
-                Py_DECREF(iterator);
-                return -1;
-            }
-        }
-        Py_DECREF(iterator);
-        return PyErr_Occurred() ? -1 : 0;
-    }
+    if (is_text(transport, str_udp))
+        return to_datagram_decoders(loop, seg, frame, ts, out);
     if (!is_text(transport, str_tcp))
         return PyErr_Occurred() ? -1 : 0;
     if (loop[L_WANTS_TCP] != Py_None) {
@@ -240,21 +260,24 @@ static int defer_frame(PyObject *const *loop, int *fed, PyObject *out, PyObject 
     return failed;
 }
 
-/* the frame's segments: a new reference (a list), or NULL with an exception set */
+/* the frame's segments: a new reference (a list), or NULL with an exception set. The
+ * decapsulator's compiled hot path (`Decapsulator.compiled_parts()`) first, where there is one;
+ * what it gives None for goes to `decode_at`. */
 static PyObject *decode_frame(PyObject *const *loop, PyObject *buf_obj, Py_ssize_t start,
                               Py_ssize_t end, PyObject *ts, PyObject *orig, unsigned long orig_n,
                               long linktype)
 {
     PyObject *compiled = loop[L_COMPILED_DECAP];
-    if (compiled != Py_None && linktype == 1 && end - start >= 34) {
-        Py_ssize_t captured = end - start;
-        PyObject *args[6] = {buf_obj, PyLong_FromSsize_t(start), PyLong_FromSsize_t(end),
-                             (Py_ssize_t)orig_n > captured ? Py_NewRef(orig)
-                                                           : PyLong_FromSsize_t(captured),
-                             PyTuple_GET_ITEM(compiled, 1), PyTuple_GET_ITEM(compiled, 2)};
+    if (compiled != Py_None && linktype == 1 && end - start >= MIN_ETHERNET_FAST) {
+        Py_ssize_t captured = end - start, rest = PyTuple_GET_SIZE(compiled) - 1;
+        PyObject *args[4 + MAX_COMPILED_REST] = {
+            buf_obj, PyLong_FromSsize_t(start), PyLong_FromSsize_t(end),
+            (Py_ssize_t)orig_n > captured ? Py_NewRef(orig) : PyLong_FromSsize_t(captured)};
+        for (Py_ssize_t i = 0; i < rest; i++)
+            args[4 + i] = PyTuple_GET_ITEM(compiled, 1 + i);
         PyObject *segments = NULL;
         if (args[1] && args[2] && args[3])
-            segments = PyObject_Vectorcall(PyTuple_GET_ITEM(compiled, 0), args, 6, NULL);
+            segments = PyObject_Vectorcall(PyTuple_GET_ITEM(compiled, 0), args, 4 + rest, NULL);
         Py_XDECREF(args[1]);
         Py_XDECREF(args[2]);
         Py_XDECREF(args[3]);
@@ -272,33 +295,67 @@ static PyObject *decode_frame(PyObject *const *loop, PyObject *buf_obj, Py_ssize
     return segments;
 }
 
-static PyObject *packet_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* Outside packet mode, a frame's wanted datagrams to their decoders; a frame that carries TCP
+ * goes back whole, for the scanning process's reassembly */
+static int datagrams_of_frame(PyObject *const *loop, PyObject *segments, PyObject *frame,
+                              PyObject *ts, PyObject *out, const unsigned char *buf,
+                              Py_ssize_t start, Py_ssize_t end, PyObject *orig)
+{
+    Py_ssize_t count = PyList_GET_SIZE(segments);
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *seg = PyList_GET_ITEM(segments, k);
+        if (!PyTuple_Check(seg) || PyTuple_GET_SIZE(seg) < S_FIELDS) {
+            PyErr_SetString(PyExc_TypeError, "the decapsulator gave something else than a Segment");
+            return -1;
+        }
+        if (is_text(PyTuple_GET_ITEM(seg, S_TRANSPORT), str_tcp)) {
+            int not_fed = 0;
+            return defer_frame(loop, &not_fed, out, frame, ts, buf, start, end, orig);
+        }
+        if (PyErr_Occurred())
+            return -1;
+    }
+    PyObject *decoders = loop[L_DECODERS];
+    int single = PyList_Check(decoders) && PyList_GET_SIZE(decoders) == 1;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *seg = PyList_GET_ITEM(segments, k);
+        if (single) {
+            PyObject *args[3] = {frame, ts, seg};
+            if (decoded_to(out, zero_index, PyList_GET_ITEM(decoders, 0), args) < 0)
+                return -1;
+        } else if (to_datagram_decoders(loop, seg, frame, ts, out) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *span_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (twin_arguments(nargs, 7, frame_deferred,
-                       "packet_loop(loop, buf, base, count, first_frame, out, streams)") < 0)
+                       "span_loop(loop, buf, base, count, first_frame, out, streams)") < 0)
         return NULL;
     PyObject *loop_obj = args[0], *buf_obj = args[1], *out = args[5], *streams = args[6];
     if (!PyTuple_Check(loop_obj) || PyTuple_GET_SIZE(loop_obj) != L_FIELDS
         || !PyBytes_CheckExact(buf_obj) || !PyList_CheckExact(out)
         || !PyList_CheckExact(streams)) {
-        PyErr_SetString(PyExc_TypeError, "packet_loop(SpanLoop, bytes, int, int, int, list, list)");
+        PyErr_SetString(PyExc_TypeError, "span_loop(SpanLoop, bytes, int, int, int, list, list)");
         return NULL;
     }
     PyObject *const *loop = &PyTuple_GET_ITEM(loop_obj, 0);
     long long base = PyLong_AsLongLong(args[2]), count = PyLong_AsLongLong(args[3]);
     long long frame_n = PyLong_AsLongLong(args[4]) - 1;
-    if (loop[L_PACKETS] != Py_True) {
-        PyErr_SetString(PyExc_ValueError, "packet_loop is the loop of packet mode only");
-        return NULL;
-    }
+    int packets = PyObject_IsTrue(loop[L_PACKETS]);
     int little = PyObject_IsTrue(loop[L_LITTLE]);
     double scale = PyFloat_AsDouble(loop[L_SCALE]);
     long linktype = PyLong_AsLong(loop[L_LINKTYPE]);
     if (PyErr_Occurred())
         return NULL;
-    if (loop[L_COMPILED_DECAP] != Py_None
-        && (!PyTuple_Check(loop[L_COMPILED_DECAP]) || PyTuple_GET_SIZE(loop[L_COMPILED_DECAP]) != 3)) {
-        PyErr_SetString(PyExc_TypeError, "compiled_decap is (function, cache, formatter)");
+    PyObject *compiled = loop[L_COMPILED_DECAP];
+    if (compiled != Py_None
+        && (!PyTuple_Check(compiled) || PyTuple_GET_SIZE(compiled) < 1
+            || PyTuple_GET_SIZE(compiled) > 1 + MAX_COMPILED_REST)) {
+        PyErr_SetString(PyExc_TypeError, "compiled_decap is (function, its other arguments)");
         return NULL;
     }
     /* the stream decoders' interest (`TcpInterest`): any port, or these ports */
@@ -357,6 +414,9 @@ static PyObject *packet_loop(PyObject *module, PyObject *const *args, Py_ssize_t
             } else if (!PyList_Check(segments)) {
                 PyErr_SetString(PyExc_TypeError, "the decapsulator gave no list");
                 failed = 1;
+            } else if (PyList_GET_SIZE(segments) && !packets) {
+                failed = datagrams_of_frame(loop, segments, frame, ts, out, buf, start, pos,
+                                            orig) < 0;
             } else if (PyList_GET_SIZE(segments)) {
                 fed = 1;
                 for (Py_ssize_t k = 0; k < PyList_GET_SIZE(segments) && !failed; k++)
@@ -382,13 +442,18 @@ fail:
 static PyObject *setup(PyObject *module, PyObject *args)
 {
     PyObject *deferred_class, *reference_function;
-    Py_ssize_t threshold;
+    Py_ssize_t threshold, min_fast;
     long deferred, tcp_segment, packet_flush;
-    if (!PyArg_ParseTuple(args, "OOnlll:setup", &deferred_class, &reference_function, &threshold,
-                          &deferred, &tcp_segment, &packet_flush))
+    if (!PyArg_ParseTuple(args, "OOnllln:setup", &deferred_class, &reference_function, &threshold,
+                          &deferred, &tcp_segment, &packet_flush, &min_fast))
         return NULL;
     if (!PyExceptionClass_Check(deferred_class) || !PyCallable_Check(reference_function)) {
-        PyErr_SetString(PyExc_TypeError, "setup(exception class, callable, int, int, int, int)");
+        PyErr_SetString(PyExc_TypeError, "setup(exception class, callable, int, int, int, int, int)");
+        return NULL;
+    }
+    if (min_fast != MIN_ETHERNET_FAST) {
+        PyErr_Format(PyExc_ValueError, "decap.MIN_ETHERNET_FAST is %zd here, %d in _parallel.c",
+                     min_fast, MIN_ETHERNET_FAST);
         return NULL;
     }
     PyObject *tags[3] = {PyLong_FromLong(deferred), PyLong_FromLong(tcp_segment),
@@ -410,9 +475,10 @@ static PyObject *setup(PyObject *module, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
-     "setup(FrameDeferred, by_reference, MIN_REFERENCED, DEFERRED, TCP_SEGMENT, PACKET_FLUSH)"},
-    {"packet_loop", (PyCFunction)(void (*)(void))packet_loop, METH_FASTCALL,
-     "packet_loop(loop, buf, base, count, first_frame, out, streams): "
+     "setup(FrameDeferred, by_reference, MIN_REFERENCED, DEFERRED, TCP_SEGMENT, PACKET_FLUSH, "
+     "MIN_ETHERNET_FAST)"},
+    {"span_loop", (PyCFunction)(void (*)(void))span_loop, METH_FASTCALL,
+     "span_loop(loop, buf, base, count, first_frame, out, streams): "
      "parallel.python_span_loop, compiled"},
     {NULL, NULL, 0, NULL},
 };
@@ -426,7 +492,8 @@ PyMODINIT_FUNC PyInit__parallel(void)
     str_tcp = PyUnicode_InternFromString("tcp");
     str_any_port = PyUnicode_InternFromString("any_port");
     str_ports = PyUnicode_InternFromString("ports");
-    if (!str_udp || !str_tcp || !str_any_port || !str_ports)
+    zero_index = PyLong_FromLong(0);
+    if (!str_udp || !str_tcp || !str_any_port || !str_ports || !zero_index)
         return NULL;
     return twin_module(&module_def);
 }

@@ -168,18 +168,21 @@ class Segment(NamedTuple):
     frame_len: int = 0
 
 
-def _compiled_ethernet_packet() -> Callable[..., list[Segment] | None] | None:
-    """`Decapsulator._ethernet_ipv4_packet` compiled (`_decap.c`), where it was built:
-    `(buf, start, end, frame_len, address_cache, format_address)`."""
+def _compiled_ethernet() -> tuple[Callable[..., list[Segment] | None] | None, ...]:
+    """`Decapsulator._ethernet_ipv4_packet` and `_ethernet_datagram` compiled (`_decap.c`),
+    where it was built (else None, None): `(buf, start, end, frame_len, address_cache,
+    format_address)`, the second with the UDP filter and the TCP ports after them."""
     compiled = fastpath.compiled("mcpcap.core._decap")
     if compiled is None:
-        return None
+        return None, None
     layers = (ETH_IPV4_TCP_LAYERS, ETH_IPV4_UDP_LAYERS, ETH_IPV6_TCP_LAYERS, ETH_IPV6_UDP_LAYERS)
     compiled.setup(Segment, *layers, tuple(UDP_TUNNEL_DPORTS), UDP_TEREDO)
-    return compiled.ethernet_packet
+    return compiled.ethernet_packet, compiled.ethernet_datagram
 
 
-_COMPILED_ETHERNET_PACKET = _compiled_ethernet_packet()
+_COMPILED_ETHERNET_PACKET, _COMPILED_ETHERNET_DATAGRAM = _compiled_ethernet()
+# the shortest Ethernet frame the compiled functions take (Ethernet and an IPv4 header)
+MIN_ETHERNET_FAST = 34
 
 
 def format_ipv6(raw: bytes) -> str:
@@ -429,40 +432,15 @@ class Decapsulator:
                 if segments is not None:
                     return segments
         elif linktype == 1 and end - start >= _ETH_IPV4_UDP_SIZE:
-            ethertype, first, total, frag, protocol, sport, dport, length = _ETH_IPV4_UDP(
-                buf, start
-            )
-            # The hot paths, inlined: Ethernet and IPv4 without options or fragmentation, then
-            # UDP that is no tunnel, or TCP on a port nobody asked for (literals instead of
-            # named constants save global lookups). Everything else takes the long way.
-            if ethertype == 0x0800 and first == 0x45 and not frag & 0x3FFF:
-                if (
-                    protocol == 17
-                    and total >= 28
-                    and length >= 8
-                    and end - start >= 42  # the whole UDP header captured
-                    and dport not in UDP_TUNNEL_DPORTS
-                    and sport != 3544
-                ):
-                    # The payload ends at the UDP length, the IP total length or the captured
-                    # end, whichever comes first.
-                    stop = start + (34 + length if length + 20 < total else 14 + total)
-                    payload = buf[start + 42 : stop if stop < end else end]
-                    if self._udp_wanted(sport, dport, payload):
-                        return self._udp_segment(
-                            buf[start + 26 : start + 30],
-                            buf[start + 30 : start + 34],
-                            sport,
-                            dport,
-                            payload,
-                        )
-                    return []
-                if protocol == 6 and sport not in self._tcp_ports and dport not in self._tcp_ports:
-                    return []
-            elif ethertype == 0x86DD and end - start >= _ETH_IPV6_L4_SIZE:
-                segments = self._ethernet_ipv6(buf, start, end)
-                if segments is not None:
-                    return segments
+            if _COMPILED_ETHERNET_DATAGRAM is not None:
+                segments = _COMPILED_ETHERNET_DATAGRAM(
+                    buf, start, end, 0, self._address_text, self._format, self._udp_wanted,
+                    self._tcp_ports,
+                )  # fmt: skip
+            else:
+                segments = self._ethernet_datagram(buf, start, end)
+            if segments is not None:
+                return segments
         data = buf if start == 0 and end == len(buf) else buf[start:end]
         self._frame_len = wire_len if wire_len > end - start else end - start
         try:
@@ -472,13 +450,20 @@ class Decapsulator:
             return [self._bad_frame(error)] if self.packets else []
 
     def compiled_parts(self) -> tuple | None:
-        """What a compiled caller needs to take packet mode's hot path of `decode_at` itself:
-        (the compiled `_ethernet_ipv4_packet`, the address cache, the formatter), or None
-        where it was not built. The caller must give every frame it returns None for (and
-        every frame of another link type, or shorter than Ethernet and IPv4) to `decode_at`."""
-        if _COMPILED_ETHERNET_PACKET is None or not self.packets:
+        """What a compiled caller needs to take the hot path of `decode_at` itself, or None
+        where it was not built: (the compiled `_ethernet_ipv4_packet`, the address cache, the
+        formatter) in packet mode, (the compiled `_ethernet_datagram`, the address cache, the
+        formatter, the UDP filter, the TCP ports) otherwise. Called as `function(buf, start,
+        end, frame_len, *the rest)` for an Ethernet frame of at least `MIN_ETHERNET_FAST`
+        bytes; every frame it gives None for, and every other frame, goes to `decode_at`."""
+        if self.packets:
+            if _COMPILED_ETHERNET_PACKET is None:
+                return None
+            return _COMPILED_ETHERNET_PACKET, self._address_text, self._format
+        if _COMPILED_ETHERNET_DATAGRAM is None:
             return None
-        return _COMPILED_ETHERNET_PACKET, self._address_text, self._format
+        return (_COMPILED_ETHERNET_DATAGRAM, self._address_text, self._format, self._udp_wanted,
+                self._tcp_ports)  # fmt: skip
 
     def _bad_frame(self, error: Exception) -> Segment:
         """Packet mode: a frame whose headers do not decode, as a `malformed` segment (the
@@ -490,6 +475,38 @@ class Decapsulator:
         return Segment("malformed", "", 0, "", 0, reason.encode(), 0, 0, vlan=self._vlan,
                        outer=self._outer, layers=self._layers,
                        frame_len=self._frame_len)  # fmt: skip
+
+    def _ethernet_datagram(self, buf: bytes, start: int, end: int) -> list[Segment] | None:
+        """The hot path outside packet mode: Ethernet and IPv4 without options or
+        fragmentation, then UDP that is no tunnel (kept when wanted), or TCP on a port nobody
+        asked for (dropped); IPv6 without extension headers likewise (`_ethernet_ipv6`). None:
+        take the long way (same result). (Literals instead of named constants save global
+        lookups.)"""
+        ethertype, first, total, frag, protocol, sport, dport, length = _ETH_IPV4_UDP(buf, start)
+        if ethertype == 0x0800 and first == 0x45 and not frag & 0x3FFF:
+            if (
+                protocol == 17
+                and total >= 28
+                and length >= 8
+                and end - start >= 42  # the whole UDP header captured
+                and dport not in UDP_TUNNEL_DPORTS
+                and sport != 3544
+            ):
+                # The payload ends at the UDP length, the IP total length or the captured end,
+                # whichever comes first.
+                stop = start + (34 + length if length + 20 < total else 14 + total)
+                payload = buf[start + 42 : stop if stop < end else end]
+                if self._udp_wanted(sport, dport, payload):
+                    return self._udp_segment(
+                        buf[start + 26 : start + 30], buf[start + 30 : start + 34], sport, dport,
+                        payload,
+                    )  # fmt: skip
+                return []
+            if protocol == 6 and sport not in self._tcp_ports and dport not in self._tcp_ports:
+                return []
+        elif ethertype == 0x86DD and end - start >= _ETH_IPV6_L4_SIZE:
+            return self._ethernet_ipv6(buf, start, end)
+        return None
 
     def _ethernet_ipv4_packet(self, buf: bytes, start: int, end: int) -> list[Segment] | None:
         """Packet mode's hot path: Ethernet, IPv4 without options or fragmentation, then TCP,

@@ -53,7 +53,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, NamedTuple
 
 from mcpcap.core import fastpath
-from mcpcap.core.decap import Decapsulator, FrameDeferred
+from mcpcap.core.decap import MIN_ETHERNET_FAST, Decapsulator, FrameDeferred
 from mcpcap.core.errors import CancelledError, McpcapError
 from mcpcap.core.reader import LayoutFile, PcapLayout, PcapSpan
 from mcpcap.core.streams import TcpInterest
@@ -411,9 +411,8 @@ class _SpanScanner:
         buf = self.file.read(span.start, span.end - span.start)
         out: list[tuple] = []
         streams: list[tuple] = []
-        loop = packet_loop if self.loop.packets else python_span_loop
-        total, first, last = loop(self.loop, buf, span.start, span.count, span.first_frame, out,
-                                  streams)  # fmt: skip
+        total, first, last = span_loop(self.loop, buf, span.start, span.count, span.first_frame,
+                                       out, streams)  # fmt: skip
         partials = [flush() if flush is not None else None for flush in self.flushes]
         packed = marshal.dumps((out, partials))
         packed_streams = marshal.dumps(streams) if streams else None
@@ -540,15 +539,14 @@ def python_span_loop(
     return total, first, last
 
 
-def _compiled_packet_loop() -> Callable[..., tuple[int, float, float]] | None:
-    """`python_span_loop` in packet mode compiled (`_parallel.c`), where it was built."""
+def _compiled_span_loop() -> Callable[..., tuple[int, float, float]] | None:
+    """`python_span_loop` compiled (`_parallel.c`), where it was built."""
     compiled = fastpath.compiled("mcpcap.core._parallel")
     if compiled is None:
         return None
     compiled.setup(FrameDeferred, by_reference, MIN_REFERENCED, DEFERRED, TCP_SEGMENT,
-                   PACKET_FLUSH)  # fmt: skip
-    return compiled.packet_loop
+                   PACKET_FLUSH, MIN_ETHERNET_FAST)  # fmt: skip
+    return compiled.span_loop
 
 
-# the loop of a span in packet mode
-packet_loop = _compiled_packet_loop() or python_span_loop
+span_loop = _compiled_span_loop() or python_span_loop

@@ -21,6 +21,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MODULE_FIXTURES = [FIXTURES / name for name in ("captures", "conn", "tls", "http", "dhcp_icmp")]
 COMPILED = fastpath.compiled("mcpcap.core._decap")
 C_ETHERNET_PACKET = decap._COMPILED_ETHERNET_PACKET
+C_ETHERNET_DATAGRAM = decap._COMPILED_ETHERNET_DATAGRAM
+TCP_PORTS = frozenset({53, 443})
 
 
 needs_compiled = pytest.mark.skipif(
@@ -39,6 +41,27 @@ def _python_and_c(buf: bytes, start: int, end: int, frame_len: int) -> tuple:
 
 def _any(sport: int, dport: int, payload: bytes) -> bool:
     return True
+
+
+def _some(sport: int, dport: int, payload: bytes) -> bool:
+    """A filter that keeps some datagrams and not others."""
+    return (sport + dport + len(payload)) % 3 != 0
+
+
+def _datagram_python_and_c(buf: bytes, start: int, end: int) -> tuple:
+    """`_ethernet_datagram` of each path (outside packet mode), with their own decapsulators."""
+    reference, compiled = Decapsulator(_some, TCP_PORTS), Decapsulator(_some, TCP_PORTS)
+    expected = reference._ethernet_datagram(buf, start, end) if end - start >= 40 else None
+    got = C_ETHERNET_DATAGRAM(buf, start, end, 0, compiled._address_text, compiled._format,
+                              _some, TCP_PORTS)  # fmt: skip
+    return expected, got
+
+
+def _assert_same_datagram(expected, got) -> None:
+    assert got == expected
+    if expected:
+        assert type(got[0]) is Segment
+        assert [type(value) for value in got[0]] == [type(value) for value in expected[0]]
 
 
 def _assert_same(expected, got) -> None:
@@ -88,6 +111,8 @@ def test_every_frame_alone_and_inside_a_span(frames):
         decided += expected is not None
         span = b"\xff" * 5 + data + b"\xee" * 9  # read where it lies in a worker's span
         _assert_same(*_python_and_c(span, 5, 5 + len(data), len(data)))
+        _assert_same_datagram(*_datagram_python_and_c(data, 0, len(data)))
+        _assert_same_datagram(*_datagram_python_and_c(span, 5, 5 + len(data)))
     assert decided > 2000  # most frames take the fast path: the comparison is not all None
 
 
@@ -98,11 +123,13 @@ def test_frames_cut_at_every_length_and_mutated(frames):
     for data in rng.sample(frames, 300):
         for end in range(34, len(data) + 1):
             _assert_same(*_python_and_c(data, 0, end, len(data)))
+            _assert_same_datagram(*_datagram_python_and_c(data, 0, end))
         for _ in range(40):
             mutated = bytearray(data)
             for _ in range(rng.randint(1, 4)):
                 mutated[rng.randrange(12, min(len(data), 80))] = rng.randrange(256)
             _assert_same(*_python_and_c(bytes(mutated), 0, len(mutated), len(mutated)))
+            _assert_same_datagram(*_datagram_python_and_c(bytes(mutated), 0, len(mutated)))
 
 
 @needs_compiled
@@ -117,6 +144,7 @@ def test_random_bytes_that_claim_ipv4_or_ipv6():
         frame[20] = rng.choice((6, 17, 58, frame[20]))
         frame[20:22] = rng.choice((b"\x00\x00", b"\x40\x00", bytes(frame[20:22])))
         _assert_same(*_python_and_c(bytes(frame), 0, size, size))
+        _assert_same_datagram(*_datagram_python_and_c(bytes(frame), 0, size))
 
 
 @needs_compiled
@@ -126,6 +154,7 @@ def test_the_corpus_frames(corpus):
     for data in frames:
         if len(data) >= 34:
             _assert_same(*_python_and_c(data, 0, len(data), len(data)))
+            _assert_same_datagram(*_datagram_python_and_c(data, 0, len(data)))
 
 
 @needs_compiled
@@ -140,3 +169,21 @@ def test_bad_arguments_are_errors_not_crashes():
         C_ETHERNET_PACKET(frame, 0, 60, 60, [], str)
     with pytest.raises(TypeError):
         C_ETHERNET_PACKET(frame, 0, 60)
+    with pytest.raises(ValueError):
+        C_ETHERNET_DATAGRAM(frame, 0, 61, 0, cache, str, _some, TCP_PORTS)
+    with pytest.raises(TypeError):
+        C_ETHERNET_DATAGRAM(frame, 0, 60, 0, cache, str, _some, [53])
+    assert C_ETHERNET_DATAGRAM(frame, 0, 39, 0, cache, str, _some, TCP_PORTS) is None
+
+
+@needs_compiled
+def test_a_filter_that_fails_fails_the_call():
+    """An exception in the caller's UDP filter reaches the caller, as in Python."""
+    frame = bytes.fromhex("020000000002020000000001080045000030000100004011f9b6c0000201c0000202")
+    frame += bytes.fromhex("30390035001c0000") + bytes(20)
+
+    def broken(sport, dport, payload):
+        raise LookupError("filter failed")
+
+    with pytest.raises(LookupError, match="filter failed"):
+        C_ETHERNET_DATAGRAM(frame, 0, len(frame), 0, {}, str, broken, TCP_PORTS)

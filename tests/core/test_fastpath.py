@@ -49,7 +49,7 @@ def test_the_environment_variable_turns_them_off():
         "from mcpcap.core import decap, parallel, reader; from mcpcap.modules.conn import flows; "
         "print(decap._COMPILED_ETHERNET_PACKET is None, flows._COMPILED_PACKET is None, "
         "reader.walk_records is reader.python_walk_records, "
-        "parallel.packet_loop is parallel.python_span_loop)"
+        "parallel.span_loop is parallel.python_span_loop)"
     )
     env = {**os.environ, fastpath.PURE_PYTHON_VARIABLE: "1"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,

@@ -1,4 +1,4 @@
-"""A span worker's packet loop compiled (`mcpcap/core/_parallel.c`) against its Python.
+"""A span worker's loop compiled (`mcpcap/core/_parallel.c`) against its Python.
 
 Two span scanners of the same modules, one with each loop, scan the same spans of the same
 captures; every span's items, partials, stream segments and counts must be equal.
@@ -20,7 +20,7 @@ from mcpcap.core.streamwork import MIN_REFERENCED
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
-COMPILED = None if parallel.packet_loop is parallel.python_span_loop else parallel.packet_loop
+COMPILED = None if parallel.span_loop is parallel.python_span_loop else parallel.span_loop
 pytestmark = pytest.mark.skipif(
     COMPILED is None, reason="the compiled code is turned off (MCPCAP_PURE_PYTHON)"
 )
@@ -29,6 +29,9 @@ MODULE_SETS = [
     "dns,conn",  # packet mode, DNS over TCP reassembled by the scanning process
     "conn,icmp",
     "tls,dns",  # stream decoders on any port: every packet decoded
+    "dns",  # datagrams only: TCP on port 53 goes back whole
+    "dns,dhcp",  # datagrams of two modules
+    "dhcp",
 ]
 
 
@@ -87,8 +90,8 @@ def _span_results(path: Path, names: list[str], loop, span_bytes: int) -> list |
     if layout is None:
         return None
     scanner = parallel._SpanScanner(layout, names)
-    saved = parallel.packet_loop
-    parallel.packet_loop = loop
+    saved = parallel.span_loop
+    parallel.span_loop = loop
     try:
         results = []
         for span in spans:
@@ -97,7 +100,7 @@ def _span_results(path: Path, names: list[str], loop, span_bytes: int) -> list |
             results.append((marshal.loads(packed), loaded_streams, counts))
         return results
     finally:
-        parallel.packet_loop = saved
+        parallel.span_loop = saved
         scanner.close()
 
 
@@ -158,14 +161,33 @@ def test_a_span_shorter_than_its_records_is_an_error(captures):
         scanner.close()
 
 
-def test_the_compiled_loop_is_for_packet_mode_only(captures):
-    """A scan of datagram modules alone (`--modules dns`) keeps the Python loop."""
+def test_a_frame_with_tcp_after_a_datagram_goes_back_whole(captures):
+    """Outside packet mode a frame carrying TCP anywhere among its segments (a tunnel's) goes
+    back whole; one of datagrams alone goes to the decoders. A decapsulator that gives both
+    kinds of frames makes the two loops agree on each."""
+    from mcpcap.core.decap import Segment
+
     with CaptureReader(str(captures[0])) as reader:
         layout = reader.pcap_layout
+        span = next(reader.pcap_spans(1 << 21))
     scanner = parallel._SpanScanner(layout, ["dns"])
+    query = bytes.fromhex("12340100000100000000000003777777076578616d706c6503636f6d0000010001")
+    udp = Segment("udp", "192.0.2.1", 5353, "192.0.2.2", 53, query, 0, 0)
+    tcp = Segment("tcp", "192.0.2.1", 40000, "192.0.2.2", 53, b"x", 1, 0x18)
+
+    def decode_at(linktype, buf, start, end, ts, orig):
+        return [udp, tcp] if (start // 7) % 2 else [udp, udp]
+
+    loop = scanner.loop._replace(decode_at=decode_at, compiled_decap=None)
+    buf = scanner.file.read(span.start, span.end - span.start)
     try:
-        assert not scanner.loop.packets
-        with pytest.raises(ValueError, match="packet mode only"):
-            COMPILED(scanner.loop, b"", 24, 0, 1, [], [])
+        results = []
+        for run in (parallel.python_span_loop, COMPILED):
+            out: list = []
+            counts = run(loop, buf, span.start, span.count, span.first_frame, out, [])
+            results.append((counts, out))
+        assert results[0] == results[1]
+        kinds = {item[0] for item in results[0][1]}
+        assert parallel.DEFERRED in kinds and 0 in kinds
     finally:
         scanner.close()

@@ -67,7 +67,7 @@ def test_a_stream_decoder_reads_what_on_tcp_reads_in_one_process_and_in_a_stream
         monkeypatch.setattr(streamwork, "MIN_REFERENCED", 1)
         # (the Python loop: the compiled one takes the threshold and `by_reference` once;
         # tests/core/test_parallel_compiled.py holds it to this one, references included)
-        monkeypatch.setattr(parallel, "packet_loop", parallel.python_span_loop)
+        monkeypatch.setattr(parallel, "span_loop", parallel.python_span_loop)
 
         def noted(*args):
             fields = streamwork.by_reference(*args)
