@@ -16,6 +16,7 @@ static PyObject *segment_type = NULL;
 static PyObject *layers_v4_tcp = NULL, *layers_v4_udp = NULL;
 static PyObject *layers_v6_tcp = NULL, *layers_v6_udp = NULL;
 static PyObject *text_tcp = NULL, *text_udp = NULL;
+static PyObject *no_layers = NULL, *zero = NULL; /* a datagram's layers and lengths outside packet mode */
 static unsigned char tunnel_dport[65536];
 static long teredo_port = -1;
 
@@ -47,15 +48,15 @@ static PyObject *address_text(const unsigned char *raw, Py_ssize_t size, PyObjec
     return text;
 }
 
-/* [Segment(...)] from its fields (the references to the new objects are stolen, NULLs checked
- * here), or NULL with an exception set. */
+/* [Segment(...)] from its fields, or NULL with an exception set. The references of `src`,
+ * `dst`, `payload` and `ttl` are stolen (NULL: an error, checked here); the others borrowed. */
 static PyObject *one_segment(PyObject *transport, PyObject *src, long sport, PyObject *dst,
                              long dport, PyObject *payload, unsigned long seq, long flags,
                              unsigned long ack, long window, long ip_len, long data_len,
-                             long proto, long ttl, PyObject *layers, PyObject *frame_len)
+                             long proto, PyObject *ttl, PyObject *layers, PyObject *frame_len)
 {
     PyObject *seg = NULL, *list = NULL;
-    if (src == NULL || dst == NULL || payload == NULL)
+    if (src == NULL || dst == NULL || payload == NULL || ttl == NULL)
         goto fail;
     seg = ((PyTypeObject *)segment_type)->tp_alloc((PyTypeObject *)segment_type, SEGMENT_FIELDS);
     if (seg == NULL)
@@ -64,10 +65,10 @@ static PyObject *one_segment(PyObject *transport, PyObject *src, long sport, PyO
         Py_NewRef(transport), src, PyLong_FromLong(sport), dst, PyLong_FromLong(dport), payload,
         PyLong_FromUnsignedLong(seq), PyLong_FromLong(flags), PyLong_FromUnsignedLong(ack),
         PyLong_FromLong(window), PyLong_FromLong(ip_len), PyLong_FromLong(data_len),
-        PyLong_FromLong(proto), Py_NewRef(Py_None), Py_NewRef(Py_None), PyLong_FromLong(ttl),
+        PyLong_FromLong(proto), Py_NewRef(Py_None), Py_NewRef(Py_None), ttl,
         Py_NewRef(layers), Py_NewRef(frame_len),
     };
-    src = dst = payload = NULL; /* owned by items now */
+    src = dst = payload = ttl = NULL; /* owned by items now */
     int failed = 0;
     for (int i = 0; i < SEGMENT_FIELDS; i++) {
         if (items[i] == NULL)
@@ -85,6 +86,7 @@ fail:
     Py_XDECREF(src);
     Py_XDECREF(dst);
     Py_XDECREF(payload);
+    Py_XDECREF(ttl);
     Py_XDECREF(seg);
     return NULL;
 }
@@ -118,7 +120,7 @@ static PyObject *ipv6_packet(const unsigned char *buf, Py_ssize_t start, Py_ssiz
                            address_text(ip + 24, 16, cache, format_address), be16(th + 2),
                            payload_of(buf, header_end, stop), be32(th + 4), offset_flags & 0xFF,
                            be32(th + 8), be16(th + 14), 40 + (long)payload_len, (long)data_len,
-                           6, hops, layers_v6_tcp, frame_len);
+                           6, PyLong_FromLong(hops), layers_v6_tcp, frame_len);
     }
     if (next_header == 17) {
         if (stop - l4 < 8)
@@ -130,8 +132,8 @@ static PyObject *ipv6_packet(const unsigned char *buf, Py_ssize_t start, Py_ssiz
         return one_segment(text_udp, address_text(ip + 8, 16, cache, format_address), sport,
                            address_text(ip + 24, 16, cache, format_address), dport,
                            payload_of(buf, l4 + 8, udp_end < stop ? udp_end : stop), 0, 0, 0, 0,
-                           40 + (long)payload_len, (long)length - 8, 17, hops, layers_v6_udp,
-                           frame_len);
+                           40 + (long)payload_len, (long)length - 8, 17, PyLong_FromLong(hops),
+                           layers_v6_udp, frame_len);
     }
     Py_RETURN_NONE;
 }
@@ -184,7 +186,7 @@ static PyObject *ethernet_packet(PyObject *module, PyObject *const *args, Py_ssi
                              address_text(ip + 16, 4, cache, format_address), be16(th + 2),
                              payload_of(buf, header_end, stop), be32(th + 4), offset_flags & 0xFF,
                              be32(th + 8), be16(th + 14), total, (long)(ip_end - header_end), 6,
-                             ttl, layers_v4_tcp, frame_len);
+                             PyLong_FromLong(ttl), layers_v4_tcp, frame_len);
         goto done;
     }
     if (protocol == 17 && stop - start >= 42) {
@@ -194,8 +196,8 @@ static PyObject *ethernet_packet(PyObject *module, PyObject *const *args, Py_ssi
             result = one_segment(text_udp, address_text(ip + 12, 4, cache, format_address), sport,
                                  address_text(ip + 16, 4, cache, format_address), dport,
                                  payload_of(buf, start + 42, udp_end < stop ? udp_end : stop), 0,
-                                 0, 0, 0, total, (long)length - 8, 17, ttl, layers_v4_udp,
-                                 frame_len);
+                                 0, 0, 0, total, (long)length - 8, 17, PyLong_FromLong(ttl),
+                                 layers_v4_udp, frame_len);
             goto done;
         }
     }
@@ -211,39 +213,10 @@ static PyObject *datagram_segment(const unsigned char *src, const unsigned char 
                                   Py_ssize_t size, long sport, long dport, PyObject *payload,
                                   PyObject *cache, PyObject *format_address)
 {
-    PyObject *seg = NULL, *list = NULL;
     PyObject *src_text = address_text(src, size, cache, format_address);
     PyObject *dst_text = src_text ? address_text(dst, size, cache, format_address) : NULL;
-    if (src_text == NULL || dst_text == NULL)
-        goto fail;
-    seg = ((PyTypeObject *)segment_type)->tp_alloc((PyTypeObject *)segment_type, SEGMENT_FIELDS);
-    if (seg == NULL)
-        goto fail;
-    PyObject *zero = PyLong_FromLong(0), *empty = PyTuple_New(0);
-    PyObject *items[SEGMENT_FIELDS] = {
-        Py_NewRef(text_udp), src_text, PyLong_FromLong(sport), dst_text, PyLong_FromLong(dport),
-        payload, Py_XNewRef(zero), Py_XNewRef(zero), Py_XNewRef(zero), Py_XNewRef(zero),
-        Py_XNewRef(zero), Py_XNewRef(zero), Py_XNewRef(zero), Py_NewRef(Py_None),
-        Py_NewRef(Py_None), Py_NewRef(Py_None), Py_XNewRef(empty), Py_XNewRef(zero),
-    };
-    Py_XDECREF(zero);
-    Py_XDECREF(empty);
-    src_text = dst_text = payload = NULL; /* owned by items now */
-    int failed = 0;
-    for (int i = 0; i < SEGMENT_FIELDS; i++) {
-        failed |= items[i] == NULL;
-        PyTuple_SET_ITEM(seg, i, items[i]);
-    }
-    if (failed || (list = PyList_New(1)) == NULL)
-        goto fail;
-    PyList_SET_ITEM(list, 0, seg);
-    return list;
-fail:
-    Py_XDECREF(src_text);
-    Py_XDECREF(dst_text);
-    Py_XDECREF(payload);
-    Py_XDECREF(seg);
-    return NULL;
+    return one_segment(text_udp, src_text, sport, dst_text, dport, payload, 0, 0, 0, 0, 0, 0, 0,
+                       Py_NewRef(Py_None), no_layers, zero);
 }
 
 /* a UDP datagram outside packet mode: [its segment] when `udp_wanted(sport, dport, payload)`
@@ -406,7 +379,11 @@ static PyObject *setup(PyObject *module, PyObject *args)
         text_tcp = PyUnicode_InternFromString("tcp");
     if (text_udp == NULL)
         text_udp = PyUnicode_InternFromString("udp");
-    if (text_tcp == NULL || text_udp == NULL)
+    if (no_layers == NULL)
+        no_layers = PyTuple_New(0);
+    if (zero == NULL)
+        zero = PyLong_FromLong(0);
+    if (text_tcp == NULL || text_udp == NULL || no_layers == NULL || zero == NULL)
         return NULL;
     Py_RETURN_NONE;
 }

@@ -280,7 +280,9 @@ static PyObject *bind(PyObject *module, PyObject *args)
     PyObject *self = PyTuple_Pack(2, decoder, fallback);
     if (self == NULL)
         return NULL;
-    PyObject *function = PyCFunction_NewEx(&packet_def, self, PyModule_GetNameObject(module));
+    PyObject *name = PyModule_GetNameObject(module);
+    PyObject *function = name == NULL ? NULL : PyCFunction_NewEx(&packet_def, self, name);
+    Py_XDECREF(name);
     Py_DECREF(self);
     return function;
 }
