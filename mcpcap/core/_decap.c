@@ -17,7 +17,19 @@ static PyObject *layers_v4_tcp = NULL, *layers_v4_udp = NULL;
 static PyObject *layers_v6_tcp = NULL, *layers_v6_udp = NULL;
 static PyObject *text_tcp = NULL, *text_udp = NULL;
 static PyObject *no_layers = NULL, *zero = NULL; /* a datagram's layers and lengths outside packet mode */
-static unsigned char tunnel_dport[65536];
+/* the UDP destination ports of tunnels (a handful: a short list, not a 64 KiB table that would
+ * sit in every worker process) */
+#define MAX_TUNNEL_PORTS 16
+static unsigned tunnel_ports[MAX_TUNNEL_PORTS];
+static int tunnel_port_count = 0;
+
+static inline int tunnel_dport(unsigned port)
+{
+    for (int i = 0; i < tunnel_port_count; i++)
+        if (tunnel_ports[i] == port)
+            return 1;
+    return 0;
+}
 static long teredo_port = -1;
 
 #define SEGMENT_FIELDS 18
@@ -126,7 +138,7 @@ static PyObject *ipv6_packet(const unsigned char *buf, Py_ssize_t start, Py_ssiz
         if (stop - l4 < 8)
             Py_RETURN_NONE;
         unsigned sport = be16(th), dport = be16(th + 2), length = be16(th + 4);
-        if (length < 8 || tunnel_dport[dport] || (long)sport == teredo_port)
+        if (length < 8 || tunnel_dport(dport) || (long)sport == teredo_port)
             Py_RETURN_NONE;
         Py_ssize_t udp_end = l4 + length;
         return one_segment(text_udp, address_text(ip + 8, 16, cache, format_address), sport,
@@ -191,7 +203,7 @@ static PyObject *ethernet_packet(PyObject *module, PyObject *const *args, Py_ssi
     }
     if (protocol == 17 && stop - start >= 42) {
         unsigned sport = be16(th), dport = be16(th + 2), length = be16(th + 4);
-        if (length >= 8 && !tunnel_dport[dport] && (long)sport != teredo_port) {
+        if (length >= 8 && !tunnel_dport(dport) && (long)sport != teredo_port) {
             Py_ssize_t udp_end = start + 34 + length;
             result = one_segment(text_udp, address_text(ip + 12, 4, cache, format_address), sport,
                                  address_text(ip + 16, 4, cache, format_address), dport,
@@ -277,7 +289,7 @@ static PyObject *ipv6_datagram(const unsigned char *buf, Py_ssize_t start, Py_ss
         return wanted ? Py_NewRef(Py_None) : PyList_New(0);
     }
     if (next_header != 17 || length < 8 || end - start < 62 || payload_len < 8
-        || tunnel_dport[dport] || (long)sport == teredo_port)
+        || tunnel_dport(dport) || (long)sport == teredo_port)
         Py_RETURN_NONE;
     Py_ssize_t stop = start + 54 + payload_len;
     if (start + 54 + (Py_ssize_t)length < stop)
@@ -317,7 +329,7 @@ static PyObject *ethernet_datagram(PyObject *module, PyObject *const *args, Py_s
     unsigned protocol = ip[9], sport = be16(th), dport = be16(th + 2), length = be16(th + 4);
     if (ethertype == 0x0800 && ip[0] == 0x45 && !(frag & 0x3FFF)) {
         if (protocol == 17 && total >= 28 && length >= 8 && end - start >= 42
-            && !tunnel_dport[dport] && (long)sport != teredo_port) {
+            && !tunnel_dport(dport) && (long)sport != teredo_port) {
             /* the payload ends at the UDP length, the IP total length or the captured end */
             Py_ssize_t stop = start + (length + 20 < total ? 34 + (Py_ssize_t)length
                                                             : 14 + (Py_ssize_t)total);
@@ -353,7 +365,8 @@ static PyObject *setup(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "Segment must be a tuple subclass");
         return NULL;
     }
-    unsigned char ports[65536] = {0};
+    unsigned ports[MAX_TUNNEL_PORTS];
+    int count = 0;
     PyObject *iterator = PyObject_GetIter(tunnels), *item;
     if (iterator == NULL)
         return NULL;
@@ -362,13 +375,18 @@ static PyObject *setup(PyObject *module, PyObject *args)
         Py_DECREF(item);
         if (port == -1 && PyErr_Occurred())
             break;
+        if (count == MAX_TUNNEL_PORTS) {
+            PyErr_SetString(PyExc_ValueError, "more UDP tunnel ports than _decap.c holds");
+            break;
+        }
         if (port >= 0 && port < 65536)
-            ports[port] = 1;
+            ports[count++] = (unsigned)port;
     }
     Py_DECREF(iterator);
     if (PyErr_Occurred())
         return NULL;
-    memcpy(tunnel_dport, ports, sizeof ports);
+    memcpy(tunnel_ports, ports, sizeof ports);
+    tunnel_port_count = count;
     teredo_port = teredo;
     Py_XSETREF(segment_type, Py_NewRef(segment));
     Py_XSETREF(layers_v4_tcp, Py_NewRef(v4_tcp));
