@@ -69,3 +69,28 @@ def test_a_library_built_from_another_source_is_not_used(tmp_path):
     assert not fastpath._built_from_source_beside(stale)
     stale.SOURCE_SHA256 = hashlib.sha256(b"int changed;\n").hexdigest()
     assert fastpath._built_from_source_beside(stale)
+
+
+def test_a_build_without_a_compiler_says_so_and_goes_on(tmp_path, monkeypatch, capsys):
+    """The install does not fail where the C does not build: mcpcap then runs the Python."""
+    compile_command = hatch_build.compile_command
+    monkeypatch.setattr(hatch_build, "compile_command", lambda source, target: ["false"])
+    assert not hatch_build.build(str(REPO), hatch_build.SOURCES[0], str(tmp_path / "x.so"))
+    assert "did not build" in capsys.readouterr().out
+    monkeypatch.setattr(
+        hatch_build, "compile_command", lambda source, target: ["/nonexistent/cc", source]
+    )
+    assert not hatch_build.build(str(REPO), hatch_build.SOURCES[0], str(tmp_path / "x.so"))
+    assert "did not build" in capsys.readouterr().out
+    monkeypatch.setattr(sysconfig, "get_config_var", lambda name: None)
+    assert compile_command("a.c", "a.so") is None  # (a Python that names no linker)
+
+
+def test_a_build_compiles_each_source(tmp_path):
+    """The hook's own command, run here: a library that imports and names its source."""
+    assert _compiler_present(), "this machine has no C compiler to test the build with"
+    source = hatch_build.SOURCES[2]  # (the smallest: _reader.c)
+    target = tmp_path / hatch_build.library_name(source)
+    assert hatch_build.build(str(REPO), source, str(target))
+    digest = hashlib.sha256((REPO / source).read_bytes()).hexdigest()
+    assert digest.encode() in target.read_bytes()
