@@ -150,27 +150,44 @@ static PyObject *ipv6_packet(const unsigned char *buf, Py_ssize_t start, Py_ssiz
     Py_RETURN_NONE;
 }
 
+/* The frame `buf[start:end]` of a call's first three arguments, with its address cache (the
+ * fifth) checked: 0, or -1 with an exception set (and nothing to release). A frame shorter than
+ * `min_size` is a ValueError. The caller releases `view`. */
+static int frame_arguments(PyObject *const *args, Py_buffer *view, Py_ssize_t *start,
+                           Py_ssize_t *end, Py_ssize_t min_size)
+{
+    if (PyObject_GetBuffer(args[0], view, PyBUF_SIMPLE) < 0)
+        return -1;
+    *start = PyLong_AsSsize_t(args[1]);
+    *end = PyLong_AsSsize_t(args[2]);
+    if ((*start == -1 || *end == -1) && PyErr_Occurred())
+        goto fail;
+    if (!PyDict_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "the address cache must be a dict");
+        goto fail;
+    }
+    if (*start < 0 || *end > view->len || *end - *start < min_size) {
+        PyErr_Format(PyExc_ValueError, "a frame of at least %zd bytes inside the buffer",
+                     min_size);
+        goto fail;
+    }
+    return 0;
+fail:
+    PyBuffer_Release(view);
+    return -1;
+}
+
 static PyObject *ethernet_packet(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (twin_arguments(nargs, 6, segment_type,
                        "ethernet_packet(buf, start, end, frame_len, cache, format_address)") < 0)
         return NULL;
     Py_buffer view;
-    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+    Py_ssize_t start, end;
+    if (frame_arguments(args, &view, &start, &end, 34) < 0)
         return NULL;
-    Py_ssize_t start = PyLong_AsSsize_t(args[1]), end = PyLong_AsSsize_t(args[2]);
     PyObject *frame_len = args[3], *cache = args[4], *format_address = args[5];
     PyObject *result = NULL;
-    if ((start == -1 || end == -1) && PyErr_Occurred())
-        goto done;
-    if (!PyDict_Check(cache)) {
-        PyErr_SetString(PyExc_TypeError, "the address cache must be a dict");
-        goto done;
-    }
-    if (start < 0 || end > view.len || end - start < 34) {
-        PyErr_SetString(PyExc_ValueError, "a frame of at least 34 bytes inside the buffer");
-        goto done;
-    }
     const unsigned char *buf = view.buf, *ip = buf + start + 14;
     unsigned ethertype = be16(buf + start + 12), total = be16(ip + 2), frag = be16(ip + 6);
     if (ethertype != 0x0800 || ip[0] != 0x45 || (frag & 0x3FFF) || total < 28) {
@@ -305,19 +322,13 @@ static PyObject *ethernet_datagram(PyObject *module, PyObject *const *args, Py_s
                        "udp_wanted, tcp_ports)") < 0)
         return NULL;
     Py_buffer view;
-    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+    Py_ssize_t start, end;
+    if (frame_arguments(args, &view, &start, &end, 0) < 0)
         return NULL;
-    Py_ssize_t start = PyLong_AsSsize_t(args[1]), end = PyLong_AsSsize_t(args[2]);
     PyObject *cache = args[4], *format_address = args[5], *udp_wanted = args[6];
     PyObject *tcp_ports = args[7], *result = NULL;
-    if ((start == -1 || end == -1) && PyErr_Occurred())
-        goto done;
-    if (!PyDict_Check(cache) || !PyAnySet_Check(tcp_ports)) {
-        PyErr_SetString(PyExc_TypeError, "the address cache must be a dict, the ports a set");
-        goto done;
-    }
-    if (start < 0 || end > view.len || end < start) {
-        PyErr_SetString(PyExc_ValueError, "a frame inside the buffer");
+    if (!PyAnySet_Check(tcp_ports)) {
+        PyErr_SetString(PyExc_TypeError, "the TCP ports must be a set");
         goto done;
     }
     if (end - start < 40) { /* shorter than Ethernet, IPv4 and the UDP ports: the long way */

@@ -359,8 +359,6 @@ class _SpanScanner:
         from mcpcap.core.scan import UdpDispatch, packet_routes
 
         modules = load_modules(module_names)
-        self.layout = layout
-        self.record_header = struct.Struct(layout.endian + "IIII")
         self.file = LayoutFile(layout)
         scans = [(module, i) for i, module in enumerate(modules)]
         self.dispatch = UdpDispatch(scans)

@@ -433,7 +433,7 @@ class CaptureReader:
                 yield PcapSpan(start, pos, first + 1, count - first)
                 start, first = pos, count
             if event == RECORD_TOO_BIG:
-                (incl,) = struct.unpack_from(endian + "I", buf, pos - base + 8)
+                (incl,) = _UINT[little](buf, pos - base + 8)
                 self.warnings.append(
                     f"record {count + 1} claims {incl} captured bytes, more than any "
                     f"capture holds; stopped reading after {count} packets"
