@@ -26,6 +26,7 @@ from typing import NoReturn
 PR_SET_PDEATHSIG = 1
 _main_pid = 0
 _forking_pid = 0
+_sigint_arrived = False
 
 
 def end_quietly_on_signals() -> None:
@@ -50,9 +51,17 @@ def _on_signal(signum: int, _frame: object) -> None:
     if service is not None and service.abandon_scans():
         exit_interrupted()
     if signum == signal.SIGINT:
+        global _sigint_arrived
+        _sigint_arrived = True
         raise KeyboardInterrupt
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
+
+
+def sigint_arrived() -> bool:
+    """Whether Ctrl+C reached this process (its KeyboardInterrupt may have come out as another
+    error: raised inside an event loop's own code, anyio reports the state it broke)."""
+    return _sigint_arrived
 
 
 def exit_interrupted() -> NoReturn:

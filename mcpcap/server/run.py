@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 from mcpcap.core.config import Settings
 from mcpcap.core.errors import BadArgumentError, McpcapError
 from mcpcap.core.memory import limit_malloc_arenas
-from mcpcap.core.shutdown import exit_interrupted
+from mcpcap.core.shutdown import exit_interrupted, sigint_arrived
 
 TOKEN_ENV = "MCPCAP_AUTH_TOKEN"
 ALLOWED_HOSTS_ENV = "MCPCAP_ALLOWED_HOSTS"  # extra Host values (name or name:port), comma separated
@@ -66,6 +66,12 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
         else:
             anyio.run(serve_http, server, host, port, token)
     except KeyboardInterrupt:
+        interrupted = True
+    except BaseException:
+        # Ctrl+C raised inside anyio's own code (a cancel scope being left) comes out as an
+        # ExceptionGroup of the RuntimeError it caused: the interrupt is still why it ended
+        if not sigint_arrived():
+            raise
         interrupted = True
     finally:
         close_quietly(workspace)
