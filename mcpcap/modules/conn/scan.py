@@ -4,7 +4,7 @@ Connections are written in batches as they finish, each with the number the trac
 when it began: when the capture's times go forward that number is already its place in time
 order (`ORDER`), so record ids follow the capture whatever the number of worker processes;
 otherwise the records are renumbered at the end. The n-th later connection of the same
-5-tuple gets its own uid (`flow_uid(..., n)`). At the end the connections are also
+5-tuple gets its own uid (`flow_uid(..., n)`). As they are written, the connections are also
 tallied by the few columns the overview groups by (`conn_tallies`), so the summary reads a
 small table instead of grouping every connection again for each of its lists.
 """
@@ -20,6 +20,7 @@ from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.modules.conn.flows import MAX_STACKS, PROTO_NAMES, flow_ids
+from mcpcap.modules.conn.tallies import ConnTallies
 from mcpcap.modules.conn.tracker import (
     DATA,
     IPB,
@@ -70,15 +71,7 @@ CREATE TABLE conn_layers (layers TEXT PRIMARY KEY, frames INTEGER NOT NULL,
 """
 INSERT = f"INSERT INTO conn_connections (id, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})"
 ORDER = "ts, first_frame, transport, client, client_port, server, server_port"  # `Conn.order`
-TALLY = """
-INSERT INTO conn_tallies
-SELECT client, server, tunnel_parents IS NULL, vlan IS NOT NULL, transport, server_port, service,
-       conn_state, count(*), sum(packets), sum(ip_bytes), count(syn_rtt), sum(retransmissions),
-       count(*) FILTER (WHERE retransmissions > 0), sum(zero_windows), sum(missed_bytes),
-       CASE WHEN conn_state = 'S0' AND transport IN ('udp', 'icmp', 'icmpv6')
-            THEN conn_unicast(server) ELSE transport = 'tcp' AND conn_state IN ('REJ', 'S0') END
-FROM conn_connections GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-"""
+INSERT_TALLY = f"INSERT INTO conn_tallies VALUES (?{', ?' * 16})"
 UID_INDEX = "CREATE INDEX conn_uid ON conn_connections (uid)"  # the scan's own (occurrences)
 
 
@@ -181,6 +174,7 @@ class ConnScan(ModuleScan):
     def __init__(self, db: sqlite3.Connection, max_active: int | None = None) -> None:
         self._db = db
         self._rows: list[tuple] = []
+        self._tallies = ConnTallies(("id", *COLUMNS))
         self.tracker = ConnTracker(self._emit, max_active)
         self._seconds: dict[int, list[int]] = {}
         self._width = 1
@@ -242,6 +236,7 @@ class ConnScan(ModuleScan):
 
     def _flush(self) -> None:
         self._db.executemany(INSERT, self._rows)
+        self._tallies.add(self._rows)
         self._rows.clear()
 
     def warnings(self) -> list[str]:
@@ -263,8 +258,7 @@ class ConnScan(ModuleScan):
             "INSERT INTO conn_layers VALUES (?, ?, ?)",
             [("/".join(layers), frames, size) for layers, (frames, size) in self._stacks.items()],
         )
-        db.create_function("conn_unicast", 1, unicast, deterministic=True)
-        db.execute(TALLY)
+        db.executemany(INSERT_TALLY, self._tallies.rows(unicast))
         totals = db.execute(
             "SELECT coalesce(sum(connections), 0), coalesce(sum(packets), 0), "
             "coalesce(sum(ip_bytes), 0) FROM conn_tallies"

@@ -49,6 +49,7 @@ CREATE TABLE dhcp_messages (
 COLUMNS = 26  # the values `_Exchange.row` gives (the last two columns are filled at the end)
 INSERT_TRANSACTION = "INSERT INTO dhcp_transactions VALUES (" + ", ".join("?" * COLUMNS) + ", 0, 0)"
 INSERT_MESSAGE = "INSERT INTO dhcp_messages VALUES (?, ?, ?, ?, ?)"
+MAC, ASSIGNED_ADDR = 6, 12  # their places in a row
 
 
 def server_address(src: str, msg: dict[str, Any]) -> str:
@@ -273,6 +274,7 @@ class DhcpScan(ModuleScan):
         self.malformed = MalformedLog(db, "dhcp")
         self.tally: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
+        self.shared = SharedAddresses()
 
     def on_udp(self, frame: int, ts: float, seg: Any) -> None:
         """A serial scan's datagram: decoded here, as a worker would have."""
@@ -344,7 +346,9 @@ class DhcpScan(ModuleScan):
             self._write()
 
     def _write(self) -> None:
-        self.db.executemany(INSERT_TRANSACTION, [e.row() for e in self.done])
+        rows = [e.row() for e in self.done]
+        self.db.executemany(INSERT_TRANSACTION, rows)
+        self.shared.add(rows)
         messages = [
             (e.id, *message)
             for e in self.done
@@ -359,7 +363,7 @@ class DhcpScan(ModuleScan):
         self.open.clear()
         self._write()
         self.malformed.flush()
-        _mark_shared_addresses(db)
+        self.shared.store(db)
         return ModuleCounts(
             messages=self.tally["messages"],
             malformed=sum(self.reasons.values()),
@@ -367,16 +371,36 @@ class DhcpScan(ModuleScan):
         )
 
 
-def _mark_shared_addresses(db: sqlite3.Connection) -> None:
-    """addr_clients: MACs given the same address; mac_addrs: addresses given to the same MAC."""
-    db.execute("CREATE INDEX dhcp_transactions_assigned ON dhcp_transactions (assigned_addr)")
-    db.execute("CREATE INDEX dhcp_transactions_mac ON dhcp_transactions (mac)")
-    db.execute(
-        "UPDATE dhcp_transactions SET addr_clients = (SELECT count(DISTINCT o.mac) "
-        "FROM dhcp_transactions o WHERE o.assigned_addr = dhcp_transactions.assigned_addr) "
-        "WHERE assigned_addr IS NOT NULL"
-    )
-    db.execute(
-        "UPDATE dhcp_transactions SET mac_addrs = (SELECT count(DISTINCT o.assigned_addr) "
-        "FROM dhcp_transactions o WHERE o.mac = dhcp_transactions.mac) WHERE mac IS NOT NULL"
-    )
+class SharedAddresses:
+    """Which MACs got each assigned address, and which addresses each MAC got, counted as the
+    transactions are written: at the end each row learns its `addr_clients` and `mac_addrs`
+    with one indexed update per address and per MAC (grouping the table again for every row
+    took 0.2 s of the scan's single-threaded end on the 1M-packet benchmark capture)."""
+
+    def __init__(self) -> None:
+        self.macs_of: dict[str, set[str]] = {}  # assigned address -> MACs given it
+        self.addresses_of: dict[str, set[str]] = {}  # MAC -> addresses it was given
+
+    def add(self, rows: list[tuple]) -> None:
+        for row in rows:
+            mac, address = row[MAC], row[ASSIGNED_ADDR]
+            if address is not None:
+                macs = self.macs_of.setdefault(address, set())
+                if mac is not None:
+                    macs.add(mac)
+            if mac is not None:
+                addresses = self.addresses_of.setdefault(mac, set())
+                if address is not None:
+                    addresses.add(address)
+
+    def store(self, db: sqlite3.Connection) -> None:
+        db.execute("CREATE INDEX dhcp_transactions_assigned ON dhcp_transactions (assigned_addr)")
+        db.execute("CREATE INDEX dhcp_transactions_mac ON dhcp_transactions (mac)")
+        db.executemany(
+            "UPDATE dhcp_transactions SET addr_clients = ? WHERE assigned_addr = ?",
+            [(len(macs), address) for address, macs in self.macs_of.items() if macs],
+        )
+        db.executemany(
+            "UPDATE dhcp_transactions SET mac_addrs = ? WHERE mac = ?",
+            [(len(addresses), mac) for mac, addresses in self.addresses_of.items() if addresses],
+        )
