@@ -395,7 +395,7 @@ class _SpanScanner:
             self.decap.decode_at,
             self.packet_routes,
             self.dispatch.for_datagram,
-            self.decoders,
+            [getattr(decoder, "compiled_call", decoder) for decoder in self.decoders],
             self.tcp.wants if self.tcp.active else None,
             self.stream_tcp if self.stream_tcp.active else None,
             self._flush_packets,
@@ -437,7 +437,9 @@ class SpanLoop(NamedTuple):
     decode_at: Callable[..., list]  # `Decapsulator.decode_at`
     routes: dict[str, list[Callable]]  # the packet decoders of each transport (`packet_routes`)
     datagram_targets: Callable[[int, int, bytes], list[int]]  # `UdpDispatch.for_datagram`
-    decoders: list[Any]  # each module's worker decoder, by module index
+    # each module's worker decoder, by module index (its `compiled_call` when it has one: a
+    # compiled twin of its call)
+    decoders: list[Any]
     wants_tcp: Callable[[Any], bool] | None  # TCP segments the scanning process reassembles
     streams: TcpInterest | None  # TCP segments for the stream decoders
     flush_packets: Callable[[], list]  # the packet decoders' partials so far

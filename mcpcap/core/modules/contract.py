@@ -233,7 +233,9 @@ class ProtocolModule(ABC):
         worker calls after each span, returns what it has (as `marshal` carries) for
         `ModuleScan.on_worker_flush` in the scanning process. A packet module's decoder also
         has `packet(frame, ts, segment)`, called for every IP packet (packet-mode `Segment`s:
-        tcp, udp, icmp, icmpv6, ip and l2) in capture order within a span.
+        tcp, udp, icmp, icmpv6, ip and l2) in capture order within a span. A decoder with a
+        `compiled_call` attribute (a compiled twin of its call, with the same arguments and
+        results) is called through that instead.
         """
         decoder = self.udp_decoder()
         assert decoder is not None

@@ -202,6 +202,12 @@ def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
     return brief
 
 
+def seen_briefs() -> tuple[dict[bytes, tuple], dict[bytes, tuple]]:
+    """The briefs `decode_brief` remembers, by message bytes after the id: DNS and LLMNR, mDNS
+    (always these two dicts: they are emptied, never replaced)."""
+    return _briefs_seen, _mdns_briefs_seen
+
+
 def forget_seen() -> None:
     """Empty the caches of questions and messages seen before (they are bounded anyway)."""
     global _brief_bytes

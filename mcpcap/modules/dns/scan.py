@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from mcpcap.core import fastpath
+from mcpcap.core.decap import Segment
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.malformed import MAX_STORED, MalformedLog
-from mcpcap.modules.dns import store_schema
+from mcpcap.modules.dns import decoder, store_schema
 from mcpcap.modules.dns.counting import MessageCounts
-from mcpcap.modules.dns.decoder import Brief, decode_brief, forget_seen
+from mcpcap.modules.dns.decoder import BRIEF_FIELDS, Brief, decode_brief, forget_seen
 from mcpcap.modules.dns.domains import load_suffix_list
 from mcpcap.modules.dns.hunting.tallies import HuntTallies
 from mcpcap.modules.dns.outcomes import Outcomes
@@ -82,6 +84,10 @@ class WorkerDecoder:
         self._malformed: list[tuple] = []
         self._counts = MessageCounts()
         self._frame = self._index = 0
+        # what the span loop calls instead of this object: `__call__`, in C for the messages
+        # seen before (`_worker.c`), where that was built
+        if _COMPILED_BIND is not None:
+            self.compiled_call = _COMPILED_BIND(self, self.__call__, *decoder.seen_briefs())
 
     def __call__(self, frame: int, ts: float, seg) -> Brief | tuple | None:
         sport, dport = seg.sport, seg.dport
@@ -112,6 +118,27 @@ class WorkerDecoder:
         counts, self._counts = self._counts, MessageCounts()
         bad, self._malformed = self._malformed, []
         return counts.state(), store_schema.message_chunk(rows) if rows else None, bad
+
+
+def _compiled_bind() -> Callable | None:
+    """`_worker.bind(decoder, fallback, briefs, mdns_briefs)`, where `_worker.c` was built; the
+    places it reads must be those of a `Segment` and of a remembered brief (a mismatch is a bug
+    in the C: it would read the wrong fields)."""
+    compiled = fastpath.compiled("mcpcap.modules.dns._worker")
+    if compiled is None:
+        return None
+    seen_fields = (*BRIEF_FIELDS[1:9], BRIEF_FIELDS[10])  # (see `decode_brief`)
+    ours = {
+        "segment": {name: Segment._fields.index(name) for name in compiled.LAYOUT["segment"]},
+        "seen": {name: seen_fields.index(name) for name in compiled.LAYOUT["seen"]},
+    }
+    sizes = (len(Segment._fields), len(seen_fields))
+    if ours != compiled.LAYOUT or sizes != (compiled.SEGMENT_FIELDS, compiled.SEEN_FIELDS):
+        raise RuntimeError(f"_worker.c reads {compiled.LAYOUT}, but the fields are at {ours}")
+    return compiled.bind
+
+
+_COMPILED_BIND = _compiled_bind()
 
 
 def message_row(msg: Brief, meta: tuple, index: int) -> tuple:

@@ -1,0 +1,304 @@
+/* `WorkerDecoder.__call__` compiled, for a message seen before (optional: see
+ * mcpcap/core/fastpath.py).
+ *
+ * A capture repeats whole DNS messages over and over, and the decoder remembers the `Brief` of
+ * each message it decoded (decoder.py's `decode_brief`). For a datagram on a DNS, mDNS or LLMNR
+ * port whose message is remembered, clean, and no NXDOMAIN response, `bind(decoder, fallback,
+ * briefs, mdns_briefs)` gives a function that does what `WorkerDecoder.__call__` does: the
+ * same counts (`MessageCounts.add`), the same store row (`message_row`) and the same value
+ * returned, in the same Python objects. Every other datagram (a message not seen yet, another
+ * port, a malformed message, an NXDOMAIN response, anything unexpected) goes to `fallback`,
+ * the Python method, which is the reference; tests/modules/dns/test_worker_compiled.py holds
+ * the two to each other.
+ */
+#include "../../core/_twin.h"
+
+/* a Segment's fields (mcpcap/core/decap.py) */
+enum { S_SRC = 1, S_SPORT = 2, S_DST = 3, S_DPORT = 4, S_PAYLOAD = 5, S_FIELDS = 18 };
+/* a remembered brief: a `Brief` without its id and raw bytes (decoder.py's `decode_brief`) */
+enum { B_FLAGS, B_RCODE, B_OPCODE, B_MALFORMED, B_QUESTIONS, B_VIEW = 8, B_FIELDS };
+enum { DNS_PORT = 53, MDNS_PORT = 5353, LLMNR_PORT = 5355, RCODE_NXDOMAIN = 3, HEADER = 12 };
+
+static PyObject *str_udp, *str_dns, *str_mdns, *str_llmnr, *int_one;
+static PyObject *str_frame, *str_index, *str_counts, *str_rows, *str_shapes, *str_ends,
+    *str_questions;
+
+/* dict[key] += 1 (from 1 when missing): 0, or -1 with an exception set */
+static int count_in(PyObject *dict, PyObject *key)
+{
+    PyObject *old = PyDict_GetItemWithError(dict, key);
+    if (old == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+        PyObject *one = PyLong_FromLong(1);
+        int failed = one == NULL || PyDict_SetItem(dict, key, one) < 0;
+        Py_XDECREF(one);
+        return failed ? -1 : 0;
+    }
+    PyObject *more = PyNumber_Add(old, int_one);
+    int failed = more == NULL || PyDict_SetItem(dict, key, more) < 0;
+    Py_XDECREF(more);
+    return failed ? -1 : 0;
+}
+
+/* the dict `owner.name` (a new reference), or NULL: no exception when it is missing or no dict */
+static PyObject *dict_attribute(PyObject *owner, PyObject *name)
+{
+    PyObject *value = PyObject_GetAttr(owner, name);
+    if (value == NULL || !PyDict_CheckExact(value)) {
+        PyErr_Clear();
+        Py_XDECREF(value);
+        return NULL;
+    }
+    return value;
+}
+
+/* `MessageCounts.add(brief, ts, src, dst, "udp", protocol)` of a clean message that is no
+ * NXDOMAIN response: 1, 0 (counts not as expected: nothing changed), or -1 with an exception */
+static int count_message(PyObject *counts, PyObject *seen, long qr, PyObject *ts, PyObject *src,
+                         PyObject *dst, PyObject *protocol)
+{
+    PyObject *shapes = dict_attribute(counts, str_shapes);
+    PyObject *ends = dict_attribute(counts, str_ends);
+    PyObject *questions = dict_attribute(counts, str_questions);
+    PyObject *asked = PyTuple_GET_ITEM(seen, B_QUESTIONS);
+    PyObject *second = NULL, *qr_obj = NULL, *shape = NULL, *end = NULL;
+    int result = 0;
+    if (shapes == NULL || ends == NULL || questions == NULL || !PyList_CheckExact(asked))
+        goto done;
+    double when = PyFloat_AS_DOUBLE(ts);
+    if (!(when > -1e15 && when < 1e15)) /* (also NaN) int(ts) as Python makes it, below */
+        goto done;
+    result = -1;
+    second = PyLong_FromLongLong((long long)when); /* truncates toward zero, as int() does */
+    qr_obj = PyLong_FromLong(qr);
+    if (second == NULL || qr_obj == NULL)
+        goto done;
+    PyObject *rcode = PyTuple_GET_ITEM(seen, B_RCODE);
+    shape = PyTuple_Pack(6, second, str_udp, protocol, qr_obj, rcode, Py_None);
+    end = PyTuple_Pack(4, src, dst, qr_obj, rcode);
+    if (shape == NULL || end == NULL || count_in(shapes, shape) < 0 || count_in(ends, end) < 0)
+        goto done;
+    if (!qr) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(asked); i++) {
+            if (count_in(questions, PyList_GET_ITEM(asked, i)) < 0)
+                goto done;
+        }
+    }
+    result = 1;
+done:
+    Py_XDECREF(shapes);
+    Py_XDECREF(ends);
+    Py_XDECREF(questions);
+    Py_XDECREF(second);
+    Py_XDECREF(qr_obj);
+    Py_XDECREF(shape);
+    Py_XDECREF(end);
+    return result;
+}
+
+/* The message's place in its frame (the decoder's `_frame` and `_index`, as `__call__` moves
+ * them): 0, or -1 with an exception set; `*index` a new reference */
+static int next_index(PyObject *decoder, PyObject *frame, PyObject **index)
+{
+    PyObject *last = PyObject_GetAttr(decoder, str_frame);
+    if (last == NULL)
+        return -1;
+    int same = PyObject_RichCompareBool(frame, last, Py_EQ);
+    Py_DECREF(last);
+    if (same < 0)
+        return -1;
+    if (same) {
+        PyObject *previous = PyObject_GetAttr(decoder, str_index);
+        *index = previous == NULL ? NULL : PyNumber_Add(previous, int_one);
+        Py_XDECREF(previous);
+    } else {
+        *index = PyLong_FromLong(0);
+        if (*index != NULL && PyObject_SetAttr(decoder, str_frame, frame) < 0)
+            Py_CLEAR(*index);
+    }
+    if (*index == NULL || PyObject_SetAttr(decoder, str_index, *index) < 0) {
+        Py_CLEAR(*index);
+        return -1;
+    }
+    return 0;
+}
+
+/* The datagram's protocol, when a port is DNS's, mDNS's or LLMNR's (`protocol_of`); else NULL */
+static PyObject *protocol_of(long sport, long dport)
+{
+    if (sport == MDNS_PORT || dport == MDNS_PORT)
+        return str_mdns;
+    if (sport == LLMNR_PORT || dport == LLMNR_PORT)
+        return str_llmnr;
+    if (sport == DNS_PORT || dport == DNS_PORT)
+        return str_dns;
+    return NULL;
+}
+
+/* The remembered brief of `payload` (a borrowed reference; NULL when there is none or on an
+ * error, which `PyErr_Occurred` tells) */
+static PyObject *seen_brief(PyObject *briefs, PyObject *payload)
+{
+    PyObject *key = PyBytes_FromStringAndSize(PyBytes_AS_STRING(payload) + 2,
+                                              PyBytes_GET_SIZE(payload) - 2);
+    if (key == NULL)
+        return NULL;
+    PyObject *seen = PyDict_GetItemWithError(briefs, key);
+    Py_DECREF(key);
+    return seen;
+}
+
+/* `__call__` of a remembered message: its result (a new reference), Py_None borrowed when it
+ * is not one this code takes (nothing changed), or NULL with an exception set */
+static PyObject *remembered(PyObject *self, PyObject *frame, PyObject *ts, PyObject *seg)
+{
+    if (!PyTuple_Check(seg) || PyTuple_GET_SIZE(seg) < S_FIELDS || !PyFloat_CheckExact(ts))
+        return Py_None;
+    long sport = PyLong_AsLong(PyTuple_GET_ITEM(seg, S_SPORT));
+    long dport = PyLong_AsLong(PyTuple_GET_ITEM(seg, S_DPORT));
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return Py_None;
+    }
+    PyObject *protocol = protocol_of(sport, dport);
+    PyObject *payload = PyTuple_GET_ITEM(seg, S_PAYLOAD);
+    if (protocol == NULL || !PyBytes_CheckExact(payload) || PyBytes_GET_SIZE(payload) < HEADER)
+        return Py_None;
+    PyObject *briefs = PyTuple_GET_ITEM(self, protocol == str_mdns ? 3 : 2);
+    PyObject *seen = seen_brief(briefs, payload);
+    if (seen == NULL)
+        return PyErr_Occurred() ? NULL : Py_None;
+    if (!PyTuple_CheckExact(seen) || PyTuple_GET_SIZE(seen) != B_FIELDS
+        || PyTuple_GET_ITEM(seen, B_MALFORMED) != Py_None)
+        return Py_None;
+    long flags = PyLong_AsLong(PyTuple_GET_ITEM(seen, B_FLAGS));
+    long rcode = PyLong_AsLong(PyTuple_GET_ITEM(seen, B_RCODE));
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return Py_None;
+    }
+    long qr = flags >> 15;
+    if (qr && rcode == RCODE_NXDOMAIN) /* its names are counted too: the Python does that */
+        return Py_None;
+
+    PyObject *decoder = PyTuple_GET_ITEM(self, 0);
+    PyObject *counts = PyObject_GetAttr(decoder, str_counts);
+    PyObject *rows = PyObject_GetAttr(decoder, str_rows);
+    PyObject *result = Py_None, *index = NULL, *row = NULL, *ident = NULL, *qr_obj = NULL;
+    if (counts == NULL || rows == NULL || !PyList_CheckExact(rows)) {
+        PyErr_Clear();
+        goto done;
+    }
+    PyObject *src = PyTuple_GET_ITEM(seg, S_SRC), *dst = PyTuple_GET_ITEM(seg, S_DST);
+    /* the counts first: what they do not take leaves everything as it was */
+    int counted = count_message(counts, seen, qr, ts, src, dst, protocol);
+    if (counted <= 0) {
+        result = counted < 0 ? NULL : Py_None;
+        goto done;
+    }
+    result = NULL;
+    const unsigned char *raw = (const unsigned char *)PyBytes_AS_STRING(payload);
+    ident = PyLong_FromLong((raw[0] << 8) | raw[1]);
+    qr_obj = PyLong_FromLong(qr);
+    if (ident == NULL || qr_obj == NULL || next_index(decoder, frame, &index) < 0)
+        goto done;
+    row = PyTuple_Pack(12, frame, index, ts, src, PyTuple_GET_ITEM(seg, S_SPORT), dst,
+                       PyTuple_GET_ITEM(seg, S_DPORT), str_udp, protocol, qr_obj, ident, payload);
+    if (row == NULL || PyList_Append(rows, row) < 0)
+        goto done;
+    result = PyTuple_Pack(3, ident, protocol, PyTuple_GET_ITEM(seen, B_VIEW));
+done:
+    Py_XDECREF(counts);
+    Py_XDECREF(rows);
+    Py_XDECREF(index);
+    Py_XDECREF(row);
+    Py_XDECREF(ident);
+    Py_XDECREF(qr_obj);
+    return result;
+}
+
+/* the bound function: self is (decoder, fallback, briefs, mdns_briefs) */
+static PyObject *call(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "call(frame, ts, segment)");
+        return NULL;
+    }
+    PyObject *result = remembered(self, args[0], args[1], args[2]);
+    if (result != Py_None)
+        return result;
+    return PyObject_Vectorcall(PyTuple_GET_ITEM(self, 1), args, 3, NULL);
+}
+
+static PyMethodDef call_def = {
+    "call", (PyCFunction)(void (*)(void))call, METH_FASTCALL,
+    "call(frame, ts, segment): WorkerDecoder.__call__, in C for a message seen before",
+};
+
+static PyObject *bind(PyObject *module, PyObject *args)
+{
+    PyObject *decoder, *fallback, *briefs, *mdns_briefs;
+    if (!PyArg_ParseTuple(args, "OOO!O!:bind", &decoder, &fallback, &PyDict_Type, &briefs,
+                          &PyDict_Type, &mdns_briefs))
+        return NULL;
+    if (!PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "the fallback must be callable");
+        return NULL;
+    }
+    PyObject *self = PyTuple_Pack(4, decoder, fallback, briefs, mdns_briefs);
+    if (self == NULL)
+        return NULL;
+    PyObject *name = PyModule_GetNameObject(module);
+    PyObject *function = name == NULL ? NULL : PyCFunction_NewEx(&call_def, self, name);
+    Py_XDECREF(name);
+    Py_DECREF(self);
+    return function;
+}
+
+static PyMethodDef methods[] = {
+    {"bind", bind, METH_VARARGS,
+     "bind(decoder, fallback, briefs, mdns_briefs): the decoder's call, done in C for a message "
+     "remembered in `briefs` (`mdns_briefs` for mDNS), else by `fallback` (the Python method)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = TWIN_MODULE_DEF(
+    "mcpcap.modules.dns._worker",
+    "WorkerDecoder.__call__ compiled, for the messages seen before (see scan.py).", methods);
+
+static PyObject *interned(const char *text, PyObject **slot)
+{
+    *slot = PyUnicode_InternFromString(text);
+    return *slot;
+}
+
+PyMODINIT_FUNC PyInit__worker(void)
+{
+    if (!interned("udp", &str_udp) || !interned("dns", &str_dns) || !interned("mdns", &str_mdns)
+        || !interned("llmnr", &str_llmnr) || !interned("_frame", &str_frame)
+        || !interned("_index", &str_index) || !interned("_counts", &str_counts)
+        || !interned("_rows", &str_rows) || !interned("_shapes", &str_shapes)
+        || !interned("_ends", &str_ends) || !interned("_questions", &str_questions))
+        return NULL;
+    int_one = PyLong_FromLong(1);
+    PyObject *module = int_one == NULL ? NULL : twin_module(&module_def);
+    if (module == NULL)
+        return NULL;
+    /* the places this code reads, which scan.py checks against its own before it binds */
+    PyObject *layout = Py_BuildValue(
+        "{s{sisisisisi}s{sisisisisi}}", "segment", "src", S_SRC, "sport", S_SPORT, "dst", S_DST,
+        "dport", S_DPORT, "payload", S_PAYLOAD, "seen", "flags", B_FLAGS, "rcode", B_RCODE,
+        "malformed", B_MALFORMED, "questions", B_QUESTIONS, "view", B_VIEW);
+    if (layout == NULL || PyModule_AddObject(module, "LAYOUT", layout) < 0) {
+        Py_XDECREF(layout);
+        Py_DECREF(module);
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(module, "SEGMENT_FIELDS", S_FIELDS) < 0
+        || PyModule_AddIntConstant(module, "SEEN_FIELDS", B_FIELDS) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

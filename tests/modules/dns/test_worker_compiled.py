@@ -1,0 +1,167 @@
+"""`WorkerDecoder`'s C twin (`_worker.c`, its `compiled_call`) against `__call__`, its reference.
+
+Both decoders get the same datagrams, in the same frames, and flush at the same places: each
+call's value and each flush must be equal. The C side takes only the messages the decoder has
+seen before and hands the rest to the Python: the tests also check that it took a fair share,
+so the comparison is not all fallback.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mcpcap.core.decap import Decapsulator, Segment
+from mcpcap.core.reader import CaptureReader
+from mcpcap.modules.dns import decoder, scan
+from mcpcap.modules.dns.scan import WorkerDecoder
+from tests.modules.conn.flowkit import udp
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+pytestmark = pytest.mark.skipif(
+    scan._COMPILED_BIND is None, reason="the compiled code is turned off (MCPCAP_PURE_PYTHON)"
+)
+
+Datagram = tuple[int, float, Segment]
+
+
+class _Twins:
+    """A Python decoder and a compiled one, fed alike; `handed` counts the compiled one's
+    fallbacks to Python."""
+
+    def __init__(self) -> None:
+        decoder.forget_seen()
+        self.python = WorkerDecoder()
+        self.compiled = WorkerDecoder()
+        self.handed = self.calls = 0  # (calls: of datagrams on the DNS ports)
+        python_call = self.compiled.__call__
+
+        def fallback(frame: int, ts: float, seg: Segment):
+            self.handed += {seg.sport, seg.dport} & scan.WELL_KNOWN != set()
+            return python_call(frame, ts, seg)
+
+        self.compiled.compiled_call = scan._COMPILED_BIND(
+            self.compiled, fallback, *decoder.seen_briefs()
+        )
+
+    def feed(self, datagrams: list[Datagram], flush_every: int = 0) -> None:
+        for count, (frame, ts, seg) in enumerate(datagrams, start=1):
+            self.calls += {seg.sport, seg.dport} & scan.WELL_KNOWN != set()
+            # the compiled one first: when it meets a message first, its fallback decodes it
+            assert self.compiled.compiled_call(frame, ts, seg) == self.python(frame, ts, seg)
+            if flush_every and count % flush_every == 0:
+                assert self.compiled.flush() == self.python.flush()
+        assert self.compiled.flush() == self.python.flush()
+
+
+def _datagrams(path: Path) -> list[Datagram]:
+    """The UDP datagrams of a capture, numbered and timed as a scan does."""
+    datagrams: list[Datagram] = []
+    try:
+        with CaptureReader(str(path)) as reader:
+            decap = Decapsulator(lambda *_: True, frozenset())
+            for frame, (ts, linktype, data, wire_len) in enumerate(reader, start=1):
+                for seg in decap.decode(linktype, data, ts, wire_len):
+                    if seg.transport == "udp":
+                        datagrams.append((frame, ts, seg))
+    except Exception:  # (the fixtures include captures that are not captures)
+        pass
+    return datagrams
+
+
+@pytest.fixture(scope="module")
+def capture_datagrams(tmp_path_factory) -> list[list[Datagram]]:
+    """The fixture captures' datagrams, and a small benchmark capture's, capture by capture."""
+    from benchmarks import generate
+
+    folder = tmp_path_factory.mktemp("generated")
+    generate.generate(folder / "bench.pcap", 6000, seed=5, write_truth=False)
+    shutil.copy(FIXTURES.parents[1] / "example.pcap", folder)
+    paths = sorted(folder.glob("*.pcap"))
+    for name in ("captures", "dhcp_icmp", "gaps"):
+        paths += sorted((FIXTURES / name).glob("*.pcap*"))
+    return [found for found in (_datagrams(path) for path in paths) if found]
+
+
+@pytest.mark.parametrize("flush_every", [0, 1, 97])
+def test_the_same_values_and_flushes_on_every_capture(capture_datagrams, flush_every):
+    handed = calls = 0
+    for datagrams in capture_datagrams:
+        twins = _Twins()
+        twins.feed(datagrams, flush_every)
+        handed += twins.handed
+        calls += twins.calls
+    assert calls > 1500
+    assert handed < calls * 0.75, (handed, calls)  # the C side answered a fair share
+
+
+def test_the_same_values_and_flushes_on_the_corpus(corpus):
+    paths = sorted(path for path in corpus.rglob("*") if ".pcap" in path.name)
+    assert paths
+    rng = random.Random(5)
+    for path in paths:
+        datagrams = _datagrams(path)
+        if datagrams:
+            _Twins().feed(datagrams, rng.choice((0, 16, 4096)))
+
+
+QUERY = bytes.fromhex("12340100000100000000000003777777076578616d706c6503636f6d0000010001")
+ANSWER = bytes.fromhex(
+    "12348180000100010000000003777777076578616d706c6503636f6d0000010001"
+    "c00c000100010000012c00045db8d822"
+)
+NXDOMAIN = bytes(ANSWER[:3]) + b"\x83" + ANSWER[4:]
+MALFORMED = QUERY[:-3]  # the question is cut short
+PORTS = ((40000, 53), (53, 40000), (5353, 5353), (40001, 5355), (5355, 40001), (40000, 40001))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                (QUERY, ANSWER, NXDOMAIN, MALFORMED, b"", QUERY[:11], bytearray(QUERY))
+            ),
+            st.sampled_from(PORTS),
+            st.integers(0, 2),  # frames go forward by 0 (another message of the frame) to 2
+            st.sampled_from((0.0, 0.5, 1.0, -1.5, 1e16)),
+            st.integers(0, 0xFFFF),  # the message's id
+        ),
+        max_size=40,
+    ),
+    st.integers(0, 7),
+)
+def test_the_same_values_for_any_mix_of_messages(messages, flush_every):
+    """Seen and new messages, the three protocols and another port, several messages in one
+    frame (the index within the frame goes on across the two sides), NXDOMAIN, malformed,
+    empty and short messages, a bytearray, negative times and times past what the C takes."""
+    datagrams: list[Datagram] = []
+    frame = 1
+    for payload, (sport, dport), step, ts, ident in messages:
+        frame += step
+        message = type(payload)(ident.to_bytes(2, "big") + bytes(payload[2:])) if payload else b""
+        seg = udp(("10.0.0.1", sport), ("10.0.0.2", dport), message)
+        datagrams.append((frame, 1_700_000_000.25 + ts if abs(ts) < 10 else ts, seg))
+    twins = _Twins()
+    twins.feed(datagrams + datagrams, flush_every)  # (the second time round, all seen)
+
+
+def test_a_repeated_message_is_answered_in_c():
+    seg = udp(("10.0.0.1", 40000), ("10.0.0.2", 53), QUERY)
+    twins = _Twins()
+    twins.feed([(frame, 5.0, seg) for frame in range(1, 11)])
+    assert twins.handed == 1  # the first only
+
+
+def test_mdns_and_dns_are_remembered_apart():
+    """The same bytes decode differently as mDNS: each protocol's first message is decoded."""
+    dns = udp(("10.0.0.1", 40000), ("10.0.0.2", 53), QUERY)
+    mdns = udp(("10.0.0.1", 5353), ("224.0.0.251", 5353), QUERY)
+    twins = _Twins()
+    twins.feed([(1, 1.0, dns), (2, 1.0, mdns), (3, 1.0, dns), (4, 1.0, mdns)])
+    assert twins.handed == 2
