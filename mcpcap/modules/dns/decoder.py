@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Callable
 
+from mcpcap.core import fastpath
 from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.names import TRUNCATED, NameCache, WireError, read_name
 from mcpcap.modules.dns.pairing import lowered, message_view
 from mcpcap.modules.dns.rdata import FORMATTERS, generic, parse_opt
-from mcpcap.modules.dns.store_schema import answers_digest
+from mcpcap.modules.dns.store_schema import ITEM_SEPARATOR, LIST_MARK, answers_digest
 
 Question = tuple[str, int, int, bool]
 Record = tuple[str, int, int, int, str, bool]
@@ -216,7 +218,9 @@ def forget_seen() -> None:
     _brief_bytes = 0
 
 
-def _decode_brief(buf: bytes, mdns: bool) -> Brief:
+def python_decode_brief(buf: bytes, mdns: bool) -> Brief:
+    """The `Brief` of a message `decode_brief` has not seen (`_brief.c` is its compiled twin
+    for the common message)."""
     msg = decode_message(buf, mdns=mdns, brief=True)
     questions = msg.questions
     answers, additional = msg.answers, msg.additional
@@ -470,3 +474,19 @@ def _opt_checked(buf: bytes, pos: int, end: int, ttl: int, msg: DnsMessage) -> s
     if msg.edns is None:
         msg.edns = {"ext_rcode": ttl >> 24}
     return ""
+
+
+def _compiled_decode_brief() -> Callable[[bytes, bool], Brief]:
+    """`python_decode_brief`, in C for the common message where `_brief.c` was built; the
+    list marks and record bound it makes briefs with must be this module's."""
+    compiled = fastpath.compiled("mcpcap.modules.dns._brief")
+    if compiled is None:
+        return python_decode_brief
+    ours = (MAX_BRIEF_RECORDS, LIST_MARK, ITEM_SEPARATOR)
+    theirs = (compiled.MAX_RECORDS, compiled.LIST_MARK, compiled.ITEM_SEPARATOR)
+    if ours != theirs:
+        raise RuntimeError(f"_brief.c makes briefs with {theirs}, decoder.py with {ours}")
+    return compiled.bind(python_decode_brief, _query_question)
+
+
+_decode_brief = _compiled_decode_brief()
