@@ -266,12 +266,14 @@ class MainScreen(Screen[None]):
         else:
             tabs.action_next_tab()
 
-    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+    async def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         """A module tab was chosen: show its pane and put the keyboard in its view."""
         if event.tabs.id != "module-tabs" or event.tab.id is None:
             return
         event.stop()
-        self.query_one("#modules", ContentSwitcher).current = event.tab.id.removeprefix("tab-")
+        pane = event.tab.id.removeprefix("tab-")
+        await self.query_one(f"#{pane}", ModuleTab).make_views()  # (the first time it is chosen)
+        self.query_one("#modules", ContentSwitcher).current = pane
         self.call_after_refresh(self._focus_view)
         self.refresh_bindings()
 
@@ -292,7 +294,8 @@ class MainScreen(Screen[None]):
         first = f"module-{dom_id(names[0])}"
         for name in names:
             pane = f"module-{dom_id(name)}"
-            tab = ModuleTab(analysis, modules[name], id=pane)
+            # the tabs behind the first make their views when they are first chosen
+            tab = ModuleTab(analysis, modules[name], id=pane, lazy=pane != first)
             tab.display = pane == first  # a switcher shows children mounted late
             await switcher.mount(tab)
             await tabs.add_tab(Tab(modules[name].title, id=f"tab-{pane}"))

@@ -143,6 +143,30 @@ def test_the_tui_module_tab_shows_connections(tmp_path: Path, analysis: Any) -> 
     run(conn_app(tmp_path, CAPTURE), body)
 
 
+def test_a_module_tab_behind_the_first_makes_its_views_when_first_chosen(tmp_path: Path) -> None:
+    """Opening shows the first module's views at once; another module's are made the first
+    time its tab is chosen, so the first overview never waits for tabs nobody looks at."""
+    from textual.widgets import TabbedContent
+
+    async def body(pilot: Pilot) -> None:
+        screen = pilot.app.screen
+        behind = screen.query_one("#module-conn", ModuleTab)
+        first = screen.module_tab()
+        assert first.made and first.query(TabbedContent)
+        assert not behind.made and not behind.query(TabbedContent)
+        assert behind.current_panel() is None and behind.table_panels() == []
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert screen.module_tab() is behind and behind.made
+        assert [pane.id for pane in behind.query("TabPane")] == behind.pane_ids()
+        assert isinstance(pilot.app.focused, ModuleOverview)
+        await pilot.press("left_square_bracket", "right_square_bracket")  # made once
+        await settle(pilot)
+        assert len(behind.query(TabbedContent)) == 1
+
+    run(conn_app(tmp_path, CAPTURE), body)
+
+
 def test_a_capture_without_dns_opens_on_the_connections_overview(tmp_path: Path) -> None:
     from tests.fixtures.make_conn_captures import SYN, tcp
     from tests.fixtures.packets import LINKTYPE_ETHERNET, Clock, pcap_bytes, write_file
