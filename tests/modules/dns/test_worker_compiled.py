@@ -30,6 +30,13 @@ pytestmark = pytest.mark.skipif(
 Datagram = tuple[int, float, Segment]
 
 
+@pytest.fixture(autouse=True)
+def _room_for_every_message(monkeypatch):
+    """The fixtures' messages all remembered, whatever the production bound: what the C takes
+    is then every repeated message, and the share below does not move with that bound."""
+    monkeypatch.setattr(decoder, "_BRIEF_CACHE_BYTES", 64 << 20)
+
+
 class _Twins:
     """A Python decoder and a compiled one, fed alike; `handed` counts the compiled one's
     fallbacks to Python."""
