@@ -280,9 +280,7 @@ static PyObject *bind(PyObject *module, PyObject *args)
     PyObject *self = PyTuple_Pack(2, decoder, fallback);
     if (self == NULL)
         return NULL;
-    PyObject *name = PyModule_GetNameObject(module);
-    PyObject *function = name == NULL ? NULL : PyCFunction_NewEx(&packet_def, self, name);
-    Py_XDECREF(name);
+    PyObject *function = twin_bound_function(module, &packet_def, self);
     Py_DECREF(self);
     return function;
 }

@@ -466,9 +466,7 @@ static PyObject *bind_brief(PyObject *module, PyObject *args)
     PyObject *self = PyTuple_Pack(2, fallback, query_question);
     if (self == NULL)
         return NULL;
-    PyObject *name = PyModule_GetNameObject(module);
-    PyObject *function = name == NULL ? NULL : PyCFunction_NewEx(&brief_def, self, name);
-    Py_XDECREF(name);
+    PyObject *function = twin_bound_function(module, &brief_def, self);
     Py_DECREF(self);
     return function;
 }

@@ -249,9 +249,7 @@ static PyObject *bind(PyObject *module, PyObject *args)
     PyObject *self = PyTuple_Pack(4, decoder, fallback, briefs, mdns_briefs);
     if (self == NULL)
         return NULL;
-    PyObject *name = PyModule_GetNameObject(module);
-    PyObject *function = name == NULL ? NULL : PyCFunction_NewEx(&call_def, self, name);
-    Py_XDECREF(name);
+    PyObject *function = twin_bound_function(module, &call_def, self);
     Py_DECREF(self);
     return function;
 }

@@ -8,18 +8,17 @@ Python: the tests also check that it took a fair share, so the comparison is not
 from __future__ import annotations
 
 import random
-import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpcap.core.decap import Decapsulator, Segment
-from mcpcap.core.reader import CaptureReader
+from mcpcap.core.decap import Segment
 from mcpcap.modules.conn import flows
 from mcpcap.modules.conn.flows import FlowDecoder
 from tests.modules.conn.flowkit import ACK, FIN, PSH, RST, SYN, tcp, udp
+from tests.twins import captures, segments
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 pytestmark = pytest.mark.skipif(
@@ -56,30 +55,15 @@ class _Twins:
 
 def _packets(paths: list[Path]) -> list[Packet]:
     """Every packet-mode segment of the captures, numbered and timed as a scan does."""
-    packets: list[Packet] = []
-    for path in paths:
-        try:
-            with CaptureReader(str(path)) as reader:
-                decap = Decapsulator(lambda *_: True, frozenset(), packets=True)
-                for frame, (ts, linktype, data, wire_len) in enumerate(reader, start=1):
-                    for seg in decap.decode(linktype, data, ts, wire_len):
-                        packets.append((frame, ts, seg))
-        except Exception:  # (the fixtures include captures that are not captures)
-            continue
-    return packets
+    return [packet for path in paths for packet in segments(path, packets=True)]
 
 
 @pytest.fixture(scope="module")
 def capture_packets(tmp_path_factory) -> list[list[Packet]]:
     """The fixture captures' packets, and a small benchmark capture's, capture by capture."""
-    from benchmarks import generate
-
     folder = tmp_path_factory.mktemp("generated")
-    generate.generate(folder / "bench.pcap", 4000, seed=9, write_truth=False)
-    shutil.copy(FIXTURES.parents[1] / "example.pcap", folder)
-    paths = sorted(folder.glob("*.pcap"))
-    for name in ("captures", "conn", "tls", "http", "dhcp_icmp", "gaps"):
-        paths += sorted((FIXTURES / name).glob("*.pcap*"))
+    paths = captures(folder, ("captures", "conn", "tls", "http", "dhcp_icmp", "gaps"), seed=9,
+                     packets=4000)  # fmt: skip
     return [found for found in (_packets([path]) for path in paths) if found]
 
 

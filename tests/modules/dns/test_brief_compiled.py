@@ -8,7 +8,6 @@ share, so the comparison is not all fallback, and that the cases it must leave t
 
 from __future__ import annotations
 
-import shutil
 import struct
 from pathlib import Path
 
@@ -16,12 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mcpcap.core.decap import Decapsulator
-from mcpcap.core.reader import CaptureReader
 from mcpcap.modules.dns import decoder
 from mcpcap.modules.dns.decoder import python_decode_brief
 from tests.modules.dns.test_decoder import TYPICAL, header, opt, option, question, rr, wire_name
 from tests.modules.dns.test_decoder_fuzz import VALID
+from tests.twins import captures, segments
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 pytestmark = pytest.mark.skipif(
@@ -53,47 +51,26 @@ class _Twin:
 
 def _payloads(path: Path) -> list[bytes]:
     """Every UDP payload of a capture (DNS or not: the rest is good noise)."""
-    payloads: list[bytes] = []
-    try:
-        with CaptureReader(str(path)) as reader:
-            decap = Decapsulator(lambda *_: True, frozenset())
-            for ts, linktype, data, wire_len in reader:
-                for seg in decap.decode(linktype, data, ts, wire_len):
-                    if seg.transport == "udp" and seg.payload:
-                        payloads.append(bytes(seg.payload))
-    except Exception:  # (the fixtures include captures that are not captures)
-        pass
-    return payloads
+    return [bytes(seg.payload) for _, _, seg in segments(path)
+            if seg.transport == "udp" and seg.payload]  # fmt: skip
 
 
 def _on_dns_ports(path: Path) -> list[bytes]:
-    with CaptureReader(str(path)) as reader:
-        decap = Decapsulator(lambda *_: True, frozenset())
-        return [
-            bytes(seg.payload)
-            for ts, linktype, data, wire_len in reader
-            for seg in decap.decode(linktype, data, ts, wire_len)
-            if seg.transport == "udp" and 53 in (seg.sport, seg.dport) and seg.payload
-        ]
+    return [bytes(seg.payload) for _, _, seg in segments(path)
+            if seg.transport == "udp" and 53 in (seg.sport, seg.dport) and seg.payload]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def captures(tmp_path_factory) -> list[Path]:
-    from benchmarks import generate
-
-    folder = tmp_path_factory.mktemp("generated")
-    generate.generate(folder / "bench.pcap", 6000, seed=11, write_truth=False)
-    shutil.copy(FIXTURES.parents[1] / "example.pcap", folder)
-    paths = sorted(folder.glob("*.pcap"))
-    for name in ("captures", "dhcp_icmp", "gaps"):
-        paths += sorted((FIXTURES / name).glob("*.pcap*"))
-    return paths
+def paths(tmp_path_factory) -> list[Path]:
+    return captures(
+        tmp_path_factory.mktemp("generated"), ("captures", "dhcp_icmp", "gaps"), seed=11
+    )
 
 
-def test_the_same_briefs_for_every_datagram_of_the_captures(captures):
+def test_the_same_briefs_for_every_datagram_of_the_captures(paths):
     twin = _Twin()
     checked = 0
-    for path in captures:
+    for path in paths:
         for payload in _payloads(path):
             for mdns in (False, True):
                 twin.check(payload, mdns)
@@ -101,10 +78,10 @@ def test_the_same_briefs_for_every_datagram_of_the_captures(captures):
     assert checked > 4000
 
 
-def test_the_c_makes_most_briefs_of_a_typical_capture(captures):
+def test_the_c_makes_most_briefs_of_a_typical_capture(paths):
     """The benchmark capture's DNS: all but the HTTPS answers (left to the Python)."""
     twin = _Twin()
-    messages = _on_dns_ports(captures[0])
+    messages = _on_dns_ports(paths[0])
     for payload in messages:
         twin.check(payload)
     assert len(messages) > 1000

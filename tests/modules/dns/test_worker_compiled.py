@@ -9,18 +9,17 @@ so the comparison is not all fallback.
 from __future__ import annotations
 
 import random
-import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpcap.core.decap import Decapsulator, Segment
-from mcpcap.core.reader import CaptureReader
+from mcpcap.core.decap import Segment
 from mcpcap.modules.dns import decoder, scan
 from mcpcap.modules.dns.scan import WorkerDecoder
 from tests.modules.conn.flowkit import udp
+from tests.twins import captures, segments
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 pytestmark = pytest.mark.skipif(
@@ -68,30 +67,15 @@ class _Twins:
 
 def _datagrams(path: Path) -> list[Datagram]:
     """The UDP datagrams of a capture, numbered and timed as a scan does."""
-    datagrams: list[Datagram] = []
-    try:
-        with CaptureReader(str(path)) as reader:
-            decap = Decapsulator(lambda *_: True, frozenset())
-            for frame, (ts, linktype, data, wire_len) in enumerate(reader, start=1):
-                for seg in decap.decode(linktype, data, ts, wire_len):
-                    if seg.transport == "udp":
-                        datagrams.append((frame, ts, seg))
-    except Exception:  # (the fixtures include captures that are not captures)
-        pass
-    return datagrams
+    return [found for found in segments(path) if found[2].transport == "udp"]
 
 
 @pytest.fixture(scope="module")
 def capture_datagrams(tmp_path_factory) -> list[list[Datagram]]:
     """The fixture captures' datagrams, and a small benchmark capture's, capture by capture."""
-    from benchmarks import generate
-
-    folder = tmp_path_factory.mktemp("generated")
-    generate.generate(folder / "bench.pcap", 6000, seed=5, write_truth=False)
-    shutil.copy(FIXTURES.parents[1] / "example.pcap", folder)
-    paths = sorted(folder.glob("*.pcap"))
-    for name in ("captures", "dhcp_icmp", "gaps"):
-        paths += sorted((FIXTURES / name).glob("*.pcap*"))
+    paths = captures(
+        tmp_path_factory.mktemp("generated"), ("captures", "dhcp_icmp", "gaps"), seed=5
+    )
     return [found for found in (_datagrams(path) for path in paths) if found]
 
 
