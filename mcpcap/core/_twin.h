@@ -10,16 +10,6 @@
  * another source than the one beside it */
 #ifndef SOURCE_SHA256
 #define SOURCE_SHA256 ""
-/* A function of `module` that runs `def` with `bound` (a tuple of what it works on) as its self:
- * what a twin's `bind` gives back. A new reference, or NULL with an exception set. */
-static inline PyObject *twin_bound_function(PyObject *module, PyMethodDef *def, PyObject *bound)
-{
-    PyObject *name = PyModule_GetNameObject(module);
-    PyObject *function = name == NULL ? NULL : PyCFunction_NewEx(def, bound, name);
-    Py_XDECREF(name);
-    return function;
-}
-
 #endif
 
 #define TWIN_MODULE_DEF(name, doc, methods) \

@@ -30,7 +30,7 @@ enum { T_A = 1, T_NS = 2, T_CNAME = 5, T_SOA = 6, T_PTR = 12, T_MX = 15, T_TXT =
 #define LIST_MARK "\x1e"
 #define ITEM_SEPARATOR "\x1f"
 
-static PyObject *empty_tuple, *empty_str, *int_zero, *int_one;
+static PyObject *empty_tuple, *empty_str, *int_zero, *int_one, *list_mark, *item_separator;
 
 /* bytes that stand for themselves in a label (names.py's _PLAIN) and in a character-string
  * (rdata.py's _PLAIN_STRING) */
@@ -268,16 +268,11 @@ static PyObject *answers_digest(Answers *answers)
 {
     if (!answers->count)
         return PyTuple_Pack(3, empty_str, empty_str, empty_tuple);
-    PyObject *separator = NULL, *mark = NULL, *items = NULL, *ttls = NULL, *values = NULL;
     PyObject *joined = NULL, *joined_ttls = NULL, *packed = NULL, *packed_ttls = NULL;
     PyObject *digest = NULL;
     int count = answers->count;
-    separator = PyUnicode_FromString(ITEM_SEPARATOR);
-    mark = PyUnicode_FromString(LIST_MARK);
-    items = PyList_New(count);
-    ttls = PyList_New(count);
-    values = PyTuple_New(count);
-    if (!separator || !mark || !items || !ttls || !values)
+    PyObject *items = PyList_New(count), *ttls = PyList_New(count), *values = PyTuple_New(count);
+    if (!items || !ttls || !values)
         goto done;
     for (int i = 0; i < count; i++) {
         PyObject *data = answers->data[i];
@@ -293,15 +288,13 @@ static PyObject *answers_digest(Answers *answers)
         PyList_SET_ITEM(ttls, i, ttl);
         PyTuple_SET_ITEM(values, i, value);
     }
-    joined = PyUnicode_Join(separator, items);
-    joined_ttls = PyUnicode_Join(separator, ttls);
-    packed = joined ? PyUnicode_Concat(mark, joined) : NULL;
-    packed_ttls = joined_ttls ? PyUnicode_Concat(mark, joined_ttls) : NULL;
+    joined = PyUnicode_Join(item_separator, items);
+    joined_ttls = PyUnicode_Join(item_separator, ttls);
+    packed = joined ? PyUnicode_Concat(list_mark, joined) : NULL;
+    packed_ttls = joined_ttls ? PyUnicode_Concat(list_mark, joined_ttls) : NULL;
     if (packed && packed_ttls)
         digest = PyTuple_Pack(3, packed, packed_ttls, values);
 done:
-    Py_XDECREF(separator);
-    Py_XDECREF(mark);
     Py_XDECREF(items);
     Py_XDECREF(ttls);
     Py_XDECREF(values);
@@ -488,7 +481,9 @@ PyMODINIT_FUNC PyInit__brief(void)
     empty_str = PyUnicode_FromString("");
     int_zero = PyLong_FromLong(0);
     int_one = PyLong_FromLong(1);
-    if (!empty_tuple || !empty_str || !int_zero || !int_one)
+    list_mark = PyUnicode_FromString(LIST_MARK);
+    item_separator = PyUnicode_FromString(ITEM_SEPARATOR);
+    if (!empty_tuple || !empty_str || !int_zero || !int_one || !list_mark || !item_separator)
         return NULL;
     PyObject *module = twin_module(&module_def);
     if (module == NULL)
