@@ -453,8 +453,9 @@ class Runner:
                 return self.conn.recv()
             except EOFError:
                 pass
+            child = self.proc
             self.stop()
-            return ("died", f"the child died (exit code {self.proc.exitcode})")
+            return ("died", f"the child died (exit code {child.exitcode})")
         self.stop()
         return ("hang", f"no result after {self.timeout:.0f} s")
 

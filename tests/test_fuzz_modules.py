@@ -3,6 +3,7 @@ is for: a crash, a hang and a record its model refuses (the fixtures' captures o
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from pathlib import Path
@@ -53,7 +54,12 @@ def test_a_short_run_over_the_fixtures_finds_nothing(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("trouble", "signature"),
-    [("raise", "ZeroDivisionError at"), ("hang", "hang"), ("model", "ModelViolation")],
+    [
+        ("raise", "ZeroDivisionError at"),
+        ("hang", "hang"),
+        ("model", "ModelViolation"),
+        ("die", "died"),
+    ],
 )
 def test_findings_are_caught(tmp_path, monkeypatch, trouble, signature):
     def analyse(path: Path, cache: Path, workers: int, stream_bytes: int | None) -> None:
@@ -61,6 +67,8 @@ def test_findings_are_caught(tmp_path, monkeypatch, trouble, signature):
             1 / 0  # noqa: B018
         elif trouble == "hang":
             time.sleep(60)
+        elif trouble == "die":  # as a crash in compiled code would end it
+            os._exit(70)
         else:
             raise fuzz.ModelViolation("conn.connections record: server")
 
@@ -71,3 +79,5 @@ def test_findings_are_caught(tmp_path, monkeypatch, trouble, signature):
     finally:
         runner.stop()
     assert found is not None and found[0].startswith(signature)
+    if trouble == "die":
+        assert found[1] == "the child died (exit code 70)"

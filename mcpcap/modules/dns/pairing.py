@@ -27,6 +27,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from itertools import islice
 
+from mcpcap.core import fastpath
+
 QUERY_TIMEOUT = 120.0
 DUPLICATE_WINDOW = 10.0
 MULTICAST_WINDOW = 2.0
@@ -203,15 +205,25 @@ class Pairer:
         self.retransmissions = 0
         self.duplicate_responses = 0
         self.unsolicited = 0
+        self.add = self.python_add
+        if _COMPILED_BIND is not None:  # (on this pairer's own state: the two take turns)
+            self.add = _COMPILED_BIND(
+                vars(self), self._pending, self._recent_answered, self.python_add,
+                self._add_query, self._add_response, emit, Transaction, deque, _drop_oldest,
+                MULTICAST_PROTOCOLS, MAX_PENDING_PER_FLOW, MAX_PENDING_TOTAL,
+                MAX_RECENT_ANSWERED, _SWEEP_EVERY,
+            )  # fmt: skip
 
     @property
     def opened(self) -> int:
         """How many transactions it has opened: their rows are numbered 1 to this."""
         return self._seq
 
-    def add(self, trans_id: int, view: tuple, meta: tuple) -> None:
+    def python_add(self, trans_id: int, view: tuple, meta: tuple) -> None:
         """A message: its id, its view (see `message_view`) and
-        (frame, ts, src, sport, dst, dport, transport, protocol)."""
+        (frame, ts, src, sport, dst, dport, transport, protocol). `add` is this, or where it
+        was built its C twin (`_pairing.c`), which pairs the usual query and response itself
+        and hands every other message to the methods below."""
         ts = meta[1]
         if ts - self._last_sweep > _SWEEP_EVERY:
             self._expire(ts)
@@ -399,3 +411,6 @@ def _drop_oldest(entries: dict, count: int) -> None:
 
 def _seq_of(tx: Transaction) -> int:
     return tx.seq
+
+
+_COMPILED_BIND = getattr(fastpath.compiled("mcpcap.modules.dns._pairing"), "bind", None)

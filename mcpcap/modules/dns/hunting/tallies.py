@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from fnmatch import translate
 from functools import lru_cache
 
+from mcpcap.core import fastpath
 from mcpcap.modules.dns.hunting.allow import DNSSEC_TYPES
 from mcpcap.modules.dns.hunting.thresholds import FAST_FLUX
 
@@ -75,9 +76,14 @@ class HuntTallies:
         self.resolvers: dict[tuple, list] = {}
         # qname -> [distinct address answers (up to ADDRESS_CAP), private seen, public seen]
         self.answer_names: dict[str, list] = {}
+        self.add = self.python_add
+        if _COMPILED_ADD is not None:
+            self.add = _COMPILED_ADD(self.names, self.resolvers, self.answer_names, looks_private,
+                                     _CONSTANTS)  # fmt: skip
 
-    def add(self, rows: Sequence[tuple], values: Sequence[Sequence[str]]) -> None:
-        """Transaction rows, and each one's answer values (as `dns_answers` holds them)."""
+    def python_add(self, rows: Sequence[tuple], values: Sequence[Sequence[str]]) -> None:
+        """Transaction rows, and each one's answer values (as `dns_answers` holds them); `add`
+        is this, or where it was built its C twin (`_tallies.c`)."""
         names, resolvers, answer_names = self.names, self.resolvers, self.answer_names
         for row, answer_values in zip(rows, values, strict=True):
             if row[_PROTOCOL] != "dns":
@@ -189,6 +195,22 @@ def _add_answers(
                 tally[1] = True
             else:
                 tally[2] = True
+
+
+def _compiled_add() -> Callable[..., Callable] | None:
+    """`_tallies.bind`, where `_tallies.c` was built; its row layout must be this module's (a
+    mismatch is a bug in the C: it would tally the wrong columns)."""
+    compiled = fastpath.compiled("mcpcap.modules.dns._tallies")
+    if compiled is None:
+        return None
+    ours = {name: globals()[name] for name in compiled.LAYOUT}
+    if ours != compiled.LAYOUT:
+        raise RuntimeError(f"_tallies.c's row layout {compiled.LAYOUT} is not tallies.py's {ours}")
+    return compiled.bind
+
+
+_CONSTANTS = (DNSSEC_TYPES, UNUSUAL_TYPES, PRIVATE_TYPES, ADDRESS_QTYPES, ADDRESS_CAP)
+_COMPILED_ADD = _compiled_add()
 
 
 def _least(a, b):
