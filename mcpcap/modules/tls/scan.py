@@ -111,19 +111,22 @@ class QuicDecoder:
             headers = quic.long_headers(payload)
         except wire.Malformed:
             return payload
-        opened = _first_flight(payload, headers)
         key = _key(source, destination)
+        known = self.clients.get(key)
+        if known is not None and known[0] == destination:
+            # a server's answer, as a rule: opened with the server keys of the client's DCID
+            # first (its own DCID's client keys would derive keys only to fail the tag)
+            hints = _server_initials(payload, headers, known[1])
+            if hints:
+                return payload, hints
+        opened = _first_flight(payload, headers)
         if opened:
             self.clients[key] = (source, opened[-1][0])  # the DCID the scan keys it by
             self.clients.move_to_end(key)
             if len(self.clients) > self.MAX_CLIENTS:
                 self.clients.popitem(last=False)
             return opened
-        known = self.clients.get(key)
-        if known is None or known[0] != destination:
-            return payload
-        hints = _server_initials(payload, headers, known[1])
-        return (payload, hints) if hints else payload
+        return payload
 
 
 def _server_initials(
