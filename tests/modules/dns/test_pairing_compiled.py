@@ -94,6 +94,16 @@ def test_the_same_transactions_for_every_capture(tmp_path):
     assert handed < total * 0.2  # the C paired most of them itself
 
 
+def test_the_same_transactions_on_the_corpus(corpus):
+    paths = sorted(path for path in corpus.rglob("*") if ".pcap" in path.name)
+    total = 0
+    for path in paths:
+        messages = _capture_messages(path)
+        if messages:
+            total += _assert_twins(messages)[0]
+    assert total > 1000
+
+
 CLIENTS = [("10.0.0.2", 40000), ("10.0.0.3", 40001), ("fe80::1", 5353)]
 SERVERS = [("10.0.0.1", 53), ("224.0.0.251", 5353), ("10.0.0.9", 5355)]
 NAMES = ["a.example", "b.example", "B.example", None]

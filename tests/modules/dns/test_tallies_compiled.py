@@ -87,6 +87,21 @@ def test_the_same_tallies_for_the_rows_of_every_capture(tmp_path):
     assert checked >= 10
 
 
+def test_the_same_tallies_on_the_corpus(corpus):
+    paths = sorted(path for path in corpus.rglob("*") if ".pcap" in path.name)
+    rows_seen = 0
+    for path in paths:
+        try:
+            rows, values = _stored_rows(path)
+        except McpcapError:
+            continue
+        rows_seen += len(rows)
+        python, compiled = _both([(rows[i : i + 500], values[i : i + 500])
+                                  for i in range(0, len(rows), 500)])  # fmt: skip
+        assert _state(compiled) == _state(python), path.name
+    assert rows_seen > 1000
+
+
 QNAMES = ["a.example", "b.example", "A.example", "c.test", "x" * 60 + ".example"]
 VALUES = ["10.0.0.1", "192.168.1.9", "8.8.8.8", "1.1.1.1", "fd00::1", "2001:db8::5", "::1",
           "host.example", "172.20.0.3", "9.9.9.9", "4.4.4.4", "5.5.5.5", "6.6.6.6"]  # fmt: skip
