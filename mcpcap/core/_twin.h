@@ -50,4 +50,18 @@ static inline PyObject *twin_bound_function(PyObject *module, PyMethodDef *def, 
     return function;
 }
 
+/* `twin_bound_function` over a new tuple of the `n` objects `items` (each gets a reference) */
+static inline PyObject *twin_bound_items(PyObject *module, PyMethodDef *def, PyObject *const *items,
+                                         Py_ssize_t n)
+{
+    PyObject *bound = PyTuple_New(n);
+    if (bound == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(bound, i, Py_NewRef(items[i]));
+    PyObject *function = twin_bound_function(module, def, bound);
+    Py_DECREF(bound);
+    return function;
+}
+
 #endif

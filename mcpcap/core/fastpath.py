@@ -19,8 +19,10 @@ import hashlib
 import importlib
 import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 PURE_PYTHON_VARIABLE = "MCPCAP_PURE_PYTHON"
 
@@ -46,6 +48,19 @@ def compiled(name: str) -> ModuleType | None:
               file=sys.stderr)  # fmt: skip
         return None
     return module
+
+
+def checked_bind(name: str, ours: Mapping[str, Any], what: str) -> Callable[..., Any] | None:
+    """The `bind` of the compiled module `name`, or None where it is not used (`compiled`).
+    Its `LAYOUT`, the indices its C was written with, must be the Python's (`ours`, the Python
+    module's globals): a mismatch is a bug in the C, which would read the wrong places."""
+    module = compiled(name)
+    if module is None:
+        return None
+    python = {key: ours.get(key) for key in module.LAYOUT}
+    if python != module.LAYOUT:
+        raise RuntimeError(f"{name}'s {what} layout {module.LAYOUT} is not the Python's {python}")
+    return module.bind
 
 
 def _built_from_source_beside(module: ModuleType) -> bool:

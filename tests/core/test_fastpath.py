@@ -11,6 +11,8 @@ import sysconfig
 import types
 from pathlib import Path
 
+import pytest
+
 import hatch_build
 from mcpcap.core import fastpath
 
@@ -102,3 +104,19 @@ def test_a_build_compiles_each_source(tmp_path):
     assert hatch_build.build(str(REPO), source, str(target))
     digest = hashlib.sha256((REPO / source).read_bytes()).hexdigest()
     assert digest.encode() in target.read_bytes()
+
+
+def test_a_twin_written_for_another_layout_is_refused(monkeypatch):
+    """A twin reads the Python's list and tuple slots by the indices it was written with: one
+    whose `LAYOUT` is not the Python module's stops mcpcap at import, loudly, rather than count
+    or tally in the wrong places."""
+    twin = types.ModuleType("twin")
+    twin.LAYOUT, twin.bind = {"FIRST": 0, "SECOND": 1}, object()
+    monkeypatch.setattr(fastpath, "compiled", lambda name: twin)
+    assert fastpath.checked_bind("twin", {"FIRST": 0, "SECOND": 1, "OTHER": 9}, "row") is twin.bind
+    with pytest.raises(RuntimeError, match=r"twin's row layout .* is not the Python's"):
+        fastpath.checked_bind("twin", {"FIRST": 0, "SECOND": 2}, "row")
+    with pytest.raises(RuntimeError):
+        fastpath.checked_bind("twin", {"FIRST": 0}, "row")
+    monkeypatch.setattr(fastpath, "compiled", lambda name: None)
+    assert fastpath.checked_bind("twin", {}, "row") is None

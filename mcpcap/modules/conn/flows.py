@@ -25,8 +25,6 @@ letters take their place in the history among the other letters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from mcpcap.core import fastpath
 from mcpcap.core.export import flow_uid
 from mcpcap.modules.conn.community import ICMP4_PAIRS, ICMP6_PAIRS, community_id
@@ -386,18 +384,6 @@ class FlowDecoder:
         return pieces, seconds, max_ts, l2, bad, stacks
 
 
-def _compiled_packet() -> Callable[[FlowDecoder, Callable], Callable] | None:
-    """`_flows.bind(decoder, fallback)`, where `_flows.c` was built; its piece layout must be
-    this module's (a mismatch is a bug in the C: it would count in the wrong places)."""
-    compiled = fastpath.compiled("mcpcap.modules.conn._flows")
-    if compiled is None:
-        return None
-    ours = {name: globals()[name] for name in compiled.LAYOUT}
-    if ours != compiled.LAYOUT:
-        raise RuntimeError(f"_flows.c's piece layout {compiled.LAYOUT} is not flows.py's {ours}")
-    return compiled.bind
-
-
 def _add_carrier(piece: list, outer: tuple) -> None:
     outers = piece[OUTER] or ()
     outer = carrier(outer)
@@ -464,4 +450,4 @@ def _event(piece: list, d: int, flags: int, seq: int, size: int, ts: float) -> t
             piece[ZERO_WIN + 1])  # fmt: skip
 
 
-_COMPILED_PACKET = _compiled_packet()
+_COMPILED_PACKET = fastpath.checked_bind("mcpcap.modules.conn._flows", globals(), "piece")

@@ -387,16 +387,7 @@ static PyObject *bind_pairer(PyObject *module, PyObject *args)
             PyErr_SetString(PyExc_TypeError, "bind: the methods and classes must be callable");
             return NULL;
         }
-    PyObject *bound = PyTuple_New(B_COUNT);
-    if (bound == NULL)
-        return NULL;
-    for (int i = 0; i < B_COUNT; i++) {
-        Py_INCREF(items[i]);
-        PyTuple_SET_ITEM(bound, i, items[i]);
-    }
-    PyObject *function = twin_bound_function(module, &add_def, bound);
-    Py_DECREF(bound);
-    return function;
+    return twin_bound_items(module, &add_def, items, B_COUNT);
 }
 
 static PyMethodDef methods[] = {

@@ -310,20 +310,11 @@ static PyObject *bind_tallies(PyObject *module, PyObject *args)
                         "UNUSUAL_TYPES, PRIVATE_TYPES, ADDRESS_QTYPES, ADDRESS_CAP))");
         return NULL;
     }
-    PyObject *bound = PyTuple_New(B_COUNT);
-    if (bound == NULL)
-        return NULL;
     PyObject *items[B_COUNT] = {names, resolvers, answer_names, looks_private,
                                 PyTuple_GET_ITEM(constants, 0), PyTuple_GET_ITEM(constants, 1),
                                 PyTuple_GET_ITEM(constants, 2), PyTuple_GET_ITEM(constants, 3),
                                 PyTuple_GET_ITEM(constants, 4)};
-    for (int i = 0; i < B_COUNT; i++) {
-        Py_INCREF(items[i]);
-        PyTuple_SET_ITEM(bound, i, items[i]);
-    }
-    PyObject *function = twin_bound_function(module, &add_def, bound);
-    Py_DECREF(bound);
-    return function;
+    return twin_bound_items(module, &add_def, items, B_COUNT);
 }
 
 static PyMethodDef methods[] = {

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from fnmatch import translate
 from functools import lru_cache
 
@@ -197,20 +197,8 @@ def _add_answers(
                 tally[2] = True
 
 
-def _compiled_add() -> Callable[..., Callable] | None:
-    """`_tallies.bind`, where `_tallies.c` was built; its row layout must be this module's (a
-    mismatch is a bug in the C: it would tally the wrong columns)."""
-    compiled = fastpath.compiled("mcpcap.modules.dns._tallies")
-    if compiled is None:
-        return None
-    ours = {name: globals()[name] for name in compiled.LAYOUT}
-    if ours != compiled.LAYOUT:
-        raise RuntimeError(f"_tallies.c's row layout {compiled.LAYOUT} is not tallies.py's {ours}")
-    return compiled.bind
-
-
 _CONSTANTS = (DNSSEC_TYPES, UNUSUAL_TYPES, PRIVATE_TYPES, ADDRESS_QTYPES, ADDRESS_CAP)
-_COMPILED_ADD = _compiled_add()
+_COMPILED_ADD = fastpath.checked_bind("mcpcap.modules.dns._tallies", globals(), "row")
 
 
 def _least(a, b):
