@@ -473,7 +473,59 @@ static PyObject *setup(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* `UdpDispatch.python_for_datagram`, compiled: the scans (in order) whose check wants the
+ * datagram, a check being (ports, test, scan): `test(sport, dport, payload)` when the module
+ * has a test of its own, else either port in `ports` */
+static PyObject *datagram_targets(PyObject *checks, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (twin_arguments(nargs, 3, str_udp, "for_datagram(sport, dport, payload)") < 0)
+        return NULL;
+    PyObject *targets = PyList_New(0);
+    for (Py_ssize_t i = 0; targets != NULL && i < PyTuple_GET_SIZE(checks); i++) {
+        PyObject *check = PyTuple_GET_ITEM(checks, i);
+        PyObject *ports = PyTuple_GET_ITEM(check, 0), *test = PyTuple_GET_ITEM(check, 1);
+        int wants;
+        if (test != Py_None) {
+            PyObject *answer = PyObject_Vectorcall(test, args, 3, NULL);
+            wants = answer == NULL ? -1 : PyObject_IsTrue(answer);
+            Py_XDECREF(answer);
+        } else {
+            wants = PySequence_Contains(ports, args[0]);
+            if (wants == 0)
+                wants = PySequence_Contains(ports, args[1]);
+        }
+        if (wants < 0 || (wants && PyList_Append(targets, PyTuple_GET_ITEM(check, 2)) < 0))
+            Py_CLEAR(targets);
+    }
+    return targets;
+}
+
+static PyMethodDef datagram_targets_def = {
+    "for_datagram", (PyCFunction)(void (*)(void))datagram_targets, METH_FASTCALL,
+    "for_datagram(sport, dport, payload): UdpDispatch.python_for_datagram, compiled",
+};
+
+static PyObject *bind_dispatch(PyObject *module, PyObject *checks)
+{
+    if (!PyTuple_Check(checks)) {
+        PyErr_SetString(PyExc_TypeError, "bind_dispatch(a tuple of (ports, test, scan))");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(checks); i++) {
+        PyObject *check = PyTuple_GET_ITEM(checks, i);
+        if (!PyTuple_Check(check) || PyTuple_GET_SIZE(check) != 3
+            || (PyTuple_GET_ITEM(check, 1) != Py_None
+                && !PyCallable_Check(PyTuple_GET_ITEM(check, 1)))) {
+            PyErr_SetString(PyExc_TypeError, "a check is (ports, test or None, scan)");
+            return NULL;
+        }
+    }
+    return twin_bound_function(module, &datagram_targets_def, checks);
+}
+
 static PyMethodDef methods[] = {
+    {"bind_dispatch", bind_dispatch, METH_O,
+     "bind_dispatch(checks): UdpDispatch.python_for_datagram over these checks, compiled"},
     {"setup", setup, METH_VARARGS,
      "setup(FrameDeferred, by_reference, MIN_REFERENCED, DEFERRED, TCP_SEGMENT, PACKET_FLUSH, "
      "MIN_ETHERNET_FAST)"},

@@ -2,14 +2,15 @@
 
 A few functions that every packet of a capture goes through have a C twin beside them:
 `_decap.c` (`Decapsulator._ethernet_ipv4_packet` and `_ethernet_datagram`), `_parallel.c`
-(`parallel.python_span_loop`), `_reader.c` (the walk over a pcap file's record headers that
-cuts it into spans), the conn module's `_flows.c` (`FlowDecoder.packet` for the packets that
-only count), and the DNS module's `_brief.c` (`decoder.python_decode_brief` for the common
-message), `_worker.c` (`WorkerDecoder.__call__` for a message decoded before), `_pairing.c`
-(`Pairer.python_add` for the usual query and response) and `_tallies.c`
-(`HuntTallies.python_add`, the hunt's tallies of stored transactions). Installing
-mcpcap builds them when a C compiler is there (`hatch_build.py`); without one, or with
-`MCPCAP_PURE_PYTHON=1` in the environment, everything runs in Python with the same results.
+(`parallel.python_span_loop`, and `UdpDispatch.python_for_datagram`), `_reader.c` (the walk
+over a pcap file's record headers that cuts it into spans), the conn module's `_flows.c`
+(`FlowDecoder.packet` for the packets that only count), and the DNS module's `_brief.c`
+(`decoder.python_decode_brief` for the common message), `_worker.c` (`WorkerDecoder.__call__`
+for a message decoded before), `_pairing.c` (`Pairer.python_add` for the usual query and
+response) and `_tallies.c` (`HuntTallies.python_add`, the hunt's tallies of stored
+transactions). Installing mcpcap builds them when a C compiler is there (`hatch_build.py`);
+without one, or with `MCPCAP_PURE_PYTHON=1` in the environment, everything runs in Python with
+the same results.
 The Python code stays the reference: differential tests hold each C twin to it.
 """
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mcpcap.core import flowsplits
+from mcpcap.core import fastpath, flowsplits
 from mcpcap.core.decap import Decapsulator, Segment
 from mcpcap.core.errors import CancelledError
 from mcpcap.core.gcpause import collector_paused
@@ -519,12 +519,16 @@ class UdpDispatch:
             if module.udp_ports or _own_udp_test(module) is not None
         ]
         # with one module reading UDP, its test alone: `for_datagram` asks it for every
-        # datagram, without going through the list of checks
+        # datagram, without going through the list of checks; with more, where it was built,
+        # the loop over them in C (`_parallel.bind_dispatch`)
         self.only: tuple[Callable[[int, int, bytes], bool], Any] | None = None
+        self.for_datagram = self.python_for_datagram
         if len(self._checks) == 1:
             ports, test, scan = self._checks[0]
             self.only = (test or _port_test(ports), scan)
             self.for_datagram = self._for_the_only_reader
+        elif _COMPILED_DISPATCH is not None:
+            self.for_datagram = _COMPILED_DISPATCH(tuple(self._checks))
         # the decapsulator's UDP filter, asked for every datagram: one module's own method
         # when there is one module (a call less), else whether any module wants it
         if len(scans) == 1:
@@ -544,7 +548,7 @@ class UdpDispatch:
         """The scans (in module order) that want the datagram."""
         return self.for_datagram(seg.sport, seg.dport, seg.payload)
 
-    def for_datagram(self, sport: int, dport: int, payload: bytes) -> list:
+    def python_for_datagram(self, sport: int, dport: int, payload: bytes) -> list:
         return [
             scan
             for ports, test, scan in self._checks
@@ -554,6 +558,9 @@ class UdpDispatch:
     def _for_the_only_reader(self, sport: int, dport: int, payload: bytes) -> list:
         wants, scan = self.only  # (set with this method)
         return [scan] if wants(sport, dport, payload) else []
+
+
+_COMPILED_DISPATCH = getattr(fastpath.compiled("mcpcap.core._parallel"), "bind_dispatch", None)
 
 
 def _own_udp_test(module: ProtocolModule) -> Callable[[int, int, bytes], bool] | None:

@@ -12,6 +12,8 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mcpcap.core import parallel
 from mcpcap.core.errors import McpcapError
@@ -191,3 +193,75 @@ def test_a_frame_with_tcp_after_a_datagram_goes_back_whole(captures):
         assert parallel.DEFERRED in kinds and 0 in kinds
     finally:
         scanner.close()
+
+
+def _dispatches() -> list:
+    """The UDP dispatches of every module set above with more than one reader of datagrams
+    (the compiled loop over the checks), each with its Python `python_for_datagram`."""
+    from mcpcap.core.modules.registry import load_modules
+    from mcpcap.core.scan import UdpDispatch
+
+    found = []
+    for names in MODULE_SETS:
+        modules = load_modules(names.split(","))
+        dispatch = UdpDispatch([(module, i) for i, module in enumerate(modules)])
+        if dispatch.only is None and dispatch._checks:
+            found.append(dispatch)
+    return found
+
+
+def test_the_same_datagram_targets_for_every_datagram_of_the_captures(captures):
+    from tests.twins import segments
+
+    dispatches = _dispatches()
+    assert dispatches and all(d.for_datagram != d.python_for_datagram for d in dispatches)
+    datagrams = [seg for path in captures for _, _, seg in segments(path) if seg.transport == "udp"]
+    assert len(datagrams) > 1000
+    for dispatch in dispatches:
+        seen = set()
+        for seg in datagrams:
+            targets = dispatch.for_datagram(seg.sport, seg.dport, seg.payload)
+            assert targets == dispatch.python_for_datagram(seg.sport, seg.dport, seg.payload)
+            seen.update(targets)
+        assert len(seen) == len(dispatch._checks)  # every module got datagrams
+    # a DNS query on the DHCP port: both modules, in module order
+    query = bytes.fromhex("1234010000010000000000000378797a0000010001")
+    everything = dispatches[0]
+    assert everything.for_datagram(68, 67, query) == everything.python_for_datagram(68, 67, query)
+    assert len(everything.for_datagram(68, 67, query)) == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 65535), st.sampled_from([53, 67, 68, 443, 546, 547, 5353, 5355, 40000]),
+       st.binary(max_size=64))  # fmt: skip
+def test_the_same_datagram_targets_for_any_datagram(sport, dport, payload):
+    for dispatch in _DISPATCHES:
+        for ports in ((sport, dport), (dport, sport)):
+            assert dispatch.for_datagram(*ports, payload) == dispatch.python_for_datagram(
+                *ports, payload
+            )
+
+
+_DISPATCHES = _dispatches() if COMPILED is not None else []
+
+
+def test_a_module_test_that_fails_fails_the_dispatch():
+    from mcpcap.core.scan import _COMPILED_DISPATCH
+
+    def broken(sport: int, dport: int, payload: bytes) -> bool:
+        raise ZeroDivisionError
+
+    def truthy(sport: int, dport: int, payload: bytes) -> object:
+        return [sport]  # (any value: its truth decides, as in the Python)
+
+    checks = ((frozenset((53,)), None, "ports"), (frozenset(), truthy, "truthy"))
+    assert _COMPILED_DISPATCH(checks)(53, 1, b"") == ["ports", "truthy"]
+    assert _COMPILED_DISPATCH(checks)(1, 53, b"") == ["ports", "truthy"]
+    with pytest.raises(ZeroDivisionError):
+        _COMPILED_DISPATCH(((frozenset(), broken, "x"),))(1, 2, b"")
+    with pytest.raises(TypeError):
+        _COMPILED_DISPATCH(((frozenset(), 3, "x"),))
+    with pytest.raises(TypeError):
+        _COMPILED_DISPATCH([])
+    with pytest.raises(TypeError):
+        _COMPILED_DISPATCH(())(1, 2)
