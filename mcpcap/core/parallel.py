@@ -114,32 +114,28 @@ def run_spans(
     chance to notice a cancellation); closing the iterator withdraws the spans not yet begun.
     """
     window: deque[tuple[PcapSpan, Future]] = deque()
-    with POOL.use(workers) as executor:
-        try:
-            pending = iter(spans)
-            more = True
-            while True:
-                while more and len(window) < workers * IN_FLIGHT_PER_WORKER:
-                    span = next(pending, None)
-                    if span is None:
-                        more = False
-                    else:
-                        job = executor.submit(_scan_span, layout, module_names, span)
-                        window.append((span, job))
-                if not window:
-                    return
-                span, job = window[0]
-                while not job.done():
-                    if cancel is not None and cancel.is_set():
-                        raise CancelledError("the analysis was cancelled")
-                    if waiting is not None:
-                        waiting()
-                    futures.wait([job], CANCEL_POLL)
-                window.popleft()
-                yield span, _result(job)
-        finally:
-            for _, job in window:
-                job.cancel()
+    with POOL.use(workers, lambda: [job for _, job in window]) as executor:
+        pending = iter(spans)
+        more = True
+        while True:
+            while more and len(window) < workers * IN_FLIGHT_PER_WORKER:
+                span = next(pending, None)
+                if span is None:
+                    more = False
+                else:
+                    job = executor.submit(_scan_span, layout, module_names, span)
+                    window.append((span, job))
+            if not window:
+                return
+            span, job = window[0]
+            while not job.done():
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError("the analysis was cancelled")
+                if waiting is not None:
+                    waiting()
+                futures.wait([job], CANCEL_POLL)
+            window.popleft()
+            yield span, _result(job)
 
 
 def _result(job: Future) -> SpanResult:
@@ -170,7 +166,14 @@ class _SharedPool:
         self._users: dict[ProcessPoolExecutor, int] = {}
 
     @contextlib.contextmanager
-    def use(self, workers: int) -> Iterator[ProcessPoolExecutor]:
+    def use(
+        self, workers: int, outstanding: Callable[[], Iterable[Future]] = tuple
+    ) -> Iterator[ProcessPoolExecutor]:
+        """The pool, for one scan whose futures not yet done `outstanding` gives. A scan that
+        ends early withdraws them when other scans go on with the pool; the last user stops it
+        at once instead, its futures left to the pool's end. (Cancelling them first would race
+        that end on Python before 3.12: its thread sets an error on every future it still held,
+        and one already cancelled raises InvalidStateError in that thread.)"""
         with self._lock:
             if self._executor is None:
                 self._executor = self._start(workers)
@@ -190,6 +193,9 @@ class _SharedPool:
                         self._executor = None
                     # under the lock: the next pool starts only when this one's processes ended
                     _stop(executor, at_once=not ended)
+                elif not ended:  # the spans not begun make way for the other scans' spans
+                    for job in outstanding():
+                        job.cancel()
 
     def discard_broken(self) -> None:
         """A worker died: scans starting from now on get a new pool."""

@@ -1,4 +1,5 @@
-"""Stopping the worker pool at once never leaves a thread that keeps the interpreter alive."""
+"""Stopping the worker pool at once never leaves a thread that keeps the interpreter alive, nor
+an error in that thread; a scan that ends early beside another withdraws its spans."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import struct
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+from mcpcap.core import parallel
 from mcpcap.core.parallel import _stop
+
+_SCAN_SPAN = parallel._scan_span
 
 
 def _square(n: int) -> int:
@@ -27,3 +31,68 @@ def test_a_half_sent_result_does_not_hold_the_executor_thread():
     _stop(executor, at_once=True)
     manager.join(10)
     assert not manager.is_alive()
+
+
+def _slow(n: int) -> int:
+    time.sleep(0.2)
+    return n
+
+
+def _outstanding(executor: ProcessPoolExecutor, count: int) -> list:
+    return [executor.submit(_slow, n) for n in range(count)]
+
+
+def _slow_span(*args):
+    """`parallel._scan_span` a little later (submitted in its place: a worker imports it)."""
+    time.sleep(0.2)
+    return _SCAN_SPAN(*args)
+
+
+def test_the_last_scan_to_end_early_leaves_its_futures_to_the_pools_end(monkeypatch, tmp_path):
+    """A scan that ends early, alone on the pool, does not cancel its spans before the pool
+    stops at once: the pool's thread sets an error on every future it still holds, and on
+    Python before 3.12 one cancelled already raised InvalidStateError in that thread (a
+    traceback on stderr after a cancelled or failed scan)."""
+    from mcpcap.core.reader import CaptureReader
+    from tests.core.fault_captures import write_dns_capture
+
+    path = write_dns_capture(tmp_path / "dns.pcap", 3000)
+    with CaptureReader(str(path)) as reader:
+        layout, spans = reader.pcap_layout, list(reader.pcap_spans(2048, None))
+    assert len(spans) > 20
+    seen = []
+    stop = parallel._stop
+
+    def recording_stop(executor: ProcessPoolExecutor, at_once: bool) -> None:
+        held = [item.future for item in executor._pending_work_items.values()]
+        seen.append((at_once, len(held), sum(future.cancelled() for future in held)))
+        stop(executor, at_once)
+
+    monkeypatch.setattr(parallel, "_stop", recording_stop)
+    # slow spans, many in flight: most are still waiting in the pool when the scan ends
+    monkeypatch.setattr(parallel, "IN_FLIGHT_PER_WORKER", 8)
+    monkeypatch.setattr(parallel, "_scan_span", _slow_span)
+    results = parallel.run_spans(layout, spans, ["dns"], 2)
+    next(results)
+    results.close()  # (the scan ends early: cancelled, or failed)
+    assert len(seen) == 1
+    at_once, held, cancelled = seen[0]
+    assert at_once and held > 8 and cancelled == 0
+
+
+def test_a_scan_that_ends_early_beside_another_withdraws_its_spans(monkeypatch):
+    """While another scan still uses the pool, the spans not begun are withdrawn (cancelled)
+    so that the other scan's spans do not wait behind them."""
+
+    pool = parallel._SharedPool()
+    with pool.use(1) as executor:  # the other scan
+        mine: list = []
+        try:
+            with pool.use(1, lambda: mine) as same:
+                assert same is executor
+                mine += _outstanding(executor, 6)
+                raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            pass
+        assert sum(job.cancelled() for job in mine) >= 4  # (one or two had begun)
+        assert executor.submit(_square, 3).result(timeout=30) == 9  # the pool goes on
