@@ -9,7 +9,7 @@ puts the library next to its source, a wheel carries it.
 
 from __future__ import annotations
 
-import hashlib
+import importlib.util
 import os
 import shlex
 import subprocess
@@ -17,6 +17,21 @@ import sysconfig
 import tempfile
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+def _source_digest():
+    """`mcpcap.core.sourcehash.source_digest`, loaded by its path (the build environment has
+    hatchling, not mcpcap's dependencies, so the package itself is not imported)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(
+        "_mcpcap_sourcehash", os.path.join(here, "mcpcap", "core", "sourcehash.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.source_digest
+
+
+source_digest = _source_digest()
 
 # each source becomes the extension module of its name, beside it
 SOURCES = (
@@ -39,8 +54,7 @@ def compile_command(source: str, target: str) -> list[str] | None:
         return None
     flags = shlex.split(sysconfig.get_config_var("CCSHARED") or "")
     include = sysconfig.get_paths()["include"]
-    with open(source, "rb") as file:  # the library knows which source it was built from
-        digest = hashlib.sha256(file.read()).hexdigest()
+    digest = source_digest(source)  # the library knows which sources it was built from
     return [*shlex.split(linker), *flags, "-O2", f'-DSOURCE_SHA256="{digest}"', "-I", include,
             source, "-o", target]  # fmt: skip
 

@@ -6,8 +6,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* hatch_build.py passes the SHA-256 of the source: fastpath.py refuses a library built from
- * another source than the one beside it */
+/* hatch_build.py passes the SHA-256 of the sources (the .c file and the headers it includes,
+ * mcpcap/core/sourcehash.py): fastpath.py refuses a library built from others than those beside
+ * it */
 #ifndef SOURCE_SHA256
 #define SOURCE_SHA256 ""
 #endif

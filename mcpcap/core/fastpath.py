@@ -16,7 +16,6 @@ The Python code stays the reference: differential tests hold each C twin to it.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import sys
@@ -24,6 +23,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from mcpcap.core.sourcehash import source_digest
 
 PURE_PYTHON_VARIABLE = "MCPCAP_PURE_PYTHON"
 
@@ -35,8 +36,8 @@ def pure_python() -> bool:
 
 def compiled(name: str) -> ModuleType | None:
     """The compiled module `name` (`mcpcap.core._decap`), or None: not built, turned off, or
-    built from another source than the `.c` file beside it (an editable install whose C
-    changed since: `pip install -e .` builds it again)."""
+    built from other sources than the `.c` file beside it and the headers it includes (an
+    editable install whose C changed since: `pip install -e .` builds it again)."""
     if pure_python():
         return None
     try:
@@ -44,9 +45,9 @@ def compiled(name: str) -> ModuleType | None:
     except ImportError:
         return None
     if not _built_from_source_beside(module):
-        print(f"mcpcap: {module.__file__} was built from another source than the .c file "
-              "beside it; running the Python code (`pip install -e .` builds it again)",
-              file=sys.stderr)  # fmt: skip
+        print(f"mcpcap: {module.__file__} was built from other sources than the .c file "
+              "beside it and the headers it includes; running the Python code "
+              "(`pip install -e .` builds it again)", file=sys.stderr)  # fmt: skip
         return None
     return module
 
@@ -69,4 +70,4 @@ def _built_from_source_beside(module: ModuleType) -> bool:
     source = library.with_name(library.name.split(".", 1)[0] + ".c")
     if not source.is_file():  # (a wheel carries the sources; a trimmed install may not)
         return True
-    return hashlib.sha256(source.read_bytes()).hexdigest() == getattr(module, "SOURCE_SHA256", "")
+    return source_digest(source) == getattr(module, "SOURCE_SHA256", "")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import hatch_build
-from mcpcap.core import fastpath
+from mcpcap.core import fastpath, sourcehash
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = [source.removesuffix(".c").replace(os.sep, ".") for source in hatch_build.SOURCES]
@@ -81,6 +81,23 @@ def test_a_library_built_from_another_source_is_not_used(tmp_path):
     assert fastpath._built_from_source_beside(stale)
 
 
+def test_a_library_built_before_its_header_changed_is_not_used(tmp_path):
+    """The stamp covers the headers a source includes (`_twin.h`): a library built before an
+    edit of one of them no longer matches the code beside it."""
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "_twin.h").write_text("int shared;\n")
+    source = tmp_path / "_one.c"
+    source.write_text('#include "shared/_twin.h"\n  # include "missing.h"\nint one;\n')
+    built = types.ModuleType("_one")
+    built.__file__ = str(tmp_path / ("_one" + sysconfig.get_config_var("EXT_SUFFIX")))
+    stamp = built.SOURCE_SHA256 = sourcehash.source_digest(source)
+    # the source, then what it includes (a header not there adds nothing)
+    assert stamp == hashlib.sha256(source.read_bytes() + b"int shared;\n").hexdigest()
+    assert fastpath._built_from_source_beside(built)
+    (tmp_path / "shared" / "_twin.h").write_text("int shared, changed;\n")
+    assert not fastpath._built_from_source_beside(built)
+
+
 def test_a_build_without_a_compiler_says_so_and_goes_on(tmp_path, monkeypatch, capsys):
     """The install does not fail where the C does not build: mcpcap then runs the Python."""
     compile_command = hatch_build.compile_command
@@ -102,7 +119,8 @@ def test_a_build_compiles_each_source(tmp_path):
     source = hatch_build.SOURCES[2]  # (the smallest: _reader.c)
     target = tmp_path / hatch_build.library_name(source)
     assert hatch_build.build(str(REPO), source, str(target))
-    digest = hashlib.sha256((REPO / source).read_bytes()).hexdigest()
+    digest = sourcehash.source_digest(REPO / source)
+    assert digest != hashlib.sha256((REPO / source).read_bytes()).hexdigest()  # (_twin.h too)
     assert digest.encode() in target.read_bytes()
 
 
