@@ -111,7 +111,8 @@ def run_spans(
     """Each span with its worker's result, in span order, from the process's shared pool.
 
     `waiting` is called every `CANCEL_POLL` seconds spent waiting for a result (a caller's
-    chance to notice a cancellation); closing the iterator withdraws the spans not yet begun.
+    chance to notice a cancellation); closing the iterator withdraws the spans not yet begun
+    (see `_SharedPool.use`).
     """
     window: deque[tuple[PcapSpan, Future]] = deque()
     with POOL.use(workers, lambda: [job for _, job in window]) as executor:

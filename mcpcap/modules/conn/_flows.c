@@ -277,12 +277,8 @@ static PyObject *bind(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "the fallback must be callable");
         return NULL;
     }
-    PyObject *self = PyTuple_Pack(2, decoder, fallback);
-    if (self == NULL)
-        return NULL;
-    PyObject *function = twin_bound_function(module, &packet_def, self);
-    Py_DECREF(self);
-    return function;
+    PyObject *items[2] = {decoder, fallback};
+    return twin_bound_items(module, &packet_def, items, 2);
 }
 
 static PyMethodDef methods[] = {

@@ -456,12 +456,8 @@ static PyObject *bind_brief(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "the fallback and query_question must be callable");
         return NULL;
     }
-    PyObject *self = PyTuple_Pack(2, fallback, query_question);
-    if (self == NULL)
-        return NULL;
-    PyObject *function = twin_bound_function(module, &brief_def, self);
-    Py_DECREF(self);
-    return function;
+    PyObject *items[2] = {fallback, query_question};
+    return twin_bound_items(module, &brief_def, items, 2);
 }
 
 static PyMethodDef methods[] = {

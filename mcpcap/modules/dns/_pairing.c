@@ -28,12 +28,6 @@ static PyObject *s_tx_seq, *s_tx_trans_id, *s_tx_view, *s_tx_meta, *s_tx_retrans
 
 #define BOUND(i) PyTuple_GET_ITEM(bound, i)
 
-static PyObject *call3(PyObject *function, PyObject *a, PyObject *b, PyObject *c)
-{
-    PyObject *args[3] = {a, b, c};
-    return PyObject_Vectorcall(function, args, 3, NULL);
-}
-
 /* the pairer's attribute `name` (a borrowed reference), or NULL with an exception set */
 static PyObject *attribute(PyObject *bound, PyObject *name)
 {
@@ -55,12 +49,6 @@ static int add_to_attribute(PyObject *bound, PyObject *name, int delta)
     int rc = PyDict_SetItem(BOUND(B_ATTRS), name, changed);
     Py_DECREF(changed);
     return rc;
-}
-
-/* 1 when `value op limit` (both Python numbers), 0 when not, -1 on an error */
-static int compare(PyObject *value, PyObject *limit, int op)
-{
-    return PyObject_RichCompareBool(value, limit, op);
 }
 
 static int is_exact_tuple(PyObject *object, Py_ssize_t size)
@@ -116,19 +104,15 @@ static int fast_query(PyObject *bound, PyObject *trans_id, PyObject *view, PyObj
     one = PyNumber_Add(count, int_one);
     if (one == NULL)
         goto done;
-    int over = compare(one, BOUND(B_PER_FLOW), Py_GT);
-    if (over > 0 && waiting != NULL) {
-        Py_ssize_t on_flow = waiting_on_flow(waiting);
-        if (on_flow < 0)
-            goto done;
-        PyObject *with_it = PyLong_FromSsize_t(on_flow + 1);
-        over = with_it == NULL ? -1 : compare(with_it, BOUND(B_PER_FLOW), Py_GT);
+    int over = PyObject_RichCompareBool(one, BOUND(B_PER_FLOW), Py_GT);
+    if (over > 0) { /* then the queries on this flow, the new one with them */
+        Py_ssize_t on_flow = waiting == NULL ? 0 : waiting_on_flow(waiting);
+        PyObject *with_it = on_flow < 0 ? NULL : PyLong_FromSsize_t(on_flow + 1);
+        over = with_it == NULL ? -1 : PyObject_RichCompareBool(with_it, BOUND(B_PER_FLOW), Py_GT);
         Py_XDECREF(with_it);
-    } else if (over > 0) {
-        over = compare(int_one, BOUND(B_PER_FLOW), Py_GT);
     }
     if (over == 0)
-        over = compare(one, BOUND(B_TOTAL), Py_GT);
+        over = PyObject_RichCompareBool(one, BOUND(B_TOTAL), Py_GT);
     if (over != 0) {
         rc = over < 0 ? -1 : 0;
         goto done;
@@ -240,7 +224,7 @@ static int remember_answered(PyObject *bound, PyObject *flow, PyObject *trans_id
     if (rc < 0)
         return -1;
     PyObject *size = PyLong_FromSsize_t(PyDict_GET_SIZE(recent));
-    int over = size == NULL ? -1 : compare(size, BOUND(B_RECENT_MAX), Py_GT);
+    int over = size == NULL ? -1 : PyObject_RichCompareBool(size, BOUND(B_RECENT_MAX), Py_GT);
     if (over > 0) {
         PyObject *excess = PyNumber_Subtract(size, BOUND(B_RECENT_MAX));
         PyObject *args[2] = {recent, excess};
@@ -322,7 +306,8 @@ static int fast_response(PyObject *bound, PyObject *trans_id, PyObject *view, Py
     extra = row == NULL ? NULL : PyObject_GetAttr(tx, s_tx_extra);
     if (extra == NULL)
         goto release;
-    PyObject *emitted = call3(BOUND(B_EMIT), row, extra, PyTuple_GET_ITEM(view, 3));
+    PyObject *emit_args[3] = {row, extra, PyTuple_GET_ITEM(view, 3)};
+    PyObject *emitted = PyObject_Vectorcall(BOUND(B_EMIT), emit_args, 3, NULL);
     rc = emitted == NULL ? -1 : 1;
     Py_XDECREF(emitted);
 release:
@@ -350,7 +335,7 @@ static PyObject *add(PyObject *bound, PyObject *const *args, Py_ssize_t nargs)
     /* a sweep of the expired is due: the Python's `add` sweeps, then adds */
     PyObject *last = attribute(bound, s_last_sweep);
     PyObject *since = last == NULL ? NULL : PyNumber_Subtract(PyTuple_GET_ITEM(meta, M_TS), last);
-    int sweep = since == NULL ? -1 : compare(since, BOUND(B_SWEEP), Py_GT);
+    int sweep = since == NULL ? -1 : PyObject_RichCompareBool(since, BOUND(B_SWEEP), Py_GT);
     Py_XDECREF(since);
     if (sweep != 0)
         return sweep < 0 ? NULL : PyObject_Vectorcall(BOUND(B_PYTHON_ADD), args, 3, NULL);

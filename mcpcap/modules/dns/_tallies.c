@@ -18,7 +18,7 @@ enum {
 enum { B_NAMES, B_RESOLVERS, B_ANSWER_NAMES, B_LOOKS_PRIVATE, B_DNSSEC, B_UNUSUAL, B_PRIVATE,
        B_ADDRESS_QTYPES, B_ADDRESS_CAP, B_COUNT };
 
-static PyObject *str_dns, *int_one, *int_three;
+static PyObject *str_dns, *int_zero, *int_one, *int_three;
 
 /* list[i] += value (a new int or whatever `+` makes); 0, or -1 with an exception set */
 static int add_at(PyObject *list, Py_ssize_t i, PyObject *value)
@@ -138,9 +138,8 @@ static int add_name(PyObject *bound, PyObject *row, PyObject *qname, PyObject *i
         }
         PyObject *items[10] = {PyTuple_GET_ITEM(row, COL_DOMAIN), PyTuple_GET_ITEM(row, COL_QUERY),
                                int_one, id, ts, ts, unusual ? Py_True : Py_False, chars_obj,
-                               PyLong_FromLong(counted), nx ? Py_True : Py_False};
-        PyObject *fresh = items[8] == NULL ? NULL : list_of(10, items);
-        Py_XDECREF(items[8]);
+                               counted ? int_one : int_zero, nx ? Py_True : Py_False};
+        PyObject *fresh = list_of(10, items);
         rc = fresh == NULL ? -1 : PyDict_SetItem(names, qname, fresh);
         Py_XDECREF(fresh);
         Py_DECREF(chars_obj);
@@ -152,9 +151,7 @@ static int add_name(PyObject *bound, PyObject *row, PyObject *qname, PyObject *i
         return -1;
     }
     Py_INCREF(tally);
-    PyObject *counted_obj = PyLong_FromLong(counted);
-    rc = counted_obj == NULL
-         || keep_least(tally, 0, PyTuple_GET_ITEM(row, COL_DOMAIN)) < 0
+    rc = keep_least(tally, 0, PyTuple_GET_ITEM(row, COL_DOMAIN)) < 0
          || keep_least(tally, 1, PyTuple_GET_ITEM(row, COL_QUERY)) < 0
          || add_at(tally, 2, int_one) < 0
          || keep_if(tally, 3, id, Py_LT) < 0
@@ -162,9 +159,8 @@ static int add_name(PyObject *bound, PyObject *row, PyObject *qname, PyObject *i
          || keep_if(tally, 5, ts, Py_GT) < 0
          || add_at(tally, 6, unusual ? Py_True : Py_False) < 0
          || add_at(tally, 7, chars_obj) < 0
-         || add_at(tally, 8, counted_obj) < 0
+         || add_at(tally, 8, counted ? int_one : int_zero) < 0
          || add_at(tally, 9, nx ? Py_True : Py_False) < 0 ? -1 : 0;
-    Py_XDECREF(counted_obj);
     Py_DECREF(chars_obj);
     Py_DECREF(tally);
     return rc;
@@ -331,9 +327,10 @@ static struct PyModuleDef module_def = TWIN_MODULE_DEF(
 PyMODINIT_FUNC PyInit__tallies(void)
 {
     str_dns = PyUnicode_InternFromString("dns");
+    int_zero = PyLong_FromLong(0);
     int_one = PyLong_FromLong(1);
     int_three = PyLong_FromLong(3);
-    if (!str_dns || !int_one || !int_three)
+    if (!str_dns || !int_zero || !int_one || !int_three)
         return NULL;
     PyObject *module = twin_module(&module_def);
     if (module == NULL)

@@ -246,12 +246,8 @@ static PyObject *bind(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "the fallback must be callable");
         return NULL;
     }
-    PyObject *self = PyTuple_Pack(4, decoder, fallback, briefs, mdns_briefs);
-    if (self == NULL)
-        return NULL;
-    PyObject *function = twin_bound_function(module, &call_def, self);
-    Py_DECREF(self);
-    return function;
+    PyObject *items[4] = {decoder, fallback, briefs, mdns_briefs};
+    return twin_bound_items(module, &call_def, items, 4);
 }
 
 static PyMethodDef methods[] = {
