@@ -36,6 +36,7 @@ source_digest = _source_digest()
 # each source becomes the extension module of its name, beside it
 SOURCES = (
     os.path.join("mcpcap", "core", "_decap.c"),
+    os.path.join("mcpcap", "core", "_flowhash.c"),
     os.path.join("mcpcap", "core", "_parallel.c"),
     os.path.join("mcpcap", "core", "_reader.c"),
     os.path.join("mcpcap", "modules", "conn", "_flows.c"),

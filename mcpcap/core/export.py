@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any
 
+from mcpcap.core import fastpath
 from mcpcap.core.errors import BadArgumentError
 
 if TYPE_CHECKING:
@@ -69,8 +70,11 @@ def connection_uid(record: dict[str, Any], occurrence: int = 0) -> str:
     )
 
 
-def flow_uid(a: str, a_port: int, b: str, b_port: int, transport: str, occurrence: int = 0) -> str:
-    """`connection_uid` of the endpoints (a, a_port) and (b, b_port), in either order.
+def python_flow_uid(
+    a: str, a_port: int, b: str, b_port: int, transport: str, occurrence: int = 0
+) -> str:
+    """`connection_uid` of the endpoints (a, a_port) and (b, b_port), in either order
+    (`flow_uid`: in C where `_flowhash.c` was built).
 
     The uid is the SHA-256 of "end|end|transport[|occurrence]" (ends as "address|port", in
     text order), its first 13 bytes as a number written with 17 base62 digits, the least
@@ -98,6 +102,14 @@ def flow_uid(a: str, a_port: int, b: str, b_port: int, transport: str, occurrenc
 
 
 _sha256 = hashlib.sha256
+
+
+def _compiled_flow_uid() -> Callable[..., str]:
+    compiled = fastpath.compiled("mcpcap.core._flowhash")
+    return python_flow_uid if compiled is None else compiled.bind_flow_uid(python_flow_uid, _sha256)
+
+
+flow_uid = _compiled_flow_uid()
 _BASE62_17 = 62**17
 _BASE62_PAIRS = tuple(BASE62[i % 62] + BASE62[i // 62] for i in range(62 * 62))
 

@@ -30,6 +30,7 @@ def test_every_source_is_built_and_loaded_wherever_a_compiler_is():
     them unless MCPCAP_PURE_PYTHON asks for the Python code."""
     assert NAMES == [
         "mcpcap.core._decap",
+        "mcpcap.core._flowhash",
         "mcpcap.core._parallel",
         "mcpcap.core._reader",
         "mcpcap.modules.conn._flows",
@@ -52,19 +53,21 @@ def test_every_source_is_built_and_loaded_wherever_a_compiler_is():
 
 def test_the_environment_variable_turns_them_off():
     code = (
-        "from mcpcap.core import decap, parallel, reader; from mcpcap.modules.conn import flows; "
+        "from mcpcap.core import decap, export, parallel, reader; "
+        "from mcpcap.modules.conn import community, flows; "
         "from mcpcap.modules.dns import decoder, pairing, scan; "
         "from mcpcap.modules.dns.hunting import tallies; "
         "print(decap._COMPILED_ETHERNET_PACKET is None, flows._COMPILED_PACKET is None, "
         "reader.walk_records is reader.python_walk_records, "
         "parallel.span_loop is parallel.python_span_loop, scan._COMPILED_BIND is None, "
         "decoder._decode_brief is decoder.python_decode_brief, tallies._COMPILED_ADD is None, "
-        "pairing._COMPILED_BIND is None)"
+        "pairing._COMPILED_BIND is None, export.flow_uid is export.python_flow_uid, "
+        "community.community_id is community.python_community_id)"
     )
     env = {**os.environ, fastpath.PURE_PYTHON_VARIABLE: "1"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, check=True)  # fmt: skip
-    assert result.stdout.split() == ["True"] * 8
+    assert result.stdout.split() == ["True"] * 10
 
 
 def test_a_library_built_from_another_source_is_not_used(tmp_path):

@@ -2,20 +2,23 @@
  * mcpcap/core/fastpath.py).
  *
  * Most packets of a capture are the middle of a known flow: a TCP segment in order, or a pure
- * ACK, on a flow whose first packets the piece has already kept; a UDP datagram on a flow
- * whose service is decided. For those, `bind(decoder, fallback)` gives a function that does
+ * ACK, on a flow whose first packets the piece has already kept; or UDP, where a flow's piece
+ * holds nothing but counts and each direction's service (told by `udp_service` from its first
+ * payload). For those, `bind(decoder, fallback, udp_service)` gives a function that does
  * what `FlowDecoder.python_packet` would do (the same counts in the same Python objects).
- * It first checks every condition; when one does not hold (a new flow, a timeout, a SYN, FIN
- * or RST, data out of order, a packet the piece keeps, a tunnelled packet, a new second or a
- * new stack of layers), it changes nothing and calls `fallback`, the Python method, which is
- * the reference. tests/modules/conn/test_flows.py holds the two to each other.
+ * It first checks every condition; when one does not hold (a new TCP flow, a TCP timeout, a
+ * SYN, FIN or RST, data out of order, a packet the piece keeps, a tunnelled packet, a new
+ * second or a new stack of layers), it changes nothing and calls `fallback`, the Python
+ * method, which is the reference. tests/modules/conn/test_flows.py holds the two to each
+ * other.
  */
 #include "../../core/_twin.h"
 
 /* a piece's fields: those of mcpcap/modules/conn/flows.py (`LAYOUT` below is checked against
  * them when the Python binds this code) */
 enum {
-    LAST_TS = 1, LAST_FRAME = 3, PACKETS = 6, IP_BYTES = 8, DATA = 10, SERVICE = 12,
+    FIRST_TS = 0, LAST_TS = 1, FIRST_FRAME = 2, LAST_FRAME = 3, FIRST_DIR = 4, FIRST_FLAGS = 5,
+    VLAN = 14, PACKETS = 6, IP_BYTES = 8, DATA = 10, SERVICE = 12,
     ANCHOR = 21, HI = 23, ACK_ANCHOR = 25, ACK_HI = 27, ZERO_WIN = 31, HEAD = 35, SEEN = 19,
     TCP_PIECE_SIZE = 37, PIECE_SIZE = 18, HEAD_PACKETS = 8, MAX_HEAD = 16,
 };
@@ -33,7 +36,8 @@ enum {
 #define MASK32 0xFFFFFFFFLL
 #define HALF32 0x80000000LL
 
-static PyObject *str_tcp, *str_udp, *str_flows, *str_tally, *str_stacks;
+static PyObject *str_tcp, *str_udp, *str_flows, *str_tally, *str_stacks, *str_done, *int_zero,
+    *int_one, *int_minus_one;
 
 /* an int object as a C number; -1 with `*ok` cleared when it is no int (or too big) */
 static long long as_int(PyObject *item, int *ok)
@@ -89,8 +93,47 @@ static PyObject *decoder_part(PyObject *decoder, PyObject *name)
     return value;
 }
 
+/* `list.append((first, second))`: 0, or -1 with an exception set */
+static int append_pair(PyObject *list, PyObject *first, PyObject *second)
+{
+    PyObject *pair = PyTuple_Pack(2, first, second);
+    int failed = pair == NULL || PyList_Append(list, pair) < 0;
+    Py_XDECREF(pair);
+    return failed ? -1 : 0;
+}
+
+/* flows.py's `new_piece(frame, ts, d, -1, vlan, None)`: a UDP flow's piece before its first
+ * packet is counted (a new reference, or NULL) */
+static PyObject *new_udp_piece(PyObject *frame, PyObject *ts, int d, PyObject *vlan)
+{
+    PyObject *piece = PyList_New(PIECE_SIZE);
+    if (piece == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PIECE_SIZE; i++) {
+        PyObject *item = Py_None;
+        if (i == FIRST_TS || i == LAST_TS)
+            item = ts;
+        else if (i == FIRST_FRAME || i == LAST_FRAME)
+            item = frame;
+        else if (i == FIRST_DIR)
+            item = d ? int_one : int_zero;
+        else if (i == FIRST_FLAGS)
+            item = int_minus_one;
+        else if (i >= PACKETS && i < SERVICE)
+            item = int_zero;
+        else if (i == VLAN)
+            item = vlan;
+        PyList_SET_ITEM(piece, i, Py_NewRef(item));
+    }
+    return piece;
+}
+
 /* 1: counted here; 0: the fallback must take the packet (nothing changed); -1: an error. */
-static int count_packet(PyObject *decoder, PyObject *frame, PyObject *ts_obj, PyObject *seg)
+static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame,
+                       PyObject *ts_obj, PyObject *seg, PyObject *key, int d, int tcp);
+
+static int count_packet(PyObject *decoder, PyObject *udp_service, PyObject *frame,
+                        PyObject *ts_obj, PyObject *seg)
 {
     if (!PyTuple_Check(seg) || PyTuple_GET_SIZE(seg) != S_FIELDS || !PyFloat_CheckExact(ts_obj))
         return 0;
@@ -113,9 +156,6 @@ static int count_packet(PyObject *decoder, PyObject *frame, PyObject *ts_obj, Py
     if (!PyUnicode_CheckExact(src) || !PyUnicode_CheckExact(dst))
         return 0;
     int ok = 1;
-    double ts = PyFloat_AS_DOUBLE(ts_obj);
-    long long flags = int_field(seg, S_FLAGS, &ok), size = int_field(seg, S_DATA_LEN, &ok);
-    long long ip_len = int_field(seg, S_IP_LEN, &ok), frame_len = int_field(seg, S_FRAME_LEN, &ok);
     long long sport_n = int_field(seg, S_SPORT, &ok), dport_n = int_field(seg, S_DPORT, &ok);
     if (!ok)
         return 0;
@@ -129,17 +169,42 @@ static int count_packet(PyObject *decoder, PyObject *frame, PyObject *ts_obj, Py
                            : PyTuple_Pack(5, transport, dst, dport, src, sport);
     if (key == NULL)
         return -1;
-    PyObject *flows = decoder_part(decoder, str_flows);
-    PyObject *piece = flows != NULL && PyDict_CheckExact(flows)
-                          ? PyDict_GetItemWithError(flows, key) : NULL;
+    int result = count_keyed(decoder, udp_service, frame, ts_obj, seg, key, d, tcp);
     Py_DECREF(key);
-    if (piece == NULL)
-        return PyErr_Occurred() ? -1 : 0;
-    if (!PyList_CheckExact(piece) || PyList_GET_SIZE(piece) < (tcp ? TCP_PIECE_SIZE : PIECE_SIZE))
+    return result;
+}
+
+/* `count_packet` once the flow's key is made (d: the packet's canonical side) */
+static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame,
+                       PyObject *ts_obj, PyObject *seg, PyObject *key, int d, int tcp)
+{
+    int ok = 1;
+    double ts = PyFloat_AS_DOUBLE(ts_obj);
+    long long flags = int_field(seg, S_FLAGS, &ok), size = int_field(seg, S_DATA_LEN, &ok);
+    long long ip_len = int_field(seg, S_IP_LEN, &ok), frame_len = int_field(seg, S_FRAME_LEN, &ok);
+    if (!ok)
         return 0;
-    PyObject *last_ts = PyList_GET_ITEM(piece, LAST_TS);
-    if (!PyFloat_CheckExact(last_ts)
-        || ts - PyFloat_AS_DOUBLE(last_ts) > (tcp ? TCP_TIMEOUT : OTHER_TIMEOUT))
+    PyObject *flows = decoder_part(decoder, str_flows);
+    if (flows == NULL || !PyDict_CheckExact(flows))
+        return 0;
+    /* a UDP flow's first packet, or its first after the timeout, starts a piece here; a TCP
+     * flow's goes to the Python (its first packets are kept as events) */
+    PyObject *piece = PyDict_GetItemWithError(flows, key), *ended = NULL;
+    if (piece == NULL && PyErr_Occurred())
+        return -1;
+    if (piece != NULL) {
+        if (!PyList_CheckExact(piece)
+            || PyList_GET_SIZE(piece) < (tcp ? TCP_PIECE_SIZE : PIECE_SIZE))
+            return 0;
+        PyObject *last_ts = PyList_GET_ITEM(piece, LAST_TS);
+        if (!PyFloat_CheckExact(last_ts))
+            return 0;
+        if (ts - PyFloat_AS_DOUBLE(last_ts) > (tcp ? TCP_TIMEOUT : OTHER_TIMEOUT)) {
+            ended = piece;
+            piece = NULL;
+        }
+    }
+    if (piece == NULL && (tcp || udp_service == NULL))
         return 0;
 
     PyObject *payload = PyTuple_GET_ITEM(seg, S_PAYLOAD);
@@ -185,9 +250,11 @@ static int count_packet(PyObject *decoder, PyObject *frame, PyObject *ts_obj, Py
         long long bit = size ? (d ? 8 : 4) : (flags & ACK) ? (d ? 2 : 1) : 0;
         if (bit && !(seen & bit))
             return 0; /* the first data or ACK packet of its direction: an event */
-    } else if (has_payload && PyList_GET_ITEM(piece, SERVICE + d) == Py_None) {
-        return 0; /* its service is decided from this payload */
     }
+    int decides_service = !tcp && has_payload
+                          && (piece == NULL || PyList_GET_ITEM(piece, SERVICE + d) == Py_None);
+    if (decides_service && udp_service == NULL)
+        return 0;
 
     /* the timeline's second and the stack of layers: known already */
     PyObject *tally = decoder_part(decoder, str_tally);
@@ -215,20 +282,54 @@ static int count_packet(PyObject *decoder, PyObject *frame, PyObject *ts_obj, Py
         return PyErr_Occurred() ? -1 : 0;
     if (!PyList_CheckExact(stack) || PyList_GET_SIZE(stack) != 2)
         return 0;
-    long long packets = int_item(piece, PACKETS + d, &ok), ip_bytes = int_item(piece, IP_BYTES + d, &ok);
-    long long data = int_item(piece, DATA + d, &ok);
-    long long zero_windows = tcp ? int_item(piece, ZERO_WIN + d, &ok) : 0;
+    long long packets = 0, ip_bytes = 0, data = 0, zero_windows = 0;
+    if (piece != NULL) {
+        packets = int_item(piece, PACKETS + d, &ok);
+        ip_bytes = int_item(piece, IP_BYTES + d, &ok);
+        data = int_item(piece, DATA + d, &ok);
+        zero_windows = tcp ? int_item(piece, ZERO_WIN + d, &ok) : 0;
+    }
     long long tally_packets = int_item(tally, 0, &ok), tally_bytes = int_item(tally, 1, &ok);
     long long stack_frames = int_item(stack, 0, &ok), stack_bytes = int_item(stack, 1, &ok);
     if (!ok)
         return 0;
+    PyObject *done = NULL;
+    if (ended != NULL) {
+        done = decoder_part(decoder, str_done);
+        if (done == NULL || !PyList_CheckExact(done))
+            return 0;
+    }
 
     /* every check held: count (the Python's order of changes, none of which can fail but for
      * memory) */
-    Py_INCREF(ts_obj);
-    PyList_SetItem(piece, LAST_TS, ts_obj);
-    Py_INCREF(frame);
-    PyList_SetItem(piece, LAST_FRAME, frame);
+    PyObject *service = NULL;
+    if (decides_service) { /* `udp_service(sport, dport, payload)` */
+        PyObject *args[3] = {PyTuple_GET_ITEM(seg, S_SPORT), PyTuple_GET_ITEM(seg, S_DPORT),
+                             payload};
+        service = PyObject_Vectorcall(udp_service, args, 3, NULL);
+        if (service == NULL)
+            return -1;
+    }
+    if (piece == NULL) { /* `new_piece(frame, ts, d, -1, vlan, None)`, in place of `ended` */
+        if (ended != NULL && append_pair(done, key, ended) < 0) {
+            Py_XDECREF(service);
+            return -1;
+        }
+        piece = new_udp_piece(frame, ts_obj, d, PyTuple_GET_ITEM(seg, S_VLAN));
+        int failed = piece == NULL || PyDict_SetItem(flows, key, piece) < 0;
+        Py_XDECREF(piece); /* (the dict holds it) */
+        if (failed) {
+            Py_XDECREF(service);
+            return -1;
+        }
+    } else {
+        Py_INCREF(ts_obj);
+        PyList_SetItem(piece, LAST_TS, ts_obj);
+        Py_INCREF(frame);
+        PyList_SetItem(piece, LAST_FRAME, frame);
+    }
+    if (service != NULL)
+        PyList_SetItem(piece, SERVICE + d, service); /* (steals it) */
     if (set_int(piece, PACKETS + d, packets + 1) < 0
         || set_int(piece, IP_BYTES + d, ip_bytes + ip_len) < 0)
         return -1;
@@ -248,14 +349,15 @@ static int count_packet(PyObject *decoder, PyObject *frame, PyObject *ts_obj, Py
     return 1;
 }
 
-/* the bound function: self is (decoder, fallback) */
+/* the bound function: self is (decoder, fallback[, udp_service]) */
 static PyObject *packet(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "packet(frame, ts, segment)");
         return NULL;
     }
-    int counted = count_packet(PyTuple_GET_ITEM(self, 0), args[0], args[1], args[2]);
+    PyObject *udp_service = PyTuple_GET_SIZE(self) > 2 ? PyTuple_GET_ITEM(self, 2) : NULL;
+    int counted = count_packet(PyTuple_GET_ITEM(self, 0), udp_service, args[0], args[1], args[2]);
     if (counted < 0)
         return NULL;
     if (counted)
@@ -270,21 +372,23 @@ static PyMethodDef packet_def = {
 
 static PyObject *bind(PyObject *module, PyObject *args)
 {
-    PyObject *decoder, *fallback;
-    if (!PyArg_ParseTuple(args, "OO:bind", &decoder, &fallback))
+    PyObject *decoder, *fallback, *udp_service = NULL;
+    if (!PyArg_ParseTuple(args, "OO|O:bind", &decoder, &fallback, &udp_service))
         return NULL;
-    if (!PyCallable_Check(fallback)) {
-        PyErr_SetString(PyExc_TypeError, "the fallback must be callable");
+    if (!PyCallable_Check(fallback) || (udp_service != NULL && !PyCallable_Check(udp_service))) {
+        PyErr_SetString(PyExc_TypeError, "the fallback and udp_service must be callable");
         return NULL;
     }
-    PyObject *items[2] = {decoder, fallback};
-    return twin_bound_items(module, &packet_def, items, 2);
+    PyObject *items[3] = {decoder, fallback, udp_service};
+    return twin_bound_items(module, &packet_def, items, udp_service == NULL ? 2 : 3);
 }
 
 static PyMethodDef methods[] = {
     {"bind", bind, METH_VARARGS,
-     "bind(decoder, fallback): the decoder's `packet`, counting in C and calling `fallback` "
-     "(the Python method) for every packet that does more than count"},
+     "bind(decoder, fallback[, udp_service]): the decoder's `packet`, counting in C and "
+     "calling `fallback` (the Python method) for every packet that does more than count; "
+     "with `udp_service` (services.py's), a UDP flow's new piece and the service of each "
+     "direction are made here too"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -299,14 +403,20 @@ PyMODINIT_FUNC PyInit__flows(void)
     str_flows = PyUnicode_InternFromString("_flows");
     str_tally = PyUnicode_InternFromString("_tally");
     str_stacks = PyUnicode_InternFromString("_stacks");
-    if (!str_tcp || !str_udp || !str_flows || !str_tally || !str_stacks)
+    str_done = PyUnicode_InternFromString("_done");
+    int_zero = PyLong_FromLong(0);
+    int_one = PyLong_FromLong(1);
+    int_minus_one = PyLong_FromLong(-1);
+    if (!str_tcp || !str_udp || !str_flows || !str_tally || !str_stacks || !str_done || !int_zero
+        || !int_one || !int_minus_one)
         return NULL;
     PyObject *module = twin_module(&module_def);
     if (module == NULL)
         return NULL;
     PyObject *layout = Py_BuildValue(
-        "{si si si si si si si si si si si si si si si si si}", "LAST_TS", LAST_TS, "LAST_FRAME",
-        LAST_FRAME, "PACKETS", PACKETS, "IP_BYTES", IP_BYTES, "DATA", DATA, "SERVICE", SERVICE,
+        "{si si si si si si si si si si si si si si si si si si si si si si}", "FIRST_TS", FIRST_TS,
+        "FIRST_FRAME", FIRST_FRAME, "FIRST_DIR", FIRST_DIR, "FIRST_FLAGS", FIRST_FLAGS, "VLAN",
+        VLAN, "LAST_TS", LAST_TS, "LAST_FRAME", LAST_FRAME, "PACKETS", PACKETS, "IP_BYTES", IP_BYTES, "DATA", DATA, "SERVICE", SERVICE,
         "ANCHOR", ANCHOR, "HI", HI, "ACK_ANCHOR", ACK_ANCHOR, "ACK_HI", ACK_HI, "ZERO_WIN",
         ZERO_WIN, "HEAD", HEAD, "SEEN", SEEN, "TCP_PIECE_SIZE", TCP_PIECE_SIZE, "PIECE_SIZE",
         PIECE_SIZE, "HEAD_PACKETS", HEAD_PACKETS, "MAX_HEAD", MAX_HEAD);

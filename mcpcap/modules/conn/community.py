@@ -13,6 +13,9 @@ import binascii
 import hashlib
 import socket
 import struct
+from collections.abc import Callable
+
+from mcpcap.core import fastpath
 
 PORTED = frozenset((1, 6, 17, 58, 132))
 
@@ -51,10 +54,11 @@ _sha1 = hashlib.sha1
 _base64 = binascii.b2a_base64
 
 
-def community_id(
+def python_community_id(
     src: str, sport: int, dst: str, dport: int, proto: int, *, one_way: bool = False, seed: int = 0
 ) -> str:
-    """The Community ID v1 of a flow; '' for addresses it cannot read."""
+    """The Community ID v1 of a flow; '' for addresses it cannot read (`community_id`: in C
+    where `_flowhash.c` was built)."""
     try:
         a = _PACKED.get(src) or _packed(src)
         b = _PACKED.get(dst) or _packed(dst)
@@ -67,3 +71,13 @@ def community_id(
     if ported:
         data += _PORTS.pack(sport & 0xFFFF, dport & 0xFFFF)
     return "1:" + _base64(_sha1(data).digest(), newline=False).decode("ascii")
+
+
+def _compiled_community_id() -> Callable[..., str]:
+    compiled = fastpath.compiled("mcpcap.core._flowhash")
+    if compiled is None:
+        return python_community_id
+    return compiled.bind_community_id(python_community_id, _sha1)
+
+
+community_id = _compiled_community_id()

@@ -144,7 +144,8 @@ class FlowDecoder:
     """The worker decoder: `packet()` for every IP packet, `flush()` at the end of a span.
 
     `packet` is `python_packet`, or where it was built its C twin (`_flows.c`), which counts
-    the packets that change nothing but counts and hands every other one to `python_packet`.
+    the packets that change nothing but counts (and takes UDP flows whole) and hands every
+    other one to `python_packet`.
     """
 
     def __init__(self) -> None:
@@ -158,7 +159,7 @@ class FlowDecoder:
         self._stacks: dict[tuple, list] = {}  # [frames, bytes] per stack of layers
         self.packet = self.python_packet
         if _COMPILED_PACKET is not None:
-            self.packet = _COMPILED_PACKET(self, self.python_packet)
+            self.packet = _COMPILED_PACKET(self, self.python_packet, udp_service)
 
     def python_packet(self, frame: int, ts: float, seg) -> None:
         """One IP packet (or a frame without IP: counted by ethertype). The hot path: the

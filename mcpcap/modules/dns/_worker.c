@@ -1,15 +1,15 @@
-/* `WorkerDecoder.__call__` compiled, for a message seen before (optional: see
- * mcpcap/core/fastpath.py).
+/* `WorkerDecoder.__call__` compiled (optional: see mcpcap/core/fastpath.py).
  *
  * A capture repeats whole DNS messages over and over, and the decoder remembers the `Brief` of
  * each message it decoded (decoder.py's `decode_brief`). For a datagram on a DNS, mDNS or LLMNR
- * port whose message is remembered, clean, and no NXDOMAIN response, `bind(decoder, fallback,
- * briefs, mdns_briefs)` gives a function that does what `WorkerDecoder.__call__` does: the
- * same counts (`MessageCounts.add`), the same store row (`message_row`) and the same value
- * returned, in the same Python objects. Every other datagram (a message not seen yet, another
- * port, a malformed message, an NXDOMAIN response, anything unexpected) goes to `fallback`,
- * the Python method, which is the reference; tests/modules/dns/test_worker_compiled.py holds
- * the two to each other.
+ * port, `bind(decoder, fallback, briefs, mdns_briefs, learn)` gives a function that looks its
+ * message up there (a message not seen yet is first decoded and remembered by `learn`, the
+ * Python `decode_brief`) and, when it is clean and no NXDOMAIN response, does what
+ * `WorkerDecoder.__call__` does: the same counts (`MessageCounts.add`), the same store row
+ * (`message_row`) and the same value returned, in the same Python objects. Every other
+ * datagram (another port, a malformed message, an NXDOMAIN response, anything unexpected) goes
+ * to `fallback`, the Python method, which is the reference; tests/modules/dns/
+ * test_worker_compiled.py holds the two to each other.
  */
 #include "../../core/_twin.h"
 
@@ -19,7 +19,7 @@ enum { S_SRC = 1, S_SPORT = 2, S_DST = 3, S_DPORT = 4, S_PAYLOAD = 5, S_FIELDS =
 enum { B_FLAGS, B_RCODE, B_OPCODE, B_MALFORMED, B_QUESTIONS, B_VIEW = 8, B_FIELDS };
 enum { DNS_PORT = 53, MDNS_PORT = 5353, LLMNR_PORT = 5355, RCODE_NXDOMAIN = 3, HEADER = 12 };
 
-static PyObject *str_udp, *str_dns, *str_mdns, *str_llmnr, *int_one;
+static PyObject *str_udp, *str_dns, *str_mdns, *str_llmnr, *int_one, *kw_mdns;
 static PyObject *str_frame, *str_index, *str_counts, *str_rows, *str_shapes, *str_ends,
     *str_questions;
 
@@ -167,6 +167,16 @@ static PyObject *remembered(PyObject *self, PyObject *frame, PyObject *ts, PyObj
         return Py_None;
     PyObject *briefs = PyTuple_GET_ITEM(self, protocol == str_mdns ? 3 : 2);
     PyObject *seen = seen_brief(briefs, payload);
+    if (seen == NULL && !PyErr_Occurred() && PyTuple_GET_SIZE(self) > 4) {
+        /* a message not seen yet: `decode_brief` decodes and remembers it */
+        PyObject *learn_args[2] = {payload, protocol == str_mdns ? Py_True : Py_False};
+        PyObject *brief = PyObject_Vectorcall(PyTuple_GET_ITEM(self, 4), learn_args, 1,
+                                              kw_mdns);
+        if (brief == NULL)
+            return NULL;
+        Py_DECREF(brief);
+        seen = seen_brief(briefs, payload);
+    }
     if (seen == NULL)
         return PyErr_Occurred() ? NULL : Py_None;
     if (!PyTuple_CheckExact(seen) || PyTuple_GET_SIZE(seen) != B_FIELDS
@@ -218,7 +228,7 @@ done:
     return result;
 }
 
-/* the bound function: self is (decoder, fallback, briefs, mdns_briefs) */
+/* the bound function: self is (decoder, fallback, briefs, mdns_briefs[, learn]) */
 static PyObject *call(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 3) {
@@ -233,33 +243,35 @@ static PyObject *call(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef call_def = {
     "call", (PyCFunction)(void (*)(void))call, METH_FASTCALL,
-    "call(frame, ts, segment): WorkerDecoder.__call__, in C for a message seen before",
+    "call(frame, ts, segment): WorkerDecoder.__call__, in C for a clean message",
 };
 
 static PyObject *bind(PyObject *module, PyObject *args)
 {
-    PyObject *decoder, *fallback, *briefs, *mdns_briefs;
-    if (!PyArg_ParseTuple(args, "OOO!O!:bind", &decoder, &fallback, &PyDict_Type, &briefs,
-                          &PyDict_Type, &mdns_briefs))
+    PyObject *decoder, *fallback, *briefs, *mdns_briefs, *learn = NULL;
+    if (!PyArg_ParseTuple(args, "OOO!O!|O:bind", &decoder, &fallback, &PyDict_Type, &briefs,
+                          &PyDict_Type, &mdns_briefs, &learn))
         return NULL;
-    if (!PyCallable_Check(fallback)) {
-        PyErr_SetString(PyExc_TypeError, "the fallback must be callable");
+    if (!PyCallable_Check(fallback) || (learn != NULL && !PyCallable_Check(learn))) {
+        PyErr_SetString(PyExc_TypeError, "the fallback and learn must be callable");
         return NULL;
     }
-    PyObject *items[4] = {decoder, fallback, briefs, mdns_briefs};
-    return twin_bound_items(module, &call_def, items, 4);
+    PyObject *items[5] = {decoder, fallback, briefs, mdns_briefs, learn};
+    return twin_bound_items(module, &call_def, items, learn == NULL ? 4 : 5);
 }
 
 static PyMethodDef methods[] = {
     {"bind", bind, METH_VARARGS,
-     "bind(decoder, fallback, briefs, mdns_briefs): the decoder's call, done in C for a message "
-     "remembered in `briefs` (`mdns_briefs` for mDNS), else by `fallback` (the Python method)"},
+     "bind(decoder, fallback, briefs, mdns_briefs[, learn]): the decoder's call, done in C for "
+     "a message remembered in `briefs` (`mdns_briefs` for mDNS), else by `fallback` (the Python "
+     "method); with `learn` (`decode_brief`), a message not seen yet is first decoded and "
+     "remembered by it, and then taken here like any other"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module_def = TWIN_MODULE_DEF(
     "mcpcap.modules.dns._worker",
-    "WorkerDecoder.__call__ compiled, for the messages seen before (see scan.py).", methods);
+    "WorkerDecoder.__call__ compiled, for the clean messages (see scan.py).", methods);
 
 static PyObject *interned(const char *text, PyObject **slot)
 {
@@ -276,7 +288,8 @@ PyMODINIT_FUNC PyInit__worker(void)
         || !interned("_ends", &str_ends) || !interned("_questions", &str_questions))
         return NULL;
     int_one = PyLong_FromLong(1);
-    PyObject *module = int_one == NULL ? NULL : twin_module(&module_def);
+    kw_mdns = Py_BuildValue("(s)", "mdns");
+    PyObject *module = int_one == NULL || kw_mdns == NULL ? NULL : twin_module(&module_def);
     if (module == NULL)
         return NULL;
     /* the places this code reads, which scan.py checks against its own before it binds */

@@ -84,10 +84,12 @@ class WorkerDecoder:
         self._malformed: list[tuple] = []
         self._counts = MessageCounts()
         self._frame = self._index = 0
-        # what the span loop calls instead of this object: `__call__`, in C for the messages
-        # seen before (`_worker.c`), where that was built
+        # what the span loop calls instead of this object: `__call__`, in C for the clean
+        # messages (`_worker.c`), where that was built
         if _COMPILED_BIND is not None:
-            self.compiled_call = _COMPILED_BIND(self, self.__call__, *decoder.seen_briefs())
+            self.compiled_call = _COMPILED_BIND(
+                self, self.__call__, *decoder.seen_briefs(), decode_brief
+            )
 
     def __call__(self, frame: int, ts: float, seg) -> Brief | tuple | None:
         sport, dport = seg.sport, seg.dport

@@ -1,8 +1,9 @@
 """`FlowDecoder.packet`'s C twin (`_flows.c`) against `python_packet`, its reference.
 
 Both decoders get the same packets and flush at the same frames; what they flush must be equal.
-The C side counts only the packets that change nothing but counts and hands the rest to the
-Python: the tests also check that it took a fair share, so the comparison is not all fallback.
+The C side counts only the packets that change nothing but counts (and UDP flows whole) and
+hands the rest to the Python: the tests also check that it took a fair share, so the
+comparison is not all fallback.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class _Twins:
             self.handed += 1
             self.compiled.python_packet(frame, ts, seg)
 
-        self.compiled.packet = flows._COMPILED_PACKET(self.compiled, fallback)
+        self.compiled.packet = flows._COMPILED_PACKET(self.compiled, fallback, flows.udp_service)
 
     def feed(self, packets: list[Packet], flush_every: int = 0) -> None:
         for count, (frame, ts, seg) in enumerate(packets, start=1):
@@ -155,3 +156,45 @@ def test_random_tcp_conversations(steps, flush_every):
         ack = seqs[flow][not back]
         packets.append((frame, ts, tcp(src, dst, flags, seq, ack, b"d" * size, window)))
     _Twins().feed(packets, flush_every)
+
+
+_PAYLOADS = st.sampled_from([
+    b"", b"q", b"\x12\x34" + bytes(10),  # empty, short, a bare DNS header
+    bytes.fromhex("12340100000100000000000003777777076578616d706c6503636f6d0000010001"),
+    bytes([0xC3]) + b"\x00\x00\x00\x01" + bytes(20),  # a QUIC v1 long header
+    bytes(236) + b"\x63\x82\x53\x63" + bytes(8),  # DHCP's magic cookie
+])  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # which flow
+            st.booleans(),  # direction
+            _PAYLOADS,
+            st.sampled_from([0.0, 0.3, 1.0, 59.9, 60.0, 60.5, 200.0]),  # gap in seconds
+            st.sampled_from([None, 7]),  # VLAN
+        ),
+        max_size=60,
+    ),
+    st.sampled_from([0, 3, 11]),
+)
+def test_random_udp_flows(steps, flush_every):
+    """New flows and their timeouts, each direction's service from its first payload, on DNS,
+    DHCP, QUIC and other ports; the C takes nearly all of them."""
+    dns, dhcp = (("10.0.0.1", 40000), ("10.0.0.2", 53)), (("10.0.0.1", 68), ("10.0.0.9", 67))
+    quic, same = (("10.0.0.3", 50000), ("10.0.0.4", 443)), (("10.0.0.5", 9), ("10.0.0.5", 9))
+    ends = [dns, dhcp, quic, same]
+    ts = 1.0
+    packets = []
+    for frame, (flow, back, payload, gap, vlan) in enumerate(steps, start=1):
+        ts += gap
+        src, dst = ends[flow][::-1] if back else ends[flow]
+        packets.append((frame, ts, udp(src, dst, payload)._replace(vlan=vlan)))
+    twins = _Twins()
+    twins.feed(packets, flush_every)
+    # only each span's first packet of a second (and of a stack of layers) went to the Python
+    span = (lambda i: i // flush_every) if flush_every else (lambda i: 0)
+    firsts = {(span(i), int(ts), seg.vlan) for i, (_, ts, seg) in enumerate(packets)}
+    assert twins.handed <= len(firsts)
