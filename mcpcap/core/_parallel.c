@@ -523,9 +523,73 @@ static PyObject *bind_dispatch(PyObject *module, PyObject *checks)
     return twin_bound_function(module, &datagram_targets_def, checks);
 }
 
+/* `parallel.python_hand_items(items, handlers, special)`, compiled: each item (a tuple whose
+ * first element is its kind) to `handlers[kind](*item[1:])`, or to `special(item)` when its
+ * kind is negative; an item of another shape goes through `fallback` (the Python) alone */
+static PyObject *hand_items(PyObject *fallback, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (twin_arguments(nargs, 3, str_udp, "hand_items(items, handlers, special)") < 0)
+        return NULL;
+    PyObject *items = args[0], *handlers = args[1], *special = args[2];
+    if (!PyList_CheckExact(items) || !PyList_CheckExact(handlers))
+        return PyObject_Vectorcall(fallback, args, 3, NULL);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(items, i)), *result;
+        enum { TO_HANDLER, TO_SPECIAL, TO_PYTHON } route = TO_PYTHON;
+        long kind = 0;
+        if (PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) > 0
+            && PyLong_CheckExact(PyTuple_GET_ITEM(item, 0))) {
+            int overflow;
+            kind = PyLong_AsLongAndOverflow(PyTuple_GET_ITEM(item, 0), &overflow);
+            if (overflow < 0 || (!overflow && kind < 0))
+                route = TO_SPECIAL;
+            else if (!overflow && kind < PyList_GET_SIZE(handlers))
+                route = TO_HANDLER;
+            /* (else an index no list has: the Python raises its IndexError) */
+        }
+        if (route == TO_HANDLER) {
+            PyObject *handler = Py_NewRef(PyList_GET_ITEM(handlers, kind));
+            result = PyObject_Vectorcall(handler, &PyTuple_GET_ITEM(item, 1),
+                                         PyTuple_GET_SIZE(item) - 1, NULL);
+            Py_DECREF(handler);
+        } else if (route == TO_SPECIAL) {
+            result = PyObject_CallOneArg(special, item);
+        } else {
+            PyObject *one = PyList_New(1);
+            if (one != NULL)
+                PyList_SET_ITEM(one, 0, Py_NewRef(item));
+            PyObject *call[3] = {one, handlers, special};
+            result = one == NULL ? NULL : PyObject_Vectorcall(fallback, call, 3, NULL);
+            Py_XDECREF(one);
+        }
+        Py_DECREF(item);
+        if (result == NULL)
+            return NULL;
+        Py_DECREF(result);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef hand_items_def = {
+    "hand_items", (PyCFunction)(void (*)(void))hand_items, METH_FASTCALL,
+    "hand_items(items, handlers, special): parallel.python_hand_items, compiled",
+};
+
+static PyObject *bind_hand_items(PyObject *module, PyObject *fallback)
+{
+    if (!PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "bind_hand_items(python_hand_items)");
+        return NULL;
+    }
+    return twin_bound_function(module, &hand_items_def, fallback);
+}
+
 static PyMethodDef methods[] = {
     {"bind_dispatch", bind_dispatch, METH_O,
      "bind_dispatch(checks): UdpDispatch.python_for_datagram over these checks, compiled"},
+    {"bind_hand_items", bind_hand_items, METH_O,
+     "bind_hand_items(python_hand_items): python_hand_items compiled, which it calls for an "
+     "item of another shape"},
     {"setup", setup, METH_VARARGS,
      "setup(FrameDeferred, by_reference, MIN_REFERENCED, DEFERRED, TCP_SEGMENT, PACKET_FLUSH, "
      "MIN_ETHERNET_FAST)"},

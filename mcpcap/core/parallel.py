@@ -546,14 +546,30 @@ def python_span_loop(
     return total, first, last
 
 
-def _compiled_span_loop() -> Callable[..., tuple[int, float, float]] | None:
-    """`python_span_loop` compiled (`_parallel.c`), where it was built."""
+def python_hand_items(
+    items: list[tuple], handlers: list[Callable[..., Any]], special: Callable[[tuple], Any]
+) -> None:
+    """A span's items (`unpack_items`), in order: each to the scan of the module it names,
+    `handlers[kind](*item[1:])` (the scans' `on_udp_decoded`), or, for a kind below zero
+    (`DEFERRED`, `TCP_SEGMENT`, `PACKET_FLUSH`), to `special(item)`. `hand_items` is this, or
+    where it was built its C twin (`_parallel.c`), which spares a tuple and a loop step of
+    Python for each item."""
+    for item in items:
+        if item[0] >= 0:
+            handlers[item[0]](*item[1:])
+        else:
+            special(item)
+
+
+def _compiled_loops() -> tuple[Callable[..., tuple[int, float, float]], Callable[..., None]]:
+    """(`span_loop`, `hand_items`): compiled (`_parallel.c`) where it was built, else the
+    Python functions."""
     compiled = fastpath.compiled("mcpcap.core._parallel")
     if compiled is None:
-        return None
+        return python_span_loop, python_hand_items
     compiled.setup(FrameDeferred, by_reference, MIN_REFERENCED, DEFERRED, TCP_SEGMENT,
                    PACKET_FLUSH, MIN_ETHERNET_FAST)  # fmt: skip
-    return compiled.span_loop
+    return compiled.span_loop, compiled.bind_hand_items(python_hand_items)
 
 
-span_loop = _compiled_span_loop() or python_span_loop
+span_loop, hand_items = _compiled_loops()

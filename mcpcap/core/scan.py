@@ -273,11 +273,13 @@ def _consume_spans(
 
 def _hand_over(result: tuple, feeder: _FrameFeeder, module_scans: list[Any], linktype: int) -> None:
     """One span's worker results to the module scans (its items die with this call)."""
-    from mcpcap.core.parallel import DEFERRED, PACKET_FLUSH, TCP_SEGMENT, unpack_items
+    from mcpcap.core.parallel import DEFERRED, PACKET_FLUSH, TCP_SEGMENT, hand_items, unpack_items
 
     frame = feeder.frame
-    items, partials = unpack_items(result[0])
-    for item in items:
+
+    def special(item: tuple) -> None:
+        """An item the core reads: a frame this process decodes, a TCP segment, or the packet
+        decoders' partials up to a deferred frame."""
         kind = item[0]
         if kind == DEFERRED:
             frame(item[1], item[2], linktype, item[3], item[4])
@@ -285,8 +287,9 @@ def _hand_over(result: tuple, feeder: _FrameFeeder, module_scans: list[Any], lin
             feeder.tcp_segment(item[1], item[2], Segment._make(item[3]))
         elif kind == PACKET_FLUSH:
             _hand_over_partials(feeder, module_scans, item[1])
-        else:
-            module_scans[kind].on_udp_decoded(*item[1:])
+
+    items, partials = unpack_items(result[0])
+    hand_items(items, [scan.on_udp_decoded for scan in module_scans], special)
     feeder.flush_packets()  # the span's deferred frames, which this process decoded
     if feeder.stream_items is not None:
         feeder.hand_on_streams(result[1])

@@ -265,3 +265,62 @@ def test_a_module_test_that_fails_fails_the_dispatch():
         _COMPILED_DISPATCH([])
     with pytest.raises(TypeError):
         _COMPILED_DISPATCH(())(1, 2)
+
+
+def _hand_over_log(hand_items, items: list, handler_count: int = 3) -> list:
+    """What `hand_items` did with `items`, as a log of calls, ending with the error it raised."""
+    log: list = []
+
+    def handler(index: int):
+        def on_udp_decoded(*args):
+            if args[:1] == ("boom",):
+                raise ZeroDivisionError(index)
+            log.append((index, args))
+
+        return on_udp_decoded
+
+    def special(item):
+        if item[-1:] == ("boom",):
+            raise KeyError(item[0])
+        log.append(("special", item))
+
+    try:
+        hand_items(items, [handler(i) for i in range(handler_count)], special)
+    except Exception as error:  # (both must raise the same)
+        log.append((type(error), error.args))
+    return log
+
+
+_ITEMS = st.lists(
+    st.one_of(
+        st.tuples(st.integers(-4, 3)),
+        st.tuples(st.integers(-4, 3), st.integers(0, 9), st.floats(0, 9), st.text(max_size=2)),
+        st.tuples(st.sampled_from([2**70, -(2**70), 2**63, 3]), st.just("x")),
+        st.tuples(st.just(1), st.just("boom")),
+        st.tuples(st.just(-2), st.just("boom")),
+        st.just(()),
+        st.lists(st.integers(-1, 2), min_size=1, max_size=3),
+        st.tuples(st.just(1.0), st.just("x")),
+        st.tuples(st.just(True), st.just("x")),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ITEMS)
+def test_items_are_handed_over_as_the_python_does(items):
+    """Module items, the core's (negative kinds), kinds past the handlers or too big for an
+    index, empty tuples, lists, floats and bools as kinds, and handlers that raise: the same
+    calls in the same order, and the same error."""
+    assert _hand_over_log(parallel.hand_items, items) == _hand_over_log(
+        parallel.python_hand_items, items
+    )
+
+
+def test_items_are_handed_over_without_copies():
+    """A handler gets the item's own objects, as `*item[1:]` gives them."""
+    payload = object()
+    seen = []
+    parallel.hand_items([(0, payload)], [lambda value: seen.append(value)], seen.append)
+    assert seen == [payload] and seen[0] is payload
