@@ -6,7 +6,10 @@
  *
  * It works on the Pairer's own state (its dicts, its deques of `Transaction`s, its counters in
  * its attribute dict), so the Python and the C may take turns on one pairer. Comparisons and
- * arithmetic go through Python's protocols: the rows are the ones the Python makes. */
+ * arithmetic go through Python's protocols: the rows are the ones the Python makes.
+ *
+ * `bind_decoded` gives the scan's `on_udp_decoded` for a worker's message on the DNS ports,
+ * which hands it to this `add` without a Python call between. */
 #include "../../core/_twin.h"
 
 /* the bound tuple's items (see `bind`) */
@@ -24,7 +27,7 @@ enum { M_FRAME, M_TS, M_SRC, M_SPORT, M_DST, M_DPORT, M_TRANSPORT, M_PROTOCOL, M
 
 static PyObject *s_seq, *s_pending_count, *s_last_sweep, *s_popleft, *s_round;
 static PyObject *s_tx_seq, *s_tx_trans_id, *s_tx_view, *s_tx_meta, *s_tx_retransmissions,
-    *s_tx_extra, *int_one, *int_six;
+    *s_tx_extra, *s_udp, *int_one, *int_six;
 
 #define BOUND(i) PyTuple_GET_ITEM(bound, i)
 
@@ -356,6 +359,60 @@ static PyMethodDef add_def = {
     "add(trans_id, view, meta): Pairer.python_add, in C for the usual query and response",
 };
 
+/* ----------------------------------------------------------------- a worker's message */
+
+/* `DnsScan.python_on_udp_decoded(frame, ts, src, sport, dst, dport, msg)`, compiled for a
+ * message on a DNS, mDNS or LLMNR port, which the worker counted and stored: pairing is what is
+ * left, `add(id, view, meta)`. self is (add, fallback, well_known); anything else goes to
+ * `fallback`, the Python method. */
+static PyObject *decoded(PyObject *bound, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *add_function = PyTuple_GET_ITEM(bound, 0), *well_known = PyTuple_GET_ITEM(bound, 2);
+    if (nargs == 7 && is_exact_tuple(args[6], 3)) {
+        int known = PySet_Contains(well_known, args[3]);
+        if (known == 0)
+            known = PySet_Contains(well_known, args[5]);
+        if (known < 0)
+            return NULL;
+        if (known) {
+            PyObject *msg = args[6], *meta = PyTuple_New(META_SIZE);
+            if (meta == NULL)
+                return NULL;
+            for (int i = M_FRAME; i <= M_DPORT; i++)
+                PyTuple_SET_ITEM(meta, i, Py_NewRef(args[i]));
+            PyTuple_SET_ITEM(meta, M_TRANSPORT, Py_NewRef(s_udp));
+            PyTuple_SET_ITEM(meta, M_PROTOCOL, Py_NewRef(PyTuple_GET_ITEM(msg, 1)));
+            PyObject *call[3] = {PyTuple_GET_ITEM(msg, 0), PyTuple_GET_ITEM(msg, 2), meta};
+            PyObject *result = PyObject_Vectorcall(add_function, call, 3, NULL);
+            Py_DECREF(meta);
+            if (result == NULL)
+                return NULL;
+            Py_DECREF(result);
+            Py_RETURN_NONE;
+        }
+    }
+    return PyObject_Vectorcall(PyTuple_GET_ITEM(bound, 1), args, nargs, NULL);
+}
+
+static PyMethodDef decoded_def = {
+    "on_udp_decoded", (PyCFunction)(void (*)(void))decoded, METH_FASTCALL,
+    "on_udp_decoded(frame, ts, src, sport, dst, dport, msg): "
+    "DnsScan.python_on_udp_decoded, in C for a message on the DNS ports",
+};
+
+static PyObject *bind_decoded(PyObject *module, PyObject *args)
+{
+    PyObject *items[3];
+    if (!PyArg_ParseTuple(args, "OOO!:bind_decoded", &items[0], &items[1], &PyFrozenSet_Type,
+                          &items[2]))
+        return NULL;
+    if (!PyCallable_Check(items[0]) || !PyCallable_Check(items[1])) {
+        PyErr_SetString(PyExc_TypeError, "bind_decoded: add and the fallback must be callable");
+        return NULL;
+    }
+    return twin_bound_items(module, &decoded_def, items, 3);
+}
+
 static PyObject *bind_pairer(PyObject *module, PyObject *args)
 {
     PyObject *items[B_COUNT];
@@ -380,6 +437,9 @@ static PyMethodDef methods[] = {
      "bind(attributes, pending, recent_answered, python_add, add_query, add_response, emit, "
      "Transaction, deque, drop_oldest, MULTICAST_PROTOCOLS, MAX_PENDING_PER_FLOW, "
      "MAX_PENDING_TOTAL, MAX_RECENT_ANSWERED, SWEEP_EVERY): a Pairer's add, compiled"},
+    {"bind_decoded", bind_decoded, METH_VARARGS,
+     "bind_decoded(add, fallback, WELL_KNOWN): a DnsScan's on_udp_decoded, compiled for the "
+     "messages on the DNS ports, which it hands to `add` (its pairer's)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -400,11 +460,12 @@ PyMODINIT_FUNC PyInit__pairing(void)
     s_tx_meta = PyUnicode_InternFromString("meta");
     s_tx_retransmissions = PyUnicode_InternFromString("retransmissions");
     s_tx_extra = PyUnicode_InternFromString("extra");
+    s_udp = PyUnicode_InternFromString("udp");
     int_one = PyLong_FromLong(1);
     int_six = PyLong_FromLong(6);
     if (!s_seq || !s_pending_count || !s_last_sweep || !s_popleft || !s_round || !s_tx_seq
         || !s_tx_trans_id || !s_tx_view || !s_tx_meta || !s_tx_retransmissions || !s_tx_extra
-        || !int_one || !int_six)
+        || !s_udp || !int_one || !int_six)
         return NULL;
     return twin_module(&module_def);
 }

@@ -141,6 +141,7 @@ def _compiled_bind() -> Callable | None:
 
 
 _COMPILED_BIND = _compiled_bind()
+_COMPILED_DECODED = getattr(fastpath.compiled("mcpcap.modules.dns._pairing"), "bind_decoded", None)
 
 
 def message_row(msg: Brief, meta: tuple, index: int) -> tuple:
@@ -182,6 +183,10 @@ class DnsScan(ModuleScan):
         self._candidates: OrderedDict[tuple, tuple] = OrderedDict()
         self._dns_servers: OrderedDict[tuple[str, int], bool] = OrderedDict()
         self._pairer = Pairer(self._store_transaction)
+        if _COMPILED_DECODED is not None:
+            self.on_udp_decoded = _COMPILED_DECODED(
+                self._pairer.add, self.python_on_udp_decoded, WELL_KNOWN
+            )
         self._frame = 0
         self._index = 0
         self.counts = MessageCounts()
@@ -205,15 +210,18 @@ class DnsScan(ModuleScan):
         else:
             self._candidate((frame, ts, src, sport, dst, dport, "udp", "dns"), msg)
 
-    def on_udp_decoded(
+    def python_on_udp_decoded(
         self, frame: int, ts: float, src: str, sport: int, dst: str, dport: int, msg
     ) -> None:
-        """What a worker's `WorkerDecoder` made of a datagram, in capture order."""
+        """What a worker's `WorkerDecoder` made of a datagram, in capture order
+        (`on_udp_decoded`: in C for a message on the DNS ports, where `_pairing.c` was built)."""
         if sport in WELL_KNOWN or dport in WELL_KNOWN:
             # (id, protocol, view): the worker counted and stored it; pairing is what is left
             self._pairer.add(msg[0], msg[2], (frame, ts, src, sport, dst, dport, "udp", msg[1]))
         elif msg is not None:
             self._candidate((frame, ts, src, sport, dst, dport, "udp", "dns"), msg)
+
+    on_udp_decoded = python_on_udp_decoded
 
     def on_worker_flush(self, partial: tuple) -> None:
         """A worker's tallies of the messages it counted, and their rows (see `WorkerDecoder`)."""

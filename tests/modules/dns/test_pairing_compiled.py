@@ -12,6 +12,7 @@ small enough to be reached. The tests also check that the C took its share.
 from __future__ import annotations
 
 import random
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcpcap.modules.dns import pairing
+from mcpcap.modules.dns.module import DnsModule
 from mcpcap.modules.dns.pairing import Pairer
-from mcpcap.modules.dns.scan import WELL_KNOWN, decode_udp, protocol_of
+from mcpcap.modules.dns.scan import _COMPILED_DECODED, WELL_KNOWN, DnsScan, decode_udp, protocol_of
 from tests.modules.dns.test_pairing import message
 from tests.twins import captures, segments
 
@@ -181,3 +183,67 @@ def test_arguments_it_cannot_read_go_to_the_python():
             add(1, query, None)
     pairer.add(1, query, tuple(meta))
     assert pairer.opened == 1
+
+
+class _Recorder:
+    """What `DnsScan.python_on_udp_decoded` touches: its pairer's `add` and `_candidate`."""
+
+    def __init__(self) -> None:
+        self.calls: list = []
+        self._pairer = self  # (python_on_udp_decoded calls self._pairer.add)
+
+    def add(self, *args) -> None:
+        self.calls.append(("add", args))
+
+    def _candidate(self, *args) -> None:
+        self.calls.append(("candidate", args))
+
+
+def _decoded_calls(compiled: bool, items: list[tuple]) -> list:
+    recorder = _Recorder()
+
+    def python(*item):
+        return DnsScan.python_on_udp_decoded(recorder, *item)
+
+    on_udp_decoded = _COMPILED_DECODED(recorder.add, python, WELL_KNOWN) if compiled else python
+    for item in items:
+        try:
+            recorder.calls.append(("returned", on_udp_decoded(*item)))
+        except Exception as error:  # (both must raise the same)
+            recorder.calls.append(("raised", type(error)))
+    return recorder.calls
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 9),
+            st.floats(0, 9),
+            st.sampled_from(["10.0.0.1", "ff02::fb"]),
+            st.sampled_from([53, 5353, 5355, 40000, 2**70, 53.0, [53]]),
+            st.sampled_from(["10.0.0.2", "224.0.0.251"]),
+            st.sampled_from([53, 5353, 40001, True]),
+            st.one_of(
+                st.tuples(st.integers(0, 65535), st.sampled_from(["dns", "mdns"]), st.just(())),
+                st.just(None),
+                st.just((1, "dns")),
+                st.just([1, "dns", ()]),
+            ),
+        ),
+        max_size=10,
+    )
+)
+def test_a_workers_message_reaches_the_pairer_as_the_python_hands_it(items):
+    """Messages on the DNS ports go to `add` with the Python's meta; those on other ports, and
+    arguments of other shapes (a message that is not a 3-tuple, an unhashable port), to the
+    Python, with the same calls and errors."""
+    assert _decoded_calls(True, items) == _decoded_calls(False, items)
+
+
+def test_the_scan_uses_the_compiled_hand_over(tmp_path):
+    db = sqlite3.connect(tmp_path / "store.sqlite")
+    DnsModule().create_tables(db)
+    scan = DnsScan(db, {})
+    assert scan.on_udp_decoded != scan.python_on_udp_decoded
+    assert scan.on_udp_decoded.__self__[0] == scan._pairer.add
