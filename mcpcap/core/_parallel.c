@@ -16,7 +16,7 @@ static Py_ssize_t min_referenced = -1;
 static PyObject *zero_index; /* the module index of a scan's only module */
 #define MIN_ETHERNET_FAST 34 /* decap.MIN_ETHERNET_FAST, checked by setup() */
 #define MAX_COMPILED_REST 4  /* the compiled decapsulation's arguments after the frame's */
-static PyObject *str_udp, *str_tcp, *str_any_port, *str_ports;
+static PyObject *str_udp, *str_tcp, *str_any_port, *str_ports, *str_released, *str_move_to_end;
 
 /* `SpanLoop`'s fields (mcpcap/core/parallel.py) */
 enum {
@@ -25,6 +25,7 @@ enum {
 };
 /* a Segment's fields (mcpcap/core/decap.py) */
 enum { S_TRANSPORT, S_SRC, S_SPORT, S_DST, S_DPORT, S_PAYLOAD, S_FLAGS = 7, S_FIELDS = 18 };
+#define TCP_SYN_FLAG 0x02
 
 static inline unsigned long u32(const unsigned char *p, int little)
 {
@@ -584,9 +585,103 @@ static PyObject *bind_hand_items(PyObject *module, PyObject *fallback)
     return twin_bound_function(module, &hand_items_def, fallback);
 }
 
+/* `streamwork.python_first_kept(items, start, drops)`, compiled over the connection table of
+ * the reassembler whose `drops` it is: the index of the first segment item from `start` on that
+ * is not dropped, each one dropped before it taken as `drops` takes it (its connection moved to
+ * the table's recent end). self is (connections, python_first_kept, drops); an item of another
+ * shape goes to the Python from there on. */
+static PyObject *first_kept(PyObject *bound, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (twin_arguments(nargs, 2, str_move_to_end, "first_kept(items, start)") < 0)
+        return NULL;
+    PyObject *connections = PyTuple_GET_ITEM(bound, 0);
+    PyObject *items = args[0];
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]);
+    if (start == -1 && PyErr_Occurred())
+        return NULL;
+    if (!PyList_CheckExact(items) || start < 0)
+        goto in_python;
+    if (start > PyList_GET_SIZE(items))
+        start = PyList_GET_SIZE(items);
+    for (; start < PyList_GET_SIZE(items); start++) {
+        PyObject *item = PyList_GET_ITEM(items, start), *fields;
+        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 3
+            || !PyTuple_CheckExact(fields = PyTuple_GET_ITEM(item, 2))
+            || PyTuple_GET_SIZE(fields) <= S_FLAGS
+            || !PyLong_CheckExact(PyTuple_GET_ITEM(fields, S_FLAGS)))
+            goto in_python;
+        int overflow;
+        long flags = PyLong_AsLongAndOverflow(PyTuple_GET_ITEM(fields, S_FLAGS), &overflow);
+        if (overflow)
+            goto in_python;
+        if (flags & TCP_SYN_FLAG)
+            break;
+        /* the connection's key, as `drops` makes it: the smaller end first */
+        PyObject *a = PyTuple_Pack(2, PyTuple_GET_ITEM(fields, S_SRC),
+                                   PyTuple_GET_ITEM(fields, S_SPORT));
+        PyObject *b = PyTuple_Pack(2, PyTuple_GET_ITEM(fields, S_DST),
+                                   PyTuple_GET_ITEM(fields, S_DPORT));
+        int low_first = a == NULL || b == NULL ? -1 : PyObject_RichCompareBool(a, b, Py_LE);
+        PyObject *key = low_first < 0 ? NULL
+                        : low_first   ? PyTuple_Pack(2, a, b)
+                                      : PyTuple_Pack(2, b, a);
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        if (key == NULL)
+            return NULL;
+        PyObject *conn = PyDict_GetItemWithError(connections, key); /* (borrowed) */
+        int released = conn == NULL ? (PyErr_Occurred() ? -1 : 0) : 0;
+        if (conn != NULL) {
+            PyObject *flag = PyObject_GetAttr(conn, str_released);
+            released = flag == NULL ? -1 : PyObject_IsTrue(flag);
+            Py_XDECREF(flag);
+        }
+        PyObject *moved = released > 0
+                              ? PyObject_CallMethodOneArg(connections, str_move_to_end, key)
+                              : NULL;
+        Py_DECREF(key);
+        if (released < 0 || (released > 0 && moved == NULL))
+            return NULL;
+        Py_XDECREF(moved);
+        if (!released)
+            break;
+    }
+    return PyLong_FromSsize_t(start);
+in_python: {
+        PyObject *start_obj = PyLong_FromSsize_t(start);
+        if (start_obj == NULL)
+            return NULL;
+        PyObject *call[3] = {items, start_obj, PyTuple_GET_ITEM(bound, 2)};
+        PyObject *result = PyObject_Vectorcall(PyTuple_GET_ITEM(bound, 1), call, 3, NULL);
+        Py_DECREF(start_obj);
+        return result;
+    }
+}
+
+static PyMethodDef first_kept_def = {
+    "first_kept", (PyCFunction)(void (*)(void))first_kept, METH_FASTCALL,
+    "first_kept(items, start): streamwork.python_first_kept, compiled",
+};
+
+static PyObject *bind_first_kept(PyObject *module, PyObject *args)
+{
+    PyObject *items[3];
+    if (!PyArg_ParseTuple(args, "O!OO:bind_first_kept", &PyDict_Type, &items[0], &items[1],
+                          &items[2]))
+        return NULL;
+    if (!PyCallable_Check(items[1]) || !PyCallable_Check(items[2])) {
+        PyErr_SetString(PyExc_TypeError, "bind_first_kept(connections, python_first_kept, drops)");
+        return NULL;
+    }
+    return twin_bound_items(module, &first_kept_def, items, 3);
+}
+
 static PyMethodDef methods[] = {
     {"bind_dispatch", bind_dispatch, METH_O,
      "bind_dispatch(checks): UdpDispatch.python_for_datagram over these checks, compiled"},
+    {"bind_first_kept", bind_first_kept, METH_VARARGS,
+     "bind_first_kept(connections, python_first_kept, drops): python_first_kept over this "
+     "connection table (the reassembler's whose `drops` it is), compiled"},
     {"bind_hand_items", bind_hand_items, METH_O,
      "bind_hand_items(python_hand_items): python_hand_items compiled, which it calls for an "
      "item of another shape"},
@@ -608,8 +703,11 @@ PyMODINIT_FUNC PyInit__parallel(void)
     str_tcp = PyUnicode_InternFromString("tcp");
     str_any_port = PyUnicode_InternFromString("any_port");
     str_ports = PyUnicode_InternFromString("ports");
+    str_released = PyUnicode_InternFromString("released");
+    str_move_to_end = PyUnicode_InternFromString("move_to_end");
     zero_index = PyLong_FromLong(0);
-    if (!str_udp || !str_tcp || !str_any_port || !str_ports || !zero_index)
+    if (!str_udp || !str_tcp || !str_any_port || !str_ports || !str_released || !str_move_to_end
+        || !zero_index)
         return NULL;
     return twin_module(&module_def);
 }

@@ -24,9 +24,11 @@ from __future__ import annotations
 import contextlib
 import marshal
 import queue
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
+from mcpcap.core import fastpath
 from mcpcap.core.decap import Segment
 from mcpcap.core.errors import McpcapError
 from mcpcap.core.modules.contract import ProtocolModule
@@ -44,6 +46,7 @@ SegmentItem = tuple[int, float, tuple]
 MIN_REFERENCED = 256  # smaller payloads travel with their segment (a read costs more)
 _PAYLOAD = Segment._fields.index("payload")
 _FLAGS = Segment._fields.index("tcp_flags")
+_COMPILED_FIRST_KEPT = getattr(fastpath.compiled("mcpcap.core._parallel"), "bind_first_kept", None)
 
 
 def by_reference(seg: Segment, buf: bytes, start: int, end: int, base: int) -> tuple:
@@ -59,6 +62,18 @@ def by_reference(seg: Segment, buf: bytes, start: int, end: int, base: int) -> t
     if at < 0:
         return tuple(seg)
     return (*seg[:_PAYLOAD], (base + at, size), *seg[_PAYLOAD + 1 :])
+
+
+def python_first_kept(items: list[SegmentItem], start: int, drops: Callable[..., bool]) -> int:
+    """The index of the first of `items` from `start` on that the stream side reads (len(items):
+    none): a segment without SYN that `drops` (a `TcpReassembler`'s) drops is skipped, as
+    `drops` takes it. `StreamSide` uses its C twin (`_parallel.c`) where that was built: most
+    segments of a capture are those of released connections."""
+    for index in range(start, len(items)):
+        fields = items[index][2]
+        if fields[_FLAGS] & TCP_SYN or not drops((fields[1], fields[2]), (fields[3], fields[4])):
+            return index
+    return len(items)
 
 
 def reads_streams(module: ProtocolModule) -> bool:
@@ -78,6 +93,12 @@ class StreamSide:
         self.interest = TcpInterest([module for module, _ in readers])
         self._reassembler = TcpReassembler(budget=budget)
         self._router = StreamRouter(readers, self._reassembler)
+        drops = self._reassembler.drops
+        self._first_kept = partial(python_first_kept, drops=drops)
+        if _COMPILED_FIRST_KEPT is not None:  # (over the table `drops` reads)
+            self._first_kept = _COMPILED_FIRST_KEPT(
+                self._reassembler.connections, python_first_kept, drops
+            )
         self.active = bool(readers)
         self.payloads: LayoutFile | None = None  # where referenced payloads are read
 
@@ -89,15 +110,15 @@ class StreamSide:
         it), so its payload, when referenced, is never read."""
         make = Segment._make
         feed = self._router.feed
-        drops = self._reassembler.drops
-        for frame, ts, fields in items:
-            ends = (fields[1], fields[2]), (fields[3], fields[4])
-            if not fields[_FLAGS] & TCP_SYN and drops(*ends):
-                continue
+        first_kept = self._first_kept
+        index = first_kept(items, 0)
+        while index < len(items):
+            frame, ts, fields = items[index]
             payload = fields[_PAYLOAD]
             if payload.__class__ is tuple:
                 fields = (*fields[:_PAYLOAD], self._read(payload), *fields[_PAYLOAD + 1 :])
             feed(make(fields), frame, ts)
+            index = first_kept(items, index + 1)
 
     def _read(self, reference: tuple[int, int]) -> bytes:
         if self.payloads is None:

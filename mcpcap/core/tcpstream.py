@@ -289,6 +289,12 @@ class TcpReassembler:
             direction.free()
         conn.released = True
 
+    @property
+    def connections(self) -> OrderedDict[ConnectionKey, _Connection]:
+        """The connection table, least recently used first (what `drops` reads: for its
+        compiled twin in `streamwork`)."""
+        return self._connections
+
     def drops(self, source: tuple[str, int], destination: tuple[str, int]) -> bool:
         """Whether `feed` would drop a segment without SYN between these two ends unseen (its
         connection was released), with the same effect on the connection table: a caller may

@@ -414,12 +414,13 @@ PyMODINIT_FUNC PyInit__flows(void)
     if (module == NULL)
         return NULL;
     PyObject *layout = Py_BuildValue(
-        "{si si si si si si si si si si si si si si si si si si si si si si}", "FIRST_TS", FIRST_TS,
-        "FIRST_FRAME", FIRST_FRAME, "FIRST_DIR", FIRST_DIR, "FIRST_FLAGS", FIRST_FLAGS, "VLAN",
-        VLAN, "LAST_TS", LAST_TS, "LAST_FRAME", LAST_FRAME, "PACKETS", PACKETS, "IP_BYTES", IP_BYTES, "DATA", DATA, "SERVICE", SERVICE,
-        "ANCHOR", ANCHOR, "HI", HI, "ACK_ANCHOR", ACK_ANCHOR, "ACK_HI", ACK_HI, "ZERO_WIN",
-        ZERO_WIN, "HEAD", HEAD, "SEEN", SEEN, "TCP_PIECE_SIZE", TCP_PIECE_SIZE, "PIECE_SIZE",
-        PIECE_SIZE, "HEAD_PACKETS", HEAD_PACKETS, "MAX_HEAD", MAX_HEAD);
+        "{si si si si si si si si si si si si si si si si si si si si si si}",
+        "FIRST_TS", FIRST_TS, "FIRST_FRAME", FIRST_FRAME, "FIRST_DIR", FIRST_DIR,
+        "FIRST_FLAGS", FIRST_FLAGS, "VLAN", VLAN, "LAST_TS", LAST_TS, "LAST_FRAME", LAST_FRAME,
+        "PACKETS", PACKETS, "IP_BYTES", IP_BYTES, "DATA", DATA, "SERVICE", SERVICE,
+        "ANCHOR", ANCHOR, "HI", HI, "ACK_ANCHOR", ACK_ANCHOR, "ACK_HI", ACK_HI,
+        "ZERO_WIN", ZERO_WIN, "HEAD", HEAD, "SEEN", SEEN, "TCP_PIECE_SIZE", TCP_PIECE_SIZE,
+        "PIECE_SIZE", PIECE_SIZE, "HEAD_PACKETS", HEAD_PACKETS, "MAX_HEAD", MAX_HEAD);
     if (layout == NULL || PyModule_AddObject(module, "LAYOUT", layout) < 0) {
         Py_XDECREF(layout);
         Py_DECREF(module);
