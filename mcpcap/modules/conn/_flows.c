@@ -130,7 +130,8 @@ static PyObject *new_udp_piece(PyObject *frame, PyObject *ts, int d, PyObject *v
 
 /* 1: counted here; 0: the fallback must take the packet (nothing changed); -1: an error. */
 static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame,
-                       PyObject *ts_obj, PyObject *seg, PyObject *key, int d, int tcp);
+                       PyObject *ts_obj, PyObject *seg, PyObject *key, int d, int tcp,
+                       PyObject *service);
 
 static int count_packet(PyObject *decoder, PyObject *udp_service, PyObject *frame,
                         PyObject *ts_obj, PyObject *seg)
@@ -169,14 +170,16 @@ static int count_packet(PyObject *decoder, PyObject *udp_service, PyObject *fram
                            : PyTuple_Pack(5, transport, dst, dport, src, sport);
     if (key == NULL)
         return -1;
-    int result = count_keyed(decoder, udp_service, frame, ts_obj, seg, key, d, tcp);
+    int result = count_keyed(decoder, udp_service, frame, ts_obj, seg, key, d, tcp, NULL);
     Py_DECREF(key);
     return result;
 }
 
-/* `count_packet` once the flow's key is made (d: the packet's canonical side) */
+/* `count_packet` once the flow's key is made (d: the packet's canonical side). `service`:
+ * NULL, or what `udp_service` said of this packet's payload (see below). */
 static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame,
-                       PyObject *ts_obj, PyObject *seg, PyObject *key, int d, int tcp)
+                       PyObject *ts_obj, PyObject *seg, PyObject *key, int d, int tcp,
+                       PyObject *service)
 {
     int ok = 1;
     double ts = PyFloat_AS_DOUBLE(ts_obj);
@@ -255,6 +258,18 @@ static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame
                           && (piece == NULL || PyList_GET_ITEM(piece, SERVICE + d) == Py_None);
     if (decides_service && udp_service == NULL)
         return 0;
+    if (decides_service && service == NULL) {
+        /* `udp_service(sport, dport, payload)` first, then everything again: the references
+         * borrowed above need not outlive a call into Python */
+        PyObject *args[3] = {PyTuple_GET_ITEM(seg, S_SPORT), PyTuple_GET_ITEM(seg, S_DPORT),
+                             payload};
+        PyObject *told = PyObject_Vectorcall(udp_service, args, 3, NULL);
+        if (told == NULL)
+            return -1;
+        int result = count_keyed(decoder, udp_service, frame, ts_obj, seg, key, d, tcp, told);
+        Py_DECREF(told);
+        return result;
+    }
 
     /* the timeline's second and the stack of layers: known already */
     PyObject *tally = decoder_part(decoder, str_tally);
@@ -302,34 +317,22 @@ static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame
 
     /* every check held: count (the Python's order of changes, none of which can fail but for
      * memory) */
-    PyObject *service = NULL;
-    if (decides_service) { /* `udp_service(sport, dport, payload)` */
-        PyObject *args[3] = {PyTuple_GET_ITEM(seg, S_SPORT), PyTuple_GET_ITEM(seg, S_DPORT),
-                             payload};
-        service = PyObject_Vectorcall(udp_service, args, 3, NULL);
-        if (service == NULL)
-            return -1;
-    }
     if (piece == NULL) { /* `new_piece(frame, ts, d, -1, vlan, None)`, in place of `ended` */
-        if (ended != NULL && append_pair(done, key, ended) < 0) {
-            Py_XDECREF(service);
+        if (ended != NULL && append_pair(done, key, ended) < 0)
             return -1;
-        }
         piece = new_udp_piece(frame, ts_obj, d, PyTuple_GET_ITEM(seg, S_VLAN));
         int failed = piece == NULL || PyDict_SetItem(flows, key, piece) < 0;
         Py_XDECREF(piece); /* (the dict holds it) */
-        if (failed) {
-            Py_XDECREF(service);
+        if (failed)
             return -1;
-        }
     } else {
         Py_INCREF(ts_obj);
         PyList_SetItem(piece, LAST_TS, ts_obj);
         Py_INCREF(frame);
         PyList_SetItem(piece, LAST_FRAME, frame);
     }
-    if (service != NULL)
-        PyList_SetItem(piece, SERVICE + d, service); /* (steals it) */
+    if (decides_service)
+        PyList_SetItem(piece, SERVICE + d, Py_NewRef(service)); /* (steals the new one) */
     if (set_int(piece, PACKETS + d, packets + 1) < 0
         || set_int(piece, IP_BYTES + d, ip_bytes + ip_len) < 0)
         return -1;
