@@ -102,6 +102,8 @@ def python_flow_uid(
 
 
 _sha256 = hashlib.sha256
+_BASE62_17 = 62**17
+_BASE62_PAIRS = tuple(BASE62[i % 62] + BASE62[i // 62] for i in range(62 * 62))
 
 
 def _compiled_flow_uid() -> Callable[..., str]:
@@ -110,8 +112,6 @@ def _compiled_flow_uid() -> Callable[..., str]:
 
 
 flow_uid = _compiled_flow_uid()
-_BASE62_17 = 62**17
-_BASE62_PAIRS = tuple(BASE62[i % 62] + BASE62[i // 62] for i in range(62 * 62))
 
 
 def write_records(
