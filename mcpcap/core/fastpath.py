@@ -2,15 +2,17 @@
 
 A few functions that every packet of a capture goes through have a C twin beside them:
 `_decap.c` (`Decapsulator._ethernet_ipv4_packet` and `_ethernet_datagram`), `_parallel.c`
-(`parallel.python_span_loop`, and `UdpDispatch.python_for_datagram`), `_reader.c` (the walk
-over a pcap file's record headers that cuts it into spans), the conn module's `_flows.c`
-(`FlowDecoder.packet` for the packets that only count), and the DNS module's `_brief.c`
+(`parallel.python_span_loop`, `UdpDispatch.python_for_datagram`, `parallel.python_hand_items`
+and `streamwork.python_first_kept`), `_reader.c` (the walk over a pcap file's record headers
+that cuts it into spans), `_flowhash.c` (`export.python_flow_uid` and
+`community.python_community_id`), the conn module's `_flows.c` (`FlowDecoder.packet` for the
+packets that only count, and UDP flows), and the DNS module's `_brief.c`
 (`decoder.python_decode_brief` for the common message), `_worker.c` (`WorkerDecoder.__call__`
-for a message decoded before), `_pairing.c` (`Pairer.python_add` for the usual query and
-response) and `_tallies.c` (`HuntTallies.python_add`, the hunt's tallies of stored
-transactions). Installing mcpcap builds them when a C compiler is there (`hatch_build.py`);
-without one, or with `MCPCAP_PURE_PYTHON=1` in the environment, everything runs in Python with
-the same results.
+for a clean message), `_pairing.c` (`Pairer.python_add` for the usual query and response, and
+`DnsScan.python_on_udp_decoded`) and `_tallies.c` (`HuntTallies.python_add`, the hunt's
+tallies of stored transactions). Installing mcpcap builds them when a C compiler is there
+(`hatch_build.py`); without one, or with `MCPCAP_PURE_PYTHON=1` in the environment, everything
+runs in Python with the same results.
 The Python code stays the reference: differential tests hold each C twin to it.
 """
 
@@ -20,6 +22,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Mapping
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,10 +37,12 @@ def pure_python() -> bool:
     return os.environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0")
 
 
+@cache
 def compiled(name: str) -> ModuleType | None:
     """The compiled module `name` (`mcpcap.core._decap`), or None: not built, turned off, or
     built from other sources than the `.c` file beside it and the headers it includes (an
-    editable install whose C changed since: `pip install -e .` builds it again)."""
+    editable install whose C changed since: `pip install -e .` builds it again). Checked once
+    a process: several Python modules bind parts of one library."""
     if pure_python():
         return None
     try:

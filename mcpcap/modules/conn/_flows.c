@@ -207,7 +207,7 @@ static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame
             piece = NULL;
         }
     }
-    if (piece == NULL && (tcp || udp_service == NULL))
+    if (piece == NULL && tcp)
         return 0;
 
     PyObject *payload = PyTuple_GET_ITEM(seg, S_PAYLOAD);
@@ -256,8 +256,6 @@ static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame
     }
     int decides_service = !tcp && has_payload
                           && (piece == NULL || PyList_GET_ITEM(piece, SERVICE + d) == Py_None);
-    if (decides_service && udp_service == NULL)
-        return 0;
     if (decides_service && service == NULL) {
         /* `udp_service(sport, dport, payload)` first, then everything again: the references
          * borrowed above need not outlive a call into Python */
@@ -352,15 +350,15 @@ static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame
     return 1;
 }
 
-/* the bound function: self is (decoder, fallback[, udp_service]) */
+/* the bound function: self is (decoder, fallback, udp_service) */
 static PyObject *packet(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "packet(frame, ts, segment)");
         return NULL;
     }
-    PyObject *udp_service = PyTuple_GET_SIZE(self) > 2 ? PyTuple_GET_ITEM(self, 2) : NULL;
-    int counted = count_packet(PyTuple_GET_ITEM(self, 0), udp_service, args[0], args[1], args[2]);
+    int counted = count_packet(PyTuple_GET_ITEM(self, 0), PyTuple_GET_ITEM(self, 2), args[0],
+                               args[1], args[2]);
     if (counted < 0)
         return NULL;
     if (counted)
@@ -375,23 +373,22 @@ static PyMethodDef packet_def = {
 
 static PyObject *bind(PyObject *module, PyObject *args)
 {
-    PyObject *decoder, *fallback, *udp_service = NULL;
-    if (!PyArg_ParseTuple(args, "OO|O:bind", &decoder, &fallback, &udp_service))
+    PyObject *decoder, *fallback, *udp_service;
+    if (!PyArg_ParseTuple(args, "OOO:bind", &decoder, &fallback, &udp_service))
         return NULL;
-    if (!PyCallable_Check(fallback) || (udp_service != NULL && !PyCallable_Check(udp_service))) {
+    if (!PyCallable_Check(fallback) || !PyCallable_Check(udp_service)) {
         PyErr_SetString(PyExc_TypeError, "the fallback and udp_service must be callable");
         return NULL;
     }
     PyObject *items[3] = {decoder, fallback, udp_service};
-    return twin_bound_items(module, &packet_def, items, udp_service == NULL ? 2 : 3);
+    return twin_bound_items(module, &packet_def, items, 3);
 }
 
 static PyMethodDef methods[] = {
     {"bind", bind, METH_VARARGS,
-     "bind(decoder, fallback[, udp_service]): the decoder's `packet`, counting in C and "
-     "calling `fallback` (the Python method) for every packet that does more than count; "
-     "with `udp_service` (services.py's), a UDP flow's new piece and the service of each "
-     "direction are made here too"},
+     "bind(decoder, fallback, udp_service): the decoder's `packet`, counting in C (a UDP "
+     "flow's new piece and each direction's service, told by `udp_service`, included) and "
+     "calling `fallback` (the Python method) for every packet that does more than count"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -167,7 +167,7 @@ static PyObject *remembered(PyObject *self, PyObject *frame, PyObject *ts, PyObj
         return Py_None;
     PyObject *briefs = PyTuple_GET_ITEM(self, protocol == str_mdns ? 3 : 2);
     PyObject *seen = seen_brief(briefs, payload);
-    if (seen == NULL && !PyErr_Occurred() && PyTuple_GET_SIZE(self) > 4) {
+    if (seen == NULL && !PyErr_Occurred()) {
         /* a message not seen yet: `decode_brief` decodes and remembers it */
         PyObject *learn_args[2] = {payload, protocol == str_mdns ? Py_True : Py_False};
         PyObject *brief = PyObject_Vectorcall(PyTuple_GET_ITEM(self, 4), learn_args, 1,
@@ -228,7 +228,7 @@ done:
     return result;
 }
 
-/* the bound function: self is (decoder, fallback, briefs, mdns_briefs[, learn]) */
+/* the bound function: self is (decoder, fallback, briefs, mdns_briefs, learn) */
 static PyObject *call(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 3) {
@@ -248,24 +248,24 @@ static PyMethodDef call_def = {
 
 static PyObject *bind(PyObject *module, PyObject *args)
 {
-    PyObject *decoder, *fallback, *briefs, *mdns_briefs, *learn = NULL;
-    if (!PyArg_ParseTuple(args, "OOO!O!|O:bind", &decoder, &fallback, &PyDict_Type, &briefs,
+    PyObject *decoder, *fallback, *briefs, *mdns_briefs, *learn;
+    if (!PyArg_ParseTuple(args, "OOO!O!O:bind", &decoder, &fallback, &PyDict_Type, &briefs,
                           &PyDict_Type, &mdns_briefs, &learn))
         return NULL;
-    if (!PyCallable_Check(fallback) || (learn != NULL && !PyCallable_Check(learn))) {
+    if (!PyCallable_Check(fallback) || !PyCallable_Check(learn)) {
         PyErr_SetString(PyExc_TypeError, "the fallback and learn must be callable");
         return NULL;
     }
     PyObject *items[5] = {decoder, fallback, briefs, mdns_briefs, learn};
-    return twin_bound_items(module, &call_def, items, learn == NULL ? 4 : 5);
+    return twin_bound_items(module, &call_def, items, 5);
 }
 
 static PyMethodDef methods[] = {
     {"bind", bind, METH_VARARGS,
-     "bind(decoder, fallback, briefs, mdns_briefs[, learn]): the decoder's call, done in C for "
-     "a message remembered in `briefs` (`mdns_briefs` for mDNS), else by `fallback` (the Python "
-     "method); with `learn` (`decode_brief`), a message not seen yet is first decoded and "
-     "remembered by it, and then taken here like any other"},
+     "bind(decoder, fallback, briefs, mdns_briefs, learn): the decoder's call, done in C for "
+     "a clean message remembered in `briefs` (`mdns_briefs` for mDNS), a message not seen yet "
+     "being first decoded and remembered by `learn` (`decode_brief`); else by `fallback` (the "
+     "Python method)"},
     {NULL, NULL, 0, NULL},
 };
 
