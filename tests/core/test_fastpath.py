@@ -34,6 +34,7 @@ def test_every_source_is_built_and_loaded_wherever_a_compiler_is():
         "mcpcap.core._parallel",
         "mcpcap.core._reader",
         "mcpcap.modules.conn._flows",
+        "mcpcap.modules.conn._merge",
         "mcpcap.modules.dns._brief",
         "mcpcap.modules.dns._pairing",
         "mcpcap.modules.dns._tallies",
@@ -54,7 +55,8 @@ def test_every_source_is_built_and_loaded_wherever_a_compiler_is():
 def test_the_environment_variable_turns_them_off():
     code = (
         "from mcpcap.core import decap, export, parallel, reader; "
-        "from mcpcap.modules.conn import community, flows; "
+        "from mcpcap.modules.conn import community, flows, tallies as conn_tallies; "
+        "from mcpcap.modules.conn import scan as conn_scan; "
         "from mcpcap.modules.dns import decoder, pairing, scan; "
         "from mcpcap.modules.dns.hunting import tallies; "
         "print(decap._COMPILED_ETHERNET_PACKET is None, flows._COMPILED_PACKET is None, "
@@ -62,12 +64,13 @@ def test_the_environment_variable_turns_them_off():
         "parallel.span_loop is parallel.python_span_loop, scan._COMPILED_BIND is None, "
         "decoder._decode_brief is decoder.python_decode_brief, tallies._COMPILED_ADD is None, "
         "pairing._COMPILED_BIND is None, export.flow_uid is export.python_flow_uid, "
-        "community.community_id is community.python_community_id)"
+        "community.community_id is community.python_community_id, "
+        "conn_scan._COMPILED_BIND is None, conn_tallies._COMPILED is None)"
     )
     env = {**os.environ, fastpath.PURE_PYTHON_VARIABLE: "1"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, check=True)  # fmt: skip
-    assert result.stdout.split() == ["True"] * 10
+    assert result.stdout.split() == ["True"] * 12
 
 
 def test_a_library_built_from_another_source_is_not_used(tmp_path):

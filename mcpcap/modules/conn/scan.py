@@ -14,11 +14,13 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from mcpcap.core import flowsplits
+from mcpcap.core import fastpath, flowsplits
 from mcpcap.core.export import flow_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
+from mcpcap.core.ports import LIKELY_SERVER_PORTS
+from mcpcap.modules.conn import flows
 from mcpcap.modules.conn.flows import MAX_STACKS, PROTO_NAMES, flow_ids
 from mcpcap.modules.conn.tallies import ConnTallies
 from mcpcap.modules.conn.tracker import (
@@ -103,7 +105,7 @@ def conn_row(conn: Conn) -> tuple:
         uid, community = flow_ids(key, o)
     services = conn.services
     service = ",".join(sorted(services)) if len(services) > 1 else services[0] if services else None
-    parents = ",".join(_outer_uid(outer) for outer in conn.outers) if conn.outers else None
+    parents = outer_uids(conn.outers) if conn.outers else None
     first_ts, last_ts = conn.first_ts, conn.last_ts
     client_packets, server_packets = n[PK + o], n[PK + r]
     client_ip_bytes, server_ip_bytes = n[IPB + o], n[IPB + r]
@@ -153,7 +155,7 @@ def piece_row(key: tuple, piece: list) -> tuple:
         number, uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port, server,
         server_port, transport, service, client_bytes, server_bytes, client_packets,
         server_packets, client_ip_bytes, server_ip_bytes, state, history, 0, None, 0, 0, vlan,
-        None if outers is None else ",".join(map(_outer_uid, outers)), community, first_frame,
+        None if outers is None else outer_uids(outers), community, first_frame,
         last_frame, client_packets + server_packets, client_ip_bytes + server_ip_bytes,
         client_bytes + server_bytes,
     )  # fmt: skip
@@ -162,6 +164,11 @@ def piece_row(key: tuple, piece: list) -> tuple:
 def row_of(key: tuple, entry: Conn | list) -> tuple:
     """The row of a finished connection the tracker emits."""
     return piece_row(key, entry) if entry.__class__ is list else conn_row(entry)
+
+
+def outer_uids(outers: tuple) -> str:
+    """A connection's `tunnel_parents`: the uids of its tunnels' carriers."""
+    return ",".join(map(_outer_uid, outers))
 
 
 def _outer_uid(outer: tuple) -> str:
@@ -176,6 +183,13 @@ class ConnScan(ModuleScan):
         self._rows: list[tuple] = []
         self._tallies = ConnTallies(("id", *COLUMNS))
         self.tracker = ConnTracker(self._emit, max_active)
+        if _COMPILED_BIND is not None:  # the tracker's add_span, with `_emit` for lone pieces
+            tracker = self.tracker
+            tracker.add_span = _COMPILED_BIND(
+                vars(tracker), tracker.add, tracker._add_lone, tracker._evict, tracker._number,
+                self._emit, self._rows, self._flush, BATCH, LIKELY_SERVER_PORTS, flow_ids,
+                outer_uids, round, (flows.TCP_TIMEOUT, flows.OTHER_TIMEOUT),
+            )  # fmt: skip
         self._seconds: dict[int, list[int]] = {}
         self._width = 1
         self._l2: dict[int, int] = {}
@@ -340,3 +354,6 @@ def _number_occurrences(db: sqlite3.Connection) -> None:
             db, [(row[1], row[2], uid) for row, (uid, _) in zip(batch, uids, strict=True)]
         )
     db.execute("DROP TABLE conn_split")
+
+
+_COMPILED_BIND = fastpath.checked_bind("mcpcap.modules.conn._merge", vars(flows), "piece")

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 
+from mcpcap.core import fastpath
+
 KEY_COLUMNS = (
     "client", "server", "tunnel_parents", "vlan", "transport", "server_port", "service",
     "conn_state",
@@ -27,13 +29,19 @@ class ConnTallies:
 
     def __init__(self, columns: Sequence[str]) -> None:
         at = {name: i for i, name in enumerate(columns)}
-        self._key_of = itemgetter(*(at[name] for name in KEY_COLUMNS))
-        self._values_of = itemgetter(*(at[name] for name in VALUE_COLUMNS))
+        key_at = tuple(at[name] for name in KEY_COLUMNS)
+        value_at = tuple(at[name] for name in VALUE_COLUMNS)
+        self._key_of = itemgetter(*key_at)
+        self._values_of = itemgetter(*value_at)
         # key -> [connections, packets, ip_bytes, handshakes, retransmissions, retransmitted,
         #         zero_windows, missed_bytes]
         self._groups: dict[tuple, list[int]] = {}
+        self.add = self.python_add
+        if _COMPILED is not None:  # its C twin (`_merge.c`)
+            self.add = _COMPILED.bind_tallies(self._groups, key_at, value_at)
 
-    def add(self, rows: Sequence[tuple]) -> None:
+    def python_add(self, rows: Sequence[tuple]) -> None:
+        """Each row into its group; `add` is this, or where it was built its C twin."""
         groups, key_of, values_of = self._groups, self._key_of, self._values_of
         for row in rows:
             client, server, parents, vlan, transport, port, service, state = key_of(row)
@@ -71,3 +79,6 @@ class ConnTallies:
 def _sort_key(key: tuple) -> tuple:
     service = key[6]
     return (*key[:6], service is not None, service or "", key[7])
+
+
+_COMPILED = fastpath.compiled("mcpcap.modules.conn._merge")

@@ -147,21 +147,30 @@ class ConnTracker:
     def active(self) -> int:
         return len(self._tcp) + len(self._other)
 
-    def add_span(self, pieces: list, max_ts: float | None) -> None:
-        other, tcp = self._other, self._tcp
+    def python_add_span(self, pieces: list, max_ts: float | None) -> None:
+        """A span's pieces, in order; then the connections inactive at `max_ts` (the span's
+        latest time) are finished. `ConnScan` binds its C twin (`_merge.c`) as `add_span`
+        where that was built."""
+        other = self._other
         for key, piece in pieces:
             if key[0] == "tcp" or key in other:
                 self.add(key, piece)
-                continue
-            # a new connection of another transport: its piece stands for it (see the class)
-            if len(tcp) + len(other) >= self._max:
-                self._evict()
-            if piece[LAST_TS] < piece[FIRST_TS]:
-                piece[LAST_TS] = piece[FIRST_TS]  # as `Conn` takes it
-            other[key] = piece
-            piece.append(self._number(key, piece, piece[FIRST_TS], piece[FIRST_FRAME]))
+            else:
+                self._add_lone(key, piece)
         if max_ts is not None:
             self.expire(max_ts)
+
+    add_span = python_add_span
+
+    def _add_lone(self, key: tuple, piece: list) -> None:
+        """A new connection of another transport than TCP: its piece stands for it (see the
+        class)."""
+        if len(self._tcp) + len(self._other) >= self._max:
+            self._evict()
+        if piece[LAST_TS] < piece[FIRST_TS]:
+            piece[LAST_TS] = piece[FIRST_TS]  # as `Conn` takes it
+        self._other[key] = piece
+        piece.append(self._number(key, piece, piece[FIRST_TS], piece[FIRST_FRAME]))
 
     def add(self, key: tuple, piece: list) -> None:
         table = self._tcp if key[0] == "tcp" else self._other
