@@ -9,7 +9,8 @@
  * arithmetic go through Python's protocols: the rows are the ones the Python makes.
  *
  * `bind_decoded` gives the scan's `on_udp_decoded` for a worker's message on the DNS ports,
- * which hands it to this `add` without a Python call between. */
+ * which hands it to this `add` without a Python call between; `bind_store` gives the scan's
+ * `_store_transaction`, which the pairer hands each finished transaction. */
 #include "../../core/_twin.h"
 
 /* the bound tuple's items (see `bind`) */
@@ -432,6 +433,110 @@ static PyObject *bind_pairer(PyObject *module, PyObject *args)
     return twin_bound_items(module, &add_def, items, B_COUNT);
 }
 
+/* what `bind_store` keeps */
+enum { S_TRANSACTIONS, S_ANSWER_VALUES, S_EXTRA_QUESTIONS, S_ANSWERS, S_FLUSH, S_BATCH,
+       S_ROW_BATCH, S_COUNT };
+
+/* `list` has reached `limit` (an int) rows: 1, 0, or -1 with an exception set */
+static int reached(PyObject *list, PyObject *limit)
+{
+    PyObject *length = PyLong_FromSsize_t(PyList_GET_SIZE(list));
+    int full = length == NULL ? -1 : PyObject_RichCompareBool(length, limit, Py_GE);
+    Py_XDECREF(length);
+    return full;
+}
+
+/* each item of `items` as (tx_id, *item) (`spread`) or (tx_id, item), appended to `list` */
+static int append_with_id(PyObject *list, PyObject *tx_id, PyObject *items, int spread)
+{
+    PyObject *all = PySequence_Fast(items, "a transaction's extra questions and answer values "
+                                           "are sequences");
+    if (all == NULL)
+        return -1;
+    int rc = 0;
+    for (Py_ssize_t i = 0; rc == 0 && i < PySequence_Fast_GET_SIZE(all); i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(all, i), *row;
+        if (spread) {
+            PyObject *parts = PySequence_Fast(item, "an extra question is a sequence");
+            row = parts == NULL ? NULL : PyTuple_New(PySequence_Fast_GET_SIZE(parts) + 1);
+            if (row != NULL) {
+                PyTuple_SET_ITEM(row, 0, Py_NewRef(tx_id));
+                for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(parts); j++)
+                    PyTuple_SET_ITEM(row, j + 1, Py_NewRef(PySequence_Fast_GET_ITEM(parts, j)));
+            }
+            Py_XDECREF(parts);
+        } else {
+            row = PyTuple_Pack(2, tx_id, item);
+        }
+        rc = row == NULL ? -1 : PyList_Append(list, row);
+        Py_XDECREF(row);
+    }
+    Py_DECREF(all);
+    return rc;
+}
+
+/* store(row, extra, values): `DnsScan.python_store_transaction`, compiled */
+static PyObject *store(PyObject *bound, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (twin_arguments(nargs, 3, s_udp, "store(row, extra, values)") < 0)
+        return NULL;
+    PyObject *row = args[0], *extra = args[1], *values = args[2];
+    PyObject *transactions = BOUND(S_TRANSACTIONS), *answers = BOUND(S_ANSWERS);
+    if (PyList_Append(transactions, row) < 0
+        || PyList_Append(BOUND(S_ANSWER_VALUES), values) < 0)
+        return NULL;
+    int some_extra = PyObject_IsTrue(extra), some_values = 0;
+    if (some_extra < 0)
+        return NULL;
+    PyObject *tx_id = NULL;
+    if (some_extra) {
+        tx_id = PySequence_GetItem(row, 0);
+        if (tx_id == NULL || append_with_id(BOUND(S_EXTRA_QUESTIONS), tx_id, extra, 1) < 0)
+            goto fail;
+    }
+    some_values = PyObject_IsTrue(values);
+    if (some_values < 0)
+        goto fail;
+    if (some_values) {
+        if (tx_id == NULL && (tx_id = PySequence_GetItem(row, 0)) == NULL)
+            goto fail;
+        if (append_with_id(answers, tx_id, values, 0) < 0)
+            goto fail;
+    }
+    Py_CLEAR(tx_id);
+    int full = reached(transactions, BOUND(S_BATCH));
+    if (full == 0)
+        full = reached(answers, BOUND(S_ROW_BATCH));
+    if (full < 0)
+        return NULL;
+    if (full)
+        return PyObject_CallNoArgs(BOUND(S_FLUSH));
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(tx_id);
+    return NULL;
+}
+
+static PyMethodDef store_def = {
+    "store", (PyCFunction)(void (*)(void))store, METH_FASTCALL,
+    "store(row, extra, values): DnsScan.python_store_transaction, compiled",
+};
+
+static PyObject *bind_store(PyObject *module, PyObject *args)
+{
+    PyObject *items[S_COUNT];
+    if (!PyArg_ParseTuple(args, "O!O!O!O!OOO:bind_store", &PyList_Type, &items[S_TRANSACTIONS],
+                          &PyList_Type, &items[S_ANSWER_VALUES], &PyList_Type,
+                          &items[S_EXTRA_QUESTIONS], &PyList_Type, &items[S_ANSWERS],
+                          &items[S_FLUSH], &items[S_BATCH], &items[S_ROW_BATCH]))
+        return NULL;
+    if (!PyCallable_Check(items[S_FLUSH])) {
+        PyErr_SetString(PyExc_TypeError, "bind_store: flush must be callable");
+        return NULL;
+    }
+    return twin_bound_items(module, &store_def, items, S_COUNT);
+}
+
 static PyMethodDef methods[] = {
     {"bind", bind_pairer, METH_VARARGS,
      "bind(attributes, pending, recent_answered, python_add, add_query, add_response, emit, "
@@ -440,6 +545,9 @@ static PyMethodDef methods[] = {
     {"bind_decoded", bind_decoded, METH_VARARGS,
      "bind_decoded(add, fallback, WELL_KNOWN): a DnsScan's on_udp_decoded, compiled for the "
      "messages on the DNS ports, which it hands to `add` (its pairer's)"},
+    {"bind_store", bind_store, METH_VARARGS,
+     "bind_store(transactions, answer_values, extra_questions, answers, flush, BATCH, "
+     "ROW_BATCH): a DnsScan's _store_transaction over these lists, compiled"},
     {NULL, NULL, 0, NULL},
 };
 

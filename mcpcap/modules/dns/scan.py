@@ -142,6 +142,7 @@ def _compiled_bind() -> Callable | None:
 
 _COMPILED_BIND = _compiled_bind()
 _COMPILED_DECODED = getattr(fastpath.compiled("mcpcap.modules.dns._pairing"), "bind_decoded", None)
+_COMPILED_STORE = getattr(fastpath.compiled("mcpcap.modules.dns._pairing"), "bind_store", None)
 
 
 def message_row(msg: Brief, meta: tuple, index: int) -> tuple:
@@ -182,6 +183,11 @@ class DnsScan(ModuleScan):
         self._outcomes = Outcomes()  # of the stored transactions
         self._candidates: OrderedDict[tuple, tuple] = OrderedDict()
         self._dns_servers: OrderedDict[tuple[str, int], bool] = OrderedDict()
+        if _COMPILED_STORE is not None:
+            self._store_transaction = _COMPILED_STORE(
+                self._transactions, self._answer_values, self._extra_questions, self._answers,
+                self._flush_transactions, BATCH, ROW_BATCH,
+            )  # fmt: skip
         self._pairer = Pairer(self._store_transaction)
         if _COMPILED_DECODED is not None:
             self.on_udp_decoded = _COMPILED_DECODED(
@@ -286,8 +292,11 @@ class DnsScan(ModuleScan):
             self._flush_messages()
         self._pairer.add(msg[0], msg[10], meta)
 
-    def _store_transaction(self, row: tuple, extra: Sequence[tuple], values: Sequence[str]) -> None:
-        """A finished transaction's row, its extra questions and its answer values."""
+    def python_store_transaction(
+        self, row: tuple, extra: Sequence[tuple], values: Sequence[str]
+    ) -> None:
+        """A finished transaction's row, its extra questions and its answer values
+        (`_store_transaction`: in C where `_pairing.c` was built)."""
         transactions = self._transactions
         transactions.append(row)
         self._answer_values.append(values)
@@ -299,6 +308,8 @@ class DnsScan(ModuleScan):
             self._answers += [(tx_id, value) for value in values]
         if len(transactions) >= BATCH or len(self._answers) >= ROW_BATCH:
             self._flush_transactions()
+
+    _store_transaction = python_store_transaction
 
     # ------------------------------------------------------------------ output
     def _flush_messages(self) -> None:

@@ -22,7 +22,14 @@ from hypothesis import strategies as st
 from mcpcap.modules.dns import pairing
 from mcpcap.modules.dns.module import DnsModule
 from mcpcap.modules.dns.pairing import Pairer
-from mcpcap.modules.dns.scan import _COMPILED_DECODED, WELL_KNOWN, DnsScan, decode_udp, protocol_of
+from mcpcap.modules.dns.scan import (
+    _COMPILED_DECODED,
+    _COMPILED_STORE,
+    WELL_KNOWN,
+    DnsScan,
+    decode_udp,
+    protocol_of,
+)
 from tests.modules.dns.test_pairing import message
 from tests.twins import captures, segments
 
@@ -247,3 +254,72 @@ def test_the_scan_uses_the_compiled_hand_over(tmp_path):
     scan = DnsScan(db, {})
     assert scan.on_udp_decoded != scan.python_on_udp_decoded
     assert scan.on_udp_decoded.__self__[0] == scan._pairer.add
+
+
+def _stored(compiled: bool, transactions: list[tuple], batch: int, row_batch: int) -> list:
+    """What `_store_transaction` leaves in the scan's lists, and each flush it asked for."""
+    lists: tuple[list, list, list, list] = ([], [], [], [])
+    flushed: list = []
+
+    def flush() -> None:
+        flushed.append([list(each) for each in lists])
+        for each in lists:
+            each.clear()
+
+    if compiled:
+        store = _COMPILED_STORE(*lists, flush, batch, row_batch)
+    else:
+        scan = DnsScan.__new__(DnsScan)
+        (scan._transactions, scan._answer_values, scan._extra_questions,
+         scan._answers) = lists  # fmt: skip
+        scan._flush_transactions = flush
+
+        def store(row, extra, values):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr("mcpcap.modules.dns.scan.BATCH", batch)
+                patch.setattr("mcpcap.modules.dns.scan.ROW_BATCH", row_batch)
+                return scan.python_store_transaction(row, extra, values)
+
+    for row, extra, values in transactions:
+        try:
+            store(row, extra, values)
+        except Exception as error:  # (both must raise the same)
+            flushed.append(type(error))
+    return [*flushed, [list(each) for each in lists]]
+
+
+_QUESTIONS = st.lists(st.tuples(st.sampled_from(["a.example", "B.example"]), st.integers(1, 28)),
+                      max_size=3)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.tuples(st.integers(1, 10**6), st.floats(0, 9)),
+            st.one_of(_QUESTIONS.map(tuple), _QUESTIONS, st.just(()), st.just(None)),
+            st.one_of(
+                st.lists(st.sampled_from(["10.0.0.1", "x.example"]), max_size=4).map(tuple),
+                st.just([]),
+                st.just(7),
+            ),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([1, 3, 5000]),
+    st.sampled_from([1, 4, 50000]),
+)
+def test_a_transaction_is_stored_as_the_python_stores_it(transactions, batch, row_batch):
+    """Each row, its answer values, its extra questions and answers under its id, a flush when
+    either batch is full; arguments the Python cannot read raise the same."""
+    assert _stored(True, transactions, batch, row_batch) == _stored(
+        False, transactions, batch, row_batch
+    )
+
+
+def test_the_scan_stores_through_the_compiled_store(tmp_path):
+    db = sqlite3.connect(tmp_path / "store.sqlite")
+    DnsModule().create_tables(db)
+    scan = DnsScan(db, {})
+    assert scan._store_transaction != scan.python_store_transaction
+    assert scan._pairer._emit is scan._store_transaction
