@@ -474,9 +474,54 @@ static PyObject *setup(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* whether `payload` matches one of the signatures `encoded` holds (`scan.encode_signatures`):
+ * 1, 0, or -1 with an exception set */
+static int signature_matches(PyObject *encoded, PyObject *payload)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(payload, &view, PyBUF_SIMPLE) < 0)
+        return -1;
+    const unsigned char *data = view.buf, *at = (const unsigned char *)PyBytes_AS_STRING(encoded);
+    const unsigned char *end = at + PyBytes_GET_SIZE(encoded);
+    int found = 0;
+    while (!found && at + 3 <= end) {
+        Py_ssize_t min_length = at[0] | at[1] << 8, tests = at[2];
+        at += 3;
+        int holds = view.len >= min_length && at + 4 * tests <= end;
+        for (Py_ssize_t i = 0; i < tests && at + 4 <= end; i++, at += 4) {
+            Py_ssize_t offset = at[0] | at[1] << 8;
+            if (holds && (offset >= view.len || (data[offset] & at[2]) != at[3]))
+                holds = 0;
+        }
+        found = holds;
+    }
+    PyBuffer_Release(&view);
+    return found;
+}
+
+/* whether one check (ports, encoded signatures, test or None, scan) wants a datagram: its
+ * `test(sport, dport, payload)` when the module has a test of its own, else either port in its
+ * ports or its signatures matching the payload; 1, 0, or -1 with an exception set */
+static int check_wants(PyObject *check, PyObject *const *args)
+{
+    PyObject *test = PyTuple_GET_ITEM(check, 2);
+    if (test != Py_None) {
+        PyObject *answer = PyObject_Vectorcall(test, args, 3, NULL);
+        int wants = answer == NULL ? -1 : PyObject_IsTrue(answer);
+        Py_XDECREF(answer);
+        return wants;
+    }
+    PyObject *ports = PyTuple_GET_ITEM(check, 0), *signatures = PyTuple_GET_ITEM(check, 1);
+    int wants = PySequence_Contains(ports, args[0]);
+    if (wants == 0)
+        wants = PySequence_Contains(ports, args[1]);
+    if (wants == 0 && PyBytes_GET_SIZE(signatures))
+        wants = signature_matches(signatures, args[2]);
+    return wants;
+}
+
 /* `UdpDispatch.python_for_datagram`, compiled: the scans (in order) whose check wants the
- * datagram, a check being (ports, test, scan): `test(sport, dport, payload)` when the module
- * has a test of its own, else either port in `ports` */
+ * datagram */
 static PyObject *datagram_targets(PyObject *checks, PyObject *const *args, Py_ssize_t nargs)
 {
     if (twin_arguments(nargs, 3, str_udp, "for_datagram(sport, dport, payload)") < 0)
@@ -484,21 +529,26 @@ static PyObject *datagram_targets(PyObject *checks, PyObject *const *args, Py_ss
     PyObject *targets = PyList_New(0);
     for (Py_ssize_t i = 0; targets != NULL && i < PyTuple_GET_SIZE(checks); i++) {
         PyObject *check = PyTuple_GET_ITEM(checks, i);
-        PyObject *ports = PyTuple_GET_ITEM(check, 0), *test = PyTuple_GET_ITEM(check, 1);
-        int wants;
-        if (test != Py_None) {
-            PyObject *answer = PyObject_Vectorcall(test, args, 3, NULL);
-            wants = answer == NULL ? -1 : PyObject_IsTrue(answer);
-            Py_XDECREF(answer);
-        } else {
-            wants = PySequence_Contains(ports, args[0]);
-            if (wants == 0)
-                wants = PySequence_Contains(ports, args[1]);
-        }
-        if (wants < 0 || (wants && PyList_Append(targets, PyTuple_GET_ITEM(check, 2)) < 0))
+        int wants = check_wants(check, args);
+        if (wants < 0 || (wants && PyList_Append(targets, PyTuple_GET_ITEM(check, 3)) < 0))
             Py_CLEAR(targets);
     }
     return targets;
+}
+
+/* `UdpDispatch._any_wants`, compiled: whether any check wants the datagram */
+static PyObject *any_wants(PyObject *checks, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (twin_arguments(nargs, 3, str_udp, "wanted(sport, dport, payload)") < 0)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(checks); i++) {
+        int wants = check_wants(PyTuple_GET_ITEM(checks, i), args);
+        if (wants < 0)
+            return NULL;
+        if (wants)
+            Py_RETURN_TRUE;
+    }
+    Py_RETURN_FALSE;
 }
 
 static PyMethodDef datagram_targets_def = {
@@ -506,22 +556,45 @@ static PyMethodDef datagram_targets_def = {
     "for_datagram(sport, dport, payload): UdpDispatch.python_for_datagram, compiled",
 };
 
-static PyObject *bind_dispatch(PyObject *module, PyObject *checks)
+static PyMethodDef any_wants_def = {
+    "wanted", (PyCFunction)(void (*)(void))any_wants, METH_FASTCALL,
+    "wanted(sport, dport, payload): UdpDispatch._any_wants, compiled",
+};
+
+/* the checks, each (ports, encoded signatures, test or None, scan), checked; NULL with an
+ * exception set when one is of another shape */
+static PyObject *checked(PyObject *checks)
 {
     if (!PyTuple_Check(checks)) {
-        PyErr_SetString(PyExc_TypeError, "bind_dispatch(a tuple of (ports, test, scan))");
+        PyErr_SetString(PyExc_TypeError, "a tuple of (ports, signatures, test, scan)");
         return NULL;
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(checks); i++) {
         PyObject *check = PyTuple_GET_ITEM(checks, i);
-        if (!PyTuple_Check(check) || PyTuple_GET_SIZE(check) != 3
-            || (PyTuple_GET_ITEM(check, 1) != Py_None
-                && !PyCallable_Check(PyTuple_GET_ITEM(check, 1)))) {
-            PyErr_SetString(PyExc_TypeError, "a check is (ports, test or None, scan)");
+        if (!PyTuple_Check(check) || PyTuple_GET_SIZE(check) != 4
+            || !PyBytes_Check(PyTuple_GET_ITEM(check, 1))
+            || (PyTuple_GET_ITEM(check, 2) != Py_None
+                && !PyCallable_Check(PyTuple_GET_ITEM(check, 2)))) {
+            PyErr_SetString(PyExc_TypeError, "a check is (ports, encoded signatures (bytes), "
+                                             "test or None, scan)");
             return NULL;
         }
     }
+    return checks;
+}
+
+static PyObject *bind_dispatch(PyObject *module, PyObject *checks)
+{
+    if (checked(checks) == NULL)
+        return NULL;
     return twin_bound_function(module, &datagram_targets_def, checks);
+}
+
+static PyObject *bind_wanted(PyObject *module, PyObject *checks)
+{
+    if (checked(checks) == NULL)
+        return NULL;
+    return twin_bound_function(module, &any_wants_def, checks);
 }
 
 /* `parallel.python_hand_items(items, handlers, special)`, compiled: each item (a tuple whose
@@ -679,6 +752,8 @@ static PyObject *bind_first_kept(PyObject *module, PyObject *args)
 static PyMethodDef methods[] = {
     {"bind_dispatch", bind_dispatch, METH_O,
      "bind_dispatch(checks): UdpDispatch.python_for_datagram over these checks, compiled"},
+    {"bind_wanted", bind_wanted, METH_O,
+     "bind_wanted(checks): UdpDispatch._any_wants over these checks, compiled"},
     {"bind_first_kept", bind_first_kept, METH_VARARGS,
      "bind_first_kept(connections, python_first_kept, drops): python_first_kept over this "
      "connection table (the reassembler's whose `drops` it is), compiled"},

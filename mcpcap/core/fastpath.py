@@ -11,9 +11,9 @@ lone pieces of UDP and other transports, with their rows, and `ConnTallies.pytho
 DNS module's `_brief.c` (`decoder.python_decode_brief` for the common message), `_worker.c`
 (`WorkerDecoder.__call__` for a clean message), `_pairing.c` (`Pairer.python_add` for the usual
 query and response, and `DnsScan.python_on_udp_decoded`) and `_tallies.c`
-(`HuntTallies.python_add`, the hunt's tallies of stored transactions). Installing mcpcap builds them when a C compiler is there
-(`hatch_build.py`); without one, or with `MCPCAP_PURE_PYTHON=1` in the environment, everything
-runs in Python with the same results.
+(`HuntTallies.python_add`, the hunt's tallies of stored transactions). Installing mcpcap builds
+them when a C compiler is there (`hatch_build.py`); without one, or with `MCPCAP_PURE_PYTHON=1`
+in the environment, everything runs in Python with the same results.
 The Python code stays the reference: differential tests hold each C twin to it.
 """
 

@@ -16,6 +16,7 @@ import inspect
 import marshal
 import os
 import sqlite3
+import struct
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -27,7 +28,7 @@ from mcpcap.core.decap import Decapsulator, Segment
 from mcpcap.core.errors import CancelledError
 from mcpcap.core.gcpause import collector_paused
 from mcpcap.core.linktypes import linktype_name
-from mcpcap.core.modules.contract import ProtocolModule
+from mcpcap.core.modules.contract import PayloadSignature, ProtocolModule
 from mcpcap.core.reader import CaptureReader, LayoutFile, PcapLayout
 from mcpcap.core.streams import StreamRouter
 from mcpcap.core.streamwork import StreamSide, StreamWorker, reads_streams
@@ -511,39 +512,39 @@ def packet_routes(decoders: list[tuple[ProtocolModule, Any]]) -> dict[str, list]
 class UdpDispatch:
     """Decides once per datagram which module scans want it (usually exactly one module).
 
-    Only modules that read UDP at all are asked; one with the contract's port test is
-    answered from its `udp_ports` without a call.
+    Only modules that read UDP at all are asked; one without a test of its own is answered from
+    its `udp_ports` and `udp_signatures`, where it was built in C (`_parallel.bind_dispatch`)
+    without a call into Python.
     """
 
     def __init__(self, scans: list[tuple[ProtocolModule, Any]]) -> None:
         self._checks = [
-            (module.udp_ports, _own_udp_test(module), scan)
+            (module.udp_ports, module.udp_signatures, _own_udp_test(module), scan)
             for module, scan in scans
-            if module.udp_ports or _own_udp_test(module) is not None
+            if module.udp_ports or module.udp_signatures or _own_udp_test(module) is not None
         ]
-        # with one module reading UDP, its test alone: `for_datagram` asks it for every
-        # datagram, without going through the list of checks; with more, where it was built,
-        # the loop over them in C (`_parallel.bind_dispatch`)
-        self.only: tuple[Callable[[int, int, bytes], bool], Any] | None = None
         self.for_datagram = self.python_for_datagram
-        if len(self._checks) == 1:
-            ports, test, scan = self._checks[0]
-            self.only = (test or _port_test(ports), scan)
+        # the decapsulator's UDP filter, asked for every datagram: whether any module wants it
+        self.wanted = self._any_wants if self._checks else _no_datagram
+        # in C where it was built; else with one module reading UDP, its test alone
+        self.only: tuple[Callable[[int, int, bytes], bool], Any] | None = None
+        if _COMPILED is not None and self._checks:
+            checks = tuple(
+                (ports, encode_signatures(signatures), test, scan)
+                for ports, signatures, test, scan in self._checks
+            )
+            self.for_datagram = _COMPILED.bind_dispatch(checks)
+            self.wanted = _COMPILED.bind_wanted(checks)
+        elif len(self._checks) == 1:
+            ports, signatures, test, scan = self._checks[0]
+            self.only = (test or _test_of(ports, signatures), scan)
             self.for_datagram = self._for_the_only_reader
-        elif _COMPILED_DISPATCH is not None:
-            self.for_datagram = _COMPILED_DISPATCH(tuple(self._checks))
-        # the decapsulator's UDP filter, asked for every datagram: one module's own method
-        # when there is one module (a call less), else whether any module wants it
-        if len(scans) == 1:
-            self.wanted = scans[0][0].wants_udp
-        elif not self._checks:
-            self.wanted = _no_datagram
-        else:
-            self.wanted = self._any_wants
+            self.wanted = self.only[0]
 
     def _any_wants(self, sport: int, dport: int, payload: bytes) -> bool:
-        for ports, test, _ in self._checks:
-            if test(sport, dport, payload) if test else sport in ports or dport in ports:
+        for ports, signatures, test, _ in self._checks:
+            if test(sport, dport, payload) if test else _wants(ports, signatures, sport, dport,
+                                                                 payload):  # fmt: skip
                 return True
         return False
 
@@ -554,8 +555,12 @@ class UdpDispatch:
     def python_for_datagram(self, sport: int, dport: int, payload: bytes) -> list:
         return [
             scan
-            for ports, test, scan in self._checks
-            if (test(sport, dport, payload) if test else sport in ports or dport in ports)
+            for ports, signatures, test, scan in self._checks
+            if (
+                test(sport, dport, payload)
+                if test
+                else _wants(ports, signatures, sport, dport, payload)
+            )
         ]
 
     def _for_the_only_reader(self, sport: int, dport: int, payload: bytes) -> list:
@@ -563,7 +568,34 @@ class UdpDispatch:
         return [scan] if wants(sport, dport, payload) else []
 
 
-_COMPILED_DISPATCH = getattr(fastpath.compiled("mcpcap.core._parallel"), "bind_dispatch", None)
+_COMPILED = fastpath.compiled("mcpcap.core._parallel")
+
+
+def _wants(ports: frozenset[int], signatures: tuple[PayloadSignature, ...], sport: int,
+           dport: int, payload: bytes) -> bool:  # fmt: skip
+    """The contract's `wants_udp`, from a module's ports and signatures."""
+    if sport in ports or dport in ports:
+        return True
+    return any(signature.matches(payload) for signature in signatures)
+
+
+def _test_of(
+    ports: frozenset[int], signatures: tuple[PayloadSignature, ...]
+) -> Callable[[int, int, bytes], bool]:
+    def wants(sport: int, dport: int, payload: bytes) -> bool:
+        return _wants(ports, signatures, sport, dport, payload)
+
+    return wants
+
+
+def encode_signatures(signatures: tuple[PayloadSignature, ...]) -> bytes:
+    """Signatures as `_parallel.c` reads them: each its minimum length (2 bytes, little-endian)
+    and number of tests (1 byte), then each test's offset (2 bytes), mask and value."""
+    return b"".join(
+        struct.pack("<HB", signature.min_length, len(signature.tests))
+        + b"".join(struct.pack("<HBB", *test) for test in signature.tests)
+        for signature in signatures
+    )
 
 
 def _own_udp_test(module: ProtocolModule) -> Callable[[int, int, bytes], bool] | None:
@@ -575,13 +607,6 @@ def _own_udp_test(module: ProtocolModule) -> Callable[[int, int, bytes], bool] |
 
 def _no_datagram(sport: int, dport: int, payload: bytes) -> bool:
     return False
-
-
-def _port_test(ports: frozenset[int]) -> Callable[[int, int, bytes], bool]:
-    def on_ports(sport: int, dport: int, payload: bytes) -> bool:
-        return sport in ports or dport in ports
-
-    return on_ports
 
 
 class ScanQueue:

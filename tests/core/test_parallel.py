@@ -252,22 +252,31 @@ def test_prepared_fork_server_serves_the_first_scan(generated, tmp_path):
     assert messages == _everything(generated, 1, tmp_path)["summary"]["dns"]["messages"]
 
 
-def test_a_datagram_is_put_to_the_one_module_reading_udp_alone():
-    """With one module reading UDP, workers ask its test alone (`UdpDispatch.only`): the same
-    answer as asking every module, by its own test or by its ports."""
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_datagram_is_put_to_the_one_module_reading_udp_alone(monkeypatch, compiled):
+    """With one module reading UDP, workers ask it alone: in C from its ports and signatures,
+    or (the Python code) its test alone (`UdpDispatch.only`); the same answer as the module's
+    own `wants_udp`."""
+    from mcpcap.core import scan
     from mcpcap.core.modules.registry import load_modules
     from mcpcap.core.scan import UdpDispatch
 
-    dns, conn, dhcp = load_modules(["dns", "conn", "dhcp"])
+    if not compiled:
+        monkeypatch.setattr(scan, "_COMPILED", None)
+    elif scan._COMPILED is None:
+        pytest.skip("the compiled code is turned off (MCPCAP_PURE_PYTHON)")
+    dns, conn, dhcp, tls = load_modules(["dns", "conn", "dhcp", "tls"])
     header = b"\x00" * 12
+    query = bytes.fromhex("1234010000010000000000000378797a0000010001")
+    initial = bytes([0xC3, 0, 0, 0, 1]) + bytes(30)
     datagrams = [(40000, 53, header), (53, 40000, header), (5353, 5353, header),
-                 (40000, 53, b"x"), (68, 67, b"\x01" * 240), (40000, 8080, header)]  # fmt: skip
-    for reader in (dns, dhcp):
+                 (40000, 53, b"x"), (68, 67, b"\x01" * 240), (40000, 8080, header),
+                 (40000, 8080, query), (50000, 443, initial), (5, 443, initial[:6])]  # fmt: skip
+    for reader in (dns, dhcp, tls):
         dispatch = UdpDispatch([(reader, 0), (conn, 1)])
-        assert dispatch.only is not None
-        wants, index = dispatch.only
-        assert index == 0
-        answers = [wants(*datagram) for datagram in datagrams]
+        assert (dispatch.only is None) == compiled
+        answers = [reader.wants_udp(*datagram) for datagram in datagrams]
         assert [dispatch.for_datagram(*d) == [0] for d in datagrams] == answers
+        assert [bool(dispatch.wanted(*d)) for d in datagrams] == answers
         assert True in answers and False in answers
     assert UdpDispatch([(dns, 0), (dhcp, 1)]).only is None

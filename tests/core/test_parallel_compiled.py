@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 from mcpcap.core import parallel
 from mcpcap.core.errors import McpcapError
+from mcpcap.core.modules.contract import PayloadSignature
 from mcpcap.core.reader import CaptureReader
+from mcpcap.core.scan import encode_signatures
 from mcpcap.core.streamwork import MIN_REFERENCED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -246,7 +248,7 @@ _DISPATCHES = _dispatches() if COMPILED is not None else []
 
 
 def test_a_module_test_that_fails_fails_the_dispatch():
-    from mcpcap.core.scan import _COMPILED_DISPATCH
+    from mcpcap.core.scan import _COMPILED
 
     def broken(sport: int, dport: int, payload: bytes) -> bool:
         raise ZeroDivisionError
@@ -254,17 +256,56 @@ def test_a_module_test_that_fails_fails_the_dispatch():
     def truthy(sport: int, dport: int, payload: bytes) -> object:
         return [sport]  # (any value: its truth decides, as in the Python)
 
-    checks = ((frozenset((53,)), None, "ports"), (frozenset(), truthy, "truthy"))
-    assert _COMPILED_DISPATCH(checks)(53, 1, b"") == ["ports", "truthy"]
-    assert _COMPILED_DISPATCH(checks)(1, 53, b"") == ["ports", "truthy"]
-    with pytest.raises(ZeroDivisionError):
-        _COMPILED_DISPATCH(((frozenset(), broken, "x"),))(1, 2, b"")
-    with pytest.raises(TypeError):
-        _COMPILED_DISPATCH(((frozenset(), 3, "x"),))
-    with pytest.raises(TypeError):
-        _COMPILED_DISPATCH([])
-    with pytest.raises(TypeError):
-        _COMPILED_DISPATCH(())(1, 2)
+    dispatch, wanted = _COMPILED.bind_dispatch, _COMPILED.bind_wanted
+    checks = ((frozenset((53,)), b"", None, "ports"), (frozenset(), b"", truthy, "truthy"))
+    assert dispatch(checks)(53, 1, b"") == ["ports", "truthy"]
+    assert dispatch(checks)(1, 53, b"") == ["ports", "truthy"]
+    assert wanted(checks)(1, 2, b"") is True
+    assert wanted(((frozenset((53,)), b"", None, "ports"),))(1, 2, b"") is False
+    for bind in (dispatch, wanted):
+        with pytest.raises(ZeroDivisionError):
+            bind(((frozenset(), b"", broken, "x"),))(1, 2, b"")
+        with pytest.raises(TypeError):
+            bind(((frozenset(), b"", 3, "x"),))
+        with pytest.raises(TypeError):
+            bind(((frozenset(), "not bytes", None, "x"),))
+        with pytest.raises(TypeError):
+            bind([])
+        with pytest.raises(TypeError):
+            bind(())(1, 2)
+        with pytest.raises(TypeError):  # a payload without a buffer
+            bind(((frozenset(), encode_signatures((PayloadSignature(1, ()),)), None, "x"),))(
+                1, 2, 7
+            )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            lambda length, tests: PayloadSignature(
+                length,
+                tuple((offset % length, mask, value) for offset, mask, value in tests)
+                if length
+                else (),
+            ),
+            st.integers(0, 12),
+            st.lists(
+                st.tuples(st.integers(0, 11), st.integers(0, 255), st.integers(0, 255)), max_size=4
+            ),
+        ),
+        max_size=3,
+    ),
+    st.binary(max_size=16),
+)
+def test_signatures_match_in_c_as_in_python(signatures, payload):
+    """A payload matches the encoded signatures in C exactly when one of them matches it."""
+    from mcpcap.core.scan import _COMPILED
+
+    check = ((frozenset(), encode_signatures(tuple(signatures)), None, "x"),)
+    expected = any(signature.matches(payload) for signature in signatures)
+    assert _COMPILED.bind_wanted(check)(1, 2, payload) is expected
+    assert _COMPILED.bind_dispatch(check)(1, 2, bytearray(payload)) == (["x"] if expected else [])
 
 
 def _hand_over_log(hand_items, items: list, handler_count: int = 3) -> list:

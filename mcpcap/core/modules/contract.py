@@ -154,6 +154,34 @@ class ModulePrompt:
     template: str
 
 
+@dataclass(frozen=True)
+class PayloadSignature:
+    """What a datagram's first bytes look like when it may be a module's protocol on a port of
+    its own choosing: at least `min_length` bytes, and `payload[offset] & mask == value` for each
+    (offset, mask, value) of `tests`, every offset below `min_length`.
+
+    Declared as data, a signature is tested in the scan's C code (where it was built) without a
+    call into Python for each of the capture's datagrams.
+    """
+
+    min_length: int
+    tests: tuple[tuple[int, int, int], ...]
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_length <= 0xFFFF:
+            raise ValueError("a signature's min_length is 0 to 65535")
+        for offset, mask, value in self.tests:
+            if not (0 <= offset < self.min_length and 0 <= mask <= 0xFF and 0 <= value <= 0xFF):
+                raise ValueError(f"a signature's test {(offset, mask, value)} is out of range")
+        if len(self.tests) > 0xFF:
+            raise ValueError("a signature has at most 255 tests")
+
+    def matches(self, payload: bytes) -> bool:
+        return len(payload) >= self.min_length and all(
+            payload[offset] & mask == value for offset, mask, value in self.tests
+        )
+
+
 class ProtocolModule(ABC):
     """What a protocol plug-in provides. Instances are cheap and stateless."""
 
@@ -161,6 +189,8 @@ class ProtocolModule(ABC):
     title: ClassVar[str]
     schema_version: ClassVar[str] = "1"  # of the module's store tables: part of the store key
     udp_ports: ClassVar[frozenset[int]] = frozenset()
+    # datagrams on other ports that are wanted too: those any of these signatures match
+    udp_signatures: ClassVar[tuple[PayloadSignature, ...]] = ()
     tcp_ports: ClassVar[frozenset[int]] = frozenset()
     worker_imports: ClassVar[tuple[str, ...]] = ()  # imported once before workers fork
     # what its results and summary import: a parallel scan imports them while the workers
@@ -181,8 +211,13 @@ class ProtocolModule(ABC):
     query_indexes: ClassVar[tuple[str, ...]] = ()
 
     def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
-        """Whether a UDP datagram may belong to this protocol (called for every datagram)."""
-        return sport in self.udp_ports or dport in self.udp_ports
+        """Whether a UDP datagram may belong to this protocol: on one of its `udp_ports`, or
+        matched by one of its `udp_signatures`. A module may override this test (it is then
+        called for every datagram of a capture, which ports and signatures never are)."""
+        ports = self.udp_ports
+        if sport in ports or dport in ports:
+            return True
+        return any(signature.matches(payload) for signature in self.udp_signatures)
 
     def claims_tcp(self, sport: int, dport: int, data: bytes) -> bool:
         """Whether a TCP connection on ports not in `tcp_ports` is this module's protocol.
@@ -202,7 +237,11 @@ class ProtocolModule(ABC):
         `udp_decoder`, or it reads no UDP datagrams at all (stream and packet work is fine)."""
         if self.udp_decoder() is not None:
             return True
-        return not self.udp_ports and type(self).wants_udp is ProtocolModule.wants_udp
+        return (
+            not self.udp_ports
+            and not self.udp_signatures
+            and type(self).wants_udp is ProtocolModule.wants_udp
+        )
 
     def udp_decoder(self) -> Callable[[int, float, Segment], Any] | None:
         """A function run in worker processes on every datagram this module wants.

@@ -5,15 +5,20 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, ClassVar
 
-from mcpcap.core.modules.contract import ModulePrompt, ModuleScan, ProtocolModule
+from mcpcap.core.modules.contract import (
+    ModulePrompt,
+    ModuleScan,
+    PayloadSignature,
+    ProtocolModule,
+)
 from mcpcap.modules.dns import store_schema
 
 UDP_PORTS = frozenset((53, 5353, 5355))
 
 
-def looks_like_dns_query_or_response(payload: bytes) -> bool:
-    """A cheap test for DNS on another port: one question, a standard query opcode."""
-    return len(payload) >= 17 and payload[4] == 0 and payload[5] == 1 and not payload[2] & 0x78
+# DNS on another port, cheaply told: one question (QDCOUNT 1), a standard query opcode, and
+# bytes enough for a header and the shortest question
+ONE_QUESTION = PayloadSignature(17, ((4, 0xFF, 0), (5, 0xFF, 1), (2, 0x78, 0)))
 
 
 class DnsModule(ProtocolModule):
@@ -35,16 +40,12 @@ class DnsModule(ProtocolModule):
         "mcpcap.modules.dns.hunting.zones",
     )
     udp_ports: ClassVar[frozenset[int]] = UDP_PORTS
+    udp_signatures: ClassVar[tuple[PayloadSignature, ...]] = (ONE_QUESTION,)
     tcp_ports: ClassVar[frozenset[int]] = frozenset((53, 5353, 5355))
     worker_imports: ClassVar[tuple[str, ...]] = (
         "mcpcap.modules.dns.scan",
         "mcpcap.modules.dns.streams",
     )
-
-    def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
-        if sport in UDP_PORTS or dport in UDP_PORTS:
-            return True
-        return looks_like_dns_query_or_response(payload)
 
     def udp_decoder(self):
         from mcpcap.modules.dns.scan import decode_udp

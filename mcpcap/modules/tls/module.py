@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, ClassVar
 
-from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
-from mcpcap.modules.tls.quic import is_initial
+from mcpcap.core.modules.contract import ModuleScan, PayloadSignature, ProtocolModule
+from mcpcap.modules.tls.quic import INITIAL_SIGNATURES
 from mcpcap.modules.tls.tcp import starts_handshake, starts_preamble
 
 
@@ -24,10 +24,8 @@ class TlsModule(ProtocolModule):
         ("tls_handshakes", "uid", "ts", "uid"),
     )
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.tls.scan",)
-
-    def wants_udp(self, sport: int, dport: int, payload: bytes) -> bool:
-        """QUIC Initial packets, on any port (most datagrams fail the first byte's test)."""
-        return len(payload) >= 7 and payload[0] >= 0xC0 and is_initial(payload)
+    # QUIC Initial packets, on any port
+    udp_signatures: ClassVar[tuple[PayloadSignature, ...]] = INITIAL_SIGNATURES
 
     def udp_decoder(self):
         from mcpcap.modules.tls.scan import decode_udp

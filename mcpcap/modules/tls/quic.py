@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
+from mcpcap.core.modules.contract import PayloadSignature
 from mcpcap.modules.tls.wire import Malformed
 
 V1, V2, DRAFT29 = 0x00000001, 0x6B3343CF, 0xFF00001D
@@ -38,6 +39,17 @@ VERSIONS = {
 FRAME_PADDING, FRAME_PING, FRAME_ACK, FRAME_ACK_ECN, FRAME_CRYPTO = 0, 1, 2, 3, 6
 FRAME_CLOSE, FRAME_CLOSE_APP = 0x1C, 0x1D
 MAX_CID = 20
+
+
+def _initial_signature(version: int, info: Version) -> PayloadSignature:
+    """A long-header Initial packet of `version`: its first byte's form, fixed and type bits,
+    then the version (what `is_initial` tests, as data the scan tests without a call)."""
+    first = 0xC0 | info.initial_type << 4
+    number = enumerate(version.to_bytes(4, "big"), start=1)
+    return PayloadSignature(7, ((0, 0xF0, first), *((at, 0xFF, byte) for at, byte in number)))
+
+
+INITIAL_SIGNATURES = tuple(_initial_signature(v, info) for v, info in VERSIONS.items())
 
 
 def is_initial(payload: bytes) -> bool:
