@@ -12,12 +12,11 @@ small table instead of grouping every connection again for each of its lists.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpcap.core import fastpath, flowsplits
 from mcpcap.core.export import flow_uid
 from mcpcap.core.modules.contract import ModuleScan
-from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.core.ports import LIKELY_SERVER_PORTS
 from mcpcap.modules.conn import flows
@@ -35,6 +34,9 @@ from mcpcap.modules.conn.tracker import (
     flips,
     tcp_sizes,
 )
+
+if TYPE_CHECKING:
+    from mcpcap.core.modules.counts import ModuleCounts
 
 BATCH = 1_000  # rows waiting for a write (5,000 were about 4 MiB of a scan's peak)
 MAX_BUCKETS = 100_000  # timeline buckets before they widen tenfold
@@ -257,6 +259,8 @@ class ConnScan(ModuleScan):
         return eviction_warning(self.tracker.evicted, self.tracker.max_active)
 
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
+        from mcpcap.core.modules.counts import ModuleCounts  # (pydantic: see `_FirstWait`)
+
         self.tracker.finish()
         self._flush()
         self.malformed.finish()

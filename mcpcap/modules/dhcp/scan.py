@@ -12,13 +12,15 @@ import json
 import sqlite3
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
-from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.modules.dhcp import wire
+
+if TYPE_CHECKING:
+    from mcpcap.core.modules.counts import ModuleCounts
 
 IDLE = 60.0
 MAX_MESSAGES = 64
@@ -359,6 +361,8 @@ class DhcpScan(ModuleScan):
         self.done_messages = 0
 
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
+        from mcpcap.core.modules.counts import ModuleCounts  # (pydantic: see `_FirstWait`)
+
         self.done.extend(self.open.values())
         self.open.clear()
         self._write()

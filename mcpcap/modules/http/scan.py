@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
-from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.core.tcpstream import StreamBudget
 from mcpcap.modules.http.connection import Exchange, HttpConnection, PendingBudget
@@ -27,6 +26,9 @@ from mcpcap.modules.http.parser import (
     text,
 )
 from mcpcap.modules.http.socks import SocksPreamble, starts_socks
+
+if TYPE_CHECKING:
+    from mcpcap.core.modules.counts import ModuleCounts
 
 BATCH = 1_000  # rows waiting for a write
 MAX_CONNECTIONS = 10_000  # open connections followed at once; the oldest is closed beyond it
@@ -94,6 +96,8 @@ class HttpScan(ModuleScan):
         self.rows.clear()
 
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
+        from mcpcap.core.modules.counts import ModuleCounts  # (pydantic: see `_FirstWait`)
+
         self._flush()
         self.malformed.flush()
         return ModuleCounts(

@@ -15,13 +15,15 @@ import json
 import sqlite3
 import zlib
 from collections import Counter, OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpcap.core.export import connection_uid
 from mcpcap.core.modules.contract import ModuleScan
-from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.modules.icmp import wire
+
+if TYPE_CHECKING:
+    from mcpcap.core.modules.counts import ModuleCounts
 
 MAX_PENDING = 65_536
 MAX_ANSWERED = 65_536
@@ -211,6 +213,8 @@ class IcmpScan(ModuleScan):
         self.updates.clear()
 
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
+        from mcpcap.core.modules.counts import ModuleCounts  # (pydantic: see `_FirstWait`)
+
         self._process(self.held)
         self.held.clear()
         self._write()

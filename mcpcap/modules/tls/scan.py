@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter, OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpcap.core.modules.contract import ModuleScan
-from mcpcap.core.modules.counts import ModuleCounts
 from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.core.tcpstream import StreamBudget
 from mcpcap.modules.tls import quic, wire
@@ -29,6 +28,9 @@ from mcpcap.modules.tls.store import (
     store_in_time_order,
 )
 from mcpcap.modules.tls.streams import MAX_OPEN, written
+
+if TYPE_CHECKING:
+    from mcpcap.core.modules.counts import ModuleCounts
 
 BATCH = 1_000  # rows waiting for a write
 MAX_FINISHED_QUIC = 100_000  # QUIC connections remembered as done (their late Initials ignored)
@@ -411,6 +413,8 @@ class TlsScan(ModuleScan):
         self.rows.clear()
 
     def finish(self, db: sqlite3.Connection) -> ModuleCounts:
+        from mcpcap.core.modules.counts import ModuleCounts  # (pydantic: see `_FirstWait`)
+
         for key in list(self.quic):
             self._close_quic(key)
         self._flush()
