@@ -7,6 +7,7 @@ Only argparse is imported at start-up; each command imports its face when it run
 from __future__ import annotations
 
 import argparse
+import gc
 import re
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from mcpcap.core.filtering import FilterSpec
 
 COMMANDS = ("serve", "tui", "analyze", "sources", "schema")
+ONE_SHOT = ("analyze", "sources", "schema")  # commands that answer once and exit
 FILTER_DEST = "filter_"  # argparse dest prefix of the options generated from kinds' filters
 METAVARS = {"string": "TEXT", "integer": "N", "number": "X", "boolean": "true|false"}
 ANALYZE_USAGE = (
@@ -285,6 +287,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status = _dispatch(_parse(argv))
         sys.stdout.flush()  # a closed pipe shows here, not as a warning at exit
+        if argv[0] in ONE_SHOT:
+            # the interpreter's exit then skips a last collection over every object still
+            # alive: 0.08 s after a 1M-packet analysis, when nothing is left to do
+            gc.freeze()
         return status
     except McpcapError as exc:
         print(f"mcpcap: {exc}", file=sys.stderr)
