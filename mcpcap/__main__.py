@@ -1,7 +1,5 @@
 """`python -m mcpcap`."""
 
-import sys
+from mcpcap.cli import run
 
-from mcpcap.cli import main
-
-sys.exit(main())
+run()

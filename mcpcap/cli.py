@@ -11,7 +11,7 @@ import gc
 import re
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from mcpcap import __version__
 
@@ -277,6 +277,19 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
     return ["serve", *argv]
 
 
+def run() -> NoReturn:
+    """The `mcpcap` command (and `python -m mcpcap`): `main`, then the process ends.
+
+    After a one-shot command the objects still alive are frozen first, so the interpreter's
+    exit skips a last collection over them (0.08 s after a 1M-packet analysis, when nothing is
+    left to do). Only here: a caller of `main` in a process that goes on keeps its collector.
+    """
+    status = main()
+    if _normalise_argv(sys.argv[1:])[0] in ONE_SHOT:
+        gc.freeze()
+    sys.exit(status)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from mcpcap.core.shutdown import end_quietly_on_signals
 
@@ -287,10 +300,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status = _dispatch(_parse(argv))
         sys.stdout.flush()  # a closed pipe shows here, not as a warning at exit
-        if argv[0] in ONE_SHOT:
-            # the interpreter's exit then skips a last collection over every object still
-            # alive: 0.08 s after a 1M-packet analysis, when nothing is left to do
-            gc.freeze()
         return status
     except McpcapError as exc:
         print(f"mcpcap: {exc}", file=sys.stderr)
