@@ -70,6 +70,7 @@ static PyObject *number(PyObject *bound, PyObject *key, PyObject *entry)
     if (last != Py_None && ordered) {
         if (!PyTuple_CheckExact(last) || PyTuple_GET_SIZE(last) != 4)
             return PyObject_CallFunctionObjArgs(BOUND(B_NUMBER), key, entry, ts, frame, NULL);
+        Py_INCREF(last);  /* (held while compared: a comparison may run Python code) */
         PyObject *last_ts = PyTuple_GET_ITEM(last, 2), *last_frame = PyTuple_GET_ITEM(last, 3);
         int earlier = PyObject_RichCompareBool(ts, last_ts, Py_LT);
         if (earlier == 0) {
@@ -77,6 +78,7 @@ static PyObject *number(PyObject *bound, PyObject *key, PyObject *entry)
             if (earlier > 0)
                 earlier = PyObject_RichCompareBool(frame, last_frame, Py_LE);
         }
+        Py_DECREF(last);
         if (earlier < 0)
             return NULL;
         if (earlier)  /* not later: the Python compares the two connections' orders */
