@@ -180,10 +180,9 @@ static PyObject *service_of(PyObject *service, PyObject *other)
     return joined;
 }
 
-/* `scan.piece_row(key, piece)`: a new tuple, or NULL with an exception set */
-static PyObject *piece_row(PyObject *bound, PyObject *key, PyObject *piece)
+/* the row of a lone piece whose LONE_SIZE fields are `f` (see `piece_row`) */
+static PyObject *row_of_fields(PyObject *bound, PyObject *key, PyObject *const *f)
 {
-    PyObject *const *f = &PyList_GET_ITEM(piece, 0);
     long first = PyLong_AsLong(f[FIRST_DIR]);
     if (first == -1 && PyErr_Occurred())
         return NULL;
@@ -269,6 +268,19 @@ done:
     Py_XDECREF(packets);
     Py_XDECREF(ip_bytes);
     Py_XDECREF(size);
+    return row;
+}
+
+/* `scan.piece_row(key, piece)`: a new tuple, or NULL with an exception set. The row is made
+ * from a copy of the piece's fields, as the Python unpacks them first: the Python functions it
+ * calls (the flow's ids, the tunnels' uids) could change the list meanwhile. */
+static PyObject *piece_row(PyObject *bound, PyObject *key, PyObject *piece)
+{
+    PyObject *fields = PyList_AsTuple(piece);
+    if (fields == NULL)
+        return NULL;
+    PyObject *row = row_of_fields(bound, key, &PyTuple_GET_ITEM(fields, 0));
+    Py_DECREF(fields);
     return row;
 }
 
@@ -552,7 +564,9 @@ static PyObject *tally_add(PyObject *bound, PyObject *const *args, Py_ssize_t na
             PyErr_SetString(PyExc_TypeError, "a conn row is a tuple of the table's columns");
             rc = -1;
         } else {
+            Py_INCREF(row);  /* (held while tallied: a comparison may run Python code) */
             rc = tally_row(groups, row, key_at, value_at);
+            Py_DECREF(row);
         }
     }
     Py_DECREF(rows);
