@@ -512,56 +512,44 @@ def packet_routes(decoders: list[tuple[ProtocolModule, Any]]) -> dict[str, list]
 class UdpDispatch:
     """Decides once per datagram which module scans want it (usually exactly one module).
 
-    Only modules that read UDP at all are asked; one without a test of its own is answered from
-    its `udp_ports` and `udp_signatures`, where it was built in C (`_parallel.bind_dispatch`)
-    without a call into Python.
+    Only modules that read UDP at all are asked, each by its `wants_udp`; where `_parallel.c`
+    was built, a module without a test of its own is answered in C from its `udp_ports` and
+    `udp_signatures` (`bind_dispatch`), without a call into Python.
     """
 
     def __init__(self, scans: list[tuple[ProtocolModule, Any]]) -> None:
-        self._checks = [
-            (module.udp_ports, module.udp_signatures, _own_udp_test(module), scan)
+        readers = [
+            (module, scan)
             for module, scan in scans
             if module.udp_ports or module.udp_signatures or _own_udp_test(module) is not None
         ]
+        self._checks = [(module.wants_udp, scan) for module, scan in readers]
         self.for_datagram = self.python_for_datagram
         # the decapsulator's UDP filter, asked for every datagram: whether any module wants it
         self.wanted = self._any_wants if self._checks else _no_datagram
         # in C where it was built; else with one module reading UDP, its test alone
         self.only: tuple[Callable[[int, int, bytes], bool], Any] | None = None
-        if _COMPILED is not None and self._checks:
+        if _COMPILED is not None and readers:
             checks = tuple(
-                (ports, encode_signatures(signatures), test, scan)
-                for ports, signatures, test, scan in self._checks
+                (m.udp_ports, encode_signatures(m.udp_signatures), _own_udp_test(m), scan)
+                for m, scan in readers
             )
             self.for_datagram = _COMPILED.bind_dispatch(checks)
             self.wanted = _COMPILED.bind_wanted(checks)
         elif len(self._checks) == 1:
-            ports, signatures, test, scan = self._checks[0]
-            self.only = (test or _test_of(ports, signatures), scan)
+            self.only = self._checks[0]
             self.for_datagram = self._for_the_only_reader
             self.wanted = self.only[0]
 
     def _any_wants(self, sport: int, dport: int, payload: bytes) -> bool:
-        for ports, signatures, test, _ in self._checks:
-            if test(sport, dport, payload) if test else _wants(ports, signatures, sport, dport,
-                                                                 payload):  # fmt: skip
-                return True
-        return False
+        return any(wants(sport, dport, payload) for wants, _ in self._checks)
 
     def targets(self, seg) -> list:
         """The scans (in module order) that want the datagram."""
         return self.for_datagram(seg.sport, seg.dport, seg.payload)
 
     def python_for_datagram(self, sport: int, dport: int, payload: bytes) -> list:
-        return [
-            scan
-            for ports, signatures, test, scan in self._checks
-            if (
-                test(sport, dport, payload)
-                if test
-                else _wants(ports, signatures, sport, dport, payload)
-            )
-        ]
+        return [scan for wants, scan in self._checks if wants(sport, dport, payload)]
 
     def _for_the_only_reader(self, sport: int, dport: int, payload: bytes) -> list:
         wants, scan = self.only  # (set with this method)
@@ -569,23 +557,6 @@ class UdpDispatch:
 
 
 _COMPILED = fastpath.compiled("mcpcap.core._parallel")
-
-
-def _wants(ports: frozenset[int], signatures: tuple[PayloadSignature, ...], sport: int,
-           dport: int, payload: bytes) -> bool:  # fmt: skip
-    """The contract's `wants_udp`, from a module's ports and signatures."""
-    if sport in ports or dport in ports:
-        return True
-    return any(signature.matches(payload) for signature in signatures)
-
-
-def _test_of(
-    ports: frozenset[int], signatures: tuple[PayloadSignature, ...]
-) -> Callable[[int, int, bytes], bool]:
-    def wants(sport: int, dport: int, payload: bytes) -> bool:
-        return _wants(ports, signatures, sport, dport, payload)
-
-    return wants
 
 
 def encode_signatures(signatures: tuple[PayloadSignature, ...]) -> bytes:
