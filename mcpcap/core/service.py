@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcpcap.core import SCHEMA_VERSION, addresses, store
+from mcpcap.core import SCHEMA_VERSION, addresses, forking, store
 from mcpcap.core.config import Settings
 from mcpcap.core.indexes import ensure_query_indexes
 from mcpcap.core.modules.registry import load_modules
@@ -362,20 +362,45 @@ class Analyzer:
             _scratch.discard(folder)
         return Analysis(db, name, self.modules, self.settings, cleanup=folder, warnings=warnings)
 
-    def _store_summaries(self, db: sqlite3.Connection, facts: dict[str, Any]) -> None:
+    def _store_summaries(
+        self, db: sqlite3.Connection, db_path: Path, facts: dict[str, Any]
+    ) -> None:
         """Each module's summary at the configured length, so a warm start reads one row.
 
         The scan's rows are committed first: a summary may read them through connections of
-        its own, in threads (the store is not complete, so no face opens it yet)."""
+        its own, in threads, and a forked copy of this process (`forking`) computes every
+        other module's meanwhile, on a core the scan's end leaves idle (the store is not
+        complete, so no face opens it yet)."""
         db.commit()
         addresses.register(db)
+        shared = self.modules[1::2]
+
+        def copy_share() -> bytes:
+            with contextlib.closing(store.connect(db_path, readonly=True)) as own:
+                return json.dumps(self._summary_texts(own, shared, facts)).encode()
+
+        copy = forking.forked(copy_share) if shared else None
+        with copy or contextlib.nullcontext():
+            texts = self._summary_texts(db, self.modules[::2] if copy else self.modules, facts)
+            copied = copy.result() if copy else None
+        if copy:  # the copy's share, or the share done here when the copy failed
+            texts |= json.loads(copied) if copied else self._summary_texts(db, shared, facts)
         top_n = self.settings.top_n
         for module in self.modules:
+            key = store.summary_key(module.name, top_n)
+            db.execute("INSERT INTO meta VALUES (?, ?)", (key, texts[module.name]))
+
+    def _summary_texts(
+        self, db: sqlite3.Connection, modules: list[ProtocolModule], facts: dict[str, Any]
+    ) -> dict[str, str]:
+        """The summaries of `modules`, as JSON, by module name."""
+        top_n = self.settings.top_n
+        texts = {}
+        for module in modules:
             counts = _results_counts(db, module.name)
             results = module.open_results(db, counts, facts, self.settings)
-            text = results.summary(top_n).model_dump_json()
-            key = store.summary_key(module.name, top_n)
-            db.execute("INSERT INTO meta VALUES (?, ?)", (key, text))
+            texts[module.name] = results.summary(top_n).model_dump_json()
+        return texts
 
     def _build(
         self,
@@ -421,7 +446,7 @@ class Analyzer:
                 text = module_counts(counts).model_dump_json()
                 db.execute("INSERT INTO meta VALUES (?, ?)", (counts_key(name), text))
             db.execute("INSERT INTO meta VALUES ('capture', ?)", (json.dumps(facts),))
-            self._store_summaries(db, facts)
+            self._store_summaries(db, db_path, facts)
             store.mark_complete(db)
         finally:
             db.close()
