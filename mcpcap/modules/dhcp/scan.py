@@ -52,6 +52,7 @@ COLUMNS = 26  # the values `_Exchange.row` gives (the last two columns are fille
 INSERT_TRANSACTION = "INSERT INTO dhcp_transactions VALUES (" + ", ".join("?" * COLUMNS) + ", 0, 0)"
 INSERT_MESSAGE = "INSERT INTO dhcp_messages VALUES (?, ?, ?, ?, ?)"
 MAC, ASSIGNED_ADDR = 6, 12  # their places in a row
+_messages_json = json.JSONEncoder(ensure_ascii=False).encode  # made once, not per row
 
 
 def server_address(src: str, msg: dict[str, Any]) -> str:
@@ -123,10 +124,10 @@ class _Exchange:
         self.addrs.append(None)
         if uid not in self.uids:
             self.uids.append(uid)
-        opts = msg["opts"]
+        opts, relay = msg["opts"], msg["relay"]
         self.messages.append(
             {"frame": frame, "msg_type": kind, "src": src, "dst": msg["dst"],
-             "options": {**opts, **({"relay": msg["relay"]} if msg["relay"] else {})},
+             "options": {**opts, "relay": relay} if relay else opts,  # (read, never changed)
              "malformed": msg["malformed"]}
         )  # fmt: skip
         set_field = self._set
@@ -246,7 +247,7 @@ class _Exchange:
             json.dumps(self.frames), f("client_message"), s["server_message"],
             round(self.last - self.first, 6), f("vendor_class"),
             json.dumps(relay) if relay else None, f("duid"), self.outcome(),
-            json.dumps(self.uids), json.dumps(self.messages, ensure_ascii=False),
+            json.dumps(self.uids), _messages_json(self.messages),
             int(relay is not None),
         )  # fmt: skip
 
