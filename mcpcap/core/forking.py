@@ -9,7 +9,8 @@ result as bytes through a pipe.
 held in the copy forever. So `forked` gives None in a process with threads (the MCP server, the
 TUI) or without `fork`, and the caller does the work itself, as it does when the copy fails.
 The copy never returns into the caller's code: it ends with `os._exit`, running no atexit
-handler and flushing no inherited buffer, whatever the work did.
+handler and flushing no inherited buffer, whatever the work did; and a signal ends it at once,
+not through the process's own handlers (which clean up after the scan the copy is not).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def _run_copy(work: Callable[[], bytes], read_end: int, write_end: int) -> None:
     """The copy's whole life: its result into the pipe, then out, whatever happens."""
     status = 1
     try:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, signal.SIG_DFL)
         os.close(read_end)
         data = work()
         view = memoryview(data)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -50,6 +51,20 @@ def test_a_copy_left_without_its_result_is_ended_and_reaped():
         pass
     assert time.monotonic() - started < 10
     assert gone(copy.pid)
+
+
+def test_a_signal_ends_the_copy_without_the_process_handler(tmp_path):
+    """The scan's handlers remove the store being built: a copy must not run them."""
+    marker = tmp_path / "handled"
+    previous = signal.signal(signal.SIGTERM, lambda *_: marker.write_text("x"))
+    try:
+        with forking.forked(lambda: time.sleep(60) or b"late") as copy:
+            time.sleep(0.2)  # the copy reaches its work
+            os.kill(copy.pid, signal.SIGTERM)
+            assert copy.result() is None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert not marker.exists()
 
 
 def test_no_copy_is_made_while_another_thread_runs():
