@@ -25,6 +25,8 @@ enum {
 };
 /* a Segment's fields (mcpcap/core/decap.py) */
 enum { S_TRANSPORT, S_SRC, S_SPORT, S_DST, S_DPORT, S_PAYLOAD, S_FLAGS = 7, S_FIELDS = 18 };
+/* what a stream item keeps of a segment (`streamwork.STREAM_FIELDS`: transport to ack) */
+enum { S_STREAM_FIELDS = 9 };
 #define TCP_SYN_FLAG 0x02
 
 static inline unsigned long u32(const unsigned char *p, int little)
@@ -72,17 +74,17 @@ static PyObject *reference(PyObject *seg, PyObject *buf_obj, const unsigned char
         goto in_python;
     Py_ssize_t size = PyBytes_GET_SIZE(payload);
     if (size < min_referenced)
-        return PySequence_Tuple(seg);
+        return PyTuple_GetSlice(seg, 0, S_STREAM_FIELDS);
     if (size > end - start || memcmp(buf + end - size, PyBytes_AS_STRING(payload), size) != 0)
         goto in_python; /* (never for the decapsulator's slices: `find` in the Python) */
-    PyObject *tuple = PyTuple_New(S_FIELDS);
+    PyObject *tuple = PyTuple_New(S_STREAM_FIELDS);
     PyObject *place = Py_BuildValue("(Ln)", base + (long long)(end - size), size);
     if (tuple == NULL || place == NULL) {
         Py_XDECREF(tuple);
         Py_XDECREF(place);
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < S_FIELDS; i++)
+    for (Py_ssize_t i = 0; i < S_STREAM_FIELDS; i++)
         PyTuple_SET_ITEM(tuple, i, i == S_PAYLOAD ? place : Py_NewRef(PyTuple_GET_ITEM(seg, i)));
     return tuple;
 in_python:;
@@ -443,18 +445,24 @@ fail:
 static PyObject *setup(PyObject *module, PyObject *args)
 {
     PyObject *deferred_class, *reference_function;
-    Py_ssize_t threshold, min_fast;
+    Py_ssize_t threshold, min_fast, stream_fields;
     long deferred, tcp_segment, packet_flush;
-    if (!PyArg_ParseTuple(args, "OOnllln:setup", &deferred_class, &reference_function, &threshold,
-                          &deferred, &tcp_segment, &packet_flush, &min_fast))
+    if (!PyArg_ParseTuple(args, "OOnlllnn:setup", &deferred_class, &reference_function,
+                          &threshold, &deferred, &tcp_segment, &packet_flush, &min_fast,
+                          &stream_fields))
         return NULL;
     if (!PyExceptionClass_Check(deferred_class) || !PyCallable_Check(reference_function)) {
-        PyErr_SetString(PyExc_TypeError, "setup(exception class, callable, int, int, int, int, int)");
+        PyErr_SetString(PyExc_TypeError, "setup(exception class, callable, int, ...)");
         return NULL;
     }
     if (min_fast != MIN_ETHERNET_FAST) {
         PyErr_Format(PyExc_ValueError, "decap.MIN_ETHERNET_FAST is %zd here, %d in _parallel.c",
                      min_fast, MIN_ETHERNET_FAST);
+        return NULL;
+    }
+    if (stream_fields != S_STREAM_FIELDS) {
+        PyErr_Format(PyExc_ValueError, "streamwork.STREAM_FIELDS is %zd here, %d in _parallel.c",
+                     stream_fields, S_STREAM_FIELDS);
         return NULL;
     }
     PyObject *tags[3] = {PyLong_FromLong(deferred), PyLong_FromLong(tcp_segment),
@@ -762,7 +770,7 @@ static PyMethodDef methods[] = {
      "item of another shape"},
     {"setup", setup, METH_VARARGS,
      "setup(FrameDeferred, by_reference, MIN_REFERENCED, DEFERRED, TCP_SEGMENT, PACKET_FLUSH, "
-     "MIN_ETHERNET_FAST)"},
+     "MIN_ETHERNET_FAST, STREAM_FIELDS)"},
     {"span_loop", (PyCFunction)(void (*)(void))span_loop, METH_FASTCALL,
      "span_loop(loop, buf, base, count, first_frame, out, streams): "
      "parallel.python_span_loop, compiled"},

@@ -57,7 +57,7 @@ from mcpcap.core.decap import MIN_ETHERNET_FAST, Decapsulator, FrameDeferred
 from mcpcap.core.errors import CancelledError, McpcapError
 from mcpcap.core.reader import LayoutFile, PcapLayout, PcapSpan
 from mcpcap.core.streams import TcpInterest
-from mcpcap.core.streamwork import MIN_REFERENCED, by_reference, reads_streams
+from mcpcap.core.streamwork import MIN_REFERENCED, STREAM_FIELDS, by_reference, reads_streams
 
 SPAN_BYTES = 2 << 20
 MIN_PARALLEL_BYTES = 32 << 20  # measured on a quiet machine: at 58 MB two processes pay 1.4x
@@ -568,7 +568,7 @@ def _compiled_loops() -> tuple[Callable[..., tuple[int, float, float]], Callable
     if compiled is None:
         return python_span_loop, python_hand_items
     compiled.setup(FrameDeferred, by_reference, MIN_REFERENCED, DEFERRED, TCP_SEGMENT,
-                   PACKET_FLUSH, MIN_ETHERNET_FAST)  # fmt: skip
+                   PACKET_FLUSH, MIN_ETHERNET_FAST, STREAM_FIELDS)  # fmt: skip
     return compiled.span_loop, compiled.bind_hand_items(python_hand_items)
 
 

@@ -40,28 +40,32 @@ IN_FLIGHT = 4  # span batches the stream worker may be behind (bounds what waits
 POLL = 0.05  # seconds between two looks at whether the stream worker is still alive
 STOP_TIMEOUT = 5.0
 
-# one stream segment, as span workers send it: (frame, ts, tuple(Segment)), where the payload
-# may be a reference, (offset in the capture file, length)
+# one stream segment, as span workers send it: (frame, ts, the Segment's first STREAM_FIELDS
+# fields), where the payload may be a reference, (offset in the capture file, length)
 SegmentItem = tuple[int, float, tuple]
 MIN_REFERENCED = 256  # smaller payloads travel with their segment (a read costs more)
 _PAYLOAD = Segment._fields.index("payload")
 _FLAGS = Segment._fields.index("tcp_flags")
+# what the stream side reads of a segment (transport to ack); the packet details after them
+# (window, lengths, VLAN, layers ...) would cross two pipes for nothing: a segment made again
+# from these has their defaults
+STREAM_FIELDS = Segment._fields.index("ack") + 1
 _COMPILED_FIRST_KEPT = getattr(fastpath.compiled("mcpcap.core._parallel"), "bind_first_kept", None)
 
 
 def by_reference(seg: Segment, buf: bytes, start: int, end: int, base: int) -> tuple:
-    """A span worker's segment for the stream side: its payload, when it is large, as a
-    reference to where it lies in the frame `buf[start:end]` (`base`: the file offset of
-    `buf`). A payload not found there as it is (never for the decapsulator's slices) travels
-    whole."""
+    """A span worker's segment for the stream side (its first `STREAM_FIELDS` fields): its
+    payload, when it is large, as a reference to where it lies in the frame `buf[start:end]`
+    (`base`: the file offset of `buf`). A payload not found there as it is (never for the
+    decapsulator's slices) travels whole."""
     payload = seg.payload
     size = len(payload)
     if size < MIN_REFERENCED:
-        return tuple(seg)
+        return tuple(seg[:STREAM_FIELDS])
     at = end - size if buf.endswith(payload, start, end) else buf.find(payload, start, end)
     if at < 0:
-        return tuple(seg)
-    return (*seg[:_PAYLOAD], (base + at, size), *seg[_PAYLOAD + 1 :])
+        return tuple(seg[:STREAM_FIELDS])
+    return (*seg[:_PAYLOAD], (base + at, size), *seg[_PAYLOAD + 1 : STREAM_FIELDS])
 
 
 def python_first_kept(items: list[SegmentItem], start: int, drops: Callable[..., bool]) -> int:
@@ -108,7 +112,6 @@ class StreamSide:
     def feed_items(self, items: list[SegmentItem]) -> None:
         """A span's segments; one of a released connection is skipped (as `feed` would drop
         it), so its payload, when referenced, is never read."""
-        make = Segment._make
         feed = self._router.feed
         first_kept = self._first_kept
         index = first_kept(items, 0)
@@ -117,7 +120,7 @@ class StreamSide:
             payload = fields[_PAYLOAD]
             if payload.__class__ is tuple:
                 fields = (*fields[:_PAYLOAD], self._read(payload), *fields[_PAYLOAD + 1 :])
-            feed(make(fields), frame, ts)
+            feed(Segment(*fields), frame, ts)
             index = first_kept(items, index + 1)
 
     def _read(self, reference: tuple[int, int]) -> bytes:

@@ -167,13 +167,25 @@ def test_a_payload_travels_by_reference_only_when_large_and_found_in_its_frame()
     assert streamwork.by_reference(big, frame, 0, len(frame), 1000)[5] == (1060, 300)
     at_end = frame[:-4]
     assert streamwork.by_reference(big, at_end, 0, len(at_end), 1000)[5] == (1060, 300)
+    kept = streamwork.STREAM_FIELDS
     small = big._replace(payload=b"P" * (streamwork.MIN_REFERENCED - 1))
-    assert streamwork.by_reference(small, frame, 0, len(frame), 1000) == tuple(small)
+    assert streamwork.by_reference(small, frame, 0, len(frame), 1000) == tuple(small)[:kept]
     elsewhere = big._replace(payload=b"Q" * 300)  # not a slice of this frame
-    assert streamwork.by_reference(elsewhere, frame, 0, len(frame), 1000) == tuple(elsewhere)
-    # the rest of the segment is unchanged
-    assert streamwork.by_reference(big, frame, 0, len(frame), 0)[:5] == big[:5]
-    assert streamwork.by_reference(big, frame, 0, len(frame), 0)[6:] == big[6:]
+    assert streamwork.by_reference(elsewhere, frame, 0, len(frame), 1000) == elsewhere[:kept]
+    # the rest of what the stream side reads is unchanged; the packet details are left behind
+    sent = streamwork.by_reference(big, frame, 0, len(frame), 0)
+    assert sent[:5] == big[:5]
+    assert sent[6:] == big[6:kept]
+    assert Segment._fields[kept - 1] == "ack"
+
+
+def test_a_segment_made_again_from_what_was_sent_has_what_the_stream_side_reads():
+    seg = Segment("tcp", "a", 1, "b", 2, b"data", 7, 0x18, 99, 512, 64, 4, 6, 10, None, 64,
+                  ("eth", "vlan", "ipv4", "tcp"), 82)  # fmt: skip
+    again = Segment(*streamwork.by_reference(seg, b"", 0, 0, 0))
+    assert again[: streamwork.STREAM_FIELDS] == seg[: streamwork.STREAM_FIELDS]
+    assert again.ack == 99
+    assert again.window == 0 and again.layers == ()  # defaults: no stream decoder reads them
 
 
 @pytest.mark.usefixtures("decoded_registry")
