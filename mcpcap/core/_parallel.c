@@ -6,7 +6,9 @@
  * order. tests/core/test_parallel_compiled.py holds the two loops to each other.
  */
 #include "_twin.h"
+#include <marshal.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* set once by `setup()` */
@@ -666,42 +668,379 @@ static PyObject *bind_hand_items(PyObject *module, PyObject *fallback)
     return twin_bound_function(module, &hand_items_def, fallback);
 }
 
-/* `streamwork.python_first_kept(items, start, drops)`, compiled over the connection table of
- * the reassembler whose `drops` it is: the index of the first segment item from `start` on that
- * is not dropped, each one dropped before it taken as `drops` takes it (its connection moved to
- * the table's recent end). self is (connections, python_first_kept, drops); an item of another
- * shape goes to the Python from there on. */
-static PyObject *first_kept(PyObject *bound, PyObject *const *args, Py_ssize_t nargs)
+/* ---- a span's stream segments as records (`mcpcap/core/streampack.py`, whose layout this
+ * follows: native byte order, no padding; tests/core/test_streampack_compiled.py holds the two
+ * to the same records and the same walks) */
+enum { K_INLINE, K_REFERENCE, K_ODD };
+enum { HEAD_SIZE = 39, INLINE_LENGTH_SIZE = 4, PLACE_SIZE = 12, ODD_SIZE = 5 };
+#define U16_MAX 0xFFFFULL
+#define U32_MAX 0xFFFFFFFFULL
+#define U64_MAX 0xFFFFFFFFFFFFFFFFULL
+static const char past_end[] = "a packed stream record runs past the end of its span";
+
+/* a record's fixed part */
+typedef struct {
+    unsigned char kind;
+    uint16_t flags, sport, dport;
+    uint32_t src, dst, seq, ack;
+    uint64_t frame;
+    double ts;
+} Head;
+
+static void put(unsigned char **at, const void *value, size_t size)
 {
-    if (twin_arguments(nargs, 2, str_move_to_end, "first_kept(items, start)") < 0)
+    memcpy(*at, value, size);
+    *at += size;
+}
+
+static void take(const unsigned char **at, void *value, size_t size)
+{
+    memcpy(value, *at, size);
+    *at += size;
+}
+
+/* whether `value` is an int (exactly) within 0..bound; its value then in *out */
+static int bounded(PyObject *value, unsigned long long bound, unsigned long long *out)
+{
+    if (!PyLong_CheckExact(value))
+        return 0;
+    unsigned long long number = PyLong_AsUnsignedLongLong(value);
+    if (number == (unsigned long long)-1 && PyErr_Occurred()) {
+        PyErr_Clear(); /* negative, or too large: a value no record holds */
+        return 0;
+    }
+    *out = number;
+    return number <= bound;
+}
+
+/* a new tuple of `n` new references (each NULL-checked; all given up on failure), or NULL */
+static PyObject *tuple_taking(Py_ssize_t n, PyObject **values)
+{
+    PyObject *tuple = PyTuple_New(n);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (values[i] == NULL)
+            Py_CLEAR(tuple);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (tuple != NULL)
+            PyTuple_SET_ITEM(tuple, i, values[i]);
+        else
+            Py_XDECREF(values[i]);
+    }
+    return tuple;
+}
+
+/* Growing bytes for the records (freed by the caller). 0, or -1 with MemoryError. */
+typedef struct {
+    unsigned char *data;
+    size_t used, size;
+} Buffer;
+
+static int reserve(Buffer *buffer, size_t more)
+{
+    if (buffer->used + more <= buffer->size)
+        return 0;
+    size_t size = buffer->size ? buffer->size : 1 << 16;
+    while (size < buffer->used + more)
+        size *= 2;
+    unsigned char *data = PyMem_Realloc(buffer->data, size);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    buffer->data = data;
+    buffer->size = size;
+    return 0;
+}
+
+/* an address's index in the span's table (`addresses`: str -> int, in order): -1 on error */
+static long long address_index(PyObject *addresses, PyObject *address)
+{
+    PyObject *index = PyDict_GetItemWithError(addresses, address); /* (borrowed) */
+    if (index != NULL)
+        return PyLong_AsLongLong(index);
+    if (PyErr_Occurred())
+        return -1;
+    index = PyLong_FromSsize_t(PyDict_GET_SIZE(addresses));
+    if (index == NULL || PyDict_SetItem(addresses, address, index) < 0) {
+        Py_XDECREF(index);
+        return -1;
+    }
+    long long value = PyLong_AsLongLong(index);
+    Py_DECREF(index);
+    return value;
+}
+
+/* `streampack._record`: 1 when `item` went into `buffer` as a record, 0 when it is an ODD one,
+ * -1 on error */
+static int pack_record(PyObject *item, PyObject *addresses, Buffer *buffer)
+{
+    if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 3)
+        return 0;
+    PyObject *fields = PyTuple_GET_ITEM(item, 2), *ts = PyTuple_GET_ITEM(item, 1);
+    if (!PyTuple_CheckExact(fields) || PyTuple_GET_SIZE(fields) != S_STREAM_FIELDS)
+        return 0;
+    PyObject *transport = PyTuple_GET_ITEM(fields, S_TRANSPORT);
+    PyObject *src = PyTuple_GET_ITEM(fields, S_SRC), *dst = PyTuple_GET_ITEM(fields, S_DST);
+    PyObject *payload = PyTuple_GET_ITEM(fields, S_PAYLOAD);
+    unsigned long long sport, dport, flags, seq, ack, frame, offset = 0, length;
+    if (!PyUnicode_CheckExact(transport) || !is_text(transport, str_tcp)
+        || !PyUnicode_CheckExact(src) || !PyUnicode_CheckExact(dst)
+        || !bounded(PyTuple_GET_ITEM(fields, S_SPORT), U16_MAX, &sport)
+        || !bounded(PyTuple_GET_ITEM(fields, S_DPORT), U16_MAX, &dport)
+        || !bounded(PyTuple_GET_ITEM(fields, S_FLAGS), U16_MAX, &flags)
+        || !bounded(PyTuple_GET_ITEM(fields, S_FLAGS - 1), U32_MAX, &seq)
+        || !bounded(PyTuple_GET_ITEM(fields, S_FLAGS + 1), U32_MAX, &ack)
+        || !bounded(PyTuple_GET_ITEM(item, 0), U64_MAX, &frame) || !PyFloat_CheckExact(ts))
+        return 0;
+    unsigned char kind;
+    if (PyBytes_CheckExact(payload) && (unsigned long long)PyBytes_GET_SIZE(payload) <= U32_MAX) {
+        kind = K_INLINE;
+        length = (unsigned long long)PyBytes_GET_SIZE(payload);
+    } else if (PyTuple_CheckExact(payload) && PyTuple_GET_SIZE(payload) == 2
+               && bounded(PyTuple_GET_ITEM(payload, 0), U64_MAX, &offset)
+               && bounded(PyTuple_GET_ITEM(payload, 1), U32_MAX, &length)) {
+        kind = K_REFERENCE;
+    } else {
+        return 0;
+    }
+    long long src_index = address_index(addresses, src);
+    long long dst_index = src_index < 0 ? -1 : address_index(addresses, dst);
+    if (dst_index < 0)
+        return -1;
+    size_t tail = kind == K_INLINE ? INLINE_LENGTH_SIZE + (size_t)length : PLACE_SIZE;
+    if (reserve(buffer, HEAD_SIZE + tail) < 0)
+        return -1;
+    Head head = {kind, (uint16_t)flags, (uint16_t)sport, (uint16_t)dport, (uint32_t)src_index,
+                 (uint32_t)dst_index, (uint32_t)seq, (uint32_t)ack, frame,
+                 PyFloat_AS_DOUBLE(ts)};
+    unsigned char *at = buffer->data + buffer->used;
+    put(&at, &head.kind, 1);
+    put(&at, &head.flags, 2);
+    put(&at, &head.sport, 2);
+    put(&at, &head.dport, 2);
+    put(&at, &head.src, 4);
+    put(&at, &head.dst, 4);
+    put(&at, &head.seq, 4);
+    put(&at, &head.ack, 4);
+    put(&at, &head.frame, 8);
+    put(&at, &head.ts, 8);
+    if (kind == K_INLINE) {
+        uint32_t size = (uint32_t)length;
+        put(&at, &size, 4);
+        put(&at, PyBytes_AS_STRING(payload), size);
+    } else {
+        uint64_t place = offset;
+        uint32_t size = (uint32_t)length;
+        put(&at, &place, 8);
+        put(&at, &size, 4);
+    }
+    buffer->used = (size_t)(at - buffer->data);
+    return 1;
+}
+
+/* `streampack.pack`, compiled: the same bytes */
+static PyObject *pack_stream_items(PyObject *module, PyObject *items)
+{
+    if (!PyList_Check(items)) {
+        PyErr_SetString(PyExc_TypeError, "pack_stream_items(items): a list");
         return NULL;
-    PyObject *connections = PyTuple_GET_ITEM(bound, 0);
-    PyObject *items = args[0];
-    Py_ssize_t start = PyLong_AsSsize_t(args[1]);
-    if (start == -1 && PyErr_Occurred())
+    }
+    Buffer buffer = {NULL, 0, 0};
+    PyObject *addresses = PyDict_New(), *odd = PyList_New(0), *result = NULL;
+    if (addresses == NULL || odd == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        int packed = pack_record(item, addresses, &buffer);
+        if (packed < 0)
+            goto done;
+        if (packed)
+            continue;
+        uint32_t index = (uint32_t)PyList_GET_SIZE(odd);
+        if (reserve(&buffer, ODD_SIZE) < 0 || PyList_Append(odd, item) < 0)
+            goto done;
+        buffer.data[buffer.used] = K_ODD;
+        memcpy(buffer.data + buffer.used + 1, &index, 4);
+        buffer.used += ODD_SIZE;
+    }
+    PyObject *parts[3] = {PyDict_Keys(addresses), /* in the order met: their indices */
+                          PyBytes_FromStringAndSize((const char *)buffer.data, buffer.used), odd};
+    odd = NULL;
+    PyObject *whole = tuple_taking(3, parts);
+    if (whole != NULL)
+        result = PyMarshal_WriteObjectToString(whole, Py_MARSHAL_VERSION);
+    Py_XDECREF(whole);
+done:
+    PyMem_Free(buffer.data);
+    Py_XDECREF(addresses);
+    Py_XDECREF(odd);
+    return result;
+}
+
+/* The record at `pos` of `records` (`size` bytes): its kind, and for INLINE and REFERENCE its
+ * head and where its payload part starts; for ODD its index. The position after it, or -1
+ * with ValueError. */
+static Py_ssize_t read_record(const unsigned char *records, Py_ssize_t size, Py_ssize_t pos,
+                              Head *head, const unsigned char **tail, uint32_t *odd_index)
+{
+    if (pos < 0 || pos >= size) {
+        PyErr_SetString(PyExc_ValueError, past_end);
+        return -1;
+    }
+    head->kind = records[pos];
+    if (head->kind > K_ODD) {
+        PyErr_Format(PyExc_ValueError, "a packed stream record of an unknown kind (%d)",
+                     (int)head->kind);
+        return -1;
+    }
+    const unsigned char *at = records + pos + 1;
+    Py_ssize_t need = head->kind == K_ODD ? ODD_SIZE : HEAD_SIZE;
+    if (size - pos < need) {
+        PyErr_SetString(PyExc_ValueError, past_end);
+        return -1;
+    }
+    if (head->kind == K_ODD) {
+        take(&at, odd_index, 4);
+        return pos + ODD_SIZE;
+    }
+    take(&at, &head->flags, 2);
+    take(&at, &head->sport, 2);
+    take(&at, &head->dport, 2);
+    take(&at, &head->src, 4);
+    take(&at, &head->dst, 4);
+    take(&at, &head->seq, 4);
+    take(&at, &head->ack, 4);
+    take(&at, &head->frame, 8);
+    take(&at, &head->ts, 8);
+    *tail = at;
+    Py_ssize_t after = pos + HEAD_SIZE;
+    if (head->kind == K_REFERENCE) {
+        after += PLACE_SIZE;
+    } else {
+        uint32_t length;
+        if (size - after < INLINE_LENGTH_SIZE) {
+            PyErr_SetString(PyExc_ValueError, past_end);
+            return -1;
+        }
+        memcpy(&length, at, 4);
+        after += INLINE_LENGTH_SIZE + (Py_ssize_t)length;
+    }
+    if (after > size) {
+        PyErr_SetString(PyExc_ValueError, past_end);
+        return -1;
+    }
+    return after;
+}
+
+/* the arguments `records, addresses, odd, pos` of a walk over records: 0, or -1 */
+static int record_arguments(PyObject *const *args, const unsigned char **records,
+                            Py_ssize_t *size, Py_ssize_t *pos)
+{
+    if (!PyBytes_CheckExact(args[0]) || !PyList_CheckExact(args[1])
+        || !PyList_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "(records: bytes, addresses: list, odd: list, pos)");
+        return -1;
+    }
+    *records = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    *size = PyBytes_GET_SIZE(args[0]);
+    *pos = PyLong_AsSsize_t(args[3]);
+    return *pos == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* `addresses[index]` (a new reference), or NULL with IndexError */
+static PyObject *address_at(PyObject *addresses, uint32_t index)
+{
+    if ((Py_ssize_t)index >= PyList_GET_SIZE(addresses)) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
         return NULL;
-    if (!PyList_CheckExact(items) || start < 0)
-        goto in_python;
-    if (start > PyList_GET_SIZE(items))
-        start = PyList_GET_SIZE(items);
-    for (; start < PyList_GET_SIZE(items); start++) {
-        PyObject *item = PyList_GET_ITEM(items, start), *fields;
-        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 3
-            || !PyTuple_CheckExact(fields = PyTuple_GET_ITEM(item, 2))
-            || PyTuple_GET_SIZE(fields) <= S_FLAGS
-            || !PyLong_CheckExact(PyTuple_GET_ITEM(fields, S_FLAGS)))
+    }
+    return Py_NewRef(PyList_GET_ITEM(addresses, index));
+}
+
+/* the item of an INLINE or REFERENCE record (`head`, its payload part at `tail`, `length`
+ * bytes for INLINE): a new reference, or NULL */
+static PyObject *record_item(const Head *head, const unsigned char *tail, Py_ssize_t length,
+                             PyObject *addresses)
+{
+    PyObject *payload;
+    if (head->kind == K_INLINE) {
+        payload = PyBytes_FromStringAndSize((const char *)tail + INLINE_LENGTH_SIZE, length);
+    } else {
+        uint64_t offset;
+        uint32_t size;
+        memcpy(&offset, tail, 8);
+        memcpy(&size, tail + 8, 4);
+        PyObject *place[2] = {PyLong_FromUnsignedLongLong(offset), PyLong_FromUnsignedLong(size)};
+        payload = tuple_taking(2, place);
+    }
+    PyObject *fields[S_STREAM_FIELDS] = {
+        Py_NewRef(str_tcp), address_at(addresses, head->src), PyLong_FromLong(head->sport),
+        address_at(addresses, head->dst), PyLong_FromLong(head->dport), payload,
+        PyLong_FromUnsignedLong(head->seq), PyLong_FromLong(head->flags),
+        PyLong_FromUnsignedLong(head->ack),
+    };
+    PyObject *item[3] = {PyLong_FromUnsignedLongLong(head->frame), PyFloat_FromDouble(head->ts),
+                         tuple_taking(S_STREAM_FIELDS, fields)};
+    return tuple_taking(3, item);
+}
+
+/* `streampack.python_record_at(records, addresses, odd, pos)`, compiled */
+static PyObject *stream_record_at(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    const unsigned char *records, *tail = NULL;
+    Py_ssize_t size, pos;
+    Head head;
+    uint32_t odd_index = 0;
+    if (twin_arguments(nargs, 4, str_tcp, "stream_record_at(records, addresses, odd, pos)") < 0
+        || record_arguments(args, &records, &size, &pos) < 0)
+        return NULL;
+    Py_ssize_t after = read_record(records, size, pos, &head, &tail, &odd_index);
+    if (after < 0)
+        return NULL;
+    PyObject *item;
+    if (head.kind == K_ODD) {
+        if ((Py_ssize_t)odd_index >= PyList_GET_SIZE(args[2])) {
+            PyErr_SetString(PyExc_IndexError, "list index out of range");
+            return NULL;
+        }
+        item = Py_NewRef(PyList_GET_ITEM(args[2], odd_index));
+    } else {
+        Py_ssize_t length = after - (pos + HEAD_SIZE + INLINE_LENGTH_SIZE); /* (INLINE's) */
+        item = record_item(&head, tail, length, args[1]);
+    }
+    PyObject *result[2] = {item, PyLong_FromSsize_t(after)};
+    return tuple_taking(2, result);
+}
+
+/* `streampack.python_next_kept(records, addresses, odd, pos, drops)`, compiled over the
+ * connection table of the reassembler whose `drops` it is: where the first record from `pos`
+ * on that is not dropped starts, each one dropped before it taken as `drops` takes it (its
+ * connection moved to the table's recent end). self is (connections, python_next_kept, drops);
+ * from an ODD record on, the Python walks. */
+static PyObject *next_kept(PyObject *bound, PyObject *const *args, Py_ssize_t nargs)
+{
+    const unsigned char *records, *tail;
+    Py_ssize_t size, pos;
+    Head head;
+    uint32_t odd_index;
+    if (twin_arguments(nargs, 4, str_move_to_end, "next_kept(records, addresses, odd, pos)") < 0
+        || record_arguments(args, &records, &size, &pos) < 0)
+        return NULL;
+    PyObject *connections = PyTuple_GET_ITEM(bound, 0), *addresses = args[1];
+    while (pos < size) {
+        Py_ssize_t after = read_record(records, size, pos, &head, &tail, &odd_index);
+        if (after < 0)
+            return NULL;
+        if (head.kind == K_ODD)
             goto in_python;
-        int overflow;
-        long flags = PyLong_AsLongAndOverflow(PyTuple_GET_ITEM(fields, S_FLAGS), &overflow);
-        if (overflow)
-            goto in_python;
-        if (flags & TCP_SYN_FLAG)
+        if (head.flags & TCP_SYN_FLAG)
             break;
         /* the connection's key, as `drops` makes it: the smaller end first */
-        PyObject *a = PyTuple_Pack(2, PyTuple_GET_ITEM(fields, S_SRC),
-                                   PyTuple_GET_ITEM(fields, S_SPORT));
-        PyObject *b = PyTuple_Pack(2, PyTuple_GET_ITEM(fields, S_DST),
-                                   PyTuple_GET_ITEM(fields, S_DPORT));
+        PyObject *src = address_at(addresses, head.src), *dst = address_at(addresses, head.dst);
+        PyObject *a = src ? Py_BuildValue("(Ol)", src, (long)head.sport) : NULL;
+        PyObject *b = dst ? Py_BuildValue("(Ol)", dst, (long)head.dport) : NULL;
+        Py_XDECREF(src);
+        Py_XDECREF(dst);
         int low_first = a == NULL || b == NULL ? -1 : PyObject_RichCompareBool(a, b, Py_LE);
         PyObject *key = low_first < 0 ? NULL
                         : low_first   ? PyTuple_Pack(2, a, b)
@@ -726,35 +1065,36 @@ static PyObject *first_kept(PyObject *bound, PyObject *const *args, Py_ssize_t n
         Py_XDECREF(moved);
         if (!released)
             break;
+        pos = after;
     }
-    return PyLong_FromSsize_t(start);
+    return PyLong_FromSsize_t(pos < size ? pos : size);
 in_python: {
-        PyObject *start_obj = PyLong_FromSsize_t(start);
-        if (start_obj == NULL)
+        PyObject *pos_obj = PyLong_FromSsize_t(pos);
+        if (pos_obj == NULL)
             return NULL;
-        PyObject *call[3] = {items, start_obj, PyTuple_GET_ITEM(bound, 2)};
-        PyObject *result = PyObject_Vectorcall(PyTuple_GET_ITEM(bound, 1), call, 3, NULL);
-        Py_DECREF(start_obj);
+        PyObject *call[5] = {args[0], args[1], args[2], pos_obj, PyTuple_GET_ITEM(bound, 2)};
+        PyObject *result = PyObject_Vectorcall(PyTuple_GET_ITEM(bound, 1), call, 5, NULL);
+        Py_DECREF(pos_obj);
         return result;
     }
 }
 
-static PyMethodDef first_kept_def = {
-    "first_kept", (PyCFunction)(void (*)(void))first_kept, METH_FASTCALL,
-    "first_kept(items, start): streamwork.python_first_kept, compiled",
+static PyMethodDef next_kept_def = {
+    "next_kept", (PyCFunction)(void (*)(void))next_kept, METH_FASTCALL,
+    "next_kept(records, addresses, odd, pos): streampack.python_next_kept, compiled",
 };
 
-static PyObject *bind_first_kept(PyObject *module, PyObject *args)
+static PyObject *bind_next_kept(PyObject *module, PyObject *args)
 {
     PyObject *items[3];
-    if (!PyArg_ParseTuple(args, "O!OO:bind_first_kept", &PyDict_Type, &items[0], &items[1],
+    if (!PyArg_ParseTuple(args, "O!OO:bind_next_kept", &PyDict_Type, &items[0], &items[1],
                           &items[2]))
         return NULL;
     if (!PyCallable_Check(items[1]) || !PyCallable_Check(items[2])) {
-        PyErr_SetString(PyExc_TypeError, "bind_first_kept(connections, python_first_kept, drops)");
+        PyErr_SetString(PyExc_TypeError, "bind_next_kept(connections, python_next_kept, drops)");
         return NULL;
     }
-    return twin_bound_items(module, &first_kept_def, items, 3);
+    return twin_bound_items(module, &next_kept_def, items, 3);
 }
 
 static PyMethodDef methods[] = {
@@ -762,9 +1102,13 @@ static PyMethodDef methods[] = {
      "bind_dispatch(checks): UdpDispatch.python_for_datagram over these checks, compiled"},
     {"bind_wanted", bind_wanted, METH_O,
      "bind_wanted(checks): UdpDispatch._any_wants over these checks, compiled"},
-    {"bind_first_kept", bind_first_kept, METH_VARARGS,
-     "bind_first_kept(connections, python_first_kept, drops): python_first_kept over this "
+    {"bind_next_kept", bind_next_kept, METH_VARARGS,
+     "bind_next_kept(connections, python_next_kept, drops): python_next_kept over this "
      "connection table (the reassembler's whose `drops` it is), compiled"},
+    {"pack_stream_items", pack_stream_items, METH_O,
+     "pack_stream_items(items): streampack.pack, compiled"},
+    {"stream_record_at", (PyCFunction)(void (*)(void))stream_record_at, METH_FASTCALL,
+     "stream_record_at(records, addresses, odd, pos): streampack.python_record_at, compiled"},
     {"bind_hand_items", bind_hand_items, METH_O,
      "bind_hand_items(python_hand_items): python_hand_items compiled, which it calls for an "
      "item of another shape"},

@@ -56,8 +56,9 @@ from mcpcap.core import fastpath
 from mcpcap.core.decap import MIN_ETHERNET_FAST, Decapsulator, FrameDeferred
 from mcpcap.core.errors import CancelledError, McpcapError
 from mcpcap.core.reader import LayoutFile, PcapLayout, PcapSpan
+from mcpcap.core.streampack import STREAM_FIELDS, pack_items
 from mcpcap.core.streams import TcpInterest
-from mcpcap.core.streamwork import MIN_REFERENCED, STREAM_FIELDS, by_reference, reads_streams
+from mcpcap.core.streamwork import MIN_REFERENCED, by_reference, reads_streams
 
 SPAN_BYTES = 2 << 20
 MIN_PARALLEL_BYTES = 32 << 20  # measured on a quiet machine: at 58 MB two processes pay 1.4x
@@ -73,7 +74,7 @@ TCP_SEGMENT = -2
 # that the scanning process hands them over before what it makes of that frame
 PACKET_FLUSH = -3
 
-# (marshal.dumps((items, partials)), the stream worker's segments (`marshal.dumps` of
+# (marshal.dumps((items, partials)), the stream worker's segments (`streampack.pack` of
 # (frame, ts, segment fields) tuples, or None), packets, bytes, first_ts, last_ts)
 SpanResult = tuple[bytes, bytes | None, int, int, float | None, float | None]
 
@@ -420,7 +421,7 @@ class _SpanScanner:
                                        out, streams)  # fmt: skip
         partials = [flush() if flush is not None else None for flush in self.flushes]
         packed = marshal.dumps((out, partials))
-        packed_streams = marshal.dumps(streams) if streams else None
+        packed_streams = pack_items(streams) if streams else None
         if not span.count:
             return packed, packed_streams, 0, 0, None, None
         return packed, packed_streams, span.count, total, first, last

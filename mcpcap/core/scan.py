@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import inspect
-import marshal
 import os
 import sqlite3
 import struct
@@ -23,13 +22,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mcpcap.core import fastpath, flowsplits
+from mcpcap.core import fastpath, flowsplits, streampack
 from mcpcap.core.decap import Decapsulator, Segment
 from mcpcap.core.errors import CancelledError
 from mcpcap.core.gcpause import collector_paused
 from mcpcap.core.linktypes import linktype_name
 from mcpcap.core.modules.contract import PayloadSignature, ProtocolModule
 from mcpcap.core.reader import CaptureReader, LayoutFile, PcapLayout
+from mcpcap.core.streampack import STREAM_FIELDS
 from mcpcap.core.streams import StreamRouter
 from mcpcap.core.streamwork import StreamSide, StreamWorker, reads_streams
 from mcpcap.core.tcpstream import DEFAULT_MAX_STREAM_BYTES, StreamBudget, TcpReassembler
@@ -388,7 +388,7 @@ class _FrameFeeder:
                     if self.stream_items is None:
                         self.stream_side.feed(seg, number, ts)
                     else:
-                        self.stream_items.append((number, ts, tuple(seg)))
+                        self.stream_items.append((number, ts, seg[:STREAM_FIELDS]))
         self._unflushed += 1
         if self._unflushed >= PACKETS_PER_FLUSH:
             self.flush_packets()
@@ -452,15 +452,15 @@ class _FrameFeeder:
         partials they finished meanwhile to their module scans."""
         assert self.stream_items is not None
         if self.stream_items:
-            items = marshal.loads(packed) if packed else []
+            items = streampack.unpack(packed) if packed else []
             items.extend(self.stream_items)
             self.stream_items.clear()
             items.sort(key=_frame_of)
-            packed = marshal.dumps(items)
+            packed = streampack.pack_items(items)
         if not packed:
             return
         if self._stream_start is None:  # read here
-            self.stream_side.feed_items(marshal.loads(packed))
+            self.stream_side.feed_packed(packed)
             self.take_stream_partials(self.stream_side.flush())
             return
         for partials in self._stream_worker().send(packed):

@@ -16,7 +16,8 @@ Most stream bytes are never read: a connection no module claimed, or one a modul
 (TLS after its handshake), is released, and its later segments are dropped. So a span worker
 sends a segment's payload of `MIN_REFERENCED` bytes or more as a reference, its place in the
 capture file (`by_reference`), and the stream side reads it from the file only for a connection
-that is still read. The bytes of the rest never cross a pipe.
+that is still read. The bytes of the rest never cross a pipe, and their segments travel as
+records (`mcpcap.core.streampack`) that the stream side skips without making them.
 """
 
 from __future__ import annotations
@@ -24,33 +25,23 @@ from __future__ import annotations
 import contextlib
 import marshal
 import queue
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Iterator
 from typing import Any
 
-from mcpcap.core import fastpath
 from mcpcap.core.decap import Segment
 from mcpcap.core.errors import McpcapError
 from mcpcap.core.modules.contract import ProtocolModule
 from mcpcap.core.reader import LayoutFile, PcapLayout
+from mcpcap.core.streampack import STREAM_FIELDS, next_kept_over, record_at
 from mcpcap.core.streams import StreamRouter, TcpInterest
-from mcpcap.core.tcpstream import TCP_SYN, StreamBudget, TcpReassembler
+from mcpcap.core.tcpstream import StreamBudget, TcpReassembler
 
 IN_FLIGHT = 4  # span batches the stream worker may be behind (bounds what waits for it)
 POLL = 0.05  # seconds between two looks at whether the stream worker is still alive
 STOP_TIMEOUT = 5.0
 
-# one stream segment, as span workers send it: (frame, ts, the Segment's first STREAM_FIELDS
-# fields), where the payload may be a reference, (offset in the capture file, length)
-SegmentItem = tuple[int, float, tuple]
 MIN_REFERENCED = 256  # smaller payloads travel with their segment (a read costs more)
 _PAYLOAD = Segment._fields.index("payload")
-_FLAGS = Segment._fields.index("tcp_flags")
-# what the stream side reads of a segment (transport to ack); the packet details after them
-# (window, lengths, VLAN, layers ...) would cross two pipes for nothing: a segment made again
-# from these has their defaults
-STREAM_FIELDS = Segment._fields.index("ack") + 1
-_COMPILED_FIRST_KEPT = getattr(fastpath.compiled("mcpcap.core._parallel"), "bind_first_kept", None)
 
 
 def by_reference(seg: Segment, buf: bytes, start: int, end: int, base: int) -> tuple:
@@ -66,18 +57,6 @@ def by_reference(seg: Segment, buf: bytes, start: int, end: int, base: int) -> t
     if at < 0:
         return tuple(seg[:STREAM_FIELDS])
     return (*seg[:_PAYLOAD], (base + at, size), *seg[_PAYLOAD + 1 : STREAM_FIELDS])
-
-
-def python_first_kept(items: list[SegmentItem], start: int, drops: Callable[..., bool]) -> int:
-    """The index of the first of `items` from `start` on that the stream side reads (len(items):
-    none): a segment without SYN that `drops` (a `TcpReassembler`'s) drops is skipped, as
-    `drops` takes it. `StreamSide` uses its C twin (`_parallel.c`) where that was built: most
-    segments of a capture are those of released connections."""
-    for index in range(start, len(items)):
-        fields = items[index][2]
-        if fields[_FLAGS] & TCP_SYN or not drops((fields[1], fields[2]), (fields[3], fields[4])):
-            return index
-    return len(items)
 
 
 def reads_streams(module: ProtocolModule) -> bool:
@@ -97,31 +76,27 @@ class StreamSide:
         self.interest = TcpInterest([module for module, _ in readers])
         self._reassembler = TcpReassembler(budget=budget)
         self._router = StreamRouter(readers, self._reassembler)
-        drops = self._reassembler.drops
-        self._first_kept = partial(python_first_kept, drops=drops)
-        if _COMPILED_FIRST_KEPT is not None:  # (over the table `drops` reads)
-            self._first_kept = _COMPILED_FIRST_KEPT(
-                self._reassembler.connections, python_first_kept, drops
-            )
+        self._next_kept = next_kept_over(self._reassembler.connections, self._reassembler.drops)
         self.active = bool(readers)
         self.payloads: LayoutFile | None = None  # where referenced payloads are read
 
     def feed(self, seg: Segment, frame: int, ts: float) -> None:
         self._router.feed(seg, frame, ts)
 
-    def feed_items(self, items: list[SegmentItem]) -> None:
-        """A span's segments; one of a released connection is skipped (as `feed` would drop
-        it), so its payload, when referenced, is never read."""
-        feed = self._router.feed
-        first_kept = self._first_kept
-        index = first_kept(items, 0)
-        while index < len(items):
-            frame, ts, fields = items[index]
+    def feed_packed(self, packed: bytes) -> None:
+        """A span's segments (`streampack`); one of a released connection is skipped (as
+        `feed` would drop it) without being made, and its payload, when referenced, is never
+        read."""
+        addresses, records, odd = marshal.loads(packed)
+        feed, next_kept = self._router.feed, self._next_kept
+        pos = next_kept(records, addresses, odd, 0)
+        while pos < len(records):
+            (frame, ts, fields), pos = record_at(records, addresses, odd, pos)
             payload = fields[_PAYLOAD]
             if payload.__class__ is tuple:
                 fields = (*fields[:_PAYLOAD], self._read(payload), *fields[_PAYLOAD + 1 :])
             feed(Segment(*fields), frame, ts)
-            index = first_kept(items, index + 1)
+            pos = next_kept(records, addresses, odd, pos)
 
     def _read(self, reference: tuple[int, int]) -> bytes:
         if self.payloads is None:
@@ -174,8 +149,9 @@ class StreamWorker:
         self._closed = False
 
     def send(self, packed: bytes) -> Iterator[list[Any]]:
-        """Hand on one span's packed segments; yields the partials of spans now done (all of
-        them, in order, and waits for the oldest while `IN_FLIGHT` spans are outstanding)."""
+        """Hand on one span's packed segments (`streampack`); yields the partials of spans now
+        done (all of them, in order, and waits for the oldest while `IN_FLIGHT` spans are
+        outstanding)."""
         self._inbox.put(packed)
         self._waiting += 1
         while self._waiting:
@@ -247,7 +223,7 @@ def _serve(
             if message is None:
                 return
             if isinstance(message, bytes):
-                side.feed_items(marshal.loads(message))
+                side.feed_packed(message)
                 outbox.put(marshal.dumps(side.flush()))
                 continue
             frame, ts = message

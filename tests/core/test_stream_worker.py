@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from scapy.utils import wrpcap
 
-from mcpcap.core import parallel, scan, streamwork
+from mcpcap.core import parallel, scan, streampack, streamwork
 from mcpcap.core.decap import Decapsulator, Segment
 from mcpcap.core.errors import CancelledError, CaptureReadError, McpcapError
 from mcpcap.core.modules import registry
@@ -147,7 +147,7 @@ def test_referenced_payloads_are_read_from_the_capture_only_while_their_connecti
     frame, ts, fields = items[-3]
     assert fields[5] != b""
     items[-3] = (frame, ts, (*fields[:5], (10**9, fields[5][1]), *fields[6:]))
-    side.feed_items(items)
+    side.feed_packed(streampack.pack_items(items))
     data = [chunk[3] for chunk in side.finish(len(items), 99.0)[0][:-1]]
     assert data == [b"HELLO there", b"hi", b"BYE"]
     side.close()
@@ -157,7 +157,7 @@ def test_referenced_payloads_are_read_from_the_capture_only_while_their_connecti
     frame, ts, fields = items[3]
     items[3] = (frame, ts, (*fields[:5], (10**9, fields[5][1]), *fields[6:]))
     with pytest.raises(CaptureReadError, match="changed while it was being read"):
-        side.feed_items(items)
+        side.feed_packed(streampack.pack_items(items))
     side.close()
 
 
