@@ -2,9 +2,9 @@
 
 A few functions that every packet of a capture goes through have a C twin beside them:
 `_decap.c` (`Decapsulator._ethernet_ipv4_packet` and `_ethernet_datagram`), `_parallel.c`
-(`parallel.python_span_loop`, `UdpDispatch.python_for_datagram`, `parallel.python_hand_items`
-and `streamwork.python_first_kept`), `_reader.c` (the walk over a pcap file's record headers
-that cuts it into spans), `_flowhash.c` (`export.python_flow_uid` and
+(`parallel.python_span_loop`, `UdpDispatch.python_for_datagram`, `parallel.python_hand_items`,
+and `streampack.pack`, `python_next_kept` and `python_record_at`), `_reader.c` (the walk over
+a pcap file's record headers that cuts it into spans), `_flowhash.c` (`export.python_flow_uid` and
 `community.python_community_id`), the conn module's `_flows.c` (`FlowDecoder.packet` for the
 packets that only count, and UDP flows) and `_merge.c` (`ConnTracker.python_add_span` for the
 lone pieces of UDP and other transports, with their rows, and `ConnTallies.python_add`), and the

@@ -18,10 +18,12 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
+from typing import Generic, TypeVar
 
 READ_SIZE = 1 << 16
+T = TypeVar("T")
 
 
 def can_fork() -> bool:
@@ -102,3 +104,41 @@ class Forked:
             self._close()
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
+
+
+class Turns(Generic[T]):
+    """`items` shared out one at a time between this process and the copies it forks while the
+    block runs: whoever is ready takes the next. Their numbers wait in a pipe and reading one
+    byte of it is atomic, so each item is taken once, and a share's size follows how long each
+    item takes (which nobody knows beforehand: a summary of many records, or of few)."""
+
+    MAX_ITEMS = 255  # a byte each
+
+    def __init__(self, items: Sequence[T]) -> None:
+        if len(items) > self.MAX_ITEMS:
+            raise ValueError(f"at most {self.MAX_ITEMS} items take turns")
+        self._items = items
+        read_end, write_end = os.pipe()
+        try:
+            os.write(write_end, bytes(range(len(items))))  # (far less than a pipe's buffer)
+        finally:
+            os.close(write_end)
+        self._read_end: int | None = read_end
+
+    def __iter__(self) -> Iterator[T]:
+        """The items this process takes, until none is left."""
+        while self._read_end is not None and (taken := os.read(self._read_end, 1)):
+            yield self._items[taken[0]]
+
+    def __enter__(self) -> Turns[T]:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._read_end is not None:
+            os.close(self._read_end)
+            self._read_end = None

@@ -26,6 +26,8 @@ from mcpcap.core.threadconn import per_thread
 from mcpcap.core.timefmt import iso_time, round_ts
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from mcpcap.core.models import CaptureSummary
     from mcpcap.core.modules.contract import ModuleCounts, ProtocolModule
 
@@ -368,30 +370,33 @@ class Analyzer:
         """Each module's summary at the configured length, so a warm start reads one row.
 
         The scan's rows are committed first: a summary may read them through connections of
-        its own, in threads, and a forked copy of this process (`forking`) computes every
-        other module's meanwhile, on a core the scan's end leaves idle (the store is not
-        complete, so no face opens it yet)."""
+        its own, in threads, and a forked copy of this process (`forking`) computes some of
+        them meanwhile, on a core the scan's end leaves idle (the store is not complete, so no
+        face opens it yet). The two take the modules in turns, each the next when it is done
+        with one: the summaries of one capture cost from a few milliseconds to a tenth of a
+        second, each, in no order known beforehand."""
         db.commit()
         addresses.register(db)
-        shared = self.modules[1::2]
+        with forking.Turns(self.modules) as turns:
 
-        def copy_share() -> bytes:
-            with contextlib.closing(store.connect(db_path, readonly=True)) as own:
-                return json.dumps(self._summary_texts(own, shared, facts)).encode()
+            def copy_share() -> bytes:
+                with contextlib.closing(store.connect(db_path, readonly=True)) as own:
+                    return json.dumps(self._summary_texts(own, turns, facts)).encode()
 
-        copy = forking.forked(copy_share) if shared else None
-        with copy or contextlib.nullcontext():
-            texts = self._summary_texts(db, self.modules[::2] if copy else self.modules, facts)
-            copied = copy.result() if copy else None
-        if copy:  # the copy's share, or the share done here when the copy failed
-            texts |= json.loads(copied) if copied else self._summary_texts(db, shared, facts)
+            copy = forking.forked(copy_share) if len(self.modules) > 1 else None
+            with copy or contextlib.nullcontext():
+                texts = self._summary_texts(db, turns if copy else self.modules, facts)
+                copied = copy.result() if copy else None
+        texts |= json.loads(copied) if copied else {}
+        # what a copy that failed took and never gave back is made here
+        texts |= self._summary_texts(db, [m for m in self.modules if m.name not in texts], facts)
         top_n = self.settings.top_n
         for module in self.modules:
             key = store.summary_key(module.name, top_n)
             db.execute("INSERT INTO meta VALUES (?, ?)", (key, texts[module.name]))
 
     def _summary_texts(
-        self, db: sqlite3.Connection, modules: list[ProtocolModule], facts: dict[str, Any]
+        self, db: sqlite3.Connection, modules: Iterable[ProtocolModule], facts: dict[str, Any]
     ) -> dict[str, str]:
         """The summaries of `modules`, as JSON, by module name."""
         top_n = self.settings.top_n

@@ -110,19 +110,37 @@ def stored_summaries(settings, capture) -> dict[str, str]:
         return {m.name: store.read_meta(db, store.summary_key(m.name, top_n)) for m in modules}
 
 
-def test_summaries_made_half_in_a_copy_are_those_made_here(capture, make_settings, monkeypatch):
-    handed = []
-    real_result = forking.Forked.result
+def test_summaries_made_partly_in_a_copy_are_those_made_here(capture, make_settings, monkeypatch):
+    handed, made_here = [], []
+    real_result, real_texts = forking.Forked.result, Analyzer._summary_texts
+    scanning = os.getpid()
 
     def result(self):
         handed.append(real_result(self))
         return handed[-1]
 
+    def slowly(self, db, modules, facts):
+        """Each summary a little slower, so the copy is sure to be running before the turns
+        run out; and what this process made, noted."""
+
+        def taking():
+            for module in modules:
+                time.sleep(0.1)
+                yield module
+
+        texts = real_texts(self, db, taking(), facts)
+        if os.getpid() == scanning:
+            made_here.extend(texts)
+        return texts
+
     monkeypatch.setattr(forking.Forked, "result", result)
+    monkeypatch.setattr(Analyzer, "_summary_texts", slowly)
     monkeypatch.setattr(forking, "can_fork", lambda: True)  # whatever threads pytest runs
     split = stored_summaries(make_settings(no_cache=True), capture)
     assert len(handed) == 1 and handed[0] is not None  # the copy made its share
-    assert sorted(json.loads(handed[0])) == ["conn", "icmp", "tls"]  # every other one
+    copied = set(json.loads(handed[0]))
+    assert copied and made_here  # each made some: whoever was ready took the next
+    assert copied.isdisjoint(made_here) and copied | set(made_here) == set(split)
 
     monkeypatch.setattr(forking, "can_fork", lambda: False)
     here = stored_summaries(make_settings(no_cache=True), capture)
@@ -142,3 +160,36 @@ def test_the_share_of_a_failed_copy_is_made_here(capture, make_settings, monkeyp
     monkeypatch.setattr(forking, "can_fork", lambda: True)
     monkeypatch.setattr(Analyzer, "_summary_texts", failing_in_the_copy)
     assert stored_summaries(make_settings(no_cache=True), capture) == here
+
+    def failing_after_taking_a_turn(self, db, modules, facts):
+        if os.getpid() != scanning:
+            next(iter(modules))  # a module taken, then never given back
+            raise OSError("the copy fails")
+        time.sleep(0.2)  # (the copy takes its turn meanwhile)
+        return real(self, db, modules, facts)
+
+    monkeypatch.setattr(Analyzer, "_summary_texts", failing_after_taking_a_turn)
+    assert stored_summaries(make_settings(no_cache=True), capture) == here
+
+
+def test_turns_share_the_items_out_once_each_to_whoever_is_ready(monkeypatch):
+    monkeypatch.setattr(forking, "can_fork", lambda: True)  # whatever threads pytest runs
+    items = [f"item {n}" for n in range(12)]
+    with forking.Turns(items) as turns:
+
+        def copy_share() -> bytes:
+            taken = []
+            for item in turns:
+                taken.append(item)
+                time.sleep(0.05)
+            return json.dumps(taken).encode()
+
+        with forking.forked(copy_share) as copy:
+            here = []
+            for item in turns:
+                here.append(item)
+                time.sleep(0.05)
+            there = json.loads(copy.result())
+    assert here and there and sorted(here + there) == sorted(items)
+    with pytest.raises(ValueError, match="at most 255"):
+        forking.Turns(list(range(256)))
