@@ -20,7 +20,10 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 READ_SIZE = 1 << 16
 T = TypeVar("T")
@@ -65,13 +68,39 @@ def _run_copy(work: Callable[[], bytes], read_end: int, write_end: int) -> None:
         os._exit(status)
 
 
-class Forked:
+class _ReadEnd:
+    """The reading end of a pipe this process holds, closed when the `with` block ends."""
+
+    def __init__(self, read_end: int) -> None:
+        self._read_end: int | None = read_end
+
+    def _close(self) -> None:
+        if self._read_end is not None:
+            os.close(self._read_end)
+            self._read_end = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._end()
+
+    def _end(self) -> None:
+        self._close()
+
+
+class Forked(_ReadEnd):
     """A running copy; `result()` waits for its bytes. Leaving the `with` block without them
     ends the copy (an error in the caller's share must not leave it behind)."""
 
     def __init__(self, pid: int, read_end: int) -> None:
+        super().__init__(read_end)
         self.pid = pid
-        self._read_end: int | None = read_end
 
     def result(self) -> bytes | None:
         """The bytes `work` returned, or None when the copy failed or was ended."""
@@ -86,27 +115,14 @@ class Forked:
         _, status = os.waitpid(self.pid, 0)
         return b"".join(chunks) if os.waitstatus_to_exitcode(status) == 0 else None
 
-    def _close(self) -> None:
-        if self._read_end is not None:
-            os.close(self._read_end)
-            self._read_end = None
-
-    def __enter__(self) -> Forked:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def _end(self) -> None:
         if self._read_end is not None:  # the result was never taken: end and reap the copy
             self._close()
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
 
 
-class Turns(Generic[T]):
+class Turns(_ReadEnd, Generic[T]):
     """`items` shared out one at a time between this process and the copies it forks while the
     block runs: whoever is ready takes the next. Their numbers wait in a pipe and reading one
     byte of it is atomic, so each item is taken once, and a share's size follows how long each
@@ -123,22 +139,9 @@ class Turns(Generic[T]):
             os.write(write_end, bytes(range(len(items))))  # (far less than a pipe's buffer)
         finally:
             os.close(write_end)
-        self._read_end: int | None = read_end
+        super().__init__(read_end)
 
     def __iter__(self) -> Iterator[T]:
         """The items this process takes, until none is left."""
         while self._read_end is not None and (taken := os.read(self._read_end, 1)):
             yield self._items[taken[0]]
-
-    def __enter__(self) -> Turns[T]:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self._read_end is not None:
-            os.close(self._read_end)
-            self._read_end = None
