@@ -43,6 +43,7 @@ CREATE TABLE icmp_messages (
 """
 INSERT = "INSERT INTO icmp_messages VALUES (" + ", ".join("?" * 33) + ")"
 UPDATE_REQUEST = "UPDATE icmp_messages SET reply_frame = ?, rtt = ? WHERE id = ?"
+REPLY_FRAME = 15  # its place in a row, and then the RTT's
 KNOWN_EXTRA = frozenset(("quoted", "nd_target", "lladdr", "prefixes", "gateway", "mtu"))
 
 
@@ -200,11 +201,21 @@ class IcmpScan(ModuleScan):
         self.waiting -= 1
         if not waiting:
             del self.pending[key]
-        self.updates.append((frame, round(ts - request_ts, 6), number))
+        self._answered(number, frame, round(ts - request_ts, 6))
         self.answered[key] = (data, request_frame)
         if len(self.answered) > MAX_ANSWERED:
             self.answered.popitem(last=False)
         return request_frame
+
+    def _answered(self, number: int, reply_frame: int, rtt: float) -> None:
+        """A request's reply frame and RTT: into its row while that waits for a write (a reply
+        comes within milliseconds, as a rule), else by an UPDATE of the stored row."""
+        at = number - (self.number - len(self.rows))  # (the reply's own row is not added yet)
+        if 0 <= at < len(self.rows):
+            row = self.rows[at]
+            self.rows[at] = (*row[:REPLY_FRAME], reply_frame, rtt, *row[REPLY_FRAME + 2 :])
+        else:
+            self.updates.append((reply_frame, rtt, number))
 
     def _write(self) -> None:
         self.db.executemany(INSERT, self.rows)

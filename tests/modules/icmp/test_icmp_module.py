@@ -211,6 +211,33 @@ def test_span_workers_pair_across_spans(monkeypatch, span_bytes):
     assert sum(1 for r in one if r["reply_frame"]) == TRUTH["echo_answered"]
 
 
+def test_a_reply_to_a_request_already_written_updates_its_row_the_same(monkeypatch):
+    """A request's row takes its reply in memory while it waits for a write; one already
+    written (here every row is, as soon as it is made) gets it by an UPDATE: the same records
+    either way."""
+    from mcpcap.modules.icmp.scan import IcmpScan
+
+    updates, real_write, real_add = [], IcmpScan._write, IcmpScan._add
+
+    def write(self):
+        updates.append(len(self.updates))
+        real_write(self)
+
+    monkeypatch.setattr(IcmpScan, "_write", write)
+    batched = _scan(CAPTURE, monkeypatch, None)
+    assert sum(updates) == 0  # every reply came while its request's row waited
+
+    def add_and_write(self, *row):
+        real_add(self, *row)
+        self._write()
+
+    updates.clear()
+    monkeypatch.setattr(IcmpScan, "_add", add_and_write)
+    assert _scan(CAPTURE, monkeypatch, None) == batched
+    assert sum(updates) == TRUTH["echo_answered"]
+    assert sum(1 for r in batched if r["reply_frame"]) == TRUTH["echo_answered"]
+
+
 def test_scans_with_the_module_run_in_workers():
     (module,) = load_modules(["icmp"])
     assert module.scans_in_workers() and module.wants_packets
