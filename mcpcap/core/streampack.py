@@ -36,6 +36,7 @@ SegmentItem = tuple[int, float, tuple]
 # (window, lengths, VLAN, layers ...) would cross two pipes for nothing: a segment made again
 # from these has their defaults
 STREAM_FIELDS = Segment._fields.index("ack") + 1
+_SRC, _DST, _FLAGS = (Segment._fields.index(name) for name in ("src", "dst", "tcp_flags"))
 Drops = Callable[[tuple[str, int], tuple[str, int]], bool]
 
 INLINE, REFERENCE, ODD = 0, 1, 2
@@ -98,10 +99,15 @@ def _within(value: Any, bound: int) -> bool:
     return type(value) is int and 0 <= value <= bound
 
 
+def opened(packed: bytes) -> tuple[list[str], bytes, list[SegmentItem]]:
+    """A packed span's (addresses, records, odd items), for `record_at` and `next_kept`."""
+    return marshal.loads(packed)
+
+
 def unpack(packed: bytes) -> list[SegmentItem]:
     """Every item of a packed span, in order (what `pack` was given, but for a record's
     fields: `STREAM_FIELDS` of them, as a tuple)."""
-    addresses, records, odd = marshal.loads(packed)
+    addresses, records, odd = opened(packed)
     items, pos = [], 0
     while pos < len(records):
         item, pos = record_at(records, addresses, odd, pos)
@@ -148,34 +154,10 @@ def python_next_kept(
     """Where the first record from `pos` on that the stream side reads starts (len(records):
     none). A record without SYN that `drops` (a `TcpReassembler`'s) drops is skipped, as
     `drops` takes it: most records of a capture are those of released connections."""
-    try:
-        return _next_kept(records, addresses, odd, pos, drops)
-    except struct.error:
-        raise ValueError(_PAST_END) from None
-
-
-def _next_kept(
-    records: bytes, addresses: list[str], odd: list[SegmentItem], pos: int, drops: Drops
-) -> int:
     while pos < len(records):
-        kind = _kind(records, pos)
-        if kind == ODD:
-            _, index = ODD_RECORD.unpack_from(records, pos)
-            fields = odd[index][2]
-            after = pos + ODD_RECORD.size
-            ends = (fields[1], fields[2]), (fields[3], fields[4])
-            flags = fields[7]
-        else:
-            _, flags, sport, dport, src, dst = HEAD.unpack_from(records, pos)[:6]
-            ends = (addresses[src], sport), (addresses[dst], dport)
-            after = pos + HEAD.size
-            if kind == INLINE:
-                after += INLINE_LENGTH.size + INLINE_LENGTH.unpack_from(records, after)[0]
-            else:
-                after += PLACE.size
-            if after > len(records):
-                raise ValueError(_PAST_END)
-        if flags & TCP_SYN or not drops(*ends):
+        (_, _, fields), after = python_record_at(records, addresses, odd, pos)
+        ends = (fields[_SRC], fields[_SRC + 1]), (fields[_DST], fields[_DST + 1])
+        if fields[_FLAGS] & TCP_SYN or not drops(*ends):
             return pos
         pos = after
     return len(records)

@@ -32,7 +32,7 @@ from mcpcap.core.decap import Segment
 from mcpcap.core.errors import McpcapError
 from mcpcap.core.modules.contract import ProtocolModule
 from mcpcap.core.reader import LayoutFile, PcapLayout
-from mcpcap.core.streampack import STREAM_FIELDS, next_kept_over, record_at
+from mcpcap.core.streampack import STREAM_FIELDS, next_kept_over, opened, record_at
 from mcpcap.core.streams import StreamRouter, TcpInterest
 from mcpcap.core.tcpstream import StreamBudget, TcpReassembler
 
@@ -87,7 +87,7 @@ class StreamSide:
         """A span's segments (`streampack`); one of a released connection is skipped (as
         `feed` would drop it) without being made, and its payload, when referenced, is never
         read."""
-        addresses, records, odd = marshal.loads(packed)
+        addresses, records, odd = opened(packed)
         feed, next_kept = self._router.feed, self._next_kept
         pos = next_kept(records, addresses, odd, 0)
         while pos < len(records):
