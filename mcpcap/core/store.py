@@ -54,6 +54,10 @@ READ_CACHE_KIB = 16_000  # SQLite's page cache of a connection that answers ques
 # ... and of one that builds a store: rows are appended, so few pages are read twice, and a scan
 # holds this for its whole length (360k-packet DNS scan: peak 191 -> 179 MiB, no slower)
 BUILD_CACHE_KIB = 4_000
+# the page size of a new store: a build writes each page once and reads some back (its own
+# indexes, the summaries), one system call a page; at 1M packets 16 KiB pages took the
+# scanning process 60k -> 15k writes and 0.24 s less CPU (median of 8 interleaved runs)
+PAGE_SIZE = 16_384
 _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
 _building: set[tuple[Path, Path]] = set()  # (temporary store, lock) of builds in progress
@@ -111,6 +115,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         )
     else:
         db = sqlite3.connect(path, check_same_thread=False, factory=addresses.FunctionsConnection)
+        db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # (a store already written keeps its own)
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
     db.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB if readonly else BUILD_CACHE_KIB}")

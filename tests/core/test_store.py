@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -26,6 +28,22 @@ def capture(tmp_path, example):
 def summary_of(settings, path):
     with Analyzer(settings).analyze(path, path.name) as analysis:
         return analysis.summary()
+
+
+def test_a_new_store_is_written_in_large_pages_and_an_old_one_keeps_its_own(tmp_path):
+    old = tmp_path / "old.sqlite"
+    with contextlib.closing(sqlite3.connect(old)) as db:
+        db.execute("PRAGMA page_size=4096")
+        db.execute("CREATE TABLE t (x)")
+    sizes = []
+    for path in (tmp_path / "new.sqlite", old):
+        with contextlib.closing(store.connect(path)) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS t (x)")
+            db.commit()
+        with contextlib.closing(store.connect(path, readonly=True)) as db:
+            sizes.append(db.execute("PRAGMA page_size").fetchone()[0])
+    assert sizes == [store.PAGE_SIZE, 4096]
+    assert store.PAGE_SIZE > 4096  # SQLite's default
 
 
 def test_second_analysis_is_answered_from_the_store(capture, make_settings, scans):
