@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import struct
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,39 @@ def test_frames_cut_at_every_length_and_mutated(frames):
                 mutated[rng.randrange(12, min(len(data), 80))] = rng.randrange(256)
             _assert_same(*_python_and_c(bytes(mutated), 0, len(mutated), len(mutated)))
             _assert_same_datagram(*_datagram_python_and_c(bytes(mutated), 0, len(mutated)))
+
+
+def _udp_frame(src: bytes, dst: bytes) -> bytes:
+    """An Ethernet frame of one small UDP datagram from `src` to `dst` (IPv4 or IPv6)."""
+    udp = struct.pack(">HHHH", 5353, 53, 12, 0) + b"data"
+    if len(src) == 4:
+        header = struct.pack(">BBHHHBBH", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0)
+        return b"\x02" * 12 + b"\x08\x00" + header + src + dst + udp
+    header = struct.pack(">IHBB", 6 << 28, len(udp), 17, 64)
+    return b"\x02" * 12 + b"\x86\xdd" + header + src + dst + udp
+
+
+@needs_compiled
+def test_address_texts_stay_right_when_many_addresses_share_the_compiled_slots():
+    """The compiled path keeps the last text of each hash of an address in a slot: thousands of
+    addresses (far more than its slots), seen again and again in random order and by two
+    decapsulators taking turns, each get the text of their own bytes and of no other."""
+    rng = random.Random(7)
+    addresses = [rng.randbytes(4) for _ in range(3000)] + [rng.randbytes(16) for _ in range(3000)]
+    # neighbours that differ in one byte, and a crowd of IPv6 addresses that differ only in
+    # their last bytes (several of them share a slot: only their whole bytes tell them apart)
+    addresses += [a[:-1] + bytes([a[-1] ^ 1]) for a in addresses[:500]]
+    addresses += [addresses[3000][:12] + rng.randbytes(4) for _ in range(1500)]
+    turns = [Decapsulator(_any, frozenset()), Decapsulator(_any, frozenset())]
+    for n in range(20_000):
+        src, dst = rng.choice(addresses), rng.choice(addresses)
+        if len(src) != len(dst):
+            dst = rng.choice(addresses[:3000]) if len(src) == 4 else addresses[-1]
+        data = _udp_frame(src, dst)
+        own = turns[n % 2]
+        got = C_ETHERNET_PACKET(data, 0, len(data), len(data), own._address_text, own._format)
+        assert (got[0].src, got[0].dst) == (decap.format_address(src), decap.format_address(dst))
+        _assert_same(*_python_and_c(data, 0, len(data), len(data)))
 
 
 @needs_compiled
