@@ -55,14 +55,18 @@ _formatter = FORMATTERS.get
 _QUESTION_CACHE_SIZE = 8192
 _questions_seen: dict[tuple[bytes, bool], tuple[Question, int]] = {}
 _query_questions: dict[Question, tuple] = {}
-# Recently decoded messages, by their bytes after the id (see `decode_brief`), cleared when
-# their bytes pass the bound: what a message decodes to is several times its size (2 MiB of
-# messages held 18 MiB in a span worker). With the common message decoded in C (`_brief.c`)
-# a smaller cache costs little: 512 KiB against 2 MiB, a DNS span worker took 8% longer and
-# 13 to 18 MiB less memory (1M-packet benchmark capture).
+# Recently decoded messages, by their bytes after the id (see `decode_brief`), in two
+# generations: when the current one's messages pass the bound, it becomes the older one and the
+# older one is dropped; a message found in the older one comes back to the current one. What a
+# message decodes to is several times its size (2 MiB of messages held 18 MiB in a span
+# worker), so the bound is small; the older generation keeps the messages a capture repeats
+# across the turn, which a cache emptied at once decoded again (a span worker at 1M packets:
+# 86k decodes with one generation of 512 KiB, 65k with two; one of 1 MiB: 72k).
 _BRIEF_CACHE_BYTES = 512 << 10
 _briefs_seen: dict[bytes, tuple] = {}
 _mdns_briefs_seen: dict[bytes, tuple] = {}  # the same bytes decode differently as mDNS
+_briefs_older: dict[bytes, tuple] = {}
+_mdns_briefs_older: dict[bytes, tuple] = {}
 _brief_bytes = 0
 # What one message keeps for the scan (a `Brief`): a message decodes to at most a few times its
 # bytes, but 64 KiB of 10-byte questions is 6,500 of them, held by pairing and written to the
@@ -195,16 +199,30 @@ def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
     seen = briefs.get(key)
     if seen is not None:
         return ((buf[0] << 8) | buf[1], *seen[:8], buf, seen[8])
+    seen = (_mdns_briefs_older if mdns else _briefs_older).get(key)
+    if seen is not None:
+        brief = ((buf[0] << 8) | buf[1], *seen[:8], buf, seen[8])
+    else:
+        brief = _decode_brief(buf, mdns)
+        if len(buf) < 12:  # a shorter one keeps only the id bytes it has
+            return brief
+        seen = (*brief[1:9], brief[10])
     global _brief_bytes
-    brief = _decode_brief(buf, mdns)
-    if len(buf) >= 12:  # a shorter one keeps only the id bytes it has
-        _brief_bytes += len(buf)
-        if _brief_bytes > _BRIEF_CACHE_BYTES:
-            _briefs_seen.clear()
-            _mdns_briefs_seen.clear()
-            _brief_bytes = len(buf)
-        briefs[key] = (*brief[1:9], brief[10])
+    _brief_bytes += len(buf)
+    if _brief_bytes > _BRIEF_CACHE_BYTES:
+        _next_generation()
+        _brief_bytes = len(buf)
+    briefs[key] = seen
     return brief
+
+
+def _next_generation() -> None:
+    """The current generation of briefs becomes the older one (the dictionaries of the current
+    one stay the same objects: compiled code holds them)."""
+    global _briefs_older, _mdns_briefs_older
+    _briefs_older, _mdns_briefs_older = dict(_briefs_seen), dict(_mdns_briefs_seen)
+    _briefs_seen.clear()
+    _mdns_briefs_seen.clear()
 
 
 def seen_briefs() -> tuple[dict[bytes, tuple], dict[bytes, tuple]]:
@@ -216,7 +234,8 @@ def seen_briefs() -> tuple[dict[bytes, tuple], dict[bytes, tuple]]:
 def forget_seen() -> None:
     """Empty the caches of questions and messages seen before (they are bounded anyway)."""
     global _brief_bytes
-    for seen in (_questions_seen, _query_questions, _briefs_seen, _mdns_briefs_seen):
+    for seen in (_questions_seen, _query_questions, _briefs_seen, _mdns_briefs_seen,
+                 _briefs_older, _mdns_briefs_older):  # fmt: skip
         seen.clear()
     _brief_bytes = 0
 

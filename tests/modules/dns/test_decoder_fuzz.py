@@ -263,12 +263,43 @@ def _flagged(buf: bytes, flags: int) -> bytes:
     return struct.pack("!H", flags) + buf[4:] if len(buf) >= 4 else buf[2:]
 
 
+def _variant(n: int) -> bytes:
+    """TYPICAL with other bytes after the id (a different flags word for each `n`)."""
+    return TYPICAL[:2] + struct.pack("!H", n) + TYPICAL[4:]
+
+
 def test_remembered_messages_are_bounded_by_their_bytes(monkeypatch) -> None:
     monkeypatch.setattr(decoder, "_BRIEF_CACHE_BYTES", 10 * len(TYPICAL))
     decoder.forget_seen()
     for ident in range(100):  # distinct bytes after the id: a different flags word each time
-        decoder.decode_brief(TYPICAL[:2] + struct.pack("!H", ident) + TYPICAL[4:])
+        decoder.decode_brief(_variant(ident))
         assert len(decoder._briefs_seen) <= 10
+        assert len(decoder._briefs_older) <= 10  # the generation before: bounded alike
+
+
+def test_a_message_of_the_generation_before_comes_back_without_a_decode(monkeypatch) -> None:
+    """When the remembered messages pass their bound they become the older generation; one of
+    them seen again is looked up there (and is current again), one of the generation before
+    that is decoded again."""
+    monkeypatch.setattr(decoder, "_BRIEF_CACHE_BYTES", 10 * len(TYPICAL))
+    decodes = []
+    real = decoder._decode_brief
+    monkeypatch.setattr(
+        decoder, "_decode_brief", lambda buf, mdns: decodes.append(buf) or real(buf, mdns)
+    )
+    decoder.forget_seen()
+    for n in range(15):  # the 11th message turns the generation: 0-9 are the older one
+        decoder.decode_brief(_variant(n))
+    assert len(decodes) == 15
+    again = decoder.decode_brief(TYPICAL[:1] + b"\x77" + _variant(3)[2:])  # another id
+    assert len(decodes) == 15  # found in the older generation
+    assert again == _fresh_brief(TYPICAL[:1] + b"\x77" + _variant(3)[2:], False)
+    assert _variant(3)[2:] in decoder._briefs_seen  # current again
+    for n in range(100, 130):  # two more turns: 0-9 are gone
+        decoder.decode_brief(_variant(n))
+    decodes.clear()
+    decoder.decode_brief(_variant(5))
+    assert decodes == [_variant(5)]
 
 
 def test_the_same_bytes_are_remembered_apart_as_mdns_and_dns() -> None:
