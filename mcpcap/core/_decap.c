@@ -15,7 +15,9 @@
 static PyObject *segment_type = NULL;
 static PyObject *layers_v4_tcp = NULL, *layers_v4_udp = NULL;
 static PyObject *layers_v6_tcp = NULL, *layers_v6_udp = NULL;
-static PyObject *text_tcp = NULL, *text_udp = NULL;
+static PyObject *text_tcp = NULL, *text_udp = NULL, *text_icmp = NULL, *text_icmpv6 = NULL;
+static PyObject *text_l2 = NULL, *text_empty = NULL;
+static PyObject *layers_v4_icmp = NULL, *layers_v6_icmp = NULL, *layers_arp = NULL;
 static PyObject *no_layers = NULL, *zero = NULL; /* a datagram's layers and lengths outside packet mode */
 /* the UDP destination ports of tunnels (a handful: a short list, not a 64 KiB table that would
  * sit in every worker process) */
@@ -183,6 +185,12 @@ static PyObject *ipv6_packet(const unsigned char *buf, Py_ssize_t start, Py_ssiz
                            40 + (long)payload_len, (long)length - 8, 17, PyLong_FromLong(hops),
                            layers_v6_udp, frame_len);
     }
+    if (next_header == 58 && stop - l4 >= 2)
+        return one_segment(text_icmpv6, address_text(ip + 8, 16, cache, format_address), th[0],
+                           address_text(ip + 24, 16, cache, format_address), th[1],
+                           payload_of(buf, l4, stop), 0, 0, 0, 0, 40 + (long)payload_len,
+                           (long)payload_len, 58, PyLong_FromLong(hops), layers_v6_icmp,
+                           frame_len);
     Py_RETURN_NONE;
 }
 
@@ -229,6 +237,10 @@ static PyObject *ethernet_packet(PyObject *module, PyObject *const *args, Py_ssi
     if (ethertype != 0x0800 || ip[0] != 0x45 || (frag & 0x3FFF) || total < 28) {
         if (ethertype == 0x86DD && end - start >= 54)
             result = ipv6_packet(buf, start, end, frame_len, cache, format_address);
+        else if (ethertype == 0x0806) /* ARP: a frame without IP, counted by its ethertype */
+            result = one_segment(text_l2, Py_NewRef(text_empty), 0x0806, Py_NewRef(text_empty), 0,
+                                 PyBytes_FromStringAndSize(NULL, 0), 0, 0, 0, 0, 0, 0, 0,
+                                 Py_NewRef(Py_None), layers_arp, frame_len);
         else
             result = Py_NewRef(Py_None);
         goto done;
@@ -265,6 +277,14 @@ static PyObject *ethernet_packet(PyObject *module, PyObject *const *args, Py_ssi
                                  layers_v4_udp, frame_len);
             goto done;
         }
+    }
+    if (protocol == 1 && stop - start >= 36) {
+        result = one_segment(text_icmp, address_text(ip + 12, 4, cache, format_address), th[0],
+                             address_text(ip + 16, 4, cache, format_address), th[1],
+                             payload_of(buf, start + 34, stop), 0, 0, 0, 0, total,
+                             (long)total - 20, 1, PyLong_FromLong(ttl), layers_v4_icmp,
+                             frame_len);
+        goto done;
     }
     result = Py_NewRef(Py_None);
 done:
@@ -402,11 +422,12 @@ done:
 
 static PyObject *setup(PyObject *module, PyObject *args)
 {
-    PyObject *segment, *v4_tcp, *v4_udp, *v6_tcp, *v6_udp, *tunnels;
+    PyObject *segment, *v4_tcp, *v4_udp, *v6_tcp, *v6_udp, *v4_icmp, *v6_icmp, *arp, *tunnels;
     long teredo;
-    if (!PyArg_ParseTuple(args, "OO!O!O!O!Ol", &segment, &PyTuple_Type, &v4_tcp, &PyTuple_Type,
-                          &v4_udp, &PyTuple_Type, &v6_tcp, &PyTuple_Type, &v6_udp, &tunnels,
-                          &teredo))
+    if (!PyArg_ParseTuple(args, "OO!O!O!O!O!O!O!Ol", &segment, &PyTuple_Type, &v4_tcp,
+                          &PyTuple_Type, &v4_udp, &PyTuple_Type, &v6_tcp, &PyTuple_Type, &v6_udp,
+                          &PyTuple_Type, &v4_icmp, &PyTuple_Type, &v6_icmp, &PyTuple_Type, &arp,
+                          &tunnels, &teredo))
         return NULL;
     if (!PyType_Check(segment) || !PyType_IsSubtype((PyTypeObject *)segment, &PyTuple_Type)) {
         PyErr_SetString(PyExc_TypeError, "Segment must be a tuple subclass");
@@ -440,15 +461,19 @@ static PyObject *setup(PyObject *module, PyObject *args)
     Py_XSETREF(layers_v4_udp, Py_NewRef(v4_udp));
     Py_XSETREF(layers_v6_tcp, Py_NewRef(v6_tcp));
     Py_XSETREF(layers_v6_udp, Py_NewRef(v6_udp));
-    if (text_tcp == NULL)
-        text_tcp = PyUnicode_InternFromString("tcp");
-    if (text_udp == NULL)
-        text_udp = PyUnicode_InternFromString("udp");
+    Py_XSETREF(layers_v4_icmp, Py_NewRef(v4_icmp));
+    Py_XSETREF(layers_v6_icmp, Py_NewRef(v6_icmp));
+    Py_XSETREF(layers_arp, Py_NewRef(arp));
+    const char *names[] = {"tcp", "udp", "icmp", "icmpv6", "l2", ""};
+    PyObject **texts[] = {&text_tcp, &text_udp, &text_icmp, &text_icmpv6, &text_l2, &text_empty};
+    for (int i = 0; i < 6; i++)
+        if (*texts[i] == NULL && (*texts[i] = PyUnicode_InternFromString(names[i])) == NULL)
+            return NULL;
     if (no_layers == NULL)
         no_layers = PyTuple_New(0);
     if (zero == NULL)
         zero = PyLong_FromLong(0);
-    if (text_tcp == NULL || text_udp == NULL || no_layers == NULL || zero == NULL)
+    if (no_layers == NULL || zero == NULL)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -456,7 +481,8 @@ static PyObject *setup(PyObject *module, PyObject *args)
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
      "setup(Segment, v4_tcp_layers, v4_udp_layers, v6_tcp_layers, v6_udp_layers, "
-     "udp_tunnel_dports, teredo_port): what the segments are made of"},
+     "v4_icmp_layers, v6_icmp_layers, arp_layers, udp_tunnel_dports, teredo_port): what the "
+     "segments are made of"},
     {"ethernet_packet", (PyCFunction)(void (*)(void))ethernet_packet, METH_FASTCALL,
      "ethernet_packet(buf, start, end, frame_len, address_cache, format_address): "
      "Decapsulator._ethernet_ipv4_packet of buf[start:end], in C"},

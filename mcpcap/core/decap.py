@@ -123,6 +123,9 @@ ETH_IPV4_TCP_LAYERS = ("eth", "ipv4", "tcp")
 ETH_IPV4_UDP_LAYERS = ("eth", "ipv4", "udp")
 ETH_IPV6_TCP_LAYERS = ("eth", "ipv6", "tcp")
 ETH_IPV6_UDP_LAYERS = ("eth", "ipv6", "udp")
+ETH_IPV4_ICMP_LAYERS = ("eth", "ipv4", "icmp")
+ETH_IPV6_ICMP_LAYERS = ("eth", "ipv6", "icmpv6")
+ETH_ARP_LAYERS = ("eth", "arp")
 
 
 class FrameDeferred(Exception):
@@ -175,7 +178,8 @@ def _compiled_ethernet() -> tuple[Callable[..., list[Segment] | None] | None, ..
     compiled = fastpath.compiled("mcpcap.core._decap")
     if compiled is None:
         return None, None
-    layers = (ETH_IPV4_TCP_LAYERS, ETH_IPV4_UDP_LAYERS, ETH_IPV6_TCP_LAYERS, ETH_IPV6_UDP_LAYERS)
+    layers = (ETH_IPV4_TCP_LAYERS, ETH_IPV4_UDP_LAYERS, ETH_IPV6_TCP_LAYERS, ETH_IPV6_UDP_LAYERS,
+              ETH_IPV4_ICMP_LAYERS, ETH_IPV6_ICMP_LAYERS, ETH_ARP_LAYERS)  # fmt: skip
     compiled.setup(Segment, *layers, tuple(UDP_TUNNEL_DPORTS), UDP_TEREDO)
     return compiled.ethernet_packet, compiled.ethernet_datagram
 
@@ -510,12 +514,16 @@ class Decapsulator:
 
     def _ethernet_ipv4_packet(self, buf: bytes, start: int, end: int) -> list[Segment] | None:
         """Packet mode's hot path: Ethernet, IPv4 without options or fragmentation, then TCP,
-        or UDP that is no tunnel (IPv6: `_ethernet_ipv6_packet`). None: take the long way
-        (same result)."""
+        UDP that is no tunnel, or ICMP (IPv6: `_ethernet_ipv6_packet`); or ARP. None: take the
+        long way (same result)."""
         ethertype, first, total, frag, ttl, protocol, src, dst = _ETH_IPV4_L4(buf, start)
         if ethertype != 0x0800 or first != 0x45 or frag & 0x3FFF or total < 28:
             if ethertype == 0x86DD and end - start >= _ETH_IPV6_PACKET_SIZE:
                 return self._ethernet_ipv6_packet(buf, start, end)
+            if ethertype == ETH_ARP:
+                return [_new_segment(Segment, ("l2", "", ETH_ARP, "", 0, b"", 0, 0, 0, 0, 0, 0, 0,
+                                               None, None, None, ETH_ARP_LAYERS,
+                                               self._frame_len))]  # fmt: skip
             return None
         ip_end = start + 14 + total  # as sent; the captured bytes may stop sooner
         stop = ip_end if ip_end < end else end
@@ -551,12 +559,19 @@ class Decapsulator:
                                        ETH_IPV4_UDP_LAYERS,
                                        self._frame_len))
             ]  # fmt: skip
+        if protocol == IPPROTO_ICMP and stop - start >= 36:
+            return [
+                _new_segment(Segment, ("icmp", src_text, buf[start + 34], dst_text,
+                                       buf[start + 35], buf[start + 34 : stop], 0, 0, 0, 0, total,
+                                       total - 20, 1, None, None, ttl, ETH_IPV4_ICMP_LAYERS,
+                                       self._frame_len))
+            ]  # fmt: skip
         return None
 
     def _ethernet_ipv6_packet(self, buf: bytes, start: int, end: int) -> list[Segment] | None:
         """Packet mode's IPv6 hot path: Ethernet, IPv6 without extension headers (nor a
-        jumbogram), then TCP, or UDP that is no tunnel. None: take the long way (same result,
-        malformed headers included)."""
+        jumbogram), then TCP, UDP that is no tunnel, or ICMPv6. None: take the long way (same
+        result, malformed headers included)."""
         _, first, payload_len, next_header, hops, src, dst = _ETH_IPV6_PACKET(buf, start)
         if first >> 4 != 6 or not payload_len:
             return None
@@ -595,6 +610,14 @@ class Decapsulator:
                                        buf[l4 + 8 : udp_end if udp_end < stop else stop], 0, 0,
                                        0, 0, 40 + payload_len, length - 8, 17, None, None, hops,
                                        ETH_IPV6_UDP_LAYERS,
+                                       self._frame_len))
+            ]  # fmt: skip
+        if next_header == IPPROTO_ICMPV6 and stop - l4 >= 2:
+            return [
+                _new_segment(Segment, ("icmpv6", text.get(src) or self._format_address(src),
+                                       buf[l4], text.get(dst) or self._format_address(dst),
+                                       buf[l4 + 1], buf[l4:stop], 0, 0, 0, 0, 40 + payload_len,
+                                       payload_len, 58, None, None, hops, ETH_IPV6_ICMP_LAYERS,
                                        self._frame_len))
             ]  # fmt: skip
         return None

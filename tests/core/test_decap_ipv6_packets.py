@@ -54,11 +54,25 @@ def test_the_ipv6_hot_path_gives_what_the_long_way_gives():
     assert compared > 300
 
 
-def test_the_ipv6_hot_path_takes_plain_tcp_and_udp_and_fills_every_field():
+def test_the_ipv6_hot_path_takes_plain_tcp_udp_and_icmpv6_and_fills_every_field():
     decap = Decapsulator(lambda *_: False, frozenset(), packets=True)
     taken = [decap._ethernet_ipv6_packet(f, 0, len(f)) is not None for f in frames()]
-    assert taken == [True, True, True, False, False, False, False, True, False, False, False]
+    assert taken == [True, True, True, False, False, False, True, True, False, False, False]
     (seg,) = decap.decode(1, frames()[0], 0.0)
     assert (seg.transport, seg.src, seg.sport, seg.dst, seg.dport) == ("tcp", A, 40000, B, 443)
     assert (seg.seq, seg.ack, seg.window, seg.tcp_flags) == (7, 9, 0, 0x18)
     assert (seg.ip_len, seg.data_len, seg.payload, seg.ttl) == (160, 100, b"x" * 100, 7)
+    (icmp,) = decap.decode(1, frames()[6], 0.0)
+    assert (icmp.transport, icmp.src, icmp.sport, icmp.dport, icmp.proto) == (
+        "icmpv6",
+        B,
+        128,
+        0,
+        58,
+    )
+    assert (icmp.payload, icmp.ip_len, icmp.data_len, icmp.layers) == (
+        b"\x80\0\0\0\0\1\0\1",
+        48,
+        8,
+        ("eth", "ipv6", "icmpv6"),
+    )
