@@ -217,9 +217,12 @@ class IcmpResults(TableResults):
         ]
 
     def _traceroutes(self, top_n: int) -> list[Traceroute]:
-        """Per probing flow (quoted source, destination, transport), the routers in order."""
+        """Per probing flow (quoted source, destination, transport), the routers in order. A
+        quote cut short inside its IP header names its source only: its destination (and a
+        transport it does not name) are `unknown`, as an unreachable's are."""
+        flow = f"q_src, coalesce(q_dst, '{UNKNOWN}'), coalesce(q_transport, '{UNKNOWN}')"
         flows = self.db.execute(
-            "SELECT q_src, q_dst, q_transport, min(ts) FROM icmp_messages "
+            f"SELECT {flow}, min(ts) FROM icmp_messages "
             f"WHERE ({TIME_EXCEEDED}) AND code = 0 AND q_src IS NOT NULL "
             "GROUP BY 1, 2, 3 ORDER BY 4, 1, 2 LIMIT ?",
             (top_n,),
@@ -228,8 +231,8 @@ class IcmpResults(TableResults):
         for src, dst, transport, _ in flows:
             hops = self.db.execute(
                 "SELECT src, min(ts) FROM icmp_messages "
-                f"WHERE ({TIME_EXCEEDED}) AND code = 0 AND q_src = ? AND q_dst = ? "
-                "AND q_transport = ? GROUP BY src ORDER BY 2, 1 LIMIT ?",
+                f"WHERE ({TIME_EXCEEDED}) AND code = 0 AND ({flow}) = (?, ?, ?) "
+                "GROUP BY src ORDER BY 2, 1 LIMIT ?",
                 (src, dst, transport, MAX_HOPS),
             ).fetchall()
             out.append(Traceroute(src=src, dst=dst, transport=transport, hops=[h for h, _ in hops]))

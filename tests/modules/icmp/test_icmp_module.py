@@ -277,6 +277,29 @@ def test_quoted_packets_are_no_traffic_of_their_protocol(tmp_path, make_settings
     assert message["quoted"]["dport"] == 67
 
 
+def test_a_time_exceeded_whose_quote_stops_inside_its_ip_header_is_a_hop_of_an_unknown_flow(
+    tmp_path, make_settings
+):
+    """Found by benchmarks/fuzz_modules.py: a hop limit exceeded whose quoted IPv6 header stops
+    after the source address made the summary fail (its traceroute had no destination)."""
+    from scapy.layers.inet6 import ICMPv6TimeExceeded, IPv6
+
+    probe = bytes(IPv6(src="2001:db8::5", dst="2001:db8::bbbb") / UDP(sport=41077, dport=33434))
+    hops = [
+        Ether() / IPv6(src=router, dst="2001:db8::5") / ICMPv6TimeExceeded() / quote
+        for router, quote in (("2001:db8:1::1", probe), ("2001:db8:2::1", probe[:24]))
+    ]
+    path = tmp_path / "cut-quote.pcap"
+    wrpcap(str(path), hops)
+    settings = make_settings(modules=["icmp"], cache_dir=str(tmp_path / "cache"))
+    with Analyzer(settings).analyze(path, path.name) as found:
+        traces = found.module("icmp").summary().traceroutes
+    assert [(t.src, t.dst, t.transport, t.hops) for t in traces] == [
+        ("2001:db8::5", "2001:db8::bbbb", "udp", ["2001:db8:1::1"]),
+        ("2001:db8::5", "unknown", "udp", ["2001:db8:2::1"]),
+    ]
+
+
 def test_an_icmpv6_redirect_names_its_own_destination(tmp_path, make_settings):
     """RFC 4861's Destination Address is where traffic is redirected; the packet it quotes
     (Redirected Header option) may have gone elsewhere: the summary says the former."""
