@@ -197,23 +197,20 @@ def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
     key = buf[2:]
     briefs = _mdns_briefs_seen if mdns else _briefs_seen
     seen = briefs.get(key)
-    if seen is not None:
-        return ((buf[0] << 8) | buf[1], *seen[:8], buf, seen[8])
-    seen = (_mdns_briefs_older if mdns else _briefs_older).get(key)
-    if seen is not None:
-        brief = ((buf[0] << 8) | buf[1], *seen[:8], buf, seen[8])
-    else:
-        brief = _decode_brief(buf, mdns)
-        if len(buf) < 12:  # a shorter one keeps only the id bytes it has
-            return brief
-        seen = (*brief[1:9], brief[10])
-    global _brief_bytes
-    _brief_bytes += len(buf)
-    if _brief_bytes > _BRIEF_CACHE_BYTES:
-        _next_generation()
-        _brief_bytes = len(buf)
-    briefs[key] = seen
-    return brief
+    if seen is None:
+        seen = (_mdns_briefs_older if mdns else _briefs_older).get(key)
+        if seen is None:
+            brief = _decode_brief(buf, mdns)
+            if len(buf) < 12:  # a shorter one keeps only the id bytes it has
+                return brief
+            seen = (*brief[1:9], brief[10])
+        global _brief_bytes
+        _brief_bytes += len(buf)
+        if _brief_bytes > _BRIEF_CACHE_BYTES:
+            _next_generation()
+            _brief_bytes = len(buf)
+        briefs[key] = seen
+    return ((buf[0] << 8) | buf[1], *seen[:8], buf, seen[8])
 
 
 def _next_generation() -> None:
