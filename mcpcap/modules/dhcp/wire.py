@@ -162,7 +162,7 @@ def _read_v4_header(msg: Message, payload: bytes) -> None:
 
 
 def _option_area(
-    data: bytes, start: int, end: int, found: dict[int, bytearray], main: bool = True
+    data: bytes, start: int, end: int, found: dict[int, bytes], main: bool = True
 ) -> int | None:
     """Options between `start` and `end` into `found` (pieces of one code concatenated, RFC 3396);
     returns the overload option's value when this area holds one. Outside the main options
@@ -178,27 +178,28 @@ def _option_area(
             continue
         if pos + 1 >= end:
             raise Malformed(f"option {code} has no length", found)
-        length = data[pos + 1]
-        if pos + 2 + length > end:
+        after = pos + 2 + data[pos + 1]
+        if after > end:
             raise Malformed(f"option {code} runs past the end of its field", found)
-        value = data[pos + 2 : pos + 2 + length]
-        pos += 2 + length
+        value = data[pos + 2 : after]
+        pos = after
         if code == 52:
             if not main:
                 continue
-            overload = value[0] if length == 1 else None
-        piece = found.setdefault(code, bytearray())
-        piece += value[: MAX_OPTION_BYTES - len(piece)]
+            overload = value[0] if len(value) == 1 else None
+        before = found.get(code)
+        # (one piece is at most 255 bytes: only pieces joined can pass the bound)
+        found[code] = value if before is None else (before + value)[:MAX_OPTION_BYTES]
     return overload
 
 
-def _v4_options(payload: bytes) -> dict[int, bytearray]:
+def _v4_options(payload: bytes) -> dict[int, bytes]:
     """Every option, from the options field and, when option 52 says so, `file` and `sname`.
 
     Overload read inside `file` or `sname` is ignored: each field is read once, so a packet
     cannot send the reader around in circles.
     """
-    found: dict[int, bytearray] = {}
+    found: dict[int, bytes] = {}
     overload = _option_area(payload, BOOTP_HEADER + 4, len(payload), found)
     if overload is not None:
         if overload & 1:
@@ -208,12 +209,14 @@ def _v4_options(payload: bytes) -> dict[int, bytearray]:
     return found
 
 
-def _read_v4_options(msg: Message, raw: dict[int, bytearray]) -> None:
+def _read_v4_options(msg: Message, raw: dict[int, bytes]) -> None:
     opts = msg["opts"]
+    decoders = _V4_DECODERS
     for code, value in raw.items():
-        name, how = V4_OPTIONS.get(code, (f"option_{code}", "hex"))
+        known = decoders.get(code)
+        name, read = known if known is not None else (f"option_{code}", _hex)
         try:
-            opts[name] = _v4_value(how, bytes(value))
+            opts[name] = read(value)
         except (Malformed, ValueError, struct.error, IndexError, OSError):
             # kept as hex beside the typed options, never in their place: a lease time, an
             # address or the relay information read from the option is of its type or absent
@@ -239,10 +242,6 @@ def _ips(raw: bytes) -> list[str]:
     return [socket.inet_ntoa(raw[i : i + 4]) for i in range(0, min(len(raw), 4 * MAX_LIST), 4)]
 
 
-def _v4_value(how: str, raw: bytes) -> Any:
-    return V4_READERS.get(how, _hex)(raw)
-
-
 def _ip(raw: bytes) -> str:
     if len(raw) != 4:
         raise Malformed("address length")
@@ -259,7 +258,7 @@ def _number(size: int, signed: bool = False):
 
 
 def _params(raw: bytes) -> list[str]:
-    return [V4_OPTIONS.get(code, (str(code),))[0] for code in raw[:MAX_LIST]]
+    return [_PARAMETER_NAMES[code] for code in raw[:MAX_LIST]]
 
 
 def _client_id(raw: bytes) -> str:
@@ -349,6 +348,9 @@ V4_READERS = {
     "client_id": _client_id, "fqdn": _fqdn_v4, "relay": _relay_suboptions,
     "routes": _classless_routes, "names": _dns_names,
 }  # fmt: skip
+# code -> (name, reader): what `_read_v4_options` looks up once per option
+_V4_DECODERS = {code: (name, V4_READERS.get(how, _hex)) for code, (name, how) in V4_OPTIONS.items()}
+_PARAMETER_NAMES = [V4_OPTIONS.get(code, (str(code),))[0] for code in range(256)]
 
 
 # ------------------------------------------------------------------ DHCPv6

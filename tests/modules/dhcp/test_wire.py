@@ -61,6 +61,18 @@ def test_long_options_are_concatenated():
     assert msg["opts"]["host_name"] == "very-long-host"
 
 
+def test_a_long_option_joined_from_its_pieces_stops_at_the_bound():
+    """Five pieces of 255 bytes join into one value, cut at `MAX_OPTION_BYTES`; a piece keeps
+    its place in the joined value whatever option comes between."""
+    pieces = [gen.opt(43, bytes([n]) * 255) for n in range(1, 6)]
+    payload = gen.client(gen.INFORM, 1, gen.MAC["C"], pieces[0], gen.opt(12, b"host"), *pieces[1:])
+    msg = wire.decode_v4(payload)
+    joined = bytes.fromhex(msg["opts"]["vendor_specific"].replace(":", ""))
+    expected = b"".join(bytes([n]) * 255 for n in range(1, 6))[: wire.MAX_OPTION_BYTES]
+    assert joined == expected and len(joined) == wire.MAX_OPTION_BYTES
+    assert msg["opts"]["host_name"] == "host" and msg["malformed"] is None
+
+
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
