@@ -399,13 +399,27 @@ class SharedAddresses:
                     addresses.add(address)
 
     def store(self, db: sqlite3.Connection) -> None:
+        """Every row's two counts in one pass over the table in row order, then its indexes.
+
+        (An indexed update per address and per MAC visited the rows in index order: with rows
+        of about 1.7 KB, each visit fetched a page the build's small page cache had let go of,
+        8k page reads and as many writes at the 1M-packet benchmark capture.)"""
+        db.execute("CREATE TEMP TABLE dhcp_addr_clients (addr TEXT PRIMARY KEY, n INTEGER)")
+        db.execute("CREATE TEMP TABLE dhcp_mac_addrs (owner TEXT PRIMARY KEY, n INTEGER)")
+        db.executemany(
+            "INSERT INTO dhcp_addr_clients VALUES (?, ?)",
+            [(address, len(macs)) for address, macs in self.macs_of.items() if macs],
+        )
+        db.executemany(
+            "INSERT INTO dhcp_mac_addrs VALUES (?, ?)",
+            [(mac, len(addresses)) for mac, addresses in self.addresses_of.items() if addresses],
+        )
+        db.execute(
+            "UPDATE dhcp_transactions SET addr_clients ="
+            " coalesce((SELECT n FROM dhcp_addr_clients WHERE addr = assigned_addr), 0),"
+            " mac_addrs = coalesce((SELECT n FROM dhcp_mac_addrs WHERE owner = mac), 0)"
+        )
+        db.execute("DROP TABLE dhcp_addr_clients")
+        db.execute("DROP TABLE dhcp_mac_addrs")
         db.execute("CREATE INDEX dhcp_transactions_assigned ON dhcp_transactions (assigned_addr)")
         db.execute("CREATE INDEX dhcp_transactions_mac ON dhcp_transactions (mac)")
-        db.executemany(
-            "UPDATE dhcp_transactions SET addr_clients = ? WHERE assigned_addr = ?",
-            [(len(macs), address) for address, macs in self.macs_of.items() if macs],
-        )
-        db.executemany(
-            "UPDATE dhcp_transactions SET mac_addrs = ? WHERE mac = ?",
-            [(len(addresses), mac) for mac, addresses in self.addresses_of.items() if addresses],
-        )
