@@ -25,6 +25,7 @@ class ConnModule(ProtocolModule):
         "CREATE INDEX IF NOT EXISTS conn_client ON conn_connections (client)",
         "CREATE INDEX IF NOT EXISTS conn_server ON conn_connections (server, server_port)",
         "CREATE INDEX IF NOT EXISTS conn_by_state ON conn_connections (conn_state)",
+        "CREATE INDEX IF NOT EXISTS conn_uid ON conn_connections (uid)",
     )
     wants_packets: ClassVar[bool] = True
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.flows",)

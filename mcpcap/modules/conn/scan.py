@@ -14,13 +14,14 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from mcpcap.core import fastpath, flowsplits
+from mcpcap.core import fastpath
 from mcpcap.core.export import flow_uid
 from mcpcap.core.modules.contract import ModuleScan
 from mcpcap.core.modules.malformed import MalformedLog
 from mcpcap.core.ports import LIKELY_SERVER_PORTS
 from mcpcap.modules.conn import flows
 from mcpcap.modules.conn.flows import MAX_STACKS, PROTO_NAMES, flow_ids
+from mcpcap.modules.conn.occurrences import RepeatedUids, number_occurrences
 from mcpcap.modules.conn.tallies import ConnTallies
 from mcpcap.modules.conn.tracker import (
     DATA,
@@ -76,7 +77,7 @@ CREATE TABLE conn_layers (layers TEXT PRIMARY KEY, frames INTEGER NOT NULL,
 INSERT = f"INSERT INTO conn_connections (id, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})"
 ORDER = "ts, first_frame, transport, client, client_port, server, server_port"  # `Conn.order`
 INSERT_TALLY = f"INSERT INTO conn_tallies VALUES (?{', ?' * 16})"
-UID_INDEX = "CREATE INDEX conn_uid ON conn_connections (uid)"  # the scan's own (occurrences)
+UID = 1  # the uid's place in a row (after the id)
 
 
 def conn_row(conn: Conn) -> tuple:
@@ -184,6 +185,7 @@ class ConnScan(ModuleScan):
         self._db = db
         self._rows: list[tuple] = []
         self._tallies = ConnTallies(("id", *COLUMNS))
+        self._repeats = RepeatedUids()
         self.tracker = ConnTracker(self._emit, max_active)
         if _COMPILED_BIND is not None:  # the tracker's add_span, with `_emit` for lone pieces
             tracker = self.tracker
@@ -253,6 +255,7 @@ class ConnScan(ModuleScan):
     def _flush(self) -> None:
         self._db.executemany(INSERT, self._rows)
         self._tallies.add(self._rows)
+        self._repeats.add(self._rows, UID)
         self._rows.clear()
 
     def warnings(self) -> list[str]:
@@ -266,8 +269,7 @@ class ConnScan(ModuleScan):
         self.malformed.finish()
         if not self.tracker.in_order:
             _renumber(db)
-        db.execute(UID_INDEX)
-        _number_occurrences(db)
+        number_occurrences(db, self._repeats.candidates)
         db.executemany(
             "INSERT INTO conn_timeline VALUES (?, ?, ?)",
             sorted((s, p, b) for s, (p, b) in self._seconds.items()),
@@ -329,35 +331,6 @@ def _renumber(db: sqlite3.Connection) -> None:
         f"ORDER BY {ORDER}"
     )
     db.execute("DROP TABLE conn_staging")
-
-
-def _number_occurrences(db: sqlite3.Connection) -> None:
-    """The 2nd, 3rd ... connection of one 5-tuple gets its own uid (occurrence 1, 2 ...).
-
-    Numbered by SQLite and renamed in batches: a capture of many short connections on few
-    5-tuples (DNS from a small range of ports) never has them all in memory at once. Only the
-    uids shared by several connections are numbered (found on the uid index, without a sort),
-    and written to `flow_splits` with their start times, for the other modules' records.
-    """
-    db.execute(
-        "CREATE TEMP TABLE conn_split AS SELECT id, uid, ts, client, client_port, server, "
-        "server_port, transport, row_number() OVER (PARTITION BY uid ORDER BY id) - 1 "
-        "AS occurrence FROM conn_connections WHERE uid IN (SELECT uid FROM conn_connections "
-        "GROUP BY uid HAVING count(*) > 1)"
-    )
-    flowsplits.write(db, [])
-    split = db.execute("SELECT * FROM conn_split")
-    while batch := split.fetchmany(BATCH):
-        uids = [
-            (flow_uid(client, client_port, server, server_port, transport, occurrence), id_)
-            for id_, _, _, client, client_port, server, server_port, transport, occurrence in batch
-        ]
-        db.executemany("UPDATE conn_connections SET uid = ? WHERE id = ?", uids)
-        # every connection of the flow, for the other modules' records (see `flowsplits`)
-        flowsplits.write(
-            db, [(row[1], row[2], uid) for row, (uid, _) in zip(batch, uids, strict=True)]
-        )
-    db.execute("DROP TABLE conn_split")
 
 
 _COMPILED_BIND = fastpath.checked_bind("mcpcap.modules.conn._merge", vars(flows), "piece")
