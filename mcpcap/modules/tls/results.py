@@ -16,7 +16,7 @@ from mcpcap.core.modules.resolution import Resolution
 from mcpcap.core.modules.tables import TableResults
 from mcpcap.core.timefmt import iso_time
 from mcpcap.core.timeline import choose_interval as _interval
-from mcpcap.modules.tls.kinds import HANDSHAKES, OFFERED, TABLES, to_record
+from mcpcap.modules.tls.kinds import HANDSHAKES, OFFERED, OFFERED_ALPN, TABLES, to_record
 from mcpcap.modules.tls.models import CertProblems, Timeline, TimelineBucket, TlsSummary
 
 
@@ -69,7 +69,7 @@ class TlsResults(TableResults):
             ech=ech,
             transports=self._counts("transport"),
             versions=self._counts("version"),
-            alpn_offered=self._top("offered_alpn", top_n, OFFERED.source),
+            alpn_offered=self._top("offered_alpn", top_n, OFFERED_ALPN),
             alpn_selected=self._counts("alpn_selected"),
             ciphers=self._top("cipher", top_n),
             server_names=self._top("server_name", top_n),

@@ -4,6 +4,7 @@ malformed counts, serial = parallel, filters and rankings, and the CLI and MCP f
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -17,6 +18,7 @@ from mcpcap.core.export import connection_uid
 from mcpcap.core.records import KindQuery
 from mcpcap.core.service import Analyzer
 from mcpcap.core.workspace import Workspace
+from mcpcap.modules.tls import kinds
 from mcpcap.server.app import build_server
 from tests.fixtures import make_tls_captures as fixture
 
@@ -243,3 +245,19 @@ async def test_the_mcp_server_answers_as_the_core(analysis, anyio_backend):
     assert top.structured_content == query.top(by="ja4").model_dump(mode="json")
     expected = analysis.module("tls").summary().model_dump(mode="json")
     assert summary.structured_content == expected
+
+
+def test_the_summary_counts_offered_protocols_as_the_alpn_ranking_does():
+    """Its lean source (`OFFERED_ALPN`) and the ranking's (`OFFERED`) give the same counts: a
+    protocol once per handshake, even when a ClientHello names it twice."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE tls_handshakes (id INTEGER PRIMARY KEY, alpn TEXT, sni TEXT)")
+    offers = [["h2", "http/1.1"], ["h2", "h2"], [], ["h3"], ["http/1.1", "h2", "http/1.1"]]
+    db.executemany(
+        "INSERT INTO tls_handshakes VALUES (?, ?, 'x')",
+        [(n, json.dumps(offer)) for n, offer in enumerate(offers, 1)],
+    )
+    query = "SELECT offered_alpn, count(*) FROM {} GROUP BY 1 ORDER BY 2 DESC, 1"
+    lean = db.execute(query.format(kinds.OFFERED_ALPN)).fetchall()
+    assert lean == db.execute(query.format(kinds.OFFERED.source)).fetchall()
+    assert lean == [("h2", 3), ("http/1.1", 2), ("h3", 1)]
