@@ -3,6 +3,7 @@ summary (types and codes, echo pairs, unreachables, traceroutes, redirects, neig
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from collections.abc import Iterator
@@ -181,16 +182,17 @@ class IcmpResults(TableResults):
             "GROUP BY dst ORDER BY 2 DESC, 1 LIMIT ?",
             (top_n,),
         ).fetchall()
+        # every busiest destination's round trips in one pass over the table, not one each
+        rtts_of: dict[str, list[float]] = {dst: [] for dst, _, _ in busiest}
+        for dst, rtt in db.execute(
+            "SELECT dst, rtt FROM icmp_messages WHERE echo = 1 AND rtt IS NOT NULL "
+            "AND dst IN (SELECT value FROM json_each(?)) ORDER BY dst, rtt",
+            (json.dumps(list(rtts_of)),),
+        ):
+            rtts_of[dst].append(rtt)
         destinations = []
         for dst, sent, got in busiest:
-            rtts = [
-                rtt
-                for (rtt,) in db.execute(
-                    "SELECT rtt FROM icmp_messages WHERE echo = 1 AND dst = ? AND rtt IS NOT NULL "
-                    "ORDER BY rtt",
-                    (dst,),
-                )
-            ]
+            rtts = rtts_of[dst]
             destinations.append(
                 EchoDestination(dst=dst, requests=sent, answered=got, lost=sent - got,
                                 rtt_p50=_nearest_rank(rtts, 0.5), rtt_p90=_nearest_rank(rtts, 0.9),
