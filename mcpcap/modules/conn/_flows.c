@@ -273,19 +273,9 @@ static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame
     PyObject *tally = decoder_part(decoder, str_tally);
     if (tally == NULL || !PyList_CheckExact(tally) || PyList_GET_SIZE(tally) != 4)
         return 0;
-    PyObject *low = PyList_GET_ITEM(tally, 2), *high = PyList_GET_ITEM(tally, 3);
-    double second_low, second_high;
-    if (PyLong_CheckExact(low) && PyLong_CheckExact(high)) {
-        second_low = PyLong_AsDouble(low);
-        second_high = PyLong_AsDouble(high);
-        if (PyErr_Occurred()) {
-            PyErr_Clear();
-            return 0;
-        }
-    } else {
-        return 0;
-    }
-    if (!(second_low <= ts && ts < second_high))
+    /* (as C integers first: a second of the epoch takes `PyLong_AsDouble` its slow path) */
+    long long second_low = int_item(tally, 2, &ok), second_high = int_item(tally, 3, &ok);
+    if (!ok || !((double)second_low <= ts && ts < (double)second_high))
         return 0;
     PyObject *stacks = decoder_part(decoder, str_stacks);
     if (stacks == NULL || !PyDict_CheckExact(stacks))
@@ -345,7 +335,8 @@ static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame
             return -1;
     }
     if (set_int(tally, 0, tally_packets + 1) < 0 || set_int(tally, 1, tally_bytes + ip_len) < 0
-        || set_int(stack, 0, stack_frames + 1) < 0 || set_int(stack, 1, stack_bytes + frame_len) < 0)
+        || set_int(stack, 0, stack_frames + 1) < 0
+        || set_int(stack, 1, stack_bytes + frame_len) < 0)
         return -1;
     return 1;
 }
