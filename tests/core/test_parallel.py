@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -280,3 +281,42 @@ def test_a_datagram_is_put_to_the_one_module_reading_udp_alone(monkeypatch, comp
         assert [bool(dispatch.wanted(*d)) for d in datagrams] == answers
         assert True in answers and False in answers
     assert UdpDispatch([(dns, 0), (dhcp, 1)]).only is None
+
+
+SUMMARIES_AFTER_THE_FIRST_WAIT = """
+import sys
+from pathlib import Path
+from mcpcap.core import forking, service
+from mcpcap.core.config import Settings
+from mcpcap.core.modules.registry import load_modules
+from mcpcap.core.scan import _FirstWait
+
+forking.forked = lambda work: None  # every summary made here, where its imports are seen
+_FirstWait(load_modules(None), None)()
+late = []
+store_summaries = service.Analyzer._store_summaries
+
+def watched(self, *args):
+    before = set(sys.modules)
+    store_summaries(self, *args)
+    late.extend(sorted(name for name in set(sys.modules) - before if name.startswith("mcpcap")))
+
+service.Analyzer._store_summaries = watched
+settings = Settings(workers=1, cache_dir=Path(sys.argv[2]))
+with service.Analyzer(settings).analyze(Path(sys.argv[1]), "c") as analysis:
+    assert {module.name for module in load_modules(None)} <= set(analysis.summary())
+print(" ".join(late))
+"""
+
+
+def test_every_modules_summary_imports_nothing_the_first_wait_left_out(tmp_path):
+    """What the modules' summaries import at a scan's end, which runs beside nothing, is
+    imported while the scanning process waits for its workers (`results_imports`); a fresh
+    interpreter shows it (this one has imported everything already)."""
+    capture = ROOT / "example.pcap"
+    done = subprocess.run(
+        [sys.executable, "-c", SUMMARIES_AFTER_THE_FIRST_WAIT, str(capture), str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []

@@ -30,6 +30,8 @@ class DnsModule(ProtocolModule):
     query_indexes: ClassVar[tuple[str, ...]] = store_schema.QUERY_INDEXES
     results_imports: ClassVar[tuple[str, ...]] = (
         "mcpcap.modules.dns.results",
+        "mcpcap.modules.dns.kinds",
+        "mcpcap.modules.dns.export",
         "mcpcap.modules.dns.summary",
         "mcpcap.modules.dns.hunting.cache",
         "mcpcap.modules.dns.hunting.results",
