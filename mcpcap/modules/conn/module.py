@@ -19,7 +19,6 @@ class ConnModule(ProtocolModule):
     title: ClassVar[str] = "Connections"
     # 3: flow_splits; 4: conn_malformed; 5: conn_layers; 6: layers' bytes as sent
     schema_version: ClassVar[str] = "6"
-    # imported while a parallel scan waits for its workers (the contract's `results_imports`)
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

@@ -9,7 +9,7 @@ that the end of the scan neither sorts nor indexes every uid to find them: it re
 table once, in row order, for the few flows that split, and renames them by row id. At the
 1M-packet benchmark capture that took the scan's end, which runs on one core, from 16k page
 reads and 8k page writes (an index of every uid first, then rows fetched and updated in the
-index's order through the build's small page cache) to 4k reads and 2k writes.
+index's order through the build's small page cache) to 2.6k reads and 1.4k writes.
 """
 
 from __future__ import annotations

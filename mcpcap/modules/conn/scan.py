@@ -77,7 +77,7 @@ CREATE TABLE conn_layers (layers TEXT PRIMARY KEY, frames INTEGER NOT NULL,
 INSERT = f"INSERT INTO conn_connections (id, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})"
 ORDER = "ts, first_frame, transport, client, client_port, server, server_port"  # `Conn.order`
 INSERT_TALLY = f"INSERT INTO conn_tallies VALUES (?{', ?' * 16})"
-UID = 1  # the uid's place in a row (after the id)
+UID = 1 + COLUMNS.index("uid")  # its place in a row (after the id)
 
 
 def conn_row(conn: Conn) -> tuple:

@@ -24,7 +24,6 @@ class DhcpModule(ProtocolModule):
     # 6: host names servers give, the chosen server's ACK, fields of a message cut short, PXE
     # on 4011, the lower port names the service
     schema_version: ClassVar[str] = "6"
-    # imported while a parallel scan waits for its workers (the contract's `results_imports`)
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.dhcp.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

@@ -19,7 +19,6 @@ class HttpModule(ProtocolModule):
     name: ClassVar[str] = "http"
     title: ClassVar[str] = "HTTP"
     schema_version: ClassVar[str] = "2"  # 2: uids of split flows
-    # imported while a parallel scan waits for its workers (the contract's `results_imports`)
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.http.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

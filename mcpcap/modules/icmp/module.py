@@ -22,7 +22,6 @@ class IcmpModule(ProtocolModule):
     # 2: <module>_malformed; 3: uids of split flows; 4: echo replies pair by their data too,
     # a quote cut short keeps the fields it holds
     schema_version: ClassVar[str] = "4"
-    # imported while a parallel scan waits for its workers (the contract's `results_imports`)
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.icmp.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

@@ -15,7 +15,6 @@ class TlsModule(ProtocolModule):
     title: ClassVar[str] = "TLS"
     # 2: in time order; 3: cut-short handshakes, quic; 4: uids of split flows
     schema_version: ClassVar[str] = "4"
-    # imported while a parallel scan waits for its workers (the contract's `results_imports`)
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.tls.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (
