@@ -61,6 +61,7 @@ def is_initial(payload: bytes) -> bool:
 
 
 SHA256 = hashes.SHA256()
+_ECB = modes.ECB()  # (a mode object holds no state: one serves every cipher)
 
 
 @lru_cache(maxsize=64)
@@ -91,7 +92,7 @@ class Keys:
         self.key, self.iv, self.hp = key, iv, hp
         self.iv_number = int.from_bytes(iv, "big")
         self.aead = AESGCM(key)
-        self._ecb = Cipher(algorithms.AES(hp), modes.ECB()).encryptor()
+        self._ecb = Cipher(algorithms.AES(hp), _ECB).encryptor()
         self._lock = threading.Lock()
 
     def mask(self, sample: bytes) -> bytes:
@@ -105,15 +106,22 @@ class Keys:
 @lru_cache(maxsize=256)
 def initial_keys(version: int, dcid: bytes, server: bool) -> Keys:
     """The client's (or server's) Initial keys for a connection whose client chose `dcid`."""
-    info = VERSIONS[version]
-    initial = hkdf_extract(info.salt, dcid)
-    secret = hkdf_expand_label(initial, "server in" if server else "client in", 32)
-    prefix = info.label_prefix
+    secret = hkdf_expand_label(
+        _initial_secret(version, dcid), "server in" if server else "client in", 32
+    )
+    prefix = VERSIONS[version].label_prefix
     return Keys(
         hkdf_expand_label(secret, prefix + "key", 16),
         hkdf_expand_label(secret, prefix + "iv", 12),
         hkdf_expand_label(secret, prefix + "hp", 16),
     )
+
+
+@lru_cache(maxsize=256)
+def _initial_secret(version: int, dcid: bytes) -> bytes:
+    """HKDF-Extract of the DCID: both sides' keys expand from it (RFC 9001 section 5.2), so a
+    connection whose two sides are opened pays for it once."""
+    return hkdf_extract(VERSIONS[version].salt, dcid)
 
 
 def varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -245,7 +253,7 @@ def crypto_frames(plain: bytes) -> list[tuple[int, bytes]]:
     while pos < end:
         kind, pos = varint(plain, pos)
         if kind == FRAME_PADDING:  # a run of them, skipped at C speed
-            pos = end - len(plain[pos:].lstrip(b"\x00"))
+            pos = _after_padding(plain, pos)
         elif kind == FRAME_PING:
             continue
         elif kind in (FRAME_ACK, FRAME_ACK_ECN):
@@ -262,6 +270,15 @@ def crypto_frames(plain: bytes) -> list[tuple[int, bytes]]:
         else:
             raise Malformed(f"QUIC frame type 0x{kind:x} in an Initial", "quic_bad_frame")
     return out
+
+
+def _after_padding(plain: bytes, pos: int) -> int:
+    """Where the run of zero bytes (PADDING frames) at `pos` ends. Padding most often fills
+    the packet to its end, which counting the zeros left tells without copying them."""
+    end = len(plain)
+    if plain.count(0, pos) == end - pos:
+        return end
+    return end - len(plain[pos:].lstrip(b"\x00"))
 
 
 def _skip_ack(plain: bytes, pos: int, ecn: bool) -> int:

@@ -106,6 +106,15 @@ def test_crypto_stream_reorders_and_bounds():
         stream.add(100, bytes(quic.CryptoStream.MAX_PENDING + 1))
 
 
+def test_padding_is_skipped_wherever_it_lies():
+    crypto = b"\x06\x00\x03abc"  # CRYPTO at offset 0, 3 bytes
+    assert quic.crypto_frames(bytes(40) + crypto) == [(0, b"abc")]  # padding first
+    assert quic.crypto_frames(crypto + bytes(40)) == [(0, b"abc")]  # padding to the end
+    between = crypto + bytes(7) + b"\x01" + bytes(3) + b"\x06\x03\x02de"  # ... PING ...
+    assert quic.crypto_frames(between) == [(0, b"abc"), (3, b"de")]
+    assert quic.crypto_frames(bytes(1)) == []
+
+
 def test_truncated_and_hostile_headers():
     with pytest.raises(wire.Malformed):
         quic.long_headers(RFC_SERVER_INITIAL[:10])
