@@ -96,6 +96,34 @@ static Py_ssize_t read_name(const unsigned char *buf, Py_ssize_t len, Py_ssize_t
     return n;
 }
 
+/* `value` in decimal at `out` (no terminator): its length. (sprintf's format parsing cost
+ * more than the record around it: every A record and TTL is a few digits.) */
+static Py_ssize_t put_decimal(char *out, unsigned long value)
+{
+    char digits[20];
+    Py_ssize_t n = 0;
+    do {
+        digits[n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    for (Py_ssize_t i = 0; i < n; i++)
+        out[i] = digits[n - 1 - i];
+    return n;
+}
+
+/* an IPv4 address in dotted-quad form at `out`, terminated: its length */
+static Py_ssize_t put_ipv4(char *out, const unsigned char *address)
+{
+    Py_ssize_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            out[n++] = '.';
+        n += put_decimal(out + n, address[i]);
+    }
+    out[n] = '\0';
+    return n;
+}
+
 /* One record's RDATA in presentation format into `out` (RDATA_SIZE bytes, or TXT_SIZE for
  * TXT): its length, or -1 when this code does not make it (the Python then does). */
 static Py_ssize_t rdata_text(const unsigned char *buf, Py_ssize_t len, int rtype,
@@ -107,8 +135,7 @@ static Py_ssize_t rdata_text(const unsigned char *buf, Py_ssize_t len, int rtype
     case T_A:
         if (end - start != 4)
             return -1;
-        return sprintf(out, "%u.%u.%u.%u", buf[start], buf[start + 1], buf[start + 2],
-                       buf[start + 3]);
+        return put_ipv4(out, buf + start);
     case T_AAAA:
         if (end - start != 16 || inet_ntop(AF_INET6, buf + start, out, RDATA_SIZE) == NULL)
             return -1;
@@ -276,7 +303,8 @@ static PyObject *answers_digest(Answers *answers)
         goto done;
     for (int i = 0; i < count; i++) {
         PyObject *data = answers->data[i];
-        PyObject *ttl = PyUnicode_FromFormat("%lu", answers->ttl[i]);
+        char digits[20];
+        PyObject *ttl = PyUnicode_FromStringAndSize(digits, put_decimal(digits, answers->ttl[i]));
         int address = answers->rtype[i] == T_A || answers->rtype[i] == T_AAAA;
         PyObject *value = address ? Py_NewRef(data) : PyObject_CallMethod(data, "lower", NULL);
         if (ttl == NULL || value == NULL) {
@@ -361,7 +389,8 @@ static PyObject *read_question(const unsigned char *buf, Py_ssize_t len, int mdn
     Py_ssize_t after, n = read_name(buf, len, HEADER, text, &after);
     if (n < 0 || after + 4 > len)
         return Py_None;
-    long qtype = (buf[after] << 8) | buf[after + 1], qclass = (buf[after + 2] << 8) | buf[after + 3];
+    long qtype = (buf[after] << 8) | buf[after + 1];
+    long qclass = (buf[after + 2] << 8) | buf[after + 3];
     int unicast = mdns && (qclass & 0x8000);
     *pos = after + 4;
     return Py_BuildValue("(N l l O)", PyUnicode_DecodeASCII(text, n, NULL), qtype,
