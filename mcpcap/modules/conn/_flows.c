@@ -4,8 +4,9 @@
  * Most packets of a capture are the middle of a known flow: a TCP segment in order, or a pure
  * ACK, on a flow whose first packets the piece has already kept; or UDP, where a flow's piece
  * holds nothing but counts and each direction's service (told by `udp_service` from its first
- * payload). For those, `bind(decoder, fallback, udp_service)` gives a function that does
- * what `FlowDecoder.python_packet` would do (the same counts in the same Python objects).
+ * payload; on a DNS port, told here as it would tell it). For those, `bind(decoder, fallback,
+ * udp_service, dns_ports)` gives a function that does what `FlowDecoder.python_packet` would do
+ * (the same counts in the same Python objects).
  * It first checks every condition; when one does not hold (a new TCP flow, a TCP timeout, a
  * SYN, FIN or RST, data out of order, a packet the piece keeps, a tunnelled packet, a new
  * second or a new stack of layers), it changes nothing and calls `fallback`, the Python
@@ -37,7 +38,7 @@ enum {
 #define HALF32 0x80000000LL
 
 static PyObject *str_tcp, *str_udp, *str_flows, *str_tally, *str_stacks, *str_done, *int_zero,
-    *int_one, *int_minus_one;
+    *int_one, *int_minus_one, *str_dns, *str_empty;
 
 /* an int object as a C number; -1 with `*ok` cleared when it is no int (or too big) */
 static long long as_int(PyObject *item, int *ok)
@@ -129,11 +130,28 @@ static PyObject *new_udp_piece(PyObject *frame, PyObject *ts, int d, PyObject *v
 }
 
 /* 1: counted here; 0: the fallback must take the packet (nothing changed); -1: an error. */
-static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame,
+static int count_keyed(PyObject *decoder, PyObject *services, PyObject *frame,
                        PyObject *ts_obj, PyObject *seg, PyObject *key, int d, int tcp,
                        PyObject *service);
 
-static int count_packet(PyObject *decoder, PyObject *udp_service, PyObject *frame,
+/* What `udp_service` says of a payload on a DNS port (`dns_ports`, a tuple of ints: services.py's
+ * DNS_PORTS), without a call into Python: "dns" for 12 bytes or more, else "" (a borrowed
+ * reference); NULL for a payload on another port, which `udp_service` itself is asked about. */
+static PyObject *dns_port_service(PyObject *dns_ports, long long sport, long long dport,
+                                  PyObject *payload)
+{
+    if (!PyBytes_CheckExact(payload))
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(dns_ports); i++) {
+        long long port = PyLong_AsLongLong(PyTuple_GET_ITEM(dns_ports, i));
+        if (port == sport || port == dport)
+            return PyBytes_GET_SIZE(payload) >= 12 ? str_dns : str_empty;
+    }
+    return NULL;
+}
+
+/* `services`: (udp_service, dns_ports), see `bind` */
+static int count_packet(PyObject *decoder, PyObject *services, PyObject *frame,
                         PyObject *ts_obj, PyObject *seg)
 {
     if (!PyTuple_Check(seg) || PyTuple_GET_SIZE(seg) != S_FIELDS || !PyFloat_CheckExact(ts_obj))
@@ -170,14 +188,14 @@ static int count_packet(PyObject *decoder, PyObject *udp_service, PyObject *fram
                            : PyTuple_Pack(5, transport, dst, dport, src, sport);
     if (key == NULL)
         return -1;
-    int result = count_keyed(decoder, udp_service, frame, ts_obj, seg, key, d, tcp, NULL);
+    int result = count_keyed(decoder, services, frame, ts_obj, seg, key, d, tcp, NULL);
     Py_DECREF(key);
     return result;
 }
 
 /* `count_packet` once the flow's key is made (d: the packet's canonical side). `service`:
  * NULL, or what `udp_service` said of this packet's payload (see below). */
-static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame,
+static int count_keyed(PyObject *decoder, PyObject *services, PyObject *frame,
                        PyObject *ts_obj, PyObject *seg, PyObject *key, int d, int tcp,
                        PyObject *service)
 {
@@ -256,15 +274,19 @@ static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame
     }
     int decides_service = !tcp && has_payload
                           && (piece == NULL || PyList_GET_ITEM(piece, SERVICE + d) == Py_None);
+    if (decides_service && service == NULL)
+        service = dns_port_service(PyTuple_GET_ITEM(services, 1),
+                                   int_field(seg, S_SPORT, &ok), int_field(seg, S_DPORT, &ok),
+                                   payload);
     if (decides_service && service == NULL) {
         /* `udp_service(sport, dport, payload)` first, then everything again: the references
          * borrowed above need not outlive a call into Python */
         PyObject *args[3] = {PyTuple_GET_ITEM(seg, S_SPORT), PyTuple_GET_ITEM(seg, S_DPORT),
                              payload};
-        PyObject *told = PyObject_Vectorcall(udp_service, args, 3, NULL);
+        PyObject *told = PyObject_Vectorcall(PyTuple_GET_ITEM(services, 0), args, 3, NULL);
         if (told == NULL)
             return -1;
-        int result = count_keyed(decoder, udp_service, frame, ts_obj, seg, key, d, tcp, told);
+        int result = count_keyed(decoder, services, frame, ts_obj, seg, key, d, tcp, told);
         Py_DECREF(told);
         return result;
     }
@@ -341,7 +363,7 @@ static int count_keyed(PyObject *decoder, PyObject *udp_service, PyObject *frame
     return 1;
 }
 
-/* the bound function: self is (decoder, fallback, udp_service) */
+/* the bound function: self is (decoder, fallback, (udp_service, dns_ports)) */
 static PyObject *packet(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 3) {
@@ -364,21 +386,41 @@ static PyMethodDef packet_def = {
 
 static PyObject *bind(PyObject *module, PyObject *args)
 {
-    PyObject *decoder, *fallback, *udp_service;
-    if (!PyArg_ParseTuple(args, "OOO:bind", &decoder, &fallback, &udp_service))
+    PyObject *decoder, *fallback, *udp_service, *dns_ports;
+    if (!PyArg_ParseTuple(args, "OOOO:bind", &decoder, &fallback, &udp_service, &dns_ports))
         return NULL;
     if (!PyCallable_Check(fallback) || !PyCallable_Check(udp_service)) {
         PyErr_SetString(PyExc_TypeError, "the fallback and udp_service must be callable");
         return NULL;
     }
-    PyObject *items[3] = {decoder, fallback, udp_service};
-    return twin_bound_items(module, &packet_def, items, 3);
+    PyObject *ports = PySequence_Tuple(dns_ports);
+    if (ports == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ports); i++) {
+        PyObject *port = PyTuple_GET_ITEM(ports, i);
+        long long value = PyLong_CheckExact(port) ? PyLong_AsLongLong(port) : -1;
+        if (value < 0 || value > 0xFFFF) {
+            PyErr_Clear();
+            Py_DECREF(ports);
+            PyErr_SetString(PyExc_ValueError, "dns_ports must be port numbers");
+            return NULL;
+        }
+    }
+    PyObject *services = PyTuple_Pack(2, udp_service, ports);
+    Py_DECREF(ports);
+    if (services == NULL)
+        return NULL;
+    PyObject *items[3] = {decoder, fallback, services};
+    PyObject *bound = twin_bound_items(module, &packet_def, items, 3);
+    Py_DECREF(services);
+    return bound;
 }
 
 static PyMethodDef methods[] = {
     {"bind", bind, METH_VARARGS,
-     "bind(decoder, fallback, udp_service): the decoder's `packet`, counting in C (a UDP "
-     "flow's new piece and each direction's service, told by `udp_service`, included) and "
+     "bind(decoder, fallback, udp_service, dns_ports): the decoder's `packet`, counting in C (a "
+     "UDP flow's new piece and each direction's service included: told here on `dns_ports` as "
+     "`udp_service` tells it, else by `udp_service`) and "
      "calling `fallback` (the Python method) for every packet that does more than count"},
     {NULL, NULL, 0, NULL},
 };
@@ -395,11 +437,13 @@ PyMODINIT_FUNC PyInit__flows(void)
     str_tally = PyUnicode_InternFromString("_tally");
     str_stacks = PyUnicode_InternFromString("_stacks");
     str_done = PyUnicode_InternFromString("_done");
+    str_dns = PyUnicode_InternFromString("dns");
+    str_empty = PyUnicode_InternFromString("");
     int_zero = PyLong_FromLong(0);
     int_one = PyLong_FromLong(1);
     int_minus_one = PyLong_FromLong(-1);
     if (!str_tcp || !str_udp || !str_flows || !str_tally || !str_stacks || !str_done || !int_zero
-        || !int_one || !int_minus_one)
+        || !int_one || !int_minus_one || !str_dns || !str_empty)
         return NULL;
     PyObject *module = twin_module(&module_def);
     if (module == NULL)

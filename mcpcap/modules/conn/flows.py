@@ -28,7 +28,7 @@ from __future__ import annotations
 from mcpcap.core import fastpath
 from mcpcap.core.export import flow_uid
 from mcpcap.modules.conn.community import ICMP4_PAIRS, ICMP6_PAIRS, community_id
-from mcpcap.modules.conn.services import tcp_service, udp_service
+from mcpcap.modules.conn.services import DNS_PORTS, tcp_service, udp_service
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 CONTROL = SYN | FIN | RST
@@ -159,7 +159,7 @@ class FlowDecoder:
         self._stacks: dict[tuple, list] = {}  # [frames, bytes] per stack of layers
         self.packet = self.python_packet
         if _COMPILED_PACKET is not None:
-            self.packet = _COMPILED_PACKET(self, self.python_packet, udp_service)
+            self.packet = _COMPILED_PACKET(self, self.python_packet, udp_service, DNS_PORTS)
 
     def python_packet(self, frame: int, ts: float, seg) -> None:
         """One IP packet (or a frame without IP: counted by ethertype). The hot path: the

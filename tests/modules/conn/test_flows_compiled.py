@@ -43,7 +43,9 @@ class _Twins:
             self.handed += 1
             self.compiled.python_packet(frame, ts, seg)
 
-        self.compiled.packet = flows._COMPILED_PACKET(self.compiled, fallback, flows.udp_service)
+        self.compiled.packet = flows._COMPILED_PACKET(
+            self.compiled, fallback, flows.udp_service, flows.DNS_PORTS
+        )
 
     def feed(self, packets: list[Packet], flush_every: int = 0) -> None:
         for count, (frame, ts, seg) in enumerate(packets, start=1):
