@@ -22,6 +22,7 @@ enum {
     VLAN = 14, PACKETS = 6, IP_BYTES = 8, DATA = 10, SERVICE = 12,
     ANCHOR = 21, HI = 23, ACK_ANCHOR = 25, ACK_HI = 27, ZERO_WIN = 31, HEAD = 35, SEEN = 19,
     TCP_PIECE_SIZE = 37, PIECE_SIZE = 18, HEAD_PACKETS = 8, MAX_HEAD = 16,
+    DNS_HEADER = 12, /* services.py's: the shortest payload a DNS port's service is dns */
 };
 /* a Segment's fields (mcpcap/core/decap.py) */
 enum {
@@ -135,7 +136,7 @@ static int count_keyed(PyObject *decoder, PyObject *services, PyObject *frame,
                        PyObject *service);
 
 /* What `udp_service` says of a payload on a DNS port (`dns_ports`, a tuple of ints: services.py's
- * DNS_PORTS), without a call into Python: "dns" for 12 bytes or more, else "" (a borrowed
+ * DNS_PORTS), without a call into Python: "dns" for DNS_HEADER bytes or more, else "" (a borrowed
  * reference); NULL for a payload on another port, which `udp_service` itself is asked about. */
 static PyObject *dns_port_service(PyObject *dns_ports, long long sport, long long dport,
                                   PyObject *payload)
@@ -145,7 +146,7 @@ static PyObject *dns_port_service(PyObject *dns_ports, long long sport, long lon
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(dns_ports); i++) {
         long long port = PyLong_AsLongLong(PyTuple_GET_ITEM(dns_ports, i));
         if (port == sport || port == dport)
-            return PyBytes_GET_SIZE(payload) >= 12 ? str_dns : str_empty;
+            return PyBytes_GET_SIZE(payload) >= DNS_HEADER ? str_dns : str_empty;
     }
     return NULL;
 }
@@ -449,13 +450,14 @@ PyMODINIT_FUNC PyInit__flows(void)
     if (module == NULL)
         return NULL;
     PyObject *layout = Py_BuildValue(
-        "{si si si si si si si si si si si si si si si si si si si si si si}",
+        "{si si si si si si si si si si si si si si si si si si si si si si si}",
         "FIRST_TS", FIRST_TS, "FIRST_FRAME", FIRST_FRAME, "FIRST_DIR", FIRST_DIR,
         "FIRST_FLAGS", FIRST_FLAGS, "VLAN", VLAN, "LAST_TS", LAST_TS, "LAST_FRAME", LAST_FRAME,
         "PACKETS", PACKETS, "IP_BYTES", IP_BYTES, "DATA", DATA, "SERVICE", SERVICE,
         "ANCHOR", ANCHOR, "HI", HI, "ACK_ANCHOR", ACK_ANCHOR, "ACK_HI", ACK_HI,
         "ZERO_WIN", ZERO_WIN, "HEAD", HEAD, "SEEN", SEEN, "TCP_PIECE_SIZE", TCP_PIECE_SIZE,
-        "PIECE_SIZE", PIECE_SIZE, "HEAD_PACKETS", HEAD_PACKETS, "MAX_HEAD", MAX_HEAD);
+        "PIECE_SIZE", PIECE_SIZE, "HEAD_PACKETS", HEAD_PACKETS, "MAX_HEAD", MAX_HEAD,
+        "DNS_HEADER", DNS_HEADER);
     if (layout == NULL || PyModule_AddObject(module, "LAYOUT", layout) < 0) {
         Py_XDECREF(layout);
         Py_DECREF(module);

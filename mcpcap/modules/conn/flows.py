@@ -28,7 +28,12 @@ from __future__ import annotations
 from mcpcap.core import fastpath
 from mcpcap.core.export import flow_uid
 from mcpcap.modules.conn.community import ICMP4_PAIRS, ICMP6_PAIRS, community_id
-from mcpcap.modules.conn.services import DNS_PORTS, tcp_service, udp_service
+from mcpcap.modules.conn.services import (
+    DNS_HEADER,  # noqa: F401 - held to _flows.c's LAYOUT
+    DNS_PORTS,
+    tcp_service,
+    udp_service,
+)
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 CONTROL = SYN | FIN | RST

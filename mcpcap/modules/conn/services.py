@@ -10,6 +10,7 @@ its long header, DHCP by its ports and magic cookie, SSH by its banner. The resu
 from __future__ import annotations
 
 DNS_PORTS = frozenset((53, 5353, 5355))
+DNS_HEADER = 12  # a DNS message's fixed header: a shorter payload on a DNS port is not DNS
 DHCP_PORTS = frozenset((67, 68, 546, 547))
 HTTP_METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ",
                 b"PATCH ", b"TRACE ", b"PROPFIND ")  # fmt: skip
@@ -25,7 +26,7 @@ def tcp_service(sport: int, dport: int, payload: bytes) -> str:
         return "ssl"
     if payload.startswith(b"SSH-"):
         return "ssh"
-    if (sport in DNS_PORTS or dport in DNS_PORTS) and len(payload) >= 14:
+    if (sport in DNS_PORTS or dport in DNS_PORTS) and len(payload) >= 2 + DNS_HEADER:
         return "dns"
     return ""
 
@@ -33,7 +34,7 @@ def tcp_service(sport: int, dport: int, payload: bytes) -> str:
 def udp_service(sport: int, dport: int, payload: bytes) -> str:
     """The service a first UDP payload shows ('' when none)."""
     if sport in DNS_PORTS or dport in DNS_PORTS:
-        return "dns" if len(payload) >= 12 else ""
+        return "dns" if len(payload) >= DNS_HEADER else ""
     if sport in DHCP_PORTS or dport in DHCP_PORTS:
         if len(payload) >= 240 and payload[236:240] == DHCP_COOKIE:
             return "dhcp"
