@@ -51,15 +51,29 @@ def results(cache: Path) -> list[str]:
 
 
 # ------------------------------------------------------------------ 6: kills and signals
+# the three signals a scan answers, as the child's launcher leaves them before it becomes
+# `mcpcap`: ignored ones stay ignored across exec, as under `nohup`
+_LAUNCH = (
+    "import os, signal, sys; "
+    "[signal.signal(getattr(signal, name), getattr(signal, sys.argv[1])) "
+    "for name in ('SIGHUP', 'SIGTERM', 'SIGINT')]; "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
+)
+
+
 @pytest.fixture
 def start_scan():
-    """Starts `mcpcap analyze` in a session of its own; whatever is left of it goes at the end
-    (a test that fails must not leave a hung scan behind)."""
+    """Starts `mcpcap analyze` in a session of its own, with the three signals at their
+    defaults (`ignored=True`: ignored, as `nohup` leaves SIGHUP) whatever the test runner's
+    own are; whatever is left of it goes at the end (a test that fails must not leave a hung
+    scan behind)."""
     started: list[subprocess.Popen] = []
 
-    def start(capture: Path, cache: Path) -> subprocess.Popen:
+    def start(capture: Path, cache: Path, *, ignored: bool = False) -> subprocess.Popen:
         env = {**os.environ, "MCPCAP_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
-        cmd = [sys.executable, "-m", "mcpcap", "analyze", "--workers", "2", str(capture)]
+        disposition = "SIG_IGN" if ignored else "SIG_DFL"
+        cmd = [sys.executable, "-c", _LAUNCH, disposition,
+               "-m", "mcpcap", "analyze", "--workers", "2", str(capture)]  # fmt: skip
         started.append(
             subprocess.Popen(
                 cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -114,6 +128,19 @@ def test_a_signal_ends_a_scan_quietly_and_removes_its_temporary(
     assert "Traceback" not in text and "Error" not in text, text
     assert text.strip() == "mcpcap: interrupted"
     assert results(private_cache) == []
+
+
+def test_a_scan_started_to_ignore_hangups_goes_on_after_one(
+    generated, private_cache, start_scan
+) -> None:
+    """`nohup mcpcap analyze ...`: the hangup it was started to ignore stays ignored."""
+    proc = start_scan(generated, private_cache, ignored=True)
+    _when_building(proc, private_cache)
+    os.killpg(proc.pid, signal.SIGHUP)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr.decode()
+    left = results(private_cache)
+    assert len(left) == 1 and left[0].endswith(".sqlite"), left  # the store, complete
 
 
 def test_a_live_build_keeps_its_temporary_and_it_counts_against_the_cap(
