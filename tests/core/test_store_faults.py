@@ -51,28 +51,30 @@ def results(cache: Path) -> list[str]:
 
 
 # ------------------------------------------------------------------ 6: kills and signals
-# the three signals a scan answers, as the child's launcher leaves them before it becomes
-# `mcpcap`: ignored ones stay ignored across exec, as under `nohup`
+# the child's launcher: SIGTERM and SIGINT at their defaults and SIGHUP as asked (argv[1]),
+# then `mcpcap`, which keeps them across exec (an ignored signal stays ignored, as `nohup`
+# leaves SIGHUP)
 _LAUNCH = (
     "import os, signal, sys; "
-    "[signal.signal(getattr(signal, name), getattr(signal, sys.argv[1])) "
-    "for name in ('SIGHUP', 'SIGTERM', 'SIGINT')]; "
+    "signal.signal(signal.SIGTERM, signal.SIG_DFL); "
+    "signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "signal.signal(signal.SIGHUP, getattr(signal, sys.argv[1])); "
     "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
 )
 
 
 @pytest.fixture
 def start_scan():
-    """Starts `mcpcap analyze` in a session of its own, with the three signals at their
-    defaults (`ignored=True`: ignored, as `nohup` leaves SIGHUP) whatever the test runner's
-    own are; whatever is left of it goes at the end (a test that fails must not leave a hung
-    scan behind)."""
+    """Starts `mcpcap analyze` in a session of its own, with SIGHUP, SIGTERM and SIGINT at
+    their defaults whatever the test runner's are (`ignore_hangups`: SIGHUP ignored, as
+    `nohup` starts it); whatever is left of it goes at the end (a test that fails must not
+    leave a hung scan behind)."""
     started: list[subprocess.Popen] = []
 
-    def start(capture: Path, cache: Path, *, ignored: bool = False) -> subprocess.Popen:
+    def start(capture: Path, cache: Path, *, ignore_hangups: bool = False) -> subprocess.Popen:
         env = {**os.environ, "MCPCAP_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
-        disposition = "SIG_IGN" if ignored else "SIG_DFL"
-        cmd = [sys.executable, "-c", _LAUNCH, disposition,
+        hangup = "SIG_IGN" if ignore_hangups else "SIG_DFL"
+        cmd = [sys.executable, "-c", _LAUNCH, hangup,
                "-m", "mcpcap", "analyze", "--workers", "2", str(capture)]  # fmt: skip
         started.append(
             subprocess.Popen(
@@ -134,7 +136,7 @@ def test_a_scan_started_to_ignore_hangups_goes_on_after_one(
     generated, private_cache, start_scan
 ) -> None:
     """`nohup mcpcap analyze ...`: the hangup it was started to ignore stays ignored."""
-    proc = start_scan(generated, private_cache, ignored=True)
+    proc = start_scan(generated, private_cache, ignore_hangups=True)
     _when_building(proc, private_cache)
     os.killpg(proc.pid, signal.SIGHUP)
     _, stderr = proc.communicate(timeout=120)
