@@ -713,22 +713,6 @@ static int bounded(PyObject *value, unsigned long long bound, unsigned long long
     return number <= bound;
 }
 
-/* a new tuple of `n` new references (each NULL-checked; all given up on failure), or NULL */
-static PyObject *tuple_taking(Py_ssize_t n, PyObject **values)
-{
-    PyObject *tuple = PyTuple_New(n);
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (values[i] == NULL)
-            Py_CLEAR(tuple);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (tuple != NULL)
-            PyTuple_SET_ITEM(tuple, i, values[i]);
-        else
-            Py_XDECREF(values[i]);
-    }
-    return tuple;
-}
-
 /* Growing bytes for the records (freed by the caller). 0, or -1 with MemoryError. */
 typedef struct {
     unsigned char *data;
@@ -866,7 +850,7 @@ static PyObject *pack_stream_items(PyObject *module, PyObject *items)
     PyObject *parts[3] = {PyDict_Keys(addresses), /* in the order met: their indices */
                           PyBytes_FromStringAndSize((const char *)buffer.data, buffer.used), odd};
     odd = NULL;
-    PyObject *whole = tuple_taking(3, parts);
+    PyObject *whole = twin_tuple_taking(3, parts);
     if (whole != NULL)
         result = PyMarshal_WriteObjectToString(whole, Py_MARSHAL_VERSION);
     Py_XDECREF(whole);
@@ -971,7 +955,7 @@ static PyObject *record_item(const Head *head, const unsigned char *tail, Py_ssi
         memcpy(&offset, tail, 8);
         memcpy(&size, tail + 8, 4);
         PyObject *place[2] = {PyLong_FromUnsignedLongLong(offset), PyLong_FromUnsignedLong(size)};
-        payload = tuple_taking(2, place);
+        payload = twin_tuple_taking(2, place);
     }
     PyObject *fields[S_STREAM_FIELDS] = {
         Py_NewRef(str_tcp), address_at(addresses, head->src), PyLong_FromLong(head->sport),
@@ -980,8 +964,8 @@ static PyObject *record_item(const Head *head, const unsigned char *tail, Py_ssi
         PyLong_FromUnsignedLong(head->ack),
     };
     PyObject *item[3] = {PyLong_FromUnsignedLongLong(head->frame), PyFloat_FromDouble(head->ts),
-                         tuple_taking(S_STREAM_FIELDS, fields)};
-    return tuple_taking(3, item);
+                         twin_tuple_taking(S_STREAM_FIELDS, fields)};
+    return twin_tuple_taking(3, item);
 }
 
 /* `streampack.python_record_at(records, addresses, odd, pos)`, compiled */
@@ -1009,7 +993,7 @@ static PyObject *stream_record_at(PyObject *module, PyObject *const *args, Py_ss
         item = record_item(&head, tail, length, args[1]);
     }
     PyObject *result[2] = {item, PyLong_FromSsize_t(after)};
-    return tuple_taking(2, result);
+    return twin_tuple_taking(2, result);
 }
 
 /* `streampack.python_next_kept(records, addresses, odd, pos, drops)`, compiled over the

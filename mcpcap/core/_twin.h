@@ -65,4 +65,25 @@ static inline PyObject *twin_bound_items(PyObject *module, PyMethodDef *def, PyO
     return function;
 }
 
+/* A new tuple of the `n` new references `items`, which it takes: when one of them is NULL (its
+ * error already set) or the tuple cannot be made, the others are released and NULL returned.
+ * (Cheaper than Py_BuildValue, which parses its format string at every call.) */
+static inline PyObject *twin_tuple_taking(Py_ssize_t n, PyObject **items)
+{
+    PyObject *tuple = NULL;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (items[i] == NULL)
+            goto failed;
+    tuple = PyTuple_New(n);
+    if (tuple == NULL)
+        goto failed;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(tuple, i, items[i]);
+    return tuple;
+failed:
+    for (Py_ssize_t i = 0; i < n; i++)
+        Py_XDECREF(items[i]);
+    return NULL;
+}
+
 #endif

@@ -380,27 +380,6 @@ done:
     return view;
 }
 
-/* A tuple of `n` new references, which it takes (a NULL among them, an error already set:
- * the others are released and NULL returned). Cheaper than Py_BuildValue, which parses its
- * format at every call (1.0% of a span worker's instructions at 1M when briefs used it). */
-static PyObject *tuple_taking(Py_ssize_t n, PyObject **items)
-{
-    PyObject *tuple = NULL;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (items[i] == NULL)
-            goto failed;
-    tuple = PyTuple_New(n);
-    if (tuple == NULL)
-        goto failed;
-    for (Py_ssize_t i = 0; i < n; i++)
-        PyTuple_SET_ITEM(tuple, i, items[i]);
-    return tuple;
-failed:
-    for (Py_ssize_t i = 0; i < n; i++)
-        Py_XDECREF(items[i]);
-    return NULL;
-}
-
 /* The question at offset 12 as decoder.py makes it, (name, type, class, unicast response),
  * with `*pos` after it; Py_None (borrowed) when the Python must decode it, NULL on an error */
 static PyObject *read_question(const unsigned char *buf, Py_ssize_t len, int mdns,
@@ -419,7 +398,7 @@ static PyObject *read_question(const unsigned char *buf, Py_ssize_t len, int mdn
         PyLong_FromLong(unicast ? qclass & 0x7FFF : qclass),
         Py_NewRef(unicast ? Py_True : Py_False),
     };
-    return tuple_taking(4, items);
+    return twin_tuple_taking(4, items);
 }
 
 /* The brief of a common message (a new reference), Py_None (borrowed) for the Python's, or
@@ -472,7 +451,7 @@ static PyObject *common_brief(PyObject *self, PyObject *raw, int mdns, char *scr
             Py_NewRef(digest), PyLong_FromLong(records), Py_NewRef(empty_tuple), Py_NewRef(raw),
             Py_NewRef(view),
         };
-        result = tuple_taking(11, items);
+        result = twin_tuple_taking(11, items);
     }
 done:
     answers_clear(&answers);
