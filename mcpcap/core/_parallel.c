@@ -996,6 +996,62 @@ static PyObject *stream_record_at(PyObject *module, PyObject *const *args, Py_ss
     return twin_tuple_taking(2, result);
 }
 
+/* whether two records are of one connection: the same two ends, either way */
+static int same_connection(const Head *a, const Head *b)
+{
+    return (a->src == b->src && a->sport == b->sport && a->dst == b->dst && a->dport == b->dport)
+           || (a->src == b->dst && a->sport == b->dport && a->dst == b->src
+               && a->dport == b->sport);
+}
+
+/* `drops(source, destination)` of a record without SYN, over the reassembler's connection
+ * table: 1 when its connection was released (then moved to the table's recent end), 0 when not,
+ * -1 with an exception set. The key is the Python's, (smaller end, larger end), each end
+ * (address, port): the ends compare as the tuples do, address first. */
+static int dropped_here(PyObject *connections, PyObject *addresses, const Head *head)
+{
+    PyObject *src = address_at(addresses, head->src), *dst = address_at(addresses, head->dst);
+    PyObject *sport = PyLong_FromLong(head->sport), *dport = PyLong_FromLong(head->dport);
+    PyObject *a = NULL, *b = NULL, *key = NULL;
+    int released = -1;
+    if (src == NULL || dst == NULL || sport == NULL || dport == NULL)
+        goto done;
+    a = PyTuple_Pack(2, src, sport);
+    b = PyTuple_Pack(2, dst, dport);
+    if (a == NULL || b == NULL)
+        goto done;
+    int low_first;
+    if (PyUnicode_CheckExact(src) && PyUnicode_CheckExact(dst)) {
+        int order = PyUnicode_Compare(src, dst); /* (two strs: no error) */
+        low_first = order < 0 || (order == 0 && head->sport <= head->dport);
+    } else if ((low_first = PyObject_RichCompareBool(a, b, Py_LE)) < 0)
+        goto done;
+    key = low_first ? PyTuple_Pack(2, a, b) : PyTuple_Pack(2, b, a);
+    if (key == NULL)
+        goto done;
+    PyObject *conn = PyDict_GetItemWithError(connections, key); /* (borrowed) */
+    released = conn == NULL ? (PyErr_Occurred() ? -1 : 0) : 0;
+    if (conn != NULL) {
+        PyObject *flag = PyObject_GetAttr(conn, str_released);
+        released = flag == NULL ? -1 : PyObject_IsTrue(flag);
+        Py_XDECREF(flag);
+    }
+    if (released > 0) {
+        PyObject *moved = PyObject_CallMethodOneArg(connections, str_move_to_end, key);
+        released = moved == NULL ? -1 : 1;
+        Py_XDECREF(moved);
+    }
+done:
+    Py_XDECREF(src);
+    Py_XDECREF(dst);
+    Py_XDECREF(sport);
+    Py_XDECREF(dport);
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    Py_XDECREF(key);
+    return released;
+}
+
 /* `streampack.python_next_kept(records, addresses, odd, pos, drops)`, compiled over the
  * connection table of the reassembler whose `drops` it is: where the first record from `pos`
  * on that is not dropped starts, each one dropped before it taken as `drops` takes it (its
@@ -1011,6 +1067,8 @@ static PyObject *next_kept(PyObject *bound, PyObject *const *args, Py_ssize_t na
         || record_arguments(args, &records, &size, &pos) < 0)
         return NULL;
     PyObject *connections = PyTuple_GET_ITEM(bound, 0), *addresses = args[1];
+    Head dropped; /* the last record dropped here: its connection is at the table's recent end */
+    int any_dropped = 0;
     while (pos < size) {
         Py_ssize_t after = read_record(records, size, pos, &head, &tail, &odd_index);
         if (after < 0)
@@ -1019,36 +1077,17 @@ static PyObject *next_kept(PyObject *bound, PyObject *const *args, Py_ssize_t na
             goto in_python;
         if (head.flags & TCP_SYN_FLAG)
             break;
-        /* the connection's key, as `drops` makes it: the smaller end first */
-        PyObject *src = address_at(addresses, head.src), *dst = address_at(addresses, head.dst);
-        PyObject *a = src ? Py_BuildValue("(Ol)", src, (long)head.sport) : NULL;
-        PyObject *b = dst ? Py_BuildValue("(Ol)", dst, (long)head.dport) : NULL;
-        Py_XDECREF(src);
-        Py_XDECREF(dst);
-        int low_first = a == NULL || b == NULL ? -1 : PyObject_RichCompareBool(a, b, Py_LE);
-        PyObject *key = low_first < 0 ? NULL
-                        : low_first   ? PyTuple_Pack(2, a, b)
-                                      : PyTuple_Pack(2, b, a);
-        Py_XDECREF(a);
-        Py_XDECREF(b);
-        if (key == NULL)
-            return NULL;
-        PyObject *conn = PyDict_GetItemWithError(connections, key); /* (borrowed) */
-        int released = conn == NULL ? (PyErr_Occurred() ? -1 : 0) : 0;
-        if (conn != NULL) {
-            PyObject *flag = PyObject_GetAttr(conn, str_released);
-            released = flag == NULL ? -1 : PyObject_IsTrue(flag);
-            Py_XDECREF(flag);
+        if (any_dropped && same_connection(&head, &dropped)) {
+            pos = after; /* dropped as the last one was, and moving it to the end changes nothing */
+            continue;
         }
-        PyObject *moved = released > 0
-                              ? PyObject_CallMethodOneArg(connections, str_move_to_end, key)
-                              : NULL;
-        Py_DECREF(key);
-        if (released < 0 || (released > 0 && moved == NULL))
+        int released = dropped_here(connections, addresses, &head);
+        if (released < 0)
             return NULL;
-        Py_XDECREF(moved);
         if (!released)
             break;
+        dropped = head;
+        any_dropped = 1;
         pos = after;
     }
     return PyLong_FromSsize_t(pos < size ? pos : size);
