@@ -80,6 +80,19 @@ static int text_order(const char *x, Py_ssize_t x_size, const char *y, Py_ssize_
     return x_size < y_size ? -1 : x_size > y_size;
 }
 
+/* `text` at `out`, then "|" and `number` in decimal: the length written (room: `size` + 22
+ * bytes). (snprintf's format parsing cost more than the whole key.) */
+static Py_ssize_t put_numbered(char *out, const char *text, Py_ssize_t size, long long number)
+{
+    memcpy(out, text, size);
+    out[size++] = '|';
+    if (number < 0)
+        out[size++] = '-';
+    unsigned long long magnitude = number < 0 ? 0ULL - (unsigned long long)number
+                                              : (unsigned long long)number;
+    return size + twin_put_decimal(out + size, magnitude);
+}
+
 /* flow_uid(a, a_port, b, b_port, transport, occurrence=0); self is (python, sha256) */
 static PyObject *flow_uid(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                           PyObject *kwnames)
@@ -99,14 +112,22 @@ static PyObject *flow_uid(PyObject *self, PyObject *const *args, Py_ssize_t narg
 
     /* "end|end|transport[|occurrence]", each end "address|port", in text order */
     char x[MAX_TEXT + 32], y[MAX_TEXT + 32], key[3 * MAX_TEXT + 128];
-    int x_size = snprintf(x, sizeof x, "%.*s|%lld", (int)a_size, a, a_port);
-    int y_size = snprintf(y, sizeof y, "%.*s|%lld", (int)b_size, b, b_port);
+    Py_ssize_t x_size = put_numbered(x, a, a_size, a_port);
+    Py_ssize_t y_size = put_numbered(y, b, b_size, b_port);
     int low_first = text_order(x, x_size, y, y_size) <= 0;
-    int size = snprintf(key, sizeof key, "%.*s|%.*s|%.*s", low_first ? x_size : y_size,
-                        low_first ? x : y, low_first ? y_size : x_size, low_first ? y : x,
-                        (int)t_size, transport);
+    const char *low = low_first ? x : y, *high = low_first ? y : x;
+    Py_ssize_t low_size = low_first ? x_size : y_size, high_size = low_first ? y_size : x_size;
+    memcpy(key, low, low_size);
+    key[low_size] = '|';
+    memcpy(key + low_size + 1, high, high_size);
+    Py_ssize_t size = low_size + 1 + high_size;
+    key[size++] = '|';
     if (occurrence)
-        size += snprintf(key + size, sizeof key - size, "|%lld", occurrence);
+        size += put_numbered(key + size, transport, t_size, occurrence);
+    else {
+        memcpy(key + size, transport, t_size);
+        size += t_size;
+    }
     unsigned char digest[13];
     if (digest_of(PyTuple_GET_ITEM(self, 1), key, size, digest, sizeof digest) < 0)
         return NULL;

@@ -86,4 +86,45 @@ failed:
     return NULL;
 }
 
+/* An object's instance dict (a new reference), or NULL with an exception set. A twin that reads
+ * a Python object's attributes on every packet keeps its dict and looks them up there: a look-up
+ * costs a quarter of `PyObject_GetAttr`'s, and the attributes stay the Python's own (a plain
+ * instance without properties or __slots__ keeps them in this dict). */
+static inline PyObject *twin_instance_dict(PyObject *object)
+{
+    PyObject *attrs = PyObject_GenericGetDict(object, NULL);
+    if (attrs != NULL && !PyDict_CheckExact(attrs)) {
+        Py_DECREF(attrs);
+        PyErr_SetString(PyExc_TypeError, "an instance __dict__ that is no dict");
+        return NULL;
+    }
+    return attrs;
+}
+
+/* The attribute `name` (an interned str) in an instance dict: borrowed, or NULL with no
+ * exception when it is missing (a str key's look-up fails only for memory, cleared too: the
+ * caller then leaves the work to the Python, which meets the same error itself) */
+static inline PyObject *twin_attribute(PyObject *attrs, PyObject *name)
+{
+    PyObject *value = PyDict_GetItemWithError(attrs, name);
+    if (value == NULL)
+        PyErr_Clear();
+    return value;
+}
+
+/* `value` in decimal at `out` (no terminator): its length, at most 20. (sprintf's format parsing
+ * costs more than the few digits of a port, a TTL or an address's byte.) */
+static inline Py_ssize_t twin_put_decimal(char *out, unsigned long long value)
+{
+    char digits[20];
+    Py_ssize_t n = 0;
+    do {
+        digits[n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    for (Py_ssize_t i = 0; i < n; i++)
+        out[i] = digits[n - 1 - i];
+    return n;
+}
+
 #endif

@@ -5,8 +5,9 @@
  * ACK, on a flow whose first packets the piece has already kept; or UDP, where a flow's piece
  * holds nothing but counts and each direction's service (told by `udp_service` from its first
  * payload; on a DNS port, told here as it would tell it). For those, `bind(decoder, fallback,
- * udp_service, dns_ports)` gives a function that does what `FlowDecoder.python_packet` would do
- * (the same counts in the same Python objects).
+ * udp_service, dns_ports, icmp_pairs)` gives a function that does what
+ * `FlowDecoder.python_packet` would do (the same counts in the same Python objects). ICMP flows
+ * are counted as UDP's (keyed by Zeek's type pairs), and a frame without IP by its ethertype.
  * It first checks every condition; when one does not hold (a new TCP flow, a TCP timeout, a
  * SYN, FIN or RST, data out of order, a packet the piece keeps, a tunnelled packet, a new
  * second or a new stack of layers), it changes nothing and calls `fallback`, the Python
@@ -39,7 +40,7 @@ enum {
 #define HALF32 0x80000000LL
 
 static PyObject *str_tcp, *str_udp, *str_flows, *str_tally, *str_stacks, *str_done, *int_zero,
-    *int_one, *int_minus_one, *str_dns, *str_empty;
+    *int_one, *int_minus_one, *str_dns, *str_empty, *str_l2, *str_icmp, *str_icmpv6, *str_l2_counts;
 
 /* an int object as a C number; -1 with `*ok` cleared when it is no int (or too big) */
 static long long as_int(PyObject *item, int *ok)
@@ -82,19 +83,6 @@ static int set_int(PyObject *list, Py_ssize_t index, long long value)
     return 0;
 }
 
-/* The attribute `name` of the decoder (a borrowed reference kept alive by the decoder), or
- * NULL (no exception) when it is missing. */
-static PyObject *decoder_part(PyObject *decoder, PyObject *name)
-{
-    PyObject *value = PyObject_GetAttr(decoder, name);
-    if (value == NULL) {
-        PyErr_Clear();
-        return NULL;
-    }
-    Py_DECREF(value); /* the decoder's __dict__ holds it */
-    return value;
-}
-
 /* `list.append((first, second))`: 0, or -1 with an exception set */
 static int append_pair(PyObject *list, PyObject *first, PyObject *second)
 {
@@ -130,9 +118,80 @@ static PyObject *new_udp_piece(PyObject *frame, PyObject *ts, int d, PyObject *v
     return piece;
 }
 
+/* The frame's place in the timeline (the tally of its second: `_count`) and in the protocol
+ * hierarchy (its stack of layers: `_layers`), found and read before anything is counted. */
+typedef struct {
+    PyObject *tally, *stack; /* borrowed: the decoder's */
+    long long packets, ip_bytes, frames, frame_bytes;
+} FrameTally;
+
+/* 1: found (`*found` filled); 0: not here (a new second or a new stack: the fallback's);
+ * -1: an error */
+static int find_frame_tally(PyObject *attrs, PyObject *seg, double ts, FrameTally *found)
+{
+    int ok = 1;
+    PyObject *tally = twin_attribute(attrs, str_tally);
+    if (tally == NULL || !PyList_CheckExact(tally) || PyList_GET_SIZE(tally) != 4)
+        return 0;
+    /* (as C integers first: a second of the epoch takes `PyLong_AsDouble` its slow path) */
+    long long second_low = int_item(tally, 2, &ok), second_high = int_item(tally, 3, &ok);
+    if (!ok || !((double)second_low <= ts && ts < (double)second_high))
+        return 0;
+    PyObject *stacks = twin_attribute(attrs, str_stacks);
+    if (stacks == NULL || !PyDict_CheckExact(stacks))
+        return 0;
+    PyObject *stack = PyDict_GetItemWithError(stacks, PyTuple_GET_ITEM(seg, S_LAYERS));
+    if (stack == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (!PyList_CheckExact(stack) || PyList_GET_SIZE(stack) != 2)
+        return 0;
+    found->tally = tally;
+    found->stack = stack;
+    found->packets = int_item(tally, 0, &ok);
+    found->ip_bytes = int_item(tally, 1, &ok);
+    found->frames = int_item(stack, 0, &ok);
+    found->frame_bytes = int_item(stack, 1, &ok);
+    return ok;
+}
+
+/* the frame counted where `find_frame_tally` found its place: 0, or -1 with an exception set */
+static int count_frame(const FrameTally *at, long long ip_len, long long frame_len)
+{
+    if (set_int(at->tally, 0, at->packets + 1) < 0
+        || set_int(at->tally, 1, at->ip_bytes + ip_len) < 0
+        || set_int(at->stack, 0, at->frames + 1) < 0
+        || set_int(at->stack, 1, at->frame_bytes + frame_len) < 0)
+        return -1;
+    return 0;
+}
+
+/* A frame without IP (`python_packet`'s "l2"): counted by its ethertype (the segment's sport),
+ * in the timeline without IP bytes, and in its stack of layers. 1, 0 or -1 as below. */
+static int count_l2(PyObject *attrs, PyObject *ts_obj, PyObject *seg)
+{
+    int ok = 1;
+    long long frame_len = int_field(seg, S_FRAME_LEN, &ok);
+    PyObject *counts = twin_attribute(attrs, str_l2_counts);
+    if (!ok || counts == NULL || !PyDict_CheckExact(counts))
+        return 0;
+    PyObject *ethertype = PyTuple_GET_ITEM(seg, S_SPORT);
+    PyObject *seen = PyDict_GetItemWithError(counts, ethertype);
+    if (seen == NULL && PyErr_Occurred())
+        return -1;
+    long long before = seen == NULL ? 0 : as_int(seen, &ok);
+    FrameTally at;
+    int found = ok ? find_frame_tally(attrs, seg, PyFloat_AS_DOUBLE(ts_obj), &at) : 0;
+    if (found <= 0)
+        return found;
+    PyObject *after = PyLong_FromLongLong(before + 1);
+    int failed = after == NULL || PyDict_SetItem(counts, ethertype, after) < 0;
+    Py_XDECREF(after);
+    return failed || count_frame(&at, 0, frame_len) < 0 ? -1 : 1;
+}
+
 /* 1: counted here; 0: the fallback must take the packet (nothing changed); -1: an error. */
-static int count_keyed(PyObject *decoder, PyObject *services, PyObject *frame,
-                       PyObject *ts_obj, PyObject *seg, PyObject *key, int d, int tcp,
+static int count_keyed(PyObject *attrs, PyObject *services, PyObject *frame,
+                       PyObject *ts_obj, PyObject *seg, PyObject *key, int d, int tcp, int icmp,
                        PyObject *service);
 
 /* What `udp_service` says of a payload on a DNS port (`dns_ports`, a tuple of ints: services.py's
@@ -151,32 +210,54 @@ static PyObject *dns_port_service(PyObject *dns_ports, long long sport, long lon
     return NULL;
 }
 
-/* `services`: (udp_service, dns_ports), see `bind` */
-static int count_packet(PyObject *decoder, PyObject *services, PyObject *frame,
+enum { T_OTHER, T_TCP, T_UDP, T_ICMP, T_ICMPV6, T_L2 };
+
+/* which of the transports counted here a segment names (the decoder's interned names are
+ * told apart by identity; another str equal to one of them by its text) */
+static int transport_kind(PyObject *transport)
+{
+    PyObject *names[] = {str_tcp, str_udp, str_icmp, str_icmpv6, str_l2};
+    int kinds[] = {T_TCP, T_UDP, T_ICMP, T_ICMPV6, T_L2};
+    for (int i = 0; i < 5; i++)
+        if (transport == names[i])
+            return kinds[i];
+    if (!PyUnicode_CheckExact(transport))
+        return T_OTHER;
+    for (int i = 0; i < 5; i++)
+        if (PyUnicode_Compare(transport, names[i]) == 0)
+            return kinds[i];
+    return T_OTHER; /* (two strs compare without an error) */
+}
+
+/* `services`: (udp_service, dns_ports, icmp4_pairs, icmp6_pairs), see `bind` */
+static int count_packet(PyObject *attrs, PyObject *services, PyObject *frame,
                         PyObject *ts_obj, PyObject *seg)
 {
     if (!PyTuple_Check(seg) || PyTuple_GET_SIZE(seg) != S_FIELDS || !PyFloat_CheckExact(ts_obj))
         return 0;
     PyObject *transport = PyTuple_GET_ITEM(seg, S_TRANSPORT);
-    int tcp;
-    if (transport == str_tcp || (PyUnicode_Check(transport)
-                                 && PyUnicode_Compare(transport, str_tcp) == 0))
-        tcp = 1;
-    else if (transport == str_udp || (PyUnicode_Check(transport)
-                                      && PyUnicode_Compare(transport, str_udp) == 0))
-        tcp = 0;
-    else
+    int kind = transport_kind(transport);
+    if (kind == T_L2)
+        return count_l2(attrs, ts_obj, seg);
+    if (kind == T_OTHER)
         return 0;
-    if (PyErr_Occurred())
-        return -1;
+    int tcp = kind == T_TCP, icmp = kind == T_ICMP || kind == T_ICMPV6;
     if (PyTuple_GET_ITEM(seg, S_OUTER) != Py_None)
         return 0;
     PyObject *src = PyTuple_GET_ITEM(seg, S_SRC), *dst = PyTuple_GET_ITEM(seg, S_DST);
     PyObject *sport = PyTuple_GET_ITEM(seg, S_SPORT), *dport = PyTuple_GET_ITEM(seg, S_DPORT);
     if (!PyUnicode_CheckExact(src) || !PyUnicode_CheckExact(dst))
         return 0;
+    if (icmp) { /* `key_parts`: Zeek's ports, the type and its counterpart type (or the code) */
+        PyObject *pairs = PyTuple_GET_ITEM(services, kind == T_ICMPV6 ? 3 : 2);
+        PyObject *counterpart = PyDict_GetItemWithError(pairs, sport);
+        if (counterpart == NULL && PyErr_Occurred())
+            return -1;
+        if (counterpart != NULL)
+            dport = counterpart;
+    }
     int ok = 1;
-    long long sport_n = int_field(seg, S_SPORT, &ok), dport_n = int_field(seg, S_DPORT, &ok);
+    long long sport_n = int_field(seg, S_SPORT, &ok), dport_n = as_int(dport, &ok);
     if (!ok)
         return 0;
 
@@ -189,15 +270,17 @@ static int count_packet(PyObject *decoder, PyObject *services, PyObject *frame,
                            : PyTuple_Pack(5, transport, dst, dport, src, sport);
     if (key == NULL)
         return -1;
-    int result = count_keyed(decoder, services, frame, ts_obj, seg, key, d, tcp, NULL);
+    /* (other transports than UDP show no service: "" for a payload) */
+    int result = count_keyed(attrs, services, frame, ts_obj, seg, key, d, tcp, icmp,
+                             icmp ? str_empty : NULL);
     Py_DECREF(key);
     return result;
 }
 
 /* `count_packet` once the flow's key is made (d: the packet's canonical side). `service`:
  * NULL, or what `udp_service` said of this packet's payload (see below). */
-static int count_keyed(PyObject *decoder, PyObject *services, PyObject *frame,
-                       PyObject *ts_obj, PyObject *seg, PyObject *key, int d, int tcp,
+static int count_keyed(PyObject *attrs, PyObject *services, PyObject *frame,
+                       PyObject *ts_obj, PyObject *seg, PyObject *key, int d, int tcp, int icmp,
                        PyObject *service)
 {
     int ok = 1;
@@ -206,7 +289,9 @@ static int count_keyed(PyObject *decoder, PyObject *services, PyObject *frame,
     long long ip_len = int_field(seg, S_IP_LEN, &ok), frame_len = int_field(seg, S_FRAME_LEN, &ok);
     if (!ok)
         return 0;
-    PyObject *flows = decoder_part(decoder, str_flows);
+    if (icmp) /* the payload after the 8 bytes of the ICMP header */
+        size = size > 8 ? size - 8 : 0;
+    PyObject *flows = twin_attribute(attrs, str_flows);
     if (flows == NULL || !PyDict_CheckExact(flows))
         return 0;
     /* a UDP flow's first packet, or its first after the timeout, starts a piece here; a TCP
@@ -287,27 +372,16 @@ static int count_keyed(PyObject *decoder, PyObject *services, PyObject *frame,
         PyObject *told = PyObject_Vectorcall(PyTuple_GET_ITEM(services, 0), args, 3, NULL);
         if (told == NULL)
             return -1;
-        int result = count_keyed(decoder, services, frame, ts_obj, seg, key, d, tcp, told);
+        int result = count_keyed(attrs, services, frame, ts_obj, seg, key, d, tcp, icmp, told);
         Py_DECREF(told);
         return result;
     }
 
     /* the timeline's second and the stack of layers: known already */
-    PyObject *tally = decoder_part(decoder, str_tally);
-    if (tally == NULL || !PyList_CheckExact(tally) || PyList_GET_SIZE(tally) != 4)
-        return 0;
-    /* (as C integers first: a second of the epoch takes `PyLong_AsDouble` its slow path) */
-    long long second_low = int_item(tally, 2, &ok), second_high = int_item(tally, 3, &ok);
-    if (!ok || !((double)second_low <= ts && ts < (double)second_high))
-        return 0;
-    PyObject *stacks = decoder_part(decoder, str_stacks);
-    if (stacks == NULL || !PyDict_CheckExact(stacks))
-        return 0;
-    PyObject *stack = PyDict_GetItemWithError(stacks, PyTuple_GET_ITEM(seg, S_LAYERS));
-    if (stack == NULL)
-        return PyErr_Occurred() ? -1 : 0;
-    if (!PyList_CheckExact(stack) || PyList_GET_SIZE(stack) != 2)
-        return 0;
+    FrameTally at;
+    int found = find_frame_tally(attrs, seg, ts, &at);
+    if (found <= 0)
+        return found;
     long long packets = 0, ip_bytes = 0, data = 0, zero_windows = 0;
     if (piece != NULL) {
         packets = int_item(piece, PACKETS + d, &ok);
@@ -315,13 +389,11 @@ static int count_keyed(PyObject *decoder, PyObject *services, PyObject *frame,
         data = int_item(piece, DATA + d, &ok);
         zero_windows = tcp ? int_item(piece, ZERO_WIN + d, &ok) : 0;
     }
-    long long tally_packets = int_item(tally, 0, &ok), tally_bytes = int_item(tally, 1, &ok);
-    long long stack_frames = int_item(stack, 0, &ok), stack_bytes = int_item(stack, 1, &ok);
     if (!ok)
         return 0;
     PyObject *done = NULL;
     if (ended != NULL) {
-        done = decoder_part(decoder, str_done);
+        done = twin_attribute(attrs, str_done);
         if (done == NULL || !PyList_CheckExact(done))
             return 0;
     }
@@ -357,14 +429,10 @@ static int count_keyed(PyObject *decoder, PyObject *services, PyObject *frame,
         if (zero_window && set_int(piece, ZERO_WIN + d, zero_windows + 1) < 0)
             return -1;
     }
-    if (set_int(tally, 0, tally_packets + 1) < 0 || set_int(tally, 1, tally_bytes + ip_len) < 0
-        || set_int(stack, 0, stack_frames + 1) < 0
-        || set_int(stack, 1, stack_bytes + frame_len) < 0)
-        return -1;
-    return 1;
+    return count_frame(&at, ip_len, frame_len) < 0 ? -1 : 1;
 }
 
-/* the bound function: self is (decoder, fallback, (udp_service, dns_ports)) */
+/* the bound function: self is (the decoder's instance dict, fallback, services) */
 static PyObject *packet(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 3) {
@@ -387,8 +455,9 @@ static PyMethodDef packet_def = {
 
 static PyObject *bind(PyObject *module, PyObject *args)
 {
-    PyObject *decoder, *fallback, *udp_service, *dns_ports;
-    if (!PyArg_ParseTuple(args, "OOOO:bind", &decoder, &fallback, &udp_service, &dns_ports))
+    PyObject *decoder, *fallback, *udp_service, *dns_ports, *icmp4_pairs, *icmp6_pairs;
+    if (!PyArg_ParseTuple(args, "OOOO(O!O!):bind", &decoder, &fallback, &udp_service, &dns_ports,
+                          &PyDict_Type, &icmp4_pairs, &PyDict_Type, &icmp6_pairs))
         return NULL;
     if (!PyCallable_Check(fallback) || !PyCallable_Check(udp_service)) {
         PyErr_SetString(PyExc_TypeError, "the fallback and udp_service must be callable");
@@ -407,22 +476,27 @@ static PyObject *bind(PyObject *module, PyObject *args)
             return NULL;
         }
     }
-    PyObject *services = PyTuple_Pack(2, udp_service, ports);
+    PyObject *services = PyTuple_Pack(4, udp_service, ports, icmp4_pairs, icmp6_pairs);
     Py_DECREF(ports);
-    if (services == NULL)
-        return NULL;
-    PyObject *items[3] = {decoder, fallback, services};
-    PyObject *bound = twin_bound_items(module, &packet_def, items, 3);
-    Py_DECREF(services);
+    /* the decoder's attributes, read from its instance dict (see `twin_instance_dict`) */
+    PyObject *attrs = services == NULL ? NULL : twin_instance_dict(decoder);
+    PyObject *bound = NULL;
+    if (attrs != NULL) {
+        PyObject *items[3] = {attrs, fallback, services};
+        bound = twin_bound_items(module, &packet_def, items, 3);
+    }
+    Py_XDECREF(attrs);
+    Py_XDECREF(services);
     return bound;
 }
 
 static PyMethodDef methods[] = {
     {"bind", bind, METH_VARARGS,
-     "bind(decoder, fallback, udp_service, dns_ports): the decoder's `packet`, counting in C (a "
-     "UDP flow's new piece and each direction's service included: told here on `dns_ports` as "
-     "`udp_service` tells it, else by `udp_service`) and "
-     "calling `fallback` (the Python method) for every packet that does more than count"},
+     "bind(decoder, fallback, udp_service, dns_ports, (icmp4_pairs, icmp6_pairs)): the "
+     "decoder's `packet`, counting in C (a UDP or ICMP flow's new piece and each direction's "
+     "service included: told here on `dns_ports` as `udp_service` tells it, else by "
+     "`udp_service`) and calling `fallback` (the Python method) for every packet that does more "
+     "than count"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -440,11 +514,16 @@ PyMODINIT_FUNC PyInit__flows(void)
     str_done = PyUnicode_InternFromString("_done");
     str_dns = PyUnicode_InternFromString("dns");
     str_empty = PyUnicode_InternFromString("");
+    str_l2 = PyUnicode_InternFromString("l2");
+    str_l2_counts = PyUnicode_InternFromString("_l2");
+    str_icmp = PyUnicode_InternFromString("icmp");
+    str_icmpv6 = PyUnicode_InternFromString("icmpv6");
     int_zero = PyLong_FromLong(0);
     int_one = PyLong_FromLong(1);
     int_minus_one = PyLong_FromLong(-1);
     if (!str_tcp || !str_udp || !str_flows || !str_tally || !str_stacks || !str_done || !int_zero
-        || !int_one || !int_minus_one || !str_dns || !str_empty)
+        || !int_one || !int_minus_one || !str_dns || !str_empty || !str_l2 || !str_l2_counts
+        || !str_icmp || !str_icmpv6)
         return NULL;
     PyObject *module = twin_module(&module_def);
     if (module == NULL)

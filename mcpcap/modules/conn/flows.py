@@ -164,7 +164,9 @@ class FlowDecoder:
         self._stacks: dict[tuple, list] = {}  # [frames, bytes] per stack of layers
         self.packet = self.python_packet
         if _COMPILED_PACKET is not None:
-            self.packet = _COMPILED_PACKET(self, self.python_packet, udp_service, DNS_PORTS)
+            self.packet = _COMPILED_PACKET(
+                self, self.python_packet, udp_service, DNS_PORTS, (ICMP4_PAIRS, ICMP6_PAIRS)
+            )
 
     def python_packet(self, frame: int, ts: float, seg) -> None:
         """One IP packet (or a frame without IP: counted by ethertype). The hot path: the

@@ -96,21 +96,6 @@ static Py_ssize_t read_name(const unsigned char *buf, Py_ssize_t len, Py_ssize_t
     return n;
 }
 
-/* `value` in decimal at `out` (no terminator): its length. (sprintf's format parsing cost
- * more than the record around it: every A record and TTL is a few digits.) */
-static Py_ssize_t put_decimal(char *out, unsigned long value)
-{
-    char digits[20];
-    Py_ssize_t n = 0;
-    do {
-        digits[n++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value);
-    for (Py_ssize_t i = 0; i < n; i++)
-        out[i] = digits[n - 1 - i];
-    return n;
-}
-
 /* an IPv4 address in dotted-quad form at `out`, terminated: its length */
 static Py_ssize_t put_ipv4(char *out, const unsigned char *address)
 {
@@ -118,7 +103,7 @@ static Py_ssize_t put_ipv4(char *out, const unsigned char *address)
     for (int i = 0; i < 4; i++) {
         if (i)
             out[n++] = '.';
-        n += put_decimal(out + n, address[i]);
+        n += twin_put_decimal(out + n, address[i]);
     }
     out[n] = '\0';
     return n;
@@ -304,7 +289,8 @@ static PyObject *answers_digest(Answers *answers)
     for (int i = 0; i < count; i++) {
         PyObject *data = answers->data[i];
         char digits[20];
-        PyObject *ttl = PyUnicode_FromStringAndSize(digits, put_decimal(digits, answers->ttl[i]));
+        Py_ssize_t digit_count = twin_put_decimal(digits, answers->ttl[i]);
+        PyObject *ttl = PyUnicode_FromStringAndSize(digits, digit_count);
         int address = answers->rtype[i] == T_A || answers->rtype[i] == T_AAAA;
         PyObject *value = address ? Py_NewRef(data) : PyObject_CallMethod(data, "lower", NULL);
         if (ttl == NULL || value == NULL) {

@@ -4,10 +4,10 @@
  * each message it decoded (decoder.py's `decode_brief`). For a datagram on a DNS, mDNS or LLMNR
  * port, `bind(decoder, fallback, briefs, mdns_briefs, learn)` gives a function that looks its
  * message up there (a message not seen yet is first decoded and remembered by `learn`, the
- * Python `decode_brief`) and, when it is clean and no NXDOMAIN response, does what
- * `WorkerDecoder.__call__` does: the same counts (`MessageCounts.add`), the same store row
+ * Python `decode_brief`) and, when it is clean, does what `WorkerDecoder.__call__` does: the
+ * same counts (`MessageCounts.add`, an NXDOMAIN response's names included), the same store row
  * (`message_row`) and the same value returned, in the same Python objects. Every other
- * datagram (another port, a malformed message, an NXDOMAIN response, anything unexpected) goes
+ * datagram (another port, a malformed message, anything unexpected) goes
  * to `fallback`, the Python method, which is the reference; tests/modules/dns/
  * test_worker_compiled.py holds the two to each other.
  */
@@ -21,7 +21,7 @@ enum { DNS_PORT = 53, MDNS_PORT = 5353, LLMNR_PORT = 5355, RCODE_NXDOMAIN = 3, H
 
 static PyObject *str_udp, *str_dns, *str_mdns, *str_llmnr, *int_one, *kw_mdns;
 static PyObject *str_frame, *str_index, *str_counts, *str_rows, *str_shapes, *str_ends,
-    *str_questions;
+    *str_questions, *str_nxdomain_names, *str_lower;
 
 /* dict[key] += 1 (from 1 when missing): 0, or -1 with an exception set */
 static int count_in(PyObject *dict, PyObject *key)
@@ -41,31 +41,65 @@ static int count_in(PyObject *dict, PyObject *key)
     return failed ? -1 : 0;
 }
 
-/* the dict `owner.name` (a new reference), or NULL: no exception when it is missing or no dict */
-static PyObject *dict_attribute(PyObject *owner, PyObject *name)
+/* the dict `name` of an instance dict (a new reference), or NULL: no exception when it is
+ * missing or no dict */
+static PyObject *dict_attribute(PyObject *attrs, PyObject *name)
 {
-    PyObject *value = PyObject_GetAttr(owner, name);
-    if (value == NULL || !PyDict_CheckExact(value)) {
-        PyErr_Clear();
-        Py_XDECREF(value);
-        return NULL;
-    }
-    return value;
+    PyObject *value = twin_attribute(attrs, name);
+    return value != NULL && PyDict_CheckExact(value) ? Py_NewRef(value) : NULL;
 }
 
-/* `MessageCounts.add(brief, ts, src, dst, "udp", protocol)` of a clean message that is no
- * NXDOMAIN response: 1, 0 (counts not as expected: nothing changed), or -1 with an exception */
-static int count_message(PyObject *counts, PyObject *seen, long qr, PyObject *ts, PyObject *src,
-                         PyObject *dst, PyObject *protocol)
+/* An NXDOMAIN response's question names in lower case, as `MessageCounts.add` counts them
+ * (`question[0].lower()`): a new list, Py_None (a question not as expected: the Python's), or
+ * NULL with an exception set */
+static PyObject *lowered_names(PyObject *asked)
 {
-    PyObject *shapes = dict_attribute(counts, str_shapes);
-    PyObject *ends = dict_attribute(counts, str_ends);
-    PyObject *questions = dict_attribute(counts, str_questions);
+    PyObject *names = PyList_New(PyList_GET_SIZE(asked));
+    for (Py_ssize_t i = 0; names != NULL && i < PyList_GET_SIZE(asked); i++) {
+        PyObject *question = PyList_GET_ITEM(asked, i);
+        if (!PyTuple_CheckExact(question) || PyTuple_GET_SIZE(question) < 1
+            || !PyUnicode_CheckExact(PyTuple_GET_ITEM(question, 0))) {
+            Py_DECREF(names);
+            return Py_NewRef(Py_None);
+        }
+        PyObject *name = PyObject_CallMethodNoArgs(PyTuple_GET_ITEM(question, 0), str_lower);
+        if (name == NULL)
+            Py_CLEAR(names);
+        else
+            PyList_SET_ITEM(names, i, name);
+    }
+    return names;
+}
+
+/* `MessageCounts.add(brief, ts, src, dst, "udp", protocol)` of a clean message (`nxdomain`: an
+ * NXDOMAIN response, whose names are counted too): 1, 0 (counts not as expected: nothing
+ * changed), or -1 with an exception */
+static int count_message(PyObject *counts, PyObject *seen, long qr, int nxdomain, PyObject *ts,
+                         PyObject *src, PyObject *dst, PyObject *protocol)
+{
+    PyObject *attrs = twin_instance_dict(counts);
+    if (attrs == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *shapes = dict_attribute(attrs, str_shapes);
+    PyObject *ends = dict_attribute(attrs, str_ends);
+    PyObject *questions = dict_attribute(attrs, str_questions);
+    PyObject *nx_names = nxdomain ? dict_attribute(attrs, str_nxdomain_names) : NULL;
+    Py_DECREF(attrs); /* (the counts, which the caller holds, keep their dict) */
     PyObject *asked = PyTuple_GET_ITEM(seen, B_QUESTIONS);
-    PyObject *second = NULL, *qr_obj = NULL, *shape = NULL, *end = NULL;
+    PyObject *second = NULL, *qr_obj = NULL, *shape = NULL, *end = NULL, *lowered = NULL;
     int result = 0;
-    if (shapes == NULL || ends == NULL || questions == NULL || !PyList_CheckExact(asked))
+    if (shapes == NULL || ends == NULL || questions == NULL || !PyList_CheckExact(asked)
+        || (nxdomain && nx_names == NULL))
         goto done;
+    if (nxdomain) {
+        lowered = lowered_names(asked);
+        if (lowered == NULL || lowered == Py_None) {
+            result = lowered == NULL ? -1 : 0;
+            goto done;
+        }
+    }
     double when = PyFloat_AS_DOUBLE(ts);
     if (!(when > -1e15 && when < 1e15)) /* (also NaN) int(ts) as Python makes it, below */
         goto done;
@@ -85,11 +119,17 @@ static int count_message(PyObject *counts, PyObject *seen, long qr, PyObject *ts
                 goto done;
         }
     }
+    for (Py_ssize_t i = 0; lowered != NULL && i < PyList_GET_SIZE(lowered); i++) {
+        if (count_in(nx_names, PyList_GET_ITEM(lowered, i)) < 0)
+            goto done;
+    }
     result = 1;
 done:
     Py_XDECREF(shapes);
     Py_XDECREF(ends);
     Py_XDECREF(questions);
+    Py_XDECREF(nx_names);
+    Py_XDECREF(lowered);
     Py_XDECREF(second);
     Py_XDECREF(qr_obj);
     Py_XDECREF(shape);
@@ -97,27 +137,29 @@ done:
     return result;
 }
 
-/* The message's place in its frame (the decoder's `_frame` and `_index`, as `__call__` moves
- * them): 0, or -1 with an exception set; `*index` a new reference */
-static int next_index(PyObject *decoder, PyObject *frame, PyObject **index)
+/* The message's place in its frame (the decoder's `_frame` and `_index`, in its instance dict
+ * `attrs`, as `__call__` moves them): 0, or -1 with an exception set; `*index` a new reference */
+static int next_index(PyObject *attrs, PyObject *frame, PyObject **index)
 {
-    PyObject *last = PyObject_GetAttr(decoder, str_frame);
-    if (last == NULL)
+    PyObject *last = twin_attribute(attrs, str_frame);
+    if (last == NULL) {
+        PyErr_SetObject(PyExc_AttributeError, str_frame);
         return -1;
+    }
     int same = PyObject_RichCompareBool(frame, last, Py_EQ);
-    Py_DECREF(last);
     if (same < 0)
         return -1;
     if (same) {
-        PyObject *previous = PyObject_GetAttr(decoder, str_index);
+        PyObject *previous = twin_attribute(attrs, str_index);
+        if (previous == NULL)
+            PyErr_SetObject(PyExc_AttributeError, str_index);
         *index = previous == NULL ? NULL : PyNumber_Add(previous, int_one);
-        Py_XDECREF(previous);
     } else {
         *index = PyLong_FromLong(0);
-        if (*index != NULL && PyObject_SetAttr(decoder, str_frame, frame) < 0)
+        if (*index != NULL && PyDict_SetItem(attrs, str_frame, frame) < 0)
             Py_CLEAR(*index);
     }
-    if (*index == NULL || PyObject_SetAttr(decoder, str_index, *index) < 0) {
+    if (*index == NULL || PyDict_SetItem(attrs, str_index, *index) < 0) {
         Py_CLEAR(*index);
         return -1;
     }
@@ -189,20 +231,17 @@ static PyObject *remembered(PyObject *self, PyObject *frame, PyObject *ts, PyObj
         return Py_None;
     }
     long qr = flags >> 15;
-    if (qr && rcode == RCODE_NXDOMAIN) /* its names are counted too: the Python does that */
-        return Py_None;
 
-    PyObject *decoder = PyTuple_GET_ITEM(self, 0);
-    PyObject *counts = PyObject_GetAttr(decoder, str_counts);
-    PyObject *rows = PyObject_GetAttr(decoder, str_rows);
+    PyObject *attrs = PyTuple_GET_ITEM(self, 0); /* the decoder's instance dict */
+    PyObject *counts = Py_XNewRef(twin_attribute(attrs, str_counts));
+    PyObject *rows = Py_XNewRef(twin_attribute(attrs, str_rows));
     PyObject *result = Py_None, *index = NULL, *row = NULL, *ident = NULL, *qr_obj = NULL;
-    if (counts == NULL || rows == NULL || !PyList_CheckExact(rows)) {
-        PyErr_Clear();
+    if (counts == NULL || rows == NULL || !PyList_CheckExact(rows))
         goto done;
-    }
     PyObject *src = PyTuple_GET_ITEM(seg, S_SRC), *dst = PyTuple_GET_ITEM(seg, S_DST);
     /* the counts first: what they do not take leaves everything as it was */
-    int counted = count_message(counts, seen, qr, ts, src, dst, protocol);
+    int counted = count_message(counts, seen, qr, qr && rcode == RCODE_NXDOMAIN, ts, src, dst,
+                                protocol);
     if (counted <= 0) {
         result = counted < 0 ? NULL : Py_None;
         goto done;
@@ -211,7 +250,7 @@ static PyObject *remembered(PyObject *self, PyObject *frame, PyObject *ts, PyObj
     const unsigned char *raw = (const unsigned char *)PyBytes_AS_STRING(payload);
     ident = PyLong_FromLong((raw[0] << 8) | raw[1]);
     qr_obj = PyLong_FromLong(qr);
-    if (ident == NULL || qr_obj == NULL || next_index(decoder, frame, &index) < 0)
+    if (ident == NULL || qr_obj == NULL || next_index(attrs, frame, &index) < 0)
         goto done;
     row = PyTuple_Pack(12, frame, index, ts, src, PyTuple_GET_ITEM(seg, S_SPORT), dst,
                        PyTuple_GET_ITEM(seg, S_DPORT), str_udp, protocol, qr_obj, ident, payload);
@@ -228,7 +267,8 @@ done:
     return result;
 }
 
-/* the bound function: self is (decoder, fallback, briefs, mdns_briefs, learn) */
+/* the bound function: self is (the decoder's instance dict, fallback, briefs, mdns_briefs,
+ * learn) */
 static PyObject *call(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 3) {
@@ -256,8 +296,14 @@ static PyObject *bind(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "the fallback and learn must be callable");
         return NULL;
     }
-    PyObject *items[5] = {decoder, fallback, briefs, mdns_briefs, learn};
-    return twin_bound_items(module, &call_def, items, 5);
+    /* the decoder's attributes, read from its instance dict (see `twin_instance_dict`) */
+    PyObject *attrs = twin_instance_dict(decoder);
+    if (attrs == NULL)
+        return NULL;
+    PyObject *items[5] = {attrs, fallback, briefs, mdns_briefs, learn};
+    PyObject *bound = twin_bound_items(module, &call_def, items, 5);
+    Py_DECREF(attrs);
+    return bound;
 }
 
 static PyMethodDef methods[] = {
@@ -285,7 +331,8 @@ PyMODINIT_FUNC PyInit__worker(void)
         || !interned("llmnr", &str_llmnr) || !interned("_frame", &str_frame)
         || !interned("_index", &str_index) || !interned("_counts", &str_counts)
         || !interned("_rows", &str_rows) || !interned("_shapes", &str_shapes)
-        || !interned("_ends", &str_ends) || !interned("_questions", &str_questions))
+        || !interned("_ends", &str_ends) || !interned("_questions", &str_questions)
+        || !interned("nxdomain_names", &str_nxdomain_names) || !interned("lower", &str_lower))
         return NULL;
     int_one = PyLong_FromLong(1);
     kw_mdns = Py_BuildValue("(s)", "mdns");

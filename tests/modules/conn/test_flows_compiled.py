@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from mcpcap.core.decap import Segment
 from mcpcap.modules.conn import flows
 from mcpcap.modules.conn.flows import FlowDecoder
-from tests.modules.conn.flowkit import ACK, FIN, PSH, RST, SYN, tcp, udp
+from tests.modules.conn.flowkit import ACK, FIN, PSH, RST, SYN, icmp, tcp, udp
 from tests.twins import captures, segments
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -44,7 +44,11 @@ class _Twins:
             self.compiled.python_packet(frame, ts, seg)
 
         self.compiled.packet = flows._COMPILED_PACKET(
-            self.compiled, fallback, flows.udp_service, flows.DNS_PORTS
+            self.compiled,
+            fallback,
+            flows.udp_service,
+            flows.DNS_PORTS,
+            (flows.ICMP4_PAIRS, flows.ICMP6_PAIRS),
         )
 
     def feed(self, packets: list[Packet], flush_every: int = 0) -> None:
@@ -199,4 +203,51 @@ def test_random_udp_flows(steps, flush_every):
     # only each span's first packet of a second (and of a stack of layers) went to the Python
     span = (lambda i: i // flush_every) if flush_every else (lambda i: 0)
     firsts = {(span(i), int(ts), seg.vlan) for i, (_, ts, seg) in enumerate(packets)}
+    assert twins.handed <= len(firsts)
+
+
+_ICMP = st.sampled_from([
+    (False, 8, 0), (False, 0, 0), (False, 3, 3), (False, 11, 0), (False, 13, 0), (False, 5, 1),
+    (True, 128, 0), (True, 129, 0), (True, 135, 0), (True, 136, 0), (True, 1, 4), (True, 3, 0),
+])  # fmt: skip
+
+
+def _l2(ethertype: int, layers: tuple) -> Segment:
+    return Segment("l2", "", ethertype, "", 0, b"", 0, 0, layers=layers, frame_len=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),  # which pair of hosts (or a frame without IP for 2)
+            st.booleans(),  # direction
+            _ICMP,  # (IPv6, type, code)
+            st.sampled_from([b"", b"\0" * 4, b"\0" * 8, b"\0" * 64]),  # the message from its type
+            st.sampled_from([0.0, 0.2, 1.0, 60.0, 60.5]),  # gap in seconds
+            st.sampled_from([0x0806, 0x88CC, 0]),  # a frame without IP's ethertype
+        ),
+        max_size=60,
+    ),
+    st.sampled_from([0, 4, 9]),
+)
+def test_random_icmp_flows_and_frames_without_ip(steps, flush_every):
+    """ICMP flows keyed by Zeek's type pairs (a request and its reply are one flow, an error
+    its own), their timeouts and payload bytes past the header; frames without IP counted by
+    ethertype: the C takes all but each span's first packet of a second or a stack."""
+    hosts = [("10.0.0.1", "10.0.0.2"), ("fe80::1", "fe80::2")]
+    ts = 1.0
+    packets = []
+    for frame, (pair, back, (v6, kind, code), data, gap, ethertype) in enumerate(steps, 1):
+        ts += gap
+        if pair == 2:
+            layers = ("eth", "arp") if ethertype == 0x0806 else ("eth", "other")
+            packets.append((frame, ts, _l2(ethertype, layers)))
+            continue
+        src, dst = hosts[v6][::-1] if back else hosts[v6]
+        packets.append((frame, ts, icmp(src, dst, kind, code, data, v6=v6)))
+    twins = _Twins()
+    twins.feed(packets, flush_every)
+    span = (lambda i: i // flush_every) if flush_every else (lambda i: 0)
+    firsts = {(span(i), int(ts), seg.layers) for i, (_, ts, seg) in enumerate(packets)}
     assert twins.handed <= len(firsts)

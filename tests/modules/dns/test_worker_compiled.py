@@ -161,9 +161,27 @@ def test_mdns_and_dns_are_remembered_apart():
     assert bytes(QUERY[2:]) in dns_seen and bytes(QUERY[2:]) in mdns_seen
 
 
-def test_malformed_and_nxdomain_messages_go_to_the_python():
-    """What the C does not count itself is decoded (and remembered) once, then handed on."""
+def test_malformed_messages_go_to_the_python():
+    """What the C does not count itself is decoded (and remembered) once, then handed on; an
+    NXDOMAIN response is counted in C, its question names too."""
     twins = _Twins()
     for frame, payload in enumerate((MALFORMED, NXDOMAIN, MALFORMED, NXDOMAIN), start=1):
         twins.feed([(frame, 1.0, udp(("10.0.0.2", 53), ("10.0.0.1", 40000), payload))])
-    assert twins.handed == 4
+    assert twins.handed == 2
+
+
+def test_an_nxdomain_responses_names_are_counted_in_lower_case():
+    """`MessageCounts.add` counts an NXDOMAIN response's question names, lowered: the C does
+    the same, without the Python."""
+    shouted = NXDOMAIN.replace(b"\x03www\x07example", b"\x03WwW\x07Example")
+    twins = _Twins()
+    datagrams = [
+        (frame, 2.0, udp(("10.0.0.2", 53), ("10.0.0.1", 40000), payload))
+        for frame, payload in enumerate((NXDOMAIN, shouted, shouted), start=1)
+    ]
+    for frame, ts, seg in datagrams:
+        twins.calls += 1
+        assert twins.compiled.compiled_call(frame, ts, seg) == twins.python(frame, ts, seg)
+    assert twins.handed == 0
+    assert twins.compiled._counts.nxdomain_names == {"www.example.com": 3}
+    assert twins.compiled.flush() == twins.python.flush()
