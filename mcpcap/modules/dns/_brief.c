@@ -31,6 +31,9 @@ enum { T_A = 1, T_NS = 2, T_CNAME = 5, T_SOA = 6, T_PTR = 12, T_MX = 15, T_TXT =
 #define ITEM_SEPARATOR "\x1f"
 
 static PyObject *empty_tuple, *empty_str, *int_zero, *int_one, *list_mark, *item_separator;
+/* decoder.py's names for the remembered briefs (see `remember`) */
+static PyObject *s_seen, *s_mdns_seen, *s_older, *s_mdns_older, *s_count, *s_bound, *s_decode,
+    *s_next_generation;
 
 /* bytes that stand for themselves in a label (names.py's _PLAIN) and in a character-string
  * (rdata.py's _PLAIN_STRING) */
@@ -485,7 +488,129 @@ static PyObject *bind_brief(PyObject *module, PyObject *args)
     return twin_bound_items(module, &brief_def, items, 2);
 }
 
+/* The value of `name` in decoder.py's globals (borrowed), or NULL with an exception set */
+static PyObject *global(PyObject *space, PyObject *name)
+{
+    PyObject *value = PyDict_GetItemWithError(space, name);
+    if (value == NULL && !PyErr_Occurred())
+        PyErr_Format(PyExc_RuntimeError, "decoder.py has no %S", name);
+    return value;
+}
+
+/* The dict `name` of decoder.py's globals (borrowed), or NULL with an exception set */
+static PyObject *global_dict(PyObject *space, PyObject *name)
+{
+    PyObject *value = global(space, name);
+    if (value != NULL && !PyDict_CheckExact(value)) {
+        PyErr_Format(PyExc_TypeError, "decoder.py's %S is not a dict", name);
+        return NULL;
+    }
+    return value;
+}
+
+/* What a brief keeps to be remembered: (*brief[1:9], brief[10]); a new reference, or NULL */
+static PyObject *kept_of(PyObject *brief)
+{
+    if (!PyTuple_CheckExact(brief) || PyTuple_GET_SIZE(brief) != 11) {
+        PyErr_SetString(PyExc_TypeError, "a brief must be an 11-tuple");
+        return NULL;
+    }
+    PyObject *kept = PyTuple_New(9);
+    for (Py_ssize_t i = 0; kept != NULL && i < 9; i++)
+        PyTuple_SET_ITEM(kept, i, Py_NewRef(PyTuple_GET_ITEM(brief, i < 8 ? i + 1 : 10)));
+    return kept;
+}
+
+/* The counter of remembered bytes, `size` more: past the bound, the next generation starts
+ * and the counter starts again from `size`. 0, or -1 with an exception set */
+static int count_remembered(PyObject *space, Py_ssize_t size)
+{
+    PyObject *count = global(space, s_count), *bound = global(space, s_bound);
+    if (count == NULL || bound == NULL)
+        return -1;
+    Py_ssize_t total = PyLong_AsSsize_t(count), limit = PyLong_AsSsize_t(bound);
+    if ((total == -1 || limit == -1) && PyErr_Occurred())
+        return -1;
+    total += size;
+    if (total > limit) {
+        PyObject *next = global(space, s_next_generation);
+        PyObject *done = next == NULL ? NULL : PyObject_CallNoArgs(next);
+        if (done == NULL)
+            return -1;
+        Py_DECREF(done);
+        total = size;
+    }
+    PyObject *value = PyLong_FromSsize_t(total);
+    int failed = value == NULL || PyDict_SetItem(space, s_count, value) < 0;
+    Py_XDECREF(value);
+    return failed ? -1 : 0;
+}
+
+/* the bound function: remember_brief(buf, mdns); self is (decoder.py's globals,), read at each
+ * call as `python_remember_brief` reads them (a new reference, or NULL with an exception set) */
+static PyObject *remember(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "remember(buf, mdns)");
+        return NULL;
+    }
+    PyObject *buf = args[0];
+    int mdns = PyObject_IsTrue(args[1]);
+    if (mdns < 0)
+        return NULL;
+    if (!PyBytes_CheckExact(buf) || PyBytes_GET_SIZE(buf) < HEADER) {
+        PyErr_SetString(PyExc_TypeError, "remember takes the bytes of a message of 12 or more");
+        return NULL;
+    }
+    PyObject *space = PyTuple_GET_ITEM(self, 0);
+    PyObject *briefs = global_dict(space, mdns ? s_mdns_seen : s_seen);
+    if (briefs == NULL)
+        return NULL;
+    PyObject *key = PyBytes_FromStringAndSize(PyBytes_AS_STRING(buf) + 2,
+                                              PyBytes_GET_SIZE(buf) - 2);
+    if (key == NULL)
+        return NULL;
+    PyObject *seen = Py_XNewRef(PyDict_GetItemWithError(briefs, key));
+    if (seen != NULL || PyErr_Occurred())
+        goto done;
+    PyObject *older = global_dict(space, mdns ? s_mdns_older : s_older);
+    if (older == NULL)
+        goto done;
+    seen = Py_XNewRef(PyDict_GetItemWithError(older, key));
+    if (seen == NULL && !PyErr_Occurred()) {
+        PyObject *decode = global(space, s_decode);
+        PyObject *brief = decode == NULL ? NULL : PyObject_Vectorcall(decode, args, 2, NULL);
+        if (brief == NULL)
+            goto done;
+        seen = kept_of(brief);
+        Py_DECREF(brief);
+    }
+    /* (the current generation is read before a new one starts: the same dict, emptied) */
+    if (seen != NULL && (count_remembered(space, PyBytes_GET_SIZE(buf)) < 0
+                         || PyDict_SetItem(briefs, key, seen) < 0))
+        Py_CLEAR(seen);
+done:
+    Py_DECREF(key);
+    return seen;
+}
+
+static PyMethodDef remember_def = {
+    "remember", (PyCFunction)(void (*)(void))remember, METH_FASTCALL,
+    "remember(buf, mdns): python_remember_brief, in C",
+};
+
+static PyObject *bind_remember(PyObject *module, PyObject *args)
+{
+    PyObject *space;
+    if (!PyArg_ParseTuple(args, "O!:bind_remember", &PyDict_Type, &space))
+        return NULL;
+    return twin_bound_items(module, &remember_def, &space, 1);
+}
+
 static PyMethodDef methods[] = {
+    {"bind_remember", bind_remember, METH_VARARGS,
+     "bind_remember(namespace): decoder.py's remember_brief, in C, over the generations, the "
+     "counter and the bound that `namespace` (that module's globals) holds"},
     {"bind", bind_brief, METH_VARARGS,
      "bind(fallback, query_question): decode_brief's decode, in C for the common message and "
      "by `fallback` (the Python function) for every other"},
@@ -506,6 +631,14 @@ PyMODINIT_FUNC PyInit__brief(void)
     item_separator = PyUnicode_FromString(ITEM_SEPARATOR);
     if (!empty_tuple || !empty_str || !int_zero || !int_one || !list_mark || !item_separator)
         return NULL;
+    const char *names[] = {"_briefs_seen", "_mdns_briefs_seen", "_briefs_older",
+                           "_mdns_briefs_older", "_brief_bytes", "_BRIEF_CACHE_BYTES",
+                           "_decode_brief", "_next_generation"};
+    PyObject **slots[] = {&s_seen, &s_mdns_seen, &s_older, &s_mdns_older, &s_count, &s_bound,
+                          &s_decode, &s_next_generation};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if ((*slots[i] = PyUnicode_InternFromString(names[i])) == NULL)
+            return NULL;
     PyObject *module = twin_module(&module_def);
     if (module == NULL)
         return NULL;

@@ -3,10 +3,10 @@
  * A capture repeats whole DNS messages over and over, and the decoder remembers the `Brief` of
  * each message it decoded (decoder.py's `decode_brief`). For a datagram on a DNS, mDNS or LLMNR
  * port, `bind(decoder, fallback, briefs, mdns_briefs, learn)` gives a function that looks its
- * message up there (a message not seen yet is first decoded and remembered by `learn`, the
- * Python `decode_brief`) and, when it is clean, does what `WorkerDecoder.__call__` does: the
- * same counts (`MessageCounts.add`, an NXDOMAIN response's names included), the same store row
- * (`message_row`) and the same value returned, in the same Python objects. Every other
+ * message up there (a message not seen yet is first decoded and remembered by `learn`,
+ * decoder.py's `remember_brief`) and, when it is clean, does what `WorkerDecoder.__call__`
+ * does: the same counts (`MessageCounts.add`, an NXDOMAIN response's names included), the same
+ * store row (`message_row`) and the same value returned, in the same Python objects. Every other
  * datagram (another port, a malformed message, anything unexpected) goes
  * to `fallback`, the Python method, which is the reference; tests/modules/dns/
  * test_worker_compiled.py holds the two to each other.
@@ -19,7 +19,7 @@ enum { S_SRC = 1, S_SPORT = 2, S_DST = 3, S_DPORT = 4, S_PAYLOAD = 5, S_FIELDS =
 enum { B_FLAGS, B_RCODE, B_OPCODE, B_MALFORMED, B_QUESTIONS, B_VIEW = 8, B_FIELDS };
 enum { DNS_PORT = 53, MDNS_PORT = 5353, LLMNR_PORT = 5355, RCODE_NXDOMAIN = 3, HEADER = 12 };
 
-static PyObject *str_udp, *str_dns, *str_mdns, *str_llmnr, *int_one, *kw_mdns;
+static PyObject *str_udp, *str_dns, *str_mdns, *str_llmnr, *int_one;
 static PyObject *str_frame, *str_index, *str_counts, *str_rows, *str_shapes, *str_ends,
     *str_questions, *str_nxdomain_names, *str_lower;
 
@@ -191,6 +191,9 @@ static PyObject *seen_brief(PyObject *briefs, PyObject *payload)
     return seen;
 }
 
+static PyObject *taken(PyObject *self, PyObject *frame, PyObject *ts, PyObject *seg,
+                       PyObject *protocol, PyObject *seen);
+
 /* `__call__` of a remembered message: its result (a new reference), Py_None borrowed when it
  * is not one this code takes (nothing changed), or NULL with an exception set */
 static PyObject *remembered(PyObject *self, PyObject *frame, PyObject *ts, PyObject *seg)
@@ -208,19 +211,24 @@ static PyObject *remembered(PyObject *self, PyObject *frame, PyObject *ts, PyObj
     if (protocol == NULL || !PyBytes_CheckExact(payload) || PyBytes_GET_SIZE(payload) < HEADER)
         return Py_None;
     PyObject *briefs = PyTuple_GET_ITEM(self, protocol == str_mdns ? 3 : 2);
-    PyObject *seen = seen_brief(briefs, payload);
+    PyObject *seen = Py_XNewRef(seen_brief(briefs, payload));
     if (seen == NULL && !PyErr_Occurred()) {
-        /* a message not seen yet: `decode_brief` decodes and remembers it */
+        /* a message not seen yet: `remember_brief` decodes and remembers it */
         PyObject *learn_args[2] = {payload, protocol == str_mdns ? Py_True : Py_False};
-        PyObject *brief = PyObject_Vectorcall(PyTuple_GET_ITEM(self, 4), learn_args, 1,
-                                              kw_mdns);
-        if (brief == NULL)
-            return NULL;
-        Py_DECREF(brief);
-        seen = seen_brief(briefs, payload);
+        seen = PyObject_Vectorcall(PyTuple_GET_ITEM(self, 4), learn_args, 2, NULL);
     }
     if (seen == NULL)
         return PyErr_Occurred() ? NULL : Py_None;
+    PyObject *result = taken(self, frame, ts, seg, protocol, seen);
+    Py_DECREF(seen);
+    return result;
+}
+
+/* `remembered`'s work once the message's remembered brief `seen` is found */
+static PyObject *taken(PyObject *self, PyObject *frame, PyObject *ts, PyObject *seg,
+                       PyObject *protocol, PyObject *seen)
+{
+    PyObject *payload = PyTuple_GET_ITEM(seg, S_PAYLOAD);
     if (!PyTuple_CheckExact(seen) || PyTuple_GET_SIZE(seen) != B_FIELDS
         || PyTuple_GET_ITEM(seen, B_MALFORMED) != Py_None)
         return Py_None;
@@ -310,7 +318,7 @@ static PyMethodDef methods[] = {
     {"bind", bind, METH_VARARGS,
      "bind(decoder, fallback, briefs, mdns_briefs, learn): the decoder's call, done in C for "
      "a clean message remembered in `briefs` (`mdns_briefs` for mDNS), a message not seen yet "
-     "being first decoded and remembered by `learn` (`decode_brief`); else by `fallback` (the "
+     "being first decoded and remembered by `learn` (`remember_brief`); else by `fallback` (the "
      "Python method)"},
     {NULL, NULL, 0, NULL},
 };
@@ -335,8 +343,7 @@ PyMODINIT_FUNC PyInit__worker(void)
         || !interned("nxdomain_names", &str_nxdomain_names) || !interned("lower", &str_lower))
         return NULL;
     int_one = PyLong_FromLong(1);
-    kw_mdns = Py_BuildValue("(s)", "mdns");
-    PyObject *module = int_one == NULL || kw_mdns == NULL ? NULL : twin_module(&module_def);
+    PyObject *module = int_one == NULL ? NULL : twin_module(&module_def);
     if (module == NULL)
         return NULL;
     /* the places this code reads, which scan.py checks against its own before it binds */

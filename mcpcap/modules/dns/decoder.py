@@ -194,6 +194,18 @@ def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
     """
     if type(buf) is not bytes:
         buf = bytes(buf)
+    if len(buf) < 12:  # a shorter one keeps only the id bytes it has, and is not remembered
+        return _decode_brief(buf, mdns)
+    seen = remember_brief(buf, mdns)
+    return ((buf[0] << 8) | buf[1], *seen[:8], buf, seen[8])
+
+
+def python_remember_brief(buf: bytes, mdns: bool) -> tuple:
+    """What `decode_brief` keeps of a message of 12 bytes or more (its `Brief` without the id
+    and the raw bytes): looked up in the two generations, else decoded, and remembered in the
+    current one. `remember_brief` is this, or its compiled twin (`_brief.c`), which a worker's
+    compiled decoder (`_worker.c`) calls for each message it has not seen."""
+    global _brief_bytes
     key = buf[2:]
     briefs = _mdns_briefs_seen if mdns else _briefs_seen
     seen = briefs.get(key)
@@ -201,16 +213,13 @@ def decode_brief(buf: bytes, *, mdns: bool = False) -> Brief:
         seen = (_mdns_briefs_older if mdns else _briefs_older).get(key)
         if seen is None:
             brief = _decode_brief(buf, mdns)
-            if len(buf) < 12:  # a shorter one keeps only the id bytes it has
-                return brief
             seen = (*brief[1:9], brief[10])
-        global _brief_bytes
         _brief_bytes += len(buf)
         if _brief_bytes > _BRIEF_CACHE_BYTES:
             _next_generation()
             _brief_bytes = len(buf)
         briefs[key] = seen
-    return ((buf[0] << 8) | buf[1], *seen[:8], buf, seen[8])
+    return seen
 
 
 def _next_generation() -> None:
@@ -509,3 +518,15 @@ def _compiled_decode_brief() -> Callable[[bytes, bool], Brief]:
 
 
 _decode_brief = _compiled_decode_brief()
+
+
+def _compiled_remember_brief() -> Callable[[bytes, bool], tuple]:
+    """`python_remember_brief`, in C where `_brief.c` was built (it reads this module's
+    generations, counter and bound at each call, as the Python does)."""
+    compiled = fastpath.compiled("mcpcap.modules.dns._brief")
+    if compiled is None:
+        return python_remember_brief
+    return compiled.bind_remember(globals())
+
+
+remember_brief = _compiled_remember_brief()

@@ -88,7 +88,7 @@ class WorkerDecoder:
         # messages (`_worker.c`), where that was built
         if _COMPILED_BIND is not None:
             self.compiled_call = _COMPILED_BIND(
-                self, self.__call__, *decoder.seen_briefs(), decode_brief
+                self, self.__call__, *decoder.seen_briefs(), decoder.remember_brief
             )
 
     def __call__(self, frame: int, ts: float, seg) -> Brief | tuple | None:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcpcap.modules.dns import decoder
-from mcpcap.modules.dns.decoder import python_decode_brief
+from mcpcap.modules.dns.decoder import python_decode_brief, python_remember_brief
 from tests.modules.dns.test_decoder import TYPICAL, header, opt, option, question, rr, wire_name
 from tests.modules.dns.test_decoder_fuzz import VALID
 from tests.twins import captures, segments
@@ -204,3 +204,80 @@ def test_a_bytearray_goes_to_the_python():
     twin = _Twin()
     assert twin.decode(bytearray(TYPICAL), False) == python_decode_brief(bytes(TYPICAL), False)
     assert twin.handed == 1
+
+
+def _cache_state() -> tuple:
+    """decoder.py's remembered briefs: both generations of both kinds, and the byte counter."""
+    return (dict(decoder._briefs_seen), dict(decoder._mdns_briefs_seen),
+            dict(decoder._briefs_older), dict(decoder._mdns_briefs_older),
+            decoder._brief_bytes)  # fmt: skip
+
+
+def _remembered_by(remember, messages: list[tuple[bytes, bool]]) -> tuple[list, tuple]:
+    """What `remember` gives for each message from an empty cache, and the cache after them."""
+    decoder.forget_seen()
+    values = [remember(buf, mdns) for buf, mdns in messages]
+    return values, _cache_state()
+
+
+MESSAGES = st.tuples(
+    st.sampled_from([*MADE_IN_C, *VALID, TYPICAL]), st.integers(0, 0xFFFF), st.booleans()
+)
+
+
+@given(st.lists(MESSAGES, max_size=40), st.integers(12, 400))
+@settings(max_examples=150, deadline=None)
+def test_remember_brief_keeps_what_the_python_keeps(messages, bound) -> None:
+    """The compiled `remember_brief` gives the same values and leaves the same generations and
+    counter as `python_remember_brief`, across generation turns (a small bound) and ids."""
+    from mcpcap.modules.dns import _brief
+
+    wire = [(_with_id(base, ident), mdns) for base, ident, mdns in messages if len(base) >= 12]
+    compiled = _brief.bind_remember(vars(decoder))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(decoder, "_BRIEF_CACHE_BYTES", bound)
+        try:
+            assert _remembered_by(compiled, wire) == _remembered_by(python_remember_brief, wire)
+        finally:
+            decoder.forget_seen()
+
+
+def _with_id(buf: bytes, ident: int) -> bytes:
+    return ident.to_bytes(2, "big") + buf[2:]
+
+
+def test_remember_brief_turns_generations_and_finds_the_older_one(monkeypatch) -> None:
+    """Past the bound the current generation becomes the older one: a message found there
+    comes back to the current one without a decode."""
+    from mcpcap.modules.dns import _brief
+
+    decodes: list[bytes] = []
+
+    def counting(buf: bytes, mdns: bool) -> tuple:
+        decodes.append(buf)
+        return python_decode_brief(buf, mdns)
+
+    monkeypatch.setattr(decoder, "_decode_brief", counting)
+    monkeypatch.setattr(decoder, "_BRIEF_CACHE_BYTES", len(TYPICAL) + 1)
+    remember = _brief.bind_remember(vars(decoder))
+    other = next(buf for buf in MADE_IN_C if buf[2:] != TYPICAL[2:])
+    decoder.forget_seen()
+    try:
+        first = remember(TYPICAL, False)
+        remember(other, False)  # past the bound: TYPICAL's generation becomes the older one
+        assert TYPICAL[2:] in decoder._briefs_older and TYPICAL[2:] not in decoder._briefs_seen
+        assert remember(_with_id(TYPICAL, 99), False) is first  # from the older generation
+        assert decodes == [TYPICAL, other]
+        assert decoder._brief_bytes == len(TYPICAL)
+    finally:
+        decoder.forget_seen()
+
+
+def test_remember_brief_refuses_what_it_cannot_remember() -> None:
+    from mcpcap.modules.dns import _brief
+
+    remember = _brief.bind_remember(vars(decoder))
+    with pytest.raises(TypeError):
+        remember(TYPICAL[:11], False)
+    with pytest.raises(TypeError):
+        remember(bytearray(TYPICAL), False)

@@ -52,7 +52,7 @@ class _Twins:
             return python_call(frame, ts, seg)
 
         self.compiled.compiled_call = scan._COMPILED_BIND(
-            self.compiled, fallback, *decoder.seen_briefs(), decoder.decode_brief
+            self.compiled, fallback, *decoder.seen_briefs(), decoder.remember_brief
         )
 
     def feed(self, datagrams: list[Datagram], flush_every: int = 0) -> None:
