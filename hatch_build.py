@@ -45,6 +45,7 @@ SOURCES = (
     os.path.join("mcpcap", "modules", "dns", "_pairing.c"),
     os.path.join("mcpcap", "modules", "dns", "_tallies.c"),
     os.path.join("mcpcap", "modules", "dns", "_worker.c"),
+    os.path.join("mcpcap", "modules", "tls", "_hello.c"),
 )
 
 

@@ -8,10 +8,12 @@ a pcap file's record headers that cuts it into spans), `_flowhash.c` (`export.py
 `community.python_community_id`), the conn module's `_flows.c` (`FlowDecoder.packet` for the
 packets that only count, and UDP flows) and `_merge.c` (`ConnTracker.python_add_span` for the
 lone pieces of UDP and other transports, with their rows, and `ConnTallies.python_add`), and the
-DNS module's `_brief.c` (`decoder.python_decode_brief` for the common message), `_worker.c`
-(`WorkerDecoder.__call__` for a clean message), `_pairing.c` (`Pairer.python_add` for the usual
-query and response, and `DnsScan.python_on_udp_decoded`) and `_tallies.c`
-(`HuntTallies.python_add`, the hunt's tallies of stored transactions). Installing mcpcap builds
+DNS module's `_brief.c` (`decoder.python_decode_brief` for the common message, and
+`decoder.python_remember_brief`), `_worker.c` (`WorkerDecoder.__call__` for a clean message),
+`_pairing.c` (`Pairer.python_add` for the usual query and response, and
+`DnsScan.python_on_udp_decoded`) and `_tallies.c` (`HuntTallies.python_add`, the hunt's
+tallies of stored transactions), and the TLS module's `_hello.c`
+(`wire.python_client_hello_fields` for a hello that parses cleanly). Installing mcpcap builds
 them when a C compiler is there (`hatch_build.py`); without one, or with `MCPCAP_PURE_PYTHON=1`
 in the environment, everything runs in Python with the same results.
 The Python code stays the reference: differential tests hold each C twin to it.

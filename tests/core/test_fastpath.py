@@ -39,6 +39,7 @@ def test_every_source_is_built_and_loaded_wherever_a_compiler_is():
         "mcpcap.modules.dns._pairing",
         "mcpcap.modules.dns._tallies",
         "mcpcap.modules.dns._worker",
+        "mcpcap.modules.tls._hello",
     ]
     for source in hatch_build.SOURCES:
         assert (REPO / source).is_file()
@@ -59,18 +60,21 @@ def test_the_environment_variable_turns_them_off():
         "from mcpcap.modules.conn import scan as conn_scan; "
         "from mcpcap.modules.dns import decoder, pairing, scan; "
         "from mcpcap.modules.dns.hunting import tallies; "
+        "from mcpcap.modules.tls import wire; "
         "print(decap._COMPILED_ETHERNET_PACKET is None, flows._COMPILED_PACKET is None, "
         "reader.walk_records is reader.python_walk_records, "
         "parallel.span_loop is parallel.python_span_loop, scan._COMPILED_BIND is None, "
         "decoder._decode_brief is decoder.python_decode_brief, tallies._COMPILED_ADD is None, "
         "pairing._COMPILED_BIND is None, export.flow_uid is export.python_flow_uid, "
         "community.community_id is community.python_community_id, "
-        "conn_scan._COMPILED_BIND is None, conn_tallies._COMPILED is None)"
+        "conn_scan._COMPILED_BIND is None, conn_tallies._COMPILED is None, "
+        "decoder.remember_brief is decoder.python_remember_brief, "
+        "wire.client_hello_fields is wire.python_client_hello_fields)"
     )
     env = {**os.environ, fastpath.PURE_PYTHON_VARIABLE: "1"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, check=True)  # fmt: skip
-    assert result.stdout.split() == ["True"] * 12
+    assert result.stdout.split() == ["True"] * 14
 
 
 def test_a_library_built_from_another_source_is_not_used(tmp_path):

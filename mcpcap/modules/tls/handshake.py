@@ -89,8 +89,9 @@ class Handshake:
         `parsed`: the ClientHello `body` is, read already (by a worker)."""
         if from_client:
             if kind == wire.CLIENT_HELLO:
-                hello = parsed if parsed is not None else wire.parse_client_hello(body)
-                self._client_hello(hello, frame, ts)
+                if parsed is None:
+                    parsed = wire.hello_from_fields(wire.client_hello_fields(body))
+                self._client_hello(parsed, frame, ts)
             return
         if kind == wire.SERVER_HELLO:
             self._server_hello(wire.parse_server_hello(body), frame)

@@ -87,7 +87,7 @@ def _stream_start_hello(frames: list[tuple[int, bytes]]) -> tuple | None:
     if length > wire.MAX_HANDSHAKE or 4 + length > len(data):
         return None
     try:
-        return length, wire.hello_fields(wire.parse_client_hello(data[4 : 4 + length]))
+        return length, wire.client_hello_fields(data[4 : 4 + length])
     except wire.Malformed:
         return None  # the scanning process reads it again and counts it
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
+from mcpcap.core import fastpath
 from mcpcap.modules.tls.names import is_grease
 
 # handshake types
@@ -226,6 +227,24 @@ def parse_client_hello(data: bytes) -> ClientHello:
     return hello
 
 
+def python_client_hello_fields(data: bytes) -> tuple:
+    """`hello_fields(parse_client_hello(data))`: a ClientHello as plain values, or `Malformed`.
+    `client_hello_fields` is this, or its compiled twin (`_hello.c`) for a hello that parses
+    cleanly: QUIC's workers and the TCP streams' decoder read every hello through it."""
+    return hello_fields(parse_client_hello(data))
+
+
+def _compiled_client_hello_fields() -> Callable[[bytes], tuple]:
+    """`python_client_hello_fields`, in C where `_hello.c` was built; the fields it makes must be
+    `ClientHello`'s, in order."""
+    compiled = fastpath.compiled("mcpcap.modules.tls._hello")
+    if compiled is None:
+        return python_client_hello_fields
+    if compiled.FIELDS != _HELLO_FIELDS:
+        raise RuntimeError(f"_hello.c makes {compiled.FIELDS}, wire.py has {_HELLO_FIELDS}")
+    return compiled.bind(python_client_hello_fields)
+
+
 def _rest(r: _Reader) -> bytes:
     return r.take(r.left())
 
@@ -392,3 +411,6 @@ class HandshakeReader:
         return (
             f"handshake message of {int.from_bytes(buf[1:4], 'big')} bytes, {len(buf) - 4} present"
         )
+
+
+client_hello_fields = _compiled_client_hello_fields()
