@@ -86,8 +86,12 @@ def move_stored_uids(db: sqlite3.Connection, stored: Iterable[tuple[str, str, st
     db.create_function("flow_uid_at", 2, splits.uid_at, deterministic=True)
     db.create_function("flow_uids_at", 2, splits.uids_at, deterministic=True)
     for table, column, ts_column, form in stored:
-        if form == "json":
-            db.execute(f"UPDATE {table} SET {column} = flow_uids_at({column}, {ts_column})")
+        if form == "json":  # (only the rows that name a split flow are written again)
+            db.execute(
+                f"UPDATE {table} SET {column} = flow_uids_at({column}, {ts_column}) "
+                f"WHERE EXISTS (SELECT 1 FROM json_each({column}) "
+                "WHERE value IN (SELECT base FROM flow_splits))"
+            )
         else:
             db.execute(
                 f"UPDATE {table} SET {column} = flow_uid_at({column}, {ts_column}) "

@@ -112,16 +112,15 @@ def test_uid_at_takes_the_connection_open_at_a_time():
 def test_stored_uids_move_and_a_store_without_splits_is_left_alone():
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE t (uid TEXT, uids TEXT, ts REAL)")
-    db.executemany(
-        "INSERT INTO t VALUES (?, ?, ?)", [("C1", '["C1"]', 150.0), ("C1", '["C1"]', 250.0)]
-    )
+    rows = [("C1", '["C1"]', 150.0), ("C1", '["C1"]', 250.0), ("C9", '["C9", "C1"]', 260.0),
+            ("C9", '["C9"]', 270.0), (None, None, 280.0)]  # fmt: skip
+    db.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
     places = [("t", "uid", "ts", "uid"), ("t", "uids", "ts", "json")]
     move_stored_uids(db, places)  # no conn: no table, nothing moves
-    assert db.execute("SELECT uid, uids FROM t ORDER BY ts").fetchall() == [
-        ("C1", '["C1"]'), ("C1", '["C1"]')
-    ]  # fmt: skip
+    assert db.execute("SELECT uid, uids, ts FROM t ORDER BY ts").fetchall() == rows
     write(db, [("C1", 100.0, "C1"), ("C1", 200.0, "C1b")])
     move_stored_uids(db, places)
     assert db.execute("SELECT uid, uids FROM t ORDER BY ts").fetchall() == [
-        ("C1", '["C1"]'), ("C1b", '["C1b"]')
+        ("C1", '["C1"]'), ("C1b", '["C1b"]'), ("C9", '["C9", "C1b"]'), ("C9", '["C9"]'),
+        (None, None),
     ]  # fmt: skip

@@ -195,3 +195,14 @@ def test_none_binds_as_null_through_its_adapter(tmp_path):
         (1, 0, "null"),
         (0, 1, "integer"),
     ]
+
+
+def test_none_is_bound_as_null_through_its_own_adapter(tmp_path):
+    """sqlite3 looks every None parameter up in its adapter registry: None's own adapter is
+    there (the scan's cheap look-up), and it still binds NULL."""
+    assert sqlite3.adapters[(type(None), sqlite3.PrepareProtocol)] is store._null
+    db = store.connect(tmp_path / "s.sqlite")
+    db.execute("CREATE TABLE t (a, b)")
+    db.executemany("INSERT INTO t VALUES (?, ?)", [(None, 1), (2, None)])
+    assert db.execute("SELECT a IS NULL, b IS NULL FROM t").fetchall() == [(1, 0), (0, 1)]
+    db.close()

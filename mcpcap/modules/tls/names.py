@@ -147,16 +147,19 @@ def version_name(version: int | None) -> str | None:
         return None
     if version >> 8 in (0x7F, 0xFB, 0x7E):  # TLS 1.3 drafts and experiments
         return "TLSv13"
-    return VERSIONS.get(version, f"unknown-0x{version:04x}")
+    return _named(VERSIONS, version)
 
 
 def cipher_name(cipher: int | None) -> str | None:
-    if cipher is None:
-        return None
-    return CIPHERS.get(cipher, f"unknown-0x{cipher:04x}")
+    return None if cipher is None else _named(CIPHERS, cipher)
 
 
 def group_name(group: int | None) -> str | None:
-    if group is None:
-        return None
-    return GROUPS.get(group, f"unknown-0x{group:04x}")
+    return None if group is None else _named(GROUPS, group)
+
+
+def _named(names: dict[int, str], value: int) -> str:
+    """`value`'s name in `names`, else "unknown-0x...". (Not `names.get(value, f"...")`: every
+    handshake record names a few values, and that formats the default each time.)"""
+    name = names.get(value)
+    return name if name is not None else f"unknown-0x{value:04x}"
