@@ -139,52 +139,43 @@ static PyObject *alpn(Reader *body, int *clean)
     return list;
 }
 
+/* the kept extensions that are a list of numbers: the bytes of its length, and of each number */
+static const struct {
+    long kind;
+    int slot, length_bytes, size;
+} NUMBER_LISTS[] = {
+    {EXT_VERSIONS, F_VERSIONS, 1, 2}, {EXT_GROUPS, F_GROUPS, 2, 2},
+    {EXT_POINT_FORMATS, F_POINT_FORMATS, 1, 1}, {EXT_SIG_ALGS, F_SIG_ALGS, 2, 2},
+};
+
 /* one kept extension's body into `fields` (its value replaces the one there): 1, 0 when it does
  * not parse (the Python's), or -1 with an exception set */
 static int read_extension(long kind, Reader *body, PyObject **fields)
 {
-    int clean = 1, slot;
-    PyObject *value;
-    switch (kind) {
-    case EXT_SNI:
+    int clean = 1, slot = -1;
+    PyObject *value = NULL;
+    if (kind == EXT_SNI) {
         if (body->pos == body->end)
             return 1;
         slot = F_SERVER_NAME;
         value = server_name(body, &clean);
-        break;
-    case EXT_ALPN:
+    } else if (kind == EXT_ALPN) {
         slot = F_ALPN;
         value = alpn(body, &clean);
-        break;
-    case EXT_VERSIONS:
-        slot = F_VERSIONS;
-        value = vector_numbers(body, 1, 2);
-        break;
-    case EXT_GROUPS:
-        slot = F_GROUPS;
-        value = vector_numbers(body, 2, 2);
-        break;
-    case EXT_POINT_FORMATS:
-        slot = F_POINT_FORMATS;
-        value = vector_numbers(body, 1, 1);
-        break;
-    case EXT_SIG_ALGS:
-        slot = F_SIG_ALGS;
-        value = vector_numbers(body, 2, 2);
-        break;
-    case EXT_ECH:
-        slot = F_ECH;
+    } else if (kind == EXT_ECH || kind == EXT_PSK) {
+        slot = kind == EXT_ECH ? F_ECH : F_PSK;
         value = Py_NewRef(Py_True);
-        break;
-    case EXT_PSK:
-        slot = F_PSK;
-        value = Py_NewRef(Py_True);
-        break;
-    default:
-        return 1; /* only listed */
+    } else {
+        for (size_t i = 0; i < sizeof(NUMBER_LISTS) / sizeof(NUMBER_LISTS[0]); i++)
+            if (NUMBER_LISTS[i].kind == kind) {
+                slot = NUMBER_LISTS[i].slot;
+                value = vector_numbers(body, NUMBER_LISTS[i].length_bytes, NUMBER_LISTS[i].size);
+                if (value == Py_None)
+                    return 0; /* (its borrowed None: not clean) */
+            }
+        if (slot < 0)
+            return 1; /* only listed */
     }
-    if (value == Py_None && slot != F_SERVER_NAME)
-        return 0; /* (vector_numbers' borrowed None: not clean) */
     if (value == NULL)
         return clean ? -1 : 0;
     Py_XSETREF(fields[slot], value);
