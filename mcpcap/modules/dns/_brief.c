@@ -491,8 +491,8 @@ static PyObject *bind_brief(PyObject *module, PyObject *args)
 /* The value of `name` in decoder.py's globals (borrowed), or NULL with an exception set */
 static PyObject *global(PyObject *space, PyObject *name)
 {
-    PyObject *value = PyDict_GetItemWithError(space, name);
-    if (value == NULL && !PyErr_Occurred())
+    PyObject *value = twin_attribute(space, name);
+    if (value == NULL)
         PyErr_Format(PyExc_RuntimeError, "decoder.py has no %S", name);
     return value;
 }

@@ -191,40 +191,7 @@ static PyObject *seen_brief(PyObject *briefs, PyObject *payload)
     return seen;
 }
 
-static PyObject *taken(PyObject *self, PyObject *frame, PyObject *ts, PyObject *seg,
-                       PyObject *protocol, PyObject *seen);
-
-/* `__call__` of a remembered message: its result (a new reference), Py_None borrowed when it
- * is not one this code takes (nothing changed), or NULL with an exception set */
-static PyObject *remembered(PyObject *self, PyObject *frame, PyObject *ts, PyObject *seg)
-{
-    if (!PyTuple_Check(seg) || PyTuple_GET_SIZE(seg) < S_FIELDS || !PyFloat_CheckExact(ts))
-        return Py_None;
-    long sport = PyLong_AsLong(PyTuple_GET_ITEM(seg, S_SPORT));
-    long dport = PyLong_AsLong(PyTuple_GET_ITEM(seg, S_DPORT));
-    if (PyErr_Occurred()) {
-        PyErr_Clear();
-        return Py_None;
-    }
-    PyObject *protocol = protocol_of(sport, dport);
-    PyObject *payload = PyTuple_GET_ITEM(seg, S_PAYLOAD);
-    if (protocol == NULL || !PyBytes_CheckExact(payload) || PyBytes_GET_SIZE(payload) < HEADER)
-        return Py_None;
-    PyObject *briefs = PyTuple_GET_ITEM(self, protocol == str_mdns ? 3 : 2);
-    PyObject *seen = Py_XNewRef(seen_brief(briefs, payload));
-    if (seen == NULL && !PyErr_Occurred()) {
-        /* a message not seen yet: `remember_brief` decodes and remembers it */
-        PyObject *learn_args[2] = {payload, protocol == str_mdns ? Py_True : Py_False};
-        seen = PyObject_Vectorcall(PyTuple_GET_ITEM(self, 4), learn_args, 2, NULL);
-    }
-    if (seen == NULL)
-        return PyErr_Occurred() ? NULL : Py_None;
-    PyObject *result = taken(self, frame, ts, seg, protocol, seen);
-    Py_DECREF(seen);
-    return result;
-}
-
-/* `remembered`'s work once the message's remembered brief `seen` is found */
+/* The rest of `remembered` (below), once the message's remembered brief `seen` is found */
 static PyObject *taken(PyObject *self, PyObject *frame, PyObject *ts, PyObject *seg,
                        PyObject *protocol, PyObject *seen)
 {
@@ -272,6 +239,36 @@ done:
     Py_XDECREF(row);
     Py_XDECREF(ident);
     Py_XDECREF(qr_obj);
+    return result;
+}
+
+/* `__call__` of a remembered message: its result (a new reference), Py_None borrowed when it
+ * is not one this code takes (nothing changed), or NULL with an exception set */
+static PyObject *remembered(PyObject *self, PyObject *frame, PyObject *ts, PyObject *seg)
+{
+    if (!PyTuple_Check(seg) || PyTuple_GET_SIZE(seg) < S_FIELDS || !PyFloat_CheckExact(ts))
+        return Py_None;
+    long sport = PyLong_AsLong(PyTuple_GET_ITEM(seg, S_SPORT));
+    long dport = PyLong_AsLong(PyTuple_GET_ITEM(seg, S_DPORT));
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return Py_None;
+    }
+    PyObject *protocol = protocol_of(sport, dport);
+    PyObject *payload = PyTuple_GET_ITEM(seg, S_PAYLOAD);
+    if (protocol == NULL || !PyBytes_CheckExact(payload) || PyBytes_GET_SIZE(payload) < HEADER)
+        return Py_None;
+    PyObject *briefs = PyTuple_GET_ITEM(self, protocol == str_mdns ? 3 : 2);
+    PyObject *seen = Py_XNewRef(seen_brief(briefs, payload));
+    if (seen == NULL && !PyErr_Occurred()) {
+        /* a message not seen yet: `remember_brief` decodes and remembers it */
+        PyObject *learn_args[2] = {payload, protocol == str_mdns ? Py_True : Py_False};
+        seen = PyObject_Vectorcall(PyTuple_GET_ITEM(self, 4), learn_args, 2, NULL);
+    }
+    if (seen == NULL)
+        return PyErr_Occurred() ? NULL : Py_None;
+    PyObject *result = taken(self, frame, ts, seg, protocol, seen);
+    Py_DECREF(seen);
     return result;
 }
 
