@@ -41,6 +41,7 @@ SOURCES = (
     os.path.join("mcpcap", "core", "_reader.c"),
     os.path.join("mcpcap", "modules", "conn", "_flows.c"),
     os.path.join("mcpcap", "modules", "conn", "_merge.c"),
+    os.path.join("mcpcap", "modules", "dhcp", "_wire.c"),
     os.path.join("mcpcap", "modules", "dns", "_brief.c"),
     os.path.join("mcpcap", "modules", "dns", "_pairing.c"),
     os.path.join("mcpcap", "modules", "dns", "_tallies.c"),

@@ -7,8 +7,9 @@ and `streampack.pack`, `python_next_kept` and `python_record_at`), `_reader.c` (
 a pcap file's record headers that cuts it into spans), `_flowhash.c` (`export.python_flow_uid` and
 `community.python_community_id`), the conn module's `_flows.c` (`FlowDecoder.packet` for the
 packets that only count, and UDP flows) and `_merge.c` (`ConnTracker.python_add_span` for the
-lone pieces of UDP and other transports, with their rows, and `ConnTallies.python_add`), and the
-DNS module's `_brief.c` (`decoder.python_decode_brief` for the common message, and
+lone pieces of UDP and other transports, with their rows, and `ConnTallies.python_add`), the
+DHCP module's `_wire.c` (`wire.python_decode_v4` for a message that reads cleanly), the DNS
+module's `_brief.c` (`decoder.python_decode_brief` for the common message, and
 `decoder.python_remember_brief`), `_worker.c` (`WorkerDecoder.__call__` for a clean message),
 `_pairing.c` (`Pairer.python_add` for the usual query and response, and
 `DnsScan.python_on_udp_decoded`) and `_tallies.c` (`HuntTallies.python_add`, the hunt's

@@ -35,6 +35,7 @@ def test_every_source_is_built_and_loaded_wherever_a_compiler_is():
         "mcpcap.core._reader",
         "mcpcap.modules.conn._flows",
         "mcpcap.modules.conn._merge",
+        "mcpcap.modules.dhcp._wire",
         "mcpcap.modules.dns._brief",
         "mcpcap.modules.dns._pairing",
         "mcpcap.modules.dns._tallies",
@@ -58,6 +59,7 @@ def test_the_environment_variable_turns_them_off():
         "from mcpcap.core import decap, export, parallel, reader; "
         "from mcpcap.modules.conn import community, flows, tallies as conn_tallies; "
         "from mcpcap.modules.conn import scan as conn_scan; "
+        "from mcpcap.modules.dhcp import wire as dhcp_wire; "
         "from mcpcap.modules.dns import decoder, pairing, scan; "
         "from mcpcap.modules.dns.hunting import tallies; "
         "from mcpcap.modules.tls import wire; "
@@ -69,12 +71,13 @@ def test_the_environment_variable_turns_them_off():
         "community.community_id is community.python_community_id, "
         "conn_scan._COMPILED_BIND is None, conn_tallies._COMPILED is None, "
         "decoder.remember_brief is decoder.python_remember_brief, "
-        "wire.client_hello_fields is wire.python_client_hello_fields)"
+        "wire.client_hello_fields is wire.python_client_hello_fields, "
+        "dhcp_wire.decode_v4 is dhcp_wire.python_decode_v4)"
     )
     env = {**os.environ, fastpath.PURE_PYTHON_VARIABLE: "1"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, check=True)  # fmt: skip
-    assert result.stdout.split() == ["True"] * 14
+    assert result.stdout.split() == ["True"] * 15
 
 
 def test_a_library_built_from_another_source_is_not_used(tmp_path):

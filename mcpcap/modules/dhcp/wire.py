@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Callable
 from typing import Any
+
+from mcpcap.core import fastpath
 
 V4_PORTS = frozenset((67, 68, 4011))  # 4011: a PXE boot server (PXE 2.1, proxy DHCP)
 V6_PORTS = frozenset((546, 547))
@@ -119,7 +122,9 @@ def _mac(raw: bytes) -> str:
 
 
 # ------------------------------------------------------------------ DHCPv4
-def decode_v4(payload: bytes) -> Message | None:
+def python_decode_v4(payload: bytes) -> Message | None:
+    """A DHCPv4 (or BOOTP) message; None for an empty payload. `decode_v4` is this, or its
+    compiled twin (`_wire.c`) for a message that reads cleanly."""
     if not payload:
         return None
     msg = _message("dhcpv4")
@@ -351,6 +356,35 @@ V4_READERS = {
 # code -> (name, reader): what `_read_v4_options` looks up once per option
 _V4_DECODERS = {code: (name, V4_READERS.get(how, _hex)) for code, (name, how) in V4_OPTIONS.items()}
 _PARAMETER_NAMES = [V4_OPTIONS.get(code, (str(code),))[0] for code in range(256)]
+# the kinds `_wire.c` leaves to the Python: each reads a structure, and overload (option 52)
+# sends the reader into other fields
+_STRUCTURED = frozenset(("fqdn", "relay", "routes", "names"))
+
+
+def _compiled_decode_v4() -> Callable[[bytes], Message | None]:
+    """`python_decode_v4`, in C where `_wire.c` was built, reading this module's tables: each
+    option code's name and kind (an index of the C's `KINDS`)."""
+    compiled = fastpath.compiled("mcpcap.modules.dhcp._wire")
+    if compiled is None:
+        return python_decode_v4
+    kinds = compiled.KINDS
+
+    def kind(code: int) -> int:
+        how = V4_OPTIONS[code][1] if code in V4_OPTIONS else "hex"
+        return kinds.index("python" if how in _STRUCTURED or code == 52 else how)
+
+    options = tuple(
+        (V4_OPTIONS[code][0] if code in V4_OPTIONS else f"option_{code}", kind(code))
+        for code in range(256)
+    )
+    types = tuple(V4_TYPES.get(code, str(code)) for code in range(256))
+    from_server = bytes(name in V4_SERVER_TYPES for name in types)
+    return compiled.bind(
+        python_decode_v4, options, types, from_server, tuple(_PARAMETER_NAMES), MAX_LIST
+    )
+
+
+decode_v4 = _compiled_decode_v4()
 
 
 # ------------------------------------------------------------------ DHCPv6
