@@ -112,6 +112,26 @@ static inline PyObject *twin_attribute(PyObject *attrs, PyObject *name)
     return value;
 }
 
+/* `module.attribute`: a tuple of the `n` strs `names` (what the twin reads or makes, in order,
+ * for the Python to check against its own); 0, or -1 with an exception set */
+static inline int twin_add_names(PyObject *module, const char *attribute,
+                                 const char *const *names, Py_ssize_t n)
+{
+    PyObject *tuple = PyTuple_New(n);
+    for (Py_ssize_t i = 0; tuple != NULL && i < n; i++) {
+        PyObject *name = PyUnicode_FromString(names[i]);
+        if (name == NULL)
+            Py_CLEAR(tuple);
+        else
+            PyTuple_SET_ITEM(tuple, i, name);
+    }
+    if (tuple == NULL || PyModule_AddObject(module, attribute, tuple) < 0) {
+        Py_XDECREF(tuple);
+        return -1;
+    }
+    return 0;
+}
+
 /* `value` in decimal at `out` (no terminator): its length, at most 20. (sprintf's format parsing
  * costs more than the few digits of a port, a TTL or an address's byte.) */
 static inline Py_ssize_t twin_put_decimal(char *out, unsigned long long value)

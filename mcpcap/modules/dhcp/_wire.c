@@ -335,18 +335,7 @@ PyMODINIT_FUNC PyInit__wire(void)
     if (module == NULL)
         return NULL;
     /* the kinds of option this code reads, by index, which wire.py's table is made from */
-    PyObject *kinds = PyTuple_New(K_COUNT);
-    for (int i = 0; kinds != NULL && i < K_COUNT; i++) {
-        PyObject *name = PyUnicode_FromString(KIND_NAMES[i]);
-        if (name == NULL)
-            Py_CLEAR(kinds);
-        else
-            PyTuple_SET_ITEM(kinds, i, name);
-    }
-    if (kinds == NULL || PyModule_AddObject(module, "KINDS", kinds) < 0) {
-        Py_XDECREF(kinds);
-        Py_DECREF(module);
-        return NULL;
-    }
+    if (twin_add_names(module, "KINDS", KIND_NAMES, K_COUNT) < 0)
+        Py_CLEAR(module);
     return module;
 }

@@ -306,18 +306,7 @@ PyMODINIT_FUNC PyInit__hello(void)
     if (module == NULL)
         return NULL;
     /* the fields this code makes, in order, which wire.py checks against its own */
-    PyObject *names = PyTuple_New(F_ERROR);
-    for (int i = 0; names != NULL && i < F_ERROR; i++) {
-        PyObject *name = PyUnicode_FromString(FIELD_NAMES[i]);
-        if (name == NULL)
-            Py_CLEAR(names);
-        else
-            PyTuple_SET_ITEM(names, i, name);
-    }
-    if (names == NULL || PyModule_AddObject(module, "FIELDS", names) < 0) {
-        Py_XDECREF(names);
-        Py_DECREF(module);
-        return NULL;
-    }
+    if (twin_add_names(module, "FIELDS", FIELD_NAMES, F_ERROR) < 0)
+        Py_CLEAR(module);
     return module;
 }
