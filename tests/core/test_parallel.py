@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import marshal
+import multiprocessing
 import subprocess
 import sys
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -320,3 +323,24 @@ def test_every_modules_summary_imports_nothing_the_first_wait_left_out(tmp_path)
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == []
+
+
+_INHERITED = [[n] for n in range(50_000)]  # tracked objects every forked worker inherits
+
+
+def _collector_state() -> tuple[bool, bool, int]:
+    """In a worker: whether the collector runs, whether what the worker inherited is frozen,
+    and how many of the objects a collection would walk are that inheritance."""
+    ours = {id(item) for item in _INHERITED}
+    walked = sum(1 for obj in gc.get_objects() if id(obj) in ours)
+    return gc.isenabled(), gc.get_freeze_count() >= len(_INHERITED), walked
+
+
+def test_a_worker_never_walks_what_it_inherited():
+    """A collection in a worker (`_scanner_for`, at each new file) walks what the worker made,
+    not the heap it was forked with: walked, a test process's millions of objects took seconds
+    at every new pool, and a CLI scan's 25k objects 17 ms in each worker."""
+    fork = multiprocessing.get_context("fork")  # (the pool's choice in a one-thread process)
+    with ProcessPoolExecutor(1, mp_context=fork, initializer=parallel.init_worker) as executor:
+        enabled, frozen, walked = executor.submit(_collector_state).result(timeout=60)
+    assert (enabled, frozen, walked) == (False, True, 0)
