@@ -356,31 +356,25 @@ V4_READERS = {
 # code -> (name, reader): what `_read_v4_options` looks up once per option
 _V4_DECODERS = {code: (name, V4_READERS.get(how, _hex)) for code, (name, how) in V4_OPTIONS.items()}
 _PARAMETER_NAMES = [V4_OPTIONS.get(code, (str(code),))[0] for code in range(256)]
-# the kinds `_wire.c` leaves to the Python: each reads a structure, and overload (option 52)
-# sends the reader into other fields
-_STRUCTURED = frozenset(("fqdn", "relay", "routes", "names"))
 
 
 def _compiled_decode_v4() -> Callable[[bytes], Message | None]:
     """`python_decode_v4`, in C where `_wire.c` was built, reading this module's tables: each
-    option code's name and kind (an index of the C's `KINDS`)."""
+    option code's name and kind (an index of the C's `KINDS`). A kind the C does not read (the
+    structured ones: FQDN, relay information, routes, domain lists) is its "python" kind, and so
+    is overload (option 52), which sends the reader into other fields."""
     compiled = fastpath.compiled("mcpcap.modules.dhcp._wire")
     if compiled is None:
         return python_decode_v4
     kinds = compiled.KINDS
-
-    def kind(code: int) -> int:
-        how = V4_OPTIONS[code][1] if code in V4_OPTIONS else "hex"
-        return kinds.index("python" if how in _STRUCTURED or code == 52 else how)
-
-    options = tuple(
-        (V4_OPTIONS[code][0] if code in V4_OPTIONS else f"option_{code}", kind(code))
-        for code in range(256)
-    )
+    options = []
+    for code in range(256):
+        name, how = V4_OPTIONS.get(code, (f"option_{code}", "hex"))
+        options.append((name, kinds.index(how if how in kinds and code != 52 else "python")))
     types = tuple(V4_TYPES.get(code, str(code)) for code in range(256))
     from_server = bytes(name in V4_SERVER_TYPES for name in types)
     return compiled.bind(
-        python_decode_v4, options, types, from_server, tuple(_PARAMETER_NAMES), MAX_LIST
+        python_decode_v4, tuple(options), types, from_server, tuple(_PARAMETER_NAMES), MAX_LIST
     )
 
 
