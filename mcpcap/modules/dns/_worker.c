@@ -6,12 +6,17 @@
  * message up there (a message not seen yet is first decoded and remembered by `learn`,
  * decoder.py's `remember_brief`) and, when it is clean, does what `WorkerDecoder.__call__`
  * does: the same counts (`MessageCounts.add`, an NXDOMAIN response's names included), the same
- * store row (`message_row`) and the same value returned, in the same Python objects. Every other
+ * store row (`message_row`, appended to the span's chunk in the same bytes as
+ * `store_schema.add_row`) and the same value returned, in the same Python objects. Every other
  * datagram (another port, a malformed message, anything unexpected) goes
  * to `fallback`, the Python method, which is the reference; tests/modules/dns/
  * test_worker_compiled.py holds the two to each other.
  */
 #include "../../core/_twin.h"
+
+#if PY_VERSION_HEX < 0x030B0000 /* (public from 3.11) */
+#define PyFloat_Pack8(x, p, le) _PyFloat_Pack8((x), (unsigned char *)(p), (le))
+#endif
 
 /* a Segment's fields (mcpcap/core/decap.py) */
 enum { S_SRC = 1, S_SPORT = 2, S_DST = 3, S_DPORT = 4, S_PAYLOAD = 5, S_FIELDS = 18 };
@@ -20,7 +25,7 @@ enum { B_FLAGS, B_RCODE, B_OPCODE, B_MALFORMED, B_QUESTIONS, B_VIEW = 8, B_FIELD
 enum { DNS_PORT = 53, MDNS_PORT = 5353, LLMNR_PORT = 5355, RCODE_NXDOMAIN = 3, HEADER = 12 };
 
 static PyObject *str_udp, *str_dns, *str_mdns, *str_llmnr, *int_one;
-static PyObject *str_frame, *str_index, *str_counts, *str_rows, *str_shapes, *str_ends,
+static PyObject *str_frame, *str_index, *str_counts, *str_chunk, *str_first, *str_shapes, *str_ends,
     *str_questions, *str_nxdomain_names, *str_lower;
 
 /* dict[key] += 1 (from 1 when missing): 0, or -1 with an exception set */
@@ -191,6 +196,109 @@ static PyObject *seen_brief(PyObject *briefs, PyObject *payload)
     return seen;
 }
 
+/* A store row's values in marshal's version 2 (`store_schema.ROW_VERSION`), as
+ * `marshal.dumps(row, 2)` writes them: a type byte, then 4-byte little-endian sizes and ints,
+ * 8-byte little-endian floats, and strings as their UTF-8 */
+enum { ROW_FIELDS = 12, INT_SIZE = 5, FLOAT_SIZE = 9, TEXT_HEAD = 5, LIST_HEAD = 5 };
+
+static char *put_long(char *at, long value)
+{
+    unsigned long bits = (unsigned long)value;
+    for (int i = 0; i < 4; i++)
+        *at++ = (char)((bits >> (8 * i)) & 0xFF);
+    return at;
+}
+
+static char *put_int(char *at, long value)
+{
+    *at++ = 'i';
+    return put_long(at, value);
+}
+
+static char *put_text(char *at, char type, const char *text, Py_ssize_t size)
+{
+    *at++ = type;
+    at = put_long(at, (long)size);
+    memcpy(at, text, (size_t)size);
+    return at + size;
+}
+
+static char *put_str(char *at, PyObject *text) /* an ASCII str (`row_text` checked) */
+{
+    return put_text(at, 'u', (const char *)PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text));
+}
+
+/* Whether `value` is a str this code writes: an exact, ASCII one (its UTF-8 is its data) */
+static int row_text(PyObject *value)
+{
+    return PyUnicode_CheckExact(value) && PyUnicode_IS_ASCII(value);
+}
+
+/* Whether `value` is an int marshal writes as one of 4 bytes, into `*out` */
+static int row_int(PyObject *value, long *out)
+{
+    if (!PyLong_CheckExact(value))
+        return 0;
+    *out = PyLong_AsLong(value);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return *out >= INT32_MIN && *out <= INT32_MAX;
+}
+
+/* The message's row (`message_row`) after the chunk's others, as `store_schema.add_row` puts
+ * it (`row_text` and `row_int` have checked its values): 0, or -1 with an exception set */
+static int add_row(PyObject *chunk, long frame, long index, PyObject *ts, PyObject *seg,
+                   long sport, long dport, PyObject *protocol, long qr, long ident)
+{
+    PyObject *src = PyTuple_GET_ITEM(seg, S_SRC), *dst = PyTuple_GET_ITEM(seg, S_DST);
+    PyObject *payload = PyTuple_GET_ITEM(seg, S_PAYLOAD);
+    Py_ssize_t before = PyByteArray_GET_SIZE(chunk);
+    Py_ssize_t size = 1 + 4 + 6 * INT_SIZE + FLOAT_SIZE + 5 * TEXT_HEAD
+                      + PyUnicode_GET_LENGTH(src) + PyUnicode_GET_LENGTH(dst)
+                      + PyUnicode_GET_LENGTH(str_udp) + PyUnicode_GET_LENGTH(protocol)
+                      + PyBytes_GET_SIZE(payload);
+    if (PyByteArray_Resize(chunk, before + size) < 0)
+        return -1;
+    char *start = PyByteArray_AS_STRING(chunk), *at = start + before;
+    *at++ = '(';
+    at = put_long(at, ROW_FIELDS);
+    at = put_int(at, frame);
+    at = put_int(at, index);
+    *at++ = 'g';
+    if (PyFloat_Pack8(PyFloat_AS_DOUBLE(ts), at, 1) < 0)
+        return -1;
+    at = put_str(at + 8, src);
+    at = put_int(at, sport);
+    at = put_str(at, dst);
+    at = put_int(at, dport);
+    at = put_str(at, str_udp);
+    at = put_str(at, protocol);
+    at = put_int(at, qr);
+    at = put_int(at, ident);
+    at = put_text(at, 's', PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload));
+    if (at != start + before + size) {
+        PyErr_SetString(PyExc_SystemError, "_worker.c wrote a row of the wrong size");
+        return -1;
+    }
+    /* one row more in the list's length (after its type byte) */
+    const unsigned char *count = (const unsigned char *)start + 1;
+    unsigned long rows = count[0] | count[1] << 8 | count[2] << 16 | (unsigned long)count[3] << 24;
+    put_long(start + 1, (long)(rows + 1));
+    return 0;
+}
+
+/* Whether the chunk holds no row yet: 1, 0, or -1 (not a chunk `new_chunk` made) */
+static int chunk_empty(PyObject *chunk)
+{
+    if (chunk == NULL || !PyByteArray_CheckExact(chunk) || PyByteArray_GET_SIZE(chunk) < LIST_HEAD
+        || PyByteArray_AS_STRING(chunk)[0] != '[')
+        return -1;
+    const char *count = PyByteArray_AS_STRING(chunk) + 1;
+    return !(count[0] | count[1] | count[2] | count[3]);
+}
+
 /* The rest of `remembered` (below), once the message's remembered brief `seen` is found */
 static PyObject *taken(PyObject *self, PyObject *frame, PyObject *ts, PyObject *seg,
                        PyObject *protocol, PyObject *seen)
@@ -206,14 +314,21 @@ static PyObject *taken(PyObject *self, PyObject *frame, PyObject *ts, PyObject *
         return Py_None;
     }
     long qr = flags >> 15;
+    PyObject *src = PyTuple_GET_ITEM(seg, S_SRC), *dst = PyTuple_GET_ITEM(seg, S_DST);
+    long frame_number, sport, dport;
+    /* a row this code cannot write the way marshal does goes to the Python, untouched */
+    if (!row_int(frame, &frame_number) || !row_int(PyTuple_GET_ITEM(seg, S_SPORT), &sport)
+        || !row_int(PyTuple_GET_ITEM(seg, S_DPORT), &dport) || !row_text(src)
+        || !row_text(dst))
+        return Py_None;
 
     PyObject *attrs = PyTuple_GET_ITEM(self, 0); /* the decoder's instance dict */
     PyObject *counts = Py_XNewRef(twin_attribute(attrs, str_counts));
-    PyObject *rows = Py_XNewRef(twin_attribute(attrs, str_rows));
-    PyObject *result = Py_None, *index = NULL, *row = NULL, *ident = NULL, *qr_obj = NULL;
-    if (counts == NULL || rows == NULL || !PyList_CheckExact(rows))
+    PyObject *chunk = Py_XNewRef(twin_attribute(attrs, str_chunk));
+    PyObject *result = Py_None, *index = NULL, *ident = NULL;
+    int empty = chunk_empty(chunk);
+    if (counts == NULL || empty < 0)
         goto done;
-    PyObject *src = PyTuple_GET_ITEM(seg, S_SRC), *dst = PyTuple_GET_ITEM(seg, S_DST);
     /* the counts first: what they do not take leaves everything as it was */
     int counted = count_message(counts, seen, qr, qr && rcode == RCODE_NXDOMAIN, ts, src, dst,
                                 protocol);
@@ -223,22 +338,23 @@ static PyObject *taken(PyObject *self, PyObject *frame, PyObject *ts, PyObject *
     }
     result = NULL;
     const unsigned char *raw = (const unsigned char *)PyBytes_AS_STRING(payload);
-    ident = PyLong_FromLong((raw[0] << 8) | raw[1]);
-    qr_obj = PyLong_FromLong(qr);
-    if (ident == NULL || qr_obj == NULL || next_index(attrs, frame, &index) < 0)
+    long ident_value = (raw[0] << 8) | raw[1];
+    ident = PyLong_FromLong(ident_value);
+    if (ident == NULL || next_index(attrs, frame, &index) < 0)
         goto done;
-    row = PyTuple_Pack(12, frame, index, ts, src, PyTuple_GET_ITEM(seg, S_SPORT), dst,
-                       PyTuple_GET_ITEM(seg, S_DPORT), str_udp, protocol, qr_obj, ident, payload);
-    if (row == NULL || PyList_Append(rows, row) < 0)
+    long index_value = PyLong_AsLong(index);
+    if (index_value == -1 && PyErr_Occurred())
+        goto done;
+    if ((empty && PyDict_SetItem(attrs, str_first, frame) < 0)
+        || add_row(chunk, frame_number, index_value, ts, seg, sport, dport, protocol, qr,
+                   ident_value) < 0)
         goto done;
     result = PyTuple_Pack(3, ident, protocol, PyTuple_GET_ITEM(seen, B_VIEW));
 done:
     Py_XDECREF(counts);
-    Py_XDECREF(rows);
+    Py_XDECREF(chunk);
     Py_XDECREF(index);
-    Py_XDECREF(row);
     Py_XDECREF(ident);
-    Py_XDECREF(qr_obj);
     return result;
 }
 
@@ -335,7 +451,8 @@ PyMODINIT_FUNC PyInit__worker(void)
     if (!interned("udp", &str_udp) || !interned("dns", &str_dns) || !interned("mdns", &str_mdns)
         || !interned("llmnr", &str_llmnr) || !interned("_frame", &str_frame)
         || !interned("_index", &str_index) || !interned("_counts", &str_counts)
-        || !interned("_rows", &str_rows) || !interned("_shapes", &str_shapes)
+        || !interned("_chunk", &str_chunk) || !interned("_first", &str_first)
+        || !interned("_shapes", &str_shapes)
         || !interned("_ends", &str_ends) || !interned("_questions", &str_questions)
         || !interned("nxdomain_names", &str_nxdomain_names) || !interned("lower", &str_lower))
         return NULL;

@@ -80,7 +80,9 @@ class WorkerDecoder:
     """
 
     def __init__(self) -> None:
-        self._rows: list[tuple] = []
+        # the span's message rows (`store_schema.add_row`), and the frame of its first
+        self._chunk = store_schema.new_chunk()
+        self._first = 0
         self._malformed: list[tuple] = []
         self._counts = MessageCounts()
         self._frame = self._index = 0
@@ -110,16 +112,21 @@ class WorkerDecoder:
         if msg[4]:
             self._malformed.append((frame, ts, src, sport, dst, dport, "udp", msg[4]))
         meta = (frame, ts, src, sport, dst, dport, "udp", protocol)
-        self._rows.append(message_row(msg, meta, index))
+        if not store_schema.chunk_length(self._chunk):
+            self._first = frame
+        store_schema.add_row(self._chunk, message_row(msg, meta, index))
         return (msg[0], protocol, msg[10])
 
     def flush(self) -> tuple:
         """(the tallies, the `dns_message_chunks` row or None, the malformed messages' rows)
         since the last flush."""
-        rows, self._rows = self._rows, []
+        chunk = None
+        if store_schema.chunk_length(self._chunk):  # its last row is `_frame`'s
+            chunk = store_schema.message_chunk(self._first, self._frame, self._chunk)
+            self._chunk = store_schema.new_chunk()
         counts, self._counts = self._counts, MessageCounts()
         bad, self._malformed = self._malformed, []
-        return counts.state(), store_schema.message_chunk(rows) if rows else None, bad
+        return counts.state(), chunk, bad
 
 
 def _compiled_bind() -> Callable | None:

@@ -3,14 +3,14 @@
 Messages keep their raw bytes, so a full decode (every section, EDNS, hex) costs nothing during
 the scan and is done only for the message a face shows. The messages a worker process decodes are
 kept a span of the capture at a time: one `dns_message_chunks` row holds the span's message rows
-(the `dns_messages` layout) packed with `marshal`, which costs a tenth of a row each and needs no
-index; spans never overlap. The scanning process's own messages (DNS over TCP, other ports, and
-every message of a one-process scan) are rows of `dns_messages`. `queries.message_rows` and
-`queries.iter_message_rows` read both. Transactions hold what pages, filters and
-rankings read, the first question of their query among it (name, type, registered domain). A
-query message rarely asks more than one question, so the others, and those of retransmissions
-beyond their first, sit in a side table (rankings count every question from the two); answers
-sit in one too, so the `answer` filter is one indexed look-up.
+(the `dns_messages` layout) packed with `marshal` (`new_chunk`, `add_row`), which costs a tenth of
+a row each and needs no index; spans never overlap. The scanning process's own messages (DNS over
+TCP, other ports, and every message of a one-process scan) are rows of `dns_messages`.
+`queries.message_rows` and `queries.iter_message_rows` read both. Transactions hold what pages,
+filters and rankings read, the first question of their query among it (name, type, registered
+domain). A query message rarely asks more than one question, so the others, and those of
+retransmissions beyond their first, sit in a side table (rankings count every question from the
+two); answers sit in one too, so the `answer` filter is one indexed look-up.
 
 The scan's rankings (questions per name, per registered domain and per type, query messages per
 client) and its messages per time slot are kept as counted, so the summary and the whole
@@ -103,9 +103,33 @@ def insert_rows(db: sqlite3.Connection, table: str, rows: list[tuple]) -> None:
         db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
 
-def message_chunk(rows: list[tuple]) -> tuple[int, int, bytes]:
-    """The `dns_message_chunks` row of a span's message rows (in frame order, not empty)."""
-    return rows[0][0], rows[-1][0], marshal.dumps(rows)
+# A chunk's rows are a list in `marshal`'s format of this version: it makes no references
+# between objects, so each row's bytes stand alone, and a worker appends them to the span's
+# chunk one message at a time (`add_row`, or `_worker.c` the same bytes) instead of keeping
+# every row as a tuple until the span ends and packing them all at once.
+ROW_VERSION = 2
+_COUNT = slice(1, 5)  # the list's length: after its type byte, 4 bytes little-endian
+
+
+def new_chunk() -> bytearray:
+    """A span's chunk of message rows, with no row yet."""
+    return bytearray(marshal.dumps([], ROW_VERSION))
+
+
+def add_row(chunk: bytearray, row: tuple) -> None:
+    """One message's row (the `dns_messages` layout) after the others."""
+    chunk += marshal.dumps(row, ROW_VERSION)
+    chunk[_COUNT] = (chunk_length(chunk) + 1).to_bytes(4, "little")
+
+
+def chunk_length(chunk: bytearray) -> int:
+    """How many rows the chunk holds."""
+    return int.from_bytes(chunk[_COUNT], "little")
+
+
+def message_chunk(first_frame: int, last_frame: int, chunk: bytearray) -> tuple[int, int, bytes]:
+    """The `dns_message_chunks` row of a span's chunk (in frame order, not empty)."""
+    return first_frame, last_frame, bytes(chunk)
 
 
 def chunk_rows(packed: bytes) -> list[tuple]:

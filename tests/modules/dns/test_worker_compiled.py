@@ -185,3 +185,15 @@ def test_an_nxdomain_responses_names_are_counted_in_lower_case():
     assert twins.handed == 0
     assert twins.compiled._counts.nxdomain_names == {"www.example.com": 3}
     assert twins.compiled.flush() == twins.python.flush()
+
+
+def test_rows_the_c_cannot_write_as_marshal_does_go_to_the_python():
+    """A frame number past 4-byte ints and an address beyond ASCII are written otherwise by
+    marshal: those messages go to the Python, the others around them stay in C, and the chunk
+    is the same bytes either way."""
+    twins = _Twins()
+    plain = udp(("10.0.0.1", 40000), ("10.0.0.2", 53), QUERY)
+    accented = udp(("hôte", 40000), ("10.0.0.2", 53), QUERY)
+    datagrams = [(1, 1.0, plain), (2, 1.0, accented), (3, 1.0, plain), (2**31, 1.0, plain)]
+    twins.feed([*datagrams, (2**31 + 1, 1.0, plain)])
+    assert twins.handed == 3  # the address beyond ASCII, and the two frames past 2^31 - 1
