@@ -61,8 +61,10 @@ _query_questions: dict[Question, tuple] = {}
 # message decodes to is several times its size (2 MiB of messages held 18 MiB in a span
 # worker), so the bound is small; the older generation keeps the messages a capture repeats
 # across the turn, which a cache emptied at once decoded again (a span worker at 1M packets:
-# 86k decodes with one generation of 512 KiB, 65k with two; one of 1 MiB: 72k).
-_BRIEF_CACHE_BYTES = 512 << 10
+# 86k decodes with one generation of 512 KiB, 65k with two; one of 1 MiB: 72k). Two of 256 KiB
+# decode 77k (about 30 ms more, at 2.3 µs each in C) and hold 5 MiB less in each span worker,
+# which the worker's two spans a job (`parallel.SPANS_PER_JOB`) use.
+_BRIEF_CACHE_BYTES = 256 << 10
 _briefs_seen: dict[bytes, tuple] = {}
 _mdns_briefs_seen: dict[bytes, tuple] = {}  # the same bytes decode differently as mDNS
 _briefs_older: dict[bytes, tuple] = {}
