@@ -14,7 +14,7 @@ The design, for an uncompressed classic pcap file (other captures are scanned in
    domains, the tallies and the message rows). It returns compact tuples in frame order and
    what each module's decoder hands over at the end of its spans (DNS: its tallies and its
    message rows as one store chunk), packed with `marshal` (several times cheaper to load than
-   a pickle of the same tuples), plus the span's packet count, byte count and first/last
+   a pickle of the same tuples), plus the spans' packet count, byte count and first/last
    timestamps.
 3. What needs state across frames stays with the one process that sees every frame in order:
    a frame carrying TCP on a port a module wants, or an IP fragment, comes back whole (as a
@@ -65,8 +65,9 @@ from mcpcap.core.streams import TcpInterest
 from mcpcap.core.streamwork import MIN_REFERENCED, by_reference, reads_streams
 
 SPAN_BYTES = 2 << 20
-# spans a worker scans for one result: two halve the per-result costs above (1m: -4% wall time
-# in 6 interleaved runs, as spans of 4 MiB, which hold twice the bytes in each read instead)
+# spans a worker scans for one result: two halve the per-result costs above (1m, session 28:
+# about 2% of the tree's CPU in 10 pairs of runs side by side; spans of 4 MiB gained as much or
+# more, but hold twice the bytes in each read, which the tree's memory bound does not allow)
 SPANS_PER_JOB = 2
 MIN_PARALLEL_BYTES = 32 << 20  # measured on a quiet machine: at 58 MB two processes pay 1.4x
 MAX_AUTO_WORKERS = 2
@@ -133,7 +134,7 @@ def run_spans(
                 if not group:
                     more = False
                 else:
-                    job = executor.submit(_scan_span, layout, module_names, *group)
+                    job = _submit(executor, layout, module_names, group)
                     window.append((_covering(group), job))
             if not window:
                 return
@@ -144,6 +145,8 @@ def run_spans(
                 if waiting is not None:
                     waiting()
                 futures.wait([job], CANCEL_POLL)
+                if not job.done() and _a_worker_died(executor):
+                    raise _worker_died()
             window.popleft()
             yield span, _result(job)
 
@@ -154,15 +157,37 @@ def _covering(spans: tuple[PcapSpan, ...]) -> PcapSpan:
     return PcapSpan(first.start, last.end, first.first_frame, sum(s.count for s in spans))
 
 
+def _submit(
+    executor: ProcessPoolExecutor, layout: PcapLayout, names: list[str], spans: tuple
+) -> Future:
+    try:
+        return executor.submit(_scan_span, layout, names, *spans)
+    except BrokenProcessPool:  # a worker died since the last result
+        raise _worker_died() from None
+
+
 def _result(job: Future) -> SpanResult:
     try:
         return job.result()
     except BrokenProcessPool:
-        POOL.discard_broken()
-        raise McpcapError(
-            "a worker process of the scan stopped unexpectedly (killed, or out of memory); "
-            "the analysis did not finish"
-        ) from None
+        raise _worker_died() from None
+
+
+def _a_worker_died(executor: ProcessPoolExecutor) -> bool:
+    """Whether a process of the pool has ended while a scan uses it (none ends before the pool
+    stops). The executor's own thread tells the futures, unless the worker died while it was
+    sending a result: that thread then waits for the rest of it for ever (see `_stop`), and
+    the scan would wait for its result as long."""
+    processes = getattr(executor, "_processes", None) or {}
+    return any(process.exitcode is not None for process in list(processes.values()))
+
+
+def _worker_died() -> McpcapError:
+    POOL.discard_broken()
+    return McpcapError(
+        "a worker process of the scan stopped unexpectedly (killed, or out of memory); "
+        "the analysis did not finish"
+    )
 
 
 class _SharedPool:

@@ -1,17 +1,25 @@
 """Stopping the worker pool at once never leaves a thread that keeps the interpreter alive, nor
-an error in that thread; a scan that ends early beside another withdraws its spans."""
+an error in that thread; a scan that ends early beside another withdraws its spans; a worker
+that dies ends its scan with an error, whenever it dies."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import struct
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import EXTRA_QUEUED_CALLS
+from concurrent.futures.process import EXTRA_QUEUED_CALLS, BrokenProcessPool
+
+import pytest
 
 from mcpcap.core import parallel
+from mcpcap.core.errors import McpcapError
 from mcpcap.core.parallel import _stop
+from mcpcap.core.reader import CaptureReader, PcapSpan
+from tests.core.fault_captures import write_dns_capture
 
 _SCAN_SPAN = parallel._scan_span
 
@@ -102,3 +110,62 @@ def test_a_scan_that_ends_early_beside_another_withdraws_its_spans(monkeypatch):
         movable = len(mine) - workers - (workers + EXTRA_QUEUED_CALLS)
         assert sum(job.cancelled() for job in mine) >= movable
         assert executor.submit(_square, 3).result(timeout=30) == 9  # the pool goes on
+
+
+def _forever(*args) -> None:
+    time.sleep(60)
+
+
+def test_a_worker_that_dies_while_the_executor_thread_is_stuck_ends_the_scan(monkeypatch, tmp_path):
+    """A worker killed in the middle of sending its result leaves the executor's thread reading
+    the rest for ever: that thread never tells the futures, so the scan must see the dead
+    worker itself and end with the error, not wait for a result that never comes."""
+    layout = CaptureReader(write_dns_capture(tmp_path / "dns.pcap", 10)).pcap_layout
+    executor = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+    assert executor.submit(_square, 7).result(timeout=30) == 49
+    os.write(executor._result_queue._writer.fileno(), struct.pack("!i", 1000))
+    time.sleep(0.2)  # the executor's thread is now blocked reading the missing 1000 bytes
+
+    @contextlib.contextmanager
+    def this_pool(workers, outstanding=tuple):
+        yield executor
+
+    monkeypatch.setattr(parallel.POOL, "use", this_pool)
+    monkeypatch.setattr(parallel, "_scan_span", _forever)  # spans that never end by themselves
+    span = PcapSpan(24, 100, 1, 1)
+    runs = parallel.run_spans(layout, [span] * 4, ["dns"], 2)
+    ended: list[BaseException] = []
+
+    def first_result() -> None:
+        try:
+            next(runs)
+        except BaseException as exc:  # (whatever the scan raised: the test checks it)
+            ended.append(exc)
+
+    waiter = threading.Thread(target=first_result, daemon=True)
+    waiter.start()
+    time.sleep(0.3)  # the scan waits for its first span
+    next(iter(executor._processes.values())).kill()
+    waiter.join(15)
+    try:
+        assert ended and isinstance(ended[0], McpcapError), ended
+        assert "stopped unexpectedly" in str(ended[0])
+    finally:
+        _stop(executor, at_once=True)
+
+
+def test_a_pool_broken_before_a_span_is_handed_in_ends_the_scan(monkeypatch):
+    """A worker that died between two results breaks the pool before the next span is
+    submitted: the scan ends with the same error as when a result reports it."""
+
+    class BrokenPool:
+        def submit(self, *args):
+            raise BrokenProcessPool("A child process terminated abruptly")
+
+    @contextlib.contextmanager
+    def this_pool(workers, outstanding=tuple):
+        yield BrokenPool()
+
+    monkeypatch.setattr(parallel.POOL, "use", this_pool)
+    with pytest.raises(McpcapError, match="stopped unexpectedly"):
+        next(parallel.run_spans(None, [PcapSpan(24, 100, 1, 1)], ["dns"], 2))
