@@ -178,8 +178,12 @@ def _a_worker_died(executor: ProcessPoolExecutor) -> bool:
     stops). The executor's own thread tells the futures, unless the worker died while it was
     sending a result: that thread then waits for the rest of it for ever (see `_stop`), and
     the scan would wait for its result as long."""
-    processes = getattr(executor, "_processes", None) or {}
-    return any(process.exitcode is not None for process in list(processes.values()))
+    return any(process.exitcode is not None for process in _processes_of(executor))
+
+
+def _processes_of(executor: ProcessPoolExecutor) -> list:
+    """The pool's processes (`ProcessPoolExecutor` keeps no public table of them)."""
+    return list((getattr(executor, "_processes", None) or {}).values())
 
 
 def _worker_died() -> McpcapError:
@@ -265,7 +269,7 @@ def _stop(executor: ProcessPoolExecutor, at_once: bool) -> None:
     # ProcessPoolExecutor.terminate_workers from Python 3.14 on; its process table before. The
     # executor's own thread notices the ends; waiting for it could wait on a killed worker's
     # locks, so only the processes themselves are waited for.
-    processes = list((getattr(executor, "_processes", None) or {}).values())
+    processes = _processes_of(executor)
     # (shutdown forgets the result queue: take its writing end first, see below)
     writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
     for process in processes:

@@ -247,8 +247,17 @@ static int row_int(PyObject *value, long *out)
     return *out >= INT32_MIN && *out <= INT32_MAX;
 }
 
+/* How many rows a chunk holds: the list's length, 4 bytes little-endian after its type byte
+ * (`store_schema.chunk_length`) */
+static unsigned long chunk_length(const char *chunk)
+{
+    const unsigned char *count = (const unsigned char *)chunk + 1;
+    return count[0] | count[1] << 8 | count[2] << 16 | (unsigned long)count[3] << 24;
+}
+
 /* The message's row (`message_row`) after the chunk's others, as `store_schema.add_row` puts
- * it (`row_text` and `row_int` have checked its values): 0, or -1 with an exception set */
+ * it (`row_text` and `row_int` have checked its values): 0, or -1 with an exception set and
+ * the chunk as it was */
 static int add_row(PyObject *chunk, long frame, long index, PyObject *ts, PyObject *seg,
                    long sport, long dport, PyObject *protocol, long qr, long ident)
 {
@@ -268,7 +277,7 @@ static int add_row(PyObject *chunk, long frame, long index, PyObject *ts, PyObje
     at = put_int(at, index);
     *at++ = 'g';
     if (PyFloat_Pack8(PyFloat_AS_DOUBLE(ts), at, 1) < 0)
-        return -1;
+        goto failed;
     at = put_str(at + 8, src);
     at = put_int(at, sport);
     at = put_str(at, dst);
@@ -280,13 +289,14 @@ static int add_row(PyObject *chunk, long frame, long index, PyObject *ts, PyObje
     at = put_text(at, 's', PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload));
     if (at != start + before + size) {
         PyErr_SetString(PyExc_SystemError, "_worker.c wrote a row of the wrong size");
-        return -1;
+        goto failed;
     }
-    /* one row more in the list's length (after its type byte) */
-    const unsigned char *count = (const unsigned char *)start + 1;
-    unsigned long rows = count[0] | count[1] << 8 | count[2] << 16 | (unsigned long)count[3] << 24;
-    put_long(start + 1, (long)(rows + 1));
+    put_long(start + 1, (long)(chunk_length(start) + 1));
     return 0;
+failed:
+    /* (shrinking never fails, and the error set is the one to report) */
+    PyByteArray_Resize(chunk, before);
+    return -1;
 }
 
 /* Whether the chunk holds no row yet: 1, 0, or -1 (not a chunk `new_chunk` made) */
@@ -295,8 +305,7 @@ static int chunk_empty(PyObject *chunk)
     if (chunk == NULL || !PyByteArray_CheckExact(chunk) || PyByteArray_GET_SIZE(chunk) < LIST_HEAD
         || PyByteArray_AS_STRING(chunk)[0] != '[')
         return -1;
-    const char *count = PyByteArray_AS_STRING(chunk) + 1;
-    return !(count[0] | count[1] | count[2] | count[3]);
+    return chunk_length(PyByteArray_AS_STRING(chunk)) == 0;
 }
 
 /* The rest of `remembered` (below), once the message's remembered brief `seen` is found */

@@ -70,17 +70,17 @@ class WorkerDecoder:
     """`decode_udp` in a worker process, which also counts the messages on the DNS ports and
     makes their store rows.
 
-    At each `flush` (the end of a span) it hands over its tallies and the span's message rows
-    as one store chunk (see `store_schema`). So the scanning process neither decodes nor counts
-    these messages again, and it writes their rows with one insert a span: what it gets back
-    for each message is (id, protocol, view), for pairing (`pairing.message_view`; a message
-    seen before shares its view, which `marshal` then sends once a span). Datagrams on other
+    At each `flush` (the end of a worker's job) it hands over its tallies and the job's message
+    rows as one store chunk (see `store_schema`). So the scanning process neither decodes nor
+    counts these messages again, and it writes their rows with one insert a job: what it gets
+    back for each message is (id, protocol, view), for pairing (`pairing.message_view`; a
+    message seen before shares its view, which `marshal` then sends once a job). Datagrams on other
     ports come back as a whole `Brief`, since only the scanning process can tell whether they
     are DNS.
     """
 
     def __init__(self) -> None:
-        # the span's message rows (`store_schema.add_row`), and the frame of its first
+        # the job's message rows (`store_schema.add_row`), and the frame of its first
         self._chunk = store_schema.new_chunk()
         self._first = 0
         self._malformed: list[tuple] = []

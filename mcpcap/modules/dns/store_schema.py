@@ -2,9 +2,9 @@
 
 Messages keep their raw bytes, so a full decode (every section, EDNS, hex) costs nothing during
 the scan and is done only for the message a face shows. The messages a worker process decodes are
-kept a span of the capture at a time: one `dns_message_chunks` row holds the span's message rows
+kept a worker's job at a time: one `dns_message_chunks` row holds the job's message rows
 (the `dns_messages` layout) packed with `marshal` (`new_chunk`, `add_row`), which costs a tenth of
-a row each and needs no index; spans never overlap. The scanning process's own messages (DNS over
+a row each and needs no index; jobs never overlap. The scanning process's own messages (DNS over
 TCP, other ports, and every message of a one-process scan) are rows of `dns_messages`.
 `queries.message_rows` and `queries.iter_message_rows` read both. Transactions hold what pages,
 filters and rankings read, the first question of their query among it (name, type, registered
@@ -104,15 +104,15 @@ def insert_rows(db: sqlite3.Connection, table: str, rows: list[tuple]) -> None:
 
 
 # A chunk's rows are a list in `marshal`'s format of this version: it makes no references
-# between objects, so each row's bytes stand alone, and a worker appends them to the span's
+# between objects, so each row's bytes stand alone, and a worker appends them to its job's
 # chunk one message at a time (`add_row`, or `_worker.c` the same bytes) instead of keeping
-# every row as a tuple until the span ends and packing them all at once.
+# every row as a tuple until the job ends and packing them all at once.
 ROW_VERSION = 2
 _COUNT = slice(1, 5)  # the list's length: after its type byte, 4 bytes little-endian
 
 
 def new_chunk() -> bytearray:
-    """A span's chunk of message rows, with no row yet."""
+    """A job's chunk of message rows, with no row yet."""
     return bytearray(marshal.dumps([], ROW_VERSION))
 
 
@@ -128,7 +128,7 @@ def chunk_length(chunk: bytearray) -> int:
 
 
 def message_chunk(first_frame: int, last_frame: int, chunk: bytearray) -> tuple[int, int, bytes]:
-    """The `dns_message_chunks` row of a span's chunk (in frame order, not empty)."""
+    """The `dns_message_chunks` row of a job's chunk (in frame order, not empty)."""
     return first_frame, last_frame, bytes(chunk)
 
 
