@@ -529,7 +529,8 @@ class UdpDispatch:
         self.wanted = self._any_wants if self._checks else _no_datagram
         # in C where it was built; else with one module reading UDP, its test alone
         self.only: tuple[Callable[[int, int, bytes], bool], Any] | None = None
-        if _COMPILED is not None and readers:
+        # (in C even with no reader: a packet decoder's scan asks for every datagram)
+        if _COMPILED is not None:
             checks = tuple(
                 (m.udp_ports, encode_signatures(m.udp_signatures), _own_udp_test(m), scan)
                 for m, scan in readers
