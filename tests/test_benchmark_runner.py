@@ -49,3 +49,18 @@ def test_a_missing_capture_is_generated_by_another_process_with_the_same_bytes(
     assert capture.read_bytes() == (tmp_path / "here.pcap").read_bytes()
     assert runner.truth_path(capture).exists()
     assert "generate" not in runner.__dict__  # the runner never generates in its own process
+
+
+def test_the_report_names_the_python_that_runs_mcpcap(tmp_path):
+    """Its version and real path, from `python -m mcpcap` or a console script's `#!` line."""
+    import os
+    import platform
+
+    ours = f"{platform.python_version()} ({os.path.realpath(sys.executable)})"
+    assert runner.interpreter([sys.executable, "-m", "mcpcap"]) == ours
+    script = tmp_path / "mcpcap"
+    script.write_text(f"#!{sys.executable}\nimport sys\n")
+    assert runner.interpreter([str(script), "analyze"]) == ours
+    script.write_text("echo no python here\n")
+    assert runner.interpreter([str(script)]) == "unavailable"
+    assert runner.interpreter([str(tmp_path / "missing")]) == "unavailable"
