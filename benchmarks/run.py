@@ -546,8 +546,8 @@ def command_python(command: list[str]) -> list[str] | None:
 
 def interpreter(command: list[str]) -> str:
     """Version and real path of the Python that runs `command`: two builds of one version run
-    the same code at different speeds (a build without profile-guided optimisation, as pyenv
-    makes by default, was 5-12% slower than Debian's on the 1m capture)."""
+    the same code at different speeds (pyenv's default build, without profile-guided
+    optimisation and with a shared libpython, was 5-12% slower than Debian's at 1m)."""
     python = command_python(command)
     if python is None:
         return "unavailable"
