@@ -254,7 +254,7 @@ class Bench:
 
     def env(self, cache_dir: Path | None = None) -> dict[str, str]:
         env = dict(os.environ)
-        if self.mcpcap[1:3] == ["-m", "mcpcap"]:
+        if runs_the_module(self.mcpcap):
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         if cache_dir is None:
             cache_dir = Path(tempfile.mkdtemp(dir=self.scratch, prefix="nocache-"))
@@ -464,6 +464,11 @@ def _progress(row: Row, run: Measurement) -> None:
 # --------------------------------------------------------------------------- inputs
 
 
+def runs_the_module(command: list[str]) -> bool:
+    """Whether `command` is `PYTHON -m mcpcap ...` (rather than a console script)."""
+    return command[1:3] == ["-m", "mcpcap"]
+
+
 def mcpcap_command(override: str | None) -> list[str]:
     """The console script if installed, else ``python -m mcpcap`` from this checkout."""
     if override:
@@ -531,7 +536,7 @@ def _version(cmd: list[str]) -> str:
 def command_python(command: list[str]) -> list[str] | None:
     """The interpreter a mcpcap command runs on: the command's own first word for
     `python -m mcpcap`, else the console script's `#!` line (None when neither tells)."""
-    if command[1:3] == ["-m", "mcpcap"]:
+    if runs_the_module(command):
         return command[:1]
     script = shutil.which(command[0])
     try:

@@ -527,9 +527,9 @@ class UdpDispatch:
         self.for_datagram = self.python_for_datagram
         # the decapsulator's UDP filter, asked for every datagram: whether any module wants it
         self.wanted = self._any_wants if self._checks else _no_datagram
-        # in C where it was built; else with one module reading UDP, its test alone
+        # in C where it was built (even with no reader: a packet decoder's scan asks for every
+        # datagram); else with one module reading UDP, its test alone
         self.only: tuple[Callable[[int, int, bytes], bool], Any] | None = None
-        # (in C even with no reader: a packet decoder's scan asks for every datagram)
         if _COMPILED is not None:
             checks = tuple(
                 (m.udp_ports, encode_signatures(m.udp_signatures), _own_udp_test(m), scan)
