@@ -550,13 +550,13 @@ def command_python(command: list[str]) -> list[str] | None:
 
 
 def interpreter(command: list[str]) -> str:
-    """Version and real path of the Python that runs `command`: two builds of one version run
-    the same code at different speeds (pyenv's default build, without profile-guided
-    optimisation and with a shared libpython, was 5-12% slower than Debian's at 1m)."""
+    """Version and real path of the Python that runs `command`: two builds of one version can
+    run the same code at different speeds (see "Which Python" in benchmarks/README.md)."""
     python = command_python(command)
     if python is None:
         return "unavailable"
-    code = "import os, platform, sys\n" + (
+    code = (
+        "import os, platform, sys\n"
         "print(platform.python_version(), os.path.realpath(sys.executable))"
     )
     version, _, path = _version([*python, "-c", code]).partition(" ")
