@@ -3,11 +3,13 @@
 HTTP/1.x answers requests in the order they were sent (RFC 9112, 9.3.2), so a response pairs
 with the oldest request still waiting for its final response; interim (1xx) responses other
 than 101 do not consume it. When both halves of a pair are done the pair becomes a record
-(`Exchange`), handed to `emit`. Gaps are not guessed over: a message cut by one is recorded as
-far as it was seen and tagged `gap`; when the lost bytes must have held the start of a message
-(no message was in progress, and the data after the gap is not a start line, or the direction
-was between messages: then the hole held at least one whole message), the pairing counts one
-lost message so later pairs stay right.
+(`Exchange`), handed to `emit`. Gaps are not guessed over: a hole inside a body of known
+length that ends within it is skipped (the parser knows how many bytes it held), any other cuts
+the message in progress, which is recorded as far as it was seen and tagged `gap`; when the lost
+bytes must have held the start of a message (the hole ran past the end of a body of known
+length; or no message was in progress, and the data after the gap is not a start line, or the
+direction was between messages: then the hole held at least one whole message), the pairing
+counts one lost message so later pairs stay right.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from collections.abc import Callable
 from mcpcap.modules.http.parser import (
     BAD,
     CHUNKED,
+    GAP_IDLE,
+    GAP_PAST_END,
     MAX_HEAD_BYTES,
     NO_BODY,
     NOT_HTTP,
@@ -128,11 +132,13 @@ class HttpConnection:
         ts: float,
         syn_seen: bool = True,
         reset: bool = False,
+        lost: int = 0,
     ) -> bool:
         """One chunk of one direction; returns False once the connection needs nothing more.
 
         A direction whose SYN the capture missed may start anywhere: its first bytes are read
         as if after a gap. An end by an RST (`reset`) leaves a body read to the close unfinished.
+        `lost`: with `gap`, how many bytes the hole held (0 when unknown).
         """
         if self.held is not None:
             ready = self._await_status_line(from_client, data, gap, end, frame, ts, syn_seen, reset)
@@ -150,7 +156,7 @@ class HttpConnection:
             self.started.add(from_client)
             gap = gap or not syn_seen
         if gap and (parser.resumable or not parser.stopped):
-            self._gap(parser, data, frame, ts, between)
+            self._gap(parser, data, frame, ts, between, lost)
         if data:
             if not from_client and parser.idle and self._answers_simple_request(data):
                 parser.raw_body(frame, ts)
@@ -260,10 +266,13 @@ class HttpConnection:
         )
 
     def _gap(
-        self, parser: MessageParser, data: bytes, frame: int, ts: float, between: bool
+        self, parser: MessageParser, data: bytes, frame: int, ts: float, between: bool, lost: int
     ) -> None:
-        in_progress = parser.gap(frame, ts)
-        if in_progress or (start_kind(data) is not None and not between):
+        outcome = parser.gap(frame, ts, lost)
+        if outcome == GAP_IDLE:
+            if start_kind(data) is not None and not between:
+                return
+        elif outcome != GAP_PAST_END:
             return
         # the lost bytes held the start of a message whose rest (or a later one) follows
         if parser.is_response:
@@ -404,6 +413,9 @@ class HttpConnection:
 # ---------------------------------------------------------------------- framing
 def body_mode(msg: Message, is_response: bool) -> int:
     """How the body ends (RFC 9112, 6.3): a length, CHUNKED, TO_CLOSE or BAD (with a reason)."""
+    if not is_response and len(msg.headers.get(b"host", ())) > 1:
+        msg.tag("smuggling_shape")  # RFC 9112, 3.2: a 400, whatever the body
+        msg.fail("multiple_host")
     codings = msg.headers.get(b"transfer-encoding")
     lengths = msg.headers.get(b"content-length")
     if codings:
@@ -411,6 +423,7 @@ def body_mode(msg: Message, is_response: bool) -> int:
             msg.tag("smuggling_shape")
             msg.fail("te_with_content_length")
         names = [c.strip().lower() for value in codings for c in value.split(b",") if c.strip()]
+        _faulty_codings(msg, names)
         if names and names[-1] == b"chunked":
             return CHUNKED
         if is_response:
@@ -420,10 +433,18 @@ def body_mode(msg: Message, is_response: bool) -> int:
         return BAD
     if lengths:
         return _content_length(msg, lengths, is_response)
-    if not is_response and len(msg.headers.get(b"host", ())) > 1:
-        msg.tag("smuggling_shape")
-        msg.fail("multiple_host")
     return TO_CLOSE if is_response else NO_BODY
+
+
+def _faulty_codings(msg: Message, names: list[bytes]) -> None:
+    """Transfer codings that RFC 9112 (6.1) calls faulty framing, read as they say the body ends
+    but tagged: chunked applied twice, or any coding in an HTTP/1.0 message."""
+    if names.count(b"chunked") > 1:
+        msg.tag("smuggling_shape")
+        msg.fail("chunked_twice")
+    elif msg.version == "1.0":
+        msg.tag("smuggling_shape")
+        msg.fail("te_in_http_1_0")
 
 
 def _content_length(msg: Message, lengths: list[bytes], is_response: bool) -> int:

@@ -32,7 +32,9 @@ class HttpRequest(BaseModel):
     origin: str | None = None
     request_body_len: int | None = Field(None, description="after transfer decoding")
     response_body_len: int | None = Field(
-        None, description="after transfer decoding, before content decoding (as Zeek counts)"
+        None,
+        description="after transfer decoding, before content decoding (as Zeek counts: a hole "
+        "inside a body of known length counts, and tags the record gap)",
     )
     status_code: int | None = Field(None, description="of the final response")
     status_msg: str | None = None
@@ -42,7 +44,9 @@ class HttpRequest(BaseModel):
         None, description="of the transfer-decoded body; only when all of it was seen"
     )
     username: str | None = Field(
-        None, description="the Basic authentication user (the password is never kept)"
+        None,
+        description="the Basic authentication user, of Authorization or Proxy-Authorization "
+        "(the password is never kept)",
     )
     proxied: list[str] = Field(default_factory=list, description="proxy headers: NAME -> value")
     rtt: float | None = Field(

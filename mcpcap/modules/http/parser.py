@@ -59,11 +59,16 @@ STATUS_START = re.compile(rb"HTTP/[0-9]\.[0-9] +[0-9]{3}[ \t\r\n]")
 
 NOT_HTTP = "not_http"  # the reason a direction stops on bytes that are no HTTP message
 HEAD, BODY_LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_CLOSE, STOPPED = range(8)
+# what a hole did to the message in progress (`MessageParser.gap`)
+GAP_IDLE, GAP_SKIPPED, GAP_CUT, GAP_PAST_END = range(4)
+HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]+\Z")  # a chunk size (RFC 9112, 7.1: 1*HEXDIG)
 
 # headers that frame the message (every value kept, a few of them, shortly) and those a record
 # shows (the first value, cut at INFO_VALUE): what a message holds stays a few kilobytes
 FRAMING_HEADERS = frozenset((b"host", b"content-length", b"transfer-encoding"))
 INFO_HEADERS = frozenset((b"referer", b"user-agent", b"origin", b"content-type"))
+# Basic credentials: the user name kept, as Zeek keeps it from either (the first one counts)
+CREDENTIAL_HEADERS = frozenset((b"authorization", b"proxy-authorization"))
 MAX_FRAMING_VALUES = 8
 FRAMING_VALUE = 256
 INFO_VALUE = 512
@@ -177,6 +182,15 @@ def basic_username(authorization: bytes | None) -> str | None:
     return text(user) if colon and 0 < len(user) <= MAX_USER else None
 
 
+def _framing_value(msg: Message, name: bytes, value: bytes) -> bytes:
+    """A framing header's value as kept: one too long to be valid fails the message, a host is
+    kept cut, a length or coding becomes `?` (no valid one)."""
+    if len(value) <= FRAMING_VALUE:
+        return value
+    msg.fail("header_too_long")
+    return value[:FRAMING_VALUE] if name == b"host" else b"?"
+
+
 class Message:
     """One request or response as far as it was seen: start line, kept headers, body tally."""
 
@@ -205,7 +219,7 @@ class Message:
         self.digest = None  # a running sha256 (responses only)
         self.tags: list[str] = []
         self.malformed: str | None = None
-        self.authorized = False  # an Authorization header was seen (the first one counts)
+        self.authorized = False  # a credentials header was seen (the first one counts)
         self.loose = False  # method and target read from a line without their spaces (a guess)
         self.username: str | None = None
 
@@ -244,7 +258,7 @@ class MessageParser:
     """One direction's parser: bytes in, `Sink` calls out. Never holds more than a header block."""
 
     __slots__ = (
-        "buf", "head_bytes", "is_response", "lenient", "lines", "mark", "msg", "reason",
+        "buf", "fold", "head_bytes", "is_response", "lenient", "lines", "mark", "msg", "reason",
         "remaining", "resumable", "sink", "state",
     )  # fmt: skip
 
@@ -261,6 +275,9 @@ class MessageParser:
         self.resumable = False  # stopped by a gap: a later chunk starting a message resumes
         self.mark = (0, 0.0)  # the frame and time of the current start line's first byte
         self.lenient = False  # the next start line is a request whatever it holds (a bad one)
+        # the values list of the last header line kept, and its name: a folded line goes on
+        # its last value
+        self.fold: tuple[list, bytes] | None = None
 
     # ------------------------------------------------------------------ input
     def feed(self, data: bytes, frame: int, ts: float) -> None:
@@ -289,14 +306,34 @@ class MessageParser:
             else:
                 pos = self._line(data, pos, frame, ts)
 
-    def gap(self, frame: int, ts: float) -> bool:
-        """Bytes of this direction were never seen: end the message in progress (incomplete).
+    def gap(self, frame: int, ts: float, lost: int = 0) -> int:
+        """Bytes of this direction were never seen: `lost` of them (0 when unknown).
 
-        Returns whether a message was in progress. Parsing resumes at the next chunk that
-        starts like a message (a start line): the lost bytes' length is unknown.
+        A hole inside a body whose length is known (a Content-Length, or a chunk's data) and
+        that ends within it is skipped, as Zeek skips it: the body's length counts the lost
+        bytes, it has no SHA-256, the message is tagged `gap` and parsing goes on after the
+        hole (GAP_SKIPPED). Any other hole ends the message in progress there, incomplete
+        (GAP_CUT; GAP_PAST_END when the hole is known to run past the end of its body, so that
+        the start of what followed was lost with it), or finds none in progress (GAP_IDLE);
+        parsing then resumes at the next chunk that starts like a message (a start line).
         """
         msg = self.msg
+        state = self.state
+        if msg is not None and state in (BODY_LENGTH, CHUNK_DATA) and 0 < lost <= self.remaining:
+            msg.tag("gap")
+            msg.digest = None
+            msg.body_len += lost
+            self.remaining -= lost
+            if not self.remaining:
+                if state == BODY_LENGTH:
+                    self._complete(frame, ts)
+                else:
+                    self.state = CHUNK_END
+            return GAP_SKIPPED
+        outcome = GAP_IDLE
         if msg is not None:
+            past_end = state == BODY_LENGTH and lost > self.remaining
+            outcome = GAP_PAST_END if past_end else GAP_CUT
             msg.tag("gap")
             self._finish(frame, ts)
         self.buf.clear()
@@ -304,7 +341,7 @@ class MessageParser:
             self.state = STOPPED
             self.resumable = True
             self.reason = "gap"
-        return msg is not None
+        return outcome
 
     def end(self, frame: int, ts: float, closed: bool = True) -> None:
         """The direction ended: a body read to the close is complete at a FIN (`closed`), not
@@ -451,6 +488,7 @@ class MessageParser:
 
     def _start_line(self, line: bytes, following: bytes, frame: int, ts: float) -> None:
         msg = Message(*self.mark)
+        self.fold = None
         lenient, self.lenient = self.lenient, False
         if self.is_response:
             match = STATUS_LINE.match(line)
@@ -503,7 +541,9 @@ class MessageParser:
 
     def _header(self, msg: Message, line: bytes) -> None:
         if line[:1] in (b" ", b"\t"):
-            return  # obsolete line folding (RFC 9112, 5.2): a continuation of a kept value is rare
+            self._folded(msg, line)
+            return
+        self.fold = None
         name, colon, value = line.partition(b":")
         if not colon or not name.strip():
             msg.fail("bad_header_line")
@@ -518,21 +558,32 @@ class MessageParser:
             values = msg.headers.setdefault(name, [])
             if len(values) >= MAX_FRAMING_VALUES:
                 msg.fail("repeated_header")
-            elif len(value) > FRAMING_VALUE:
-                msg.fail("header_too_long")
-                # a host is shown cut; a length or coding that long is no valid one
-                values.append(value[:FRAMING_VALUE] if name == b"host" else b"?")
             else:
-                values.append(value)
+                values.append(_framing_value(msg, name, value))
+                self.fold = (values, name)
         elif name in INFO_HEADERS:
             if name not in msg.headers:
                 msg.headers[name] = [value[:INFO_VALUE]]
-        elif name == b"authorization":
+                self.fold = (msg.headers[name], name)
+        elif name in CREDENTIAL_HEADERS:
             if not msg.authorized:  # decoded whole here: the value itself (a password) is not kept
                 msg.authorized = True
                 msg.username = basic_username(value)
         elif name in PROXY_HEADERS and len(msg.proxied) < MAX_PROXIED:
             msg.proxied.append(f"{text(name).upper()} -> {text(value[:INFO_VALUE])}")
+
+    def _folded(self, msg: Message, line: bytes) -> None:
+        """An obsolete folded line (RFC 9112, 5.2): the value of the header line before it
+        goes on after a space, as a recipient must read it. A fold of a header no record shows,
+        or right after the start line (RFC 9112, 2.2: consumed unread), is dropped."""
+        if self.fold is None:
+            return
+        values, name = self.fold
+        value = (values[-1] + b" " + line.strip(b" \t")).strip(b" ")
+        if name in FRAMING_HEADERS:
+            values[-1] = _framing_value(msg, name, value)
+        else:
+            values[-1] = value[:INFO_VALUE]
 
     def _end_of_head(self, frame: int, ts: float) -> None:
         msg = self.msg
@@ -572,14 +623,11 @@ class MessageParser:
             reason = "chunk_size_too_large" if size_text else "empty_chunk_size"
             self._malformed(reason, frame, ts)
             return
-        try:
-            size = int(size_text, 16)
-        except ValueError:
+        if not HEX_DIGITS.match(size_text):  # (int() would take a sign, `_` or `0x` too)
             self._malformed("bad_chunk_size", frame, ts)
             return
-        if size_text[:1] in (b"+", b"-") or b"_" in size_text:
-            self._malformed("bad_chunk_size", frame, ts)
-        elif size:
+        size = int(size_text, 16)
+        if size:
             self.state, self.remaining = CHUNK_DATA, size
         else:
             self.state, self.lines = TRAILERS, 0

@@ -154,8 +154,9 @@ class HttpStreams:
         from_client = src == (conn.client, conn.client_port)
         buffered = conn.buffered()
         kept = conn.chunk(
-            from_client, chunk.data, chunk.gap, chunk.end, frame, ts, chunk.syn_seen, chunk.reset
-        )
+            from_client, chunk.data, chunk.gap, chunk.end, frame, ts, chunk.syn_seen, chunk.reset,
+            chunk.lost,
+        )  # fmt: skip
         self._budget.used += conn.buffered() - buffered
         if conn.notes:
             self._notes(conn)

@@ -364,6 +364,60 @@ def test_a_gap_inside_a_body_ends_that_message_without_a_hash():
     assert (second["uri"], second["response_body_sha256"]) == ("/next", sha(b"next"))
 
 
+def test_a_hole_of_known_size_inside_a_body_is_skipped_as_zeek_skips_it():
+    wire = Wire()
+    wire.client(get("/1") + get("/2") + get("/3"))
+    wire.server(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n" + b"x" * 50)
+    # 50 bytes lost; the rest of the body and all of /2's response follow in one chunk
+    wire.server(b"x" * 100 + response("404 Not Found", b"two"), gap=True, lost=50)
+    wire.server(response("500 Server Error", b"three"))
+    first, second, third = wire.close()
+    assert (first["status_code"], first["response_body_len"]) == (200, 200)  # the hole counted
+    assert first["response_body_sha256"] is None  # (no hash of a body not all seen)
+    assert "gap" in first["tags"]
+    assert (second["uri"], second["status_code"], second["response_body_sha256"]) == (
+        "/2", 404, sha(b"two"))  # fmt: skip
+    assert (third["uri"], third["status_code"]) == ("/3", 500)
+    assert "gap" not in second["tags"] + third["tags"]
+
+
+def test_a_hole_of_known_size_inside_a_chunk_is_skipped():
+    wire = Wire()
+    wire.client(get("/c") + get("/d"))
+    wire.server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n" + b"a" * 4)
+    wire.server(b"a" * 4 + b"\r\n0\r\n\r\n" + response("200 OK", b"d"), gap=True, lost=8)
+    first, second = wire.close()
+    assert (first["response_body_len"], first["response_body_sha256"]) == (16, None)
+    assert "gap" in first["tags"]
+    assert (second["uri"], second["response_body_sha256"]) == ("/d", sha(b"d"))
+
+
+def test_a_hole_running_past_a_body_counts_the_message_it_swallowed():
+    wire = Wire()
+    wire.client(get("/1") + get("/2") + get("/3"))
+    wire.server(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n" + b"x" * 100)
+    # the hole held the last 100 bytes of the body and all 40 of /2's response
+    wire.server(response("500 Server Error", b"three"), gap=True, lost=140)
+    first, second, third = wire.close()
+    assert (first["status_code"], first["response_body_len"]) == (200, 100)
+    assert "gap" in first["tags"]
+    assert (second["uri"], second["status_code"]) == ("/2", None)
+    assert {"gap", "missing_response"} <= set(second["tags"])
+    assert (third["uri"], third["status_code"]) == ("/3", 500)
+
+
+def test_a_hole_inside_a_request_body_keeps_the_pairing_right():
+    wire = Wire()
+    wire.client(b"POST /1 HTTP/1.1\r\nHost: h\r\nContent-Length: 200\r\n\r\n" + b"p" * 150)
+    wire.client(b"p" * 20 + get("/2") + get("/3"), gap=True, lost=30)
+    wire.server(response("201 Created") + response("404 Not Found") + response("500 Oops"))
+    records = wire.close()
+    assert [(r["uri"], r["status_code"], r["request_body_len"]) for r in records] == [
+        ("/1", 201, 200), ("/2", 404, 0), ("/3", 500, 0),
+    ]  # fmt: skip
+    assert "gap" in records[0]["tags"]
+
+
 def test_a_response_lost_whole_in_a_gap_keeps_the_pairing_right():
     wire = Wire()
     wire.client(get("/1") + get("/2") + get("/3"))
@@ -498,7 +552,9 @@ def test_a_smuggling_shape_is_read_as_chunked_and_tagged():
     assert (second["uri"], second["status_code"]) == ("/hidden", 404)
 
 
-@pytest.mark.parametrize("size", [b"10000000000000000", b"fffffffffffffffffffffff", b"zz", b""])
+@pytest.mark.parametrize(
+    "size", [b"10000000000000000", b"fffffffffffffffffffffff", b"zz", b"", b"0x3", b"+3", b"3_0"]
+)
 def test_a_chunk_size_of_2_64_or_garbage_stops_the_body(size):
     wire = Wire()
     wire.client(get("/c"))
@@ -643,6 +699,60 @@ def test_pending_requests_are_bounded_across_connections():
         ("/1", 200), ("/2", 200), ("/3", 200), ("/4", None),
     ]  # fmt: skip
     assert "too_many_pending" in records[-1]["tags"]
+
+
+def test_folded_header_lines_go_on_their_header_value():
+    wire = Wire()
+    wire.client(
+        b"GET /f HTTP/1.1\r\n (ignored: a fold right after the start line)\r\nHost: h\r\n"
+        b"User-Agent: Mozilla/5.0\r\n (X11; Linux)\r\nX-Other: a\r\n b\r\n\r\n" + get("/g")
+    )
+    # RFC 9112, 5.2: a recipient reads a fold as a space, so this body is chunked
+    wire.server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+    wire.server(response("200 OK", b"g"))
+    first, second = wire.close()
+    assert first["user_agent"] == "Mozilla/5.0 (X11; Linux)"
+    assert first["host"] == "h"
+    assert (first["response_body_len"], first["response_body_sha256"]) == (3, sha(b"abc"))
+    assert (second["uri"], second["status_code"]) == ("/g", 200)
+
+
+def test_a_basic_proxy_authorization_gives_the_user_as_zeek_does():
+    wire = Wire(3128)
+    wire.client(get("http://example.com/p", extra="Proxy-Authorization: Basic Ym9iOnB3\r\n"))
+    wire.server(response("200 OK"))
+    (record,) = wire.close()
+    assert record["username"] == "bob"
+    assert "pw" not in record["username"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "reason"),
+    [
+        ("Host: a\r\nHost: b\r\nContent-Length: 2\r\n", b"hi", "multiple_host"),
+        ("Host: a\r\nHost: b\r\nTransfer-Encoding: chunked\r\n", b"2\r\nhi\r\n0\r\n\r\n",
+         "multiple_host"),
+        ("Host: a\r\nTransfer-Encoding: chunked, chunked\r\n", b"2\r\nhi\r\n0\r\n\r\n",
+         "chunked_twice"),
+    ],
+)  # fmt: skip
+def test_framing_faults_with_a_body_are_tagged(headers, body, reason):
+    wire = Wire()
+    wire.client(f"POST /x HTTP/1.1\r\n{headers}\r\n".encode() + body + get("/next"))
+    wire.server(response("200 OK") + response("404 Not Found"))
+    first, second = wire.close()
+    assert first["malformed"] == f"request: {reason}"
+    assert "smuggling_shape" in first["tags"]
+    assert (first["request_body_len"], second["uri"], second["status_code"]) == (2, "/next", 404)
+
+
+def test_a_transfer_coding_in_http_1_0_is_faulty_framing():
+    wire = Wire()
+    wire.client(b"POST /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n")
+    wire.server(response("200 OK"))
+    (record,) = wire.close()
+    assert record["malformed"] == "request: te_in_http_1_0"
+    assert "smuggling_shape" in record["tags"]
 
 
 def test_an_overlong_framing_header_is_bad_framing():

@@ -18,16 +18,18 @@ class Wire:
     def _emit(self, conn: HttpConnection, exchange: Exchange) -> None:
         self.exchanges.append(exchange)
 
-    def send(self, from_client: bool, data: bytes, gap: bool, end: bool) -> bool:
+    def send(self, from_client: bool, data: bytes, gap: bool, end: bool, lost: int = 0) -> bool:
+        """A chunk; with `gap`, `lost` is how many bytes the hole before it held (0: unknown)."""
         self.frame += 1
-        self.kept = self.conn.chunk(from_client, data, gap, end, self.frame, float(self.frame))
+        frame, ts = self.frame, float(self.frame)
+        self.kept = self.conn.chunk(from_client, data, gap, end, frame, ts, lost=lost)
         return self.kept
 
-    def client(self, data: bytes = b"", *, gap: bool = False, end: bool = False) -> bool:
-        return self.send(True, data, gap, end)
+    def client(self, data: bytes = b"", *, gap: bool = False, end: bool = False, lost: int = 0):
+        return self.send(True, data, gap, end, lost)
 
-    def server(self, data: bytes = b"", *, gap: bool = False, end: bool = False) -> bool:
-        return self.send(False, data, gap, end)
+    def server(self, data: bytes = b"", *, gap: bool = False, end: bool = False, lost: int = 0):
+        return self.send(False, data, gap, end, lost)
 
     def close(self) -> list[dict[str, Any]]:
         """Both sides end (FIN); the records made."""
