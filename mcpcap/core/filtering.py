@@ -28,6 +28,16 @@ OPERATORS = (">=", "<=", ">", "<", ":")
 ORDERED_OPERATORS = frozenset((">=", "<=", ">", "<"))
 FIELD_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
 TYPE_WORDS = {"string": "text", "integer": "an integer", "number": "a number"}
+SQL_INTEGERS = range(-(1 << 63), 1 << 63)  # what SQLite holds as an INTEGER (64 bits, signed)
+
+
+def sql_integer(value: Any) -> int:
+    """`int(value)` when SQLite can hold it; OverflowError beyond (sqlite3 would raise it when
+    the value is bound, too late to say which filter it came from)."""
+    number = int(value)
+    if number not in SQL_INTEGERS:
+        raise OverflowError(f"{value} is beyond a 64-bit integer")
+    return number
 
 
 @dataclass(frozen=True)

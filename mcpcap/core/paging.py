@@ -80,6 +80,30 @@ def json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str))
 
 
+ECHO_SHARE = 4  # a page repeats its filter in at most a quarter of the reply budget
+
+
+def echoed_filter(text: str, budget: int) -> str:
+    """The filter text a page repeats, cut to a quarter of the reply budget when longer: an
+    OR list of a thousand addresses would otherwise crowd the records out of the reply (the
+    caller has the filter whole; the cut says how much it left out)."""
+    room = budget // ECHO_SHARE
+    if json_size(text) <= room:
+        return text
+
+    def shown(keep: int) -> str:
+        return f"{text[:keep]} … ({len(text) - keep} characters more)"
+
+    low, high = 0, len(text)  # the longest kept prefix that fits: found by halving
+    while low < high:
+        middle = (low + high + 1) // 2
+        if json_size(shown(middle)) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return shown(low)
+
+
 def fit_items(items: list[dict], budget: int, envelope: int) -> tuple[list[dict], bool]:
     """The longest prefix of `items` whose JSON fits `budget` with `envelope` characters more."""
     used = envelope

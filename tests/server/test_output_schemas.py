@@ -220,3 +220,29 @@ def test_nullable_enums_and_consts_allow_null() -> None:
         jsonschema.validate({"a": value, "b": value}, compacted)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"a": "z"}, compacted)
+
+
+@pytest.mark.parametrize(
+    ("kind", "values"),
+    [
+        ("dns.transactions", "qname:" + ",".join(f"host{i}.example.com" for i in range(300))),
+        ("dns.messages", "qname:" + ",".join(f"host{i}.example.com" for i in range(300))),
+        (
+            "conn.connections",
+            "client:" + ",".join(f"10.0.{i // 250}.{i % 250}" for i in range(400)),
+        ),
+        ("http.requests", 'host:"' + '\\"' * 3000 + '"'),
+    ],
+    ids=lambda value: value if "." in value and ":" not in value else "filter",
+)
+async def test_a_long_filter_is_echoed_cut_within_the_budget(serve, folder, kind, values) -> None:
+    served = serve(pcap_path=[str(folder)], max_reply_chars=BUDGET)
+    async with Client(served.server) as client:
+        result = await client.call_tool(
+            "records", {"capture": "big.pcap", "kind": kind, "filter": values}
+        )
+    assert not result.is_error, result.content
+    reply = result.structured_content
+    assert json_size(reply) <= BUDGET
+    assert reply["filter"].endswith("characters more)")
+    assert json_size(reply["filter"]) <= BUDGET // 4

@@ -161,6 +161,25 @@ async def test_text_is_the_whole_page(serve, big_dir, tool) -> None:
         ("dns_transactions", {"capture": "example.pcap", "min_rtt": 10**400}, "min_rtt must"),
         ("dns_transactions", {"capture": "example.pcap", "since": 10**400}, "since"),
         ("dns_top", {"capture": "example.pcap", "cursor": "junk"}, "next_cursor"),
+        (
+            "records",
+            {"capture": "example.pcap", "kind": "conn.connections", "filter": f"port:{2**63}"},
+            f"port takes an integer (either end's port (ICMP: type or code)), not '{2**63}'",
+        ),
+        (
+            "top",
+            {
+                "capture": "example.pcap",
+                "kind": "conn.connections",
+                "filter": f"bytes<{-(2**63) - 1}",
+            },
+            "bytes takes an integer",
+        ),
+        (
+            "record",
+            {"capture": "example.pcap", "kind": "conn.connections", "id": 2**63},
+            f"conn.connections has no record with id '{2**63}'",
+        ),
     ],
 )
 async def test_mistakes_are_tool_errors(example_served, tool, arguments, expected) -> None:
@@ -271,21 +290,29 @@ async def test_modules_choose_the_tools(serve) -> None:
     assert names == TOOLS
 
 
-async def test_a_cursor_belongs_to_its_capture(serve, big_dir) -> None:
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("dns_transactions", {}),
+        ("dns_top", {}),
+        ("records", {"kind": "conn.connections"}),
+        ("top", {"kind": "conn.connections", "by": "server"}),
+    ],
+)
+async def test_a_cursor_belongs_to_its_capture(serve, big_dir, tool, arguments) -> None:
     served = serve(pcap_path=[str(big_dir)], examples=True)
     async with Client(served.server) as client:
-        for tool in ("dns_transactions", "dns_top"):
-            page = await client.call_tool(tool, {"capture": "big.pcap", "limit": 3})
-            cursor = page.structured_content["next_cursor"]
-            assert cursor
-            same = await client.call_tool(
-                tool, {"capture": "big.pcap", "limit": 3, "cursor": cursor}
-            )
-            assert not same.is_error
-            other = await client.call_tool(
-                tool, {"capture": "example.pcap", "limit": 3, "cursor": cursor}
-            )
-            assert other.is_error and "another capture" in other.content[0].text
+        page = await client.call_tool(tool, {"capture": "big.pcap", "limit": 3, **arguments})
+        cursor = page.structured_content["next_cursor"]
+        assert cursor
+        same = await client.call_tool(
+            tool, {"capture": "big.pcap", "limit": 3, "cursor": cursor, **arguments}
+        )
+        assert not same.is_error
+        other = await client.call_tool(
+            tool, {"capture": "example.pcap", "limit": 3, "cursor": cursor, **arguments}
+        )
+        assert other.is_error and "another capture" in other.content[0].text
 
 
 async def test_dns_top_pages_to_the_end(serve, big_dir) -> None:

@@ -83,6 +83,22 @@ async def test_describe_says_each_filters_type(example_served) -> None:
             assert {f["name"]: f["type"] for f in described["filters"]} == declared
 
 
+async def test_the_catalog_names_each_kinds_id_field_as_its_own_description_does(
+    example_served,
+) -> None:
+    """`record()` takes the id field `describe` names: a catalog short of room says it too."""
+    async with Client(example_served.server) as client:
+        catalog = (await client.call_tool("describe", {})).structured_content["kinds"]
+        assert {entry["kind"] for entry in catalog} == {
+            k.name for k in all_kinds(load_modules(None))
+        }
+        for entry in catalog:
+            reply = await client.call_tool("describe", {"kind": entry["kind"]})
+            (own,) = reply.structured_content["kinds"]
+            assert entry.get("id_field") == own.get("id_field"), entry["kind"]
+    assert any(entry.get("id_field") for entry in catalog)  # (dns.messages: record_id)
+
+
 PLAIN_TYPES = {"integer": "an integer", "number": "a number", "boolean": "true or false"}
 
 

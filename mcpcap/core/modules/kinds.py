@@ -123,11 +123,17 @@ class RecordKind:
     def describe(self, brief: bool = False, outline: str = "") -> KindDescription:
         """What `describe` says of the kind; `brief` names its filters only and leaves out its
         fields; `outline` says only what the kind is ("outline") or only its name and title
-        ("names"), for a catalog of many kinds short of room."""
+        ("names"), for a catalog of many kinds short of room. The id field `record()` takes,
+        when it is not `id`, is said in every form but "names"."""
+        id_field = None if self.id_field == "id" else self.id_field
         if outline:
             description = self.description if outline == "outline" else ""
             return KindDescription(
-                kind=self.name, title=self.title, description=description, fields=None
+                kind=self.name,
+                title=self.title,
+                description=description,
+                fields=None,
+                id_field=id_field if outline == "outline" else None,
             )
         if brief:
             return KindDescription(
@@ -142,6 +148,7 @@ class RecordKind:
                     RankDescription(name=r.name, weights=list(r.weights)) for r in self.rank_by
                 ],
                 exports=list(self.exports),
+                id_field=id_field,
             )
         fields = [
             FieldDescription(name=f.name, title=f.title, format=f.format, description=f.description)
@@ -168,7 +175,7 @@ class RecordKind:
             default_sort=self.default_sort,
             rank_by=[RankDescription(name=r.name, weights=list(r.weights)) for r in self.rank_by],
             exports=list(self.exports),
-            id_field=None if self.id_field == "id" else self.id_field,
+            id_field=id_field,
         )
 
 

@@ -19,13 +19,15 @@ from typing import Any
 
 from mcpcap.core import addresses
 from mcpcap.core.errors import BadArgumentError, NotFoundError
-from mcpcap.core.filtering import Filter, FilterSpec, compile_sql
+from mcpcap.core.filtering import Filter, FilterSpec, compile_sql, sql_integer
 from mcpcap.core.flowsplits import FlowSplits
 from mcpcap.core.models import Ranking, RankingItem
 from mcpcap.core.modules.kinds import RecordKind, RecordPage
 from mcpcap.core.paging import (
+    capture_identity,
     check_limit,
     decode_cursor,
+    echoed_filter,
     encode_cursor,
     fit_items,
     json_size,
@@ -65,7 +67,7 @@ class KindTable:
     sorts: Mapping[str, str] = field(default_factory=dict)
     rank: Mapping[str, RankColumn | str] = field(default_factory=dict)
     weights: Mapping[str, str] = field(default_factory=dict)
-    parse_id: Callable[[str], Any] = int
+    parse_id: Callable[[str], Any] = sql_integer
 
 
 class TableResults:
@@ -80,7 +82,16 @@ class TableResults:
         self.budget = budget
         self._tables = {table.kind: table for table in tables}
         self._splits: FlowSplits | None = None
+        self._cursor_capture: str | None = None
         addresses.register(db)
+
+    @property
+    def cursor_capture(self) -> str:
+        """The `capture_identity` its cursors carry: a cursor given out for another capture, or
+        for this one before its file changed, is refused (a store never changes once built)."""
+        if self._cursor_capture is None:
+            self._cursor_capture = capture_identity(self.db)
+        return self._cursor_capture
 
     def table(self, kind: RecordKind) -> KindTable:
         try:
@@ -108,7 +119,7 @@ class TableResults:
         limit = check_limit(limit)
         order = _Order(table, sort)
         digest = query_digest({"kind": kind.name, "filter": flt.text(), "sort": sort})
-        position = decode_cursor(cursor, digest)
+        position = decode_cursor(cursor, digest, self.cursor_capture)
         after = order.after(_check_position(position)) if position is not None else ("", [])
         where, params = _where(flt, after)
         total = self.count(kind, flt)
@@ -121,8 +132,9 @@ class TableResults:
         rows = rows[:limit]
         width = len(table.columns)
         items = [self._split_aware_record(table, row[:width]) for row in rows]
-        cursors = [encode_cursor(list(row[width:]), digest) for row in rows]
-        page = RecordPage(kind=kind.name, filter=flt.text(), sort=sort, total=total, items=[])
+        cursors = [encode_cursor(list(row[width:]), digest, self.cursor_capture) for row in rows]
+        shown = echoed_filter(flt.text(), self.budget)
+        page = RecordPage(kind=kind.name, filter=shown, sort=sort, total=total, items=[])
         cursor_room = max(map(len, cursors), default=0) + ENVELOPE_SLACK
         envelope = json_size(page.model_dump(mode="json")) + cursor_room
         kept, cut = _fit(items, self.budget, envelope)
@@ -192,7 +204,7 @@ class TableResults:
         digest = query_digest(
             {"kind": kind.name, "filter": flt.text(), "by": spec.name, "weight": weight}
         )
-        offset = _check_offset(decode_cursor(cursor, digest))
+        offset = _check_offset(decode_cursor(cursor, digest, self.cursor_capture))
         total_weight = "count(*)" if weight == "count" else f"sum({_weight(table, weight)})"
         where, params = _where(flt, (f"({column.expr}) IS NOT NULL", []))
         grouped = (
@@ -213,14 +225,14 @@ class TableResults:
             items=[],
             others=0,
         )
-        room = len(encode_cursor([offset + limit], digest)) + ENVELOPE_SLACK  # next_cursor
+        room = len(encode_cursor([offset + limit], digest, self.cursor_capture)) + ENVELOPE_SLACK
         envelope = json_size(ranking.model_dump(mode="json")) + room
         kept, cut = _fit(items, self.budget, envelope)
         ranking.items = [RankingItem(**item) for item in kept]
         ranking.others = total - sum(item["count"] for item in kept)
         ranking.truncated = cut
         if offset + len(kept) < distinct:
-            ranking.next_cursor = encode_cursor([offset + len(kept)], digest)
+            ranking.next_cursor = encode_cursor([offset + len(kept)], digest, self.cursor_capture)
         return ranking
 
 
@@ -340,7 +352,7 @@ def number_filter(
         name,
         description,
         sql=f"{column} = ?",
-        parse=int if integer else float,
+        parse=sql_integer if integer else float,
         column=column,
         ordered=True,
         type="integer" if integer else "number",

@@ -11,7 +11,7 @@ import re
 from functools import cache
 from typing import Any
 
-from mcpcap.core.filtering import FilterSpec
+from mcpcap.core.filtering import FilterSpec, sql_integer
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
 from mcpcap.core.modules.malformed_kind import malformed_kind, malformed_table
 from mcpcap.core.modules.tables import (
@@ -76,7 +76,7 @@ FILTERS = (
                sql=f"({ADDRESS_FUNCTION}(client, ?) OR {ADDRESS_FUNCTION}(server, ?))",
                parse=_network, params=lambda v: (v, v), example="host:192.0.2.0/24"),
     FilterSpec("port", "either end's port (ICMP: type or code)",
-               sql="(client_port = ? OR server_port = ?)", parse=int,
+               sql="(client_port = ? OR server_port = ?)", parse=sql_integer,
                params=lambda v: (v, v), type="integer", example="port:443"),
     number_filter("server_port", "server_port", "the server's port", integer=True,
                   example="server_port:53"),
@@ -95,7 +95,7 @@ FILTERS = (
     text_filter("community_id", "community_id", "the Community ID v1 hash",
                 example="community_id:1:..."),
     FilterSpec("min_bytes", "payload bytes (both directions) at least this many",
-               sql="bytes >= ?", parse=int, type="integer", example="min_bytes:1000000"),
+               sql="bytes >= ?", parse=sql_integer, type="integer", example="min_bytes:1000000"),
     number_filter("bytes", "bytes", "payload bytes, both directions", integer=True,
                   example="bytes>10000"),
     number_filter("ip_bytes", "ip_bytes", "IP bytes, both directions", integer=True,

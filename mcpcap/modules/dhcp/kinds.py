@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from mcpcap.core.export import ZeekField, ZeekLog
-from mcpcap.core.filtering import FilterSpec
+from mcpcap.core.filtering import FilterSpec, sql_integer
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
 from mcpcap.core.modules.malformed_kind import malformed_kind
 from mcpcap.core.modules.tables import (
@@ -69,7 +69,7 @@ FILTERS = (
                "AND m.m_type = ?)", parse=_msg_type, choices=MSG_TYPES, example="msg_type:NAK"),
     FilterSpec("frame", "an exchange with a message in this frame",
                sql="EXISTS (SELECT 1 FROM dhcp_messages m WHERE m.trans = dhcp_transactions.id "
-               "AND m.m_frame = ?)", parse=int, type="integer", example="frame:12"),
+               "AND m.m_frame = ?)", parse=sql_integer, type="integer", example="frame:12"),
     text_filter("family", "family", "dhcpv4 or dhcpv6", choices=("dhcpv4", "dhcpv6")),
     text_filter("outcome", "outcome", "how the exchange ended", choices=OUTCOMES),
     text_filter("vendor_class", "vendor_class", "the client's vendor class",

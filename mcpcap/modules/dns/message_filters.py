@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from mcpcap.core.addresses import in_network
-from mcpcap.core.filtering import FilterSpec
+from mcpcap.core.filtering import FilterSpec, sql_integer
 from mcpcap.modules.dns import filters
 from mcpcap.modules.dns.decoder import Question, decode_brief, decode_questions
 from mcpcap.modules.dns.pairing import lowered
@@ -132,6 +132,6 @@ MESSAGE_FILTERS = (
           lambda m, v: m.row[2] >= v, type="string|number", example="since:2024-01-01T00:00:00Z"),
     _spec("until", "at or before this time (ISO 8601 or epoch seconds)",
           lambda m, v: m.row[2] <= v, type="string|number", example="until:1700000000"),
-    FilterSpec("frame", "the frame number", parse=int, test=lambda m, v: m.row[0] == v,
+    FilterSpec("frame", "the frame number", parse=sql_integer, test=lambda m, v: m.row[0] == v,
                key=lambda m: m.row[0], ordered=True, type="integer", example="frame>=100"),
 )  # fmt: skip

@@ -14,7 +14,15 @@ from mcpcap.core.models import Ranking
 from mcpcap.core.modules.kinds import RecordKind, RecordPage
 from mcpcap.core.modules.malformed_kind import malformed_table
 from mcpcap.core.modules.tables import TableResults
-from mcpcap.core.paging import check_limit, decode_cursor, encode_cursor, fit_page, query_digest
+from mcpcap.core.paging import (
+    check_limit,
+    decode_cursor,
+    echoed_filter,
+    encode_cursor,
+    fit_page,
+    json_size,
+    query_digest,
+)
 from mcpcap.core.wording import quoted
 from mcpcap.modules.dns import queries
 from mcpcap.modules.dns.filters import TransactionFilter, build_filter, transaction_filter
@@ -167,7 +175,8 @@ class DnsResults:
             return self._message_page(kind, flt, sort, limit, cursor)
         if kind.name == MALFORMED:
             return self._malformed.records(kind, flt, sort=sort, limit=limit, cursor=cursor)
-        envelope = PAGE_ENVELOPE + len(flt.text()) + len(sort or "")
+        shown = echoed_filter(flt.text(), self.budget)
+        envelope = PAGE_ENVELOPE + json_size(shown) + len(sort or "")
         page = queries.transactions_page(
             self._db,
             transaction_filter(flt),
@@ -178,7 +187,7 @@ class DnsResults:
         )
         return RecordPage(
             kind=kind.name,
-            filter=flt.text(),
+            filter=shown,
             sort=sort,
             total=page.total,
             items=[item.model_dump(mode="json") for item in page.items],
@@ -242,7 +251,7 @@ class DnsResults:
             last = rows[n - 1] if n else None
             return RecordPage(
                 kind=kind.name,
-                filter=flt.text(),
+                filter=echoed_filter(flt.text(), self.budget),
                 sort=sort,
                 total=total,
                 items=records[:n],
