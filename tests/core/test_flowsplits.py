@@ -37,8 +37,8 @@ def uids_with_times(record: dict) -> Iterator[tuple[str, float]]:
         return
     if isinstance(record.get("uid"), str):
         yield record["uid"], ts
-    for uid in record.get("uids") or ():
-        yield uid, ts
+    for uid in record.get("uids") or ():  # an exchange's flows (DHCP): named at its end
+        yield uid, ts + (record.get("duration") or 0.0)
     quoted = record.get("quoted")
     if isinstance(quoted, dict) and quoted.get("uid"):
         yield quoted["uid"], ts
@@ -77,6 +77,27 @@ def test_a_uid_names_the_connection_open_at_the_records_time(joined, path):
         flow = sorted(by_flow[_flow(connection)], key=lambda c: c["ts"])
         started = [c for c in flow if c["ts"] <= ts + SLACK] or flow[:1]
         assert uid == started[-1]["uid"], (kind, uid, ts, [(c["uid"], c["ts"]) for c in flow])
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=lambda path: path.name)
+def test_an_exchanges_uids_name_connections_of_its_time(path):
+    """Each uid a record of several flows names (a DHCP exchange's `uids`) is a connection that
+    was open during the exchange: not one of the same ports from an exchange before it."""
+    checked = 0
+    with Analyzer(build_settings({"no_cache": True})).analyze(path, path.name) as analysis:
+        connections = {c["uid"]: c for c in KindQuery(analysis, "conn.connections").iterate()}
+        for module in analysis.modules:
+            for kind in module.kinds():
+                for record in KindQuery(analysis, kind.name).iterate():
+                    start, end = (
+                        record.get("ts"),
+                        record.get("ts", 0) + (record.get("duration") or 0),
+                    )
+                    for uid in record.get("uids") or ():
+                        c = connections[uid]
+                        assert c["ts"] - SLACK <= end and start <= c["ts"] + (c["duration"] or 0) + SLACK
+                        checked += 1
+    assert checked or path.name != "dhcp.pcap"
 
 
 def _flow(connection: dict) -> tuple:

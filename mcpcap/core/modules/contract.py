@@ -201,9 +201,10 @@ class ProtocolModule(ABC):
     wants_packets: ClassVar[bool] = False
     # the packet-mode transports (`Segment.transport`) that decoder reads; None: every packet
     packet_transports: ClassVar[frozenset[str] | None] = None
-    # the uids its store tables hold, as (table, uid column, time column, "uid" or "json" for a
-    # JSON list): when `conn` splits a flow into several connections, the scan moves each to
-    # the connection open at the row's time (see `mcpcap.core.flowsplits`)
+    # the uids its store tables hold, as (table, uid column, time, "uid" or "json" for a JSON
+    # list): when `conn` splits a flow into several connections, the scan moves each to the
+    # connection open at that time (see `mcpcap.core.flowsplits`), an SQL expression of the
+    # row no earlier than its packets on those flows (the latest connection begun by then)
     stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = ()
     # the indexes its record queries use, as `CREATE INDEX IF NOT EXISTS` statements: made on
     # the store's first use for records, not by the scan (see `mcpcap.core.indexes`); a store

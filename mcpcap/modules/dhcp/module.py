@@ -22,16 +22,20 @@ class DhcpModule(ProtocolModule):
     # 2: <module>_malformed; 3: uids of split flows; 4: malformed options beside typed ones;
     # 5: the address each server message gave (dhcp_messages.m_addr), the chosen server;
     # 6: host names servers give, the chosen server's ACK, fields of a message cut short, PXE
-    # on 4011, the lower port names the service
-    schema_version: ClassVar[str] = "6"
+    # on 4011, the lower port names the service; 7: the last requested address, as Zeek keeps
+    # it, and the uids of split flows taken at the exchange's end
+    schema_version: ClassVar[str] = "7"
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.dhcp.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (
         "CREATE INDEX IF NOT EXISTS dhcp_transactions_ts ON dhcp_transactions (ts)",
         "CREATE INDEX IF NOT EXISTS dhcp_messages_trans ON dhcp_messages (trans)",
     )
+    # moved at the exchange's last message: a server's reply flow may open its connection
+    # after the client's first message (the exchange's `ts`), and one of a past exchange on
+    # the same ports began before it (the end is rounded to microseconds, within the slack)
     stored_uids: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
-        ("dhcp_transactions", "uids", "ts", "json"),
+        ("dhcp_transactions", "uids", "ts + duration", "json"),
     )
     udp_ports: ClassVar[frozenset[int]] = wire.V4_PORTS | wire.V6_PORTS
     worker_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.dhcp.wire",)

@@ -157,7 +157,8 @@ class _Exchange:
         if msg["family"] == "dhcpv6" and fqdn:
             self._set("host_name", fqdn.split(".")[0])
         self._set("client_message", opts.get("message"), replace=True)
-        self._set("requested_addr", opts.get("requested_addr") or _ia_address(opts))
+        # the last one asked for, as Zeek keeps it: after a NAK the client asks for another
+        self._set("requested_addr", opts.get("requested_addr") or _ia_address(opts), replace=True)
         if self.choice is None:
             self.choice = _text_or_none(opts.get("server_id"))
 

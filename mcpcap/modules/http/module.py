@@ -18,7 +18,9 @@ from mcpcap.modules.http.socks import starts_socks
 class HttpModule(ProtocolModule):
     name: ClassVar[str] = "http"
     title: ClassVar[str] = "HTTP"
-    schema_version: ClassVar[str] = "2"  # 2: uids of split flows
+    # 2: uids of split flows; 3: holes of known size inside bodies skipped, folded headers,
+    # Proxy-Authorization, framing faults tagged whatever the body
+    schema_version: ClassVar[str] = "3"
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.http.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

@@ -325,3 +325,33 @@ def test_broken_options_in_a_capture_are_counted_and_every_face_still_answers(tm
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert zeek.returncode == 0, zeek.stderr
     assert "#path\tdhcp" in zeek.stdout
+
+
+def test_the_requested_address_is_the_last_one_asked_for_as_zeek_keeps_it(tmp_path):
+    """DISCOVER, OFFER, REQUEST(A), NAK, REQUEST(B), ACK(B): the client asked for B last."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.utils import wrpcap
+
+    mac, xid, refused, taken = gen.MAC["A"], 0x7007, "192.168.9.9", "10.0.0.60"
+    asked = [gen.client(gen.DISCOVER, xid, mac)]
+    asked.append(gen.server(gen.OFFER, xid, mac, gen.SERVER, taken, gen.LEASE))
+    asked.append(gen.client(gen.REQUEST, xid, mac, gen.opt(50, gen.ip4(refused))))
+    asked.append(gen.server(gen.NAK, xid, mac, gen.SERVER, "0.0.0.0"))
+    asked.append(gen.client(gen.REQUEST, xid, mac, gen.opt(50, gen.ip4(taken))))
+    asked.append(gen.server(gen.ACK, xid, mac, gen.SERVER, taken, gen.LEASE))
+    packets = []
+    for n, payload in enumerate(asked):
+        ends = ("0.0.0.0", 68, "255.255.255.255", 67) if n % 2 == 0 else (
+            gen.SERVER, 67, "255.255.255.255", 68)  # fmt: skip
+        packet = Ether() / IP(src=ends[0], dst=ends[2]) / UDP(sport=ends[1], dport=ends[3])
+        packet = packet / payload
+        packet.time = 1_714_554_000 + n / 10
+        packets.append(packet)
+    capture = tmp_path / "nak-then-ack.pcap"
+    wrpcap(str(capture), packets)
+    settings = build_settings({"modules": "dhcp", "no_cache": True})
+    with Analyzer(settings).analyze(capture, capture.name) as found:
+        (record,) = KindQuery(found, KIND).iterate()
+    assert record["msg_types"] == ["DISCOVER", "OFFER", "REQUEST", "NAK", "REQUEST", "ACK"]
+    assert (record["requested_addr"], record["assigned_addr"]) == (taken, taken)
