@@ -156,6 +156,18 @@ def test_ranking_pages_with_a_cursor(example):
     assert items == whole["items"] and pages == -(-len(items) // 7)
 
 
+def test_a_cursor_goes_on_in_the_next_uncached_analysis_of_the_same_file(example):
+    """`--no-cache` builds a store of its own each time; its cursors name the file, not it."""
+    for kind in ("dns.transactions", "conn.connections"):
+        args = ["analyze", str(example), "--no-cache", "--records", kind, "--limit", "3"]
+        first = json.loads(mcpcap(*args, "--format", "json").stdout)
+        again = json.loads(
+            mcpcap(*args, "--format", "json", "--cursor", first["next_cursor"]).stdout
+        )
+        whole = json.loads(mcpcap(*args[:-1], "6", "--format", "json").stdout)
+        assert first["items"] + again["items"] == whole["items"], kind
+
+
 def test_a_cursor_is_refused_on_another_capture_and_after_the_file_changed(
     example, captures, tmp_path
 ):

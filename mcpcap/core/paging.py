@@ -35,13 +35,16 @@ def query_digest(query: dict[str, Any]) -> str:
 
 
 def capture_identity(db: sqlite3.Connection) -> str:
-    """A short digest naming one analysed capture: its store key (which covers the file's
-    identity and contents fingerprint) and what the scan found. '' for a bare database."""
+    """A short digest naming one analysed capture: its capture key (the store key of the file
+    and options, which covers the file's identity and contents fingerprint; the same for an
+    uncached analysis) and what the scan found. '' for a bare database."""
     try:
-        rows = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('key', 'capture')"))
+        rows = dict(
+            db.execute("SELECT key, value FROM meta WHERE key IN ('key', 'capture_key', 'capture')")
+        )
     except sqlite3.Error:
         return ""
-    text = f"{rows.get('key')}\0{rows.get('capture')}"
+    text = f"{rows.get('capture_key', rows.get('key'))}\0{rows.get('capture')}"
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

@@ -352,7 +352,9 @@ class Analyzer:
         try:
             # a key of its own: what is remembered per store key (DNS's distinct values) must
             # not carry over from one uncached analysis to another
-            self._build(path, db_path, f"uncached-{folder.name}", progress, cancel)
+            own_key = f"uncached-{folder.name}"
+            capture_key = store.store_key(path, self.options())  # (what its cursors name)
+            self._build(path, db_path, own_key, progress, cancel, capture_key)
             db = store.connect(db_path, readonly=True)
         except sqlite3.Error as exc:
             shutil.rmtree(folder, ignore_errors=True)
@@ -414,12 +416,14 @@ class Analyzer:
         key: str,
         progress: Progress | None,
         cancel: threading.Event | None,
+        capture_key: str | None = None,
     ) -> None:
-        """Scan `capture` into a new store at `db_path` (see `abandon_scans` for signals)."""
+        """Scan `capture` into a new store at `db_path` (see `abandon_scans` for signals);
+        `capture_key` as `store.create_meta` takes it."""
         me = threading.get_ident()
         _scanning.add(me)
         try:
-            self._scan_into(capture, db_path, key, progress, cancel)
+            self._scan_into(capture, db_path, key, progress, cancel, capture_key)
         finally:
             _scanning.discard(me)
             forget_capture_names()
@@ -431,10 +435,11 @@ class Analyzer:
         key: str,
         progress: Progress | None,
         cancel: threading.Event | None,
+        capture_key: str | None,
     ) -> None:
         db = store.connect(db_path)
         try:
-            store.create_meta(db, key)
+            store.create_meta(db, key, capture_key)
             for module in self.modules:
                 module.create_tables(db)
             facts = scan_capture(

@@ -136,11 +136,19 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return db
 
 
-def create_meta(db: sqlite3.Connection, key: str) -> None:
+def create_meta(db: sqlite3.Connection, key: str, capture_key: str | None = None) -> None:
+    """`capture_key`: the key a kept store of the same file and options has (the default),
+    which its cursors name (`paging.capture_identity`); a store of its own key (an uncached
+    analysis) gives cursors that the next analysis of the same file still takes."""
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
     db.executemany(
         "INSERT INTO meta VALUES (?, ?)",
-        [("store_schema", STORE_SCHEMA), ("key", key), ("mcpcap", __version__)],
+        [
+            ("store_schema", STORE_SCHEMA),
+            ("key", key),
+            ("capture_key", capture_key or key),
+            ("mcpcap", __version__),
+        ],
     )
 
 
