@@ -103,7 +103,7 @@ class Handshake:
                     self.cert = parse_leaf(chain[0])
                 except Malformed as error:  # the message's framing holds: the handshake goes on
                     self.note(error, frame, ts, from_client)
-        elif kind == wire.SERVER_KEY_EXCHANGE and self.curve is None:
+        elif kind == wire.SERVER_KEY_EXCHANGE and self.curve is None and self._ec_parameters():
             self.curve = wire.parse_server_key_exchange(body)
         elif kind == wire.SERVER_HELLO_DONE:
             self.done = True
@@ -140,6 +140,14 @@ class Handshake:
             self.curve = hello.group
         if self.tls13 or self.resumed:
             self.done = True  # TLS 1.3: everything after the ServerHello is encrypted
+
+    def _ec_parameters(self) -> bool:
+        """Whether the chosen suite's ServerKeyExchange holds EC parameters (RFC 8422: ECDHE
+        and ECDH_anon): a DHE one begins with its prime's length, whose first byte may be the
+        3 of `named_curve` (a 6144-bit prime is 768 bytes, 0x0300)."""
+        sh = self.server_hello
+        name = names.cipher_name(sh.cipher) if sh is not None else None
+        return name is not None and ("_ECDHE_" in name or "_ECDH_anon_" in name)
 
     @property
     def resumed(self) -> bool:

@@ -38,6 +38,10 @@ VERSIONS = {
 }
 FRAME_PADDING, FRAME_PING, FRAME_ACK, FRAME_ACK_ECN, FRAME_CRYPTO = 0, 1, 2, 3, 6
 FRAME_CLOSE, FRAME_CLOSE_APP = 0x1C, 0x1D
+# `crypto_frames`' last entry when the packet closed the connection: (CLOSED, the transport
+# error code as 8 bytes); codes 0x100-0x1ff are a TLS alert (RFC 9001 section 4.8)
+CLOSED = -1
+CRYPTO_ERRORS = range(0x100, 0x200)
 MAX_CID = 20
 
 
@@ -242,7 +246,8 @@ def decode_packet_number(largest: int, truncated: int, bits: int) -> int:
 
 
 def crypto_frames(plain: bytes) -> list[tuple[int, bytes]]:
-    """The (offset, data) of every CRYPTO frame in an Initial's payload.
+    """The (offset, data) of every CRYPTO frame in an Initial's payload, and (CLOSED, code)
+    after them when a CONNECTION_CLOSE of a transport error ends it.
 
     Initial packets carry only PADDING, PING, ACK, CRYPTO and CONNECTION_CLOSE frames
     (RFC 9000 section 12.4); anything else is `Malformed`.
@@ -265,7 +270,11 @@ def crypto_frames(plain: bytes) -> list[tuple[int, bytes]]:
                 raise Malformed("QUIC CRYPTO frame beyond its packet", "quic_bad_frame")
             out.append((offset, plain[pos : pos + length]))
             pos += length
-        elif kind in (FRAME_CLOSE, FRAME_CLOSE_APP):
+        elif kind == FRAME_CLOSE:
+            code, pos = varint(plain, pos)
+            out.append((CLOSED, code.to_bytes(8, "big")))
+            break
+        elif kind == FRAME_CLOSE_APP:
             break
         else:
             raise Malformed(f"QUIC frame type 0x{kind:x} in an Initial", "quic_bad_frame")

@@ -341,6 +341,9 @@ class TlsScan(ModuleScan):
         parsed = _hello_hint(hello) if hello is not None and not stream.delivered else None
         try:
             for offset, data in frames:
+                if offset == quic.CLOSED:  # a TLS alert as a QUIC error: the handshake failed
+                    conn.handshake.alert(int.from_bytes(data, "big") in quic.CRYPTO_ERRORS)
+                    continue
                 ready = stream.add(offset, data)
                 for kind, body in reader.feed(ready) if ready else ():
                     if parsed is not None and len(body) != parsed[0]:

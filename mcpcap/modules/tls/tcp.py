@@ -257,21 +257,33 @@ class TcpTls:
         return hello is not None and hello.sslv2 and sslv2_server_hello(data)
 
     def _sslv2(self, side: _Side, from_client: bool, data: bytes, frame: int, ts: float) -> None:
-        """An SSL 2.0-format hello, once its record is whole: read it, then nothing more from
-        this side (what follows is encrypted)."""
+        """An SSL 2.0-format hello, once its record is whole, then what the side sends after
+        it: TLS records when the server answered a client's SSL 2.0-compatible hello in TLS
+        (RFC 5246, appendix E.2); in SSL 2.0, bytes after the hellos (the client's master key,
+        or encrypted ones) are the side going on past them, all `established` asks of it."""
+        hs = self.handshake
+        if side.seeking is False:  # past its hello
+            if from_client and hs.server_hello is not None and not hs.server_hello.sslv2:
+                side.sslv2 = False
+                self._read(side, from_client, data, frame, ts)
+            else:
+                hs.protected(from_client)
+                side.dead = True  # nothing more to read on this side
+            return
         buf = side.buf + data
         length = ((buf[0] & 0x7F) << 8) | buf[1]
         if len(buf) < 2 + length:
             side.buf = buf
             return
         side.seeking = False
-        side.dead = True
         side.buf = b""
         body = buf[2 : 2 + length]
         if from_client:
-            self.handshake.sslv2_client_hello(wire.parse_sslv2_client_hello(body), frame, ts)
+            hs.sslv2_client_hello(wire.parse_sslv2_client_hello(body), frame, ts)
         else:
-            self.handshake.sslv2_server_hello(*wire.parse_sslv2_server_hello(body), frame, ts)
+            hs.sslv2_server_hello(*wire.parse_sslv2_server_hello(body), frame, ts)
+        if len(buf) > 2 + length:
+            self._sslv2(side, from_client, buf[2 + length :], frame, ts)
 
 
 RECORD_NAMES = {

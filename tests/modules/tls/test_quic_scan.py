@@ -91,6 +91,23 @@ def test_after_a_retry_the_new_dcid_keys_both_sides(form):
     assert rows[0]["malformed"] is None
 
 
+def server_close(key_dcid: bytes, code: int) -> bytes:
+    """A server Initial that closes the connection (ACK, then CONNECTION_CLOSE 0x1c)."""
+    frames = bytes((0x02, 0, 0, 0, 0)) + bytes((0x1C, 0x40 | code >> 8, code & 0xFF, 0, 0))
+    return protect_initial(QUIC_V1, key_dcid, SCID, b"\xbb" * 8, 0, frames, server=True)
+
+
+@pytest.mark.parametrize("form", WORKER_FORMS)
+@pytest.mark.parametrize(("code", "failed"), [(0x128, 1), (0x178, 1), (0x0A, 0)])
+def test_a_tls_alert_as_a_quic_close_fails_the_handshake(form, code, failed):
+    """RFC 9001, 4.8: a TLS alert ends a QUIC handshake as CONNECTION_CLOSE with the error
+    0x100 + its description (0x128 handshake_failure, 0x178 no_application_protocol)."""
+    dcid = b"\x06" * 8
+    (row,) = scan([(True, client_initial(dcid)), (False, server_close(dcid, code))], form)
+    assert (row["failed"], row["established"]) == (failed, 0)
+    assert row["malformed"] is None
+
+
 @pytest.mark.parametrize("form", WORKER_FORMS)
 def test_undecryptable_and_truncated_initials_are_counted(form):
     dcid = b"\x05" * 8

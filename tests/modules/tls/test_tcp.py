@@ -13,6 +13,7 @@ from tests.fixtures.make_tls_captures import (
     certificate,
     encrypted,
     ext,
+    handshake,
     record,
     server_hello,
     ske_named_curve,
@@ -220,3 +221,51 @@ def test_an_sslv2_server_hello_gives_version_cipher_and_certificate():
     resumed.feed(True, sslv2_client_hello([0x010080]), False, False, 1, 1.0)
     resumed.feed(False, sslv2_server_hello(b"", [], hit=True), False, False, 2, 2.0)
     assert resumed.handshake.resumed and resumed.handshake.server_hello.cipher is None
+
+
+def test_an_sslv2_compatible_hello_answered_in_tls_goes_on_in_tls_records():
+    """RFC 5246, appendix E.2: the client's SSL 2.0-format hello, then TLS records both ways."""
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    conn.feed(True, sslv2_client_hello([0x00002F, 0x000035]), False, False, 1, 1.0)
+    conn.feed(False, record(22, server_hello(0x002F, []) + certificate([GOOD_CERT])
+                            + SERVER_HELLO_DONE), False, False, 2, 2.0)  # fmt: skip
+    conn.feed(True, record(22, handshake(16, vec_key())) + CCS + encrypted(22, 40, 1),
+              False, False, 3, 3.0)  # fmt: skip
+    assert not conn.handshake.established
+    assert not conn.feed(False, CCS + encrypted(22, 40, 2), False, False, 4, 4.0)
+    row = dict(zip(COLUMNS, conn.handshake.row(str), strict=True))
+    assert (row["version"], row["cipher_id"], row["established"]) == ("TLSv12", 0x002F, 1)
+    assert row["malformed"] is None
+
+
+def vec_key() -> bytes:
+    return u16(128) + bytes(128)  # a ClientKeyExchange's encrypted premaster secret
+
+
+def test_sslv2_is_established_once_both_sides_go_on_past_the_hellos():
+    """SSL 2.0: the client's master key, then the server's encrypted verify (Zeek's ssl.log
+    says established at the master key)."""
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    conn.feed(True, sslv2_client_hello([0x0700C0]), False, False, 1, 1.0)
+    conn.feed(False, sslv2_server_hello(GOOD_CERT, [0x0700C0]), False, False, 2, 2.0)
+    master_key = b"\x80\x0a\x02\x07\x00\xc0" + bytes(6)  # CLIENT-MASTER-KEY's start
+    conn.feed(True, master_key, False, False, 3, 3.0)
+    assert not conn.handshake.established
+    assert not conn.feed(False, b"\x80\x21" + bytes(33), False, False, 4, 4.0)
+    assert conn.handshake.established and conn.handshake.malformed is None
+
+
+def test_a_dhe_key_exchange_names_no_curve_whatever_its_prime_length():
+    """A DHE ServerKeyExchange starts with its prime's length: 768 bytes (6144 bits) is 0x0300,
+    whose 3 is `named_curve` in an ECDHE one (RFC 8422, 5.4)."""
+    for bits in (2048, 6144):
+        prime = bits // 8
+        ske = handshake(
+            12, u16(prime) + bytes(prime) + u16(1) + b"\x02" + u16(prime) + bytes(prime)
+        )
+        conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+        conn.feed(True, HELLO, False, False, 1, 1.0)
+        conn.feed(False, record(22, server_hello(0x009E, []) + certificate([GOOD_CERT]) + ske
+                                + SERVER_HELLO_DONE), False, False, 2, 2.0)  # fmt: skip
+        assert conn.handshake.server_hello.cipher == 0x009E  # TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
+        assert conn.handshake.curve is None, bits
