@@ -34,7 +34,8 @@ enum {
 static PyObject *s_tcp_table, *s_other_table, *s_max, *s_created, *s_last, *s_in_order,
     *s_connections, *s_last_ts;
 static PyObject *str_tcp, *str_udp, *str_d, *str_dd, *str_flip_d, *str_flip_dd, *str_sf, *str_s0,
-    *str_shr, *str_oth, *str_flip, *str_empty, *str_comma_format, *int_zero, *int_one, *int_six;
+    *str_shr, *str_oth, *str_flip, *str_empty, *str_comma_format, *str_broadcast, *int_zero,
+    *int_one, *int_six;
 
 /* the tracker's attribute `name` (borrowed), or NULL with an exception set */
 static PyObject *attribute(PyObject *bound, PyObject *name)
@@ -137,12 +138,16 @@ static int add_lone(PyObject *bound, PyObject *tcp, PyObject *other, PyObject *k
 }
 
 /* `flows` `flips` for a lone piece's transport (never TCP): 1 when Zeek's port heuristics make
- * the first packet's receiver the client; -1 with an exception set */
+ * the first packet's receiver the client (never a broadcast address); -1 with an exception set */
 static int flips(PyObject *bound, PyObject *key, long first)
 {
     int udp = PyObject_RichCompareBool(PyTuple_GET_ITEM(key, 0), str_udp, Py_EQ);
     if (udp <= 0)
         return udp;
+    int broadcast = PyObject_RichCompareBool(PyTuple_GET_ITEM(key, first == 0 ? 3 : 1),
+                                             str_broadcast, Py_EQ);
+    if (broadcast != 0)
+        return broadcast < 0 ? -1 : 0;
     PyObject *sport = PyTuple_GET_ITEM(key, first == 0 ? 2 : 4);
     PyObject *dport = PyTuple_GET_ITEM(key, first == 0 ? 4 : 2);
     int likely = PySet_Contains(BOUND(B_LIKELY), sport);
@@ -663,13 +668,15 @@ PyMODINIT_FUNC PyInit__merge(void)
     str_flip = intern("^");
     str_empty = intern("");
     str_comma_format = intern("%s,%s");
+    str_broadcast = intern("255.255.255.255");  /* (ports.BROADCAST) */
     int_zero = PyLong_FromLong(0);
     int_one = PyLong_FromLong(1);
     int_six = PyLong_FromLong(6);
     if (!s_tcp_table || !s_other_table || !s_max || !s_created || !s_last || !s_in_order
         || !s_connections || !s_last_ts || !str_tcp || !str_udp || !str_d || !str_dd
         || !str_flip_d || !str_flip_dd || !str_sf || !str_s0 || !str_shr || !str_oth || !str_flip
-        || !str_empty || !str_comma_format || !int_zero || !int_one || !int_six)
+        || !str_empty || !str_comma_format || !str_broadcast || !int_zero || !int_one
+        || !int_six)
         return NULL;
     PyObject *module = twin_module(&module_def);
     if (module == NULL)

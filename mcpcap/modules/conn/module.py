@@ -17,8 +17,10 @@ from mcpcap.core.modules.contract import ModuleScan, ProtocolModule
 class ConnModule(ProtocolModule):
     name: ClassVar[str] = "conn"
     title: ClassVar[str] = "Connections"
-    # 3: flow_splits; 4: conn_malformed; 5: conn_layers; 6: layers' bytes as sent
-    schema_version: ClassVar[str] = "6"
+    # 3: flow_splits; 4: conn_malformed; 5: conn_layers; 6: layers' bytes as sent; 7: as
+    # Zeek, DHCP clients' ports are no likely server ports and no answer to the broadcast
+    # address is flipped
+    schema_version: ClassVar[str] = "7"
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

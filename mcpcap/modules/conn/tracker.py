@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mcpcap.core.ports import LIKELY_SERVER_PORTS
+from mcpcap.core.ports import BROADCAST, LIKELY_SERVER_PORTS
 from mcpcap.modules.conn import flows
 from mcpcap.modules.conn.flows import (
     ACK,
@@ -99,8 +99,11 @@ class Conn:
 
 
 def flips(key: tuple, first: int, flags: int) -> int:
-    """1 when Zeek's heuristics make the first packet's receiver the originator."""
+    """1 when Zeek's heuristics make the first packet's receiver the originator (never a
+    broadcast address: a DHCP server's broadcast answer stays its own connection's)."""
     transport = key[0]
+    if key[3 if first == 0 else 1] == BROADCAST:
+        return 0
     sport, dport = (key[2], key[4]) if first == 0 else (key[4], key[2])
     likely = LIKELY_SERVER_PORTS
     if transport == "udp":

@@ -212,6 +212,27 @@ def test_udp_starting_with_a_response_flips_to_the_client():
     assert (both["client_bytes"], both["server_bytes"]) == (20, 30)
 
 
+@pytest.mark.parametrize(
+    ("server", "client"),
+    [(("10.0.0.1", 67), ("10.0.0.50", 68)), (("fe80::1", 547), ("fe80::f", 546))],
+)
+def test_a_dhcp_servers_unicast_answer_makes_the_client_the_originator(server, client):
+    """As Zeek: only the servers' ports (67, 547) are likely server ports, so an answer a capture
+    sees alone is the client's connection, seen from its server's side (SHR)."""
+    conn = only(run([(0, udp(server, client, b"\0" * 300))]))
+    assert (conn["client"], conn["client_port"], conn["server"], conn["server_port"]) == (
+        *client, *server)  # fmt: skip
+    assert (conn["conn_state"], conn["history"]) == ("SHR", "^d")
+
+
+def test_an_answer_to_the_broadcast_address_is_never_flipped():
+    """Zeek flips no connection whose first packet went to 255.255.255.255 (a DHCP server's
+    broadcast OFFER stays the server's own connection)."""
+    conn = only(run([(0, udp(("10.0.0.1", 67), ("255.255.255.255", 68), b"\0" * 300))]))
+    assert (conn["client"], conn["client_port"], conn["server_port"]) == ("10.0.0.1", 67, 68)
+    assert (conn["conn_state"], conn["history"]) == ("S0", "D")
+
+
 def test_icmp_echo_and_reply_are_one_connection_keyed_by_type_pairs():
     pings = [(0.0, icmp("10.0.0.1", "10.0.0.2", 8)), (0.1, icmp("10.0.0.2", "10.0.0.1", 0))]
     conn = only(run(pings))
