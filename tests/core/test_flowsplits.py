@@ -89,13 +89,12 @@ def test_an_exchanges_uids_name_connections_of_its_time(path):
         for module in analysis.modules:
             for kind in module.kinds():
                 for record in KindQuery(analysis, kind.name).iterate():
-                    start, end = (
-                        record.get("ts"),
-                        record.get("ts", 0) + (record.get("duration") or 0),
-                    )
+                    start = record.get("ts")
+                    end = (start or 0) + (record.get("duration") or 0)
                     for uid in record.get("uids") or ():
-                        c = connections[uid]
-                        assert c["ts"] - SLACK <= end and start <= c["ts"] + (c["duration"] or 0) + SLACK
+                        opened = connections[uid]["ts"]
+                        closed = opened + (connections[uid]["duration"] or 0)
+                        assert opened - SLACK <= end and start <= closed + SLACK
                         checked += 1
     assert checked or path.name != "dhcp.pcap"
 
