@@ -1,14 +1,17 @@
 """Tool arguments are checked against the advertised input schema, and refused in one sentence.
 
 The SDK validates arguments with a pydantic model that ignores names it does not know (a typo
-such as `qname_sufix` would silently return every transaction) and reports a wrong value as a
-multi-line pydantic dump with a URL. `CheckedTool` refuses an unknown name, with the closest
-accepted one, and turns a validation failure into one sentence built from the input schema
-(what the argument must be, and a short quote of what it was).
+such as `qname_sufix` would silently return every transaction), converts values of another
+JSON type than the schema says (`"5"` for 5, and `true` for 1: `qtype: true` would ask for A
+records) and reports a wrong value as a multi-line pydantic dump with a URL. `CheckedTool`
+refuses an unknown name, with the closest accepted one, and a value of a JSON type its
+property does not declare, and turns a validation failure into one sentence built from the
+input schema (what the argument must be, and a short quote of what it was).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
@@ -35,6 +38,10 @@ class CheckedTool(Tool):
         unknown = [name for name in arguments if name not in self.properties]
         if unknown:
             raise self.error(self.unknown_argument(unknown[0]))
+        for name, value in arguments.items():
+            if not fits(value, self.properties[name]):
+                wanted = expected(self.properties[name])
+                raise self.error(f"{name} must be {wanted}, not {quoted(value)}")
         try:
             return await super().run(arguments, context, convert_result)
         except UnexpectedToolError:
@@ -64,6 +71,29 @@ class CheckedTool(Tool):
             return f"{name} is required"
         wanted = expected(self.properties.get(name, {}))
         return f"{name} must be {wanted}, not {quoted(arguments.get(name))}"
+
+
+# what each JSON Schema type takes of the values a JSON text decodes to (JSON Schema counts
+# 5.0 an integer; a boolean is no number)
+JSON_TYPES: dict[str, Callable[[Any], bool]] = {
+    "integer": lambda v: type(v) is int or (type(v) is float and v.is_integer()),
+    "number": lambda v: type(v) in (int, float),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+    "null": lambda v: v is None,
+}
+
+
+def fits(value: Any, schema: dict[str, Any]) -> bool:
+    """Whether a value has a JSON type its property's schema declares (any, where it declares
+    none). Null always does: the SDK takes it as the argument left out."""
+    types = schema.get("type")
+    if value is None or types is None:
+        return True
+    types = [types] if isinstance(types, str) else types
+    return any(JSON_TYPES.get(kind, lambda _: True)(value) for kind in types)
 
 
 def expected(schema: dict[str, Any]) -> str:

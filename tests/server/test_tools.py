@@ -161,6 +161,16 @@ async def test_text_is_the_whole_page(serve, big_dir, tool) -> None:
         ("dns_transactions", {"capture": "example.pcap", "min_rtt": 10**400}, "min_rtt must"),
         ("dns_transactions", {"capture": "example.pcap", "since": 10**400}, "since"),
         ("dns_top", {"capture": "example.pcap", "cursor": "junk"}, "next_cursor"),
+        ("dns_transactions", {"capture": "example.pcap", "qtype": True}, "qtype must be"),
+        ("dns_transactions", {"capture": "example.pcap", "since": True}, "since must be"),
+        ("dns_transactions", {"capture": "example.pcap", "answered": "yes"}, "true or false"),
+        ("dns_message", {"capture": "example.pcap", "frame": "2"}, "frame must be a whole"),
+        ("list_captures", {"limit": "3"}, "limit must be a whole number"),
+        (
+            "records",
+            {"capture": "example.pcap", "kind": "dns.transactions", "limit": True},
+            "limit must be a whole number",
+        ),
         (
             "records",
             {"capture": "example.pcap", "kind": "conn.connections", "filter": f"port:{2**63}"},
