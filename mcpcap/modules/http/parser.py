@@ -294,12 +294,7 @@ class MessageParser:
                 take = min(self.remaining, size - pos)
                 self._body(view[pos : pos + take])
                 pos += take
-                self.remaining -= take
-                if not self.remaining:
-                    if state == BODY_LENGTH:
-                        self._complete(frame, ts)
-                    else:
-                        self.state = CHUNK_END
+                self._passed(take, frame, ts)
             elif state == BODY_CLOSE:
                 self._body(view[pos:])
                 pos = size
@@ -323,12 +318,7 @@ class MessageParser:
             msg.tag("gap")
             msg.digest = None
             msg.body_len += lost
-            self.remaining -= lost
-            if not self.remaining:
-                if state == BODY_LENGTH:
-                    self._complete(frame, ts)
-                else:
-                    self.state = CHUNK_END
+            self._passed(lost, frame, ts)
             return GAP_SKIPPED
         outcome = GAP_IDLE
         if msg is not None:
@@ -342,6 +332,16 @@ class MessageParser:
             self.resumable = True
             self.reason = "gap"
         return outcome
+
+    def _passed(self, count: int, frame: int, ts: float) -> None:
+        """`count` bytes of a body of known length (or of a chunk's data) went by: at its end
+        the message is complete (or the chunk's line end comes next)."""
+        self.remaining -= count
+        if not self.remaining:
+            if self.state == BODY_LENGTH:
+                self._complete(frame, ts)
+            else:
+                self.state = CHUNK_END
 
     def end(self, frame: int, ts: float, closed: bool = True) -> None:
         """The direction ended: a body read to the close is complete at a FIN (`closed`), not

@@ -364,10 +364,16 @@ def test_a_gap_inside_a_body_ends_that_message_without_a_hash():
     assert (second["uri"], second["response_body_sha256"]) == ("/next", sha(b"next"))
 
 
-def test_a_hole_of_known_size_inside_a_body_is_skipped_as_zeek_skips_it():
+def pipelined_answer_begun(seen: int) -> Wire:
+    """Three pipelined GETs, and the first one's 200 with `seen` bytes of its 200-byte body."""
     wire = Wire()
     wire.client(get("/1") + get("/2") + get("/3"))
-    wire.server(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n" + b"x" * 50)
+    wire.server(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n" + b"x" * seen)
+    return wire
+
+
+def test_a_hole_of_known_size_inside_a_body_is_skipped_as_zeek_skips_it():
+    wire = pipelined_answer_begun(50)
     # 50 bytes lost; the rest of the body and all of /2's response follow in one chunk
     wire.server(b"x" * 100 + response("404 Not Found", b"two"), gap=True, lost=50)
     wire.server(response("500 Server Error", b"three"))
@@ -393,9 +399,7 @@ def test_a_hole_of_known_size_inside_a_chunk_is_skipped():
 
 
 def test_a_hole_running_past_a_body_counts_the_message_it_swallowed():
-    wire = Wire()
-    wire.client(get("/1") + get("/2") + get("/3"))
-    wire.server(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n" + b"x" * 100)
+    wire = pipelined_answer_begun(100)
     # the hole held the last 100 bytes of the body and all 40 of /2's response
     wire.server(response("500 Server Error", b"three"), gap=True, lost=140)
     first, second, third = wire.close()
