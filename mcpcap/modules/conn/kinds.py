@@ -102,7 +102,7 @@ FILTERS = (
                   example="ip_bytes>10000"),
     number_filter("packets", "packets", "packets, both directions", integer=True,
                   example="packets>100"),
-    number_filter("duration", "duration", "seconds from first to last packet",
+    number_filter("duration", "duration", "seconds from first to last packet (see the field)",
                   example="duration>60"),
     number_filter("syn_rtt", "syn_rtt", "seconds from SYN to SYN/ACK", example="syn_rtt>0.2"),
     number_filter("retransmissions", "retransmissions", "retransmitted TCP segments",

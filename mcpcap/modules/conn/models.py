@@ -26,7 +26,10 @@ class Connection(BaseModel):
         description="what the payload showed (dns, http, ssl, quic, dhcp, "
         "ssh), from ports and first bytes"
     )
-    duration: float = Field(description="seconds from the first to the last packet")
+    duration: float = Field(
+        description="seconds from the first packet to the last (TCP: to the FIN that closed "
+        "the second side, as Zeek counts)"
+    )
     client_bytes: int = Field(
         description="payload bytes the client sent (TCP: from sequence numbers, as Zeek counts)"
     )

@@ -19,8 +19,9 @@ class ConnModule(ProtocolModule):
     title: ClassVar[str] = "Connections"
     # 3: flow_splits; 4: conn_malformed; 5: conn_layers; 6: layers' bytes as sent; 7: as
     # Zeek, DHCP clients' ports are no likely server ports and no answer to the broadcast
-    # address is flipped
-    schema_version: ClassVar[str] = "7"
+    # address is flipped; 8: a TCP connection's duration ends at the FIN that closed its
+    # second side, as Zeek's
+    schema_version: ClassVar[str] = "8"
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

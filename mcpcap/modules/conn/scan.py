@@ -110,10 +110,13 @@ def conn_row(conn: Conn) -> tuple:
     service = ",".join(sorted(services)) if len(services) > 1 else services[0] if services else None
     parents = outer_uids(conn.outers) if conn.outers else None
     first_ts, last_ts = conn.first_ts, conn.last_ts
+    # Zeek's duration ends when both sides have closed: the last ACK after the FINs is no part
+    closed = conn.closed_ts
+    ended = closed if closed is not None and first_ts <= closed < last_ts else last_ts
     client_packets, server_packets = n[PK + o], n[PK + r]
     client_ip_bytes, server_ip_bytes = n[IPB + o], n[IPB + r]
     return (
-        conn.number, uid, first_ts, last_ts, round(last_ts - first_ts, 6), client, client_port,
+        conn.number, uid, first_ts, last_ts, round(ended - first_ts, 6), client, client_port,
         server, server_port, transport, service, sizes[o], sizes[r], client_packets,
         server_packets, client_ip_bytes, server_ip_bytes, conn_state(conn, sizes), history,
         missed[o] + missed[r], syn_rtt, n[RETR] + n[RETR + 1], n[ZERO] + n[ZERO + 1], conn.vlan,

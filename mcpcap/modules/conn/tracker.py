@@ -50,9 +50,9 @@ _FRESH = (None, None, *[0] * (LSYN - HI), *[None] * (SIZE - LSYN))
 class Conn:
     """One connection being tracked (directions are the flow key's canonical sides)."""
 
-    __slots__ = ("community", "first_frame", "first_ts", "history", "key", "last_frame",
-                 "last_ts", "n", "number", "orig", "outers", "seen", "services", "shown",
-                 "syn_ts", "synack_ts", "uid", "vlan")  # fmt: skip
+    __slots__ = ("closed_ts", "community", "first_frame", "first_ts", "history", "key",
+                 "last_frame", "last_ts", "n", "number", "orig", "outers", "seen", "services",
+                 "shown", "syn_ts", "synack_ts", "uid", "vlan")  # fmt: skip
 
     def __init__(self, key: tuple, piece: list) -> None:
         """The connection a piece begins: the piece's tallies are its first ones."""
@@ -79,6 +79,7 @@ class Conn:
         else:
             self.services = (other,) if other else ()
         self.syn_ts = self.synack_ts = None
+        self.closed_ts: float | None = None  # when both sides had sent their FIN (`duration`)
         self.number = 0
         self.uid, self.community = piece[flows.UID], piece[flows.COMMUNITY]
         _absorb_transport(self, piece)
@@ -502,6 +503,8 @@ def tcp_event(conn: Conn, d: int, flags: int, seq: int, size: int, ts: float) ->
             n[PREV + d] = state
             state = RESET
     n[STATE + d] = state
+    if state == CLOSED and n[STATE + peer] == CLOSED and conn.closed_ts is None:
+        conn.closed_ts = ts
 
 
 def _history(conn: Conn, d: int, flags: int, seq: int, size: int) -> None:

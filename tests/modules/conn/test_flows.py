@@ -57,6 +57,8 @@ def test_a_complete_exchange_is_sf_with_zeeks_history_and_sequence_bytes():
     assert conn["syn_rtt"] == pytest.approx(0.01)
     assert conn["service"] == "http" and conn["missed_bytes"] == 0
     assert conn["first_frame"] == 1 and conn["last_frame"] == 9
+    # Zeek's duration ends at the FIN that closed the second side: the last ACK is no part
+    assert conn["duration"] == pytest.approx(0.07) and conn["last_ts"] == pytest.approx(0.08)
 
 
 @pytest.mark.parametrize("every", [1, 2, 3, 4])
