@@ -361,7 +361,9 @@ def _read_one_question(buf: bytes, mdns: bool, cache: NameCache, out: list[Quest
 
     The key runs from offset 12 to four bytes past the first zero byte. Only a name whose root
     label is that zero byte (no pointer, no zero inside a label) is remembered, so equal keys
-    mean equal bytes up to the end of the question, hence an equal decode.
+    mean equal bytes up to the end of the question, hence an equal decode. (A name ending in a
+    pointer to offset 256, `C1 00`, also ends at that zero byte: its decode depends on bytes
+    the key does not hold, so it is never remembered.)
     """
     root = buf.find(0, 12)
     key = (buf[12 : root + 5], mdns)
@@ -372,11 +374,22 @@ def _read_one_question(buf: bytes, mdns: bool, cache: NameCache, out: list[Quest
         out.append(question)
         return root + 5
     pos = _read_questions(buf, 12, 1, mdns, cache, out)
-    if pos == root + 5:  # a plain name ending at the first zero byte
+    if pos == root + 5 and _plain_name_ends_at(buf, root):
         if len(_questions_seen) >= _QUESTION_CACHE_SIZE:
             _questions_seen.clear()
         _questions_seen[key] = (out[0], root - 11)
     return pos
+
+
+def _plain_name_ends_at(buf: bytes, root: int) -> bool:
+    """Whether the name at offset 12 is labels only, its root label the zero byte at `root`."""
+    pos = 12
+    while pos < root:
+        length = buf[pos]
+        if length & 0xC0:  # a pointer (or a label type RFC 6891 retired)
+            return False
+        pos += 1 + length
+    return pos == root
 
 
 def _read_questions(

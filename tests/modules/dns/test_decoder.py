@@ -186,6 +186,20 @@ def test_forward_pointer_is_followed_like_tshark_does() -> None:
     assert msg.answers[0][4] == "fwd.example"
 
 
+def test_a_question_pointing_to_offset_256_is_decoded_again_in_each_message() -> None:
+    """`C1 00` ends at a zero byte as a plain name does: remembered by its bytes, the second
+    message took the first one's name (the bytes the pointer reaches differ)."""
+    names = []
+    for owner in ("one.example", "two.example"):
+        head = header(qd=1, ar=1) + question(b"\xc1\x00")
+        filler = rr(b"\x01x\x00", 10, b"")  # a NULL record whose RDATA pads to offset 256
+        filler = filler[:-2] + struct.pack("!H", 256 - len(head) - len(filler))
+        buf = head + filler + bytes(256 - len(head) - len(filler)) + wire_name(owner)
+        assert buf[256:] == wire_name(owner)
+        names.append(decode_message(buf).questions[0][0])
+    assert names == ["one.example", "two.example"]
+
+
 def test_cached_suffix_still_counts_towards_255_octets() -> None:
     long_label = b"\x3f" + b"a" * 63
     base = long_label * 3 + b"\0"  # 193 octets
