@@ -189,6 +189,13 @@ def unsolicited_row(seq: int, trans_id: int, view: tuple, meta: tuple) -> tuple:
     )
 
 
+def pairs(brief: tuple) -> bool:
+    """Whether a decoded message (a `Brief`) takes part in pairing: one shorter than its 12-byte
+    header has no sure id or QR bit (Zeek's analyzer raises no DNS event for it), so it is a
+    malformed message only, which no later response of its id may answer."""
+    return brief[4] != "truncated_header"
+
+
 class Pairer:
     """Feeds messages in capture order; hands each finished transaction's row, its extra
     questions and its answer values to `emit`."""

@@ -22,7 +22,7 @@ from mcpcap.modules.dns.decoder import BRIEF_FIELDS, Brief, decode_brief, forget
 from mcpcap.modules.dns.domains import load_suffix_list
 from mcpcap.modules.dns.hunting.tallies import HuntTallies
 from mcpcap.modules.dns.outcomes import Outcomes
-from mcpcap.modules.dns.pairing import Pairer
+from mcpcap.modules.dns.pairing import Pairer, pairs
 
 DNS_PORT, MDNS_PORT, LLMNR_PORT = 53, 5353, 5355
 WELL_KNOWN = frozenset((DNS_PORT, MDNS_PORT, LLMNR_PORT))
@@ -115,7 +115,7 @@ class WorkerDecoder:
         if not store_schema.chunk_length(self._chunk):
             self._first = frame
         store_schema.add_row(self._chunk, message_row(msg, meta, index))
-        return (msg[0], protocol, msg[10])
+        return (msg[0], protocol, msg[10]) if pairs(msg) else None
 
     def flush(self) -> tuple:
         """(the tallies, the `dns_message_chunks` row or None, the malformed messages' rows)
@@ -297,7 +297,8 @@ class DnsScan(ModuleScan):
         messages.append(message_row(msg, meta, index))
         if len(messages) >= BATCH:
             self._flush_messages()
-        self._pairer.add(msg[0], msg[10], meta)
+        if pairs(msg):
+            self._pairer.add(msg[0], msg[10], meta)
 
     def python_store_transaction(
         self, row: tuple, extra: Sequence[tuple], values: Sequence[str]

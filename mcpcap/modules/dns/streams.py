@@ -19,7 +19,7 @@ from mcpcap.core.tcpstream import StreamBudget, StreamChunk
 from mcpcap.modules.dns.counting import MessageCounts
 from mcpcap.modules.dns.decoder import decode_brief
 from mcpcap.modules.dns.framing import TcpMessageFramer
-from mcpcap.modules.dns.pairing import Pairer
+from mcpcap.modules.dns.pairing import Pairer, pairs
 from mcpcap.modules.dns.scan import message_row, protocol_of
 
 MAX_FRAMERS = 50_000  # directions framed at once; the least recently used is forgotten beyond
@@ -111,7 +111,8 @@ class DnsStreams:
             self._malformed_sent += 1
             self._malformed.append((*meta[:7], msg[4]))
         self._messages.append(message_row(msg, meta, index))
-        self._pairer.add(msg[0], msg[10], meta)
+        if pairs(msg):
+            self._pairer.add(msg[0], msg[10], meta)
 
     def _number(self, frame: int) -> int:
         """The message's index in its frame: 0, 1 ... however its frame's chunks arrive."""

@@ -177,3 +177,44 @@ def test_transaction_columns_name_the_table_columns(tmp_path) -> None:
     create_tables(db)
     columns = tuple(row[1] for row in db.execute("PRAGMA table_info(dns_transactions)"))
     assert columns == TRANSACTION_COLUMNS
+
+
+def test_a_message_shorter_than_its_header_is_malformed_and_never_paired(tmp_path):
+    """Six bytes with a query's id, then the real query and its response on the same flow: the
+    fragment is a malformed message, and the response answers the real query (Zeek's DNS
+    analyzer raises no event for a message shorter than its header)."""
+    from scapy.layers.dns import DNS, DNSQR, DNSRR
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.utils import wrpcap
+
+    from mcpcap.core.config import build_settings
+    from mcpcap.core.decap import Segment
+    from mcpcap.core.records import KindQuery
+    from mcpcap.core.service import Analyzer
+    from mcpcap.modules.dns.scan import WorkerDecoder
+
+    ask = Ether() / IP(src="10.0.0.1", dst="10.0.0.53") / UDP(sport=40000, dport=53)
+    back = Ether() / IP(src="10.0.0.53", dst="10.0.0.1") / UDP(sport=53, dport=40000)
+    fragment = bytes.fromhex("080801000001")  # id 0x0808, RD, then nothing of a header
+    real = DNS(id=0x0808, rd=1, qd=DNSQR(qname="real.example"))
+    answer = DNS(id=0x0808, qr=1, rd=1, ra=1, qd=real.qd,
+                 an=DNSRR(rrname="real.example", rdata="192.0.2.7"))  # fmt: skip
+    packets = [ask / fragment, ask / real, back / answer]
+    for n, packet in enumerate(packets):
+        packet.time = 1_714_554_000 + n / 10
+    capture = tmp_path / "short.pcap"
+    wrpcap(str(capture), packets)
+    with Analyzer(build_settings({"modules": "dns", "no_cache": True})).analyze(
+        capture, capture.name
+    ) as found:
+        (transaction,) = KindQuery(found, "dns.transactions").iterate()
+        (malformed,) = KindQuery(found, "dns.malformed").iterate()
+        messages = list(KindQuery(found, "dns.messages").iterate())
+    assert (transaction["query"], transaction["query_frame"]) == ("real.example", 2)
+    assert (transaction["response_frame"], transaction["answers"]) == (3, ["192.0.2.7"])
+    assert (malformed["frame"], malformed["reason"]) == (1, "truncated_header")
+    assert len(messages) == 3
+    worker = WorkerDecoder()  # a span worker hands pairing nothing of it either
+    seg = Segment("udp", "10.0.0.1", 40000, "10.0.0.53", 53, fragment, 0, 0)
+    assert worker(1, 0.0, seg) is None
