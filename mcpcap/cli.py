@@ -103,19 +103,29 @@ def _option(options: dict[str, argparse.Action], word: str) -> argparse.Action |
     return next(iter(matches.values())) if len(matches) == 1 else None
 
 
-def _reply_budget(text: str) -> int:
-    """--max-reply-chars: a smaller budget is a usage error that names the minimum."""
-    from mcpcap.core.config import MIN_MAX_REPLY_CHARS
-
+def _whole(text: str, minimum: int) -> int:
+    """A whole-number option's value: a smaller one is a usage error that names the minimum."""
     try:
         value = int(text)
     except ValueError:
         value = None
-    if value is None or value < MIN_MAX_REPLY_CHARS:
+    if value is None or value < minimum:
         raise argparse.ArgumentTypeError(
-            f"must be a whole number of at least {MIN_MAX_REPLY_CHARS}, not {text[:40]!r}"
+            f"must be a whole number of at least {minimum}, not {text[:40]!r}"
         )
     return value
+
+
+def _reply_budget(text: str) -> int:
+    """--max-reply-chars, of at least the smallest budget a reply can fit."""
+    from mcpcap.core.config import MIN_MAX_REPLY_CHARS
+
+    return _whole(text, MIN_MAX_REPLY_CHARS)
+
+
+def _count(text: str) -> int:
+    """--max-packets, --top, --workers: one or more."""
+    return _whole(text, 1)
 
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -184,9 +194,9 @@ def build_parser(kind_filters: bool = False) -> argparse.ArgumentParser:
     analyze.add_argument(
         "--format", choices=("json", "jsonl", "zeek", "csv"), help="output format of records"
     )
-    analyze.add_argument("--max-packets", type=int, metavar="N", help="stop after N packets")
-    analyze.add_argument("--top", type=int, metavar="N", help="length of top lists")
-    analyze.add_argument("--workers", type=int, metavar="N", help="decoder processes")
+    analyze.add_argument("--max-packets", type=_count, metavar="N", help="stop after N packets")
+    analyze.add_argument("--top", type=_count, metavar="N", help="length of top lists")
+    analyze.add_argument("--workers", type=_count, metavar="N", help="decoder processes")
     analyze.add_argument(
         "--filter",
         metavar="EXPR",

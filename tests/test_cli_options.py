@@ -186,3 +186,13 @@ def test_describe_and_errors_say_a_filters_type(capsys, example):
     status, _, err = run_main(capsys, "analyze", str(example), "--records", "conn.connections",
                               "--filter", "duration>soon")  # fmt: skip
     assert status == 1 and "duration takes a number (" in err and "not 'soon'" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--max-packets", "-5"), ("--max-packets", "0"), ("--top", "-1"), ("--workers", "0")],
+)
+def test_a_count_below_one_is_a_usage_error(capsys, example, option, value):
+    status, out, err = run_main(capsys, "analyze", str(example), option, value)
+    assert status == 2 and out == ""
+    assert f"argument {option}: must be a whole number of at least 1, not '{value}'" in err

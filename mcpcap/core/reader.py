@@ -161,6 +161,7 @@ class CaptureReader:
         self._inflated = 0
         self._bomb: str | None = None  # why inflating stopped, until the warning is out
         self._bomb_reported = False
+        self._cut: str | None = None  # what broke the stream, until the warning is out
         try:
             self._file: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed by close()
             stat = os.fstat(self._file.fileno())
@@ -213,6 +214,7 @@ class CaptureReader:
             )
         if self._broken:
             self._report_bomb()
+            self._report_cut()
             return b""
         parts: list[bytes] = []
         got = 0
@@ -276,13 +278,19 @@ class CaptureReader:
             raise changed_error(self.name, self.size, stat.st_size)
 
     def _warn_broken_stream(self, exc: BaseException) -> None:
+        """The warning waits for the next read, as a bomb's does: the records of the bytes
+        read before the break are counted by then."""
         if isinstance(exc, EOFError):
-            what = "the compressed data is cut short"
+            self._cut = "the compressed data is cut short"
         elif self.compressed:
-            what = "the compressed data is corrupt"
+            self._cut = "the compressed data is corrupt"
         else:
-            what = f"the file could not be read ({exc})"
-        self.warnings.append(f"{what} after {self.packets} packets")
+            self._cut = f"the file could not be read ({exc})"
+
+    def _report_cut(self) -> None:
+        if self._cut is not None:
+            self.warnings.append(f"{self._cut} after {self.packets} packets")
+            self._cut = None
 
     # -- context manager and iterator --------------------------------------------------------
 

@@ -214,6 +214,8 @@ def test_gzip_cut_short(tmp_path: Path) -> None:
     assert [r[2] for r in records] == [f[1] for f in frames[: len(records)]]
     assert len(reader.warnings) >= 1
     assert any("cut short" in w or "mid-record" in w for w in reader.warnings)
+    # every warning names the packets read before the break (not the count before its read)
+    assert f"the compressed data is cut short after {len(records)} packets" in reader.warnings
 
 
 def test_gzip_corrupt_in_the_middle(tmp_path: Path) -> None:
