@@ -158,3 +158,16 @@ def test_export_error_is_one_sentence(dns: Any, tmp_path: Path) -> None:
         assert "Traceback" not in errors[-1].message
 
     run_app(PanelApp(dns, filter_text=FILTER), body)
+
+
+def test_a_folder_is_never_offered_for_replacing(dns: Any, tmp_path: Path) -> None:
+    async def body(pilot) -> None:
+        await _export(pilot, tmp_path)
+        assert not isinstance(pilot.app.screen, ConfirmScreen)
+        errors = [n for n in pilot.app._notifications if n.severity == "error"]
+        assert (
+            errors
+            and errors[-1].message == f"Export failed: {tmp_path} is a folder; give a file name."
+        )
+
+    run_app(PanelApp(dns, filter_text=FILTER), body)

@@ -141,10 +141,11 @@ def confirm_then_export(
     app, request: ExportRequest | None, export: Callable[[ExportRequest, bool], object]
 ) -> None:
     """After the export panel: ask before replacing an existing file, then `export(request,
-    overwrite)` (nothing when the panel was cancelled or the user says no)."""
+    overwrite)` (nothing when the panel was cancelled or the user says no). A folder is never
+    offered for replacing: the export says at once that it wants a file name."""
     if request is None:
         return
-    if request.path.exists():
+    if request.path.exists() and not request.path.is_dir():
         app.push_screen(
             ConfirmScreen(f"{request.path} already exists. Replace it?"),
             lambda yes: export(request, True) if yes else None,
