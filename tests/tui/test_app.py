@@ -307,3 +307,22 @@ def test_names_from_the_capture_are_never_read_as_markup(tmp_path: Path) -> None
             assert str(line).startswith(capture)
 
     asyncio.run(scenario())
+
+
+def test_a_captures_warnings_are_shown_when_it_opens(tmp_path: Path) -> None:
+    """A capture cut short gives partial results: the TUI says so, as `analyze` does."""
+    folder = tmp_path / "cut"
+    folder.mkdir()
+    example = Path(__file__).resolve().parents[2] / "example.pcap"
+    (folder / "cut.pcap").write_bytes(example.read_bytes()[:30_000])
+
+    async def scenario() -> None:
+        app = app_for(tmp_path, "cut.pcap", pcap_paths=[str(folder)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.screen.sub_title == "cut.pcap"
+            shown = [n for n in app._notifications if n.severity == "warning"]
+            assert shown and shown[-1].title == "cut.pcap: warnings"
+            assert shown[-1].message.startswith("capture ends mid-record after ")
+
+    asyncio.run(scenario())

@@ -35,6 +35,7 @@ from mcpcap.tui.widgets.sources import SourcesPanel
 WELCOME = "Choose a capture in the sources panel: arrows to move, Enter to open.  ? for help"
 NARROW = 140  # below this many columns, opening a capture hides the sources panel (F2 shows it)
 VIEW_KEYS = 9  # `1` … `9`: the overview and the tables of the tab in view
+WARNINGS_SHOWN = 20  # seconds a capture's warnings stay on screen once it is open
 MODULE_KEYS = Binding.Group("Modules", compact=True)  # one footer item: "[ ] Modules"
 
 
@@ -355,6 +356,10 @@ class MainScreen(Screen[None]):
             self.query_one(SourcesPanel).display = False
         self.query_one(SourcesPanel).tree.select_capture(event.name)
         self.refresh_bindings()
+        warnings = event.analysis.capture_document().get("warnings") or []
+        if warnings:  # (a capture cut short, a bound reached: the results are partial)
+            self.notify("\n".join(warnings), title=f"{event.name}: warnings", severity="warning",
+                        timeout=WARNINGS_SHOWN, markup=False)  # fmt: skip
 
     def on_capture_failed(self, event: workers.CaptureFailed) -> None:
         self._finish_open()
