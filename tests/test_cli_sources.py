@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,18 @@ def test_refused_url_scheme_is_a_source_error(tmp_path):
     (source,) = json.loads(done.stdout)["sources"]
     assert "http or https" in source["error"] and source["captures"] == []
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_capture_of_a_source_that_cannot_be_reached_says_why(tmp_path):
+    """Not only "no capture named": the server the capture may be on did not answer."""
+    with socket.socket() as sock:  # a port where nothing listens (bound, then released)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    done = mcpcap("analyze", "--pcap-url", f"http://127.0.0.1:{port}/", "x.pcap", tmp_path=tmp_path)
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("mcpcap: no capture named 'x.pcap' in the configured sources; ")
+    assert "sources that could not be read: 127.0.0.1 (cannot reach the server" in line
 
 
 @pytest.mark.parametrize("command", ["analyze", "tui"])

@@ -248,7 +248,12 @@ class SourceRegistry:
         for entry in entries:
             if entry.error and entry.name in (typed, rel):
                 return UnknownCaptureError(f"{naming.shown(typed)} cannot be used: {entry.error}")
-        return UnknownCaptureError(naming.unknown_message(typed, self._suggest(typed, entries)))
+        message = naming.unknown_message(typed, self._suggest(typed, entries))
+        # a source that could not be listed may hold it: say why, not only that it is not there
+        unread = [f"{s.label} ({problem})" for s in self._sources if (problem := self._problem(s))]
+        if unread:
+            message += "; sources that could not be read: " + ", ".join(unread)
+        return UnknownCaptureError(message)
 
     def suggestions(self, typed: str) -> list[str]:
         """Names of captures that can be opened and look like `typed`."""
