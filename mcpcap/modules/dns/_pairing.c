@@ -17,7 +17,7 @@
 enum {
     B_ATTRS, B_PENDING, B_RECENT, B_PYTHON_ADD, B_ADD_QUERY, B_ADD_RESPONSE, B_EMIT,
     B_TRANSACTION, B_DEQUE, B_DROP_OLDEST, B_MULTICAST, B_PER_FLOW, B_TOTAL, B_RECENT_MAX,
-    B_SWEEP, B_COUNT
+    B_SWEEP, B_TIMEOUT, B_COUNT
 };
 
 /* a query's and a response's meta: (frame, ts, src, sport, dst, dport, transport, protocol) */
@@ -287,6 +287,13 @@ static int fast_response(PyObject *bound, PyObject *trans_id, PyObject *view, Py
                                             PyTuple_GET_ITEM(tx_meta, M_PROTOCOL));
         usual = multicast < 0 ? -1 : !multicast;
     }
+    if (usual > 0) { /* a query past its timeout is expired first (the Python's) */
+        PyObject *age = PyNumber_Subtract(PyTuple_GET_ITEM(meta, M_TS),
+                                          PyTuple_GET_ITEM(tx_meta, M_TS));
+        int stale = age == NULL ? -1 : PyObject_RichCompareBool(age, BOUND(B_TIMEOUT), Py_GT);
+        Py_XDECREF(age);
+        usual = stale < 0 ? -1 : !stale;
+    }
     if (usual <= 0) {
         rc = usual;
         goto release;
@@ -417,13 +424,13 @@ static PyObject *bind_decoded(PyObject *module, PyObject *args)
 static PyObject *bind_pairer(PyObject *module, PyObject *args)
 {
     PyObject *items[B_COUNT];
-    if (!PyArg_ParseTuple(args, "O!O!O!OOOOOOOO!OOOO:bind", &PyDict_Type, &items[B_ATTRS],
+    if (!PyArg_ParseTuple(args, "O!O!O!OOOOOOOO!OOOOO:bind", &PyDict_Type, &items[B_ATTRS],
                           &PyDict_Type, &items[B_PENDING], &PyDict_Type, &items[B_RECENT],
                           &items[B_PYTHON_ADD], &items[B_ADD_QUERY], &items[B_ADD_RESPONSE],
                           &items[B_EMIT], &items[B_TRANSACTION],
                           &items[B_DEQUE], &items[B_DROP_OLDEST], &PyTuple_Type,
                           &items[B_MULTICAST], &items[B_PER_FLOW], &items[B_TOTAL],
-                          &items[B_RECENT_MAX], &items[B_SWEEP]))
+                          &items[B_RECENT_MAX], &items[B_SWEEP], &items[B_TIMEOUT]))
         return NULL;
     for (int i = B_PYTHON_ADD; i <= B_DROP_OLDEST; i++)
         if (!PyCallable_Check(items[i])) {
@@ -541,7 +548,8 @@ static PyMethodDef methods[] = {
     {"bind", bind_pairer, METH_VARARGS,
      "bind(attributes, pending, recent_answered, python_add, add_query, add_response, emit, "
      "Transaction, deque, drop_oldest, MULTICAST_PROTOCOLS, MAX_PENDING_PER_FLOW, "
-     "MAX_PENDING_TOTAL, MAX_RECENT_ANSWERED, SWEEP_EVERY): a Pairer's add, compiled"},
+     "MAX_PENDING_TOTAL, MAX_RECENT_ANSWERED, SWEEP_EVERY, QUERY_TIMEOUT): a Pairer's add, "
+     "compiled"},
     {"bind_decoded", bind_decoded, METH_VARARGS,
      "bind_decoded(add, fallback, WELL_KNOWN): a DnsScan's on_udp_decoded, compiled for the "
      "messages on the DNS ports, which it hands to `add` (its pairer's)"},

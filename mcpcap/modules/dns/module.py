@@ -27,8 +27,9 @@ class DnsModule(ProtocolModule):
     # 2: dns_malformed; 3: findings in the summary; 4: the hunt's tallies; 5: the latency in
     # the counts, query indexes made on first use; 6: a question name ending in a pointer to
     # offset 256 (`C1 00`) is never taken from the cache of questions seen; 7: a message
-    # shorter than its header is never paired
-    schema_version: ClassVar[str] = "7"
+    # shorter than its header is never paired; 8: a response more than the timeout after its
+    # query answers nothing, between sweeps too
+    schema_version: ClassVar[str] = "8"
     query_indexes: ClassVar[tuple[str, ...]] = store_schema.QUERY_INDEXES
     results_imports: ClassVar[tuple[str, ...]] = (
         "mcpcap.modules.dns.results",

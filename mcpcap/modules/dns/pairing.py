@@ -16,7 +16,9 @@ Rules (the README repeats them):
    the latest unanswered query of the same protocol for the same question (name and type, or
    ANY) within `MULTICAST_WINDOW` seconds; its sender becomes the transaction's server.
 5. Waiting queries are bounded per flow and in total, and expire after `QUERY_TIMEOUT` seconds
-   of capture time; an expired or evicted query is an unanswered transaction. A transaction
+   of capture time (a message meeting a query older than that expires it first: a response
+   later than the timeout answers nothing); an expired or evicted query is an unanswered
+   transaction. A transaction
    keeps at most `MAX_EXTRA_QUESTIONS` questions besides its first.
 """
 
@@ -218,7 +220,7 @@ class Pairer:
                 vars(self), self._pending, self._recent_answered, self.python_add,
                 self._add_query, self._add_response, emit, Transaction, deque, _drop_oldest,
                 MULTICAST_PROTOCOLS, MAX_PENDING_PER_FLOW, MAX_PENDING_TOTAL,
-                MAX_RECENT_ANSWERED, _SWEEP_EVERY,
+                MAX_RECENT_ANSWERED, _SWEEP_EVERY, QUERY_TIMEOUT,
             )  # fmt: skip
 
     @property
@@ -255,9 +257,11 @@ class Pairer:
             waiting = pending[flow] = {}
             queue = None
         else:
-            queue = waiting.get(trans_id)
+            queue = self._live_queue(waiting, trans_id, meta[1])
             if queue and self._retransmitted(queue, view):
                 return
+            if flow not in pending:  # the expiry emptied the flow
+                waiting = pending[flow] = {}
         seq = self._seq = self._seq + 1
         tx = Transaction(seq, trans_id, view, meta)
         if queue is None:
@@ -274,6 +278,17 @@ class Pairer:
             self._pop_oldest(flow)
         if self._pending_count > MAX_PENDING_TOTAL:
             self._drop_flow(next(iter(self._pending)))
+
+    def _live_queue(self, waiting: dict, trans_id: int, ts: float) -> deque | None:
+        """The queries waiting under an id, none of them past `QUERY_TIMEOUT` at `ts`: a sweep
+        runs only every `_SWEEP_EVERY` seconds, so a query it has not reached yet is expired
+        here, before a message meets it."""
+        queue = waiting.get(trans_id)
+        if queue and ts - queue[0].meta[1] > QUERY_TIMEOUT:
+            self._expire(ts)
+            self._last_sweep = ts
+            queue = waiting.get(trans_id)
+        return queue
 
     def _retransmitted(self, queue: deque[Transaction], view: tuple) -> bool:
         """Rule 2: a query asking what a waiting one asks counts on it."""
@@ -296,7 +311,7 @@ class Pairer:
         tx = None
         waiting = self._pending.get(flow)
         if waiting:  # the oldest query waiting on this flow and id: the usual case
-            queue = waiting.get(trans_id)
+            queue = self._live_queue(waiting, trans_id, ts)
             if queue:
                 tx = queue.popleft()
                 self._pending_count -= 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from types import SimpleNamespace
 
+import pytest
+
 from mcpcap.modules.dns.domains import registered_domain
 from mcpcap.modules.dns.pairing import MULTICAST_WINDOW, QUERY_TIMEOUT, Pairer, message_view
 from mcpcap.modules.dns.store_schema import TRANSACTION_COLUMNS, answers_digest, create_tables
@@ -57,11 +59,13 @@ def stored(row: tuple, extra: tuple, values: tuple) -> SimpleNamespace:
     return tx
 
 
-def run(*messages):
+def run(*messages, python: bool = False):
+    """The messages paired by `add` (compiled where it was built), or by its Python reference."""
     done = []
     pairer = Pairer(lambda *emitted: done.append(stored(*emitted)))
+    add = pairer.python_add if python else pairer.add
     for msg, meta in messages:
-        pairer.add(msg[0], msg[10], meta)
+        add(msg[0], msg[10], meta)
     pairer.finish()
     return sorted(done, key=lambda tx: tx.id), pairer
 
@@ -142,6 +146,39 @@ def test_waiting_query_expires_after_timeout():
     txs, _ = run(query(1, 0.0, 3), response(2, QUERY_TIMEOUT + 50, 3))
     assert [t.answered for t in txs] == [False, True]
     assert txs[1].query_frame is None  # the late response became unsolicited
+
+
+@pytest.mark.parametrize("python", [False, True], ids=["add", "python_add"])
+def test_a_response_later_than_the_timeout_answers_nothing_between_sweeps(python):
+    other = ("10.0.0.3", 40001)
+    # the query at 0 is still waiting after the sweep at 100 (it is 100 s old then); the
+    # response 121 s after it comes before the next sweep is due
+    txs, pairer = run(
+        query(1, 0.0, 3),
+        query(2, 100.0, 9, client=other),
+        response(3, QUERY_TIMEOUT + 1, 3),
+        python=python,
+    )
+    late = [t for t in txs if t.response_frame == 3]
+    assert [t.query_frame for t in late] == [None]  # unsolicited, as past a sweep
+    assert [t.answered for t in txs if t.query_frame == 1] == [False]
+    assert pairer.unsolicited == 1
+
+
+@pytest.mark.parametrize("python", [False, True], ids=["add", "python_add"])
+def test_a_query_repeated_after_the_timeout_is_a_new_transaction(python):
+    other = ("10.0.0.3", 40001)
+    txs, pairer = run(
+        query(1, 0.0, 3),
+        query(2, 100.0, 9, client=other),
+        query(3, QUERY_TIMEOUT + 1, 3),
+        response(4, QUERY_TIMEOUT + 1.5, 3),
+        python=python,
+    )
+    assert pairer.retransmissions == 0
+    by_query = {t.query_frame: t for t in txs}
+    assert not by_query[1].answered and by_query[1].response_frame is None
+    assert by_query[3].response_frame == 4
 
 
 def test_mdns_multicast_response_pairs_by_question():
