@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 COMMANDS = ("serve", "tui", "analyze", "sources", "schema")
 ONE_SHOT = ("analyze", "sources", "schema")  # commands that answer once and exit
+USAGE_ERROR = 2  # exit status of a command line given wrong, as argparse exits
 FILTER_DEST = "filter_"  # argparse dest prefix of the options generated from kinds' filters
 METAVARS = {"string": "TEXT", "integer": "N", "number": "X", "boolean": "true|false"}
 ANALYZE_USAGE = (
@@ -311,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     end_quietly_on_signals()
     argv = _normalise_argv(sys.argv[1:] if argv is None else argv)
-    from mcpcap.core.errors import McpcapError
+    from mcpcap.core.errors import BadArgumentError, McpcapError, UnknownModuleError
 
     try:
         status = _dispatch(_parse(argv))
@@ -319,7 +320,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     except McpcapError as exc:
         print(f"mcpcap: {exc}", file=sys.stderr)
-        return 1
+        # an argument the command line gave wrong (a kind, a filter, a cursor) is a usage
+        # error, as argparse's own are; the capture's or the config's problems are not
+        return USAGE_ERROR if isinstance(exc, BadArgumentError | UnknownModuleError) else 1
     except KeyboardInterrupt:
         print("mcpcap: interrupted", file=sys.stderr)
         return 130

@@ -182,7 +182,7 @@ def test_a_cursor_is_refused_on_another_capture_and_after_the_file_changed(
         other = mcpcap(
             "analyze", str(captures / "pairing.pcap"), *args, "--cursor", cursor, check=False
         )
-        assert other.returncode == 1 and "another capture" in other.stderr, other.stderr
+        assert other.returncode == 2 and "another capture" in other.stderr, other.stderr
     cursor = json.loads(
         mcpcap("analyze", str(copy), "--records", "transactions", "--limit", "5").stdout
     )["next_cursor"]
@@ -198,7 +198,7 @@ def test_a_cursor_is_refused_on_another_capture_and_after_the_file_changed(
         cursor,
         check=False,
     )
-    assert changed.returncode == 1 and "before its file changed" in changed.stderr
+    assert changed.returncode == 2 and "before its file changed" in changed.stderr
 
 
 @pytest.mark.parametrize("flag", [["--max-reply-chars", "3999"], ["--max-reply-chars", "0"]])
@@ -220,12 +220,12 @@ def test_a_reply_budget_under_the_minimum_from_the_environment(example):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--records", "nonsense"], 1, "unknown record kind 'nonsense'"),
-        (["--records", "messages", "--format", "zeek"], 1, "jsonl, json, csv, not 'zeek'"),
-        (["--records", "dns.transactions", "--filter", "rcod:3"], 1, "did you mean 'rcode'"),
+        (["--records", "nonsense"], 2, "unknown record kind 'nonsense'"),
+        (["--records", "messages", "--format", "zeek"], 2, "jsonl, json, csv, not 'zeek'"),
+        (["--records", "dns.transactions", "--filter", "rcod:3"], 2, "did you mean 'rcode'"),
         (["--records", "dns.transactions", "--nosuch-option", "x"], 2, "unrecognized"),
-        (["--qtype", "BOGUS", "--records", "transactions"], 1, "qtype"),
-        (["--modules", "nosuch"], 1, "available modules: conn, dhcp, dns, http, icmp, tls"),
+        (["--qtype", "BOGUS", "--records", "transactions"], 2, "qtype"),
+        (["--modules", "nosuch"], 2, "available modules: conn, dhcp, dns, http, icmp, tls"),
     ],
 )
 def test_user_mistakes_get_one_line_and_an_exit_code(example, args, code, message):

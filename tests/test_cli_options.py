@@ -82,7 +82,7 @@ def test_negated_filter_and_descending_sort_mean_what_they_say(capsys, example):
 def test_a_negative_number_is_a_value(capsys, example):
     status, _, err = run_main(capsys, "analyze", str(example), "--records",
                               "dns.transactions", "--limit", "-1")  # fmt: skip
-    assert status == 1 and "limit must be a whole number from 1 to 1000, not -1" in err
+    assert status == 2 and "limit must be a whole number from 1 to 1000, not -1" in err
 
 
 def test_dash_values_in_a_subprocess(example):
@@ -110,7 +110,7 @@ def test_a_real_option_is_never_taken_as_a_value(capsys, example, option):
 def test_a_value_that_is_an_option_name_can_be_given_with_equals(capsys, example):
     status, _, err = run_main(capsys, "analyze", str(example), "--records",
                               "dns.transactions", "--filter=--help")  # fmt: skip
-    assert status == 1 and "'--help' is not a filter token" in err
+    assert status == 2 and "'--help' is not a filter token" in err
 
 
 def test_help_lists_every_filter_option_by_module(capsys):
@@ -173,7 +173,7 @@ def test_schema_takes_modules(capsys):
     _, every, _ = run_main(capsys, "schema")
     assert models < set(json.loads(every)["models"])
     run = run_process("schema", "--modules", "dns,nosuch")
-    assert run.returncode == 1 and run.stdout == ""
+    assert run.returncode == 2 and run.stdout == ""
     assert "unknown module 'nosuch'; available modules:" in run.stderr
 
 
@@ -185,7 +185,7 @@ def test_describe_and_errors_say_a_filters_type(capsys, example):
     assert filters["client"] == "string" and filters["tunnelled"] == "boolean"
     status, _, err = run_main(capsys, "analyze", str(example), "--records", "conn.connections",
                               "--filter", "duration>soon")  # fmt: skip
-    assert status == 1 and "duration takes a number (" in err and "not 'soon'" in err
+    assert status == 2 and "duration takes a number (" in err and "not 'soon'" in err
 
 
 @pytest.mark.parametrize(

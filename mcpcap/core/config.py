@@ -105,20 +105,20 @@ def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None
         import tomllib
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
-    from mcpcap.core.errors import BadArgumentError
+    from mcpcap.core.errors import ConfigError
 
     try:
         with path.open("rb") as fh:
             table = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise BadArgumentError(f"cannot read config file {path.name}: {exc}") from None
+        raise ConfigError(f"cannot read config file {path.name}: {exc}") from None
     unknown = sorted(set(table) - CONFIG_KEYS)
     if unknown:  # a misspelt setting would otherwise be silently ignored
         import difflib
 
         close = difflib.get_close_matches(unknown[0], CONFIG_KEYS, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise BadArgumentError(
+        raise ConfigError(
             f"config file {path.name}: unknown setting {unknown[0]!r}{hint} "
             f"(settings: {', '.join(sorted(CONFIG_KEYS))})"
         )
@@ -138,24 +138,24 @@ def _env_int(env: Mapping[str, str], name: str) -> int | None:
     value = env.get(name)
     if value is None or not value.strip():
         return None
-    from mcpcap.core.errors import BadArgumentError
+    from mcpcap.core.errors import ConfigError
 
     try:
         return int(value)
     except ValueError:
-        raise BadArgumentError(f"{name} must be a whole number, not {value!r}") from None
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def _env_float(env: Mapping[str, str], name: str) -> float | None:
     value = env.get(name)
     if value is None or not value.strip():
         return None
-    from mcpcap.core.errors import BadArgumentError
+    from mcpcap.core.errors import ConfigError
 
     try:
         return float(value)
     except ValueError:
-        raise BadArgumentError(f"{name} must be a number, not {value!r}") from None
+        raise ConfigError(f"{name} must be a number, not {value!r}") from None
 
 
 def _first(*values):
@@ -236,9 +236,9 @@ def _hunt_allow(env: Mapping[str, str], cfg: dict) -> list[str]:
     if isinstance(names, str):
         names = [names]
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        from mcpcap.core.errors import BadArgumentError
+        from mcpcap.core.errors import ConfigError
 
-        raise BadArgumentError(
+        raise ConfigError(
             f"hunt_allow in the config file must be a list of names, not {names!r:.60}"
         )
     return [n.strip().strip(".").lower() for n in names if n.strip().strip(".")]
@@ -260,10 +260,10 @@ def _reply_budget(args: dict, env: Mapping[str, str], cfg: dict) -> int:
 
 
 def check_reply_budget(name: str, value: object) -> None:
-    from mcpcap.core.errors import BadArgumentError
+    from mcpcap.core.errors import ConfigError
 
     if type(value) is not int or value < MIN_MAX_REPLY_CHARS:
-        raise BadArgumentError(
+        raise ConfigError(
             f"{name} must be a whole number of at least {MIN_MAX_REPLY_CHARS} "
             f"(the smallest reply budget), not {value!r}"
         )

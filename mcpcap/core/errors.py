@@ -62,6 +62,12 @@ class BadArgumentError(McpcapError):
     code = "bad_argument"
 
 
+class ConfigError(McpcapError):
+    """A config file or environment variable with a bad value (not the command line's)."""
+
+    code = "bad_config"
+
+
 class NotFoundError(McpcapError):
     """A frame, message or record that does not exist in the capture."""
 

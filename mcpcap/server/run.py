@@ -27,7 +27,7 @@ import sys
 from typing import Any, BinaryIO
 
 from mcpcap.core.config import Settings
-from mcpcap.core.errors import BadArgumentError, McpcapError
+from mcpcap.core.errors import ConfigError, McpcapError
 from mcpcap.core.memory import limit_malloc_arenas
 from mcpcap.core.shutdown import exit_interrupted, sigint_arrived
 
@@ -232,7 +232,7 @@ def check_http_auth(host: str, token: str | None, allow_unauthenticated: bool) -
     """The bearer token to require (None: none). Refuses an open non-loopback server."""
     token = (token or "").strip() or None
     if token is None and host not in LOOPBACK and not allow_unauthenticated:
-        raise BadArgumentError(
+        raise ConfigError(
             f"serving HTTP on {host} needs a bearer token: set {TOKEN_ENV}, or pass "
             "--allow-unauthenticated-http to serve without one"
         )
@@ -266,7 +266,7 @@ def _allowed_entry(entry: str, port: int) -> list[str]:
     if given is None:
         return [name, f"{name}:{port}"]
     if name in ("", "[]") or not (given == "*" or (given.isdigit() and 0 < int(given) < 65536)):
-        raise BadArgumentError(
+        raise ConfigError(
             f"{ALLOWED_HOSTS_ENV}: {entry.strip()[:80]!r} is not name or name:port "
             "(a port from 1 to 65535, or *)"
         )

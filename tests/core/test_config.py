@@ -7,7 +7,7 @@ import os
 import pytest
 
 from mcpcap.core.config import DEFAULT_MAX_DOWNLOAD_BYTES, build_settings
-from mcpcap.core.errors import BadArgumentError
+from mcpcap.core.errors import ConfigError
 
 
 @pytest.fixture
@@ -73,11 +73,11 @@ def test_repr_redacts_urls(tmp_path):
 
 
 def test_bad_values_are_clear(config, tmp_path):
-    with pytest.raises(BadArgumentError, match="MCPCAP_MAX_DOWNLOAD_BYTES must be a whole"):
+    with pytest.raises(ConfigError, match="MCPCAP_MAX_DOWNLOAD_BYTES must be a whole"):
         build_settings({}, env(config, MCPCAP_MAX_DOWNLOAD_BYTES="lots"))
     broken = tmp_path / "broken.toml"
     broken.write_text("pcap_path = [")
-    with pytest.raises(BadArgumentError, match=r"cannot read config file broken\.toml"):
+    with pytest.raises(ConfigError, match=r"cannot read config file broken\.toml"):
         build_settings({}, {"MCPCAP_CONFIG": str(broken)})
 
 
@@ -96,16 +96,14 @@ def test_hunt_allow_from_the_config_file_or_the_environment(tmp_path):
 def test_a_bad_hunt_allow_is_clear(tmp_path, value):
     path = tmp_path / "config.toml"
     path.write_text(f"hunt_allow = {value}\n")
-    with pytest.raises(BadArgumentError, match="hunt_allow in the config file must be a list"):
+    with pytest.raises(ConfigError, match="hunt_allow in the config file must be a list"):
         build_settings({}, env(path))
 
 
 def test_a_misspelt_setting_is_named_not_ignored(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('pcap_paths = ["/cfg/a"]\n')
-    with pytest.raises(
-        BadArgumentError, match="unknown setting 'pcap_paths'; did you mean 'pcap_path'"
-    ):
+    with pytest.raises(ConfigError, match="unknown setting 'pcap_paths'; did you mean 'pcap_path'"):
         build_settings({}, {"MCPCAP_CONFIG": str(path)})
 
 

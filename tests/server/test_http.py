@@ -17,7 +17,7 @@ import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from mcpcap.core.errors import BadArgumentError
+from mcpcap.core.errors import ConfigError
 from mcpcap.server.run import allowed_hosts, bind, check_http_auth, http_app
 
 pytestmark = pytest.mark.anyio
@@ -86,7 +86,7 @@ async def test_dns_rebinding_protection(example_served) -> None:
 
 
 def test_non_loopback_needs_a_token() -> None:
-    with pytest.raises(BadArgumentError, match="MCPCAP_AUTH_TOKEN"):
+    with pytest.raises(ConfigError, match="MCPCAP_AUTH_TOKEN"):
         check_http_auth("0.0.0.0", None, allow_unauthenticated=False)
     assert check_http_auth("0.0.0.0", None, allow_unauthenticated=True) is None
     assert check_http_auth("0.0.0.0", TOKEN, allow_unauthenticated=False) == TOKEN
@@ -186,7 +186,7 @@ def test_allowed_hosts_forms(monkeypatch) -> None:
 @pytest.mark.parametrize("entry", ["name:port", "name:0", "name:70000", ":80", "[2001:db8::1]x"])
 def test_allowed_hosts_refuses_bad_entries(monkeypatch, entry) -> None:
     monkeypatch.setenv("MCPCAP_ALLOWED_HOSTS", entry)
-    with pytest.raises(BadArgumentError, match="MCPCAP_ALLOWED_HOSTS"):
+    with pytest.raises(ConfigError, match="MCPCAP_ALLOWED_HOSTS"):
         allowed_hosts("127.0.0.1", 8000)
 
 

@@ -126,7 +126,7 @@ def test_unknown_module_stops_start_up(source) -> None:
         [sys.executable, "-m", "mcpcap", "serve", "--modules", "dns,nope"],
         capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
     )  # fmt: skip
-    assert done.returncode == 1
+    assert done.returncode == 2  # a usage error
     assert done.stdout == ""
     assert (
         "unknown module 'nope'" in done.stderr
