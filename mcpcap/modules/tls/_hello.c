@@ -4,9 +4,9 @@
  * Every TLS connection over TCP and every QUIC connection opens with a ClientHello, which the
  * module reads whole: its version, session id, cipher suites, compression methods and the list
  * of its extensions, and the bodies of the few it keeps (server name, ALPN, supported versions,
- * groups, point formats, signature algorithms, ECH and PSK offered). `bind(fallback)` gives a
- * function that makes the same `hello_fields` tuple as the Python (wire.py), in the same
- * shapes. At the first thing that does not parse cleanly (a length beyond its vector, a list of
+ * groups, point formats, signature algorithms, ECH, PSK and a session ticket offered).
+ * `bind(fallback)` gives a function that makes the same `hello_fields` tuple as the Python
+ * (wire.py), in the same shapes. At the first thing that does not parse cleanly (a length beyond its vector, a list of
  * odd length, a hello cut short) it calls `fallback`, the Python function, which is the
  * reference and names the malformation; tests/modules/tls/test_hello_compiled.py holds the two
  * to each other.
@@ -15,17 +15,18 @@
 
 enum {
     EXT_SNI = 0, EXT_GROUPS = 10, EXT_POINT_FORMATS = 11, EXT_SIG_ALGS = 13, EXT_ALPN = 16,
-    EXT_PSK = 41, EXT_VERSIONS = 43, EXT_ECH = 0xFE0D, RANDOM = 32,
+    EXT_TICKET = 35, EXT_PSK = 41, EXT_VERSIONS = 43, EXT_ECH = 0xFE0D, RANDOM = 32,
 };
 /* the places of `hello_fields`' values (wire.py's ClientHello fields, then its error) */
 enum {
     F_LEGACY_VERSION, F_SESSION_ID, F_CIPHERS, F_EXTENSIONS, F_COMPRESSION, F_SERVER_NAME,
-    F_ALPN, F_VERSIONS, F_GROUPS, F_POINT_FORMATS, F_SIG_ALGS, F_ECH, F_PSK, F_SSLV2, F_ERROR,
-    F_COUNT,
+    F_ALPN, F_VERSIONS, F_GROUPS, F_POINT_FORMATS, F_SIG_ALGS, F_ECH, F_PSK, F_TICKET, F_SSLV2,
+    F_ERROR, F_COUNT,
 };
 static const char *const FIELD_NAMES[F_ERROR] = {
     "legacy_version", "session_id", "ciphers", "extensions", "compression", "server_name",
-    "alpn_raw", "versions", "groups", "point_formats", "sig_algs", "ech", "psk", "sslv2",
+    "alpn_raw", "versions", "groups", "point_formats", "sig_algs", "ech", "psk", "ticket",
+    "sslv2",
 };
 
 /* bounded reads from one message: a read past `end` fails (0), as wire.py's `_Reader` raises */
@@ -165,6 +166,9 @@ static int read_extension(long kind, Reader *body, PyObject **fields)
     } else if (kind == EXT_ECH || kind == EXT_PSK) {
         slot = kind == EXT_ECH ? F_ECH : F_PSK;
         value = Py_NewRef(Py_True);
+    } else if (kind == EXT_TICKET) { /* empty: the client only says it takes tickets */
+        slot = F_TICKET;
+        value = Py_NewRef(body->pos < body->end ? Py_True : Py_False);
     } else {
         for (size_t i = 0; i < sizeof(NUMBER_LISTS) / sizeof(NUMBER_LISTS[0]); i++)
             if (NUMBER_LISTS[i].kind == kind) {
@@ -244,6 +248,7 @@ static PyObject *clean_fields(const unsigned char *data, Py_ssize_t size)
         fields[slot] = PyList_New(0);
     fields[F_ECH] = Py_NewRef(Py_False);
     fields[F_PSK] = Py_NewRef(Py_False);
+    fields[F_TICKET] = Py_NewRef(Py_False);
     fields[F_SSLV2] = Py_NewRef(Py_False);
     fields[F_ERROR] = Py_NewRef(Py_None);
     for (int slot = 0; slot < F_COUNT; slot++)

@@ -29,6 +29,16 @@ def _json_of(value: tuple[str, ...]) -> str:
     return _encode(list(value))
 
 
+def _session_named(hello: wire.ClientHello | None) -> bytes:
+    """The session id a ClientHello names: none when empty or 32 zero bytes (Zeek's rule)."""
+    if hello is None or hello.session_id == _ZERO_SESSION:
+        return b""
+    return hello.session_id
+
+
+_ZERO_SESSION = bytes(32)
+
+
 class Handshake:
     """What one TCP connection's or QUIC connection's handshake showed."""
 
@@ -38,6 +48,7 @@ class Handshake:
         "client",
         "client_hello",
         "client_hello_frame",
+        "client_key_exchange",
         "curve",
         "done",
         "encrypted",
@@ -48,6 +59,7 @@ class Handshake:
         "server",
         "server_hello",
         "server_hello_frame",
+        "ticket_resumed",
         "transport",
         "ts",
     )
@@ -62,6 +74,8 @@ class Handshake:
         self.server_hello: wire.ServerHello | None = None
         self.server_hello_frame: int | None = None
         self.hrr = False
+        self.client_key_exchange = False
+        self.ticket_resumed = False
         self.curve: int | None = None
         self.cert: Certificate | None = None
         self.cert_ts = 0.0
@@ -92,6 +106,8 @@ class Handshake:
                 if parsed is None:
                     parsed = wire.hello_from_fields(wire.client_hello_fields(body))
                 self._client_hello(parsed, frame, ts)
+            elif kind == wire.CLIENT_KEY_EXCHANGE:
+                self.client_key_exchange = True
             return
         if kind == wire.SERVER_HELLO:
             self._server_hello(wire.parse_server_hello(body), frame)
@@ -151,6 +167,9 @@ class Handshake:
 
     @property
     def resumed(self) -> bool:
+        """As Zeek's `ssl/main.zeek` tells it: TLS 1.3 by the PSK the server accepted; below,
+        by the session id the server echoed (none, or 32 zero bytes, names no session), or by
+        a session ticket taken with no session id (`change_cipher_spec`)."""
         sh, ch = self.server_hello, self.client_hello
         if sh is None:
             return False
@@ -158,7 +177,24 @@ class Handshake:
             return sh.session_hit
         if sh.version >= 0x0304:
             return sh.psk
-        return bool(ch is not None and ch.session_id and sh.session_id == ch.session_id)
+        if self.ticket_resumed:
+            return True
+        offered = _session_named(ch)
+        return bool(offered) and sh.session_id == offered
+
+    def change_cipher_spec(self, from_client: bool) -> None:
+        """A ChangeCipherSpec. A client that offered a session ticket with no session id and
+        sends one before any ClientKeyExchange resumed the ticket's session (RFC 5077 3.1's
+        abbreviated handshake: no key exchange of its own)."""
+        ch = self.client_hello
+        if (
+            from_client
+            and ch is not None
+            and not self.client_key_exchange
+            and ch.ticket
+            and not _session_named(ch)
+        ):
+            self.ticket_resumed = True
 
     def protected(self, from_client: bool) -> None:
         """A side sent a ChangeCipherSpec or an encrypted record after the hellos."""

@@ -14,8 +14,9 @@ class TlsModule(ProtocolModule):
     name: ClassVar[str] = "tls"
     title: ClassVar[str] = "TLS"
     # 2: in time order; 3: cut-short handshakes, quic; 4: uids of split flows; 5: SSL 2.0
-    # hellos established, QUIC closes with a TLS alert failed, no curve from a DHE exchange
-    schema_version: ClassVar[str] = "5"
+    # hellos established, QUIC closes with a TLS alert failed, no curve from a DHE exchange;
+    # 6: resumed by a session ticket with no session id, not by 32 zero bytes echoed (Zeek)
+    schema_version: ClassVar[str] = "6"
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.tls.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

@@ -233,6 +233,7 @@ class TcpTls:
             # client's CCS in the clear). Without the ServerHello (a capture of one direction)
             # a CCS still means encrypted records after it
             side.protected = not (hs.tls13 or hs.hrr)
+            hs.change_cipher_spec(from_client)
             hs.protected(from_client)
         elif kind == wire.APPLICATION_DATA or (kind == wire.HANDSHAKE and side.protected):
             hs.protected(from_client)

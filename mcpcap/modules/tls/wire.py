@@ -18,11 +18,12 @@ from mcpcap.modules.tls.names import is_grease
 
 # handshake types
 CLIENT_HELLO, SERVER_HELLO, CERTIFICATE, SERVER_KEY_EXCHANGE, SERVER_HELLO_DONE = 1, 2, 11, 12, 14
+CLIENT_KEY_EXCHANGE = 16
 # record content types
 CHANGE_CIPHER_SPEC, ALERT, HANDSHAKE, APPLICATION_DATA = 20, 21, 22, 23
 # extensions
 EXT_SNI, EXT_GROUPS, EXT_POINT_FORMATS, EXT_SIG_ALGS, EXT_ALPN = 0, 10, 11, 13, 16
-EXT_PSK, EXT_VERSIONS, EXT_KEY_SHARE, EXT_ECH = 41, 43, 51, 0xFE0D
+EXT_SESSION_TICKET, EXT_PSK, EXT_VERSIONS, EXT_KEY_SHARE, EXT_ECH = 35, 41, 43, 51, 0xFE0D
 
 MAX_HANDSHAKE = 256 * 1024  # a certificate chain or a post-quantum ClientHello fits easily
 HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
@@ -109,6 +110,7 @@ class ClientHello:
     sig_algs: list[int] = field(default_factory=list)
     ech: bool = False
     psk: bool = False
+    ticket: bool = False  # a session ticket offered (a session_ticket extension not empty)
     sslv2: bool = False
     error: Malformed | None = None  # why the extensions stopped being read, if they did
 
@@ -282,10 +284,15 @@ def _psk(hello: ClientHello, body: _Reader) -> None:
     hello.psk = True
 
 
+def _ticket(hello: ClientHello, body: _Reader) -> None:
+    hello.ticket = body.left() > 0  # empty: the client only says it takes tickets
+
+
 # the ClientHello extensions read (the others are only listed, in `extensions`)
 _CLIENT_EXTENSIONS: dict[int, Callable[[ClientHello, _Reader], None]] = {
     EXT_SNI: _sni, EXT_ALPN: _alpn_offered, EXT_VERSIONS: _versions, EXT_GROUPS: _groups,
     EXT_POINT_FORMATS: _point_formats, EXT_SIG_ALGS: _sig_algs, EXT_ECH: _ech, EXT_PSK: _psk,
+    EXT_SESSION_TICKET: _ticket,
 }  # fmt: skip
 
 

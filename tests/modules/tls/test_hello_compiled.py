@@ -66,6 +66,8 @@ CLEAN = [
     _body(client_hello([0x1301], [sni_ext("caf\u00e9.test"), alpn_ext([b"h2", b""])])),
     _body(client_hello([0x1301], [ext(0, vec(2, b"\x01" + vec(2, b"other")))])),  # no host name
     _body(client_hello([0x1301], [ext(0, b""), ext(0xFE0D, b"x"), ext(41, b"")])),
+    _body(client_hello([0x1301], [ext(35, b"ticket"), ext(35, b"")])),  # the last one counts
+    _body(client_hello([0x1301], [ext(35, b"ticket")])),
     _body(client_hello([0x1301], [ext(43, vec(1, u16(0x0304))), ext(11, vec(1, b"\x00\x01"))])),
     _body(client_hello([0x1301], [])),
     u16(0x0303) + bytes(32) + vec(1, b"") + vec(2, b"\x13\x01") + vec(1, b"\x00"),  # no block
@@ -120,7 +122,7 @@ def test_mutated_hellos_give_the_same_fields(base, edits, cut):
 
 @FUZZ
 @given(
-    st.lists(st.tuples(st.sampled_from([0, 10, 11, 13, 16, 41, 43, 0xFE0D, 0x0A0A, 51]),
+    st.lists(st.tuples(st.sampled_from([0, 10, 11, 13, 16, 35, 41, 43, 0xFE0D, 0x0A0A, 51]),
                        st.binary(max_size=24)), max_size=8),
     st.binary(max_size=40),
 )  # fmt: skip

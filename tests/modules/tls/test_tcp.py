@@ -11,16 +11,19 @@ from tests.fixtures.make_tls_captures import (
     GOOD_CERT,
     SERVER_HELLO_DONE,
     certificate,
+    client_hello,
     encrypted,
     ext,
     handshake,
     record,
     server_hello,
     ske_named_curve,
+    sni_ext,
     sslv2_client_hello,
     sslv2_server_hello,
     tls12_client_hello,
     u16,
+    vec,
 )
 
 CLIENT, SERVER = ("10.0.0.1", 40000), ("10.0.0.2", 443)
@@ -269,3 +272,41 @@ def test_a_dhe_key_exchange_names_no_curve_whatever_its_prime_length():
                                 + SERVER_HELLO_DONE), False, False, 2, 2.0)  # fmt: skip
         assert conn.handshake.server_hello.cipher == 0x009E  # TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
         assert conn.handshake.curve is None, bits
+
+
+def _resumption(client_hello: bytes, server_session: bytes, client_flight: bytes) -> Handshake:
+    """A TLS 1.2 exchange: the hello, the server's ServerHello (with `server_session`), its CCS
+    and Finished, then the client's flight."""
+    conn = TcpTls(Handshake("tcp", CLIENT, SERVER, 0.0))
+    conn.feed(True, record(22, client_hello), False, False, 1, 1.0)
+    answer = record(22, server_hello(0xC02F, [], session_id=server_session))
+    conn.feed(False, answer + CCS + encrypted(22, 40, 2), False, False, 2, 2.0)
+    conn.feed(True, client_flight, False, False, 3, 3.0)
+    return conn.handshake
+
+
+def _ticket_hello(ticket: bytes, session_id: bytes = b"") -> bytes:
+    return client_hello([0xC02F], [sni_ext("t.test"), ext(0x0023, ticket)], session_id=session_id)
+
+
+def test_a_session_ticket_taken_with_no_session_id_is_resumed_as_zeek_tells_it():
+    """RFC 5077 3.1: the server takes the ticket and answers with its CCS at once; the client
+    sends its CCS with no ClientKeyExchange. Zeek's `ssl/main.zeek` marks that resumed."""
+    key_exchange = record(22, handshake(16, vec(1, bytes(32))))
+    finished = CCS + encrypted(22, 40, 3)
+    resumed = _resumption(_ticket_hello(b"T" * 64), b"", finished)
+    assert resumed.resumed and resumed.established
+    # a full handshake: the client's key exchange comes first
+    assert not _resumption(_ticket_hello(b"T" * 64), b"", key_exchange + finished).resumed
+    # an empty extension offers no ticket: the client only says it takes them
+    assert not _resumption(_ticket_hello(b""), b"", finished).resumed
+
+
+def test_a_session_id_of_32_zero_bytes_names_no_session():
+    zeros = bytes(32)
+    full = record(22, handshake(16, vec(1, bytes(32)))) + CCS + encrypted(22, 40, 3)
+    echoed = _resumption(tls12_client_hello("z.test", session_id=zeros), zeros, full)
+    assert not echoed.resumed  # Zeek: `session_id != /^\x00{32}$/`
+    named = bytes(range(1, 33))
+    again = _resumption(tls12_client_hello("z.test", session_id=named), named, CCS)
+    assert again.resumed
