@@ -31,6 +31,18 @@ TYPE_WORDS = {"string": "text", "integer": "an integer", "number": "a number"}
 SQL_INTEGERS = range(-(1 << 63), 1 << 63)  # what SQLite holds as an INTEGER (64 bits, signed)
 
 
+def like_escape(text: str) -> str:
+    """`text` for a pattern of `LIKE ? ESCAPE '\\'` that matches it literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def name_and_below(name: str) -> tuple[str, str]:
+    """The parameters of `(column = ? OR column LIKE ? ESCAPE '\\')`: the name itself, and
+    the names below it (a label boundary: `example.com` takes `www.example.com`, never
+    `notexample.com` nor `example.com.evil.net`)."""
+    return name, "%." + like_escape(name)
+
+
 def sql_integer(value: Any) -> int:
     """`int(value)` when SQLite can hold it; OverflowError beyond (sqlite3 would raise it when
     the value is bound, too late to say which filter it came from)."""

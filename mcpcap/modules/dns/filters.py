@@ -19,7 +19,13 @@ from pydantic import BaseModel, ConfigDict
 
 from mcpcap.core.addresses import in_network
 from mcpcap.core.errors import BadArgumentError
-from mcpcap.core.filtering import Condition, Filter, compile_sql, parse_and_bind
+from mcpcap.core.filtering import (
+    Condition,
+    Filter,
+    compile_sql,
+    name_and_below,
+    parse_and_bind,
+)
 from mcpcap.core.timefmt import parse_time
 from mcpcap.core.wording import QUOTE_CHARS, closest, did_you_mean, quoted
 from mcpcap.modules.dns.registry import RCODES, RR_TYPES, parse_rcode, parse_type
@@ -235,10 +241,6 @@ MAX_LISTED = 50_000  # a column with more distinct values keeps the per-row clau
 TESTED_LAST = {"qname_suffix", "qname_contains", "client", "server", "answer", "expression"}
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def filter_terms(
     flt: TransactionFilter, db: sqlite3.Connection | None = None, *, names: bool = False
 ) -> list[tuple[str, str, list[Any]]]:
@@ -258,7 +260,7 @@ def filter_terms(
         if listed is not None:
             terms.append((name, *listed))
         elif name == "qname_suffix":
-            terms.append((name, FILTER_CLAUSES[name], [value, "%." + _like_escape(value)]))
+            terms.append((name, FILTER_CLAUSES[name], list(name_and_below(value))))
         else:
             param = int(value) if isinstance(value, bool) else value
             terms.append((name, FILTER_CLAUSES[name], [param]))

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from mcpcap.core.export import CONNECTION_FIELDS, ZeekField, ZeekLog
-from mcpcap.core.filtering import FilterSpec
+from mcpcap.core.filtering import FilterSpec, like_escape, name_and_below
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
 from mcpcap.core.modules.malformed_kind import malformed_kind, malformed_table
 from mcpcap.core.modules.tables import (
@@ -72,8 +72,7 @@ def _lower(value: str) -> str:
 
 
 def _contains(value: str) -> tuple[str]:
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return (f"%{escaped}%",)
+    return (f"%{like_escape(value)}%",)
 
 
 def _status_class(value: str) -> int:
@@ -88,12 +87,18 @@ def _tag(value: str) -> str:
     return value
 
 
+# the Host header's name: without the port it may carry (`example.com:8080`, `[2001:db8::1]:80`)
+# and any case, so that a host filter finds the host on every port
+HOST_NAME = (
+    "lower(CASE WHEN host LIKE '[%' THEN substr(host, 1, instr(host, ']')) "
+    "WHEN instr(host, ':') THEN substr(host, 1, instr(host, ':') - 1) ELSE host END)"
+)
 FILTERS = (
-    FilterSpec("host", "Host header, any case",
-               sql="lower(host) = ?", parse=_lower, example="host:example.com"),
-    FilterSpec("host_suffix", "host and names below it",
-               sql="(lower(host) = ? OR lower(host) LIKE ? ESCAPE '\\')",
-               parse=_lower, params=lambda v: (v, "%." + _contains(v)[0][1:]),
+    FilterSpec("host", "Host header's name (any case, any port)",
+               sql=f"{HOST_NAME} = ?", parse=_lower, example="host:example.com"),
+    FilterSpec("host_suffix", "host and names below it (any port)",
+               sql=f"({HOST_NAME} = ? OR {HOST_NAME} LIKE ? ESCAPE '\\')",
+               parse=_lower, params=name_and_below,
                example="host_suffix:example.com"),
     FilterSpec("uri_contains", "part of the URI", sql="uri LIKE ? ESCAPE '\\'",
                params=_contains, example="uri_contains:login"),
@@ -112,7 +117,7 @@ FILTERS = (
                example="user_agent_contains:curl"),
     FilterSpec("content_type", "response media type prefix",
                sql="lower(response_content_type) LIKE ? ESCAPE '\\'", parse=_lower,
-               params=lambda v: (v.replace("%", "\\%").replace("_", "\\_") + "%",),
+               params=lambda v: (like_escape(v) + "%",),
                example="content_type:text/html"),
     text_filter("username", "username", "Basic auth user", example="username:admin"),
     text_filter("version", "version", "HTTP version", choices=("1.1", "1.0", "0.9"),

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from mcpcap.core.export import CONNECTION_FIELDS, ZeekField, ZeekLog
-from mcpcap.core.filtering import FilterSpec
+from mcpcap.core.filtering import FilterSpec, name_and_below
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
 from mcpcap.core.modules.malformed_kind import malformed_kind, malformed_table
 from mcpcap.core.modules.tables import (
@@ -38,8 +38,7 @@ TRANSPORTS = ("tcp", "quic")
 VERSION_NAMES = tuple(name for name in VERSIONS.values() if not name.startswith("DTLS"))
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+SNI_NAME = "rtrim(lower(server_name), '.')"  # as `_name` makes the filter's value
 
 
 def _name(text: str) -> str:
@@ -96,11 +95,12 @@ FLAG_SQL = (
 
 
 FILTERS = (
-    FilterSpec("server_name", "SNI (any case)", sql="lower(server_name) = ?", parse=_name,
+    FilterSpec("server_name", "SNI (any case, a trailing dot or not)",
+               sql=f"{SNI_NAME} = ?", parse=_name,
                example="server_name:www.example.com"),
     FilterSpec("server_name_suffix", "the SNI or a name below it",
-               sql="(lower(server_name) = ? OR lower(server_name) LIKE ? ESCAPE '\\')",
-               parse=_name, params=lambda v: (v, "%." + _like_escape(v)),
+               sql=f"({SNI_NAME} = ? OR {SNI_NAME} LIKE ? ESCAPE '\\')",
+               parse=_name, params=name_and_below,
                example="server_name_suffix:example.com"),
     text_filter("registered_domain", "registered_domain", "the SNI's eTLD+1",
                 example="registered_domain:example.co.uk"),

@@ -6,7 +6,7 @@ import ipaddress
 import json
 from typing import Any
 
-from mcpcap.core.filtering import FilterSpec
+from mcpcap.core.filtering import FilterSpec, name_and_below
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
 from mcpcap.core.modules.tables import ADDRESS_FUNCTION, KindTable, number_filter, text_filter
 from mcpcap.core.timefmt import iso_time
@@ -26,7 +26,7 @@ def _network(text: str) -> str:
 
 def _domain_params(value: str) -> tuple[str, str]:
     value = value.strip().strip(".").lower()
-    return value, "%." + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return name_and_below(value)
 
 
 FILTERS = (
