@@ -20,8 +20,9 @@ class IcmpModule(ProtocolModule):
     name: ClassVar[str] = "icmp"
     title: ClassVar[str] = "ICMP"
     # 2: <module>_malformed; 3: uids of split flows; 4: echo replies pair by their data too,
-    # a quote cut short keeps the fields it holds
-    schema_version: ClassVar[str] = "4"
+    # a quote cut short keeps the fields it holds; 5: extended echo (RFC 8335) paired, a
+    # quoted reply's addresses as sent, a quote without its ports malformed and of no flow
+    schema_version: ClassVar[str] = "5"
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.icmp.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

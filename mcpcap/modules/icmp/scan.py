@@ -88,6 +88,19 @@ def message_uid(src: str, dst: str, v6: bool, kind: int, code: int) -> str:
     return _uid(client, orig_port, server, resp_port, "icmpv6" if v6 else "icmp")
 
 
+def quoted_uid(quoted: dict) -> str | None:
+    """The uid of the flow an error quotes; None for a quote cut short of its addresses or
+    ports, which names no flow. Quoted ICMP is its own message's flow (a quoted echo reply is
+    its request's flow, seen from the other side)."""
+    if None in (quoted["src"], quoted["dst"], quoted["sport"], quoted["dport"]):
+        return None
+    if "type" in quoted:
+        v6 = quoted["transport"] == "icmpv6"
+        return message_uid(quoted["src"], quoted["dst"], v6, quoted["type"], quoted["code"])
+    return _uid(quoted["src"], quoted["sport"], quoted["dst"], quoted["dport"],
+                quoted["transport"])  # fmt: skip
+
+
 class IcmpScan(ModuleScan):
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -144,12 +157,8 @@ class IcmpScan(ModuleScan):
         quoted = extra.get("quoted")
         q = (None,) * 6
         if quoted is not None:
-            q_uid = None  # a quote cut short names no flow
-            if quoted["src"] is not None and quoted["dst"] is not None:
-                q_uid = _uid(quoted["src"], quoted["sport"], quoted["dst"], quoted["dport"],
-                             quoted["transport"])  # fmt: skip
             q = (quoted["transport"], quoted["src"], quoted["sport"], quoted["dst"],
-                 quoted["dport"], q_uid)  # fmt: skip
+                 quoted["dport"], quoted_uid(quoted))  # fmt: skip
         others = {k: v for k, v in extra.items() if k not in KNOWN_EXTRA}
         prefixes = extra.get("prefixes")
         errors = wire.V6_ERRORS if v6 else wire.V4_ERRORS

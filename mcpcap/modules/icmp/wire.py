@@ -69,6 +69,7 @@ V4_ECHO_LIKE = frozenset((0, 8, 13, 14, 15, 16, 17, 18))  # identifier and seque
 V6_ECHO_LIKE = frozenset((128, 129))
 PAIRED_V4 = {8: 0, 13: 14, 15: 16, 17: 18, 42: 43}  # request/reply pairs the scan matches
 PAIRED_V6 = {128: 129, 160: 161}
+EXTENDED_ECHO = frozenset((42, 43, 160, 161))  # RFC 8335: a 16-bit identifier, an 8-bit sequence
 MAX_ND_OPTIONS = 32
 MAX_EXT_HEADERS = 8
 IPV6_EXT = frozenset((0, 43, 60, 51, 135, 139, 140, 253, 254))
@@ -120,6 +121,8 @@ def decode(data: bytes, v6: bool, data_len: int = 0) -> Decoded:
     icmp_id = seq = None
     if len(data) >= 8 and kind in (V6_ECHO_LIKE if v6 else V4_ECHO_LIKE):
         icmp_id, seq = struct.unpack_from("!HH", data, 4)
+    elif len(data) >= 8 and kind in EXTENDED_ECHO and (kind >= 160) == v6:
+        icmp_id, seq = int.from_bytes(data[4:6], "big"), data[6]
     try:
         extra = (_v6_extra if v6 else _v4_extra)(data, kind)
     except _Malformed as error:
@@ -187,7 +190,9 @@ def _quote(quoted: bytes, extra: dict[str, Any]) -> None:
     _quoted_ports(flow, proto, transport, version == 6, extra)
 
 
-def _quoted_v4(quoted: bytes, flow: dict[str, Any], extra: dict[str, Any]) -> tuple[int, bytes]:
+def _quoted_v4(
+    quoted: bytes, flow: dict[str, Any], extra: dict[str, Any]
+) -> tuple[int, bytes | None]:
     header = (quoted[0] & 15) * 4
     if header < 20:
         raise _Malformed("quoted IPv4 header length is under 20 bytes", extra)
@@ -199,10 +204,12 @@ def _quoted_v4(quoted: bytes, flow: dict[str, Any], extra: dict[str, Any]) -> tu
         flow["dst"] = socket.inet_ntoa(quoted[16:20])
     _need(quoted, header, "quoted IPv4 header", extra)
     later_fragment = int.from_bytes(quoted[6:8], "big") & 0x1FFF
-    return quoted[9], quoted[header:] if not later_fragment else b""
+    return quoted[9], quoted[header:] if not later_fragment else None
 
 
-def _quoted_v6(quoted: bytes, flow: dict[str, Any], extra: dict[str, Any]) -> tuple[int, bytes]:
+def _quoted_v6(
+    quoted: bytes, flow: dict[str, Any], extra: dict[str, Any]
+) -> tuple[int, bytes | None]:
     if len(quoted) > 6 and quoted[6] not in IPV6_EXT and quoted[6] != 44:
         flow["transport"] = PROTO_NAMES.get(quoted[6], str(quoted[6]))
     if len(quoted) >= 24:
@@ -210,34 +217,48 @@ def _quoted_v6(quoted: bytes, flow: dict[str, Any], extra: dict[str, Any]) -> tu
     _need(quoted, 40, "quoted IPv6 header", extra)
     flow["dst"] = _ip6(quoted[24:40])
     proto, offset = _skip_ext_headers(quoted, quoted[6], 40)
+    if proto is None:
+        raise _Malformed("quoted IPv6 extension headers are cut short", extra)
     flow["transport"] = PROTO_NAMES.get(proto, str(proto))
-    return proto, quoted[offset:] if offset is not None else b""
+    return proto, quoted[offset:] if offset is not None else None
 
 
 def _quoted_ports(
-    flow: dict[str, Any], proto: int, transport: bytes, v6: bool, extra: dict[str, Any]
+    flow: dict[str, Any], proto: int, transport: bytes | None, v6: bool, extra: dict[str, Any]
 ) -> None:
-    if proto in (6, 17, 132) and len(transport) >= 4:
+    """The quoted transport header's ports (`transport` None: a later fragment, which has
+    none). A quote must hold them: RFC 792 quotes 64 bits past the IP header, RFC 4443 as
+    much as fits. For quoted ICMP they are its own flow ports (its type, and its counterpart's
+    type or its code), and `type` and `code` are kept for the flow's `uid`."""
+    if transport is None:
+        return
+    wanted = 4 if proto in (6, 17, 132) else 2 if proto in (1, 58) else 0
+    if len(transport) < wanted:
+        raise _Malformed(f"quoted {flow['transport']} header is cut short", extra)
+    if proto in (6, 17, 132):
         flow["sport"], flow["dport"] = struct.unpack_from("!HH", transport)
-    elif proto in (1, 58) and len(transport) >= 2:
+    elif proto in (1, 58):
         kind, code = transport[0], transport[1]
-        flipped, orig, resp = flow_ports(proto == 58, kind, code)
-        if flipped:
-            flow["src"], flow["dst"] = flow["dst"], flow["src"]
-        flow["sport"], flow["dport"] = orig, resp
-        flow["type"] = kind
+        flow["sport"], flow["dport"] = flow_port_pair(proto == 58, kind, code)
+        flow["type"], flow["code"] = kind, code
         if kind in (V6_ERRORS if proto == 58 else V4_ERRORS):
             raise _Malformed("an ICMP error about an ICMP error", extra)
 
 
-def _skip_ext_headers(packet: bytes, next_header: int, offset: int) -> tuple[int, int | None]:
+def _skip_ext_headers(
+    packet: bytes, next_header: int, offset: int
+) -> tuple[int | None, int | None]:
     """The transport protocol after IPv6 extension headers, and where its header starts (None
-    when it lies past the quote or behind a later fragment)."""
+    when it lies past the quote or behind a later fragment). The protocol is None when the
+    headers are cut short before naming it."""
     for _ in range(MAX_EXT_HEADERS):
         if next_header not in IPV6_EXT and next_header != 44:
             return next_header, offset
         if offset + 8 > len(packet):
-            return next_header, None
+            following = packet[offset] if offset < len(packet) else None
+            if following is None or following in IPV6_EXT or following == 44:
+                return None, None
+            return following, len(packet)  # its header starts past the quote's end
         if next_header == 44:  # fragment: only the first one holds the transport header
             if int.from_bytes(packet[offset + 2 : offset + 4], "big") & 0xFFF8:
                 return packet[offset], None

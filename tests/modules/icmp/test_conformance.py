@@ -87,7 +87,8 @@ QUOTED_V6 = bytes(IPv6(src="2001:db8::5", dst="2001:db8::7", nh=17))
     [
         (QUOTED_TCP[:10], False, ("tcp", None, None), "quoted IPv4 header is cut short"),
         (QUOTED_TCP[:19], False, ("tcp", HOST, None), "quoted IPv4 header is cut short"),
-        (QUOTED_TCP[:22], False, ("tcp", HOST, PEER), None),
+        (QUOTED_TCP[:22], False, ("tcp", HOST, PEER), "quoted tcp header is cut short"),
+        (QUOTED_TCP[:20], False, ("tcp", HOST, PEER), "quoted tcp header is cut short"),
         (b"\x4f" + QUOTED_TCP[1:24], False, ("tcp", HOST, PEER),
          "quoted IPv4 header is cut short"),
         (b"\x43" + QUOTED_TCP[1:28], False, (None, None, None),
@@ -95,8 +96,8 @@ QUOTED_V6 = bytes(IPv6(src="2001:db8::5", dst="2001:db8::7", nh=17))
         (QUOTED_V6[:10], True, ("udp", None, None), "quoted IPv6 header is cut short"),
         (QUOTED_V6[:30], True, ("udp", "2001:db8::5", None), "quoted IPv6 header is cut short"),
     ],
-    ids=["v4-proto", "v4-src", "v4-no-ports", "v4-options-cut", "v4-ihl-3", "v6-next-header",
-         "v6-src"],
+    ids=["v4-proto", "v4-src", "v4-no-ports", "v4-no-transport", "v4-options-cut", "v4-ihl-3",
+         "v6-next-header", "v6-src"],
 )  # fmt: skip
 def test_a_quote_cut_short_keeps_the_fields_it_holds(quote, v6, fields, reason):
     """RFC 792/4443 quote the whole IP header: a shorter quote is malformed, and the fields

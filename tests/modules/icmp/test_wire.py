@@ -25,7 +25,7 @@ from scapy.layers.inet6 import (
 )
 
 from mcpcap.modules.icmp import wire
-from mcpcap.modules.icmp.scan import message_uid
+from mcpcap.modules.icmp.scan import message_uid, quoted_uid
 
 
 def test_echo_request():
@@ -82,7 +82,42 @@ def test_quoted_echo_is_named_as_its_flow():
     *_, extra, bad = wire.decode(bytes(ICMP(type=11) / echo), v6=False)
     assert bad is None
     assert extra["quoted"] == {"transport": "icmp", "src": "10.0.0.5", "sport": 8,
-                               "dst": "10.0.0.9", "dport": 0, "type": 8}  # fmt: skip
+                               "dst": "10.0.0.9", "dport": 0, "type": 8, "code": 0}  # fmt: skip
+
+
+def test_a_quoted_echo_reply_keeps_its_addresses_and_names_its_requests_flow():
+    """The quote's addresses are the packet's own (tshark's ip.src/ip.dst inside the error);
+    its ports are its own (type 0, counterpart 8); its uid is the flow of the request it
+    answers, as conn keys it (client 10.0.0.9)."""
+    reply = bytes(IP(src="10.0.0.5", dst="10.0.0.9") / ICMP(type=0, id=1, seq=1))
+    *_, extra, bad = wire.decode(bytes(ICMP(type=11) / reply), v6=False)
+    quoted = extra["quoted"]
+    assert bad is None
+    assert (quoted["src"], quoted["sport"], quoted["dst"], quoted["dport"]) == (
+        "10.0.0.5", 0, "10.0.0.9", 8)  # fmt: skip
+    request = message_uid("10.0.0.9", "10.0.0.5", False, 8, 0)
+    assert quoted_uid(quoted) == request == message_uid("10.0.0.5", "10.0.0.9", False, 0, 0)
+
+
+def test_extended_echo_has_an_identifier_and_an_8_bit_sequence():
+    """RFC 8335 section 2: identifier (16 bits), sequence number (8), then the L bit."""
+    for v6, kind in ((False, 42), (False, 43), (True, 160), (True, 161)):
+        data = bytes((kind, 0, 0, 0, 0x12, 0x34, 7, 1)) + bytes(4)
+        _, _, icmp_id, seq, *_ = wire.decode(data, v6)
+        assert (icmp_id, seq) == (0x1234, 7)
+    _, _, icmp_id, _, *_ = wire.decode(bytes((160, 0, 0, 0, 0, 1, 2, 0)), v6=False)
+    assert icmp_id is None  # type 160 is ICMPv6's: in ICMPv4 it is unassigned
+
+
+def test_a_quote_cut_in_its_ipv6_extension_headers_names_no_flow():
+    quoted = bytes(IPv6(src="2001:db8::1", dst="2001:db8::2", nh=0)) + bytes((17, 0, 1, 0))
+    *_, extra, bad = wire.decode(bytes(ICMPv6DestUnreach(code=4)) + quoted, v6=True)
+    assert extra["quoted"]["transport"] == "udp" and extra["quoted"]["sport"] is None
+    assert bad == "quoted udp header is cut short" and quoted_uid(extra["quoted"]) is None
+    nested = bytes(IPv6(src="2001:db8::1", dst="2001:db8::2", nh=0)) + bytes((60, 0, 1, 0))
+    *_, extra, bad = wire.decode(bytes(ICMPv6DestUnreach(code=4)) + nested, v6=True)
+    assert extra["quoted"]["transport"] is None
+    assert bad == "quoted IPv6 extension headers are cut short"
 
 
 def test_neighbour_discovery():
