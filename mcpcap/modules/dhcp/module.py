@@ -23,8 +23,10 @@ class DhcpModule(ProtocolModule):
     # 5: the address each server message gave (dhcp_messages.m_addr), the chosen server;
     # 6: host names servers give, the chosen server's ACK, fields of a message cut short, PXE
     # on 4011, the lower port names the service; 7: the last requested address, as Zeek keeps
-    # it, and the uids of split flows taken at the exchange's end
-    schema_version: ClassVar[str] = "7"
+    # it, and the uids of split flows taken at the exchange's end; 8: DHCPv6 servers told
+    # apart by their DUID (dhcp_messages.m_ident), option 79 from a relay, options read before
+    # a defect kept, option 119's compression pointers followed
+    schema_version: ClassVar[str] = "8"
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.dhcp.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

@@ -94,15 +94,21 @@ class DhcpResults(TableResults):
     def _servers(self) -> list[ServerOffers]:
         """Every server that answered, with what it sent and offered (a second one hints at
         a rogue)."""
+        # one entry per server as `m_ident` tells them apart (a DHCPv6 server by its DUID),
+        # named by the address of its first message (SQLite: the bare column of min())
         rows = self.db.execute(
-            "SELECT m_server, count(DISTINCT trans), sum(m_type IN ('OFFER', 'ADVERTISE')), "
-            "sum(m_type IN ('ACK', 'REPLY')), sum(m_type = 'NAK') FROM dhcp_messages "
-            "WHERE m_server IS NOT NULL GROUP BY m_server ORDER BY 2 DESC, 1"
+            "SELECT f.m_server, g.n, g.offers, g.acks, g.naks, g.m_ident FROM (SELECT m_ident, "
+            "count(DISTINCT trans) AS n, sum(m_type IN ('OFFER', 'ADVERTISE')) AS offers, "
+            "sum(m_type IN ('ACK', 'REPLY')) AS acks, sum(m_type = 'NAK') AS naks "
+            "FROM dhcp_messages WHERE m_ident IS NOT NULL GROUP BY m_ident) AS g "
+            "JOIN (SELECT m_ident, m_server, min(m_frame) FROM dhcp_messages "
+            "WHERE m_ident IS NOT NULL GROUP BY m_ident) AS f USING (m_ident) "
+            "ORDER BY 2 DESC, 1, 6"
         ).fetchall()
         offered = self._offered()
         servers = []
-        for server, n, offers, acks, naks in rows:
-            listed, total = offered.get(server, ([], 0))
+        for server, n, offers, acks, naks, ident in rows:
+            listed, total = offered.get(ident, ([], 0))
             servers.append(
                 ServerOffers(server=server, transactions=n, offers=offers, acks=acks, naks=naks,
                              offered_addrs=listed, offered_addrs_total=total)
@@ -110,14 +116,14 @@ class DhcpResults(TableResults):
         return servers
 
     def _offered(self) -> dict[str, tuple[list[str], int]]:
-        """Per server, the addresses it offered in the order it first offered them (the first
-        `MAX_LISTED`), and how many different ones."""
+        """Per server (its `m_ident`), the addresses it offered in the order it first offered
+        them (the first `MAX_LISTED`), and how many different ones."""
         rows = self.db.execute(
-            "SELECT m_server, m_addr, n FROM (SELECT m_server, m_addr, "
-            "row_number() OVER (PARTITION BY m_server ORDER BY min(m_frame)) AS r, "
-            "count(*) OVER (PARTITION BY m_server) AS n FROM dhcp_messages "
-            "WHERE m_type IN ('OFFER', 'ADVERTISE') AND m_server IS NOT NULL "
-            "AND m_addr IS NOT NULL GROUP BY m_server, m_addr) WHERE r <= ? ORDER BY m_server, r",
+            "SELECT m_ident, m_addr, n FROM (SELECT m_ident, m_addr, "
+            "row_number() OVER (PARTITION BY m_ident ORDER BY min(m_frame)) AS r, "
+            "count(*) OVER (PARTITION BY m_ident) AS n FROM dhcp_messages "
+            "WHERE m_type IN ('OFFER', 'ADVERTISE') AND m_ident IS NOT NULL "
+            "AND m_addr IS NOT NULL GROUP BY m_ident, m_addr) WHERE r <= ? ORDER BY m_ident, r",
             (MAX_LISTED,),
         ).fetchall()
         found: dict[str, tuple[list[str], int]] = {}
@@ -131,7 +137,7 @@ class DhcpResults(TableResults):
             self.db.execute(
                 "SELECT 1 FROM dhcp_messages m JOIN dhcp_transactions t ON t.id = m.trans "
                 "WHERE m.m_type IN ('OFFER', 'ACK', 'ADVERTISE', 'REPLY') GROUP BY t.family "
-                "HAVING count(DISTINCT m.m_server) > 1"
+                "HAVING count(DISTINCT m.m_ident) > 1"
             ).fetchone()
             is not None
         )

@@ -45,20 +45,25 @@ CREATE TABLE dhcp_transactions (
 );
 CREATE TABLE dhcp_messages (
     trans INTEGER NOT NULL, m_frame INTEGER NOT NULL, m_type TEXT NOT NULL, m_server TEXT,
-    m_addr TEXT
+    m_addr TEXT, m_ident TEXT
 );
 """
 COLUMNS = 26  # the values `_Exchange.row` gives (the last two columns are filled at the end)
 INSERT_TRANSACTION = "INSERT INTO dhcp_transactions VALUES (" + ", ".join("?" * COLUMNS) + ", 0, 0)"
-INSERT_MESSAGE = "INSERT INTO dhcp_messages VALUES (?, ?, ?, ?, ?)"
+INSERT_MESSAGE = "INSERT INTO dhcp_messages VALUES (?, ?, ?, ?, ?, ?)"
 MAC, ASSIGNED_ADDR = 6, 12  # their places in a row
 _messages_json = json.JSONEncoder(ensure_ascii=False).encode  # made once, not per row
 
 
-def server_address(src: str, msg: dict[str, Any]) -> str:
-    """A server message's server: its server identifier (DHCPv4 option 54), else its source."""
-    server_id = msg["opts"].get("server_id")
-    return server_id if msg["family"] == "dhcpv4" and isinstance(server_id, str) else src
+def _server_identity(server: str | None, msg: dict[str, Any]) -> str | None:
+    """Who a server is, for counting servers: DHCPv6's DUID (RFC 8415 11: it identifies the
+    server, whichever address it answers from), DHCPv4's server (its identifier)."""
+    if server is None:
+        return None
+    duid = msg["opts"].get("server_id")
+    if msg["family"] == "dhcpv6" and isinstance(duid, str):
+        return "duid:" + duid
+    return server
 
 
 def message_type(msg: dict[str, Any]) -> str:
@@ -90,8 +95,9 @@ def _text_or_none(value: Any) -> str | None:
 class _Exchange:
     """One exchange being gathered."""
 
-    __slots__ = ("addrs", "answers", "choice", "family", "fields", "first", "frames", "id",
-                 "last", "messages", "servers", "types", "uids", "xid")  # fmt: skip
+    __slots__ = ("addrs", "answers", "choice", "duid_servers", "family", "fields", "first",
+                 "frames", "id", "idents", "last", "messages", "servers", "types", "uids",
+                 "xid")  # fmt: skip
 
     def __init__(self, number: int, msg: dict[str, Any], ts: float) -> None:
         self.id = number
@@ -101,6 +107,8 @@ class _Exchange:
         self.types: list[str] = []
         self.frames: list[int] = []
         self.servers: list[str | None] = []  # the server of each message (None: the client's)
+        self.idents: list[str | None] = []  # the same servers as the summary tells them apart
+        self.duid_servers: dict[str, str] = {}  # DHCPv6: a server's DUID -> its address
         self.addrs: list[str | None] = []  # the address each server message gave
         self.answers: list[_Answer] = []
         self.choice: str | None = None  # the server identifier the client's messages name
@@ -120,7 +128,9 @@ class _Exchange:
         self.last = ts
         self.types.append(kind)
         self.frames.append(frame)
-        self.servers.append(server_address(src, msg) if msg["from_server"] else None)
+        server = self._server_of(src, msg)
+        self.servers.append(server)
+        self.idents.append(_server_identity(server, msg))
         self.addrs.append(None)
         if uid not in self.uids:
             self.uids.append(uid)
@@ -136,10 +146,24 @@ class _Exchange:
         set_field("relay", msg["relay"])
         set_field("vendor_class", opts.get("vendor_class"))
         set_field("client_fqdn", opts.get("client_fqdn"))
-        if msg["from_server"]:
-            self._server_fields(kind, src, msg)
+        if server is not None:
+            self._server_fields(kind, server, msg)
         else:
             self._client_fields(src, msg)
+
+    def _server_of(self, src: str, msg: dict[str, Any]) -> str | None:
+        """A server message's server (None for a client's): DHCPv4's server identifier
+        (option 54), else its source; in DHCPv6 the first address of the exchange that sent
+        its DUID (a relay's answer to the client comes from the relay but names the server
+        behind it, whose answer to the relay came first)."""
+        if not msg["from_server"]:
+            return None
+        server_id = msg["opts"].get("server_id")
+        if not isinstance(server_id, str):
+            return src
+        if msg["family"] == "dhcpv4":
+            return server_id
+        return self.duid_servers.setdefault(server_id, src)
 
     def _set(self, name: str, value: Any, replace: bool = False) -> None:
         if value is not None and value != "" and (replace or self.fields.get(name) is None):
@@ -162,10 +186,9 @@ class _Exchange:
         if self.choice is None:
             self.choice = _text_or_none(opts.get("server_id"))
 
-    def _server_fields(self, kind: str, src: str, msg: dict[str, Any]) -> None:
+    def _server_fields(self, kind: str, server: str, msg: dict[str, Any]) -> None:
         """Keep what the server said: which server the record names is decided at the end."""
         opts = msg["opts"]
-        server = server_address(src, msg)
         address = lease = None
         if msg["family"] == "dhcpv4":
             if kind in ("OFFER", "ACK"):
@@ -356,7 +379,7 @@ class DhcpScan(ModuleScan):
         messages = [
             (e.id, *message)
             for e in self.done
-            for message in zip(e.frames, e.types, e.servers, e.addrs, strict=True)
+            for message in zip(e.frames, e.types, e.servers, e.addrs, e.idents, strict=True)
         ]
         self.db.executemany(INSERT_MESSAGE, messages)
         self.done.clear()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from mcpcap.core import fastpath
@@ -25,6 +25,8 @@ BOOTP_HEADER = 236  # op .. file; the magic cookie and the options follow
 MAX_OPTION_BYTES = 1024  # a long option (RFC 3396) concatenated from its pieces, at most
 MAX_RELAY_DEPTH = 8  # DHCPv6 relay messages nested in each other (RFC 8415 allows 32 hops)
 MAX_LIST = 64  # items kept of a list option (addresses, routes, requested parameters)
+MAX_NAME_JUMPS = 16  # compression pointers followed in one name (a loop ends there)
+MAX_NAME_WIRE = 255  # a name's octets on the wire (RFC 1035 2.3.4)
 
 Message = dict[str, Any]
 
@@ -132,10 +134,12 @@ def python_decode_v4(payload: bytes) -> Message | None:
     if len(payload) < BOOTP_HEADER:
         msg["malformed"] = "shorter than the BOOTP header"
         return msg
-    if payload[BOOTP_HEADER : BOOTP_HEADER + 4] != MAGIC_COOKIE:
+    cookie = payload[BOOTP_HEADER : BOOTP_HEADER + 4]
+    if cookie != MAGIC_COOKIE:
+        # RFC 951's vendor area may be absent or all zero: BOOTP, with no options to read
         msg["malformed"] = (
             "no magic cookie (BOOTP without options)"
-            if len(payload) < BOOTP_HEADER + 4
+            if not payload[BOOTP_HEADER:].strip(b"\0")
             else "wrong magic cookie"
         )
         return msg
@@ -323,28 +327,45 @@ def _classless_routes(raw: bytes) -> list[str]:
 
 
 def _dns_names(raw: bytes) -> list[str]:
-    """Uncompressed DNS names one after the other (DHCPv6 domain lists, FQDN options).
-
-    Compression pointers (option 119 may use them) end a name: they point into the option as a
-    whole, and following them is not worth a loop guard here.
-    """
+    """DNS names one after the other (domain search lists, DHCPv6 domain lists, FQDN
+    options), compression pointers followed: RFC 3397 section 2 lets option 119 point into
+    the option's data as a whole."""
     names = []
     pos = 0
-    labels: list[str] = []
     while pos < len(raw) and len(names) < MAX_LIST:
+        name, pos = _dns_name_at(raw, pos)
+        names.append(name)
+    return names
+
+
+def _dns_name_at(raw: bytes, pos: int) -> tuple[str, int]:
+    """The name at `pos` and where the next one starts. A name may end without its root
+    label at the end of the data (RFC 4704 allows a partial name)."""
+    labels: list[str] = []
+    size = 0
+    jumps = 0
+    after = None  # where the name ends in place: after its first pointer, or its root label
+    while pos < len(raw):
         length = raw[pos]
-        if length == 0 or length >= 0xC0:
-            names.append(".".join(labels))
-            labels = []
-            pos += 1 if length == 0 else 2
+        if length == 0:
+            return ".".join(labels), pos + 1 if after is None else after
+        if length >= 0xC0:
+            if pos + 1 >= len(raw):
+                raise Malformed("name pointer runs past the option")
+            jumps += 1
+            if jumps > MAX_NAME_JUMPS:
+                raise Malformed("name pointers loop")
+            after = pos + 2 if after is None else after
+            pos = ((length & 0x3F) << 8) | raw[pos + 1]
             continue
-        if length > 63 or pos + 1 + length > len(raw):
+        size += length + 1
+        if length > 63 or pos + 1 + length > len(raw) or size > MAX_NAME_WIRE:
             raise Malformed("name label runs past the option")
         labels.append(raw[pos + 1 : pos + 1 + length].decode("ascii", "replace"))
         pos += 1 + length
-    if labels:  # a partial name (RFC 4704 allows a name without its final root label)
-        names.append(".".join(labels))
-    return names
+    if after is not None:
+        raise Malformed("name pointer points past the option")
+    return ".".join(labels), pos
 
 
 V4_READERS = {
@@ -387,8 +408,10 @@ def decode_v6(payload: bytes) -> Message | None:
         return None
     msg = _message("dhcpv6")
     relays: list[dict[str, Any]] = []
+    problems: list[str] = []  # the relays'
+    ended = None
     try:
-        inner = _unwrap_relays(payload, relays)
+        inner = _unwrap_relays(payload, relays, problems)
         if len(inner) < 4:
             raise Malformed("shorter than the DHCPv6 header")
         kind = inner[0]
@@ -397,16 +420,22 @@ def decode_v6(payload: bytes) -> Message | None:
         msg["from_server"] = msg["type"] in V6_SERVER_TYPES
         _read_v6_options(msg, inner[4:], msg["opts"], 0)
     except Malformed as error:
-        msg["malformed"] = error.args[0]
+        ended = error.args[0]
+    # the first defect in the packet: a relay's, an option of the message's own, what ended it
+    msg["malformed"] = next((p for p in (*problems, msg["malformed"], ended) if p), None)
     if relays:
-        # the relay next to the client: its peer address is the client's
+        # the relay next to the client: its peer address is the client's, and the client's
+        # link-layer address it adds (RFC 6939) is the one the client sent from
         msg["relay"] = relays[-1] if len(relays) == 1 else {**relays[-1], "hops": len(relays)}
+        msg["mac"] = relays[-1].get(V6_OPTIONS[79]) or msg["mac"]
         msg["relay_type"] = V6_TYPES[payload[0]]
     return msg
 
 
-def _unwrap_relays(payload: bytes, relays: list[dict[str, Any]]) -> bytes:
-    """The client or server message inside any RELAY-FORW / RELAY-REPL, outermost relay first."""
+def _unwrap_relays(payload: bytes, relays: list[dict[str, Any]], problems: list[str]) -> bytes:
+    """The client or server message inside any RELAY-FORW / RELAY-REPL, outermost relay first.
+    A relay's option cut short after its relayed message is noted in `problems`, and the
+    message inside is still read."""
     data = payload
     while data and data[0] in (RELAY_FORW, RELAY_REPL):
         if len(relays) >= MAX_RELAY_DEPTH:
@@ -417,13 +446,20 @@ def _unwrap_relays(payload: bytes, relays: list[dict[str, Any]]) -> bytes:
             "link_address": _ip6(data[2:18]),
             "peer_address": _ip6(data[18:34]),
         }
-        inner = None
-        for code, value in _v6_options(data[34:]):
-            if code == 9:
-                inner = value
-            elif code in (18, 37, 38):
-                relay[V6_OPTIONS[code]] = _printable(value)
         relays.append(relay)
+        inner = None
+        try:
+            for code, value in _v6_options(data[34:]):
+                if code == 9:
+                    inner = value
+                elif code in (18, 37, 38):
+                    relay[V6_OPTIONS[code]] = _printable(value)
+                elif code == 79 and len(value) > 2:  # RFC 6939: the client's, relays only
+                    relay[V6_OPTIONS[code]] = _mac(value[2:])
+        except Malformed as error:
+            if inner is None:
+                raise
+            problems.append(error.args[0])
         if inner is None:
             raise Malformed("relay message without a relayed message")
         data = inner
@@ -434,8 +470,9 @@ def _printable(value: bytes) -> str:
     return value.decode("ascii") if value and all(32 <= b < 127 for b in value) else _hex(value)
 
 
-def _v6_options(data: bytes) -> list[tuple[int, bytes]]:
-    out = []
+def _v6_options(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Each (code, value), in order; `Malformed` at the first that runs past the data, after
+    the ones before it (a message keeps what was read before its defect)."""
     pos = 0
     while pos < len(data):
         if pos + 4 > len(data):
@@ -443,9 +480,8 @@ def _v6_options(data: bytes) -> list[tuple[int, bytes]]:
         code, length = struct.unpack_from("!HH", data, pos)
         if pos + 4 + length > len(data):
             raise Malformed(f"option {code} runs past the end of the message")
-        out.append((code, data[pos + 4 : pos + 4 + length]))
+        yield code, data[pos + 4 : pos + 4 + length]
         pos += 4 + length
-    return out
 
 
 def duid_mac(duid: bytes) -> str | None:

@@ -115,12 +115,14 @@ def test_summary(analysis):
     assert summary.malformed == gen.DHCP_MALFORMED
     assert summary.rogue_server_hint
     servers = {s.server: s for s in summary.servers}
-    assert set(servers) == {gen.SERVER, gen.ROGUE, "fe80::1", "2001:db8::547"}
+    # one DHCPv6 server (one DUID) answered from fe80::1 and, relayed, from 2001:db8::547
+    assert set(servers) == {gen.SERVER, gen.ROGUE, "fe80::1"}
+    assert servers["fe80::1"].transactions == 3 and servers["fe80::1"].offers == 2
     rogue, server = servers[gen.ROGUE], servers[gen.SERVER]
     assert (rogue.offers, rogue.acks, rogue.offered_addrs) == (1, 0, ["10.0.0.200"])
     assert server.offered_addrs == ["10.0.0.50", "10.0.0.60"]  # 10.0.0.50 twice, listed once
     assert (server.offers, server.offered_addrs_total) == (3, 2)
-    assert servers["fe80::1"].offered_addrs == ["2001:db8::100"]
+    assert servers["fe80::1"].offered_addrs == ["2001:db8::100", "2001:db8::b"]
     (several,) = summary.clients_with_several_addresses
     assert several.key == gen.MAC["A"] and several.values == ["10.0.0.50", "10.0.0.51"]
     (shared,) = summary.addresses_given_to_several_clients

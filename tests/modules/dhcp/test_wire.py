@@ -193,3 +193,43 @@ def test_options_of_the_wrong_length_never_take_their_typed_place():
     v6 = wire.decode_v6(gen.v6msg(7, 1, gen.v6opt(8, b"\x01"), gen.v6opt(7, b"\x01\x02")))
     assert "elapsed_time" not in v6["opts"] and "preference" not in v6["opts"]
     assert v6["opts"]["elapsed_time_malformed"] == "01" and v6["malformed"].startswith("option 8")
+
+
+def test_the_client_link_layer_address_a_relay_adds_is_the_mac():
+    """RFC 6939: option 79 travels in the relay's RELAY-FORW, never in the client's message."""
+    client = gen.v6msg(11, 0x1234, gen.v6opt(1, bytes.fromhex("0004") + bytes(16)))  # a UUID
+    lladdr = gen.v6opt(79, b"\x00\x01" + bytes.fromhex("0200000000aa"))
+    relayed = gen.relay(12, client)
+    msg = wire.decode_v6(relayed[:2] + relayed[2:34] + lladdr + relayed[34:])
+    assert msg["mac"] == "02:00:00:00:00:aa" and msg["malformed"] is None
+    assert msg["relay"]["client_linklayer_addr"] == "02:00:00:00:00:aa"
+
+
+def test_a_dhcpv6_option_cut_short_keeps_the_options_before_it():
+    duid = gen.duid_ll(gen.MAC["F"])
+    cut = gen.v6msg(11, 0x4321, gen.v6opt(1, duid), struct.pack("!HH", 8, 2) + b"\x00")
+    msg = wire.decode_v6(cut)
+    assert msg["duid"] == duid.hex(":") and msg["mac"] == gen.MAC["F"]
+    assert msg["malformed"] == "option 8 runs past the end of the message"
+    # a relay's own option cut short after the relayed message: the message is still read
+    relayed = gen.relay(12, gen.v6msg(11, 0x4321, gen.v6opt(1, duid))) + b"\x00\x12\x00\x09ab"
+    msg = wire.decode_v6(relayed)
+    assert msg["duid"] == duid.hex(":") and msg["type"] == "INFORMATION-REQUEST"
+    assert msg["malformed"] == "option 18 runs past the end of the message"
+
+
+def test_a_domain_search_list_follows_its_compression_pointers():
+    """RFC 3397 section 2's example: the second name points into the first."""
+    names = b"\x03eng\x05apple\x03com\x00\x09marketing\xc0\x04"
+    msg = wire.decode_v4(gen.bootp(2, 9, gen.MAC["A"], gen.msg_type(5) + gen.opt(119, names)))
+    assert msg["opts"]["domain_search"] == ["eng.apple.com", "marketing.apple.com"]
+    assert msg["malformed"] is None
+    for looping in (b"\xc0\x00", b"\x03abc\xc0\x00", b"\x03abc\xc0\x40"):
+        msg = wire.decode_v4(gen.bootp(2, 9, gen.MAC["A"], gen.opt(119, looping)))
+        assert msg["malformed"] == "option 119 (domain_search) is malformed"
+
+
+def test_bootp_with_an_empty_vendor_area_is_bootp_not_a_wrong_cookie():
+    plain = gen.bootp(1, 7, gen.MAC["E"], b"", cookie=b"")[:-1] + bytes(64)  # RFC 951: 300
+    assert len(plain) == 300
+    assert wire.decode_v4(plain)["malformed"] == "no magic cookie (BOOTP without options)"
