@@ -211,7 +211,8 @@ static int read_records(const unsigned char *buf, Py_ssize_t len, Py_ssize_t pos
             Py_ssize_t after;
             if (pos >= len)
                 return 0;
-            if (buf[pos] == 0) {
+            int root_owner = buf[pos] == 0;
+            if (root_owner) {
                 after = pos + 1;
             } else if (read_name(buf, len, pos, owner, &after) < 0) {
                 return 0;
@@ -228,8 +229,8 @@ static int read_records(const unsigned char *buf, Py_ssize_t len, Py_ssize_t pos
             if (mdns && (rclass & 0x8000) && rtype != T_OPT)
                 rclass &= 0x7FFF;
             if (rtype == T_OPT) { /* (decoder.py's _opt_checked, in the additional section) */
-                if (section != 2)
-                    return 0;
+                if (section != 2 || !root_owner || *ext_rcode >= 0)
+                    return 0; /* (one RFC 6891 refuses: the Python's) */
                 for (Py_ssize_t p = start; p < end;) {
                     if (p + 4 > end || p + 4 + ((buf[p + 2] << 8) | buf[p + 3]) > end)
                         return 0;
@@ -242,6 +243,8 @@ static int read_records(const unsigned char *buf, Py_ssize_t len, Py_ssize_t pos
             }
             if (start == end && (rclass == 254 || rclass == 255))
                 return 0; /* (an UPDATE's empty RDATA) */
+            if ((rtype == T_A || rtype == T_AAAA) && (rclass == 3 || rclass == 4))
+                return 0; /* (Chaosnet's or Hesiod's RDATA: decoder.py's _OTHER_CLASSES) */
             Py_ssize_t n = rdata_text(buf, len, rtype, start, end, scratch);
             if (n < 0)
                 return 0;

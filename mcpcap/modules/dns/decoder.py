@@ -37,6 +37,8 @@ MALFORMED_REASONS = (
     "name_too_long",
     "bad_label_type",
     "bad_rdata",
+    "bad_opt",  # RFC 6891 6.1.1: a second OPT record, one outside the additional section or
+    # not owned by the root (a FORMERR): only the first OPT of the additional section counts
     "internal_error",
 )
 
@@ -45,6 +47,7 @@ _QUESTION_TAIL = struct.Struct("!2H")
 _RR_HEADER = struct.Struct("!HHIH")
 _U16 = struct.Struct("!H")
 _OPT = 41
+_CLASS_IN = 1
 _CLASS_NONE = 254
 _CLASS_ANY = 255
 # bound once: module globals and attribute lookups cost in the per-record loop
@@ -460,17 +463,21 @@ def _read_records(
         if mdns and rclass & 0x8000 and rtype != _OPT:
             rclass &= 0x7FFF
             flush = True
-        if rtype == 1 and rdlen == 4:  # the common cases first, without a call
+        if rtype == 1 and rdlen == 4 and rclass == _CLASS_IN:  # the common cases, no call
             data = _inet_ntoa(buf[pos:rd_end])
-        elif rtype == 28 and rdlen == 16:
+        elif rtype == 28 and rdlen == 16 and rclass == _CLASS_IN:
             data = _inet_ntop(_AF_INET6, buf[pos:rd_end])
         elif rtype == _OPT:
-            if brief:  # only ever in the additional section: see decode_message
+            if name != "." or out is not msg.additional or msg.edns is not None:
+                data = _misplaced_opt(buf, pos, rd_end, rclass, ttl, msg)
+            elif brief:
                 data = _opt_checked(buf, pos, rd_end, ttl, msg)
             else:
-                data = _opt(buf, pos, rd_end, rclass, ttl, msg, out is msg.additional)
+                data = _opt(buf, pos, rd_end, rclass, ttl, msg)
         elif rdlen == 0 and rclass in (_CLASS_ANY, _CLASS_NONE):
             data = ""  # RFC 2136 prerequisites and deletions carry no RDATA
+        elif rtype in _IN_ONLY and rclass in _OTHER_CLASSES:
+            data = generic(buf, pos, rd_end)  # another class's RDATA (Chaosnet's A, RFC 1035)
         else:
             fmt = _formatter(rtype)
             if fmt is None:
@@ -493,16 +500,27 @@ def _bad_rdata(buf: bytes, pos: int, end: int, err: Exception, msg: DnsMessage) 
     return generic(buf, pos, end)
 
 
-def _opt(
-    buf: bytes, pos: int, end: int, udp_size: int, ttl: int, msg: DnsMessage, additional: bool
-) -> str:
-    """The OPT pseudo-RR: fills msg.edns from the first one in the additional section."""
+def _opt(buf: bytes, pos: int, end: int, udp_size: int, ttl: int, msg: DnsMessage) -> str:
+    """The OPT pseudo-RR (the first of the additional section, owned by the root): msg.edns."""
     edns, summary, ok = parse_opt(buf, pos, end, udp_size, ttl)
     if not ok and msg.malformed is None:
         msg.malformed = "bad_rdata"
-    if additional and msg.edns is None:
-        msg.edns = edns
+    msg.edns = edns
     return summary
+
+
+def _misplaced_opt(buf: bytes, pos: int, end: int, udp_size: int, ttl: int, msg: DnsMessage) -> str:
+    """An OPT record RFC 6891 6.1.1 refuses (a FORMERR): shown, never the message's EDNS."""
+    if msg.malformed is None:
+        msg.malformed = "bad_opt"
+    return parse_opt(buf, pos, end, udp_size, ttl)[1]
+
+
+# types whose RDATA format RFC 1035 3.4 and RFC 3596 define for class IN only, and the other
+# classes RFC 1035 defines, CH and HS (Chaosnet's A is a name and a 16-bit address): their
+# RDATA in the generic form (RFC 3597 5). An UPDATE's NONE and ANY carry the zone's.
+_IN_ONLY = frozenset((1, 28))
+_OTHER_CLASSES = frozenset((3, 4))
 
 
 def _opt_checked(buf: bytes, pos: int, end: int, ttl: int, msg: DnsMessage) -> str:
@@ -514,8 +532,7 @@ def _opt_checked(buf: bytes, pos: int, end: int, ttl: int, msg: DnsMessage) -> s
                 msg.malformed = "bad_rdata"
             break
         pos += 4 + _U16.unpack_from(buf, pos + 2)[0]
-    if msg.edns is None:
-        msg.edns = {"ext_rcode": ttl >> 24}
+    msg.edns = {"ext_rcode": ttl >> 24}
     return ""
 
 

@@ -176,8 +176,8 @@ def _soa(buf: bytes, start: int, end: int, cache: NameCache) -> str:
 
 
 def _strings(buf: bytes, start: int, end: int, cache: NameCache) -> str:
-    if start == end:
-        return generic(buf, start, end)
+    if start == end:  # RFC 1035 3.3.14: "one or more <character-string>s"
+        raise BadRdata("no character-string")
     parts = []
     pos = start
     while pos < end:
@@ -480,10 +480,21 @@ _SVC_ESCAPES: tuple[str, ...] = tuple(
     ("\\" + chr(c)) if c in b',"\\' else chr(c) if 0x21 <= c <= 0x7E else f"\\{c:03d}"
     for c in range(256)
 )
+_CHAR_STRING_ESCAPES = tuple(  # a character-string's own: a comma is no separator there
+    "," if c == 0x2C else escaped for c, escaped in enumerate(_SVC_ESCAPES)
+)
 
 
 def _svc_string(raw: bytes) -> str:
     return "".join([_SVC_ESCAPES[c] for c in raw])
+
+
+def _alpn_id(raw: bytes) -> str:
+    """One alpn-id of a value-list, escaped twice (RFC 9460 appendix A.1): a comma or a
+    backslash in it gets a backslash, then the item is written as a character-string, whose
+    backslashes are doubled (`h3,x` is `h3\\\\,x`)."""
+    item = raw.replace(b"\\", b"\\\\").replace(b",", b"\\,")
+    return "".join([_CHAR_STRING_ESCAPES[c] for c in item])
 
 
 def _svc_value(key: int, raw: bytes) -> str | None:
@@ -497,7 +508,7 @@ def _svc_value(key: int, raw: bytes) -> str | None:
         pos = 0
         while pos < len(raw):
             ident, pos = _string_at(raw, pos, len(raw))
-            ids.append(_svc_string(ident))
+            ids.append(_alpn_id(ident))
         if not ids:
             raise BadRdata("empty alpn")
         return ",".join(ids)
@@ -531,9 +542,13 @@ def _svcb(buf: bytes, start: int, end: int, cache: NameCache) -> str:
     priority = _U16.unpack_from(buf, start)[0]
     target, pos = _name_at(buf, start + 2, end, cache)
     parts = [str(priority), target]
+    previous = -1
     while pos < end:
         _need(pos, 4, end)
         key, length = struct.unpack_from("!2H", buf, pos)
+        if key <= previous:  # RFC 9460 2.2: strictly increasing, else the RR is malformed
+            raise BadRdata("SvcParamKeys out of order")
+        previous = key
         pos += 4
         _need(pos, length, end)
         value = _svc_value(key, buf[pos : pos + length])

@@ -122,7 +122,6 @@ MADE_IN_C = [
     _answer(rr(NAME_AT_12, 16, b"\x05a b=c\x00\x03xyz"), qtype=16),  # spaces, an empty string
     SOA_ANSWER,
     _answer(rr(NAME_AT_12, 1, bytes(4)), opt(ext_rcode=1), ar=1, flags=0x8182),  # rcode 18
-    _answer(rr(NAME_AT_12, 1, bytes(4)), opt(option(10, bytes(8))), opt(ext_rcode=3), ar=2),
     _answer(rr(b"\xc0\x2d", 1, bytes(4)), rr(NAME_AT_12, 5, b"\x01a" + b"\xc0\x0c")),  # forward
     _answer(flags=0x8182),  # no records at all: rejected
     _answer(rr(NAME_AT_12, 1, bytes(4), rclass=0x8001), qclass=0x8001),  # mDNS bits below
@@ -139,6 +138,9 @@ LEFT_TO_PYTHON = [
     _answer(rr(NAME_AT_12, 5, b"\x01a\xc0\x0c\x00")),  # a name that does not end the RDATA
     _answer(rr(NAME_AT_12, 65, b"\x00\x01\x00")),  # another type (HTTPS)
     _answer(rr(NAME_AT_12, 16, b"")),  # TXT without strings
+    _answer(rr(NAME_AT_12, 1, bytes(4)), opt(option(10, bytes(8))), opt(ext_rcode=3), ar=2),
+    _answer(rr(NAME_AT_12, 1, bytes(4)), rr(NAME_AT_12, 41, b"", ttl=1 << 24), ar=1),  # owner
+    _answer(rr(NAME_AT_12, 1, bytes(4), rclass=3)),  # Chaosnet's A
     _answer(rr(NAME_AT_12, 16, b'\x02"\\')),  # a string that needs escapes
     _answer(rr(NAME_AT_12, 16, b"\x05abc")),  # a string past its RDATA
     _answer(rr(NAME_AT_12, 16, b"\x02a\x1f")),  # bytes written as \DDD

@@ -22,6 +22,7 @@ from scapy.layers.dns import (
 )
 
 from mcpcap.modules.dns.decoder import MALFORMED_REASONS, DnsMessage, decode_message
+from mcpcap.modules.dns.rdata import generic
 from mcpcap.modules.dns.records import format_time, format_ts, message_record
 
 
@@ -632,3 +633,33 @@ def test_format_time_and_ts() -> None:
     assert format_time(1.000001) == "1970-01-01T00:00:01.000001Z"
     assert format_time(4294967295.999999) == "2106-02-07T06:28:15.999999Z"
     assert format_ts(1.23456789) == 1.234568
+
+
+# ----------------------------------------------------------------------------- classes, OPT
+def test_a_chaosnet_a_record_is_no_ipv4_address() -> None:
+    """RFC 1035 3.4.1 defines A's 32-bit address for class IN; Chaosnet's A (class CH) is a
+    domain name and a 16-bit address: shown in the generic form, and not malformed."""
+    chaos = wire_name("mit.edu") + b"\x0d\x54"
+    buf = header(flags=0x8180, qd=1, an=2) + question(wire_name("x.example"), 1, 3)
+    buf += rr(b"\xc0\x0c", 1, chaos, rclass=3) + rr(b"\xc0\x0c", 1, bytes((10, 0, 0, 1)), rclass=3)
+    msg = decode_message(buf)
+    assert msg.malformed is None
+    assert [a[4] for a in msg.answers] == [generic(chaos, 0, len(chaos)), "\\# 4 0A000001"]
+    in_class = decode_message(header(flags=0x8180, qd=1, an=1) + question(wire_name("x"))
+                              + rr(b"\xc0\x0c", 1, bytes((10, 0, 0, 1))))  # fmt: skip
+    assert in_class.answers[0][4] == "10.0.0.1"
+
+
+def test_opt_records_rfc_6891_refuses_are_malformed_and_set_no_rcode() -> None:
+    """6.1.1: a second OPT is a FORMERR, and OPT's owner MUST be the root; only the first
+    OPT of the additional section, owned by the root, gives the extended rcode."""
+    base = header(flags=0x8180, qd=1, ar=2) + question(wire_name("x"))
+    two = decode_message(base + opt(ext_rcode=1) + opt(ext_rcode=2))
+    assert two.malformed == "bad_opt" and two.rcode == 16  # the first's: 1 << 4
+    owned = header(flags=0x8180, qd=1, ar=1) + question(wire_name("x"))
+    owned += rr(wire_name("x.example"), 41, b"", rclass=1232, ttl=1 << 24)
+    msg = decode_message(owned)
+    assert msg.malformed == "bad_opt" and msg.rcode == 0 and msg.edns is None
+    answered = header(flags=0x8180, qd=1, an=1) + question(wire_name("x")) + opt(ext_rcode=1)
+    msg = decode_message(answered)
+    assert msg.malformed == "bad_opt" and msg.rcode == 0

@@ -130,7 +130,6 @@ def test_generic_form() -> None:
         (45, b"\x0a\x03\x02" + wire_name("gw.example") + b"\x01", "10 3 2 gw.example AQ=="),
         (29, b"\x01" + bytes(15), "\\# 16 01" + "00" * 15),
         (65280, b"", "\\# 0"),
-        (16, b"", "\\# 0"),
     ],
 )
 def test_rdata_presentation(rtype: int, rdata: bytes, text: str) -> None:
@@ -315,12 +314,24 @@ def test_scapy_built_dnssec_and_other_types() -> None:
         (29, bytes([0, 0xA0, 0, 0]) + bytes(12)),
         (42, b"\x00\x03\x08\x01\x01"),
         (45, b"\x0a\x04\x02"),
+        (16, b""),  # RFC 1035 3.3.14: one or more character-strings
+        (99, b""),  # SPF, as TXT
+        (65, b"\x00\x01\x00" + b"\x00\x03\x00\x02\x01\xbb" + b"\x00\x01\x00\x03\x02h2"),  # 3, 1
+        (65, b"\x00\x01\x00" + b"\x00\x03\x00\x02\x01\xbb" * 2),  # a key twice
     ],
 )
 def test_rdata_that_does_not_parse_falls_back_to_rfc3597(rtype: int, rdata: bytes) -> None:
     msg = one_record(rtype, rdata)
     assert msg.malformed == "bad_rdata"
     assert msg.answers[0][4] == generic(rdata, 0, len(rdata))
+
+
+def test_an_alpn_id_is_escaped_twice_as_rfc_9460_writes_it() -> None:
+    """Appendix A.1: a value-list item's comma and backslash take a backslash, and the
+    character-string that holds the list doubles every backslash."""
+    alpn = b"\x00\x01\x00\x07" + b"\x04h3,x\x02h2\x03a\\b"
+    value = b"\x00\x01\x00" + b"\x00\x01" + len(alpn[4:]).to_bytes(2, "big") + alpn[4:]
+    assert data_of(65, value) == "1 . alpn=h3\\\\,x,h2,a\\\\\\\\b"
 
 
 def test_quoted_strings() -> None:
