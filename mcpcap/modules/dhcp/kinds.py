@@ -73,7 +73,7 @@ FILTERS = (
     text_filter("family", "family", "dhcpv4 or dhcpv6", choices=("dhcpv4", "dhcpv6")),
     text_filter("outcome", "outcome", "how the exchange ended", choices=OUTCOMES),
     text_filter("vendor_class", "vendor_class", "the client's vendor class",
-                example="vendor_class:MSFT 5.0"),
+                example='vendor_class:"MSFT 5.0"'),
     number_filter("trans_id", "trans_id", "transaction id", integer=True, example="trans_id:1984"),
     number_filter("lease_time", "lease_time", "lease in seconds", integer=True,
                   example="lease_time<3600"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache, partial
 
-from mcpcap.core.filtering import FilterSpec
+from mcpcap.core.filtering import FilterSpec, name_and_below
 from mcpcap.core.modules.kinds import FieldSpec, RankSpec, RecordKind
 from mcpcap.core.modules.malformed_kind import malformed_kind
 from mcpcap.modules.dns import filters
@@ -30,13 +30,9 @@ def _spec(name: str, description: str, **extra) -> FilterSpec:
     )
 
 
-def _suffix_params(value: str) -> tuple[str, str]:
-    return value, "%." + filters._like_escape(value)
-
-
 TRANSACTION_FILTERS = (
     _spec("qname", "question name, exact and case-insensitive", example="qname:example.com"),
-    _spec("qname_suffix", "the name and every name below it", params=_suffix_params,
+    _spec("qname_suffix", "the name and every name below it", params=name_and_below,
           example="qname_suffix:example.com"),
     _spec("qname_contains", "part of the question name", example="qname_contains:login"),
     _spec("qtype", "query type, name or number (A, AAAA, TXT, 28)",
