@@ -20,8 +20,9 @@ class ConnModule(ProtocolModule):
     # 3: flow_splits; 4: conn_malformed; 5: conn_layers; 6: layers' bytes as sent; 7: as
     # Zeek, DHCP clients' ports are no likely server ports and no answer to the broadcast
     # address is flipped; 8: a TCP connection's duration ends at the FIN that closed its
-    # second side, as Zeek's
-    schema_version: ClassVar[str] = "8"
+    # second side, as Zeek's; 9: a RST closes its side too (Zeek's did_close), a FIN then RST
+    # answered by the peer's FIN is a normal close (SF)
+    schema_version: ClassVar[str] = "9"
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

@@ -50,9 +50,9 @@ _FRESH = (None, None, *[0] * (LSYN - HI), *[None] * (SIZE - LSYN))
 class Conn:
     """One connection being tracked (directions are the flow key's canonical sides)."""
 
-    __slots__ = ("closed_ts", "community", "first_frame", "first_ts", "history", "key",
-                 "last_frame", "last_ts", "n", "number", "orig", "outers", "seen", "services",
-                 "shown", "syn_ts", "synack_ts", "uid", "vlan")  # fmt: skip
+    __slots__ = ("closed_ts", "closers", "community", "first_frame", "first_ts", "history",
+                 "key", "last_frame", "last_ts", "n", "number", "orig", "outers", "seen",
+                 "services", "shown", "syn_ts", "synack_ts", "uid", "vlan")  # fmt: skip
 
     def __init__(self, key: tuple, piece: list) -> None:
         """The connection a piece begins: the piece's tallies are its first ones."""
@@ -79,7 +79,8 @@ class Conn:
         else:
             self.services = (other,) if other else ()
         self.syn_ts = self.synack_ts = None
-        self.closed_ts: float | None = None  # when both sides had sent their FIN (`duration`)
+        self.closers = 0  # the sides (bits 1 << d) that closed: sent a FIN or a RST
+        self.closed_ts: float | None = None  # when both sides had closed (`duration`)
         self.number = 0
         self.uid, self.community = piece[flows.UID], piece[flows.COMMUNITY]
         _absorb_transport(self, piece)
@@ -497,14 +498,21 @@ def tcp_event(conn: Conn, d: int, flags: int, seq: int, size: int, ts: float) ->
     elif state != RESET:
         was_closed = state == CLOSED
         if fin:
+            # Zeek's UpdateEstablishedState: the peer's FIN then RST was a normal close
+            if not was_closed and not rst and n[STATE + peer] == RESET and n[PREV + peer] == CLOSED:
+                n[STATE + peer] = CLOSED
             state = CLOSED
         # Zeek's UpdateClosedState: once both sides sent their FIN, a RST changes nothing
         if rst and not (was_closed and n[STATE + peer] == CLOSED):
             n[PREV + d] = state
             state = RESET
     n[STATE + d] = state
-    if state == CLOSED and n[STATE + peer] == CLOSED and conn.closed_ts is None:
-        conn.closed_ts = ts
+    # Zeek's did_close: a side's FIN or RST closes it; once both have, the connection's last
+    # time stays (the packet that closed the second side is its last)
+    if fin or rst:
+        conn.closers |= 1 << d
+        if conn.closers == 3 and conn.closed_ts is None:
+            conn.closed_ts = ts
 
 
 def _history(conn: Conn, d: int, flags: int, seq: int, size: int) -> None:

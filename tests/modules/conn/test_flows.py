@@ -61,6 +61,37 @@ def test_a_complete_exchange_is_sf_with_zeeks_history_and_sequence_bytes():
     assert conn["duration"] == pytest.approx(0.07) and conn["last_ts"] == pytest.approx(0.08)
 
 
+def test_a_close_by_reset_ends_the_duration_as_zeeks_did_close():
+    """Zeek stops a connection's last time once both sides closed, by a FIN or a RST
+    (`TCPSessionAdapter::Process`: `! orig->did_close || ! resp->did_close`)."""
+    c, s = 1001, 5001
+    packets = [*handshake(0.0, 1000, 5000),
+               (0.1, tcp(C, S, PSH | ACK, c, s, REQUEST)),
+               (0.2, tcp(C, S, FIN | ACK, c + 18, s)),
+               (0.6, tcp(S, C, RST | ACK, s, c + 19)),
+               (3.0, tcp(C, S, RST, c + 19, 0))]  # fmt: skip
+    conn = only(run(packets))
+    assert conn["duration"] == pytest.approx(0.6) and conn["last_ts"] == pytest.approx(3.0)
+    # a RST from one side only closes that side: the other's later packets still count
+    one_sided = [*handshake(0.0, 1000, 5000), (0.5, tcp(S, C, RST | ACK, s, c)),
+                 (2.0, tcp(C, S, ACK, c, s))]  # fmt: skip
+    assert only(run(one_sided))["duration"] == pytest.approx(2.0)
+
+
+def test_a_fin_then_reset_answered_by_the_peers_fin_is_a_normal_close():
+    """Zeek's UpdateEstablishedState: the peer's FIN and RST, then this side's FIN: SF."""
+    c, s = 1001, 5001
+    packets = [*handshake(0.0, 1000, 5000),
+               (0.1, tcp(C, S, PSH | ACK, c, s, REQUEST)),
+               (0.2, tcp(S, C, PSH | ACK, s, c + 18, REPLY)),
+               (0.3, tcp(S, C, FIN | ACK, s + 23, c + 18)),
+               (0.4, tcp(S, C, RST, s + 24, 0)),
+               (0.7, tcp(C, S, FIN | ACK, c + 18, s + 24))]  # fmt: skip
+    conn = only(run(packets))
+    assert conn["conn_state"] == "SF" and conn["history"] == "ShADdfrF"
+    assert conn["duration"] == pytest.approx(0.7)  # the client's FIN closed the second side
+
+
 @pytest.mark.parametrize("every", [1, 2, 3, 4])
 def test_spans_cut_anywhere_give_the_same_connection(every):
     assert run(closed_exchange(), flush_every=every) == run(closed_exchange())
