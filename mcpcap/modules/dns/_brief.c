@@ -348,7 +348,7 @@ static PyObject *message_view(long flags, long rcode, PyObject *question, PyObje
         goto done;
     }
     PyObject *rcode_obj = PyLong_FromLong(rcode), *aa = bit(flags, 10, 1), *tc = bit(flags, 9, 1);
-    PyObject *ra = bit(flags, 7, 1), *rejected = PyLong_FromLong(rcode != 0 || !records);
+    PyObject *ra = bit(flags, 7, 1), *rejected = PyLong_FromLong(!records); /* (a question's) */
     PyObject *reply = NULL;
     if (rcode_obj && aa && tc && ra && rejected)
         reply = PyTuple_Pack(10, rcode_obj, aa, tc, rd, ra, z, PyTuple_GET_ITEM(digest, 0),

@@ -161,8 +161,11 @@ static PyObject *answered_row(PyObject *tx, PyObject *tx_meta, PyObject *tx_view
     PyObject *row = NULL, *seq = NULL, *trans_id = NULL, *retransmissions = NULL, *rtt = NULL;
     PyObject *elapsed = NULL;
     PyObject *question = PyTuple_GET_ITEM(tx_view, 1), *rd = PyTuple_GET_ITEM(tx_view, 2);
+    PyObject *z = PyTuple_GET_ITEM(tx_view, 3);
     int other_rd = PyObject_RichCompareBool(PyTuple_GET_ITEM(reply, 3), rd, Py_NE);
-    if (other_rd < 0)
+    int other_z = other_rd < 0 ? -1
+                               : PyObject_RichCompareBool(PyTuple_GET_ITEM(reply, 5), z, Py_NE);
+    if (other_z < 0)
         return NULL;
     seq = PyObject_GetAttr(tx, s_tx_seq);
     trans_id = seq == NULL ? NULL : PyObject_GetAttr(tx, s_tx_trans_id);
@@ -194,8 +197,10 @@ static PyObject *answered_row(PyObject *tx, PyObject *tx_meta, PyObject *tx_view
         Py_INCREF(item);
         PyTuple_SET_ITEM(row, at, item);
     }
-    for (int i = 0; i < REPLY_SIZE; i++, at++) { /* the query's RD bit stays the transaction's */
-        PyObject *item = i == 3 && other_rd ? rd : PyTuple_GET_ITEM(reply, i);
+    for (int i = 0; i < REPLY_SIZE; i++, at++) { /* the query's RD and Z stay the transaction's */
+        PyObject *item = i == 3 && other_rd ? rd
+                       : i == 5 && other_z ? z
+                                           : PyTuple_GET_ITEM(reply, i);
         Py_INCREF(item);
         PyTuple_SET_ITEM(row, at, item);
     }
@@ -251,7 +256,7 @@ static int answerable(PyObject *tx, PyObject *reply, PyObject **tx_meta, PyObjec
     if (*tx_view == NULL)
         return -1;
     return is_exact_tuple(*tx_meta, META_SIZE) && PyTuple_CheckExact(*tx_view)
-           && PyTuple_GET_SIZE(*tx_view) >= 3
+           && PyTuple_GET_SIZE(*tx_view) >= 4
            && is_exact_tuple(PyTuple_GET_ITEM(*tx_view, 1), QUESTION_SIZE)
            && is_exact_tuple(reply, REPLY_SIZE);
 }

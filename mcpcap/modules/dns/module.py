@@ -29,8 +29,9 @@ class DnsModule(ProtocolModule):
     # offset 256 (`C1 00`) is never taken from the cache of questions seen; 7: a message
     # shorter than its header is never paired; 8: a response more than the timeout after its
     # query answers nothing, between sweeps too; 9: OPT records RFC 6891 refuses (bad_opt),
-    # Chaosnet's A, an empty TXT, SVCB keys out of order, alpn escaped twice (RFC 9460)
-    schema_version: ClassVar[str] = "9"
+    # Chaosnet's A, an empty TXT, SVCB keys out of order, alpn escaped twice (RFC 9460); 10:
+    # Zeek's `rejected` (no record for a question, or a failure without one), the query's Z
+    schema_version: ClassVar[str] = "10"
     query_indexes: ClassVar[tuple[str, ...]] = store_schema.QUERY_INDEXES
     results_imports: ClassVar[tuple[str, ...]] = (
         "mcpcap.modules.dns.results",

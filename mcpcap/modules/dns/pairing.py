@@ -80,7 +80,9 @@ def message_view(flags: int, rcode: int, questions: list, digest: tuple, records
         (flags >> 4) & 7,
         packed,
         ttls,
-        int(rcode != 0 or not records),  # Zeek's `rejected`: a failure, or no records at all
+        # Zeek's `rejected`: a question answered with no record at all (DNS.cc's dns_rejected),
+        # or a failure that names no question (dns/main.zeek)
+        int(not records if questions else rcode != 0),
         1,
     )
     if not questions:
@@ -148,8 +150,8 @@ class Transaction:
                 *tail,
                 self.retransmissions,
             )
-        if reply[3] != rd:  # the query's RD bit stays the transaction's
-            reply = (*reply[:3], rd, *reply[4:])
+        if reply[3] != rd or reply[5] != view[3]:  # the query's RD and Z stay the transaction's
+            reply = (*reply[:3], rd, reply[4], view[3], *reply[6:])
         frame, ts, src, sport = response
         if meta[7] in MULTICAST_PROTOCOLS:  # the responder is the server
             ends = (meta[2], meta[3], src, sport, *meta[6:8])

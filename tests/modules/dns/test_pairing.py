@@ -255,3 +255,35 @@ def test_a_message_shorter_than_its_header_is_malformed_and_never_paired(tmp_pat
     worker = WorkerDecoder()  # a span worker hands pairing nothing of it either
     seg = Segment("udp", "10.0.0.1", 40000, "10.0.0.53", 53, fragment, 0, 0)
     assert worker(1, 0.0, seg) is None
+
+
+@pytest.mark.parametrize(
+    ("rcode", "with_question", "records", "rejected"),
+    [
+        (3, True, 1, 0),  # NXDOMAIN with its SOA: Zeek's dns_query_reply, not rejected
+        (3, True, 0, 1),  # no record at all: DNS.cc raises dns_rejected
+        (0, True, 0, 1),
+        (0, True, 2, 0),
+        (2, False, 0, 1),  # a failure naming no question: dns/main.zeek sets rejected
+        (0, False, 0, 0),
+    ],
+)
+def test_rejected_is_zeeks(rcode, with_question, records, rejected):
+    questions = [question("example.com", 1, True)] if with_question else []
+    digest = answers_digest([])
+    view = message_view(0x8180 | rcode, rcode, questions, digest, records, ())
+    assert view[1][8] == rejected
+
+
+@pytest.mark.parametrize("python", [False, True], ids=["add", "python_add"])
+def test_the_querys_z_bits_stay_the_transactions_as_its_rd_does(python):
+    """Zeek takes Z from the request (dns_request), as RD: an AD bit the query set (Z 2)
+    stays though the response clears it, answered or not."""
+    asked = brief(5, 0x0120, [question("example.com", 1, False)], [])
+    answer = brief(5, 0x8180, [question("example.com", 1, True)], [])
+    meta_q = (1, 1.0, *CLIENT, *SERVER, "udp", "dns")
+    meta_r = (2, 1.5, *SERVER, *CLIENT, "udp", "dns")
+    (answered,), _ = run((asked, meta_q), (answer, meta_r), python=python)
+    assert answered.z == 2 and answered.response_frame == 2
+    (unanswered,), _ = run((asked, meta_q), python=python)
+    assert unanswered.z == 2
