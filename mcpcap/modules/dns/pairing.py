@@ -13,8 +13,8 @@ Rules (the README repeats them):
    else is an unsolicited response: a transaction of its own with no query.
 4. mDNS and LLMNR answers often come from a host the query was not addressed to (the query went
    to a multicast group). A response of those protocols that rule 3 cannot pair is paired with
-   the latest unanswered query of the same protocol for the same question (name and type, or
-   ANY) within `MULTICAST_WINDOW` seconds; its sender becomes the transaction's server.
+   the latest unanswered query of the same protocol asking one of its questions (name and type,
+   or ANY) within `MULTICAST_WINDOW` seconds; its sender becomes the transaction's server.
 5. Waiting queries are bounded per flow and in total, and expire after `QUERY_TIMEOUT` seconds
    of capture time (a message meeting a query older than that expires it first: a response
    later than the timeout answers nothing); an expired or evicted query is an unanswered
@@ -272,7 +272,8 @@ class Pairer:
             queue.append(tx)
         self._pending_count += 1
         if meta[7] in MULTICAST_PROTOCOLS and view[1][1] is not None:
-            self._by_question[(meta[7], *tx.question)] = tx
+            for key in _question_keys(meta[7], tx):  # an mDNS query often asks A and AAAA
+                self._by_question[key] = tx
         if (
             self._pending_count > MAX_PENDING_PER_FLOW  # else no flow can be over its bound
             and sum(len(q) for q in waiting.values()) > MAX_PENDING_PER_FLOW
@@ -378,9 +379,9 @@ class Pairer:
         (frame, ts, src, sport)), or not."""
         protocol = tx.meta[7]
         if protocol in MULTICAST_PROTOCOLS and tx.view[1][0] is not None:
-            key = (protocol, *tx.question)
-            if self._by_question.get(key) is tx:
-                del self._by_question[key]
+            for key in _question_keys(protocol, tx):
+                if self._by_question.get(key) is tx:
+                    del self._by_question[key]
         if view is None:
             self._emit(tx.row(), tx.extra, ())
         else:
@@ -431,6 +432,13 @@ def _drop_oldest(entries: dict, count: int) -> None:
     each deletion walks over every deleted slot before it: quadratic in `count`)."""
     for key in list(islice(entries, count)):
         del entries[key]
+
+
+def _question_keys(protocol: str, tx: Transaction) -> list[tuple]:
+    """The keys rule 4 finds a multicast query by: each of its questions' (name, type)."""
+    keys = [(protocol, *tx.question)]
+    keys += [(protocol, name, qtype) for name, qtype, _domain in tx.view[4]]
+    return keys
 
 
 def _seq_of(tx: Transaction) -> int:

@@ -34,6 +34,7 @@ load_suffix_list()
 BATCH = 5_000
 ROW_BATCH = 50_000  # answer rows waiting for a write (a transaction may have hundreds)
 MAX_CANDIDATES = 4_096  # queries on other ports waiting for a response that proves them DNS
+MAX_CANDIDATES_PER_KEY = 16  # of them on one flow and id (retransmissions kept, not replaced)
 
 
 def protocol_of(sport: int, dport: int) -> str:
@@ -188,7 +189,7 @@ class DnsScan(ModuleScan):
         self._extra_questions: list[tuple] = []
         self._answers: list[tuple] = []
         self._outcomes = Outcomes()  # of the stored transactions
-        self._candidates: OrderedDict[tuple, tuple] = OrderedDict()
+        self._candidates: OrderedDict[tuple, list[tuple]] = OrderedDict()
         self._dns_servers: OrderedDict[tuple[str, int], bool] = OrderedDict()
         if _COMPILED_STORE is not None:
             self._store_transaction = _COMPILED_STORE(
@@ -268,23 +269,27 @@ class DnsScan(ModuleScan):
         if server in self._dns_servers:
             self._record(msg, meta, index=0)
             return
-        if not qr:
-            self._candidates[(src, sport, dst, dport, msg[0])] = (msg, meta)
-            if len(self._candidates) > MAX_CANDIDATES:
-                self._candidates.popitem(last=False)
+        if not qr:  # a query waits, with those sent before it on its flow and id
+            key = (src, sport, dst, dport, msg[0])
+            queries = self._candidates.get(key)
+            if queries is None:
+                self._candidates[key] = [(msg, meta)]
+                if len(self._candidates) > MAX_CANDIDATES:
+                    self._candidates.popitem(last=False)
+            elif len(queries) < MAX_CANDIDATES_PER_KEY:
+                queries.append((msg, meta))
             return
-        query = self._candidates.pop((dst, dport, src, sport, msg[0]), None)
-        if query is None or query[0][5][0][:2] != msg[5][0][:2]:
+        queries = self._candidates.get((dst, dport, src, sport, msg[0]), ())
+        asked = msg[5][0][:2] if msg[5] else None
+        if not any(q[5] and q[5][0][:2] == asked for q, _ in queries):
             return
         self._dns_servers[server] = True
         if len(self._dns_servers) > MAX_CANDIDATES:
             self._dns_servers.popitem(last=False)
-        waiting = [key for key, (_, m) in self._candidates.items() if (m[4], m[5]) == server]
-        for msg_, meta_ in sorted(
-            (self._candidates.pop(k) for k in waiting), key=lambda c: c[1][0]
-        ):
+        waiting = [key for key in self._candidates if (key[2], key[3]) == server]
+        proven = [query for key in waiting for query in self._candidates.pop(key)]
+        for msg_, meta_ in sorted(proven, key=lambda query: query[1][0]):
             self._record(msg_, meta_, index=0)
-        self._record(query[0], query[1], index=0)
         self._record(msg, meta, index=0)
 
     # ------------------------------------------------------------------ per message

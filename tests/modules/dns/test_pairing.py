@@ -287,3 +287,48 @@ def test_the_querys_z_bits_stay_the_transactions_as_its_rd_does(python):
     assert answered.z == 2 and answered.response_frame == 2
     (unanswered,), _ = run((asked, meta_q), python=python)
     assert unanswered.z == 2
+
+
+def test_an_mdns_query_of_two_questions_pairs_with_an_answer_to_either():
+    group, asker = ("224.0.0.251", 5353), ("192.168.1.20", 5353)
+    responder = ("192.168.1.30", 5353)
+    asked = brief(0, 0, [question("host.local", 1, False), question("host.local", 28, False)],
+                  [])  # fmt: skip
+    q_meta = (1, 5.0, *asker, *group, "udp", "mdns")
+    answer = brief(0, 0x8400, [], [("host.local", 28, 1, 120, "fe80::1", False)])
+    r_meta = (2, 5.1, *responder, *group, "udp", "mdns")
+    (tx,), pairer = run((asked, q_meta), (answer, r_meta))
+    assert tx.answered and tx.server == responder[0] and tx.response_frame == 2
+    assert pairer.unsolicited == 0
+
+
+def test_a_query_retransmitted_on_another_port_counts_on_the_first(tmp_path):
+    """DNS on a port that is not DNS's is kept until a response proves the server speaks it;
+    a retransmission waiting beside the first query is a retransmission once proven (it
+    replaced the first: rtt from the second, the first message lost)."""
+    from scapy.layers.dns import DNS, DNSQR, DNSRR
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.utils import wrpcap
+
+    from mcpcap.core.config import build_settings
+    from mcpcap.core.records import KindQuery
+    from mcpcap.core.service import Analyzer
+
+    ask = Ether() / IP(src="10.0.0.1", dst="10.0.0.53") / UDP(sport=40000, dport=5300)
+    back = Ether() / IP(src="10.0.0.53", dst="10.0.0.1") / UDP(sport=5300, dport=40000)
+    query = DNS(id=7, rd=1, qd=DNSQR(qname="again.example"))
+    answer = DNS(id=7, qr=1, rd=1, ra=1, qd=query.qd,
+                 an=DNSRR(rrname="again.example", rdata="192.0.2.9"))  # fmt: skip
+    packets = [ask / query, ask / query, back / answer]
+    for packet, at in zip(packets, (0.0, 0.5, 1.0), strict=True):
+        packet.time = 1_714_554_000 + at
+    capture = tmp_path / "retry.pcap"
+    wrpcap(str(capture), packets)
+    with Analyzer(build_settings({"modules": "dns", "no_cache": True})).analyze(
+        capture, capture.name
+    ) as found:
+        (transaction,) = KindQuery(found, "dns.transactions").iterate()
+        messages = list(KindQuery(found, "dns.messages").iterate())
+    assert (transaction["query_frame"], transaction["rtt"]) == (1, 1.0)
+    assert transaction["retransmissions"] == 1 and len(messages) == 3
