@@ -353,6 +353,7 @@ static PyObject *span_loop(PyObject *module, PyObject *const *args, Py_ssize_t n
     int packets = PyObject_IsTrue(loop[L_PACKETS]);
     int little = PyObject_IsTrue(loop[L_LITTLE]);
     double scale = PyFloat_AsDouble(loop[L_SCALE]);
+    int nanos = scale == 1e-9; /* whole microseconds, rounded from the integer fraction */
     long linktype = PyLong_AsLong(loop[L_LINKTYPE]);
     if (PyErr_Occurred())
         return NULL;
@@ -398,7 +399,8 @@ static PyObject *span_loop(PyObject *module, PyObject *const *args, Py_ssize_t n
         }
         pos = start + (Py_ssize_t)incl;
         frame_n += 1;
-        double ts_n = (double)sec + (double)frac * scale;
+        double ts_n = nanos ? (double)sec + rint((double)frac / 1000.0) * 1e-6
+                            : (double)sec + (double)frac * scale; /* (reader.NANOSECONDS) */
         total += orig_n;
         if (ts_n < first)
             first = ts_n;

@@ -59,7 +59,7 @@ from typing import Any, NamedTuple
 from mcpcap.core import fastpath
 from mcpcap.core.decap import MIN_ETHERNET_FAST, Decapsulator, FrameDeferred
 from mcpcap.core.errors import CancelledError, McpcapError
-from mcpcap.core.reader import LayoutFile, PcapLayout, PcapSpan
+from mcpcap.core.reader import NANOSECONDS, LayoutFile, PcapLayout, PcapSpan
 from mcpcap.core.streampack import STREAM_FIELDS, pack_items
 from mcpcap.core.streams import TcpInterest
 from mcpcap.core.streamwork import MIN_REFERENCED, by_reference, reads_streams
@@ -536,6 +536,7 @@ def python_span_loop(
     whole (deferred) for the scanning process's reassembly, as IP fragments always do."""
     unpack = _RECORD_HEADER[loop.little_endian]
     scale, linktype, decode = loop.scale, loop.linktype, loop.decode_at
+    nanos = scale == NANOSECONDS  # whole microseconds, rounded from the integer fraction
     routes, decoders, datagram_targets = loop.routes, loop.decoders, loop.datagram_targets
     packet_mode, wants_tcp = loop.packets, loop.wants_tcp
     single = decoders[0] if len(decoders) == 1 else None
@@ -551,7 +552,7 @@ def python_span_loop(
         start = pos + 16
         pos = start + incl
         frame += 1
-        ts = sec + frac * scale
+        ts = sec + round(frac / 1000) * 1e-6 if nanos else sec + frac * scale
         total += orig
         if ts < first:
             first = ts

@@ -62,9 +62,18 @@ OPT_IF_TSRESOL = 9
 # if_tsresol and shifted by if_tsoffset, reach far beyond
 MIN_TS, MAX_TS = -62_135_596_800.0, 253_402_300_799.0
 OPT_IF_TSOFFSET = 14
+# A float of epoch seconds holds about a quarter of a microsecond today, not a nanosecond: a
+# finer clock (a nanosecond pcap, pcapng's if_tsresol) is read to the whole microsecond,
+# rounded once from its integers (a half to the even one), so `ts` and `time` (both
+# microseconds) always agree
+NANOSECONDS = 1e-9  # a classic pcap's fraction scale with the nanosecond magic
+MICROS_PER_SECOND = 1_000_000
 
 # Errors a gzip stream raises when it is cut short or corrupt.
 _STREAM_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
+
+
+_CLASSIC = (CaptureFormat.PCAP, CaptureFormat.PCAP_NS)
 
 
 class PcapLayout(NamedTuple):
@@ -140,6 +149,16 @@ class _Interface:
         self.snaplen = snaplen
         self.units_per_second = units_per_second
         self.offset = offset
+
+    def seconds(self, units: int) -> float:
+        """A timestamp of this interface's clock, in epoch seconds (see `NANOSECONDS`)."""
+        per_second = self.units_per_second
+        if per_second > MICROS_PER_SECOND:
+            micros, left = divmod(units * MICROS_PER_SECOND, per_second)
+            if 2 * left > per_second or (2 * left == per_second and micros & 1):
+                micros += 1  # to the nearest, a half to the even one (as `round`)
+            return micros / MICROS_PER_SECOND + self.offset
+        return units / per_second + self.offset
 
 
 class CaptureReader:
@@ -350,6 +369,7 @@ class CaptureReader:
     ) -> Iterator[Record]:
         """The hot loop: slice records out of 1 MiB chunks with as little work as possible."""
         unpack = record_header.unpack_from
+        nanos = scale == NANOSECONDS
         read = self._read
         buf = read(CHUNK_SIZE)
         pos = 0
@@ -374,7 +394,10 @@ class CaptureReader:
                         pos = start - 16
                         break
                     count += 1
-                    yield (sec + frac * scale, linktype, buf[start:pos], orig)
+                    if nanos:  # whole microseconds (see `NANOSECONDS`)
+                        yield (sec + round(frac / 1000) * 1e-6, linktype, buf[start:pos], orig)
+                    else:
+                        yield (sec + frac * scale, linktype, buf[start:pos], orig)
                 self.packets = count
                 if self.compressed:
                     # a chunk of empty records only (16 bytes each) lengthens the run
@@ -401,9 +424,10 @@ class CaptureReader:
 
     @property
     def pcap_layout(self) -> PcapLayout | None:
-        """Set for an uncompressed classic pcap file (the case spans can be cut from)."""
+        """Set for an uncompressed classic pcap file (the case spans can be cut from), of
+        microsecond or nanosecond timestamps."""
         params = getattr(self, "_pcap_params", None)
-        if params is None or self.compressed or self.format is not CaptureFormat.PCAP:
+        if params is None or self.compressed or self.format not in _CLASSIC:
             return None
         return PcapLayout(self.path, *params[:3], self.identity)
 
@@ -516,9 +540,7 @@ class CaptureReader:
                         start = pos + 28
                         pos += block_len
                         count += 1
-                        ts = ((ts_high << 32) | ts_low) / interface.units_per_second + (
-                            interface.offset
-                        )
+                        ts = interface.seconds((ts_high << 32) | ts_low)
                         if MIN_TS <= ts <= MAX_TS:
                             last_ts = ts
                         else:
@@ -601,7 +623,7 @@ class CaptureReader:
             self._bad_block("packet longer than its block")
             return None
         interface = interfaces[if_id]
-        ts = ((ts_high << 32) | ts_low) / interface.units_per_second + interface.offset
+        ts = interface.seconds((ts_high << 32) | ts_low)
         return (ts, interface.linktype, buf[data_start : data_start + incl], orig)
 
     def _simple_block(

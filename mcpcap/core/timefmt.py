@@ -13,8 +13,8 @@ def iso_time(ts: float | None) -> str | None:
     """ISO 8601 in UTC with microseconds, e.g. 2024-05-01T09:00:00.123456Z."""
     if ts is None:
         return None
-    try:  # whole microseconds from the epoch: the same rounding everywhere, any year
-        moment = _EPOCH + timedelta(microseconds=round(ts * 1_000_000))
+    try:  # whole microseconds from the epoch, as `round_ts` rounds them: the two always agree
+        moment = _EPOCH + timedelta(microseconds=round(round(ts, 6) * 1_000_000))
     except (OverflowError, ValueError):
         return None
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
