@@ -733,11 +733,16 @@ class Decapsulator:
         return []
 
     def _mpls(self, data: bytes, off: int, ts: float, depth: int) -> list[Segment]:
+        """The labels, then IP, or an Ethernet pseudowire behind its control word (RFC 4448:
+        a first nibble of 0, RFC 4385; without one, its MAC address cannot be told from IP)."""
         for _ in range(MAX_MPLS_LABELS):
             self._layers += ("mpls",)
             bottom = data[off + 2] & 0x01
             off += 4
             if bottom:
+                if data[off] >> 4 == 0 and depth < MAX_TUNNEL_DEPTH:
+                    self._layers += ("pwethcw",)  # (tshark's name for it)
+                    return self._ethernet(data, off + 4, ts, depth + 1)
                 return self._ip_by_version(data, off, ts, depth)
         return []
 

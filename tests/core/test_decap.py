@@ -262,6 +262,16 @@ def test_mpls_and_pppoe() -> None:
     assert only(make().decode(1, frame, 1.0)).payload == DNS_QUERY
 
 
+def test_an_ethernet_pseudowire_behind_its_control_word():
+    """RFC 4448 over MPLS: the bottom label, a control word (first nibble 0, RFC 4385), then
+    the customer's Ethernet frame."""
+    pseudowire = b"\x00\x01\x01\x40" + b"\x00\x00\x00\x07" + raw(eth() / udp4())
+    decoder = make(packets=True)
+    segment = only(decoder.decode(1, raw(eth(type=0x8847)) + pseudowire, 1.0))
+    assert segment.payload == DNS_QUERY
+    assert segment.layers[:5] == ("eth", "mpls", "pwethcw", "eth", "ipv4")
+
+
 @pytest.mark.parametrize(
     ("linktype", "frame"),
     [
