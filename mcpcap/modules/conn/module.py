@@ -21,8 +21,9 @@ class ConnModule(ProtocolModule):
     # Zeek, DHCP clients' ports are no likely server ports and no answer to the broadcast
     # address is flipped; 8: a TCP connection's duration ends at the FIN that closed its
     # second side, as Zeek's; 9: a RST closes its side too (Zeek's did_close), a FIN then RST
-    # answered by the peer's FIN is a normal close (SF)
-    schema_version: ClassVar[str] = "9"
+    # answered by the peer's FIN is a normal close (SF); 10: a SYN on a closed connection is a
+    # new one whatever its sequence number, a SYN-ACK and an ACK without the SYN are S1
+    schema_version: ClassVar[str] = "10"
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

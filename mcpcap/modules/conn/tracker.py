@@ -267,17 +267,15 @@ def _order(key: tuple, entry: Conn | list) -> tuple:
 
 
 def _separate(conn: Conn, piece: list) -> bool:
-    """Whether a piece starts a new connection: after the inactivity timeout, or (TCP) a new
-    SYN, with another initial sequence number, once the connection was closed or reset."""
+    """Whether a piece starts a new connection: after the inactivity timeout, or (TCP) a SYN
+    once the connection was closed or reset, whatever its sequence number (Zeek's `IsReuse`:
+    a client retrying after a RST makes one REJ connection per try)."""
     timeout = flows.TCP_TIMEOUT if conn.transport == "tcp" else flows.OTHER_TIMEOUT
     if piece[flows.FIRST_TS] - conn.last_ts > timeout:
         return True
     if conn.transport != "tcp" or piece[flows.FIRST_FLAGS] & (SYN | ACK) != SYN:
         return False
-    if not conn.closed():
-        return False
-    d, _, seq = piece[flows.EVENTS][0][:3]
-    return seq != conn.n[LSYN + d]
+    return conn.closed()
 
 
 # ---------------------------------------------------------------------- merging a piece
@@ -483,7 +481,11 @@ def tcp_event(conn: Conn, d: int, flags: int, seq: int, size: int, ts: float) ->
         if rst:
             n[PREV + d] = state
             state = RESET
-        if state == INACTIVE and not (not is_orig and not size and n[STATE + peer] == SYN_SENT):
+        if state != INACTIVE or (not is_orig and not size and n[STATE + peer] == SYN_SENT):
+            pass
+        elif ack and n[STATE + peer] == ESTABLISHED:
+            state = ESTABLISHED  # Zeek: the SYN was missed, the SYN-ACK and an ACK were not
+        else:
             state = PARTIAL
     elif state in (SYN_SENT, SYN_ACK_SENT):
         if syn and seq != n[BASE + d] and n[BASE + d] is not None:

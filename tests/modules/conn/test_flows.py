@@ -103,6 +103,24 @@ def test_a_refused_syn_is_rej():
     assert conn["client_bytes"] == conn["server_bytes"] == 0
 
 
+@pytest.mark.parametrize("every", [0, 1, 2])
+def test_each_retry_after_a_reset_is_a_connection_of_its_own(every):
+    """Zeek's IsReuse: a SYN on a closed connection starts a new one, whatever its sequence
+    number (a client retrying a refused port makes one REJ record per try)."""
+    tries = [packet for t in (0, 1, 3) for packet in
+             ((t, tcp(C, S, SYN, 1)), (t + 0.01, tcp(S, C, RST | ACK, 0, 2)))]  # fmt: skip
+    rows = run(tries, flush_every=every)
+    assert [(r["conn_state"], r["history"], r["client_packets"]) for r in rows] == [
+        ("REJ", "Sr", 1)] * 3  # fmt: skip
+
+
+def test_a_syn_ack_then_the_clients_ack_is_s1_though_the_syn_was_missed():
+    """Zeek's UpdateInactiveState: no SYN seen, the SYN-ACK and then a pure ACK: established."""
+    conn = only(run([(0, tcp(S, C, SYN | ACK, 5000, 1001)), (0.1, tcp(C, S, ACK, 1001, 5001))]))
+    assert (conn["conn_state"], conn["history"]) == ("S1", "^hA")
+    assert (conn["client"], conn["server_port"]) == (C[0], S[1])
+
+
 def test_an_unanswered_syn_is_s0_and_retried_syns_are_one_connection():
     conn = only(run([(0, tcp(C, S, SYN, 1)), (1, tcp(C, S, SYN, 1)), (3, tcp(C, S, SYN, 1))]))
     assert (conn["conn_state"], conn["history"], conn["client_packets"]) == ("S0", "S", 3)
