@@ -219,6 +219,8 @@ class FlowDecoder:
                     udp_service(sport, dport, payload) if transport == "udp" else ""
                 )
         else:  # TCP: sequence space, retransmissions, zero windows and control events
+            if flags & RST:  # Zeek's get_segment_len: a RST's payload is no part of the stream
+                size = 0
             anchor = piece[ANCHOR + d]
             if anchor is None:
                 piece[ANCHOR + d] = anchor = seq
@@ -249,7 +251,7 @@ class FlowDecoder:
                 ack_anchor = piece[ACK_ANCHOR + d]
                 if ack_anchor is None:
                     piece[ACK_ANCHOR + d] = ack
-                else:
+                elif not flags & RST:  # Zeek: "Don't trust ack's in RST packets"
                     rel_ack = (ack - ack_anchor) & MASK32
                     if rel_ack < HALF32 and rel_ack > piece[ACK_HI + d]:
                         piece[ACK_HI + d] = rel_ack

@@ -22,8 +22,9 @@ class ConnModule(ProtocolModule):
     # address is flipped; 8: a TCP connection's duration ends at the FIN that closed its
     # second side, as Zeek's; 9: a RST closes its side too (Zeek's did_close), a FIN then RST
     # answered by the peer's FIN is a normal close (SF); 10: a SYN on a closed connection is a
-    # new one whatever its sequence number, a SYN-ACK and an ACK without the SYN are S1
-    schema_version: ClassVar[str] = "10"
+    # new one whatever its sequence number, a SYN-ACK and an ACK without the SYN are S1; 11:
+    # a RST's payload and acknowledgement count for nothing
+    schema_version: ClassVar[str] = "11"
     results_imports: ClassVar[tuple[str, ...]] = ("mcpcap.modules.conn.results",)
     # made on the store's first use for records (`mcpcap.core.indexes`)
     query_indexes: ClassVar[tuple[str, ...]] = (

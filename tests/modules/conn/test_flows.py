@@ -121,6 +121,17 @@ def test_a_syn_ack_then_the_clients_ack_is_s1_though_the_syn_was_missed():
     assert (conn["client"], conn["server_port"]) == (C[0], S[1])
 
 
+def test_a_resets_payload_and_acknowledgement_are_no_part_of_the_stream():
+    """Zeek: a RST's data is out of the sequence space (get_segment_len), and its ACK is not
+    trusted (a RST acknowledging far past the data reveals no gap)."""
+    c, s = 1001, 5001
+    base = [*handshake(0.0, 1000, 5000), (0.1, tcp(C, S, PSH | ACK, c, s, REQUEST))]
+    with_data = only(run([*base, (0.2, tcp(C, S, RST | ACK, c + 18, s, b"x" * 12))]))
+    assert with_data["client_bytes"] == 18 and with_data["history"] == "ShADR"
+    far = only(run([*base, (0.2, tcp(S, C, RST | ACK, s, c + 5000))]))
+    assert (far["client_bytes"], far["missed_bytes"], far["history"]) == (18, 0, "ShADr")
+
+
 def test_an_unanswered_syn_is_s0_and_retried_syns_are_one_connection():
     conn = only(run([(0, tcp(C, S, SYN, 1)), (1, tcp(C, S, SYN, 1)), (3, tcp(C, S, SYN, 1))]))
     assert (conn["conn_state"], conn["history"], conn["client_packets"]) == ("S0", "S", 3)
