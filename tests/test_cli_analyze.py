@@ -117,6 +117,32 @@ def test_zeek_dns_log_reads_back_with_a_zeek_log_parser(example, tmp_path):
         assert list(zeek["answers"] or []) == (mine["answers"] or [])
 
 
+def test_the_zeek_dns_log_writes_zeeks_defaults():
+    """dns/main.zeek: AA, TC, RD, RA and rejected are `&default=F` and Z `&default=0` (an
+    unanswered query's row has them), the answers `&optional` ("-" with none)."""
+    from mcpcap.core.export import write_records
+    from mcpcap.core.modules.registry import load_modules
+    from mcpcap.core.records import all_kinds, find_kind
+
+    kind = find_kind(all_kinds(load_modules(["dns"])), "dns.transactions")
+    unanswered = {"ts": 1.0, "uid": "Cx", "client": "10.0.0.1", "client_port": 1,
+                  "server": "10.0.0.2", "server_port": 53, "transport": "udp", "query": "a.b",
+                  "aa": None, "tc": None, "rd": True, "ra": None, "z": None, "answers": None,
+                  "ttls": None, "rejected": None}  # fmt: skip
+    no_answer = {**unanswered, "aa": True, "tc": False, "ra": True, "z": 0, "answers": [],
+                 "ttls": [], "rejected": True}  # fmt: skip
+    out = io.StringIO()
+    write_records([unanswered, no_answer], out, "zeek", kind)
+    lines = [line.split("\t") for line in out.getvalue().splitlines()]
+    names = next(line[1:] for line in lines if line[0] == "#fields")
+    rows = [dict(zip(names, line, strict=True)) for line in lines if not line[0].startswith("#")]
+    flags = ("AA", "TC", "RD", "RA", "Z", "answers", "TTLs", "rejected")
+    assert [tuple(row[name] for name in flags) for row in rows] == [
+        ("F", "F", "T", "F", "0", "-", "-", "F"),
+        ("T", "F", "T", "T", "0", "-", "-", "T"),
+    ]
+
+
 def test_csv_has_a_header_and_a_row_per_transaction(example):
     text = mcpcap("analyze", str(example), "--records", "transactions", "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(text)))

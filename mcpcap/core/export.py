@@ -30,6 +30,8 @@ class ZeekField:
     name: str  # the column name in the log (id.orig_h ...)
     type: str  # Zeek's type: time, string, addr, port, count, interval, bool, vector[...] ...
     key: str | None = None  # the record's key when it differs from `name`
+    default: Any = None  # what Zeek writes for a record without a value (its `&default`)
+    optional: bool = False  # an empty list is unset, "-" (an `&optional` field never filled)
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,10 @@ def zeek_lines(
             if f.name == "uid" and record.get("uid") is None:
                 values.append(connection_uid(record))
             else:
-                values.append(_zeek_value(f.type, record.get(f.key or f.name)))
+                value = record.get(f.key or f.name)
+                if value is None or (f.optional and not value):
+                    value = f.default
+                values.append(_zeek_value(f.type, value))
         last = record.get("ts", last)
         yield "\t".join(values)
     yield f"#close\t{_zeek_time(last)}"

@@ -18,13 +18,15 @@ DNS_LOG = ZeekLog(
         ZeekField("qtype_name", "string"),
         ZeekField("rcode", "count"),
         ZeekField("rcode_name", "string"),
-        ZeekField("AA", "bool", "aa"),
-        ZeekField("TC", "bool", "tc"),
-        ZeekField("RD", "bool", "rd"),
-        ZeekField("RA", "bool", "ra"),
-        ZeekField("Z", "count", "z"),
-        ZeekField("answers", "vector[string]"),
-        ZeekField("TTLs", "vector[interval]", "ttls"),
-        ZeekField("rejected", "bool"),
+        # (dns/main.zeek: the flags and `rejected` are `&default=F`, Z `&default=0`, and the
+        # answers `&optional`, made at the first answer)
+        ZeekField("AA", "bool", "aa", default=False),
+        ZeekField("TC", "bool", "tc", default=False),
+        ZeekField("RD", "bool", "rd", default=False),
+        ZeekField("RA", "bool", "ra", default=False),
+        ZeekField("Z", "count", "z", default=0),
+        ZeekField("answers", "vector[string]", optional=True),
+        ZeekField("TTLs", "vector[interval]", "ttls", optional=True),
+        ZeekField("rejected", "bool", default=False),
     ),
 )
