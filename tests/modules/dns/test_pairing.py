@@ -148,17 +148,16 @@ def test_waiting_query_expires_after_timeout():
     assert txs[1].query_frame is None  # the late response became unsolicited
 
 
+def after_a_sweep(*later, python: bool):
+    """The query of frame 1 (id 3) at 0 s, still waiting after the sweep at 100 s that
+    another client's query causes (it is 100 s old then), then `later` before the next sweep."""
+    other = ("10.0.0.3", 40001)
+    return run(query(1, 0.0, 3), query(2, 100.0, 9, client=other), *later, python=python)
+
+
 @pytest.mark.parametrize("python", [False, True], ids=["add", "python_add"])
 def test_a_response_later_than_the_timeout_answers_nothing_between_sweeps(python):
-    other = ("10.0.0.3", 40001)
-    # the query at 0 is still waiting after the sweep at 100 (it is 100 s old then); the
-    # response 121 s after it comes before the next sweep is due
-    txs, pairer = run(
-        query(1, 0.0, 3),
-        query(2, 100.0, 9, client=other),
-        response(3, QUERY_TIMEOUT + 1, 3),
-        python=python,
-    )
+    txs, pairer = after_a_sweep(response(3, QUERY_TIMEOUT + 1, 3), python=python)
     late = [t for t in txs if t.response_frame == 3]
     assert [t.query_frame for t in late] == [None]  # unsolicited, as past a sweep
     assert [t.answered for t in txs if t.query_frame == 1] == [False]
@@ -167,13 +166,8 @@ def test_a_response_later_than_the_timeout_answers_nothing_between_sweeps(python
 
 @pytest.mark.parametrize("python", [False, True], ids=["add", "python_add"])
 def test_a_query_repeated_after_the_timeout_is_a_new_transaction(python):
-    other = ("10.0.0.3", 40001)
-    txs, pairer = run(
-        query(1, 0.0, 3),
-        query(2, 100.0, 9, client=other),
-        query(3, QUERY_TIMEOUT + 1, 3),
-        response(4, QUERY_TIMEOUT + 1.5, 3),
-        python=python,
+    txs, pairer = after_a_sweep(
+        query(3, QUERY_TIMEOUT + 1, 3), response(4, QUERY_TIMEOUT + 1.5, 3), python=python
     )
     assert pairer.retransmissions == 0
     by_query = {t.query_frame: t for t in txs}
@@ -216,38 +210,46 @@ def test_transaction_columns_name_the_table_columns(tmp_path) -> None:
     assert columns == TRANSACTION_COLUMNS
 
 
-def test_a_message_shorter_than_its_header_is_malformed_and_never_paired(tmp_path):
-    """Six bytes with a query's id, then the real query and its response on the same flow: the
-    fragment is a malformed message, and the response answers the real query (Zeek's DNS
-    analyzer raises no event for a message shorter than its header)."""
-    from scapy.layers.dns import DNS, DNSQR, DNSRR
+def analysed(tmp_path, port: int, messages: list, step: float) -> dict[str, list]:
+    """(from the client?, DNS message) as datagrams between 10.0.0.1:40000 and 10.0.0.53 on
+    `port`, `step` seconds apart, analysed: every DNS kind's records."""
     from scapy.layers.inet import IP, UDP
     from scapy.layers.l2 import Ether
     from scapy.utils import wrpcap
 
     from mcpcap.core.config import build_settings
-    from mcpcap.core.decap import Segment
     from mcpcap.core.records import KindQuery
     from mcpcap.core.service import Analyzer
+
+    ask = Ether() / IP(src="10.0.0.1", dst="10.0.0.53") / UDP(sport=40000, dport=port)
+    back = Ether() / IP(src="10.0.0.53", dst="10.0.0.1") / UDP(sport=port, dport=40000)
+    packets = [(ask if from_client else back) / message for from_client, message in messages]
+    for n, packet in enumerate(packets):
+        packet.time = 1_714_554_000 + n * step
+    capture = tmp_path / "exchange.pcap"
+    wrpcap(str(capture), packets)
+    settings = build_settings({"modules": "dns", "no_cache": True})
+    with Analyzer(settings).analyze(capture, capture.name) as found:
+        kinds = ("dns.transactions", "dns.malformed", "dns.messages")
+        return {kind: list(KindQuery(found, kind).iterate()) for kind in kinds}
+
+
+def test_a_message_shorter_than_its_header_is_malformed_and_never_paired(tmp_path):
+    """Six bytes with a query's id, then the real query and its response on the same flow: the
+    fragment is a malformed message, and the response answers the real query (Zeek's DNS
+    analyzer raises no event for a message shorter than its header)."""
+    from scapy.layers.dns import DNS, DNSQR, DNSRR
+
+    from mcpcap.core.decap import Segment
     from mcpcap.modules.dns.scan import WorkerDecoder
 
-    ask = Ether() / IP(src="10.0.0.1", dst="10.0.0.53") / UDP(sport=40000, dport=53)
-    back = Ether() / IP(src="10.0.0.53", dst="10.0.0.1") / UDP(sport=53, dport=40000)
     fragment = bytes.fromhex("080801000001")  # id 0x0808, RD, then nothing of a header
     real = DNS(id=0x0808, rd=1, qd=DNSQR(qname="real.example"))
     answer = DNS(id=0x0808, qr=1, rd=1, ra=1, qd=real.qd,
                  an=DNSRR(rrname="real.example", rdata="192.0.2.7"))  # fmt: skip
-    packets = [ask / fragment, ask / real, back / answer]
-    for n, packet in enumerate(packets):
-        packet.time = 1_714_554_000 + n / 10
-    capture = tmp_path / "short.pcap"
-    wrpcap(str(capture), packets)
-    with Analyzer(build_settings({"modules": "dns", "no_cache": True})).analyze(
-        capture, capture.name
-    ) as found:
-        (transaction,) = KindQuery(found, "dns.transactions").iterate()
-        (malformed,) = KindQuery(found, "dns.malformed").iterate()
-        messages = list(KindQuery(found, "dns.messages").iterate())
+    found = analysed(tmp_path, 53, [(True, fragment), (True, real), (False, answer)], 0.1)
+    (transaction,), (malformed,) = found["dns.transactions"], found["dns.malformed"]
+    messages = found["dns.messages"]
     assert (transaction["query"], transaction["query_frame"]) == ("real.example", 2)
     assert (transaction["response_frame"], transaction["answers"]) == (3, ["192.0.2.7"])
     assert (malformed["frame"], malformed["reason"]) == (1, "truncated_header")
@@ -307,28 +309,11 @@ def test_a_query_retransmitted_on_another_port_counts_on_the_first(tmp_path):
     a retransmission waiting beside the first query is a retransmission once proven (it
     replaced the first: rtt from the second, the first message lost)."""
     from scapy.layers.dns import DNS, DNSQR, DNSRR
-    from scapy.layers.inet import IP, UDP
-    from scapy.layers.l2 import Ether
-    from scapy.utils import wrpcap
 
-    from mcpcap.core.config import build_settings
-    from mcpcap.core.records import KindQuery
-    from mcpcap.core.service import Analyzer
-
-    ask = Ether() / IP(src="10.0.0.1", dst="10.0.0.53") / UDP(sport=40000, dport=5300)
-    back = Ether() / IP(src="10.0.0.53", dst="10.0.0.1") / UDP(sport=5300, dport=40000)
     query = DNS(id=7, rd=1, qd=DNSQR(qname="again.example"))
     answer = DNS(id=7, qr=1, rd=1, ra=1, qd=query.qd,
                  an=DNSRR(rrname="again.example", rdata="192.0.2.9"))  # fmt: skip
-    packets = [ask / query, ask / query, back / answer]
-    for packet, at in zip(packets, (0.0, 0.5, 1.0), strict=True):
-        packet.time = 1_714_554_000 + at
-    capture = tmp_path / "retry.pcap"
-    wrpcap(str(capture), packets)
-    with Analyzer(build_settings({"modules": "dns", "no_cache": True})).analyze(
-        capture, capture.name
-    ) as found:
-        (transaction,) = KindQuery(found, "dns.transactions").iterate()
-        messages = list(KindQuery(found, "dns.messages").iterate())
+    found = analysed(tmp_path, 5300, [(True, query), (True, query), (False, answer)], 0.5)
+    (transaction,), messages = found["dns.transactions"], found["dns.messages"]
     assert (transaction["query_frame"], transaction["rtt"]) == (1, 1.0)
     assert transaction["retransmissions"] == 1 and len(messages) == 3

@@ -3,12 +3,10 @@ boundary only (a look-alike domain is never "below" the one asked for)."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from mcpcap.core.filtering import compile_sql, parse_and_bind
 from mcpcap.modules.http.kinds import FILTERS
+from tests.filter_rows import matching as rows_matching
 
 HOSTS = [
     "example.com", "WWW.Example.com", "www.example.com:8080", "[2001:db8::1]:80",
@@ -18,11 +16,7 @@ HOSTS = [
 
 
 def matching(text: str) -> set[str]:
-    db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE t (host TEXT)")
-    db.executemany("INSERT INTO t VALUES (?)", [(h,) for h in HOSTS])
-    where, params = compile_sql(parse_and_bind(text, FILTERS))
-    return {row[0] for row in db.execute(f"SELECT host FROM t WHERE {where}", params)}
+    return rows_matching(FILTERS, "host", HOSTS, text)
 
 
 @pytest.mark.parametrize(

@@ -3,22 +3,16 @@ and its registered domain already ignores the dot)."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from mcpcap.core.filtering import compile_sql, parse_and_bind
 from mcpcap.modules.tls.kinds import FILTERS
+from tests.filter_rows import matching as rows_matching
 
 NAMES = ["WWW.Example.COM.", "www.example.com", "example.com.evil.net", "notexample.com"]
 
 
 def matching(text: str) -> set[str]:
-    db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE t (server_name TEXT)")
-    db.executemany("INSERT INTO t VALUES (?)", [(n,) for n in NAMES])
-    where, params = compile_sql(parse_and_bind(text, FILTERS))
-    return {row[0] for row in db.execute(f"SELECT server_name FROM t WHERE {where}", params)}
+    return rows_matching(FILTERS, "server_name", NAMES, text)
 
 
 @pytest.mark.parametrize(
