@@ -11,7 +11,12 @@ PCAP_MAGICS = {
     b"\xa1\xb2\xc3\xd4": (">", 1_000_000),  # big-endian, microseconds
     b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000),  # little-endian, nanoseconds
     b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000),  # big-endian, nanoseconds
+    # Alexey Kuznetzov's "modified" pcap (old Red Hat tcpdump): microseconds, and 8 more bytes
+    # in each record header (interface index, protocol, packet type), which tshark reads too
+    b"\x34\xcd\xb2\xa1": ("<", 1_000_000),
+    b"\xa1\xb2\xcd\x34": (">", 1_000_000),
 }
+MODIFIED_PCAP_MAGICS = frozenset((b"\x34\xcd\xb2\xa1", b"\xa1\xb2\xcd\x34"))
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 GZIP_MAGIC = b"\x1f\x8b"
 SNIFF_BYTES = 64
@@ -20,6 +25,7 @@ SNIFF_BYTES = 64
 class CaptureFormat(str, Enum):
     PCAP = "pcap"
     PCAP_NS = "pcap-ns"
+    PCAP_MODIFIED = "pcap-modified"
     PCAPNG = "pcapng"
 
     @property
@@ -30,6 +36,8 @@ class CaptureFormat(str, Enum):
 def sniff_plain(head: bytes) -> CaptureFormat | None:
     """The format of uncompressed capture bytes, or None."""
     magic = head[:4]
+    if magic in MODIFIED_PCAP_MAGICS:
+        return CaptureFormat.PCAP_MODIFIED
     if magic in PCAP_MAGICS:
         return CaptureFormat.PCAP_NS if PCAP_MAGICS[magic][1] > 1_000_000 else CaptureFormat.PCAP
     if (

@@ -24,7 +24,7 @@ class LinkType(Result):
 
 class CaptureSummary(Result):
     name: str = Field(description="the capture's name in its source (never an absolute path)")
-    format: str = Field(description="pcap, pcap-ns or pcapng")
+    format: str = Field(description="pcap, pcap-ns, pcap-modified or pcapng")
     compressed: bool
     link_types: list[LinkType]
     packets: int

@@ -27,7 +27,13 @@ from typing import BinaryIO, NamedTuple
 
 from mcpcap.core import fastpath
 from mcpcap.core.errors import CaptureReadError, NotACaptureError
-from mcpcap.core.formats import GZIP_MAGIC, PCAP_MAGICS, CaptureFormat, sniff
+from mcpcap.core.formats import (
+    GZIP_MAGIC,
+    MODIFIED_PCAP_MAGICS,
+    PCAP_MAGICS,
+    CaptureFormat,
+    sniff,
+)
 
 Record = tuple[float, int, bytes, int]
 
@@ -362,13 +368,17 @@ class CaptureReader:
         self._note_linktype(linktype)
         limit = min(max(snaplen, MAX_RECORD_BYTES), MAX_SNAPLEN_TRUSTED)
         self._pcap_params = (endian, 1.0 / units, linktype, limit)
-        return self._pcap_records(struct.Struct(endian + "IIII"), 1.0 / units, linktype, limit)
+        # a modified pcap's record headers carry 8 bytes more (read serially: spans assume 16)
+        padding = "8x" if header[:4] in MODIFIED_PCAP_MAGICS else ""
+        header = struct.Struct(endian + "IIII" + padding)
+        return self._pcap_records(header, 1.0 / units, linktype, limit)
 
     def _pcap_records(
         self, record_header: struct.Struct, scale: float, linktype: int, limit: int
     ) -> Iterator[Record]:
         """The hot loop: slice records out of 1 MiB chunks with as little work as possible."""
         unpack = record_header.unpack_from
+        size = record_header.size  # (16 bytes, or a modified pcap's 24)
         nanos = scale == NANOSECONDS
         read = self._read
         buf = read(CHUNK_SIZE)
@@ -377,7 +387,7 @@ class CaptureReader:
         empty_run = 0
         try:
             while True:
-                end = len(buf) - 16
+                end = len(buf) - size
                 chunk_start, chunk_count = pos, count
                 while pos <= end:
                     sec, frac, incl, orig = unpack(buf, pos)
@@ -388,10 +398,10 @@ class CaptureReader:
                             f"capture holds; stopped reading after {count} packets"
                         )
                         return
-                    start = pos + 16
+                    start = pos + size
                     pos = start + incl
-                    if pos > end + 16:
-                        pos = start - 16
+                    if pos > end + size:
+                        pos = start - size
                         break
                     count += 1
                     if nanos:  # whole microseconds (see `NANOSECONDS`)
@@ -400,9 +410,9 @@ class CaptureReader:
                         yield (sec + frac * scale, linktype, buf[start:pos], orig)
                 self.packets = count
                 if self.compressed:
-                    # a chunk of empty records only (16 bytes each) lengthens the run
+                    # a chunk of empty records only (a header each) lengthens the run
                     records = count - chunk_count
-                    empty = records and pos - chunk_start == 16 * records
+                    empty = records and pos - chunk_start == size * records
                     empty_run = empty_run + records if empty else 0
                     if empty_run >= MAX_EMPTY_RUN:
                         self._stop(

@@ -115,6 +115,21 @@ def read_all(path: Path) -> tuple[list[tuple[float, int, bytes, int]], CaptureRe
 
 
 @pytest.mark.parametrize("endian", ["<", ">"])
+def test_a_modified_pcap_has_longer_record_headers(tmp_path: Path, endian: str) -> None:
+    """Kuznetzov's modified pcap (magic a1b2cd34, as tshark reads it): 8 bytes more in each
+    record header (interface index, protocol, packet type, padding)."""
+    out = [struct.pack(endian + "IHHiIII", 0xA1B2CD34, 2, 4, 0, 0, 65535, 1)]
+    for sec, frame in ((1_700_000_000, FRAME_A), (1_700_000_001, FRAME_B)):
+        header = struct.pack(endian + "IIII", sec, 250_000, len(frame), len(frame))
+        out.append(header + struct.pack(endian + "IHBB", 2, 0x0800, 0, 0) + frame)
+    records, reader = read_all(write(tmp_path, "modified.pcap", b"".join(out)))
+    assert reader.format is CaptureFormat.PCAP_MODIFIED and reader.pcap_layout is None
+    assert [r[2] for r in records] == [FRAME_A, FRAME_B]
+    assert [r[0] for r in records] == [1_700_000_000.25, 1_700_000_001.25]
+    assert reader.warnings == []
+
+
+@pytest.mark.parametrize("endian", ["<", ">"])
 @pytest.mark.parametrize("nanoseconds", [False, True])
 def test_pcap_byte_orders_and_resolutions(tmp_path: Path, endian: str, nanoseconds: bool) -> None:
     frames = [(1700000000.123456, FRAME_A), (1700000001.5, FRAME_B)]

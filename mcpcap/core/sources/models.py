@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from mcpcap.core.models import SCHEMA_VERSION, LinkType
 
 SourceKind = Literal["local", "remote", "examples"]
-FormatName = Literal["pcap", "pcap-ns", "pcapng"]
+FormatName = Literal["pcap", "pcap-ns", "pcap-modified", "pcapng"]
 
 
 class SourceInfo(BaseModel):
