@@ -187,6 +187,7 @@ class MessageCounts:
             "dns_domain_counts": list(self.domains.items()),
             "dns_qtype_counts": list(self.qtypes.items()),
             "dns_client_counts": [(a, c[QUERIES]) for a, c in self.clients.items() if c[QUERIES]],
+            "dns_server_counts": [(a, c[QUERIES]) for a, c in self.servers.items() if c[QUERIES]],
             "dns_time_slots": [
                 (slot, grain, *counts) for slot, counts in sorted(self._slots.items())
             ],

@@ -30,8 +30,9 @@ class DnsModule(ProtocolModule):
     # shorter than its header is never paired; 8: a response more than the timeout after its
     # query answers nothing, between sweeps too; 9: OPT records RFC 6891 refuses (bad_opt),
     # Chaosnet's A, an empty TXT, SVCB keys out of order, alpn escaped twice (RFC 9460); 10:
-    # Zeek's `rejected` (no record for a question, or a failure without one), the query's Z
-    schema_version: ClassVar[str] = "10"
+    # Zeek's `rejected` (no record for a question, or a failure without one), the query's Z;
+    # 11: dns_server_counts, the summary's query messages per server, which `server` ranks
+    schema_version: ClassVar[str] = "11"
     query_indexes: ClassVar[tuple[str, ...]] = store_schema.QUERY_INDEXES
     results_imports: ClassVar[tuple[str, ...]] = (
         "mcpcap.modules.dns.results",

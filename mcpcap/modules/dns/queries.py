@@ -472,13 +472,12 @@ def _rank_parts(by: str) -> tuple[list[RankPart], str]:
             (extra, "1", QUESTIONS_FROM, ""),
         ], "questions of query messages (retransmissions included)"
     if by in ("client", "server"):
-        part = (
-            f"t.{by}",
-            "1 + t.retransmissions",
-            "dns_transactions t",
-            "t.query_frame IS NOT NULL",
+        query = "t.query_frame IS NOT NULL"
+        if by == "server":  # as the summary's servers: a query sent to an mDNS or LLMNR group
+            query += " AND t.protocol = 'dns'"  # went to no server, and its responder got none
+        return [(f"t.{by}", "1 + t.retransmissions", "dns_transactions t", query)], (
+            "query messages" if by == "client" else "query messages sent to it (not to a group)"
         )
-        return [part], "query messages"
     if by == "rcode":
         return [("t.rcode", "1", "dns_transactions t", "t.answered = 1")], "answered transactions"
     return [("a.value", "1", ANSWERS_FROM, "")], "answer records of transactions"
@@ -579,6 +578,7 @@ COUNTED = {
     "registered_domain": ("dns_domain_counts", "domain"),
     "qtype": ("dns_qtype_counts", "qtype"),
     "client": ("dns_client_counts", "client"),
+    "server": ("dns_server_counts", "server"),
 }
 
 

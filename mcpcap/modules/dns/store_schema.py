@@ -50,6 +50,7 @@ CREATE TABLE dns_answers (tx_id INTEGER NOT NULL, value TEXT);
 CREATE TABLE dns_qname_counts (qname TEXT NOT NULL, n INTEGER NOT NULL);
 CREATE TABLE dns_domain_counts (domain TEXT NOT NULL, n INTEGER NOT NULL);
 CREATE TABLE dns_client_counts (client TEXT NOT NULL, n INTEGER NOT NULL);
+CREATE TABLE dns_server_counts (server TEXT NOT NULL, n INTEGER NOT NULL);
 CREATE TABLE dns_qtype_counts (qtype INTEGER NOT NULL, n INTEGER NOT NULL);
 CREATE TABLE dns_time_slots (
     start INTEGER NOT NULL, seconds INTEGER NOT NULL,

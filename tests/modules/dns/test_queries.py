@@ -193,17 +193,17 @@ def test_a_ranking_paged_by_limit_or_budget_is_the_whole_ranking(store, by):
 def test_a_ranking_cursor_is_refused_for_another_ranking_or_a_forged_offset(store):
     flt = build_filter()
     # (the synthetic store has no scan tallies: rank what is grouped from the rows)
-    cursor = queries.ranking(store, flt, by="server", limit=2, budget=10**9).next_cursor
+    cursor = queries.ranking(store, flt, by="answer", limit=2, budget=10**9).next_cursor
     assert cursor
     with pytest.raises(BadArgumentError, match="another query"):
-        queries.ranking(store, flt, by="answer", limit=2, cursor=cursor, budget=10**9)
+        queries.ranking(store, flt, by="rcode", limit=2, cursor=cursor, budget=10**9)
     with pytest.raises(BadArgumentError, match="another query"):
-        queries.ranking(store, build_filter(qtype="A"), by="server", cursor=cursor, budget=10**9)
-    digest = query_digest({"f": {}, "by": "server"})
+        queries.ranking(store, build_filter(qtype="A"), by="answer", cursor=cursor, budget=10**9)
+    digest = query_digest({"f": {}, "by": "answer"})
     for position in ([-1], ["2"], [True], [1, 2], {}):
         with pytest.raises(BadArgumentError, match="cursor"):
             queries.ranking(
-                store, flt, by="server", cursor=encode_cursor(position, digest), budget=10**9
+                store, flt, by="answer", cursor=encode_cursor(position, digest), budget=10**9
             )
 
 
