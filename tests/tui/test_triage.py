@@ -424,3 +424,28 @@ def test_column_chooser_hides_columns_and_remembers_them(tmp_path: Path) -> None
         assert "client" not in titles and "query" in titles
 
     run(tmp_path, again)
+
+
+def test_an_empty_table_loads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table without rows (a kind with none, a filter matching none) asked for its cursor's
+    page, which came back empty and asked again: a core at 100% for as long as the app ran."""
+    from mcpcap.tui import kind_rows
+
+    loads = []
+    load = kind_rows.PagedRecords.load
+    monkeypatch.setattr(
+        kind_rows.PagedRecords,
+        "load",
+        lambda self, position: loads.append(position) or load(self, position),
+    )
+
+    async def body(pilot: Pilot) -> None:
+        await pilot.press("4")  # DNS's malformed messages: none in the example
+        await settle(pilot)
+        panel = pilot.app.screen.query_one(MalformedPanel)
+        assert panel.table.source is not None and len(panel.table.source) == 0
+        before = len(loads)
+        await pilot.pause(0.5)
+        assert len(loads) - before <= 1
+
+    run(tmp_path, body)

@@ -77,7 +77,9 @@ class KindTable(RecordTable):
             return
         top = round(self.scroll_y)
         for position in (self.cursor, *range(top, min(top + self.page_rows, source.total))):
-            if source.record(position) is None:
+            # (a position past the rows, the cursor of an empty table, has no page to load:
+            # asking for it would ask again when it came back empty, without end)
+            if 0 <= position < source.total and source.record(position) is None:
                 self.missing(position)
                 return
 
