@@ -352,9 +352,26 @@ def _asks_for_help(parser: argparse.ArgumentParser, argv: list[str]) -> bool:
     return any(getattr(_option(options, w), "dest", None) == "help" for w in words)
 
 
+# the options that shape one `--records` mode only ("kind": a record kind): given with another,
+# they would be silently ignored (`--kind conn.connections` beside `--records transactions`)
+RECORDS_OPTIONS = {
+    "kind": ("top", "describe"),
+    "by": ("top",),
+    "weight": ("top",),
+    "sort": ("kind",),
+    "limit": ("kind", "top"),
+    "cursor": ("kind", "top"),
+}
+
+
 def _check_records(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
-    """A filter only narrows records: with the summary or describe it is a usage error saying
-    what to add, never silently ignored."""
+    """An option given with a `--records` it does not shape, and a filter given with the
+    summary or describe, are usage errors saying what goes with what, never silently ignored."""
+    mode = args.records if args.records in ("summary", "describe", "top") else "kind"
+    for dest, modes in RECORDS_OPTIONS.items():
+        if getattr(args, dest, None) is not None and mode not in modes:
+            wanted = " or ".join("a record kind" if m == "kind" else m for m in modes)
+            parser.error(f"--{dest} goes with --records {wanted}, not --records {args.records}")
     if args.records not in ("summary", "describe"):
         return args
     for action in parser._actions:

@@ -196,3 +196,21 @@ def test_a_count_below_one_is_a_usage_error(capsys, example, option, value):
     status, out, err = run_main(capsys, "analyze", str(example), option, value)
     assert status == 2 and out == ""
     assert f"argument {option}: must be a whole number of at least 1, not '{value}'" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--records", "transactions", "--kind", "conn.connections"],
+         "--kind goes with --records top or describe"),
+        (["--records", "transactions", "--by", "qname"], "--by goes with --records top"),
+        (["--records", "top", "--sort", "-rtt"], "--sort goes with --records a record kind"),
+        (["--sort", "-rtt"], "not --records summary"),
+        (["--limit", "5"], "--limit goes with --records a record kind or top"),
+        (["--kind", "dns.messages"], "--kind goes with --records top or describe"),
+    ],
+)  # fmt: skip
+def test_an_option_the_records_mode_ignores_is_a_usage_error(capsys, example, args, message):
+    """`--kind conn.connections` beside `--records transactions` printed transactions."""
+    status, out, err = run_main(capsys, "analyze", str(example), *args)
+    assert status == 2 and message in err and out == ""
