@@ -6,17 +6,18 @@ import gzip
 import zlib
 from enum import Enum
 
+# magic -> (byte order, timestamp units per second, bytes of a record header)
 PCAP_MAGICS = {
-    b"\xd4\xc3\xb2\xa1": ("<", 1_000_000),  # little-endian, microseconds
-    b"\xa1\xb2\xc3\xd4": (">", 1_000_000),  # big-endian, microseconds
-    b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000),  # little-endian, nanoseconds
-    b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000),  # big-endian, nanoseconds
+    b"\xd4\xc3\xb2\xa1": ("<", 1_000_000, 16),  # little-endian, microseconds
+    b"\xa1\xb2\xc3\xd4": (">", 1_000_000, 16),  # big-endian, microseconds
+    b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000, 16),  # little-endian, nanoseconds
+    b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000, 16),  # big-endian, nanoseconds
     # Alexey Kuznetzov's "modified" pcap (old Red Hat tcpdump): microseconds, and 8 more bytes
     # in each record header (interface index, protocol, packet type), which tshark reads too
-    b"\x34\xcd\xb2\xa1": ("<", 1_000_000),
-    b"\xa1\xb2\xcd\x34": (">", 1_000_000),
+    b"\x34\xcd\xb2\xa1": ("<", 1_000_000, 24),
+    b"\xa1\xb2\xcd\x34": (">", 1_000_000, 24),
 }
-MODIFIED_PCAP_MAGICS = frozenset((b"\x34\xcd\xb2\xa1", b"\xa1\xb2\xcd\x34"))
+PCAP_RECORD_HEADER = 16  # the bytes of a classic pcap record header
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 GZIP_MAGIC = b"\x1f\x8b"
 SNIFF_BYTES = 64
@@ -36,10 +37,11 @@ class CaptureFormat(str, Enum):
 def sniff_plain(head: bytes) -> CaptureFormat | None:
     """The format of uncompressed capture bytes, or None."""
     magic = head[:4]
-    if magic in MODIFIED_PCAP_MAGICS:
-        return CaptureFormat.PCAP_MODIFIED
     if magic in PCAP_MAGICS:
-        return CaptureFormat.PCAP_NS if PCAP_MAGICS[magic][1] > 1_000_000 else CaptureFormat.PCAP
+        _, units, record_header = PCAP_MAGICS[magic]
+        if record_header > PCAP_RECORD_HEADER:
+            return CaptureFormat.PCAP_MODIFIED
+        return CaptureFormat.PCAP_NS if units > 1_000_000 else CaptureFormat.PCAP
     if (
         magic == PCAPNG_MAGIC
         and len(head) >= 12

@@ -27,13 +27,7 @@ from typing import BinaryIO, NamedTuple
 
 from mcpcap.core import fastpath
 from mcpcap.core.errors import CaptureReadError, NotACaptureError
-from mcpcap.core.formats import (
-    GZIP_MAGIC,
-    MODIFIED_PCAP_MAGICS,
-    PCAP_MAGICS,
-    CaptureFormat,
-    sniff,
-)
+from mcpcap.core.formats import GZIP_MAGIC, PCAP_MAGICS, PCAP_RECORD_HEADER, CaptureFormat, sniff
 
 Record = tuple[float, int, bytes, int]
 
@@ -358,7 +352,7 @@ class CaptureReader:
         if len(header) < 24:
             self._truncated()
             return iter(())
-        endian, units = PCAP_MAGICS[header[:4]]
+        endian, units, record_bytes = PCAP_MAGICS[header[:4]]
         major, _minor, _zone, _sigfigs, snaplen, network = struct.unpack(
             endian + "HHiIII", header[4:]
         )
@@ -368,10 +362,10 @@ class CaptureReader:
         self._note_linktype(linktype)
         limit = min(max(snaplen, MAX_RECORD_BYTES), MAX_SNAPLEN_TRUSTED)
         self._pcap_params = (endian, 1.0 / units, linktype, limit)
-        # a modified pcap's record headers carry 8 bytes more (read serially: spans assume 16)
-        padding = "8x" if header[:4] in MODIFIED_PCAP_MAGICS else ""
-        header = struct.Struct(endian + "IIII" + padding)
-        return self._pcap_records(header, 1.0 / units, linktype, limit)
+        # a modified pcap's record headers carry more bytes (read serially: spans assume 16)
+        extra = record_bytes - PCAP_RECORD_HEADER
+        record_header = struct.Struct(f"{endian}IIII{extra}x")
+        return self._pcap_records(record_header, 1.0 / units, linktype, limit)
 
     def _pcap_records(
         self, record_header: struct.Struct, scale: float, linktype: int, limit: int

@@ -55,17 +55,6 @@ MAC, ASSIGNED_ADDR = 6, 12  # their places in a row
 _messages_json = json.JSONEncoder(ensure_ascii=False).encode  # made once, not per row
 
 
-def _server_identity(server: str | None, msg: dict[str, Any]) -> str | None:
-    """Who a server is, for counting servers: DHCPv6's DUID (RFC 8415 11: it identifies the
-    server, whichever address it answers from), DHCPv4's server (its identifier)."""
-    if server is None:
-        return None
-    duid = msg["opts"].get("server_id")
-    if msg["family"] == "dhcpv6" and isinstance(duid, str):
-        return "duid:" + duid
-    return server
-
-
 def message_type(msg: dict[str, Any]) -> str:
     if msg["type"]:
         return msg["type"]
@@ -128,9 +117,9 @@ class _Exchange:
         self.last = ts
         self.types.append(kind)
         self.frames.append(frame)
-        server = self._server_of(src, msg)
+        server, identity = self._server_of(src, msg)
         self.servers.append(server)
-        self.idents.append(_server_identity(server, msg))
+        self.idents.append(identity)
         self.addrs.append(None)
         if uid not in self.uids:
             self.uids.append(uid)
@@ -151,19 +140,20 @@ class _Exchange:
         else:
             self._client_fields(src, msg)
 
-    def _server_of(self, src: str, msg: dict[str, Any]) -> str | None:
-        """A server message's server (None for a client's): DHCPv4's server identifier
-        (option 54), else its source; in DHCPv6 the first address of the exchange that sent
-        its DUID (a relay's answer to the client comes from the relay but names the server
-        behind it, whose answer to the relay came first)."""
+    def _server_of(self, src: str, msg: dict[str, Any]) -> tuple[str | None, str | None]:
+        """A message's server (None for a client's) and who that server is, for counting
+        servers. DHCPv4: its server identifier (option 54), else its source, both times.
+        DHCPv6: the first address of the exchange that sent its DUID (a relay's answer to the
+        client comes from the relay but names the server behind it, whose answer to the relay
+        came first), told apart by the DUID (RFC 8415 11: whichever address it answers from)."""
         if not msg["from_server"]:
-            return None
+            return None, None
         server_id = msg["opts"].get("server_id")
         if not isinstance(server_id, str):
-            return src
+            return src, src
         if msg["family"] == "dhcpv4":
-            return server_id
-        return self.duid_servers.setdefault(server_id, src)
+            return server_id, server_id
+        return self.duid_servers.setdefault(server_id, src), "duid:" + server_id
 
     def _set(self, name: str, value: Any, replace: bool = False) -> None:
         if value is not None and value != "" and (replace or self.fields.get(name) is None):

@@ -6,10 +6,10 @@
  * of its extensions, and the bodies of the few it keeps (server name, ALPN, supported versions,
  * groups, point formats, signature algorithms, ECH, PSK and a session ticket offered).
  * `bind(fallback)` gives a function that makes the same `hello_fields` tuple as the Python
- * (wire.py), in the same shapes. At the first thing that does not parse cleanly (a length beyond its vector, a list of
- * odd length, a hello cut short) it calls `fallback`, the Python function, which is the
- * reference and names the malformation; tests/modules/tls/test_hello_compiled.py holds the two
- * to each other.
+ * (wire.py), in the same shapes. At the first thing that does not parse cleanly (a length
+ * beyond its vector, a list of odd length, a hello cut short) it calls `fallback`, the Python
+ * function, which is the reference and names the malformation;
+ * tests/modules/tls/test_hello_compiled.py holds the two to each other.
  */
 #include "../../core/_twin.h"
 
