@@ -481,12 +481,9 @@ def tcp_event(conn: Conn, d: int, flags: int, seq: int, size: int, ts: float) ->
         if rst:
             n[PREV + d] = state
             state = RESET
-        if state != INACTIVE or (not is_orig and not size and n[STATE + peer] == SYN_SENT):
-            pass
-        elif ack and n[STATE + peer] == ESTABLISHED:
-            state = ESTABLISHED  # Zeek: the SYN was missed, the SYN-ACK and an ACK were not
-        else:
-            state = PARTIAL
+        if state == INACTIVE and not (not is_orig and not size and n[STATE + peer] == SYN_SENT):
+            # (Zeek: an ACK after the peer's SYN-ACK establishes, the SYN was only missed)
+            state = ESTABLISHED if ack and n[STATE + peer] == ESTABLISHED else PARTIAL
     elif state in (SYN_SENT, SYN_ACK_SENT):
         if syn and seq != n[BASE + d] and n[BASE + d] is not None:
             n[BASE + d] = seq  # Zeek's SYN_seq_jump: the sequence space starts again
